@@ -1,0 +1,142 @@
+"""Result and data models owned by kefu-copilot (pydantic v2).
+
+No llama-index or chroma object ever leaves the library: adapters convert to these.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Answer",
+    "Chunk",
+    "ChunkKind",
+    "Citation",
+    "Decision",
+    "FileIssue",
+    "IngestReport",
+    "Message",
+    "Role",
+    "Usage",
+]
+
+Decision = Literal["auto", "draft", "handoff"]
+Role = Literal["customer", "agent", "bot", "system"]
+ChunkKind = Literal["faq", "product", "table_row", "policy", "case"]
+
+
+class Message(BaseModel):
+    """One turn of a conversation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    text: str
+    ts: datetime | None = None
+    agent_id: str | None = None
+
+
+class Chunk(BaseModel):
+    """A retrievable unit of knowledge with what is needed to cite it.
+
+    ``text`` is what a customer may be shown; ``match_text`` is what lexical retrieval indexes
+    (e.g. an FAQ's question plus its similar phrasings).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: ChunkKind
+    source: str = Field(description="Path relative to the shop directory")
+    locator: str = Field(description="Where in the source: heading, table row, FAQ row, line")
+    title: str = ""
+    text: str
+    match_text: str = ""
+    question: str | None = None
+    answer: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Citation(BaseModel):
+    """A piece of knowledge an answer relies on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    locator: str
+    snippet: str
+    score: float = Field(ge=0, le=1)
+    chunk_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.locator})"
+
+
+class Usage(BaseModel):
+    """Token usage of the LLM calls that produced a result (zero without an LLM)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Answer(BaseModel):
+    """What the copilot would say to a shopper, and whether it may say it unattended.
+
+    ``decision``: ``auto`` (send), ``draft`` (an agent checks it first) or ``handoff`` (a human
+    takes over; ``text`` is then the shop's handoff message).
+    """
+
+    question: str
+    text: str
+    decision: Decision
+    confidence: float = Field(ge=0, le=1)
+    citations: list[Citation] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    mode: Literal["extractive", "llm"] = "extractive"
+    usage: Usage = Field(default_factory=Usage)
+
+    def __rich__(self) -> Any:
+        from ._render import answer_panel
+
+        return answer_panel(self)
+
+
+class FileIssue(BaseModel):
+    """A file (or part of one) that ingestion skipped or flagged."""
+
+    source: str
+    problem: str
+    kind: Literal["skipped", "suspicious", "warning"] = "skipped"
+
+
+class IngestReport(BaseModel):
+    """What one ingestion run did."""
+
+    shop_dir: str
+    index_dir: str
+    generation: int
+    files_added: list[str] = Field(default_factory=list)
+    files_updated: list[str] = Field(default_factory=list)
+    files_removed: list[str] = Field(default_factory=list)
+    files_unchanged: list[str] = Field(default_factory=list)
+    chunks_total: int = 0
+    chunks_embedded: int = 0
+    issues: list[FileIssue] = Field(default_factory=list)
+    dense: bool = False
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_added or self.files_updated or self.files_removed)
+
+    def __rich__(self) -> Any:
+        from ._render import ingest_table
+
+        return ingest_table(self)
