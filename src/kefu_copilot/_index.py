@@ -1,0 +1,259 @@
+"""The persisted knowledge index: immutable generations switched atomically.
+
+Layout of an index directory::
+
+    CURRENT              {"format", "generation", "embedder", "tokenizer"}: the live generation
+    gen-000007/          one complete generation, never modified after it is published
+        chunks.jsonl     the chunks (text, source, locator, ...)
+        tokens.jsonl     their lexical tokens (read only when re-ingesting)
+        manifest.json    per source file: content hash, size, mtime, chunk ids, issues
+        bm25/ faq/       the lexical indexes; faq_rows.npy maps FAQ phrasings to chunks
+    chroma/              vectors keyed by chunk id (Chroma), shared by all generations
+    .write.lock          single-writer lock (flock)
+
+A generation is written to ``gen-N.tmp``, flushed to disk, renamed, and only then published by
+atomically replacing ``CURRENT``. A crash at any point leaves the previous generation live and
+complete; vectors are only ever deleted after the switch, and readers ignore vectors whose chunk
+is not in their generation. So answers come from one complete version, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import IndexLockedError, KnowledgeIndexError
+from ._lexical import LexicalIndex
+from ._models import Chunk
+
+__all__ = ["FORMAT", "Snapshot", "WriteLock", "load_snapshot", "publish_generation", "read_current"]
+
+FORMAT = 1
+CURRENT = "CURRENT"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One loaded, immutable generation of the index."""
+
+    generation: int
+    directory: Path
+    chunks: list[Chunk]
+    by_id: dict[str, int]
+    lexical: LexicalIndex
+    faq_lexical: LexicalIndex
+    faq_rows: np.ndarray
+    embedder: str | None
+    tokenizer: str
+    manifest: dict[str, Any] = field(repr=False)
+
+
+def _gen_dir(index_dir: Path, generation: int) -> Path:
+    return index_dir / f"gen-{generation:06d}"
+
+
+def read_current(index_dir: Path) -> dict[str, Any] | None:
+    path = index_dir / CURRENT
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise KnowledgeIndexError(
+            f"{path} is unreadable ({exc}); delete {index_dir} and ingest again"
+        ) from None
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        raise KnowledgeIndexError(
+            f"{index_dir} was written by an incompatible version of kefu-copilot "
+            f"(format {info.get('format') if isinstance(info, dict) else '?'}, expected {FORMAT}); "
+            "delete it and ingest again"
+        )
+    return info
+
+
+def load_snapshot(index_dir: Path) -> Snapshot | None:
+    """Load the live generation, or ``None`` when nothing was ingested yet."""
+    for _attempt in range(3):  # a writer may publish and clean up between our two reads
+        info = read_current(index_dir)
+        if info is None:
+            return None
+        directory = _gen_dir(index_dir, int(info["generation"]))
+        try:
+            return _load_generation(directory, info)
+        except FileNotFoundError:
+            continue
+    raise KnowledgeIndexError(
+        f"{index_dir}: the live generation keeps disappearing; is a writer looping?"
+    )
+
+
+def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
+    chunks: list[Chunk] = []
+    with open(directory / "chunks.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            chunks.append(Chunk.model_construct(**json.loads(line)))
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    faq_rows = np.load(directory / "faq_rows.npy")
+    return Snapshot(
+        generation=int(info["generation"]),
+        directory=directory,
+        chunks=chunks,
+        by_id={c.id: i for i, c in enumerate(chunks)},
+        lexical=LexicalIndex.load(directory / "bm25", len(chunks)),
+        faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows)),
+        faq_rows=faq_rows,
+        embedder=info.get("embedder"),
+        tokenizer=str(info.get("tokenizer", "")),
+        manifest=manifest,
+    )
+
+
+def read_tokens(directory: Path) -> dict[str, tuple[list[str], list[list[str]]]]:
+    """chunk id → (tokens, FAQ phrasing tokens) of a published generation."""
+    out: dict[str, tuple[list[str], list[list[str]]]] = {}
+    with (
+        contextlib.suppress(FileNotFoundError),
+        open(directory / "tokens.jsonl", encoding="utf-8") as fh,
+    ):
+        for line in fh:
+            rec = json.loads(line)
+            out[rec["id"]] = (rec["t"], rec.get("f", []))
+    return out
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_text(path: Path, lines: Iterator[str]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def publish_generation(
+    index_dir: Path,
+    generation: int,
+    chunks: list[Chunk],
+    tokens: dict[str, tuple[list[str], list[list[str]]]],
+    manifest: dict[str, Any],
+    *,
+    embedder: str | None,
+    tokenizer: str,
+) -> Path:
+    """Write a complete generation and make it live atomically. Returns its directory."""
+    final = _gen_dir(index_dir, generation)
+    tmp = final.with_name(final.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
+    tmp.mkdir(parents=True)
+
+    _write_text(
+        tmp / "chunks.jsonl", (c.model_dump_json(exclude_defaults=True) + "\n" for c in chunks)
+    )
+    _write_text(
+        tmp / "tokens.jsonl",
+        (
+            json.dumps({"id": c.id, "t": tokens[c.id][0], "f": tokens[c.id][1]}, ensure_ascii=False)
+            + "\n"
+            for c in chunks
+        ),
+    )
+    _write_text(tmp / "manifest.json", iter([json.dumps(manifest, ensure_ascii=False)]))
+
+    LexicalIndex.build([tokens[c.id][0] or [""] for c in chunks]).save(tmp / "bm25")
+    faq_docs: list[list[str]] = []
+    faq_rows: list[int] = []
+    for i, c in enumerate(chunks):
+        for phrasing in tokens[c.id][1]:
+            faq_docs.append(phrasing or [""])
+            faq_rows.append(i)
+    LexicalIndex.build(faq_docs).save(tmp / "faq")
+    with open(tmp / "faq_rows.npy", "wb") as fh:
+        np.save(fh, np.asarray(faq_rows, dtype=np.int32))
+        fh.flush()
+        os.fsync(fh.fileno())
+    for sub in ("bm25", "faq"):
+        for file in (tmp / sub).iterdir():
+            with open(file, "rb+") as fh:
+                os.fsync(fh.fileno())
+    _fsync_dir(tmp)
+    os.rename(tmp, final)
+    _fsync_dir(index_dir)
+
+    current = {
+        "format": FORMAT,
+        "generation": generation,
+        "embedder": embedder,
+        "tokenizer": tokenizer,
+    }
+    pointer_tmp = index_dir / (CURRENT + ".tmp")
+    _write_text(pointer_tmp, iter([json.dumps(current)]))
+    os.replace(pointer_tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    return final
+
+
+def remove_old_generations(index_dir: Path, keep: set[int]) -> None:
+    """Delete generation directories not in ``keep`` (and leftovers of crashed writes)."""
+    for entry in index_dir.glob("gen-*"):
+        name = entry.name.removesuffix(".tmp")
+        try:
+            generation = int(name.split("-", 1)[1])
+        except ValueError:
+            continue
+        if entry.name.endswith(".tmp") or generation not in keep:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+class WriteLock:
+    """Exclusive, non-blocking single-writer lock on an index directory (flock)."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self._path = index_dir / ".write.lock"
+        self._fh: Any = None
+
+    def __enter__(self) -> WriteLock:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self._path, "a+", encoding="utf-8")
+        try:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - non-POSIX: best effort, no lock
+            pass
+        except OSError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise IndexLockedError(
+                f"{self._path.parent} is being written by {holder}; wait for that ingest to "
+                "finish (readers keep working meanwhile)"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            self._fh.truncate(0)
+            self._fh.close()
+            self._fh = None

@@ -1,0 +1,301 @@
+"""Incremental, idempotent, crash-safe ingestion of a shop directory into an index."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._embed import Embedder
+from ._errors import IngestError, ShopError
+from ._index import (
+    WriteLock,
+    publish_generation,
+    read_current,
+    read_tokens,
+    remove_old_generations,
+)
+from ._index import _gen_dir as generation_dir
+from ._loaders import SUPPORTED, load_file
+from ._models import Chunk, FileIssue, IngestReport
+from ._store import VectorStore
+from ._tokenize import Tokenizer
+
+__all__ = ["discover_files", "ingest_shop"]
+
+log = logging.getLogger("kefu_copilot")
+LOADER_VERSION = "1"  # bump when parsing changes, so unchanged files are re-parsed once
+MAX_FILE_BYTES = 256 * 1024 * 1024
+EMBED_BATCH = 512
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class FoundFile:
+    source: str  # POSIX path relative to the shop directory
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
+    """Knowledge files in the contract's folders; anything else is reported, never read."""
+    root = shop_dir.resolve()
+    found: list[FoundFile] = []
+    issues: list[FileIssue] = []
+    for folder, suffixes in SUPPORTED.items():
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith((".", "~$")):
+                    continue
+                path = Path(dirpath) / name
+                source = path.relative_to(root).as_posix()
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not target.is_relative_to(root):
+                        issues.append(
+                            FileIssue(
+                                source=source,
+                                problem="symlink pointing outside the shop directory; not read",
+                            )
+                        )
+                        continue
+                if path.suffix.lower() not in suffixes:
+                    issues.append(
+                        FileIssue(
+                            source=source,
+                            problem=f"unsupported file type in {folder}/ (expected {', '.join(suffixes)})",
+                            kind="warning",
+                        )
+                    )
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError as exc:
+                    issues.append(FileIssue(source=source, problem=f"cannot stat: {exc.strerror}"))
+                    continue
+                if not path.is_file():
+                    continue
+                found.append(FoundFile(source, path, stat.st_size, stat.st_mtime_ns))
+    return found, issues
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_shop(
+    shop_dir: Path,
+    index_dir: Path,
+    *,
+    tokenizer: Tokenizer,
+    config_hash: str,
+    embedder: Embedder | None,
+    store: VectorStore | None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index in line with the shop directory, touching only what changed."""
+    started = time.perf_counter()
+    if not shop_dir.is_dir():
+        raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with WriteLock(index_dir):
+        return _ingest_locked(
+            shop_dir, index_dir, tokenizer, config_hash, embedder, store, progress, started
+        )
+
+
+def _ingest_locked(
+    shop_dir: Path,
+    index_dir: Path,
+    tokenizer: Tokenizer,
+    config_hash: str,
+    embedder: Embedder | None,
+    store: VectorStore | None,
+    progress: Progress | None,
+    started: float,
+) -> IngestReport:
+    current = read_current(index_dir)
+    prev_gen = int(current["generation"]) if current else 0
+    prev_dir = generation_dir(index_dir, prev_gen) if current else None
+    prev_manifest: dict[str, Any] = {}
+    if prev_dir is not None:
+        import json
+
+        try:
+            prev_manifest = json.loads((prev_dir / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            prev_manifest = {}
+    prev_files: dict[str, Any] = prev_manifest.get("files", {})
+    embedder_name = embedder.name if embedder is not None and store is not None else None
+    same_setup = (
+        current is not None
+        and current.get("tokenizer") == tokenizer.fingerprint
+        and current.get("embedder") == embedder_name
+        and prev_manifest.get("loader") == LOADER_VERSION
+    )
+
+    found, issues = discover_files(shop_dir)
+    report = IngestReport(
+        shop_dir=str(shop_dir),
+        index_dir=str(index_dir),
+        generation=prev_gen,
+        dense=embedder_name is not None,
+    )
+
+    # 1. Decide per file: reuse (unchanged) or parse.
+    reuse: dict[str, dict[str, Any]] = {}
+    to_parse: list[tuple[FoundFile, str]] = []
+    for f in found:
+        old = prev_files.get(f.source)
+        if f.size > MAX_FILE_BYTES:
+            issues.append(
+                FileIssue(
+                    source=f.source,
+                    problem=f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller files",
+                )
+            )
+            continue
+        if old and old.get("size") == f.size and old.get("mtime_ns") == f.mtime_ns:
+            digest = old["sha256"]
+        else:
+            digest = _file_hash(f.path)
+        if old and old.get("sha256") == digest and prev_manifest.get("loader") == LOADER_VERSION:
+            reuse[f.source] = {**old, "mtime_ns": f.mtime_ns}
+        else:
+            to_parse.append((f, digest))
+    seen = {f.source for f in found}
+    removed = sorted(s for s in prev_files if s not in seen)
+    config_changed = prev_manifest.get("config") != config_hash
+
+    if same_setup and not to_parse and not removed and not config_changed:
+        report.files_unchanged = sorted(reuse)
+        report.issues = issues + [
+            FileIssue(**i) for r in reuse.values() for i in r.get("issues", [])
+        ]
+        report.chunks_total = sum(len(r["chunks"]) for r in reuse.values())
+        report.seconds = time.perf_counter() - started
+        return report  # nothing to do: nothing written
+
+    # 2. Parse what changed; keep the chunks of what did not.
+    old_chunks: dict[str, Chunk] = {}
+    old_tokens: dict[str, tuple[list[str], list[list[str]]]] = {}
+    if prev_dir is not None and reuse:
+        from ._index import _load_generation
+
+        try:
+            snapshot = _load_generation(prev_dir, current or {})
+            old_chunks = {c.id: c for c in snapshot.chunks}
+            if current and current.get("tokenizer") == tokenizer.fingerprint:
+                old_tokens = read_tokens(prev_dir)
+        except (OSError, ValueError):
+            reuse_failed = list(reuse)
+            to_parse.extend((f, _file_hash(f.path)) for f in found if f.source in reuse_failed)
+            reuse.clear()
+
+    files_manifest: dict[str, Any] = {}
+    chunks: list[Chunk] = []
+    for source, entry in sorted(reuse.items()):
+        kept = [old_chunks[cid] for cid in entry["chunks"] if cid in old_chunks]
+        chunks.extend(kept)
+        files_manifest[source] = entry
+        report.files_unchanged.append(source)
+        issues.extend(FileIssue(**i) for i in entry.get("issues", []))
+
+    for n, (f, digest) in enumerate(sorted(to_parse, key=lambda x: x[0].source), start=1):
+        if progress:
+            progress("parse", n, len(to_parse))
+        try:
+            file_chunks, file_issues = load_file(f.source, f.path.read_bytes())
+        except IngestError as exc:
+            file_chunks, file_issues = (
+                [],
+                [FileIssue(source=f.source, problem=str(exc).split(": ", 1)[-1])],
+            )
+        except (OSError, MemoryError, RecursionError) as exc:
+            file_chunks, file_issues = (
+                [],
+                [FileIssue(source=f.source, problem=f"cannot be read: {exc}")],
+            )
+        chunks.extend(file_chunks)
+        issues.extend(file_issues)
+        files_manifest[f.source] = {
+            "sha256": digest,
+            "size": f.size,
+            "mtime_ns": f.mtime_ns,
+            "chunks": [c.id for c in file_chunks],
+            "issues": [i.model_dump() for i in file_issues],
+        }
+        (report.files_updated if f.source in prev_files else report.files_added).append(f.source)
+    report.files_removed = removed
+
+    # 3. Tokens for lexical retrieval (reused when the tokenizer is unchanged).
+    tokens: dict[str, tuple[list[str], list[list[str]]]] = {}
+    for n, chunk in enumerate(chunks, start=1):
+        cached = old_tokens.get(chunk.id)
+        if cached is not None:
+            tokens[chunk.id] = cached
+            continue
+        if progress and n % 500 == 0:
+            progress("tokenize", n, len(chunks))
+        faq = []
+        if chunk.kind == "faq" and chunk.question:
+            faq = [tokenizer.tokenize(q) for q in [chunk.question, *chunk.meta.get("similar", [])]]
+        tokens[chunk.id] = (tokenizer.tokenize(chunk.match_text or chunk.text), faq)
+
+    # 4. Vectors for chunks the store does not have yet (batched).
+    if embedder is not None and store is not None:
+        have = store.existing([c.id for c in chunks])
+        missing = [c for c in chunks if c.id not in have]
+        for start in range(0, len(missing), EMBED_BATCH):
+            batch = missing[start : start + EMBED_BATCH]
+            vectors = embedder.embed_documents([_embed_text(c) for c in batch])
+            store.add([c.id for c in batch], vectors)
+            if progress:
+                progress("embed", min(start + EMBED_BATCH, len(missing)), len(missing))
+        report.chunks_embedded = len(missing)
+
+    # 5. Publish atomically, then clean up what no generation needs any more.
+    generation = prev_gen + 1
+    manifest = {"loader": LOADER_VERSION, "config": config_hash, "files": files_manifest}
+    publish_generation(
+        index_dir,
+        generation,
+        chunks,
+        tokens,
+        manifest,
+        embedder=embedder_name,
+        tokenizer=tokenizer.fingerprint,
+    )
+    remove_old_generations(index_dir, keep={generation, prev_gen})
+    if store is not None:  # includes vectors orphaned by an earlier crash
+        live = {c.id for c in chunks}
+        stale = sorted(store.all_ids() - live)
+        if stale:
+            store.delete(stale)
+
+    report.generation = generation
+    report.chunks_total = len(chunks)
+    report.issues = issues
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed_text(chunk: Chunk) -> str:
+    if chunk.kind == "faq":
+        return " ".join([chunk.question or "", *chunk.meta.get("similar", [])])
+    return f"{chunk.title} {chunk.text}" if chunk.title else chunk.text
