@@ -1,0 +1,222 @@
+"""The :class:`Copilot`: one shop's knowledge, answering questions. Safe to share across threads."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ._answer import Answerer
+from ._config import Settings, resolve_settings
+from ._embed import Embedder, load_embedder
+from ._errors import EmbeddingError, InputError, KnowledgeIndexError
+from ._index import Snapshot, load_snapshot
+from ._ingest import Progress, ingest_shop
+from ._models import Answer, IngestReport, Message
+from ._retrieve import Retriever
+from ._shop import ShopConfig, load_shop_config
+from ._store import VectorStore, open_chroma_store
+from ._tokenize import ChineseTokenizer
+
+__all__ = ["Copilot"]
+
+log = logging.getLogger("kefu_copilot")
+_UNSET: Any = object()
+
+
+def _as_messages(history: Sequence[Message | dict[str, Any]] | None) -> list[Message]:
+    out: list[Message] = []
+    for item in history or []:
+        if isinstance(item, Message):
+            out.append(item)
+        elif isinstance(item, dict):
+            role = item.get("role", "customer")
+            out.append(
+                Message(
+                    role=role if role in ("customer", "agent", "bot", "system") else "customer",
+                    text=str(item.get("text", "")),
+                )
+            )
+        else:
+            raise InputError("history items must be Message objects or {'role', 'text'} dicts")
+    return out
+
+
+class Copilot:
+    """A customer-service copilot over one shop directory.
+
+    >>> copilot = Copilot("knowledge")        # doctest: +SKIP
+    >>> copilot.ingest()                       # doctest: +SKIP
+    >>> copilot.answer("几天能发货？").text      # doctest: +SKIP
+
+    Arguments override ``settings``, which override ``KEFU_*`` environment variables.
+    ``embedder`` and ``store`` accept any object implementing the :class:`Embedder` /
+    :class:`VectorStore` protocols (pass ``embedder=None`` for lexical retrieval only).
+    """
+
+    def __init__(
+        self,
+        shop_dir: str | Path,
+        *,
+        index_dir: str | Path | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = _UNSET,
+        store: VectorStore | None = _UNSET,
+        **overrides: Any,
+    ) -> None:
+        self.shop_dir = Path(shop_dir)
+        self.settings = resolve_settings(settings, index_dir=index_dir, **overrides)
+        self.index_dir = Path(self.settings.index_dir or self.shop_dir / ".kefu-index")
+        self._embedder_arg, self._store_arg = embedder, store
+        self._embedder: Embedder | None = None
+        self._embedder_loaded = False
+        self._store: VectorStore | None = None
+        self.embedding_problem: str | None = None
+        self._lock = threading.RLock()
+        self._state: tuple[Snapshot, Answerer, ShopConfig] | None = None
+        self._shop: ShopConfig | None = None
+
+    # -- parts, built lazily -------------------------------------------------------------------
+    @property
+    def shop(self) -> ShopConfig:
+        if self._shop is None:
+            self._shop = load_shop_config(self.shop_dir)
+        return self._shop
+
+    def _tokenizer(self, shop: ShopConfig) -> ChineseTokenizer:
+        return ChineseTokenizer(shop.synonyms)
+
+    def _dense(self) -> tuple[Embedder | None, VectorStore | None]:
+        """The embedder and vector store, or (None, None) for lexical-only retrieval."""
+        with self._lock:
+            if not self._embedder_loaded:
+                self._embedder_loaded = True
+                if self._embedder_arg is not _UNSET:
+                    self._embedder = self._embedder_arg
+                elif self.settings.embeddings_enabled:
+                    try:
+                        self._embedder = load_embedder(
+                            self.settings.embed_model,
+                            cache_dir=self.settings.embed_cache_dir,
+                            offline=self.settings.offline,
+                        )
+                    except EmbeddingError as exc:
+                        self.embedding_problem = str(exc)
+                        log.warning("kefu-copilot: %s. Using lexical retrieval only.", exc)
+                if self._embedder is not None:
+                    if self._store_arg is not _UNSET:
+                        self._store = self._store_arg
+                    else:
+                        self._store = open_chroma_store(
+                            self.index_dir, self._embedder.name, url=self.settings.chroma_url
+                        )
+                if self._store is None:
+                    self._embedder = None
+            return self._embedder, self._store
+
+    # -- ingestion -----------------------------------------------------------------------------
+    def ingest(self, *, progress: Progress | bool = False) -> IngestReport:
+        """Bring the index in line with the shop directory (incremental, idempotent, atomic)."""
+        shop = load_shop_config(self.shop_dir)
+        embedder, store = self._dense()
+        tokenizer = self._tokenizer(shop)
+        config_hash = hashlib.sha256(shop.model_dump_json().encode()).hexdigest()
+        callback: Progress | None
+        if progress is True:
+            from ._render import rich_progress
+
+            with rich_progress() as callback:
+                report = ingest_shop(
+                    self.shop_dir,
+                    self.index_dir,
+                    tokenizer=tokenizer,
+                    config_hash=config_hash,
+                    embedder=embedder,
+                    store=store,
+                    progress=callback,
+                )
+        else:
+            callback = progress or None
+            report = ingest_shop(
+                self.shop_dir,
+                self.index_dir,
+                tokenizer=tokenizer,
+                config_hash=config_hash,
+                embedder=embedder,
+                store=store,
+                progress=callback,
+            )
+        with self._lock:
+            self._shop = shop
+            if (
+                report.changed
+                or self._state is None
+                or self._state[0].generation != report.generation
+            ):
+                self._state = None
+        return report
+
+    def reload(self) -> bool:
+        """Pick up a generation published by another process. Returns True if it changed."""
+        with self._lock:
+            before = self._state[0].generation if self._state else None
+            self._state = None
+            self._shop = None
+            return self._current()[0].generation != before
+
+    def _current(self) -> tuple[Snapshot, Answerer, ShopConfig]:
+        state = self._state
+        if state is not None:
+            return state
+        with self._lock:
+            if self._state is None:
+                snapshot = load_snapshot(self.index_dir)
+                if snapshot is None:
+                    raise KnowledgeIndexError(
+                        f"no index at {self.index_dir}; run `kefu ingest {self.shop_dir}` "
+                        "or call Copilot.ingest() first"
+                    )
+                shop = self.shop
+                tokenizer = self._tokenizer(shop)
+                embedder, store = self._dense() if snapshot.embedder else (None, None)
+                retriever = Retriever(snapshot, tokenizer, embedder=embedder, store=store)
+                answerer = Answerer(snapshot, retriever, tokenizer, shop, self.settings)
+                self._state = (snapshot, answerer, shop)
+            return self._state
+
+    @property
+    def retriever(self) -> Retriever:
+        return self._current()[1].retriever
+
+    # -- answering -----------------------------------------------------------------------------
+    def _clean_question(self, question: Any) -> str:
+        if not isinstance(question, str):
+            raise InputError(f"question must be a str, not {type(question).__name__}")
+        text = question.strip()
+        if not text:
+            raise InputError("question is empty")
+        return text[: self.settings.max_input_chars]
+
+    def answer(
+        self, question: str, history: Sequence[Message | dict[str, Any]] | None = None
+    ) -> Answer:
+        """Answer a shopper's question from the knowledge, or hand it over to a human."""
+        text = self._clean_question(question)
+        _, answerer, _ = self._current()
+        result = answerer.answer(text, _as_messages(history))
+        if self.embedding_problem and not answerer.retriever.dense:
+            result.reasons.append("lexical retrieval only: embedding model unavailable")
+        return result
+
+    async def aanswer(
+        self, question: str, history: Sequence[Message | dict[str, Any]] | None = None
+    ) -> Answer:
+        """Async :meth:`answer` (runs the CPU-bound extractive path in a worker thread)."""
+        return await asyncio.to_thread(self.answer, question, history)
+
+    def __repr__(self) -> str:
+        return f"Copilot(shop_dir={str(self.shop_dir)!r}, index_dir={str(self.index_dir)!r})"
