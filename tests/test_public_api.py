@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import kefu_copilot
+
+EXPECTED = {
+    "Answer",
+    "ChineseTokenizer",
+    "Chunk",
+    "Citation",
+    "Compensation",
+    "ConfigError",
+    "Copilot",
+    "DEFAULT_EMBED_MODEL",
+    "Decision",
+    "EmbeddingError",
+    "Embedder",
+    "EvalError",
+    "FileIssue",
+    "IndexLockedError",
+    "IngestError",
+    "IngestReport",
+    "InputError",
+    "KefuError",
+    "KnowledgeIndexError",
+    "LLMError",
+    "LLMRateLimitError",
+    "LLMResponseError",
+    "LLMStatusError",
+    "LLMTimeoutError",
+    "Message",
+    "MissingExtraError",
+    "PromptError",
+    "Settings",
+    "ShopConfig",
+    "ShopError",
+    "Tokenizer",
+    "Usage",
+    "VectorStore",
+    "__version__",
+    "load_shop_config",
+}
+
+
+def test_all_is_the_public_api() -> None:
+    assert set(kefu_copilot.__all__) >= EXPECTED
+    for name in kefu_copilot.__all__:
+        assert hasattr(kefu_copilot, name), name
+    public = {n for n in dir(kefu_copilot) if not n.startswith("_")}
+    # everything public at top level is declared (submodules are private, named _x)
+    assert public - set(kefu_copilot.__all__) <= {"annotations", "testing"}
+
+
+def test_errors_share_one_root() -> None:
+    for name in kefu_copilot.__all__:
+        obj = getattr(kefu_copilot, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, kefu_copilot.KefuError), name
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, kefu_copilot; "
+        "heavy = [m for m in ('jieba', 'chromadb', 'fastembed', 'llama_index', 'openai', 'bm25s') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
