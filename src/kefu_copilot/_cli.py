@@ -88,7 +88,13 @@ def _ensure_index(copilot: Any, console: Any, quiet: bool = False) -> None:
             f"in {report.seconds:.1f}s[/]"
         )
     if copilot.embedding_problem and not quiet:
-        console.print(f"[yellow]note:[/] {copilot.embedding_problem}")
+        _embedding_note(console, copilot.embedding_problem)
+
+
+def _embedding_note(console: Any, problem: str) -> None:
+    console.print(
+        f"[yellow]note:[/] {problem}.\n      Answering with lexical retrieval (BM25) only."
+    )
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -99,7 +105,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(report.model_dump_json(indent=2))
         return 0
     if copilot.embedding_problem:
-        console.print(f"[yellow]note:[/] {copilot.embedding_problem}")
+        _embedding_note(console, copilot.embedding_problem)
     console.print(report)
     if not report.changed and report.generation:
         console.print("[green]index is up to date; nothing written[/]")

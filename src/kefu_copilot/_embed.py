@@ -212,7 +212,7 @@ def load_embedder(model: str, *, cache_dir: Path | None = None, offline: bool = 
             raise EmbeddingError(
                 f"embedding model {model} is not cached and the model hub is unreachable; "
                 "set KEFU_EMBED_MODEL to a local model directory or run once with network "
-                "access (lexical retrieval is used meanwhile)"
+                "access"
             ) from None
         try:
             te = TextEmbedding(model, **kwargs)

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kefu_copilot._cli import main
+
+
+def test_ingest_then_ask_json(shop: Path, tmp_path: Path, capsys) -> None:
+    index = str(tmp_path / "idx")
+    assert main(["ingest", str(shop), "--index", index, "--embed-model", "none", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["generation"] == 1 and report["chunks_total"] > 200
+
+    assert (
+        main(
+            [
+                "ask",
+                "退货运费谁出",
+                "--shop",
+                str(shop),
+                "--index",
+                index,
+                "--embed-model",
+                "none",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["decision"] == "auto" and answer["citations"][0]["source"] == "faq/faq.csv"
+
+    assert (
+        main(
+            [
+                "ask",
+                "我的订单到哪了",
+                "--shop",
+                str(shop),
+                "--index",
+                index,
+                "--embed-model",
+                "none",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["decision"] == "handoff"
+
+
+def test_reingest_reports_up_to_date(shop: Path, tmp_path: Path, capsys) -> None:
+    args = ["ingest", str(shop), "--index", str(tmp_path / "idx"), "--embed-model", "none"]
+    main(args)
+    capsys.readouterr()
+    main(args)
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_env_vars_configure_the_cli(shop: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("KEFU_EMBED_MODEL", "none")
+    monkeypatch.setenv("KEFU_INDEX_DIR", str(tmp_path / "env-idx"))
+    assert main(["ingest", str(shop), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["index_dir"] == str(tmp_path / "env-idx")
+
+
+def test_errors_are_one_line_with_exit_2(tmp_path: Path, capsys) -> None:
+    assert main(["ingest", str(tmp_path / "missing"), "--embed-model", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kefu: error:") and "does not exist" in err
+
+
+def test_bad_env_value_is_a_config_error(shop: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("KEFU_TOP_K", "lots")
+    assert main(["ingest", str(shop)]) == 2
+    assert "KEFU_" in capsys.readouterr().err
+
+
+def test_chat_reads_questions_until_empty_line(
+    shop: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    lines = iter(["纯棉圆领T恤会缩水吗", "那它能机洗吗", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    assert (
+        main(["chat", "--shop", str(shop), "--index", str(tmp_path / "i"), "--embed-model", "none"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "缩水" in out and "机洗" in out
+
+
+def test_demo_entry_point_offline(tmp_path: Path) -> None:
+    """`kefu demo` as a user runs it: the console script, no model, no network."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "KEFU_INDEX_DIR": str(tmp_path / "demo")}
+    exe = Path(sys.executable).with_name("kefu")
+    cmd = (
+        [str(exe), "demo"] if exe.exists() else [sys.executable, "-m", "kefu_copilot._cli", "demo"]
+    )
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "handoff" in out.stdout and "auto" in out.stdout and "faq/faq.csv" in out.stdout
+    assert "lexical" in out.stdout  # says once, clearly, that no embedding model was loaded
