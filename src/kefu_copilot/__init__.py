@@ -26,6 +26,8 @@ from ._errors import (
     PromptError,
     ShopError,
 )
+from ._generate import AnswerStream
+from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
 from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
 from ._shop import Compensation, ShopConfig, load_shop_config
 from ._store import VectorStore
@@ -35,11 +37,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_EMBED_MODEL",
+    "LLM",
+    "PRESETS",
     "Answer",
+    "AnswerStream",
+    "ChatMessage",
     "ChineseTokenizer",
     "Chunk",
     "Citation",
     "Compensation",
+    "Completion",
     "ConfigError",
     "Copilot",
     "Decision",
@@ -60,6 +67,8 @@ __all__ = [
     "LLMTimeoutError",
     "Message",
     "MissingExtraError",
+    "OpenAIChatModel",
+    "OpenAIProvider",
     "PromptError",
     "Settings",
     "ShopConfig",

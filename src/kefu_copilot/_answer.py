@@ -20,7 +20,7 @@ from ._shop import ShopConfig
 from ._text import normalize, split_sentences
 from ._tokenize import STOPWORDS, ChineseTokenizer
 
-__all__ = ["Answerer", "decide"]
+__all__ = ["Answerer", "Candidate", "Prepared", "decide"]
 
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
@@ -34,6 +34,17 @@ class Candidate:
     support: float
     text: str
     snippet: str
+
+
+@dataclass
+class Prepared:
+    """Everything known about a question before any generation."""
+
+    question: str
+    history: list[Message]
+    extractive: Answer
+    candidates: list[Candidate]
+    ruled: bool  # a handoff rule fired: no LLM may answer this one
 
 
 def decide(confidence: float, settings: Settings) -> Decision:
@@ -205,10 +216,15 @@ class Answerer:
 
     # -- the main entry ---------------------------------------------------------------------------
     def answer(self, question: str, history: list[Message] | None = None) -> Answer:
+        """The extractive answer (no LLM)."""
+        return self.prepare(question, history).extractive
+
+    def prepare(self, question: str, history: list[Message] | None = None) -> Prepared:
+        """Rules, retrieval, ranked candidates and the extractive answer for one question."""
         history = history or []
         reasons = handoff_reasons(question, self.shop)
         if reasons:
-            return self._handoff(question, reasons, [], 0.0)
+            return Prepared(question, history, self._handoff(question, reasons, [], 0.0), [], True)
 
         products = self.products.identify(question)
         context_note = ""
@@ -266,7 +282,8 @@ class Answerer:
                 support = 0.85 * support + 0.15 * hit.dense
             candidates.append(Candidate(hit, support, text, text))
         if not candidates:
-            return self._handoff(question, ["no knowledge matches the question"], [], 0.0)
+            handoff = self._handoff(question, ["no knowledge matches the question"], [], 0.0)
+            return Prepared(question, history, handoff, [], False)
 
         candidates.sort(key=lambda c: (-c.support, -c.hit.score))
         best = candidates[0]
@@ -285,16 +302,20 @@ class Answerer:
         ]
         if decision == "handoff":
             reasons.insert(0, "the knowledge does not clearly answer the question")
-            return self._handoff(question, reasons, citations, confidence)
-        text = self._frame(best)
-        return Answer(
-            question=question,
-            text=text,
-            decision=decision,
-            confidence=confidence,
-            citations=citations,
-            reasons=reasons,
-        )
+            extractive = self._handoff(question, reasons, citations, confidence)
+        else:
+            extractive = Answer(
+                question=question,
+                text=self._frame(best),
+                decision=decision,
+                confidence=confidence,
+                citations=citations,
+                reasons=reasons,
+            )
+        return Prepared(question, history, extractive, candidates, False)
+
+    def cite(self, candidate: Candidate) -> Citation:
+        return self._cite(candidate)
 
     def _frame(self, candidate: Candidate) -> str:
         chunk = candidate.hit.chunk

@@ -63,6 +63,9 @@ class Settings(BaseModel):
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries on 408/429/5xx/connection")
     llm_max_tokens: int = Field(600, ge=16, description="max_tokens sent with every LLM request")
     llm_temperature: float = Field(0.2, ge=0, le=2)
+    prompts_dir: Path | None = Field(
+        None, description="A folder of prompt templates overriding the packaged ones"
+    )
 
     @model_validator(mode="after")
     def _check_thresholds(self) -> Settings:

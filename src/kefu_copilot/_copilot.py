@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,10 @@ from ._answer import Answerer
 from ._config import Settings, resolve_settings
 from ._embed import Embedder, load_embedder
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
+from ._generate import AnswerStream, GroundedGenerator
 from ._index import Snapshot, load_snapshot
 from ._ingest import Progress, ingest_shop
+from ._llm import LLM, build_llm
 from ._models import Answer, IngestReport, Message
 from ._retrieve import Retriever
 from ._shop import ShopConfig, load_shop_config
@@ -26,6 +28,19 @@ __all__ = ["Copilot"]
 
 log = logging.getLogger("kefu_copilot")
 _UNSET: Any = object()
+
+
+class StaticStream:
+    """The stream of an answer that is already complete (no LLM): one delta."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+    def __iter__(self) -> Iterator[str]:
+        yield self.answer.text
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        yield self.answer.text
 
 
 def _as_messages(history: Sequence[Message | dict[str, Any]] | None) -> list[Message]:
@@ -66,6 +81,7 @@ class Copilot:
         settings: Settings | None = None,
         embedder: Embedder | None = _UNSET,
         store: VectorStore | None = _UNSET,
+        llm: LLM | None = _UNSET,
         **overrides: Any,
     ) -> None:
         self.shop_dir = Path(shop_dir)
@@ -79,6 +95,10 @@ class Copilot:
         self._lock = threading.RLock()
         self._state: tuple[Snapshot, Answerer, ShopConfig] | None = None
         self._shop: ShopConfig | None = None
+        self._llm_arg = llm
+        self._llm: LLM | None = None
+        self._llm_loaded = False
+        self._generator: GroundedGenerator | None = None
 
     # -- parts, built lazily -------------------------------------------------------------------
     @property
@@ -189,6 +209,27 @@ class Copilot:
             return self._state
 
     @property
+    def llm(self) -> LLM | None:
+        """The configured LLM (``None``: extractive answers only)."""
+        with self._lock:
+            if not self._llm_loaded:
+                self._llm = build_llm(self.settings) if self._llm_arg is _UNSET else self._llm_arg
+                self._llm_loaded = True
+            return self._llm
+
+    def _generation(self) -> tuple[Answerer, GroundedGenerator | None]:
+        _, answerer, shop = self._current()
+        llm = self.llm
+        if llm is None:
+            return answerer, None
+        with self._lock:
+            if self._generator is None or self._generator.shop is not shop:
+                self._generator = GroundedGenerator(
+                    llm, shop, prompts_dir=self.settings.prompts_dir
+                )
+            return answerer, self._generator
+
+    @property
     def retriever(self) -> Retriever:
         return self._current()[1].retriever
 
@@ -201,22 +242,63 @@ class Copilot:
             raise InputError("question is empty")
         return text[: self.settings.max_input_chars]
 
-    def answer(
-        self, question: str, history: Sequence[Message | dict[str, Any]] | None = None
-    ) -> Answer:
-        """Answer a shopper's question from the knowledge, or hand it over to a human."""
-        text = self._clean_question(question)
-        _, answerer, _ = self._current()
-        result = answerer.answer(text, _as_messages(history))
+    def _note(self, answerer: Answerer, result: Answer) -> Answer:
         if self.embedding_problem and not answerer.retriever.dense:
             result.reasons.append("lexical retrieval only: embedding model unavailable")
         return result
 
-    async def aanswer(
-        self, question: str, history: Sequence[Message | dict[str, Any]] | None = None
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Message | dict[str, Any]] | None = None,
+        *,
+        strict: bool = False,
     ) -> Answer:
-        """Async :meth:`answer` (runs the CPU-bound extractive path in a worker thread)."""
-        return await asyncio.to_thread(self.answer, question, history)
+        """Answer a shopper's question from the knowledge, or hand it over to a human.
+
+        With an LLM configured the answer is generated from the retrieved knowledge and then
+        grounding-checked; any LLM failure falls back to the extractive answer (its reason is in
+        ``reasons``) unless ``strict=True``, which raises the :class:`LLMError` instead.
+        """
+        text = self._clean_question(question)
+        answerer, generator = self._generation()
+        prepared = answerer.prepare(text, _as_messages(history))
+        if generator is None:
+            return self._note(answerer, prepared.extractive)
+        return self._note(answerer, generator.answer(prepared, strict=strict))
+
+    async def aanswer(
+        self,
+        question: str,
+        history: Sequence[Message | dict[str, Any]] | None = None,
+        *,
+        strict: bool = False,
+    ) -> Answer:
+        """Async :meth:`answer`: retrieval in a worker thread, the LLM call on the event loop."""
+        text = self._clean_question(question)
+        answerer, generator = await asyncio.to_thread(self._generation)
+        prepared = await asyncio.to_thread(answerer.prepare, text, _as_messages(history))
+        if generator is None:
+            return self._note(answerer, prepared.extractive)
+        return self._note(answerer, await generator.aanswer(prepared, strict=strict))
+
+    def stream_answer(
+        self,
+        question: str,
+        history: Sequence[Message | dict[str, Any]] | None = None,
+        *,
+        strict: bool = False,
+    ) -> AnswerStream | StaticStream:
+        """A draft for an agent UI as text deltas (``for``/``async for``); ``.answer`` at the end.
+
+        Without an LLM the stream yields the extractive answer in one piece.
+        """
+        text = self._clean_question(question)
+        answerer, generator = self._generation()
+        prepared = answerer.prepare(text, _as_messages(history))
+        if generator is None:
+            return StaticStream(prepared.extractive)
+        return generator.stream(prepared, strict=strict)
 
     def __repr__(self) -> str:
         return f"Copilot(shop_dir={str(self.shop_dir)!r}, index_dir={str(self.index_dir)!r})"
