@@ -23,6 +23,7 @@ from ._tokenize import STOPWORDS, ChineseTokenizer
 __all__ = ["Answerer", "Candidate", "Prepared", "decide"]
 
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
+_SOFT_SUFFIXES = frozenset("色款码号的子儿件双条型版")
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[-~～—至到]\s*(\d+(?:\.\d+)?)")
@@ -161,7 +162,9 @@ class Answerer:
         if hit is not None:
             return hit
         tokens = frozenset(
-            self.tokenizer.tokenize(text if text is not None else chunk.match_text or chunk.text)
+            self.tokenizer.tokenize(
+                text if text is not None else chunk.match_text or chunk.text, characters=False
+            )
         )
         with self._cache_lock:
             self._token_cache[key] = tokens
@@ -170,10 +173,22 @@ class Answerer:
         return tokens
 
     def _support(self, q_words: list[str], q_bigrams: list[str], tokens: frozenset[str]) -> float:
-        word_cov = self.idf.coverage(q_words, set(tokens)) if q_words else 0.0
+        word_cov = self._coverage(q_words, tokens) if q_words else 0.0
         known = [b for b in q_bigrams if self.idf.known(b)]
         bigram_cov = self.idf.coverage(known, set(tokens)) if known else word_cov
         return 0.75 * word_cov + 0.25 * bigram_cov
+
+    def _coverage(self, words: list[str], tokens: frozenset[str]) -> float:
+        """idf-weighted share of ``words`` in ``tokens``; "藏青色" counts mostly for "藏青"."""
+        total = found = 0.0
+        for word in set(words):
+            weight = self.idf(word)
+            total += weight
+            if word in tokens:
+                found += weight
+            elif len(word) >= 3 and word[-1] in _SOFT_SUFFIXES and word[:-1] in tokens:
+                found += 0.8 * weight
+        return found / total if total else 0.0
 
     def _faq_support(self, q_words: list[str], q_bigrams: list[str], chunk: Chunk) -> float:
         best = 0.0
@@ -183,7 +198,8 @@ class Answerer:
             p_words = self._query_words(phrasing)
             backward = (
                 self.idf.coverage(
-                    p_words, set(self.tokenizer.tokenize(" ".join(q_words + q_bigrams)))
+                    p_words,
+                    set(self.tokenizer.tokenize(" ".join(q_words + q_bigrams), characters=False)),
                 )
                 if p_words
                 else 0.0
@@ -271,6 +287,14 @@ class Answerer:
                 body = self._chunk_tokens(chunk, chunk.text)
                 support = 0.15 + 0.85 * self._support(aspect_words, aspect_bigrams, body)
                 text = self._best_sentences(chunk, aspect_words, aspect_bigrams, numbers)
+            elif products and aspect_words:
+                # A policy that merely names the product must also cover what is asked about it.
+                tokens = self._chunk_tokens(chunk)
+                support = min(
+                    self._support(q_words, q_bigrams, tokens),
+                    0.15 + 0.85 * self._support(aspect_words, aspect_bigrams, tokens),
+                )
+                text = self._best_sentences(chunk, q_words, q_bigrams, numbers)
             else:
                 support = self._support(q_words, q_bigrams, self._chunk_tokens(chunk))
                 text = self._best_sentences(chunk, q_words, q_bigrams, numbers)
