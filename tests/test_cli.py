@@ -104,3 +104,29 @@ def test_demo_entry_point_offline(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "handoff" in out.stdout and "auto" in out.stdout and "faq/faq.csv" in out.stdout
     assert "lexical" in out.stdout  # says once, clearly, that no embedding model was loaded
+
+
+def test_kefu_eval_and_compare_end_to_end(shop: Path, tmp_path: Path, capsys) -> None:
+    from .conftest import ROOT
+
+    out = tmp_path / "answer.json"
+    args = [
+        "eval",
+        str(ROOT / "evals" / "answer.jsonl"),
+        "--shop",
+        str(shop),
+        "--index",
+        str(tmp_path / "idx"),
+        "--embed-model",
+        "none",
+        "--json",
+        str(out),
+    ]
+    assert main(args) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert set(result) >= {"suite", "n", "metrics", "cases"}
+    assert set(result["metrics"]) >= {"auto_rate", "auto_precision", "handoff_recall", "pass_rate"}
+    assert result["n"] == len(result["cases"]) >= 100
+    capsys.readouterr()
+    assert main(["eval", "compare", str(out), str(out)]) == 0
+    assert "pass_rate" in capsys.readouterr().out

@@ -53,6 +53,15 @@ def test_all_is_the_public_api() -> None:
     assert public - set(kefu_copilot.__all__) <= {"annotations", "testing"}
 
 
+def test_every_lazy_name_resolves() -> None:
+    import importlib
+
+    fresh = importlib.reload(kefu_copilot)
+    for name in fresh.__all__:
+        assert getattr(fresh, name) is not None, name
+    assert set(dir(fresh)) >= set(fresh.__all__)
+
+
 def test_errors_share_one_root() -> None:
     for name in kefu_copilot.__all__:
         obj = getattr(kefu_copilot, name)
@@ -63,7 +72,8 @@ def test_errors_share_one_root() -> None:
 def test_import_is_light() -> None:
     code = (
         "import sys, kefu_copilot; "
-        "heavy = [m for m in ('jieba', 'chromadb', 'fastembed', 'llama_index', 'openai', 'bm25s') "
+        "heavy = [m for m in ('jieba', 'chromadb', 'fastembed', 'llama_index', 'openai', 'bm25s', "
+        "'numpy', 'rich') "
         "if m in sys.modules]; print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,13 +1,16 @@
 """kefu-copilot: a customer-service (客服) copilot for Chinese e-commerce shops.
 
-Heavy libraries (jieba, chromadb, fastembed, numpy-backed indexes) load lazily, on first use.
+``import kefu_copilot`` is cheap: the public names below are imported from their private
+modules on first use (PEP 562), and heavy libraries (jieba, chromadb, fastembed, openai) load
+only when a feature needs them.
 """
 
 from __future__ import annotations
 
-from ._config import DEFAULT_EMBED_MODEL, Settings
-from ._copilot import Copilot
-from ._embed import Embedder
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from ._errors import (
     ConfigError,
     EmbeddingError,
@@ -26,14 +29,83 @@ from ._errors import (
     PromptError,
     ShopError,
 )
-from ._generate import AnswerStream
-from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
-from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
-from ._shop import Compensation, ShopConfig, load_shop_config
-from ._store import VectorStore
-from ._tokenize import ChineseTokenizer, Tokenizer
+
+if _TYPE_CHECKING:
+    from ._cli_eval import EvalComparison, MetricDelta, compare_results
+    from ._config import DEFAULT_EMBED_MODEL, Settings
+    from ._conversation import Conversation
+    from ._copilot import Copilot
+    from ._embed import Embedder
+    from ._emotion import EmotionFlag, emotion_flag
+    from ._emotion_model import EscalationModel, train_escalation
+    from ._evaluate import CaseType, EvalResult, register_case_type, run_suite
+    from ._generate import AnswerStream
+    from ._handoff import HandoffPacket
+    from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
+    from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
+    from ._router import Router, Turn
+    from ._shop import Compensation, ShopConfig, load_shop_config
+    from ._store import VectorStore
+    from ._tokenize import ChineseTokenizer, Tokenizer
 
 __version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "Conversation": "_conversation",
+    "HandoffPacket": "_handoff",
+    "Router": "_router",
+    "Turn": "_router",
+    "EmotionFlag": "_emotion",
+    "EscalationModel": "_emotion_model",
+    "emotion_flag": "_emotion",
+    "train_escalation": "_emotion_model",
+    "Answer": "_models",
+    "AnswerStream": "_generate",
+    "CaseType": "_evaluate",
+    "ChatMessage": "_llm",
+    "ChineseTokenizer": "_tokenize",
+    "Chunk": "_models",
+    "Citation": "_models",
+    "Compensation": "_shop",
+    "Completion": "_llm",
+    "Copilot": "_copilot",
+    "DEFAULT_EMBED_MODEL": "_config",
+    "Decision": "_models",
+    "Embedder": "_embed",
+    "EvalComparison": "_cli_eval",
+    "EvalResult": "_evaluate",
+    "FileIssue": "_models",
+    "IngestReport": "_models",
+    "LLM": "_llm",
+    "Message": "_models",
+    "MetricDelta": "_cli_eval",
+    "OpenAIChatModel": "_llm",
+    "OpenAIProvider": "_llm",
+    "PRESETS": "_llm",
+    "Settings": "_config",
+    "ShopConfig": "_shop",
+    "Tokenizer": "_tokenize",
+    "Usage": "_models",
+    "VectorStore": "_store",
+    "compare_results": "_cli_eval",
+    "load_shop_config": "_shop",
+    "register_case_type": "_evaluate",
+    "run_suite": "_evaluate",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # cache: the next access is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "DEFAULT_EMBED_MODEL",
@@ -41,6 +113,7 @@ __all__ = [
     "PRESETS",
     "Answer",
     "AnswerStream",
+    "CaseType",
     "ChatMessage",
     "ChineseTokenizer",
     "Chunk",
@@ -48,12 +121,18 @@ __all__ = [
     "Compensation",
     "Completion",
     "ConfigError",
+    "Conversation",
     "Copilot",
     "Decision",
     "Embedder",
     "EmbeddingError",
+    "EmotionFlag",
+    "EscalationModel",
+    "EvalComparison",
     "EvalError",
+    "EvalResult",
     "FileIssue",
+    "HandoffPacket",
     "IndexLockedError",
     "IngestError",
     "IngestReport",
@@ -66,16 +145,24 @@ __all__ = [
     "LLMStatusError",
     "LLMTimeoutError",
     "Message",
+    "MetricDelta",
     "MissingExtraError",
     "OpenAIChatModel",
     "OpenAIProvider",
     "PromptError",
+    "Router",
     "Settings",
     "ShopConfig",
     "ShopError",
     "Tokenizer",
+    "Turn",
     "Usage",
     "VectorStore",
     "__version__",
+    "compare_results",
+    "emotion_flag",
     "load_shop_config",
+    "register_case_type",
+    "run_suite",
+    "train_escalation",
 ]

@@ -183,6 +183,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_emotion(args: argparse.Namespace) -> int:
+    console = _console()
+    copilot = _copilot(args.shop, args)
+    model = copilot.train_escalation(*args.data)
+    console.print(
+        f"[green]escalation model trained[/] on {len(args.data)} file(s); threshold "
+        f"{getattr(model, 'threshold', float('nan')):.2f}; saved to "
+        f"{copilot.index_dir / copilot.ESCALATION_MODEL_FILE}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kefu",
@@ -213,6 +225,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shop", help="shop directory (default: the bundled sample shop)")
     _add_settings_options(p)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "train-emotion", help="fit the escalation decision to labelled conversations"
+    )
+    p.add_argument("data", nargs="+", help="JSONL emotion cases (eval-suite or JDDC shape)")
+    p.add_argument(
+        "--shop", required=True, help="shop directory (the model is saved next to its index)"
+    )
+    _add_settings_options(p)
+    p.set_defaults(func=cmd_train_emotion)
+
+    from . import _cli_eval
+
+    _cli_eval.register(sub)
     return parser
 
 

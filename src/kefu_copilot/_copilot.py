@@ -6,12 +6,14 @@ import asyncio
 import hashlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ._answer import Answerer
 from ._config import Settings, resolve_settings
+from ._conversation import Conversation
 from ._embed import Embedder, load_embedder
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
 from ._generate import AnswerStream, GroundedGenerator
@@ -20,6 +22,7 @@ from ._ingest import Progress, ingest_shop
 from ._llm import LLM, build_llm
 from ._models import Answer, IngestReport, Message
 from ._retrieve import Retriever
+from ._router import Router, Turn
 from ._shop import ShopConfig, load_shop_config
 from ._store import VectorStore, open_chroma_store
 from ._tokenize import ChineseTokenizer
@@ -299,6 +302,76 @@ class Copilot:
         if generator is None:
             return StaticStream(prepared.extractive)
         return generator.stream(prepared, strict=strict)
+
+    # -- emotion and routing ----------------------------------------------------------------
+    ESCALATION_MODEL_FILE = "escalation-model.json"
+
+    @property
+    def escalation_model(self) -> Any:
+        """The shop's trained escalation model (``<index_dir>/escalation-model.json``) or None."""
+        with self._lock:
+            if not hasattr(self, "_escalation"):
+                path = self.index_dir / self.ESCALATION_MODEL_FILE
+                model = None
+                if path.is_file():
+                    from ._emotion_model import EscalationModel
+
+                    model = EscalationModel.load(path)
+                self._escalation = model
+            return self._escalation
+
+    def train_escalation(self, *paths: str | Path, **options: Any) -> Any:
+        """Fit the escalation decision to the shop's labelled conversations and save it next to
+        the index (used from then on by :meth:`emotion_flag` and :meth:`handle`)."""
+        from ._emotion_model import train_escalation
+
+        if not paths:
+            raise InputError("give at least one JSONL file of labelled emotion cases")
+        model = train_escalation([str(p) for p in paths], **options)
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        model.save(self.index_dir / self.ESCALATION_MODEL_FILE)
+        with self._lock:
+            self._escalation = model
+        return model
+
+    def emotion_flag(
+        self, text: str, context: Sequence[Message | dict[str, Any]] | None = None
+    ) -> Any:
+        """Emotion, risk flags and whether to escalate, with this shop's keywords and model."""
+        from ._emotion import emotion_flag
+
+        if not isinstance(text, str):
+            raise InputError(f"text must be a str, not {type(text).__name__}")
+        return emotion_flag(
+            text[: self.settings.max_input_chars],
+            _as_messages(context),
+            extra_keywords=self.shop.escalation_keywords,
+            model=self.escalation_model,
+        )
+
+    def router(self, *, clock: Callable[[], datetime] | None = None) -> Router:
+        _, answerer, shop = self._current()
+
+        def products(text: str) -> list[str]:
+            return [answerer.products.titles[s] for s in answerer.products.identify(text)]
+
+        return Router(
+            lambda q, h: self.answer(q, h),
+            shop,
+            escalation_model=self.escalation_model,
+            products=products,
+            clock=clock or datetime.now,
+        )
+
+    def handle(self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str) -> Turn:
+        """Route the conversation's last customer message: ``auto`` (send the answer), ``draft``
+        (an agent checks it) or ``handoff`` (with a :class:`HandoffPacket` for the human)."""
+        return self.router().handle(Conversation.of(conversation))
+
+    async def ahandle(
+        self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str
+    ) -> Turn:
+        return await asyncio.to_thread(self.handle, conversation)
 
     def __repr__(self) -> str:
         return f"Copilot(shop_dir={str(self.shop_dir)!r}, index_dir={str(self.index_dir)!r})"
