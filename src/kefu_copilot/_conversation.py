@@ -56,11 +56,13 @@ def _message(item: Message | dict[str, Any] | Any) -> Message:
         text = item.get("text", item.get("content", ""))
         ts = item.get("ts")
         try:
-            return Message(
-                role=role,
-                text=str(text if text is not None else ""),
-                ts=ts,  # type: ignore[arg-type]
-                agent_id=item.get("agent_id"),
+            return Message.model_validate(
+                {
+                    "role": role,
+                    "text": str(text if text is not None else ""),
+                    "ts": ts,
+                    "agent_id": item.get("agent_id"),
+                }
             )
         except ValueError as exc:
             raise InputError(f"bad message {item!r}: {exc}") from None

@@ -17,14 +17,14 @@ from ._conversation import Conversation
 from ._embed import Embedder, load_embedder
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
 from ._generate import AnswerStream, GroundedGenerator
-from ._index import Snapshot, load_snapshot
+from ._index import Snapshot, index_id, load_snapshot, read_current
 from ._ingest import Progress, ingest_shop
 from ._llm import LLM, build_llm
 from ._models import Answer, IngestReport, Message
 from ._retrieve import Retriever
 from ._router import Router, Turn
 from ._shop import ShopConfig, load_shop_config
-from ._store import VectorStore, open_chroma_store
+from ._store import VectorStore, open_chroma_store, release_persistent_client
 from ._tokenize import ChineseTokenizer
 
 __all__ = ["Copilot"]
@@ -130,15 +130,18 @@ class Copilot:
                     except EmbeddingError as exc:
                         self.embedding_problem = str(exc)
                         log.warning("kefu-copilot: %s. Using lexical retrieval only.", exc)
-                if self._embedder is not None:
-                    if self._store_arg is not _UNSET:
-                        self._store = self._store_arg
-                    else:
-                        self._store = open_chroma_store(
-                            self.index_dir, self._embedder.name, url=self.settings.chroma_url
-                        )
-                if self._store is None:
-                    self._embedder = None
+            if self._embedder is not None and self._store is None:
+                if self._store_arg is not _UNSET:
+                    self._store = self._store_arg
+                else:
+                    self._store = open_chroma_store(
+                        self.index_dir,
+                        self._embedder.name,
+                        url=self.settings.chroma_url,
+                        index_key=index_id(self.index_dir),
+                    )
+            if self._embedder is None or self._store is None:
+                return None, None
             return self._embedder, self._store
 
     # -- ingestion -----------------------------------------------------------------------------
@@ -189,6 +192,12 @@ class Copilot:
             before = self._state[0].generation if self._state else None
             self._state = None
             self._shop = None
+            current = read_current(self.index_dir)
+            changed = current is not None and current.get("generation") != before
+            if changed and self._store_arg is _UNSET and not self.settings.chroma_url:
+                # The embedded store caches its vector index in memory: reopen it from disk.
+                release_persistent_client(self.index_dir)
+                self._store = None
             return self._current()[0].generation != before
 
     def _current(self) -> tuple[Snapshot, Answerer, ShopConfig]:

@@ -56,6 +56,31 @@ class Snapshot:
     manifest: dict[str, Any] = field(repr=False)
 
 
+def index_id(index_dir: Path) -> str:
+    """A stable id for this index (``INDEX_ID``, created once): names its vector collection, so
+    a copy of the index on another machine finds the same vectors on a shared Chroma server."""
+    path = index_dir / "INDEX_ID"
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    except FileNotFoundError:
+        pass
+    import uuid
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    value = uuid.uuid4().hex
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(value, encoding="utf-8")
+    try:
+        os.link(tmp, path)  # atomic create-if-absent: a concurrent creator's id wins
+    except FileExistsError:
+        value = path.read_text(encoding="utf-8").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
+    return value
+
+
 def _gen_dir(index_dir: Path, generation: int) -> Path:
     return index_dir / f"gen-{generation:06d}"
 

@@ -183,13 +183,21 @@ def _ingest_locked(
     config_changed = prev_manifest.get("config") != config_hash
 
     if same_setup and not to_parse and not removed and not config_changed:
+        # Nothing to publish. Still repair what an earlier crash or a moved store left behind:
+        # leftover generation folders, vectors missing from the store, orphaned vectors.
+        remove_old_generations(index_dir, keep={prev_gen, prev_gen - 1})
+        if embedder is not None and store is not None and prev_dir is not None:
+            live = [cid for entry in reuse.values() for cid in entry["chunks"]]
+            report.chunks_embedded = _sync_vectors(
+                store, embedder, live, prev_dir, current, progress
+            )
         report.files_unchanged = sorted(reuse)
         report.issues = issues + [
             FileIssue(**i) for r in reuse.values() for i in r.get("issues", [])
         ]
         report.chunks_total = sum(len(r["chunks"]) for r in reuse.values())
         report.seconds = time.perf_counter() - started
-        return report  # nothing to do: nothing written
+        return report
 
     # 2. Parse what changed; keep the chunks of what did not.
     old_chunks: dict[str, Chunk] = {}
@@ -259,15 +267,7 @@ def _ingest_locked(
 
     # 4. Vectors for chunks the store does not have yet (batched).
     if embedder is not None and store is not None:
-        have = store.existing([c.id for c in chunks])
-        missing = [c for c in chunks if c.id not in have]
-        for start in range(0, len(missing), EMBED_BATCH):
-            batch = missing[start : start + EMBED_BATCH]
-            vectors = embedder.embed_documents([_embed_text(c) for c in batch])
-            store.add([c.id for c in batch], vectors)
-            if progress:
-                progress("embed", min(start + EMBED_BATCH, len(missing)), len(missing))
-        report.chunks_embedded = len(missing)
+        report.chunks_embedded = _embed_missing(store, embedder, chunks, progress)
 
     # 5. Publish atomically, then clean up what no generation needs any more.
     generation = prev_gen + 1
@@ -283,8 +283,7 @@ def _ingest_locked(
     )
     remove_old_generations(index_dir, keep={generation, prev_gen})
     if store is not None:  # includes vectors orphaned by an earlier crash
-        live = {c.id for c in chunks}
-        stale = sorted(store.all_ids() - live)
+        stale = sorted(store.all_ids() - {c.id for c in chunks})
         if stale:
             store.delete(stale)
 
@@ -293,6 +292,41 @@ def _ingest_locked(
     report.issues = issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _embed_missing(
+    store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: Progress | None
+) -> int:
+    """Embed (in batches) the chunks whose vectors the store does not have; return how many."""
+    have = store.existing([c.id for c in chunks])
+    missing = [c for c in chunks if c.id not in have]
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start : start + EMBED_BATCH]
+        store.add([c.id for c in batch], embedder.embed_documents([_embed_text(c) for c in batch]))
+        if progress:
+            progress("embed", min(start + EMBED_BATCH, len(missing)), len(missing))
+    return len(missing)
+
+
+def _sync_vectors(
+    store: VectorStore,
+    embedder: Embedder,
+    live: list[str],
+    directory: Path,
+    current: dict[str, Any] | None,
+    progress: Progress | None,
+) -> int:
+    """Make the store hold exactly the live generation's vectors; return how many were added."""
+    added = 0
+    if len(store.existing(live)) < len(set(live)):
+        from ._index import _load_generation
+
+        chunks = _load_generation(directory, current or {}).chunks
+        added = _embed_missing(store, embedder, chunks, progress)
+    orphans = sorted(store.all_ids() - set(live))
+    if orphans:
+        store.delete(orphans)
+    return added
 
 
 def _embed_text(chunk: Chunk) -> str:

@@ -38,8 +38,11 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
-        if size == 0 or not (directory / "params.index.json").is_file():
+        if size == 0:
             return cls(None, 0)
+        if not (directory / "params.index.json").is_file():
+            # The generation was removed while we were loading it: the caller retries.
+            raise FileNotFoundError(directory / "params.index.json")
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)

@@ -117,6 +117,22 @@ def _chroma_client(index_dir: Path, url: str | None) -> Any:
         return client
 
 
+def release_persistent_client(index_dir: Path) -> None:
+    """Forget this process's embedded client for ``index_dir`` so the next open re-reads the
+    store from disk (another process may have written it). Open stores keep working."""
+    key = str((index_dir / "chroma").resolve())
+    with _clients_lock:
+        if _clients.pop(key, None) is None:
+            return
+    try:  # chromadb caches one System per path; drop it without stopping it (it may be in use)
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(key, None)
+        getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(key, None)
+    except Exception:  # pragma: no cover - internal API moved: a fresh client still helps
+        pass
+
+
 def collection_name(index_key: str, embedder_name: str) -> str:
     digest = hashlib.blake2b(f"{index_key}\0{embedder_name}".encode(), digest_size=8).hexdigest()
     return f"kefu-{digest}"
