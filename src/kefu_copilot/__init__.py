@@ -41,8 +41,11 @@ if _TYPE_CHECKING:
     from ._evaluate import CaseType, EvalResult, register_case_type, run_suite
     from ._generate import AnswerStream
     from ._handoff import HandoffPacket
+    from ._lint import lint_reply
     from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
     from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
+    from ._reply import ReplyAdvisor
+    from ._reply_models import Change, Draft, LintIssue, QuickReply, SimilarCase
     from ._router import Router, Turn
     from ._shop import Compensation, ShopConfig, load_shop_config
     from ._store import VectorStore
@@ -51,6 +54,13 @@ if _TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "ReplyAdvisor": "_reply",
+    "Draft": "_reply_models",
+    "LintIssue": "_reply_models",
+    "Change": "_reply_models",
+    "SimilarCase": "_reply_models",
+    "QuickReply": "_reply_models",
+    "lint_reply": "_lint",
     "Conversation": "_conversation",
     "HandoffPacket": "_handoff",
     "Router": "_router",
@@ -114,6 +124,7 @@ __all__ = [
     "Answer",
     "AnswerStream",
     "CaseType",
+    "Change",
     "ChatMessage",
     "ChineseTokenizer",
     "Chunk",
@@ -124,6 +135,7 @@ __all__ = [
     "Conversation",
     "Copilot",
     "Decision",
+    "Draft",
     "Embedder",
     "EmbeddingError",
     "EmotionFlag",
@@ -144,16 +156,20 @@ __all__ = [
     "LLMResponseError",
     "LLMStatusError",
     "LLMTimeoutError",
+    "LintIssue",
     "Message",
     "MetricDelta",
     "MissingExtraError",
     "OpenAIChatModel",
     "OpenAIProvider",
     "PromptError",
+    "QuickReply",
+    "ReplyAdvisor",
     "Router",
     "Settings",
     "ShopConfig",
     "ShopError",
+    "SimilarCase",
     "Tokenizer",
     "Turn",
     "Usage",
@@ -161,6 +177,7 @@ __all__ = [
     "__version__",
     "compare_results",
     "emotion_flag",
+    "lint_reply",
     "load_shop_config",
     "register_case_type",
     "run_suite",

@@ -19,8 +19,11 @@ from ._errors import EmbeddingError, InputError, KnowledgeIndexError
 from ._generate import AnswerStream, GroundedGenerator
 from ._index import Snapshot, index_id, load_snapshot, read_current
 from ._ingest import Progress, ingest_shop
+from ._lint import Knowledge, lint_reply
 from ._llm import LLM, build_llm
 from ._models import Answer, IngestReport, Message
+from ._reply import ReplyAdvisor
+from ._reply_models import Draft, LintIssue, QuickReply
 from ._retrieve import Retriever
 from ._router import Router, Turn
 from ._shop import ShopConfig, load_shop_config
@@ -381,6 +384,46 @@ class Copilot:
         self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str
     ) -> Turn:
         return await asyncio.to_thread(self.handle, conversation)
+
+    # -- drafting for agents -----------------------------------------------------------------
+    def _reply_advisor(self) -> ReplyAdvisor:
+        _, answerer, shop = self._current()
+        return ReplyAdvisor(answerer, shop)  # cheap to build (tokenises the product titles)
+
+    def suggest_reply(
+        self,
+        conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
+        draft: str | None = None,
+        n: int = 1,
+    ) -> list[Draft]:
+        """Reply drafts for the human agent: empathetic, grounded in the knowledge and within the
+        shop.yaml compensation limits; a rewrite of ``draft`` when given (its facts kept,
+        ``Draft.changes`` says what changed). ``n`` distinct, deterministic variants."""
+        return self._reply_advisor().suggest(Conversation.of(conversation).messages, draft, n)
+
+    async def asuggest_reply(
+        self,
+        conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
+        draft: str | None = None,
+        n: int = 1,
+    ) -> list[Draft]:
+        return await asyncio.to_thread(self.suggest_reply, conversation, draft, n)
+
+    def lint_reply(
+        self,
+        text: str,
+        conversation: Conversation | Sequence[Message | dict[str, Any]] | str | None = None,
+        knowledge: Knowledge | None = None,
+    ) -> list[LintIssue]:
+        """Reply-style issues with this shop's banned phrases and limits (no index needed)."""
+        messages = None if conversation is None else Conversation.of(conversation).messages
+        return lint_reply(text, messages, self.shop, knowledge)
+
+    def quick_replies(
+        self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str, k: int = 3
+    ) -> list[QuickReply]:
+        """The ``k`` most relevant approved replies (快捷短语), slots filled."""
+        return self._reply_advisor().quick_replies(Conversation.of(conversation).messages, k)
 
     def __repr__(self) -> str:
         return f"Copilot(shop_dir={str(self.shop_dir)!r}, index_dir={str(self.index_dir)!r})"
