@@ -213,8 +213,12 @@ class Answerer:
     ) -> str:
         if chunk.kind == "table_row":
             return chunk.text
+        # The product overview is "商品：…；货号：…；价格：…": one fact per semicolon.
+        by_semicolon = chunk.locator == "商品信息"
         sentences = [
-            s for line in chunk.text.split("\n") for s in split_sentences(line, semicolons=False)
+            s
+            for line in chunk.text.split("\n")
+            for s in split_sentences(line, semicolons=by_semicolon)
         ] or [chunk.text]
         if len(sentences) <= 1:
             return sentences[0]
@@ -343,10 +347,10 @@ class Answerer:
 
     def _frame(self, candidate: Candidate) -> str:
         chunk = candidate.hit.chunk
-        body, removed = scrub_injections(candidate.text)
-        body = body.strip()
-        if removed or not body:
-            body = body or chunk.text
+        # Knowledge was scrubbed at ingestion; scrub again in case an extract recombined text.
+        body = scrub_injections(candidate.text)[0].strip().rstrip("；;，, ") or chunk.text
+        if body[-1] not in "。！？!?…）)”":
+            body += "。"
         if chunk.kind in ("product", "table_row") and chunk.title and chunk.title not in body:
             body = f"这款{chunk.title}：{body}"
         if body.startswith(("亲", "您好")):
