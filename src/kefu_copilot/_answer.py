@@ -120,6 +120,7 @@ class Answerer:
         self.products = _Products(snapshot, tokenizer, self.idf)
         self._token_cache: OrderedDict[str, frozenset[str]] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._words_cache: dict[str, list[str]] = {}
 
     # -- helpers --------------------------------------------------------------------------------
     def _query_words(self, text: str) -> list[str]:
@@ -190,22 +191,27 @@ class Answerer:
                 found += 0.8 * weight
         return found / total if total else 0.0
 
-    def _faq_support(self, q_words: list[str], q_bigrams: list[str], chunk: Chunk) -> float:
+    def _phrasing_words(self, phrasing: str) -> list[str]:
+        with self._cache_lock:
+            hit = self._words_cache.get(phrasing)
+        if hit is None:
+            hit = self._query_words(phrasing)
+            with self._cache_lock:
+                self._words_cache[phrasing] = hit
+                if len(self._words_cache) > 20_000:
+                    self._words_cache.pop(next(iter(self._words_cache)))
+        return hit
+
+    def _faq_support(
+        self, q_words: list[str], q_bigrams: list[str], q_tokens: set[str], chunk: Chunk
+    ) -> float:
+        """How well the question matches the FAQ's best phrasing, in both directions."""
         best = 0.0
         for phrasing in [chunk.question or "", *chunk.meta.get("similar", [])]:
-            tokens = self._chunk_tokens(chunk, phrasing)
-            forward = self._support(q_words, q_bigrams, tokens)
-            p_words = self._query_words(phrasing)
-            backward = (
-                self.idf.coverage(
-                    p_words,
-                    set(self.tokenizer.tokenize(" ".join(q_words + q_bigrams), characters=False)),
-                )
-                if p_words
-                else 0.0
-            )
-            score = 0.7 * forward + 0.3 * backward
-            best = max(best, score)
+            forward = self._support(q_words, q_bigrams, self._chunk_tokens(chunk, phrasing))
+            p_words = self._phrasing_words(phrasing)
+            backward = self.idf.coverage(p_words, q_tokens) if p_words else 0.0
+            best = max(best, 0.7 * forward + 0.3 * backward)
         return best
 
     def _best_sentences(
@@ -257,9 +263,15 @@ class Answerer:
                     break
         query = f"{question} {context_note}".strip()
         q_words = self._query_words(question)
-        q_bigrams = [
-            t for t in self.tokenizer.tokenize(question) if len(t) == 2 and t not in set(q_words)
-        ]
+        word_set = set(q_words)
+        q_bigrams = list(
+            dict.fromkeys(
+                t
+                for t in self.tokenizer.tokenize(question, characters=False)
+                if len(t) == 2 and t not in word_set
+            )
+        )
+        q_tokens = word_set | set(q_bigrams)  # what the question says, for backward coverage
         # What is asked *about* the product: the question without the product's own name.
         title_words: set[str] = set()
         for source in products:
@@ -285,7 +297,7 @@ class Answerer:
             if products and chunk.kind in ("product", "table_row") and chunk.source not in products:
                 continue  # about another product: cannot answer this one
             if chunk.kind == "faq":
-                support = self._faq_support(q_words, q_bigrams, chunk)
+                support = self._faq_support(q_words, q_bigrams, q_tokens, chunk)
                 text = chunk.text
             elif products and chunk.source in products and aspect_words:
                 body = self._chunk_tokens(chunk, chunk.text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from ._errors import LLMError, LLMResponseError
 from ._grounding import check_grounding
 from ._llm import LLM, ChatMessage
 from ._models import Answer, Citation, Decision, Usage
+from ._pii import redact
 from ._prompts import load_prompt
 from ._shop import ShopConfig
 
@@ -65,13 +67,31 @@ class GroundedGenerator:
         *,
         prompts_dir: Path | None = None,
         canaries: tuple[str, ...] = (),
+        pii_keep: tuple[str, ...] = (),
     ) -> None:
         self.llm = llm
         self.shop = shop
         self.prompt = load_prompt("answer", prompts_dir)
         self.stream_prompt = load_prompt("answer_stream", prompts_dir)
         self.repair_prompt = load_prompt("repair_json", prompts_dir)
-        self.canaries = canaries
+        # A random token in the system prompt: if it ever comes back, the prompt leaked.
+        self.guard = secrets.token_hex(6)
+        self.canaries = (*canaries, self.guard)
+        self.pii_keep = pii_keep
+        blank = {
+            "knowledge": "",
+            "history": "",
+            "question": "",
+            "guard": self.guard,
+            "shop_name": shop.name,
+            "persona": shop.persona,
+        }
+        self.protected = tuple(
+            m["content"]
+            for t in (self.prompt, self.stream_prompt)
+            for m in t.render(**blank)
+            if m["role"] == "system"
+        )
 
     # -- prompt ------------------------------------------------------------------------------
     @staticmethod
@@ -88,13 +108,18 @@ class GroundedGenerator:
         history = "\n".join(
             f"{_ROLE_LABEL.get(m.role, m.role)}：{m.text}" for m in prepared.history[-8:]
         )
-        return {
+        values = {
             "shop_name": self.shop.name,
             "persona": self.shop.persona,
             "knowledge": "\n\n".join(lines) or "（无）",
             "history": history or "（无）",
             "question": prepared.question,
+            "guard": self.guard,
         }
+        # Personal data never goes to the LLM (phones, ID and card numbers, e-mails, addresses).
+        for key in ("knowledge", "history", "question"):
+            values[key] = redact(values[key], keep=self.pii_keep).text
+        return values
 
     def messages(self, prepared: Prepared) -> list[ChatMessage]:
         return self.prompt.render(**self._values(prepared))
@@ -122,7 +147,12 @@ class GroundedGenerator:
             if 1 <= n <= len(knowledge)
         ]
         result = check_grounding(
-            reply.answer, cited_texts, self.shop, question=prepared.question, canaries=self.canaries
+            reply.answer,
+            cited_texts,
+            self.shop,
+            question=prepared.question,
+            canaries=self.canaries,
+            protected=self.protected,
         )
         decision = _lowest(extractive.decision, result.ceiling)
         if bad_refs:

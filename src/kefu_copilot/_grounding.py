@@ -47,6 +47,26 @@ _MONEY_PROMISE = re.compile(
 _LEAK = re.compile(r"(系统提示|提示词|system\s*prompt|<knowledge>|规则（必须遵守）)", re.I)
 
 
+LEAK_RUN = 12
+_SQUEEZE = re.compile(r"\s+")
+
+
+def _copied_run(text: str, protected: Iterable[str], allowed: Iterable[str]) -> str | None:
+    """A LEAK_RUN-character run of ``text`` found in a protected text but not in ``allowed``."""
+    reply = _SQUEEZE.sub("", normalize(text))
+    if len(reply) < LEAK_RUN:
+        return None
+    sources = [_SQUEEZE.sub("", normalize(p)) for p in protected]
+    if not any(sources):
+        return None
+    allowed_text = _SQUEEZE.sub("", normalize(" ".join(allowed)))
+    for i in range(len(reply) - LEAK_RUN + 1):
+        run = reply[i : i + LEAK_RUN]
+        if any(run in source for source in sources) and run not in allowed_text:
+            return run
+    return None
+
+
 def cn_number(text: str) -> int | None:
     """'七' → 7, '十五' → 15, '二十' → 20, '一百二十' → 120; None if not a numeral."""
     if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
@@ -111,8 +131,14 @@ def check_grounding(
     *,
     question: str = "",
     canaries: Iterable[str] = (),
+    protected: Iterable[str] = (),
 ) -> GroundingResult:
-    """Check a generated answer against the knowledge it cites."""
+    """Check a generated answer against the knowledge it cites.
+
+    ``protected``: texts that must never be quoted (the system prompt): a reply sharing a run
+    of :data:`LEAK_RUN` characters with one of them that the cited knowledge does not also
+    contain is a leak.
+    """
     result = GroundingResult()
     cited = list(cited_texts)
     allowed = _shop_numbers(shop) | numbers_in(question)
@@ -127,6 +153,10 @@ def check_grounding(
     for canary in canaries:
         if canary and canary in text:
             result.lower("handoff", "the reply leaks protected text")
+
+    leaked = _copied_run(text, protected, cited)
+    if leaked:
+        result.lower("handoff", f"the reply copies the system prompt: {leaked}")
 
     limit = shop.compensation.max_any_yuan
     for match in _MONEY_PROMISE.finditer(normalize(text)):

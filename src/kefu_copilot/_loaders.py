@@ -18,7 +18,7 @@ from typing import Any
 from ._errors import IngestError
 from ._markup import Block, parse_front_matter, parse_html, parse_markdown
 from ._models import Chunk, ChunkKind, FileIssue
-from ._safety import scrub_injections
+from ._safety import find_injection, scrub_injections, scrub_paragraph
 from ._text import collapse_spaces, decode_bytes, split_sentences, strip_invisible
 
 __all__ = ["SUPPORTED", "load_file"]
@@ -47,6 +47,7 @@ class _Builder:
         self.chunks: list[Chunk] = []
         self.issues: list[FileIssue] = []
         self._seen: set[str] = set()
+        self.title_override: str | None = None
 
     def warn(self, problem: str, kind: str = "warning") -> None:
         self.issues.append(FileIssue(source=self.source, problem=problem, kind=kind))
@@ -72,6 +73,17 @@ class _Builder:
         text = self.clean(text)
         if not text:
             return
+        # Titles, headings and attribute names reach customers and LLMs too.
+        if title and find_injection(title):
+            self.warn(
+                f"instruction-like title replaced by the file name: {title[:80]}", "suspicious"
+            )
+            self.title_override = PurePosixPath(self.source).stem
+        if self.title_override is not None:
+            title = self.title_override
+        if find_injection(locator) or find_injection(match_extra):
+            self.warn(f"instruction-like heading or name removed: {locator[:80]}", "suspicious")
+            locator, match_extra = f"条目{len(self.chunks) + 1}", ""
         if len(self.chunks) >= MAX_CHUNKS_PER_FILE:
             if len(self.chunks) == MAX_CHUNKS_PER_FILE:
                 self.warn(
@@ -141,7 +153,7 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
     table_no = 0
 
     def section() -> str:
-        return " / ".join(h for _, h in headings) or "正文"
+        return " / ".join(h for _, h in headings if h) or "正文"
 
     def flush() -> None:
         if section_text:
@@ -155,9 +167,18 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
             flush()
             while headings and headings[-1][0] >= block.level:
                 headings.pop()
-            headings.append((block.level, block.text))
+            heading = block.text
+            if find_injection(heading):
+                b.warn(f"instruction-like heading removed: {heading[:80]}", "suspicious")
+                heading = ""
+            headings.append((block.level, heading))
         elif block.kind == "text":
-            section_text.append(block.text)
+            # An instruction and whatever follows it in its paragraph go; facts before it stay.
+            kept, removed = scrub_paragraph(block.text)
+            for sentence in removed:
+                b.warn(f"instruction-like text removed: {sentence[:80]}", "suspicious")
+            if kept.strip():
+                section_text.append(kept)
         elif block.kind == "table":
             flush()
             table_no += 1

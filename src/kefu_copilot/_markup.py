@@ -8,6 +8,7 @@ hiding place for spam and prompt injections in scraped pages). Malformed HTML ne
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -154,7 +155,8 @@ _BLOCK = {
     "form",
     "nav",
 }
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+MAX_DEPTH = 512
 _IMPLIED_END = {"td": {"td", "th"}, "th": {"td", "th"}, "tr": {"tr"}, "li": {"li"}, "p": {"p"}}
 _IMPLIED_SCOPE = {
     "td": {"tr", "table"},
@@ -173,6 +175,9 @@ class _HTMLBlocks(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.blocks: list[Block] = []
         self.stack: list[tuple[str, bool]] = []  # (tag, hidden-or-skipped)
+        # Running counts keep every tag O(1): unclosed tags in broken pages nest deeply.
+        self._hidden_depth = 0
+        self._open: Counter[str] = Counter()
         self.text: list[str] = []
         self.title: list[str] = []
         self.heading_level = 0
@@ -185,7 +190,20 @@ class _HTMLBlocks(HTMLParser):
 
     @property
     def hidden(self) -> bool:
-        return any(h for _, h in self.stack)
+        return self._hidden_depth > 0
+
+    def _push(self, tag: str, hidden: bool) -> None:
+        if len(self.stack) >= MAX_DEPTH:
+            return  # absurd nesting: keep the text, ignore the structure
+        self.stack.append((tag, hidden))
+        self._open[tag] += 1
+        self._hidden_depth += hidden
+
+    def _pop(self) -> str:
+        tag, hidden = self.stack.pop()
+        self._open[tag] -= 1
+        self._hidden_depth -= hidden
+        return tag
 
     def _flush_text(self) -> None:
         text = re.sub(r"[ \t\r\f\v\u3000\xa0]+", " ", "".join(self.text))
@@ -203,7 +221,7 @@ class _HTMLBlocks(HTMLParser):
     def _implicit_close(self, tag: str) -> None:
         """HTML lets <td>, <tr>, <li> and <p> close themselves; do it before opening a sibling."""
         closes = _IMPLIED_END.get(tag)
-        if not closes:
+        if not closes or not any(self._open[c] for c in closes):
             return
         for open_tag, _ in reversed(self.stack):
             if open_tag in closes:
@@ -240,18 +258,18 @@ class _HTMLBlocks(HTMLParser):
                 self.cell = []
                 self.row_has_th = self.row_has_th or tag == "th"
         if tag not in _VOID:
-            self.stack.append((tag, hidden))
+            self._push(tag, hidden)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
-        if tag in _HEADINGS and not any(t == tag for t, _ in self.stack):
+        if tag in _HEADINGS and not self._open[tag]:
             # <h2>…</h3>: close whichever heading is open
-            tag = next((t for t, _ in reversed(self.stack) if t in _HEADINGS), tag)
-        if not any(t == tag for t, _ in self.stack):
+            tag = next((h for h in _HEADINGS if self._open[h]), tag)
+        if not self._open[tag]:
             return  # stray end tag in malformed HTML
         while self.stack:
-            open_tag, _ = self.stack.pop()
+            open_tag = self._pop()
             self._close(open_tag)
             if open_tag == tag:
                 break
@@ -294,7 +312,7 @@ class _HTMLBlocks(HTMLParser):
     def close(self) -> None:
         super().close()
         while self.stack:
-            self._close(self.stack.pop()[0])
+            self._close(self._pop())
         self._flush_text()
 
 

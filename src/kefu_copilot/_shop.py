@@ -75,8 +75,9 @@ class ShopConfig(BaseModel):
         return "亲"
 
 
-def load_shop_config(shop_dir: Path) -> ShopConfig:
+def load_shop_config(shop_dir: str | Path) -> ShopConfig:
     """Read ``shop.yaml`` (or ``shop.yml``); a missing file gives the defaults."""
+    shop_dir = Path(shop_dir)
     for name in ("shop.yaml", "shop.yml"):
         path = shop_dir / name
         if path.is_file():
