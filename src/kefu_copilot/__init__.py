@@ -41,9 +41,20 @@ if _TYPE_CHECKING:
     from ._evaluate import CaseType, EvalResult, register_case_type, run_suite
     from ._generate import AnswerStream
     from ._handoff import HandoffPacket
+    from ._insights import analyze
+    from ._insights_report import ComplaintTheme, InsightsReport, KnowledgeGap, QuestionCluster
     from ._lint import lint_reply
     from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
+    from ._logs import (
+        ConversationLog,
+        ConversationRecord,
+        LogIssue,
+        read_logs,
+        validate_logs,
+        write_logs,
+    )
     from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
+    from ._pii import PIIMatch, Redaction, find_pii, redact
     from ._reply import ReplyAdvisor
     from ._reply_models import Change, Draft, LintIssue, QuickReply, SimilarCase
     from ._router import Router, Turn
@@ -54,6 +65,21 @@ if _TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "analyze": "_insights",
+    "ComplaintTheme": "_insights_report",
+    "InsightsReport": "_insights_report",
+    "KnowledgeGap": "_insights_report",
+    "QuestionCluster": "_insights_report",
+    "ConversationLog": "_logs",
+    "ConversationRecord": "_logs",
+    "LogIssue": "_logs",
+    "read_logs": "_logs",
+    "validate_logs": "_logs",
+    "write_logs": "_logs",
+    "find_pii": "_pii",
+    "redact": "_pii",
+    "Redaction": "_pii",
+    "PIIMatch": "_pii",
     "ReplyAdvisor": "_reply",
     "Draft": "_reply_models",
     "LintIssue": "_reply_models",
@@ -130,9 +156,12 @@ __all__ = [
     "Chunk",
     "Citation",
     "Compensation",
+    "ComplaintTheme",
     "Completion",
     "ConfigError",
     "Conversation",
+    "ConversationLog",
+    "ConversationRecord",
     "Copilot",
     "Decision",
     "Draft",
@@ -149,7 +178,9 @@ __all__ = [
     "IngestError",
     "IngestReport",
     "InputError",
+    "InsightsReport",
     "KefuError",
+    "KnowledgeGap",
     "KnowledgeIndexError",
     "LLMError",
     "LLMRateLimitError",
@@ -157,13 +188,17 @@ __all__ = [
     "LLMStatusError",
     "LLMTimeoutError",
     "LintIssue",
+    "LogIssue",
     "Message",
     "MetricDelta",
     "MissingExtraError",
     "OpenAIChatModel",
     "OpenAIProvider",
+    "PIIMatch",
     "PromptError",
+    "QuestionCluster",
     "QuickReply",
+    "Redaction",
     "ReplyAdvisor",
     "Router",
     "Settings",
@@ -175,11 +210,17 @@ __all__ = [
     "Usage",
     "VectorStore",
     "__version__",
+    "analyze",
     "compare_results",
     "emotion_flag",
+    "find_pii",
     "lint_reply",
     "load_shop_config",
+    "read_logs",
+    "redact",
     "register_case_type",
     "run_suite",
     "train_escalation",
+    "validate_logs",
+    "write_logs",
 ]

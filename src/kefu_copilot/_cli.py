@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import _cli_eval
 
     _cli_eval.register(sub)
+
+    from . import _cli_insights
+
+    _cli_insights.register(sub)
     return parser
 
 

@@ -1,0 +1,219 @@
+"""``kefu insights``: analyse conversation logs — top questions, knowledge gaps, complaint themes
+and service figures — as rich tables, an HTML report (``--html``) and JSON (``--json``).
+
+``kefu insights LOGS.jsonl [MORE.jsonl ...] [--shop DIR] [--html OUT.html] [--json OUT.json]``.
+Exit status 0 when the report was made (malformed log lines are reported, not fatal), 2 on a
+:class:`KefuError` (e.g. an unreadable log, or ``--html`` without matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from ._errors import KefuError
+
+__all__ = ["build_parser", "cmd_insights", "main", "register", "report_renderable"]
+
+
+# -- rich ---------------------------------------------------------------------------------------
+def _table(title: str, columns: str, rows: list[list[str]], **options: Any) -> Any:
+    """A rich table; ``columns`` separated by "|", a leading "#" right-aligns (numbers)."""
+    from rich.table import Table
+
+    table = Table(title=title, **options)
+    for name in columns.split("|"):
+        right = name.startswith("#") and len(name) > 1
+        table.add_column(name.lstrip("#") or "#", justify="right" if right else "left")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def report_renderable(r: Any, *, rows: int = 12) -> Any:
+    """Rich tables: headline figures, top questions, gaps, complaint themes, hours."""
+    from rich.console import Group
+    from rich.markup import escape as esc
+
+    from ._insights_report import _counts, _kpis, _pct, _rating, _secs
+
+    skipped = f" · [yellow]{r.malformed_lines} malformed lines skipped[/]"
+    parts: list[Any] = [
+        f"[bold]{esc(r.source)}[/] · {r.conversations:,} conversations · "
+        f"{r.questions:,} questions ({r.distinct_questions:,} distinct) · {r.seconds:.1f}s"
+        + (skipped if r.malformed_lines else ""),
+        _table("service 服务", "figure|#value", [list(kv) for kv in _kpis(r)]),
+    ]
+    questions = [
+        [
+            str(i),
+            esc(c.label),
+            str(c.count),
+            _pct(c.share),
+            _counts(c.decisions),
+            " ".join(c.keywords),
+        ]
+        for i, c in enumerate(r.top_questions[:rows], 1)
+    ]
+    head = "#|question|#n|#share|decisions|keywords"
+    parts.append(_table("top questions 热门问题", head, questions, expand=True))
+    gaps = []
+    for i, g in enumerate(r.gaps[:rows], 1):
+        faq = g.proposed_faq
+        answer = esc(faq.answer[:120] or "— (no related knowledge)")
+        where = esc(f"{faq.source or ''} {faq.locator or ''}")
+        gaps.append([str(i), esc(g.label), str(g.count), f"{g.mean_confidence:.2f}", answer, where])
+    head = "#|question|#n|#conf|proposed answer (needs review)|from"
+    none = "[dim]no knowledge gaps found[/]"
+    parts.append(_table("knowledge gaps 知识缺口", head, gaps, expand=True) if gaps else none)
+    themes = [
+        [
+            esc(t.cause),
+            esc(t.subject or "—"),
+            str(t.count),
+            _counts(t.emotions),
+            _counts(t.risks, 3),
+            f"{t.peak_day or '—'} ({t.peak_day_count})",
+            esc(t.examples[0] if t.examples else ""),
+        ]
+        for t in (r.complaints.themes or r.complaints.by_cause)[:rows]
+    ]
+    head = "cause|subject|#n|emotions|risks|peak day|example"
+    parts.append(_table("complaint themes 投诉主题", head, themes, expand=True))
+    hours = [
+        [
+            f"{'★ ' if h.peak else ''}{h.hour:02d}:00",
+            str(h.conversations),
+            _secs(h.first_response_s.median),
+            _secs(h.first_agent_response_s.median),
+            _pct(h.auto_rate),
+            _pct(h.resolution_rate),
+            _rating(h.rating_mean),
+        ]
+        for h in r.by_hour
+    ]
+    head = "#hour|#n|#first resp.|#agent resp.|#auto|#resolved|#rating"
+    parts += [_table("by hour 按小时 (★ peak)", head, hours)] if hours else []
+    parts += [f"[yellow]{esc(str(i))}[/]" for i in r.issues[:10]]
+    parts += [f"[dim]note: {esc(n)}[/]" for n in r.notes]
+    return Group(*parts)
+
+
+def register(sub: Any) -> argparse.ArgumentParser:
+    """Add ``insights`` to the ``kefu`` subparsers (``sub`` from ``add_subparsers``)."""
+    from ._cli import _add_settings_options
+
+    p = sub.add_parser(
+        "insights",
+        help="analyse conversation logs: top questions, knowledge gaps, complaints, service",
+        usage="kefu insights LOGS.jsonl [LOGS ...] [--shop DIR] [--html OUT] [--json OUT] "
+        "[options]",
+        description="Analyse conversation logs (JSONL, see docs/conversation-logs.md; JDDC "
+        "dialogues too): what shoppers ask, which questions the shop's knowledge does not cover "
+        "(with proposed FAQ entries), complaint themes by cause and product, and service "
+        "figures overall and by hour. Without --shop, knowledge gaps are not analysed.",
+    )
+    p.add_argument("logs", nargs="+", metavar="LOGS", help="conversation log(s): .jsonl or .gz")
+    p.add_argument("--shop", help="shop directory (for knowledge gaps and products)")
+    p.add_argument("--html", metavar="OUT", help="write the HTML report (charts need matplotlib)")
+    p.add_argument(
+        "--json", dest="json_out", metavar="OUT", help="write the report as JSON ('-': stdout)"
+    )
+    p.add_argument(
+        "--format",
+        choices=("auto", "kefu", "jddc"),
+        default="auto",
+        help="log shape (default: auto-detect per line)",
+    )
+    p.add_argument("--top", type=int, default=20, help="clusters/gaps/themes to keep (20)")
+    p.add_argument(
+        "--questions-per-conversation",
+        type=int,
+        default=1,
+        help="customer questions counted per conversation (default 1: the first)",
+    )
+    p.add_argument(
+        "--max-answers",
+        type=int,
+        default=3000,
+        help="distinct questions answered with the copilot, most frequent first (3000)",
+    )
+    p.add_argument("--title", help="title of the HTML report")
+    _add_settings_options(p)
+    p.set_defaults(func=cmd_insights)
+    return p
+
+
+def cmd_insights(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ._cli import _console, _copilot, _ensure_index
+    from ._insights import analyze
+
+    console, err = _console(), Console(stderr=True, soft_wrap=True)
+    to_stdout = args.json_out == "-"
+    for log in args.logs:
+        if not Path(log).is_file():
+            raise KefuError(f"no such conversation log: {log}")
+    if args.html:
+        from ._insights_report import _matplotlib
+
+        _matplotlib()  # fail before the analysis, not after it
+    copilot = None
+    if args.shop:
+        copilot = _copilot(args.shop, args)
+        _ensure_index(copilot, console, quiet=to_stdout)
+    report = analyze(
+        [Path(p) for p in args.logs],
+        copilot,
+        format=args.format,
+        top=args.top,
+        questions_per_conversation=args.questions_per_conversation,
+        max_answers=args.max_answers,
+        progress=console.is_terminal and not to_stdout,
+    )
+    for issue in report.issues[:20]:
+        err.print(f"[yellow]warning:[/] {escape(str(issue))} (line skipped)", highlight=False)
+    if report.malformed_lines > 20:
+        err.print(f"[yellow]warning:[/] … {report.malformed_lines - 20} more malformed lines")
+    if to_stdout:
+        print(report.model_dump_json(indent=2))
+    else:
+        console.print(report)
+    written = []
+    try:
+        if args.json_out and not to_stdout:
+            written.append(report.save(args.json_out))
+        if args.html:
+            written.append(report.save_html(args.html, title=args.title))
+    except OSError as exc:
+        raise KefuError(f"cannot write the report: {exc}") from None
+    for path in written:
+        (err if to_stdout else console).print(f"[dim]written: {path}[/]", highlight=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """A stand-alone ``kefu`` parser with only the ``insights`` command (tests, ``python -m``)."""
+    parser = argparse.ArgumentParser(prog="kefu")
+    register(parser.add_subparsers(dest="command", required=True))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``kefu insights ...`` on its own: same exit statuses as ``kefu`` (2 on a KefuError)."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except KefuError as exc:
+        print(f"kefu: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,499 @@
+"""The :class:`InsightsReport` model, the service figures it holds (summarised from one row per
+conversation), and its HTML rendering: a self-contained page with matplotlib charts (SVG inlined;
+no scripts, no network; opens offline and in notebooks). Rich tables: ``_cli_insights``."""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import re
+import warnings
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from ._errors import MissingExtraError
+from ._logs import LogIssue, write_text_atomic
+
+_COLUMNS = "hour day frt fart aht bot agent esc resolved rating upset".split()
+
+__all__ = [
+    "ComplaintTheme",
+    "Complaints",
+    "Figures",
+    "HourFigures",
+    "InsightsReport",
+    "KnowledgeGap",
+    "ProposedFAQ",
+    "QuestionCluster",
+    "Stat",
+    "report_html",
+    "service_figures",
+]
+
+
+class Stat(BaseModel):
+    """Seconds: how many values, mean, median and 90th percentile."""
+
+    n: int = 0
+    mean: float | None = None
+    median: float | None = None
+    p90: float | None = None
+
+
+class Figures(BaseModel):
+    """Service figures of a set of conversations (rates are 0–1, ``None`` when undefined)."""
+
+    conversations: int = 0
+    first_response_s: Stat = Field(default_factory=Stat)
+    first_agent_response_s: Stat = Field(default_factory=Stat)
+    handling_s: Stat = Field(default_factory=Stat)
+    bot_conversations: int = 0
+    auto_rate: float | None = None
+    escalation_rate: float | None = None
+    resolution_rate: float | None = None
+    rated: int = 0
+    rating_mean: float | None = None
+    satisfied_share: float | None = None
+    upset_rate: float | None = None  # emotion_flag escalates a customer turn
+
+
+class HourFigures(Figures):
+    hour: int
+    peak: bool = False
+
+
+class QuestionCluster(BaseModel):
+    """A group of customer questions asking the same thing."""
+
+    label: str
+    keywords: list[str] = Field(default_factory=list)
+    count: int
+    share: float
+    examples: list[str] = Field(default_factory=list)
+    distinct: int = 1
+    decisions: dict[str, int] = Field(default_factory=dict)
+    citation: str | None = None
+
+
+class ProposedFAQ(BaseModel):
+    question: str
+    answer: str = Field(description="closest knowledge (best citation's snippet), to be rewritten")
+    source: str | None = None
+    locator: str | None = None
+    needs_review: bool = True
+
+
+class KnowledgeGap(QuestionCluster):
+    """Questions the copilot hands off or answers with low confidence, grouped."""
+
+    mean_confidence: float = 0.0
+    proposed_faq: ProposedFAQ
+
+
+class ComplaintTheme(BaseModel):
+    cause: str
+    subject: str | None = None
+    count: int
+    emotions: dict[str, int] = Field(default_factory=dict)
+    risks: dict[str, int] = Field(default_factory=dict)
+    escalated: int = 0
+    peak_day: date | None = None
+    peak_day_count: int = 0
+    examples: list[str] = Field(default_factory=list)
+
+
+class Complaints(BaseModel):
+    conversations: int = 0
+    rate: float = 0.0
+    by_cause: list[ComplaintTheme] = Field(default_factory=list)
+    by_product: list[ComplaintTheme] = Field(default_factory=list)
+    themes: list[ComplaintTheme] = Field(default_factory=list)
+
+
+class InsightsReport(BaseModel):
+    """What :func:`kefu_copilot.analyze` found in a conversation log."""
+
+    source: str
+    shop: str | None = None
+    generated_at: datetime
+    seconds: float = 0.0
+    conversations: int = 0
+    customer_messages: int = 0
+    questions: int = 0
+    distinct_questions: int = 0
+    answered_questions: int = 0
+    unchecked_questions: int = 0
+    clusters: int = 0
+    malformed_lines: int = 0
+    issues: list[LogIssue] = Field(default_factory=list)
+    overall: Figures = Field(default_factory=Figures)
+    by_hour: list[HourFigures] = Field(default_factory=list)
+    peak_hours: list[int] = Field(default_factory=list)
+    by_day: dict[date, int] = Field(default_factory=dict)  # every day from first to last
+    peak_days: list[date] = Field(default_factory=list)
+    top_questions: list[QuestionCluster] = Field(default_factory=list)
+    gaps: list[KnowledgeGap] = Field(default_factory=list)
+    complaints: Complaints = Field(default_factory=Complaints)
+    handoff_reasons: dict[str, int] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the report as JSON, atomically."""
+        return write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> InsightsReport:
+        return cls.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+    def to_html(self, *, title: str | None = None) -> str:
+        """A complete, self-contained HTML page (needs matplotlib: ``kefu-copilot[insights]``)."""
+        return report_html(self, title=title)
+
+    def save_html(self, path: str | Path, *, title: str | None = None) -> Path:
+        return write_text_atomic(path, self.to_html(title=title))
+
+    def _repr_html_(self) -> str:
+        return report_html(self, fragment=True)
+
+    def __rich__(self) -> Any:
+        from ._cli_insights import report_renderable
+
+        return report_renderable(self)
+
+
+# -- figures from per-conversation rows ------------------------------------------------------
+def _stat(values: np.ndarray) -> Stat:
+    values = values[~np.isnan(values) & (values >= 0)]
+    if not len(values):
+        return Stat()
+    mean, median, p90 = values.mean(), np.median(values), np.percentile(values, 90)
+    return Stat(n=len(values), mean=round(mean, 1), median=round(median, 1), p90=round(p90, 1))
+
+
+def _share(part: float, whole: float) -> float | None:
+    return round(float(part) / whole, 4) if whole else None
+
+
+def _figures(cols: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, Any]:
+    bot, agent = cols["bot"] & mask, cols["agent"] & mask
+    resolved, rating = cols["resolved"][mask], cols["rating"][mask]
+    resolved, rating = resolved[~np.isnan(resolved)], rating[~np.isnan(rating)]
+    n, n_bot = int(mask.sum()), int(bot.sum())
+    return {
+        "conversations": n,
+        "first_response_s": _stat(cols["frt"][mask]),
+        "first_agent_response_s": _stat(cols["fart"][mask]),
+        "handling_s": _stat(cols["aht"][mask]),
+        "bot_conversations": n_bot,
+        "auto_rate": _share(int((bot & ~agent).sum()), n_bot),
+        "escalation_rate": _share(int((cols["esc"] & mask).sum()), n_bot),
+        "resolution_rate": _share(float(resolved.sum()), len(resolved)),
+        "rated": len(rating),
+        "rating_mean": round(float(rating.mean()), 2) if len(rating) else None,
+        "satisfied_share": _share(int((rating >= 4).sum()), len(rating)),
+        "upset_rate": _share(int((cols["upset"] & mask).sum()), n),
+    }
+
+
+def _peaks(volumes: list[int], top: int = 3) -> set[int]:
+    """Indices whose volume is above mean + 1 sd; else the ``top`` busiest non-empty ones."""
+    arr = np.asarray(volumes, dtype=float)
+    if not arr.any():
+        return set()
+    peaks = {int(i) for i in np.flatnonzero(arr > arr.mean() + arr.std())}
+    return peaks or {int(i) for i in np.argsort(-arr, kind="stable")[:top] if arr[i] > 0}
+
+
+def service_figures(
+    rows: list[tuple[Any, ...]],
+) -> tuple[Figures, list[HourFigures], dict[date, int], list[date]]:
+    """Overall and hourly figures (peak hours marked), conversations per day and the peak days,
+    from one row per conversation: hour, day, first response, first agent response, handling
+    (seconds), bot, agent, escalated, resolved, rating, upset (NaN/None where unknown)."""
+    cols: dict[str, np.ndarray] = {}
+    for j, name in enumerate(_COLUMNS):
+        flag = name in ("bot", "agent", "esc", "upset")
+        kind: Any = bool if flag else object if name == "day" else int if name == "hour" else float
+        cols[name] = np.array([r[j] for r in rows], dtype=kind)
+    overall = Figures(**_figures(cols, np.ones(len(rows), dtype=bool)))
+    volumes = [int((cols["hour"] == h).sum()) for h in range(24)]
+    peak_hours = _peaks(volumes)
+    by_hour = {h: _figures(cols, cols["hour"] == h) for h in range(24 if any(volumes) else 0)}
+    hours = [HourFigures(hour=h, peak=h in peak_hours, **f) for h, f in by_hour.items()]
+    seen = Counter(d for d in cols["day"] if d is not None)
+    days: dict[date, int] = {}
+    if seen:
+        first, last = min(seen), max(seen)
+        days = {first + timedelta(days=i): 0 for i in range((last - first).days + 1)} | seen
+    peaks = _peaks(list(days.values()), top=1)
+    return overall, hours, days, [d for i, d in enumerate(days) if i in peaks]
+
+
+# -- shared formatting ----------------------------------------------------------------------
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _secs(value: float | None) -> str:
+    if value is None or value < 120:
+        return "—" if value is None else f"{value:.0f}s"
+    return f"{value / 60:.1f}min" if value < 7200 else f"{value / 3600:.1f}h"
+
+
+def _rating(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def _counts(d: dict[str, int], limit: int = 4) -> str:
+    return " · ".join(f"{k} {v}" for k, v in list(d.items())[:limit]) or "—"
+
+
+def _kpis(r: InsightsReport) -> list[tuple[str, str]]:
+    o = r.overall
+    return [
+        ("conversations 对话", f"{r.conversations:,}"),
+        ("first response 首响 (median)", _secs(o.first_response_s.median)),
+        ("first agent response 人工首响", _secs(o.first_agent_response_s.median)),
+        ("handling time 处理时长 (mean)", _secs(o.handling_s.mean)),
+        ("bot auto-answer 机器人独立解答", _pct(o.auto_rate)),
+        ("escalation 转人工", _pct(o.escalation_rate)),
+        ("resolution 解决率", _pct(o.resolution_rate)),
+        ("rating 评分 (≥4)", f"{_rating(o.rating_mean)} ({_pct(o.satisfied_share)})"),
+        ("emotion escalations 情绪/风险升级", _pct(o.upset_rate)),
+        ("complaints 投诉/抱怨", f"{r.complaints.conversations:,} ({_pct(r.complaints.rate)})"),
+    ]
+
+
+# -- charts ----------------------------------------------------------------------------------
+_FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei"]
+_FONTS += ["WenQuanYi Micro Hei", "SimHei", "DejaVu Sans"]
+_ACCENT, _BASE = "#d1495b", "#2e86ab"
+_RC = {"svg.fonttype": "none", "font.family": _FONTS, "font.size": 9}
+_RC |= {"axes.spines.top": False, "axes.spines.right": False}
+
+
+def _matplotlib() -> Any:
+    try:
+        import matplotlib
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise MissingExtraError("the HTML insights report", "matplotlib", "insights") from None
+    return matplotlib, Figure
+
+
+def _svg(fig: Any, n: int) -> str:
+    """The figure as inline SVG: text kept as text (CJK fonts from the browser), unique ids."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    svg = buf.getvalue()
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg[svg.index("<svg") :], flags=re.S)
+    svg = re.sub(r'\sxmlns(:\w+)?="[^"]*"', "", svg)  # inline SVG needs no namespaces
+    svg = svg.replace('id="', f'id="c{n}-').replace("url(#", f"url(#c{n}-")
+    return svg.replace('href="#', f'href="#c{n}-')
+
+
+def _hour_charts(r: InsightsReport, Figure: Any) -> list[tuple[str, str]]:
+    hours = [h.hour for h in r.by_hour]
+    fig = Figure(figsize=(9.5, 3.0))
+    ax = fig.subplots()
+    colors = [_ACCENT if h.peak else _BASE for h in r.by_hour]
+    ax.bar(hours, [h.conversations for h in r.by_hour], color=colors)
+    ax.set_xticks(hours, [f"{h:02d}" for h in hours])
+    ax.set_xlabel("hour of day 时段 (red: peak)")
+    ax.set_ylabel("conversations")
+    agent = [h.first_agent_response_s for h in r.by_hour]
+    waits = [s.median if s.n >= 10 else None for s in agent]  # medians of >= 10 waits only
+    if any(w is not None for w in waits):
+        ax2 = ax.twinx()
+        minutes = [w / 60 if w is not None else float("nan") for w in waits]
+        ax2.plot(hours, minutes, color="#333333", marker="o", markersize=3, linewidth=1.2)
+        ax2.set_ylabel("agent first response, median (min)")
+        ax2.spines["top"].set_visible(False)
+    return [("Conversations by hour · 每小时对话量与人工首响", _svg(fig, 1))]
+
+
+def _bars(Figure: Any, items: list[tuple[str, int]], color: str, n: int) -> str:
+    fig = Figure(figsize=(9.5, 0.32 * len(items) + 0.6))
+    ax = fig.subplots()
+    labels = [label if len(label) <= 24 else label[:23] + "…" for label, _ in items]
+    ax.barh(labels[::-1], [v for _, v in items][::-1], color=color)
+    ax.bar_label(ax.containers[0], padding=3, fontsize=8)
+    return _svg(fig, n)
+
+
+def _charts(r: InsightsReport) -> list[tuple[str, str]]:
+    """(caption, inline SVG) of every chart that has data."""
+    matplotlib, Figure = _matplotlib()
+    out: list[tuple[str, str]] = []
+    font_log = logging.getLogger("matplotlib.font_manager")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)  # "font family not found" for the fonts we do not have
+    try:
+        with matplotlib.rc_context(_RC), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # glyphs missing from the measuring font
+            if r.by_hour:
+                out += _hour_charts(r, Figure)
+            if r.by_day:
+                fig = Figure(figsize=(9.5, 2.6))
+                ax = fig.subplots()
+                colors = [_ACCENT if d in r.peak_days else _BASE for d in r.by_day]
+                days = [d.isoformat()[5:] for d in r.by_day]
+                ax.bar(days, list(r.by_day.values()), color=colors)
+                ax.tick_params(axis="x", labelrotation=45 if len(r.by_day) > 10 else 0)
+                out.append(("Conversations by day · 每日对话量 (red: peak)", _svg(fig, 3)))
+            causes = [(t.cause, t.count) for t in r.complaints.by_cause]
+            bars = [
+                ("Top questions · 热门问题", [(c.label, c.count) for c in r.top_questions[:12]]),
+                ("Knowledge gaps · 知识缺口", [(g.label, g.count) for g in r.gaps[:10]]),
+                ("Complaint causes · 投诉原因", causes),
+            ]
+            for n, (caption, items) in enumerate(bars, start=4):
+                if items:
+                    out.append((caption, _bars(Figure, items, _ACCENT if n == 5 else _BASE, n)))
+    finally:
+        font_log.setLevel(level)
+    return out
+
+
+# -- HTML -------------------------------------------------------------------------------------
+_CSS = """.kefu-insights{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",
+sans-serif;color:#1f2933;max-width:1180px;margin:0 auto;padding:16px;line-height:1.45}
+.kefu-insights h2{font-size:17px;margin:28px 0 8px;border-bottom:2px solid #e4e7eb}
+.kefu-insights .meta{color:#616e7c;font-size:13px} .kefu-insights .kpi span{font-size:12px}
+.kefu-insights .kpis{display:flex;flex-wrap:wrap;gap:10px;margin:14px 0} .kefu-insights h1{margin:0}
+.kefu-insights .kpi{background:#f5f7fa;border-radius:8px;padding:8px 12px;min-width:150px}
+.kefu-insights .kpi b{display:block;font-size:20px} .kefu-insights th{background:#f5f7fa}
+.kefu-insights table{border-collapse:collapse;width:100%;font-size:13px;margin:6px 0 12px}
+.kefu-insights td,.kefu-insights th{border-bottom:1px solid #e4e7eb;padding:5px 7px;text-align:left}
+.kefu-insights td{vertical-align:top} .kefu-insights td.n{text-align:right}
+.kefu-insights .review{color:#b7791f} .kefu-insights figure{margin:8px 0}
+.kefu-insights .peak{color:#d1495b;font-weight:bold} .kefu-insights svg{max-width:100%;height:auto}
+.kefu-insights figcaption{font-weight:bold;font-size:14px}"""
+_esc = html.escape
+
+
+Column = tuple[str, Callable[[Any], str]]  # header, cell (HTML) of an item
+_N = "#"  # headers starting with this are right-aligned (numbers)
+
+
+def _table(items: list[Any], columns: list[Column]) -> str:
+    head = "".join(f"<th>{_esc(h.lstrip(_N))}</th>" for h, _ in columns)
+    td = {True: "<td class=n>{}</td>", False: "<td>{}</td>"}
+    body = "".join(
+        "<tr>" + "".join(td[h.startswith(_N)].format(cell(x)) for h, cell in columns) + "</tr>"
+        for x in items
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _gap_cell(g: KnowledgeGap) -> str:
+    faq = g.proposed_faq
+    answer = _esc(faq.answer) or "<i>no related knowledge: write the answer</i>"
+    where = _esc(f"{faq.source or '—'} {faq.locator or ''}")
+    return (
+        f"<b>Q:</b> {_esc(faq.question)}<br><b>A:</b> {answer}<br>"
+        f"<span class='review'>needs review · closest: {where}</span>"
+    )
+
+
+_QUESTION: list[Column] = [
+    ("question 问题", lambda c: f"<b>{_esc(c.label)}</b>"),
+    ("#n", lambda c: str(c.count)),
+    ("#share", lambda c: _pct(c.share)),
+    ("decisions", lambda c: _esc(_counts(c.decisions))),
+    ("keywords", lambda c: _esc(" ".join(c.keywords))),
+    ("examples", lambda c: _esc(" | ".join(c.examples))),
+]
+_GAP: list[Column] = [
+    *_QUESTION[:2],
+    _QUESTION[3],
+    ("#confidence", lambda g: f"{g.mean_confidence:.2f}"),
+    ("examples", lambda g: _esc(" | ".join(g.examples))),
+    ("proposed FAQ entry (draft from the closest knowledge)", _gap_cell),
+]
+_THEME: list[Column] = [
+    ("cause", lambda t: _esc(t.cause)),
+    ("subject", lambda t: _esc(t.subject or "—")),
+    ("#n", lambda t: str(t.count)),
+    ("emotions", lambda t: _esc(_counts(t.emotions))),
+    ("risks", lambda t: _esc(_counts(t.risks))),
+    ("#escalated", lambda t: str(t.escalated)),
+    ("peak day", lambda t: f"{t.peak_day or '—'} ({t.peak_day_count})"),
+    ("examples", lambda t: _esc(" | ".join(t.examples[:3]))),
+]
+_HOUR: list[Column] = [
+    (
+        "hour",
+        lambda h: f"<span class='peak'>{h.hour:02d}:00 ★</span>" if h.peak else f"{h.hour:02d}:00",
+    ),
+    ("#n", lambda h: str(h.conversations)),
+    ("#first resp.", lambda h: _secs(h.first_response_s.median)),
+    ("#agent first resp.", lambda h: _secs(h.first_agent_response_s.median)),
+    ("#handling", lambda h: _secs(h.handling_s.median)),
+    ("#auto", lambda h: _pct(h.auto_rate)),
+    ("#escalated", lambda h: _pct(h.escalation_rate)),
+    ("#resolved", lambda h: _pct(h.resolution_rate)),
+    ("#rating", lambda h: _rating(h.rating_mean)),
+    ("#≥4", lambda h: _pct(h.satisfied_share)),
+]
+
+
+def _sections(r: InsightsReport) -> list[str]:
+    c = r.complaints
+    cited = ("answered from", lambda q: _esc(q.citation or "—"))
+    out = ["<h2>Top questions · 热门问题</h2>", _table(r.top_questions, [*_QUESTION, cited])]
+    out.append("<h2>Knowledge gaps · 知识缺口 (proposed FAQ entries need review)</h2>")
+    out.append(_table(r.gaps, _GAP) if r.gaps else "<p>No knowledge gaps found.</p>")
+    out.append(f"<h2>Complaints · 投诉与抱怨: {c.conversations:,} ({_pct(c.rate)})</h2>")
+    for heading, themes in (("by cause and subject", c.themes), ("by cause", c.by_cause)):
+        out += [f"<h3>{heading}</h3>", _table(themes, _THEME)] if themes else []
+    if c.by_product:
+        out += ["<h3>by product</h3>", _table(c.by_product, _THEME[1:])]
+    if r.by_hour:
+        out += ["<h2>Service by hour · 分时段服务</h2>", _table(r.by_hour, _HOUR)]
+    if r.handoff_reasons:
+        reasons: list[Column] = [("reason", lambda kv: _esc(kv[0])), ("#n", lambda kv: str(kv[1]))]
+        out.append("<h2>Other handoffs · 其他转人工原因</h2>")
+        out.append(_table(list(r.handoff_reasons.items()), reasons))
+    notes = [*r.notes, *(f"skipped {i}" for i in r.issues[:50])]
+    if notes:
+        out.append("<h2>Notes · 说明</h2><ul>" + "".join(f"<li>{_esc(n)}</li>" for n in notes))
+        out.append("</ul>")
+    return out
+
+
+def report_html(r: InsightsReport, *, title: str | None = None, fragment: bool = False) -> str:
+    """The report as HTML: charts (inline SVG) and tables. ``fragment``: a ``<div>`` only."""
+    charts = _charts(r)
+    name = _esc(title or f"客服洞察 Insights · {Path(r.source).name}")
+    meta = (
+        f"{_esc(r.source)} · shop {_esc(r.shop or '—')} · generated "
+        f"{r.generated_at:%Y-%m-%d %H:%M} in {r.seconds:.1f}s · {r.questions:,} questions "
+        f"({r.distinct_questions:,} distinct, {r.clusters:,} clusters) · "
+        f"{r.malformed_lines} malformed lines skipped"
+    )
+    out = [f"<div class='kefu-insights'><style>{_CSS}</style><h1>{name}</h1>"]
+    out += [f"<p class='meta'>{meta}</p><div class='kpis'>"]
+    out += [f"<div class='kpi'><b>{_esc(v)}</b><span>{_esc(k)}</span></div>" for k, v in _kpis(r)]
+    out.append("</div>")
+    if r.peak_hours or r.peak_days:
+        hours = ", ".join(f"{h:02d}:00–{h + 1:02d}:00" for h in r.peak_hours) or "—"
+        days = ", ".join(d.isoformat() for d in r.peak_days) or "—"
+        out.append(f"<p>Peak hours 高峰时段: <span class='peak'>{hours}</span> · ")
+        out.append(f"peak days 高峰日: <span class='peak'>{days}</span></p>")
+    out += [f"<figure><figcaption>{_esc(t)}</figcaption>{svg}</figure>" for t, svg in charts]
+    body = "".join([*out, *_sections(r), "</div>"])
+    if fragment:
+        return body
+    head = "<meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+    return (
+        f"<!DOCTYPE html>\n<html lang='zh-CN'><head>{head}<title>{name}</title></head>"
+        f"<body>{body}</body></html>\n"
+    )
