@@ -127,3 +127,36 @@ def test_trained_escalation_model_is_saved_next_to_the_index(
     assert copilot.escalation_model is not None
     assert copilot.emotion_flag("我要去12315投诉你们").escalate
     assert not copilot.emotion_flag("好的，谢谢亲").escalate
+
+
+def _example_backend():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "shop_backend", ROOT / "examples" / "shop_backend.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_copilot_with_shop_tools_answers_order_questions(shop: Path, tmp_path: Path) -> None:
+    from kefu_copilot import Copilot
+
+    plain = Copilot(shop, index_dir=tmp_path / "idx", embed_model="none")
+    plain.ingest()
+    question = "我的订单123456789012到哪了"
+    assert plain.handle(question).decision == "handoff"
+
+    backend = _example_backend()
+    copilot = Copilot(shop, index_dir=tmp_path / "idx", embed_model="none")
+    backend.register(copilot)
+    turn = copilot.handle(question)
+    assert turn.decision == "auto", turn.reasons
+    assert any(c.source.startswith("tool:") for c in turn.answer.citations)
+    # a write action waits for a human
+    turn = copilot.handle("订单[ORDERID_10086]的收货地址改成上海市浦东新区世纪大道100号 赵先生")
+    assert turn.decision == "draft" and turn.pending_actions
+    action = copilot.approve(turn.pending_actions[0].id, by="agent-7")
+    assert action.status == "executed"

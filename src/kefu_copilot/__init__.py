@@ -43,6 +43,7 @@ if _TYPE_CHECKING:
     from ._handoff import HandoffPacket
     from ._insights import analyze
     from ._insights_report import ComplaintTheme, InsightsReport, KnowledgeGap, QuestionCluster
+    from ._intents import complete_with_tools
     from ._lint import lint_reply
     from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
     from ._logs import (
@@ -54,6 +55,14 @@ if _TYPE_CHECKING:
         write_logs,
     )
     from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
+    from ._notices import (
+        DelayEvent,
+        Notice,
+        NoticeBatch,
+        PriceDropEvent,
+        StockOutEvent,
+        draft_notices,
+    )
     from ._pii import PIIMatch, Redaction, find_pii, redact
     from ._reply import ReplyAdvisor
     from ._reply_models import Change, Draft, LintIssue, QuickReply, SimilarCase
@@ -61,10 +70,51 @@ if _TYPE_CHECKING:
     from ._shop import Compensation, ShopConfig, load_shop_config
     from ._store import VectorStore
     from ._tokenize import ChineseTokenizer, Tokenizer
+    from ._tools import (
+        Coupon,
+        Order,
+        OrderItem,
+        PendingAction,
+        Refund,
+        Shipment,
+        ShipmentEvent,
+        StockLevel,
+        Ticket,
+        Tool,
+        ToolError,
+        ToolRegistry,
+        ToolResult,
+        VariantStock,
+        approval_needed,
+        tool,
+    )
 
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
+    "Coupon": "_tools",
+    "Order": "_tools",
+    "OrderItem": "_tools",
+    "PendingAction": "_tools",
+    "Refund": "_tools",
+    "Shipment": "_tools",
+    "ShipmentEvent": "_tools",
+    "StockLevel": "_tools",
+    "Ticket": "_tools",
+    "Tool": "_tools",
+    "ToolError": "_tools",
+    "ToolRegistry": "_tools",
+    "ToolResult": "_tools",
+    "VariantStock": "_tools",
+    "approval_needed": "_tools",
+    "tool": "_tools",
+    "DelayEvent": "_notices",
+    "Notice": "_notices",
+    "NoticeBatch": "_notices",
+    "PriceDropEvent": "_notices",
+    "StockOutEvent": "_notices",
+    "draft_notices": "_notices",
+    "complete_with_tools": "_intents",
     "analyze": "_insights",
     "ComplaintTheme": "_insights_report",
     "InsightsReport": "_insights_report",
@@ -163,7 +213,9 @@ __all__ = [
     "ConversationLog",
     "ConversationRecord",
     "Copilot",
+    "Coupon",
     "Decision",
+    "DelayEvent",
     "Draft",
     "Embedder",
     "EmbeddingError",
@@ -192,26 +244,46 @@ __all__ = [
     "Message",
     "MetricDelta",
     "MissingExtraError",
+    "Notice",
+    "NoticeBatch",
     "OpenAIChatModel",
     "OpenAIProvider",
+    "Order",
+    "OrderItem",
     "PIIMatch",
+    "PendingAction",
+    "PriceDropEvent",
     "PromptError",
     "QuestionCluster",
     "QuickReply",
     "Redaction",
+    "Refund",
     "ReplyAdvisor",
     "Router",
     "Settings",
+    "Shipment",
+    "ShipmentEvent",
     "ShopConfig",
     "ShopError",
     "SimilarCase",
+    "StockLevel",
+    "StockOutEvent",
+    "Ticket",
     "Tokenizer",
+    "Tool",
+    "ToolError",
+    "ToolRegistry",
+    "ToolResult",
     "Turn",
     "Usage",
+    "VariantStock",
     "VectorStore",
     "__version__",
     "analyze",
+    "approval_needed",
     "compare_results",
+    "complete_with_tools",
+    "draft_notices",
     "emotion_flag",
     "find_pii",
     "lint_reply",
@@ -220,6 +292,7 @@ __all__ = [
     "redact",
     "register_case_type",
     "run_suite",
+    "tool",
     "train_escalation",
     "validate_logs",
     "write_logs",

@@ -83,6 +83,10 @@ class _Products:
             if re.fullmatch(r"[a-z]+-[a-z0-9-]+", stem.lower()):
                 self._skus.setdefault(stem.lower(), source)
 
+    def sku_by_source(self) -> dict[str, str]:
+        """Product source file → its SKU (upper case), for the products that declare one."""
+        return {source: sku.upper() for sku, source in self._skus.items()}
+
     def identify(self, text: str) -> list[str]:
         norm = normalize(text)
         by_sku = [src for sku, src in self._skus.items() if sku and sku in norm]

@@ -29,7 +29,8 @@ _ORDER_ID = re.compile(
     r"\[ORDERID_\w+\]|(?:订单号?|单号|运单号?|order)\s*[:：#]?\s*([A-Za-z]{0,3}\d{8,24})|(?<![\d.])(\d{12,24})(?![\d.])",
     re.I,
 )
-_SKU = re.compile(r"\b[A-Z]{2,4}-[A-Z0-9]{2,6}-\d{2,5}\b", re.I)
+# ASCII look-arounds, not \b: "MM-TS-001还有货吗" has no word boundary before 还.
+_SKU = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,4}-[A-Z0-9]{2,6}-\d{2,5}(?![A-Za-z0-9])", re.I)
 
 
 def find_order_ids(text: str) -> list[str]:

@@ -29,6 +29,7 @@ from ._router import Router, Turn
 from ._shop import ShopConfig, load_shop_config
 from ._store import VectorStore, open_chroma_store, release_persistent_client
 from ._tokenize import ChineseTokenizer
+from ._tools import PendingAction, ToolRegistry
 
 __all__ = ["Copilot"]
 
@@ -88,6 +89,7 @@ class Copilot:
         embedder: Embedder | None = _UNSET,
         store: VectorStore | None = _UNSET,
         llm: LLM | None = _UNSET,
+        tools: ToolRegistry | None = None,
         **overrides: Any,
     ) -> None:
         self.shop_dir = Path(shop_dir)
@@ -105,6 +107,7 @@ class Copilot:
         self._llm: LLM | None = None
         self._llm_loaded = False
         self._generator: GroundedGenerator | None = None
+        self.tools = tools if tools is not None else ToolRegistry()
 
     # -- parts, built lazily -------------------------------------------------------------------
     @property
@@ -363,27 +366,76 @@ class Copilot:
 
     def router(self, *, clock: Callable[[], datetime] | None = None) -> Router:
         _, answerer, shop = self._current()
+        products = answerer.products
+        skus = products.sku_by_source()
 
-        def products(text: str) -> list[str]:
-            return [answerer.products.titles[s] for s in answerer.products.identify(text)]
+        def titles(text: str) -> list[str]:
+            return [products.titles[s] for s in products.identify(text)]
+
+        def catalog(text: str) -> list[tuple[str, str]]:
+            return [(skus[s], products.titles[s]) for s in products.identify(text) if s in skus]
 
         return Router(
             lambda q, h: self.answer(q, h),
             shop,
             escalation_model=self.escalation_model,
-            products=products,
+            products=titles,
             clock=clock or datetime.now,
+            tools=self.tools,
+            llm=self.llm,
+            aanswer=lambda q, h: self.aanswer(q, h),
+            catalog=catalog,
         )
 
     def handle(self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str) -> Turn:
         """Route the conversation's last customer message: ``auto`` (send the answer), ``draft``
-        (an agent checks it) or ``handoff`` (with a :class:`HandoffPacket` for the human)."""
+        (an agent checks it) or ``handoff`` (with a :class:`HandoffPacket` for the human).
+        Order, logistics, stock and coupon questions use the registered :attr:`tools`; writes
+        wait in ``Turn.pending_actions`` for :meth:`approve` / :meth:`reject`."""
         return self.router().handle(Conversation.of(conversation))
 
     async def ahandle(
         self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str
     ) -> Turn:
-        return await asyncio.to_thread(self.handle, conversation)
+        router = await asyncio.to_thread(self.router)
+        return await router.ahandle(Conversation.of(conversation))
+
+    # -- shop-system tools and approvals -----------------------------------------------------
+    def register_tool(
+        self,
+        fn: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        writes: bool | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Register a shop-system tool (a typed sync or async function); also a decorator:
+        ``@copilot.register_tool(writes=True)``. See :class:`ToolRegistry`."""
+
+        def add(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.tools.register(
+                f, name=name, description=description, writes=writes, timeout=timeout
+            )
+            return f
+
+        return add(fn) if fn is not None else add
+
+    def approve(self, action_id: str, *, by: str | None = None) -> PendingAction:
+        """Execute a write action waiting for approval; ``result``/``status`` say how it went and
+        ``reply_on_success`` is the message for the customer."""
+        return self.tools.approve(action_id, by=by)
+
+    async def aapprove(self, action_id: str, *, by: str | None = None) -> PendingAction:
+        return await asyncio.to_thread(self.tools.approve, action_id, by=by)
+
+    def reject(self, action_id: str, reason: str = "", *, by: str | None = None) -> PendingAction:
+        """Discard a write action waiting for approval (it never runs)."""
+        return self.tools.reject(action_id, reason, by=by)
+
+    def pending_actions(self, conversation_id: str | None = None) -> list[PendingAction]:
+        """Write actions waiting for a human, oldest first."""
+        return self.tools.pending(conversation_id)
 
     # -- drafting for agents -----------------------------------------------------------------
     def _reply_advisor(self) -> ReplyAdvisor:
