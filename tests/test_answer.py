@@ -109,3 +109,14 @@ def test_aanswer(sample_copilot) -> None:
 
     answers = asyncio.run(many())
     assert [a.text for a in answers[:2]] * 5 == [a.text for a in answers]
+
+
+@pytest.mark.parametrize("text", ["谢谢亲！", "好的", "在吗？", "thanks"])
+def test_courtesy_messages_get_a_courteous_auto_reply(sample_copilot, text) -> None:
+    answer = sample_copilot.answer(text)
+    assert answer.decision == "auto" and not answer.citations and "亲" in answer.text + "亲"
+
+
+def test_a_message_with_no_content_words_is_not_answered(sample_copilot) -> None:
+    # "哪个" alone once matched the FAQ "从哪个城市发货" with confidence 0.64
+    assert sample_copilot.answer("我也不知道是哪个").decision == "handoff"

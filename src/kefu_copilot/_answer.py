@@ -14,7 +14,7 @@ from ._index import Snapshot
 from ._match import Idf
 from ._models import Answer, Chunk, Citation, Decision, Message
 from ._retrieve import Hit, Retriever
-from ._rules import handoff_reasons
+from ._rules import courtesy_reply, handoff_reasons
 from ._safety import scrub_injections
 from ._shop import ShopConfig
 from ._text import normalize, split_sentences
@@ -22,7 +22,9 @@ from ._tokenize import STOPWORDS, ChineseTokenizer
 
 __all__ = ["Answerer", "Candidate", "Prepared", "decide"]
 
+QUOTED = 8  # candidates whose best sentences are extracted (answer, citations, LLM knowledge)
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
+_CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
 _SOFT_SUFFIXES = frozenset("色款码号的子儿件双条型版")
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -64,7 +66,9 @@ class _Products:
         self._tokenizer = tokenizer
         self.titles: dict[str, str] = {}
         self._skus: dict[str, str] = {}
-        self._words: dict[str, set[str]] = {}
+        # title word -> products whose title has it (an inverted index: a query touches only
+        # the products sharing one of its words, not the whole catalogue)
+        self._by_word: dict[str, list[str]] = {}
         self.chunks: dict[str, list[Chunk]] = {}
         for chunk in snapshot.chunks:
             if chunk.kind not in ("product", "table_row"):
@@ -72,7 +76,10 @@ class _Products:
             self.chunks.setdefault(chunk.source, []).append(chunk)
             if chunk.source not in self.titles:
                 self.titles[chunk.source] = chunk.title
-                self._words[chunk.source] = set(tokenizer.words(chunk.title))
+                # Single characters (加, 帮, 款) would match half the questions asked.
+                for word in set(tokenizer.words(chunk.title)):
+                    if len(word) > 1:
+                        self._by_word.setdefault(word, []).append(chunk.source)
         for chunk in snapshot.chunks:
             sku = chunk.meta.get("sku") if chunk.locator == "商品信息" else None
             if sku:
@@ -89,15 +96,13 @@ class _Products:
 
     def identify(self, text: str) -> list[str]:
         norm = normalize(text)
-        by_sku = [src for sku, src in self._skus.items() if sku and sku in norm]
+        by_sku = {self._skus[m.group()] for m in _CODE.finditer(norm) if m.group() in self._skus}
         if by_sku:
-            return sorted(set(by_sku))
-        words = set(self._tokenizer.words(text))
+            return sorted(by_sku)
         scores: dict[str, float] = {}
-        for source, title_words in self._words.items():
-            score = sum(self._idf(w) for w in title_words & words)
-            if score > 0:
-                scores[source] = score
+        for word in set(self._tokenizer.words(text)):
+            for source in self._by_word.get(word, ()):
+                scores[source] = scores.get(source, 0.0) + self._idf(word)
         if not scores:
             return []
         best = max(scores.values())
@@ -255,6 +260,16 @@ class Answerer:
         reasons = handoff_reasons(question, self.shop)
         if reasons:
             return Prepared(question, history, self._handoff(question, reasons, [], 0.0), [], True)
+        courtesy = courtesy_reply(question)
+        if courtesy is not None:
+            answer = Answer(
+                question=question,
+                text=courtesy,
+                decision="auto",
+                confidence=1.0,
+                reasons=["a greeting, thanks or acknowledgement: nothing to look up"],
+            )
+            return Prepared(question, history, answer, [], True)
 
         products = self.products.identify(question)
         context_note = ""
@@ -267,6 +282,11 @@ class Answerer:
                     break
         query = f"{question} {context_note}".strip()
         q_words = self._query_words(question)
+        if not q_words and not products:
+            handoff = self._handoff(
+                question, ["the message asks nothing the knowledge covers"], [], 0.0
+            )
+            return Prepared(question, history, handoff, [], False)
         word_set = set(q_words)
         q_bigrams = list(
             dict.fromkeys(
@@ -296,17 +316,17 @@ class Answerer:
                 if c.id not in seen
             ]
         candidates: list[Candidate] = []
+        focus: dict[str, tuple[list[str], list[str]]] = {}  # what to quote each chunk for
         for hit in hits:
             chunk = hit.chunk
             if products and chunk.kind in ("product", "table_row") and chunk.source not in products:
                 continue  # about another product: cannot answer this one
             if chunk.kind == "faq":
                 support = self._faq_support(q_words, q_bigrams, q_tokens, chunk)
-                text = chunk.text
             elif products and chunk.source in products and aspect_words:
                 body = self._chunk_tokens(chunk, chunk.text)
                 support = 0.15 + 0.85 * self._support(aspect_words, aspect_bigrams, body)
-                text = self._best_sentences(chunk, aspect_words, aspect_bigrams, numbers)
+                focus[chunk.id] = (aspect_words, aspect_bigrams)
             elif products and aspect_words:
                 # A policy that merely names the product must also cover what is asked about it.
                 tokens = self._chunk_tokens(chunk)
@@ -314,22 +334,26 @@ class Answerer:
                     self._support(q_words, q_bigrams, tokens),
                     0.15 + 0.85 * self._support(aspect_words, aspect_bigrams, tokens),
                 )
-                text = self._best_sentences(chunk, q_words, q_bigrams, numbers)
             else:
                 support = self._support(q_words, q_bigrams, self._chunk_tokens(chunk))
-                text = self._best_sentences(chunk, q_words, q_bigrams, numbers)
             if chunk.kind == "table_row" and numbers:
                 support = min(1.0, support + 0.35 * _numeric_fit(numbers, chunk.text))
             if chunk.kind in ("product", "table_row") and not products:
                 support *= 0.8  # a product detail without knowing which product: less sure
             if hit.dense:
                 support = 0.85 * support + 0.15 * hit.dense
-            candidates.append(Candidate(hit, support, text, text))
+            candidates.append(Candidate(hit, support, chunk.text, chunk.text))
         if not candidates:
             handoff = self._handoff(question, ["no knowledge matches the question"], [], 0.0)
             return Prepared(question, history, handoff, [], False)
 
         candidates.sort(key=lambda c: (-c.support, -c.hit.score))
+        # Pick the sentences to quote only for the candidates that can be shown or cited.
+        for cand in candidates[:QUOTED]:
+            chunk = cand.hit.chunk
+            if chunk.kind != "faq":
+                words, bigrams = focus.get(chunk.id, (q_words, q_bigrams))
+                cand.text = cand.snippet = self._best_sentences(chunk, words, bigrams, numbers)
         best = candidates[0]
         confidence = round(min(1.0, best.support), 4)
         citations = [self._cite(best)]

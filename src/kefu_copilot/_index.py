@@ -23,7 +23,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +85,18 @@ def _gen_dir(index_dir: Path, generation: int) -> Path:
     return index_dir / f"gen-{generation:06d}"
 
 
+def _json_loader() -> Callable[[str], Any]:
+    """orjson (a chromadb dependency) parses the chunk file ~3x faster than json."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover
+        return json.loads
+    return orjson.loads
+
+
+_loads = _json_loader()
+
+
 def read_current(index_dir: Path) -> dict[str, Any] | None:
     path = index_dir / CURRENT
     try:
@@ -124,7 +136,7 @@ def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     chunks: list[Chunk] = []
     with open(directory / "chunks.jsonl", encoding="utf-8") as fh:
         for line in fh:
-            chunks.append(Chunk.model_construct(**json.loads(line)))
+            chunks.append(Chunk(**_loads(line)))
     manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
     faq_rows = np.load(directory / "faq_rows.npy")
     return Snapshot(
@@ -189,7 +201,8 @@ def publish_generation(
     tmp.mkdir(parents=True)
 
     _write_text(
-        tmp / "chunks.jsonl", (c.model_dump_json(exclude_defaults=True) + "\n" for c in chunks)
+        tmp / "chunks.jsonl",
+        (json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks),
     )
     _write_text(
         tmp / "tokens.jsonl",

@@ -253,6 +253,15 @@ def _ingest_locked(
 
     # 3. Tokens for lexical retrieval (reused when the tokenizer is unchanged).
     tokens: dict[str, tuple[list[str], list[list[str]]]] = {}
+    # Product titles and FAQ phrasings repeat across chunks: tokenise each distinct one once.
+    repeated: dict[str, list[str]] = {}
+
+    def once(text: str) -> list[str]:
+        hit = repeated.get(text)
+        if hit is None:
+            hit = repeated[text] = tokenizer.tokenize(text)
+        return hit
+
     for n, chunk in enumerate(chunks, start=1):
         cached = old_tokens.get(chunk.id)
         if cached is not None:
@@ -260,10 +269,15 @@ def _ingest_locked(
             continue
         if progress and n % 500 == 0:
             progress("tokenize", n, len(chunks))
-        faq = []
+        faq: list[list[str]] = []
         if chunk.kind == "faq" and chunk.question:
-            faq = [tokenizer.tokenize(q) for q in [chunk.question, *chunk.meta.get("similar", [])]]
-        tokens[chunk.id] = (tokenizer.tokenize(chunk.match_text or chunk.text), faq)
+            faq = [once(q) for q in [chunk.question, *chunk.meta.get("similar", [])]]
+            match = [t for phrasing in faq for t in phrasing] + tokenizer.tokenize(chunk.text)
+        elif chunk.title and chunk.match_text.startswith(chunk.title):
+            match = once(chunk.title) + tokenizer.tokenize(chunk.match_text[len(chunk.title) :])
+        else:
+            match = tokenizer.tokenize(chunk.match_text or chunk.text)
+        tokens[chunk.id] = (match, faq)
 
     # 4. Vectors for chunks the store does not have yet (batched).
     if embedder is not None and store is not None:

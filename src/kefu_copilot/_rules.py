@@ -13,7 +13,7 @@ from ._safety import find_injection
 from ._shop import ShopConfig
 from ._text import normalize
 
-__all__ = ["handoff_reasons", "money_amounts"]
+__all__ = ["courtesy_reply", "handoff_reasons", "money_amounts"]
 
 BUILTIN_ESCALATION = (
     "投诉",
@@ -72,6 +72,38 @@ _CN_NUM = {
     "十": 10,
     "几": 5,
 }
+
+
+_COURTESY = [
+    (
+        re.compile(
+            r"^(谢谢|谢了|多谢|感谢|谢谢亲|谢谢你|谢谢您|thanks?|thank you|thx)+(啦|了|哈|哦|呀|亲|你|您)*[!！~～。.👍🙏❤️]*$"
+        ),
+        "不客气哦，还有其他问题随时找我～",
+    ),
+    (
+        re.compile(
+            r"^(好的|好|嗯|嗯嗯|哦|噢|ok|okay|行|可以|知道了|明白了|收到|好嘞|好滴)+(的|啦|了|哈|哦|呀|亲)*[!！~～。.👌]*$"
+        ),
+        "好的亲，还有其他需要随时告诉我哦～",
+    ),
+    (
+        re.compile(
+            r"^(你好|您好|在吗|在不在|有人吗|hi|hello|哈喽|嗨|亲|客服)+(呀|啊|哦|亲|呢)*[?？!！~～。.]*$"
+        ),
+        "亲，您好！我在的，请问有什么可以帮您？",
+    ),
+    (re.compile(r"^(再见|拜拜|bye|88)+[!！~～。.]*$"), "感谢您的光临，祝您生活愉快，再见～"),
+]
+
+
+def courtesy_reply(text: str) -> str | None:
+    """A reply to a pure greeting, thanks or acknowledgement (nothing to look up), else None."""
+    norm = re.sub(r"\s+", "", normalize(text))
+    for pattern, reply in _COURTESY:
+        if pattern.match(norm):
+            return reply
+    return None
 
 
 def money_amounts(text: str) -> list[float]:
