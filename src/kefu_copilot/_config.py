@@ -49,6 +49,9 @@ class Settings(BaseModel):
     draft_threshold: float = Field(
         0.42, ge=0, le=1, description="Confidence at or above which a draft is offered to an agent"
     )
+    max_file_mb: float = Field(
+        64, gt=0, description="Knowledge files larger than this are skipped with a report"
+    )
     max_input_chars: int = Field(
         4000, ge=16, description="Customer messages longer than this are truncated for matching"
     )

@@ -170,6 +170,7 @@ class Copilot:
                     embedder=embedder,
                     store=store,
                     progress=callback,
+                    max_file_mb=self.settings.max_file_mb,
                 )
         else:
             callback = progress or None
@@ -181,6 +182,7 @@ class Copilot:
                 embedder=embedder,
                 store=store,
                 progress=callback,
+                max_file_mb=self.settings.max_file_mb,
             )
         with self._lock:
             self._shop = shop

@@ -30,7 +30,7 @@ __all__ = ["discover_files", "ingest_shop"]
 
 log = logging.getLogger("kefu_copilot")
 LOADER_VERSION = "1"  # bump when parsing changes, so unchanged files are re-parsed once
-MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_FILE_MB = 64.0  # default limit per knowledge file; larger files are skipped with a report
 EMBED_BATCH = 512
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
@@ -107,15 +107,26 @@ def ingest_shop(
     embedder: Embedder | None,
     store: VectorStore | None,
     progress: Progress | None = None,
+    max_file_mb: float = MAX_FILE_MB,
 ) -> IngestReport:
-    """Bring the index in line with the shop directory, touching only what changed."""
+    """Bring the index in line with the shop directory, touching only what changed.
+
+    Files larger than ``max_file_mb`` are skipped with a report (memory stays bounded)."""
     started = time.perf_counter()
     if not shop_dir.is_dir():
         raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
     index_dir.mkdir(parents=True, exist_ok=True)
     with WriteLock(index_dir):
         return _ingest_locked(
-            shop_dir, index_dir, tokenizer, config_hash, embedder, store, progress, started
+            shop_dir,
+            index_dir,
+            tokenizer,
+            config_hash,
+            embedder,
+            store,
+            progress,
+            started,
+            max_file_mb=max_file_mb,
         )
 
 
@@ -128,6 +139,7 @@ def _ingest_locked(
     store: VectorStore | None,
     progress: Progress | None,
     started: float,
+    max_file_mb: float = MAX_FILE_MB,
 ) -> IngestReport:
     current = read_current(index_dir)
     prev_gen = int(current["generation"]) if current else 0
@@ -162,11 +174,12 @@ def _ingest_locked(
     to_parse: list[tuple[FoundFile, str]] = []
     for f in found:
         old = prev_files.get(f.source)
-        if f.size > MAX_FILE_BYTES:
+        if f.size > max_file_mb * 2**20:
             issues.append(
                 FileIssue(
                     source=f.source,
-                    problem=f"larger than {MAX_FILE_BYTES // 2**20} MB; split it into smaller files",
+                    problem=f"larger than {max_file_mb:g} MB (setting max_file_mb); split it into "
+                    "smaller files",
                 )
             )
             continue
