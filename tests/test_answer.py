@@ -120,3 +120,8 @@ def test_courtesy_messages_get_a_courteous_auto_reply(sample_copilot, text) -> N
 def test_a_message_with_no_content_words_is_not_answered(sample_copilot) -> None:
     # "哪个" alone once matched the FAQ "从哪个城市发货" with confidence 0.64
     assert sample_copilot.answer("我也不知道是哪个").decision == "handoff"
+
+
+@pytest.mark.parametrize("text", ["人工???", "人工", "订单[ORDERID_10086]什么时候发货"])
+def test_bare_human_requests_and_order_placeholders_are_handed_off(sample_copilot, text) -> None:
+    assert sample_copilot.answer(text).decision == "handoff"
