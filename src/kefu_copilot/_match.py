@@ -18,22 +18,26 @@ class Idf:
     def __init__(self, lexical: LexicalIndex) -> None:
         model = getattr(lexical, "_model", None)
         n = len(lexical)
-        self._idf: dict[str, float] = {}
         self.max = math.log(1 + (n + 0.5) / 0.5) if n else 1.0
+        # The BM25 vocabulary (token -> column) is reused as is: no per-token dict to build
+        # when a 100k-chunk index opens.
+        self._vocab: dict[str, int] = {}
+        self._values: list[float] = []
         if model is not None:
-            indptr = np.asarray(model.scores["indptr"])
-            df = np.diff(indptr)
-            values = np.log(1 + (n - df + 0.5) / (df + 0.5))
-            for token, col in model.vocab_dict.items():
-                if col < len(values):
-                    self._idf[token] = float(values[col])
+            df = np.diff(np.asarray(model.scores["indptr"]))
+            self._values = np.log(1 + (n - df + 0.5) / (df + 0.5)).tolist()
+            self._vocab = model.vocab_dict
 
     def __call__(self, token: str) -> float:
-        # A word the knowledge never uses (a city, a brand) weighs like a rare known word.
-        return self._idf.get(token, 0.85 * self.max)
+        col = self._vocab.get(token)
+        if col is None or col >= len(self._values):
+            # A word the knowledge never uses (a city, a brand) weighs like a rare known word.
+            return 0.85 * self.max
+        return self._values[col]
 
     def known(self, token: str) -> bool:
-        return token in self._idf
+        col = self._vocab.get(token)
+        return col is not None and col < len(self._values)
 
     def coverage(self, query: Iterable[str], text: set[str]) -> float:
         """Share of the query's idf mass found in ``text`` (0..1)."""

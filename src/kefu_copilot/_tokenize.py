@@ -124,6 +124,10 @@ class ChineseTokenizer:
                     self._jieba = seg
         return self._jieba
 
+    def warm_up(self) -> None:
+        """Load the segmentation dictionary now rather than on the first question."""
+        self._segmenter()
+
     def in_dictionary(self, word: str) -> bool:
         """Whether ``word`` is a word of the segmentation dictionary (not a segmentation artefact)."""
         return bool(self._segmenter().FREQ.get(word))
