@@ -1,0 +1,419 @@
+"""kefu-copilot speed benchmark against a plain llama-index baseline (GitHub issue 7).
+
+    python benchmarks/bench.py --quick --json out.json      # 10k chunks, < 2 minutes
+    python benchmarks/bench.py --json out.json              # 10k and 100k chunks
+    python benchmarks/bench.py --sizes 10000 --profile prof # + pyinstrument reports in prof/
+
+Every measurement runs in its own subprocess (``worker.py``) so that imports, cold starts and
+peak RSS are attributable. Figures are reported as ratios against the baseline measured in the
+same run, because machines here are noisy. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from corpus import generate_shop  # noqa: E402
+from report import evaluate_targets, print_report  # noqa: E402
+
+ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "KEFU_OFFLINE": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+SYSTEMS = ("kefu", "baseline")
+MARKER = "BENCH-RESULT "
+IMPORT_CODE = {
+    "kefu": "import kefu_copilot",
+    "baseline": (
+        "import llama_index.core, llama_index.vector_stores.chroma, llama_index.retrievers.bm25"
+    ),
+}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+SNAPSHOT: Path | None = None  # set by --ref: workers import kefu_copilot from this src dir
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")} | ENV
+    if SNAPSHOT is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(SNAPSHOT / "src"), *filter(None, [env.get("PYTHONPATH")])]
+        )
+    return env
+
+
+def _git(*cmd: str) -> str:
+    try:
+        proc = subprocess.run(
+            ["git", *cmd], capture_output=True, text=True, timeout=60, cwd=str(REPO)
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
+def snapshot(ref: str, workdir: Path) -> Path:
+    """The library (src/, prompts/, knowledge/) at git ``ref``, extracted under ``workdir``:
+    measurements then cannot be disturbed by edits to the working tree."""
+    target = workdir / "code"
+    target.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "archive", ref, "src/kefu_copilot", "prompts", "knowledge"],
+        capture_output=True,
+        timeout=120,
+        cwd=str(REPO),
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True, timeout=120)
+    return target
+
+
+def run_worker(task: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run one worker task in a fresh interpreter; its result dict, or ``{"error": ...}``."""
+    cmd = [sys.executable, str(HERE / "worker.py"), task, json.dumps(args, ensure_ascii=False)]
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=_env(), cwd=str(REPO)
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARKER):
+            result: dict[str, Any] = json.loads(line[len(MARKER) :])
+            result["process_s"] = time.perf_counter() - started
+            return result
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
+    return {"error": f"exit {proc.returncode}: " + " | ".join(tail)}
+
+
+def import_time(system: str, repeats: int) -> dict[str, Any]:
+    """Median wall time of the system's top-level import in fresh interpreters."""
+    code = (
+        "import time; t = time.perf_counter(); "
+        f"{IMPORT_CODE[system]}; print(time.perf_counter() - t)"
+    )
+    runs: list[float] = []
+    for _ in range(repeats):
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_env(),
+            cwd=str(REPO),
+        )
+        if proc.returncode != 0:
+            return {"error": proc.stderr.strip().splitlines()[-1:]}
+        runs.append(float(proc.stdout.strip().splitlines()[-1]))
+    return {"median_s": statistics.median(runs), "runs_s": runs}
+
+
+def code_state(ref: str | None = None) -> dict[str, Any]:
+    """Which library code was measured: commit, uncommitted files under src/, and a digest of
+    the package sources (others edit the library while benchmarks run)."""
+    from worker import kefu_source_digest
+
+    if ref is not None and SNAPSHOT is not None:
+        return {
+            "ref": ref,
+            "commit": _git("rev-parse", "--short", ref),
+            "uncommitted_src": [],
+            "src_sha256": kefu_source_digest(SNAPSHOT / "src" / "kefu_copilot"),
+        }
+    return {
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "uncommitted_src": _git("status", "--porcelain", "--", "src").splitlines(),
+        "src_sha256": kefu_source_digest(),
+    }
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    versions: dict[str, str | None] = {}
+    for dist in (
+        "kefu-copilot",
+        "llama-index-core",
+        "llama-index-vector-stores-chroma",
+        "llama-index-retrievers-bm25",
+        "chromadb",
+        "fastembed",
+        "bm25s",
+        "jieba",
+        "numpy",
+    ):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": mem_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_at_start": os.getloadavg(),
+        "versions": versions,
+    }
+
+
+def bench_size(
+    size: int, workdir: Path, args: argparse.Namespace, n_questions: int
+) -> dict[str, Any]:
+    shop = workdir / f"shop-{size}"
+    started = time.perf_counter()
+    info = generate_shop(shop, size, seed=args.seed, questions=1 + args.warmup + 2 * n_questions)
+    questions_file = workdir / f"questions-{size}.json"
+    questions_file.write_text(
+        json.dumps([asdict(q) for q in info.questions], ensure_ascii=False), encoding="utf-8"
+    )
+    out: dict[str, Any] = {
+        "corpus": {
+            "target_chunks": size,
+            "files": info.files,
+            "products": info.products,
+            "faq_rows": info.faq_rows,
+            "policy_docs": info.policies,
+            "cases": info.cases,
+            "questions": len(info.questions),
+            "generate_s": time.perf_counter() - started,
+        }
+    }
+    ingest_timeout = max(600.0, size / 40) * args.timeout_scale
+    systems = [s for s in SYSTEMS if not (s == "baseline" and args.no_baseline)]
+    common = {
+        s: {"system": s, "shop": str(shop), "index": str(workdir / f"index-{s}-{size}")}
+        | {"model": args.model}
+        for s in systems
+    }
+    for system in systems:
+        log(f"{size}: {system} ingest")
+        ingest = run_worker("ingest", common[system], ingest_timeout)
+        log(f"{size}: {system} ingest → {_brief(ingest, 'chunks_per_s', 'chunks/s')}")
+        out[system] = {"ingest": ingest, "serve": {"error": "ingest failed"}, "serve_runs": []}
+    serve_args = {
+        "questions": str(questions_file),
+        "n": n_questions,
+        "warmup": args.warmup,
+        "threads": args.threads,
+    }
+    for round_no in range(args.repeat):  # alternate the order: load drifts over time
+        for system in systems if round_no % 2 == 0 else systems[::-1]:
+            if "error" in out[system]["ingest"]:
+                continue
+            log(f"{size}: {system} serve ({n_questions} questions, then {args.threads} threads)")
+            serve = run_worker("serve", common[system] | serve_args, 900 * args.timeout_scale)
+            log(f"{size}: {system} serve → open {_brief(serve, 'open_s', 's')}")
+            out[system]["serve_runs"].append(serve)
+    for system in systems:
+        out[system]["serve"] = best_of(out[system]["serve_runs"])
+        if len(out[system]["serve_runs"]) <= 1:
+            del out[system]["serve_runs"]
+    if not args.keep_indexes:
+        for system in systems:
+            shutil.rmtree(common[system]["index"], ignore_errors=True)
+    if args.profile:
+        log(f"{size}: profiling kefu (pyinstrument)")
+        profile_args = {
+            "shop": str(shop),
+            "index": str(workdir / f"index-profile-{size}"),
+            "model": args.model,
+            "questions": str(questions_file),
+            "n": min(n_questions, 500),
+            "out": str(Path(args.profile).resolve()),
+            "label": f"kefu-{size // 1000}k",
+        }
+        out["profile"] = run_worker("profile", profile_args, 3 * ingest_timeout)
+        if "error" not in out["profile"]:
+            cold = run_worker("profile_open", profile_args, 600 * args.timeout_scale)
+            out["profile"]["open"] = cold.get("open", cold)
+        shutil.rmtree(workdir / f"index-profile-{size}", ignore_errors=True)
+    shutil.rmtree(shop, ignore_errors=True)
+    return out
+
+
+def _digests(data: Any) -> list[str]:
+    """Every ``kefu_src_sha256`` a worker reported (the code each measurement ran)."""
+    if isinstance(data, dict):
+        found = [data["kefu_src_sha256"]] if "kefu_src_sha256" in data else []
+        return found + [d for v in data.values() for d in _digests(v)]
+    if isinstance(data, list):
+        return [d for v in data for d in _digests(v)]
+    return []
+
+
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The least disturbed figure of each kind over repeated serve runs (other processes only
+    ever make a run slower): lowest latencies and open time, highest throughput."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[-1] if runs else {"error": "not run"}
+    best = dict(min(ok, key=lambda r: r["single"]["p50_ms"]))
+    best["single_cpu"] = min(ok, key=lambda r: r["single_cpu"]["p50_ms"])["single_cpu"]
+    best["threaded"] = max(ok, key=lambda r: r["threaded"]["answers_per_s"])["threaded"]
+    for key in ("open_s", "open_cpu_s", "construct_s", "first_answer_s"):
+        best[key] = min(r[key] for r in ok)
+    best["max_rss_mb"] = max(r["max_rss_mb"] for r in ok)
+    return best
+
+
+def _brief(result: dict[str, Any], key: str, unit: str) -> str:
+    if "error" in result:
+        return f"ERROR {result['error'][:300]}"
+    value = result.get(key)
+    return f"{value:.2f} {unit}" if isinstance(value, float) else str(value)
+
+
+def quality(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    directory = Path(args.afqmc)
+    if not (directory / "corpus.jsonl").is_file():
+        return {"skipped": f"{directory} not found"}
+    out: dict[str, Any] = {"dataset": str(directory)}
+    for system in SYSTEMS:
+        if system == "baseline" and args.no_baseline:
+            continue
+        log(f"quality: {system} on {directory.name}")
+        out[system] = run_worker(
+            "quality",
+            {
+                "system": system,
+                "dir": str(directory),
+                "model": args.model,
+                "workdir": str(workdir / f"quality-{system}"),
+            },
+            600 * args.timeout_scale,
+        )
+    return out
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    default_model = (REPO / ".." / "shared" / "models" / "w2v-zh-synonyms-100d").resolve()
+    default_afqmc = (REPO / ".." / "shared" / "evaldata" / "retrieval" / "afqmc_faq").resolve()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument(
+        "--quick", action="store_true", help="10k chunks only, fewer questions (< 2 min)"
+    )
+    p.add_argument("--sizes", help="comma-separated corpus sizes in chunks (default 10000,100000)")
+    p.add_argument("--json", metavar="OUT", help="write all figures as JSON to OUT")
+    p.add_argument("--model", default=str(default_model), help="static embedding model directory")
+    p.add_argument("--afqmc", default=str(default_afqmc), help="BEIR-like retrieval set directory")
+    p.add_argument("--questions", type=int, help="timed answers per mode (default 300 quick/1000)")
+    p.add_argument("--warmup", type=int, default=20, help="untimed answers after the first")
+    p.add_argument("--threads", type=int, default=8, help="threads for the throughput run")
+    p.add_argument("--seed", type=int, default=7, help="corpus generator seed")
+    p.add_argument(
+        "--repeat", type=int, default=1, help="serve runs per system (alternating; best p50 kept)"
+    )
+    p.add_argument("--profile", metavar="DIR", help="also profile kefu ingest/answer into DIR")
+    p.add_argument("--no-baseline", action="store_true", help="measure kefu only")
+    p.add_argument("--no-quality", action="store_true", help="skip the AFQMC retrieval quality")
+    p.add_argument(
+        "--ref",
+        help="measure the library at this git ref (e.g. HEAD), extracted to the work dir, "
+        "instead of the installed working tree (which others may edit during the run)",
+    )
+    p.add_argument("--workdir", help="where corpora and indexes go (default: a temp dir)")
+    p.add_argument("--keep-indexes", action="store_true", help="do not delete indexes")
+    p.add_argument("--timeout-scale", type=float, default=1.0, help="multiply all timeouts")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not Path(args.model).is_dir():
+        print(f"embedding model not found: {args.model} (use --model PATH)", file=sys.stderr)
+        return 2
+    sizes = [int(s) for s in (args.sizes or ("10000" if args.quick else "10000,100000")).split(",")]
+    n_questions = args.questions or (300 if args.quick else 1000)
+    started = time.perf_counter()
+    own_workdir = args.workdir is None
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="kefu-bench-")).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if args.ref:
+        global SNAPSHOT
+        try:
+            SNAPSHOT = snapshot(args.ref, workdir)
+        except (subprocess.SubprocessError, OSError) as exc:
+            print(f"cannot extract {args.ref}: {exc}", file=sys.stderr)
+            return 2
+    results: dict[str, Any] = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "code": code_state(args.ref),
+        "args": {"sizes": sizes, "questions": n_questions} | vars(args),
+        "notes": {
+            "baseline": "VectorStoreIndex(ChromaVectorStore, same static embedder) + stock "
+            "BM25Retriever fused by QueryFusionRetriever(reciprocal_rerank, num_queries=1, "
+            "MockLLM, use_async=False); depth 50 per retriever, top 10 fused; same chunks",
+            "ratio": "kefu / baseline, same run",
+        },
+    }
+    try:
+        log("import times (fresh interpreters, median)")
+        results["import"] = {  # the baseline's import is slow: fewer repeats in --quick
+            s: import_time(s, 3 if args.quick and s == "baseline" else 5) for s in SYSTEMS
+        }
+        results["quality"] = (
+            {"skipped": "--no-quality"} if args.no_quality else quality(args, workdir)
+        )
+        results["sizes"] = {}
+        for size in sizes:
+            results["sizes"][str(size)] = bench_size(size, workdir, args, n_questions)
+        results["code_at_end"] = code_state(args.ref)
+    finally:
+        if own_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    measured = sorted(set(_digests(results)))
+    results["code"]["measured_src_sha256"] = measured
+    if len(measured) > 1 or results["code_at_end"]["src_sha256"] != results["code"]["src_sha256"]:
+        log(f"warning: kefu_copilot sources changed during the run (measured: {measured})")
+    results["targets"] = evaluate_targets(results)
+    results["total_s"] = time.perf_counter() - started
+    print_report(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, ensure_ascii=False, indent=2), "utf-8")
+        log(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

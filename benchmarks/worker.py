@@ -1,0 +1,320 @@
+"""One measurement in a fresh process (so time, memory and imports are attributable).
+
+    python benchmarks/worker.py TASK '{"json": "arguments"}'
+
+Tasks: ``ingest``, ``serve`` (cold open + latency + throughput + accuracy), ``quality`` (AFQMC
+retrieval), ``profile`` (pyinstrument over kefu's ingest and answer paths). The result is printed
+as one line ``BENCH-RESULT {json}``; it always carries ``max_rss_mb`` (this process's peak RSS).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+MARKER = "BENCH-RESULT "
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50/p95/p99/mean in milliseconds (nearest rank)."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+
+    def rank(p: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+    return {
+        "p50_ms": rank(50),
+        "p95_ms": rank(95),
+        "p99_ms": rank(99),
+        "mean_ms": sum(ordered) / len(ordered) * 1000,
+        "n": len(ordered),
+    }
+
+
+def _questions(path: str) -> list[dict[str, Any]]:
+    return list(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _accuracy(
+    questions: list[dict[str, Any]], cited: list[tuple[str | None, str]]
+) -> dict[str, float]:
+    """Share of answerable questions whose top citation is one that answers them."""
+    from corpus import Question
+
+    per_kind: dict[str, list[bool]] = {}
+    for q, (source, locator) in zip(questions, cited, strict=True):
+        if q["sources"]:
+            ok = Question(q["text"], tuple(q["sources"]), q["kind"]).answered_by(source, locator)
+            per_kind.setdefault(q["kind"], []).append(ok)
+    every = [ok for oks in per_kind.values() for ok in oks]
+    out = {f"top1_{k}": sum(v) / len(v) for k, v in sorted(per_kind.items())}
+    out["top1"] = sum(every) / len(every) if every else 0.0
+    return out
+
+
+class RssByPhase:
+    """Samples this process's RSS every 50 ms and keeps the peak per phase (MB)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.phase = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def rss_mb() -> float:
+        try:  # /proc/self/statm: pages; psutil would do the same, and is optional
+            pages = int(Path("/proc/self/statm").read_text().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
+    def sample(self) -> None:
+        rss = self.rss_mb()
+        self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.sample()
+
+    def set(self, phase: str) -> None:
+        if phase != self.phase:
+            self.sample()  # the end of the previous phase
+            self.phase = phase
+
+    def stop(self) -> dict[str, float]:
+        self.sample()
+        self._stop.set()
+        self._thread.join(1)
+        return {k: round(v, 1) for k, v in self.peaks.items()}
+
+
+def task_ingest(a: dict[str, Any]) -> dict[str, Any]:
+    from systems import ingest
+
+    memory = RssByPhase()
+    cpu = time.process_time()
+    out = ingest(a["system"], Path(a["shop"]), Path(a["index"]), Path(a["model"]), memory.set)
+    out["cpu_s"] = time.process_time() - cpu
+    out["rss_peak_mb_by_phase"] = memory.stop()
+    out["chunks_per_s"] = out["chunks"] / out["seconds"] if out["seconds"] else 0.0
+    out["chunks_per_cpu_s"] = out["chunks"] / out["cpu_s"] if out["cpu_s"] else 0.0
+    return out
+
+
+def task_serve(a: dict[str, Any]) -> dict[str, Any]:
+    from systems import open_system
+
+    questions = _questions(a["questions"])
+    n, warmup, threads = int(a["n"]), int(a["warmup"]), int(a["threads"])
+    first, warm = questions[0], questions[1 : 1 + warmup]
+    single = questions[1 + warmup : 1 + warmup + n]
+    multi = questions[1 + warmup + n : 1 + warmup + 2 * n] or single
+    started = time.perf_counter()  # nothing heavy is imported yet: open includes imports
+    cpu_started = time.process_time()
+    system = open_system(a["system"], Path(a["shop"]), Path(a["index"]), Path(a["model"]))
+    opened = time.perf_counter()
+    system.answer(first["text"])
+    first_done = time.perf_counter()
+    open_cpu = time.process_time() - cpu_started
+    for q in warm:
+        system.answer(q["text"])
+
+    latencies: list[float] = []
+    cpu: list[float] = []  # process CPU time per answer: robust against other processes' load
+    cited: list[tuple[str | None, str]] = []
+    decisions: dict[str, int] = {}
+    t0 = time.perf_counter()
+    for q in single:
+        t, c = time.perf_counter(), time.process_time()
+        result = system.answer(q["text"])
+        latencies.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        cited.append((result.source, result.locator))
+        decisions[result.decision] = decisions.get(result.decision, 0) + 1
+    single_wall = time.perf_counter() - t0
+
+    def timed(text: str) -> float:
+        t = time.perf_counter()
+        system.answer(text)
+        return time.perf_counter() - t
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        multi_latencies = list(pool.map(timed, [q["text"] for q in multi]))
+    multi_wall = time.perf_counter() - t0
+    return {
+        "open_s": first_done - started,
+        "open_cpu_s": open_cpu,
+        "construct_s": opened - started,
+        "first_answer_s": first_done - opened,
+        "single": percentiles(latencies) | {"answers_per_s": len(single) / single_wall},
+        "single_cpu": percentiles(cpu),
+        "threaded": percentiles(multi_latencies)
+        | {"answers_per_s": len(multi) / multi_wall, "threads": threads},
+        "accuracy": _accuracy(single, cited),
+        "decisions": decisions,
+    }
+
+
+def task_quality(a: dict[str, Any]) -> dict[str, Any]:
+    directory, model = Path(a["dir"]), Path(a["model"])
+    started = time.perf_counter()
+    if a["system"] == "kefu":
+        from kefu_copilot._embed import load_embedder
+        from kefu_copilot._eval import evaluate_retrieval
+
+        metrics = evaluate_retrieval(directory, embedder=load_embedder(str(model), offline=True))
+    else:
+        from systems import baseline_retrieval_quality
+
+        metrics = baseline_retrieval_quality(directory, model, Path(a["workdir"]))
+    return {"metrics": metrics, "seconds": time.perf_counter() - started}
+
+
+def _hotspots(session: Any, top: int = 25) -> dict[str, Any]:
+    """Self and inclusive time per file:function (recursion counted once) from pyinstrument."""
+    root = session.root_frame()
+    if root is None:
+        return {"self": [], "inclusive": []}
+    total = root.time or 1.0
+    self_t: dict[str, float] = {}
+    incl_t: dict[str, float] = {}
+
+    def walk(frame: Any, stack: frozenset[str]) -> None:
+        if frame.is_synthetic:
+            return
+        path = (frame.file_path_short or "?").replace("\\", "/")
+        key = f"{path.split('site-packages/')[-1]}:{frame.function}"
+        self_t[key] = self_t.get(key, 0.0) + frame.total_self_time
+        if key not in stack:
+            incl_t[key] = incl_t.get(key, 0.0) + frame.time
+        for child in frame.children:
+            walk(child, stack | {key})
+
+    walk(root, frozenset())
+
+    def rows(table: dict[str, float]) -> list[dict[str, Any]]:
+        best = sorted(table.items(), key=lambda kv: -kv[1])[:top]
+        return [
+            {"where": k, "seconds": round(v, 3), "pct": round(100 * v / total, 1)} for k, v in best
+        ]
+
+    own = {k: v for k, v in incl_t.items() if k.startswith("kefu_copilot/")}
+    return {
+        "self": rows(self_t),
+        "inclusive": rows(incl_t),
+        "kefu": rows(own),
+        "total_s": round(root.time, 3),
+    }
+
+
+def task_profile(a: dict[str, Any]) -> dict[str, Any]:
+    """kefu ingest (fresh index) and answer loop under pyinstrument; text + HTML reports."""
+    from pyinstrument import Profiler
+    from systems import KefuSystem
+
+    out_dir = Path(a["out"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    label = a["label"]
+    system = KefuSystem(Path(a["shop"]), Path(a["index"]), Path(a["model"]))
+    result: dict[str, Any] = {}
+    profiler = Profiler(interval=0.002)
+    profiler.start()
+    system.copilot.ingest()
+    profiler.stop()
+    (out_dir / f"{label}-ingest.txt").write_text(profiler.output_text(color=False), "utf-8")
+    profiler.write_html(str(out_dir / f"{label}-ingest.html"))
+    result["ingest"] = _hotspots(profiler.last_session)
+
+    questions = _questions(a["questions"])[: int(a["n"]) + 1]
+    t0 = time.perf_counter()
+    system.answer(questions[0]["text"])  # open: load snapshot, build Answerer
+    result["open_s"] = time.perf_counter() - t0
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for q in questions[1:]:
+        system.answer(q["text"])
+    profiler.stop()
+    (out_dir / f"{label}-answer.txt").write_text(profiler.output_text(color=False), "utf-8")
+    profiler.write_html(str(out_dir / f"{label}-answer.html"))
+    result["answer"] = _hotspots(profiler.last_session)
+
+    return result
+
+
+def task_profile_open(a: dict[str, Any]) -> dict[str, Any]:
+    """Cold start in this fresh process: imports, Copilot(...), first answer."""
+    from pyinstrument import Profiler
+
+    question = _questions(a["questions"])[0]["text"]
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    from systems import KefuSystem
+
+    KefuSystem(Path(a["shop"]), Path(a["index"]), Path(a["model"])).answer(question)
+    profiler.stop()
+    out_dir = Path(a["out"])
+    (out_dir / f"{a['label']}-open.txt").write_text(profiler.output_text(color=False), "utf-8")
+    profiler.write_html(str(out_dir / f"{a['label']}-open.html"))
+    return {"open": _hotspots(profiler.last_session, top=30)}
+
+
+TASKS = {
+    "ingest": task_ingest,
+    "serve": task_serve,
+    "quality": task_quality,
+    "profile": task_profile,
+    "profile_open": task_profile_open,
+}
+
+
+def kefu_source_digest(root: Path | None = None) -> str:
+    """Digest of the kefu_copilot sources under ``root``; by default the ones this process
+    would import (found without importing them)."""
+    import hashlib
+    from importlib.util import find_spec
+
+    if root is None:
+        spec = find_spec("kefu_copilot")
+        if spec is None or not spec.submodule_search_locations:
+            return ""
+        root = Path(next(iter(spec.submodule_search_locations)))
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def main() -> None:
+    task, args = sys.argv[1], json.loads(sys.argv[2])
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    source = kefu_source_digest()
+    result = TASKS[task](args)
+    if kefu_source_digest() == source:
+        result["kefu_src_sha256"] = source
+    else:  # edited while this measurement ran
+        result["kefu_src_sha256"] = f"changed during run (from {source})"
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["loadavg_1m"] = os.getloadavg()[0]  # others' load on the machine, for judging noise
+    sys.stdout.write(MARKER + json.dumps(result, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
