@@ -209,25 +209,12 @@ class Copilot:
                 self._store = None
             return self._current()[0].generation != before
 
-    def _prefetch_dense(self) -> None:
-        try:
-            self._dense()
-        except Exception:  # reported again, in the caller's thread, by the real call
-            log.debug("prefetching the embedder failed", exc_info=True)
-
     def _current(self) -> tuple[Snapshot, Answerer, ShopConfig]:
         state = self._state
         if state is not None:
             return state
         with self._lock:
             if self._state is None:
-                # Loading the embedding model and opening Chroma overlaps with reading the
-                # index (a cold open of a 100k-chunk index is dominated by these two).
-                prefetch = None
-                info = read_current(self.index_dir)
-                if info and info.get("embedder"):
-                    prefetch = threading.Thread(target=self._prefetch_dense, daemon=True)
-                    prefetch.start()
                 snapshot = load_snapshot(self.index_dir)
                 if snapshot is None:
                     raise KnowledgeIndexError(
@@ -236,9 +223,6 @@ class Copilot:
                     )
                 shop = self.shop
                 tokenizer = self._tokenizer(shop)
-                tokenizer.warm_up()
-                if prefetch is not None:
-                    prefetch.join()
                 embedder, store = self._dense() if snapshot.embedder else (None, None)
                 retriever = Retriever(snapshot, tokenizer, embedder=embedder, store=store)
                 answerer = Answerer(snapshot, retriever, tokenizer, shop, self.settings)
