@@ -15,7 +15,7 @@ from ._text import normalize
 
 __all__ = ["Conversation", "find_order_ids", "find_skus"]
 
-_ROLE_MAP = {
+ROLE_ALIASES = {  # role names seen in exports -> ours
     "customer": "customer",
     "agent": "agent",
     "bot": "bot",
@@ -53,7 +53,7 @@ def _message(item: Message | dict[str, Any] | Any) -> Message:
     if isinstance(item, Message):
         return item
     if isinstance(item, dict):
-        role = _ROLE_MAP.get(str(item.get("role", "customer")).lower(), "customer")
+        role = ROLE_ALIASES.get(str(item.get("role", "customer")).lower(), "customer")
         text = item.get("text", item.get("content", ""))
         ts = item.get("ts")
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import threading
@@ -158,23 +159,14 @@ class Copilot:
         embedder, store = self._dense()
         tokenizer = self._tokenizer(shop)
         config_hash = hashlib.sha256(shop.model_dump_json().encode()).hexdigest()
-        callback: Progress | None
-        if progress is True:
-            from ._render import rich_progress
+        with contextlib.ExitStack() as stack:
+            callback: Progress | None = None
+            if progress is True:
+                from ._render import rich_progress
 
-            with rich_progress() as callback:
-                report = ingest_shop(
-                    self.shop_dir,
-                    self.index_dir,
-                    tokenizer=tokenizer,
-                    config_hash=config_hash,
-                    embedder=embedder,
-                    store=store,
-                    progress=callback,
-                    max_file_mb=self.settings.max_file_mb,
-                )
-        else:
-            callback = progress or None
+                callback = stack.enter_context(rich_progress())
+            elif progress:
+                callback = progress
             report = ingest_shop(
                 self.shop_dir,
                 self.index_dir,

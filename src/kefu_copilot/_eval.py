@@ -6,13 +6,13 @@ The runner (:func:`kefu_copilot._evaluate.run_suite`, ``kefu eval``) builds on t
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ._errors import EvalError
+from ._fs import write_text_atomic
 from ._models import Answer
 
 __all__ = [
@@ -362,7 +362,6 @@ def rank_retrieval(
     stored question a customer's question matches). ``progress(done, total)`` is called after
     each query.
     """
-    import tempfile
 
     from ._index import load_snapshot, publish_generation
     from ._loaders import chunk_id
@@ -484,13 +483,4 @@ def flatten_record(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)

@@ -28,8 +28,9 @@ from typing import IO, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._conversation import Conversation
+from ._conversation import ROLE_ALIASES, Conversation
 from ._errors import InputError
+from ._fs import write_text_atomic
 from ._models import Message
 
 __all__ = [
@@ -49,16 +50,7 @@ __all__ = [
 ]
 
 LogFormat = Literal["auto", "kefu", "jddc"]
-_ROLES = {
-    "customer": "customer",
-    "agent": "agent",
-    "bot": "bot",
-    "system": "system",
-    "user": "customer",
-    "assistant": "bot",
-    "客服": "agent",
-    "顾客": "customer",
-}
+_ROLES = ROLE_ALIASES
 
 
 class Timing(NamedTuple):
@@ -337,24 +329,6 @@ def _as_record(item: ConversationRecord | Conversation | Mapping[str, Any]) -> C
         return parse_record(item, format="kefu")
     except ValueError as exc:
         raise InputError(f"not a valid conversation record: {exc}") from None
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temp file, fsync and rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), 0o644)  # mkstemp makes 0600; a report is meant to be shared
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_logs(
