@@ -341,7 +341,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=8, help="threads for the throughput run")
     p.add_argument("--seed", type=int, default=7, help="corpus generator seed")
     p.add_argument(
-        "--repeat", type=int, default=1, help="serve runs per system (alternating; best p50 kept)"
+        "--repeat",
+        type=int,
+        default=1,
+        help="serve runs per system (alternating; least-disturbed figures kept)",
     )
     p.add_argument("--profile", metavar="DIR", help="also profile kefu ingest/answer into DIR")
     p.add_argument("--no-baseline", action="store_true", help="measure kefu only")

@@ -104,6 +104,14 @@ class RssByPhase:
         return {k: round(v, 1) for k, v in self.peaks.items()}
 
 
+def _by_kind(questions: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
+    """Single-thread latency percentiles per question kind (where the tail comes from)."""
+    groups: dict[str, list[float]] = {}
+    for q, t in zip(questions, latencies, strict=True):
+        groups.setdefault(q["kind"], []).append(t)
+    return {kind: percentiles(values) for kind, values in sorted(groups.items())}
+
+
 def task_ingest(a: dict[str, Any]) -> dict[str, Any]:
     from systems import ingest
 
@@ -168,6 +176,11 @@ def task_serve(a: dict[str, Any]) -> dict[str, Any]:
         "threaded": percentiles(multi_latencies)
         | {"answers_per_s": len(multi) / multi_wall, "threads": threads},
         "accuracy": _accuracy(single, cited),
+        "by_kind": _by_kind(single, latencies),
+        "slowest": [
+            {"ms": round(t * 1000, 1), "kind": q["kind"], "text": q["text"]}
+            for t, q in sorted(zip(latencies, single, strict=True), key=lambda x: -x[0])[:10]
+        ],
         "decisions": decisions,
     }
 
