@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import logging
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -384,13 +383,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """``kefu eval ...`` on its own: same exit statuses as ``kefu`` (2 on a KefuError)."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except KefuError as exc:
-        print(f"kefu: error: {exc}", file=sys.stderr)
-        return 2
+    from ._cli import run_command
+
+    return run_command(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

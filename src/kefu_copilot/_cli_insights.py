@@ -9,7 +9,6 @@ Exit status 0 when the report was made (malformed log lines are reported, not fa
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -206,13 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """``kefu insights ...`` on its own: same exit statuses as ``kefu`` (2 on a KefuError)."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return int(args.func(args) or 0)
-    except KefuError as exc:
-        print(f"kefu: error: {exc}", file=sys.stderr)
-        return 2
+    from ._cli import run_command
+
+    return run_command(build_parser().parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

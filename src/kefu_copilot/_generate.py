@@ -192,9 +192,22 @@ class GroundedGenerator:
         return self.repair_prompt.render(schema=schema, output=text[:4000])
 
     # -- sync / async entry points -----------------------------------------------------------
+    @staticmethod
+    def settled(prepared: Prepared) -> bool:
+        """Rules and missing knowledge are never overridden: no LLM for these."""
+        return prepared.ruled or prepared.extractive.decision == "handoff"
+
+    def _parse_repaired(self, text: str) -> LLMAnswer:
+        try:
+            return self._parse(text)
+        except (ValueError, ValidationError) as exc:
+            raise LLMResponseError(
+                f"the LLM reply is not the JSON asked for, even after a repair: {exc}"
+            ) from exc
+
     def answer(self, prepared: Prepared, *, strict: bool = False) -> Answer:
-        if prepared.ruled or prepared.extractive.decision == "handoff":
-            return prepared.extractive  # rules and missing knowledge are never overridden
+        if self.settled(prepared):
+            return prepared.extractive
         usage = Usage()
         try:
             completion = self.llm.complete(self.messages(prepared), json_mode=True)
@@ -204,12 +217,7 @@ class GroundedGenerator:
             except (ValueError, ValidationError):
                 repaired = self.llm.complete(self._repair_messages(completion.text), json_mode=True)
                 usage = _add(usage, repaired.usage)
-                try:
-                    reply = self._parse(repaired.text)
-                except (ValueError, ValidationError) as exc:
-                    raise LLMResponseError(
-                        f"the LLM reply is not the JSON asked for, even after a repair: {exc}"
-                    ) from exc
+                reply = self._parse_repaired(repaired.text)
         except LLMError as exc:
             if strict:
                 raise
@@ -217,7 +225,7 @@ class GroundedGenerator:
         return self.finish(prepared, reply, usage)
 
     async def aanswer(self, prepared: Prepared, *, strict: bool = False) -> Answer:
-        if prepared.ruled or prepared.extractive.decision == "handoff":
+        if self.settled(prepared):
             return prepared.extractive
         usage = Usage()
         try:
@@ -230,12 +238,7 @@ class GroundedGenerator:
                     self._repair_messages(completion.text), json_mode=True
                 )
                 usage = _add(usage, repaired.usage)
-                try:
-                    reply = self._parse(repaired.text)
-                except (ValueError, ValidationError) as exc:
-                    raise LLMResponseError(
-                        f"the LLM reply is not the JSON asked for, even after a repair: {exc}"
-                    ) from exc
+                reply = self._parse_repaired(repaired.text)
         except LLMError as exc:
             if strict:
                 raise
@@ -288,7 +291,7 @@ class AnswerStream:
         return self._gen.stream_prompt.render(**self._gen._values(self._prepared))
 
     def _skip(self) -> bool:
-        if self._prepared.ruled or self._prepared.extractive.decision == "handoff":
+        if self._gen.settled(self._prepared):
             self.answer = self._prepared.extractive
             return True
         return False
