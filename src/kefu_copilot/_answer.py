@@ -7,8 +7,11 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ._analysis import Analysis, lead_texts, quote_units
+from ._catalog import Products
 from ._config import Settings
 from ._index import Snapshot
 from ._match import Idf
@@ -17,14 +20,13 @@ from ._retrieve import Hit, Retriever
 from ._rules import courtesy_reply, handoff_reasons
 from ._safety import scrub_injections
 from ._shop import ShopConfig
-from ._text import normalize, split_sentences
+from ._text import normalize
 from ._tokenize import STOPWORDS, ChineseTokenizer
 
 __all__ = ["Answerer", "Candidate", "Prepared", "decide"]
 
 QUOTED = 8  # candidates whose best sentences are extracted (answer, citations, LLM knowledge)
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
-_CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
 _SOFT_SUFFIXES = frozenset("色款码号的子儿件双条型版")
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -37,6 +39,7 @@ class Candidate:
     support: float
     text: str
     snippet: str
+    index: int = -1  # of the chunk in the snapshot (-1: not known)
 
 
 @dataclass
@@ -58,55 +61,98 @@ def decide(confidence: float, settings: Settings) -> Decision:
     return "handoff"
 
 
-class _Products:
-    """Which product a message is about: by SKU, or by the distinctive words of its title."""
+class _Terms:
+    """Words of a question as (idf weight, token id, id of the word without a soft suffix):
+    ready to measure how much of them a text's token ids cover."""
 
-    def __init__(self, snapshot: Snapshot, tokenizer: ChineseTokenizer, idf: Idf) -> None:
-        self._idf = idf
+    __slots__ = ("items", "total")
+
+    def __init__(self, words: Iterable[str], idf: Idf, *, soft: bool = True) -> None:
+        items = []
+        for word in dict.fromkeys(words):
+            stem = None
+            if soft and len(word) >= 3 and word[-1] in _SOFT_SUFFIXES:
+                stem = idf.id(word[:-1])
+            items.append((idf(word), idf.id(word), stem))
+        self.items = items
+        self.total = sum(weight for weight, _, _ in items)
+
+    def cover(self, tokens: frozenset[int]) -> float:
+        """idf-weighted share found in ``tokens``; "藏青色" counts mostly for "藏青"."""
+        if not self.total:
+            return 0.0
+        found = 0.0
+        for weight, token, stem in self.items:
+            if token is not None and token in tokens:
+                found += weight
+            elif stem is not None and stem in tokens:
+                found += 0.8 * weight
+        return found / self.total
+
+
+@dataclass
+class _Query:
+    words: _Terms
+    bigrams: _Terms  # only the bigrams the knowledge uses
+
+
+class _LiveTokens:
+    """Token ids of chunk texts, segmented now (an index written before analyses were stored,
+    or by another tokenizer). Cached: the same chunks come back question after question."""
+
+    def __init__(self, tokenizer: ChineseTokenizer, idf: Idf) -> None:
         self._tokenizer = tokenizer
-        self.titles: dict[str, str] = {}
-        self._skus: dict[str, str] = {}
-        # title word -> products whose title has it (an inverted index: a query touches only
-        # the products sharing one of its words, not the whole catalogue)
-        self._by_word: dict[str, list[str]] = {}
-        self.chunks: dict[str, list[Chunk]] = {}
-        for chunk in snapshot.chunks:
-            if chunk.kind not in ("product", "table_row"):
-                continue
-            self.chunks.setdefault(chunk.source, []).append(chunk)
-            if chunk.source not in self.titles:
-                self.titles[chunk.source] = chunk.title
-                # Single characters (加, 帮, 款) would match half the questions asked.
-                for word in set(tokenizer.words(chunk.title)):
-                    if len(word) > 1:
-                        self._by_word.setdefault(word, []).append(chunk.source)
-        for chunk in snapshot.chunks:
-            sku = chunk.meta.get("sku") if chunk.locator == "商品信息" else None
-            if sku:
-                self._skus[normalize(str(sku))] = chunk.source
-                self.titles[chunk.source] = f"{self.titles.get(chunk.source, '')} {sku}".strip()
-        for source in self.titles:
-            stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-            if re.fullmatch(r"[a-z]+-[a-z0-9-]+", stem.lower()):
-                self._skus.setdefault(stem.lower(), source)
+        self._idf = idf
+        self._cache: OrderedDict[str, frozenset[int]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def sku_by_source(self) -> dict[str, str]:
-        """Product source file → its SKU (upper case), for the products that declare one."""
-        return {source: sku.upper() for sku, source in self._skus.items()}
+    def ids(self, text: str, *, words_only: bool = False) -> frozenset[int]:
+        key = f"w\0{text}" if words_only else text
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        tokens = (
+            self._tokenizer.words(text)
+            if words_only
+            else self._tokenizer.tokenize(text, characters=False)
+        )
+        found = frozenset(i for i in map(self._idf.id, tokens) if i is not None)
+        with self._lock:
+            self._cache[key] = found
+            if len(self._cache) > 20_000:
+                self._cache.popitem(last=False)
+        return found
 
-    def identify(self, text: str) -> list[str]:
-        norm = normalize(text)
-        by_sku = {self._skus[m.group()] for m in _CODE.finditer(norm) if m.group() in self._skus}
-        if by_sku:
-            return sorted(by_sku)
-        scores: dict[str, float] = {}
-        for word in set(self._tokenizer.words(text)):
-            for source in self._by_word.get(word, ()):
-                scores[source] = scores.get(source, 0.0) + self._idf(word)
-        if not scores:
-            return []
-        best = max(scores.values())
-        return sorted(s for s, v in scores.items() if v >= best * 0.999)
+    def coverage(self, index: int, chunk: Chunk, *, lead: bool = True) -> frozenset[int]:
+        return self.ids((chunk.match_text or chunk.text) if lead else chunk.text)
+
+    def units(self, index: int, chunk: Chunk) -> list[frozenset[int]]:
+        return [self.ids(unit) for unit in quote_units(chunk)]
+
+    def phrasings(self, index: int, chunk: Chunk) -> list[tuple[frozenset[int], frozenset[int]]]:
+        return [(self.ids(p), self.ids(p, words_only=True)) for p in lead_texts(chunk)]
+
+
+class _StoredTokens:
+    """Token ids from the analysis stored at ingestion: slices, no segmentation."""
+
+    def __init__(self, analysis: Analysis, live: _LiveTokens) -> None:
+        self._analysis = analysis
+        self._live = live
+
+    def coverage(self, index: int, chunk: Chunk, *, lead: bool = True) -> frozenset[int]:
+        if index < 0:
+            return self._live.coverage(index, chunk, lead=lead)
+        return self._analysis.coverage(index, lead=lead)
+
+    def units(self, index: int, chunk: Chunk) -> list[frozenset[int]]:
+        return self._live.units(index, chunk) if index < 0 else self._analysis.units(index)
+
+    def phrasings(self, index: int, chunk: Chunk) -> list[tuple[frozenset[int], frozenset[int]]]:
+        if index < 0:
+            return self._live.phrasings(index, chunk)
+        return self._analysis.phrasings(index)
 
 
 class Answerer:
@@ -126,10 +172,20 @@ class Answerer:
         self.shop = shop
         self.settings = settings
         self.idf = Idf(snapshot.lexical)
-        self.products = _Products(snapshot, tokenizer, self.idf)
-        self._token_cache: OrderedDict[str, frozenset[str]] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._words_cache: dict[str, list[str]] = {}
+        same_tokenizer = snapshot.tokenizer == tokenizer.fingerprint
+        self.products = Products.of(
+            snapshot.catalog if same_tokenizer else None,
+            snapshot.chunks,
+            tokenizer.words,
+            self.idf,
+        )
+        live = _LiveTokens(tokenizer, self.idf)
+        self._tokens: _LiveTokens | _StoredTokens = (
+            _StoredTokens(snapshot.analysis, live)
+            if snapshot.analysis is not None and same_tokenizer
+            else live
+        )
+        self._title_tokens: dict[str, frozenset[str]] = {}
 
     # -- helpers --------------------------------------------------------------------------------
     def _query_words(self, text: str) -> list[str]:
@@ -165,89 +221,52 @@ class Answerer:
                 out.append("".join(leftover))
         return list(dict.fromkeys(out))
 
-    def _chunk_tokens(self, chunk: Chunk, text: str | None = None) -> frozenset[str]:
-        key = chunk.id if text is None else f"{chunk.id}\0{text}"
-        with self._cache_lock:
-            hit = self._token_cache.get(key)
-        if hit is not None:
-            return hit
-        tokens = frozenset(
-            self.tokenizer.tokenize(
-                text if text is not None else chunk.match_text or chunk.text, characters=False
-            )
-        )
-        with self._cache_lock:
-            self._token_cache[key] = tokens
-            if len(self._token_cache) > 20_000:
-                self._token_cache.popitem(last=False)
-        return tokens
-
-    def _support(self, q_words: list[str], q_bigrams: list[str], tokens: frozenset[str]) -> float:
-        word_cov = self._coverage(q_words, tokens) if q_words else 0.0
-        known = [b for b in q_bigrams if self.idf.known(b)]
-        bigram_cov = self.idf.coverage(known, set(tokens)) if known else word_cov
+    def _support(self, query: _Query, tokens: frozenset[int]) -> float:
+        word_cov = query.words.cover(tokens)
+        bigram_cov = query.bigrams.cover(tokens) if query.bigrams.items else word_cov
         return 0.75 * word_cov + 0.25 * bigram_cov
 
-    def _coverage(self, words: list[str], tokens: frozenset[str]) -> float:
-        """idf-weighted share of ``words`` in ``tokens``; "藏青色" counts mostly for "藏青"."""
-        total = found = 0.0
-        for word in set(words):
-            weight = self.idf(word)
-            total += weight
-            if word in tokens:
-                found += weight
-            elif len(word) >= 3 and word[-1] in _SOFT_SUFFIXES and word[:-1] in tokens:
-                found += 0.8 * weight
-        return found / total if total else 0.0
+    def _query(self, words: list[str], bigrams: list[str]) -> _Query:
+        known = [b for b in bigrams if self.idf.known(b)]
+        return _Query(_Terms(words, self.idf), _Terms(known, self.idf, soft=False))
 
-    def _phrasing_words(self, phrasing: str) -> list[str]:
-        with self._cache_lock:
-            hit = self._words_cache.get(phrasing)
-        if hit is None:
-            hit = self._query_words(phrasing)
-            with self._cache_lock:
-                self._words_cache[phrasing] = hit
-                if len(self._words_cache) > 20_000:
-                    self._words_cache.pop(next(iter(self._words_cache)))
-        return hit
-
-    def _faq_support(
-        self, q_words: list[str], q_bigrams: list[str], q_tokens: set[str], chunk: Chunk
-    ) -> float:
+    def _faq_support(self, query: _Query, q_ids: frozenset[int], index: int, chunk: Chunk) -> float:
         """How well the question matches the FAQ's best phrasing, in both directions."""
         best = 0.0
-        for phrasing in [chunk.question or "", *chunk.meta.get("similar", [])]:
-            forward = self._support(q_words, q_bigrams, self._chunk_tokens(chunk, phrasing))
-            p_words = self._phrasing_words(phrasing)
-            backward = self.idf.coverage(p_words, q_tokens) if p_words else 0.0
+        for tokens, words in self._tokens.phrasings(index, chunk):
+            forward = self._support(query, tokens)
+            backward = self.idf.coverage_ids(words, q_ids) if words else 0.0
             best = max(best, 0.7 * forward + 0.3 * backward)
         return best
 
-    def _best_sentences(
-        self, chunk: Chunk, q_words: list[str], q_bigrams: list[str], numbers: list[float]
-    ) -> str:
+    def _best_sentences(self, index: int, chunk: Chunk, query: _Query, numbers: list[float]) -> str:
         if chunk.kind == "table_row":
             return chunk.text
-        # The product overview is "商品：…；货号：…；价格：…": one fact per semicolon.
-        by_semicolon = chunk.locator == "商品信息"
-        sentences = [
-            s
-            for line in chunk.text.split("\n")
-            for s in split_sentences(line, semicolons=by_semicolon)
-        ] or [chunk.text]
+        sentences = quote_units(chunk)
         if len(sentences) <= 1:
             return sentences[0]
+        units = self._tokens.units(index, chunk)
+        if len(units) != len(sentences):  # stored by a version that split differently
+            units = [self._live_ids(s) for s in sentences]
         scored = []
-        for n, sentence in enumerate(sentences):
-            tokens = self._chunk_tokens(chunk, sentence)
-            score = self._support(q_words, q_bigrams, tokens) + 0.2 * _numeric_fit(
-                numbers, sentence
-            )
+        for n, (sentence, tokens) in enumerate(zip(sentences, units, strict=True)):
+            score = self._support(query, tokens) + 0.2 * _numeric_fit(numbers, sentence)
             scored.append((score, n))
         scored.sort(reverse=True)
         top_score = scored[0][0]
         keep = sorted(n for s, n in scored[:3] if s >= top_score * 0.75 and s > 0) or [scored[0][1]]
         return "".join(sentences[n] for n in keep)
+
+    def _live_ids(self, text: str) -> frozenset[int]:
+        live = self._tokens if isinstance(self._tokens, _LiveTokens) else self._tokens._live
+        return live.ids(text)
+
+    def _title_words(self, source: str) -> frozenset[str]:
+        words = self._title_tokens.get(source)
+        if words is None:
+            words = frozenset(self.tokenizer.tokenize(self.products.titles[source]))
+            self._title_tokens[source] = words
+        return words
 
     # -- the main entry ---------------------------------------------------------------------------
     def answer(self, question: str, history: list[Message] | None = None) -> Answer:
@@ -280,7 +299,7 @@ class Answerer:
                     products = found
                     context_note = " ".join(self.products.titles[p] for p in found)
                     break
-        query = f"{question} {context_note}".strip()
+        search_text = f"{question} {context_note}".strip()
         q_words = self._query_words(question)
         if not q_words and not products:
             handoff = self._handoff(
@@ -295,54 +314,57 @@ class Answerer:
                 if len(t) == 2 and t not in word_set
             )
         )
-        q_tokens = word_set | set(q_bigrams)  # what the question says, for backward coverage
+        # What the question says, for backward coverage.
+        q_ids = frozenset(i for i in map(self.idf.id, word_set | set(q_bigrams)) if i is not None)
+        query = self._query(q_words, q_bigrams)
         # What is asked *about* the product: the question without the product's own name.
         title_words: set[str] = set()
         for source in products:
-            title_words |= set(self.tokenizer.tokenize(self.products.titles[source]))
+            title_words |= self._title_words(source)
         aspect_words = [w for w in q_words if w not in title_words]
-        aspect_bigrams = [b for b in q_bigrams if b not in title_words]
+        aspect = self._query(aspect_words, [b for b in q_bigrams if b not in title_words])
         numbers = [float(x) for x in _NUMBER.findall(normalize(question))]
 
         hits = self.retriever.retrieve(
-            query, k=max(self.settings.top_k * 3, 20), kinds=ANSWER_KINDS
+            search_text, k=max(self.settings.top_k * 3, 20), kinds=ANSWER_KINDS
         )
         if len(products) <= 2:  # every part of the product page asked about is a candidate
             seen = {h.chunk.id for h in hits}
             hits += [
-                Hit(chunk=c, score=0.0)
+                Hit(chunk=c, score=0.0, index=i)
                 for p in products
-                for c in self.products.chunks[p]
+                for i, c in self.products.chunks(p)
                 if c.id not in seen
             ]
         candidates: list[Candidate] = []
-        focus: dict[str, tuple[list[str], list[str]]] = {}  # what to quote each chunk for
+        focus: dict[str, _Query] = {}  # what to quote each chunk for
         for hit in hits:
             chunk = hit.chunk
             if products and chunk.kind in ("product", "table_row") and chunk.source not in products:
                 continue  # about another product: cannot answer this one
+            index = hit.index if hit.index >= 0 else self.snapshot.by_id.get(chunk.id, -1)
             if chunk.kind == "faq":
-                support = self._faq_support(q_words, q_bigrams, q_tokens, chunk)
+                support = self._faq_support(query, q_ids, index, chunk)
             elif products and chunk.source in products and aspect_words:
-                body = self._chunk_tokens(chunk, chunk.text)
-                support = 0.15 + 0.85 * self._support(aspect_words, aspect_bigrams, body)
-                focus[chunk.id] = (aspect_words, aspect_bigrams)
+                body = self._tokens.coverage(index, chunk, lead=False)
+                support = 0.15 + 0.85 * self._support(aspect, body)
+                focus[chunk.id] = aspect
             elif products and aspect_words:
                 # A policy that merely names the product must also cover what is asked about it.
-                tokens = self._chunk_tokens(chunk)
+                tokens = self._tokens.coverage(index, chunk)
                 support = min(
-                    self._support(q_words, q_bigrams, tokens),
-                    0.15 + 0.85 * self._support(aspect_words, aspect_bigrams, tokens),
+                    self._support(query, tokens),
+                    0.15 + 0.85 * self._support(aspect, tokens),
                 )
             else:
-                support = self._support(q_words, q_bigrams, self._chunk_tokens(chunk))
+                support = self._support(query, self._tokens.coverage(index, chunk))
             if chunk.kind == "table_row" and numbers:
                 support = min(1.0, support + 0.35 * _numeric_fit(numbers, chunk.text))
             if chunk.kind in ("product", "table_row") and not products:
                 support *= 0.8  # a product detail without knowing which product: less sure
             if hit.dense:
                 support = 0.85 * support + 0.15 * hit.dense
-            candidates.append(Candidate(hit, support, chunk.text, chunk.text))
+            candidates.append(Candidate(hit, support, chunk.text, chunk.text, index))
         if not candidates:
             handoff = self._handoff(question, ["no knowledge matches the question"], [], 0.0)
             return Prepared(question, history, handoff, [], False)
@@ -352,8 +374,9 @@ class Answerer:
         for cand in candidates[:QUOTED]:
             chunk = cand.hit.chunk
             if chunk.kind != "faq":
-                words, bigrams = focus.get(chunk.id, (q_words, q_bigrams))
-                cand.text = cand.snippet = self._best_sentences(chunk, words, bigrams, numbers)
+                cand.text = cand.snippet = self._best_sentences(
+                    cand.index, chunk, focus.get(chunk.id, query), numbers
+                )
         best = candidates[0]
         confidence = round(min(1.0, best.support), 4)
         citations = [self._cite(best)]

@@ -363,6 +363,7 @@ def rank_retrieval(
     each query.
     """
 
+    from ._analysis import analyse_chunk, analyser
     from ._index import load_snapshot, publish_generation
     from ._loaders import chunk_id
     from ._models import Chunk
@@ -384,7 +385,8 @@ def rank_retrieval(
         )
         for d in corpus
     ]
-    tokens = {c.id: (tokenizer.tokenize(c.text), [tokenizer.tokenize(c.text)]) for c in chunks}
+    analyse = analyser(tokenizer)
+    tokens = {c.id: analyse_chunk(c, analyse, quote=False) for c in chunks}
     store = None
     if embedder is not None:
         store = MemoryStore()

@@ -4,10 +4,13 @@ Layout of an index directory::
 
     CURRENT              {"format", "generation", "embedder", "tokenizer"}: the live generation
     gen-000007/          one complete generation, never modified after it is published
-        chunks.jsonl     the chunks (text, source, locator, ...)
+        chunks.jsonl     the chunks (text, source, locator, ...), parsed when first used
+        chunk_index.json the id and kind of every chunk (what retrieval needs up front)
         tokens.jsonl     their lexical tokens (read only when re-ingesting)
         manifest.json    per source file: content hash, size, mtime, chunk ids, issues
         bm25/ faq/       the lexical indexes; faq_rows.npy maps FAQ phrasings to chunks
+        analysis/        token ids per chunk segment, for answering (see _analysis.py)
+        catalog.json     products: titles, SKUs, title words, chunks
     chroma/              vectors keyed by chunk id (Chroma), shared by all generations
     .write.lock          single-writer lock (flock)
 
@@ -23,13 +26,14 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
+from ._analysis import Analysis, ChunkTokens, encode
 from ._errors import IndexLockedError, KnowledgeIndexError
 from ._lexical import LexicalIndex
 from ._models import Chunk
@@ -40,20 +44,62 @@ FORMAT = 1
 CURRENT = "CURRENT"
 
 
+class ChunkFile(Sequence[Chunk]):
+    """The chunks of a generation, each parsed from ``chunks.jsonl`` when first used: an index
+    of 100k chunks opens without building 100k objects. Thread-safe (a race parses twice)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+        self._bounds = np.concatenate(([0], ends + 1)).tolist()
+        self._items: list[Chunk | None] = [None] * len(ends)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _get(self, i: int) -> Chunk:
+        chunk = self._items[i]
+        if chunk is None:
+            line = self._data[self._bounds[i] : self._bounds[i + 1]]
+            chunk = self._items[i] = Chunk(**_loads(line))
+        return chunk
+
+    @overload
+    def __getitem__(self, i: int) -> Chunk: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Chunk]: ...
+
+    def __getitem__(self, i: int | slice) -> Chunk | list[Chunk]:
+        if isinstance(i, slice):
+            return [self._get(n) for n in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._get(i)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return (self._get(n) for n in range(len(self)))
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One loaded, immutable generation of the index."""
 
     generation: int
     directory: Path
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]
     by_id: dict[str, int]
+    kinds: Sequence[str]  # kind of every chunk, by index (without parsing the chunk)
     lexical: LexicalIndex
     faq_lexical: LexicalIndex
     faq_rows: np.ndarray
     embedder: str | None
     tokenizer: str
     manifest: dict[str, Any] = field(repr=False)
+    analysis: Analysis | None = None  # None: an index written before analyses were stored
+    catalog: dict[str, Any] | None = None
 
 
 def index_id(index_dir: Path) -> str:
@@ -85,7 +131,7 @@ def _gen_dir(index_dir: Path, generation: int) -> Path:
     return index_dir / f"gen-{generation:06d}"
 
 
-def _json_loader() -> Callable[[str], Any]:
+def _json_loader() -> Callable[[str | bytes], Any]:
     """orjson (a chromadb dependency) parses the chunk file ~3x faster than json."""
     try:
         import orjson
@@ -133,36 +179,50 @@ def load_snapshot(index_dir: Path) -> Snapshot | None:
 
 
 def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
-    chunks: list[Chunk] = []
-    with open(directory / "chunks.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            chunks.append(Chunk(**_loads(line)))
-    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    chunks = ChunkFile((directory / "chunks.jsonl").read_bytes())
+    try:
+        index = _loads((directory / "chunk_index.json").read_bytes())
+        ids, kinds = list(index["ids"]), list(index["kinds"])
+    except FileNotFoundError:  # written by an older version: read the chunks themselves
+        ids = [c.id for c in chunks]
+        kinds = [c.kind for c in chunks]
+    if len(ids) != len(chunks) or len(kinds) != len(chunks):
+        raise KnowledgeIndexError(f"{directory}: chunk files disagree; ingest again")
     faq_rows = np.load(directory / "faq_rows.npy")
+    catalog: dict[str, Any] | None = None
+    with contextlib.suppress(FileNotFoundError):
+        catalog = _loads((directory / "catalog.json").read_bytes())
+    manifest = _loads((directory / "manifest.json").read_bytes())
     return Snapshot(
         generation=int(info["generation"]),
         directory=directory,
         chunks=chunks,
-        by_id={c.id: i for i, c in enumerate(chunks)},
+        by_id={cid: i for i, cid in enumerate(ids)},
+        kinds=kinds,
         lexical=LexicalIndex.load(directory / "bm25", len(chunks)),
         faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows)),
         faq_rows=faq_rows,
         embedder=info.get("embedder"),
         tokenizer=str(info.get("tokenizer", "")),
         manifest=manifest,
+        analysis=Analysis.load(directory / "analysis", len(chunks)),
+        catalog=catalog,
     )
 
 
-def read_tokens(directory: Path) -> dict[str, tuple[list[str], list[list[str]]]]:
-    """chunk id → (tokens, FAQ phrasing tokens) of a published generation."""
-    out: dict[str, tuple[list[str], list[list[str]]]] = {}
+def read_tokens(directory: Path) -> dict[str, ChunkTokens]:
+    """chunk id → its analysed tokens, from a published generation (for re-ingesting)."""
+    out: dict[str, ChunkTokens] = {}
     with (
         contextlib.suppress(FileNotFoundError),
-        open(directory / "tokens.jsonl", encoding="utf-8") as fh,
+        open(directory / "tokens.jsonl", "rb") as fh,
     ):
         for line in fh:
-            rec = json.loads(line)
-            out[rec["id"]] = (rec["t"], rec.get("f", []))
+            rec = _loads(line)
+            tokens = ChunkTokens.from_json(rec)
+            if tokens is None:
+                return {}  # an older format: tokenise everything again
+            out[rec["id"]] = tokens
     return out
 
 
@@ -187,11 +247,12 @@ def publish_generation(
     index_dir: Path,
     generation: int,
     chunks: list[Chunk],
-    tokens: dict[str, tuple[list[str], list[list[str]]]],
+    tokens: dict[str, ChunkTokens],
     manifest: dict[str, Any],
     *,
     embedder: str | None,
     tokenizer: str,
+    catalog: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete generation and make it live atomically. Returns its directory."""
     final = _gen_dir(index_dir, generation)
@@ -205,28 +266,30 @@ def publish_generation(
         (json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks),
     )
     _write_text(
+        tmp / "chunk_index.json",
+        iter([json.dumps({"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]})]),
+    )
+    _write_text(
         tmp / "tokens.jsonl",
         (
-            json.dumps({"id": c.id, "t": tokens[c.id][0], "f": tokens[c.id][1]}, ensure_ascii=False)
-            + "\n"
+            json.dumps({"id": c.id, **tokens[c.id].to_json()}, ensure_ascii=False) + "\n"
             for c in chunks
         ),
     )
     _write_text(tmp / "manifest.json", iter([json.dumps(manifest, ensure_ascii=False)]))
+    if catalog is not None:
+        _write_text(tmp / "catalog.json", iter([json.dumps(catalog, ensure_ascii=False)]))
 
-    LexicalIndex.build([tokens[c.id][0] or [""] for c in chunks]).save(tmp / "bm25")
-    faq_docs: list[list[str]] = []
-    faq_rows: list[int] = []
-    for i, c in enumerate(chunks):
-        for phrasing in tokens[c.id][1]:
-            faq_docs.append(phrasing or [""])
-            faq_rows.append(i)
-    LexicalIndex.build(faq_docs).save(tmp / "faq")
+    encoded = encode(chunks, [tokens[c.id] for c in chunks])
+    encoded.save(tmp / "analysis")
+    LexicalIndex.build_ids(encoded.documents, encoded.vocab).save(tmp / "bm25")
+    faq_rows = encoded.phrasing_rows
+    LexicalIndex.build_ids(encoded.phrasings, encoded.vocab).save(tmp / "faq")
     with open(tmp / "faq_rows.npy", "wb") as fh:
         np.save(fh, np.asarray(faq_rows, dtype=np.int32))
         fh.flush()
         os.fsync(fh.fileno())
-    for sub in ("bm25", "faq"):
+    for sub in ("bm25", "faq", "analysis"):
         for file in (tmp / sub).iterdir():
             with open(file, "rb+") as fh:
                 os.fsync(fh.fileno())

@@ -6,11 +6,13 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._analysis import ChunkTokens, analyse_chunk, analyser
+from ._catalog import build_catalog
 from ._embed import Embedder
 from ._errors import IngestError, ShopError
 from ._index import (
@@ -214,7 +216,7 @@ def _ingest_locked(
 
     # 2. Parse what changed; keep the chunks of what did not.
     old_chunks: dict[str, Chunk] = {}
-    old_tokens: dict[str, tuple[list[str], list[list[str]]]] = {}
+    old_tokens: dict[str, ChunkTokens] = {}
     if prev_dir is not None and reuse:
         from ._index import _load_generation
 
@@ -264,17 +266,11 @@ def _ingest_locked(
         (report.files_updated if f.source in prev_files else report.files_added).append(f.source)
     report.files_removed = removed
 
-    # 3. Tokens for lexical retrieval (reused when the tokenizer is unchanged).
-    tokens: dict[str, tuple[list[str], list[list[str]]]] = {}
-    # Product titles and FAQ phrasings repeat across chunks: tokenise each distinct one once.
-    repeated: dict[str, list[str]] = {}
-
-    def once(text: str) -> list[str]:
-        hit = repeated.get(text)
-        if hit is None:
-            hit = repeated[text] = tokenizer.tokenize(text)
-        return hit
-
+    # 3. Tokens of every chunk segment (reused when the tokenizer is unchanged).
+    tokens: dict[str, ChunkTokens] = {}
+    analyse = analyser(tokenizer)
+    # Product titles and FAQ phrasings repeat across chunks: analyse each distinct one once.
+    lead_cache: dict[str, tuple[list[str], int, int]] = {}
     for n, chunk in enumerate(chunks, start=1):
         cached = old_tokens.get(chunk.id)
         if cached is not None:
@@ -282,15 +278,10 @@ def _ingest_locked(
             continue
         if progress and n % 500 == 0:
             progress("tokenize", n, len(chunks))
-        faq: list[list[str]] = []
-        if chunk.kind == "faq" and chunk.question:
-            faq = [once(q) for q in [chunk.question, *chunk.meta.get("similar", [])]]
-            match = [t for phrasing in faq for t in phrasing] + tokenizer.tokenize(chunk.text)
-        elif chunk.title and chunk.match_text.startswith(chunk.title):
-            match = once(chunk.title) + tokenizer.tokenize(chunk.match_text[len(chunk.title) :])
-        else:
-            match = tokenizer.tokenize(chunk.match_text or chunk.text)
-        tokens[chunk.id] = (match, faq)
+        tokens[chunk.id] = analyse_chunk(chunk, analyse, lead_cache=lead_cache)
+    del lead_cache
+    words = getattr(tokenizer, "words", None)
+    catalog = build_catalog(chunks, words) if words is not None else None
 
     # 4. Vectors for chunks the store does not have yet (batched).
     if embedder is not None and store is not None:
@@ -307,6 +298,7 @@ def _ingest_locked(
         manifest,
         embedder=embedder_name,
         tokenizer=tokenizer.fingerprint,
+        catalog=catalog,
     )
     remove_old_generations(index_dir, keep={generation, prev_gen})
     if store is not None:  # includes vectors orphaned by an earlier crash
@@ -322,7 +314,7 @@ def _ingest_locked(
 
 
 def _embed_missing(
-    store: VectorStore, embedder: Embedder, chunks: list[Chunk], progress: Progress | None
+    store: VectorStore, embedder: Embedder, chunks: Sequence[Chunk], progress: Progress | None
 ) -> int:
     """Embed (in batches) the chunks whose vectors the store does not have; return how many."""
     have = store.existing([c.id for c in chunks])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,26 @@ class LexicalIndex:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         model = bm25s.BM25(k1=k1, b=b)
         model.index(documents, show_progress=False)
+        return cls(model, len(documents))
+
+    @classmethod
+    def build_ids(
+        cls,
+        documents: Sequence[Sequence[int]],
+        vocab: dict[str, int],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> LexicalIndex:
+        """Build over documents already mapped to ``vocab`` ids (one vocabulary can serve
+        several indexes and the stored analysis)."""
+        if not documents:
+            return cls(None, 0)
+        import bm25s
+
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
+        model = bm25s.BM25(k1=k1, b=b)
+        model.index((documents, dict(vocab)), show_progress=False)
         return cls(model, len(documents))
 
     def save(self, directory: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 import numpy as np
 
@@ -34,6 +34,22 @@ class Idf:
             # A word the knowledge never uses (a city, a brand) weighs like a rare known word.
             return 0.85 * self.max
         return self._values[col]
+
+    def id(self, token: str) -> int | None:
+        """The token's column in the vocabulary, or None when the knowledge never uses it."""
+        col = self._vocab.get(token)
+        return col if col is not None and col < len(self._values) else None
+
+    def coverage_ids(self, query: Iterable[int], text: Collection[int]) -> float:
+        """:meth:`coverage` for token ids (each id counted once)."""
+        total = found = 0.0
+        values = self._values
+        for col in set(query):
+            weight = values[col]
+            total += weight
+            if col in text:
+                found += weight
+        return found / total if total else 0.0
 
     def known(self, token: str) -> bool:
         col = self._vocab.get(token)

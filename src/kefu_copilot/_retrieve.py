@@ -25,6 +25,7 @@ class Hit:
 
     chunk: Chunk
     score: float
+    index: int = -1  # of the chunk in the snapshot
     bm25: float = 0.0
     faq: float = 0.0
     dense: float = 0.0
@@ -80,11 +81,11 @@ class Retriever:
         def hit(i: int) -> Hit:
             h = hits.get(i)
             if h is None:
-                h = hits[i] = Hit(chunk=snap.chunks[i], score=0.0)
+                h = hits[i] = Hit(chunk=snap.chunks[i], score=0.0, index=i)
             return h
 
         def allowed(i: int) -> bool:
-            return kinds is None or snap.chunks[i].kind in kinds
+            return kinds is None or snap.kinds[i] in kinds
 
         rank = 0
         lexical = snap.lexical.top(tokens, w.depth * (2 if kinds else 1))

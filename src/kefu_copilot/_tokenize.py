@@ -102,7 +102,7 @@ class ChineseTokenizer:
         self._jieba: Any = None
         self._lock = threading.Lock()
         self.fingerprint = (
-            "zh1:"
+            "zh2:"
             + hashlib.blake2b(
                 repr((bigrams, sorted(self._canonical.items()), self._extra)).encode(),
                 digest_size=8,
@@ -141,7 +141,9 @@ class ChineseTokenizer:
 
     def words(self, text: str) -> list[str]:
         """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
-        text = self.canonicalize(text)
+        return self._words(self.canonicalize(text))
+
+    def _words(self, text: str) -> list[str]:
         out: list[str] = []
         for word in self._segmenter().lcut(text, HMM=False):
             word = word.strip()
@@ -156,6 +158,27 @@ class ChineseTokenizer:
         out.extend(m.group() for m in _ALNUM.finditer(text) if "-" in m.group() or "_" in m.group())
         return out
 
+    def analyze(self, text: str) -> tuple[list[str], int, int]:
+        """All tokens of ``text`` in one pass, grouped: words, then characters, then bigrams.
+
+        Returns ``(tokens, words_end, chars_end)``: ``tokens[:words_end]`` are the words,
+        ``tokens[words_end:chars_end]`` the single characters and the rest the bigrams. The
+        same bag as :meth:`tokenize` (in another order), segmented and canonicalised once.
+        """
+        canon = self.canonicalize(text)
+        tokens = self._words(canon)
+        words_end = len(tokens)
+        if self._bigrams:
+            runs = _CJK_RUN.findall(canon)
+            for run in runs:
+                tokens.extend(ch for ch in run if ch not in STOPWORDS)
+            chars_end = len(tokens)
+            for run in runs:
+                tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            chars_end = len(tokens)
+        return [intern(t) for t in tokens], words_end, chars_end
+
     def tokenize(self, text: str, *, characters: bool = True) -> list[str]:
         """Words, then the characters and character bigrams of every CJK run.
 
@@ -164,9 +187,9 @@ class ChineseTokenizer:
         characters out (for measuring how much of a question a text covers, where a lone
         character would match almost anything).
         """
-        tokens = self.words(text)
+        canon = self.canonicalize(text)
+        tokens = self._words(canon)
         if self._bigrams:
-            canon = self.canonicalize(text)
             for run in _CJK_RUN.findall(canon):
                 if characters:
                     tokens.extend(ch for ch in run if ch not in STOPWORDS)
