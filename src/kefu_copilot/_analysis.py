@@ -11,6 +11,7 @@ generation's vocabulary, the same ids the BM25 indexes use::
     analysis/marks.npy    int64  per segment: end of its words, of its characters, its end
     analysis/chunks.npy   int64  per chunk: its first segment (one more entry: the total)
     analysis/lead.npy     int32  per chunk: how many of its segments are lead segments
+    analysis/vocab.json          the tokens, by id (to reuse the analyses when re-ingesting)
 
 The arrays are memory-mapped: opening costs nothing and a lookup is a slice.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +31,16 @@ from ._models import Chunk
 from ._text import split_sentences
 from ._tokenize import Tokenizer
 
-__all__ = ["Analysis", "ChunkTokens", "Encoded", "analyse_chunk", "encode", "quote_units"]
+__all__ = [
+    "Analysis",
+    "ChunkTokens",
+    "Encoded",
+    "Vocabulary",
+    "analyse_chunk",
+    "encode",
+    "quote_units",
+    "read_analyses",
+]
 
 _FILES = ("tokens", "marks", "chunks", "lead")
 
@@ -61,32 +71,32 @@ def lead_texts(chunk: Chunk) -> list[str]:
     return [match]
 
 
+class Vocabulary:
+    """Token → id, numbered in order of first use; shared by one generation's analysis and
+    lexical indexes."""
+
+    def __init__(self, tokens: Sequence[str] = ()) -> None:
+        self.ids: dict[str, int] = {t: i for i, t in enumerate(tokens)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def encode(self, tokens: Iterable[str]) -> array[int]:
+        ids = self.ids
+        return array("i", [ids.setdefault(t, len(ids)) for t in tokens])
+
+    def tokens(self) -> list[str]:
+        return list(self.ids)  # dicts keep insertion order: position = id
+
+
 @dataclass(slots=True)
 class ChunkTokens:
-    """The tokens of one chunk's segments, flat: ``marks`` holds three ends per segment (of
+    """The token ids of one chunk's segments, flat: ``marks`` holds three ends per segment (of
     its words, of its characters, of the segment), relative to the chunk."""
 
-    tokens: list[str]
+    ids: array[int]
     marks: list[int]
     lead: int  # the first ``lead`` segments are the lead (FAQ phrasings or the prefix)
-
-    def segments(self) -> list[list[str]]:
-        out, start = [], 0
-        for n in range(0, len(self.marks), 3):
-            end = self.marks[n + 2]
-            out.append(self.tokens[start:end])
-            start = end
-        return out
-
-    def to_json(self) -> dict[str, object]:
-        return {"t": self.tokens, "m": self.marks, "l": self.lead}
-
-    @classmethod
-    def from_json(cls, data: dict[str, object]) -> ChunkTokens | None:
-        tokens, marks, lead = data.get("t"), data.get("m"), data.get("l")
-        if not isinstance(tokens, list) or not isinstance(marks, list) or not isinstance(lead, int):
-            return None  # written by an older version: tokenise again
-        return cls(tokens, marks, lead)
 
 
 Analyser = Callable[[str], tuple[list[str], int, int]]
@@ -105,41 +115,49 @@ def analyser(tokenizer: Tokenizer) -> Analyser:
     return plain
 
 
+SEGMENT_CACHE_SIZE = 200_000  # distinct segment texts remembered by one ingest
+
+
 def analyse_chunk(
     chunk: Chunk,
     analyse: Analyser,
+    vocab: Vocabulary,
     *,
-    lead_cache: dict[str, tuple[list[str], int, int]] | None = None,
+    cache: dict[str, tuple[array[int], int, int]] | None = None,
     quote: bool = True,
 ) -> ChunkTokens:
-    """Segment and tokenise one chunk. ``lead_cache`` shares the analysis of repeated titles and
-    phrasings; ``quote=False`` keeps only the lead (a chunk matched by its phrasings alone)."""
-    tokens: list[str] = []
+    """Segment and tokenise one chunk. ``cache`` (text → analysis) shares the work between
+    repeated segments: catalogues repeat titles, FAQ phrasings, size-chart rows, care and
+    shipping sentences across many products. ``quote=False`` keeps only the lead (a chunk
+    matched by its phrasings alone)."""
+    ids = array("i")
     marks: list[int] = []
     leads = lead_texts(chunk)
-    for n, text in enumerate([*leads, *(quote_units(chunk) if quote or not leads else ())]):
-        if n < len(leads) and lead_cache is not None:
-            hit = lead_cache.get(text)
-            if hit is None:
-                hit = lead_cache[text] = analyse(text)
-        else:
-            hit = analyse(text)
+    for text in [*leads, *(quote_units(chunk) if quote or not leads else ())]:
+        hit = cache.get(text) if cache is not None else None
+        if hit is None:
+            tokens, words_end, chars_end = analyse(text)
+            hit = (vocab.encode(tokens), words_end, chars_end)
+            if cache is not None:
+                if len(cache) >= SEGMENT_CACHE_SIZE:
+                    cache.clear()
+                cache[text] = hit
         seg, words_end, chars_end = hit
-        base = len(tokens)
-        tokens.extend(seg)
-        marks += (base + words_end, base + chars_end, len(tokens))
-    return ChunkTokens(tokens, marks, len(leads))
+        base = len(ids)
+        ids.extend(seg)
+        marks += (base + words_end, base + chars_end, len(ids))
+    return ChunkTokens(ids, marks, len(leads))
 
 
 @dataclass
 class Encoded:
-    """A generation's chunks as vocabulary ids: BM25 documents and the analysis arrays."""
+    """A generation's analysis laid out as arrays, with its BM25 documents."""
 
-    vocab: dict[str, int]
-    documents: list[array[int]]  # per chunk: all its token ids (its BM25 document)
-    phrasings: list[array[int]]  # per FAQ phrasing: its token ids (the FAQ index documents)
-    phrasing_rows: list[int]  # chunk index of each phrasing
+    vocab: Vocabulary
     arrays: dict[str, np.ndarray]
+    doc_lengths: np.ndarray  # tokens per chunk: the BM25 documents are runs of ``tokens``
+    phrasing_rows: np.ndarray  # chunk index of each FAQ phrasing
+    phrasing_spans: np.ndarray  # (start, end) of each FAQ phrasing in ``tokens``
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -148,42 +166,118 @@ class Encoded:
                 np.save(fh, values)
                 fh.flush()
                 os.fsync(fh.fileno())
+        _write_json(directory / "vocab.json", self.vocab.tokens())
+
+    def phrasing_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """The FAQ phrasings as (flat token ids, length of each phrasing)."""
+        spans = self.phrasing_spans
+        if not len(spans):
+            return np.zeros(0, np.int32), np.zeros(0, np.int64)
+        tokens = self.arrays["tokens"]
+        lengths = spans[:, 1] - spans[:, 0]
+        take = np.repeat(spans[:, 0] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return tokens[take + np.arange(int(lengths.sum()))], lengths
 
 
-def encode(chunks: Sequence[Chunk], analyses: Sequence[ChunkTokens]) -> Encoded:
-    """Map every token to an id (first seen, first numbered) and lay out the arrays."""
-    vocab: dict[str, int] = {}
-    documents: list[array[int]] = []
-    phrasings: list[array[int]] = []
-    rows: list[int] = []
+def _write_json(path: Path, value: object) -> None:
+    data = _dumps(value)
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _dumps(value: object) -> bytes:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson comes with chromadb
+        import json
+
+        return json.dumps(value, ensure_ascii=False).encode()
+    return orjson.dumps(value)
+
+
+def encode(chunks: Sequence[Chunk], analyses: Sequence[ChunkTokens], vocab: Vocabulary) -> Encoded:
+    """Lay out the analyses of a generation's chunks (in order) as arrays."""
     flat = array("i")
     marks = array("q")
     firsts = array("q", [0])
     leads = array("i")
+    lengths = array("q")
+    rows = array("i")
+    spans = array("q")
     for i, (chunk, analysis) in enumerate(zip(chunks, analyses, strict=True)):
-        ids = array("i", [vocab.setdefault(t, len(vocab)) for t in analysis.tokens])
-        documents.append(ids)
         base = len(flat)
-        flat.extend(ids)
+        flat.extend(analysis.ids)
+        lengths.append(len(analysis.ids))
         marks.extend([base + m for m in analysis.marks])
         firsts.append(firsts[-1] + len(analysis.marks) // 3)
         leads.append(analysis.lead)
         if chunk.kind == "faq" and chunk.question:
-            start = 0
+            start = base
             for n in range(analysis.lead):
-                end = analysis.marks[3 * n + 2]
-                phrasings.append(ids[start:end])
+                end = base + analysis.marks[3 * n + 2]
                 rows.append(i)
+                spans.extend((start, end))
                 start = end
-    arrays: dict[str, np.ndarray] = {
-        "tokens": np.frombuffer(flat, dtype=np.int32) if len(flat) else np.zeros(0, np.int32),
-        "marks": np.frombuffer(marks, dtype=np.int64).reshape(-1, 3)
-        if len(marks)
-        else np.zeros((0, 3), np.int64),
-        "chunks": np.frombuffer(firsts, dtype=np.int64),
-        "lead": np.frombuffer(leads, dtype=np.int32) if len(leads) else np.zeros(0, np.int32),
+
+    def as_np(values: array[int], dtype: type, shape: tuple[int, ...] = (-1,)) -> np.ndarray:
+        out: np.ndarray = np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
+        return out.reshape(shape)
+
+    arrays = {
+        "tokens": as_np(flat, np.int32),
+        "marks": as_np(marks, np.int64, (-1, 3)),
+        "chunks": as_np(firsts, np.int64),
+        "lead": as_np(leads, np.int32),
     }
-    return Encoded(vocab, documents, phrasings, rows, arrays)
+    return Encoded(
+        vocab,
+        arrays,
+        as_np(lengths, np.int64),
+        as_np(rows, np.int32),
+        as_np(spans, np.int64, (-1, 2)),
+    )
+
+
+def read_analyses(directory: Path, ids: Sequence[str], vocab: Vocabulary) -> dict[str, ChunkTokens]:
+    """The stored analyses of a generation's chunks (``ids`` in order), re-numbered into
+    ``vocab``: re-ingesting reuses the tokens of every unchanged chunk. Empty when absent."""
+    try:
+        with open(directory / "vocab.json", "rb") as fh:
+            old_tokens = _loads(fh.read())
+    except (OSError, ValueError):
+        return {}
+    analysis = Analysis.load(directory, len(ids))
+    if analysis is None or not isinstance(old_tokens, list):
+        return {}
+    renumber = np.asarray(
+        [vocab.ids.setdefault(t, len(vocab.ids)) for t in old_tokens], dtype=np.int32
+    )
+    tokens = renumber[np.asarray(analysis._tokens)] if len(renumber) else analysis._tokens
+    marks = np.asarray(analysis._marks)
+    firsts = np.asarray(analysis._chunks)
+    leads = np.asarray(analysis._lead)
+    out: dict[str, ChunkTokens] = {}
+    for i, cid in enumerate(ids):
+        first, stop = int(firsts[i]), int(firsts[i + 1])
+        start = int(marks[first - 1, 2]) if first else 0
+        end = int(marks[stop - 1, 2]) if stop > first else start
+        rel = (marks[first:stop] - start).ravel().tolist()
+        chunk_ids = array("i")
+        chunk_ids.frombytes(np.ascontiguousarray(tokens[start:end], dtype=np.int32).tobytes())
+        out[cid] = ChunkTokens(chunk_ids, rel, int(leads[i]))
+    return out
+
+
+def _loads(data: bytes) -> object:
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover
+        import json
+
+        return json.loads(data)
+    return orjson.loads(data)
 
 
 class Analysis:

@@ -16,25 +16,33 @@ from ._text import normalize
 
 __all__ = ["Products", "build_catalog"]
 
-CATALOG_VERSION = 1
+CATALOG_VERSION = 2
 _CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
 _STEM_SKU = re.compile(r"[a-z]+-[a-z0-9-]+")
 
 
+def title_words(words: list[str]) -> list[str]:
+    """The words of a title that can identify it: single characters (加, 帮, 款) would match
+    half the questions asked."""
+    return sorted({w for w in words if len(w) > 1})
+
+
 def build_catalog(chunks: Sequence[Chunk], words: Callable[[str], list[str]]) -> dict[str, Any]:
-    """Products by source file: title, SKU, title words and chunk indices (JSON-ready)."""
+    """Products by source file: title, SKU and chunk indices, and the words of every title
+    (JSON-ready). ``words(title)`` is called once per distinct title."""
     products: dict[str, dict[str, Any]] = {}
     skus: dict[str, str] = {}
+    names: dict[str, list[str]] = {}
     for i, chunk in enumerate(chunks):
         if chunk.kind not in ("product", "table_row"):
             continue
         entry = products.get(chunk.source)
         if entry is None:
-            # Single characters (加, 帮, 款) would match half the questions asked.
-            title_words = sorted({w for w in words(chunk.title) if len(w) > 1})
+            if chunk.title not in names:
+                names[chunk.title] = title_words(words(chunk.title))
             entry = products[chunk.source] = {
                 "title": chunk.title,
-                "words": title_words,
+                "name": chunk.title,
                 "chunks": [],
             }
         entry["chunks"].append(i)
@@ -42,13 +50,13 @@ def build_catalog(chunks: Sequence[Chunk], words: Callable[[str], list[str]]) ->
         sku = chunk.meta.get("sku") if chunk.locator == "商品信息" else None
         if sku:
             skus[normalize(str(sku))] = chunk.source
-            entry = products.setdefault(chunk.source, {"title": "", "words": [], "chunks": []})
+            entry = products.setdefault(chunk.source, {"title": "", "name": "", "chunks": []})
             entry["title"] = f"{entry['title']} {sku}".strip()
     for source in products:
         stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
         if _STEM_SKU.fullmatch(stem):
             skus.setdefault(stem, source)
-    return {"version": CATALOG_VERSION, "products": products, "skus": skus}
+    return {"version": CATALOG_VERSION, "products": products, "skus": skus, "words": names}
 
 
 class Products:
@@ -71,8 +79,9 @@ class Products:
         # title word -> products whose title has it (an inverted index: a query touches only
         # the products sharing one of its words, not the whole catalogue)
         self._by_word: dict[str, list[str]] = {}
+        names: dict[str, list[str]] = catalog["words"]
         for source, product in products.items():
-            for word in product["words"]:
+            for word in names.get(product["name"], ()):
                 self._by_word.setdefault(word, []).append(source)
 
     @classmethod

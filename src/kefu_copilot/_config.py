@@ -52,6 +52,13 @@ class Settings(BaseModel):
     max_file_mb: float = Field(
         64, gt=0, description="Knowledge files larger than this are skipped with a report"
     )
+    ingest_workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Processes that parse and tokenise during ingest; default: one per spare "
+        "core for large shops; 0: everything in the calling process",
+    )
     max_input_chars: int = Field(
         4000, ge=16, description="Customer messages longer than this are truncated for matching"
     )

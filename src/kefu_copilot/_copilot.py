@@ -147,6 +147,7 @@ class Copilot:
                         self._embedder.name,
                         url=self.settings.chroma_url,
                         index_key=index_id(self.index_dir),
+                        lazy=True,
                     )
             if self._embedder is None or self._store is None:
                 return None, None
@@ -176,6 +177,7 @@ class Copilot:
                 store=store,
                 progress=callback,
                 max_file_mb=self.settings.max_file_mb,
+                workers=self.settings.ingest_workers,
             )
         with self._lock:
             self._shop = shop

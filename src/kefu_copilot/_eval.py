@@ -363,7 +363,7 @@ def rank_retrieval(
     each query.
     """
 
-    from ._analysis import analyse_chunk, analyser
+    from ._analysis import Vocabulary, analyse_chunk, analyser
     from ._index import load_snapshot, publish_generation
     from ._loaders import chunk_id
     from ._models import Chunk
@@ -385,8 +385,8 @@ def rank_retrieval(
         )
         for d in corpus
     ]
-    analyse = analyser(tokenizer)
-    tokens = {c.id: analyse_chunk(c, analyse, quote=False) for c in chunks}
+    analyse, vocab = analyser(tokenizer), Vocabulary()
+    tokens = {c.id: analyse_chunk(c, analyse, vocab, quote=False) for c in chunks}
     store = None
     if embedder is not None:
         store = MemoryStore()
@@ -398,6 +398,7 @@ def rank_retrieval(
             1,
             chunks,
             tokens,
+            vocab,
             {"files": {}},
             embedder=embedder.name if embedder is not None else None,
             tokenizer=tokenizer.fingerprint,

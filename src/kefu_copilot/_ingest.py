@@ -6,15 +6,16 @@ import hashlib
 import logging
 import os
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._analysis import ChunkTokens, analyse_chunk, analyser
+from ._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
 from ._catalog import build_catalog
 from ._embed import Embedder
-from ._errors import IngestError, ShopError
+from ._errors import ShopError
 from ._index import (
     WriteLock,
     publish_generation,
@@ -23,8 +24,9 @@ from ._index import (
     remove_old_generations,
 )
 from ._index import _gen_dir as generation_dir
-from ._loaders import SUPPORTED, load_file
+from ._loaders import SUPPORTED
 from ._models import Chunk, FileIssue, IngestReport
+from ._parse_pool import parse_files, plan_workers
 from ._store import VectorStore
 from ._tokenize import Tokenizer
 
@@ -33,7 +35,7 @@ __all__ = ["discover_files", "ingest_shop"]
 log = logging.getLogger("kefu_copilot")
 LOADER_VERSION = "1"  # bump when parsing changes, so unchanged files are re-parsed once
 MAX_FILE_MB = 64.0  # default limit per knowledge file; larger files are skipped with a report
-EMBED_BATCH = 512
+EMBED_BATCH = 2048
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -110,10 +112,13 @@ def ingest_shop(
     store: VectorStore | None,
     progress: Progress | None = None,
     max_file_mb: float = MAX_FILE_MB,
+    workers: int | None = None,
 ) -> IngestReport:
     """Bring the index in line with the shop directory, touching only what changed.
 
-    Files larger than ``max_file_mb`` are skipped with a report (memory stays bounded)."""
+    Files larger than ``max_file_mb`` are skipped with a report (memory stays bounded).
+    ``workers``: processes that parse and tokenise (None: one per spare core when there is
+    enough to parse; 0: all in this process)."""
     started = time.perf_counter()
     if not shop_dir.is_dir():
         raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
@@ -129,6 +134,7 @@ def ingest_shop(
             progress,
             started,
             max_file_mb=max_file_mb,
+            workers=workers,
         )
 
 
@@ -142,6 +148,7 @@ def _ingest_locked(
     progress: Progress | None,
     started: float,
     max_file_mb: float = MAX_FILE_MB,
+    workers: int | None = None,
 ) -> IngestReport:
     current = read_current(index_dir)
     prev_gen = int(current["generation"]) if current else 0
@@ -217,14 +224,18 @@ def _ingest_locked(
     # 2. Parse what changed; keep the chunks of what did not.
     old_chunks: dict[str, Chunk] = {}
     old_tokens: dict[str, ChunkTokens] = {}
+    old_catalog: dict[str, Any] | None = None
+    vocab = Vocabulary()
+    same_tokenizer = current is not None and current.get("tokenizer") == tokenizer.fingerprint
     if prev_dir is not None and reuse:
         from ._index import _load_generation
 
         try:
             snapshot = _load_generation(prev_dir, current or {})
             old_chunks = {c.id: c for c in snapshot.chunks}
-            if current and current.get("tokenizer") == tokenizer.fingerprint:
-                old_tokens = read_tokens(prev_dir)
+            old_catalog = snapshot.catalog
+            if same_tokenizer:
+                old_tokens = read_tokens(prev_dir, vocab)
         except (OSError, ValueError):
             reuse_failed = list(reuse)
             to_parse.extend((f, _file_hash(f.path)) for f in found if f.source in reuse_failed)
@@ -239,53 +250,79 @@ def _ingest_locked(
         report.files_unchanged.append(source)
         issues.extend(FileIssue(**i) for i in entry.get("issues", []))
 
-    for n, (f, digest) in enumerate(sorted(to_parse, key=lambda x: x[0].source), start=1):
+    # Parse what changed (in worker processes for a large shop), embedding the new chunks
+    # batch by batch meanwhile.
+    tokens: dict[str, ChunkTokens] = {}
+    to_parse.sort(key=lambda x: x[0].source)
+    jobs = [(f.source, f.path, f.size) for f, _ in to_parse]
+    pending: list[Chunk] = []
+    embedded: set[str] = set()
+    dense = embedder is not None and store is not None
+    have: set[str] | None = None  # vectors the store holds (one listing, not one per batch)
+
+    def list_vectors() -> None:
+        nonlocal have
+        if dense:
+            assert store is not None
+            have = store.all_ids()
+
+    names: dict[str, list[str]] = {}  # product title -> words, for the catalogue
+    if old_catalog and same_tokenizer and isinstance(old_catalog.get("words"), dict):
+        names.update(old_catalog["words"])
+    n_workers = plan_workers(workers, jobs)
+    # With workers, this process would wait for them: it embeds as batches come back. Alone,
+    # it embeds at the end (interleaving Chroma's writes with parsing measured slower).
+    inline = dense and n_workers > 0
+    parsed_files = parse_files(jobs, tokenizer, vocab, workers=n_workers, meanwhile=list_vectors)
+    for n, ((f, digest), parsed) in enumerate(zip(to_parse, parsed_files, strict=True), start=1):
         if progress:
             progress("parse", n, len(to_parse))
-        try:
-            file_chunks, file_issues = load_file(f.source, f.path.read_bytes())
-        except IngestError as exc:
-            file_chunks, file_issues = (
-                [],
-                [FileIssue(source=f.source, problem=str(exc).split(": ", 1)[-1])],
-            )
-        except (OSError, MemoryError, RecursionError) as exc:
-            file_chunks, file_issues = (
-                [],
-                [FileIssue(source=f.source, problem=f"cannot be read: {exc}")],
-            )
-        chunks.extend(file_chunks)
-        issues.extend(file_issues)
+        chunks.extend(parsed.chunks)
+        issues.extend(parsed.issues)
+        tokens.update((c.id, t) for c, t in zip(parsed.chunks, parsed.tokens, strict=True))
+        names.update(parsed.titles)
         files_manifest[f.source] = {
             "sha256": digest,
             "size": f.size,
             "mtime_ns": f.mtime_ns,
-            "chunks": [c.id for c in file_chunks],
-            "issues": [i.model_dump() for i in file_issues],
+            "chunks": [c.id for c in parsed.chunks],
+            "issues": [i.model_dump() for i in parsed.issues],
         }
         (report.files_updated if f.source in prev_files else report.files_added).append(f.source)
+        if inline:
+            pending.extend(parsed.chunks)
+            if len(pending) >= EMBED_BATCH:
+                assert embedder is not None and store is not None
+                report.chunks_embedded += _embed_missing(store, embedder, pending, None, have)
+                embedded.update(c.id for c in pending)
+                pending = []
     report.files_removed = removed
 
-    # 3. Tokens of every chunk segment (reused when the tokenizer is unchanged).
-    tokens: dict[str, ChunkTokens] = {}
+    # 3. Tokens of the kept chunks (reused when the tokenizer is unchanged).
     analyse = analyser(tokenizer)
-    # Product titles and FAQ phrasings repeat across chunks: analyse each distinct one once.
-    lead_cache: dict[str, tuple[list[str], int, int]] = {}
+    lead_cache: dict[str, tuple[array[int], int, int]] = {}
     for n, chunk in enumerate(chunks, start=1):
+        if chunk.id in tokens:
+            continue
         cached = old_tokens.get(chunk.id)
         if cached is not None:
             tokens[chunk.id] = cached
             continue
         if progress and n % 500 == 0:
             progress("tokenize", n, len(chunks))
-        tokens[chunk.id] = analyse_chunk(chunk, analyse, lead_cache=lead_cache)
+        tokens[chunk.id] = analyse_chunk(chunk, analyse, vocab, cache=lead_cache)
     del lead_cache
     words = getattr(tokenizer, "words", None)
-    catalog = build_catalog(chunks, words) if words is not None else None
+    catalog = None
+    if words is not None:
+        catalog = build_catalog(
+            chunks, lambda title: names[title] if title in names else words(title)
+        )
 
-    # 4. Vectors for chunks the store does not have yet (batched).
+    # 4. Vectors for the other chunks the store does not have yet (batched).
     if embedder is not None and store is not None:
-        report.chunks_embedded = _embed_missing(store, embedder, chunks, progress)
+        rest = [c for c in chunks if c.id not in embedded]
+        report.chunks_embedded += _embed_missing(store, embedder, rest, progress, have)
 
     # 5. Publish atomically, then clean up what no generation needs any more.
     generation = prev_gen + 1
@@ -295,6 +332,7 @@ def _ingest_locked(
         generation,
         chunks,
         tokens,
+        vocab,
         manifest,
         embedder=embedder_name,
         tokenizer=tokenizer.fingerprint,
@@ -314,10 +352,16 @@ def _ingest_locked(
 
 
 def _embed_missing(
-    store: VectorStore, embedder: Embedder, chunks: Sequence[Chunk], progress: Progress | None
+    store: VectorStore,
+    embedder: Embedder,
+    chunks: Sequence[Chunk],
+    progress: Progress | None,
+    have: set[str] | None = None,
 ) -> int:
-    """Embed (in batches) the chunks whose vectors the store does not have; return how many."""
-    have = store.existing([c.id for c in chunks])
+    """Embed (in batches) the chunks whose vectors the store does not have; return how many.
+    ``have``: the ids the store is known to hold (else it is asked)."""
+    if have is None:
+        have = store.existing([c.id for c in chunks])
     missing = [c for c in chunks if c.id not in have]
     for start in range(0, len(missing), EMBED_BATCH):
         batch = missing[start : start + EMBED_BATCH]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,35 +21,52 @@ class LexicalIndex:
         self._vocab: frozenset[str] = frozenset(vocab)
 
     @classmethod
-    def build(cls, documents: list[list[str]], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
-        if not documents:
-            return cls(None, 0)
-        import bm25s
-
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        model = bm25s.BM25(k1=k1, b=b)
-        model.index(documents, show_progress=False)
-        return cls(model, len(documents))
-
-    @classmethod
-    def build_ids(
+    def build_flat(
         cls,
-        documents: Sequence[Sequence[int]],
+        tokens: np.ndarray,
+        lengths: np.ndarray,
         vocab: dict[str, int],
         *,
         k1: float = 1.2,
         b: float = 0.75,
     ) -> LexicalIndex:
-        """Build over documents already mapped to ``vocab`` ids (one vocabulary can serve
-        several indexes and the stored analysis)."""
-        if not documents:
+        """BM25 (Lucene) over documents given as runs of ``tokens`` (vocabulary ids), built with
+        array arithmetic: the same matrix ``bm25s.BM25.index`` computes one document at a
+        time in Python, ~10x faster. ``vocab`` may hold tokens no document uses."""
+        n_docs = len(lengths)
+        if not n_docs:
             return cls(None, 0)
         import bm25s
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
+        n_vocab = len(vocab)
+        tokens = np.asarray(tokens, dtype=np.int64)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        # One entry per (token, document) pair, sorted column-major (CSC order), with its count.
+        pairs, tf = np.unique(tokens * n_docs + docs, return_counts=True)
+        cols, rows = np.divmod(pairs, n_docs)
+        df = np.bincount(cols, minlength=n_vocab)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        avg_len = float(lengths.mean())
+        norm = (k1 * ((1 - b) + b * lengths / avg_len)).astype(np.float32)
+        tf32 = tf.astype(np.float32)
+        data = idf[cols] * (tf32 / (norm[rows] + tf32))
+        indptr = np.zeros(n_vocab + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
         model = bm25s.BM25(k1=k1, b=b)
-        model.index((documents, dict(vocab)), show_progress=False)
-        return cls(model, len(documents))
+        model.scores = {
+            "data": data.astype(np.float32),
+            "indices": rows.astype(np.int32),
+            "indptr": indptr,
+            "num_docs": n_docs,
+        }
+        model.vocab_dict = dict(vocab)
+        if "" not in model.vocab_dict:  # as bm25s does: the empty token, past the matrix
+            model.vocab_dict[""] = n_vocab
+        model.unique_token_ids_set = set(model.vocab_dict.values())
+        model.nonoccurrence_array = None
+        return cls(model, n_docs)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
@@ -42,10 +42,24 @@ _ADD_BATCH = 4000
 
 
 class ChromaStore:
-    """A Chroma collection, called directly: ids and vectors in, ids and similarities out."""
+    """A Chroma collection, called directly: ids and vectors in, ids and similarities out.
+
+    Given a function that opens the collection, it is opened on first use (importing chromadb
+    takes a second: an ingest parses files meanwhile)."""
 
     def __init__(self, collection: Any) -> None:
-        self._collection = collection
+        self._opener: Callable[[], Any] | None = collection if callable(collection) else None
+        self._opened: Any = None if callable(collection) else collection
+        self._open_lock = threading.Lock()
+
+    @property
+    def _collection(self) -> Any:
+        if self._opened is None:
+            with self._open_lock:
+                if self._opened is None:
+                    assert self._opener is not None
+                    self._opened = self._opener()
+        return self._opened
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -139,9 +153,20 @@ def collection_name(index_key: str, embedder_name: str) -> str:
 
 
 def open_chroma_store(
-    index_dir: Path, embedder_name: str, *, url: str | None = None, index_key: str = ""
+    index_dir: Path,
+    embedder_name: str,
+    *,
+    url: str | None = None,
+    index_key: str = "",
+    lazy: bool = False,
 ) -> ChromaStore:
-    """Open (or create) the collection for this index and embedding model."""
+    """Open (or create) the collection for this index and embedding model (``lazy``: when it
+    is first used; errors are raised then)."""
+    if lazy:
+        key = index_key or str(index_dir.resolve())
+        return ChromaStore(
+            lambda: open_chroma_store(index_dir, embedder_name, url=url, index_key=key)._collection
+        )
     try:
         client = _chroma_client(index_dir, url)
         collection = client.get_or_create_collection(

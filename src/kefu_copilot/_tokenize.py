@@ -8,12 +8,15 @@ folded to one canonical word before tokenising, so "寄出" matches "发货".
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 from sys import intern
 from typing import Any, Protocol, runtime_checkable
 
@@ -55,13 +58,48 @@ _WORD_OK = re.compile(f"[{_CJK}a-z0-9]")
 
 @lru_cache(maxsize=1)
 def _base_dictionary() -> tuple[dict[str, int], int]:
-    """jieba's default dictionary, loaded once per process and copied per tokenizer."""
+    """jieba's default dictionary, loaded once per process and copied per tokenizer.
+
+    jieba keeps its prefix dictionary as a marshal file that takes ~1 s to load; we keep a JSON
+    copy in the user's cache directory that orjson reads in ~0.2 s (every cold start and every
+    ingest worker pays this). JSON, unlike a pickle, is safe to read whoever wrote it."""
     import jieba
 
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    path = _dictionary_cache_path(jieba)
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, ImportError):
+            import orjson
+
+            data = orjson.loads(path.read_bytes())
+            freq, total = data["freq"], data["total"]
+            if isinstance(freq, dict) and isinstance(total, int) and freq:
+                return freq, total
     base = jieba.Tokenizer()
     base.initialize()
+    if path is not None:
+        with contextlib.suppress(OSError, ImportError, TypeError):
+            import orjson
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(orjson.dumps({"total": base.total, "freq": base.FREQ}))
+            os.replace(tmp, path)
     return base.FREQ, base.total
+
+
+def _dictionary_cache_path(jieba: Any) -> Path | None:
+    """``<cache>/kefu-copilot/jieba-<version>-<dictionary size and mtime>.json``."""
+    try:
+        source = Path(jieba.__file__).parent / "dict.txt"
+        stat = source.stat()
+    except (OSError, AttributeError, TypeError):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not base or base.startswith("~"):
+        return None
+    version = getattr(jieba, "__version__", "0")
+    return Path(base) / "kefu-copilot" / f"jieba-{version}-{stat.st_size}-{stat.st_mtime_ns}.json"
 
 
 class ChineseTokenizer:
@@ -79,7 +117,14 @@ class ChineseTokenizer:
         bigrams: bool = True,
         builtin_synonyms: bool = True,
     ) -> None:
+        extra_words = list(extra_words)
         self._bigrams = bigrams
+        self._spec = {
+            "synonyms": [list(group) for group in synonyms],
+            "extra_words": list(extra_words),
+            "bigrams": bigrams,
+            "builtin_synonyms": builtin_synonyms,
+        }
         self._canonical: dict[str, str] = {}
         from ._lexicon import ECOMMERCE_SYNONYMS
 
@@ -123,6 +168,10 @@ class ChineseTokenizer:
                             seg.add_word(word, freq=max(seg.FREQ.get(word, 0), 2000))
                     self._jieba = seg
         return self._jieba
+
+    def spec(self) -> dict[str, Any]:
+        """The arguments that build an identical tokenizer (e.g. in a worker process)."""
+        return {k: list(v) if isinstance(v, list) else v for k, v in self._spec.items()}
 
     def warm_up(self) -> None:
         """Load the segmentation dictionary now rather than on the first question."""
