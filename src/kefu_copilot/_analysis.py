@@ -24,6 +24,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -254,10 +255,11 @@ def read_analyses(directory: Path, ids: Sequence[str], vocab: Vocabulary) -> dic
     renumber = np.asarray(
         [vocab.ids.setdefault(t, len(vocab.ids)) for t in old_tokens], dtype=np.int32
     )
-    tokens = renumber[np.asarray(analysis._tokens)] if len(renumber) else analysis._tokens
-    marks = np.asarray(analysis._marks)
-    firsts = np.asarray(analysis._chunks)
-    leads = np.asarray(analysis._lead)
+    stored = np.asarray(analysis.arrays["tokens"])
+    tokens = renumber[stored] if len(renumber) else stored
+    marks = np.asarray(analysis.arrays["marks"]).reshape(-1, 3)
+    firsts = np.asarray(analysis.arrays["chunks"])
+    leads = np.asarray(analysis.arrays["lead"])
     out: dict[str, ChunkTokens] = {}
     for i, cid in enumerate(ids):
         first, stop = int(firsts[i]), int(firsts[i + 1])
@@ -284,10 +286,13 @@ class Analysis:
     """The stored analysis of one generation (read-only, memory-mapped, thread-safe)."""
 
     def __init__(self, arrays: dict[str, np.ndarray]) -> None:
-        self._tokens = arrays["tokens"]
-        self._marks = arrays["marks"]
-        self._chunks = arrays["chunks"]
-        self._lead = arrays["lead"]
+        self.arrays = arrays
+        # Indexing a memoryview returns a Python int ~10x faster than numpy (let alone a
+        # np.memmap, whose __getitem__ is Python code): this is on every answer's path.
+        self._tokens = _view(arrays["tokens"], "i")
+        self._marks = _view(arrays["marks"], "q")  # flat: 3 per segment
+        self._chunks = _view(arrays["chunks"], "q")
+        self._lead = _view(arrays["lead"], "i")
 
     @classmethod
     def load(cls, directory: Path, n_chunks: int) -> Analysis | None:
@@ -301,14 +306,14 @@ class Analysis:
         return cls(arrays)
 
     def _segment(self, k: int) -> frozenset[int]:
-        start = int(self._marks[k - 1, 2]) if k else 0
-        words_end, chars_end, end = (int(x) for x in self._marks[k])
-        ids = self._tokens
-        return frozenset(ids[start:words_end].tolist()) | frozenset(ids[chars_end:end].tolist())
+        marks, ids = self._marks, self._tokens
+        start = marks[3 * k - 1] if k else 0
+        words_end, chars_end, end = marks[3 * k], marks[3 * k + 1], marks[3 * k + 2]
+        return frozenset(ids[start:words_end]) | frozenset(ids[chars_end:end])
 
     def _range(self, chunk: int) -> tuple[int, int, int]:
-        first, stop = int(self._chunks[chunk]), int(self._chunks[chunk + 1])
-        return first, first + int(self._lead[chunk]), stop
+        first = self._chunks[chunk]
+        return first, first + self._lead[chunk], self._chunks[chunk + 1]
 
     def coverage(self, chunk: int, *, lead: bool = True) -> frozenset[int]:
         """Word and bigram ids of the chunk's text (and of its lead, unless ``lead=False``)."""
@@ -328,7 +333,14 @@ class Analysis:
         first, text_first, _ = self._range(chunk)
         out = []
         for k in range(first, text_first):
-            start = int(self._marks[k - 1, 2]) if k else 0
-            words = frozenset(self._tokens[start : int(self._marks[k, 0])].tolist())
+            start = self._marks[3 * k - 1] if k else 0
+            words = frozenset(self._tokens[start : self._marks[3 * k]])
             out.append((self._segment(k), words))
         return out
+
+
+def _view(values: np.ndarray, code: Literal["i", "q"]) -> memoryview[int]:
+    flat = np.ascontiguousarray(values).reshape(-1)
+    if not flat.size:
+        return memoryview(array(code))
+    return memoryview(flat.data).cast("B").cast(code)

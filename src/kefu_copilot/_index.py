@@ -70,6 +70,11 @@ class ChunkFile(Sequence[Chunk]):
     def __getitem__(self, i: slice) -> list[Chunk]: ...
 
     def __getitem__(self, i: int | slice) -> Chunk | list[Chunk]:
+        if type(i) is int and i >= 0:  # the hot path: retrieval asks by position
+            try:
+                return self._items[i] or self._get(i)
+            except IndexError:
+                raise IndexError(i) from None
         if isinstance(i, slice):
             return [self._get(n) for n in range(*i.indices(len(self)))]
         if i < 0:
@@ -90,6 +95,7 @@ class Snapshot:
     directory: Path
     chunks: Sequence[Chunk]
     by_id: dict[str, int]
+    ids: Sequence[str]  # id of every chunk, by index
     kinds: Sequence[str]  # kind of every chunk, by index (without parsing the chunk)
     lexical: LexicalIndex
     faq_lexical: LexicalIndex
@@ -201,6 +207,7 @@ def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
         directory=directory,
         chunks=chunks,
         by_id={cid: i for i, cid in enumerate(ids)},
+        ids=ids,
         kinds=kinds,
         lexical=LexicalIndex.load(directory / "bm25", len(chunks)),
         faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows)),

@@ -104,4 +104,6 @@ class LexicalIndex:
         k = min(k, len(scores))
         idx = np.argpartition(-scores, k - 1)[:k]
         idx = idx[np.argsort(-scores[idx], kind="stable")]
-        return [(int(i), float(scores[i])) for i in idx if scores[i] > 0]
+        values = scores[idx]
+        keep = values > 0
+        return list(zip(idx[keep].tolist(), values[keep].tolist(), strict=True))

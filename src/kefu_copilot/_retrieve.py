@@ -7,8 +7,11 @@ fusion (MRR@10 0.28 vs 0.27): RRF throws away how *much* better the first match 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
 
 from ._embed import Embedder
 from ._index import Snapshot
@@ -59,6 +62,7 @@ class Retriever:
         self.embedder = embedder if dense_ok else None
         self.store = store if dense_ok else None
         self.weights = weights or Weights()
+        self._faq_rows: list[int] = np.asarray(snapshot.faq_rows).tolist()
 
     @property
     def dense(self) -> bool:
@@ -76,26 +80,26 @@ class Retriever:
         if not snap.chunks:
             return []
         tokens = self.tokenizer.tokenize(query) if tokens is None else tokens
-        hits: dict[int, Hit] = {}
+        # Evidence per chunk index: [score, bm25, faq, dense, phrasing, bm25/faq/dense rank].
+        # Hit objects are built for the k best only (up to 150 chunks are scored).
+        found: dict[int, list[Any]] = {}
+        kind_of = snap.kinds
 
-        def hit(i: int) -> Hit:
-            h = hits.get(i)
-            if h is None:
-                h = hits[i] = Hit(chunk=snap.chunks[i], score=0.0, index=i)
-            return h
-
-        def allowed(i: int) -> bool:
-            return kinds is None or snap.kinds[i] in kinds
+        def evidence(i: int) -> list[Any]:
+            e = found.get(i)
+            if e is None:
+                e = found[i] = [0.0, 0.0, 0.0, 0.0, -1, 0, 0, 0]
+            return e
 
         rank = 0
         lexical = snap.lexical.top(tokens, w.depth * (2 if kinds else 1))
         best = lexical[0][1] if lexical else 1.0
         for i, score in lexical:
-            if allowed(i):
+            if kinds is None or kind_of[i] in kinds:
                 rank += 1
-                h = hit(i)
-                h.bm25, h.ranks["bm25"] = score, rank
-                h.score += w.bm25 * score / best
+                e = evidence(i)
+                e[1], e[5] = score, rank
+                e[0] += w.bm25 * score / best
                 if rank >= w.depth:
                     break
 
@@ -103,15 +107,15 @@ class Retriever:
             rank = 0
             phrasings = snap.faq_lexical.top(tokens, w.depth * 3)
             best = phrasings[0][1] if phrasings else 1.0
+            rows = self._faq_rows
             for row, score in phrasings:
-                i = int(snap.faq_rows[row])
-                h = hit(i)
-                if h.faq:
+                e = evidence(rows[row])
+                if e[2]:
                     continue  # best phrasing of this FAQ already counted
                 rank += 1
-                h.faq, h.ranks["faq"] = score, rank
-                h.faq_phrasing = _phrasing_index(snap, row)
-                h.score += w.faq * score / best
+                e[2], e[6] = score, rank
+                e[4] = _phrasing_index(rows, row)
+                e[0] += w.faq * score / best
                 if rank >= w.depth:
                     break
 
@@ -120,24 +124,39 @@ class Retriever:
             rank = 0
             # Ask for a margin: vectors of chunks outside this generation are skipped.
             for cid, sim in self.store.query(vector, w.depth + 10):
-                found = snap.by_id.get(cid)
-                if found is None or not allowed(found):
+                at = snap.by_id.get(cid)
+                if at is None or not (kinds is None or kind_of[at] in kinds):
                     continue
                 rank += 1
-                h = hit(found)
-                h.dense, h.ranks["dense"] = max(sim, 0.0), rank
-                h.score += w.dense * h.dense
+                e = evidence(at)
+                e[3], e[7] = max(sim, 0.0), rank
+                e[0] += w.dense * e[3]
                 if rank >= w.depth:
                     break
 
-        ranked = sorted(hits.values(), key=lambda h: (-h.score, h.chunk.id))
-        return ranked[:k]
+        ids = snap.ids
+        best_k = sorted(found, key=lambda i: (-found[i][0], ids[i]))[:k]
+        return [_hit(snap, i, found[i]) for i in best_k]
 
 
-def _phrasing_index(snap: Snapshot, row: int) -> int:
+def _hit(snap: Snapshot, i: int, e: list[Any]) -> Hit:
+    ranks = {name: r for name, r in zip(("bm25", "faq", "dense"), e[5:8], strict=True) if r}
+    return Hit(
+        chunk=snap.chunks[i],
+        score=e[0],
+        index=i,
+        bm25=e[1],
+        faq=e[2],
+        dense=e[3],
+        faq_phrasing=e[4],
+        ranks=ranks,
+    )
+
+
+def _phrasing_index(rows: Sequence[int], row: int) -> int:
     """Position of FAQ phrasing ``row`` among its chunk's phrasings (0 = the question)."""
-    chunk_index = snap.faq_rows[row]
+    chunk_index = rows[row]
     first = row
-    while first > 0 and snap.faq_rows[first - 1] == chunk_index:
+    while first > 0 and rows[first - 1] == chunk_index:
         first -= 1
     return row - first
