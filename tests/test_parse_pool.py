@@ -99,7 +99,8 @@ def test_many_small_batches_come_back_in_order(tmp_path: Path) -> None:
 def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(
     shop: Path, tmp_path: Path
 ) -> None:
-    """multiprocessing's spawn would re-import the caller's script in every worker."""
+    """multiprocessing's spawn would re-import the caller's script in every worker; and
+    ``python -m`` would put the caller's working directory on the workers' path."""
     marker = tmp_path / "runs.txt"
     script = tmp_path / "ingest_script.py"
     script.write_text(
@@ -115,8 +116,16 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_workers(
         ),
         encoding="utf-8",
     )
+    cwd = tmp_path / "cwd"  # a module there must not shadow the workers' imports
+    cwd.mkdir()
+    (cwd / "numpy.py").write_text("raise ImportError('the wrong numpy')\n", encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=cwd,
     )
     assert int(out.stdout.strip()) > 200
     assert marker.read_text().count("run") == 1

@@ -148,8 +148,8 @@ def _parallel(
 ) -> Iterator[Parsed]:
     """Batches round-robin over worker processes, results read back in order.
 
-    Workers are plain ``python -m kefu_copilot._parse_pool`` processes talking pickle over
-    their pipes, not multiprocessing: multiprocessing's ``spawn`` re-imports the caller's main
+    Workers are plain Python processes (see :func:`_launch`) talking pickle over their
+    pipes, not multiprocessing: multiprocessing's ``spawn`` re-imports the caller's main
     module in every worker, which re-runs a script that ingests without a ``__main__`` guard."""
     batches = _batches(files)
     procs = [_launch() for _ in range(min(workers, len(batches)))]
@@ -240,23 +240,29 @@ class _Local:
         return vocab.tokens(), results
 
 
+_WORKER_MAIN = """\
+import sys
+home = sys.argv[1]
+if home not in sys.path:
+    sys.path.insert(0, home)
+from kefu_copilot._parse_pool import _worker
+_worker(sys.stdin.buffer, sys.stdout.buffer)
+"""
+
+
 def _launch() -> subprocess.Popen[bytes]:
+    """A worker running this very copy of kefu_copilot. ``-P``: the caller's working
+    directory is not put on the worker's path (a ``numpy.py`` there must not be imported);
+    the directory kefu_copilot came from is added only if the interpreter lacks it."""
     if not sys.executable:
         raise OSError("no Python executable to start workers with")
+    home = str(Path(__file__).resolve().parent.parent)
     return subprocess.Popen(
-        [sys.executable, "-m", "kefu_copilot._parse_pool"],
+        [sys.executable, "-P", "-c", _WORKER_MAIN, home],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         bufsize=0,
-        env={**os.environ, "PYTHONPATH": _import_path()},
     )
-
-
-def _import_path() -> str:
-    """Where this copy of kefu_copilot is imported from comes first for the workers."""
-    here = str(Path(__file__).resolve().parent.parent)
-    rest = os.environ.get("PYTHONPATH", "")
-    return os.pathsep.join([here, rest]) if rest else here
 
 
 def _send(proc: subprocess.Popen[bytes], value: Any) -> None:
@@ -347,7 +353,3 @@ def _worker(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         results = _parse_batch(batch, tokenizer, analyse, vocab, lead_cache, seen)
         new_tokens = list(itertools.islice(vocab.ids, first, None))
         _write_message(stdout, (first, new_tokens, tokenizer.fingerprint, results))
-
-
-if __name__ == "__main__":
-    _worker(sys.stdin.buffer, sys.stdout.buffer)
