@@ -65,7 +65,8 @@ def _accuracy(
 
 
 class RssByPhase:
-    """Samples this process's RSS every 50 ms and keeps the peak per phase (MB)."""
+    """Samples the RSS of this process and its children (kefu's parse workers) every 50 ms;
+    keeps the peak of their sum per phase and overall (MB)."""
 
     def __init__(self) -> None:
         import threading
@@ -77,15 +78,28 @@ class RssByPhase:
         self._thread.start()
 
     @staticmethod
-    def rss_mb() -> float:
-        try:  # /proc/self/statm: pages; psutil would do the same, and is optional
-            pages = int(Path("/proc/self/statm").read_text().split()[1])
+    def rss_mb(pid: str = "self") -> float:
+        try:  # /proc/PID/statm: pages; psutil would do the same, and is optional
+            pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
             return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
         except (OSError, ValueError, IndexError):
             return 0.0
 
+    @staticmethod
+    def children() -> list[str]:
+        me, found = os.getpid(), []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == me:  # field 4: ppid
+                    found.append(entry.name)
+        return found
+
     def sample(self) -> None:
-        rss = self.rss_mb()
+        rss = self.rss_mb() + sum(self.rss_mb(pid) for pid in self.children())
         self.peaks[self.phase] = max(self.peaks.get(self.phase, 0.0), rss)
 
     def _run(self) -> None:
@@ -118,8 +132,13 @@ def task_ingest(a: dict[str, Any]) -> dict[str, Any]:
     memory = RssByPhase()
     cpu = time.process_time()
     out = ingest(a["system"], Path(a["shop"]), Path(a["index"]), Path(a["model"]), memory.set)
-    out["cpu_s"] = time.process_time() - cpu
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # parse workers, once ended
+    out["cpu_s"] = time.process_time() - cpu + children.ru_utime + children.ru_stime
+    out["workers_cpu_s"] = children.ru_utime + children.ru_stime
     out["rss_peak_mb_by_phase"] = memory.stop()
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # This process and its workers together, as sampled every 50 ms (at least its own peak).
+    out["max_rss_total_mb"] = max([own, *out["rss_peak_mb_by_phase"].values()])
     out["chunks_per_s"] = out["chunks"] / out["seconds"] if out["seconds"] else 0.0
     out["chunks_per_cpu_s"] = out["chunks"] / out["cpu_s"] if out["cpu_s"] else 0.0
     return out
