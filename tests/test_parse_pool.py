@@ -144,3 +144,37 @@ def test_index_built_by_workers_loads_and_answers(shop: Path, tmp_path: Path) ->
     snapshot = load_snapshot(tmp_path / "ix")
     assert snapshot is not None and snapshot.analysis is not None
     assert copilot.answer("卫衣起球吗").decision in ("auto", "draft")
+
+
+def test_an_index_written_before_analyses_were_stored_still_answers(
+    shop: Path, tmp_path: Path
+) -> None:
+    """Indexes of earlier versions have no analysis/, catalog.json or chunk_index.json and
+    another tokenizer fingerprint: answers segment the knowledge at question time instead."""
+    import json
+    import shutil
+
+    current = _ingest(shop, tmp_path / "new", 0)
+    old_dir = tmp_path / "old"
+    shutil.copytree(tmp_path / "new", old_dir)
+    generation = old_dir / "gen-000001"
+    shutil.rmtree(generation / "analysis")
+    (generation / "catalog.json").unlink()
+    (generation / "chunk_index.json").unlink()
+    pointer = json.loads((old_dir / "CURRENT").read_text(encoding="utf-8"))
+    pointer["tokenizer"] = "zh1:0000000000000000"
+    (old_dir / "CURRENT").write_text(json.dumps(pointer), encoding="utf-8")
+    old = Copilot(shop, index_dir=old_dir, embed_model="none")
+    snapshot = load_snapshot(old_dir)
+    assert snapshot is not None and snapshot.analysis is None and snapshot.catalog is None
+    for question in ("卫衣起球吗", "退货运费谁出", "M码适合多高的人", "你们发什么快递"):
+        a, b = current.answer(question), old.answer(question)
+        assert (a.decision, a.text, [c.source for c in a.citations]) == (
+            b.decision,
+            b.text,
+            [c.source for c in b.citations],
+        ), question
+        assert abs(a.confidence - b.confidence) < 1e-6
+    report = old.ingest()  # the next ingest rewrites it in the current format
+    assert report.generation == 2
+    assert load_snapshot(old_dir).analysis is not None  # type: ignore[union-attr]
