@@ -40,12 +40,20 @@ class LexicalIndex:
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         n_vocab = len(vocab)
-        tokens = np.asarray(tokens, dtype=np.int64)
         lengths = np.asarray(lengths, dtype=np.int64)
-        docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-        # One entry per (token, document) pair, sorted column-major (CSC order), with its count.
-        pairs, tf = np.unique(tokens * n_docs + docs, return_counts=True)
+        # One key per token occurrence: token * n_docs + document, sorted in place, so that
+        # equal keys (a token repeated in a document) are neighbours in CSC order. Built
+        # without temporaries the size of the corpus beyond the key array itself: at 100k
+        # chunks these arrays hold ~15M entries.
+        keys = np.multiply(tokens, n_docs, dtype=np.int64)
+        keys += np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        keys.sort()
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        tf = np.diff(np.append(starts, len(keys)))
+        pairs = keys[starts]
+        del keys
         cols, rows = np.divmod(pairs, n_docs)
+        del pairs
         df = np.bincount(cols, minlength=n_vocab)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
         avg_len = float(lengths.mean())
