@@ -340,7 +340,9 @@ def _ingest_locked(
     )
     remove_old_generations(index_dir, keep={generation, prev_gen})
     if store is not None:  # includes vectors orphaned by an earlier crash
-        stale = sorted(store.all_ids() - {c.id for c in chunks})
+        # Under the write lock the store holds what it held before plus the live chunks.
+        held = store.all_ids() if have is None else have
+        stale = sorted(held - {c.id for c in chunks})
         if stale:
             store.delete(stale)
 
