@@ -26,6 +26,7 @@ EXPECTED = {
     "KefuError",
     "KnowledgeIndexError",
     "LLMError",
+    "LLMJudge",
     "LLMRateLimitError",
     "LLMResponseError",
     "LLMStatusError",

@@ -44,6 +44,7 @@ if _TYPE_CHECKING:
     from ._insights import analyze
     from ._insights_report import ComplaintTheme, InsightsReport, KnowledgeGap, QuestionCluster
     from ._intents import complete_with_tools
+    from ._judge import LLMJudge
     from ._lint import lint_reply
     from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
     from ._logs import (
@@ -177,6 +178,7 @@ _LAZY: dict[str, str] = {
     "load_shop_config": "_shop",
     "register_case_type": "_evaluate",
     "run_suite": "_evaluate",
+    "LLMJudge": "_judge",
 }
 
 
@@ -235,6 +237,7 @@ __all__ = [
     "KnowledgeGap",
     "KnowledgeIndexError",
     "LLMError",
+    "LLMJudge",
     "LLMRateLimitError",
     "LLMResponseError",
     "LLMStatusError",

@@ -305,9 +305,30 @@ def register(sub: Any) -> argparse.ArgumentParser:
         "--strict", action="store_true", help="stop at the first malformed suite line (exit 2)"
     )
     p.add_argument("--max-failures", type=int, default=30, help="failed cases to show (default 30)")
+    p.add_argument(
+        "--judge",
+        action="store_true",
+        help="also grade answers and replies with the configured LLM (KEFU_LLM_* settings): "
+        "judge.empathy, judge.faithful, judge.helpful, judge.next_step, judge.tone, judge.overall",
+    )
     _add_settings_options(p)
     p.set_defaults(func=cmd_eval)
     return p
+
+
+def _llm_judge() -> Any:
+    from ._config import resolve_settings
+    from ._judge import LLMJudge
+    from ._llm import build_llm
+
+    settings = resolve_settings(None)
+    llm = build_llm(settings)
+    if llm is None:
+        raise KefuError(
+            "--judge needs an LLM: set KEFU_LLM_PRESET (deepseek, qwen, ...) or "
+            "KEFU_LLM_BASE_URL and KEFU_LLM_MODEL, and KEFU_LLM_API_KEY"
+        )
+    return LLMJudge(llm, prompts_dir=settings.prompts_dir)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -324,6 +345,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if len(targets) != 1:
         raise KefuError(f"give one suite, not {len(targets)} (or: kefu eval compare OLD NEW)")
     to_stdout = args.json_out == "-"
+    judges = [_llm_judge()] if getattr(args, "judge", False) else []
     result = run_suite(
         targets[0],
         shop=args.shop,
@@ -335,6 +357,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         offline=args.offline,
         auto_threshold=args.auto_threshold,
         draft_threshold=args.draft_threshold,
+        judges=judges,
     )
     _print_problems(result, err)
     if to_stdout:
