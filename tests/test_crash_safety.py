@@ -467,7 +467,7 @@ KILL_POINTS = [
     ("kefu_copilot._store", "ChromaStore.add", 1, "before"),  # parsed, nothing embedded
     ("kefu_copilot._store", "ChromaStore.add", 1, "after"),  # some vectors written
     ("kefu_copilot._ingest", "publish_generation", 1, "before"),  # all vectors written
-    ("kefu_copilot._index", "_write_lines", 2, "after"),  # gen-N.tmp half written
+    ("kefu_copilot._index", "write_synced", 2, "after"),  # gen-N.tmp half written
     ("kefu_copilot._lexical", "LexicalIndex.save", 1, "after"),  # bm25 of gen-N.tmp saved
     ("kefu_copilot._index", "os.rename", 1, "before"),  # gen-N.tmp complete
     ("kefu_copilot._index", "os.rename", 1, "after"),  # gen-N complete, not published

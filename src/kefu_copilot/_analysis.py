@@ -19,7 +19,6 @@ The arrays are memory-mapped: opening costs nothing and a lookup is a slice.
 from __future__ import annotations
 
 import contextlib
-import os
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from ._fs import json_bytes, load_json, save_array, write_synced
 from ._models import Chunk
 from ._text import split_sentences
 from ._tokenize import Tokenizer
@@ -163,11 +163,8 @@ class Encoded:
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for name, values in self.arrays.items():
-            with open(directory / f"{name}.npy", "wb") as fh:
-                np.save(fh, values)
-                fh.flush()
-                os.fsync(fh.fileno())
-        _write_json(directory / "vocab.json", self.vocab.tokens())
+            save_array(directory / f"{name}.npy", values)
+        write_synced(directory / "vocab.json", [json_bytes(self.vocab.tokens())])
 
     def phrasing_tokens(self) -> tuple[np.ndarray, np.ndarray]:
         """The FAQ phrasings as (flat token ids, length of each phrasing)."""
@@ -175,27 +172,8 @@ class Encoded:
         if not len(spans):
             return np.zeros(0, np.int32), np.zeros(0, np.int64)
         tokens = self.arrays["tokens"]
-        lengths = spans[:, 1] - spans[:, 0]
-        take = np.repeat(spans[:, 0] - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        return tokens[take + np.arange(int(lengths.sum()))], lengths
-
-
-def _write_json(path: Path, value: object) -> None:
-    data = _dumps(value)
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _dumps(value: object) -> bytes:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson comes with chromadb
-        import json
-
-        return json.dumps(value, ensure_ascii=False).encode()
-    return orjson.dumps(value)
+        flat = np.concatenate([tokens[start:end] for start, end in spans.tolist()])
+        return flat, spans[:, 1] - spans[:, 0]
 
 
 def encode(chunks: Sequence[Chunk], analyses: Sequence[ChunkTokens], vocab: Vocabulary) -> Encoded:
@@ -246,7 +224,7 @@ def read_analyses(directory: Path, ids: Sequence[str], vocab: Vocabulary) -> dic
     ``vocab``: re-ingesting reuses the tokens of every unchanged chunk. Empty when absent."""
     try:
         with open(directory / "vocab.json", "rb") as fh:
-            old_tokens = _loads(fh.read())
+            old_tokens = load_json(fh.read())
     except (OSError, ValueError):
         return {}
     analysis = Analysis.load(directory, len(ids))
@@ -270,16 +248,6 @@ def read_analyses(directory: Path, ids: Sequence[str], vocab: Vocabulary) -> dic
         chunk_ids.frombytes(np.ascontiguousarray(tokens[start:end], dtype=np.int32).tobytes())
         out[cid] = ChunkTokens(chunk_ids, rel, int(leads[i]))
     return out
-
-
-def _loads(data: bytes) -> object:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover
-        import json
-
-        return json.loads(data)
-    return orjson.loads(data)
 
 
 class Analysis:

@@ -182,7 +182,7 @@ class Answerer:
             tokenizer.words,
             self.idf,
         )
-        live = _LiveTokens(tokenizer, self.idf)
+        self._live = live = _LiveTokens(tokenizer, self.idf)
         self._tokens: _LiveTokens | _StoredTokens = (
             _StoredTokens(snapshot.analysis, live)
             if snapshot.analysis is not None and same_tokenizer
@@ -252,7 +252,7 @@ class Answerer:
             return sentences[0]
         units = self._tokens.units(index, chunk)
         if len(units) != len(sentences):  # stored by a version that split differently
-            units = [self._live_ids(s) for s in sentences]
+            units = [self._live.ids(s) for s in sentences]
         scored = []
         for n, (sentence, tokens) in enumerate(zip(sentences, units, strict=True)):
             score = self._support(query, tokens) + 0.2 * _numeric_fit(numbers, sentence)
@@ -261,10 +261,6 @@ class Answerer:
         top_score = scored[0][0]
         keep = sorted(n for s, n in scored[:3] if s >= top_score * 0.75 and s > 0) or [scored[0][1]]
         return "".join(sentences[n] for n in keep)
-
-    def _live_ids(self, text: str) -> frozenset[int]:
-        live = self._tokens if isinstance(self._tokens, _LiveTokens) else self._tokens._live
-        return live.ids(text)
 
     def _title_words(self, source: str) -> frozenset[str]:
         words = self._title_tokens.get(source)

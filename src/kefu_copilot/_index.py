@@ -25,7 +25,7 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -34,6 +34,7 @@ import numpy as np
 
 from ._analysis import Analysis, ChunkTokens, Vocabulary, encode, read_analyses
 from ._errors import IndexLockedError, KnowledgeIndexError
+from ._fs import json_bytes, load_json, save_array, write_synced
 from ._lexical import LexicalIndex
 from ._models import Chunk
 
@@ -60,7 +61,7 @@ class ChunkFile(Sequence[Chunk]):
         chunk = self._items[i]
         if chunk is None:
             line = self._data[self._bounds[i] : self._bounds[i + 1]]
-            chunk = self._items[i] = Chunk(**_loads(line))
+            chunk = self._items[i] = Chunk(**load_json(line))
         return chunk
 
     @overload
@@ -136,22 +137,6 @@ def _gen_dir(index_dir: Path, generation: int) -> Path:
     return index_dir / f"gen-{generation:06d}"
 
 
-def _json_loader() -> Callable[[str | bytes], Any]:
-    """orjson (a chromadb dependency) parses the chunk file ~3x faster than json."""
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover
-        return json.loads
-    return orjson.loads
-
-
-_loads = _json_loader()
-try:
-    from orjson import dumps as _dumps
-except ImportError:  # pragma: no cover - orjson comes with chromadb
-    _dumps = None  # type: ignore[assignment]
-
-
 def read_current(index_dir: Path) -> dict[str, Any] | None:
     path = index_dir / CURRENT
     try:
@@ -190,7 +175,7 @@ def load_snapshot(index_dir: Path) -> Snapshot | None:
 def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     chunks = ChunkFile((directory / "chunks.jsonl").read_bytes())
     try:
-        index = _loads((directory / "chunk_index.json").read_bytes())
+        index = load_json((directory / "chunk_index.json").read_bytes())
         ids, kinds = list(index["ids"]), list(index["kinds"])
     except FileNotFoundError:  # written by an older version: read the chunks themselves
         ids = [c.id for c in chunks]
@@ -200,8 +185,8 @@ def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     faq_rows = np.load(directory / "faq_rows.npy")
     catalog: dict[str, Any] | None = None
     with contextlib.suppress(FileNotFoundError):
-        catalog = _loads((directory / "catalog.json").read_bytes())
-    manifest = _loads((directory / "manifest.json").read_bytes())
+        catalog = load_json((directory / "catalog.json").read_bytes())
+    manifest = load_json((directory / "manifest.json").read_bytes())
     return Snapshot(
         generation=int(info["generation"]),
         directory=directory,
@@ -223,7 +208,7 @@ def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
 def read_tokens(directory: Path, vocab: Vocabulary) -> dict[str, ChunkTokens]:
     """chunk id → its analysed tokens (ids in ``vocab``), from a published generation."""
     try:
-        index = _loads((directory / "chunk_index.json").read_bytes())
+        index = load_json((directory / "chunk_index.json").read_bytes())
     except (OSError, ValueError):
         return {}
     return read_analyses(directory / "analysis", list(index["ids"]), vocab)
@@ -239,29 +224,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _json_line(value: Any) -> bytes:
-    """One JSON line: orjson (~5x faster) unless it refuses the value (a 65-bit integer)."""
-    if _dumps is not None:
-        try:
-            return _dumps(value) + b"\n"
-        except TypeError:
-            pass
-    return (json.dumps(value, ensure_ascii=False) + "\n").encode()
-
-
-def _write_lines(path: Path, lines: Iterator[bytes]) -> None:
-    with open(path, "wb") as fh:
-        for line in lines:
-            fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _write_text(path: Path, lines: Iterator[str]) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for line in lines:
-            fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    return json_bytes(value) + b"\n"
 
 
 def publish_generation(
@@ -283,25 +246,21 @@ def publish_generation(
     shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
     tmp.mkdir(parents=True)
 
-    _write_lines(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
+    write_synced(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
     index = {"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]}
-    _write_lines(tmp / "chunk_index.json", iter([_json_line(index)]))
-    _write_lines(tmp / "manifest.json", iter([_json_line(manifest)]))
+    write_synced(tmp / "chunk_index.json", [_json_line(index)])
+    write_synced(tmp / "manifest.json", [_json_line(manifest)])
     if catalog is not None:
-        _write_lines(tmp / "catalog.json", iter([_json_line(catalog)]))
+        write_synced(tmp / "catalog.json", [_json_line(catalog)])
 
     encoded = encode(chunks, [tokens[c.id] for c in chunks], vocab)
     encoded.save(tmp / "analysis")
     LexicalIndex.build_flat(encoded.arrays["tokens"], encoded.doc_lengths, vocab.ids).save(
         tmp / "bm25"
     )
-    faq_rows = encoded.phrasing_rows
     LexicalIndex.build_flat(*encoded.phrasing_tokens(), vocab.ids).save(tmp / "faq")
-    with open(tmp / "faq_rows.npy", "wb") as fh:
-        np.save(fh, np.asarray(faq_rows, dtype=np.int32))
-        fh.flush()
-        os.fsync(fh.fileno())
-    for sub in ("bm25", "faq", "analysis"):
+    save_array(tmp / "faq_rows.npy", encoded.phrasing_rows)
+    for sub in ("bm25", "faq"):  # written by bm25s (analysis/ was synced as it was written)
         for file in (tmp / sub).iterdir():
             with open(file, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -316,7 +275,7 @@ def publish_generation(
         "tokenizer": tokenizer,
     }
     pointer_tmp = index_dir / (CURRENT + ".tmp")
-    _write_text(pointer_tmp, iter([json.dumps(current)]))
+    write_synced(pointer_tmp, [json_bytes(current)])
     os.replace(pointer_tmp, index_dir / CURRENT)
     _fsync_dir(index_dir)
     return final

@@ -19,7 +19,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -335,22 +334,15 @@ def write_logs(
     records: Iterable[ConversationRecord | Conversation | Mapping[str, Any]], path: str | Path
 ) -> int:
     """Write a whole log atomically (temp file + rename). Returns the number of lines."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), 0o644)
-            for item in records:
-                f.write(_as_record(item).to_line())
-                count += 1
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def lines() -> Iterator[str]:
+        nonlocal count
+        for item in records:
+            yield _as_record(item).to_line()
+            count += 1
+
+    write_text_atomic(path, lines())
     return count
 
 

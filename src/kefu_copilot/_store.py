@@ -9,6 +9,7 @@ vector whose chunk is not in the current generation is never returned to an answ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Callable, Sequence
@@ -162,15 +163,16 @@ def open_chroma_store(
 ) -> ChromaStore:
     """Open (or create) the collection for this index and embedding model (``lazy``: when it
     is first used; errors are raised then)."""
-    if lazy:
-        key = index_key or str(index_dir.resolve())
-        return ChromaStore(
-            lambda: open_chroma_store(index_dir, embedder_name, url=url, index_key=key)._collection
-        )
+    key = index_key or str(index_dir.resolve())
+    opener = functools.partial(_open_collection, index_dir, embedder_name, url, key)
+    return ChromaStore(opener if lazy else opener())
+
+
+def _open_collection(index_dir: Path, embedder_name: str, url: str | None, key: str) -> Any:
     try:
         client = _chroma_client(index_dir, url)
-        collection = client.get_or_create_collection(
-            name=collection_name(index_key or str(index_dir.resolve()), embedder_name),
+        return client.get_or_create_collection(
+            name=collection_name(key, embedder_name),
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
             metadata={"embedder": embedder_name},
@@ -183,7 +185,6 @@ def open_chroma_store(
             f"cannot open the Chroma store at {where}: {exc}. Check that the server is running "
             "(`chroma run --path DIR`) or delete the index directory and ingest again."
         ) from exc
-    return ChromaStore(collection)
 
 
 class MemoryStore:
