@@ -61,7 +61,7 @@ def make_embedding(model: Path, embedder: Any = None) -> Any:
     from llama_index.core.base.embeddings.base import BaseEmbedding
     from pydantic import PrivateAttr
 
-    from kefu_copilot._embed import load_embedder
+    from kefu_copilot.embed._embedder import load_embedder
 
     class StaticEmbedding(BaseEmbedding):
         _embedder: Any = PrivateAttr()
@@ -101,8 +101,8 @@ def shop_nodes(shop: Path) -> list[Any]:
     """The shop's chunks as llama-index ``TextNode``s (kefu's parser: identical units)."""
     from llama_index.core.schema import TextNode
 
-    from kefu_copilot._ingest import discover_files
-    from kefu_copilot._loaders import load_file
+    from kefu_copilot.ingest._pipeline import discover_files
+    from kefu_copilot.ingest._loaders import load_file
 
     found, _ = discover_files(shop)
     nodes = []
@@ -250,7 +250,7 @@ def baseline_retrieval_quality(directory: Path, model: Path, workdir: Path) -> d
     """MRR@10 etc. of the baseline's fused retriever on a BEIR-like set (kefu's metric code)."""
     from llama_index.core.schema import TextNode
 
-    from kefu_copilot._eval import read_retrieval_set, retrieval_metrics
+    from kefu_copilot.evals._suite import read_retrieval_set, retrieval_metrics
 
     corpus, queries, qrels = read_retrieval_set(directory)
     nodes = [TextNode(id_=str(d["id"]), text=str(d["text"])) for d in corpus]

@@ -208,8 +208,8 @@ def task_quality(a: dict[str, Any]) -> dict[str, Any]:
     directory, model = Path(a["dir"]), Path(a["model"])
     started = time.perf_counter()
     if a["system"] == "kefu":
-        from kefu_copilot._embed import load_embedder
-        from kefu_copilot._eval import evaluate_retrieval
+        from kefu_copilot.embed._embedder import load_embedder
+        from kefu_copilot.evals._suite import evaluate_retrieval
 
         metrics = evaluate_retrieval(directory, embedder=load_embedder(str(model), offline=True))
     else:

@@ -267,7 +267,7 @@ def _handle(copilot: Any, messages: list[dict[str, str]]) -> Any:
 
 def main() -> None:
     from kefu_copilot import Copilot
-    from kefu_copilot._notices import DelayEvent, draft_notices
+    from kefu_copilot.agent._notices import DelayEvent, draft_notices
 
     with tempfile.TemporaryDirectory() as index:
         copilot = Copilot(KNOWLEDGE, index_dir=index, embed_model="none")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Copilot, KnowledgeIndexError
-from kefu_copilot._index import load_snapshot
+from kefu_copilot.index._generations import load_snapshot
 
 from ._chroma_server import ChromaServer, ChromaServerUnavailable, free_port
 from .conftest import KNOWLEDGE, STATIC_MODEL, make_shop, shared_path
@@ -192,7 +192,7 @@ def test_writer_process_and_reader_reload_share_the_server(
         KEFU_INDEX_DIR=str(index),
         ANONYMIZED_TELEMETRY="False",
     )
-    kefu = [sys.executable, "-m", "kefu_copilot._cli", "ingest", "--json", str(server_shop)]
+    kefu = [sys.executable, "-m", "kefu_copilot.cli", "ingest", "--json", str(server_shop)]
 
     def writer() -> dict:
         done = subprocess.run(kefu, env=env, capture_output=True, text=True, timeout=120)

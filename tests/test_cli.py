@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kefu_copilot._cli import main
+from kefu_copilot.cli._main import main
 
 
 def test_ingest_then_ask_json(shop: Path, tmp_path: Path, capsys) -> None:
@@ -98,7 +98,7 @@ def test_demo_entry_point_offline(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "KEFU_INDEX_DIR": str(tmp_path / "demo")}
     exe = Path(sys.executable).with_name("kefu")
     cmd = (
-        [str(exe), "demo"] if exe.exists() else [sys.executable, "-m", "kefu_copilot._cli", "demo"]
+        [str(exe), "demo"] if exe.exists() else [sys.executable, "-m", "kefu_copilot.cli", "demo"]
     )
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr

@@ -22,7 +22,7 @@ from kefu_copilot import Copilot
 from .conftest import KNOWLEDGE, STATIC_MODEL
 
 try:
-    from kefu_copilot._emotion import emotion_flag
+    from kefu_copilot.emotion._flag import emotion_flag
 except ImportError:  # pragma: no cover - the emotion module is optional here
     emotion_flag = None  # type: ignore[assignment]
 

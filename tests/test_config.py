@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from kefu_copilot import ConfigError, Copilot, Settings
-from kefu_copilot._config import resolve_settings
+from kefu_copilot.config._settings import resolve_settings
 
 
 def test_precedence_argument_over_settings_over_env() -> None:

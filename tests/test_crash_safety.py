@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from kefu_copilot import Copilot, IndexLockedError
-from kefu_copilot._index import load_snapshot
+from kefu_copilot.index._generations import load_snapshot
 
 from .conftest import STATIC_MODEL, make_shop
 
@@ -121,16 +121,16 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 import gc
 import chromadb, chromadb.api.rust  # noqa: F401  (imported here, clients made in the children)
-import kefu_copilot._lexical, bm25s  # noqa: F401
+import kefu_copilot.index._bm25, bm25s  # noqa: F401
 from kefu_copilot import Copilot, KnowledgeIndexError
-from kefu_copilot._index import load_snapshot
-from kefu_copilot._tokenize import ChineseTokenizer
+from kefu_copilot.index._generations import load_snapshot
+from kefu_copilot.text._tokenize import ChineseTokenizer
 
 ChineseTokenizer().tokenize("预热分词器")
 MODEL = sys.argv[1]
 if MODEL != "none":  # load the model once; every child's Copilot(embed_model=MODEL) reuses it
     import kefu_copilot._copilot
-    from kefu_copilot._embed import load_embedder
+    from kefu_copilot.embed._embedder import load_embedder
     EMBEDDER = load_embedder(MODEL, offline=True)
     kefu_copilot._copilot.load_embedder = lambda model, **kwargs: EMBEDDER
 
@@ -174,7 +174,7 @@ def install_kill(spec):
 
 
 def signal_locked():
-    import kefu_copilot._ingest as ingest
+    import kefu_copilot.ingest._pipeline as ingest
     real = ingest.discover_files
     def wrapper(*args, **kwargs):  # called with the write lock held
         emit(event="locked", pid=os.getpid())
@@ -463,18 +463,18 @@ def kill_spec(module: str, attr: str, nth: int, when: str) -> dict[str, Any]:
 
 # kill points: (module, attribute, nth call, before/after the real call)
 KILL_POINTS = [
-    ("kefu_copilot._ingest", "discover_files", 1, "after"),  # lock held, nothing done
-    ("kefu_copilot._store", "ChromaStore.add", 1, "before"),  # parsed, nothing embedded
-    ("kefu_copilot._store", "ChromaStore.add", 1, "after"),  # some vectors written
-    ("kefu_copilot._ingest", "publish_generation", 1, "before"),  # all vectors written
-    ("kefu_copilot._index", "write_synced", 2, "after"),  # gen-N.tmp half written
-    ("kefu_copilot._lexical", "LexicalIndex.save", 1, "after"),  # bm25 of gen-N.tmp saved
-    ("kefu_copilot._index", "os.rename", 1, "before"),  # gen-N.tmp complete
-    ("kefu_copilot._index", "os.rename", 1, "after"),  # gen-N complete, not published
-    ("kefu_copilot._index", "os.replace", 1, "before"),  # CURRENT.tmp written
-    ("kefu_copilot._index", "os.replace", 1, "after"),  # CURRENT switched, not fsynced
-    ("kefu_copilot._ingest", "remove_old_generations", 1, "after"),  # old generation removed
-    ("kefu_copilot._store", "ChromaStore.delete", 1, "before"),  # stale vectors still there
+    ("kefu_copilot.ingest._pipeline", "discover_files", 1, "after"),  # lock held, nothing done
+    ("kefu_copilot.index._vectors", "ChromaStore.add", 1, "before"),  # parsed, nothing embedded
+    ("kefu_copilot.index._vectors", "ChromaStore.add", 1, "after"),  # some vectors written
+    ("kefu_copilot.ingest._pipeline", "publish_generation", 1, "before"),  # all vectors written
+    ("kefu_copilot.index._generations", "write_synced", 2, "after"),  # gen-N.tmp half written
+    ("kefu_copilot.index._bm25", "LexicalIndex.save", 1, "after"),  # bm25 of gen-N.tmp saved
+    ("kefu_copilot.index._generations", "os.rename", 1, "before"),  # gen-N.tmp complete
+    ("kefu_copilot.index._generations", "os.rename", 1, "after"),  # gen-N complete, not published
+    ("kefu_copilot.index._generations", "os.replace", 1, "before"),  # CURRENT.tmp written
+    ("kefu_copilot.index._generations", "os.replace", 1, "after"),  # CURRENT switched, not fsynced
+    ("kefu_copilot.ingest._pipeline", "remove_old_generations", 1, "after"),  # old generation removed
+    ("kefu_copilot.index._vectors", "ChromaStore.delete", 1, "before"),  # stale vectors still there
 ]
 PUBLISHED = {  # points at which the new generation is already live
     ("os.replace", "after"),
@@ -597,11 +597,11 @@ def test_noop_rerun_after_a_kill_cleans_up(
     reverted): B's vectors and gen-N.tmp must go."""
     index = tmp_path / "index"
     recover(zygote, shops, "A", index, "initial ingest", live=None)
-    after_publish = kill_spec("kefu_copilot._index", "os.replace", 1, "after")
+    after_publish = kill_spec("kefu_copilot.index._generations", "os.replace", 1, "after")
     assert zygote.ingest(shops["B"], index, kill=after_publish)["killed"]
     recover(zygote, shops, "B", index, "killed after the publish of B", live=None)
 
-    before_rename = kill_spec("kefu_copilot._index", "os.rename", 1, "before")
+    before_rename = kill_spec("kefu_copilot.index._generations", "os.rename", 1, "before")
     assert zygote.ingest(shops["A"], index, kill=before_rename)["killed"]
     recover(zygote, shops, "B", index, "killed before the rename of A", live=None)
 
@@ -668,7 +668,7 @@ def test_reader_whose_generation_is_removed_while_loading_retries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A slow reader loads generation N while a writer publishes N+1 and N+2 (removing N)."""
-    from kefu_copilot._lexical import LexicalIndex
+    from kefu_copilot.index._bm25 import LexicalIndex
 
     def faq(answer: str) -> str:
         row = {"question": "几天发货？", "answer": answer, "similar": ["什么时候发货"]}

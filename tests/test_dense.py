@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Copilot, EmbeddingError
-from kefu_copilot._embed import load_embedder
-from kefu_copilot._index import load_snapshot
+from kefu_copilot.embed._embedder import load_embedder
+from kefu_copilot.index._generations import load_snapshot
 
 from .conftest import STATIC_MODEL, shared_path
 
@@ -89,8 +89,8 @@ def test_afqmc_retrieval_beats_simple_baselines(model_dir: Path) -> None:
     import bm25s
     import numpy as np
 
-    from kefu_copilot._eval import evaluate_retrieval, read_retrieval_set, retrieval_metrics
-    from kefu_copilot._text import normalize
+    from kefu_copilot.evals._suite import evaluate_retrieval, read_retrieval_set, retrieval_metrics
+    from kefu_copilot.text._normalize import normalize
 
     data = shared_path("evaldata", "retrieval", "afqmc_faq")
     corpus, queries, qrels = read_retrieval_set(data)

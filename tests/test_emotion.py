@@ -10,21 +10,21 @@ from typing import Any
 
 import pytest
 
-from kefu_copilot._emotion import (
+from kefu_copilot._models import Message
+from kefu_copilot.emotion._flag import (
     FEATURE_NAMES,
     EmotionFlag,
     emotion_flag,
     escalation_features,
     question_similarity,
 )
-from kefu_copilot._emotion_model import (
+from kefu_copilot.emotion._model import (
     EscalationModel,
     cross_validate,
     escalation_metrics,
     read_emotion_cases,
     train_escalation,
 )
-from kefu_copilot._models import Message
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "evals" / "emotion.jsonl"

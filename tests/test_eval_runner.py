@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from kefu_copilot import EvalError
-from kefu_copilot._cli_eval import compare_results, main
-from kefu_copilot._eval import emotion_metrics
-from kefu_copilot._evaluate import (
+from kefu_copilot import EvalError, compare_results
+from kefu_copilot._models import Answer, Citation
+from kefu_copilot.cli._eval import main
+from kefu_copilot.evals._runner import (
     CASE_TYPES,
     REPLY_UNAVAILABLE,
     CaseType,
@@ -20,7 +20,7 @@ from kefu_copilot._evaluate import (
     register_case_type,
     run_suite,
 )
-from kefu_copilot._models import Answer, Citation
+from kefu_copilot.evals._suite import emotion_metrics
 
 from .conftest import STATIC_MODEL, shared_path
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import EvalError
-from kefu_copilot._eval import answer_metrics, check_answer_case, read_suite
+from kefu_copilot.evals._suite import answer_metrics, check_answer_case, read_suite
 
 from .conftest import KNOWLEDGE, ROOT
 

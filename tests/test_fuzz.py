@@ -19,13 +19,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kefu_copilot import Copilot, KefuError
-from kefu_copilot._loaders import SUPPORTED, load_file
-from kefu_copilot._markup import parse_html, parse_markdown
-from kefu_copilot._pii import find_pii, redact
-from kefu_copilot._rules import handoff_reasons
-from kefu_copilot._safety import find_injection, scrub_injections
-from kefu_copilot._shop import load_shop_config
-from kefu_copilot._text import decode_bytes, normalize, split_sentences
+from kefu_copilot.answer._rules import handoff_reasons
+from kefu_copilot.config._shop import load_shop_config
+from kefu_copilot.ingest._loaders import SUPPORTED, load_file
+from kefu_copilot.ingest._markup import parse_html, parse_markdown
+from kefu_copilot.text._injection import find_injection, scrub_injections
+from kefu_copilot.text._normalize import decode_bytes, normalize, split_sentences
+from kefu_copilot.text._pii import find_pii, redact
 
 from .conftest import KNOWLEDGE
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Copilot, IndexLockedError, KnowledgeIndexError, ShopError
-from kefu_copilot._index import WriteLock, load_snapshot
+from kefu_copilot.index._generations import WriteLock, load_snapshot
 
 from .conftest import make_shop
 
@@ -163,7 +163,7 @@ def test_crash_before_publish_keeps_previous_generation(
         encoding="utf-8",
     )
 
-    import kefu_copilot._index as index_module
+    import kefu_copilot.index._generations as index_module
 
     real_rename = os.rename
 

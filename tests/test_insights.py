@@ -13,9 +13,14 @@ from typing import Any
 
 import pytest
 
-from kefu_copilot._insights import analyze, normalize_question
-from kefu_copilot._insights_report import InsightsReport
-from kefu_copilot._logs import ConversationLog, ConversationRecord, read_logs, validate_logs
+from kefu_copilot.insights._analyze import analyze, normalize_question
+from kefu_copilot.insights._logfile import (
+    ConversationLog,
+    ConversationRecord,
+    read_logs,
+    validate_logs,
+)
+from kefu_copilot.insights._report import InsightsReport
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -289,7 +294,7 @@ def test_record_timing() -> None:
 def test_cli_writes_json_and_html(
     generated: tuple[Path, dict[str, Any]], sample_copilot: Any, tmp_path: Path
 ) -> None:
-    from kefu_copilot._cli_insights import main
+    from kefu_copilot.cli._insights import main
 
     small = tmp_path / "small.jsonl"
     small.write_text(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Copilot, LLMJudge, OpenAIChatModel, OpenAIProvider, run_suite
-from kefu_copilot._cli import main
+from kefu_copilot.cli._main import main
 from kefu_copilot.testing import LoopbackLLMServer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kefu_copilot._lexical import LexicalIndex
+from kefu_copilot.index._bm25 import LexicalIndex
 
 bm25s = pytest.importorskip("bm25s")
 

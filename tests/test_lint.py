@@ -9,15 +9,15 @@ from collections import Counter
 import pytest
 
 from kefu_copilot import InputError
-from kefu_copilot._lint import lint_reply, phrase_matches
-from kefu_copilot._reply_models import (
+from kefu_copilot.config._shop import ShopConfig
+from kefu_copilot.reply._lint import lint_reply, phrase_matches
+from kefu_copilot.reply._models import (
     Citation,
     compensation_offers,
     fill_slots,
     quantities,
     short_title,
 )
-from kefu_copilot._shop import ShopConfig
 
 from .conftest import shared_path
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from kefu_copilot import IngestError
-from kefu_copilot._loaders import load_file
+from kefu_copilot.ingest._loaders import load_file
 
 from .conftest import KNOWLEDGE
 

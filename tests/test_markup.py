@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from kefu_copilot._markup import parse_front_matter, parse_html, parse_markdown
+from kefu_copilot.ingest._markup import parse_front_matter, parse_html, parse_markdown
 
 
 def test_markdown_tables_headings_and_lists() -> None:

@@ -9,14 +9,14 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from kefu_copilot import InputError, ShopConfig, load_shop_config
-from kefu_copilot._notices import (
+from kefu_copilot.agent._notices import (
     DelayEvent,
     PriceDropEvent,
     StockOutEvent,
     compose,
     draft_notices,
 )
-from kefu_copilot._tools import ToolResult
+from kefu_copilot.agent._tools import ToolResult
 
 from .conftest import KNOWLEDGE, ROOT
 from .test_tools import NOW, load_backend

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from kefu_copilot import Copilot
-from kefu_copilot._analysis import Vocabulary
-from kefu_copilot._index import load_snapshot
-from kefu_copilot._parse_pool import BATCH_FILES, parse_files, plan_workers
-from kefu_copilot._tokenize import ChineseTokenizer
+from kefu_copilot.index._analysis import Vocabulary
+from kefu_copilot.index._generations import load_snapshot
+from kefu_copilot.ingest._workers import BATCH_FILES, parse_files, plan_workers
+from kefu_copilot.text._tokenize import ChineseTokenizer
 
 GENERATION_FILES = (
     "chunks.jsonl",

@@ -1,4 +1,4 @@
-"""PII redaction (kefu_copilot._pii): examples, property-based recall, false positives, speed."""
+"""PII redaction (kefu_copilot.text._pii): examples, property-based recall, false positives, speed."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kefu_copilot import Copilot
-from kefu_copilot._loaders import SUPPORTED, load_file
-from kefu_copilot._pii import PIIMatch, Redaction, find_pii, id18_check, redact
-from kefu_copilot._text import normalize
+from kefu_copilot.ingest._loaders import SUPPORTED, load_file
 from kefu_copilot.testing import LoopbackLLMServer
+from kefu_copilot.text._normalize import normalize
+from kefu_copilot.text._pii import PIIMatch, Redaction, find_pii, id18_check, redact
 
 from .conftest import KNOWLEDGE, ROOT
 

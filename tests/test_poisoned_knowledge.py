@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Answer, Copilot, IngestReport
-from kefu_copilot._grounding import _MONEY_PROMISE
-from kefu_copilot._index import load_snapshot
-from kefu_copilot._text import normalize
+from kefu_copilot.answer._grounding import _MONEY_PROMISE
+from kefu_copilot.index._generations import load_snapshot
 from kefu_copilot.testing import LoopbackLLMServer, RecordedRequest
+from kefu_copilot.text._normalize import normalize
 
 from .conftest import KNOWLEDGE
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import ConfigError, PromptError, Settings
-from kefu_copilot._llm import PRESETS, OpenAIProvider, build_llm
-from kefu_copilot._prompts import load_prompt, parse_prompt
+from kefu_copilot.llm._chat import PRESETS, OpenAIProvider, build_llm
+from kefu_copilot.llm._prompts import load_prompt, parse_prompt
 
 from .conftest import ROOT
 

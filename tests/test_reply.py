@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kefu_copilot import ConfigError, InputError
-from kefu_copilot._eval import read_suite
-from kefu_copilot._lint import rewrite_draft
-from kefu_copilot._phrases import POLICY_TERMS
-from kefu_copilot._reply import ReplyAdvisor
-from kefu_copilot._reply_models import compensation_offers, offer_limit, quantities
-from kefu_copilot._shop import load_shop_config
+from kefu_copilot.config._shop import load_shop_config
+from kefu_copilot.evals._suite import read_suite
+from kefu_copilot.reply._advisor import ReplyAdvisor
+from kefu_copilot.reply._lint import rewrite_draft
+from kefu_copilot.reply._models import compensation_offers, offer_limit, quantities
+from kefu_copilot.reply._phrases import POLICY_TERMS
 
 from .conftest import KNOWLEDGE, ROOT
 

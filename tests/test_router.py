@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Conversation, HandoffPacket, InputError, Message, Turn
-from kefu_copilot._cli import main
-from kefu_copilot._conversation import find_order_ids
-from kefu_copilot._router import within_service_hours
+from kefu_copilot.agent._conversation import find_order_ids
+from kefu_copilot.agent._router import within_service_hours
+from kefu_copilot.cli._main import main
 
 from .conftest import ROOT
 

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from kefu_copilot import EmbeddingError
-from kefu_copilot._embed import FastEmbedEmbedder, load_embedder
-from kefu_copilot._static import StaticModel
+from kefu_copilot.embed._embedder import FastEmbedEmbedder, load_embedder
+from kefu_copilot.embed._static import StaticModel
 
 from .conftest import ROOT, STATIC_MODEL, shared_path
 
@@ -310,7 +310,7 @@ def test_loading_does_not_import_fastembed(tmp_path: Path) -> None:
     directory = _make_model(tmp_path / "tiny")
     code = (
         "import sys\n"
-        "from kefu_copilot._embed import load_embedder\n"
+        "from kefu_copilot.embed._embedder import load_embedder\n"
         f"e = load_embedder({str(directory)!r})\n"
         "e.embed_documents(['卫衣 起球']); e.embed_query('吗')\n"
         "print(sorted(m for m in ('fastembed', 'onnxruntime', 'huggingface_hub') "

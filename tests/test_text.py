@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from kefu_copilot import ChineseTokenizer, IngestError
-from kefu_copilot._safety import find_injection, scrub_injections
-from kefu_copilot._text import decode_bytes, normalize, split_sentences
+from kefu_copilot.text._injection import find_injection, scrub_injections
+from kefu_copilot.text._normalize import decode_bytes, normalize, split_sentences
 
 
 def test_decode_utf8_bom_gbk() -> None:

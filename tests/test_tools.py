@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from kefu_copilot import Conversation, InputError, Router, ShopConfig
-from kefu_copilot._intents import detect_intent, extract_slots
-from kefu_copilot._tools import Order, ToolError, ToolRegistry, approval_needed, tool
+from kefu_copilot.agent._intents import detect_intent, extract_slots
+from kefu_copilot.agent._tools import Order, ToolError, ToolRegistry, approval_needed, tool
 from kefu_copilot.testing import LoopbackLLMServer
 
 from .conftest import KNOWLEDGE, ROOT

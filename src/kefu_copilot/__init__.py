@@ -31,32 +31,12 @@ from ._errors import (
 )
 
 if _TYPE_CHECKING:
-    from ._cli_eval import EvalComparison, MetricDelta, compare_results
-    from ._config import DEFAULT_EMBED_MODEL, Settings
-    from ._conversation import Conversation
     from ._copilot import Copilot
-    from ._embed import Embedder
-    from ._emotion import EmotionFlag, emotion_flag
-    from ._emotion_model import EscalationModel, train_escalation
-    from ._evaluate import CaseType, EvalResult, register_case_type, run_suite
-    from ._generate import AnswerStream
-    from ._handoff import HandoffPacket
-    from ._insights import analyze
-    from ._insights_report import ComplaintTheme, InsightsReport, KnowledgeGap, QuestionCluster
-    from ._intents import complete_with_tools
-    from ._judge import LLMJudge
-    from ._lint import lint_reply
-    from ._llm import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
-    from ._logs import (
-        ConversationLog,
-        ConversationRecord,
-        LogIssue,
-        read_logs,
-        validate_logs,
-        write_logs,
-    )
     from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
-    from ._notices import (
+    from .agent._conversation import Conversation
+    from .agent._handoff import HandoffPacket
+    from .agent._intents import complete_with_tools
+    from .agent._notices import (
         DelayEvent,
         Notice,
         NoticeBatch,
@@ -64,14 +44,8 @@ if _TYPE_CHECKING:
         StockOutEvent,
         draft_notices,
     )
-    from ._pii import PIIMatch, Redaction, find_pii, redact
-    from ._reply import ReplyAdvisor
-    from ._reply_models import Change, Draft, LintIssue, QuickReply, SimilarCase
-    from ._router import Router, Turn
-    from ._shop import Compensation, ShopConfig, load_shop_config
-    from ._store import VectorStore
-    from ._tokenize import ChineseTokenizer, Tokenizer
-    from ._tools import (
+    from .agent._router import Router, Turn
+    from .agent._tools import (
         Coupon,
         Order,
         OrderItem,
@@ -89,96 +63,122 @@ if _TYPE_CHECKING:
         approval_needed,
         tool,
     )
+    from .answer._generate import AnswerStream
+    from .config._settings import DEFAULT_EMBED_MODEL, Settings
+    from .config._shop import Compensation, ShopConfig, load_shop_config
+    from .embed._embedder import Embedder
+    from .emotion._flag import EmotionFlag, emotion_flag
+    from .emotion._model import EscalationModel, train_escalation
+    from .evals._compare import EvalComparison, MetricDelta, compare_results
+    from .evals._judge import LLMJudge
+    from .evals._runner import CaseType, EvalResult, register_case_type, run_suite
+    from .index._vectors import VectorStore
+    from .insights._analyze import analyze
+    from .insights._logfile import (
+        ConversationLog,
+        ConversationRecord,
+        LogIssue,
+        read_logs,
+        validate_logs,
+        write_logs,
+    )
+    from .insights._report import ComplaintTheme, InsightsReport, KnowledgeGap, QuestionCluster
+    from .llm._chat import LLM, PRESETS, ChatMessage, Completion, OpenAIChatModel, OpenAIProvider
+    from .reply._advisor import ReplyAdvisor
+    from .reply._lint import lint_reply
+    from .reply._models import Change, Draft, LintIssue, QuickReply, SimilarCase
+    from .text._pii import PIIMatch, Redaction, find_pii, redact
+    from .text._tokenize import ChineseTokenizer, Tokenizer
 
 __version__ = "0.1.0"
 
 _LAZY: dict[str, str] = {
-    "Coupon": "_tools",
-    "Order": "_tools",
-    "OrderItem": "_tools",
-    "PendingAction": "_tools",
-    "Refund": "_tools",
-    "Shipment": "_tools",
-    "ShipmentEvent": "_tools",
-    "StockLevel": "_tools",
-    "Ticket": "_tools",
-    "Tool": "_tools",
-    "ToolError": "_tools",
-    "ToolRegistry": "_tools",
-    "ToolResult": "_tools",
-    "VariantStock": "_tools",
-    "approval_needed": "_tools",
-    "tool": "_tools",
-    "DelayEvent": "_notices",
-    "Notice": "_notices",
-    "NoticeBatch": "_notices",
-    "PriceDropEvent": "_notices",
-    "StockOutEvent": "_notices",
-    "draft_notices": "_notices",
-    "complete_with_tools": "_intents",
-    "analyze": "_insights",
-    "ComplaintTheme": "_insights_report",
-    "InsightsReport": "_insights_report",
-    "KnowledgeGap": "_insights_report",
-    "QuestionCluster": "_insights_report",
-    "ConversationLog": "_logs",
-    "ConversationRecord": "_logs",
-    "LogIssue": "_logs",
-    "read_logs": "_logs",
-    "validate_logs": "_logs",
-    "write_logs": "_logs",
-    "find_pii": "_pii",
-    "redact": "_pii",
-    "Redaction": "_pii",
-    "PIIMatch": "_pii",
-    "ReplyAdvisor": "_reply",
-    "Draft": "_reply_models",
-    "LintIssue": "_reply_models",
-    "Change": "_reply_models",
-    "SimilarCase": "_reply_models",
-    "QuickReply": "_reply_models",
-    "lint_reply": "_lint",
-    "Conversation": "_conversation",
-    "HandoffPacket": "_handoff",
-    "Router": "_router",
-    "Turn": "_router",
-    "EmotionFlag": "_emotion",
-    "EscalationModel": "_emotion_model",
-    "emotion_flag": "_emotion",
-    "train_escalation": "_emotion_model",
+    "Coupon": "agent._tools",
+    "Order": "agent._tools",
+    "OrderItem": "agent._tools",
+    "PendingAction": "agent._tools",
+    "Refund": "agent._tools",
+    "Shipment": "agent._tools",
+    "ShipmentEvent": "agent._tools",
+    "StockLevel": "agent._tools",
+    "Ticket": "agent._tools",
+    "Tool": "agent._tools",
+    "ToolError": "agent._tools",
+    "ToolRegistry": "agent._tools",
+    "ToolResult": "agent._tools",
+    "VariantStock": "agent._tools",
+    "approval_needed": "agent._tools",
+    "tool": "agent._tools",
+    "DelayEvent": "agent._notices",
+    "Notice": "agent._notices",
+    "NoticeBatch": "agent._notices",
+    "PriceDropEvent": "agent._notices",
+    "StockOutEvent": "agent._notices",
+    "draft_notices": "agent._notices",
+    "complete_with_tools": "agent._intents",
+    "analyze": "insights._analyze",
+    "ComplaintTheme": "insights._report",
+    "InsightsReport": "insights._report",
+    "KnowledgeGap": "insights._report",
+    "QuestionCluster": "insights._report",
+    "ConversationLog": "insights._logfile",
+    "ConversationRecord": "insights._logfile",
+    "LogIssue": "insights._logfile",
+    "read_logs": "insights._logfile",
+    "validate_logs": "insights._logfile",
+    "write_logs": "insights._logfile",
+    "find_pii": "text._pii",
+    "redact": "text._pii",
+    "Redaction": "text._pii",
+    "PIIMatch": "text._pii",
+    "ReplyAdvisor": "reply._advisor",
+    "Draft": "reply._models",
+    "LintIssue": "reply._models",
+    "Change": "reply._models",
+    "SimilarCase": "reply._models",
+    "QuickReply": "reply._models",
+    "lint_reply": "reply._lint",
+    "Conversation": "agent._conversation",
+    "HandoffPacket": "agent._handoff",
+    "Router": "agent._router",
+    "Turn": "agent._router",
+    "EmotionFlag": "emotion._flag",
+    "EscalationModel": "emotion._model",
+    "emotion_flag": "emotion._flag",
+    "train_escalation": "emotion._model",
     "Answer": "_models",
-    "AnswerStream": "_generate",
-    "CaseType": "_evaluate",
-    "ChatMessage": "_llm",
-    "ChineseTokenizer": "_tokenize",
+    "AnswerStream": "answer._generate",
+    "CaseType": "evals._runner",
+    "ChatMessage": "llm._chat",
+    "ChineseTokenizer": "text._tokenize",
     "Chunk": "_models",
     "Citation": "_models",
-    "Compensation": "_shop",
-    "Completion": "_llm",
+    "Compensation": "config._shop",
+    "Completion": "llm._chat",
     "Copilot": "_copilot",
-    "DEFAULT_EMBED_MODEL": "_config",
+    "DEFAULT_EMBED_MODEL": "config._settings",
     "Decision": "_models",
-    "Embedder": "_embed",
-    "EvalComparison": "_cli_eval",
-    "EvalResult": "_evaluate",
+    "Embedder": "embed._embedder",
+    "EvalComparison": "evals._compare",
+    "EvalResult": "evals._runner",
     "FileIssue": "_models",
     "IngestReport": "_models",
-    "LLM": "_llm",
+    "LLM": "llm._chat",
     "Message": "_models",
-    "MetricDelta": "_cli_eval",
-    "OpenAIChatModel": "_llm",
-    "OpenAIProvider": "_llm",
-    "PRESETS": "_llm",
-    "Settings": "_config",
-    "ShopConfig": "_shop",
-    "Tokenizer": "_tokenize",
+    "MetricDelta": "evals._compare",
+    "OpenAIChatModel": "llm._chat",
+    "OpenAIProvider": "llm._chat",
+    "PRESETS": "llm._chat",
+    "Settings": "config._settings",
+    "ShopConfig": "config._shop",
+    "Tokenizer": "text._tokenize",
     "Usage": "_models",
-    "VectorStore": "_store",
-    "compare_results": "_cli_eval",
-    "load_shop_config": "_shop",
-    "register_case_type": "_evaluate",
-    "run_suite": "_evaluate",
-    "LLMJudge": "_judge",
+    "VectorStore": "index._vectors",
+    "compare_results": "evals._compare",
+    "load_shop_config": "config._shop",
+    "register_case_type": "evals._runner",
+    "run_suite": "evals._runner",
+    "LLMJudge": "evals._judge",
 }
 
 

@@ -12,25 +12,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ._answer import Answerer
-from ._config import Settings, resolve_settings
-from ._conversation import Conversation
-from ._embed import Embedder, load_embedder
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
-from ._generate import AnswerStream, GroundedGenerator
-from ._index import Snapshot, index_id, load_snapshot, read_current
-from ._ingest import Progress, ingest_shop
-from ._lint import Knowledge, lint_reply
-from ._llm import LLM, build_llm
 from ._models import Answer, IngestReport, Message
-from ._reply import ReplyAdvisor
-from ._reply_models import Draft, LintIssue, QuickReply
-from ._retrieve import Retriever
-from ._router import Router, Turn
-from ._shop import ShopConfig, load_shop_config
-from ._store import VectorStore, open_chroma_store, release_persistent_client
-from ._tokenize import ChineseTokenizer
-from ._tools import PendingAction, ToolRegistry
+from .agent._conversation import Conversation
+from .agent._router import Router, Turn
+from .agent._tools import PendingAction, ToolRegistry
+from .answer._extractive import Answerer
+from .answer._generate import AnswerStream, GroundedGenerator
+from .config._settings import Settings, resolve_settings
+from .config._shop import ShopConfig, load_shop_config
+from .embed._embedder import Embedder, load_embedder
+from .index._generations import Snapshot, index_id, load_snapshot, read_current
+from .index._vectors import VectorStore, open_chroma_store, release_persistent_client
+from .ingest._pipeline import Progress, ingest_shop
+from .llm._chat import LLM, build_llm
+from .reply._advisor import ReplyAdvisor
+from .reply._lint import Knowledge, lint_reply
+from .reply._models import Draft, LintIssue, QuickReply
+from .retrieval._hybrid import Retriever
+from .text._tokenize import ChineseTokenizer
 
 __all__ = ["Copilot"]
 
@@ -163,7 +163,7 @@ class Copilot:
         with contextlib.ExitStack() as stack:
             callback: Progress | None = None
             if progress is True:
-                from ._render import rich_progress
+                from .present._console import rich_progress
 
                 callback = stack.enter_context(rich_progress())
             elif progress:
@@ -326,7 +326,7 @@ class Copilot:
                 path = self.index_dir / self.ESCALATION_MODEL_FILE
                 model = None
                 if path.is_file():
-                    from ._emotion_model import EscalationModel
+                    from .emotion._model import EscalationModel
 
                     model = EscalationModel.load(path)
                 self._escalation = model
@@ -335,7 +335,7 @@ class Copilot:
     def train_escalation(self, *paths: str | Path, **options: Any) -> Any:
         """Fit the escalation decision to the shop's labelled conversations and save it next to
         the index (used from then on by :meth:`emotion_flag` and :meth:`handle`)."""
-        from ._emotion_model import train_escalation
+        from .emotion._model import train_escalation
 
         if not paths:
             raise InputError("give at least one JSONL file of labelled emotion cases")
@@ -350,7 +350,7 @@ class Copilot:
         self, text: str, context: Sequence[Message | dict[str, Any]] | None = None
     ) -> Any:
         """Emotion, risk flags and whether to escalate, with this shop's keywords and model."""
-        from ._emotion import emotion_flag
+        from .emotion._flag import emotion_flag
 
         if not isinstance(text, str):
             raise InputError(f"text must be a str, not {type(text).__name__}")

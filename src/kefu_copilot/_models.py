@@ -122,7 +122,7 @@ class Answer(BaseModel):
     usage: Usage = Field(default_factory=Usage)
 
     def __rich__(self) -> Any:
-        from ._render import answer_panel
+        from .present._console import answer_panel
 
         return answer_panel(self)
 
@@ -156,6 +156,6 @@ class IngestReport(BaseModel):
         return bool(self.files_added or self.files_updated or self.files_removed)
 
     def __rich__(self) -> Any:
-        from ._render import ingest_table
+        from .present._console import ingest_table
 
         return ingest_table(self)

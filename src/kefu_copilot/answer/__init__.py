@@ -1,0 +1,1 @@
+"""Answering: extractive answers, message rules, grounding checks and grounded generation."""

@@ -1,0 +1,176 @@
+"""Grounding check for generated text, independent of the LLM that wrote it.
+
+Every number (price, duration, quantity, percentage) in a generated answer must be traceable to
+the knowledge it cites or to ``shop.yaml``; money promises must stay within the shop's
+compensation limits; instruction-like text and prompt leaks must not appear. The result says how
+far the decision must drop: ``auto`` (fine), ``draft`` (an agent must check) or ``handoff``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .._models import Decision
+from ..config._shop import ShopConfig
+from ..text._injection import find_injection
+from ..text._normalize import normalize
+
+__all__ = ["GroundingResult", "check_grounding", "numbers_in"]
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_CN_NUMBER = re.compile("[零〇一二两三四五六七八九十百千万]+")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# A Chinese numeral only counts as a number before a unit (七天, 三个工作日, 五折), so that 一下/一起
+# and the like are not mistaken for quantities.
+_CN_QUANTITY = re.compile(
+    "([零〇一二两三四五六七八九十百千万]+)(?=[个天日周月年小时分钟秒元块件次折倍%％])"
+)
+_MONEY_PROMISE = re.compile(
+    r"(赔|补偿|赔偿|返现|返还|补贴|送|退|给您|给你|发您|发放|补发)[^。！？\n]{0,10}?(\d+(?:\.\d+)?)\s*(元|块)"
+)
+_LEAK = re.compile(r"(系统提示|提示词|system\s*prompt|<knowledge>|规则（必须遵守）)", re.I)
+
+
+LEAK_RUN = 12
+_SQUEEZE = re.compile(r"\s+")
+
+
+def _copied_run(text: str, protected: Iterable[str], allowed: Iterable[str]) -> str | None:
+    """A LEAK_RUN-character run of ``text`` found in a protected text but not in ``allowed``."""
+    reply = _SQUEEZE.sub("", normalize(text))
+    if len(reply) < LEAK_RUN:
+        return None
+    sources = [_SQUEEZE.sub("", normalize(p)) for p in protected]
+    if not any(sources):
+        return None
+    allowed_text = _SQUEEZE.sub("", normalize(" ".join(allowed)))
+    for i in range(len(reply) - LEAK_RUN + 1):
+        run = reply[i : i + LEAK_RUN]
+        if any(run in source for source in sources) and run not in allowed_text:
+            return run
+    return None
+
+
+def cn_number(text: str) -> int | None:
+    """'七' → 7, '十五' → 15, '二十' → 20, '一百二十' → 120; None if not a numeral."""
+    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
+        return None
+    if not any(ch in _CN_UNITS for ch in text):  # digit by digit: 九五折 = 95折
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    total, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        else:
+            unit = _CN_UNITS[ch]
+            if unit == 10000:
+                total += (section + (digit or 0)) * unit
+                section, digit = 0, None
+            else:
+                section += (1 if digit is None else digit) * unit
+                digit = None
+    return total + section + (digit or 0)
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number stated in ``text`` (Arabic, full-width, or Chinese numerals before a unit)."""
+    norm = normalize(text)
+    values = {float(m) for m in _NUMBER.findall(norm)}
+    for match in _CN_QUANTITY.finditer(norm):
+        value = cn_number(match.group(1))
+        if value is not None:
+            values.add(float(value))
+    return values
+
+
+def _shop_numbers(shop: ShopConfig) -> set[float]:
+    values = {shop.compensation.max_coupon_yuan, shop.compensation.max_cash_yuan}
+    for text in (shop.service_hours or "", shop.handoff_message, shop.persona):
+        values |= numbers_in(text)
+    return {float(v) for v in values}
+
+
+@dataclass
+class GroundingResult:
+    """``ceiling``: the best decision the text still allows; ``problems``: why it is lower."""
+
+    ceiling: Decision = "auto"
+    problems: list[str] = field(default_factory=list)
+
+    def lower(self, to: Decision, problem: str) -> None:
+        order = {"auto": 2, "draft": 1, "handoff": 0}
+        if order[to] < order[self.ceiling]:
+            self.ceiling = to
+        self.problems.append(problem)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_grounding(
+    text: str,
+    cited_texts: Iterable[str],
+    shop: ShopConfig,
+    *,
+    question: str = "",
+    canaries: Iterable[str] = (),
+    protected: Iterable[str] = (),
+) -> GroundingResult:
+    """Check a generated answer against the knowledge it cites.
+
+    ``protected``: texts that must never be quoted (the system prompt): a reply sharing a run
+    of :data:`LEAK_RUN` characters with one of them that the cited knowledge does not also
+    contain is a leak.
+    """
+    result = GroundingResult()
+    cited = list(cited_texts)
+    allowed = _shop_numbers(shop) | numbers_in(question)
+    for source in cited:
+        allowed |= numbers_in(source)
+
+    injected = find_injection(text)
+    if injected:
+        result.lower("handoff", f"the reply repeats an instruction-like text: {injected[:40]}")
+    if _LEAK.search(text):
+        result.lower("handoff", "the reply mentions the system prompt or its rules")
+    for canary in canaries:
+        if canary and canary in text:
+            result.lower("handoff", "the reply leaks protected text")
+
+    leaked = _copied_run(text, protected, cited)
+    if leaked:
+        result.lower("handoff", f"the reply copies the system prompt: {leaked}")
+
+    limit = shop.compensation.max_any_yuan
+    for match in _MONEY_PROMISE.finditer(normalize(text)):
+        amount = float(match.group(2))
+        if amount > limit and not any(amount in numbers_in(s) for s in cited):
+            result.lower(
+                "handoff",
+                f"the reply promises {amount:g} 元, above the shop's limit of {limit:g} 元",
+            )
+
+    unsupported = sorted(n for n in numbers_in(text) if n not in allowed)
+    if unsupported:
+        shown = ", ".join(f"{n:g}" for n in unsupported[:5])
+        result.lower("draft", f"numbers not found in the cited knowledge: {shown}")
+    if not cited:
+        result.lower("draft", "the reply cites no knowledge")
+    return result

@@ -1,0 +1,105 @@
+"""Shop settings from ``shop.yaml`` (every key optional)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .._errors import ShopError
+from ..text._normalize import decode_bytes
+
+__all__ = ["Compensation", "ShopConfig", "load_shop_config"]
+
+DEFAULT_HANDOFF_MESSAGE = "亲，这个问题我帮您转给人工客服同事，马上为您处理，请稍等一下哦。"
+
+
+class Compensation(BaseModel):
+    """The most an agent or the copilot may offer without a human's approval (yuan)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    max_coupon_yuan: float = Field(0, ge=0)
+    max_cash_yuan: float = Field(0, ge=0)
+
+    @property
+    def max_any_yuan(self) -> float:
+        return max(self.max_coupon_yuan, self.max_cash_yuan)
+
+
+class ShopConfig(BaseModel):
+    """The contents of ``shop.yaml`` (see the data contract, section 1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = "本店"
+    persona: str = ""
+    service_hours: str | None = None
+    compensation: Compensation = Field(default_factory=lambda: Compensation())
+    synonyms: list[list[str]] = Field(default_factory=list)
+    escalation_keywords: list[str] = Field(default_factory=list)
+    banned_phrases: list[str] = Field(default_factory=list)
+    handoff_message: str = DEFAULT_HANDOFF_MESSAGE
+
+    @field_validator("synonyms", mode="before")
+    @classmethod
+    def _synonym_groups(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [
+                [str(w) for w in g] if isinstance(g, list) else str(g).split("|") for g in value
+            ]
+        return value
+
+    @field_validator("escalation_keywords", "banned_phrases", mode="before")
+    @classmethod
+    def _string_list(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return [str(v) for v in value] if isinstance(value, list) else value
+
+    @field_validator("handoff_message", "name", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any, info: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return DEFAULT_HANDOFF_MESSAGE if info.field_name == "handoff_message" else "本店"
+        return value
+
+    @property
+    def address(self) -> str:
+        """How the persona addresses a customer ("亲" unless the persona says otherwise)."""
+        return "亲"
+
+
+def load_shop_config(shop_dir: str | Path) -> ShopConfig:
+    """Read ``shop.yaml`` (or ``shop.yml``); a missing file gives the defaults."""
+    shop_dir = Path(shop_dir)
+    for name in ("shop.yaml", "shop.yml"):
+        path = shop_dir / name
+        if path.is_file():
+            break
+    else:
+        return ShopConfig()
+    import yaml
+
+    try:
+        data = yaml.safe_load(decode_bytes(path.read_bytes(), path=name))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ShopError(f"{path}: invalid YAML{where}; fix the file or remove it") from None
+    except Exception as exc:
+        raise ShopError(f"{path}: cannot be read: {exc}") from None
+    if data is None:
+        return ShopConfig()
+    if not isinstance(data, dict):
+        raise ShopError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        return ShopConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ShopError(f"{path}: {problems}") from None

@@ -1,0 +1,1 @@
+"""Embedding models: the `Embedder` protocol, fastembed models and local static (model2vec) models."""

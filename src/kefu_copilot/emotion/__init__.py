@@ -1,0 +1,1 @@
+"""Emotion and risk: cues, `emotion_flag()`, the trainable escalation model."""

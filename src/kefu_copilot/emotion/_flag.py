@@ -1,0 +1,480 @@
+"""Offline emotion flag and escalation cues for customer messages (rules + context, no LLM).
+
+:func:`emotion_flag` reads a customer message with the conversation before it: how the customer
+feels, whether a human should take over, and why (``signals``, ``risk``). Cues come from a Chinese
+lexicon (:mod:`._emotion_lexicon`: threats such as 12315/差评/曝光/律师, profanity, sarcasm such as
+呵呵/真是好服务, demands, waits, punctuation, emoji) and from the context — dissatisfaction often
+shows as a repeat of a question the agent did not resolve (character-bigram Jaccard after folding
+question words), unanswered customer turns, or template replies. All cues form one named feature
+vector (:func:`escalation_features`): hand-set weights score it by default (``DEFAULT_WEIGHTS``),
+an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them. Threats, profanity, requests for a
+human and the shop's ``escalation_keywords`` always escalate.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, cast, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .._models import Message
+from ..text._normalize import normalize
+from . import _cues as lex
+from ._cues import DEFAULT_WEIGHTS
+
+if TYPE_CHECKING:
+    from ._model import EscalationModel
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "FEATURE_NAMES",
+    "Emotion",
+    "EmotionFlag",
+    "RiskFlag",
+    "emotion_flag",
+    "escalation_features",
+    "question_similarity",
+]
+
+Emotion = Literal["angry", "anxious", "confused", "neutral", "satisfied"]
+RiskFlag = Literal[
+    "complaint_threat",
+    "bad_review_threat",
+    "public_exposure",
+    "legal_threat",
+    "refund_demand",
+    "compensation_demand",
+    "repeated_question",
+    "long_wait",
+    "profanity",
+    "sarcasm",
+    "human_requested",
+]
+ContextItem = Message | Mapping[str, Any]
+_EMOTIONS: tuple[Emotion, ...] = get_args(Emotion)
+
+
+class EmotionFlag(BaseModel):
+    """How a customer message reads, and whether a human should take over."""
+
+    model_config = ConfigDict(frozen=True)
+
+    emotion: Emotion
+    intensity: float = Field(ge=0.0, le=1.0, description="strength of `emotion`, 0 for neutral")
+    escalate: bool
+    signals: list[str] = Field(default_factory=list, description="human-readable cues that fired")
+    risk: list[RiskFlag] = Field(default_factory=list)
+    score: float = Field(ge=0.0, le=1.0, description="escalation probability")
+
+
+#: Names of the escalation features, in vector order.
+FEATURE_NAMES: tuple[str, ...] = tuple(name for name in DEFAULT_WEIGHTS if name != "bias")
+_CONTEXT_FEATURES = FEATURE_NAMES[FEATURE_NAMES.index("repeat_sim") :]
+MAX_CONTEXT_TURNS = 20
+REPEAT_MIN = 0.5  # question_similarity at which two customer turns ask the same thing
+FORCED_SCORE = 0.9  # lowest score reported when a hard cue or a shop keyword forces escalation
+
+
+_CUES, _AGENT = lex.CUE_RE, lex.AGENT_RE
+
+
+def question_similarity(a: str, b: str) -> float:
+    """How alike two customer questions are, 0..1.
+
+    Character-bigram Jaccard over content characters, after folding question words
+    (什么时候/哪天 → 何时, 能不能/可以吗 → 能否, ...) and dropping function words; a question
+    nearly contained in the other also counts (0.8 × bigram overlap, 0.7 × character overlap).
+    """
+    return lex.similarity(lex.shape(lex.fold(a)), lex.shape(lex.fold(b)))
+
+
+# ---------------------------------------------------------------------------- cues in one message
+def _hits(name: str, text: str) -> list[str]:
+    """Matches of one cue, leaving out negated ("不会给差评") and reported ("有人给差评") ones."""
+    out: list[str] = []
+    for match in _CUES[name].finditer(text):
+        before = text[max(0, match.start() - 12) : match.start()]
+        rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
+        if name in lex.NEGATABLE and lex.NEGATED_RE.search(before) and not rhetorical:
+            continue
+        if name in lex.REPORTABLE and lex.REPORTED_RE.search(before):
+            continue
+        out.append(match.group())
+    return out
+
+
+def _run(pattern: re.Pattern[str], text: str) -> int:
+    return max((len(m.group()) for m in pattern.finditer(text)), default=0)
+
+
+def _tier(strong: list[str], mild: list[str], mild_value: float) -> float:
+    return 1.0 if strong else (mild_value if mild else 0.0)
+
+
+def _any(hits: Mapping[str, list[str]], *names: str) -> bool:
+    return any(hits[name] for name in names)
+
+
+_STRONG_NEGATIVE = ("exasperation", "dissatisfied", "unresolved", "no_reply")
+_NEGATIVE = ("long_wait", "quality", "not_yet")
+_BINARY: tuple[str, ...] = ("unresolved", "no_reply", "counterfeit", "quality", "negative_answer")
+_BINARY += ("sigh", "blame", "accept", "softener", "demand", "polite")
+
+
+@dataclass
+class _Cues:
+    """Cue matches of one prepared message and the message-level features derived from them."""
+
+    hits: dict[str, list[str]]
+    emoji: dict[str, int]
+    features: dict[str, float]
+
+
+def _message_cues(text: str) -> _Cues:
+    """All cues of one folded customer message, as hits and as message-level features."""
+    hits = {name: _hits(name, text) for name in _CUES}
+    emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.EMOJI.items()}
+    f: dict[str, float] = {name: float(bool(hits[name])) for name in lex.STRONG_CUES}
+    f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
+    strong_negative = emoji["anger"] > 0 or _any(hits, *_STRONG_NEGATIVE)
+    negative = strong_negative or emoji["sarcasm"] > 0 or _any(hits, *_NEGATIVE)
+    praise = "".join(hits["irony_praise"])
+    irony = bool(praise) and (negative if "真" in praise else strong_negative)
+    if hits["sarcasm"] or irony or (emoji["sarcasm"] and negative):
+        f["sarcasm"] = 1.0
+    else:
+        f["sarcasm"] = 0.5 if emoji["sarcasm"] else 0.0
+    angry = len(hits["exasperation"]) + len(hits["dissatisfied"])
+    base = 1.0 if hits["exasperation"] else 0.6
+    f["exasperation"] = min(1.0, base + 0.4 * (angry - 1)) if angry else 0.0
+    f["anger_emoji"] = min(1.0, 0.6 + 0.2 * (emoji["anger"] - 1)) if emoji["anger"] else 0.0
+    f["long_wait"] = _tier(hits["long_wait"], hits["not_yet"], 0.5)
+    f["presence"] = float(bool(lex.PRESENCE_RE.fullmatch(text) or hits["presence"]))
+    f["refund_demand"] = _tier(hits["refund_strong"], hits["refund_mention"], 0.3)
+    f["compensation_demand"] = _tier(hits["compensation_strong"], hits["compensation_mention"], 0.4)
+    f["dispute"] = min(1.0, len(hits["dispute"]) / 2)
+    f["negation"] = min(1.0, len(lex.NEGATION_RE.findall(lex.NOT_NEGATION_RE.sub("", text))) / 2)
+    f.update({name: float(bool(hits[name])) for name in _BINARY})
+    mild = min(0.9, 0.25 + 0.25 * len(hits["anxiety_mild"]))
+    f["anxiety"] = _tier(hits["anxiety"], hits["anxiety_mild"], mild)
+    f["confusion"] = float(bool(hits["confusion"] or emoji["confused"]))
+    f["thanks"] = float(bool(hits["thanks"] or emoji["happy"]) and f["sarcasm"] < 1.0)
+    f["ack"] = float(bool(lex.ACK_RE.fullmatch(text)))
+    f["confirm"] = float(bool(lex.CONFIRM_RE.search(text)) and not negative)
+    exclaim = _run(lex.EXCLAIM_RUN_RE, text)
+    f["exclaim"] = 1.0 if exclaim >= 3 else 0.3 * exclaim
+    f["question_run"] = float(_run(lex.QUESTION_RUN_RE, text) >= 2)
+    heat = max(f[name] for name in (*lex.STRONG_CUES, "sarcasm", "exasperation", "unresolved"))
+    f["heat"] = max(f["exclaim"], f["question_run"]) * max(heat, f["anger_emoji"], f["no_reply"])
+    f["bare_punct"] = float(bool(text) and bool(lex.PUNCT_ONLY_RE.fullmatch(text)))
+    f["has_question"] = float(bool(lex.QUESTION_END_RE.search(text)))
+    f["text_len"] = min(1.0, math.log1p(len(text)) / math.log1p(120))
+    placeholder = bool(lex.PLACEHOLDER_ONLY_RE.fullmatch(text))
+    f["placeholder_only"] = float(bool(text) and not f["bare_punct"] and placeholder)
+    return _Cues(hits=hits, emoji=emoji, features=f)
+
+
+_NEGATIVE_CUES = (*lex.STRONG_CUES, "bot_rejection", "sarcasm", "exasperation", "unresolved")
+
+
+def _negativity(text: str) -> float:
+    """1.0 when an earlier customer turn was clearly unhappy on its own (threat, anger...)."""
+    angry_emoji = any(ch in text for ch in lex.EMOJI["anger"])
+    return float(angry_emoji or any(_hits(name, text) for name in (*_NEGATIVE_CUES, "no_reply")))
+
+
+# ---------------------------------------------------------------------------- the conversation
+@dataclass(frozen=True)
+class _Turn:
+    role: Literal["customer", "agent"]
+    text: str
+    ts: datetime | None
+
+
+_ROLES: dict[str, Literal["customer", "agent"]] = {"customer": "customer", "user": "customer"}
+_ROLES.update(dict.fromkeys(("agent", "bot", "assistant", "staff"), "agent"))
+
+
+def _as_turn(item: object) -> _Turn | None:
+    """A context item (``Message`` or dict) as a turn; ``None`` for system or malformed items."""
+    role: object
+    text: object
+    ts: object
+    if isinstance(item, Message):
+        role, text, ts = item.role, item.text, item.ts
+    elif isinstance(item, Mapping):
+        role, text, ts = item.get("role"), item.get("text"), item.get("ts")
+    else:
+        return None
+    mapped = _ROLES.get(role) if isinstance(role, str) else None
+    if mapped is None or not isinstance(text, str):
+        return None
+    if isinstance(ts, str):
+        try:
+            ts = datetime.fromisoformat(ts)
+        except ValueError:
+            ts = None
+    return _Turn(mapped, lex.fold(text), ts if isinstance(ts, datetime) else None)
+
+
+def _turns(context: Iterable[ContextItem] | None) -> list[_Turn]:
+    if context is None:
+        return []
+    if isinstance(context, (str, bytes, Mapping)) or not isinstance(context, Iterable):
+        raise ValueError("context must be a list of Message objects or {'role', 'text'} dicts")
+    items = list(context)[-MAX_CONTEXT_TURNS:]
+    return [turn for turn in map(_as_turn, items) if turn is not None]
+
+
+def _agent_turn(
+    text: str, own: lex.Shape, question: lex.Shape | None, earlier: Sequence[lex.Shape]
+) -> dict[str, float]:
+    """How template-like / unhelpful one agent turn is (against the question it followed)."""
+    answered = bool(_AGENT["answer"].search(text))
+    canned = min(1.0, len(_AGENT["canned"].findall(text)) / 2) * (0.5 if answered else 1.0)
+    repeat = max((lex.similarity(own, prev) for prev in earlier), default=0.0)
+    asks = "?" in text or bool(lex.QUESTION_END_RE.search(text))
+    unrelated = question is not None and lex.similarity(own, question) < 0.2
+    deflect = unrelated and not answered and not asks
+    return {
+        "canned": canned,
+        "repeat": repeat if repeat >= 0.6 else 0.0,
+        "deflect": float(deflect),
+        "refusal": float(bool(_AGENT["refusal"].search(text))),
+        "apology": float(bool(_AGENT["apology"].search(text))),
+        "closing": float(bool(_AGENT["closing"].search(text))),
+        "question": float(asks),
+        "short": float(len(own.chars) <= 3),
+    }
+
+
+def _wait_minutes(turns: Sequence[_Turn]) -> float:
+    """Longest customer → agent gap, or the span of the unanswered tail, from timestamps."""
+    longest, since, last = 0.0, None, None
+    try:
+        for role, ts in ((t.role, t.ts) for t in turns if t.ts is not None):
+            last = ts
+            if role == "customer" and since is None:
+                since = ts
+            elif role == "agent" and since is not None:
+                longest, since = max(longest, (ts - since).total_seconds() / 60), None
+        if since is not None and last is not None:
+            longest = max(longest, (last - since).total_seconds() / 60)
+    except TypeError:  # naive and aware datetimes mixed
+        return 0.0
+    return longest
+
+
+def _is_nudge(text: str) -> bool:
+    """A turn that only chases a reply: "在吗", "人呢", "???"."""
+    bare_question = bool(text) and bool(lex.PUNCT_ONLY_RE.fullmatch(text)) and "?" in text
+    return bool(lex.PRESENCE_RE.fullmatch(text) or _CUES["presence"].search(text) or bare_question)
+
+
+def _history_repeats(shapes: Mapping[int, lex.Shape], agents: Sequence[int]) -> int:
+    """Earlier customer turns that re-ask an even earlier question after an agent reply."""
+
+    def asked_before(i: int) -> bool:
+        earlier = [j for j in shapes if j < i and any(j < a < i for a in agents)]
+        return any(lex.similarity(shapes[i], shapes[j]) >= REPEAT_MIN for j in earlier)
+
+    return sum(map(asked_before, shapes))
+
+
+def _context_features(text: str, turns: Sequence[_Turn]) -> tuple[dict[str, float], list[str]]:
+    """Context features of the current message and the signals behind them."""
+    f, own = dict.fromkeys(_CONTEXT_FEATURES, 0.0), lex.shape(text)
+    agents = [i for i, t in enumerate(turns) if t.role == "agent"]
+    every = [lex.shape(t.text) for t in turns]
+    shapes = {i: every[i] for i, t in enumerate(turns) if t.role == "customer"}
+    cold: dict[int, float] = {}
+    for pos, i in enumerate(agents):
+        asked = next((shapes[j] for j in range(i - 1, -1, -1) if j in shapes), None)
+        agent = _agent_turn(turns[i].text, every[i], asked, [every[j] for j in agents[:pos]])
+        cold[i] = max(agent["canned"], agent["repeat"], agent["deflect"])
+        if pos == len(agents) - 1:
+            f.update({f"agent_{key}": value for key, value in agent.items()})
+    asking = bool(_CUES["interrogative"].search(text))  # only a question can be "asked again"
+    comparable = {i: shp for i, shp in shapes.items() if asking and len(shp.bigrams) >= 2}
+    sims = {i: lex.similarity(own, shp) for i, shp in comparable.items()}
+    for i, sim in sims.items():
+        later = [cold[j] for j in agents if j > i]
+        if later:
+            f["repeat_sim"] = max(f["repeat_sim"], sim)
+            f["repeat_cold"] = max(f["repeat_cold"], sim * max(later))
+    repeats = sum(sim >= REPEAT_MIN for sim in sims.values())
+    f["repeat_count"] = min(1.0, repeats / 2)
+    f["context_repeats"] = min(1.0, _history_repeats(shapes, agents) / 2)
+    streak = next((n for n, t in enumerate(reversed(turns)) if t.role != "customer"), len(turns))
+    f["customer_streak"] = min(1.0, streak / 4)
+    tail = turns[len(turns) - streak :]
+    f["streak_presence"] = float(any(_is_nudge(t.text) for t in tail))
+    recent = [turns[i].text for i in sorted(shapes)[-6:]]
+    decayed = (_negativity(t) * 0.85 ** (len(recent) - 1 - k) for k, t in enumerate(recent))
+    f["prior_negative"] = max(decayed, default=0.0)
+    thanked = (_CUES["thanks"].search(t) or lex.ACK_RE.fullmatch(t) for t in recent[-2:])
+    f["prior_thanks"] = float(any(thanked))
+    f["turn_index"] = min(1.0, len(turns) / MAX_CONTEXT_TURNS)
+    minutes = _wait_minutes(turns)
+    f["wait_gap"] = min(1.0, minutes / 60)
+    f["no_agent_yet"] = float(bool(shapes) and not agents)
+    return f, _context_signals(f, max(sims.values(), default=0.0), repeats, streak, minutes)
+
+
+def _context_signals(
+    f: Mapping[str, float], best: float, repeats: int, streak: int, minutes: float
+) -> list[str]:
+    repeat = f"重复提问: 相似度 {best:.2f}，第 {repeats + 1} 次问"
+    candidates = (
+        (best >= REPEAT_MIN or f["repeat_cold"] >= 0.3, repeat),
+        (streak >= 2, f"连续 {streak + 1} 条客户消息未获回复"),
+        (f["agent_repeat"] > 0, "客服重复了相同的回复"),
+        (not f["agent_repeat"] and f["agent_canned"] >= 0.5, "客服上一句是模板回复"),
+        (f["agent_refusal"] > 0, "客服上一句为拒绝/无法处理"),
+        (f["wait_gap"] >= 0.5, f"等待回复约 {round(minutes)} 分钟"),
+    )
+    return [message for fired, message in candidates if fired]
+
+
+# ---------------------------------------------------------------------------- features and flag
+def _analyze(
+    text: str, context: Iterable[ContextItem] | None
+) -> tuple[_Cues, dict[str, float], list[str]]:
+    """Message cues, the feature vector and the context signals of one customer turn."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, not {type(text).__name__}")
+    prepared = lex.fold(text)
+    cues = _message_cues(prepared)
+    turns = _turns(context)
+    ctx, signals = _context_features(prepared, turns)
+    merged = {**cues.features, **ctx}
+    # Pushing back only says something about the agent when the agent has said something.
+    pushback = max(merged[n] for n in ("negation", "negative_answer", "dispute", "sigh"))
+    merged["pushback"] = pushback * any(t.role == "agent" for t in turns)
+    return cues, {name: merged[name] for name in FEATURE_NAMES}, signals
+
+
+def escalation_features(
+    text: str, context: Iterable[ContextItem] | None = None
+) -> dict[str, float]:
+    """The named feature vector (``FEATURE_NAMES`` order) behind the escalation score."""
+    return _analyze(text, context)[1]
+
+
+def _rule_score(features: Mapping[str, float]) -> float:
+    logit = DEFAULT_WEIGHTS["bias"] + sum(DEFAULT_WEIGHTS[n] * v for n, v in features.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+
+def _classify(cues: _Cues) -> tuple[Emotion, float]:
+    """The dominant emotion of the message (``EMOTION_WEIGHTS`` over the cues) and its intensity."""
+    f, hits, emoji = cues.features, cues.hits, cues.emoji
+    threat = max(f[name] for name in lex.STRONG_CUES if name != "human_requested")
+    negative = max(threat, f["sarcasm"], f["exasperation"], f["anger_emoji"], f["unresolved"])
+    insisting = bool(hits["manager"]) or f["negation"] > 0 or f["exclaim"] > 0
+    # "麻烦帮我改一下，谢谢" is politeness, not praise; thanks next to a complaint is not content.
+    content = f["thanks"] * (0.4 if hits["request"] else 1.0) * (0.2 if negative else 1.0)
+    derived = {
+        **f,
+        "threat": threat,
+        "strong_refund": float(f["refund_demand"] >= 1),
+        "strong_compensation": float(f["compensation_demand"] >= 1),
+        "demanding_human": f["human_requested"] * insisting,
+        "loud_negative": f["exclaim"] * (negative > 0),
+        "bare_question": f["bare_punct"] * f["has_question"],
+        "contented": content,
+        "sad_emoji": min(1, emoji["sad"]),
+        "happy_emoji": min(1, emoji["happy"]),
+        "baseline": 1.0,
+    }
+    scores = {
+        emotion: sum(weight * derived[name] for name, weight in weights.items())
+        for emotion, weights in lex.EMOTION_WEIGHTS.items()
+    }
+    emotion = max(_EMOTIONS, key=scores.__getitem__)
+    if emotion == "neutral":
+        return emotion, 0.0
+    strength = 0.2 + 0.45 * min(1.0, scores[emotion]) + 0.2 * f["exclaim"] + 0.1 * f["question_run"]
+    return emotion, round(min(1.0, strength), 3)
+
+
+def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
+    waited = f["no_reply"] or f["long_wait"] >= 1 or f["wait_gap"] >= 0.5
+    waited = waited or f["customer_streak"] >= 0.75
+    raised: dict[RiskFlag, bool] = {
+        **{cast(RiskFlag, lex.RISK_OF_CUE[cue]): bool(f[cue]) for cue in lex.STRONG_CUES},
+        "refund_demand": f["refund_demand"] >= 1,
+        "compensation_demand": f["compensation_demand"] >= 1,
+        "repeated_question": f["repeat_cold"] >= 0.3
+        or f["repeat_count"] >= 1
+        or f["unresolved"] > 0,
+        "long_wait": bool(waited) or (f["presence"] > 0 and f["customer_streak"] > 0),
+        "sarcasm": f["sarcasm"] >= 1,
+    }
+    return [risk for risk in get_args(RiskFlag) if raised.get(risk)]
+
+
+def _cue_signals(cues: _Cues) -> list[str]:
+    out = []
+    for name, label in lex.CUE_LABELS.items():
+        found = list(dict.fromkeys(cues.hits.get(name, [])))[:2]
+        if found and (name != "thanks" or cues.features["thanks"]):
+            out.append(f"{label}: {' / '.join(found)}")
+    if cues.features["sarcasm"] and not cues.hits["sarcasm"]:
+        out.append("反讽: 褒义词配负面内容" if cues.hits["irony_praise"] else "反讽: 表情")
+    for kind, label in (("anger", "愤怒表情"), ("sarcasm", "白眼/讽刺表情"), ("sad", "难过表情")):
+        if cues.emoji[kind]:
+            out.append(f"{label} ×{cues.emoji[kind]}")
+    if cues.features["exclaim"] >= 1.0:
+        out.append("感叹号连用")
+    if cues.features["question_run"]:
+        out.append("问号连用")
+    return out
+
+
+def emotion_flag(
+    text: str,
+    context: Iterable[ContextItem] | None = None,
+    *,
+    extra_keywords: Iterable[str] = (),
+    model: EscalationModel | None = None,
+) -> EmotionFlag:
+    """Flag the emotion of a customer message and decide whether to escalate to a human.
+
+    ``context`` is the conversation before ``text``, oldest first: ``Message`` objects or
+    ``{"role", "text", "ts"?}`` dicts (``bot`` counts as agent; system turns and malformed items
+    are skipped; the last 20 turns are read). ``extra_keywords`` are the shop's
+    ``escalation_keywords``: any of them in the message forces escalation. ``model`` replaces the
+    built-in rule weights by a trained ``EscalationModel`` (and its threshold); threats,
+    profanity and requests for a human escalate either way.
+
+    Raises ``ValueError`` only when ``text`` is not a ``str`` or ``context`` is not a list.
+    """
+    cues, features, context_signals = _analyze(text, context)
+    if model is None:
+        score, threshold = _rule_score(features), 0.5
+    else:
+        score, threshold = model.score_features(features), model.threshold
+    signals = _cue_signals(cues) + context_signals
+    normalized = normalize(text)
+    keywords = dict.fromkeys(k for k in (normalize(str(k)).strip() for k in extra_keywords) if k)
+    matched = [k for k in keywords if k in normalized]
+    if matched:
+        signals.append(f"店铺升级关键词: {' / '.join(matched[:3])}")
+    forced = bool(matched) or any(features[name] for name in lex.STRONG_CUES)
+    if forced:
+        score = max(score, FORCED_SCORE)
+    emotion, intensity = _classify(cues)
+    return EmotionFlag(
+        emotion=emotion,
+        intensity=intensity,
+        escalate=forced or score >= threshold,
+        signals=signals,
+        risk=_risks(features),
+        score=round(min(1.0, max(0.0, score)), 4),
+    )

@@ -1,0 +1,1 @@
+"""Evaluation: suites (data contract), the runner, metrics, comparisons, LLM judges."""

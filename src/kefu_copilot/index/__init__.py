@@ -1,0 +1,1 @@
+"""The persisted index: atomic generations, BM25, vector stores, per-chunk token analysis, term statistics."""

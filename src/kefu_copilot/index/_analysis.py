@@ -1,0 +1,314 @@
+"""Token analysis of every chunk, done once at ingestion and stored with the generation.
+
+Answering measures how much of a question each candidate chunk, sentence and FAQ phrasing
+covers. Segmenting those texts with jieba at question time was half the cost of an answer at
+100k chunks, and most of its tail. Instead each chunk is split once into *segments*: its lead
+(the title and heading in front of its text, or an FAQ's phrasings) and the sentences that can
+be quoted. Each segment's tokens (words, then characters, then bigrams) are stored as ids of the
+generation's vocabulary, the same ids the BM25 indexes use::
+
+    analysis/tokens.npy   int32  token ids of every segment, chunk after chunk
+    analysis/marks.npy    int64  per segment: end of its words, of its characters, its end
+    analysis/chunks.npy   int64  per chunk: its first segment (one more entry: the total)
+    analysis/lead.npy     int32  per chunk: how many of its segments are lead segments
+    analysis/vocab.json          the tokens, by id (to reuse the analyses when re-ingesting)
+
+The arrays are memory-mapped: opening costs nothing and a lookup is a slice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .._fs import json_bytes, load_json, save_array, write_synced
+from .._models import Chunk
+from ..text._normalize import split_sentences
+from ..text._tokenize import Tokenizer
+
+__all__ = [
+    "Analysis",
+    "ChunkTokens",
+    "Encoded",
+    "Vocabulary",
+    "analyse_chunk",
+    "encode",
+    "quote_units",
+    "read_analyses",
+]
+
+_FILES = ("tokens", "marks", "chunks", "lead")
+
+
+def quote_units(chunk: Chunk) -> list[str]:
+    """The pieces of a chunk's text an answer may quote: its sentences (a table row is one).
+
+    The product overview is "商品：…；货号：…；价格：…": one fact per semicolon there."""
+    if chunk.kind == "table_row":
+        return [chunk.text]
+    by_semicolon = chunk.locator == "商品信息"
+    return [
+        s for line in chunk.text.split("\n") for s in split_sentences(line, semicolons=by_semicolon)
+    ] or [chunk.text]
+
+
+def lead_texts(chunk: Chunk) -> list[str]:
+    """What is matched besides the text: an FAQ's phrasings, else the title/heading prefix."""
+    if chunk.kind == "faq" and chunk.question:
+        similar = chunk.meta.get("similar", [])
+        return [chunk.question, *(s for s in similar if isinstance(s, str))]
+    match = chunk.match_text
+    if not match or match == chunk.text:
+        return []
+    if chunk.text and match.endswith(chunk.text):
+        prefix = match[: len(match) - len(chunk.text)].strip()
+        return [prefix] if prefix else []
+    return [match]
+
+
+class Vocabulary:
+    """Token → id, numbered in order of first use; shared by one generation's analysis and
+    lexical indexes."""
+
+    def __init__(self, tokens: Sequence[str] = ()) -> None:
+        self.ids: dict[str, int] = {t: i for i, t in enumerate(tokens)}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def encode(self, tokens: Iterable[str]) -> array[int]:
+        ids = self.ids
+        return array("i", [ids.setdefault(t, len(ids)) for t in tokens])
+
+    def tokens(self) -> list[str]:
+        return list(self.ids)  # dicts keep insertion order: position = id
+
+
+@dataclass(slots=True)
+class ChunkTokens:
+    """The token ids of one chunk's segments, flat: ``marks`` holds three ends per segment (of
+    its words, of its characters, of the segment), relative to the chunk."""
+
+    ids: array[int]
+    marks: list[int]
+    lead: int  # the first ``lead`` segments are the lead (FAQ phrasings or the prefix)
+
+
+Analyser = Callable[[str], tuple[list[str], int, int]]
+
+
+def analyser(tokenizer: Tokenizer) -> Analyser:
+    """``text -> (tokens, words_end, chars_end)`` for any tokenizer (a plain one has words only)."""
+    analyze = getattr(tokenizer, "analyze", None)
+    if analyze is not None:
+        return analyze  # type: ignore[no-any-return,unused-ignore]
+
+    def plain(text: str) -> tuple[list[str], int, int]:
+        tokens = tokenizer.tokenize(text)
+        return tokens, len(tokens), len(tokens)
+
+    return plain
+
+
+SEGMENT_CACHE_SIZE = 200_000  # distinct segment texts remembered by one ingest
+
+
+def analyse_chunk(
+    chunk: Chunk,
+    analyse: Analyser,
+    vocab: Vocabulary,
+    *,
+    cache: dict[str, tuple[array[int], int, int]] | None = None,
+    quote: bool = True,
+) -> ChunkTokens:
+    """Segment and tokenise one chunk. ``cache`` (text → analysis) shares the work between
+    repeated segments: catalogues repeat titles, FAQ phrasings, size-chart rows, care and
+    shipping sentences across many products. ``quote=False`` keeps only the lead (a chunk
+    matched by its phrasings alone)."""
+    ids = array("i")
+    marks: list[int] = []
+    leads = lead_texts(chunk)
+    for text in [*leads, *(quote_units(chunk) if quote or not leads else ())]:
+        hit = cache.get(text) if cache is not None else None
+        if hit is None:
+            tokens, words_end, chars_end = analyse(text)
+            hit = (vocab.encode(tokens), words_end, chars_end)
+            if cache is not None:
+                if len(cache) >= SEGMENT_CACHE_SIZE:
+                    cache.clear()
+                cache[text] = hit
+        seg, words_end, chars_end = hit
+        base = len(ids)
+        ids.extend(seg)
+        marks += (base + words_end, base + chars_end, len(ids))
+    return ChunkTokens(ids, marks, len(leads))
+
+
+@dataclass
+class Encoded:
+    """A generation's analysis laid out as arrays, with its BM25 documents."""
+
+    vocab: Vocabulary
+    arrays: dict[str, np.ndarray]
+    doc_lengths: np.ndarray  # tokens per chunk: the BM25 documents are runs of ``tokens``
+    phrasing_rows: np.ndarray  # chunk index of each FAQ phrasing
+    phrasing_spans: np.ndarray  # (start, end) of each FAQ phrasing in ``tokens``
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, values in self.arrays.items():
+            save_array(directory / f"{name}.npy", values)
+        write_synced(directory / "vocab.json", [json_bytes(self.vocab.tokens())])
+
+    def phrasing_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """The FAQ phrasings as (flat token ids, length of each phrasing)."""
+        spans = self.phrasing_spans
+        if not len(spans):
+            return np.zeros(0, np.int32), np.zeros(0, np.int64)
+        tokens = self.arrays["tokens"]
+        flat = np.concatenate([tokens[start:end] for start, end in spans.tolist()])
+        return flat, spans[:, 1] - spans[:, 0]
+
+
+def encode(chunks: Sequence[Chunk], analyses: Sequence[ChunkTokens], vocab: Vocabulary) -> Encoded:
+    """Lay out the analyses of a generation's chunks (in order) as arrays."""
+    flat = array("i")
+    marks = array("q")
+    firsts = array("q", [0])
+    leads = array("i")
+    lengths = array("q")
+    rows = array("i")
+    spans = array("q")
+    for i, (chunk, analysis) in enumerate(zip(chunks, analyses, strict=True)):
+        base = len(flat)
+        flat.extend(analysis.ids)
+        lengths.append(len(analysis.ids))
+        marks.extend([base + m for m in analysis.marks])
+        firsts.append(firsts[-1] + len(analysis.marks) // 3)
+        leads.append(analysis.lead)
+        if chunk.kind == "faq" and chunk.question:
+            start = base
+            for n in range(analysis.lead):
+                end = base + analysis.marks[3 * n + 2]
+                rows.append(i)
+                spans.extend((start, end))
+                start = end
+
+    def as_np(values: array[int], dtype: type, shape: tuple[int, ...] = (-1,)) -> np.ndarray:
+        out: np.ndarray = np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
+        return out.reshape(shape)
+
+    arrays = {
+        "tokens": as_np(flat, np.int32),
+        "marks": as_np(marks, np.int64, (-1, 3)),
+        "chunks": as_np(firsts, np.int64),
+        "lead": as_np(leads, np.int32),
+    }
+    return Encoded(
+        vocab,
+        arrays,
+        as_np(lengths, np.int64),
+        as_np(rows, np.int32),
+        as_np(spans, np.int64, (-1, 2)),
+    )
+
+
+def read_analyses(directory: Path, ids: Sequence[str], vocab: Vocabulary) -> dict[str, ChunkTokens]:
+    """The stored analyses of a generation's chunks (``ids`` in order), re-numbered into
+    ``vocab``: re-ingesting reuses the tokens of every unchanged chunk. Empty when absent."""
+    try:
+        with open(directory / "vocab.json", "rb") as fh:
+            old_tokens = load_json(fh.read())
+    except (OSError, ValueError):
+        return {}
+    analysis = Analysis.load(directory, len(ids))
+    if analysis is None or not isinstance(old_tokens, list):
+        return {}
+    renumber = np.asarray(
+        [vocab.ids.setdefault(t, len(vocab.ids)) for t in old_tokens], dtype=np.int32
+    )
+    stored = np.asarray(analysis.arrays["tokens"])
+    tokens = renumber[stored] if len(renumber) else stored
+    marks = np.asarray(analysis.arrays["marks"]).reshape(-1, 3)
+    firsts = np.asarray(analysis.arrays["chunks"])
+    leads = np.asarray(analysis.arrays["lead"])
+    out: dict[str, ChunkTokens] = {}
+    for i, cid in enumerate(ids):
+        first, stop = int(firsts[i]), int(firsts[i + 1])
+        start = int(marks[first - 1, 2]) if first else 0
+        end = int(marks[stop - 1, 2]) if stop > first else start
+        rel = (marks[first:stop] - start).ravel().tolist()
+        chunk_ids = array("i")
+        chunk_ids.frombytes(np.ascontiguousarray(tokens[start:end], dtype=np.int32).tobytes())
+        out[cid] = ChunkTokens(chunk_ids, rel, int(leads[i]))
+    return out
+
+
+class Analysis:
+    """The stored analysis of one generation (read-only, memory-mapped, thread-safe)."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.arrays = arrays
+        # Indexing a memoryview returns a Python int ~10x faster than numpy (let alone a
+        # np.memmap, whose __getitem__ is Python code): this is on every answer's path.
+        self._tokens = _view(arrays["tokens"], "i")
+        self._marks = _view(arrays["marks"], "q")  # flat: 3 per segment
+        self._chunks = _view(arrays["chunks"], "q")
+        self._lead = _view(arrays["lead"], "i")
+
+    @classmethod
+    def load(cls, directory: Path, n_chunks: int) -> Analysis | None:
+        """The analysis in ``directory``, or ``None`` when absent or not for these chunks."""
+        arrays: dict[str, np.ndarray] = {}
+        with contextlib.suppress(OSError, ValueError):
+            for name in _FILES:
+                arrays[name] = np.load(directory / f"{name}.npy", mmap_mode="r")
+        if len(arrays) != len(_FILES) or len(arrays["chunks"]) != n_chunks + 1:
+            return None
+        return cls(arrays)
+
+    def _segment(self, k: int) -> frozenset[int]:
+        marks, ids = self._marks, self._tokens
+        start = marks[3 * k - 1] if k else 0
+        words_end, chars_end, end = marks[3 * k], marks[3 * k + 1], marks[3 * k + 2]
+        return frozenset(ids[start:words_end]) | frozenset(ids[chars_end:end])
+
+    def _range(self, chunk: int) -> tuple[int, int, int]:
+        first = self._chunks[chunk]
+        return first, first + self._lead[chunk], self._chunks[chunk + 1]
+
+    def coverage(self, chunk: int, *, lead: bool = True) -> frozenset[int]:
+        """Word and bigram ids of the chunk's text (and of its lead, unless ``lead=False``)."""
+        first, text_first, stop = self._range(chunk)
+        out: frozenset[int] = frozenset()
+        for k in range(first if lead else text_first, stop):
+            out |= self._segment(k)
+        return out
+
+    def units(self, chunk: int) -> list[frozenset[int]]:
+        """Word and bigram ids of each quote unit (sentence) of the chunk's text."""
+        _, text_first, stop = self._range(chunk)
+        return [self._segment(k) for k in range(text_first, stop)]
+
+    def phrasings(self, chunk: int) -> list[tuple[frozenset[int], frozenset[int]]]:
+        """Per FAQ phrasing: (its word and bigram ids, its word ids)."""
+        first, text_first, _ = self._range(chunk)
+        out = []
+        for k in range(first, text_first):
+            start = self._marks[3 * k - 1] if k else 0
+            words = frozenset(self._tokens[start : self._marks[3 * k]])
+            out.append((self._segment(k), words))
+        return out
+
+
+def _view(values: np.ndarray, code: Literal["i", "q"]) -> memoryview[int]:
+    flat = np.ascontiguousarray(values).reshape(-1)
+    if not flat.size:
+        return memoryview(array(code))
+    return memoryview(flat.data).cast("B").cast(code)

@@ -1,0 +1,230 @@
+"""Vector stores: a small protocol and the Chroma implementation.
+
+This module is the one adapter between kefu-copilot and Chroma: collections and result dicts
+stay inside it; callers see chunk ids and similarities. (llama-index's ChromaVectorStore wrapper
+was measured as pure overhead here: it rebuilds nodes from metadata on every query.)
+The store holds vectors only; chunk text and metadata live in the index generation files, so a
+vector whose chunk is not in the current generation is never returned to an answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .._errors import ConfigError, KnowledgeIndexError
+
+__all__ = ["ChromaStore", "MemoryStore", "VectorStore", "open_chroma_store"]
+
+
+@runtime_checkable
+class VectorStore(Protocol):
+    """Vectors keyed by chunk id."""
+
+    def existing(self, ids: Sequence[str]) -> set[str]: ...
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None: ...
+
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]: ...
+
+    def all_ids(self) -> set[str]: ...
+
+
+_ADD_BATCH = 4000
+
+
+class ChromaStore:
+    """A Chroma collection, called directly: ids and vectors in, ids and similarities out.
+
+    Given a function that opens the collection, it is opened on first use (importing chromadb
+    takes a second: an ingest parses files meanwhile)."""
+
+    def __init__(self, collection: Any) -> None:
+        self._opener: Callable[[], Any] | None = collection if callable(collection) else None
+        self._opened: Any = None if callable(collection) else collection
+        self._open_lock = threading.Lock()
+
+    @property
+    def _collection(self) -> Any:
+        if self._opened is None:
+            with self._open_lock:
+                if self._opened is None:
+                    assert self._opener is not None
+                    self._opened = self._opener()
+        return self._opened
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), _ADD_BATCH):
+            batch = list(ids[start : start + _ADD_BATCH])
+            found.update(self._collection.get(ids=batch, include=[])["ids"])
+        return found
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        for start in range(0, len(ids), _ADD_BATCH):
+            stop = start + _ADD_BATCH
+            self._collection.upsert(ids=list(ids[start:stop]), embeddings=vectors[start:stop])
+
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), _ADD_BATCH):
+            self._collection.delete(ids=list(ids[start : start + _ADD_BATCH]))
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        if k <= 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=k, include=["distances"]
+        )
+        ids = result["ids"][0] if result["ids"] else []
+        distances = result["distances"][0] if result.get("distances") else []
+        # Cosine space: distance = 1 - cosine similarity.
+        return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=False)]
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            batch = self._collection.get(include=[], limit=10_000, offset=offset)["ids"]
+            ids.update(batch)
+            if len(batch) < 10_000:
+                return ids
+            offset += len(batch)
+
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _chroma_client(index_dir: Path, url: str | None) -> Any:
+    """One client per location per process (Chroma itself caches persistent clients by path)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    key = url or str((index_dir / "chroma").resolve())
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is not None:
+            return client
+        if url:
+            parsed = urlparse(url if "://" in url else f"http://{url}")
+            if not parsed.hostname:
+                raise ConfigError(f"chroma_url {url!r} is not a URL like http://127.0.0.1:8000")
+            client = chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            (index_dir / "chroma").mkdir(parents=True, exist_ok=True)
+            client = chromadb.PersistentClient(path=key, settings=chroma_settings)
+        _clients[key] = client
+        return client
+
+
+def release_persistent_client(index_dir: Path) -> None:
+    """Forget this process's embedded client for ``index_dir`` so the next open re-reads the
+    store from disk (another process may have written it). Open stores keep working."""
+    key = str((index_dir / "chroma").resolve())
+    with _clients_lock:
+        if _clients.pop(key, None) is None:
+            return
+    try:  # chromadb caches one System per path; drop it without stopping it (it may be in use)
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(key, None)
+        getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(key, None)
+    except Exception:  # pragma: no cover - internal API moved: a fresh client still helps
+        pass
+
+
+def collection_name(index_key: str, embedder_name: str) -> str:
+    digest = hashlib.blake2b(f"{index_key}\0{embedder_name}".encode(), digest_size=8).hexdigest()
+    return f"kefu-{digest}"
+
+
+def open_chroma_store(
+    index_dir: Path,
+    embedder_name: str,
+    *,
+    url: str | None = None,
+    index_key: str = "",
+    lazy: bool = False,
+) -> ChromaStore:
+    """Open (or create) the collection for this index and embedding model (``lazy``: when it
+    is first used; errors are raised then)."""
+    key = index_key or str(index_dir.resolve())
+    opener = functools.partial(_open_collection, index_dir, embedder_name, url, key)
+    return ChromaStore(opener if lazy else opener())
+
+
+def _open_collection(index_dir: Path, embedder_name: str, url: str | None, key: str) -> Any:
+    try:
+        client = _chroma_client(index_dir, url)
+        return client.get_or_create_collection(
+            name=collection_name(key, embedder_name),
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+            metadata={"embedder": embedder_name},
+        )
+    except ConfigError:
+        raise
+    except Exception as exc:
+        where = url or str(index_dir / "chroma")
+        raise KnowledgeIndexError(
+            f"cannot open the Chroma store at {where}: {exc}. Check that the server is running "
+            "(`chroma run --path DIR`) or delete the index directory and ingest again."
+        ) from exc
+
+
+class MemoryStore:
+    """Brute-force in-memory vector store (tests, evaluation runs, small shops)."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._pos: dict[str, int] = {}
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._lock = threading.Lock()
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        return {i for i in ids if i in self._pos}
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        with self._lock:
+            keep = [i for i in self._ids if i not in set(ids)]
+            rows = [self._matrix[self._pos[i]] for i in keep]
+            self._ids = keep + list(ids)
+            self._matrix = np.vstack([*rows, *vectors]) if (rows or len(vectors)) else self._matrix
+            self._pos = {cid: n for n, cid in enumerate(self._ids)}
+
+    def delete(self, ids: Sequence[str]) -> None:
+        drop = set(ids)
+        with self._lock:
+            keep = [n for n, cid in enumerate(self._ids) if cid not in drop]
+            self._ids = [self._ids[n] for n in keep]
+            self._matrix = self._matrix[keep] if keep else np.zeros((0, 0), dtype=np.float32)
+            self._pos = {cid: n for n, cid in enumerate(self._ids)}
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        matrix, ids = self._matrix, self._ids
+        if not ids or k <= 0:
+            return []
+        sims = matrix @ np.asarray(vector, dtype=np.float32)
+        k = min(k, len(ids))
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top], kind="stable")]
+        return [(ids[i], float(sims[i])) for i in top]
+
+    def all_ids(self) -> set[str]:
+        return set(self._ids)

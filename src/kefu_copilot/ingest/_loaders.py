@@ -1,0 +1,465 @@
+"""Shop files → :class:`Chunk` objects (the data contract, section 1).
+
+One function per format; :func:`load_file` dispatches on folder and extension. Loaders never
+raise on bad content: they return what they could read plus :class:`FileIssue` entries.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+from typing import Any
+
+from .._errors import IngestError
+from .._models import Chunk, ChunkKind, FileIssue
+from ..text._injection import find_injection, scrub_injections, scrub_paragraph
+from ..text._normalize import collapse_spaces, decode_bytes, split_sentences, strip_invisible
+from ._markup import Block, parse_front_matter, parse_html, parse_markdown
+
+__all__ = ["SUPPORTED", "load_file"]
+
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    "products": (".md", ".markdown", ".html", ".htm", ".json"),
+    "policies": (".md", ".markdown", ".txt"),
+    "faq": (".csv", ".jsonl"),
+    "cases": (".jsonl",),
+}
+CHUNK_CHARS = 220  # sentences are grouped up to about this many characters
+MAX_CHUNKS_PER_FILE = 50_000
+MAX_JSON_DEPTH = 64
+
+
+def chunk_id(source: str, locator: str, text: str) -> str:
+    digest = hashlib.blake2b(f"{source}\0{locator}\0{text}".encode(), digest_size=12)
+    return digest.hexdigest()
+
+
+class _Builder:
+    """Collects chunks of one file, scrubbing injected instructions as it goes."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.chunks: list[Chunk] = []
+        self.issues: list[FileIssue] = []
+        self._seen: set[str] = set()
+        self.title_override: str | None = None
+
+    def warn(self, problem: str, kind: str = "warning") -> None:
+        self.issues.append(FileIssue(source=self.source, problem=problem, kind=kind))
+
+    def clean(self, text: str) -> str:
+        text, removed = scrub_injections(collapse_spaces(strip_invisible(text)))
+        for sentence in removed:
+            self.warn(f"instruction-like text removed: {sentence[:80]}", "suspicious")
+        return text
+
+    def add(
+        self,
+        kind: ChunkKind,
+        locator: str,
+        text: str,
+        *,
+        title: str = "",
+        match_extra: str = "",
+        question: str | None = None,
+        answer: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        text = self.clean(text)
+        if not text:
+            return
+        # Titles, headings and attribute names reach customers and LLMs too.
+        if title and find_injection(title):
+            self.warn(
+                f"instruction-like title replaced by the file name: {title[:80]}", "suspicious"
+            )
+            self.title_override = PurePosixPath(self.source).stem
+        if self.title_override is not None:
+            title = self.title_override
+        if find_injection(locator) or find_injection(match_extra):
+            self.warn(f"instruction-like heading or name removed: {locator[:80]}", "suspicious")
+            locator, match_extra = f"条目{len(self.chunks) + 1}", ""
+        if len(self.chunks) >= MAX_CHUNKS_PER_FILE:
+            if len(self.chunks) == MAX_CHUNKS_PER_FILE:
+                self.warn(
+                    f"more than {MAX_CHUNKS_PER_FILE} chunks; the rest of the file was skipped"
+                )
+                self.chunks.append(self.chunks[-1])  # sentinel, removed in result()
+            return
+        cid = chunk_id(self.source, locator, text)
+        if cid in self._seen:
+            return
+        self._seen.add(cid)
+        match = " ".join(p for p in (title, match_extra, text) if p)
+        self.chunks.append(
+            Chunk(
+                id=cid,
+                kind=kind,
+                source=self.source,
+                locator=locator,
+                title=title,
+                text=text,
+                match_text=match,
+                question=question,
+                answer=answer,
+                meta=meta or {},
+            )
+        )
+
+    def result(self) -> tuple[list[Chunk], list[FileIssue]]:
+        return self.chunks[:MAX_CHUNKS_PER_FILE], self.issues
+
+
+# -- shared block chunking (Markdown, HTML, plain text) --------------------------------------
+
+
+def _group_sentences(text: str) -> Iterable[str]:
+    group: list[str] = []
+    size = 0
+    for sentence in split_sentences(text):
+        if len(sentence) > 2 * CHUNK_CHARS:  # one huge "sentence": cut at commas or by size
+            start = 0
+            while len(sentence) - start > 2 * CHUNK_CHARS:
+                end = start + CHUNK_CHARS
+                cut = max(sentence.rfind("，", start, end), sentence.rfind(",", start, end))
+                cut = cut + 1 if cut > start else end
+                yield sentence[start:cut]
+                start = cut
+            sentence = sentence[start:]
+        if group and size + len(sentence) > CHUNK_CHARS:
+            yield "\n".join(group)
+            group, size = [], 0
+        group.append(sentence)
+        size += len(sentence)
+    if group:
+        yield "\n".join(group)
+
+
+def _table_row_text(header: list[str], row: list[str]) -> str:
+    if header and len(header) >= len(row):
+        pairs = [f"{h}：{v}" if h else v for h, v in zip(header, row, strict=False) if v]
+        return "，".join(pairs)
+    return "，".join(v for v in row if v)
+
+
+def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str) -> None:
+    headings: list[tuple[int, str]] = []
+    section_text: list[str] = []
+    table_no = 0
+
+    def section() -> str:
+        return " / ".join(h for _, h in headings if h) or "正文"
+
+    def flush() -> None:
+        if section_text:
+            text = "\n".join(section_text)
+            for n, part in enumerate(_group_sentences(text), start=1):
+                b.add(kind, f"{section()} · 段{n}", part, title=title, match_extra=section())
+            section_text.clear()
+
+    for block in blocks:
+        if block.kind == "heading":
+            flush()
+            while headings and headings[-1][0] >= block.level:
+                headings.pop()
+            heading = block.text
+            if find_injection(heading):
+                b.warn(f"instruction-like heading removed: {heading[:80]}", "suspicious")
+                heading = ""
+            headings.append((block.level, heading))
+        elif block.kind == "text":
+            # An instruction and whatever follows it in its paragraph go; facts before it stay.
+            kept, removed = scrub_paragraph(block.text)
+            for sentence in removed:
+                b.warn(f"instruction-like text removed: {sentence[:80]}", "suspicious")
+            if kept.strip():
+                section_text.append(kept)
+        elif block.kind == "table":
+            flush()
+            table_no += 1
+            header = [h.strip() for h in block.header]
+            name = section() if headings else f"表{table_no}"
+            for r, row in enumerate(block.rows, start=1):
+                text = _table_row_text(header, row)
+                if text:
+                    b.add(
+                        "table_row",
+                        f"{name} · 第{r}行",
+                        text,
+                        title=title,
+                        match_extra=f"{name} {' '.join(header)}",
+                        meta={"header": header, "row": row},
+                    )
+    flush()
+
+
+def _product_overview(b: _Builder, title: str, meta: dict[str, Any]) -> None:
+    labels = {"sku": "货号", "price": "价格", "category": "分类", "brand": "品牌"}
+    parts = [f"商品：{title}"] if title else []
+    for key, label in labels.items():
+        value = meta.get(key)
+        if value not in (None, ""):
+            suffix = "元" if key == "price" and re.fullmatch(r"[\d.]+", str(value)) else ""
+            parts.append(f"{label}：{value}{suffix}")
+    for key, value in meta.items():
+        if (
+            key not in labels
+            and key != "title"
+            and isinstance(value, str | int | float)
+            and value != ""
+        ):
+            parts.append(f"{key}：{value}")
+    if len(parts) > 1:
+        b.add(
+            "product",
+            "商品信息",
+            "；".join(parts) + "。",
+            title=title,
+            meta={"sku": meta.get("sku")},
+        )
+
+
+# -- per-format loaders ------------------------------------------------------------------------
+
+
+def _load_markdown(b: _Builder, text: str, kind: ChunkKind) -> None:
+    meta, body, problem = parse_front_matter(text)
+    if problem:
+        b.warn(problem)
+    blocks = parse_markdown(body)
+    title = str(meta.get("title") or "")
+    if not title:
+        title = next((blk.text for blk in blocks if blk.kind == "heading" and blk.level == 1), "")
+    if not title and kind == "product":
+        title = PurePosixPath(b.source).stem
+    if kind == "product":
+        _product_overview(b, title, meta)
+    _chunk_blocks(b, blocks, kind, title)
+
+
+def _load_html(b: _Builder, text: str) -> None:
+    page_title, blocks = parse_html(text)
+    h1 = next((blk.text for blk in blocks if blk.kind == "heading" and blk.level == 1), "")
+    title = h1 or page_title.split("|")[0].split("-")[0].strip() or PurePosixPath(b.source).stem
+    _product_overview(b, title, {})
+    _chunk_blocks(b, blocks, "product", title)
+
+
+def _check_depth(value: Any, depth: int = 0) -> None:
+    if depth > MAX_JSON_DEPTH:
+        raise IngestError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    if isinstance(value, dict):
+        for v in value.values():
+            _check_depth(v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _check_depth(v, depth + 1)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, list):
+        return "、".join(_scalar(v) for v in value)
+    if isinstance(value, dict):
+        return "，".join(f"{k}：{_scalar(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def _load_product_json(b: _Builder, text: str) -> None:
+    data = _parse_json(text, b.source)
+    if not isinstance(data, dict):
+        raise IngestError("expected a JSON object describing one product", path=b.source)
+    title = _scalar(data.get("title")) or PurePosixPath(b.source).stem
+    _product_overview(b, title, {k: data.get(k) for k in ("sku", "price", "category", "brand")})
+    attributes = data.get("attributes")
+    if isinstance(attributes, dict):
+        for name, value in attributes.items():
+            b.add(
+                "product",
+                f"商品参数 · {name}",
+                f"{name}：{_scalar(value)}",
+                title=title,
+                match_extra="商品参数",
+            )
+    variants = data.get("variants")
+    if isinstance(variants, list):
+        for n, variant in enumerate(variants, start=1):
+            if isinstance(variant, dict) and variant:
+                b.add(
+                    "product",
+                    f"规格 · 第{n}项",
+                    _scalar(variant),
+                    title=title,
+                    match_extra="规格 款式",
+                )
+    chart = data.get("size_chart")
+    if isinstance(chart, dict) and isinstance(chart.get("rows"), list):
+        header = [_scalar(c) for c in chart.get("columns") or []]
+        rows = [[_scalar(c) for c in row] for row in chart["rows"] if isinstance(row, list)]
+        _chunk_blocks(
+            b,
+            [Block("heading", "尺码表", level=2), Block("table", header=header, rows=rows)],
+            "product",
+            title,
+        )
+    description = data.get("description")
+    if description:
+        _chunk_blocks(
+            b,
+            [Block("heading", "商品描述", level=2), Block("text", _scalar(description))],
+            "product",
+            title,
+        )
+    known = {
+        "title",
+        "sku",
+        "price",
+        "category",
+        "brand",
+        "attributes",
+        "variants",
+        "size_chart",
+        "description",
+    }
+    for key, value in data.items():
+        if key not in known and value not in (None, "", [], {}):
+            b.add("product", key, f"{key}：{_scalar(value)}", title=title)
+
+
+def _parse_json(text: str, source: str, line: int | None = None) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        at = line if line is not None else exc.lineno
+        raise IngestError(f"invalid JSON: {exc.msg}", path=source, line=at) from None
+    except RecursionError:
+        raise IngestError("JSON nested too deeply", path=source, line=line) from None
+    _check_depth(value)
+    return value
+
+
+def _faq_row(b: _Builder, row: dict[str, Any], locator: str) -> None:
+    question = _scalar(row.get("question") or row.get("问题")).strip()
+    answer = _scalar(row.get("answer") or row.get("答案")).strip()
+    if not question or not answer:
+        b.warn(f"{locator}: FAQ row without question or answer skipped")
+        return
+    similar = row.get("similar") or row.get("相似问题") or []
+    if isinstance(similar, str):
+        similar = [s for s in re.split(r"[|｜]", similar)]
+    similar = [_scalar(s).strip() for s in similar if _scalar(s).strip()]
+    tags = row.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t for t in re.split(r"[|｜]", tags)]
+    tags = [_scalar(t).strip() for t in tags if _scalar(t).strip()]
+    q_clean = b.clean(question)
+    if not q_clean:
+        return
+    similar = [s for s in (b.clean(s) for s in similar) if s]
+    b.add(
+        "faq",
+        locator,
+        answer,
+        title=q_clean,
+        match_extra=" ".join(similar),
+        question=q_clean,
+        answer=None,
+        meta={"similar": similar, "tags": tags},
+    )
+
+
+def _load_faq_csv(b: _Builder, text: str) -> None:
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        fields = [f.strip().lower().lstrip("\ufeff") for f in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise IngestError(f"invalid CSV: {exc}", path=b.source) from None
+    if not ({"question", "answer"} <= set(fields) or {"问题", "答案"} <= set(fields)):
+        raise IngestError(
+            "FAQ CSV needs a header row with 'question,answer' columns", path=b.source
+        )
+    reader.fieldnames = fields
+    try:
+        for row in reader:
+            _faq_row(b, {k: v for k, v in row.items() if k}, f"第{reader.line_num}行")
+    except csv.Error as exc:
+        b.warn(f"CSV parsing stopped at line {reader.line_num}: {exc}")
+
+
+def _jsonl_records(b: _Builder, text: str) -> Iterable[tuple[int, dict[str, Any]]]:
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = _parse_json(line, b.source, line=n)
+        except IngestError as exc:
+            b.warn(str(exc).split(": ", 1)[-1] + f" (line {n} skipped)")
+            continue
+        if not isinstance(record, dict):
+            b.warn(f"line {n}: expected a JSON object; skipped")
+            continue
+        yield n, record
+
+
+def _load_faq_jsonl(b: _Builder, text: str) -> None:
+    for n, record in _jsonl_records(b, text):
+        _faq_row(b, record, f"第{n}行")
+
+
+_ROLE_LABEL = {"customer": "顾客", "agent": "客服", "bot": "客服"}
+
+
+def _load_cases(b: _Builder, text: str) -> None:
+    for n, record in _jsonl_records(b, text):
+        messages = record.get("messages")
+        if not isinstance(messages, list) or not messages:
+            b.warn(f"line {n}: case without messages skipped")
+            continue
+        lines = []
+        for m in messages:
+            if isinstance(m, dict) and m.get("text"):
+                role = _ROLE_LABEL.get(str(m.get("role")), "顾客")
+                lines.append(f"{role}：{_scalar(m.get('text'))}")
+        if not lines:
+            continue
+        case_id = str(record.get("id") or f"line-{n}")
+        customer = " ".join(line for line in lines if line.startswith("顾客"))
+        meta: dict[str, Any] = {
+            k: record[k] for k in ("id", "resolution", "tags", "rating") if k in record
+        }
+        b.add("case", f"案例 {case_id}", "\n".join(lines), match_extra=customer, meta=meta)
+
+
+def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
+    """Parse one shop file (``source`` is its path relative to the shop directory).
+
+    Raises :class:`IngestError` when the whole file is unusable (binary, bad encoding, malformed
+    JSON product); partial problems come back as issues.
+    """
+    path = PurePosixPath(source)
+    folder, suffix = path.parts[0], path.suffix.lower()
+    b = _Builder(source)
+    text = decode_bytes(data, path=source)
+    if not text.strip():
+        b.warn("empty file", "skipped")
+        return b.result()
+    if folder == "products":
+        if suffix in (".html", ".htm"):
+            _load_html(b, text)
+        elif suffix == ".json":
+            _load_product_json(b, text)
+        else:
+            _load_markdown(b, text, "product")
+    elif folder == "policies":
+        _load_markdown(b, text, "policy")  # plain text is Markdown without markup
+    elif folder == "faq":
+        (_load_faq_csv if suffix == ".csv" else _load_faq_jsonl)(b, text)
+    elif folder == "cases":
+        _load_cases(b, text)
+    if not b.chunks:
+        b.warn("no usable content", "skipped")
+    return b.result()

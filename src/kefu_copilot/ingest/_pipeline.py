@@ -1,0 +1,400 @@
+"""Incremental, idempotent, crash-safe ingestion of a shop directory into an index."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._errors import ShopError
+from .._models import Chunk, FileIssue, IngestReport
+from ..embed._embedder import Embedder
+from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
+from ..index._generations import (
+    WriteLock,
+    publish_generation,
+    read_current,
+    read_tokens,
+    remove_old_generations,
+)
+from ..index._generations import _gen_dir as generation_dir
+from ..index._vectors import VectorStore
+from ..text._tokenize import Tokenizer
+from ._catalog import build_catalog
+from ._loaders import SUPPORTED
+from ._workers import parse_files, plan_workers
+
+__all__ = ["discover_files", "ingest_shop"]
+
+log = logging.getLogger("kefu_copilot")
+LOADER_VERSION = "1"  # bump when parsing changes, so unchanged files are re-parsed once
+MAX_FILE_MB = 64.0  # default limit per knowledge file; larger files are skipped with a report
+EMBED_BATCH = 2048
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclass
+class FoundFile:
+    source: str  # POSIX path relative to the shop directory
+    path: Path
+    size: int
+    mtime_ns: int
+
+
+def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
+    """Knowledge files in the contract's folders; anything else is reported, never read."""
+    root = shop_dir.resolve()
+    found: list[FoundFile] = []
+    issues: list[FileIssue] = []
+    for folder, suffixes in SUPPORTED.items():
+        base = root / folder
+        if not base.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith((".", "~$")):
+                    continue
+                path = Path(dirpath) / name
+                source = path.relative_to(root).as_posix()
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not target.is_relative_to(root):
+                        issues.append(
+                            FileIssue(
+                                source=source,
+                                problem="symlink pointing outside the shop directory; not read",
+                            )
+                        )
+                        continue
+                if path.suffix.lower() not in suffixes:
+                    issues.append(
+                        FileIssue(
+                            source=source,
+                            problem=f"unsupported file type in {folder}/ (expected {', '.join(suffixes)})",
+                            kind="warning",
+                        )
+                    )
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError as exc:
+                    issues.append(FileIssue(source=source, problem=f"cannot stat: {exc.strerror}"))
+                    continue
+                if not path.is_file():
+                    continue
+                found.append(FoundFile(source, path, stat.st_size, stat.st_mtime_ns))
+    return found, issues
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_shop(
+    shop_dir: Path,
+    index_dir: Path,
+    *,
+    tokenizer: Tokenizer,
+    config_hash: str,
+    embedder: Embedder | None,
+    store: VectorStore | None,
+    progress: Progress | None = None,
+    max_file_mb: float = MAX_FILE_MB,
+    workers: int | None = None,
+) -> IngestReport:
+    """Bring the index in line with the shop directory, touching only what changed.
+
+    Files larger than ``max_file_mb`` are skipped with a report (memory stays bounded).
+    ``workers``: processes that parse and tokenise (None: one per spare core when there is
+    enough to parse; 0: all in this process)."""
+    started = time.perf_counter()
+    if not shop_dir.is_dir():
+        raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with WriteLock(index_dir):
+        return _ingest_locked(
+            shop_dir,
+            index_dir,
+            tokenizer,
+            config_hash,
+            embedder,
+            store,
+            progress,
+            started,
+            max_file_mb=max_file_mb,
+            workers=workers,
+        )
+
+
+def _ingest_locked(
+    shop_dir: Path,
+    index_dir: Path,
+    tokenizer: Tokenizer,
+    config_hash: str,
+    embedder: Embedder | None,
+    store: VectorStore | None,
+    progress: Progress | None,
+    started: float,
+    max_file_mb: float = MAX_FILE_MB,
+    workers: int | None = None,
+) -> IngestReport:
+    current = read_current(index_dir)
+    prev_gen = int(current["generation"]) if current else 0
+    prev_dir = generation_dir(index_dir, prev_gen) if current else None
+    prev_manifest: dict[str, Any] = {}
+    if prev_dir is not None:
+        import json
+
+        try:
+            prev_manifest = json.loads((prev_dir / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            prev_manifest = {}
+    prev_files: dict[str, Any] = prev_manifest.get("files", {})
+    embedder_name = embedder.name if embedder is not None and store is not None else None
+    same_setup = (
+        current is not None
+        and current.get("tokenizer") == tokenizer.fingerprint
+        and current.get("embedder") == embedder_name
+        and prev_manifest.get("loader") == LOADER_VERSION
+    )
+
+    found, issues = discover_files(shop_dir)
+    report = IngestReport(
+        shop_dir=str(shop_dir),
+        index_dir=str(index_dir),
+        generation=prev_gen,
+        dense=embedder_name is not None,
+    )
+
+    # 1. Decide per file: reuse (unchanged) or parse.
+    reuse: dict[str, dict[str, Any]] = {}
+    to_parse: list[tuple[FoundFile, str]] = []
+    for f in found:
+        old = prev_files.get(f.source)
+        if f.size > max_file_mb * 2**20:
+            issues.append(
+                FileIssue(
+                    source=f.source,
+                    problem=f"larger than {max_file_mb:g} MB (setting max_file_mb); split it into "
+                    "smaller files",
+                )
+            )
+            continue
+        if old and old.get("size") == f.size and old.get("mtime_ns") == f.mtime_ns:
+            digest = old["sha256"]
+        else:
+            digest = _file_hash(f.path)
+        if old and old.get("sha256") == digest and prev_manifest.get("loader") == LOADER_VERSION:
+            reuse[f.source] = {**old, "mtime_ns": f.mtime_ns}
+        else:
+            to_parse.append((f, digest))
+    seen = {f.source for f in found}
+    removed = sorted(s for s in prev_files if s not in seen)
+    config_changed = prev_manifest.get("config") != config_hash
+
+    if same_setup and not to_parse and not removed and not config_changed:
+        # Nothing to publish. Still repair what an earlier crash or a moved store left behind:
+        # leftover generation folders, vectors missing from the store, orphaned vectors.
+        remove_old_generations(index_dir, keep={prev_gen, prev_gen - 1})
+        if embedder is not None and store is not None and prev_dir is not None:
+            live = [cid for entry in reuse.values() for cid in entry["chunks"]]
+            report.chunks_embedded = _sync_vectors(
+                store, embedder, live, prev_dir, current, progress
+            )
+        report.files_unchanged = sorted(reuse)
+        report.issues = issues + [
+            FileIssue(**i) for r in reuse.values() for i in r.get("issues", [])
+        ]
+        report.chunks_total = sum(len(r["chunks"]) for r in reuse.values())
+        report.seconds = time.perf_counter() - started
+        return report
+
+    # 2. Parse what changed; keep the chunks of what did not.
+    old_chunks: dict[str, Chunk] = {}
+    old_tokens: dict[str, ChunkTokens] = {}
+    old_catalog: dict[str, Any] | None = None
+    vocab = Vocabulary()
+    same_tokenizer = current is not None and current.get("tokenizer") == tokenizer.fingerprint
+    if prev_dir is not None and reuse:
+        from ..index._generations import _load_generation
+
+        try:
+            snapshot = _load_generation(prev_dir, current or {})
+            old_chunks = {c.id: c for c in snapshot.chunks}
+            old_catalog = snapshot.catalog
+            if same_tokenizer:
+                old_tokens = read_tokens(prev_dir, vocab)
+        except (OSError, ValueError):
+            reuse_failed = list(reuse)
+            to_parse.extend((f, _file_hash(f.path)) for f in found if f.source in reuse_failed)
+            reuse.clear()
+
+    files_manifest: dict[str, Any] = {}
+    chunks: list[Chunk] = []
+    for source, entry in sorted(reuse.items()):
+        kept = [old_chunks[cid] for cid in entry["chunks"] if cid in old_chunks]
+        chunks.extend(kept)
+        files_manifest[source] = entry
+        report.files_unchanged.append(source)
+        issues.extend(FileIssue(**i) for i in entry.get("issues", []))
+
+    # Parse what changed (in worker processes for a large shop), embedding the new chunks
+    # batch by batch meanwhile.
+    tokens: dict[str, ChunkTokens] = {}
+    to_parse.sort(key=lambda x: x[0].source)
+    jobs = [(f.source, f.path, f.size) for f, _ in to_parse]
+    pending: list[Chunk] = []
+    embedded: set[str] = set()
+    dense = embedder is not None and store is not None
+    have: set[str] | None = None  # vectors the store holds (one listing, not one per batch)
+
+    def list_vectors() -> None:
+        nonlocal have
+        if dense:
+            assert store is not None
+            have = store.all_ids()
+
+    names: dict[str, list[str]] = {}  # product title -> words, for the catalogue
+    if old_catalog and same_tokenizer and isinstance(old_catalog.get("words"), dict):
+        names.update(old_catalog["words"])
+    n_workers = plan_workers(workers, jobs)
+    # With workers, this process would wait for them: it embeds as batches come back. Alone,
+    # it embeds at the end (interleaving Chroma's writes with parsing measured slower).
+    inline = dense and n_workers > 0
+    parsed_files = parse_files(jobs, tokenizer, vocab, workers=n_workers, meanwhile=list_vectors)
+    for n, ((f, digest), parsed) in enumerate(zip(to_parse, parsed_files, strict=True), start=1):
+        if progress:
+            progress("parse", n, len(to_parse))
+        chunks.extend(parsed.chunks)
+        issues.extend(parsed.issues)
+        tokens.update((c.id, t) for c, t in zip(parsed.chunks, parsed.tokens, strict=True))
+        names.update(parsed.titles)
+        files_manifest[f.source] = {
+            "sha256": digest,
+            "size": f.size,
+            "mtime_ns": f.mtime_ns,
+            "chunks": [c.id for c in parsed.chunks],
+            "issues": [i.model_dump() for i in parsed.issues],
+        }
+        (report.files_updated if f.source in prev_files else report.files_added).append(f.source)
+        if inline:
+            pending.extend(parsed.chunks)
+            if len(pending) >= EMBED_BATCH:
+                assert embedder is not None and store is not None
+                report.chunks_embedded += _embed_missing(store, embedder, pending, None, have)
+                embedded.update(c.id for c in pending)
+                pending = []
+    report.files_removed = removed
+
+    # 3. Tokens of the kept chunks (reused when the tokenizer is unchanged).
+    analyse = analyser(tokenizer)
+    lead_cache: dict[str, tuple[array[int], int, int]] = {}
+    for n, chunk in enumerate(chunks, start=1):
+        if chunk.id in tokens:
+            continue
+        cached = old_tokens.get(chunk.id)
+        if cached is not None:
+            tokens[chunk.id] = cached
+            continue
+        if progress and n % 500 == 0:
+            progress("tokenize", n, len(chunks))
+        tokens[chunk.id] = analyse_chunk(chunk, analyse, vocab, cache=lead_cache)
+    del lead_cache
+    words = getattr(tokenizer, "words", None)
+    catalog = None
+    if words is not None:
+        catalog = build_catalog(
+            chunks, lambda title: names[title] if title in names else words(title)
+        )
+
+    # 4. Vectors for the other chunks the store does not have yet (batched).
+    if embedder is not None and store is not None:
+        rest = [c for c in chunks if c.id not in embedded]
+        report.chunks_embedded += _embed_missing(store, embedder, rest, progress, have)
+
+    # 5. Publish atomically, then clean up what no generation needs any more.
+    generation = prev_gen + 1
+    manifest = {"loader": LOADER_VERSION, "config": config_hash, "files": files_manifest}
+    publish_generation(
+        index_dir,
+        generation,
+        chunks,
+        tokens,
+        vocab,
+        manifest,
+        embedder=embedder_name,
+        tokenizer=tokenizer.fingerprint,
+        catalog=catalog,
+    )
+    remove_old_generations(index_dir, keep={generation, prev_gen})
+    if store is not None:  # includes vectors orphaned by an earlier crash
+        # Under the write lock the store holds what it held before plus the live chunks.
+        held = store.all_ids() if have is None else have
+        stale = sorted(held - {c.id for c in chunks})
+        if stale:
+            store.delete(stale)
+
+    report.generation = generation
+    report.chunks_total = len(chunks)
+    report.issues = issues
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embed_missing(
+    store: VectorStore,
+    embedder: Embedder,
+    chunks: Sequence[Chunk],
+    progress: Progress | None,
+    have: set[str] | None = None,
+) -> int:
+    """Embed (in batches) the chunks whose vectors the store does not have; return how many.
+    ``have``: the ids the store is known to hold (else it is asked)."""
+    if have is None:
+        have = store.existing([c.id for c in chunks])
+    missing = [c for c in chunks if c.id not in have]
+    for start in range(0, len(missing), EMBED_BATCH):
+        batch = missing[start : start + EMBED_BATCH]
+        store.add([c.id for c in batch], embedder.embed_documents([_embed_text(c) for c in batch]))
+        if progress:
+            progress("embed", min(start + EMBED_BATCH, len(missing)), len(missing))
+    return len(missing)
+
+
+def _sync_vectors(
+    store: VectorStore,
+    embedder: Embedder,
+    live: list[str],
+    directory: Path,
+    current: dict[str, Any] | None,
+    progress: Progress | None,
+) -> int:
+    """Make the store hold exactly the live generation's vectors; return how many were added."""
+    added = 0
+    if len(store.existing(live)) < len(set(live)):
+        from ..index._generations import _load_generation
+
+        chunks = _load_generation(directory, current or {}).chunks
+        added = _embed_missing(store, embedder, chunks, progress)
+    orphans = sorted(store.all_ids() - set(live))
+    if orphans:
+        store.delete(orphans)
+    return added
+
+
+def _embed_text(chunk: Chunk) -> str:
+    if chunk.kind == "faq":
+        return " ".join([chunk.question or "", *chunk.meta.get("similar", [])])
+    return f"{chunk.title} {chunk.text}" if chunk.title else chunk.text

@@ -1,0 +1,1 @@
+"""Insights from conversation logs: the log format, analysis, the report model."""

@@ -1,0 +1,1 @@
+"""Presentation: rich tables and progress for terminals, HTML for notebooks and reports."""

@@ -1,0 +1,1 @@
+"""Drafts for agents: `suggest_reply`, reply-style lint, quick replies."""

@@ -1,0 +1,499 @@
+"""Reply suggestions for the human agent: empathetic drafts, rewrites of the agent's draft,
+similar past cases and quick replies (快捷短语). Without an LLM a reply is built by structure:
+an opener for the customer's feeling, the draft with cold or blaming phrases fixed (every number
+and policy term kept), the policy reason quoted from the knowledge, an alternative the shop
+allows (换货/补发, a coupon ≤ ``compensation.max_coupon_yuan``) and a closing question. Facts
+come from the draft, the conversation and the knowledge only; past cases are never facts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import ConfigError, InputError
+from .._models import Answer, Citation, Message
+from ..answer._extractive import ANSWER_KINDS, Answerer
+from ..config._shop import ShopConfig
+from ..emotion._flag import question_similarity
+from ..text._tokenize import STOPWORDS
+from . import _phrases as ph
+from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
+from ._models import (
+    Change,
+    Draft,
+    LintIssue,
+    Quantity,
+    QuickReply,
+    SimilarCase,
+    as_messages,
+    case_reply,
+    clause_spans,
+    compensation_offers,
+    fill_slots,
+    fold,
+    merge_citations,
+    quantities,
+    reply_sentence,
+    reply_sentences,
+    short_title,
+    supported,
+)
+
+__all__ = ["ReplyAdvisor", "ReplyLLM"]
+
+#: The LLM hook: OpenAI-style chat messages in, reply text out (not used yet, see ReplyAdvisor).
+ReplyLLM = Callable[[Sequence[Mapping[str, str]]], str]
+Conversation = Sequence[Message | Mapping[str, Any]]
+Facts = tuple[list[Quantity], list[tuple[str, ...]]]
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
+_MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
+_SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
+_STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
+_FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
+
+
+@dataclass
+class _Plan:
+    """What every variant of a reply is made of."""
+
+    mood: Mood
+    tone: str = "neutral"  # which openers fit: the emotion, or "fault" for a calm complaint
+    draft: list[str] = field(default_factory=list)  # the rewritten draft's sentences
+    ask: str = ""  # the closing question (the draft's own, or the shop's handoff message)
+    reason: str = ""
+    alternatives: list[str] = field(default_factory=list)
+    coupon: float = 0.0
+    closer: str = "info"
+    own_opener: bool = False
+    handed_off: bool = False
+    citations: list[Citation] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
+class ReplyAdvisor:
+    """Suggests replies to a human agent from one shop's knowledge. Thread-safe.
+
+    >>> advisor = ReplyAdvisor(answerer, shop)          # doctest: +SKIP
+    >>> advisor.suggest([{"role": "customer", "text": "超过7天还能退吗"}], draft="不可以的哦")
+
+    ``llm`` is the hook of the LLM layer (a callable taking OpenAI-style chat messages and
+    returning text); that path is not implemented yet, so passing one raises ``ConfigError``.
+    """
+
+    def __init__(
+        self, answerer: Answerer, shop: ShopConfig | None = None, *, llm: ReplyLLM | None = None
+    ) -> None:
+        if llm is not None:
+            raise ConfigError(
+                "an LLM reply path is not available yet; pass llm=None (structured drafting "
+                "works without one)"
+            )
+        self.answerer = answerer
+        self.shop = shop or answerer.shop
+        words = {
+            s: answerer.tokenizer.words(short_title(t)) for s, t in answerer.products.titles.items()
+        }
+        #: the head noun of each product's title ("加绒连帽卫衣" → "卫衣"), to spot mentions
+        self._heads = {source: w[-1] for source, w in words.items() if w}
+
+    # -- public ------------------------------------------------------------------------------
+    def suggest(
+        self, conversation: Conversation, draft: str | None = None, n: int = 1
+    ) -> list[Draft]:
+        """``n`` distinct reply drafts, deterministic: a rewrite of ``draft`` when given, else a
+        draft from the knowledge. Fewer than ``n`` only when nothing is left to vary (the
+        agent's draft brings its own opener and closing question)."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise InputError("n must be a positive integer")
+        if draft is not None and not isinstance(draft, str):
+            raise InputError(f"draft must be a str, not {type(draft).__name__}")
+        messages = as_messages(conversation)
+        draft = (draft or "").strip() or None
+        if not draft and not _last_customer(messages):
+            raise InputError("nothing to reply to: give a customer turn or a draft")
+        plan = self._plan(messages, draft)
+        similar = self.similar_cases(messages, draft)
+        texts: dict[str, list[Change]] = {}
+        for variant in range(n * 4):
+            text, layout = self._compose(plan, variant)
+            texts.setdefault(text, plan.changes + layout if draft else [])
+            if len(texts) == n:
+                break
+        return [
+            Draft(
+                text=text,
+                citations=plan.citations,
+                similar_cases=similar,
+                lint=self.lint(text, messages, plan.citations),
+                changes=changes,
+                emotion=plan.mood.emotion,
+            )
+            for text, changes in texts.items()
+        ]
+
+    def lint(
+        self, text: str, conversation: Conversation | None = None, knowledge: Any = None
+    ) -> list[LintIssue]:
+        """:func:`~kefu_copilot.reply._lint.lint_reply` with this shop's phrases and limits."""
+        return lint_reply(text, conversation, self.shop, knowledge)
+
+    def similar_cases(
+        self, conversation: Conversation, draft: str | None = None, k: int = 3
+    ) -> list[SimilarCase]:
+        """Past conversations of the case library like this one (chunks of kind ``case`` only);
+        ``snippet`` is the agent reply that followed the most similar customer turn."""
+        question = _last_customer(as_messages(conversation))
+        query = f"{question} {draft or ''}".strip()
+        hits = self.answerer.retriever.retrieve(query, k=k, kinds=("case",)) if query else []
+        return [
+            SimilarCase(
+                id=str(hit.chunk.meta.get("id") or hit.chunk.id),
+                snippet=case_reply(hit.chunk.text, question or query)[0][:160],
+                score=round(min(1.0, hit.score), 4),
+                source=hit.chunk.source,
+                locator=hit.chunk.locator,
+                chunk_id=hit.chunk.id,
+            )
+            for hit in hits
+            if hit.chunk.kind == "case" and hit.score > 0
+        ]
+
+    def quick_replies(self, conversation: Conversation, k: int = 3) -> list[QuickReply]:
+        """The ``k`` most relevant approved replies (FAQ answers, agent turns of similar cases)
+        with the conversation's product, order id and date filled in."""
+        messages = as_messages(conversation)
+        question = _last_customer(messages)
+        if not question or k < 1:
+            return []
+        slots = self._slots(messages)
+        query = ph.ORDER_ID.sub(" ", question)  # an order number says nothing of the topic
+        found: dict[str, QuickReply] = {}
+        for reply in sorted(self._quick_candidates(query, slots), key=lambda r: -r.score):
+            if len(found) < k and self._fits(reply.text, slots):
+                found.setdefault(reply.text, reply)
+        return list(found.values())
+
+    # -- quick replies -----------------------------------------------------------------------
+    def _quick_candidates(self, question: str, slots: dict[str, str]) -> list[QuickReply]:
+        """FAQ answers and past agent replies (only those the knowledge backs), scored by
+        retrieval and by how alike their question is to the customer's."""
+        found: list[tuple[str, str, Any, float]] = []
+        for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("faq",)):
+            phrasings = [hit.chunk.question or "", *hit.chunk.meta.get("similar", [])]
+            sim = max(question_similarity(question, p) for p in phrasings)
+            found.append((hit.chunk.text, "faq", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
+        for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("case",)):
+            reply, sim = case_reply(hit.chunk.text, question)
+            if reply and self._grounded(reply):
+                found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
+        out = []
+        for text, kind, chunk, score in found:
+            if "order_id" in slots and re.search(r"(?:提供|发|告诉|给)[^，。？]{0,6}订单号", text):
+                score -= 0.2  # asks for the order number the customer already gave
+            if score >= _MIN_QUICK_SCORE:
+                text, filled = fill_slots(text, slots)
+                source, score = f"{chunk.source} {chunk.locator}", round(min(1.0, score), 4)
+                out.append(
+                    QuickReply(
+                        text=text, source=source, slots_filled=filled, kind=kind, score=score
+                    )
+                )
+        return out
+
+    def _fits(self, text: str, slots: dict[str, str]) -> bool:
+        """Not about another product than the conversation's, and no cold or blaming phrase."""
+        ours = slots.get("product_source")
+        if ours:
+            mentioned = {s for s, head in self._heads.items() if len(head) > 1 and head in text}
+            if mentioned and ours not in mentioned and self._heads.get(ours, ours) not in text:
+                return False
+        return not any(i.code in _STYLE_CODES for i in self.lint(text))
+
+    def _grounded(self, reply: str) -> bool:
+        """A past agent reply is usable only if the knowledge states its numbers and promises."""
+        citations = [c for c, _ in self._fact_support(reply_sentences(reply))]
+        issues = lint_reply(reply, None, self.shop, citations)
+        return not any(i.code in _FACT_CODES for i in issues)
+
+    def _slots(self, messages: list[Message]) -> dict[str, str]:
+        """Product, order id and date mentioned in the conversation (latest first)."""
+        slots: dict[str, str] = {}
+        for message in reversed(messages):
+            found = self.answerer.products.identify(message.text)
+            if "product" not in slots and message.role == "customer" and len(found) == 1:
+                slots["product_source"] = found[0]
+                slots["product"] = short_title(self.answerer.products.titles[found[0]])
+            order, date = ph.ORDER_ID.search(message.text), ph.DATE.search(message.text)
+            if "order_id" not in slots and order:
+                slots["order_id"] = next(g for g in order.groups() if g)
+            if "date" not in slots and date:
+                slots["date"] = date.group()
+        return slots
+
+    # -- planning ----------------------------------------------------------------------------
+    def _plan(self, messages: list[Message], draft: str | None) -> _Plan:
+        """Everything the variants share: the rewritten draft, the reason, the alternatives."""
+        last = max((i for i, m in enumerate(messages) if m.role == "customer"), default=-1)
+        question = messages[last].text.strip() if last >= 0 else ""
+        plan = _Plan(mood=customer_mood(messages, self.shop))
+        calm = plan.mood.emotion in ("neutral", "confused")
+        plan.tone = "fault" if calm and re.search(ph.FAULT, fold(question)) else plan.mood.emotion
+        support: list[tuple[Citation, str]] = []
+        if draft:
+            text, plan.changes = rewrite_draft(draft, self.shop)
+            plan.draft = reply_sentences(text)
+            support = self._fact_support(plan.draft, self._products(messages))
+            plan.citations = [citation for citation, _ in support]
+        if plan.draft:
+            plan.own_opener = bool(re.search(ph.EMPATHY, fold(plan.draft[0])))
+            if re.search(ph.QUESTION_END, fold(plan.draft[-1])):
+                plan.ask = plan.draft.pop()  # the agent's own question closes the reply
+        history = messages[:last] if last >= 0 else messages
+        first, clause = self._answers(question, history) if question else (None, None)
+        answers: list[tuple[Answer | None, str]] = [
+            (a, reply_sentence(a.text)) for a in (first, clause) if a and a.decision != "handoff"
+        ]  # the answer to the turn, then the rules behind the draft's facts, then a clause's
+        reasons = [*answers[:1], *((None, r) for _, r in support), *answers[1:]]
+        self._pick_reason(plan, reasons, f"{question} {draft or ''}")
+        if not plan.draft and not plan.ask and not plan.reason:
+            self._add_handoff(plan, first, messages)
+        self._add_alternatives(plan, question, draft or "", messages)
+        return plan
+
+    def _pick_reason(
+        self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
+    ) -> None:
+        """The knowledge most about what was said (contradicting none of the draft's numbers),
+        quoted once: a draft sentence it fully states is replaced by it."""
+        said = " ".join([*plan.draft, plan.ask])
+        if said:
+            fit = [
+                (self._fit(r, said, topic), _SURE * (a is None or a.decision == "auto"), -n)
+                for n, (a, r) in enumerate(reasons)
+            ]  # knowledge stating the draft's facts, or an answer the answerer is sure of, first
+            ranked = sorted(
+                zip(fit, reasons, strict=True), key=lambda x: sum(x[0][:2]), reverse=True
+            )
+            reasons = [reason for (score, _, _), reason in ranked if score >= _MIN_FIT]
+        if not reasons:
+            return
+        answer, plan.reason = reasons[0]
+        plan.citations = merge_citations(plan.citations, answer.citations if answer else [])
+        numbers = Counter(_NUMBER.findall(plan.reason))  # each stated once: used up by one
+        for sentence in list(plan.draft):
+            if (
+                self._covered(sentence, plan.reason)
+                and not Counter(_NUMBER.findall(sentence)) - numbers
+            ):
+                numbers -= Counter(_NUMBER.findall(sentence))
+                plan.draft.remove(sentence)
+                why = "知识库原文已包含这句话的全部事实，只说一次"
+                plan.changes.append(
+                    Change(kind="reason", before=sentence, after=plan.reason, reason=why)
+                )
+
+    def _answers(self, question: str, history: list[Message]) -> tuple[Answer, Answer | None]:
+        """The answer to the customer's turn and, when the knowledge does not clearly answer it
+        as a whole, the best answer to one of its clauses ("衣服有个破洞，太让人失望了")."""
+        first = self.answerer.answer(question, history)
+        unclear = ("the knowledge does not", "no knowledge")
+        if first.decision != "handoff" or not any(r.startswith(unclear) for r in first.reasons):
+            return first, None
+        best: Answer | None = None
+        for start, end in clause_spans(question):
+            clause = question[start:end].strip(" ，,。！？!?")
+            if len(re.findall(r"[\u4e00-\u9fff]", clause)) < 4 or clause == question:
+                continue
+            answer = self.answerer.answer(clause, history)
+            if answer.decision != "handoff" and (
+                best is None or answer.confidence > best.confidence
+            ):
+                best = answer
+        return first, best
+
+    def _fit(self, reason: str, said: str, topic: str) -> float:
+        """How much the knowledge is about what was said: the share of the words of the draft
+        (or of the customer's turn with the original draft) found in it, +1 when it states one
+        of the draft's numbers; 0 when it contradicts them ("超过7天" vs a rule on 180天)."""
+        ours, theirs = quantities(said), quantities(reason)
+        stated = any(supported(q, theirs) for q in ours)
+        if not stated and any(q.unit == p.unit for q in ours for p in theirs):
+            return 0.0
+        return float(stated) + max(self._coverage(said, reason), self._coverage(topic, reason))
+
+    def _coverage(self, said: str, knowledge: str) -> float:
+        """Share (idf-weighted) of the content words of ``said`` found in ``knowledge``."""
+        words = [w for w in self.answerer.tokenizer.words(said) if w not in STOPWORDS]
+        tokens = set(self.answerer.tokenizer.tokenize(knowledge))
+        return self.answerer.idf.coverage(words, tokens) if words else 0.0
+
+    def _covered(self, sentence: str, reason: str) -> bool:
+        """The knowledge says what the draft sentence says, nearly word for word: its numbers
+        and policy terms, and 80% of its character pairs; a refusal or a statement about what
+        was done ("已经…") is the agent's own and stays."""
+        if Counter(_NUMBER.findall(sentence)) - Counter(_NUMBER.findall(reason)):
+            return False
+        if any(t in sentence and t not in reason for t in ph.POLICY_TERMS):
+            return False
+        if re.search(ph.REFUSAL, sentence) or re.search(r"已经|已|您的|这单", sentence):
+            return False
+        pairs = _pairs(sentence)
+        return bool(pairs) and len(pairs & _pairs(reason)) / len(pairs) >= 0.8
+
+    def _add_handoff(self, plan: _Plan, answer: Answer | None, messages: list[Message]) -> None:
+        """No draft and no knowledge: say what happens next, honestly."""
+        reasons = " ".join(answer.reasons) if answer else ""
+        if "order system" in reasons:
+            plan.reason = "我来帮您查一下订单的具体情况。"
+            known = ph.ORDER_ID.search(" ".join(m.text for m in messages))
+            plan.closer = "resolve" if known else "order"  # else: ask for the order number
+        elif "money demand" in reasons or "compensation demand" in reasons:
+            plan.reason = "您提到的补偿超出了我能直接处理的范围，我已经请负责的同事来跟进。"
+        elif "knowledge" in reasons or not reasons:
+            plan.reason = "这个问题我需要先跟同事核实一下，确认后第一时间回复您。"
+        else:  # a human is needed now: the shop's own handoff message closes the reply
+            plan.ask = re.sub(r"^亲[，,]\s*", "", self.shop.handoff_message.strip())
+            plan.own_opener = bool(re.search(ph.EMPATHY, fold(plan.ask)))
+            plan.handed_off = True
+
+    def _add_alternatives(
+        self, plan: _Plan, question: str, draft: str, messages: list[Message]
+    ) -> None:
+        """One alternative from the knowledge the situation calls for (换货, 补发, 质量问题退换)
+        and, for an upset customer, a coupon within ``max_coupon_yuan``."""
+        said = fold(" ".join([*plan.draft, plan.reason, plan.ask]))
+        cited = {c.chunk_id for c in plan.citations}
+        for alt in ph.ALTERNATIVES:
+            wanted = re.search(alt.trigger, fold(question)) or (
+                alt.draft_trigger and re.search(alt.draft_trigger, fold(draft))
+            )
+            if not wanted or re.search(alt.covered, said):
+                continue
+            answer = self.answerer.answer(alt.query)
+            if answer.decision != "handoff" and answer.citations[0].chunk_id not in cited:
+                plan.alternatives.append(alt.lead + reply_sentence(answer.text))
+                plan.citations = merge_citations(plan.citations, answer.citations[:1])
+                break
+        limit = self.shop.compensation.max_coupon_yuan
+        offered = compensation_offers(draft) or any(
+            m.role != "customer" and "券" in m.text for m in messages
+        )
+        fault = re.search(ph.FAULT, fold(f"{question} {draft}"))
+        upset = plan.mood.emotion == "angry" or (plan.mood.upset and fault)
+        if limit > 0 and upset and not offered and not plan.handed_off:
+            plan.coupon = limit
+        refused = re.search(ph.REFUSAL, " ".join(plan.draft))
+        if plan.closer == "info" and (
+            plan.coupon or plan.mood.upset or refused or plan.alternatives
+        ):
+            plan.closer = "resolve"
+
+    def _products(self, messages: Sequence[Message]) -> set[str]:
+        """The products the customer talks about (sources of their product pages)."""
+        found = (self.answerer.products.identify(m.text) for m in messages if m.role == "customer")
+        return {source for sources in found for source in sources}
+
+    def _fact_support(
+        self, sentences: list[str], products: set[str] | None = None
+    ) -> list[tuple[Citation, str]]:
+        """Knowledge behind each sentence of the agent's draft: the chunk stating its numbers and
+        policy promises (or, without any, most of its words), cited, with the stating sentences.
+        Product pages count only for the products of the conversation."""
+        out: list[tuple[Citation, str]] = []
+        for sentence in (s for s in sentences if not compensation_offers(s)):  # offers: shop.yaml
+            terms = [g for g in ph.PROMISE_TERMS if any(t in fold(sentence) for t in g)]
+            facts: Facts = (quantities(sentence), terms)
+            hits = self.answerer.retriever.retrieve(sentence, k=8, kinds=ANSWER_KINDS)
+            scored = [
+                (self._cover(hit.chunk.text, sentence, facts), -n, hit.chunk)
+                for n, hit in enumerate(hits)
+                if hit.chunk.kind in ("faq", "policy") or hit.chunk.source in (products or ())
+            ]
+            score, _, best = max(scored, key=lambda x: x[:2], default=(0.0, 0, None))
+            enough = 0.01 if facts[0] or facts[1] else 0.6
+            if best is None or score < enough or any(c.chunk_id == best.id for c, _ in out):
+                continue
+            body = reply_sentences(reply_sentence(best.text))
+            stating = sorted(body, key=lambda t: -self._cover(t, sentence, facts))[:2]
+            snippet = "".join(t for t in body if t in stating)[:300]
+            citation = Citation(
+                source=best.source,
+                locator=best.locator,
+                snippet=snippet,
+                score=round(min(1.0, score), 4),
+                chunk_id=best.id,
+            )
+            out.append((citation, snippet))
+        return out
+
+    def _cover(self, text: str, sentence: str, facts: Facts) -> float:
+        """The share of the sentence's facts ``text`` states (without facts: of its words)."""
+        needed, terms = facts
+        if not needed and not terms:
+            return self._coverage(sentence, text)
+        found = sum(supported(q, quantities(text)) for q in needed)
+        found += sum(any(t in text for t in g) for g in terms)
+        return found / (len(needed) + len(terms))
+
+    # -- composing ---------------------------------------------------------------------------
+    def _compose(self, plan: _Plan, variant: int) -> tuple[str, list[Change]]:
+        """One variant: opener, body items (numbered when long) and a closing question.
+        Variants differ in opener, closer, coupon wording and the order of reason/alternative."""
+        address, turn = self.shop.address, variant // 3
+        openers = ph.OPENERS.get(plan.tone, ph.OPENERS["neutral"])
+        opener = "" if plan.own_opener else openers[variant % len(openers)]
+        draft = list(plan.draft)
+        refusal = next((i for i, d in enumerate(draft) if re.search(ph.REFUSAL, d)), -1)
+        apology = re.search(r"抱歉|对不起|不好意思", opener or "".join(draft[:1]))
+        if refusal >= 0 and not apology and not re.search(ph.EMPATHY, draft[refusal]):
+            draft[refusal] = "很抱歉，" + draft[refusal]  # a refusal is said with regret
+        extra = [plan.reason, *plan.alternatives] if plan.reason else list(plan.alternatives)
+        if turn % 2 and len(extra) > 1:
+            extra = extra[1:] + extra[:1]  # another order: the alternative first
+        items = draft + extra
+        if plan.coupon:
+            offer = ph.COUPON_OFFER[turn % len(ph.COUPON_OFFER)]
+            items.append(offer.format(amount=f"{plan.coupon:g}"))
+        closers = ph.CLOSERS[plan.closer]
+        closer = plan.ask or closers[(variant + turn) % len(closers)]
+        changes = _layout_changes(plan, opener, closer)
+        head = f"{address}，{opener}" if opener else ""
+        if not head and items and not items[0].startswith((address, "您好")):
+            items[0] = f"{address}，{items[0]}"
+        elif not head and not items and not closer.startswith(address):
+            closer = f"{address}，{closer}"
+        inline = head + "".join(items) + closer
+        if len(items) >= 2 and len(re.sub(r"\s", "", inline)) > 110:
+            points = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
+            changes.append(Change(kind="format", reason="内容较多，分成编号要点更好读"))
+            return "\n".join(part for part in (head, points, closer) if part), changes
+        return inline, changes
+
+
+def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
+    """What the composition added to the agent's draft, and why."""
+    coupon = f"{plan.coupon:g}元优惠券" if plan.coupon else ""
+    added = [
+        ("opener", opener, f"顾客情绪：{plan.mood.emotion}"),
+        ("reason", plan.reason, "用知识库里的规则说明原因"),
+        *(("alternative", a, "店铺允许的其他办法") for a in plan.alternatives),
+        ("alternative", coupon, f"补偿不超过店铺上限 {plan.coupon:g} 元"),
+        ("closing", "" if closer == plan.ask else closer, "用一个问题推进下一步"),
+    ]
+    return [Change(kind=kind, after=after, reason=why) for kind, after, why in added if after]
+
+
+def _pairs(text: str) -> set[str]:
+    """Character pairs of a text's content (particles and punctuation left out)."""
+    content = re.sub(r"[^0-9a-z\u4e00-\u9fff]|[的了哦呢啊呀吧哈嘛]", "", fold(text))
+    return {content[i : i + 2] for i in range(len(content) - 1)}
+
+
+def _last_customer(messages: Sequence[Message]) -> str:
+    return next((m.text.strip() for m in reversed(messages) if m.role == "customer"), "")

@@ -1,0 +1,426 @@
+"""Reply-style lint: what a shop's QA would circle in an agent's reply (no LLM).
+
+:func:`lint_reply` checks one reply, optionally against the conversation (is the customer upset?
+did they already mention that number?), the shop (banned phrases, compensation limits) and the
+knowledge the reply relies on (numbers and policy promises must be traceable). Every issue has a
+span in the original text and a suggested fix. Rules favour precision: a conditional "不行的话…",
+a question "是您自己穿吗？" or an agent's "我帮您联系快递" are not flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from .._errors import InputError
+from .._models import Chunk, Citation, Message
+from ..config._shop import ShopConfig
+from ..emotion._flag import emotion_flag
+from . import _phrases as ph
+from ._models import (
+    CLAUSE_DELIM,
+    ISSUE_TEXTS,
+    SENTENCE_DELIM,
+    URL,
+    Change,
+    ChangeKind,
+    LintCode,
+    LintIssue,
+    Quantity,
+    Severity,
+    as_messages,
+    clause_spans,
+    compensation_offers,
+    fold,
+    is_question,
+    multiple_promises,
+    offer_limit,
+    quantities,
+    sentence_spans,
+    span_around,
+    spans,
+    supported,
+)
+
+__all__ = [
+    "Knowledge",
+    "Mood",
+    "PhraseMatch",
+    "customer_mood",
+    "knowledge_texts",
+    "lint_reply",
+    "phrase_matches",
+    "rewrite_draft",
+]
+
+Knowledge = str | Citation | Chunk | Sequence[str | Citation | Chunk]
+Conversation = Sequence[Message | Mapping[str, Any]]
+
+
+# ------------------------------------------------------------------------------ phrases
+@dataclass(frozen=True)
+class PhraseMatch:
+    """A cold, blaming or banned phrase at ``text[start:end]``; ``word`` is the part to replace."""
+
+    rule: ph.PhraseRule
+    start: int
+    end: int
+    word: tuple[int, int]
+    clause: tuple[int, int]
+
+
+def _shop_rules(shop: ShopConfig | None) -> list[ph.PhraseRule]:
+    """The shop's banned phrases as rules; a rewrite softens or drops them like the built-in
+    rule they resemble ("自己看" like 自己看, "我也没办法" like 没办法)."""
+    phrases = dict.fromkeys(p.strip() for p in (shop.banned_phrases if shop else []) if p.strip())
+    rules = []
+    for phrase in phrases:
+        like = next((r for r in ph.PHRASE_RULES if re.search(r.pattern, fold(phrase))), None)
+        rules.append(
+            ph.PhraseRule(
+                "banned_phrase",
+                phrase,
+                re.escape(fold(phrase)),
+                f"店铺禁用语“{phrase}”",
+                "删掉这句话：先回应顾客的感受，再说明原因和可以提供的办法",
+                like.soft if like else "",
+                drop=like.drop if like else True,
+            )
+        )
+    return rules
+
+
+def phrase_matches(text: str, shop: ShopConfig | None = None) -> list[PhraseMatch]:
+    """Banned (shop), cold and blaming phrases of ``text``, non-overlapping, in text order."""
+    folded = fold(text)
+    clauses = spans(folded, CLAUSE_DELIM)
+    sentences = spans(folded, SENTENCE_DELIM)
+    found: list[PhraseMatch] = []
+    builtin = sorted(ph.PHRASE_RULES, key=lambda r: r.code != "blame_shifting")  # blame first
+    for rule in [*_shop_rules(shop), *builtin]:
+        for m in re.finditer(rule.pattern, folded):
+            if m.end() == m.start() or any(m.start() < f.end and f.start < m.end() for f in found):
+                continue
+            clause = span_around(clauses, m.start())
+            if rule.not_before and re.search(rule.not_before, folded[clause[0] : m.start()]):
+                continue
+            if rule.not_after and re.search(rule.not_after, folded[m.end() :]):
+                continue
+            sentence = span_around(sentences, m.start())
+            if not rule.questions and is_question(folded[sentence[0] : sentence[1]]):
+                continue
+            word = m.span("w") if "w" in m.re.groupindex and m.group("w") else m.span()
+            found.append(PhraseMatch(rule, m.start(), m.end(), word, clause))
+    return sorted(found, key=lambda f: f.start)
+
+
+# ------------------------------------------------------------------------------ the customer
+@dataclass(frozen=True)
+class Mood:
+    """How the customer's last turn reads: ``emotion`` and whether they are upset."""
+
+    emotion: str
+    upset: bool
+    text: str = ""
+
+
+_STRONG_RISKS = {
+    "complaint_threat",
+    "bad_review_threat",
+    "public_exposure",
+    "legal_threat",
+    "profanity",
+    "sarcasm",
+}
+
+
+def customer_mood(conversation: Conversation | None, shop: ShopConfig | None = None) -> Mood:
+    """The emotion of the last customer turn (``emotion_flag`` with the turns before it as
+    context), sharpened by a few cues it may miss ("你们到底什么意思", "急用")."""
+    messages = as_messages(conversation)
+    last = max((i for i, m in enumerate(messages) if m.role == "customer"), default=-1)
+    if last < 0 or not messages[last].text.strip():
+        return Mood("neutral", False)
+    text = messages[last].text
+    keywords = shop.escalation_keywords if shop else ()
+    flag = emotion_flag(text, messages[:last], extra_keywords=keywords)
+    emotion, folded = flag.emotion, fold(text)
+    anxious_cue = bool(re.search(ph.ANXIOUS_CUES, folded))
+    if emotion in ("neutral", "confused", "anxious") and re.search(ph.ANGRY_CUES, folded):
+        emotion = "angry"
+    elif emotion in ("neutral", "confused") and anxious_cue:
+        emotion = "anxious"
+    upset = (
+        emotion == "angry"
+        or (emotion == "anxious" and (anxious_cue or flag.intensity >= 0.65))
+        or bool(set(flag.risk) & _STRONG_RISKS)
+    )
+    return Mood(emotion, upset, text)
+
+
+# ------------------------------------------------------------------------------ the checks
+def _issue(key: str, span: tuple[int, int], **values: Any) -> LintIssue:
+    code, severity, message, suggestion = ISSUE_TEXTS[key]
+    return LintIssue(
+        code=cast(LintCode, code),
+        span=span,
+        severity=cast(Severity, severity),
+        message=message.format(**values),
+        suggestion=suggestion.format(**values),
+    )
+
+
+def _phrase_issues(text: str, shop: ShopConfig | None) -> list[LintIssue]:
+    severity = {"banned_phrase": "error", "blame_shifting": "error"}
+    return [
+        LintIssue(
+            code=cast(LintCode, m.rule.code),
+            span=(m.start, m.end),
+            severity=cast(Severity, severity.get(m.rule.code, "warning")),
+            message=f"{m.rule.message}：“{text[m.start : m.end]}”",
+            suggestion=m.rule.suggestion,
+        )
+        for m in phrase_matches(text, shop)
+    ]
+
+
+def _empathy_issue(
+    text: str, conversation: Conversation | None, shop: ShopConfig | None
+) -> list[LintIssue]:
+    if not conversation or re.search(ph.EMPATHY, fold(text)):
+        return []
+    mood = customer_mood(conversation, shop)
+    if not mood.upset:
+        return []
+    first = (sentence_spans(text) or [(0, len(text))])[0]
+    opener = ph.OPENERS.get(mood.emotion, ph.OPENERS["angry"])[0]
+    return [_issue("empathy", first, emotion=mood.emotion, opener=opener)]
+
+
+def _money_issues(text: str, shop: ShopConfig | None, knowledge: str) -> list[LintIssue]:
+    out = []
+    for offer in compensation_offers(text) if shop is not None else []:
+        limit = offer_limit(offer.kind, cast(ShopConfig, shop))
+        if offer.amount > limit:
+            label = {"coupon": "优惠券", "cash": "现金"}.get(offer.kind, "补偿")
+            out.append(_issue("limit", offer.span, label=label, amount=offer.amount, limit=limit))
+    for start, end in multiple_promises(text):
+        if fold(text)[start:end] not in knowledge:
+            out.append(_issue("promise", (start, end), phrase=text[start:end]))
+    return out
+
+
+def knowledge_texts(knowledge: Knowledge | None) -> list[str]:
+    """The texts of knowledge given as a string, citations or chunks."""
+    if knowledge is None:
+        return []
+    items: Iterable[Any] = (
+        [knowledge] if isinstance(knowledge, str | Citation | Chunk) else knowledge
+    )
+    out = []
+    for item in items:
+        if isinstance(item, Citation):
+            out.append(item.snippet)
+        elif isinstance(item, Chunk):
+            out.append(item.text)
+        else:
+            out.append(str(item))
+    return out
+
+
+def _show(q: Quantity) -> str:
+    return f"{q.low:g}{q.unit}" if q.low == q.high else f"{q.low:g}-{q.high:g}{q.unit}"
+
+
+def _fact_issues(text: str, knowledge: str, context: str) -> list[LintIssue]:
+    pool = quantities(knowledge) + quantities(context)
+    offered = {o.span for o in compensation_offers(text)}  # checked against shop.yaml instead
+    out = []
+    for q in quantities(text):
+        if q.span in offered or supported(q, pool):
+            continue
+        known = list(dict.fromkeys(_show(p) for p in pool if p.unit == q.unit))[:3]
+        key = "mismatch" if known else "unsupported"
+        out.append(_issue(key, q.span, value=q.text, known="、".join(known)))
+    folded, grounded = fold(text), fold(knowledge + "\n" + context)
+    for group in ph.PROMISE_TERMS:
+        hit = next((t for t in group if t in folded), None)
+        if hit and not any(t in grounded for t in group):
+            start = folded.index(hit)
+            out.append(_issue("term", (start, start + len(hit)), value=hit))
+    return out
+
+
+_PLACEHOLDER = re.compile(r"#e-s\[[^\]]{0,12}\]|\[[^\[\]]{1,16}\]")
+_LIST_LINE = re.compile(r"^\s*(?:\d{1,2}[.、)]|[①-⑩]|[-•·*])\s*", re.M)
+_INLINE_LIST = re.compile(r"(?:1[、.)]|①|一、|第一)[^\n]{1,200}?(?:2[、.)]|②|二、|第二)")
+
+
+def _visible_length(text: str) -> int:
+    return len(re.sub(r"\s|(?<=#)#+", "", _PLACEHOLDER.sub("#", fold(text))))
+
+
+def _wall_issue(text: str) -> list[LintIssue]:
+    folded, sentences = fold(text), sentence_spans(text)
+    if _visible_length(text) <= 120 or len(sentences) < 3:
+        return []
+    if len(_LIST_LINE.findall(folded)) >= 2 or _INLINE_LIST.search(folded):
+        return []
+    points = "\n".join(f"{n}. {text[s:e].strip()}" for n, (s, e) in enumerate(sentences[:6], 1))
+    length = _visible_length(text)
+    return [_issue("wall", (0, len(text)), length=length, count=len(sentences), points=points)]
+
+
+def _next_step_issue(text: str, conversation: Conversation | None) -> list[LintIssue]:
+    folded = URL.sub(lambda m: "#" * len(m.group()), fold(text))
+    noise = re.search(ph.TRAILING_NOISE, folded)
+    body = folded[: noise.start()] if noise else folded
+    sentences = spans(body, SENTENCE_DELIM)
+    if not sentences or re.search(ph.SIGN_OFF, folded) or _visible_length(body) < 20:
+        return []  # a short chat turn ("好的，已经帮您备注了") is not a reply to close
+    customer = [m.text for m in as_messages(conversation) if m.role == "customer"]
+    if (
+        customer
+        and _visible_length(customer[-1]) <= 12
+        and re.search(ph.CLOSING_CUES, fold(customer[-1]))
+    ):
+        return []  # the customer is closing: "嗯嗯谢谢喽~"
+    start, end = sentences[-1]
+    tail = body[sentences[-2][0] if len(sentences) > 1 else start : end]
+    if re.search(ph.QUESTION, tail) or re.search(ph.OFFER_END, body):
+        return []  # a question at the end, or an offer / request / instruction anywhere
+    return [_issue("next", (start, end))]
+
+
+def lint_reply(
+    text: str,
+    conversation: Conversation | None = None,
+    shop: ShopConfig | None = None,
+    knowledge: Knowledge | None = None,
+) -> list[LintIssue]:
+    """Reply-style issues of ``text``, in text order (empty list: clean).
+
+    ``conversation`` (``Message`` objects or ``{"role", "text"}`` dicts, oldest first) enables the
+    empathy check and lets numbers the customer mentioned pass; ``shop`` adds its
+    ``banned_phrases`` and compensation limits (without a shop no limit is checked);
+    ``knowledge`` (text, citations or chunks) enables the fact checks: every number with a unit
+    and every policy promise must be found in it or in the conversation.
+    """
+    if not isinstance(text, str):
+        raise InputError(f"text must be a str, not {type(text).__name__}")
+    grounded = "\n".join(knowledge_texts(knowledge))
+    context = "\n".join(m.text for m in as_messages(conversation))
+    issues = _phrase_issues(text, shop)
+    issues += _empathy_issue(text, conversation, shop)
+    issues += _money_issues(text, shop, fold(grounded))
+    if knowledge is not None:
+        issues += _fact_issues(text, grounded, context)
+    issues += _wall_issue(text) + _next_step_issue(text, conversation)
+    return sorted(issues, key=lambda i: (i.span[0], i.code))
+
+
+# ------------------------------------------------------------------------------ automatic fixes
+_ADDRESS = re.compile(r"^\s*(?:亲爱的|亲爱哒|亲亲|亲|您好|你好)(?:[\s,，!！~～]+|$)")
+_FILLER = re.compile(r"[亲的哦呢了啊呀哈啦嘛吧也就是真这个那我们您你\s,.!?;~，。！？；～、]")
+_SENTENCE_END = "。！？!?；;\n"
+
+
+def _has_fact(text: str) -> bool:
+    """Numbers, placeholders ([ORDERID_x]) or policy terms: what a rewrite must keep."""
+    return bool(re.search(r"\d|\[[^\[\]]{1,20}\]", text) or quantities(text)) or any(
+        term in text for term in ph.POLICY_TERMS
+    )
+
+
+def _tidy(text: str) -> str:
+    """Punctuation left behind by removed clauses: ",。" → "。", leading commas, spaces."""
+    text = re.sub(r"[，,、\s]+([。！？!?；;])", r"\1", text)
+    text = re.sub(r"([。！？!?；;\n])[，,、\s]+", r"\1", text)
+    text = re.sub(r"(?<=[^\x00-\x7f])[ \t\u3000]+(?=[^\x00-\x7f])", "，", text)
+    return re.sub(r"^[，,、\s。；;]+", "", text).strip()
+
+
+@dataclass
+class _Edit:
+    start: int
+    end: int
+    new: str
+    change: Change
+
+
+def _cap_edits(text: str, shop: ShopConfig) -> list[_Edit]:
+    """Money offered above the shop's limit is lowered to the limit (removed if the limit is 0);
+    promises no agent may make (双倍赔偿...) are removed with their clause."""
+    clauses, edits = clause_spans(text), []
+    for offer in compensation_offers(text):
+        limit = offer_limit(offer.kind, shop)
+        if offer.amount <= limit:
+            continue
+        reason = f"超过店铺补偿上限 {limit:g} 元（shop.yaml compensation）"
+        if limit > 0:
+            start, end = offer.number
+            new = f"{limit:g}"
+            change = Change(
+                kind="cap_compensation", before=text[start:end], after=new, reason=reason
+            )
+            edits.append(_Edit(start, end, new, change))
+        else:
+            start, end = next((c for c in clauses if c[0] <= offer.span[0] < c[1]), offer.span)
+            change = Change(kind="remove_promise", before=text[start:end], reason=reason)
+            edits.append(_Edit(start, end, "", change))
+    for span in multiple_promises(text):
+        start, end = next((c for c in clauses if c[0] <= span[0] < c[1]), span)
+        reason = "超出政策的赔偿承诺，需要主管决定"
+        change = Change(kind="remove_promise", before=text[start:end], reason=reason)
+        edits.append(_Edit(start, end, "", change))
+    return edits
+
+
+def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
+    """Cold / blaming clauses without facts are dropped; elsewhere the phrase is softened."""
+    matches, edits = phrase_matches(text, shop), []
+    for m in matches:
+        start, end = m.clause
+        clause = text[start:end]
+        rest = "".join(
+            ch
+            for i, ch in enumerate(clause, start)
+            if not any(o.clause == m.clause and o.start <= i < o.end for o in matches)
+        )
+        blame = m.rule.code == "blame_shifting"
+        drop = m.rule.drop or (blame and "(?P<w>" not in m.rule.pattern)
+        empty = drop or len(_FILLER.sub("", rest)) <= 1
+        if empty and not _has_fact(clause):
+            keep = clause[-1] if clause and clause[-1] in _SENTENCE_END else ""
+            kind: ChangeKind = "remove_blame" if blame else "remove_cold"
+            before = clause.strip(" ，,。")
+            edits.append(
+                _Edit(start, end, keep, Change(kind=kind, before=before, reason=m.rule.message))
+            )
+            continue
+        w_start, w_end = m.word
+        soft = m.rule.soft
+        if not soft and w_start > 0 and w_end < len(text):
+            soft = "，" if text[w_start - 1].isalnum() and text[w_end].isalnum() else ""
+        change = Change(
+            kind="soften", before=text[w_start:w_end], after=soft, reason=m.rule.message
+        )
+        edits.append(_Edit(w_start, w_end, soft, change))
+    return edits
+
+
+def rewrite_draft(draft: str, shop: ShopConfig) -> tuple[str, list[Change]]:
+    """The agent's draft with cold and blaming phrasing fixed and money capped to the shop's
+    limits; every other number, placeholder and policy term of the draft is kept."""
+    text = _tidy(draft)  # chat turns joined by spaces become one reply first
+    applied: list[_Edit] = []
+    edits = _cap_edits(text, shop) + _phrase_edits(text, shop)
+    for edit in sorted(edits, key=lambda e: (-e.end, e.start)):  # a dropped clause wins
+        if any(edit.start < a.end and a.start < edit.end for a in applied):
+            continue
+        text = text[: edit.start] + edit.new + text[edit.end :]
+        applied.append(edit)
+    text = _tidy(_ADDRESS.sub("", _tidy(text)))
+    return text, [e.change for e in sorted(applied, key=lambda e: e.start)]

@@ -1,0 +1,1 @@
+"""Retrieval: hybrid BM25 + FAQ phrasing + dense candidates, fused."""

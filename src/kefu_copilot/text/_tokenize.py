@@ -1,0 +1,247 @@
+"""Chinese-aware tokenisation for lexical retrieval: jieba words + character bigrams + synonyms.
+
+A whole Chinese sentence is *not* a token (the stock llama-index BM25 makes that mistake). We emit
+jieba words, the character bigrams of every CJK run (robust to segmentation errors and to words
+jieba does not know), and ASCII/digit runs such as SKU codes, sizes and prices. Shop synonyms are
+folded to one canonical word before tokenising, so "寄出" matches "发货".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from sys import intern
+from typing import Any, Protocol, runtime_checkable
+
+from ._normalize import normalize
+
+__all__ = ["STOPWORDS", "ChineseTokenizer", "Tokenizer"]
+
+
+@runtime_checkable
+class Tokenizer(Protocol):
+    """Turns text into the tokens used for lexical matching."""
+
+    def tokenize(self, text: str) -> list[str]: ...
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever the same text would be tokenised differently."""
+        ...
+
+
+# Function words and question particles that say nothing about *what* is asked.
+STOPWORDS = frozenset(
+    (
+        "的 了 吗 呢 啊 呀 吧 哦 噢 嘛 么 哈 啦 哇 呗 嗯 是 在 我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 这些 那些 就 都 也 还 "
+        "又 和 与 及 或 而 但 把 被 给 让 对 从 向 跟 个 件 些 一下 一 下 有 没 没有 不 要 想 能 可以 可 会 请问 请 问 亲 你好 您好 "
+        "hi 谢谢 麻烦 一下子 怎么 怎么样 怎样 如何 什么 啥 多少 哪 哪里 哪些 几 吗？ 呢？ 为什么 为啥 多久 多长 是否 能否 是不是 有没有 能不能 "
+        "可不可以 会不会 呢 的话 然后 因为 所以 如果 吧 之 其 该 到 得 着 过 上 里 中 时候 时 现在 已经 自己 这样 那样 怎么办 咋 咋办 么 嘞 "
+        "哟 耶 滴 地 与其 the a an of to is are and or for in on it i you my me do does can 你们家 "
+        "我家 店里 店家 老板 掌柜 客服 宝贝 东西 一般 平时 请问下 想问 问下 问问 问一下 知道 告诉 一件 这件 那件 这款 那款 这双 那双 这条 那条 "
+        "哪个 哪家 哪儿 哪种 哪位 哪样 这种 那种 一个 好的 好 嗯嗯 额 呃 哎 唉 诶 吗亲 呢亲 么亲 啊亲 多大 大概 大约 左右 需要 得 买 打算 准备 用 穿 一般来说"
+    ).split()
+)
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_ALNUM = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+_WORD_OK = re.compile(f"[{_CJK}a-z0-9]")
+
+
+@lru_cache(maxsize=1)
+def _base_dictionary() -> tuple[dict[str, int], int]:
+    """jieba's default dictionary, loaded once per process and copied per tokenizer.
+
+    jieba keeps its prefix dictionary as a marshal file that takes ~1 s to load; we keep a JSON
+    copy in the user's cache directory that orjson reads in ~0.2 s (every cold start and every
+    ingest worker pays this). JSON, unlike a pickle, is safe to read whoever wrote it."""
+    import jieba
+
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    path = _dictionary_cache_path(jieba)
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError, ImportError):
+            import orjson
+
+            data = orjson.loads(path.read_bytes())
+            freq, total = data["freq"], data["total"]
+            if isinstance(freq, dict) and isinstance(total, int) and freq:
+                return freq, total
+    base = jieba.Tokenizer()
+    base.initialize()
+    if path is not None:
+        with contextlib.suppress(OSError, ImportError, TypeError):
+            import orjson
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(orjson.dumps({"total": base.total, "freq": base.FREQ}))
+            os.replace(tmp, path)
+    return base.FREQ, base.total
+
+
+def _dictionary_cache_path(jieba: Any) -> Path | None:
+    """``<cache>/kefu-copilot/jieba-<version>-<dictionary size and mtime>.json``."""
+    try:
+        source = Path(jieba.__file__).parent / "dict.txt"
+        stat = source.stat()
+    except (OSError, AttributeError, TypeError):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not base or base.startswith("~"):
+        return None
+    version = getattr(jieba, "__version__", "0")
+    return Path(base) / "kefu-copilot" / f"jieba-{version}-{stat.st_size}-{stat.st_mtime_ns}.json"
+
+
+class ChineseTokenizer:
+    """jieba words + CJK bigrams + ASCII runs, with shop synonyms folded to one word.
+
+    Thread-safe after construction. Each instance has its own jieba dictionary (shop words are
+    added to it, never to jieba's global one).
+    """
+
+    def __init__(
+        self,
+        synonyms: Sequence[Sequence[str]] = (),
+        extra_words: Iterable[str] = (),
+        *,
+        bigrams: bool = True,
+        builtin_synonyms: bool = True,
+    ) -> None:
+        extra_words = list(extra_words)
+        self._bigrams = bigrams
+        self._spec = {
+            "synonyms": [list(group) for group in synonyms],
+            "extra_words": list(extra_words),
+            "bigrams": bigrams,
+            "builtin_synonyms": builtin_synonyms,
+        }
+        self._canonical: dict[str, str] = {}
+        from ._vocabulary import ECOMMERCE_SYNONYMS
+
+        groups = [*synonyms, *(ECOMMERCE_SYNONYMS if builtin_synonyms else ())]
+        for group in groups:
+            words = [normalize(w).strip() for w in group if w and normalize(w).strip()]
+            if len(words) < 2:
+                continue
+            for word in words[1:]:
+                self._canonical.setdefault(word, words[0])
+        # Canonical words map to themselves so that "优惠券" is consumed whole before "券" could
+        # match inside it.
+        for word in list(self._canonical.values()):
+            self._canonical.setdefault(word, word)
+        alternatives = sorted(self._canonical, key=len, reverse=True)
+        self._synonym_re = (
+            re.compile("|".join(re.escape(w) for w in alternatives)) if alternatives else None
+        )
+        self._extra = sorted({normalize(w).strip() for w in extra_words if w and w.strip()})
+        self._jieba: Any = None
+        self._lock = threading.Lock()
+        self.fingerprint = (
+            "zh2:"
+            + hashlib.blake2b(
+                repr((bigrams, sorted(self._canonical.items()), self._extra)).encode(),
+                digest_size=8,
+            ).hexdigest()
+        )
+
+    def _segmenter(self) -> Any:
+        if self._jieba is None:
+            with self._lock:
+                if self._jieba is None:
+                    import jieba
+
+                    freq, total = _base_dictionary()
+                    seg = jieba.Tokenizer()
+                    seg.FREQ, seg.total, seg.initialized = dict(freq), total, True
+                    for word in [*self._extra, *self._canonical.values(), *self._canonical]:
+                        if len(word) > 1 and _CJK_RUN.fullmatch(word):
+                            seg.add_word(word, freq=max(seg.FREQ.get(word, 0), 2000))
+                    self._jieba = seg
+        return self._jieba
+
+    def spec(self) -> dict[str, Any]:
+        """The arguments that build an identical tokenizer (e.g. in a worker process)."""
+        return {k: list(v) if isinstance(v, list) else v for k, v in self._spec.items()}
+
+    def warm_up(self) -> None:
+        """Load the segmentation dictionary now rather than on the first question."""
+        self._segmenter()
+
+    def in_dictionary(self, word: str) -> bool:
+        """Whether ``word`` is a word of the segmentation dictionary (not a segmentation artefact)."""
+        return bool(self._segmenter().FREQ.get(word))
+
+    def canonicalize(self, text: str) -> str:
+        """Normalise (NFKC, lower case) and fold synonyms to their group's first word."""
+        text = normalize(text)
+        if self._synonym_re is not None:
+            text = self._synonym_re.sub(lambda m: self._canonical[m.group()], text)
+        return text
+
+    def words(self, text: str) -> list[str]:
+        """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
+        return self._words(self.canonicalize(text))
+
+    def _words(self, text: str) -> list[str]:
+        out: list[str] = []
+        for word in self._segmenter().lcut(text, HMM=False):
+            word = word.strip()
+            if not word or word in STOPWORDS or not _WORD_OK.search(word):
+                continue
+            if _CJK_RUN.fullmatch(word) or _ALNUM.fullmatch(word):
+                out.append(word)
+            else:
+                out.extend(m.group() for m in _ALNUM.finditer(word))
+                out.extend(m.group() for m in _CJK_RUN.finditer(word))
+        # ASCII runs joined by '-' (SKU codes) are split by jieba: keep the whole code too.
+        out.extend(m.group() for m in _ALNUM.finditer(text) if "-" in m.group() or "_" in m.group())
+        return out
+
+    def analyze(self, text: str) -> tuple[list[str], int, int]:
+        """All tokens of ``text`` in one pass, grouped: words, then characters, then bigrams.
+
+        Returns ``(tokens, words_end, chars_end)``: ``tokens[:words_end]`` are the words,
+        ``tokens[words_end:chars_end]`` the single characters and the rest the bigrams. The
+        same bag as :meth:`tokenize` (in another order), segmented and canonicalised once.
+        """
+        canon = self.canonicalize(text)
+        tokens = self._words(canon)
+        words_end = len(tokens)
+        if self._bigrams:
+            runs = _CJK_RUN.findall(canon)
+            for run in runs:
+                tokens.extend(ch for ch in run if ch not in STOPWORDS)
+            chars_end = len(tokens)
+            for run in runs:
+                tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        else:
+            chars_end = len(tokens)
+        return [intern(t) for t in tokens], words_end, chars_end
+
+    def tokenize(self, text: str, *, characters: bool = True) -> list[str]:
+        """Words, then the characters and character bigrams of every CJK run.
+
+        Single characters carry much of the meaning of short Chinese questions (退/换/码) for
+        ranking; stopword characters are left out. ``characters=False`` leaves single
+        characters out (for measuring how much of a question a text covers, where a lone
+        character would match almost anything).
+        """
+        canon = self.canonicalize(text)
+        tokens = self._words(canon)
+        if self._bigrams:
+            for run in _CJK_RUN.findall(canon):
+                if characters:
+                    tokens.extend(ch for ch in run if ch not in STOPWORDS)
+                tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
+        # One shared object per distinct token: an index of 100k chunks holds millions of them.
+        return [intern(t) for t in tokens]
