@@ -119,7 +119,11 @@ class Copilot:
         return self._shop
 
     def _tokenizer(self, shop: ShopConfig) -> ChineseTokenizer:
-        return ChineseTokenizer(shop.synonyms)
+        from .text._vocabulary import ecommerce_synonyms
+
+        return ChineseTokenizer(
+            shop.synonyms, builtin_synonyms=ecommerce_synonyms(shop.rule_set("vocabulary"))
+        )
 
     def _dense(self) -> tuple[Embedder | None, VectorStore | None]:
         """The embedder and vector store, or (None, None) for lexical-only retrieval."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from .._data import merge_rules, validate_extension
 from .._errors import ShopError
 from ..text._normalize import decode_bytes
 
@@ -41,6 +43,24 @@ class ShopConfig(BaseModel):
     escalation_keywords: list[str] = Field(default_factory=list)
     banned_phrases: list[str] = Field(default_factory=list)
     handoff_message: str = DEFAULT_HANDOFF_MESSAGE
+    #: Extensions of the packaged rule sets (``kefu_copilot/data/*.yaml``), by set and key.
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    _merged: dict[str, Mapping[str, Any]] = PrivateAttr(default_factory=dict)
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _rules(cls, value: Any) -> Any:
+        try:
+            return validate_extension(value)
+        except ShopError as exc:
+            raise ValueError(str(exc).removeprefix("shop.yaml: ")) from None
+
+    def rule_set(self, name: str) -> Mapping[str, Any]:
+        """The packaged rule set ``name`` with this shop's ``rules.<name>`` applied (cached)."""
+        merged = self._merged.get(name)
+        if merged is None:
+            merged = self._merged[name] = merge_rules(name, self.rules.get(name))
+        return merged
 
     @field_validator("synonyms", mode="before")
     @classmethod

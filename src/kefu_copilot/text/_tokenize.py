@@ -115,20 +115,26 @@ class ChineseTokenizer:
         extra_words: Iterable[str] = (),
         *,
         bigrams: bool = True,
-        builtin_synonyms: bool = True,
+        builtin_synonyms: bool | Sequence[Sequence[str]] = True,
     ) -> None:
+        """``builtin_synonyms``: ``True`` folds the packaged e-commerce vocabulary, a sequence of
+        groups folds those instead (a shop's extended vocabulary), ``False`` none."""
         extra_words = list(extra_words)
         self._bigrams = bigrams
+        if builtin_synonyms is True:
+            from ._vocabulary import ecommerce_synonyms
+
+            builtin = ecommerce_synonyms()
+        else:
+            builtin = [list(group) for group in builtin_synonyms or ()]
         self._spec = {
             "synonyms": [list(group) for group in synonyms],
             "extra_words": list(extra_words),
             "bigrams": bigrams,
-            "builtin_synonyms": builtin_synonyms,
+            "builtin_synonyms": builtin,
         }
         self._canonical: dict[str, str] = {}
-        from ._vocabulary import ECOMMERCE_SYNONYMS
-
-        groups = [*synonyms, *(ECOMMERCE_SYNONYMS if builtin_synonyms else ())]
+        groups = [*synonyms, *builtin]
         for group in groups:
             words = [normalize(w).strip() for w in group if w and normalize(w).strip()]
             if len(words) < 2:

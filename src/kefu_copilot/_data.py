@@ -1,0 +1,147 @@
+"""Rules as data: the packaged rule sets (``kefu_copilot/data/*.yaml``) and a shop's extensions.
+
+Every lexicon, intent, template and phrase list the copilot uses lives in one YAML file per
+rule set under the package's ``data/`` folder, shipped in the wheel and read once, on first use.
+A shop extends or replaces any key of any rule set from ``shop.yaml``::
+
+    rules:
+      emotion:
+        safety_words: [冒烟, 漏电]          # a list is appended to the packaged list
+      reply:
+        greeting: {replace: "宝子好呀"}     # {replace: value} replaces the packaged value
+      vocabulary:
+        groups: {replace: [[色号, 颜色]]}
+
+Mappings merge key by key (recursively), lists are extended (duplicates dropped, order kept),
+scalars are replaced. The top-level keys of a rule set are its schema: a key it does not have,
+or a value of another shape, is a :class:`~kefu_copilot.ShopError` naming ``rules.<set>.<key>``.
+Nested mappings hold data (an intent's name → its cues): a shop may add entries shaped like
+their siblings.
+
+A rule-set file starts with a ``_doc`` string (what the set is for; ignored by consumers).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from copy import deepcopy
+from functools import cache
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ._errors import ShopError
+
+__all__ = ["DATA_DIR", "merge_rules", "packaged_rules", "rule_set_names", "validate_extension"]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+_LOCK = threading.Lock()
+
+
+def rule_set_names() -> list[str]:
+    """The names of the packaged rule sets (file stems under ``data/``)."""
+    return sorted(p.stem for p in DATA_DIR.glob("*.yaml"))
+
+
+@cache
+def _read(name: str) -> Mapping[str, Any]:
+    import yaml
+
+    path = DATA_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ShopError(
+            f"unknown rule set {name!r}; the packaged rule sets are: {', '.join(rule_set_names())}"
+        )
+    with _LOCK:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ShopError(f"{path}: a rule set is a mapping of keys at the top level")
+    data.pop("_doc", None)
+    return MappingProxyType(data)
+
+
+def packaged_rules(name: str) -> Mapping[str, Any]:
+    """The packaged rule set ``name`` (read-only; read once per process)."""
+    return _read(name)
+
+
+def _same_shape(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, int | float) and isinstance(value, int | float):
+        return True
+    if isinstance(default, Mapping):
+        return isinstance(value, Mapping)
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if default is None:
+        return True
+    return isinstance(value, type(default))
+
+
+def _merge(default: Any, ext: Any, where: str) -> Any:
+    if isinstance(ext, Mapping) and set(ext) == {"replace"}:
+        value = ext["replace"]
+        if not _same_shape(default, value):
+            raise ShopError(
+                f"shop.yaml: {where}: expected {type(default).__name__}, "
+                f"got {type(value).__name__}"
+            )
+        return deepcopy(value)
+    if not _same_shape(default, ext):
+        raise ShopError(
+            f"shop.yaml: {where}: expected {type(default).__name__} "
+            f"(or {{replace: ...}}), got {type(ext).__name__}"
+        )
+    if isinstance(default, Mapping):
+        out = {k: deepcopy(v) for k, v in default.items()}
+        top = where.count(".") == 1  # rules.<set>: the set's own keys are a fixed schema
+        for key, value in ext.items():
+            if key in default:
+                out[key] = _merge(default[key], value, f"{where}.{key}")
+            elif not top and _fits_siblings(default, value):
+                out[key] = deepcopy(value)  # nested mappings hold data (intent → cues, ...)
+            else:
+                known = ", ".join(map(str, default))
+                raise ShopError(f"shop.yaml: {where}.{key}: unknown key; known keys: {known}")
+        return out
+    if isinstance(default, list):
+        out_list = list(default)
+        out_list.extend(v for v in ext if v not in out_list)
+        return out_list
+    return deepcopy(ext)
+
+
+def _fits_siblings(default: Mapping[str, Any], value: Any) -> bool:
+    """A new key in a nested mapping (its keys are data, e.g. intent name → cues) must hold a
+    value of its siblings' shape."""
+    return not default or any(_same_shape(v, value) for v in default.values())
+
+
+def validate_extension(rules: Any) -> dict[str, dict[str, Any]]:
+    """Check a ``shop.yaml`` ``rules`` mapping against the packaged sets; return it normalised."""
+    if rules is None:
+        return {}
+    if not isinstance(rules, Mapping):
+        raise ShopError("shop.yaml: rules: expected a mapping of rule-set names")
+    names = rule_set_names()
+    out: dict[str, dict[str, Any]] = {}
+    for name, ext in rules.items():
+        if name not in names:
+            raise ShopError(
+                f"shop.yaml: rules.{name}: unknown rule set; known: {', '.join(names)}"
+            )
+        if not isinstance(ext, Mapping):
+            raise ShopError(f"shop.yaml: rules.{name}: expected a mapping of keys")
+        merge_rules(name, ext)  # raises on the first bad key
+        out[str(name)] = dict(ext)
+    return out
+
+
+def merge_rules(name: str, extension: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    """The packaged rule set ``name`` with a shop's extension applied (a fresh mapping)."""
+    base = packaged_rules(name)
+    if not extension:
+        return base
+    return MappingProxyType(_merge(dict(base), extension, f"rules.{name}"))
