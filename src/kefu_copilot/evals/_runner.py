@@ -1,7 +1,8 @@
 """The eval runner: run a suite, keep every case's outcome and the contract's metrics.
 
 A JSONL suite (contract section 2) may mix case types; each type is a :class:`CaseType` in
-:data:`CASE_TYPES` (``answer``, ``emotion``, ``reply``), and :func:`register_case_type` plugs in
+:data:`CASE_TYPES` (``answer``, ``emotion``, ``reply``, ``grounding`` — see
+:mod:`._grounding_cases`), and :func:`register_case_type` plugs in
 new ones. A directory with ``corpus.jsonl``/``queries.jsonl``/``qrels.jsonl`` is a retrieval set.
 
 Metric names are the contract's (section 3), un-prefixed, one set per case type present. Only
@@ -27,6 +28,7 @@ from typing import Any
 
 from .._errors import EvalError
 from . import _suite as ev
+from ._grounding_cases import grounding_metrics, run_grounding_case, validate_grounding_case
 
 __all__ = [
     "CASE_TYPES",
@@ -55,6 +57,10 @@ class EvalContext:
     copilot: Any = None
     escalation_keywords: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    #: What a case type builds once per run (e.g. a scripted LLM server), by its own key.
+    cache: dict[str, Any] = field(default_factory=dict)
+    #: Called when the run ends, last added first.
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,15 @@ register_case_type(
         judged=True,
     )
 )
+register_case_type(
+    CaseType(
+        "grounding",
+        validate_grounding_case,
+        run_grounding_case,
+        grounding_metrics,
+        needs_copilot=lambda: True,
+    )
+)
 RETRIEVAL_METRICS = ("mrr@10", "recall@1", "recall@5", "recall@10", "ndcg@10")
 
 
@@ -248,11 +263,15 @@ def run_suite(
     ctx.copilot = copilot
     ctx.escalation_keywords = _escalation_keywords(copilot, shop)
     records = []
-    with _progress(progress) as tick:
-        for done, (case_type, case) in enumerate(cases, start=1):
-            records.append(_run_case(case_type, case, ctx, judges))
-            if tick is not None:
-                tick("eval", done, len(cases))
+    try:
+        with _progress(progress) as tick:
+            for done, (case_type, case) in enumerate(cases, start=1):
+                records.append(_run_case(case_type, case, ctx, judges))
+                if tick is not None:
+                    tick("eval", done, len(cases))
+    finally:
+        for close in reversed(ctx.closers):
+            close()
     return EvalResult(
         suite=str(suite),
         n=len(records),
