@@ -86,6 +86,16 @@ class Turn(BaseModel):
     )
     asked_for: str | None = Field(None, description="the detail the reply asks the customer for")
 
+    def __rich__(self) -> Any:
+        from ..present._console import turn_panel
+
+        return turn_panel(self)
+
+    def _repr_html_(self) -> str:
+        from ..present._html import turn_html
+
+        return turn_html(self)
+
 
 def within_service_hours(hours: str | None, now: datetime) -> bool | None:
     """Whether ``now`` falls in "09:00-23:00" (overnight ranges allowed); None if unknown."""
