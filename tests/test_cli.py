@@ -130,3 +130,19 @@ def test_kefu_eval_and_compare_end_to_end(shop: Path, tmp_path: Path, capsys) ->
     capsys.readouterr()
     assert main(["eval", "compare", str(out), str(out)]) == 0
     assert "pass_rate" in capsys.readouterr().out
+
+
+def test_chat_routes_each_message_and_shows_the_handoff_packet(
+    shop: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """`kefu chat` goes through handle(): the conversation carries over, a handoff shows why
+    and the packet the human agent receives."""
+    lines = iter(["纯棉圆领T恤会缩水吗", "不赔我100块我就给差评，叫人工来", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    argv = ["chat", "--shop", str(shop), "--index", str(tmp_path / "i"), "--embed-model", "none"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "auto" in out and "handoff" in out
+    assert "bad_review_threat" in out  # risk flags of the turn
+    assert "handoff packet" in out and "顾客诉求" in out and "建议下一步" in out
+    assert "此前提到：纯棉圆领T恤会缩水吗" in out  # the conversation was kept across turns

@@ -51,21 +51,13 @@ def registry(backend) -> ToolRegistry:
 def wired(copilot, tools: ToolRegistry | None, *, llm=None, shop: ShopConfig | None = None):
     """What Copilot.router() does once the tools are wired in (see the wiring notes)."""
     _, answerer, copilot_shop = copilot._current()
-    products = answerer.products
-    skus = {source: sku.upper() for sku, source in products._skus.items()}
-
-    def catalog(text: str) -> list[tuple[str, str]]:
-        return [(skus[s], products.titles[s]) for s in products.identify(text) if s in skus]
-
     return Router(
-        lambda q, h: copilot.answer(q, h),
+        copilot,
         shop or copilot_shop,
-        products=lambda text: [products.titles[s] for s in products.identify(text)],
+        products=answerer.products,
         clock=lambda: NOW,
         tools=tools,
         llm=llm,
-        aanswer=lambda q, h: copilot.aanswer(q, h),
-        catalog=catalog,
     )
 
 

@@ -22,6 +22,7 @@ from .answer._generate import AnswerStream, GroundedGenerator
 from .config._settings import Settings, resolve_settings
 from .config._shop import ShopConfig, load_shop_config
 from .embed._embedder import Embedder, load_embedder
+from .emotion._training import MODEL_FILE, load_shop_escalation, train_shop_escalation
 from .index._generations import Snapshot, index_id, load_snapshot, read_current
 from .index._vectors import VectorStore, open_chroma_store, release_persistent_client
 from .ingest._pipeline import Progress, ingest_shop
@@ -320,32 +321,20 @@ class Copilot:
         return generator.stream(prepared, strict=strict)
 
     # -- emotion and routing ----------------------------------------------------------------
-    ESCALATION_MODEL_FILE = "escalation-model.json"
+    ESCALATION_MODEL_FILE = MODEL_FILE
 
     @property
     def escalation_model(self) -> Any:
         """The shop's trained escalation model (``<index_dir>/escalation-model.json``) or None."""
         with self._lock:
             if not hasattr(self, "_escalation"):
-                path = self.index_dir / self.ESCALATION_MODEL_FILE
-                model = None
-                if path.is_file():
-                    from .emotion._model import EscalationModel
-
-                    model = EscalationModel.load(path)
-                self._escalation = model
+                self._escalation = load_shop_escalation(self.index_dir)
             return self._escalation
 
     def train_escalation(self, *paths: str | Path, **options: Any) -> Any:
         """Fit the escalation decision to the shop's labelled conversations and save it next to
         the index (used from then on by :meth:`emotion_flag` and :meth:`handle`)."""
-        from .emotion._model import train_escalation
-
-        if not paths:
-            raise InputError("give at least one JSONL file of labelled emotion cases")
-        model = train_escalation([str(p) for p in paths], **options)
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        model.save(self.index_dir / self.ESCALATION_MODEL_FILE)
+        model = train_shop_escalation(self.index_dir, paths, **options)
         with self._lock:
             self._escalation = model
         return model
@@ -366,26 +355,17 @@ class Copilot:
         )
 
     def router(self, *, clock: Callable[[], datetime] | None = None) -> Router:
+        """The :class:`Router` behind :meth:`handle`: this copilot answers from the knowledge,
+        the index's catalogue names products, the registered :attr:`tools` serve orders."""
         _, answerer, shop = self._current()
-        products = answerer.products
-        skus = products.sku_by_source()
-
-        def titles(text: str) -> list[str]:
-            return [products.titles[s] for s in products.identify(text)]
-
-        def catalog(text: str) -> list[tuple[str, str]]:
-            return [(skus[s], products.titles[s]) for s in products.identify(text) if s in skus]
-
         return Router(
-            lambda q, h: self.answer(q, h),
+            self,
             shop,
             escalation_model=self.escalation_model,
-            products=titles,
+            products=answerer.products,
             clock=clock or datetime.now,
             tools=self.tools,
             llm=self.llm,
-            aanswer=lambda q, h: self.aanswer(q, h),
-            catalog=catalog,
         )
 
     def handle(self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str) -> Turn:

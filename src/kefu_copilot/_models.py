@@ -126,6 +126,11 @@ class Answer(BaseModel):
 
         return answer_panel(self)
 
+    def _repr_html_(self) -> str:
+        from .present._html import answer_html
+
+        return answer_html(self)
+
 
 class FileIssue(BaseModel):
     """A file (or part of one) that ingestion skipped or flagged."""
@@ -159,3 +164,8 @@ class IngestReport(BaseModel):
         from .present._console import ingest_table
 
         return ingest_table(self)
+
+    def _repr_html_(self) -> str:
+        from .present._html import ingest_html
+
+        return ingest_html(self)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -24,7 +24,7 @@ from ..answer._grounding import check_grounding
 from ..answer._rules import handoff_reasons
 from ..config._shop import ShopConfig
 from ..text._pii import redact
-from ._conversation import Conversation, find_skus
+from ._conversation import Conversation
 from ._handoff import HandoffPacket
 from ._intents import (
     ORDER_LOOKUP_REASON,
@@ -45,7 +45,7 @@ from ._tools import Order, PendingAction, ToolRegistry, ToolResult
 if TYPE_CHECKING:
     from ..emotion._flag import EmotionFlag
 
-__all__ = ["Router", "Turn", "within_service_hours"]
+__all__ = ["KnowledgeAnswers", "ProductLookup", "Router", "Turn", "within_service_hours"]
 
 _ORDER: dict[Decision, int] = {"handoff": 0, "draft": 1, "auto": 2}
 _THREATS = frozenset({"complaint_threat", "bad_review_threat", "public_exposure", "legal_threat"})
@@ -85,6 +85,16 @@ class Turn(BaseModel):
         default_factory=list, description="writes waiting for a human: approve or reject by id"
     )
     asked_for: str | None = Field(None, description="the detail the reply asks the customer for")
+
+    def __rich__(self) -> Any:
+        from ..present._console import turn_panel
+
+        return turn_panel(self)
+
+    def _repr_html_(self) -> str:
+        from ..present._html import turn_html
+
+        return turn_html(self)
 
 
 def within_service_hours(hours: str | None, now: datetime) -> bool | None:
@@ -130,36 +140,66 @@ class _Private:
         return text
 
 
+class KnowledgeAnswers(Protocol):
+    """Answers a customer message from the shop's knowledge — :class:`~kefu_copilot.Copilot` is
+    one. The router asks it whenever a message is not served by the shop's tools alone."""
+
+    def answer(self, question: str, history: list[Message], /) -> Answer: ...
+
+    async def aanswer(self, question: str, history: list[Message], /) -> Answer: ...
+
+
+class ProductLookup(Protocol):
+    """Which products a text mentions — the index's product catalogue is one."""
+
+    @property
+    def titles(self) -> Mapping[str, str]:
+        """Product source -> title."""
+        ...
+
+    def identify(self, text: str) -> list[str]: ...
+
+    def sku_by_source(self) -> dict[str, str]: ...
+
+
 class Router:
-    """Routes customer messages. ``answer`` is :meth:`Copilot.answer` (``aanswer`` its async
-    form); ``products`` names the products a text mentions (``catalog``: as (SKU, title)
-    pairs); ``tools`` the shop's tools (None: order questions go to a human); ``llm`` chooses
-    tools by function calling when set."""
+    """Routes customer messages. ``knowledge`` answers them from the shop's knowledge;
+    ``products`` names the products a message mentions (for tool arguments and the handoff
+    packet); ``tools`` are the shop's tools (None: order questions go to a human); ``llm``
+    chooses tools by function calling when set."""
 
     def __init__(
         self,
-        answer: Callable[[str, list[Message]], Answer],
+        knowledge: KnowledgeAnswers,
         shop: ShopConfig,
         *,
         escalation_model: Any = None,
-        products: Callable[[str], list[str]] | None = None,
+        products: ProductLookup | None = None,
         clock: Callable[[], datetime] = datetime.now,
         tools: ToolRegistry | None = None,
         llm: Any = None,
-        aanswer: Callable[[str, list[Message]], Awaitable[Answer]] | None = None,
-        catalog: Callable[[str], list[tuple[str, str]]] | None = None,
     ) -> None:
-        self._answer = answer
-        self._aanswer = aanswer
+        self.knowledge = knowledge
         self.shop = shop
         self.escalation_model = escalation_model
-        self._products = products or (lambda text: [])
+        self.products = products
+        self._skus = products.sku_by_source() if products is not None else {}
         self._clock = clock
         self.tools = tools
         self.llm = llm if hasattr(llm, "provider") else None  # function calling: OpenAI API
-        self._catalog = catalog or (
-            lambda text: [(sku, t) for t in self._products(text) for sku in find_skus(t)]
-        )
+
+    def product_titles(self, text: str) -> list[str]:
+        """The titles of the products ``text`` mentions."""
+        if self.products is None:
+            return []
+        return [self.products.titles[s] for s in self.products.identify(text)]
+
+    def catalog_entries(self, text: str) -> list[tuple[str, str]]:
+        """(SKU, title) of the products ``text`` mentions that declare a SKU."""
+        if self.products is None:
+            return []
+        titles = self.products.titles
+        return [(self._skus[s], titles[s]) for s in self.products.identify(text) if s in self._skus]
 
     def flag(self, text: str, context: list[Message]) -> EmotionFlag:
         from ..emotion._flag import emotion_flag
@@ -190,7 +230,7 @@ class Router:
             elif isinstance(step, CallLLM):
                 value = self._complete(step)
             else:
-                value = self._answer(text, history)
+                value = self.knowledge.answer(text, history)
 
     async def ahandle(self, conversation: Conversation) -> Turn:
         """:meth:`handle` on an event loop: async tools run on it, sync work in threads."""
@@ -206,10 +246,8 @@ class Router:
                 value = await self._registry.acall(step.name, step.arguments)
             elif isinstance(step, CallLLM):
                 value = await asyncio.to_thread(self._complete, step)
-            elif self._aanswer is not None:
-                value = await self._aanswer(text, history)
             else:
-                value = await asyncio.to_thread(self._answer, text, history)
+                value = await self.knowledge.aanswer(text, history)
 
     @property
     def _registry(self) -> ToolRegistry:
@@ -238,7 +276,7 @@ class Router:
                 self._clock(),
                 conversation.customer_id,
                 conversation.id,
-                self._catalog,
+                self.catalog_entries,
             )
             request = analyse(ctx)
             if request is not None:
@@ -436,7 +474,7 @@ class Router:
         answered = [m.text[:80] for m in conversation.messages if m.role in ("agent", "bot")][-3:]
         products: list[str] = []
         for text in customer:
-            for name in self._products(text):
+            for name in self.product_titles(text):
                 if name not in products:
                     products.append(name)
         tail = [{"role": m.role, "text": m.text} for m in conversation.tail(6)]

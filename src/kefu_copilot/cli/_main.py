@@ -66,13 +66,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from .._models import Message
+    """A conversation routed message by message, as :meth:`Copilot.handle` would in production:
+    each turn shows the decision (auto / draft / handoff), emotion and risk flags, tool calls
+    and writes awaiting approval, and the packet a human receives on a handoff."""
+    from ..agent._conversation import Conversation
 
     console = make_console()
     copilot = open_copilot(args.shop, args)
     ensure_index(copilot, console)
     console.print(f"[bold]{copilot.shop.name}[/] 客服助手 — 输入问题，空行或 Ctrl-D 退出")
-    history: list[Message] = []
+    conversation = Conversation()
     while True:
         try:
             question = input("顾客> ").strip()
@@ -81,12 +84,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             break
         try:
-            answer = copilot.answer(question, history)
+            turn = copilot.handle(conversation.add("customer", question))
         except KefuError as exc:
             console.print(f"[red]{exc}[/]")
             continue
-        console.print(answer)
-        history += [Message(role="customer", text=question), Message(role="bot", text=answer.text)]
+        console.print(turn)
+        # What the customer saw: the answer, the draft as an agent would send it, or the
+        # handoff message.
+        conversation = conversation.add("customer", question).add("bot", turn.text)
     return 0
 
 
@@ -157,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("chat", help="interactive chat over a shop's knowledge")
+    p = sub.add_parser("chat", help="interactive chat, routed per message (auto / draft / handoff)")
     p.add_argument("--shop", required=True, help="shop directory")
     add_settings_options(p)
     p.set_defaults(func=cmd_chat)

@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ._text import describe_call, describe_emotion
+
 if TYPE_CHECKING:
     from .._models import Answer, IngestReport
+    from ..agent._router import Turn
 
-__all__ = ["answer_panel", "answers_table", "ingest_table", "rich_progress"]
+__all__ = ["answer_panel", "answers_table", "ingest_table", "rich_progress", "turn_panel"]
 
 _DECISION_STYLE = {"auto": "green", "draft": "yellow", "handoff": "red"}
+_DECISION_LABEL = {"auto": "自动发送", "draft": "草稿待客服确认", "handoff": "转人工"}
 _PHASES = {"parse": "读取文件 parse", "tokenize": "分词 tokenize", "embed": "向量 embed"}
 
 
@@ -38,21 +42,79 @@ def rich_progress(console: Any = None) -> Iterator[Any]:
         yield callback
 
 
+def _answer_rows(grid: Any, answer: Answer, text: str, decided: str = "决定") -> None:
+    """The reply, the answer's decision and its citations as rows of a grid (escaped: knowledge
+    and customer text may hold rich markup). ``decided`` labels the decision row."""
+    from rich.markup import escape
+
+    grid.add_row("[bold]答复[/]", escape(text))
+    style = _DECISION_STYLE[answer.decision]
+    grid.add_row(
+        f"[bold]{decided}[/]", f"[{style}]{answer.decision}[/] (confidence {answer.confidence:.2f})"
+    )
+    for c in answer.citations:
+        grid.add_row("[bold]出处[/]", escape(f"{c.source} · {c.locator}"))
+
+
+def _reason_rows(grid: Any, reasons: list[str]) -> None:
+    from rich.markup import escape
+
+    for r in reasons:
+        grid.add_row("[dim]原因[/]", f"[dim]{escape(r)}[/]")
+
+
 def answer_panel(answer: Answer) -> Any:
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
     grid = Table.grid(padding=(0, 1))
-    grid.add_row("[bold]答复[/]", answer.text)
-    style = _DECISION_STYLE[answer.decision]
+    _answer_rows(grid, answer, answer.text)
+    _reason_rows(grid, answer.reasons)
+    return Panel(grid, title=escape(answer.question), title_align="left")
+
+
+def turn_panel(turn: Turn) -> Any:
+    """One routed customer message for a terminal: the router's decision, the reply, emotion and
+    risk flags, tool calls and writes awaiting approval, and — on a handoff — the packet the
+    human agent receives."""
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 1))
+    style = _DECISION_STYLE[turn.decision]
     grid.add_row(
-        "[bold]决定[/]", f"[{style}]{answer.decision}[/] (confidence {answer.confidence:.2f})"
+        "[bold]路由[/]", f"[bold {style}]{turn.decision}[/] · {_DECISION_LABEL[turn.decision]}"
     )
-    for c in answer.citations:
-        grid.add_row("[bold]出处[/]", f"{c.source} · {c.locator}")
-    for r in answer.reasons:
-        grid.add_row("[dim]原因[/]", f"[dim]{r}[/]")
-    return Panel(grid, title=answer.question, title_align="left")
+    _answer_rows(grid, turn.answer, turn.text, decided="知识答复")
+    grid.add_row("[bold]情绪[/]", escape(describe_emotion(turn.emotion)))
+    if turn.emotion.risk:
+        grid.add_row("[bold]风险[/]", f"[red]{escape(', '.join(turn.emotion.risk))}[/]")
+    if turn.intent:
+        grid.add_row("[bold]意图[/]", escape(turn.intent))
+    for result in turn.tool_results:
+        outcome = "ok" if result.ok else f"[red]failed: {escape(str(result.error))}[/]"
+        grid.add_row(
+            "[bold]工具[/]", f"{escape(describe_call(result.name, result.arguments))} → {outcome}"
+        )
+    for action in turn.pending_actions:
+        what = escape(action.summary or describe_call(action.tool, action.arguments))
+        grid.add_row("[bold yellow]待审批[/]", f"{what} [dim](id {escape(action.id)})[/]")
+    if turn.asked_for:
+        grid.add_row("[bold]追问[/]", escape(turn.asked_for))
+    _reason_rows(grid, turn.reasons)
+    panel = Panel(grid, title=escape(turn.message), title_align="left", border_style=style)
+    if turn.handoff is None:
+        return panel
+    packet = Panel(
+        escape(turn.handoff.render()),
+        title="转人工 handoff packet",
+        title_align="left",
+        border_style="red",
+    )
+    return Group(panel, packet)
 
 
 def answers_table(answers: list[Answer], title: str = "kefu-copilot") -> Any:
