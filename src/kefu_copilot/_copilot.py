@@ -120,10 +120,13 @@ class Copilot:
         return self._shop
 
     def _tokenizer(self, shop: ShopConfig) -> ChineseTokenizer:
+        from .text._tokenize import stopword_list
         from .text._vocabulary import ecommerce_synonyms
 
         return ChineseTokenizer(
-            shop.synonyms, builtin_synonyms=ecommerce_synonyms(shop.rule_set("vocabulary"))
+            shop.synonyms,
+            builtin_synonyms=ecommerce_synonyms(shop.rule_set("vocabulary")),
+            builtin_stopwords=stopword_list(shop.rule_set("stopwords")),
         )
 
     def _dense(self) -> tuple[Embedder | None, VectorStore | None]:

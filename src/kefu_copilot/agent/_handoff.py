@@ -1,36 +1,19 @@
-"""The handoff packet: everything a human agent needs to take over without asking again."""
+"""The handoff packet: everything a human agent needs to take over without asking again.
+
+Its rendering's line templates and labels are the ``handoff`` rule set (``data/handoff.yaml``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .._data import packaged_rules
 from .._models import Citation
 
 __all__ = ["HandoffPacket"]
-
-_ROLE = {"customer": "顾客", "agent": "客服", "bot": "机器人", "system": "系统"}
-_RISK_LABEL = {
-    "complaint_threat": "投诉威胁",
-    "bad_review_threat": "差评威胁",
-    "public_exposure": "曝光威胁",
-    "legal_threat": "法律威胁",
-    "refund_demand": "退款诉求",
-    "compensation_demand": "赔偿诉求",
-    "repeated_question": "重复提问未解决",
-    "long_wait": "等待过久",
-    "profanity": "辱骂",
-    "sarcasm": "反讽",
-    "human_requested": "要求人工",
-}
-_EMOTION_LABEL = {
-    "angry": "愤怒",
-    "anxious": "焦虑",
-    "confused": "困惑",
-    "neutral": "平稳",
-    "satisfied": "满意",
-}
 
 
 class HandoffPacket(BaseModel):
@@ -50,33 +33,32 @@ class HandoffPacket(BaseModel):
     suggested_next_step: str = ""
     transcript_tail: list[dict[str, Any]] = Field(default_factory=list)
 
-    def render(self) -> str:
-        """Plain text for an agent console, ticket or chat note."""
-        lines = [f"【转人工】{self.conversation_id or ''}".rstrip()]
-        lines.append(f"顾客诉求：{self.customer_wants}")
-        if self.earlier_requests:
-            lines.append("此前提到：" + "；".join(self.earlier_requests))
-        if self.order_ids:
-            lines.append("订单号：" + "、".join(self.order_ids))
-        if self.products:
-            lines.append("涉及商品：" + "、".join(self.products))
+    def render(self, rules: Mapping[str, Any] | None = None) -> str:
+        """Plain text for an agent console, ticket or chat note. ``rules``: a ``handoff`` rule
+        set (a shop's merged one); the packaged set by default."""
+        rules = packaged_rules("handoff") if rules is None else rules
+        line, risk = rules["lines"], rules["risk_labels"]
+        lines = [line["title"].format(conversation_id=self.conversation_id or "").rstrip()]
+        lines.append(line["customer_wants"].format(text=self.customer_wants))
+        for key, sep in (("earlier_requests", "；"), ("order_ids", "、"), ("products", "、")):
+            if getattr(self, key):
+                lines.append(line[key].format(items=sep.join(getattr(self, key))))
         if self.already_answered:
-            lines.append("已答复：" + "；".join(self.already_answered))
-        mood = _EMOTION_LABEL.get(self.emotion, self.emotion)
+            lines.append(line["already_answered"].format(items="；".join(self.already_answered)))
+        mood = rules["emotion_labels"].get(self.emotion, self.emotion)
+        risks = "、".join(risk.get(r, r) for r in self.risks)
         lines.append(
-            f"情绪：{mood}（强度 {self.intensity:.1f}）"
-            + (
-                "；风险：" + "、".join(_RISK_LABEL.get(r, r) for r in self.risks)
-                if self.risks
-                else ""
-            )
+            line["emotion"].format(emotion=mood, intensity=self.intensity)
+            + (line["risks"].format(items=risks) if self.risks else "")
         )
         if self.reasons:
-            lines.append("转人工原因：" + "；".join(self.reasons))
+            lines.append(line["reasons"].format(items="；".join(self.reasons)))
         for c in self.citations[:3]:
-            lines.append(f"相关知识：{c.source}（{c.locator}）{c.snippet[:60]}")
+            lines.append(
+                line["citation"].format(source=c.source, locator=c.locator, snippet=c.snippet[:60])
+            )
         if self.suggested_next_step:
-            lines.append(f"建议下一步：{self.suggested_next_step}")
+            lines.append(line["suggested_next_step"].format(text=self.suggested_next_step))
         return "\n".join(lines)
 
     def __str__(self) -> str:

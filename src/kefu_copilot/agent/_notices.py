@@ -6,6 +6,9 @@
   a price drop within the 价保 period) one personalised message per affected order, with what
   the customer can do, amounts computed from the orders and compensation capped at ``shop.yaml``
   limits. Notices are drafts for review (``needs_review=True``); nothing here sends anything.
+
+The words and templates are the ``notices`` rule set (``data/notices.yaml``); notices use the
+shop's merged set (``shop.rule_set("notices")``), look-up replies the packaged labels.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from .._errors import InputError
+from .._data import packaged_rules
+from .._errors import InputError, ShopError
 from .._models import Citation, Decision
 from ..config._shop import ShopConfig
 from ..text._normalize import normalize
@@ -39,20 +43,14 @@ __all__ = [
     "draft_notices",
 ]
 
-_STATUS = {"pending_payment": "待付款", "paid": "已付款、待发货", "shipped": "已发货"}
-_STATUS |= {"delivered": "已签收", "completed": "已完成", "cancelled": "已取消"}
-_STATUS |= {"refunding": "退款处理中"}
-_SHIP = {"waiting": "待揽收", "in_transit": "运输中", "delivering": "派送中"}
-_SHIP |= {"delivered": "已签收", "exception": "物流异常"}
-_REFUND = {"processing": "正在处理中", "approved": "已审核通过，正在退回"}
-_REFUND |= {"refunded": "已退款", "rejected": "未通过审核"}
-TOOL_LABELS = {"get_order": "订单信息", "track_shipment": "物流信息", "check_stock": "库存信息"}
-TOOL_LABELS |= {"get_coupons": "优惠券信息", "create_ticket": "工单", "issue_coupon": "发券记录"}
-TOOL_LABELS |= {"change_address": "改地址记录", "cancel_order": "取消订单记录"}
+
+def _label(kind: str, name: str) -> str:
+    """The packaged word for a state or tool name (``data/notices.yaml``), else the name."""
+    return str(packaged_rules("notices")[kind].get(name, name))
 
 
 def status_label(status: str) -> str:
-    return _STATUS.get(status, status)
+    return _label("order_status", status)
 
 
 def md(value: date) -> str:
@@ -202,7 +200,7 @@ def compose(intent: str | None, results: list[ToolResult], text: str, now: datet
             by = f"，预计 {md(refund.expected_by)} 前到账" if refund.expected_by else ""
             parts.append(
                 f"订单 {order.order_id} 的退款 {yuan(refund.amount_yuan)} 元"
-                f"{_REFUND[refund.status]}（更新于 {when(refund.updated_at)}）{by}"
+                f"{_label('refund_status', refund.status)}（更新于 {when(refund.updated_at)}）{by}"
             )
             if refund.status == "rejected":
                 problems.append("the refund was rejected: a human explains why")
@@ -235,7 +233,7 @@ def describe(result: ToolResult) -> str:
         last = value.events[-1] if value.events else None
         latest = f"；最新：{when(last.time)} {last.place} {last.description}" if last else ""
         eta = f"；预计 {md(value.estimated_delivery)} 送达" if value.estimated_delivery else ""
-        return f"{value.carrier} {value.tracking_no}：{_SHIP[value.status]}{latest}{eta}".strip()
+        return f"{value.carrier} {value.tracking_no}：{_label('shipment_status', value.status)}{latest}{eta}".strip()
     if isinstance(value, StockLevel):
         rows = [f"{v.color or ''}{v.size or ''}:{v.available}" for v in value.variants[:8]]
         return f"{value.sku} {value.title} 可售 {value.available} 件 " + " ".join(rows)
@@ -246,7 +244,7 @@ def describe(result: ToolResult) -> str:
 
 
 def cite(result: ToolResult) -> Citation:
-    label = TOOL_LABELS.get(result.name, result.name)
+    label = _label("tool_labels", result.name)
     return Citation(
         source=f"tool:{result.name}",
         locator=f"{label}，查询于 {result.at:%H:%M}",
@@ -378,15 +376,16 @@ def draft_notices(
             "price_protection_days in shop.yaml"
         )
     batch = NoticeBatch()
-    sign = f"——{shop.name}"
+    words = _Templates(shop.rule_set("notices"))
+    sign = words.fill("signature", shop=shop.name)
     for order in orders:
         notice: Notice | str
         if isinstance(ev, DelayEvent):
-            notice = _delay(order, ev, shop)
+            notice = _delay(order, ev, shop, words)
         elif isinstance(ev, StockOutEvent):
-            notice = _stock_out(order, ev, catalog or {})
+            notice = _stock_out(order, ev, catalog or {}, words)
         else:
-            notice = _price_drop(order, ev, int(days or 0), now, shop)
+            notice = _price_drop(order, ev, int(days or 0), now, shop, words)
         if isinstance(notice, str):
             batch.skipped[order.order_id] = notice
         else:
@@ -395,7 +394,27 @@ def draft_notices(
     return batch
 
 
-def _delay(order: Order, ev: DelayEvent, shop: ShopConfig) -> Notice | str:
+class _Templates:
+    """A shop's merged ``notices`` rule set; :meth:`fill` formats one template by its path."""
+
+    def __init__(self, rules: Mapping[str, Any]) -> None:
+        self.rules = rules
+
+    def fill(self, path: str, **values: Any) -> str:
+        node: Any = self.rules
+        for key in path.split("."):
+            node = node[key]
+        try:
+            return str(node).format(**values)
+        except (KeyError, IndexError, ValueError) as exc:
+            names = ", ".join(f"{{{name}}}" for name in values) or "none"
+            raise ShopError(
+                f"shop.yaml: rules.notices.{path}: cannot fill {node!r} ({exc}); "
+                f"the names it may use: {names}"
+            ) from exc
+
+
+def _delay(order: Order, ev: DelayEvent, shop: ShopConfig, words: _Templates) -> Notice | str:
     if order.status not in _OPEN:
         return f"order is {status_label(order.status)}: not affected by a delay"
     notes: list[str] = []
@@ -404,20 +423,21 @@ def _delay(order: Order, ev: DelayEvent, shop: ShopConfig) -> Notice | str:
         notes.append(
             f"coupon {yuan(ev.coupon_yuan)} 元 capped at the shop's limit {yuan(coupon)} 元"
         )
-    eta = f"，预计 {md(ev.new_eta)} 前送达" if ev.new_eta else "，新的送达时间我们会第一时间告诉您"
-    text = (
-        f"亲，您好！非常抱歉地通知您：由于{ev.reason}，您订单 {order.order_id} 的{items_text(order)}"
-        f"配送会有所延迟{eta}。我们会持续跟进物流，您耐心等待即可，不需要任何操作；有任何问题随时联系我们。"
+    eta = words.fill("delay.eta", date=md(ev.new_eta)) if ev.new_eta else words.fill("delay.no_eta")
+    text = words.fill(
+        "delay.text", reason=ev.reason, order_id=order.order_id, items=items_text(order), eta=eta
     )
     if coupon > 0:
-        text += f"为表歉意，我们为您准备了一张 {yuan(coupon)} 元优惠券。"
-    text += "给您带来不便，真的非常抱歉！"
+        text += words.fill("delay.coupon", amount=yuan(coupon))
+    text += words.fill("delay.closing")
     facts: dict[str, Any] = {"reason": ev.reason, "coupon_yuan": coupon}
     facts["new_eta"] = ev.new_eta.isoformat() if ev.new_eta else None
     return _notice(order, "delay", text, facts, notes, coupon)
 
 
-def _stock_out(order: Order, ev: StockOutEvent, catalog: Mapping[str, StockLevel]) -> Notice | str:
+def _stock_out(
+    order: Order, ev: StockOutEvent, catalog: Mapping[str, StockLevel], words: _Templates
+) -> Notice | str:
     items = [
         i
         for i in order.items
@@ -437,19 +457,31 @@ def _stock_out(order: Order, ev: StockOutEvent, catalog: Mapping[str, StockLevel
         if level is None or level.available <= 0:
             notes.append(f"alternative {sku} left out: not in stock or not in the catalog")
             continue
-        price = f"，{yuan(level.price)} 元" if level.price is not None else ""
-        alts.append(f"「{level.title or sku}」（{sku}{price}）")
+        price = "" if level.price is None else yuan(level.price)
+        price = price and words.fill("stock_out.alternative_price", price=price)
+        alts.append(
+            words.fill("stock_out.alternative", title=level.title or sku, sku=sku, price=price)
+        )
     paid = sum(i.unit_price * i.quantity for i in items)
-    when_back = f"预计 {md(ev.restock_date)} 补货" if ev.restock_date else "补货时间暂时还不确定"
-    options = [f"等待补货（{when_back}），到货后第一时间为您发出"]
+    when_back = (
+        words.fill("stock_out.restock", date=md(ev.restock_date))
+        if ev.restock_date
+        else words.fill("stock_out.no_restock")
+    )
+    options = [words.fill("stock_out.wait", restock=when_back)]
     if alts:
-        options.append("换成同样有现货的" + "或".join(alts))
-    options.append(f"取消这件商品，退回实付的 {yuan(paid)} 元")
-    numbered = "；".join(f"{n}. {o}" for n, o in enumerate(options, 1))
-    text = (
-        f"亲，您好！非常抱歉地通知您：您订单 {order.order_id} 里的{item.title}"
-        f"{f'（{spec}）' if spec else ''}暂时缺货。您可以选择：{numbered}。"
-        "回复告诉我们您的选择就好，给您添麻烦了，非常抱歉！"
+        joined = words.fill("stock_out.alternative_separator").join(alts)
+        options.append(words.fill("stock_out.switch", alternatives=joined))
+    options.append(words.fill("stock_out.cancel", amount=yuan(paid)))
+    numbered = words.fill("stock_out.option_separator").join(
+        words.fill("stock_out.option", n=n, option=o) for n, o in enumerate(options, 1)
+    )
+    text = words.fill(
+        "stock_out.text",
+        order_id=order.order_id,
+        item=item.title,
+        spec=words.fill("stock_out.spec", spec=spec) if spec else "",
+        options=numbered,
     )
     facts: dict[str, Any] = {"sku": item.sku, "refund_yuan": paid}
     facts["restock_date"] = ev.restock_date.isoformat() if ev.restock_date else None
@@ -457,7 +489,12 @@ def _stock_out(order: Order, ev: StockOutEvent, catalog: Mapping[str, StockLevel
 
 
 def _price_drop(
-    order: Order, ev: PriceDropEvent, days: int, now: datetime, shop: ShopConfig
+    order: Order,
+    ev: PriceDropEvent,
+    days: int,
+    now: datetime,
+    shop: ShopConfig,
+    words: _Templates,
 ) -> Notice | str:
     items = [i for i in order.items if i.sku.upper() == ev.sku.upper()]
     if not items or order.paid_at is None or order.status in ("cancelled", "pending_payment"):
@@ -473,12 +510,18 @@ def _price_drop(
         return "the customer paid no more than the new price"
     amount = round(sum(g * i.quantity for i, g in gaps), 2)
     item, gap = gaps[0]
-    qty = f"，共 {item.quantity} 件" if item.quantity > 1 else ""
-    text = (
-        f"亲，您好！您在 {md(order.paid_at)} 购买的{item.title}降价啦：您的实付单价 "
-        f"{yuan(item.unit_price)} 元，现价 {yuan(ev.new_price)} 元，每件差 {yuan(gap)} 元{qty}，"
-        f"可以申请价保，差价 {yuan(amount)} 元退还给您。价保需在 {md(deadline)} 前申请，"
-        f"您联系客服并提供订单号 {order.order_id} 就可以办理～"
+    qty = words.fill("price_drop.quantity", quantity=item.quantity) if item.quantity > 1 else ""
+    text = words.fill(
+        "price_drop.text",
+        paid_on=md(order.paid_at),
+        item=item.title,
+        paid=yuan(item.unit_price),
+        price=yuan(ev.new_price),
+        gap=yuan(gap),
+        quantity=qty,
+        amount=yuan(amount),
+        deadline=md(deadline),
+        order_id=order.order_id,
     )
     notes = ["check the order is not excluded from 价保 by the shop's policy"]
     if amount > shop.compensation.max_cash_yuan:

@@ -20,63 +20,90 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack, suppress
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._data import packaged_rules
 from .._errors import InputError
 from ..agent._conversation import find_order_ids
+from ..config._shop import ShopConfig
 from ..text._normalize import normalize
-from ..text._tokenize import STOPWORDS, ChineseTokenizer
+from ..text._tokenize import ChineseTokenizer
 from . import _report as _r
 from ._logfile import ConversationRecord, LogFormat, LogIssue, iter_records
 
-__all__ = ["CAUSES", "analyze", "normalize_question"]
+__all__ = ["InsightRules", "analyze", "normalize_question"]
 
 Progress = Callable[[str, int, int], None]
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,24}\]|https?://\S+")  # JDDC [ORDERID_1] [数字x]; links
 _PUNCT = re.compile(r"[^\w#]+|_")
-_TRAIL = re.compile(r"(?:呀|啊|呢|哈|哦|噢|吖|嘛|啦|呐|哇|亲|吧)+$")
-_ACKS = frozenset("好的 好 谢谢 谢谢亲 嗯 嗯嗯 ok okay 收到 知道了 行 好滴 好吧 可以 哦".split())
-_FUNCTION_CHARS = frozenset("吗呢么怎什啊呀吧的了是我你他她它这那哪谁几多少能可不有没要会")
-_NEGATIVE = re.compile(
-    r"太(慢|差|烂|坑|失望|小了|大了)|慢死|差劲|失望|垃圾|坑人|骗人|不满意|什么(质量|服务|态度)|"
-    r"破了|坏了|有洞|线头|污渍|(开线|掉色|褪色|起球|起毛球|开胶|脱胶|缩水)(了|严重|好严重)|"
-    r"全是球|异味|穿不上|不合身|不准|好多|"
-    r"没人理|不理人|敷衍|还没(发货|到|收到|退|到账)|不发货|没发货|拖了|这么慢|不更新|没动静"
-)
-#: Complaint causes: name → pattern over the customer's complaint messages.
-CAUSES: dict[str, re.Pattern[str]] = {
-    "size 尺码": re.compile(r"尺码|码数|尺寸|偏大|偏小|太大|太小|大了|小了|穿不上|不合身|紧|肥"),
-    "quality 质量": re.compile(
-        r"质量|做工|起球|起毛|全是球|破|洞|开线|线头|掉色|褪色|染色|开胶|脱胶|污渍|异味|跑绒|瑕疵"
-    ),
-    "courier 快递": re.compile(r"快递|物流|中通|顺丰|圆通|韵达|申通|派送|配送|驿站|包裹|破损"),
-    "delay 延迟": re.compile(r"慢|延迟|还没(发货|到|收到)|不发货|没发货|还不发|几天了|\d+天|催|拖"),
-    "refund 退款": re.compile(r"退款|退钱|没退|到账|退货"),
-    "service 服务": re.compile(r"态度|没人理|不理|敷衍|什么服务|服务太?差|机器人|不回复|回复太?慢"),
-}
-_COURIERS = re.compile(r"中通|顺丰|圆通|韵达|申通|极兔|京东物流|邮政|ems", re.I)
-_COMPLAINT_RISKS = {"complaint_threat", "bad_review_threat", "public_exposure", "legal_threat"}
-_COMPLAINT_RISKS |= {"refund_demand", "compensation_demand", "profanity", "sarcasm"}
 _GAP_REASONS = ("the knowledge does not clearly answer", "no knowledge matches")
 _WORST = {"angry": 4, "anxious": 3, "confused": 2, "neutral": 1, "satisfied": 0}
-_FRAME = frozenset("支持 不能 能够 可不可以 可以 有卖 卖 行 一下 不会 问 想".split())
-_GREETING = re.compile(
-    r"^(?:(?:亲爱的|亲亲|亲(?![子人戚自手肤])|你好|您好|在吗|在么|在不在|客服|请问下?|问一下|问下|hello|hi|哈喽|嗨)"
-    r"[，,。.？?！!～~\s]*)+",
-    re.I,
-)
+
+
+def _either(alternatives: Iterable[Any]) -> str:
+    return "|".join(map(str, alternatives))
+
+
+@dataclass(frozen=True)
+class InsightRules:
+    """An ``insights`` rule set (``data/insights.yaml``) compiled: regexes and word sets."""
+
+    greeting: re.Pattern[str]
+    trail: re.Pattern[str]
+    acks: frozenset[str]
+    frame: frozenset[str]
+    function_chars: frozenset[str]
+    negative: re.Pattern[str]
+    complaint_risks: frozenset[str]
+    causes: dict[str, re.Pattern[str]]  # complaint cause name → pattern
+    couriers: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, rules: Mapping[str, Any]) -> InsightRules:
+        greetings = _either(rules["greetings"])
+        return cls(
+            greeting=re.compile(rf"^(?:(?:{greetings})[，,。.？?！!～~\s]*)+", re.I),
+            trail=re.compile(rf"(?:{_either(rules['trailing_particles'])})+$"),
+            acks=frozenset(map(str, rules["acknowledgements"])),
+            frame=frozenset(map(str, rules["frame_words"])),
+            function_chars=frozenset(map(str, rules["function_characters"])),
+            negative=re.compile(_either(rules["negative"])),
+            complaint_risks=frozenset(map(str, rules["complaint_risks"])),
+            causes={str(k): re.compile(_either(v)) for k, v in rules["causes"].items()},
+            couriers=re.compile(_either(rules["couriers"]), re.I),
+        )
+
+    @classmethod
+    def of(cls, shop: ShopConfig | None) -> InsightRules:
+        """The shop's merged set compiled, or the packaged one (compiled once per process)."""
+        rules = shop.rule_set("insights") if shop is not None else packaged_rules("insights")
+        return (
+            _packaged_insight_rules() if rules is packaged_rules("insights") else cls.compile(rules)
+        )
+
+
+@lru_cache(maxsize=1)
+def _packaged_insight_rules() -> InsightRules:
+    return InsightRules.compile(packaged_rules("insights"))
+
+
 MAX_FEATURES = 8192  # most frequent words/bigrams kept for the question vectors
 
 
-def normalize_question(text: str, tokenizer: ChineseTokenizer | None = None) -> str:
+def normalize_question(
+    text: str, tokenizer: ChineseTokenizer | None = None, rules: InsightRules | None = None
+) -> str:
     """A question folded for counting: NFKC, lower case, synonyms, no greeting or particles."""
-    text = _GREETING.sub("", tokenizer.canonicalize(text) if tokenizer else normalize(text))
+    rules = rules or _packaged_insight_rules()
+    text = rules.greeting.sub("", tokenizer.canonicalize(text) if tokenizer else normalize(text))
     text = _PUNCT.sub("", re.sub(r"\d+(?:\.\d+)?", "#", _PLACEHOLDER.sub("", text)))
-    return _TRAIL.sub("", _GREETING.sub("", text))
+    return rules.trail.sub("", rules.greeting.sub("", text))
 
 
 def _nan(value: float | None) -> float:
@@ -86,8 +113,14 @@ def _nan(value: float | None) -> float:
 class _Collector:
     """What one pass over the conversations keeps: compact rows, question forms, complaints."""
 
-    def __init__(self, tokenizer: ChineseTokenizer, flag: Callable[..., Any], per_conv: int):
-        self.tokenizer, self.flag, self.per_conv = tokenizer, flag, per_conv
+    def __init__(
+        self,
+        tokenizer: ChineseTokenizer,
+        flag: Callable[..., Any],
+        per_conv: int,
+        rules: InsightRules,
+    ):
+        self.tokenizer, self.flag, self.per_conv, self.rules = tokenizer, flag, per_conv, rules
         self.rows: list[tuple[Any, ...]] = []  # see _insights_report.service_figures
         self.forms: Counter[str] = Counter()
         self.raw: dict[str, Counter[str]] = defaultdict(Counter)  # display variants (masked)
@@ -109,16 +142,17 @@ class _Collector:
         return flag
 
     def _question(self, text: str, complaint: bool) -> bool:
-        form = normalize_question(text, self.tokenizer)
+        form, rules = normalize_question(text, self.tokenizer, self.rules), self.rules
         if form not in self._asks:
-            words = self.tokenizer.words(form) if form not in _ACKS else []
-            self._asks[form] = any(w not in _FRAME for w in words)
+            words = self.tokenizer.words(form) if form not in rules.acks else []
+            self._asks[form] = any(w not in rules.frame for w in words)
         if not self._asks[form]:
             return False
         self.questions += 1
         self.forms[form] += 1
-        self.sample.setdefault(form, _GREETING.sub("", text.strip()) or text.strip())
-        shown = re.sub(r"(?<![_\d])\d{8,}", "…", _GREETING.sub("", text.strip()) or text.strip())
+        plain = rules.greeting.sub("", text.strip()) or text.strip()
+        self.sample.setdefault(form, plain)
+        shown = re.sub(r"(?<![_\d])\d{8,}", "…", plain)
         raw = self.raw[form]
         if len(raw) < 8 or shown in raw:
             raw[shown] += 1
@@ -134,9 +168,9 @@ class _Collector:
             self.customer_messages += 1
             flag = self._flag(m.text, record.messages[max(0, i - 20) : i])
             upset = upset or flag.escalate
-            risky = bool(set(flag.risk) & _COMPLAINT_RISKS)
+            risky = bool(set(flag.risk) & self.rules.complaint_risks)
             complaint = flag.emotion in ("angry", "anxious") or risky
-            complaint = complaint or bool(_NEGATIVE.search(normalize(m.text)))
+            complaint = complaint or bool(self.rules.negative.search(normalize(m.text)))
             if complaint:
                 turns.append(m.text)
                 worst = max(worst or flag, flag, key=lambda f: (_WORST[f.emotion], f.score))
@@ -154,11 +188,12 @@ class _Collector:
 
 
 # -- question clustering --------------------------------------------------------------------
-def _features(form: str, tokenizer: ChineseTokenizer) -> dict[str, float]:
-    feats: dict[str, float] = dict(Counter(w for w in tokenizer.words(form) if w not in _FRAME))
+def _features(form: str, tokenizer: ChineseTokenizer, rules: InsightRules) -> dict[str, float]:
+    frame = rules.frame
+    feats: dict[str, float] = dict(Counter(w for w in tokenizer.words(form) if w not in frame))
     for token in tokenizer.tokenize(form, characters=False):
-        plain = token not in STOPWORDS and token not in _FRAME
-        if len(token) == 2 and plain and not set(token) & _FUNCTION_CHARS:
+        plain = token not in tokenizer.stopwords and token not in frame
+        if len(token) == 2 and plain and not set(token) & rules.function_chars:
             feats["#" + token] = feats.get("#" + token, 0.0) + 0.5
     return feats
 
@@ -167,9 +202,11 @@ class _Vectors:
     """L2-normalised TF-IDF vectors (sparse: indices, weights) of the distinct questions, over
     their ``MAX_FEATURES`` most frequent words and bigrams; clustering and centrality on them."""
 
-    def __init__(self, counts: Mapping[str, int], tokenizer: ChineseTokenizer) -> None:
+    def __init__(
+        self, counts: Mapping[str, int], tokenizer: ChineseTokenizer, rules: InsightRules
+    ) -> None:
         self.counts = counts
-        feats = {f: _features(f, tokenizer) for f in counts}
+        feats = {f: _features(f, tokenizer, rules) for f in counts}
         df: Counter[str] = Counter()
         for f, c in counts.items():
             df.update(dict.fromkeys(feats[f], c))
@@ -232,7 +269,7 @@ class _Questions:
         self.display = {f: col.raw[f].most_common(1)[0][0] for f in col.forms}
         self.answers, self.sample, self.tokenizer = answers, col.sample, col.tokenizer
         self.gap_confidence = gap_confidence
-        self.space = _Vectors(dict(self.counts), col.tokenizer)
+        self.space = _Vectors(dict(self.counts), col.tokenizer, col.rules)
 
     def cluster(self, threshold: float, cap: int) -> list[list[str]]:
         """Clusters, largest first; forms answered confidently from one chunk start together."""
@@ -364,12 +401,13 @@ def _product(products: Any, tokenizer: ChineseTokenizer, text: str) -> str | Non
 
 def _complaints(col: _Collector, products: Any, top: int, k: int) -> _r.Complaints:
     by: dict[str, dict[Any, list[dict[str, Any]]]] = {n: defaultdict(list) for n in "cpt"}
+    rules = col.rules
     for c in col.complaints:
-        text = normalize(" ".join(_GREETING.sub("", t) for t in c["turns"]))
-        causes = [name for name, rx in CAUSES.items() if rx.search(text)] or ["other 其他"]
+        text = normalize(" ".join(rules.greeting.sub("", t) for t in c["turns"]))
+        causes = [name for name, rx in rules.causes.items() if rx.search(text)] or ["other 其他"]
         title = _product(products, col.tokenizer, " ".join(c["turns"]))
         title = title or _product(products, col.tokenizer, c["all"])
-        courier = _COURIERS.search(normalize(c["all"]))
+        courier = rules.couriers.search(normalize(c["all"]))
         for cause in causes:
             by["c"][cause].append(c)
             if courier and cause.startswith("delay") and "courier 快递" in causes:
@@ -392,14 +430,16 @@ def _complaints(col: _Collector, products: Any, top: int, k: int) -> _r.Complain
 
 
 # -- the analysis -------------------------------------------------------------------------------
-def _parts(copilot: Any) -> tuple[ChineseTokenizer, Callable[..., Any], Any]:
-    """The shop's tokenizer, emotion flag and product identifier (defaults without a shop)."""
+def _parts(copilot: Any) -> tuple[ChineseTokenizer, Callable[..., Any], Any, InsightRules]:
+    """The shop's tokenizer, emotion flag, product identifier and insights rules (defaults
+    without a shop)."""
     if copilot is None:
         from ..emotion._flag import emotion_flag
 
-        return ChineseTokenizer(), emotion_flag, None
+        return ChineseTokenizer(), emotion_flag, None, InsightRules.of(None)
     answerer = copilot._current()[1]
-    return answerer.tokenizer, copilot.emotion_flag, answerer.products
+    rules = InsightRules.of(copilot.shop)
+    return answerer.tokenizer, copilot.emotion_flag, answerer.products, rules
 
 
 def analyze(
@@ -440,8 +480,8 @@ def analyze(
             from ..present._console import rich_progress
 
             report = stack.enter_context(rich_progress())
-        tokenizer, flag, products = _parts(copilot)
-        col, last = _Collector(tokenizer, flag, questions_per_conversation), 0.0
+        tokenizer, flag, products, rules = _parts(copilot)
+        col, last = _Collector(tokenizer, flag, questions_per_conversation, rules), 0.0
         issues: list[LogIssue] = []
         for n, (record, done, total) in enumerate(iter_records(logs, format=format, issues=issues)):
             col.add(record)

@@ -14,15 +14,16 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from sys import intern
 from typing import Any, Protocol, runtime_checkable
 
+from .._data import packaged_rules
 from ._normalize import normalize
 
-__all__ = ["STOPWORDS", "ChineseTokenizer", "Tokenizer"]
+__all__ = ["STOPWORDS", "ChineseTokenizer", "Tokenizer", "stopword_list"]
 
 
 @runtime_checkable
@@ -37,18 +38,27 @@ class Tokenizer(Protocol):
         ...
 
 
-# Function words and question particles that say nothing about *what* is asked.
-STOPWORDS = frozenset(
-    (
-        "的 了 吗 呢 啊 呀 吧 哦 噢 嘛 么 哈 啦 哇 呗 嗯 是 在 我 你 您 他 她 它 我们 你们 他们 这 那 这个 那个 这些 那些 就 都 也 还 "
-        "又 和 与 及 或 而 但 把 被 给 让 对 从 向 跟 个 件 些 一下 一 下 有 没 没有 不 要 想 能 可以 可 会 请问 请 问 亲 你好 您好 "
-        "hi 谢谢 麻烦 一下子 怎么 怎么样 怎样 如何 什么 啥 多少 哪 哪里 哪些 几 吗？ 呢？ 为什么 为啥 多久 多长 是否 能否 是不是 有没有 能不能 "
-        "可不可以 会不会 呢 的话 然后 因为 所以 如果 吧 之 其 该 到 得 着 过 上 里 中 时候 时 现在 已经 自己 这样 那样 怎么办 咋 咋办 么 嘞 "
-        "哟 耶 滴 地 与其 the a an of to is are and or for in on it i you my me do does can 你们家 "
-        "我家 店里 店家 老板 掌柜 客服 宝贝 东西 一般 平时 请问下 想问 问下 问问 问一下 知道 告诉 一件 这件 那件 这款 那款 这双 那双 这条 那条 "
-        "哪个 哪家 哪儿 哪种 哪位 哪样 这种 那种 一个 好的 好 嗯嗯 额 呃 哎 唉 诶 吗亲 呢亲 么亲 啊亲 多大 大概 大约 左右 需要 得 买 打算 准备 用 穿 一般来说"
-    ).split()
-)
+#: The packaged stop words (``data/stopwords.yaml``; read on first use). A tokenizer built with a
+#: shop's ``stopwords`` rule set has its own: :attr:`ChineseTokenizer.stopwords`.
+STOPWORDS: frozenset[str]
+
+
+def stopword_list(rules: Mapping[str, Any] | None = None) -> list[str]:
+    """The stop words of ``rules`` (a shop's merged ``stopwords`` rule set) or the packaged ones."""
+    rules = packaged_rules("stopwords") if rules is None else rules
+    return [str(w) for w in rules["words"]]
+
+
+@lru_cache(maxsize=1)
+def _packaged_stopwords() -> frozenset[str]:
+    return frozenset(stopword_list())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STOPWORDS":
+        return _packaged_stopwords()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
@@ -89,17 +99,20 @@ def _base_dictionary() -> tuple[dict[str, int], int]:
 
 
 def _dictionary_cache_path(jieba: Any) -> Path | None:
-    """``<cache>/kefu-copilot/jieba-<version>-<dictionary size and mtime>.json``."""
+    """``<user cache dir>/kefu-copilot/jieba-<version>-<dictionary size and mtime>.json``
+    (platformdirs: ``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, the OS's own place elsewhere)."""
     try:
         source = Path(jieba.__file__).parent / "dict.txt"
         stat = source.stat()
     except (OSError, AttributeError, TypeError):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    if not base or base.startswith("~"):
+    from platformdirs import user_cache_dir
+
+    base = Path(user_cache_dir("kefu-copilot", appauthor=False))
+    if not base.is_absolute():
         return None
     version = getattr(jieba, "__version__", "0")
-    return Path(base) / "kefu-copilot" / f"jieba-{version}-{stat.st_size}-{stat.st_mtime_ns}.json"
+    return base / f"jieba-{version}-{stat.st_size}-{stat.st_mtime_ns}.json"
 
 
 class ChineseTokenizer:
@@ -116,9 +129,11 @@ class ChineseTokenizer:
         *,
         bigrams: bool = True,
         builtin_synonyms: bool | Sequence[Sequence[str]] = True,
+        builtin_stopwords: bool | Sequence[str] = True,
     ) -> None:
         """``builtin_synonyms``: ``True`` folds the packaged e-commerce vocabulary, a sequence of
-        groups folds those instead (a shop's extended vocabulary), ``False`` none."""
+        groups folds those instead (a shop's extended vocabulary), ``False`` none.
+        ``builtin_stopwords``: likewise the packaged stop words, a shop's list, or none."""
         extra_words = list(extra_words)
         self._bigrams = bigrams
         if builtin_synonyms is True:
@@ -127,12 +142,16 @@ class ChineseTokenizer:
             builtin = ecommerce_synonyms()
         else:
             builtin = [list(group) for group in builtin_synonyms or ()]
+        stop = True if builtin_stopwords is True else [str(w) for w in builtin_stopwords or ()]
         self._spec = {
             "synonyms": [list(group) for group in synonyms],
             "extra_words": list(extra_words),
             "bigrams": bigrams,
             "builtin_synonyms": builtin,
+            "builtin_stopwords": stop,
         }
+        packaged = _packaged_stopwords()
+        self.stopwords = frozenset(stop) if isinstance(stop, list) else packaged
         self._canonical: dict[str, str] = {}
         groups = [*synonyms, *builtin]
         for group in groups:
@@ -152,10 +171,13 @@ class ChineseTokenizer:
         self._extra = sorted({normalize(w).strip() for w in extra_words if w and w.strip()})
         self._jieba: Any = None
         self._lock = threading.Lock()
+        # The packaged stop words are not in the fingerprint (indexes built before they were
+        # data keep theirs); any other list is.
+        own = [] if self.stopwords == packaged else [sorted(self.stopwords)]
         self.fingerprint = (
             "zh2:"
             + hashlib.blake2b(
-                repr((bigrams, sorted(self._canonical.items()), self._extra)).encode(),
+                repr((bigrams, sorted(self._canonical.items()), self._extra, *own)).encode(),
                 digest_size=8,
             ).hexdigest()
         )
@@ -202,7 +224,7 @@ class ChineseTokenizer:
         out: list[str] = []
         for word in self._segmenter().lcut(text, HMM=False):
             word = word.strip()
-            if not word or word in STOPWORDS or not _WORD_OK.search(word):
+            if not word or word in self.stopwords or not _WORD_OK.search(word):
                 continue
             if _CJK_RUN.fullmatch(word) or _ALNUM.fullmatch(word):
                 out.append(word)
@@ -226,7 +248,7 @@ class ChineseTokenizer:
         if self._bigrams:
             runs = _CJK_RUN.findall(canon)
             for run in runs:
-                tokens.extend(ch for ch in run if ch not in STOPWORDS)
+                tokens.extend(ch for ch in run if ch not in self.stopwords)
             chars_end = len(tokens)
             for run in runs:
                 tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
@@ -247,7 +269,7 @@ class ChineseTokenizer:
         if self._bigrams:
             for run in _CJK_RUN.findall(canon):
                 if characters:
-                    tokens.extend(ch for ch in run if ch not in STOPWORDS)
+                    tokens.extend(ch for ch in run if ch not in self.stopwords)
                 tokens.extend(run[i : i + 2] for i in range(len(run) - 1))
         # One shared object per distinct token: an index of 100k chunks holds millions of them.
         return [intern(t) for t in tokens]
