@@ -15,7 +15,6 @@ import logging
 import re
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
@@ -24,7 +23,7 @@ from typing import Any
 from .._models import Answer, Chunk, Citation, Decision, Message, Query, Trace, TraceCandidate
 from ..config._settings import Settings
 from ..config._shop import ShopConfig
-from ..index._analysis import Analysis, lead_texts, quote_units
+from ..index._analysis import quote_units
 from ..index._coverage import Idf
 from ..index._generations import Snapshot
 from ..ingest._catalog import Products
@@ -34,6 +33,7 @@ from ..text._normalize import normalize
 from ..text._tokenize import STOPWORDS, ChineseTokenizer
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
+from ._tokens import LiveTokens, StoredTokens
 
 __all__ = ["Answerer", "Candidate", "Prepared", "decide"]
 
@@ -93,65 +93,6 @@ class _Measures:
     asks_aspect: bool  # the question says more than the product's name
 
 
-class _LiveTokens:
-    """Token ids of chunk texts, segmented now (an index written before analyses were stored,
-    or by another tokenizer). Cached: the same chunks come back question after question."""
-
-    def __init__(self, tokenizer: ChineseTokenizer, idf: Idf) -> None:
-        self._tokenizer = tokenizer
-        self._idf = idf
-        self._cache: OrderedDict[str, frozenset[int]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def ids(self, text: str, *, words_only: bool = False) -> frozenset[int]:
-        key = f"w\0{text}" if words_only else text
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit is not None:
-            return hit
-        tokens = (
-            self._tokenizer.words(text)
-            if words_only
-            else self._tokenizer.tokenize(text, characters=False)
-        )
-        found = frozenset(i for i in map(self._idf.id, tokens) if i is not None)
-        with self._lock:
-            self._cache[key] = found
-            if len(self._cache) > 20_000:
-                self._cache.popitem(last=False)
-        return found
-
-    def coverage(self, index: int, chunk: Chunk, *, lead: bool = True) -> frozenset[int]:
-        return self.ids((chunk.match_text or chunk.text) if lead else chunk.text)
-
-    def units(self, index: int, chunk: Chunk) -> list[frozenset[int]]:
-        return [self.ids(unit) for unit in quote_units(chunk)]
-
-    def phrasings(self, index: int, chunk: Chunk) -> list[tuple[frozenset[int], frozenset[int]]]:
-        return [(self.ids(p), self.ids(p, words_only=True)) for p in lead_texts(chunk)]
-
-
-class _StoredTokens:
-    """Token ids from the analysis stored at ingestion: slices, no segmentation."""
-
-    def __init__(self, analysis: Analysis, live: _LiveTokens) -> None:
-        self._analysis = analysis
-        self._live = live
-
-    def coverage(self, index: int, chunk: Chunk, *, lead: bool = True) -> frozenset[int]:
-        if index < 0:
-            return self._live.coverage(index, chunk, lead=lead)
-        return self._analysis.coverage(index, lead=lead)
-
-    def units(self, index: int, chunk: Chunk) -> list[frozenset[int]]:
-        return self._live.units(index, chunk) if index < 0 else self._analysis.units(index)
-
-    def phrasings(self, index: int, chunk: Chunk) -> list[tuple[frozenset[int], frozenset[int]]]:
-        if index < 0:
-            return self._live.phrasings(index, chunk)
-        return self._analysis.phrasings(index)
-
-
 class Answerer:
     """Answers questions over one snapshot. Thread-safe; build one per snapshot."""
 
@@ -179,9 +120,9 @@ class Answerer:
             tokenizer.words,
             self.idf,
         )
-        self._live = live = _LiveTokens(tokenizer, self.idf)
-        self._tokens: _LiveTokens | _StoredTokens = (
-            _StoredTokens(snapshot.analysis, live)
+        self._live = live = LiveTokens(tokenizer, self.idf)
+        self._tokens: LiveTokens | StoredTokens = (
+            StoredTokens(snapshot.analysis, live)
             if snapshot.analysis is not None and same_tokenizer
             else live
         )
