@@ -32,7 +32,17 @@ from ._errors import (
 
 if _TYPE_CHECKING:
     from ._copilot import Copilot
-    from ._models import Answer, Chunk, Citation, Decision, FileIssue, IngestReport, Message, Usage
+    from ._models import (
+        Answer,
+        Chunk,
+        Citation,
+        Decision,
+        FileIssue,
+        IngestReport,
+        Message,
+        Trace,
+        Usage,
+    )
     from .agent._conversation import Conversation
     from .agent._handoff import HandoffPacket
     from .agent._intents import complete_with_tools
@@ -172,6 +182,7 @@ _LAZY: dict[str, str] = {
     "Settings": "config._settings",
     "ShopConfig": "config._shop",
     "Tokenizer": "text._tokenize",
+    "Trace": "_models",
     "Usage": "_models",
     "VectorStore": "index._vectors",
     "compare_results": "evals._compare",
@@ -277,6 +288,7 @@ __all__ = [
     "ToolError",
     "ToolRegistry",
     "ToolResult",
+    "Trace",
     "Turn",
     "Usage",
     "VariantStock",

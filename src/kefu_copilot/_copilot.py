@@ -276,16 +276,18 @@ class Copilot:
         history: Sequence[Message | dict[str, Any]] | None = None,
         *,
         strict: bool = False,
+        explain: bool = False,
     ) -> Answer:
         """Answer a shopper's question from the knowledge, or hand it over to a human.
 
         With an LLM configured the answer is generated from the retrieved knowledge and then
         grounding-checked; any LLM failure falls back to the extractive answer (its reason is in
         ``reasons``) unless ``strict=True``, which raises the :class:`LLMError` instead.
+        ``explain=True`` attaches a :class:`Trace` of how the answer was reached (``.trace``).
         """
         text = self._clean_question(question)
         answerer, generator = self._generation()
-        prepared = answerer.prepare(text, _as_messages(history))
+        prepared = answerer.prepare(text, _as_messages(history), explain=explain)
         if generator is None:
             return self._note(answerer, prepared.extractive)
         return self._note(answerer, generator.answer(prepared, strict=strict))
@@ -296,11 +298,14 @@ class Copilot:
         history: Sequence[Message | dict[str, Any]] | None = None,
         *,
         strict: bool = False,
+        explain: bool = False,
     ) -> Answer:
         """Async :meth:`answer`: retrieval in a worker thread, the LLM call on the event loop."""
         text = self._clean_question(question)
         answerer, generator = await asyncio.to_thread(self._generation)
-        prepared = await asyncio.to_thread(answerer.prepare, text, _as_messages(history))
+        prepared = await asyncio.to_thread(
+            answerer.prepare, text, _as_messages(history), explain=explain
+        )
         if generator is None:
             return self._note(answerer, prepared.extractive)
         return self._note(answerer, await generator.aanswer(prepared, strict=strict))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "Answer",
@@ -20,7 +20,10 @@ __all__ = [
     "FileIssue",
     "IngestReport",
     "Message",
+    "Query",
     "Role",
+    "Trace",
+    "TraceCandidate",
     "Usage",
 ]
 
@@ -105,6 +108,82 @@ class Usage(BaseModel):
         return self.prompt_tokens + self.completion_tokens
 
 
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One question as the pipeline reads it: normalised, segmented and tokenised once, at the
+    entry, then handed to retrieval and answering (which never re-read the raw text).
+
+    ``words`` are the tokenizer's content words; ``terms`` the same words split into the
+    words the knowledge uses ("金卡要" → "金卡"), what coverage is measured on; ``bigrams``
+    the question's character bigrams that are not terms. ``products`` are the product pages
+    the question is about (named in it or, failing that, in the last turns: then their titles
+    are the ``context`` added to the retrieval text).
+    """
+
+    text: str
+    normalized: str
+    words: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    bigrams: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()  # retrieval tokens of ``text``
+    numbers: tuple[float, ...] = ()
+    products: tuple[str, ...] = ()
+    context: str = ""
+    search_tokens: tuple[str, ...] | None = None  # of :attr:`search_text` (None: not read yet)
+
+    @property
+    def search_text(self) -> str:
+        """What retrieval looks for: the question, plus the products the conversation is about."""
+        return f"{self.text} {self.context}".strip()
+
+
+class TraceCandidate(BaseModel):
+    """One scored candidate of a :class:`Trace`: the retrievers' evidence and its support."""
+
+    rank: int  # by support (1 = the best match)
+    chunk_id: str
+    source: str
+    locator: str
+    kind: str
+    retrieved: int | None = None  # position in the retrieval list (None: added as product page)
+    score: float = 0.0  # fused retrieval score
+    bm25: float = 0.0
+    faq: float = 0.0
+    dense: float = 0.0
+    ranks: dict[str, int] = Field(default_factory=dict)  # per retriever (1 = its best)
+    basis: str = ""  # how support was measured
+    steps: dict[str, float] = Field(default_factory=dict)  # support after each step, in order
+    support: float = 0.0
+    cited: bool = False
+
+
+class Trace(BaseModel):
+    """Why an answer came out as it did: what was read from the question, what was retrieved and
+    how well each candidate supports it, the rule that decided and the thresholds applied.
+
+    Produced only on request (``explain=True``); rendered by ``rich`` as a table.
+    """
+
+    question: str
+    normalized: str = ""
+    terms: list[str] = Field(default_factory=list)
+    products: list[str] = Field(default_factory=list)
+    context: str = ""
+    candidates: list[TraceCandidate] = Field(default_factory=list)
+    scored: int = 0  # candidates scored (``candidates`` holds the best of them)
+    rule: str  # what decided: handoff_rule, courtesy, nothing_asked, no_match or thresholds
+    reasons: list[str] = Field(default_factory=list)
+    auto_threshold: float
+    draft_threshold: float
+    confidence: float = 0.0
+    decision: Decision
+
+    def __rich__(self) -> Any:
+        from .present._trace import trace_table
+
+        return trace_table(self)
+
+
 class Answer(BaseModel):
     """What the copilot would say to a shopper, and whether it may say it unattended.
 
@@ -120,6 +199,15 @@ class Answer(BaseModel):
     reasons: list[str] = Field(default_factory=list)
     mode: Literal["extractive", "llm"] = "extractive"
     usage: Usage = Field(default_factory=Usage)
+    trace: Trace | None = None  # with ``explain=True``: how the answer was reached
+
+    @model_serializer(mode="wrap")
+    def _without_empty_trace(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """Dumps leave ``trace`` out when there is none: answers read as before explain existed."""
+        data = handler(self)
+        if self.trace is None and isinstance(data, dict):
+            data.pop("trace", None)
+        return data
 
     def __rich__(self) -> Any:
         from .present._console import answer_panel

@@ -163,7 +163,7 @@ class GroundedGenerator:
             reasons.append("the LLM judged the knowledge insufficient")
         reasons += [f"grounding: {p}" for p in result.problems]
         if decision == "handoff":
-            return Answer(
+            answer = Answer(
                 question=prepared.question,
                 text=self.shop.handoff_message,
                 decision="handoff",
@@ -173,16 +173,22 @@ class GroundedGenerator:
                 mode="llm",
                 usage=usage,
             )
-        return Answer(
-            question=prepared.question,
-            text=reply.answer.strip(),
-            decision=decision,
-            confidence=extractive.confidence,
-            citations=citations or extractive.citations,
-            reasons=reasons,
-            mode="llm",
-            usage=usage,
-        )
+        else:
+            answer = Answer(
+                question=prepared.question,
+                text=reply.answer.strip(),
+                decision=decision,
+                confidence=extractive.confidence,
+                citations=citations or extractive.citations,
+                reasons=reasons,
+                mode="llm",
+                usage=usage,
+            )
+        if extractive.trace is not None:  # explained: the trace ends in the LLM's decision
+            answer.trace = extractive.trace.model_copy(
+                update={"decision": answer.decision, "reasons": list(answer.reasons)}
+            )
+        return answer
 
     def _parse(self, text: str) -> LLMAnswer:
         return LLMAnswer.model_validate(_parse_json_object(text))

@@ -57,11 +57,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     console = make_console()
     copilot = open_copilot(args.shop, args)
     ensure_index(copilot, console, quiet=args.json)
-    answer = copilot.answer(args.question)
+    answer = copilot.answer(args.question, explain=args.explain)
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:
         console.print(answer)
+        if answer.trace is not None:
+            console.print(answer.trace)
     return 0
 
 
@@ -159,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--shop", required=True, help="shop directory")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument(
+        "--explain", action="store_true", help="also show how the answer was reached (a trace)"
+    )
     add_settings_options(p)
     p.set_defaults(func=cmd_ask)
 

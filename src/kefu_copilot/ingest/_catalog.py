@@ -105,13 +105,17 @@ class Products:
         """Product source file → its SKU (upper case), for the products that declare one."""
         return {source: sku.upper() for sku, source in self._skus.items()}
 
-    def identify(self, text: str) -> list[str]:
-        norm = normalize(text)
+    def identify(
+        self, text: str, *, normalized: str | None = None, words: Iterable[str] | None = None
+    ) -> list[str]:
+        """Products ``text`` names. ``normalized`` and ``words`` (its normalised form and
+        content words), when the caller has them already, spare reading the text again."""
+        norm = normalize(text) if normalized is None else normalized
         by_sku = {self._skus[m.group()] for m in _CODE.finditer(norm) if m.group() in self._skus}
         if by_sku:
             return sorted(by_sku)
         scores: dict[str, float] = {}
-        for word in set(self._words(text)):
+        for word in set(self._words(text) if words is None else words):
             for source in self._by_word.get(word, ()):
                 scores[source] = scores.get(source, 0.0) + self._idf(word)
         if not scores:

@@ -33,6 +33,7 @@ from ._workers import parse_files, plan_workers
 __all__ = ["discover_files", "ingest_shop"]
 
 log = logging.getLogger("kefu_copilot")
+_debug = logging.getLogger(__name__).debug  # one line per ingestion phase
 LOADER_VERSION = "1"  # bump when parsing changes, so unchanged files are re-parsed once
 MAX_FILE_MB = 64.0  # default limit per knowledge file; larger files are skipped with a report
 EMBED_BATCH = 2048
@@ -203,6 +204,15 @@ def _ingest_locked(
     seen = {f.source for f in found}
     removed = sorted(s for s in prev_files if s not in seen)
     config_changed = prev_manifest.get("config") != config_hash
+    _debug(
+        "ingest %s: %d files, %d unchanged, %d to parse, %d removed (generation %d)",
+        shop_dir,
+        len(found),
+        len(reuse),
+        len(to_parse),
+        len(removed),
+        prev_gen,
+    )
 
     if same_setup and not to_parse and not removed and not config_changed:
         # Nothing to publish. Still repair what an earlier crash or a moved store left behind:
@@ -219,6 +229,7 @@ def _ingest_locked(
         ]
         report.chunks_total = sum(len(r["chunks"]) for r in reuse.values())
         report.seconds = time.perf_counter() - started
+        _debug("ingest %s: index up to date", shop_dir)
         return report
 
     # 2. Parse what changed; keep the chunks of what did not.
@@ -297,6 +308,7 @@ def _ingest_locked(
                 embedded.update(c.id for c in pending)
                 pending = []
     report.files_removed = removed
+    _debug("parsed %d files; %d chunks in all", len(to_parse), len(chunks))
 
     # 3. Tokens of the kept chunks (reused when the tokenizer is unchanged).
     analyse = analyser(tokenizer)
@@ -319,10 +331,14 @@ def _ingest_locked(
             chunks, lambda title: names[title] if title in names else words(title)
         )
 
+    _debug("tokens ready for %d chunks", len(tokens))
+
     # 4. Vectors for the other chunks the store does not have yet (batched).
     if embedder is not None and store is not None:
         rest = [c for c in chunks if c.id not in embedded]
         report.chunks_embedded += _embed_missing(store, embedder, rest, progress, have)
+
+    _debug("embedded %d chunks", report.chunks_embedded)
 
     # 5. Publish atomically, then clean up what no generation needs any more.
     generation = prev_gen + 1
@@ -346,6 +362,7 @@ def _ingest_locked(
         if stale:
             store.delete(stale)
 
+    _debug("published generation %d: %d chunks", generation, len(chunks))
     report.generation = generation
     report.chunks_total = len(chunks)
     report.issues = issues

@@ -7,19 +7,22 @@ fusion (MRR@10 0.28 vs 0.27): RRF throws away how *much* better the first match 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .._models import Chunk
+from .._models import Chunk, Query
 from ..embed._embedder import Embedder
 from ..index._generations import Snapshot
 from ..index._vectors import VectorStore
 from ..text._tokenize import Tokenizer
 
 __all__ = ["Hit", "Retriever"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -70,16 +73,23 @@ class Retriever:
 
     def retrieve(
         self,
-        query: str,
+        query: str | Query,
         k: int = 8,
         *,
         kinds: Collection[str] | None = None,
         tokens: list[str] | None = None,
     ) -> list[Hit]:
+        """The ``k`` best chunks (of ``kinds``) for a text, or for a :class:`Query` (its search
+        text, with the tokens it was read into)."""
         snap, w = self.snapshot, self.weights
         if not snap.chunks:
             return []
-        tokens = self.tokenizer.tokenize(query) if tokens is None else tokens
+        if isinstance(query, Query):
+            if tokens is None and query.search_tokens is not None:
+                tokens = list(query.search_tokens)
+            query = query.search_text
+        if tokens is None:
+            tokens = self.tokenizer.tokenize(query)
         # Evidence per chunk index: [score, bm25, faq, dense, phrasing, bm25/faq/dense rank].
         # Hit objects are built for the k best only (up to 150 chunks are scored).
         found: dict[int, list[Any]] = {}
@@ -136,6 +146,13 @@ class Retriever:
 
         ids = snap.ids
         best_k = sorted(found, key=lambda i: (-found[i][0], ids[i]))[:k]
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "retrieve %r: %d scored, best %s",
+                query,
+                len(found),
+                ", ".join(f"{ids[i]}={found[i][0]:.3f}" for i in best_k[:5]),
+            )
         return [_hit(snap, i, found[i]) for i in best_k]
 
 
