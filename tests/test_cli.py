@@ -146,3 +146,17 @@ def test_chat_routes_each_message_and_shows_the_handoff_packet(
     assert "bad_review_threat" in out  # risk flags of the turn
     assert "handoff packet" in out and "顾客诉求" in out and "建议下一步" in out
     assert "此前提到：纯棉圆领T恤会缩水吗" in out  # the conversation was kept across turns
+
+
+def test_verbose_levels_show_the_copilots_stages(shop: Path, tmp_path: Path, caplog) -> None:
+    import logging
+
+    index = str(tmp_path / "i")
+    caplog.set_level(logging.NOTSET)
+    assert main(["ask", "包邮吗", "--shop", str(shop), "--index", index]) == 0
+    assert not [r for r in caplog.records if r.name.startswith("kefu_copilot")]
+    caplog.clear()
+    assert main(["-vv", "ask", "包邮吗", "--shop", str(shop), "--index", index]) == 0
+    stages = {r.name for r in caplog.records if r.levelno == logging.DEBUG}
+    assert {"kefu_copilot.answer._extractive", "kefu_copilot.retrieval._hybrid"} <= stages
+    logging.getLogger("kefu_copilot").setLevel(logging.NOTSET)

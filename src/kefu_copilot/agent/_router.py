@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Callable, Generator, Mapping
 from datetime import datetime, time
@@ -46,6 +47,8 @@ if TYPE_CHECKING:
     from ..emotion._flag import EmotionFlag
 
 __all__ = ["KnowledgeAnswers", "ProductLookup", "Router", "Turn", "within_service_hours"]
+
+log = logging.getLogger(__name__)
 
 _ORDER: dict[Decision, int] = {"handoff": 0, "draft": 1, "auto": 2}
 _THREATS = frozenset({"complaint_threat", "bad_review_threat", "public_exposure", "legal_threat"})
@@ -280,6 +283,7 @@ class Router:
             )
             request = analyse(ctx)
             if request is not None:
+                log.debug("intent %s, slots %s", request.intent, request.slots)
                 note = None
                 if self.llm is not None and (request.slots or request.intent == "stock_check"):
                     got = yield from self._llm_flow(ctx, request)
@@ -443,6 +447,18 @@ class Router:
             reasons.append(f"upset customer ({emotion.emotion}): a human checks the reply first")
 
         in_hours = within_service_hours(self.shop.service_hours, self._clock())
+        log.debug(
+            "turn %s: %s (answer %s %.2f, emotion %s %.2f, risk %s, intent %s); %s",
+            conversation.id,
+            decision,
+            answer.decision,
+            answer.confidence,
+            emotion.emotion,
+            emotion.score,
+            ",".join(emotion.risk) or "-",
+            outcome.intent if outcome else "-",
+            "; ".join(reasons) or "-",
+        )
         reply, packet = answer.text, None
         if decision == "handoff":
             reply = self.shop.handoff_message

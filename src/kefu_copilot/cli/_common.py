@@ -80,9 +80,11 @@ def embedding_note(console: Any, problem: str) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run a parsed command: exit status 2 with a one-line message on a KefuError."""
-    logging.basicConfig(
-        level=logging.INFO if getattr(args, "verbose", False) else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
+    verbose = int(getattr(args, "verbose", 0) or 0)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    # Only the copilot's own loggers get chattier; third-party libraries stay at ERROR.
+    logging.getLogger("kefu_copilot").setLevel(
+        logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.ERROR
     )
     try:
         return int(args.func(args) or 0)

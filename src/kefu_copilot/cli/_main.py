@@ -148,7 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kefu",
         description="kefu-copilot: a customer-service copilot for Chinese e-commerce shops",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log details")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="-v: the copilot's progress (INFO); -vv: every stage's details (DEBUG)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="index a shop directory (incremental)")
