@@ -8,6 +8,9 @@ tool calls — a generator yielding :class:`CallTool` steps, so sync and async d
 and ends in an :class:`Outcome`: a reply composed from the tool results, one clarifying
 question, a write action waiting for approval, or a handoff with the reason. With an LLM the
 router lets it pick the tools instead, via :func:`complete_with_tools` (OpenAI ``tools=[...]``).
+
+The intent cues and slot words are the ``intents`` rule set (``data/intents.yaml``, extended by a
+shop's ``rules.intents``); order ids, tracking numbers and SKUs are :mod:`kefu_copilot.text._patterns`.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ __all__ = [
 __all__ += ["ToolCompletion", "analyse", "clarify", "complete_with_tools", "detect_intent"]
 __all__ += ["extract_slots", "resolve", "write_action"]
 
-Intent = str  # a key of INTENTS
+Intent = str  # a key of NEEDS: the intents of data/intents.yaml `cues`
 Slot = Literal["order_id", "sku", "address"]
 # The tools an intent needs.
 NEEDS: dict[Intent, tuple[str, ...]] = {"address_change": ("get_order", "change_address")}

@@ -1,6 +1,7 @@
 """Models of reply drafting and the reply-style lint (pydantic v2): ``Draft``, ``LintIssue``,
 ``Change``, ``SimilarCase`` and ``QuickReply`` — and the text facts both read: clauses and
-sentences, quantities ("48小时", "1-3个工作日"), money offered as compensation.
+sentences, quantities ("48小时", "1-3个工作日"; read by :mod:`kefu_copilot.text._numbers`), money
+offered as compensation.
 """
 
 from __future__ import annotations
