@@ -5,8 +5,7 @@ durations, and numbers with a policy unit (:func:`quantities`).
   counts in the next lower unit, as people say it), 两万五 = 25000. A run of digits without a unit
   is not a numeral: 九五 is a discount (95折), 两三 a range (两三天 = 2–3 days);
 * discounts: 九五折 = 95折 = 9.5折 = 0.95, 9折 = 九折 = 0.9;
-* money: 100元, 20块钱, ¥20, 五十元, 两百块; 几 ("a few") is *estimated* as 5 (几百块 ≈ 500) so a
-  vague demand can still be compared with the shop's limit;
+* money: 100元, 20块钱, ¥20, 2万元, 五十元, 两百块, 十五块; a vague amount (几百块, 十几块) is none;
 * heights, weights, lengths: 1米6 = 一米六 = 160 cm, 一米六五 = 1.65m = 165cm = 165 cm;
   55kg = 55公斤 = 110斤 = 55 kg; 30cm, 2米;
 * durations (in days): 7天, 一周 = 7, 两个月 = 60, 半年 = 180 (6 months of 30 days), 一年 = 365,
@@ -23,7 +22,6 @@ from ._normalize import normalize
 from ._patterns import CN_NUMERAL, MONEY
 
 __all__ = [
-    "ESTIMATE_FEW",
     "Quantity",
     "cn_digits",
     "cn_number",
@@ -45,9 +43,6 @@ _DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
 _NUMERAL = rf"\d+(?:\.\d+)?|{CN_NUMERAL}+"
-#: 几 ("a few") in an amount is read as this digit: an estimate for comparing a vague demand
-#: ("赔我几百块") with the shop's limit, not the value of a numeral.
-ESTIMATE_FEW = 5
 
 
 def cn_number(text: str) -> int | None:
@@ -124,8 +119,8 @@ def discount(text: str) -> float | None:
 
 # -- money ---------------------------------------------------------------------------------------
 def money_amounts(text: str) -> list[float]:
-    """Amounts of money (yuan): "100块", "¥20", "五十元", "两百块", "十五块"; 几 is estimated as
-    :data:`ESTIMATE_FEW` ("几百块" → 500)."""
+    """Amounts of money (yuan): "100块", "¥20", "2万元", "五十元", "两百块", "十五块". A vague
+    amount ("几百块", "十几块") is not read: no suite needs an estimate of it."""
     out: list[float] = []
     for m in MONEY.finditer(normalize(text)):
         if m.group("num") or m.group("signed"):
@@ -133,7 +128,7 @@ def money_amounts(text: str) -> list[float]:
                 float(m.group("num") or m.group("signed")) * (10000 if m.group("wan") else 1)
             )
             continue
-        run = m.group("cn").replace("几", "零一二三四五六七八九"[ESTIMATE_FEW])
+        run = m.group("cn")
         # the longest numeral ending the run: "一两百块" → 两百, "两三块" → 三
         value = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
         if value is not None:

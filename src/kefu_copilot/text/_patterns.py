@@ -166,10 +166,10 @@ CN_NUMERAL = "[零〇一二两三四五六七八九十百千万]"
 #: The unit of an amount of yuan after an Arabic number.
 YUAN = r"(?:元|块钱?|rmb)"
 #: An amount of money: group ``num`` (then ``wan`` 万 and a yuan unit: 100元, 2万元), ``signed``
-#: (after ¥), or ``cn`` (a Chinese numeral, or 几 "a few", before 块/元).
+#: (after ¥), or ``cn`` (a Chinese numeral before 块/元; not a vague one: 几百块, 十几块).
 MONEY = re.compile(
     rf"(?P<num>\d+(?:\.\d+)?)\s*(?P<wan>万)?\s*(?:{YUAN}|¥)|[¥￥]\s*(?P<signed>\d+(?:\.\d+)?)"
-    rf"|(?<![\d.])(?P<cn>(?:{CN_NUMERAL}|几)+)\s*(?:块|元)"
+    rf"|(?<![\d.几])(?P<cn>{CN_NUMERAL}+)\s*(?:块|元)"
 )
 
 # -- patterns built from rule sets ---------------------------------------------------------------
