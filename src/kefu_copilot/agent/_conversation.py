@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._errors import InputError
 from .._models import Message
-from ..text._normalize import normalize
+from ..text._patterns import order_references as find_order_ids
+from ..text._patterns import skus as find_skus
 
-__all__ = ["Conversation", "find_order_ids", "find_skus"]
+__all__ = ["Conversation", "find_order_ids", "find_skus"]  # the finders live in text._patterns
 
 ROLE_ALIASES = {  # role names seen in exports -> ours
     "customer": "customer",
@@ -25,28 +25,6 @@ ROLE_ALIASES = {  # role names seen in exports -> ours
     "客服": "agent",
     "顾客": "customer",
 }
-_ORDER_ID = re.compile(
-    r"\[ORDERID_\w+\]|(?:订单号?|单号|运单号?|order)\s*[:：#]?\s*([A-Za-z]{0,3}\d{8,24})|(?<![\d.])(\d{12,24})(?![\d.])",
-    re.I,
-)
-# ASCII look-arounds, not \b: "MM-TS-001还有货吗" has no word boundary before 还.
-_SKU = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2,4}-[A-Z0-9]{2,6}-\d{2,5}(?![A-Za-z0-9])", re.I)
-
-
-def find_order_ids(text: str) -> list[str]:
-    """Order numbers in a message: "订单号 1234567890", a bare 12+ digit number, [ORDERID_x]."""
-    norm = normalize(text)
-    found: list[str] = []
-    for match in _ORDER_ID.finditer(norm):
-        value = match.group(1) or match.group(2) or match.group(0)
-        value = value.upper() if value.startswith("[") else value
-        if value not in found:
-            found.append(value)
-    return found
-
-
-def find_skus(text: str) -> list[str]:
-    return list(dict.fromkeys(m.group().upper() for m in _SKU.finditer(normalize(text))))
 
 
 def _message(item: Message | dict[str, Any] | Any) -> Message:

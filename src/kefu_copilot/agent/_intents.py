@@ -8,66 +8,86 @@ tool calls — a generator yielding :class:`CallTool` steps, so sync and async d
 and ends in an :class:`Outcome`: a reply composed from the tool results, one clarifying
 question, a write action waiting for approval, or a handoff with the reason. With an LLM the
 router lets it pick the tools instead, via :func:`complete_with_tools` (OpenAI ``tools=[...]``).
+
+The intent cues and slot words are the ``intents`` rule set (``data/intents.yaml``, extended by a
+shop's ``rules.intents``); order ids, tracking numbers and SKUs are :mod:`kefu_copilot.text._patterns`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .._errors import LLMError
+from .._errors import LLMError, ShopError
 from .._models import Decision, Message, Usage
+from ..answer._rules import ORDER_LOOKUP as ORDER_LOOKUP_REASON
 from ..config._shop import ShopConfig
 from ..text._normalize import normalize
+from ..text._patterns import compiled_rules, order_ids, replied_order_id, skus, tracking_numbers
 from ._notices import action_texts, compose, status_label
 from ._tools import Order, PendingAction, ToolError, ToolRegistry, ToolResult, approval_needed
 
-__all__ = ["INTENTS", "CallLLM", "CallTool", "Context", "Outcome", "Request", "Slots", "ToolCall"]
+__all__ = [
+    "ORDER_LOOKUP_REASON",
+    "CallLLM",
+    "CallTool",
+    "Context",
+    "Outcome",
+    "Request",
+    "Slots",
+    "ToolCall",
+]
 __all__ += ["ToolCompletion", "analyse", "clarify", "complete_with_tools", "detect_intent"]
 __all__ += ["extract_slots", "resolve", "write_action"]
 
-Intent = str  # a key of INTENTS
+Intent = str  # a key of NEEDS: the intents of data/intents.yaml `cues`
 Slot = Literal["order_id", "sku", "address"]
-ORDER_LOOKUP_REASON = "needs a look-up in the shop's order system"
-_S = r"[^。？！?!，,]"  # within one clause
-_PATTERNS: dict[Intent, str] = {  # first match wins
-    "address_change": rf"(改|修改|更改|换|变更)(一下|个)?(收货|收件|配送|寄送)?(地址|收件人|电话|手机号)|(地址|收件人|手机号)(要|想|能|可以)?(改|修改|更改|换|变更)|地址{_S}{{0,3}}(写错|填错|错了|不对)|(改|换)(寄|送)到",
-    "cancel_order": rf"(取消|撤销|撤回)(一下|掉)?(我的|这个|那个)?(订单|这单|那单|这笔)|(订单|这单|那单){_S}{{0,12}}(取消|撤销)|(帮我|给我|麻烦){_S}{{0,6}}取消",
-    "refund_status": rf"(退款|退的钱|退货的钱|钱){_S}{{0,8}}(到哪|进度|什么时候到|怎么还没|还没到|还没退|到账了没|没到账|没收到)|(查|看)(一下|下)?(我的)?退款|退款(状态|进度)",
-    "coupon_problem": rf"(优惠券|券|红包|满减){_S}{{0,10}}(用不了|没用上|用不上|不能用|无法使用|没法用|没抵扣|没减|没有减|没生效|不生效|失效|没扣|没抵)",
-    "stock_check": rf"(有货|有没有货|还有货|没货|缺货|断货|库存|补货|现货|卖完|售罄|有没有{_S}{{0,6}}(码|号|色)的?$)",
-    "shipping_tracking": rf"(物流|快递|包裹|运单|单号){_S}{{0,24}}(到哪|在哪|查|信息|进度|更新|动态|到了没|什么时候到|多久到|还没到)|(查|看)(一下|下)?(物流|快递|包裹)|到哪(了|里|儿)|(什么时候|啥时候|哪天)(能)?(到|送到|送达)|还没(到|收到|送到)",
-    "order_status": rf"(订单|单子|这单|那单){_S}{{0,24}}(状态|怎么样|进度|发货|发了|处理|漏单|什么情况)|发货了(吗|没)|发了(吗|没)|还没发|什么时候发|漏单|(查|看)(一下|下)?(我的)?订单",
-}
-INTENTS = {intent: re.compile(pattern) for intent, pattern in _PATTERNS.items()}
 # The tools an intent needs.
 NEEDS: dict[Intent, tuple[str, ...]] = {"address_change": ("get_order", "change_address")}
 NEEDS |= {"cancel_order": ("get_order", "cancel_order"), "refund_status": ("get_order",)}
 NEEDS |= {"coupon_problem": ("get_coupons",), "stock_check": ("check_stock",)}
 NEEDS |= {"shipping_tracking": ("track_shipment",), "order_status": ("get_order",)}
-_COURIER = r"(?:sf|jdv?|jt|yt|zt|zto|yto|sto|ems|yd|dpk|db|kye)"
-_TRACKING = re.compile(
-    rf"(?:运单|快递单|物流单|退货单|快递|物流)号?\s*(?:是|为)?\s*[:：#]?\s*([a-z]{{0,4}}\d{{8,24}})|(?<![a-z0-9]){_COURIER}\d{{9,20}}(?!\d)"
-)
-_ORDER_ID = re.compile(
-    r"\[orderid_\w+\]|(?:订单编?号?|单号|order\s*(?:id|no)?)\s*(?:是|为)?\s*[:：#]?\s*(\[数字\w?\]|[a-z]{0,3}\d{6,24})"
-    r"|(?<![\d.a-z])(\d{12,24})(?![\d.])"
-)
-_PLACEHOLDER = re.compile(r"^\W*\[数字\w?\]\W*$")
-_SKU = re.compile(r"(?<![a-z0-9])[a-z]{2,4}-[a-z0-9]{2,6}-\d{2,5}(?![a-z0-9])")
-_ADDRESS_LEAD = re.compile(
-    r"(?:改成|改为|换成|改到|寄到|送到|新地址(?:是|为)?|收货地址(?:是|为|改成|改为)?)\s*[:：]?\s*"
-)
-_PLACE = re.compile(r"(省|市|区|县|镇|乡|村|路|街|道|巷|号|栋|幢|楼|室|小区|大厦)")
-_REPLIED_ID = re.compile(r"(?<![\d.a-z])(?!1[3-9]\d{9}(?!\d))[a-z]{0,3}\d{6,24}(?![\d.])")
-_DIRECT_STOCK = re.compile(r"^[^，,。]{0,6}有(没有)?(现)?货(吗|没|不|嘛|么|呢)?[?？!！。~～]*$")
-_ASKED = re.compile(
-    rf"(提供|告诉我|发一下|发给我|麻烦|核对){_S}{{0,14}}(订单号|单号|商品编号|商品链接|收货地址)"
-)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The ``intents`` rule set, compiled."""
+
+    intents: dict[Intent, re.Pattern[str]]  # first match wins
+    stock_question: re.Pattern[str]
+    asked: re.Pattern[str]
+    address_lead: re.Pattern[str]
+    place: re.Pattern[str]
+
+
+def _compile(rules: Mapping[str, Any]) -> _Rules:
+    clause = str(rules["clause"])
+
+    def cues(values: list[str]) -> str:
+        return "|".join(str(v).replace("{clause}", clause) for v in values)
+
+    unknown = [name for name in rules["cues"] if name not in NEEDS]
+    if unknown:
+        raise ShopError(
+            f"shop.yaml: rules.intents.cues.{unknown[0]}: unknown intent; "
+            f"known: {', '.join(NEEDS)} (each intent needs its tools)"
+        )
+    asked = rules["asked"]
+    return _Rules(
+        intents={name: re.compile(cues(values)) for name, values in rules["cues"].items()},
+        stock_question=re.compile(cues(rules["stock_questions"])),
+        asked=re.compile(f"({cues(asked['verbs'])}){clause}{{0,14}}({cues(asked['details'])})"),
+        address_lead=re.compile(rf"(?:{cues(rules['address_leads'])})\s*[:：]?\s*"),
+        place=re.compile(f"(?:{cues(rules['address_places'])})"),
+    )
+
+
+def _rules(rules: Mapping[str, Any] | None) -> _Rules:
+    return compiled_rules("intents", rules, _compile)
 
 
 @dataclass
@@ -94,35 +114,23 @@ class Slots:
         )
 
 
-def _canon(value: str) -> str:
-    return "[数字x]" if value.startswith("[数字") else value.upper()
-
-
-def extract_slots(text: str) -> Slots:
-    """Order ids, tracking numbers, SKUs and a new address in a (Chinese) message."""
-    norm = normalize(text[:2000])
-    tracking = [_canon(m.group(1) or m.group(0)) for m in _TRACKING.finditer(norm)]
-    orders: list[str] = []
-    for m in _ORDER_ID.finditer(norm):
-        value = _canon(m.group(1) or m.group(2) or m.group(0))
-        if value not in tracking and not re.fullmatch(_COURIER + r"\d+", value.lower()):
-            orders.append(value)
-    if not orders and _PLACEHOLDER.match(norm):
-        orders.append("[数字x]")
-    skus = [m.group().upper() for m in _SKU.finditer(norm)]
+def extract_slots(text: str, rules: Mapping[str, Any] | None = None) -> Slots:
+    """Order ids, tracking numbers, SKUs and a new address in a (Chinese) message. ``rules``: a
+    shop's merged ``intents`` rule set (default: the packaged one)."""
+    compiled = _rules(rules)
     address = None
-    lead = _ADDRESS_LEAD.search(text)
+    lead = compiled.address_lead.search(text)
     tail = text[lead.end() :] if lead else text
     candidate = re.split(r"[。！？!?\n]", tail.strip())[0].strip(" ，,：:")
-    if len(candidate) >= 6 and len(_PLACE.findall(candidate)) >= 2:
+    if len(candidate) >= 6 and len(compiled.place.findall(candidate)) >= 2:
         address = candidate[:120]
-    unique = lambda values: list(dict.fromkeys(values))  # noqa: E731
-    return Slots(unique(orders), unique(tracking), unique(skus), address)
+    return Slots(order_ids(text), tracking_numbers(text), skus(text[:2000]), address)
 
 
-def detect_intent(text: str) -> Intent | None:
+def detect_intent(text: str, rules: Mapping[str, Any] | None = None) -> Intent | None:
+    """The first intent whose cues match the message (``rules``: a shop's merged ``intents``)."""
     norm = normalize(text[:2000])
-    for intent, pattern in INTENTS.items():
+    for intent, pattern in _rules(rules).intents.items():
         if pattern.search(norm):
             return intent
     return None
@@ -151,32 +159,32 @@ class Request:
     asked: Slot | None = None  # the bot already asked the customer for this
 
 
-def _asked(message: Message) -> Slot | None:
+def _asked(message: Message, rules: Mapping[str, Any] | None = None) -> Slot | None:
     """The detail a bot/agent message asks the customer for, if it is a clarifying question."""
-    if message.role == "customer" or not _ASKED.search(message.text):
+    if message.role == "customer" or not _rules(rules).asked.search(message.text):
         return None
     return "address" if "地址" in message.text else "sku" if "商品" in message.text else "order_id"
 
 
-def _slots(text: str, previous: Message | None) -> Slots:
+def _slots(text: str, previous: Message | None, rules: Mapping[str, Any] | None = None) -> Slots:
     """Slots of a customer message; right after "麻烦提供一下订单号" a bare number will do."""
-    slots = extract_slots(text)
-    if not slots.order_ids and previous is not None and _asked(previous) == "order_id":
-        reply = _REPLIED_ID.search(normalize(text))
-        slots.order_ids = [reply.group().upper()] if reply else []
+    slots = extract_slots(text, rules)
+    if not slots.order_ids and previous is not None and _asked(previous, rules) == "order_id":
+        reply = replied_order_id(text)
+        slots.order_ids = [reply] if reply else []
     return slots
 
 
-def _pending(history: list[Message]) -> Request | None:
+def _pending(history: list[Message], rules: Mapping[str, Any] | None = None) -> Request | None:
     """The request the bot's last message asked a missing detail for (from the history)."""
-    asked = _asked(history[-1]) if history else None
+    asked = _asked(history[-1], rules) if history else None
     if asked is None:
         return None
     slots, intent = Slots(), None
     for i in range(len(history) - 2, max(-1, len(history) - 8), -1):
         if history[i].role == "customer":
-            slots = slots.merged(_slots(history[i].text, history[i - 1] if i else None))
-            intent = intent or detect_intent(history[i].text)
+            slots = slots.merged(_slots(history[i].text, history[i - 1] if i else None, rules))
+            intent = intent or detect_intent(history[i].text, rules)
     return Request(intent or "order_status", slots, asked)
 
 
@@ -184,8 +192,9 @@ def analyse(ctx: Context) -> Request | None:
     """The tool request in this message, or None when the shop's tools cannot serve it."""
     if any(not r.startswith(ORDER_LOOKUP_REASON) for r in ctx.rules):
         return None  # complaints, anger, money demands, injections: a human decides
-    slots = _slots(ctx.text, ctx.history[-1] if ctx.history else None)
-    intent, pending = detect_intent(ctx.text), _pending(ctx.history)
+    rules = ctx.shop.rule_set("intents")
+    slots = _slots(ctx.text, ctx.history[-1] if ctx.history else None, rules)
+    intent, pending = detect_intent(ctx.text, rules), _pending(ctx.history, rules)
     if pending is not None and (intent is None or intent == pending.intent):
         request = Request(pending.intent, slots.merged(pending.slots), pending.asked)
     elif intent is None:
@@ -196,7 +205,7 @@ def analyse(ctx: Context) -> Request | None:
         return None
     ids = slots.order_ids or slots.tracking_nos or slots.skus
     if request.intent == "stock_check":
-        direct = _DIRECT_STOCK.search(normalize(ctx.text)) or ctx.products(ctx.text)
+        direct = _rules(rules).stock_question.search(normalize(ctx.text)) or ctx.products(ctx.text)
         return request if ids or pending or direct else None  # not "没货了怎么办"
     if not (ctx.rules or ids or pending) and request.intent != "coupon_problem":
         return None  # a general question ("退款多久到账") is for the knowledge base
@@ -384,7 +393,7 @@ def _skus(ctx: Context) -> list[str]:
     several candidates, those whose own title words the customer used ("T恤", not "短袖")."""
     texts = [ctx.text] + [m.text for m in reversed(ctx.history[-6:]) if m.role == "customer"]
     for text in texts:
-        found = extract_slots(text).skus
+        found = skus(text[:2000])
         if found:
             return found
         candidates = dict(ctx.products(text))

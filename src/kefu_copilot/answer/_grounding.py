@@ -16,33 +16,14 @@ from .._models import Decision
 from ..config._shop import ShopConfig
 from ..text._injection import find_injection
 from ..text._normalize import normalize
+from ..text._numbers import numbers_in
+from ..text._patterns import YUAN
 
 __all__ = ["GroundingResult", "check_grounding", "numbers_in"]
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_CN_NUMBER = re.compile("[零〇一二两三四五六七八九十百千万]+")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-# A Chinese numeral only counts as a number before a unit (七天, 三个工作日, 五折), so that 一下/一起
-# and the like are not mistaken for quantities.
-_CN_QUANTITY = re.compile(
-    "([零〇一二两三四五六七八九十百千万]+)(?=[个天日周月年小时分钟秒元块件次折倍%％])"
-)
 _MONEY_PROMISE = re.compile(
-    r"(赔|补偿|赔偿|返现|返还|补贴|送|退|给您|给你|发您|发放|补发)[^。！？\n]{0,10}?(\d+(?:\.\d+)?)\s*(元|块)"
+    r"(赔|补偿|赔偿|返现|返还|补贴|送|退|给您|给你|发您|发放|补发)[^。！？\n]{0,10}?"
+    rf"(\d+(?:\.\d+)?)\s*{YUAN}"
 )
 _LEAK = re.compile(r"(系统提示|提示词|system\s*prompt|<knowledge>|规则（必须遵守）)", re.I)
 
@@ -65,38 +46,6 @@ def _copied_run(text: str, protected: Iterable[str], allowed: Iterable[str]) -> 
         if any(run in source for source in sources) and run not in allowed_text:
             return run
     return None
-
-
-def cn_number(text: str) -> int | None:
-    """'七' → 7, '十五' → 15, '二十' → 20, '一百二十' → 120; None if not a numeral."""
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
-        return None
-    if not any(ch in _CN_UNITS for ch in text):  # digit by digit: 九五折 = 95折
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            unit = _CN_UNITS[ch]
-            if unit == 10000:
-                total += (section + (digit or 0)) * unit
-                section, digit = 0, None
-            else:
-                section += (1 if digit is None else digit) * unit
-                digit = None
-    return total + section + (digit or 0)
-
-
-def numbers_in(text: str) -> set[float]:
-    """Every number stated in ``text`` (Arabic, full-width, or Chinese numerals before a unit)."""
-    norm = normalize(text)
-    values = {float(m) for m in _NUMBER.findall(norm)}
-    for match in _CN_QUANTITY.finditer(norm):
-        value = cn_number(match.group(1))
-        if value is not None:
-            values.add(float(value))
-    return values
 
 
 def _shop_numbers(shop: ShopConfig) -> set[float]:

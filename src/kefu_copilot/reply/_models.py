@@ -1,12 +1,12 @@
 """Models of reply drafting and the reply-style lint (pydantic v2): ``Draft``, ``LintIssue``,
 ``Change``, ``SimilarCase`` and ``QuickReply`` — and the text facts both read: clauses and
-sentences, quantities ("48小时", "1-3个工作日"), money offered as compensation.
+sentences, quantities ("48小时", "1-3个工作日"; read by :mod:`kefu_copilot.text._numbers`), money
+offered as compensation.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,6 +17,8 @@ from .._errors import InputError
 from .._models import Citation, Message
 from ..config._shop import ShopConfig
 from ..text._normalize import split_sentences
+from ..text._numbers import Quantity, fold, quantities
+from ..text._patterns import CN_NUMERAL
 from . import _phrases as ph
 
 __all__ = [
@@ -211,16 +213,6 @@ ISSUE_TEXTS: dict[str, tuple[str, str, str, str]] = {
 
 
 # ------------------------------------------------------------------------------ text facts
-def fold(text: str) -> str:
-    """Full-width → half-width and lower case, character by character (same length as ``text``,
-    so a match's span is a span of the original)."""
-    out = []
-    for ch in text:
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        out.append(folded if len(folded) == 1 else ch)
-    return "".join(out)
-
-
 def as_messages(conversation: Conversation | Any) -> list[Message]:
     """A conversation as messages: ``Message`` objects or ``{"role", "text"}`` dicts (unknown
     roles are the customer's), an object with ``.messages`` (``Conversation``), or one customer
@@ -286,65 +278,6 @@ def is_question(sentence: str) -> bool:
     return "?" in sentence or bool(re.search(ph.QUESTION_END, sentence.strip()))
 
 
-_CN = "零一二两三四五六七八九十百千"
-_NUM = rf"\d+(?:\.\d+)?|[{_CN}]+"
-_QUANTITY = re.compile(
-    rf"(?<![\d.a-z])(?P<a>{_NUM})(?:\s*[-~—–至到]\s*(?P<b>{_NUM}))?\s*"
-    r"(?P<unit>个工作日|工作日|个小时|小时|元|块钱|块(?!儿)|天|日|周|个月|%|折)"
-)
-_YEN = re.compile(r"[¥](?P<a>\d+(?:\.\d+)?)")
-_UNITS = {"个工作日": "工作日", "个小时": "小时", "块钱": "元", "块": "元", "日": "天"}
-_DIGITS = {ch: n for n, ch in enumerate("零一二三四五六七八九")} | {"两": 2}
-
-
-def _cn_number(text: str) -> float | None:
-    """ "七" → 7, "十五" → 15, "四十八" → 48, "一百" → 100; None for "两三" and the like."""
-    if re.fullmatch(r"\d+(?:\.\d+)?", text):
-        return float(text)
-    total, digit = 0, None
-    for ch in text:
-        if ch in _DIGITS:
-            if digit is not None:
-                return None
-            digit = _DIGITS[ch]
-        else:
-            unit = {"十": 10, "百": 100, "千": 1000}[ch]
-            total += (1 if digit is None else digit) * unit
-            digit = None
-    return float(total + (digit or 0)) if text else None
-
-
-@dataclass(frozen=True)
-class Quantity:
-    """A number (or range) with a unit at ``span`` of the text: "48小时", "1-3个工作日", "¥20"."""
-
-    low: float
-    high: float
-    unit: str
-    span: tuple[int, int]
-    text: str
-
-
-def quantities(text: str) -> list[Quantity]:
-    """Numbers with a policy-relevant unit (money, durations, percentages, discounts)."""
-    folded, out = fold(text), []
-    for m in _QUANTITY.finditer(folded):
-        a, b, unit = m.group("a"), m.group("b"), m.group("unit")
-        if unit == "日" and folded[max(0, m.start() - 1) : m.start()] == "月":
-            continue  # a date: 12月31日
-        if unit == "块" and not a[0].isdigit():
-            continue  # "一块用" is "together", not one yuan
-        low, high = _cn_number(a), _cn_number(b) if b else None
-        if low is None or (b and high is None):
-            continue
-        canonical = _UNITS.get(unit, unit)
-        out.append(Quantity(low, high if high is not None else low, canonical, m.span(), m.group()))
-    for m in _YEN.finditer(folded):
-        value = float(m.group("a"))
-        out.append(Quantity(value, value, "元", m.span(), m.group()))
-    return sorted(out, key=lambda q: q.span)
-
-
 @dataclass(frozen=True)
 class Offer:
     """Money offered as compensation: ``amount`` yuan of ``kind`` coupon | cash | any."""
@@ -370,7 +303,7 @@ def compensation_offers(text: str) -> list[Offer]:
         if not re.search(ph.COMPENSATION_CUES, sentence) or re.search(ph.NOT_AN_OFFER, clause):
             continue
         kind = "cash" if re.search(ph.CASH_CUES, clause) else "coupon" if "券" in clause else "any"
-        digits = re.search(r"[\d" + _CN + "]+(?:\\.\\d+)?", folded[q.span[0] : q.span[1]])
+        digits = re.search(rf"(?:\d|{CN_NUMERAL})+(?:\.\d+)?", folded[q.span[0] : q.span[1]])
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
         offers.append(Offer(q.low, kind, q.span, number))

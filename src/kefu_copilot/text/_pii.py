@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, get_args
 
+from ._patterns import NUM_END, NUM_SEP, NUM_START, PHONE, REFERENCE_LABEL, YUAN
+
 __all__ = ["PLACEHOLDERS", "PIIKind", "PIIMatch", "Redaction", "find_pii", "redact"]
 
 PIIKind = Literal["phone", "id_card", "bank_card", "email", "address"]
@@ -106,14 +108,8 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u
 _QUICK = re.compile(r"[0-9@]|路|街|道|巷|弄|胡同|栋|幢|单元")
 
 # -- numbers -------------------------------------------------------------------------------------
-_SEP = r"[ \-]"
+_SEP, _START, _END = NUM_SEP, NUM_START, NUM_END
 _NUMBER_RUN = re.compile(r"[0-9](?:[ \-]?[0-9]){10,}", re.A)
-_START = rf"(?<![0-9A-Za-z_])(?<![0-9]{_SEP})"  # not inside a longer number or word
-_END = rf"(?!{_SEP}?[0-9])(?![A-Za-z_])"
-_PHONE = re.compile(
-    rf"(?:(?<![0-9A-Za-z_])(?:\+|00)?86{_SEP}?|{_START})1[3-9]\d{_SEP}?\d{{4}}{_SEP}?\d{{4}}{_END}",
-    re.A,
-)
 _ID18 = re.compile(
     rf"{_START}[1-9]\d{{5}}{_SEP}?(?:\d{{8}}|\d{{4}}{_SEP}?\d{{4}}){_SEP}?\d{{3}}[\dXx]{_END}", re.A
 )
@@ -128,16 +124,8 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
     re.A,
 )
-# An order/waybill/product/invoice number by its label: "订单号：", "运单号码 ", "单号是",
-# "条形码", "税号", "order no. ", "tracking #".
-_ORDER_CONTEXT = re.compile(
-    r"(?:订单|单号|运单|快递单|物流单|订单编号|交易号|流水号|退货单|售后单|工单|条码|条形码|货号|"
-    r"商品编[码号]|发票号码?|发票代码|税号|信用代码)[号码编是为:：#\s]{0,4}$"
-    r"|(?:order|tracking|waybill|sku|ean|isbn|invoice)\s*(?:no\.?|id|number|num|code)?\s*[:：#]?\s*$",
-    re.I,
-)
 _MONEY_BEFORE = re.compile(r"[¥￥$€£]\s*$|(?:rmb|cny|usd)\s*$", re.I)
-_MONEY_AFTER = re.compile(r"\s*(?:元|块|rmb|cny)", re.I)
+_MONEY_AFTER = re.compile(rf"\s*(?:{YUAN}|cny)", re.I)
 _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 "
     "65 71 81 82 83 91".split()
@@ -290,7 +278,7 @@ def _not_pii_number(scan: str, start: int, end: int) -> bool:
     """An order/waybill number by its label, or an amount of money."""
     before = scan[max(0, start - 16) : start]
     return bool(
-        _ORDER_CONTEXT.search(before)
+        REFERENCE_LABEL.search(before)
         or _MONEY_BEFORE.search(before)
         or _MONEY_AFTER.match(scan, end)
     )
@@ -310,7 +298,7 @@ def _numbers(scan: str) -> list[tuple[int, int, PIIKind]]:
         for m in _CARD.finditer(scan, pos, end):
             if _valid_card(_digits(m.group())):
                 found.append((m.start(), m.end(), "bank_card"))
-        found += [(m.start(), m.end(), "phone") for m in _PHONE.finditer(scan, pos, end)]
+        found += [(m.start(), m.end(), "phone") for m in PHONE.finditer(scan, pos, end)]
     return [c for c in found if not _not_pii_number(scan, c[0], c[1])]
 
 

@@ -1,0 +1,284 @@
+"""The one reader of numbers in Chinese chat text: numerals, discounts, money, body measures,
+durations, and numbers with a policy unit (:func:`quantities`).
+
+* numerals: 两 = 2, 十五 = 15, 二十 = 20, 一百零五 = 105, 一百二 = 120 (a digit right after 百/千/万
+  counts in the next lower unit, as people say it), 两万五 = 25000. A run of digits without a unit
+  is not a numeral: 九五 is a discount (95折), 两三 a range (两三天 = 2–3 days);
+* discounts: 九五折 = 95折 = 9.5折 = 0.95, 9折 = 九折 = 0.9;
+* money: 100元, 20块钱, ¥20, 2万元, 五十元, 两百块, 十五块; a vague amount (几百块, 十几块) is none;
+* heights, weights, lengths: 1米6 = 一米六 = 160 cm, 一米六五 = 1.65m = 165cm = 165 cm;
+  55kg = 55公斤 = 110斤 = 55 kg; 30cm, 2米;
+* durations (in days): 7天, 一周 = 7, 两个月 = 60, 半年 = 180 (6 months of 30 days), 一年 = 365,
+  48小时 = 2.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from ._normalize import normalize
+from ._patterns import CN_NUMERAL, MONEY
+
+__all__ = [
+    "Quantity",
+    "cn_digits",
+    "cn_number",
+    "cn_range",
+    "discount",
+    "duration_days",
+    "fold",
+    "height_cm",
+    "lengths_cm",
+    "money_amounts",
+    "number",
+    "numbers_in",
+    "quantities",
+    "weight_kg",
+]
+
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
+_DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_ARABIC = re.compile(r"\d+(?:\.\d+)?")
+_NUMERAL = rf"\d+(?:\.\d+)?|{CN_NUMERAL}+"
+
+
+def cn_number(text: str) -> int | None:
+    """A Chinese numeral: "七" → 7, "十五" → 15, "一百零五" → 105, "一百二" → 120, "两万五" →
+    25000. None for anything else, and for a run of digits without a unit ("九五", "两三")."""
+    if not text or any(ch not in _DIGITS and ch not in _UNITS for ch in text):
+        return None
+    if (len(text) > 1 and not any(ch in _UNITS for ch in text)) or text[0] == "万":
+        return None  # 九五, 两三: digit runs; 万分之五, 万一: idioms
+    total, section, digit, last_unit, after_zero = 0, 0, None, 0, False
+    for ch in text:
+        if ch in _DIGITS:
+            if _DIGITS[ch] == 0:
+                after_zero = True  # 一百零五: the zero only marks the gap
+            elif digit is not None:
+                return None  # two digits in a row: 二三十
+            else:
+                digit = _DIGITS[ch]
+            continue
+        unit = _UNITS[ch]
+        if unit == 10000:
+            total += (section + (digit or 0)) * unit
+            section = 0
+        else:
+            section += (1 if digit is None else digit) * unit
+        digit, last_unit, after_zero = None, unit, False
+    if digit is not None and last_unit >= 100 and not after_zero:
+        digit *= last_unit // 10  # 一百二 = 120, 两万五 = 25000
+    return total + section + (digit or 0)
+
+
+def cn_digits(text: str) -> int | None:
+    """A run of Chinese digits read digit by digit, as in a discount: "九五" → 95."""
+    if not text or any(ch not in _DIGITS for ch in text):
+        return None
+    return int("".join(str(_DIGITS[ch]) for ch in text))
+
+
+def cn_range(text: str) -> tuple[int, int] | None:
+    """Two rising digits saying "about": "两三" → (2, 3), "三五" → (3, 5), "一两" → (1, 2)."""
+    if len(text) != 2 or any(ch not in _DIGITS for ch in text):
+        return None
+    low, high = _DIGITS[text[0]], _DIGITS[text[1]]
+    return (low, high) if 0 < low < high else None
+
+
+def number(text: str) -> float | None:
+    """An Arabic (also full-width) or Chinese number: "48" → 48.0, "３.５" → 3.5, "十五" → 15.0."""
+    text = normalize(text.strip())
+    if _ARABIC.fullmatch(text):
+        return float(text)
+    value = cn_number(text)
+    return None if value is None else float(value)
+
+
+# -- discounts -----------------------------------------------------------------------------------
+_DISCOUNT = re.compile(rf"({_NUMERAL})\s*折")
+
+
+def discount(text: str) -> float | None:
+    """The price factor of the first discount in ``text``: "九五折" / "95折" / "9.5折" → 0.95,
+    "9折" / "九折" → 0.9, "八八折" → 0.88."""
+    m = _DISCOUNT.search(normalize(text))
+    if not m:
+        return None
+    raw = m.group(1)
+    value = float(raw) if _ARABIC.fullmatch(raw) else cn_digits(raw)
+    if value is None or value <= 0:
+        return None
+    while value >= 10:
+        value /= 10  # 95折 = 9.5折
+    return round(value / 10, 4)
+
+
+# -- money ---------------------------------------------------------------------------------------
+def money_amounts(text: str) -> list[float]:
+    """Amounts of money (yuan): "100块", "¥20", "2万元", "五十元", "两百块", "十五块". A vague
+    amount ("几百块", "十几块") is not read: no suite needs an estimate of it."""
+    out: list[float] = []
+    for m in MONEY.finditer(normalize(text)):
+        if m.group("num") or m.group("signed"):
+            out.append(
+                float(m.group("num") or m.group("signed")) * (10000 if m.group("wan") else 1)
+            )
+            continue
+        run = m.group("cn")
+        # the longest numeral ending the run: "一两百块" → 两百, "两三块" → 三
+        value = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
+        if value is not None:
+            out.append(float(value))
+    return out
+
+
+# -- heights, weights, lengths -------------------------------------------------------------------
+_METRE_AND = re.compile(rf"(\d|[一两二])\s*米\s*(\d{{1,2}}|{CN_NUMERAL}{{1,2}})(?![\d.])")
+_LENGTH = re.compile(rf"({_NUMERAL})\s*(cm|厘米|公分|mm|毫米|m(?![a-z])|米)")
+_LENGTH_FACTORS = {"cm": 1.0, "厘米": 1.0, "公分": 1.0, "mm": 0.1, "毫米": 0.1, "m": 100.0}
+_LENGTH_FACTORS["米"] = 100.0
+_WEIGHT = re.compile(rf"(\d+(?:\.\d+)?|{CN_NUMERAL}+?)\s*(kg|公斤|千克|斤|g(?![a-z])|克)")
+_WEIGHT_FACTORS = {"kg": 1.0, "公斤": 1.0, "千克": 1.0, "斤": 0.5, "g": 0.001, "克": 0.001}
+
+
+def lengths_cm(text: str) -> list[float]:
+    """Lengths in centimetres: "1米6" / "一米六" → 160, "一米六五" / "1.65m" → 165, "30cm" → 30,
+    "2米" → 200."""
+    norm = normalize(text)
+    out: list[tuple[int, float]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _METRE_AND.finditer(norm):
+        metres = number(m.group(1))
+        rest = m.group(2)
+        cm = float(rest) if rest.isdigit() else cn_digits(rest)
+        if metres is None or cm is None:
+            continue
+        out.append((m.start(), metres * 100 + (cm * 10 if len(rest) == 1 else cm)))
+        taken.append(m.span())
+    for m in _LENGTH.finditer(norm):
+        if any(start <= m.start() < end for start, end in taken):
+            continue
+        value = number(m.group(1))
+        if value is not None:
+            out.append((m.start(), round(value * _LENGTH_FACTORS[m.group(2)], 4)))
+    return [value for _, value in sorted(out)]
+
+
+def height_cm(text: str) -> float | None:
+    """A person's height in centimetres (the first length from 1 m to 2.5 m): "身高1米6" → 160."""
+    return next((v for v in lengths_cm(text) if 100 <= v <= 250), None)
+
+
+def weight_kg(text: str) -> float | None:
+    """The first weight in kilograms: "55kg" / "55公斤" → 55, "110斤" / "一百一十斤" → 55."""
+    for m in _WEIGHT.finditer(normalize(text)):
+        value = number(m.group(1))
+        if value is not None:
+            return round(value * _WEIGHT_FACTORS[m.group(2)], 4)
+    return None
+
+
+# -- durations -----------------------------------------------------------------------------------
+_DURATION = re.compile(
+    rf"(?P<n>{_NUMERAL}|半)\s*(?P<half>个半)?\s*"
+    r"(?P<unit>个工作日|工作日|个小时|小时|分钟|天|日|周|星期|礼拜|个月|(?<=半)月|年)"
+)
+_DAYS = {"小时": 1 / 24, "个小时": 1 / 24, "分钟": 1 / 1440, "天": 1.0, "日": 1.0, "周": 7.0}
+_DAYS |= {"星期": 7.0, "礼拜": 7.0, "个月": 30.0, "月": 30.0, "年": 365.0}
+
+
+def duration_days(text: str) -> float | None:
+    """The first duration in days: "7天", "一周" → 7, "两个月" → 60, "一个半月" → 45, "半年" → 180
+    (six months of 30 days), "一年" → 365, "48小时" → 2. Working days (3个工作日) are not calendar
+    days: None."""
+    for m in _DURATION.finditer(normalize(text)):
+        raw, unit = m.group("n"), m.group("unit")
+        if "工作日" in unit:
+            return None
+        if raw == "半" and unit == "年":
+            return 180.0
+        value = 0.5 if raw == "半" else number(raw)
+        if value is not None:
+            return round((value + (0.5 if m.group("half") else 0)) * _DAYS[unit], 4)
+    return None
+
+
+# -- quantities with a policy unit ---------------------------------------------------------------
+_QUANTITY = re.compile(
+    rf"(?<![\d.a-z])(?P<a>{_NUMERAL})(?:\s*[-~—–至到]\s*(?P<b>{_NUMERAL}))?\s*"
+    r"(?P<unit>个工作日|工作日|个小时|小时|元|块钱|块(?!儿)|天|日|周|个月|%|折)"
+)
+_YEN = re.compile(r"[¥](?P<a>\d+(?:\.\d+)?)")
+_CANONICAL = {"个工作日": "工作日", "个小时": "小时", "块钱": "元", "块": "元", "日": "天"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number (or range) with a unit at ``span`` of the text: "48小时", "1-3个工作日", "¥20"."""
+
+    low: float
+    high: float
+    unit: str
+    span: tuple[int, int]
+    text: str
+
+
+def fold(text: str) -> str:
+    """Full-width → half-width and lower case, character by character (same length as ``text``,
+    so a match's span is a span of the original)."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        out.append(folded if len(folded) == 1 else ch)
+    return "".join(out)
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Numbers with a policy-relevant unit (money, durations, percentages, discounts); spans index
+    ``text``. A Chinese digit run ("两三天", "九五折") is not a single number and is left out."""
+    folded, out = fold(text), []
+    for m in _QUANTITY.finditer(folded):
+        a, b, unit = m.group("a"), m.group("b"), m.group("unit")
+        if unit == "日" and folded[max(0, m.start() - 1) : m.start()] == "月":
+            continue  # a date: 12月31日
+        if unit == "块" and not a[0].isdigit():
+            continue  # "一块用" is "together", not one yuan
+        low, high = number(a), number(b) if b else None
+        if low is None or (b and high is None):
+            continue
+        canonical = _CANONICAL.get(unit, unit)
+        out.append(Quantity(low, high if high is not None else low, canonical, m.span(), m.group()))
+    for m in _YEN.finditer(folded):
+        value = float(m.group("a"))
+        out.append(Quantity(value, value, "元", m.span(), m.group()))
+    return sorted(out, key=lambda q: q.span)
+
+
+# -- every number of a text (grounding) ----------------------------------------------------------
+# A Chinese numeral only counts as a number before a unit (七天, 三个工作日, 五折), so that 一下/一起
+# and the like are not mistaken for quantities.
+_CN_QUANTITY = re.compile(rf"(?<!\d)({CN_NUMERAL}+)(?=[个天日周月年小时分钟秒元块件次折倍%％])")
+_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*万")
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number stated in ``text``: Arabic (also full-width; 10万 is 10 and 100000), and
+    Chinese numerals before a unit — a numeral (十五天), a range (两三天 → 2 and 3) or a digit run (九五折 → 95, 二〇二四年)."""
+    norm = normalize(text)
+    values = {float(m) for m in _ARABIC.findall(norm)}
+    values |= {float(m) * 10000 for m in _WAN.findall(norm)}  # 10万元: 10 and 100000
+    for match in _CN_QUANTITY.finditer(norm):
+        run = match.group(1)
+        value = cn_number(run)
+        pair = cn_range(run) if value is None else None
+        if pair is not None:
+            values.update(map(float, pair))
+            continue
+        value = cn_digits(run) if value is None else value
+        if value is not None:
+            values.add(float(value))
+    return values

@@ -1,0 +1,105 @@
+"""The one reader of numbers in Chinese chat text (kefu_copilot.text._numbers)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu_copilot.text._numbers import (
+    cn_digits,
+    cn_number,
+    cn_range,
+    discount,
+    duration_days,
+    height_cm,
+    lengths_cm,
+    money_amounts,
+    number,
+    numbers_in,
+    quantities,
+    weight_kg,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("两", 2),
+        ("十", 10),
+        ("十五", 15),
+        ("二十", 20),
+        ("一百二", 120),  # as people say it
+        ("一百二十", 120),
+        ("一百零五", 105),
+        ("三千零五", 3005),
+        ("两万五", 25000),
+        ("九五", None),  # a digit run: a discount
+        ("两三", None),  # a range
+        ("万一", None),
+        ("七天", None),
+    ],
+)
+def test_cn_number(text: str, value: int | None) -> None:
+    assert cn_number(text) == value
+
+
+def test_digit_runs_ranges_and_numbers() -> None:
+    assert cn_digits("九五") == 95 and cn_digits("十五") is None
+    assert cn_range("两三") == (2, 3) and cn_range("一两") == (1, 2) and cn_range("九五") is None
+    assert number("３.５") == 3.5 and number("十五") == 15 and number("几") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        *[("九五折", 0.95), ("95折", 0.95), ("9.5折", 0.95), ("9折", 0.9), ("九折", 0.9)],
+        *[("八八折", 0.88), ("不打折", None)],
+    ],
+)
+def test_discount(text: str, rate: float | None) -> None:
+    assert discount(text) == rate
+
+
+def test_money_amounts() -> None:
+    text = "100块，¥20，五十元，两百块，十五块，2万元"
+    assert money_amounts(text) == [100, 20, 50, 200, 15, 20000]
+    assert money_amounts("赔我几百块，十几块也行") == []  # vague: no amount
+
+
+@pytest.mark.parametrize(
+    ("text", "cm"),
+    [
+        *[("1米6", 160), ("一米六", 160), ("一米六五", 165), ("1米65", 165), ("165cm", 165)],
+        *[("1.65m", 165), ("165公分", 165), ("30厘米", 30), ("2米", 200)],
+    ],
+)
+def test_lengths(text: str, cm: float) -> None:
+    assert lengths_cm(text) == [cm]
+
+
+def test_height_and_weight() -> None:
+    assert height_cm("身高1米6体重110斤，腰围70cm") == 160
+    weights = ["55kg", "55公斤", "110斤", "一百一十斤", "五十五千克"]
+    assert [weight_kg(w) for w in weights] == [55] * 5
+    assert weight_kg("身高160") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        *[("七天无理由", 7), ("一周", 7), ("两周", 14), ("两个月", 60), ("一个半月", 45)],
+        *[("半个月", 15), ("半年", 180), ("一年", 365), ("48小时", 2), ("3个工作日", None)],
+    ],
+)
+def test_durations(text: str, days: float | None) -> None:
+    assert duration_days(text) == days
+
+
+def test_quantities() -> None:
+    found = [(q.low, q.high, q.unit) for q in quantities("银行卡1-3个工作日到账，七天无理由，¥20")]
+    assert found == [(1, 3, "工作日"), (7, 7, "天"), (20, 20, "元")]
+    assert [(q.low, q.unit) for q in quantities("一百零五元，两三天")] == [(105, "元")]
+    assert quantities("次年12月31日清零，可以一块用") == []
+
+
+def test_numbers_in() -> None:
+    assert numbers_in("九五折，两三天，10万元，一下，４８小时") == {95, 2, 3, 10, 100000, 48}

@@ -1,0 +1,123 @@
+"""The one source of chat-text patterns (kefu_copilot.text._patterns) and the rule sets that
+extend them: every module reads an order id, tracking number, SKU or phone number the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kefu_copilot import ShopError, load_shop_config
+from kefu_copilot._models import Message
+from kefu_copilot.agent._conversation import Conversation
+from kefu_copilot.agent._intents import _slots, detect_intent, extract_slots
+from kefu_copilot.answer._rules import courtesy_reply, handoff_reasons, order_question
+from kefu_copilot.config._shop import ShopConfig
+from kefu_copilot.text._patterns import (
+    compiled_rules,
+    is_phone,
+    order_ids,
+    order_references,
+    replied_order_id,
+    skus,
+    tracking_numbers,
+)
+from kefu_copilot.text._pii import redact
+
+
+@pytest.mark.parametrize(
+    ("text", "orders", "tracking"),
+    [
+        ("[ORDERID_10086] 到哪了", ["[ORDERID_10086]"], []),
+        ("订单号 1234567", ["1234567"], []),  # 6+ digits after a label, everywhere
+        ("订单号是 12345678 还没发", ["12345678"], []),
+        ("order no: dd1234567", ["DD1234567"], []),
+        ("订单２０２４０３１２００１", ["20240312001"], []),  # full-width digits
+        ("123456789012 怎么还没发", ["123456789012"], []),  # a bare 12–24 digit number
+        ("订单号 12345", [], []),
+        ("满99元包邮，身高175，手机13812345678", [], []),
+        ("订单号是[数字x]", ["[数字x]"], []),
+        ("运单号 773012345678901 查一下", [], ["773012345678901"]),
+        ("单号SF1234567890", [], ["SF1234567890"]),  # a courier prefix: a tracking number
+    ],
+)
+def test_order_ids_and_tracking_numbers(text: str, orders: list[str], tracking: list[str]) -> None:
+    assert order_ids(text) == orders
+    assert tracking_numbers(text) == tracking
+    # what the order system looks up: not the anonymised "[数字x]", which stands for any number
+    assert order_references(text) == [o for o in orders if o != "[数字x]"] + tracking
+
+
+def test_a_labelled_order_id_is_read_the_same_everywhere() -> None:
+    text = "订单号 1234567 还没发货"
+    assert extract_slots(text).order_ids == ["1234567"]
+    assert Conversation.of(text).order_ids() == ["1234567"]
+    assert "needs a look-up in the shop's order system" in handoff_reasons(text, ShopConfig())
+    assert redact(text).text == text
+
+
+def test_order_question_by_cue_or_number() -> None:
+    assert order_question("我的快递到哪了")
+    assert order_question("单号SF1234567890")
+    assert order_question("手机13812345678")  # a long bare number: something of theirs
+    assert not order_question("卫衣会起球吗")
+    assert not order_question("[数字x]")
+
+
+def test_an_unlabelled_id_only_in_reply_to_a_question() -> None:
+    asked = Message(role="bot", text="亲，麻烦提供一下订单号，我马上帮您查～")
+    assert replied_order_id("dd1234567") == "DD1234567"
+    assert replied_order_id("13812345678") is None  # a phone number
+    assert _slots("1234567", asked).order_ids == ["1234567"]
+    assert _slots("1234567", None).order_ids == []
+
+
+def test_skus_and_phones() -> None:
+    assert skus("mm-ts-001还有货吗，ＭＭ－ＨＤ－００３呢") == ["MM-TS-001", "MM-HD-003"]
+    assert skus("abcde-ts-001, mm-ts-001234, 尺码S-M-L") == []
+    assert is_phone("13812345678") and is_phone("+86 138 1234 5678")
+    assert not is_phone("12812345678") and not is_phone("138123456789")
+
+
+def test_rules_are_compiled_once_per_rule_set() -> None:
+    calls: list[int] = []
+
+    def build(rules: object) -> int:
+        calls.append(1)
+        return len(calls)
+
+    rules = {"x": 1}
+    assert compiled_rules("intents", rules, build) == compiled_rules("intents", rules, build) == 1
+    assert compiled_rules("intents", {"x": 1}, build) == 2  # another (shop's) rule set
+
+
+# -- a shop extends the rule sets ------------------------------------------------------------------
+def _shop(tmp_path: Path, text: str) -> ShopConfig:
+    (tmp_path / "shop.yaml").write_text(text, encoding="utf-8")
+    return load_shop_config(tmp_path)
+
+
+def test_a_shop_adds_a_courtesy_phrase(tmp_path: Path) -> None:
+    shop = _shop(
+        tmp_path, "rules:\n  message_rules:\n    courtesy:\n      thanks:\n        words: [感恩]\n"
+    )
+    assert courtesy_reply("感恩！") is None
+    assert courtesy_reply("感恩！", shop.rule_set("message_rules")) == courtesy_reply("谢谢")
+
+
+def test_a_shop_adds_a_human_request(tmp_path: Path) -> None:
+    shop = _shop(tmp_path, "rules:\n  message_rules:\n    human_requests: [叫你们老板来]\n")
+    assert "customer asks for a human agent" not in handoff_reasons("叫你们老板来", ShopConfig())
+    assert "customer asks for a human agent" in handoff_reasons("叫你们老板来", shop)
+
+
+def test_a_shop_adds_an_intent_cue(tmp_path: Path) -> None:
+    shop = _shop(tmp_path, "rules:\n  intents:\n    cues:\n      stock_check: [还能买到]\n")
+    assert detect_intent("这款还能买到吗") is None
+    assert detect_intent("这款还能买到吗", shop.rule_set("intents")) == "stock_check"
+
+
+def test_an_intent_without_tools_is_a_shop_error(tmp_path: Path) -> None:
+    shop = _shop(tmp_path, "rules:\n  intents:\n    cues:\n      invoice: [开发票]\n")
+    with pytest.raises(ShopError, match=r"rules\.intents\.cues\.invoice"):
+        detect_intent("帮我开发票", shop.rule_set("intents"))
