@@ -30,7 +30,7 @@ from ..ingest._catalog import Products
 from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
-from ..text._tokenize import STOPWORDS, ChineseTokenizer
+from ..text._tokenize import ChineseTokenizer
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -187,7 +187,7 @@ class Answerer:
             log.debug("handoff rule for %r: %s", question, reasons)
             answer = self._handoff(question, reasons, [], 0.0)
             return Prepared(question, history, answer, [], True), "handoff_rule"
-        courtesy = courtesy_reply(question)
+        courtesy = courtesy_reply(question, self.shop.rule_set("message_rules"))
         if courtesy is not None:
             log.debug("courtesy reply to %r", question)
             answer = Answer(
@@ -249,6 +249,7 @@ class Answerer:
         """Content words; a word the knowledge never uses is split into the parts it does use
         ("金卡要" → "金卡"), leaving only genuinely unknown words (a city, another product)."""
         out: list[str] = []
+        stopwords = self.tokenizer.stopwords
         for word in words:
             if (
                 self.idf.known(word)
@@ -264,13 +265,13 @@ class Answerer:
                     if (
                         j - i >= 1
                         and self.idf.known(word[i:j])
-                        and (j - i > 1 or word[i:j] not in STOPWORDS)
+                        and (j - i > 1 or word[i:j] not in stopwords)
                     ):
                         parts.append(word[i:j])
                         i = j
                         break
                 else:
-                    if word[i] not in STOPWORDS:
+                    if word[i] not in stopwords:
                         leftover.append(word[i])
                     i += 1
             out.extend(parts if parts else [word])
