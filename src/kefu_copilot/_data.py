@@ -24,19 +24,27 @@ A rule-set file starts with a ``_doc`` string (what the set is for; ignored by c
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from copy import deepcopy
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ._errors import ShopError
 
-__all__ = ["DATA_DIR", "merge_rules", "packaged_rules", "rule_set_names", "validate_extension"]
+__all__ = [
+    "DATA_DIR",
+    "compiled",
+    "merge_rules",
+    "packaged_rules",
+    "rule_set_names",
+    "validate_extension",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def rule_set_names() -> list[str]:
@@ -145,3 +153,44 @@ def merge_rules(name: str, extension: Mapping[str, Any] | None = None) -> Mappin
     if not extension:
         return base
     return MappingProxyType(_merge(dict(base), extension, f"rules.{name}"))
+
+
+# ---------------------------------------------------------------------------- compiled once
+_COMPILED: dict[tuple[Any, int], tuple[Mapping[str, Any], Any]] = {}
+_BY_CONTENT: dict[tuple[Any, Any], Any] = {}
+_CACHE_SIZE = 64  # distinct rule sets per compiler (one per shop in practice)
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable copy of rule data; mapping order is kept (it can matter, e.g. rewrite order)."""
+    if isinstance(value, Mapping):
+        return ("{}", tuple((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return ("[]", tuple(_frozen(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def compiled(rules: Mapping[str, Any], build: Callable[[Mapping[str, Any]], T]) -> T:
+    """``build(rules)`` (regexes compiled from a rule set), once per distinct rule set.
+
+    Looked up by the mapping's identity first (``packaged_rules`` and ``ShopConfig.rule_set``
+    return the same mapping every time), then by content, so two shops with the same extension
+    share one compiled set. ``build`` errors (a bad pattern in a shop's extension) are not cached.
+    """
+    key = (build, id(rules))
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is rules:
+        return cast(T, hit[1])
+    content = (build, _frozen(rules))
+    value = _BY_CONTENT.get(content)
+    if value is None:
+        value = build(rules)
+        with _LOCK:
+            if len(_BY_CONTENT) >= _CACHE_SIZE:
+                _BY_CONTENT.clear()
+            _BY_CONTENT[content] = value
+    with _LOCK:
+        if len(_COMPILED) >= _CACHE_SIZE:
+            _COMPILED.clear()
+        _COMPILED[key] = (rules, value)  # holds `rules`, so its id is not reused meanwhile
+    return cast(T, value)

@@ -25,7 +25,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 
-from ._cues import DEFAULT_WEIGHTS, STRONG_CUES
+from ._cues import STRONG_CUES, lexicon
 from ._flag import FEATURE_NAMES, escalation_features
 
 __all__ = [
@@ -109,8 +109,9 @@ class EscalationModel:
         z = (x - self.mean) / self.scale
         sample_weight = np.where(y, n / (2 * n_pos), n / (2 * (n - n_pos)))
         prior = np.zeros(len(FEATURE_NAMES))
-        if self.prior == "rules":  # the hand-set weights, in standardised units
-            prior = np.array([DEFAULT_WEIGHTS[name] for name in FEATURE_NAMES]) * self.scale
+        if self.prior == "rules":  # the packaged hand-set weights, in standardised units
+            weights = lexicon().weights
+            prior = np.array([weights[name] for name in FEATURE_NAMES]) * self.scale
         coef = _newton_logistic(z, y.astype(float), sample_weight, self.l2, prior, self.max_iter)
         # Balanced weights fit a 50/50 prior; shift the intercept back to the real one.
         self.weights, self.bias = coef[1:], float(coef[0] + math.log(n_pos / (n - n_pos)))
