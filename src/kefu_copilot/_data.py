@@ -61,8 +61,9 @@ def _read(name: str) -> Mapping[str, Any]:
         raise ShopError(
             f"unknown rule set {name!r}; the packaged rule sets are: {', '.join(rule_set_names())}"
         )
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster to read
     with _LOCK:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # a safe loader
     if not isinstance(data, dict):
         raise ShopError(f"{path}: a rule set is a mapping of keys at the top level")
     data.pop("_doc", None)
