@@ -353,7 +353,7 @@ class Copilot:
     def emotion_flag(
         self, text: str, context: Sequence[Message | dict[str, Any]] | None = None
     ) -> Any:
-        """Emotion, risk flags and whether to escalate, with the shop's keywords, rules and model."""
+        """Emotion, risk flags and whether to escalate, by the shop's keywords, rules, model."""
         from .emotion._flag import emotion_flag
 
         if not isinstance(text, str):
