@@ -192,9 +192,8 @@ class _Compiler:
         names, known = frozenset(map(str, self.rules[key])), frozenset(known)
         unknown = sorted(names - known)
         if unknown:
-            raise ShopError(
-                f"rules.emotion.{key}: unknown cue {unknown[0]!r}; known: {', '.join(sorted(known))}"
-            )
+            cues = ", ".join(sorted(known))
+            raise ShopError(f"rules.emotion.{key}: unknown cue {unknown[0]!r}; known: {cues}")
         return names
 
 

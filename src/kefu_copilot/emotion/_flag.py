@@ -8,9 +8,8 @@ lexicon (``data/emotion.yaml``, compiled by :mod:`._cues`; a shop extends it in 
 shows as a repeat of a question the agent did not resolve (character-bigram Jaccard after folding
 question words), unanswered customer turns, or template replies. All cues form one named feature
 vector (:func:`escalation_features`): hand-set weights score it by default (the rule set's
-``escalation_weights``),
-an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them. Threats, profanity, requests for a
-human and the shop's ``escalation_keywords`` always escalate.
+``escalation_weights``), an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them.
+Threats, profanity, requests for a human and the shop's ``escalation_keywords`` always escalate.
 """
 
 from __future__ import annotations
