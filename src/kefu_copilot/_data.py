@@ -23,6 +23,7 @@ A rule-set file starts with a ``_doc`` string (what the set is for; ignored by c
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from copy import deepcopy
@@ -35,6 +36,7 @@ from ._errors import ShopError
 
 __all__ = [
     "DATA_DIR",
+    "RuleCompiler",
     "compiled",
     "merge_rules",
     "packaged_rules",
@@ -195,3 +197,61 @@ def compiled(rules: Mapping[str, Any], build: Callable[[Mapping[str, Any]], T]) 
             _COMPILED.clear()
         _COMPILED[key] = (rules, value)  # holds `rules`, so its id is not reused meanwhile
     return cast(T, value)
+
+
+class RuleCompiler:
+    """Turns the pattern text of one rule set into regexes; errors name ``rules.<set>.<key>``.
+
+    ``{NAME}`` in a pattern stands for the rule set's ``macros`` entry ``NAME`` (a list there is
+    an alternation); a list of patterns is one alternation (each alternative in ``(?:...)`` when
+    ``wrap``).
+    """
+
+    def __init__(self, name: str, rules: Mapping[str, Any]) -> None:
+        self.name, self.rules = name, rules
+        self.macros = {
+            f"{{{macro}}}": value if isinstance(value, str) else "|".join(map(str, value))
+            for macro, value in (rules.get("macros") or {}).items()
+        }
+
+    def error(self, where: str, message: str) -> ShopError:
+        return ShopError(f"rules.{self.name}.{where}: {message}")
+
+    def text(self, where: str, pattern: Any, wrap: bool = False) -> str:
+        """The source of one pattern or list of patterns, macros expanded; checked to compile."""
+        if isinstance(pattern, list | tuple):
+            alternatives = [str(p) for p in pattern]
+            pattern = "|".join(f"(?:{a})" if wrap else a for a in alternatives)
+        if not isinstance(pattern, str):
+            raise self.error(where, "expected a pattern or a list of patterns")
+        for token, value in self.macros.items():
+            pattern = pattern.replace(token, value)
+        self._compile(where, pattern, 0)
+        return pattern
+
+    def regex(
+        self, where: str, pattern: Any, flags: int = 0, wrap: bool = False
+    ) -> re.Pattern[str]:
+        return self._compile(where, self.text(where, pattern, wrap), flags)
+
+    def key(self, key: str, flags: int = 0) -> re.Pattern[str]:
+        """The pattern of the rule set's top-level ``key``."""
+        return self.regex(key, self.rules[key], flags)
+
+    def same_names(self, keys: tuple[str, ...]) -> None:
+        """Mappings whose keys the code reads by name keep the packaged names: a shop changes
+        their values, it cannot add or drop one."""
+        packaged = packaged_rules(self.name)
+        for key in keys:
+            have, want = set(self.rules[key]), set(packaged[key])
+            for name in sorted(have - want):
+                known = ", ".join(packaged[key])
+                raise self.error(f"{key}.{name}", f"unknown name; known: {known}")
+            for name in sorted(want - have):
+                raise self.error(key, f"{name!r} is missing")
+
+    def _compile(self, where: str, source: str, flags: int) -> re.Pattern[str]:
+        try:
+            return re.compile(source, flags)
+        except re.error as exc:
+            raise self.error(where, f"not a regular expression ({exc})") from None

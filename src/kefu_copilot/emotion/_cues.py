@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .._data import compiled, packaged_rules
-from .._errors import ShopError
+from .._data import RuleCompiler, compiled, packaged_rules
 from ..text._normalize import normalize
 
 __all__ = [
@@ -158,80 +157,41 @@ def lexicon(rules: Mapping[str, Any] | None = None) -> Lexicon:
 
 
 # ---------------------------------------------------------------------------- compiling
-class _Compiler:
-    """Pattern text of one rule set → regexes; errors name ``rules.emotion.<key>``."""
-
-    def __init__(self, rules: Mapping[str, Any]) -> None:
-        self.rules = rules
-        self.macros = {
-            f"{{{name}}}": value if isinstance(value, str) else "|".join(map(str, value))
-            for name, value in rules["macros"].items()
-        }
-
-    def text(self, pattern: str) -> str:
-        for token, value in self.macros.items():
-            pattern = pattern.replace(token, value)
-        return pattern
-
-    def regex(self, where: str, pattern: Any, wrap: bool = False) -> re.Pattern[str]:
-        """One pattern, or a list of alternatives (each in ``(?:...)`` when ``wrap``)."""
-        if isinstance(pattern, str):
-            source = self.text(pattern)
-        else:
-            alternatives = [self.text(str(p)) for p in pattern]
-            source = "|".join(f"(?:{a})" if wrap else a for a in alternatives)
-        try:
-            return re.compile(source)
-        except re.error as exc:
-            raise ShopError(f"rules.emotion.{where}: not a regular expression ({exc})") from None
-
-    def key(self, key: str) -> re.Pattern[str]:
-        return self.regex(key, self.rules[key])
-
-    def names(self, key: str, known: Iterable[str]) -> frozenset[str]:
-        names, known = frozenset(map(str, self.rules[key])), frozenset(known)
-        unknown = sorted(names - known)
-        if unknown:
-            cues = ", ".join(sorted(known))
-            raise ShopError(f"rules.emotion.{key}: unknown cue {unknown[0]!r}; known: {cues}")
-        return names
+def _cue_names(c: RuleCompiler, key: str, cues: Iterable[str]) -> frozenset[str]:
+    """A list of cue names (``negatable``...), each one a cue of the rule set."""
+    names, known = frozenset(map(str, c.rules[key])), frozenset(cues)
+    for name in sorted(names - known):
+        raise c.error(key, f"unknown cue {name!r}; known: {', '.join(sorted(known))}")
+    return names
 
 
-def _check_keys(rules: Mapping[str, Any]) -> None:
-    """The mappings the code reads by name keep the packaged names (none added or dropped)."""
-    packaged = packaged_rules("emotion")
-    for key in _KEYED:
-        have, want = set(rules[key]), set(packaged[key])
-        for name in sorted(have - want):
-            known = ", ".join(packaged[key])
-            raise ShopError(f"rules.emotion.{key}.{name}: unknown name; known: {known}")
-        for name in sorted(want - have):
-            raise ShopError(f"rules.emotion.{key}: {name!r} is missing")
-    known_features = set(FEATURE_NAMES) | {
-        n for w in packaged["emotion_weights"].values() for n in w
-    }
-    for emotion, weights in rules["emotion_weights"].items():
+def _check_names(c: RuleCompiler) -> None:
+    """Keys the code reads by name are the packaged ones; weights are of known features."""
+    c.same_names(_KEYED)
+    packaged = packaged_rules("emotion")["emotion_weights"]
+    known = set(FEATURE_NAMES) | {name for weights in packaged.values() for name in weights}
+    for emotion, weights in c.rules["emotion_weights"].items():
         for name in weights:
-            if name not in known_features:
-                raise ShopError(f"rules.emotion.emotion_weights.{emotion}.{name}: unknown feature")
+            if name not in known:
+                raise c.error(f"emotion_weights.{emotion}.{name}", "unknown feature")
 
 
 def _compile(rules: Mapping[str, Any]) -> Lexicon:
-    _check_keys(rules)
-    c = _Compiler(rules)
+    c = RuleCompiler("emotion", rules)
+    _check_names(c)
     cues = {
         name: c.regex(f"customer_cues.{name}", alts, wrap=True)
         for name, alts in rules["customer_cues"].items()
     }
-    placeholders, labelled = rules["placeholders"], c.names("cue_labels", cues)
+    placeholders, labelled = rules["placeholders"], _cue_names(c, "cue_labels", cues)
     return Lexicon(
         cues=cues,
         agent={
             name: c.regex(f"agent_cues.{name}", alts, wrap=True)
             for name, alts in rules["agent_cues"].items()
         },
-        negatable=c.names("negatable", cues),
-        reportable=c.names("reportable", cues),
+        negatable=_cue_names(c, "negatable", cues),
+        reportable=_cue_names(c, "reportable", cues),
         labels={str(k): str(v) for k, v in rules["cue_labels"].items() if k in labelled},
         emoji={str(k): str(v) for k, v in rules["emoji"].items()},
         emotion_weights={

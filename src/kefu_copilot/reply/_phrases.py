@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from .._data import compiled, packaged_rules
-from .._errors import ShopError
+from .._data import RuleCompiler, compiled, packaged_rules
 
 if TYPE_CHECKING:
     from ..config._shop import ShopConfig
@@ -140,35 +139,11 @@ _PATTERNS = (
 )
 
 
-class _Compiler:
-    """Pattern text of one rule set → regexes; errors name ``rules.reply.<key>``."""
+class _Compiler(RuleCompiler):
+    """The reply rule set's patterns, and its lists of records (phrase rules, alternatives)."""
 
     def __init__(self, rules: Mapping[str, Any]) -> None:
-        self.rules = rules
-        self.macros = {
-            f"{{{name}}}": value if isinstance(value, str) else "|".join(map(str, value))
-            for name, value in rules["macros"].items()
-        }
-
-    def text(self, where: str, pattern: Any) -> str:
-        """A pattern (or a list of alternatives) with its macros expanded, checked to compile."""
-        if isinstance(pattern, list | tuple):
-            pattern = "|".join(map(str, pattern))
-        if not isinstance(pattern, str):
-            raise ShopError(f"rules.reply.{where}: expected a pattern or a list of patterns")
-        for token, value in self.macros.items():
-            pattern = pattern.replace(token, value)
-        self.regex(where, pattern)
-        return pattern
-
-    def regex(self, where: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
-        try:
-            return re.compile(pattern, flags)
-        except re.error as exc:
-            raise ShopError(f"rules.reply.{where}: not a regular expression ({exc})") from None
-
-    def key(self, key: str, flags: int = 0) -> re.Pattern[str]:
-        return self.regex(key, self.text(key, self.rules[key]), flags)
+        super().__init__("reply", rules)
 
     def records(self, key: str, kind: type[Any], patterns: tuple[str, ...]) -> list[Any]:
         """Entries of a list of mappings as ``kind``; unknown or missing fields name the entry."""
@@ -178,15 +153,13 @@ class _Compiler:
         for n, entry in enumerate(self.rules[key]):
             where = f"{key}[{n}]"
             if not isinstance(entry, Mapping):
-                raise ShopError(f"rules.reply.{where}: expected a mapping of {', '.join(known)}")
+                raise self.error(where, f"expected a mapping of {', '.join(known)}")
             for name in entry:
                 if name not in known:
-                    raise ShopError(
-                        f"rules.reply.{where}.{name}: unknown key; known: {', '.join(known)}"
-                    )
+                    raise self.error(f"{where}.{name}", f"unknown key; known: {', '.join(known)}")
             for name in required:
                 if name not in entry:
-                    raise ShopError(f"rules.reply.{where}: {name!r} is missing")
+                    raise self.error(where, f"{name!r} is missing")
             values = {
                 name: self.text(f"{where}.{name}", value)
                 if name in patterns
@@ -199,32 +172,18 @@ class _Compiler:
         return out
 
 
-def _check_keys(rules: Mapping[str, Any]) -> None:
-    """The mappings the code reads by name keep the packaged names (none added or dropped)."""
-    packaged = packaged_rules("reply")
-    for key in _KEYED:
-        have, want = set(rules[key]), set(packaged[key])
-        for name in sorted(have - want):
-            known = ", ".join(packaged[key])
-            raise ShopError(f"rules.reply.{key}.{name}: unknown name; known: {known}")
-        for name in sorted(want - have):
-            raise ShopError(f"rules.reply.{key}: {name!r} is missing")
-
-
 def _strings(values: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
 
 def _compile(rules: Mapping[str, Any]) -> Phrases:
-    _check_keys(rules)
     c = _Compiler(rules)
+    c.same_names(_KEYED)
     phrase_rules = c.records("phrase_rules", PhraseRule, ("pattern", "not_before", "not_after"))
     for n, rule in enumerate(phrase_rules):
         if rule.code not in _PHRASE_CODES:
-            raise ShopError(
-                f"rules.reply.phrase_rules[{n}].code: {rule.code!r}; use one of "
-                f"{', '.join(_PHRASE_CODES)}"
-            )
+            use = ", ".join(_PHRASE_CODES)
+            raise c.error(f"phrase_rules[{n}].code", f"{rule.code!r}; use one of {use}")
     alternatives = c.records("alternatives", Alternative, ("trigger", "covered", "draft_trigger"))
     return Phrases(
         phrase_rules=tuple(phrase_rules),
@@ -241,7 +200,7 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         order_id=c.key("order_id", re.I),
         date=c.key("date"),
         slot_placeholders={
-            str(name): c.regex(f"slot_placeholders.{name}", c.text(f"slot_placeholders.{name}", p))
+            str(name): c.regex(f"slot_placeholders.{name}", p)
             for name, p in rules["slot_placeholders"].items()
         },
     )
