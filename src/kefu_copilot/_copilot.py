@@ -343,8 +343,7 @@ class Copilot:
 
         if not paths:
             raise InputError("give at least one JSONL file of labelled emotion cases")
-        rules = self.shop.rule_set("emotion")
-        model = train_escalation([str(p) for p in paths], rules=rules, **options)
+        model = train_escalation([str(p) for p in paths], **options)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         model.save(self.index_dir / self.ESCALATION_MODEL_FILE)
         with self._lock:
