@@ -350,7 +350,7 @@ class Copilot:
     def emotion_flag(
         self, text: str, context: Sequence[Message | dict[str, Any]] | None = None
     ) -> Any:
-        """Emotion, risk flags and whether to escalate, with this shop's keywords and model."""
+        """Emotion, risk flags and whether to escalate, by the shop's keywords, rules, model."""
         from .emotion._flag import emotion_flag
 
         if not isinstance(text, str):
@@ -360,6 +360,7 @@ class Copilot:
             _as_messages(context),
             extra_keywords=self.shop.escalation_keywords,
             model=self.escalation_model,
+            rules=self.shop.rule_set("emotion"),
         )
 
     def router(self, *, clock: Callable[[], datetime] | None = None) -> Router:

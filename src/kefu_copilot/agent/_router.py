@@ -208,7 +208,11 @@ class Router:
         from ..emotion._flag import emotion_flag
 
         return emotion_flag(
-            text, context, extra_keywords=self.shop.escalation_keywords, model=self.escalation_model
+            text,
+            context,
+            extra_keywords=self.shop.escalation_keywords,
+            model=self.escalation_model,
+            rules=self.shop.rule_set("emotion"),
         )
 
     # -- sync and async drivers of one flow ------------------------------------------------------

@@ -2,13 +2,14 @@
 
 :func:`emotion_flag` reads a customer message with the conversation before it: how the customer
 feels, whether a human should take over, and why (``signals``, ``risk``). Cues come from a Chinese
-lexicon (:mod:`._emotion_lexicon`: threats such as 12315/差评/曝光/律师, profanity, sarcasm such as
+lexicon (``data/emotion.yaml``, compiled by :mod:`._cues`; a shop extends it in ``shop.yaml``
+``rules: {emotion: ...}``: threats such as 12315/差评/曝光/律师, profanity, sarcasm such as
 呵呵/真是好服务, demands, waits, punctuation, emoji) and from the context — dissatisfaction often
 shows as a repeat of a question the agent did not resolve (character-bigram Jaccard after folding
 question words), unanswered customer turns, or template replies. All cues form one named feature
-vector (:func:`escalation_features`): hand-set weights score it by default (``DEFAULT_WEIGHTS``),
-an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them. Threats, profanity, requests for a
-human and the shop's ``escalation_keywords`` always escalate.
+vector (:func:`escalation_features`): hand-set weights score it by default (the rule set's
+``escalation_weights``), an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them.
+Threats, profanity, requests for a human and the shop's ``escalation_keywords`` always escalate.
 """
 
 from __future__ import annotations
@@ -24,14 +25,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._models import Message
 from ..text._normalize import normalize
-from . import _cues as lex
-from ._cues import DEFAULT_WEIGHTS
+from ._cues import (
+    EXCLAIM_RUN_RE,
+    FEATURE_NAMES,
+    QUESTION_RUN_RE,
+    RISK_OF_CUE,
+    STRONG_CUES,
+    Lexicon,
+    Shape,
+    lexicon,
+    similarity,
+)
 
 if TYPE_CHECKING:
     from ._model import EscalationModel
 
 __all__ = [
-    "DEFAULT_WEIGHTS",
     "FEATURE_NAMES",
     "Emotion",
     "EmotionFlag",
@@ -56,6 +65,7 @@ RiskFlag = Literal[
     "human_requested",
 ]
 ContextItem = Message | Mapping[str, Any]
+Rules = Mapping[str, Any]
 _EMOTIONS: tuple[Emotion, ...] = get_args(Emotion)
 
 
@@ -72,37 +82,34 @@ class EmotionFlag(BaseModel):
     score: float = Field(ge=0.0, le=1.0, description="escalation probability")
 
 
-#: Names of the escalation features, in vector order.
-FEATURE_NAMES: tuple[str, ...] = tuple(name for name in DEFAULT_WEIGHTS if name != "bias")
 _CONTEXT_FEATURES = FEATURE_NAMES[FEATURE_NAMES.index("repeat_sim") :]
 MAX_CONTEXT_TURNS = 20
 REPEAT_MIN = 0.5  # question_similarity at which two customer turns ask the same thing
 FORCED_SCORE = 0.9  # lowest score reported when a hard cue or a shop keyword forces escalation
 
 
-_CUES, _AGENT = lex.CUE_RE, lex.AGENT_RE
-
-
-def question_similarity(a: str, b: str) -> float:
+def question_similarity(a: str, b: str, *, rules: Rules | None = None) -> float:
     """How alike two customer questions are, 0..1.
 
     Character-bigram Jaccard over content characters, after folding question words
     (什么时候/哪天 → 何时, 能不能/可以吗 → 能否, ...) and dropping function words; a question
     nearly contained in the other also counts (0.8 × bigram overlap, 0.7 × character overlap).
+    ``rules`` is a shop's merged ``emotion`` rule set (default: the packaged one).
     """
-    return lex.similarity(lex.shape(lex.fold(a)), lex.shape(lex.fold(b)))
+    lex = lexicon(rules)
+    return similarity(lex.shape(lex.fold(a)), lex.shape(lex.fold(b)))
 
 
 # ---------------------------------------------------------------------------- cues in one message
-def _hits(name: str, text: str) -> list[str]:
+def _hits(lex: Lexicon, name: str, text: str) -> list[str]:
     """Matches of one cue, leaving out negated ("不会给差评") and reported ("有人给差评") ones."""
     out: list[str] = []
-    for match in _CUES[name].finditer(text):
+    for match in lex.cues[name].finditer(text):
         before = text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
-        if name in lex.NEGATABLE and lex.NEGATED_RE.search(before) and not rhetorical:
+        if name in lex.negatable and lex.negated.search(before) and not rhetorical:
             continue
-        if name in lex.REPORTABLE and lex.REPORTED_RE.search(before):
+        if name in lex.reportable and lex.reported.search(before):
             continue
         out.append(match.group())
     return out
@@ -135,11 +142,11 @@ class _Cues:
     features: dict[str, float]
 
 
-def _message_cues(text: str) -> _Cues:
+def _message_cues(lex: Lexicon, text: str) -> _Cues:
     """All cues of one folded customer message, as hits and as message-level features."""
-    hits = {name: _hits(name, text) for name in _CUES}
-    emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.EMOJI.items()}
-    f: dict[str, float] = {name: float(bool(hits[name])) for name in lex.STRONG_CUES}
+    hits = {name: _hits(lex, name, text) for name in lex.cues}
+    emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.emoji.items()}
+    f: dict[str, float] = {name: float(bool(hits[name])) for name in STRONG_CUES}
     f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
     strong_negative = emoji["anger"] > 0 or _any(hits, *_STRONG_NEGATIVE)
     negative = strong_negative or emoji["sarcasm"] > 0 or _any(hits, *_NEGATIVE)
@@ -154,38 +161,40 @@ def _message_cues(text: str) -> _Cues:
     f["exasperation"] = min(1.0, base + 0.4 * (angry - 1)) if angry else 0.0
     f["anger_emoji"] = min(1.0, 0.6 + 0.2 * (emoji["anger"] - 1)) if emoji["anger"] else 0.0
     f["long_wait"] = _tier(hits["long_wait"], hits["not_yet"], 0.5)
-    f["presence"] = float(bool(lex.PRESENCE_RE.fullmatch(text) or hits["presence"]))
+    f["presence"] = float(bool(lex.presence.fullmatch(text) or hits["presence"]))
     f["refund_demand"] = _tier(hits["refund_strong"], hits["refund_mention"], 0.3)
     f["compensation_demand"] = _tier(hits["compensation_strong"], hits["compensation_mention"], 0.4)
     f["dispute"] = min(1.0, len(hits["dispute"]) / 2)
-    f["negation"] = min(1.0, len(lex.NEGATION_RE.findall(lex.NOT_NEGATION_RE.sub("", text))) / 2)
+    f["negation"] = min(1.0, len(lex.negation.findall(lex.not_negation.sub("", text))) / 2)
     f.update({name: float(bool(hits[name])) for name in _BINARY})
     mild = min(0.9, 0.25 + 0.25 * len(hits["anxiety_mild"]))
     f["anxiety"] = _tier(hits["anxiety"], hits["anxiety_mild"], mild)
     f["confusion"] = float(bool(hits["confusion"] or emoji["confused"]))
     f["thanks"] = float(bool(hits["thanks"] or emoji["happy"]) and f["sarcasm"] < 1.0)
-    f["ack"] = float(bool(lex.ACK_RE.fullmatch(text)))
-    f["confirm"] = float(bool(lex.CONFIRM_RE.search(text)) and not negative)
-    exclaim = _run(lex.EXCLAIM_RUN_RE, text)
+    f["ack"] = float(bool(lex.ack.fullmatch(text)))
+    f["confirm"] = float(bool(lex.confirm.search(text)) and not negative)
+    exclaim = _run(EXCLAIM_RUN_RE, text)
     f["exclaim"] = 1.0 if exclaim >= 3 else 0.3 * exclaim
-    f["question_run"] = float(_run(lex.QUESTION_RUN_RE, text) >= 2)
-    heat = max(f[name] for name in (*lex.STRONG_CUES, "sarcasm", "exasperation", "unresolved"))
+    f["question_run"] = float(_run(QUESTION_RUN_RE, text) >= 2)
+    heat = max(f[name] for name in (*STRONG_CUES, "sarcasm", "exasperation", "unresolved"))
     f["heat"] = max(f["exclaim"], f["question_run"]) * max(heat, f["anger_emoji"], f["no_reply"])
-    f["bare_punct"] = float(bool(text) and bool(lex.PUNCT_ONLY_RE.fullmatch(text)))
-    f["has_question"] = float(bool(lex.QUESTION_END_RE.search(text)))
+    f["bare_punct"] = float(bool(text) and bool(lex.punct_only.fullmatch(text)))
+    f["has_question"] = float(bool(lex.question_end.search(text)))
     f["text_len"] = min(1.0, math.log1p(len(text)) / math.log1p(120))
-    placeholder = bool(lex.PLACEHOLDER_ONLY_RE.fullmatch(text))
+    placeholder = bool(lex.placeholder_only.fullmatch(text))
     f["placeholder_only"] = float(bool(text) and not f["bare_punct"] and placeholder)
     return _Cues(hits=hits, emoji=emoji, features=f)
 
 
-_NEGATIVE_CUES = (*lex.STRONG_CUES, "bot_rejection", "sarcasm", "exasperation", "unresolved")
+_NEGATIVE_CUES = (*STRONG_CUES, "bot_rejection", "sarcasm", "exasperation", "unresolved")
 
 
-def _negativity(text: str) -> float:
+def _negativity(lex: Lexicon, text: str) -> float:
     """1.0 when an earlier customer turn was clearly unhappy on its own (threat, anger...)."""
-    angry_emoji = any(ch in text for ch in lex.EMOJI["anger"])
-    return float(angry_emoji or any(_hits(name, text) for name in (*_NEGATIVE_CUES, "no_reply")))
+    angry_emoji = any(ch in text for ch in lex.emoji["anger"])
+    return float(
+        angry_emoji or any(_hits(lex, name, text) for name in (*_NEGATIVE_CUES, "no_reply"))
+    )
 
 
 # ---------------------------------------------------------------------------- the conversation
@@ -200,7 +209,7 @@ _ROLES: dict[str, Literal["customer", "agent"]] = {"customer": "customer", "user
 _ROLES.update(dict.fromkeys(("agent", "bot", "assistant", "staff"), "agent"))
 
 
-def _as_turn(item: object) -> _Turn | None:
+def _as_turn(lex: Lexicon, item: object) -> _Turn | None:
     """A context item (``Message`` or dict) as a turn; ``None`` for system or malformed items."""
     role: object
     text: object
@@ -222,32 +231,33 @@ def _as_turn(item: object) -> _Turn | None:
     return _Turn(mapped, lex.fold(text), ts if isinstance(ts, datetime) else None)
 
 
-def _turns(context: Iterable[ContextItem] | None) -> list[_Turn]:
+def _turns(lex: Lexicon, context: Iterable[ContextItem] | None) -> list[_Turn]:
     if context is None:
         return []
     if isinstance(context, (str, bytes, Mapping)) or not isinstance(context, Iterable):
         raise ValueError("context must be a list of Message objects or {'role', 'text'} dicts")
     items = list(context)[-MAX_CONTEXT_TURNS:]
-    return [turn for turn in map(_as_turn, items) if turn is not None]
+    return [turn for turn in (_as_turn(lex, item) for item in items) if turn is not None]
 
 
 def _agent_turn(
-    text: str, own: lex.Shape, question: lex.Shape | None, earlier: Sequence[lex.Shape]
+    lex: Lexicon, text: str, own: Shape, question: Shape | None, earlier: Sequence[Shape]
 ) -> dict[str, float]:
     """How template-like / unhelpful one agent turn is (against the question it followed)."""
-    answered = bool(_AGENT["answer"].search(text))
-    canned = min(1.0, len(_AGENT["canned"].findall(text)) / 2) * (0.5 if answered else 1.0)
-    repeat = max((lex.similarity(own, prev) for prev in earlier), default=0.0)
-    asks = "?" in text or bool(lex.QUESTION_END_RE.search(text))
-    unrelated = question is not None and lex.similarity(own, question) < 0.2
+    agent = lex.agent
+    answered = bool(agent["answer"].search(text))
+    canned = min(1.0, len(agent["canned"].findall(text)) / 2) * (0.5 if answered else 1.0)
+    repeat = max((similarity(own, prev) for prev in earlier), default=0.0)
+    asks = "?" in text or bool(lex.question_end.search(text))
+    unrelated = question is not None and similarity(own, question) < 0.2
     deflect = unrelated and not answered and not asks
     return {
         "canned": canned,
         "repeat": repeat if repeat >= 0.6 else 0.0,
         "deflect": float(deflect),
-        "refusal": float(bool(_AGENT["refusal"].search(text))),
-        "apology": float(bool(_AGENT["apology"].search(text))),
-        "closing": float(bool(_AGENT["closing"].search(text))),
+        "refusal": float(bool(agent["refusal"].search(text))),
+        "apology": float(bool(agent["apology"].search(text))),
+        "closing": float(bool(agent["closing"].search(text))),
         "question": float(asks),
         "short": float(len(own.chars) <= 3),
     }
@@ -270,23 +280,25 @@ def _wait_minutes(turns: Sequence[_Turn]) -> float:
     return longest
 
 
-def _is_nudge(text: str) -> bool:
+def _is_nudge(lex: Lexicon, text: str) -> bool:
     """A turn that only chases a reply: "在吗", "人呢", "???"."""
-    bare_question = bool(text) and bool(lex.PUNCT_ONLY_RE.fullmatch(text)) and "?" in text
-    return bool(lex.PRESENCE_RE.fullmatch(text) or _CUES["presence"].search(text) or bare_question)
+    bare_question = bool(text) and bool(lex.punct_only.fullmatch(text)) and "?" in text
+    return bool(lex.presence.fullmatch(text) or lex.cues["presence"].search(text) or bare_question)
 
 
-def _history_repeats(shapes: Mapping[int, lex.Shape], agents: Sequence[int]) -> int:
+def _history_repeats(shapes: Mapping[int, Shape], agents: Sequence[int]) -> int:
     """Earlier customer turns that re-ask an even earlier question after an agent reply."""
 
     def asked_before(i: int) -> bool:
         earlier = [j for j in shapes if j < i and any(j < a < i for a in agents)]
-        return any(lex.similarity(shapes[i], shapes[j]) >= REPEAT_MIN for j in earlier)
+        return any(similarity(shapes[i], shapes[j]) >= REPEAT_MIN for j in earlier)
 
     return sum(map(asked_before, shapes))
 
 
-def _context_features(text: str, turns: Sequence[_Turn]) -> tuple[dict[str, float], list[str]]:
+def _context_features(
+    lex: Lexicon, text: str, turns: Sequence[_Turn]
+) -> tuple[dict[str, float], list[str]]:
     """Context features of the current message and the signals behind them."""
     f, own = dict.fromkeys(_CONTEXT_FEATURES, 0.0), lex.shape(text)
     agents = [i for i, t in enumerate(turns) if t.role == "agent"]
@@ -295,13 +307,14 @@ def _context_features(text: str, turns: Sequence[_Turn]) -> tuple[dict[str, floa
     cold: dict[int, float] = {}
     for pos, i in enumerate(agents):
         asked = next((shapes[j] for j in range(i - 1, -1, -1) if j in shapes), None)
-        agent = _agent_turn(turns[i].text, every[i], asked, [every[j] for j in agents[:pos]])
+        earlier = [every[j] for j in agents[:pos]]
+        agent = _agent_turn(lex, turns[i].text, every[i], asked, earlier)
         cold[i] = max(agent["canned"], agent["repeat"], agent["deflect"])
         if pos == len(agents) - 1:
             f.update({f"agent_{key}": value for key, value in agent.items()})
-    asking = bool(_CUES["interrogative"].search(text))  # only a question can be "asked again"
+    asking = bool(lex.cues["interrogative"].search(text))  # only a question can be "asked again"
     comparable = {i: shp for i, shp in shapes.items() if asking and len(shp.bigrams) >= 2}
-    sims = {i: lex.similarity(own, shp) for i, shp in comparable.items()}
+    sims = {i: similarity(own, shp) for i, shp in comparable.items()}
     for i, sim in sims.items():
         later = [cold[j] for j in agents if j > i]
         if later:
@@ -313,11 +326,11 @@ def _context_features(text: str, turns: Sequence[_Turn]) -> tuple[dict[str, floa
     streak = next((n for n, t in enumerate(reversed(turns)) if t.role != "customer"), len(turns))
     f["customer_streak"] = min(1.0, streak / 4)
     tail = turns[len(turns) - streak :]
-    f["streak_presence"] = float(any(_is_nudge(t.text) for t in tail))
+    f["streak_presence"] = float(any(_is_nudge(lex, t.text) for t in tail))
     recent = [turns[i].text for i in sorted(shapes)[-6:]]
-    decayed = (_negativity(t) * 0.85 ** (len(recent) - 1 - k) for k, t in enumerate(recent))
+    decayed = (_negativity(lex, t) * 0.85 ** (len(recent) - 1 - k) for k, t in enumerate(recent))
     f["prior_negative"] = max(decayed, default=0.0)
-    thanked = (_CUES["thanks"].search(t) or lex.ACK_RE.fullmatch(t) for t in recent[-2:])
+    thanked = (lex.cues["thanks"].search(t) or lex.ack.fullmatch(t) for t in recent[-2:])
     f["prior_thanks"] = float(any(thanked))
     f["turn_index"] = min(1.0, len(turns) / MAX_CONTEXT_TURNS)
     minutes = _wait_minutes(turns)
@@ -343,15 +356,15 @@ def _context_signals(
 
 # ---------------------------------------------------------------------------- features and flag
 def _analyze(
-    text: str, context: Iterable[ContextItem] | None
+    lex: Lexicon, text: str, context: Iterable[ContextItem] | None
 ) -> tuple[_Cues, dict[str, float], list[str]]:
     """Message cues, the feature vector and the context signals of one customer turn."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, not {type(text).__name__}")
     prepared = lex.fold(text)
-    cues = _message_cues(prepared)
-    turns = _turns(context)
-    ctx, signals = _context_features(prepared, turns)
+    cues = _message_cues(lex, prepared)
+    turns = _turns(lex, context)
+    ctx, signals = _context_features(lex, prepared, turns)
     merged = {**cues.features, **ctx}
     # Pushing back only says something about the agent when the agent has said something.
     pushback = max(merged[n] for n in ("negation", "negative_answer", "dispute", "sigh"))
@@ -360,21 +373,22 @@ def _analyze(
 
 
 def escalation_features(
-    text: str, context: Iterable[ContextItem] | None = None
+    text: str, context: Iterable[ContextItem] | None = None, *, rules: Rules | None = None
 ) -> dict[str, float]:
-    """The named feature vector (``FEATURE_NAMES`` order) behind the escalation score."""
-    return _analyze(text, context)[1]
+    """The named feature vector (``FEATURE_NAMES`` order) behind the escalation score;
+    ``rules`` is a shop's merged ``emotion`` rule set (default: the packaged one)."""
+    return _analyze(lexicon(rules), text, context)[1]
 
 
-def _rule_score(features: Mapping[str, float]) -> float:
-    logit = DEFAULT_WEIGHTS["bias"] + sum(DEFAULT_WEIGHTS[n] * v for n, v in features.items())
+def _rule_score(weights: Mapping[str, float], features: Mapping[str, float]) -> float:
+    logit = weights["bias"] + sum(weights[n] * v for n, v in features.items())
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 
 
-def _classify(cues: _Cues) -> tuple[Emotion, float]:
-    """The dominant emotion of the message (``EMOTION_WEIGHTS`` over the cues) and its intensity."""
+def _classify(lex: Lexicon, cues: _Cues) -> tuple[Emotion, float]:
+    """The dominant emotion of the message (``emotion_weights`` over the cues) and its intensity."""
     f, hits, emoji = cues.features, cues.hits, cues.emoji
-    threat = max(f[name] for name in lex.STRONG_CUES if name != "human_requested")
+    threat = max(f[name] for name in STRONG_CUES if name != "human_requested")
     negative = max(threat, f["sarcasm"], f["exasperation"], f["anger_emoji"], f["unresolved"])
     insisting = bool(hits["manager"]) or f["negation"] > 0 or f["exclaim"] > 0
     # "麻烦帮我改一下，谢谢" is politeness, not praise; thanks next to a complaint is not content.
@@ -394,7 +408,7 @@ def _classify(cues: _Cues) -> tuple[Emotion, float]:
     }
     scores = {
         emotion: sum(weight * derived[name] for name, weight in weights.items())
-        for emotion, weights in lex.EMOTION_WEIGHTS.items()
+        for emotion, weights in lex.emotion_weights.items()
     }
     emotion = max(_EMOTIONS, key=scores.__getitem__)
     if emotion == "neutral":
@@ -407,7 +421,7 @@ def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
     waited = f["no_reply"] or f["long_wait"] >= 1 or f["wait_gap"] >= 0.5
     waited = waited or f["customer_streak"] >= 0.75
     raised: dict[RiskFlag, bool] = {
-        **{cast(RiskFlag, lex.RISK_OF_CUE[cue]): bool(f[cue]) for cue in lex.STRONG_CUES},
+        **{cast(RiskFlag, RISK_OF_CUE[cue]): bool(f[cue]) for cue in STRONG_CUES},
         "refund_demand": f["refund_demand"] >= 1,
         "compensation_demand": f["compensation_demand"] >= 1,
         "repeated_question": f["repeat_cold"] >= 0.3
@@ -419,9 +433,9 @@ def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
     return [risk for risk in get_args(RiskFlag) if raised.get(risk)]
 
 
-def _cue_signals(cues: _Cues) -> list[str]:
+def _cue_signals(lex: Lexicon, cues: _Cues) -> list[str]:
     out = []
-    for name, label in lex.CUE_LABELS.items():
+    for name, label in lex.labels.items():
         found = list(dict.fromkeys(cues.hits.get(name, [])))[:2]
         if found and (name != "thanks" or cues.features["thanks"]):
             out.append(f"{label}: {' / '.join(found)}")
@@ -443,6 +457,7 @@ def emotion_flag(
     *,
     extra_keywords: Iterable[str] = (),
     model: EscalationModel | None = None,
+    rules: Rules | None = None,
 ) -> EmotionFlag:
     """Flag the emotion of a customer message and decide whether to escalate to a human.
 
@@ -451,25 +466,28 @@ def emotion_flag(
     are skipped; the last 20 turns are read). ``extra_keywords`` are the shop's
     ``escalation_keywords``: any of them in the message forces escalation. ``model`` replaces the
     built-in rule weights by a trained ``EscalationModel`` (and its threshold); threats,
-    profanity and requests for a human escalate either way.
+    profanity and requests for a human escalate either way. ``rules`` is the shop's merged
+    ``emotion`` rule set (``ShopConfig.rule_set("emotion")``; default: the packaged rules).
 
-    Raises ``ValueError`` only when ``text`` is not a ``str`` or ``context`` is not a list.
+    Raises ``ValueError`` when ``text`` is not a ``str`` or ``context`` is not a list, and
+    ``ShopError`` when ``rules`` has a bad pattern or name (checked once per rule set).
     """
-    cues, features, context_signals = _analyze(text, context)
+    lex = lexicon(rules)
+    cues, features, context_signals = _analyze(lex, text, context)
     if model is None:
-        score, threshold = _rule_score(features), 0.5
+        score, threshold = _rule_score(lex.weights, features), 0.5
     else:
         score, threshold = model.score_features(features), model.threshold
-    signals = _cue_signals(cues) + context_signals
+    signals = _cue_signals(lex, cues) + context_signals
     normalized = normalize(text)
     keywords = dict.fromkeys(k for k in (normalize(str(k)).strip() for k in extra_keywords) if k)
     matched = [k for k in keywords if k in normalized]
     if matched:
         signals.append(f"店铺升级关键词: {' / '.join(matched[:3])}")
-    forced = bool(matched) or any(features[name] for name in lex.STRONG_CUES)
+    forced = bool(matched) or any(features[name] for name in STRONG_CUES)
     if forced:
         score = max(score, FORCED_SCORE)
-    emotion, intensity = _classify(cues)
+    emotion, intensity = _classify(lex, cues)
     return EmotionFlag(
         emotion=emotion,
         intensity=intensity,

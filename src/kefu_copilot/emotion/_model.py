@@ -25,7 +25,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 
-from ._cues import DEFAULT_WEIGHTS, STRONG_CUES
+from ._cues import STRONG_CUES, lexicon
 from ._flag import FEATURE_NAMES, escalation_features
 
 __all__ = [
@@ -42,6 +42,7 @@ VERSION = 1
 Context = Sequence[Mapping[str, Any]] | None
 Example = tuple[str, Context, bool]
 Prior = Literal["rules", "zero"]
+Rules = Mapping[str, Any] | None  # a shop's merged `emotion` rule set; None: the packaged one
 
 
 @dataclass(frozen=True)
@@ -87,11 +88,12 @@ class EscalationModel:
         self.info: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ training
-    def fit(self, examples: Iterable[Example]) -> Self:
-        """Learn from ``(text, context, escalate)`` triples; returns ``self``."""
+    def fit(self, examples: Iterable[Example], *, rules: Rules = None) -> Self:
+        """Learn from ``(text, context, escalate)`` triples (features read with the emotion
+        ``rules`` the model will score with); returns ``self``."""
         rows, labels = [], []
         for text, context, label in examples:
-            rows.append(self._vector(escalation_features(text, context)))
+            rows.append(self._vector(escalation_features(text, context, rules=rules)))
             labels.append(bool(label))
         return self.fit_matrix(
             np.asarray(rows, dtype=float).reshape(-1, len(FEATURE_NAMES)),
@@ -109,8 +111,9 @@ class EscalationModel:
         z = (x - self.mean) / self.scale
         sample_weight = np.where(y, n / (2 * n_pos), n / (2 * (n - n_pos)))
         prior = np.zeros(len(FEATURE_NAMES))
-        if self.prior == "rules":  # the hand-set weights, in standardised units
-            prior = np.array([DEFAULT_WEIGHTS[name] for name in FEATURE_NAMES]) * self.scale
+        if self.prior == "rules":  # the packaged hand-set weights, in standardised units
+            weights = lexicon().weights
+            prior = np.array([weights[name] for name in FEATURE_NAMES]) * self.scale
         coef = _newton_logistic(z, y.astype(float), sample_weight, self.l2, prior, self.max_iter)
         # Balanced weights fit a 50/50 prior; shift the intercept back to the real one.
         self.weights, self.bias = coef[1:], float(coef[0] + math.log(n_pos / (n - n_pos)))
@@ -125,13 +128,13 @@ class EscalationModel:
         return self
 
     # ------------------------------------------------------------------ prediction
-    def predict_proba(self, text: str, context: Context = None) -> float:
+    def predict_proba(self, text: str, context: Context = None, *, rules: Rules = None) -> float:
         """Calibrated probability that this customer turn should be escalated."""
-        return self.score_features(escalation_features(text, context))
+        return self.score_features(escalation_features(text, context, rules=rules))
 
-    def predict(self, text: str, context: Context = None) -> bool:
+    def predict(self, text: str, context: Context = None, *, rules: Rules = None) -> bool:
         """``predict_proba(...) >= threshold``."""
-        return self.predict_proba(text, context) >= self.threshold
+        return self.predict_proba(text, context, rules=rules) >= self.threshold
 
     def score_features(self, features: Mapping[str, float]) -> float:
         """Probability from an :func:`~kefu_copilot.emotion._flag.escalation_features` mapping."""
@@ -336,16 +339,21 @@ def dialogue_group(case_id: str) -> str:
 
 def train_escalation(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    rules: Rules = None,
     **options: Any,
 ) -> EscalationModel:
     """Fit an :class:`EscalationModel` on the emotion cases of one or more JSONL files.
 
-    ``options`` go to :class:`EscalationModel` (``l2``, ``min_precision``, ``prior``, ``seed``).
+    ``rules`` is the shop's merged ``emotion`` rule set the features are read with (default:
+    the packaged one); ``options`` go to :class:`EscalationModel` (``l2``, ``min_precision``,
+    ``prior``, ``seed``).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     cases = [case for path in paths for case in read_emotion_cases(path)]
-    return EscalationModel(**options).fit((c.text, c.context, c.escalate) for c in cases)
+    examples = ((c.text, c.context, c.escalate) for c in cases)
+    return EscalationModel(**options).fit(examples, rules=rules)
 
 
 def cross_validate(
@@ -353,15 +361,17 @@ def cross_validate(
     *,
     folds: int = 5,
     seed: int = 0,
+    rules: Rules = None,
     **options: Any,
 ) -> dict[str, Any]:
     """Grouped k-fold cross-validation (groups = dialogues, from case ids); deterministic.
 
-    ``options`` go to :class:`EscalationModel`; ``seed`` fixes which dialogues share a fold.
+    ``options`` go to :class:`EscalationModel`; ``seed`` fixes which dialogues share a fold;
+    ``rules`` is the emotion rule set the features are read with (default: the packaged one).
     Returns ``{"metrics": {...}, "proba": [...], "predicted": [...], "thresholds": [...]}`` with
     out-of-fold probabilities and decisions (each fold's threshold chosen on its training part).
     """
-    rows = (escalation_features(c.text, c.context) for c in cases)
+    rows = (escalation_features(c.text, c.context, rules=rules) for c in cases)
     x = np.array([[row[name] for name in FEATURE_NAMES] for row in rows], dtype=float)
     x = x.reshape(-1, len(FEATURE_NAMES))
     y = np.array([c.escalate for c in cases], dtype=bool)

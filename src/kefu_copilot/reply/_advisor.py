@@ -20,7 +20,6 @@ from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
-from . import _phrases as ph
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
@@ -42,6 +41,7 @@ from ._models import (
     short_title,
     supported,
 )
+from ._phrases import shop_phrases
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
 
@@ -96,6 +96,8 @@ class ReplyAdvisor:
             )
         self.answerer = answerer
         self.shop = shop or answerer.shop
+        #: the shop's reply phrases (data/reply.yaml with its shop.yaml `rules.reply`)
+        self.phrases = shop_phrases(self.shop)
         words = {
             s: answerer.tokenizer.words(short_title(t)) for s, t in answerer.products.titles.items()
         }
@@ -172,7 +174,8 @@ class ReplyAdvisor:
         if not question or k < 1:
             return []
         slots = self._slots(messages)
-        query = ph.ORDER_ID.sub(" ", question)  # an order number says nothing of the topic
+        # an order number says nothing of the topic
+        query = self.phrases.order_id.sub(" ", question)
         found: dict[str, QuickReply] = {}
         for reply in sorted(self._quick_candidates(query, slots), key=lambda r: -r.score):
             if len(found) < k and self._fits(reply.text, slots):
@@ -229,7 +232,8 @@ class ReplyAdvisor:
             if "product" not in slots and message.role == "customer" and len(found) == 1:
                 slots["product_source"] = found[0]
                 slots["product"] = short_title(self.answerer.products.titles[found[0]])
-            order, date = ph.ORDER_ID.search(message.text), ph.DATE.search(message.text)
+            order = self.phrases.order_id.search(message.text)
+            date = self.phrases.date.search(message.text)
             if "order_id" not in slots and order:
                 slots["order_id"] = next(g for g in order.groups() if g)
             if "date" not in slots and date:
@@ -243,7 +247,8 @@ class ReplyAdvisor:
         question = messages[last].text.strip() if last >= 0 else ""
         plan = _Plan(mood=customer_mood(messages, self.shop))
         calm = plan.mood.emotion in ("neutral", "confused")
-        plan.tone = "fault" if calm and re.search(ph.FAULT, fold(question)) else plan.mood.emotion
+        fault = self.phrases.fault.search(fold(question))
+        plan.tone = "fault" if calm and fault else plan.mood.emotion
         support: list[tuple[Citation, str]] = []
         if draft:
             text, plan.changes = rewrite_draft(draft, self.shop)
@@ -251,8 +256,8 @@ class ReplyAdvisor:
             support = self._fact_support(plan.draft, self._products(messages))
             plan.citations = [citation for citation, _ in support]
         if plan.draft:
-            plan.own_opener = bool(re.search(ph.EMPATHY, fold(plan.draft[0])))
-            if re.search(ph.QUESTION_END, fold(plan.draft[-1])):
+            plan.own_opener = bool(self.phrases.empathy.search(fold(plan.draft[0])))
+            if self.phrases.question_end.search(fold(plan.draft[-1])):
                 plan.ask = plan.draft.pop()  # the agent's own question closes the reply
         history = messages[:last] if last >= 0 else messages
         first, clause = self._answers(question, history) if question else (None, None)
@@ -339,9 +344,9 @@ class ReplyAdvisor:
         was done ("已经…") is the agent's own and stays."""
         if Counter(_NUMBER.findall(sentence)) - Counter(_NUMBER.findall(reason)):
             return False
-        if any(t in sentence and t not in reason for t in ph.POLICY_TERMS):
+        if any(t in sentence and t not in reason for t in self.phrases.policy_terms):
             return False
-        if re.search(ph.REFUSAL, sentence) or re.search(r"已经|已|您的|这单", sentence):
+        if self.phrases.refusal.search(sentence) or re.search(r"已经|已|您的|这单", sentence):
             return False
         pairs = _pairs(sentence)
         return bool(pairs) and len(pairs & _pairs(reason)) / len(pairs) >= 0.8
@@ -351,7 +356,7 @@ class ReplyAdvisor:
         reasons = " ".join(answer.reasons) if answer else ""
         if "order system" in reasons:
             plan.reason = "我来帮您查一下订单的具体情况。"
-            known = ph.ORDER_ID.search(" ".join(m.text for m in messages))
+            known = self.phrases.order_id.search(" ".join(m.text for m in messages))
             plan.closer = "resolve" if known else "order"  # else: ask for the order number
         elif "money demand" in reasons or "compensation demand" in reasons:
             plan.reason = "您提到的补偿超出了我能直接处理的范围，我已经请负责的同事来跟进。"
@@ -359,7 +364,7 @@ class ReplyAdvisor:
             plan.reason = "这个问题我需要先跟同事核实一下，确认后第一时间回复您。"
         else:  # a human is needed now: the shop's own handoff message closes the reply
             plan.ask = re.sub(r"^亲[，,]\s*", "", self.shop.handoff_message.strip())
-            plan.own_opener = bool(re.search(ph.EMPATHY, fold(plan.ask)))
+            plan.own_opener = bool(self.phrases.empathy.search(fold(plan.ask)))
             plan.handed_off = True
 
     def _add_alternatives(
@@ -369,7 +374,7 @@ class ReplyAdvisor:
         and, for an upset customer, a coupon within ``max_coupon_yuan``."""
         said = fold(" ".join([*plan.draft, plan.reason, plan.ask]))
         cited = {c.chunk_id for c in plan.citations}
-        for alt in ph.ALTERNATIVES:
+        for alt in self.phrases.alternatives:
             wanted = re.search(alt.trigger, fold(question)) or (
                 alt.draft_trigger and re.search(alt.draft_trigger, fold(draft))
             )
@@ -384,11 +389,11 @@ class ReplyAdvisor:
         offered = compensation_offers(draft) or any(
             m.role != "customer" and "券" in m.text for m in messages
         )
-        fault = re.search(ph.FAULT, fold(f"{question} {draft}"))
+        fault = self.phrases.fault.search(fold(f"{question} {draft}"))
         upset = plan.mood.emotion == "angry" or (plan.mood.upset and fault)
         if limit > 0 and upset and not offered and not plan.handed_off:
             plan.coupon = limit
-        refused = re.search(ph.REFUSAL, " ".join(plan.draft))
+        refused = self.phrases.refusal.search(" ".join(plan.draft))
         if plan.closer == "info" and (
             plan.coupon or plan.mood.upset or refused or plan.alternatives
         ):
@@ -407,7 +412,7 @@ class ReplyAdvisor:
         Product pages count only for the products of the conversation."""
         out: list[tuple[Citation, str]] = []
         for sentence in (s for s in sentences if not compensation_offers(s)):  # offers: shop.yaml
-            terms = [g for g in ph.PROMISE_TERMS if any(t in fold(sentence) for t in g)]
+            terms = [g for g in self.phrases.promise_terms if any(t in fold(sentence) for t in g)]
             facts: Facts = (quantities(sentence), terms)
             hits = self.answerer.retriever.retrieve(sentence, k=8, kinds=ANSWER_KINDS)
             scored = [
@@ -446,21 +451,21 @@ class ReplyAdvisor:
         """One variant: opener, body items (numbered when long) and a closing question.
         Variants differ in opener, closer, coupon wording and the order of reason/alternative."""
         address, turn = self.shop.address, variant // 3
-        openers = ph.OPENERS.get(plan.tone, ph.OPENERS["neutral"])
+        openers = self.phrases.openers.get(plan.tone, self.phrases.openers["neutral"])
         opener = "" if plan.own_opener else openers[variant % len(openers)]
         draft = list(plan.draft)
-        refusal = next((i for i, d in enumerate(draft) if re.search(ph.REFUSAL, d)), -1)
+        refusal = next((i for i, d in enumerate(draft) if self.phrases.refusal.search(d)), -1)
         apology = re.search(r"抱歉|对不起|不好意思", opener or "".join(draft[:1]))
-        if refusal >= 0 and not apology and not re.search(ph.EMPATHY, draft[refusal]):
+        if refusal >= 0 and not apology and not self.phrases.empathy.search(draft[refusal]):
             draft[refusal] = "很抱歉，" + draft[refusal]  # a refusal is said with regret
         extra = [plan.reason, *plan.alternatives] if plan.reason else list(plan.alternatives)
         if turn % 2 and len(extra) > 1:
             extra = extra[1:] + extra[:1]  # another order: the alternative first
         items = draft + extra
         if plan.coupon:
-            offer = ph.COUPON_OFFER[turn % len(ph.COUPON_OFFER)]
+            offer = self.phrases.coupon_offer[turn % len(self.phrases.coupon_offer)]
             items.append(offer.format(amount=f"{plan.coupon:g}"))
-        closers = ph.CLOSERS[plan.closer]
+        closers = self.phrases.closers[plan.closer]
         closer = plan.ask or closers[(variant + turn) % len(closers)]
         changes = _layout_changes(plan, opener, closer)
         head = f"{address}，{opener}" if opener else ""

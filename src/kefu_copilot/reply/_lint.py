@@ -18,7 +18,6 @@ from .._errors import InputError
 from .._models import Chunk, Citation, Message
 from ..config._shop import ShopConfig
 from ..emotion._flag import emotion_flag
-from . import _phrases as ph
 from ._models import (
     CLAUSE_DELIM,
     ISSUE_TEXTS,
@@ -43,6 +42,7 @@ from ._models import (
     spans,
     supported,
 )
+from ._phrases import PhraseRule, Phrases, shop_phrases
 
 __all__ = [
     "Knowledge",
@@ -64,22 +64,22 @@ Conversation = Sequence[Message | Mapping[str, Any]]
 class PhraseMatch:
     """A cold, blaming or banned phrase at ``text[start:end]``; ``word`` is the part to replace."""
 
-    rule: ph.PhraseRule
+    rule: PhraseRule
     start: int
     end: int
     word: tuple[int, int]
     clause: tuple[int, int]
 
 
-def _shop_rules(shop: ShopConfig | None) -> list[ph.PhraseRule]:
+def _shop_rules(shop: ShopConfig | None, builtin: Sequence[PhraseRule]) -> list[PhraseRule]:
     """The shop's banned phrases as rules; a rewrite softens or drops them like the built-in
     rule they resemble ("自己看" like 自己看, "我也没办法" like 没办法)."""
     phrases = dict.fromkeys(p.strip() for p in (shop.banned_phrases if shop else []) if p.strip())
     rules = []
     for phrase in phrases:
-        like = next((r for r in ph.PHRASE_RULES if re.search(r.pattern, fold(phrase))), None)
+        like = next((r for r in builtin if re.search(r.pattern, fold(phrase))), None)
         rules.append(
-            ph.PhraseRule(
+            PhraseRule(
                 "banned_phrase",
                 phrase,
                 re.escape(fold(phrase)),
@@ -93,13 +93,15 @@ def _shop_rules(shop: ShopConfig | None) -> list[ph.PhraseRule]:
 
 
 def phrase_matches(text: str, shop: ShopConfig | None = None) -> list[PhraseMatch]:
-    """Banned (shop), cold and blaming phrases of ``text``, non-overlapping, in text order."""
+    """Banned (shop), cold and blaming phrases (the shop's ``reply`` rules) of ``text``,
+    non-overlapping, in text order."""
     folded = fold(text)
     clauses = spans(folded, CLAUSE_DELIM)
     sentences = spans(folded, SENTENCE_DELIM)
     found: list[PhraseMatch] = []
-    builtin = sorted(ph.PHRASE_RULES, key=lambda r: r.code != "blame_shifting")  # blame first
-    for rule in [*_shop_rules(shop), *builtin]:
+    rules = shop_phrases(shop).phrase_rules
+    builtin = sorted(rules, key=lambda r: r.code != "blame_shifting")  # blame first
+    for rule in [*_shop_rules(shop, rules), *builtin]:
         for m in re.finditer(rule.pattern, folded):
             if m.end() == m.start() or any(m.start() < f.end and f.start < m.end() for f in found):
                 continue
@@ -138,17 +140,19 @@ _STRONG_RISKS = {
 
 def customer_mood(conversation: Conversation | None, shop: ShopConfig | None = None) -> Mood:
     """The emotion of the last customer turn (``emotion_flag`` with the turns before it as
-    context), sharpened by a few cues it may miss ("你们到底什么意思", "急用")."""
+    context), sharpened by a few cues it may miss ("你们到底什么意思", "急用"); the shop's
+    ``emotion`` and ``reply`` rules apply."""
     messages = as_messages(conversation)
     last = max((i for i, m in enumerate(messages) if m.role == "customer"), default=-1)
     if last < 0 or not messages[last].text.strip():
         return Mood("neutral", False)
     text = messages[last].text
     keywords = shop.escalation_keywords if shop else ()
-    flag = emotion_flag(text, messages[:last], extra_keywords=keywords)
-    emotion, folded = flag.emotion, fold(text)
-    anxious_cue = bool(re.search(ph.ANXIOUS_CUES, folded))
-    if emotion in ("neutral", "confused", "anxious") and re.search(ph.ANGRY_CUES, folded):
+    rules = shop.rule_set("emotion") if shop else None
+    flag = emotion_flag(text, messages[:last], extra_keywords=keywords, rules=rules)
+    emotion, folded, phrases = flag.emotion, fold(text), shop_phrases(shop)
+    anxious_cue = bool(phrases.anxious_cues.search(folded))
+    if emotion in ("neutral", "confused", "anxious") and phrases.angry_cues.search(folded):
         emotion = "angry"
     elif emotion in ("neutral", "confused") and anxious_cue:
         emotion = "anxious"
@@ -189,13 +193,14 @@ def _phrase_issues(text: str, shop: ShopConfig | None) -> list[LintIssue]:
 def _empathy_issue(
     text: str, conversation: Conversation | None, shop: ShopConfig | None
 ) -> list[LintIssue]:
-    if not conversation or re.search(ph.EMPATHY, fold(text)):
+    phrases = shop_phrases(shop)
+    if not conversation or phrases.empathy.search(fold(text)):
         return []
     mood = customer_mood(conversation, shop)
     if not mood.upset:
         return []
     first = (sentence_spans(text) or [(0, len(text))])[0]
-    opener = ph.OPENERS.get(mood.emotion, ph.OPENERS["angry"])[0]
+    opener = phrases.openers.get(mood.emotion, phrases.openers["angry"])[0]
     return [_issue("empathy", first, emotion=mood.emotion, opener=opener)]
 
 
@@ -234,7 +239,7 @@ def _show(q: Quantity) -> str:
     return f"{q.low:g}{q.unit}" if q.low == q.high else f"{q.low:g}-{q.high:g}{q.unit}"
 
 
-def _fact_issues(text: str, knowledge: str, context: str) -> list[LintIssue]:
+def _fact_issues(text: str, knowledge: str, context: str, phrases: Phrases) -> list[LintIssue]:
     pool = quantities(knowledge) + quantities(context)
     offered = {o.span for o in compensation_offers(text)}  # checked against shop.yaml instead
     out = []
@@ -245,7 +250,7 @@ def _fact_issues(text: str, knowledge: str, context: str) -> list[LintIssue]:
         key = "mismatch" if known else "unsupported"
         out.append(_issue(key, q.span, value=q.text, known="、".join(known)))
     folded, grounded = fold(text), fold(knowledge + "\n" + context)
-    for group in ph.PROMISE_TERMS:
+    for group in phrases.promise_terms:
         hit = next((t for t in group if t in folded), None)
         if hit and not any(t in grounded for t in group):
             start = folded.index(hit)
@@ -273,23 +278,25 @@ def _wall_issue(text: str) -> list[LintIssue]:
     return [_issue("wall", (0, len(text)), length=length, count=len(sentences), points=points)]
 
 
-def _next_step_issue(text: str, conversation: Conversation | None) -> list[LintIssue]:
+def _next_step_issue(
+    text: str, conversation: Conversation | None, phrases: Phrases
+) -> list[LintIssue]:
     folded = URL.sub(lambda m: "#" * len(m.group()), fold(text))
-    noise = re.search(ph.TRAILING_NOISE, folded)
+    noise = phrases.trailing_noise.search(folded)
     body = folded[: noise.start()] if noise else folded
     sentences = spans(body, SENTENCE_DELIM)
-    if not sentences or re.search(ph.SIGN_OFF, folded) or _visible_length(body) < 20:
+    if not sentences or phrases.sign_off.search(folded) or _visible_length(body) < 20:
         return []  # a short chat turn ("好的，已经帮您备注了") is not a reply to close
     customer = [m.text for m in as_messages(conversation) if m.role == "customer"]
     if (
         customer
         and _visible_length(customer[-1]) <= 12
-        and re.search(ph.CLOSING_CUES, fold(customer[-1]))
+        and phrases.closing_cues.search(fold(customer[-1]))
     ):
         return []  # the customer is closing: "嗯嗯谢谢喽~"
     start, end = sentences[-1]
     tail = body[sentences[-2][0] if len(sentences) > 1 else start : end]
-    if re.search(ph.QUESTION, tail) or re.search(ph.OFFER_END, body):
+    if phrases.question.search(tail) or phrases.offer_end.search(body):
         return []  # a question at the end, or an offer / request / instruction anywhere
     return [_issue("next", (start, end))]
 
@@ -304,7 +311,8 @@ def lint_reply(
 
     ``conversation`` (``Message`` objects or ``{"role", "text"}`` dicts, oldest first) enables the
     empathy check and lets numbers the customer mentioned pass; ``shop`` adds its
-    ``banned_phrases`` and compensation limits (without a shop no limit is checked);
+    ``banned_phrases``, its ``rules.reply`` phrases (and ``rules.emotion`` for the customer's
+    mood) and compensation limits (without a shop no limit is checked);
     ``knowledge`` (text, citations or chunks) enables the fact checks: every number with a unit
     and every policy promise must be found in it or in the conversation.
     """
@@ -312,12 +320,13 @@ def lint_reply(
         raise InputError(f"text must be a str, not {type(text).__name__}")
     grounded = "\n".join(knowledge_texts(knowledge))
     context = "\n".join(m.text for m in as_messages(conversation))
+    phrases = shop_phrases(shop)
     issues = _phrase_issues(text, shop)
     issues += _empathy_issue(text, conversation, shop)
     issues += _money_issues(text, shop, fold(grounded))
     if knowledge is not None:
-        issues += _fact_issues(text, grounded, context)
-    issues += _wall_issue(text) + _next_step_issue(text, conversation)
+        issues += _fact_issues(text, grounded, context, phrases)
+    issues += _wall_issue(text) + _next_step_issue(text, conversation, phrases)
     return sorted(issues, key=lambda i: (i.span[0], i.code))
 
 
@@ -327,10 +336,10 @@ _FILLER = re.compile(r"[亲的哦呢了啊呀哈啦嘛吧也就是真这个那�
 _SENTENCE_END = "。！？!?；;\n"
 
 
-def _has_fact(text: str) -> bool:
+def _has_fact(text: str, phrases: Phrases) -> bool:
     """Numbers, placeholders ([ORDERID_x]) or policy terms: what a rewrite must keep."""
     return bool(re.search(r"\d|\[[^\[\]]{1,20}\]", text) or quantities(text)) or any(
-        term in text for term in ph.POLICY_TERMS
+        term in text for term in phrases.policy_terms
     )
 
 
@@ -380,7 +389,7 @@ def _cap_edits(text: str, shop: ShopConfig) -> list[_Edit]:
 
 def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
     """Cold / blaming clauses without facts are dropped; elsewhere the phrase is softened."""
-    matches, edits = phrase_matches(text, shop), []
+    matches, edits, phrases = phrase_matches(text, shop), [], shop_phrases(shop)
     for m in matches:
         start, end = m.clause
         clause = text[start:end]
@@ -392,7 +401,7 @@ def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
         blame = m.rule.code == "blame_shifting"
         drop = m.rule.drop or (blame and "(?P<w>" not in m.rule.pattern)
         empty = drop or len(_FILLER.sub("", rest)) <= 1
-        if empty and not _has_fact(clause):
+        if empty and not _has_fact(clause, phrases):
             keep = clause[-1] if clause and clause[-1] in _SENTENCE_END else ""
             kind: ChangeKind = "remove_blame" if blame else "remove_cold"
             before = clause.strip(" ，,。")
