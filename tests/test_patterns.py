@@ -88,7 +88,8 @@ def test_rules_are_compiled_once_per_rule_set() -> None:
 
     rules = {"x": 1}
     assert compiled_rules("intents", rules, build) == compiled_rules("intents", rules, build) == 1
-    assert compiled_rules("intents", {"x": 1}, build) == 2  # another (shop's) rule set
+    assert compiled_rules("intents", {"x": 1}, build) == 1  # equal content: compiled once
+    assert compiled_rules("intents", {"x": 2}, build) == 2  # another (shop's) rule set
 
 
 # -- a shop extends the rule sets ------------------------------------------------------------------

@@ -342,6 +342,7 @@ class Copilot:
     def train_escalation(self, *paths: str | Path, **options: Any) -> Any:
         """Fit the escalation decision to the shop's labelled conversations and save it next to
         the index (used from then on by :meth:`emotion_flag` and :meth:`handle`)."""
+        options.setdefault("rules", self.shop.rule_set("emotion"))
         model = train_shop_escalation(self.index_dir, paths, **options)
         with self._lock:
             self._escalation = model

@@ -56,6 +56,8 @@ class EvalContext:
 
     copilot: Any = None
     escalation_keywords: tuple[str, ...] = ()
+    #: The shop's merged ``emotion`` rule set (None: the packaged one).
+    emotion_rules: Mapping[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     #: What a case type builds once per run (e.g. a scripted LLM server), by its own key.
     cache: dict[str, Any] = field(default_factory=dict)
@@ -121,7 +123,12 @@ def _run_answer(case: dict[str, Any], ctx: EvalContext) -> dict[str, Any]:
 def _run_emotion(case: dict[str, Any], ctx: EvalContext) -> dict[str, Any]:
     from ..emotion._flag import emotion_flag
 
-    flag = emotion_flag(case["text"], case.get("context"), extra_keywords=ctx.escalation_keywords)
+    flag = emotion_flag(
+        case["text"],
+        case.get("context"),
+        extra_keywords=ctx.escalation_keywords,
+        rules=ctx.emotion_rules,
+    )
     escalate, emotion = ev.emotion_expectation(case)
     return {
         "input": case["text"],
@@ -261,7 +268,9 @@ def run_suite(
     if copilot is None and any(t.needs_copilot() for t, _ in cases):
         copilot = _build_copilot(shop, index_dir, progress, copilot_options, ctx.notes)
     ctx.copilot = copilot
-    ctx.escalation_keywords = _escalation_keywords(copilot, shop)
+    config = _shop_config(copilot, shop)
+    ctx.escalation_keywords = tuple(getattr(config, "escalation_keywords", None) or ())
+    ctx.emotion_rules = config.rule_set("emotion") if config is not None else None
     records = []
     try:
         with _progress(progress) as tick:
@@ -304,13 +313,14 @@ def _build_copilot(
     return copilot
 
 
-def _escalation_keywords(copilot: Any, shop: str | Path | None) -> tuple[str, ...]:
+def _shop_config(copilot: Any, shop: str | Path | None) -> Any:
+    """The shop's configuration: the copilot's, else read from ``shop``, else None."""
     config = getattr(copilot, "shop", None)
     if config is None and shop is not None:
         from ..config._shop import load_shop_config
 
         config = load_shop_config(Path(shop))
-    return tuple(getattr(config, "escalation_keywords", None) or ())
+    return config
 
 
 def _run_case(

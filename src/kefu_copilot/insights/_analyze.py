@@ -22,13 +22,12 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._data import packaged_rules
+from .._data import compiled, packaged_rules
 from .._errors import InputError
 from ..agent._conversation import find_order_ids
 from ..config._shop import ShopConfig
@@ -83,14 +82,7 @@ class InsightRules:
     def of(cls, shop: ShopConfig | None) -> InsightRules:
         """The shop's merged set compiled, or the packaged one (compiled once per process)."""
         rules = shop.rule_set("insights") if shop is not None else packaged_rules("insights")
-        return (
-            _packaged_insight_rules() if rules is packaged_rules("insights") else cls.compile(rules)
-        )
-
-
-@lru_cache(maxsize=1)
-def _packaged_insight_rules() -> InsightRules:
-    return InsightRules.compile(packaged_rules("insights"))
+        return compiled(rules, cls.compile)
 
 
 MAX_FEATURES = 8192  # most frequent words/bigrams kept for the question vectors
@@ -100,7 +92,7 @@ def normalize_question(
     text: str, tokenizer: ChineseTokenizer | None = None, rules: InsightRules | None = None
 ) -> str:
     """A question folded for counting: NFKC, lower case, synonyms, no greeting or particles."""
-    rules = rules or _packaged_insight_rules()
+    rules = rules or InsightRules.of(None)
     text = rules.greeting.sub("", tokenizer.canonicalize(text) if tokenizer else normalize(text))
     text = _PUNCT.sub("", re.sub(r"\d+(?:\.\d+)?", "#", _PLACEHOLDER.sub("", text)))
     return rules.trail.sub("", rules.greeting.sub("", text))

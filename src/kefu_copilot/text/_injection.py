@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from .._data import packaged_rules
+from .._data import compiled, packaged_rules
 from ._normalize import normalize, split_sentences
 
 __all__ = [
@@ -46,10 +45,9 @@ class InjectionRules:
         )
 
 
-@lru_cache(maxsize=1)
 def packaged_injection_rules() -> InjectionRules:
     """The packaged ``injection`` rule set, compiled once per process."""
-    return InjectionRules.compile(packaged_rules("injection"))
+    return compiled(packaged_rules("injection"), InjectionRules.compile)
 
 
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff，,])\s+(?=[\u3400-\u9fff，,])")

@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from .._data import packaged_rules
+from .._data import compiled, packaged_rules
 from ._normalize import normalize
 
 __all__ = [
@@ -174,19 +174,9 @@ MONEY = re.compile(
 
 # -- patterns built from rule sets ---------------------------------------------------------------
 T = TypeVar("T")
-_BUILT: dict[tuple[int, int], tuple[Mapping[str, Any], Any]] = {}
-
-
 def compiled_rules(
     name: str, rules: Mapping[str, Any] | None, build: Callable[[Mapping[str, Any]], T]
 ) -> T:
     """``build(rules)`` — the patterns of a rule set (``rules``: a shop's merged rule set ``name``,
-    default the packaged one) — made once per rule-set object, as a shop's merged set is."""
-    rules = packaged_rules(name) if rules is None else rules
-    key = (id(rules), id(build))
-    hit = _BUILT.get(key)
-    if hit is None or hit[0] is not rules:
-        if len(_BUILT) > 64:
-            _BUILT.clear()
-        hit = _BUILT[key] = (rules, build(rules))  # the rules are kept: their id stays theirs
-    return hit[1]
+    default the packaged one) — made once per distinct rule set (:func:`kefu_copilot._data.compiled`)."""
+    return compiled(packaged_rules(name) if rules is None else rules, build)
