@@ -270,7 +270,8 @@ def run_suite(
     ctx.copilot = copilot
     config = _shop_config(copilot, shop)
     ctx.escalation_keywords = tuple(getattr(config, "escalation_keywords", None) or ())
-    ctx.emotion_rules = config.rule_set("emotion") if config is not None else None
+    rule_set = getattr(config, "rule_set", None)  # a stand-in copilot may have a bare config
+    ctx.emotion_rules = rule_set("emotion") if callable(rule_set) else None
     records = []
     try:
         with _progress(progress) as tick:
