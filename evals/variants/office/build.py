@@ -83,7 +83,9 @@ class PdfWriter:
             self._room(height)
             top, bottom = self.y, self.y - height
             ops = self.pages[-1]
-            ops.append(f"0.5 w {self.MARGIN:.1f} {top:.1f} m {self.WIDTH - self.MARGIN:.1f} {top:.1f} l S")
+            ops.append(
+                f"0.5 w {self.MARGIN:.1f} {top:.1f} m {self.WIDTH - self.MARGIN:.1f} {top:.1f} l S"
+            )
             ops.append(
                 f"{self.MARGIN:.1f} {bottom:.1f} m {self.WIDTH - self.MARGIN:.1f} {bottom:.1f} l S"
             )
@@ -167,7 +169,7 @@ def _markdown(path: Path) -> tuple[dict[str, object], list]:
 def write_docx(source: Path, target: Path) -> None:
     import docx
 
-    meta, blocks = _markdown(source)
+    _, blocks = _markdown(source)
     document = docx.Document()
     for block in blocks:
         if block.kind == "heading":

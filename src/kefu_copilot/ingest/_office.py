@@ -154,25 +154,22 @@ def _heading_level(paragraph: Any, shift: int) -> int:
 
 
 def _table_block(table: Any) -> Block | None:
+    """Rows of cell texts on the table's grid. A cell merged across columns is read once (in
+    its first column; the columns it spans are empty), one merged down rows repeats in each
+    row, as a merged Excel range is filled."""
     rows: list[list[str]] = []
     for row in table.rows:
-        cells = [re.sub(r"\s+", " ", cell.text).strip() for cell in row.cells]
+        cells: list[str] = []
+        left = None
+        for cell in row.cells:
+            spanned = cell._tc is left
+            cells.append("" if spanned else re.sub(r"\s+", " ", cell.text).strip())
+            left = cell._tc
         if any(cells):
             rows.append(cells)
     if not rows:
         return None
-    rows = _drop_spanned_columns(rows)
     return Block("table", header=rows[0], rows=rows[1:])
-
-
-def _drop_spanned_columns(rows: list[list[str]]) -> list[list[str]]:
-    """A cell merged across columns repeats in each: drop a column that repeats its left
-    neighbour in every row (the header included)."""
-    width = min(len(r) for r in rows)
-    keep = [c for c in range(width) if c == 0 or any(r[c] != r[c - 1] for r in rows)] + list(
-        range(width, max(len(r) for r in rows))
-    )
-    return [[r[c] for c in keep if c < len(r)] for r in rows]
 
 
 def read_docx(data: bytes) -> tuple[str, list[Block]]:
