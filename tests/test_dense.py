@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kefu_copilot import Copilot, EmbeddingError
+from kefu_copilot import ConfigError, Copilot, EmbeddingError
 from kefu_copilot.embed._embedder import load_embedder
 from kefu_copilot.index._generations import load_snapshot
 
@@ -28,7 +28,7 @@ def test_static_model_loads_offline(model_dir: Path) -> None:
 
 
 def test_unknown_model_and_missing_dir_fail_fast() -> None:
-    with pytest.raises(EmbeddingError, match="no such directory"):
+    with pytest.raises(ConfigError, match="no such directory"):
         load_embedder("./no/such/model")
     with pytest.raises(EmbeddingError, match="unknown embedding model"):
         load_embedder("acme/not-a-model")
@@ -116,3 +116,11 @@ def test_afqmc_retrieval_beats_simple_baselines(model_dir: Path) -> None:
     )
     assert lexical > bigram_mrr + 0.02
     assert hybrid > lexical
+
+
+def test_a_mistyped_model_path_is_an_error_not_lexical_retrieval(
+    shop: Path, tmp_path: Path
+) -> None:
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="./modles/my-static-zh")
+    with pytest.raises(ConfigError, match="modles/my-static-zh"):
+        copilot.ingest()

@@ -34,7 +34,7 @@ LAYERS: list[set[str]] = [
     {"reply"},
     {"_copilot"},
     {"testing"},
-    {"evals", "insights"},
+    {"evals", "insights", "integrations"},
     {"cli"},
 ]
 RANK = {component: rank for rank, layer in enumerate(LAYERS) for component in layer}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import tempfile
@@ -113,10 +114,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     console = make_console()
     shop = Path(args.shop) if args.shop else _demo_dir()
-    if args.index_dir is None:
+    if args.index_dir is None:  # one per user, shop checkout and version: never shared stale
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            release = version("kefu-copilot")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            release = "src"
+        where = hashlib.sha256(str(shop.resolve()).encode()).hexdigest()[:10]
+        user = os.getuid() if hasattr(os, "getuid") else 0
         args.index_dir = str(
-            Path(tempfile.gettempdir())
-            / f"kefu-demo-index-{os.getuid() if hasattr(os, 'getuid') else 0}"
+            Path(tempfile.gettempdir()) / f"kefu-demo-index-{user}-{release}-{where}"
         )
     copilot = open_copilot(str(shop), args)
     console.print(f"[bold]kefu-copilot demo[/] — shop: {shop} ({copilot.shop.name})")

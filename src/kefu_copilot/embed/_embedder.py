@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._errors import EmbeddingError
+from .._errors import ConfigError, EmbeddingError
 
 __all__ = ["Embedder", "FastEmbedEmbedder", "load_embedder"]
 
@@ -144,7 +144,11 @@ def _quiet_fastembed() -> Iterator[None]:
 
 
 def load_embedder(model: str, *, cache_dir: Path | None = None, offline: bool = False) -> Embedder:
-    """Load ``model`` (a fastembed model name or a local directory) or raise EmbeddingError."""
+    """Load ``model`` (a fastembed model name or a local directory) or raise EmbeddingError.
+
+    A value that looks like a path (``./``, ``/``, ``~`` or several ``/``) but does not exist
+    raises :class:`ConfigError` naming it instead: it is a typo to fix, not a model to do
+    without."""
     path = Path(model).expanduser()
     if path.is_dir():
         if (path / "model.safetensors").is_file() and (path / "tokenizer.json").is_file():
@@ -161,7 +165,12 @@ def load_embedder(model: str, *, cache_dir: Path | None = None, offline: bool = 
         or model.count("/") > 1
         or (os.sep == "\\" and "\\" in model)
     ):
-        raise EmbeddingError(f"embedding model {model!r}: no such directory")
+        # A mistyped path must not quietly turn into lexical retrieval: a configuration error
+        # (not an EmbeddingError, which the copilot answers by falling back to lexical).
+        raise ConfigError(
+            f"embedding model {model!r}: no such directory {path}; fix KEFU_EMBED_MODEL "
+            "(or embed_model) — a local model directory, a fastembed model name, or `none`"
+        )
 
     try:
         from fastembed import TextEmbedding

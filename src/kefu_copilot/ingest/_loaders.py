@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from .._errors import IngestError
+from .._data import packaged_rules
+from .._errors import IngestError, MissingExtraError
 from .._models import Chunk, ChunkKind, FileIssue
 from ..text._injection import find_injection, scrub_injections, scrub_paragraph
 from ..text._normalize import collapse_spaces, decode_bytes, split_sentences, strip_invisible
@@ -24,11 +25,13 @@ from ._markup import Block, parse_front_matter, parse_html, parse_markdown
 __all__ = ["SUPPORTED", "load_file"]
 
 SUPPORTED: dict[str, tuple[str, ...]] = {
-    "products": (".md", ".markdown", ".html", ".htm", ".json"),
-    "policies": (".md", ".markdown", ".txt"),
-    "faq": (".csv", ".jsonl"),
+    "products": (".md", ".markdown", ".html", ".htm", ".json", ".xlsx", ".pdf", ".docx"),
+    "policies": (".md", ".markdown", ".txt", ".xlsx", ".pdf", ".docx"),
+    "faq": (".csv", ".jsonl", ".xlsx"),
     "cases": (".jsonl",),
 }
+#: Formats read from bytes by an optional library (see ._office, ._pdf), not decoded as text.
+BINARY = (".xlsx", ".pdf", ".docx")
 CHUNK_CHARS = 220  # sentences are grouped up to about this many characters
 MAX_CHUNKS_PER_FILE = 50_000
 MAX_JSON_DEPTH = 64
@@ -434,15 +437,143 @@ def _load_cases(b: _Builder, text: str) -> None:
         b.add("case", f"案例 {case_id}", "\n".join(lines), match_extra=customer, meta=meta)
 
 
+# -- spreadsheets, Word and PDF (optional extras) ----------------------------------------------
+
+HEADER_SCAN_ROWS = 10  # a header row is looked for among a sheet's first rows
+
+
+def _column_names() -> dict[str, str]:
+    """Normalised column name → its meaning (question, answer, product, price, ...)."""
+    return {
+        _header_key(alias): meaning
+        for meaning, aliases in packaged_rules("columns").items()
+        for alias in aliases
+    }
+
+
+def _header_key(name: str) -> str:
+    return re.sub(r"[\s:：*()（）\[\]【】_]+", "", str(name).lower())
+
+
+def _find_header(rows: list[list[str]], names: dict[str, str]) -> int:
+    """Index of the header row: the early row naming the most known columns (two at least),
+    else the first row of two or more text cells; -1 when there is none."""
+    best, best_known = -1, 1
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        known = len({names[k] for k in map(_header_key, row) if k in names})
+        if known > best_known:
+            best, best_known = i, known
+    if best >= 0:
+        return best
+    for i, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        cells = [c for c in row if c]
+        if len(cells) >= 2 and not any(re.fullmatch(r"[\d.,%\s-]+", c) for c in cells):
+            return i
+    return -1
+
+
+def _load_xlsx(b: _Builder, data: bytes, folder: str) -> None:
+    from ._office import read_xlsx
+
+    names = _column_names()
+    title = PurePosixPath(b.source).stem
+    for sheet in read_xlsx(data):
+        at = _find_header(sheet.rows, names)
+        if at < 0:
+            if sheet.rows:
+                b.warn(f"sheet {sheet.name}: no header row found; skipped")
+            continue
+        header = [h.strip() for h in sheet.rows[at]]
+        meanings = [names.get(_header_key(h), "") for h in header]
+        records = zip(sheet.rows[at + 1 :], sheet.numbers[at + 1 :], strict=True)
+        if folder == "faq":
+            if not {"question", "answer"} <= set(meanings):
+                b.warn(f"sheet {sheet.name}: no question and answer columns (问题/答案); skipped")
+                continue
+            for row, number in records:
+                record: dict[str, Any] = {}
+                for meaning, value in zip(meanings, row, strict=False):
+                    if meaning and value and meaning not in record:
+                        record[meaning] = value
+                for key in ("similar", "tags"):
+                    if isinstance(record.get(key), str):
+                        record[key] = re.split(r"[\n|｜]", record[key])
+                _faq_row(b, record, f"{sheet.name} · 第{number}行")
+            continue
+        kind: ChunkKind = "product" if folder == "products" else "policy"
+        heading = " ".join(" ".join(c for c in r if c) for r in sheet.rows[:at]) or sheet.name
+        product = meanings.index("product") if "product" in meanings else -1
+        for row, number in records:
+            text = _table_row_text(header, row)
+            if not text:
+                continue
+            row_title = row[product] if 0 <= product < len(row) and row[product] else title
+            b.add(
+                "table_row" if kind == "product" else kind,
+                f"{sheet.name} · 第{number}行",
+                text,
+                title=row_title if kind == "product" else heading,
+                match_extra=f"{heading} {' '.join(header)}",
+                meta={"header": header, "row": row},
+            )
+
+
+def _load_docx(b: _Builder, data: bytes, kind: ChunkKind) -> None:
+    from ._office import read_docx
+
+    title, blocks = read_docx(data)
+    _load_blocks(b, title, blocks, kind)
+
+
+def _load_pdf(b: _Builder, data: bytes, kind: ChunkKind) -> None:
+    from ._pdf import read_pdf
+
+    title, blocks, warnings = read_pdf(data)
+    for warning in warnings:
+        b.warn(warning)
+    _load_blocks(b, title, blocks, kind)
+
+
+def _load_blocks(b: _Builder, title: str, blocks: list[Block], kind: ChunkKind) -> None:
+    """A document read into blocks: titled by its properties, else its first top heading,
+    else its file name; a product gets its overview like a Markdown page."""
+    if not title:
+        top = [blk for blk in blocks if blk.kind == "heading" and blk.level >= 1]
+        first = min(top, key=lambda blk: blk.level, default=None)
+        title = first.text if first is not None else PurePosixPath(b.source).stem
+    if kind == "product":
+        _product_overview(b, title, {})
+    _chunk_blocks(b, blocks, kind, title)
+
+
+def _load_binary(b: _Builder, data: bytes, folder: str, suffix: str) -> None:
+    kind: ChunkKind = "product" if folder == "products" else "policy"
+    try:
+        if suffix == ".xlsx":
+            _load_xlsx(b, data, folder)
+        elif suffix == ".docx":
+            _load_docx(b, data, kind)
+        else:
+            _load_pdf(b, data, kind)
+    except (IngestError, MissingExtraError) as exc:
+        raise IngestError(str(exc), path=b.source) from None
+
+
 def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
     """Parse one shop file (``source`` is its path relative to the shop directory).
 
     Raises :class:`IngestError` when the whole file is unusable (binary, bad encoding, malformed
-    JSON product); partial problems come back as issues.
+    JSON product, a damaged workbook, the reader library of an extra not installed); partial
+    problems come back as issues.
     """
     path = PurePosixPath(source)
     folder, suffix = path.parts[0], path.suffix.lower()
     b = _Builder(source)
+    if suffix in BINARY:
+        _load_binary(b, data, folder, suffix)
+        if not b.chunks:
+            b.warn("no usable content", "skipped")
+        return b.result()
     text = decode_bytes(data, path=source)
     if not text.strip():
         b.warn("empty file", "skipped")
