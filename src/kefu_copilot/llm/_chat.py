@@ -485,7 +485,7 @@ def build_llm(settings: Any) -> OpenAIChatModel | None:
         preset = PRESETS.get(settings.llm_preset.lower())
         provider = OpenAIProvider.from_preset(
             settings.llm_preset,
-            api_key=settings.llm_api_key,
+            api_key=settings.llm_api_key_value,
             base_url=settings.llm_base_url,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
@@ -494,7 +494,7 @@ def build_llm(settings: Any) -> OpenAIChatModel | None:
     else:
         provider = OpenAIProvider(
             settings.llm_base_url or "",
-            settings.llm_api_key,
+            settings.llm_api_key_value,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
         )
