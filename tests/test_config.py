@@ -40,3 +40,47 @@ def test_contradictory_thresholds() -> None:
 def test_unknown_setting_is_rejected() -> None:
     with pytest.raises(ConfigError):
         resolve_settings(None, environ={}, colour="blue")
+
+
+def test_from_env_reads_only_the_mapping_given(monkeypatch) -> None:
+    monkeypatch.setenv("KEFU_TOP_K", "3")
+    assert Settings.from_env({}).top_k == 8  # an explicit mapping shuts out os.environ
+    assert Settings.from_env({"KEFU_TOP_K": " 4 ", "KEFU_EMBED_MODEL": ""}).top_k == 4
+    assert Settings.from_env().top_k == 3
+    assert Settings().top_k == 3  # a Settings object reads the environment when it is built
+
+
+def test_an_explicit_default_still_beats_the_environment() -> None:
+    resolved = resolve_settings(Settings(top_k=8), environ={"KEFU_TOP_K": "5"})
+    assert resolved.top_k == 8
+
+
+def test_env_file_is_opt_in_and_variables_win(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "KEFU_TOP_K=3\nKEFU_AUTO_THRESHOLD=0.8\nDEEPSEEK_API_KEY=sk-other-tool\n", "utf-8"
+    )
+    assert Settings.from_env({}).top_k == 8  # a .env in the working directory is not read
+    assert Settings(_env_file=env_file).auto_threshold == 0.8  # other keys in it are ignored
+    via_variable = {"KEFU_ENV_FILE": str(env_file), "KEFU_TOP_K": "6"}
+    resolved = Settings.from_env(via_variable)
+    assert resolved.top_k == 6 and resolved.auto_threshold == 0.8
+    monkeypatch.setenv("KEFU_ENV_FILE", str(env_file))
+    assert Copilot(tmp_path, embed_model="none").settings.top_k == 3
+    with pytest.raises(ConfigError, match="KEFU_ENV_FILE"):
+        Settings.from_env({"KEFU_ENV_FILE": str(tmp_path / "missing.env")})
+
+
+def test_api_key_is_never_shown() -> None:
+    from kefu_copilot.llm._chat import build_llm
+
+    settings = resolve_settings(
+        None,
+        environ={"KEFU_LLM_API_KEY": "sk-very-secret", "KEFU_LLM_BASE_URL": "http://127.0.0.1:1"},
+        llm_model="m",
+    )
+    shown = [repr(settings), str(settings), settings.model_dump_json(), str(settings.model_dump())]
+    assert not any("sk-very-secret" in text for text in shown)
+    llm = build_llm(settings)
+    assert llm is not None and llm.provider.api_key == "sk-very-secret"  # sent, never printed

@@ -119,6 +119,21 @@ def test_429_forever_degrades_after_bounded_attempts(server, index_dir) -> None:
     assert server.request_count == 3
 
 
+def test_retry_after_past_the_deadline_gives_up_at_once(server, index_dir) -> None:
+    server.fail(429, retry_after=5, times=3)  # the server asks for more than the call has left
+    started = time.perf_counter()
+    answer = make(server, index_dir, llm_timeout=2.0).answer("啥时候发货啊")
+    assert time.perf_counter() - started < 1.5 and server.request_count == 1
+    assert answer.mode == "extractive" and any("rate limited" in r for r in answer.reasons)
+
+
+def test_async_retries_then_success(server, index_dir) -> None:
+    server.fail(503, times=1)
+    server.reply(reply("亲，现货商品付款后48小时内发货哦。"))
+    answer = asyncio.run(make(server, index_dir).aanswer("啥时候发货啊"))
+    assert answer.mode == "llm" and server.request_count == 2
+
+
 def test_500s_then_success(server, index_dir) -> None:
     server.fail(500, times=2)
     server.reply(reply("亲，现货商品付款后48小时内发货哦。"))

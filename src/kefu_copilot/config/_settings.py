@@ -1,17 +1,28 @@
 """Settings: explicit argument > :class:`Settings` object > ``KEFU_*`` environment variables.
 
-Environment variables are read when a :class:`Settings` is resolved for an object being built,
-never at import time.
+``pydantic-settings`` reads the environment: the ``KEFU_`` prefix, type coercion, and an opt-in
+``.env`` file (``Settings(_env_file=".env")``, or ``KEFU_ENV_FILE=.env`` in the environment;
+real environment variables win over the file). Variables are read when an object is built —
+a :class:`Settings`, or a ``Copilot`` resolving its settings — never at import time.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from .._errors import ConfigError
 
@@ -19,12 +30,28 @@ __all__ = ["DEFAULT_EMBED_MODEL", "Settings"]
 
 DEFAULT_EMBED_MODEL = "BAAI/bge-small-zh-v1.5"
 ENV_PREFIX = "KEFU_"
+ENV_FILE_VARIABLE = "KEFU_ENV_FILE"
 
 
-class Settings(BaseModel):
-    """All tunable knobs. Every field can also be set as ``KEFU_<FIELD NAME IN CAPITALS>``."""
+class Settings(BaseSettings):
+    """All tunable knobs. Every field can also be set as ``KEFU_<FIELD NAME IN CAPITALS>``.
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    ``Settings(top_k=5)`` takes its other fields from ``KEFU_*`` variables (and a ``.env`` file
+    when asked for one); the LLM API key is a :class:`~pydantic.SecretStr`, never shown in a
+    repr, a log line or a dump.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=None,  # opt-in only: _env_file=... or KEFU_ENV_FILE
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        # A shared .env (DEEPSEEK_API_KEY=..., other tools' keys) is fine: only fields are read.
+        dotenv_filtering="only_existing",
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+    )
 
     # -- knowledge index -------------------------------------------------------------------
     index_dir: Path | None = Field(
@@ -67,7 +94,7 @@ class Settings(BaseModel):
         None, description="deepseek, qwen, moonshot, openai, vllm or ollama"
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint URL")
-    llm_api_key: str | None = Field(None, description="API key for the endpoint", repr=False)
+    llm_api_key: SecretStr | None = Field(None, description="API key for the endpoint")
     llm_model: str | None = Field(None, description="Model name at the endpoint")
     llm_timeout: float = Field(30.0, gt=0, description="Overall deadline per LLM call, seconds")
     llm_max_retries: int = Field(2, ge=0, le=10, description="Retries on 408/429/5xx/connection")
@@ -87,36 +114,100 @@ class Settings(BaseModel):
     def embeddings_enabled(self) -> bool:
         return self.embed_model.strip().lower() not in ("", "none", "off", "false", "0")
 
+    @property
+    def llm_api_key_value(self) -> str | None:
+        """The API key in clear, for the one place that sends it (the HTTP client)."""
+        return self.llm_api_key.get_secret_value() if self.llm_api_key else None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then ``KEFU_*`` variables, then the ``.env`` file if one was asked for."""
+        environ = _ENVIRON.get()
+        environ = os.environ if environ is None else environ
+        if isinstance(dotenv_settings, DotEnvSettingsSource) and dotenv_settings.env_file is None:
+            dotenv_settings = _env_file_source(environ) or dotenv_settings
+        return init_settings, _EnvSource(settings_cls, environ), dotenv_settings
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from ``KEFU_*`` variables (defaults for the rest)."""
+        """Settings from ``KEFU_*`` variables in ``environ`` (default: the process environment)
+        and the ``KEFU_ENV_FILE`` file it names; defaults for the rest."""
         return resolve_settings(None, environ=environ)
 
     def merged(self, **overrides: Any) -> Settings:
         """A copy with ``overrides`` applied (``None`` values are ignored)."""
         values = self.model_dump(exclude_unset=False)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return _build(values, "argument")
+        return _build(values, {}, "argument")
 
 
-def _env_values(environ: Mapping[str, str]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name in Settings.model_fields:
-        raw = environ.get(ENV_PREFIX + name.upper())
-        if raw is not None and raw.strip() != "":
-            values[name] = raw.strip()
-    return values
+# The environment the sources read: os.environ unless resolve_settings was given a mapping.
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("kefu_settings_environ", default=None)
 
 
-def _build(values: Mapping[str, Any], origin: str) -> Settings:
+@contextmanager
+def _reading(environ: Mapping[str, str]) -> Iterator[None]:
+    token = _ENVIRON.set(environ)
     try:
-        return Settings(**values)
+        yield
+    finally:
+        _ENVIRON.reset(token)
+
+
+class _EnvSource(EnvSettingsSource):
+    """``KEFU_*`` variables from any mapping (tests and ``from_env`` pass their own); values are
+    stripped and blank ones count as unset, as they always have."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {
+            key.lower(): value.strip()
+            for key, value in self._environ.items()
+            if key.upper().startswith(ENV_PREFIX) and value.strip()
+        }
+
+
+def _env_file_source(environ: Mapping[str, str]) -> DotEnvSettingsSource | None:
+    name = (environ.get(ENV_FILE_VARIABLE) or "").strip()
+    if not name:
+        return None
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise ConfigError(f"{ENV_FILE_VARIABLE}={name}: no such file; fix or unset the variable")
+    return DotEnvSettingsSource(Settings, env_file=path)
+
+
+def _variable(loc: tuple[Any, ...]) -> str:
+    name = str(loc[0]) if loc else ""
+    return ENV_PREFIX + name.upper() if name in Settings.model_fields else name or "settings"
+
+
+def _build(values: Mapping[str, Any], environ: Mapping[str, str], origin: str) -> Settings:
+    """``Settings(**values)`` with the sources reading ``environ`` for the fields not given."""
+    try:
+        with _reading(environ):
+            return Settings(**values)
     except ValidationError as exc:
+        if origin == "env":
+            problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(
+                f"invalid settings (check your {ENV_PREFIX}* environment variables and "
+                f"{ENV_FILE_VARIABLE}): {problems}"
+            ) from None
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
-        hint = f" (check your {ENV_PREFIX}* environment variables)" if origin == "env" else ""
-        raise ConfigError(f"invalid settings{hint}: {problems}") from None
+        raise ConfigError(f"invalid settings: {problems}") from None
 
 
 def resolve_settings(
@@ -124,13 +215,14 @@ def resolve_settings(
     environ: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Combine the three sources: explicit ``overrides`` > fields set on ``settings`` > env."""
+    """Combine the three sources: explicit ``overrides`` > fields set on ``settings`` > env
+    (``environ``, default ``os.environ``, and the ``KEFU_ENV_FILE`` file it names)."""
     environ = os.environ if environ is None else environ
-    env = _env_values(environ)
-    values: dict[str, Any] = dict(_build(env, "env").model_dump()) if env else {}
+    from_env = _build({}, environ, "env").model_dump(exclude_unset=True)
+    values: dict[str, Any] = {}
     if settings is not None:
         values.update({k: getattr(settings, k) for k in settings.model_fields_set})
     values.update({k: v for k, v in overrides.items() if v is not None})
-    if env.get("offline") is None and environ.get("HF_HUB_OFFLINE") == "1":
+    if "offline" not in from_env and environ.get("HF_HUB_OFFLINE") == "1":
         values.setdefault("offline", True)
-    return _build(values, "argument")
+    return _build({**from_env, **values}, {}, "argument")

@@ -11,7 +11,7 @@ Layout of an index directory::
         analysis/        token ids per chunk segment and the vocabulary (see _analysis.py)
         catalog.json     products: titles, SKUs, title words, chunks
     chroma/              vectors keyed by chunk id (Chroma), shared by all generations
-    .write.lock          single-writer lock (flock)
+    .write.lock          single-writer lock (filelock; holds the writer's pid)
 
 A generation is written to ``gen-N.tmp``, flushed to disk, renamed, and only then published by
 atomically replacing ``CURRENT``. A crash at any point leaves the previous generation live and
@@ -294,38 +294,55 @@ def remove_old_generations(index_dir: Path, keep: set[int]) -> None:
 
 
 class WriteLock:
-    """Exclusive, non-blocking single-writer lock on an index directory (flock)."""
+    """Exclusive, non-blocking single-writer lock on an index directory.
+
+    ``filelock`` does the locking: flock on POSIX and a real ``LockFileEx`` lock on Windows
+    (the fcntl-only version was a silent no-op there). A second writer is refused at once with
+    :class:`IndexLockedError`; the holder writes ``pid N`` into the lock file so the refusal can
+    name it. The lock dies with its process, so a crashed ingest never leaves the index locked.
+    """
 
     def __init__(self, index_dir: Path) -> None:
         self._path = index_dir / ".write.lock"
-        self._fh: Any = None
+        self._lock: Any = None
 
     def __enter__(self) -> WriteLock:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self._path, "a+", encoding="utf-8")
-        try:
-            import fcntl
+        import filelock
 
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # pragma: no cover - non-POSIX: best effort, no lock
-            pass
-        except OSError:
-            fh.seek(0)
-            holder = fh.read().strip() or "another process"
-            fh.close()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        # on_acquired also rules out filelock's soft (marker-file) fallback, whose marker our
+        # holder note would overwrite: a filesystem without locks is reported, not half-locked.
+        lock = filelock.FileLock(self._path, blocking=False, on_acquired=_note_holder)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
             raise IndexLockedError(
-                f"{self._path.parent} is being written by {holder}; wait for that ingest to "
-                "finish (readers keep working meanwhile)"
+                f"{self._path.parent} is being written by {self._holder()}; wait for that ingest "
+                "to finish (readers keep working meanwhile)"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}")
-        fh.flush()
-        self._fh = fh
+        except OSError as exc:
+            raise KnowledgeIndexError(
+                f"cannot lock {self._path} ({exc}); put the index on a local disk "
+                "(index_dir / KEFU_INDEX_DIR)"
+            ) from None
+        self._lock = lock
         return self
 
+    def _holder(self) -> str:
+        with contextlib.suppress(OSError, UnicodeDecodeError):  # Windows: the holder's byte range
+            return self._path.read_text(encoding="utf-8").strip() or "another process"
+        return "another process"
+
     def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            self._fh.truncate(0)
-            self._fh.close()
-            self._fh = None
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                os.truncate(self._path, 0)  # still ours: no stale holder note after a clean exit
+            self._lock.release()
+            self._lock = None
+
+
+def _note_holder(fd: int) -> None:
+    """Record who holds the lock, in the lock file itself (read by a refused second writer)."""
+    os.ftruncate(fd, 0)
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.write(fd, f"pid {os.getpid()}".encode())

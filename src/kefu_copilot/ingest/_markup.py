@@ -1,16 +1,20 @@
 """Markdown and HTML to a flat list of blocks: headings, paragraphs and tables.
 
-Both product pages and policies go through here, so chunking treats them alike. The HTML reader
+Both product pages and policies go through here, so chunking treats them alike. Markdown is read
+by markdown-it-py (CommonMark with GitHub tables), so setext headings, fenced code, lazy list
+continuations and block quotes mean what they mean on GitHub. The HTML reader
 keeps visible text and tables and drops scripts, styles, comments and hidden elements (a common
 hiding place for spam and prompt injections in scraped pages). Malformed HTML never raises.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 __all__ = ["Block", "parse_front_matter", "parse_html", "parse_markdown"]
 
@@ -45,68 +49,79 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str, str | None]:
     return {str(k): v for k, v in meta.items()}, text[match.end() :], None
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_TABLE_SEP = re.compile(r"^\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
-_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+")
-_INLINE = re.compile(r"(\*\*|__|`|~~)")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+@functools.cache
+def _markdown() -> Any:
+    """CommonMark plus GitHub tables and strikethrough (markdown-it-py, imported when used)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 
-def _clean_inline(text: str) -> str:
-    return _INLINE.sub("", _LINK.sub(r"\1", text)).strip()
+def _inline_text(token: Any) -> str:
+    """The visible text of an inline token: markup dropped, link text and image alt kept,
+    line breaks kept, each line stripped."""
+    parts: list[str] = []
+    for child in token.children or ():
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.append(_inline_text(child))  # the alt text, held as the image's children
+    return "\n".join(line.strip() for line in "".join(parts).split("\n")).strip()
 
 
-def _split_row(line: str) -> list[str]:
-    line = line.strip()
-    if line.startswith("|"):
-        line = line[1:]
-    if line.endswith("|"):
-        line = line[:-1]
-    return [_clean_inline(cell) for cell in re.split(r"(?<!\\)\|", line)]
+def _table(tokens: list[Any], start: int) -> tuple[Block, int]:
+    """The table opening at ``tokens[start]``: header cells and rows of cells. Returns the
+    block and the index just past ``table_close``."""
+    header: list[str] = []
+    rows: list[list[str]] = []
+    row: list[str] = []
+    i = start
+    while tokens[i].type != "table_close":
+        token = tokens[i]
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "inline":
+            row.append(_inline_text(token))
+        elif token.type == "tr_close":
+            if tokens[i - 1].type == "th_close" and not header and not rows:
+                header = row
+            else:
+                rows.append(row)
+        i += 1
+    return Block("table", header=header, rows=rows), i + 1
 
 
 def parse_markdown(text: str) -> list[Block]:
-    """Headings, paragraphs (list items become their own lines) and pipe tables."""
+    """Headings (ATX and setext), paragraphs (each list item and quoted paragraph its own),
+    pipe tables row by row with their header, code kept as plain lines, never read as markup.
+    Raw HTML blocks go through :func:`parse_html`, which drops scripts and hidden text."""
+    tokens = _markdown().parse(text)
     blocks: list[Block] = []
-    paragraph: list[str] = []
-    lines = text.splitlines()
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append(Block("text", "\n".join(paragraph)))
-            paragraph.clear()
-
     i = 0
-    while i < len(lines):
-        line = lines[i]
-        heading = _HEADING.match(line)
-        if heading:
-            flush()
-            blocks.append(
-                Block("heading", _clean_inline(heading.group(2)), level=len(heading.group(1)))
-            )
-        elif (
-            line.lstrip().startswith("|") and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1])
-        ):
-            flush()
-            header = _split_row(line)
-            rows: list[list[str]] = []
-            i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
-                rows.append(_split_row(lines[i]))
-                i += 1
-            blocks.append(Block("table", header=header, rows=rows))
+    while i < len(tokens):
+        token = tokens[i]
+        if token.type == "heading_open":
+            blocks.append(Block("heading", _inline_text(tokens[i + 1]), level=int(token.tag[1:])))
+            i += 3  # heading_open, inline, heading_close
             continue
-        elif not line.strip():
-            flush()
-        elif _LIST_ITEM.match(line):
-            flush()
-            paragraph.append(_clean_inline(_LIST_ITEM.sub("", line)))
-            flush()
-        else:
-            paragraph.append(_clean_inline(line))
+        if token.type == "table_open":
+            block, i = _table(tokens, i)
+            blocks.append(block)
+            continue
+        if token.type == "inline":  # a paragraph, also inside list items and block quotes
+            content = _inline_text(token)
+            if content:
+                blocks.append(Block("text", content))
+        elif token.type in ("fence", "code_block"):  # plain lines; blank lines part paragraphs
+            for part in re.split(r"\n\s*\n", token.content):
+                lines = [line.strip() for line in part.splitlines() if line.strip()]
+                if lines:
+                    blocks.append(Block("text", "\n".join(lines)))
+        elif token.type == "html_block":
+            blocks.extend(parse_html(token.content)[1])
         i += 1
-    flush()
     return blocks
 
 

@@ -252,64 +252,80 @@ class OpenAIProvider:
             return client
 
     # -- the one retry layer -----------------------------------------------------------------
-    def _waits(self) -> Iterator[float]:
-        """Seconds to wait before each retry (tenacity's exponential backoff with jitter)."""
-        from tenacity import wait_random_exponential
+    def _retry_policy(self, deadline: _Deadline) -> dict[str, Any]:
+        """tenacity's policy for one call: which errors, how long to wait, when to give up."""
+        from tenacity import retry_if_exception, stop_after_attempt, wait_random_exponential
 
-        wait = wait_random_exponential(multiplier=0.25, max=8)
-        for attempt in range(1, self.max_retries + 1):
-            yield float(wait(_State(attempt)))  # type: ignore[arg-type]
+        return {
+            "retry": retry_if_exception(_retryable),
+            "wait": _WaitRetryAfter(wait_random_exponential(multiplier=0.25, max=8)),
+            # Every attempt counts, also when the server said when to come back.
+            "stop": _Stop(stop_after_attempt(self.max_retries + 1), deadline),
+            "reraise": True,  # the last error itself, translated by the caller
+        }
 
     def call(self, fn: Any, deadline: _Deadline) -> Any:
-        waits = self._waits()
-        while True:
-            remaining = deadline.remaining()
-            if remaining <= 0:
-                raise LLMTimeoutError("the LLM call did not finish before its deadline")
-            try:
-                return fn(remaining)
-            except Exception as exc:
-                if not _retryable(exc):
-                    raise _translate(exc) from exc
-                try:
-                    backoff = next(waits)  # counts the attempt even when the server says when
-                except StopIteration:
-                    raise _translate(exc) from exc
-                pause = _retry_after(exc)
-                pause = backoff if pause is None else pause
-                if pause >= deadline.remaining():
-                    raise _translate(exc) from exc
-                time.sleep(pause)
+        from tenacity import Retrying
+
+        def attempt() -> Any:
+            return fn(_time_left(deadline))
+
+        try:
+            return Retrying(**self._retry_policy(deadline))(attempt)
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise _translate(exc) from exc
 
     async def acall(self, fn: Any, deadline: _Deadline) -> Any:
-        waits = self._waits()
-        while True:
-            remaining = deadline.remaining()
-            if remaining <= 0:
-                raise LLMTimeoutError("the LLM call did not finish before its deadline")
+        from tenacity import AsyncRetrying
+
+        async def attempt() -> Any:
+            remaining = _time_left(deadline)
             try:
                 return await asyncio.wait_for(fn(remaining), timeout=remaining + 0.5)
-            except TimeoutError as exc:
+            except TimeoutError as exc:  # the SDK's own timeout failed to fire: do not retry
                 raise LLMTimeoutError("the LLM call did not finish before its deadline") from exc
-            except Exception as exc:
-                if not _retryable(exc):
-                    raise _translate(exc) from exc
-                try:
-                    backoff = next(waits)  # counts the attempt even when the server says when
-                except StopIteration:
-                    raise _translate(exc) from exc
-                pause = _retry_after(exc)
-                pause = backoff if pause is None else pause
-                if pause >= deadline.remaining():
-                    raise _translate(exc) from exc
-                await asyncio.sleep(pause)
+
+        try:
+            return await AsyncRetrying(**self._retry_policy(deadline))(attempt)
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise _translate(exc) from exc
 
 
-@dataclass
-class _State:
-    """The bit of tenacity's RetryCallState its wait strategies read."""
+def _time_left(deadline: _Deadline) -> float:
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise LLMTimeoutError("the LLM call did not finish before its deadline")
+    return remaining
 
-    attempt_number: int
+
+@dataclass(frozen=True)
+class _WaitRetryAfter:
+    """tenacity wait: the server's ``retry-after`` when it sent one, else ``backoff``."""
+
+    backoff: Any  # a tenacity wait strategy (jittered exponential)
+
+    def __call__(self, retry_state: Any) -> float:
+        outcome = retry_state.outcome
+        told = _retry_after(outcome.exception()) if outcome is not None else None
+        return float(self.backoff(retry_state)) if told is None else told
+
+
+@dataclass(frozen=True)
+class _Stop:
+    """tenacity stop: after ``attempts``, or rather than sleep into the call's deadline
+    (tenacity has picked the pause, ``upcoming_sleep``, before it asks whether to stop)."""
+
+    attempts: Any  # stop_after_attempt(n)
+    deadline: _Deadline
+
+    def __call__(self, retry_state: Any) -> bool:
+        return bool(
+            self.attempts(retry_state) or retry_state.upcoming_sleep >= self.deadline.remaining()
+        )
 
 
 def _usage(raw: Any) -> Usage:
@@ -485,7 +501,7 @@ def build_llm(settings: Any) -> OpenAIChatModel | None:
         preset = PRESETS.get(settings.llm_preset.lower())
         provider = OpenAIProvider.from_preset(
             settings.llm_preset,
-            api_key=settings.llm_api_key,
+            api_key=settings.llm_api_key_value,
             base_url=settings.llm_base_url,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
@@ -494,7 +510,7 @@ def build_llm(settings: Any) -> OpenAIChatModel | None:
     else:
         provider = OpenAIProvider(
             settings.llm_base_url or "",
-            settings.llm_api_key,
+            settings.llm_api_key_value,
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
         )
