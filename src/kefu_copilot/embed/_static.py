@@ -348,9 +348,9 @@ class StaticModel:
         if bounded is not None:
             for n, text in enumerate(texts):
                 if len(text) > bounded.long_word:
-                    ids = bounded.encode(text)
-                    if ids is not None:
-                        long_ids[n] = ids
+                    found = bounded.encode(text)
+                    if found is not None:
+                        long_ids[n] = found
         short = [text for n, text in enumerate(texts) if n not in long_ids]
         # encode_batch_fast skips the character offsets, which are not needed here.
         encodings = iter(self._tokenizer.encode_batch_fast(short, add_special_tokens=False))
