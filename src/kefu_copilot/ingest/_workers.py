@@ -11,10 +11,12 @@ is byte-identical to a single-process ingest.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import logging
 import os
 import pickle
+import stat
 import subprocess
 import sys
 from array import array
@@ -32,7 +34,7 @@ from ..text._tokenize import ChineseTokenizer, Tokenizer
 from ._catalog import title_words
 from ._loaders import load_file
 
-__all__ = ["Parsed", "parse_files", "parse_one", "plan_workers"]
+__all__ = ["Parsed", "open_regular", "parse_files", "parse_one", "plan_workers"]
 
 log = logging.getLogger("kefu_copilot")
 BATCH_BYTES = 1 << 18  # files handed to a worker at a time (~256 KB of knowledge)
@@ -65,10 +67,31 @@ def _title_words(chunks: list[Chunk], tokenizer: Tokenizer, seen: set[str]) -> d
     return out
 
 
+def open_regular(path: Path) -> IO[bytes]:
+    """Open a file for reading only if it is a regular file (OSError otherwise).
+
+    Discovery reads only regular files, but the path may have been replaced since; opening a
+    FIFO would block until a writer comes, so it is opened without blocking and checked first.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def parse_one(source: str, path: Path) -> tuple[list[Chunk], list[FileIssue]]:
     """Parse one file; a file that cannot be read or parsed becomes a reported issue."""
     try:
-        return load_file(source, path.read_bytes())
+        with open_regular(path) as fh:
+            data = fh.read()
+        return load_file(source, data)
     except IngestError as exc:
         return [], [FileIssue(source=source, problem=str(exc).split(": ", 1)[-1])]
     except (OSError, MemoryError, RecursionError) as exc:
