@@ -60,6 +60,11 @@ def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
     root = shop_dir.resolve()
     found: list[FoundFile] = []
     issues: list[FileIssue] = []
+
+    def unlistable(exc: OSError) -> None:
+        where = Path(exc.filename or root).relative_to(root).as_posix()
+        issues.append(FileIssue(source=where, problem=f"cannot list: {exc.strerror}"))
+
     for folder, suffixes in SUPPORTED.items():
         base = root / folder
         if base.is_symlink():
@@ -69,10 +74,6 @@ def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
                 continue
         if not base.is_dir():
             continue
-
-        def unlistable(exc: OSError) -> None:
-            where = Path(exc.filename).relative_to(root).as_posix() if exc.filename else folder
-            issues.append(FileIssue(source=where, problem=f"cannot list: {exc.strerror}"))
 
         for dirpath, dirnames, filenames in os.walk(base, onerror=unlistable):
             kept = []
