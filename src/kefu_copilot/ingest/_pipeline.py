@@ -68,9 +68,9 @@ def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
     for folder, suffixes in SUPPORTED.items():
         base = root / folder
         if base.is_symlink():
-            problem = _link_problem(base, root)
-            if problem is not None:
-                issues.append(FileIssue(source=folder, problem=problem))
+            refused = _link_problem(base, root)
+            if refused is not None:
+                issues.append(FileIssue(source=folder, problem=refused))
                 continue
         if not base.is_dir():
             continue
