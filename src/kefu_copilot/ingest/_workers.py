@@ -34,7 +34,7 @@ from ..text._tokenize import ChineseTokenizer, Tokenizer
 from ._catalog import title_words
 from ._loaders import load_file
 
-__all__ = ["Parsed", "open_regular", "parse_files", "parse_one", "plan_workers"]
+__all__ = ["Parsed", "open_regular", "parse_file", "parse_files", "parse_one", "plan_workers"]
 
 log = logging.getLogger("kefu_copilot")
 BATCH_BYTES = 1 << 18  # files handed to a worker at a time (~256 KB of knowledge)
@@ -142,9 +142,34 @@ def parse_files(
     lead_cache: dict[str, tuple[array[int], int, int]] = {}
     seen: set[str] = set()
     for source, path, _ in files[done:]:
+        yield parse_file(source, path, tokenizer, analyse, vocab, lead_cache, seen)
+
+
+def parse_file(
+    source: str,
+    path: Path,
+    tokenizer: Tokenizer,
+    analyse: Any,
+    vocab: Vocabulary,
+    lead_cache: dict[str, tuple[array[int], int, int]],
+    seen: set[str],
+) -> Parsed:
+    """Parse and analyse one file: the boundary of one file's failure.
+
+    Whatever goes wrong for this file (a loader's TypeError on an odd structure, Python's
+    limit on a 5,000-digit number, a bug in analysis) makes it a skipped file with the reason,
+    never an error out of the whole ingest (README: one bad file is reported, not fatal)."""
+    try:
         chunks, issues = parse_one(source, path)
         tokens = [analyse_chunk(c, analyse, vocab, cache=lead_cache) for c in chunks]
-        yield Parsed(source, chunks, issues, tokens, _title_words(chunks, tokenizer, seen))
+        titles = _title_words(chunks, tokenizer, seen)
+    except Exception as exc:
+        log.debug("kefu-copilot: %s cannot be parsed", source, exc_info=True)
+        reason = f"{type(exc).__name__}: {exc}"
+        reason = reason if len(reason) <= 200 else reason[:199] + "…"
+        problem = f"cannot be parsed ({reason}); fix the file or remove it"
+        return Parsed(source, [], [FileIssue(source=source, problem=problem)], [], {})
+    return Parsed(source, chunks, issues, tokens, titles)
 
 
 def _batches(files: Sequence[tuple[str, Path, int]]) -> list[list[tuple[str, str]]]:
@@ -349,18 +374,35 @@ def _parse_batch(
 ) -> list[Any]:
     results = []
     for source, path in batch:
-        chunks, issues = parse_one(source, Path(path))
-        packed = []
-        for chunk in chunks:
-            tokens = analyse_chunk(chunk, analyse, vocab, cache=lead_cache)
-            packed.append((tokens.ids.tobytes(), tokens.marks, tokens.lead))
-        titles = _title_words(chunks, tokenizer, seen)
-        results.append((source, chunks, issues, packed, titles))
+        parsed = parse_file(source, Path(path), tokenizer, analyse, vocab, lead_cache, seen)
+        packed = [(t.ids.tobytes(), t.marks, t.lead) for t in parsed.tokens]
+        results.append((source, parsed.chunks, parsed.issues, packed, parsed.titles))
     return results
 
 
 # -- in the worker process ----------------------------------------------------------------------
 def _worker(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """Serve batches until the parent closes the pipe, and then exit quietly.
+
+    The parent may be killed at any moment (kill -9 during an ingest): its end of the pipes
+    closes, and the next read sees EOF or the next write a broken pipe. Either way the worker
+    exits without a traceback on the terminal it shares with the parent. Ctrl-C reaches the
+    whole process group: the parent handles it and closes the pipes, so the worker ignores it.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent is gone (BrokenPipeError is an OSError):
+    with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
+        _serve(stdin, stdout)
+    # Nothing left to flush at exit: unflushed bytes for a closed pipe would print an
+    # "Exception ignored" traceback while the interpreter shuts down.
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+
+
+def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     tokenizer = ChineseTokenizer(**_read_message(stdin))
     tokenizer.warm_up()
     analyse = analyser(tokenizer)
