@@ -28,6 +28,7 @@ from ._errors import (
     MissingExtraError,
     PromptError,
     ShopError,
+    VectorStoreError,
 )
 
 if _TYPE_CHECKING:
@@ -281,6 +282,7 @@ __all__ = [
     "Usage",
     "VariantStock",
     "VectorStore",
+    "VectorStoreError",
     "__version__",
     "analyze",
     "approval_needed",
