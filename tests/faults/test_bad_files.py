@@ -67,3 +67,25 @@ def test_a_failure_while_analysing_a_file_is_that_files_issue(
     bad, good = parsed
     assert not bad.chunks and not bad.tokens and "ZeroDivisionError" in bad.issues[0].problem
     assert good.chunks and len(good.tokens) == len(good.chunks)
+
+
+def test_a_file_that_cannot_be_read_when_hashed_is_skipped(
+    tiny_shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """E.g. no permission, or replaced by a FIFO between discovery and reading."""
+    from kefu_copilot.ingest import _pipeline
+
+    (tiny_shop / "faq" / "locked.csv").write_text("question,answer\n退货吗,七天无理由\n")
+    real = _pipeline.open_regular
+
+    def guarded(path: Path):  # type: ignore[no-untyped-def]
+        if path.name == "locked.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(_pipeline, "open_regular", guarded)
+    report = ingest(tiny_shop, tmp_path / "index")
+    assert "Permission denied" in problems(report)["faq/locked.csv"]
+    assert report.files_added == ["faq/faq.csv"]
+    monkeypatch.undo()
+    assert ingest(tiny_shop, tmp_path / "index").files_added == ["faq/locked.csv"]

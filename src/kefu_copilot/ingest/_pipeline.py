@@ -254,6 +254,7 @@ def _ingest_locked(
     # 1. Decide per file: reuse (unchanged) or parse.
     reuse: dict[str, dict[str, Any]] = {}
     to_parse: list[tuple[FoundFile, str]] = []
+    unreadable: set[str] = set()  # dropped from the index like removed files, with an issue
     for f in found:
         old = prev_files.get(f.source)
         if f.size > max_file_mb * 2**20:
@@ -268,12 +269,17 @@ def _ingest_locked(
         if old and old.get("size") == f.size and old.get("mtime_ns") == f.mtime_ns:
             digest = old["sha256"]
         else:
-            digest = _file_hash(f.path)
+            try:
+                digest = _file_hash(f.path)
+            except OSError as exc:  # unreadable, or no longer a regular file: its issue
+                issues.append(FileIssue(source=f.source, problem=f"cannot be read: {exc}"))
+                unreadable.add(f.source)
+                continue
         if old and old.get("sha256") == digest and prev_manifest.get("loader") == LOADER_VERSION:
             reuse[f.source] = {**old, "mtime_ns": f.mtime_ns}
         else:
             to_parse.append((f, digest))
-    seen = {f.source for f in found}
+    seen = {f.source for f in found} - unreadable
     removed = sorted(s for s in prev_files if s not in seen)
     config_changed = prev_manifest.get("config") != config_hash
 
@@ -310,8 +316,7 @@ def _ingest_locked(
             if same_tokenizer:
                 old_tokens = read_tokens(prev_dir, vocab)
         except (OSError, ValueError):
-            reuse_failed = list(reuse)
-            to_parse.extend((f, _file_hash(f.path)) for f in found if f.source in reuse_failed)
+            to_parse.extend((f, reuse[f.source]["sha256"]) for f in found if f.source in reuse)
             reuse.clear()
 
     files_manifest: dict[str, Any] = {}
