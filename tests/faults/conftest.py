@@ -13,6 +13,8 @@ import pytest
 
 from kefu_copilot import Copilot, IngestReport
 
+from ..test_chroma_server import server  # noqa: F401 - a real `chroma run` (skips without one)
+
 FAQ = "question,answer\n几天发货,付款后48小时内发货\n"
 
 

@@ -18,7 +18,7 @@ import pytest
 from kefu_copilot import KefuError, KnowledgeIndexError, VectorStoreError
 from kefu_copilot.index._vectors import ChromaStore, open_chroma_store
 
-from .._chroma_server import ChromaServer, ChromaServerUnavailable, free_port
+from .._chroma_server import ChromaServer, free_port
 
 OPERATIONS: dict[str, Callable[[ChromaStore], object]] = {
     "existing": lambda store: store.existing(["a", "b"]),
@@ -84,19 +84,6 @@ def test_a_server_that_is_not_there(tmp_path: Path) -> None:
             operation(store)
         assert url in str(caught.value) and "running" in str(caught.value)
     assert time.perf_counter() - started < 30
-
-
-@pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    chroma = ChromaServer(tmp_path / "chroma-data")
-    try:
-        chroma.start()
-    except ChromaServerUnavailable as exc:
-        pytest.skip(f"no Chroma server: {exc}")
-    try:
-        yield chroma
-    finally:
-        chroma.stop()
 
 
 def _kill(server: ChromaServer) -> None:
