@@ -41,6 +41,7 @@ EXPECTED = {
     "Tokenizer",
     "Usage",
     "VectorStore",
+    "VectorStoreError",
     "__version__",
     "load_shop_config",
 }

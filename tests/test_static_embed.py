@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -382,3 +383,62 @@ def test_unreadable_token_ids_fail_as_embedding_error(tmp_path: Path) -> None:
         embedder.embed_documents(["退货 运费", "吗"])
     with pytest.raises(EmbeddingError, match="embedding failed"):
         embedder.embed_query("退货")
+
+
+# --- long words: linear time, the tokenizer's own ids (issue 21 #9) --------------------------
+
+
+def _random_texts(letters: str, others: str, seed: int, count: int = 200) -> list[str]:
+    """Runs of ``letters`` broken now and then by one of ``others`` (spaces, punctuation...)."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        size = rng.randint(1, 900)
+        text = "".join(rng.choice(others if rng.random() < 0.02 else letters) for _ in range(size))
+        texts.append(text if rng.random() < 0.5 else text.replace(" ", ""))
+    return texts
+
+
+def _assert_bounded_matches_the_tokenizer(model: StaticModel, texts: list[str]) -> None:
+    bounded = model._bounded
+    assert bounded is not None
+    used = 0
+    for text in texts:
+        ids = bounded.encode(text)
+        if ids is not None:
+            used += 1
+            expected = model._tokenizer.encode(text, add_special_tokens=False).ids
+            assert ids == expected, text
+    assert used > len(texts) // 4  # the bounded path was really exercised
+
+
+def test_bounded_wordpiece_gives_the_real_tokenizers_ids(real_model: Path) -> None:
+    model = StaticModel.load(real_model)
+    letters = "请问这件羽绒服什么时候发货能不能七天无理由退货运费谁出"
+    others = "ＡＢabcXY09，。！ -😀龘\n"
+    _assert_bounded_matches_the_tokenizer(model, _random_texts(letters, others, seed=7))
+    texts = [*TEXTS, *_random_texts(letters, others, seed=8, count=40)]
+    with_bounded = model.embed(texts)
+    model._bounded = None  # the tokenizer alone
+    np.testing.assert_array_equal(with_bounded, model.embed(texts))
+
+
+def test_bounded_wordpiece_with_a_subword_prefix_and_added_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokenizers import AddedToken, Tokenizer
+
+    directory = _make_model(tmp_path / "wordpiece", kind="wordpiece")
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.add_special_tokens([AddedToken("[UNK]", normalized=False)])
+    tokenizer.save(str(directory / "tokenizer.json"))
+    model = StaticModel.load(directory)
+    monkeypatch.setattr(model._bounded, "long_word", 3)  # every word of 4+ characters
+    _assert_bounded_matches_the_tokenizer(
+        model, _random_texts("卫衣起球吗退货运费skua123", "?- [UNK]", 9)
+    )
+
+
+def test_bounded_wordpiece_is_not_used_for_other_models(tmp_path: Path) -> None:
+    for kind in ("wordlevel", "unigram"):
+        assert StaticModel.load(_make_model(tmp_path / kind, kind=kind))._bounded is None

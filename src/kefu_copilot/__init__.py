@@ -28,6 +28,7 @@ from ._errors import (
     MissingExtraError,
     PromptError,
     ShopError,
+    VectorStoreError,
 )
 
 if _TYPE_CHECKING:
@@ -293,6 +294,7 @@ __all__ = [
     "Usage",
     "VariantStock",
     "VectorStore",
+    "VectorStoreError",
     "__version__",
     "analyze",
     "approval_needed",

@@ -10,6 +10,7 @@ can catch one type. Messages say what went wrong *and* what to do about it::
     ├── IngestError              a knowledge file cannot be read or parsed
     │   └── IndexLockedError     another process is writing the same index
     ├── KnowledgeIndexError      the persisted index is missing, unreadable or from a newer version
+    │   └── VectorStoreError     the vector store (Chroma) failed: server down, store unreadable
     ├── EmbeddingError           the embedding model cannot be loaded or run
     ├── PromptError              a prompt template is missing or lacks a variable
     ├── InputError               a caller's input is empty, too long or of the wrong type
@@ -40,6 +41,7 @@ __all__ = [
     "MissingExtraError",
     "PromptError",
     "ShopError",
+    "VectorStoreError",
 ]
 
 
@@ -84,6 +86,12 @@ class IndexLockedError(IngestError):
 
 class KnowledgeIndexError(KefuError):
     """The persisted knowledge index is missing, unreadable or incompatible."""
+
+
+class VectorStoreError(KnowledgeIndexError):
+    """The vector store failed: its server is unreachable or died mid-call, or its files cannot
+    be read. Chunk text and the lexical index are local, so a caller can still answer from
+    them; the original exception is chained as ``__cause__``."""
 
 
 class EmbeddingError(KefuError):

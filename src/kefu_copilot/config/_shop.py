@@ -22,8 +22,9 @@ class Compensation(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    max_coupon_yuan: float = Field(0, ge=0)
-    max_cash_yuan: float = Field(0, ge=0)
+    # Finite: `.inf` (or 1e400, which YAML reads as infinity) would lift the limit altogether.
+    max_coupon_yuan: float = Field(0, ge=0, allow_inf_nan=False)
+    max_cash_yuan: float = Field(0, ge=0, allow_inf_nan=False)
 
     @property
     def max_any_yuan(self) -> float:
@@ -106,8 +107,12 @@ def load_shop_config(shop_dir: str | Path) -> ShopConfig:
         return ShopConfig()
     import yaml
 
+    from ._yaml import YAMLExpansionError, load_user_yaml
+
     try:
-        data = yaml.safe_load(decode_bytes(path.read_bytes(), path=name))
+        data = load_user_yaml(decode_bytes(path.read_bytes(), path=name))
+    except YAMLExpansionError as exc:
+        raise ShopError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._errors import EmbeddingError
 
-__all__ = ["MAX_LENGTH", "StaticModel", "read_safetensors"]
+__all__ = ["MAX_LENGTH", "BoundedWordPiece", "StaticModel", "read_safetensors"]
 
 # Same cap as fastembed (and model2vec's default ``max_length``).
 MAX_LENGTH = 512
@@ -155,6 +155,113 @@ def _unknown_token_id(tokenizer: Any, tokenizer_path: Path) -> int | None:
     return None if unk_id is None else int(unk_id)
 
 
+class BoundedWordPiece:
+    """WordPiece tokenisation in time linear in the text, giving the tokenizer's own ids.
+
+    ``tokenizers``' WordPiece looks for the longest vocabulary entry at each position by trying
+    every end from the end of the word backwards, so a word of n characters costs O(n²) look-ups
+    (and as many substrings): Chinese without spaces or punctuation is one "word", and a
+    4,000-character message cost seconds. No entry is longer than the longest in the
+    vocabulary, so starting the search there finds the same match: the same greedy
+    longest-match, bounded. Words up to ``long_word`` characters still go to the tokenizer's
+    model; the text stops at :data:`MAX_LENGTH` tokens, as the truncation does.
+
+    Only for the layouts whose behaviour this reproduces exactly (a WordPiece model whose added
+    tokens, if any, are matched literally in the raw text); :meth:`for_tokenizer` returns None
+    for anything else, which then goes through the tokenizer unchanged.
+    """
+
+    long_word = 64
+
+    def __init__(self, tokenizer: Any, vocab: dict[str, int], unk_id: int) -> None:
+        import re
+
+        model = tokenizer.model
+        self._model = model
+        self._normalizer = tokenizer.normalizer
+        self._pre_tokenizer = tokenizer.pre_tokenizer
+        self._vocab = vocab
+        self._unk_id = unk_id
+        self._prefix: str = model.continuing_subword_prefix or ""
+        self._max_word: int = model.max_input_chars_per_word
+        self._longest = max(map(len, vocab), default=1)
+        added = tokenizer.get_added_tokens_decoder()
+        contents = sorted((t.content for t in added.values()), key=len, reverse=True)
+        self._added_ids = {t.content: i for i, t in added.items()}
+        self._added = re.compile("|".join(map(re.escape, contents))) if contents else None
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Any) -> BoundedWordPiece | None:
+        from tokenizers.models import WordPiece
+
+        try:
+            model = tokenizer.model
+            if not isinstance(model, WordPiece):
+                return None
+            added = tokenizer.get_added_tokens_decoder().values()
+            if any(t.normalized or t.lstrip or t.rstrip or t.single_word for t in added):
+                return None
+            vocab = model.get_vocab() if hasattr(model, "get_vocab") else None
+            vocab = vocab or tokenizer.get_vocab(with_added_tokens=False)
+            unk_id = vocab.get(model.unk_token)
+        except Exception:  # an unexpected layout: the tokenizer itself is always right
+            return None
+        return None if unk_id is None else cls(tokenizer, vocab, unk_id)
+
+    def encode(self, text: str) -> list[int] | None:
+        """The ids ``tokenizer.encode(text)`` gives (truncated to MAX_LENGTH), or None when the
+        text has no word long enough to need this (the tokenizer is then as fast)."""
+        parts: list[tuple[str, int | None]] = []
+        position = 0
+        for match in self._added.finditer(text) if self._added is not None else ():
+            parts += [(text[position : match.start()], None), ("", self._added_ids[match[0]])]
+            position = match.end()
+        parts.append((text[position:], None))
+        words: list[str | int] = []
+        for part, added_id in parts:
+            if added_id is not None:
+                words.append(added_id)
+                continue
+            normal = self._normalizer.normalize_str(part) if self._normalizer else part
+            if self._pre_tokenizer is None:
+                words.extend([normal] if normal else [])
+            else:
+                words.extend(w for w, _ in self._pre_tokenizer.pre_tokenize_str(normal))
+        if all(isinstance(w, int) or len(w) <= self.long_word for w in words):
+            return None
+        ids: list[int] = []
+        for word in words:
+            if isinstance(word, int):
+                ids.append(word)
+            elif len(word) > self._max_word:
+                ids.append(self._unk_id)
+            elif len(word) <= self.long_word:
+                ids.extend(token.id for token in self._model.tokenize(word))
+            else:
+                ids.extend(self._greedy(word))
+            if len(ids) >= MAX_LENGTH:
+                return ids[:MAX_LENGTH]
+        return ids
+
+    def _greedy(self, word: str) -> list[int]:
+        """Greedy longest-match from the left; one unmatched position makes the word unknown."""
+        vocab, prefix, longest = self._vocab, self._prefix, self._longest
+        ids: list[int] = []
+        start, size = 0, len(word)
+        while start < size:
+            end = min(size, start + longest)
+            while end > start:
+                token_id = vocab.get(prefix + word[start:end] if start else word[start:end])
+                if token_id is not None:
+                    break
+                end -= 1
+            else:
+                return [self._unk_id]
+            ids.append(token_id)
+            start = end
+        return ids
+
+
 class StaticModel:
     """A static embedding model: ``embed`` returns L2-normalised float32 rows.
 
@@ -180,6 +287,7 @@ class StaticModel:
         self._weights = weights
         self._mapping = mapping
         self._unk_token_id = unk_token_id
+        self._bounded = BoundedWordPiece.for_tokenizer(tokenizer)
         self.dim = int(embeddings.array.shape[1])
 
     @classmethod
@@ -231,10 +339,24 @@ class StaticModel:
         return out
 
     def _token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Tokenize a batch into one flat id array plus the number of ids of each text."""
+        """Tokenize a batch into one flat id array plus the number of ids of each text.
+
+        Texts with a very long word go through :class:`BoundedWordPiece` (same ids, linear
+        time); the rest through the tokenizer itself."""
+        bounded = self._bounded
+        long_ids: dict[int, list[int]] = {}
+        if bounded is not None:
+            for n, text in enumerate(texts):
+                if len(text) > bounded.long_word:
+                    found = bounded.encode(text)
+                    if found is not None:
+                        long_ids[n] = found
+        short = [text for n, text in enumerate(texts) if n not in long_ids]
         # encode_batch_fast skips the character offsets, which are not needed here.
-        encodings = self._tokenizer.encode_batch_fast(texts, add_special_tokens=False)
-        id_lists = [encoding.ids for encoding in encodings]
+        encodings = iter(self._tokenizer.encode_batch_fast(short, add_special_tokens=False))
+        id_lists = [
+            long_ids[n] if n in long_ids else next(encodings).ids for n in range(len(texts))
+        ]
         lengths = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(texts))
         ids = np.fromiter(
             itertools.chain.from_iterable(id_lists), dtype=np.int64, count=int(lengths.sum())

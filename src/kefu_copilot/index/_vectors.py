@@ -9,17 +9,18 @@ vector whose chunk is not in the current generation is never returned to an answ
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
 import numpy as np
 
-from .._errors import ConfigError, KnowledgeIndexError
+from .._errors import ConfigError, KefuError, VectorStoreError
 
 __all__ = ["ChromaStore", "MemoryStore", "VectorStore", "open_chroma_store"]
 
@@ -46,12 +47,16 @@ class ChromaStore:
     """A Chroma collection, called directly: ids and vectors in, ids and similarities out.
 
     Given a function that opens the collection, it is opened on first use (importing chromadb
-    takes a second: an ingest parses files meanwhile)."""
+    takes a second: an ingest parses files meanwhile). Whatever Chroma or its HTTP client raises
+    (a server that is down or dies mid-call, a store whose files cannot be read, a full disk)
+    leaves as :class:`VectorStoreError` naming where the store is and what to do, with the
+    original exception chained; never as a chromadb, httpx or OSError exception."""
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(self, collection: Any, *, where: str = "the Chroma store") -> None:
         self._opener: Callable[[], Any] | None = collection if callable(collection) else None
         self._opened: Any = None if callable(collection) else collection
         self._open_lock = threading.Lock()
+        self.where = where
 
     @property
     def _collection(self) -> Any:
@@ -62,42 +67,62 @@ class ChromaStore:
                     self._opened = self._opener()
         return self._opened
 
+    @contextlib.contextmanager
+    def _calling(self, operation: str) -> Iterator[None]:
+        """Turn a failure of the store during ``operation`` into a VectorStoreError."""
+        try:
+            yield
+        except KefuError:
+            raise
+        except Exception as exc:
+            raise VectorStoreError(
+                f"the vector store at {self.where} failed while {operation}: "
+                f"{type(exc).__name__}: {exc}. If it is a Chroma server, check that it is running "
+                "and reachable; if the store's files are damaged (e.g. after a full disk), delete "
+                "them and ingest again."
+            ) from exc
+
     def existing(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for start in range(0, len(ids), _ADD_BATCH):
-            batch = list(ids[start : start + _ADD_BATCH])
-            found.update(self._collection.get(ids=batch, include=[])["ids"])
+        with self._calling("looking up vectors"):
+            for start in range(0, len(ids), _ADD_BATCH):
+                batch = list(ids[start : start + _ADD_BATCH])
+                found.update(self._collection.get(ids=batch, include=[])["ids"])
         return found
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
-        for start in range(0, len(ids), _ADD_BATCH):
-            stop = start + _ADD_BATCH
-            self._collection.upsert(ids=list(ids[start:stop]), embeddings=vectors[start:stop])
+        with self._calling("adding vectors"):
+            for start in range(0, len(ids), _ADD_BATCH):
+                stop = start + _ADD_BATCH
+                self._collection.upsert(ids=list(ids[start:stop]), embeddings=vectors[start:stop])
 
     def delete(self, ids: Sequence[str]) -> None:
-        for start in range(0, len(ids), _ADD_BATCH):
-            self._collection.delete(ids=list(ids[start : start + _ADD_BATCH]))
+        with self._calling("deleting vectors"):
+            for start in range(0, len(ids), _ADD_BATCH):
+                self._collection.delete(ids=list(ids[start : start + _ADD_BATCH]))
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         if k <= 0:
             return []
-        result = self._collection.query(
-            query_embeddings=[vector], n_results=k, include=["distances"]
-        )
-        ids = result["ids"][0] if result["ids"] else []
-        distances = result["distances"][0] if result.get("distances") else []
+        with self._calling("searching"):
+            result = self._collection.query(
+                query_embeddings=[vector], n_results=k, include=["distances"]
+            )
+            ids = result["ids"][0] if result["ids"] else []
+            distances = result["distances"][0] if result.get("distances") else []
         # Cosine space: distance = 1 - cosine similarity.
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=False)]
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         offset = 0
-        while True:
-            batch = self._collection.get(include=[], limit=10_000, offset=offset)["ids"]
-            ids.update(batch)
-            if len(batch) < 10_000:
-                return ids
-            offset += len(batch)
+        with self._calling("listing vectors"):
+            while True:
+                batch = self._collection.get(include=[], limit=10_000, offset=offset)["ids"]
+                ids.update(batch)
+                if len(batch) < 10_000:
+                    return ids
+                offset += len(batch)
 
 
 _clients: dict[str, Any] = {}
@@ -165,7 +190,8 @@ def open_chroma_store(
     is first used; errors are raised then)."""
     key = index_key or str(index_dir.resolve())
     opener = functools.partial(_open_collection, index_dir, embedder_name, url, key)
-    return ChromaStore(opener if lazy else opener())
+    where = url or str(index_dir / "chroma")
+    return ChromaStore(opener if lazy else opener(), where=where)
 
 
 def _open_collection(index_dir: Path, embedder_name: str, url: str | None, key: str) -> Any:
@@ -181,7 +207,7 @@ def _open_collection(index_dir: Path, embedder_name: str, url: str | None, key: 
         raise
     except Exception as exc:
         where = url or str(index_dir / "chroma")
-        raise KnowledgeIndexError(
+        raise VectorStoreError(
             f"cannot open the Chroma store at {where}: {exc}. Check that the server is running "
             "(`chroma run --path DIR`) or delete the index directory and ingest again."
         ) from exc

@@ -40,8 +40,10 @@ def parse_front_matter(text: str) -> tuple[dict[str, object], str, str | None]:
         return {}, text, None
     import yaml
 
+    from ..config._yaml import load_user_yaml
+
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = load_user_yaml(match.group(1))
     except yaml.YAMLError:
         return {}, text[match.end() :], "invalid YAML front matter ignored"
     if not isinstance(meta, dict):

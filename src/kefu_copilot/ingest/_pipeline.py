@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
+import stat
 import time
 from array import array
 from collections.abc import Callable, Sequence
@@ -28,7 +30,7 @@ from ..index._vectors import VectorStore
 from ..text._tokenize import Tokenizer
 from ._catalog import build_catalog
 from ._loaders import SUPPORTED
-from ._workers import parse_files, plan_workers
+from ._workers import open_regular, parse_files, plan_workers
 
 __all__ = ["discover_files", "ingest_shop"]
 
@@ -50,31 +52,48 @@ class FoundFile:
 
 
 def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
-    """Knowledge files in the contract's folders; anything else is reported, never read."""
+    """Knowledge files in the contract's folders; anything else is reported, never read.
+
+    Nothing outside the shop directory is read: a symlinked file or folder whose target lies
+    outside (or nowhere, or in a loop) is reported. A symlinked knowledge folder pointing inside
+    the shop is read; symlinked subfolders are not followed (a warning says so). Only regular
+    files are read: a FIFO, socket or device is reported without being opened."""
     root = shop_dir.resolve()
     found: list[FoundFile] = []
     issues: list[FileIssue] = []
+
+    def unlistable(exc: OSError) -> None:
+        where = Path(exc.filename or root).relative_to(root).as_posix()
+        issues.append(FileIssue(source=where, problem=f"cannot list: {exc.strerror}"))
+
     for folder, suffixes in SUPPORTED.items():
         base = root / folder
+        if base.is_symlink():
+            refused = _link_problem(base, root)
+            if refused is not None:
+                issues.append(FileIssue(source=folder, problem=refused))
+                continue
         if not base.is_dir():
             continue
-        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+
+        for dirpath, dirnames, filenames in os.walk(base, onerror=unlistable):
+            kept = []
+            for name in sorted(d for d in dirnames if not d.startswith(".")):
+                problem = _entry_problem(Path(dirpath) / name, root, folder=True)
+                if problem is None:
+                    kept.append(name)
+                else:
+                    issues.append(problem)
+            dirnames[:] = kept  # symlinked folders are listed here but never walked
             for name in sorted(filenames):
                 if name.startswith((".", "~$")):
                     continue
                 path = Path(dirpath) / name
+                problem = _entry_problem(path, root, folder=False)
+                if problem is not None:
+                    issues.append(problem)
+                    continue
                 source = path.relative_to(root).as_posix()
-                if path.is_symlink():
-                    target = path.resolve()
-                    if not target.is_relative_to(root):
-                        issues.append(
-                            FileIssue(
-                                source=source,
-                                problem="symlink pointing outside the shop directory; not read",
-                            )
-                        )
-                        continue
                 if path.suffix.lower() not in suffixes:
                     issues.append(
                         FileIssue(
@@ -85,19 +104,73 @@ def discover_files(shop_dir: Path) -> tuple[list[FoundFile], list[FileIssue]]:
                     )
                     continue
                 try:
-                    stat = path.stat()
+                    info = path.stat()
                 except OSError as exc:
                     issues.append(FileIssue(source=source, problem=f"cannot stat: {exc.strerror}"))
                     continue
-                if not path.is_file():
+                if not stat.S_ISREG(info.st_mode):
+                    kind = _special_kind(info.st_mode)
+                    issues.append(FileIssue(source=source, problem=f"{kind}, not a file; not read"))
                     continue
-                found.append(FoundFile(source, path, stat.st_size, stat.st_mtime_ns))
+                found.append(FoundFile(source, path, info.st_size, info.st_mtime_ns))
     return found, issues
+
+
+def _entry_problem(path: Path, root: Path, *, folder: bool) -> FileIssue | None:
+    """Why a folder or file found while walking is not read (None: it may be read)."""
+    source = path.relative_to(root).as_posix()
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(source).decode("utf-8", "backslashreplace")
+        what = "folder" if folder else "file"
+        return FileIssue(
+            source=shown, problem=f"{what} name is not valid UTF-8; rename it to read it"
+        )
+    if not path.is_symlink():
+        return None
+    problem = _link_problem(path, root)
+    if problem is None and folder:
+        return FileIssue(
+            source=source,
+            problem="symlinked folder not followed; move its files here or link each file",
+            kind="warning",
+        )
+    return None if problem is None else FileIssue(source=source, problem=problem)
+
+
+def _link_problem(path: Path, root: Path) -> str | None:
+    """Why the symlink ``path`` cannot be followed, or None when it leads inside the shop."""
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        return f"dangling symlink (its target {os.readlink(path)} does not exist); not read"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop; not read"
+        return f"symlink cannot be followed: {exc.strerror}; not read"
+    except RuntimeError:  # older Pythons report a loop this way
+        return "symlink loop; not read"
+    if not target.is_relative_to(root):
+        return "symlink pointing outside the shop directory; not read"
+    return None
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
 
 
 def _file_hash(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -182,6 +255,7 @@ def _ingest_locked(
     # 1. Decide per file: reuse (unchanged) or parse.
     reuse: dict[str, dict[str, Any]] = {}
     to_parse: list[tuple[FoundFile, str]] = []
+    unreadable: set[str] = set()  # dropped from the index like removed files, with an issue
     for f in found:
         old = prev_files.get(f.source)
         if f.size > max_file_mb * 2**20:
@@ -196,12 +270,17 @@ def _ingest_locked(
         if old and old.get("size") == f.size and old.get("mtime_ns") == f.mtime_ns:
             digest = old["sha256"]
         else:
-            digest = _file_hash(f.path)
+            try:
+                digest = _file_hash(f.path)
+            except OSError as exc:  # unreadable, or no longer a regular file: its issue
+                issues.append(FileIssue(source=f.source, problem=f"cannot be read: {exc}"))
+                unreadable.add(f.source)
+                continue
         if old and old.get("sha256") == digest and prev_manifest.get("loader") == LOADER_VERSION:
             reuse[f.source] = {**old, "mtime_ns": f.mtime_ns}
         else:
             to_parse.append((f, digest))
-    seen = {f.source for f in found}
+    seen = {f.source for f in found} - unreadable
     removed = sorted(s for s in prev_files if s not in seen)
     config_changed = prev_manifest.get("config") != config_hash
     _debug(
@@ -248,8 +327,7 @@ def _ingest_locked(
             if same_tokenizer:
                 old_tokens = read_tokens(prev_dir, vocab)
         except (OSError, ValueError):
-            reuse_failed = list(reuse)
-            to_parse.extend((f, _file_hash(f.path)) for f in found if f.source in reuse_failed)
+            to_parse.extend((f, reuse[f.source]["sha256"]) for f in found if f.source in reuse)
             reuse.clear()
 
     files_manifest: dict[str, Any] = {}

@@ -11,10 +11,12 @@ is byte-identical to a single-process ingest.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import logging
 import os
 import pickle
+import stat
 import subprocess
 import sys
 from array import array
@@ -32,7 +34,7 @@ from ..text._tokenize import ChineseTokenizer, Tokenizer
 from ._catalog import title_words
 from ._loaders import load_file
 
-__all__ = ["Parsed", "parse_files", "parse_one", "plan_workers"]
+__all__ = ["Parsed", "open_regular", "parse_file", "parse_files", "parse_one", "plan_workers"]
 
 log = logging.getLogger("kefu_copilot")
 BATCH_BYTES = 1 << 18  # files handed to a worker at a time (~256 KB of knowledge)
@@ -65,10 +67,31 @@ def _title_words(chunks: list[Chunk], tokenizer: Tokenizer, seen: set[str]) -> d
     return out
 
 
+def open_regular(path: Path) -> IO[bytes]:
+    """Open a file for reading only if it is a regular file (OSError otherwise).
+
+    Discovery reads only regular files, but the path may have been replaced since; opening a
+    FIFO would block until a writer comes, so it is opened without blocking and checked first.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def parse_one(source: str, path: Path) -> tuple[list[Chunk], list[FileIssue]]:
     """Parse one file; a file that cannot be read or parsed becomes a reported issue."""
     try:
-        return load_file(source, path.read_bytes())
+        with open_regular(path) as fh:
+            data = fh.read()
+        return load_file(source, data)
     except IngestError as exc:
         return [], [FileIssue(source=source, problem=str(exc).split(": ", 1)[-1])]
     except (OSError, MemoryError, RecursionError) as exc:
@@ -119,9 +142,34 @@ def parse_files(
     lead_cache: dict[str, tuple[array[int], int, int]] = {}
     seen: set[str] = set()
     for source, path, _ in files[done:]:
+        yield parse_file(source, path, tokenizer, analyse, vocab, lead_cache, seen)
+
+
+def parse_file(
+    source: str,
+    path: Path,
+    tokenizer: Tokenizer,
+    analyse: Any,
+    vocab: Vocabulary,
+    lead_cache: dict[str, tuple[array[int], int, int]],
+    seen: set[str],
+) -> Parsed:
+    """Parse and analyse one file: the boundary of one file's failure.
+
+    Whatever goes wrong for this file (a loader's TypeError on an odd structure, Python's
+    limit on a 5,000-digit number, a bug in analysis) makes it a skipped file with the reason,
+    never an error out of the whole ingest (README: one bad file is reported, not fatal)."""
+    try:
         chunks, issues = parse_one(source, path)
         tokens = [analyse_chunk(c, analyse, vocab, cache=lead_cache) for c in chunks]
-        yield Parsed(source, chunks, issues, tokens, _title_words(chunks, tokenizer, seen))
+        titles = _title_words(chunks, tokenizer, seen)
+    except Exception as exc:
+        log.debug("kefu-copilot: %s cannot be parsed", source, exc_info=True)
+        reason = f"{type(exc).__name__}: {exc}"
+        reason = reason if len(reason) <= 200 else reason[:199] + "…"
+        problem = f"cannot be parsed ({reason}); fix the file or remove it"
+        return Parsed(source, [], [FileIssue(source=source, problem=problem)], [], {})
+    return Parsed(source, chunks, issues, tokens, titles)
 
 
 def _batches(files: Sequence[tuple[str, Path, int]]) -> list[list[tuple[str, str]]]:
@@ -326,18 +374,35 @@ def _parse_batch(
 ) -> list[Any]:
     results = []
     for source, path in batch:
-        chunks, issues = parse_one(source, Path(path))
-        packed = []
-        for chunk in chunks:
-            tokens = analyse_chunk(chunk, analyse, vocab, cache=lead_cache)
-            packed.append((tokens.ids.tobytes(), tokens.marks, tokens.lead))
-        titles = _title_words(chunks, tokenizer, seen)
-        results.append((source, chunks, issues, packed, titles))
+        parsed = parse_file(source, Path(path), tokenizer, analyse, vocab, lead_cache, seen)
+        packed = [(t.ids.tobytes(), t.marks, t.lead) for t in parsed.tokens]
+        results.append((source, parsed.chunks, parsed.issues, packed, parsed.titles))
     return results
 
 
 # -- in the worker process ----------------------------------------------------------------------
 def _worker(stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    """Serve batches until the parent closes the pipe, and then exit quietly.
+
+    The parent may be killed at any moment (kill -9 during an ingest): its end of the pipes
+    closes, and the next read sees EOF or the next write a broken pipe. Either way the worker
+    exits without a traceback on the terminal it shares with the parent. Ctrl-C reaches the
+    whole process group: the parent handles it and closes the pipes, so the worker ignores it.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent is gone (BrokenPipeError is an OSError):
+    with contextlib.suppress(EOFError, OSError, pickle.UnpicklingError):
+        _serve(stdin, stdout)
+    # Nothing left to flush at exit: unflushed bytes for a closed pipe would print an
+    # "Exception ignored" traceback while the interpreter shuts down.
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())
+
+
+def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     tokenizer = ChineseTokenizer(**_read_message(stdin))
     tokenizer.warm_up()
     analyse = analyser(tokenizer)

@@ -37,22 +37,29 @@ def normalize(text: str) -> str:
 
 
 def decode_bytes(data: bytes, *, path: str | None = None) -> str:
-    """Decode a knowledge file: UTF-8 (with or without BOM), else GB18030 (a superset of GBK).
+    """Decode a knowledge file: UTF-8 (with or without BOM), else GB18030 (a superset of GBK),
+    else Big5; UTF-16 with a BOM, or without one when its NUL bytes show the byte order.
 
+    GB18030 decodes almost any byte sequence, Big5 included (as nonsense), so Big5 is chosen
+    only when the GB18030 reading is implausible (see :func:`_common_share`) and the Big5
+    reading is plausible: GB text is never re-read as Big5.
     Raises :class:`IngestError` for binary content or an undecodable encoding.
     """
     if not data:
         return ""
     head = data[:8192]
-    if b"\x00" in head and not (head.startswith((b"\xff\xfe", b"\xfe\xff"))):
-        raise IngestError(
-            "looks like a binary file (NUL bytes); expected UTF-8 or GBK text", path=path
-        )
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise IngestError(f"invalid UTF-16 text: {exc.reason}", path=path) from None
+    if b"\x00" in head:
+        utf16 = _utf16_without_bom(data, head)
+        if utf16 is None:
+            raise IngestError(
+                "looks like a binary file (NUL bytes); expected UTF-8 or GBK text", path=path
+            )
+        return utf16
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as utf8_error:
@@ -60,13 +67,78 @@ def decode_bytes(data: bytes, *, path: str | None = None) -> str:
         if utf8_error.start >= len(data) - 3 and utf8_error.reason.startswith("unexpected end"):
             return data[: utf8_error.start].decode("utf-8-sig")
     try:
-        text = data.decode("gb18030")
+        text: str | None = data.decode("gb18030")
     except UnicodeDecodeError:
+        text = None
+    gb_share = _common_share(text, "gb18030") if text is not None else 0.0
+    if text is None or gb_share < _PLAUSIBLE or _looks_binary(text):
+        big5 = _decode_or_none(data, "big5")
+        if big5 is not None and not _looks_binary(big5):
+            big5_share = _common_share(big5, "big5")
+            if big5_share >= _BIG5_PLAUSIBLE and big5_share > gb_share:
+                return big5
+    if text is None:
         raise IngestError(
-            "not valid UTF-8 or GB18030/GBK text; re-save the file as UTF-8", path=path
-        ) from None
+            "not valid UTF-8, GB18030/GBK or Big5 text; re-save the file as UTF-8", path=path
+        )
     if _looks_binary(text):
         raise IngestError("looks like a binary file; expected UTF-8 or GBK text", path=path)
+    return text
+
+
+# Share of a text's non-ASCII characters that are common in its encoding (see _common_share):
+# real GB text is ~1.0, Big5 bytes read as GB far lower; below this, Big5 is tried.
+_PLAUSIBLE = 0.8
+_BIG5_PLAUSIBLE = 0.9
+# Lead bytes of each encoding's common characters: GB2312 rows 1-3 (punctuation, numbers,
+# full-width forms) and level 1 (the 3,755 most frequent hanzi); Big5's symbols and its
+# 5,401 frequent characters (A140-C67E).
+_COMMON_LEADS = {"gb18030": ((0xA1, 0xA3), (0xB0, 0xD7)), "big5": ((0xA1, 0xC6),)}
+_COMMON_TRAILS = {"gb18030": (0xA1, 0xFE), "big5": (0x40, 0xFE)}
+
+
+def _common_share(text: str, encoding: str) -> float:
+    """How much of ``text`` (its non-ASCII characters) is made of the encoding's common
+    characters. The right reading of a file scores near 1; a wrong one lands on rare
+    characters, kana and symbols for a large part."""
+    leads, (low, high) = _COMMON_LEADS[encoding], _COMMON_TRAILS[encoding]
+    total = common = 0
+    for ch in text[:4000]:
+        if ch < "\x80":
+            continue
+        total += 1
+        if "\u3000" <= ch <= "\u303f" or "\uff01" <= ch <= "\uff5e":
+            common += 1
+            continue
+        try:
+            code = ch.encode(encoding)
+        except UnicodeEncodeError:
+            continue
+        if len(code) == 2 and low <= code[1] <= high:
+            common += any(first <= code[0] <= last for first, last in leads)
+    return common / total if total else 1.0
+
+
+def _decode_or_none(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+def _utf16_without_bom(data: bytes, head: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark, or None. In UTF-16 the ASCII characters (line
+    ends, digits, commas) have one NUL byte each, all on the same side of their pair: odd
+    offsets for little-endian, even for big-endian (a few hanzi such as 一 U+4E00 put one on
+    the other side). Binary data puts its NULs anywhere."""
+    if len(data) % 2:
+        return None
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    if max(even, odd) < 2 or min(even, odd) * 4 > max(even, odd):
+        return None
+    text = _decode_or_none(data, "utf-16-le" if odd > even else "utf-16-be")
+    if text is None or _looks_binary(text) or "\x00" in text:
+        return None
     return text
 
 
