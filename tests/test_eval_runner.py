@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from kefu_copilot import EvalError, compare_results
+from kefu_copilot import ConfigError, EvalError, compare_results
 from kefu_copilot._models import Answer, Citation
 from kefu_copilot.cli._eval import main
 from kefu_copilot.evals._runner import (
@@ -239,8 +239,9 @@ def test_retrieval_honours_the_embed_model(tmp_path: Path) -> None:
         pytest.skip("static model not available")
     result = run_suite(retrieval_dir(tmp_path / "ret"), embed_model=str(STATIC_MODEL))
     assert result.notes[0].startswith("retrieval: hybrid (BM25 + static:")
-    missing = run_suite(retrieval_dir(tmp_path / "ret2"), embed_model=str(tmp_path / "no-model"))
-    assert missing.notes[0].startswith("retrieval: lexical (BM25) — ")
+    # a mistyped model path is an error naming it, not a silent switch to lexical retrieval
+    with pytest.raises(ConfigError, match="no-model"):
+        run_suite(retrieval_dir(tmp_path / "ret2"), embed_model=str(tmp_path / "no-model"))
 
 
 def test_mixed_suite_namespaces_only_colliding_metrics(tmp_path: Path) -> None:
