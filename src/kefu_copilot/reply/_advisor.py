@@ -20,6 +20,7 @@ from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
+from ._clauses import KEPT, Clause, classify_clauses, has_numbers
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
@@ -53,6 +54,8 @@ Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
+_MIN_ALTERNATIVE = 0.5  # an alternative's answer must be about what it was asked
+_MIN_POLICY = 0.6  # a passage below this fit to the customer's turn is not said as the policy
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
 _FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
@@ -72,6 +75,10 @@ class _Plan:
     closer: str = "info"
     own_opener: bool = False
     handed_off: bool = False
+    refused: bool = False  # the draft refused without a reason: the policy must be stated
+    dismissed: bool = False  # the draft blamed or dismissed: what it said must be made good
+    policy: str = ""  # the policy for the conversation's product, when the draft needs one
+    reason_from: str = "knowledge"  # where plan.reason comes from: knowledge | handoff
     citations: list[Citation] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
@@ -103,6 +110,9 @@ class ReplyAdvisor:
         }
         #: the head noun of each product's title ("加绒连帽卫衣" → "卫衣"), to spot mentions
         self._heads = {source: w[-1] for source, w in words.items() if w}
+        persona = self.phrases.persona_address.search(self.shop.persona or "")
+        #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
+        self.address = persona.group(1) if persona else self.shop.address
 
     # -- public ------------------------------------------------------------------------------
     def suggest(
@@ -251,10 +261,10 @@ class ReplyAdvisor:
         plan.tone = "fault" if calm and fault else plan.mood.emotion
         support: list[tuple[Citation, str]] = []
         if draft:
-            text, plan.changes = rewrite_draft(draft, self.shop)
+            text, plan.changes = self._rewrite(draft, question, messages[:last], plan)
             plan.draft = reply_sentences(text)
             support = self._fact_support(plan.draft, self._products(messages))
-            plan.citations = [citation for citation, _ in support]
+            plan.citations = merge_citations(plan.citations, [c for c, _ in support])
         if plan.draft:
             plan.own_opener = bool(self.phrases.empathy.search(fold(plan.draft[0])))
             if self.phrases.question_end.search(fold(plan.draft[-1])):
@@ -265,19 +275,140 @@ class ReplyAdvisor:
             (a, reply_sentence(a.text)) for a in (first, clause) if a and a.decision != "handoff"
         ]  # the answer to the turn, then the rules behind the draft's facts, then a clause's
         reasons = [*answers[:1], *((None, r) for _, r in support), *answers[1:]]
-        self._pick_reason(plan, reasons, f"{question} {draft or ''}")
+        self._pick_reason(plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}")
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
         return plan
+
+    def _rewrite(
+        self, draft: str, question: str, history: list[Message], plan: _Plan
+    ) -> tuple[str, list[Change]]:
+        """The draft clause by clause: facts, actions and questions kept; a refusal replaced by
+        the policy of the conversation's product (kept, softened, when the knowledge has none);
+        blame, dismissal, banned and filler clauses dropped. Then cold wording inside the kept
+        clauses is softened and money capped (:func:`rewrite_draft`)."""
+        clauses = classify_clauses(draft, self.shop)
+        kept: list[str] = []
+        facts: list[str] = []  # the fact clauses kept: does the draft say anything?
+        refusals: list[tuple[int, Clause]] = []
+        changes: list[Change] = []
+        for clause in clauses:
+            if clause.kind in KEPT:
+                kept.append(clause.text)
+                facts += [clause.text] if clause.kind == "fact" else []
+            elif clause.kind == "refusal":
+                plan.refused = True
+                refusals.append((len(kept), clause))
+                if clause.rest and has_numbers(clause.rest):
+                    kept.append(clause.rest)  # "超过一年不管" keeps "超过一年"
+            else:
+                plan.dismissed = plan.dismissed or clause.kind != "filler"
+                if clause.kind != "banned" and _substantial(clause.rest):
+                    kept.append(clause.rest)  # "说了只能用一张" keeps "只能用一张"
+                kind = "remove_blame" if clause.kind == "blame" else "remove_cold"
+                why = _DROPPED_WHY[clause.kind]
+                changes.append(Change(kind=kind, before=clause.text.strip(" ，,。"), reason=why))
+        if (plan.refused or plan.dismissed or not facts) and question:
+            refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
+            policy = self._policy(question, history, refused)
+            if policy:
+                plan.policy, citations = policy
+                plan.citations = merge_citations(plan.citations, citations)
+        for at, clause in reversed(refusals):
+            if plan.policy:
+                changes.append(
+                    Change(
+                        kind="reason",
+                        before=clause.text.strip(" ，,。"),
+                        after=plan.policy,
+                        reason="没有说明原因的拒绝，换成店铺对这件商品的规则",
+                    )
+                )
+            elif not (clause.rest and has_numbers(clause.rest)):
+                kept.insert(at, clause.text)  # no policy to say instead: the refusal stays
+        text, more = rewrite_draft("".join(kept), self.shop)
+        return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
+
+    def _policy(
+        self, question: str, history: list[Message], said: str
+    ) -> tuple[str, list[Citation]] | None:
+        """What the knowledge says about the customer's turn for the conversation's product:
+        the answer when the answerer has one about it, else the best passage about the question
+        (not about another product), its most relevant sentences; with the policy document
+        behind an FAQ answer cited too."""
+        products = self._products([*history, Message(role="customer", text=question)])
+        answer = self.answerer.answer(question, history)
+        topic = f"{question} {said}".strip()
+        if answer.decision != "handoff" and answer.citations:
+            first = answer.citations[0]
+            if self._about(first.source, first.snippet, products):
+                text = reply_sentence(answer.text)
+                return text, merge_citations(answer.citations[:1], self._backing(text))
+        best: tuple[float, Any] | None = None
+        hits = self.answerer.retriever.retrieve(topic, k=8, kinds=ANSWER_KINDS)
+        for n, hit in enumerate(hits):
+            chunk = hit.chunk
+            if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
+                continue
+            score = 0.5 * min(1.0, hit.score) + self._coverage(topic, chunk.text) - 0.01 * n
+            if best is None or score > best[0]:
+                best = (score, chunk)
+        if best is None or best[0] < _MIN_POLICY:
+            return None
+        score, chunk = best
+        body = reply_sentences(reply_sentence(chunk.text))
+        ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
+        text = "".join(t for t in body if t in ranked)
+        if len(text) > 160:
+            text = ranked[0]
+        citation = Citation(
+            source=chunk.source,
+            locator=chunk.locator,
+            snippet=text[:300],
+            score=round(min(1.0, score), 4),
+            chunk_id=chunk.id,
+        )
+        return text, merge_citations([citation], self._backing(text) if chunk.kind == "faq" else [])
+
+    def _about(self, source: str, text: str, products: set[str]) -> bool:
+        """Whether knowledge may be said about the conversation's products: a product page only
+        of one of them; a passage naming other products only if it names one of ours too."""
+        if source in self._heads:
+            return not products or source in products
+        if not products:
+            return True
+        ours = {self._heads.get(p, "") for p in products} - {""}
+        named = {h for s, h in self._heads.items() if len(h) > 1 and h in text and s not in products}
+        return not (named - ours) or any(h in text for h in ours)
+
+    def _backing(self, text: str) -> list[Citation]:
+        """The policy document stating the numbers of an FAQ answer (the rule behind it)."""
+        numbers = quantities(text)
+        if not numbers:
+            return []
+        for hit in self.answerer.retriever.retrieve(text, k=4, kinds=("policy",)):
+            stated = quantities(hit.chunk.text)
+            if all(supported(q, stated) for q in numbers):
+                snippet = reply_sentence(hit.chunk.text)[:300]
+                return [
+                    Citation(
+                        source=hit.chunk.source,
+                        locator=hit.chunk.locator,
+                        snippet=snippet,
+                        score=round(min(1.0, hit.score), 4),
+                        chunk_id=hit.chunk.id,
+                    )
+                ]
+        return []
 
     def _pick_reason(
         self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
     ) -> None:
         """The knowledge most about what was said (contradicting none of the draft's numbers),
         quoted once: a draft sentence it fully states is replaced by it."""
-        said = " ".join([*plan.draft, plan.ask])
-        if said:
+        said = topic if plan.refused else " ".join([*plan.draft, plan.ask])
+        if said and not plan.policy:
             fit = [
                 (self._fit(r, said, topic), _SURE * (a is None or a.decision == "auto"), -n)
                 for n, (a, r) in enumerate(reasons)
@@ -286,6 +417,8 @@ class ReplyAdvisor:
                 zip(fit, reasons, strict=True), key=lambda x: sum(x[0][:2]), reverse=True
             )
             reasons = [reason for (score, _, _), reason in ranked if score >= _MIN_FIT]
+        if plan.policy:  # the policy replacing a refusal is said whatever the draft's words
+            reasons = [(None, plan.policy)]
         if not reasons:
             return
         answer, plan.reason = reasons[0]
@@ -354,6 +487,7 @@ class ReplyAdvisor:
     def _add_handoff(self, plan: _Plan, answer: Answer | None, messages: list[Message]) -> None:
         """No draft and no knowledge: say what happens next, honestly."""
         reasons = " ".join(answer.reasons) if answer else ""
+        plan.reason_from = "handoff"
         if "order system" in reasons:
             plan.reason = "我来帮您查一下订单的具体情况。"
             known = self.phrases.order_id.search(" ".join(m.text for m in messages))
@@ -374,6 +508,7 @@ class ReplyAdvisor:
         and, for an upset customer, a coupon within ``max_coupon_yuan``."""
         said = fold(" ".join([*plan.draft, plan.reason, plan.ask]))
         cited = {c.chunk_id for c in plan.citations}
+        products = self._products(messages)
         for alt in self.phrases.alternatives:
             wanted = re.search(alt.trigger, fold(question)) or (
                 alt.draft_trigger and re.search(alt.draft_trigger, fold(draft))
@@ -381,7 +516,12 @@ class ReplyAdvisor:
             if not wanted or re.search(alt.covered, said):
                 continue
             answer = self.answerer.answer(alt.query)
-            if answer.decision != "handoff" and answer.citations[0].chunk_id not in cited:
+            if (
+                answer.decision != "handoff"
+                and answer.citations[0].chunk_id not in cited
+                and self._about(answer.citations[0].source, answer.text, products)
+                and self._coverage(alt.query, answer.text) >= _MIN_ALTERNATIVE
+            ):
                 plan.alternatives.append(alt.lead + reply_sentence(answer.text))
                 plan.citations = merge_citations(plan.citations, answer.citations[:1])
                 break
@@ -391,7 +531,8 @@ class ReplyAdvisor:
         )
         fault = self.phrases.fault.search(fold(f"{question} {draft}"))
         upset = plan.mood.emotion == "angry" or (plan.mood.upset and fault)
-        if limit > 0 and upset and not offered and not plan.handed_off:
+        goodwill = self.phrases.goodwill_coupon  # off unless the shop's rules switch it on
+        if goodwill and limit > 0 and upset and not offered and not plan.handed_off:
             plan.coupon = limit
         refused = self.phrases.refusal.search(" ".join(plan.draft))
         if plan.closer == "info" and (
@@ -400,9 +541,12 @@ class ReplyAdvisor:
             plan.closer = "resolve"
 
     def _products(self, messages: Sequence[Message]) -> set[str]:
-        """The products the customer talks about (sources of their product pages)."""
-        found = (self.answerer.products.identify(m.text) for m in messages if m.role == "customer")
-        return {source for sources in found for source in sources}
+        """The products the customer talks about (sources of their product pages): those the
+        catalogue identifies, and those whose title's head noun the customer names ("衬衫")."""
+        said = [m.text for m in messages if m.role == "customer"]
+        found = {s for text in said for s in self.answerer.products.identify(text)}
+        named = {s for s, h in self._heads.items() if len(h) > 1 and any(h in t for t in said)}
+        return found | named
 
     def _fact_support(
         self, sentences: list[str], products: set[str] | None = None
@@ -450,7 +594,7 @@ class ReplyAdvisor:
     def _compose(self, plan: _Plan, variant: int) -> tuple[str, list[Change]]:
         """One variant: opener, body items (numbered when long) and a closing question.
         Variants differ in opener, closer, coupon wording and the order of reason/alternative."""
-        address, turn = self.shop.address, variant // 3
+        address, turn = self.address, variant // 3
         openers = self.phrases.openers.get(plan.tone, self.phrases.openers["neutral"])
         opener = "" if plan.own_opener else openers[variant % len(openers)]
         draft = list(plan.draft)
@@ -468,6 +612,7 @@ class ReplyAdvisor:
         closers = self.phrases.closers[plan.closer]
         closer = plan.ask or closers[(variant + turn) % len(closers)]
         changes = _layout_changes(plan, opener, closer)
+        items = [self.phrases.address_words.sub("", item) or item for item in items]
         head = f"{address}，{opener}" if opener else ""
         if not head and items and not items[0].startswith((address, "您好")):
             items[0] = f"{address}，{items[0]}"
@@ -482,16 +627,30 @@ class ReplyAdvisor:
 
 
 def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
-    """What the composition added to the agent's draft, and why."""
+    """What the composition added to the agent's draft, and why (only what happened)."""
     coupon = f"{plan.coupon:g}元优惠券" if plan.coupon else ""
+    why = "用知识库里的规则说明原因" if plan.reason_from == "knowledge" else "知识库里没有答案：说明下一步"
     added = [
         ("opener", opener, f"顾客情绪：{plan.mood.emotion}"),
-        ("reason", plan.reason, "用知识库里的规则说明原因"),
+        ("reason", "" if plan.reason == plan.policy else plan.reason, why),
         *(("alternative", a, "店铺允许的其他办法") for a in plan.alternatives),
         ("alternative", coupon, f"补偿不超过店铺上限 {plan.coupon:g} 元"),
         ("closing", "" if closer == plan.ask else closer, "用一个问题推进下一步"),
     ]
     return [Change(kind=kind, after=after, reason=why) for kind, after, why in added if after]
+
+
+_DROPPED_WHY = {
+    "blame": "指责顾客的话不发给顾客",
+    "dismissal": "推脱、打发或敷衍顾客的话不发给顾客",
+    "banned": "店铺禁用语不发给顾客",
+    "filler": "没有内容的口头语",
+}
+
+
+def _substantial(text: str) -> bool:
+    """A remainder worth keeping: numbers and at least four characters of content."""
+    return bool(text) and has_numbers(text) and len(_pairs(text)) >= 3
 
 
 def _pairs(text: str) -> set[str]:

@@ -302,12 +302,23 @@ def compensation_offers(text: str) -> list[Offer]:
         clause = folded[slice(*span_around(clauses, q.span[0]))]
         if not re.search(ph.COMPENSATION_CUES, sentence) or re.search(ph.NOT_AN_OFFER, clause):
             continue
-        kind = "cash" if re.search(ph.CASH_CUES, clause) else "coupon" if "券" in clause else "any"
+        cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
+        kind = "cash" if cash else "coupon" if coupon else "any"
         digits = re.search(rf"(?:\d|{CN_NUMERAL})+(?:\.\d+)?", folded[q.span[0] : q.span[1]])
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
         offers.append(Offer(q.low, kind, q.span, number))
-    return offers
+    for m in re.finditer(ph.BARE_MONEY, folded):  # "赔50红包", "补200现金": yuan left unsaid
+        start, end = m.span("amount")
+        if any(o.span[0] <= start < o.span[1] for o in offers):
+            continue
+        clause = folded[slice(*span_around(clauses, start))]
+        if re.search(ph.NOT_AN_OFFER, clause):
+            continue
+        cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
+        kind = "cash" if cash else "coupon" if coupon else "any"
+        offers.append(Offer(float(m.group("amount")), kind, (start, m.end()), (start, end)))
+    return sorted(offers, key=lambda o: o.span)
 
 
 def offer_limit(kind: str, shop: ShopConfig) -> float:
