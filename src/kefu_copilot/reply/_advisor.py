@@ -55,7 +55,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.5  # an alternative's answer must be about what it was asked
-_MIN_POLICY = 0.6  # a passage below this fit to the customer's turn is not said as the policy
+_MIN_POLICY = 0.5
+_CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said  # a passage below this fit to the customer's turn is not said as the policy
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
 _FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
@@ -110,6 +111,14 @@ class ReplyAdvisor:
         }
         #: the head noun of each product's title ("加绒连帽卫衣" → "卫衣"), to spot mentions
         self._heads = {source: w[-1] for source, w in words.items() if w}
+        pages = {c.source for c in answerer.snapshot.chunks if c.kind == "product"}
+        shared = Counter(w for s, ws in words.items() if s in pages for w in set(ws))
+        #: the words naming each product page (title words no other product shares: no brand)
+        self._names = {
+            s: {w for w in ws if len(w) > 1 and shared[w] == 1} | {self._heads[s]}
+            for s, ws in words.items()
+            if s in pages and ws
+        }
         persona = self.phrases.persona_address.search(self.shop.persona or "")
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = persona.group(1) if persona else self.shop.address
@@ -309,7 +318,8 @@ class ReplyAdvisor:
                 kind = "remove_blame" if clause.kind == "blame" else "remove_cold"
                 why = _DROPPED_WHY[clause.kind]
                 changes.append(Change(kind=kind, before=clause.text.strip(" ，,。"), reason=why))
-        if (plan.refused or plan.dismissed or not facts) and question:
+        said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
+        if (plan.refused or plan.dismissed or said < _CURT) and question:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
             policy = self._policy(question, history, refused)
             if policy:
@@ -351,7 +361,7 @@ class ReplyAdvisor:
             chunk = hit.chunk
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
-            score = 0.5 * min(1.0, hit.score) + self._coverage(topic, chunk.text) - 0.01 * n
+            score = min(1.0, hit.score / 2) + 0.5 * self._coverage(topic, chunk.text) - 0.01 * n
             if best is None or score > best[0]:
                 best = (score, chunk)
         if best is None or best[0] < _MIN_POLICY:
@@ -374,13 +384,15 @@ class ReplyAdvisor:
     def _about(self, source: str, text: str, products: set[str]) -> bool:
         """Whether knowledge may be said about the conversation's products: a product page only
         of one of them; a passage naming other products only if it names one of ours too."""
-        if source in self._heads:
+        if source in self._names:
             return not products or source in products
         if not products:
             return True
-        ours = {self._heads.get(p, "") for p in products} - {""}
-        named = {h for s, h in self._heads.items() if len(h) > 1 and h in text and s not in products}
-        return not (named - ours) or any(h in text for h in ours)
+        ours = {w for p in products for w in self._names.get(p, ())}
+        named = {
+            h for s, h in self._heads.items() if s in self._names and s not in products and h in text
+        }
+        return not (named - ours) or any(w in text for w in ours)
 
     def _backing(self, text: str) -> list[Citation]:
         """The policy document stating the numbers of an FAQ answer (the rule behind it)."""
@@ -545,7 +557,9 @@ class ReplyAdvisor:
         catalogue identifies, and those whose title's head noun the customer names ("衬衫")."""
         said = [m.text for m in messages if m.role == "customer"]
         found = {s for text in said for s in self.answerer.products.identify(text)}
-        named = {s for s, h in self._heads.items() if len(h) > 1 and any(h in t for t in said)}
+        named = {
+            s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
+        }
         return found | named
 
     def _fact_support(
@@ -619,6 +633,8 @@ class ReplyAdvisor:
         elif not head and not items and not closer.startswith(address):
             closer = f"{address}，{closer}"
         inline = head + "".join(items) + closer
+        if len(items) < 2 and len(re.sub(r"\s", "", inline)) > 110:
+            items = [s for item in items for s in reply_sentences(item)]  # steps, one a line
         if len(items) >= 2 and len(re.sub(r"\s", "", inline)) > 110:
             points = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
             changes.append(Change(kind="format", reason="内容较多，分成编号要点更好读"))
