@@ -54,7 +54,7 @@ Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
-_MIN_ALTERNATIVE = 0.5  # an alternative's answer must be about what it was asked
+_MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
 _MIN_POLICY = 0.5
 _CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said  # a passage below this fit to the customer's turn is not said as the policy
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
@@ -532,7 +532,10 @@ class ReplyAdvisor:
                 answer.decision != "handoff"
                 and answer.citations[0].chunk_id not in cited
                 and self._about(answer.citations[0].source, answer.text, products)
-                and self._coverage(alt.query, answer.text) >= _MIN_ALTERNATIVE
+                and (
+                    answer.decision == "auto"  # sure of it, or at least about what was asked
+                    or self._coverage(alt.query, answer.text) >= _MIN_ALTERNATIVE
+                )
             ):
                 plan.alternatives.append(alt.lead + reply_sentence(answer.text))
                 plan.citations = merge_citations(plan.citations, answer.citations[:1])
