@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError, InputError
@@ -20,7 +21,8 @@ from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
-from ._clauses import KEPT, Clause, classify_clauses, has_numbers
+from ._approved import load_approved
+from ._clauses import KEPT, Clause, classify_clauses, has_facts, has_numbers
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
@@ -42,7 +44,7 @@ from ._models import (
     short_title,
     supported,
 )
-from ._phrases import shop_phrases
+from ._phrases import Phrases, shop_phrases
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
 
@@ -95,7 +97,12 @@ class ReplyAdvisor:
     """
 
     def __init__(
-        self, answerer: Answerer, shop: ShopConfig | None = None, *, llm: ReplyLLM | None = None
+        self,
+        answerer: Answerer,
+        shop: ShopConfig | None = None,
+        *,
+        llm: ReplyLLM | None = None,
+        shop_dir: str | Path | None = None,
     ) -> None:
         if llm is not None:
             raise ConfigError(
@@ -104,6 +111,8 @@ class ReplyAdvisor:
             )
         self.answerer = answerer
         self.shop = shop or answerer.shop
+        #: the shop's approved replies and greetings (``replies/`` of ``shop_dir``, optional)
+        self.approved = load_approved(shop_dir)
         #: the shop's reply phrases (data/reply.yaml with its shop.yaml `rules.reply`)
         self.phrases = shop_phrases(self.shop)
         words = {
@@ -143,6 +152,7 @@ class ReplyAdvisor:
         texts: dict[str, list[Change]] = {}
         for variant in range(n * 4):
             text, layout = self._compose(plan, variant)
+            text = self._without_banned(text)
             texts.setdefault(text, plan.changes + layout if draft else [])
             if len(texts) == n:
                 break
@@ -186,26 +196,54 @@ class ReplyAdvisor:
         ]
 
     def quick_replies(self, conversation: Conversation, k: int = 3) -> list[QuickReply]:
-        """The ``k`` most relevant approved replies (FAQ answers, agent turns of similar cases)
-        with the conversation's product, order id and date filled in."""
+        """Up to ``k`` relevant approved replies (the shop's ``replies/``, FAQ answers, agent
+        turns of similar cases) with the conversation's product, order id and date filled in.
+        Fewer than ``k``, or none, when the rest are not relevant enough (``quick_min_score``,
+        and ``quick_relative`` of the best); a bare greeting gets the shop's greetings."""
         messages = as_messages(conversation)
         question = _last_customer(messages)
-        if not question or k < 1:
+        if k < 1:
             return []
+        if not question or self.phrases.greeting.search(fold(question)):
+            return self._greetings(k)
         slots = self._slots(messages)
         # an order number says nothing of the topic
         query = self.phrases.order_id.sub(" ", question)
         found: dict[str, QuickReply] = {}
-        for reply in sorted(self._quick_candidates(query, slots), key=lambda r: -r.score):
-            if len(found) < k and self._fits(reply.text, slots):
+        ranked = sorted(self._quick_candidates(query, slots), key=lambda r: -r.score)
+        floor = (
+            max(self.phrases.quick_min_score, self.phrases.quick_relative * ranked[0].score)
+            if ranked
+            else 1.0
+        )
+        for reply in ranked:
+            if reply.score >= floor and len(found) < k and self._fits(reply.text, slots):
                 found.setdefault(reply.text, reply)
         return list(found.values())
+
+    def _greetings(self, k: int) -> list[QuickReply]:
+        """The shop's approved greetings, in file order."""
+        return [
+            QuickReply(text=a.text, source=a.source, kind="greeting", score=1.0)
+            for a in self.approved
+            if a.greeting
+        ][:k]
+
+    def _without_banned(self, text: str) -> str:
+        """The shop's banned phrases cut out wherever they still are (knowledge quoted in a
+        reply may hold one): none ever reaches the customer."""
+        for phrase in (p.strip() for p in self.shop.banned_phrases):
+            while phrase and fold(phrase) in fold(text):
+                at = fold(text).index(fold(phrase))
+                text = text[:at] + text[at + len(phrase) :]
+        return re.sub(r"[，,、]+(?=[。！？!?\n])|^[，,、\s]+", "", text)
 
     # -- quick replies -----------------------------------------------------------------------
     def _quick_candidates(self, question: str, slots: dict[str, str]) -> list[QuickReply]:
         """FAQ answers and past agent replies (only those the knowledge backs), scored by
         retrieval and by how alike their question is to the customer's."""
         found: list[tuple[str, str, Any, float]] = []
+        approved: list[QuickReply] = []
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("faq",)):
             phrasings = [hit.chunk.question or "", *hit.chunk.meta.get("similar", [])]
             sim = max(question_similarity(question, p) for p in phrasings)
@@ -214,7 +252,23 @@ class ReplyAdvisor:
             reply, sim = case_reply(hit.chunk.text, question)
             if reply and self._grounded(reply):
                 found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
-        out = []
+        for entry in self.approved:
+            if entry.greeting:
+                continue
+            sim = max(question_similarity(question, q) for q in entry.questions or (entry.text,))
+            if sim >= _MIN_QUICK_SCORE:
+                text, filled = fill_slots(entry.text, slots)
+                out_kind = "approved"
+                approved.append(
+                    QuickReply(
+                        text=text,
+                        source=entry.source,
+                        slots_filled=filled,
+                        kind=out_kind,
+                        score=round(min(1.0, sim), 4),
+                    )
+                )
+        out = approved
         for text, kind, chunk, score in found:
             if "order_id" in slots and re.search(r"(?:提供|发|告诉|给)[^，。？]{0,6}订单号", text):
                 score -= 0.2  # asks for the order number the customer already gave
@@ -284,7 +338,9 @@ class ReplyAdvisor:
             (a, reply_sentence(a.text)) for a in (first, clause) if a and a.decision != "handoff"
         ]  # the answer to the turn, then the rules behind the draft's facts, then a clause's
         reasons = [*answers[:1], *((None, r) for _, r in support), *answers[1:]]
-        self._pick_reason(plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}")
+        self._pick_reason(
+            plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}"
+        )
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
@@ -306,6 +362,13 @@ class ReplyAdvisor:
             if clause.kind in KEPT:
                 kept.append(clause.text)
                 facts += [clause.text] if clause.kind == "fact" else []
+            elif (
+                clause.kind == "refusal"
+                and has_facts(clause.text, self.phrases)
+                and not (has_numbers(clause.text))
+            ):
+                kept.append(clause.text)  # a refusal with its reason ("吊牌剪了就不能退了")
+                plan.refused = True
             elif clause.kind == "refusal":
                 plan.refused = True
                 refusals.append((len(kept), clause))
@@ -313,7 +376,7 @@ class ReplyAdvisor:
                     kept.append(clause.rest)  # "超过一年不管" keeps "超过一年"
             else:
                 plan.dismissed = plan.dismissed or clause.kind != "filler"
-                if clause.kind != "banned" and _substantial(clause.rest):
+                if clause.kind != "banned" and _substantial(clause.rest, self.phrases):
                     kept.append(clause.rest)  # "说了只能用一张" keeps "只能用一张"
                 kind = "remove_blame" if clause.kind == "blame" else "remove_cold"
                 why = _DROPPED_WHY[clause.kind]
@@ -350,7 +413,7 @@ class ReplyAdvisor:
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         topic = f"{question} {said}".strip()
-        if answer.decision != "handoff" and answer.citations:
+        if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
@@ -390,7 +453,9 @@ class ReplyAdvisor:
             return True
         ours = {w for p in products for w in self._names.get(p, ())}
         named = {
-            h for s, h in self._heads.items() if s in self._names and s not in products and h in text
+            h
+            for s, h in self._heads.items()
+            if s in self._names and s not in products and h in text
         }
         return not (named - ours) or any(w in text for w in ours)
 
@@ -648,7 +713,11 @@ class ReplyAdvisor:
 def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
     """What the composition added to the agent's draft, and why (only what happened)."""
     coupon = f"{plan.coupon:g}元优惠券" if plan.coupon else ""
-    why = "用知识库里的规则说明原因" if plan.reason_from == "knowledge" else "知识库里没有答案：说明下一步"
+    why = (
+        "用知识库里的规则说明原因"
+        if plan.reason_from == "knowledge"
+        else "知识库里没有答案：说明下一步"
+    )
     added = [
         ("opener", opener, f"顾客情绪：{plan.mood.emotion}"),
         ("reason", "" if plan.reason == plan.policy else plan.reason, why),
@@ -667,9 +736,9 @@ _DROPPED_WHY = {
 }
 
 
-def _substantial(text: str) -> bool:
-    """A remainder worth keeping: numbers and at least four characters of content."""
-    return bool(text) and has_numbers(text) and len(_pairs(text)) >= 3
+def _substantial(text: str, phrases: Phrases) -> bool:
+    """A remainder worth keeping: facts and at least four characters of content."""
+    return bool(text) and has_facts(text, phrases) and len(_pairs(text)) >= 3
 
 
 def _pairs(text: str) -> set[str]:

@@ -19,7 +19,15 @@ from ._phrases import Phrases, shop_phrases
 if TYPE_CHECKING:
     from ..config._shop import ShopConfig
 
-__all__ = ["DROPPED", "KEPT", "Clause", "ClauseKind", "classify_clauses", "has_numbers"]
+__all__ = [
+    "DROPPED",
+    "KEPT",
+    "Clause",
+    "ClauseKind",
+    "classify_clauses",
+    "has_facts",
+    "has_numbers",
+]
 
 ClauseKind = Literal[
     "fact", "action", "question", "refusal", "blame", "dismissal", "filler", "banned"
@@ -51,6 +59,11 @@ def has_numbers(text: str) -> bool:
     return bool(_DIGIT.search(text) or quantities(text))
 
 
+def has_facts(text: str, phrases: Phrases) -> bool:
+    """Numbers or policy terms (吊牌, 运费险...): what a rewrite must keep."""
+    return has_numbers(text) or any(term in fold(text) for term in phrases.policy_terms)
+
+
 def classify_clauses(text: str, shop: ShopConfig | None = None) -> list[Clause]:
     """The clauses of ``text`` in order, each with its class (see module docstring)."""
     phrases = shop_phrases(shop)
@@ -61,15 +74,13 @@ def classify_clauses(text: str, shop: ShopConfig | None = None) -> list[Clause]:
     return out
 
 
-def _classify(
-    clause: str, span: tuple[int, int], phrases: Phrases, banned: list[str]
-) -> Clause:
+def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list[str]) -> Clause:
     folded = fold(clause)
     body = folded.strip(" ,.!?;~。\n\t")
     hit = next((b for b in banned if b and b in folded), None)
     if hit is not None:
         rest = _without(clause, folded, folded.index(hit), len(hit))
-        if has_numbers(rest):  # a banned phrase inside a fact: the fact stays, the phrase goes
+        if has_facts(rest, phrases):  # a banned phrase inside a fact: the fact stays
             inner = _classify(rest, span, phrases, [b for b in banned if b != hit])
             if inner.kind in KEPT:
                 return inner

@@ -147,7 +147,8 @@ class QuickReply(BaseModel):
     """An approved reply (快捷短语) for the conversation, its origin and the slots filled in.
 
     ``source`` is ``"<file> <locator>"`` (e.g. ``faq/faq.csv 第9行``, ``cases/cases.jsonl 案例
-    case-002``); ``slots_filled`` maps slot names (``product``, ``order_id``, ``date``) to values.
+    case-002``, ``replies/common.yaml greet-1``); ``kind`` says where it comes from (an FAQ answer,
+    a past case's agent turn, the shop's approved replies or its greetings); ``slots_filled`` maps slot names (``product``, ``order_id``, ``date``) to values.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -155,7 +156,7 @@ class QuickReply(BaseModel):
     text: str
     source: str
     slots_filled: dict[str, str] = Field(default_factory=dict)
-    kind: Literal["faq", "case"] = "faq"
+    kind: Literal["faq", "case", "approved", "greeting"] = "faq"
     score: float = Field(0.0, ge=0, le=1)
 
 

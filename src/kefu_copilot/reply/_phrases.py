@@ -235,7 +235,9 @@ def _clause_classes(c: _Compiler) -> dict[str, dict[str, re.Pattern[str]]]:
     out: dict[str, dict[str, re.Pattern[str]]] = {}
     for kind in classes:
         if kind not in CLAUSE_CLASSES:
-            raise c.error(f"clause_classes.{kind}", f"unknown class; known: {', '.join(CLAUSE_CLASSES)}")
+            raise c.error(
+                f"clause_classes.{kind}", f"unknown class; known: {', '.join(CLAUSE_CLASSES)}"
+            )
     for kind in CLAUSE_CLASSES:
         cues = classes.get(kind) or {}
         if not isinstance(cues, Mapping):
