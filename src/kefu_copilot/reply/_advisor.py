@@ -22,7 +22,7 @@ from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
-from ._clauses import KEPT, Clause, classify_clauses, has_facts, has_numbers
+from ._clauses import DROPPED_WHY, has_numbers, split_draft
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
@@ -44,7 +44,7 @@ from ._models import (
     short_title,
     supported,
 )
-from ._phrases import Phrases, shop_phrases
+from ._phrases import shop_phrases
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
 
@@ -242,21 +242,23 @@ class ReplyAdvisor:
     def _quick_candidates(self, question: str, slots: dict[str, str]) -> list[QuickReply]:
         """FAQ answers and past agent replies (only those the knowledge backs), scored by
         retrieval and by how alike their question is to the customer's."""
-        found: list[tuple[str, str, Any, float]] = []
+        found: list[tuple[str, str, Any, float, float]] = []
         approved: list[QuickReply] = []
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("faq",)):
             phrasings = [hit.chunk.question or "", *hit.chunk.meta.get("similar", [])]
             sim = max(question_similarity(question, p) for p in phrasings)
-            found.append((hit.chunk.text, "faq", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
+            found.append(
+                (hit.chunk.text, "faq", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim, sim)
+            )
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("case",)):
             reply, sim = case_reply(hit.chunk.text, question)
             if reply and self._grounded(reply):
-                found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
+                found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim, sim))
         for entry in self.approved:
             if entry.greeting:
                 continue
             sim = max(question_similarity(question, q) for q in entry.questions or (entry.text,))
-            if sim >= _MIN_QUICK_SCORE:
+            if sim >= self.phrases.quick_min_score:
                 text, filled = fill_slots(entry.text, slots)
                 out_kind = "approved"
                 approved.append(
@@ -269,7 +271,9 @@ class ReplyAdvisor:
                     )
                 )
         out = approved
-        for text, kind, chunk, score in found:
+        floor = self.phrases.quick_min_score  # retrieval always ranks something first: the
+        found = [f for f in found if f[4] >= floor]  # customer's question must be alike too
+        for text, kind, chunk, score, _ in found:
             if "order_id" in slots and re.search(r"(?:提供|发|告诉|给)[^，。？]{0,6}订单号", text):
                 score -= 0.2  # asks for the order number the customer already gave
             if score >= _MIN_QUICK_SCORE:
@@ -353,34 +357,18 @@ class ReplyAdvisor:
         the policy of the conversation's product (kept, softened, when the knowledge has none);
         blame, dismissal, banned and filler clauses dropped. Then cold wording inside the kept
         clauses is softened and money capped (:func:`rewrite_draft`)."""
-        clauses = classify_clauses(draft, self.shop)
-        kept: list[str] = []
-        facts: list[str] = []  # the fact clauses kept: does the draft say anything?
-        refusals: list[tuple[int, Clause]] = []
-        changes: list[Change] = []
-        for clause in clauses:
-            if clause.kind in KEPT:
-                kept.append(clause.text)
-                facts += [clause.text] if clause.kind == "fact" else []
-            elif (
-                clause.kind == "refusal"
-                and has_facts(clause.text, self.phrases)
-                and not (has_numbers(clause.text))
-            ):
-                kept.append(clause.text)  # a refusal with its reason ("吊牌剪了就不能退了")
-                plan.refused = True
-            elif clause.kind == "refusal":
-                plan.refused = True
-                refusals.append((len(kept), clause))
-                if clause.rest and has_numbers(clause.rest):
-                    kept.append(clause.rest)  # "超过一年不管" keeps "超过一年"
-            else:
-                plan.dismissed = plan.dismissed or clause.kind != "filler"
-                if clause.kind != "banned" and _substantial(clause.rest, self.phrases):
-                    kept.append(clause.rest)  # "说了只能用一张" keeps "只能用一张"
-                kind = "remove_blame" if clause.kind == "blame" else "remove_cold"
-                why = _DROPPED_WHY[clause.kind]
-                changes.append(Change(kind=kind, before=clause.text.strip(" ，,。"), reason=why))
+        split = split_draft(draft, self.shop)
+        kept, refusals = split.kept, split.refusals
+        plan.refused, plan.dismissed = split.refused, split.dismissed
+        changes = [
+            Change(
+                kind="remove_blame" if c.kind == "blame" else "remove_cold",
+                before=c.text.strip(" ，,。"),
+                reason=DROPPED_WHY[c.kind],
+            )
+            for c in split.dropped
+        ]
+        facts = split.facts
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
         if (plan.refused or plan.dismissed or said < _CURT) and question:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
@@ -726,19 +714,6 @@ def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
         ("closing", "" if closer == plan.ask else closer, "用一个问题推进下一步"),
     ]
     return [Change(kind=kind, after=after, reason=why) for kind, after, why in added if after]
-
-
-_DROPPED_WHY = {
-    "blame": "指责顾客的话不发给顾客",
-    "dismissal": "推脱、打发或敷衍顾客的话不发给顾客",
-    "banned": "店铺禁用语不发给顾客",
-    "filler": "没有内容的口头语",
-}
-
-
-def _substantial(text: str, phrases: Phrases) -> bool:
-    """A remainder worth keeping: facts and at least four characters of content."""
-    return bool(text) and has_facts(text, phrases) and len(_pairs(text)) >= 3
 
 
 def _pairs(text: str) -> set[str]:

@@ -10,7 +10,7 @@ knowledge states, and drops blame, dismissal, banned and filler clauses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ._models import clause_spans, fold, is_question, quantities
@@ -21,12 +21,15 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DROPPED",
+    "DROPPED_WHY",
     "KEPT",
     "Clause",
     "ClauseKind",
+    "Split",
     "classify_clauses",
     "has_facts",
     "has_numbers",
+    "split_draft",
 ]
 
 ClauseKind = Literal[
@@ -103,3 +106,58 @@ def _without(clause: str, folded: str, start: int, length: int) -> str:
     rest = clause[:start] + clause[start + length :]
     rest = re.sub(r"^[\s,，、]+|[\s,，、了的]+(?=[。！？!?.;；]?\s*$)", "", rest)
     return rest if _CONTENT.search(fold(rest)) else ""
+
+
+#: Why a dropped clause never reaches the customer (the reason of its ``Change``).
+DROPPED_WHY = {
+    "blame": "指责顾客的话不发给顾客",
+    "dismissal": "推脱、打发或敷衍顾客的话不发给顾客",
+    "banned": "店铺禁用语不发给顾客",
+    "filler": "没有内容的口头语",
+}
+
+
+@dataclass
+class Split:
+    """A draft sorted for a rewrite: the clauses ``kept`` (text, in order), the bare
+    ``refusals`` (with the index in ``kept`` where each stood) to be replaced by the policy,
+    the clauses ``dropped``, and the ``facts`` kept (fact clauses: does the draft say anything?)."""
+
+    kept: list[str] = field(default_factory=list)
+    refusals: list[tuple[int, Clause]] = field(default_factory=list)
+    dropped: list[Clause] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    refused: bool = False
+    dismissed: bool = False
+
+
+def split_draft(text: str, shop: ShopConfig | None = None) -> Split:
+    """The clauses of a draft sorted for a rewrite. Facts, actions and questions are kept; a
+    refusal that states its reason ("吊牌剪了就不能退了") is kept too; a bare refusal is set
+    apart (its numbers kept: "超过一年不管" → "超过一年"); blame, dismissal, banned and filler
+    clauses are dropped, keeping only a remainder with facts ("说了只能用一张" → "只能用一张")."""
+    phrases, out = shop_phrases(shop), Split()
+    for clause in classify_clauses(text, shop):
+        if clause.kind in KEPT:
+            out.kept.append(clause.text)
+            out.facts += [clause.text] if clause.kind == "fact" else []
+        elif clause.kind == "refusal":
+            out.refused = True
+            if has_facts(clause.text, phrases) and not has_numbers(clause.text):
+                out.kept.append(clause.text)
+                continue
+            out.refusals.append((len(out.kept), clause))
+            if clause.rest and has_numbers(clause.rest):
+                out.kept.append(clause.rest)
+        else:
+            out.dismissed = out.dismissed or clause.kind != "filler"
+            if clause.kind != "banned" and _substantial(clause.rest, phrases):
+                out.kept.append(clause.rest)
+            out.dropped.append(clause)
+    return out
+
+
+def _substantial(text: str, phrases: Phrases) -> bool:
+    """A remainder worth keeping: facts and at least four characters of content."""
+    content = _CONTENT.findall(fold(text))
+    return bool(text) and has_facts(text, phrases) and len(content) >= 4

@@ -299,9 +299,10 @@ def compensation_offers(text: str) -> list[Offer]:
     for q in quantities(text):
         if q.unit != "元":
             continue
-        sentence = folded[slice(*span_around(sentences, q.span[0]))]
         clause = folded[slice(*span_around(clauses, q.span[0]))]
-        if not re.search(ph.COMPENSATION_CUES, sentence) or re.search(ph.NOT_AN_OFFER, clause):
+        if not re.search(
+            ph.COMPENSATION_CUES, _near(folded, clauses, sentences, q.span[0])
+        ) or re.search(ph.NOT_AN_OFFER, clause):
             continue
         cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
         kind = "cash" if cash else "coupon" if coupon else "any"
@@ -320,6 +321,18 @@ def compensation_offers(text: str) -> list[Offer]:
         kind = "cash" if cash else "coupon" if coupon else "any"
         offers.append(Offer(float(m.group("amount")), kind, (start, m.end()), (start, end)))
     return sorted(offers, key=lambda o: o.span)
+
+
+def _near(
+    folded: str, clauses: list[tuple[int, int]], sentences: list[tuple[int, int]], pos: int
+) -> str:
+    """The clause at ``pos`` and the one before it in the same sentence ("为了表达歉意，送您
+    10元"): where a compensation cue makes money an offer. A cue further away belongs to
+    another fact ("运费一并退还，最高15元，…领取5元新人券")."""
+    start, end = span_around(clauses, pos)
+    first = span_around(sentences, pos)[0]
+    before = [c for c in clauses if first <= c[0] and c[1] <= start]
+    return folded[(before[-1][0] if before else start) : end]
 
 
 def offer_limit(kind: str, shop: ShopConfig) -> float:
