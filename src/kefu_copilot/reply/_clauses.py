@@ -91,7 +91,7 @@ def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list
     for kind, cues in phrases.clause_classes.items():
         for name, pattern in cues.items():
             m = pattern.search(body)
-            if m is None:
+            if m is None or (kind == "refusal" and phrases.conditional.search(body[: m.start()])):
                 continue
             offset = folded.index(body) if body else 0
             rest = _without(clause, folded, offset + m.start(), m.end() - m.start())

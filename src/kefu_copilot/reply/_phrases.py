@@ -106,6 +106,7 @@ class Phrases:
     greeting: re.Pattern[str]
     coupon_cues: re.Pattern[str]
     bare_money: re.Pattern[str]
+    conditional: re.Pattern[str]
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -151,6 +152,7 @@ _PATTERNS = (
     "greeting",
     "coupon_cues",
     "bare_money",
+    "conditional",
 )
 
 
