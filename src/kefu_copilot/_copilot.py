@@ -431,7 +431,7 @@ class Copilot:
     # -- drafting for agents -----------------------------------------------------------------
     def _reply_advisor(self) -> ReplyAdvisor:
         _, answerer, shop = self._current()
-        return ReplyAdvisor(answerer, shop)  # cheap to build (tokenises the product titles)
+        return ReplyAdvisor(answerer, shop, shop_dir=self.shop_dir)  # cheap to build (tokenises the product titles)
 
     def suggest_reply(
         self,

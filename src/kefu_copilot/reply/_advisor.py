@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .._errors import ConfigError, InputError
@@ -20,6 +21,8 @@ from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
+from ._approved import load_approved
+from ._clauses import DROPPED_WHY, has_numbers, split_draft
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
@@ -53,6 +56,9 @@ Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
+_MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
+_MIN_POLICY = 0.5
+_CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said  # a passage below this fit to the customer's turn is not said as the policy
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
 _FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
@@ -72,6 +78,10 @@ class _Plan:
     closer: str = "info"
     own_opener: bool = False
     handed_off: bool = False
+    refused: bool = False  # the draft refused without a reason: the policy must be stated
+    dismissed: bool = False  # the draft blamed or dismissed: what it said must be made good
+    policy: str = ""  # the policy for the conversation's product, when the draft needs one
+    reason_from: str = "knowledge"  # where plan.reason comes from: knowledge | handoff
     citations: list[Citation] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
 
@@ -87,7 +97,12 @@ class ReplyAdvisor:
     """
 
     def __init__(
-        self, answerer: Answerer, shop: ShopConfig | None = None, *, llm: ReplyLLM | None = None
+        self,
+        answerer: Answerer,
+        shop: ShopConfig | None = None,
+        *,
+        llm: ReplyLLM | None = None,
+        shop_dir: str | Path | None = None,
     ) -> None:
         if llm is not None:
             raise ConfigError(
@@ -96,6 +111,8 @@ class ReplyAdvisor:
             )
         self.answerer = answerer
         self.shop = shop or answerer.shop
+        #: the shop's approved replies and greetings (``replies/`` of ``shop_dir``, optional)
+        self.approved = load_approved(shop_dir)
         #: the shop's reply phrases (data/reply.yaml with its shop.yaml `rules.reply`)
         self.phrases = shop_phrases(self.shop)
         words = {
@@ -103,6 +120,19 @@ class ReplyAdvisor:
         }
         #: the head noun of each product's title ("加绒连帽卫衣" → "卫衣"), to spot mentions
         self._heads = {source: w[-1] for source, w in words.items() if w}
+        pages = {c.source for c in answerer.snapshot.chunks if c.kind == "product"}
+        titles = answerer.products.titles
+        full = {s: answerer.tokenizer.words(titles[s]) for s in pages if s in titles}
+        shared = Counter(w for ws in full.values() for w in set(ws))
+        #: the words naming each product page (title words no other product shares: no brand)
+        self._names = {
+            s: {w for w in ws if len(w) > 1 and shared[w] == 1} | {self._heads[s]}
+            for s, ws in full.items()
+            if s in self._heads
+        }
+        persona = self.phrases.persona_address.search(self.shop.persona or "")
+        #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
+        self.address = persona.group(1) if persona else self.shop.address
 
     # -- public ------------------------------------------------------------------------------
     def suggest(
@@ -124,6 +154,7 @@ class ReplyAdvisor:
         texts: dict[str, list[Change]] = {}
         for variant in range(n * 4):
             text, layout = self._compose(plan, variant)
+            text = self._without_banned(text)
             texts.setdefault(text, plan.changes + layout if draft else [])
             if len(texts) == n:
                 break
@@ -167,36 +198,84 @@ class ReplyAdvisor:
         ]
 
     def quick_replies(self, conversation: Conversation, k: int = 3) -> list[QuickReply]:
-        """The ``k`` most relevant approved replies (FAQ answers, agent turns of similar cases)
-        with the conversation's product, order id and date filled in."""
+        """Up to ``k`` relevant approved replies (the shop's ``replies/``, FAQ answers, agent
+        turns of similar cases) with the conversation's product, order id and date filled in.
+        Fewer than ``k``, or none, when the rest are not relevant enough (``quick_min_score``,
+        and ``quick_relative`` of the best); a bare greeting gets the shop's greetings."""
         messages = as_messages(conversation)
         question = _last_customer(messages)
-        if not question or k < 1:
+        if k < 1:
             return []
+        if not question or self.phrases.greeting.search(fold(question)):
+            return self._greetings(k)
         slots = self._slots(messages)
         # an order number says nothing of the topic
         query = self.phrases.order_id.sub(" ", question)
         found: dict[str, QuickReply] = {}
-        for reply in sorted(self._quick_candidates(query, slots), key=lambda r: -r.score):
-            if len(found) < k and self._fits(reply.text, slots):
+        ranked = sorted(self._quick_candidates(query, slots), key=lambda r: -r.score)
+        floor = (
+            max(self.phrases.quick_min_score, self.phrases.quick_relative * ranked[0].score)
+            if ranked
+            else 1.0
+        )
+        for reply in ranked:
+            if reply.score >= floor and len(found) < k and self._fits(reply.text, slots):
                 found.setdefault(reply.text, reply)
         return list(found.values())
+
+    def _greetings(self, k: int) -> list[QuickReply]:
+        """The shop's approved greetings, in file order."""
+        return [
+            QuickReply(text=a.text, source=a.source, kind="greeting", score=1.0)
+            for a in self.approved
+            if a.greeting
+        ][:k]
+
+    def _without_banned(self, text: str) -> str:
+        """The shop's banned phrases cut out wherever they still are (knowledge quoted in a
+        reply may hold one): none ever reaches the customer."""
+        for phrase in (p.strip() for p in self.shop.banned_phrases):
+            while phrase and fold(phrase) in fold(text):
+                at = fold(text).index(fold(phrase))
+                text = text[:at] + text[at + len(phrase) :]
+        return re.sub(r"[，,、]+(?=[。！？!?\n])|^[，,、\s]+", "", text)
 
     # -- quick replies -----------------------------------------------------------------------
     def _quick_candidates(self, question: str, slots: dict[str, str]) -> list[QuickReply]:
         """FAQ answers and past agent replies (only those the knowledge backs), scored by
         retrieval and by how alike their question is to the customer's."""
-        found: list[tuple[str, str, Any, float]] = []
+        found: list[tuple[str, str, Any, float, float]] = []
+        approved: list[QuickReply] = []
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("faq",)):
             phrasings = [hit.chunk.question or "", *hit.chunk.meta.get("similar", [])]
             sim = max(question_similarity(question, p) for p in phrasings)
-            found.append((hit.chunk.text, "faq", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
+            found.append(
+                (hit.chunk.text, "faq", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim, sim)
+            )
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("case",)):
             reply, sim = case_reply(hit.chunk.text, question)
             if reply and self._grounded(reply):
-                found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim))
-        out = []
-        for text, kind, chunk, score in found:
+                found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim, sim))
+        for entry in self.approved:
+            if entry.greeting:
+                continue
+            sim = max(question_similarity(question, q) for q in entry.questions or (entry.text,))
+            if sim >= self.phrases.quick_min_score:
+                text, filled = fill_slots(entry.text, slots)
+                out_kind = "approved"
+                approved.append(
+                    QuickReply(
+                        text=text,
+                        source=entry.source,
+                        slots_filled=filled,
+                        kind=out_kind,
+                        score=round(min(1.0, sim), 4),
+                    )
+                )
+        out = approved
+        floor = self.phrases.quick_min_score  # retrieval always ranks something first: the
+        found = [f for f in found if f[4] >= floor]  # customer's question must be alike too
+        for text, kind, chunk, score, _ in found:
             if "order_id" in slots and re.search(r"(?:提供|发|告诉|给)[^，。？]{0,6}订单号", text):
                 score -= 0.2  # asks for the order number the customer already gave
             if score >= _MIN_QUICK_SCORE:
@@ -251,10 +330,10 @@ class ReplyAdvisor:
         plan.tone = "fault" if calm and fault else plan.mood.emotion
         support: list[tuple[Citation, str]] = []
         if draft:
-            text, plan.changes = rewrite_draft(draft, self.shop)
+            text, plan.changes = self._rewrite(draft, question, messages[:last], plan)
             plan.draft = reply_sentences(text)
             support = self._fact_support(plan.draft, self._products(messages))
-            plan.citations = [citation for citation, _ in support]
+            plan.citations = merge_citations(plan.citations, [c for c, _ in support])
         if plan.draft:
             plan.own_opener = bool(self.phrases.empathy.search(fold(plan.draft[0])))
             if self.phrases.question_end.search(fold(plan.draft[-1])):
@@ -265,19 +344,138 @@ class ReplyAdvisor:
             (a, reply_sentence(a.text)) for a in (first, clause) if a and a.decision != "handoff"
         ]  # the answer to the turn, then the rules behind the draft's facts, then a clause's
         reasons = [*answers[:1], *((None, r) for _, r in support), *answers[1:]]
-        self._pick_reason(plan, reasons, f"{question} {draft or ''}")
+        self._pick_reason(
+            plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}"
+        )
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
         return plan
+
+    def _rewrite(
+        self, draft: str, question: str, history: list[Message], plan: _Plan
+    ) -> tuple[str, list[Change]]:
+        """The draft clause by clause: facts, actions and questions kept; a refusal replaced by
+        the policy of the conversation's product (kept, softened, when the knowledge has none);
+        blame, dismissal, banned and filler clauses dropped. Then cold wording inside the kept
+        clauses is softened and money capped (:func:`rewrite_draft`)."""
+        split = split_draft(draft, self.shop)
+        kept, refusals = split.kept, split.refusals
+        plan.refused, plan.dismissed = split.refused, split.dismissed
+        changes = [
+            Change(
+                kind="remove_blame" if c.kind == "blame" else "remove_cold",
+                before=c.text.strip(" ，,。"),
+                reason=DROPPED_WHY[c.kind],
+            )
+            for c in split.dropped
+        ]
+        facts = split.facts
+        said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
+        if (plan.refused or plan.dismissed or said < _CURT) and question:
+            refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
+            policy = self._policy(question, history, refused)
+            if policy:
+                plan.policy, citations = policy
+                plan.citations = merge_citations(plan.citations, citations)
+        for at, clause in reversed(refusals):
+            if plan.policy:
+                changes.append(
+                    Change(
+                        kind="reason",
+                        before=clause.text.strip(" ，,。"),
+                        after=plan.policy,
+                        reason="没有说明原因的拒绝，换成店铺对这件商品的规则",
+                    )
+                )
+            elif not (clause.rest and has_numbers(clause.rest)):
+                kept.insert(at, clause.text)  # no policy to say instead: the refusal stays
+        text, more = rewrite_draft("".join(kept), self.shop)
+        return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
+
+    def _policy(
+        self, question: str, history: list[Message], said: str
+    ) -> tuple[str, list[Citation]] | None:
+        """What the knowledge says about the customer's turn for the conversation's product:
+        the answer when the answerer has one about it, else the best passage about the question
+        (not about another product), its most relevant sentences; with the policy document
+        behind an FAQ answer cited too."""
+        products = self._products([*history, Message(role="customer", text=question)])
+        answer = self.answerer.answer(question, history)
+        topic = f"{question} {said}".strip()
+        if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
+            first = answer.citations[0]
+            if self._about(first.source, first.snippet, products):
+                text = reply_sentence(answer.text)
+                return text, merge_citations(answer.citations[:1], self._backing(text))
+        best: tuple[float, Any] | None = None
+        hits = self.answerer.retriever.retrieve(topic, k=8, kinds=ANSWER_KINDS)
+        for n, hit in enumerate(hits):
+            chunk = hit.chunk
+            if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
+                continue
+            score = min(1.0, hit.score / 2) + 0.5 * self._coverage(topic, chunk.text) - 0.01 * n
+            if best is None or score > best[0]:
+                best = (score, chunk)
+        if best is None or best[0] < _MIN_POLICY:
+            return None
+        score, chunk = best
+        body = reply_sentences(reply_sentence(chunk.text))
+        ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
+        text = "".join(t for t in body if t in ranked)
+        if len(text) > 160:
+            text = ranked[0]
+        citation = Citation(
+            source=chunk.source,
+            locator=chunk.locator,
+            snippet=text[:300],
+            score=round(min(1.0, score), 4),
+            chunk_id=chunk.id,
+        )
+        return text, merge_citations([citation], self._backing(text) if chunk.kind == "faq" else [])
+
+    def _about(self, source: str, text: str, products: set[str]) -> bool:
+        """Whether knowledge may be said about the conversation's products: a product page only
+        of one of them; a passage naming other products only if it names one of ours too."""
+        if source in self._names:
+            return not products or source in products
+        if not products:
+            return True
+        ours = {w for p in products for w in self._names.get(p, ())}
+        named = {
+            h
+            for s, h in self._heads.items()
+            if s in self._names and s not in products and h in text
+        }
+        return not (named - ours) or any(w in text for w in ours)
+
+    def _backing(self, text: str) -> list[Citation]:
+        """The policy document stating the numbers of an FAQ answer (the rule behind it)."""
+        numbers = quantities(text)
+        if not numbers:
+            return []
+        for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
+            stated = quantities(hit.chunk.text)
+            if 2 * sum(supported(q, stated) for q in numbers) >= len(numbers):  # most of them
+                snippet = reply_sentence(hit.chunk.text)[:300]
+                return [
+                    Citation(
+                        source=hit.chunk.source,
+                        locator=hit.chunk.locator,
+                        snippet=snippet,
+                        score=round(min(1.0, hit.score), 4),
+                        chunk_id=hit.chunk.id,
+                    )
+                ]
+        return []
 
     def _pick_reason(
         self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
     ) -> None:
         """The knowledge most about what was said (contradicting none of the draft's numbers),
         quoted once: a draft sentence it fully states is replaced by it."""
-        said = " ".join([*plan.draft, plan.ask])
-        if said:
+        said = topic if plan.refused else " ".join([*plan.draft, plan.ask])
+        if said and not plan.policy:
             fit = [
                 (self._fit(r, said, topic), _SURE * (a is None or a.decision == "auto"), -n)
                 for n, (a, r) in enumerate(reasons)
@@ -286,6 +484,8 @@ class ReplyAdvisor:
                 zip(fit, reasons, strict=True), key=lambda x: sum(x[0][:2]), reverse=True
             )
             reasons = [reason for (score, _, _), reason in ranked if score >= _MIN_FIT]
+        if plan.policy:  # the policy replacing a refusal is said whatever the draft's words
+            reasons = [(None, plan.policy)]
         if not reasons:
             return
         answer, plan.reason = reasons[0]
@@ -354,6 +554,7 @@ class ReplyAdvisor:
     def _add_handoff(self, plan: _Plan, answer: Answer | None, messages: list[Message]) -> None:
         """No draft and no knowledge: say what happens next, honestly."""
         reasons = " ".join(answer.reasons) if answer else ""
+        plan.reason_from = "handoff"
         if "order system" in reasons:
             plan.reason = "我来帮您查一下订单的具体情况。"
             known = self.phrases.order_id.search(" ".join(m.text for m in messages))
@@ -374,6 +575,7 @@ class ReplyAdvisor:
         and, for an upset customer, a coupon within ``max_coupon_yuan``."""
         said = fold(" ".join([*plan.draft, plan.reason, plan.ask]))
         cited = {c.chunk_id for c in plan.citations}
+        products = self._products(messages)
         for alt in self.phrases.alternatives:
             wanted = re.search(alt.trigger, fold(question)) or (
                 alt.draft_trigger and re.search(alt.draft_trigger, fold(draft))
@@ -381,7 +583,15 @@ class ReplyAdvisor:
             if not wanted or re.search(alt.covered, said):
                 continue
             answer = self.answerer.answer(alt.query)
-            if answer.decision != "handoff" and answer.citations[0].chunk_id not in cited:
+            if (
+                answer.decision != "handoff"
+                and answer.citations[0].chunk_id not in cited
+                and self._about(answer.citations[0].source, answer.text, products)
+                and (
+                    answer.decision == "auto"  # sure of it, or at least about what was asked
+                    or self._coverage(alt.query, answer.text) >= _MIN_ALTERNATIVE
+                )
+            ):
                 plan.alternatives.append(alt.lead + reply_sentence(answer.text))
                 plan.citations = merge_citations(plan.citations, answer.citations[:1])
                 break
@@ -391,7 +601,8 @@ class ReplyAdvisor:
         )
         fault = self.phrases.fault.search(fold(f"{question} {draft}"))
         upset = plan.mood.emotion == "angry" or (plan.mood.upset and fault)
-        if limit > 0 and upset and not offered and not plan.handed_off:
+        goodwill = self.phrases.goodwill_coupon  # off unless the shop's rules switch it on
+        if goodwill and limit > 0 and upset and not offered and not plan.handed_off:
             plan.coupon = limit
         refused = self.phrases.refusal.search(" ".join(plan.draft))
         if plan.closer == "info" and (
@@ -400,9 +611,14 @@ class ReplyAdvisor:
             plan.closer = "resolve"
 
     def _products(self, messages: Sequence[Message]) -> set[str]:
-        """The products the customer talks about (sources of their product pages)."""
-        found = (self.answerer.products.identify(m.text) for m in messages if m.role == "customer")
-        return {source for sources in found for source in sources}
+        """The products the customer talks about (sources of their product pages): those the
+        catalogue identifies, and those whose title's head noun the customer names ("衬衫")."""
+        said = [m.text for m in messages if m.role == "customer"]
+        found = {s for text in said for s in self.answerer.products.identify(text)}
+        named = {
+            s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
+        }
+        return found | named
 
     def _fact_support(
         self, sentences: list[str], products: set[str] | None = None
@@ -450,7 +666,7 @@ class ReplyAdvisor:
     def _compose(self, plan: _Plan, variant: int) -> tuple[str, list[Change]]:
         """One variant: opener, body items (numbered when long) and a closing question.
         Variants differ in opener, closer, coupon wording and the order of reason/alternative."""
-        address, turn = self.shop.address, variant // 3
+        address, turn = self.address, variant // 3
         openers = self.phrases.openers.get(plan.tone, self.phrases.openers["neutral"])
         opener = "" if plan.own_opener else openers[variant % len(openers)]
         draft = list(plan.draft)
@@ -468,12 +684,15 @@ class ReplyAdvisor:
         closers = self.phrases.closers[plan.closer]
         closer = plan.ask or closers[(variant + turn) % len(closers)]
         changes = _layout_changes(plan, opener, closer)
+        items = [self.phrases.address_words.sub("", item) or item for item in items]
         head = f"{address}，{opener}" if opener else ""
         if not head and items and not items[0].startswith((address, "您好")):
             items[0] = f"{address}，{items[0]}"
         elif not head and not items and not closer.startswith(address):
             closer = f"{address}，{closer}"
         inline = head + "".join(items) + closer
+        if len(items) < 2 and len(re.sub(r"\s", "", inline)) > 110:
+            items = [s for item in items for s in reply_sentences(item)]  # steps, one a line
         if len(items) >= 2 and len(re.sub(r"\s", "", inline)) > 110:
             points = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
             changes.append(Change(kind="format", reason="内容较多，分成编号要点更好读"))
@@ -482,11 +701,16 @@ class ReplyAdvisor:
 
 
 def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
-    """What the composition added to the agent's draft, and why."""
+    """What the composition added to the agent's draft, and why (only what happened)."""
     coupon = f"{plan.coupon:g}元优惠券" if plan.coupon else ""
+    why = (
+        "用知识库里的规则说明原因"
+        if plan.reason_from == "knowledge"
+        else "知识库里没有答案：说明下一步"
+    )
     added = [
         ("opener", opener, f"顾客情绪：{plan.mood.emotion}"),
-        ("reason", plan.reason, "用知识库里的规则说明原因"),
+        ("reason", "" if plan.reason == plan.policy else plan.reason, why),
         *(("alternative", a, "店铺允许的其他办法") for a in plan.alternatives),
         ("alternative", coupon, f"补偿不超过店铺上限 {plan.coupon:g} 元"),
         ("closing", "" if closer == plan.ask else closer, "用一个问题推进下一步"),

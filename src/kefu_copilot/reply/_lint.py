@@ -206,7 +206,11 @@ def _empathy_issue(
 
 def _money_issues(text: str, shop: ShopConfig | None, knowledge: str) -> list[LintIssue]:
     out = []
+    sentences = sentence_spans(text)
     for offer in compensation_offers(text) if shop is not None else []:
+        said = fold(text)[slice(*span_around(sentences, offer.span[0]))].strip(" 。.!！")
+        if said and said in knowledge:
+            continue  # the knowledge's own words (a tier table, a policy), not an offer
         limit = offer_limit(offer.kind, cast(ShopConfig, shop))
         if offer.amount > limit:
             label = {"coupon": "优惠券", "cash": "现金"}.get(offer.kind, "补偿")

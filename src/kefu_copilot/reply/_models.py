@@ -147,7 +147,8 @@ class QuickReply(BaseModel):
     """An approved reply (快捷短语) for the conversation, its origin and the slots filled in.
 
     ``source`` is ``"<file> <locator>"`` (e.g. ``faq/faq.csv 第9行``, ``cases/cases.jsonl 案例
-    case-002``); ``slots_filled`` maps slot names (``product``, ``order_id``, ``date``) to values.
+    case-002``, ``replies/common.yaml greet-1``); ``kind`` says where it comes from (an FAQ answer,
+    a past case's agent turn, the shop's approved replies or its greetings); ``slots_filled`` maps slot names (``product``, ``order_id``, ``date``) to values.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -155,7 +156,7 @@ class QuickReply(BaseModel):
     text: str
     source: str
     slots_filled: dict[str, str] = Field(default_factory=dict)
-    kind: Literal["faq", "case"] = "faq"
+    kind: Literal["faq", "case", "approved", "greeting"] = "faq"
     score: float = Field(0.0, ge=0, le=1)
 
 
@@ -298,16 +299,40 @@ def compensation_offers(text: str) -> list[Offer]:
     for q in quantities(text):
         if q.unit != "元":
             continue
-        sentence = folded[slice(*span_around(sentences, q.span[0]))]
         clause = folded[slice(*span_around(clauses, q.span[0]))]
-        if not re.search(ph.COMPENSATION_CUES, sentence) or re.search(ph.NOT_AN_OFFER, clause):
+        if not re.search(
+            ph.COMPENSATION_CUES, _near(folded, clauses, sentences, q.span[0])
+        ) or re.search(ph.NOT_AN_OFFER, clause):
             continue
-        kind = "cash" if re.search(ph.CASH_CUES, clause) else "coupon" if "券" in clause else "any"
+        cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
+        kind = "cash" if cash else "coupon" if coupon else "any"
         digits = re.search(rf"(?:\d|{CN_NUMERAL})+(?:\.\d+)?", folded[q.span[0] : q.span[1]])
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
         offers.append(Offer(q.low, kind, q.span, number))
-    return offers
+    for m in re.finditer(ph.BARE_MONEY, folded):  # "赔50红包", "补200现金": yuan left unsaid
+        start, end = m.span("amount")
+        if any(o.span[0] <= start < o.span[1] for o in offers):
+            continue
+        clause = folded[slice(*span_around(clauses, start))]
+        if re.search(ph.NOT_AN_OFFER, clause):
+            continue
+        cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
+        kind = "cash" if cash else "coupon" if coupon else "any"
+        offers.append(Offer(float(m.group("amount")), kind, (start, m.end()), (start, end)))
+    return sorted(offers, key=lambda o: o.span)
+
+
+def _near(
+    folded: str, clauses: list[tuple[int, int]], sentences: list[tuple[int, int]], pos: int
+) -> str:
+    """The clause at ``pos`` and the one before it in the same sentence ("为了表达歉意，送您
+    10元"): where a compensation cue makes money an offer. A cue further away belongs to
+    another fact ("运费一并退还，最高15元，…领取5元新人券")."""
+    start, end = span_around(clauses, pos)
+    first = span_around(sentences, pos)[0]
+    before = [c for c in clauses if first <= c[0] and c[1] <= start]
+    return folded[(before[-1][0] if before else start) : end]
 
 
 def offer_limit(kind: str, shop: ShopConfig) -> float:

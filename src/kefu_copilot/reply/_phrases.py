@@ -22,9 +22,11 @@ from .._data import RuleCompiler, compiled, packaged_rules
 if TYPE_CHECKING:
     from ..config._shop import ShopConfig
 
-__all__ = ["Alternative", "PhraseRule", "Phrases", "phrases", "shop_phrases"]
+__all__ = ["CLAUSE_CLASSES", "Alternative", "PhraseRule", "Phrases", "phrases", "shop_phrases"]
 
 _PHRASE_CODES = ("cold_phrase", "blame_shifting")
+#: The clause classes a shop may list cues for, in the order they are tried.
+CLAUSE_CLASSES = ("blame", "dismissal", "refusal", "filler", "action")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,17 @@ class Phrases:
     order_id: re.Pattern[str]
     date: re.Pattern[str]
     slot_placeholders: Mapping[str, re.Pattern[str]]
+    #: clause class → cue name → pattern, in the order classes are tried (see data/reply.yaml)
+    clause_classes: Mapping[str, Mapping[str, re.Pattern[str]]]
+    address_words: re.Pattern[str]
+    persona_address: re.Pattern[str]
+    goodwill_coupon: bool
+    quick_min_score: float
+    quick_relative: float
+    greeting: re.Pattern[str]
+    coupon_cues: re.Pattern[str]
+    bare_money: re.Pattern[str]
+    conditional: re.Pattern[str]
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -136,6 +149,10 @@ _PATTERNS = (
     "multiple_promise",
     "refusal",
     "fault",
+    "greeting",
+    "coupon_cues",
+    "bare_money",
+    "conditional",
 )
 
 
@@ -203,4 +220,52 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
             str(name): c.regex(f"slot_placeholders.{name}", p)
             for name, p in rules["slot_placeholders"].items()
         },
+        clause_classes=_clause_classes(c),
+        address_words=c.regex("address_words", _address(rules["address_words"])),
+        persona_address=c.key("persona_address"),
+        goodwill_coupon=_flag(c, "goodwill_coupon"),
+        quick_min_score=_number(c, "quick_min_score"),
+        quick_relative=_number(c, "quick_relative"),
     )
+
+
+def _clause_classes(c: _Compiler) -> dict[str, dict[str, re.Pattern[str]]]:
+    """``clause_classes``: known classes only, each a mapping of cue name → pattern(s)."""
+    classes = c.rules["clause_classes"]
+    if not isinstance(classes, Mapping):
+        raise c.error("clause_classes", "expected a mapping of class → {cue name: pattern}")
+    out: dict[str, dict[str, re.Pattern[str]]] = {}
+    for kind in classes:
+        if kind not in CLAUSE_CLASSES:
+            raise c.error(
+                f"clause_classes.{kind}", f"unknown class; known: {', '.join(CLAUSE_CLASSES)}"
+            )
+    for kind in CLAUSE_CLASSES:
+        cues = classes.get(kind) or {}
+        if not isinstance(cues, Mapping):
+            raise c.error(f"clause_classes.{kind}", "expected a mapping of cue name → pattern(s)")
+        out[kind] = {
+            str(name): c.regex(f"clause_classes.{kind}.{name}", pattern, wrap=True)
+            for name, pattern in cues.items()
+        }
+    return out
+
+
+def _address(words: Any) -> str:
+    """Address words at the start of a text, with the punctuation after them."""
+    alternatives = "|".join(re.escape(str(w)) for w in words)
+    return rf"^\s*(?:(?:{alternatives})(?:[\s,，!！~～]+|$))+"
+
+
+def _flag(c: _Compiler, key: str) -> bool:
+    value = c.rules[key]
+    if not isinstance(value, bool):
+        raise c.error(key, f"expected true or false, not {value!r}")
+    return value
+
+
+def _number(c: _Compiler, key: str) -> float:
+    value = c.rules[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise c.error(key, f"expected a number from 0 to 1, not {value!r}")
+    return float(value)

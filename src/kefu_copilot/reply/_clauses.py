@@ -1,0 +1,163 @@
+"""The clauses of an agent's draft, each classified: fact, action, question, refusal, blame,
+dismissal, filler or banned.
+
+Classes come from general cue patterns (``clause_classes`` in ``data/reply.yaml``, extended per
+shop) and the shop's banned phrases — not from drafts seen before. A rewrite keeps facts,
+actions and questions (numbers and terms verbatim), replaces a refusal by the policy the
+knowledge states, and drops blame, dismissal, banned and filler clauses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from ._models import clause_spans, fold, is_question, quantities
+from ._phrases import Phrases, shop_phrases
+
+if TYPE_CHECKING:
+    from ..config._shop import ShopConfig
+
+__all__ = [
+    "DROPPED",
+    "DROPPED_WHY",
+    "KEPT",
+    "Clause",
+    "ClauseKind",
+    "Split",
+    "classify_clauses",
+    "has_facts",
+    "has_numbers",
+    "split_draft",
+]
+
+ClauseKind = Literal[
+    "fact", "action", "question", "refusal", "blame", "dismissal", "filler", "banned"
+]
+#: Clauses a rewrite keeps as they are (cold wording inside them is still softened).
+KEPT = frozenset({"fact", "action", "question"})
+#: Clauses that never reach the output.
+DROPPED = frozenset({"blame", "dismissal", "filler", "banned"})
+
+_CONTENT = re.compile(r"[^亲的哦呢了啊呀哈啦嘛吧也就是真这个那\s,.!?;~，。！？；～、]")
+_DIGIT = re.compile(r"\d|[一二两三四五六七八九十百千半]+(?:个|天|年|月|周|小时|元|块|件|张)")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One clause of a draft: ``text`` (with its delimiter) at ``span``, its ``kind`` and the
+    cue that decided it (``"refusal.no_with_verb"``, ``"banned:自己看"``); ``rest`` is the clause
+    without the cue (what a refusal keeps when it states numbers: "超过一年不管" → "超过一年")."""
+
+    text: str
+    kind: ClauseKind
+    span: tuple[int, int]
+    cue: str = ""
+    rest: str = ""
+
+
+def has_numbers(text: str) -> bool:
+    """Digits, counted Chinese numerals ("一年", "两件") or quantities: facts a rewrite keeps."""
+    return bool(_DIGIT.search(text) or quantities(text))
+
+
+def has_facts(text: str, phrases: Phrases) -> bool:
+    """Numbers or policy terms (吊牌, 运费险...): what a rewrite must keep."""
+    return has_numbers(text) or any(term in fold(text) for term in phrases.policy_terms)
+
+
+def classify_clauses(text: str, shop: ShopConfig | None = None) -> list[Clause]:
+    """The clauses of ``text`` in order, each with its class (see module docstring)."""
+    phrases = shop_phrases(shop)
+    banned = [fold(p.strip()) for p in (shop.banned_phrases if shop else []) if p.strip()]
+    out = []
+    for start, end in clause_spans(text):
+        out.append(_classify(text[start:end], (start, end), phrases, banned))
+    return out
+
+
+def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list[str]) -> Clause:
+    folded = fold(clause)
+    body = folded.strip(" ,.!?;~。\n\t")
+    hit = next((b for b in banned if b and b in folded), None)
+    if hit is not None:
+        rest = _without(clause, folded, folded.index(hit), len(hit))
+        if has_facts(rest, phrases):  # a banned phrase inside a fact: the fact stays
+            inner = _classify(rest, span, phrases, [b for b in banned if b != hit])
+            if inner.kind in KEPT:
+                return inner
+        return Clause(clause, "banned", span, f"banned:{hit}", rest)
+    for kind, cues in phrases.clause_classes.items():
+        for name, pattern in cues.items():
+            m = pattern.search(body)
+            if m is None or (kind == "refusal" and phrases.conditional.search(body[: m.start()])):
+                continue
+            offset = folded.index(body) if body else 0
+            rest = _without(clause, folded, offset + m.start(), m.end() - m.start())
+            return Clause(clause, kind, span, f"{kind}.{name}", rest)  # type: ignore[arg-type]
+    if is_question(body):
+        return Clause(clause, "question", span)
+    return Clause(clause, "fact" if _CONTENT.search(body) else "filler", span)
+
+
+def _without(clause: str, folded: str, start: int, length: int) -> str:
+    """The clause with ``folded[start:start + length]`` cut out, tidied."""
+    rest = clause[:start] + clause[start + length :]
+    rest = re.sub(r"^[\s,，、]+|[\s,，、了的]+(?=[。！？!?.;；]?\s*$)", "", rest)
+    return rest if _CONTENT.search(fold(rest)) else ""
+
+
+#: Why a dropped clause never reaches the customer (the reason of its ``Change``).
+DROPPED_WHY = {
+    "blame": "指责顾客的话不发给顾客",
+    "dismissal": "推脱、打发或敷衍顾客的话不发给顾客",
+    "banned": "店铺禁用语不发给顾客",
+    "filler": "没有内容的口头语",
+}
+
+
+@dataclass
+class Split:
+    """A draft sorted for a rewrite: the clauses ``kept`` (text, in order), the bare
+    ``refusals`` (with the index in ``kept`` where each stood) to be replaced by the policy,
+    the clauses ``dropped``, and the ``facts`` kept (fact clauses: does the draft say anything?)."""
+
+    kept: list[str] = field(default_factory=list)
+    refusals: list[tuple[int, Clause]] = field(default_factory=list)
+    dropped: list[Clause] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    refused: bool = False
+    dismissed: bool = False
+
+
+def split_draft(text: str, shop: ShopConfig | None = None) -> Split:
+    """The clauses of a draft sorted for a rewrite. Facts, actions and questions are kept; a
+    refusal that states its reason ("吊牌剪了就不能退了") is kept too; a bare refusal is set
+    apart (its numbers kept: "超过一年不管" → "超过一年"); blame, dismissal, banned and filler
+    clauses are dropped, keeping only a remainder with facts ("说了只能用一张" → "只能用一张")."""
+    phrases, out = shop_phrases(shop), Split()
+    for clause in classify_clauses(text, shop):
+        if clause.kind in KEPT:
+            out.kept.append(clause.text)
+            out.facts += [clause.text] if clause.kind == "fact" else []
+        elif clause.kind == "refusal":
+            out.refused = True
+            if has_facts(clause.text, phrases) and not has_numbers(clause.text):
+                out.kept.append(clause.text)
+                continue
+            out.refusals.append((len(out.kept), clause))
+            if clause.rest and has_numbers(clause.rest):
+                out.kept.append(clause.rest)
+        else:
+            out.dismissed = out.dismissed or clause.kind != "filler"
+            if clause.kind != "banned" and _substantial(clause.rest, phrases):
+                out.kept.append(clause.rest)
+            out.dropped.append(clause)
+    return out
+
+
+def _substantial(text: str, phrases: Phrases) -> bool:
+    """A remainder worth keeping: facts and at least four characters of content."""
+    content = _CONTENT.findall(fold(text))
+    return bool(text) and has_facts(text, phrases) and len(content) >= 4

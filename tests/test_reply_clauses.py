@@ -1,0 +1,237 @@
+"""Clause-level rewriting of agent drafts: each clause classified by general cues (data/reply.yaml)
+and the shop's banned list; blame, dismissal and banned phrases never reach the output; the
+numbers of the draft's facts always do. Quick replies: relevance cut-off, approved replies and
+greetings from the shop's replies/ folder."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kefu_copilot import ShopError
+from kefu_copilot.config._shop import ShopConfig, load_shop_config
+from kefu_copilot.reply._advisor import ReplyAdvisor
+from kefu_copilot.reply._approved import load_approved
+from kefu_copilot.reply._clauses import classify_clauses, split_draft
+from kefu_copilot.reply._lint import rewrite_draft
+from kefu_copilot.reply._models import compensation_offers, fold, offer_limit
+from kefu_copilot.reply._phrases import phrases
+
+from .conftest import KNOWLEDGE
+
+SHOP = load_shop_config(KNOWLEDGE)
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
+    return [c.kind for c in classify_clauses(text, shop)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("是您自己弄坏的", "blame"),
+        ("你家路由器是双频的吧", "blame"),
+        ("不是我们产品的问题", "blame"),
+        ("您自己下次注意", "blame"),
+        ("自己去官网查", "dismissal"),
+        ("找物流去", "dismissal"),
+        ("说了也没用", "dismissal"),
+        ("别问我们了", "dismissal"),
+        ("爱要不要", "dismissal"),
+        ("请仔细看商品详情", "dismissal"),
+        ("这都不会", "dismissal"),
+        ("不然没法处理", "dismissal"),
+        ("退不了", "refusal"),
+        ("不补不发", "refusal"),
+        ("当然没有", "refusal"),
+        ("控制不了", "refusal"),
+        ("行吧", "filler"),
+        ("我帮您登记一下", "action"),
+        ("您方便发一下订单号吗", "question"),
+        ("签收后15天内可以申请价保", "fact"),
+    ],
+)
+def test_clause_classes_come_from_general_cues(text: str, kind: str) -> None:
+    assert kinds(text, None) == [kind]
+
+
+def test_the_shops_banned_list_makes_a_clause_banned_and_keeps_a_fact_inside_it() -> None:
+    shop = ShopConfig(banned_phrases=["亲自处理不了"])
+    assert kinds("亲自处理不了，七天内可退", shop) == ["banned", "fact"]
+    inner = classify_clauses("亲自处理不了7天", shop)[0]
+    assert inner.kind != "banned" and "7天" in inner.text
+
+
+def test_a_shop_extends_the_clause_cues() -> None:
+    shop = ShopConfig(rules={"reply": {"clause_classes": {"dismissal": {"own": ["去问厂家吧"]}}}})
+    assert kinds("去问厂家吧", shop) == ["dismissal"]
+    with pytest.raises(ShopError, match=r"clause_classes\.nonsense"):
+        phrases({**dict(SHOP.rule_set("reply")), "clause_classes": {"nonsense": {}}})
+
+
+def test_split_keeps_reasons_and_numbers_and_sets_bare_refusals_apart() -> None:
+    split = split_draft("吊牌剪了就不能退了，超过一年不管，退不了，你自己看", SHOP)
+    assert split.kept[0].startswith("吊牌剪了") and "超过一年" in "".join(split.kept)
+    assert [c.text.strip("，") for _, c in split.refusals] == ["超过一年不管", "退不了"]
+    assert [c.kind for c in split.dropped] == ["banned"] and split.refused and split.dismissed
+
+
+# ------------------------------------------------------------------------------ property
+def _facts() -> list[str]:
+    """Real facts: sentences with numbers from the sample shop's FAQ and policies."""
+    out = []
+    for path in [*KNOWLEDGE.glob("faq/*.csv"), *KNOWLEDGE.glob("policies/*.md")]:
+        for sentence in re.split(r"[。！？\n]", path.read_text(encoding="utf-8")):
+            sentence = re.sub(r"^[#\-*\s亲，,\"]+|[\",]+", "", sentence).strip()
+            if 6 <= len(sentence) <= 40 and NUMBER.search(sentence) and "|" not in sentence:
+                out.append(sentence)
+    return sorted(set(out))
+
+
+FACTS = _facts()
+COLD = [
+    "你自己看",
+    "自己去问快递",
+    "找快递去",
+    "说了也没用",
+    "急也没用",
+    "别问我们了",
+    "等着吧",
+    "爱买不买",
+    "这都不会",
+    "听不懂吗",
+    "是您自己弄坏的",
+    "跟我们没关系",
+    "您自己下次注意",
+    "不然没法处理",
+    "请仔细看商品详情",
+    "行吧",
+]
+BANNED = [p for p in SHOP.banned_phrases if p.strip()]
+PUNCT = ["，", "。", " ", "！", "，亲，"]
+parts = st.lists(
+    st.one_of(
+        st.sampled_from(FACTS).map(lambda f: ("fact", f)),
+        st.sampled_from(COLD + BANNED).map(lambda c: ("cold", c)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+def _draft(chosen: list[tuple[str, str]], punct: list[str]) -> tuple[str, list[str]]:
+    text = "".join(t + punct[i % len(punct)] for i, (_, t) in enumerate(chosen))
+    return text, [t for k, t in chosen if k == "fact"]
+
+
+def _fact_numbers(facts: list[str], shop: ShopConfig) -> Counter[str]:
+    numbers: Counter[str] = Counter()
+    for fact in facts:
+        numbers += Counter(NUMBER.findall(fact))
+        for offer in compensation_offers(fact):  # money above the limit is capped: not kept
+            if offer.amount > offer_limit(offer.kind, shop):
+                numbers[fact[offer.number[0] : offer.number[1]]] -= 1
+    return numbers
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chosen=parts, punct=st.lists(st.sampled_from(PUNCT), min_size=1, max_size=3))
+def test_cold_and_banned_never_survive_and_fact_numbers_always_do(chosen, punct) -> None:
+    draft, facts = _draft(chosen, punct)
+    split = split_draft(draft, SHOP)
+    text, _ = rewrite_draft("".join(split.kept), SHOP)
+    folded = fold(text)
+    assert not [b for b in BANNED if fold(b) in folded], (draft, text)
+    assert not [c for c in COLD if fold(c) in folded], (draft, text)
+    missing = _fact_numbers(facts, SHOP) - Counter(NUMBER.findall(text))
+    assert not missing, (draft, text)
+
+
+@pytest.fixture(scope="module")
+def advisor(sample_copilot) -> ReplyAdvisor:
+    _, answerer, shop = sample_copilot._current()
+    return ReplyAdvisor(answerer, shop)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chosen=parts, punct=st.lists(st.sampled_from(PUNCT), min_size=1, max_size=3))
+def test_suggested_replies_hold_no_banned_phrase_and_keep_the_facts(advisor, chosen, punct) -> None:
+    draft, facts = _draft(chosen, punct)
+    conversation = [{"role": "customer", "text": "这个怎么回事？能退吗"}]
+    reply = advisor.suggest(conversation, draft)[0]
+    folded = fold(reply.text)
+    assert not [b for b in BANNED if fold(b) in folded], (draft, reply.text)
+    assert not [c for c in COLD if fold(c) in folded], (draft, reply.text)
+    missing = _fact_numbers(facts, advisor.shop) - Counter(NUMBER.findall(reply.text))
+    assert not missing, (draft, reply.text)
+    assert not reply.text.startswith("亲，亲") and reply.text.count("亲，") <= 2
+
+
+# ------------------------------------------------------------------------------ behaviour
+def test_no_offer_is_invented_and_changes_say_only_what_happened(advisor) -> None:
+    conversation = [{"role": "customer", "text": "都三天了还不发货，太慢了！"}]
+    reply = advisor.suggest(conversation, "仓库忙，等着吧")[0]
+    assert "券" not in reply.text and "等着" not in reply.text
+    kinds_ = {c.kind for c in reply.changes}
+    assert "remove_cold" in kinds_ and "cap_compensation" not in kinds_
+    assert all(c.kind != "alternative" or "券" not in c.after for c in reply.changes)
+
+
+def test_a_goodwill_coupon_only_when_the_shop_switches_it_on(sample_copilot) -> None:
+    _, answerer, shop = sample_copilot._current()
+    rules = {**(shop.rules or {}), "reply": {"goodwill_coupon": True}}
+    on = ShopConfig.model_validate({**shop.model_dump(), "rules": rules})
+    conversation = [{"role": "customer", "text": "衣服有个破洞，太让人失望了！气死了"}]
+    off_text = ReplyAdvisor(answerer, shop).suggest(conversation)[0].text
+    on_text = ReplyAdvisor(answerer, on).suggest(conversation)[0].text
+    assert "优惠券" not in off_text
+    limit = f"{shop.compensation.max_coupon_yuan:g}元优惠券"
+    assert limit in on_text
+
+
+def test_red_packets_are_capped_by_the_coupon_limit_and_cash_by_the_cash_limit() -> None:
+    text, _ = rewrite_draft("给你赔50红包", SHOP)
+    assert f"{SHOP.compensation.max_coupon_yuan:g}红包" in text
+    text, _ = rewrite_draft("给你赔50现金", SHOP)
+    assert f"{SHOP.compensation.max_cash_yuan:g}现金" in text
+
+
+def test_the_personas_address_is_said_once(sample_copilot) -> None:
+    _, answerer, shop = sample_copilot._current()
+    baozi = ShopConfig.model_validate(
+        {**shop.model_dump(), "persona": "称呼顾客为「宝子」，语气亲切"}
+    )
+    advisor = ReplyAdvisor(answerer, baozi)
+    reply = advisor.suggest(
+        [{"role": "customer", "text": "几天能发货？"}], "亲，宝子，48小时内发货"
+    )
+    assert reply[0].text.startswith("宝子，") and reply[0].text.count("宝子") == 1
+    assert "亲，" not in reply[0].text and "48小时" in reply[0].text
+
+
+def test_quick_replies_may_be_fewer_than_k_and_come_from_replies(tmp_path, sample_copilot) -> None:
+    (tmp_path / "replies").mkdir()
+    (tmp_path / "replies" / "common.yaml").write_text(
+        "- {id: hi, text: 亲，在的~ 有什么可以帮您？, greeting: true}\n"
+        "- {id: ship, text: '亲，{product}现货48小时内发货哦', questions: [什么时候发货, 几天能发货]}\n",
+        encoding="utf-8",
+    )
+    _, answerer, shop = sample_copilot._current()
+    advisor = ReplyAdvisor(answerer, shop, shop_dir=tmp_path)
+    hello = advisor.quick_replies([{"role": "customer", "text": "在吗"}], k=3)
+    assert [(q.kind, q.source) for q in hello] == [("greeting", "replies/common.yaml hi")]
+    ship = advisor.quick_replies([{"role": "customer", "text": "几天能发货？"}], k=3)
+    assert ship and ship[0].source == "replies/common.yaml ship"
+    assert advisor.quick_replies([{"role": "customer", "text": "量子力学怎么学"}], k=3) == []
+
+
+def test_a_malformed_approved_reply_names_its_file(tmp_path) -> None:
+    (tmp_path / "replies").mkdir()
+    (tmp_path / "replies" / "bad.jsonl").write_text('{"txt": "x"}\n', encoding="utf-8")
+    with pytest.raises(ShopError, match=r"replies/bad.jsonl 第1行"):
+        load_approved(tmp_path)
