@@ -46,7 +46,7 @@ class ShopConfig(BaseModel):
     handoff_message: str = DEFAULT_HANDOFF_MESSAGE
     #: Extensions of the packaged rule sets (``kefu_copilot/data/*.yaml``), by set and key.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    _merged: dict[str, Mapping[str, Any]] = PrivateAttr(default_factory=dict)
+    _merged: dict[str, tuple[Any, Mapping[str, Any]]] = PrivateAttr(default_factory=dict)
 
     @field_validator("rules", mode="before")
     @classmethod
@@ -58,10 +58,12 @@ class ShopConfig(BaseModel):
 
     def rule_set(self, name: str) -> Mapping[str, Any]:
         """The packaged rule set ``name`` with this shop's ``rules.<name>`` applied (cached)."""
-        merged = self._merged.get(name)
-        if merged is None:
-            merged = self._merged[name] = merge_rules(name, self.rules.get(name))
-        return merged
+        extension = self.rules.get(name)
+        cached = self._merged.get(name)
+        # keyed by the extension object too: a model_copy(update={"rules": ...}) shares _merged
+        if cached is None or cached[0] is not extension:
+            cached = self._merged[name] = (extension, merge_rules(name, extension))
+        return cached[1]
 
     @field_validator("synonyms", mode="before")
     @classmethod
