@@ -256,7 +256,7 @@ class MemoryBook:
             for action in turn.pending_actions:
                 issues[action.id] = rules["issues"]["pending"].format(summary=action.summary)
             if turn.decision == "handoff":
-                text = conversation.last_customer_text[: int(rules["request_chars"])]
+                text = redact(conversation.last_customer_text).text[: int(rules["request_chars"])]
                 issues[handoff_key] = rules["issues"]["handoff"].format(text=text)
             else:
                 resolved.append(handoff_key)  # the conversation moved on
@@ -276,7 +276,9 @@ class MemoryBook:
         requests and how it ended."""
         rules = self.rules
         cut, kept = int(rules["request_chars"]), int(rules["requests_kept"])
-        texts = [t.strip()[:cut] for t in conversation.customer_texts() if t.strip()][-kept:]
+        # redacted before cutting: a cut phone number no longer looks like one
+        texts = [redact(t.strip()).text[:cut] for t in conversation.customer_texts() if t.strip()]
+        texts = texts[-kept:]
         outcome = rules["outcomes"].get(turn.decision, turn.decision) if turn else ""
         text = rules["summary"].format(requests="；".join(texts), outcome=outcome)
         return text.replace("（）", "")
