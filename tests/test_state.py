@@ -417,6 +417,18 @@ def test_a_copilot_keeps_approvals_in_the_index_directory(sample_copilot, tmp_pa
         state_url="memory://",
     )  # fmt: skip
     assert isinstance(memory_only.state, InMemoryStore)
+    own = ToolRegistry()  # a registry given to a Copilot uses the Copilot's store and max age
+    adopted = Copilot(
+        sample_copilot.shop_dir, index_dir=tmp_path / "idx", embed_model="none", tools=own,
+        approval_max_age_hours=2,
+    )  # fmt: skip
+    assert adopted.tools is own and own.ledger.max_age == 7200
+    assert (
+        isinstance(own.store, SQLiteStore) and own.store.path == tmp_path / "idx" / "state.sqlite3"
+    )
+    kept = ToolRegistry(store=InMemoryStore())
+    Copilot(sample_copilot.shop_dir, index_dir=tmp_path / "idx", embed_model="none", tools=kept)
+    assert isinstance(kept.store, InMemoryStore)
 
 
 # -- customer memory -----------------------------------------------------------------------------------

@@ -121,8 +121,8 @@ class Copilot:
         self._generator: GroundedGenerator | None = None
         self._state_store: StateStore | None = None
         max_age = self.settings.approval_max_age_hours * 3600
-        self.tools = tools if tools is not None else ToolRegistry(store=self._open_state)
-        self.tools.adopt_store(self._open_state, max_age=max_age)
+        self.tools = tools if tools is not None else ToolRegistry()
+        self.tools.adopt_store(self._open_state, max_age=max_age)  # unless it has its own
 
     # -- parts, built lazily -------------------------------------------------------------------
     @property

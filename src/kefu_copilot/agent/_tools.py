@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from .._errors import KefuError
 from ..config._shop import ShopConfig
 from ..state._store import InMemoryStore, StateStore
-from ._approvals import ApprovalLedger, AuditRecord
+from ._approvals import ACTIONS, ApprovalLedger, AuditRecord
 
 __all__ = [
     "AuditRecord",
@@ -316,9 +316,8 @@ class ToolRegistry:
         self._tools: dict[str, Tool] = {}
         self._lock = threading.RLock()
         self._store_given = store is not None
-        self.ledger = ApprovalLedger(
-            store if store is not None else InMemoryStore(), max_age=max_age
-        )
+        # the default store is made on first use, so that a Copilot can still adopt the registry
+        self.ledger = ApprovalLedger(store if store is not None else InMemoryStore, max_age=max_age)
 
     # -- registering ---------------------------------------------------------------------------
     def register(
@@ -454,7 +453,7 @@ class ToolRegistry:
         return [PendingAction.model_validate(a) for a in self.ledger.pending(conversation_id)]
 
     def _limit_of(self, action_id: str) -> float:
-        found = self.ledger.store.get("action", action_id)
+        found = self.ledger.store.get(ACTIONS, action_id)
         name = found.value["action"]["tool"] if found else ""
         return self._tools[name].timeout if name in self._tools else self.timeout
 
