@@ -299,6 +299,19 @@ def test_a_write_interrupted_midway_is_never_retried() -> None:
     assert [r.event for r in tools.audit(action.id)][-1] == "interrupted"
 
 
+def test_a_long_write_still_running_is_left_alone() -> None:
+    now = [1_000_000.0]
+    tools = Shop().registry(timeout=120)
+    tools.ledger.clock = lambda: now[0]
+    action = _queue(tools)
+    tools.ledger.start(tools.ledger.claim(action.id, "busy", timeout=120))
+    now[0] += 60  # past run_grace, within the tool's own timeout
+    assert tools.pending() == [] and tools.action(action.id).status == "running"
+    with pytest.raises(InputError, match="already running"):
+        tools.reject(action.id)
+    assert "interrupted" not in [r.event for r in tools.audit(action.id)]
+
+
 # -- several processes ---------------------------------------------------------------------------------
 def _worker(url: str, *args: str | Path, wait: bool = True) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}

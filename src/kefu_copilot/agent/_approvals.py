@@ -163,7 +163,7 @@ class ApprovalLedger:
         """Actions waiting for a human (not expired), oldest first; stale claims are released."""
         docs = self.store.documents(ACTIONS, tag="pending")
         for doc in self.store.documents(ACTIONS, tag="running"):
-            back = self._recover(doc, 0.0)
+            back = self._recover(doc, None)  # only released claims: tool timeouts unknown here
             if back is not None and back.tag == "pending":
                 docs.append(back)
         docs = [d for d in docs if not self._expired(d)]
@@ -190,9 +190,10 @@ class ApprovalLedger:
             return Document(doc.key, value, doc.version + 1, action["status"])
         return None
 
-    def _recover(self, doc: Document, timeout: float) -> Document | None:
+    def _recover(self, doc: Document, timeout: float | None) -> Document | None:
         """A running action whose worker is gone: back to pending if the write never started,
-        ``failed`` (interrupted, never retried) if it may have run. None: nothing to recover."""
+        ``failed`` (interrupted, never retried) if it may have run — judged only with the
+        tool's ``timeout`` given. None: nothing to recover."""
         if doc.tag != "running":
             return None
         lease, now = doc.value["lease"], self.clock()
@@ -202,7 +203,11 @@ class ApprovalLedger:
             event: Event = "released"
             note = "the approving worker stopped before the write ran; waiting for approval again"
             lease = {**lease, "claimed": None, "worker": None}
-        elif lease["started"] is not None and now - lease["started"] > timeout + self.run_grace:
+        elif (
+            timeout is not None
+            and lease["started"] is not None
+            and now - lease["started"] > timeout + self.run_grace
+        ):
             note = (
                 "interrupted: the worker stopped while the write was running; it may or may not "
                 "have been applied — check the shop system (never retried automatically)"
@@ -283,9 +288,12 @@ class ApprovalLedger:
         self._audit(status, {"action": action, "lease": {}}, self.clock(), by=by, result=result)
         return action
 
-    def reject(self, action_id: str, reason: str, by: str | None) -> dict[str, Any]:
+    def reject(
+        self, action_id: str, reason: str, by: str | None, *, timeout: float
+    ) -> dict[str, Any]:
+        """``pending → rejected`` (``timeout``: the tool's, to judge a running action)."""
         while True:
-            doc, expired = self._read(action_id, 0.0)
+            doc, expired = self._read(action_id, timeout)
             action = doc.value["action"]
             if action["status"] == "rejected":
                 return action  # a retried reject

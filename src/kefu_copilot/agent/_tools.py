@@ -476,7 +476,10 @@ class ToolRegistry:
 
     def reject(self, action_id: str, reason: str = "", *, by: str | None = None) -> PendingAction:
         """Discard a pending action (it is never executed); retrying a reject is harmless."""
-        return PendingAction.model_validate(self.ledger.reject(action_id, reason, by))
+        limit = self._limit_of(action_id)
+        return PendingAction.model_validate(
+            self.ledger.reject(action_id, reason, by, timeout=limit)
+        )
 
     def audit(self, action_id: str | None = None, *, limit: int | None = None) -> list[AuditRecord]:
         """The append-only approval audit log (personal data redacted), oldest first."""
