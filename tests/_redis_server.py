@@ -14,7 +14,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
 __all__ = ["RedisServer", "RedisServerUnavailable", "find_redis_server"]
 
@@ -106,14 +105,3 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
-
-    def __enter__(self) -> RedisServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -36,7 +36,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .._errors import InputError
-from ..state._store import Document, StateStore
+from ..state._store import Document, StateStore, StoreHandle
 from ..text._pii import PLACEHOLDERS, redact
 
 __all__ = ["ACTIONS", "AUDIT_LOG", "ApprovalLedger", "AuditRecord", "Claim", "redacted"]
@@ -114,8 +114,7 @@ class ApprovalLedger:
         run_grace: float = 30.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._factory = store if callable(store) else None
-        self._store = None if callable(store) else store
+        self._handle = StoreHandle(store)
         self.max_age = max_age
         self.claim_grace = claim_grace
         self.run_grace = run_grace
@@ -123,10 +122,7 @@ class ApprovalLedger:
 
     @property
     def store(self) -> StateStore:
-        if self._store is None:
-            assert self._factory is not None
-            self._store = self._factory()
-        return self._store
+        return self._handle.get()
 
     # -- reading -----------------------------------------------------------------------------
     def add(self, action: Mapping[str, Any]) -> None:

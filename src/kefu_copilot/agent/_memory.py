@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from .._data import RuleCompiler, compiled, packaged_rules
 from .._errors import InputError
-from ..state._store import StateStore, update
+from ..state._store import StateStore, StoreHandle, update
 from ..text._pii import redact
 from ._conversation import Conversation
 
@@ -142,8 +142,7 @@ class MemoryBook:
         max_orders: int = 10,
         max_issues: int = 5,
     ) -> None:
-        self._factory = store if callable(store) else None
-        self._store = None if callable(store) else store
+        self._handle = StoreHandle(store)
         self.retention = timedelta(days=retention_days)
         self.rules = packaged_rules("memory") if rules is None else rules
         self.clock = clock
@@ -151,10 +150,7 @@ class MemoryBook:
 
     @property
     def store(self) -> StateStore:
-        if self._store is None:
-            assert self._factory is not None
-            self._store = self._factory()
-        return self._store
+        return self._handle.get()
 
     # -- reading -----------------------------------------------------------------------------
     def recall(self, customer_id: str) -> CustomerMemory | None:

@@ -426,7 +426,7 @@ class ToolRegistry:
         """Keep approvals in ``store`` unless this registry was given one or has queued an
         action already (a ``Copilot`` calls this with the store of its settings)."""
         with self._lock:
-            if self._store_given or self.ledger._store is not None:
+            if self._store_given or self.ledger._handle.opened:
                 return False
             self.ledger = ApprovalLedger(store, max_age=max_age)
             self._store_given = True

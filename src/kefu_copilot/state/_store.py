@@ -32,6 +32,7 @@ __all__ = [
     "InMemoryStore",
     "StateError",
     "StateStore",
+    "StoreHandle",
     "dumps",
     "update",
 ]
@@ -92,6 +93,28 @@ class StateStore(Protocol):
     def close(self) -> None:
         """Release connections (the store may be used again afterwards: it reconnects)."""
         ...
+
+
+class StoreHandle:
+    """A store, or a function that opens one on first use (a ``Copilot`` opens its store only
+    when approvals or memory are used). Thread-safe."""
+
+    def __init__(self, store: StateStore | Callable[[], StateStore]) -> None:
+        self._factory = store if callable(store) else None
+        self._store = None if callable(store) else store
+        self._lock = threading.Lock()
+
+    @property
+    def opened(self) -> bool:
+        return self._store is not None
+
+    def get(self) -> StateStore:
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    assert self._factory is not None
+                    self._store = self._factory()
+        return self._store
 
 
 def dumps(value: Mapping[str, Any]) -> str:
