@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"text"},
     {"config"},
     {"present"},
-    {"embed", "llm", "emotion"},
+    {"embed", "llm", "emotion", "state"},
     {"index"},
     {"ingest"},
     {"retrieval"},

@@ -265,8 +265,10 @@ def test_address_change_waits_for_approval(sample_copilot, registry, backend) ->
     assert done.status == "executed" and done.result is not None and done.result.ok
     assert backend.orders["[ORDERID_10086]"].address == "上海市浦东新区世纪大道100号 赵先生"
     assert "已修改为" in done.reply_on_success and registry.pending() == []
-    with pytest.raises(InputError):
-        registry.approve(action.id)
+    backend.orders["[ORDERID_10086]"].address = "changed again by the shop"
+    again = registry.approve(action.id, by="agent-8")  # a retried approve: the recorded result
+    assert again.status == "executed" and again.decided_by == "agent-7"
+    assert backend.orders["[ORDERID_10086]"].address == "changed again by the shop"  # not rerun
     shipped = handle(router, "订单123456789012能改地址吗")
     assert shipped.decision == "handoff" and any("already 已发货" in r for r in shipped.reasons)
 

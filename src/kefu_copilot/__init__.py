@@ -44,9 +44,11 @@ if _TYPE_CHECKING:
         Trace,
         Usage,
     )
+    from .agent._approvals import AuditRecord
     from .agent._conversation import Conversation
     from .agent._handoff import HandoffPacket
     from .agent._intents import complete_with_tools
+    from .agent._memory import CustomerMemory, MemoryBook
     from .agent._notices import (
         DelayEvent,
         Notice,
@@ -98,6 +100,8 @@ if _TYPE_CHECKING:
     from .reply._advisor import ReplyAdvisor
     from .reply._lint import lint_reply
     from .reply._models import Change, Draft, LintIssue, QuickReply, SimilarCase
+    from .state._open import open_state_store
+    from .state._store import StateError, StateStore
     from .text._pii import PIIMatch, Redaction, find_pii, redact
     from .text._tokenize import ChineseTokenizer, Tokenizer
 
@@ -127,6 +131,12 @@ _LAZY: dict[str, str] = {
     "StockOutEvent": "agent._notices",
     "draft_notices": "agent._notices",
     "complete_with_tools": "agent._intents",
+    "AuditRecord": "agent._approvals",
+    "CustomerMemory": "agent._memory",
+    "MemoryBook": "agent._memory",
+    "StateError": "state._store",
+    "StateStore": "state._store",
+    "open_state_store": "state._open",
     "analyze": "insights._analyze",
     "ComplaintTheme": "insights._report",
     "InsightsReport": "insights._report",
@@ -213,6 +223,7 @@ __all__ = [
     "PRESETS",
     "Answer",
     "AnswerStream",
+    "AuditRecord",
     "CaseType",
     "Change",
     "ChatMessage",
@@ -228,6 +239,7 @@ __all__ = [
     "ConversationRecord",
     "Copilot",
     "Coupon",
+    "CustomerMemory",
     "Decision",
     "DelayEvent",
     "Draft",
@@ -256,6 +268,7 @@ __all__ = [
     "LLMTimeoutError",
     "LintIssue",
     "LogIssue",
+    "MemoryBook",
     "Message",
     "MetricDelta",
     "MissingExtraError",
@@ -281,6 +294,8 @@ __all__ = [
     "ShopConfig",
     "ShopError",
     "SimilarCase",
+    "StateError",
+    "StateStore",
     "StockLevel",
     "StockOutEvent",
     "Ticket",
@@ -305,6 +320,7 @@ __all__ = [
     "find_pii",
     "lint_reply",
     "load_shop_config",
+    "open_state_store",
     "read_logs",
     "redact",
     "register_case_type",

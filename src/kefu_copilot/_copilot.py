@@ -15,6 +15,7 @@ from typing import Any
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
 from ._models import Answer, IngestReport, Message
 from .agent._conversation import Conversation
+from .agent._memory import MemoryBook
 from .agent._router import Router, Turn
 from .agent._tools import PendingAction, ToolRegistry
 from .answer._extractive import Answerer
@@ -31,6 +32,8 @@ from .reply._advisor import ReplyAdvisor
 from .reply._lint import Knowledge, lint_reply
 from .reply._models import Draft, LintIssue, QuickReply
 from .retrieval._hybrid import Retriever
+from .state._open import open_state_store
+from .state._store import StateStore
 from .text._tokenize import ChineseTokenizer
 
 __all__ = ["Copilot"]
@@ -68,6 +71,12 @@ def _as_messages(history: Sequence[Message | dict[str, Any]] | None) -> list[Mes
         else:
             raise InputError("history items must be Message objects or {'role', 'text'} dicts")
     return out
+
+
+def _with_customer(conversation: Conversation, customer_id: str | None) -> Conversation:
+    if customer_id and conversation.customer_id != customer_id:
+        return conversation.model_copy(update={"customer_id": customer_id})
+    return conversation
 
 
 class Copilot:
@@ -110,7 +119,10 @@ class Copilot:
         self._llm: LLM | None = None
         self._llm_loaded = False
         self._generator: GroundedGenerator | None = None
+        self._state_store: StateStore | None = None
+        max_age = self.settings.approval_max_age_hours * 3600
         self.tools = tools if tools is not None else ToolRegistry()
+        self.tools.adopt_store(self._open_state, max_age=max_age)  # unless it has its own
 
     # -- parts, built lazily -------------------------------------------------------------------
     @property
@@ -160,6 +172,44 @@ class Copilot:
             if self._embedder is None or self._store is None:
                 return None, None
             return self._embedder, self._store
+
+    def _open_state(self) -> StateStore:
+        with self._lock:
+            if self._state_store is None:
+                self._state_store = open_state_store(
+                    self.settings.state_url_value,
+                    index_dir=self.index_dir,
+                    namespace=f"kefu:{self.shop.name or self.shop_dir.resolve().name}",
+                )
+            return self._state_store
+
+    @property
+    def state(self) -> StateStore:
+        """Where approvals and customer memory live (``KEFU_STATE_URL``; default: SQLite in the
+        index directory). See docs/scale-out.md."""
+        return self._open_state()
+
+    @property
+    def memory(self) -> MemoryBook | None:
+        """Customer memory (``Settings.customer_memory``), or None when it is off."""
+        if not self.settings.customer_memory:
+            return None
+        return self._memory_book()
+
+    def _memory_book(self) -> MemoryBook:
+        with self._lock:
+            if not hasattr(self, "_memory"):
+                self._memory = MemoryBook(
+                    self._open_state,
+                    retention_days=self.settings.memory_retention_days,
+                    rules=self.shop.rule_set("memory"),
+                )
+            return self._memory
+
+    def forget(self, customer_id: str) -> bool:
+        """Delete everything remembered of a customer (a deletion request; works with memory
+        off too). True if there was a record."""
+        return self._memory_book().forget(customer_id)
 
     # -- ingestion -----------------------------------------------------------------------------
     def ingest(self, *, progress: Progress | bool = False) -> IngestReport:
@@ -378,18 +428,44 @@ class Copilot:
             llm=self.llm,
         )
 
-    def handle(self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str) -> Turn:
+    def handle(
+        self,
+        conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
+        *,
+        customer_id: str | None = None,
+        channel: str | None = None,
+    ) -> Turn:
         """Route the conversation's last customer message: ``auto`` (send the answer), ``draft``
         (an agent checks it) or ``handoff`` (with a :class:`HandoffPacket` for the human).
         Order, logistics, stock and coupon questions use the registered :attr:`tools`; writes
-        wait in ``Turn.pending_actions`` for :meth:`approve` / :meth:`reject`."""
-        return self.router().handle(Conversation.of(conversation))
+        wait in ``Turn.pending_actions`` for :meth:`approve` / :meth:`reject`. With customer
+        memory on, a ``customer_id`` (here or on the conversation) gets the customer's earlier
+        contacts in the handoff packet, and this turn is remembered (``channel``: where from)."""
+        conv = _with_customer(Conversation.of(conversation), customer_id)
+        return self._remembered(conv, self.router().handle(conv), channel)
 
     async def ahandle(
-        self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str
+        self,
+        conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
+        *,
+        customer_id: str | None = None,
+        channel: str | None = None,
     ) -> Turn:
         router = await asyncio.to_thread(self.router)
-        return await router.ahandle(Conversation.of(conversation))
+        conv = _with_customer(Conversation.of(conversation), customer_id)
+        turn = await router.ahandle(conv)
+        return await asyncio.to_thread(self._remembered, conv, turn, channel)
+
+    def _remembered(self, conversation: Conversation, turn: Turn, channel: str | None) -> Turn:
+        memory = self.memory
+        if memory is None or not conversation.customer_id:
+            return turn
+        if turn.handoff is not None:
+            turn.handoff.customer_history = memory.lines(
+                conversation.customer_id, exclude_conversation=conversation.id
+            )
+        memory.observe(conversation, turn, channel=channel)
+        return turn
 
     # -- shop-system tools and approvals -----------------------------------------------------
     def register_tool(
@@ -415,14 +491,20 @@ class Copilot:
     def approve(self, action_id: str, *, by: str | None = None) -> PendingAction:
         """Execute a write action waiting for approval; ``result``/``status`` say how it went and
         ``reply_on_success`` is the message for the customer."""
-        return self.tools.approve(action_id, by=by)
+        return self._settled(self.tools.approve(action_id, by=by))
 
     async def aapprove(self, action_id: str, *, by: str | None = None) -> PendingAction:
-        return await asyncio.to_thread(self.tools.approve, action_id, by=by)
+        return await asyncio.to_thread(self.approve, action_id, by=by)
 
     def reject(self, action_id: str, reason: str = "", *, by: str | None = None) -> PendingAction:
         """Discard a write action waiting for approval (it never runs)."""
-        return self.tools.reject(action_id, reason, by=by)
+        return self._settled(self.tools.reject(action_id, reason, by=by))
+
+    def _settled(self, action: PendingAction) -> PendingAction:
+        memory = self.memory
+        if memory is not None and action.status != "running":
+            memory.resolve(action.id)  # no longer an open issue of the customer
+        return action
 
     def pending_actions(self, conversation_id: str | None = None) -> list[PendingAction]:
         """Write actions waiting for a human, oldest first."""
@@ -438,19 +520,38 @@ class Copilot:
         conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
         draft: str | None = None,
         n: int = 1,
+        *,
+        customer_id: str | None = None,
     ) -> list[Draft]:
         """Reply drafts for the human agent: empathetic, grounded in the knowledge and within the
         shop.yaml compensation limits; a rewrite of ``draft`` when given (its facts kept,
-        ``Draft.changes`` says what changed). ``n`` distinct, deterministic variants."""
-        return self._reply_advisor().suggest(Conversation.of(conversation).messages, draft, n)
+        ``Draft.changes`` says what changed). ``n`` distinct, deterministic variants. With
+        customer memory on, the customer's earlier contacts (redacted) come first as context."""
+        conv = _with_customer(Conversation.of(conversation), customer_id)
+        return self._reply_advisor().suggest(self._with_memory(conv), draft, n)
+
+    def _with_memory(self, conversation: Conversation) -> list[Message]:
+        memory = self.memory
+        lines = (
+            memory.lines(conversation.customer_id, exclude_conversation=conversation.id)
+            if (memory is not None and conversation.customer_id)
+            else []
+        )
+        if not lines:
+            return conversation.messages
+        return [Message(role="system", text="；".join(lines)), *conversation.messages]
 
     async def asuggest_reply(
         self,
         conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
         draft: str | None = None,
         n: int = 1,
+        *,
+        customer_id: str | None = None,
     ) -> list[Draft]:
-        return await asyncio.to_thread(self.suggest_reply, conversation, draft, n)
+        return await asyncio.to_thread(
+            self.suggest_reply, conversation, draft, n, customer_id=customer_id
+        )
 
     def lint_reply(
         self,

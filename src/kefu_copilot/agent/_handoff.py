@@ -32,6 +32,9 @@ class HandoffPacket(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     suggested_next_step: str = ""
     transcript_tail: list[dict[str, Any]] = Field(default_factory=list)
+    customer_history: list[str] = Field(
+        default_factory=list, description="earlier contacts, from customer memory (redacted)"
+    )
 
     def render(self, rules: Mapping[str, Any] | None = None) -> str:
         """Plain text for an agent console, ticket or chat note. ``rules``: a ``handoff`` rule
@@ -57,6 +60,9 @@ class HandoffPacket(BaseModel):
             lines.append(
                 line["citation"].format(source=c.source, locator=c.locator, snippet=c.snippet[:60])
             )
+        if self.customer_history:
+            template = line.get("customer_history", "顾客历史：{items}")
+            lines.append(template.format(items="；".join(self.customer_history)))
         if self.suggested_next_step:
             lines.append(line["suggested_next_step"].format(text=self.suggested_next_step))
         return "\n".join(lines)

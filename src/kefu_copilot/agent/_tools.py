@@ -22,10 +22,13 @@ from typing import Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
-from .._errors import InputError, KefuError
+from .._errors import KefuError
 from ..config._shop import ShopConfig
+from ..state._store import InMemoryStore, StateStore
+from ._approvals import ACTIONS, ApprovalLedger, AuditRecord
 
 __all__ = [
+    "AuditRecord",
     "Coupon",
     "Order",
     "OrderItem",
@@ -167,7 +170,13 @@ class ToolResult(BaseModel):
 
 
 class PendingAction(BaseModel):
-    """A write a human must approve (:meth:`ToolRegistry.approve`) or reject."""
+    """A write a human must approve (:meth:`ToolRegistry.approve`) or reject.
+
+    It lives in the registry's state store (shared by every worker when that store is SQLite or
+    Redis): ``pending`` until someone decides, ``running`` while the approved write runs, then
+    ``executed`` or ``failed`` (with ``result``); ``rejected``; ``expired`` when nobody approved
+    it within the registry's ``max_age``.
+    """
 
     id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     tool: str
@@ -176,10 +185,12 @@ class PendingAction(BaseModel):
     reason: str = Field("", description="why it needs a human")
     reply_on_success: str = Field("", description="what to tell the customer once it is done")
     conversation_id: str | None = None
-    status: Literal["pending", "running", "executed", "failed", "rejected"] = "pending"
+    status: Literal["pending", "running", "executed", "failed", "rejected", "expired"] = "pending"
     result: ToolResult | None = None
     note: str = ""
     created_at: datetime = Field(default_factory=datetime.now)
+    decided_by: str | None = Field(None, description="who approved or rejected it")
+    decided_at: datetime | None = None
 
 
 # -- declaring tools -----------------------------------------------------------------------------
@@ -290,11 +301,23 @@ def _run_in_thread(fn: Callable[..., Any], kwargs: dict[str, Any], timeout: floa
 class ToolRegistry:
     """The shop's tools, and the write actions waiting for a human. Thread-safe."""
 
-    def __init__(self, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        timeout: float = 5.0,
+        store: StateStore | Callable[[], StateStore] | None = None,
+        max_age: float | None = 24 * 3600.0,
+    ) -> None:
+        """``store`` keeps the write actions waiting for approval (a :class:`StateStore` or a
+        function opening one on first use); default: this process's memory — a ``Copilot``
+        gives its registry the store of its settings (``KEFU_STATE_URL``) instead. ``max_age``:
+        seconds after which a pending action can no longer be approved (None: never)."""
         self.timeout = timeout
         self._tools: dict[str, Tool] = {}
-        self._actions: dict[str, PendingAction] = {}
         self._lock = threading.RLock()
+        self._store_given = store is not None
+        # the default store is made on first use, so that a Copilot can still adopt the registry
+        self.ledger = ApprovalLedger(store if store is not None else InMemoryStore, max_age=max_age)
 
     # -- registering ---------------------------------------------------------------------------
     def register(
@@ -397,58 +420,70 @@ class ToolRegistry:
             return self._failed(name, arguments, exc, start, limit)
 
     # -- approvals -----------------------------------------------------------------------------
+    def adopt_store(
+        self, store: StateStore | Callable[[], StateStore], *, max_age: float | None
+    ) -> bool:
+        """Keep approvals in ``store`` unless this registry was given one or has queued an
+        action already (a ``Copilot`` calls this with the store of its settings)."""
+        with self._lock:
+            if self._store_given or self.ledger._handle.opened:
+                return False
+            self.ledger = ApprovalLedger(store, max_age=max_age)
+            self._store_given = True
+            return True
+
+    @property
+    def store(self) -> StateStore:
+        """Where the pending actions and the approval audit log are kept."""
+        return self.ledger.store
+
     def queue(self, action: PendingAction) -> PendingAction:
         self.get(action.tool)
-        with self._lock:
-            self._actions[action.id] = action
+        self.ledger.add(action.model_dump(mode="json"))
         return action
 
     def action(self, action_id: str) -> PendingAction:
-        with self._lock:
-            found = self._actions.get(action_id)
-        if found is None:
-            raise InputError(f"no pending action with id {action_id!r}")
-        return found
+        """The action as it stands now (any status); :class:`InputError` if unknown."""
+        return PendingAction.model_validate(
+            self.ledger.get(action_id, timeout=self._limit_of(action_id))
+        )
 
     def pending(self, conversation_id: str | None = None) -> list[PendingAction]:
-        with self._lock:
-            actions = list(self._actions.values())
-        return [
-            a
-            for a in actions
-            if a.status == "pending"
-            and (conversation_id is None or a.conversation_id == conversation_id)
-        ]
+        """Actions waiting for a human (expired ones left out), oldest first."""
+        return [PendingAction.model_validate(a) for a in self.ledger.pending(conversation_id)]
 
-    def _claim(self, action_id: str) -> PendingAction:
-        with self._lock:
-            action = self.action(action_id)
-            if action.status != "pending":
-                raise InputError(f"action {action_id} is already {action.status}")
-            action.status = "running"
-            return action
-
-    def _settle(self, action: PendingAction, result: ToolResult, by: str | None) -> PendingAction:
-        with self._lock:
-            action.result = result
-            action.status = "executed" if result.ok else "failed"
-            action.note = f"approved by {by}" if by else "approved"
-        return action
+    def _limit_of(self, action_id: str) -> float:
+        found = self.ledger.store.get(ACTIONS, action_id)
+        name = found.value["action"]["tool"] if found else ""
+        return self._tools[name].timeout if name in self._tools else self.timeout
 
     def approve(self, action_id: str, *, by: str | None = None) -> PendingAction:
-        """Execute a pending action; its ``result`` and ``status`` say how it went."""
-        action = self._claim(action_id)
-        return self._settle(action, self.call(action.tool, action.arguments), by)
+        """Execute a pending action once; ``result`` and ``status`` say how it went.
+
+        Safe to call from any worker sharing the store, and to retry: if the action was already
+        executed (or failed) the recorded outcome is returned and nothing runs again; if another
+        worker is running it, this waits for its result. An unknown, rejected or expired action
+        is an :class:`InputError`."""
+        claim = self.ledger.claim(action_id, by, timeout=self._limit_of(action_id))
+        if not claim.run:
+            return PendingAction.model_validate(claim.action)
+        action = PendingAction.model_validate(claim.action)
+        if not self.ledger.start(claim):  # released while this worker stalled: approve again
+            return self.approve(action_id, by=by)
+        result = self.call(action.tool, action.arguments)
+        settled = self.ledger.settle(claim, result.model_dump(mode="json"), result.ok)
+        return PendingAction.model_validate({**settled, "result": result})
 
     def reject(self, action_id: str, reason: str = "", *, by: str | None = None) -> PendingAction:
-        """Discard a pending action (it is never executed)."""
-        with self._lock:
-            action = self.action(action_id)
-            if action.status != "pending":
-                raise InputError(f"action {action_id} is already {action.status}")
-            action.status = "rejected"
-            action.note = "; ".join(x for x in (f"rejected by {by}" if by else "", reason) if x)
-        return action
+        """Discard a pending action (it is never executed); retrying a reject is harmless."""
+        limit = self._limit_of(action_id)
+        return PendingAction.model_validate(
+            self.ledger.reject(action_id, reason, by, timeout=limit)
+        )
+
+    def audit(self, action_id: str | None = None, *, limit: int | None = None) -> list[AuditRecord]:
+        """The append-only approval audit log (personal data redacted), oldest first."""
+        return self.ledger.audit(action_id, limit=limit)
 
 
 def _since(start: float) -> float:

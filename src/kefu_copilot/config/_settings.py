@@ -68,6 +68,24 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Chroma server URL (http://host:8000); default: embedded PersistentClient"
     )
+    # -- shared state: approvals, customer memory ----------------------------------------------
+    state_url: SecretStr | None = Field(
+        None,
+        description="Where pending approvals and customer memory live: sqlite:///path/state.db "
+        "(one machine), redis://[:password@]host:6379/0 (several machines) or memory:// (this "
+        "process); default: <index_dir>/state.sqlite3. A secret: it may hold a password",
+    )
+    approval_max_age_hours: float = Field(
+        24.0, gt=0, description="A write action not approved within this many hours expires"
+    )
+    customer_memory: bool = Field(
+        False,
+        description="Remember each customer_id's past conversations, order ids, stated "
+        "preferences and open issues (redacted) for handoff packets and reply drafts",
+    )
+    memory_retention_days: float = Field(
+        90.0, gt=0, description="Customer memory older than this many days is dropped"
+    )
     # -- retrieval and answering -----------------------------------------------------------
     top_k: int = Field(8, ge=1, le=100, description="Knowledge chunks retrieved per question")
     auto_threshold: float = Field(
@@ -113,6 +131,11 @@ class Settings(BaseSettings):
     @property
     def embeddings_enabled(self) -> bool:
         return self.embed_model.strip().lower() not in ("", "none", "off", "false", "0")
+
+    @property
+    def state_url_value(self) -> str | None:
+        """The state store URL in clear, for the one place that connects to it."""
+        return self.state_url.get_secret_value() if self.state_url else None
 
     @property
     def llm_api_key_value(self) -> str | None:

@@ -1,0 +1,1 @@
+"""Shared state: approvals and customer memory that outlive one process (memory, SQLite, Redis)."""
