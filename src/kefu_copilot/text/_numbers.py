@@ -329,6 +329,15 @@ _CLOCK_CN = re.compile(
 )
 _PM = {"下午", "傍晚", "晚上"}
 _YEN_SIGN = re.compile(r"[¥￥]\s*(?P<a>\d+(?:\.\d+)?)")
+# A money threshold or reduction written without 元: "满200可用", "满199减20".
+_THRESHOLD = re.compile(
+    rf"(?:满|减)\s*(?P<a>\d+(?:\.\d+)?)(?![\d.]|\s*(?:{_UNIT_RE}|万|折|%))"
+)
+# A table cell whose unit is in its header: "腰围(cm)：69", "建议体重(斤)：98-105".
+_HEADER_UNIT = re.compile(
+    rf"[(（](?:单位[:：]\s*)?(?P<unit>{_UNIT_RE})[)）]\s*[:：]\s*"
+    r"(?P<a>\d+(?:\.\d+)?)(?:\s*[-~～—–]\s*(?P<b>\d+(?:\.\d+)?))?(?![\d.])"
+)
 
 
 @dataclass(frozen=True)
@@ -405,6 +414,11 @@ def measures(text: str) -> list[Measure]:
             continue
         hour += (12 if m.group("ampm") in _PM and hour < 12 else 0) + (0.5 if m.group("half") else 0)
         add("clock", hour, hour, m.span())
+    for m in _HEADER_UNIT.finditer(folded):
+        dim, factor = _MEASURE_UNITS[m.group("unit")]
+        low = float(m.group("a"))
+        high = float(m.group("b")) if m.group("b") else low
+        add(dim, low * factor, high * factor, (m.start("a"), m.end()))
     for m in _METRE_AND.finditer(folded):
         metres, rest = number(m.group(1)), m.group(2)
         cm = float(rest) if rest.isdigit() else cn_digits(rest)
@@ -458,6 +472,9 @@ def measures(text: str) -> list[Measure]:
     for m in _YEN_SIGN.finditer(folded):
         value = float(m.group("a"))
         add("money", value, value, m.span())
+    for m in _THRESHOLD.finditer(folded):
+        value = float(m.group("a"))
+        add("money", value, value, m.span("a"))
     _merge_compound_times(out)
     _merge_ranges(out, folded)
     return sorted(out, key=lambda q: q.span)
