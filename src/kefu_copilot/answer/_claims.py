@@ -125,6 +125,7 @@ class _Rules:
     negative: tuple[tuple[str, re.Pattern[str]], ...]
     positive: tuple[tuple[str, re.Pattern[str]], ...]
     not_negator: re.Pattern[str]
+    not_cue: re.Pattern[str]
     subjects: tuple[tuple[str, re.Pattern[str]], ...]
     mode: re.Pattern[str]
     mode_on: frozenset[str]
@@ -135,6 +136,7 @@ class _Rules:
     answer_labels: Mapping[str, re.Pattern[str]]
     offer: re.Pattern[str]
     cue_words: re.Pattern[str]
+    strong_cue: re.Pattern[str]  # cues of two characters or more (支持, 不可以), not 能 / 可
 
 
 def _alternation(items: Iterable[Any]) -> str:
@@ -161,6 +163,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         negative=tuple(negative),
         positive=tuple(positive),
         not_negator=re.compile(_alternation(rules["not_negators"])),
+        not_cue=re.compile(_alternation(rules["not_cues"])),
         subjects=tuple(kinds),
         mode=mode,
         mode_on=frozenset(str(w) for w in subjects.get("mode_on") or []),
@@ -173,6 +176,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         answer_labels={dim: re.compile(str(p)) for dim, p in rules["answer_labels"].items()},
         offer=re.compile(_alternation(rules["offer_cues"])),
         cue_words=re.compile(_alternation(cues)),
+        strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
     )
 
 
@@ -184,7 +188,8 @@ def claim_rules(shop: ShopConfig | None = None) -> _Rules:
 
 # ------------------------------------------------------------------------------ reading text
 def _bigrams(text: str) -> frozenset[str]:
-    out = set()
+    """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text``."""
+    out = {w for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if not re.search(r"\d", w)}
     for run in _CJK.findall(text):
         for i in range(len(run) - 1):
             pair = run[i : i + 2]
@@ -199,6 +204,11 @@ def _strip_measures(text: str) -> str:
     return text
 
 
+def _strip_cues(rules: _Rules, text: str) -> str:
+    """The text without its polarity words (可以, 不支持 ...), keeping what they are about."""
+    return rules.cue_words.sub(lambda m: " " if len(m.group()) <= 4 else m.group(), text)
+
+
 def _mode_keys(rules: _Rules, text: str) -> list[str]:
     keys = []
     for m in rules.mode.finditer(text):
@@ -211,13 +221,18 @@ def _subjects(rules: _Rules, text: str) -> list[str]:
     found = []
     for kind, pattern in rules.subjects:
         found += [f"{kind}:{m.group().lower()}" for m in pattern.finditer(text)]
-    found += [f"code:{c}" for c in _codes(text)]
+    found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
 
 
-def _codes(text: str) -> list[str]:
-    return [c.strip(".-") for c in _CODE.findall(fold(text)) if len(c.strip(".-")) >= 2]
+def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
+    """Product codes and model names with digits (K87, 16A); with ``keep_measures``, also sizes
+    written in Latin letters that name a model (41mm / 46mm), but not ranges (90-100cm)."""
+    text = fold(text) if keep_measures else _strip_measures(fold(text))
+    if keep_measures:
+        return [c for c in _CODE.findall(text) if len(c) >= 2 and "-" not in c.strip(".-")]
+    return [c.strip(".-") for c in _CODE.findall(text) if len(c.strip(".-")) >= 2]
 
 
 def _raw(q: Measure) -> float:
@@ -245,6 +260,8 @@ def _siblings(a: str, b: str) -> bool:
 
 
 _LIST = re.compile(r"[、/]")
+#: Knowledge writes these with their unit; a bare number does not state them.
+_ALWAYS_WITH_UNIT = frozenset({"time", "workday", "money", "discount", "percent", "clock"})
 
 
 def _bound_clauses(
@@ -275,7 +292,9 @@ def _bound_clauses(
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
+    """(family, positive?) of each polarity family ``text`` uses, negative cues first."""
     text = rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+    text = rules.not_cue.sub(lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text)
     out: list[tuple[str, bool]] = []
     masked = text
     for family, pattern in rules.negative:
@@ -378,7 +397,7 @@ class RuleEntailment:
             return ClaimVerdict(claim, "neutral", f"{q.text} repeats the question")
         same = [u for u in units if any(m.dim == q.dim for m in u.measures)]
         match = [u for u in same if any(q.within(m) for m in u.measures if m.dim == q.dim)]
-        if not match and q.low == q.high:
+        if not match and q.low == q.high and q.dim not in _ALWAYS_WITH_UNIT:
             # the number without its unit, in a clause that shares the claim's words
             match = [u for u in units if q.low in u.bare or _raw(q) in u.bare]
             match = [u for u in match if len(claim.words & u.words) >= 1]
@@ -392,42 +411,61 @@ class RuleEntailment:
         rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
         if not match:
-            if best_other >= 3:
-                return ClaimVerdict(claim, "contradicted", f"the knowledge states another value than {q.text}")
+            if any(self._about(claim, u) for u in rivals):
+                return ClaimVerdict(
+                    claim, "contradicted", f"the knowledge states another value than {q.text}"
+                )
             return ClaimVerdict(claim, "unsupported", f"{q.text} is not in the cited knowledge")
         best_ok = max(self._overlap(claim, u) for u in ok)
-        if best_other >= best_ok + 3:
-            return ClaimVerdict(claim, "contradicted", f"the knowledge states another value than {q.text} for it")
+        if best_ok == 0 and len(claim.words) >= 3:
+            return ClaimVerdict(claim, "unsupported", f"{q.text} is stated about something else")
         if best_other >= best_ok + 2:
             return ClaimVerdict(claim, "unsupported", f"{q.text} is stated about something else")
         return ClaimVerdict(claim, "entailed", q.text)
 
     @staticmethod
+    def _about(claim: Claim, unit: _Unit) -> bool:
+        """The clause names the claim's own subject and says what the claim says (two words)."""
+        named = set(claim.subjects) & unit.subjects
+        return bool(named) and len(claim.words & _bigrams(unit.text)) >= 2
+
+    @staticmethod
     def _overlap(claim: Claim, unit: _Unit) -> float:
         """How much a clause of the knowledge is about what the claim says: shared words, and
         more when it names the claim's subject."""
-        shared = len(claim.words & _bigrams(unit.text)) + len(claim.words & unit.words) / 2
+        shared = len(claim.words & _bigrams(unit.text)) + len(claim.words & unit.words)
         return shared + (2.0 if set(claim.subjects) & unit.subjects else 0.0)
 
     def _polar(self, claim: Claim, family: str, positive: bool, units: list[_Unit]) -> ClaimVerdict:
         """Compare with the knowledge's clauses that say yes or no in the same family: the best
-        aligned one decides, when it is clearly better aligned than any saying the opposite."""
-        best = {True: 0.0, False: 0.0}
+        aligned one decides, when it is clearly better aligned than any saying the opposite.
+        Alignment counts the words shared besides the subject's name (a product page names its
+        product everywhere); Latin words (HomeKit, Siri) count double."""
+        # clauses naming the claim's subject outrank general rules (袜子拆封后不退不换 over
+        # 本店商品支持7天无理由退换)
+        best = {(named, sign): 0.0 for named in (True, False) for sign in (True, False)}
+        names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
+        own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
         seen: set[str] = set()
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
-            subject = 2.0 if set(claim.subjects) & unit.subjects else 0.0
+            named = bool(set(claim.subjects) & unit.subjects)
             for clause in _CLAUSE.split(unit.sentence):
                 signs = [p for f, p in _polarity(self.rules, clause) if f == family]
                 if not signs:
                     continue
-                words = _bigrams(self.rules.cue_words.sub(" ", clause))
-                score = len(claim.words & words) + len(claim.words & unit.words) / 4 + subject
-                best[signs[0]] = max(best[signs[0]], score)
+                shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
+                if not shared:
+                    continue
+                score = shared + len(own & unit.words) / 4 + (1.0 if named else 0.0)
+                key = (named, signs[0])
+                best[key] = max(best[key], score)
+        level = any(best[(True, sign)] for sign in (True, False))
+        best = {sign: best[(level, sign)] for sign in (True, False)}  # type: ignore[misc]
         agree, oppose = best[positive], best[not positive]
-        if oppose >= 2.5 and oppose > agree + 0.5:
+        if oppose >= 2 and oppose > agree + 0.5:
             return ClaimVerdict(claim, "contradicted", f"the knowledge says the opposite: {claim.text}")
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
@@ -555,13 +593,16 @@ class ClaimChecker:
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed):
             # "一张券", "一双袜子": an article, not a count
             found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
-            codes = [c for c in _codes(part) if not any(c in m.text.lower() for m in found)]
+            codes = _codes(part)
             rest = _strip_measures(part)
             for code in codes:
                 rest = rest.replace(code, " ")
             numbers = tuple(sorted(numbers_in(re.sub(r"[^0-9.\s]", " ", rest))))
             polarity = _polarity(self.rules, part)
-            words = _bigrams(self.rules.cue_words.sub(" ", _strip_measures(part)))
+            if found and not self.rules.strong_cue.search(part):
+                # "能听6小时", "可用3天": the quantity is what the clause claims
+                polarity = [(f, p) for f, p in polarity if f not in ("ability", "need")]
+            words = _bigrams(_strip_cues(self.rules, _strip_measures(part)))
             if polarity and not words:
                 words = question_words  # "可以的": the answer to the question's predicate
             out.append(

@@ -151,9 +151,18 @@ class GroundedGenerator:
             for n in reply.citations
             if 1 <= n <= len(knowledge)
         ]
+        # the claims are checked against the cited documents: the cited passages first, then
+        # the other retrieved passages of the same sources (a product page's other sections)
+        sources = {c.source for c in citations}
+        cited_ids = {c.chunk_id for c in citations}
+        evidence = cited_texts + [
+            f"{c.hit.chunk.title} {c.hit.chunk.text}"
+            for c in prepared.candidates
+            if c.hit.chunk.source in sources and c.hit.chunk.id not in cited_ids
+        ]
         result = check_grounding(
             reply.answer,
-            cited_texts,
+            evidence,
             self.shop,
             question=prepared.question,
             canaries=self.canaries,

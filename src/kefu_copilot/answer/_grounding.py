@@ -147,3 +147,5 @@ def _check_claims(result: GroundingResult, check: ClaimCheck) -> None:
         result.lower("draft", f"not supported by the cited knowledge: {verdict.reason}")
     if not check.answers:
         result.lower("draft", f"not an answer: {check.non_answer}")
+    if check.verdicts and not check.entailed:
+        result.lower("draft", "nothing the reply states is confirmed by the cited knowledge")
