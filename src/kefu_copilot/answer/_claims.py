@@ -48,7 +48,9 @@ _CLAUSE = re.compile(r"[，,；;。！!？?\n~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\
 _UNIT = re.compile(r"[。！!？?；;\n]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
-_STOP_CHARS = set("的了吗呢哦啊呀吧哈啦亲您你我他她它们是在也都就还和与及或等很最更个这那有要会可以能")
+_STOP_CHARS = set(
+    "的了吗呢哦啊呀吧哈啦亲您你我他她它们是在也都就还和与及或等很最更个这那有要会可以能"
+)
 _STOP_CHARS |= set("一二两三四五六七八九十百千万零半几每")
 
 
@@ -155,7 +157,10 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         for kind, words in subjects.items()
         if kind not in ("mode_on", "mode_off") and words
     ]
-    on, off = _alternation(subjects.get("mode_on") or []), _alternation(subjects.get("mode_off") or [])
+    on, off = (
+        _alternation(subjects.get("mode_on") or []),
+        _alternation(subjects.get("mode_off") or []),
+    )
     mode = re.compile(
         rf"(?P<a>{on}|{off})(?P<x>[\u4e00-\u9fff]{{2}})|(?P<y>[\u4e00-\u9fff]{{2}})(?P<b>{on}|{off})"
     )
@@ -212,7 +217,9 @@ def _strip_cues(rules: _Rules, text: str) -> str:
 def _mode_keys(rules: _Rules, text: str) -> list[str]:
     keys = []
     for m in rules.mode.finditer(text):
-        switch, thing = (m.group("a"), m.group("x")) if m.group("a") else (m.group("b"), m.group("y"))
+        switch, thing = (
+            (m.group("a"), m.group("x")) if m.group("a") else (m.group("b"), m.group("y"))
+        )
         keys.append(f"mode:{thing}:{'on' if switch in rules.mode_on else 'off'}")
     return keys
 
@@ -276,7 +283,9 @@ def _bound_clauses(
     current: list[str] = []
     listing = True
     pos = 0
-    for part in re.split(r"([，,；;。！!？?\n~～、/]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text):
+    for part in re.split(
+        r"([，,；;。！!？?\n~～、/]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
+    ):
         start, pos = pos, pos + len(part)
         if not part or not part.strip() or re.fullmatch(r"[，,；;。！!？?\n~～、/\s]+", part):
             if part and re.search(r"[。！!？?\n；;]", part):
@@ -294,7 +303,9 @@ def _bound_clauses(
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
     """(family, positive?) of each polarity family ``text`` uses, negative cues first."""
     text = rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
-    text = rules.not_cue.sub(lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text)
+    text = rules.not_cue.sub(
+        lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text
+    )
     out: list[tuple[str, bool]] = []
     masked = text
     for family, pattern in rules.negative:
@@ -368,10 +379,14 @@ class RuleEntailment:
         known = numbers_in(context)
         for n in claim.numbers:
             if n not in known:
-                verdicts.append(ClaimVerdict(claim, "unsupported", f"{n:g} is not in the knowledge"))
+                verdicts.append(
+                    ClaimVerdict(claim, "unsupported", f"{n:g} is not in the knowledge")
+                )
         for code in claim.codes:
             if code not in context:
-                verdicts.append(ClaimVerdict(claim, "unsupported", f"“{code}” is not in the knowledge"))
+                verdicts.append(
+                    ClaimVerdict(claim, "unsupported", f"“{code}” is not in the knowledge")
+                )
         for family, positive in claim.polarity:
             verdicts.append(self._polar(claim, family, positive, units))
         if claim.offer:
@@ -406,7 +421,9 @@ class RuleEntailment:
         if match and not ok:
             subject = "、".join(s.split(":", 1)[1] for s in claim.subjects)
             return ClaimVerdict(
-                claim, "contradicted", f"{q.text} is what the knowledge says of another than {subject}"
+                claim,
+                "contradicted",
+                f"{q.text} is what the knowledge says of another than {subject}",
             )
         rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
@@ -443,7 +460,7 @@ class RuleEntailment:
         product everywhere); Latin words (HomeKit, Siri) count double."""
         # clauses naming the claim's subject outrank general rules (袜子拆封后不退不换 over
         # 本店商品支持7天无理由退换)
-        best = {(named, sign): 0.0 for named in (True, False) for sign in (True, False)}
+        scores = {(named, sign): 0.0 for named in (True, False) for sign in (True, False)}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
         seen: set[str] = set()
@@ -461,12 +478,14 @@ class RuleEntailment:
                     continue
                 score = shared + len(own & unit.words) / 4 + (1.0 if named else 0.0)
                 key = (named, signs[0])
-                best[key] = max(best[key], score)
-        level = any(best[(True, sign)] for sign in (True, False))
-        best = {sign: best[(level, sign)] for sign in (True, False)}  # type: ignore[misc]
+                scores[key] = max(scores[key], score)
+        level = any(scores[(True, sign)] for sign in (True, False))
+        best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
         if oppose >= 2 and oppose > agree + 0.5:
-            return ClaimVerdict(claim, "contradicted", f"the knowledge says the opposite: {claim.text}")
+            return ClaimVerdict(
+                claim, "contradicted", f"the knowledge says the opposite: {claim.text}"
+            )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(claim, "neutral")
@@ -474,10 +493,12 @@ class RuleEntailment:
     def _offer(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict:
         words = claim.words
         for unit in units:
-            if self.rules.offer.search(unit.text) or self.rules.cue_words.search(unit.text):
-                if words and len(words & unit.words) >= max(1, len(words) // 2):
-                    return ClaimVerdict(claim, "entailed", claim.text)
-        return ClaimVerdict(claim, "unsupported", f"an offer the knowledge does not make: {claim.text}")
+            cued = self.rules.offer.search(unit.text) or self.rules.cue_words.search(unit.text)
+            if cued and words and len(words & unit.words) >= max(1, len(words) // 2):
+                return ClaimVerdict(claim, "entailed", claim.text)
+        return ClaimVerdict(
+            claim, "unsupported", f"an offer the knowledge does not make: {claim.text}"
+        )
 
 
 class LLMEntailment:
@@ -517,7 +538,7 @@ class LLMEntailment:
             text = completion.text
             data = json.loads(text[text.find("{") : text.rfind("}") + 1])
             opinions = [str(v) for v in data.get("verdicts", [])]
-        except Exception:  # noqa: BLE001 — a second opinion that fails changes nothing
+        except Exception:
             return verdicts
         out = []
         for n, verdict in enumerate(verdicts):
@@ -560,7 +581,9 @@ def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
     for amount, kind, _ in _offer_amounts(shop, text):
         limit = limits.get(kind, comp.max_any_yuan)
         if amount > limit:
-            problems.append(f"promises {amount:g} 元 ({kind}), above the shop's limit of {limit:g} 元")
+            problems.append(
+                f"promises {amount:g} 元 ({kind}), above the shop's limit of {limit:g} 元"
+            )
     multiple = re.compile(_alternation(shop.rule_set("reply")["multiple_promise"]))
     for m in multiple.finditer(fold(text)):
         clause_start = max(fold(text).rfind(ch, 0, m.start()) for ch in "，,。；;！!？?\n")
@@ -579,10 +602,30 @@ class ClaimChecker:
     ['contradicted']
     """
 
-    def __init__(self, shop: ShopConfig, entailment: Entailment | None = None) -> None:
+    def __init__(
+        self, shop: ShopConfig | None = None, entailment: Entailment | None = None
+    ) -> None:
         self.shop = shop
         self.rules = claim_rules(shop)
         self.entailment: Entailment = entailment or RuleEntailment(shop)
+        self._values = (
+            entailment if isinstance(entailment, RuleEntailment) else RuleEntailment(shop)
+        )
+
+    def facts(
+        self, text: str, passages: Sequence[str], *, context: str = ""
+    ) -> list[tuple[tuple[int, int], Measure, Verdict]]:
+        """Each quantity of ``text`` (span in ``text``) with its verdict against ``passages``;
+        quantities ``context`` (the conversation) states are fine. The reply lint's facts."""
+        units = self._values.units(list(passages))
+        asked = measures(context)
+        out: list[tuple[tuple[int, int], Measure, Verdict]] = []
+        for claim in self.claims(text, context):
+            for m in claim.measures:
+                verdict = self._values._quantity(claim, m, units, asked).verdict
+                span = (claim.span[0] + m.span[0], claim.span[0] + m.span[1])
+                out.append((span, m, verdict))
+        return out
 
     def claims(self, text: str, question: str = "") -> list[Claim]:
         """The clauses of ``text`` as claims, each bound to its subject."""
@@ -627,8 +670,8 @@ class ClaimChecker:
         if self.rules.uncertain.search(folded):
             return False, "the reply says it does not know"
         rest = self.rules.filler.sub("", folded)
-        for name in (self.shop.name,):
-            rest = rest.replace(fold(name), "") if name else rest
+        if self.shop is not None and self.shop.name:
+            rest = rest.replace(fold(self.shop.name), "")
         if not _CJK.search(rest) and not re.search(r"[0-9a-z]", rest):
             return False, "the reply is only a greeting or an acknowledgement"
         q = fold(question)
@@ -643,9 +686,7 @@ class ClaimChecker:
                 return False, f"the question asks for a {dim} and the reply states none"
         return True, ""
 
-    def check(
-        self, text: str, passages: Sequence[str], *, question: str = ""
-    ) -> ClaimCheck:
+    def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
         claims = self.claims(text, question)
         checkable = [c for c in claims if c.checkable]
@@ -655,5 +696,5 @@ class ClaimChecker:
             verdicts=list(verdicts),
             answers=answers,
             non_answer=why,
-            over_limit=money_beyond_limits(text, self.shop),
+            over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
         )

@@ -171,7 +171,11 @@ class GroundedGenerator:
         )
         check = result.claims
         if not reply.can_answer or (check is not None and not check.answers):
-            why = check.non_answer if reply.can_answer and check else "the LLM judged the knowledge insufficient"
+            why = (
+                check.non_answer
+                if reply.can_answer and check
+                else "the LLM judged the knowledge insufficient"
+            )
             return self._fallback(prepared, why, usage)
         base = extractive.decision
         if result.ok and check is not None and check.grounded and citations and not bad_refs:

@@ -291,26 +291,73 @@ _MEASURE_NUM = rf"(?:\d+(?:\.\d+)?\s*万?|{CN_NUMERAL}+|半)"
 #: unit spelling → (dimension, factor to the dimension's base unit). Bases: 元, price factor
 #: (折), percent, hours, working days, clock hours, cm, kg, ℃ and one base per counted unit.
 _MEASURE_UNITS: dict[str, tuple[str, float]] = {
-    "元": ("money", 1), "块钱": ("money", 1), "块": ("money", 1), "rmb": ("money", 1),
-    "%": ("percent", 1), "％": ("percent", 1),
-    "秒": ("time", 1 / 3600), "秒钟": ("time", 1 / 3600), "分钟": ("time", 1 / 60),
-    "小时": ("time", 1), "个小时": ("time", 1), "钟头": ("time", 1), "个钟头": ("time", 1),
-    "h": ("time", 1), "天": ("time", 24), "日": ("time", 24), "整天": ("time", 24),
-    "周": ("time", 168), "星期": ("time", 168), "个星期": ("time", 168), "礼拜": ("time", 168),
-    "个礼拜": ("time", 168), "个月": ("time", 720), "月": ("time", 720), "年": ("time", 8760),
-    "工作日": ("workday", 1), "个工作日": ("workday", 1),
-    "mm": ("length", 0.1), "毫米": ("length", 0.1), "cm": ("length", 1), "厘米": ("length", 1),
-    "公分": ("length", 1), "m": ("length", 100), "米": ("length", 100),
-    "kg": ("weight", 1), "公斤": ("weight", 1), "千克": ("weight", 1), "斤": ("weight", 0.5),
-    "g": ("weight", 0.001), "克": ("weight", 0.001),
-    "℃": ("temperature", 1), "°c": ("temperature", 1), "度": ("temperature", 1),
-    "mah": ("charge", 1), "毫安时": ("charge", 1), "毫安": ("charge", 1),
-    "wh": ("energy", 1), "w": ("power", 1), "瓦": ("power", 1), "kw": ("power", 1000),
-    "千瓦": ("power", 1000), "db": ("loudness", 1), "分贝": ("loudness", 1),
-    "ml": ("volume", 1), "毫升": ("volume", 1), "l": ("volume", 1000), "升": ("volume", 1000),
-    "v": ("voltage", 1), "伏": ("voltage", 1), "hz": ("frequency", 1), "赫兹": ("frequency", 1),
-    "英寸": ("inch", 1), "寸": ("inch", 1), "码": ("size", 1), "倍": ("times", 1),
-    "积分": ("points", 1), "分": ("points", 1),
+    "元": ("money", 1),
+    "块钱": ("money", 1),
+    "块": ("money", 1),
+    "rmb": ("money", 1),
+    "%": ("percent", 1),
+    "％": ("percent", 1),
+    "秒": ("time", 1 / 3600),
+    "秒钟": ("time", 1 / 3600),
+    "分钟": ("time", 1 / 60),
+    "小时": ("time", 1),
+    "个小时": ("time", 1),
+    "钟头": ("time", 1),
+    "个钟头": ("time", 1),
+    "h": ("time", 1),
+    "天": ("time", 24),
+    "日": ("time", 24),
+    "整天": ("time", 24),
+    "周": ("time", 168),
+    "星期": ("time", 168),
+    "个星期": ("time", 168),
+    "礼拜": ("time", 168),
+    "个礼拜": ("time", 168),
+    "个月": ("time", 720),
+    "月": ("time", 720),
+    "年": ("time", 8760),
+    "工作日": ("workday", 1),
+    "个工作日": ("workday", 1),
+    "mm": ("length", 0.1),
+    "毫米": ("length", 0.1),
+    "cm": ("length", 1),
+    "厘米": ("length", 1),
+    "公分": ("length", 1),
+    "m": ("length", 100),
+    "米": ("length", 100),
+    "kg": ("weight", 1),
+    "公斤": ("weight", 1),
+    "千克": ("weight", 1),
+    "斤": ("weight", 0.5),
+    "g": ("weight", 0.001),
+    "克": ("weight", 0.001),
+    "℃": ("temperature", 1),
+    "°c": ("temperature", 1),
+    "度": ("temperature", 1),
+    "mah": ("charge", 1),
+    "毫安时": ("charge", 1),
+    "毫安": ("charge", 1),
+    "wh": ("energy", 1),
+    "w": ("power", 1),
+    "瓦": ("power", 1),
+    "kw": ("power", 1000),
+    "千瓦": ("power", 1000),
+    "db": ("loudness", 1),
+    "分贝": ("loudness", 1),
+    "ml": ("volume", 1),
+    "毫升": ("volume", 1),
+    "l": ("volume", 1000),
+    "升": ("volume", 1000),
+    "v": ("voltage", 1),
+    "伏": ("voltage", 1),
+    "hz": ("frequency", 1),
+    "赫兹": ("frequency", 1),
+    "英寸": ("inch", 1),
+    "寸": ("inch", 1),
+    "码": ("size", 1),
+    "倍": ("times", 1),
+    "积分": ("points", 1),
+    "分": ("points", 1),
 }
 for _counted in "个件次张组双只台根条包盒瓶袋片套支颗粒枚":
     _MEASURE_UNITS.setdefault(_counted, (f"count:{_counted}", 1))
@@ -330,9 +377,7 @@ _CLOCK_CN = re.compile(
 _PM = {"下午", "傍晚", "晚上"}
 _YEN_SIGN = re.compile(r"[¥￥]\s*(?P<a>\d+(?:\.\d+)?)")
 # A money threshold or reduction written without 元: "满200可用", "满199减20".
-_THRESHOLD = re.compile(
-    rf"(?:满|减)\s*(?P<a>\d+(?:\.\d+)?)(?![\d.]|\s*(?:{_UNIT_RE}|万|折|%))"
-)
+_THRESHOLD = re.compile(rf"(?:满|减)\s*(?P<a>\d+(?:\.\d+)?)(?![\d.]|\s*(?:{_UNIT_RE}|万|折|%))")
 # A table cell whose unit is in its header: "腰围(cm)：69", "建议体重(斤)：98-105".
 _HEADER_UNIT = re.compile(
     rf"[(（](?:单位[:：]\s*)?(?P<unit>{_UNIT_RE})[)）]\s*[:：]\s*"
@@ -412,37 +457,36 @@ def measures(text: str) -> list[Measure]:
         hour = number(m.group("h"))
         if hour is None or hour > 24:
             continue
-        hour += (12 if m.group("ampm") in _PM and hour < 12 else 0) + (0.5 if m.group("half") else 0)
+        hour += (12 if m.group("ampm") in _PM and hour < 12 else 0) + (
+            0.5 if m.group("half") else 0
+        )
         add("clock", hour, hour, m.span())
     for m in _HEADER_UNIT.finditer(folded):
         dim, factor = _MEASURE_UNITS[m.group("unit")]
-        low = float(m.group("a"))
-        high = float(m.group("b")) if m.group("b") else low
-        add(dim, low * factor, high * factor, (m.start("a"), m.end()))
+        first = float(m.group("a"))
+        last = float(m.group("b")) if m.group("b") else first
+        add(dim, first * factor, last * factor, (m.start("a"), m.end()))
     for m in _METRE_AND.finditer(folded):
         metres, rest = number(m.group(1)), m.group(2)
         cm = float(rest) if rest.isdigit() else cn_digits(rest)
         if metres is not None and cm is not None:
-            value = metres * 100 + (cm * 10 if len(rest) == 1 else cm)
-            add("length", value, value, m.span())
+            length = metres * 100 + (cm * 10 if len(rest) == 1 else cm)
+            add("length", length, length, m.span())
     for m in _FRACTION.finditer(folded):
         d, n = cn_number(m.group("d")), cn_number(m.group("n"))
         if d and n is not None:
             add("percent", 100 * n / d, 100 * n / d, m.span())
     for m in _PERCENT_CN.finditer(folded):
-        value = _measure_number(m.group("a"))
-        if value is not None:
-            add("percent", value, value, m.span())
+        percent = _measure_number(m.group("a"))
+        if percent is not None:
+            add("percent", percent, percent, m.span())
     for m in _MEASURE.finditer(folded):
         unit, a, b = m.group("unit"), m.group("a"), m.group("b")
         start = m.start("a") if not m.group("neg") else m.start()
         if unit == "日" and folded[max(0, m.start() - 1) : m.start()] == "月":
             continue  # a date: 12月31日
-        if unit == "月" and not (a == "半" or m.group("half")) and not folded[
-            m.end("a") : m.start("unit")
-        ].strip():
-            if a != "半" and not re.search(r"个", folded[m.start() : m.end()]):
-                continue  # 3月: a month of the year, not three months
+        if unit == "月" and not m.group("half") and a != "半":
+            continue  # 3月: a month of the year, not three months (3个月)
         if unit in ("块", "分", "度", "点") and not a[0].isdigit() and a in ("一", "几"):
             continue  # 一块 (together), 一分 (a bit), 一度 (once)
         if unit == "折":
@@ -466,9 +510,9 @@ def measures(text: str) -> list[Measure]:
             high = -high
         add(dim, (low + extra) * factor, (high + extra) * factor, (start, m.end()))
     for m in _DISCOUNT.finditer(folded):
-        value = _discount_value(m.group(1))
-        if value is not None:
-            add("discount", value, value, m.span())
+        price_factor = _discount_value(m.group(1))
+        if price_factor is not None:
+            add("discount", price_factor, price_factor, m.span())
     for m in _YEN_SIGN.finditer(folded):
         value = float(m.group("a"))
         add("money", value, value, m.span())
@@ -484,21 +528,26 @@ _RANGE_GAP = re.compile(r"\s*(?:-|~|～|—|–|至|到)\s*")
 
 
 def _merge_ranges(out: list[Measure], folded: str) -> None:
-    """"零下25度到零下5度" is one range, as is "-25℃~-5℃"."""
+    """ "零下25度到零下5度" is one range, as is "-25℃~-5℃"."""
     i = 0
     while i < len(out) - 1:
         a, b = out[i], out[i + 1]
         if a.dim == b.dim and _RANGE_GAP.fullmatch(folded[a.span[1] : b.span[0]]):
             span = (a.span[0], b.span[1])
-            out[i] = Measure(a.dim, min(a.low, b.low), max(a.high, b.high), span,
-                             a.text + folded[a.span[1] : b.span[0]] + b.text)
+            out[i] = Measure(
+                a.dim,
+                min(a.low, b.low),
+                max(a.high, b.high),
+                span,
+                a.text + folded[a.span[1] : b.span[0]] + b.text,
+            )
             del out[i + 1]
             continue
         i += 1
 
 
 def _merge_compound_times(out: list[Measure]) -> None:
-    """"一小时二十分钟" is one duration (80 minutes), not two."""
+    """ "一小时二十分钟" is one duration (80 minutes), not two."""
     out.sort(key=lambda q: q.span)
     i = 0
     while i < len(out) - 1:
@@ -510,8 +559,9 @@ def _merge_compound_times(out: list[Measure]) -> None:
             and a.span[1] == b.span[0]
             and b.low < a.low
         ):
-            out[i] = Measure("time", a.low + b.low, a.low + b.low, (a.span[0], b.span[1]),
-                             a.text + b.text)
+            out[i] = Measure(
+                "time", a.low + b.low, a.low + b.low, (a.span[0], b.span[1]), a.text + b.text
+            )
             del out[i + 1]
             continue
         i += 1
