@@ -434,11 +434,26 @@ class RuleEntailment:
                 )
             return ClaimVerdict(claim, "unsupported", f"{q.text} is not in the cited knowledge")
         best_ok = max(self._overlap(claim, u) for u in ok)
+        ruled = [s for s in claim.subjects if not s.startswith("product:")]
+        if ruled and not any(set(ruled) & u.subjects for u in ok):
+            # a rule naming the subject (偏远地区包括新疆…运费15元) outranks the general one
+            specific = [u for u in rivals if set(ruled) & u.subjects and self._shares(claim, u)]
+            if specific:
+                return ClaimVerdict(
+                    claim, "contradicted", f"the knowledge gives another value than {q.text} for it"
+                )
         if best_ok == 0 and len(claim.words) >= 3:
             return ClaimVerdict(claim, "unsupported", f"{q.text} is stated about something else")
         if best_other >= best_ok + 2:
             return ClaimVerdict(claim, "unsupported", f"{q.text} is stated about something else")
         return ClaimVerdict(claim, "entailed", q.text)
+
+    @staticmethod
+    def _shares(claim: Claim, unit: _Unit) -> bool:
+        """The clause shares a word with the claim besides the subject's name."""
+        names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
+        own = {w for w in claim.words if not any(w in n or n in w for n in names)}
+        return bool(own & _bigrams(unit.text))
 
     @staticmethod
     def _about(claim: Claim, unit: _Unit) -> bool:
