@@ -49,7 +49,7 @@ _UNIT = re.compile(r"[。！!？?；;\n]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
 _STOP_CHARS = set(
-    "的了吗呢哦啊呀吧哈啦亲您你我他她它们是在也都就还和与及或等很最更个这那有要会可以能"
+    "的了吗呢哦啊呀吧哈啦亲您你我他她它们是在也都就还和与及或等很最更个这那有要可以能"
 )
 _STOP_CHARS |= set("一二两三四五六七八九十百千万零半几每")
 
@@ -455,11 +455,13 @@ class RuleEntailment:
         own = {w for w in claim.words if not any(w in n or n in w for n in names)}
         return bool(own & _bigrams(unit.text))
 
-    @staticmethod
-    def _about(claim: Claim, unit: _Unit) -> bool:
-        """The clause names the claim's own subject and says what the claim says (two words)."""
-        named = set(claim.subjects) & unit.subjects
-        return bool(named) and len(claim.words & _bigrams(unit.text)) >= 2
+    @classmethod
+    def _about(cls, claim: Claim, unit: _Unit) -> bool:
+        """The clause is about the claim's subject — a tier, region, mode or model it names (a
+        product page names its product everywhere, so that does not count) — and shares a word
+        with the claim besides that name."""
+        ruled = {s for s in claim.subjects if not s.startswith("product:")}
+        return bool(ruled & unit.subjects) and cls._shares(claim, unit)
 
     @staticmethod
     def _overlap(claim: Claim, unit: _Unit) -> float:
@@ -491,7 +493,7 @@ class RuleEntailment:
                 shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
                 if not shared:
                     continue
-                score = shared + len(own & unit.words) / 4 + (1.0 if named else 0.0)
+                score = shared + len(own & unit.words) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0])
                 scores[key] = max(scores[key], score)
         level = any(scores[(True, sign)] for sign in (True, False))
