@@ -380,12 +380,12 @@ class RuleEntailment:
         for n in claim.numbers:
             if n not in known:
                 verdicts.append(
-                    ClaimVerdict(claim, "unsupported", f"{n:g} is not in the knowledge")
+                    ClaimVerdict(claim, "unsupported", f"{n:g} not found in the cited knowledge")
                 )
         for code in claim.codes:
             if code not in context:
                 verdicts.append(
-                    ClaimVerdict(claim, "unsupported", f"“{code}” is not in the knowledge")
+                    ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
             verdicts.append(self._polar(claim, family, positive, units))
@@ -423,16 +423,18 @@ class RuleEntailment:
             return ClaimVerdict(
                 claim,
                 "contradicted",
-                f"{q.text} is what the knowledge says of another than {subject}",
+                f"{q.text} is what the knowledge says of another subject than {subject}",
             )
         rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
         if not match:
             if any(self._about(claim, u) for u in rivals):
                 return ClaimVerdict(
-                    claim, "contradicted", f"the knowledge states another value than {q.text}"
+                    claim,
+                    "contradicted",
+                    f"{q.text} not found in the cited knowledge, which states another value for it",
                 )
-            return ClaimVerdict(claim, "unsupported", f"{q.text} is not in the cited knowledge")
+            return ClaimVerdict(claim, "unsupported", f"{q.text} not found in the cited knowledge")
         best_ok = max(self._overlap(claim, u) for u in ok)
         ruled = [s for s in claim.subjects if not s.startswith("product:")]
         if ruled and not any(set(ruled) & u.subjects for u in ok):
@@ -440,12 +442,22 @@ class RuleEntailment:
             specific = [u for u in rivals if set(ruled) & u.subjects and self._shares(claim, u)]
             if specific:
                 return ClaimVerdict(
-                    claim, "contradicted", f"the knowledge gives another value than {q.text} for it"
+                    claim,
+                    "contradicted",
+                    f"{q.text} not found in the cited knowledge, which states another value for this subject",
                 )
         if best_ok == 0 and len(claim.words) >= 3:
-            return ClaimVerdict(claim, "unsupported", f"{q.text} is stated about something else")
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
+            )
         if best_other >= best_ok + 2:
-            return ClaimVerdict(claim, "unsupported", f"{q.text} is stated about something else")
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
+            )
         return ClaimVerdict(claim, "entailed", q.text)
 
     @staticmethod

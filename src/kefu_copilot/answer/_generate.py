@@ -170,7 +170,8 @@ class GroundedGenerator:
             checker=self.checker,
         )
         check = result.claims
-        if not reply.can_answer or (check is not None and not check.answers):
+        severe = result.ceiling == "handoff"  # a leak, an injection, a contradiction: hand off
+        if not severe and (not reply.can_answer or (check is not None and not check.answers)):
             why = (
                 check.non_answer
                 if reply.can_answer and check
@@ -240,9 +241,8 @@ class GroundedGenerator:
     # -- sync / async entry points -----------------------------------------------------------
     @staticmethod
     def settled(prepared: Prepared) -> bool:
-        """Rules and missing knowledge are never overridden: no LLM for these. Knowledge that
-        matches weakly is given to the LLM; its answer is at most a draft then."""
-        return prepared.ruled or not prepared.candidates
+        """Rules and missing knowledge are never overridden: no LLM for these."""
+        return prepared.ruled or prepared.extractive.decision == "handoff"
 
     def _parse_repaired(self, text: str) -> LLMAnswer:
         try:
