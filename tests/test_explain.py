@@ -160,10 +160,16 @@ def test_an_llm_answer_keeps_the_trace_with_its_own_decision(tmp_path: Path) -> 
             )
         )
         answer = copilot.answer("啥时候发货啊", explain=True)
-        assert answer.mode == "llm" and answer.trace is not None
+        # can_answer: false falls back to the extractive answer, never sent on its own (issue 16)
+        assert answer.mode == "extractive" and answer.decision != "auto"
+        assert answer.trace is not None
         assert answer.trace.decision == answer.decision
         assert answer.trace.reasons == answer.reasons
         server.reply(
             json.dumps({"answer": "亲，48小时内发货。", "citations": [1], "can_answer": True})
         )
+        answer = copilot.answer("啥时候发货啊", explain=True)
+        assert answer.mode == "llm" and answer.trace is not None
+        assert answer.trace.decision == answer.decision
+        assert answer.trace.reasons == answer.reasons
         assert copilot.answer("啥时候发货啊").trace is None

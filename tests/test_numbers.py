@@ -103,3 +103,54 @@ def test_quantities() -> None:
 
 def test_numbers_in() -> None:
     assert numbers_in("九五折，两三天，10万元，一下，４８小时") == {95, 2, 3, 10, 100000, 48}
+
+
+# ------------------------------------------------------------------------------ measures
+from kefu_copilot.text._numbers import measures  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "dim", "low", "high"),
+    [
+        ("九五折", "discount", 0.95, 0.95),
+        ("95折", "discount", 0.95, 0.95),
+        ("九折", "discount", 0.9, 0.9),
+        ("半个月内", "time", 360, 360),
+        ("一周", "time", 168, 168),
+        ("两个月", "time", 1440, 1440),
+        ("一个半月", "time", 1080, 1080),
+        ("三个半小时", "time", 3.5, 3.5),
+        ("一小时二十分钟", "time", 4 / 3, 4 / 3),
+        ("1-3个工作日", "workday", 1, 3),
+        ("5到10天", "time", 120, 240),
+        ("下午四点前", "clock", 16, 16),
+        ("16:00", "clock", 16, 16),
+        ("百分之三", "percent", 3, 3),
+        ("五分之一", "percent", 20, 20),
+        ("一倍半", "times", 1.5, 1.5),
+        ("零下25度到零下5度", "temperature", -25, -5),
+        ("两万毫安", "charge", 20000, 20000),
+        ("1米6", "length", 160, 160),
+        ("腰围(cm)：69", "length", 69, 69),
+        ("满200可用", "money", 200, 200),
+        ("¥20", "money", 20, 20),
+        ("二十块钱", "money", 20, 20),
+    ],
+)
+def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high: float) -> None:
+    (m,) = measures(text)
+    assert (m.dim, m.low, m.high) == (dim, pytest.approx(low, 1e-4), pytest.approx(high, 1e-4))
+
+
+@pytest.mark.parametrize("text", ["12月31日", "3月份", "第二天", "两三天", "一块用"])
+def test_not_measures(text: str) -> None:
+    assert measures(text) == []
+
+
+def test_within_allows_calendar_rounding_and_the_twelve_hour_dial() -> None:
+    (year,), (months,) = measures("1年"), measures("12个月")
+    assert months.within(year) and year.within(months)
+    (four,), (sixteen,) = measures("四点"), measures("16:00")
+    assert four.within(sixteen)
+    (nine,), (ninety_five,) = measures("9折"), measures("95折")
+    assert not nine.within(ninety_five)

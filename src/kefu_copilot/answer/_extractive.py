@@ -31,6 +31,7 @@ from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
 from ..text._tokenize import ChineseTokenizer
+from ._claims import money_beyond_limits
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -476,9 +477,14 @@ class Answerer:
         if decision == "handoff":
             reasons.insert(0, "the knowledge does not clearly answer the question")
             return self._handoff(question, reasons, citations, confidence)
+        text = self._frame(best)
+        over = money_beyond_limits(text, self.shop) if decision == "auto" else []
+        if over:  # knowledge promising more than shop.yaml allows is for an agent to check
+            decision = "draft"
+            reasons += [f"the quoted knowledge {p}" for p in over]
         return Answer(
             question=question,
-            text=self._frame(best),
+            text=text,
             decision=decision,
             confidence=confidence,
             citations=citations,

@@ -24,6 +24,7 @@ from ..config._shop import ShopConfig
 from ..llm._chat import LLM, ChatMessage
 from ..llm._prompts import load_prompt
 from ..text._pii import redact
+from ._claims import ClaimChecker, Entailment
 from ._extractive import Candidate, Prepared
 from ._grounding import check_grounding
 
@@ -31,6 +32,7 @@ __all__ = ["AnswerStream", "GroundedGenerator", "LLMAnswer"]
 
 KNOWLEDGE_CHUNKS = 5
 _ORDER: dict[Decision, int] = {"handoff": 0, "draft": 1, "auto": 2}
+_RAISE: dict[Decision, Decision] = {"handoff": "draft", "draft": "auto", "auto": "auto"}
 _ROLE_LABEL = {"customer": "顾客", "agent": "客服", "bot": "客服", "system": "系统"}
 
 
@@ -68,9 +70,12 @@ class GroundedGenerator:
         prompts_dir: Path | None = None,
         canaries: tuple[str, ...] = (),
         pii_keep: tuple[str, ...] = (),
+        entailment: Entailment | None = None,
     ) -> None:
         self.llm = llm
         self.shop = shop
+        #: the one claim checker (rule-based entailment unless another is given)
+        self.checker = ClaimChecker(shop, entailment)
         self.prompt = load_prompt("answer", prompts_dir)
         self.stream_prompt = load_prompt("answer_stream", prompts_dir)
         self.repair_prompt = load_prompt("repair_json", prompts_dir)
@@ -146,21 +151,43 @@ class GroundedGenerator:
             for n in reply.citations
             if 1 <= n <= len(knowledge)
         ]
+        # the claims are checked against the cited documents: the cited passages first, then
+        # the other retrieved passages of the same sources (a product page's other sections)
+        sources = {c.source for c in citations}
+        cited_ids = {c.chunk_id for c in citations}
+        evidence = cited_texts + [
+            f"{c.hit.chunk.title} {c.hit.chunk.text}"
+            for c in prepared.candidates
+            if c.hit.chunk.source in sources and c.hit.chunk.id not in cited_ids
+        ]
         result = check_grounding(
             reply.answer,
-            cited_texts,
+            evidence,
             self.shop,
             question=prepared.question,
             canaries=self.canaries,
             protected=self.protected,
+            checker=self.checker,
         )
-        decision = _lowest(extractive.decision, result.ceiling)
+        check = result.claims
+        severe = result.ceiling == "handoff"  # a leak, an injection, a contradiction: hand off
+        if not severe and (not reply.can_answer or (check is not None and not check.answers)):
+            why = (
+                check.non_answer
+                if reply.can_answer and check
+                else "the LLM judged the knowledge insufficient"
+            )
+            return self._fallback(prepared, why, usage)
+        base = extractive.decision
+        if result.ok and check is not None and check.grounded and citations and not bad_refs:
+            # every checkable claim is entailed by what it cites: one step above what retrieval
+            # alone earns (a draft is sent, a weak match becomes a draft)
+            base = _RAISE[base]
+            reasons.append("grounding: every claim of the reply is entailed by the cited knowledge")
+        decision = _lowest(base, result.ceiling)
         if bad_refs:
             decision = _lowest(decision, "draft")
             reasons.append(f"the LLM cited sources that were not retrieved: {bad_refs}")
-        if not reply.can_answer:
-            decision = _lowest(decision, "draft")
-            reasons.append("the LLM judged the knowledge insufficient")
         reasons += [f"grounding: {p}" for p in result.problems]
         if decision == "handoff":
             answer = Answer(
@@ -186,6 +213,20 @@ class GroundedGenerator:
             )
         if extractive.trace is not None:  # explained: the trace ends in the LLM's decision
             answer.trace = extractive.trace.model_copy(
+                update={"decision": answer.decision, "reasons": list(answer.reasons)}
+            )
+        return answer
+
+    def _fallback(self, prepared: Prepared, why: str, usage: Usage) -> Answer:
+        """The LLM reply answers nothing: the extractive answer, never sent automatically."""
+        answer = prepared.extractive.model_copy(deep=True)
+        answer.decision = _lowest(answer.decision, "draft")
+        answer.reasons.append(f"LLM reply not used: {why}; extractive answer")
+        answer.usage = usage
+        if answer.decision == "handoff":
+            answer.text = self.shop.handoff_message
+        if answer.trace is not None:
+            answer.trace = answer.trace.model_copy(
                 update={"decision": answer.decision, "reasons": list(answer.reasons)}
             )
         return answer

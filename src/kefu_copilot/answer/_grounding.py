@@ -1,9 +1,12 @@
 """Grounding check for generated text, independent of the LLM that wrote it.
 
-Every number (price, duration, quantity, percentage) in a generated answer must be traceable to
-the knowledge it cites or to ``shop.yaml``; money promises must stay within the shop's
-compensation limits; instruction-like text and prompt leaks must not appear. The result says how
-far the decision must drop: ``auto`` (fine), ``draft`` (an agent must check) or ``handoff``.
+With a :class:`~kefu_copilot.answer._claims.ClaimChecker` (answers), every claim of the reply is
+judged against the knowledge it cites: a contradicted claim (another value, another subject's
+value, the opposite polarity) or money beyond ``shop.yaml`` limits hands off; a claim with no
+support (a value, a code, an offer the knowledge does not state) or a reply that answers nothing
+is a draft. Without one (tool results of the agent), every number must be traceable to the
+evidence. Instruction-like text and prompt leaks must never appear. The result says how far the
+decision must drop: ``auto`` (fine), ``draft`` (an agent must check) or ``handoff``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from ..text._injection import find_injection
 from ..text._normalize import normalize
 from ..text._numbers import numbers_in
 from ..text._patterns import YUAN
+from ._claims import ClaimCheck, ClaimChecker
 
 __all__ = ["GroundingResult", "check_grounding", "numbers_in"]
 
@@ -61,6 +65,7 @@ class GroundingResult:
 
     ceiling: Decision = "auto"
     problems: list[str] = field(default_factory=list)
+    claims: ClaimCheck | None = None  # the claim check, when a checker was given
 
     def lower(self, to: Decision, problem: str) -> None:
         order = {"auto": 2, "draft": 1, "handoff": 0}
@@ -81,6 +86,7 @@ def check_grounding(
     question: str = "",
     canaries: Iterable[str] = (),
     protected: Iterable[str] = (),
+    checker: ClaimChecker | None = None,
 ) -> GroundingResult:
     """Check a generated answer against the knowledge it cites.
 
@@ -107,6 +113,12 @@ def check_grounding(
     if leaked:
         result.lower("handoff", f"the reply copies the system prompt: {leaked}")
 
+    if checker is not None:
+        _check_claims(result, checker.check(text, cited, question=question))
+        if not cited:
+            result.lower("draft", "the reply cites no knowledge")
+        return result
+
     limit = shop.compensation.max_any_yuan
     for match in _MONEY_PROMISE.finditer(normalize(text)):
         amount = float(match.group(2))
@@ -123,3 +135,17 @@ def check_grounding(
     if not cited:
         result.lower("draft", "the reply cites no knowledge")
     return result
+
+
+def _check_claims(result: GroundingResult, check: ClaimCheck) -> None:
+    result.claims = check
+    for verdict in check.contradicted:
+        result.lower("handoff", f"contradicts the cited knowledge: {verdict.reason}")
+    for problem in check.over_limit:
+        result.lower("handoff", f"the reply {problem}")
+    for verdict in check.unsupported:
+        result.lower("draft", f"not supported by the cited knowledge: {verdict.reason}")
+    if not check.answers:
+        result.lower("draft", f"not an answer: {check.non_answer}")
+    if check.verdicts and not check.entailed:
+        result.lower("draft", "nothing the reply states is confirmed by the cited knowledge")

@@ -16,8 +16,10 @@ from typing import Any, cast
 
 from .._errors import InputError
 from .._models import Chunk, Citation, Message
+from ..answer._claims import ClaimChecker
 from ..config._shop import ShopConfig
 from ..emotion._flag import emotion_flag
+from ..text._numbers import measures
 from ._models import (
     CLAUSE_DELIM,
     ISSUE_TEXTS,
@@ -27,7 +29,6 @@ from ._models import (
     ChangeKind,
     LintCode,
     LintIssue,
-    Quantity,
     Severity,
     as_messages,
     clause_spans,
@@ -40,7 +41,6 @@ from ._models import (
     sentence_spans,
     span_around,
     spans,
-    supported,
 )
 from ._phrases import PhraseRule, Phrases, shop_phrases
 
@@ -239,20 +239,36 @@ def knowledge_texts(knowledge: Knowledge | None) -> list[str]:
     return out
 
 
-def _show(q: Quantity) -> str:
-    return f"{q.low:g}{q.unit}" if q.low == q.high else f"{q.low:g}-{q.high:g}{q.unit}"
+#: The dimensions of policy facts the lint checks (money, durations, rates), as before.
+_POLICY_DIMS = frozenset({"money", "time", "workday", "percent", "discount"})
 
 
-def _fact_issues(text: str, knowledge: str, context: str, phrases: Phrases) -> list[LintIssue]:
-    pool = quantities(knowledge) + quantities(context)
-    offered = {o.span for o in compensation_offers(text)}  # checked against shop.yaml instead
+def _unit_word(written: str) -> str:
+    """The unit as written ("15天" → "天", "24小时" → "小时"): a mismatch is the same unit."""
+    return re.sub(r"[\d.\s~\-–—至到零〇一二两三四五六七八九十百千万半个]", "", written)
+
+
+def _fact_issues(
+    text: str, knowledge: str, context: str, phrases: Phrases, shop: ShopConfig | None
+) -> list[LintIssue]:
+    """Numbers the knowledge states otherwise or not at all — by the claim checker answers and
+    drafts use (:class:`~kefu_copilot.answer._claims.ClaimChecker`)."""
+    offered = [o.span for o in compensation_offers(text)]  # checked against shop.yaml instead
+    known_values = measures(knowledge)
     out = []
-    for q in quantities(text):
-        if q.span in offered or supported(q, pool):
+    for span, m, verdict in ClaimChecker(shop).facts(text, [knowledge], context=context):
+        if m.dim not in _POLICY_DIMS or verdict in ("entailed", "neutral"):
             continue
-        known = list(dict.fromkeys(_show(p) for p in pool if p.unit == q.unit))[:3]
+        if any(s < span[1] and span[0] < e for s, e in offered):
+            continue
+        unit = _unit_word(m.text)
+        known = list(
+            dict.fromkeys(
+                k.text for k in known_values if k.dim == m.dim and _unit_word(k.text) == unit
+            )
+        )[:3]
         key = "mismatch" if known else "unsupported"
-        out.append(_issue(key, q.span, value=q.text, known="、".join(known)))
+        out.append(_issue(key, span, value=text[span[0] : span[1]], known="、".join(known)))
     folded, grounded = fold(text), fold(knowledge + "\n" + context)
     for group in phrases.promise_terms:
         hit = next((t for t in group if t in folded), None)
@@ -329,7 +345,7 @@ def lint_reply(
     issues += _empathy_issue(text, conversation, shop)
     issues += _money_issues(text, shop, fold(grounded))
     if knowledge is not None:
-        issues += _fact_issues(text, grounded, context, phrases)
+        issues += _fact_issues(text, grounded, context, phrases, shop)
     issues += _wall_issue(text) + _next_step_issue(text, conversation, phrases)
     return sorted(issues, key=lambda i: (i.span[0], i.code))
 

@@ -282,3 +282,286 @@ def numbers_in(text: str) -> set[float]:
         if value is not None:
             values.add(float(value))
     return values
+
+
+# -- measures: every quantity of a text, typed and normalised (grounding) -----------------------
+# A number as written: Arabic (3.5, 1,000), a Chinese numeral (十五, 两万, 九五 before 折), with
+# 万 after Arabic digits (2万), or 半 alone (半个月).
+_MEASURE_NUM = rf"(?:\d+(?:\.\d+)?\s*万?|{CN_NUMERAL}+|半)"
+#: unit spelling → (dimension, factor to the dimension's base unit). Bases: 元, price factor
+#: (折), percent, hours, working days, clock hours, cm, kg, ℃ and one base per counted unit.
+_MEASURE_UNITS: dict[str, tuple[str, float]] = {
+    "元": ("money", 1),
+    "块钱": ("money", 1),
+    "块": ("money", 1),
+    "rmb": ("money", 1),
+    "%": ("percent", 1),
+    "％": ("percent", 1),
+    "秒": ("time", 1 / 3600),
+    "秒钟": ("time", 1 / 3600),
+    "分钟": ("time", 1 / 60),
+    "小时": ("time", 1),
+    "个小时": ("time", 1),
+    "钟头": ("time", 1),
+    "个钟头": ("time", 1),
+    "h": ("time", 1),
+    "天": ("time", 24),
+    "日": ("time", 24),
+    "整天": ("time", 24),
+    "周": ("time", 168),
+    "星期": ("time", 168),
+    "个星期": ("time", 168),
+    "礼拜": ("time", 168),
+    "个礼拜": ("time", 168),
+    "个月": ("time", 720),
+    "月": ("time", 720),
+    "年": ("time", 8760),
+    "工作日": ("workday", 1),
+    "个工作日": ("workday", 1),
+    "mm": ("length", 0.1),
+    "毫米": ("length", 0.1),
+    "cm": ("length", 1),
+    "厘米": ("length", 1),
+    "公分": ("length", 1),
+    "m": ("length", 100),
+    "米": ("length", 100),
+    "kg": ("weight", 1),
+    "公斤": ("weight", 1),
+    "千克": ("weight", 1),
+    "斤": ("weight", 0.5),
+    "g": ("weight", 0.001),
+    "克": ("weight", 0.001),
+    "℃": ("temperature", 1),
+    "°c": ("temperature", 1),
+    "度": ("temperature", 1),
+    "mah": ("charge", 1),
+    "毫安时": ("charge", 1),
+    "毫安": ("charge", 1),
+    "wh": ("energy", 1),
+    "w": ("power", 1),
+    "瓦": ("power", 1),
+    "kw": ("power", 1000),
+    "千瓦": ("power", 1000),
+    "db": ("loudness", 1),
+    "分贝": ("loudness", 1),
+    "ml": ("volume", 1),
+    "毫升": ("volume", 1),
+    "l": ("volume", 1000),
+    "升": ("volume", 1000),
+    "v": ("voltage", 1),
+    "伏": ("voltage", 1),
+    "hz": ("frequency", 1),
+    "赫兹": ("frequency", 1),
+    "英寸": ("inch", 1),
+    "寸": ("inch", 1),
+    "码": ("size", 1),
+    "倍": ("times", 1),
+    "积分": ("points", 1),
+    "分": ("points", 1),
+}
+for _counted in "个件次张组双只台根条包盒瓶袋片套支颗粒枚":
+    _MEASURE_UNITS.setdefault(_counted, (f"count:{_counted}", 1))
+_UNIT_RE = "|".join(sorted((re.escape(u) for u in _MEASURE_UNITS), key=len, reverse=True))
+_MEASURE = re.compile(
+    rf"(?<!第)(?P<neg>零下|负|-)?(?P<a>{_MEASURE_NUM})"
+    rf"(?:\s*(?:-|~|～|—|–|至|到)\s*(?:零下|负|-)?(?P<b>{_MEASURE_NUM}))?"
+    rf"\s*(?P<half>个半|倍半)?\s*(?P<unit>{_UNIT_RE})(?P<half2>半)?(?![a-z])"
+)
+_PERCENT_CN = re.compile(rf"百分之(?P<a>{_MEASURE_NUM})")
+_FRACTION = re.compile(rf"(?P<d>{CN_NUMERAL}+)分之(?P<n>{CN_NUMERAL}+)")
+_CLOCK = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?!\d)")
+_CLOCK_CN = re.compile(
+    rf"(?P<ampm>凌晨|早上|上午|中午|下午|傍晚|晚上)?(?P<h>\d{{1,2}}|{CN_NUMERAL}{{1,3}})点"
+    r"(?P<half>半)?(?!\d)"
+)
+_PM = {"下午", "傍晚", "晚上"}
+_YEN_SIGN = re.compile(r"[¥￥]\s*(?P<a>\d+(?:\.\d+)?)")
+# A money threshold or reduction written without 元: "满200可用", "满199减20".
+_THRESHOLD = re.compile(rf"(?:满|减)\s*(?P<a>\d+(?:\.\d+)?)(?![\d.]|\s*(?:{_UNIT_RE}|万|折|%))")
+# A table cell whose unit is in its header: "腰围(cm)：69", "建议体重(斤)：98-105".
+_HEADER_UNIT = re.compile(
+    rf"[(（](?:单位[:：]\s*)?(?P<unit>{_UNIT_RE})[)）]\s*[:：]\s*"
+    r"(?P<a>\d+(?:\.\d+)?)(?:\s*[-~～—–]\s*(?P<b>\d+(?:\.\d+)?))?(?![\d.])"
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A quantity in its dimension's base unit: ``low``–``high`` (equal for one value).
+
+    Dimensions: ``money`` (元), ``discount`` (price factor: 85折 = 0.85), ``percent``, ``time``
+    (hours: 一周 = 168, 两个月 = 1440), ``workday``, ``clock`` (hour of the day, 16:00 = 16),
+    ``length`` (cm), ``weight`` (kg), ``temperature`` (℃), ``charge`` (mAh), ``energy`` (Wh),
+    ``power`` (W), ``loudness`` (dB), ``volume`` (ml), ``size`` (码), ``times`` (倍), ``points``
+    and ``count:<measure word>`` (3组 → ``count:组``). ``span`` indexes the text.
+    """
+
+    dim: str
+    low: float
+    high: float
+    span: tuple[int, int]
+    text: str
+
+    def within(self, other: Measure, tolerance: float = 0.02) -> bool:
+        """Whether ``other`` states this value: same dimension, this value (or range) inside
+        ``other``'s range, allowing ``tolerance`` (1年 = 12个月, 半年 = 6个月). Clock hours are
+        compared on a 12-hour dial (四点 = 16:00)."""
+        if self.dim != other.dim:
+            return False
+        low, high, olow, ohigh = self.low, self.high, other.low, other.high
+        if self.dim == "clock":
+            low, high, olow, ohigh = low % 12, high % 12, olow % 12, ohigh % 12
+        slack = tolerance * max(abs(olow), abs(ohigh), 1e-9)
+        return olow - slack <= low and high <= ohigh + slack
+
+
+def _measure_number(raw: str) -> float | None:
+    raw = raw.strip()
+    if raw == "半":
+        return 0.5
+    if raw.endswith("万") and raw[:-1].strip() and _ARABIC.fullmatch(raw[:-1].strip()):
+        return float(raw[:-1].strip()) * 10000
+    return number(raw)
+
+
+def _discount_value(raw: str) -> float | None:
+    value = float(raw) if _ARABIC.fullmatch(raw) else cn_digits(raw) or cn_number(raw)
+    if not value or value <= 0:
+        return None
+    value = float(value)
+    while value >= 10:
+        value /= 10  # 95折 = 9.5折
+    return round(value / 10, 4)
+
+
+def measures(text: str) -> list[Measure]:
+    """Every quantity of ``text`` with its unit, normalised to its dimension's base unit:
+    "九五折" = "95折" (0.95), "半个月" = "15天" (360 hours), "一个半月", "三个半小时", "一倍半"
+    (1.5倍), "百分之三" = "3%", "五分之一" = "20%", "下午四点" = "16:00", "零下5度" = "-5℃",
+    "两万毫安" = "20000mAh", ranges ("1-3个工作日", "5到10天"), "¥20". A Chinese digit run is
+    read as such only before 折 (九五折); 两三天 is left out (a vague amount). Dates (12月31日)
+    and clock times are not durations."""
+    folded, out = fold(text), []
+    taken: list[tuple[int, int]] = []
+
+    def add(dim: str, low: float, high: float, span: tuple[int, int]) -> None:
+        if any(s < span[1] and span[0] < e for s, e in taken):
+            return
+        taken.append(span)
+        out.append(Measure(dim, round(low, 6), round(high, 6), span, text[span[0] : span[1]]))
+
+    for m in _CLOCK.finditer(folded):
+        add("clock", int(m.group("h")) + int(m.group("m")) / 60, 0, m.span())
+        out[-1] = Measure("clock", out[-1].low, out[-1].low, out[-1].span, out[-1].text)
+    for m in _CLOCK_CN.finditer(folded):
+        hour = number(m.group("h"))
+        if hour is None or hour > 24:
+            continue
+        hour += (12 if m.group("ampm") in _PM and hour < 12 else 0) + (
+            0.5 if m.group("half") else 0
+        )
+        add("clock", hour, hour, m.span())
+    for m in _HEADER_UNIT.finditer(folded):
+        dim, factor = _MEASURE_UNITS[m.group("unit")]
+        first = float(m.group("a"))
+        last = float(m.group("b")) if m.group("b") else first
+        add(dim, first * factor, last * factor, (m.start("a"), m.end()))
+    for m in _METRE_AND.finditer(folded):
+        metres, rest = number(m.group(1)), m.group(2)
+        cm = float(rest) if rest.isdigit() else cn_digits(rest)
+        if metres is not None and cm is not None:
+            length = metres * 100 + (cm * 10 if len(rest) == 1 else cm)
+            add("length", length, length, m.span())
+    for m in _FRACTION.finditer(folded):
+        d, n = cn_number(m.group("d")), cn_number(m.group("n"))
+        if d and n is not None:
+            add("percent", 100 * n / d, 100 * n / d, m.span())
+    for m in _PERCENT_CN.finditer(folded):
+        percent = _measure_number(m.group("a"))
+        if percent is not None:
+            add("percent", percent, percent, m.span())
+    for m in _MEASURE.finditer(folded):
+        unit, a, b = m.group("unit"), m.group("a"), m.group("b")
+        start = m.start("a") if not m.group("neg") else m.start()
+        if unit == "日" and folded[max(0, m.start() - 1) : m.start()] == "月":
+            continue  # a date: 12月31日
+        if unit == "月" and not m.group("half") and a != "半":
+            continue  # 3月: a month of the year, not three months (3个月)
+        if unit in ("块", "分", "度", "点") and not a[0].isdigit() and a in ("一", "几"):
+            continue  # 一块 (together), 一分 (a bit), 一度 (once)
+        if unit == "折":
+            continue  # read below
+        if unit in ("m", "l", "v", "g", "h", "w") and not a[0].isdigit():
+            continue
+        dim, factor = _MEASURE_UNITS[unit]
+        if dim == "points" and unit == "分":
+            continue  # 分 alone: minutes or points, too vague
+        low = _measure_number(a) if not (len(a) > 1 and cn_range(a)) else None
+        high = _measure_number(b) if b else low
+        if low is None or high is None:
+            continue
+        extra = 0.5 if (m.group("half") or m.group("half2")) else 0.0
+        if m.group("neg") and dim == "temperature":
+            low = -low
+            high = low if not b else high
+            if b and re.match(r"\s*(?:零下|负)", folded[m.end("a") :].lstrip("-~～—–至到 ")):
+                high = -high
+        elif dim == "temperature" and b and "零下" in folded[m.end("a") : m.start("b")]:
+            high = -high
+        add(dim, (low + extra) * factor, (high + extra) * factor, (start, m.end()))
+    for m in _DISCOUNT.finditer(folded):
+        price_factor = _discount_value(m.group(1))
+        if price_factor is not None:
+            add("discount", price_factor, price_factor, m.span())
+    for m in _YEN_SIGN.finditer(folded):
+        value = float(m.group("a"))
+        add("money", value, value, m.span())
+    for m in _THRESHOLD.finditer(folded):
+        value = float(m.group("a"))
+        add("money", value, value, m.span("a"))
+    _merge_compound_times(out)
+    _merge_ranges(out, folded)
+    return sorted(out, key=lambda q: q.span)
+
+
+_RANGE_GAP = re.compile(r"\s*(?:-|~|～|—|–|至|到)\s*")
+
+
+def _merge_ranges(out: list[Measure], folded: str) -> None:
+    """ "零下25度到零下5度" is one range, as is "-25℃~-5℃"."""
+    i = 0
+    while i < len(out) - 1:
+        a, b = out[i], out[i + 1]
+        if a.dim == b.dim and _RANGE_GAP.fullmatch(folded[a.span[1] : b.span[0]]):
+            span = (a.span[0], b.span[1])
+            out[i] = Measure(
+                a.dim,
+                min(a.low, b.low),
+                max(a.high, b.high),
+                span,
+                a.text + folded[a.span[1] : b.span[0]] + b.text,
+            )
+            del out[i + 1]
+            continue
+        i += 1
+
+
+def _merge_compound_times(out: list[Measure]) -> None:
+    """ "一小时二十分钟" is one duration (80 minutes), not two."""
+    out.sort(key=lambda q: q.span)
+    i = 0
+    while i < len(out) - 1:
+        a, b = out[i], out[i + 1]
+        if (
+            a.dim == b.dim == "time"
+            and a.low == a.high
+            and b.low == b.high
+            and a.span[1] == b.span[0]
+            and b.low < a.low
+        ):
+            out[i] = Measure(
+                "time", a.low + b.low, a.low + b.low, (a.span[0], b.span[1]), a.text + b.text
+            )
+            del out[i + 1]
+            continue
+        i += 1

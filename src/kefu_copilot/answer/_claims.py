@@ -1,0 +1,729 @@
+"""Claims of a reply and whether the cited knowledge entails them — one checker for LLM answers,
+reply drafts (``suggest_reply``) and the reply lint's ``unsupported_fact``.
+
+A reply is split into clauses; each clause is a :class:`Claim`: its quantities, normalised by
+:func:`kefu_copilot.text._numbers.measures` (九五折 = 95折, 一周 = 7天, 下午四点 = 16:00), its
+polarity (可以/不可以, 支持/不支持, 包邮/不包邮, 需要/不需要, 免费/自费 — ``data/claims.yaml``), the
+subject it is about (a member tier, a region, a mode, a product code, inherited from the clauses
+before it and from the question when the clause names none) and whether it is an offer (送, 保证,
+赔偿 ...).
+
+Entailment is pluggable (:class:`Entailment`): :class:`RuleEntailment` (the default) reads the
+cited passages as units (lines, sentences, table rows) and, for each quantity, looks for a unit
+stating a compatible value about the same subject; a unit about the claim's subject stating
+another value, or the value found only on a sibling subject (金卡 where the claim says 银卡), is a
+contradiction. A polar clause is compared with the passage clause that shares most of its words.
+:class:`LLMEntailment` asks an LLM for a second opinion, which may only make verdicts stricter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from .._data import compiled, packaged_rules
+from ..config._shop import ShopConfig
+from ..text._numbers import Measure, fold, measures, numbers_in
+
+__all__ = [
+    "Claim",
+    "ClaimCheck",
+    "ClaimChecker",
+    "ClaimVerdict",
+    "Entailment",
+    "LLMEntailment",
+    "RuleEntailment",
+    "Verdict",
+    "claim_rules",
+    "money_beyond_limits",
+]
+
+Verdict = Literal["entailed", "contradicted", "unsupported", "neutral"]
+_STRICTNESS: dict[str, int] = {"entailed": 0, "neutral": 1, "unsupported": 2, "contradicted": 3}
+
+_CLAUSE = re.compile(r"[，,；;。！!？?\n~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_UNIT = re.compile(r"[。！!？?；;\n]+")
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
+_CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
+_STOP_CHARS = set(
+    "的了吗呢哦啊呀吧哈啦亲您你我他她它们是在也都就还和与及或等很最更个这那有要可以能"
+)
+_STOP_CHARS |= set("一二两三四五六七八九十百千万零半几每")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One clause of a reply and what it states.
+
+    ``subjects``: subject keys (``tier:金卡``, ``region:新疆``, ``code:41mm``, ``mode:降噪:on``)
+    the clause is about (its own, else inherited); ``words``: its content bigrams, to align it
+    with the knowledge; ``polarity``: (family, positive?) pairs; ``offer``: it promises
+    something (a gift, a guarantee, compensation)."""
+
+    text: str
+    span: tuple[int, int]
+    measures: tuple[Measure, ...] = ()
+    polarity: tuple[tuple[str, bool], ...] = ()
+    subjects: tuple[str, ...] = ()
+    words: frozenset[str] = frozenset()
+    codes: tuple[str, ...] = ()
+    numbers: tuple[float, ...] = ()  # bare numbers, without a unit
+    offer: bool = False
+
+    @property
+    def checkable(self) -> bool:
+        """Whether the clause states something the knowledge can confirm or refute."""
+        return bool(self.measures or self.polarity or self.codes or self.numbers or self.offer)
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    claim: Claim
+    verdict: Verdict
+    reason: str = ""
+
+
+@dataclass
+class ClaimCheck:
+    """The verdicts on a reply's claims, whether it answers at all, and money beyond limits."""
+
+    verdicts: list[ClaimVerdict] = field(default_factory=list)
+    answers: bool = True
+    non_answer: str = ""  # why the reply is not an answer
+    over_limit: list[str] = field(default_factory=list)
+
+    def of(self, verdict: Verdict) -> list[ClaimVerdict]:
+        return [v for v in self.verdicts if v.verdict == verdict]
+
+    @property
+    def contradicted(self) -> list[ClaimVerdict]:
+        return self.of("contradicted")
+
+    @property
+    def unsupported(self) -> list[ClaimVerdict]:
+        return self.of("unsupported")
+
+    @property
+    def entailed(self) -> list[ClaimVerdict]:
+        return self.of("entailed")
+
+    @property
+    def grounded(self) -> bool:
+        """Every checkable claim entailed, at least one of them, an answer, nothing over limit."""
+        return (
+            self.answers
+            and not self.over_limit
+            and bool(self.entailed)
+            and all(v.verdict in ("entailed", "neutral") for v in self.verdicts)
+        )
+
+
+# ------------------------------------------------------------------------------ the rules
+@dataclass(frozen=True)
+class _Rules:
+    negative: tuple[tuple[str, re.Pattern[str]], ...]
+    positive: tuple[tuple[str, re.Pattern[str]], ...]
+    not_negator: re.Pattern[str]
+    not_cue: re.Pattern[str]
+    subjects: tuple[tuple[str, re.Pattern[str]], ...]
+    mode: re.Pattern[str]
+    mode_on: frozenset[str]
+    filler: re.Pattern[str]
+    uncertain: re.Pattern[str]
+    asks: tuple[tuple[str, re.Pattern[str]], ...]
+    answer_dims: Mapping[str, frozenset[str]]
+    answer_labels: Mapping[str, re.Pattern[str]]
+    offer: re.Pattern[str]
+    cue_words: re.Pattern[str]
+    strong_cue: re.Pattern[str]  # cues of two characters or more (支持, 不可以), not 能 / 可
+
+
+def _alternation(items: Iterable[Any]) -> str:
+    return "|".join(sorted((str(i) for i in items), key=len, reverse=True))
+
+
+def _build(rules: Mapping[str, Any]) -> _Rules:
+    negative, positive, cues = [], [], []
+    for family, sides in rules["polarity"].items():
+        negative.append((family, re.compile(_alternation(sides.get("negative") or []))))
+        positive.append((family, re.compile(_alternation(sides.get("positive") or []))))
+        cues += [*(sides.get("negative") or []), *(sides.get("positive") or [])]
+    subjects = rules["subjects"]
+    kinds = [
+        (kind, re.compile(rf"(?:{_alternation(words)})", re.I))
+        for kind, words in subjects.items()
+        if kind not in ("mode_on", "mode_off") and words
+    ]
+    on, off = (
+        _alternation(subjects.get("mode_on") or []),
+        _alternation(subjects.get("mode_off") or []),
+    )
+    mode = re.compile(
+        rf"(?P<a>{on}|{off})(?P<x>[\u4e00-\u9fff]{{2}})|(?P<y>[\u4e00-\u9fff]{{2}})(?P<b>{on}|{off})"
+    )
+    return _Rules(
+        negative=tuple(negative),
+        positive=tuple(positive),
+        not_negator=re.compile(_alternation(rules["not_negators"])),
+        not_cue=re.compile(_alternation(rules["not_cues"])),
+        subjects=tuple(kinds),
+        mode=mode,
+        mode_on=frozenset(str(w) for w in subjects.get("mode_on") or []),
+        filler=re.compile(rf"(?:{_alternation(rules['filler'])})"),
+        uncertain=re.compile(_alternation(rules["uncertain"])),
+        asks=tuple((dim, re.compile(_alternation(cues_))) for dim, cues_ in rules["asks"].items()),
+        answer_dims={
+            dim: frozenset([dim, *map(str, also)]) for dim, also in rules["answer_dims"].items()
+        },
+        answer_labels={dim: re.compile(str(p)) for dim, p in rules["answer_labels"].items()},
+        offer=re.compile(_alternation(rules["offer_cues"])),
+        cue_words=re.compile(_alternation(cues)),
+        strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
+    )
+
+
+def claim_rules(shop: ShopConfig | None = None) -> _Rules:
+    """The compiled ``claims`` rule set (packaged, with the shop's extension)."""
+    rules = shop.rule_set("claims") if shop is not None else packaged_rules("claims")
+    return compiled(rules, _build)
+
+
+# ------------------------------------------------------------------------------ reading text
+def _bigrams(text: str) -> frozenset[str]:
+    """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text``."""
+    out = {w for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if not re.search(r"\d", w)}
+    for run in _CJK.findall(text):
+        for i in range(len(run) - 1):
+            pair = run[i : i + 2]
+            if pair[0] not in _STOP_CHARS and pair[1] not in _STOP_CHARS:
+                out.add(pair)
+    return frozenset(out)
+
+
+def _strip_measures(text: str) -> str:
+    for m in measures(text):
+        text = text.replace(m.text, " ")
+    return text
+
+
+def _strip_cues(rules: _Rules, text: str) -> str:
+    """The text without its polarity words (可以, 不支持 ...), keeping what they are about."""
+    return rules.cue_words.sub(lambda m: " " if len(m.group()) <= 4 else m.group(), text)
+
+
+def _mode_keys(rules: _Rules, text: str) -> list[str]:
+    keys = []
+    for m in rules.mode.finditer(text):
+        switch, thing = (
+            (m.group("a"), m.group("x")) if m.group("a") else (m.group("b"), m.group("y"))
+        )
+        keys.append(f"mode:{thing}:{'on' if switch in rules.mode_on else 'off'}")
+    return keys
+
+
+def _subjects(rules: _Rules, text: str) -> list[str]:
+    found = []
+    for kind, pattern in rules.subjects:
+        found += [f"{kind}:{m.group().lower()}" for m in pattern.finditer(text)]
+    found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
+    found += _mode_keys(rules, text)
+    return list(dict.fromkeys(found))
+
+
+def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
+    """Product codes and model names with digits (K87, 16A); with ``keep_measures``, also sizes
+    written in Latin letters that name a model (41mm / 46mm), but not ranges (90-100cm)."""
+    text = fold(text) if keep_measures else _strip_measures(fold(text))
+    if keep_measures:
+        return [c for c in _CODE.findall(text) if len(c) >= 2 and "-" not in c.strip(".-")]
+    return [c.strip(".-") for c in _CODE.findall(text) if len(c.strip(".-")) >= 2]
+
+
+def _raw(q: Measure) -> float:
+    """The number as written ("180公斤" → 180), for knowledge giving it without its unit."""
+    found = re.search(r"\d+(?:\.\d+)?", q.text)
+    return float(found.group()) if found else q.low
+
+
+def _shape(code: str) -> str:
+    return re.sub(r"\d+(?:\.\d+)?", "#", code.split(":", 1)[1])
+
+
+def _siblings(a: str, b: str) -> bool:
+    """Two different subjects of the same kind (金卡/银卡, 41mm/46mm, 降噪 on/off)."""
+    if a == b:
+        return False
+    ka, kb = a.split(":", 1)[0], b.split(":", 1)[0]
+    if ka != kb:
+        return False
+    if ka == "code":
+        return _shape(a) == _shape(b)
+    if ka == "mode":
+        return a.rsplit(":", 1)[0] == b.rsplit(":", 1)[0]
+    return True
+
+
+_LIST = re.compile(r"[、/]")
+#: Knowledge writes these with their unit; a bare number does not state them.
+_ALWAYS_WITH_UNIT = frozenset({"time", "workday", "money", "discount", "percent", "clock"})
+
+
+def _bound_clauses(
+    rules: _Rules, text: str, seed: Sequence[str] = ()
+) -> list[tuple[int, str, list[str], list[Measure]]]:
+    """Clauses of ``text`` (folded) with the subjects each is about and its quantities.
+
+    A clause naming no subject is about the subjects in force (those of the clauses before it,
+    else ``seed``); subjects listed in clauses that state no value yet add up ("羽绒服、大衣类享受
+    15天" is about both), a clause naming a subject after a value starts anew ("银卡95折、金卡9折")."""
+    out: list[tuple[int, str, list[str], list[Measure]]] = []
+    current: list[str] = []
+    listing = True
+    pos = 0
+    for part in re.split(
+        r"([，,；;。！!？?\n~～、/]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
+    ):
+        start, pos = pos, pos + len(part)
+        if not part or not part.strip() or re.fullmatch(r"[，,；;。！!？?\n~～、/\s]+", part):
+            if part and re.search(r"[。！!？?\n；;]", part):
+                current, listing = [], True  # a new sentence
+            continue
+        own = _subjects(rules, part)
+        if own:
+            current = list(dict.fromkeys(current + own)) if listing else own
+        found = list(measures(part))
+        out.append((start, part, current or list(seed), found))
+        listing = not found
+    return out
+
+
+def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
+    """(family, positive?) of each polarity family ``text`` uses, negative cues first."""
+    text = rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+    text = rules.not_cue.sub(
+        lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text
+    )
+    out: list[tuple[str, bool]] = []
+    masked = text
+    for family, pattern in rules.negative:
+        if pattern.pattern and pattern.search(masked):
+            out.append((family, False))
+            masked = pattern.sub(lambda m: "＿" * len(m.group()), masked)
+    for family, pattern in rules.positive:
+        if not pattern.pattern or any(f == family for f, _ in out):
+            continue
+        for m in pattern.finditer(masked):
+            before = masked[max(0, m.start() - 1) : m.start()]
+            out.append((family, before not in ("不", "没", "未", "无", "别", "非")))
+            break
+    return out
+
+
+# ------------------------------------------------------------------------------ entailment
+class Entailment(Protocol):
+    """Judges claims against the cited passages (the question gives context)."""
+
+    def judge(
+        self, claims: Sequence[Claim], passages: Sequence[str], *, question: str = ""
+    ) -> list[ClaimVerdict]: ...
+
+
+@dataclass(frozen=True)
+class _Unit:
+    text: str  # a clause of the knowledge
+    measures: tuple[Measure, ...]
+    subjects: frozenset[str]
+    words: frozenset[str]  # of its sentence
+    sentence: str
+    bare: frozenset[float]  # numbers it states without a unit ("腰围：69")
+
+
+class RuleEntailment:
+    """The rule-based entailment: values, subjects and polarity, no model."""
+
+    def __init__(self, shop: ShopConfig | None = None) -> None:
+        self.rules = claim_rules(shop)
+
+    def units(self, passages: Sequence[str]) -> list[_Unit]:
+        """The passages' clauses, each with its subjects and its sentence's words."""
+        out = []
+        for passage in passages:
+            for sentence in _UNIT.split(fold(passage)):
+                if not sentence.strip():
+                    continue
+                words = _bigrams(sentence)
+                for _, clause, subjects, found in _bound_clauses(self.rules, sentence):
+                    bare = frozenset(numbers_in(_strip_measures(clause)))
+                    out.append(
+                        _Unit(clause, tuple(found), frozenset(subjects), words, sentence, bare)
+                    )
+        return out
+
+    def judge(
+        self, claims: Sequence[Claim], passages: Sequence[str], *, question: str = ""
+    ) -> list[ClaimVerdict]:
+        units = self.units(passages)
+        asked = list(measures(question))
+        context = fold(question + "\n" + "\n".join(passages))
+        return [self._judge(claim, units, asked, context) for claim in claims]
+
+    def _judge(
+        self, claim: Claim, units: list[_Unit], asked: list[Measure], context: str
+    ) -> ClaimVerdict:
+        verdicts: list[ClaimVerdict] = []
+        for q in claim.measures:
+            verdicts.append(self._quantity(claim, q, units, asked))
+        known = numbers_in(context)
+        for n in claim.numbers:
+            if n not in known:
+                verdicts.append(
+                    ClaimVerdict(claim, "unsupported", f"{n:g} not found in the cited knowledge")
+                )
+        for code in claim.codes:
+            if code not in context:
+                verdicts.append(
+                    ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
+                )
+        for family, positive in claim.polarity:
+            verdicts.append(self._polar(claim, family, positive, units))
+        if claim.offer:
+            verdicts.append(self._offer(claim, units))
+        if not verdicts:
+            return ClaimVerdict(claim, "neutral")
+        worst = max(verdicts, key=lambda v: _STRICTNESS[v.verdict])
+        if worst.verdict == "neutral" and any(v.verdict == "entailed" for v in verdicts):
+            return next(v for v in verdicts if v.verdict == "entailed")
+        return worst
+
+    def _conflicts(self, claim: Claim, unit: _Unit) -> bool:
+        """The unit is about a sibling of the claim's subject and not about the subject."""
+        return any(
+            s not in unit.subjects and any(_siblings(s, u) for u in unit.subjects)
+            for s in claim.subjects
+        )
+
+    def _quantity(
+        self, claim: Claim, q: Measure, units: list[_Unit], asked: list[Measure]
+    ) -> ClaimVerdict:
+        if any(q.within(a, 0.0) for a in asked):
+            return ClaimVerdict(claim, "neutral", f"{q.text} repeats the question")
+        same = [u for u in units if any(m.dim == q.dim for m in u.measures)]
+        match = [u for u in same if any(q.within(m) for m in u.measures if m.dim == q.dim)]
+        if not match and q.low == q.high and q.dim not in _ALWAYS_WITH_UNIT:
+            # the number without its unit, in a clause that shares the claim's words
+            match = [u for u in units if q.low in u.bare or _raw(q) in u.bare]
+            match = [u for u in match if len(claim.words & u.words) >= 1]
+        other = [u for u in same if u not in match]
+        ok = [u for u in match if not self._conflicts(claim, u)]
+        if match and not ok:
+            subject = "、".join(s.split(":", 1)[1] for s in claim.subjects)
+            return ClaimVerdict(
+                claim,
+                "contradicted",
+                f"{q.text} is what the knowledge says of another subject than {subject}",
+            )
+        rivals = [u for u in other if not self._conflicts(claim, u)]
+        best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
+        if not match:
+            if any(self._about(claim, u) for u in rivals):
+                return ClaimVerdict(
+                    claim,
+                    "contradicted",
+                    f"{q.text} not found in the cited knowledge, which states another value for it",
+                )
+            return ClaimVerdict(claim, "unsupported", f"{q.text} not found in the cited knowledge")
+        best_ok = max(self._overlap(claim, u) for u in ok)
+        ruled = [s for s in claim.subjects if not s.startswith("product:")]
+        if ruled and not any(set(ruled) & u.subjects for u in ok):
+            # a rule naming the subject (偏远地区包括新疆…运费15元) outranks the general one
+            specific = [u for u in rivals if set(ruled) & u.subjects and self._shares(claim, u)]
+            if specific:
+                return ClaimVerdict(
+                    claim,
+                    "contradicted",
+                    f"{q.text} not found in the cited knowledge, which states another value for this subject",
+                )
+        if best_ok == 0 and len(claim.words) >= 3:
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
+            )
+        if best_other >= best_ok + 2:
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
+            )
+        return ClaimVerdict(claim, "entailed", q.text)
+
+    @staticmethod
+    def _shares(claim: Claim, unit: _Unit) -> bool:
+        """The clause shares a word with the claim besides the subject's name."""
+        names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
+        own = {w for w in claim.words if not any(w in n or n in w for n in names)}
+        return bool(own & _bigrams(unit.text))
+
+    @classmethod
+    def _about(cls, claim: Claim, unit: _Unit) -> bool:
+        """The clause is about the claim's subject — a tier, region, mode or model it names (a
+        product page names its product everywhere, so that does not count) — and shares a word
+        with the claim besides that name."""
+        ruled = {s for s in claim.subjects if not s.startswith("product:")}
+        return bool(ruled & unit.subjects) and cls._shares(claim, unit)
+
+    @staticmethod
+    def _overlap(claim: Claim, unit: _Unit) -> float:
+        """How much a clause of the knowledge is about what the claim says: shared words, and
+        more when it names the claim's subject."""
+        shared = len(claim.words & _bigrams(unit.text)) + len(claim.words & unit.words)
+        return shared + (2.0 if set(claim.subjects) & unit.subjects else 0.0)
+
+    def _polar(self, claim: Claim, family: str, positive: bool, units: list[_Unit]) -> ClaimVerdict:
+        """Compare with the knowledge's clauses that say yes or no in the same family: the best
+        aligned one decides, when it is clearly better aligned than any saying the opposite.
+        Alignment counts the words shared besides the subject's name (a product page names its
+        product everywhere); Latin words (HomeKit, Siri) count double."""
+        # clauses naming the claim's subject outrank general rules (袜子拆封后不退不换 over
+        # 本店商品支持7天无理由退换)
+        scores = {(named, sign): 0.0 for named in (True, False) for sign in (True, False)}
+        names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
+        own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
+        seen: set[str] = set()
+        for unit in units:
+            if unit.sentence in seen or self._conflicts(claim, unit):
+                continue
+            seen.add(unit.sentence)
+            named = bool(set(claim.subjects) & unit.subjects)
+            for clause in _CLAUSE.split(unit.sentence):
+                signs = [p for f, p in _polarity(self.rules, clause) if f == family]
+                if not signs:
+                    continue
+                shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
+                if not shared:
+                    continue
+                score = shared + len(own & unit.words) / 2 + (1.0 if named else 0.0)
+                key = (named, signs[0])
+                scores[key] = max(scores[key], score)
+        level = any(scores[(True, sign)] for sign in (True, False))
+        best = {sign: scores[(level, sign)] for sign in (True, False)}
+        agree, oppose = best[positive], best[not positive]
+        if oppose >= 2 and oppose > agree + 0.5:
+            return ClaimVerdict(
+                claim, "contradicted", f"the knowledge says the opposite: {claim.text}"
+            )
+        if agree >= 2 and agree >= oppose:
+            return ClaimVerdict(claim, "entailed", claim.text)
+        return ClaimVerdict(claim, "neutral")
+
+    def _offer(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict:
+        words = claim.words
+        for unit in units:
+            cued = self.rules.offer.search(unit.text) or self.rules.cue_words.search(unit.text)
+            if cued and words and len(words & unit.words) >= max(1, len(words) // 2):
+                return ClaimVerdict(claim, "entailed", claim.text)
+        return ClaimVerdict(
+            claim, "unsupported", f"an offer the knowledge does not make: {claim.text}"
+        )
+
+
+class LLMEntailment:
+    """A second opinion from an LLM on top of a base entailment (rules by default).
+
+    The LLM gets the numbered claims and the passages and answers JSON
+    ``{"verdicts": ["entailed" | "contradicted" | "unsupported", ...]}``; a verdict can only get
+    stricter than the base one. Any LLM failure leaves the base verdicts."""
+
+    PROMPT = (
+        "你是事实核查员。只根据<knowledge>中的资料判断每条陈述：资料支持为 entailed，"
+        "与资料矛盾（数值、对象、是否可以/是否免费等相反）为 contradicted，资料没有提到为 unsupported。"
+        '只输出 JSON：{"verdicts": ["...", ...]}，顺序与陈述编号一致。'
+    )
+
+    def __init__(self, llm: Any, base: Entailment | None = None) -> None:
+        self.llm = llm
+        self.base: Entailment = base or RuleEntailment()
+
+    def judge(
+        self, claims: Sequence[Claim], passages: Sequence[str], *, question: str = ""
+    ) -> list[ClaimVerdict]:
+        verdicts = self.base.judge(claims, passages, question=question)
+        if not claims:
+            return verdicts
+        listing = "\n".join(f"{n}. {c.text}" for n, c in enumerate(claims, start=1))
+        knowledge = "\n\n".join(passages)
+        messages = [
+            {"role": "system", "content": self.PROMPT},
+            {
+                "role": "user",
+                "content": f"<knowledge>\n{knowledge}\n</knowledge>\n问题：{question}\n陈述：\n{listing}",
+            },
+        ]
+        try:
+            completion = self.llm.complete(messages, json_mode=True)
+            text = completion.text
+            data = json.loads(text[text.find("{") : text.rfind("}") + 1])
+            opinions = [str(v) for v in data.get("verdicts", [])]
+        except Exception:
+            return verdicts
+        out = []
+        for n, verdict in enumerate(verdicts):
+            opinion = opinions[n] if n < len(opinions) else ""
+            if opinion in _STRICTNESS and _STRICTNESS[opinion] > _STRICTNESS[verdict.verdict]:
+                out.append(ClaimVerdict(verdict.claim, opinion, f"LLM second opinion: {opinion}"))  # type: ignore[arg-type]
+            else:
+                out.append(verdict)
+        return out
+
+
+# ------------------------------------------------------------------------------ the checker
+def _offer_amounts(shop: ShopConfig, text: str) -> list[tuple[float, str, tuple[int, int]]]:
+    """Money a text offers as compensation (the ``reply`` rule set's cues), with its kind."""
+    rules = shop.rule_set("reply")
+    comp = re.compile(_alternation(rules["compensation_cues"]))
+    not_offer = re.compile(_alternation(rules["not_an_offer"]))
+    cash = re.compile(_alternation(rules["cash_cues"]))
+    folded, out = fold(text), []
+    for sentence in _UNIT.split(folded):
+        if not comp.search(sentence):
+            continue
+        for clause in _CLAUSE.split(sentence):
+            if not_offer.search(clause):
+                continue
+            for m in measures(clause):
+                if m.dim == "money":
+                    kind = "cash" if cash.search(clause) else "coupon" if "券" in clause else "any"
+                    start = folded.find(clause)
+                    out.append((m.high, kind, (start + m.span[0], start + m.span[1])))
+    return out
+
+
+def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
+    """Promises of money beyond ``shop.yaml`` compensation limits, or without any bound (双倍赔偿,
+    赔偿损失): why ``text`` — generated or quoted knowledge — must not go out automatically."""
+    comp = shop.compensation
+    limits = {"coupon": comp.max_coupon_yuan, "cash": comp.max_cash_yuan}
+    problems = []
+    for amount, kind, _ in _offer_amounts(shop, text):
+        limit = limits.get(kind, comp.max_any_yuan)
+        if amount > limit:
+            problems.append(
+                f"promises {amount:g} 元 ({kind}), above the shop's limit of {limit:g} 元"
+            )
+    multiple = re.compile(_alternation(shop.rule_set("reply")["multiple_promise"]))
+    for m in multiple.finditer(fold(text)):
+        clause_start = max(fold(text).rfind(ch, 0, m.start()) for ch in "，,。；;！!？?\n")
+        before = fold(text)[clause_start + 1 : m.start()]
+        if not re.search(r"不|无法|没法|没有|超出|超过", before):
+            problems.append(f"promises compensation beyond any policy: {m.group()}")
+    return problems
+
+
+class ClaimChecker:
+    """Splits a reply into claims and checks them against the cited knowledge.
+
+    >>> checker = ClaimChecker(shop)                                  # doctest: +SKIP
+    >>> check = checker.check("金卡会员享85折", ["等级：金卡会员，会员折扣：9折"], question="金卡几折")
+    >>> [v.verdict for v in check.verdicts]                           # doctest: +SKIP
+    ['contradicted']
+    """
+
+    def __init__(
+        self, shop: ShopConfig | None = None, entailment: Entailment | None = None
+    ) -> None:
+        self.shop = shop
+        self.rules = claim_rules(shop)
+        self.entailment: Entailment = entailment or RuleEntailment(shop)
+        self._values = (
+            entailment if isinstance(entailment, RuleEntailment) else RuleEntailment(shop)
+        )
+
+    def facts(
+        self, text: str, passages: Sequence[str], *, context: str = ""
+    ) -> list[tuple[tuple[int, int], Measure, Verdict]]:
+        """Each quantity of ``text`` (span in ``text``) with its verdict against ``passages``;
+        quantities ``context`` (the conversation) states are fine. The reply lint's facts."""
+        units = self._values.units(list(passages))
+        asked = measures(context)
+        out: list[tuple[tuple[int, int], Measure, Verdict]] = []
+        for claim in self.claims(text, context):
+            for m in claim.measures:
+                verdict = self._values._quantity(claim, m, units, asked).verdict
+                span = (claim.span[0] + m.span[0], claim.span[0] + m.span[1])
+                out.append((span, m, verdict))
+        return out
+
+    def claims(self, text: str, question: str = "") -> list[Claim]:
+        """The clauses of ``text`` as claims, each bound to its subject."""
+        folded = fold(text)
+        seed = _subjects(self.rules, fold(question))
+        question_words = _bigrams(_strip_measures(fold(question)))
+        out = []
+        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed):
+            # "一张券", "一双袜子": an article, not a count
+            found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
+            codes = _codes(part)
+            rest = _strip_measures(part)
+            for code in codes:
+                rest = rest.replace(code, " ")
+            numbers = tuple(sorted(numbers_in(re.sub(r"[^0-9.\s]", " ", rest))))
+            polarity = _polarity(self.rules, part)
+            if found and not self.rules.strong_cue.search(part):
+                # "能听6小时", "可用3天": the quantity is what the clause claims
+                polarity = [(f, p) for f, p in polarity if f not in ("ability", "need")]
+            words = _bigrams(_strip_cues(self.rules, _strip_measures(part)))
+            if polarity and not words:
+                words = question_words  # "可以的": the answer to the question's predicate
+            out.append(
+                Claim(
+                    text=text[at : at + len(part)],
+                    span=(at, at + len(part)),
+                    measures=tuple(found),
+                    polarity=tuple(polarity),
+                    subjects=tuple(subjects),
+                    words=words,
+                    codes=tuple(codes),
+                    numbers=numbers,
+                    offer=bool(self.rules.offer.search(part)),
+                )
+            )
+        return out
+
+    def answers(self, text: str, question: str, claims: Sequence[Claim]) -> tuple[bool, str]:
+        """Whether ``text`` answers ``question``: not only greetings, acknowledgements or "不确定",
+        and states a value of the kind the question asks for."""
+        folded = fold(text)
+        if self.rules.uncertain.search(folded):
+            return False, "the reply says it does not know"
+        rest = self.rules.filler.sub("", folded)
+        if self.shop is not None and self.shop.name:
+            rest = rest.replace(fold(self.shop.name), "")
+        if not _CJK.search(rest) and not re.search(r"[0-9a-z]", rest):
+            return False, "the reply is only a greeting or an acknowledgement"
+        q = fold(question)
+        for dim, pattern in self.rules.asks:
+            if not pattern.pattern or not pattern.search(q):
+                continue
+            dims = self.rules.answer_dims.get(dim, frozenset([dim]))
+            label = self.rules.answer_labels.get(dim)
+            if not any(m.dim in dims for c in claims for m in c.measures) and not (
+                label is not None and label.search(folded)
+            ):
+                return False, f"the question asks for a {dim} and the reply states none"
+        return True, ""
+
+    def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
+        """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
+        claims = self.claims(text, question)
+        checkable = [c for c in claims if c.checkable]
+        verdicts = self.entailment.judge(checkable, list(passages), question=question)
+        answers, why = self.answers(text, question, claims)
+        return ClaimCheck(
+            verdicts=list(verdicts),
+            answers=answers,
+            non_answer=why,
+            over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
+        )

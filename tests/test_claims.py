@@ -1,0 +1,175 @@
+"""Claims and entailment (issue 16): contradictions, not only unknown digits, are caught — in LLM
+answers, reply drafts (lint) and quoted knowledge — by one claim checker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kefu_copilot import run_suite
+from kefu_copilot.answer._claims import (
+    ClaimChecker,
+    LLMEntailment,
+    RuleEntailment,
+    money_beyond_limits,
+)
+from kefu_copilot.config._shop import ShopConfig
+from kefu_copilot.llm._chat import OpenAIChatModel, OpenAIProvider
+from kefu_copilot.testing import LoopbackLLMServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = ShopConfig(name="木棉", compensation={"max_coupon_yuan": 10, "max_cash_yuan": 5})
+TIERS = [
+    "等级：银卡会员，升级条件：满1000元，会员折扣：98折",
+    "等级：金卡会员，升级条件：满3000元，会员折扣：95折",
+    "等级：黑卡会员，升级条件：满8000元，会员折扣：85折",
+]
+SHIPPING = [
+    "全国大部分地区订单实付满99元包邮，不满99元收取运费8元。",
+    "新疆、西藏：实付满199元包邮，不满收运费20元。",
+    "青海、甘肃：实付满199元包邮，不满收运费10元。",
+]
+
+
+def verdicts(reply: str, passages: list[str], question: str = "") -> list[str]:
+    check = ClaimChecker(SHOP).check(reply, passages, question=question)
+    return [v.verdict for v in check.verdicts]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("金卡会员享九五折", "entailed"),
+        ("金卡会员享95折", "entailed"),
+        ("金卡会员享9折", "contradicted"),  # a digit inside another number does not pass
+        ("金卡会员享九折", "contradicted"),
+        ("银卡会员享95折", "contradicted"),  # the right number on the wrong subject
+        ("黑卡要满3000元", "contradicted"),
+        ("黑卡要满八千元", "entailed"),
+    ],
+)
+def test_values_are_bound_to_their_subject(reply: str, expected: str) -> None:
+    assert expected in verdicts(reply, TIERS)
+
+
+def test_a_region_keeps_its_own_fee() -> None:
+    assert "contradicted" in verdicts("新疆每单补收运费10元", SHIPPING, "新疆运费多少")
+    assert verdicts("新疆满199元包邮，不满的话运费20块", SHIPPING, "新疆运费多少") == [
+        "entailed",
+        "entailed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        ("签收后半个月内可以退换", "签收后15天内可以退换", "entailed"),
+        ("签收后一周内可以退换", "签收后7天内可以退换", "entailed"),
+        ("签收后十五天内可以退换", "签收后7天内可以退换", "unsupported"),
+        ("一般一周内到账", "一般1-3个工作日到账", "unsupported"),
+        ("1到3个工作日到账", "一般1-3个工作日到账", "entailed"),
+        ("下午四点前付款当天发", "16:00前付款当天发出", "entailed"),
+        ("保修一年", "保修期12个月", "entailed"),
+    ],
+)
+def test_numerals_and_units_are_normalised(reply: str, knowledge: str, expected: str) -> None:
+    assert expected in verdicts(reply, [knowledge])
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge"),
+    [
+        ("支持HomeKit，可以用Siri控制", "语音控制：支持小爱同学。不支持 Apple HomeKit / Siri。"),
+        ("拆封后也支持7天无理由退换", "袜子拆封后不支持7天无理由退换。本店商品支持7天无理由退换。"),
+        ("涂层掉了需要您自费更换涂层", "涂层脱落可以免费更换涂层。"),
+        ("会员折扣可以和秒杀价叠加", "会员折扣不与秒杀价、清仓价叠加。"),
+    ],
+)
+def test_flipped_polarity_is_a_contradiction(reply: str, knowledge: str) -> None:
+    question = "袜子拆了能退吗" if "拆封" in reply else ""
+    assert "contradicted" in verdicts(reply, [knowledge], question)
+
+
+def test_a_weakly_aligned_yes_is_not_confirmed() -> None:
+    """One shared word is too little to call a contradiction, but nothing is confirmed either:
+    the reply is not grounded, so it cannot go out on its own."""
+    check = ClaimChecker(SHOP).check("可以放心机洗的", ["洗涤：不可机洗，建议手洗。"])
+    assert not check.grounded
+
+
+def test_same_polarity_is_entailed() -> None:
+    assert "entailed" in verdicts("这款不可以机洗洗涤，建议手洗", ["洗涤：不可机洗，建议手洗。"])
+
+
+def test_invented_offers_are_not_supported_and_money_over_limits_is_flagged() -> None:
+    assert "unsupported" in verdicts("今天全场5折", SHIPPING)
+    assert "unsupported" in verdicts("下单还额外送您一双袜子", SHIPPING)
+    check = ClaimChecker(SHOP).check("我保证给您全额退款并赔偿损失", SHIPPING)
+    assert check.over_limit and not check.grounded
+    assert money_beyond_limits("发货超时的，额外赔偿顾客500元现金。", SHOP)
+    assert not money_beyond_limits("补偿您5元无门槛券", SHOP)
+    assert not money_beyond_limits("满199减20，运费8元", SHOP)
+
+
+@pytest.mark.parametrize(
+    ("reply", "question"),
+    [
+        ("好的", "退款多久到账"),
+        ("亲，您好，很高兴为您服务！", "满多少包邮"),
+        ("这个小木也不确定呢。", "能机洗吗"),
+        ("亲，每个人身材不一样，建议根据自己的情况选择哦。", "1米6穿什么码"),
+        ("亲，我们会尽快处理的", "金卡打几折"),  # asks for a discount, states none
+    ],
+)
+def test_non_answers(reply: str, question: str) -> None:
+    check = ClaimChecker(SHOP).check(reply, SHIPPING, question=question)
+    assert not check.answers and not check.grounded
+
+
+def test_a_rule_set_a_shop_can_extend(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "name: x\nrules:\n  claims:\n    subjects:\n      tier: [星耀会员]\n", encoding="utf-8"
+    )
+    from kefu_copilot.config._shop import load_shop_config
+
+    shop = load_shop_config(tmp_path)
+    knowledge = ["等级：星耀会员，折扣：8折", "等级：金卡会员，折扣：9折"]
+    assert "contradicted" in [
+        v.verdict for v in ClaimChecker(shop).check("星耀会员9折", knowledge).verdicts
+    ]
+
+
+def test_an_llm_second_opinion_can_only_make_verdicts_stricter() -> None:
+    with LoopbackLLMServer() as server:
+        server.respond_with(lambda request: json.dumps({"verdicts": ["contradicted", "entailed"]}))
+        llm = OpenAIChatModel(OpenAIProvider(server.base_url, "k", max_retries=0), "loopback")
+        checker = ClaimChecker(SHOP, LLMEntailment(llm, RuleEntailment(SHOP)))
+        check = checker.check("金卡会员享95折，银卡会员享95折", TIERS)
+        assert [v.verdict for v in check.verdicts] == ["contradicted", "contradicted"]
+        assert "LLM second opinion" in check.verdicts[0].reason
+        server.respond_with(lambda request: "not json")
+        check = checker.check("金卡会员享95折", TIERS)
+        assert [v.verdict for v in check.verdicts] == ["entailed"]  # a failure changes nothing
+
+
+def test_lint_unsupported_fact_uses_the_claim_checker() -> None:
+    from kefu_copilot.reply._lint import lint_reply
+
+    codes = [i.code for i in lint_reply("金卡会员享9折", knowledge=TIERS)]
+    assert "fact_mismatch" in codes  # 9折 is not 95折 (the old check read a digit of 95)
+    assert not lint_reply("金卡会员享九五折", knowledge=TIERS)
+
+
+def test_the_sample_shop_grounding_suite(tmp_path: Path) -> None:
+    """The scripted battery over the sample shop: no contradiction or non-answer is sent auto."""
+    result = run_suite(
+        ROOT / "evals" / "grounding.jsonl",
+        shop=ROOT / "knowledge",
+        index_dir=tmp_path / "i",
+        embed_model="none",
+    )
+    assert len(result.cases) >= 40
+    assert result.metrics["wrong_auto_count"] == 0
+    assert result.metrics["faithful_sent_rate"] >= 0.95
