@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
 import sys
 from pathlib import Path
@@ -24,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from kefu_copilot.embed._embedder import load_embedder  # noqa: E402
-from kefu_copilot.evals._suite import read_retrieval_set, retrieval_hits  # noqa: E402
-from kefu_copilot.retrieval._hybrid import Weights  # noqa: E402
+from kefu_copilot.embed._embedder import load_embedder
+from kefu_copilot.evals._suite import read_retrieval_set, retrieval_hits
+from kefu_copilot.retrieval._hybrid import Weights
 
 RETRIEVERS = ("bm25", "faq", "dense")
 
