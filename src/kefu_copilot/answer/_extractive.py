@@ -12,6 +12,7 @@ decision (:meth:`Answerer._decide`). The weights are :class:`~._scoring.Scoring`
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 import threading
@@ -32,6 +33,7 @@ from ..text._injection import scrub_injections
 from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
+from ._calibration import Calibrator, packaged_calibrator
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -108,8 +110,12 @@ class Answerer:
         settings: Settings,
         *,
         scoring: Scoring = SCORING,
+        calibrator: Calibrator | None = None,
     ) -> None:
+        """``calibrator`` turns the decision's measures into the answer's confidence (default:
+        the packaged one, ``data/calibration.json``)."""
         self.snapshot = snapshot
+        self.calibrator = calibrator or packaged_calibrator()
         self.retriever = retriever
         self.tokenizer = tokenizer
         self.shop = shop
@@ -187,7 +193,7 @@ class Answerer:
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
         prepared = Prepared(
-            question, history, self._decide(question, candidates), candidates, False, query
+            question, history, self._decide(question, candidates, query), candidates, False, query
         )
         return self._explain(prepared, "thresholds", hits) if explain else prepared
 
@@ -536,22 +542,50 @@ class Answerer:
             self._title_tokens[source] = words
         return words
 
-    def _decide(self, question: str, candidates: list[Candidate]) -> Answer:
-        """The best candidate's answer, cited with close matches from other sources, and the
-        decision its support earns against the thresholds."""
+    def features(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """The measures of a decision the calibrator reads (:data:`._calibration.FEATURES`)."""
         best = candidates[0]
-        confidence = round(min(1.0, best.support), 4)
-        citations = [self._cite(best)]
-        for other in candidates[1 : self.scoring.citations]:
-            if (
-                other.support >= best.support * self.scoring.cite_share
-                and other.hit.chunk.source != best.hit.chunk.source
-            ):
-                citations.append(self._cite(other))
+        chunk = best.hit.chunk
+        runner_up = candidates[1].support if len(candidates) > 1 else 0.0
+        weights = [(self.idf(t), self.idf.known(t)) for t in query.terms]
+        total = sum(w for w, _ in weights)
+        return {
+            "support": min(1.0, best.support),
+            "margin": best.support - runner_up,
+            "covers": best.covers,
+            "dense": best.hit.dense,
+            "retrieved_first": float(min(best.hit.ranks.values(), default=0) == 1),
+            "known": sum(w for w, k in weights if k) / total if total else 0.0,
+            "terms": math.log1p(len(query.terms)),
+            "product_known": float(bool(query.products)),
+            "kind_faq": float(chunk.kind == "faq"),
+            "kind_product": float(chunk.kind == "product"),
+            "kind_table_row": float(chunk.kind == "table_row"),
+            "kind_policy": float(chunk.kind == "policy"),
+            "exception": float(bool(best.exception)),
+            "repaired": float(bool(query.repairs)),
+            # A number of the question matched in a table (a size row): one matched number is
+            # weak evidence when the question gives several (height and weight).
+            "numbers": math.log1p(len(query.numbers)),
+            "numeric": numeric_fit(query.numbers, chunk.text, self.scoring)
+            if query.numbers and chunk.kind == "table_row"
+            else 0.0,
+            # Another part of the same source as good: rows of one table, sections of one page.
+            "tie": float(
+                len(candidates) > 1
+                and candidates[1].hit.chunk.source == chunk.source
+                and best.support - runner_up < 0.01
+            ),
+        }
+
+    def _decide(self, question: str, candidates: list[Candidate], query: Query) -> Answer:
+        """The best candidate's answer, cited with close matches from other sources, and the
+        decision its calibrated confidence (the probability that it is right) earns against
+        the thresholds."""
+        best = candidates[0]
+        confidence = round(self.calibrator.probability(self.features(query, candidates)), 4)
+        proposal = self.propose(question, candidates)
         decision = decide(confidence, self.settings)
-        reasons = [
-            f"best match: {best.hit.chunk.source} ({best.hit.chunk.locator}), support {best.support:.2f}"
-        ]
         log.debug(
             "decision %s for %r: confidence %.4f (auto >= %s, draft >= %s), best %s",
             decision,
@@ -562,15 +596,32 @@ class Answerer:
             best.hit.chunk.id,
         )
         if decision == "handoff":
-            reasons.insert(0, "the knowledge does not clearly answer the question")
-            return self._handoff(question, reasons, citations, confidence)
+            reasons = ["the knowledge does not clearly answer the question", *proposal.reasons]
+            return self._handoff(question, reasons, proposal.citations, confidence)
+        return proposal.model_copy(update={"decision": decision, "confidence": confidence})
+
+    def propose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
+        """The answer the best candidate gives, whatever the confidence (``auto``, confidence
+        its support): what :meth:`_decide` sends or drafts, what calibration is fitted on, and
+        what insights proposes for a knowledge gap."""
+        best = candidates[0]
+        citations = [self._cite(best)]
+        for other in candidates[1 : self.scoring.citations]:
+            if (
+                other.support >= best.support * self.scoring.cite_share
+                and other.hit.chunk.source != best.hit.chunk.source
+            ):
+                citations.append(self._cite(other))
         return Answer(
             question=question,
             text=self._frame(best),
-            decision=decision,
-            confidence=confidence,
+            decision="auto",
+            confidence=round(min(1.0, max(0.0, best.support)), 4),
             citations=citations,
-            reasons=reasons,
+            reasons=[
+                f"best match: {best.hit.chunk.source} ({best.hit.chunk.locator}), "
+                f"support {best.support:.2f}"
+            ],
         )
 
     def _explain(self, prepared: Prepared, rule: str, hits: Sequence[Hit] = ()) -> Prepared:
