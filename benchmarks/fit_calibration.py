@@ -77,9 +77,6 @@ def _bench_cases(root: Path) -> list[dict[str, Any]]:
         if q.kind == "handoff":
             cases.append({"id": f"b{n}", "question": q.text, "expect": {"decision": ["handoff"]}})
             continue
-        if q.kind == "size":  # a size from a chart row that matched one number: a draft at best
-            cases.append({"id": f"b{n}", "question": q.text, "expect": {"decision": ["draft"]}})
-            continue
 
         def judge(answer: Any, q: Any = q) -> bool:
             return any(q.answered_by(c.source, c.locator) for c in answer.citations[:1])

@@ -33,7 +33,7 @@ from ..text._injection import scrub_injections
 from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
-from ._calibration import Calibrator, packaged_calibrator
+from ._calibration import Calibrator
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -112,10 +112,12 @@ class Answerer:
         scoring: Scoring = SCORING,
         calibrator: Calibrator | None = None,
     ) -> None:
-        """``calibrator`` turns the decision's measures into the answer's confidence (default:
-        the packaged one, ``data/calibration.json``)."""
+        """``calibrator`` turns the decision's measures into the answer's confidence, the
+        probability that it is right (:func:`._calibration.packaged_calibrator` is the one fitted
+        across shops; use it with that fit's thresholds, ``report`` of ``data/calibration.json``).
+        None: confidence is the best candidate's support, as before calibration existed."""
         self.snapshot = snapshot
-        self.calibrator = calibrator or packaged_calibrator()
+        self.calibrator = calibrator
         self.retriever = retriever
         self.tokenizer = tokenizer
         self.shop = shop
@@ -583,7 +585,10 @@ class Answerer:
         decision its calibrated confidence (the probability that it is right) earns against
         the thresholds."""
         best = candidates[0]
-        confidence = round(self.calibrator.probability(self.features(query, candidates)), 4)
+        if self.calibrator is None:
+            confidence = round(min(1.0, best.support), 4)
+        else:
+            confidence = round(self.calibrator.probability(self.features(query, candidates)), 4)
         proposal = self.propose(question, candidates)
         decision = decide(confidence, self.settings)
         log.debug(
