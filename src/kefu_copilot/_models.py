@@ -130,11 +130,15 @@ class Query:
     products: tuple[str, ...] = ()
     context: str = ""
     search_tokens: tuple[str, ...] | None = None  # of :attr:`search_text` (None: not read yet)
+    matched: str = ""  # the question as matched (see below; "": ``text`` itself)
+    repairs: tuple[str, ...] = ()  # what was repaired to get ``matched``, for the trace
 
     @property
     def search_text(self) -> str:
-        """What retrieval looks for: the question, plus the products the conversation is about."""
-        return f"{self.text} {self.context}".strip()
+        """What retrieval looks for: the question as matched (personal data masked, 繁→简,
+        English words and typos repaired: :mod:`kefu_copilot.text._query`), plus the products
+        the conversation is about."""
+        return f"{self.matched or self.text} {self.context}".strip()
 
 
 class TraceCandidate(BaseModel):

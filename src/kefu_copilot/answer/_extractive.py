@@ -12,6 +12,7 @@ decision (:meth:`Answerer._decide`). The weights are :class:`~._scoring.Scoring`
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 import threading
@@ -30,7 +31,9 @@ from ..ingest._catalog import Products
 from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
+from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
+from ._calibration import Calibrator
 from ._claims import money_beyond_limits
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
@@ -54,6 +57,8 @@ class Candidate:
     index: int = -1  # of the chunk in the snapshot (-1: not known)
     basis: str = ""  # how support was measured (faq phrasing, product aspect, ...)
     steps: dict[str, float] | None = None  # the measures behind support, in order (explain only)
+    covers: float = 0.0  # how much of the question the chunk covers (its best phrasing for an FAQ)
+    exception: str = ""  # the qualifier of an exception clause the question does not name
 
 
 @dataclass
@@ -106,8 +111,14 @@ class Answerer:
         settings: Settings,
         *,
         scoring: Scoring = SCORING,
+        calibrator: Calibrator | None = None,
     ) -> None:
+        """``calibrator`` turns the decision's measures into the answer's confidence, the
+        probability that it is right (:func:`._calibration.packaged_calibrator` is the one fitted
+        across shops; use it with that fit's thresholds, ``report`` of ``data/calibration.json``).
+        None: confidence is the best candidate's support, as before calibration existed."""
         self.snapshot = snapshot
+        self.calibrator = calibrator
         self.retriever = retriever
         self.tokenizer = tokenizer
         self.shop = shop
@@ -128,6 +139,15 @@ class Answerer:
             else live
         )
         self._title_tokens: dict[str, frozenset[str]] = {}
+        vocabulary = shop.rule_set("vocabulary")
+        self.rewriter = QueryRewriter(
+            vocabulary,
+            known=self.idf.known,
+            in_dictionary=tokenizer.in_dictionary,
+            vocabulary=self.idf.tokens,
+        )
+        self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
+        self._qualifiers: tuple[str, ...] | None = None
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         self._gate: AbstractContextManager[Any] = threading.RLock() if gil else nullcontext()
 
@@ -176,19 +196,20 @@ class Answerer:
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
         prepared = Prepared(
-            question, history, self._decide(question, candidates), candidates, False, query
+            question, history, self._decide(question, candidates, query), candidates, False, query
         )
         return self._explain(prepared, "thresholds", hits) if explain else prepared
 
     # -- the steps --------------------------------------------------------------------------------
     def _ruled(self, question: str, history: list[Message]) -> tuple[Prepared, str] | None:
         """A message rule's answer (a handoff, or a courtesy reply) and the rule's name."""
-        reasons = handoff_reasons(question, self.shop)
+        simplified = to_simplified(question)  # the rules' words are written in 简体
+        reasons = handoff_reasons(simplified, self.shop)
         if reasons:
             log.debug("handoff rule for %r: %s", question, reasons)
             answer = self._handoff(question, reasons, [], 0.0)
             return Prepared(question, history, answer, [], True), "handoff_rule"
-        courtesy = courtesy_reply(question, self.shop.rule_set("message_rules"))
+        courtesy = courtesy_reply(simplified, self.shop.rule_set("message_rules"))
         if courtesy is not None:
             log.debug("courtesy reply to %r", question)
             answer = Answer(
@@ -202,12 +223,16 @@ class Answerer:
         return None
 
     def read(self, question: str, history: Sequence[Message] = ()) -> Query:
-        """The question read once: normalised, segmented, tokenised, its products identified
-        (in it, else in the last turns of ``history``) and its numbers found."""
+        """The question read once: made matchable (:class:`~kefu_copilot.text._query.QueryRewriter`:
+        personal data masked, 繁→简, English words and typos repaired), normalised, segmented,
+        tokenised, its products identified (in it, else in the last turns of ``history``) and
+        its numbers found."""
         tokenizer = self.tokenizer
-        normalized = normalize(question)
-        words = tuple(tokenizer.words(question))
-        products = self.products.identify(question, normalized=normalized, words=words)
+        rewrite = self.rewriter(question)
+        matched = rewrite.text
+        normalized = normalize(matched)
+        words = tuple(tokenizer.words(matched))
+        products = self.products.identify(matched, normalized=normalized, words=words)
         context = ""
         if not products:
             for message in reversed(history[-self.scoring.history_turns :]):
@@ -217,7 +242,7 @@ class Answerer:
                     context = " ".join(self.products.titles[p] for p in found)
                     break
         terms = self._terms(words)
-        tokens = tuple(tokenizer.tokenize(question))
+        tokens = tuple(tokenizer.tokenize(matched))
         term_set = set(terms)
         # The tokens also hold single characters; only two-character ones are kept here.
         bigrams = tuple(dict.fromkeys(t for t in tokens if len(t) == 2 and t not in term_set))
@@ -231,10 +256,12 @@ class Answerer:
             numbers=numbers_in(normalized),
             products=tuple(products),
             context=context,
+            matched=matched if matched != question else "",
+            repairs=rewrite.repairs,
         )
         if self.retriever.tokenizer is tokenizer:  # else the retriever tokenises in its own way
             search = query.search_text
-            search_tokens = tokens if search == question else tuple(tokenizer.tokenize(search))
+            search_tokens = tokens if search == matched else tuple(tokenizer.tokenize(search))
             query = replace(query, search_tokens=search_tokens)
         log.debug(
             "read %r: normalized %r, terms %s, products %s, context %r",
@@ -333,13 +360,12 @@ class Answerer:
             steps: dict[str, float] | None = {} if explain else None
             if chunk.kind == "faq":
                 basis = "faq phrasing"
-                support = self._faq_support(measures, index, chunk, steps)
+                support, covers = self._faq_support(measures, index, chunk, steps)
             elif products and chunk.source in products and measures.asks_aspect:
                 basis = "product aspect"
                 body = self._tokens.coverage(index, chunk, lead=False)
-                support = scoring.aspect_floor + scoring.aspect_scale * self._support(
-                    measures.aspect, body
-                )
+                covers = self._support(measures.aspect, body)
+                support = scoring.aspect_floor + scoring.aspect_scale * covers
                 focus[chunk.id] = measures.aspect
             elif products and measures.asks_aspect:
                 # A policy that merely names the product must also cover what is asked about it.
@@ -349,12 +375,14 @@ class Answerer:
                 aspect = scoring.aspect_floor + scoring.aspect_scale * self._support(
                     measures.aspect, tokens
                 )
-                support = min(whole, aspect)
+                support = covers = min(whole, aspect)
                 if steps is not None:
                     steps["question"], steps["aspect"] = whole, aspect
             else:
                 basis = "coverage"
-                support = self._support(measures.whole, self._tokens.coverage(index, chunk))
+                support = covers = self._support(
+                    measures.whole, self._tokens.coverage(index, chunk)
+                )
             if steps is not None:
                 steps[basis] = support
             if chunk.kind == "table_row" and numbers:
@@ -370,7 +398,10 @@ class Answerer:
                 support = scoring.dense_keep * support + scoring.dense * hit.dense
                 if steps is not None:
                     steps["dense"] = support
-            candidates.append(Candidate(hit, support, chunk.text, chunk.text, index, basis, steps))
+            candidates.append(
+                Candidate(hit, support, chunk.text, chunk.text, index, basis, steps, covers)
+            )
+        self._general_first(query, candidates)
         candidates.sort(key=lambda c: (-c.support, -c.hit.score))
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
@@ -388,18 +419,72 @@ class Answerer:
 
     def _faq_support(
         self, measures: _Measures, index: int, chunk: Chunk, steps: dict[str, float] | None
-    ) -> float:
-        """How well the question matches the FAQ's best phrasing, in both directions."""
+    ) -> tuple[float, float]:
+        """How well the question matches the FAQ's best phrasing, in both directions; and how
+        much of the question that phrasing covers."""
         forward_share, backward_share = self.scoring.faq_forward, self.scoring.faq_backward
-        best = 0.0
+        best = covers = 0.0
         for tokens, words in self._tokens.phrasings(index, chunk):
             forward = self._support(measures.whole, tokens)
             backward = self.idf.coverage_ids(words, measures.ids) if words else 0.0
             score = forward_share * forward + backward_share * backward
             if steps is not None and (score > best or not steps):
                 steps["forward"], steps["backward"] = forward, backward
-            best = max(best, score)
-        return best
+            if score > best:
+                best, covers = score, forward
+        return best, covers
+
+    # -- general rule first, exceptions after -----------------------------------------------------
+    def qualifiers(self) -> tuple[str, ...]:
+        """What the shop's general rules set aside ("偏远地区" of "满99元包邮（偏远地区除外）"):
+        the ``exception_markers`` of the ``vocabulary`` rule set, read off its policies and FAQ
+        once, on first need."""
+        if self._qualifiers is None:
+            found: dict[str, None] = {}
+            for chunk in self.snapshot.chunks:
+                if chunk.kind in ("policy", "faq"):
+                    text = normalize(chunk.text)
+                    for pattern in self._exception_res:
+                        for match in pattern.finditer(text):
+                            found.setdefault(match.group(1), None)
+            self._qualifiers = tuple(sorted(found, key=len, reverse=True))
+        return self._qualifiers
+
+    def exception_in(self, text: str, question: str) -> str:
+        """The qualifier that makes ``text`` an exception clause for this question ("" when it
+        is general): it names a qualifier the question does not, other than to set it aside."""
+        qualifiers = self.qualifiers()
+        if not qualifiers:
+            return ""
+        norm = normalize(text)
+        for pattern in self._exception_res:
+            norm = pattern.sub(" ", norm)  # "偏远地区除外" is the general rule speaking
+        for qualifier in qualifiers:
+            if qualifier in norm and qualifier not in question:
+                return qualifier
+        return ""
+
+    def _general_first(self, query: Query, candidates: list[Candidate]) -> None:
+        """An exception (an FAQ asking about 偏远地区, a policy section on them) answers a
+        question only when the question names its qualifier, or when no general clause covers
+        the question as well: otherwise its support takes :attr:`Scoring.exception`."""
+        if not self.qualifiers():
+            return
+        question = normalize(query.matched or query.text)
+        general = 0.0
+        for cand in candidates:
+            chunk = cand.hit.chunk
+            if chunk.kind not in ("faq", "policy"):
+                continue
+            lead = chunk.question if chunk.kind == "faq" and chunk.question else chunk.title
+            cand.exception = self.exception_in(lead or "", question)
+            if not cand.exception:
+                general = max(general, cand.covers)
+        for cand in candidates:
+            if cand.exception and general >= cand.covers:
+                cand.support *= self.scoring.exception
+                if cand.steps is not None:
+                    cand.steps[f"exception ({cand.exception})"] = cand.support
 
     def _quote(
         self,
@@ -413,11 +498,20 @@ class Answerer:
             chunk = cand.hit.chunk
             if chunk.kind != "faq":
                 cand.text = cand.snippet = self._best_sentences(
-                    cand.index, chunk, focus.get(chunk.id, measures.whole), query.numbers
+                    cand.index,
+                    chunk,
+                    focus.get(chunk.id, measures.whole),
+                    query.numbers,
+                    query.normalized,
                 )
 
     def _best_sentences(
-        self, index: int, chunk: Chunk, coverage: _Coverage, numbers: Sequence[float]
+        self,
+        index: int,
+        chunk: Chunk,
+        coverage: _Coverage,
+        numbers: Sequence[float],
+        question: str = "",
     ) -> str:
         if chunk.kind == "table_row":
             return chunk.text
@@ -440,6 +534,8 @@ class Answerer:
             for s, n in scored[: scoring.sentences]
             if s >= top_score * scoring.sentence_keep and s > 0
         ) or [scored[0][1]]
+        if len(keep) > 1 and question:  # the general rule first, its exceptions after
+            keep.sort(key=lambda n: bool(self.exception_in(sentences[n], question)))
         return "".join(sentences[n] for n in keep)
 
     def _title_words(self, source: str) -> frozenset[str]:
@@ -449,22 +545,53 @@ class Answerer:
             self._title_tokens[source] = words
         return words
 
-    def _decide(self, question: str, candidates: list[Candidate]) -> Answer:
-        """The best candidate's answer, cited with close matches from other sources, and the
-        decision its support earns against the thresholds."""
+    def features(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """The measures of a decision the calibrator reads (:data:`._calibration.FEATURES`)."""
         best = candidates[0]
-        confidence = round(min(1.0, best.support), 4)
-        citations = [self._cite(best)]
-        for other in candidates[1 : self.scoring.citations]:
-            if (
-                other.support >= best.support * self.scoring.cite_share
-                and other.hit.chunk.source != best.hit.chunk.source
-            ):
-                citations.append(self._cite(other))
+        chunk = best.hit.chunk
+        runner_up = candidates[1].support if len(candidates) > 1 else 0.0
+        weights = [(self.idf(t), self.idf.known(t)) for t in query.terms]
+        total = sum(w for w, _ in weights)
+        return {
+            "support": min(1.0, best.support),
+            "margin": best.support - runner_up,
+            "covers": best.covers,
+            "dense": best.hit.dense,
+            "retrieved_first": float(min(best.hit.ranks.values(), default=0) == 1),
+            "known": sum(w for w, k in weights if k) / total if total else 0.0,
+            "terms": math.log1p(len(query.terms)),
+            "product_known": float(bool(query.products)),
+            "kind_faq": float(chunk.kind == "faq"),
+            "kind_product": float(chunk.kind == "product"),
+            "kind_table_row": float(chunk.kind == "table_row"),
+            "kind_policy": float(chunk.kind == "policy"),
+            "exception": float(bool(best.exception)),
+            "repaired": float(bool(query.repairs)),
+            # A number of the question matched in a table (a size row): one matched number is
+            # weak evidence when the question gives several (height and weight).
+            "numbers": math.log1p(len(query.numbers)),
+            "numeric": numeric_fit(query.numbers, chunk.text, self.scoring)
+            if query.numbers and chunk.kind == "table_row"
+            else 0.0,
+            # Another part of the same source as good: rows of one table, sections of one page.
+            "tie": float(
+                len(candidates) > 1
+                and candidates[1].hit.chunk.source == chunk.source
+                and best.support - runner_up < 0.01
+            ),
+        }
+
+    def _decide(self, question: str, candidates: list[Candidate], query: Query) -> Answer:
+        """The best candidate's answer, cited with close matches from other sources, and the
+        decision its calibrated confidence (the probability that it is right) earns against
+        the thresholds."""
+        best = candidates[0]
+        if self.calibrator is None:
+            confidence = round(min(1.0, best.support), 4)
+        else:
+            confidence = round(self.calibrator.probability(self.features(query, candidates)), 4)
+        proposal = self.propose(question, candidates)
         decision = decide(confidence, self.settings)
-        reasons = [
-            f"best match: {best.hit.chunk.source} ({best.hit.chunk.locator}), support {best.support:.2f}"
-        ]
         log.debug(
             "decision %s for %r: confidence %.4f (auto >= %s, draft >= %s), best %s",
             decision,
@@ -475,20 +602,39 @@ class Answerer:
             best.hit.chunk.id,
         )
         if decision == "handoff":
-            reasons.insert(0, "the knowledge does not clearly answer the question")
-            return self._handoff(question, reasons, citations, confidence)
-        text = self._frame(best)
-        over = money_beyond_limits(text, self.shop) if decision == "auto" else []
+            reasons = ["the knowledge does not clearly answer the question", *proposal.reasons]
+            return self._handoff(question, reasons, proposal.citations, confidence)
+        over = money_beyond_limits(proposal.text, self.shop) if decision == "auto" else []
+        reasons = list(proposal.reasons)
         if over:  # knowledge promising more than shop.yaml allows is for an agent to check
             decision = "draft"
             reasons += [f"the quoted knowledge {p}" for p in over]
+        return proposal.model_copy(
+            update={"decision": decision, "confidence": confidence, "reasons": reasons}
+        )
+
+    def propose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
+        """The answer the best candidate gives, whatever the confidence (``auto``, confidence
+        its support): what :meth:`_decide` sends or drafts, what calibration is fitted on, and
+        what insights proposes for a knowledge gap."""
+        best = candidates[0]
+        citations = [self._cite(best)]
+        for other in candidates[1 : self.scoring.citations]:
+            if (
+                other.support >= best.support * self.scoring.cite_share
+                and other.hit.chunk.source != best.hit.chunk.source
+            ):
+                citations.append(self._cite(other))
         return Answer(
             question=question,
-            text=text,
-            decision=decision,
-            confidence=confidence,
+            text=self._frame(best),
+            decision="auto",
+            confidence=round(min(1.0, max(0.0, best.support)), 4),
             citations=citations,
-            reasons=reasons,
+            reasons=[
+                f"best match: {best.hit.chunk.source} ({best.hit.chunk.locator}), "
+                f"support {best.support:.2f}"
+            ],
         )
 
     def _explain(self, prepared: Prepared, rule: str, hits: Sequence[Hit] = ()) -> Prepared:

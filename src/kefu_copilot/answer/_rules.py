@@ -19,6 +19,7 @@ from ..text._injection import find_injection
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts
 from ..text._patterns import LONG_NUMBER, compiled_rules, order_references
+from ..text._pii import redact
 
 __all__ = ["courtesy_reply", "handoff_reasons", "money_amounts", "order_question"]
 
@@ -83,8 +84,12 @@ def courtesy_reply(text: str, rules: Mapping[str, Any] | None = None) -> str | N
 
 def order_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     """Whether the message is about the customer's own order: a cue of ``order_questions``, an
-    order id or tracking number, or a long number (10–20 digits)."""
-    norm = normalize(text)
+    order id or tracking number, or a long number (10–20 digits).
+
+    Personal data is masked first (:func:`~kefu_copilot.text._pii.redact`): a phone number
+    given with a product question is not an order number, and does not by itself make the
+    question a look-up (an order or waybill number keeps its label and is never masked)."""
+    norm = normalize(redact(text).text)
     return bool(
         _rules(rules).order.search(norm) or order_references(norm) or LONG_NUMBER.search(norm)
     )

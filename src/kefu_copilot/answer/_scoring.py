@@ -56,6 +56,9 @@ class Scoring:
     # -- adjustments ---------------------------------------------------------------------------
     table_numbers: float = 0.35
     """Bonus to a table row whose ranges hold a number of the question (a size chart row)."""
+    exception: float = 0.85
+    """Factor for an exception clause (an FAQ or section about what a general rule sets aside)
+    when the question does not name its qualifier and a general clause covers it as well."""
     no_product: float = 0.8
     """Factor for a product detail when it is not known which product is asked about."""
     dense_keep: float = 0.85

@@ -116,6 +116,8 @@ def _run_answer(case: dict[str, Any], ctx: EvalContext) -> dict[str, Any]:
         "confidence": round(float(answer.confidence), 4),
         "text": answer.text,
         "sources": list(dict.fromkeys(c.source for c in answer.citations)),
+        # The confidence is the calibrated one (a match was weighed), not a rule's 0 or 1.
+        "calibrated": bool(answer.citations),
         "failures": ev.check_answer_case(case, answer),
     }
 
@@ -289,7 +291,35 @@ def run_suite(
         cases=records,
         errors=errors,
         notes=ctx.notes,
+        calibration=answer_calibration(records),
     )
+
+
+def answer_calibration(records: Sequence[Mapping[str, Any]], bins: int = 10) -> dict[str, Any]:
+    """The reliability of answer confidence: per confidence bin, the answers whose confidence
+    was calibrated (a match was weighed, no rule decided) and the share that was right. Right:
+    an answer sent or drafted that passed; a handoff where only a handoff was acceptable is a
+    wrong answer not sent (whether a handed-off answerable question would have been answered
+    right is not known, so those are left out). ``ece``: the expected calibration error."""
+    from ..answer._calibration import reliability
+
+    confidences: list[float] = []
+    right: list[int] = []
+    for r in records:
+        if r.get("type") != "answer" or not r.get("calibrated"):
+            continue
+        handoff_only = ev._as_list((r.get("expect") or {}).get("decision")) == ["handoff"]
+        if r.get("decision") != "handoff":
+            confidences.append(float(r["confidence"]))
+            right.append(int(bool(r["passed"]) and not handoff_only))
+        elif handoff_only:
+            confidences.append(float(r["confidence"]))
+            right.append(0)
+    if not confidences:
+        return {}
+    table = reliability(confidences, right, bins)
+    ece = sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in table) / len(confidences)
+    return {"n": len(confidences), "ece": round(ece, 4), "bins": table}
 
 
 def _build_copilot(
@@ -434,6 +464,8 @@ class EvalResult:
     cases: list[dict[str, Any]]
     errors: list[EvalError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: Answer suites: the reliability of confidence (:func:`answer_calibration`).
+    calibration: dict[str, Any] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[dict[str, Any]]:
@@ -447,6 +479,7 @@ class EvalResult:
             "cases": self.cases,
             "errors": [ev.error_record(e) for e in self.errors],
             "notes": list(self.notes),
+            **({"calibration": self.calibration} if self.calibration else {}),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -479,6 +512,7 @@ class EvalResult:
                 cases=cases,
                 errors=errors,
                 notes=[str(n) for n in data.get("notes") or []],
+                calibration=dict(data.get("calibration") or {}),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise EvalError(f"not an eval result: {exc}", path=path) from None

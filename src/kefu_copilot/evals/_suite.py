@@ -31,6 +31,7 @@ __all__ = [
     "read_suite_lines",
     "reply_metrics",
     "retrieval_embedder",
+    "retrieval_hits",
     "retrieval_metrics",
     "validate_answer_case",
     "validate_emotion_case",
@@ -362,6 +363,25 @@ def rank_retrieval(
     stored question a customer's question matches). ``progress(done, total)`` is called after
     each query.
     """
+    hits = retrieval_hits(
+        corpus, queries, embedder=embedder, tokenizer=tokenizer, k=k, progress=progress
+    )
+    return {qid: [h.chunk.meta["doc_id"] for h in found] for qid, found in hits.items()}
+
+
+def retrieval_hits(
+    corpus: list[dict[str, Any]],
+    queries: list[dict[str, Any]],
+    *,
+    embedder: Any = None,
+    tokenizer: Any = None,
+    k: int = 10,
+    weights: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[Any]]:
+    """Query id → the ``k`` best :class:`~kefu_copilot.retrieval._hybrid.Hit` of the hybrid
+    retriever (with ``weights``: a :class:`~kefu_copilot.retrieval._hybrid.Weights`), each with
+    every retriever's score and rank: what fusion weights are fitted on."""
 
     from .._models import Chunk
     from ..index._analysis import Vocabulary, analyse_chunk, analyser
@@ -391,7 +411,7 @@ def rank_retrieval(
     if embedder is not None:
         store = MemoryStore()
         store.add([c.id for c in chunks], embedder.embed_documents([c.text for c in chunks]))
-    ranked: dict[str, list[str]] = {}
+    found: dict[str, list[Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         publish_generation(
             Path(tmp),
@@ -405,13 +425,12 @@ def rank_retrieval(
         )
         snapshot = load_snapshot(Path(tmp))
         assert snapshot is not None
-        retriever = Retriever(snapshot, tokenizer, embedder=embedder, store=store)
+        retriever = Retriever(snapshot, tokenizer, embedder=embedder, store=store, weights=weights)
         for done, q in enumerate(queries, start=1):
-            hits = retriever.retrieve(str(q["text"]), k)
-            ranked[str(q["id"])] = [h.chunk.meta["doc_id"] for h in hits]
+            found[str(q["id"])] = retriever.retrieve(str(q["text"]), k)
             if progress is not None:
                 progress(done, len(queries))
-    return ranked
+    return found
 
 
 def retrieval_embedder(copilot: Any, options: dict[str, Any]) -> tuple[Any, str | None]:

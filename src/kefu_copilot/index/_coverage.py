@@ -51,6 +51,10 @@ class Idf:
                 found += weight
         return found / total if total else 0.0
 
+    def tokens(self) -> Iterable[str]:
+        """Every token the knowledge uses (words, characters, bigrams)."""
+        return self._vocab.keys()
+
     def known(self, token: str) -> bool:
         col = self._vocab.get(token)
         return col is not None and col < len(self._values)

@@ -341,8 +341,12 @@ class _Questions:
         forms.sort(key=lambda f: (-self.counts[f], f))
         count = self.size(forms)
         label = self.display[self.space.central(forms)]
-        cites = (c for f in forms for c in self.answers[f].citations)
-        closest = max(cites, key=lambda c: c.score, default=None)
+        # The proposal is what the copilot itself would say: the most confident answer it sent
+        # or drafted for one of these questions, cited. A handoff's citations are the nearest
+        # chunks, not support: when every question was handed off, the answer stays empty.
+        drafted = [self.answers[f] for f in forms if self.answers[f].decision != "handoff"]
+        best = max(drafted, key=lambda a: a.confidence, default=None)
+        closest = best.citations[0] if best is not None and best.citations else None
         confidence = sum(self.answers[f].confidence * self.counts[f] for f in forms) / count
         return _r.KnowledgeGap(
             label=label,
@@ -354,7 +358,7 @@ class _Questions:
             mean_confidence=round(confidence, 3),
             proposed_faq=_r.ProposedFAQ(
                 question=label.rstrip("?？") + "？",
-                answer=closest.snippet if closest else "",
+                answer=best.text if best is not None and closest is not None else "",
                 source=closest.source if closest else None,
                 locator=closest.locator if closest else None,
             ),

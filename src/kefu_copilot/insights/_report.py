@@ -75,7 +75,10 @@ class QuestionCluster(BaseModel):
 
 class ProposedFAQ(BaseModel):
     question: str
-    answer: str = Field(description="closest knowledge (best citation's snippet), to be rewritten")
+    answer: str = Field(
+        description="the copilot's own cited answer to the most confidently drafted question of "
+        "the gap, to be reviewed; empty when the knowledge supports none of them"
+    )
     source: str | None = None
     locator: str | None = None
     needs_review: bool = True

@@ -72,6 +72,8 @@ def result_renderable(result: EvalResult, *, max_failures: int = 30) -> Any:
     for name, value in result.metrics.items():
         metrics.add_row(name, f"{value:.3f}")
     parts: list[Any] = [header, metrics]
+    if result.calibration:
+        parts.append(calibration_table(result.calibration))
     failed = result.failed
     if failed:
         table = Table(title=f"failed cases ({len(failed)})", show_lines=True, expand=True)
@@ -92,6 +94,25 @@ def result_renderable(result: EvalResult, *, max_failures: int = 30) -> Any:
         if len(failed) > max_failures:
             parts.append(f"[dim]… {len(failed) - max_failures} more failed cases (see --json)[/]")
     return Group(*parts)
+
+
+def calibration_table(calibration: dict[str, Any]) -> Any:
+    """The reliability table of an answer suite: confidence against the share right."""
+    from rich.table import Table
+
+    table = Table(
+        title=f"calibration ({calibration['n']} weighed answers, ECE {calibration['ece']:.3f})"
+    )
+    for name in ("confidence bin", "n", "mean confidence", "share right"):
+        table.add_column(name, justify="right")
+    for b in calibration["bins"]:
+        table.add_row(
+            f"{b['low']:.1f}–{b['high']:.1f}",
+            str(b["n"]),
+            f"{b['confidence']:.3f}",
+            f"{b['accuracy']:.3f}",
+        )
+    return table
 
 
 def result_html(result: EvalResult, *, max_cases: int = 200) -> str:

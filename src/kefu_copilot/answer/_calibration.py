@@ -1,0 +1,159 @@
+"""Calibrated confidence: the probability that an extractive answer is right.
+
+Support (:mod:`._scoring`) ranks candidates well, but its value means different things on
+different shops: 0.8 can be a sure FAQ match on one and a product page that merely shares two
+words on another. A logistic model over a handful of measures of the decision (the best
+support and its margin, how much of the question the best chunk covers, the dense cosine, the
+chunk's kind, whether the product is known, how much of the question the knowledge knows at all)
+turns them into the probability that sending the answer would be right.
+
+The model is fitted across several shops, never one (``benchmarks/fit_calibration.py``: the
+sample shop, the benchmark's synthetic shop and the dev shops), and reported leave-one-shop-out:
+the figures of each shop come from a model that never saw it. The fitted coefficients ship as
+``data/calibration.json``; ``Settings.auto_threshold`` keeps its meaning (confidence at or above
+it is sent as is) and its default is the threshold chosen there for auto precision ≥ 0.98.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from .._data import DATA_DIR
+
+__all__ = ["FEATURES", "Calibrator", "fit_logistic", "packaged_calibrator", "reliability"]
+
+#: The measures a calibrator reads, in order (see :meth:`Answerer.features`).
+FEATURES = (
+    "support",
+    "margin",
+    "covers",
+    "dense",
+    "retrieved_first",
+    "known",
+    "terms",
+    "product_known",
+    "kind_faq",
+    "kind_product",
+    "kind_table_row",
+    "kind_policy",
+    "exception",
+    "repaired",
+    "numbers",
+    "numeric",
+    "tie",
+)
+
+
+@dataclass(frozen=True)
+class Calibrator:
+    """A logistic model over standardised :data:`FEATURES`."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    report: Mapping[str, Any] = field(default_factory=dict)
+
+    def probability(self, values: Mapping[str, float]) -> float:
+        z = self.intercept
+        for name, mu, sd, w in zip(self.features, self.mean, self.scale, self.coef, strict=True):
+            z += w * (float(values.get(name, 0.0)) - mu) / sd
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "coef": list(self.coef),
+            "intercept": self.intercept,
+            "report": dict(self.report),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibrator:
+        return cls(
+            features=tuple(str(f) for f in data["features"]),
+            mean=tuple(float(x) for x in data["mean"]),
+            scale=tuple(float(x) for x in data["scale"]),
+            coef=tuple(float(x) for x in data["coef"]),
+            intercept=float(data["intercept"]),
+            report=dict(data.get("report") or {}),
+        )
+
+
+@cache
+def packaged_calibrator() -> Calibrator:
+    """The calibrator shipped in ``data/calibration.json``."""
+    data = json.loads((DATA_DIR / "calibration.json").read_text(encoding="utf-8"))
+    return Calibrator.from_dict(data)
+
+
+def fit_logistic(
+    rows: Sequence[Mapping[str, float]],
+    labels: Sequence[int],
+    *,
+    features: Sequence[str] = FEATURES,
+    l2: float = 1.0,
+    iterations: int = 50,
+) -> Calibrator:
+    """An L2-regularised logistic regression (Newton's method) of ``labels`` on ``rows``."""
+    import numpy as np
+
+    x = np.array([[float(r.get(f, 0.0)) for f in features] for r in rows], dtype=float)
+    y = np.asarray(labels, dtype=float)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    w = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[0] = 0.0  # the intercept is not shrunk
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -40, 40)))
+        gradient = z.T @ (p - y) + penalty * w
+        hessian = (z * (p * (1 - p))[:, None]).T @ z + np.diag(penalty) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return Calibrator(
+        features=tuple(features),
+        mean=tuple(float(v) for v in mean),
+        scale=tuple(float(v) for v in scale),
+        coef=tuple(float(v) for v in w[1:]),
+        intercept=float(w[0]),
+    )
+
+
+def reliability(
+    probabilities: Sequence[float], labels: Sequence[int], bins: int = 10
+) -> list[dict[str, float]]:
+    """The reliability table: per confidence bin, how many answers, their mean confidence and
+    the share that was right (a calibrated model has the two close)."""
+    table = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        inside = [
+            (p, y)
+            for p, y in zip(probabilities, labels, strict=True)
+            if low <= p < high or (b == bins - 1 and p == 1.0)
+        ]
+        if not inside:
+            continue
+        table.append(
+            {
+                "low": round(low, 2),
+                "high": round(high, 2),
+                "n": len(inside),
+                "confidence": round(sum(p for p, _ in inside) / len(inside), 4),
+                "accuracy": round(sum(y for _, y in inside) / len(inside), 4),
+            }
+        )
+    return table
