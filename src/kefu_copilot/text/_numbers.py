@@ -25,6 +25,7 @@ from ._normalize import normalize
 from ._patterns import CN_NUMERAL, MONEY
 
 __all__ = [
+    "Measure",
     "Quantity",
     "cn_digits",
     "cn_number",
@@ -33,7 +34,6 @@ __all__ = [
     "duration_days",
     "fold",
     "height_cm",
-    "Measure",
     "lengths_cm",
     "measures",
     "money_amounts",
@@ -41,6 +41,7 @@ __all__ = [
     "numbers_in",
     "quantities",
     "unit_in",
+    "units_in",
     "value_range",
     "weight_kg",
 ]
@@ -199,8 +200,10 @@ UNITS: dict[str, tuple[str, float]] = {
     "kg": ("weight", 1.0), "公斤": ("weight", 1.0), "千克": ("weight", 1.0),
     "斤": ("weight", 0.5), "g": ("weight", 0.001), "克": ("weight", 0.001),
 }  # fmt: skip
-_SHI_CHI = re.compile(rf"(\d|[一二两三四])\s*尺\s*(\d|[一二三四五六七八九])?(?![\d寸码])")
-_BARE = re.compile(r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.a-z%])(?!\s*(?:码|号|元|块|折|天|个|件|岁|年|月|次|寸|度|℃|[-~—–至到]))")
+_SHI_CHI = re.compile(r"(\d|[一二两三四])\s*尺\s*(\d|[一二三四五六七八九])?(?![\d寸码])")
+_BARE = re.compile(
+    r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.a-z%])(?!\s*(?:码|号|元|块|折|天|个|件|岁|年|月|次|寸|度|℃|[-~—–至到]))"
+)
 
 
 @dataclass(frozen=True)
@@ -253,7 +256,9 @@ def measures(text: str) -> list[Measure]:
     return sorted(out, key=lambda x: x.span)
 
 
-_UNIT_IN = re.compile(r"(cm|厘米|公分|mm|毫米|kg|公斤|千克|斤|(?<![a-z])m(?![a-z])|米|(?<![a-z])g(?![a-z])|克)")
+_UNIT_IN = re.compile(
+    r"(cm|厘米|公分|mm|毫米|kg|公斤|千克|斤|(?<![a-z])m(?![a-z])|米|(?<![a-z])g(?![a-z])|克)"
+)
 _RANGE = re.compile(
     r"(?P<pre>[≤<≥>]=?|不超过|不低于)?\s*(?P<a>\d+(?:\.\d+)?)\s*(?P<ua>[a-z斤克米厘公分毫千]*)"
     r"(?:\s*(?:[-~—–至到]|以内)\s*(?P<b>\d+(?:\.\d+)?)\s*(?P<ub>[a-z斤克米厘公分毫千]*))?"
@@ -266,6 +271,12 @@ def unit_in(text: str) -> str:
     "尺码表（单位：cm）" → "cm"), or ""."""
     m = _UNIT_IN.search(normalize(text))
     return m.group(1) if m else ""
+
+
+def units_in(text: str) -> list[str]:
+    """Every measuring unit written in ``text``, in order: "尺码表（单位：cm，体重单位：斤）" →
+    ["cm", "斤"]."""
+    return [m.group(1) for m in _UNIT_IN.finditer(normalize(text))]
 
 
 def value_range(cell: str) -> tuple[float, float, str] | None:

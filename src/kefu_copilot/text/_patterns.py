@@ -174,6 +174,8 @@ MONEY = re.compile(
 
 # -- patterns built from rule sets ---------------------------------------------------------------
 T = TypeVar("T")
+
+
 def compiled_rules(
     name: str, rules: Mapping[str, Any] | None, build: Callable[[Mapping[str, Any]], T]
 ) -> T:
