@@ -137,12 +137,15 @@ def _size_rules(rules: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return (rules if rules is not None else packaged_rules("attributes"))["size"]
 
 
-def _dimension_of(header: str, dimensions: Mapping[str, Any]) -> str:
+def _dimension_of(header: str, dimensions: Mapping[str, Any]) -> tuple[str, int]:
+    """The body dimension a chart header measures, and which of its names says so (0: the
+    first, the best: 适合脚长 before 鞋内长)."""
     key = _key(header)
     for name, spec in dimensions.items():
-        if any(_key(n) in key for n in spec["names"]):
-            return str(name)
-    return ""
+        for rank, n in enumerate(spec["names"]):
+            if _key(n) in key:
+                return str(name), rank
+    return "", 0
 
 
 def _is_label(header: str, labels: Sequence[str]) -> bool:
@@ -168,9 +171,16 @@ def parse_chart(
     table_units = units_in(heading)
     columns: list[ChartColumn] = []
     problems: list[str] = []
-    for i, head in enumerate(header):
-        dimension = _dimension_of(head, dimensions) if i not in label_cols else ""
-        if not dimension or any(c.dimension == dimension for c in columns):
+    ranked = sorted(
+        (rank, i, dimension)
+        for i, head in enumerate(header)
+        if i not in label_cols
+        for dimension, rank in [_dimension_of(head, dimensions)]
+        if dimension
+    )
+    for _, i, dimension in ranked:
+        head = header[i]
+        if any(c.dimension == dimension for c in columns):
             continue
         kind = "weight" if dimension == "weight" else "length"
         table_unit = next((u for u in table_units if UNITS[u][0] == kind), "")
@@ -179,6 +189,7 @@ def parse_chart(
             columns.append(column)
     if not columns:
         return None
+    columns.sort(key=lambda c: c.index)
     if not label_cols:
         first = next((i for i in range(len(header)) if i not in {c.index for c in columns}), -1)
         if first < 0:

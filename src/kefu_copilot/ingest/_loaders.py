@@ -151,15 +151,20 @@ def _table_row_text(header: list[str], row: list[str]) -> str:
     return "，".join(v for v in row if v)
 
 
-_FACT_LINE = re.compile(
-    r"^\s*(?:[-*•]\s*)?([^\s：:，,。；;|]{2,10})[：:]\s*([^\n]{1,120}?)[。；;]?\s*$", re.M
-)
+_FACT = re.compile(r"\s*(?:[-*•]\s*)?([^\s：:，,。；;|]{2,10})[：:]\s*([^\n]{1,120}?)\s*")
 
 
 def _facts_in(text: str) -> dict[str, str]:
-    """The ``名称：值`` lines of a product page's text ("- 面料成分：60%棉。", "颜色：浅蓝、黑灰"):
-    typed facts of the product, like JSON ``attributes``."""
-    return {m.group(1): m.group(2).strip() for m in _FACT_LINE.finditer(text) if m.group(2).strip()}
+    """The ``名称：值`` statements of a product page's text, one per line or sentence
+    ("- 面料成分：60%棉。", "价格：26-32码 ¥159；33-37码 ¥179。颜色：粉紫 / 蓝灰"): typed facts of
+    the product, like JSON ``attributes``."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        for sentence in re.split(r"(?<=[。！？!?])", line):
+            m = _FACT.fullmatch(sentence.strip().rstrip("。；; "))
+            if m and m.group(2).strip() and m.group(1) not in out:
+                out[m.group(1)] = m.group(2).strip()
+    return out
 
 
 def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str) -> None:
@@ -173,8 +178,13 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
     def flush() -> None:
         if section_text:
             text = "\n".join(section_text)
+            # facts are read from whole lines, before sentences are grouped into chunks (a
+            # value may hold a ；), and marked on the chunk that states them
+            pending = _facts_in(text) if kind == "product" else {}
             for n, part in enumerate(_group_sentences(text), start=1):
-                facts = _facts_in(part) if kind == "product" else {}
+                facts = {k: v for k, v in pending.items() if f"{k}：" in part or f"{k}:" in part}
+                for k in facts:
+                    del pending[k]
                 b.add(
                     kind,
                     f"{section()} · 段{n}",
