@@ -96,8 +96,7 @@ def _merge(default: Any, ext: Any, where: str) -> Any:
         value = ext["replace"]
         if not _same_shape(default, value):
             raise ShopError(
-                f"shop.yaml: {where}: expected {type(default).__name__}, "
-                f"got {type(value).__name__}"
+                f"shop.yaml: {where}: expected {type(default).__name__}, got {type(value).__name__}"
             )
         return deepcopy(value)
     if not _same_shape(default, ext):
@@ -140,9 +139,7 @@ def validate_extension(rules: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, ext in rules.items():
         if name not in names:
-            raise ShopError(
-                f"shop.yaml: rules.{name}: unknown rule set; known: {', '.join(names)}"
-            )
+            raise ShopError(f"shop.yaml: rules.{name}: unknown rule set; known: {', '.join(names)}")
         if not isinstance(ext, Mapping):
             raise ShopError(f"shop.yaml: rules.{name}: expected a mapping of keys")
         merge_rules(name, ext)  # raises on the first bad key

@@ -124,7 +124,10 @@ class Attributes:
         if found is None:
             return None
         values, chunks = found
-        extra = self._residual(norm, title, covered)
+        headers = " ".join(
+            h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
+        )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
+        extra = self._residual(norm, f"{title} {headers}", covered)
         reasons = [f"typed {asked.label} of {source}"]
         if extra:
             reasons.append(f"the question asks more than the {asked.label}: {extra}")

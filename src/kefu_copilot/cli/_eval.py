@@ -21,7 +21,6 @@ from ..present._evals import comparison_renderable, result_renderable
 __all__ = ["build_parser", "cmd_eval", "main", "register"]
 
 
-
 # -- command line --------------------------------------------------------------------------------
 def register(sub: Any) -> argparse.ArgumentParser:
     """Add ``eval`` to the ``kefu`` subparsers (``sub`` from ``add_subparsers``)."""

@@ -302,7 +302,6 @@ def report_renderable(r: Any, *, rows: int = 12) -> Any:
     from rich.console import Group
     from rich.markup import escape as esc
 
-
     skipped = f" · [yellow]{r.malformed_lines} malformed lines skipped[/]"
     parts: list[Any] = [
         f"[bold]{esc(r.source)}[/] · {r.conversations:,} conversations · "
