@@ -97,9 +97,7 @@ def test_demo_entry_point_offline(tmp_path: Path) -> None:
     """`kefu demo` as a user runs it: the console script, no model, no network."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "KEFU_INDEX_DIR": str(tmp_path / "demo")}
     exe = Path(sys.executable).with_name("kefu")
-    cmd = (
-        [str(exe), "demo"] if exe.exists() else [sys.executable, "-m", "kefu_copilot.cli", "demo"]
-    )
+    cmd = [str(exe), "demo"] if exe.exists() else [sys.executable, "-m", "kefu_copilot.cli", "demo"]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "handoff" in out.stdout and "auto" in out.stdout and "faq/faq.csv" in out.stdout

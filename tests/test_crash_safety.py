@@ -473,7 +473,12 @@ KILL_POINTS = [
     ("kefu_copilot.index._generations", "os.rename", 1, "after"),  # gen-N complete, not published
     ("kefu_copilot.index._generations", "os.replace", 1, "before"),  # CURRENT.tmp written
     ("kefu_copilot.index._generations", "os.replace", 1, "after"),  # CURRENT switched, not fsynced
-    ("kefu_copilot.ingest._pipeline", "remove_old_generations", 1, "after"),  # old generation removed
+    (
+        "kefu_copilot.ingest._pipeline",
+        "remove_old_generations",
+        1,
+        "after",
+    ),  # old generation removed
     ("kefu_copilot.index._vectors", "ChromaStore.delete", 1, "before"),  # stale vectors still there
 ]
 PUBLISHED = {  # points at which the new generation is already live

@@ -42,7 +42,10 @@ def test_answer_suite_figures(sample_copilot) -> None:
 
 def test_malformed_suite_lines_name_file_and_line(tmp_path: Path) -> None:
     suite = tmp_path / "s.jsonl"
-    suite.write_text('{"id": "a", "type": "answer"}\n{oops\n[1]\n{"type": "answer"}\n{"id": "a"}\n', encoding="utf-8")
+    suite.write_text(
+        '{"id": "a", "type": "answer"}\n{oops\n[1]\n{"type": "answer"}\n{"id": "a"}\n',
+        encoding="utf-8",
+    )
     cases, errors = read_suite(suite)
     assert [c["id"] for c in cases] == ["a"]
     assert [e.line for e in errors] == [2, 3, 4, 5]

@@ -40,7 +40,10 @@ def test_replies_go_through_the_llm_path(tmp_path: Path) -> None:
         },
     ]
     result = run_suite(
-        _suite(tmp_path, cases), shop=ROOT / "knowledge", index_dir=tmp_path / "i", embed_model="none"
+        _suite(tmp_path, cases),
+        shop=ROOT / "knowledge",
+        index_dir=tmp_path / "i",
+        embed_model="none",
     )
     first, second = result.cases
     assert first["kind"] == "faithful" and first["llm_reply"].startswith("亲，全场")

@@ -192,11 +192,15 @@ def test_corrupt_pointer_is_a_typed_error(shop: Path, tmp_path: Path) -> None:
 
 
 def test_a_200mb_file_is_skipped_with_a_report_and_the_rest_ingested(tmp_path: Path) -> None:
-    shop = make_shop(tmp_path / "s", {"faq/faq.csv": "question,answer\n几天发货？,付款后48小时内发货。\n"})
+    shop = make_shop(
+        tmp_path / "s", {"faq/faq.csv": "question,answer\n几天发货？,付款后48小时内发货。\n"}
+    )
     huge = shop / "policies" / "catalogue.md"
     huge.parent.mkdir()
     with open(huge, "wb") as fh:  # sparse: 200 MB on paper, nothing read
         fh.truncate(200 * 2**20)
     report = _copilot(shop, tmp_path).ingest()
-    assert any(i.source == "policies/catalogue.md" and "max_file_mb" in i.problem for i in report.issues)
+    assert any(
+        i.source == "policies/catalogue.md" and "max_file_mb" in i.problem for i in report.issues
+    )
     assert report.chunks_total == 1

@@ -175,4 +175,6 @@ def test_the_checker_sees_lazy_imports() -> None:
     graph = _graph()
     lazy = [t for imports in graph.values() for t, function in imports if function]
     assert lazy, "no function-level import found: the checker is not reading them"
-    assert any(t.startswith("kefu_copilot.text") for t, _ in graph["kefu_copilot.answer._extractive"])
+    assert any(
+        t.startswith("kefu_copilot.text") for t, _ in graph["kefu_copilot.answer._extractive"]
+    )

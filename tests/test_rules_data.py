@@ -35,7 +35,9 @@ def _shop(tmp_path: Path, text: str) -> Path:
 
 
 def test_shop_yaml_extends_a_rule_set(tmp_path: Path) -> None:
-    shop = load_shop_config(_shop(tmp_path, "rules:\n  vocabulary:\n    synonyms: [[配网, 连wifi]]\n"))
+    shop = load_shop_config(
+        _shop(tmp_path, "rules:\n  vocabulary:\n    synonyms: [[配网, 连wifi]]\n")
+    )
     assert ["配网", "连wifi"] in shop.rule_set("vocabulary")["synonyms"]
     assert shop.rule_set("vocabulary") is shop.rule_set("vocabulary")  # merged once
 

@@ -240,21 +240,22 @@ def advise(
         one_number = len(dims_checked) < min(2, len(chart.columns))
         if one_number:
             reasons.append("one measure of a chart that measures several: not enough alone")
-        basis = "，".join(_cell(chart, g.dimension, row) for g, _, _ in per_dim)
-        text_out = (
-            f"亲，按这款{title}的尺码表，{said}建议选{labels[row]}码（{labels[row]}码：{basis}）。"
+        basis = "，".join(
+            f"{h}：{c}" for h, c in zip(chart.header, chart.cells[row], strict=False) if h and c
         )
+        size = _size(chart, labels[row])
+        text_out = f"亲，按这款{title}的尺码表，{said}建议选{size}（{basis}）。"
         rows_cited = [chart.rows[row]] if row < len(chart.rows) else []
         return SizeAdvice(chart, text_out, not reasons, rows_cited, reasons)
     if common:
-        names = "或".join(f"{labels[i]}码" for i in sorted(common))
+        names = "或".join(_size(chart, labels[i]) for i in sorted(common))
         reasons.insert(0, f"the measures fit {len(common)} sizes")
         text_out = (
             f"亲，按这款{title}的尺码表，{said}在{names}之间，喜欢宽松选大一码、合身选小一码哦～"
         )
         return SizeAdvice(chart, text_out, False, cited, reasons)
     parts = [
-        f"按{_said(g, chart)}建议{'或'.join(labels[i] + '码' for i in rows)}"
+        f"按{_said(g, chart)}建议{'或'.join(_size(chart, labels[i]) for i in rows)}"
         for g, rows, _ in per_dim
     ]
     reasons.insert(0, "the measures point to different sizes")
@@ -273,15 +274,12 @@ def _said(g: Given, chart: SizeChart) -> str:
     return f"{name}{g.said}"
 
 
-def _cell(chart: SizeChart, dimension: str, row: int) -> str:
-    column = chart.column(dimension)
-    if column is None:
-        return ""
-    r = column.ranges[row]
-    if r is None:
-        return column.header
-    factor = UNITS[column.unit][1] if column.unit in UNITS else 1.0
-    return f"{column.header} {_range_text(column, r[0], r[1], factor)}"
+def _size(chart: SizeChart, label: str) -> str:
+    """A size as said: "M码", "27码（M）"; a row named by another column ("标准款") as is."""
+    if not chart.sized:
+        return label
+    head, _, rest = label.partition("（")
+    return f"{head}码" + (f"（{rest}" if rest else "")
 
 
 def _range_text(column: ChartColumn, low: float, high: float, factor: float | None = None) -> str:

@@ -31,6 +31,7 @@ __all__ = ["Products", "SizeChart", "build_catalog", "parse_chart", "table_probl
 CATALOG_VERSION = 3
 _CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
 _STEM_SKU = re.compile(r"[a-z]+-[a-z0-9-]+")
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def title_words(words: list[str]) -> list[str]:
@@ -88,7 +89,7 @@ def _typed(entry: dict[str, Any], index: int, chunk: Chunk) -> None:
         if not tables or tables[-1]["name"] != name:
             tables.append({"name": name, "rows": []})
         tables[-1]["rows"].append([[str(h) for h in header], [str(c) for c in row], index])
-        if len(header) == 2 and len(row) == 2 and row[0] and row[1]:
+        if len(header) == 2 and len(row) == 2 and _CJK.search(str(row[0])) and row[1]:
             entry["facts"].append([str(row[0]), str(row[1]), index])  # a spec table: 参数 | 值
 
 
@@ -128,6 +129,8 @@ class SizeChart:
     columns: list[ChartColumn]
     rows: list[int]
     problems: list[str] = field(default_factory=list)
+    cells: list[list[str]] = field(default_factory=list)  # the rows as written
+    sized: bool = True  # the labels are sizes (a 尺码 column), not the first column's names
 
     def column(self, dimension: str) -> ChartColumn | None:
         return next((c for c in self.columns if c.dimension == dimension), None)
@@ -190,6 +193,7 @@ def parse_chart(
     if not columns:
         return None
     columns.sort(key=lambda c: c.index)
+    sized = bool(label_cols)
     if not label_cols:
         first = next((i for i in range(len(header)) if i not in {c.index for c in columns}), -1)
         if first < 0:
@@ -203,7 +207,10 @@ def parse_chart(
         )
     for column in columns:
         problems.extend(_range_problems(name, column, labels))
-    return SizeChart(name, list(header), labels, columns, list(chunk_rows), problems)
+    written = [[str(c) for c in row] for row in rows]
+    return SizeChart(
+        name, list(header), labels, columns, list(chunk_rows), problems, written, sized
+    )
 
 
 def _chart_column(
