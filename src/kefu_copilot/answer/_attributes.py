@@ -220,8 +220,13 @@ class Attributes:
                 mask[k] = True
         title_key = _key(title)
         for n, ch in enumerate(norm):
-            if (not _CJK.match(ch) and not ch.isalnum()) or ch in title_key:
+            if not _CJK.match(ch) and not ch.isalnum():
                 mask[n] = True
+        # a character is the product's or a column's when a pair of the question's characters
+        # holding it is in their names (碎花 of 碎花雪纺连衣裙; not every 长 or 加 of the page)
+        for n in range(len(norm) - 1):
+            if norm[n : n + 2] in title_key and _CJK.match(norm[n]) and _CJK.match(norm[n + 1]):
+                mask[n] = mask[n + 1] = True
         for word in self._filler:
             for m in re.finditer(re.escape(word), norm):
                 for k in range(m.start(), m.end()):
@@ -306,12 +311,14 @@ class CatalogAnswers:
         self.attributes = Attributes(facts, tables, rules)
         self._charts: dict[str, list[Any]] = {}
 
-    def asks_size(self, question: str) -> bool:
-        """Whether ``question`` gives body measures and asks for a size."""
+    def asks_size(self, question: str, *, measured: bool = False) -> bool:
+        """Whether ``question`` asks for a size (``measured``: and gives body measures)."""
         from ..text._numbers import measures
         from ._sizes import is_size_question
 
-        return bool(measures(question)) and is_size_question(normalize(question), self.rules)
+        if measured and not measures(question):
+            return False
+        return is_size_question(normalize(question), self.rules)
 
     def answer(
         self, question: str, products: Sequence[str], previous: Sequence[str]
@@ -324,7 +331,7 @@ class CatalogAnswers:
             return None
         source = products[0]
         title = self.titles.get(source, "")
-        if self.asks_size(question):
+        if self.asks_size(question, measured=True):
             charts = self._charts.get(source)
             if charts is None:
                 charts = self._charts[source] = charts_of(self.tables.get(source, ()), self.rules)

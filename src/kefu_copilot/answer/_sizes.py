@@ -240,6 +240,9 @@ def advise(
         one_number = len(dims_checked) < min(2, len(chart.columns))
         if one_number:
             reasons.append("one measure of a chart that measures several: not enough alone")
+        if not any(rows == [row] for _, rows, _ in per_dim):
+            # every measure sits on a boundary (165 of 160-165 / 165-170): no measure decides
+            reasons.append("no measure points to this size alone")
         basis = "，".join(
             f"{h}：{c}" for h, c in zip(chart.header, chart.cells[row], strict=False) if h and c
         )
