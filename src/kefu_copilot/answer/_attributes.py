@@ -222,11 +222,18 @@ class Attributes:
         for n, ch in enumerate(norm):
             if not _CJK.match(ch) and not ch.isalnum():
                 mask[n] = True
-        # a character is the product's or a column's when a pair of the question's characters
-        # holding it is in their names (碎花 of 碎花雪纺连衣裙; not every 长 or 加 of the page)
-        for n in range(len(norm) - 1):
-            if norm[n : n + 2] in title_key and _CJK.match(norm[n]) and _CJK.match(norm[n + 1]):
-                mask[n] = mask[n + 1] = True
+        # the product's or a column's name said in other words: a run of two or more of the
+        # question's characters all from their names (跑鞋 of 跑步鞋, 碎花裙 of 碎花雪纺连衣裙;
+        # not a lone 加 or 长 that some name happens to hold)
+        n = 0
+        while n < len(norm):
+            end = n
+            while end < len(norm) and norm[end] in title_key and norm[end].isalnum():
+                end += 1
+            if end - n >= 2:
+                for k in range(n, end):
+                    mask[k] = True
+            n = max(end, n + 1)
         for word in self._filler:
             for m in re.finditer(re.escape(word), norm):
                 for k in range(m.start(), m.end()):
@@ -312,13 +319,15 @@ class CatalogAnswers:
         self._charts: dict[str, list[Any]] = {}
 
     def asks_size(self, question: str, *, measured: bool = False) -> bool:
-        """Whether ``question`` asks for a size (``measured``: and gives body measures)."""
+        """Whether ``question`` gives body measures and asks for a size, or (not ``measured``)
+        asks which size to choose (穿什么码, 多大码) without them."""
         from ..text._numbers import measures
         from ._sizes import is_size_question
 
-        if measured and not measures(question):
-            return False
-        return is_size_question(normalize(question), self.rules)
+        norm = normalize(question)
+        if measures(question):
+            return is_size_question(norm, self.rules)
+        return not measured and any(normalize(w) in norm for w in self.rules["size"]["advice"])
 
     def answer(
         self, question: str, products: Sequence[str], previous: Sequence[str]

@@ -209,7 +209,8 @@ class Answerer:
         previous = [m.text for m in history[-self.scoring.history_turns :] if m.role == "customer"]
         typed = self._catalog.answer(query.text, query.products, previous)
         if typed is None or not typed.chunks:
-            return None, self._catalog.asks_size(query.text)
+            # a product's size asked: the chart row retrieval finds is one matched number
+            return None, bool(query.products) and self._catalog.asks_size(query.text)
         settings = self.settings
         sure = max(TYPED_SURE, settings.auto_threshold)
         confidence = (
