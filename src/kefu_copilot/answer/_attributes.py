@@ -116,11 +116,19 @@ class Attributes:
         if asked is None:
             return None
         covered: list[tuple[int, int]] = list(asked.spans)
-        found = self._from_tables(norm, source, asked, covered)
+        ambiguous = ""
+        found, tied = self._from_tables(norm, source, asked, covered)
+        if tied:
+            ambiguous = "several tables hold it"
         if found is None:
             if follow_up:
                 return None  # a follow-up names a variant: its value must come from a table
-            found = self._from_facts(source, asked)
+            facts = self._from_facts(source, asked)
+            if facts is not None:
+                values, chunks, single = facts
+                found = values, chunks
+                if not single:
+                    ambiguous = "several facts could be it"
         if found is None:
             return None
         values, chunks = found
@@ -131,16 +139,21 @@ class Attributes:
         reasons = [f"typed {asked.label} of {source}"]
         if extra:
             reasons.append(f"the question asks more than the {asked.label}: {extra}")
+        if ambiguous:
+            reasons.append(f"the {asked.label} is not one value: {ambiguous}")
         if follow_up:
             reasons.append(f"the {asked.label} asked in the previous turn")
         body = "；".join(values)
         text = f"亲，这款{title}的{asked.label}：{body}。".replace("。。", "。")
-        return AttributeAnswer(text, not extra, chunks, reasons)
+        return AttributeAnswer(text, not extra and not ambiguous, chunks, reasons)
 
     def _from_tables(
         self, norm: str, source: str, asked: _Asked, covered: list[tuple[int, int]]
-    ) -> tuple[list[str], list[int]] | None:
+    ) -> tuple[tuple[list[str], list[int]] | None, bool]:
+        """The attribute's values from the table that holds it for the rows named (all rows
+        when none is), and whether another table holds it as well as that one."""
         best: tuple[int, list[str], list[int], list[tuple[int, int]]] | None = None
+        tied = False
         named_anywhere = False
         for table in self.tables.get(source, ()):
             rows = table["rows"]
@@ -171,14 +184,16 @@ class Attributes:
             if not picked and len({v.split(" ", 1)[-1] for v in values}) == 1:
                 values = [values[0].split(" ", 1)[-1]] if len(values) > 1 else values
             score = (2 if picked else 1) * 10 - len(values)
+            if best is not None and score == best[0] and values != best[1]:
+                tied = True
             if best is None or score > best[0]:
-                best = (score, values, chunks, spans)
+                best, tied = (score, values, chunks, spans), False
         if best is None:
-            return None
+            return None, False
         if named_anywhere and not best[3]:
-            return None  # a variant is named, but not in the table holding the attribute
+            return None, False  # a variant is named, but not in the table holding the attribute
         covered.extend(best[3])
-        return best[1], best[2]
+        return (best[1], best[2]), tied
 
     def _qualified(
         self, norm: str, rows: Sequence[Sequence[Any]]
@@ -205,12 +220,23 @@ class Attributes:
                 spans.extend((at, at + len(text)) for text, at in own)
         return sorted(keep), spans
 
-    def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int]] | None:
+    def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
+        """The fact named as asked (an exact name before one that holds it), and whether it is
+        the only candidate: two facts that could both be it (价格 and 会员价格) are a guess."""
+        exact, partial = [], []
         for name, value, chunk in self.facts.get(source, ()):
-            key = _key(str(name))
-            if any(n and (n == key or n in key) for n in asked.names) and str(value).strip():
-                return [str(value).strip()], [int(chunk)]
-        return None
+            key, text = _key(str(name)), str(value).strip()
+            if not text:
+                continue
+            if key in asked.names:
+                exact.append((text, int(chunk)))
+            elif any(n and n in key for n in asked.names):
+                partial.append((text, int(chunk)))
+        found = exact or partial
+        if not found:
+            return None
+        distinct = {text for text, _ in found}
+        return [found[0][0]], [found[0][1]], len(distinct) == 1
 
     def _residual(self, norm: str, title: str, covered: list[tuple[int, int]]) -> str:
         """What the question says beyond the product, the attribute, its qualifiers and filler."""
