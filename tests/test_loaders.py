@@ -23,7 +23,10 @@ def test_markdown_product_keeps_table_rows_with_header() -> None:
     overview = next(c for c in chunks if c.locator == "商品信息")
     assert "MM-TS-001" in overview.text and "79元" in overview.text
     assert all(c.source == "products/t.md" and c.title == "纯棉T恤" for c in chunks)
-    assert not issues
+    # a size chart without units is read, and reported so the shop can add them (issue 15)
+    assert [i.problem for i in issues] == [
+        "size chart 尺码表: column 身高 has no unit (write it in the header, e.g. 身高(cm))"
+    ]
 
 
 def test_json_product_attributes_variants_and_size_chart() -> None:

@@ -154,3 +154,54 @@ def test_within_allows_calendar_rounding_and_the_twelve_hour_dial() -> None:
     assert four.within(sixteen)
     (nine,), (ninety_five,) = measures("9折"), measures("95折")
     assert not nine.within(ninety_five)
+
+
+# -- body measures and size-chart cells (issue 15) ------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1米6 100斤", [(160.0, "length"), (50.0, "weight")]),
+        ("165cm 55kg", [(165.0, "length"), (55.0, "weight")]),
+        ("一米六五 110斤", [(165.0, "length"), (55.0, "weight")]),
+        ("160斤穿什么码", [(80.0, "weight")]),  # a weight: the unit decides, not the magnitude
+        ("身高163 體重52公斤", [(163.0, ""), (52.0, "weight")]),  # a bare number: its cue decides
+        ("男裤 2尺4的腰", [(80.0, "length")]),
+        ("孩子脚长18.2cm", [(18.2, "length")]),
+        ("有36码吗 多少钱 399元", []),  # size labels and money are not measures
+        ("R10 Pro 续航", []),
+    ],
+)
+def test_body_measures(text: str, expected: list[tuple[float, str]]) -> None:
+    from kefu_copilot.text._numbers import body_measures
+
+    assert [(m.value, m.kind) for m in body_measures(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("150-160", (150.0, 160.0, "")),
+        ("160cm以上", (160.0, float("inf"), "cm")),
+        ("≤60", (0.0, 60.0, "")),
+        ("96", (96.0, 96.0, "")),
+        ("125–170mm", (125.0, 170.0, "mm")),
+        ("85~92斤", (85.0, 92.0, "斤")),
+        ("均码", None),
+        ("3-6个月", None),
+    ],
+)
+def test_value_range(cell: str, expected: tuple[float, float, str] | None) -> None:
+    from kefu_copilot.text._numbers import value_range
+
+    assert value_range(cell) == expected
+
+
+def test_unit_in() -> None:
+    from kefu_copilot.text._numbers import unit_in
+
+    assert [unit_in(h) for h in ("建议体重(斤)", "脚长(mm)", "尺码表（单位：cm）", "适合腕围")] == [
+        "斤",
+        "mm",
+        "cm",
+        "",
+    ]

@@ -33,6 +33,7 @@ from ..text._injection import scrub_injections
 from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
+from ._attributes import CatalogAnswers
 from ._calibration import Calibrator
 from ._claims import money_beyond_limits
 from ._rules import courtesy_reply, handoff_reasons
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
 TRACED = 10  # candidates a trace lists (the best by support)
+TYPED_SURE = 0.95  # confidence of a typed answer that checks everything the question asks
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 
 
@@ -148,6 +150,7 @@ class Answerer:
         )
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
+        self._catalog: CatalogAnswers | None = None
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         self._gate: AbstractContextManager[Any] = threading.RLock() if gil else nullcontext()
 
@@ -186,6 +189,9 @@ class Answerer:
             prepared = Prepared(question, history, handoff, [], False, query)
             log.debug("nothing to look up in %r", question)
             return self._explain(prepared, "nothing_asked") if explain else prepared
+        typed, size_question = self._typed(query, history)
+        if typed is not None:
+            return self._explain(typed, "typed") if explain else typed
         measures = self._measure(query)
         hits = self._retrieve(query)
         candidates, focus = self._score(query, measures, hits, explain)
@@ -195,12 +201,58 @@ class Answerer:
             log.debug("no knowledge matches %r (%d retrieved)", question, len(hits))
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
-        prepared = Prepared(
-            question, history, self._decide(question, candidates, query), candidates, False, query
-        )
+        decided = self._decide(question, candidates, query)
+        if size_question and decided.decision == "auto":  # never auto from one matched number
+            middle = (self.settings.auto_threshold + self.settings.draft_threshold) / 2
+            decided = decided.model_copy(
+                update={
+                    "decision": "draft",
+                    "confidence": round(min(decided.confidence, middle), 4),
+                    "reasons": [*decided.reasons, "a size question no size chart answered"],
+                }
+            )
+        prepared = Prepared(question, history, decided, candidates, False, query)
         return self._explain(prepared, "thresholds", hits) if explain else prepared
 
     # -- the steps --------------------------------------------------------------------------------
+    def _typed(self, query: Query, history: list[Message]) -> tuple[Prepared | None, bool]:
+        """The answer from the typed catalogue (a size, an attribute's value), or None: see
+        :mod:`._attributes`; and whether the question asks for a size (then no other answer
+        may be sent as is). Sure answers score ``TYPED_SURE``, the others a draft's middle."""
+        if self._catalog is None:
+            titles = {
+                s: next((c.title for _, c in self.products.chunks(s)), "")
+                for s in self.products.titles
+            }
+            self._catalog = CatalogAnswers(
+                titles, self.products.facts, self.products.tables, self.shop.rule_set("attributes")
+            )
+        previous = [m.text for m in history[-self.scoring.history_turns :] if m.role == "customer"]
+        typed = self._catalog.answer(query.text, query.products, previous)
+        if typed is None or not typed.chunks:
+            # a product's size asked: the chart row retrieval finds is one matched number
+            return None, bool(query.products) and self._catalog.asks_size(query.text)
+        settings = self.settings
+        sure = max(TYPED_SURE, settings.auto_threshold)
+        confidence = (
+            sure if typed.sure else (settings.auto_threshold + settings.draft_threshold) / 2
+        )
+        chunks = self.snapshot.chunks
+        candidates = [
+            Candidate(Hit(chunk=chunks[i], score=0.0, index=i), confidence, chunks[i].text,
+                      chunks[i].text, i, "typed")
+            for i in typed.chunks
+        ]  # fmt: skip
+        answer = Answer(
+            question=query.text,
+            text=typed.text,
+            decision=decide(round(confidence, 4), settings),
+            confidence=round(confidence, 4),
+            citations=[self._cite(c) for c in candidates[: self.scoring.citations]],
+            reasons=typed.reasons,
+        )
+        return Prepared(query.text, history, answer, candidates, False, query), False
+
     def _ruled(self, question: str, history: list[Message]) -> tuple[Prepared, str] | None:
         """A message rule's answer (a handoff, or a courtesy reply) and the rule's name."""
         simplified = to_simplified(question)  # the rules' words are written in 简体

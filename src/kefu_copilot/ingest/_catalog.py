@@ -1,24 +1,37 @@
-"""The product catalogue of a generation: which product a message is about.
+"""The product catalogue of a generation: which product a message is about, and what is known
+about it as typed data.
 
 Built at ingestion (titles, SKUs, the words of each title, the chunks of each product page) and
 stored as ``catalog.json``, so opening an index does not segment every product title again.
+The loaders mark the typed parts of a page on its chunks (``meta``): ``facts`` (attribute →
+value: JSON ``attributes``, front matter, ``名称：值`` lines, two-column spec tables) and table
+rows with their header (spec tables, variants with their price and stock, size charts). The
+catalogue gathers them per product — every format lands in the same shape — and
+:func:`parse_chart` reads a size chart into typed ranges (height cm, weight kg, chest, waist,
+foot length...), with the problems a shop should fix (gaps, overlaps, missing or mixed units).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from .._data import packaged_rules
 from .._models import Chunk
 from ..index._coverage import Idf
 from ..text._normalize import normalize
+from ..text._numbers import UNITS, unit_in, units_in, value_range
 
-__all__ = ["Products", "build_catalog"]
+__all__ = ["Products", "SizeChart", "build_catalog", "parse_chart", "table_problems"]
 
-CATALOG_VERSION = 2
+CATALOG_VERSION = 3
 _CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
 _STEM_SKU = re.compile(r"[a-z]+-[a-z0-9-]+")
+_CJK = re.compile("[\u4e00-\u9fff]")
 
 
 def title_words(words: list[str]) -> list[str]:
@@ -44,19 +57,247 @@ def build_catalog(chunks: Sequence[Chunk], words: Callable[[str], list[str]]) ->
                 "title": chunk.title,
                 "name": chunk.title,
                 "chunks": [],
+                "facts": [],
+                "tables": [],
             }
         entry["chunks"].append(i)
+        _typed(entry, i, chunk)
     for chunk in chunks:
         sku = chunk.meta.get("sku") if chunk.locator == "商品信息" else None
         if sku:
             skus[normalize(str(sku))] = chunk.source
-            entry = products.setdefault(chunk.source, {"title": "", "name": "", "chunks": []})
+            entry = products.setdefault(
+                chunk.source, {"title": "", "name": "", "chunks": [], "facts": [], "tables": []}
+            )
             entry["title"] = f"{entry['title']} {sku}".strip()
     for source in products:
         stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
         if _STEM_SKU.fullmatch(stem):
             skus.setdefault(stem, source)
     return {"version": CATALOG_VERSION, "products": products, "skus": skus, "words": names}
+
+
+def _typed(entry: dict[str, Any], index: int, chunk: Chunk) -> None:
+    """Add the typed parts a loader marked on ``chunk`` to its product's ``entry``."""
+    meta = chunk.meta
+    for name, value in (meta.get("facts") or {}).items():
+        entry["facts"].append([str(name), str(value), index])
+    header, row = meta.get("header"), meta.get("row")
+    if isinstance(header, list) and isinstance(row, list) and header:
+        name = str(meta.get("table") or "")
+        tables: list[dict[str, Any]] = entry["tables"]
+        if not tables or tables[-1]["name"] != name:
+            tables.append({"name": name, "rows": []})
+        tables[-1]["rows"].append([[str(h) for h in header], [str(c) for c in row], index])
+        if len(header) == 2 and len(row) == 2 and _CJK.search(str(row[0])) and row[1]:
+            entry["facts"].append([str(row[0]), str(row[1]), index])  # a spec table: 参数 | 值
+
+
+# -- size charts ----------------------------------------------------------------------------------
+def _key(text: str) -> str:
+    return re.sub(r"[\s:：*()（）\[\]【】_/]+", "", normalize(text))
+
+
+@dataclass
+class ChartColumn:
+    """One body dimension of a size chart: per row the (low, high) range it fits, in the
+    dimension's base unit (cm for lengths, kg for weights); None where a cell has no number."""
+
+    index: int
+    dimension: str
+    kind: str  # "length" | "weight"
+    header: str
+    ranges: list[tuple[float, float] | None]
+    unit: str  # as written ("斤", "cm"); "" when no unit was written anywhere
+    assumed: bool = False  # the unit was not written: a guess, never enough to answer alone
+    mixed: bool = False
+
+    @property
+    def points(self) -> bool:
+        """Garment measures (胸围 96, 100, 104): one number per size, not a range."""
+        return all(r is None or r[0] == r[1] for r in self.ranges)
+
+
+@dataclass
+class SizeChart:
+    """A size chart read as typed ranges: ``labels`` (one per row, "27（M）"), ``columns``
+    (the body dimensions it measures), ``rows`` (the chunk index of each row)."""
+
+    name: str
+    header: list[str]
+    labels: list[str]
+    columns: list[ChartColumn]
+    rows: list[int]
+    problems: list[str] = field(default_factory=list)
+    cells: list[list[str]] = field(default_factory=list)  # the rows as written
+    sized: bool = True  # the labels are sizes (a 尺码 column), not the first column's names
+
+    def column(self, dimension: str) -> ChartColumn | None:
+        return next((c for c in self.columns if c.dimension == dimension), None)
+
+
+def _size_rules(rules: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return (rules if rules is not None else packaged_rules("attributes"))["size"]
+
+
+def _dimension_of(header: str, dimensions: Mapping[str, Any]) -> tuple[str, int]:
+    """The body dimension a chart header measures, and which of its names says so (0: the
+    first, the best: 适合脚长 before 鞋内长)."""
+    key = _key(header)
+    for name, spec in dimensions.items():
+        for rank, n in enumerate(spec["names"]):
+            if _key(n) in key:
+                return str(name), rank
+    return "", 0
+
+
+def _is_label(header: str, labels: Sequence[str]) -> bool:
+    key = _key(header)
+    return bool(key) and any(key == _key(x) or key.endswith(_key(x)) for x in labels)
+
+
+def parse_chart(
+    name: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    chunk_rows: Sequence[int] = (),
+    rules: Mapping[str, Any] | None = None,
+) -> SizeChart | None:
+    """A table read as a size chart, or None when it is not one (no body-dimension column
+    with numbers). ``rules``: the ``attributes`` rule set (the packaged one by default)."""
+    size = _size_rules(rules)
+    dimensions: Mapping[str, Any] = size["dimensions"]
+    header = [str(h) for h in header]
+    label_cols = [i for i, h in enumerate(header) if _is_label(h, size["labels"])]
+    # "尺码表（单位：cm，体重单位：斤）": the units of the table's own heading, not its page's
+    heading = name.rsplit(" / ", 1)[-1]
+    table_units = units_in(heading)
+    columns: list[ChartColumn] = []
+    problems: list[str] = []
+    ranked = sorted(
+        (rank, i, dimension)
+        for i, head in enumerate(header)
+        if i not in label_cols
+        for dimension, rank in [_dimension_of(head, dimensions)]
+        if dimension
+    )
+    for _, i, dimension in ranked:
+        head = header[i]
+        if any(c.dimension == dimension for c in columns):
+            continue
+        kind = "weight" if dimension == "weight" else "length"
+        table_unit = next((u for u in table_units if UNITS[u][0] == kind), "")
+        column = _chart_column(i, dimension, head, rows, table_unit, problems, name)
+        if column is not None:
+            columns.append(column)
+    if not columns:
+        return None
+    columns.sort(key=lambda c: c.index)
+    sized = bool(label_cols)
+    if not label_cols:
+        first = next((i for i in range(len(header)) if i not in {c.index for c in columns}), -1)
+        if first < 0:
+            return None
+        label_cols = [first]
+    labels = []
+    for row in rows:
+        cells = [str(row[i]).strip() for i in label_cols if i < len(row) and str(row[i]).strip()]
+        labels.append(
+            cells[0] + (f"（{'/'.join(cells[1:])}）" if len(cells) > 1 else "") if cells else ""
+        )
+    for column in columns:
+        problems.extend(_range_problems(name, column, labels))
+    written = [[str(c) for c in row] for row in rows]
+    return SizeChart(
+        name, list(header), labels, columns, list(chunk_rows), problems, written, sized
+    )
+
+
+def _chart_column(
+    i: int,
+    dimension: str,
+    head: str,
+    rows: Sequence[Sequence[str]],
+    table_unit: str,
+    problems: list[str],
+    name: str,
+) -> ChartColumn | None:
+    head_unit = unit_in(head)
+    parsed = [value_range(str(row[i])) if i < len(row) else None for row in rows]
+    if sum(p is not None for p in parsed) < max(1, len(rows) // 2):
+        return None  # words, not numbers: not a measured column
+    cell_units = {p[2] for p in parsed if p is not None and p[2]}
+    written = head_unit or (next(iter(cell_units)) if len(cell_units) == 1 else "") or table_unit
+    where = f"size chart {name or '尺码表'}: column {head}"
+    mixed = len(cell_units | ({head_unit} if head_unit else set())) > 1
+    if mixed:
+        problems.append(
+            f"{where} mixes units ({'、'.join(sorted(cell_units | {head_unit} - {''}))})"
+        )
+    kind = ""
+    ranges: list[tuple[float, float] | None] = []
+    for p in parsed:
+        if p is None:
+            ranges.append(None)
+            continue
+        unit = p[2] or written
+        if not unit:
+            ranges.append((p[0], p[1]))
+            continue
+        kind, factor = UNITS[unit]
+        ranges.append((p[0] * factor, p[1] * factor))
+    if not written and not cell_units:
+        problems.append(f"{where} has no unit (write it in the header, e.g. {head}(cm))")
+    elif kind and (kind == "weight") != (dimension == "weight"):
+        problems.append(f"{where}: a {dimension} in {written}? column ignored")
+        return None
+    if any(p is None for p in parsed):
+        problems.append(f"{where}: {sum(p is None for p in parsed)} row(s) without a number")
+    return ChartColumn(
+        i,
+        dimension,
+        "weight" if dimension == "weight" else "length",
+        head,
+        ranges,
+        written,
+        assumed=not written and not cell_units,
+        mixed=mixed,
+    )
+
+
+def _range_problems(name: str, column: ChartColumn, labels: Sequence[str]) -> list[str]:
+    if column.points:
+        return []
+    out = []
+    factor = UNITS[column.unit][1] if column.unit in UNITS else 1.0
+    bounds = [b / factor for r in column.ranges if r for b in r if math.isfinite(b)]
+    # one step of the unit as written (150-155, 156-160 leave no gap between whole numbers)
+    step = (1.0 if all(round(b, 6).is_integer() for b in bounds) else 0.1) * factor
+    where = f"size chart {name or '尺码表'}: column {column.header}"
+    pairs = list(zip(column.ranges, labels, strict=False))
+    for (a, la), (b, lb) in itertools.pairwise(pairs):
+        if a is None or b is None:
+            continue
+        if b[0] - a[1] > step + 1e-9:
+            out.append(f"{where}: a gap between {la} and {lb}")
+        elif a[1] - b[0] > 1e-9 and b[0] > a[0]:
+            out.append(f"{where}: {la} and {lb} overlap")
+    return out
+
+
+def table_problems(chunks: Sequence[Chunk], rules: Mapping[str, Any] | None = None) -> list[str]:
+    """What a shop should fix in the typed parts of one product file: size charts with gaps,
+    overlaps, missing or mixed units; variants without a price."""
+    entry: dict[str, Any] = {"facts": [], "tables": []}
+    for i, chunk in enumerate(chunks):
+        _typed(entry, i, chunk)
+    out: list[str] = []
+    for table in entry["tables"]:
+        rows = table["rows"]
+        chart = parse_chart(table["name"], rows[0][0], [r[1] for r in rows], rules=rules)
+        if chart is not None:
+            out.extend(chart.problems)
+    return out
 
 
 class Products:
@@ -76,6 +317,14 @@ class Products:
         self.titles: dict[str, str] = {s: p["title"] for s, p in products.items()}
         self._skus: dict[str, str] = dict(catalog["skus"])
         self._chunk_ids: dict[str, list[int]] = {s: p["chunks"] for s, p in products.items()}
+        #: product source → its typed facts ``[name, value, chunk index]`` and tables
+        #: ``{"name", "rows": [[header, row, chunk index]]}``
+        self.facts: dict[str, list[list[Any]]] = {
+            s: p.get("facts", []) for s, p in products.items()
+        }
+        self.tables: dict[str, list[dict[str, Any]]] = {
+            s: p.get("tables", []) for s, p in products.items()
+        }
         # title word -> products whose title has it (an inverted index: a query touches only
         # the products sharing one of its words, not the whole catalogue)
         self._by_word: dict[str, list[str]] = {}

@@ -20,6 +20,7 @@ from .._errors import IngestError, MissingExtraError
 from .._models import Chunk, ChunkKind, FileIssue
 from ..text._injection import find_injection, scrub_injections, scrub_paragraph
 from ..text._normalize import collapse_spaces, decode_bytes, split_sentences, strip_invisible
+from ._catalog import table_problems
 from ._markup import Block, parse_front_matter, parse_html, parse_markdown
 
 __all__ = ["SUPPORTED", "load_file"]
@@ -150,6 +151,22 @@ def _table_row_text(header: list[str], row: list[str]) -> str:
     return "，".join(v for v in row if v)
 
 
+_FACT = re.compile(r"\s*(?:[-*•]\s*)?([^\s：:，,。；;|]{2,10})[：:]\s*([^\n]{1,120}?)\s*")
+
+
+def _facts_in(text: str) -> dict[str, str]:
+    """The ``名称：值`` statements of a product page's text, one per line or sentence
+    ("- 面料成分：60%棉。", "价格：26-32码 ¥159；33-37码 ¥179。颜色：粉紫 / 蓝灰"): typed facts of
+    the product, like JSON ``attributes``."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        for sentence in re.split(r"(?<=[。！？!?])", line):
+            m = _FACT.fullmatch(sentence.strip().rstrip("。；; "))
+            if m and m.group(2).strip() and m.group(1) not in out:
+                out[m.group(1)] = m.group(2).strip()
+    return out
+
+
 def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str) -> None:
     headings: list[tuple[int, str]] = []
     section_text: list[str] = []
@@ -161,8 +178,21 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
     def flush() -> None:
         if section_text:
             text = "\n".join(section_text)
+            # facts are read from whole lines, before sentences are grouped into chunks (a
+            # value may hold a ；), and marked on the chunk that states them
+            pending = _facts_in(text) if kind == "product" else {}
             for n, part in enumerate(_group_sentences(text), start=1):
-                b.add(kind, f"{section()} · 段{n}", part, title=title, match_extra=section())
+                facts = {k: v for k, v in pending.items() if f"{k}：" in part or f"{k}:" in part}
+                for k in facts:
+                    del pending[k]
+                b.add(
+                    kind,
+                    f"{section()} · 段{n}",
+                    part,
+                    title=title,
+                    match_extra=section(),
+                    meta={"facts": facts} if facts else None,
+                )
             section_text.clear()
 
     for block in blocks:
@@ -196,7 +226,7 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
                         text,
                         title=title,
                         match_extra=f"{name} {' '.join(header)}",
-                        meta={"header": header, "row": row},
+                        meta={"header": header, "row": row, "table": name},
                     )
     flush()
 
@@ -204,11 +234,13 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
 def _product_overview(b: _Builder, title: str, meta: dict[str, Any]) -> None:
     labels = {"sku": "货号", "price": "价格", "category": "分类", "brand": "品牌"}
     parts = [f"商品：{title}"] if title else []
+    facts: dict[str, str] = {}
     for key, label in labels.items():
         value = meta.get(key)
         if value not in (None, ""):
             suffix = "元" if key == "price" and re.fullmatch(r"[\d.]+", str(value)) else ""
             parts.append(f"{label}：{value}{suffix}")
+            facts[label] = f"{value}{suffix}"
     for key, value in meta.items():
         if (
             key not in labels
@@ -217,13 +249,14 @@ def _product_overview(b: _Builder, title: str, meta: dict[str, Any]) -> None:
             and value != ""
         ):
             parts.append(f"{key}：{value}")
+            facts[str(key)] = str(value)
     if len(parts) > 1:
         b.add(
             "product",
             "商品信息",
             "；".join(parts) + "。",
             title=title,
-            meta={"sku": meta.get("sku")},
+            meta={"sku": meta.get("sku"), "facts": facts},
         )
 
 
@@ -287,9 +320,22 @@ def _load_product_json(b: _Builder, text: str) -> None:
                 f"{name}：{_scalar(value)}",
                 title=title,
                 match_extra="商品参数",
+                meta={"facts": {str(name): _scalar(value)}},
             )
+    elif data.get("variants") is None and data.get("size_chart") is None:
+        b.warn(
+            "product without attributes, variants or size chart: its attribute questions go to a human"
+        )
     variants = data.get("variants")
     if isinstance(variants, list):
+        priced = [isinstance(v, dict) and _has_price(v) for v in variants]
+        if (any(priced) and not all(priced)) or (
+            not any(priced) and data.get("price") in (None, "")
+        ):
+            missing = [str(n) for n, p in enumerate(priced, start=1) if not p]
+            b.warn(
+                f"variants without a price (第{'、'.join(missing)}项): their price questions go to a human"
+            )
         for n, variant in enumerate(variants, start=1):
             if isinstance(variant, dict) and variant:
                 b.add(
@@ -298,6 +344,11 @@ def _load_product_json(b: _Builder, text: str) -> None:
                     _scalar(variant),
                     title=title,
                     match_extra="规格 款式",
+                    meta={
+                        "table": "规格",
+                        "header": [str(k) for k in variant],
+                        "row": [_scalar(v) for v in variant.values()],
+                    },
                 )
     chart = data.get("size_chart")
     if isinstance(chart, dict) and isinstance(chart.get("rows"), list):
@@ -331,6 +382,13 @@ def _load_product_json(b: _Builder, text: str) -> None:
     for key, value in data.items():
         if key not in known and value not in (None, "", [], {}):
             b.add("product", key, f"{key}：{_scalar(value)}", title=title)
+
+
+_PRICE_KEYS = ("price", "价格", "售价", "单价")
+
+
+def _has_price(variant: dict[str, Any]) -> bool:
+    return any(variant.get(k) not in (None, "") for k in _PRICE_KEYS)
 
 
 def _parse_json(text: str, source: str, line: int | None = None) -> Any:
@@ -514,7 +572,7 @@ def _load_xlsx(b: _Builder, data: bytes, folder: str) -> None:
                 text,
                 title=row_title if kind == "product" else heading,
                 match_extra=f"{heading} {' '.join(header)}",
-                meta={"header": header, "row": row},
+                meta={"header": header, "row": row, "table": sheet.name},
             )
 
 
@@ -571,6 +629,9 @@ def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
     b = _Builder(source)
     if suffix in BINARY:
         _load_binary(b, data, folder, suffix)
+        if folder == "products":
+            for problem in table_problems(b.chunks):
+                b.warn(problem)
         if not b.chunks:
             b.warn("no usable content", "skipped")
         return b.result()
@@ -585,6 +646,8 @@ def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
             _load_product_json(b, text)
         else:
             _load_markdown(b, text, "product")
+        for problem in table_problems(b.chunks):
+            b.warn(problem)
     elif folder == "policies":
         _load_markdown(b, text, "policy")  # plain text is Markdown without markup
     elif folder == "faq":

@@ -36,7 +36,7 @@ __all__ = ["discover_files", "ingest_shop"]
 
 log = logging.getLogger("kefu_copilot")
 _debug = logging.getLogger(__name__).debug  # one line per ingestion phase
-LOADER_VERSION = "1"  # bump when parsing changes, so unchanged files are re-parsed once
+LOADER_VERSION = "2"  # bump when parsing changes, so unchanged files are re-parsed once
 MAX_FILE_MB = 64.0  # default limit per knowledge file; larger files are skipped with a report
 EMBED_BATCH = 2048
 

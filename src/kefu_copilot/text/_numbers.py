@@ -7,7 +7,10 @@ durations, and numbers with a policy unit (:func:`quantities`).
 * discounts: 九五折 = 95折 = 9.5折 = 0.95, 9折 = 九折 = 0.9;
 * money: 100元, 20块钱, ¥20, 2万元, 五十元, 两百块, 十五块; a vague amount (几百块, 十几块) is none;
 * heights, weights, lengths: 1米6 = 一米六 = 160 cm, 一米六五 = 1.65m = 165cm = 165 cm;
-  55kg = 55公斤 = 110斤 = 55 kg; 30cm, 2米;
+  55kg = 55公斤 = 110斤 = 55 kg; 30cm, 2米; 2尺4 (市尺, a waist) = 80 cm;
+* body measures of a size question (:func:`measures`): every length and weight with its unit,
+  and the bare numbers ("身高163", "158 95斤") whose meaning the words before them give;
+* size-chart cells (:func:`value_range`): 150-160, 160以上, ≤60, 96, 125–170mm;
 * durations (in days): 7天, 一周 = 7, 两个月 = 60, 半年 = 180 (6 months of 30 days), 一年 = 365,
   48小时 = 2.
 """
@@ -22,7 +25,10 @@ from ._normalize import normalize
 from ._patterns import CN_NUMERAL, MONEY
 
 __all__ = [
+    "BodyMeasure",
+    "Measure",
     "Quantity",
+    "body_measures",
     "cn_digits",
     "cn_number",
     "cn_range",
@@ -31,10 +37,14 @@ __all__ = [
     "fold",
     "height_cm",
     "lengths_cm",
+    "measures",
     "money_amounts",
     "number",
     "numbers_in",
     "quantities",
+    "unit_in",
+    "units_in",
+    "value_range",
     "weight_kg",
 ]
 
@@ -180,6 +190,120 @@ def weight_kg(text: str) -> float | None:
         if value is not None:
             return round(value * _WEIGHT_FACTORS[m.group(2)], 4)
     return None
+
+
+# -- body measures and size-chart cells -----------------------------------------------------
+#: Units of a body measure → (kind, factor to the kind's base unit: cm for a length, kg for a
+#: weight). 尺 is the 市尺 (1/3 m) people give a waist in.
+UNITS: dict[str, tuple[str, float]] = {
+    "cm": ("length", 1.0), "厘米": ("length", 1.0), "公分": ("length", 1.0),
+    "mm": ("length", 0.1), "毫米": ("length", 0.1), "m": ("length", 100.0),
+    "米": ("length", 100.0), "尺": ("length", 100 / 3),
+    "kg": ("weight", 1.0), "公斤": ("weight", 1.0), "千克": ("weight", 1.0),
+    "斤": ("weight", 0.5), "g": ("weight", 0.001), "克": ("weight", 0.001),
+}  # fmt: skip
+_SHI_CHI = re.compile(r"(\d|[一二两三四])\s*尺\s*(\d|[一二三四五六七八九])?(?![\d寸码])")
+_BARE = re.compile(
+    r"(?<![\d.a-z])\d+(?:\.\d+)?(?![\d.a-z%])(?!\s*(?:码|号|元|块|折|天|个|件|岁|年|月|次|寸|度|℃|[-~—–至到]))"
+)
+
+
+@dataclass(frozen=True)
+class BodyMeasure:
+    """A number of a size question at ``span`` of the *normalised* text: ``kind`` "length"
+    (``value`` in cm), "weight" (kg), or "" for a bare number (``value`` as written: the words
+    before it say what it measures, :mod:`kefu_copilot.answer._sizes` reads them)."""
+
+    value: float
+    kind: str
+    span: tuple[int, int]
+    unit: str = ""
+
+
+def body_measures(text: str) -> list[BodyMeasure]:
+    """Every length, weight and bare number of ``text`` in reading order: "1米6 100斤" →
+    160 cm and 50 kg; "160斤穿什么码" → a weight (the unit decides, not the size of the number);
+    "2尺4的腰" → 80 cm; "身高163" → a bare 163. Size labels (36码), money and durations are not
+    measures."""
+    norm = normalize(text)
+    out: list[BodyMeasure] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(span: tuple[int, int]) -> bool:
+        return not any(a < span[1] and span[0] < b for a, b in taken)
+
+    def keep(value: float, kind: str, span: tuple[int, int], unit: str) -> None:
+        out.append(BodyMeasure(round(value, 4), kind, span, unit))
+        taken.append(span)
+
+    for m in _METRE_AND.finditer(norm):
+        metres, rest = number(m.group(1)), m.group(2)
+        cm = float(rest) if rest.isdigit() else cn_digits(rest)
+        if metres is not None and cm is not None:
+            keep(metres * 100 + (cm * 10 if len(rest) == 1 else cm), "length", m.span(), "米")
+    for m in _SHI_CHI.finditer(norm):
+        chi, cun = number(m.group(1)), m.group(2)
+        tenths = (number(cun) or 0.0) if cun else 0.0
+        if chi is not None and free(m.span()):
+            keep((chi + tenths / 10) * 100 / 3, "length", m.span(), "尺")
+    for pattern, factors, kind in ((_WEIGHT, _WEIGHT_FACTORS, "weight"),
+                                   (_LENGTH, _LENGTH_FACTORS, "length")):  # fmt: skip
+        for m in pattern.finditer(norm):
+            value = number(m.group(1))
+            if value is not None and free(m.span()):
+                keep(value * factors[m.group(2)], kind, m.span(), m.group(2))
+    for m in _BARE.finditer(norm):
+        if free(m.span()):
+            keep(float(m.group()), "", m.span(), "")
+    return sorted(out, key=lambda x: x.span)
+
+
+_UNIT_IN = re.compile(
+    r"(cm|厘米|公分|mm|毫米|kg|公斤|千克|斤|(?<![a-z])m(?![a-z])|米|(?<![a-z])g(?![a-z])|克)"
+)
+_RANGE = re.compile(
+    r"(?P<pre>[≤<≥>]=?|不超过|不低于)?\s*(?P<a>\d+(?:\.\d+)?)\s*(?P<ua>[a-z斤克米厘公分毫千]*)"
+    r"(?:\s*(?:[-~—–至到]|以内)\s*(?P<b>\d+(?:\.\d+)?)\s*(?P<ub>[a-z斤克米厘公分毫千]*))?"
+    r"\s*(?P<post>以上|以下|以内|及以上|及以下|\+)?"
+)
+
+
+def unit_in(text: str) -> str:
+    """The first measuring unit written in ``text`` ("建议体重(斤)" → "斤", "脚长(mm)" → "mm",
+    "尺码表（单位：cm）" → "cm"), or ""."""
+    m = _UNIT_IN.search(normalize(text))
+    return m.group(1) if m else ""
+
+
+def units_in(text: str) -> list[str]:
+    """Every measuring unit written in ``text``, in order: "尺码表（单位：cm，体重单位：斤）" →
+    ["cm", "斤"]."""
+    return [m.group(1) for m in _UNIT_IN.finditer(normalize(text))]
+
+
+def value_range(cell: str) -> tuple[float, float, str] | None:
+    """A size-chart cell as (low, high, unit written in it or ""): "150-160" → (150, 160, ""),
+    "160cm以上" → (160, inf, "cm"), "≤60" → (0, 60, ""), "96" → (96, 96, ""), "125–170mm" →
+    (125, 170, "mm"). None for a cell that is not one number or range ("均码", "S")."""
+    norm = normalize(cell).strip().replace(" ", "")
+    m = _RANGE.fullmatch(norm)
+    if not m:
+        return None
+    unit = m.group("ua") or m.group("ub") or ""
+    if unit and unit not in UNITS:
+        return None
+    low = float(m.group("a"))
+    high = float(m.group("b")) if m.group("b") else low
+    pre, post = m.group("pre") or "", m.group("post") or ""
+    if m.group("b") and (pre or post in ("以上", "及以上", "+")):
+        return None
+    if pre.startswith(("≥", ">", "不低于")) or post in ("以上", "及以上", "+"):
+        high = float("inf")
+    elif pre.startswith(("≤", "<", "不超过")) or post in ("以下", "及以下", "以内"):
+        low, high = 0.0, low
+    if high < low:
+        low, high = high, low
+    return low, high, unit
 
 
 # -- durations -----------------------------------------------------------------------------------

@@ -1,0 +1,379 @@
+"""Attribute-aware answers: the product's typed value, stated as a sentence with its citation.
+
+The question's product (in it, else in the last turns), its attribute (a cue of the
+``attributes`` rule set — 多少钱, 能用多久, 吸力 … — or the name of one of the product's facts
+or table columns said as is) and its qualifiers (cells of the product's tables it names:
+a colour, a style, a mode, a set, a size) select the value: a fact, a table cell, or — when the
+value differs by variant and none is named — every variant's value. A follow-up without an
+attribute ("那中长款呢？") takes the previous customer turn's.
+
+The answer is sure (sent as is) only when the whole question is that lookup: the product, the
+attribute, the qualifiers and filler words. Anything more it asks ("…够不够", "有36码吗") makes
+it a draft for an agent; a product with several candidates, an attribute it has no value for, or
+a named qualifier the attribute's table does not have leaves the question to the retrieval path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..text._normalize import normalize
+
+__all__ = ["AttributeAnswer", "Attributes"]
+
+_CJK = re.compile("[\u4e00-\u9fff]")
+_ASCII_TOKEN = re.compile(r"[a-z0-9][a-z0-9.]*")
+_BRACKET = re.compile(r"[（(].*?[)）]")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\s:：*()（）\[\]【】_/·,，、]+", "", normalize(text))
+
+
+@dataclass
+class AttributeAnswer:
+    text: str
+    sure: bool
+    chunks: list[int] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Asked:
+    names: list[str]  # keys of the headers / fact names that hold it
+    label: str  # how the answer names it
+    spans: list[tuple[int, int]]
+
+
+class Attributes:
+    """Attribute questions over one catalogue (``facts`` and ``tables`` per product source)."""
+
+    def __init__(
+        self,
+        facts: Mapping[str, list[list[Any]]],
+        tables: Mapping[str, list[dict[str, Any]]],
+        rules: Mapping[str, Any],
+    ) -> None:
+        self.facts = facts
+        self.tables = tables
+        self.rules = rules
+        self._cues: list[tuple[str, str]] = sorted(
+            (
+                (normalize(cue), str(attr))
+                for attr, spec in rules["attributes"].items()
+                for cue in [attr, *spec["cues"]]
+            ),
+            key=lambda x: -len(x[0]),
+        )
+        self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
+
+    # -- reading the question ----------------------------------------------------------------
+    def asked(self, norm: str, source: str) -> _Asked | None:
+        """The attribute ``norm`` asks about ``source``: a vocabulary cue, else a fact or column
+        name of the product said as is."""
+        for cue, attr in self._cues:
+            at = norm.find(cue)
+            if at >= 0 and cue:
+                spec = self.rules["attributes"][attr]
+                names = [_key(n) for n in [attr, *spec["names"]]]
+                return _Asked(names, attr, [(at, at + len(cue))])
+        best: tuple[int, str] | None = None
+        for name in self._names(source):
+            key = _key(name)
+            if len(key) >= 2 and key in norm and (best is None or len(key) > best[0]):
+                best = (len(key), name)
+        if best is None:
+            return None
+        at = norm.find(_key(best[1]))
+        return _Asked([_key(best[1])], best[1], [(at, at + best[0])])
+
+    def _names(self, source: str) -> list[str]:
+        names = [str(f[0]) for f in self.facts.get(source, ())]
+        for table in self.tables.get(source, ()):
+            for header, _, _ in table["rows"][:1]:
+                names.extend(str(h) for h in header[1:])
+        return names
+
+    # -- answering -----------------------------------------------------------------------------
+    def answer(
+        self, question: str, source: str, title: str, previous: Sequence[str] = ()
+    ) -> AttributeAnswer | None:
+        """The typed answer to ``question`` about product ``source`` (``previous``: earlier
+        customer turns, the latest last, for a follow-up's attribute), or None."""
+        norm = normalize(question)
+        asked = self.asked(norm, source)
+        follow_up = False
+        if asked is None:
+            for turn in reversed(previous):
+                asked = self.asked(normalize(turn), source)
+                if asked is not None:
+                    asked.spans = []
+                    follow_up = True
+                    break
+        if asked is None:
+            return None
+        covered: list[tuple[int, int]] = list(asked.spans)
+        ambiguous = ""
+        found, tied = self._from_tables(norm, source, asked, covered)
+        if tied:
+            ambiguous = "several tables hold it"
+        if found is None:
+            if follow_up:
+                return None  # a follow-up names a variant: its value must come from a table
+            facts = self._from_facts(source, asked)
+            if facts is not None:
+                values, chunks, single = facts
+                found = values, chunks
+                if not single:
+                    ambiguous = "several facts could be it"
+        if found is None:
+            return None
+        values, chunks = found
+        headers = " ".join(
+            h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
+        )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
+        extra = self._residual(norm, f"{title} {headers}", covered)
+        reasons = [f"typed {asked.label} of {source}"]
+        if extra:
+            reasons.append(f"the question asks more than the {asked.label}: {extra}")
+        if ambiguous:
+            reasons.append(f"the {asked.label} is not one value: {ambiguous}")
+        if follow_up:
+            reasons.append(f"the {asked.label} asked in the previous turn")
+        body = "；".join(values)
+        text = f"亲，这款{title}的{asked.label}：{body}。".replace("。。", "。")
+        return AttributeAnswer(text, not extra and not ambiguous, chunks, reasons)
+
+    def _from_tables(
+        self, norm: str, source: str, asked: _Asked, covered: list[tuple[int, int]]
+    ) -> tuple[tuple[list[str], list[int]] | None, bool]:
+        """The attribute's values from the table that holds it for the rows named (all rows
+        when none is), and whether another table holds it as well as that one."""
+        best: tuple[int, list[str], list[int], list[tuple[int, int]]] | None = None
+        tied = False
+        named_anywhere = False
+        for table in self.tables.get(source, ()):
+            rows = table["rows"]
+            header = rows[0][0]
+            columns = [
+                j
+                for j, h in enumerate(header)
+                if j > 0 or len(header) == 1
+                if any(n and (n in _key(h) or _key(h) == n) for n in asked.names)
+            ]
+            picked, spans = self._qualified(norm, rows)
+            named_anywhere = named_anywhere or bool(picked)
+            if not columns:
+                continue
+            chosen = picked or list(range(len(rows)))
+            values, chunks = [], []
+            for i in chosen:
+                _, row, chunk = rows[i]
+                cells = [row[j] for j in columns if j < len(row) and row[j]]
+                if not cells:
+                    continue
+                value = "，".join(cells)
+                label = row[0] if row and row[0] and 0 not in columns else ""
+                values.append(f"{label} {value}".strip() if (len(chosen) > 1 or picked) else value)
+                chunks.append(chunk)
+            if not values:
+                continue
+            if not picked and len({v.split(" ", 1)[-1] for v in values}) == 1:
+                values = [values[0].split(" ", 1)[-1]] if len(values) > 1 else values
+            score = (2 if picked else 1) * 10 - len(values)
+            if best is not None and score == best[0] and values != best[1]:
+                tied = True
+            if best is None or score > best[0]:
+                best, tied = (score, values, chunks, spans), False
+        if best is None:
+            return None, False
+        if named_anywhere and not best[3]:
+            return None, False  # a variant is named, but not in the table holding the attribute
+        covered.extend(best[3])
+        return (best[1], best[2]), tied
+
+    def _qualified(
+        self, norm: str, rows: Sequence[Sequence[Any]]
+    ) -> tuple[list[int], list[tuple[int, int]]]:
+        """Rows of a table the question names by a piece of one of their cells that no other
+        row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
+        parts = [_all_parts(row) for _, row, _ in rows]
+        said: dict[int, list[tuple[str, int]]] = {}
+        for i, row_parts in enumerate(parts):
+            for part in row_parts:
+                hit = _said_of(norm, part)
+                if hit is not None:
+                    said.setdefault(i, []).append(hit)
+        keep: list[int] = []
+        spans: list[tuple[int, int]] = []
+        for i, hits in said.items():
+            own = [
+                (text, at)
+                for text, at in hits
+                if not any(j != i and any(text in p for p in parts[j]) for j in range(len(parts)))
+            ]
+            if own:
+                keep.append(i)
+                spans.extend((at, at + len(text)) for text, at in own)
+        return sorted(keep), spans
+
+    def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
+        """The fact named as asked (an exact name before one that holds it), and whether it is
+        the only candidate: two facts that could both be it (价格 and 会员价格) are a guess."""
+        exact, partial = [], []
+        for name, value, chunk in self.facts.get(source, ()):
+            key, text = _key(str(name)), str(value).strip()
+            if not text:
+                continue
+            if key in asked.names:
+                exact.append((text, int(chunk)))
+            elif any(n and n in key for n in asked.names):
+                partial.append((text, int(chunk)))
+        found = exact or partial
+        if not found:
+            return None
+        distinct = {text for text, _ in found}
+        return [found[0][0]], [found[0][1]], len(distinct) == 1
+
+    def _residual(self, norm: str, title: str, covered: list[tuple[int, int]]) -> str:
+        """What the question says beyond the product, the attribute, its qualifiers and filler."""
+        mask = [False] * len(norm)
+        for a, b in covered:
+            for k in range(max(0, a), min(len(norm), b)):
+                mask[k] = True
+        title_key = _key(title)
+        for n, ch in enumerate(norm):
+            if not _CJK.match(ch) and not ch.isalnum():
+                mask[n] = True
+        # the product's or a column's name said in other words: a run of two or more of the
+        # question's characters all from their names (跑鞋 of 跑步鞋, 碎花裙 of 碎花雪纺连衣裙;
+        # not a lone 加 or 长 that some name happens to hold)
+        n = 0
+        while n < len(norm):
+            end = n
+            while end < len(norm) and norm[end] in title_key and norm[end].isalnum():
+                end += 1
+            if end - n >= 2:
+                for k in range(n, end):
+                    mask[k] = True
+            n = max(end, n + 1)
+        for word in self._filler:
+            for m in re.finditer(re.escape(word), norm):
+                for k in range(m.start(), m.end()):
+                    mask[k] = True
+        # title words said in parts (碎花裙 for 碎花雪纺连衣裙) are covered char by char above
+        rest = "".join(ch for ch, done in zip(norm, mask, strict=True) if not done)
+        tokens = [
+            m.group()
+            for m in _ASCII_TOKEN.finditer(norm)
+            if not all(mask[m.start() : m.end()]) and m.group() not in title_key
+        ]
+        return " ".join(filter(None, [rest if len(rest) >= 2 else "", *tokens]))
+
+
+def _parts(cell: str) -> list[str]:
+    """The pieces of a table cell a shopper may name a variant by: the cell, the cell without
+    its bracketed note, and its space-separated words (two characters at least; a one-letter
+    size label only as a token of its own)."""
+    norm = normalize(cell).strip()
+    if not norm or len(norm) > 40:
+        return []
+    out = {norm.replace(" ", ""), _BRACKET.sub("", norm).replace(" ", "")}
+    out.update(w for w in re.split(r"[\s/、,，]+", _BRACKET.sub("", norm)) if w)
+    return [p for p in out if p and (len(p) >= 2 or p.isalnum())]
+
+
+def _all_parts(row: Sequence[Any]) -> list[str]:
+    return [p for cell in row for p in _parts(str(cell))]
+
+
+def _said_of(norm: str, part: str) -> tuple[str, int] | None:
+    """The longest piece of a cell part the question says (two characters at least; an
+    ASCII/number part only whole), and where."""
+    if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
+        at = _find(norm, part)
+        return (part, at) if at >= 0 else None
+    for size in range(min(len(part), 12), 1, -1):
+        for k in range(len(part) - size + 1):
+            piece = part[k : k + size]
+            at = norm.find(piece)
+            if at >= 0 and _CJK.search(piece):
+                return piece, at
+    return None
+
+
+def _find(norm: str, part: str) -> int:
+    """Where ``part`` stands in the question: an ASCII/number token only as a whole token
+    (the "M" of "M码", not of "mm"); a cell that is only a number ("399元" prices) never."""
+    if _ASCII_TOKEN.fullmatch(part):
+        if part.replace(".", "").isdigit() and len(part) > 3:
+            return -1
+        m = re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
+        return m.start() if m else -1
+    if re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
+        return -1
+    return norm.find(part)
+
+
+@dataclass
+class Typed:
+    """A typed answer: its text, whether it may be sent as is, the chunks it rests on."""
+
+    text: str
+    sure: bool
+    chunks: list[int]
+    reasons: list[str]
+
+
+class CatalogAnswers:
+    """Size advice and attribute values from a snapshot's typed catalogue (one per Answerer)."""
+
+    def __init__(
+        self,
+        titles: Mapping[str, str],
+        facts: Mapping[str, list[list[Any]]],
+        tables: Mapping[str, list[dict[str, Any]]],
+        rules: Mapping[str, Any],
+    ) -> None:
+        self.titles = titles
+        self.tables = tables
+        self.rules = rules
+        self.attributes = Attributes(facts, tables, rules)
+        self._charts: dict[str, list[Any]] = {}
+
+    def asks_size(self, question: str, *, measured: bool = False) -> bool:
+        """Whether ``question`` gives body measures and asks for a size, or (not ``measured``)
+        asks which size to choose (穿什么码, 多大码) without them."""
+        from ..text._numbers import body_measures
+        from ._sizes import is_size_question
+
+        norm = normalize(question)
+        if body_measures(question):
+            return is_size_question(norm, self.rules)
+        return not measured and any(normalize(w) in norm for w in self.rules["size"]["advice"])
+
+    def answer(
+        self, question: str, products: Sequence[str], previous: Sequence[str]
+    ) -> Typed | None:
+        """The typed answer about the one product asked about, or None (the retrieval path
+        answers: no product, several, or nothing typed fits)."""
+        from ._sizes import advise, charts_of
+
+        if len(products) != 1:
+            return None
+        source = products[0]
+        title = self.titles.get(source, "")
+        if self.asks_size(question, measured=True):
+            charts = self._charts.get(source)
+            if charts is None:
+                charts = self._charts[source] = charts_of(self.tables.get(source, ()), self.rules)
+            advice = advise(question, title, charts, self.rules) if charts else None
+            if advice is not None:
+                return Typed(advice.text, advice.sure, advice.rows, advice.reasons)
+        found = self.attributes.answer(question, source, title, previous)
+        if found is None:
+            return None
+        return Typed(found.text, found.sure, found.chunks, found.reasons)
