@@ -182,7 +182,7 @@ def _chunks(req: RecordedRequest, resp: Response, model: str) -> Iterator[dict[s
         yield base | {"choices": [], "usage": usage}
 
 
-def _sse(event: str | dict[str, Any]) -> bytes:
+def _sse(event: object) -> bytes:
     data = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
     return f"data: {data}\n\n".encode()
 
