@@ -239,9 +239,54 @@ def publish_generation(
     tokenizer: str,
     catalog: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a complete generation and make it live atomically. Returns its directory."""
+    """Write a complete generation and make it live atomically. Returns its directory.
+
+    A write that fails (a full disk, a read-only or vanished directory) raises
+    :class:`KnowledgeIndexError` and leaves the previous generation live; what was written of
+    this one is removed."""
     final = _gen_dir(index_dir, generation)
     tmp = final.with_name(final.name + ".tmp")
+    try:
+        return _publish(
+            index_dir,
+            generation,
+            final,
+            tmp,
+            chunks,
+            tokens,
+            vocab,
+            manifest,
+            embedder=embedder,
+            tokenizer=tokenizer,
+            catalog=catalog,
+        )
+    except OSError as exc:
+        # Every write comes before CURRENT is replaced: this generation never went live.
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (index_dir / (CURRENT + ".tmp")).unlink(missing_ok=True)
+        raise KnowledgeIndexError(
+            f"cannot write the index at {index_dir} ({exc.strerror or exc}); the previous "
+            "version stays live. Free disk space (or fix the directory's permissions) and "
+            "ingest again."
+        ) from exc
+
+
+def _publish(
+    index_dir: Path,
+    generation: int,
+    final: Path,
+    tmp: Path,
+    chunks: list[Chunk],
+    tokens: dict[str, ChunkTokens],
+    vocab: Vocabulary,
+    manifest: dict[str, Any],
+    *,
+    embedder: str | None,
+    tokenizer: str,
+    catalog: dict[str, Any] | None,
+) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
     tmp.mkdir(parents=True)

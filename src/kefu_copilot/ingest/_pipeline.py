@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import ShopError
+from .._errors import ShopError, VectorStoreError
 from .._models import Chunk, FileIssue, IngestReport
 from ..embed._embedder import Embedder
 from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
@@ -32,7 +32,7 @@ from ._catalog import build_catalog
 from ._loaders import SUPPORTED
 from ._workers import open_regular, parse_files, plan_workers
 
-__all__ = ["discover_files", "ingest_shop"]
+__all__ = ["discover_files", "ingest_shop", "repair_vectors"]
 
 log = logging.getLogger("kefu_copilot")
 _debug = logging.getLogger(__name__).debug  # one line per ingestion phase
@@ -245,6 +245,11 @@ def _ingest_locked(
     )
 
     found, issues = discover_files(shop_dir)
+    if embedder_name is not None:
+        assert store is not None
+        damaged = _readable_store(store)
+        if damaged is not None:
+            issues.append(damaged)
     report = IngestReport(
         shop_dir=str(shop_dir),
         index_dir=str(index_dir),
@@ -446,6 +451,55 @@ def _ingest_locked(
     report.issues = issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _readable_store(store: VectorStore) -> FileIssue | None:
+    """Check that the store can be read; an embedded store that cannot (segment files a full
+    disk damaged) is replaced by an empty one, which this ingest fills from the chunks — the
+    returned warning says so. A server that fails stays a :class:`VectorStoreError`."""
+    check = getattr(store, "check", None)
+    if check is None:
+        return None
+    try:
+        check()
+    except VectorStoreError as exc:
+        if getattr(store, "local_dir", None) is None:
+            raise
+        log.warning("kefu-copilot: %s; rebuilding the vector store from the chunks", exc)
+        store.reset()  # type: ignore[attr-defined]
+        reason = str(exc).split(". ", 1)[0]
+        return FileIssue(
+            source="chroma/",
+            problem=f"{reason}; the vector store was rebuilt from the index's chunks",
+            kind="warning",
+        )
+    return None
+
+
+def repair_vectors(
+    index_dir: Path,
+    embedder: Embedder,
+    store: VectorStore,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    """Make the store hold the live generation's vectors again, from its chunks: an embedded
+    store that cannot be read (or any store, with ``rebuild``) is replaced by an empty one
+    first. Returns how many vectors were made. Takes the write lock (no ingest meanwhile)."""
+    with WriteLock(index_dir):
+        current = read_current(index_dir)
+        if current is None:
+            return 0
+        directory = generation_dir(index_dir, int(current["generation"]))
+        if rebuild and hasattr(store, "reset"):
+            store.reset()
+        else:
+            _readable_store(store)
+        from ..index._generations import _load_generation
+
+        snapshot = _load_generation(directory, current)
+        return _sync_vectors(store, embedder, list(snapshot.ids), directory, current, progress)
 
 
 def _embed_missing(
