@@ -4,7 +4,7 @@ deleted). Now answers degrade to lexical retrieval with a reason, the next inges
 repair`) rebuilds the vectors from the index's own chunks, and `kefu doctor` says what is wrong.
 
 Two ways to damage the store: truncating its segment files (what the full disk left behind;
-needs nothing special) and a real full disk (a 8 MB tmpfs; needs root, skipped otherwise)."""
+needs nothing special) and a real full disk (a small tmpfs; needs root, skipped otherwise)."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def test_doctor_finds_the_damage_and_repair_fixes_it(shop: Path, tmp_path: Path)
 
 
 @contextlib.contextmanager
-def small_disk(path: Path, size: str = "16m") -> Iterator[Path]:
+def small_disk(path: Path, size: str = "32m") -> Iterator[Path]:
     path.mkdir(parents=True, exist_ok=True)
     try:
         subprocess.run(
