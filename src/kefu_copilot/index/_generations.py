@@ -48,8 +48,9 @@ class ChunkFile(Sequence[Chunk]):
     """The chunks of a generation, each parsed from ``chunks.jsonl`` when first used: an index
     of 100k chunks opens without building 100k objects. Thread-safe (a race parses twice)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, where: Path | None = None) -> None:
         self._data = data
+        self._where = where
         ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
         self._bounds = np.concatenate(([0], ends + 1)).tolist()
         self._items: list[Chunk | None] = [None] * len(ends)
@@ -61,7 +62,13 @@ class ChunkFile(Sequence[Chunk]):
         chunk = self._items[i]
         if chunk is None:
             line = self._data[self._bounds[i] : self._bounds[i + 1]]
-            chunk = self._items[i] = Chunk(**load_json(line))
+            try:
+                chunk = self._items[i] = Chunk(**load_json(line))
+            except (ValueError, TypeError) as exc:  # a damaged file, read when first needed
+                raise KnowledgeIndexError(
+                    f"{self._where or 'chunks.jsonl'}: chunk {i} cannot be read ({exc}); run "
+                    "`kefu repair SHOP` or ingest again"
+                ) from exc
         return chunk
 
     @overload
@@ -157,23 +164,49 @@ def read_current(index_dir: Path) -> dict[str, Any] | None:
 
 
 def load_snapshot(index_dir: Path) -> Snapshot | None:
-    """Load the live generation, or ``None`` when nothing was ingested yet."""
+    """Load the live generation, or ``None`` when nothing was ingested yet. A generation that
+    cannot be read is a :class:`KnowledgeIndexError` naming the fix."""
+    seen: list[int] = []
+    missing: FileNotFoundError | None = None
     for _attempt in range(3):  # a writer may publish and clean up between our two reads
         info = read_current(index_dir)
         if info is None:
             return None
-        directory = _gen_dir(index_dir, int(info["generation"]))
+        seen.append(int(info["generation"]))
+        directory = _gen_dir(index_dir, seen[-1])
         try:
             return _load_generation(directory, info)
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
+            missing = exc
             continue
+    if len(set(seen)) == 1:  # the same generation each time: a file of it is gone
+        raise _damaged(_gen_dir(index_dir, seen[0]), missing)
     raise KnowledgeIndexError(
         f"{index_dir}: the live generation keeps disappearing; is a writer looping?"
     )
 
 
+def _damaged(directory: Path, exc: BaseException | None) -> KnowledgeIndexError:
+    problem = f"{type(exc).__name__}: {exc}" if exc is not None else "incomplete"
+    return KnowledgeIndexError(
+        f"the index generation {directory} cannot be read ({problem}); run `kefu repair SHOP` "
+        "or ingest again"
+    )
+
+
 def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
-    chunks = ChunkFile((directory / "chunks.jsonl").read_bytes())
+    """Load one generation; a damaged one raises KnowledgeIndexError (a missing file,
+    FileNotFoundError: the generation may just have been replaced)."""
+    try:
+        return _read_generation(directory, info)
+    except (FileNotFoundError, KnowledgeIndexError):
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise _damaged(directory, exc) from exc
+
+
+def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
+    chunks = ChunkFile((directory / "chunks.jsonl").read_bytes(), directory / "chunks.jsonl")
     try:
         index = load_json((directory / "chunk_index.json").read_bytes())
         ids, kinds = list(index["ids"]), list(index["kinds"])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import ShopError, VectorStoreError
+from .._errors import KnowledgeIndexError, ShopError, VectorStoreError
 from .._models import Chunk, FileIssue, IngestReport
 from ..embed._embedder import Embedder
 from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
@@ -196,7 +196,13 @@ def ingest_shop(
     started = time.perf_counter()
     if not shop_dir.is_dir():
         raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KnowledgeIndexError(
+            f"cannot create the index directory {index_dir} ({exc.strerror}); point index_dir "
+            "(KEFU_INDEX_DIR) at a folder this process can write"
+        ) from exc
     with WriteLock(index_dir):
         return _ingest_locked(
             shop_dir,
@@ -298,7 +304,13 @@ def _ingest_locked(
         prev_gen,
     )
 
-    if same_setup and not to_parse and not removed and not config_changed:
+    if (
+        same_setup
+        and not to_parse
+        and not removed
+        and not config_changed
+        and _readable_generation(prev_dir, current)
+    ):
         # Nothing to publish. Still repair what an earlier crash or a moved store left behind:
         # leftover generation folders, vectors missing from the store, orphaned vectors.
         remove_old_generations(index_dir, keep={prev_gen, prev_gen - 1})
@@ -331,7 +343,7 @@ def _ingest_locked(
             old_catalog = snapshot.catalog
             if same_tokenizer:
                 old_tokens = read_tokens(prev_dir, vocab)
-        except (OSError, ValueError):
+        except (OSError, ValueError, KnowledgeIndexError):  # damaged: parse everything again
             to_parse.extend((f, reuse[f.source]["sha256"]) for f in found if f.source in reuse)
             reuse.clear()
 
@@ -451,6 +463,22 @@ def _ingest_locked(
     report.issues = issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _readable_generation(directory: Path | None, current: dict[str, Any] | None) -> bool:
+    """Whether the live generation loads (a damaged one is published again from the shop)."""
+    if directory is None:
+        return False
+    from ..index._generations import _load_generation
+
+    try:
+        chunks = _load_generation(directory, current or {}).chunks
+        if len(chunks):  # chunks are parsed when used: try the two ends
+            chunks[0], chunks[-1]
+    except (OSError, KnowledgeIndexError):
+        log.warning("kefu-copilot: generation %s cannot be read; publishing it again", directory)
+        return False
+    return True
 
 
 def _readable_store(store: VectorStore) -> FileIssue | None:
