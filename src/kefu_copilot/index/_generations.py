@@ -144,13 +144,17 @@ def _gen_dir(index_dir: Path, generation: int) -> Path:
     return index_dir / f"gen-{generation:06d}"
 
 
-def read_current(index_dir: Path) -> dict[str, Any] | None:
+def read_current(index_dir: Path, *, unreadable_ok: bool = False) -> dict[str, Any] | None:
+    """The live generation's pointer, or None when nothing was ingested yet (or, with
+    ``unreadable_ok``, when ``CURRENT`` is damaged: a writer then starts afresh)."""
     path = index_dir / CURRENT
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
+        if unreadable_ok and not isinstance(exc, PermissionError):
+            return None
         raise KnowledgeIndexError(
             f"{path} is unreadable ({exc}); delete {index_dir} and ingest again"
         ) from None

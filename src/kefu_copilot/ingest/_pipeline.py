@@ -230,7 +230,7 @@ def _ingest_locked(
     max_file_mb: float = MAX_FILE_MB,
     workers: int | None = None,
 ) -> IngestReport:
-    current = read_current(index_dir)
+    current = read_current(index_dir, unreadable_ok=True)  # damaged: publish afresh
     prev_gen = int(current["generation"]) if current else 0
     prev_dir = generation_dir(index_dir, prev_gen) if current else None
     prev_manifest: dict[str, Any] = {}
