@@ -154,7 +154,7 @@ def _fill(disk: Path, leave_kb: int) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="tmpfs")
-@pytest.mark.parametrize("leave_kb", [1300, 1750, 2100])
+@pytest.mark.parametrize("leave_kb", [1750, 2100])  # at 1.6-2.3 MB free the store broke
 def test_a_real_full_disk_during_ingest(shop: Path, tmp_path: Path, leave_kb: int) -> None:
     with small_disk(tmp_path / "disk") as disk:
         index = disk / "index"

@@ -283,20 +283,51 @@ def publish_generation(
     this one is removed."""
     final = _gen_dir(index_dir, generation)
     tmp = final.with_name(final.name + ".tmp")
-    try:
-        return _publish(
-            index_dir,
-            generation,
-            final,
-            tmp,
-            chunks,
-            tokens,
-            vocab,
-            manifest,
-            embedder=embedder,
-            tokenizer=tokenizer,
-            catalog=catalog,
+    with _write_failure_typed(index_dir, final, tmp):
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
+        tmp.mkdir(parents=True)
+
+        write_synced(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
+        index = {"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]}
+        write_synced(tmp / "chunk_index.json", [_json_line(index)])
+        write_synced(tmp / "manifest.json", [_json_line(manifest)])
+        if catalog is not None:
+            write_synced(tmp / "catalog.json", [_json_line(catalog)])
+
+        encoded = encode(chunks, [tokens[c.id] for c in chunks], vocab)
+        encoded.save(tmp / "analysis")
+        LexicalIndex.build_flat(encoded.arrays["tokens"], encoded.doc_lengths, vocab.ids).save(
+            tmp / "bm25"
         )
+        LexicalIndex.build_flat(*encoded.phrasing_tokens(), vocab.ids).save(tmp / "faq")
+        save_array(tmp / "faq_rows.npy", encoded.phrasing_rows)
+        for sub in ("bm25", "faq"):  # written by bm25s (analysis/ was synced as it was written)
+            for file in (tmp / sub).iterdir():
+                with open(file, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(index_dir)
+
+        current = {
+            "format": FORMAT,
+            "generation": generation,
+            "embedder": embedder,
+            "tokenizer": tokenizer,
+        }
+        pointer_tmp = index_dir / (CURRENT + ".tmp")
+        write_synced(pointer_tmp, [json_bytes(current)])
+        os.replace(pointer_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+        return final
+
+
+@contextlib.contextmanager
+def _write_failure_typed(index_dir: Path, final: Path, tmp: Path) -> Iterator[None]:
+    """A failed write while publishing: remove what was written, raise KnowledgeIndexError."""
+    try:
+        yield
     except OSError as exc:
         # Every write comes before CURRENT is replaced: this generation never went live.
         shutil.rmtree(tmp, ignore_errors=True)
@@ -308,59 +339,6 @@ def publish_generation(
             "version stays live. Free disk space (or fix the directory's permissions) and "
             "ingest again."
         ) from exc
-
-
-def _publish(
-    index_dir: Path,
-    generation: int,
-    final: Path,
-    tmp: Path,
-    chunks: list[Chunk],
-    tokens: dict[str, ChunkTokens],
-    vocab: Vocabulary,
-    manifest: dict[str, Any],
-    *,
-    embedder: str | None,
-    tokenizer: str,
-    catalog: dict[str, Any] | None,
-) -> Path:
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
-    tmp.mkdir(parents=True)
-
-    write_synced(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
-    index = {"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]}
-    write_synced(tmp / "chunk_index.json", [_json_line(index)])
-    write_synced(tmp / "manifest.json", [_json_line(manifest)])
-    if catalog is not None:
-        write_synced(tmp / "catalog.json", [_json_line(catalog)])
-
-    encoded = encode(chunks, [tokens[c.id] for c in chunks], vocab)
-    encoded.save(tmp / "analysis")
-    LexicalIndex.build_flat(encoded.arrays["tokens"], encoded.doc_lengths, vocab.ids).save(
-        tmp / "bm25"
-    )
-    LexicalIndex.build_flat(*encoded.phrasing_tokens(), vocab.ids).save(tmp / "faq")
-    save_array(tmp / "faq_rows.npy", encoded.phrasing_rows)
-    for sub in ("bm25", "faq"):  # written by bm25s (analysis/ was synced as it was written)
-        for file in (tmp / sub).iterdir():
-            with open(file, "rb+") as fh:
-                os.fsync(fh.fileno())
-    _fsync_dir(tmp)
-    os.rename(tmp, final)
-    _fsync_dir(index_dir)
-
-    current = {
-        "format": FORMAT,
-        "generation": generation,
-        "embedder": embedder,
-        "tokenizer": tokenizer,
-    }
-    pointer_tmp = index_dir / (CURRENT + ".tmp")
-    write_synced(pointer_tmp, [json_bytes(current)])
-    os.replace(pointer_tmp, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    return final
 
 
 def remove_old_generations(index_dir: Path, keep: set[int]) -> None:
