@@ -171,7 +171,7 @@ def test_crash_before_publish_keeps_previous_generation(
         raise OSError("simulated crash")
 
     monkeypatch.setattr(index_module.os, "rename", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(KnowledgeIndexError):  # a failed write is typed (issue 21 #6)
         copilot.ingest()
     monkeypatch.setattr(index_module.os, "rename", real_rename)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kefu_copilot import Copilot, LLMStatusError, LLMTimeoutError
-from kefu_copilot.testing import LoopbackLLMServer, RecordedRequest
+from kefu_copilot.testing import LoopbackLLMServer, RecordedRequest, Response
 
 from .conftest import KNOWLEDGE
 
@@ -248,3 +248,59 @@ def test_no_cross_talk_between_50_asyncio_tasks(server, index_dir) -> None:
     answers = asyncio.run(run())
     for i, answer in enumerate(answers):
         assert answer.mode == "llm" and f"{i}号" in answer.text
+
+
+# -- one overall deadline per call, also against a server that trickles bytes (issue 21 #4) --------
+TRICKLE_TIMEOUT = 2.0
+
+
+def _trickling(server: LoopbackLLMServer) -> None:
+    content = reply("亲，现货商品付款后48小时内发货哦，预售按详情页时间发货。")
+    server.enqueue(*(Response(content=content, stream_mode="trickle", chunk_delay=0.2),) * 3)
+
+
+def test_sync_answer_keeps_the_deadline_against_a_trickling_server(server, index_dir) -> None:
+    _trickling(server)
+    copilot = make(server, index_dir, llm_timeout=TRICKLE_TIMEOUT, llm_max_retries=2)
+    started = time.perf_counter()
+    answer = copilot.answer("啥时候发货啊")
+    assert time.perf_counter() - started < TRICKLE_TIMEOUT + 1.5
+    assert answer.mode == "extractive"
+    _trickling(server)
+    started = time.perf_counter()
+    with pytest.raises(LLMTimeoutError):
+        copilot.answer("啥时候发货啊", strict=True)
+    assert time.perf_counter() - started < TRICKLE_TIMEOUT + 1.5
+
+
+def test_async_answer_keeps_the_deadline_against_a_trickling_server(server, index_dir) -> None:
+    _trickling(server)
+    copilot = make(server, index_dir, llm_timeout=TRICKLE_TIMEOUT)
+    started = time.perf_counter()
+    answer = asyncio.run(copilot.aanswer("啥时候发货啊"))
+    assert time.perf_counter() - started < TRICKLE_TIMEOUT + 1.5
+    assert answer.mode == "extractive"
+
+
+@pytest.mark.parametrize("path", ["complete", "stream", "acomplete", "astream"])
+def test_every_call_path_keeps_one_deadline(server, path: str) -> None:
+    from kefu_copilot.llm._chat import OpenAIChatModel, OpenAIProvider
+
+    server.enqueue(Response(content="x" * 400, stream_mode="trickle", chunk_delay=0.05))
+    model = OpenAIChatModel(OpenAIProvider(server.base_url, "test", timeout=1.0), "m")
+    messages = [{"role": "user", "content": "hi"}]
+
+    async def consume_astream() -> None:
+        async for _ in model.astream(messages):
+            pass
+
+    run = {
+        "complete": lambda: model.complete(messages),
+        "stream": lambda: list(model.stream(messages)),
+        "acomplete": lambda: asyncio.run(model.acomplete(messages)),
+        "astream": lambda: asyncio.run(consume_astream()),
+    }[path]
+    started = time.perf_counter()
+    with pytest.raises(LLMTimeoutError):
+        run()
+    assert time.perf_counter() - started < 2.5

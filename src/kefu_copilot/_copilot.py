@@ -316,7 +316,9 @@ class Copilot:
         return text[: self.settings.max_input_chars]
 
     def _note(self, answerer: Answerer, result: Answer) -> Answer:
-        if self.embedding_problem and not answerer.retriever.dense:
+        if answerer.retriever.dense_problem:  # e.g. the Chroma server is down
+            result.reasons.append(answerer.retriever.dense_problem)
+        elif self.embedding_problem and not answerer.retriever.dense:
             result.reasons.append("lexical retrieval only: embedding model unavailable")
         return result
 

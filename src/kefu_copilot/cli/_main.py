@@ -1,4 +1,4 @@
-"""The ``kefu`` command line: ingest, ask, chat, demo."""
+"""The ``kefu`` command line: ingest, ask, chat, demo, doctor, repair."""
 
 from __future__ import annotations
 
@@ -151,6 +151,28 @@ def cmd_train_emotion(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check each part of the index; exit status 1 when one cannot be used."""
+    from ._doctor import diagnose
+
+    console = make_console()
+    checks = diagnose(open_copilot(args.shop, args))
+    for check in checks:
+        mark = "[green]ok[/]     " if check.ok else "[red]problem[/]"
+        fix = f" — fix: [bold]{check.fix}[/]" if check.fix and not check.ok else ""
+        console.print(f"{mark} {check.name:<10} {check.detail}{fix}", highlight=False)
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    """Rebuild what `kefu doctor` finds unusable, from the local chunks or the shop."""
+    from ._doctor import repair
+
+    console = make_console()
+    console.print(repair(open_copilot(args.shop, args), rebuild_vectors=args.vectors))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kefu",
@@ -200,6 +222,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_settings_options(p)
     p.set_defaults(func=cmd_train_emotion)
+
+    p = sub.add_parser("doctor", help="check an index: generation, chunks, BM25, model, vectors")
+    p.add_argument("shop", help="shop directory")
+    add_settings_options(p)
+    p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("repair", help="rebuild the parts of an index that cannot be read")
+    p.add_argument("shop", help="shop directory")
+    p.add_argument(
+        "--vectors", action="store_true", help="rebuild the vectors even when they read fine"
+    )
+    add_settings_options(p)
+    p.set_defaults(func=cmd_repair)
 
     from . import _eval as _cli_eval
 

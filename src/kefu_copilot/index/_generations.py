@@ -48,8 +48,9 @@ class ChunkFile(Sequence[Chunk]):
     """The chunks of a generation, each parsed from ``chunks.jsonl`` when first used: an index
     of 100k chunks opens without building 100k objects. Thread-safe (a race parses twice)."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, where: Path | None = None) -> None:
         self._data = data
+        self._where = where
         ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
         self._bounds = np.concatenate(([0], ends + 1)).tolist()
         self._items: list[Chunk | None] = [None] * len(ends)
@@ -61,7 +62,13 @@ class ChunkFile(Sequence[Chunk]):
         chunk = self._items[i]
         if chunk is None:
             line = self._data[self._bounds[i] : self._bounds[i + 1]]
-            chunk = self._items[i] = Chunk(**load_json(line))
+            try:
+                chunk = self._items[i] = Chunk(**load_json(line))
+            except (ValueError, TypeError) as exc:  # a damaged file, read when first needed
+                raise KnowledgeIndexError(
+                    f"{self._where or 'chunks.jsonl'}: chunk {i} cannot be read ({exc}); run "
+                    "`kefu repair SHOP` or ingest again"
+                ) from exc
         return chunk
 
     @overload
@@ -137,13 +144,17 @@ def _gen_dir(index_dir: Path, generation: int) -> Path:
     return index_dir / f"gen-{generation:06d}"
 
 
-def read_current(index_dir: Path) -> dict[str, Any] | None:
+def read_current(index_dir: Path, *, unreadable_ok: bool = False) -> dict[str, Any] | None:
+    """The live generation's pointer, or None when nothing was ingested yet (or, with
+    ``unreadable_ok``, when ``CURRENT`` is damaged: a writer then starts afresh)."""
     path = index_dir / CURRENT
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
+        if unreadable_ok and not isinstance(exc, PermissionError):
+            return None
         raise KnowledgeIndexError(
             f"{path} is unreadable ({exc}); delete {index_dir} and ingest again"
         ) from None
@@ -157,23 +168,49 @@ def read_current(index_dir: Path) -> dict[str, Any] | None:
 
 
 def load_snapshot(index_dir: Path) -> Snapshot | None:
-    """Load the live generation, or ``None`` when nothing was ingested yet."""
+    """Load the live generation, or ``None`` when nothing was ingested yet. A generation that
+    cannot be read is a :class:`KnowledgeIndexError` naming the fix."""
+    seen: list[int] = []
+    missing: FileNotFoundError | None = None
     for _attempt in range(3):  # a writer may publish and clean up between our two reads
         info = read_current(index_dir)
         if info is None:
             return None
-        directory = _gen_dir(index_dir, int(info["generation"]))
+        seen.append(int(info["generation"]))
+        directory = _gen_dir(index_dir, seen[-1])
         try:
             return _load_generation(directory, info)
-        except FileNotFoundError:
+        except FileNotFoundError as exc:
+            missing = exc
             continue
+    if len(set(seen)) == 1:  # the same generation each time: a file of it is gone
+        raise _damaged(_gen_dir(index_dir, seen[0]), missing)
     raise KnowledgeIndexError(
         f"{index_dir}: the live generation keeps disappearing; is a writer looping?"
     )
 
 
+def _damaged(directory: Path, exc: BaseException | None) -> KnowledgeIndexError:
+    problem = f"{type(exc).__name__}: {exc}" if exc is not None else "incomplete"
+    return KnowledgeIndexError(
+        f"the index generation {directory} cannot be read ({problem}); run `kefu repair SHOP` "
+        "or ingest again"
+    )
+
+
 def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
-    chunks = ChunkFile((directory / "chunks.jsonl").read_bytes())
+    """Load one generation; a damaged one raises KnowledgeIndexError (a missing file,
+    FileNotFoundError: the generation may just have been replaced)."""
+    try:
+        return _read_generation(directory, info)
+    except (FileNotFoundError, KnowledgeIndexError):
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise _damaged(directory, exc) from exc
+
+
+def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
+    chunks = ChunkFile((directory / "chunks.jsonl").read_bytes(), directory / "chunks.jsonl")
     try:
         index = load_json((directory / "chunk_index.json").read_bytes())
         ids, kinds = list(index["ids"]), list(index["kinds"])
@@ -239,46 +276,69 @@ def publish_generation(
     tokenizer: str,
     catalog: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a complete generation and make it live atomically. Returns its directory."""
+    """Write a complete generation and make it live atomically. Returns its directory.
+
+    A write that fails (a full disk, a read-only or vanished directory) raises
+    :class:`KnowledgeIndexError` and leaves the previous generation live; what was written of
+    this one is removed."""
     final = _gen_dir(index_dir, generation)
     tmp = final.with_name(final.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
-    tmp.mkdir(parents=True)
+    with _write_failure_typed(index_dir, final, tmp):
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
+        tmp.mkdir(parents=True)
 
-    write_synced(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
-    index = {"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]}
-    write_synced(tmp / "chunk_index.json", [_json_line(index)])
-    write_synced(tmp / "manifest.json", [_json_line(manifest)])
-    if catalog is not None:
-        write_synced(tmp / "catalog.json", [_json_line(catalog)])
+        write_synced(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
+        index = {"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]}
+        write_synced(tmp / "chunk_index.json", [_json_line(index)])
+        write_synced(tmp / "manifest.json", [_json_line(manifest)])
+        if catalog is not None:
+            write_synced(tmp / "catalog.json", [_json_line(catalog)])
 
-    encoded = encode(chunks, [tokens[c.id] for c in chunks], vocab)
-    encoded.save(tmp / "analysis")
-    LexicalIndex.build_flat(encoded.arrays["tokens"], encoded.doc_lengths, vocab.ids).save(
-        tmp / "bm25"
-    )
-    LexicalIndex.build_flat(*encoded.phrasing_tokens(), vocab.ids).save(tmp / "faq")
-    save_array(tmp / "faq_rows.npy", encoded.phrasing_rows)
-    for sub in ("bm25", "faq"):  # written by bm25s (analysis/ was synced as it was written)
-        for file in (tmp / sub).iterdir():
-            with open(file, "rb+") as fh:
-                os.fsync(fh.fileno())
-    _fsync_dir(tmp)
-    os.rename(tmp, final)
-    _fsync_dir(index_dir)
+        encoded = encode(chunks, [tokens[c.id] for c in chunks], vocab)
+        encoded.save(tmp / "analysis")
+        LexicalIndex.build_flat(encoded.arrays["tokens"], encoded.doc_lengths, vocab.ids).save(
+            tmp / "bm25"
+        )
+        LexicalIndex.build_flat(*encoded.phrasing_tokens(), vocab.ids).save(tmp / "faq")
+        save_array(tmp / "faq_rows.npy", encoded.phrasing_rows)
+        for sub in ("bm25", "faq"):  # written by bm25s (analysis/ was synced as it was written)
+            for file in (tmp / sub).iterdir():
+                with open(file, "rb+") as fh:
+                    os.fsync(fh.fileno())
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(index_dir)
 
-    current = {
-        "format": FORMAT,
-        "generation": generation,
-        "embedder": embedder,
-        "tokenizer": tokenizer,
-    }
-    pointer_tmp = index_dir / (CURRENT + ".tmp")
-    write_synced(pointer_tmp, [json_bytes(current)])
-    os.replace(pointer_tmp, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-    return final
+        current = {
+            "format": FORMAT,
+            "generation": generation,
+            "embedder": embedder,
+            "tokenizer": tokenizer,
+        }
+        pointer_tmp = index_dir / (CURRENT + ".tmp")
+        write_synced(pointer_tmp, [json_bytes(current)])
+        os.replace(pointer_tmp, index_dir / CURRENT)
+        _fsync_dir(index_dir)
+        return final
+
+
+@contextlib.contextmanager
+def _write_failure_typed(index_dir: Path, final: Path, tmp: Path) -> Iterator[None]:
+    """A failed write while publishing: remove what was written, raise KnowledgeIndexError."""
+    try:
+        yield
+    except OSError as exc:
+        # Every write comes before CURRENT is replaced: this generation never went live.
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(final, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (index_dir / (CURRENT + ".tmp")).unlink(missing_ok=True)
+        raise KnowledgeIndexError(
+            f"cannot write the index at {index_dir} ({exc.strerror or exc}); the previous "
+            "version stays live. Free disk space (or fix the directory's permissions) and "
+            "ingest again."
+        ) from exc
 
 
 def remove_old_generations(index_dir: Path, keep: set[int]) -> None:

@@ -4,7 +4,12 @@ This module is the one adapter between kefu-copilot and Chroma: collections and 
 stay inside it; callers see chunk ids and similarities. (llama-index's ChromaVectorStore wrapper
 was measured as pure overhead here: it rebuilds nodes from metadata on every query.)
 The store holds vectors only; chunk text and metadata live in the index generation files, so a
-vector whose chunk is not in the current generation is never returned to an answer.
+vector whose chunk is not in the current generation is never returned to an answer — and every
+vector can be made again from those files. That is how a damaged store is repaired: Chroma
+writes its segment files in place, outside the generation scheme, and a full disk can leave them
+unreadable for good ("Error creating hnsw segment reader … EOF"). :meth:`ChromaStore.check`
+reads a store end to end; :meth:`ChromaStore.reset` replaces it with an empty one, which an
+ingest or ``kefu repair`` fills again from the live generation's chunks.
 """
 
 from __future__ import annotations
@@ -12,7 +17,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
+import shutil
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -52,11 +61,22 @@ class ChromaStore:
     leaves as :class:`VectorStoreError` naming where the store is and what to do, with the
     original exception chained; never as a chromadb, httpx or OSError exception."""
 
-    def __init__(self, collection: Any, *, where: str = "the Chroma store") -> None:
+    def __init__(
+        self,
+        collection: Any,
+        *,
+        where: str = "the Chroma store",
+        local_dir: Path | None = None,
+        remove: Callable[[], None] | None = None,
+    ) -> None:
         self._opener: Callable[[], Any] | None = collection if callable(collection) else None
         self._opened: Any = None if callable(collection) else collection
         self._open_lock = threading.Lock()
         self.where = where
+        #: The index directory of an embedded store (its files are ``local_dir/chroma``);
+        #: None for a server.
+        self.local_dir = local_dir
+        self._remove = remove  # deletes the collection (on a server)
 
     @property
     def _collection(self) -> Any:
@@ -75,12 +95,47 @@ class ChromaStore:
         except KefuError:
             raise
         except Exception as exc:
+            self._forget()  # the next call opens the store afresh (a server may be back)
             raise VectorStoreError(
                 f"the vector store at {self.where} failed while {operation}: "
                 f"{type(exc).__name__}: {exc}. If it is a Chroma server, check that it is running "
                 "and reachable; if the store's files are damaged (e.g. after a full disk), delete "
                 "them and ingest again."
             ) from exc
+
+    def _forget(self, *, stop: bool = False) -> None:
+        """Drop the open collection (and an embedded store's cached client) after a failure."""
+        if self._opener is None:
+            return
+        with self._open_lock:
+            self._opened = None
+        if self.local_dir is not None:
+            release_persistent_client(self.local_dir, stop=stop)
+
+    def check(self) -> None:
+        """Read the store end to end — a stored vector and a search with it — or raise
+        :class:`VectorStoreError` (a server that is down, segment files a full disk damaged)."""
+        with self._calling("checking that it can be read"):
+            got = self._collection.get(limit=1, include=["embeddings"])
+            vectors = got.get("embeddings")
+            if got["ids"] and vectors is not None and len(vectors):
+                self._collection.query(
+                    query_embeddings=[vectors[0]], n_results=1, include=["distances"]
+                )
+
+    def reset(self) -> None:
+        """Replace the store with an empty one: an embedded store's files are deleted, a
+        server's collection is dropped. Its vectors must then be made again from the chunks."""
+        self._forget(stop=True)
+        if self.local_dir is not None:
+            directory = self.local_dir / "chroma"
+            aside = directory.with_name(f"chroma.broken-{os.getpid()}-{time.time_ns()}")
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(directory, aside)  # atomic: nobody opens a half-deleted store
+            shutil.rmtree(aside, ignore_errors=True)
+        elif self._remove is not None:
+            with self._calling("dropping its collection"):
+                self._remove()
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -127,6 +182,8 @@ class ChromaStore:
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
+# Systems released while possibly still in use, by path: stopped if their store is deleted.
+_retired: dict[str, weakref.WeakSet[Any]] = {}
 
 
 def _chroma_client(index_dir: Path, url: str | None) -> Any:
@@ -157,18 +214,31 @@ def _chroma_client(index_dir: Path, url: str | None) -> Any:
         return client
 
 
-def release_persistent_client(index_dir: Path) -> None:
+def release_persistent_client(index_dir: Path, *, stop: bool = False) -> None:
     """Forget this process's embedded client for ``index_dir`` so the next open re-reads the
-    store from disk (another process may have written it). Open stores keep working."""
+    store from disk (another process may have written it). Open stores keep working, unless
+    ``stop``: then the client's files are closed (a store about to be deleted: its disk space
+    comes back only once nothing holds them open)."""
     key = str((index_dir / "chroma").resolve())
     with _clients_lock:
-        if _clients.pop(key, None) is None:
+        if _clients.pop(key, None) is None and not stop:
             return
-    try:  # chromadb caches one System per path; drop it without stopping it (it may be in use)
+    try:  # chromadb caches one System per path; drop it (stopping it only when asked)
         from chromadb.api.shared_system_client import SharedSystemClient
 
-        SharedSystemClient._identifier_to_system.pop(key, None)
+        system = SharedSystemClient._identifier_to_system.pop(key, None)
         getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(key, None)
+        retired = _retired.setdefault(key, weakref.WeakSet())
+        if system is not None:
+            retired.add(system)
+        if stop:
+            for old in list(retired):
+                old.stop()  # drops its Rust bindings, which hold the files open
+            retired.clear()
+            del system, old
+            import gc
+
+            gc.collect()
     except Exception:  # pragma: no cover - internal API moved: a fresh client still helps
         pass
 
@@ -190,8 +260,26 @@ def open_chroma_store(
     is first used; errors are raised then)."""
     key = index_key or str(index_dir.resolve())
     opener = functools.partial(_open_collection, index_dir, embedder_name, url, key)
-    where = url or str(index_dir / "chroma")
-    return ChromaStore(opener if lazy else opener(), where=where)
+    store = ChromaStore(
+        opener,
+        where=url or str(index_dir / "chroma"),
+        local_dir=None if url else index_dir,
+        remove=functools.partial(
+            _drop_collection, index_dir, url, collection_name(key, embedder_name)
+        )
+        if url
+        else None,
+    )
+    if not lazy:
+        store._collection  # noqa: B018 - open now: errors are raised here
+    return store
+
+
+def _drop_collection(index_dir: Path, url: str | None, name: str) -> None:
+    from chromadb.errors import NotFoundError
+
+    with contextlib.suppress(NotFoundError, ValueError):  # no such collection: nothing to drop
+        _chroma_client(index_dir, url).delete_collection(name)
 
 
 def _open_collection(index_dir: Path, embedder_name: str, url: str | None, key: str) -> Any:

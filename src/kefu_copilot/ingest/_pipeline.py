@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import ShopError
+from .._errors import KnowledgeIndexError, ShopError, VectorStoreError
 from .._models import Chunk, FileIssue, IngestReport
 from ..embed._embedder import Embedder
 from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
@@ -32,7 +32,7 @@ from ._catalog import build_catalog
 from ._loaders import SUPPORTED
 from ._workers import open_regular, parse_files, plan_workers
 
-__all__ = ["discover_files", "ingest_shop"]
+__all__ = ["discover_files", "ingest_shop", "repair_vectors"]
 
 log = logging.getLogger("kefu_copilot")
 _debug = logging.getLogger(__name__).debug  # one line per ingestion phase
@@ -196,7 +196,13 @@ def ingest_shop(
     started = time.perf_counter()
     if not shop_dir.is_dir():
         raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
-    index_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KnowledgeIndexError(
+            f"cannot create the index directory {index_dir} ({exc.strerror}); point index_dir "
+            "(KEFU_INDEX_DIR) at a folder this process can write"
+        ) from exc
     with WriteLock(index_dir):
         return _ingest_locked(
             shop_dir,
@@ -224,7 +230,7 @@ def _ingest_locked(
     max_file_mb: float = MAX_FILE_MB,
     workers: int | None = None,
 ) -> IngestReport:
-    current = read_current(index_dir)
+    current = read_current(index_dir, unreadable_ok=True)  # damaged: publish afresh
     prev_gen = int(current["generation"]) if current else 0
     prev_dir = generation_dir(index_dir, prev_gen) if current else None
     prev_manifest: dict[str, Any] = {}
@@ -245,6 +251,11 @@ def _ingest_locked(
     )
 
     found, issues = discover_files(shop_dir)
+    if embedder_name is not None:
+        assert store is not None
+        damaged = _readable_store(store)
+        if damaged is not None:
+            issues.append(damaged)
     report = IngestReport(
         shop_dir=str(shop_dir),
         index_dir=str(index_dir),
@@ -293,7 +304,13 @@ def _ingest_locked(
         prev_gen,
     )
 
-    if same_setup and not to_parse and not removed and not config_changed:
+    if (
+        same_setup
+        and not to_parse
+        and not removed
+        and not config_changed
+        and _readable_generation(prev_dir, current)
+    ):
         # Nothing to publish. Still repair what an earlier crash or a moved store left behind:
         # leftover generation folders, vectors missing from the store, orphaned vectors.
         remove_old_generations(index_dir, keep={prev_gen, prev_gen - 1})
@@ -326,7 +343,7 @@ def _ingest_locked(
             old_catalog = snapshot.catalog
             if same_tokenizer:
                 old_tokens = read_tokens(prev_dir, vocab)
-        except (OSError, ValueError):
+        except (OSError, ValueError, KnowledgeIndexError):  # damaged: parse everything again
             to_parse.extend((f, reuse[f.source]["sha256"]) for f in found if f.source in reuse)
             reuse.clear()
 
@@ -446,6 +463,71 @@ def _ingest_locked(
     report.issues = issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _readable_generation(directory: Path | None, current: dict[str, Any] | None) -> bool:
+    """Whether the live generation loads (a damaged one is published again from the shop)."""
+    if directory is None:
+        return False
+    from ..index._generations import _load_generation
+
+    try:
+        chunks = _load_generation(directory, current or {}).chunks
+        if len(chunks):  # chunks are parsed when used: try the two ends
+            chunks[0], chunks[-1]
+    except (OSError, KnowledgeIndexError):
+        log.warning("kefu-copilot: generation %s cannot be read; publishing it again", directory)
+        return False
+    return True
+
+
+def _readable_store(store: VectorStore) -> FileIssue | None:
+    """Check that the store can be read; an embedded store that cannot (segment files a full
+    disk damaged) is replaced by an empty one, which this ingest fills from the chunks — the
+    returned warning says so. A server that fails stays a :class:`VectorStoreError`."""
+    check = getattr(store, "check", None)
+    if check is None:
+        return None
+    try:
+        check()
+    except VectorStoreError as exc:
+        if getattr(store, "local_dir", None) is None:
+            raise
+        log.warning("kefu-copilot: %s; rebuilding the vector store from the chunks", exc)
+        store.reset()  # type: ignore[attr-defined]
+        reason = str(exc).split(". ", 1)[0]
+        return FileIssue(
+            source="chroma/",
+            problem=f"{reason}; the vector store was rebuilt from the index's chunks",
+            kind="warning",
+        )
+    return None
+
+
+def repair_vectors(
+    index_dir: Path,
+    embedder: Embedder,
+    store: VectorStore,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    """Make the store hold the live generation's vectors again, from its chunks: an embedded
+    store that cannot be read (or any store, with ``rebuild``) is replaced by an empty one
+    first. Returns how many vectors were made. Takes the write lock (no ingest meanwhile)."""
+    with WriteLock(index_dir):
+        current = read_current(index_dir)
+        if current is None:
+            return 0
+        directory = generation_dir(index_dir, int(current["generation"]))
+        if rebuild and hasattr(store, "reset"):
+            store.reset()
+        else:
+            _readable_store(store)
+        from ..index._generations import _load_generation
+
+        snapshot = _load_generation(directory, current)
+        return _sync_vectors(store, embedder, list(snapshot.ids), directory, current, progress)
 
 
 def _embed_missing(

@@ -2,14 +2,18 @@
 
 The provider (endpoint, key, HTTP clients) is split from the model (name, token limits), so one
 provider serves several models. There is exactly one retry layer — ours, with tenacity: the SDK's
-own retries are switched off. Every call has an overall deadline; 408/429/5xx and connection
-errors are retried (honouring ``retry-after``), other 4xx are not. Errors surface as typed
+own retries are switched off. Every call has one overall deadline, retries and reading included:
+the HTTP client's timeouts bound each read, so a server that trickles a byte every half second
+would never trip them; the sync client therefore checks the deadline as the body arrives (the
+async path bounds each attempt and each stream chunk with ``asyncio.wait_for``). 408/429/5xx and
+connection errors are retried (honouring ``retry-after``), other 4xx are not. Errors surface as typed
 :class:`~kefu_copilot.LLMError` subclasses carrying the HTTP status and request id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 import time
 import weakref
@@ -138,7 +142,11 @@ def _translate(exc: BaseException, deadline_passed: bool = False) -> LLMError:
 
     if isinstance(exc, LLMError):
         return exc
-    if deadline_passed or isinstance(exc, openai.APITimeoutError):
+    if (
+        deadline_passed
+        or isinstance(exc, openai.APITimeoutError)
+        or type(exc).__name__ in _HTTP_TIMEOUTS
+    ):
         return LLMTimeoutError(f"the LLM call did not finish before its deadline ({exc})")
     if isinstance(exc, openai.RateLimitError):
         return LLMRateLimitError(
@@ -164,6 +172,65 @@ class _Deadline:
 
     def remaining(self) -> float:
         return self.end - time.monotonic()
+
+
+# The end (time.monotonic()) of the sync call in progress in this thread; the HTTP client reads
+# it when a request is sent and holds the response body to it.
+_CALL_END: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "kefu_llm_call_end", default=None
+)
+# httpx's timeout exceptions (a body read past the deadline raises ReadTimeout), by name: the SDK
+# may use httpx or its fork httpx2, and a stream surfaces them unwrapped.
+_HTTP_TIMEOUTS = frozenset({"ReadTimeout", "WriteTimeout", "ConnectTimeout", "PoolTimeout"})
+
+
+def _deadline_http_client(timeout: float) -> Any:
+    """An HTTP client for the sync SDK client that ends a response body at the call's deadline.
+
+    The client sends as usual (proxies from the environment included) and wraps each response
+    body sent within a call: once the deadline has passed, the next piece of body that arrives
+    raises ``ReadTimeout`` instead of being read (the SDK turns it into a timeout error)."""
+    try:
+        import httpx2 as http  # what openai>=3 uses
+    except ImportError:  # pragma: no cover - an SDK on plain httpx
+        import httpx as http  # type: ignore[no-redef]
+
+    class DeadlineStream(http.SyncByteStream):
+        def __init__(self, inner: Any, end: float, request: Any) -> None:
+            self._inner, self._end, self._request = inner, end, request
+
+        def __iter__(self) -> Iterator[bytes]:
+            for piece in self._inner:
+                if time.monotonic() > self._end:
+                    raise http.ReadTimeout(
+                        "the response did not arrive before the call's deadline",
+                        request=self._request,
+                    )
+                yield piece
+
+        def close(self) -> None:
+            self._inner.close()
+
+    class DeadlineClient(http.Client):
+        def send(self, request: Any, *, stream: bool = False, **kwargs: Any) -> Any:
+            end = _CALL_END.get()
+            if end is None:
+                return super().send(request, stream=stream, **kwargs)
+            response = super().send(request, stream=True, **kwargs)
+            response.stream = DeadlineStream(response.stream, end, request)
+            if not stream:
+                try:
+                    response.read()
+                except BaseException:
+                    response.close()
+                    raise
+            return response
+
+    return DeadlineClient(
+        timeout=timeout,
+        follow_redirects=True,
+        limits=http.Limits(max_connections=1000, max_keepalive_connections=100),
+    )
 
 
 class OpenAIProvider:
@@ -231,6 +298,7 @@ class OpenAIProvider:
                     max_retries=0,
                     timeout=self.timeout,
                     default_headers=self._headers,
+                    http_client=_deadline_http_client(self.timeout),
                 )
             return self._sync
 
@@ -270,12 +338,15 @@ class OpenAIProvider:
         def attempt() -> Any:
             return fn(_time_left(deadline))
 
+        token = _CALL_END.set(deadline.end)  # the HTTP client holds each body to the deadline
         try:
             return Retrying(**self._retry_policy(deadline))(attempt)
         except LLMError:
             raise
         except Exception as exc:
-            raise _translate(exc) from exc
+            raise _translate(exc, deadline.remaining() <= 0) from exc
+        finally:
+            _CALL_END.reset(token)
 
     async def acall(self, fn: Any, deadline: _Deadline) -> Any:
         from tenacity import AsyncRetrying

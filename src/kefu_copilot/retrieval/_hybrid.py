@@ -8,11 +8,17 @@ of the queries held back (``benchmarks/fit_fusion.py``): MRR@10 dev 0.254 → 0.
 0.333 → 0.343, all 300 queries 0.276 → 0.284, against the scaled score sum it replaces (plain
 RRF, all weights 1 and k 60: 0.236 / 0.335). A small ``k`` keeps how much the first places
 count; the dense list weighs as much as the two lexical ones together.
+
+Chunk text and the lexical indexes are local files; the vectors may live on a Chroma server or in
+a store a full disk damaged. When the vector search fails, retrieval goes on lexically and says
+so (:attr:`Retriever.dense_problem`, which answers carry as a reason) instead of raising; the
+store is asked again after a pause, so a dead server does not cost a failed call per question.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +34,7 @@ from ..text._tokenize import Tokenizer
 __all__ = ["Hit", "Retriever"]
 
 log = logging.getLogger(__name__)
+DENSE_RETRY_SECONDS = 10.0  # after a failed vector search, lexical only for this long
 
 
 @dataclass
@@ -78,6 +85,10 @@ class Retriever:
         self.store = store if dense_ok else None
         self.weights = weights or Weights()
         self._faq_rows: list[int] = np.asarray(snapshot.faq_rows).tolist()
+        #: Why the last vector search failed (None: it did not), e.g. a Chroma server that is
+        #: down: retrieval is lexical meanwhile.
+        self.dense_problem: str | None = None
+        self._dense_retry_at = 0.0
 
     @property
     def dense(self) -> bool:
@@ -140,10 +151,9 @@ class Retriever:
                     break
 
         if self.embedder is not None and self.store is not None:
-            vector = self.embedder.embed_query(query)
             rank = 0
             # Ask for a margin: vectors of chunks outside this generation are skipped.
-            for cid, sim in self.store.query(vector, w.depth + 10):
+            for cid, sim in self._dense_search(query, w.depth + 10):
                 at = snap.by_id.get(cid)
                 if at is None or not (kinds is None or kind_of[at] in kinds):
                     continue
@@ -164,6 +174,27 @@ class Retriever:
                 ", ".join(f"{ids[i]}={found[i][0]:.3f}" for i in best_k[:5]),
             )
         return [_hit(snap, i, found[i]) for i in best_k]
+
+    def _dense_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The store's nearest chunks, or none while the store or the embedder fails (any
+        exception: a store is the caller's plugin); the failure is kept in ``dense_problem``."""
+        assert self.embedder is not None and self.store is not None
+        now = time.monotonic()
+        if now < self._dense_retry_at:
+            return []
+        try:
+            found = self.store.query(self.embedder.embed_query(query), k)
+        except Exception as exc:
+            first = str(exc).split(". ", 1)[0][:240]
+            self.dense_problem = (
+                f"lexical retrieval only: the vector search failed ({type(exc).__name__}: "
+                f"{first}); `kefu doctor` checks the index"
+            )
+            self._dense_retry_at = now + DENSE_RETRY_SECONDS
+            log.warning("kefu-copilot: %s", self.dense_problem)
+            return []
+        self.dense_problem = None
+        return found
 
 
 def _hit(snap: Snapshot, i: int, e: list[Any]) -> Hit:

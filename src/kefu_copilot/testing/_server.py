@@ -3,7 +3,7 @@
 Stdlib only: :class:`http.server.ThreadingHTTPServer` (HTTP/1.1 keep-alive; SSE with chunked
 encoding) in a daemon thread. Point the real ``openai`` SDK at :attr:`LoopbackLLMServer.base_url`
 and script each answer: canned replies, a function of the request, errors with ``retry-after``,
-slow answers, cut or stalled streams, invalid JSON. Every wait is on an :class:`~threading.Event`,
+slow answers, cut, stalled or trickled streams, invalid JSON. Every wait is on an :class:`~threading.Event`,
 so :meth:`LoopbackLLMServer.close` returns promptly even while a handler sleeps.
 """
 
@@ -26,7 +26,7 @@ from typing import Any, Literal, cast
 
 __all__ = ["LoopbackLLMServer", "RecordedRequest", "Responder", "Response", "loopback_llm"]
 
-StreamMode = Literal["complete", "cut", "stall"]
+StreamMode = Literal["complete", "cut", "stall", "trickle"]
 _TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error"}
 _CODES = {401: "invalid_api_key", 404: "not_found", 429: "rate_limit_exceeded"}
 
@@ -101,7 +101,9 @@ class Response:
     sent verbatim instead of a completion, as is every ``status >= 400`` answer (OpenAI error
     JSON when ``body`` is None). ``stream_mode="cut"`` sends ``after_chunks`` SSE events, then
     drops the connection; ``"stall"`` sends them, then hangs until the server closes (for a
-    non-streaming request both apply to half the body). ``tool_calls`` items are ``{"name",
+    non-streaming request both apply to half the body). ``"trickle"`` sends the whole answer
+    one byte every ``chunk_delay`` seconds after the headers (a proxy keeping a dying upstream
+    alive): every read gets data, so only an overall deadline ends it. ``tool_calls`` items are ``{"name",
     "arguments"}`` (dict or str) or full OpenAI objects; ``usage`` overrides the approximate
     (characters / 2) token counts. ``chunk_size`` characters go in each content delta.
     """
@@ -180,6 +182,11 @@ def _chunks(req: RecordedRequest, resp: Response, model: str) -> Iterator[dict[s
         yield base | {"choices": [], "usage": usage}
 
 
+def _sse(event: object) -> bytes:
+    data = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
+    return f"data: {data}\n\n".encode()
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -241,8 +248,19 @@ class _Handler(BaseHTTPRequestHandler):
         data = body.encode() if isinstance(body, str) else bytes(body)
         length = {"Content-Type": resp.content_type, "Content-Length": str(len(data))}
         self._head(req, status, length | resp.headers)
+        if resp.stream_mode == "trickle":
+            return self._trickle(data, resp.chunk_delay)
         self.wfile.write(data if resp.stream_mode == "complete" else data[: len(data) // 2])
         self._interrupt(resp.stream_mode)
+
+    def _trickle(self, data: bytes, interval: float) -> None:
+        """Send ``data`` one byte every ``interval`` seconds (until the server closes)."""
+        for i in range(len(data)):
+            if i and self.owner._stop.wait(interval):
+                return self._interrupt("cut")
+            self.wfile.write(data[i : i + 1])
+            self.wfile.flush()
+        return None
 
     def _interrupt(self, mode: StreamMode) -> None:
         """After a partial body: drop the connection ("cut") or hang until close ("stall")."""
@@ -286,13 +304,17 @@ class _Handler(BaseHTTPRequestHandler):
         sse = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache"}
         self._head(req, resp.status, sse | {"Transfer-Encoding": "chunked"} | resp.headers)
         events = [*_chunks(req, resp, req.model or self.owner.model), "[DONE]"]
+        if resp.stream_mode == "trickle":
+            payload = b"".join(_sse(event) for event in events)
+            self.wfile.write(f"{len(payload):X}\r\n".encode())
+            self._trickle(payload + b"\r\n0\r\n\r\n", resp.chunk_delay)
+            return None
         for i, event in enumerate(events):
             if resp.stream_mode != "complete" and i >= resp.after_chunks:
                 break
             if i and resp.chunk_delay > 0 and self.owner._stop.wait(resp.chunk_delay):
                 return self._interrupt("cut")
-            data = event if isinstance(event, str) else json.dumps(event, ensure_ascii=False)
-            payload = f"data: {data}\n\n".encode()
+            payload = _sse(event)
             self.wfile.write(f"{len(payload):X}\r\n".encode() + payload + b"\r\n")
             self.wfile.flush()
         if resp.stream_mode != "complete":
@@ -422,6 +444,10 @@ class LoopbackLLMServer:
     def stall_stream(self, after_chunks: int = 1, *, content: str | None = None) -> None:
         """Queue an answer that sends ``after_chunks`` SSE events, then hangs until close."""
         self.enqueue(Response(content=content, stream_mode="stall", after_chunks=after_chunks))
+
+    def trickle(self, interval: float = 0.5, *, content: str | None = None) -> None:
+        """Queue an answer sent one byte every ``interval`` seconds (streamed or not)."""
+        self.enqueue(Response(content=content, stream_mode="trickle", chunk_delay=interval))
 
     def malformed(self, content: str = "{not json", *, times: int = 1) -> None:
         """Queue 200 completions whose assistant content is invalid JSON (JSON-mode tests)."""

@@ -4,10 +4,15 @@ Knowledge is *data*: a sentence in a product page that tries to instruct the ass
 ("忽略之前的规则…", "ignore previous instructions") is removed at ingestion, reported, and never
 shown to a customer. Customer messages that try the same are declined or handed to a human. The cues are the
 packaged ``injection`` rule set (``data/injection.yaml``).
+
+An instruction can also be smuggled encoded: a base64 run (16+ characters) that decodes to text
+is checked as that text too, so "5b+955Wl5LmL5YmN55qE6KeE5YiZ…" is caught like what it says.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -53,14 +58,42 @@ def packaged_injection_rules() -> InjectionRules:
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff，,])\s+(?=[\u3400-\u9fff，,])")
 
 
-def _search(text: str) -> re.Match[str] | None:
+# A base64 run (standard or URL-safe alphabet), long enough to hold a sentence.
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
+_DECODE_DEPTH = 2  # base64 of base64 is decoded once more, no further
+
+
+def _search(text: str, depth: int = 0) -> re.Match[str] | None:
     """Match after normalising: NFKC, lower case, Traditional → Simplified for the pattern
-    characters, and no spaces between Chinese characters ("忽 略 规 则")."""
+    characters, and no spaces between Chinese characters ("忽 略 规 则"); then inside what its
+    base64 runs decode to (the match is then the run itself)."""
     rules = packaged_injection_rules()
     prepared = _CJK_SPACE.sub("", normalize(text).translate(rules.traditional))
-    if not rules.trigger.search(prepared):
+    if rules.trigger.search(prepared):
+        found = rules.injection.search(prepared)
+        if found:
+            return found
+    if depth < _DECODE_DEPTH:
+        for run in _BASE64.finditer(text):
+            decoded = _decoded(run.group())
+            if decoded is not None and _search(decoded, depth + 1):
+                return run
+    return None
+
+
+def _decoded(run: str) -> str | None:
+    """The text a base64 run encodes, or None (not base64, or not text)."""
+    body = run.rstrip("=")
+    if len(body) % 4 == 1:
         return None
-    return rules.injection.search(prepared)
+    padded = body + "=" * (-len(body) % 4)
+    try:
+        data = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        decoded = data.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    printable = sum(ch.isprintable() or ch.isspace() for ch in decoded)
+    return decoded if decoded and printable >= 0.95 * len(decoded) else None
 
 
 def find_injection(text: str) -> str | None:

@@ -13,7 +13,8 @@ their canonical form (upper case: ``[ORDERID_123]``, ``SF1234567890``, ``MM-TS-0
 * tracking number: a labelled number (运单号/快递单号/物流… then up to 4 letters and 8–24 digits)
   or a courier prefix and 9–20 digits (SF1234567890, YT…, JDV…);
 * SKU: ``AA-BB12-001`` (2–4 letters, 2–6 letters/digits, 2–5 digits);
-* phone: a mainland mobile number ``1[3-9]x`` (11 digits; 3-4-4 groups, +86 prefix);
+* phone: a mainland mobile number ``1[3-9]x`` (11 digits; 3-4-4 groups split by spaces, dashes
+  or dots, +86 prefix); a landline (area code, then 7–8 digits);
 * money: an Arabic number before 元/块/块钱/rmb or after ¥, or a Chinese numeral before 元/块.
 """
 
@@ -29,6 +30,7 @@ from ._normalize import normalize
 __all__ = [
     "CN_NUMERAL",
     "COURIER",
+    "LANDLINE",
     "LONG_NUMBER",
     "MONEY",
     "NUMBER_PLACEHOLDER_ID",
@@ -38,6 +40,8 @@ __all__ = [
     "ORDER_ID",
     "ORDER_PLACEHOLDER",
     "PHONE",
+    "PHONE_LABEL",
+    "PHONE_SEP",
     "REFERENCE_LABEL",
     "SKU",
     "TRACKING",
@@ -148,11 +152,24 @@ NUM_SEP = r"[ \-]"
 #: Where a number starts and ends: not inside a longer number or word.
 NUM_START = rf"(?<![0-9A-Za-z_])(?<![0-9]{NUM_SEP})"
 NUM_END = rf"(?!{NUM_SEP}?[0-9])(?![A-Za-z_])"
+#: A separator inside a written mobile number: also a dot ("138.1234.5678").
+PHONE_SEP = r"[ \-.]"
 PHONE = re.compile(
     rf"(?:(?<![0-9A-Za-z_])(?:\+|00)?86{NUM_SEP}?|{NUM_START})"
-    rf"1[3-9]\d{NUM_SEP}?\d{{4}}{NUM_SEP}?\d{{4}}{NUM_END}",
+    rf"1[3-9]\d{PHONE_SEP}?\d{{4}}{PHONE_SEP}?\d{{4}}{NUM_END}",
     re.A,
 )
+#: A landline: an area code (0 and 2–3 digits, or in brackets) apart from 7–8 digits, and an
+#: optional extension ("010-87654321", "(0571) 8888 6666", "021-6123-4567转802"). Written
+#: without a separator it is one only after a telephone label (see PHONE_LABEL).
+LANDLINE = re.compile(
+    rf"(?:(?<![0-9A-Za-z_])[(（]0[1-9]\d{{1,2}}[)）]\s?|{NUM_START}0[1-9]\d{{1,2}}{NUM_SEP})"
+    rf"[2-9]\d{{2,3}}{NUM_SEP}?\d{{4}}(?:\s?(?:转|ext\.?|-)\s?\d{{1,5}})?{NUM_END}",
+    re.A | re.I,
+)
+#: Labels a telephone number follows ("电话", "座机", "tel"): a bare 0-led number after one is a
+#: landline.
+PHONE_LABEL = re.compile(r"(?:电话|座机|固话|联系方式|tel|phone)[号码是为:：\s]{0,4}$", re.I)
 
 
 def is_phone(text: str) -> bool:

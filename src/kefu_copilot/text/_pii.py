@@ -3,20 +3,29 @@
 Detected (pure regular expressions plus checksums, no dependencies, ~0.1 ms per KB):
 
 * ``phone``: mainland mobile numbers ``1[3-9]x`` (11 digits; 3-4-4 / 3-8 / 7-4 groups with
-  spaces or dashes; ``+86`` / ``0086`` / ``86`` prefix; full-width digits);
-* ``id_card``: 18-digit resident ID numbers with a valid province code, birth date and GB 11643
-  check character (``X`` included), and 15-digit first-generation numbers (province + date);
+  spaces, dashes or dots; ``+86`` / ``0086`` / ``86`` prefix; full-width digits; or spoken in
+  Chinese numerals, 幺三八…);
+* ``landline``: an area code apart from 7–8 digits (010-87654321, (0571)88886666), or any
+  0-led number after a telephone label (电话/座机…);
+* ``id_card``: 18-digit resident ID numbers with a valid province code and birth date (the
+  GB 11643 check character is not required: a mistyped ID number is still one), and 15-digit
+  first-generation numbers (province + date);
 * ``bank_card``: 13–19 digits passing the Luhn check, issuer digit 3–6 or 9, written in one run,
   in groups of four or as 4-6-5;
 * ``email``;
+* ``im_id``: a QQ number or WeChat id after its label (QQ/微信/vx…);
+* ``name``: a personal name after 收件人/收货人/联系人/姓名/我叫;
+* ``plate``: a licence plate (浙A·12345, 京AD12345);
+* ``passport``: a passport number after its label, or in the E/G form of Chinese passports;
 * ``address``: a street address — a road with a house number (文三路123号), a residential compound
   with a building/unit/room (幸福小区3栋2单元501), or the building/unit/room alone (5号楼302室),
   including the 省/市/区/县/街道 before it. Place names alone (上海, 偏远地区, 浙江省杭州市) are
   *not* addresses: shipping questions need them.
 
 Numbers that are order or waybill numbers by their context (订单号/单号/运单/order no. just before
-them) or amounts of money (¥…, …元) are never redacted, even if a checksum happens to pass; prices,
-sizes, dates, SKUs and short numbers never match in the first place.
+them) are not redacted, even if a checksum happens to pass — except a mobile number, which is
+one whatever its label says; prices, sizes, dates, SKUs and short numbers never match in the
+first place (an amount of money has far fewer digits than any of these).
 
 >>> r = redact("手机13812345678，寄到杭州市西湖区文三路123号")
 >>> r.text
@@ -33,17 +42,41 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal, get_args
 
-from ._patterns import NUM_END, NUM_SEP, NUM_START, PHONE, REFERENCE_LABEL, YUAN
+from ._patterns import (
+    LANDLINE,
+    NUM_END,
+    NUM_SEP,
+    NUM_START,
+    PHONE,
+    PHONE_LABEL,
+    REFERENCE_LABEL,
+)
 
 __all__ = ["PLACEHOLDERS", "PIIKind", "PIIMatch", "Redaction", "find_pii", "redact"]
 
-PIIKind = Literal["phone", "id_card", "bank_card", "email", "address"]
+PIIKind = Literal[
+    "phone",
+    "id_card",
+    "bank_card",
+    "email",
+    "address",
+    "landline",
+    "im_id",
+    "name",
+    "plate",
+    "passport",
+]
 PLACEHOLDERS: dict[PIIKind, str] = {
     "phone": "[手机号]",
     "id_card": "[身份证号]",
     "bank_card": "[银行卡号]",
     "email": "[邮箱]",
     "address": "[地址]",
+    "landline": "[电话]",
+    "im_id": "[账号]",
+    "name": "[姓名]",
+    "plate": "[车牌号]",
+    "passport": "[护照号]",
 }
 _KIND_ALIASES: dict[str, PIIKind] = {
     **{kind: kind for kind in get_args(PIIKind)},
@@ -53,6 +86,11 @@ _KIND_ALIASES: dict[str, PIIKind] = {
     "电话": "phone",
     "身份证": "id_card",
     "银行卡": "bank_card",
+    "座机": "landline",
+    "qq": "im_id",
+    "微信": "im_id",
+    "车牌": "plate",
+    "护照": "passport",
 }
 
 
@@ -105,11 +143,22 @@ _TRANSLATED = re.compile(
     "[\uff0b\uff0d\uff0e\uff10-\uff19\uff20-\uff3a\uff41-\uff5a\u3000\xa0\u2010-\u2014\u2212]"
 )
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad]")
-_QUICK = re.compile(r"[0-9@]|路|街|道|巷|弄|胡同|栋|幢|单元")
+_PROVINCE_CHARS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_CN_DIGIT = "零〇一二三四五六七八九幺两洞"
+_CN_DIGIT_VALUE = {c: str(i) for i, c in enumerate("零一二三四五六七八九")} | {
+    "〇": "0",
+    "洞": "0",
+    "幺": "1",
+    "两": "2",
+}
+_QUICK = re.compile(
+    rf"[0-9@]|路|街|道|巷|弄|胡同|栋|幢|单元|[幺一][三四五六七八九]|[{_PROVINCE_CHARS}][A-Za-z]"
+    r"|收件人|收货人|联系人|姓名|我叫|名字"
+)
 
 # -- numbers -------------------------------------------------------------------------------------
 _SEP, _START, _END = NUM_SEP, NUM_START, NUM_END
-_NUMBER_RUN = re.compile(r"[0-9](?:[ \-]?[0-9]){10,}", re.A)
+_NUMBER_RUN = re.compile(r"[0-9(（](?:[ \-.)）]{0,2}[0-9]){6,}", re.A)
 _ID18 = re.compile(
     rf"{_START}[1-9]\d{{5}}{_SEP}?(?:\d{{8}}|\d{{4}}{_SEP}?\d{{4}}){_SEP}?\d{{3}}[\dXx]{_END}", re.A
 )
@@ -124,8 +173,25 @@ _EMAIL = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
     re.A,
 )
-_MONEY_BEFORE = re.compile(r"[¥￥$€£]\s*$|(?:rmb|cny|usd)\s*$", re.I)
-_MONEY_AFTER = re.compile(rf"\s*(?:{YUAN}|cny)", re.I)
+_SPOKEN_MOBILE = re.compile(
+    rf"(?<![{_CN_DIGIT}])[一幺][三四五六七八九](?:[ \-]?[{_CN_DIGIT}]){{9}}(?![{_CN_DIGIT}])"
+)
+_IM_ID = re.compile(
+    r"(?:(?<![A-Za-z])(?:qq|QQ|Qq)|扣扣|企鹅)(?:号码?)?[是为:：\s]{0,3}([1-9]\d{4,11})(?!\d)"
+    r"|(?:微信|薇信|威信|(?<![A-Za-z])(?:wx|vx|weixin|wechat|WX|VX|V信|v信))(?:号)?[是为:：\s]{0,3}"
+    r"([A-Za-z][-_A-Za-z0-9]{5,19}|1[3-9]\d{9})(?![-_A-Za-z0-9])",
+    re.A,
+)
+_PLATE = re.compile(
+    rf"(?<![A-Za-z0-9])[{_PROVINCE_CHARS}][A-HJ-NP-Za-hj-np-z][·•.\s]?"
+    r"[A-HJ-NP-Z0-9]{5,6}(?![A-Za-z0-9])",
+    re.A,
+)
+_PASSPORT = re.compile(
+    r"(?:护照|passport)(?:号码?|no\.?)?[是为:：\s]{0,3}([A-Za-z]{1,2}\d{6,8})(?![A-Za-z0-9])"
+    r"|(?<![A-Za-z0-9])([EG]\d{8}|E[A-HJ-NP-Z]\d{7})(?![A-Za-z0-9])",
+    re.I | re.A,
+)
 _PROVINCES = frozenset(
     "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 "
     "65 71 81 82 83 91".split()
@@ -151,6 +217,13 @@ def _cjk_class(exclude: str) -> str:
 
 
 _NAME = _cjk_class(_STOP)
+# A personal name after the label that introduces it; what follows a name in a message (its
+# phone, address) is not part of it.
+_PERSON = re.compile(
+    rf"(?:收件人|收货人|联系人|寄件人|姓名|我叫|我的名字[是叫])[是为叫:：\s]{{0,3}}"
+    rf"({_cjk_class(_STOP + '了过着电手地收寄联号')}{{2,3}})"
+)
+_AFTER_NAME = re.compile(r"电话|手机|地址|先生|女士|小姐|收|寄|联系")
 _NAME_CHAR = re.compile(f"{_NAME}|[A-Za-z0-9]")
 _NUM = r"(?:\d{1,5}|[A-Za-z]|[一二三四五六七八九十百零〇两]{1,4})"
 _ADMIN = (
@@ -257,9 +330,8 @@ def id18_check(first17: str) -> str:
 def _valid_id18(number: str) -> bool:
     if len(number) != 18 or number[:2] not in _PROVINCES or not number[:17].isdigit():
         return False
-    if not _valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14])):
-        return False
-    return id18_check(number[:17]) == number[17]
+    # The check character is not required: an ID number with a typo still names the person.
+    return _valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def _valid_id15(number: str) -> bool:
@@ -274,21 +346,16 @@ def _valid_card(number: str) -> bool:
     return 13 <= len(number) <= 19 and number[0] in "34569" and _luhn(number)
 
 
-def _not_pii_number(scan: str, start: int, end: int) -> bool:
-    """An order/waybill number by its label, or an amount of money."""
-    before = scan[max(0, start - 16) : start]
-    return bool(
-        REFERENCE_LABEL.search(before)
-        or _MONEY_BEFORE.search(before)
-        or _MONEY_AFTER.match(scan, end)
-    )
+def _not_pii_number(scan: str, start: int, end: int, kind: PIIKind) -> bool:
+    """An order/waybill number by its label (a mobile number is never one)."""
+    return kind != "phone" and bool(REFERENCE_LABEL.search(scan[max(0, start - 16) : start]))
 
 
 def _numbers(scan: str) -> list[tuple[int, int, PIIKind]]:
     found: list[tuple[int, int, PIIKind]] = []
     # The number patterns only run over long digit runs (cheap to find): most text has none.
     for run in _NUMBER_RUN.finditer(scan):
-        pos, end = max(0, run.start() - 4), min(len(scan), run.end() + 3)
+        pos, end = max(0, run.start() - 4), min(len(scan), run.end() + 9)
         for m in _ID18.finditer(scan, pos, end):
             if _valid_id18(_digits(m.group())):
                 found.append((m.start(), m.end(), "id_card"))
@@ -299,11 +366,41 @@ def _numbers(scan: str) -> list[tuple[int, int, PIIKind]]:
             if _valid_card(_digits(m.group())):
                 found.append((m.start(), m.end(), "bank_card"))
         found += [(m.start(), m.end(), "phone") for m in PHONE.finditer(scan, pos, end)]
-    return [c for c in found if not _not_pii_number(scan, c[0], c[1])]
+        found += [(m.start(), m.end(), "landline") for m in LANDLINE.finditer(scan, pos, end)]
+        for m in _BARE_LANDLINE.finditer(scan, pos, end):
+            if PHONE_LABEL.search(scan[max(0, m.start() - 12) : m.start()]):
+                found.append((m.start(), m.end(), "landline"))
+    return [c for c in found if not _not_pii_number(scan, c[0], c[1], c[2])]
+
+
+_BARE_LANDLINE = re.compile(rf"{_START}0[1-9]\d{{8,10}}{_END}", re.A)
+
+
+def _labelled(scan: str) -> list[tuple[int, int, PIIKind]]:
+    """Personal data known by its label or its shape: QQ/WeChat ids, names, licence plates,
+    passports, mobile numbers in Chinese numerals."""
+    found: list[tuple[int, int, PIIKind]] = []
+    for m in _IM_ID.finditer(scan):
+        group = 1 if m.group(1) else 2
+        found.append((m.start(group), m.end(group), "im_id"))
+    for m in _PERSON.finditer(scan):
+        name = m.group(1)
+        cut = _AFTER_NAME.search(name, 2)
+        end = m.start(1) + (cut.start() if cut else len(name))
+        found.append((m.start(1), end, "name"))
+    found += [(m.start(), m.end(), "plate") for m in _PLATE.finditer(scan)]
+    for m in _PASSPORT.finditer(scan):
+        group = 1 if m.group(1) else 2
+        found.append((m.start(group), m.end(group), "passport"))
+    for m in _SPOKEN_MOBILE.finditer(scan):
+        digits = "".join(_CN_DIGIT_VALUE[c] for c in m.group() if c in _CN_DIGIT_VALUE)
+        if PHONE.fullmatch(digits):
+            found.append((m.start(), m.end(), "phone"))
+    return found
 
 
 def _candidates(scan: str) -> list[tuple[int, int, PIIKind]]:
-    found = _numbers(scan)
+    found = _numbers(scan) + _labelled(scan)
     if "@" in scan:
         found += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(scan)]
     found += [(start, end, "address") for start, end in _addresses(scan)]
@@ -315,7 +412,12 @@ _PRIORITY: dict[PIIKind, int] = {
     "id_card": 1,
     "bank_card": 2,
     "phone": 3,
-    "address": 4,
+    "landline": 4,
+    "im_id": 5,
+    "passport": 6,
+    "plate": 7,
+    "name": 8,
+    "address": 9,
 }
 
 
