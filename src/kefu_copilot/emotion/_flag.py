@@ -44,6 +44,8 @@ __all__ = [
     "FEATURE_NAMES",
     "Emotion",
     "EmotionFlag",
+    "RISK_TAXONOMY",
+    "Priority",
     "RiskFlag",
     "emotion_flag",
     "escalation_features",
@@ -52,6 +54,8 @@ __all__ = [
 
 Emotion = Literal["angry", "anxious", "confused", "neutral", "satisfied"]
 RiskFlag = Literal[
+    "safety_incident",
+    "urgent_deadline",
     "complaint_threat",
     "bad_review_threat",
     "public_exposure",
@@ -63,7 +67,9 @@ RiskFlag = Literal[
     "profanity",
     "sarcasm",
     "human_requested",
+    "refund_or_compensation_demand",
 ]
+Priority = Literal["urgent", "high", "normal"]
 ContextItem = Message | Mapping[str, Any]
 Rules = Mapping[str, Any]
 _EMOTIONS: tuple[Emotion, ...] = get_args(Emotion)
@@ -80,6 +86,22 @@ class EmotionFlag(BaseModel):
     signals: list[str] = Field(default_factory=list, description="human-readable cues that fired")
     risk: list[RiskFlag] = Field(default_factory=list)
     score: float = Field(ge=0.0, le=1.0, description="escalation probability")
+    priority: Priority = Field(
+        "normal", description="urgent: a safety incident (a human now); high: escalates"
+    )
+
+
+#: The risk taxonomy, separate from the emotion label: the flags a shop routes on, each with
+#: what it means. ``safety_incident`` always goes to a human, first in the queue; the threat
+#: flags below ``complaint_threat`` (差评/曝光/律师) are its finer kinds.
+RISK_TAXONOMY: dict[str, str] = {
+    "safety_incident": "injury, fire or smoke, electric shock, burns, allergy, choking",
+    "urgent_deadline": "needed by a near date or event (a wedding, a flight, a birthday)",
+    "complaint_threat": "投诉 / 12315 / 差评 / 曝光 / 律师, not negated or withdrawn",
+    "refund_or_compensation_demand": "insists on a refund or compensation",
+    "repeated_question": "asks again what the agent did not resolve",
+    "sarcasm": "praise that means the opposite, 呵呵, 催了个寂寞",
+}
 
 
 _CONTEXT_FEATURES = FEATURE_NAMES[FEATURE_NAMES.index("repeat_sim") :]
@@ -101,18 +123,62 @@ def question_similarity(a: str, b: str, *, rules: Rules | None = None) -> float:
 
 
 # ---------------------------------------------------------------------------- cues in one message
-def _hits(lex: Lexicon, name: str, text: str) -> list[str]:
-    """Matches of one cue, leaving out negated ("不会给差评") and reported ("有人给差评") ones."""
+def _hits(lex: Lexicon, name: str, text: str, dropped: list[str] | None = None) -> list[str]:
+    """Matches of one cue, leaving out negated ("不会给差评"), withdrawn ("本来想投诉"), reported
+    ("有人给差评"), hypothetical ("会不会过敏") ones and words in another sense ("律师事务所");
+    withdrawn and negated matches of a negatable cue are added to ``dropped``."""
     out: list[str] = []
     for match in lex.cues[name].finditer(text):
         before = text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
-        if name in lex.negatable and lex.negated.search(before) and not rhetorical:
+        after = text[match.end() : match.end() + 10]
+        negated = lex.negated.search(before) or lex.negated_after.search(after)
+        withdrawn = name in lex.withdrawable and lex.withdrawn.search(before)
+        if name in lex.negatable and not rhetorical and (negated or withdrawn):
+            if dropped is not None:
+                dropped.append(match.group())
             continue
         if name in lex.reportable and lex.reported.search(before):
             continue
+        if name in lex.hypothetical and lex.supposed.search(before):
+            continue
+        sense = lex.other_sense.get(name)
+        if sense is not None and sense.search(after):
+            continue
         out.append(match.group())
     return out
+
+
+#: Negative cues that say nothing about the shop when their clause is about someone else.
+_ATTRIBUTABLE = (*STRONG_CUES[:5], "exasperation", "dissatisfied", "quality", "counterfeit")
+_ATTRIBUTABLE += ("sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet", "unresolved")
+_CLAUSE_RE = re.compile(r"[^,.!?;~。，、…\s]+")
+
+
+def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -> bool:
+    """Drop negative hits whose clause (or a neighbouring one) names a third party (another shop,
+    a courier, the boss, the weather) while their own clause does not address the shop ("你们");
+    True when any hit was dropped."""
+    clauses = [(m.start(), m.end(), m.group()) for m in _CLAUSE_RE.finditer(text)]
+    if not clauses or not lex.cues["third_party"].search(text):
+        return False
+    other = [bool(lex.cues["third_party"].search(c)) for _, _, c in clauses]
+    moved = False
+    for name in _ATTRIBUTABLE:
+        kept = []
+        for hit in hits[name]:
+            at = text.find(hit)
+            k = next((i for i, (a, b, _) in enumerate(clauses) if a <= at < b), None)
+            if k is None:
+                kept.append(hit)
+                continue
+            near = any(other[max(0, k - 1) : k + 2])
+            if near and not lex.cues["shop_target"].search(clauses[k][2]):
+                moved = True
+            else:
+                kept.append(hit)
+        hits[name] = kept
+    return moved
 
 
 def _run(pattern: re.Pattern[str], text: str) -> int:
@@ -144,12 +210,14 @@ class _Cues:
 
 def _message_cues(lex: Lexicon, text: str) -> _Cues:
     """All cues of one folded customer message, as hits and as message-level features."""
-    hits = {name: _hits(lex, name, text) for name in lex.cues}
+    dropped: list[str] = []
+    hits = {name: _hits(lex, name, text, dropped) for name in lex.cues}
+    elsewhere = _attributed_elsewhere(lex, text, hits)
     emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.emoji.items()}
     f: dict[str, float] = {name: float(bool(hits[name])) for name in STRONG_CUES}
     f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
     strong_negative = emoji["anger"] > 0 or _any(hits, *_STRONG_NEGATIVE)
-    negative = strong_negative or emoji["sarcasm"] > 0 or _any(hits, *_NEGATIVE)
+    negative = strong_negative or emoji["sarcasm"] > 0 or _any(hits, *_NEGATIVE, "accusation")
     praise = "".join(hits["irony_praise"])
     irony = bool(praise) and (negative if "真" in praise else strong_negative)
     if hits["sarcasm"] or irony or (emoji["sarcasm"] and negative):
@@ -183,6 +251,12 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["text_len"] = min(1.0, math.log1p(len(text)) / math.log1p(120))
     placeholder = bool(lex.placeholder_only.fullmatch(text))
     f["placeholder_only"] = float(bool(text) and not f["bare_punct"] and placeholder)
+    f["safety"] = float(bool(hits["safety"]))
+    f["vulnerable"] = float(bool(hits["vulnerable"]))
+    f["urgent_deadline"] = float(bool(hits["deadline_event"] and hits["deadline_time"]))
+    f["accusation"] = float(bool(hits["accusation"]))
+    f["other_target"] = float(elsewhere)
+    f["withdrawn"] = float(bool(dropped))
     return _Cues(hits=hits, emoji=emoji, features=f)
 
 
@@ -420,10 +494,16 @@ def _classify(lex: Lexicon, cues: _Cues) -> tuple[Emotion, float]:
 def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
     waited = f["no_reply"] or f["long_wait"] >= 1 or f["wait_gap"] >= 0.5
     waited = waited or f["customer_streak"] >= 0.75
+    refund, compensation = f["refund_demand"] >= 1, f["compensation_demand"] >= 1
+    threat = any(f[cue] for cue in STRONG_CUES[:4])
     raised: dict[RiskFlag, bool] = {
         **{cast(RiskFlag, RISK_OF_CUE[cue]): bool(f[cue]) for cue in STRONG_CUES},
-        "refund_demand": f["refund_demand"] >= 1,
-        "compensation_demand": f["compensation_demand"] >= 1,
+        "safety_incident": f["safety"] > 0,
+        "urgent_deadline": f["urgent_deadline"] > 0,
+        "complaint_threat": threat,
+        "refund_demand": refund,
+        "compensation_demand": compensation,
+        "refund_or_compensation_demand": refund or compensation,
         "repeated_question": f["repeat_cold"] >= 0.3
         or f["repeat_count"] >= 1
         or f["unresolved"] > 0,
@@ -431,6 +511,24 @@ def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
         "sarcasm": f["sarcasm"] >= 1,
     }
     return [risk for risk in get_args(RiskFlag) if raised.get(risk)]
+
+
+def _keyword_hits(lex: Lexicon, text: str, keywords: Iterable[str]) -> list[str]:
+    """The shop's escalation keywords in the folded message, with the cue guards: a negated,
+    withdrawn, reported or hypothetical keyword ("不是要投诉", "会不会过敏") does not count."""
+    found = []
+    for keyword in dict.fromkeys(k for k in (normalize(str(k)).strip() for k in keywords) if k):
+        senses = [p for n, p in lex.other_sense.items() if lex.cues[n].fullmatch(keyword)]
+        for match in re.finditer(re.escape(keyword), text):
+            before = text[max(0, match.start() - 12) : match.start()]
+            after = text[match.end() : match.end() + 10]
+            guards = (lex.negated, lex.withdrawn, lex.reported, lex.supposed)
+            if any(g.search(before) for g in guards) or lex.negated_after.search(after):
+                continue
+            if not any(p.search(after) for p in senses):
+                found.append(keyword)
+                break
+    return found
 
 
 def _cue_signals(lex: Lexicon, cues: _Cues) -> list[str]:
@@ -479,20 +577,24 @@ def emotion_flag(
     else:
         score, threshold = model.score_features(features), model.threshold
     signals = _cue_signals(lex, cues) + context_signals
-    normalized = normalize(text)
-    keywords = dict.fromkeys(k for k in (normalize(str(k)).strip() for k in extra_keywords) if k)
-    matched = [k for k in keywords if k in normalized]
+    matched = _keyword_hits(lex, lex.fold(text), extra_keywords)
     if matched:
         signals.append(f"店铺升级关键词: {' / '.join(matched[:3])}")
-    forced = bool(matched) or any(features[name] for name in STRONG_CUES)
+    forced = bool(matched) or any(features[name] for name in (*STRONG_CUES, "safety"))
     if forced:
         score = max(score, FORCED_SCORE)
     emotion, intensity = _classify(lex, cues)
+    escalate = forced or score >= threshold
+    risk = _risks(features)
+    priority: Priority = (
+        "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
+    )
     return EmotionFlag(
         emotion=emotion,
         intensity=intensity,
-        escalate=forced or score >= threshold,
+        escalate=escalate,
         signals=signals,
-        risk=_risks(features),
+        risk=risk,
         score=round(min(1.0, max(0.0, score)), 4),
+        priority=priority,
     )
