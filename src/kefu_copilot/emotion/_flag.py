@@ -49,6 +49,8 @@ __all__ = [
     "RiskFlag",
     "emotion_flag",
     "escalation_features",
+    "escalation_grams",
+    "packaged_model",
     "question_similarity",
 ]
 
@@ -446,12 +448,56 @@ def _analyze(
     return cues, {name: merged[name] for name in FEATURE_NAMES}, signals
 
 
+_GRAM_CLAUSE_RE = re.compile(r"[,.!?;~。，！？；…\s]+")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def escalation_grams(
+    text: str, context: Iterable[ContextItem] | None = None, *, rules: Rules | None = None
+) -> list[str]:
+    """The sparse text features of a customer turn for a learned model: character bigrams of the
+    folded message (digits → 0), each marked ``~`` inside a negation's scope (from a negation
+    character to the end of its clause: 不会给差评 → ~差评), and the bigrams of the agent's last
+    reply marked ``a:`` (what the customer is reacting to)."""
+    lex = lexicon(rules)
+    grams: set[str] = set()
+    folded = _DIGITS_RE.sub("0", lex.fold(text)) if isinstance(text, str) else ""
+    for clause in _GRAM_CLAUSE_RE.split(lex.not_negation.sub("", folded)):
+        scope = next((m.start() for m in lex.negation.finditer(clause)), len(clause))
+        for i in range(len(clause) - 1):
+            grams.add(("~" if i > scope else "") + clause[i : i + 2])
+    agent = [t for t in _turns(lex, context) if t.role == "agent"][-1:]
+    for turn in agent:
+        reply = _DIGITS_RE.sub("0", turn.text)
+        grams.update("a:" + reply[i : i + 2] for i in range(min(len(reply), 60) - 1))
+    return sorted(grams)
+
+
 def escalation_features(
     text: str, context: Iterable[ContextItem] | None = None, *, rules: Rules | None = None
 ) -> dict[str, float]:
     """The named feature vector (``FEATURE_NAMES`` order) behind the escalation score;
     ``rules`` is a shop's merged ``emotion`` rule set (default: the packaged one)."""
     return _analyze(lexicon(rules), text, context)[1]
+
+
+_PACKAGED: dict[str, Any] = {}
+
+
+def packaged_model(weights: Mapping[str, float] | None = None) -> EscalationModel | None:
+    """The escalation model shipped in the package (``data/escalation_model.json``, trained by
+    ``scripts/train_emotion_model.py``), or None when there is none — or when a shop changed the
+    rule weights (``weights`` differ from the packaged ones): then its rules decide."""
+    if weights is not None and dict(weights) != dict(lexicon().weights):
+        return None
+    if "model" not in _PACKAGED:
+        from importlib.resources import files
+
+        from ._model import EscalationModel
+
+        resource = files("kefu_copilot") / "data" / "escalation_model.json"
+        _PACKAGED["model"] = EscalationModel.load(str(resource)) if resource.is_file() else None
+    return cast("EscalationModel | None", _PACKAGED["model"])
 
 
 def _rule_score(weights: Mapping[str, float], features: Mapping[str, float]) -> float:
@@ -573,9 +619,12 @@ def emotion_flag(
     lex = lexicon(rules)
     cues, features, context_signals = _analyze(lex, text, context)
     if model is None:
+        model = packaged_model(lex.weights)
+    if model is None:
         score, threshold = _rule_score(lex.weights, features), 0.5
     else:
-        score, threshold = model.score_features(features), model.threshold
+        grams = escalation_grams(text, context, rules=rules) if model.grams else None
+        score, threshold = model.score_features(features, grams), model.threshold
     signals = _cue_signals(lex, cues) + context_signals
     matched = _keyword_hits(lex, lex.fold(text), extra_keywords)
     if matched:
