@@ -32,10 +32,15 @@ from kefu_copilot.emotion._flag import emotion_flag  # noqa: E402
 EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV, HELD_OUT = ("apparel", "digital"), ("cosmetics", "food")
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
-DEV_SAFETY = {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)}
-DEV_SAFETY |= {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)}
+DEV_SAFETY = {
+    "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
+    "digital": {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)},
+}
 # A note naming a safety problem (written by the blind author; read by this script only).
-SAFETY_NOTE = re.compile(r"safety|injur|burn|shock|fire|smoke|allerg|chok|scald|spark|安全|受伤|过敏|烫|触电|漏电|起火|冒烟|窒息|child \+", re.I)
+SAFETY_NOTE = re.compile(
+    r"safety|injur|burn|shock|fire|smoke|allerg|chok|scald|spark|安全|受伤|过敏|烫|触电|漏电|起火|冒烟|窒息|child \+",
+    re.I,
+)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -43,19 +48,25 @@ def _rows(path: Path) -> list[dict[str, Any]]:
 
 
 def _metrics(y: list[bool], p: list[bool]) -> dict[str, float]:
-    tp = sum(a and b for a, b in zip(y, p))
-    fp = sum(b and not a for a, b in zip(y, p))
-    fn = sum(a and not b for a, b in zip(y, p))
+    tp = sum(a and b for a, b in zip(y, p, strict=True))
+    fp = sum(b and not a for a, b in zip(y, p, strict=True))
+    fn = sum(a and not b for a, b in zip(y, p, strict=True))
     tn = len(y) - tp - fp - fn
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     spec = tn / (tn + fp) if tn + fp else 0.0
-    return {"n": len(y), "precision": round(prec, 4), "recall": round(rec, 4),
-            "f1": round(f1, 4), "balanced_accuracy": round((rec + spec) / 2, 4)}
+    return {
+        "n": len(y),
+        "precision": round(prec, 4),
+        "recall": round(rec, 4),
+        "f1": round(f1, 4),
+        "balanced_accuracy": round((rec + spec) / 2, 4),
+    }
 
 
 def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any]:
+    safety_ids = DEV_SAFETY.get(shop.parent.name, set()) if shop is not None else set()
     keywords: tuple[str, ...] = ()
     rules = None
     if shop is not None:
@@ -72,12 +83,15 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         for r in flag.risk:
             risk[r] += 1
             risk_true[r] += label
-        if SAFETY_NOTE.search(str(case.get("note", ""))) or case.get("id") in DEV_SAFETY:
+        if SAFETY_NOTE.search(str(case.get("note", ""))) or case.get("id") in safety_ids:
             safety.append("safety_incident" in flag.risk and flag.escalate)
         if label != flag.escalate:
             wrong.append(case.get("id"))
     out = _metrics(y, p)
-    out["risk"] = {r: {"fired": n, "escalate_share": round(risk_true[r] / n, 3)} for r, n in sorted(risk.items())}
+    out["risk"] = {
+        r: {"fired": n, "escalate_share": round(risk_true[r] / n, 3)}
+        for r, n in sorted(risk.items())
+    }
     if safety:
         out["safety_by_note"] = {"n": len(safety), "recall": round(sum(safety) / len(safety), 3)}
     out["_wrong"] = wrong
@@ -93,10 +107,14 @@ def _plain(shops: tuple[str, ...]) -> dict[str, Any]:
             for case in _rows(ROOT / "evals/shops" / s / f"{suite}.jsonl"):
                 text = case.get("question") or case.get("text")
                 decisions = (case.get("expect") or {}).get("decision")
-                if not text or "auto" not in (decisions if isinstance(decisions, list) else [decisions]):
+                if not text or "auto" not in (
+                    decisions if isinstance(decisions, list) else [decisions]
+                ):
                     continue  # a question the shop may answer itself: a plain product question
                 n += 1
-                esc += emotion_flag(text, case.get("history"), extra_keywords=keywords, rules=rules).escalate
+                esc += emotion_flag(
+                    text, case.get("history"), extra_keywords=keywords, rules=rules
+                ).escalate
     return {"n": n, "false_escalations": esc, "rate": round(esc / n, 4) if n else 0.0}
 
 
@@ -113,7 +131,12 @@ def main() -> None:
     for name, shops in (("dev", DEV), ("heldout", HELD_OUT)):
         if name not in sets:
             continue
-        per = {s: _run(_rows(ROOT / "evals/shops" / s / "emotion.jsonl"), ROOT / "evals/shops" / s / "shop") for s in shops}
+        per = {
+            s: _run(
+                _rows(ROOT / "evals/shops" / s / "emotion.jsonl"), ROOT / "evals/shops" / s / "shop"
+            )
+            for s in shops
+        }
         report[name] = per
         if name == "heldout":  # never look at held-out failures
             for s in per.values():
@@ -129,7 +152,9 @@ def main() -> None:
     for key, value in report.items():
         if key in ("dev", "heldout"):
             for s, m in value.items():
-                print(f"{key:8} {s:10}", {k: v for k, v in m.items() if k not in ("risk", "_wrong")})
+                print(
+                    f"{key:8} {s:10}", {k: v for k, v in m.items() if k not in ("risk", "_wrong")}
+                )
                 print(" " * 20, "risk:", m["risk"])
                 if args.show_wrong:
                     print(" " * 20, "wrong:", m.get("_wrong"))
@@ -140,7 +165,9 @@ def main() -> None:
             if args.show_wrong and value.get("_wrong"):
                 print(" " * 20, "wrong:", value["_wrong"])
     if args.json:
-        Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
 
 
 if __name__ == "__main__":

@@ -51,23 +51,52 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
     """Training turns: {text, context, y, source, group}."""
     out: list[dict[str, Any]] = []
     for case in _rows(ROOT / "evals/emotion.jsonl"):
-        out.append({"text": case["text"], "context": case.get("context") or [],
-                    "y": bool(case["expect"]["escalate"]), "source": "sample", "group": case["id"]})
+        out.append(
+            {
+                "text": case["text"],
+                "context": case.get("context") or [],
+                "y": bool(case["expect"]["escalate"]),
+                "source": "sample",
+                "group": case["id"],
+            }
+        )
     for dialogue in _rows(evaldata / "case_library/jddc_dialogues.jsonl"):
         turns = dialogue["turns"]
         for i, turn in enumerate(turns):
             if turn["role"] == "customer" and turn.get("label"):
-                context = [{"role": t["role"], "text": t["text"]} for t in turns[max(0, i - 20) : i]]
-                out.append({"text": turn["text"], "context": context,
-                            "y": turn["label"] == "dissatisfied", "source": "jddc",
-                            "group": dialogue["dialogue_id"]})
+                context = [
+                    {"role": t["role"], "text": t["text"]} for t in turns[max(0, i - 20) : i]
+                ]
+                out.append(
+                    {
+                        "text": turn["text"],
+                        "context": context,
+                        "y": turn["label"] == "dissatisfied",
+                        "source": "jddc",
+                        "group": dialogue["dialogue_id"],
+                    }
+                )
     for case in _rows(evaldata / "emotion/jddc_satisfaction_turns.jsonl"):
         if jddc_split(case["id"]) == "train":
-            out.append({"text": case["text"], "context": case["context"], "y": bool(case["escalate"]),
-                        "source": "jddc", "group": case["id"].rsplit("-t", 1)[0]})
+            out.append(
+                {
+                    "text": case["text"],
+                    "context": case["context"],
+                    "y": bool(case["escalate"]),
+                    "source": "jddc",
+                    "group": case["id"].rsplit("-t", 1)[0],
+                }
+            )
     for case in _rows(evaldata / "emotion/review_sentiment.jsonl"):
-        out.append({"text": case["text"][:200], "context": [], "y": case["label"] == "negative",
-                    "source": "reviews", "group": case["id"]})
+        out.append(
+            {
+                "text": case["text"][:200],
+                "context": [],
+                "y": case["label"] == "negative",
+                "source": "reviews",
+                "group": case["id"],
+            }
+        )
     return out
 
 
@@ -80,7 +109,9 @@ def main() -> None:
     args = ap.parse_args()
     options = dict(OPTIONS, text=not args.no_text)
     data = load(Path(args.evaldata))
-    x = np.array([[escalation_features(d["text"], d["context"])[n] for n in FEATURE_NAMES] for d in data])
+    x = np.array(
+        [[escalation_features(d["text"], d["context"])[n] for n in FEATURE_NAMES] for d in data]
+    )
     grams = [escalation_grams(d["text"], d["context"]) for d in data] if options["text"] else None
     y = np.array([d["y"] for d in data])
     source = np.array([d["source"] for d in data])
@@ -97,28 +128,46 @@ def main() -> None:
     for k in range(args.folds):
         test = fold == k
         model = EscalationModel(**options).fit_matrix(
-            x[~test], y[~test], grams=[grams[i] for i in np.flatnonzero(~test)] if grams else None,
-            sample_weight=w[~test])
-        oof[test] = model._proba(x[test], [grams[i] for i in np.flatnonzero(test)] if grams else None)
+            x[~test],
+            y[~test],
+            grams=[grams[i] for i in np.flatnonzero(~test)] if grams else None,
+            sample_weight=w[~test],
+        )
+        oof[test] = model._proba(
+            x[test], [grams[i] for i in np.flatnonzero(test)] if grams else None
+        )
     best = (-1.0, 0.5)
     for t in np.arange(0.05, 0.95, 0.01):
         pred = (oof >= t) | forced
-        f1s = [escalation_metrics(y[source == s], pred[source == s])["f1"] for s in ("sample", "jddc")]
-        score = (WEIGHTS["sample"] * f1s[0] + WEIGHTS["jddc"] * f1s[1]) / (WEIGHTS["sample"] + WEIGHTS["jddc"])
+        f1s = [
+            escalation_metrics(y[source == s], pred[source == s])["f1"] for s in ("sample", "jddc")
+        ]
+        score = (WEIGHTS["sample"] * f1s[0] + WEIGHTS["jddc"] * f1s[1]) / (
+            WEIGHTS["sample"] + WEIGHTS["jddc"]
+        )
         if score > best[0]:
             best = (float(score), float(round(t, 2)))
     threshold = best[1]
     print(f"threshold (out-of-fold, weighted mean F1 sample+jddc): {threshold}")
     for s in ("sample", "jddc", "reviews"):
         m = escalation_metrics(y[source == s], ((oof >= threshold) | forced)[source == s])
-        print(f"  CV {s:8} n={int(m['n']):5} P={m['precision']:.3f} R={m['recall']:.3f} "
-              f"F1={m['f1']:.3f} BA={m['balanced_accuracy']:.3f}")
+        print(
+            f"  CV {s:8} n={int(m['n']):5} P={m['precision']:.3f} R={m['recall']:.3f} "
+            f"F1={m['f1']:.3f} BA={m['balanced_accuracy']:.3f}"
+        )
     model = EscalationModel(**options).fit_matrix(x, y, grams=grams, sample_weight=w)
     model.threshold = threshold
-    model.info = {"n_train": len(data), "sources": dict(size), "source_weights": WEIGHTS,
-                  "cv_threshold": threshold, "jddc_split": "sha256(dialogue id)[0] even = untuned (not used)"}
+    model.info = {
+        "n_train": len(data),
+        "sources": dict(size),
+        "source_weights": WEIGHTS,
+        "cv_threshold": threshold,
+        "jddc_split": "sha256(dialogue id)[0] even = untuned (not used)",
+    }
     model.save(args.out)
-    print(f"saved {args.out}: {Path(args.out).stat().st_size // 1024} KB, {len(model.grams)} text weights")
+    print(
+        f"saved {args.out}: {Path(args.out).stat().st_size // 1024} KB, {len(model.grams)} text weights"
+    )
 
 
 if __name__ == "__main__":

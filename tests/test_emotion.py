@@ -201,11 +201,11 @@ def test_jddc_style_placeholders() -> None:
 
 
 def test_extra_keywords_force_escalation() -> None:
-    text = "穿了一天皮肤过敏起红疹"
+    text = "穿了一天袖口有点起球"  # (a skin reaction is a safety incident: escalates anyway)
     assert not emotion_flag(text).escalate
-    flag = emotion_flag(text, extra_keywords=["过敏", ""])
+    flag = emotion_flag(text, extra_keywords=["起球", ""])
     assert flag.escalate and flag.score >= 0.9
-    assert any("过敏" in s for s in flag.signals)
+    assert any("起球" in s for s in flag.signals)
     assert emotion_flag("我是ＶＩＰ会员", extra_keywords=["vip"]).escalate  # normalised both sides
 
 
@@ -279,7 +279,7 @@ def test_model_fit_save_load_round_trip(tmp_path: Path) -> None:
     model.save(path)
     assert [p.name for p in path.parent.iterdir()] == ["escalation.json"]  # no temp file left
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format"] == "kefu-copilot/escalation-model" and data["version"] == 1
+    assert data["format"] == "kefu-copilot/escalation-model" and data["version"] == 2
     assert set(data["features"]) == set(FEATURE_NAMES)
     loaded = EscalationModel.load(path)
     assert loaded.threshold == model.threshold

@@ -21,4 +21,6 @@ _TURN = re.compile(r"[-_:]t\d+$")
 def jddc_split(case_id: str) -> str:
     """``"untuned"`` or ``"train"`` for a JDDC turn id, by a hash of its dialogue id."""
     dialogue = _TURN.sub("", case_id)
-    return "untuned" if int(hashlib.sha256(dialogue.encode()).hexdigest()[0], 16) % 2 == 0 else "train"
+    return (
+        "untuned" if int(hashlib.sha256(dialogue.encode()).hexdigest()[0], 16) % 2 == 0 else "train"
+    )

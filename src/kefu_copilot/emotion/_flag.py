@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,9 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FEATURE_NAMES",
+    "RISK_TAXONOMY",
     "Emotion",
     "EmotionFlag",
-    "RISK_TAXONOMY",
     "Priority",
     "RiskFlag",
     "emotion_flag",
@@ -304,7 +305,13 @@ def _as_turn(lex: Lexicon, item: object) -> _Turn | None:
             ts = datetime.fromisoformat(ts)
         except ValueError:
             ts = None
-    return _Turn(mapped, lex.fold(text), ts if isinstance(ts, datetime) else None)
+    return _Turn(mapped, _fold(lex, text), ts if isinstance(ts, datetime) else None)
+
+
+@lru_cache(maxsize=4096)
+def _fold(lex: Lexicon, text: str) -> str:
+    """``lex.fold``, cached: a conversation's earlier turns are read again at every new turn."""
+    return lex.fold(text)
 
 
 def _turns(lex: Lexicon, context: Iterable[ContextItem] | None) -> list[_Turn]:
@@ -433,7 +440,7 @@ def _context_signals(
 # ---------------------------------------------------------------------------- features and flag
 def _analyze(
     lex: Lexicon, text: str, context: Iterable[ContextItem] | None
-) -> tuple[_Cues, dict[str, float], list[str]]:
+) -> tuple[_Cues, dict[str, float], list[str], str, list[_Turn]]:
     """Message cues, the feature vector and the context signals of one customer turn."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, not {type(text).__name__}")
@@ -445,7 +452,7 @@ def _analyze(
     # Pushing back only says something about the agent when the agent has said something.
     pushback = max(merged[n] for n in ("negation", "negative_answer", "dispute", "sigh"))
     merged["pushback"] = pushback * any(t.role == "agent" for t in turns)
-    return cues, {name: merged[name] for name in FEATURE_NAMES}, signals
+    return cues, {name: merged[name] for name in FEATURE_NAMES}, signals, prepared, turns
 
 
 _GRAM_CLAUSE_RE = re.compile(r"[,.!?;~。，！？；…\s]+")
@@ -457,17 +464,28 @@ def escalation_grams(
 ) -> list[str]:
     """The sparse text features of a customer turn for a learned model: character bigrams of the
     folded message (digits → 0), each marked ``~`` inside a negation's scope (from a negation
-    character to the end of its clause: 不会给差评 → ~差评), and the bigrams of the agent's last
-    reply marked ``a:`` (what the customer is reacting to)."""
+    character to the end of its clause: 不会给差评 → ~差评) and ``o`` in a clause about someone
+    other than the shop (烦死了，今天加班 → o烦死), and the bigrams of the agent's last reply
+    marked ``a:`` (what the customer is reacting to)."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, not {type(text).__name__}")
     lex = lexicon(rules)
+    return _grams(lex, lex.fold(text), _turns(lex, context))
+
+
+def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
     grams: set[str] = set()
-    folded = _DIGITS_RE.sub("0", lex.fold(text)) if isinstance(text, str) else ""
-    for clause in _GRAM_CLAUSE_RE.split(lex.not_negation.sub("", folded)):
+    folded = _DIGITS_RE.sub("0", prepared)
+    clauses = [c for c in _GRAM_CLAUSE_RE.split(lex.not_negation.sub("", folded)) if c]
+    other = [bool(lex.cues["third_party"].search(c)) for c in clauses]
+    for k, clause in enumerate(clauses):
+        # about someone else (加班, 别家, 没抢到) and not addressed to the shop: marked "o"
+        elsewhere = any(other[max(0, k - 1) : k + 2]) and not lex.cues["shop_target"].search(clause)
         scope = next((m.start() for m in lex.negation.finditer(clause)), len(clause))
         for i in range(len(clause) - 1):
-            grams.add(("~" if i > scope else "") + clause[i : i + 2])
-    agent = [t for t in _turns(lex, context) if t.role == "agent"][-1:]
-    for turn in agent:
+            mark = ("o" if elsewhere else "") + ("~" if i > scope else "")
+            grams.add(mark + clause[i : i + 2])
+    for turn in [t for t in turns if t.role == "agent"][-1:]:
         reply = _DIGITS_RE.sub("0", turn.text)
         grams.update("a:" + reply[i : i + 2] for i in range(min(len(reply), 60) - 1))
     return sorted(grams)
@@ -617,16 +635,16 @@ def emotion_flag(
     ``ShopError`` when ``rules`` has a bad pattern or name (checked once per rule set).
     """
     lex = lexicon(rules)
-    cues, features, context_signals = _analyze(lex, text, context)
+    cues, features, context_signals, prepared, turns = _analyze(lex, text, context)
     if model is None:
         model = packaged_model(lex.weights)
     if model is None:
         score, threshold = _rule_score(lex.weights, features), 0.5
     else:
-        grams = escalation_grams(text, context, rules=rules) if model.grams else None
+        grams = _grams(lex, prepared, turns) if model.grams else None
         score, threshold = model.score_features(features, grams), model.threshold
     signals = _cue_signals(lex, cues) + context_signals
-    matched = _keyword_hits(lex, lex.fold(text), extra_keywords)
+    matched = _keyword_hits(lex, prepared, extra_keywords)
     if matched:
         signals.append(f"店铺升级关键词: {' / '.join(matched[:3])}")
     forced = bool(matched) or any(features[name] for name in (*STRONG_CUES, "safety"))
@@ -635,9 +653,7 @@ def emotion_flag(
     emotion, intensity = _classify(lex, cues)
     escalate = forced or score >= threshold
     risk = _risks(features)
-    priority: Priority = (
-        "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
-    )
+    priority: Priority = "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
     return EmotionFlag(
         emotion=emotion,
         intensity=intensity,

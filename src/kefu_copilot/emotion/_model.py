@@ -151,7 +151,9 @@ class EscalationModel:
                 z, sparse, y.astype(float), balance, (self.l2, self.gram_l2), prior, self.max_iter
             )
             dense, text = coef[: 1 + len(FEATURE_NAMES)], coef[1 + len(FEATURE_NAMES) :]
-            self.grams = {g: round(float(w), 4) for g, w in zip(vocab, text) if abs(w) >= 1e-3}
+            self.grams = {
+                g: round(float(w), 4) for g, w in zip(vocab, text, strict=True) if abs(w) >= 1e-3
+            }
         else:
             dense = _newton_logistic(z, y.astype(float), balance, self.l2, prior, self.max_iter)
         # Balanced weights fit a 50/50 prior; shift the intercept back to the real one.
@@ -406,7 +408,7 @@ def _lbfgs_logistic(
             size /= 2
         s_new, y_new = new - coef, g_new - grad
         if float(s_new @ y_new) > 1e-12:
-            steps = (steps + [(s_new, y_new)])[-memory:]
+            steps = [*steps, (s_new, y_new)][-memory:]
         converged = f - f_new < 1e-9 * max(1.0, abs(f))
         coef, f, grad = new, f_new, g_new
         if converged:
