@@ -15,6 +15,7 @@ on turns whose author's note names a safety problem (the script reads the notes;
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import sys
@@ -23,11 +24,21 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+# --src TREE/src measures another checkout's code (e.g. main, for the "before" figures)
+_SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv else str(ROOT / "src")
+sys.path.insert(0, _SRC)
 
 from kefu_copilot.config._shop import load_shop_config  # noqa: E402
-from kefu_copilot.emotion._corpus import jddc_split  # noqa: E402
 from kefu_copilot.emotion._flag import emotion_flag  # noqa: E402
+
+
+def jddc_split(case_id: str) -> str:
+    """The untuned JDDC split (a copy of kefu_copilot.emotion._corpus.jddc_split, so that the
+    same split is read when measuring a checkout that does not have it)."""
+    dialogue = re.sub(r"[-_:]t\d+$", "", case_id)
+    digit = int(hashlib.sha256(dialogue.encode()).hexdigest()[0], 16)
+    return "untuned" if digit % 2 == 0 else "train"
+
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV, HELD_OUT = ("apparel", "digital"), ("cosmetics", "food")
@@ -83,7 +94,8 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         for r in flag.risk:
             risk[r] += 1
             risk_true[r] += label
-        if SAFETY_NOTE.search(str(case.get("note", ""))) or case.get("id") in safety_ids:
+        by_note = not safety_ids and SAFETY_NOTE.search(str(case.get("note", "")))
+        if by_note or case.get("id") in safety_ids:
             safety.append("safety_incident" in flag.risk and flag.escalate)
         if label != flag.escalate:
             wrong.append(case.get("id"))
@@ -121,6 +133,7 @@ def _plain(shops: tuple[str, ...]) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json")
+    ap.add_argument("--src", help="the src folder of the checkout to measure")
     ap.add_argument("--sets", default="sample,dev,heldout,jddc,plain")
     ap.add_argument("--show-wrong", action="store_true", help="ids of wrong dev/sample turns")
     args = ap.parse_args()

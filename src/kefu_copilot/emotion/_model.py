@@ -289,6 +289,18 @@ class EscalationModel:
         return model
 
 
+#: Features whose weight stays the rule set's: structure whose direction the data cannot teach
+#: (JDDC has no safety incidents; there a complaint about a courier is one about JD itself, but
+#: a shop's customer annoyed by their boss is not complaining about the shop).
+PINNED = ("safety", "other_target", "withdrawn")
+
+
+def _dense_penalty(l2: float) -> np.ndarray:
+    penalty = np.full(len(FEATURE_NAMES), float(l2))
+    penalty[[FEATURE_NAMES.index(name) for name in PINNED]] = 1e6
+    return penalty
+
+
 def _newton_logistic(
     z: np.ndarray, y: np.ndarray, sw: np.ndarray, l2: float, prior: np.ndarray, max_iter: int
 ) -> np.ndarray:
@@ -298,8 +310,7 @@ def _newton_logistic(
     """
     x = np.hstack([np.ones((len(z), 1)), z])
     center = np.concatenate([[0.0], prior])
-    penalty = np.full(x.shape[1], float(l2))
-    penalty[0] = 1e-6
+    penalty = np.concatenate([[1e-6], _dense_penalty(l2)])
 
     def loss(coef: np.ndarray) -> float:
         logit = x @ coef
@@ -374,7 +385,7 @@ def _lbfgs_logistic(
     (L2 towards 0), by L-BFGS with backtracking; returns ``[intercept, *dense, *sparse]``."""
     d = z.shape[1]
     center = np.concatenate([[0.0], prior, np.zeros(sparse.n_cols)])
-    penalty = np.concatenate([[1e-6], np.full(d, l2[0]), np.full(sparse.n_cols, l2[1])])
+    penalty = np.concatenate([[1e-6], _dense_penalty(l2[0]), np.full(sparse.n_cols, l2[1])])
 
     def loss_grad(coef: np.ndarray) -> tuple[float, np.ndarray]:
         logit = coef[0] + z @ coef[1 : 1 + d] + sparse.dot(coef[1 + d :])
