@@ -114,7 +114,16 @@ def _dev_scores(
     config = load_shop_config(ROOT / "evals/shops" / shop / "shop")
     keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
     labels, scores = [], []
-    for case in _rows(ROOT / "evals/shops" / shop / "emotion.jsonl"):
+    if plain:
+        cases = [
+            {"text": c["question"], "context": c.get("history"), "expect": {"escalate": False}}
+            for suite in ("answer", "presales")
+            for c in _rows(ROOT / "evals/shops" / shop / f"{suite}.jsonl")
+            if "auto" in c["expect"]["decision"]
+        ]
+    else:
+        cases = _rows(ROOT / "evals/shops" / shop / "emotion.jsonl")
+    for case in cases:
         flag = emotion_flag(
             case["text"], case.get("context"), extra_keywords=keywords, rules=rules, model=model
         )

@@ -7,9 +7,19 @@ lexicon (``data/emotion.yaml``, compiled by :mod:`._cues`; a shop extends it in 
 呵呵/真是好服务, demands, waits, punctuation, emoji) and from the context — dissatisfaction often
 shows as a repeat of a question the agent did not resolve (character-bigram Jaccard after folding
 question words), unanswered customer turns, or template replies. All cues form one named feature
-vector (:func:`escalation_features`): hand-set weights score it by default (the rule set's
-``escalation_weights``), an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them.
-Threats, profanity, requests for a human and the shop's ``escalation_keywords`` always escalate.
+vector (:func:`escalation_features`), with sparse text features beside it
+(:func:`escalation_grams`: character bigrams marked by negation scope and by who they are about,
+and the agent's last reply). By default the packaged learned model scores them
+(``data/escalation_model.json``, trained by ``scripts/train_emotion_model.py`` on real labelled
+turns with the rule weights as its prior); a shop's own model (``kefu train-emotion``) or a shop
+that changes ``escalation_weights`` uses those instead.
+
+Cue matches are guarded by clause structure: negated ("不会给差评", "差评我是不会给的"), withdrawn
+("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏"), another word sense ("律师事务所"),
+or about someone else (加班, 别家, 没抢到 — :func:`_attributed_elsewhere`). Risk flags
+(:data:`RISK_TAXONOMY`) are separate from the emotion label. Threats, profanity, requests for a
+human, safety incidents and the shop's ``escalation_keywords`` (with the same guards) always
+escalate; a safety incident is ``priority="urgent"``.
 """
 
 from __future__ import annotations
@@ -266,6 +276,13 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
 _NEGATIVE_CUES = (*STRONG_CUES, "bot_rejection", "sarcasm", "exasperation", "unresolved")
 
 
+@lru_cache(maxsize=4096)
+def _shape(lex: Lexicon, folded: str) -> Shape:
+    """``lex.shape``, cached like :func:`_fold`."""
+    return lex.shape(folded)
+
+
+@lru_cache(maxsize=4096)
 def _negativity(lex: Lexicon, text: str) -> float:
     """1.0 when an earlier customer turn was clearly unhappy on its own (threat, anger...)."""
     angry_emoji = any(ch in text for ch in lex.emoji["anger"])
@@ -385,7 +402,7 @@ def _context_features(
     """Context features of the current message and the signals behind them."""
     f, own = dict.fromkeys(_CONTEXT_FEATURES, 0.0), lex.shape(text)
     agents = [i for i, t in enumerate(turns) if t.role == "agent"]
-    every = [lex.shape(t.text) for t in turns]
+    every = [_shape(lex, t.text) for t in turns]
     shapes = {i: every[i] for i, t in enumerate(turns) if t.role == "customer"}
     cold: dict[int, float] = {}
     for pos, i in enumerate(agents):
