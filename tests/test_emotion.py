@@ -349,18 +349,24 @@ def test_cross_validation_is_grouped_and_deterministic() -> None:
 
 # ---------------------------------------------------------------------------- dev data (optional)
 def test_jddc_dev_turns_beat_the_baselines() -> None:
-    """Research-only dev data (../shared): rules and a 5-fold model beat the published baselines.
+    """Research-only dev data (../shared): the packaged model on the JDDC split it was never
+    trained or tuned on (``jddc_split``: half the dialogues) reaches the issue-17 targets (F1 ≥
+    0.45, balanced accuracy ≥ 0.65), and a 5-fold model on all turns beats the baselines.
 
     Baselines: always-escalate F1 0.44 (precision 0.28, balanced accuracy 0.50); keyword rule F1
     0.22. Nothing from the file is copied; only figures are compared.
     """
+    from kefu_copilot.emotion._corpus import jddc_split
+
     if not JDDC.exists():
         pytest.skip(f"{JDDC} not available (../shared is optional)")
     started = time.perf_counter()
     cases = read_emotion_cases(JDDC)
-    truth = [k.escalate for k in cases]
-    rules = escalation_metrics(truth, [emotion_flag(k.text, k.context).escalate for k in cases])
-    assert rules["precision"] >= 0.35 and rules["f1"] > 0.5 and rules["balanced_accuracy"] > 0.65
+    untuned = [k for k in cases if jddc_split(k.id) == "untuned"]
+    truth = [k.escalate for k in untuned]
+    flags = [emotion_flag(k.text, k.context).escalate for k in untuned]
+    packaged = escalation_metrics(truth, flags)
+    assert packaged["f1"] >= 0.45 and packaged["balanced_accuracy"] >= 0.65
     model = cross_validate(cases, folds=5, seed=0)["metrics"]
     assert model["precision"] >= 0.35 and model["f1"] > 0.5 and model["balanced_accuracy"] > 0.65
     assert time.perf_counter() - started < 20

@@ -47,6 +47,7 @@ from ._cues import (
     lexicon,
     similarity,
 )
+from ._scorer import LinearScorer, packaged_scorer
 
 if TYPE_CHECKING:
     from ._model import EscalationModel
@@ -516,23 +517,13 @@ def escalation_features(
     return _analyze(lexicon(rules), text, context)[1]
 
 
-_PACKAGED: dict[str, Any] = {}
-
-
-def packaged_model(weights: Mapping[str, float] | None = None) -> EscalationModel | None:
+def packaged_model(weights: Mapping[str, float] | None = None) -> LinearScorer | None:
     """The escalation model shipped in the package (``data/escalation_model.json``, trained by
     ``scripts/train_emotion_model.py``), or None when there is none — or when a shop changed the
     rule weights (``weights`` differ from the packaged ones): then its rules decide."""
     if weights is not None and dict(weights) != dict(lexicon().weights):
         return None
-    if "model" not in _PACKAGED:
-        from importlib.resources import files
-
-        from ._model import EscalationModel
-
-        resource = files("kefu_copilot") / "data" / "escalation_model.json"
-        _PACKAGED["model"] = EscalationModel.load(str(resource)) if resource.is_file() else None
-    return cast("EscalationModel | None", _PACKAGED["model"])
+    return packaged_scorer()
 
 
 def _rule_score(weights: Mapping[str, float], features: Mapping[str, float]) -> float:
@@ -635,7 +626,7 @@ def emotion_flag(
     context: Iterable[ContextItem] | None = None,
     *,
     extra_keywords: Iterable[str] = (),
-    model: EscalationModel | None = None,
+    model: EscalationModel | LinearScorer | None = None,
     rules: Rules | None = None,
 ) -> EmotionFlag:
     """Flag the emotion of a customer message and decide whether to escalate to a human.
