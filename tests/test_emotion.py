@@ -201,11 +201,11 @@ def test_jddc_style_placeholders() -> None:
 
 
 def test_extra_keywords_force_escalation() -> None:
-    text = "穿了一天皮肤过敏起红疹"
+    text = "穿了一天袖口有点起球"  # (a skin reaction is a safety incident: escalates anyway)
     assert not emotion_flag(text).escalate
-    flag = emotion_flag(text, extra_keywords=["过敏", ""])
+    flag = emotion_flag(text, extra_keywords=["起球", ""])
     assert flag.escalate and flag.score >= 0.9
-    assert any("过敏" in s for s in flag.signals)
+    assert any("起球" in s for s in flag.signals)
     assert emotion_flag("我是ＶＩＰ会员", extra_keywords=["vip"]).escalate  # normalised both sides
 
 
@@ -279,7 +279,7 @@ def test_model_fit_save_load_round_trip(tmp_path: Path) -> None:
     model.save(path)
     assert [p.name for p in path.parent.iterdir()] == ["escalation.json"]  # no temp file left
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format"] == "kefu-copilot/escalation-model" and data["version"] == 1
+    assert data["format"] == "kefu-copilot/escalation-model" and data["version"] == 2
     assert set(data["features"]) == set(FEATURE_NAMES)
     loaded = EscalationModel.load(path)
     assert loaded.threshold == model.threshold
@@ -349,18 +349,24 @@ def test_cross_validation_is_grouped_and_deterministic() -> None:
 
 # ---------------------------------------------------------------------------- dev data (optional)
 def test_jddc_dev_turns_beat_the_baselines() -> None:
-    """Research-only dev data (../shared): rules and a 5-fold model beat the published baselines.
+    """Research-only dev data (../shared): the packaged model on the JDDC split it was never
+    trained or tuned on (``jddc_split``: half the dialogues) reaches the issue-17 targets (F1 ≥
+    0.45, balanced accuracy ≥ 0.65), and a 5-fold model on all turns beats the baselines.
 
     Baselines: always-escalate F1 0.44 (precision 0.28, balanced accuracy 0.50); keyword rule F1
     0.22. Nothing from the file is copied; only figures are compared.
     """
+    from kefu_copilot.emotion._corpus import jddc_split
+
     if not JDDC.exists():
         pytest.skip(f"{JDDC} not available (../shared is optional)")
     started = time.perf_counter()
     cases = read_emotion_cases(JDDC)
-    truth = [k.escalate for k in cases]
-    rules = escalation_metrics(truth, [emotion_flag(k.text, k.context).escalate for k in cases])
-    assert rules["precision"] >= 0.35 and rules["f1"] > 0.5 and rules["balanced_accuracy"] > 0.65
+    untuned = [k for k in cases if jddc_split(k.id) == "untuned"]
+    truth = [k.escalate for k in untuned]
+    flags = [emotion_flag(k.text, k.context).escalate for k in untuned]
+    packaged = escalation_metrics(truth, flags)
+    assert packaged["f1"] >= 0.45 and packaged["balanced_accuracy"] >= 0.65
     model = cross_validate(cases, folds=5, seed=0)["metrics"]
     assert model["precision"] >= 0.35 and model["f1"] > 0.5 and model["balanced_accuracy"] > 0.65
     assert time.perf_counter() - started < 20

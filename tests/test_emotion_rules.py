@@ -72,12 +72,13 @@ def _shop(tmp_path: Path, text: str) -> Path:
 
 def test_a_shop_emotion_cue_changes_the_flag_of_that_shop_only(tmp_path: Path) -> None:
     cosmetics = load_shop_config(
-        _shop(tmp_path, "rules:\n  emotion:\n    customer_cues:\n      quality: [烂脸, 过敏]\n")
+        _shop(tmp_path, "rules:\n  emotion:\n    customer_cues:\n      safety: [烂脸]\n")
     )
     text = "用了你们的面霜两天就烂脸了"
     before = emotion_flag(text)
     flag = emotion_flag(text, rules=cosmetics.rule_set("emotion"))
-    assert "质量问题: 烂脸" in flag.signals and flag.escalate and flag.score > before.score
+    assert "安全事故: 烂脸" in flag.signals and flag.escalate and flag.score > before.score
+    assert flag.risk == ["safety_incident"] and flag.priority == "urgent"
     assert not any("烂脸" in s for s in before.signals) and not before.escalate
     assert emotion_flag(text) == before  # the packaged rules are untouched
 

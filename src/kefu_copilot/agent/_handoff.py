@@ -15,6 +15,9 @@ from .._models import Citation
 
 __all__ = ["HandoffPacket"]
 
+# The priority line when the rule set has no ``priority_labels`` (a shop's older handoff rules).
+_PRIORITY = {"urgent": "【紧急·安全事件】优先处理"}
+
 
 class HandoffPacket(BaseModel):
     """A short brief for the human agent who takes over a conversation."""
@@ -28,6 +31,7 @@ class HandoffPacket(BaseModel):
     emotion: str = "neutral"
     intensity: float = 0.0
     risks: list[str] = Field(default_factory=list)
+    priority: str = Field("normal", description="urgent (a safety incident), high or normal")
     reasons: list[str] = Field(default_factory=list, description="why a human is needed")
     citations: list[Citation] = Field(default_factory=list)
     suggested_next_step: str = ""
@@ -42,6 +46,9 @@ class HandoffPacket(BaseModel):
         rules = packaged_rules("handoff") if rules is None else rules
         line, risk = rules["lines"], rules["risk_labels"]
         lines = [line["title"].format(conversation_id=self.conversation_id or "").rstrip()]
+        label = (rules.get("priority_labels") or _PRIORITY).get(self.priority)
+        if label:  # first, so a queue shows it before anything else
+            lines.insert(0, label)
         lines.append(line["customer_wants"].format(text=self.customer_wants))
         for key, sep in (("earlier_requests", "；"), ("order_ids", "、"), ("products", "、")):
             if getattr(self, key):

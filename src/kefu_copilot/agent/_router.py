@@ -52,8 +52,13 @@ log = logging.getLogger(__name__)
 
 _ORDER: dict[Decision, int] = {"handoff": 0, "draft": 1, "auto": 2}
 _THREATS = frozenset({"complaint_threat", "bad_review_threat", "public_exposure", "legal_threat"})
-HANDOFF_RISKS = _THREATS | {"repeated_question", "human_requested", "profanity"}
-DRAFT_RISKS = frozenset({"refund_demand", "compensation_demand", "long_wait", "sarcasm"})
+# Risk routing: a safety incident always goes to a human, first in the queue; threats, repeats,
+# insults and requests for a human hand off; the rest let the bot draft for a human to check.
+HANDOFF_RISKS = _THREATS | {"safety_incident", "repeated_question", "human_requested", "profanity"}
+DRAFT_RISKS = frozenset(
+    {"refund_demand", "compensation_demand", "refund_or_compensation_demand", "long_wait"}
+    | {"sarcasm", "urgent_deadline"}
+)
 _UPSET = _THREATS | {"profanity"}
 _HOURS = re.compile(r"(\d{1,2})[:：](\d{2})\s*[-~～至到]\s*(\d{1,2})[:：](\d{2})")
 _CONFIDENCE: dict[Decision, float] = {"auto": 0.95, "draft": 0.7, "handoff": 0.0}
@@ -435,6 +440,10 @@ class Router:
                 + (f"; risks: {', '.join(emotion.risk)}" if emotion.risk else "")
             )
         hard = sorted(set(emotion.risk) & HANDOFF_RISKS)
+        if "safety_incident" in hard:
+            hard.remove("safety_incident")
+            decision = "handoff"
+            reasons.insert(0, "risk: safety_incident — a human now, top priority")
         if hard:
             decision = "handoff"
             reasons.append(f"risk: {', '.join(hard)}")
@@ -508,6 +517,7 @@ class Router:
             emotion=emotion.emotion,
             intensity=emotion.intensity,
             risks=list(emotion.risk),
+            priority=getattr(emotion, "priority", "normal"),
             reasons=reasons,
             citations=answer.citations,
             suggested_next_step=self.next_step(conversation, answer, emotion, reasons),
@@ -521,13 +531,15 @@ class Router:
         risks = set(emotion.risk)
         joined = " ".join(reasons)
         steps: list[str] = []
+        if "safety_incident" in risks:
+            steps.append("安全事件优先处理：先确认人身安全、建议停用产品，登记后立即上报主管")
         if risks & _UPSET or emotion.emotion == "angry":
             steps.append("先真诚致歉、安抚情绪，确认问题细节，并给出明确的处理时限")
         if "order system" in joined or conversation.order_ids():
             ids = "、".join(conversation.order_ids()) or "（先向顾客要订单号）"
             steps.append(f"在后台查询订单 {ids} 的状态/物流后答复")
         if (
-            risks & {"compensation_demand", "refund_demand"}
+            risks & {"compensation_demand", "refund_demand", "refund_or_compensation_demand"}
             or "compensation" in joined
             or "limit" in joined
         ):

@@ -57,6 +57,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *("dispute", "negation", "pushback", "negative_answer", "sigh", "blame", "accept"),
     *("softener", "anxiety", "confusion", "thanks", "ack", "confirm", "polite", "exclaim"),
     *("question_run", "bare_punct", "has_question", "text_len", "placeholder_only"),
+    *("safety", "vulnerable", "urgent_deadline", "accusation", "other_target", "withdrawn"),
     # the conversation before it
     *("repeat_sim", "repeat_cold", "repeat_count", "context_repeats", "customer_streak"),
     *("streak_presence", "agent_canned", "agent_repeat", "agent_refusal", "agent_deflect"),
@@ -96,12 +97,18 @@ class Lexicon:
     agent: Mapping[str, re.Pattern[str]]  # agent-turn cues
     negatable: frozenset[str]
     reportable: frozenset[str]
+    hypothetical: frozenset[str]
+    withdrawable: frozenset[str]
     labels: Mapping[str, str]  # cue → human-readable name, in signal order
     emoji: Mapping[str, str]  # class → characters
     emotion_weights: Mapping[str, Mapping[str, float]]
     weights: Mapping[str, float]  # escalation logit weights, "bias" included
     negated: re.Pattern[str]
+    negated_after: re.Pattern[str]
     reported: re.Pattern[str]
+    withdrawn: re.Pattern[str]
+    supposed: re.Pattern[str]  # hypothetical_before
+    other_sense: Mapping[str, re.Pattern[str]]  # cue → what follows it in another sense
     presence: re.Pattern[str]
     ack: re.Pattern[str]
     confirm: re.Pattern[str]
@@ -192,6 +199,8 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         },
         negatable=_cue_names(c, "negatable", cues),
         reportable=_cue_names(c, "reportable", cues),
+        hypothetical=_cue_names(c, "hypothetical", cues),
+        withdrawable=_cue_names(c, "withdrawable", cues),
         labels={str(k): str(v) for k, v in rules["cue_labels"].items() if k in labelled},
         emoji={str(k): str(v) for k, v in rules["emoji"].items()},
         emotion_weights={
@@ -200,7 +209,15 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         },
         weights={str(n): float(v) for n, v in rules["escalation_weights"].items()},
         negated=c.key("negated_before"),
+        negated_after=c.key("negated_after"),
         reported=c.key("reported_before"),
+        withdrawn=c.key("withdrawn_before"),
+        supposed=c.key("hypothetical_before"),
+        other_sense={
+            name: c.regex(f"other_sense_after.{name}", pattern)
+            for name, pattern in rules["other_sense_after"].items()
+            if name in _cue_names(c, "other_sense_after", cues)
+        },
         presence=c.key("presence_only"),
         ack=c.key("acknowledgement_only"),
         confirm=c.key("confirm"),

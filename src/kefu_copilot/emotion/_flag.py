@@ -7,9 +7,19 @@ lexicon (``data/emotion.yaml``, compiled by :mod:`._cues`; a shop extends it in 
 呵呵/真是好服务, demands, waits, punctuation, emoji) and from the context — dissatisfaction often
 shows as a repeat of a question the agent did not resolve (character-bigram Jaccard after folding
 question words), unanswered customer turns, or template replies. All cues form one named feature
-vector (:func:`escalation_features`): hand-set weights score it by default (the rule set's
-``escalation_weights``), an :class:`~kefu_copilot.emotion._model.EscalationModel` can learn them.
-Threats, profanity, requests for a human and the shop's ``escalation_keywords`` always escalate.
+vector (:func:`escalation_features`), with sparse text features beside it
+(:func:`escalation_grams`: character bigrams marked by negation scope and by who they are about,
+and the agent's last reply). By default the packaged learned model scores them
+(``data/escalation_model.json``, trained by ``scripts/train_emotion_model.py`` on real labelled
+turns with the rule weights as its prior); a shop's own model (``kefu train-emotion``) or a shop
+that changes ``escalation_weights`` uses those instead.
+
+Cue matches are guarded by clause structure: negated ("不会给差评", "差评我是不会给的"), withdrawn
+("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏"), another word sense ("律师事务所"),
+or about someone else (加班, 别家, 没抢到 — :func:`_attributed_elsewhere`). Risk flags
+(:data:`RISK_TAXONOMY`) are separate from the emotion label. Threats, profanity, requests for a
+human, safety incidents and the shop's ``escalation_keywords`` (with the same guards) always
+escalate; a safety incident is ``priority="urgent"``.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,22 +47,29 @@ from ._cues import (
     lexicon,
     similarity,
 )
+from ._scorer import LinearScorer, packaged_scorer
 
 if TYPE_CHECKING:
     from ._model import EscalationModel
 
 __all__ = [
     "FEATURE_NAMES",
+    "RISK_TAXONOMY",
     "Emotion",
     "EmotionFlag",
+    "Priority",
     "RiskFlag",
     "emotion_flag",
     "escalation_features",
+    "escalation_grams",
+    "packaged_model",
     "question_similarity",
 ]
 
 Emotion = Literal["angry", "anxious", "confused", "neutral", "satisfied"]
 RiskFlag = Literal[
+    "safety_incident",
+    "urgent_deadline",
     "complaint_threat",
     "bad_review_threat",
     "public_exposure",
@@ -63,7 +81,9 @@ RiskFlag = Literal[
     "profanity",
     "sarcasm",
     "human_requested",
+    "refund_or_compensation_demand",
 ]
+Priority = Literal["urgent", "high", "normal"]
 ContextItem = Message | Mapping[str, Any]
 Rules = Mapping[str, Any]
 _EMOTIONS: tuple[Emotion, ...] = get_args(Emotion)
@@ -80,6 +100,22 @@ class EmotionFlag(BaseModel):
     signals: list[str] = Field(default_factory=list, description="human-readable cues that fired")
     risk: list[RiskFlag] = Field(default_factory=list)
     score: float = Field(ge=0.0, le=1.0, description="escalation probability")
+    priority: Priority = Field(
+        "normal", description="urgent: a safety incident (a human now); high: escalates"
+    )
+
+
+#: The risk taxonomy, separate from the emotion label: the flags a shop routes on, each with
+#: what it means. ``safety_incident`` always goes to a human, first in the queue; the threat
+#: flags below ``complaint_threat`` (差评/曝光/律师) are its finer kinds.
+RISK_TAXONOMY: dict[str, str] = {
+    "safety_incident": "injury, fire or smoke, electric shock, burns, allergy, choking",
+    "urgent_deadline": "needed by a near date or event (a wedding, a flight, a birthday)",
+    "complaint_threat": "投诉 / 12315 / 差评 / 曝光 / 律师, not negated or withdrawn",
+    "refund_or_compensation_demand": "insists on a refund or compensation",
+    "repeated_question": "asks again what the agent did not resolve",
+    "sarcasm": "praise that means the opposite, 呵呵, 催了个寂寞",
+}
 
 
 _CONTEXT_FEATURES = FEATURE_NAMES[FEATURE_NAMES.index("repeat_sim") :]
@@ -101,18 +137,62 @@ def question_similarity(a: str, b: str, *, rules: Rules | None = None) -> float:
 
 
 # ---------------------------------------------------------------------------- cues in one message
-def _hits(lex: Lexicon, name: str, text: str) -> list[str]:
-    """Matches of one cue, leaving out negated ("不会给差评") and reported ("有人给差评") ones."""
+def _hits(lex: Lexicon, name: str, text: str, dropped: list[str] | None = None) -> list[str]:
+    """Matches of one cue, leaving out negated ("不会给差评"), withdrawn ("本来想投诉"), reported
+    ("有人给差评"), hypothetical ("会不会过敏") ones and words in another sense ("律师事务所");
+    withdrawn and negated matches of a negatable cue are added to ``dropped``."""
     out: list[str] = []
     for match in lex.cues[name].finditer(text):
         before = text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
-        if name in lex.negatable and lex.negated.search(before) and not rhetorical:
+        after = text[match.end() : match.end() + 10]
+        negated = lex.negated.search(before) or lex.negated_after.search(after)
+        withdrawn = name in lex.withdrawable and lex.withdrawn.search(before)
+        if name in lex.negatable and not rhetorical and (negated or withdrawn):
+            if dropped is not None:
+                dropped.append(match.group())
             continue
         if name in lex.reportable and lex.reported.search(before):
             continue
+        if name in lex.hypothetical and lex.supposed.search(before):
+            continue
+        sense = lex.other_sense.get(name)
+        if sense is not None and sense.search(after):
+            continue
         out.append(match.group())
     return out
+
+
+#: Negative cues that say nothing about the shop when their clause is about someone else.
+_ATTRIBUTABLE = (*STRONG_CUES[:5], "exasperation", "dissatisfied", "quality", "counterfeit")
+_ATTRIBUTABLE += ("sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet", "unresolved")
+_CLAUSE_RE = re.compile(r"[^,.!?;~。，、…\s]+")
+
+
+def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -> bool:
+    """Drop negative hits whose clause (or a neighbouring one) names a third party (another shop,
+    a courier, the boss, the weather) while their own clause does not address the shop ("你们");
+    True when any hit was dropped."""
+    clauses = [(m.start(), m.end(), m.group()) for m in _CLAUSE_RE.finditer(text)]
+    if not clauses or not lex.cues["third_party"].search(text):
+        return False
+    other = [bool(lex.cues["third_party"].search(c)) for _, _, c in clauses]
+    moved = False
+    for name in _ATTRIBUTABLE:
+        kept = []
+        for hit in hits[name]:
+            at = text.find(hit)
+            k = next((i for i, (a, b, _) in enumerate(clauses) if a <= at < b), None)
+            if k is None:
+                kept.append(hit)
+                continue
+            near = any(other[max(0, k - 1) : k + 2])
+            if near and not lex.cues["shop_target"].search(clauses[k][2]):
+                moved = True
+            else:
+                kept.append(hit)
+        hits[name] = kept
+    return moved
 
 
 def _run(pattern: re.Pattern[str], text: str) -> int:
@@ -144,12 +224,14 @@ class _Cues:
 
 def _message_cues(lex: Lexicon, text: str) -> _Cues:
     """All cues of one folded customer message, as hits and as message-level features."""
-    hits = {name: _hits(lex, name, text) for name in lex.cues}
+    dropped: list[str] = []
+    hits = {name: _hits(lex, name, text, dropped) for name in lex.cues}
+    elsewhere = _attributed_elsewhere(lex, text, hits)
     emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.emoji.items()}
     f: dict[str, float] = {name: float(bool(hits[name])) for name in STRONG_CUES}
     f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
     strong_negative = emoji["anger"] > 0 or _any(hits, *_STRONG_NEGATIVE)
-    negative = strong_negative or emoji["sarcasm"] > 0 or _any(hits, *_NEGATIVE)
+    negative = strong_negative or emoji["sarcasm"] > 0 or _any(hits, *_NEGATIVE, "accusation")
     praise = "".join(hits["irony_praise"])
     irony = bool(praise) and (negative if "真" in praise else strong_negative)
     if hits["sarcasm"] or irony or (emoji["sarcasm"] and negative):
@@ -183,12 +265,25 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["text_len"] = min(1.0, math.log1p(len(text)) / math.log1p(120))
     placeholder = bool(lex.placeholder_only.fullmatch(text))
     f["placeholder_only"] = float(bool(text) and not f["bare_punct"] and placeholder)
+    f["safety"] = float(bool(hits["safety"]))
+    f["vulnerable"] = float(bool(hits["vulnerable"]))
+    f["urgent_deadline"] = float(bool(hits["deadline_event"] and hits["deadline_time"]))
+    f["accusation"] = float(bool(hits["accusation"]))
+    f["other_target"] = float(elsewhere)
+    f["withdrawn"] = float(bool(dropped))
     return _Cues(hits=hits, emoji=emoji, features=f)
 
 
 _NEGATIVE_CUES = (*STRONG_CUES, "bot_rejection", "sarcasm", "exasperation", "unresolved")
 
 
+@lru_cache(maxsize=4096)
+def _shape(lex: Lexicon, folded: str) -> Shape:
+    """``lex.shape``, cached like :func:`_fold`."""
+    return lex.shape(folded)
+
+
+@lru_cache(maxsize=4096)
 def _negativity(lex: Lexicon, text: str) -> float:
     """1.0 when an earlier customer turn was clearly unhappy on its own (threat, anger...)."""
     angry_emoji = any(ch in text for ch in lex.emoji["anger"])
@@ -228,7 +323,13 @@ def _as_turn(lex: Lexicon, item: object) -> _Turn | None:
             ts = datetime.fromisoformat(ts)
         except ValueError:
             ts = None
-    return _Turn(mapped, lex.fold(text), ts if isinstance(ts, datetime) else None)
+    return _Turn(mapped, _fold(lex, text), ts if isinstance(ts, datetime) else None)
+
+
+@lru_cache(maxsize=4096)
+def _fold(lex: Lexicon, text: str) -> str:
+    """``lex.fold``, cached: a conversation's earlier turns are read again at every new turn."""
+    return lex.fold(text)
 
 
 def _turns(lex: Lexicon, context: Iterable[ContextItem] | None) -> list[_Turn]:
@@ -302,7 +403,7 @@ def _context_features(
     """Context features of the current message and the signals behind them."""
     f, own = dict.fromkeys(_CONTEXT_FEATURES, 0.0), lex.shape(text)
     agents = [i for i, t in enumerate(turns) if t.role == "agent"]
-    every = [lex.shape(t.text) for t in turns]
+    every = [_shape(lex, t.text) for t in turns]
     shapes = {i: every[i] for i, t in enumerate(turns) if t.role == "customer"}
     cold: dict[int, float] = {}
     for pos, i in enumerate(agents):
@@ -357,7 +458,7 @@ def _context_signals(
 # ---------------------------------------------------------------------------- features and flag
 def _analyze(
     lex: Lexicon, text: str, context: Iterable[ContextItem] | None
-) -> tuple[_Cues, dict[str, float], list[str]]:
+) -> tuple[_Cues, dict[str, float], list[str], str, list[_Turn]]:
     """Message cues, the feature vector and the context signals of one customer turn."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, not {type(text).__name__}")
@@ -369,7 +470,43 @@ def _analyze(
     # Pushing back only says something about the agent when the agent has said something.
     pushback = max(merged[n] for n in ("negation", "negative_answer", "dispute", "sigh"))
     merged["pushback"] = pushback * any(t.role == "agent" for t in turns)
-    return cues, {name: merged[name] for name in FEATURE_NAMES}, signals
+    return cues, {name: merged[name] for name in FEATURE_NAMES}, signals, prepared, turns
+
+
+_GRAM_CLAUSE_RE = re.compile(r"[,.!?;~。，！？；…\s]+")
+_DIGITS_RE = re.compile(r"\d+")
+
+
+def escalation_grams(
+    text: str, context: Iterable[ContextItem] | None = None, *, rules: Rules | None = None
+) -> list[str]:
+    """The sparse text features of a customer turn for a learned model: character bigrams of the
+    folded message (digits → 0), each marked ``~`` inside a negation's scope (from a negation
+    character to the end of its clause: 不会给差评 → ~差评) and ``o`` in a clause about someone
+    other than the shop (烦死了，今天加班 → o烦死), and the bigrams of the agent's last reply
+    marked ``a:`` (what the customer is reacting to)."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, not {type(text).__name__}")
+    lex = lexicon(rules)
+    return _grams(lex, lex.fold(text), _turns(lex, context))
+
+
+def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
+    grams: set[str] = set()
+    folded = _DIGITS_RE.sub("0", prepared)
+    clauses = [c for c in _GRAM_CLAUSE_RE.split(lex.not_negation.sub("", folded)) if c]
+    other = [bool(lex.cues["third_party"].search(c)) for c in clauses]
+    for k, clause in enumerate(clauses):
+        # about someone else (加班, 别家, 没抢到) and not addressed to the shop: marked "o"
+        elsewhere = any(other[max(0, k - 1) : k + 2]) and not lex.cues["shop_target"].search(clause)
+        scope = next((m.start() for m in lex.negation.finditer(clause)), len(clause))
+        for i in range(len(clause) - 1):
+            mark = ("o" if elsewhere else "") + ("~" if i > scope else "")
+            grams.add(mark + clause[i : i + 2])
+    for turn in [t for t in turns if t.role == "agent"][-1:]:
+        reply = _DIGITS_RE.sub("0", turn.text)
+        grams.update("a:" + reply[i : i + 2] for i in range(min(len(reply), 60) - 1))
+    return sorted(grams)
 
 
 def escalation_features(
@@ -378,6 +515,15 @@ def escalation_features(
     """The named feature vector (``FEATURE_NAMES`` order) behind the escalation score;
     ``rules`` is a shop's merged ``emotion`` rule set (default: the packaged one)."""
     return _analyze(lexicon(rules), text, context)[1]
+
+
+def packaged_model(weights: Mapping[str, float] | None = None) -> LinearScorer | None:
+    """The escalation model shipped in the package (``data/escalation_model.json``, trained by
+    ``scripts/train_emotion_model.py``), or None when there is none — or when a shop changed the
+    rule weights (``weights`` differ from the packaged ones): then its rules decide."""
+    if weights is not None and dict(weights) != dict(lexicon().weights):
+        return None
+    return packaged_scorer()
 
 
 def _rule_score(weights: Mapping[str, float], features: Mapping[str, float]) -> float:
@@ -420,10 +566,16 @@ def _classify(lex: Lexicon, cues: _Cues) -> tuple[Emotion, float]:
 def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
     waited = f["no_reply"] or f["long_wait"] >= 1 or f["wait_gap"] >= 0.5
     waited = waited or f["customer_streak"] >= 0.75
+    refund, compensation = f["refund_demand"] >= 1, f["compensation_demand"] >= 1
+    threat = any(f[cue] for cue in STRONG_CUES[:4])
     raised: dict[RiskFlag, bool] = {
         **{cast(RiskFlag, RISK_OF_CUE[cue]): bool(f[cue]) for cue in STRONG_CUES},
-        "refund_demand": f["refund_demand"] >= 1,
-        "compensation_demand": f["compensation_demand"] >= 1,
+        "safety_incident": f["safety"] > 0,
+        "urgent_deadline": f["urgent_deadline"] > 0,
+        "complaint_threat": threat,
+        "refund_demand": refund,
+        "compensation_demand": compensation,
+        "refund_or_compensation_demand": refund or compensation,
         "repeated_question": f["repeat_cold"] >= 0.3
         or f["repeat_count"] >= 1
         or f["unresolved"] > 0,
@@ -431,6 +583,24 @@ def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
         "sarcasm": f["sarcasm"] >= 1,
     }
     return [risk for risk in get_args(RiskFlag) if raised.get(risk)]
+
+
+def _keyword_hits(lex: Lexicon, text: str, keywords: Iterable[str]) -> list[str]:
+    """The shop's escalation keywords in the folded message, with the cue guards: a negated,
+    withdrawn, reported or hypothetical keyword ("不是要投诉", "会不会过敏") does not count."""
+    found = []
+    for keyword in dict.fromkeys(k for k in (normalize(str(k)).strip() for k in keywords) if k):
+        senses = [p for n, p in lex.other_sense.items() if lex.cues[n].fullmatch(keyword)]
+        for match in re.finditer(re.escape(keyword), text):
+            before = text[max(0, match.start() - 12) : match.start()]
+            after = text[match.end() : match.end() + 10]
+            guards = (lex.negated, lex.withdrawn, lex.reported, lex.supposed)
+            if any(g.search(before) for g in guards) or lex.negated_after.search(after):
+                continue
+            if not any(p.search(after) for p in senses):
+                found.append(keyword)
+                break
+    return found
 
 
 def _cue_signals(lex: Lexicon, cues: _Cues) -> list[str]:
@@ -456,7 +626,7 @@ def emotion_flag(
     context: Iterable[ContextItem] | None = None,
     *,
     extra_keywords: Iterable[str] = (),
-    model: EscalationModel | None = None,
+    model: EscalationModel | LinearScorer | None = None,
     rules: Rules | None = None,
 ) -> EmotionFlag:
     """Flag the emotion of a customer message and decide whether to escalate to a human.
@@ -473,26 +643,31 @@ def emotion_flag(
     ``ShopError`` when ``rules`` has a bad pattern or name (checked once per rule set).
     """
     lex = lexicon(rules)
-    cues, features, context_signals = _analyze(lex, text, context)
+    cues, features, context_signals, prepared, turns = _analyze(lex, text, context)
+    if model is None:
+        model = packaged_model(lex.weights)
     if model is None:
         score, threshold = _rule_score(lex.weights, features), 0.5
     else:
-        score, threshold = model.score_features(features), model.threshold
+        grams = _grams(lex, prepared, turns) if model.grams else None
+        score, threshold = model.score_features(features, grams), model.threshold
     signals = _cue_signals(lex, cues) + context_signals
-    normalized = normalize(text)
-    keywords = dict.fromkeys(k for k in (normalize(str(k)).strip() for k in extra_keywords) if k)
-    matched = [k for k in keywords if k in normalized]
+    matched = _keyword_hits(lex, prepared, extra_keywords)
     if matched:
         signals.append(f"店铺升级关键词: {' / '.join(matched[:3])}")
-    forced = bool(matched) or any(features[name] for name in STRONG_CUES)
+    forced = bool(matched) or any(features[name] for name in (*STRONG_CUES, "safety"))
     if forced:
         score = max(score, FORCED_SCORE)
     emotion, intensity = _classify(lex, cues)
+    escalate = forced or score >= threshold
+    risk = _risks(features)
+    priority: Priority = "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
     return EmotionFlag(
         emotion=emotion,
         intensity=intensity,
-        escalate=forced or score >= threshold,
+        escalate=escalate,
         signals=signals,
-        risk=_risks(features),
+        risk=risk,
         score=round(min(1.0, max(0.0, score)), 4),
+        priority=priority,
     )

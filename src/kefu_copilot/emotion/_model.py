@@ -26,7 +26,7 @@ from typing import Any, Literal, Self
 import numpy as np
 
 from ._cues import STRONG_CUES, lexicon
-from ._flag import FEATURE_NAMES, escalation_features
+from ._flag import FEATURE_NAMES, escalation_features, escalation_grams
 
 __all__ = [
     "EmotionCase",
@@ -38,9 +38,10 @@ __all__ = [
 ]
 
 FORMAT = "kefu-copilot/escalation-model"
-VERSION = 1
+VERSION = 2  # 2: sparse text features (``grams``); version 1 files still load
 Context = Sequence[Mapping[str, Any]] | None
 Example = tuple[str, Context, bool]
+GramRows = Sequence[Sequence[str]]
 Prior = Literal["rules", "zero"]
 Rules = Mapping[str, Any] | None  # a shop's merged `emotion` rule set; None: the packaged one
 
@@ -73,10 +74,15 @@ class EscalationModel:
         prior: Prior = "rules",
         seed: int = 0,
         max_iter: int = 100,
+        text: bool = False,
+        gram_l2: float = 2.0,
+        min_count: int = 3,
     ) -> None:
         if l2 < 0 or not 0.0 <= min_precision <= 1.0 or prior not in ("rules", "zero"):
             raise ValueError("need l2 >= 0, min_precision within 0..1, prior 'rules' or 'zero'")
         self.l2, self.min_precision, self.seed, self.max_iter = l2, min_precision, seed, max_iter
+        self.text, self.gram_l2, self.min_count = text, gram_l2, min_count
+        self.grams: dict[str, float] = {}  # sparse text-feature weights (text=True)
         self.prior: Prior = prior
         self.feature_names: tuple[str, ...] = FEATURE_NAMES
         self.weights = np.zeros(len(FEATURE_NAMES))
@@ -88,37 +94,72 @@ class EscalationModel:
         self.info: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ training
-    def fit(self, examples: Iterable[Example], *, rules: Rules = None) -> Self:
+    def fit(
+        self,
+        examples: Iterable[Example],
+        *,
+        rules: Rules = None,
+        sample_weight: Sequence[float] | None = None,
+    ) -> Self:
         """Learn from ``(text, context, escalate)`` triples (features read with the emotion
         ``rules`` the model will score with); returns ``self``."""
-        rows, labels = [], []
+        rows, labels, grams = [], [], []
         for text, context, label in examples:
             rows.append(self._vector(escalation_features(text, context, rules=rules)))
+            if self.text:
+                grams.append(escalation_grams(text, context, rules=rules))
             labels.append(bool(label))
         return self.fit_matrix(
             np.asarray(rows, dtype=float).reshape(-1, len(FEATURE_NAMES)),
             np.asarray(labels, dtype=bool),
+            grams=grams if self.text else None,
+            sample_weight=None if sample_weight is None else np.asarray(sample_weight, float),
         )
 
-    def fit_matrix(self, x: np.ndarray, y: np.ndarray) -> Self:
-        """Learn from a precomputed feature matrix (``FEATURE_NAMES`` columns) and labels."""
+    def fit_matrix(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        grams: GramRows | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> Self:
+        """Learn from a precomputed feature matrix (``FEATURE_NAMES`` columns) and labels, with
+        the rows' sparse text features (``escalation_grams``) when the model reads text, and
+        per-row weights (a source's share of the data)."""
         n_pos, n = int(y.sum()), len(y)
         if n_pos == 0 or n_pos == n:
-            raise ValueError("training needs both escalate=true and escalate=false examples")
+            raise ValueError(
+                "training needs both escalate=true and escalate=false examples; label some of each"
+            )
         self.mean = x.mean(axis=0)
         scale = x.std(axis=0)
         self.scale = np.where(scale > 1e-9, scale, 1.0)
         z = (x - self.mean) / self.scale
-        sample_weight = np.where(y, n / (2 * n_pos), n / (2 * (n - n_pos)))
+        balance = np.where(y, n / (2 * n_pos), n / (2 * (n - n_pos)))
+        if sample_weight is not None:
+            balance = balance * sample_weight * n / float(np.sum(sample_weight))
         prior = np.zeros(len(FEATURE_NAMES))
         if self.prior == "rules":  # the packaged hand-set weights, in standardised units
             weights = lexicon().weights
             prior = np.array([weights[name] for name in FEATURE_NAMES]) * self.scale
-        coef = _newton_logistic(z, y.astype(float), sample_weight, self.l2, prior, self.max_iter)
+        self.grams = {}
+        if grams is not None:
+            vocab = _vocabulary(grams, self.min_count)
+            sparse = _Sparse.of(grams, vocab)
+            coef = _lbfgs_logistic(
+                z, sparse, y.astype(float), balance, (self.l2, self.gram_l2), prior, self.max_iter
+            )
+            dense, text = coef[: 1 + len(FEATURE_NAMES)], coef[1 + len(FEATURE_NAMES) :]
+            self.grams = {
+                g: round(float(w), 4) for g, w in zip(vocab, text, strict=True) if abs(w) >= 1e-3
+            }
+        else:
+            dense = _newton_logistic(z, y.astype(float), balance, self.l2, prior, self.max_iter)
         # Balanced weights fit a 50/50 prior; shift the intercept back to the real one.
-        self.weights, self.bias = coef[1:], float(coef[0] + math.log(n_pos / (n - n_pos)))
+        self.weights, self.bias = dense[1:], float(dense[0] + math.log(n_pos / (n - n_pos)))
         self.fitted = True
-        proba = self._proba(x)
+        proba = self._proba(x, grams)
         self.threshold = _pick_threshold(proba, y, self.min_precision)
         self.info = {
             "n_train": n,
@@ -130,23 +171,32 @@ class EscalationModel:
     # ------------------------------------------------------------------ prediction
     def predict_proba(self, text: str, context: Context = None, *, rules: Rules = None) -> float:
         """Calibrated probability that this customer turn should be escalated."""
-        return self.score_features(escalation_features(text, context, rules=rules))
+        grams = escalation_grams(text, context, rules=rules) if self.grams else None
+        return self.score_features(escalation_features(text, context, rules=rules), grams)
 
     def predict(self, text: str, context: Context = None, *, rules: Rules = None) -> bool:
         """``predict_proba(...) >= threshold``."""
         return self.predict_proba(text, context, rules=rules) >= self.threshold
 
-    def score_features(self, features: Mapping[str, float]) -> float:
-        """Probability from an :func:`~kefu_copilot.emotion._flag.escalation_features` mapping."""
-        return float(self._proba(self._vector(features)[None, :])[0])
+    def score_features(
+        self, features: Mapping[str, float], grams: Sequence[str] | None = None
+    ) -> float:
+        """Probability from an :func:`~kefu_copilot.emotion._flag.escalation_features` mapping
+        (and its :func:`~kefu_copilot.emotion._flag.escalation_grams`, for a text model)."""
+        return float(self._proba(self._vector(features)[None, :], [grams or []])[0])
 
     def _vector(self, features: Mapping[str, float]) -> np.ndarray:
         return np.array([float(features.get(name, 0.0)) for name in FEATURE_NAMES])
 
-    def _proba(self, x: np.ndarray) -> np.ndarray:
+    def _proba(self, x: np.ndarray, grams: GramRows | None = None) -> np.ndarray:
         if not self.fitted:
             raise ValueError("EscalationModel is not fitted; call fit() or load()")
         logit = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        if self.grams and grams is not None:
+            get = self.grams.get
+            logit = logit + np.array(
+                [sum(get(g, 0.0) for g in row) / math.sqrt(max(1, len(row))) for row in grams]
+            )
         return 1.0 / (1.0 + np.exp(-np.clip(logit, -30.0, 30.0)))
 
     # ------------------------------------------------------------------ persistence
@@ -162,6 +212,8 @@ class EscalationModel:
             "prior": self.prior,
             "seed": self.seed,
             "class_weight": "balanced",
+            "gram_l2": self.gram_l2,
+            "min_count": self.min_count,
             "info": self.info,
             "features": {
                 name: {"weight": float(w), "mean": float(m), "scale": float(s)}
@@ -169,6 +221,7 @@ class EscalationModel:
                     FEATURE_NAMES, self.weights, self.mean, self.scale, strict=True
                 )
             },
+            "grams": dict(sorted(self.grams.items())),
         }
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -178,7 +231,12 @@ class EscalationModel:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(self.to_dict(), fh, ensure_ascii=False, indent=1)
+                data = self.to_dict()
+                grams = data.pop("grams")
+                text = json.dumps(data, ensure_ascii=False, indent=1)
+                # one line for the (many) text weights keeps the file small and diffable enough
+                text = text[:-2] + ',\n "grams": ' + json.dumps(grams, ensure_ascii=False) + "\n}"
+                fh.write(text + "\n")
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -198,7 +256,7 @@ class EscalationModel:
         """Inverse of :meth:`to_dict`. Features unknown to this version are an error."""
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} file")
-        if data.get("version") != VERSION:
+        if data.get("version") not in (1, VERSION):
             raise ValueError(f"unsupported escalation model version {data.get('version')!r}")
         features = data.get("features")
         if not isinstance(features, Mapping):
@@ -211,7 +269,14 @@ class EscalationModel:
             min_precision=float(data.get("min_precision", 0.35)),
             prior=data.get("prior", "rules"),
             seed=int(data.get("seed", 0)),
+            gram_l2=float(data.get("gram_l2", 2.0)),
+            min_count=int(data.get("min_count", 3)),
         )
+        grams = data.get("grams") or {}
+        if not isinstance(grams, Mapping):
+            raise ValueError("escalation model 'grams' is not a mapping")
+        model.grams = {str(g): float(w) for g, w in grams.items()}
+        model.text = bool(model.grams)
         params = [
             features.get(name, {"weight": 0.0, "mean": 0.0, "scale": 1.0}) for name in FEATURE_NAMES
         ]
@@ -224,6 +289,18 @@ class EscalationModel:
         return model
 
 
+#: Features whose weight stays the rule set's: structure whose direction the data cannot teach
+#: (JDDC has no safety incidents; there a complaint about a courier is one about JD itself, but
+#: a shop's customer annoyed by their boss is not complaining about the shop).
+PINNED = ("safety", "other_target", "withdrawn")
+
+
+def _dense_penalty(l2: float) -> np.ndarray:
+    penalty = np.full(len(FEATURE_NAMES), float(l2))
+    penalty[[FEATURE_NAMES.index(name) for name in PINNED]] = 1e6
+    return penalty
+
+
 def _newton_logistic(
     z: np.ndarray, y: np.ndarray, sw: np.ndarray, l2: float, prior: np.ndarray, max_iter: int
 ) -> np.ndarray:
@@ -233,8 +310,7 @@ def _newton_logistic(
     """
     x = np.hstack([np.ones((len(z), 1)), z])
     center = np.concatenate([[0.0], prior])
-    penalty = np.full(x.shape[1], float(l2))
-    penalty[0] = 1e-6
+    penalty = np.concatenate([[1e-6], _dense_penalty(l2)])
 
     def loss(coef: np.ndarray) -> float:
         logit = x @ coef
@@ -252,6 +328,101 @@ def _newton_logistic(
         coef = coef - size * step
         previous, current = current, loss(coef)
         if previous - current < 1e-10 * max(1.0, abs(current)):
+            break
+    return coef
+
+
+def _vocabulary(rows: GramRows, min_count: int) -> list[str]:
+    """Grams in at least ``min_count`` rows, sorted (deterministic)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        for gram in set(row):
+            counts[gram] = counts.get(gram, 0) + 1
+    return sorted(g for g, c in counts.items() if c >= min_count)
+
+
+@dataclass(frozen=True)
+class _Sparse:
+    """Rows of binary grams, each scaled by 1/sqrt(grams in the row), as (row, column) pairs."""
+
+    row: np.ndarray
+    col: np.ndarray
+    value: np.ndarray
+    n_rows: int
+    n_cols: int
+
+    @classmethod
+    def of(cls, rows: GramRows, vocab: Sequence[str]) -> _Sparse:
+        index = {g: i for i, g in enumerate(vocab)}
+        r, c, v = [], [], []
+        for i, row in enumerate(rows):
+            scale = 1.0 / math.sqrt(max(1, len(row)))
+            for g in row:
+                if g in index:
+                    r.append(i)
+                    c.append(index[g])
+                    v.append(scale)
+        return cls(np.array(r, int), np.array(c, int), np.array(v), len(rows), len(vocab))
+
+    def dot(self, w: np.ndarray) -> np.ndarray:
+        return np.bincount(self.row, self.value * w[self.col], minlength=self.n_rows)
+
+    def tdot(self, g: np.ndarray) -> np.ndarray:
+        return np.bincount(self.col, self.value * g[self.row], minlength=self.n_cols)
+
+
+def _lbfgs_logistic(
+    z: np.ndarray,
+    sparse: _Sparse,
+    y: np.ndarray,
+    sw: np.ndarray,
+    l2: tuple[float, float],
+    prior: np.ndarray,
+    max_iter: int,
+    memory: int = 10,
+) -> np.ndarray:
+    """Weighted logistic regression over dense (L2 towards ``prior``) and sparse text features
+    (L2 towards 0), by L-BFGS with backtracking; returns ``[intercept, *dense, *sparse]``."""
+    d = z.shape[1]
+    center = np.concatenate([[0.0], prior, np.zeros(sparse.n_cols)])
+    penalty = np.concatenate([[1e-6], _dense_penalty(l2[0]), np.full(sparse.n_cols, l2[1])])
+
+    def loss_grad(coef: np.ndarray) -> tuple[float, np.ndarray]:
+        logit = coef[0] + z @ coef[1 : 1 + d] + sparse.dot(coef[1 + d :])
+        p = 1.0 / (1.0 + np.exp(-np.clip(logit, -30.0, 30.0)))
+        nll = float(np.sum(sw * (np.logaddexp(0.0, logit) - y * logit)))
+        g = sw * (p - y)
+        grad = np.concatenate([[g.sum()], z.T @ g, sparse.tdot(g)]) + penalty * (coef - center)
+        return nll + 0.5 * float(np.sum(penalty * (coef - center) ** 2)), grad
+
+    coef = center.copy()
+    f, grad = loss_grad(coef)
+    steps: list[tuple[np.ndarray, np.ndarray]] = []
+    for _ in range(max(max_iter, 200)):
+        q = grad.copy()
+        alphas = []
+        for s_k, y_k in reversed(steps):
+            a = float(s_k @ q) / float(y_k @ s_k)
+            alphas.append(a)
+            q -= a * y_k
+        if steps:
+            s_k, y_k = steps[-1]
+            q *= float(s_k @ y_k) / float(y_k @ y_k)
+        for (s_k, y_k), a in zip(steps, reversed(alphas), strict=True):
+            q += s_k * (a - float(y_k @ q) / float(y_k @ s_k))
+        direction, size = -q, 1.0 if steps else 1.0 / max(1.0, float(np.abs(grad).max()))
+        while True:
+            new = coef + size * direction
+            f_new, g_new = loss_grad(new)
+            if f_new <= f + 1e-4 * size * float(grad @ direction) or size < 1e-10:
+                break
+            size /= 2
+        s_new, y_new = new - coef, g_new - grad
+        if float(s_new @ y_new) > 1e-12:
+            steps = [*steps, (s_new, y_new)][-memory:]
+        converged = f - f_new < 1e-9 * max(1.0, abs(f))
+        coef, f, grad = new, f_new, g_new
+        if converged:
             break
     return coef
 
@@ -307,7 +478,14 @@ def read_emotion_cases(path: str | os.PathLike[str]) -> list[EmotionCase]:
                 continue
             try:
                 case = _parse_case(json.loads(line), number)
-            except (json.JSONDecodeError, TypeError, KeyError) as exc:
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            except KeyError as exc:
+                raise ValueError(
+                    f"{path}:{number}: no {exc.args[0]!r}; each turn needs text and "
+                    '"expect": {"escalate": true|false} (or a top-level "escalate")'
+                ) from None
+            except (TypeError, AttributeError) as exc:
                 raise ValueError(f"{path}:{number}: not an emotion case ({exc})") from None
             if case is not None:
                 cases.append(case)

@@ -44,7 +44,12 @@ def train_shop_escalation(
         raise InputError("give at least one JSONL file of labelled emotion cases")
     from ._model import train_escalation
 
-    model = train_escalation(files, **options)
+    try:
+        model = train_escalation(files, **options)
+    except OSError as exc:
+        raise InputError(f"cannot read {exc.filename or files[0]}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a bad line, or labels all one way: one line that names the fix
+        raise InputError(f"cannot train the escalation model: {exc}") from None
     Path(index_dir).mkdir(parents=True, exist_ok=True)
     model.save(Path(index_dir) / MODEL_FILE)
     return model

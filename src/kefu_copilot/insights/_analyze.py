@@ -160,7 +160,7 @@ class _Collector:
             self.customer_messages += 1
             flag = self._flag(m.text, record.messages[max(0, i - 20) : i])
             upset = upset or flag.escalate
-            risky = bool(set(flag.risk) & self.rules.complaint_risks)
+            risky = bool(set(flag.risk) & (self.rules.complaint_risks | _COMPLAINT_RISKS))
             complaint = flag.emotion in ("angry", "anxious") or risky
             complaint = complaint or bool(self.rules.negative.search(normalize(m.text)))
             if complaint:
@@ -177,6 +177,13 @@ class _Collector:
         if turns:
             text = " ".join(m.text for m in record.messages if m.role == "customer")
             self.complaints.append({"turns": turns, "all": text, "flag": worst, "day": day})
+
+
+# Taxonomy risk flags that make a message a complaint whatever the shop's complaint_risks say
+# (a safety incident or a refund/compensation demand is always one; an urgent date is not).
+_COMPLAINT_RISKS = frozenset(
+    {"safety_incident", "complaint_threat", "refund_or_compensation_demand"}
+)
 
 
 # -- question clustering --------------------------------------------------------------------

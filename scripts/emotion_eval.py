@@ -1,0 +1,187 @@
+"""Escalation and risk figures of `emotion_flag` on every labelled set (before/after reports).
+
+    python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain]
+
+Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
+apparel+digital = dev, cosmetics+food = held out; read with each shop's keywords and rules, as
+`kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
+the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
+for training or tuning); plain product questions (every `answer` / `presales` question of the
+blind shops — none should escalate). Per risk flag: how often it fires and the share of those
+turns that a human labelled `escalate` (precision against escalate), plus safety-incident recall
+on turns whose author's note names a safety problem (the script reads the notes; we do not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+# --src TREE/src measures another checkout's code (e.g. main, for the "before" figures)
+_SRC = sys.argv[sys.argv.index("--src") + 1] if "--src" in sys.argv else str(ROOT / "src")
+sys.path.insert(0, _SRC)
+
+from kefu_copilot.config._shop import load_shop_config  # noqa: E402
+from kefu_copilot.emotion._flag import emotion_flag  # noqa: E402
+
+
+def jddc_split(case_id: str) -> str:
+    """The untuned JDDC split (a copy of kefu_copilot.emotion._corpus.jddc_split, so that the
+    same split is read when measuring a checkout that does not have it)."""
+    dialogue = re.sub(r"[-_:]t\d+$", "", case_id)
+    digit = int(hashlib.sha256(dialogue.encode()).hexdigest()[0], 16)
+    return "untuned" if digit % 2 == 0 else "train"
+
+
+EVALDATA = ROOT.parent / "shared" / "evaldata"
+DEV, HELD_OUT = ("apparel", "digital"), ("cosmetics", "food")
+# Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
+DEV_SAFETY = {
+    "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
+    "digital": {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)},
+}
+# A note naming a safety problem (written by the blind author; read by this script only).
+SAFETY_NOTE = re.compile(
+    r"safety|injur|burn|shock|fire|smoke|allerg|chok|scald|spark|安全|受伤|过敏|烫|触电|漏电|起火|冒烟|窒息|child \+",
+    re.I,
+)
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def _metrics(y: list[bool], p: list[bool]) -> dict[str, float]:
+    tp = sum(a and b for a, b in zip(y, p, strict=True))
+    fp = sum(b and not a for a, b in zip(y, p, strict=True))
+    fn = sum(a and not b for a, b in zip(y, p, strict=True))
+    tn = len(y) - tp - fp - fn
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    spec = tn / (tn + fp) if tn + fp else 0.0
+    return {
+        "n": len(y),
+        "precision": round(prec, 4),
+        "recall": round(rec, 4),
+        "f1": round(f1, 4),
+        "balanced_accuracy": round((rec + spec) / 2, 4),
+    }
+
+
+def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any]:
+    safety_ids = DEV_SAFETY.get(shop.parent.name, set()) if shop is not None else set()
+    keywords: tuple[str, ...] = ()
+    rules = None
+    if shop is not None:
+        config = load_shop_config(shop)
+        keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
+    y, p, risk, safety, wrong = [], [], Counter(), [], []
+    risk_true: Counter[str] = Counter()
+    for case in cases:
+        expect = case.get("expect") or {}
+        label = bool(expect.get("escalate", case.get("escalate")))
+        flag = emotion_flag(case["text"], case.get("context"), extra_keywords=keywords, rules=rules)
+        y.append(label)
+        p.append(flag.escalate)
+        for r in flag.risk:
+            risk[r] += 1
+            risk_true[r] += label
+        by_note = not safety_ids and SAFETY_NOTE.search(str(case.get("note", "")))
+        if by_note or case.get("id") in safety_ids:
+            safety.append("safety_incident" in flag.risk and flag.escalate)
+        if label != flag.escalate:
+            wrong.append(case.get("id"))
+    out = _metrics(y, p)
+    out["risk"] = {
+        r: {"fired": n, "escalate_share": round(risk_true[r] / n, 3)}
+        for r, n in sorted(risk.items())
+    }
+    if safety:
+        out["safety_by_note"] = {"n": len(safety), "recall": round(sum(safety) / len(safety), 3)}
+    out["_wrong"] = wrong
+    return out
+
+
+def _plain(shops: tuple[str, ...]) -> dict[str, Any]:
+    n = esc = 0
+    for s in shops:
+        config = load_shop_config(ROOT / "evals/shops" / s / "shop")
+        keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
+        for suite in ("answer", "presales"):
+            for case in _rows(ROOT / "evals/shops" / s / f"{suite}.jsonl"):
+                text = case.get("question") or case.get("text")
+                decisions = (case.get("expect") or {}).get("decision")
+                if not text or "auto" not in (
+                    decisions if isinstance(decisions, list) else [decisions]
+                ):
+                    continue  # a question the shop may answer itself: a plain product question
+                n += 1
+                esc += emotion_flag(
+                    text, case.get("history"), extra_keywords=keywords, rules=rules
+                ).escalate
+    return {"n": n, "false_escalations": esc, "rate": round(esc / n, 4) if n else 0.0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json")
+    ap.add_argument("--src", help="the src folder of the checkout to measure")
+    ap.add_argument("--sets", default="sample,dev,heldout,jddc,plain")
+    ap.add_argument("--show-wrong", action="store_true", help="ids of wrong dev/sample turns")
+    args = ap.parse_args()
+    sets = args.sets.split(",")
+    report: dict[str, Any] = {}
+    if "sample" in sets:
+        report["sample"] = _run(_rows(ROOT / "evals/emotion.jsonl"))
+    for name, shops in (("dev", DEV), ("heldout", HELD_OUT)):
+        if name not in sets:
+            continue
+        per = {
+            s: _run(
+                _rows(ROOT / "evals/shops" / s / "emotion.jsonl"), ROOT / "evals/shops" / s / "shop"
+            )
+            for s in shops
+        }
+        report[name] = per
+        if name == "heldout":  # never look at held-out failures
+            for s in per.values():
+                s.pop("_wrong")
+    if "jddc" in sets:
+        turns = _rows(EVALDATA / "emotion/jddc_satisfaction_turns.jsonl")
+        untuned = [t for t in turns if jddc_split(t["id"]) == "untuned"]
+        report["jddc_untuned"] = _run(untuned)
+        report["jddc_untuned"].pop("_wrong")
+    if "plain" in sets:
+        report["plain_dev"] = _plain(DEV)
+        report["plain_heldout"] = _plain(HELD_OUT)
+    for key, value in report.items():
+        if key in ("dev", "heldout"):
+            for s, m in value.items():
+                print(
+                    f"{key:8} {s:10}", {k: v for k, v in m.items() if k not in ("risk", "_wrong")}
+                )
+                print(" " * 20, "risk:", m["risk"])
+                if args.show_wrong:
+                    print(" " * 20, "wrong:", m.get("_wrong"))
+        else:
+            print(f"{key:20}", {k: v for k, v in value.items() if k not in ("risk", "_wrong")})
+            if "risk" in value:
+                print(" " * 20, "risk:", value["risk"])
+            if args.show_wrong and value.get("_wrong"):
+                print(" " * 20, "wrong:", value["_wrong"])
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Issue 17: the risk taxonomy, attribution and negation, the packaged learned model, routing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kefu_copilot.cli._main import main
+from kefu_copilot.emotion._corpus import jddc_split
+from kefu_copilot.emotion._flag import (
+    RISK_TAXONOMY,
+    emotion_flag,
+    escalation_grams,
+    packaged_model,
+)
+from kefu_copilot.emotion._model import EscalationModel
+
+PACKAGED = Path(__file__).resolve().parents[1] / "src/kefu_copilot/data/escalation_model.json"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "充电器插上没多久就冒烟了，吓死我了",
+        "金属外壳漏电，我手被电了一下",
+        "孩子被蒸汽烫伤了，皮肤起了水泡",
+        "用了面霜脸上过敏，红肿得厉害",
+    ],
+)
+def test_safety_incidents_escalate_first_in_the_queue(text: str) -> None:
+    flag = emotion_flag(text)
+    assert flag.escalate and "safety_incident" in flag.risk and flag.priority == "urgent", text
+
+
+def test_a_worry_or_a_question_is_not_a_safety_incident() -> None:
+    for text in ("敏感肌会不会过敏呀", "这个充电宝会不会发烫"):
+        flag = emotion_flag(text)
+        assert "safety_incident" not in flag.risk and flag.priority == "normal", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "空气炸锅有绿色的吗",
+        "空气炸锅真好用，已经推荐给同事了",
+        "气死了，双11没抢到，你们还会补货吗",
+        "烦死了，今天加班到十点，终于能回家试试新锅了",
+        "差评我是不会给的，就是问问怎么换货",
+        "本来想投诉的，不过你们处理得挺快，算了",
+    ],
+)
+def test_attribution_negation_and_withdrawn_threats(text: str) -> None:
+    flag = emotion_flag(text)
+    assert not flag.escalate and "complaint_threat" not in flag.risk, (text, flag)
+
+
+def test_threat_umbrella_and_demand_flags() -> None:
+    flag = emotion_flag("再不退款我就去消协投诉，还要赔偿我的损失")
+    assert {"complaint_threat", "refund_or_compensation_demand"} <= set(flag.risk)
+    assert flag.escalate and flag.priority == "high"
+    assert set(RISK_TAXONOMY) <= set(flag.model_fields["risk"].annotation.__args__[0].__args__)
+
+
+def test_urgent_deadline_is_a_risk() -> None:
+    flag = emotion_flag("后天婚礼要穿，到现在还没发货！！")
+    assert "urgent_deadline" in flag.risk
+
+
+def test_shop_keywords_keep_the_guards() -> None:
+    assert not emotion_flag("我不是要投诉哈，就问问发货时间", extra_keywords=["投诉"]).escalate
+    assert emotion_flag("我要投诉", extra_keywords=["投诉"]).escalate
+
+
+def test_packaged_model_is_small_and_used_by_default() -> None:
+    assert PACKAGED.stat().st_size < 400_000
+    model = packaged_model()
+    assert model is not None and model.grams and 0 < model.threshold < 1
+    data = json.loads(PACKAGED.read_text(encoding="utf-8"))
+    assert data["version"] == 2 and "jddc_split" in data["info"]
+    # a shop that changes the rule weights gets its rules, not the packaged model
+    assert packaged_model({"bias": 0.0}) is None
+
+
+def test_text_model_round_trip(tmp_path: Path) -> None:
+    examples = [("我要投诉你们", None, True), ("好的谢谢", None, False)] * 4
+    examples += [("东西太差了", None, True), ("有货吗", None, False)] * 4
+    model = EscalationModel(text=True, min_count=2).fit(examples)
+    model.save(tmp_path / "m.json")
+    again = EscalationModel.load(tmp_path / "m.json")
+    assert again.grams == model.grams
+    assert again.predict_proba("东西太差了") == pytest.approx(model.predict_proba("东西太差了"))
+
+
+def test_grams_mark_negation_scope_and_the_agent_reply() -> None:
+    grams = escalation_grams("不会给差评", [{"role": "agent", "text": "亲"}])
+    assert "~差评" in grams and "差评" not in grams
+    assert not any(g.startswith("a:") for g in escalation_grams("好的"))
+
+
+def test_jddc_split_is_by_dialogue() -> None:
+    assert jddc_split("jddc-valid-d000-t08") == jddc_split("jddc-valid-d000-t12")
+    splits = {jddc_split(f"jddc-valid-d{n:03d}-t01") for n in range(40)}
+    assert splits == {"train", "untuned"}
+
+
+def test_train_emotion_names_the_problem_in_one_line(shop: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "suite.jsonl"
+    bad.write_text('{"type": "emotion", "text": "你好", "expect": {"emotion": "neutral"}}\n')
+    args = ["train-emotion", str(bad), "--shop", str(shop), "--index", str(tmp_path / "i")]
+    assert main([*args, "--embed-model", "none"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "escalate" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_safety_incident_hands_off_with_an_urgent_packet(sample_copilot) -> None:
+    turn = sample_copilot.handle("卫衣穿了以后全身过敏起红疹，孩子也起了疹子")
+    assert turn.decision == "handoff" and turn.reasons[0].startswith("risk: safety_incident")
+    assert turn.handoff.priority == "urgent"
+    assert turn.handoff.render().splitlines()[0].startswith("【紧急")
