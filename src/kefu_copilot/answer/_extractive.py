@@ -40,7 +40,7 @@ from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
 
-__all__ = ["Answerer", "Candidate", "Prepared", "decide"]
+__all__ = ["Answerer", "Candidate", "Prepared", "cite", "decide"]
 
 log = logging.getLogger(__name__)
 
@@ -248,7 +248,7 @@ class Answerer:
             text=typed.text,
             decision=decide(round(confidence, 4), settings),
             confidence=round(confidence, 4),
-            citations=[self._cite(c) for c in candidates[: self.scoring.citations]],
+            citations=[cite(c) for c in candidates[: self.scoring.citations]],
             reasons=typed.reasons,
         )
         return Prepared(query.text, history, answer, candidates, False, query), False
@@ -670,13 +670,13 @@ class Answerer:
         its support): what :meth:`_decide` sends or drafts, what calibration is fitted on, and
         what insights proposes for a knowledge gap."""
         best = candidates[0]
-        citations = [self._cite(best)]
+        citations = [cite(best)]
         for other in candidates[1 : self.scoring.citations]:
             if (
                 other.support >= best.support * self.scoring.cite_share
                 and other.hit.chunk.source != best.hit.chunk.source
             ):
-                citations.append(self._cite(other))
+                citations.append(cite(other))
         return Answer(
             question=question,
             text=self._frame(best),
@@ -732,9 +732,6 @@ class Answerer:
         )
         return prepared
 
-    def cite(self, candidate: Candidate) -> Citation:
-        return self._cite(candidate)
-
     def _frame(self, candidate: Candidate) -> str:
         chunk = candidate.hit.chunk
         # Knowledge was scrubbed at ingestion; scrub again in case an extract recombined text.
@@ -747,16 +744,6 @@ class Answerer:
             return body
         return f"亲，{body}"
 
-    def _cite(self, candidate: Candidate) -> Citation:
-        chunk = candidate.hit.chunk
-        return Citation(
-            source=chunk.source,
-            locator=chunk.locator,
-            snippet=candidate.snippet[:300],
-            score=round(min(1.0, max(0.0, candidate.support)), 4),
-            chunk_id=chunk.id,
-        )
-
     def _handoff(
         self, question: str, reasons: list[str], citations: list[Citation], confidence: float
     ) -> Answer:
@@ -768,3 +755,16 @@ class Answerer:
             citations=citations,
             reasons=reasons,
         )
+
+
+def cite(candidate: Candidate) -> Citation:
+    """The citation of a candidate: its chunk's source and locator, the quoted snippet, and its
+    support as the score (one form for extractive and generated answers)."""
+    chunk = candidate.hit.chunk
+    return Citation(
+        source=chunk.source,
+        locator=chunk.locator,
+        snippet=candidate.snippet[:300],
+        score=round(min(1.0, max(0.0, candidate.support)), 4),
+        chunk_id=chunk.id,
+    )

@@ -25,7 +25,7 @@ from ..llm._chat import LLM, ChatMessage
 from ..llm._prompts import load_prompt
 from ..text._pii import redact
 from ._claims import ClaimChecker, Entailment
-from ._extractive import Candidate, Prepared
+from ._extractive import Candidate, Prepared, cite
 from ._grounding import check_grounding
 
 __all__ = ["AnswerStream", "GroundedGenerator", "LLMAnswer"]
@@ -145,7 +145,7 @@ class GroundedGenerator:
         bad_refs = [n for n in reply.citations if not 1 <= n <= len(knowledge)]
         for n in dict.fromkeys(reply.citations):
             if 1 <= n <= len(knowledge):
-                citations.append(_citation(knowledge[n - 1]))
+                citations.append(cite(knowledge[n - 1]))
         cited_texts = [
             f"{knowledge[n - 1].hit.chunk.title} {knowledge[n - 1].hit.chunk.text}"
             for n in reply.citations
@@ -294,17 +294,6 @@ class GroundedGenerator:
 
     def stream(self, prepared: Prepared, *, strict: bool = False) -> AnswerStream:
         return AnswerStream(self, prepared, strict=strict)
-
-
-def _citation(candidate: Candidate) -> Citation:
-    chunk = candidate.hit.chunk
-    return Citation(
-        source=chunk.source,
-        locator=chunk.locator,
-        snippet=candidate.snippet[:300],
-        score=round(min(1.0, max(0.0, candidate.support)), 4),
-        chunk_id=chunk.id,
-    )
 
 
 def _add(a: Usage, b: Usage) -> Usage:
