@@ -125,3 +125,23 @@ def test_a_message_with_no_content_words_is_not_answered(sample_copilot) -> None
 @pytest.mark.parametrize("text", ["人工???", "人工", "订单[ORDERID_10086]什么时候发货"])
 def test_bare_human_requests_and_order_placeholders_are_handed_off(sample_copilot, text) -> None:
     assert sample_copilot.answer(text).decision == "handoff"
+
+
+def test_a_question_that_fits_several_products_equally_is_never_sent_auto(tmp_path) -> None:
+    from kefu_copilot import Copilot
+
+    shop = tmp_path / "shop"
+    (shop / "products").mkdir(parents=True)
+    for sku, who, price in (("DJ-01", "女款", 399), ("DJ-02", "男款", 799)):
+        (shop / "products" / f"{sku}.md").write_text(
+            f"---\ntitle: 木棉 {who}羽绒服\nsku: {sku}\nprice: {price}\n---\n\n"
+            f"# {who}羽绒服\n\n{who}羽绒服，价格{price}元，90%白鸭绒，可机洗。\n",
+            encoding="utf-8",
+        )
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    answer = copilot.answer("羽绒服多少钱", explain=True)
+    assert answer.trace is not None and len(answer.trace.products) == 2
+    assert answer.decision != "auto"
+    one = copilot.answer("女款羽绒服多少钱")  # naming the product settles it
+    assert "399" in one.text or one.decision != "auto"

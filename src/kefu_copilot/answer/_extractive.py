@@ -202,17 +202,30 @@ class Answerer:
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
         decided = self._decide(question, candidates, query)
-        if size_question and decided.decision == "auto":  # never auto from one matched number
-            middle = (self.settings.auto_threshold + self.settings.draft_threshold) / 2
-            decided = decided.model_copy(
-                update={
-                    "decision": "draft",
-                    "confidence": round(min(decided.confidence, middle), 4),
-                    "reasons": [*decided.reasons, "a size question no size chart answered"],
-                }
-            )
+        if decided.decision == "auto":
+            held = None
+            if size_question:  # never auto from one matched number
+                held = "a size question no size chart answered"
+            elif len(query.products) > 1 and candidates[0].hit.chunk.source in query.products:
+                # the question fits several products equally (女款/男款 羽绒服): the page quoted
+                # may be the wrong one's, so a human checks which product is meant
+                held = f"the question fits {len(query.products)} products equally"
+            if held is not None:
+                decided = self._held_back(decided, held)
         prepared = Prepared(question, history, decided, candidates, False, query)
         return self._explain(prepared, "thresholds", hits) if explain else prepared
+
+    def _held_back(self, answer: Answer, reason: str) -> Answer:
+        """An auto answer an agent checks first: a draft, confidence at most mid-way between
+        the draft and auto thresholds."""
+        middle = (self.settings.auto_threshold + self.settings.draft_threshold) / 2
+        return answer.model_copy(
+            update={
+                "decision": "draft",
+                "confidence": round(min(answer.confidence, middle), 4),
+                "reasons": [*answer.reasons, reason],
+            }
+        )
 
     # -- the steps --------------------------------------------------------------------------------
     def _typed(self, query: Query, history: list[Message]) -> tuple[Prepared | None, bool]:
