@@ -24,7 +24,13 @@ from kefu_copilot.evals._suite import emotion_metrics
 
 from .conftest import STATIC_MODEL, shared_path
 
-ANSWER_METRICS = ["auto_rate", "auto_precision", "handoff_recall", "pass_rate"]
+ANSWER_METRICS = [
+    "auto_rate",
+    "auto_precision",
+    "handoff_recall",
+    "pass_rate",
+    "answerable_auto_rate",
+]
 EMOTION_METRICS = [
     "escalate_precision",
     "escalate_recall",
@@ -253,6 +259,7 @@ def test_mixed_suite_namespaces_only_colliding_metrics(tmp_path: Path) -> None:
         "auto_precision",
         "handoff_recall",
         "answer.pass_rate",
+        "answerable_auto_rate",
         *EMOTION_METRICS,
         "reply.pass_rate",
         "lint_pass_rate",

@@ -119,15 +119,21 @@ def answer_metrics(results: Iterable[tuple[dict[str, Any], Answer, list[str]]]) 
 def answer_result_metrics(results: Iterable[dict[str, Any]]) -> dict[str, float]:
     """``auto_rate``, ``auto_precision``, ``handoff_recall``, ``pass_rate`` of result records
     (``{"expect", "decision", "passed"}``); a case expects handoff when handoff is its only
-    acceptable decision."""
+    acceptable decision. ``answerable_auto_rate``: of the cases that accept ``auto``, the share
+    answered auto and passed (issue 15's "answerable answered auto")."""
     rows = list(results)
     auto = [r for r in rows if r.get("decision") == "auto"]
     handoff = [r for r in rows if _as_list((r.get("expect") or {}).get("decision")) == ["handoff"]]
+    answerable = [r for r in rows if "auto" in _as_list((r.get("expect") or {}).get("decision"))]
     return {
         "auto_rate": _share(auto, rows),
         "auto_precision": _share([r for r in auto if r["passed"]], auto),
         "handoff_recall": _share([r for r in handoff if r.get("decision") == "handoff"], handoff),
         "pass_rate": _share([r for r in rows if r["passed"]], rows),
+        # of the cases that accept an automatic answer, the share answered auto (and right)
+        "answerable_auto_rate": _share(
+            [r for r in answerable if r["passed"] and r.get("decision") == "auto"], answerable
+        ),
     }
 
 
