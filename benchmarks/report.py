@@ -260,7 +260,7 @@ def print_report(results: dict[str, Any]) -> None:
         elif profile:
             console.print(f"[red]profile error:[/] {profile['error']}")
 
-    table = Table(title="targets (issue 7)")
+    table = Table(title="targets (issues 7 and 22; ratios against the fair baseline)")
     for col in ("target", "measured", "limit", "result"):
         table.add_column(col, justify="right" if col != "target" else "left")
     for row in results.get("targets", []):
