@@ -5,8 +5,11 @@
     python benchmarks/bench.py --sizes 10000 --profile prof # + pyinstrument reports in prof/
 
 Every measurement runs in its own subprocess (``worker.py``) so that imports, cold starts and
-peak RSS are attributable. Figures are reported as ratios against the baseline measured in the
-same run, because machines here are noisy. See benchmarks/README.md.
+peak RSS are attributable. Figures are reported as ratios against the fair baseline (llama-index
+with jieba BM25, persisted) measured in the same run, because machines here are noisy; serve
+figures are medians of ``--repeat`` alternating rounds (default 5) with their min–max.
+``--one-core`` repeats the serve rounds pinned to one core (``taskset -c 0``). See
+benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -42,14 +45,20 @@ ENV = {
     "KEFU_OFFLINE": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
-SYSTEMS = ("kefu", "baseline")
+SYSTEMS = ("kefu", "fair", "stock")  # fair: every ratio is against it; stock: a second row
+BASELINES = SYSTEMS[1:]
 MARKER = "BENCH-RESULT "
 IMPORT_CODE = {
     "kefu": "import kefu_copilot",
-    "baseline": (
+    "fair": (
+        "import llama_index.core, llama_index.vector_stores.chroma, llama_index.retrievers.bm25,"
+        " jieba"
+    ),
+    "stock": (
         "import llama_index.core, llama_index.vector_stores.chroma, llama_index.retrievers.bm25"
     ),
 }
+ONE_CORE = "0"  # the CPU list given to taskset for --one-core
 
 
 def log(message: str) -> None:
@@ -94,9 +103,14 @@ def snapshot(ref: str, workdir: Path) -> Path:
     return target
 
 
-def run_worker(task: str, args: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run one worker task in a fresh interpreter; its result dict, or ``{"error": ...}``."""
+def run_worker(
+    task: str, args: dict[str, Any], timeout: float, cpus: str | None = None
+) -> dict[str, Any]:
+    """Run one worker task in a fresh interpreter (pinned to ``cpus`` with taskset when
+    given); its result dict, or ``{"error": ...}``."""
     cmd = [sys.executable, str(HERE / "worker.py"), task, json.dumps(args, ensure_ascii=False)]
+    if cpus is not None:
+        cmd = ["taskset", "-c", cpus, *cmd]
     started = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -220,7 +234,7 @@ def bench_size(
         }
     }
     ingest_timeout = max(600.0, size / 40) * args.timeout_scale
-    systems = [s for s in SYSTEMS if not (s == "baseline" and args.no_baseline)]
+    systems = selected_systems(args)
     common = {
         s: {"system": s, "shop": str(shop), "index": str(workdir / f"index-{s}-{size}")}
         | {"model": args.model}
@@ -237,18 +251,25 @@ def bench_size(
         "warmup": args.warmup,
         "threads": args.threads,
     }
-    for round_no in range(args.repeat):  # alternate the order: load drifts over time
-        for system in systems if round_no % 2 == 0 else systems[::-1]:
-            if "error" in out[system]["ingest"]:
-                continue
-            log(f"{size}: {system} serve ({n_questions} questions, then {args.threads} threads)")
-            serve = run_worker("serve", common[system] | serve_args, 900 * args.timeout_scale)
-            log(f"{size}: {system} serve → open {_brief(serve, 'open_s', 's')}")
-            out[system]["serve_runs"].append(serve)
-    for system in systems:
-        out[system]["serve"] = best_of(out[system]["serve_runs"])
-        if len(out[system]["serve_runs"]) <= 1:
-            del out[system]["serve_runs"]
+    pinnings: list[tuple[str, str | None]] = [("serve", None)]
+    if args.one_core:
+        pinnings.append(("serve_1core", ONE_CORE))
+    for key, cpus in pinnings:
+        for system in systems:
+            out[system][f"{key}_runs"] = []
+        for round_no in range(args.repeat):  # alternate the order: load drifts over time
+            for system in systems if round_no % 2 == 0 else systems[::-1]:
+                if "error" in out[system]["ingest"]:
+                    continue
+                where = f" on CPU {cpus}" if cpus else ""
+                log(f"{size}: {system} serve{where} round {round_no + 1}/{args.repeat}")
+                serve = run_worker(
+                    "serve", common[system] | serve_args, 900 * args.timeout_scale, cpus
+                )
+                log(f"{size}: {system} serve → open {_brief(serve, 'open_s', 's')}")
+                out[system][f"{key}_runs"].append(serve)
+        for system in systems:
+            out[system][key] = median_of(out[system][f"{key}_runs"])
     if not args.keep_indexes:
         for system in systems:
             shutil.rmtree(common[system]["index"], ignore_errors=True)
@@ -282,19 +303,43 @@ def _digests(data: Any) -> list[str]:
     return []
 
 
-def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The least disturbed figure of each kind over repeated serve runs (other processes only
-    ever make a run slower): lowest latencies and open time, highest throughput."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _merge(values: list[Any], pick: Any) -> Any:
+    """``pick`` applied to every numeric leaf over the same place in ``values``; dicts
+    recurse over their common keys; anything else (lists of slowest questions) from the first."""
+    if all(_is_number(v) for v in values):
+        return pick(values)
+    if all(isinstance(v, dict) for v in values):
+        keys = [k for k in values[0] if all(k in v for v in values[1:])]
+        merged = {k: _merge([v[k] for v in values], pick) for k in keys}
+        return {k: v for k, v in merged.items() if v is not None}
+    return None if pick is _span else values[0]
+
+
+def _span(values: list[float]) -> list[float]:
+    return [min(values), max(values)]
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of every figure over the repeated serve rounds, with ``range`` (the same
+    shape, ``[min, max]`` leaves) and ``rounds``. Medians, not best-of-N: a lucky round should
+    not decide a comparison, and the spread shows how far one round can be trusted."""
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return runs[-1] if runs else {"error": "not run"}
-    best = dict(min(ok, key=lambda r: r["single"]["p50_ms"]))
-    best["single_cpu"] = min(ok, key=lambda r: r["single_cpu"]["p50_ms"])["single_cpu"]
-    best["threaded"] = max(ok, key=lambda r: r["threaded"]["answers_per_s"])["threaded"]
-    for key in ("open_s", "open_cpu_s", "construct_s", "first_answer_s"):
-        best[key] = min(r[key] for r in ok)
-    best["max_rss_mb"] = max(r["max_rss_mb"] for r in ok)
-    return best
+    out: dict[str, Any] = _merge(ok, statistics.median)
+    out["range"] = _merge(ok, _span)
+    out["rounds"] = len(ok)
+    return out
+
+
+def selected_systems(args: argparse.Namespace) -> list[str]:
+    if args.no_baseline:
+        return ["kefu"]
+    return [s for s in SYSTEMS if not (s == "stock" and args.no_stock)]
 
 
 def _brief(result: dict[str, Any], key: str, unit: str) -> str:
@@ -309,9 +354,7 @@ def quality(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if not (directory / "corpus.jsonl").is_file():
         return {"skipped": f"{directory} not found"}
     out: dict[str, Any] = {"dataset": str(directory)}
-    for system in SYSTEMS:
-        if system == "baseline" and args.no_baseline:
-            continue
+    for system in selected_systems(args):
         log(f"quality: {system} on {directory.name}")
         out[system] = run_worker(
             "quality",
@@ -344,11 +387,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--repeat",
         type=int,
-        default=1,
-        help="serve runs per system (alternating; least-disturbed figures kept)",
+        default=5,
+        help="serve rounds per system (alternating order; medians and min–max reported)",
+    )
+    p.add_argument(
+        "--one-core",
+        action="store_true",
+        help=f"also run the serve rounds pinned to one core (taskset -c {ONE_CORE})",
     )
     p.add_argument("--profile", metavar="DIR", help="also profile kefu ingest/answer into DIR")
     p.add_argument("--no-baseline", action="store_true", help="measure kefu only")
+    p.add_argument(
+        "--no-stock", action="store_true", help="skip the stock llama-index baseline row"
+    )
     p.add_argument("--no-quality", action="store_true", help="skip the AFQMC retrieval quality")
     p.add_argument(
         "--ref",
@@ -388,16 +439,21 @@ def main(argv: list[str] | None = None) -> int:
         "code": code_state(args.ref),
         "args": {"sizes": sizes, "questions": n_questions} | vars(args),
         "notes": {
-            "baseline": "VectorStoreIndex(ChromaVectorStore, same static embedder) + stock "
-            "BM25Retriever fused by QueryFusionRetriever(reciprocal_rerank, num_queries=1, "
-            "MockLLM, use_async=False); depth 50 per retriever, top 10 fused; same chunks",
-            "ratio": "kefu / baseline, same run",
+            "fair": "VectorStoreIndex(ChromaVectorStore, same static embedder) + "
+            "BM25Retriever over jieba tokens, saved at ingest and loaded at open, fused by "
+            "QueryFusionRetriever(reciprocal_rerank, num_queries=1, MockLLM, use_async=False); "
+            "depth 50 per retriever, top 10 fused; same chunks",
+            "stock": "the same with the stock BM25Retriever (English stemmer, \\w\\w+ tokens), "
+            "rebuilt from the nodes in Chroma at every open",
+            "ratio": "kefu / fair, same run; serve figures: medians of the alternating rounds, "
+            "ratio range over the per-round ratios",
         },
     }
     try:
         log("import times (fresh interpreters, median)")
         results["import"] = {  # the baseline's import is slow: fewer repeats in --quick
-            s: import_time(s, 3 if args.quick and s == "baseline" else 5) for s in SYSTEMS
+            s: import_time(s, 3 if args.quick and s != "kefu" else 5)
+            for s in selected_systems(args)
         }
         results["quality"] = (
             {"skipped": "--no-quality"} if args.no_quality else quality(args, workdir)

@@ -215,7 +215,9 @@ def task_quality(a: dict[str, Any]) -> dict[str, Any]:
     else:
         from systems import baseline_retrieval_quality
 
-        metrics = baseline_retrieval_quality(directory, model, Path(a["workdir"]))
+        metrics = baseline_retrieval_quality(
+            directory, model, Path(a["workdir"]), fair=a["system"] == "fair"
+        )
     return {"metrics": metrics, "seconds": time.perf_counter() - started}
 
 
