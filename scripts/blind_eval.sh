@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every suite of the blind-written shops (evals/shops/*), static model, no LLM.
+# usage: scripts/blind_eval.sh OUTDIR      (needs ../shared/models beside the repository)
+# Prints each suite's metrics; the --json results stay in OUTDIR for `kefu eval compare`.
+set -u
+out=${1:?usage: scripts/blind_eval.sh OUTDIR}
+root=$(cd "$(dirname "$0")/.." && pwd)
+model="$root/../shared/models/w2v-zh-synonyms-100d"
+mkdir -p "$out"
+cd "$root"
+for s in apparel cosmetics digital food; do
+  for suite in answer presales emotion reply grounding; do
+    kefu eval "evals/shops/$s/$suite.jsonl" --shop "evals/shops/$s/shop" --embed-model "$model" \
+      --index "$out/idx-$s" --json "$out/$s-$suite.json" > "$out/$s-$suite.txt" 2>&1
+  done
+  rm -rf "$out/idx-$s"
+done
+python - "$out" <<'PY'
+import json, pathlib, sys
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
+    m = json.loads(f.read_text())["metrics"]
+    print(f"{f.stem:24}", "  ".join(f"{k}={v:.3f}" for k, v in m.items() if "." not in k))
+PY
