@@ -173,3 +173,27 @@ def test_the_sample_shop_grounding_suite(tmp_path: Path) -> None:
     assert len(result.cases) >= 40
     assert result.metrics["wrong_auto_count"] == 0
     assert result.metrics["faithful_sent_rate"] >= 0.95
+
+
+def test_a_copilots_entailment_judges_its_llm_answers(tmp_path: Path) -> None:
+    """Copilot(entailment=...) reaches the generator: an entailment that contradicts every
+    claim hands the answer off, whatever the LLM wrote."""
+    from kefu_copilot import Copilot
+    from kefu_copilot.answer._claims import ClaimVerdict
+
+    class Contradicts:
+        def judge(self, claims, passages, *, question=""):  # type: ignore[no-untyped-def]
+            return [ClaimVerdict(c, "contradicted", "always") for c in claims]
+
+    with LoopbackLLMServer() as server:
+        reply = "亲，全场实付满99元包邮（偏远地区除外）。"
+        server.respond_with(
+            lambda request: json.dumps({"answer": reply, "citations": [1], "can_answer": True})
+        )
+        llm = OpenAIChatModel(OpenAIProvider(server.base_url, "k", max_retries=0), "loopback")
+        kwargs = {"index_dir": tmp_path / "i", "embed_model": "none", "llm": llm}
+        trusting = Copilot(ROOT / "knowledge", **kwargs)
+        trusting.ingest()
+        doubting = Copilot(ROOT / "knowledge", entailment=Contradicts(), **kwargs)
+        assert trusting.answer("买多少钱能包邮？").decision in ("auto", "draft")
+        assert doubting.answer("买多少钱能包邮？").decision == "handoff"

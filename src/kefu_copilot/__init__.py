@@ -76,6 +76,7 @@ if _TYPE_CHECKING:
         approval_needed,
         tool,
     )
+    from .answer._claims import Entailment, LLMEntailment, RuleEntailment
     from .answer._generate import AnswerStream
     from .config._settings import DEFAULT_EMBED_MODEL, Settings
     from .config._shop import Compensation, ShopConfig, load_shop_config
@@ -180,6 +181,9 @@ _LAZY: dict[str, str] = {
     "DEFAULT_EMBED_MODEL": "config._settings",
     "Decision": "_models",
     "Embedder": "embed._embedder",
+    "Entailment": "answer._claims",
+    "LLMEntailment": "answer._claims",
+    "RuleEntailment": "answer._claims",
     "EvalComparison": "evals._compare",
     "EvalResult": "evals._runner",
     "FileIssue": "_models",
@@ -246,6 +250,7 @@ __all__ = [
     "Embedder",
     "EmbeddingError",
     "EmotionFlag",
+    "Entailment",
     "EscalationModel",
     "EvalComparison",
     "EvalError",
@@ -260,6 +265,7 @@ __all__ = [
     "KefuError",
     "KnowledgeGap",
     "KnowledgeIndexError",
+    "LLMEntailment",
     "LLMError",
     "LLMJudge",
     "LLMRateLimitError",
@@ -288,6 +294,7 @@ __all__ = [
     "Refund",
     "ReplyAdvisor",
     "Router",
+    "RuleEntailment",
     "Settings",
     "Shipment",
     "ShipmentEvent",

@@ -18,6 +18,7 @@ from .agent._conversation import Conversation
 from .agent._memory import MemoryBook
 from .agent._router import Router, Turn
 from .agent._tools import PendingAction, ToolRegistry
+from .answer._claims import Entailment
 from .answer._extractive import Answerer
 from .answer._generate import AnswerStream, GroundedGenerator
 from .config._settings import Settings, resolve_settings
@@ -88,7 +89,9 @@ class Copilot:
 
     Arguments override ``settings``, which override ``KEFU_*`` environment variables.
     ``embedder`` and ``store`` accept any object implementing the :class:`Embedder` /
-    :class:`VectorStore` protocols (pass ``embedder=None`` for lexical retrieval only).
+    :class:`VectorStore` protocols (pass ``embedder=None`` for lexical retrieval only);
+    ``entailment`` any :class:`Entailment` judging an LLM answer's claims (default: the
+    rule-based checker; :class:`LLMEntailment` adds an LLM's second opinion).
     """
 
     def __init__(
@@ -101,9 +104,13 @@ class Copilot:
         store: VectorStore | None = _UNSET,
         llm: LLM | None = _UNSET,
         tools: ToolRegistry | None = None,
+        entailment: Entailment | None = None,
         **overrides: Any,
     ) -> None:
         self.shop_dir = Path(shop_dir)
+        #: how generated answers' claims are judged against the cited knowledge (None: the
+        #: rule-based checker; e.g. ``LLMEntailment(llm)`` for an LLM second opinion)
+        self.entailment = entailment
         self.settings = resolve_settings(settings, index_dir=index_dir, **overrides)
         self.index_dir = Path(self.settings.index_dir or self.shop_dir / ".kefu-index")
         self._embedder_arg, self._store_arg = embedder, store
@@ -298,7 +305,7 @@ class Copilot:
         with self._lock:
             if self._generator is None or self._generator.shop is not shop:
                 self._generator = GroundedGenerator(
-                    llm, shop, prompts_dir=self.settings.prompts_dir
+                    llm, shop, prompts_dir=self.settings.prompts_dir, entailment=self.entailment
                 )
             return answerer, self._generator
 
