@@ -6,11 +6,19 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from .._errors import KefuError
 
-__all__ = ["add_settings_options", "ensure_index", "make_console", "open_copilot", "run_command"]
+__all__ = [
+    "add_settings_options",
+    "ensure_index",
+    "make_console",
+    "open_copilot",
+    "run_alone",
+    "run_command",
+]
 
 
 def make_console() -> Any:
@@ -93,3 +101,11 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def run_alone(register: Callable[[Any], Any], argv: list[str] | None = None) -> int:
+    """One sub-command on its own: a ``kefu`` parser holding only what ``register`` adds to
+    its subparsers, run like :func:`run_command` (2 on a KefuError)."""
+    parser = argparse.ArgumentParser(prog="kefu")
+    register(parser.add_subparsers(dest="command", required=True))
+    return run_command(parser.parse_args(argv))

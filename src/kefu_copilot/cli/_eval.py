@@ -18,7 +18,7 @@ from ..evals._compare import compare_results
 from ..evals._runner import EvalResult, run_suite
 from ..present._evals import comparison_renderable, result_renderable
 
-__all__ = ["build_parser", "cmd_eval", "main", "register"]
+__all__ = ["cmd_eval", "main", "register"]
 
 
 # -- command line --------------------------------------------------------------------------------
@@ -144,18 +144,11 @@ def _cmd_compare(old: str, new: str, json_out: str | None, console: Any) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone ``kefu`` parser with only the ``eval`` command (tests, ``python -m``)."""
-    parser = argparse.ArgumentParser(prog="kefu")
-    register(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    """``kefu eval ...`` on its own: same exit statuses as ``kefu`` (2 on a KefuError)."""
-    from ._common import run_command
+    """``kefu eval ...`` on its own (tests, ``python -m``): same exit statuses as ``kefu``."""
+    from ._common import run_alone
 
-    return run_command(build_parser().parse_args(argv))
+    return run_alone(register, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover

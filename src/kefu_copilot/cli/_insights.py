@@ -15,7 +15,7 @@ from typing import Any
 
 from .._errors import KefuError
 
-__all__ = ["build_parser", "cmd_insights", "main", "register"]
+__all__ = ["cmd_insights", "main", "register"]
 
 
 def register(sub: Any) -> argparse.ArgumentParser:
@@ -113,18 +113,11 @@ def cmd_insights(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone ``kefu`` parser with only the ``insights`` command (tests, ``python -m``)."""
-    parser = argparse.ArgumentParser(prog="kefu")
-    register(parser.add_subparsers(dest="command", required=True))
-    return parser
-
-
 def main(argv: list[str] | None = None) -> int:
-    """``kefu insights ...`` on its own: same exit statuses as ``kefu`` (2 on a KefuError)."""
-    from ._common import run_command
+    """``kefu insights ...`` on its own (tests, ``python -m``): same exit statuses as ``kefu``."""
+    from ._common import run_alone
 
-    return run_command(build_parser().parse_args(argv))
+    return run_alone(register, argv)
 
 
 if __name__ == "__main__":  # pragma: no cover
