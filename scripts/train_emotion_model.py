@@ -197,7 +197,9 @@ def _weights(data: list[dict[str, Any]], weights: dict[str, float]) -> np.ndarra
     size: dict[str, int] = defaultdict(int)
     for d in data:
         size[d["kind"]] += 1
-    return np.array([weights[d["kind"]] * len(data) / (len(weights) * size[d["kind"]]) for d in data])
+    return np.array(
+        [weights[d["kind"]] * len(data) / (len(weights) * size[d["kind"]]) for d in data]
+    )
 
 
 def out_of_fold(
@@ -248,7 +250,9 @@ def pick_threshold(
     for t in THRESHOLDS:
         if np.mean(plain >= t) > MAX_PLAIN:
             continue
-        f1 = float(np.mean([escalation_metrics(per_shop[s][0], per_shop[s][1] >= t)["f1"] for s in shops]))
+        f1 = float(
+            np.mean([escalation_metrics(per_shop[s][0], per_shop[s][1] >= t)["f1"] for s in shops])
+        )
         if f1 > best[0] + 1e-9:
             best = (f1, float(t))
     return best[1], best[0]
