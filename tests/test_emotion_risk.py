@@ -63,6 +63,34 @@ def test_threat_umbrella_and_demand_flags() -> None:
     assert set(RISK_TAXONOMY) <= set(flag.model_fields["risk"].annotation.__args__[0].__args__)
 
 
+@pytest.mark.parametrize(
+    ("text", "demand"),
+    [
+        ("再不给我退钱，我就天天打电话", True),  # an ultimatum makes the mention a demand
+        ("洗坏了我的羊毛衫，必须赔", True),  # a demand cue next to 赔
+        ("东西坏了 这个损失你们要负责", True),
+        ("退款一般几天到账", False),  # a question about a refund is not a demand
+        ("你们负责上门安装吗", False),
+        ("是假一赔十吗", False),  # the shop's guarantee, asked about
+    ],
+)
+def test_refund_or_compensation_demand_from_structure(text: str, demand: bool) -> None:
+    assert ("refund_or_compensation_demand" in emotion_flag(text).risk) is demand, text
+
+
+def test_sarcasm_and_repeats_read_the_context() -> None:
+    refused = [
+        {"role": "customer", "text": "我要换货"},
+        {"role": "agent", "text": "亲，抱歉，定制商品不支持退换哦"},
+    ]
+    assert "sarcasm" in emotion_flag("行 你们真厉害", refused).risk
+    assert "sarcasm" not in emotion_flag("你们真厉害", None).risk  # plain praise
+    asked = [{"role": "customer", "text": "这款耳机能连两台手机吗"}]
+    assert "repeated_question" in emotion_flag("再问下 这款耳机能连两台手机吗", asked).risk
+    # "我就问问" is "just asking", not the insisting "我就问"
+    assert "repeated_question" not in emotion_flag("我就问问这个颜色好不好搭").risk
+
+
 def test_urgent_deadline_is_a_risk() -> None:
     flag = emotion_flag("后天婚礼要穿，到现在还没发货！！")
     assert "urgent_deadline" in flag.risk
