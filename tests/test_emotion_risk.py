@@ -147,3 +147,16 @@ def test_safety_incident_hands_off_with_an_urgent_packet(sample_copilot) -> None
     assert turn.decision == "handoff" and turn.reasons[0].startswith("risk: safety_incident")
     assert turn.handoff.priority == "urgent"
     assert turn.handoff.render().splitlines()[0].startswith("【紧急")
+
+
+def test_a_retrained_model_picks_its_threshold_out_of_fold(tmp_path: Path) -> None:
+    from kefu_copilot.emotion._model import train_escalation
+
+    suite = Path(__file__).resolve().parents[1] / "evals/emotion.jsonl"
+    model = train_escalation(suite, text=True, min_count=2)
+    assert "cross-validation" in model.info["threshold_from"] and model.grams
+    assert model.info["cv"]["f1"] > 0.8 and 0 < model.threshold < 1
+    few = tmp_path / "few.jsonl"
+    rows = [{"text": "我要投诉", "escalate": True}, {"text": "有货吗", "escalate": False}]
+    few.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert "training turns" in train_escalation(few).info["threshold_from"]
