@@ -55,7 +55,7 @@ DEV_RISK = {
     "urgent_deadline": _A(10, 11) | _D(15, 16),
     "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29) | _D(7, 8, 9, 13, 21, 27),
     "refund_or_compensation_demand": _A(2, 16, 28, 31) | _D(5, 9, 13, 14, 22, 26),
-    "repeated_question": _A(12, 21, 26, 34) | _D(10, 19, 28, 66),
+    "repeated_question": _A(12, 21, 26, 34) | _D(10, 19, 28),
     "sarcasm": _A(12, 17) | _D(11, 27, 69),
 }
 # A note naming a safety problem (written by the blind author; read by this script only).

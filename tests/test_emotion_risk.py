@@ -85,8 +85,11 @@ def test_sarcasm_and_repeats_read_the_context() -> None:
     ]
     assert "sarcasm" in emotion_flag("行 你们真厉害", refused).risk
     assert "sarcasm" not in emotion_flag("你们真厉害", None).risk  # plain praise
-    asked = [{"role": "customer", "text": "这款耳机能连两台手机吗"}]
-    assert "repeated_question" in emotion_flag("再问下 这款耳机能连两台手机吗", asked).risk
+    asked = [
+        {"role": "customer", "text": "这款耳机能连两台手机吗"},
+        {"role": "agent", "text": "亲，感谢您的耐心等待，请问还有什么可以帮您？"},
+    ]
+    assert "repeated_question" in emotion_flag("我问的是 这款耳机能连两台手机吗", asked).risk
     # "我就问问" is "just asking", not the insisting "我就问"
     assert "repeated_question" not in emotion_flag("我就问问这个颜色好不好搭").risk
 

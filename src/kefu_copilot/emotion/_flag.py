@@ -586,7 +586,7 @@ def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
         "compensation_demand": compensation,
         "refund_or_compensation_demand": refund or compensation,
         "repeated_question": f["repeat_cold"] >= 0.3
-        or f["repeat_count"] >= 0.5
+        or f["repeat_count"] >= 1
         or f["unresolved"] > 0,
         "long_wait": bool(waited) or (f["presence"] > 0 and f["customer_streak"] > 0),
         "sarcasm": f["sarcasm"] >= 1,
