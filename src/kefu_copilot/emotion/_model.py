@@ -8,7 +8,9 @@ precision at least ``min_precision``. Models are saved as versioned JSON.
 
 :func:`train_escalation` trains from emotion-suite JSONL files (both the contract shape
 ``{"type": "emotion", "text", "context", "expect": {"escalate"}}`` and the dev-data shape
-``{id, text, context, label, escalate}``); :func:`cross_validate` gives grouped k-fold figures.
+``{id, text, context, label, escalate}``) and, given enough turns, moves the threshold to the one
+chosen on out-of-fold probabilities; :func:`cross_validate` gives grouped k-fold figures.
+``scripts/train_emotion_model.py`` trains the packaged model with leave-one-shop-out selection.
 """
 
 from __future__ import annotations
