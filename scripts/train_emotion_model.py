@@ -62,7 +62,7 @@ from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # n
 DEV_SHOPS = ("apparel", "digital")  # never cosmetics / food: they are held out
 SHOPS = ("sample", *DEV_SHOPS)
 WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
-OPTIONS: dict[str, Any] = {"text": True, "l2": 1000.0, "gram_l2": 2.0, "min_count": 3}
+OPTIONS: dict[str, Any] = {"text": True, "l2": 3000.0, "gram_l2": 4.0, "min_count": 3}
 GRID = {"l2": (100.0, 300.0, 1000.0, 3000.0), "gram_l2": (2.0, 4.0, 8.0), "shop": (3.0, 6.0)}
 MAX_PLAIN = 0.02  # at most this share of plain product questions may escalate
 JDDC_FOLDS = 3
@@ -110,7 +110,9 @@ def _catalogue_questions(shop: str) -> list[str]:
         if not isinstance(product, dict) or not isinstance(product.get("title"), str):
             continue
         words = [w for w in re.split(r"[\s/|]+", product["title"]) if len(w) >= 2]
-        names = [w for w in words[1:4] if not re.search(r"\d", w)] or words[:1]
+        category = str(product.get("category") or "").replace("／", "/").split("/")[-1].strip()
+        names = [category] if 2 <= len(category) <= 6 else []
+        names = names or [w for w in words[1:3] if not re.search(r"\d", w)] or words[:1]
         colours = [
             str(v.get("color") or v.get("name") or "")
             for v in product.get("variants") or []
