@@ -47,6 +47,17 @@ DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
     "digital": {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)},
 }
+# Risk flags of the dev shops' turns, labelled by reading them (never the held-out shops).
+_A = lambda *n: {f"apparel-e{k:03d}" for k in n}  # noqa: E731
+_D = lambda *n: {f"e{k:03d}" for k in n}  # noqa: E731
+DEV_RISK = {
+    "safety_incident": DEV_SAFETY["apparel"] | DEV_SAFETY["digital"],
+    "urgent_deadline": _A(10, 11) | _D(15, 16),
+    "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29) | _D(7, 8, 9, 13, 21, 27),
+    "refund_or_compensation_demand": _A(2, 16, 28, 31) | _D(5, 9, 13, 14, 22, 26),
+    "repeated_question": _A(12, 21, 26, 34) | _D(10, 19, 28),
+    "sarcasm": _A(12, 17) | _D(11, 27, 69),
+}
 # A note naming a safety problem (written by the blind author; read by this script only).
 SAFETY_NOTE = re.compile(
     r"safety|injur|burn|shock|fire|smoke|allerg|chok|scald|spark|安全|受伤|过敏|烫|触电|漏电|起火|冒烟|窒息|child \+",
@@ -85,6 +96,7 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
     y, p, risk, safety, wrong = [], [], Counter(), [], []
     risk_true: Counter[str] = Counter()
+    flags: list[tuple[str, set[str]]] = []
     for case in cases:
         expect = case.get("expect") or {}
         label = bool(expect.get("escalate", case.get("escalate")))
@@ -97,6 +109,7 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         by_note = not safety_ids and SAFETY_NOTE.search(str(case.get("note", "")))
         if by_note or case.get("id") in safety_ids:
             safety.append("safety_incident" in flag.risk and flag.escalate)
+        flags.append((case.get("id"), set(flag.risk)))
         if label != flag.escalate:
             wrong.append(case.get("id"))
     out = _metrics(y, p)
@@ -107,6 +120,26 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     if safety:
         out["safety_by_note"] = {"n": len(safety), "recall": round(sum(safety) / len(safety), 3)}
     out["_wrong"] = wrong
+    if shop is not None and shop.parent.name in DEV:
+        out["_flags"] = flags
+    return out
+
+
+def _risk_flags(dev: dict[str, Any]) -> dict[str, Any]:
+    """Precision / recall of each risk flag against DEV_RISK on the dev shops' turns."""
+    fired = [f for shop in dev.values() for f in shop.pop("_flags")]
+    out = {}
+    for risk, gold in DEV_RISK.items():
+        tp = sum(risk in r and i in gold for i, r in fired)
+        fp = sum(risk in r and i not in gold for i, r in fired)
+        fn = sum(risk not in r and i in gold for i, r in fired)
+        out[risk] = {
+            "P": round(tp / (tp + fp), 3) if tp + fp else None,
+            "R": round(tp / (tp + fn), 3) if tp + fn else None,
+            "gold": len(gold),
+            "fp": sorted(i for i, r in fired if risk in r and i not in gold),
+            "fn": sorted(i for i, r in fired if risk not in r and i in gold),
+        }
     return out
 
 
@@ -154,6 +187,8 @@ def main() -> None:
         if name == "heldout":  # never look at held-out failures
             for s in per.values():
                 s.pop("_wrong")
+    if "dev" in sets:
+        report["dev_risk_flags"] = _risk_flags(report["dev"])
     if "jddc" in sets:
         turns = _rows(EVALDATA / "emotion/jddc_satisfaction_turns.jsonl")
         untuned = [t for t in turns if jddc_split(t["id"]) == "untuned"]

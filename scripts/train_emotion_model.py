@@ -1,27 +1,43 @@
 """Train the packaged escalation model (src/kefu_copilot/data/escalation_model.json).
 
-    python scripts/train_emotion_model.py [--evaldata ../shared/evaldata] [--out PATH] [--folds 5]
+    python scripts/train_emotion_model.py [--evaldata ../shared/evaldata] [--out PATH]
+                                          [--grid] [--cache FILE] [--no-save]
 
 Data (labelled customer turns; the JDDC and review texts are research-only: they fit weights and
 are never shipped):
-  * the sample suite evals/emotion.jsonl (shop-style turns written for this project);
-  * JDDC: every rated customer turn of the 230 case-library dialogues (case_library/
-    jddc_dialogues.jsonl, context = the 20 turns before it) and the "train" half of
-    emotion/jddc_satisfaction_turns.jsonl (kefu_copilot.emotion._corpus.jddc_split; the other
-    half is never read here) — escalate = dissatisfied;
+  * shop-style turns, one *shop* each for cross-validation: the sample suite evals/emotion.jsonl
+    and the emotion turns of the DEV blind shops evals/shops/{apparel,digital}/emotion.jsonl
+    (read with each shop's own ``rules: {emotion}`` and escalation keywords, as `kefu eval`
+    does). The held-out shops (cosmetics, food) are never read here;
+  * plain product questions, all escalate=false: the `answer` / `presales` questions that the
+    sample and dev shops may answer themselves, and synthetic ones filled from their catalogues
+    (product titles, colours, attributes; ``TEMPLATES`` below) — each in its shop's fold;
+  * JDDC: every rated customer turn of the 230 case-library dialogues (context = the 20 turns
+    before it) and the "train" half of emotion/jddc_satisfaction_turns.jsonl
+    (kefu_copilot.emotion._corpus.jddc_split; the other half is never read) —
+    escalate = dissatisfied;
   * emotion/review_sentiment.jsonl — negative product reviews as weak positives, low weight.
-The blind shop turns (evals/shops/*) are not used. Sources are weighted so that each counts
-about as much as its weight below whatever its size. The decision threshold: among the
-thresholds whose grouped k-fold out-of-fold sample-suite F1 is within 0.005 of the best (the
-label a shop means: a human should take over; JDDC's "dissatisfied with the last reply" shapes
-the weights only), the one with the best mean F1 on the DEV blind shops (apparel, digital; the
-held-out shops cosmetics and food are never read here). Prints the cross-validated figures per source.
+Each source counts about as much as its weight in ``WEIGHTS`` whatever its size.
+
+Model selection transfers across shops instead of fitting one: **leave-one-shop-out**
+cross-validation. Folds are the shops (sample, apparel, digital: their turns and their plain
+questions together) plus three groups of JDDC dialogues / reviews. Every turn is scored by a model
+that never saw its shop. The regularisation (``--grid``) and the decision threshold are the ones
+with the best mean out-of-shop F1 over the three shops, with at most 2 % of plain questions
+escalated; the nested figure (each shop's threshold picked on the other two shops only) is
+printed beside it. Forced escalations (threats, profanity, requests for a human, safety
+incidents, a shop's escalation keywords) count as escalated whatever the model says.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import hashlib
+import itertools
 import json
+import pickle
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -32,191 +48,321 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from kefu_copilot.config._shop import load_shop_config  # noqa: E402
 from kefu_copilot.emotion._corpus import jddc_split  # noqa: E402
-from kefu_copilot.emotion._cues import STRONG_CUES  # noqa: E402
+from kefu_copilot.emotion._cues import STRONG_CUES, lexicon  # noqa: E402
 from kefu_copilot.emotion._flag import (  # noqa: E402
     FEATURE_NAMES,
+    _keyword_hits,
     escalation_features,
     escalation_grams,
 )
 from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # noqa: E402
 
-WEIGHTS = {"sample": 2.0, "jddc": 1.0, "reviews": 0.15}
-OPTIONS: dict[str, Any] = {"text": True, "l2": 30.0, "gram_l2": 2.0, "min_count": 3}
+DEV_SHOPS = ("apparel", "digital")  # never cosmetics / food: they are held out
+SHOPS = ("sample", *DEV_SHOPS)
+WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
+OPTIONS: dict[str, Any] = {"text": True, "l2": 3000.0, "gram_l2": 4.0, "min_count": 3}
+GRID = {"l2": (100.0, 300.0, 1000.0, 3000.0), "gram_l2": (2.0, 4.0, 8.0), "shop": (3.0, 6.0)}
+MAX_PLAIN = 0.02  # at most this share of plain product questions may escalate
+JDDC_FOLDS = 3
+# Plain questions a customer asks about a catalogue item (synthetic negatives). {p}: a short
+# product name, {c}: one of its colours / variants, {a}: one of its attribute names.
+TEMPLATES = (
+    "{p}有{c}的吗",
+    "{p}{c}还有货吗",
+    "{p}多少钱",
+    "请问{p}的{a}是什么",
+    "{p}的{a}怎么样",
+    "{p}适合送人吗",
+    "{p}什么时候发货",
+    "{p}和别的款有什么区别",
+    "{c}的{p}好看吗",
+    "想买{p}，{a}能说一下吗",
+)
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
 
 
+def _bucket(key: str, n: int) -> int:
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % n
+
+
+def _shop_dir(shop: str) -> Path | None:
+    return None if shop == "sample" else ROOT / "evals/shops" / shop / "shop"
+
+
+def _eval_dir(shop: str) -> Path:
+    return ROOT / "evals" if shop == "sample" else ROOT / "evals/shops" / shop
+
+
+def _catalogue_questions(shop: str) -> list[str]:
+    """Synthetic plain questions filled from the shop's JSON product files."""
+    folder = _shop_dir(shop) or ROOT / "knowledge"
+    out: list[str] = []
+    for path in sorted(glob.glob(str(folder / "**" / "*.json"), recursive=True)):
+        try:
+            product = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not isinstance(product, dict) or not isinstance(product.get("title"), str):
+            continue
+        words = [w for w in re.split(r"[\s/|]+", product["title"]) if len(w) >= 2]
+        category = str(product.get("category") or "").replace("／", "/").split("/")[-1].strip()
+        names = [category] if 2 <= len(category) <= 6 else []
+        names = names or [w for w in words[1:3] if not re.search(r"\d", w)] or words[:1]
+        colours = [
+            str(v.get("color") or v.get("name") or "")
+            for v in product.get("variants") or []
+            if isinstance(v, dict)
+        ]
+        colours = [c for c in colours if c and len(c) <= 6] or ["黑色"]
+        attrs = [a for a in (product.get("attributes") or {}) if isinstance(a, str)] or ["材质"]
+        for k, template in enumerate(TEMPLATES):
+            p, c, a = names[k % len(names)], colours[k % len(colours)], attrs[k % len(attrs)]
+            out.append(template.format(p=p, c=c, a=a))
+    return out
+
+
 def load(evaldata: Path) -> list[dict[str, Any]]:
-    """Training turns: {text, context, y, source, group}."""
+    """Training turns: {text, context, y, source, kind, fold, shop}."""
     out: list[dict[str, Any]] = []
-    for case in _rows(ROOT / "evals/emotion.jsonl"):
+
+    def add(text: str, context: Any, y: bool, kind: str, fold: str, shop: str | None) -> None:
         out.append(
             {
-                "text": case["text"],
-                "context": case.get("context") or [],
-                "y": bool(case["expect"]["escalate"]),
-                "source": "sample",
-                "group": case["id"],
+                "text": text,
+                "context": list(context or []),
+                "y": bool(y),
+                "kind": kind,  # shop | plain | jddc | reviews: what WEIGHTS counts
+                "fold": fold,  # the cross-validation fold: a shop, or a JDDC group
+                "shop": shop,  # whose rules and keywords read the turn (None: packaged)
             }
         )
+
+    for shop in SHOPS:
+        rules_shop = None if shop == "sample" else shop
+        for case in _rows(_eval_dir(shop) / "emotion.jsonl"):
+            if case.get("type", "emotion") == "emotion":
+                y = case["expect"]["escalate"]
+                add(case["text"], case.get("context"), y, "shop", shop, rules_shop)
+        suites = ("answer",) if shop == "sample" else ("answer", "presales")
+        for suite in suites:
+            for case in _rows(_eval_dir(shop) / f"{suite}.jsonl"):
+                decision = (case.get("expect") or {}).get("decision")
+                decisions = decision if isinstance(decision, list) else [decision]
+                if case.get("question") and "auto" in decisions:
+                    add(case["question"], case.get("history"), False, "plain", shop, rules_shop)
+        for text in _catalogue_questions(shop):
+            add(text, [], False, "plain", shop, rules_shop)
     for dialogue in _rows(evaldata / "case_library/jddc_dialogues.jsonl"):
         turns = dialogue["turns"]
+        fold = f"jddc{_bucket(dialogue['dialogue_id'], JDDC_FOLDS)}"
         for i, turn in enumerate(turns):
             if turn["role"] == "customer" and turn.get("label"):
                 context = [
                     {"role": t["role"], "text": t["text"]} for t in turns[max(0, i - 20) : i]
                 ]
-                out.append(
-                    {
-                        "text": turn["text"],
-                        "context": context,
-                        "y": turn["label"] == "dissatisfied",
-                        "source": "jddc",
-                        "group": dialogue["dialogue_id"],
-                    }
-                )
+                add(turn["text"], context, turn["label"] == "dissatisfied", "jddc", fold, None)
     for case in _rows(evaldata / "emotion/jddc_satisfaction_turns.jsonl"):
         if jddc_split(case["id"]) == "train":
-            out.append(
-                {
-                    "text": case["text"],
-                    "context": case["context"],
-                    "y": bool(case["escalate"]),
-                    "source": "jddc",
-                    "group": case["id"].rsplit("-t", 1)[0],
-                }
-            )
+            fold = f"jddc{_bucket(case['id'].rsplit('-t', 1)[0], JDDC_FOLDS)}"
+            add(case["text"], case["context"], case["escalate"], "jddc", fold, None)
     for case in _rows(evaldata / "emotion/review_sentiment.jsonl"):
-        out.append(
-            {
-                "text": case["text"][:200],
-                "context": [],
-                "y": case["label"] == "negative",
-                "source": "reviews",
-                "group": case["id"],
-            }
-        )
+        fold = f"jddc{_bucket(case['id'], JDDC_FOLDS)}"
+        add(case["text"][:200], [], case["label"] == "negative", "reviews", fold, None)
     return out
 
 
-def _dev_scores(
-    model: EscalationModel, shop: str, *, plain: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, scores) of a dev shop's emotion turns as `kefu eval` reads them (the shop's
-    keywords and rules; forced escalations score 1) — or of its plain product questions
-    (`answer` / `presales` questions the shop may answer itself; all labelled False)."""
-    from kefu_copilot.config._shop import load_shop_config
-    from kefu_copilot.emotion._flag import emotion_flag
+def featurize(data: list[dict[str, Any]]) -> tuple[np.ndarray, list[list[str]], np.ndarray]:
+    """Feature matrix, text features, and which rows escalate whatever the model says."""
+    configs = {s: load_shop_config(_shop_dir(s)) for s in DEV_SHOPS}
+    rules = {s: c.rule_set("emotion") for s, c in configs.items()}
+    keywords = {s: tuple(c.escalation_keywords or ()) for s, c in configs.items()}
+    x, grams, forced = [], [], []
+    for d in data:
+        r = rules.get(d["shop"]) if d["shop"] else None
+        f = escalation_features(d["text"], d["context"], rules=r)
+        x.append([f[n] for n in FEATURE_NAMES])
+        grams.append(escalation_grams(d["text"], d["context"], rules=r))
+        hard = any(f[n] for n in (*STRONG_CUES, "safety"))
+        if d["shop"] in keywords:
+            lex = lexicon(r)
+            hard = hard or bool(_keyword_hits(lex, lex.fold(d["text"]), keywords[d["shop"]]))
+        forced.append(hard)
+    return np.array(x, dtype=float), grams, np.array(forced)
 
-    config = load_shop_config(ROOT / "evals/shops" / shop / "shop")
-    keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
-    labels, scores = [], []
-    if plain:
-        cases = [
-            {"text": c["question"], "context": c.get("history"), "expect": {"escalate": False}}
-            for suite in ("answer", "presales")
-            for c in _rows(ROOT / "evals/shops" / shop / f"{suite}.jsonl")
-            if "auto" in c["expect"]["decision"]
-        ]
-    else:
-        cases = _rows(ROOT / "evals/shops" / shop / "emotion.jsonl")
-    for case in cases:
-        flag = emotion_flag(
-            case["text"], case.get("context"), extra_keywords=keywords, rules=rules, model=model
+
+def _weights(data: list[dict[str, Any]], weights: dict[str, float]) -> np.ndarray:
+    size: dict[str, int] = defaultdict(int)
+    for d in data:
+        size[d["kind"]] += 1
+    return np.array(
+        [weights[d["kind"]] * len(data) / (len(weights) * size[d["kind"]]) for d in data]
+    )
+
+
+def out_of_fold(
+    x: np.ndarray,
+    grams: list[list[str]],
+    y: np.ndarray,
+    w: np.ndarray,
+    fold: np.ndarray,
+    options: dict[str, Any],
+) -> np.ndarray:
+    """Probabilities of every row from a model trained without the row's fold."""
+    oof = np.zeros(len(y))
+    for k in np.unique(fold):
+        test = fold == k
+        train = np.flatnonzero(~test)
+        model = EscalationModel(**options).fit_matrix(
+            x[train], y[train], grams=[grams[i] for i in train], sample_weight=w[train]
         )
-        forced = (
-            flag.escalate
-            and flag.score >= 0.9
-            and model.predict_proba(case["text"], case.get("context"), rules=rules) < flag.score
+        idx = np.flatnonzero(test)
+        oof[test] = model._proba(x[test], [grams[i] for i in idx])
+    return oof
+
+
+THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.01), 2)
+
+
+def shop_scores(
+    oof: np.ndarray, y: np.ndarray, forced: np.ndarray, data: list[dict[str, Any]]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per shop: (labels, scores) of its emotion turns and the scores of its plain questions."""
+    score = np.where(forced, 1.0, oof)
+    out = {}
+    for shop in SHOPS:
+        turns = np.array([d["fold"] == shop and d["kind"] == "shop" for d in data])
+        plain = np.array([d["fold"] == shop and d["kind"] == "plain" for d in data])
+        out[shop] = (y[turns], score[turns], score[plain])
+    return out
+
+
+def pick_threshold(
+    per_shop: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], shops: tuple[str, ...]
+) -> tuple[float, float]:
+    """(threshold, mean F1) with the best mean F1 over ``shops`` among the thresholds that
+    escalate at most MAX_PLAIN of their plain questions; the lowest on ties (a missed escalation
+    costs more than a false one)."""
+    plain = np.concatenate([per_shop[s][2] for s in shops])
+    best = (-1.0, 0.5)
+    for t in THRESHOLDS:
+        if np.mean(plain >= t) > MAX_PLAIN:
+            continue
+        f1 = float(
+            np.mean([escalation_metrics(per_shop[s][0], per_shop[s][1] >= t)["f1"] for s in shops])
         )
-        labels.append(bool(case["expect"]["escalate"]))
-        scores.append(1.0 if forced else flag.score)
-    return np.array(labels), np.array(scores)
+        if f1 > best[0] + 1e-9:
+            best = (f1, float(t))
+    return best[1], best[0]
+
+
+def report(
+    oof: np.ndarray,
+    y: np.ndarray,
+    forced: np.ndarray,
+    data: list[dict[str, Any]],
+    threshold: float,
+) -> dict[str, Any]:
+    """Leave-one-shop-out figures at ``threshold`` and nested (threshold from the other shops)."""
+    per_shop = shop_scores(oof, y, forced, data)
+    out: dict[str, Any] = {"threshold": threshold}
+    for shop in SHOPS:
+        labels, scores, plain = per_shop[shop]
+        others = tuple(s for s in SHOPS if s != shop)
+        nested_t, _ = pick_threshold(per_shop, others)
+        m = escalation_metrics(labels, scores >= threshold)
+        n = escalation_metrics(labels, scores >= nested_t)
+        out[shop] = {
+            "n": len(labels),
+            "P": round(m["precision"], 3),
+            "R": round(m["recall"], 3),
+            "F1": round(m["f1"], 3),
+            "plain_escalated": round(float(np.mean(plain >= threshold)), 4),
+            "n_plain": len(plain),
+            "nested_threshold": nested_t,
+            "nested_F1": round(n["f1"], 3),
+        }
+    kinds = np.array([d["kind"] for d in data])
+    for kind in ("jddc", "reviews"):
+        sel = kinds == kind
+        m = escalation_metrics(y[sel], (oof[sel] >= threshold) | forced[sel])
+        out[kind] = {
+            "n": int(sel.sum()),
+            "P": round(m["precision"], 3),
+            "R": round(m["recall"], 3),
+            "F1": round(m["f1"], 3),
+            "BA": round(m["balanced_accuracy"], 3),
+        }
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--evaldata", default=str(ROOT.parent / "shared" / "evaldata"))
     ap.add_argument("--out", default=str(ROOT / "src/kefu_copilot/data/escalation_model.json"))
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--no-text", action="store_true", help="dense cue features only")
+    ap.add_argument("--grid", action="store_true", help="search l2 / gram_l2 / shop weight")
+    ap.add_argument("--cache", help="pickle of the featurized data (reused when it exists)")
+    ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
-    options = dict(OPTIONS, text=not args.no_text)
-    data = load(Path(args.evaldata))
-    x = np.array(
-        [[escalation_features(d["text"], d["context"])[n] for n in FEATURE_NAMES] for d in data]
-    )
-    grams = [escalation_grams(d["text"], d["context"]) for d in data] if options["text"] else None
+    if args.cache and Path(args.cache).is_file():
+        data, x, grams, forced = pickle.loads(Path(args.cache).read_bytes())
+    else:
+        data = load(Path(args.evaldata))
+        x, grams, forced = featurize(data)
+        if args.cache:
+            Path(args.cache).write_bytes(pickle.dumps((data, x, grams, forced)))
     y = np.array([d["y"] for d in data])
-    source = np.array([d["source"] for d in data])
-    size = defaultdict(int)
-    for s in source:
-        size[s] += 1
-    w = np.array([WEIGHTS[s] * len(data) / (len(WEIGHTS) * size[s]) for s in source])
-    forced = np.any(x[:, [FEATURE_NAMES.index(n) for n in (*STRONG_CUES, "safety")]] > 0, axis=1)
-    groups = sorted({d["group"] for d in data})
-    order = np.random.default_rng(0).permutation(len(groups))
-    fold_of = {groups[g]: k % args.folds for k, g in enumerate(order)}
-    fold = np.array([fold_of[d["group"]] for d in data])
-    oof = np.zeros(len(data))
-    for k in range(args.folds):
-        test = fold == k
-        model = EscalationModel(**options).fit_matrix(
-            x[~test],
-            y[~test],
-            grams=[grams[i] for i in np.flatnonzero(~test)] if grams else None,
-            sample_weight=w[~test],
-        )
-        oof[test] = model._proba(
-            x[test], [grams[i] for i in np.flatnonzero(test)] if grams else None
-        )
-    # The decision threshold serves the product's target — "a human should take over", the
-    # label of the shop-style sample suite — not JDDC's "dissatisfied with the last reply"
-    # (28 % of turns, mostly without a word of emotion): the centre of the thresholds whose
-    # out-of-fold sample-suite F1 is within 0.005 of the best. JDDC shapes the weights only.
-    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
-    sample = source == "sample"
-    f1 = np.array(
-        [escalation_metrics(y[sample], ((oof >= t) | forced)[sample])["f1"] for t in grid]
-    )
-    plateau = grid[f1 >= f1.max() - 0.005]
-    model = EscalationModel(**options).fit_matrix(x, y, grams=grams, sample_weight=w)
-    # Within the plateau, the dev shops (evals/shops apparel + digital, never cosmetics / food)
-    # pick the threshold: at most 2 % false escalations on their plain product questions, then
-    # the best mean F1 on their emotion turns, the lowest on ties (a missed escalation costs more).
-    dev = [_dev_scores(model, shop) for shop in ("apparel", "digital")]
-    plain = np.concatenate(
-        [_dev_scores(model, shop, plain=True)[1] for shop in ("apparel", "digital")]
-    )
-    allowed = [t for t in plateau if np.mean(plain >= t) <= 0.02] or [float(plateau.max())]
-    dev_f1 = [np.mean([escalation_metrics(d[0], d[1] >= t)["f1"] for d in dev]) for t in allowed]
-    best = (float(max(dev_f1)), float(allowed[int(np.argmax(dev_f1))]))
-    threshold = best[1]
-    print(
-        f"threshold: {threshold} (sample-suite out-of-fold F1 plateau {plateau.min()}..{plateau.max()}; "
-        f"dev shops: mean F1 {best[0]:.3f}, plain questions escalated {np.mean(plain >= threshold):.3f})"
-    )
-    for s in ("sample", "jddc", "reviews"):
-        m = escalation_metrics(y[source == s], ((oof >= threshold) | forced)[source == s])
+    fold = np.array([d["fold"] for d in data])
+    counts: dict[str, int] = defaultdict(int)
+    for d in data:
+        counts[f"{d['kind']}:{d['fold']}" if d["kind"] in ("shop", "plain") else d["kind"]] += 1
+    print("data:", dict(counts))
+
+    candidates = [(OPTIONS["l2"], OPTIONS["gram_l2"], WEIGHTS["shop"])]
+    if args.grid:
+        candidates = list(itertools.product(GRID["l2"], GRID["gram_l2"], GRID["shop"]))
+    results = []
+    for l2, gram_l2, shop_weight in candidates:
+        options = dict(OPTIONS, l2=l2, gram_l2=gram_l2)
+        weights = dict(WEIGHTS, shop=shop_weight)
+        w = _weights(data, weights)
+        oof = out_of_fold(x, grams, y, w, fold, options)
+        per_shop = shop_scores(oof, y, forced, data)
+        threshold, f1 = pick_threshold(per_shop, SHOPS)
+        figures = report(oof, y, forced, data, threshold)
+        nested = float(np.mean([figures[s]["nested_F1"] for s in SHOPS]))
         print(
-            f"  CV {s:8} n={int(m['n']):5} P={m['precision']:.3f} R={m['recall']:.3f} "
-            f"F1={m['f1']:.3f} BA={m['balanced_accuracy']:.3f}"
+            f"l2={l2:<5} gram_l2={gram_l2:<4} shop={shop_weight:<4} t={threshold:.2f} "
+            f"LOSO mean F1={f1:.3f} nested={nested:.3f} "
+            + " ".join(f"{s}={figures[s]['F1']:.3f}" for s in SHOPS)
+            + f" jddc F1={figures['jddc']['F1']:.3f} BA={figures['jddc']['BA']:.3f}",
+            flush=True,
         )
-    model.threshold = threshold
+        results.append((nested, f1, options, weights, figures))
+    nested, f1, options, weights, figures = max(results, key=lambda r: (r[0], r[1]))
+    print("chosen:", {k: options[k] for k in ("l2", "gram_l2")}, "weights:", weights)
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    if args.no_save:
+        return
+    model = EscalationModel(**options).fit_matrix(
+        x, y, grams=grams, sample_weight=_weights(data, weights)
+    )
+    model.threshold = figures["threshold"]
     model.info = {
         "n_train": len(data),
-        "sources": dict(size),
-        "source_weights": WEIGHTS,
-        "cv_threshold": threshold,
+        "sources": dict(counts),
+        "source_weights": weights,
+        "threshold": "leave-one-shop-out CV: best mean out-of-shop F1, plain questions <= 2 %",
+        "cv": figures,
         "jddc_split": "sha256(dialogue id)[0] even = untuned (not used)",
     }
     model.save(args.out)
-    print(
-        f"saved {args.out}: {Path(args.out).stat().st_size // 1024} KB, {len(model.grams)} text weights"
-    )
+    size = Path(args.out).stat().st_size // 1024
+    print(f"saved {args.out}: {size} KB, {len(model.grams)} text weights")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,37 @@ def test_threat_umbrella_and_demand_flags() -> None:
     assert set(RISK_TAXONOMY) <= set(flag.model_fields["risk"].annotation.__args__[0].__args__)
 
 
+@pytest.mark.parametrize(
+    ("text", "demand"),
+    [
+        ("再不给我退钱，我就天天打电话", True),  # an ultimatum makes the mention a demand
+        ("洗坏了我的羊毛衫，必须赔", True),  # a demand cue next to 赔
+        ("东西坏了 这个损失你们要负责", True),
+        ("退款一般几天到账", False),  # a question about a refund is not a demand
+        ("你们负责上门安装吗", False),
+        ("是假一赔十吗", False),  # the shop's guarantee, asked about
+    ],
+)
+def test_refund_or_compensation_demand_from_structure(text: str, demand: bool) -> None:
+    assert ("refund_or_compensation_demand" in emotion_flag(text).risk) is demand, text
+
+
+def test_sarcasm_and_repeats_read_the_context() -> None:
+    refused = [
+        {"role": "customer", "text": "我要换货"},
+        {"role": "agent", "text": "亲，抱歉，定制商品不支持退换哦"},
+    ]
+    assert "sarcasm" in emotion_flag("行 你们真厉害", refused).risk
+    assert "sarcasm" not in emotion_flag("你们真厉害", None).risk  # plain praise
+    asked = [
+        {"role": "customer", "text": "这款耳机能连两台手机吗"},
+        {"role": "agent", "text": "亲，感谢您的耐心等待，请问还有什么可以帮您？"},
+    ]
+    assert "repeated_question" in emotion_flag("我问的是 这款耳机能连两台手机吗", asked).risk
+    # "我就问问" is "just asking", not the insisting "我就问"
+    assert "repeated_question" not in emotion_flag("我就问问这个颜色好不好搭").risk
+
+
 def test_urgent_deadline_is_a_risk() -> None:
     flag = emotion_flag("后天婚礼要穿，到现在还没发货！！")
     assert "urgent_deadline" in flag.risk
@@ -119,3 +150,16 @@ def test_safety_incident_hands_off_with_an_urgent_packet(sample_copilot) -> None
     assert turn.decision == "handoff" and turn.reasons[0].startswith("risk: safety_incident")
     assert turn.handoff.priority == "urgent"
     assert turn.handoff.render().splitlines()[0].startswith("【紧急")
+
+
+def test_a_retrained_model_picks_its_threshold_out_of_fold(tmp_path: Path) -> None:
+    from kefu_copilot.emotion._model import train_escalation
+
+    suite = Path(__file__).resolve().parents[1] / "evals/emotion.jsonl"
+    model = train_escalation(suite, text=True, min_count=2)
+    assert "cross-validation" in model.info["threshold_from"] and model.grams
+    assert model.info["cv"]["f1"] > 0.8 and 0 < model.threshold < 1
+    few = tmp_path / "few.jsonl"
+    rows = [{"text": "我要投诉", "escalate": True}, {"text": "有货吗", "escalate": False}]
+    few.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert "training turns" in train_escalation(few).info["threshold_from"]

@@ -244,8 +244,12 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["anger_emoji"] = min(1.0, 0.6 + 0.2 * (emoji["anger"] - 1)) if emoji["anger"] else 0.0
     f["long_wait"] = _tier(hits["long_wait"], hits["not_yet"], 0.5)
     f["presence"] = float(bool(lex.presence.fullmatch(text) or hits["presence"]))
-    f["refund_demand"] = _tier(hits["refund_strong"], hits["refund_mention"], 0.3)
-    f["compensation_demand"] = _tier(hits["compensation_strong"], hits["compensation_mention"], 0.4)
+    # A mention next to an ultimatum or a demand ("必须赔", "再不给我退款我就…") is a demand.
+    insists = _any(hits, "ultimatum", "demand")
+    refund = hits["refund_strong"] or (hits["refund_mention"] if insists else [])
+    compensation = hits["compensation_strong"] or (hits["compensation_mention"] if insists else [])
+    f["refund_demand"] = _tier(refund, hits["refund_mention"], 0.3)
+    f["compensation_demand"] = _tier(compensation, hits["compensation_mention"], 0.4)
     f["dispute"] = min(1.0, len(hits["dispute"]) / 2)
     f["negation"] = min(1.0, len(lex.negation.findall(lex.not_negation.sub("", text))) / 2)
     f.update({name: float(bool(hits[name])) for name in _BINARY})
@@ -467,6 +471,11 @@ def _analyze(
     turns = _turns(lex, context)
     ctx, signals = _context_features(lex, prepared, turns)
     merged = {**cues.features, **ctx}
+    # Praise right after the agent turned the customer down or brushed them off ("行 你们牛",
+    # "真是好服务") is sarcasm even when the message itself says nothing negative.
+    brushed_off = max(ctx["agent_refusal"], ctx["agent_deflect"], ctx["agent_repeat"]) > 0
+    if cues.hits["irony_praise"] and brushed_off and not merged["thanks"]:
+        merged["sarcasm"] = 1.0
     # Pushing back only says something about the agent when the agent has said something.
     pushback = max(merged[n] for n in ("negation", "negative_answer", "dispute", "sigh"))
     merged["pushback"] = pushback * any(t.role == "agent" for t in turns)

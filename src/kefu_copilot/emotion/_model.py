@@ -8,7 +8,9 @@ precision at least ``min_precision``. Models are saved as versioned JSON.
 
 :func:`train_escalation` trains from emotion-suite JSONL files (both the contract shape
 ``{"type": "emotion", "text", "context", "expect": {"escalate"}}`` and the dev-data shape
-``{id, text, context, label, escalate}``); :func:`cross_validate` gives grouped k-fold figures.
+``{id, text, context, label, escalate}``) and, given enough turns, moves the threshold to the one
+chosen on out-of-fold probabilities; :func:`cross_validate` gives grouped k-fold figures.
+``scripts/train_emotion_model.py`` trains the packaged model with leave-one-shop-out selection.
 """
 
 from __future__ import annotations
@@ -519,19 +521,36 @@ def train_escalation(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
     rules: Rules = None,
+    cv_folds: int = 5,
     **options: Any,
 ) -> EscalationModel:
     """Fit an :class:`EscalationModel` on the emotion cases of one or more JSONL files.
 
     ``rules`` is the shop's merged ``emotion`` rule set the features are read with (default:
     the packaged one); ``options`` go to :class:`EscalationModel` (``l2``, ``min_precision``,
-    ``prior``, ``seed``).
+    ``prior``, ``seed``, ``text``). The decision threshold is picked on out-of-fold
+    probabilities of a ``cv_folds``-fold cross-validation grouped by dialogue — a threshold
+    picked on the training turns themselves is too sure of itself on the next conversation —
+    when there are enough dialogues and turns of each label (else on the training turns);
+    ``model.info`` says which, with the cross-validated figures.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     cases = [case for path in paths for case in read_emotion_cases(path)]
     examples = ((c.text, c.context, c.escalate) for c in cases)
-    return EscalationModel(**options).fit(examples, rules=rules)
+    model = EscalationModel(**options).fit(examples, rules=rules)
+    y = np.array([c.escalate for c in cases], dtype=bool)
+    groups = {dialogue_group(c.id) for c in cases}
+    if cv_folds >= 2 and len(groups) >= cv_folds and min(y.sum(), (~y).sum()) >= cv_folds:
+        rest = {k: v for k, v in options.items() if k != "seed"}
+        cv = cross_validate(cases, folds=cv_folds, seed=model.seed, rules=rules, **rest)
+        score = np.where(cv["forced"], 1.0, np.asarray(cv["proba"]))
+        model.threshold = _pick_threshold(score, y, model.min_precision)
+        model.info["threshold_from"] = f"{cv_folds}-fold cross-validation grouped by dialogue"
+        model.info["cv"] = escalation_metrics(y, score >= model.threshold)
+    else:
+        model.info["threshold_from"] = "the training turns (too few for cross-validation)"
+    return model
 
 
 def cross_validate(
@@ -546,27 +565,34 @@ def cross_validate(
 
     ``options`` go to :class:`EscalationModel`; ``seed`` fixes which dialogues share a fold;
     ``rules`` is the emotion rule set the features are read with (default: the packaged one).
-    Returns ``{"metrics": {...}, "proba": [...], "predicted": [...], "thresholds": [...]}`` with
-    out-of-fold probabilities and decisions (each fold's threshold chosen on its training part).
+    Returns ``{"metrics": {...}, "proba": [...], "predicted": [...], "thresholds": [...],
+    "forced": [...]}`` with out-of-fold probabilities and decisions (each fold's threshold chosen
+    on its training part; ``forced``: turns a hard cue escalates whatever the model says).
     """
     rows = (escalation_features(c.text, c.context, rules=rules) for c in cases)
     x = np.array([[row[name] for name in FEATURE_NAMES] for row in rows], dtype=float)
     x = x.reshape(-1, len(FEATURE_NAMES))
+    text = bool(options.get("text"))
+    grams = [escalation_grams(c.text, c.context, rules=rules) for c in cases] if text else []
     y = np.array([c.escalate for c in cases], dtype=bool)
     groups = sorted({dialogue_group(c.id) for c in cases})
     order = np.random.default_rng(seed).permutation(len(groups))
     fold_of_group = {groups[g]: k % folds for k, g in enumerate(order)}
     fold = np.array([fold_of_group[dialogue_group(c.id)] for c in cases])
-    # Threats, profanity and requests for a human escalate whatever the model says.
-    forced = np.any(x[:, [FEATURE_NAMES.index(name) for name in STRONG_CUES]] > 0, axis=1)
+    # Threats, profanity, requests for a human and safety incidents escalate whatever the
+    # model says.
+    hard = [FEATURE_NAMES.index(name) for name in (*STRONG_CUES, "safety")]
+    forced = np.any(x[:, hard] > 0, axis=1)
     proba, predicted, thresholds = np.zeros(len(cases)), np.zeros(len(cases), bool), []
     for k in range(folds):
         test = fold == k
         if not test.any():
             continue
         model = EscalationModel(seed=seed, **options)
-        model.fit_matrix(x[~test], y[~test])
-        proba[test] = model._proba(x[test])
+        train_grams = [grams[i] for i in np.flatnonzero(~test)] if text else None
+        model.fit_matrix(x[~test], y[~test], grams=train_grams)
+        test_grams = [grams[i] for i in np.flatnonzero(test)] if text else None
+        proba[test] = model._proba(x[test], test_grams)
         predicted[test] = (proba[test] >= model.threshold) | forced[test]
         thresholds.append(model.threshold)
     metrics = escalation_metrics(y, predicted)
@@ -576,4 +602,5 @@ def cross_validate(
         "proba": proba.tolist(),
         "predicted": predicted.tolist(),
         "thresholds": thresholds,
+        "forced": forced.tolist(),
     }
