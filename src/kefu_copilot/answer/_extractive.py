@@ -36,6 +36,7 @@ from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers
 from ._calibration import Calibrator
 from ._claims import money_beyond_limits
+from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -151,6 +152,7 @@ class Answerer:
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
         self._catalog: CatalogAnswers | None = None
+        self.finder = ProductFinder(self.products.titles)
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         self._gate: AbstractContextManager[Any] = threading.RLock() if gil else nullcontext()
 
@@ -297,11 +299,14 @@ class Answerer:
         matched = rewrite.text
         normalized = normalize(matched)
         words = tuple(tokenizer.words(matched))
-        products = self.products.identify(matched, normalized=normalized, words=words)
+        products = self.identify(question, matched, normalized, words)
         context = ""
         if not products:
-            for message in reversed(history[-self.scoring.history_turns :]):
-                found = self.products.identify(message.text)
+            # a follow-up: the product of the latest turn that names one, the customer's own
+            # turns first (an agent's reply mentions sizes, heights and other products)
+            recent = list(reversed(history[-self.scoring.history_turns :]))
+            for message in sorted(recent, key=lambda m: m.role != "customer"):
+                found = self.identify(message.text)
                 if found:
                     products = found
                     context = " ".join(self.products.titles[p] for p in found)
@@ -337,6 +342,21 @@ class Answerer:
             context,
         )
         return query
+
+    def identify(
+        self,
+        text: str,
+        matched: str | None = None,
+        normalized: str | None = None,
+        words: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Products ``text`` names: by the words of their titles, narrowed or filled in by the
+        characters and model codes of the question (:class:`._identify.ProductFinder`; the
+        text as written and as repaired, so a synonym rewrite does not hide 跑 of 跑鞋)."""
+        if matched is None:
+            matched = self.rewriter(text).text
+        found = self.products.identify(matched, normalized=normalized, words=words)
+        return self.finder.refine(f"{to_simplified(text)} {matched}", found)
 
     def _terms(self, words: Sequence[str]) -> tuple[str, ...]:
         """Content words; a word the knowledge never uses is split into the parts it does use
