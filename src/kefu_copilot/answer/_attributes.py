@@ -71,24 +71,28 @@ class Attributes:
         self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
 
     # -- reading the question ----------------------------------------------------------------
-    def asked(self, norm: str, source: str) -> _Asked | None:
+    def asked(self, norm: str, source: str, title: str = "") -> _Asked | None:
         """The attribute ``norm`` asks about ``source``: a vocabulary cue, else a fact or column
-        name of the product said as is."""
+        name of the product said as is — not where the words are part of the product's name
+        (the 充电 of 充电宝, the 容量 of 大容量…, in ``title``)."""
+        title_key = _key(title)
         for cue, attr in self._cues:
-            at = norm.find(cue)
+            at = _said_apart(norm, cue, title_key)
             if at >= 0 and cue:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
                 return _Asked(names, attr, [(at, at + len(cue))])
-        best: tuple[int, str] | None = None
+        best: tuple[int, str, int] | None = None
         for name in self._names(source):
             key = _key(name)
-            if len(key) >= 2 and key in norm and (best is None or len(key) > best[0]):
-                best = (len(key), name)
+            if len(key) < 2 or (best is not None and len(key) <= best[0]):
+                continue
+            at = _said_apart(norm, key, title_key)
+            if at >= 0:
+                best = (len(key), name, at)
         if best is None:
             return None
-        at = norm.find(_key(best[1]))
-        return _Asked([_key(best[1])], best[1], [(at, at + best[0])])
+        return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])])
 
     def _names(self, source: str) -> list[str]:
         names = [str(f[0]) for f in self.facts.get(source, ())]
@@ -104,11 +108,11 @@ class Attributes:
         """The typed answer to ``question`` about product ``source`` (``previous``: earlier
         customer turns, the latest last, for a follow-up's attribute), or None."""
         norm = normalize(question)
-        asked = self.asked(norm, source)
+        asked = self.asked(norm, source, title)
         follow_up = False
         if asked is None:
             for turn in reversed(previous):
-                asked = self.asked(normalize(turn), source)
+                asked = self.asked(normalize(turn), source, title)
                 if asked is not None:
                     asked.spans = []
                     follow_up = True
@@ -126,6 +130,7 @@ class Attributes:
             facts = self._from_facts(source, asked)
             if facts is not None:
                 values, chunks, single = facts
+                values = _variant_of(norm, values, covered)
                 found = values, chunks
                 if not single:
                     ambiguous = "several facts could be it"
@@ -207,6 +212,12 @@ class Attributes:
                 hit = _said_of(norm, part)
                 if hit is not None:
                     said.setdefault(i, []).append(hit)
+        if not said:  # a number said inside a row's range ("34码" of "33-37码")
+            for i, (_, row, _) in enumerate(rows):
+                for cell in row:
+                    hit = _in_range(norm, str(cell))
+                    if hit is not None:
+                        said.setdefault(i, []).append(hit)
         keep: list[int] = []
         spans: list[tuple[int, int]] = []
         for i, hits in said.items():
@@ -272,6 +283,69 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= 2 else "", *tokens]))
+
+
+_SEGMENTS = re.compile(r"[；;]")
+
+
+def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) -> list[str]:
+    """A fact whose value lists variants ("26-32码 ¥159；33-37码 ¥179"): the one segment the
+    question names (a piece of it, or a number inside its range), its span added to
+    ``covered``; else the value as it is."""
+    if len(values) != 1:
+        return values
+    segments = [p.strip() for p in _SEGMENTS.split(values[0]) if p.strip()]
+    if len(segments) < 2:
+        return values
+    rows = [[seg, *seg.split()] for seg in segments]
+    parts = [_all_parts(row) for row in rows]
+    named: list[tuple[int, tuple[str, int]]] = []
+    for i, row in enumerate(rows):
+        hits = [h for p in parts[i] if (h := _said_of(norm, p)) is not None]
+        own = [
+            h
+            for h in hits
+            if not any(j != i and any(h[0] in q for q in parts[j]) for j in range(len(rows)))
+        ]
+        own += [h for cell in row if (h := _in_range(norm, cell)) is not None]
+        if own:
+            named.append((i, max(own, key=lambda h: len(h[0]))))
+    if len(named) != 1:
+        return values
+    i, (text, at) = named[0]
+    covered.append((at, at + len(text)))
+    return [segments[i]]
+
+
+_CELL_RANGE = re.compile(r"^(\d+)\s*[-–~～至到]\s*(\d+)\s*([\u4e00-\u9fff]?)$")
+
+
+def _in_range(norm: str, cell: str) -> tuple[str, int] | None:
+    """A number of the question, with the unit the cell names ("34码"), that falls inside a
+    range cell ("33-37码"), and where; None when there is none."""
+    m = _CELL_RANGE.match(normalize(cell).strip())
+    if m is None or not m.group(3):
+        return None
+    low, high, unit = int(m.group(1)), int(m.group(2)), m.group(3)
+    for said in re.finditer(rf"(?<![\d.])(\d+)\s*{re.escape(unit)}", norm):
+        if low <= int(said.group(1)) <= high:
+            return said.group(), said.start()
+    return None
+
+
+def _said_apart(norm: str, word: str, title_key: str) -> int:
+    """Where ``word`` is said in ``norm`` other than as part of a longer word of the product's
+    name (``title_key``), or -1."""
+    at = norm.find(word)
+    while at >= 0:
+        end = at + len(word)
+        inside = (at > 0 and norm[at - 1 : end] in title_key) or (
+            end < len(norm) and norm[at : end + 1] in title_key
+        )
+        if not inside:
+            return at
+        at = norm.find(word, at + 1)
+    return -1
 
 
 def _parts(cell: str) -> list[str]:
