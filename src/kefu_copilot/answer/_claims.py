@@ -38,6 +38,7 @@ __all__ = [
     "RuleEntailment",
     "Verdict",
     "claim_rules",
+    "focused",
     "money_beyond_limits",
 ]
 
@@ -269,6 +270,39 @@ def _siblings(a: str, b: str) -> bool:
 _LIST = re.compile(r"[、/]")
 #: Knowledge writes these with their unit; a bare number does not state them.
 _ALWAYS_WITH_UNIT = frozenset({"time", "workday", "money", "discount", "percent", "clock"})
+
+
+_FOCUS_KINDS = ("tier", "region", "coupon")  # alternatives a list gives one value each
+
+
+def focused(text: str, question: str, shop: ShopConfig | None = None) -> str:
+    """``text`` without the clauses stating a value for another member of a kind the question
+    names one of ("金卡打几折": not 银卡95折 and 黑卡85折 in a list of every tier's discount;
+    member tiers, regions and coupon kinds — a list naming several jointly stays). The text
+    as it is when the question names no such subject, or no clause is about the one it names."""
+    rules = claim_rules(shop)
+    asked = [s for s in _subjects(rules, fold(question)) if s.split(":", 1)[0] in _FOCUS_KINDS]
+    if not asked:
+        return text
+    folded = fold(text)
+    drop: list[tuple[int, int]] = []
+    kept_about = False
+    for start, part, about, values in _bound_clauses(rules, folded):
+        if any(a in about for a in asked):
+            kept_about = True
+        elif values and any(_siblings(a, s) for a in asked for s in about):
+            drop.append((start, start + len(part)))
+    if not drop or not kept_about:
+        return text
+    out, at = [], 0
+    for a, b in drop:
+        out.append(text[at:a])
+        at = b
+        while at < len(text) and text[at] in "，,、/ ":
+            at += 1  # the separator after a dropped clause goes with it
+    out.append(text[at:])
+    joined = re.sub(r"[，,、/；;]+(?=[。；;！!？?]|$)", "", "".join(out))
+    return re.sub(r"([。！!？?])[。；;，,]+", r"\1", joined)
 
 
 def _bound_clauses(

@@ -35,7 +35,7 @@ from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers
 from ._calibration import Calibrator
-from ._claims import money_beyond_limits
+from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
@@ -712,7 +712,8 @@ class Answerer:
                 citations.append(cite(other))
         return Answer(
             question=question,
-            text=self._frame(best),
+            # a list of every tier's / region's value quoted for the one the question names
+            text=focused(self._frame(best), question, self.shop),
             decision="auto",
             confidence=round(min(1.0, max(0.0, best.support)), 4),
             citations=citations,

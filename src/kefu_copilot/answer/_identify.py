@@ -26,15 +26,17 @@ from ..text._normalize import normalize
 __all__ = ["ProductFinder"]
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_LETTER_ONTO = re.compile(r"(?<![a-z])[a-z][\u4e00-\u9fff]")
 _LATIN = re.compile(r"[a-z0-9]+")
 
 
 def _bigrams(text: str) -> set[str]:
-    """CJK character bigrams (letters and digits are matched as whole codes instead: a "50"
-    of "预算1500" says nothing about a "5000mAh" title)."""
-    return {
-        run[i : i + 2] for run in _CJK_RUN.findall(normalize(text)) for i in range(len(run) - 1)
-    }
+    """CJK character bigrams, and a Latin letter written onto a character (the "t恤" of T恤);
+    other letters and digits are matched as whole codes instead (a "50" of "预算1500" says
+    nothing about a "5000mAh" title)."""
+    norm = normalize(text)
+    grams = {run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)}
+    return grams | set(_LETTER_ONTO.findall(norm))
 
 
 def _codes(text: str) -> set[str]:

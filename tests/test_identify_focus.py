@@ -1,0 +1,64 @@
+"""Product identification by title characters and codes; quotes focused on the subject asked."""
+
+from kefu_copilot.answer._attributes import _in_range, _said_apart, _variant_of
+from kefu_copilot.answer._claims import focused
+from kefu_copilot.answer._identify import ProductFinder
+
+TITLES = {
+    "w.json": "栖木 女款轻薄羽绒服 90%白鸭绒 立领短款/长款",
+    "m.html": "栖木 男款加厚连帽鹅绒羽绒服 可拆卸帽",
+    "run.json": "栖木 轻弹缓震跑步鞋 男女同款 透气网面运动鞋",
+    "kid.html": "栖木童鞋 儿童魔术贴运动鞋 男童女童",
+    "tee.md": "230g重磅纯棉圆领T恤 男女同款",
+    "k87.html": "极电 K87 三模机械键盘",
+    "m1.json": "极电 M1 双模静音无线鼠标",
+    "pro2.md": "极电 SoundPods Pro 2 主动降噪真无线蓝牙耳机",
+    "r10.md": "极电 扫拖机器人 R10 / R10 Pro 全能基站",
+}
+
+
+def test_ties_narrowed_by_title_bigrams_and_characters() -> None:
+    finder = ProductFinder(TITLES)
+    assert finder.refine("女款羽绒服长款多少钱", ["m.html", "w.json"]) == ["w.json"]
+    assert finder.refine("男羽绒服多少钱", ["m.html", "w.json"]) == ["m.html"]
+    assert finder.refine("跑鞋 脚长245 穿几码", ["kid.html", "run.json"]) == ["run.json"]
+
+
+def test_model_codes_name_the_product() -> None:
+    finder = ProductFinder(TITLES)
+    assert finder.refine("k87静音白轴多少钱", ["m1.json"]) == ["k87.html"]
+    assert finder.refine("pro2雾霾蓝多少钱", []) == ["pro2.md"]
+    # "pro" is in two titles, "pro 2" in one
+    assert finder.refine("How long does Pro 2 last", ["pro2.md", "r10.md"]) == ["pro2.md"]
+
+
+def test_a_distinctive_bigram_fills_in_and_numbers_do_not() -> None:
+    finder = ProductFinder(TITLES)
+    assert finder.refine("T恤 175 70公斤穿什么码", []) == ["tee.md"]
+    assert finder.refine("预算1500 想要个礼物", []) == []
+    assert finder.refine("今天能发货吗", []) == []
+
+
+def test_attribute_words_inside_the_product_name_are_not_asked() -> None:
+    title = "_".join(["磁吸无线充电宝", "5000mah"])
+    assert _said_apart("磁吸充电宝安卓能用吗", "充电", title) == -1
+    assert _said_apart("充电宝充电要多久", "充电", title) == 3
+
+
+def test_a_variant_of_a_listed_fact_and_a_number_in_a_range() -> None:
+    assert _in_range("童鞋34码多少钱", "33-37码") == ("34码", 2)
+    assert _in_range("童鞋34码多少钱", "26-32码") is None
+    covered: list[tuple[int, int]] = []
+    values = _variant_of("童鞋34码多少钱", ["26-32码 ¥159；33-37码 ¥179"], covered)
+    assert values == ["33-37码 ¥179"] and covered == [(2, 5)]
+    assert _variant_of("童鞋多少钱", ["26-32码 ¥159；33-37码 ¥179"], []) == [
+        "26-32码 ¥159；33-37码 ¥179"
+    ]
+
+
+def test_quotes_focus_on_the_member_tier_asked() -> None:
+    text = "亲，满1000元为银卡95折，满3000元为金卡9折，满8000元为黑卡85折。"
+    assert focused(text, "金卡打几折") == "亲，满3000元为金卡9折。"
+    assert focused(text, "会员打几折") == text  # no tier named
+    joint = "亲，大件商品全国包邮，含新疆、西藏等例外地区。"
+    assert focused(joint, "寄新疆要运费吗") == joint  # a joint list states no value per region
