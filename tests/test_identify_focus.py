@@ -62,3 +62,14 @@ def test_quotes_focus_on_the_member_tier_asked() -> None:
     assert focused(text, "会员打几折") == text  # no tier named
     joint = "亲，大件商品全国包邮，含新疆、西藏等例外地区。"
     assert focused(joint, "寄新疆要运费吗") == joint  # a joint list states no value per region
+
+
+def test_a_variant_only_one_product_has_identifies_it() -> None:
+    variants = {
+        "r10.md": ["标准", "强劲", "安静"],
+        "m1.json": ["雾蓝", "奶白"],
+        "k87.html": ["奶白"],
+    }
+    finder = ProductFinder(TITLES, variants)
+    assert finder.refine("强劲档能跑多久", []) == ["r10.md"]
+    assert finder.refine("奶白的多少钱", []) == []  # two products have it

@@ -152,7 +152,7 @@ class Answerer:
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
         self._catalog: CatalogAnswers | None = None
-        self.finder = ProductFinder(self.products.titles)
+        self.finder = ProductFinder(self.products.titles, self._variant_names())
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         self._gate: AbstractContextManager[Any] = threading.RLock() if gil else nullcontext()
 
@@ -342,6 +342,19 @@ class Answerer:
             context,
         )
         return query
+
+    def _variant_names(self) -> dict[str, list[str]]:
+        """Per product, the cells of its tables' variant columns (colour, style, mode…: the
+        ``qualifier_names`` of the ``attributes`` rule set)."""
+        qualifier = [str(q) for q in self.shop.rule_set("attributes")["qualifier_names"]]
+        out: dict[str, list[str]] = {}
+        for source, tables in self.products.tables.items():
+            for table in tables:
+                for header, row, _ in table["rows"]:
+                    for name, cell in zip(header, row, strict=False):
+                        if any(q in str(name) for q in qualifier):
+                            out.setdefault(source, []).append(str(cell))
+        return out
 
     def identify(
         self,

@@ -58,7 +58,13 @@ def _chars(text: str) -> set[str]:
 class ProductFinder:
     """Product identification refined by character bigrams of the titles (see the module)."""
 
-    def __init__(self, titles: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        titles: Mapping[str, str],
+        variants: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """``variants``: per product, the names of its variants (cells of its tables' colour,
+        style, mode… columns); a question naming one only one product has identifies it."""
         self._grams: dict[str, set[str]] = {s: _bigrams(t) for s, t in titles.items()}
         self._chars: dict[str, set[str]] = {s: _chars(t) for s, t in titles.items()}
         self._codes = {s: _codes(t) for s, t in titles.items()}
@@ -70,6 +76,13 @@ class ProductFinder:
         self._n = n
         self._df = df
         self._idf = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
+        owners: dict[str, set[str]] = {}
+        for source, names in (variants or {}).items():
+            for name in names:
+                key = "".join(_CJK_RUN.findall(normalize(name)))
+                if len(key) >= 2:
+                    owners.setdefault(key, set()).add(source)
+        self._variants = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1}
 
     def scores(self, question: str, among: Iterable[str] | None = None) -> dict[str, float]:
         """The bigram evidence for each product (``among``: only these) in ``question``."""
@@ -108,14 +121,21 @@ class ProductFinder:
         grams = _bigrams(question)
         rare = {g for g in grams if 0 < self._df.get(g, 0) * 2 <= self._n}
         if not rare:
-            return []
+            return self._by_variant(question)
         scores = {
             s: v
             for s, v in self.scores(question).items()
             if self._grams[s] & rare  # at least one distinctive bigram of its own
         }
         best = self._best(scores)
-        return best if len(best) == 1 else []
+        return best if len(best) == 1 else self._by_variant(question)
+
+    def _by_variant(self, question: str) -> list[str]:
+        """The one product owning every variant name the question says ("强劲档" of a
+        robot vacuum's modes), or none."""
+        said = "".join(_CJK_RUN.findall(normalize(question)))
+        found = {s for key, s in self._variants.items() if key in said}
+        return sorted(found) if len(found) == 1 else []
 
     def _char_scores(self, question: str, among: Sequence[str]) -> dict[str, float]:
         """Characters of the question some but not all of ``among`` have in their titles."""
