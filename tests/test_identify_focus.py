@@ -73,3 +73,22 @@ def test_a_variant_only_one_product_has_identifies_it() -> None:
     finder = ProductFinder(TITLES, variants)
     assert finder.refine("强劲档能跑多久", []) == ["r10.md"]
     assert finder.refine("奶白的多少钱", []) == []  # two products have it
+
+
+def test_weak_matches_reach_the_llm_missing_knowledge_does_not() -> None:
+    from kefu_copilot._models import Answer, Chunk
+    from kefu_copilot.answer._extractive import Candidate, Prepared
+    from kefu_copilot.answer._generate import MISSING, GroundedGenerator
+    from kefu_copilot.retrieval._hybrid import Hit
+
+    chunk = Chunk(id="c1", source="faq.csv", locator="第1行", kind="faq", text="签收后15天内可退")
+    cand = Candidate(Hit(chunk=chunk, score=1.0, index=0), 0.4, chunk.text, chunk.text, 0)
+
+    def prepared(confidence: float, ruled: bool = False, found: bool = True) -> Prepared:
+        answer = Answer(question="q", text="转人工", decision="handoff", confidence=confidence)
+        return Prepared("q", [], answer, [cand] if found else [], ruled)
+
+    assert not GroundedGenerator.settled(prepared(MISSING + 0.1))  # a weak match
+    assert GroundedGenerator.settled(prepared(MISSING / 2))  # nothing about it
+    assert GroundedGenerator.settled(prepared(0.9, ruled=True))
+    assert GroundedGenerator.settled(prepared(0.5, found=False))

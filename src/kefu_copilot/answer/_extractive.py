@@ -258,12 +258,23 @@ class Answerer:
                       chunks[i].text, i, "typed")
             for i in typed.chunks
         ]  # fmt: skip
+        # the rest of the product's page after them: what a generated reply may also draw on
+        # and be checked against (the scarf's weight beside its size); never cited nor quoted
+        seen = set(typed.chunks)
+        candidates += [
+            Candidate(Hit(chunk=c, score=0.0, index=i), 0.0, c.text, c.text, i, "same page")
+            for p in query.products[:1]
+            for i, c in self.products.chunks(p)
+            if i not in seen
+        ]
         answer = Answer(
             question=query.text,
             text=typed.text,
             decision=decide(round(confidence, 4), settings),
             confidence=round(confidence, 4),
-            citations=[cite(c) for c in candidates[: self.scoring.citations]],
+            citations=[
+                cite(c) for c in candidates[: min(len(typed.chunks), self.scoring.citations)]
+            ],
             reasons=typed.reasons,
         )
         return Prepared(query.text, history, answer, candidates, False, query), False
