@@ -414,7 +414,8 @@ class RuleEntailment:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
             verdicts.append(self._quantity(claim, q, units, asked))
-        known = numbers_in(context)
+        # a bare number restating a quantity of the question in another unit (1米6 → 160)
+        known = numbers_in(context) | {v for m in asked for v in (m.low, m.high, _raw(m))}
         for n in claim.numbers:
             if n not in known:
                 verdicts.append(
