@@ -92,3 +92,18 @@ def test_weak_matches_reach_the_llm_missing_knowledge_does_not() -> None:
     assert GroundedGenerator.settled(prepared(MISSING / 2))  # nothing about it
     assert GroundedGenerator.settled(prepared(0.9, ruled=True))
     assert GroundedGenerator.settled(prepared(0.5, found=False))
+
+
+def test_a_transposed_table_answers_by_the_variant_column() -> None:
+    from kefu_copilot._data import packaged_rules
+    from kefu_copilot.answer._attributes import Attributes
+
+    header = ["使用场景", "41mm", "46mm"]
+    rows = [[header, ["典型使用", "7天", "10天"], 1], [header, ["重度使用", "3天", "5天"], 2]]
+    tables = {"w.html": [{"name": "智能手表 / 续航", "rows": rows}]}
+    attrs = Attributes({}, tables, packaged_rules("attributes"))
+    found = attrs.answer("46mm续航多久", "w.html", "智能手表")
+    assert found is not None and found.sure
+    assert (
+        "典型使用 10天" in found.text and "重度使用 5天" in found.text and "7天" not in found.text
+    )

@@ -172,7 +172,12 @@ class Attributes:
             picked, spans = self._qualified(norm, rows)
             named_anywhere = named_anywhere or bool(picked)
             if not columns:
-                continue
+                # a transposed table: named for the attribute ("续航"), a column per variant
+                # (41mm | 46mm), a row per condition — the variant named picks the column
+                columns, heads = _variant_columns(norm, table["name"], header, asked.names)
+                if not columns:
+                    continue
+                spans = spans + heads
             chosen = picked or list(range(len(rows)))
             values, chunks = [], []
             for i in chosen:
@@ -286,6 +291,26 @@ class Attributes:
 
 
 _SEGMENTS = re.compile(r"[；;]")
+
+
+def _variant_columns(
+    norm: str, name: str, header: Sequence[str], names: Sequence[str]
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """The columns of a table named for the attribute asked whose header the question names
+    (the 46mm of a 续航 table with columns 使用场景 | 41mm | 46mm), and where it names them."""
+    title = _key(name.rsplit("/", 1)[-1])
+    if len(header) < 3 or not any(n and n in title for n in names):
+        return [], []
+    columns, spans = [], []
+    for j, head in enumerate(header):
+        if j == 0:
+            continue
+        hits = [h for part in _parts(str(head)) if (h := _said_of(norm, part)) is not None]
+        if hits:
+            text, at = max(hits, key=lambda h: len(h[0]))
+            columns.append(j)
+            spans.append((at, at + len(text)))
+    return columns, spans
 
 
 def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) -> list[str]:
