@@ -291,6 +291,7 @@ class Attributes:
 
 
 _SEGMENTS = re.compile(r"[；;]")
+_CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
 
 
 def _variant_columns(
@@ -320,6 +321,8 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
     if len(values) != 1:
         return values
     segments = [p.strip() for p in _SEGMENTS.split(values[0]) if p.strip()]
+    if len(segments) < 2:  # "42码单只约265g，37码单只约215g": clauses, outside brackets
+        segments = [p.strip() for p in _CLAUSES.split(values[0]) if p.strip()]
     if len(segments) < 2:
         return values
     rows = [[seg, *seg.split()] for seg in segments]
