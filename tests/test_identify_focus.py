@@ -107,3 +107,12 @@ def test_a_transposed_table_answers_by_the_variant_column() -> None:
     assert (
         "典型使用 10天" in found.text and "重度使用 5天" in found.text and "7天" not in found.text
     )
+
+
+def test_parallel_lists_of_a_row_reduce_to_the_tier_asked() -> None:
+    row = "券种：生日券，面额：30元 / 50元，门槛：满200元 / 满300元，发放：金卡 / 黑卡"
+    assert (
+        focused(row, "我是金卡 生日券多少钱")
+        == "券种：生日券，面额：30元，门槛：满200元，发放：金卡"
+    )
+    assert focused(row, "生日券多少钱") == row

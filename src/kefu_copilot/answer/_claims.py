@@ -288,6 +288,7 @@ def focused(text: str, question: str, shop: ShopConfig | None = None) -> str:
     asked = [s for s in _subjects(rules, fold(question)) if s.split(":", 1)[0] in _FOCUS_KINDS]
     if not asked:
         return text
+    text = _aligned(rules, text, asked)
     folded = fold(text)
     drop: list[tuple[int, int]] = []
     kept_about = False
@@ -307,6 +308,34 @@ def focused(text: str, question: str, shop: ShopConfig | None = None) -> str:
     out.append(text[at:])
     joined = re.sub(r"[，,、/；;]+(?=[。；;！!？?]|$)", "", "".join(out))
     return re.sub(r"([。！!？?])[。；;，,]+", r"\1", joined)
+
+
+_CELL = re.compile(r"([^，,：:；;。]+[：:])([^，,；;。]+)")
+
+
+def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:
+    """A row whose cells list parallel values ("面额：30元 / 50元，获取方式：金卡 / 黑卡"): every
+    such cell reduced to the position of the subject asked (30元 … 金卡), when one cell names
+    it at exactly one position; else ``text`` as it is."""
+    cells = [(m.start(2), m.end(2), m.group(2).split(" / ")) for m in _CELL.finditer(text)]
+    lists = [c for c in cells if len(c[2]) >= 2]
+    if len(lists) < 2 or len({len(c[2]) for c in lists}) != 1:
+        return text
+    at = None
+    for _, _, items in lists:
+        named = [
+            i for i, item in enumerate(items) if set(asked) & set(_subjects(rules, fold(item)))
+        ]
+        if len(named) == 1:
+            at = named[0]
+            break
+    if at is None:
+        return text
+    out, pos = [], 0
+    for start, end, items in lists:
+        out += [text[pos:start], items[at].strip()]
+        pos = end
+    return "".join(out) + text[pos:]
 
 
 def _bound_clauses(
