@@ -116,3 +116,14 @@ def test_parallel_lists_of_a_row_reduce_to_the_tier_asked() -> None:
         == "券种：生日券，面额：30元，门槛：满200元，发放：金卡"
     )
     assert focused(row, "生日券多少钱") == row
+
+
+def test_two_attributes_asked_together_are_both_answered() -> None:
+    from kefu_copilot._data import packaged_rules
+    from kefu_copilot.answer._attributes import Attributes
+
+    facts = {"p.json": [["重量", "约 115g", 1], ["厚度", "12.8mm", 2], ["颜色", "白", 3]]}
+    attrs = Attributes(facts, {}, packaged_rules("attributes"))
+    found = attrs.answer("厚度多少 重不重", "p.json", "磁吸充电宝")
+    assert found is not None and found.sure and found.chunks == [1, 2]
+    assert "重量：约 115g" in found.text and "厚度：12.8mm" in found.text

@@ -120,6 +120,50 @@ class Attributes:
         if asked is None:
             return None
         covered: list[tuple[int, int]] = list(asked.spans)
+        looked = self._lookup(norm, source, asked, covered, follow_up)
+        if looked is None:
+            return None
+        parts = [(asked, *looked)]
+        if not follow_up:  # a second attribute asked beside it ("厚度多少 重不重")
+            masked = list(norm)
+            for begin, end in asked.spans:
+                masked[begin:end] = ["\x00"] * (end - begin)
+            other = self.asked("".join(masked), source, title)
+            if other is not None and other.label != asked.label:
+                more = list(covered) + list(other.spans)
+                second = self._lookup(norm, source, other, more, False)
+                if second is not None:
+                    covered[:] = more
+                    parts.append((other, *second))
+        headers = " ".join(
+            h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
+        )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
+        extra = self._residual(norm, f"{title} {headers}", covered)
+        labels = "、".join(part[0].label for part in parts)
+        reasons = [f"typed {labels} of {source}"]
+        if extra:
+            reasons.append(f"the question asks more than the {labels}: {extra}")
+        for one, _, _, ambiguous in parts:
+            if ambiguous:
+                reasons.append(f"the {one.label} is not one value: {ambiguous}")
+        if follow_up:
+            reasons.append(f"the {asked.label} asked in the previous turn")
+        said = "；".join(f"{one.label}：{'；'.join(values)}" for one, values, _, _ in parts)
+        text = f"亲，这款{title}的{said}。".replace("。。", "。")
+        chunks = list(dict.fromkeys(c for _, _, found, _ in parts for c in found))
+        sure = not extra and not any(ambiguous for _, _, _, ambiguous in parts)
+        return AttributeAnswer(text, sure, chunks, reasons)
+
+    def _lookup(
+        self,
+        norm: str,
+        source: str,
+        asked: _Asked,
+        covered: list[tuple[int, int]],
+        follow_up: bool,
+    ) -> tuple[list[str], list[int], str] | None:
+        """The values of one attribute asked, their chunks and why they may not be one value
+        ("" when they are); None when the product has no value for it."""
         ambiguous = ""
         found, tied = self._from_tables(norm, source, asked, covered)
         if tied:
@@ -136,21 +180,7 @@ class Attributes:
                     ambiguous = "several facts could be it"
         if found is None:
             return None
-        values, chunks = found
-        headers = " ".join(
-            h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
-        )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
-        extra = self._residual(norm, f"{title} {headers}", covered)
-        reasons = [f"typed {asked.label} of {source}"]
-        if extra:
-            reasons.append(f"the question asks more than the {asked.label}: {extra}")
-        if ambiguous:
-            reasons.append(f"the {asked.label} is not one value: {ambiguous}")
-        if follow_up:
-            reasons.append(f"the {asked.label} asked in the previous turn")
-        body = "；".join(values)
-        text = f"亲，这款{title}的{asked.label}：{body}。".replace("。。", "。")
-        return AttributeAnswer(text, not extra and not ambiguous, chunks, reasons)
+        return found[0], found[1], ambiguous
 
     def _from_tables(
         self, norm: str, source: str, asked: _Asked, covered: list[tuple[int, int]]
