@@ -365,7 +365,22 @@ class Answerer:
                     for name, cell in zip(header, row, strict=False):
                         if any(q in str(name) for q in qualifier):
                             out.setdefault(source, []).append(str(cell))
-        return out
+        # only names no other product's page says: 白色 is one product's variant and another's
+        # description; 强劲 (a mode) is the robot vacuum's alone
+        pages = {
+            s: normalize(" ".join(c.text for _, c in self.products.chunks(s)))
+            for s in self.products.titles
+        }
+        return {
+            source: [
+                name
+                for name in names
+                if not any(
+                    normalize(name) in text for other, text in pages.items() if other != source
+                )
+            ]
+            for source, names in out.items()
+        }
 
     def identify(
         self,
