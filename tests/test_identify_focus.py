@@ -127,3 +127,16 @@ def test_two_attributes_asked_together_are_both_answered() -> None:
     found = attrs.answer("厚度多少 重不重", "p.json", "磁吸充电宝")
     assert found is not None and found.sure and found.chunks == [1, 2]
     assert "重量：约 115g" in found.text and "厚度：12.8mm" in found.text
+
+
+def test_a_variant_named_by_a_quantity_in_other_units() -> None:
+    from kefu_copilot._data import packaged_rules
+    from kefu_copilot.answer._attributes import Attributes
+
+    header = ["规格", "价格"]
+    rows = [[header, ["C to C 1m", "29"], 1], [header, ["C to C 2m", "39"], 2]]
+    attrs = Attributes(
+        {}, {"c.json": [{"name": "数据线 / 规格", "rows": rows}]}, packaged_rules("attributes")
+    )
+    found = attrs.answer("数据线2米的多少钱", "c.json", "数据线")
+    assert found is not None and found.sure and "39" in found.text and "29" not in found.text

@@ -253,6 +253,16 @@ class Attributes:
                     hit = _in_range(norm, str(cell))
                     if hit is not None:
                         said.setdefault(i, []).append(hit)
+        if not said:  # a quantity said in other units ("2米" of "C to C 2m", "两万毫安")
+            from ..text._numbers import measures
+
+            asked = [m for m in measures(norm) if m.low == m.high]
+            for i, (_, row, _) in enumerate(rows):
+                for cell in row:
+                    for m in measures(str(cell)) if asked else ():
+                        for q in asked:
+                            if q.dim == m.dim and m.low == m.high and abs(q.low - m.low) < 1e-9:
+                                said.setdefault(i, []).append((q.text, q.span[0]))
         keep: list[int] = []
         spans: list[tuple[int, int]] = []
         for i, hits in said.items():
