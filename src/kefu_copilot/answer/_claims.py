@@ -73,10 +73,6 @@ class Claim:
     codes: tuple[str, ...] = ()
     numbers: tuple[float, ...] = ()  # bare numbers, without a unit
     offer: bool = False
-    #: product kinds taken from the question, not said in the reply: shoppers call the cited
-    #: page's product by informal names (跑鞋 for a page titled 跑步鞋…运动鞋), so these align
-    #: the claim but never make a clause about another kind a contradiction
-    assumed: tuple[str, ...] = ()
 
     @property
     def checkable(self) -> bool:
@@ -471,7 +467,6 @@ class RuleEntailment:
         return any(
             s not in unit.subjects and any(_siblings(s, u) for u in unit.subjects)
             for s in claim.subjects
-            if s not in claim.assumed
         )
 
     def _quantity(
@@ -730,8 +725,6 @@ class ClaimChecker:
         folded = fold(text)
         seed = _subjects(self.rules, fold(question))
         question_words = _bigrams(_strip_measures(fold(question)))
-        stated = set(_subjects(self.rules, folded))
-        assumed = tuple(s for s in seed if s.startswith("product:") and s not in stated)
         out = []
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed):
             # "一张券", "一双袜子": an article, not a count
@@ -759,7 +752,6 @@ class ClaimChecker:
                     codes=tuple(codes),
                     numbers=numbers,
                     offer=bool(self.rules.offer.search(part)),
-                    assumed=tuple(s for s in assumed if s in subjects),
                 )
             )
         return out
