@@ -71,24 +71,28 @@ class Attributes:
         self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
 
     # -- reading the question ----------------------------------------------------------------
-    def asked(self, norm: str, source: str) -> _Asked | None:
+    def asked(self, norm: str, source: str, title: str = "") -> _Asked | None:
         """The attribute ``norm`` asks about ``source``: a vocabulary cue, else a fact or column
-        name of the product said as is."""
+        name of the product said as is — not where the words are part of the product's name
+        (the 充电 of 充电宝, the 容量 of 大容量…, in ``title``)."""
+        title_key = _key(title)
         for cue, attr in self._cues:
-            at = norm.find(cue)
+            at = _said_apart(norm, cue, title_key)
             if at >= 0 and cue:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
                 return _Asked(names, attr, [(at, at + len(cue))])
-        best: tuple[int, str] | None = None
+        best: tuple[int, str, int] | None = None
         for name in self._names(source):
             key = _key(name)
-            if len(key) >= 2 and key in norm and (best is None or len(key) > best[0]):
-                best = (len(key), name)
+            if len(key) < 2 or (best is not None and len(key) <= best[0]):
+                continue
+            at = _said_apart(norm, key, title_key)
+            if at >= 0:
+                best = (len(key), name, at)
         if best is None:
             return None
-        at = norm.find(_key(best[1]))
-        return _Asked([_key(best[1])], best[1], [(at, at + best[0])])
+        return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])])
 
     def _names(self, source: str) -> list[str]:
         names = [str(f[0]) for f in self.facts.get(source, ())]
@@ -104,11 +108,11 @@ class Attributes:
         """The typed answer to ``question`` about product ``source`` (``previous``: earlier
         customer turns, the latest last, for a follow-up's attribute), or None."""
         norm = normalize(question)
-        asked = self.asked(norm, source)
+        asked = self.asked(norm, source, title)
         follow_up = False
         if asked is None:
             for turn in reversed(previous):
-                asked = self.asked(normalize(turn), source)
+                asked = self.asked(normalize(turn), source, title)
                 if asked is not None:
                     asked.spans = []
                     follow_up = True
@@ -116,6 +120,50 @@ class Attributes:
         if asked is None:
             return None
         covered: list[tuple[int, int]] = list(asked.spans)
+        looked = self._lookup(norm, source, asked, covered, follow_up)
+        if looked is None:
+            return None
+        parts = [(asked, *looked)]
+        if not follow_up:  # a second attribute asked beside it ("厚度多少 重不重")
+            masked = list(norm)
+            for begin, end in asked.spans:
+                masked[begin:end] = ["\x00"] * (end - begin)
+            other = self.asked("".join(masked), source, title)
+            if other is not None and other.label != asked.label:
+                more = list(covered) + list(other.spans)
+                second = self._lookup(norm, source, other, more, False)
+                if second is not None:
+                    covered[:] = more
+                    parts.append((other, *second))
+        headers = " ".join(
+            h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
+        )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
+        extra = self._residual(norm, f"{title} {headers}", covered)
+        labels = "、".join(part[0].label for part in parts)
+        reasons = [f"typed {labels} of {source}"]
+        if extra:
+            reasons.append(f"the question asks more than the {labels}: {extra}")
+        for one, _, _, ambiguous in parts:
+            if ambiguous:
+                reasons.append(f"the {one.label} is not one value: {ambiguous}")
+        if follow_up:
+            reasons.append(f"the {asked.label} asked in the previous turn")
+        said = "；".join(f"{one.label}：{'；'.join(values)}" for one, values, _, _ in parts)
+        text = f"亲，这款{title}的{said}。".replace("。。", "。")
+        chunks = list(dict.fromkeys(c for _, _, found, _ in parts for c in found))
+        sure = not extra and not any(ambiguous for _, _, _, ambiguous in parts)
+        return AttributeAnswer(text, sure, chunks, reasons)
+
+    def _lookup(
+        self,
+        norm: str,
+        source: str,
+        asked: _Asked,
+        covered: list[tuple[int, int]],
+        follow_up: bool,
+    ) -> tuple[list[str], list[int], str] | None:
+        """The values of one attribute asked, their chunks and why they may not be one value
+        ("" when they are); None when the product has no value for it."""
         ambiguous = ""
         found, tied = self._from_tables(norm, source, asked, covered)
         if tied:
@@ -126,26 +174,13 @@ class Attributes:
             facts = self._from_facts(source, asked)
             if facts is not None:
                 values, chunks, single = facts
+                values = _variant_of(norm, values, covered)
                 found = values, chunks
                 if not single:
                     ambiguous = "several facts could be it"
         if found is None:
             return None
-        values, chunks = found
-        headers = " ".join(
-            h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
-        )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
-        extra = self._residual(norm, f"{title} {headers}", covered)
-        reasons = [f"typed {asked.label} of {source}"]
-        if extra:
-            reasons.append(f"the question asks more than the {asked.label}: {extra}")
-        if ambiguous:
-            reasons.append(f"the {asked.label} is not one value: {ambiguous}")
-        if follow_up:
-            reasons.append(f"the {asked.label} asked in the previous turn")
-        body = "；".join(values)
-        text = f"亲，这款{title}的{asked.label}：{body}。".replace("。。", "。")
-        return AttributeAnswer(text, not extra and not ambiguous, chunks, reasons)
+        return found[0], found[1], ambiguous
 
     def _from_tables(
         self, norm: str, source: str, asked: _Asked, covered: list[tuple[int, int]]
@@ -167,7 +202,12 @@ class Attributes:
             picked, spans = self._qualified(norm, rows)
             named_anywhere = named_anywhere or bool(picked)
             if not columns:
-                continue
+                # a transposed table: named for the attribute ("续航"), a column per variant
+                # (41mm | 46mm), a row per condition — the variant named picks the column
+                columns, heads = _variant_columns(norm, table["name"], header, asked.names)
+                if not columns:
+                    continue
+                spans = spans + heads
             chosen = picked or list(range(len(rows)))
             values, chunks = [], []
             for i in chosen:
@@ -207,6 +247,22 @@ class Attributes:
                 hit = _said_of(norm, part)
                 if hit is not None:
                     said.setdefault(i, []).append(hit)
+        if not said:  # a number said inside a row's range ("34码" of "33-37码")
+            for i, (_, row, _) in enumerate(rows):
+                for cell in row:
+                    hit = _in_range(norm, str(cell))
+                    if hit is not None:
+                        said.setdefault(i, []).append(hit)
+        if not said:  # a quantity said in other units ("2米" of "C to C 2m", "两万毫安")
+            from ..text._numbers import measures
+
+            asked = [m for m in measures(norm) if m.low == m.high]
+            for i, (_, row, _) in enumerate(rows):
+                for cell in row:
+                    for m in measures(str(cell)) if asked else ():
+                        for q in asked:
+                            if q.dim == m.dim and m.low == m.high and abs(q.low - m.low) < 1e-9:
+                                said.setdefault(i, []).append((q.text, q.span[0]))
         keep: list[int] = []
         spans: list[tuple[int, int]] = []
         for i, hits in said.items():
@@ -272,6 +328,92 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= 2 else "", *tokens]))
+
+
+_SEGMENTS = re.compile(r"[；;]")
+_CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
+
+
+def _variant_columns(
+    norm: str, name: str, header: Sequence[str], names: Sequence[str]
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """The columns of a table named for the attribute asked whose header the question names
+    (the 46mm of a 续航 table with columns 使用场景 | 41mm | 46mm), and where it names them."""
+    title = _key(name.rsplit("/", 1)[-1])
+    if len(header) < 3 or not any(n and n in title for n in names):
+        return [], []
+    columns, spans = [], []
+    for j, head in enumerate(header):
+        if j == 0:
+            continue
+        hits = [h for part in _parts(str(head)) if (h := _said_of(norm, part)) is not None]
+        if hits:
+            text, at = max(hits, key=lambda h: len(h[0]))
+            columns.append(j)
+            spans.append((at, at + len(text)))
+    return columns, spans
+
+
+def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) -> list[str]:
+    """A fact whose value lists variants ("26-32码 ¥159；33-37码 ¥179"): the one segment the
+    question names (a piece of it, or a number inside its range), its span added to
+    ``covered``; else the value as it is."""
+    if len(values) != 1:
+        return values
+    segments = [p.strip() for p in _SEGMENTS.split(values[0]) if p.strip()]
+    if len(segments) < 2:  # "42码单只约265g，37码单只约215g": clauses, outside brackets
+        segments = [p.strip() for p in _CLAUSES.split(values[0]) if p.strip()]
+    if len(segments) < 2:
+        return values
+    rows = [[seg, *seg.split()] for seg in segments]
+    parts = [_all_parts(row) for row in rows]
+    named: list[tuple[int, tuple[str, int]]] = []
+    for i, row in enumerate(rows):
+        hits = [h for p in parts[i] if (h := _said_of(norm, p)) is not None]
+        own = [
+            h
+            for h in hits
+            if not any(j != i and any(h[0] in q for q in parts[j]) for j in range(len(rows)))
+        ]
+        own += [h for cell in row if (h := _in_range(norm, cell)) is not None]
+        if own:
+            named.append((i, max(own, key=lambda h: len(h[0]))))
+    if len(named) != 1:
+        return values
+    i, (text, at) = named[0]
+    covered.append((at, at + len(text)))
+    return [segments[i]]
+
+
+_CELL_RANGE = re.compile(r"^(\d+)\s*[-–~～至到]\s*(\d+)\s*([\u4e00-\u9fff]?)$")
+
+
+def _in_range(norm: str, cell: str) -> tuple[str, int] | None:
+    """A number of the question, with the unit the cell names ("34码"), that falls inside a
+    range cell ("33-37码"), and where; None when there is none."""
+    m = _CELL_RANGE.match(normalize(cell).strip())
+    if m is None or not m.group(3):
+        return None
+    low, high, unit = int(m.group(1)), int(m.group(2)), m.group(3)
+    for said in re.finditer(rf"(?<![\d.])(\d+)\s*{re.escape(unit)}", norm):
+        if low <= int(said.group(1)) <= high:
+            return said.group(), said.start()
+    return None
+
+
+def _said_apart(norm: str, word: str, title_key: str) -> int:
+    """Where ``word`` is said in ``norm`` other than as part of a longer word of the product's
+    name (``title_key``), or -1."""
+    at = norm.find(word)
+    while at >= 0:
+        end = at + len(word)
+        inside = (at > 0 and norm[at - 1 : end] in title_key) or (
+            end < len(norm) and norm[at : end + 1] in title_key
+        )
+        if not inside:
+            return at
+        at = norm.find(word, at + 1)
+    return -1
 
 
 def _parts(cell: str) -> list[str]:

@@ -38,6 +38,7 @@ __all__ = [
     "RuleEntailment",
     "Verdict",
     "claim_rules",
+    "focused",
     "money_beyond_limits",
 ]
 
@@ -271,6 +272,68 @@ _LIST = re.compile(r"[、/]")
 _ALWAYS_WITH_UNIT = frozenset({"time", "workday", "money", "discount", "percent", "clock"})
 
 
+_FOCUS_KINDS = ("tier", "region", "coupon")  # alternatives a list gives one value each
+
+
+def focused(text: str, question: str, shop: ShopConfig | None = None) -> str:
+    """``text`` without the clauses stating a value for another member of a kind the question
+    names one of ("金卡打几折": not 银卡95折 and 黑卡85折 in a list of every tier's discount;
+    member tiers, regions and coupon kinds — a list naming several jointly stays). The text
+    as it is when the question names no such subject, or no clause is about the one it names."""
+    rules = claim_rules(shop)
+    asked = [s for s in _subjects(rules, fold(question)) if s.split(":", 1)[0] in _FOCUS_KINDS]
+    if not asked:
+        return text
+    text = _aligned(rules, text, asked)
+    folded = fold(text)
+    drop: list[tuple[int, int]] = []
+    kept_about = False
+    for start, part, about, values in _bound_clauses(rules, folded):
+        if any(a in about for a in asked):
+            kept_about = True
+        elif values and any(_siblings(a, s) for a in asked for s in about):
+            drop.append((start, start + len(part)))
+    if not drop or not kept_about:
+        return text
+    out, at = [], 0
+    for a, b in drop:
+        out.append(text[at:a])
+        at = b
+        while at < len(text) and text[at] in "，,、/ ":
+            at += 1  # the separator after a dropped clause goes with it
+    out.append(text[at:])
+    joined = re.sub(r"[，,、/；;]+(?=[。；;！!？?]|$)", "", "".join(out))
+    return re.sub(r"([。！!？?])[。；;，,]+", r"\1", joined)
+
+
+_CELL = re.compile(r"([^，,：:；;。]+[：:])([^，,；;。]+)")
+
+
+def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:
+    """A row whose cells list parallel values ("面额：30元 / 50元，获取方式：金卡 / 黑卡"): every
+    such cell reduced to the position of the subject asked (30元 … 金卡), when one cell names
+    it at exactly one position; else ``text`` as it is."""
+    cells = [(m.start(2), m.end(2), m.group(2).split(" / ")) for m in _CELL.finditer(text)]
+    lists = [c for c in cells if len(c[2]) >= 2]
+    if len(lists) < 2 or len({len(c[2]) for c in lists}) != 1:
+        return text
+    at = None
+    for _, _, items in lists:
+        named = [
+            i for i, item in enumerate(items) if set(asked) & set(_subjects(rules, fold(item)))
+        ]
+        if len(named) == 1:
+            at = named[0]
+            break
+    if at is None:
+        return text
+    out, pos = [], 0
+    for start, end, items in lists:
+        out += [text[pos:start], items[at].strip()]
+        pos = end
+    return "".join(out) + text[pos:]
+
+
 def _bound_clauses(
     rules: _Rules, text: str, seed: Sequence[str] = ()
 ) -> list[tuple[int, str, list[str], list[Measure]]]:
@@ -376,7 +439,8 @@ class RuleEntailment:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
             verdicts.append(self._quantity(claim, q, units, asked))
-        known = numbers_in(context)
+        # a bare number restating a quantity of the question in another unit (1米6 → 160)
+        known = numbers_in(context) | {v for m in asked for v in (m.low, m.high, _raw(m))}
         for n in claim.numbers:
             if n not in known:
                 verdicts.append(

@@ -35,7 +35,8 @@ from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers
 from ._calibration import Calibrator
-from ._claims import money_beyond_limits
+from ._claims import focused, money_beyond_limits
+from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -151,6 +152,7 @@ class Answerer:
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
         self._catalog: CatalogAnswers | None = None
+        self.finder = ProductFinder(self.products.titles, self._variant_names())
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         self._gate: AbstractContextManager[Any] = threading.RLock() if gil else nullcontext()
 
@@ -256,12 +258,23 @@ class Answerer:
                       chunks[i].text, i, "typed")
             for i in typed.chunks
         ]  # fmt: skip
+        # the rest of the product's page after them: what a generated reply may also draw on
+        # and be checked against (the scarf's weight beside its size); never cited nor quoted
+        seen = set(typed.chunks)
+        candidates += [
+            Candidate(Hit(chunk=c, score=0.0, index=i), 0.0, c.text, c.text, i, "same page")
+            for p in query.products[:1]
+            for i, c in self.products.chunks(p)
+            if i not in seen
+        ]
         answer = Answer(
             question=query.text,
             text=typed.text,
             decision=decide(round(confidence, 4), settings),
             confidence=round(confidence, 4),
-            citations=[cite(c) for c in candidates[: self.scoring.citations]],
+            citations=[
+                cite(c) for c in candidates[: min(len(typed.chunks), self.scoring.citations)]
+            ],
             reasons=typed.reasons,
         )
         return Prepared(query.text, history, answer, candidates, False, query), False
@@ -297,11 +310,14 @@ class Answerer:
         matched = rewrite.text
         normalized = normalize(matched)
         words = tuple(tokenizer.words(matched))
-        products = self.products.identify(matched, normalized=normalized, words=words)
+        products = self.identify(question, matched, normalized, words)
         context = ""
         if not products:
-            for message in reversed(history[-self.scoring.history_turns :]):
-                found = self.products.identify(message.text)
+            # a follow-up: the product of the latest turn that names one, the customer's own
+            # turns first (an agent's reply mentions sizes, heights and other products)
+            recent = list(reversed(history[-self.scoring.history_turns :]))
+            for message in sorted(recent, key=lambda m: m.role != "customer"):
+                found = self.identify(message.text)
                 if found:
                     products = found
                     context = " ".join(self.products.titles[p] for p in found)
@@ -337,6 +353,49 @@ class Answerer:
             context,
         )
         return query
+
+    def _variant_names(self) -> dict[str, list[str]]:
+        """Per product, the cells of its tables' variant columns (colour, style, mode…: the
+        ``qualifier_names`` of the ``attributes`` rule set)."""
+        qualifier = [str(q) for q in self.shop.rule_set("attributes")["qualifier_names"]]
+        out: dict[str, list[str]] = {}
+        for source, tables in self.products.tables.items():
+            for table in tables:
+                for header, row, _ in table["rows"]:
+                    for name, cell in zip(header, row, strict=False):
+                        if any(q in str(name) for q in qualifier):
+                            out.setdefault(source, []).append(str(cell))
+        # only names no other product's page says: 白色 is one product's variant and another's
+        # description; 强劲 (a mode) is the robot vacuum's alone
+        pages = {
+            s: normalize(" ".join(c.text for _, c in self.products.chunks(s)))
+            for s in self.products.titles
+        }
+        return {
+            source: [
+                name
+                for name in names
+                if not any(
+                    normalize(name) in text for other, text in pages.items() if other != source
+                )
+            ]
+            for source, names in out.items()
+        }
+
+    def identify(
+        self,
+        text: str,
+        matched: str | None = None,
+        normalized: str | None = None,
+        words: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Products ``text`` names: by the words of their titles, narrowed or filled in by the
+        characters and model codes of the question (:class:`._identify.ProductFinder`; the
+        text as written and as repaired, so a synonym rewrite does not hide 跑 of 跑鞋)."""
+        if matched is None:
+            matched = self.rewriter(text).text
+        found = self.products.identify(matched, normalized=normalized, words=words)
+        return self.finder.refine(f"{to_simplified(text)} {matched}", found)
 
     def _terms(self, words: Sequence[str]) -> tuple[str, ...]:
         """Content words; a word the knowledge never uses is split into the parts it does use
@@ -692,7 +751,8 @@ class Answerer:
                 citations.append(cite(other))
         return Answer(
             question=question,
-            text=self._frame(best),
+            # a list of every tier's / region's value quoted for the one the question names
+            text=focused(self._frame(best), question, self.shop),
             decision="auto",
             confidence=round(min(1.0, max(0.0, best.support)), 4),
             citations=citations,

@@ -31,6 +31,10 @@ from ._grounding import check_grounding
 __all__ = ["AnswerStream", "GroundedGenerator", "LLMAnswer"]
 
 KNOWLEDGE_CHUNKS = 5
+#: A handoff whose best match is supported below this has no knowledge about the question (a
+#: product the shop does not sell, a follow-up naming nothing): the LLM is not asked. Half the
+#: default draft threshold; weak matches above it may earn a draft from a grounded reply.
+MISSING = 0.21
 _ORDER: dict[Decision, int] = {"handoff": 0, "draft": 1, "auto": 2}
 _RAISE: dict[Decision, Decision] = {"handoff": "draft", "draft": "auto", "auto": "auto"}
 _ROLE_LABEL = {"customer": "顾客", "agent": "客服", "bot": "客服", "system": "系统"}
@@ -241,8 +245,16 @@ class GroundedGenerator:
     # -- sync / async entry points -----------------------------------------------------------
     @staticmethod
     def settled(prepared: Prepared) -> bool:
-        """Rules and missing knowledge are never overridden: no LLM for these."""
-        return prepared.ruled or prepared.extractive.decision == "handoff"
+        """Rules and missing knowledge are never overridden: no LLM for these. A weak match
+        (retrieval found knowledge about the question but would hand off) is not settled: a
+        reply every claim of which the cited knowledge entails earns a draft, anything less
+        stays a handoff."""
+        extractive = prepared.extractive
+        return (
+            prepared.ruled
+            or not prepared.candidates
+            or (extractive.decision == "handoff" and extractive.confidence < MISSING)
+        )
 
     def _parse_repaired(self, text: str) -> LLMAnswer:
         try:

@@ -102,7 +102,9 @@ def _span_of(column: ChartColumn) -> tuple[float, float]:
     return low, max(finite) if finite else low
 
 
-def _read(m: BodyMeasure, dimension: str, chart: SizeChart, rules: Mapping[str, Any]) -> Given | None:
+def _read(
+    m: BodyMeasure, dimension: str, chart: SizeChart, rules: Mapping[str, Any]
+) -> Given | None:
     spec = rules["size"]["dimensions"][dimension]
     if m.kind:
         if (m.kind == "weight") != (dimension == "weight"):

@@ -1,0 +1,153 @@
+"""Which product a question is about, when the title's words alone cannot tell.
+
+:meth:`~kefu_copilot.ingest._catalog.Products.identify` scores products by the segmented words
+their titles share with the question. Shoppers name products in pieces a segmenter splits or
+never joins: "女款羽绒服" (女 | 款 | 羽绒服 — every down jacket ties), "T恤" (t | 恤), "pro2"
+for "Pro 2", "跑鞋" for "跑步鞋", "k87" for "K87". Characters carry that evidence: the
+question's character bigrams (CJK, letters and digits, spaces removed) found in a title, each
+weighted by how rare it is among the shop's titles (a bigram every title has tells nothing).
+
+The refinement only narrows or fills in: several products tied by their words are narrowed to
+the one whose title holds more of the question's distinctive bigrams, and a question no title
+word matches takes the product whose title alone holds a distinctive bigram of it (rarer than
+half the titles, and no other product as well supported). A product the words identified alone
+stays, unless a model code of the question ("k87", "pro2") names another product outright.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from ..text._normalize import normalize
+
+__all__ = ["ProductFinder"]
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+_LETTER_ONTO = re.compile(r"(?<![a-z])[a-z][\u4e00-\u9fff]")
+_LATIN = re.compile(r"[a-z0-9]+")
+
+
+def _bigrams(text: str) -> set[str]:
+    """CJK character bigrams, and a Latin letter written onto a character (the "t恤" of T恤);
+    other letters and digits are matched as whole codes instead (a "50" of "预算1500" says
+    nothing about a "5000mAh" title)."""
+    norm = normalize(text)
+    grams = {run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)}
+    return grams | set(_LETTER_ONTO.findall(norm))
+
+
+def _codes(text: str) -> set[str]:
+    """Model codes and product words in Latin letters: tokens with a letter and a digit (k87,
+    s3), words of three letters or more (lite, max), and a word joined with the number after
+    it ("pro 2" → pro2)."""
+    tokens = _LATIN.findall(normalize(text))
+    out = {t for t in tokens if not t.isdigit() and (len(t) >= 3 or not t.isalpha())}
+    for a, b in itertools.pairwise(tokens):
+        if a.isalpha() and b.isdigit():
+            out.add(a + b)
+    return out
+
+
+def _chars(text: str) -> set[str]:
+    return set("".join(_CJK_RUN.findall(normalize(text))))
+
+
+class ProductFinder:
+    """Product identification refined by character bigrams of the titles (see the module)."""
+
+    def __init__(
+        self,
+        titles: Mapping[str, str],
+        variants: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
+        """``variants``: per product, the names of its variants (cells of its tables' colour,
+        style, mode… columns); a question naming one only one product has identifies it."""
+        self._grams: dict[str, set[str]] = {s: _bigrams(t) for s, t in titles.items()}
+        self._chars: dict[str, set[str]] = {s: _chars(t) for s, t in titles.items()}
+        self._codes = {s: _codes(t) for s, t in titles.items()}
+        df: dict[str, int] = {}
+        for grams in self._grams.values():
+            for g in grams:
+                df[g] = df.get(g, 0) + 1
+        n = max(1, len(titles))
+        self._n = n
+        self._df = df
+        self._idf = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
+        owners: dict[str, set[str]] = {}
+        for source, names in (variants or {}).items():
+            for name in names:
+                key = "".join(_CJK_RUN.findall(normalize(name)))
+                if len(key) >= 2:
+                    owners.setdefault(key, set()).add(source)
+        self._variants = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1}
+
+    def scores(self, question: str, among: Iterable[str] | None = None) -> dict[str, float]:
+        """The bigram evidence for each product (``among``: only these) in ``question``."""
+        grams = _bigrams(question)
+        pool = self._grams if among is None else {s: self._grams.get(s, set()) for s in among}
+        return {s: sum(self._idf[g] for g in grams & own) for s, own in pool.items()}
+
+    def codes(self, question: str) -> list[str]:
+        """Products whose title holds the most telling model codes the question says ("k87",
+        "pro2"; a "pro" many titles have counts for little)."""
+        scores: dict[str, float] = {}
+        for code in _codes(question):
+            owners = [s for s, own in self._codes.items() if code in own]
+            if 0 < len(owners) < self._n:
+                weight = math.log((self._n + 1) / (len(owners) + 0.5))
+                for s in owners:
+                    scores[s] = scores.get(s, 0.0) + weight
+        return self._best(scores)
+
+    def refine(self, question: str, found: Sequence[str]) -> list[str]:
+        """``found`` (the products identified by title words) narrowed or filled in."""
+        coded = self.codes(question)
+        if coded:
+            narrowed = [s for s in found if s in coded]
+            if narrowed:
+                found = narrowed
+            elif len(coded) == 1 or not found:
+                found = coded
+        if len(found) == 1:
+            return list(found)
+        if found:
+            best = self._best(self.scores(question, found)) or list(found)
+            if len(best) > 1:  # a character only some of them have (男 of 男羽绒服, 跑 of 跑鞋)
+                best = self._best(self._char_scores(question, best)) or best
+            return best
+        grams = _bigrams(question)
+        rare = {g for g in grams if 0 < self._df.get(g, 0) * 2 <= self._n}
+        if not rare:
+            return self._by_variant(question)
+        scores = {
+            s: v
+            for s, v in self.scores(question).items()
+            if self._grams[s] & rare  # at least one distinctive bigram of its own
+        }
+        best = self._best(scores)
+        return best if len(best) == 1 else self._by_variant(question)
+
+    def _by_variant(self, question: str) -> list[str]:
+        """The one product owning every variant name the question says ("强劲档" of a
+        robot vacuum's modes), or none."""
+        said = "".join(_CJK_RUN.findall(normalize(question)))
+        found = {s for key, s in self._variants.items() if key in said}
+        return sorted(found) if len(found) == 1 else []
+
+    def _char_scores(self, question: str, among: Sequence[str]) -> dict[str, float]:
+        """Characters of the question some but not all of ``among`` have in their titles."""
+        said = _chars(question)
+        shared = set.intersection(*(self._chars[s] for s in among))
+        return {s: float(len((self._chars[s] - shared) & said)) for s in among}
+
+    @staticmethod
+    def _best(scores: Mapping[str, float]) -> list[str]:
+        if not scores:
+            return []
+        top = max(scores.values())
+        if top <= 0:
+            return []
+        return sorted(s for s, v in scores.items() if v >= top * 0.999)
