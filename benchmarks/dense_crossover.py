@@ -27,11 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from kefu_copilot.index._exact import ExactStore  # noqa: E402
-from kefu_copilot.index._vectors import (  # noqa: E402
-    HNSW_PARAMS,
-    ChromaStore,
-    release_persistent_client,
-)
+from kefu_copilot.index._vectors import HNSW_PARAMS, ChromaStore  # noqa: E402
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -98,6 +94,7 @@ def hnsw_search(
     """Build a Chroma HNSW collection of ``data`` with ``params``; per ef_search: query
     latency and recall of the exact top-k (``truth``)."""
     import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
     settings = ChromaSettings(anonymized_telemetry=False)
@@ -114,9 +111,10 @@ def hnsw_search(
     for ef in efs:
         if ef != efs[0]:  # a changed ef_search is read when the collection is next opened
             collection.modify(configuration={"hnsw": {"ef_search": ef}})
-            release_persistent_client(tmp, stop=True)
+            SharedSystemClient.clear_system_cache()  # every open system: reopen from disk
             client = chromadb.PersistentClient(path=str(tmp / "chroma"), settings=settings)
-            store = ChromaStore(client.get_collection("bench"))
+            collection = client.get_collection("bench")
+            store = ChromaStore(collection)
         got, ms, cpu = timed(store.query, qs, k)
         recall = statistics.mean(
             len(set(g) & set(t)) / len(t) for g, t in zip(got, truth, strict=True) if t
@@ -131,7 +129,8 @@ def hnsw_search(
                 "recall": recall,
             }
         )
-    release_persistent_client(tmp, stop=True)
+    del collection, store, client
+    SharedSystemClient.clear_system_cache()
     return out
 
 
