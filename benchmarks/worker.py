@@ -231,7 +231,7 @@ def task_dense_recall(a: dict[str, Any]) -> dict[str, Any]:
 
     from kefu_copilot.embed._embedder import load_embedder
     from kefu_copilot.index._exact import ExactStore
-    from kefu_copilot.index._vectors import HNSW_PARAMS
+    from kefu_copilot.index._vectors import EXACT_SEARCH_MAX, HNSW_PARAMS
 
     stores = sorted((Path(a["index"]) / "vectors").glob("kefu-*"))
     if len(stores) != 1:
@@ -243,11 +243,16 @@ def task_dense_recall(a: dict[str, Any]) -> dict[str, Any]:
     texts = [q["text"] for q in _questions(a["questions"])[: int(a["n"])]]
     qs = np.vstack([embedder.embed_query(t) for t in texts]).astype(np.float32)
     k, efs = int(a["k"]), [int(e) for e in a["ef_search"]]
-    out: dict[str, Any] = {"k": k, "vectors": len(ids), "queries": len(texts)}
+    out: dict[str, Any] = {
+        "k": k,
+        "vectors": len(ids),
+        "queries": len(texts),
+        "exact_max": EXACT_SEARCH_MAX,  # vector_search="auto" searches exactly up to here
+    }
     with tempfile.TemporaryDirectory() as tmp:
         out["exact"], truth = exact_search(ids, data, qs, k, Path(tmp))
         configs = {
-            "kefu": {k: v for k, v in HNSW_PARAMS.items() if k != "ef_search"},
+            "kefu": {p: v for p, v in HNSW_PARAMS.items() if p != "ef_search"},
             "chroma_default": {},
         }
         for name, params in configs.items():
