@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import VectorStoreError
-from .._fs import json_bytes, load_json, write_synced
+from .._fs import fsync_dir, json_bytes, load_json, write_synced
 
 __all__ = ["ExactStore"]
 
@@ -77,15 +77,6 @@ class _View:
     deleted: frozenset[str]
     rows: int  # live rows
     notes: dict[str, Any]  # small facts kept with the vectors (e.g. an HNSW mirror is complete)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _normalised(vectors: np.ndarray) -> np.ndarray:
@@ -143,7 +134,8 @@ class ExactStore:
                     return self._view
                 except FileNotFoundError:
                     continue
-                except (OSError, ValueError, KeyError, TypeError) as exc:
+                except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+                    # EOFError: np.load of a file a full disk left empty
                     raise self._error("reading its files", exc) from exc
             raise self._error("reading its files", RuntimeError("segments keep disappearing"))
 
@@ -375,7 +367,7 @@ class ExactStore:
         tmp = self.directory / (MANIFEST + ".tmp")
         write_synced(tmp, [json_bytes(manifest)])
         os.replace(tmp, self.directory / MANIFEST)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         self._view = None
         self._id_set = None
         keep = {n for n, _ in segments}
@@ -455,5 +447,5 @@ class ExactStore:
         write_synced(tmp_ids, [json_bytes(ids)])
         os.replace(tmp_ids, self.directory / f"{name}.ids.json")
         os.replace(tmp_npy, self.directory / f"{name}.npy")
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         return name
