@@ -245,6 +245,19 @@ def bench_size(
         ingest = run_worker("ingest", common[system], ingest_timeout)
         log(f"{size}: {system} ingest → {_brief(ingest, 'chunks_per_s', 'chunks/s')}")
         out[system] = {"ingest": ingest, "serve": {"error": "ingest failed"}, "serve_runs": []}
+    if "kefu" in systems and "error" not in out["kefu"]["ingest"] and args.dense_recall:
+        log(f"{size}: dense recall@{args.dense_k} of HNSW against exact search")
+        out["dense_recall"] = run_worker(
+            "dense_recall",
+            common["kefu"]
+            | {
+                "questions": str(questions_file),
+                "n": min(n_questions, 300),
+                "k": args.dense_k,
+                "ef_search": [],
+            },
+            ingest_timeout,
+        )
     serve_args = {
         "questions": str(questions_file),
         "n": n_questions,
@@ -380,6 +393,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", metavar="OUT", help="write all figures as JSON to OUT")
     p.add_argument("--model", default=str(default_model), help="static embedding model directory")
     p.add_argument("--afqmc", default=str(default_afqmc), help="BEIR-like retrieval set directory")
+    p.add_argument(
+        "--no-dense-recall",
+        dest="dense_recall",
+        action="store_false",
+        help="skip measuring HNSW's recall of the exact top-k on kefu's vectors",
+    )
+    p.add_argument("--dense-k", type=int, default=60, help="k of dense recall@k (default 60)")
     p.add_argument("--questions", type=int, help="timed answers per mode (default 300 quick/1000)")
     p.add_argument("--warmup", type=int, default=20, help="untimed answers after the first")
     p.add_argument("--threads", type=int, default=8, help="threads for the throughput run")

@@ -142,7 +142,26 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     peak = max((r for r in rss if r is not None), default=None)
     add("peak RSS ≤ 1.5 GB @100k (MB)", peak, 1536.0, le)
+    for size, data in sizes.items():  # issue 22: what kefu serves, against exact search
+        add(
+            f"dense recall@{dig(data, 'dense_recall', 'k') or 60} ≥ 0.98 vs exact "
+            f"@{int(size) // 1000}k",
+            served_recall(data),
+            0.98,
+            ge,
+        )
     return rows
+
+
+def served_recall(data: dict[str, Any]) -> float | None:
+    """Recall of the exact top-k in what kefu's dense search returns at this size: 1.0 where
+    ``vector_search="auto"`` searches exactly, else its HNSW mirror's measured recall."""
+    dense = data.get("dense_recall")
+    if not isinstance(dense, dict) or "error" in dense:
+        return None
+    if dense.get("vectors", 0) <= dense.get("exact_max", 50_000):
+        return 1.0
+    return dig(dense, "kefu", "recall")
 
 
 def _fmt(value: Any, spec: str = "{:.3f}") -> str:
@@ -251,6 +270,8 @@ def print_report(results: dict[str, Any]) -> None:
                 err = dig(data, system, phase, "error")
                 if err:
                     console.print(f"[red]{system} {phase} error:[/] {err}")
+        _print_by_kind(console, size, data)
+        _print_dense(console, size, data)
         profile = data.get("profile")
         if profile and "error" not in profile:
             for phase in ("ingest", "answer", "open"):
@@ -266,6 +287,75 @@ def print_report(results: dict[str, Any]) -> None:
     for row in results.get("targets", []):
         result = {True: "[green]PASS[/]", False: "[red]FAIL[/]", None: "not measured"}[row["pass"]]
         table.add_row(row["target"], _fmt(row["measured"]), _fmt(row["limit"]), result)
+    console.print(table)
+
+
+def _print_by_kind(console: Any, size: str, data: dict[str, Any]) -> None:
+    """Single-thread latency per question kind (medians over the rounds): where the tail is."""
+    from rich.table import Table
+
+    kinds = dig(data, "kefu", "serve", "by_kind") or {}
+    if not kinds:
+        return
+    table = Table(title=f"answer latency by question kind @{int(size):,} (ms, wall)")
+    for col in ("kind", "n", "kefu p50", "kefu p99", "fair p50", "fair p99", "p50 ×", "p99 ×"):
+        table.add_column(col, justify="right" if col != "kind" else "left")
+    for kind, kefu in sorted(kinds.items()):
+        fair = dig(data, "fair", "serve", "by_kind", kind) or {}
+        ratios = [
+            _fmt(kefu[p] / fair[p], "{:.2f}×") if kefu.get(p) and fair.get(p) else "—"
+            for p in ("p50_ms", "p99_ms")
+        ]
+        table.add_row(
+            kind,
+            _fmt(kefu.get("n"), "{:.0f}"),
+            _fmt(kefu.get("p50_ms"), "{:.1f}"),
+            _fmt(kefu.get("p99_ms"), "{:.1f}"),
+            _fmt(fair.get("p50_ms"), "{:.1f}"),
+            _fmt(fair.get("p99_ms"), "{:.1f}"),
+            *ratios,
+        )
+    console.print(table)
+
+
+def _print_dense(console: Any, size: str, data: dict[str, Any]) -> None:
+    """HNSW's recall of the exact top-k on kefu's own vectors and the benchmark's questions."""
+    from rich.table import Table
+
+    dense = data.get("dense_recall")
+    if not isinstance(dense, dict):
+        return
+    if "error" in dense:
+        console.print(f"[red]dense recall error:[/] {dense['error']}")
+        return
+    table = Table(
+        title=f"dense search @{int(size):,}: {dense['vectors']:,} vectors, {dense['queries']} "
+        f"questions, recall@{dense['k']} of the exact top-{dense['k']}; kefu serves "
+        f"{'exact search' if served_recall(data) == 1.0 else 'its HNSW'} here"
+    )
+    for col in ("search", "parameters", "recall", "CPU p50 (ms)", "wall p50 (ms)", "build (s)"):
+        table.add_column(col, justify="right" if col not in ("search", "parameters") else "left")
+    exact = dense.get("exact", {})
+    table.add_row(
+        "exact (kefu ≤ crossover)",
+        "float32 matrix, memory-mapped",
+        "1.000",
+        _fmt(exact.get("cpu_p50_ms"), "{:.2f}"),
+        _fmt(exact.get("p50_ms"), "{:.2f}"),
+        _fmt(exact.get("build_s"), "{:.1f}"),
+    )
+    for name, label in (("kefu", "HNSW, kefu's"), ("chroma_default", "HNSW, Chroma default")):
+        hnsw = dense.get(name) or {}
+        first = (hnsw.get("by_ef") or [{}])[0]
+        params = ", ".join(f"{k}={v}" for k, v in (hnsw.get("params") or {}).items())
+        table.add_row(
+            label,
+            f"{params or 'defaults'}, ef_search={first.get('ef_search')}",
+            _fmt(first.get("recall")),
+            _fmt(first.get("cpu_p50_ms"), "{:.2f}"),
+            _fmt(first.get("p50_ms"), "{:.2f}"),
+            _fmt(hnsw.get("build_s"), "{:.1f}"),
+        )
     console.print(table)
 
 

@@ -221,6 +221,49 @@ def task_quality(a: dict[str, Any]) -> dict[str, Any]:
     return {"metrics": metrics, "seconds": time.perf_counter() - started}
 
 
+def task_dense_recall(a: dict[str, Any]) -> dict[str, Any]:
+    """Recall of the exact top-k for HNSW, on this index's vectors and the benchmark questions:
+    kefu's HNSW parameters and Chroma's defaults, against the exact store's answers."""
+    import tempfile
+
+    import numpy as np
+    from dense_crossover import exact_search, hnsw_search
+
+    from kefu_copilot.embed._embedder import load_embedder
+    from kefu_copilot.index._exact import ExactStore
+    from kefu_copilot.index._vectors import EXACT_SEARCH_MAX, HNSW_PARAMS
+
+    stores = sorted((Path(a["index"]) / "vectors").glob("kefu-*"))
+    if len(stores) != 1:
+        return {"error": f"expected one exact store under {a['index']}/vectors, found {stores}"}
+    exact = ExactStore(stores[0])
+    ids = sorted(exact.all_ids())
+    data = exact.vectors(ids)
+    embedder = load_embedder(a["model"], offline=True)
+    texts = [q["text"] for q in _questions(a["questions"])[: int(a["n"])]]
+    qs = np.vstack([embedder.embed_query(t) for t in texts]).astype(np.float32)
+    k, efs = int(a["k"]), [int(e) for e in a["ef_search"]]
+    out: dict[str, Any] = {
+        "k": k,
+        "vectors": len(ids),
+        "queries": len(texts),
+        "exact_max": EXACT_SEARCH_MAX,  # vector_search="auto" searches exactly up to here
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        out["exact"], truth = exact_search(ids, data, qs, k, Path(tmp))
+        configs = {
+            "kefu": {p: v for p, v in HNSW_PARAMS.items() if p != "ef_search"},
+            "chroma_default": {},
+        }
+        for name, params in configs.items():
+            where = Path(tmp) / name
+            where.mkdir()
+            ef = [HNSW_PARAMS["ef_search"]] if name == "kefu" else [100]
+            out[name] = hnsw_search(ids, data, qs, truth, params, ef + efs, where)
+            out[name]["recall"] = out[name]["by_ef"][0]["recall"]
+    return out
+
+
 def _hotspots(session: Any, top: int = 25) -> dict[str, Any]:
     """Self and inclusive time per file:function (recursion counted once) from pyinstrument."""
     root = session.root_frame()
@@ -315,6 +358,7 @@ TASKS = {
     "quality": task_quality,
     "profile": task_profile,
     "profile_open": task_profile_open,
+    "dense_recall": task_dense_recall,
 }
 
 

@@ -464,8 +464,11 @@ def kill_spec(module: str, attr: str, nth: int, when: str) -> dict[str, Any]:
 # kill points: (module, attribute, nth call, before/after the real call)
 KILL_POINTS = [
     ("kefu_copilot.ingest._pipeline", "discover_files", 1, "after"),  # lock held, nothing done
-    ("kefu_copilot.index._vectors", "ChromaStore.add", 1, "before"),  # parsed, nothing embedded
-    ("kefu_copilot.index._vectors", "ChromaStore.add", 1, "after"),  # some vectors written
+    ("kefu_copilot.index._exact", "ExactStore.add", 1, "before"),  # parsed, nothing embedded
+    ("kefu_copilot.index._exact", "ExactStore.add", 1, "after"),  # some vectors written
+    # inside the exact store's add: a segment written, its manifest not yet switched / switched
+    ("kefu_copilot.index._exact", "ExactStore._write_segment", 1, "after"),
+    ("kefu_copilot.index._exact", "ExactStore._commit", 1, "after"),
     ("kefu_copilot.ingest._pipeline", "publish_generation", 1, "before"),  # all vectors written
     ("kefu_copilot.index._generations", "write_synced", 2, "after"),  # gen-N.tmp half written
     ("kefu_copilot.index._bm25", "LexicalIndex.save", 1, "after"),  # bm25 of gen-N.tmp saved
@@ -479,20 +482,22 @@ KILL_POINTS = [
         1,
         "after",
     ),  # old generation removed
-    ("kefu_copilot.index._vectors", "ChromaStore.delete", 1, "before"),  # stale vectors still there
+    ("kefu_copilot.index._exact", "ExactStore.delete", 1, "before"),  # stale vectors still there
 ]
 PUBLISHED = {  # points at which the new generation is already live
     ("os.replace", "after"),
     ("remove_old_generations", "after"),
-    ("ChromaStore.delete", "before"),
+    ("ExactStore.delete", "before"),
 }
 FIRST_INGEST_POINTS = [  # a fresh index: the points that matter before and at the switch
     KILL_POINTS[0],
     KILL_POINTS[2],
+    KILL_POINTS[3],
     KILL_POINTS[4],
-    KILL_POINTS[7],
-    KILL_POINTS[8],
+    KILL_POINTS[6],
     KILL_POINTS[9],
+    KILL_POINTS[10],
+    KILL_POINTS[11],
 ]
 
 
@@ -504,7 +509,7 @@ def test_first_ingest_killed_leaves_no_index_or_a_complete_one(
         index = tmp_path / f"index-{n}"
         what = f"first ingest killed {when} {attr} #{nth}"
         run = zygote.ingest(shops["A"], index, kill=kill_spec(module, attr, nth, when))
-        if MODEL == "none" and "ChromaStore" in attr:
+        if MODEL == "none" and "ExactStore" in attr:
             assert run["done"]  # no vectors: that point is never reached
             continue
         assert run["killed"], what
@@ -531,7 +536,7 @@ def test_kill_at_specific_points(zygote: Zygote, shops: dict[str, Any], tmp_path
         target = "B" if live == "A" else "A"
         what = f"killed {when} {attr} #{nth} while ingesting {target} over {live}"
         run = zygote.ingest(shops[target], index, kill=kill_spec(module, attr, nth, when))
-        if MODEL == "none" and "ChromaStore" in attr:
+        if MODEL == "none" and "ExactStore" in attr:
             assert run["done"]
             live = target
             continue

@@ -26,7 +26,7 @@ from .config._shop import ShopConfig, load_shop_config
 from .embed._embedder import Embedder, load_embedder
 from .emotion._training import MODEL_FILE, load_shop_escalation, train_shop_escalation
 from .index._generations import Snapshot, index_id, load_snapshot, read_current
-from .index._vectors import VectorStore, open_chroma_store, release_persistent_client
+from .index._vectors import VectorStore, open_vector_store, release_persistent_client
 from .ingest._pipeline import Progress, ingest_shop
 from .llm._chat import LLM, build_llm
 from .reply._advisor import ReplyAdvisor
@@ -169,9 +169,10 @@ class Copilot:
                 if self._store_arg is not _UNSET:
                     self._store = self._store_arg
                 else:
-                    self._store = open_chroma_store(
+                    self._store = open_vector_store(
                         self.index_dir,
                         self._embedder.name,
+                        search=self.settings.vector_search,
                         url=self.settings.chroma_url,
                         index_key=index_id(self.index_dir),
                         lazy=True,

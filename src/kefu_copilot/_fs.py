@@ -16,7 +16,14 @@ try:  # orjson (a chromadb dependency) reads and writes index files ~5x faster t
 except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
 
-__all__ = ["json_bytes", "load_json", "save_array", "write_synced", "write_text_atomic"]
+__all__ = [
+    "fsync_dir",
+    "json_bytes",
+    "load_json",
+    "save_array",
+    "write_synced",
+    "write_text_atomic",
+]
 
 
 def load_json(data: str | bytes) -> Any:
@@ -40,6 +47,21 @@ def write_synced(path: Path, parts: Iterable[bytes]) -> None:
             fh.write(part)
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def fsync_dir(path: Path) -> None:
+    """fsync a directory, so the renames in it survive a crash (a no-op where it cannot be
+    opened, e.g. on Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def save_array(path: Path, values: np.ndarray) -> None:

@@ -33,27 +33,41 @@ def _model() -> str:
     return str(STATIC_MODEL)
 
 
-def _copilot(shop: Path, index: Path) -> Copilot:
-    return Copilot(shop, index_dir=index, embed_model=_model(), ingest_workers=0)
+# Both stores: Chroma's HNSW ("hnsw") and the exact store ("auto" at this size), whose damage
+# is a truncated segment file.
+STORES = ["hnsw", "auto"]
+
+
+def _copilot(shop: Path, index: Path, search: str = "hnsw") -> Copilot:
+    return Copilot(
+        shop, index_dir=index, embed_model=_model(), ingest_workers=0, vector_search=search
+    )
 
 
 def damage(index: Path) -> list[Path]:
-    """Truncate the store's HNSW segment files, as a write cut short by a full disk leaves them."""
-    assert any((index / "chroma").rglob("index_metadata.pickle")), "no segment files written"
-    files = [
-        p for p in (index / "chroma").rglob("*") if p.is_file() and p.suffix in (".pickle", ".bin")
-    ]
+    """Truncate the store's segment files, as a write cut short by a full disk leaves them:
+    Chroma's HNSW files, or the exact store's matrices."""
+    if (index / "vectors").is_dir():
+        files = list((index / "vectors").rglob("seg-*.npy"))
+        assert files, "no exact-store segments written"
+    else:
+        assert any((index / "chroma").rglob("index_metadata.pickle")), "no segment files written"
+        files = [
+            p
+            for p in (index / "chroma").rglob("*")
+            if p.is_file() and p.suffix in (".pickle", ".bin")
+        ]
     for path in files:
         path.write_bytes(b"")
     return files
 
 
-def _in_fresh_process(shop: Path, index: Path, code: str) -> str:
+def _in_fresh_process(shop: Path, index: Path, code: str, search: str = "hnsw") -> str:
     """Run ``code`` (with ``copilot`` bound) in a new interpreter: no client cached in memory."""
     script = (
         "from kefu_copilot import Copilot\n"
         f"copilot = Copilot({str(shop)!r}, index_dir={str(index)!r}, "
-        f"embed_model={_model()!r}, ingest_workers=0)\n" + code
+        f"embed_model={_model()!r}, ingest_workers=0, vector_search={search!r})\n" + code
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
@@ -74,11 +88,12 @@ def shop(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("search", STORES)
 def test_a_damaged_store_degrades_then_the_next_ingest_rebuilds_it(
-    shop: Path, tmp_path: Path
+    shop: Path, tmp_path: Path, search: str
 ) -> None:
     index = tmp_path / "index"
-    copilot = _copilot(shop, index)
+    copilot = _copilot(shop, index, search)
     total = copilot.ingest().chunks_total
     healthy = copilot.answer(QUESTION)
     del copilot
@@ -88,6 +103,7 @@ def test_a_damaged_store_degrades_then_the_next_ingest_rebuilds_it(
         shop,
         index,
         "a = copilot.answer('几天发货')\nprint(a.decision, '|'.join(a.reasons))\n",
+        search,
     )
     assert out.startswith(healthy.decision) and LEXICAL in out
 
@@ -98,6 +114,7 @@ def test_a_damaged_store_degrades_then_the_next_ingest_rebuilds_it(
         "print(r.chunks_embedded, [i.problem for i in r.issues if i.source == 'chroma/'])\n"
         "a = copilot.answer('几天发货')\n"
         "print(copilot.retriever.dense_problem)\n",
+        search,
     )
     embedded, problem = out.splitlines()[0].split(" ", 1)
     assert int(embedded) == total and "rebuilt" in problem
@@ -105,12 +122,15 @@ def test_a_damaged_store_degrades_then_the_next_ingest_rebuilds_it(
 
 
 @pytest.mark.slow
-def test_doctor_finds_the_damage_and_repair_fixes_it(shop: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("search", STORES)
+def test_doctor_finds_the_damage_and_repair_fixes_it(
+    shop: Path, tmp_path: Path, search: str
+) -> None:
     from kefu_copilot.cli._doctor import diagnose, repair
 
     index = tmp_path / "index"
-    _copilot(shop, index).ingest()
-    assert all(check.ok for check in diagnose(_copilot(shop, index)))
+    _copilot(shop, index, search).ingest()
+    assert all(check.ok for check in diagnose(_copilot(shop, index, search)))
     damage(index)
     out = _in_fresh_process(
         shop,
@@ -119,6 +139,7 @@ def test_doctor_finds_the_damage_and_repair_fixes_it(shop: Path, tmp_path: Path)
         "print(sorted(c.name for c in diagnose(copilot) if not c.ok))\n"
         "print(repair(copilot))\n"
         "print(sorted(c.name for c in diagnose(copilot) if not c.ok))\n",
+        search,
     )
     before, repaired, after = out.splitlines()[:3]
     assert before == "['vectors']" and after == "[]", out

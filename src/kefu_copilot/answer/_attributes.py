@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ..text._normalize import normalize
@@ -29,8 +30,14 @@ _ASCII_TOKEN = re.compile(r"[a-z0-9][a-z0-9.]*")
 _BRACKET = re.compile(r"[（(].*?[)）]")
 
 
+_KEY_PUNCT = re.compile(r"[\s:：*()（）\[\]【】_/·,，、]+")
+
+
+@lru_cache(maxsize=8192)
 def _key(text: str) -> str:
-    return re.sub(r"[\s:：*()（）\[\]【】_/·,，、]+", "", normalize(text))
+    """``text`` normalised without spaces and punctuation, for comparing names (remembered:
+    a question compares the same column and fact names many times)."""
+    return _KEY_PUNCT.sub("", normalize(text))
 
 
 @dataclass
@@ -316,10 +323,12 @@ class Attributes:
                 for k in range(n, end):
                     mask[k] = True
             n = max(end, n + 1)
-        for word in self._filler:
-            for m in re.finditer(re.escape(word), norm):
-                for k in range(m.start(), m.end()):
+        for word in self._filler:  # every non-overlapping occurrence, left to right
+            at = norm.find(word) if word else -1
+            while at >= 0:
+                for k in range(at, at + len(word)):
                     mask[k] = True
+                at = norm.find(word, at + len(word))
         # title words said in parts (碎花裙 for 碎花雪纺连衣裙) are covered char by char above
         rest = "".join(ch for ch, done in zip(norm, mask, strict=True) if not done)
         tokens = [

@@ -27,7 +27,7 @@ from ..config._shop import ShopConfig
 from ..index._analysis import quote_units
 from ..index._coverage import Idf
 from ..index._generations import Snapshot
-from ..ingest._catalog import Products
+from ..ingest._catalog import CATALOG_VERSION, Products
 from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
@@ -142,6 +142,16 @@ class Answerer:
             else live
         )
         self._title_tokens: dict[str, frozenset[str]] = {}
+        # Title tokens segmented at ingest (same tokenizer, same catalogue version), else at
+        # first use below.
+        self._stored_title_tokens: dict[str, list[str]] = {}
+        catalog = snapshot.catalog
+        if same_tokenizer and catalog and catalog.get("version") == CATALOG_VERSION:
+            self._stored_title_tokens = {
+                source: product["title_tokens"]
+                for source, product in catalog["products"].items()
+                if "title_tokens" in product
+            }
         vocabulary = shop.rule_set("vocabulary")
         self.rewriter = QueryRewriter(
             vocabulary,
@@ -665,8 +675,10 @@ class Answerer:
     def _title_words(self, source: str) -> frozenset[str]:
         words = self._title_tokens.get(source)
         if words is None:
-            words = frozenset(self.tokenizer.tokenize(self.products.titles[source]))
-            self._title_tokens[source] = words
+            stored = self._stored_title_tokens.get(source)
+            if stored is None:
+                stored = self.tokenizer.tokenize(self.products.titles[source])
+            words = self._title_tokens[source] = frozenset(stored)
         return words
 
     def features(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:

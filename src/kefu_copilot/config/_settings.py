@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(
         None, description="Chroma server URL (http://host:8000); default: embedded PersistentClient"
+    )
+    vector_search: Literal["auto", "exact", "hnsw"] = Field(
+        "auto",
+        description="Dense search: 'exact' (a memory-mapped float32 matrix, exact top-k), "
+        "'hnsw' (Chroma, approximate), or 'auto': exact up to 50,000 vectors, HNSW above "
+        "(with a Chroma server: the server)",
     )
     # -- shared state: approvals, customer memory ----------------------------------------------
     state_url: SecretStr | None = Field(

@@ -33,7 +33,7 @@ from typing import Any, overload
 import numpy as np
 
 from .._errors import IndexLockedError, KnowledgeIndexError
-from .._fs import json_bytes, load_json, save_array, write_synced
+from .._fs import fsync_dir, json_bytes, load_json, save_array, write_synced
 from .._models import Chunk
 from ._analysis import Analysis, ChunkTokens, Vocabulary, encode, read_analyses
 from ._bm25 import LexicalIndex
@@ -251,15 +251,6 @@ def read_tokens(directory: Path, vocab: Vocabulary) -> dict[str, ChunkTokens]:
     return read_analyses(directory / "analysis", list(index["ids"]), vocab)
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _json_line(value: Any) -> bytes:
     return json_bytes(value) + b"\n"
 
@@ -306,9 +297,9 @@ def publish_generation(
             for file in (tmp / sub).iterdir():
                 with open(file, "rb+") as fh:
                     os.fsync(fh.fileno())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         os.rename(tmp, final)
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
 
         current = {
             "format": FORMAT,
@@ -319,7 +310,7 @@ def publish_generation(
         pointer_tmp = index_dir / (CURRENT + ".tmp")
         write_synced(pointer_tmp, [json_bytes(current)])
         os.replace(pointer_tmp, index_dir / CURRENT)
-        _fsync_dir(index_dir)
+        fsync_dir(index_dir)
         return final
 
 

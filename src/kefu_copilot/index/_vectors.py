@@ -31,7 +31,15 @@ import numpy as np
 
 from .._errors import ConfigError, KefuError, VectorStoreError
 
-__all__ = ["ChromaStore", "MemoryStore", "VectorStore", "open_chroma_store"]
+__all__ = [
+    "EXACT_SEARCH_MAX",
+    "ChromaStore",
+    "MemoryStore",
+    "TieredStore",
+    "VectorStore",
+    "open_chroma_store",
+    "open_vector_store",
+]
 
 
 @runtime_checkable
@@ -50,6 +58,11 @@ class VectorStore(Protocol):
 
 
 _ADD_BATCH = 4000
+
+#: HNSW parameters of new Chroma collections, chosen for recall of the exact top-k (Chroma's
+#: defaults — 16 neighbours, ef_construction 100, ef_search 100 — returned 82 % of the exact
+#: top-60 at 100k chunks). Measured with benchmarks/dense_crossover.py; see benchmarks/README.md.
+HNSW_PARAMS: dict[str, int] = {"max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 
 
 class ChromaStore:
@@ -167,6 +180,23 @@ class ChromaStore:
             distances = result["distances"][0] if result.get("distances") else []
         # Cosine space: distance = 1 - cosine similarity.
         return [(cid, 1.0 - float(d)) for cid, d in zip(ids, distances, strict=False)]
+
+    def count(self) -> int:
+        with self._calling("counting vectors"):
+            return int(self._collection.count())
+
+    def batches(self, size: int = 10_000) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Every stored (id, vector), a batch at a time."""
+        offset = 0
+        while True:
+            with self._calling("reading vectors"):
+                got = self._collection.get(include=["embeddings"], limit=size, offset=offset)
+            ids = list(got["ids"])
+            if ids:
+                yield ids, np.asarray(got["embeddings"], dtype=np.float32)
+            if len(ids) < size:
+                return
+            offset += len(ids)
 
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
@@ -287,7 +317,7 @@ def _open_collection(index_dir: Path, embedder_name: str, url: str | None, key: 
         client = _chroma_client(index_dir, url)
         return client.get_or_create_collection(
             name=collection_name(key, embedder_name),
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", **HNSW_PARAMS}},
             embedding_function=None,
             metadata={"embedder": embedder_name},
         )
@@ -342,3 +372,165 @@ class MemoryStore:
 
     def all_ids(self) -> set[str]:
         return set(self._ids)
+
+
+#: Up to this many vectors, ``vector_search="auto"`` searches exactly (a full matrix product is
+#: about as fast as HNSW there, and exact); above it, an HNSW mirror answers. Measured with
+#: benchmarks/dense_crossover.py (benchmarks/README.md, "Dense search").
+EXACT_SEARCH_MAX = 50_000
+_MIRROR = "hnsw_mirror"  # ExactStore note: the HNSW mirror holds every vector of the store
+
+
+class TieredStore:
+    """Exact search below ``crossover`` vectors, an HNSW (Chroma) mirror above it.
+
+    The exact store (:class:`~kefu_copilot.index._exact.ExactStore`) always holds every vector:
+    it is what ingest asks which vectors exist, and the source the mirror is filled from — a
+    shop that grows past the crossover, or a mirror a full disk damaged, is (re)filled from it
+    without embedding anything again. Order of writes keeps the mirror a superset of the exact
+    store (it is added to first and deleted from last), and its completeness is a note in the
+    exact store's manifest, written only once it is filled; a crash leaves at worst orphan
+    vectors in the mirror, which :meth:`check` (run by every ingest) removes. Readers use the
+    mirror only when the note says it is complete, and ignore vectors of other generations.
+
+    An index written before the exact store existed has only its Chroma collection: it is
+    searched as before until the next ingest copies its vectors into the exact store."""
+
+    def __init__(
+        self, exact: Any, hnsw: Callable[[], ChromaStore], *, crossover: int = EXACT_SEARCH_MAX
+    ) -> None:
+        self.exact = exact
+        self._open_hnsw = hnsw
+        self._hnsw: ChromaStore | None = None
+        self.crossover = crossover
+        self.where = exact.where
+        self.local_dir = exact.local_dir
+        self._legacy: bool | None = None
+
+    @property
+    def hnsw(self) -> ChromaStore:
+        if self._hnsw is None:
+            self._hnsw = self._open_hnsw()
+        return self._hnsw
+
+    def _mirrored(self) -> bool:
+        return bool(self.exact.note(_MIRROR))
+
+    def uses_hnsw(self) -> bool:
+        """Whether queries go to the HNSW mirror now (else: exact search)."""
+        if not self.exact.exists():
+            if self._legacy is None:
+                self._legacy = self.local_dir is not None and (self.local_dir / "chroma").is_dir()
+            return self._legacy
+        return len(self.exact) > self.crossover and self._mirrored()
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        return self.exact.existing(ids)
+
+    def all_ids(self) -> set[str]:
+        return self.exact.all_ids()
+
+    def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
+        if self._mirrored():
+            self.hnsw.add(ids, vectors)
+        self.exact.add(ids, vectors)
+        self._fill_mirror()
+
+    def delete(self, ids: Sequence[str]) -> None:
+        self.exact.delete(ids)
+        if self._mirrored():
+            self.hnsw.delete(ids)
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        if self.uses_hnsw():
+            return self.hnsw.query(vector, k)
+        return self.exact.query(vector, k)
+
+    def _fill_mirror(self) -> None:
+        """Past the crossover, make the mirror hold exactly the exact store's vectors."""
+        if len(self.exact) <= self.crossover or self._mirrored():
+            return
+        want = self.exact.all_ids()
+        have = self.hnsw.all_ids()
+        missing = sorted(want - have)
+        for start in range(0, len(missing), 10_000):
+            batch = missing[start : start + 10_000]
+            self.hnsw.add(batch, self.exact.vectors(batch))
+        orphans = sorted(have - want)
+        if orphans:
+            self.hnsw.delete(orphans)
+        self.exact.set_note(_MIRROR, True)
+
+    def check(self) -> None:
+        """Ingest's check: the exact store must read (else VectorStoreError: ingest resets and
+        re-embeds); an index from before the exact store has its vectors copied in; a mirror
+        that fails or disagrees is rebuilt from the exact store (nothing is embedded again)."""
+        self.exact.check()
+        if not self.exact.exists() and self.uses_hnsw():
+            self._adopt()
+        if self._mirrored():
+            try:
+                self.hnsw.check()
+                in_sync = self.hnsw.count() == len(self.exact)
+            except VectorStoreError as exc:
+                import logging
+
+                logging.getLogger("kefu_copilot").warning(
+                    "kefu-copilot: %s; refilling the HNSW index from the exact store", exc
+                )
+                self.hnsw.reset()
+                in_sync = False
+            if not in_sync:
+                self.exact.set_note(_MIRROR, False)
+        self._fill_mirror()
+
+    def _adopt(self) -> None:
+        """Copy the vectors of an index written before the exact store (Chroma only)."""
+        try:
+            self.hnsw.check()
+            for ids, vectors in self.hnsw.batches():
+                self.exact.add(ids, vectors)
+        except VectorStoreError:
+            return  # unreadable: ingest embeds what the exact store lacks
+        self._legacy = False
+        if len(self.exact) > self.crossover:  # the collection already holds them all
+            self.exact.set_note(_MIRROR, True)
+
+    def reset(self) -> None:
+        self.exact.reset()
+        self._legacy = False
+        with contextlib.suppress(VectorStoreError):
+            self.hnsw.reset()
+
+
+def open_vector_store(
+    index_dir: Path,
+    embedder_name: str,
+    *,
+    search: str = "auto",
+    url: str | None = None,
+    index_key: str = "",
+    lazy: bool = False,
+    crossover: int = EXACT_SEARCH_MAX,
+) -> VectorStore:
+    """The vector store for this index and embedding model (``Settings.vector_search``):
+    ``"exact"`` an :class:`~kefu_copilot.index._exact.ExactStore`, ``"hnsw"`` a Chroma
+    collection, ``"auto"`` a :class:`TieredStore` (exact up to ``crossover`` vectors). With a
+    Chroma server (``url``), ``"auto"`` means the server: its collection is what other
+    machines share, a local exact store would not be."""
+    from ._exact import ExactStore
+
+    if search not in ("auto", "exact", "hnsw"):
+        raise ConfigError(f"vector_search {search!r}: use 'auto', 'exact' or 'hnsw'")
+    key = index_key or str(index_dir.resolve())
+    if search == "hnsw" or (search == "auto" and url):
+        return open_chroma_store(index_dir, embedder_name, url=url, index_key=key, lazy=lazy)
+    exact = ExactStore(
+        index_dir / "vectors" / collection_name(key, embedder_name), local_dir=index_dir
+    )
+    if search == "exact":
+        return exact
+    hnsw = functools.partial(
+        open_chroma_store, index_dir, embedder_name, url=url, index_key=key, lazy=lazy
+    )
+    return TieredStore(exact, hnsw, crossover=crossover)

@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .._data import packaged_rules
@@ -40,9 +41,16 @@ def title_words(words: list[str]) -> list[str]:
     return sorted({w for w in words if len(w) > 1})
 
 
-def build_catalog(chunks: Sequence[Chunk], words: Callable[[str], list[str]]) -> dict[str, Any]:
+def build_catalog(
+    chunks: Sequence[Chunk],
+    words: Callable[[str], list[str]],
+    tokenize: Callable[[str], list[str]] | None = None,
+) -> dict[str, Any]:
     """Products by source file: title, SKU and chunk indices, and the words of every title
-    (JSON-ready). ``words(title)`` is called once per distinct title."""
+    (JSON-ready). ``words(title)`` is called once per distinct title. With ``tokenize``, each
+    product also keeps its title's tokens (``title_tokens``): answering measures which words
+    of a question name the product, and segmenting titles there was a first-use cost per
+    product (issue 22)."""
     products: dict[str, dict[str, Any]] = {}
     skus: dict[str, str] = {}
     names: dict[str, list[str]] = {}
@@ -74,6 +82,13 @@ def build_catalog(chunks: Sequence[Chunk], words: Callable[[str], list[str]]) ->
         stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
         if _STEM_SKU.fullmatch(stem):
             skus.setdefault(stem, source)
+    if tokenize is not None:
+        segmented: dict[str, list[str]] = {}
+        for entry in products.values():
+            title = entry["title"]
+            if title not in segmented:
+                segmented[title] = tokenize(title)
+            entry["title_tokens"] = segmented[title]
     return {"version": CATALOG_VERSION, "products": products, "skus": skus, "words": names}
 
 
@@ -94,8 +109,12 @@ def _typed(entry: dict[str, Any], index: int, chunk: Chunk) -> None:
 
 
 # -- size charts ----------------------------------------------------------------------------------
-def _key(text: str) -> str:
-    return re.sub(r"[\s:：*()（）\[\]【】_/]+", "", normalize(text))
+_KEY_PUNCT = re.compile(r"[\s:：*()（）\[\]【】_/]+")
+
+
+@lru_cache(maxsize=8192)
+def _key(text: str) -> str:  # remembered: size charts are read at question time
+    return _KEY_PUNCT.sub("", normalize(text))
 
 
 @dataclass

@@ -423,7 +423,9 @@ def _ingest_locked(
     catalog = None
     if words is not None:
         catalog = build_catalog(
-            chunks, lambda title: names[title] if title in names else words(title)
+            chunks,
+            lambda title: names[title] if title in names else words(title),
+            tokenizer.tokenize,
         )
 
     _debug("tokens ready for %d chunks", len(tokens))

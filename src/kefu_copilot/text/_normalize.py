@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .._errors import IngestError
 
@@ -32,7 +33,19 @@ def normalize(text: str) -> str:
     """Normalise for matching: NFKC (full-width → half-width), lower case, invisible chars gone.
 
     Used for tokens and comparisons only; customer-facing text keeps its original form.
+    Short texts are remembered: answering one question normalises the same rule cues, titles
+    and table cells a hundred times (~13 µs each, 6 % of an answer at 10k chunks).
     """
+    if len(text) <= _SHORT:
+        return _normalize_short(text)
+    return unicodedata.normalize("NFKC", strip_invisible(text)).lower()
+
+
+_SHORT = 64  # longer texts (chunks at ingest) are not worth keeping
+
+
+@lru_cache(maxsize=16_384)
+def _normalize_short(text: str) -> str:
     return unicodedata.normalize("NFKC", strip_invisible(text)).lower()
 
 
