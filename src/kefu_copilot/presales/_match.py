@@ -1,0 +1,63 @@
+"""Where a shopper's word is found on a product page, and whether the page says it *has* it.
+
+A word is looked for in the title and category (what the product is) and in every part of the
+page; the clause it is found in is negated when a ``negations`` word of the ``presales`` rule set
+comes before it in that clause ("不支持笔记本充电", "不是防水面料"). A two-character noun ending in a
+noun suffix (裙子, 鞋子) is also found by its stem (连衣裙, 小白鞋)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..text._normalize import normalize
+from ._profiles import Profile
+
+__all__ = ["Found", "find", "stem"]
+
+_CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
+_SUFFIXES = ("子", "儿")
+
+
+def stem(word: str) -> str:
+    """裙子 → 裙: the noun a suffix ends (a two-character word only)."""
+    return word[0] if len(word) == 2 and word.endswith(_SUFFIXES) else word
+
+
+@dataclass(frozen=True)
+class Found:
+    word: str
+    in_title: bool
+    positive: list[tuple[int, str]]  # (chunk, clause) that state it
+    negative: list[tuple[int, str]]  # (chunk, clause) that deny it
+
+    @property
+    def present(self) -> bool:
+        return self.in_title or bool(self.positive)
+
+    @property
+    def denied(self) -> bool:
+        return bool(self.negative) and not self.positive and not self.in_title
+
+
+def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
+    """Where ``word`` (normalised) is on the page of ``profile``."""
+    key = stem(word)
+    in_title = key in profile.marks
+    positive: list[tuple[int, str]] = []
+    negative: list[tuple[int, str]] = []
+    for index, text in profile.parts:
+        norm = normalize(text)
+        if key not in norm:
+            continue
+        for clause in _CLAUSE.split(norm):
+            at = clause.find(key)
+            if at < 0:
+                continue
+            before = clause[:at]
+            if any(n in before for n in negations):
+                negative.append((index, clause))
+            else:
+                positive.append((index, clause))
+    return Found(word, in_title, positive, negative)

@@ -1,0 +1,219 @@
+"""Rank the catalogue against a shopper's needs (:func:`recommend`).
+
+Hard constraints first: a product meant for another group (女款 for 老公) or with no variant in
+stock within the budget does not fit. What the shopper names that some product's title or
+category has (羽绒服, 耳机, 真丝) says *what* is wanted: a product must have one of those words,
+and the products having more of them rank first. The features wanted (降噪, 静音) and the other
+content words are then looked for on each page: stated, they add; denied ("不支持主动降噪"),
+they count against and are reported as a miss.
+
+The result is one pick with its deciding facts quoted and cited when one product clearly leads,
+one clarifying question when nothing separates the products that fit (a wish with only a budget
+and a recipient), and nothing (a handoff) when no product fits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._models import Citation
+from ._match import Found, find
+from ._models import Pick, Recommendation
+from ._needs import Needs
+from ._profiles import Profile
+
+__all__ = ["Scored", "rank", "recommend"]
+
+HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
+DENIED = -1.5  # a feature the page denies
+LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
+SUPPORT_LEAD = 0.1  # else, the margin of retrieval's support for its page
+Cite = Callable[[int, float], Citation]
+
+
+@dataclass
+class Scored:
+    profile: Profile
+    score: float = 0.0
+    heads: float = 0.0  # share of the product words said that it has
+    found: list[Found] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+    support: float = 0.0  # how well retrieval matched the question to the page (a tie-break)
+    prices: list[float] = field(default_factory=list)  # within the budget (else all)
+    price_chunks: list[int] = field(default_factory=list)
+
+
+def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
+    return {
+        name
+        for name, spec in rules["groups"].items()
+        if any(str(m) in profile.marks for m in spec["marks"])
+    }
+
+
+def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    if not needs.groups:
+        return True
+    marked = _groups(profile, rules)
+    if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
+        return False
+    if not marked:
+        return True
+    # the kids' group wins over the adults' marks it shares a word with (男童 is for kids)
+    if "kids" in marked:
+        return "kids" in needs.groups
+    return bool(marked & set(needs.groups))
+
+
+def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[int]]:
+    if needs.budget is None:
+        return True, profile.prices, [profile.price_chunk()] if profile.parts else []
+    low, high = needs.budget
+    variants = profile.prices_within(low, high)
+    if variants:
+        return True, sorted({v.price for v in variants if v.price is not None}), sorted(
+            {v.chunk for v in variants}
+        )
+    if not profile.variants and profile.prices:
+        ok = [p for p in profile.prices if low <= p <= high]
+        return bool(ok), ok, [profile.price_chunk()]
+    return False, [], []
+
+
+def rank(
+    needs: Needs,
+    profiles: Sequence[Profile],
+    rules: Mapping[str, Any],
+    support: Mapping[str, float] | None = None,
+) -> tuple[list[Scored], list[str]]:
+    """The products that fit ``needs``, best first, and why the others were left out.
+    ``support``: product source → how well retrieval matched the question to its page."""
+    negations = [str(n) for n in rules["negations"]]
+    heads = [w for w in needs.words if any(find(w, p, negations).in_title for p in profiles)]
+    out: list[Scored] = []
+    left: list[str] = []
+    for profile in profiles:
+        if not _fits_group(profile, needs, rules):
+            left.append(f"{profile.title}: for another group")
+            continue
+        ok, prices, chunks = _within_budget(profile, needs)
+        if not ok:
+            shown = "/".join(f"{p:g}" for p in profile.prices) or "?"
+            left.append(f"{profile.title}: {shown}元, over the budget")
+            continue
+        scored = Scored(profile, prices=prices, price_chunks=chunks)
+        scored.support = (support or {}).get(profile.source, 0.0)
+        if heads:
+            have = [w for w in heads if find(w, profile, negations).in_title]
+            if not have:
+                continue  # not the kind of product asked for
+            scored.heads = len(have) / len(heads)
+            scored.score += HEAD * len(have)
+        soft = [w for w in needs.words if w not in heads and len(w) > 1]
+        for word in [*needs.features, *soft]:
+            found = find(word, profile, negations)
+            if found.present:
+                scored.score += 1.0
+                scored.found.append(found)
+            elif found.denied:
+                scored.score += DENIED
+                scored.misses.append(word)
+        for word in heads:
+            found = find(word, profile, negations)
+            if found.in_title:
+                scored.found.append(found)
+        out.append(scored)
+    out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
+    return out, left
+
+
+def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The deciding facts: the clauses stating what was asked for, else the first selling
+    points of the page."""
+    n = int(rules["quoted_facts"])
+    facts: dict[str, int] = {}
+    for found in scored.found:
+        for chunk, clause in found.positive[:1]:
+            fact = next(
+                (f for f in scored.profile.facts if f.chunk == chunk and clause in f.text.lower()),
+                None,
+            )
+            facts.setdefault(fact.text if fact else clause, chunk)
+    for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
+        if len(facts) >= n:
+            break
+        facts.setdefault(fact.text, fact.chunk)
+    return [(c, t) for t, c in list(facts.items())[:n]]
+
+
+def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
+    quoted = _quoted(scored, rules)
+    chunks = list(dict.fromkeys([*scored.price_chunks[:1], *(c for c, _ in quoted)]))
+    return Pick(
+        source=scored.profile.source,
+        title=scored.profile.title,
+        score=round(scored.score, 4),
+        prices=scored.prices,
+        facts=[t for _, t in quoted],
+        misses=scored.misses,
+        citations=[cite(c, 1.0) for c in chunks],
+    )
+
+
+def prices_text(prices: Sequence[float]) -> str:
+    return "/".join(f"{p:g}" for p in prices) + "元" if prices else "价格以页面为准"
+
+
+def recommend(
+    needs: Needs,
+    profiles: Sequence[Profile],
+    rules: Mapping[str, Any],
+    cite: Cite,
+    support: Mapping[str, float] | None = None,
+) -> Recommendation:
+    """The recommendation for ``needs``: see the module's docstring."""
+    scored, left = rank(needs, profiles, rules, support)
+    texts = rules["texts"]
+    picks = [pick_of(s, rules, cite) for s in scored[:3]]
+    reasons = [f"left out — {r}" for r in left[:6]]
+    if not scored:
+        return Recommendation(
+            needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
+            reasons=["no product fits the need", *reasons],
+        )  # fmt: skip
+    best = scored[0]
+    runner = scored[1].score if len(scored) > 1 else None
+    if best.misses and not best.found:
+        return Recommendation(
+            needs=needs, picks=picks, text=str(texts["no_fit"]), decision="handoff",
+            reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
+        )  # fmt: skip
+    said = bool(needs.words or needs.features)
+    close = [s.support for s in scored[1:] if best.score - s.score < LEAD]
+    retrieval_lead = bool(close) and said and best.support - max(close) >= SUPPORT_LEAD
+    if runner is not None and best.score - runner < LEAD and not retrieval_lead:
+        # nothing separates the products that fit: ask what matters
+        tied = [s.profile.title for s in scored if best.score - s.score < LEAD]
+        return Recommendation(
+            needs=needs, picks=picks, question=str(texts["clarify"]), text=str(texts["clarify"]),
+            decision="draft",
+            reasons=[f"{len(tied)} products fit equally: {'; '.join(tied[:4])}", *reasons],
+        )  # fmt: skip
+    top = picks[0]
+    text = str(texts["recommend"]).format(
+        title=top.title, prices=prices_text(top.prices), facts="；".join(top.facts)
+    )
+    # sent as is only when the need is plain and one product alone fits it
+    clear = (
+        len(scored) == 1
+        and best.heads == 1.0
+        and not best.misses
+        and len(best.found) >= len(needs.words) + len(needs.features)
+    )
+    why = "the only product that fits" if clear else "the best of several that fit"
+    return Recommendation(
+        needs=needs, picks=picks, text=text, decision="auto" if clear else "draft",
+        reasons=[f"{why}: {top.title} (score {top.score:.2f})", *reasons],
+        citations=top.citations,
+    )  # fmt: skip

@@ -1,0 +1,56 @@
+"""The hook :meth:`Copilot.answer` calls: the advisor's answer to a pre-sales question, with
+``explain=True`` a :class:`~kefu_copilot._models.Trace` whose rule is ``presales`` and whose
+reasons show the needs as read and the ranking."""
+
+from __future__ import annotations
+
+from .._models import Answer, Trace
+from ..answer._extractive import Prepared
+from ._advisor import Advisor
+from ._needs import Needs
+
+__all__ = ["presales_answer"]
+
+
+def _needs_lines(needs: Needs) -> list[str]:
+    lines = [f"needs: {', '.join(needs.kinds()) or 'recommend'}"]
+    if needs.budget:
+        lines.append(f"budget: {needs.budget[0]:g}–{needs.budget[1]:g} 元")
+    for label, value in (
+        ("for", needs.groups),
+        ("features", needs.features),
+        ("words", needs.words),
+    ):
+        if value:
+            lines.append(f"{label}: {' · '.join(value)}")
+    if needs.household:
+        lines.append(f"household: {needs.household}")
+    return lines
+
+
+def presales_answer(advisor: Advisor, prepared: Prepared, *, explain: bool = False) -> Answer | None:
+    """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one."""
+    support: dict[str, float] = {}
+    for candidate in prepared.candidates:
+        source = candidate.hit.chunk.source
+        support[source] = max(support.get(source, 0.0), candidate.support)
+    routed = advisor.route(prepared.question, prepared.history, support)
+    if routed is None:
+        return None
+    answer, needs = routed
+    if explain:
+        settings = advisor.answerer.settings
+        before = prepared.extractive.trace
+        answer.trace = Trace(
+            question=prepared.question,
+            normalized=before.normalized if before else "",
+            terms=list(before.terms) if before else [],
+            products=list(before.products) if before else [],
+            rule="presales",
+            reasons=[*_needs_lines(needs), *answer.reasons],
+            auto_threshold=settings.auto_threshold,
+            draft_threshold=settings.draft_threshold,
+            confidence=answer.confidence,
+            decision=answer.decision,
+        )
+    return answer
