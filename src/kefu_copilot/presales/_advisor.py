@@ -22,6 +22,7 @@ from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
 from ._compare import compare_products, compare_variants, named_variants
 from ._crosssell import suggest_complement
+from ._match import find
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import Needs, read_needs
 from ._objections import answer_objection
@@ -49,6 +50,7 @@ class Advisor:
             related_keys=[str(k) for k in self.rules["related_keys"]],
         )
         self._by_source = {p.source: p for p in self.profiles}
+        self._negations = [str(n) for n in self.rules["negations"]]
         self._checker = ClaimChecker(shop)
         self._texts = {c.id: c.text for c in self._chunks}
         joints = sorted((re.escape(normalize(str(j))) for j in self.rules["compare_joints"]),
@@ -102,9 +104,15 @@ class Advisor:
         question: str,
         history: Sequence[Message] = (),
         support: Mapping[str, float] | None = None,
+        *,
+        knowledge: str = "handoff",
     ) -> tuple[Answer, Needs] | None:
         """The pre-sales answer to ``question``, or None when it is not a pre-sales message.
-        ``support``: product source → retrieval's support for its page (breaks ties)."""
+        ``support``: product source → retrieval's support for its page (breaks ties);
+        ``knowledge``: the decision the knowledge's own answer earned. Unless it is sure
+        (``auto``), a weak wish with a kind of product ("有没有…的充电宝") is a pre-sales
+        question; when it has none (``handoff``), so is a kind of product said with a feature
+        wanted ("宿舍用的键盘 不想吵到室友")."""
         needs = self.needs(question)
         kinds = needs.kinds()
         earlier = [m.text for m in history if m.role == "customer"][-HISTORY_TURNS:]
@@ -116,24 +124,48 @@ class Advisor:
                 if profile is not None:
                     return self._answer(question, answer_objection(profile, self.rules, self.cite)), needs
             elif kind == "crosssell":
-                profile = self._one(question) or self._from(earlier)
+                profile = self._one(self._after_bought(question, needs)) or self._from(earlier)
                 if profile is not None:
                     found = suggest_complement(
                         profile, self.profiles, needs.words, said, self.rules, self.cite
                     )
                     if found is not None:
                         return self._answer(question, found), needs
+                    return self._handoff(question, f"no complement declared for {profile.title}"), needs
             elif kind == "compare":
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
                     return self._compared(question, comparison), needs
-        wants = "recommend" in kinds or needs.budget is not None or (
-            bool(needs.groups or needs.household) and bool(needs.words or needs.features)
+        wants = "recommend" in kinds or needs.budget is not None
+        described = bool(needs.groups or needs.household or needs.features) and bool(needs.words)
+        kind_said = any(
+            find(w, p, self._negations).in_title for w in needs.words for p in self.profiles
         )
-        if not wants or (len(named) == 1 and not needs.constrained):
+        wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
+        if not (wants or wish or (described and knowledge == "handoff")):
+            return None
+        if len(named) == 1 and not needs.constrained:
             return None
         rec = recommend(needs, self.profiles, self.rules, self.cite, support)
         return self._recommended(question, rec), needs
+
+    def _after_bought(self, question: str, needs: Needs) -> str:
+        """The words after "买了" (the product bought), else the whole question."""
+        norm = normalize(question)
+        for cue in needs.cues.get("bought", []):
+            at = norm.find(cue)
+            if at >= 0:
+                return re.split(r"[，,。 ？?！!]", norm[at + len(cue) :], maxsplit=1)[0] or norm
+        return norm
+
+    def _handoff(self, question: str, reason: str) -> Answer:
+        return Answer(
+            question=question,
+            text=self.shop.handoff_message,
+            decision="handoff",
+            confidence=0.0,
+            reasons=[f"presales: {reason}"],
+        )
 
     def _from(self, earlier: Sequence[str]) -> Profile | None:
         for text in reversed(earlier):

@@ -60,11 +60,12 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
 
 def named_variants(profile: Profile, text: str) -> list[Variant]:
     """The variants of ``profile`` the message tells apart: in one column of the variant table,
-    the rows whose own words (not shared by every other row: "标准版", "pro") the message says;
-    one row per value named, at least two values to compare."""
+    the rows whose own words (not shared by every other row: "标准版", "pro") the message says,
+    one row per value named; of a column with two values, one named is enough ("L5和L5 Pro":
+    the other is the one not told apart)."""
     norm = normalize(text)
-    best: list[Variant] = []
-    columns = {h for v in profile.variants for h, _ in v.cells}
+    columns = list(dict.fromkeys(h for v in profile.variants for h, _ in v.cells))
+    pairs: list[Variant] = []
     for header in columns:
         values = {v: normalize(dict(v.cells).get(header, "")) for v in profile.variants}
         tokens = {v: set(_TOKEN.findall(value)) for v, value in values.items()}
@@ -76,9 +77,13 @@ def named_variants(profile: Profile, text: str) -> list[Variant]:
             distinct = {t for t in own if not all(t in o for o in others)}
             if any(t in norm for t in distinct if len(t) > 1 or t.isascii()):
                 seen.setdefault(values[variant], variant)
-        if len(seen) >= 2 and len(seen) > len(best):
-            best = list(seen.values())
-    return best
+        if len(seen) >= 2:
+            return list(seen.values())
+        distinct_values = list(dict.fromkeys(values.values()))
+        if len(seen) == 1 and len(distinct_values) == 2 and not pairs:
+            other = next(v for v, value in values.items() if value not in seen)
+            pairs = [next(iter(seen.values())), other]
+    return pairs
 
 
 def compare_variants(

@@ -70,8 +70,16 @@ def suggest_complement(
         if any(find(w, p, negations).in_title for p in profiles if p is not profile)
         and not find(w, profile, negations).in_title
     ]  # fmt: skip
+    declared = True
     if kinds:
-        options = [p for p in options if any(find(w, p, negations).in_title for w in kinds)]
+        of_kind = [p for p in options if any(find(w, p, negations).in_title for w in kinds)]
+        if not of_kind:  # none declared of the kind asked for: the catalogue's, for an agent
+            declared = False
+            of_kind = [
+                p for p in profiles
+                if p is not profile and any(find(w, p, negations).in_title for w in kinds)
+            ]  # fmt: skip
+        options = of_kind
     if not options:
         return None
     best = options[0]
@@ -87,6 +95,9 @@ def suggest_complement(
         text=text,
         facts=pick.facts,
         citations=[*pick.citations, cite(profile.parts[0][0], 1.0)],
-        reasons=[f"declared complement of {profile.title}"]
+        reasons=[
+            f"declared complement of {profile.title}" if declared
+            else f"asked for with {profile.title}; not a declared complement"
+        ]
         + ([f"others: {'; '.join(p.title for p in options[1:3])}"] if len(options) > 1 else []),
     )

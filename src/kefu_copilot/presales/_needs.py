@@ -54,6 +54,8 @@ def read_needs(
         "compare": _found(norm, rules["compare_cues"]),
         "objection": _found(norm, rules["objection_cues"]),
         "crosssell": _found(norm, rules["crosssell_cues"]),
+        "wish": _found(norm, rules["weak_want_cues"]),
+        "bought": _found(norm, rules["bought_cues"]),
     }
     groups = [
         name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])

@@ -8,6 +8,7 @@ an agent: the reply is a draft, and the answer checker holds back any amount bey
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,20 +34,53 @@ def _price_list(profile: Profile) -> tuple[str, list[int]]:
     return text, [v.chunk for v in priced][:6]
 
 
-def answer_objection(profile: Profile, rules: Mapping[str, Any], cite: Cite) -> Suggestion:
+def _tagline(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The items of the page's tagline: the first line (not of the overview or a fact) that
+    lists three or more items with a separator, separators tried in their order."""
+    facts = {f.chunk for f in profile.facts}
+    lines = [
+        (index, line)
+        for index, text in profile.parts
+        if index != profile.overview and index not in facts
+        for line in text.splitlines()
+        if "：" not in line and ":" not in line
+    ]
+    for sep in rules["tagline_separators"]:
+        for index, line in lines:
+            items = [i.strip() for i in line.split(str(sep)) if i.strip()]
+            if len(items) >= 3:
+                return [(index, i) for i in items]
+    return []
+
+
+def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(chunk, text) of the page's selling points, the strongest first: a number with a
+    selling word (8000Pa 大吸力, 含绒量：90%), then either, then the rest, in page order."""
+    words = [str(w).lower() for w in rules["selling_words"]]
     skip = {str(s) for s in rules["not_selling_points"]}
-    facts = profile.points(skip)[: int(rules["selling_points"])]
+    items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in profile.points(skip))]
+
+    def strength(item: tuple[int, str]) -> int:
+        text = item[1].lower()
+        return int(bool(re.search(r"\d", text))) + int(any(w in text for w in words))
+
+    ranked = sorted(enumerate(items), key=lambda x: (-strength(x[1]), x[0]))
+    return [item for _, item in ranked][: int(rules["selling_points"])]
+
+
+def answer_objection(profile: Profile, rules: Mapping[str, Any], cite: Cite) -> Suggestion:
+    points = selling_points(profile, rules)
     prices, price_chunks = _price_list(profile)
     text = str(rules["texts"]["objection"]).format(
-        title=profile.title, facts="；".join(f.text for f in facts), prices=prices
+        title=profile.title, facts="；".join(t for _, t in points), prices=prices
     )
-    chunks = list(dict.fromkeys([*(f.chunk for f in facts), *price_chunks]))
+    chunks = list(dict.fromkeys([*(c for c, _ in points), *price_chunks]))
     return Suggestion(
         kind="objection",
         source=profile.source,
         title=profile.title,
         text=text,
-        facts=[f.text for f in facts],
+        facts=[t for _, t in points],
         citations=[cite(c, 1.0) for c in chunks],
         reasons=["a price objection: the product's own selling points, no discount offered"],
     )

@@ -21,6 +21,7 @@ from ..text._numbers import money_amounts, number
 
 __all__ = ["Fact", "Profile", "Variant", "build_profiles"]
 
+_CODE_FACTS = ("货号", "商品编号", "sku", "SKU", "型号", "款号")
 _PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
 _STOCK_HEADERS = ("stock", "库存", "现货", "状态")
 _SOLD_OUT = ("售罄", "缺货", "无货", "停产", "下架")
@@ -45,6 +46,7 @@ class Variant:
     in_stock: bool
     chunk: int
     cells: tuple[tuple[str, str], ...] = ()  # (header, cell) of the row
+    label: str = ""  # its first cell other than price and stock ("R10 标准版")
 
 
 @dataclass
@@ -114,11 +116,14 @@ def _variants(tables: Sequence[Mapping[str, Any]]) -> list[Variant]:
                 continue
             stock = cells[stock_at] if 0 <= stock_at < len(cells) else ""
             in_stock = not (stock.strip() in ("0", "0件") or any(w in stock for w in _SOLD_OUT))
-            name = " ".join(
-                c for i, c in enumerate(cells) if i not in (price_at, stock_at) and c.strip()
-            )
+            own = [c for i, c in enumerate(cells) if i not in (price_at, stock_at) and c.strip()]
             pairs = tuple((str(h), c) for h, c in zip(head, cells, strict=False))
-            out.append(Variant(name, _price(cells[price_at]), in_stock, int(index), pairs))
+            out.append(
+                Variant(
+                    " ".join(own), _price(cells[price_at]), in_stock, int(index), pairs,
+                    own[0] if own else "",
+                )
+            )  # fmt: skip
     return out
 
 
@@ -179,11 +184,12 @@ def build_profiles(
         title = next((c.title for _, c in parts if c.title), "") or source
         facts = [Fact(str(n), str(v), int(i)) for n, v, i in products.facts.get(source, ())]
         category = next((f.value for f in facts if f.name in ("分类", "category")), "")
+        codes = [f.value.strip() for f in facts if f.name in _CODE_FACTS and f.value.strip()]
         out.append(
             Profile(
                 source=source,
                 title=title,
-                sku=skus.get(source, ""),
+                sku=codes[0] if codes else skus.get(source, ""),
                 category=category,
                 facts=facts,
                 variants=_variants(products.tables.get(source, ())),

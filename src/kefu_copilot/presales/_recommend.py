@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._models import Citation
-from ._match import Found, find
+from ..text._normalize import normalize
+from ._match import Found, find, stem
 from ._models import Pick, Recommendation
 from ._needs import Needs
-from ._profiles import Profile
+from ._profiles import Profile, Variant
 
 __all__ = ["Scored", "rank", "recommend"]
 
@@ -42,6 +43,7 @@ class Scored:
     support: float = 0.0  # how well retrieval matched the question to the page (a tie-break)
     prices: list[float] = field(default_factory=list)  # within the budget (else all)
     price_chunks: list[int] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
 
 
 def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
@@ -66,18 +68,16 @@ def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> boo
     return bool(marked & set(needs.groups))
 
 
-def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[int]]:
+def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[Variant]]:
     if needs.budget is None:
-        return True, profile.prices, [profile.price_chunk()] if profile.parts else []
+        return True, profile.prices, []
     low, high = needs.budget
     variants = profile.prices_within(low, high)
     if variants:
-        return True, sorted({v.price for v in variants if v.price is not None}), sorted(
-            {v.chunk for v in variants}
-        )
+        return True, sorted({v.price for v in variants if v.price is not None}), variants
     if not profile.variants and profile.prices:
         ok = [p for p in profile.prices if low <= p <= high]
-        return bool(ok), ok, [profile.price_chunk()]
+        return bool(ok), ok, []
     return False, [], []
 
 
@@ -97,12 +97,13 @@ def rank(
         if not _fits_group(profile, needs, rules):
             left.append(f"{profile.title}: for another group")
             continue
-        ok, prices, chunks = _within_budget(profile, needs)
+        ok, prices, variants = _within_budget(profile, needs)
         if not ok:
             shown = "/".join(f"{p:g}" for p in profile.prices) or "?"
             left.append(f"{profile.title}: {shown}元, over the budget")
             continue
-        scored = Scored(profile, prices=prices, price_chunks=chunks)
+        chunks = sorted({v.chunk for v in variants}) or ([profile.price_chunk()] if profile.parts else [])
+        scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
             have = [w for w in heads if find(w, profile, negations).in_title]
@@ -114,7 +115,7 @@ def rank(
         for word in [*needs.features, *soft]:
             found = find(word, profile, negations)
             if found.present:
-                scored.score += 1.0
+                scored.score += HEAD if found.in_title else 1.0
                 scored.found.append(found)
             elif found.denied:
                 scored.score += DENIED
@@ -149,7 +150,7 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
 
 def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
     quoted = _quoted(scored, rules)
-    chunks = list(dict.fromkeys([*scored.price_chunks[:1], *(c for c, _ in quoted)]))
+    chunks = list(dict.fromkeys([*scored.price_chunks[:2], *(c for c, _ in quoted)]))
     return Pick(
         source=scored.profile.source,
         title=scored.profile.title,
@@ -161,7 +162,22 @@ def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
     )
 
 
-def prices_text(prices: Sequence[float]) -> str:
+def _variants_wanted(scored: Scored, needs: Needs) -> list[Variant]:
+    """Of the variants that fit, the ones whose own row states what was asked for ("全彩夜视"
+    for 晚上看彩色), when that is some of them, not all."""
+    pool = scored.variants or scored.profile.variants
+    words = [w for w in [*needs.features, *needs.words] if len(w) > 1]
+    rows = {v: normalize(" ".join(c for _, c in v.cells)) for v in pool}
+    said = [v for v in pool if any(stem(w) in rows[v] for w in words if stem(w) not in scored.profile.marks)]
+    return said if 0 < len(said) < len(pool) else []
+
+
+def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
+    """"399/499元"; with the variants that fit a budget named when they are few
+    ("10000mAh 标准版 99元")."""
+    named = [v for v in variants if v.price is not None and (v.label or v.name)]
+    if named and len(named) <= 2:
+        return "；".join(f"{v.label or v.name} {v.price:g}元" for v in named)
     return "/".join(f"{p:g}" for p in prices) + "元" if prices else "价格以页面为准"
 
 
@@ -184,7 +200,12 @@ def recommend(
         )  # fmt: skip
     best = scored[0]
     runner = scored[1].score if len(scored) > 1 else None
-    if best.misses and not best.found:
+    # a need a product of the kind denies, that the best does not state either: nothing fits
+    # ("能给笔记本充电的充电宝": one denies it, the other is silent)
+    spoken = {m for s in scored for m in s.misses}
+    unmet = [w for w in spoken if w not in {f.word for f in best.found}]
+    best.misses = list(dict.fromkeys([*best.misses, *unmet]))
+    if best.misses:
         return Recommendation(
             needs=needs, picks=picks, text=str(texts["no_fit"]), decision="handoff",
             reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
@@ -201,8 +222,12 @@ def recommend(
             reasons=[f"{len(tied)} products fit equally: {'; '.join(tied[:4])}", *reasons],
         )  # fmt: skip
     top = picks[0]
+    wanted = _variants_wanted(best, needs)
+    if wanted:
+        best.variants = wanted
+        top.citations = [cite(v.chunk, 1.0) for v in wanted] + top.citations
     text = str(texts["recommend"]).format(
-        title=top.title, prices=prices_text(top.prices), facts="；".join(top.facts)
+        title=top.title, prices=prices_text(top.prices, best.variants), facts="；".join(top.facts)
     )
     # sent as is only when the need is plain and one product alone fits it
     clear = (

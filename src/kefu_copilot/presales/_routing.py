@@ -34,7 +34,9 @@ def presales_answer(advisor: Advisor, prepared: Prepared, *, explain: bool = Fal
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
         support[source] = max(support.get(source, 0.0), candidate.support)
-    routed = advisor.route(prepared.question, prepared.history, support)
+    routed = advisor.route(
+        prepared.question, prepared.history, support, knowledge=prepared.extractive.decision
+    )
     if routed is None:
         return None
     answer, needs = routed
