@@ -118,6 +118,9 @@ class Advisor:
         earlier = [m.text for m in history if m.role == "customer"][-HISTORY_TURNS:]
         said = [m.text for m in history if m.role != "customer"]
         named = self.named(question)
+        wants_said = "recommend" in kinds or needs.budget is not None
+        if needs.cues.get("bargain"):
+            return None  # haggling is for a human (the handoff rules and the agent)
         for kind in kinds:
             if kind == "objection":
                 profile = self._priced(question, named) or self._from(earlier)
@@ -136,15 +139,20 @@ class Advisor:
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
                     return self._compared(question, comparison), needs
-        wants = "recommend" in kinds or needs.budget is not None
-        described = bool(needs.groups or needs.household or needs.features) and bool(needs.words)
+        if len(named) == 1 and knowledge != "handoff" and not wants_said:
+            return None  # a question about the one product named: the knowledge answered it
         kind_said = any(
             find(w, p, self._negations).in_title for w in needs.words for p in self.profiles
         )
+        rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
+        wants = wants_said and rankable
+        described = (
+            bool(needs.groups or needs.household or needs.features)
+            and kind_said
+            and not needs.cues.get("question")
+        )
         wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
-            return None
-        if len(named) == 1 and not needs.constrained:
             return None
         rec = recommend(needs, self.profiles, self.rules, self.cite, support)
         return self._recommended(question, rec), needs

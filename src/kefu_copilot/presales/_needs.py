@@ -40,8 +40,16 @@ class Needs(BaseModel):
         return [k for k in order if self.cues.get(k)]
 
 
-def _found(norm: str, words: Sequence[str]) -> list[str]:
-    return [w for w in dict.fromkeys(normalize(str(w)) for w in words) if w and w in norm]
+def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
+    """The ``words`` said in ``norm``, but not right after a negation ("不想要了")."""
+    out = []
+    for w in dict.fromkeys(normalize(str(w)) for w in words):
+        if not w:
+            continue
+        at = [i for i in range(len(norm)) if norm.startswith(w, i)]
+        if any(not (i and norm[i - 1] in negations) for i in at):
+            out.append(w)
+    return out
 
 
 def read_needs(
@@ -49,12 +57,15 @@ def read_needs(
 ) -> Needs:
     """The needs ``text`` says. ``words``: the shop's segmenter (content words), if any."""
     norm = normalize(text)
+    negs = [str(n) for n in rules["cue_negations"]]
     cues = {
-        "recommend": _found(norm, rules["want_cues"]),
+        "recommend": _found(norm, rules["want_cues"], negs),
         "compare": _found(norm, rules["compare_cues"]),
         "objection": _found(norm, rules["objection_cues"]),
         "crosssell": _found(norm, rules["crosssell_cues"]),
-        "wish": _found(norm, rules["weak_want_cues"]),
+        "wish": _found(norm, rules["weak_want_cues"], negs),
+        "bargain": _found(norm, rules["bargain_cues"]),
+        "question": _found(norm, rules["question_cues"]),
         "bought": _found(norm, rules["bought_cues"]),
     }
     groups = [
@@ -82,9 +93,9 @@ def read_needs(
                 rest = rest.replace(phrase, " ")
         for word in words(rest):
             w = normalize(word).strip()
-            if w and w not in filler and w not in content and not w.isdigit():
-                if not any(ch.isdigit() for ch in w) or any(ch.isalpha() for ch in w if ch.isascii()):
-                    content.append(w)
+            numeric = any(ch.isdigit() for ch in w) and not any(ch.isascii() and ch.isalpha() for ch in w)
+            if w and w not in filler and w not in content and not numeric:
+                content.append(w)
     budget_range = None if cues["objection"] else budget(text)
     return Needs(
         text=text,

@@ -81,6 +81,10 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
     return False, [], []
 
 
+def _negations(rules: Mapping[str, Any]) -> list[str]:
+    return [str(n) for n in rules["negations"]]
+
+
 def rank(
     needs: Needs,
     profiles: Sequence[Profile],
@@ -89,7 +93,7 @@ def rank(
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page."""
-    negations = [str(n) for n in rules["negations"]]
+    negations = _negations(rules)
     heads = [w for w in needs.words if any(find(w, p, negations).in_title for p in profiles)]
     out: list[Scored] = []
     left: list[str] = []
@@ -191,6 +195,7 @@ def recommend(
     """The recommendation for ``needs``: see the module's docstring."""
     scored, left = rank(needs, profiles, rules, support)
     texts = rules["texts"]
+    negations = _negations(rules)
     picks = [pick_of(s, rules, cite) for s in scored[:3]]
     reasons = [f"left out — {r}" for r in left[:6]]
     if not scored:
@@ -200,15 +205,25 @@ def recommend(
         )  # fmt: skip
     best = scored[0]
     runner = scored[1].score if len(scored) > 1 else None
-    # a need a product of the kind denies, that the best does not state either: nothing fits
-    # ("能给笔记本充电的充电宝": one denies it, the other is silent)
+    # a need the best denies: a draft saying so, in the page's words; a need another product
+    # of the kind denies and the best does not state either: nothing fits ("能给笔记本充电的
+    # 充电宝": one denies it, the other is silent)
+    if best.misses:
+        denial = [(c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]]
+        text = str(texts["denied"]).format(
+            title=best.profile.title, facts="；".join(t for _, t in denial)
+        )
+        return Recommendation(
+            needs=needs, picks=picks, text=text, decision="draft",
+            reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
+            citations=[cite(c, 1.0) for c, _ in denial],
+        )  # fmt: skip
     spoken = {m for s in scored for m in s.misses}
     unmet = [w for w in spoken if w not in {f.word for f in best.found}]
-    best.misses = list(dict.fromkeys([*best.misses, *unmet]))
-    if best.misses:
+    if unmet:
         return Recommendation(
             needs=needs, picks=picks, text=str(texts["no_fit"]), decision="handoff",
-            reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
+            reasons=[f"no product of the kind states {'、'.join(unmet)}", *reasons],
         )  # fmt: skip
     said = bool(needs.words or needs.features)
     close = [s.support for s in scored[1:] if best.score - s.score < LEAD]

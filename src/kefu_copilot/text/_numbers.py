@@ -153,7 +153,7 @@ _BUDGET_NUM = rf"(?P<{{}}>\d+(?:\.\d+)?\s*万?|{CN_NUMERAL}+)\s*(?:{YUAN})?"
 _BUDGET = re.compile(
     rf"(?P<lead>预算|不超过|不超|最多|顶多|控制在|低于|少于)\s*(?:在|是|大概|大约|差不多)?\s*{_BUDGET_NUM.format('num')}"
     rf"\s*(?P<tail>以内|之内|以下|内|左右|上下|多|出头)?"
-    rf"|(?<![\d.a-z])(?!几){_BUDGET_NUM.format('num2')}\s*(?P<tail2>以内|之内|以下|内(?!容)|左右|上下|多(?![少久长大])|出头)"
+    rf"|(?<![\d.a-z])(?!几){_BUDGET_NUM.format('num2')}\s*(?P<tail2>以内|之内|以下|内(?!容)|左右|上下)"
 )
 
 
@@ -172,8 +172,9 @@ def _budget_number(raw: str) -> float | None:
 def budget(text: str) -> tuple[float, float] | None:
     """The price range (yuan) a shopper's budget allows, or None when none is said: "300以内" /
     "500内" / "不超过300" → (0, 300); "500左右" → (0, 600) (about: up to a fifth more);
-    "两百多" → (200, 300) (the next step of the same order); "预算100" → (0, 100). A number
-    without a budget word is not a budget (a height, a model number, a price quoted back)."""
+    "预算两百多" → (200, 300) (the next step of the same order; "300多" alone is a price said, not
+    a budget); "预算100" → (0, 100). A number without a budget word is not a budget (a height,
+    a model number, a price quoted back)."""
     for m in _BUDGET.finditer(normalize(text)):
         value = _budget_number(m.group("num") or m.group("num2") or "")
         if not value or value < 1:
