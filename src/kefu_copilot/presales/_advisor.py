@@ -125,7 +125,9 @@ class Advisor:
             if kind == "objection":
                 profile = self._priced(question, named) or self._from(earlier)
                 if profile is not None:
-                    return self._answer(question, answer_objection(profile, self.rules, self.cite)), needs
+                    return self._answer(
+                        question, answer_objection(profile, self.rules, self.cite)
+                    ), needs
             elif kind == "crosssell":
                 profile = self._one(self._after_bought(question, needs)) or self._from(earlier)
                 if profile is not None:
@@ -134,7 +136,9 @@ class Advisor:
                     )
                     if found is not None:
                         return self._answer(question, found), needs
-                    return self._handoff(question, f"no complement declared for {profile.title}"), needs
+                    return self._handoff(
+                        question, f"no complement declared for {profile.title}"
+                    ), needs
             elif kind == "compare":
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
@@ -219,7 +223,11 @@ class Advisor:
         if len(named) == 1:
             return named[0]
         scored, _ = rank(self.needs(text), named or self.profiles, self.rules)
-        if scored and scored[0].score > 0 and (len(scored) == 1 or scored[1].score < scored[0].score):
+        if (
+            scored
+            and scored[0].score > 0
+            and (len(scored) == 1 or scored[1].score < scored[0].score)
+        ):
             return scored[0].profile
         return None
 

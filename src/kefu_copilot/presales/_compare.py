@@ -26,9 +26,7 @@ def _short(title: str) -> str:
     return title.split(" ", 1)[-1] if " " in title and len(title) > 14 else title
 
 
-def compare_products(
-    a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite
-) -> Comparison:
+def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite) -> Comparison:
     rows: list[tuple[str, str, str]] = []
     chunks: list[int] = []
     facts_b = {f.name: f for f in b.facts}

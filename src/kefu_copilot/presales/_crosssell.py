@@ -47,7 +47,11 @@ def complements(
         if found is not None and found is not profile and found not in out:
             out.append(found)
     for other in profiles:
-        if other is not profile and other not in out and any(_refers(r, profile) for r in other.related):
+        if (
+            other is not profile
+            and other not in out
+            and any(_refers(r, profile) for r in other.related)
+        ):
             out.append(other)
     return out
 
@@ -64,7 +68,9 @@ def suggest_complement(
     one a product's title has), not already in ``said`` (earlier replies); None if none."""
     negations = [str(n) for n in rules["negations"]]
     said_norm = normalize(" ".join(said))
-    options = [p for p in complements(profile, profiles, rules) if normalize(p.title) not in said_norm]
+    options = [
+        p for p in complements(profile, profiles, rules) if normalize(p.title) not in said_norm
+    ]
     kinds = [
         w for w in words
         if any(find(w, p, negations).in_title for p in profiles if p is not profile)
@@ -96,7 +102,8 @@ def suggest_complement(
         facts=pick.facts,
         citations=[*pick.citations, cite(profile.parts[0][0], 1.0)],
         reasons=[
-            f"declared complement of {profile.title}" if declared
+            f"declared complement of {profile.title}"
+            if declared
             else f"asked for with {profile.title}; not a declared complement"
         ]
         + ([f"others: {'; '.join(p.title for p in options[1:3])}"] if len(options) > 1 else []),

@@ -68,9 +68,7 @@ def read_needs(
         "question": _found(norm, rules["question_cues"]),
         "bought": _found(norm, rules["bought_cues"]),
     }
-    groups = [
-        name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])
-    ]
+    groups = [name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])]
     household = next(
         (int(n) for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
          if normalize(w) in norm),
@@ -93,7 +91,9 @@ def read_needs(
                 rest = rest.replace(phrase, " ")
         for word in words(rest):
             w = normalize(word).strip()
-            numeric = any(ch.isdigit() for ch in w) and not any(ch.isascii() and ch.isalpha() for ch in w)
+            numeric = any(ch.isdigit() for ch in w) and not any(
+                ch.isascii() and ch.isalpha() for ch in w
+            )
             if w and w not in filler and w not in content and not numeric:
                 content.append(w)
     budget_range = None if cues["objection"] else budget(text)

@@ -106,7 +106,9 @@ def rank(
             shown = "/".join(f"{p:g}" for p in profile.prices) or "?"
             left.append(f"{profile.title}: {shown}元, over the budget")
             continue
-        chunks = sorted({v.chunk for v in variants}) or ([profile.price_chunk()] if profile.parts else [])
+        chunks = sorted({v.chunk for v in variants}) or (
+            [profile.price_chunk()] if profile.parts else []
+        )
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
@@ -172,12 +174,16 @@ def _variants_wanted(scored: Scored, needs: Needs) -> list[Variant]:
     pool = scored.variants or scored.profile.variants
     words = [w for w in [*needs.features, *needs.words] if len(w) > 1]
     rows = {v: normalize(" ".join(c for _, c in v.cells)) for v in pool}
-    said = [v for v in pool if any(stem(w) in rows[v] for w in words if stem(w) not in scored.profile.marks)]
+    said = [
+        v
+        for v in pool
+        if any(stem(w) in rows[v] for w in words if stem(w) not in scored.profile.marks)
+    ]
     return said if 0 < len(said) < len(pool) else []
 
 
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
-    """"399/499元"; with the variants that fit a budget named when they are few
+    """ "399/499元"; with the variants that fit a budget named when they are few
     ("10000mAh 标准版 99元")."""
     named = [v for v in variants if v.price is not None and (v.label or v.name)]
     if named and len(named) <= 2:
@@ -209,7 +215,9 @@ def recommend(
     # of the kind denies and the best does not state either: nothing fits ("能给笔记本充电的
     # 充电宝": one denies it, the other is silent)
     if best.misses:
-        denial = [(c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]]
+        denial = [
+            (c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]
+        ]
         text = str(texts["denied"]).format(
             title=best.profile.title, facts="；".join(t for _, t in denial)
         )

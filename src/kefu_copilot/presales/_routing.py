@@ -28,7 +28,9 @@ def _needs_lines(needs: Needs) -> list[str]:
     return lines
 
 
-def presales_answer(advisor: Advisor, prepared: Prepared, *, explain: bool = False) -> Answer | None:
+def presales_answer(
+    advisor: Advisor, prepared: Prepared, *, explain: bool = False
+) -> Answer | None:
     """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one."""
     support: dict[str, float] = {}
     for candidate in prepared.candidates:

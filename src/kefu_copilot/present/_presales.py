@@ -21,7 +21,11 @@ def recommendation_table(rec: Recommendation) -> Any:
     head.add_row("[bold]need[/]", escape(needs.text))
     if needs.budget:
         head.add_row("[bold]budget[/]", f"{needs.budget[0]:g}–{needs.budget[1]:g} 元")
-    for label, value in (("for", needs.groups), ("features", needs.features), ("words", needs.words)):
+    for label, value in (
+        ("for", needs.groups),
+        ("features", needs.features),
+        ("words", needs.words),
+    ):
         if value:
             head.add_row(f"[bold]{label}[/]", escape(" · ".join(value)))
     table = Table(title=f"{rec.decision}", title_justify="left", expand=True)
@@ -32,7 +36,9 @@ def recommendation_table(rec: Recommendation) -> Any:
     table.add_column("deciding facts", ratio=4, overflow="fold")
     for rank, pick in enumerate(rec.picks, start=1):
         prices = "/".join(f"{p:g}" for p in pick.prices)
-        facts = "；".join(pick.facts) + (f" [red]✗ {'、'.join(pick.misses)}[/]" if pick.misses else "")
+        facts = "；".join(pick.facts) + (
+            f" [red]✗ {'、'.join(pick.misses)}[/]" if pick.misses else ""
+        )
         table.add_row(str(rank), escape(pick.title), f"{pick.score:.2f}", prices, facts)
     parts: list[Any] = [head, table]
     if rec.text or rec.question:
