@@ -41,23 +41,42 @@ class Found:
         return bool(self.negative) and not self.positive and not self.in_title
 
 
+def _polarity(clause: str, at: int, negations: Sequence[str]) -> bool:
+    return not any(n in clause[:at] for n in negations)
+
+
 def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
-    """Where ``word`` (normalised) is on the page of ``profile``."""
+    """Where ``word`` (normalised) is on the page of ``profile``. A fact is judged by its value
+    ("笔记本：不支持笔记本充电" denies 笔记本 though its name says it); other parts clause by
+    clause."""
     key = stem(word)
     in_title = key in profile.marks
     positive: list[tuple[int, str]] = []
     negative: list[tuple[int, str]] = []
+    stated: dict[int, list[str]] = {}
+    for fact in profile.facts:
+        name, value = normalize(fact.name), normalize(fact.value)
+        if key not in name and key not in value:
+            continue
+        clauses = [c for c in _CLAUSE.split(value) if key in c] or [value]
+        for clause in clauses:
+            at = clause.find(key)
+            ok = (
+                _polarity(clause, at, negations)
+                if at >= 0
+                else _polarity(clause, len(clause), negations)
+            )
+            (positive if ok else negative).append((fact.chunk, f"{fact.name}：{clause}"))
+        stated.setdefault(fact.chunk, []).extend([value, name])
     for index, text in profile.parts:
         norm = normalize(text)
+        for said in stated.get(index, ()):  # judged as a fact above
+            norm = norm.replace(said, " ")
         if key not in norm:
             continue
         for clause in _CLAUSE.split(norm):
             at = clause.find(key)
-            if at < 0:
-                continue
-            before = clause[:at]
-            if any(n in before for n in negations):
-                negative.append((index, clause))
-            else:
-                positive.append((index, clause))
+            if at >= 0:
+                target = positive if _polarity(clause, at, negations) else negative
+                target.append((index, clause))
     return Found(word, in_title, positive, negative)
