@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..text._normalize import normalize
 from ._profiles import Profile
 
-__all__ = ["Found", "find", "stem"]
+__all__ = ["Found", "find", "find_any", "stem"]
 
 _CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
 _SUFFIXES = ("子", "儿")
@@ -80,3 +80,15 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
                 target = positive if _polarity(clause, at, negations) else negative
                 target.append((index, clause))
     return Found(word, in_title, positive, negative)
+
+
+def find_any(word: str, also: Sequence[str], profile: Profile, negations: Sequence[str]) -> Found:
+    """``word`` found by itself or by any of ``also`` (a feature by the words shoppers and pages
+    both use for it: 静音 / 声音小), reported as ``word``."""
+    found = [find(w, profile, negations) for w in [word, *also]]
+    return Found(
+        word,
+        any(f.in_title for f in found),
+        [p for f in found for p in f.positive],
+        [n for f in found for n in f.negative],
+    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ._match import Found, find, stem
+from ._match import Found, find, find_any, stem
 from ._models import Pick, Recommendation
 from ._needs import Needs
 from ._profiles import Profile, Variant
@@ -38,7 +38,8 @@ class Scored:
     profile: Profile
     score: float = 0.0
     heads: float = 0.0  # share of the product words said that it has
-    found: list[Found] = field(default_factory=list)
+    found: list[Found] = field(default_factory=list)  # features and words the page states
+    kinds: list[str] = field(default_factory=list)  # the product words its title has
     misses: list[str] = field(default_factory=list)
     support: float = 0.0  # how well retrieval matched the question to the page (a tie-break)
     prices: list[float] = field(default_factory=list)  # within the budget (else all)
@@ -118,18 +119,18 @@ def rank(
             scored.heads = len(have) / len(heads)
             scored.score += HEAD * len(have)
         soft = [w for w in needs.words if w not in heads and len(w) > 1]
+        phrases = {
+            normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
+        }
         for word in [*needs.features, *soft]:
-            found = find(word, profile, negations)
+            found = find_any(word, phrases.get(word, []), profile, negations)
             if found.present:
                 scored.score += HEAD if found.in_title else 1.0
                 scored.found.append(found)
             elif found.denied:
                 scored.score += DENIED
                 scored.misses.append(word)
-        for word in heads:
-            found = find(word, profile, negations)
-            if found.in_title:
-                scored.found.append(found)
+        scored.kinds = [w for w in heads if find(w, profile, negations).in_title]
         out.append(scored)
     out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
     return out, left
@@ -168,18 +169,35 @@ def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
     )
 
 
-def _variants_wanted(scored: Scored, needs: Needs) -> list[Variant]:
-    """Of the variants that fit, the ones whose own row states what was asked for ("全彩夜视"
-    for 晚上看彩色), when that is some of them, not all."""
+def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> list[Variant]:
+    """Of the variants that fit, the ones whose own row states most of what was asked for
+    ("轻微段落感，声音小" for 段落感 + 声音不大), when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
-    words = [w for w in [*needs.features, *needs.words] if len(w) > 1]
-    rows = {v: normalize(" ".join(c for _, c in v.cells)) for v in pool}
-    said = [
-        v
-        for v in pool
-        if any(stem(w) in rows[v] for w in words if stem(w) not in scored.profile.marks)
+    negations = _negations(rules)
+    phrases = {
+        normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
+    }
+    wanted = [
+        [stem(w), *phrases.get(w, [])]
+        for w in [*needs.features, *needs.words]
+        if len(w) > 1 and stem(w) not in scored.profile.marks
     ]
-    return said if 0 < len(said) < len(pool) else []
+
+    def said(variant: Variant) -> int:
+        row = normalize("，".join(c for _, c in variant.cells))
+        return sum(
+            any(
+                (at := clause.find(w)) >= 0 and not any(n in clause[:at] for n in negations)
+                for w in words
+                for clause in row.split("，")
+            )
+            for words in wanted
+        )
+
+    counts = {v: said(v) for v in pool}
+    best = max(counts.values(), default=0)
+    chosen = [v for v in pool if best and counts[v] == best]
+    return chosen if 0 < len(chosen) < len(pool) else []
 
 
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
@@ -245,7 +263,7 @@ def recommend(
             reasons=[f"{len(tied)} products fit equally: {'; '.join(tied[:4])}", *reasons],
         )  # fmt: skip
     top = picks[0]
-    wanted = _variants_wanted(best, needs)
+    wanted = _variants_wanted(best, needs, rules)
     if wanted:
         best.variants = wanted
         top.citations = [cite(v.chunk, 1.0) for v in wanted] + top.citations
@@ -257,7 +275,7 @@ def recommend(
         len(scored) == 1
         and best.heads == 1.0
         and not best.misses
-        and len(best.found) >= len(needs.words) + len(needs.features)
+        and len(best.found) + len(best.kinds) >= len(needs.words) + len(needs.features)
     )
     why = "the only product that fits" if clear else "the best of several that fit"
     return Recommendation(
