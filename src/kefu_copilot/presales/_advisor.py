@@ -22,7 +22,7 @@ from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
 from ._compare import compare_products, compare_variants, named_variants
 from ._crosssell import suggest_complement
-from ._match import find
+from ._match import names_kind
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import Needs, read_needs
 from ._objections import answer_objection
@@ -145,9 +145,7 @@ class Advisor:
                     return self._compared(question, comparison), needs
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
-        kind_said = any(
-            find(w, p, self._negations).in_title for w in needs.words for p in self.profiles
-        )
+        kind_said = any(names_kind(w, p) for w in needs.words for p in self.profiles)
         rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
         wants = wants_said and rankable
         described = (
@@ -158,7 +156,10 @@ class Advisor:
         wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
             return None
-        rec = recommend(needs, self.profiles, self.rules, self.cite, support)
+        if knowledge == "auto" and not (kind_said or needs.budget):
+            return None  # the knowledge is sure, and no product is asked for
+        strict = not wants and wish
+        rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
 
     def _after_bought(self, question: str, needs: Needs) -> str:

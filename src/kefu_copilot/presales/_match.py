@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..text._normalize import normalize
 from ._profiles import Profile
 
-__all__ = ["Found", "find", "find_any", "stem"]
+__all__ = ["Found", "find", "find_any", "names_kind", "stem"]
 
 _CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
 _SUFFIXES = ("子", "儿")
@@ -23,6 +23,15 @@ _SUFFIXES = ("子", "儿")
 def stem(word: str) -> str:
     """裙子 → 裙: the noun a suffix ends (a two-character word only)."""
     return word[0] if len(word) == 2 and word.endswith(_SUFFIXES) else word
+
+
+def names_kind(word: str, profile: Profile) -> bool:
+    """Whether ``word`` names what ``profile`` is: a word of its title, or — a single character
+    (鞋, 裙) — of its category (a lone 加 is in 加绒卫衣's title but says nothing)."""
+    key = stem(word)
+    if len(key) > 1 or key.isascii():
+        return key in profile.marks
+    return key in normalize(profile.category)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ._match import Found, find, find_any, stem
+from ._match import Found, find, find_any, names_kind, stem
 from ._models import Pick, Recommendation
 from ._needs import Needs
 from ._profiles import Profile, Variant
@@ -95,7 +95,7 @@ def rank(
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page."""
     negations = _negations(rules)
-    heads = [w for w in needs.words if any(find(w, p, negations).in_title for p in profiles)]
+    heads = [w for w in needs.words if any(names_kind(w, p) for p in profiles)]
     out: list[Scored] = []
     left: list[str] = []
     for profile in profiles:
@@ -113,7 +113,7 @@ def rank(
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
-            have = [w for w in heads if find(w, profile, negations).in_title]
+            have = [w for w in heads if names_kind(w, profile)]
             if not have:
                 continue  # not the kind of product asked for
             scored.heads = len(have) / len(heads)
@@ -130,7 +130,7 @@ def rank(
             elif found.denied:
                 scored.score += DENIED
                 scored.misses.append(word)
-        scored.kinds = [w for w in heads if find(w, profile, negations).in_title]
+        scored.kinds = [w for w in heads if names_kind(w, profile)]
         out.append(scored)
     out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
     return out, left
@@ -215,8 +215,12 @@ def recommend(
     rules: Mapping[str, Any],
     cite: Cite,
     support: Mapping[str, float] | None = None,
+    *,
+    strict: bool = False,
 ) -> Recommendation:
-    """The recommendation for ``needs``: see the module's docstring."""
+    """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
+    whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
+    else nothing fits."""
     scored, left = rank(needs, profiles, rules, support)
     texts = rules["texts"]
     negations = _negations(rules)
@@ -245,6 +249,8 @@ def recommend(
             citations=[cite(c, 1.0) for c, _ in denial],
         )  # fmt: skip
     spoken = {m for s in scored for m in s.misses}
+    if strict:
+        spoken |= {w for w in needs.words if len(w) > 1 and w not in best.kinds}
     unmet = [w for w in spoken if w not in {f.word for f in best.found}]
     if unmet:
         return Recommendation(
