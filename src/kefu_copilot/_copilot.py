@@ -356,12 +356,8 @@ class Copilot:
 
     def _presales(self, answerer: Answerer, prepared: Prepared, explain: bool) -> Answer | None:
         """The pre-sales advisor's answer when the question is a pre-sales one (and no message
-        rule or sure catalogue answer took it first)."""
-        if prepared.ruled or (
-            prepared.extractive.decision == "auto"
-            and prepared.candidates
-            and prepared.candidates[0].basis == "typed"
-        ):
+        rule took it first)."""
+        if prepared.ruled:
             return None
         from .presales._routing import presales_answer
 

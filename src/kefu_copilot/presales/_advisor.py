@@ -106,19 +106,28 @@ class Advisor:
         support: Mapping[str, float] | None = None,
         *,
         knowledge: str = "handoff",
+        typed: bool = False,
     ) -> tuple[Answer, Needs] | None:
         """The pre-sales answer to ``question``, or None when it is not a pre-sales message.
         ``support``: product source → retrieval's support for its page (breaks ties);
         ``knowledge``: the decision the knowledge's own answer earned. Unless it is sure
         (``auto``), a weak wish with a kind of product ("有没有…的充电宝") is a pre-sales
         question; when it has none (``handoff``), so is a kind of product said with a feature
-        wanted ("宿舍用的键盘 不想吵到室友")."""
+        wanted ("宿舍用的键盘 不想吵到室友"). ``typed``: the knowledge's answer is a catalogue
+        value; sure (``auto``), it stands unless a wish to buy is said."""
         needs = self.needs(question)
         kinds = needs.kinds()
         earlier = [m.text for m in history if m.role == "customer"][-HISTORY_TURNS:]
         said = [m.text for m in history if m.role != "customer"]
         named = self.named(question)
-        wants_said = "recommend" in kinds or needs.budget is not None
+        # a wish to buy: said outright, a budget, or a weak wish for someone ("给爸妈买个…")
+        wants_said = (
+            "recommend" in kinds
+            or needs.budget is not None
+            or bool(needs.cues.get("wish") and needs.groups)
+        )
+        if typed and knowledge == "auto" and not wants_said:
+            return None  # a sure catalogue value answers it
         if needs.cues.get("bargain"):
             return None  # haggling is for a human (the handoff rules and the agent)
         for kind in kinds:

@@ -70,12 +70,8 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
         clauses = [c for c in _CLAUSE.split(value) if key in c] or [value]
         for clause in clauses:
             at = clause.find(key)
-            ok = (
-                _polarity(clause, at, negations)
-                if at >= 0
-                else _polarity(clause, len(clause), negations)
-            )
-            (positive if ok else negative).append((fact.chunk, f"{fact.name}：{clause}"))
+            ok = _polarity(clause, at if at >= 0 else len(clause), negations)
+            (positive if ok else negative).append((fact.chunk, fact.text))
         stated.setdefault(fact.chunk, []).extend([value, name])
     for index, text in profile.parts:
         norm = normalize(text)

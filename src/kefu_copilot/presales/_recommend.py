@@ -144,8 +144,7 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     for found in scored.found:
         for chunk, clause in found.positive[:1]:
             fact = next(
-                (f for f in scored.profile.facts if f.chunk == chunk and clause in f.text.lower()),
-                None,
+                (f for f in scored.profile.facts if f.chunk == chunk and clause == f.text), None
             )
             facts.setdefault(fact.text if fact else clause, chunk)
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):

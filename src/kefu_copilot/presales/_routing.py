@@ -36,8 +36,10 @@ def presales_answer(
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
         support[source] = max(support.get(source, 0.0), candidate.support)
+    knowledge = prepared.extractive.decision
+    typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
     routed = advisor.route(
-        prepared.question, prepared.history, support, knowledge=prepared.extractive.decision
+        prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
     )
     if routed is None:
         return None
