@@ -43,6 +43,7 @@ class Advisor:
         self.rules: Mapping[str, Any] = shop.rule_set("presales")
         self._chunks = answerer.snapshot.chunks
         self._words = answerer.tokenizer.words
+        self._synonyms = getattr(answerer.tokenizer, "synonyms_of", None)
         self.profiles: list[Profile] = build_profiles(
             answerer.products,
             self._chunks,
@@ -70,7 +71,7 @@ class Advisor:
 
     def needs(self, text: str) -> Needs:
         """The needs ``text`` states (budget, who for, household, features, words, cues)."""
-        return read_needs(text, self.rules, self._words)
+        return read_needs(text, self.rules, self._words, self._synonyms)
 
     def named(self, text: str) -> list[Profile]:
         """The products ``text`` names (by SKU or the distinctive words of their titles)."""
@@ -154,7 +155,9 @@ class Advisor:
                     return self._compared(question, comparison), needs
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
-        kind_said = any(names_kind(w, p) for w in needs.words for p in self.profiles)
+        kind_said = any(
+            names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words for p in self.profiles
+        )
         rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
         wants = wants_said and rankable
         described = (

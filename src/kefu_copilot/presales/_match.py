@@ -25,13 +25,19 @@ def stem(word: str) -> str:
     return word[0] if len(word) == 2 and word.endswith(_SUFFIXES) else word
 
 
-def names_kind(word: str, profile: Profile) -> bool:
-    """Whether ``word`` names what ``profile`` is: a word of its title, or — a single character
-    (鞋, 裙) — of its category (a lone 加 is in 加绒卫衣's title but says nothing)."""
-    key = stem(word)
-    if len(key) > 1 or key.isascii():
-        return key in profile.marks
-    return key in normalize(profile.category)
+def names_kind(word: str, profile: Profile, aliases: Sequence[str] = ()) -> bool:
+    """Whether ``word`` (or one of its ``aliases``) names what ``profile`` is: a word of its
+    title, or — a single character (鞋, 裙) — of its category (a lone 加 is in 加绒卫衣's title
+    but says nothing)."""
+    for form in (word, *aliases):
+        key = stem(form)
+        if (
+            key in profile.marks
+            if len(key) > 1 or key.isascii()
+            else key in normalize(profile.category)
+        ):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ class Needs(BaseModel):
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
+    aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 
     @property
     def constrained(self) -> bool:
@@ -53,9 +54,13 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
 
 
 def read_needs(
-    text: str, rules: Mapping[str, Any], words: Callable[[str], list[str]] | None = None
+    text: str,
+    rules: Mapping[str, Any],
+    words: Callable[[str], list[str]] | None = None,
+    synonyms: Callable[[str], list[str]] | None = None,
 ) -> Needs:
-    """The needs ``text`` says. ``words``: the shop's segmenter (content words), if any."""
+    """The needs ``text`` says. ``words``: the shop's segmenter (content words, synonyms folded
+    to their group's first word), if any; ``synonyms``: a word's other forms, to find it by."""
     norm = normalize(text)
     negs = [str(n) for n in rules["cue_negations"]]
     cues = {
@@ -105,4 +110,5 @@ def read_needs(
         features=features,
         words=content,
         cues={k: v for k, v in cues.items() if v},
+        aliases={w: found for w in content if synonyms and (found := synonyms(w))},
     )

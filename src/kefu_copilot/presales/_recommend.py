@@ -95,7 +95,8 @@ def rank(
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page."""
     negations = _negations(rules)
-    heads = [w for w in needs.words if any(names_kind(w, p) for p in profiles)]
+    aliases = needs.aliases
+    heads = [w for w in needs.words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
     out: list[Scored] = []
     left: list[str] = []
     for profile in profiles:
@@ -113,7 +114,7 @@ def rank(
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
-            have = [w for w in heads if names_kind(w, profile)]
+            have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
             if not have:
                 continue  # not the kind of product asked for
             scored.heads = len(have) / len(heads)
@@ -123,14 +124,15 @@ def rank(
             normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
         }
         for word in [*needs.features, *soft]:
-            found = find_any(word, phrases.get(word, []), profile, negations)
+            also = [*phrases.get(word, []), *aliases.get(word, ())]
+            found = find_any(word, also, profile, negations)
             if found.present:
                 scored.score += HEAD if found.in_title else 1.0
                 scored.found.append(found)
             elif found.denied:
                 scored.score += DENIED
                 scored.misses.append(word)
-        scored.kinds = [w for w in heads if names_kind(w, profile)]
+        scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
         out.append(scored)
     out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
     return out, left
