@@ -234,6 +234,13 @@ def recommend(
         )  # fmt: skip
     best = scored[0]
     runner = scored[1].score if len(scored) > 1 else None
+    said_words = [w for w in needs.words if len(w) > 1]
+    if said_words and not any(s.found or s.kinds for s in scored):
+        # what was asked for is nowhere in the catalogue ("男士西裤"): not sold here
+        return Recommendation(
+            needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
+            reasons=[f"the catalogue says nothing of {'、'.join(said_words)}", *reasons],
+        )  # fmt: skip
     # a need the best denies: a draft saying so, in the page's words; a need another product
     # of the kind denies and the best does not state either: nothing fits ("能给笔记本充电的
     # 充电宝": one denies it, the other is silent)
