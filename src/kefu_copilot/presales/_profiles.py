@@ -98,7 +98,14 @@ def _price(cell: str) -> float | None:
     return value if value and value > 0 else None
 
 
+def _money(cell: str) -> bool:
+    return bool(money_amounts(cell))
+
+
 def _variants(tables: Sequence[Mapping[str, Any]]) -> list[Variant]:
+    """The priced rows of a product's tables. The price column is named (price, 价格, 售价 …) or,
+    in a table without a header row (its first row read as one), the column whose every cell
+    is an amount of money (459元, ¥1299) — and then that first row is a variant too."""
     out: list[Variant] = []
     for table in tables:
         rows = table["rows"]
@@ -107,17 +114,27 @@ def _variants(tables: Sequence[Mapping[str, Any]]) -> list[Variant]:
         header = [str(h) for h in rows[0][0]]
         low = [h.lower() for h in header]
         price_at = next((i for i, h in enumerate(low) if any(p in h for p in _PRICE_HEADERS)), -1)
+        headless = False
+        if price_at < 0:
+            columns = range(min(len(r[1]) for r in rows))
+            price_at = next(
+                (i for i in columns if all(_money(str(r[1][i])) for r in rows) and i < len(header)),
+                -1,
+            )
+            headless = price_at >= 0 and _money(header[price_at])
         if price_at < 0:
             continue
         stock_at = next((i for i, h in enumerate(low) if any(p in h for p in _STOCK_HEADERS)), -1)
-        for head, row, index in rows:
+        listed = [(header, header, rows[0][2])] if headless else []
+        for head, row, index in [*listed, *rows]:
             cells = [str(c) for c in row]
             if price_at >= len(cells):
                 continue
             stock = cells[stock_at] if 0 <= stock_at < len(cells) else ""
             in_stock = not (stock.strip() in ("0", "0件") or any(w in stock for w in _SOLD_OUT))
             own = [c for i, c in enumerate(cells) if i not in (price_at, stock_at) and c.strip()]
-            pairs = tuple((str(h), c) for h, c in zip(head, cells, strict=False))
+            names = head if not headless else [f"列{i + 1}" for i in range(len(cells))]
+            pairs = tuple((str(h), c) for h, c in zip(names, cells, strict=False))
             out.append(
                 Variant(
                     " ".join(own), _price(cells[price_at]), in_stock, int(index), pairs,

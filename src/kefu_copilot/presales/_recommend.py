@@ -29,7 +29,7 @@ __all__ = ["Scored", "rank", "recommend"]
 HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
 DENIED = -1.5  # a feature the page denies
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
-SUPPORT_LEAD = 0.1  # else, the margin of retrieval's support for its page
+SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
 Cite = Callable[[int, float], Citation]
 
 
@@ -79,6 +79,8 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
     if not profile.variants and profile.prices:
         ok = [p for p in profile.prices if low <= p <= high]
         return bool(ok), ok, []
+    if not profile.prices:
+        return True, [], []  # no price on the page: an agent checks it (never sent as is)
     return False, [], []
 
 
@@ -287,6 +289,7 @@ def recommend(
     # sent as is only when the need is plain and one product alone fits it
     clear = (
         len(scored) == 1
+        and bool(best.prices)
         and best.heads == 1.0
         and not best.misses
         and len(best.found) + len(best.kinds) >= len(needs.words) + len(needs.features)
