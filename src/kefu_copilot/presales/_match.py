@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..text._normalize import normalize
+from ..text._numbers import people_ranges
 from ._profiles import Profile
 
-__all__ = ["Found", "find", "find_any", "names_kind", "stem"]
+__all__ = ["Found", "find", "find_any", "for_household", "names_kind", "stem"]
 
 _CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
 _SUFFIXES = ("子", "儿")
@@ -103,3 +104,20 @@ def find_any(word: str, also: Sequence[str], profile: Profile, negations: Sequen
         [p for f in found for p in f.positive],
         [n for f in found for n in f.negative],
     )
+
+
+def for_household(size: int, profile: Profile) -> Found | None:
+    """Whether the page says it serves ``size`` people: stated when a range it gives holds the
+    size ("适合2-3人") or a number it gives is not less ("16 位家庭成员"), denied when none does;
+    None when it says nothing of people."""
+    positive: list[tuple[int, str]] = []
+    negative: list[tuple[int, str]] = []
+    for index, text in profile.parts:
+        for clause in _CLAUSE.split(text):
+            for low, high, _ in people_ranges(clause):
+                # a range is who it fits ("2-3人"); one number what it holds ("可供4人")
+                fits = low <= size <= high if low < high else size <= high
+                (positive if fits else negative).append((index, clause.strip()))
+    if not positive and not negative:
+        return None
+    return Found(f"{size}人", False, positive, [] if positive else negative)

@@ -19,7 +19,8 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ._match import Found, find, find_any, names_kind, stem
+from ..text._numbers import body_measures
+from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
 from ._needs import Needs
 from ._profiles import Profile, Variant
@@ -135,6 +136,14 @@ def rank(
                 scored.score += DENIED
                 scored.misses.append(word)
         scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+        if needs.household:
+            fits = for_household(needs.household, profile)
+            if fits is not None and fits.positive:
+                scored.score += 1.0
+                scored.found.append(fits)
+            elif fits is not None:
+                scored.score += DENIED
+                scored.misses.append(fits.word)
         out.append(scored)
     out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
     return out, left
@@ -292,7 +301,11 @@ def recommend(
         and bool(best.prices)
         and best.heads == 1.0
         and not best.misses
-        and len(best.found) + len(best.kinds) >= len(needs.words) + len(needs.features)
+        and not needs.cues.get("question")  # a question besides the wish is for an agent
+        # so is the size to pick ("她165 100斤"; a bare number may be the budget)
+        and not any(m.kind or m.unit for m in body_measures(needs.text))
+        and {w for w in needs.words if len(w) > 1} | set(needs.features)
+        <= {f.word for f in best.found} | set(best.kinds)
     )
     why = "the only product that fits" if clear else "the best of several that fit"
     return Recommendation(

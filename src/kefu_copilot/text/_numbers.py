@@ -42,6 +42,7 @@ __all__ = [
     "money_amounts",
     "number",
     "numbers_in",
+    "people_ranges",
     "quantities",
     "unit_in",
     "units_in",
@@ -187,6 +188,24 @@ def budget(text: str) -> tuple[float, float] | None:
             return (value, value + (step if tail == "多" else step / 2))
         return (0.0, value)
     return None
+
+
+# -- how many people -----------------------------------------------------------------------------
+_PEOPLE = re.compile(
+    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
+)
+
+
+def people_ranges(text: str) -> list[tuple[int, int, tuple[int, int]]]:
+    """The numbers of people ``text`` says, as (low, high, span): "适合2-3人" → (2, 3),
+    "16 位家庭成员" → (16, 16), "三口人" → (3, 3)."""
+    out = []
+    for m in _PEOPLE.finditer(normalize(text)):
+        a = number(m.group("a"))
+        b = number(m.group("b")) if m.group("b") else a
+        if a is not None and b is not None and 0 < a <= b:
+            out.append((int(a), int(b), m.span()))
+    return out
 
 
 # -- heights, weights, lengths -------------------------------------------------------------------
