@@ -35,15 +35,14 @@ def _price_list(profile: Profile) -> tuple[str, list[int]]:
 
 
 def _tagline(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
-    """The items of the page's tagline: the first line (not of the overview or a fact) that
-    lists three or more items with a separator, separators tried in their order."""
-    facts = {f.chunk for f in profile.facts}
+    """The items of the page's tagline: the first line (not of the overview, not a fact's
+    "名称：值") that lists three or more items with a separator, separators in their order."""
     lines = [
         (index, line)
         for index, text in profile.parts
-        if index != profile.overview and index not in facts
+        if index != profile.overview
         for line in text.splitlines()
-        if "：" not in line and ":" not in line
+        if "：" not in line and ":" not in line  # a fact's line, not a list of selling points
     ]
     for sep in rules["tagline_separators"]:
         for index, line in lines:
