@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import InputError
-from .._models import Answer, Citation, Message
+from .._models import Answer, Citation, Decision, Message
 from ..answer._claims import ClaimChecker
 from ..answer._extractive import Answerer
 from ..config._shop import ShopConfig
@@ -282,37 +282,32 @@ class Advisor:
                 citations=[c for p in rec.picks[:1] for c in p.citations],
                 reasons=["presales: recommend", *rec.reasons],
             )
-        return self._checked(
-            Answer(
-                question=question,
-                text=rec.text,
-                decision=rec.decision,
-                confidence=self._confidence(rec.decision),
-                citations=rec.citations,
-                reasons=["presales: recommend", *rec.reasons],
-            )
-        )
+        reasons = ["presales: recommend", *rec.reasons]
+        return self._reply(question, rec.text, rec.citations, reasons, rec.decision)
 
     def _compared(self, question: str, comparison: Comparison) -> Answer:
-        return self._checked(
-            Answer(
-                question=question,
-                text=comparison.text,
-                decision="draft",
-                confidence=self._confidence("draft"),
-                citations=comparison.citations,
-                reasons=[f"presales: compare {' / '.join(comparison.names)}"],
-            )
-        )
+        reasons = [f"presales: compare {' / '.join(comparison.names)}"]
+        return self._reply(question, comparison.text, comparison.citations, reasons)
 
     def _answer(self, question: str, suggestion: Suggestion) -> Answer:
-        return self._checked(
-            Answer(
-                question=question,
-                text=suggestion.text,
-                decision="draft",
-                confidence=self._confidence("draft"),
-                citations=suggestion.citations,
-                reasons=[f"presales: {suggestion.kind}", *suggestion.reasons],
-            )
+        reasons = [f"presales: {suggestion.kind}", *suggestion.reasons]
+        return self._reply(question, suggestion.text, suggestion.citations, reasons)
+
+    def _reply(
+        self,
+        question: str,
+        text: str,
+        citations: list[Citation],
+        reasons: list[str],
+        decision: Decision = "draft",
+    ) -> Answer:
+        """The advisor's answer, its claims checked against what it cites."""
+        answer = Answer(
+            question=question,
+            text=text,
+            decision=decision,
+            confidence=self._confidence(decision),
+            citations=citations,
+            reasons=reasons,
         )
+        return self._checked(answer)
