@@ -121,12 +121,7 @@ class Advisor:
         earlier = [m.text for m in history if m.role == "customer"][-HISTORY_TURNS:]
         said = [m.text for m in history if m.role != "customer"]
         named = self.named(question)
-        # a wish to buy: said outright, a budget, or a weak wish for someone ("给爸妈买个…")
-        wants_said = (
-            "recommend" in kinds
-            or needs.budget is not None
-            or bool(needs.cues.get("wish") and needs.groups)
-        )
+        wants_said = self.wishes(needs)
         if typed and knowledge == "auto" and not wants_said:
             return None  # a sure catalogue value answers it
         if needs.cues.get("bargain"):
@@ -155,9 +150,7 @@ class Advisor:
                     return self._compared(question, comparison), needs
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
-        kind_said = any(
-            names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words for p in self.profiles
-        )
+        kind_said = self.names_a_kind(needs)
         rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
         wants = wants_said and rankable
         described = (
@@ -173,6 +166,21 @@ class Advisor:
         strict = not wants and wish
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
+
+    def names_a_kind(self, needs: Needs) -> bool:
+        """Whether the shopper names a kind of product the shop has (a word of a title)."""
+        return any(
+            names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words for p in self.profiles
+        )
+
+    @staticmethod
+    def wishes(needs: Needs) -> bool:
+        """A wish to buy: said outright, a budget, or a weak wish for someone ("给爸妈买个…")."""
+        return (
+            "recommend" in needs.kinds()
+            or needs.budget is not None
+            or bool(needs.cues.get("wish") and needs.groups)
+        )
 
     def _after_bought(self, question: str, needs: Needs) -> str:
         """The words after "买了" (the product bought), else the whole question."""

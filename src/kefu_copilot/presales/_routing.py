@@ -28,6 +28,18 @@ def _needs_lines(needs: Needs) -> list[str]:
     return lines
 
 
+def _held(advisor: Advisor, answer: Answer) -> Answer:
+    settings = advisor.answerer.settings
+    middle = (settings.auto_threshold + settings.draft_threshold) / 2
+    return answer.model_copy(
+        update={
+            "decision": "draft",
+            "confidence": round(min(answer.confidence, middle), 4),
+            "reasons": [*answer.reasons, "a wish to buy: an agent checks the answer"],
+        }
+    )
+
+
 def presales_answer(
     advisor: Advisor, prepared: Prepared, *, explain: bool = False
 ) -> Answer | None:
@@ -42,6 +54,15 @@ def presales_answer(
         prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
     )
     if routed is None:
+        needs = advisor.needs(prepared.question) if knowledge == "auto" else None
+        if (
+            needs is not None
+            and advisor.wishes(needs)
+            and (needs.budget is not None or advisor.names_a_kind(needs))
+        ):
+            # a wish to buy a kind of product the advisor did not take: the knowledge's answer
+            # goes to an agent (sent as is only when one product clearly fits)
+            return _held(advisor, prepared.extractive)
         return None
     answer, needs = routed
     if explain:
