@@ -98,7 +98,9 @@ def compare_variants(
         if all(label and normalize(label) in value for label in labels):
             rows.append((fact.name, fact.value, ""))
             chunks.append(fact.chunk)
-    return _comparison([a.name, b.name], [profile.source], rows, chunks, rules, cite)
+    return _comparison(
+        [a.label or a.name, b.label or b.name], [profile.source], rows, chunks, rules, cite
+    )
 
 
 def _label(a: Variant, b: Variant) -> str:
