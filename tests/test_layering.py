@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"ingest"},
     {"retrieval"},
     {"answer"},
+    {"presales"},
     {"agent"},
     {"reply"},
     {"_copilot"},

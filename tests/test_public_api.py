@@ -7,6 +7,9 @@ from pathlib import Path
 import kefu_copilot
 
 EXPECTED = {
+    "Advisor",
+    "Comparison",
+    "Recommendation",
     "Answer",
     "ChineseTokenizer",
     "Chunk",

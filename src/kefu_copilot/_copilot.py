@@ -19,7 +19,7 @@ from .agent._memory import MemoryBook
 from .agent._router import Router, Turn
 from .agent._tools import PendingAction, ToolRegistry
 from .answer._claims import Entailment
-from .answer._extractive import Answerer
+from .answer._extractive import Answerer, Prepared
 from .answer._generate import AnswerStream, GroundedGenerator
 from .config._settings import Settings, resolve_settings
 from .config._shop import ShopConfig, load_shop_config
@@ -348,9 +348,41 @@ class Copilot:
         text = self._clean_question(question)
         answerer, generator = self._generation()
         prepared = answerer.prepare(text, _as_messages(history), explain=explain)
+        presales = self._presales(answerer, prepared, explain)
+        if presales is not None:
+            return self._note(answerer, presales)
         if generator is None:
             return self._note(answerer, prepared.extractive)
         return self._note(answerer, generator.answer(prepared, strict=strict))
+
+    def _presales(self, answerer: Answerer, prepared: Prepared, explain: bool) -> Answer | None:
+        """The pre-sales advisor's answer when the question is a pre-sales one (and no message
+        rule took it first)."""
+        if prepared.ruled:
+            return None
+        from .presales._routing import presales_answer
+
+        return presales_answer(self.advisor(), prepared, explain=explain)
+
+    def advisor(self) -> Any:
+        """The pre-sales :class:`~kefu_copilot.presales.Advisor` over the current snapshot."""
+        _, answerer, shop = self._current()
+        with self._lock:
+            cached = getattr(self, "_advisor_cache", None)
+            if cached is None or cached.answerer is not answerer:
+                from .presales._advisor import Advisor
+
+                cached = self._advisor_cache = Advisor(answerer, shop, self.shop_dir)
+            return cached
+
+    def recommend(self, need: str) -> Any:
+        """Products ranked against a shopper's need (budget, who for, use, features), each with
+        its deciding facts cited; a clarifying question when the need is too vague."""
+        return self.advisor().recommend(self._clean_question(need))
+
+    def compare(self, a: str, b: str) -> Any:
+        """Two products (SKU or title words) side by side: the attributes that differ."""
+        return self.advisor().compare(a, b)
 
     async def aanswer(
         self,

@@ -3,7 +3,8 @@
 * replies to look-ups (:func:`compose`, :func:`describe`, :func:`cite`): order, shipment, stock
   and coupon results framed in the shop persona, every fact and amount taken from the data;
 * proactive notices (:func:`draft_notices`): for an event (a delay and its reason, a stock-out,
-  a price drop within the 价保 period) one personalised message per affected order, with what
+  a price drop within the 价保 period; pre-sales: an order not paid, a customer long gone — see
+  :mod:`kefu_copilot.presales._proactive`) one personalised message per affected order, with what
   the customer can do, amounts computed from the orders and compensation capped at ``shop.yaml``
   limits. Notices are drafts for review (``needs_review=True``); nothing here sends anything.
 
@@ -26,6 +27,7 @@ from .._data import packaged_rules
 from .._errors import InputError, ShopError
 from .._models import Citation, Decision
 from ..config._shop import ShopConfig
+from ..presales._proactive import CartAbandonmentEvent, LapsedCustomerEvent, proactive_draft
 from ..text._normalize import normalize
 from ._tools import Coupon, Order, Shipment, StockLevel, ToolResult
 
@@ -317,7 +319,10 @@ class PriceDropEvent(BaseModel):
     effective_at: datetime
 
 
-NoticeEvent = Annotated[DelayEvent | StockOutEvent | PriceDropEvent, Field(discriminator="kind")]
+NoticeEvent = Annotated[
+    DelayEvent | StockOutEvent | PriceDropEvent | CartAbandonmentEvent | LapsedCustomerEvent,
+    Field(discriminator="kind"),
+]
 
 
 class Notice(BaseModel):
@@ -357,7 +362,7 @@ def _notice(
 
 def draft_notices(
     orders: Iterable[Order],
-    event: DelayEvent | StockOutEvent | PriceDropEvent | Mapping[str, Any],
+    event: NoticeEvent | Mapping[str, Any],
     shop: ShopConfig,
     *,
     now: datetime | None = None,
@@ -380,7 +385,10 @@ def draft_notices(
     sign = words.fill("signature", shop=shop.name)
     for order in orders:
         notice: Notice | str
-        if isinstance(ev, DelayEvent):
+        if isinstance(ev, CartAbandonmentEvent | LapsedCustomerEvent):
+            drafted = proactive_draft(order, ev, shop.rule_set("presales"), now)
+            notice = drafted if isinstance(drafted, str) else _notice(order, ev.kind, *drafted)
+        elif isinstance(ev, DelayEvent):
             notice = _delay(order, ev, shop, words)
         elif isinstance(ev, StockOutEvent):
             notice = _stock_out(order, ev, catalog or {}, words)

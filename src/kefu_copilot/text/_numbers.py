@@ -22,13 +22,14 @@ import unicodedata
 from dataclasses import dataclass
 
 from ._normalize import normalize
-from ._patterns import CN_NUMERAL, MONEY
+from ._patterns import CN_NUMERAL, MONEY, YUAN
 
 __all__ = [
     "BodyMeasure",
     "Measure",
     "Quantity",
     "body_measures",
+    "budget",
     "cn_digits",
     "cn_number",
     "cn_range",
@@ -41,6 +42,7 @@ __all__ = [
     "money_amounts",
     "number",
     "numbers_in",
+    "people_ranges",
     "quantities",
     "unit_in",
     "units_in",
@@ -143,6 +145,66 @@ def money_amounts(text: str) -> list[float]:
         value = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
         if value is not None:
             out.append(float(value))
+    return out
+
+
+# -- budgets -------------------------------------------------------------------------------------
+_BUDGET_NUM = rf"(?P<{{}}>\d+(?:\.\d+)?\s*万?|{CN_NUMERAL}+)\s*(?:{YUAN})?"
+#: a budget: "300以内" / "500内" / "不超过300" / "500左右" / "两百多" / "预算100" / "100块以下"
+_BUDGET = re.compile(
+    rf"(?P<lead>预算|不超过|不超|最多|顶多|控制在|低于|少于)\s*(?:在|是|大概|大约|差不多)?\s*{_BUDGET_NUM.format('num')}"
+    rf"\s*(?P<tail>以内|之内|以下|内|左右|上下|多|出头)?"
+    rf"|(?<![\d.a-z])(?!几){_BUDGET_NUM.format('num2')}\s*(?P<tail2>以内|之内|以下|内(?!容)|左右|上下)"
+)
+
+
+def _budget_number(raw: str) -> float | None:
+    raw = raw.replace(" ", "")
+    wan = raw.endswith("万")
+    value = number(raw[:-1] if wan else raw)
+    if value is None:  # "两三百": the higher end of a spoken range
+        run = raw[:-1] if wan else raw
+        value = next((float(v) for i in range(len(run)) if (v := cn_number(run[i:]))), None)
+    if value is None:
+        return None
+    return value * (10000 if wan else 1)
+
+
+def budget(text: str) -> tuple[float, float] | None:
+    """The price range (yuan) a shopper's budget allows, or None when none is said: "300以内" /
+    "500内" / "不超过300" → (0, 300); "500左右" → (0, 600) (about: up to a fifth more);
+    "预算两百多" → (200, 300) (the next step of the same order; "300多" alone is a price said, not
+    a budget); "预算100" → (0, 100). A number without a budget word is not a budget (a height,
+    a model number, a price quoted back)."""
+    for m in _BUDGET.finditer(normalize(text)):
+        value = _budget_number(m.group("num") or m.group("num2") or "")
+        if not value or value < 1:
+            continue
+        tail = m.group("tail") or m.group("tail2") or ""
+        if tail in ("左右", "上下"):
+            return (0.0, value * 1.2)
+        if tail in ("多", "出头"):
+            step = 10 ** (len(str(int(value))) - 1)
+            return (value, value + (step if tail == "多" else step / 2))
+        return (0.0, value)
+    return None
+
+
+# -- how many people -----------------------------------------------------------------------------
+_PEOPLE = re.compile(
+    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
+)
+
+
+def people_ranges(text: str) -> list[tuple[int, int, tuple[int, int]]]:
+    """The numbers of people ``text`` says, as (low, high, span): "适合2-3人" → (2, 3),
+    "16 位家庭成员" → (16, 16), "三口人" → (3, 3)."""
+    out = []
+    for m in _PEOPLE.finditer(normalize(text)):
+        a = number(m.group("a"))
+        b = number(m.group("b")) if m.group("b") else a
+        if a is not None and b is not None and 0 < a <= b:
+            out.append((int(a), int(b), m.span()))
     return out
 
 

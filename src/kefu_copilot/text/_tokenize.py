@@ -216,6 +216,11 @@ class ChineseTokenizer:
             text = self._synonym_re.sub(lambda m: self._canonical[m.group()], text)
         return text
 
+    def synonyms_of(self, word: str) -> list[str]:
+        """The other words of ``word``'s synonym group (their canonical form is ``word``'s)."""
+        key = self._canonical.get(normalize(word).strip(), normalize(word).strip())
+        return [w for w, c in self._canonical.items() if c == key and w != word]
+
     def words(self, text: str) -> list[str]:
         """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
         return self._words(self.canonicalize(text))

@@ -1,0 +1,321 @@
+"""The pre-sales advisor (导购) over one snapshot: :meth:`Advisor.route` decides whether a message
+is a pre-sales one — from the needs it states, a comparison, a price objection or a cross-sell
+cue, never from a list of questions — and answers it from the typed catalogue: an
+:class:`~kefu_copilot._models.Answer` with its citations, its claims checked against them by the
+answer stage's :class:`~kefu_copilot.answer._claims.ClaimChecker`. It is sent as is (``auto``) only
+when one product alone clearly fits; comparisons, objections, cross-sells and close calls are
+drafts for an agent; a need nothing fits is handed over."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .._errors import InputError
+from .._models import Answer, Citation, Decision, Message
+from ..answer._claims import ClaimChecker
+from ..answer._extractive import Answerer
+from ..config._shop import ShopConfig
+from ..text._normalize import normalize
+from ..text._numbers import money_amounts, numbers_in
+from ._compare import compare_products, compare_variants, named_variants
+from ._crosssell import suggest_complement
+from ._match import names_kind
+from ._models import Comparison, Recommendation, Suggestion
+from ._needs import Needs, read_needs
+from ._objections import answer_objection
+from ._profiles import Profile, build_profiles
+from ._recommend import rank, recommend
+
+__all__ = ["Advisor"]
+
+HISTORY_TURNS = 4  # earlier customer turns that may name the product an objection is about
+
+
+class Advisor:
+    """Pre-sales answers over one :class:`Answerer`'s catalogue. Cheap to keep per snapshot."""
+
+    def __init__(self, answerer: Answerer, shop: ShopConfig, shop_dir: str | Path | None = None):
+        self.answerer = answerer
+        self.shop = shop
+        self.rules: Mapping[str, Any] = shop.rule_set("presales")
+        self._chunks = answerer.snapshot.chunks
+        self._words = answerer.tokenizer.words
+        self._synonyms = getattr(answerer.tokenizer, "synonyms_of", None)
+        self.profiles: list[Profile] = build_profiles(
+            answerer.products,
+            self._chunks,
+            shop_dir=Path(shop_dir) if shop_dir is not None else None,
+            related_keys=[str(k) for k in self.rules["related_keys"]],
+        )
+        self._by_source = {p.source: p for p in self.profiles}
+        self._negations = [str(n) for n in self.rules["negations"]]
+        self._checker = ClaimChecker(shop)
+        self._texts = {c.id: c.text for c in self._chunks}
+        joints = sorted((re.escape(normalize(str(j))) for j in self.rules["compare_joints"]),
+                        key=len, reverse=True)  # fmt: skip
+        self._joints = re.compile("|".join(joints)) if joints else None
+
+    # -- reading ---------------------------------------------------------------------------------
+    def cite(self, index: int, score: float = 1.0) -> Citation:
+        chunk = self._chunks[index]
+        return Citation(
+            source=chunk.source,
+            locator=chunk.locator,
+            snippet=chunk.text[:300],
+            score=round(min(1.0, max(0.0, score)), 4),
+            chunk_id=chunk.id,
+        )
+
+    def needs(self, text: str) -> Needs:
+        """The needs ``text`` states (budget, who for, household, features, words, cues)."""
+        return read_needs(text, self.rules, self._words, self._synonyms)
+
+    def named(self, text: str) -> list[Profile]:
+        """The products ``text`` names (by SKU or the distinctive words of their titles)."""
+        return [self._by_source[s] for s in self.answerer.products.identify(text)
+                if s in self._by_source]  # fmt: skip
+
+    def product(self, name: str) -> Profile:
+        found = self.named(name)
+        if len(found) != 1:
+            raise InputError(
+                f"{name!r} names {len(found)} products of this shop; name one by its SKU or title"
+            )
+        return found[0]
+
+    # -- the functions ---------------------------------------------------------------------------
+    def recommend(self, need: str) -> Recommendation:
+        """Products ranked against the need a shopper states; see :mod:`._recommend`."""
+        return recommend(self.needs(need), self.profiles, self.rules, self.cite)
+
+    def compare(self, a: str, b: str) -> Comparison:
+        """Two products (by SKU or title words) side by side."""
+        return compare_products(self.product(a), self.product(b), self.rules, self.cite)
+
+    def objection(self, product: str) -> Suggestion:
+        """The reply to a price objection about ``product``: its own selling points."""
+        return answer_objection(self.product(product), self.rules, self.cite)
+
+    # -- routing ---------------------------------------------------------------------------------
+    def route(
+        self,
+        question: str,
+        history: Sequence[Message] = (),
+        support: Mapping[str, float] | None = None,
+        *,
+        knowledge: str = "handoff",
+        typed: bool = False,
+    ) -> tuple[Answer, Needs] | None:
+        """The pre-sales answer to ``question``, or None when it is not a pre-sales message.
+        ``support``: product source → retrieval's support for its page (breaks ties);
+        ``knowledge``: the decision the knowledge's own answer earned. Unless it is sure
+        (``auto``), a weak wish with a kind of product ("有没有…的充电宝") is a pre-sales
+        question; when it has none (``handoff``), so is a kind of product said with a feature
+        wanted ("宿舍用的键盘 不想吵到室友"). ``typed``: the knowledge's answer is a catalogue
+        value; sure (``auto``), it stands unless a wish to buy is said."""
+        needs = self.needs(question)
+        kinds = needs.kinds()
+        earlier = [m.text for m in history if m.role == "customer"][-HISTORY_TURNS:]
+        said = [m.text for m in history if m.role != "customer"]
+        named = self.named(question)
+        wants_said = self.wishes(needs)
+        if typed and knowledge == "auto" and not wants_said:
+            return None  # a sure catalogue value answers it
+        if needs.cues.get("bargain"):
+            return None  # haggling is for a human (the handoff rules and the agent)
+        for kind in kinds:
+            if kind == "objection":
+                profile = self._priced(question, named) or self._from(earlier)
+                if profile is not None:
+                    return self._answer(
+                        question, answer_objection(profile, self.rules, self.cite)
+                    ), needs
+            elif kind == "crosssell":
+                profile = self._one(self._after_bought(question, needs)) or self._from(earlier)
+                if profile is not None:
+                    found = suggest_complement(
+                        profile, self.profiles, needs.words, said, self.rules, self.cite
+                    )
+                    if found is not None:
+                        return self._answer(question, found), needs
+                    return self._handoff(
+                        question, f"no complement declared for {profile.title}"
+                    ), needs
+            elif kind == "compare":
+                comparison = self._comparison(question, named)
+                if comparison is not None and comparison.text:
+                    return self._compared(question, comparison), needs
+        if len(named) == 1 and knowledge != "handoff" and not wants_said:
+            return None  # a question about the one product named: the knowledge answered it
+        kind_said = self.names_a_kind(needs)
+        rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
+        wants = wants_said and rankable
+        described = (
+            bool(needs.groups or needs.household or needs.features)
+            and kind_said
+            and not needs.cues.get("question")
+        )
+        wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
+        if not (wants or wish or (described and knowledge == "handoff")):
+            return None
+        if knowledge == "auto" and not (kind_said or needs.budget):
+            return None  # the knowledge is sure, and no product is asked for
+        strict = not wants and wish
+        rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
+        return self._recommended(question, rec), needs
+
+    def names_a_kind(self, needs: Needs) -> bool:
+        """Whether the shopper names a kind of product the shop has (a word of a title)."""
+        return any(
+            names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words for p in self.profiles
+        )
+
+    @staticmethod
+    def wishes(needs: Needs) -> bool:
+        """A wish to buy: said outright, a budget, or a weak wish for someone ("给爸妈买个…")."""
+        return (
+            "recommend" in needs.kinds()
+            or needs.budget is not None
+            or bool(needs.cues.get("wish") and needs.groups)
+        )
+
+    def _after_bought(self, question: str, needs: Needs) -> str:
+        """The words after "买了" (the product bought), else the whole question."""
+        norm = normalize(question)
+        for cue in needs.cues.get("bought", []):
+            at = norm.find(cue)
+            if at >= 0:
+                return re.split(r"[，,。 ？?！!]", norm[at + len(cue) :], maxsplit=1)[0] or norm
+        return norm
+
+    def _handoff(self, question: str, reason: str) -> Answer:
+        return Answer(
+            question=question,
+            text=self.shop.handoff_message,
+            decision="handoff",
+            confidence=0.0,
+            reasons=[f"presales: {reason}"],
+        )
+
+    def _from(self, earlier: Sequence[str]) -> Profile | None:
+        for text in reversed(earlier):
+            named = self.named(text)
+            if len(named) == 1:
+                return named[0]
+        return None
+
+    def _priced(self, question: str, named: list[Profile]) -> Profile | None:
+        """The product an objection is about: the one named, or of those named (or all), the
+        one whose price the shopper quotes ("你们399贵在哪")."""
+        if len(named) == 1:
+            return named[0]
+        quoted = set(money_amounts(question)) | numbers_in(question)
+        pool = named or self.profiles
+        priced = [p for p in pool if quoted & set(p.prices)]
+        return priced[0] if len(priced) == 1 else None
+
+    def _comparison(self, question: str, named: list[Profile]) -> Comparison | None:
+        """Two versions of the one product named, else the products the parts of the question
+        name ("A和B"), else the two its words fit equally ("两款羽绒服")."""
+        for profile in named:
+            variants = named_variants(profile, question)
+            if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
+                return compare_variants(profile, variants, self.rules, self.cite)
+        norm = normalize(question)
+        parts = [p for p in (self._joints.split(norm) if self._joints else [norm]) if p.strip()]
+        each: list[Profile] = []
+        for part in parts:
+            found = self._one(part)
+            if found is not None and found not in each:
+                each.append(found)
+        if len(each) >= 2:
+            return compare_products(each[0], each[1], self.rules, self.cite)
+        if len(named) == 2:
+            return compare_products(named[0], named[1], self.rules, self.cite)
+        return None
+
+    def _one(self, text: str) -> Profile | None:
+        """The one product ``text`` names, by its title words or, failing that, as the only
+        best match of what it says (跑鞋 → the running shoe: 缓震)."""
+        named = self.named(text)
+        if len(named) == 1:
+            return named[0]
+        scored, _ = rank(self.needs(text), named or self.profiles, self.rules)
+        if (
+            scored
+            and scored[0].score > 0
+            and (len(scored) == 1 or scored[1].score < scored[0].score)
+        ):
+            return scored[0].profile
+        return None
+
+    # -- answers ---------------------------------------------------------------------------------
+    def _confidence(self, decision: str) -> float:
+        settings = self.answerer.settings
+        if decision == "auto":
+            return round(max(0.95, settings.auto_threshold), 4)
+        if decision == "draft":
+            return round((settings.auto_threshold + settings.draft_threshold) / 2, 4)
+        return 0.0
+
+    def _checked(self, answer: Answer) -> Answer:
+        """The claims of ``answer`` checked against what it cites: a contradicted claim or an
+        amount beyond the shop's limits makes it a draft."""
+        if answer.decision == "handoff":
+            return answer
+        passages = [self._texts.get(c.chunk_id or "", c.snippet) for c in answer.citations]
+        check = self._checker.check(answer.text, passages, question=answer.question)
+        problems = [f"claim not supported: {v.claim.text}" for v in check.contradicted]
+        problems += [f"the reply {p}" for p in check.over_limit]
+        if not problems:
+            return answer
+        return answer.model_copy(
+            update={
+                "decision": "draft",
+                "confidence": min(answer.confidence, self._confidence("draft")),
+                "reasons": [*answer.reasons, *problems],
+            }
+        )
+
+    def _recommended(self, question: str, rec: Recommendation) -> Answer:
+        if rec.decision == "handoff":
+            return Answer(
+                question=question,
+                text=self.shop.handoff_message,
+                decision="handoff",
+                confidence=0.0,
+                citations=[c for p in rec.picks[:1] for c in p.citations],
+                reasons=["presales: recommend", *rec.reasons],
+            )
+        reasons = ["presales: recommend", *rec.reasons]
+        return self._reply(question, rec.text, rec.citations, reasons, rec.decision)
+
+    def _compared(self, question: str, comparison: Comparison) -> Answer:
+        reasons = [f"presales: compare {' / '.join(comparison.names)}"]
+        return self._reply(question, comparison.text, comparison.citations, reasons)
+
+    def _answer(self, question: str, suggestion: Suggestion) -> Answer:
+        reasons = [f"presales: {suggestion.kind}", *suggestion.reasons]
+        return self._reply(question, suggestion.text, suggestion.citations, reasons)
+
+    def _reply(
+        self,
+        question: str,
+        text: str,
+        citations: list[Citation],
+        reasons: list[str],
+        decision: Decision = "draft",
+    ) -> Answer:
+        """The advisor's answer, its claims checked against what it cites."""
+        answer = Answer(
+            question=question,
+            text=text,
+            decision=decision,
+            confidence=self._confidence(decision),
+            citations=citations,
+            reasons=reasons,
+        )
+        return self._checked(answer)

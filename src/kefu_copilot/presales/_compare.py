@@ -1,0 +1,136 @@
+"""Two products — or two versions of one — side by side, from the catalogue only.
+
+Between products: their facts of the same name whose values differ, then the facts only one of
+them has, and their prices. Between two versions of one product (R10 标准版 / Pro, 短款 / 长款):
+the cells of their variant rows that differ. ``Comparison.rows`` is the agent's table; ``text``
+the shopper's two or three sentences (the first ``compared`` rows)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .._models import Citation
+from ..text._normalize import normalize
+from ._models import Comparison
+from ._profiles import Profile, Variant
+from ._recommend import prices_text
+
+__all__ = ["compare_products", "compare_variants", "named_variants"]
+
+Cite = Callable[[int, float], Citation]
+
+
+def _short(title: str) -> str:
+    return title.split(" ", 1)[-1] if " " in title and len(title) > 14 else title
+
+
+def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite) -> Comparison:
+    rows: list[tuple[str, str, str]] = []
+    chunks: list[int] = []
+    facts_b = {f.name: f for f in b.facts}
+    skip = {str(s) for s in rules["not_selling_points"]} - {"价格"}
+    pa, pb = prices_text(a.prices), prices_text(b.prices)
+    if pa != pb:
+        rows.append(("价格", pa, pb))
+        chunks += [a.price_chunk(), b.price_chunk()]
+    for fact in a.facts:
+        if fact.name in skip or fact.name in ("价格", "货号", "分类"):
+            continue
+        other = facts_b.get(fact.name)
+        if other is not None and normalize(other.value) != normalize(fact.value):
+            rows.append((fact.name, fact.value, other.value))
+            chunks += [fact.chunk, other.chunk]
+    names_a = {f.name for f in a.facts}
+    for fact, mine in [*((f, True) for f in a.facts), *((f, False) for f in b.facts)]:
+        if fact.name in skip or fact.name in ("价格", "货号", "分类"):
+            continue
+        if (fact.name in facts_b) if mine else (fact.name in names_a):
+            continue
+        rows.append((fact.name, fact.value, "—") if mine else (fact.name, "—", fact.value))
+        chunks.append(fact.chunk)
+    return _comparison([a.title, b.title], [a.source, b.source], rows, chunks, rules, cite)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
+
+
+def named_variants(profile: Profile, text: str) -> list[Variant]:
+    """The variants of ``profile`` the message tells apart: in one column of the variant table,
+    the rows whose own words (not shared by every other row: "标准版", "pro") the message says,
+    one row per value named; of a column with two values, one named is enough ("L5和L5 Pro":
+    the other is the one not told apart)."""
+    norm = normalize(text)
+    columns = list(dict.fromkeys(h for v in profile.variants for h, _ in v.cells))
+    pairs: list[Variant] = []
+    for header in columns:
+        values = {v: normalize(dict(v.cells).get(header, "")) for v in profile.variants}
+        tokens = {v: set(_TOKEN.findall(value)) for v, value in values.items()}
+        seen: dict[str, Variant] = {}
+        for variant, own in tokens.items():
+            others = [t for v, t in tokens.items() if values[v] != values[variant]]
+            if not others:
+                continue
+            distinct = {t for t in own if not all(t in o for o in others)}
+            if any(t in norm for t in distinct if len(t) > 1 or t.isascii()):
+                seen.setdefault(values[variant], variant)
+        if len(seen) >= 2:
+            return list(seen.values())
+        distinct_values = list(dict.fromkeys(values.values()))
+        if len(seen) == 1 and len(distinct_values) == 2 and not pairs:
+            other = next(v for v, value in values.items() if value not in seen)
+            pairs = [next(iter(seen.values())), other]
+    return pairs
+
+
+def compare_variants(
+    profile: Profile, variants: Sequence[Variant], rules: Mapping[str, Any], cite: Cite
+) -> Comparison:
+    """Rows: the cells that differ, then the page's facts that speak of both versions."""
+    a, b = variants[0], variants[1]
+    cells_b = dict(b.cells)
+    rows = [(h, c, cells_b[h]) for h, c in a.cells if h in cells_b and cells_b[h] != c]
+    chunks = [a.chunk, b.chunk]
+    labels = [_label(a, b), _label(b, a)]
+    for fact in profile.facts:
+        value = normalize(fact.value)
+        if all(label and normalize(label) in value for label in labels):
+            rows.append((fact.name, fact.value, ""))
+            chunks.append(fact.chunk)
+    return _comparison(
+        [a.label or a.name, b.label or b.name], [profile.source], rows, chunks, rules, cite
+    )
+
+
+def _label(a: Variant, b: Variant) -> str:
+    """The cell telling ``a`` from ``b`` ("长款（过膝）" → "长款")."""
+    other = dict(b.cells)
+    for header, cell in a.cells:
+        if other.get(header) != cell and _TOKEN.findall(normalize(cell)):
+            return _TOKEN.findall(normalize(cell))[0]
+    return ""
+
+
+def _comparison(
+    names: list[str],
+    sources: list[str],
+    rows: list[tuple[str, str, str]],
+    chunks: list[int],
+    rules: Mapping[str, Any],
+    cite: Cite,
+) -> Comparison:
+    texts = rules["texts"]
+    shown = rows[: int(rules["compared"])]
+    lines = "；".join(
+        str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}"
+        for n, x, y in shown
+    )
+    text = str(texts["compare"]).format(a=_short(names[0]), b=_short(names[1]), rows=lines)
+    return Comparison(
+        names=names,
+        sources=sources,
+        rows=rows,
+        text=text if rows else "",
+        citations=[cite(c, 1.0) for c in dict.fromkeys(chunks)],
+    )

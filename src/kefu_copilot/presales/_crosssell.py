@@ -1,0 +1,110 @@
+"""Complements of a product (关联推荐): the ones the catalogue declares — ``related`` in the
+product's front matter or JSON, or ``rules: {presales: {related: {SKU: [SKU, ...]}}}`` in
+``shop.yaml`` — never guessed. When the shopper names what they want with it ("配什么围巾"),
+only the complements of that kind. A complement already suggested in the conversation is not
+suggested again (once, never pushy)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .._models import Citation
+from ..text._normalize import normalize
+from ._match import find
+from ._models import Suggestion
+from ._profiles import Profile
+from ._recommend import Scored, pick_of, prices_text
+
+__all__ = ["complements", "suggest_complement"]
+
+Cite = Callable[[int, float], Citation]
+
+
+def _refers(ref: str, profile: Profile) -> bool:
+    """Whether a declared reference (a SKU, a file name) means ``profile``."""
+    key = normalize(ref)
+    sku = normalize(profile.sku)
+    stem = normalize(profile.source.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    return bool(key) and (
+        key in (sku, stem) or sku.startswith(key + "-") or stem.startswith((key + "_", key + "-"))
+    )
+
+
+def complements(
+    profile: Profile, profiles: Sequence[Profile], rules: Mapping[str, Any]
+) -> list[Profile]:
+    """The products ``profile`` declares as its complements, in the order declared, then the
+    products declaring it as theirs (a scarf for the coat that the scarf names)."""
+    declared = [*profile.related]
+    extra: Mapping[str, Any] = rules["related"] or {}
+    for key, values in extra.items():
+        if _refers(str(key), profile):
+            declared += [str(v) for v in values]
+    out: list[Profile] = []
+    for ref in declared:
+        found = next((p for p in profiles if _refers(ref, p)), None)
+        if found is not None and found is not profile and found not in out:
+            out.append(found)
+    for other in profiles:
+        if (
+            other is not profile
+            and other not in out
+            and any(_refers(r, profile) for r in other.related)
+        ):
+            out.append(other)
+    return out
+
+
+def suggest_complement(
+    profile: Profile,
+    profiles: Sequence[Profile],
+    words: Sequence[str],
+    said: Sequence[str],
+    rules: Mapping[str, Any],
+    cite: Cite,
+) -> Suggestion | None:
+    """The complement to suggest with ``profile``: of the kind ``words`` name (if they name
+    one a product's title has), not already in ``said`` (earlier replies); None if none."""
+    negations = [str(n) for n in rules["negations"]]
+    said_norm = normalize(" ".join(said))
+    options = [
+        p for p in complements(profile, profiles, rules) if normalize(p.title) not in said_norm
+    ]
+    kinds = [
+        w for w in words
+        if any(find(w, p, negations).in_title for p in profiles if p is not profile)
+        and not find(w, profile, negations).in_title
+    ]  # fmt: skip
+    declared = True
+    if kinds:
+        of_kind = [p for p in options if any(find(w, p, negations).in_title for w in kinds)]
+        if not of_kind:  # none declared of the kind asked for: the catalogue's, for an agent
+            declared = False
+            of_kind = [
+                p for p in profiles
+                if p is not profile and any(find(w, p, negations).in_title for w in kinds)
+            ]  # fmt: skip
+        options = of_kind
+    if not options:
+        return None
+    best = options[0]
+    pick = pick_of(Scored(best, prices=best.prices, price_chunks=[best.price_chunk()]), rules, cite)
+    text = str(rules["texts"]["crosssell"]).format(
+        bought=profile.title, title=best.title, prices=prices_text(pick.prices),
+        facts="；".join(pick.facts),
+    )  # fmt: skip
+    return Suggestion(
+        kind="crosssell",
+        source=best.source,
+        title=best.title,
+        text=text,
+        facts=pick.facts,
+        citations=[*pick.citations, cite(profile.parts[0][0], 1.0)],
+        reasons=[
+            f"declared complement of {profile.title}"
+            if declared
+            else f"asked for with {profile.title}; not a declared complement"
+        ]
+        + ([f"others: {'; '.join(p.title for p in options[1:3])}"] if len(options) > 1 else []),
+    )

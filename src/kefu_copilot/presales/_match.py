@@ -1,0 +1,123 @@
+"""Where a shopper's word is found on a product page, and whether the page says it *has* it.
+
+A word is looked for in the title and category (what the product is) and in every part of the
+page; the clause it is found in is negated when a ``negations`` word of the ``presales`` rule set
+comes before it in that clause ("不支持笔记本充电", "不是防水面料"). A two-character noun ending in a
+noun suffix (裙子, 鞋子) is also found by its stem (连衣裙, 小白鞋)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..text._normalize import normalize
+from ..text._numbers import people_ranges
+from ._profiles import Profile
+
+__all__ = ["Found", "find", "find_any", "for_household", "names_kind", "stem"]
+
+_CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
+_SUFFIXES = ("子", "儿")
+
+
+def stem(word: str) -> str:
+    """裙子 → 裙: the noun a suffix ends (a two-character word only)."""
+    return word[0] if len(word) == 2 and word.endswith(_SUFFIXES) else word
+
+
+def names_kind(word: str, profile: Profile, aliases: Sequence[str] = ()) -> bool:
+    """Whether ``word`` (or one of its ``aliases``) names what ``profile`` is: a word of its
+    title, or — a single character (鞋, 裙) — of its category (a lone 加 is in 加绒卫衣's title
+    but says nothing)."""
+    for form in (word, *aliases):
+        key = stem(form)
+        if (
+            key in profile.marks
+            if len(key) > 1 or key.isascii()
+            else key in normalize(profile.category)
+        ):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Found:
+    word: str
+    in_title: bool
+    positive: list[tuple[int, str]]  # (chunk, clause) that state it
+    negative: list[tuple[int, str]]  # (chunk, clause) that deny it
+
+    @property
+    def present(self) -> bool:
+        return self.in_title or bool(self.positive)
+
+    @property
+    def denied(self) -> bool:
+        return bool(self.negative) and not self.positive and not self.in_title
+
+
+def _polarity(clause: str, at: int, negations: Sequence[str]) -> bool:
+    return not any(n in clause[:at] for n in negations)
+
+
+def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
+    """Where ``word`` (normalised) is on the page of ``profile``. A fact is judged by its value
+    ("笔记本：不支持笔记本充电" denies 笔记本 though its name says it); other parts clause by
+    clause."""
+    key = stem(word)
+    in_title = key in profile.marks
+    positive: list[tuple[int, str]] = []
+    negative: list[tuple[int, str]] = []
+    stated: dict[int, list[str]] = {}
+    for fact in profile.facts:
+        name, value = normalize(fact.name), normalize(fact.value)
+        if key not in name and key not in value:
+            continue
+        clauses = [c for c in _CLAUSE.split(value) if key in c] or [value]
+        for clause in clauses:
+            at = clause.find(key)
+            ok = _polarity(clause, at if at >= 0 else len(clause), negations)
+            (positive if ok else negative).append((fact.chunk, fact.text))
+        stated.setdefault(fact.chunk, []).extend([value, name])
+    for index, text in profile.parts:
+        norm = normalize(text)
+        for said in stated.get(index, ()):  # judged as a fact above
+            norm = norm.replace(said, " ")
+        if key not in norm:
+            continue
+        for clause in _CLAUSE.split(norm):
+            at = clause.find(key)
+            if at >= 0:
+                target = positive if _polarity(clause, at, negations) else negative
+                target.append((index, clause))
+    return Found(word, in_title, positive, negative)
+
+
+def find_any(word: str, also: Sequence[str], profile: Profile, negations: Sequence[str]) -> Found:
+    """``word`` found by itself or by any of ``also`` (a feature by the words shoppers and pages
+    both use for it: 静音 / 声音小), reported as ``word``."""
+    found = [find(w, profile, negations) for w in [word, *also]]
+    return Found(
+        word,
+        any(f.in_title for f in found),
+        [p for f in found for p in f.positive],
+        [n for f in found for n in f.negative],
+    )
+
+
+def for_household(size: int, profile: Profile) -> Found | None:
+    """Whether the page says it serves ``size`` people: stated when a range it gives holds the
+    size ("适合2-3人") or a number it gives is not less ("16 位家庭成员"), denied when none does;
+    None when it says nothing of people."""
+    positive: list[tuple[int, str]] = []
+    negative: list[tuple[int, str]] = []
+    for index, text in profile.parts:
+        for clause in _CLAUSE.split(text):
+            for low, high, _ in people_ranges(clause):
+                # a range is who it fits ("2-3人"); one number what it holds ("可供4人")
+                fits = low <= size <= high if low < high else size <= high
+                (positive if fits else negative).append((index, clause.strip()))
+    if not positive and not negative:
+        return None
+    return Found(f"{size}人", False, positive, [] if positive else negative)

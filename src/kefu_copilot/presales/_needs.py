@@ -1,0 +1,114 @@
+"""What a shopper wants, read from their own words: a budget (text/_numbers.py ``budget``), who
+it is for (a group: women, men, kids, elderly), how many at home, the features and uses said in
+everyday words (mapped to the words product facts use), the remaining content words, and which
+kind of pre-sales message it is (a wish to buy, a comparison, a price objection, a cross-sell
+question). The words are the ``presales`` rule set (``data/presales.yaml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..text._normalize import normalize
+from ..text._numbers import budget
+
+__all__ = ["Kind", "Needs", "read_needs"]
+
+Kind = Literal["recommend", "compare", "objection", "crosssell"]
+
+
+class Needs(BaseModel):
+    """A shopper's needs as read (shown in ``explain=True`` traces)."""
+
+    text: str
+    budget: tuple[float, float] | None = None
+    groups: list[str] = Field(default_factory=list)
+    household: int | None = None
+    features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
+    words: list[str] = Field(default_factory=list)  # other content words
+    cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
+    aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
+
+    @property
+    def constrained(self) -> bool:
+        """Says anything to rank by (beyond a wish)."""
+        return bool(self.budget or self.groups or self.household or self.features or self.words)
+
+    def kinds(self) -> list[Kind]:
+        order: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
+        return [k for k in order if self.cues.get(k)]
+
+
+def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
+    """The ``words`` said in ``norm``, but not right after a negation ("不想要了")."""
+    out = []
+    for w in dict.fromkeys(normalize(str(w)) for w in words):
+        if not w:
+            continue
+        at = [i for i in range(len(norm)) if norm.startswith(w, i)]
+        if any(not (i and norm[i - 1] in negations) for i in at):
+            out.append(w)
+    return out
+
+
+def read_needs(
+    text: str,
+    rules: Mapping[str, Any],
+    words: Callable[[str], list[str]] | None = None,
+    synonyms: Callable[[str], list[str]] | None = None,
+) -> Needs:
+    """The needs ``text`` says. ``words``: the shop's segmenter (content words, synonyms folded
+    to their group's first word), if any; ``synonyms``: a word's other forms, to find it by."""
+    norm = normalize(text)
+    negs = [str(n) for n in rules["cue_negations"]]
+    cues = {
+        "recommend": _found(norm, rules["want_cues"], negs),
+        "compare": _found(norm, rules["compare_cues"]),
+        "objection": _found(norm, rules["objection_cues"]),
+        "crosssell": _found(norm, rules["crosssell_cues"]),
+        "wish": _found(norm, rules["weak_want_cues"], negs),
+        "bargain": _found(norm, rules["bargain_cues"]),
+        "question": _found(norm, rules["question_cues"]),
+        "bought": _found(norm, rules["bought_cues"]),
+    }
+    groups = [name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])]
+    household = next(
+        (int(n) for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
+         if normalize(w) in norm),
+        None,
+    )  # fmt: skip
+    features = [
+        normalize(feature)
+        for feature, said in rules["features"].items()
+        if normalize(feature) in norm or _found(norm, said)
+    ]
+    said = {w for spec in rules["groups"].values() for w in spec["cues"]}
+    said |= set(rules["households"]) | {c for found in cues.values() for c in found}
+    said |= {w for phrases in rules["features"].values() for w in phrases}
+    filler = {normalize(w) for w in rules["filler"]}
+    content: list[str] = []
+    if words is not None:
+        rest = norm
+        for phrase in sorted((normalize(w) for w in said), key=len, reverse=True):
+            if phrase:
+                rest = rest.replace(phrase, " ")
+        for word in words(rest):
+            w = normalize(word).strip()
+            numeric = any(ch.isdigit() for ch in w) and not any(
+                ch.isascii() and ch.isalpha() for ch in w
+            )
+            if w and w not in filler and w not in content and not numeric:
+                content.append(w)
+    budget_range = None if cues["objection"] else budget(text)
+    return Needs(
+        text=text,
+        budget=budget_range,
+        groups=groups,
+        household=household,
+        features=features,
+        words=content,
+        cues={k: v for k, v in cues.items() if v},
+        aliases={w: found for w in content if synonyms and (found := synonyms(w))},
+    )

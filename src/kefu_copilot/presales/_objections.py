@@ -1,0 +1,85 @@
+"""A price questioned (贵在哪, 别家便宜): the product's own selling points and its price list.
+
+Nothing is invented and nothing is offered: the selling points are the page's facts (its first
+``selling_points`` facts that are not bookkeeping — 货号, 分类, 注意 …), the prices are its
+variants' (a set or a cheaper version is a fact of the page, not a discount). A discount is for
+an agent: the reply is a draft, and the answer checker holds back any amount beyond the
+``shop.yaml`` compensation limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._models import Citation
+from ._models import Suggestion
+from ._profiles import Profile
+
+__all__ = ["answer_objection"]
+
+Cite = Callable[[int, float], Citation]
+
+
+def _price_list(profile: Profile) -> tuple[str, list[int]]:
+    priced = [v for v in profile.variants if v.price is not None]
+    if len({v.price for v in priced}) < 2:
+        return "", []
+    seen: dict[str, float] = {}
+    for v in priced:
+        if v.name and v.price is not None:
+            seen.setdefault(v.name, v.price)
+    shown = list(seen.items())[:6]
+    text = "价格：" + "；".join(f"{n} {p:g}元" for n, p in shown) + "。"
+    return text, [v.chunk for v in priced][:6]
+
+
+def _tagline(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The items of the page's tagline: the first line (not of the overview, not a fact's
+    "名称：值") that lists three or more items with a separator, separators in their order."""
+    lines = [
+        (index, line)
+        for index, text in profile.parts
+        if index != profile.overview
+        for line in text.splitlines()
+        if "：" not in line and ":" not in line  # a fact's line, not a list of selling points
+    ]
+    for sep in rules["tagline_separators"]:
+        for index, line in lines:
+            items = [i.strip() for i in line.split(str(sep)) if i.strip()]
+            if len(items) >= 3:
+                return [(index, i) for i in items]
+    return []
+
+
+def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(chunk, text) of the page's selling points, the strongest first: a number with a
+    selling word (8000Pa 大吸力, 含绒量：90%), then either, then the rest, in page order."""
+    words = [str(w).lower() for w in rules["selling_words"]]
+    skip = {str(s) for s in rules["not_selling_points"]}
+    items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in profile.points(skip))]
+
+    def strength(item: tuple[int, str]) -> int:
+        text = item[1].lower()
+        return int(bool(re.search(r"\d", text))) + int(any(w in text for w in words))
+
+    ranked = sorted(enumerate(items), key=lambda x: (-strength(x[1]), x[0]))
+    return [item for _, item in ranked][: int(rules["selling_points"])]
+
+
+def answer_objection(profile: Profile, rules: Mapping[str, Any], cite: Cite) -> Suggestion:
+    points = selling_points(profile, rules)
+    prices, price_chunks = _price_list(profile)
+    text = str(rules["texts"]["objection"]).format(
+        title=profile.title, facts="；".join(t for _, t in points), prices=prices
+    )
+    chunks = list(dict.fromkeys([*(c for c, _ in points), *price_chunks]))
+    return Suggestion(
+        kind="objection",
+        source=profile.source,
+        title=profile.title,
+        text=text,
+        facts=[t for _, t in points],
+        citations=[cite(c, 1.0) for c in chunks],
+        reasons=["a price objection: the product's own selling points, no discount offered"],
+    )

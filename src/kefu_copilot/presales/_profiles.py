@@ -1,0 +1,219 @@
+"""The catalogue as the advisor sees it: one :class:`Profile` per product page — its title, SKU,
+category, facts, variants with their prices and stock, and the text of every part, each with the
+chunk it came from (so any fact quoted is cited).
+
+Built once per snapshot from the typed catalogue (:class:`~kefu_copilot.ingest._catalog.Products`):
+only sources with a ``product`` chunk count (a policy's table is not a product). Prices are the
+``价格`` fact and the price column of the variant table; a variant out of stock does not count for
+a budget."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._models import Chunk
+from ..text._normalize import normalize
+from ..text._numbers import money_amounts, number
+
+__all__ = ["Fact", "Profile", "Variant", "build_profiles"]
+
+_CODE_FACTS = ("货号", "商品编号", "sku", "SKU", "型号", "款号")
+_PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
+_STOCK_HEADERS = ("stock", "库存", "现货", "状态")
+_SOLD_OUT = ("售罄", "缺货", "无货", "停产", "下架")
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---", re.S)
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    value: str
+    chunk: int  # index of the chunk that states it
+
+    @property
+    def text(self) -> str:
+        return f"{self.name}：{self.value}" if self.name else self.value
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str  # the variant's cells other than price and stock ("黑色 短款")
+    price: float | None
+    in_stock: bool
+    chunk: int
+    cells: tuple[tuple[str, str], ...] = ()  # (header, cell) of the row
+    label: str = ""  # its first cell other than price and stock ("R10 标准版")
+
+
+@dataclass
+class Profile:
+    source: str
+    title: str
+    sku: str
+    category: str
+    facts: list[Fact]
+    variants: list[Variant]
+    parts: list[tuple[int, str]]  # (chunk index, text) of every part of the page
+    related: list[str] = field(default_factory=list)  # SKUs the page declares as complements
+    marks: str = ""  # normalised title + category: what the product is, and for whom
+    overview: int = -1  # the chunk of the page's overview (title, SKU, price, category …)
+
+    def points(self, skip: set[str]) -> list[Fact]:
+        """The facts that can sell it: not the overview's bookkeeping, not ``skip``'s names."""
+        return [
+            f for f in self.facts
+            if f.chunk != self.overview and f.name not in skip and f.name.lower() not in skip
+        ]  # fmt: skip
+
+    @property
+    def prices(self) -> list[float]:
+        listed = [v.price for v in self.variants if v.price is not None]
+        if listed:
+            return sorted(set(listed))
+        fact = next((f for f in self.facts if f.name in _PRICE_HEADERS), None)
+        return sorted(set(money_amounts(fact.value) or [number(fact.value) or 0])) if fact else []
+
+    def prices_within(self, low: float, high: float) -> list[Variant]:
+        return [
+            v for v in self.variants
+            if v.price is not None and v.in_stock and low <= v.price <= high
+        ]  # fmt: skip
+
+    def price_chunk(self) -> int:
+        fact = next((f for f in self.facts if f.name in _PRICE_HEADERS), None)
+        if fact is not None:
+            return fact.chunk
+        return self.variants[0].chunk if self.variants else self.parts[0][0]
+
+
+def _price(cell: str) -> float | None:
+    amounts = money_amounts(cell)
+    if amounts:
+        return amounts[0]
+    value = number(cell.strip().rstrip("元"))
+    return value if value and value > 0 else None
+
+
+def _money(cell: str) -> bool:
+    return bool(money_amounts(cell))
+
+
+def _variants(tables: Sequence[Mapping[str, Any]]) -> list[Variant]:
+    """The priced rows of a product's tables. The price column is named (price, 价格, 售价 …) or,
+    in a table without a header row (its first row read as one), the column whose every cell
+    is an amount of money (459元, ¥1299) — and then that first row is a variant too."""
+    out: list[Variant] = []
+    for table in tables:
+        rows = table["rows"]
+        if not rows:
+            continue
+        header = [str(h) for h in rows[0][0]]
+        low = [h.lower() for h in header]
+        price_at = next((i for i, h in enumerate(low) if any(p in h for p in _PRICE_HEADERS)), -1)
+        headless = False
+        if price_at < 0:
+            columns = range(min(len(r[1]) for r in rows))
+            price_at = next(
+                (i for i in columns if all(_money(str(r[1][i])) for r in rows) and i < len(header)),
+                -1,
+            )
+            headless = price_at >= 0 and _money(header[price_at])
+        if price_at < 0:
+            continue
+        stock_at = next((i for i, h in enumerate(low) if any(p in h for p in _STOCK_HEADERS)), -1)
+        listed = [(header, header, rows[0][2])] if headless else []
+        for head, row, index in [*listed, *rows]:
+            cells = [str(c) for c in row]
+            if price_at >= len(cells):
+                continue
+            stock = cells[stock_at] if 0 <= stock_at < len(cells) else ""
+            in_stock = not (stock.strip() in ("0", "0件") or any(w in stock for w in _SOLD_OUT))
+            own = [c for i, c in enumerate(cells) if i not in (price_at, stock_at) and c.strip()]
+            names = head if not headless else [f"列{i + 1}" for i in range(len(cells))]
+            pairs = tuple((str(h), c) for h, c in zip(names, cells, strict=False))
+            out.append(
+                Variant(
+                    " ".join(own), _price(cells[price_at]), in_stock, int(index), pairs,
+                    own[0] if own else "",
+                )
+            )  # fmt: skip
+    return out
+
+
+def _declared_related(shop_dir: Path | None, source: str, keys: Sequence[str]) -> list[str]:
+    """The complements a product file declares (``related`` in its front matter or JSON): read
+    from the file itself, as ingestion keeps only scalar front-matter values."""
+    if shop_dir is None:
+        return []
+    path = shop_dir / source
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    data: Any = None
+    if path.suffix == ".json":
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return []
+    else:
+        m = _FRONT.match(text)
+        if m:
+            import yaml
+
+            try:
+                data = yaml.safe_load(m.group(1))
+            except yaml.YAMLError:
+                return []
+    if not isinstance(data, dict):
+        return []
+    out: list[str] = []
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str):
+            value = re.split(r"[,，、\s]+", value)
+        if isinstance(value, list):
+            out.extend(str(v).strip() for v in value if str(v).strip())
+    return out
+
+
+def build_profiles(
+    products: Any,
+    chunks: Sequence[Chunk],
+    *,
+    shop_dir: Path | None = None,
+    related_keys: Sequence[str] = ("related",),
+) -> list[Profile]:
+    """One profile per product page of the catalogue ``products``
+    (:class:`~kefu_copilot.ingest._catalog.Products`)."""
+    skus = products.sku_by_source()
+    out: list[Profile] = []
+    for source in sorted(products.titles):
+        parts = [(i, c) for i, c in products.chunks(source)]
+        if not any(c.kind == "product" for _, c in parts):
+            continue
+        title = next((c.title for _, c in parts if c.title), "") or source
+        facts = [Fact(str(n), str(v), int(i)) for n, v, i in products.facts.get(source, ())]
+        category = next((f.value for f in facts if f.name in ("分类", "category")), "")
+        codes = [f.value.strip() for f in facts if f.name in _CODE_FACTS and f.value.strip()]
+        out.append(
+            Profile(
+                source=source,
+                title=title,
+                sku=codes[0] if codes else skus.get(source, ""),
+                category=category,
+                facts=facts,
+                variants=_variants(products.tables.get(source, ())),
+                parts=[(i, c.text) for i, c in parts],
+                related=_declared_related(shop_dir, source, related_keys),
+                marks=normalize(f"{title} {category}"),
+                overview=next((i for i, c in parts if c.locator == "商品信息"), -1),
+            )
+        )
+    return out

@@ -1,0 +1,315 @@
+"""Rank the catalogue against a shopper's needs (:func:`recommend`).
+
+Hard constraints first: a product meant for another group (女款 for 老公) or with no variant in
+stock within the budget does not fit. What the shopper names that some product's title or
+category has (羽绒服, 耳机, 真丝) says *what* is wanted: a product must have one of those words,
+and the products having more of them rank first. The features wanted (降噪, 静音) and the other
+content words are then looked for on each page: stated, they add; denied ("不支持主动降噪"),
+they count against and are reported as a miss.
+
+The result is one pick with its deciding facts quoted and cited when one product clearly leads,
+one clarifying question when nothing separates the products that fit (a wish with only a budget
+and a recipient), and nothing (a handoff) when no product fits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._models import Citation
+from ..text._normalize import normalize
+from ..text._numbers import body_measures
+from ._match import Found, find, find_any, for_household, names_kind, stem
+from ._models import Pick, Recommendation
+from ._needs import Needs
+from ._profiles import Profile, Variant
+
+__all__ = ["Scored", "rank", "recommend"]
+
+HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
+DENIED = -1.5  # a feature the page denies
+LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
+SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
+Cite = Callable[[int, float], Citation]
+
+
+@dataclass
+class Scored:
+    profile: Profile
+    score: float = 0.0
+    heads: float = 0.0  # share of the product words said that it has
+    found: list[Found] = field(default_factory=list)  # features and words the page states
+    kinds: list[str] = field(default_factory=list)  # the product words its title has
+    misses: list[str] = field(default_factory=list)
+    support: float = 0.0  # how well retrieval matched the question to the page (a tie-break)
+    prices: list[float] = field(default_factory=list)  # within the budget (else all)
+    price_chunks: list[int] = field(default_factory=list)
+    variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
+
+
+def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
+    return {
+        name
+        for name, spec in rules["groups"].items()
+        if any(str(m) in profile.marks for m in spec["marks"])
+    }
+
+
+def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    if not needs.groups:
+        return True
+    marked = _groups(profile, rules)
+    if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
+        return False
+    if not marked:
+        return True
+    # the kids' group wins over the adults' marks it shares a word with (男童 is for kids)
+    if "kids" in marked:
+        return "kids" in needs.groups
+    return bool(marked & set(needs.groups))
+
+
+def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[Variant]]:
+    if needs.budget is None:
+        return True, profile.prices, []
+    low, high = needs.budget
+    variants = profile.prices_within(low, high)
+    if variants:
+        return True, sorted({v.price for v in variants if v.price is not None}), variants
+    if not profile.variants and profile.prices:
+        ok = [p for p in profile.prices if low <= p <= high]
+        return bool(ok), ok, []
+    if not profile.prices:
+        return True, [], []  # no price on the page: an agent checks it (never sent as is)
+    return False, [], []
+
+
+def _negations(rules: Mapping[str, Any]) -> list[str]:
+    return [str(n) for n in rules["negations"]]
+
+
+def rank(
+    needs: Needs,
+    profiles: Sequence[Profile],
+    rules: Mapping[str, Any],
+    support: Mapping[str, float] | None = None,
+) -> tuple[list[Scored], list[str]]:
+    """The products that fit ``needs``, best first, and why the others were left out.
+    ``support``: product source → how well retrieval matched the question to its page."""
+    negations = _negations(rules)
+    aliases = needs.aliases
+    heads = [w for w in needs.words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+    out: list[Scored] = []
+    left: list[str] = []
+    for profile in profiles:
+        if not _fits_group(profile, needs, rules):
+            left.append(f"{profile.title}: for another group")
+            continue
+        ok, prices, variants = _within_budget(profile, needs)
+        if not ok:
+            shown = "/".join(f"{p:g}" for p in profile.prices) or "?"
+            left.append(f"{profile.title}: {shown}元, over the budget")
+            continue
+        chunks = sorted({v.chunk for v in variants}) or (
+            [profile.price_chunk()] if profile.parts else []
+        )
+        scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
+        scored.support = (support or {}).get(profile.source, 0.0)
+        if heads:
+            have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+            if not have:
+                continue  # not the kind of product asked for
+            scored.heads = len(have) / len(heads)
+            scored.score += HEAD * len(have)
+        soft = [w for w in needs.words if w not in heads and len(w) > 1]
+        phrases = {
+            normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
+        }
+        for word in [*needs.features, *soft]:
+            also = [*phrases.get(word, []), *aliases.get(word, ())]
+            found = find_any(word, also, profile, negations)
+            if found.present:
+                scored.score += HEAD if found.in_title else 1.0
+                scored.found.append(found)
+            elif found.denied:
+                scored.score += DENIED
+                scored.misses.append(word)
+        scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+        if needs.household:
+            fits = for_household(needs.household, profile)
+            if fits is not None and fits.positive:
+                scored.score += 1.0
+                scored.found.append(fits)
+            elif fits is not None:
+                scored.score += DENIED
+                scored.misses.append(fits.word)
+        out.append(scored)
+    out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
+    return out, left
+
+
+def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The deciding facts: the clauses stating what was asked for, else the first selling
+    points of the page."""
+    n = int(rules["quoted_facts"])
+    facts: dict[str, int] = {}
+    for found in scored.found:
+        for chunk, clause in found.positive[:1]:
+            fact = next(
+                (f for f in scored.profile.facts if f.chunk == chunk and clause == f.text), None
+            )
+            facts.setdefault(fact.text if fact else clause, chunk)
+    for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
+        if len(facts) >= n:
+            break
+        facts.setdefault(fact.text, fact.chunk)
+    return [(c, t) for t, c in list(facts.items())[:n]]
+
+
+def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
+    quoted = _quoted(scored, rules)
+    chunks = list(dict.fromkeys([*scored.price_chunks[:2], *(c for c, _ in quoted)]))
+    return Pick(
+        source=scored.profile.source,
+        title=scored.profile.title,
+        score=round(scored.score, 4),
+        prices=scored.prices,
+        facts=[t for _, t in quoted],
+        misses=scored.misses,
+        citations=[cite(c, 1.0) for c in chunks],
+    )
+
+
+def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> list[Variant]:
+    """Of the variants that fit, the ones whose own row states most of what was asked for
+    ("轻微段落感，声音小" for 段落感 + 声音不大), when that is some of them, not all."""
+    pool = scored.variants or scored.profile.variants
+    negations = _negations(rules)
+    phrases = {
+        normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
+    }
+    wanted = [
+        [stem(w), *phrases.get(w, [])]
+        for w in [*needs.features, *needs.words]
+        if len(w) > 1 and stem(w) not in scored.profile.marks
+    ]
+
+    def said(variant: Variant) -> int:
+        row = normalize("，".join(c for _, c in variant.cells))
+        return sum(
+            any(
+                (at := clause.find(w)) >= 0 and not any(n in clause[:at] for n in negations)
+                for w in words
+                for clause in row.split("，")
+            )
+            for words in wanted
+        )
+
+    counts = {v: said(v) for v in pool}
+    best = max(counts.values(), default=0)
+    chosen = [v for v in pool if best and counts[v] == best]
+    return chosen if 0 < len(chosen) < len(pool) else []
+
+
+def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
+    """ "399/499元"; with the variants that fit a budget named when they are few
+    ("10000mAh 标准版 99元")."""
+    named = [v for v in variants if v.price is not None and (v.label or v.name)]
+    if named and len(named) <= 2:
+        return "；".join(f"{v.label or v.name} {v.price:g}元" for v in named)
+    return "/".join(f"{p:g}" for p in prices) + "元" if prices else "价格以页面为准"
+
+
+def recommend(
+    needs: Needs,
+    profiles: Sequence[Profile],
+    rules: Mapping[str, Any],
+    cite: Cite,
+    support: Mapping[str, float] | None = None,
+    *,
+    strict: bool = False,
+) -> Recommendation:
+    """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
+    whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
+    else nothing fits."""
+    scored, left = rank(needs, profiles, rules, support)
+    texts = rules["texts"]
+    negations = _negations(rules)
+    picks = [pick_of(s, rules, cite) for s in scored[:3]]
+    reasons = [f"left out — {r}" for r in left[:6]]
+    if not scored:
+        return Recommendation(
+            needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
+            reasons=["no product fits the need", *reasons],
+        )  # fmt: skip
+    best = scored[0]
+    runner = scored[1].score if len(scored) > 1 else None
+    said_words = [w for w in needs.words if len(w) > 1]
+    if said_words and not any(s.found or s.kinds for s in scored):
+        # what was asked for is nowhere in the catalogue ("男士西裤"): not sold here
+        return Recommendation(
+            needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
+            reasons=[f"the catalogue says nothing of {'、'.join(said_words)}", *reasons],
+        )  # fmt: skip
+    # a need the best denies: a draft saying so, in the page's words; a need another product
+    # of the kind denies and the best does not state either: nothing fits ("能给笔记本充电的
+    # 充电宝": one denies it, the other is silent)
+    if best.misses:
+        denial = [
+            (c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]
+        ]
+        text = str(texts["denied"]).format(
+            title=best.profile.title, facts="；".join(t for _, t in denial)
+        )
+        return Recommendation(
+            needs=needs, picks=picks, text=text, decision="draft",
+            reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
+            citations=[cite(c, 1.0) for c, _ in denial],
+        )  # fmt: skip
+    spoken = {m for s in scored for m in s.misses}
+    if strict:
+        spoken |= {w for w in needs.words if len(w) > 1 and w not in best.kinds}
+    unmet = [w for w in spoken if w not in {f.word for f in best.found}]
+    if unmet:
+        return Recommendation(
+            needs=needs, picks=picks, text=str(texts["no_fit"]), decision="handoff",
+            reasons=[f"no product of the kind states {'、'.join(unmet)}", *reasons],
+        )  # fmt: skip
+    said = bool(needs.words or needs.features)
+    close = [s.support for s in scored[1:] if best.score - s.score < LEAD]
+    retrieval_lead = bool(close) and said and best.support - max(close) >= SUPPORT_LEAD
+    if runner is not None and best.score - runner < LEAD and not retrieval_lead:
+        # nothing separates the products that fit: ask what matters
+        tied = [s.profile.title for s in scored if best.score - s.score < LEAD]
+        return Recommendation(
+            needs=needs, picks=picks, question=str(texts["clarify"]), text=str(texts["clarify"]),
+            decision="draft",
+            reasons=[f"{len(tied)} products fit equally: {'; '.join(tied[:4])}", *reasons],
+        )  # fmt: skip
+    top = picks[0]
+    wanted = _variants_wanted(best, needs, rules)
+    if wanted:
+        best.variants = wanted
+        top.citations = [cite(v.chunk, 1.0) for v in wanted] + top.citations
+    text = str(texts["recommend"]).format(
+        title=top.title, prices=prices_text(top.prices, best.variants), facts="；".join(top.facts)
+    )
+    # sent as is only when the need is plain and one product alone fits it
+    clear = (
+        len(scored) == 1
+        and bool(best.prices)
+        and best.heads == 1.0
+        and not best.misses
+        and not needs.cues.get("question")  # a question besides the wish is for an agent
+        # so is the size to pick ("她165 100斤"; a bare number may be the budget)
+        and not any(m.kind or m.unit for m in body_measures(needs.text))
+        and {w for w in needs.words if len(w) > 1} | set(needs.features)
+        <= {f.word for f in best.found} | set(best.kinds)
+    )
+    why = "the only product that fits" if clear else "the best of several that fit"
+    return Recommendation(
+        needs=needs, picks=picks, text=text, decision="auto" if clear else "draft",
+        reasons=[f"{why}: {top.title} (score {top.score:.2f})", *reasons],
+        citations=top.citations,
+    )  # fmt: skip

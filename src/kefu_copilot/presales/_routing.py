@@ -1,0 +1,83 @@
+"""The hook :meth:`Copilot.answer` calls: the advisor's answer to a pre-sales question, with
+``explain=True`` a :class:`~kefu_copilot._models.Trace` whose rule is ``presales`` and whose
+reasons show the needs as read and the ranking."""
+
+from __future__ import annotations
+
+from .._models import Answer, Trace
+from ..answer._extractive import Prepared
+from ._advisor import Advisor
+from ._needs import Needs
+
+__all__ = ["presales_answer"]
+
+
+def _needs_lines(needs: Needs) -> list[str]:
+    lines = [f"needs: {', '.join(needs.kinds()) or 'recommend'}"]
+    if needs.budget:
+        lines.append(f"budget: {needs.budget[0]:g}–{needs.budget[1]:g} 元")
+    for label, value in (
+        ("for", needs.groups),
+        ("features", needs.features),
+        ("words", needs.words),
+    ):
+        if value:
+            lines.append(f"{label}: {' · '.join(value)}")
+    if needs.household:
+        lines.append(f"household: {needs.household}")
+    return lines
+
+
+def _held(advisor: Advisor, answer: Answer) -> Answer:
+    settings = advisor.answerer.settings
+    middle = (settings.auto_threshold + settings.draft_threshold) / 2
+    return answer.model_copy(
+        update={
+            "decision": "draft",
+            "confidence": round(min(answer.confidence, middle), 4),
+            "reasons": [*answer.reasons, "a wish to buy: an agent checks the answer"],
+        }
+    )
+
+
+def presales_answer(
+    advisor: Advisor, prepared: Prepared, *, explain: bool = False
+) -> Answer | None:
+    """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one."""
+    support: dict[str, float] = {}
+    for candidate in prepared.candidates:
+        source = candidate.hit.chunk.source
+        support[source] = max(support.get(source, 0.0), candidate.support)
+    knowledge = prepared.extractive.decision
+    typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
+    routed = advisor.route(
+        prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
+    )
+    if routed is None:
+        needs = advisor.needs(prepared.question) if knowledge == "auto" else None
+        if (
+            needs is not None
+            and advisor.wishes(needs)
+            and (needs.budget is not None or advisor.names_a_kind(needs))
+        ):
+            # a wish to buy a kind of product the advisor did not take: the knowledge's answer
+            # goes to an agent (sent as is only when one product clearly fits)
+            return _held(advisor, prepared.extractive)
+        return None
+    answer, needs = routed
+    if explain:
+        settings = advisor.answerer.settings
+        before = prepared.extractive.trace
+        answer.trace = Trace(
+            question=prepared.question,
+            normalized=before.normalized if before else "",
+            terms=list(before.terms) if before else [],
+            products=list(before.products) if before else [],
+            rule="presales",
+            reasons=[*_needs_lines(needs), *answer.reasons],
+            auto_threshold=settings.auto_threshold,
+            draft_threshold=settings.draft_threshold,
+            confidence=answer.confidence,
+            decision=answer.decision,
+        )
+    return answer

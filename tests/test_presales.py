@@ -1,0 +1,319 @@
+"""The pre-sales advisor (导购): needs, ranking, comparisons, objections, cross-sell, proactive
+drafts, and its routing through Copilot.answer() / handle() with the grounding guarantees."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kefu_copilot import Copilot, draft_notices, load_shop_config, read_needs
+from kefu_copilot._data import packaged_rules
+from kefu_copilot.text._numbers import budget
+
+from .conftest import make_shop
+
+RULES = packaged_rules("presales")
+
+PRO = {
+    "title": "极光 Pro 主动降噪蓝牙耳机",
+    "sku": "JG-PRO",
+    "price": 399,
+    "category": "耳机",
+    "related": ["JG-BANK"],
+    "attributes": {
+        "降噪": "主动降噪，最高 -42dB",
+        "续航": "单次 8 小时，配合充电盒 30 小时",
+        "防水": "IPX4 防汗",
+        "保修": "1年以换代修",
+    },
+    "variants": [
+        {"color": "黑色", "price": 399, "stock": 120},
+        {"color": "白色", "price": 429, "stock": 0},
+    ],
+    "description": "通勤地铁上也能安静听歌。",
+}
+LITE = {
+    "title": "极光 Lite 半入耳蓝牙耳机",
+    "sku": "JG-LITE",
+    "price": 149,
+    "category": "耳机",
+    "attributes": {
+        "降噪": "不支持主动降噪，仅通话降噪",
+        "续航": "单次 5 小时，配合充电盒 20 小时",
+        "防水": "IPX4 防汗",
+    },
+    "variants": [{"color": "白色", "price": 149, "stock": 300}],
+}
+BANK = """---
+title: 极光 充电宝 10000mAh 22.5W 快充
+sku: JG-BANK
+price: 99
+category: 充电宝
+---
+
+# 极光 充电宝
+
+3C认证 · 22.5W 快充 · 可带上飞机 · 1年以换代修
+
+## 规格与价格
+
+| 版本 | 价格 | 库存 |
+|---|---|---|
+| 10000mAh 标准版 | 99元 | 现货 |
+| 20000mAh 大容量版 | 149元 | 现货 |
+
+## 参数
+
+| 参数 | 数值 |
+|---|---|
+| 输出 | USB-C 22.5W |
+| 笔记本 | 不支持笔记本充电 |
+| 保修 | 1年以换代修 |
+"""
+JACKET = """---
+title: 小树 儿童摇粒绒外套 男童女童
+sku: XS-KID
+price: 129
+category: 童装/外套
+related: [JG-BANK]
+---
+
+# 儿童摇粒绒外套
+
+无帽无绳设计，A类安全标准，加厚保暖。
+
+## 尺码
+
+| 尺码 | 价格 | 库存 |
+|---|---|---|
+| 110 | 129元 | 现货 |
+| 130 | 149元 | 现货 |
+"""
+SHOP_YAML = """name: 极光数码
+handoff_message: 亲，已为您转接人工客服～
+compensation:
+  max_coupon_yuan: 20
+  max_cash_yuan: 10
+"""
+FAQ = "question,answer\n几天发货,亲，付款后48小时内发货。\n"
+
+
+def _shop(root: Path, extra: str = "") -> Path:
+    return make_shop(
+        root,
+        {
+            "shop.yaml": SHOP_YAML + extra,
+            "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
+            "products/jg-lite.json": json.dumps(LITE, ensure_ascii=False),
+            "products/jg-bank.md": BANK,
+            "products/xs-kid.md": JACKET,
+            "faq/faq.csv": FAQ,
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def copilot(tmp_path_factory: pytest.TempPathFactory) -> Copilot:
+    root = tmp_path_factory.mktemp("presales")
+    c = Copilot(_shop(root / "shop"), index_dir=root / "index", embed_model="none")
+    c.ingest()
+    return c
+
+
+# -- needs ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("预算300以内的空气炸锅", (0, 300)),
+        ("500左右", (0, 600)),
+        ("预算两百多", (200, 300)),
+        ("不超过1500", (0, 1500)),
+        ("100块以内", (0, 100)),
+        ("买了300多要运费吗", None),  # a price said, not a budget
+        ("我160选哪个", None),
+    ],
+)
+def test_budget_is_read_by_the_numbers_module(text: str, expected: tuple | None) -> None:
+    assert budget(text) == expected
+
+
+def test_needs_read_recipient_household_features_and_cues() -> None:
+    needs = read_needs("想买个礼物送妈妈 三口之家 晚上不想吵 预算300以内", RULES)
+    assert needs.budget == (0, 300)
+    assert needs.groups == ["women"]
+    assert needs.household == 3
+    assert "静音" in needs.features
+    assert "recommend" in needs.kinds()
+    assert read_needs("KT15和KT17T有什么不一样", RULES).kinds() == ["compare"]
+    assert read_needs("电饭煲要499，别家才两百多，贵在哪", RULES).kinds() == ["objection"]
+    assert read_needs("电饭煲要499，别家才两百多，贵在哪", RULES).budget is None
+    assert read_needs("买了跑鞋 还需要配点啥", RULES).kinds() == ["crosssell"]
+    assert "recommend" not in read_needs("耳机不想要了能退吗", RULES).kinds()  # negated wish
+
+
+# -- recommend --------------------------------------------------------------------------------
+def test_recommend_ranks_by_features_and_quotes_the_deciding_fact(copilot: Copilot) -> None:
+    rec = copilot.recommend("想买个耳机 坐地铁太吵了 预算500以内")
+    assert rec.picks[0].title.startswith("极光 Pro")
+    assert "降噪" in rec.text and "399" in rec.text
+    assert "429" not in rec.text  # the white one is out of stock
+    assert rec.citations and all(c.source == "products/jg-pro.json" for c in rec.citations)
+
+
+def test_a_budget_leaves_out_what_costs_more(copilot: Copilot) -> None:
+    rec = copilot.recommend("想买个耳机 预算200以内")
+    assert [p.title for p in rec.picks] == ["极光 Lite 半入耳蓝牙耳机"]
+    assert rec.decision == "auto"  # the only product that fits, and the need is plain
+    assert any("over the budget" in r for r in rec.reasons)
+
+
+def test_a_vague_need_gets_one_clarifying_question(copilot: Copilot) -> None:
+    rec = copilot.recommend("想买个礼物 预算500以内")
+    assert rec.question and rec.decision == "draft" and not rec.citations
+
+
+def test_a_need_nothing_fits_is_handed_over(copilot: Copilot) -> None:
+    assert copilot.recommend("想买个耳机 预算50以内").decision == "handoff"
+    # a need one product of the kind denies and the other does not state: nothing fits
+    assert copilot.recommend("想要能给笔记本充电的充电宝").decision in ("draft", "handoff")
+
+
+def test_a_group_need_leaves_out_products_for_another(copilot: Copilot) -> None:
+    rec = copilot.recommend("给5岁孩子买件外套 预算200以内")
+    assert [p.title for p in rec.picks] == ["小树 儿童摇粒绒外套 男童女童"]
+
+
+# -- compare, objections, cross-sell ----------------------------------------------------------
+def test_compare_puts_the_attributes_that_differ_side_by_side(copilot: Copilot) -> None:
+    comparison = copilot.compare("JG-PRO", "JG-LITE")
+    names = [row[0] for row in comparison.rows]
+    assert "降噪" in names and "续航" in names
+    assert "防水" not in names  # the same on both
+    assert "主动降噪" in comparison.text and "不支持主动降噪" in comparison.text
+    assert {c.source for c in comparison.citations} == {
+        "products/jg-pro.json",
+        "products/jg-lite.json",
+    }
+
+
+def test_two_versions_of_one_product_are_compared(copilot: Copilot) -> None:
+    answer = copilot.answer("充电宝10000mAh和20000mAh有什么区别")
+    assert answer.decision == "draft"
+    assert "99" in answer.text and "149" in answer.text
+
+
+def test_a_price_objection_gets_the_products_own_selling_points(copilot: Copilot) -> None:
+    answer = copilot.answer("别家充电宝才五十多 你们99贵在哪")
+    assert answer.decision == "draft"
+    assert "以换代修" in answer.text and "3C认证" in answer.text
+    assert "折" not in answer.text and "券" not in answer.text  # nothing offered
+    assert all(c.source == "products/jg-bank.md" for c in answer.citations)
+
+
+def test_haggling_is_not_answered_by_the_advisor(copilot: Copilot) -> None:
+    answer = copilot.answer("Pro耳机399太贵了 给我350我就拍")
+    assert not any(r.startswith("presales") for r in answer.reasons)
+
+
+def test_cross_sell_suggests_declared_complements_once(copilot: Copilot) -> None:
+    answer = copilot.answer("买了Pro耳机 还需要配点啥")
+    assert answer.decision == "draft" and "充电宝" in answer.text
+    # declared the other way round: the jacket names the power bank, so the bank suggests it
+    advisor = copilot.advisor()
+    bank = advisor.product("JG-BANK")
+    from kefu_copilot.presales._crosssell import complements, suggest_complement
+
+    assert "products/xs-kid.md" in [p.source for p in complements(bank, advisor.profiles, RULES)]
+    pro = advisor.product("JG-PRO")
+    said = [f"亲，可以搭配{bank.title}"]
+    again = suggest_complement(pro, advisor.profiles, [], said, RULES, advisor.cite)
+    assert again is None
+
+
+def test_complements_from_shop_yaml(tmp_path: Path) -> None:
+    extra = "rules:\n  presales:\n    related: {JG-LITE: [JG-BANK]}\n"
+    c = Copilot(_shop(tmp_path / "shop", extra), index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    advisor = c.advisor()
+    from kefu_copilot.presales._crosssell import complements
+
+    lite = advisor.product("JG-LITE")
+    assert [p.sku for p in complements(lite, advisor.profiles, advisor.rules)] == ["JG-BANK"]
+
+
+# -- routing and grounding --------------------------------------------------------------------
+def test_answer_routes_presales_with_citations_and_trace(copilot: Copilot) -> None:
+    answer = copilot.answer("想买个耳机 预算200以内", explain=True)
+    assert answer.decision == "auto" and answer.citations
+    assert answer.trace is not None and answer.trace.rule == "presales"
+    assert any(r.startswith("budget: 0–200") for r in answer.trace.reasons)
+    cited = " ".join(c.snippet for c in answer.citations)
+    assert "149" in cited  # the price said is in the knowledge cited
+
+
+def test_other_questions_keep_their_path(copilot: Copilot) -> None:
+    answer = copilot.answer("几天发货", explain=True)
+    assert answer.trace is not None and answer.trace.rule != "presales"
+
+
+def test_handle_routes_presales_too(copilot: Copilot) -> None:
+    turn = copilot.handle("想买个耳机 预算50以内")
+    assert turn.decision == "handoff"
+
+
+def test_a_claim_the_citations_contradict_is_held_back(copilot: Copilot) -> None:
+    from kefu_copilot._models import Answer
+
+    advisor = copilot.advisor()
+    bank = advisor.product("JG-BANK")
+    cite = advisor.cite(bank.parts[0][0])
+    bad = Answer(
+        question="充电宝多少钱",
+        text="亲，这款充电宝只要59元，送您30元无门槛券。",
+        decision="auto",
+        confidence=0.95,
+        citations=[cite],
+    )
+    checked = advisor._checked(bad)
+    assert checked.decision == "draft"
+
+
+# -- proactive drafts ---------------------------------------------------------------------------
+def test_proactive_drafts_are_notices_for_review() -> None:
+    from kefu_copilot import Order, OrderItem
+
+    shop = load_shop_config(Path(__file__).resolve().parents[1] / "knowledge")
+    now = datetime(2026, 12, 5, 20, 0)
+    item = OrderItem(sku="JG-PRO", title="极光 Pro 耳机", unit_price=399)
+    unpaid = Order(order_id="A1", customer_id="c1", status="pending_payment", items=[item])
+    paid = Order(order_id="A2", customer_id="c2", status="paid", items=[item])
+    batch = draft_notices([unpaid, paid], {"kind": "cart_abandonment"}, shop, now=now)
+    assert [n.order_id for n in batch.notices] == ["A1"] and "A2" in batch.skipped
+    notice = batch.notices[0]
+    assert notice.needs_review and notice.compensation_yuan == 0 and "399" in notice.text
+    old = Order(
+        order_id="B1",
+        customer_id="c3",
+        status="completed",
+        items=[item],
+        paid_at=now - timedelta(days=200),
+    )
+    recent = old.model_copy(update={"order_id": "B2", "paid_at": now - timedelta(days=10)})
+    lapsed = draft_notices([old, recent], {"kind": "lapsed_customer", "days": 90}, shop, now=now)
+    assert [n.order_id for n in lapsed.notices] == ["B1"] and "B2" in lapsed.skipped
+    assert lapsed.notices[0].kind == "lapsed_customer"
+
+
+# -- rules as data ------------------------------------------------------------------------------
+def test_presales_lexicons_extend_from_shop_yaml(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "rules:\n  presales:\n    features: {静音: [不吵娃]}\n    want_cues: [求安利]\n",
+        encoding="utf-8",
+    )
+    rules = load_shop_config(tmp_path).rule_set("presales")
+    assert "不吵娃" in rules["features"]["静音"] and "不吵" in rules["features"]["静音"]
+    needs = read_needs("求安利一个不吵娃的", rules)
+    assert needs.kinds() == ["recommend"] and needs.features == ["静音"]
