@@ -154,6 +154,8 @@ _CN_DIGIT_VALUE = {c: str(i) for i, c in enumerate("零一二三四五六七八�
 _QUICK = re.compile(
     rf"[0-9@]|路|街|道|巷|弄|胡同|栋|幢|单元|[幺一][三四五六七八九]|[{_PROVINCE_CHARS}][A-Za-z]"
     r"|收件人|收货人|联系人|姓名|我叫|名字"
+    # a WeChat id may hold no digit at all ("微信 rf_abcdef"): its label is the only cue
+    r"|微信|薇信|威信|[Vv]信|(?i:wx|vx|weixin|wechat)"
 )
 
 # -- numbers -------------------------------------------------------------------------------------
