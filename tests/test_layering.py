@@ -32,8 +32,9 @@ LAYERS: list[set[str]] = [
     {"answer"},
     {"agent"},
     {"reply"},
+    {"_resources"},
     {"_copilot"},
-    {"testing"},
+    {"_pool", "testing"},
     {"evals", "insights", "integrations"},
     {"cli"},
 ]
