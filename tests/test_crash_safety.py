@@ -466,9 +466,9 @@ KILL_POINTS = [
     ("kefu_copilot.ingest._pipeline", "discover_files", 1, "after"),  # lock held, nothing done
     ("kefu_copilot.index._vectors", "ChromaStore.add", 1, "before"),  # parsed, nothing embedded
     ("kefu_copilot.index._vectors", "ChromaStore.add", 1, "after"),  # some vectors written
-    ("kefu_copilot.ingest._pipeline", "publish_generation", 1, "before"),  # all vectors written
+    ("kefu_copilot.index._generations", "GenerationWriter.publish", 1, "before"),  # vectors in
     ("kefu_copilot.index._generations", "write_synced", 2, "after"),  # gen-N.tmp half written
-    ("kefu_copilot.index._bm25", "LexicalIndex.save", 1, "after"),  # bm25 of gen-N.tmp saved
+    ("kefu_copilot.index._bm25", "BM25Writer.finish", 1, "after"),  # bm25 of gen-N.tmp saved
     ("kefu_copilot.index._generations", "os.rename", 1, "before"),  # gen-N.tmp complete
     ("kefu_copilot.index._generations", "os.rename", 1, "after"),  # gen-N complete, not published
     ("kefu_copilot.index._generations", "os.replace", 1, "before"),  # CURRENT.tmp written
