@@ -27,8 +27,8 @@ class LexicalIndex:
     def __init__(self, model: object | None, size: int) -> None:
         self._model = model
         self._size = size
-        vocab = getattr(model, "vocab_dict", None) or {}
-        self._vocab: frozenset[str] = frozenset(vocab)
+        # token -> column, bm25s's own (no copy: an open index of a small shop is mostly this)
+        self._vocab: dict[str, int] = getattr(model, "vocab_dict", None) or {}
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -36,7 +36,10 @@ class LexicalIndex:
             self._model.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
 
     @classmethod
-    def load(cls, directory: Path, size: int) -> LexicalIndex:
+    def load(cls, directory: Path, size: int, *, like: LexicalIndex | None = None) -> LexicalIndex:
+        """The index saved in ``directory``. ``like``: an index of the same generation whose
+        vocabulary this one shares when it is the same (a generation's BM25 and FAQ indexes
+        have one vocabulary: held once)."""
         if size == 0:
             return cls(None, 0)
         if not (directory / "params.index.json").is_file():
@@ -46,6 +49,10 @@ class LexicalIndex:
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         model = bm25s.BM25.load(str(directory), mmap=True, show_progress=False)
+        other = like._model if like is not None else None
+        if other is not None and other.vocab_dict == model.vocab_dict:  # type: ignore[attr-defined]
+            model.vocab_dict = other.vocab_dict  # type: ignore[attr-defined]
+            model.unique_token_ids_set = other.unique_token_ids_set  # type: ignore[attr-defined]
         return cls(model, size)
 
     def __len__(self) -> int:

@@ -123,7 +123,10 @@ class ChunkFile(Sequence[Chunk]):
         return self._get(i)
 
     def __iter__(self) -> Iterator[Chunk]:
-        return (self._get(n) for n in range(len(self)))
+        # A scan through every chunk (a rule read off all policies, a repair) keeps none it
+        # did not already have: an idle shop holds the chunks its answers used, not all.
+        items = self._items
+        return (items[n] or self._parse(n) for n in range(len(self)))
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,7 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     with contextlib.suppress(FileNotFoundError):
         catalog = load_json((directory / "catalog.json").read_bytes())
     manifest = load_json((directory / "manifest.json").read_bytes())
+    lexical = LexicalIndex.load(directory / "bm25", len(chunks))
     return Snapshot(
         generation=int(info["generation"]),
         directory=directory,
@@ -262,8 +266,8 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
         by_id={cid: i for i, cid in enumerate(ids)},
         ids=ids,
         kinds=kinds,
-        lexical=LexicalIndex.load(directory / "bm25", len(chunks)),
-        faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows)),
+        lexical=lexical,
+        faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows), like=lexical),
         faq_rows=faq_rows,
         embedder=info.get("embedder"),
         tokenizer=str(info.get("tokenizer", "")),
