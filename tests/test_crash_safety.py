@@ -695,11 +695,13 @@ def test_reader_whose_generation_is_removed_while_loading_retries(
     real_load = LexicalIndex.load.__func__  # type: ignore[attr-defined]
     paused, resume = threading.Event(), threading.Event()
 
-    def slow_load(cls: type[LexicalIndex], directory: Path, size: int) -> LexicalIndex:
+    def slow_load(
+        cls: type[LexicalIndex], directory: Path, size: int, **options: Any
+    ) -> LexicalIndex:
         if threading.current_thread().name == "slow-reader" and not paused.is_set():
             paused.set()
             resume.wait(10)
-        return real_load(cls, directory, size)
+        return real_load(cls, directory, size, **options)
 
     monkeypatch.setattr(LexicalIndex, "load", classmethod(slow_load))
     outcome: list[Any] = []
