@@ -469,9 +469,9 @@ KILL_POINTS = [
     # inside the exact store's add: a segment written, its manifest not yet switched / switched
     ("kefu_copilot.index._exact", "ExactStore._write_segment", 1, "after"),
     ("kefu_copilot.index._exact", "ExactStore._commit", 1, "after"),
-    ("kefu_copilot.ingest._pipeline", "publish_generation", 1, "before"),  # all vectors written
+    ("kefu_copilot.index._generations", "GenerationWriter.publish", 1, "before"),  # vectors in
     ("kefu_copilot.index._generations", "write_synced", 2, "after"),  # gen-N.tmp half written
-    ("kefu_copilot.index._bm25", "LexicalIndex.save", 1, "after"),  # bm25 of gen-N.tmp saved
+    ("kefu_copilot.index._bm25", "BM25Writer.finish", 1, "after"),  # bm25 of gen-N.tmp saved
     ("kefu_copilot.index._generations", "os.rename", 1, "before"),  # gen-N.tmp complete
     ("kefu_copilot.index._generations", "os.rename", 1, "after"),  # gen-N complete, not published
     ("kefu_copilot.index._generations", "os.replace", 1, "before"),  # CURRENT.tmp written
@@ -700,11 +700,13 @@ def test_reader_whose_generation_is_removed_while_loading_retries(
     real_load = LexicalIndex.load.__func__  # type: ignore[attr-defined]
     paused, resume = threading.Event(), threading.Event()
 
-    def slow_load(cls: type[LexicalIndex], directory: Path, size: int) -> LexicalIndex:
+    def slow_load(
+        cls: type[LexicalIndex], directory: Path, size: int, **options: Any
+    ) -> LexicalIndex:
         if threading.current_thread().name == "slow-reader" and not paused.is_set():
             paused.set()
             resume.wait(10)
-        return real_load(cls, directory, size)
+        return real_load(cls, directory, size, **options)
 
     monkeypatch.setattr(LexicalIndex, "load", classmethod(slow_load))
     outcome: list[Any] = []

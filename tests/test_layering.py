@@ -33,8 +33,9 @@ LAYERS: list[set[str]] = [
     {"presales"},
     {"agent"},
     {"reply"},
+    {"_resources"},
     {"_copilot"},
-    {"testing"},
+    {"_pool", "testing"},
     {"evals", "insights", "integrations"},
     {"cli"},
 ]

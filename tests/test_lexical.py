@@ -1,23 +1,38 @@
-"""The array-built BM25 index equals bm25s's own (the scores kefu ranks by do not change)."""
+"""The streamed BM25 index equals bm25s's own (the scores kefu ranks by do not change), whatever
+the batch and block sizes it is built in."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from kefu_copilot.index._bm25 import LexicalIndex
+from kefu_copilot.index._bm25 import BM25Writer, LexicalIndex
 
 bm25s = pytest.importorskip("bm25s")
 
 
-def test_build_flat_matches_bm25s() -> None:
+def _build(
+    where: Path, docs: list[list[int]], vocab: dict[str, int], **limits: Any
+) -> LexicalIndex:
+    writer = BM25Writer(where / "work", **limits)
+    for doc in docs:
+        writer.add(doc)
+    n = writer.finish(where / "index", vocab)
+    assert not (where / "work").exists()  # scratch files removed
+    return LexicalIndex.load(where / "index", n)
+
+
+@pytest.mark.parametrize("limits", [{}, {"batch_tokens": 50, "block_entries": 40}])
+def test_streamed_bm25_matches_bm25s(tmp_path: Path, limits: dict[str, int]) -> None:
     rng = np.random.default_rng(1)
-    docs = [list(rng.integers(0, 500, rng.integers(0, 60))) for _ in range(3000)]
+    docs = [[int(x) for x in rng.integers(0, 500, rng.integers(0, 60))] for _ in range(3000)]
     vocab = {f"t{i}": i for i in range(520)}  # 20 tokens no document uses
     ref = bm25s.BM25(k1=1.2, b=0.75)
-    ref.index(([[int(x) for x in d] for d in docs], dict(vocab)), show_progress=False)
-    flat = np.concatenate([np.asarray(d, dtype=np.int32) for d in docs])
-    mine = LexicalIndex.build_flat(flat, np.array([len(d) for d in docs]), vocab)
+    ref.index((docs, dict(vocab)), show_progress=False)
+    mine = _build(tmp_path, docs, vocab, **limits)
     model = mine._model
     assert model is not None
     for key in ("indptr", "indices"):
@@ -30,12 +45,22 @@ def test_build_flat_matches_bm25s() -> None:
     assert [i for i, _ in top] == list(np.argsort(-ref.get_scores(["t1", "t7"]), kind="stable")[:5])
 
 
-def test_build_flat_saves_and_loads(tmp_path) -> None:
+def test_batch_and_block_sizes_do_not_change_a_byte(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    docs = [[int(x) for x in rng.integers(0, 300, rng.integers(0, 40))] for _ in range(800)]
+    vocab = {f"t{i}": i for i in range(300)}
+    _build(tmp_path / "one", docs, vocab)
+    _build(tmp_path / "many", docs, vocab, batch_tokens=7, block_entries=3)
+    for name in ("data.csc.index.npy", "indices.csc.index.npy", "indptr.csc.index.npy"):
+        one = (tmp_path / "one" / "index" / name).read_bytes()
+        assert one == (tmp_path / "many" / "index" / name).read_bytes(), name
+
+
+def test_streamed_bm25_saves_and_loads(tmp_path: Path) -> None:
     vocab = {"退货": 0, "运费": 1, "尺码": 2}
-    index = LexicalIndex.build_flat(np.array([0, 1, 2, 2], np.int32), np.array([2, 0, 2]), vocab)
-    index.save(tmp_path)
-    loaded = LexicalIndex.load(tmp_path, 3)
+    loaded = _build(tmp_path, [[0, 1], [], [2, 2]], vocab)
     assert [i for i, _ in loaded.top(["尺码"], 3)] == [2]
     assert [i for i, _ in loaded.top(["退货", "运费"], 3)] == [0]
     assert loaded.top(["没有"], 3) == []
-    assert len(LexicalIndex.build_flat(np.zeros(0, np.int32), np.zeros(0, np.int64), {})) == 0
+    assert len(_build(tmp_path / "empty", [], {})) == 0
+    assert len(_build(tmp_path / "blank", [[], []], vocab)) == 2  # documents without tokens

@@ -44,6 +44,8 @@ if _TYPE_CHECKING:
         Trace,
         Usage,
     )
+    from ._pool import CopilotPool, PoolStats, ShopLocation
+    from ._resources import SharedResources
     from .agent._approvals import AuditRecord
     from .agent._conversation import Conversation
     from .agent._handoff import HandoffPacket
@@ -191,6 +193,10 @@ _LAZY: dict[str, str] = {
     "Compensation": "config._shop",
     "Completion": "llm._chat",
     "Copilot": "_copilot",
+    "CopilotPool": "_pool",
+    "PoolStats": "_pool",
+    "SharedResources": "_resources",
+    "ShopLocation": "_pool",
     "DEFAULT_EMBED_MODEL": "config._settings",
     "Decision": "_models",
     "Embedder": "embed._embedder",
@@ -258,6 +264,7 @@ __all__ = [
     "ConversationLog",
     "ConversationRecord",
     "Copilot",
+    "CopilotPool",
     "Coupon",
     "CustomerMemory",
     "Decision",
@@ -305,6 +312,7 @@ __all__ = [
     "PIIMatch",
     "PendingAction",
     "Pick",
+    "PoolStats",
     "PriceDropEvent",
     "PromptError",
     "QuestionCluster",
@@ -316,10 +324,12 @@ __all__ = [
     "Router",
     "RuleEntailment",
     "Settings",
+    "SharedResources",
     "Shipment",
     "ShipmentEvent",
     "ShopConfig",
     "ShopError",
+    "ShopLocation",
     "SimilarCase",
     "StateError",
     "StateStore",

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
 from ._models import Answer, IngestReport, Message
+from ._resources import SharedResources, shop_tokenizer
 from .agent._conversation import Conversation
 from .agent._memory import MemoryBook
 from .agent._router import Router, Turn
@@ -91,7 +92,9 @@ class Copilot:
     ``embedder`` and ``store`` accept any object implementing the :class:`Embedder` /
     :class:`VectorStore` protocols (pass ``embedder=None`` for lexical retrieval only);
     ``entailment`` any :class:`Entailment` judging an LLM answer's claims (default: the
-    rule-based checker; :class:`LLMEntailment` adds an LLM's second opinion).
+    rule-based checker; :class:`LLMEntailment` adds an LLM's second opinion);
+    ``resources`` a :class:`SharedResources` whose tokenizers and embedding models this copilot
+    shares with others (many shops in one process: see :class:`CopilotPool`).
     """
 
     def __init__(
@@ -105,9 +108,13 @@ class Copilot:
         llm: LLM | None = _UNSET,
         tools: ToolRegistry | None = None,
         entailment: Entailment | None = None,
+        resources: SharedResources | None = None,
         **overrides: Any,
     ) -> None:
         self.shop_dir = Path(shop_dir)
+        #: tokenizers and embedding models shared with other copilots of this process (None:
+        #: this copilot loads its own)
+        self.resources = resources
         #: how generated answers' claims are judged against the cited knowledge (None: the
         #: rule-based checker; e.g. ``LLMEntailment(llm)`` for an LLM second opinion)
         self.entailment = entailment
@@ -139,14 +146,9 @@ class Copilot:
         return self._shop
 
     def _tokenizer(self, shop: ShopConfig) -> ChineseTokenizer:
-        from .text._tokenize import stopword_list
-        from .text._vocabulary import ecommerce_synonyms
-
-        return ChineseTokenizer(
-            shop.synonyms,
-            builtin_synonyms=ecommerce_synonyms(shop.rule_set("vocabulary")),
-            builtin_stopwords=stopword_list(shop.rule_set("stopwords")),
-        )
+        if self.resources is not None:
+            return self.resources.tokenizer(shop)
+        return shop_tokenizer(shop)
 
     def _dense(self) -> tuple[Embedder | None, VectorStore | None]:
         """The embedder and vector store, or (None, None) for lexical-only retrieval."""
@@ -157,7 +159,8 @@ class Copilot:
                     self._embedder = self._embedder_arg
                 elif self.settings.embeddings_enabled:
                     try:
-                        self._embedder = load_embedder(
+                        load = load_embedder if self.resources is None else self.resources.embedder
+                        self._embedder = load(
                             self.settings.embed_model,
                             cache_dir=self.settings.embed_cache_dir,
                             offline=self.settings.offline,
@@ -555,7 +558,9 @@ class Copilot:
     # -- drafting for agents -----------------------------------------------------------------
     def _reply_advisor(self) -> ReplyAdvisor:
         _, answerer, shop = self._current()
-        return ReplyAdvisor(answerer, shop, shop_dir=self.shop_dir)  # cheap to build (tokenises the product titles)
+        return ReplyAdvisor(
+            answerer, shop, shop_dir=self.shop_dir
+        )  # cheap to build (tokenises the product titles)
 
     def suggest_reply(
         self,
@@ -610,6 +615,20 @@ class Copilot:
     ) -> list[QuickReply]:
         """The ``k`` most relevant approved replies (快捷短语), slots filled."""
         return self._reply_advisor().quick_replies(Conversation.of(conversation).messages, k)
+
+    def close(self) -> None:
+        """Let go of what this copilot opened: its loaded index, its embedded vector store's
+        client and its state store's connections (shared resources stay). It may be used again
+        afterwards: it reopens them on demand. :class:`CopilotPool` calls this on eviction."""
+        with self._lock, self._dense_lock:
+            if self._store is not None and self._store_arg is _UNSET:
+                if not self.settings.chroma_url:
+                    release_persistent_client(self.index_dir)
+                self._store = None
+            self._state = None
+            self._generator = None
+            if self._state_store is not None:
+                self._state_store.close()
 
     def __repr__(self) -> str:
         return f"Copilot(shop_dir={str(self.shop_dir)!r}, index_dir={str(self.index_dir)!r})"

@@ -19,6 +19,8 @@ The arrays are memory-mapped: opening costs nothing and a lookup is a slice.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,13 +36,12 @@ from ..text._tokenize import Tokenizer
 
 __all__ = [
     "Analysis",
+    "AnalysisWriter",
     "ChunkTokens",
-    "Encoded",
+    "StoredAnalyses",
     "Vocabulary",
     "analyse_chunk",
-    "encode",
     "quote_units",
-    "read_analyses",
 ]
 
 _FILES = ("tokens", "marks", "chunks", "lead")
@@ -150,104 +151,102 @@ def analyse_chunk(
     return ChunkTokens(ids, marks, len(leads))
 
 
-@dataclass
-class Encoded:
-    """A generation's analysis laid out as arrays, with its BM25 documents."""
+class AnalysisWriter:
+    """Writes a generation's analysis chunk by chunk, in order (the layout above).
 
-    vocab: Vocabulary
-    arrays: dict[str, np.ndarray]
-    doc_lengths: np.ndarray  # tokens per chunk: the BM25 documents are runs of ``tokens``
-    phrasing_rows: np.ndarray  # chunk index of each FAQ phrasing
-    phrasing_spans: np.ndarray  # (start, end) of each FAQ phrasing in ``tokens``
+    Token ids and segment marks, the large arrays, go to scratch files as they come and become
+    ``.npy`` files at :meth:`finish`; the per-chunk arrays (8-12 bytes a chunk) stay in memory.
+    """
 
-    def save(self, directory: Path) -> None:
+    def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        for name, values in self.arrays.items():
-            save_array(directory / f"{name}.npy", values)
-        write_synced(directory / "vocab.json", [json_bytes(self.vocab.tokens())])
+        self._dir = directory
+        self._tokens = open(directory / "tokens.raw", "w+b")  # noqa: SIM115 (closed by finish/close)
+        self._marks = open(directory / "marks.raw", "w+b")  # noqa: SIM115 (three int64 per segment)
+        self._n_tokens = 0
+        self._n_segments = 0
+        self._firsts = array("q", [0])
+        self._leads = array("i")
 
-    def phrasing_tokens(self) -> tuple[np.ndarray, np.ndarray]:
-        """The FAQ phrasings as (flat token ids, length of each phrasing)."""
-        spans = self.phrasing_spans
-        if not len(spans):
-            return np.zeros(0, np.int32), np.zeros(0, np.int64)
-        tokens = self.arrays["tokens"]
-        flat = np.concatenate([tokens[start:end] for start, end in spans.tolist()])
-        return flat, spans[:, 1] - spans[:, 0]
+    def add(self, analysis: ChunkTokens) -> None:
+        base = self._n_tokens
+        analysis.ids.tofile(self._tokens)
+        array("q", [base + m for m in analysis.marks]).tofile(self._marks)
+        self._n_tokens += len(analysis.ids)
+        self._n_segments += len(analysis.marks) // 3
+        self._firsts.append(self._n_segments)
+        self._leads.append(analysis.lead)
 
+    def finish(self, vocab: Vocabulary) -> None:
+        """Write the ``.npy`` files and the vocabulary (synced), remove the scratch files."""
+        for raw, name, dtype, shape in (
+            (self._tokens, "tokens", np.int32, (self._n_tokens,)),
+            (self._marks, "marks", np.int64, (self._n_segments, 3)),
+        ):
+            raw.flush()
+            raw.seek(0)
+            with open(self._dir / f"{name}.npy", "wb") as out:
+                header = {
+                    "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                    "fortran_order": False,
+                    "shape": shape,
+                }
+                np.lib.format.write_array_header_1_0(out, header)
+                shutil.copyfileobj(raw, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+        self.close()
+        save_array(self._dir / "chunks.npy", np.frombuffer(self._firsts, dtype=np.int64))
+        leads = np.frombuffer(self._leads, dtype=np.int32) if len(self._leads) else None
+        save_array(self._dir / "lead.npy", np.zeros(0, np.int32) if leads is None else leads)
+        write_synced(self._dir / "vocab.json", [json_bytes(vocab.tokens())])
 
-def encode(chunks: Sequence[Chunk], analyses: Sequence[ChunkTokens], vocab: Vocabulary) -> Encoded:
-    """Lay out the analyses of a generation's chunks (in order) as arrays."""
-    flat = array("i")
-    marks = array("q")
-    firsts = array("q", [0])
-    leads = array("i")
-    lengths = array("q")
-    rows = array("i")
-    spans = array("q")
-    for i, (chunk, analysis) in enumerate(zip(chunks, analyses, strict=True)):
-        base = len(flat)
-        flat.extend(analysis.ids)
-        lengths.append(len(analysis.ids))
-        marks.extend([base + m for m in analysis.marks])
-        firsts.append(firsts[-1] + len(analysis.marks) // 3)
-        leads.append(analysis.lead)
-        if chunk.kind == "faq" and chunk.question:
-            start = base
-            for n in range(analysis.lead):
-                end = base + analysis.marks[3 * n + 2]
-                rows.append(i)
-                spans.extend((start, end))
-                start = end
-
-    def as_np(values: array[int], dtype: type, shape: tuple[int, ...] = (-1,)) -> np.ndarray:
-        out: np.ndarray = np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype)
-        return out.reshape(shape)
-
-    arrays = {
-        "tokens": as_np(flat, np.int32),
-        "marks": as_np(marks, np.int64, (-1, 3)),
-        "chunks": as_np(firsts, np.int64),
-        "lead": as_np(leads, np.int32),
-    }
-    return Encoded(
-        vocab,
-        arrays,
-        as_np(lengths, np.int64),
-        as_np(rows, np.int32),
-        as_np(spans, np.int64, (-1, 2)),
-    )
+    def close(self) -> None:
+        for raw in (self._tokens, self._marks):
+            raw.close()
+            with contextlib.suppress(OSError):
+                os.unlink(raw.name)
 
 
-def read_analyses(directory: Path, ids: Sequence[str], vocab: Vocabulary) -> dict[str, ChunkTokens]:
-    """The stored analyses of a generation's chunks (``ids`` in order), re-numbered into
-    ``vocab``: re-ingesting reuses the tokens of every unchanged chunk. Empty when absent."""
-    try:
-        with open(directory / "vocab.json", "rb") as fh:
-            old_tokens = load_json(fh.read())
-    except (OSError, ValueError):
-        return {}
-    analysis = Analysis.load(directory, len(ids))
-    if analysis is None or not isinstance(old_tokens, list):
-        return {}
-    renumber = np.asarray(
-        [vocab.ids.setdefault(t, len(vocab.ids)) for t in old_tokens], dtype=np.int32
-    )
-    stored = np.asarray(analysis.arrays["tokens"])
-    tokens = renumber[stored] if len(renumber) else stored
-    marks = np.asarray(analysis.arrays["marks"]).reshape(-1, 3)
-    firsts = np.asarray(analysis.arrays["chunks"])
-    leads = np.asarray(analysis.arrays["lead"])
-    out: dict[str, ChunkTokens] = {}
-    for i, cid in enumerate(ids):
+class StoredAnalyses:
+    """The analyses of a published generation, read one chunk at a time (memory-mapped) with
+    their token ids renumbered into another vocabulary: re-ingesting reuses the tokens of every
+    unchanged chunk without holding them all. Every stored token gets its id in ``vocab`` at
+    once, in the stored order (so the new numbering does not depend on which chunks are kept).
+    """
+
+    def __init__(self, analysis: Analysis, renumber: np.ndarray) -> None:
+        self._arrays = analysis.arrays
+        self._renumber = renumber
+
+    @classmethod
+    def open(cls, directory: Path, n_chunks: int, vocab: Vocabulary) -> StoredAnalyses | None:
+        """The analyses in ``directory`` for ``n_chunks`` chunks, or None when absent."""
+        try:
+            with open(directory / "vocab.json", "rb") as fh:
+                old_tokens = load_json(fh.read())
+        except (OSError, ValueError):
+            return None
+        analysis = Analysis.load(directory, n_chunks)
+        if analysis is None or not isinstance(old_tokens, list):
+            return None
+        renumber = np.asarray(
+            [vocab.ids.setdefault(t, len(vocab.ids)) for t in old_tokens], dtype=np.int32
+        )
+        return cls(analysis, renumber)
+
+    def get(self, i: int) -> ChunkTokens:
+        """The analysis of stored chunk ``i``."""
+        marks_all, firsts = self._arrays["marks"], self._arrays["chunks"]
         first, stop = int(firsts[i]), int(firsts[i + 1])
-        start = int(marks[first - 1, 2]) if first else 0
-        end = int(marks[stop - 1, 2]) if stop > first else start
-        rel = (marks[first:stop] - start).ravel().tolist()
-        chunk_ids = array("i")
-        chunk_ids.frombytes(np.ascontiguousarray(tokens[start:end], dtype=np.int32).tobytes())
-        out[cid] = ChunkTokens(chunk_ids, rel, int(leads[i]))
-    return out
+        start = int(marks_all[first - 1, 2]) if first else 0
+        end = int(marks_all[stop - 1, 2]) if stop > first else start
+        stored = np.asarray(self._arrays["tokens"][start:end])
+        tokens = self._renumber[stored] if len(self._renumber) else stored
+        ids = array("i")
+        ids.frombytes(np.ascontiguousarray(tokens, dtype=np.int32).tobytes())
+        marks = (np.asarray(marks_all[first:stop]) - start).ravel().tolist()
+        return ChunkTokens(ids, marks, int(self._arrays["lead"][i]))
 
 
 class Analysis:

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import json
+import mmap
 import os
 import shutil
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +37,19 @@ import numpy as np
 from .._errors import IndexLockedError, KnowledgeIndexError
 from .._fs import fsync_dir, json_bytes, load_json, save_array, write_synced
 from .._models import Chunk
-from ._analysis import Analysis, ChunkTokens, Vocabulary, encode, read_analyses
-from ._bm25 import LexicalIndex
+from ._analysis import Analysis, AnalysisWriter, ChunkTokens, StoredAnalyses, Vocabulary
+from ._bm25 import BM25Writer, LexicalIndex
 
-__all__ = ["FORMAT", "Snapshot", "WriteLock", "load_snapshot", "publish_generation", "read_current"]
+__all__ = [
+    "FORMAT",
+    "GenerationWriter",
+    "Snapshot",
+    "WriteLock",
+    "load_snapshot",
+    "publish_generation",
+    "read_current",
+    "stored_tokens",
+]
 
 FORMAT = 1
 CURRENT = "CURRENT"
@@ -46,14 +57,31 @@ CURRENT = "CURRENT"
 
 class ChunkFile(Sequence[Chunk]):
     """The chunks of a generation, each parsed from ``chunks.jsonl`` when first used: an index
-    of 100k chunks opens without building 100k objects. Thread-safe (a race parses twice)."""
+    of 100k chunks opens without building 100k objects. Thread-safe (a race parses twice).
 
-    def __init__(self, data: bytes, where: Path | None = None) -> None:
+    ``data`` is the file's bytes or, as :meth:`open` does, a read-only memory map of it: the
+    text of chunks never asked for is not held in memory (the OS pages it in and out)."""
+
+    def __init__(self, data: bytes | mmap.mmap, where: Path | None = None) -> None:
         self._data = data
         self._where = where
         ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
         self._bounds = np.concatenate(([0], ends + 1)).tolist()
         self._items: list[Chunk | None] = [None] * len(ends)
+
+    @classmethod
+    def open(cls, path: Path) -> ChunkFile:
+        """The chunks of ``path``, memory-mapped (read whole when it cannot be mapped)."""
+        with open(path, "rb") as fh:
+            try:
+                data: bytes | mmap.mmap = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # an empty file cannot be mapped
+                data = fh.read()
+        return cls(data, path)
+
+    def read(self, i: int) -> Chunk:
+        """Chunk ``i`` parsed afresh, not kept (for reading a generation through once)."""
+        return self._items[i] or self._parse(i)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -61,15 +89,18 @@ class ChunkFile(Sequence[Chunk]):
     def _get(self, i: int) -> Chunk:
         chunk = self._items[i]
         if chunk is None:
-            line = self._data[self._bounds[i] : self._bounds[i + 1]]
-            try:
-                chunk = self._items[i] = Chunk(**load_json(line))
-            except (ValueError, TypeError) as exc:  # a damaged file, read when first needed
-                raise KnowledgeIndexError(
-                    f"{self._where or 'chunks.jsonl'}: chunk {i} cannot be read ({exc}); run "
-                    "`kefu repair SHOP` or ingest again"
-                ) from exc
+            chunk = self._items[i] = self._parse(i)
         return chunk
+
+    def _parse(self, i: int) -> Chunk:
+        line = self._data[self._bounds[i] : self._bounds[i + 1]]
+        try:
+            return Chunk(**load_json(line))
+        except (ValueError, TypeError) as exc:  # a damaged file, read when first needed
+            raise KnowledgeIndexError(
+                f"{self._where or 'chunks.jsonl'}: chunk {i} cannot be read ({exc}); run "
+                "`kefu repair SHOP` or ingest again"
+            ) from exc
 
     @overload
     def __getitem__(self, i: int) -> Chunk: ...
@@ -92,7 +123,10 @@ class ChunkFile(Sequence[Chunk]):
         return self._get(i)
 
     def __iter__(self) -> Iterator[Chunk]:
-        return (self._get(n) for n in range(len(self)))
+        # A scan through every chunk (a rule read off all policies, a repair) keeps none it
+        # did not already have: an idle shop holds the chunks its answers used, not all.
+        items = self._items
+        return (items[n] or self._parse(n) for n in range(len(self)))
 
 
 @dataclass(frozen=True)
@@ -210,7 +244,7 @@ def _load_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
 
 
 def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
-    chunks = ChunkFile((directory / "chunks.jsonl").read_bytes(), directory / "chunks.jsonl")
+    chunks = ChunkFile.open(directory / "chunks.jsonl")
     try:
         index = load_json((directory / "chunk_index.json").read_bytes())
         ids, kinds = list(index["ids"]), list(index["kinds"])
@@ -224,6 +258,7 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     with contextlib.suppress(FileNotFoundError):
         catalog = load_json((directory / "catalog.json").read_bytes())
     manifest = load_json((directory / "manifest.json").read_bytes())
+    lexical = LexicalIndex.load(directory / "bm25", len(chunks))
     return Snapshot(
         generation=int(info["generation"]),
         directory=directory,
@@ -231,8 +266,8 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
         by_id={cid: i for i, cid in enumerate(ids)},
         ids=ids,
         kinds=kinds,
-        lexical=LexicalIndex.load(directory / "bm25", len(chunks)),
-        faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows)),
+        lexical=lexical,
+        faq_lexical=LexicalIndex.load(directory / "faq", len(faq_rows), like=lexical),
         faq_rows=faq_rows,
         embedder=info.get("embedder"),
         tokenizer=str(info.get("tokenizer", "")),
@@ -242,23 +277,152 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     )
 
 
-def read_tokens(directory: Path, vocab: Vocabulary) -> dict[str, ChunkTokens]:
-    """chunk id → its analysed tokens (ids in ``vocab``), from a published generation."""
+def stored_tokens(directory: Path, vocab: Vocabulary) -> StoredAnalyses | None:
+    """The analysed tokens of a published generation's chunks, read on demand and renumbered
+    into ``vocab`` (None when it has none)."""
     try:
         index = load_json((directory / "chunk_index.json").read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return read_analyses(directory / "analysis", list(index["ids"]), vocab)
+        n_chunks = len(index["ids"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return StoredAnalyses.open(directory / "analysis", n_chunks, vocab)
 
 
 def _json_line(value: Any) -> bytes:
     return json_bytes(value) + b"\n"
 
 
+class GenerationWriter:
+    """Writes one generation chunk by chunk, then publishes it atomically.
+
+    Chunks are added in their final order with their analysed tokens; each goes straight to
+    ``chunks.jsonl``, the analysis scratch files and the streamed BM25 counts, so memory stays
+    bounded by a batch however many chunks the shop has (only the chunk ids and kinds, and a
+    few bytes a chunk, are held). Use it as a context manager: leaving the block without
+    :meth:`publish` (an exception) removes what was written, and a failed write (a full disk, a
+    read-only or vanished directory) is a :class:`KnowledgeIndexError` that leaves the previous
+    generation live."""
+
+    def __init__(self, index_dir: Path, generation: int, vocab: Vocabulary) -> None:
+        self.index_dir = index_dir
+        self.generation = generation
+        self.vocab = vocab
+        self.final = _gen_dir(index_dir, generation)
+        self.tmp = self.final.with_name(self.final.name + ".tmp")
+        self.ids: list[str] = []
+        self.kinds: list[str] = []
+        self._rows = array("i")  # chunk of each FAQ phrasing
+        self._published = False
+        self._lexical = BM25Writer(self.tmp / "bm25.work")
+        self._faq = BM25Writer(self.tmp / "faq.work")
+        try:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            shutil.rmtree(self.final, ignore_errors=True)  # a crash after rename, before publish
+            self.tmp.mkdir(parents=True)
+            self._chunks = open(self.tmp / "chunks.jsonl", "wb")  # noqa: SIM115 (publish/abort)
+            self._analysis = AnalysisWriter(self.tmp / "analysis")
+        except OSError as exc:
+            raise self._failure(exc) from exc
+
+    def __enter__(self) -> GenerationWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if self._published:
+            return
+        self.abort()
+        if isinstance(exc, OSError):
+            raise self._failure(exc) from exc
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, chunk: Chunk, tokens: ChunkTokens) -> None:
+        """The next chunk of the generation, with its analysis."""
+        i = len(self.ids)
+        self._chunks.write(_json_line(chunk.to_dict()))
+        self.ids.append(chunk.id)
+        self.kinds.append(chunk.kind)
+        self._analysis.add(tokens)
+        self._lexical.add(tokens.ids)
+        if chunk.kind == "faq" and chunk.question:  # each FAQ phrasing is a document too
+            start = 0
+            for n in range(tokens.lead):
+                end = tokens.marks[3 * n + 2]
+                self._rows.append(i)
+                self._faq.add(tokens.ids[start:end])
+                start = end
+
+    def publish(
+        self,
+        manifest: dict[str, Any],
+        *,
+        embedder: str | None,
+        tokenizer: str,
+        catalog: dict[str, Any] | None = None,
+    ) -> Path:
+        """Finish the generation's files and make it live atomically. Returns its directory."""
+        tmp = self.tmp
+        try:
+            self._chunks.flush()
+            os.fsync(self._chunks.fileno())
+            self._chunks.close()
+            index = {"ids": self.ids, "kinds": self.kinds}
+            write_synced(tmp / "chunk_index.json", [_json_line(index)])
+            write_synced(tmp / "manifest.json", [_json_line(manifest)])
+            if catalog is not None:
+                write_synced(tmp / "catalog.json", [_json_line(catalog)])
+            self._analysis.finish(self.vocab)
+            self._lexical.finish(tmp / "bm25", self.vocab.ids)
+            self._faq.finish(tmp / "faq", self.vocab.ids)
+            rows = np.frombuffer(self._rows, np.int32) if len(self._rows) else np.zeros(0, np.int32)
+            save_array(tmp / "faq_rows.npy", rows)
+            fsync_dir(tmp)
+            os.rename(tmp, self.final)
+            fsync_dir(self.index_dir)
+
+            current = {
+                "format": FORMAT,
+                "generation": self.generation,
+                "embedder": embedder,
+                "tokenizer": tokenizer,
+            }
+            pointer_tmp = self.index_dir / (CURRENT + ".tmp")
+            write_synced(pointer_tmp, [json_bytes(current)])
+            os.replace(pointer_tmp, self.index_dir / CURRENT)
+            fsync_dir(self.index_dir)
+        except OSError as exc:
+            self.abort()
+            raise self._failure(exc) from exc
+        self._published = True
+        return self.final
+
+    def abort(self) -> None:
+        """Remove what was written of this generation (it never went live)."""
+        for part in (getattr(self, "_chunks", None), getattr(self, "_analysis", None)):
+            if part is not None:
+                with contextlib.suppress(OSError):
+                    part.close()
+        self._lexical.close()
+        self._faq.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        shutil.rmtree(self.final, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.index_dir / (CURRENT + ".tmp")).unlink(missing_ok=True)
+
+    def _failure(self, exc: OSError) -> KnowledgeIndexError:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return KnowledgeIndexError(
+            f"cannot write the index at {self.index_dir} ({exc.strerror or exc}); the previous "
+            "version stays live. Free disk space (or fix the directory's permissions) and "
+            "ingest again."
+        )
+
+
 def publish_generation(
     index_dir: Path,
     generation: int,
-    chunks: list[Chunk],
+    chunks: Sequence[Chunk],
     tokens: dict[str, ChunkTokens],
     vocab: Vocabulary,
     manifest: dict[str, Any],
@@ -267,69 +431,12 @@ def publish_generation(
     tokenizer: str,
     catalog: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a complete generation and make it live atomically. Returns its directory.
-
-    A write that fails (a full disk, a read-only or vanished directory) raises
-    :class:`KnowledgeIndexError` and leaves the previous generation live; what was written of
-    this one is removed."""
-    final = _gen_dir(index_dir, generation)
-    tmp = final.with_name(final.name + ".tmp")
-    with _write_failure_typed(index_dir, final, tmp):
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final, ignore_errors=True)  # left by a crash after rename, before publish
-        tmp.mkdir(parents=True)
-
-        write_synced(tmp / "chunks.jsonl", (_json_line(c.to_dict()) for c in chunks))
-        index = {"ids": [c.id for c in chunks], "kinds": [c.kind for c in chunks]}
-        write_synced(tmp / "chunk_index.json", [_json_line(index)])
-        write_synced(tmp / "manifest.json", [_json_line(manifest)])
-        if catalog is not None:
-            write_synced(tmp / "catalog.json", [_json_line(catalog)])
-
-        encoded = encode(chunks, [tokens[c.id] for c in chunks], vocab)
-        encoded.save(tmp / "analysis")
-        LexicalIndex.build_flat(encoded.arrays["tokens"], encoded.doc_lengths, vocab.ids).save(
-            tmp / "bm25"
-        )
-        LexicalIndex.build_flat(*encoded.phrasing_tokens(), vocab.ids).save(tmp / "faq")
-        save_array(tmp / "faq_rows.npy", encoded.phrasing_rows)
-        for sub in ("bm25", "faq"):  # written by bm25s (analysis/ was synced as it was written)
-            for file in (tmp / sub).iterdir():
-                with open(file, "rb+") as fh:
-                    os.fsync(fh.fileno())
-        fsync_dir(tmp)
-        os.rename(tmp, final)
-        fsync_dir(index_dir)
-
-        current = {
-            "format": FORMAT,
-            "generation": generation,
-            "embedder": embedder,
-            "tokenizer": tokenizer,
-        }
-        pointer_tmp = index_dir / (CURRENT + ".tmp")
-        write_synced(pointer_tmp, [json_bytes(current)])
-        os.replace(pointer_tmp, index_dir / CURRENT)
-        fsync_dir(index_dir)
-        return final
-
-
-@contextlib.contextmanager
-def _write_failure_typed(index_dir: Path, final: Path, tmp: Path) -> Iterator[None]:
-    """A failed write while publishing: remove what was written, raise KnowledgeIndexError."""
-    try:
-        yield
-    except OSError as exc:
-        # Every write comes before CURRENT is replaced: this generation never went live.
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.rmtree(final, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            (index_dir / (CURRENT + ".tmp")).unlink(missing_ok=True)
-        raise KnowledgeIndexError(
-            f"cannot write the index at {index_dir} ({exc.strerror or exc}); the previous "
-            "version stays live. Free disk space (or fix the directory's permissions) and "
-            "ingest again."
-        ) from exc
+    """Write a complete generation from chunks in memory and make it live atomically (see
+    :class:`GenerationWriter`, which ingestion uses to stream a generation)."""
+    with GenerationWriter(index_dir, generation, vocab) as writer:
+        for chunk in chunks:
+            writer.add(chunk, tokens[chunk.id])
+        return writer.publish(manifest, embedder=embedder, tokenizer=tokenizer, catalog=catalog)
 
 
 def remove_old_generations(index_dir: Path, keep: set[int]) -> None:

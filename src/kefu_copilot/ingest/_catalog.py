@@ -27,7 +27,14 @@ from ..index._coverage import Idf
 from ..text._normalize import normalize
 from ..text._numbers import UNITS, unit_in, units_in, value_range
 
-__all__ = ["Products", "SizeChart", "build_catalog", "parse_chart", "table_problems"]
+__all__ = [
+    "CatalogBuilder",
+    "Products",
+    "SizeChart",
+    "build_catalog",
+    "parse_chart",
+    "table_problems",
+]
 
 CATALOG_VERSION = 3
 _CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
@@ -51,16 +58,38 @@ def build_catalog(
     product also keeps its title's tokens (``title_tokens``): answering measures which words
     of a question name the product, and segmenting titles there was a first-use cost per
     product (issue 22)."""
-    products: dict[str, dict[str, Any]] = {}
-    skus: dict[str, str] = {}
-    names: dict[str, list[str]] = {}
+    builder = CatalogBuilder(words, tokenize)
     for i, chunk in enumerate(chunks):
+        builder.add(i, chunk)
+    return builder.finish()
+
+
+class CatalogBuilder:
+    """:func:`build_catalog` one chunk at a time (ingestion streams the chunks through it)."""
+
+    def __init__(
+        self,
+        words: Callable[[str], list[str]],
+        tokenize: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self._words = words
+        self._tokenize = tokenize
+        self._products: dict[str, dict[str, Any]] = {}
+        self._names: dict[str, list[str]] = {}
+        self._skus: list[tuple[str, str]] = []  # (sku, source), applied after every product
+
+    def add(self, i: int, chunk: Chunk) -> None:
+        """Chunk ``i`` of the generation."""
+        sku = chunk.meta.get("sku") if chunk.locator == "商品信息" else None
+        if sku:
+            self._skus.append((str(sku), chunk.source))
         if chunk.kind not in ("product", "table_row"):
-            continue
+            return
+        products = self._products
         entry = products.get(chunk.source)
         if entry is None:
-            if chunk.title not in names:
-                names[chunk.title] = title_words(words(chunk.title))
+            if chunk.title not in self._names:
+                self._names[chunk.title] = title_words(self._words(chunk.title))
             entry = products[chunk.source] = {
                 "title": chunk.title,
                 "name": chunk.title,
@@ -70,26 +99,33 @@ def build_catalog(
             }
         entry["chunks"].append(i)
         _typed(entry, i, chunk)
-    for chunk in chunks:
-        sku = chunk.meta.get("sku") if chunk.locator == "商品信息" else None
-        if sku:
-            skus[normalize(str(sku))] = chunk.source
+
+    def finish(self) -> dict[str, Any]:
+        products = self._products
+        skus: dict[str, str] = {}
+        for sku, source in self._skus:
+            skus[normalize(sku)] = source
             entry = products.setdefault(
-                chunk.source, {"title": "", "name": "", "chunks": [], "facts": [], "tables": []}
+                source, {"title": "", "name": "", "chunks": [], "facts": [], "tables": []}
             )
             entry["title"] = f"{entry['title']} {sku}".strip()
-    for source in products:
-        stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
-        if _STEM_SKU.fullmatch(stem):
-            skus.setdefault(stem, source)
-    if tokenize is not None:
-        segmented: dict[str, list[str]] = {}
-        for entry in products.values():
-            title = entry["title"]
-            if title not in segmented:
-                segmented[title] = tokenize(title)
-            entry["title_tokens"] = segmented[title]
-    return {"version": CATALOG_VERSION, "products": products, "skus": skus, "words": names}
+        for source in products:
+            stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+            if _STEM_SKU.fullmatch(stem):
+                skus.setdefault(stem, source)
+        if self._tokenize is not None:
+            segmented: dict[str, list[str]] = {}
+            for entry in products.values():
+                title = entry["title"]
+                if title not in segmented:
+                    segmented[title] = self._tokenize(title)
+                entry["title_tokens"] = segmented[title]
+        return {
+            "version": CATALOG_VERSION,
+            "products": products,
+            "skus": skus,
+            "words": self._names,
+        }
 
 
 def _typed(entry: dict[str, Any], index: int, chunk: Chunk) -> None:

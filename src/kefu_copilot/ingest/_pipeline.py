@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import itertools
 import logging
 import os
 import stat
@@ -19,16 +21,18 @@ from .._models import Chunk, FileIssue, IngestReport
 from ..embed._embedder import Embedder
 from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
 from ..index._generations import (
+    GenerationWriter,
+    Snapshot,
     WriteLock,
-    publish_generation,
+    _load_generation,
     read_current,
-    read_tokens,
     remove_old_generations,
+    stored_tokens,
 )
 from ..index._generations import _gen_dir as generation_dir
 from ..index._vectors import VectorStore
 from ..text._tokenize import Tokenizer
-from ._catalog import build_catalog
+from ._catalog import CatalogBuilder
 from ._loaders import SUPPORTED
 from ._workers import open_regular, parse_files, plan_workers
 
@@ -328,143 +332,242 @@ def _ingest_locked(
         _debug("ingest %s: index up to date", shop_dir)
         return report
 
-    # 2. Parse what changed; keep the chunks of what did not.
-    old_chunks: dict[str, Chunk] = {}
-    old_tokens: dict[str, ChunkTokens] = {}
-    old_catalog: dict[str, Any] | None = None
-    vocab = Vocabulary()
-    same_tokenizer = current is not None and current.get("tokenizer") == tokenizer.fingerprint
+    # 2. Stream the new generation in its final order: the chunks of unchanged files first
+    # (with their stored tokens), then those of the files parsed now. Each chunk goes to the
+    # generation's files, the catalogue and a batch of vectors as it comes, so that nothing
+    # holds every chunk, token or vector of the shop at once (memory stays flat as it grows).
+    snapshot: Snapshot | None = None
     if prev_dir is not None and reuse:
-        from ..index._generations import _load_generation
-
         try:
             snapshot = _load_generation(prev_dir, current or {})
-            old_chunks = {c.id: c for c in snapshot.chunks}
-            old_catalog = snapshot.catalog
-            if same_tokenizer:
-                old_tokens = read_tokens(prev_dir, vocab)
         except (OSError, ValueError, KnowledgeIndexError):  # damaged: parse everything again
+            snapshot = None
+    for attempt in range(2):
+        if snapshot is None and reuse:
             to_parse.extend((f, reuse[f.source]["sha256"]) for f in found if f.source in reuse)
             reuse.clear()
-
-    files_manifest: dict[str, Any] = {}
-    chunks: list[Chunk] = []
-    for source, entry in sorted(reuse.items()):
-        kept = [old_chunks[cid] for cid in entry["chunks"] if cid in old_chunks]
-        chunks.extend(kept)
-        files_manifest[source] = entry
-        report.files_unchanged.append(source)
-        issues.extend(FileIssue(**i) for i in entry.get("issues", []))
-
-    # Parse what changed (in worker processes for a large shop), embedding the new chunks
-    # batch by batch meanwhile.
-    tokens: dict[str, ChunkTokens] = {}
-    to_parse.sort(key=lambda x: x[0].source)
-    jobs = [(f.source, f.path, f.size) for f, _ in to_parse]
-    pending: list[Chunk] = []
-    embedded: set[str] = set()
-    dense = embedder is not None and store is not None
-    have: set[str] | None = None  # vectors the store holds (one listing, not one per batch)
-
-    def list_vectors() -> None:
-        nonlocal have
-        if dense:
-            assert store is not None
-            have = store.all_ids()
-
-    names: dict[str, list[str]] = {}  # product title -> words, for the catalogue
-    if old_catalog and same_tokenizer and isinstance(old_catalog.get("words"), dict):
-        names.update(old_catalog["words"])
-    n_workers = plan_workers(workers, jobs)
-    # With workers, this process would wait for them: it embeds as batches come back. Alone,
-    # it embeds at the end (interleaving Chroma's writes with parsing measured slower).
-    inline = dense and n_workers > 0
-    parsed_files = parse_files(jobs, tokenizer, vocab, workers=n_workers, meanwhile=list_vectors)
-    for n, ((f, digest), parsed) in enumerate(zip(to_parse, parsed_files, strict=True), start=1):
-        if progress:
-            progress("parse", n, len(to_parse))
-        chunks.extend(parsed.chunks)
-        issues.extend(parsed.issues)
-        tokens.update((c.id, t) for c, t in zip(parsed.chunks, parsed.tokens, strict=True))
-        names.update(parsed.titles)
-        files_manifest[f.source] = {
-            "sha256": digest,
-            "size": f.size,
-            "mtime_ns": f.mtime_ns,
-            "chunks": [c.id for c in parsed.chunks],
-            "issues": [i.model_dump() for i in parsed.issues],
-        }
+        to_parse.sort(key=lambda x: x[0].source)
+        try:
+            built = _build_generation(
+                index_dir,
+                prev_gen + 1,
+                snapshot,
+                reuse,
+                to_parse,
+                tokenizer,
+                embedder if embedder_name is not None else None,
+                store if embedder_name is not None else None,
+                progress,
+                workers,
+                same_tokenizer=current is not None
+                and current.get("tokenizer") == tokenizer.fingerprint,
+                manifest_base={"loader": LOADER_VERSION, "config": config_hash},
+                publish={"embedder": embedder_name, "tokenizer": tokenizer.fingerprint},
+            )
+            break
+        except _DamagedChunks:  # a kept chunk cannot be read: parse its file again
+            if attempt:
+                raise
+            snapshot = None
+    for f, _ in to_parse:
         (report.files_updated if f.source in prev_files else report.files_added).append(f.source)
-        if inline:
-            pending.extend(parsed.chunks)
-            if len(pending) >= EMBED_BATCH:
-                assert embedder is not None and store is not None
-                report.chunks_embedded += _embed_missing(store, embedder, pending, None, have)
-                embedded.update(c.id for c in pending)
-                pending = []
+    report.files_unchanged = sorted(reuse)
     report.files_removed = removed
-    _debug("parsed %d files; %d chunks in all", len(to_parse), len(chunks))
-
-    # 3. Tokens of the kept chunks (reused when the tokenizer is unchanged).
-    analyse = analyser(tokenizer)
-    lead_cache: dict[str, tuple[array[int], int, int]] = {}
-    for n, chunk in enumerate(chunks, start=1):
-        if chunk.id in tokens:
-            continue
-        cached = old_tokens.get(chunk.id)
-        if cached is not None:
-            tokens[chunk.id] = cached
-            continue
-        if progress and n % 500 == 0:
-            progress("tokenize", n, len(chunks))
-        tokens[chunk.id] = analyse_chunk(chunk, analyse, vocab, cache=lead_cache)
-    del lead_cache
-    words = getattr(tokenizer, "words", None)
-    catalog = None
-    if words is not None:
-        catalog = build_catalog(
-            chunks,
-            lambda title: names[title] if title in names else words(title),
-            tokenizer.tokenize,
-        )
-
-    _debug("tokens ready for %d chunks", len(tokens))
-
-    # 4. Vectors for the other chunks the store does not have yet (batched).
-    if embedder is not None and store is not None:
-        rest = [c for c in chunks if c.id not in embedded]
-        report.chunks_embedded += _embed_missing(store, embedder, rest, progress, have)
-
-    _debug("embedded %d chunks", report.chunks_embedded)
-
-    # 5. Publish atomically, then clean up what no generation needs any more.
+    report.chunks_embedded = built.embedded
     generation = prev_gen + 1
-    manifest = {"loader": LOADER_VERSION, "config": config_hash, "files": files_manifest}
-    publish_generation(
-        index_dir,
-        generation,
-        chunks,
-        tokens,
-        vocab,
-        manifest,
-        embedder=embedder_name,
-        tokenizer=tokenizer.fingerprint,
-        catalog=catalog,
-    )
     remove_old_generations(index_dir, keep={generation, prev_gen})
     if store is not None:  # includes vectors orphaned by an earlier crash
         # Under the write lock the store holds what it held before plus the live chunks.
-        held = store.all_ids() if have is None else have
-        stale = sorted(held - {c.id for c in chunks})
+        held = store.all_ids() if built.have is None else built.have
+        stale = sorted(held - set(built.ids))
         if stale:
             store.delete(stale)
 
-    _debug("published generation %d: %d chunks", generation, len(chunks))
+    _debug("published generation %d: %d chunks", generation, len(built.ids))
     report.generation = generation
-    report.chunks_total = len(chunks)
-    report.issues = issues
+    report.chunks_total = len(built.ids)
+    report.issues = issues + built.issues
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _DamagedChunks(Exception):
+    """A chunk of the previous generation kept for an unchanged file cannot be read."""
+
+
+@dataclass
+class _Built:
+    """What streaming a generation produced (besides its published files)."""
+
+    ids: list[str]
+    issues: list[FileIssue]
+    embedded: int
+    have: set[str] | None  # the ids the vector store holds, if it was listed
+
+
+class _Vectors:
+    """The vectors of the new chunks the store lacks, embedded and added ``EMBED_BATCH`` at a
+    time as the chunks stream by (the same batches, in the same order, as embedding them all
+    at the end: the store, and its HNSW graph, come out the same)."""
+
+    def __init__(self, embedder: Embedder, store: VectorStore, progress: Progress | None) -> None:
+        self.embedder, self.store, self.progress = embedder, store, progress
+        self.have: set[str] | None = None
+        self.pending: list[Chunk] = []
+        self.added = 0
+
+    def list(self) -> None:
+        self.have = self.store.all_ids()
+
+    def add(self, chunk: Chunk) -> None:
+        assert self.have is not None
+        if chunk.id not in self.have:
+            self.pending.append(chunk)
+            if len(self.pending) >= EMBED_BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if batch:
+            ids = [c.id for c in batch]
+            self.store.add(ids, self.embedder.embed_documents([_embed_text(c) for c in batch]))
+            assert self.have is not None
+            self.have.update(ids)
+            self.added += len(batch)
+            if self.progress:  # (how many more will come is not known while streaming)
+                self.progress("embed", self.added, self.added)
+
+
+def _build_generation(
+    index_dir: Path,
+    generation: int,
+    snapshot: Snapshot | None,
+    reuse: dict[str, dict[str, Any]],
+    to_parse: list[tuple[FoundFile, str]],
+    tokenizer: Tokenizer,
+    embedder: Embedder | None,
+    store: VectorStore | None,
+    progress: Progress | None,
+    workers: int | None,
+    *,
+    same_tokenizer: bool,
+    manifest_base: dict[str, Any],
+    publish: dict[str, Any],
+) -> _Built:
+    """Write and publish generation ``generation``: the kept chunks of ``reuse`` (from
+    ``snapshot``), then the files of ``to_parse``, parsed (in worker processes for a large shop)
+    and streamed through, chunk by chunk. Raises :class:`_DamagedChunks` before anything is
+    published when a kept chunk cannot be read."""
+    vocab = Vocabulary()
+    # Every stored token is numbered first, in its stored order (as before streaming).
+    old_tokens = (
+        stored_tokens(snapshot.directory, vocab)
+        if snapshot is not None and same_tokenizer
+        else None
+    )
+    names: dict[str, list[str]] = {}  # product title -> words, for the catalogue
+    old_catalog = snapshot.catalog if snapshot is not None else None
+    if old_catalog and same_tokenizer and isinstance(old_catalog.get("words"), dict):
+        names.update(old_catalog["words"])
+    words = getattr(tokenizer, "words", None)
+    catalog = (
+        CatalogBuilder(
+            lambda title: names[title] if title in names else words(title), tokenizer.tokenize
+        )
+        if words is not None
+        else None
+    )
+    vectors = (
+        _Vectors(embedder, store, progress) if embedder is not None and store is not None else None
+    )
+    jobs = [(f.source, f.path, f.size) for f, _ in to_parse]
+    files_manifest: dict[str, Any] = {}
+    issues: list[FileIssue] = []
+    analyse = analyser(tokenizer)
+    lead_cache: dict[str, tuple[array[int], int, int]] = {}
+
+    with contextlib.ExitStack() as stack:
+        writer = stack.enter_context(GenerationWriter(index_dir, generation, vocab))
+
+        def add(chunk: Chunk, tokens: ChunkTokens) -> None:
+            if catalog is not None:
+                catalog.add(len(writer), chunk)
+            writer.add(chunk, tokens)
+            if vectors is not None:
+                vectors.add(chunk)
+
+        # Started first: the workers load their dictionary while the store is listed and the
+        # kept chunks are written.
+        parsing = parse_files(
+            jobs,
+            tokenizer,
+            vocab,
+            workers=plan_workers(workers, jobs),
+            meanwhile=vectors.list if vectors is not None else None,
+        )
+        stack.callback(parsing.close)  # stops the workers if this fails half-way
+        first = next(parsing, None) if jobs else None
+        if vectors is not None and vectors.have is None:
+            vectors.list()
+        parsed_files = itertools.chain([first], parsing) if first is not None else iter(())
+
+        kept = 0
+        for source, entry in sorted(reuse.items()):
+            assert snapshot is not None
+            read = getattr(snapshot.chunks, "read", snapshot.chunks.__getitem__)  # not kept
+            for cid in entry["chunks"]:
+                i = snapshot.by_id.get(cid)
+                if i is None:
+                    continue
+                try:
+                    chunk = read(i)
+                except KnowledgeIndexError as exc:
+                    raise _DamagedChunks(str(exc)) from exc
+                kept += 1
+                if old_tokens is not None:
+                    tokens = old_tokens.get(i)
+                else:
+                    if progress and kept % 500 == 0:
+                        progress("tokenize", kept, len(snapshot.ids))
+                    tokens = analyse_chunk(chunk, analyse, vocab, cache=lead_cache)
+                add(chunk, tokens)
+            files_manifest[source] = entry
+            issues.extend(FileIssue(**i) for i in entry.get("issues", []))
+        del lead_cache
+
+        for n, ((f, digest), parsed) in enumerate(zip(to_parse, parsed_files, strict=True), 1):
+            if progress:
+                progress("parse", n, len(to_parse))
+            names.update(parsed.titles)
+            for chunk, tokens in zip(parsed.chunks, parsed.tokens, strict=True):
+                add(chunk, tokens)
+            issues.extend(parsed.issues)
+            files_manifest[f.source] = {
+                "sha256": digest,
+                "size": f.size,
+                "mtime_ns": f.mtime_ns,
+                "chunks": [c.id for c in parsed.chunks],
+                "issues": [i.model_dump() for i in parsed.issues],
+            }
+        _debug("streamed %d chunks (%d parsed files)", len(writer), len(to_parse))
+
+        if vectors is not None:
+            vectors.flush()
+            _debug("embedded %d chunks", vectors.added)
+
+        # 3. Publish atomically (the vectors are in the store already).
+        writer.publish(
+            {**manifest_base, "files": files_manifest},
+            embedder=publish["embedder"],
+            tokenizer=publish["tokenizer"],
+            catalog=catalog.finish() if catalog is not None else None,
+        )
+    return _Built(
+        writer.ids,
+        issues,
+        vectors.added if vectors is not None else 0,
+        vectors.have if vectors is not None else None,
+    )
 
 
 def _readable_generation(directory: Path | None, current: dict[str, Any] | None) -> bool:

@@ -20,7 +20,7 @@ import stat
 import subprocess
 import sys
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -116,7 +116,7 @@ def parse_files(
     *,
     workers: int = 0,
     meanwhile: Callable[[], None] | None = None,
-) -> Iterator[Parsed]:
+) -> Generator[Parsed, None, None]:
     """Parse and analyse ``files`` ((source, path, size), in order); yields in the same order.
 
     With ``workers`` > 0 and a :class:`ChineseTokenizer`, the work runs in that many worker
