@@ -45,6 +45,7 @@ from ._models import (
     supported,
 )
 from ._phrases import shop_phrases
+from ._topic import Subject, TopicScorer, contradicted, subject_of
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
 
@@ -57,8 +58,10 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
-_MIN_POLICY = 0.5
-_CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said  # a passage below this fit to the customer's turn is not said as the policy
+_MIN_POLICY = 0.4  # a passage below this fit to the customer's turn is not said as the policy
+_SURE_POLICY = 0.4  # bonus of the answer the answerer is sure of, against a passage's fit
+_RETRIEVAL_WEIGHT = 0.25  # retrieval's rank only breaks ties of topic and subject
+_CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
 _FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
@@ -130,6 +133,20 @@ class ReplyAdvisor:
             for s, ws in full.items()
             if s in self._heads
         }
+        classes = {
+            s: str(value)
+            for s, facts in answerer.products.facts.items()
+            for name, value, *_ in facts
+            if name in self.phrases.class_facts
+        }
+        #: the catalogue class of each product ("配饰/袜子"), naming its product class
+        self._classes = classes
+        self._skus = answerer.products.sku_by_source()
+        #: scores knowledge by the conversation's topic and subject (see _topic)
+        self.topics = TopicScorer(
+            lambda t: [w for w in answerer.tokenizer.words(t) if w not in STOPWORDS],
+            answerer.idf,
+        )
         persona = self.phrases.persona_address.search(self.shop.persona or "")
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = persona.group(1) if persona else self.shop.address
@@ -378,6 +395,21 @@ class ReplyAdvisor:
             if policy:
                 plan.policy, citations = policy
                 plan.citations = merge_citations(plan.citations, citations)
+        if plan.policy:  # a fact the policy states otherwise for this product is not kept
+            turns = [*history, Message(role="customer", text=question)]
+            subject = self._subject(self._products(turns))
+            for clause in [k for k in kept if contradicted(k, plan.policy, subject)]:
+                gone = kept.index(clause)
+                kept.pop(gone)
+                refusals = [(at - (at > gone), c) for at, c in refusals]
+                changes.append(
+                    Change(
+                        kind="correct_fact",
+                        before=clause.strip(" ，,。"),
+                        after=plan.policy,
+                        reason="店铺对这件商品的规则说的不是这个数，以规则为准",
+                    )
+                )
         for at, clause in reversed(refusals):
             if plan.policy:
                 changes.append(
@@ -402,29 +434,43 @@ class ReplyAdvisor:
         behind an FAQ answer cited too."""
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
-        topic = f"{question} {said}".strip()
+        topic = self.phrases.order_id.sub(" ", f"{question} {said}").strip()
+        subject = self._subject(products)
+        words = self.topics.topic_words(topic, subject, self.phrases.refusal)
+        sure: tuple[float, str, list[Citation]] | None = None
         if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
-                return text, merge_citations(answer.citations[:1], self._backing(text))
-        best: tuple[float, Any] | None = None
-        hits = self.answerer.retriever.retrieve(topic, k=8, kinds=ANSWER_KINDS)
-        for n, hit in enumerate(hits):
-            chunk = hit.chunk
-            if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
-                continue
-            score = min(1.0, hit.score / 2) + 0.5 * self._coverage(topic, chunk.text) - 0.01 * n
-            if best is None or score > best[0]:
-                best = (score, chunk)
-        if best is None or best[0] < _MIN_POLICY:
+                score = self.topics.score(words, subject, text) + _SURE_POLICY
+                sure = (score, text, merge_citations(answer.citations[:1], self._backing(text)))
+        best: tuple[float, Any, list[str]] | None = None
+        seen: set[int] = set()
+        for query in dict.fromkeys((topic, " ".join(words))):
+            hits = self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS) if query else []
+            for n, hit in enumerate(hits):
+                chunk = hit.chunk
+                if chunk.id in seen or chunk.kind == "case":
+                    continue
+                seen.add(chunk.id)
+                if not self._about(chunk.source, chunk.text, products):
+                    continue
+                own = chunk.source in products  # the page of the conversation's product
+                body = reply_sentences(reply_sentence(chunk.text))
+                fit, window = self.topics.best_window(words, subject, body, own=own)
+                score = fit + _RETRIEVAL_WEIGHT * min(1.0, hit.score / 2) - 0.01 * n
+                if window and (best is None or score > best[0]):
+                    best = (score, chunk, window)
+        if best is not None and best[0] < _MIN_POLICY:
+            best = None
+        if sure is not None and (best is None or sure[0] >= best[0]):
+            return sure[1], sure[2]
+        if best is None:
             return None
-        score, chunk = best
-        body = reply_sentences(reply_sentence(chunk.text))
-        ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
-        text = "".join(t for t in body if t in ranked)
-        if len(text) > 160:
-            text = ranked[0]
+        score, chunk, window = best
+        text = "".join(window)
+        text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
+        text = re.sub(r"[；;，,、]$", "。", text)
         citation = Citation(
             source=chunk.source,
             locator=chunk.locator,
@@ -433,6 +479,10 @@ class ReplyAdvisor:
             chunk_id=chunk.id,
         )
         return text, merge_citations([citation], self._backing(text) if chunk.kind == "faq" else [])
+
+    def _subject(self, products: set[str]) -> Subject:
+        """The words naming the conversation's products and their class."""
+        return subject_of(products, self._names, self._skus, self._classes)
 
     def _about(self, source: str, text: str, products: set[str]) -> bool:
         """Whether knowledge may be said about the conversation's products: a product page only
@@ -618,6 +668,9 @@ class ReplyAdvisor:
         named = {
             s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
         }
+        if not found and not named:  # the product class the customer names ("袜子")
+            leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
+            named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
         return found | named
 
     def _fact_support(

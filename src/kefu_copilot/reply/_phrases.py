@@ -107,6 +107,7 @@ class Phrases:
     coupon_cues: re.Pattern[str]
     bare_money: re.Pattern[str]
     conditional: re.Pattern[str]
+    class_facts: tuple[str, ...] = ()
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -226,6 +227,7 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         goodwill_coupon=_flag(c, "goodwill_coupon"),
         quick_min_score=_number(c, "quick_min_score"),
         quick_relative=_number(c, "quick_relative"),
+        class_facts=_strings(rules.get("class_facts", ())),
     )
 
 
