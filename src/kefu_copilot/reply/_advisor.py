@@ -58,7 +58,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
-_MIN_POLICY = 0.4  # a passage below this fit to the customer's turn is not said as the policy
+_MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
 _SURE_POLICY = 0.4  # bonus of the answer the answerer is sure of, against a passage's fit
 _RETRIEVAL_WEIGHT = 0.25  # retrieval's rank only breaks ties of topic and subject
 _CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said
@@ -444,7 +444,7 @@ class ReplyAdvisor:
                 text = reply_sentence(answer.text)
                 score = self.topics.score(words, subject, text) + _SURE_POLICY
                 sure = (score, text, merge_citations(answer.citations[:1], self._backing(text)))
-        best: tuple[float, Any, list[str]] | None = None
+        best: tuple[float, Any, list[str], float] | None = None
         seen: set[int] = set()
         for query in dict.fromkeys((topic, " ".join(words))):
             hits = self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS) if query else []
@@ -458,16 +458,19 @@ class ReplyAdvisor:
                 own = chunk.source in products  # the page of the conversation's product
                 body = reply_sentences(reply_sentence(chunk.text))
                 fit, window = self.topics.best_window(words, subject, body, own=own)
-                score = fit + _RETRIEVAL_WEIGHT * min(1.0, hit.score / 2) - 0.01 * n
+                strength = min(1.0, hit.score / 2)
+                score = fit + _RETRIEVAL_WEIGHT * strength - 0.01 * n
+                if not window:  # no sentence states a topic word: what retrieval found first
+                    fit, window = 0.0, body[:2]
                 if window and (best is None or score > best[0]):
-                    best = (score, chunk, window)
-        if best is not None and best[0] < _MIN_POLICY:
+                    best = (score, chunk, window, max(fit, strength))
+        if best is not None and best[3] < _MIN_POLICY:  # neither about the topic nor retrieved
             best = None
         if sure is not None and (best is None or sure[0] >= best[0]):
             return sure[1], sure[2]
         if best is None:
             return None
-        score, chunk, window = best
+        score, chunk, window, _ = best
         text = "".join(window)
         text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
         text = re.sub(r"[；;，,、]$", "。", text)
@@ -482,7 +485,7 @@ class ReplyAdvisor:
 
     def _subject(self, products: set[str]) -> Subject:
         """The words naming the conversation's products and their class."""
-        return subject_of(products, self._names, self._skus, self._classes)
+        return subject_of(products, self._heads, self._skus, self._classes)
 
     def _about(self, source: str, text: str, products: set[str]) -> bool:
         """Whether knowledge may be said about the conversation's products: a product page only

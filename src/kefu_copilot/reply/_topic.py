@@ -21,7 +21,7 @@ from ._models import clause_spans, fold, quantities, supported
 
 __all__ = ["Subject", "TopicScorer", "contradicted", "subject_clauses", "subject_of", "subject_parts"]
 
-_NUMERAL = re.compile(r"[一二两三四五六七八九十百千半几]*[个天年月周日号次件张元块]?")
+_NUMERAL = re.compile(r"[一二两三四五六七八九十百千半几]*个?[天年月周日号次件张元块小时]*")
 #: What a second sentence must add to be said too.
 _LONGER = 0.05
 #: How much naming the conversation's subject adds to a passage's topic score.
@@ -30,8 +30,8 @@ SUBJECT_WEIGHT = 0.5
 
 @dataclass(frozen=True)
 class Subject:
-    """The words naming the conversation's products: title words, SKU codes and the parts of
-    their catalogue class ("童装/外套" → 童装, 外套). Empty when no product is known."""
+    """The words naming the conversation's products: their title's head noun, SKU code and the
+    parts of their catalogue class ("童装/外套" → 童装, 外套). Empty when no product is known."""
 
     words: frozenset[str] = frozenset()
 
@@ -168,14 +168,17 @@ def contradicted(sentence: str, policy: str, subject: Subject) -> bool:
 
 def subject_of(
     sources: Iterable[str],
-    names: dict[str, set[str]],
+    heads: dict[str, str],
     skus: dict[str, str],
     classes: dict[str, str],
 ) -> Subject:
-    """The subject of products ``sources``: their name words, SKUs and class path parts."""
+    """The subject of products ``sources``: the head noun of their title (运动鞋), their SKU and
+    the parts of their catalogue class — what names the product class, not its features
+    (魔术贴, 防滑 stay topic words: "魔术贴粘不住了")."""
     words: set[str] = set()
     for source in sources:
-        words |= {fold(w) for w in names.get(source, ()) if len(w) > 1}
+        if len(heads.get(source, "")) > 1:
+            words.add(fold(heads[source]))
         if source in skus:
             words.add(fold(skus[source]))
         for part in classes.get(source, "").split("/"):  # 童装/外套: both name its class
