@@ -398,14 +398,14 @@ class ReplyAdvisor:
         if plan.policy:  # a fact the policy states otherwise for this product is not kept
             turns = [*history, Message(role="customer", text=question)]
             subject = self._subject(self._products(turns))
-            for clause in [k for k in kept if contradicted(k, plan.policy, subject)]:
-                gone = kept.index(clause)
+            for wrong in [k for k in kept if contradicted(k, plan.policy, subject)]:
+                gone = kept.index(wrong)
                 kept.pop(gone)
                 refusals = [(at - (at > gone), c) for at, c in refusals]
                 changes.append(
                     Change(
                         kind="correct_fact",
-                        before=clause.strip(" ，,。"),
+                        before=wrong.strip(" ，,。"),
                         after=plan.policy,
                         reason="店铺对这件商品的规则说的不是这个数，以规则为准",
                     )
@@ -445,7 +445,7 @@ class ReplyAdvisor:
                 score = self.topics.score(words, subject, text) + _SURE_POLICY
                 sure = (score, text, merge_citations(answer.citations[:1], self._backing(text)))
         best: tuple[float, Any, list[str], float] | None = None
-        seen: set[int] = set()
+        seen: set[str] = set()
         for query in dict.fromkeys((topic, " ".join(words))):
             hits = self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS) if query else []
             for n, hit in enumerate(hits):
