@@ -108,6 +108,7 @@ class Phrases:
     bare_money: re.Pattern[str]
     conditional: re.Pattern[str]
     class_facts: tuple[str, ...] = ()
+    policy_choice: str = "retrieval"
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -228,6 +229,7 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         quick_min_score=_number(c, "quick_min_score"),
         quick_relative=_number(c, "quick_relative"),
         class_facts=_strings(rules.get("class_facts", ())),
+        policy_choice=_choice(c, "policy_choice", ("retrieval", "topic")),
     )
 
 
@@ -257,6 +259,13 @@ def _address(words: Any) -> str:
     """Address words at the start of a text, with the punctuation after them."""
     alternatives = "|".join(re.escape(str(w)) for w in words)
     return rf"^\s*(?:(?:{alternatives})(?:[\s,，!！~～]+|$))+"
+
+
+def _choice(c: _Compiler, key: str, known: tuple[str, ...]) -> str:
+    value = c.rules.get(key, known[0])
+    if value not in known:
+        raise c.error(key, f"expected one of {', '.join(known)}, not {value!r}")
+    return str(value)
 
 
 def _flag(c: _Compiler, key: str) -> bool:

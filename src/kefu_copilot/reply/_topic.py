@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 from ._models import clause_spans, fold, quantities, supported
 
-__all__ = ["Subject", "TopicScorer", "contradicted", "subject_clauses", "subject_of", "subject_parts"]
+__all__ = [
+    "Subject",
+    "TopicScorer",
+    "contradicted",
+    "subject_clauses",
+    "subject_of",
+    "subject_parts",
+]
 
 _NUMERAL = re.compile(r"[一二两三四五六七八九十百千半几]*个?[天年月周日号次件张元块小时]*")
 #: What a second sentence must add to be said too.
@@ -161,9 +168,7 @@ def contradicted(sentence: str, policy: str, subject: Subject) -> bool:
     if not said or not subject.words:
         return False
     stated = [q for clause in subject_clauses(policy, subject) for q in quantities(clause)]
-    return any(
-        not supported(q, stated) and any(p.unit == q.unit for p in stated) for q in said
-    )
+    return any(not supported(q, stated) and any(p.unit == q.unit for p in stated) for q in said)
 
 
 def subject_of(
