@@ -21,6 +21,8 @@ from kefu_copilot.reply._clauses import classify_clauses, split_draft
 from kefu_copilot.reply._lint import lint_reply, rewrite_draft
 from kefu_copilot.reply._models import compensation_offers, fold, offer_limit
 from kefu_copilot.reply._phrases import phrases
+from kefu_copilot.reply._safety import forbidding, prohibitions
+from kefu_copilot.reply._topic import Subject, contradicted, subject_clauses
 
 from .conftest import KNOWLEDGE, shared_path
 
@@ -259,3 +261,33 @@ def test_rewritten_real_agent_replies_pass_the_style_lint(advisor) -> None:
         kept += sum((said & Counter(NUMBER.findall(text))).values())
     print(f"JDDC rewritten: {flagged}/{len(rows)} style-flagged, numbers kept {kept}/{numbers}")
     assert flagged / len(rows) <= 0.03 and kept == numbers
+
+
+# ------------------------------------------------------------------------------ safety, topic
+def test_a_draft_action_the_rules_forbid_is_dropped_and_the_rule_said() -> None:
+    ph = phrases()
+    rules = prohibitions("若出现鼓包，请立即停止使用、不要充电、不要寄快递，拍照联系客服。", ph)
+    assert [(r.what, r.verb) for r in rules] == [("充电", "充电"), ("寄快递", "寄")]
+    assert forbidding("寄回来我们检测一下", rules, ph) is not None
+    assert forbidding("您不用寄回，我们直接换新", rules, ph) is None  # negated: no instruction
+    assert forbidding("充电宝我们给您换新", rules, ph, nouns=["充电宝"]) is None  # a name
+    assert forbidding("千万不要再充电了", rules, ph) is None  # forbids it itself
+
+
+def test_a_fact_the_policy_states_otherwise_for_the_product_class_is_contradicted() -> None:
+    policy = "运动鞋、板鞋（QM-SN01、QM-SN02）签收6个月内可免费维修；童鞋QM-KD02为3个月内。"
+    running, kids = Subject(frozenset({"qm-sn01"})), Subject(frozenset({"童鞋"}))
+    assert contradicted("超过3个月了", policy, running)
+    assert not contradicted("超过3个月了", policy, kids)
+    assert not contradicted("超过3个月了", policy, Subject())  # no product: nothing to say
+    general = "一般7天无理由退换（羽绒服、大衣为15天）。"
+    assert subject_clauses(general, Subject(frozenset({"羽绒服"}))) == ["（羽绒服、大衣为15天）。"]
+    assert contradicted("7天无理由", general, Subject(frozenset({"羽绒服"})))
+
+
+def test_the_policy_choice_is_a_rule_a_shop_sets() -> None:
+    assert phrases().policy_choice == "retrieval"
+    topic = phrases({**dict(SHOP.rule_set("reply")), "policy_choice": "topic"})
+    assert topic.policy_choice == "topic"
+    with pytest.raises(ShopError, match="policy_choice"):
+        phrases({**dict(SHOP.rule_set("reply")), "policy_choice": "guess"})

@@ -45,6 +45,7 @@ from ._models import (
     supported,
 )
 from ._phrases import shop_phrases
+from ._safety import forbidding, prohibitions
 from ._topic import Subject, TopicScorer, contradicted, subject_of
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
@@ -58,6 +59,7 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
+_MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
 _MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
 _SURE_POLICY = 1.0  # the answer the answerer is sure of, against a passage's retrieval strength
@@ -392,9 +394,25 @@ class ReplyAdvisor:
             )
             for c in split.dropped
         ]
-        facts = split.facts
+        safety = self._forbidden(kept, question, history) if question else None
+        if safety is not None:  # an action the rules forbid here: the rule is said instead
+            unsafe, plan.policy, citation = safety
+            plan.citations = merge_citations(plan.citations, [citation])
+            for action in unsafe:
+                gone = kept.index(action)
+                kept.pop(gone)
+                refusals = [(at - (at > gone), c) for at, c in refusals]
+                changes.append(
+                    Change(
+                        kind="remove_unsafe",
+                        before=action.strip(" ，,。"),
+                        after=plan.policy,
+                        reason="店铺规则在这种情况下不允许这样做（安全第一），改说规则",
+                    )
+                )
+        facts = [f for f in split.facts if f in kept]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
-        if (plan.refused or plan.dismissed or said < _CURT) and question:
+        if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
             policy = self._policy(question, history, refused)
             if policy:
@@ -429,6 +447,43 @@ class ReplyAdvisor:
                 kept.insert(at, clause.text)  # no policy to say instead: the refusal stays
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
+
+    def _forbidden(
+        self, kept: list[str], question: str, history: list[Message]
+    ) -> tuple[list[str], str, Citation] | None:
+        """The draft clauses doing what the knowledge about this turn forbids ("鼓包…不要寄快递"
+        against "寄回来我们检测一下"), with the rule's sentence and its citation. Only knowledge
+        about the turn counts (most of the turn's words in it, not about another product)."""
+        products = self._products([*history, Message(role="customer", text=question)])
+        nouns = set(self._heads.values()) | {short_title(t) for t in self._titles()}
+        hits = self.answerer.retriever.retrieve(question, k=4, kinds=ANSWER_KINDS)
+        for hit in sorted(hits, key=lambda h: h.chunk.kind == "product"):  # rules first
+            chunk = hit.chunk
+            if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
+                continue
+            asked = " ".join([chunk.question or "", *chunk.meta.get("similar", [])])
+            if self._coverage(question, f"{asked} {chunk.text}") < _MIN_SAFETY:
+                continue
+            body = reply_sentences(reply_sentence(chunk.text))
+            for n, sentence in enumerate(body):
+                rules = prohibitions(sentence, self.phrases)
+                unsafe = [k for k in kept if rules and forbidding(k, rules, self.phrases, nouns)]
+                if unsafe:
+                    sentence = "".join(body[n : n + 2])  # the rule and what to do instead
+                    citation = Citation(
+                        source=chunk.source,
+                        locator=chunk.locator,
+                        snippet=sentence[:300],
+                        score=round(min(1.0, hit.score), 4),
+                        chunk_id=chunk.id,
+                    )
+                    return unsafe, sentence, citation
+        return None
+
+    def _titles(self) -> list[str]:
+        """The titles of the product pages."""
+        titles = self.answerer.products.titles
+        return [titles[s] for s in self._names if s in titles]
 
     def _policy(
         self, question: str, history: list[Message], said: str

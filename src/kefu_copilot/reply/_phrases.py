@@ -109,6 +109,9 @@ class Phrases:
     conditional: re.Pattern[str]
     class_facts: tuple[str, ...] = ()
     policy_choice: str = "retrieval"
+    prohibition: re.Pattern[str] = re.compile(r"(?!)")
+    manner: re.Pattern[str] = re.compile(r"(?!)")
+    negation: re.Pattern[str] = re.compile(r"(?!)")
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -230,6 +233,9 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         quick_relative=_number(c, "quick_relative"),
         class_facts=_strings(rules.get("class_facts", ())),
         policy_choice=_choice(c, "policy_choice", ("retrieval", "topic")),
+        prohibition=c.key("prohibition"),
+        manner=c.key("manner"),
+        negation=c.key("negation"),
     )
 
 
