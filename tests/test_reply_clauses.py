@@ -291,3 +291,9 @@ def test_the_policy_choice_is_a_rule_a_shop_sets() -> None:
     assert topic.policy_choice == "topic"
     with pytest.raises(ShopError, match="policy_choice"):
         phrases({**dict(SHOP.rule_set("reply")), "policy_choice": "guess"})
+
+
+def test_a_second_person_order_becomes_a_suggestion_and_questions_stay() -> None:
+    text, changes = rewrite_draft("你先重启一下试试", SHOP)
+    assert text.startswith("您可以先重启") and [c.kind for c in changes] == ["soften"]
+    assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "你看这样可以吗？"

@@ -59,6 +59,8 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
+_MIN_BACKING = 0.6  # a draft sentence's words the knowledge must state to back it
+_BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
 _MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
 _MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
@@ -371,6 +373,8 @@ class ReplyAdvisor:
         self._pick_reason(
             plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}"
         )
+        if plan.policy and plan.reason == plan.policy:
+            self._add_backing(plan, self._products(messages))
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
@@ -664,6 +668,39 @@ class ReplyAdvisor:
                 plan.changes.append(
                     Change(kind="reason", before=sentence, after=plan.reason, reason=why)
                 )
+
+    def _add_backing(self, plan: _Plan, products: set[str]) -> None:
+        """A kept draft sentence that says what to do without its facts ("您可以开MAX模式") gets
+        the fact of the conversation's product page stating it ("清扫模式：MAX，吸力：8000Pa")
+        when the policy said for the turn does not: the agent's point, made good by the shop's
+        facts."""
+        best: tuple[float, str, Any] | None = None
+        for sentence in (d for d in plan.draft if not has_numbers(d)):
+            for source in sorted(products):
+                for _, chunk in self.answerer.products.chunks(source):
+                    for fact in reply_sentences(reply_sentence(chunk.text)):
+                        fit = self._coverage(sentence, fact)
+                        if (
+                            fit >= _MIN_BACKING
+                            and has_numbers(fact)
+                            and (best is None or fit > best[0])
+                        ):
+                            best = (fit, fact, chunk)
+            if best is not None and not self._covered(best[1], plan.reason):
+                fit, fact, chunk = best
+                citation = Citation(
+                    source=chunk.source,
+                    locator=chunk.locator,
+                    snippet=fact[:300],
+                    score=round(min(1.0, fit), 4),
+                    chunk_id=chunk.id,
+                )
+                plan.alternatives.append(fact)
+                plan.citations = merge_citations(plan.citations, [citation])
+                plan.changes.append(
+                    Change(kind="reason", before=sentence, after=fact, reason=_BACKING_WHY)
+                )
+                return
 
     def _answers(self, question: str, history: list[Message]) -> tuple[Answer, Answer | None]:
         """The answer to the customer's turn and, when the knowledge does not clearly answer it
