@@ -437,6 +437,10 @@ class ReplyAdvisor:
                         reason="店铺对这件商品的规则说的不是这个数，以规则为准",
                     )
                 )
+        if plan.policy and not refusals and not any(c.after == plan.policy for c in changes):
+            changes.append(  # said for a dismissal or a curt draft: listed, as it happened
+                Change(kind="reason", after=plan.policy, reason="草稿没有说明规则，补上店铺的规则")
+            )
         for at, clause in reversed(refusals):
             if plan.policy:
                 changes.append(

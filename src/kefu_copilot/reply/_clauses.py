@@ -158,6 +158,6 @@ def split_draft(text: str, shop: ShopConfig | None = None) -> Split:
 
 
 def _substantial(text: str, phrases: Phrases) -> bool:
-    """A remainder worth keeping: facts and at least four characters of content."""
-    content = _CONTENT.findall(fold(text))
-    return bool(text) and has_facts(text, phrases) and len(content) >= 4
+    """A remainder worth keeping: any fact (a number or a policy term: "是您自己1元" keeps
+    "1元" — a fact of the draft never gets lost with the blame around it)."""
+    return bool(text) and has_facts(text, phrases)
