@@ -26,6 +26,7 @@ from ._clauses import DROPPED_WHY, has_numbers, split_draft
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
+    ChangeKind,
     Draft,
     LintIssue,
     Quantity,
@@ -60,6 +61,10 @@ _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
 _MIN_BACKING = 0.6  # a draft sentence's words the knowledge must state to back it
+_DROP_WHY = {
+    "remove_unsafe": "店铺规则在这种情况下不允许这样做（安全第一），改说规则",
+    "correct_fact": "店铺对这件商品的规则说的不是这个数，以规则为准",
+}
 _BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
 _MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
@@ -403,17 +408,7 @@ class ReplyAdvisor:
             unsafe, plan.policy, citation = safety
             plan.citations = merge_citations(plan.citations, [citation])
             for action in unsafe:
-                gone = kept.index(action)
-                kept.pop(gone)
-                refusals = [(at - (at > gone), c) for at, c in refusals]
-                changes.append(
-                    Change(
-                        kind="remove_unsafe",
-                        before=action.strip(" ，,。"),
-                        after=plan.policy,
-                        reason="店铺规则在这种情况下不允许这样做（安全第一），改说规则",
-                    )
-                )
+                refusals = _drop(kept, refusals, changes, action, "remove_unsafe", plan.policy)
         facts = [f for f in split.facts if f in kept]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
         if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
@@ -426,17 +421,7 @@ class ReplyAdvisor:
             turns = [*history, Message(role="customer", text=question)]
             subject = self._subject(self._products(turns))
             for wrong in [k for k in kept if contradicted(k, plan.policy, subject)]:
-                gone = kept.index(wrong)
-                kept.pop(gone)
-                refusals = [(at - (at > gone), c) for at, c in refusals]
-                changes.append(
-                    Change(
-                        kind="correct_fact",
-                        before=wrong.strip(" ，,。"),
-                        after=plan.policy,
-                        reason="店铺对这件商品的规则说的不是这个数，以规则为准",
-                    )
-                )
+                refusals = _drop(kept, refusals, changes, wrong, "correct_fact", plan.policy)
         if plan.policy and not refusals and not any(c.after == plan.policy for c in changes):
             changes.append(  # said for a dismissal or a curt draft: listed, as it happened
                 Change(kind="reason", after=plan.policy, reason="草稿没有说明规则，补上店铺的规则")
@@ -478,14 +463,7 @@ class ReplyAdvisor:
                 unsafe = [k for k in kept if rules and forbidding(k, rules, self.phrases, nouns)]
                 if unsafe:
                     sentence = "".join(body[n : n + 2])  # the rule and what to do instead
-                    citation = Citation(
-                        source=chunk.source,
-                        locator=chunk.locator,
-                        snippet=sentence[:300],
-                        score=round(min(1.0, hit.score), 4),
-                        chunk_id=chunk.id,
-                    )
-                    return unsafe, sentence, citation
+                    return unsafe, sentence, _citation(chunk, sentence, hit.score)
         return None
 
     def _titles(self) -> list[str]:
@@ -533,14 +511,7 @@ class ReplyAdvisor:
         text = "".join(t for t in body if t in ranked)
         if len(text) > 160:
             text = ranked[0]
-        citation = Citation(
-            source=chunk.source,
-            locator=chunk.locator,
-            snippet=text[:300],
-            score=round(min(1.0, score), 4),
-            chunk_id=chunk.id,
-        )
-        return text, merge_citations([citation], self._backing(text) if chunk.kind == "faq" else [])
+        return self._stated(text, chunk, score)
 
     def _policy_by_topic(
         self, question: str, history: list[Message], said: str
@@ -591,14 +562,12 @@ class ReplyAdvisor:
         text = "".join(window)
         text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
         text = re.sub(r"[；;，,、]$", "。", text)
-        citation = Citation(
-            source=chunk.source,
-            locator=chunk.locator,
-            snippet=text[:300],
-            score=round(min(1.0, score), 4),
-            chunk_id=chunk.id,
-        )
-        return text, merge_citations([citation], self._backing(text) if chunk.kind == "faq" else [])
+        return self._stated(text, chunk, score)
+
+    def _stated(self, text: str, chunk: Any, score: float) -> tuple[str, list[Citation]]:
+        """A policy said from ``chunk``, cited (with the policy behind an FAQ answer)."""
+        cited = _citation(chunk, text, score)
+        return text, merge_citations([cited], self._backing(text) if chunk.kind == "faq" else [])
 
     def _subject(self, products: set[str]) -> Subject:
         """The words naming the conversation's products and their class."""
@@ -692,15 +661,8 @@ class ReplyAdvisor:
                             best = (fit, fact, chunk)
             if best is not None and not self._covered(best[1], plan.reason):
                 fit, fact, chunk = best
-                citation = Citation(
-                    source=chunk.source,
-                    locator=chunk.locator,
-                    snippet=fact[:300],
-                    score=round(min(1.0, fit), 4),
-                    chunk_id=chunk.id,
-                )
                 plan.alternatives.append(fact)
-                plan.citations = merge_citations(plan.citations, [citation])
+                plan.citations = merge_citations(plan.citations, [_citation(chunk, fact, fit)])
                 plan.changes.append(
                     Change(kind="reason", before=sentence, after=fact, reason=_BACKING_WHY)
                 )
@@ -922,6 +884,35 @@ def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
         ("closing", "" if closer == plan.ask else closer, "用一个问题推进下一步"),
     ]
     return [Change(kind=kind, after=after, reason=why) for kind, after, why in added if after]
+
+
+def _citation(chunk: Any, text: str, score: float) -> Citation:
+    """A citation of ``chunk`` for what was said of it."""
+    return Citation(
+        source=chunk.source,
+        locator=chunk.locator,
+        snippet=text[:300],
+        score=round(min(1.0, score), 4),
+        chunk_id=chunk.id,
+    )
+
+
+def _drop(
+    kept: list[str],
+    refusals: list[Any],
+    changes: list[Change],
+    clause: str,
+    kind: ChangeKind,
+    policy: str,
+) -> list[Any]:
+    """``clause`` taken out of ``kept`` for the policy said instead (the change recorded, why
+    from :data:`_DROP_WHY`); the refusals' places in ``kept`` moved to match."""
+    gone = kept.index(clause)
+    kept.pop(gone)
+    changes.append(
+        Change(kind=kind, before=clause.strip(" ，,。"), after=policy, reason=_DROP_WHY[kind])
+    )
+    return [(at - (at > gone), c) for at, c in refusals]
 
 
 def _pairs(text: str) -> set[str]:
