@@ -5,6 +5,7 @@ greetings from the shop's replies/ folder."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 
@@ -17,11 +18,13 @@ from kefu_copilot.config._shop import ShopConfig, load_shop_config
 from kefu_copilot.reply._advisor import ReplyAdvisor
 from kefu_copilot.reply._approved import load_approved
 from kefu_copilot.reply._clauses import classify_clauses, split_draft
-from kefu_copilot.reply._lint import rewrite_draft
+from kefu_copilot.reply._lint import lint_reply, rewrite_draft
 from kefu_copilot.reply._models import compensation_offers, fold, offer_limit
 from kefu_copilot.reply._phrases import phrases
+from kefu_copilot.reply._safety import forbidding, prohibitions
+from kefu_copilot.reply._topic import Subject, contradicted, subject_clauses
 
-from .conftest import KNOWLEDGE
+from .conftest import KNOWLEDGE, shared_path
 
 SHOP = load_shop_config(KNOWLEDGE)
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -235,3 +238,62 @@ def test_a_malformed_approved_reply_names_its_file(tmp_path) -> None:
     (tmp_path / "replies" / "bad.jsonl").write_text('{"txt": "x"}\n', encoding="utf-8")
     with pytest.raises(ShopError, match=r"replies/bad.jsonl 第1行"):
         load_approved(tmp_path)
+
+
+# ------------------------------------------------------------------------------ real replies
+def test_rewritten_real_agent_replies_pass_the_style_lint(advisor) -> None:
+    """JDDC agent replies (research-only, read from ../shared, never copied) rewritten as drafts
+    against the sample shop: measured 2026-12-05, the style lint (cold, blame, banned, empathy,
+    next step) flags 18/200 replies before and 0/200 after (wall_of_text, not counted here: 1
+    before, 2 after), no banned phrase in any output, 20/20 numbers kept."""
+    path = shared_path("evaldata", "replies", "jddc_reply_eval.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    style = {"banned_phrase", "cold_phrase", "blame_shifting", "missing_empathy", "no_next_step"}
+    flagged, kept, numbers = 0, 0, 0
+    for row in rows:
+        conversation = [*row["context"], {"role": "customer", "text": row["text"]}]
+        text = advisor.suggest(conversation, row["reference_reply"])[0].text
+        issues = [i for i in lint_reply(text, conversation, advisor.shop) if i.code in style]
+        flagged += bool(issues)
+        assert not [b for b in BANNED if fold(b) in fold(text)], (row["id"], text)
+        said = Counter(NUMBER.findall(row["reference_reply"]))
+        numbers += sum(said.values())
+        kept += sum((said & Counter(NUMBER.findall(text))).values())
+    print(f"JDDC rewritten: {flagged}/{len(rows)} style-flagged, numbers kept {kept}/{numbers}")
+    assert flagged / len(rows) <= 0.03 and kept == numbers
+
+
+# ------------------------------------------------------------------------------ safety, topic
+def test_a_draft_action_the_rules_forbid_is_dropped_and_the_rule_said() -> None:
+    ph = phrases()
+    rules = prohibitions("若出现鼓包，请立即停止使用、不要充电、不要寄快递，拍照联系客服。", ph)
+    assert [(r.what, r.verb) for r in rules] == [("充电", "充电"), ("寄快递", "寄")]
+    assert forbidding("寄回来我们检测一下", rules, ph) is not None
+    assert forbidding("您不用寄回，我们直接换新", rules, ph) is None  # negated: no instruction
+    assert forbidding("充电宝我们给您换新", rules, ph, nouns=["充电宝"]) is None  # a name
+    assert forbidding("千万不要再充电了", rules, ph) is None  # forbids it itself
+
+
+def test_a_fact_the_policy_states_otherwise_for_the_product_class_is_contradicted() -> None:
+    policy = "运动鞋、板鞋（QM-SN01、QM-SN02）签收6个月内可免费维修；童鞋QM-KD02为3个月内。"
+    running, kids = Subject(frozenset({"qm-sn01"})), Subject(frozenset({"童鞋"}))
+    assert contradicted("超过3个月了", policy, running)
+    assert not contradicted("超过3个月了", policy, kids)
+    assert not contradicted("超过3个月了", policy, Subject())  # no product: nothing to say
+    general = "一般7天无理由退换（羽绒服、大衣为15天）。"
+    assert subject_clauses(general, Subject(frozenset({"羽绒服"}))) == ["（羽绒服、大衣为15天）。"]
+    assert contradicted("7天无理由", general, Subject(frozenset({"羽绒服"})))
+
+
+def test_the_policy_choice_is_a_rule_a_shop_sets() -> None:
+    assert phrases().policy_choice == "retrieval"
+    topic = phrases({**dict(SHOP.rule_set("reply")), "policy_choice": "topic"})
+    assert topic.policy_choice == "topic"
+    with pytest.raises(ShopError, match="policy_choice"):
+        phrases({**dict(SHOP.rule_set("reply")), "policy_choice": "guess"})
+
+
+def test_a_second_person_order_becomes_a_suggestion_and_questions_stay() -> None:
+    text, changes = rewrite_draft("你先重启一下试试", SHOP)
+    assert text.startswith("您可以先重启") and [c.kind for c in changes] == ["soften"]
+    assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "你看这样可以吗？"

@@ -26,6 +26,7 @@ from ._clauses import DROPPED_WHY, has_numbers, split_draft
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
+    ChangeKind,
     Draft,
     LintIssue,
     Quantity,
@@ -45,6 +46,8 @@ from ._models import (
     supported,
 )
 from ._phrases import shop_phrases
+from ._safety import forbidding, prohibitions
+from ._topic import Subject, TopicScorer, contradicted, subject_of
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
 
@@ -57,8 +60,22 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
-_MIN_POLICY = 0.5
-_CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said  # a passage below this fit to the customer's turn is not said as the policy
+_MIN_BACKING = 0.6  # a draft sentence's words the knowledge must state to back it
+_DROP_WHY = {
+    "remove_unsafe": "店铺规则在这种情况下不允许这样做（安全第一），改说规则",
+    "correct_fact": "店铺对这件商品的规则说的不是这个数，以规则为准",
+}
+_BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
+_MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
+_MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
+_MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
+_SURE_POLICY = 1.0  # the answer the answerer is sure of, against a passage's retrieval strength
+# A passage's score: retrieval strength plus this weight times its topic fit (topic words stated
+# by the one or two sentences said, more where the part naming the product class states them).
+# Retrieval stays first (its dense half knows synonyms the topic words miss: 便宜 ~ 满减); a
+# topic-only ranking won more dev cases on one shop but lost more elsewhere.
+_TOPIC_WEIGHT = 0.5
+_CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
 _FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
@@ -130,6 +147,20 @@ class ReplyAdvisor:
             for s, ws in full.items()
             if s in self._heads
         }
+        classes = {
+            s: str(value)
+            for s, facts in answerer.products.facts.items()
+            for name, value, *_ in facts
+            if name in self.phrases.class_facts
+        }
+        #: the catalogue class of each product ("配饰/袜子"), naming its product class
+        self._classes = classes
+        self._skus = answerer.products.sku_by_source()
+        #: scores knowledge by the conversation's topic and subject (see _topic)
+        self.topics = TopicScorer(
+            lambda t: [w for w in answerer.tokenizer.words(t) if w not in STOPWORDS],
+            answerer.idf,
+        )
         persona = self.phrases.persona_address.search(self.shop.persona or "")
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = persona.group(1) if persona else self.shop.address
@@ -347,6 +378,8 @@ class ReplyAdvisor:
         self._pick_reason(
             plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}"
         )
+        if plan.policy and plan.reason == plan.policy:
+            self._add_backing(plan, self._products(messages))
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
@@ -370,14 +403,29 @@ class ReplyAdvisor:
             )
             for c in split.dropped
         ]
-        facts = split.facts
+        safety = self._forbidden(kept, question, history) if question else None
+        if safety is not None:  # an action the rules forbid here: the rule is said instead
+            unsafe, plan.policy, citation = safety
+            plan.citations = merge_citations(plan.citations, [citation])
+            for action in unsafe:
+                refusals = _drop(kept, refusals, changes, action, "remove_unsafe", plan.policy)
+        facts = [f for f in split.facts if f in kept]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
-        if (plan.refused or plan.dismissed or said < _CURT) and question:
+        if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
             policy = self._policy(question, history, refused)
             if policy:
                 plan.policy, citations = policy
                 plan.citations = merge_citations(plan.citations, citations)
+        if plan.policy:  # a fact the policy states otherwise for this product is not kept
+            turns = [*history, Message(role="customer", text=question)]
+            subject = self._subject(self._products(turns))
+            for wrong in [k for k in kept if contradicted(k, plan.policy, subject)]:
+                refusals = _drop(kept, refusals, changes, wrong, "correct_fact", plan.policy)
+        if plan.policy and not refusals and not any(c.after == plan.policy for c in changes):
+            changes.append(  # said for a dismissal or a curt draft: listed, as it happened
+                Change(kind="reason", after=plan.policy, reason="草稿没有说明规则，补上店铺的规则")
+            )
         for at, clause in reversed(refusals):
             if plan.policy:
                 changes.append(
@@ -393,13 +441,51 @@ class ReplyAdvisor:
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
 
+    def _forbidden(
+        self, kept: list[str], question: str, history: list[Message]
+    ) -> tuple[list[str], str, Citation] | None:
+        """The draft clauses doing what the knowledge about this turn forbids ("鼓包…不要寄快递"
+        against "寄回来我们检测一下"), with the rule's sentence and its citation. Only knowledge
+        about the turn counts (most of the turn's words in it, not about another product)."""
+        products = self._products([*history, Message(role="customer", text=question)])
+        nouns = set(self._heads.values()) | {short_title(t) for t in self._titles()}
+        hits = self.answerer.retriever.retrieve(question, k=4, kinds=ANSWER_KINDS)
+        for hit in sorted(hits, key=lambda h: h.chunk.kind == "product"):  # rules first
+            chunk = hit.chunk
+            if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
+                continue
+            asked = " ".join([chunk.question or "", *chunk.meta.get("similar", [])])
+            if self._coverage(question, f"{asked} {chunk.text}") < _MIN_SAFETY:
+                continue
+            body = reply_sentences(reply_sentence(chunk.text))
+            for n, sentence in enumerate(body):
+                rules = prohibitions(sentence, self.phrases)
+                unsafe = [k for k in kept if rules and forbidding(k, rules, self.phrases, nouns)]
+                if unsafe:
+                    sentence = "".join(body[n : n + 2])  # the rule and what to do instead
+                    return unsafe, sentence, _citation(chunk, sentence, hit.score)
+        return None
+
+    def _titles(self) -> list[str]:
+        """The titles of the product pages."""
+        titles = self.answerer.products.titles
+        return [titles[s] for s in self._names if s in titles]
+
     def _policy(
         self, question: str, history: list[Message], said: str
     ) -> tuple[str, list[Citation]] | None:
-        """What the knowledge says about the customer's turn for the conversation's product:
-        the answer when the answerer has one about it, else the best passage about the question
-        (not about another product), its most relevant sentences; with the policy document
-        behind an FAQ answer cited too."""
+        """What the knowledge says about the customer's turn for the conversation's product,
+        chosen as the shop's rules say (``policy_choice``: ``retrieval`` or ``topic``)."""
+        if self.phrases.policy_choice == "topic":
+            return self._policy_by_topic(question, history, said)
+        return self._policy_by_retrieval(question, history, said)
+
+    def _policy_by_retrieval(
+        self, question: str, history: list[Message], said: str
+    ) -> tuple[str, list[Citation]] | None:
+        """``policy_choice: retrieval``: the answer when the answerer is sure of one about the
+        conversation's product, else the passage retrieval ranks best (plus half its word
+        coverage), its most relevant sentences; the policy behind an FAQ answer cited too."""
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         topic = f"{question} {said}".strip()
@@ -417,7 +503,7 @@ class ReplyAdvisor:
             score = min(1.0, hit.score / 2) + 0.5 * self._coverage(topic, chunk.text) - 0.01 * n
             if best is None or score > best[0]:
                 best = (score, chunk)
-        if best is None or best[0] < _MIN_POLICY:
+        if best is None or best[0] < _MIN_RETRIEVED:
             return None
         score, chunk = best
         body = reply_sentences(reply_sentence(chunk.text))
@@ -425,14 +511,67 @@ class ReplyAdvisor:
         text = "".join(t for t in body if t in ranked)
         if len(text) > 160:
             text = ranked[0]
-        citation = Citation(
-            source=chunk.source,
-            locator=chunk.locator,
-            snippet=text[:300],
-            score=round(min(1.0, score), 4),
-            chunk_id=chunk.id,
-        )
-        return text, merge_citations([citation], self._backing(text) if chunk.kind == "faq" else [])
+        return self._stated(text, chunk, score)
+
+    def _policy_by_topic(
+        self, question: str, history: list[Message], said: str
+    ) -> tuple[str, list[Citation]] | None:
+        """``policy_choice: topic``: the passage whose one or two sentences state most of the
+        turn's topic words (more where the part naming the product class states them — the
+        exception over the general rule), plus retrieval strength; the answerer's sure answer
+        when it scores as well (see :mod:`._topic`)."""
+        products = self._products([*history, Message(role="customer", text=question)])
+        answer = self.answerer.answer(question, history)
+        topic = self.phrases.order_id.sub(" ", f"{question} {said}").strip()
+        subject = self._subject(products)
+        words = self.topics.topic_words(topic, subject, self.phrases.refusal)
+        sure: tuple[float, str, list[Citation]] | None = None
+        if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
+            first = answer.citations[0]
+            if self._about(first.source, first.snippet, products):
+                text = reply_sentence(answer.text)
+                score = _TOPIC_WEIGHT * self.topics.score(words, subject, text) + _SURE_POLICY
+                sure = (score, text, merge_citations(answer.citations[:1], self._backing(text)))
+        best: tuple[float, Any, list[str], float] | None = None
+        seen: set[str] = set()
+        for query in dict.fromkeys((topic, " ".join(words))):
+            hits = self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS) if query else []
+            for n, hit in enumerate(hits):
+                chunk = hit.chunk
+                if chunk.id in seen or chunk.kind == "case":
+                    continue
+                seen.add(chunk.id)
+                if not self._about(chunk.source, chunk.text, products):
+                    continue
+                own = chunk.source in products  # the page of the conversation's product
+                body = reply_sentences(reply_sentence(chunk.text))
+                fit, window = self.topics.best_window(words, subject, body, own=own)
+                strength = min(1.0, hit.score / 2)
+                score = _TOPIC_WEIGHT * fit + strength - 0.01 * n
+                if not window:  # no sentence states a topic word: what retrieval found first
+                    fit, window = 0.0, body[:2]
+                if window and (best is None or score > best[0]):
+                    best = (score, chunk, window, max(fit, strength))
+        if best is not None and best[3] < _MIN_POLICY:  # neither about the topic nor retrieved
+            best = None
+        if sure is not None and (best is None or sure[0] >= best[0]):
+            return sure[1], sure[2]
+        if best is None:
+            return None
+        score, chunk, window, _ = best
+        text = "".join(window)
+        text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
+        text = re.sub(r"[；;，,、]$", "。", text)
+        return self._stated(text, chunk, score)
+
+    def _stated(self, text: str, chunk: Any, score: float) -> tuple[str, list[Citation]]:
+        """A policy said from ``chunk``, cited (with the policy behind an FAQ answer)."""
+        cited = _citation(chunk, text, score)
+        return text, merge_citations([cited], self._backing(text) if chunk.kind == "faq" else [])
+
+    def _subject(self, products: set[str]) -> Subject:
+        """The words naming the conversation's products and their class."""
+        return subject_of(products, self._heads, self._skus, self._classes)
 
     def _about(self, source: str, text: str, products: set[str]) -> bool:
         """Whether knowledge may be said about the conversation's products: a product page only
@@ -502,6 +641,32 @@ class ReplyAdvisor:
                 plan.changes.append(
                     Change(kind="reason", before=sentence, after=plan.reason, reason=why)
                 )
+
+    def _add_backing(self, plan: _Plan, products: set[str]) -> None:
+        """A kept draft sentence that says what to do without its facts ("您可以开MAX模式") gets
+        the fact of the conversation's product page stating it ("清扫模式：MAX，吸力：8000Pa")
+        when the policy said for the turn does not: the agent's point, made good by the shop's
+        facts."""
+        best: tuple[float, str, Any] | None = None
+        for sentence in (d for d in plan.draft if not has_numbers(d)):
+            for source in sorted(products):
+                for _, chunk in self.answerer.products.chunks(source):
+                    for fact in reply_sentences(reply_sentence(chunk.text)):
+                        fit = self._coverage(sentence, fact)
+                        if (
+                            fit >= _MIN_BACKING
+                            and has_numbers(fact)
+                            and (best is None or fit > best[0])
+                        ):
+                            best = (fit, fact, chunk)
+            if best is not None and not self._covered(best[1], plan.reason):
+                fit, fact, chunk = best
+                plan.alternatives.append(fact)
+                plan.citations = merge_citations(plan.citations, [_citation(chunk, fact, fit)])
+                plan.changes.append(
+                    Change(kind="reason", before=sentence, after=fact, reason=_BACKING_WHY)
+                )
+                return
 
     def _answers(self, question: str, history: list[Message]) -> tuple[Answer, Answer | None]:
         """The answer to the customer's turn and, when the knowledge does not clearly answer it
@@ -618,6 +783,9 @@ class ReplyAdvisor:
         named = {
             s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
         }
+        if not found and not named:  # the product class the customer names ("袜子")
+            leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
+            named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
         return found | named
 
     def _fact_support(
@@ -716,6 +884,35 @@ def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
         ("closing", "" if closer == plan.ask else closer, "用一个问题推进下一步"),
     ]
     return [Change(kind=kind, after=after, reason=why) for kind, after, why in added if after]
+
+
+def _citation(chunk: Any, text: str, score: float) -> Citation:
+    """A citation of ``chunk`` for what was said of it."""
+    return Citation(
+        source=chunk.source,
+        locator=chunk.locator,
+        snippet=text[:300],
+        score=round(min(1.0, score), 4),
+        chunk_id=chunk.id,
+    )
+
+
+def _drop(
+    kept: list[str],
+    refusals: list[Any],
+    changes: list[Change],
+    clause: str,
+    kind: ChangeKind,
+    policy: str,
+) -> list[Any]:
+    """``clause`` taken out of ``kept`` for the policy said instead (the change recorded, why
+    from :data:`_DROP_WHY`); the refusals' places in ``kept`` moved to match."""
+    gone = kept.index(clause)
+    kept.pop(gone)
+    changes.append(
+        Change(kind=kind, before=clause.strip(" ，,。"), after=policy, reason=_DROP_WHY[kind])
+    )
+    return [(at - (at > gone), c) for at, c in refusals]
 
 
 def _pairs(text: str) -> set[str]:

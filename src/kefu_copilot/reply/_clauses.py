@@ -82,11 +82,13 @@ def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list
     body = folded.strip(" ,.!?;~。\n\t")
     hit = next((b for b in banned if b and b in folded), None)
     if hit is not None:
-        rest = _without(clause, folded, folded.index(hit), len(hit))
+        rest = clause
+        while hit in fold(rest):  # every time it is said ("不可以的哦7天无理由不可以的哦")
+            rest = _without(rest, fold(rest), fold(rest).index(hit), len(hit))
         if has_facts(rest, phrases):  # a banned phrase inside a fact: the fact stays
             inner = _classify(rest, span, phrases, [b for b in banned if b != hit])
-            if inner.kind in KEPT:
-                return inner
+            if inner.kind in KEPT or has_facts(inner.rest, phrases):  # its remainder's facts
+                return inner  # stay too ("不可以的哦是您自己7天无理由": a blame keeping 7天…)
         return Clause(clause, "banned", span, f"banned:{hit}", rest)
     for kind, cues in phrases.clause_classes.items():
         for name, pattern in cues.items():
@@ -158,6 +160,6 @@ def split_draft(text: str, shop: ShopConfig | None = None) -> Split:
 
 
 def _substantial(text: str, phrases: Phrases) -> bool:
-    """A remainder worth keeping: facts and at least four characters of content."""
-    content = _CONTENT.findall(fold(text))
-    return bool(text) and has_facts(text, phrases) and len(content) >= 4
+    """A remainder worth keeping: any fact (a number or a policy term: "是您自己1元" keeps
+    "1元" — a fact of the draft never gets lost with the blame around it)."""
+    return bool(text) and has_facts(text, phrases)

@@ -80,6 +80,8 @@ ChangeKind = Literal[
     "remove_cold",  # a cold / banned clause without facts was dropped
     "soften",  # a cold or blaming phrase was replaced by a softer one
     "remove_blame",  # a blaming clause without facts was dropped
+    "correct_fact",  # a draft fact the cited policy contradicts for this product was left out
+    "remove_unsafe",  # a draft action the shop's rules forbid in this situation was dropped
     "cap_compensation",  # an amount above the shop's limit was lowered to the limit
     "remove_promise",  # a promise beyond policy (双倍赔偿 ...) was dropped
     "reason",  # the policy reason from the knowledge was added

@@ -107,6 +107,11 @@ class Phrases:
     coupon_cues: re.Pattern[str]
     bare_money: re.Pattern[str]
     conditional: re.Pattern[str]
+    class_facts: tuple[str, ...] = ()
+    policy_choice: str = "retrieval"
+    prohibition: re.Pattern[str] = re.compile(r"(?!)")
+    manner: re.Pattern[str] = re.compile(r"(?!)")
+    negation: re.Pattern[str] = re.compile(r"(?!)")
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -226,6 +231,11 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         goodwill_coupon=_flag(c, "goodwill_coupon"),
         quick_min_score=_number(c, "quick_min_score"),
         quick_relative=_number(c, "quick_relative"),
+        class_facts=_strings(rules.get("class_facts", ())),
+        policy_choice=_choice(c, "policy_choice", ("retrieval", "topic")),
+        prohibition=c.key("prohibition"),
+        manner=c.key("manner"),
+        negation=c.key("negation"),
     )
 
 
@@ -255,6 +265,13 @@ def _address(words: Any) -> str:
     """Address words at the start of a text, with the punctuation after them."""
     alternatives = "|".join(re.escape(str(w)) for w in words)
     return rf"^\s*(?:(?:{alternatives})(?:[\s,，!！~～]+|$))+"
+
+
+def _choice(c: _Compiler, key: str, known: tuple[str, ...]) -> str:
+    value = c.rules.get(key, known[0])
+    if value not in known:
+        raise c.error(key, f"expected one of {', '.join(known)}, not {value!r}")
+    return str(value)
 
 
 def _flag(c: _Compiler, key: str) -> bool:
