@@ -451,5 +451,11 @@ def rewrite_draft(draft: str, shop: ShopConfig) -> tuple[str, list[Change]]:
             continue
         text = text[: edit.start] + edit.new + text[edit.end :]
         applied.append(edit)
+    changes = [e.change for e in sorted(applied, key=lambda e: e.start)]
     text = _tidy(_ADDRESS.sub("", _tidy(text)))
-    return text, [e.change for e in sorted(applied, key=lambda e: e.start)]
+    # A dropped clause can join an offer to an amount it was apart from ("给您补偿，不可以的哦，
+    # 6元" -> "给您补偿，6元"): cap again what now reads as an offer above the limit.
+    for edit in sorted(_cap_edits(text, shop), key=lambda e: -e.start):
+        text = text[: edit.start] + edit.new + text[edit.end :]
+        changes.append(edit.change)
+    return _tidy(text), changes
