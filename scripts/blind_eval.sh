@@ -8,13 +8,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 model="$root/../shared/models/w2v-zh-synonyms-100d"
 mkdir -p "$out"
 cd "$root"
-for s in apparel cosmetics digital food; do
+for s in apparel cosmetics digital food baby pets; do
   for suite in answer presales emotion reply grounding; do
     kefu eval "evals/shops/$s/$suite.jsonl" --shop "evals/shops/$s/shop" --embed-model "$model" \
       --index "$out/idx-$s" --json "$out/$s-$suite.json" > "$out/$s-$suite.txt" 2>&1
   done
   rm -rf "$out/idx-$s"
 done
+# the sample shop's pre-sales suite (written blind against knowledge/)
+kefu eval evals/presales.jsonl --shop knowledge --embed-model "$model" --index "$out/idx-sample" \
+  --json "$out/sample-presales.json" > "$out/sample-presales.txt" 2>&1
+rm -rf "$out/idx-sample"
 python - "$out" <<'PY'
 import json, pathlib, sys
 for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):

@@ -10,7 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import EmbeddingError, InputError, KnowledgeIndexError
 from ._models import Answer, IngestReport, Message
@@ -37,6 +37,10 @@ from .retrieval._hybrid import Retriever
 from .state._open import open_state_store
 from .state._store import StateStore
 from .text._tokenize import ChineseTokenizer
+
+if TYPE_CHECKING:
+    from .presales._advisor import Advisor
+    from .presales._models import Comparison, Recommendation
 
 __all__ = ["Copilot"]
 
@@ -126,6 +130,7 @@ class Copilot:
         self._store: VectorStore | None = None
         self.embedding_problem: str | None = None
         self._lock = threading.RLock()
+        self._advisor_cache: Advisor | None = None
         self._dense_lock = threading.RLock()
         self._state: tuple[Snapshot, Answerer, ShopConfig] | None = None
         self._shop: ShopConfig | None = None
@@ -367,23 +372,23 @@ class Copilot:
 
         return presales_answer(self.advisor(), prepared, explain=explain)
 
-    def advisor(self) -> Any:
+    def advisor(self) -> Advisor:
         """The pre-sales :class:`~kefu_copilot.presales.Advisor` over the current snapshot."""
         _, answerer, shop = self._current()
         with self._lock:
-            cached = getattr(self, "_advisor_cache", None)
+            cached = self._advisor_cache
             if cached is None or cached.answerer is not answerer:
                 from .presales._advisor import Advisor
 
                 cached = self._advisor_cache = Advisor(answerer, shop, self.shop_dir)
             return cached
 
-    def recommend(self, need: str) -> Any:
+    def recommend(self, need: str) -> Recommendation:
         """Products ranked against a shopper's need (budget, who for, use, features), each with
         its deciding facts cited; a clarifying question when the need is too vague."""
         return self.advisor().recommend(self._clean_question(need))
 
-    def compare(self, a: str, b: str) -> Any:
+    def compare(self, a: str, b: str) -> Comparison:
         """Two products (SKU or title words) side by side: the attributes that differ."""
         return self.advisor().compare(a, b)
 
