@@ -378,8 +378,7 @@ class Answerer:
         # only names no other product's page says: 白色 is one product's variant and another's
         # description; 强劲 (a mode) is the robot vacuum's alone
         pages = {
-            s: normalize(" ".join(c.text for _, c in self.products.chunks(s)))
-            for s in self.products.titles
+            s: normalize(self.products.page_text(s)) for s in self.products.titles
         }
         return {
             source: [

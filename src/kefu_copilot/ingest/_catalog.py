@@ -405,6 +405,16 @@ class Products:
         """(index, chunk) of every part of a product page."""
         return ((i, self._chunks[i]) for i in self._chunk_ids.get(source, ()))
 
+    def read_chunks(self, source: str) -> Iterable[tuple[int, Chunk]]:
+        """:meth:`chunks` read through once: a scan of every page (at open) must not keep every
+        chunk parsed in memory — an idle shop holds only the chunks its answers used."""
+        read = getattr(self._chunks, "read", self._chunks.__getitem__)
+        return ((i, read(i)) for i in self._chunk_ids.get(source, ()))
+
+    def page_text(self, source: str) -> str:
+        """The text of a product page (see :meth:`read_chunks`)."""
+        return " ".join(c.text for _, c in self.read_chunks(source))
+
     def sku_by_source(self) -> dict[str, str]:
         """Product source file → its SKU (upper case), for the products that declare one."""
         return {source: sku.upper() for sku, source in self._skus.items()}

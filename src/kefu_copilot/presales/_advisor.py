@@ -53,12 +53,17 @@ class Advisor:
         self._by_source = {p.source: p for p in self.profiles}
         self._negations = [str(n) for n in self.rules["negations"]]
         self._checker = ClaimChecker(shop)
-        self._texts = {c.id: c.text for c in self._chunks}
+        self._by_id = answerer.snapshot.by_id  # chunks are read on demand (memory-mapped)
         joints = sorted((re.escape(normalize(str(j))) for j in self.rules["compare_joints"]),
                         key=len, reverse=True)  # fmt: skip
         self._joints = re.compile("|".join(joints)) if joints else None
 
     # -- reading ---------------------------------------------------------------------------------
+    def _passage(self, citation: Citation) -> str:
+        """The whole text of a cited chunk (its snippet when the chunk is not in the snapshot)."""
+        index = self._by_id.get(citation.chunk_id or "")
+        return self._chunks[index].text if index is not None else citation.snippet
+
     def cite(self, index: int, score: float = 1.0) -> Citation:
         chunk = self._chunks[index]
         return Citation(
@@ -266,7 +271,7 @@ class Advisor:
         amount beyond the shop's limits makes it a draft."""
         if answer.decision == "handoff":
             return answer
-        passages = [self._texts.get(c.chunk_id or "", c.snippet) for c in answer.citations]
+        passages = [self._passage(c) for c in answer.citations]
         check = self._checker.check(answer.text, passages, question=answer.question)
         problems = [f"claim not supported: {v.claim.text}" for v in check.contradicted]
         problems += [f"the reply {p}" for p in check.over_limit]

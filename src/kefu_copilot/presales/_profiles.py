@@ -195,7 +195,7 @@ def build_profiles(
     skus = products.sku_by_source()
     out: list[Profile] = []
     for source in sorted(products.titles):
-        parts = [(i, c) for i, c in products.chunks(source)]
+        parts = list(products.read_chunks(source))
         if not any(c.kind == "product" for _, c in parts):
             continue
         title = next((c.title for _, c in parts if c.title), "") or source
