@@ -170,6 +170,18 @@ def test_a_budget_leaves_out_what_costs_more(copilot: Copilot) -> None:
     assert any("over the budget" in r for r in rec.reasons)
 
 
+def test_a_preference_for_the_most_of_a_quantity_picks_by_the_measured_figure(
+    copilot: Copilot,
+) -> None:
+    # 大容量 is no word of any page: the variants' own figures (mAh, read by measures()) decide
+    rec = copilot.recommend("想买个大容量的充电宝")
+    assert rec.needs.extremes and rec.needs.extremes[0].most
+    assert "20000mAh" in rec.text and "99元" not in rec.text
+    assert rec.decision == "draft"  # a version picked by its figures: an agent checks it
+    cheap = copilot.recommend("想买个耳机 不想花太多")
+    assert cheap.picks[0].title.startswith("极光 Lite")  # the least price among the products
+
+
 def test_a_vague_need_gets_one_clarifying_question(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个礼物 预算500以内")
     assert rec.question and rec.decision == "draft" and not rec.citations

@@ -151,10 +151,12 @@ class Advisor:
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
         kind_said = self.names_a_kind(needs)
-        rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
+        rankable = kind_said or bool(
+            needs.budget or needs.features or needs.groups or needs.extremes
+        )
         wants = wants_said and rankable
         described = (
-            bool(needs.groups or needs.household or needs.features)
+            bool(needs.groups or needs.household or needs.features or needs.extremes)
             and kind_said
             and not needs.cues.get("question")
         )

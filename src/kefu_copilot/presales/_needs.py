@@ -14,9 +14,19 @@ from pydantic import BaseModel, Field
 from ..text._normalize import normalize
 from ..text._numbers import budget
 
-__all__ = ["Kind", "Needs", "read_needs"]
+__all__ = ["Extreme", "Kind", "Needs", "read_needs"]
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
+
+
+class Extreme(BaseModel):
+    """A preference for the most (``most``) or least of a measured quantity ("大容量", "小一点"):
+    the first of ``dims`` (``measures()`` dimensions, or ``price``) the products state with
+    different figures decides."""
+
+    said: str
+    most: bool
+    dims: list[str]
 
 
 class Needs(BaseModel):
@@ -28,13 +38,17 @@ class Needs(BaseModel):
     household: int | None = None
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
+    extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 
     @property
     def constrained(self) -> bool:
         """Says anything to rank by (beyond a wish)."""
-        return bool(self.budget or self.groups or self.household or self.features or self.words)
+        return bool(
+            self.budget or self.groups or self.household or self.features or self.words
+            or self.extremes
+        )  # fmt: skip
 
     def kinds(self) -> list[Kind]:
         order: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
@@ -84,7 +98,14 @@ def read_needs(
         for feature, said in rules["features"].items()
         if normalize(feature) in norm or _found(norm, said)
     ]
+    extremes = [
+        Extreme(said=normalize(str(phrase)), most=direction == "max", dims=[str(d) for d in dims])
+        for phrase, spec in rules["magnitudes"].items()
+        if _found(norm, [phrase], negs)
+        for direction, dims in spec.items()
+    ]
     said = {w for spec in rules["groups"].values() for w in spec["cues"]}
+    said |= {str(w) for w in rules["magnitudes"]}
     said |= set(rules["households"]) | {c for found in cues.values() for c in found}
     said |= {w for phrases in rules["features"].values() for w in phrases}
     filler = {normalize(w) for w in rules["filler"]}
@@ -109,6 +130,7 @@ def read_needs(
         household=household,
         features=features,
         words=content,
+        extremes=extremes,
         cues={k: v for k, v in cues.items() if v},
         aliases={w: found for w in content if synonyms and (found := synonyms(w))},
     )
