@@ -182,6 +182,17 @@ def test_a_preference_for_the_most_of_a_quantity_picks_by_the_measured_figure(
     assert cheap.picks[0].title.startswith("极光 Lite")  # the least price among the products
 
 
+def test_a_quantity_needed_is_matched_to_the_figures_a_page_states() -> None:
+    from kefu_copilot.presales._recommend import _covers
+
+    needs = read_needs("鱼缸灯 台灯 四个都想定时 零下20度也能用", packaged_rules("presales"))
+    amounts = {a.dim: a for a in needs.amounts}
+    assert amounts["count"].low == 4 and amounts["temperature"].low == -20
+    assert _covers("10A 四只装", amounts["count"]) and not _covers("10A 单只", amounts["count"])
+    assert _covers("-25℃ ~ -5℃", amounts["temperature"])
+    assert not _covers("5℃-15℃", amounts["temperature"])
+
+
 def test_a_vague_need_gets_one_clarifying_question(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个礼物 预算500以内")
     assert rec.question and rec.decision == "draft" and not rec.citations

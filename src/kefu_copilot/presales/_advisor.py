@@ -163,8 +163,8 @@ class Advisor:
         wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
             return None
-        if knowledge == "auto" and not (kind_said or needs.budget):
-            return None  # the knowledge is sure, and no product is asked for
+        if knowledge == "auto" and not (kind_said or needs.budget or (wants and needs.amounts)):
+            return None  # the knowledge is sure, and no product (nor a quantity) is asked for
         strict = not wants and wish
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs

@@ -12,9 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..text._normalize import normalize
-from ..text._numbers import budget
+from ..text._numbers import budget, measures
 
-__all__ = ["Extreme", "Kind", "Needs", "read_needs"]
+__all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
 
@@ -29,6 +29,21 @@ class Extreme(BaseModel):
     dims: list[str]
 
 
+class Amount(BaseModel):
+    """A quantity the shopper needs ("零下20度", "四个"): ``low``–``high`` in the base unit of
+    ``dim`` (a ``measures()`` dimension; ``count`` for any measure word)."""
+
+    said: str
+    dim: str
+    low: float
+    high: float
+
+
+def dimension(dim: str) -> str:
+    """A ``measures()`` dimension as the advisor matches it: 4个 and 4只装 are both ``count``."""
+    return "count" if dim.startswith("count:") else dim
+
+
 class Needs(BaseModel):
     """A shopper's needs as read (shown in ``explain=True`` traces)."""
 
@@ -39,6 +54,7 @@ class Needs(BaseModel):
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
+    amounts: list[Amount] = Field(default_factory=list)  # quantities needed
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 
@@ -47,7 +63,7 @@ class Needs(BaseModel):
         """Says anything to rank by (beyond a wish)."""
         return bool(
             self.budget or self.groups or self.household or self.features or self.words
-            or self.extremes
+            or self.extremes or self.amounts
         )  # fmt: skip
 
     def kinds(self) -> list[Kind]:
@@ -104,8 +120,14 @@ def read_needs(
         if _found(norm, [phrase], negs)
         for direction, dims in spec.items()
     ]
+    measured = {str(d) for d in rules["measured_needs"]}
+    amounts = [
+        Amount(said=m.text, dim=dimension(m.dim), low=m.low, high=m.high)
+        for m in measures(text)
+        if dimension(m.dim) in measured
+    ]
     said = {w for spec in rules["groups"].values() for w in spec["cues"]}
-    said |= {str(w) for w in rules["magnitudes"]}
+    said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
     said |= set(rules["households"]) | {c for found in cues.values() for c in found}
     said |= {w for phrases in rules["features"].values() for w in phrases}
     filler = {normalize(w) for w in rules["filler"]}
@@ -131,6 +153,7 @@ def read_needs(
         features=features,
         words=content,
         extremes=extremes,
+        amounts=amounts,
         cues={k: v for k, v in cues.items() if v},
         aliases={w: found for w in content if synonyms and (found := synonyms(w))},
     )

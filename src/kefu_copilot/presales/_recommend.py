@@ -22,7 +22,7 @@ from ..text._normalize import normalize
 from ..text._numbers import body_measures, measures
 from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
-from ._needs import Extreme, Needs
+from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant
 
 __all__ = ["Scored", "rank", "recommend"]
@@ -87,7 +87,39 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
 
 def _figure(text: str, dim: str) -> float | None:
     """The first figure of dimension ``dim`` that ``text`` states (its top, for a range)."""
-    return next((m.high for m in measures(text) if m.dim == dim), None)
+    return next((m.high for m in measures(text) if dimension(m.dim) == dim), None)
+
+
+def _ranges(text: str, dim: str) -> list[tuple[float, float]]:
+    return [(m.low, m.high) for m in measures(text) if dimension(m.dim) == dim]
+
+
+def _covers(text: str, amount: Amount) -> bool:
+    """Whether ``text`` states a figure of the amount's dimension that covers it (ranges
+    overlap: "-25℃ ~ -5℃" covers 零下20度; 4只装 covers 四个)."""
+    return any(
+        min(low, high) <= amount.high and amount.low <= max(low, high)
+        for low, high in _ranges(text, amount.dim)
+    )
+
+
+def _by_amount(scored: Scored, amount: Amount) -> Found | None:
+    """Where a product states a figure covering ``amount``: its variants' rows (those that fit),
+    else — a physical quantity, not a count — its facts."""
+    profile = scored.profile
+    pool = scored.variants or [v for v in profile.variants if v.in_stock] or profile.variants
+    rows = [
+        (v.chunk, "，".join(c for _, c in v.cells))
+        for v in pool
+        if any(_covers(cell, amount) for _, cell in v.cells)
+    ]
+    if not rows and amount.dim != "count":
+        rows = [
+            (f.chunk, f.text)
+            for f in profile.facts
+            if f.chunk != profile.overview and _covers(f.value, amount)
+        ]
+    return Found(amount.said, False, rows[:1], []) if rows else None
 
 
 def variant_figure(variant: Variant, dim: str) -> float | None:
@@ -205,6 +237,12 @@ def rank(
         out.append(scored)
     for extreme in needs.extremes:
         _by_extreme(out, extreme)
+    for amount in needs.amounts:
+        for scored in out:
+            covered = _by_amount(scored, amount)
+            if covered is not None:
+                scored.score += 1.0
+                scored.found.insert(0, covered)  # the figure asked for is quoted first
     out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
     return out, left
 
@@ -242,8 +280,9 @@ def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
 
 
 def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> list[Variant]:
-    """Of the variants that fit, the ones whose own row states most of what was asked for
-    ("轻微段落感，声音小" for 段落感 + 声音不大), when that is some of them, not all."""
+    """Of the variants that fit, the ones whose own row covers the quantities asked for, then
+    states most of what was asked for ("轻微段落感，声音小" for 段落感 + 声音不大), then has the
+    most (least) of a quantity preferred — when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
     negations = _negations(rules)
     phrases = {
@@ -266,9 +305,13 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
             for words in wanted
         )
 
-    counts = {v: said(v) for v in pool}
+    chosen = list(pool)
+    for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
+        covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
+        chosen = covering or chosen
+    counts = {v: said(v) for v in chosen}
     best = max(counts.values(), default=0)
-    chosen = [v for v in pool if best and counts[v] == best] or list(pool)
+    chosen = [v for v in chosen if best and counts[v] == best] or chosen
     for extreme in needs.extremes:
         chosen = _most_of(chosen, extreme)
     return chosen if 0 < len(chosen) < len(pool) else []
