@@ -193,6 +193,17 @@ def test_a_quantity_needed_is_matched_to_the_figures_a_page_states() -> None:
     assert not _covers("5℃-15℃", amounts["temperature"])
 
 
+def test_a_comparison_pairs_one_attribute_named_with_more_or_fewer_words() -> None:
+    from kefu_copilot.presales._compare import _aligned
+    from kefu_copilot.presales._profiles import Fact
+
+    a = [Fact("鞋面", "网布", 1), Fact("重量", "265g", 1), Fact("中底", "EVA", 1)]
+    b = [Fact("鞋面材质", "头层牛皮", 2), Fact("单只重量", "380g", 2), Fact("鞋底材质", "橡胶", 2)]
+    pairs = _aligned(a, b)
+    assert pairs["鞋面"].value == "头层牛皮" and pairs["重量"].value == "380g"
+    assert "中底" not in pairs  # no name of the other holds it, or is held by it
+
+
 def test_a_vague_need_gets_one_clarifying_question(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个礼物 预算500以内")
     assert rec.question and rec.decision == "draft" and not rec.citations
