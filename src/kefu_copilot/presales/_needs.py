@@ -6,6 +6,7 @@ question). The words are the ``presales`` rule set (``data/presales.yaml``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -17,6 +18,8 @@ from ..text._numbers import budget, measures
 __all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
+CLAUSE_CHARS = 100  # the longest clause a quantity needed is read from
+_CLAUSE = re.compile(r"[\s，,。；;！!？?]+")
 
 
 class Extreme(BaseModel):
@@ -121,11 +124,14 @@ def read_needs(
         for direction, dims in spec.items()
     ]
     measured = {str(d) for d in rules["measured_needs"]}
-    amounts = [
-        Amount(said=m.text, dim=dimension(m.dim), low=m.low, high=m.high)
-        for m in measures(text)
-        if dimension(m.dim) in measured
-    ]
+    amounts: list[Amount] = []
+    for clause in _CLAUSE.split(text):
+        if len(clause) > CLAUSE_CHARS:
+            continue  # a need is said in a short clause (and measures() grows with its length)
+        for m in measures(clause):
+            amount = Amount(said=m.text, dim=dimension(m.dim), low=m.low, high=m.high)
+            if amount.dim in measured and amount not in amounts:
+                amounts.append(amount)
     said = {w for spec in rules["groups"].values() for w in spec["cues"]}
     said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
     said |= set(rules["households"]) | {c for found in cues.values() for c in found}

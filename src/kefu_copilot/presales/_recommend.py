@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .._models import Citation
@@ -85,13 +86,19 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
     return False, [], []
 
 
+@lru_cache(maxsize=4096)
+def _measured(text: str) -> tuple[tuple[str, float, float], ...]:
+    """(dimension, low, high) of every quantity of a page's cell or fact (read once each)."""
+    return tuple((dimension(m.dim), m.low, m.high) for m in measures(text))
+
+
 def _figure(text: str, dim: str) -> float | None:
     """The first figure of dimension ``dim`` that ``text`` states (its top, for a range)."""
-    return next((m.high for m in measures(text) if dimension(m.dim) == dim), None)
+    return next((high for d, _, high in _measured(text) if d == dim), None)
 
 
 def _ranges(text: str, dim: str) -> list[tuple[float, float]]:
-    return [(m.low, m.high) for m in measures(text) if dimension(m.dim) == dim]
+    return [(low, high) for d, low, high in _measured(text) if d == dim]
 
 
 def _covers(text: str, amount: Amount) -> bool:
