@@ -204,6 +204,16 @@ def test_a_comparison_pairs_one_attribute_named_with_more_or_fewer_words() -> No
     assert "中底" not in pairs  # no name of the other holds it, or is held by it
 
 
+def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
+    from kefu_copilot.presales._advisor import Advisor
+
+    rules = dict(packaged_rules("presales"))
+    rules["groups"] = {}  # as if the lexicon knew no one: 爸妈 is still someone bought for
+    needs = read_needs("给爸妈买个能测血压的手表", rules)
+    assert needs.recipient == "给爸妈买" and Advisor.wishes(needs)
+    assert not read_needs("给我发个链接", rules).recipient
+
+
 def test_a_vague_need_gets_one_clarifying_question(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个礼物 预算500以内")
     assert rec.question and rec.decision == "draft" and not rec.citations

@@ -181,7 +181,7 @@ class Advisor:
         return (
             "recommend" in needs.kinds()
             or needs.budget is not None
-            or bool(needs.cues.get("wish") and needs.groups)
+            or bool(needs.cues.get("wish") and (needs.groups or needs.recipient))
         )
 
     def _after_bought(self, question: str, needs: Needs) -> str:

@@ -58,6 +58,7 @@ class Needs(BaseModel):
     words: list[str] = Field(default_factory=list)  # other content words
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     amounts: list[Amount] = Field(default_factory=list)  # quantities needed
+    recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 
@@ -107,6 +108,10 @@ def read_needs(
         "bought": _found(norm, rules["bought_cues"]),
     }
     groups = [name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])]
+    recipient = next(
+        (hit.group(0) for p in rules["recipient_patterns"] if (hit := re.search(str(p), norm))),
+        "",
+    )
     household = next(
         (int(n) for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
          if normalize(w) in norm),
@@ -160,6 +165,7 @@ def read_needs(
         words=content,
         extremes=extremes,
         amounts=amounts,
+        recipient=recipient,
         cues={k: v for k, v in cues.items() if v},
         aliases={w: found for w in content if synonyms and (found := synonyms(w))},
     )
