@@ -170,6 +170,50 @@ def test_a_budget_leaves_out_what_costs_more(copilot: Copilot) -> None:
     assert any("over the budget" in r for r in rec.reasons)
 
 
+def test_a_preference_for_the_most_of_a_quantity_picks_by_the_measured_figure(
+    copilot: Copilot,
+) -> None:
+    # 大容量 is no word of any page: the variants' own figures (mAh, read by measures()) decide
+    rec = copilot.recommend("想买个大容量的充电宝")
+    assert rec.needs.extremes and rec.needs.extremes[0].most
+    assert "20000mAh" in rec.text and "99元" not in rec.text
+    assert rec.decision == "draft"  # a version picked by its figures: an agent checks it
+    cheap = copilot.recommend("想买个耳机 不想花太多")
+    assert cheap.picks[0].title.startswith("极光 Lite")  # the least price among the products
+
+
+def test_a_quantity_needed_is_matched_to_the_figures_a_page_states() -> None:
+    from kefu_copilot.presales._recommend import _covers
+
+    needs = read_needs("鱼缸灯 台灯 四个都想定时 零下20度也能用", packaged_rules("presales"))
+    amounts = {a.dim: a for a in needs.amounts}
+    assert amounts["count"].low == 4 and amounts["temperature"].low == -20
+    assert _covers("10A 四只装", amounts["count"]) and not _covers("10A 单只", amounts["count"])
+    assert _covers("-25℃ ~ -5℃", amounts["temperature"])
+    assert not _covers("5℃-15℃", amounts["temperature"])
+
+
+def test_a_comparison_pairs_one_attribute_named_with_more_or_fewer_words() -> None:
+    from kefu_copilot.presales._compare import _aligned
+    from kefu_copilot.presales._profiles import Fact
+
+    a = [Fact("鞋面", "网布", 1), Fact("重量", "265g", 1), Fact("中底", "EVA", 1)]
+    b = [Fact("鞋面材质", "头层牛皮", 2), Fact("单只重量", "380g", 2), Fact("鞋底材质", "橡胶", 2)]
+    pairs = _aligned(a, b)
+    assert pairs["鞋面"].value == "头层牛皮" and pairs["重量"].value == "380g"
+    assert "中底" not in pairs  # no name of the other holds it, or is held by it
+
+
+def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
+    from kefu_copilot.presales._advisor import Advisor
+
+    rules = dict(packaged_rules("presales"))
+    rules["groups"] = {}  # as if the lexicon knew no one: 爸妈 is still someone bought for
+    needs = read_needs("给爸妈买个能测血压的手表", rules)
+    assert needs.recipient == "给爸妈买" and Advisor.wishes(needs)
+    assert not read_needs("给我发个链接", rules).recipient
+
+
 def test_a_vague_need_gets_one_clarifying_question(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个礼物 预算500以内")
     assert rec.question and rec.decision == "draft" and not rec.citations

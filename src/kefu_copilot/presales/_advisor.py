@@ -156,18 +156,20 @@ class Advisor:
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
         kind_said = self.names_a_kind(needs)
-        rankable = kind_said or bool(needs.budget or needs.features or needs.groups)
+        rankable = kind_said or bool(
+            needs.budget or needs.features or needs.groups or needs.extremes
+        )
         wants = wants_said and rankable
         described = (
-            bool(needs.groups or needs.household or needs.features)
+            bool(needs.groups or needs.household or needs.features or needs.extremes)
             and kind_said
             and not needs.cues.get("question")
         )
         wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
             return None
-        if knowledge == "auto" and not (kind_said or needs.budget):
-            return None  # the knowledge is sure, and no product is asked for
+        if knowledge == "auto" and not (kind_said or needs.budget or (wants and needs.amounts)):
+            return None  # the knowledge is sure, and no product (nor a quantity) is asked for
         strict = not wants and wish
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
@@ -184,7 +186,7 @@ class Advisor:
         return (
             "recommend" in needs.kinds()
             or needs.budget is not None
-            or bool(needs.cues.get("wish") and needs.groups)
+            or bool(needs.cues.get("wish") and (needs.groups or needs.recipient))
         )
 
     def _after_bought(self, question: str, needs: Needs) -> str:

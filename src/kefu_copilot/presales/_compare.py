@@ -14,7 +14,7 @@ from typing import Any
 from .._models import Citation
 from ..text._normalize import normalize
 from ._models import Comparison
-from ._profiles import Profile, Variant
+from ._profiles import Fact, Profile, Variant
 from ._recommend import prices_text
 
 __all__ = ["compare_products", "compare_variants", "named_variants"]
@@ -29,28 +29,48 @@ def _short(title: str) -> str:
 def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite) -> Comparison:
     rows: list[tuple[str, str, str]] = []
     chunks: list[int] = []
-    facts_b = {f.name: f for f in b.facts}
     skip = {str(s) for s in rules["not_selling_points"]} - {"价格"}
     pa, pb = prices_text(a.prices), prices_text(b.prices)
     if pa != pb:
         rows.append(("价格", pa, pb))
         chunks += [a.price_chunk(), b.price_chunk()]
-    for fact in a.facts:
-        if fact.name in skip or fact.name in ("价格", "货号", "分类"):
-            continue
-        other = facts_b.get(fact.name)
+    kept = [f for f in a.facts if f.name not in skip and f.name not in ("价格", "货号", "分类")]
+    pairs = _aligned(kept, b.facts)
+    for fact in kept:
+        other = pairs.get(fact.name)
         if other is not None and normalize(other.value) != normalize(fact.value):
             rows.append((fact.name, fact.value, other.value))
             chunks += [fact.chunk, other.chunk]
-    names_a = {f.name for f in a.facts}
+    paired_b = {f.name for f in pairs.values()}
     for fact, mine in [*((f, True) for f in a.facts), *((f, False) for f in b.facts)]:
         if fact.name in skip or fact.name in ("价格", "货号", "分类"):
             continue
-        if (fact.name in facts_b) if mine else (fact.name in names_a):
+        if (fact.name in pairs) if mine else (fact.name in paired_b):
             continue
         rows.append((fact.name, fact.value, "—") if mine else (fact.name, "—", fact.value))
         chunks.append(fact.chunk)
     return _comparison([a.title, b.title], [a.source, b.source], rows, chunks, rules, cite)
+
+
+def _aligned(facts_a: Sequence[Fact], facts_b: Sequence[Fact]) -> dict[str, Fact]:
+    """Each fact of ``a`` → the fact of ``b`` stating the same attribute: the same name, else
+    the one name containing the other (鞋面 / 鞋面材质, 重量 / 单只重量) when that pairing is
+    unique — catalogues name one attribute with more or fewer words."""
+    by_name = {f.name: f for f in facts_b}
+    out = {f.name: by_name[f.name] for f in facts_a if f.name in by_name}
+    taken = {f.name for f in out.values()}
+    for fact in facts_a:
+        if fact.name in out or len(fact.name) < 2:
+            continue
+        like = [
+            g for g in facts_b
+            if g.name not in taken and len(g.name) >= 2
+            and (fact.name in g.name or g.name in fact.name)
+        ]  # fmt: skip
+        if len(like) == 1:
+            out[fact.name] = like[0]
+            taken.add(like[0].name)
+    return out
 
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")

@@ -6,17 +6,45 @@ question). The words are the ``presales`` rule set (``data/presales.yaml``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from ..text._normalize import normalize
-from ..text._numbers import budget
+from ..text._numbers import budget, measures
 
-__all__ = ["Kind", "Needs", "read_needs"]
+__all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
+CLAUSE_CHARS = 100  # the longest clause a quantity needed is read from
+_CLAUSE = re.compile(r"[\s，,。；;！!？?]+")
+
+
+class Extreme(BaseModel):
+    """A preference for the most (``most``) or least of a measured quantity ("大容量", "小一点"):
+    the first of ``dims`` (``measures()`` dimensions, or ``price``) the products state with
+    different figures decides."""
+
+    said: str
+    most: bool
+    dims: list[str]
+
+
+class Amount(BaseModel):
+    """A quantity the shopper needs ("零下20度", "四个"): ``low``–``high`` in the base unit of
+    ``dim`` (a ``measures()`` dimension; ``count`` for any measure word)."""
+
+    said: str
+    dim: str
+    low: float
+    high: float
+
+
+def dimension(dim: str) -> str:
+    """A ``measures()`` dimension as the advisor matches it: 4个 and 4只装 are both ``count``."""
+    return "count" if dim.startswith("count:") else dim
 
 
 class Needs(BaseModel):
@@ -28,13 +56,19 @@ class Needs(BaseModel):
     household: int | None = None
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
+    extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
+    amounts: list[Amount] = Field(default_factory=list)  # quantities needed
+    recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 
     @property
     def constrained(self) -> bool:
         """Says anything to rank by (beyond a wish)."""
-        return bool(self.budget or self.groups or self.household or self.features or self.words)
+        return bool(
+            self.budget or self.groups or self.household or self.features or self.words
+            or self.extremes or self.amounts
+        )  # fmt: skip
 
     def kinds(self) -> list[Kind]:
         order: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
@@ -74,6 +108,10 @@ def read_needs(
         "bought": _found(norm, rules["bought_cues"]),
     }
     groups = [name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])]
+    recipient = next(
+        (hit.group(0) for p in rules["recipient_patterns"] if (hit := re.search(str(p), norm))),
+        "",
+    )
     household = next(
         (int(n) for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
          if normalize(w) in norm),
@@ -84,7 +122,23 @@ def read_needs(
         for feature, said in rules["features"].items()
         if normalize(feature) in norm or _found(norm, said)
     ]
+    extremes = [
+        Extreme(said=normalize(str(phrase)), most=direction == "max", dims=[str(d) for d in dims])
+        for phrase, spec in rules["magnitudes"].items()
+        if _found(norm, [phrase], negs)
+        for direction, dims in spec.items()
+    ]
+    measured = {str(d) for d in rules["measured_needs"]}
+    amounts: list[Amount] = []
+    for clause in _CLAUSE.split(text):
+        if len(clause) > CLAUSE_CHARS:
+            continue  # a need is said in a short clause (and measures() grows with its length)
+        for m in measures(clause):
+            amount = Amount(said=m.text, dim=dimension(m.dim), low=m.low, high=m.high)
+            if amount.dim in measured and amount not in amounts:
+                amounts.append(amount)
     said = {w for spec in rules["groups"].values() for w in spec["cues"]}
+    said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
     said |= set(rules["households"]) | {c for found in cues.values() for c in found}
     said |= {w for phrases in rules["features"].values() for w in phrases}
     filler = {normalize(w) for w in rules["filler"]}
@@ -109,6 +163,9 @@ def read_needs(
         household=household,
         features=features,
         words=content,
+        extremes=extremes,
+        amounts=amounts,
+        recipient=recipient,
         cues={k: v for k, v in cues.items() if v},
         aliases={w: found for w in content if synonyms and (found := synonyms(w))},
     )

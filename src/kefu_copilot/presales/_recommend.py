@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ..text._numbers import body_measures
+from ..text._numbers import body_measures, measures
 from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
-from ._needs import Needs
+from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant
 
 __all__ = ["Scored", "rank", "recommend"]
@@ -85,6 +86,102 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
     return False, [], []
 
 
+@lru_cache(maxsize=4096)
+def _measured(text: str) -> tuple[tuple[str, float, float], ...]:
+    """(dimension, low, high) of every quantity of a page's cell or fact (read once each)."""
+    return tuple((dimension(m.dim), m.low, m.high) for m in measures(text))
+
+
+def _figure(text: str, dim: str) -> float | None:
+    """The first figure of dimension ``dim`` that ``text`` states (its top, for a range)."""
+    return next((high for d, _, high in _measured(text) if d == dim), None)
+
+
+def _ranges(text: str, dim: str) -> list[tuple[float, float]]:
+    return [(low, high) for d, low, high in _measured(text) if d == dim]
+
+
+def _covers(text: str, amount: Amount) -> bool:
+    """Whether ``text`` states a figure of the amount's dimension that covers it (ranges
+    overlap: "-25℃ ~ -5℃" covers 零下20度; 4只装 covers 四个)."""
+    return any(
+        min(low, high) <= amount.high and amount.low <= max(low, high)
+        for low, high in _ranges(text, amount.dim)
+    )
+
+
+def _by_amount(scored: Scored, amount: Amount) -> Found | None:
+    """Where a product states a figure covering ``amount``: its variants' rows (those that fit),
+    else — a physical quantity, not a count — its facts."""
+    profile = scored.profile
+    pool = scored.variants or [v for v in profile.variants if v.in_stock] or profile.variants
+    rows = [
+        (v.chunk, "，".join(c for _, c in v.cells))
+        for v in pool
+        if any(_covers(cell, amount) for _, cell in v.cells)
+    ]
+    if not rows and amount.dim != "count":
+        rows = [
+            (f.chunk, f.text)
+            for f in profile.facts
+            if f.chunk != profile.overview and _covers(f.value, amount)
+        ]
+    return Found(amount.said, False, rows[:1], []) if rows else None
+
+
+def variant_figure(variant: Variant, dim: str) -> float | None:
+    """The figure of ``dim`` a variant's own row states (``price``: its price)."""
+    if dim == "price":
+        return variant.price
+    return next(
+        (f for _, cell in variant.cells if (f := _figure(cell, dim)) is not None), None
+    )  # fmt: skip
+
+
+def _figures(scored: Scored, dim: str) -> list[tuple[float, int, str]]:
+    """(figure, chunk, clause) of ``dim`` a product states: its variants that fit (else all),
+    else its facts; ``price``: its prices that fit."""
+    profile = scored.profile
+    pool = scored.variants or [v for v in profile.variants if v.in_stock] or profile.variants
+    rows = [
+        (f, v.chunk, "，".join(c for _, c in v.cells))
+        for v in pool
+        if (f := variant_figure(v, dim)) is not None
+    ]
+    if rows:
+        return rows
+    if dim == "price":
+        chunk = scored.price_chunks[0] if scored.price_chunks else profile.overview
+        return [(p, chunk, f"{p:g}元") for p in scored.prices]
+    return [
+        (f, fact.chunk, fact.text)
+        for fact in profile.facts
+        if fact.chunk != profile.overview and (f := _figure(fact.value, dim)) is not None
+    ]
+
+
+def _extreme_of(rows: Sequence[tuple[float, int, str]], most: bool) -> float:
+    return max(r[0] for r in rows) if most else min(r[0] for r in rows)
+
+
+def _by_extreme(out: Sequence[Scored], extreme: Extreme) -> None:
+    """The products whose own figure is the most (least) of the first quantity of ``extreme``
+    they state with different figures: a point, and the row or fact stating it quoted."""
+    for dim in extreme.dims:
+        stated = [(s, rows) for s in out if (rows := _figures(s, dim))]
+        best = [(s, rows, _extreme_of(rows, extreme.most)) for s, rows in stated]
+        figures = {f for _, _, f in best}
+        if len(figures) < 2:
+            continue
+        top = max(figures) if extreme.most else min(figures)
+        for s, rows, figure in best:
+            if figure == top:
+                at = next(r for r in rows if r[0] == top)
+                s.score += 1.0
+                s.found.append(Found(extreme.said, False, [(at[1], at[2])], []))
+        return
+
+
 def _negations(rules: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in rules["negations"]]
 
@@ -145,6 +242,14 @@ def rank(
                 scored.score += DENIED
                 scored.misses.append(fits.word)
         out.append(scored)
+    for extreme in needs.extremes:
+        _by_extreme(out, extreme)
+    for amount in needs.amounts:
+        for scored in out:
+            covered = _by_amount(scored, amount)
+            if covered is not None:
+                scored.score += 1.0
+                scored.found.insert(0, covered)  # the figure asked for is quoted first
     out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
     return out, left
 
@@ -182,8 +287,9 @@ def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
 
 
 def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> list[Variant]:
-    """Of the variants that fit, the ones whose own row states most of what was asked for
-    ("轻微段落感，声音小" for 段落感 + 声音不大), when that is some of them, not all."""
+    """Of the variants that fit, the ones whose own row covers the quantities asked for, then
+    states most of what was asked for ("轻微段落感，声音小" for 段落感 + 声音不大), then has the
+    most (least) of a quantity preferred — when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
     negations = _negations(rules)
     phrases = {
@@ -206,10 +312,28 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
             for words in wanted
         )
 
-    counts = {v: said(v) for v in pool}
+    chosen = list(pool)
+    for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
+        covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
+        chosen = covering or chosen
+    counts = {v: said(v) for v in chosen}
     best = max(counts.values(), default=0)
-    chosen = [v for v in pool if best and counts[v] == best]
+    chosen = [v for v in chosen if best and counts[v] == best] or chosen
+    for extreme in needs.extremes:
+        chosen = _most_of(chosen, extreme)
     return chosen if 0 < len(chosen) < len(pool) else []
+
+
+def _most_of(variants: list[Variant], extreme: Extreme) -> list[Variant]:
+    """Of ``variants``, those whose own figure is the most (least) of the first quantity of
+    ``extreme`` they state with different figures (all, when none does)."""
+    for dim in extreme.dims:
+        figures = {v: f for v in variants if (f := variant_figure(v, dim)) is not None}
+        if len(set(figures.values())) < 2:
+            continue
+        top = max(figures.values()) if extreme.most else min(figures.values())
+        return [v for v in variants if figures.get(v) == top]
+    return variants
 
 
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
@@ -302,6 +426,7 @@ def recommend(
         and best.heads == 1.0
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
+        and not needs.extremes  # so is a version picked by its figures ("小一点的")
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
         and {w for w in needs.words if len(w) > 1} | set(needs.features)
