@@ -200,5 +200,5 @@ def test_suggestions_keep_the_drafts_facts_and_the_limits(advisor, draft) -> Non
     conversation = [{"role": "customer", "text": "你们这个怎么回事？我要退款！"}]
     for suggestion in advisor.suggest(conversation, draft, n=2):
         knowledge = "\n".join(c.snippet for c in suggestion.citations)
-        _check_kept(draft, suggestion.text, advisor.shop, knowledge)
+        _check_kept(draft, suggestion.text, advisor.shop, knowledge, changes=suggestion.changes)
         assert not any(issue.code == "over_limit" for issue in suggestion.lint)
