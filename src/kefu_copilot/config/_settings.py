@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     vector_search: Literal["auto", "exact", "hnsw"] = Field(
         "auto",
         description="Dense search: 'exact' (a memory-mapped float32 matrix, exact top-k), "
-        "'hnsw' (Chroma, approximate), or 'auto': exact up to 50,000 vectors, HNSW above "
+        "'hnsw' (Chroma, approximate), or 'auto': exact up to 100,000 vectors, HNSW above "
         "(with a Chroma server: the server)",
     )
     # -- shared state: approvals, customer memory ----------------------------------------------
