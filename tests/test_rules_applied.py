@@ -25,24 +25,31 @@ from kefu_copilot import (
 )
 from kefu_copilot._data import rule_set_names
 
+from .conftest import make_shop
+
 POLICY = "# 售后政策\n\n签收后7天内支持无理由退货，商品需保持完好。\n"
 
 
-def _xlsx(rows: list[list[str]]) -> bytes:
-    openpyxl = pytest.importorskip("openpyxl")
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def _xlsx(rows: list[list[str]]) -> Callable[[], bytes]:
+    """A workbook of one sheet, written when a case needs it (skipped without openpyxl)."""
+
+    def write() -> bytes:
+        openpyxl = pytest.importorskip("openpyxl")
+        workbook = openpyxl.Workbook()
+        for row in rows:
+            workbook.active.append(row)
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+
+    return write
 
 
 @dataclass
 class Case:
     """``rules`` extends one set; ``applied(copilot)`` says whether the shop's behaviour shows
-    it. ``files``: the shop's knowledge (bytes or text); ``ingest``: build its index first."""
+    it. ``files``: the shop's knowledge (text, bytes or a function writing them); ``ingest``:
+    build its index first."""
 
     rules: str
     applied: Callable[[Copilot], bool]
@@ -193,14 +200,8 @@ def _extends(case: Case) -> str:
 
 
 def _copilot(root: Path, case: Case, rules: str) -> Copilot:
-    for rel, content in case.files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    (root / "shop.yaml").write_text(f"name: 小店\n{rules}", encoding="utf-8")
+    files = {rel: f() if callable(f) else f for rel, f in case.files.items()}
+    make_shop(root, {**files, "shop.yaml": f"name: 小店\n{rules}"})
     copilot = Copilot(root, index_dir=root / ".index", embed_model="none", **case.settings)
     if case.ingest:
         copilot.ingest()
@@ -230,3 +231,21 @@ def test_a_change_of_parse_rules_reparses_the_files(tmp_path: Path) -> None:
     report = copilot.ingest()
     assert report.files_updated and any("通关密语" in i.problem for i in report.issues)
     assert not Copilot(tmp_path, index_dir=tmp_path / ".index", embed_model="none").ingest().changed
+
+
+def test_parse_workers_get_the_shop_rules_with_their_job(tmp_path: Path) -> None:
+    from kefu_copilot.config._shop import load_shop_config
+    from kefu_copilot.index._analysis import Vocabulary
+    from kefu_copilot.ingest._loaders import parse_rules
+    from kefu_copilot.ingest._workers import _parallel
+    from kefu_copilot.text._tokenize import ChineseTokenizer
+
+    case = CASES["injection"]
+    make_shop(tmp_path, {**case.files, "shop.yaml": _extends(case)})
+    path = tmp_path / "policies" / "售后.md"
+    rules = parse_rules(load_shop_config(tmp_path))
+    # one batch, sent to the worker before anything else: the worker parses it (no fallback)
+    job = [("policies/售后.md", path, path.stat().st_size)]
+    parsed = list(_parallel(job, ChineseTokenizer(), Vocabulary(), 1, [], rules))
+    assert any("通关密语" in i.problem for i in parsed[0].issues)
+    assert "通关密语" not in "".join(c.text for c in parsed[0].chunks)
