@@ -28,6 +28,7 @@ from .embed._embedder import Embedder, load_embedder
 from .emotion._training import MODEL_FILE, load_shop_escalation, train_shop_escalation
 from .index._generations import Snapshot, index_id, load_snapshot, read_current
 from .index._vectors import VectorStore, open_vector_store, release_persistent_client
+from .ingest._loaders import parse_rules
 from .ingest._pipeline import Progress, ingest_shop
 from .llm._chat import LLM, build_llm
 from .reply._advisor import ReplyAdvisor
@@ -252,6 +253,7 @@ class Copilot:
                 progress=callback,
                 max_file_mb=self.settings.max_file_mb,
                 workers=self.settings.ingest_workers,
+                rules=parse_rules(shop),
             )
         with self._lock:
             self._shop = shop

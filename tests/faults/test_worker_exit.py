@@ -18,7 +18,7 @@ from kefu_copilot.text._tokenize import ChineseTokenizer
 proc = _workers._launch()
 print(proc.pid, flush=True)
 if sys.argv[1] != "idle":
-    _workers._send(proc, ChineseTokenizer().spec())
+    _workers._send(proc, (ChineseTokenizer().spec(), {}))  # the job: tokenizer, parse rules
 if sys.argv[1] == "busy":
     _workers._send(proc, [("policies/big.md", sys.argv[2])])
     _workers._send(proc, [("policies/big.md", sys.argv[2])])

@@ -1,6 +1,10 @@
 """The handoff packet: everything a human agent needs to take over without asking again.
 
-Its rendering's line templates and labels are the ``handoff`` rule set (``data/handoff.yaml``).
+Its rendering's line templates and labels are the ``handoff`` rule set (``data/handoff.yaml``): a
+packet made by the router carries its shop's merged set (``shop.rule_set("handoff")``), so that
+``str(packet)`` and ``packet.render()`` speak the shop's words wherever they are printed (console,
+HTML transcript, a ticket). A packet built by hand, or read back from JSON, renders with the
+packaged set unless ``render(rules)`` is given one.
 """
 
 from __future__ import annotations
@@ -8,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from .._data import packaged_rules
 from .._models import Citation
@@ -39,10 +43,19 @@ class HandoffPacket(BaseModel):
     customer_history: list[str] = Field(
         default_factory=list, description="earlier contacts, from customer memory (redacted)"
     )
+    #: The shop's merged ``handoff`` rule set (not serialised: a packet's data stays the same).
+    _rules: Mapping[str, Any] | None = PrivateAttr(default=None)
+
+    def with_rules(self, rules: Mapping[str, Any] | None) -> HandoffPacket:
+        """This packet, rendering with ``rules`` (a shop's merged ``handoff`` set) from now on."""
+        self._rules = rules
+        return self
 
     def render(self, rules: Mapping[str, Any] | None = None) -> str:
         """Plain text for an agent console, ticket or chat note. ``rules``: a ``handoff`` rule
-        set (a shop's merged one); the packaged set by default."""
+        set (a shop's merged one); default: the set of the shop that made the packet, else the
+        packaged set."""
+        rules = rules if rules is not None else self._rules
         rules = packaged_rules("handoff") if rules is None else rules
         line, risk = rules["lines"], rules["risk_labels"]
         lines = [line["title"].format(conversation_id=self.conversation_id or "").rstrip()]

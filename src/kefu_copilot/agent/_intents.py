@@ -294,7 +294,8 @@ class _Flow:
         return order
 
     def done(self) -> Outcome:
-        reply = compose(self.request.intent, self.results, self.ctx.text, self.ctx.now)
+        notices = self.ctx.shop.rule_set("notices")
+        reply = compose(self.request.intent, self.results, self.ctx.text, self.ctx.now, notices)
         reasons = [f"answered from the shop's systems ({self.request.intent})", *reply.problems]
         return Outcome(reply.decision, reply.text, self.request.intent, reasons, self.results)
 
@@ -347,7 +348,7 @@ class _Flow:
     def write(self, order: Order) -> Generator[CallTool, ToolResult, Outcome]:
         ctx, intent = self.ctx, self.request.intent
         if order.status not in ("pending_payment", "paid"):
-            label = status_label(order.status)
+            label = status_label(order.status, ctx.shop.rule_set("notices"))
             verb = "changing the address" if intent == "address_change" else "cancelling"
             reason = f"order {order.order_id} is already {label}: {verb} needs a human"
             raise _Stop(Outcome("handoff", reasons=[reason]))

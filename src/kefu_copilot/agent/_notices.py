@@ -8,8 +8,9 @@
   the customer can do, amounts computed from the orders and compensation capped at ``shop.yaml``
   limits. Notices are drafts for review (``needs_review=True``); nothing here sends anything.
 
-The words and templates are the ``notices`` rule set (``data/notices.yaml``); notices use the
-shop's merged set (``shop.rule_set("notices")``), look-up replies the packaged labels.
+The words and templates are the ``notices`` rule set (``data/notices.yaml``): notices and
+look-up replies use the shop's merged set (``shop.rule_set("notices")``, passed as ``rules``; the
+router and the intent flow pass it), the packaged set when none is given.
 """
 
 from __future__ import annotations
@@ -46,13 +47,18 @@ __all__ = [
 ]
 
 
-def _label(kind: str, name: str) -> str:
-    """The packaged word for a state or tool name (``data/notices.yaml``), else the name."""
-    return str(packaged_rules("notices")[kind].get(name, name))
+Rules = Mapping[str, Any]
 
 
-def status_label(status: str) -> str:
-    return _label("order_status", status)
+def _label(kind: str, name: str, rules: Rules | None = None) -> str:
+    """The word for a state or tool name in ``rules`` (a shop's merged ``notices`` set; default
+    the packaged one), else the name."""
+    rules = packaged_rules("notices") if rules is None else rules
+    return str(rules[kind].get(name, name))
+
+
+def status_label(status: str, rules: Rules | None = None) -> str:
+    return _label("order_status", status, rules)
 
 
 def md(value: date) -> str:
@@ -88,11 +94,10 @@ class Reply:
     problems: list[str] = field(default_factory=list)
 
 
-def _order(order: Order) -> str:
+def _order(order: Order, rules: Rules | None = None) -> str:
     paid = f"于 {when(order.paid_at)} 付款，" if order.paid_at else ""
-    return (
-        f"订单 {order.order_id}（{items_text(order)}）{paid}当前状态：{status_label(order.status)}"
-    )
+    status = status_label(order.status, rules)
+    return f"订单 {order.order_id}（{items_text(order)}）{paid}当前状态：{status}"
 
 
 def _shipment(s: Shipment, today: date, problems: list[str]) -> str:
@@ -184,8 +189,15 @@ def _coupons(coupons: list[Coupon], order: Order | None, now: datetime, problems
     return "帮您查了一下：" + "；".join(parts or ["这笔订单没有可用的优惠券"])
 
 
-def compose(intent: str | None, results: list[ToolResult], text: str, now: datetime) -> Reply:
-    """The reply to ``text`` from the tool results (the successful ones), in the shop persona."""
+def compose(
+    intent: str | None,
+    results: list[ToolResult],
+    text: str,
+    now: datetime,
+    rules: Rules | None = None,
+) -> Reply:
+    """The reply to ``text`` from the tool results (the successful ones), in the shop persona.
+    ``rules``: the shop's merged ``notices`` set (its labels); default the packaged one."""
     values = [r.value for r in results if r.ok and r.value is not None]
     order = next((v for v in values if isinstance(v, Order)), None)
     shipment = next((v for v in values if isinstance(v, Shipment)), None)
@@ -202,7 +214,7 @@ def compose(intent: str | None, results: list[ToolResult], text: str, now: datet
             by = f"，预计 {md(refund.expected_by)} 前到账" if refund.expected_by else ""
             parts.append(
                 f"订单 {order.order_id} 的退款 {yuan(refund.amount_yuan)} 元"
-                f"{_label('refund_status', refund.status)}（更新于 {when(refund.updated_at)}）{by}"
+                f"{_label('refund_status', refund.status, rules)}（更新于 {when(refund.updated_at)}）{by}"
             )
             if refund.status == "rejected":
                 problems.append("the refund was rejected: a human explains why")
@@ -211,7 +223,7 @@ def compose(intent: str | None, results: list[ToolResult], text: str, now: datet
     else:
         tracked = shipment is not None and bool(shipment.events)
         if order is not None and not (tracked and intent == "shipping_tracking"):
-            parts.append(_order(order))
+            parts.append(_order(order, rules))
         if shipment is not None and (tracked or order is None):
             parts.append(_shipment(shipment, now.date(), problems))
         if stock is not None:
@@ -226,16 +238,17 @@ def compose(intent: str | None, results: list[ToolResult], text: str, now: datet
     return Reply(f"亲，{body}哦～", "draft" if problems else "auto", problems)
 
 
-def describe(result: ToolResult) -> str:
-    """A short quote of what a tool returned (a citation's snippet)."""
+def describe(result: ToolResult, rules: Rules | None = None) -> str:
+    """A short quote of what a tool returned (a citation's snippet); ``rules`` as for
+    :func:`compose`."""
     value = result.value
     if isinstance(value, Order):
-        return _order(value)
+        return _order(value, rules)
     if isinstance(value, Shipment):
         last = value.events[-1] if value.events else None
         latest = f"；最新：{when(last.time)} {last.place} {last.description}" if last else ""
         eta = f"；预计 {md(value.estimated_delivery)} 送达" if value.estimated_delivery else ""
-        return f"{value.carrier} {value.tracking_no}：{_label('shipment_status', value.status)}{latest}{eta}".strip()
+        return f"{value.carrier} {value.tracking_no}：{_label('shipment_status', value.status, rules)}{latest}{eta}".strip()
     if isinstance(value, StockLevel):
         rows = [f"{v.color or ''}{v.size or ''}:{v.available}" for v in value.variants[:8]]
         return f"{value.sku} {value.title} 可售 {value.available} 件 " + " ".join(rows)
@@ -245,12 +258,12 @@ def describe(result: ToolResult) -> str:
     return json.dumps(data, ensure_ascii=False)[:300]
 
 
-def cite(result: ToolResult) -> Citation:
-    label = _label("tool_labels", result.name)
+def cite(result: ToolResult, rules: Rules | None = None) -> Citation:
+    label = _label("tool_labels", result.name, rules)
     return Citation(
         source=f"tool:{result.name}",
         locator=f"{label}，查询于 {result.at:%H:%M}",
-        snippet=describe(result)[:300],
+        snippet=describe(result, rules)[:300],
         score=1.0,
     )
 
@@ -424,7 +437,7 @@ class _Templates:
 
 def _delay(order: Order, ev: DelayEvent, shop: ShopConfig, words: _Templates) -> Notice | str:
     if order.status not in _OPEN:
-        return f"order is {status_label(order.status)}: not affected by a delay"
+        return f"order is {status_label(order.status, words.rules)}: not affected by a delay"
     notes: list[str] = []
     coupon = min(ev.coupon_yuan, shop.compensation.max_coupon_yuan)
     if coupon < ev.coupon_yuan:
@@ -456,7 +469,7 @@ def _stock_out(
     if not items:
         return "the order has no affected item"
     if order.status not in ("pending_payment", "paid"):
-        return f"order is {status_label(order.status)}: already on its way"
+        return f"order is {status_label(order.status, words.rules)}: already on its way"
     item, notes = items[0], []
     spec = " ".join(x for x in (item.color, item.size and f"{item.size}码") if x)
     alts = []

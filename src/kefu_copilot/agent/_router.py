@@ -315,7 +315,11 @@ class Router:
             text=self.shop.handoff_message if handoff else outcome.text,
             decision=outcome.decision,
             confidence=_CONFIDENCE[outcome.decision],
-            citations=[cite(r) for r in outcome.results if r.ok and r.value is not None],
+            citations=[
+                cite(r, self.shop.rule_set("notices"))
+                for r in outcome.results
+                if r.ok and r.value is not None
+            ],
             reasons=outcome.reasons,
             mode="extractive" if outcome.usage is None else "llm",
             usage=outcome.usage or Usage(),
@@ -362,9 +366,10 @@ class Router:
             reply = ""
         if not results and not actions:
             return "the LLM called no tool; intent rules used"
-        composed = compose(request.intent, results, ctx.text, ctx.now)
+        notices = self.shop.rule_set("notices")
+        composed = compose(request.intent, results, ctx.text, ctx.now, notices)
         evidence = [json.dumps(r.data(), ensure_ascii=False, default=str) for r in results]
-        evidence += [describe(r) for r in results] + [m.text for m in ctx.history]
+        evidence += [describe(r, notices) for r in results] + [m.text for m in ctx.history]
         check = check_grounding(
             reply or "-", evidence, self.shop, question=ctx.text, protected=[system]
         )
@@ -522,7 +527,7 @@ class Router:
             citations=answer.citations,
             suggested_next_step=self.next_step(conversation, answer, emotion, reasons),
             transcript_tail=tail,
-        )
+        ).with_rules(self.shop.rule_set("handoff"))
 
     def next_step(
         self, conversation: Conversation, answer: Answer, emotion: EmotionFlag, reasons: list[str]

@@ -819,7 +819,8 @@ class Answerer:
     def _frame(self, candidate: Candidate) -> str:
         chunk = candidate.hit.chunk
         # Knowledge was scrubbed at ingestion; scrub again in case an extract recombined text.
-        body = scrub_injections(candidate.text)[0].strip().rstrip("；;，, ") or chunk.text
+        injection = self.shop.rule_set("injection")
+        body = scrub_injections(candidate.text, injection)[0].strip().rstrip("；;，, ") or chunk.text
         if body[-1] not in "。！？!?…）)”":
             body += "。"
         if chunk.kind in ("product", "table_row") and chunk.title and chunk.title not in body:

@@ -100,7 +100,7 @@ def check_grounding(
     for source in cited:
         allowed |= numbers_in(source)
 
-    injected = find_injection(text)
+    injected = find_injection(text, shop.rule_set("injection"))
     if injected:
         result.lower("handoff", f"the reply repeats an instruction-like text: {injected[:40]}")
     if _LEAK.search(text):

@@ -101,7 +101,7 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
     merged = shop.rule_set("message_rules")
     rules = _rules(merged)
     reasons: list[str] = []
-    injected = find_injection(text)
+    injected = find_injection(text, shop.rule_set("injection"))
     if injected:
         reasons.append(f"message tries to instruct the assistant ({injected[:30]}); declined")
     for word in (*rules.escalation, *shop.escalation_keywords):

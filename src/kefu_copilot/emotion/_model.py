@@ -116,6 +116,7 @@ class EscalationModel:
             np.asarray(labels, dtype=bool),
             grams=grams if self.text else None,
             sample_weight=None if sample_weight is None else np.asarray(sample_weight, float),
+            rules=rules,
         )
 
     def fit_matrix(
@@ -125,10 +126,12 @@ class EscalationModel:
         *,
         grams: GramRows | None = None,
         sample_weight: np.ndarray | None = None,
+        rules: Rules = None,
     ) -> Self:
         """Learn from a precomputed feature matrix (``FEATURE_NAMES`` columns) and labels, with
         the rows' sparse text features (``escalation_grams``) when the model reads text, and
-        per-row weights (a source's share of the data)."""
+        per-row weights (a source's share of the data); ``rules``: the emotion rule set whose
+        weights are the prior (default: the packaged one)."""
         n_pos, n = int(y.sum()), len(y)
         if n_pos == 0 or n_pos == n:
             raise ValueError(
@@ -142,8 +145,8 @@ class EscalationModel:
         if sample_weight is not None:
             balance = balance * sample_weight * n / float(np.sum(sample_weight))
         prior = np.zeros(len(FEATURE_NAMES))
-        if self.prior == "rules":  # the packaged hand-set weights, in standardised units
-            weights = lexicon().weights
+        if self.prior == "rules":  # the hand-set weights (the shop's rules), standardised units
+            weights = lexicon(rules).weights
             prior = np.array([weights[name] for name in FEATURE_NAMES]) * self.scale
         self.grams = {}
         if grams is not None:
@@ -590,7 +593,7 @@ def cross_validate(
             continue
         model = EscalationModel(seed=seed, **options)
         train_grams = [grams[i] for i in np.flatnonzero(~test)] if text else None
-        model.fit_matrix(x[~test], y[~test], grams=train_grams)
+        model.fit_matrix(x[~test], y[~test], grams=train_grams, rules=rules)
         test_grams = [grams[i] for i in np.flatnonzero(test)] if text else None
         proba[test] = model._proba(x[test], test_grams)
         predicted[test] = (proba[test] >= model.threshold) | forced[test]

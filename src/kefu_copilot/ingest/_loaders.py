@@ -2,6 +2,11 @@
 
 One function per format; :func:`load_file` dispatches on folder and extension. Loaders never
 raise on bad content: they return what they could read plus :class:`FileIssue` entries.
+
+Parsing reads three rule sets (:data:`PARSE_RULE_SETS`): ``injection`` (what is scrubbed),
+``columns`` (spreadsheet headers) and ``attributes`` (size-chart checks). A shop's merged sets come
+in as ``rules`` (:func:`parse_rules`: plain dicts, so a parse worker receives them with its job);
+a set the shop does not extend is the packaged one.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._data import packaged_rules
 from .._errors import IngestError, MissingExtraError
@@ -23,7 +28,15 @@ from ..text._normalize import collapse_spaces, decode_bytes, split_sentences, st
 from ._catalog import table_problems
 from ._markup import Block, parse_front_matter, parse_html, parse_markdown
 
-__all__ = ["SUPPORTED", "load_file"]
+if TYPE_CHECKING:
+    from ..config._shop import ShopConfig
+
+__all__ = ["PARSE_RULE_SETS", "SUPPORTED", "load_file", "parse_rules", "rules_fingerprint"]
+
+#: The rule sets parsing reads; a shop's extension of one changes how its files are parsed.
+PARSE_RULE_SETS = ("attributes", "columns", "injection")
+#: Rule set name → a shop's merged set, for the sets it extends (none: all packaged).
+ParseRules = Mapping[str, Mapping[str, Any]]
 
 SUPPORTED: dict[str, tuple[str, ...]] = {
     "products": (".md", ".markdown", ".html", ".htm", ".json", ".xlsx", ".pdf", ".docx"),
@@ -38,6 +51,23 @@ MAX_CHUNKS_PER_FILE = 50_000
 MAX_JSON_DEPTH = 64
 
 
+def parse_rules(shop: ShopConfig | None) -> dict[str, dict[str, Any]]:
+    """The shop's merged rule sets that parsing reads, for the sets it extends, as plain dicts
+    (picklable: parse workers get them with their job). Empty without a shop's extension."""
+    if shop is None:
+        return {}
+    return {name: dict(shop.rule_set(name)) for name in PARSE_RULE_SETS if shop.rules.get(name)}
+
+
+def rules_fingerprint(rules: ParseRules | None) -> str:
+    """A short digest of :func:`parse_rules` ("" when all packaged): part of the loader version
+    an index records, so that changing a shop's parse rules re-parses its files once."""
+    if not rules:
+        return ""
+    text = json.dumps(rules, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def chunk_id(source: str, locator: str, text: str) -> str:
     digest = hashlib.blake2b(f"{source}\0{locator}\0{text}".encode(), digest_size=12)
     return digest.hexdigest()
@@ -46,8 +76,12 @@ def chunk_id(source: str, locator: str, text: str) -> str:
 class _Builder:
     """Collects chunks of one file, scrubbing injected instructions as it goes."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, rules: ParseRules | None = None) -> None:
         self.source = source
+        rules = rules or {}
+        self.injection = rules.get("injection")  # None: the packaged sets
+        self.columns = rules.get("columns")
+        self.attributes = rules.get("attributes")
         self.chunks: list[Chunk] = []
         self.issues: list[FileIssue] = []
         self._seen: set[str] = set()
@@ -57,7 +91,7 @@ class _Builder:
         self.issues.append(FileIssue(source=self.source, problem=problem, kind=kind))
 
     def clean(self, text: str) -> str:
-        text, removed = scrub_injections(collapse_spaces(strip_invisible(text)))
+        text, removed = scrub_injections(collapse_spaces(strip_invisible(text)), self.injection)
         for sentence in removed:
             self.warn(f"instruction-like text removed: {sentence[:80]}", "suspicious")
         return text
@@ -78,14 +112,14 @@ class _Builder:
         if not text:
             return
         # Titles, headings and attribute names reach customers and LLMs too.
-        if title and find_injection(title):
+        if title and find_injection(title, self.injection):
             self.warn(
                 f"instruction-like title replaced by the file name: {title[:80]}", "suspicious"
             )
             self.title_override = PurePosixPath(self.source).stem
         if self.title_override is not None:
             title = self.title_override
-        if find_injection(locator) or find_injection(match_extra):
+        if find_injection(locator, self.injection) or find_injection(match_extra, self.injection):
             self.warn(f"instruction-like heading or name removed: {locator[:80]}", "suspicious")
             locator, match_extra = f"条目{len(self.chunks) + 1}", ""
         if len(self.chunks) >= MAX_CHUNKS_PER_FILE:
@@ -201,13 +235,13 @@ def _chunk_blocks(b: _Builder, blocks: list[Block], kind: ChunkKind, title: str)
             while headings and headings[-1][0] >= block.level:
                 headings.pop()
             heading = block.text
-            if find_injection(heading):
+            if find_injection(heading, b.injection):
                 b.warn(f"instruction-like heading removed: {heading[:80]}", "suspicious")
                 heading = ""
             headings.append((block.level, heading))
         elif block.kind == "text":
             # An instruction and whatever follows it in its paragraph go; facts before it stay.
-            kept, removed = scrub_paragraph(block.text)
+            kept, removed = scrub_paragraph(block.text, b.injection)
             for sentence in removed:
                 b.warn(f"instruction-like text removed: {sentence[:80]}", "suspicious")
             if kept.strip():
@@ -500,11 +534,12 @@ def _load_cases(b: _Builder, text: str) -> None:
 HEADER_SCAN_ROWS = 10  # a header row is looked for among a sheet's first rows
 
 
-def _column_names() -> dict[str, str]:
-    """Normalised column name → its meaning (question, answer, product, price, ...)."""
+def _column_names(columns: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Normalised column name → its meaning (question, answer, product, price, ...), from a
+    shop's merged ``columns`` rule set (default: the packaged one)."""
     return {
         _header_key(alias): meaning
-        for meaning, aliases in packaged_rules("columns").items()
+        for meaning, aliases in (packaged_rules("columns") if columns is None else columns).items()
         for alias in aliases
     }
 
@@ -533,7 +568,7 @@ def _find_header(rows: list[list[str]], names: dict[str, str]) -> int:
 def _load_xlsx(b: _Builder, data: bytes, folder: str) -> None:
     from ._office import read_xlsx
 
-    names = _column_names()
+    names = _column_names(b.columns)
     title = PurePosixPath(b.source).stem
     for sheet in read_xlsx(data):
         at = _find_header(sheet.rows, names)
@@ -617,8 +652,11 @@ def _load_binary(b: _Builder, data: bytes, folder: str, suffix: str) -> None:
         raise IngestError(str(exc), path=b.source) from None
 
 
-def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
-    """Parse one shop file (``source`` is its path relative to the shop directory).
+def load_file(
+    source: str, data: bytes, rules: ParseRules | None = None
+) -> tuple[list[Chunk], list[FileIssue]]:
+    """Parse one shop file (``source`` is its path relative to the shop directory) with the
+    shop's parse rules (:func:`parse_rules`; default: the packaged sets).
 
     Raises :class:`IngestError` when the whole file is unusable (binary, bad encoding, malformed
     JSON product, a damaged workbook, the reader library of an extra not installed); partial
@@ -626,11 +664,11 @@ def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
     """
     path = PurePosixPath(source)
     folder, suffix = path.parts[0], path.suffix.lower()
-    b = _Builder(source)
+    b = _Builder(source, rules)
     if suffix in BINARY:
         _load_binary(b, data, folder, suffix)
         if folder == "products":
-            for problem in table_problems(b.chunks):
+            for problem in table_problems(b.chunks, b.attributes):
                 b.warn(problem)
         if not b.chunks:
             b.warn("no usable content", "skipped")
@@ -646,7 +684,7 @@ def load_file(source: str, data: bytes) -> tuple[list[Chunk], list[FileIssue]]:
             _load_product_json(b, text)
         else:
             _load_markdown(b, text, "product")
-        for problem in table_problems(b.chunks):
+        for problem in table_problems(b.chunks, b.attributes):
             b.warn(problem)
     elif folder == "policies":
         _load_markdown(b, text, "policy")  # plain text is Markdown without markup

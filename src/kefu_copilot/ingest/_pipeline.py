@@ -33,7 +33,7 @@ from ..index._generations import _gen_dir as generation_dir
 from ..index._vectors import VectorStore
 from ..text._tokenize import Tokenizer
 from ._catalog import CatalogBuilder
-from ._loaders import SUPPORTED
+from ._loaders import SUPPORTED, ParseRules, rules_fingerprint
 from ._workers import open_regular, parse_files, plan_workers
 
 __all__ = ["discover_files", "ingest_shop", "repair_vectors"]
@@ -191,12 +191,14 @@ def ingest_shop(
     progress: Progress | None = None,
     max_file_mb: float = MAX_FILE_MB,
     workers: int | None = None,
+    rules: ParseRules | None = None,
 ) -> IngestReport:
     """Bring the index in line with the shop directory, touching only what changed.
 
     Files larger than ``max_file_mb`` are skipped with a report (memory stays bounded).
     ``workers``: processes that parse and tokenise (None: one per spare core when there is
-    enough to parse; 0: all in this process)."""
+    enough to parse; 0: all in this process). ``rules``: the shop's parse rules
+    (``_loaders.parse_rules(shop)``; default: the packaged sets)."""
     started = time.perf_counter()
     if not shop_dir.is_dir():
         raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
@@ -219,6 +221,7 @@ def ingest_shop(
             started,
             max_file_mb=max_file_mb,
             workers=workers,
+            rules=rules,
         )
 
 
@@ -233,7 +236,11 @@ def _ingest_locked(
     started: float,
     max_file_mb: float = MAX_FILE_MB,
     workers: int | None = None,
+    rules: ParseRules | None = None,
 ) -> IngestReport:
+    # A shop's parse rules are part of the loader version: changing them re-parses every file.
+    fingerprint = rules_fingerprint(rules)
+    loader = f"{LOADER_VERSION}+{fingerprint}" if fingerprint else LOADER_VERSION
     current = read_current(index_dir, unreadable_ok=True)  # damaged: publish afresh
     prev_gen = int(current["generation"]) if current else 0
     prev_dir = generation_dir(index_dir, prev_gen) if current else None
@@ -251,7 +258,7 @@ def _ingest_locked(
         current is not None
         and current.get("tokenizer") == tokenizer.fingerprint
         and current.get("embedder") == embedder_name
-        and prev_manifest.get("loader") == LOADER_VERSION
+        and prev_manifest.get("loader") == loader
     )
 
     found, issues = discover_files(shop_dir)
@@ -291,7 +298,7 @@ def _ingest_locked(
                 issues.append(FileIssue(source=f.source, problem=f"cannot be read: {exc}"))
                 unreadable.add(f.source)
                 continue
-        if old and old.get("sha256") == digest and prev_manifest.get("loader") == LOADER_VERSION:
+        if old and old.get("sha256") == digest and prev_manifest.get("loader") == loader:
             reuse[f.source] = {**old, "mtime_ns": f.mtime_ns}
         else:
             to_parse.append((f, digest))
@@ -361,7 +368,8 @@ def _ingest_locked(
                 workers,
                 same_tokenizer=current is not None
                 and current.get("tokenizer") == tokenizer.fingerprint,
-                manifest_base={"loader": LOADER_VERSION, "config": config_hash},
+                manifest_base={"loader": loader, "config": config_hash},
+                rules=rules,
                 publish={"embedder": embedder_name, "tokenizer": tokenizer.fingerprint},
             )
             break
@@ -453,6 +461,7 @@ def _build_generation(
     same_tokenizer: bool,
     manifest_base: dict[str, Any],
     publish: dict[str, Any],
+    rules: ParseRules | None = None,
 ) -> _Built:
     """Write and publish generation ``generation``: the kept chunks of ``reuse`` (from
     ``snapshot``), then the files of ``to_parse``, parsed (in worker processes for a large shop)
@@ -504,6 +513,7 @@ def _build_generation(
             vocab,
             workers=plan_workers(workers, jobs),
             meanwhile=vectors.list if vectors is not None else None,
+            rules=rules,
         )
         stack.callback(parsing.close)  # stops the workers if this fails half-way
         first = next(parsing, None) if jobs else None

@@ -32,7 +32,7 @@ from .._models import Chunk, FileIssue
 from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
 from ..text._tokenize import ChineseTokenizer, Tokenizer
 from ._catalog import title_words
-from ._loaders import load_file
+from ._loaders import ParseRules, load_file
 
 __all__ = ["Parsed", "open_regular", "parse_file", "parse_files", "parse_one", "plan_workers"]
 
@@ -86,12 +86,15 @@ def open_regular(path: Path) -> IO[bytes]:
         raise
 
 
-def parse_one(source: str, path: Path) -> tuple[list[Chunk], list[FileIssue]]:
-    """Parse one file; a file that cannot be read or parsed becomes a reported issue."""
+def parse_one(
+    source: str, path: Path, rules: ParseRules | None = None
+) -> tuple[list[Chunk], list[FileIssue]]:
+    """Parse one file (``rules``: the shop's parse rules, see ``_loaders.parse_rules``); a file
+    that cannot be read or parsed becomes a reported issue."""
     try:
         with open_regular(path) as fh:
             data = fh.read()
-        return load_file(source, data)
+        return load_file(source, data, rules)
     except IngestError as exc:
         return [], [FileIssue(source=source, problem=str(exc).split(": ", 1)[-1])]
     except (OSError, MemoryError, RecursionError) as exc:
@@ -116,8 +119,10 @@ def parse_files(
     *,
     workers: int = 0,
     meanwhile: Callable[[], None] | None = None,
+    rules: ParseRules | None = None,
 ) -> Generator[Parsed, None, None]:
-    """Parse and analyse ``files`` ((source, path, size), in order); yields in the same order.
+    """Parse and analyse ``files`` ((source, path, size), in order) with the shop's parse
+    ``rules`` (workers get them with their job); yields in the same order.
 
     With ``workers`` > 0 and a :class:`ChineseTokenizer`, the work runs in that many worker
     processes; if they cannot start or die, the rest is parsed in this process. ``meanwhile``
@@ -125,7 +130,7 @@ def parse_files(
     done = 0
     pending = [meanwhile] if meanwhile is not None else []
     if workers > 0 and isinstance(tokenizer, ChineseTokenizer):
-        results = _parallel(files, tokenizer, vocab, workers, pending)
+        results = _parallel(files, tokenizer, vocab, workers, pending, rules)
         while True:
             try:
                 parsed = next(results)
@@ -142,7 +147,7 @@ def parse_files(
     lead_cache: dict[str, tuple[array[int], int, int]] = {}
     seen: set[str] = set()
     for source, path, _ in files[done:]:
-        yield parse_file(source, path, tokenizer, analyse, vocab, lead_cache, seen)
+        yield parse_file(source, path, tokenizer, analyse, vocab, lead_cache, seen, rules)
 
 
 def parse_file(
@@ -153,6 +158,7 @@ def parse_file(
     vocab: Vocabulary,
     lead_cache: dict[str, tuple[array[int], int, int]],
     seen: set[str],
+    rules: ParseRules | None = None,
 ) -> Parsed:
     """Parse and analyse one file: the boundary of one file's failure.
 
@@ -160,7 +166,7 @@ def parse_file(
     limit on a 5,000-digit number, a bug in analysis) makes it a skipped file with the reason,
     never an error out of the whole ingest (README: one bad file is reported, not fatal)."""
     try:
-        chunks, issues = parse_one(source, path)
+        chunks, issues = parse_one(source, path, rules)
         tokens = [analyse_chunk(c, analyse, vocab, cache=lead_cache) for c in chunks]
         titles = _title_words(chunks, tokenizer, seen)
     except Exception as exc:
@@ -193,6 +199,7 @@ def _parallel(
     vocab: Vocabulary,
     workers: int,
     meanwhile: list[Callable[[], None]],
+    rules: ParseRules | None = None,
 ) -> Iterator[Parsed]:
     """Batches round-robin over worker processes, results read back in order.
 
@@ -210,7 +217,7 @@ def _parallel(
     can_poll = os.name == "posix"
     try:
         for proc in procs:
-            _send(proc, tokenizer.spec())
+            _send(proc, (tokenizer.spec(), dict(rules or {})))  # the job: how to parse
 
         def feed(w: int) -> None:
             nonlocal front
@@ -229,13 +236,13 @@ def _parallel(
             owned = owner[n]
             w = owned if owned is not None else _LOCAL
             while w != _LOCAL and front <= back and can_poll and not _ready(procs[w]):
-                stealer = stealer or _Local(tokenizer)
+                stealer = stealer or _Local(tokenizer, rules)
                 local[back] = stealer.run(batches[back])
                 owner[back] = _LOCAL
                 back -= 1
             if w == _LOCAL or n in local:
                 if n not in local:  # every worker busy with earlier batches: parse it here
-                    stealer = stealer or _Local(tokenizer)
+                    stealer = stealer or _Local(tokenizer, rules)
                     local[n] = stealer.run(batches[n])
                     front = max(front, n + 1)
                 new_tokens, results = local.pop(n)
@@ -277,14 +284,17 @@ def _ready(proc: subprocess.Popen[bytes]) -> bool:
 class _Local:
     """Parses batches in this process the way a worker does (its own numbering per batch)."""
 
-    def __init__(self, tokenizer: ChineseTokenizer) -> None:
+    def __init__(self, tokenizer: ChineseTokenizer, rules: ParseRules | None = None) -> None:
         self._tokenizer = tokenizer
+        self._rules = rules
         self._analyse = analyser(tokenizer)
         self._seen: set[str] = set()
 
     def run(self, batch: list[tuple[str, str]]) -> tuple[list[str], list[Any]]:
         vocab = Vocabulary()
-        results = _parse_batch(batch, self._tokenizer, self._analyse, vocab, {}, self._seen)
+        results = _parse_batch(
+            batch, self._tokenizer, self._analyse, vocab, {}, self._seen, self._rules
+        )
         return vocab.tokens(), results
 
 
@@ -371,10 +381,11 @@ def _parse_batch(
     vocab: Vocabulary,
     lead_cache: dict[str, tuple[array[int], int, int]],
     seen: set[str],
+    rules: ParseRules | None = None,
 ) -> list[Any]:
     results = []
     for source, path in batch:
-        parsed = parse_file(source, Path(path), tokenizer, analyse, vocab, lead_cache, seen)
+        parsed = parse_file(source, Path(path), tokenizer, analyse, vocab, lead_cache, seen, rules)
         packed = [(t.ids.tobytes(), t.marks, t.lead) for t in parsed.tokens]
         results.append((source, parsed.chunks, parsed.issues, packed, parsed.titles))
     return results
@@ -403,7 +414,8 @@ def _worker(stdin: IO[bytes], stdout: IO[bytes]) -> None:
 
 
 def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    tokenizer = ChineseTokenizer(**_read_message(stdin))
+    spec, rules = _read_message(stdin)
+    tokenizer = ChineseTokenizer(**spec)
     tokenizer.warm_up()
     analyse = analyser(tokenizer)
     vocab = Vocabulary()
@@ -415,6 +427,6 @@ def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         except EOFError:
             return
         first = len(vocab)
-        results = _parse_batch(batch, tokenizer, analyse, vocab, lead_cache, seen)
+        results = _parse_batch(batch, tokenizer, analyse, vocab, lead_cache, seen, rules)
         new_tokens = list(itertools.islice(vocab.ids, first, None))
         _write_message(stdout, (first, new_tokens, tokenizer.fingerprint, results))

@@ -28,7 +28,8 @@ from .._copilot import Copilot
 from .._errors import IngestError, InputError
 from .._fs import write_text_atomic
 from .._models import FileIssue, IngestReport
-from ..ingest._loaders import load_file
+from ..config._shop import load_shop_config
+from ..ingest._loaders import load_file, parse_rules
 from ._li_retrieval import chunk_node
 
 __all__ = ["KefuNodeParser", "document_file", "ingest_documents"]
@@ -165,9 +166,12 @@ class KefuNodeParser(NodeParser):
     ``kind`` says what the documents are (policy, product or faq, as in
     :func:`ingest_documents`). Each node keeps its document's metadata plus ``source``,
     ``locator``, ``kind`` and ``title``; what the loaders removed or skipped is logged.
+    ``shop``: a copilot or shop directory whose ``shop.yaml`` rules parsing follows (its own
+    injection patterns, spreadsheet columns); without one, the packaged rule sets.
     """
 
     kind: str = Field(default="policy", description="policy, product or faq")
+    shop: Any = Field(default=None, description="a Copilot or shop directory: its parse rules")
 
     @classmethod
     def class_name(cls) -> str:
@@ -177,6 +181,7 @@ class KefuNodeParser(NodeParser):
         self, nodes: Sequence[BaseNode], show_progress: bool = False, **kwargs: Any
     ) -> list[BaseNode]:
         out: list[BaseNode] = []
+        rules = _parse_rules(self.shop)
         for document in nodes:
             made = document_file(document, self.kind)
             if made is None:
@@ -184,7 +189,7 @@ class KefuNodeParser(NodeParser):
                 continue
             source = f"{FOLDERS[self.kind]}/{made[0]}"
             try:
-                chunks, issues = load_file(source, made[1].encode())
+                chunks, issues = load_file(source, made[1].encode(), rules)
             except IngestError as exc:
                 log.warning("kefu-copilot: document %s skipped: %s", document.node_id, exc)
                 continue
@@ -196,3 +201,11 @@ class KefuNodeParser(NodeParser):
                 node.relationships[NodeRelationship.SOURCE] = document.as_related_node_info()
                 out.append(node)
         return out
+
+
+def _parse_rules(shop: Any) -> dict[str, dict[str, Any]]:
+    """The parse rules of a copilot's shop or a shop directory ({} without one: packaged)."""
+    if shop is None:
+        return {}
+    config = shop.shop if isinstance(shop, Copilot) else load_shop_config(shop)
+    return parse_rules(config)

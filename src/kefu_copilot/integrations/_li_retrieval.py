@@ -160,12 +160,14 @@ class KefuSafetyPostprocessor(BaseNodePostprocessor):
     Nodes are copied, never changed in place (they may belong to a docstore); a node left
     empty is dropped. ``keep`` is passed to :func:`kefu_copilot.redact` (kinds or exact values,
     such as the shop's own hotline). The copy's metadata says what was done:
-    ``kefu_redacted`` (kinds replaced) and ``kefu_removed`` (sentences removed).
+    ``kefu_redacted`` (kinds replaced) and ``kefu_removed`` (sentences removed). ``copilot``:
+    its shop's ``injection`` rules are used (default: the packaged ones).
     """
 
     redact_pii: bool = Field(default=True, description="replace personal data by placeholders")
     strip_injections: bool = Field(default=True, description="remove instruction-like text")
     keep: list[str] = Field(default_factory=list, description="passed to kefu_copilot.redact")
+    copilot: Any = Field(default=None, description="a Copilot: its shop's injection rules")
 
     @classmethod
     def class_name(cls) -> str:
@@ -180,7 +182,8 @@ class KefuSafetyPostprocessor(BaseNodePostprocessor):
         text = scored.node.get_content(metadata_mode=MetadataMode.NONE)
         removed: list[str] = []
         if self.strip_injections:
-            text, removed = scrub_injections(text)
+            shop = self.copilot.shop if self.copilot is not None else None
+            text, removed = scrub_injections(text, shop.rule_set("injection") if shop else None)
         kinds: Iterable[str] = ()
         if self.redact_pii:
             redaction = redact(text, keep=self.keep)

@@ -157,8 +157,9 @@ class ReplyAdvisor:
         self._classes = classes
         self._skus = answerer.products.sku_by_source()
         #: scores knowledge by the conversation's topic and subject (see _topic)
+        stop = getattr(answerer.tokenizer, "stopwords", STOPWORDS)  # the shop's stop words
         self.topics = TopicScorer(
-            lambda t: [w for w in answerer.tokenizer.words(t) if w not in STOPWORDS],
+            lambda t: [w for w in answerer.tokenizer.words(t) if w not in stop],
             answerer.idf,
         )
         persona = self.phrases.persona_address.search(self.shop.persona or "")
@@ -218,7 +219,9 @@ class ReplyAdvisor:
         return [
             SimilarCase(
                 id=str(hit.chunk.meta.get("id") or hit.chunk.id),
-                snippet=case_reply(hit.chunk.text, question or query)[0][:160],
+                snippet=case_reply(
+                    hit.chunk.text, question or query, self.shop.rule_set("emotion")
+                )[0][:160],
                 score=round(min(1.0, hit.score), 4),
                 source=hit.chunk.source,
                 locator=hit.chunk.locator,
@@ -275,24 +278,26 @@ class ReplyAdvisor:
     def _quick_candidates(self, question: str, slots: dict[str, str]) -> list[QuickReply]:
         """FAQ answers and past agent replies (only those the knowledge backs), scored by
         retrieval and by how alike their question is to the customer's."""
+        emotion = self.shop.rule_set("emotion")  # how questions are folded for likeness
         found: list[tuple[str, str, Any, float, float]] = []
         approved: list[QuickReply] = []
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("faq",)):
             phrasings = [hit.chunk.question or "", *hit.chunk.meta.get("similar", [])]
-            sim = max(question_similarity(question, p) for p in phrasings)
+            sim = max(question_similarity(question, p, rules=emotion) for p in phrasings)
             found.append(
                 (hit.chunk.text, "faq", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim, sim)
             )
         for hit in self.answerer.retriever.retrieve(question, k=6, kinds=("case",)):
-            reply, sim = case_reply(hit.chunk.text, question)
+            reply, sim = case_reply(hit.chunk.text, question, emotion)
             if reply and self._grounded(reply):
                 found.append((reply, "case", hit.chunk, 0.5 * min(1.0, hit.score) + 0.5 * sim, sim))
         for entry in self.approved:
             if entry.greeting:
                 continue
-            sim = max(question_similarity(question, q) for q in entry.questions or (entry.text,))
+            asked = entry.questions or (entry.text,)
+            sim = max(question_similarity(question, q, rules=emotion) for q in asked)
             if sim >= self.phrases.quick_min_score:
-                text, filled = fill_slots(entry.text, slots)
+                text, filled = fill_slots(entry.text, slots, self.phrases)
                 out_kind = "approved"
                 approved.append(
                     QuickReply(
@@ -310,7 +315,7 @@ class ReplyAdvisor:
             if "order_id" in slots and re.search(r"(?:提供|发|告诉|给)[^，。？]{0,6}订单号", text):
                 score -= 0.2  # asks for the order number the customer already gave
             if score >= _MIN_QUICK_SCORE:
-                text, filled = fill_slots(text, slots)
+                text, filled = fill_slots(text, slots, self.phrases)
                 source, score = f"{chunk.source} {chunk.locator}", round(min(1.0, score), 4)
                 out.append(
                     QuickReply(
@@ -699,7 +704,8 @@ class ReplyAdvisor:
 
     def _coverage(self, said: str, knowledge: str) -> float:
         """Share (idf-weighted) of the content words of ``said`` found in ``knowledge``."""
-        words = [w for w in self.answerer.tokenizer.words(said) if w not in STOPWORDS]
+        stop = getattr(self.answerer.tokenizer, "stopwords", STOPWORDS)
+        words = [w for w in self.answerer.tokenizer.words(said) if w not in stop]
         tokens = set(self.answerer.tokenizer.tokenize(knowledge))
         return self.answerer.idf.coverage(words, tokens) if words else 0.0
 
@@ -761,7 +767,7 @@ class ReplyAdvisor:
                 plan.citations = merge_citations(plan.citations, answer.citations[:1])
                 break
         limit = self.shop.compensation.max_coupon_yuan
-        offered = compensation_offers(draft) or any(
+        offered = compensation_offers(draft, self.phrases) or any(
             m.role != "customer" and "券" in m.text for m in messages
         )
         fault = self.phrases.fault.search(fold(f"{question} {draft}"))
@@ -795,7 +801,8 @@ class ReplyAdvisor:
         policy promises (or, without any, most of its words), cited, with the stating sentences.
         Product pages count only for the products of the conversation."""
         out: list[tuple[Citation, str]] = []
-        for sentence in (s for s in sentences if not compensation_offers(s)):  # offers: shop.yaml
+        said = [s for s in sentences if not compensation_offers(s, self.phrases)]
+        for sentence in said:  # offers: shop.yaml
             terms = [g for g in self.phrases.promise_terms if any(t in fold(sentence) for t in g)]
             facts: Facts = (quantities(sentence), terms)
             hits = self.answerer.retriever.retrieve(sentence, k=8, kinds=ANSWER_KINDS)

@@ -98,7 +98,7 @@ def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list
             offset = folded.index(body) if body else 0
             rest = _without(clause, folded, offset + m.start(), m.end() - m.start())
             return Clause(clause, kind, span, f"{kind}.{name}", rest)  # type: ignore[arg-type]
-    if is_question(body):
+    if is_question(body, phrases):
         return Clause(clause, "question", span)
     return Clause(clause, "fact" if _CONTENT.search(body) else "filler", span)
 

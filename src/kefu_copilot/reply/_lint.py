@@ -99,7 +99,8 @@ def phrase_matches(text: str, shop: ShopConfig | None = None) -> list[PhraseMatc
     clauses = spans(folded, CLAUSE_DELIM)
     sentences = spans(folded, SENTENCE_DELIM)
     found: list[PhraseMatch] = []
-    rules = shop_phrases(shop).phrase_rules
+    phrases = shop_phrases(shop)
+    rules = phrases.phrase_rules
     builtin = sorted(rules, key=lambda r: r.code != "blame_shifting")  # blame first
     for rule in [*_shop_rules(shop, rules), *builtin]:
         for m in re.finditer(rule.pattern, folded):
@@ -111,7 +112,7 @@ def phrase_matches(text: str, shop: ShopConfig | None = None) -> list[PhraseMatc
             if rule.not_after and re.search(rule.not_after, folded[m.end() :]):
                 continue
             sentence = span_around(sentences, m.start())
-            if not rule.questions and is_question(folded[sentence[0] : sentence[1]]):
+            if not rule.questions and is_question(folded[sentence[0] : sentence[1]], phrases):
                 continue
             word = m.span("w") if "w" in m.re.groupindex and m.group("w") else m.span()
             found.append(PhraseMatch(rule, m.start(), m.end(), word, clause))
@@ -207,7 +208,8 @@ def _empathy_issue(
 def _money_issues(text: str, shop: ShopConfig | None, knowledge: str) -> list[LintIssue]:
     out = []
     sentences = sentence_spans(text)
-    for offer in compensation_offers(text) if shop is not None else []:
+    phrases = shop_phrases(shop)
+    for offer in compensation_offers(text, phrases) if shop is not None else []:
         said = fold(text)[slice(*span_around(sentences, offer.span[0]))].strip(" 。.!！")
         if said and said in knowledge:
             continue  # the knowledge's own words (a tier table, a policy), not an offer
@@ -215,7 +217,7 @@ def _money_issues(text: str, shop: ShopConfig | None, knowledge: str) -> list[Li
         if offer.amount > limit:
             label = {"coupon": "优惠券", "cash": "现金"}.get(offer.kind, "补偿")
             out.append(_issue("limit", offer.span, label=label, amount=offer.amount, limit=limit))
-    for start, end in multiple_promises(text):
+    for start, end in multiple_promises(text, phrases):
         if fold(text)[start:end] not in knowledge:
             out.append(_issue("promise", (start, end), phrase=text[start:end]))
     return out
@@ -253,7 +255,7 @@ def _fact_issues(
 ) -> list[LintIssue]:
     """Numbers the knowledge states otherwise or not at all — by the claim checker answers and
     drafts use (:class:`~kefu_copilot.answer._claims.ClaimChecker`)."""
-    offered = [o.span for o in compensation_offers(text)]  # checked against shop.yaml instead
+    offered = [o.span for o in compensation_offers(text, phrases)]  # checked against shop.yaml
     known_values = measures(knowledge)
     out = []
     for span, m, verdict in ClaimChecker(shop).facts(text, [knowledge], context=context):
@@ -382,8 +384,8 @@ class _Edit:
 def _cap_edits(text: str, shop: ShopConfig) -> list[_Edit]:
     """Money offered above the shop's limit is lowered to the limit (removed if the limit is 0);
     promises no agent may make (双倍赔偿...) are removed with their clause."""
-    clauses, edits = clause_spans(text), []
-    for offer in compensation_offers(text):
+    clauses, edits, phrases = clause_spans(text), [], shop_phrases(shop)
+    for offer in compensation_offers(text, phrases):
         limit = offer_limit(offer.kind, shop)
         if offer.amount <= limit:
             continue
@@ -399,7 +401,7 @@ def _cap_edits(text: str, shop: ShopConfig) -> list[_Edit]:
             start, end = next((c for c in clauses if c[0] <= offer.span[0] < c[1]), offer.span)
             change = Change(kind="remove_promise", before=text[start:end], reason=reason)
             edits.append(_Edit(start, end, "", change))
-    for span in multiple_promises(text):
+    for span in multiple_promises(text, phrases):
         start, end = next((c for c in clauses if c[0] <= span[0] < c[1]), span)
         reason = "超出政策的赔偿承诺，需要主管决定"
         change = Change(kind="remove_promise", before=text[start:end], reason=reason)

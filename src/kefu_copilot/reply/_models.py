@@ -276,9 +276,10 @@ def span_around(spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
     return pos, pos
 
 
-def is_question(sentence: str) -> bool:
+def is_question(sentence: str, phrases: ph.Phrases | None = None) -> bool:
     """A question: "?" or a question particle at the end ("…吗", "什么时候…呢")."""
-    return "?" in sentence or bool(re.search(ph.QUESTION_END, sentence.strip()))
+    question_end = (phrases or ph.phrases()).question_end
+    return "?" in sentence or bool(question_end.search(sentence.strip()))
 
 
 @dataclass(frozen=True)
@@ -291,9 +292,11 @@ class Offer:
     number: tuple[int, int]
 
 
-def compensation_offers(text: str) -> list[Offer]:
+def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Offer]:
     """Amounts of money the reply offers as compensation (coupon, cash, red packet...), leaving
-    out prices, thresholds, refunds of price differences and refused demands."""
+    out prices, thresholds, refunds of price differences and refused demands. ``phrases``: the
+    shop's reply phrases (``shop_phrases(shop)``; default: the packaged ones)."""
+    p = phrases or ph.phrases()
     folded = fold(text)
     clauses = spans(folded, CLAUSE_DELIM)
     sentences = spans(folded, SENTENCE_DELIM)
@@ -303,23 +306,23 @@ def compensation_offers(text: str) -> list[Offer]:
             continue
         clause = folded[slice(*span_around(clauses, q.span[0]))]
         if not re.search(
-            ph.COMPENSATION_CUES, _near(folded, clauses, sentences, q.span[0])
-        ) or re.search(ph.NOT_AN_OFFER, clause):
+            p.compensation_cues, _near(folded, clauses, sentences, q.span[0])
+        ) or re.search(p.not_an_offer, clause):
             continue
-        cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
+        cash, coupon = re.search(p.cash_cues, clause), re.search(p.coupon_cues, clause)
         kind = "cash" if cash else "coupon" if coupon else "any"
         digits = re.search(rf"(?:\d|{CN_NUMERAL})+(?:\.\d+)?", folded[q.span[0] : q.span[1]])
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
         offers.append(Offer(q.low, kind, q.span, number))
-    for m in re.finditer(ph.BARE_MONEY, folded):  # "赔50红包", "补200现金": yuan left unsaid
+    for m in re.finditer(p.bare_money, folded):  # "赔50红包", "补200现金": yuan left unsaid
         start, end = m.span("amount")
         if any(o.span[0] <= start < o.span[1] for o in offers):
             continue
         clause = folded[slice(*span_around(clauses, start))]
-        if re.search(ph.NOT_AN_OFFER, clause):
+        if re.search(p.not_an_offer, clause):
             continue
-        cash, coupon = re.search(ph.CASH_CUES, clause), re.search(ph.COUPON_CUES, clause)
+        cash, coupon = re.search(p.cash_cues, clause), re.search(p.coupon_cues, clause)
         kind = "cash" if cash else "coupon" if coupon else "any"
         offers.append(Offer(float(m.group("amount")), kind, (start, m.end()), (start, end)))
     return sorted(offers, key=lambda o: o.span)
@@ -347,12 +350,13 @@ def offer_limit(kind: str, shop: ShopConfig) -> float:
     return min(comp.max_coupon_yuan, comp.max_cash_yuan)
 
 
-def multiple_promises(text: str) -> list[tuple[int, int]]:
-    """Spans of compensation promises no agent may make (双倍赔偿, 假一赔三...), not negated."""
+def multiple_promises(text: str, phrases: ph.Phrases | None = None) -> list[tuple[int, int]]:
+    """Spans of compensation promises no agent may make (双倍赔偿, 假一赔三...), not negated;
+    ``phrases`` as for :func:`compensation_offers`."""
     folded = fold(text)
     clauses = spans(folded, CLAUSE_DELIM)
     out = []
-    for m in re.finditer(ph.MULTIPLE_PROMISE, folded):
+    for m in (phrases or ph.phrases()).multiple_promise.finditer(folded):
         before = folded[span_around(clauses, m.start())[0] : m.start()]
         if not re.search(r"不|无法|没法|没有|超出|超过", before):
             out.append(m.span())
@@ -401,11 +405,13 @@ def short_title(title: str) -> str:
     return max(words[1:] or words or [title], key=len)
 
 
-def fill_slots(text: str, slots: dict[str, str]) -> tuple[str, dict[str, str]]:
+def fill_slots(
+    text: str, slots: dict[str, str], phrases: ph.Phrases | None = None
+) -> tuple[str, dict[str, str]]:
     """Placeholders ({product}, [ORDERID_x], [日期x]...) and generic mentions ("这款", "您的订单")
-    replaced by the conversation's values."""
+    replaced by the conversation's values; ``phrases`` as for :func:`compensation_offers`."""
     filled: dict[str, str] = {}
-    for name, pattern in ph.SLOT_PLACEHOLDERS.items():
+    for name, pattern in (phrases or ph.phrases()).slot_placeholders.items():
         if name in slots and re.search(pattern, text):
             text = re.sub(pattern, slots[name].replace("\\", "\\\\"), text)
             filled[name] = slots[name]
@@ -427,7 +433,9 @@ def fill_slots(text: str, slots: dict[str, str]) -> tuple[str, dict[str, str]]:
     return text, filled
 
 
-def case_reply(case_text: str, question: str) -> tuple[str, float]:
+def case_reply(
+    case_text: str, question: str, rules: Mapping[str, Any] | None = None
+) -> tuple[str, float]:
     """The agent reply that follows the customer turn most like ``question`` in a case chunk
     ("顾客：…" / "客服：…" lines), and how alike the two customer turns are."""
     from ..emotion._flag import question_similarity
@@ -436,7 +444,7 @@ def case_reply(case_text: str, question: str) -> tuple[str, float]:
     best, best_sim = "", -1.0
     for i, (role, text) in enumerate(turns):
         reply = next((t for r, t in turns[i + 1 :] if r == "客服"), "")
-        sim = question_similarity(question, text) if role == "顾客" and reply else -1.0
+        sim = question_similarity(question, text, rules=rules) if role == "顾客" and reply else -1.0
         if sim > best_sim:
             best, best_sim = reply, sim
     return best, max(best_sim, 0.0)
