@@ -99,6 +99,66 @@ def test_urgent_deadline_is_a_risk() -> None:
     assert "urgent_deadline" in flag.risk
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("这周六婚礼 能到吗", True),  # an event on a later day is a deadline
+        ("明天就中秋了 月饼是送客户的 还没到", True),  # a festival gift
+        ("明天要穿 今天能到吗", True),  # a need with a near time in its clause
+        ("能快点发吗 周末想穿", False),  # a wish for a later day
+        ("今天能发吗 有点急 周六要用", False),  # the near time is the shipping day, not the need
+    ],
+)
+def test_urgent_deadline_needs_an_event_or_a_near_need(text: str, urgent: bool) -> None:
+    assert ("urgent_deadline" in emotion_flag(text).risk) is urgent, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我要求退一赔三，不然去消协", "按食品安全法你们要十倍赔偿", "假一赔十懂不懂", "退1赔3"],
+)
+def test_statutory_damages_are_a_legal_threat_and_a_compensation_demand(text: str) -> None:
+    flag = emotion_flag(text)
+    assert {"legal_threat", "refund_or_compensation_demand"} <= set(flag.risk), text
+    assert flag.escalate
+
+
+def test_a_negated_demand_inside_an_ultimatum_is_a_condition() -> None:
+    assert "refund_or_compensation_demand" in emotion_flag("不赔我500这事没完").risk
+    assert "refund_or_compensation_demand" not in emotion_flag("不用赔，补发就行").risk
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["这已经是第三次寄修了 同一个毛病", "耳机返修了两次还是没声音", "我都发了三次照片了 有没有人看"],
+)
+def test_a_repeated_repair_or_request_is_a_repeated_question(text: str) -> None:
+    assert "repeated_question" in emotion_flag(text).risk, text
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("孩子把口红吃下去了，会不会中毒", True),  # exposure: the worry is not hypothetical
+        ("用你们的眼霜两周了，我怀孕了会不会影响宝宝", True),
+        ("往脸上拍了，现在有点痒", True),  # a mild symptom after an exposure
+        ("喝了你们的茶以后心慌手抖", True),
+        ("眼霜弄进眼睛了 一直流泪睁不开", True),
+        ("敏感肌用了会不会过敏", False),  # "用了会…" is a condition: a pre-sales question
+        ("吃了会不会胖", False),
+        ("这个面霜孕妇能用吗 会不会影响宝宝", False),
+        ("毛衣有点痒", False),  # a mild symptom without an exposure
+        ("我对花生过敏 每日坚果我能吃吗", False),  # a standing condition
+        ("哦原来是这样，我还以为过敏了", False),  # a mistaken belief
+        ("退款一个礼拜了，钱是被你们吞了吗", False),  # 吞 of money
+    ],
+)
+def test_safety_after_an_exposure(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident, (text, flag.signals)
+    assert not incident or (flag.escalate and flag.priority == "urgent")
+
+
 def test_shop_keywords_keep_the_guards() -> None:
     assert not emotion_flag("我不是要投诉哈，就问问发货时间", extra_keywords=["投诉"]).escalate
     assert emotion_flag("我要投诉", extra_keywords=["投诉"]).escalate
