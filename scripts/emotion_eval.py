@@ -1,13 +1,15 @@
 """Escalation and risk figures of `emotion_flag` on every labelled set (before/after reports).
 
-    python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain]
+    python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
 apparel+digital+cosmetics+food = dev, baby+pets = held out; read with each shop's keywords and rules, as
 `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
-blind shops — none should escalate). Per risk flag: how often it fires and the share of those
+blind shops — none should escalate); ``train``: the blind-written training turns
+(evals/training/emotion_train.jsonl) per vertical — out of sample only for a model not trained on
+them (the training script prints their leave-one-vertical-out figures). Per risk flag: how often it fires and the share of those
 turns that a human labelled `escalate` (precision against escalate), plus safety-incident recall
 on turns whose author's note names a safety problem (the script reads the notes; we do not).
 """
@@ -204,11 +206,18 @@ def main() -> None:
         untuned = [t for t in turns if jddc_split(t["id"]) == "untuned"]
         report["jddc_untuned"] = _run(untuned)
         report["jddc_untuned"].pop("_wrong")
+    if "train" in sets:
+        rows = _rows(ROOT / "evals/training/emotion_train.jsonl")
+        verticals = sorted({r["vertical"] for r in rows})
+        report["train"] = {v: _run([r for r in rows if r["vertical"] == v]) for v in verticals}
+        report["train"]["all"] = _run(rows)
+        for m in report["train"].values():
+            m.pop("_wrong")
     if "plain" in sets:
         report["plain_dev"] = _plain(DEV)
         report["plain_heldout"] = _plain(HELD_OUT)
     for key, value in report.items():
-        if key in ("dev", "heldout"):
+        if key in ("dev", "heldout", "train"):
             for s, m in value.items():
                 print(
                     f"{key:8} {s:10}", {k: v for k, v in m.items() if k not in ("risk", "_wrong")}

@@ -130,7 +130,11 @@ def test_a_negated_demand_inside_an_ultimatum_is_a_condition() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["这已经是第三次寄修了 同一个毛病", "耳机返修了两次还是没声音", "我都发了三次照片了 有没有人看"],
+    [
+        "这已经是第三次寄修了 同一个毛病",
+        "耳机返修了两次还是没声音",
+        "我都发了三次照片了 有没有人看",
+    ],
 )
 def test_a_repeated_repair_or_request_is_a_repeated_question(text: str) -> None:
     assert "repeated_question" in emotion_flag(text).risk, text
@@ -223,3 +227,37 @@ def test_a_retrained_model_picks_its_threshold_out_of_fold(tmp_path: Path) -> No
     rows = [{"text": "我要投诉", "escalate": True}, {"text": "有货吗", "escalate": False}]
     few.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     assert "training turns" in train_escalation(few).info["threshold_from"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好吧 这次处理得还算快 差评就不给了",
+        "投诉啥的就算了 小事 补寄了就行",
+        "差评是不可能差评的哈哈",
+        "本来想给你们个差评的 看你们这么快就处理了 算了",
+    ],
+)
+def test_threats_withdrawn_in_other_words_do_not_escalate(text: str) -> None:
+    flag = emotion_flag(text)
+    assert not {"complaint_threat", "bad_review_threat"} & set(flag.risk), text
+
+
+def test_a_bigger_threat_after_a_withdrawn_one_still_escalates() -> None:
+    assert emotion_flag("我不会给差评 我直接走法律程序").escalate
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["宝宝差点塞嘴里了", "适配器冒了一股烟 还有噼啪声", "钉子弹出来打到眼角"],
+)
+def test_near_misses_and_smoke_are_safety_incidents(text: str) -> None:
+    assert "safety_incident" in emotion_flag(text).risk, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["气死我了 孩子又把家里的遥控车摔坏了 你们这款耐摔吗", "眼镜被我家狗咬坏了 气死 想重配一副"],
+)
+def test_a_household_mishap_is_not_a_complaint_about_the_shop(text: str) -> None:
+    assert not emotion_flag(text).escalate, text
