@@ -14,7 +14,8 @@ are never shipped):
     eval set), one fold per ``vertical``, read with the packaged rules;
   * plain product questions, all escalate=false: the `answer` / `presales` questions that the
     sample and dev shops may answer themselves, and synthetic ones filled from their catalogues
-    (product titles, colours, attributes; ``TEMPLATES`` below) — each in its shop's fold;
+    (product titles, colours, attributes; ``TEMPLATES`` below) — each in its shop's fold; the
+    2 % bound on escalated plain questions is measured on the asked ones only;
   * JDDC: every rated customer turn of the 230 case-library dialogues (context = the 20 turns
     before it) and the "train" half of emotion/jddc_satisfaction_turns.jsonl
     (kefu_copilot.emotion._corpus.jddc_split; the other half is never read) —
@@ -26,10 +27,12 @@ Model selection transfers across shops instead of fitting one: **leave-one-group
 cross-validation. Folds are the shops (sample and the dev shops: their turns and their plain
 questions together), the training verticals, and three groups of JDDC dialogues / reviews. Every
 turn is scored by a model that never saw its shop or vertical. The regularisation and source
-weights (``--grid``) and the decision threshold are the ones with the best mean out-of-group F1
-over the shops and verticals, with at most 2 % of plain questions escalated; the nested figure
-(each group's threshold picked on the other groups only) is printed beside it. Forced escalations (threats, profanity, requests for a human, safety
-incidents, a shop's escalation keywords) count as escalated whatever the model says.
+weights (``--grid``) and the decision threshold are the ones with the best nested out-of-group F1
+(each group's threshold picked on the other groups only; shops and verticals averaged apart),
+with at most 2 % of plain questions escalated; settings within ``NESTED_TIE`` of the best are
+told apart by their out-of-fold F1 on the JDDC training half. Forced escalations (threats,
+profanity, requests for a human, safety incidents, a shop's escalation keywords) count as
+escalated whatever the model says.
 """
 
 from __future__ import annotations
@@ -66,8 +69,9 @@ DEV_SHOPS = ("apparel", "digital", "cosmetics", "food")  # never baby / pets: th
 SHOPS = ("sample", *DEV_SHOPS)
 TRAINING = ROOT / "evals/training/emotion_train.jsonl"  # blind-written turns, one fold a vertical
 WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
-OPTIONS: dict[str, Any] = {"text": True, "l2": 3000.0, "gram_l2": 4.0, "min_count": 3}
-GRID = {"l2": (100.0, 300.0, 1000.0, 3000.0), "gram_l2": (2.0, 4.0, 8.0), "shop": (3.0, 6.0, 12.0)}
+OPTIONS: dict[str, Any] = {"text": True, "l2": 100.0, "gram_l2": 2.0, "min_count": 3}
+GRID = {"l2": (100.0, 300.0, 1000.0, 3000.0), "gram_l2": (2.0, 4.0), "shop": (3.0, 6.0)}
+NESTED_TIE = 0.005
 MAX_PLAIN = 0.02  # at most this share of plain product questions may escalate
 JDDC_FOLDS = 3
 # Plain questions a customer asks about a catalogue item (synthetic negatives). {p}: a short
@@ -134,15 +138,24 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
     """Training turns: {text, context, y, source, kind, fold, shop}."""
     out: list[dict[str, Any]] = []
 
-    def add(text: str, context: Any, y: bool, kind: str, fold: str, shop: str | None) -> None:
+    def add(
+        text: str,
+        context: Any,
+        y: bool,
+        kind: str,
+        fold: str,
+        shop: str | None,
+        synthetic: bool = False,
+    ) -> None:
         out.append(
             {
                 "text": text,
                 "context": list(context or []),
                 "y": bool(y),
                 "kind": kind,  # shop | plain | jddc | reviews: what WEIGHTS counts
-                "fold": fold,  # the cross-validation fold: a shop, or a JDDC group
+                "fold": fold,  # the cross-validation fold: a shop, a vertical or a JDDC group
                 "shop": shop,  # whose rules and keywords read the turn (None: packaged)
+                "synthetic": synthetic,  # a catalogue-template question (trains, never measures)
             }
         )
 
@@ -160,7 +173,7 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
                 if case.get("question") and "auto" in decisions:
                     add(case["question"], case.get("history"), False, "plain", shop, rules_shop)
         for text in _catalogue_questions(shop):
-            add(text, [], False, "plain", shop, rules_shop)
+            add(text, [], False, "plain", shop, rules_shop, synthetic=True)
     for case in _rows(TRAINING):
         add(
             case["text"],
@@ -253,9 +266,11 @@ def shop_scores(
     """Per group: (labels, scores) of its customer turns and the scores of its plain questions."""
     score = np.where(forced, 1.0, oof)
     fold, kind = np.array([d["fold"] for d in data]), np.array([d["kind"] for d in data])
+    # the plain questions customers asked (answer / presales suites), not the template ones
+    real = ~np.array([bool(d.get("synthetic")) for d in data])
     out = {}
     for group in groups(data):
-        turns, plain = (fold == group) & (kind == "shop"), (fold == group) & (kind == "plain")
+        turns, plain = (fold == group) & (kind == "shop"), (fold == group) & (kind == "plain") & real
         out[group] = (y[turns], score[turns], score[plain])
     return out
 
@@ -379,7 +394,11 @@ def main() -> None:
             flush=True,
         )
         results.append((nested, f1, options, weights, figures))
-    nested, f1, options, weights, figures = max(results, key=lambda r: (r[0], r[1]))
+    # Settings within NESTED_TIE of the best nested F1 are the same within noise (one turn of a
+    # vertical is ~0.02 F1): among them the best out-of-fold F1 on the JDDC training half.
+    best = max(r[0] for r in results)
+    close = [r for r in results if r[0] >= best - NESTED_TIE]
+    nested, f1, options, weights, figures = max(close, key=lambda r: (r[4]["jddc"]["F1"], r[0]))
     print("chosen:", {k: options[k] for k in ("l2", "gram_l2")}, "weights:", weights)
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if args.no_save:

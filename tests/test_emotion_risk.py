@@ -102,11 +102,12 @@ def test_urgent_deadline_is_a_risk() -> None:
 @pytest.mark.parametrize(
     ("text", "urgent"),
     [
-        ("这周六婚礼 能到吗", True),  # an event on a later day is a deadline
+        ("这周六婚礼 物流还没动", True),  # an event on a later day is a deadline
         ("明天就中秋了 月饼是送客户的 还没到", True),  # a festival gift
-        ("明天要穿 今天能到吗", True),  # a need with a near time in its clause
+        ("明天要穿 还没发货", True),  # a need with a near time in its clause
         ("能快点发吗 周末想穿", False),  # a wish for a later day
         ("今天能发吗 有点急 周六要用", False),  # the near time is the shipping day, not the need
+        ("下周三要穿去面试，现在下单能赶得上吗", False),  # a pre-sales question
     ],
 )
 def test_urgent_deadline_needs_an_event_or_a_near_need(text: str, urgent: bool) -> None:

@@ -175,8 +175,9 @@ def _hits(
     return out
 
 
-#: Negative cues that say nothing about the shop when their clause is about someone else.
-_ATTRIBUTABLE = (*STRONG_CUES[:5], "exasperation", "dissatisfied", "quality", "counterfeit")
+#: Negative cues that say nothing about the shop when their clause is about someone else. Not
+#: the threats: "我要投诉快递员", "上班要用 再拖我就投诉" are made to the shop whoever they name.
+_ATTRIBUTABLE = ("profanity", "exasperation", "dissatisfied", "quality", "counterfeit")
 _ATTRIBUTABLE += ("sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet", "unresolved")
 _CLAUSE_RE = re.compile(r"[^,.!?;~。，、…\s]+")
 
@@ -207,9 +208,17 @@ def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -
     return moved
 
 
+_AT_RISK = ("order_placed", "not_yet", "long_wait", "no_reply", "quality", "demand", "ultimatum")
+_AT_RISK += ("dispute",)
+
+
 def _deadline(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
     """A hard event with a date ("后天婚礼", "这周六的飞机"), or a need with a near time in the
-    same clause ("明天要穿"); "今天能发吗，周六要用" is a wish normal shipping meets."""
+    same clause ("明天要穿"), for an order at risk (placed, late, wrong, demanded: ``_AT_RISK``);
+    "今天能发吗，周六要用" is a wish normal shipping meets, "下周面试，现在下单能赶得上吗" a
+    pre-sales question."""
+    if not _any(hits, *_AT_RISK):
+        return False
     if hits["deadline_event"] and (hits["deadline_time"] or hits["deadline_day"]):
         return True
     if not (hits["deadline_need"] and hits["deadline_time"]):
