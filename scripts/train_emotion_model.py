@@ -270,7 +270,10 @@ def shop_scores(
     real = ~np.array([bool(d.get("synthetic")) for d in data])
     out = {}
     for group in groups(data):
-        turns, plain = (fold == group) & (kind == "shop"), (fold == group) & (kind == "plain") & real
+        turns, plain = (
+            (fold == group) & (kind == "shop"),
+            (fold == group) & (kind == "plain") & real,
+        )
         out[group] = (y[turns], score[turns], score[plain])
     return out
 
