@@ -12,6 +12,7 @@ from kefu_copilot.emotion._corpus import jddc_split
 from kefu_copilot.emotion._flag import (
     RISK_TAXONOMY,
     emotion_flag,
+    escalation_features,
     escalation_grams,
     packaged_model,
 )
@@ -262,3 +263,13 @@ def test_near_misses_and_smoke_are_safety_incidents(text: str) -> None:
 )
 def test_a_household_mishap_is_not_a_complaint_about_the_shop(text: str) -> None:
     assert not emotion_flag(text).escalate, text
+
+
+def test_a_past_problem_already_put_right_is_not_a_complaint() -> None:
+    assert escalation_features("上次坏了两个橙子你们很快就赔了 这次再来5箱")["quality"] == 0
+    assert escalation_features("上次坏了你们给补发了 这次又坏了")["quality"] == 1
+
+
+def test_not_blaming_you_is_not_a_dispute() -> None:
+    assert escalation_features("物流好慢啊（不是说你们 这几天下大雪）")["dispute"] == 0
+    assert escalation_features("不是说你们包邮吗 怎么收运费")["dispute"] > 0

@@ -227,6 +227,27 @@ def _deadline(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
     return any(need.search(c) and near.search(c) for c in _CLAUSE_RE.findall(text))
 
 
+_RESOLVABLE = (*_ATTRIBUTABLE, "compensation_strong", "compensation_mention", "refund_mention")
+
+
+def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped: list[str]) -> None:
+    """Drop complaint words inside a past problem the shop already put right ("上次坏了两个你们
+    很快就赔了"); "这次又坏了" after it still counts. They count as withdrawn (``dropped``)."""
+    spans = [m.span() for m in lex.cues["resolved_past"].finditer(text)]
+    if not spans:
+        return
+    for name in _RESOLVABLE:
+        kept, start = [], 0
+        for hit in hits[name]:  # in text order: a repeated word is found after the last one
+            at = text.find(hit, start)
+            start = at + 1
+            if any(a <= at < b for a, b in spans):
+                dropped.append(hit)
+            else:
+                kept.append(hit)
+        hits[name] = kept
+
+
 def _run(pattern: re.Pattern[str], text: str) -> int:
     return max((len(m.group()) for m in pattern.finditer(text)), default=0)
 
@@ -264,6 +285,7 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
         for name in lex.cues
     }
     elsewhere = _attributed_elsewhere(lex, text, hits)
+    _drop_resolved(lex, text, hits, dropped)
     emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.emoji.items()}
     f: dict[str, float] = {name: float(bool(hits[name])) for name in STRONG_CUES}
     f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
