@@ -177,8 +177,9 @@ def _hits(
 
 #: Negative cues that say nothing about the shop when their clause is about someone else. Not
 #: the threats: "我要投诉快递员", "上班要用 再拖我就投诉" are made to the shop whoever they name.
-_ATTRIBUTABLE = ("profanity", "exasperation", "dissatisfied", "quality", "counterfeit")
-_ATTRIBUTABLE += ("sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet", "unresolved")
+_ATTRIBUTABLE: tuple[str, ...] = ("profanity", "exasperation", "dissatisfied", "quality")
+_ATTRIBUTABLE += ("counterfeit", "sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet")
+_ATTRIBUTABLE += ("unresolved",)
 _CLAUSE_RE = re.compile(r"[^,.!?;~。，、…\s]+")
 
 
@@ -208,8 +209,8 @@ def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -
     return moved
 
 
-_AT_RISK = ("order_placed", "not_yet", "long_wait", "no_reply", "quality", "demand", "ultimatum")
-_AT_RISK += ("dispute",)
+_AT_RISK: tuple[str, ...] = ("order_placed", "not_yet", "long_wait", "no_reply", "quality")
+_AT_RISK += ("demand", "ultimatum", "dispute")
 
 
 def _deadline(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
