@@ -28,6 +28,9 @@ PACKAGED = Path(__file__).resolve().parents[1] / "src/kefu_copilot/data/escalati
         "金属外壳漏电，我手被电了一下",
         "孩子被蒸汽烫伤了，皮肤起了水泡",
         "用了面霜脸上过敏，红肿得厉害",
+        "宝宝差点塞嘴里了",  # a near miss
+        "适配器冒了一股烟 还有噼啪声",
+        "钉子弹出来打到眼角",
     ],
 )
 def test_safety_incidents_escalate_first_in_the_queue(text: str) -> None:
@@ -247,14 +250,6 @@ def test_threats_withdrawn_in_other_words_do_not_escalate(text: str) -> None:
 
 def test_a_bigger_threat_after_a_withdrawn_one_still_escalates() -> None:
     assert emotion_flag("我不会给差评 我直接走法律程序").escalate
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["宝宝差点塞嘴里了", "适配器冒了一股烟 还有噼啪声", "钉子弹出来打到眼角"],
-)
-def test_near_misses_and_smoke_are_safety_incidents(text: str) -> None:
-    assert "safety_incident" in emotion_flag(text).risk, text
 
 
 @pytest.mark.parametrize(
