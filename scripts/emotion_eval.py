@@ -1,13 +1,15 @@
 """Escalation and risk figures of `emotion_flag` on every labelled set (before/after reports).
 
-    python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain]
+    python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital = dev, cosmetics+food = held out; read with each shop's keywords and rules, as
+apparel+digital+cosmetics+food = dev, baby+pets = held out; read with each shop's keywords and rules, as
 `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
-blind shops — none should escalate). Per risk flag: how often it fires and the share of those
+blind shops — none should escalate); ``train``: the blind-written training turns
+(evals/training/emotion_train.jsonl) per vertical — out of sample only for a model not trained on
+them (the training script prints their leave-one-vertical-out figures). Per risk flag: how often it fires and the share of those
 turns that a human labelled `escalate` (precision against escalate), plus safety-incident recall
 on turns whose author's note names a safety problem (the script reads the notes; we do not).
 """
@@ -41,22 +43,32 @@ def jddc_split(case_id: str) -> str:
 
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
-DEV, HELD_OUT = ("apparel", "digital"), ("cosmetics", "food")
+DEV, HELD_OUT = ("apparel", "digital", "cosmetics", "food"), ("baby", "pets")
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
 DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
     "digital": {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)},
+    "cosmetics": {f"cos-e{n:03d}" for n in range(1, 10)},
+    "food": {f"food-e{n:03d}" for n in (4, 5, 6, 7, 20, 21, 22, 27, 29)},
 }
 # Risk flags of the dev shops' turns, labelled by reading them (never the held-out shops).
 _A = lambda *n: {f"apparel-e{k:03d}" for k in n}  # noqa: E731
 _D = lambda *n: {f"e{k:03d}" for k in n}  # noqa: E731
+_C = lambda *n: {f"cos-e{k:03d}" for k in n}  # noqa: E731
+_F = lambda *n: {f"food-e{k:03d}" for k in n}  # noqa: E731
 DEV_RISK = {
-    "safety_incident": DEV_SAFETY["apparel"] | DEV_SAFETY["digital"],
-    "urgent_deadline": _A(10, 11) | _D(15, 16),
-    "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29) | _D(7, 8, 9, 13, 21, 27),
-    "refund_or_compensation_demand": _A(2, 16, 28, 31) | _D(5, 9, 13, 14, 22, 26),
-    "repeated_question": _A(12, 21, 26, 34) | _D(10, 19, 28),
-    "sarcasm": _A(12, 17) | _D(11, 27, 69),
+    "safety_incident": set().union(*DEV_SAFETY.values()),
+    "urgent_deadline": _A(10, 11) | _D(15, 16) | _C(18, 19) | _F(12, 13),
+    "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29)
+    | _D(7, 8, 9, 13, 21, 27)
+    | _C(10, 11, 12, 13, 14, 15)
+    | _F(2, 3, 9, 10, 23, 26),
+    "refund_or_compensation_demand": _A(2, 16, 28, 31)
+    | _D(5, 9, 13, 14, 22, 26)
+    | _C(12, 14, 16, 17)
+    | _F(2, 19, 23, 30),
+    "repeated_question": _A(12, 21, 26, 34) | _D(10, 19, 28) | _C(20, 25, 29, 30) | _F(1, 24),
+    "sarcasm": _A(12, 17) | _D(11, 27, 69) | _C(20, 22, 28) | _F(11, 14),
 }
 # A note naming a safety problem (written by the blind author; read by this script only).
 SAFETY_NOTE = re.compile(
@@ -194,11 +206,18 @@ def main() -> None:
         untuned = [t for t in turns if jddc_split(t["id"]) == "untuned"]
         report["jddc_untuned"] = _run(untuned)
         report["jddc_untuned"].pop("_wrong")
+    if "train" in sets:
+        rows = _rows(ROOT / "evals/training/emotion_train.jsonl")
+        verticals = sorted({r["vertical"] for r in rows})
+        report["train"] = {v: _run([r for r in rows if r["vertical"] == v]) for v in verticals}
+        report["train"]["all"] = _run(rows)
+        for m in report["train"].values():
+            m.pop("_wrong")
     if "plain" in sets:
         report["plain_dev"] = _plain(DEV)
         report["plain_heldout"] = _plain(HELD_OUT)
     for key, value in report.items():
-        if key in ("dev", "heldout"):
+        if key in ("dev", "heldout", "train"):
             for s, m in value.items():
                 print(
                     f"{key:8} {s:10}", {k: v for k, v in m.items() if k not in ("risk", "_wrong")}

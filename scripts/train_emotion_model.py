@@ -6,12 +6,16 @@
 Data (labelled customer turns; the JDDC and review texts are research-only: they fit weights and
 are never shipped):
   * shop-style turns, one *shop* each for cross-validation: the sample suite evals/emotion.jsonl
-    and the emotion turns of the DEV blind shops evals/shops/{apparel,digital}/emotion.jsonl
-    (read with each shop's own ``rules: {emotion}`` and escalation keywords, as `kefu eval`
-    does). The held-out shops (cosmetics, food) are never read here;
+    and the emotion turns of the DEV blind shops evals/shops/{apparel,digital,cosmetics,food}/
+    emotion.jsonl (read with each shop's own ``rules: {emotion}`` and escalation keywords, as
+    `kefu eval` does). The held-out shops (baby, pets) are never read here;
+  * blind-written training turns over twelve other verticals (books, toys, phones, ...:
+    evals/training/emotion_train.jsonl, written by an author who saw neither the code nor any
+    eval set), one fold per ``vertical``, read with the packaged rules;
   * plain product questions, all escalate=false: the `answer` / `presales` questions that the
     sample and dev shops may answer themselves, and synthetic ones filled from their catalogues
-    (product titles, colours, attributes; ``TEMPLATES`` below) — each in its shop's fold;
+    (product titles, colours, attributes; ``TEMPLATES`` below) — each in its shop's fold; the
+    2 % bound on escalated plain questions is measured on the asked ones only;
   * JDDC: every rated customer turn of the 230 case-library dialogues (context = the 20 turns
     before it) and the "train" half of emotion/jddc_satisfaction_turns.jsonl
     (kefu_copilot.emotion._corpus.jddc_split; the other half is never read) —
@@ -19,14 +23,16 @@ are never shipped):
   * emotion/review_sentiment.jsonl — negative product reviews as weak positives, low weight.
 Each source counts about as much as its weight in ``WEIGHTS`` whatever its size.
 
-Model selection transfers across shops instead of fitting one: **leave-one-shop-out**
-cross-validation. Folds are the shops (sample, apparel, digital: their turns and their plain
-questions together) plus three groups of JDDC dialogues / reviews. Every turn is scored by a model
-that never saw its shop. The regularisation (``--grid``) and the decision threshold are the ones
-with the best mean out-of-shop F1 over the three shops, with at most 2 % of plain questions
-escalated; the nested figure (each shop's threshold picked on the other two shops only) is
-printed beside it. Forced escalations (threats, profanity, requests for a human, safety
-incidents, a shop's escalation keywords) count as escalated whatever the model says.
+Model selection transfers across shops instead of fitting one: **leave-one-group-out**
+cross-validation. Folds are the shops (sample and the dev shops: their turns and their plain
+questions together), the training verticals, and three groups of JDDC dialogues / reviews. Every
+turn is scored by a model that never saw its shop or vertical. The regularisation and source
+weights (``--grid``) and the decision threshold are the ones with the best nested out-of-group F1
+(each group's threshold picked on the other groups only; shops and verticals averaged apart),
+with at most 2 % of plain questions escalated; settings within ``NESTED_TIE`` of the best are
+told apart by their out-of-fold F1 on the JDDC training half. Forced escalations (threats,
+profanity, requests for a human, safety incidents, a shop's escalation keywords) count as
+escalated whatever the model says.
 """
 
 from __future__ import annotations
@@ -59,11 +65,13 @@ from kefu_copilot.emotion._flag import (  # noqa: E402
 )
 from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # noqa: E402
 
-DEV_SHOPS = ("apparel", "digital")  # never cosmetics / food: they are held out
+DEV_SHOPS = ("apparel", "digital", "cosmetics", "food")  # never baby / pets: they are held out
 SHOPS = ("sample", *DEV_SHOPS)
+TRAINING = ROOT / "evals/training/emotion_train.jsonl"  # blind-written turns, one fold a vertical
 WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
-OPTIONS: dict[str, Any] = {"text": True, "l2": 3000.0, "gram_l2": 4.0, "min_count": 3}
-GRID = {"l2": (100.0, 300.0, 1000.0, 3000.0), "gram_l2": (2.0, 4.0, 8.0), "shop": (3.0, 6.0)}
+OPTIONS: dict[str, Any] = {"text": True, "l2": 100.0, "gram_l2": 2.0, "min_count": 3}
+GRID = {"l2": (100.0, 300.0, 1000.0, 3000.0), "gram_l2": (2.0, 4.0), "shop": (3.0, 6.0)}
+NESTED_TIE = 0.005
 MAX_PLAIN = 0.02  # at most this share of plain product questions may escalate
 JDDC_FOLDS = 3
 # Plain questions a customer asks about a catalogue item (synthetic negatives). {p}: a short
@@ -130,15 +138,24 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
     """Training turns: {text, context, y, source, kind, fold, shop}."""
     out: list[dict[str, Any]] = []
 
-    def add(text: str, context: Any, y: bool, kind: str, fold: str, shop: str | None) -> None:
+    def add(
+        text: str,
+        context: Any,
+        y: bool,
+        kind: str,
+        fold: str,
+        shop: str | None,
+        synthetic: bool = False,
+    ) -> None:
         out.append(
             {
                 "text": text,
                 "context": list(context or []),
                 "y": bool(y),
                 "kind": kind,  # shop | plain | jddc | reviews: what WEIGHTS counts
-                "fold": fold,  # the cross-validation fold: a shop, or a JDDC group
+                "fold": fold,  # the cross-validation fold: a shop, a vertical or a JDDC group
                 "shop": shop,  # whose rules and keywords read the turn (None: packaged)
+                "synthetic": synthetic,  # a catalogue-template question (trains, never measures)
             }
         )
 
@@ -156,7 +173,16 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
                 if case.get("question") and "auto" in decisions:
                     add(case["question"], case.get("history"), False, "plain", shop, rules_shop)
         for text in _catalogue_questions(shop):
-            add(text, [], False, "plain", shop, rules_shop)
+            add(text, [], False, "plain", shop, rules_shop, synthetic=True)
+    for case in _rows(TRAINING):
+        add(
+            case["text"],
+            case.get("context"),
+            case["expect"]["escalate"],
+            "shop",
+            f"v:{case['vertical']}",
+            None,
+        )
     for dialogue in _rows(evaldata / "case_library/jddc_dialogues.jsonl"):
         turns = dialogue["turns"]
         fold = f"jddc{_bucket(dialogue['dialogue_id'], JDDC_FOLDS)}"
@@ -228,33 +254,54 @@ def out_of_fold(
 THRESHOLDS = np.round(np.arange(0.05, 0.96, 0.01), 2)
 
 
+def groups(data: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The shops, then the training verticals ("v:books"...): the groups a model must transfer to."""
+    verticals = sorted({d["fold"] for d in data if d["fold"].startswith("v:")})
+    return (*SHOPS, *verticals)
+
+
 def shop_scores(
     oof: np.ndarray, y: np.ndarray, forced: np.ndarray, data: list[dict[str, Any]]
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per shop: (labels, scores) of its emotion turns and the scores of its plain questions."""
+    """Per group: (labels, scores) of its customer turns and the scores of its plain questions."""
     score = np.where(forced, 1.0, oof)
+    fold, kind = np.array([d["fold"] for d in data]), np.array([d["kind"] for d in data])
+    # the plain questions customers asked (answer / presales suites), not the template ones
+    real = ~np.array([bool(d.get("synthetic")) for d in data])
     out = {}
-    for shop in SHOPS:
-        turns = np.array([d["fold"] == shop and d["kind"] == "shop" for d in data])
-        plain = np.array([d["fold"] == shop and d["kind"] == "plain" for d in data])
-        out[shop] = (y[turns], score[turns], score[plain])
+    for group in groups(data):
+        turns, plain = (
+            (fold == group) & (kind == "shop"),
+            (fold == group) & (kind == "plain") & real,
+        )
+        out[group] = (y[turns], score[turns], score[plain])
     return out
+
+
+def _mean_f1(
+    per: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], names: tuple[str, ...], t: float
+) -> float:
+    """Mean F1 over the shops and mean F1 over the verticals among ``names``, averaged (twelve
+    verticals do not outvote five shops)."""
+    f1 = {g: escalation_metrics(per[g][0], per[g][1] >= t)["f1"] for g in names}
+    parts = [
+        [v for g, v in f1.items() if g.startswith("v:") is vertical] for vertical in (False, True)
+    ]
+    return float(np.mean([np.mean(p) for p in parts if p]))
 
 
 def pick_threshold(
     per_shop: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]], shops: tuple[str, ...]
 ) -> tuple[float, float]:
-    """(threshold, mean F1) with the best mean F1 over ``shops`` among the thresholds that
-    escalate at most MAX_PLAIN of their plain questions; the lowest on ties (a missed escalation
-    costs more than a false one)."""
+    """(threshold, mean F1) with the best mean F1 over ``shops`` (groups) among the thresholds
+    that escalate at most MAX_PLAIN of their plain questions; the lowest on ties (a missed
+    escalation costs more than a false one)."""
     plain = np.concatenate([per_shop[s][2] for s in shops])
     best = (-1.0, 0.5)
     for t in THRESHOLDS:
-        if np.mean(plain >= t) > MAX_PLAIN:
+        if len(plain) and np.mean(plain >= t) > MAX_PLAIN:
             continue
-        f1 = float(
-            np.mean([escalation_metrics(per_shop[s][0], per_shop[s][1] >= t)["f1"] for s in shops])
-        )
+        f1 = _mean_f1(per_shop, shops, float(t))
         if f1 > best[0] + 1e-9:
             best = (f1, float(t))
     return best[1], best[0]
@@ -267,12 +314,14 @@ def report(
     data: list[dict[str, Any]],
     threshold: float,
 ) -> dict[str, Any]:
-    """Leave-one-shop-out figures at ``threshold`` and nested (threshold from the other shops)."""
+    """Leave-one-group-out figures at ``threshold`` and nested (threshold from the other
+    groups)."""
     per_shop = shop_scores(oof, y, forced, data)
     out: dict[str, Any] = {"threshold": threshold}
-    for shop in SHOPS:
+    names = groups(data)
+    for shop in names:
         labels, scores, plain = per_shop[shop]
-        others = tuple(s for s in SHOPS if s != shop)
+        others = tuple(s for s in names if s != shop)
         nested_t, _ = pick_threshold(per_shop, others)
         m = escalation_metrics(labels, scores >= threshold)
         n = escalation_metrics(labels, scores >= nested_t)
@@ -281,7 +330,7 @@ def report(
             "P": round(m["precision"], 3),
             "R": round(m["recall"], 3),
             "F1": round(m["f1"], 3),
-            "plain_escalated": round(float(np.mean(plain >= threshold)), 4),
+            "plain_escalated": round(float(np.mean(plain >= threshold)), 4) if len(plain) else None,
             "n_plain": len(plain),
             "nested_threshold": nested_t,
             "nested_F1": round(n["f1"], 3),
@@ -332,18 +381,27 @@ def main() -> None:
         w = _weights(data, weights)
         oof = out_of_fold(x, grams, y, w, fold, options)
         per_shop = shop_scores(oof, y, forced, data)
-        threshold, f1 = pick_threshold(per_shop, SHOPS)
+        names = groups(data)
+        threshold, f1 = pick_threshold(per_shop, names)
         figures = report(oof, y, forced, data, threshold)
-        nested = float(np.mean([figures[s]["nested_F1"] for s in SHOPS]))
+        verticals = [g for g in names if g.startswith("v:")]
+        shops_nested = float(np.mean([figures[s]["nested_F1"] for s in SHOPS]))
+        v_nested = float(np.mean([figures[v]["nested_F1"] for v in verticals] or [shops_nested]))
+        nested = (shops_nested + v_nested) / 2
         print(
             f"l2={l2:<5} gram_l2={gram_l2:<4} shop={shop_weight:<4} t={threshold:.2f} "
-            f"LOSO mean F1={f1:.3f} nested={nested:.3f} "
+            f"LOGO mean F1={f1:.3f} nested={nested:.3f} "
             + " ".join(f"{s}={figures[s]['F1']:.3f}" for s in SHOPS)
+            + f" verticals={np.mean([figures[v]['F1'] for v in verticals] or [0]):.3f}"
             + f" jddc F1={figures['jddc']['F1']:.3f} BA={figures['jddc']['BA']:.3f}",
             flush=True,
         )
         results.append((nested, f1, options, weights, figures))
-    nested, f1, options, weights, figures = max(results, key=lambda r: (r[0], r[1]))
+    # Settings within NESTED_TIE of the best nested F1 are the same within noise (one turn of a
+    # vertical is ~0.02 F1): among them the best out-of-fold F1 on the JDDC training half.
+    best = max(r[0] for r in results)
+    close = [r for r in results if r[0] >= best - NESTED_TIE]
+    nested, f1, options, weights, figures = max(close, key=lambda r: (r[4]["jddc"]["F1"], r[0]))
     print("chosen:", {k: options[k] for k in ("l2", "gram_l2")}, "weights:", weights)
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if args.no_save:
@@ -356,7 +414,8 @@ def main() -> None:
         "n_train": len(data),
         "sources": dict(counts),
         "source_weights": weights,
-        "threshold": "leave-one-shop-out CV: best mean out-of-shop F1, plain questions <= 2 %",
+        "threshold": "leave-one-group-out CV (shops, training verticals): best mean "
+        "out-of-group F1 (shops and verticals averaged), plain questions <= 2 %",
         "cv": figures,
         "jddc_split": "sha256(dialogue id)[0] even = untuned (not used)",
     }

@@ -12,6 +12,7 @@ from kefu_copilot.emotion._corpus import jddc_split
 from kefu_copilot.emotion._flag import (
     RISK_TAXONOMY,
     emotion_flag,
+    escalation_features,
     escalation_grams,
     packaged_model,
 )
@@ -27,6 +28,9 @@ PACKAGED = Path(__file__).resolve().parents[1] / "src/kefu_copilot/data/escalati
         "金属外壳漏电，我手被电了一下",
         "孩子被蒸汽烫伤了，皮肤起了水泡",
         "用了面霜脸上过敏，红肿得厉害",
+        "宝宝差点塞嘴里了",  # a near miss
+        "适配器冒了一股烟 还有噼啪声",
+        "钉子弹出来打到眼角",
     ],
 )
 def test_safety_incidents_escalate_first_in_the_queue(text: str) -> None:
@@ -99,6 +103,71 @@ def test_urgent_deadline_is_a_risk() -> None:
     assert "urgent_deadline" in flag.risk
 
 
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("这周六婚礼 物流还没动", True),  # an event on a later day is a deadline
+        ("明天就中秋了 月饼是送客户的 还没到", True),  # a festival gift
+        ("明天要穿 还没发货", True),  # a need with a near time in its clause
+        ("能快点发吗 周末想穿", False),  # a wish for a later day
+        ("今天能发吗 有点急 周六要用", False),  # the near time is the shipping day, not the need
+        ("下周三要穿去面试，现在下单能赶得上吗", False),  # a pre-sales question
+    ],
+)
+def test_urgent_deadline_needs_an_event_or_a_near_need(text: str, urgent: bool) -> None:
+    assert ("urgent_deadline" in emotion_flag(text).risk) is urgent, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我要求退一赔三，不然去消协", "按食品安全法你们要十倍赔偿", "假一赔十懂不懂", "退1赔3"],
+)
+def test_statutory_damages_are_a_legal_threat_and_a_compensation_demand(text: str) -> None:
+    flag = emotion_flag(text)
+    assert {"legal_threat", "refund_or_compensation_demand"} <= set(flag.risk), text
+    assert flag.escalate
+
+
+def test_a_negated_demand_inside_an_ultimatum_is_a_condition() -> None:
+    assert "refund_or_compensation_demand" in emotion_flag("不赔我500这事没完").risk
+    assert "refund_or_compensation_demand" not in emotion_flag("不用赔，补发就行").risk
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这已经是第三次寄修了 同一个毛病",
+        "耳机返修了两次还是没声音",
+        "我都发了三次照片了 有没有人看",
+    ],
+)
+def test_a_repeated_repair_or_request_is_a_repeated_question(text: str) -> None:
+    assert "repeated_question" in emotion_flag(text).risk, text
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("孩子把口红吃下去了，会不会中毒", True),  # exposure: the worry is not hypothetical
+        ("用你们的眼霜两周了，我怀孕了会不会影响宝宝", True),
+        ("往脸上拍了，现在有点痒", True),  # a mild symptom after an exposure
+        ("喝了你们的茶以后心慌手抖", True),
+        ("眼霜弄进眼睛了 一直流泪睁不开", True),
+        ("敏感肌用了会不会过敏", False),  # "用了会…" is a condition: a pre-sales question
+        ("吃了会不会胖", False),
+        ("这个面霜孕妇能用吗 会不会影响宝宝", False),
+        ("毛衣有点痒", False),  # a mild symptom without an exposure
+        ("我对花生过敏 每日坚果我能吃吗", False),  # a standing condition
+        ("哦原来是这样，我还以为过敏了", False),  # a mistaken belief
+        ("退款一个礼拜了，钱是被你们吞了吗", False),  # 吞 of money
+    ],
+)
+def test_safety_after_an_exposure(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident, (text, flag.signals)
+    assert not incident or (flag.escalate and flag.priority == "urgent")
+
+
 def test_shop_keywords_keep_the_guards() -> None:
     assert not emotion_flag("我不是要投诉哈，就问问发货时间", extra_keywords=["投诉"]).escalate
     assert emotion_flag("我要投诉", extra_keywords=["投诉"]).escalate
@@ -163,3 +232,39 @@ def test_a_retrained_model_picks_its_threshold_out_of_fold(tmp_path: Path) -> No
     rows = [{"text": "我要投诉", "escalate": True}, {"text": "有货吗", "escalate": False}]
     few.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
     assert "training turns" in train_escalation(few).info["threshold_from"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好吧 这次处理得还算快 差评就不给了",
+        "投诉啥的就算了 小事 补寄了就行",
+        "差评是不可能差评的哈哈",
+        "本来想给你们个差评的 看你们这么快就处理了 算了",
+    ],
+)
+def test_threats_withdrawn_in_other_words_do_not_escalate(text: str) -> None:
+    flag = emotion_flag(text)
+    assert not {"complaint_threat", "bad_review_threat"} & set(flag.risk), text
+
+
+def test_a_bigger_threat_after_a_withdrawn_one_still_escalates() -> None:
+    assert emotion_flag("我不会给差评 我直接走法律程序").escalate
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["气死我了 孩子又把家里的遥控车摔坏了 你们这款耐摔吗", "眼镜被我家狗咬坏了 气死 想重配一副"],
+)
+def test_a_household_mishap_is_not_a_complaint_about_the_shop(text: str) -> None:
+    assert not emotion_flag(text).escalate, text
+
+
+def test_a_past_problem_already_put_right_is_not_a_complaint() -> None:
+    assert escalation_features("上次坏了两个橙子你们很快就赔了 这次再来5箱")["quality"] == 0
+    assert escalation_features("上次坏了你们给补发了 这次又坏了")["quality"] == 1
+
+
+def test_not_blaming_you_is_not_a_dispute() -> None:
+    assert escalation_features("物流好慢啊（不是说你们 这几天下大雪）")["dispute"] == 0
+    assert escalation_features("不是说你们包邮吗 怎么收运费")["dispute"] > 0

@@ -99,6 +99,7 @@ class Lexicon:
     reportable: frozenset[str]
     hypothetical: frozenset[str]
     withdrawable: frozenset[str]
+    conditional: frozenset[str]  # negation is a condition next to an ultimatum
     labels: Mapping[str, str]  # cue → human-readable name, in signal order
     emoji: Mapping[str, str]  # class → characters
     emotion_weights: Mapping[str, Mapping[str, float]]
@@ -201,6 +202,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         reportable=_cue_names(c, "reportable", cues),
         hypothetical=_cue_names(c, "hypothetical", cues),
         withdrawable=_cue_names(c, "withdrawable", cues),
+        conditional=_cue_names(c, "conditional", cues),
         labels={str(k): str(v) for k, v in rules["cue_labels"].items() if k in labelled},
         emoji={str(k): str(v) for k, v in rules["emoji"].items()},
         emotion_weights={

@@ -137,14 +137,26 @@ def question_similarity(a: str, b: str, *, rules: Rules | None = None) -> float:
 
 
 # ---------------------------------------------------------------------------- cues in one message
-def _hits(lex: Lexicon, name: str, text: str, dropped: list[str] | None = None) -> list[str]:
+def _hits(
+    lex: Lexicon,
+    name: str,
+    text: str,
+    dropped: list[str] | None = None,
+    *,
+    conditional: bool = False,
+    exposed: bool = False,
+) -> list[str]:
     """Matches of one cue, leaving out negated ("不会给差评"), withdrawn ("本来想投诉"), reported
     ("有人给差评"), hypothetical ("会不会过敏") ones and words in another sense ("律师事务所");
-    withdrawn and negated matches of a negatable cue are added to ``dropped``."""
+    withdrawn and negated matches of a negatable cue are added to ``dropped``. With
+    ``conditional`` (the message holds an ultimatum) a negated ``conditional`` cue is a condition
+    ("不赔我…没完") and counts; with ``exposed`` (the product was already eaten or used) a
+    worry is not hypothetical ("吃下去了，会不会中毒")."""
     out: list[str] = []
     for match in lex.cues[name].finditer(text):
         before = text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
+        rhetorical = rhetorical or (conditional and name in lex.conditional)
         after = text[match.end() : match.end() + 10]
         negated = lex.negated.search(before) or lex.negated_after.search(after)
         withdrawn = name in lex.withdrawable and lex.withdrawn.search(before)
@@ -154,7 +166,7 @@ def _hits(lex: Lexicon, name: str, text: str, dropped: list[str] | None = None) 
             continue
         if name in lex.reportable and lex.reported.search(before):
             continue
-        if name in lex.hypothetical and lex.supposed.search(before):
+        if name in lex.hypothetical and not exposed and lex.supposed.search(before):
             continue
         sense = lex.other_sense.get(name)
         if sense is not None and sense.search(after):
@@ -163,9 +175,11 @@ def _hits(lex: Lexicon, name: str, text: str, dropped: list[str] | None = None) 
     return out
 
 
-#: Negative cues that say nothing about the shop when their clause is about someone else.
-_ATTRIBUTABLE = (*STRONG_CUES[:5], "exasperation", "dissatisfied", "quality", "counterfeit")
-_ATTRIBUTABLE += ("sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet", "unresolved")
+#: Negative cues that say nothing about the shop when their clause is about someone else. Not
+#: the threats: "我要投诉快递员", "上班要用 再拖我就投诉" are made to the shop whoever they name.
+_ATTRIBUTABLE: tuple[str, ...] = ("profanity", "exasperation", "dissatisfied", "quality")
+_ATTRIBUTABLE += ("counterfeit", "sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet")
+_ATTRIBUTABLE += ("unresolved",)
 _CLAUSE_RE = re.compile(r"[^,.!?;~。，、…\s]+")
 
 
@@ -193,6 +207,46 @@ def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -
                 kept.append(hit)
         hits[name] = kept
     return moved
+
+
+_AT_RISK: tuple[str, ...] = ("order_placed", "not_yet", "long_wait", "no_reply", "quality")
+_AT_RISK += ("demand", "ultimatum", "dispute")
+
+
+def _deadline(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
+    """A hard event with a date ("后天婚礼", "这周六的飞机"), or a need with a near time in the
+    same clause ("明天要穿"), for an order at risk (placed, late, wrong, demanded: ``_AT_RISK``);
+    "今天能发吗，周六要用" is a wish normal shipping meets, "下周面试，现在下单能赶得上吗" a
+    pre-sales question."""
+    if not _any(hits, *_AT_RISK):
+        return False
+    if hits["deadline_event"] and (hits["deadline_time"] or hits["deadline_day"]):
+        return True
+    if not (hits["deadline_need"] and hits["deadline_time"]):
+        return False
+    need, near = lex.cues["deadline_need"], lex.cues["deadline_time"]
+    return any(need.search(c) and near.search(c) for c in _CLAUSE_RE.findall(text))
+
+
+_RESOLVABLE = (*_ATTRIBUTABLE, "compensation_strong", "compensation_mention", "refund_mention")
+
+
+def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped: list[str]) -> None:
+    """Drop complaint words inside a past problem the shop already put right ("上次坏了两个你们
+    很快就赔了"); "这次又坏了" after it still counts. They count as withdrawn (``dropped``)."""
+    spans = [m.span() for m in lex.cues["resolved_past"].finditer(text)]
+    if not spans:
+        return
+    for name in _RESOLVABLE:
+        kept, start = [], 0
+        for hit in hits[name]:  # in text order: a repeated word is found after the last one
+            at = text.find(hit, start)
+            start = at + 1
+            if any(a <= at < b for a, b in spans):
+                dropped.append(hit)
+            else:
+                kept.append(hit)
+        hits[name] = kept
 
 
 def _run(pattern: re.Pattern[str], text: str) -> int:
@@ -225,8 +279,14 @@ class _Cues:
 def _message_cues(lex: Lexicon, text: str) -> _Cues:
     """All cues of one folded customer message, as hits and as message-level features."""
     dropped: list[str] = []
-    hits = {name: _hits(lex, name, text, dropped) for name in lex.cues}
+    conditional = bool(lex.cues["ultimatum"].search(text))
+    exposed = bool(_hits(lex, "exposure", text))
+    hits = {
+        name: _hits(lex, name, text, dropped, conditional=conditional, exposed=exposed)
+        for name in lex.cues
+    }
     elsewhere = _attributed_elsewhere(lex, text, hits)
+    _drop_resolved(lex, text, hits, dropped)
     emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.emoji.items()}
     f: dict[str, float] = {name: float(bool(hits[name])) for name in STRONG_CUES}
     f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
@@ -248,6 +308,9 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     insists = _any(hits, "ultimatum", "demand")
     refund = hits["refund_strong"] or (hits["refund_mention"] if insists else [])
     compensation = hits["compensation_strong"] or (hits["compensation_mention"] if insists else [])
+    # 退一赔三 / 三倍赔偿 claims damages under the law: a legal threat and a compensation demand.
+    compensation = compensation or hits["statutory_claim"]
+    f["legal_threat"] = float(bool(hits["legal_threat"] or hits["statutory_claim"]))
     f["refund_demand"] = _tier(refund, hits["refund_mention"], 0.3)
     f["compensation_demand"] = _tier(compensation, hits["compensation_mention"], 0.4)
     f["dispute"] = min(1.0, len(hits["dispute"]) / 2)
@@ -269,9 +332,11 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["text_len"] = min(1.0, math.log1p(len(text)) / math.log1p(120))
     placeholder = bool(lex.placeholder_only.fullmatch(text))
     f["placeholder_only"] = float(bool(text) and not f["bare_punct"] and placeholder)
-    f["safety"] = float(bool(hits["safety"]))
+    # After an exposure (eaten, applied) a health worry or a mild symptom is an incident.
+    after_exposure = exposed and _any(hits, "health_worry", "mild_symptom")
+    f["safety"] = float(bool(hits["safety"]) or after_exposure)
     f["vulnerable"] = float(bool(hits["vulnerable"]))
-    f["urgent_deadline"] = float(bool(hits["deadline_event"] and hits["deadline_time"]))
+    f["urgent_deadline"] = float(_deadline(lex, text, hits))
     f["accusation"] = float(bool(hits["accusation"]))
     f["other_target"] = float(elsewhere)
     f["withdrawn"] = float(bool(dropped))
@@ -618,6 +683,9 @@ def _cue_signals(lex: Lexicon, cues: _Cues) -> list[str]:
         found = list(dict.fromkeys(cues.hits.get(name, [])))[:2]
         if found and (name != "thanks" or cues.features["thanks"]):
             out.append(f"{label}: {' / '.join(found)}")
+    if cues.features["safety"] and not cues.hits["safety"]:
+        found = [*cues.hits["exposure"][:1], *cues.hits["health_worry"], *cues.hits["mild_symptom"]]
+        out.append(f"安全事故: {' / '.join(dict.fromkeys(found))}")
     if cues.features["sarcasm"] and not cues.hits["sarcasm"]:
         out.append("反讽: 褒义词配负面内容" if cues.hits["irony_praise"] else "反讽: 表情")
     for kind, label in (("anger", "愤怒表情"), ("sarcasm", "白眼/讽刺表情"), ("sad", "难过表情")):
