@@ -92,6 +92,82 @@ def test_flipped_polarity_is_a_contradiction(reply: str, knowledge: str) -> None
     assert "contradicted" in verdicts(reply, [knowledge], question)
 
 
+ORANGES = [
+    "果冻橙 中果/大果/特大果\n规格：中果，5斤装价格：¥39.9，10斤装价格：¥69.9",
+    "果冻橙 中果/大果/特大果\n规格：大果，5斤装价格：¥45.9，10斤装价格：¥82.9",
+    "果冻橙 中果/大果/特大果\n规格：特大果，5斤装价格：¥52.9，10斤装价格：¥96.9",
+]
+DAMAGE = [
+    "商品：草莓，反馈时限：签收后12小时内，赔付标准：每颗2元",
+    "商品：果冻橙，反馈时限：签收后24小时内，赔付标准：每个坏果赔3元",
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "passages", "question", "expected"),
+    [
+        # a variant's row (规格：大果) is its subject, not the title listing every variant
+        ("大果5斤装是52.9元", ORANGES, "果冻橙大果5斤多少", "contradicted"),
+        ("大果5斤装45.9元，10斤装82.9元", ORANGES, "果冻橙大果多少钱", "entailed"),
+        ("特大果5斤52.9元", ORANGES, "果冻橙大果多少钱", "entailed"),
+        # the row's item (商品：草莓), bound from the question
+        ("签收后24小时内拍照反馈就可以", DAMAGE, "草莓坏果多久内要反馈", "contradicted"),
+        ("签收后12小时内拍照反馈", DAMAGE, "草莓坏果多久内要反馈", "entailed"),
+    ],
+)
+def test_the_knowledges_own_labels_are_subjects(
+    reply: str, passages: list[str], question: str, expected: str
+) -> None:
+    assert expected in verdicts(reply, passages, question)
+
+
+def test_money_is_stated_exactly() -> None:
+    """29.9元 is not 30元 (a coupon on the same page), though durations keep their slack."""
+    page = ["价格：39.9元", "下单即赠30元回购券（满299元可用）"]
+    assert "entailed" not in verdicts("体验装29.9元包邮哦", page, "体验装多少钱")
+    assert verdicts("体验装39.9元", page, "体验装多少钱") == ["entailed"]
+
+
+def test_amounts_worked_out_from_the_replys_own_amounts() -> None:
+    rows = ["规格：短款，价格：399元", "规格：长款，价格：499元"]
+    assert set(verdicts("长款比短款贵100元，短款399元、长款499元", rows)) == {"entailed"}
+    assert "unsupported" in verdicts("长款比短款贵150元，短款399元、长款499元", rows)
+    assert set(verdicts("三件装189元，平均每件63元", ["三件装：189元"])) == {"entailed"}
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        # the knowledge's condition is the opposite of the claim's (未拆封 / 拆封了)
+        (
+            "拆封了也可以7天无理由退货",
+            "商品未拆封，不影响二次销售，可申请7天无理由退货。",
+            "contradicted",
+        ),
+        (
+            "未拆封可以7天无理由退货",
+            "商品未拆封，不影响二次销售，可申请7天无理由退货。",
+            "entailed",
+        ),
+        (
+            "拆封后也可以无理由退货",
+            "未拆封可以无理由退货，已拆封不支持无理由退货。",
+            "contradicted",
+        ),
+        # a negator with modal words between it and the word it negates
+        ("团购价不能再叠加会员折扣", "团购价不与会员折扣、优惠券、积分叠加。", "entailed"),
+        # a bare verdict cell speaks for its row
+        (
+            "嫁接睫毛也可以放心用",
+            "项目：嫁接睫毛，内容：不建议，油类可能使睫毛胶松动",
+            "contradicted",
+        ),
+    ],
+)
+def test_conditions_and_cells_of_polar_knowledge(reply: str, knowledge: str, expected: str) -> None:
+    assert expected in verdicts(reply, [knowledge])
+
+
 def test_a_weakly_aligned_yes_is_not_confirmed() -> None:
     """One shared word is too little to call a contradiction, but nothing is confirmed either:
     the reply is not grounded, so it cannot go out on its own."""

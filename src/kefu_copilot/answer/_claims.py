@@ -140,6 +140,12 @@ class _Rules:
     offer: re.Pattern[str]
     cue_words: re.Pattern[str]
     strong_cue: re.Pattern[str]  # cues of two characters or more (支持, 不可以), not 能 / 可
+    negated_before: re.Pattern[str]  # a negator and what may stand before the word it negates
+    label_keys: frozenset[str]
+
+
+#: what negates the word after it (未拆封, 不可以, 没有洗过)
+_NEGATOR = "没有|不|没|未|无|别|非"
 
 
 def _alternation(items: Iterable[Any]) -> str:
@@ -183,6 +189,8 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         offer=re.compile(_alternation(rules["offer_cues"])),
         cue_words=re.compile(_alternation(cues)),
         strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
+        negated_before=re.compile(rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}$"),
+        label_keys=frozenset(str(k).lower() for k in rules.get("label_keys") or []),
     )
 
 
@@ -225,10 +233,53 @@ def _mode_keys(rules: _Rules, text: str) -> list[str]:
     return keys
 
 
-def _subjects(rules: _Rules, text: str) -> list[str]:
+@dataclass(frozen=True)
+class _Labels:
+    """The knowledge's own subject labels: values of the ``label_keys`` cells (规格：大果) that
+    take two or more values across the passages, each with its key (siblings share a key)."""
+
+    keys: Mapping[str, str] = field(default_factory=dict)  # label → key
+    pattern: re.Pattern[str] | None = None
+
+    def find(self, text: str) -> list[str]:
+        if self.pattern is None:
+            return []
+        return [f"{self.keys[m.group()]}:{m.group()}" for m in self.pattern.finditer(text)]
+
+
+_NO_LABELS = _Labels()
+_LABEL_VALUE = re.compile(r"[^，,；;。！!？?\n：:（(）)]{2,12}")
+
+
+def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
+    """The labels the knowledge's cells give (规格：中果 / 大果 / 特大果 — where values sit)."""
+    if not rules.label_keys:
+        return _NO_LABELS
+    keys = _alternation(rules.label_keys)
+    cell = re.compile(rf"(?<![\u4e00-\u9fffa-z])({keys})\s*[：:]\s*({_LABEL_VALUE.pattern})")
+    values: dict[str, set[str]] = {}
+    for passage in passages:
+        for m in cell.finditer(fold(passage)):
+            value = m.group(2).strip()
+            if _CJK.search(value) and not measures(value) and len(value) >= 2:
+                values.setdefault(m.group(1), set()).add(value)
+    owner: dict[str, str] = {}
+    for key, found in values.items():
+        if len(found) >= 2:
+            for value in found:
+                owner.setdefault(value, key)
+    if not owner:
+        return _NO_LABELS
+    return _Labels(owner, re.compile(_alternation(owner)))
+
+
+def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
     found = []
     for kind, pattern in rules.subjects:
         found += [f"{kind}:{m.group().lower()}" for m in pattern.finditer(text)]
+    named = [s.split(":", 1)[1] for s in found]
+    # a label holding a subject the rules know (等级：金卡会员) is that subject
+    found += [s for s in labels.find(text) if not any(n in s for n in named)]
     found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
@@ -270,6 +321,36 @@ def _siblings(a: str, b: str) -> bool:
 _LIST = re.compile(r"[、/]")
 #: Knowledge writes these with their unit; a bare number does not state them.
 _ALWAYS_WITH_UNIT = frozenset({"time", "workday", "money", "discount", "percent", "clock"})
+#: Values stated exactly: 29.9元 is not 30元, 9.5折 not 9.4折 (durations keep the slack of their
+#: conversions: 半年 is 180 or 182.5 days).
+_EXACT = frozenset({"money", "discount", "percent"})
+
+
+def _states(m: Measure, q: Measure) -> bool:
+    """Whether the knowledge's quantity ``m`` states the claim's ``q``."""
+    return q.within(m, 1e-9 if q.dim in _EXACT else 0.02)
+
+
+def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> frozenset[float]:
+    """Amounts a reply may work out from its own amounts the knowledge states: their
+    differences and sums (贵100元 of 499元 and 399元) and their shares by a count the reply
+    states (平均每件63元 of 三件装189元)."""
+    stated = {
+        q.low
+        for c in claims
+        for q in c.measures
+        if q.dim == "money"
+        and q.low == q.high
+        and any(_states(m, q) for u in units for m in u.measures)
+    }
+    counts = {
+        q.low for c in claims for q in c.measures if q.dim.startswith("count:") and q.low >= 2
+    }
+    out = {round(abs(a - b), 2) for a in stated for b in stated if a != b}
+    out |= {round(a + b, 2) for a in stated for b in stated if a != b}
+    out |= {round(a / n, 2) for a in stated for n in counts}
+    out |= {float(round(a / n)) for a in stated for n in counts}
+    return frozenset(out)
 
 
 _FOCUS_KINDS = ("tier", "region", "coupon")  # alternatives a list gives one value each
@@ -335,7 +416,7 @@ def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:
 
 
 def _bound_clauses(
-    rules: _Rules, text: str, seed: Sequence[str] = ()
+    rules: _Rules, text: str, seed: Sequence[str] = (), labels: _Labels = _NO_LABELS
 ) -> list[tuple[int, str, list[str], list[Measure]]]:
     """Clauses of ``text`` (folded) with the subjects each is about and its quantities.
 
@@ -354,7 +435,7 @@ def _bound_clauses(
             if part and re.search(r"[。！!？?\n；;]", part):
                 current, listing = [], True  # a new sentence
             continue
-        own = _subjects(rules, part)
+        own = _subjects(rules, part, labels)
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
@@ -379,8 +460,9 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
         if not pattern.pattern or any(f == family for f, _ in out):
             continue
         for m in pattern.finditer(masked):
-            before = masked[max(0, m.start() - 1) : m.start()]
-            out.append((family, before not in ("不", "没", "未", "无", "别", "非")))
+            # "不叠加", and "不能再叠加" (the 不能 masked as an ability cue already)
+            negated = rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
+            out.append((family, negated is None))
             break
     return out
 
@@ -402,6 +484,12 @@ class _Unit:
     words: frozenset[str]  # of its sentence
     sentence: str
     bare: frozenset[float]  # numbers it states without a unit ("腰围：69")
+    #: what its passage's heading names (a product page's title): aligns, never conflicts
+    page: frozenset[str] = frozenset()
+
+    @property
+    def named(self) -> frozenset[str]:
+        return self.subjects | self.page
 
 
 class RuleEntailment:
@@ -410,18 +498,35 @@ class RuleEntailment:
     def __init__(self, shop: ShopConfig | None = None) -> None:
         self.rules = claim_rules(shop)
 
-    def units(self, passages: Sequence[str]) -> list[_Unit]:
-        """The passages' clauses, each with its subjects and its sentence's words."""
+    def labels(self, passages: Sequence[str]) -> _Labels:
+        """The subject labels the passages' cells give (规格：大果 / 特大果)."""
+        return _knowledge_labels(self.rules, passages)
+
+    def units(self, passages: Sequence[str], labels: _Labels | None = None) -> list[_Unit]:
+        """The passages' clauses, each with its subjects and its sentence's words.
+
+        A passage's first line, when more follow, is its heading (a page title, an FAQ's
+        question): its words are every sentence's context, but the subjects it lists (a title
+        naming 中果/大果/特大果) bind none of its rows."""
+        labels = self.labels(passages) if labels is None else labels
         out = []
         for passage in passages:
-            for sentence in _UNIT.split(fold(passage)):
+            folded = fold(passage)
+            head, _, body = folded.partition("\n")
+            heading = _bigrams(head) if body.strip() else frozenset()
+            page = frozenset(_subjects(self.rules, head)) if body.strip() else frozenset()
+            for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
-                words = _bigrams(sentence)
-                for _, clause, subjects, found in _bound_clauses(self.rules, sentence):
+                words = _bigrams(sentence) | heading
+                for _, clause, subjects, found in _bound_clauses(
+                    self.rules, sentence, labels=labels
+                ):
                     bare = frozenset(numbers_in(_strip_measures(clause)))
                     out.append(
-                        _Unit(clause, tuple(found), frozenset(subjects), words, sentence, bare)
+                        _Unit(
+                            clause, tuple(found), frozenset(subjects), words, sentence, bare, page
+                        )
                     )
         return out
 
@@ -431,14 +536,20 @@ class RuleEntailment:
         units = self.units(passages)
         asked = list(measures(question))
         context = fold(question + "\n" + "\n".join(passages))
-        return [self._judge(claim, units, asked, context) for claim in claims]
+        derived = _derived(claims, units)
+        return [self._judge(claim, units, asked, context, derived) for claim in claims]
 
     def _judge(
-        self, claim: Claim, units: list[_Unit], asked: list[Measure], context: str
+        self,
+        claim: Claim,
+        units: list[_Unit],
+        asked: list[Measure],
+        context: str,
+        derived: frozenset[float] = frozenset(),
     ) -> ClaimVerdict:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
-            verdicts.append(self._quantity(claim, q, units, asked))
+            verdicts.append(self._quantity(claim, q, units, asked, derived))
         # a bare number restating a quantity of the question in another unit (1米6 → 160)
         known = numbers_in(context) | {v for m in asked for v in (m.low, m.high, _raw(m))}
         for n in claim.numbers:
@@ -470,12 +581,17 @@ class RuleEntailment:
         )
 
     def _quantity(
-        self, claim: Claim, q: Measure, units: list[_Unit], asked: list[Measure]
+        self,
+        claim: Claim,
+        q: Measure,
+        units: list[_Unit],
+        asked: list[Measure],
+        derived: frozenset[float] = frozenset(),
     ) -> ClaimVerdict:
         if any(q.within(a, 0.0) for a in asked):
             return ClaimVerdict(claim, "neutral", f"{q.text} repeats the question")
         same = [u for u in units if any(m.dim == q.dim for m in u.measures)]
-        match = [u for u in same if any(q.within(m) for m in u.measures if m.dim == q.dim)]
+        match = [u for u in same if any(_states(m, q) for m in u.measures)]
         if not match and q.low == q.high and q.dim not in _ALWAYS_WITH_UNIT:
             # the number without its unit, in a clause that shares the claim's words
             match = [u for u in units if q.low in u.bare or _raw(q) in u.bare]
@@ -491,6 +607,9 @@ class RuleEntailment:
             )
         rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
+        if not match and q.low == q.high and q.low in derived:
+            # 长款比短款贵100元 (499元 − 399元), 平均每件63元 (189元 ÷ 三件)
+            return ClaimVerdict(claim, "entailed", f"{q.text} follows from the reply's own values")
         if not match:
             if any(self._about(claim, u) for u in rivals):
                 return ClaimVerdict(
@@ -544,7 +663,7 @@ class RuleEntailment:
         """How much a clause of the knowledge is about what the claim says: shared words, and
         more when it names the claim's subject."""
         shared = len(claim.words & _bigrams(unit.text)) + len(claim.words & unit.words)
-        return shared + (2.0 if set(claim.subjects) & unit.subjects else 0.0)
+        return shared + (2.0 if set(claim.subjects) & unit.named else 0.0)
 
     def _polar(self, claim: Claim, family: str, positive: bool, units: list[_Unit]) -> ClaimVerdict:
         """Compare with the knowledge's clauses that say yes or no in the same family: the best
@@ -557,20 +676,28 @@ class RuleEntailment:
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
         seen: set[str] = set()
+        said, unsaid = self._conditions(claim)
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
-            named = bool(set(claim.subjects) & unit.subjects)
+            named = bool(set(claim.subjects) & unit.named)
+            opposite = False  # the condition in force is the opposite of the claim's (未拆封)
+            conditions = said & self._negated(unit.sentence)
             for clause in _CLAUSE.split(unit.sentence):
+                opposite = self._condition(clause, said, unsaid, conditions, opposite)
                 signs = [p for f, p in _polarity(self.rules, clause) if f == family]
                 if not signs:
                     continue
                 shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
+                _, colon, value = clause.replace("：", ":").partition(":")
+                if not shared and colon and not _bigrams(_strip_cues(self.rules, value)):
+                    # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row
+                    shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                 if not shared:
                     continue
                 score = shared + len(own & unit.words) / 2 + (1.0 if named else 0.0)
-                key = (named, signs[0])
+                key = (named, signs[0] != opposite)
                 scores[key] = max(scores[key], score)
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
@@ -582,6 +709,42 @@ class RuleEntailment:
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(claim, "neutral")
+
+    def _negated(self, text: str) -> frozenset[str]:
+        """The words ``text`` negates (未拆封 → 拆封, 非质量问题 → 质量), not through a cue or a
+        word that only looks negated (不影响, 无理由)."""
+        text = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+        out = set()
+        for m in re.finditer(_NEGATOR, text):
+            after = text[m.end() : m.end() + 2]
+            if len(after) == 2 and _CJK.fullmatch(after) and not self.rules.cue_words.match(after):
+                out.add(after)
+        return frozenset(out)
+
+    def _conditions(self, claim: Claim) -> tuple[frozenset[str], frozenset[str]]:
+        """The words a claim states (``said``) and those it negates (``unsaid``)."""
+        unsaid = self._negated(fold(claim.text))
+        return claim.words - unsaid, unsaid
+
+    def _condition(
+        self,
+        clause: str,
+        said: frozenset[str],
+        unsaid: frozenset[str],
+        conditions: frozenset[str],
+        opposite: bool,
+    ) -> bool:
+        """Whether the knowledge's clause, and those after it in its sentence, hold under the
+        opposite of the claim's condition: it negates a word the claim states (商品未拆封 … 可退
+        against 拆封了也可以退) or states one the claim negates. A clause naming the condition
+        the claim's way ends that."""
+        negated = self._negated(clause)
+        plain = _bigrams(clause) - negated
+        if (said & negated) or (unsaid & plain):
+            return True
+        if (unsaid & negated) or (conditions & plain):
+            return False  # 已拆封 after 未拆封: the claim's condition again
+        return opposite
 
     def _offer(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict:
         words = claim.words
@@ -710,23 +873,28 @@ class ClaimChecker:
     ) -> list[tuple[tuple[int, int], Measure, Verdict]]:
         """Each quantity of ``text`` (span in ``text``) with its verdict against ``passages``;
         quantities ``context`` (the conversation) states are fine. The reply lint's facts."""
-        units = self._values.units(list(passages))
+        labels = self._values.labels(list(passages))
+        units = self._values.units(list(passages), labels)
         asked = measures(context)
         out: list[tuple[tuple[int, int], Measure, Verdict]] = []
-        for claim in self.claims(text, context):
+        for claim in self.claims(text, context, labels=labels):
             for m in claim.measures:
                 verdict = self._values._quantity(claim, m, units, asked).verdict
                 span = (claim.span[0] + m.span[0], claim.span[0] + m.span[1])
                 out.append((span, m, verdict))
         return out
 
-    def claims(self, text: str, question: str = "") -> list[Claim]:
-        """The clauses of ``text`` as claims, each bound to its subject."""
+    def claims(
+        self, text: str, question: str = "", *, labels: _Labels | None = None
+    ) -> list[Claim]:
+        """The clauses of ``text`` as claims, each bound to its subject (also to the labels
+        the cited knowledge gives its rows: 规格：大果, when ``labels`` come from it)."""
+        labels = _NO_LABELS if labels is None else labels
         folded = fold(text)
-        seed = _subjects(self.rules, fold(question))
+        seed = _subjects(self.rules, fold(question), labels)
         question_words = _bigrams(_strip_measures(fold(question)))
         out = []
-        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed):
+        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
             # "一张券", "一双袜子": an article, not a count
             found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
             codes = _codes(part)
@@ -781,7 +949,7 @@ class ClaimChecker:
 
     def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
-        claims = self.claims(text, question)
+        claims = self.claims(text, question, labels=self._values.labels(list(passages)))
         checkable = [c for c in claims if c.checkable]
         verdicts = self.entailment.judge(checkable, list(passages), question=question)
         answers, why = self.answers(text, question, claims)
