@@ -168,6 +168,25 @@ def test_conditions_and_cells_of_polar_knowledge(reply: str, knowledge: str, exp
     assert expected in verdicts(reply, [knowledge])
 
 
+def test_a_qualified_product_is_not_another_qualified_product() -> None:
+    """定制礼盒 is not 月饼礼盒: the clause about the other one does not outrank the rule."""
+    rules = [
+        "中秋节前签收、未拆封的月饼礼盒，签收后7天内可无理由退货。",
+        "企业定制商品（印logo、定制腰封/贺卡）：不支持无理由退货。",
+    ]
+    assert "contradicted" in verdicts("定制礼盒也支持7天无理由退货", rules)
+    assert "contradicted" not in verdicts("月饼礼盒签收后7天内可以无理由退货", rules)
+
+
+def test_a_modal_before_another_polar_word_qualifies_it() -> None:
+    """不能再叠加 says 不叠加; it is no claim of ability against 可正常使用."""
+    rules = [
+        "团购价不与会员折扣、优惠券、积分叠加。",
+        "标价合计不满3000元的按普通订单购买，可正常使用会员折扣和优惠券。",
+    ]
+    assert verdicts("团购价不能再叠加会员折扣和优惠券", rules) == ["entailed"]
+
+
 def test_a_weakly_aligned_yes_is_not_confirmed() -> None:
     """One shared word is too little to call a contradiction, but nothing is confirmed either:
     the reply is not grounded, so it cannot go out on its own."""

@@ -450,20 +450,50 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
     text = rules.not_cue.sub(
         lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text
     )
-    out: list[tuple[str, bool]] = []
+    out: list[tuple[str, bool, int, int]] = []
     masked = text
     for family, pattern in rules.negative:
-        if pattern.pattern and pattern.search(masked):
-            out.append((family, False))
+        found = pattern.search(masked) if pattern.pattern else None
+        if found:
+            out.append((family, False, found.start(), found.end()))
             masked = pattern.sub(lambda m: "＿" * len(m.group()), masked)
     for family, pattern in rules.positive:
-        if not pattern.pattern or any(f == family for f, _ in out):
+        if not pattern.pattern or any(f == family for f, *_ in out):
             continue
         for m in pattern.finditer(masked):
             # "不叠加", and "不能再叠加" (the 不能 masked as an ability cue already)
             negated = rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
-            out.append((family, negated is None))
+            out.append((family, negated is None, m.start(), m.end()))
             break
+    # a modal right before another family's word qualifies it (不能再叠加 says 不叠加, 可以免费换
+    # says 免费): it is not a claim of its own
+    verbs = [(start, sign) for f, sign, start, _ in out if f not in _MODAL]
+    return [
+        (f, sign)
+        for f, sign, _, end in out
+        if f not in _MODAL or not any(0 <= start - end <= 3 and s == sign for start, s in verbs)
+    ]
+
+
+_MODAL = frozenset({"ability"})
+
+
+def _qualifiers(text: str, subjects: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The two characters qualifying each product kind ``text`` names (月饼礼盒 → 月饼)."""
+    out: dict[str, frozenset[str]] = {}
+    for subject in subjects:
+        if not subject.startswith("product:"):
+            continue
+        name = subject.split(":", 1)[1]
+        found = {
+            text[m.start() - 2 : m.start()]
+            for m in re.finditer(re.escape(name), text)
+            if m.start() >= 2
+            and _CJK.fullmatch(text[m.start() - 2 : m.start()])
+            and not set(text[m.start() - 2 : m.start()]) & _STOP_CHARS
+        }
+        if found:
+            out[subject] = frozenset(found)
     return out
 
 
@@ -673,15 +703,17 @@ class RuleEntailment:
         # clauses naming the claim's subject outrank general rules (袜子拆封后不退不换 over
         # 本店商品支持7天无理由退换)
         scores = {(named, sign): 0.0 for named in (True, False) for sign in (True, False)}
+        aligned: dict[tuple[bool, bool], frozenset[str]] = {}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
+        qualified = _qualifiers(fold(claim.text), claim.subjects)
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
-            named = bool(set(claim.subjects) & unit.named)
+            named = bool(self._same_subject(claim, unit, qualified))
             opposite = False  # the condition in force is the opposite of the claim's (未拆封)
             conditions = said & self._negated(unit.sentence)
             for clause in _CLAUSE.split(unit.sentence):
@@ -698,7 +730,8 @@ class RuleEntailment:
                     continue
                 score = shared + len(own & unit.words) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0] != opposite)
-                scores[key] = max(scores[key], score)
+                if score > scores[key]:
+                    scores[key], aligned[key] = score, own & unit.words
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
@@ -706,9 +739,38 @@ class RuleEntailment:
             return ClaimVerdict(
                 claim, "contradicted", f"the knowledge says the opposite: {claim.text}"
             )
+        if agree >= 2 and oppose >= 2:
+            # yes and no about as clearly: what sets the two apart decides — the claim's words
+            # only the sentence saying no shares (定制礼盒 … 可退 against 月饼礼盒 可退 and
+            # 定制商品 不可退) leave the claim unconfirmed
+            yes = aligned.get((level, positive), frozenset())
+            no = aligned.get((level, not positive), frozenset())
+            if (no - yes) and not (yes - no):
+                return ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the knowledge says yes and no, and no where it is about this: {claim.text}",
+                )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(claim, "neutral")
+
+    @staticmethod
+    def _same_subject(
+        claim: Claim, unit: _Unit, qualified: Mapping[str, frozenset[str]]
+    ) -> set[str]:
+        """The claim's subjects the clause names — a product kind only when the sentence does
+        not qualify it otherwise than the claim does (定制礼盒 is not 月饼礼盒)."""
+        same = set(claim.subjects) & unit.named
+        out = set()
+        for subject in same:
+            mine = qualified.get(subject)
+            if mine and subject.startswith("product:"):
+                theirs = _qualifiers(unit.sentence, [subject]).get(subject)
+                if theirs and not (theirs & mine):
+                    continue
+            out.add(subject)
+        return out
 
     def _negated(self, text: str) -> frozenset[str]:
         """The words ``text`` negates (未拆封 → 拆封, 非质量问题 → 质量), not through a cue or a
