@@ -187,6 +187,16 @@ def test_a_modal_before_another_polar_word_qualifies_it() -> None:
     assert verdicts("团购价不能再叠加会员折扣和优惠券", rules) == ["entailed"]
 
 
+def test_a_rule_about_a_kind_is_about_the_items_the_knowledge_lists_in_it() -> None:
+    """冷链商品（荔枝、草莓…）: 会员折扣不适用于冷链商品 answers 金卡买荔枝能打折吗."""
+    knowledge = [
+        "会员折扣：满2000元金卡95折。会员折扣不适用于生鲜水果、冷链商品和秒杀商品。",
+        "冷链商品（荔枝、草莓、流心奶黄月饼）走顺丰冷运。",
+    ]
+    assert verdicts("可以的", knowledge, "金卡买荔枝能打折吗") == ["contradicted"]
+    assert "contradicted" not in verdicts("可以的", knowledge, "金卡买坚果能打折吗")
+
+
 def test_a_weakly_aligned_yes_is_not_confirmed() -> None:
     """One shared word is too little to call a contradiction, but nothing is confirmed either:
     the reply is not grounded, so it cannot go out on its own."""

@@ -478,6 +478,24 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 _MODAL = frozenset({"ability"})
 
 
+_MEMBERS = re.compile(r"([\u4e00-\u9fff]{2,6})[（(]([^（）()]{4,60})[)）]")
+
+
+def _memberships(passages: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Items the knowledge lists as members of a kind — "冷链商品（荔枝、草莓、流心奶黄月饼）" —
+    each with the words of its kind (several kinds add up)."""
+    out: dict[str, frozenset[str]] = {}
+    for passage in passages:
+        for m in _MEMBERS.finditer(fold(passage)):
+            items = [i.strip() for i in re.split(r"[、/,，]", m.group(2))]
+            if len(items) < 2 or not all(_CJK.fullmatch(i) and 2 <= len(i) <= 8 for i in items):
+                continue
+            kind = _bigrams(m.group(1))
+            for item in items:
+                out[item] = out.get(item, frozenset()) | kind
+    return out
+
+
 def _qualifiers(text: str, subjects: Iterable[str]) -> dict[str, frozenset[str]]:
     """The two characters qualifying each product kind ``text`` names (月饼礼盒 → 月饼)."""
     out: dict[str, frozenset[str]] = {}
@@ -567,7 +585,8 @@ class RuleEntailment:
         asked = list(measures(question))
         context = fold(question + "\n" + "\n".join(passages))
         derived = _derived(claims, units)
-        return [self._judge(claim, units, asked, context, derived) for claim in claims]
+        kinds = _memberships(passages)
+        return [self._judge(claim, units, asked, context, derived, kinds) for claim in claims]
 
     def _judge(
         self,
@@ -576,6 +595,7 @@ class RuleEntailment:
         asked: list[Measure],
         context: str,
         derived: frozenset[float] = frozenset(),
+        kinds: Mapping[str, frozenset[str]] | None = None,
     ) -> ClaimVerdict:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
@@ -593,7 +613,7 @@ class RuleEntailment:
                     ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
-            verdicts.append(self._polar(claim, family, positive, units))
+            verdicts.append(self._polar(claim, family, positive, units, kinds or {}))
         if claim.offer:
             verdicts.append(self._offer(claim, units))
         if not verdicts:
@@ -695,7 +715,14 @@ class RuleEntailment:
         shared = len(claim.words & _bigrams(unit.text)) + len(claim.words & unit.words)
         return shared + (2.0 if set(claim.subjects) & unit.named else 0.0)
 
-    def _polar(self, claim: Claim, family: str, positive: bool, units: list[_Unit]) -> ClaimVerdict:
+    def _polar(
+        self,
+        claim: Claim,
+        family: str,
+        positive: bool,
+        units: list[_Unit],
+        kinds: Mapping[str, frozenset[str]],
+    ) -> ClaimVerdict:
         """Compare with the knowledge's clauses that say yes or no in the same family: the best
         aligned one decides, when it is clearly better aligned than any saying the opposite.
         Alignment counts the words shared besides the subject's name (a product page names its
@@ -706,6 +733,10 @@ class RuleEntailment:
         aligned: dict[tuple[bool, bool], frozenset[str]] = {}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
+        # what the claim's items are kinds of (荔枝 → 冷链商品): a rule about the kind is about it
+        for member, kind in kinds.items():
+            if _bigrams(member) <= claim.words:
+                own |= kind
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
