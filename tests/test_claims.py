@@ -197,6 +197,21 @@ def test_a_rule_about_a_kind_is_about_the_items_the_knowledge_lists_in_it() -> N
     assert "contradicted" not in verdicts("可以的", knowledge, "金卡买坚果能打折吗")
 
 
+SHIPPING_TABLE = [
+    "收货地区：偏远地区：新疆、西藏、青海，包邮条件：实付满199元包邮，不满包邮条件的运费：15元",
+    "收货地区：一般地区（除下方偏远地区外的中国大陆地区），包邮条件：实付满59元包邮，不满包邮条件的运费：6元",
+    "参考时效：江浙沪1-2天，其他大部分地区2-4天，偏远地区5-10天。",
+]
+
+
+def test_a_clause_about_a_kind_is_about_its_listed_members_not_what_it_excludes() -> None:
+    """偏远地区5-10天 is about 新疆 (偏远地区：新疆、西藏…); 除偏远地区外 is not about it."""
+    question = "新疆运费咋算"
+    reply = "新疆属于偏远地区，实付满199元包邮，不满的话运费15元，一般5到10天送达。"
+    assert set(verdicts(reply, SHIPPING_TABLE, question)) == {"entailed"}
+    assert "entailed" not in verdicts("新疆实付满59元就包邮啦", SHIPPING_TABLE, "新疆多少包邮")
+
+
 def test_a_weakly_aligned_yes_is_not_confirmed() -> None:
     """One shared word is too little to call a contradiction, but nothing is confirmed either:
     the reply is not grounded, so it cannot go out on its own."""

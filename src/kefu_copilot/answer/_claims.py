@@ -142,6 +142,7 @@ class _Rules:
     strong_cue: re.Pattern[str]  # cues of two characters or more (支持, 不可以), not 能 / 可
     negated_before: re.Pattern[str]  # a negator and what may stand before the word it negates
     label_keys: frozenset[str]
+    exclusion: re.Pattern[str] | None  # what a clause excludes (除偏远地区外)
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -191,6 +192,9 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
         negated_before=re.compile(rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}$"),
         label_keys=frozenset(str(k).lower() for k in rules.get("label_keys") or []),
+        exclusion=(
+            re.compile("|".join(map(str, rules["exclusions"]))) if rules.get("exclusions") else None
+        ),
     )
 
 
@@ -435,7 +439,8 @@ def _bound_clauses(
             if part and re.search(r"[。！!？?\n；;]", part):
                 current, listing = [], True  # a new sentence
             continue
-        own = _subjects(rules, part, labels)
+        about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
+        own = _subjects(rules, about, labels)
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
@@ -478,21 +483,27 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 _MODAL = frozenset({"ability"})
 
 
+#: a kind and the items the knowledge lists in it: 冷链商品（荔枝、草莓）; and a cell listing them
+#: (偏远地区：新疆、西藏 — also 适用电器：空调、电热水器, so only subjects are taken from these)
 _MEMBERS = re.compile(r"([\u4e00-\u9fff]{2,6})[（(]([^（）()]{4,60})[)）]")
+_LISTED = re.compile(
+    r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,6})[：:](?=([^，,；;。：:（）()]{4,60}))"
+)
 
 
-def _memberships(passages: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Items the knowledge lists as members of a kind — "冷链商品（荔枝、草莓、流心奶黄月饼）" —
-    each with the words of its kind (several kinds add up)."""
+def _memberships(passages: Iterable[str], *, cells: bool = False) -> dict[str, frozenset[str]]:
+    """Items the knowledge lists as members of a kind — "冷链商品（荔枝、草莓、流心奶黄月饼）",
+    with ``cells`` also "偏远地区：新疆、西藏、青海" — each with its kinds (several add up)."""
     out: dict[str, frozenset[str]] = {}
     for passage in passages:
-        for m in _MEMBERS.finditer(fold(passage)):
-            items = [i.strip() for i in re.split(r"[、/,，]", m.group(2))]
-            if len(items) < 2 or not all(_CJK.fullmatch(i) and 2 <= len(i) <= 8 for i in items):
-                continue
-            kind = _bigrams(m.group(1))
-            for item in items:
-                out[item] = out.get(item, frozenset()) | kind
+        folded = fold(passage)
+        for pattern in (_MEMBERS, _LISTED) if cells else (_MEMBERS,):
+            for m in pattern.finditer(folded):
+                items = [i.strip() for i in m.group(2).split("、")]
+                if len(items) < 2 or not all(_CJK.fullmatch(i) and 2 <= len(i) <= 8 for i in items):
+                    continue
+                for item in items:
+                    out[item] = out.get(item, frozenset()) | {m.group(1)}
     return out
 
 
@@ -557,6 +568,12 @@ class RuleEntailment:
         question): its words are every sentence's context, but the subjects it lists (a title
         naming 中果/大果/特大果) bind none of its rows."""
         labels = self.labels(passages) if labels is None else labels
+        # a clause about a kind (偏远地区5-10天) is about the items listed in it (新疆)
+        members: dict[str, set[str]] = {}
+        for item, kinds in _memberships(passages, cells=True).items():
+            for subject in _subjects(self.rules, item, labels):
+                for kind in kinds:
+                    members.setdefault(kind, set()).add(subject)
         out = []
         for passage in passages:
             folded = fold(passage)
@@ -571,6 +588,12 @@ class RuleEntailment:
                     self.rules, sentence, labels=labels
                 ):
                     bare = frozenset(numbers_in(_strip_measures(clause)))
+                    subjects = subjects + [
+                        item
+                        for s in subjects
+                        for item in members.get(s.split(":", 1)[1], ())
+                        if item not in subjects
+                    ]
                     out.append(
                         _Unit(
                             clause, tuple(found), frozenset(subjects), words, sentence, bare, page
@@ -736,7 +759,7 @@ class RuleEntailment:
         # what the claim's items are kinds of (荔枝 → 冷链商品): a rule about the kind is about it
         for member, kind in kinds.items():
             if _bigrams(member) <= claim.words:
-                own |= kind
+                own |= frozenset().union(*map(_bigrams, kind))
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
