@@ -72,6 +72,7 @@ def test_a_region_keeps_its_own_fee() -> None:
         ("1到3个工作日到账", "一般1-3个工作日到账", "entailed"),
         ("下午四点前付款当天发", "16:00前付款当天发出", "entailed"),
         ("保修一年", "保修期12个月", "entailed"),
+        ("再加半厘米到一厘米", "脚长 + 0.5~1cm 对应鞋内长", "entailed"),  # a tilde range
     ],
 )
 def test_numerals_and_units_are_normalised(reply: str, knowledge: str, expected: str) -> None:

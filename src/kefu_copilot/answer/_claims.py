@@ -45,7 +45,9 @@ __all__ = [
 Verdict = Literal["entailed", "contradicted", "unsupported", "neutral"]
 _STRICTNESS: dict[str, int] = {"entailed": 0, "neutral": 1, "unsupported": 2, "contradicted": 3}
 
-_CLAUSE = re.compile(r"[，,；;。！!？?\n~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+#: a tilde ends a clause ("好的亲~"), unless it joins the ends of a range (0.5~1cm)
+_TILDE = r"(?<![\d.])[~～]+|[~～]+(?![\d.])"
+_CLAUSE = re.compile(rf"[，,；;。！!？?\n]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _UNIT = re.compile(r"[。！!？?；;\n]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
@@ -432,7 +434,7 @@ def _bound_clauses(
     listing = True
     pos = 0
     for part in re.split(
-        r"([，,；;。！!？?\n~～、/]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
+        rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
     ):
         start, pos = pos, pos + len(part)
         if not part or not part.strip() or re.fullmatch(r"[，,；;。！!？?\n~～、/\s]+", part):
