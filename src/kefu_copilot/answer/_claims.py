@@ -547,6 +547,13 @@ class _Unit:
     bare: frozenset[float]  # numbers it states without a unit ("腰围：69")
     #: what its passage's heading names (a product page's title): aligns, never conflicts
     page: frozenset[str] = frozenset()
+    #: its passage's heading's words: the same on every unit of a page, so they place a polar
+    #: clause (卸妆油 … 不建议) but never pick out which of the page's values a claim states
+    heading: frozenset[str] = frozenset()
+
+    @property
+    def context(self) -> frozenset[str]:
+        return self.words | self.heading
 
     @property
     def named(self) -> frozenset[str]:
@@ -585,7 +592,7 @@ class RuleEntailment:
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
-                words = _bigrams(sentence) | heading
+                words = _bigrams(sentence)
                 for _, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
@@ -598,7 +605,14 @@ class RuleEntailment:
                     ]
                     out.append(
                         _Unit(
-                            clause, tuple(found), frozenset(subjects), words, sentence, bare, page
+                            clause,
+                            tuple(found),
+                            frozenset(subjects),
+                            words,
+                            sentence,
+                            bare,
+                            page,
+                            heading,
                         )
                     )
         return out
@@ -784,10 +798,10 @@ class RuleEntailment:
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                 if not shared:
                     continue
-                score = shared + len(own & unit.words) / 2 + (1.0 if named else 0.0)
+                score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0] != opposite)
                 if score > scores[key]:
-                    scores[key], aligned[key] = score, own & unit.words
+                    scores[key], aligned[key] = score, own & unit.context
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
