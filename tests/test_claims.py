@@ -122,6 +122,21 @@ def test_the_knowledges_own_labels_are_subjects(
     assert expected in verdicts(reply, passages, question)
 
 
+MICE = [
+    "鼠标\nname：电池版 雾蓝，price：69，stock：1200",
+    "鼠标\nname：电池版 奶白，price：69",
+    "鼠标\nname：充电版 雾蓝，price：89",
+    "鼠标\nname：充电版 奶白，price：89",
+]
+
+
+def test_variant_words_are_labels_and_cell_keys_give_units() -> None:
+    """name：充电版 奶白 labels its row by each word; price：89 is 89元."""
+    assert verdicts("充电版69元", MICE, "充电版多少钱") == ["contradicted"]
+    assert verdicts("充电版89元", MICE, "充电版多少钱") == ["entailed"]
+    assert verdicts("雾蓝的电池版69元", MICE) == ["entailed"]
+
+
 def test_money_is_stated_exactly() -> None:
     """29.9元 is not 30元 (a coupon on the same page), though durations keep their slack."""
     page = ["价格：39.9元", "下单即赠30元回购券（满299元可用）"]

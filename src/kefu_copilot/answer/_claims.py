@@ -145,6 +145,8 @@ class _Rules:
     negated_before: re.Pattern[str]  # a negator and what may stand before the word it negates
     label_keys: frozenset[str]
     exclusion: re.Pattern[str] | None  # what a clause excludes (除偏远地区外)
+    value_cell: re.Pattern[str] | None  # a cell whose key gives a bare number's unit
+    value_dims: Mapping[str, str]  # key → dimension
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -157,6 +159,11 @@ def _alternation(items: Iterable[Any]) -> str:
 
 def _build(rules: Mapping[str, Any]) -> _Rules:
     negative, positive, cues = [], [], []
+    value_dims = {
+        str(key).lower(): str(dim)
+        for dim, keys in (rules.get("value_keys") or {}).items()
+        for key in keys or []
+    }
     for family, sides in rules["polarity"].items():
         negative.append((family, re.compile(_alternation(sides.get("negative") or []))))
         positive.append((family, re.compile(_alternation(sides.get("positive") or []))))
@@ -197,6 +204,15 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         exclusion=(
             re.compile("|".join(map(str, rules["exclusions"]))) if rules.get("exclusions") else None
         ),
+        value_cell=(
+            re.compile(
+                rf"(?<![\u4e00-\u9fffa-z])(?P<key>{_alternation(value_dims)})\s*[:：]\s*"
+                r"[¥￥]?\s*(?P<n>\d+(?:\.\d+)?)(?![\d.a-z%\u4e00-\u9fff])"
+            )
+            if value_dims
+            else None
+        ),
+        value_dims=value_dims,
     )
 
 
@@ -267,8 +283,12 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
     for passage in passages:
         for m in cell.finditer(fold(passage)):
             value = m.group(2).strip()
-            if _CJK.search(value) and not measures(value) and len(value) >= 2:
-                values.setdefault(m.group(1), set()).add(value)
+            # "name：充电版 奶白": each word is a label of its own, siblings by position
+            words = value.split()
+            for at, word in enumerate(words):
+                if _CJK.search(word) and not measures(word) and len(word) >= 2:
+                    key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
+                    values.setdefault(key, set()).add(word)
     owner: dict[str, str] = {}
     for key, found in values.items():
         if len(found) >= 2:
@@ -597,6 +617,7 @@ class RuleEntailment:
                     self.rules, sentence, labels=labels
                 ):
                     bare = frozenset(numbers_in(_strip_measures(clause)))
+                    found = found + self._cell_values(clause)
                     subjects = subjects + [
                         item
                         for s in subjects
@@ -615,6 +636,17 @@ class RuleEntailment:
                             heading,
                         )
                     )
+        return out
+
+    def _cell_values(self, clause: str) -> list[Measure]:
+        """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
+        if self.rules.value_cell is None:
+            return []
+        out = []
+        for m in self.rules.value_cell.finditer(clause):
+            value = float(m.group("n"))
+            dim = self.rules.value_dims[m.group("key")]
+            out.append(Measure(dim, value, value, m.span("n"), m.group("n")))
         return out
 
     def judge(
