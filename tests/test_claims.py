@@ -72,6 +72,7 @@ def test_a_region_keeps_its_own_fee() -> None:
         ("1到3个工作日到账", "一般1-3个工作日到账", "entailed"),
         ("下午四点前付款当天发", "16:00前付款当天发出", "entailed"),
         ("保修一年", "保修期12个月", "entailed"),
+        ("再加半厘米到一厘米", "脚长 + 0.5~1cm 对应鞋内长", "entailed"),  # a tilde range
     ],
 )
 def test_numerals_and_units_are_normalised(reply: str, knowledge: str, expected: str) -> None:
@@ -90,6 +91,141 @@ def test_numerals_and_units_are_normalised(reply: str, knowledge: str, expected:
 def test_flipped_polarity_is_a_contradiction(reply: str, knowledge: str) -> None:
     question = "袜子拆了能退吗" if "拆封" in reply else ""
     assert "contradicted" in verdicts(reply, [knowledge], question)
+
+
+ORANGES = [
+    "果冻橙 中果/大果/特大果\n规格：中果，5斤装价格：¥39.9，10斤装价格：¥69.9",
+    "果冻橙 中果/大果/特大果\n规格：大果，5斤装价格：¥45.9，10斤装价格：¥82.9",
+    "果冻橙 中果/大果/特大果\n规格：特大果，5斤装价格：¥52.9，10斤装价格：¥96.9",
+]
+DAMAGE = [
+    "商品：草莓，反馈时限：签收后12小时内，赔付标准：每颗2元",
+    "商品：果冻橙，反馈时限：签收后24小时内，赔付标准：每个坏果赔3元",
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "passages", "question", "expected"),
+    [
+        # a variant's row (规格：大果) is its subject, not the title listing every variant
+        ("大果5斤装是52.9元", ORANGES, "果冻橙大果5斤多少", "contradicted"),
+        ("大果5斤装45.9元，10斤装82.9元", ORANGES, "果冻橙大果多少钱", "entailed"),
+        ("特大果5斤52.9元", ORANGES, "果冻橙大果多少钱", "entailed"),
+        # the row's item (商品：草莓), bound from the question
+        ("签收后24小时内拍照反馈就可以", DAMAGE, "草莓坏果多久内要反馈", "contradicted"),
+        ("签收后12小时内拍照反馈", DAMAGE, "草莓坏果多久内要反馈", "entailed"),
+    ],
+)
+def test_the_knowledges_own_labels_are_subjects(
+    reply: str, passages: list[str], question: str, expected: str
+) -> None:
+    assert expected in verdicts(reply, passages, question)
+
+
+MICE = [
+    "鼠标\nname：电池版 雾蓝，price：69，stock：1200",
+    "鼠标\nname：电池版 奶白，price：69",
+    "鼠标\nname：充电版 雾蓝，price：89",
+    "鼠标\nname：充电版 奶白，price：89",
+]
+
+
+def test_variant_words_are_labels_and_cell_keys_give_units() -> None:
+    """name：充电版 奶白 labels its row by each word; price：89 is 89元."""
+    assert verdicts("充电版69元", MICE, "充电版多少钱") == ["contradicted"]
+    assert verdicts("充电版89元", MICE, "充电版多少钱") == ["entailed"]
+    assert verdicts("雾蓝的电池版69元", MICE) == ["entailed"]
+
+
+def test_money_is_stated_exactly() -> None:
+    """29.9元 is not 30元 (a coupon on the same page), though durations keep their slack."""
+    page = ["价格：39.9元", "下单即赠30元回购券（满299元可用）"]
+    assert "entailed" not in verdicts("体验装29.9元包邮哦", page, "体验装多少钱")
+    assert verdicts("体验装39.9元", page, "体验装多少钱") == ["entailed"]
+
+
+def test_amounts_worked_out_from_the_replys_own_amounts() -> None:
+    rows = ["规格：短款，价格：399元", "规格：长款，价格：499元"]
+    assert set(verdicts("长款比短款贵100元，短款399元、长款499元", rows)) == {"entailed"}
+    assert "unsupported" in verdicts("长款比短款贵150元，短款399元、长款499元", rows)
+    assert set(verdicts("三件装189元，平均每件63元", ["三件装：189元"])) == {"entailed"}
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        # the knowledge's condition is the opposite of the claim's (未拆封 / 拆封了)
+        (
+            "拆封了也可以7天无理由退货",
+            "商品未拆封，不影响二次销售，可申请7天无理由退货。",
+            "contradicted",
+        ),
+        (
+            "未拆封可以7天无理由退货",
+            "商品未拆封，不影响二次销售，可申请7天无理由退货。",
+            "entailed",
+        ),
+        (
+            "拆封后也可以无理由退货",
+            "未拆封可以无理由退货，已拆封不支持无理由退货。",
+            "contradicted",
+        ),
+        # a negator with modal words between it and the word it negates
+        ("团购价不能再叠加会员折扣", "团购价不与会员折扣、优惠券、积分叠加。", "entailed"),
+        # a bare verdict cell speaks for its row
+        (
+            "嫁接睫毛也可以放心用",
+            "项目：嫁接睫毛，内容：不建议，油类可能使睫毛胶松动",
+            "contradicted",
+        ),
+    ],
+)
+def test_conditions_and_cells_of_polar_knowledge(reply: str, knowledge: str, expected: str) -> None:
+    assert expected in verdicts(reply, [knowledge])
+
+
+def test_a_qualified_product_is_not_another_qualified_product() -> None:
+    """定制礼盒 is not 月饼礼盒: the clause about the other one does not outrank the rule."""
+    rules = [
+        "中秋节前签收、未拆封的月饼礼盒，签收后7天内可无理由退货。",
+        "企业定制商品（印logo、定制腰封/贺卡）：不支持无理由退货。",
+    ]
+    assert "contradicted" in verdicts("定制礼盒也支持7天无理由退货", rules)
+    assert "contradicted" not in verdicts("月饼礼盒签收后7天内可以无理由退货", rules)
+
+
+def test_a_modal_before_another_polar_word_qualifies_it() -> None:
+    """不能再叠加 says 不叠加; it is no claim of ability against 可正常使用."""
+    rules = [
+        "团购价不与会员折扣、优惠券、积分叠加。",
+        "标价合计不满3000元的按普通订单购买，可正常使用会员折扣和优惠券。",
+    ]
+    assert verdicts("团购价不能再叠加会员折扣和优惠券", rules) == ["entailed"]
+
+
+def test_a_rule_about_a_kind_is_about_the_items_the_knowledge_lists_in_it() -> None:
+    """冷链商品（荔枝、草莓…）: 会员折扣不适用于冷链商品 answers 金卡买荔枝能打折吗."""
+    knowledge = [
+        "会员折扣：满2000元金卡95折。会员折扣不适用于生鲜水果、冷链商品和秒杀商品。",
+        "冷链商品（荔枝、草莓、流心奶黄月饼）走顺丰冷运。",
+    ]
+    assert verdicts("可以的", knowledge, "金卡买荔枝能打折吗") == ["contradicted"]
+    assert "contradicted" not in verdicts("可以的", knowledge, "金卡买坚果能打折吗")
+
+
+SHIPPING_TABLE = [
+    "收货地区：偏远地区：新疆、西藏、青海，包邮条件：实付满199元包邮，不满包邮条件的运费：15元",
+    "收货地区：一般地区（除下方偏远地区外的中国大陆地区），包邮条件：实付满59元包邮，不满包邮条件的运费：6元",
+    "参考时效：江浙沪1-2天，其他大部分地区2-4天，偏远地区5-10天。",
+]
+
+
+def test_a_clause_about_a_kind_is_about_its_listed_members_not_what_it_excludes() -> None:
+    """偏远地区5-10天 is about 新疆 (偏远地区：新疆、西藏…); 除偏远地区外 is not about it."""
+    question = "新疆运费咋算"
+    reply = "新疆属于偏远地区，实付满199元包邮，不满的话运费15元，一般5到10天送达。"
+    assert set(verdicts(reply, SHIPPING_TABLE, question)) == {"entailed"}
+    assert "entailed" not in verdicts("新疆实付满59元就包邮啦", SHIPPING_TABLE, "新疆多少包邮")
 
 
 def test_a_weakly_aligned_yes_is_not_confirmed() -> None:

@@ -135,6 +135,10 @@ from kefu_copilot.text._numbers import measures  # noqa: E402
         ("满200可用", "money", 200, 200),
         ("¥20", "money", 20, 20),
         ("二十块钱", "money", 20, 20),
+        ("39块9", "money", 39.9, 39.9),  # 块 with its jiao
+        ("三块五", "money", 3.5, 3.5),
+        ("3000元-9999元", "money", 3000, 9999),  # a range stating its unit at both ends
+        ("5天到10天", "time", 120, 240),
     ],
 )
 def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high: float) -> None:
@@ -142,7 +146,7 @@ def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high
     assert (m.dim, m.low, m.high) == (dim, pytest.approx(low, 1e-4), pytest.approx(high, 1e-4))
 
 
-@pytest.mark.parametrize("text", ["12月31日", "3月份", "第二天", "两三天", "一块用"])
+@pytest.mark.parametrize("text", ["12月31日", "3月份", "第二天", "两三天", "一块用", "12周岁以上"])
 def test_not_measures(text: str) -> None:
     assert measures(text) == []
 

@@ -45,7 +45,9 @@ __all__ = [
 Verdict = Literal["entailed", "contradicted", "unsupported", "neutral"]
 _STRICTNESS: dict[str, int] = {"entailed": 0, "neutral": 1, "unsupported": 2, "contradicted": 3}
 
-_CLAUSE = re.compile(r"[，,；;。！!？?\n~～]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+#: a tilde ends a clause ("好的亲~"), unless it joins the ends of a range (0.5~1cm)
+_TILDE = r"(?<![\d.])[~～]+|[~～]+(?![\d.])"
+_CLAUSE = re.compile(rf"[，,；;。！!？?\n]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _UNIT = re.compile(r"[。！!？?；;\n]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
@@ -140,6 +142,15 @@ class _Rules:
     offer: re.Pattern[str]
     cue_words: re.Pattern[str]
     strong_cue: re.Pattern[str]  # cues of two characters or more (支持, 不可以), not 能 / 可
+    negated_before: re.Pattern[str]  # a negator and what may stand before the word it negates
+    label_keys: frozenset[str]
+    exclusion: re.Pattern[str] | None  # what a clause excludes (除偏远地区外)
+    value_cell: re.Pattern[str] | None  # a cell whose key gives a bare number's unit
+    value_dims: Mapping[str, str]  # key → dimension
+
+
+#: what negates the word after it (未拆封, 不可以, 没有洗过)
+_NEGATOR = "没有|不|没|未|无|别|非"
 
 
 def _alternation(items: Iterable[Any]) -> str:
@@ -148,6 +159,11 @@ def _alternation(items: Iterable[Any]) -> str:
 
 def _build(rules: Mapping[str, Any]) -> _Rules:
     negative, positive, cues = [], [], []
+    value_dims = {
+        str(key).lower(): str(dim)
+        for dim, keys in (rules.get("value_keys") or {}).items()
+        for key in keys or []
+    }
     for family, sides in rules["polarity"].items():
         negative.append((family, re.compile(_alternation(sides.get("negative") or []))))
         positive.append((family, re.compile(_alternation(sides.get("positive") or []))))
@@ -183,6 +199,20 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         offer=re.compile(_alternation(rules["offer_cues"])),
         cue_words=re.compile(_alternation(cues)),
         strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
+        negated_before=re.compile(rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}$"),
+        label_keys=frozenset(str(k).lower() for k in rules.get("label_keys") or []),
+        exclusion=(
+            re.compile("|".join(map(str, rules["exclusions"]))) if rules.get("exclusions") else None
+        ),
+        value_cell=(
+            re.compile(
+                rf"(?<![\u4e00-\u9fffa-z])(?P<key>{_alternation(value_dims)})\s*[:：]\s*"
+                r"[¥￥]?\s*(?P<n>\d+(?:\.\d+)?)(?![\d.a-z%\u4e00-\u9fff])"
+            )
+            if value_dims
+            else None
+        ),
+        value_dims=value_dims,
     )
 
 
@@ -225,10 +255,57 @@ def _mode_keys(rules: _Rules, text: str) -> list[str]:
     return keys
 
 
-def _subjects(rules: _Rules, text: str) -> list[str]:
+@dataclass(frozen=True)
+class _Labels:
+    """The knowledge's own subject labels: values of the ``label_keys`` cells (规格：大果) that
+    take two or more values across the passages, each with its key (siblings share a key)."""
+
+    keys: Mapping[str, str] = field(default_factory=dict)  # label → key
+    pattern: re.Pattern[str] | None = None
+
+    def find(self, text: str) -> list[str]:
+        if self.pattern is None:
+            return []
+        return [f"{self.keys[m.group()]}:{m.group()}" for m in self.pattern.finditer(text)]
+
+
+_NO_LABELS = _Labels()
+_LABEL_VALUE = re.compile(r"[^，,；;。！!？?\n：:（(）)]{2,12}")
+
+
+def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
+    """The labels the knowledge's cells give (规格：中果 / 大果 / 特大果 — where values sit)."""
+    if not rules.label_keys:
+        return _NO_LABELS
+    keys = _alternation(rules.label_keys)
+    cell = re.compile(rf"(?<![\u4e00-\u9fffa-z])({keys})\s*[：:]\s*({_LABEL_VALUE.pattern})")
+    values: dict[str, set[str]] = {}
+    for passage in passages:
+        for m in cell.finditer(fold(passage)):
+            value = m.group(2).strip()
+            # "name：充电版 奶白": each word is a label of its own, siblings by position
+            words = value.split()
+            for at, word in enumerate(words):
+                if _CJK.search(word) and not measures(word) and len(word) >= 2:
+                    key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
+                    values.setdefault(key, set()).add(word)
+    owner: dict[str, str] = {}
+    for key, found in values.items():
+        if len(found) >= 2:
+            for value in found:
+                owner.setdefault(value, key)
+    if not owner:
+        return _NO_LABELS
+    return _Labels(owner, re.compile(_alternation(owner)))
+
+
+def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
     found = []
     for kind, pattern in rules.subjects:
         found += [f"{kind}:{m.group().lower()}" for m in pattern.finditer(text)]
+    named = [s.split(":", 1)[1] for s in found]
+    # a label holding a subject the rules know (等级：金卡会员) is that subject
+    found += [s for s in labels.find(text) if not any(n in s for n in named)]
     found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
@@ -270,6 +347,36 @@ def _siblings(a: str, b: str) -> bool:
 _LIST = re.compile(r"[、/]")
 #: Knowledge writes these with their unit; a bare number does not state them.
 _ALWAYS_WITH_UNIT = frozenset({"time", "workday", "money", "discount", "percent", "clock"})
+#: Values stated exactly: 29.9元 is not 30元, 9.5折 not 9.4折 (durations keep the slack of their
+#: conversions: 半年 is 180 or 182.5 days).
+_EXACT = frozenset({"money", "discount", "percent"})
+
+
+def _states(m: Measure, q: Measure) -> bool:
+    """Whether the knowledge's quantity ``m`` states the claim's ``q``."""
+    return q.within(m, 1e-9 if q.dim in _EXACT else 0.02)
+
+
+def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> frozenset[float]:
+    """Amounts a reply may work out from its own amounts the knowledge states: their
+    differences and sums (贵100元 of 499元 and 399元) and their shares by a count the reply
+    states (平均每件63元 of 三件装189元)."""
+    stated = {
+        q.low
+        for c in claims
+        for q in c.measures
+        if q.dim == "money"
+        and q.low == q.high
+        and any(_states(m, q) for u in units for m in u.measures)
+    }
+    counts = {
+        q.low for c in claims for q in c.measures if q.dim.startswith("count:") and q.low >= 2
+    }
+    out = {round(abs(a - b), 2) for a in stated for b in stated if a != b}
+    out |= {round(a + b, 2) for a in stated for b in stated if a != b}
+    out |= {round(a / n, 2) for a in stated for n in counts}
+    out |= {float(round(a / n)) for a in stated for n in counts}
+    return frozenset(out)
 
 
 _FOCUS_KINDS = ("tier", "region", "coupon")  # alternatives a list gives one value each
@@ -335,7 +442,7 @@ def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:
 
 
 def _bound_clauses(
-    rules: _Rules, text: str, seed: Sequence[str] = ()
+    rules: _Rules, text: str, seed: Sequence[str] = (), labels: _Labels = _NO_LABELS
 ) -> list[tuple[int, str, list[str], list[Measure]]]:
     """Clauses of ``text`` (folded) with the subjects each is about and its quantities.
 
@@ -347,14 +454,15 @@ def _bound_clauses(
     listing = True
     pos = 0
     for part in re.split(
-        r"([，,；;。！!？?\n~～、/]+|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
+        rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
     ):
         start, pos = pos, pos + len(part)
         if not part or not part.strip() or re.fullmatch(r"[，,；;。！!？?\n~～、/\s]+", part):
             if part and re.search(r"[。！!？?\n；;]", part):
                 current, listing = [], True  # a new sentence
             continue
-        own = _subjects(rules, part)
+        about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
+        own = _subjects(rules, about, labels)
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
@@ -369,19 +477,74 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
     text = rules.not_cue.sub(
         lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text
     )
-    out: list[tuple[str, bool]] = []
+    out: list[tuple[str, bool, int, int]] = []
     masked = text
     for family, pattern in rules.negative:
-        if pattern.pattern and pattern.search(masked):
-            out.append((family, False))
+        found = pattern.search(masked) if pattern.pattern else None
+        if found:
+            out.append((family, False, found.start(), found.end()))
             masked = pattern.sub(lambda m: "＿" * len(m.group()), masked)
     for family, pattern in rules.positive:
-        if not pattern.pattern or any(f == family for f, _ in out):
+        if not pattern.pattern or any(f == family for f, *_ in out):
             continue
         for m in pattern.finditer(masked):
-            before = masked[max(0, m.start() - 1) : m.start()]
-            out.append((family, before not in ("不", "没", "未", "无", "别", "非")))
+            # "不叠加", and "不能再叠加" (the 不能 masked as an ability cue already)
+            negated = rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
+            out.append((family, negated is None, m.start(), m.end()))
             break
+    # a modal right before another family's word qualifies it (不能再叠加 says 不叠加, 可以免费换
+    # says 免费): it is not a claim of its own
+    verbs = [(start, sign) for f, sign, start, _ in out if f not in _MODAL]
+    return [
+        (f, sign)
+        for f, sign, _, end in out
+        if f not in _MODAL or not any(0 <= start - end <= 3 and s == sign for start, s in verbs)
+    ]
+
+
+_MODAL = frozenset({"ability"})
+
+
+#: a kind and the items the knowledge lists in it: 冷链商品（荔枝、草莓）; and a cell listing them
+#: (偏远地区：新疆、西藏 — also 适用电器：空调、电热水器, so only subjects are taken from these)
+_MEMBERS = re.compile(r"([\u4e00-\u9fff]{2,6})[（(]([^（）()]{4,60})[)）]")
+_LISTED = re.compile(
+    r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,6})[：:](?=([^，,；;。：:（）()]{4,60}))"
+)
+
+
+def _memberships(passages: Iterable[str], *, cells: bool = False) -> dict[str, frozenset[str]]:
+    """Items the knowledge lists as members of a kind — "冷链商品（荔枝、草莓、流心奶黄月饼）",
+    with ``cells`` also "偏远地区：新疆、西藏、青海" — each with its kinds (several add up)."""
+    out: dict[str, frozenset[str]] = {}
+    for passage in passages:
+        folded = fold(passage)
+        for pattern in (_MEMBERS, _LISTED) if cells else (_MEMBERS,):
+            for m in pattern.finditer(folded):
+                items = [i.strip() for i in m.group(2).split("、")]
+                if len(items) < 2 or not all(_CJK.fullmatch(i) and 2 <= len(i) <= 8 for i in items):
+                    continue
+                for item in items:
+                    out[item] = out.get(item, frozenset()) | {m.group(1)}
+    return out
+
+
+def _qualifiers(text: str, subjects: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The two characters qualifying each product kind ``text`` names (月饼礼盒 → 月饼)."""
+    out: dict[str, frozenset[str]] = {}
+    for subject in subjects:
+        if not subject.startswith("product:"):
+            continue
+        name = subject.split(":", 1)[1]
+        found = {
+            text[m.start() - 2 : m.start()]
+            for m in re.finditer(re.escape(name), text)
+            if m.start() >= 2
+            and _CJK.fullmatch(text[m.start() - 2 : m.start()])
+            and not set(text[m.start() - 2 : m.start()]) & _STOP_CHARS
+        }
+        if found:
+            out[subject] = frozenset(found)
     return out
 
 
@@ -402,6 +565,19 @@ class _Unit:
     words: frozenset[str]  # of its sentence
     sentence: str
     bare: frozenset[float]  # numbers it states without a unit ("腰围：69")
+    #: what its passage's heading names (a product page's title): aligns, never conflicts
+    page: frozenset[str] = frozenset()
+    #: its passage's heading's words: the same on every unit of a page, so they place a polar
+    #: clause (卸妆油 … 不建议) but never pick out which of the page's values a claim states
+    heading: frozenset[str] = frozenset()
+
+    @property
+    def context(self) -> frozenset[str]:
+        return self.words | self.heading
+
+    @property
+    def named(self) -> frozenset[str]:
+        return self.subjects | self.page
 
 
 class RuleEntailment:
@@ -410,19 +586,67 @@ class RuleEntailment:
     def __init__(self, shop: ShopConfig | None = None) -> None:
         self.rules = claim_rules(shop)
 
-    def units(self, passages: Sequence[str]) -> list[_Unit]:
-        """The passages' clauses, each with its subjects and its sentence's words."""
+    def labels(self, passages: Sequence[str]) -> _Labels:
+        """The subject labels the passages' cells give (规格：大果 / 特大果)."""
+        return _knowledge_labels(self.rules, passages)
+
+    def units(self, passages: Sequence[str], labels: _Labels | None = None) -> list[_Unit]:
+        """The passages' clauses, each with its subjects and its sentence's words.
+
+        A passage's first line, when more follow, is its heading (a page title, an FAQ's
+        question): its words are every sentence's context, but the subjects it lists (a title
+        naming 中果/大果/特大果) bind none of its rows."""
+        labels = self.labels(passages) if labels is None else labels
+        # a clause about a kind (偏远地区5-10天) is about the items listed in it (新疆)
+        members: dict[str, set[str]] = {}
+        for item, kinds in _memberships(passages, cells=True).items():
+            for subject in _subjects(self.rules, item, labels):
+                for kind in kinds:
+                    members.setdefault(kind, set()).add(subject)
         out = []
         for passage in passages:
-            for sentence in _UNIT.split(fold(passage)):
+            folded = fold(passage)
+            head, _, body = folded.partition("\n")
+            heading = _bigrams(head) if body.strip() else frozenset()
+            page = frozenset(_subjects(self.rules, head)) if body.strip() else frozenset()
+            for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
                 words = _bigrams(sentence)
-                for _, clause, subjects, found in _bound_clauses(self.rules, sentence):
+                for _, clause, subjects, found in _bound_clauses(
+                    self.rules, sentence, labels=labels
+                ):
                     bare = frozenset(numbers_in(_strip_measures(clause)))
+                    found = found + self._cell_values(clause)
+                    subjects = subjects + [
+                        item
+                        for s in subjects
+                        for item in members.get(s.split(":", 1)[1], ())
+                        if item not in subjects
+                    ]
                     out.append(
-                        _Unit(clause, tuple(found), frozenset(subjects), words, sentence, bare)
+                        _Unit(
+                            clause,
+                            tuple(found),
+                            frozenset(subjects),
+                            words,
+                            sentence,
+                            bare,
+                            page,
+                            heading,
+                        )
                     )
+        return out
+
+    def _cell_values(self, clause: str) -> list[Measure]:
+        """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
+        if self.rules.value_cell is None:
+            return []
+        out = []
+        for m in self.rules.value_cell.finditer(clause):
+            value = float(m.group("n"))
+            dim = self.rules.value_dims[m.group("key")]
+            out.append(Measure(dim, value, value, m.span("n"), m.group("n")))
         return out
 
     def judge(
@@ -431,14 +655,22 @@ class RuleEntailment:
         units = self.units(passages)
         asked = list(measures(question))
         context = fold(question + "\n" + "\n".join(passages))
-        return [self._judge(claim, units, asked, context) for claim in claims]
+        derived = _derived(claims, units)
+        kinds = _memberships(passages)
+        return [self._judge(claim, units, asked, context, derived, kinds) for claim in claims]
 
     def _judge(
-        self, claim: Claim, units: list[_Unit], asked: list[Measure], context: str
+        self,
+        claim: Claim,
+        units: list[_Unit],
+        asked: list[Measure],
+        context: str,
+        derived: frozenset[float] = frozenset(),
+        kinds: Mapping[str, frozenset[str]] | None = None,
     ) -> ClaimVerdict:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
-            verdicts.append(self._quantity(claim, q, units, asked))
+            verdicts.append(self._quantity(claim, q, units, asked, derived))
         # a bare number restating a quantity of the question in another unit (1米6 → 160)
         known = numbers_in(context) | {v for m in asked for v in (m.low, m.high, _raw(m))}
         for n in claim.numbers:
@@ -452,7 +684,7 @@ class RuleEntailment:
                     ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
-            verdicts.append(self._polar(claim, family, positive, units))
+            verdicts.append(self._polar(claim, family, positive, units, kinds or {}))
         if claim.offer:
             verdicts.append(self._offer(claim, units))
         if not verdicts:
@@ -470,12 +702,17 @@ class RuleEntailment:
         )
 
     def _quantity(
-        self, claim: Claim, q: Measure, units: list[_Unit], asked: list[Measure]
+        self,
+        claim: Claim,
+        q: Measure,
+        units: list[_Unit],
+        asked: list[Measure],
+        derived: frozenset[float] = frozenset(),
     ) -> ClaimVerdict:
         if any(q.within(a, 0.0) for a in asked):
             return ClaimVerdict(claim, "neutral", f"{q.text} repeats the question")
         same = [u for u in units if any(m.dim == q.dim for m in u.measures)]
-        match = [u for u in same if any(q.within(m) for m in u.measures if m.dim == q.dim)]
+        match = [u for u in same if any(_states(m, q) for m in u.measures)]
         if not match and q.low == q.high and q.dim not in _ALWAYS_WITH_UNIT:
             # the number without its unit, in a clause that shares the claim's words
             match = [u for u in units if q.low in u.bare or _raw(q) in u.bare]
@@ -491,6 +728,9 @@ class RuleEntailment:
             )
         rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
+        if not match and q.low == q.high and q.low in derived:
+            # 长款比短款贵100元 (499元 − 399元), 平均每件63元 (189元 ÷ 三件)
+            return ClaimVerdict(claim, "entailed", f"{q.text} follows from the reply's own values")
         if not match:
             if any(self._about(claim, u) for u in rivals):
                 return ClaimVerdict(
@@ -544,9 +784,16 @@ class RuleEntailment:
         """How much a clause of the knowledge is about what the claim says: shared words, and
         more when it names the claim's subject."""
         shared = len(claim.words & _bigrams(unit.text)) + len(claim.words & unit.words)
-        return shared + (2.0 if set(claim.subjects) & unit.subjects else 0.0)
+        return shared + (2.0 if set(claim.subjects) & unit.named else 0.0)
 
-    def _polar(self, claim: Claim, family: str, positive: bool, units: list[_Unit]) -> ClaimVerdict:
+    def _polar(
+        self,
+        claim: Claim,
+        family: str,
+        positive: bool,
+        units: list[_Unit],
+        kinds: Mapping[str, frozenset[str]],
+    ) -> ClaimVerdict:
         """Compare with the knowledge's clauses that say yes or no in the same family: the best
         aligned one decides, when it is clearly better aligned than any saying the opposite.
         Alignment counts the words shared besides the subject's name (a product page names its
@@ -554,24 +801,39 @@ class RuleEntailment:
         # clauses naming the claim's subject outrank general rules (袜子拆封后不退不换 over
         # 本店商品支持7天无理由退换)
         scores = {(named, sign): 0.0 for named in (True, False) for sign in (True, False)}
+        aligned: dict[tuple[bool, bool], frozenset[str]] = {}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
+        # what the claim's items are kinds of (荔枝 → 冷链商品): a rule about the kind is about it
+        for member, kind in kinds.items():
+            if _bigrams(member) <= claim.words:
+                own |= frozenset().union(*map(_bigrams, kind))
         seen: set[str] = set()
+        said, unsaid = self._conditions(claim)
+        qualified = _qualifiers(fold(claim.text), claim.subjects)
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
-            named = bool(set(claim.subjects) & unit.subjects)
+            named = bool(self._same_subject(claim, unit, qualified))
+            opposite = False  # the condition in force is the opposite of the claim's (未拆封)
+            conditions = said & self._negated(unit.sentence)
             for clause in _CLAUSE.split(unit.sentence):
+                opposite = self._condition(clause, said, unsaid, conditions, opposite)
                 signs = [p for f, p in _polarity(self.rules, clause) if f == family]
                 if not signs:
                     continue
                 shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
+                _, colon, value = clause.replace("：", ":").partition(":")
+                if not shared and colon and not _bigrams(_strip_cues(self.rules, value)):
+                    # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row
+                    shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                 if not shared:
                     continue
-                score = shared + len(own & unit.words) / 2 + (1.0 if named else 0.0)
-                key = (named, signs[0])
-                scores[key] = max(scores[key], score)
+                score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
+                key = (named, signs[0] != opposite)
+                if score > scores[key]:
+                    scores[key], aligned[key] = score, own & unit.context
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
@@ -579,9 +841,74 @@ class RuleEntailment:
             return ClaimVerdict(
                 claim, "contradicted", f"the knowledge says the opposite: {claim.text}"
             )
+        if agree >= 2 and oppose >= 2:
+            # yes and no about as clearly: what sets the two apart decides — the claim's words
+            # only the sentence saying no shares (定制礼盒 … 可退 against 月饼礼盒 可退 and
+            # 定制商品 不可退) leave the claim unconfirmed
+            yes = aligned.get((level, positive), frozenset())
+            no = aligned.get((level, not positive), frozenset())
+            if (no - yes) and not (yes - no):
+                return ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the knowledge says yes and no, and no where it is about this: {claim.text}",
+                )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(claim, "neutral")
+
+    @staticmethod
+    def _same_subject(
+        claim: Claim, unit: _Unit, qualified: Mapping[str, frozenset[str]]
+    ) -> set[str]:
+        """The claim's subjects the clause names — a product kind only when the sentence does
+        not qualify it otherwise than the claim does (定制礼盒 is not 月饼礼盒)."""
+        same = set(claim.subjects) & unit.named
+        out = set()
+        for subject in same:
+            mine = qualified.get(subject)
+            if mine and subject.startswith("product:"):
+                theirs = _qualifiers(unit.sentence, [subject]).get(subject)
+                if theirs and not (theirs & mine):
+                    continue
+            out.add(subject)
+        return out
+
+    def _negated(self, text: str) -> frozenset[str]:
+        """The words ``text`` negates (未拆封 → 拆封, 非质量问题 → 质量), not through a cue or a
+        word that only looks negated (不影响, 无理由)."""
+        text = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+        out = set()
+        for m in re.finditer(_NEGATOR, text):
+            after = text[m.end() : m.end() + 2]
+            if len(after) == 2 and _CJK.fullmatch(after) and not self.rules.cue_words.match(after):
+                out.add(after)
+        return frozenset(out)
+
+    def _conditions(self, claim: Claim) -> tuple[frozenset[str], frozenset[str]]:
+        """The words a claim states (``said``) and those it negates (``unsaid``)."""
+        unsaid = self._negated(fold(claim.text))
+        return claim.words - unsaid, unsaid
+
+    def _condition(
+        self,
+        clause: str,
+        said: frozenset[str],
+        unsaid: frozenset[str],
+        conditions: frozenset[str],
+        opposite: bool,
+    ) -> bool:
+        """Whether the knowledge's clause, and those after it in its sentence, hold under the
+        opposite of the claim's condition: it negates a word the claim states (商品未拆封 … 可退
+        against 拆封了也可以退) or states one the claim negates. A clause naming the condition
+        the claim's way ends that."""
+        negated = self._negated(clause)
+        plain = _bigrams(clause) - negated
+        if (said & negated) or (unsaid & plain):
+            return True
+        if (unsaid & negated) or (conditions & plain):
+            return False  # 已拆封 after 未拆封: the claim's condition again
+        return opposite
 
     def _offer(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict:
         words = claim.words
@@ -710,23 +1037,28 @@ class ClaimChecker:
     ) -> list[tuple[tuple[int, int], Measure, Verdict]]:
         """Each quantity of ``text`` (span in ``text``) with its verdict against ``passages``;
         quantities ``context`` (the conversation) states are fine. The reply lint's facts."""
-        units = self._values.units(list(passages))
+        labels = self._values.labels(list(passages))
+        units = self._values.units(list(passages), labels)
         asked = measures(context)
         out: list[tuple[tuple[int, int], Measure, Verdict]] = []
-        for claim in self.claims(text, context):
+        for claim in self.claims(text, context, labels=labels):
             for m in claim.measures:
                 verdict = self._values._quantity(claim, m, units, asked).verdict
                 span = (claim.span[0] + m.span[0], claim.span[0] + m.span[1])
                 out.append((span, m, verdict))
         return out
 
-    def claims(self, text: str, question: str = "") -> list[Claim]:
-        """The clauses of ``text`` as claims, each bound to its subject."""
+    def claims(
+        self, text: str, question: str = "", *, labels: _Labels | None = None
+    ) -> list[Claim]:
+        """The clauses of ``text`` as claims, each bound to its subject (also to the labels
+        the cited knowledge gives its rows: 规格：大果, when ``labels`` come from it)."""
+        labels = _NO_LABELS if labels is None else labels
         folded = fold(text)
-        seed = _subjects(self.rules, fold(question))
+        seed = _subjects(self.rules, fold(question), labels)
         question_words = _bigrams(_strip_measures(fold(question)))
         out = []
-        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed):
+        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
             # "一张券", "一双袜子": an article, not a count
             found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
             codes = _codes(part)
@@ -781,7 +1113,7 @@ class ClaimChecker:
 
     def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
-        claims = self.claims(text, question)
+        claims = self.claims(text, question, labels=self._values.labels(list(passages)))
         checkable = [c for c in claims if c.checkable]
         verdicts = self.entailment.judge(checkable, list(passages), question=question)
         answers, why = self.answers(text, question, claims)

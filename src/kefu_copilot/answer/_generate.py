@@ -150,8 +150,9 @@ class GroundedGenerator:
         for n in dict.fromkeys(reply.citations):
             if 1 <= n <= len(knowledge):
                 citations.append(cite(knowledge[n - 1]))
+        # a passage's title on its own first line: the checker reads it as the passage's heading
         cited_texts = [
-            f"{knowledge[n - 1].hit.chunk.title} {knowledge[n - 1].hit.chunk.text}"
+            f"{knowledge[n - 1].hit.chunk.title}\n{knowledge[n - 1].hit.chunk.text}"
             for n in reply.citations
             if 1 <= n <= len(knowledge)
         ]
@@ -160,7 +161,7 @@ class GroundedGenerator:
         sources = {c.source for c in citations}
         cited_ids = {c.chunk_id for c in citations}
         evidence = cited_texts + [
-            f"{c.hit.chunk.title} {c.hit.chunk.text}"
+            f"{c.hit.chunk.title}\n{c.hit.chunk.text}"
             for c in prepared.candidates
             if c.hit.chunk.source in sources and c.hit.chunk.id not in cited_ids
         ]

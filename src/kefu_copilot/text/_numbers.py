@@ -553,6 +553,16 @@ _MEASURE = re.compile(
     rf"(?:\s*(?:-|~|～|—|–|至|到)\s*(?:零下|负|-)?(?P<b>{_MEASURE_NUM}))?"
     rf"\s*(?P<half>个半|倍半)?\s*(?P<unit>{_UNIT_RE})(?P<half2>半)?(?![a-z])"
 )
+#: a range stating its unit at both ends: 3000元-9999元, 5天到10天
+_RANGE_BOTH = re.compile(
+    rf"(?<!第)(?P<a>{_MEASURE_NUM})\s*(?P<unit>{_UNIT_RE})\s*(?:-|~|～|—|–|至|到)\s*"
+    rf"(?P<b>{_MEASURE_NUM})\s*(?P=unit)(?![a-z])"
+)
+#: money with its jiao after 块: 39块9 = 39.9元, 三块五 = 3.5元
+_KUAI_JIAO = re.compile(
+    rf"(?P<a>{_MEASURE_NUM})\s*块\s*(?P<j>[1-9一二三四五六七八九])(?:毛|角)?"
+    rf"(?![\d.十百千万])(?!\s*(?:{_UNIT_RE}))"
+)
 _PERCENT_CN = re.compile(rf"百分之(?P<a>{_MEASURE_NUM})")
 _FRACTION = re.compile(rf"(?P<d>{CN_NUMERAL}+)分之(?P<n>{CN_NUMERAL}+)")
 _CLOCK = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?!\d)")
@@ -662,6 +672,18 @@ def measures(text: str) -> list[Measure]:
         d, n = cn_number(m.group("d")), cn_number(m.group("n"))
         if d and n is not None:
             add("percent", 100 * n / d, 100 * n / d, m.span())
+    for m in _KUAI_JIAO.finditer(folded):
+        yuan, jiao = _measure_number(m.group("a")), _measure_number(m.group("j"))
+        if yuan is not None and jiao is not None:
+            add("money", yuan + jiao / 10, yuan + jiao / 10, m.span())
+    for m in _RANGE_BOTH.finditer(folded):
+        unit = m.group("unit")
+        if unit in ("月", "日", "折", "点", "分", "度", "℃", "°c") or not m.group("a")[0].isdigit():
+            continue  # dates, discounts and temperatures are read below
+        dim, factor = _MEASURE_UNITS[unit]
+        low, high = _measure_number(m.group("a")), _measure_number(m.group("b"))
+        if low is not None and high is not None and low <= high:
+            add(dim, low * factor, high * factor, m.span())
     for m in _PERCENT_CN.finditer(folded):
         percent = _measure_number(m.group("a"))
         if percent is not None:
@@ -673,6 +695,8 @@ def measures(text: str) -> list[Measure]:
             continue  # a date: 12月31日
         if unit == "月" and not m.group("half") and a != "半":
             continue  # 3月: a month of the year, not three months (3个月)
+        if unit == "周" and folded[m.end() : m.end() + 1] == "岁":
+            continue  # 12周岁: an age, not twelve weeks
         if unit in ("块", "分", "度", "点") and not a[0].isdigit() and a in ("一", "几"):
             continue  # 一块 (together), 一分 (a bit), 一度 (once)
         if unit == "折":
