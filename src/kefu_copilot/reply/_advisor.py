@@ -138,6 +138,9 @@ class ReplyAdvisor:
         #: the head noun of each product's title ("加绒连帽卫衣" → "卫衣"), to spot mentions
         self._heads = {source: w[-1] for source, w in words.items() if w}
         pages = {c.source for c in answerer.snapshot.chunks if c.kind == "product"}
+        #: the product pages: what a conversation's products may be (a policy with a table of
+        #: products is identified by the catalogue too, but it is no product)
+        self._pages = frozenset(pages)
         titles = answerer.products.titles
         full = {s: answerer.tokenizer.words(titles[s]) for s in pages if s in titles}
         shared = Counter(w for ws in full.values() for w in set(ws))
@@ -589,13 +592,18 @@ class ReplyAdvisor:
         return not (named - ours) or any(w in text for w in ours)
 
     def _backing(self, text: str) -> list[Citation]:
-        """The policy document stating the numbers of an FAQ answer (the rule behind it)."""
+        """The policy document behind an FAQ answer (the rule it was written from): the passage
+        stating most of its numbers or, for a clause without numbers the passage states, most of
+        the words of one of its clauses (:data:`_MIN_BACKING`)."""
         numbers = quantities(text)
-        if not numbers:
-            return []
+        parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
         for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
             stated = quantities(hit.chunk.text)
-            if 2 * sum(supported(q, stated) for q in numbers) >= len(numbers):  # most of them
+            if numbers:  # most of them
+                backs = 2 * sum(supported(q, stated) for q in numbers) >= len(numbers)
+            else:
+                backs = any(self._coverage(p, hit.chunk.text) >= _MIN_BACKING for p in parts)
+            if backs:
                 snippet = reply_sentence(hit.chunk.text)[:300]
                 return [
                     Citation(
@@ -779,7 +787,9 @@ class ReplyAdvisor:
         """The products the customer talks about (sources of their product pages): those the
         catalogue identifies, and those whose title's head noun the customer names ("衬衫")."""
         said = [m.text for m in messages if m.role == "customer"]
-        found = {s for text in said for s in self.answerer.products.identify(text)}
+        found = {
+            s for text in said for s in self.answerer.products.identify(text) if s in self._pages
+        }
         named = {
             s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
         }
