@@ -512,9 +512,14 @@ class ReplyAdvisor:
         score, chunk = best
         body = reply_sentences(reply_sentence(chunk.text))
         ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
-        text = "".join(t for t in body if t in ranked)
+        subject = self._subject(products)
+        words = self.topics.topic_words(
+            self.phrases.order_id.sub(" ", topic), subject, self.phrases.refusal
+        )
+        _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)
+        text = "".join(t for t in body if t in ranked or t in window)
         if len(text) > 160:
-            text = ranked[0]
+            text = "".join(window) or ranked[0]
         return self._stated(text, chunk, score)
 
     def _policy_by_topic(
