@@ -276,6 +276,22 @@ def test_rewritten_real_agent_replies_pass_the_style_lint(advisor) -> None:
     assert flagged / len(rows) <= 0.03 and kept == numbers
 
 
+def test_real_agent_replies_are_seldom_read_as_blame_or_dismissal() -> None:
+    """The clause cues on real agent replies (JDDC reference replies and the case library's,
+    research-only, read from ../shared): measured 2026-12-05 on 2,578 replies, blame or
+    dismissal on 5 clauses (0.2 %), a reasonless refusal on 66 ("不支持价保", "无法转接哦")."""
+    rows = [
+        json.loads(line)
+        for name in (("replies", "jddc_reply_eval.jsonl"), ("case_library", "jddc_cases.jsonl"))
+        for line in shared_path("evaldata", *name).read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    texts = [r.get("reference_reply") or r.get("agent_reply") or "" for r in rows]
+    found = Counter(c.kind for t in texts for c in classify_clauses(t, None))
+    assert (found["blame"] + found["dismissal"]) / len(texts) <= 0.01
+    assert found["refusal"] / len(texts) <= 0.05
+
+
 # ------------------------------------------------------------------------------ safety, topic
 def test_a_draft_action_the_rules_forbid_is_dropped_and_the_rule_said() -> None:
     ph = phrases()
