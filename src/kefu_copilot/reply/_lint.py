@@ -469,6 +469,16 @@ def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
                 _Edit(start, end, keep, Change(kind=kind, before=before, reason=m.rule.message))
             )
             continue
+        tail = text[m.end : end].rstrip(" ，,。！？!?；;、\n")
+        if blame and m.start > start and _FILLER.sub("", text[start : m.start]) and not (
+            _has_fact(tail, phrases)
+        ):  # the blame and what it governs close a clause that said something first ("送您一张
+            # 运费险您没看详情页"): cut them there; a softening in mid-sentence reads badly
+            cut = m.end + len(tail)
+            before = text[m.start : cut]
+            change = Change(kind="remove_blame", before=before, reason=m.rule.message)
+            edits.append(_Edit(m.start, cut, "", change))
+            continue
         w_start, w_end = m.word
         soft = m.rule.soft
         if not soft and w_start > 0 and w_end < len(text):
