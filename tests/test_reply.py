@@ -173,7 +173,9 @@ def _check_kept(draft: str, text: str, shop, knowledge: str = "", changes=()) ->
     expected = _expected_numbers(draft, shop)
     for change in changes:
         if change.kind == "cap_compensation":
-            assert float(change.before) > min(shop.compensation.max_coupon_yuan, shop.compensation.max_cash_yuan), change
+            assert float(change.before) > min(
+                shop.compensation.max_coupon_yuan, shop.compensation.max_cash_yuan
+            ), change
             expected[change.before] -= 1
     missing = expected - Counter(NUMBER.findall(text))
     assert not missing, (draft, text)

@@ -470,9 +470,9 @@ def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
             )
             continue
         tail = text[m.end : end].rstrip(" ，,。！？!?；;、\n")
-        if blame and m.start > start and _FILLER.sub("", text[start : m.start]) and not (
-            _has_fact(tail, phrases)
-        ):  # the blame and what it governs close a clause that said something first ("送您一张
+        said_first = m.start > start and _FILLER.sub("", text[start : m.start])
+        if blame and said_first and not _has_fact(tail, phrases):
+            # the blame and what it governs close a clause that said something first ("送您一张
             # 运费险您没看详情页"): cut them there; a softening in mid-sentence reads badly
             cut = m.end + len(tail)
             before = text[m.start : cut]
