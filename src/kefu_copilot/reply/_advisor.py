@@ -605,11 +605,10 @@ class ReplyAdvisor:
         parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
         for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
             stated = quantities(hit.chunk.text)
-            if numbers:  # most of them
-                backs = 2 * sum(supported(q, stated) for q in numbers) >= len(numbers)
-            else:
-                backs = any(self._coverage(p, hit.chunk.text) >= _MIN_BACKING for p in parts)
-            if backs:
+            backs = bool(numbers) and 2 * sum(supported(q, stated) for q in numbers) >= len(
+                numbers
+            )  # most of its numbers, or most of the words of a clause
+            if backs or any(self._coverage(p, hit.chunk.text) >= _MIN_BACKING for p in parts):
                 snippet = reply_sentence(hit.chunk.text)[:300]
                 return [
                     Citation(
