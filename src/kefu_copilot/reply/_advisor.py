@@ -488,8 +488,12 @@ class ReplyAdvisor:
         self, question: str, history: list[Message], said: str
     ) -> tuple[str, list[Citation]] | None:
         """``policy_choice: retrieval``: the answer when the answerer is sure of one about the
-        conversation's product, else the passage retrieval ranks best (plus half its word
-        coverage), its most relevant sentences; the policy behind an FAQ answer cited too."""
+        conversation's product, else the passage retrieval ranks best plus half its coverage of
+        the turn's *topic* words (the product's names left out: they pull the product's care
+        or packaging text over the rule asked about), its most relevant sentences and the
+        topic's window; the policy behind an FAQ answer cited too. (Measured 2026-12-05 on the
+        four dev shops: topic coverage instead of word coverage +2 passes, no loss; a weight of
+        1.0 instead of 0.5 gained 2 and lost 2.)"""
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         topic = f"{question} {said}".strip()
@@ -499,12 +503,17 @@ class ReplyAdvisor:
                 text = reply_sentence(answer.text)
                 return text, merge_citations(answer.citations[:1], self._backing(text))
         best: tuple[float, Any] | None = None
+        subject = self._subject(products)
+        words = self.topics.topic_words(
+            self.phrases.order_id.sub(" ", topic), subject, self.phrases.refusal
+        )
         hits = self.answerer.retriever.retrieve(topic, k=8, kinds=ANSWER_KINDS)
         for n, hit in enumerate(hits):
             chunk = hit.chunk
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
-            score = min(1.0, hit.score / 2) + 0.5 * self._coverage(topic, chunk.text) - 0.01 * n
+            fit = self.topics.coverage(words, chunk.text) if words else 0.0
+            score = min(1.0, hit.score / 2) + 0.5 * fit - 0.01 * n
             if best is None or score > best[0]:
                 best = (score, chunk)
         if best is None or best[0] < _MIN_RETRIEVED:
@@ -512,10 +521,6 @@ class ReplyAdvisor:
         score, chunk = best
         body = reply_sentences(reply_sentence(chunk.text))
         ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
-        subject = self._subject(products)
-        words = self.topics.topic_words(
-            self.phrases.order_id.sub(" ", topic), subject, self.phrases.refusal
-        )
         _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)
         text = "".join(t for t in body if t in ranked or t in window)
         if len(text) > 160:
