@@ -127,6 +127,16 @@ COLD = [
     "不然没法处理",
     "请仔细看商品详情",
     "行吧",
+    "下单时就写了",
+    "规则写得很清楚",
+    "你想多了",
+    "要买就买",
+    "规定就是规定",
+    "别退了",
+    "都行",
+    "随便用",
+    "自己不会查吗",
+    "专票麻烦",
 ]
 BANNED = [p for p in SHOP.banned_phrases if p.strip()]
 PUNCT = ["，", "。", " ", "！", "，亲，"]
@@ -165,6 +175,23 @@ def test_cold_and_banned_never_survive_and_fact_numbers_always_do(chosen, punct)
     assert not [b for b in BANNED if fold(b) in folded], (draft, text)
     assert not [c for c in COLD if fold(c) in folded], (draft, text)
     missing = _fact_numbers(facts, SHOP) - Counter(NUMBER.findall(text))
+    assert not missing, (draft, text)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fact=st.sampled_from(FACTS),
+    cold=st.sampled_from(COLD + BANNED),
+    before=st.booleans(),
+)
+def test_a_cold_phrase_glued_to_a_fact_never_takes_the_facts_numbers(fact, cold, before) -> None:
+    """A cold phrase written into the fact's own clause, without a comma ("3天到货很正常",
+    "满99元包邮要买就买"): whatever class the clause gets, the fact's numbers stay."""
+    draft = cold + fact if before else fact + cold
+    split = split_draft(draft, SHOP)
+    text, _ = rewrite_draft("".join(split.kept), SHOP)
+    assert not [b for b in BANNED if fold(b) in fold(text)], (draft, text)
+    missing = _fact_numbers([fact], SHOP) - Counter(NUMBER.findall(text))
     assert not missing, (draft, text)
 
 
