@@ -233,3 +233,43 @@ def test_precision_on_real_agent_replies() -> None:
     print("JDDC lint:", dict(fired), f"{flagged}/{len(rows)} replies flagged")
     assert flagged / len(rows) <= 0.2
     assert fired["blame_shifting"] + fired["cold_phrase"] <= 6
+
+
+SHIPPING = [
+    Citation(
+        source="faq/faq.csv",
+        locator="运费",
+        snippet="全国大部分地区订单实付满99元包邮，不满99元运费8元。新疆、西藏实付满199元包邮，"
+        "不满收20元。",
+        score=1.0,
+    ),
+    Citation(
+        source="policies/warranty.md",
+        locator="保修",
+        snippet="保修期内质量问题，寄回运费请先垫付，维修完成后随单补偿（最高 15元）。",
+        score=1.0,
+    ),
+]
+
+
+def test_a_passage_quoted_from_the_knowledge_is_quoted_not_asserted() -> None:
+    xinjiang = [{"role": "customer", "text": "寄新疆 买了一件79的T恤 运费多少"}]
+    quote = "亲，全国大部分地区订单实付满99元包邮，不满99元运费8元。新疆、西藏实付满199元包邮，不满收20元。"
+    assert not {"fact_mismatch", "unsupported_fact"} & set(
+        codes(quote, xinjiang, knowledge=SHIPPING)
+    )
+    # the reply's own claim, not the passage's words, is still checked
+    assert "fact_mismatch" in codes("亲，新疆满99元就包邮哦。", xinjiang, knowledge=SHIPPING)
+
+
+def test_a_limit_the_policy_states_is_not_an_offer_but_the_agents_own_offer_is() -> None:
+    policy = "不过，保修期内质量问题，寄回运费请先垫付，维修完成后随单补偿（最高 15元）。"
+    assert "over_limit" not in codes(policy, knowledge=SHIPPING)
+    assert "over_limit" in codes("给您补偿15元现金。", knowledge=SHIPPING)
+    assert "over_limit" in codes("维修完成后随单补偿15元现金。", knowledge=SHIPPING)
+
+
+def test_the_terms_of_an_agents_offer_are_held_to_the_shop_limits_not_the_knowledge() -> None:
+    offer = "不好意思，送您一张5元无门槛券。"
+    assert "unsupported_term" not in codes(offer, knowledge=KNOWLEDGE)
+    assert "unsupported_term" in codes("这款支持无门槛退货。", knowledge=KNOWLEDGE)

@@ -173,7 +173,9 @@ def _check_kept(draft: str, text: str, shop, knowledge: str = "", changes=()) ->
     expected = _expected_numbers(draft, shop)
     for change in changes:
         if change.kind == "cap_compensation":
-            assert float(change.before) > min(shop.compensation.max_coupon_yuan, shop.compensation.max_cash_yuan), change
+            assert float(change.before) > min(
+                shop.compensation.max_coupon_yuan, shop.compensation.max_cash_yuan
+            ), change
             expected[change.before] -= 1
     missing = expected - Counter(NUMBER.findall(text))
     assert not missing, (draft, text)
@@ -202,3 +204,13 @@ def test_suggestions_keep_the_drafts_facts_and_the_limits(advisor, draft) -> Non
         knowledge = "\n".join(c.snippet for c in suggestion.citations)
         _check_kept(draft, suggestion.text, advisor.shop, knowledge, changes=suggestion.changes)
         assert not any(issue.code == "over_limit" for issue in suggestion.lint)
+
+
+def test_a_blame_closing_a_sentence_is_cut_there_not_softened_in_mid_sentence() -> None:
+    text, changes = rewrite_draft("送您一张运费险您没看详情页", SHOP)
+    assert text == "送您一张运费险" and [c.kind for c in changes] == ["remove_blame"]
+    text, _ = rewrite_draft("已经给您补发了您没看物流吗", SHOP)
+    assert text == "已经给您补发了"
+    # the blamed part holding a fact is softened, the fact kept
+    text, _ = rewrite_draft("这款是7天无理由您没看7天无理由的说明", SHOP)
+    assert text.count("7天无理由") == 2 and "您没看" not in text

@@ -49,7 +49,20 @@ def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
         ("请仔细看商品详情", "dismissal"),
         ("这都不会", "dismissal"),
         ("不然没法处理", "dismissal"),
+        ("您可能是记错了吧", "blame"),
+        ("页面写得清清楚楚", "blame"),
+        ("说明书上早就写了", "blame"),
+        ("运费您自己承担", "dismissal"),
+        ("其他顾客用着都好好的", "dismissal"),
+        ("掉毛是正常现象", "dismissal"),
+        ("您不会看物流吗", "dismissal"),
+        ("不要就拉倒", "dismissal"),
+        ("别再投诉了", "dismissal"),
+        ("改地址太麻烦", "dismissal"),
+        ("公司规定的", "dismissal"),
         ("退不了", "refusal"),
+        ("不能指定颜色", "refusal"),
+        ("反正不包邮", "refusal"),
         ("不补不发", "refusal"),
         ("当然没有", "refusal"),
         ("控制不了", "refusal"),
@@ -114,6 +127,16 @@ COLD = [
     "不然没法处理",
     "请仔细看商品详情",
     "行吧",
+    "下单时就写了",
+    "规则写得很清楚",
+    "你想多了",
+    "要买就买",
+    "规定就是规定",
+    "别退了",
+    "都行",
+    "随便用",
+    "自己不会查吗",
+    "专票麻烦",
 ]
 BANNED = [p for p in SHOP.banned_phrases if p.strip()]
 PUNCT = ["，", "。", " ", "！", "，亲，"]
@@ -152,6 +175,23 @@ def test_cold_and_banned_never_survive_and_fact_numbers_always_do(chosen, punct)
     assert not [b for b in BANNED if fold(b) in folded], (draft, text)
     assert not [c for c in COLD if fold(c) in folded], (draft, text)
     missing = _fact_numbers(facts, SHOP) - Counter(NUMBER.findall(text))
+    assert not missing, (draft, text)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fact=st.sampled_from(FACTS),
+    cold=st.sampled_from(COLD + BANNED),
+    before=st.booleans(),
+)
+def test_a_cold_phrase_glued_to_a_fact_never_takes_the_facts_numbers(fact, cold, before) -> None:
+    """A cold phrase written into the fact's own clause, without a comma ("3天到货很正常",
+    "满99元包邮要买就买"): whatever class the clause gets, the fact's numbers stay."""
+    draft = cold + fact if before else fact + cold
+    split = split_draft(draft, SHOP)
+    text, _ = rewrite_draft("".join(split.kept), SHOP)
+    assert not [b for b in BANNED if fold(b) in fold(text)], (draft, text)
+    missing = _fact_numbers([fact], SHOP) - Counter(NUMBER.findall(text))
     assert not missing, (draft, text)
 
 
@@ -261,6 +301,22 @@ def test_rewritten_real_agent_replies_pass_the_style_lint(advisor) -> None:
         kept += sum((said & Counter(NUMBER.findall(text))).values())
     print(f"JDDC rewritten: {flagged}/{len(rows)} style-flagged, numbers kept {kept}/{numbers}")
     assert flagged / len(rows) <= 0.03 and kept == numbers
+
+
+def test_real_agent_replies_are_seldom_read_as_blame_or_dismissal() -> None:
+    """The clause cues on real agent replies (JDDC reference replies and the case library's,
+    research-only, read from ../shared): measured 2026-12-05 on 2,578 replies, blame or
+    dismissal on 5 clauses (0.2 %), a reasonless refusal on 66 ("不支持价保", "无法转接哦")."""
+    rows = [
+        json.loads(line)
+        for name in (("replies", "jddc_reply_eval.jsonl"), ("case_library", "jddc_cases.jsonl"))
+        for line in shared_path("evaldata", *name).read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+    texts = [r.get("reference_reply") or r.get("agent_reply") or "" for r in rows]
+    found = Counter(c.kind for t in texts for c in classify_clauses(t, None))
+    assert (found["blame"] + found["dismissal"]) / len(texts) <= 0.01
+    assert found["refusal"] / len(texts) <= 0.05
 
 
 # ------------------------------------------------------------------------------ safety, topic

@@ -205,13 +205,41 @@ def _empathy_issue(
     return [_issue("empathy", first, emotion=mood.emotion, opener=opener)]
 
 
+#: A run of clauses shorter than this (content characters) is not read as a quotation: "15元"
+#: or "给您补10元" may stand in any policy without the reply quoting it.
+_MIN_QUOTE = 8
+_QUOTE_CONTENT = re.compile(r"[0-9a-z\u4e00-\u9fff]")
+
+
+def quoted(text: str, span: tuple[int, int], knowledge: str) -> bool:
+    """Whether ``text[span]`` stands in a passage the reply quotes from the knowledge: a run of
+    whole clauses around it, in its sentence, found word for word in ``knowledge`` (folded) and
+    long enough to be a quotation (:data:`_MIN_QUOTE`). What the knowledge says in its own words
+    ("新疆满199元包邮，不满收20元", "随单补偿（最高 15元）") is the shop's statement, quoted — not
+    a value the reply asserts on its own nor an offer the agent makes."""
+    if not knowledge:
+        return False
+    folded = fold(text)
+    first, last = span_around(sentence_spans(text), span[0])
+    end = max(last, span[1])
+    clauses = [c for c in spans(folded, CLAUSE_DELIM) if first <= c[0] and c[1] <= end]
+    at = [n for n, (s, e) in enumerate(clauses) if s < span[1] and span[0] < e]
+    if not at:
+        return False
+    lo, hi = at[0], at[-1]
+    for i in range(lo, -1, -1):  # widest runs first: a long quotation decides
+        for j in range(len(clauses) - 1, hi - 1, -1):
+            run = folded[clauses[i][0] : clauses[j][1]].strip(" ,.!?;~。、\n")
+            if len(_QUOTE_CONTENT.findall(run)) >= _MIN_QUOTE and run in knowledge:
+                return True
+    return False
+
+
 def _money_issues(text: str, shop: ShopConfig | None, knowledge: str) -> list[LintIssue]:
     out = []
-    sentences = sentence_spans(text)
     phrases = shop_phrases(shop)
     for offer in compensation_offers(text, phrases) if shop is not None else []:
-        said = fold(text)[slice(*span_around(sentences, offer.span[0]))].strip(" 。.!！")
-        if said and said in knowledge:
+        if quoted(text, offer.span, knowledge):
             continue  # the knowledge's own words (a tier table, a policy), not an offer
         limit = offer_limit(offer.kind, cast(ShopConfig, shop))
         if offer.amount > limit:
@@ -255,14 +283,24 @@ def _fact_issues(
 ) -> list[LintIssue]:
     """Numbers the knowledge states otherwise or not at all — by the claim checker answers and
     drafts use (:class:`~kefu_copilot.answer._claims.ClaimChecker`)."""
-    offered = [o.span for o in compensation_offers(text, phrases)]  # checked against shop.yaml
+    folded = fold(text)
+    clauses = clause_spans(text)
+    # an offer is checked against shop.yaml instead, with the terms of its clause ("20元无门槛券")
+    offered = [
+        (min(o.span[0], c[0]), max(o.span[1], c[1]))
+        for o in compensation_offers(text, phrases)
+        for c in [span_around(clauses, o.span[0])]
+    ]
     known_values = measures(knowledge)
+    lowered = fold(knowledge)
     out = []
     for span, m, verdict in ClaimChecker(shop).facts(text, [knowledge], context=context):
         if m.dim not in _POLICY_DIMS or verdict in ("entailed", "neutral"):
             continue
         if any(s < span[1] and span[0] < e for s, e in offered):
             continue
+        if quoted(text, span, lowered):
+            continue  # said in the knowledge's own words: quoted, not asserted
         unit = _unit_word(m.text)
         known = list(
             dict.fromkeys(
@@ -271,11 +309,13 @@ def _fact_issues(
         )[:3]
         key = "mismatch" if known else "unsupported"
         out.append(_issue(key, span, value=text[span[0] : span[1]], known="、".join(known)))
-    folded, grounded = fold(text), fold(knowledge + "\n" + context)
+    grounded = fold(knowledge + "\n" + context)
     for group in phrases.promise_terms:
         hit = next((t for t in group if t in folded), None)
         if hit and not any(t in grounded for t in group):
             start = folded.index(hit)
+            if any(s <= start < e for s, e in offered):
+                continue  # a term of the agent's offer ("无门槛券"): the offer is held to shop.yaml
             out.append(_issue("term", (start, start + len(hit)), value=hit))
     return out
 
@@ -430,6 +470,16 @@ def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
             edits.append(
                 _Edit(start, end, keep, Change(kind=kind, before=before, reason=m.rule.message))
             )
+            continue
+        tail = text[m.end : end].rstrip(" ，,。！？!?；;、\n")
+        said_first = m.start > start and _FILLER.sub("", text[start : m.start])
+        if blame and said_first and not _has_fact(tail, phrases):
+            # the blame and what it governs close a clause that said something first ("送您一张
+            # 运费险您没看详情页"): cut them there; a softening in mid-sentence reads badly
+            cut = m.end + len(tail)
+            before = text[m.start : cut]
+            change = Change(kind="remove_blame", before=before, reason=m.rule.message)
+            edits.append(_Edit(m.start, cut, "", change))
             continue
         w_start, w_end = m.word
         soft = m.rule.soft
