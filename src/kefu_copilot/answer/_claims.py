@@ -580,6 +580,18 @@ class _Unit:
         return self.subjects | self.page
 
 
+#: A heading is one short line that states nothing: a page title or an FAQ's question.
+_HEADING_MAX = 48
+_STATEMENT_END = re.compile(r"[。；;!！]")
+
+
+def _is_heading(line: str) -> bool:
+    """Whether a passage's first line reads as its heading rather than its first sentence
+    (knowledge joined line by line — lint's citations — starts with a whole policy clause)."""
+    line = line.strip()
+    return 0 < len(line) <= _HEADING_MAX and not _STATEMENT_END.search(line)
+
+
 class RuleEntailment:
     """The rule-based entailment: values, subjects and polarity, no model."""
 
@@ -607,8 +619,10 @@ class RuleEntailment:
         for passage in passages:
             folded = fold(passage)
             head, _, body = folded.partition("\n")
-            heading = _bigrams(head) if body.strip() else frozenset()
-            page = frozenset(_subjects(self.rules, head)) if body.strip() else frozenset()
+            if not (body.strip() and _is_heading(head)):
+                head = ""  # passages joined line by line: the first is a passage, not a title
+            heading = _bigrams(head) if head else frozenset()
+            page = frozenset(_subjects(self.rules, head)) if head else frozenset()
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
