@@ -66,6 +66,37 @@ def test_order_question_by_cue_or_number() -> None:
     assert not order_question("[数字x]")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "优惠券怎么还没到账",  # something expected that did not happen to them
+        "我是银卡 为什么结账没打折",
+        "签收了但是我没收到",
+        "下单五天了还不发",  # waiting for a stated time
+        "我都等了一个星期了",
+        "退了两周了 钱呢",
+        "配送员一直没来",
+        "之前那个客服答应给我换新的",  # an earlier agent's word: a human checks
+    ],
+)
+def test_this_customers_own_state_is_a_look_up(text: str) -> None:
+    assert order_question(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["为什么没有黑色", "已经穿了一周了 还能退吗", "那价钱呢", "会员打几折", "能便宜点吗"]
+)
+def test_policy_and_product_questions_are_not_look_ups(text: str) -> None:
+    assert not order_question(text)
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
+def test_a_named_counter_offer_goes_to_an_agent() -> None:
+    for text in ("两件一起给我打个九折吧", "给我减20我就拍", "送我一张10元券我就下单"):
+        assert "a counter-offer on price: an agent decides" in handoff_reasons(text, ShopConfig())
+    assert handoff_reasons("有没有便宜点的买法", ShopConfig()) == []
+
+
 def test_an_unlabelled_id_only_in_reply_to_a_question() -> None:
     asked = Message(role="bot", text="亲，麻烦提供一下订单号，我马上帮您查～")
     assert replied_order_id("dd1234567") == "DD1234567"

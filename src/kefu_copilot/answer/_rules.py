@@ -1,7 +1,7 @@
 """Message-level rules that decide a handoff before any retrieval.
 
 Each rule returns a human-readable reason or ``None``. They are deliberately conservative: an
-order lookup, a compensation demand beyond the shop's limit, a complaint threat or an attempt to
+order lookup, a counter-offer on price, a compensation demand beyond the shop's limit, a complaint threat or an attempt to
 instruct the assistant always goes to a human. The words and cues are the ``message_rules`` rule
 set (``data/message_rules.yaml``, extended by a shop's ``rules.message_rules``); order ids,
 tracking numbers and amounts of money are the patterns of :mod:`kefu_copilot.text._patterns`.
@@ -41,6 +41,7 @@ class _Rules:
     escalation: tuple[str, ...]
     human: re.Pattern[str]
     order: re.Pattern[str]
+    bargaining: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
     insistence: re.Pattern[str]
@@ -61,6 +62,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         escalation=tuple(str(w) for w in rules["escalation_words"]),
         human=_any(rules["human_requests"]),
         order=_any(rules["order_questions"]),
+        bargaining=_any(rules["bargaining"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
         insistence=_any(rules["insistence"]),
@@ -112,6 +114,8 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("customer asks for a human agent")
     if order_question(norm, merged):
         reasons.append(ORDER_LOOKUP)
+    if rules.bargaining.search(norm):
+        reasons.append("a counter-offer on price: an agent decides")
     limit = shop.compensation.max_any_yuan
     if rules.beyond_policy.search(norm):
         reasons.append("compensation demand beyond policy (multiple/loss compensation)")
