@@ -132,8 +132,8 @@ class Attributes:
             return None
         parts = [(asked, *looked)]
         if not follow_up:  # a second attribute asked beside it ("厚度多少 重不重")
-            masked = list(norm)
-            for begin, end in asked.spans:
+            masked = list(norm)  # the attribute and the qualifiers it was read with
+            for begin, end in covered:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
@@ -208,6 +208,8 @@ class Attributes:
             ]
             picked, spans = self._qualified(norm, rows)
             named_anywhere = named_anywhere or bool(picked)
+            columns, heads = _narrowed(norm, header, columns, asked.names)
+            spans = spans + heads
             if not columns:
                 # a transposed table: named for the attribute ("续航"), a column per variant
                 # (41mm | 46mm), a row per condition — the variant named picks the column
@@ -277,10 +279,22 @@ class Attributes:
                 (text, at)
                 for text, at in hits
                 if not any(j != i and any(text in p for p in parts[j]) for j in range(len(parts)))
+                or _named_whole(
+                    norm, text, at, parts[i], [p for j in said if j != i for p in parts[j]]
+                )
             ]
             if own:
                 keep.append(i)
                 spans.extend((at, at + len(text)) for text, at in own)
+        if not keep and len(said) > 1:
+            # several cells, none of one row alone (香辣 of two rows, 500g of three): the one row
+            # that holds more of them than any other ("香辣味500g")
+            texts = {i: {text for text, _ in hits} for i, hits in said.items()}
+            most = max(len(t) for t in texts.values())
+            top = [i for i, t in texts.items() if len(t) == most]
+            if most > 1 and len(top) == 1:
+                keep = top
+                spans = [(at, at + len(text)) for text, at in said[top[0]]]
         return sorted(keep), spans
 
     def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
@@ -341,6 +355,50 @@ class Attributes:
 
 _SEGMENTS = re.compile(r"[；;]")
 _CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
+
+
+def _named_whole(norm: str, text: str, at: int, own: Sequence[str], others: Sequence[str]) -> bool:
+    """Whether ``text`` (said at ``at``) is one of a row's whole names, and no longer name of
+    another row that holds it is said around it: the 大果 of 大果 against 特大果 in "大果5斤多少钱"
+    (an exact name beats a name that merely contains it), not in "特大果多少钱"."""
+    if text not in own or text in others:  # not a whole name, or another row's too
+        return False
+    for longer in others:
+        if text in longer and longer != text:
+            start = norm.find(longer, max(0, at - len(longer)))
+            if 0 <= start <= at and start + len(longer) >= at + len(text):
+                return False
+    return True
+
+
+def _narrowed(
+    norm: str, header: Sequence[str], columns: list[int], names: Sequence[str]
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Of several columns holding the attribute (5斤装价格 | 10斤装价格), the ones whose header,
+    beyond the attribute's name, the question names ("5斤"), and where; all of them when the
+    question names none or every one."""
+    if len(columns) < 2:
+        return columns, []
+    named: dict[int, tuple[str, int]] = {}
+    for j in columns:
+        rest = _key(str(header[j]))
+        for n in sorted(names, key=len, reverse=True):
+            if n:
+                rest = rest.replace(n, " ")
+        hits = []
+        for part in rest.split():
+            m = re.search(rf"(?<![\d.]){re.escape(part)}", norm) if part else None
+            if m is not None:
+                hits.append((part, m.start()))
+            elif qty := re.match(r"[\d.]+[^\d.]", part):  # 5斤装: its quantity said ("5斤")
+                q = re.search(rf"(?<![\d.]){re.escape(qty.group())}", norm)
+                if q is not None:
+                    hits.append((qty.group(), q.start()))
+        if hits:
+            named[j] = max(hits, key=lambda h: len(h[0]))
+    if not named or len(named) == len(columns):
+        return columns, []
+    return sorted(named), [(at, at + len(text)) for text, at in named.values()]
 
 
 def _variant_columns(
