@@ -11,7 +11,12 @@ from kefu_copilot import ShopError, load_shop_config
 from kefu_copilot._models import Message
 from kefu_copilot.agent._conversation import Conversation
 from kefu_copilot.agent._intents import _slots, detect_intent, extract_slots
-from kefu_copilot.answer._rules import courtesy_reply, handoff_reasons, order_question
+from kefu_copilot.answer._rules import (
+    courtesy_reply,
+    handoff_reasons,
+    medical_question,
+    order_question,
+)
 from kefu_copilot.config._shop import ShopConfig
 from kefu_copilot.text._patterns import (
     compiled_rules,
@@ -155,3 +160,16 @@ def test_an_intent_without_tools_is_a_shop_error(tmp_path: Path) -> None:
     shop = _shop(tmp_path, "rules:\n  intents:\n    cues:\n      invoice: [开发票]\n")
     with pytest.raises(ShopError, match=r"rules\.intents\.cues\.invoice"):
         detect_intent("帮我开发票", shop.rule_set("intents"))
+
+
+def test_a_reaction_after_use_goes_to_a_human() -> None:
+    reason = "a reaction of the body after use: a possible harm, a human now"
+    for text in ("戴了两天耳朵后面红肿", "孩子把干燥剂吞下去了怎么办", "喝完以后一直拉肚子"):
+        assert reason in handoff_reasons(text, ShopConfig())
+    assert handoff_reasons("我对芒果过敏 里面有芒果吗", ShopConfig()) == []
+
+
+def test_health_suitability_is_never_sent_as_is() -> None:
+    assert medical_question("哺乳期可以用这个面膜吗")
+    assert medical_question("有湿疹能穿羊毛吗")
+    assert not medical_question("宝宝身高90穿什么码")

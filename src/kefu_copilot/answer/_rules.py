@@ -21,7 +21,13 @@ from ..text._numbers import money_amounts
 from ..text._patterns import LONG_NUMBER, compiled_rules, order_references
 from ..text._pii import redact
 
-__all__ = ["courtesy_reply", "handoff_reasons", "money_amounts", "order_question"]
+__all__ = [
+    "courtesy_reply",
+    "handoff_reasons",
+    "medical_question",
+    "money_amounts",
+    "order_question",
+]
 
 ORDER_LOOKUP = "needs a look-up in the shop's order system"
 
@@ -42,6 +48,8 @@ class _Rules:
     human: re.Pattern[str]
     order: re.Pattern[str]
     bargaining: re.Pattern[str]
+    harm: re.Pattern[str]
+    medical: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
     insistence: re.Pattern[str]
@@ -63,6 +71,8 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         human=_any(rules["human_requests"]),
         order=_any(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
+        harm=_any(rules["harm_reports"]),
+        medical=_any(rules["medical_questions"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
         insistence=_any(rules["insistence"]),
@@ -97,6 +107,12 @@ def order_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     )
 
 
+def medical_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether the message asks if something suits a pregnancy or a medical condition (an
+    answer to it is never sent as is). ``rules``: a shop's merged ``message_rules``."""
+    return bool(_rules(rules).medical.search(normalize(text)))
+
+
 def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
     """Why this message must go to a human right away (empty list: no rule fired)."""
     norm = normalize(text)
@@ -116,6 +132,8 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append(ORDER_LOOKUP)
     if rules.bargaining.search(norm):
         reasons.append("a counter-offer on price: an agent decides")
+    if rules.harm.search(norm):
+        reasons.append("a reaction of the body after use: a possible harm, a human now")
     limit = shop.compensation.max_any_yuan
     if rules.beyond_policy.search(norm):
         reasons.append("compensation demand beyond policy (multiple/loss compensation)")
