@@ -69,6 +69,13 @@ price: 39.9
 | 大果 | 200g | 11个 | 45.9元 | 82.9元 |
 | 特大果 | 250g | 9个 | 52.9元 | 96.9元 |
 
+## 组合价格
+
+| 组合 | 价格 | 说明 |
+|---|---|---|
+| 单箱 | 39.9元 | 普通纸箱装 |
+| 三箱装 | 109元 | 赣南脐橙产地直发，三箱同一地址 |
+
 ## 礼盒库存
 
 | 包装 | 净含量 | 库存 |
@@ -174,6 +181,9 @@ def test_products_without_attributes_and_unpriced_variants_are_reported() -> Non
         ("脐橙大果5斤多少钱", "auto", "45.9", "82.9"),
         # the one row named by two cells that each name several rows
         ("脐橙礼盒10斤还有吗", "auto", "缺货", "有货"),
+        # a count said in digits for a cell's numeral; the product's name inside a cell names
+        # no variant
+        ("脐橙3箱装多少钱", "auto", "109", "39.9"),
         # asks more than the value: a draft for an agent
         ("女款羽绒服含绒量多少 零下十度够不够", "draft", "90%", ""),
     ],

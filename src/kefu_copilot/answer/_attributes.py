@@ -53,6 +53,7 @@ class _Asked:
     names: list[str]  # keys of the headers / fact names that hold it
     label: str  # how the answer names it
     spans: list[tuple[int, int]]
+    title: str = ""  # the product's name (a key), whose words name no variant inside a cell
 
 
 class Attributes:
@@ -88,7 +89,7 @@ class Attributes:
             if at >= 0 and cue:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
-                return _Asked(names, attr, [(at, at + len(cue))])
+                return _Asked(names, attr, [(at, at + len(cue))], title_key)
         best: tuple[int, str, int] | None = None
         for name in self._names(source):
             key = _key(name)
@@ -99,7 +100,7 @@ class Attributes:
                 best = (len(key), name, at)
         if best is None:
             return None
-        return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])])
+        return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])], title_key)
 
     def _names(self, source: str) -> list[str]:
         names = [str(f[0]) for f in self.facts.get(source, ())]
@@ -206,7 +207,7 @@ class Attributes:
                 if j > 0 or len(header) == 1
                 if any(n and (n in _key(h) or _key(h) == n) for n in asked.names)
             ]
-            picked, spans = self._qualified(norm, rows)
+            picked, spans = self._qualified(norm, rows, asked.title)
             named_anywhere = named_anywhere or bool(picked)
             columns, heads = _narrowed(norm, header, columns, asked.names)
             spans = spans + heads
@@ -245,7 +246,7 @@ class Attributes:
         return (best[1], best[2]), tied
 
     def _qualified(
-        self, norm: str, rows: Sequence[Sequence[Any]]
+        self, norm: str, rows: Sequence[Sequence[Any]], title: str = ""
     ) -> tuple[list[int], list[tuple[int, int]]]:
         """Rows of a table the question names by a piece of one of their cells that no other
         row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
@@ -254,7 +255,9 @@ class Attributes:
         for i, row_parts in enumerate(parts):
             for part in row_parts:
                 hit = _said_of(norm, part)
-                if hit is not None:
+                # a word of the product's name inside a long cell (the 插座 of 智能插座 in
+                # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
+                if hit is not None and not (hit[0] in title and hit[0] not in row_parts):
                     said.setdefault(i, []).append(hit)
         if not said:  # a number said inside a row's range ("34码" of "33-37码")
             for i, (_, row, _) in enumerate(rows):
@@ -492,7 +495,18 @@ def _parts(cell: str) -> list[str]:
         return []
     out = {norm.replace(" ", ""), _BRACKET.sub("", norm).replace(" ", "")}
     out.update(w for w in re.split(r"[\s/、,，]+", _BRACKET.sub("", norm)) if w)
+    out.update(_CN_COUNT.sub(_arabic, p) for p in list(out))  # 四只装 said as 4只装
     return [p for p in out if p and (len(p) >= 2 or p.isalnum())]
+
+
+_CN_COUNT = re.compile("([一二两三四五六七八九十]+)(?=[只个件袋包盒箱瓶片支双套斤克])")
+
+
+def _arabic(m: re.Match[str]) -> str:
+    from ..text._numbers import cn_number
+
+    value = cn_number(m.group(1))
+    return str(value) if value is not None else m.group(1)
 
 
 def _all_parts(row: Sequence[Any]) -> list[str]:
