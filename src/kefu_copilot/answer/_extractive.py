@@ -378,7 +378,7 @@ class Answerer:
                 for header, row, _ in table["rows"]:
                     for name, cell in zip(header, row, strict=False):
                         if any(q in str(name) for q in qualifier):
-                            out.setdefault(source, []).append(str(cell))
+                            out.setdefault(source, []).extend(_name_parts(str(cell)))
         # only names no other product's page says: 白色 is one product's variant and another's
         # description; 强劲 (a mode) is the robot vacuum's alone
         pages = {s: normalize(self.products.page_text(s)) for s in self.products.titles}
@@ -876,6 +876,17 @@ class Answerer:
             citations=citations,
             reasons=reasons,
         )
+
+
+_NOTE = re.compile(r"[（(].*?[)）]")
+
+
+def _name_parts(cell: str) -> list[str]:
+    """A variant cell and the pieces a shopper names it by: without its bracketed note
+    ("极光紫" of "极光紫（限定配色）") and its words ("白色" of "白色 / 浅蓝")."""
+    bare = _NOTE.sub("", cell).strip()
+    words = [w for w in re.split(r"[\s/、,，]+", bare) if w]
+    return list(dict.fromkeys([cell, bare, *words]))
 
 
 def cite(candidate: Candidate) -> Citation:
