@@ -238,3 +238,13 @@ def test_typed_catalogue_is_persisted_with_the_generation(copilot) -> None:
     jacket = data["products"]["products/jacket.json"]
     assert any(f[:2] == ["含绒量", "90%"] for f in jacket["facts"])
     assert any(t["name"] == "尺码表" for t in jacket["tables"])
+
+
+def test_a_variant_named_by_its_number_alone() -> None:
+    from kefu_copilot.answer._attributes import _find
+
+    assert _find("那50的呢", "50ml") == 1  # a follow-up: 50 of 50ml
+    assert _find("41款续航多久", "41mm") == 0
+    assert _find("满50包邮吗", "50ml") == -1  # a number in other words
+    assert _find("那50g的呢", "50ml") == -1  # another unit
+    assert _find("那150的呢", "50ml") == -1

@@ -528,6 +528,10 @@ def _said_of(norm: str, part: str) -> tuple[str, int] | None:
     return None
 
 
+_NUMBER_UNIT = re.compile(r"^(\d+(?:\.\d+)?)[a-z]+$")
+_BARE_END = r"(?=的|款|呢|$|\s|[?？,，])"
+
+
 def _find(norm: str, part: str) -> int:
     """Where ``part`` stands in the question: an ASCII/number token only as a whole token
     (the "M" of "M码", not of "mm"); a cell that is only a number ("399元" prices) never."""
@@ -535,6 +539,9 @@ def _find(norm: str, part: str) -> int:
         if part.replace(".", "").isdigit() and len(part) > 3:
             return -1
         m = re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
+        if m is None and (unit := _NUMBER_UNIT.match(part)):
+            # the number alone, as a follow-up names a variant by it ("那50的呢" of 50ml)
+            m = re.search(rf"(?<![a-z0-9.¥￥]){re.escape(unit.group(1))}{_BARE_END}", norm)
         return m.start() if m else -1
     if re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
         return -1
