@@ -85,6 +85,12 @@ price: 39.9
 | 礼盒 | 5斤 | 有货 |
 | 礼盒 | 10斤 | 缺货 |
 """
+_POWDER = {
+    "title": "柔焦控油散粉 8g",
+    "sku": "SF-01",
+    "price": 159,
+    "attributes": {"色号": "01 透明色（不改变底妆颜色）；02 自然色（适合自然肤色）"},
+}
 _SHOES = """<html><body><h1>轻跑 跑步鞋</h1>
 <h2>尺码表</h2><table><tr><th>鞋码</th><th>脚长(mm)</th></tr>
 <tr><td>38</td><td>240</td></tr><tr><td>39</td><td>245</td></tr><tr><td>40</td><td>250</td></tr></table>
@@ -104,6 +110,7 @@ def copilot(tmp_path_factory: pytest.TempPathFactory):
             "products/vacuum.md": _VACUUM,
             "products/shoes.html": _SHOES,
             "products/orange.md": _ORANGE,
+            "products/powder.json": json.dumps(_POWDER, ensure_ascii=False),
             "faq/faq.csv": "question,answer\n几天发货？,付款后48小时内发货。\n",
         },
     )
@@ -184,6 +191,10 @@ def test_products_without_attributes_and_unpriced_variants_are_reported() -> Non
         # a count said in digits for a cell's numeral; the product's name inside a cell names
         # no variant
         ("脐橙3箱装多少钱", "auto", "109", "39.9"),
+        # 繁體 read as retrieval reads it; the attribute's own word in a variant's note (颜色)
+        # names no variant
+        ("女款羽絨服含絨量多少", "auto", "90%", ""),
+        ("散粉有几个颜色", "auto", "自然色", ""),
         # asks more than the value: a draft for an agent
         ("女款羽绒服含绒量多少 零下十度够不够", "draft", "90%", ""),
     ],

@@ -207,7 +207,7 @@ class Attributes:
                 if j > 0 or len(header) == 1
                 if any(n and (n in _key(h) or _key(h) == n) for n in asked.names)
             ]
-            picked, spans = self._qualified(norm, rows, asked.title)
+            picked, spans = self._qualified(norm, rows, asked.title, covered)
             named_anywhere = named_anywhere or bool(picked)
             columns, heads = _narrowed(norm, header, columns, asked.names)
             spans = spans + heads
@@ -246,7 +246,11 @@ class Attributes:
         return (best[1], best[2]), tied
 
     def _qualified(
-        self, norm: str, rows: Sequence[Sequence[Any]], title: str = ""
+        self,
+        norm: str,
+        rows: Sequence[Sequence[Any]],
+        title: str = "",
+        covered: Sequence[tuple[int, int]] = (),
     ) -> tuple[list[int], list[tuple[int, int]]]:
         """Rows of a table the question names by a piece of one of their cells that no other
         row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
@@ -257,7 +261,11 @@ class Attributes:
                 hit = _said_of(norm, part)
                 # a word of the product's name inside a long cell (the 插座 of 智能插座 in
                 # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
-                if hit is not None and not (hit[0] in title and hit[0] not in row_parts):
+                if (
+                    hit is not None
+                    and not (hit[0] in title and hit[0] not in row_parts)
+                    and not _inside(hit, covered)  # the attribute's own word (颜色 of 几个颜色)
+                ):
                     said.setdefault(i, []).append(hit)
         if not said:  # a number said inside a row's range ("34码" of "33-37码")
             for i, (_, row, _) in enumerate(rows):
@@ -360,6 +368,13 @@ _SEGMENTS = re.compile(r"[；;]")
 _CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
 
 
+def _inside(hit: tuple[str, int], spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether the words ``hit`` says lie within one of ``spans`` (already read as another
+    part of the question)."""
+    text, at = hit
+    return any(a <= at and at + len(text) <= b for a, b in spans)
+
+
 def _named_whole(norm: str, text: str, at: int, own: Sequence[str], others: Sequence[str]) -> bool:
     """Whether ``text`` (said at ``at``) is one of a row's whole names, and no longer name of
     another row that holds it is said around it: the 大果 of 大果 against 特大果 in "大果5斤多少钱"
@@ -439,7 +454,9 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
     parts = [_all_parts(row) for row in rows]
     named: list[tuple[int, tuple[str, int]]] = []
     for i, row in enumerate(rows):
-        hits = [h for p in parts[i] if (h := _said_of(norm, p)) is not None]
+        hits = [
+            h for p in parts[i] if (h := _said_of(norm, p)) is not None and not _inside(h, covered)
+        ]
         own = [
             h
             for h in hits

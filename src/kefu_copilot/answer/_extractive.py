@@ -257,10 +257,13 @@ class Answerer:
                 titles, self.products.facts, self.products.tables, self.shop.rule_set("attributes")
             )
         previous = [m.text for m in history[-self.scoring.history_turns :] if m.role == "customer"]
-        typed = self._catalog.answer(query.text, query.products, previous)
+        # read as retrieval reads it: 简体, English product words and typos repaired, personal
+        # data masked ("廣式月餅禮盒保質期多久" asks the 保质期 the catalogue holds)
+        text = query.matched or query.text
+        typed = self._catalog.answer(text, query.products, previous)
         if typed is None or not typed.chunks:
             # a product's size asked: the chart row retrieval finds is one matched number
-            return None, bool(query.products) and self._catalog.asks_size(query.text)
+            return None, bool(query.products) and self._catalog.asks_size(text)
         settings = self.settings
         sure = max(TYPED_SURE, settings.auto_threshold)
         confidence = (
