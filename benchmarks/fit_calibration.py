@@ -38,7 +38,7 @@ from kefu_copilot.evals._suite import _as_list, check_answer_case, read_suite
 
 PRECISION = 0.98
 HANDOFF_RECALL = 0.95
-DEV_SHOPS = ("apparel", "digital")
+DEV_SHOPS = ("apparel", "digital", "cosmetics", "food")
 
 
 def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict[str, Any]]:
@@ -61,6 +61,7 @@ def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict
             {
                 "shop": shop,
                 "id": case["id"],
+                "question": case["question"],
                 "handoff_only": accepted == ["handoff"],
                 "answerable": "auto" in accepted or not accepted,
                 "features": answerer.features(prepared.query, prepared.candidates),

@@ -53,6 +53,44 @@ price: 1999
 | 三件套 | 199元 |
 | 礼盒四件套 | 299元 |
 """
+_ORANGE = """---
+title: 赣南脐橙 中果/大果/特大果
+sku: QC-01
+price: 39.9
+---
+
+# 赣南脐橙
+
+## 规格与价格
+
+| 规格 | 单果重 | 5斤约个数 | 5斤装价格 | 10斤装价格 |
+|---|---|---|---|---|
+| 中果 | 150g | 14个 | 39.9元 | 69.9元 |
+| 大果 | 200g | 11个 | 45.9元 | 82.9元 |
+| 特大果 | 250g | 9个 | 52.9元 | 96.9元 |
+
+## 组合价格
+
+| 组合 | 价格 | 说明 |
+|---|---|---|
+| 单箱 | 39.9元 | 普通纸箱装 |
+| 三箱装 | 109元 | 赣南脐橙产地直发，三箱同一地址 |
+
+## 礼盒库存
+
+| 包装 | 净含量 | 库存 |
+|---|---|---|
+| 纸箱 | 5斤 | 有货 |
+| 纸箱 | 10斤 | 有货 |
+| 礼盒 | 5斤 | 有货 |
+| 礼盒 | 10斤 | 缺货 |
+"""
+_POWDER = {
+    "title": "柔焦控油散粉 8g",
+    "sku": "SF-01",
+    "price": 159,
+    "attributes": {"色号": "01 透明色（不改变底妆颜色）；02 自然色（适合自然肤色）"},
+}
 _SHOES = """<html><body><h1>轻跑 跑步鞋</h1>
 <h2>尺码表</h2><table><tr><th>鞋码</th><th>脚长(mm)</th></tr>
 <tr><td>38</td><td>240</td></tr><tr><td>39</td><td>245</td></tr><tr><td>40</td><td>250</td></tr></table>
@@ -71,6 +109,8 @@ def copilot(tmp_path_factory: pytest.TempPathFactory):
             "products/jacket.json": json.dumps(_JACKET, ensure_ascii=False),
             "products/vacuum.md": _VACUUM,
             "products/shoes.html": _SHOES,
+            "products/orange.md": _ORANGE,
+            "products/powder.json": json.dumps(_POWDER, ensure_ascii=False),
             "faq/faq.csv": "question,answer\n几天发货？,付款后48小时内发货。\n",
         },
     )
@@ -142,6 +182,19 @@ def test_products_without_attributes_and_unpriced_variants_are_reported() -> Non
         ("扫地机器人静音模式能跑多久", "auto", "210分钟", "160分钟"),
         ("扫地机器人吸力多大", "auto", "1500Pa", ""),  # no mode named: every mode's value
         ("扫地机器人三件套和礼盒四件套各多少钱", "auto", "299", ""),
+        # a row's exact name beats a longer name that holds it; the column its header names
+        ("脐橙大果5斤多少钱", "auto", "45.9", "52.9"),
+        ("脐橙特大果多少钱", "auto", "52.9", "45.9"),
+        ("脐橙大果5斤多少钱", "auto", "45.9", "82.9"),
+        # the one row named by two cells that each name several rows
+        ("脐橙礼盒10斤还有吗", "auto", "缺货", "有货"),
+        # a count said in digits for a cell's numeral; the product's name inside a cell names
+        # no variant
+        ("脐橙3箱装多少钱", "auto", "109", "39.9"),
+        # 繁體 read as retrieval reads it; the attribute's own word in a variant's note (颜色)
+        # names no variant
+        ("女款羽絨服含絨量多少", "auto", "90%", ""),
+        ("散粉有几个颜色", "auto", "自然色", ""),
         # asks more than the value: a draft for an agent
         ("女款羽绒服含绒量多少 零下十度够不够", "draft", "90%", ""),
     ],
@@ -196,3 +249,13 @@ def test_typed_catalogue_is_persisted_with_the_generation(copilot) -> None:
     jacket = data["products"]["products/jacket.json"]
     assert any(f[:2] == ["含绒量", "90%"] for f in jacket["facts"])
     assert any(t["name"] == "尺码表" for t in jacket["tables"])
+
+
+def test_a_variant_named_by_its_number_alone() -> None:
+    from kefu_copilot.answer._attributes import _find
+
+    assert _find("那50的呢", "50ml") == 1  # a follow-up: 50 of 50ml
+    assert _find("41款续航多久", "41mm") == 0
+    assert _find("满50包邮吗", "50ml") == -1  # a number in other words
+    assert _find("那50g的呢", "50ml") == -1  # another unit
+    assert _find("那150的呢", "50ml") == -1

@@ -140,3 +140,19 @@ def test_a_variant_named_by_a_quantity_in_other_units() -> None:
     )
     found = attrs.answer("数据线2米的多少钱", "c.json", "数据线")
     assert found is not None and found.sure and "39" in found.text and "29" not in found.text
+
+
+def test_a_variant_is_named_without_its_bracketed_note() -> None:
+    from kefu_copilot.answer._extractive import _name_parts
+
+    assert _name_parts("极光紫（限定配色）") == ["极光紫（限定配色）", "极光紫"]
+    assert _name_parts("白色 / 浅蓝") == ["白色 / 浅蓝", "白色", "浅蓝"]
+    variants = {
+        s: [p for c in cells for p in _name_parts(c)]
+        for s, cells in {
+            "shoes.json": ["极光紫（限定配色）"],
+            "coat.html": ["亮橙（限定色）"],
+        }.items()
+    }
+    finder = ProductFinder(TITLES, variants)
+    assert finder.refine("极光紫那个配色多少钱", []) == ["shoes.json"]

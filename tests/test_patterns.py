@@ -11,7 +11,12 @@ from kefu_copilot import ShopError, load_shop_config
 from kefu_copilot._models import Message
 from kefu_copilot.agent._conversation import Conversation
 from kefu_copilot.agent._intents import _slots, detect_intent, extract_slots
-from kefu_copilot.answer._rules import courtesy_reply, handoff_reasons, order_question
+from kefu_copilot.answer._rules import (
+    courtesy_reply,
+    handoff_reasons,
+    medical_question,
+    order_question,
+)
 from kefu_copilot.config._shop import ShopConfig
 from kefu_copilot.text._patterns import (
     compiled_rules,
@@ -64,6 +69,37 @@ def test_order_question_by_cue_or_number() -> None:
     assert not order_question("手机13812345678，卫衣会起球吗")
     assert not order_question("卫衣会起球吗")
     assert not order_question("[数字x]")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "优惠券怎么还没到账",  # something expected that did not happen to them
+        "我是银卡 为什么结账没打折",
+        "签收了但是我没收到",
+        "下单五天了还不发",  # waiting for a stated time
+        "我都等了一个星期了",
+        "退了两周了 钱呢",
+        "配送员一直没来",
+        "之前那个客服答应给我换新的",  # an earlier agent's word: a human checks
+    ],
+)
+def test_this_customers_own_state_is_a_look_up(text: str) -> None:
+    assert order_question(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["为什么没有黑色", "已经穿了一周了 还能退吗", "那价钱呢", "会员打几折", "能便宜点吗"]
+)
+def test_policy_and_product_questions_are_not_look_ups(text: str) -> None:
+    assert not order_question(text)
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
+def test_a_named_counter_offer_goes_to_an_agent() -> None:
+    for text in ("两件一起给我打个九折吧", "给我减20我就拍", "送我一张10元券我就下单"):
+        assert "a counter-offer on price: an agent decides" in handoff_reasons(text, ShopConfig())
+    assert handoff_reasons("有没有便宜点的买法", ShopConfig()) == []
 
 
 def test_an_unlabelled_id_only_in_reply_to_a_question() -> None:
@@ -124,3 +160,16 @@ def test_an_intent_without_tools_is_a_shop_error(tmp_path: Path) -> None:
     shop = _shop(tmp_path, "rules:\n  intents:\n    cues:\n      invoice: [开发票]\n")
     with pytest.raises(ShopError, match=r"rules\.intents\.cues\.invoice"):
         detect_intent("帮我开发票", shop.rule_set("intents"))
+
+
+def test_a_reaction_after_use_goes_to_a_human() -> None:
+    reason = "a reaction of the body after use: a possible harm, a human now"
+    for text in ("戴了两天耳朵后面红肿", "孩子把干燥剂吞下去了怎么办", "喝完以后一直拉肚子"):
+        assert reason in handoff_reasons(text, ShopConfig())
+    assert handoff_reasons("我对芒果过敏 里面有芒果吗", ShopConfig()) == []
+
+
+def test_health_suitability_is_never_sent_as_is() -> None:
+    assert medical_question("哺乳期可以用这个面膜吗")
+    assert medical_question("有湿疹能穿羊毛吗")
+    assert not medical_question("宝宝身高90穿什么码")

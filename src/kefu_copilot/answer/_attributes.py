@@ -53,6 +53,7 @@ class _Asked:
     names: list[str]  # keys of the headers / fact names that hold it
     label: str  # how the answer names it
     spans: list[tuple[int, int]]
+    title: str = ""  # the product's name (a key), whose words name no variant inside a cell
 
 
 class Attributes:
@@ -88,7 +89,7 @@ class Attributes:
             if at >= 0 and cue:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
-                return _Asked(names, attr, [(at, at + len(cue))])
+                return _Asked(names, attr, [(at, at + len(cue))], title_key)
         best: tuple[int, str, int] | None = None
         for name in self._names(source):
             key = _key(name)
@@ -99,7 +100,7 @@ class Attributes:
                 best = (len(key), name, at)
         if best is None:
             return None
-        return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])])
+        return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])], title_key)
 
     def _names(self, source: str) -> list[str]:
         names = [str(f[0]) for f in self.facts.get(source, ())]
@@ -132,8 +133,8 @@ class Attributes:
             return None
         parts = [(asked, *looked)]
         if not follow_up:  # a second attribute asked beside it ("厚度多少 重不重")
-            masked = list(norm)
-            for begin, end in asked.spans:
+            masked = list(norm)  # the attribute and the qualifiers it was read with
+            for begin, end in covered:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
@@ -206,8 +207,10 @@ class Attributes:
                 if j > 0 or len(header) == 1
                 if any(n and (n in _key(h) or _key(h) == n) for n in asked.names)
             ]
-            picked, spans = self._qualified(norm, rows)
+            picked, spans = self._qualified(norm, rows, asked.title, covered)
             named_anywhere = named_anywhere or bool(picked)
+            columns, heads = _narrowed(norm, header, columns, asked.names)
+            spans = spans + heads
             if not columns:
                 # a transposed table: named for the attribute ("续航"), a column per variant
                 # (41mm | 46mm), a row per condition — the variant named picks the column
@@ -243,7 +246,11 @@ class Attributes:
         return (best[1], best[2]), tied
 
     def _qualified(
-        self, norm: str, rows: Sequence[Sequence[Any]]
+        self,
+        norm: str,
+        rows: Sequence[Sequence[Any]],
+        title: str = "",
+        covered: Sequence[tuple[int, int]] = (),
     ) -> tuple[list[int], list[tuple[int, int]]]:
         """Rows of a table the question names by a piece of one of their cells that no other
         row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
@@ -252,7 +259,13 @@ class Attributes:
         for i, row_parts in enumerate(parts):
             for part in row_parts:
                 hit = _said_of(norm, part)
-                if hit is not None:
+                # a word of the product's name inside a long cell (the 插座 of 智能插座 in
+                # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
+                if (
+                    hit is not None
+                    and not (hit[0] in title and hit[0] not in row_parts)
+                    and not _inside(hit, covered)  # the attribute's own word (颜色 of 几个颜色)
+                ):
                     said.setdefault(i, []).append(hit)
         if not said:  # a number said inside a row's range ("34码" of "33-37码")
             for i, (_, row, _) in enumerate(rows):
@@ -277,10 +290,22 @@ class Attributes:
                 (text, at)
                 for text, at in hits
                 if not any(j != i and any(text in p for p in parts[j]) for j in range(len(parts)))
+                or _named_whole(
+                    norm, text, at, parts[i], [p for j in said if j != i for p in parts[j]]
+                )
             ]
             if own:
                 keep.append(i)
                 spans.extend((at, at + len(text)) for text, at in own)
+        if not keep and len(said) > 1:
+            # several cells, none of one row alone (香辣 of two rows, 500g of three): the one row
+            # that holds more of them than any other ("香辣味500g")
+            texts = {i: {text for text, _ in hits} for i, hits in said.items()}
+            most = max(len(t) for t in texts.values())
+            top = [i for i, t in texts.items() if len(t) == most]
+            if most > 1 and len(top) == 1:
+                keep = top
+                spans = [(at, at + len(text)) for text, at in said[top[0]]]
         return sorted(keep), spans
 
     def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
@@ -343,6 +368,57 @@ _SEGMENTS = re.compile(r"[；;]")
 _CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
 
 
+def _inside(hit: tuple[str, int], spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether the words ``hit`` says lie within one of ``spans`` (already read as another
+    part of the question)."""
+    text, at = hit
+    return any(a <= at and at + len(text) <= b for a, b in spans)
+
+
+def _named_whole(norm: str, text: str, at: int, own: Sequence[str], others: Sequence[str]) -> bool:
+    """Whether ``text`` (said at ``at``) is one of a row's whole names, and no longer name of
+    another row that holds it is said around it: the 大果 of 大果 against 特大果 in "大果5斤多少钱"
+    (an exact name beats a name that merely contains it), not in "特大果多少钱"."""
+    if text not in own or text in others:  # not a whole name, or another row's too
+        return False
+    for longer in others:
+        if text in longer and longer != text:
+            start = norm.find(longer, max(0, at - len(longer)))
+            if 0 <= start <= at and start + len(longer) >= at + len(text):
+                return False
+    return True
+
+
+def _narrowed(
+    norm: str, header: Sequence[str], columns: list[int], names: Sequence[str]
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Of several columns holding the attribute (5斤装价格 | 10斤装价格), the ones whose header,
+    beyond the attribute's name, the question names ("5斤"), and where; all of them when the
+    question names none or every one."""
+    if len(columns) < 2:
+        return columns, []
+    named: dict[int, tuple[str, int]] = {}
+    for j in columns:
+        rest = _key(str(header[j]))
+        for n in sorted(names, key=len, reverse=True):
+            if n:
+                rest = rest.replace(n, " ")
+        hits = []
+        for part in rest.split():
+            m = re.search(rf"(?<![\d.]){re.escape(part)}", norm) if part else None
+            if m is not None:
+                hits.append((part, m.start()))
+            elif qty := re.match(r"[\d.]+[^\d.]", part):  # 5斤装: its quantity said ("5斤")
+                q = re.search(rf"(?<![\d.]){re.escape(qty.group())}", norm)
+                if q is not None:
+                    hits.append((qty.group(), q.start()))
+        if hits:
+            named[j] = max(hits, key=lambda h: len(h[0]))
+    if not named or len(named) == len(columns):
+        return columns, []
+    return sorted(named), [(at, at + len(text)) for text, at in named.values()]
+
+
 def _variant_columns(
     norm: str, name: str, header: Sequence[str], names: Sequence[str]
 ) -> tuple[list[int], list[tuple[int, int]]]:
@@ -378,7 +454,9 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
     parts = [_all_parts(row) for row in rows]
     named: list[tuple[int, tuple[str, int]]] = []
     for i, row in enumerate(rows):
-        hits = [h for p in parts[i] if (h := _said_of(norm, p)) is not None]
+        hits = [
+            h for p in parts[i] if (h := _said_of(norm, p)) is not None and not _inside(h, covered)
+        ]
         own = [
             h
             for h in hits
@@ -434,7 +512,18 @@ def _parts(cell: str) -> list[str]:
         return []
     out = {norm.replace(" ", ""), _BRACKET.sub("", norm).replace(" ", "")}
     out.update(w for w in re.split(r"[\s/、,，]+", _BRACKET.sub("", norm)) if w)
+    out.update(_CN_COUNT.sub(_arabic, p) for p in list(out))  # 四只装 said as 4只装
     return [p for p in out if p and (len(p) >= 2 or p.isalnum())]
+
+
+_CN_COUNT = re.compile("([一二两三四五六七八九十]+)(?=[只个件袋包盒箱瓶片支双套斤克])")
+
+
+def _arabic(m: re.Match[str]) -> str:
+    from ..text._numbers import cn_number
+
+    value = cn_number(m.group(1))
+    return str(value) if value is not None else m.group(1)
 
 
 def _all_parts(row: Sequence[Any]) -> list[str]:
@@ -456,6 +545,10 @@ def _said_of(norm: str, part: str) -> tuple[str, int] | None:
     return None
 
 
+_NUMBER_UNIT = re.compile(r"^(\d+(?:\.\d+)?)[a-z]+$")
+_BARE_END = r"(?=的|款|呢|$|\s|[?？,，])"
+
+
 def _find(norm: str, part: str) -> int:
     """Where ``part`` stands in the question: an ASCII/number token only as a whole token
     (the "M" of "M码", not of "mm"); a cell that is only a number ("399元" prices) never."""
@@ -463,6 +556,9 @@ def _find(norm: str, part: str) -> int:
         if part.replace(".", "").isdigit() and len(part) > 3:
             return -1
         m = re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
+        if m is None and (unit := _NUMBER_UNIT.match(part)):
+            # the number alone, as a follow-up names a variant by it ("那50的呢" of 50ml)
+            m = re.search(rf"(?<![a-z0-9.¥￥]){re.escape(unit.group(1))}{_BARE_END}", norm)
         return m.start() if m else -1
     if re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
         return -1

@@ -46,6 +46,11 @@ FEATURES = (
     "numbers",
     "numeric",
     "tie",
+    "attribute_in_chunk",
+    "product_match",
+    "quote_length",
+    "question_length",
+    "quantity_answered",
 )
 
 

@@ -37,7 +37,7 @@ from ._attributes import CatalogAnswers
 from ._calibration import Calibrator
 from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
-from ._rules import courtesy_reply, handoff_reasons
+from ._rules import courtesy_reply, handoff_reasons, medical_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
 
@@ -49,6 +49,7 @@ ANSWER_KINDS = ("faq", "product", "table_row", "policy")
 TRACED = 10  # candidates a trace lists (the best by support)
 TYPED_SURE = 0.95  # confidence of a typed answer that checks everything the question asks
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
+_QUANTITY = re.compile("多少|几|多久|多长|多大|多重|多高")
 
 
 @dataclass
@@ -161,6 +162,7 @@ class Answerer:
         )
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
+        self._attribute_words: list[tuple[list[str], list[str]]] | None = None
         self._catalog: CatalogAnswers | None = None
         self.finder = ProductFinder(self.products.titles, self._variant_names())
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
@@ -218,6 +220,8 @@ class Answerer:
             held = None
             if size_question:  # never auto from one matched number
                 held = "a size question no size chart answered"
+            elif medical_question(to_simplified(question), self.shop.rule_set("message_rules")):
+                held = "health advice (a pregnancy, a medical condition): an agent checks it"
             elif len(query.products) > 1 and candidates[0].hit.chunk.source in query.products:
                 # the question fits several products equally (女款/男款 羽绒服): the page quoted
                 # may be the wrong one's, so a human checks which product is meant
@@ -253,10 +257,13 @@ class Answerer:
                 titles, self.products.facts, self.products.tables, self.shop.rule_set("attributes")
             )
         previous = [m.text for m in history[-self.scoring.history_turns :] if m.role == "customer"]
-        typed = self._catalog.answer(query.text, query.products, previous)
+        # read as retrieval reads it: 简体, English product words and typos repaired, personal
+        # data masked ("廣式月餅禮盒保質期多久" asks the 保质期 the catalogue holds)
+        text = query.matched or query.text
+        typed = self._catalog.answer(text, query.products, previous)
         if typed is None or not typed.chunks:
             # a product's size asked: the chart row retrieval finds is one matched number
-            return None, bool(query.products) and self._catalog.asks_size(query.text)
+            return None, bool(query.products) and self._catalog.asks_size(text)
         settings = self.settings
         sure = max(TYPED_SURE, settings.auto_threshold)
         confidence = (
@@ -374,12 +381,10 @@ class Answerer:
                 for header, row, _ in table["rows"]:
                     for name, cell in zip(header, row, strict=False):
                         if any(q in str(name) for q in qualifier):
-                            out.setdefault(source, []).append(str(cell))
+                            out.setdefault(source, []).extend(_name_parts(str(cell)))
         # only names no other product's page says: 白色 is one product's variant and another's
         # description; 强劲 (a mode) is the robot vacuum's alone
-        pages = {
-            s: normalize(self.products.page_text(s)) for s in self.products.titles
-        }
+        pages = {s: normalize(self.products.page_text(s)) for s in self.products.titles}
         return {
             source: [
                 name
@@ -714,7 +719,42 @@ class Answerer:
                 and candidates[1].hit.chunk.source == chunk.source
                 and best.support - runner_up < 0.01
             ),
+            # The attribute asked (a cue of the attributes rule set) said in the chunk quoted:
+            # 1 yes, -1 no, 0 none asked.
+            "attribute_in_chunk": self._attribute_in(query.text, best.text),
+            # The product asked about is the chunk's (1), another's (-1), or none named (0).
+            "product_match": (1.0 if chunk.source in query.products else -1.0)
+            if query.products
+            else 0.0,
+            "quote_length": math.log1p(len(best.text)),
+            "question_length": math.log1p(len(query.text)),
+            # A quantity asked (多少, 几, 多久) and a number in the quote: 1; none there: -1.
+            "quantity_answered": (
+                1.0 if re.search(r"\d|[一二两三四五六七八九十]", best.text) else -1.0
+            )
+            if _QUANTITY.search(query.text)
+            else 0.0,
         }
+
+    def _attribute_in(self, question: str, text: str) -> float:
+        """1 when an attribute the question asks (its cue) is named in ``text`` (a cue or a
+        name of it), -1 when it is not, 0 when the question asks no attribute."""
+        if self._attribute_words is None:
+            spec = self.shop.rule_set("attributes")["attributes"]
+            self._attribute_words = [
+                (
+                    [normalize(c) for c in [a, *s["cues"]]],
+                    [normalize(n) for n in [a, *s["names"], *s["cues"]]],
+                )
+                for a, s in spec.items()
+            ]
+        norm, quoted = normalize(question), normalize(text)
+        asked = [
+            names for cues, names in self._attribute_words if any(c and c in norm for c in cues)
+        ]
+        if not asked:
+            return 0.0
+        return 1.0 if any(n and n in quoted for names in asked for n in names) else -1.0
 
     def _decide(self, question: str, candidates: list[Candidate], query: Query) -> Answer:
         """The best candidate's answer, cited with close matches from other sources, and the
@@ -840,6 +880,17 @@ class Answerer:
             citations=citations,
             reasons=reasons,
         )
+
+
+_NOTE = re.compile(r"[（(].*?[)）]")
+
+
+def _name_parts(cell: str) -> list[str]:
+    """A variant cell and the pieces a shopper names it by: without its bracketed note
+    ("极光紫" of "极光紫（限定配色）") and its words ("白色" of "白色 / 浅蓝")."""
+    bare = _NOTE.sub("", cell).strip()
+    words = [w for w in re.split(r"[\s/、,，]+", bare) if w]
+    return list(dict.fromkeys([cell, bare, *words]))
 
 
 def cite(candidate: Candidate) -> Citation:

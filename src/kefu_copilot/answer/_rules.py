@@ -1,7 +1,7 @@
 """Message-level rules that decide a handoff before any retrieval.
 
 Each rule returns a human-readable reason or ``None``. They are deliberately conservative: an
-order lookup, a compensation demand beyond the shop's limit, a complaint threat or an attempt to
+order lookup, a counter-offer on price, a compensation demand beyond the shop's limit, a complaint threat or an attempt to
 instruct the assistant always goes to a human. The words and cues are the ``message_rules`` rule
 set (``data/message_rules.yaml``, extended by a shop's ``rules.message_rules``); order ids,
 tracking numbers and amounts of money are the patterns of :mod:`kefu_copilot.text._patterns`.
@@ -21,7 +21,13 @@ from ..text._numbers import money_amounts
 from ..text._patterns import LONG_NUMBER, compiled_rules, order_references
 from ..text._pii import redact
 
-__all__ = ["courtesy_reply", "handoff_reasons", "money_amounts", "order_question"]
+__all__ = [
+    "courtesy_reply",
+    "handoff_reasons",
+    "medical_question",
+    "money_amounts",
+    "order_question",
+]
 
 ORDER_LOOKUP = "needs a look-up in the shop's order system"
 
@@ -41,6 +47,9 @@ class _Rules:
     escalation: tuple[str, ...]
     human: re.Pattern[str]
     order: re.Pattern[str]
+    bargaining: re.Pattern[str]
+    harm: re.Pattern[str]
+    medical: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
     insistence: re.Pattern[str]
@@ -61,6 +70,9 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         escalation=tuple(str(w) for w in rules["escalation_words"]),
         human=_any(rules["human_requests"]),
         order=_any(rules["order_questions"]),
+        bargaining=_any(rules["bargaining"]),
+        harm=_any(rules["harm_reports"]),
+        medical=_any(rules["medical_questions"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
         insistence=_any(rules["insistence"]),
@@ -95,6 +107,12 @@ def order_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     )
 
 
+def medical_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether the message asks if something suits a pregnancy or a medical condition (an
+    answer to it is never sent as is). ``rules``: a shop's merged ``message_rules``."""
+    return bool(_rules(rules).medical.search(normalize(text)))
+
+
 def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
     """Why this message must go to a human right away (empty list: no rule fired)."""
     norm = normalize(text)
@@ -112,6 +130,10 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("customer asks for a human agent")
     if order_question(norm, merged):
         reasons.append(ORDER_LOOKUP)
+    if rules.bargaining.search(norm):
+        reasons.append("a counter-offer on price: an agent decides")
+    if rules.harm.search(norm):
+        reasons.append("a reaction of the body after use: a possible harm, a human now")
     limit = shop.compensation.max_any_yuan
     if rules.beyond_policy.search(norm):
         reasons.append("compensation demand beyond policy (multiple/loss compensation)")
