@@ -26,6 +26,11 @@ _PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
 _STOCK_HEADERS = ("stock", "库存", "现货", "状态")
 _SOLD_OUT = ("售罄", "缺货", "无货", "停产", "下架")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---", re.S)
+OFFER_PARTS = 3  # a page with no price fact nor priced table states its offers this early
+_OFFER_SPLIT = re.compile(r"[|｜/\n;；。]")
+_LABEL_CUT = re.compile(r"[:：，,、]")
+#: an amount with a currency mark: ¥169, 169元 (not 50ml×2 before ¥299)
+_PRICED = re.compile(r"[¥￥]\s*(\d+(?:\.\d+)?)|(?<![\d.×x*])(\d+(?:\.\d+)?)\s*元")
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,35 @@ def _variants(tables: Sequence[Mapping[str, Any]]) -> list[Variant]:
     return out
 
 
+def _offers(parts: Sequence[tuple[int, Chunk]]) -> list[Variant]:
+    """The priced versions a page states in its opening text when it has no price fact nor a
+    priced table ("单支50ml ¥169 / 双支装 50ml×2 ¥299", "6罐装 ¥128 ｜ 8罐装 ¥168", "价格：¥329"):
+    each amount with a currency mark, labelled by the words before it. Only the first
+    ``OFFER_PARTS`` parts before the page's first table are read (a component's price in a gift
+    set's table, a free gift's list price in the returns notes are not offers), and only the
+    first of them stating an amount."""
+    texts: list[tuple[int, str]] = []
+    for index, chunk in parts:
+        if chunk.kind == "table_row" or len(texts) >= OFFER_PARTS:
+            break
+        texts.append((index, chunk.text))
+    for index, text in texts:
+        out: list[Variant] = []
+        for segment in _OFFER_SPLIT.split(normalize(text)):
+            start = 0
+            for m in _PRICED.finditer(segment):
+                said = segment[start : m.start()].strip(" :：")
+                start = m.end()
+                label = _LABEL_CUT.split(said)[-1].strip().removesuffix("价")
+                label = "" if any(h in label for h in _PRICE_HEADERS) else label
+                price = float(m.group(1) or m.group(2))
+                cells = (("规格", label),) if label else ()
+                out.append(Variant(label, price, True, index, cells, label))
+        if out:
+            return out
+    return []
+
+
 def _declared_related(shop_dir: Path | None, source: str, keys: Sequence[str]) -> list[str]:
     """The complements a product file declares (``related`` in its front matter or JSON): read
     from the file itself, as ingestion keeps only scalar front-matter values."""
@@ -200,6 +234,11 @@ def build_profiles(
             continue
         title = next((c.title for _, c in parts if c.title), "") or source
         facts = [Fact(str(n), str(v), int(i)) for n, v, i in products.facts.get(source, ())]
+        variants = _variants(products.tables.get(source, ()))
+        if not any(v.price is not None for v in variants) and not any(
+            f.name in _PRICE_HEADERS for f in facts
+        ):
+            variants = [*variants, *_offers(parts)]
         category = next((f.value for f in facts if f.name in ("分类", "category")), "")
         codes = [f.value.strip() for f in facts if f.name in _CODE_FACTS and f.value.strip()]
         out.append(
@@ -209,7 +248,7 @@ def build_profiles(
                 sku=codes[0] if codes else skus.get(source, ""),
                 category=category,
                 facts=facts,
-                variants=_variants(products.tables.get(source, ())),
+                variants=variants,
                 parts=[(i, c.text) for i, c in parts],
                 related=_declared_related(shop_dir, source, related_keys),
                 marks=normalize(f"{title} {category}"),
