@@ -204,6 +204,43 @@ def test_a_comparison_pairs_one_attribute_named_with_more_or_fewer_words() -> No
     assert "中底" not in pairs  # no name of the other holds it, or is held by it
 
 
+def test_a_comparison_shows_attribute_keys_written_as_code_by_their_display_names() -> None:
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._compare import compare_variants
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="products/x.json", locator=str(index), snippet="", score=score)
+
+    rows = [
+        Variant("6罐装 秋冬", 128, True, 1, (("规格", "6罐装"), ("season", "秋冬"), ("price", "128")), "6罐装"),
+        Variant("8罐装 四季", 168, True, 2, (("规格", "8罐装"), ("season", "四季"), ("price", "168")), "8罐装"),
+    ]  # fmt: skip
+    profile = Profile("products/x.json", "坚果礼盒", "", "", [], rows, [])
+    comparison = compare_variants(profile, rows, RULES, cite)
+    assert "季节：秋冬，四季" in comparison.text and "价格：128元，168元" in comparison.text
+    assert "season" not in comparison.text and "price" not in comparison.text
+
+
+def test_a_page_with_no_price_fact_states_its_offers_in_its_opening_text() -> None:
+    from kefu_copilot._models import Chunk
+    from kefu_copilot.presales._profiles import _offers
+
+    def chunk(text: str, kind: str = "section") -> Chunk:
+        return Chunk(id=text[:8], source="products/x.html", kind=kind, locator="", text=text)
+
+    parts = [
+        (0, chunk("首页 > 护肤 > 防晒")),
+        (1, chunk("商品编码：SH-SS01 / 单支50ml ¥169 / 双支装 50ml×2 ¥299")),
+        (2, chunk("内容：精华，单买价：¥399", "table_row")),
+    ]
+    offers = _offers(parts)
+    assert [(v.label, v.price, v.chunk) for v in offers] == [
+        ("单支50ml", 169, 1), ("双支装 50ml×2", 299, 1)
+    ]  # fmt: skip
+    assert _offers([(0, chunk("礼盒价，¥599", "table_row")), (1, chunk("赠品标价¥69"))]) == []
+
+
 def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
     from kefu_copilot.presales._advisor import Advisor
 

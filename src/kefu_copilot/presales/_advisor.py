@@ -227,8 +227,16 @@ class Advisor:
     def _comparison(self, question: str, named: list[Profile]) -> Comparison | None:
         """Two versions of the one product named, else the products the parts of the question
         name ("A和B"), else the two its words fit equally ("两款羽绒服")."""
-        for profile in named:
-            variants = named_variants(profile, question)
+        needs = self.needs(question)
+        kind = [  # the products of the kind the message names (精华 in "精华30ml和50ml")
+            p for p in self.profiles
+            if p not in named and any(names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words)
+        ]  # fmt: skip
+        # versions both said outright ("6罐和8罐") before one said and the other inferred
+        for profile, one_said in [
+            *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
+        ]:  # fmt: skip
+            variants = named_variants(profile, question, one_said=one_said)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
         norm = normalize(question)

@@ -14,7 +14,7 @@ from typing import Any
 from .._models import Citation
 from ..text._normalize import normalize
 from ._models import Comparison
-from ._profiles import Fact, Profile, Variant
+from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
 
 __all__ = ["compare_products", "compare_variants", "named_variants"]
@@ -73,14 +73,15 @@ def _aligned(facts_a: Sequence[Fact], facts_b: Sequence[Fact]) -> dict[str, Fact
     return out
 
 
+_BARE = re.compile(r"\d+(?:\.\d+)?")  # a price cell with no unit (129 from JSON)
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
 
 
-def named_variants(profile: Profile, text: str) -> list[Variant]:
+def named_variants(profile: Profile, text: str, *, one_said: bool = True) -> list[Variant]:
     """The variants of ``profile`` the message tells apart: in one column of the variant table,
     the rows whose own words (not shared by every other row: "标准版", "pro") the message says,
     one row per value named; of a column with two values, one named is enough ("L5和L5 Pro":
-    the other is the one not told apart)."""
+    the other is the one not told apart) — unless ``one_said`` is false."""
     norm = normalize(text)
     columns = list(dict.fromkeys(h for v in profile.variants for h, _ in v.cells))
     pairs: list[Variant] = []
@@ -98,7 +99,7 @@ def named_variants(profile: Profile, text: str) -> list[Variant]:
         if len(seen) >= 2:
             return list(seen.values())
         distinct_values = list(dict.fromkeys(values.values()))
-        if len(seen) == 1 and len(distinct_values) == 2 and not pairs:
+        if one_said and len(seen) == 1 and len(distinct_values) == 2 and not pairs:
             other = next(v for v, value in values.items() if value not in seen)
             pairs = [next(iter(seen.values())), other]
     return pairs
@@ -110,17 +111,25 @@ def compare_variants(
     """Rows: the cells that differ, then the page's facts that speak of both versions."""
     a, b = variants[0], variants[1]
     cells_b = dict(b.cells)
-    rows = [(h, c, cells_b[h]) for h, c in a.cells if h in cells_b and cells_b[h] != c]
+    rows = [
+        (h, c, cells_b[h])
+        for h, c in a.cells
+        if h in cells_b and cells_b[h] != c and not is_stock(h)  # a count left is no difference
+    ]
     chunks = [a.chunk, b.chunk]
     labels = [_label(a, b), _label(b, a)]
+    skip = {str(s) for s in rules["not_selling_points"]}
     for fact in profile.facts:
+        if fact.name in skip:
+            continue  # a licence number holding both labels' digits says nothing of them
         value = normalize(fact.value)
         if all(label and normalize(label) in value for label in labels):
             rows.append((fact.name, fact.value, ""))
             chunks.append(fact.chunk)
-    return _comparison(
-        [a.label or a.name, b.label or b.name], [profile.source], rows, chunks, rules, cite
-    )
+    names = [a.label or a.name, b.label or b.name]
+    if normalize(names[0]) == normalize(names[1]):
+        names = labels  # 黑色 短款 / 黑色 长款: named by the cells telling them apart
+    return _comparison(names, [profile.source], rows, chunks, rules, cite)
 
 
 def _label(a: Variant, b: Variant) -> str:
@@ -141,6 +150,12 @@ def _comparison(
     cite: Cite,
 ) -> Comparison:
     texts = rules["texts"]
+    names_of = {str(k).lower(): str(v) for k, v in rules["attribute_names"].items()}
+    rows = [(names_of.get(n.strip().lower(), n), x, y) for n, x, y in rows]
+    rows = [
+        (n, *(f"{v}元" if n == "价格" and _BARE.fullmatch(v.strip()) else v for v in (x, y)))
+        for n, x, y in rows
+    ]
     shown = rows[: int(rules["compared"])]
     lines = "；".join(
         str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}"

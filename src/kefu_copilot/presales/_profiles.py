@@ -19,7 +19,7 @@ from .._models import Chunk
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, number
 
-__all__ = ["Fact", "Profile", "Variant", "build_profiles"]
+__all__ = ["Fact", "Profile", "Variant", "build_profiles", "is_stock"]
 
 _CODE_FACTS = ("货号", "商品编号", "sku", "SKU", "型号", "款号")
 _PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
@@ -93,6 +93,11 @@ class Profile:
         if fact is not None:
             return fact.chunk
         return self.variants[0].chunk if self.variants else self.parts[0][0]
+
+
+def is_stock(header: str) -> bool:
+    """Whether a table column holds the stock (库存, stock, 状态)."""
+    return any(p in header.lower() for p in _STOCK_HEADERS)
 
 
 def _price(cell: str) -> float | None:
