@@ -241,6 +241,29 @@ def test_a_page_with_no_price_fact_states_its_offers_in_its_opening_text() -> No
     assert _offers([(0, chunk("礼盒价，¥599", "table_row")), (1, chunk("赠品标价¥69"))]) == []
 
 
+def test_a_phrase_the_segmenter_splits_is_read_whole_and_matched_by_character_pairs() -> None:
+    from kefu_copilot.presales._needs import _joined
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._text import bigrams, describe
+
+    assert _joined(["在", "备", "孕", "眼霜"], "在备孕 眼霜", {"在"}) == ["备孕"]
+    assert _joined(["水", "光", "感", "的", "底", "妆"], "水光感的底妆", {"的"}) == [
+        "水光感",
+        "底妆",
+    ]
+    assert bigrams("水光感") == ["水光", "光感"]
+
+    def page(source: str, *texts: str) -> Profile:
+        return Profile(source, source, "", "", [], [], [(i, t) for i, t in enumerate(texts)])
+
+    cushion = page("cushion", "水光气垫，妆效通透")
+    matte = page("matte", "柔雾哑光，持妆12小时")
+    eye = page("eye", "含视黄醇，孕期、备孕期及哺乳期不建议使用")
+    said = describe(["水光感", "备孕"], [cushion, matte, eye], ["不建议"])
+    assert 0 < said["cushion"][0].share < 1 and said["matte"][0].share == 0.0  # 水光, not 光感
+    assert said["eye"][1].denied and said["eye"][1].clause == (0, "孕期、备孕期及哺乳期不建议使用")
+
+
 def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
     from kefu_copilot.presales._advisor import Advisor
 

@@ -141,6 +141,11 @@ def _label(a: Variant, b: Variant) -> str:
     return ""
 
 
+def _priced(name: str, value: str) -> str:
+    """A price cell with no unit (129 from JSON) gets its 元."""
+    return f"{value}元" if name == "价格" and _BARE.fullmatch(value.strip()) else value
+
+
 def _comparison(
     names: list[str],
     sources: list[str],
@@ -152,10 +157,7 @@ def _comparison(
     texts = rules["texts"]
     names_of = {str(k).lower(): str(v) for k, v in rules["attribute_names"].items()}
     rows = [(names_of.get(n.strip().lower(), n), x, y) for n, x, y in rows]
-    rows = [
-        (n, *(f"{v}元" if n == "价格" and _BARE.fullmatch(v.strip()) else v for v in (x, y)))
-        for n, x, y in rows
-    ]
+    rows = [(n, _priced(n, x), _priced(n, y)) for n, x, y in rows]
     shown = rows[: int(rules["compared"])]
     lines = "；".join(
         str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}"

@@ -56,6 +56,9 @@ class Needs(BaseModel):
     household: int | None = None
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
+    # the shopper's own phrases the segmenter split into characters (备孕, 水光感, 晒伤): matched
+    # to each product's text by character pairs (see _text.py), never to a lexicon
+    phrases: list[str] = Field(default_factory=list)
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     amounts: list[Amount] = Field(default_factory=list)  # quantities needed
     recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
@@ -84,6 +87,21 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
         at = [i for i in range(len(norm)) if norm.startswith(w, i)]
         if any(not (i and norm[i - 1] in negations) for i in at):
             out.append(w)
+    return out
+
+
+def _joined(tokens: Sequence[str], said: str, filler: set[str]) -> list[str]:
+    """Runs of single characters the segmenter split from one phrase it does not know ("备",
+    "孕" → 备孕), joined back when the run stands so in ``said``; filler breaks a run."""
+    out: list[str] = []
+    run = ""
+    for token in [*(normalize(t).strip() for t in tokens), ""]:
+        if len(token) == 1 and token not in filler and not token.isascii() and run + token in said:
+            run += token
+            continue
+        if len(run) > 1 and run not in out:
+            out.append(run)
+        run = token if len(token) == 1 and token not in filler and not token.isascii() else ""
     return out
 
 
@@ -143,6 +161,7 @@ def read_needs(
     said |= {w for phrases in rules["features"].values() for w in phrases}
     filler = {normalize(w) for w in rules["filler"]}
     content: list[str] = []
+    phrases: list[str] = []
     if words is not None:
         rest = norm
         for phrase in sorted((normalize(w) for w in said), key=len, reverse=True):
@@ -155,6 +174,7 @@ def read_needs(
             )
             if w and w not in filler and w not in content and not numeric:
                 content.append(w)
+        phrases = _joined(words(rest), rest, filler)
     budget_range = None if cues["objection"] else budget(text)
     return Needs(
         text=text,
@@ -163,6 +183,7 @@ def read_needs(
         household=household,
         features=features,
         words=content,
+        phrases=[p for p in phrases if p not in content],
         extremes=extremes,
         amounts=amounts,
         recipient=recipient,

@@ -25,9 +25,12 @@ from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant
+from ._text import describe
 
 __all__ = ["Scored", "rank", "recommend"]
 
+TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
+TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
 HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
 DENIED = -1.5  # a feature the page denies
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
@@ -44,6 +47,9 @@ class Scored:
     kinds: list[str] = field(default_factory=list)  # the product words its title has
     misses: list[str] = field(default_factory=list)
     support: float = 0.0  # how well retrieval matched the question to the page (a tie-break)
+    text: float = 0.0  # how much of the shopper's own phrases the page states (a tie-break)
+    partial: list[Found] = field(default_factory=list)  # phrases it states in part
+    denials: list[tuple[int, str]] = field(default_factory=list)  # (chunk, clause) denying one
     prices: list[float] = field(default_factory=list)  # within the budget (else all)
     price_chunks: list[int] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
@@ -199,6 +205,13 @@ def rank(
     heads = [w for w in needs.words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
     out: list[Scored] = []
     left: list[str] = []
+    soft = [w for w in needs.words if w not in heads and len(w) > 1]
+    # the shopper's own phrases, and words of three or more characters no page states whole
+    # ("护肤品"), looked for by their character pairs on every page
+    unstated = [
+        w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
+    ]
+    described = describe([*needs.phrases, *unstated], profiles, negations)
     for profile in profiles:
         if not _fits_group(profile, needs, rules):
             left.append(f"{profile.title}: for another group")
@@ -219,7 +232,6 @@ def rank(
                 continue  # not the kind of product asked for
             scored.heads = len(have) / len(heads)
             scored.score += HEAD * len(have)
-        soft = [w for w in needs.words if w not in heads and len(w) > 1]
         phrases = {
             normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
         }
@@ -233,6 +245,18 @@ def rank(
                 scored.score += DENIED
                 scored.misses.append(word)
         scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+        for said in described.get(profile.source, ()):
+            if not said.share or said.clause is None:
+                continue
+            if said.denied:
+                scored.score += DENIED * said.share
+                scored.misses.append(said.phrase)
+                scored.denials.append(said.clause)
+            else:
+                scored.score += TEXT * said.share
+                scored.text += said.share
+                found = Found(said.phrase, False, [said.clause], [])
+                scored.found.append(found) if said.share == 1.0 else scored.partial.append(found)
         if needs.household:
             fits = for_household(needs.household, profile)
             if fits is not None and fits.positive:
@@ -250,7 +274,7 @@ def rank(
             if covered is not None:
                 scored.score += 1.0
                 scored.found.insert(0, covered)  # the figure asked for is quoted first
-    out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
+    out.sort(key=lambda s: (-s.score, -s.text, -s.support, s.profile.source))
     return out, left
 
 
@@ -370,7 +394,7 @@ def recommend(
     best = scored[0]
     runner = scored[1].score if len(scored) > 1 else None
     said_words = [w for w in needs.words if len(w) > 1]
-    if said_words and not any(s.found or s.kinds for s in scored):
+    if said_words and not any(s.found or s.kinds or s.partial for s in scored):
         # what was asked for is nowhere in the catalogue ("男士西裤"): not sold here
         return Recommendation(
             needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
@@ -383,6 +407,7 @@ def recommend(
         denial = [
             (c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]
         ]
+        denial += [d for d in best.denials if d not in denial]
         text = str(texts["denied"]).format(
             title=best.profile.title, facts="；".join(t for _, t in denial)
         )
@@ -403,7 +428,9 @@ def recommend(
     said = bool(needs.words or needs.features)
     close = [s.support for s in scored[1:] if best.score - s.score < LEAD]
     retrieval_lead = bool(close) and said and best.support - max(close) >= SUPPORT_LEAD
-    if runner is not None and best.score - runner < LEAD and not retrieval_lead:
+    texts_close = [s.text for s in scored[1:] if best.score - s.score < LEAD]
+    text_lead = bool(texts_close) and best.text - max(texts_close) >= TEXT_LEAD
+    if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
         # nothing separates the products that fit: ask what matters
         tied = [s.profile.title for s in scored if best.score - s.score < LEAD]
         return Recommendation(
@@ -429,7 +456,7 @@ def recommend(
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
-        and {w for w in needs.words if len(w) > 1} | set(needs.features)
+        and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
         <= {f.word for f in best.found} | set(best.kinds)
     )
     why = "the only product that fits" if clear else "the best of several that fit"
