@@ -52,6 +52,7 @@ class Variant:
     chunk: int
     cells: tuple[tuple[str, str], ...] = ()  # (header, cell) of the row
     label: str = ""  # its first cell other than price and stock ("R10 标准版")
+    typed: bool = True  # from a table; False: an offer read from the page's prose
 
 
 @dataclass
@@ -81,6 +82,14 @@ class Profile:
             return sorted(set(listed))
         fact = next((f for f in self.facts if f.name in _PRICE_HEADERS), None)
         return sorted(set(money_amounts(fact.value) or [number(fact.value) or 0])) if fact else []
+
+    @property
+    def typed_prices(self) -> bool:
+        """Whether its prices come from the catalogue's types (a price fact, a priced table),
+        not read from its prose (:func:`_offers`): only those back an answer sent as is."""
+        return any(v.typed for v in self.variants if v.price is not None) or any(
+            f.name in _PRICE_HEADERS for f in self.facts
+        )
 
     def prices_within(self, low: float, high: float) -> list[Variant]:
         return [
@@ -177,7 +186,7 @@ def _offers(parts: Sequence[tuple[int, Chunk]]) -> list[Variant]:
                 label = "" if any(h in label for h in _PRICE_HEADERS) else label
                 price = float(m.group(1) or m.group(2))
                 cells = (("规格", label),) if label else ()
-                out.append(Variant(label, price, True, index, cells, label))
+                out.append(Variant(label, price, True, index, cells, label, typed=False))
         if out:
             return out
     return []

@@ -450,6 +450,7 @@ def recommend(
     clear = (
         len(scored) == 1
         and bool(best.prices)
+        and best.profile.typed_prices  # a price read from prose is for an agent to confirm
         and best.heads == 1.0
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
