@@ -49,6 +49,7 @@ class Advisor:
             self._chunks,
             shop_dir=Path(shop_dir) if shop_dir is not None else None,
             related_keys=[str(k) for k in self.rules["related_keys"]],
+            related_cues=[str(k) for k in self.rules["related_cues"]],
         )
         self._by_source = {p.source: p for p in self.profiles}
         self._negations = [str(n) for n in self.rules["negations"]]

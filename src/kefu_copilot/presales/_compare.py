@@ -34,6 +34,9 @@ def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cit
     if pa != pb:
         rows.append(("价格", pa, pb))
         chunks += [a.price_chunk(), b.price_chunk()]
+    if a.category and b.category and normalize(a.category) != normalize(b.category):
+        rows.append(("分类", a.category, b.category))  # what each is (绿茶 / 乌龙茶) first
+        chunks += [f.chunk for p in (a, b) for f in p.facts if f.value == p.category][:2]
     kept = [f for f in a.facts if f.name not in skip and f.name not in ("价格", "货号", "分类")]
     pairs = _aligned(kept, b.facts)
     for fact in kept:

@@ -21,7 +21,8 @@ from ..text._numbers import money_amounts, number
 
 __all__ = ["Fact", "Profile", "Variant", "build_profiles", "is_stock"]
 
-_CODE_FACTS = ("货号", "商品编号", "sku", "SKU", "型号", "款号")
+_CODE_FACTS = ("货号", "商品编号", "商品编码", "sku", "SKU", "型号", "款号")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9]")  # the code of "SH-CR01 价格：¥329"
 _PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
 _STOCK_HEADERS = ("stock", "库存", "现货", "状态")
 _SOLD_OUT = ("售罄", "缺货", "无货", "停产", "下架")
@@ -237,9 +238,11 @@ def build_profiles(
     *,
     shop_dir: Path | None = None,
     related_keys: Sequence[str] = ("related",),
+    related_cues: Sequence[str] = (),
 ) -> list[Profile]:
     """One profile per product page of the catalogue ``products``
-    (:class:`~kefu_copilot.ingest._catalog.Products`)."""
+    (:class:`~kefu_copilot.ingest._catalog.Products`). ``related_cues``: words that make the
+    products a part of a page names by SKU its declared complements (see :func:`_named_related`)."""
     skus = products.sku_by_source()
     out: list[Profile] = []
     for source in sorted(products.titles):
@@ -254,7 +257,7 @@ def build_profiles(
         ):
             variants = [*variants, *_offers(parts)]
         category = next((f.value for f in facts if f.name in ("分类", "category")), "")
-        codes = [f.value.strip() for f in facts if f.name in _CODE_FACTS and f.value.strip()]
+        codes = [m.group() for f in facts if f.name in _CODE_FACTS and (m := _CODE.search(f.value))]
         out.append(
             Profile(
                 source=source,
@@ -269,4 +272,21 @@ def build_profiles(
                 overview=next((i for i, c in parts if c.locator == "商品信息"), -1),
             )
         )
+    _named_related(out, related_cues)
     return out
+
+
+def _named_related(profiles: Sequence[Profile], cues: Sequence[str]) -> None:
+    """Complements a page declares in its own words: a part with one of ``cues`` ("推荐搭配：…
+    （JD-MS-M1）", "相关推荐：… SH-FD01") naming another product of the catalogue by its SKU."""
+    skus = {normalize(p.sku): p.sku for p in profiles if len(p.sku) >= 4}
+    if not cues or not skus:
+        return
+    for profile in profiles:
+        for _, text in profile.parts:
+            norm = normalize(text)
+            if not any(normalize(str(c)) in norm for c in cues):
+                continue
+            for key, sku in skus.items():
+                if key != normalize(profile.sku) and key in norm and sku not in profile.related:
+                    profile.related.append(sku)
