@@ -32,6 +32,7 @@ __all__ = ["Scored", "rank", "recommend"]
 TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
 TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
 HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
+ALIAS = 0.75  # the share of that weight a synonym of the word earns
 DENIED = -1.5  # a feature the page denies
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
 SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
@@ -231,7 +232,8 @@ def rank(
             if not have:
                 continue  # not the kind of product asked for
             scored.heads = len(have) / len(heads)
-            scored.score += HEAD * len(have)
+            # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
+            scored.score += sum(HEAD if names_kind(w, profile) else ALIAS * HEAD for w in have)
         phrases = {
             normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
         }
