@@ -264,6 +264,37 @@ def test_a_phrase_the_segmenter_splits_is_read_whole_and_matched_by_character_pa
     assert said["eye"][1].denied and said["eye"][1].clause == (0, "孕期、备孕期及哺乳期不建议使用")
 
 
+def test_what_the_shopper_does_not_want_is_no_need_and_steers_the_version() -> None:
+    from kefu_copilot.presales._needs import _unwanted
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import Scored, _variants_wanted
+
+    rest, spans = _unwanted("养了两只猫 不想天天倒尘盒", ["不想", "别太"])
+    assert spans == ["天天倒尘盒"] and "倒尘盒" not in rest
+    rules = dict(RULES)
+    needs = read_needs("不想天天倒尘盒", rules, words=lambda t: [t[i : i + 3] for i in (0, 3)])
+    assert needs.avoid and "倒尘盒" not in needs.words
+    rows = [
+        Variant("标准版", 1999, True, 1, (("版本", "标准版"), ("配置", "需手动倒尘盒")), "标准版"),
+        Variant("Pro", 3299, True, 2, (("版本", "Pro"), ("配置", "自动集尘")), "Pro"),
+    ]  # fmt: skip
+    vacuum = Scored(Profile("products/r10.md", "扫拖机器人 R10", "", "", [], rows, []))
+    assert [v.label for v in _variants_wanted(vacuum, needs, rules)] == ["Pro"]
+
+
+def test_a_version_is_told_apart_by_the_characters_only_its_row_holds() -> None:
+    from kefu_copilot.presales._profiles import Variant
+    from kefu_copilot.presales._recommend import _by_characters
+
+    rows = [
+        Variant("2K", 199, True, 1, (("版本", "2K"), ("夜视", "红外夜视（黑白）"), ("库存", "预售15天")), "2K"),
+        Variant("Pro", 259, True, 2, (("版本", "Pro"), ("夜视", "全彩夜视"), ("库存", "现货")), "Pro"),
+    ]  # fmt: skip
+    assert [v.label for v in _by_characters(rows, ["彩色", "画面"], "摄像头")] == ["Pro"]
+    assert len(_by_characters(rows, ["天天"], "摄像头")) == 2  # the stock column says nothing
+    assert len(_by_characters(rows, ["彩色"], "全彩摄像头")) == 2  # nor the title's characters
+
+
 def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
     from kefu_copilot.presales._advisor import Advisor
 

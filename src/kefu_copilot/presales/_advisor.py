@@ -178,7 +178,9 @@ class Advisor:
     def names_a_kind(self, needs: Needs) -> bool:
         """Whether the shopper names a kind of product the shop has (a word of a title)."""
         return any(
-            names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words for p in self.profiles
+            names_kind(w, p, needs.aliases.get(w, ()))
+            for w in [*needs.words, *needs.avoid]  # "不要很重的充电宝" names one
+            for p in self.profiles
         )
 
     @staticmethod

@@ -59,6 +59,9 @@ class Needs(BaseModel):
     # the shopper's own phrases the segmenter split into characters (备孕, 水光感, 晒伤): matched
     # to each product's text by character pairs (see _text.py), never to a lexicon
     phrases: list[str] = Field(default_factory=list)
+    # what the shopper does not want ("不想天天倒尘盒" → 倒尘盒): never looked for as a need; a
+    # version whose own row states it is not picked
+    avoid: list[str] = Field(default_factory=list)
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     amounts: list[Amount] = Field(default_factory=list)  # quantities needed
     recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
@@ -88,6 +91,22 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
         if any(not (i and norm[i - 1] in negations) for i in at):
             out.append(w)
     return out
+
+
+def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
+    """``text`` without the spans a shopper's negation governs (from 不想 / 不要 / 别 to the end
+    of its clause), and those spans."""
+    keep: list[str] = []
+    spans: list[str] = []
+    ordered = sorted((normalize(n) for n in negations if n), key=len, reverse=True)
+    for clause in re.split(r"([\s，,。；;！!？?]+)", text):
+        at = min(((clause.find(n), n) for n in ordered if n in clause), default=None)
+        if at is None:
+            keep.append(clause)
+            continue
+        keep.append(clause[: at[0]] + " ")
+        spans.append(clause[at[0] + len(at[1]) :])
+    return "".join(keep), [s for s in spans if s.strip()]
 
 
 def _joined(tokens: Sequence[str], said: str, filler: set[str]) -> list[str]:
@@ -162,11 +181,19 @@ def read_needs(
     filler = {normalize(w) for w in rules["filler"]}
     content: list[str] = []
     phrases: list[str] = []
+    avoid: list[str] = []
     if words is not None:
         rest = norm
         for phrase in sorted((normalize(w) for w in said), key=len, reverse=True):
             if phrase:
                 rest = rest.replace(phrase, " ")
+        rest, avoided = _unwanted(rest, [str(n) for n in rules["need_negations"]])
+        for span in avoided:
+            for word in words(span):
+                w = normalize(word).strip()
+                if len(w) > 1 and w not in filler and w not in avoid:
+                    avoid.append(w)
+            avoid.extend(p for p in _joined(words(span), span, filler) if p not in avoid)
         for word in words(rest):
             w = normalize(word).strip()
             numeric = any(ch.isdigit() for ch in w) and not any(
@@ -184,6 +211,7 @@ def read_needs(
         features=features,
         words=content,
         phrases=[p for p in phrases if p not in content],
+        avoid=avoid,
         extremes=extremes,
         amounts=amounts,
         recipient=recipient,

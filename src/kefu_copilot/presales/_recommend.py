@@ -24,8 +24,8 @@ from ..text._numbers import body_measures, measures
 from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
-from ._profiles import Profile, Variant
-from ._text import describe
+from ._profiles import Profile, Variant, is_stock
+from ._text import bigrams, describe
 
 __all__ = ["Scored", "rank", "recommend"]
 
@@ -193,6 +193,14 @@ def _negations(rules: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in rules["negations"]]
 
 
+def _heads(
+    words: Sequence[str], profiles: Sequence[Profile], aliases: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """The ``words`` naming a kind of product some of ``profiles`` is. Asked of the words said
+    unwanted too when no other names one: "不要很重的充电宝" still asks for a 充电宝."""
+    return [w for w in words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+
+
 def rank(
     needs: Needs,
     profiles: Sequence[Profile],
@@ -203,7 +211,7 @@ def rank(
     ``support``: product source → how well retrieval matched the question to its page."""
     negations = _negations(rules)
     aliases = needs.aliases
-    heads = [w for w in needs.words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+    heads = _heads(needs.words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
     out: list[Scored] = []
     left: list[str] = []
     soft = [w for w in needs.words if w not in heads and len(w) > 1]
@@ -342,12 +350,45 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
         covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
         chosen = covering or chosen
+    avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
+    chosen = [v for v in chosen if v not in avoided] or chosen  # "不想天天倒尘盒": not 标准版
     counts = {v: said(v) for v in chosen}
     best = max(counts.values(), default=0)
     chosen = [v for v in chosen if best and counts[v] == best] or chosen
+    chosen = _by_characters(chosen, [*needs.words, *needs.phrases], scored.profile.marks)
     for extreme in needs.extremes:
         chosen = _most_of(chosen, extreme)
     return chosen if 0 < len(chosen) < len(pool) else []
+
+
+def _row(variant: Variant) -> str:
+    return normalize("，".join(c for _, c in variant.cells))
+
+
+def _states(row: str, phrase: str) -> bool:
+    """Whether a variant's row states most of ``phrase``'s character pairs (倒尘盒 in
+    "需手动倒尘盒")."""
+    pairs = bigrams(phrase)
+    return bool(pairs) and 2 * sum(p in row for p in pairs) >= len(pairs)
+
+
+def _by_characters(variants: list[Variant], said: Sequence[str], title: str) -> list[Variant]:
+    """Of ``variants``, those whose rows hold the most of the shopper's characters that only
+    some of the rows hold (彩色画面 → 全彩夜视: the Pro) — all when no row holds one. Only the
+    characters of words of two or more (a lone 内 says little) not in the product's ``title``
+    (裙 of 连衣裙, 特 of 呼和浩特 and 特大果), looked for in the cells describing a version
+    (not its name: 雾霾蓝, 特大果)."""
+    rows = {
+        v: normalize("，".join(c for h, c in v.cells if c != v.label and not is_stock(h)))
+        for v in variants
+    }
+    chars = {
+        ch for w in said if len(w) > 1 for ch in w if "\u4e00" <= ch <= "\u9fff" and ch not in title
+    }
+    telling = {ch for ch in chars if 0 < sum(ch in r for r in rows.values()) < len(rows)}
+    counts = {v: sum(ch in rows[v] for ch in telling) for v in variants}
+    best = max(counts.values(), default=0)
+    return [v for v in variants if counts[v] == best] if best else variants
 
 
 def _most_of(variants: list[Variant], extreme: Extreme) -> list[Variant]:
@@ -457,6 +498,7 @@ def recommend(
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
+        and not needs.avoid  # or by what the shopper does not want
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
         and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
