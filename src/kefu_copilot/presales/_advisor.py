@@ -20,7 +20,7 @@ from ..answer._extractive import Answerer
 from ..config._shop import ShopConfig
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
-from ._compare import compare_products, compare_variants, named_variants
+from ._compare import compare_products, compare_variants, named_variants, version_label
 from ._crosssell import suggest_complement
 from ._match import names_kind
 from ._models import Comparison, Recommendation, Suggestion
@@ -154,6 +154,18 @@ class Advisor:
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
                     return self._compared(question, comparison), needs
+        if len(named) == 1 and knowledge == "handoff" and not kinds:
+            # two versions of the one product named, both said ("中果和大果怎么选"), and no
+            # sure answer: a comparison though no cue says so
+            versions = named_variants(named[0], question, one_said=False)
+            norm = normalize(question)
+            if len(versions) == 2 and all(  # each named by what tells it apart (中果 / 大果)
+                (told := version_label(a, b)) and told in norm
+                for a, b in (versions, versions[::-1])
+            ):
+                comparison = compare_variants(named[0], versions, self.rules, self.cite)
+                if comparison.text:
+                    return self._compared(question, comparison), needs
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
         kind_said = self.names_a_kind(needs)
@@ -242,6 +254,10 @@ class Advisor:
             variants = named_variants(profile, question, one_said=one_said)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
+        # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)
+        told = [(p, v) for p in kind if len(v := named_variants(p, question)) == 2]
+        if not named and len(told) == 1:
+            return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
         norm = normalize(question)
         parts = [p for p in (self._joints.split(norm) if self._joints else [norm]) if p.strip()]
         each: list[Profile] = []

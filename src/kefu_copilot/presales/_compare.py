@@ -17,7 +17,7 @@ from ._models import Comparison
 from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
 
-__all__ = ["compare_products", "compare_variants", "named_variants"]
+__all__ = ["compare_products", "compare_variants", "named_variants", "version_label"]
 
 Cite = Callable[[int, float], Citation]
 
@@ -120,7 +120,7 @@ def compare_variants(
         if h in cells_b and cells_b[h] != c and not is_stock(h)  # a count left is no difference
     ]
     chunks = [a.chunk, b.chunk]
-    labels = [_label(a, b), _label(b, a)]
+    labels = [version_label(a, b), version_label(b, a)]
     skip = {str(s) for s in rules["not_selling_points"]}
     for fact in profile.facts:
         if fact.name in skip:
@@ -135,7 +135,7 @@ def compare_variants(
     return _comparison(names, [profile.source], rows, chunks, rules, cite)
 
 
-def _label(a: Variant, b: Variant) -> str:
+def version_label(a: Variant, b: Variant) -> str:
     """The cell telling ``a`` from ``b`` ("长款（过膝）" → "长款")."""
     other = dict(b.cells)
     for header, cell in a.cells:
