@@ -295,6 +295,24 @@ def test_a_version_is_told_apart_by_the_characters_only_its_row_holds() -> None:
     assert len(_by_characters(rows, ["彩色"], "全彩摄像头")) == 2  # nor the title's characters
 
 
+def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import rank
+
+    def page(source: str, title: str, category: str) -> Profile:
+        return Profile(source, title, "", category, [], [], [], marks=f"{title} {category}")
+
+    tea, nuts = page("tea", "福鼎白茶 饼茶", "茶叶/白茶"), page("nuts", "坚果礼盒", "坚果/礼盒")
+
+    def words(text: str) -> list[str]:
+        return [w for w in ("茶叶", "礼盒") if w in text]
+
+    scored, _ = rank(read_needs("有没有茶叶礼盒", RULES, words), [tea, nuts], RULES)
+    assert scored == []  # neither is a tea gift box
+    scored, _ = rank(read_needs("茶叶还是礼盒好", RULES, words), [tea, nuts], RULES)
+    assert {s.profile.source for s in scored} == {"tea", "nuts"}
+
+
 def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
     from kefu_copilot.presales._advisor import Advisor
 

@@ -212,6 +212,14 @@ def rank(
     negations = _negations(rules)
     aliases = needs.aliases
     heads = _heads(needs.words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
+    norm = normalize(needs.text)
+    # kinds said as one ("茶叶礼盒", "真丝的连衣裙"): a product is of it only with both
+    compounds = [
+        (a, b)
+        for a in heads
+        for b in heads
+        if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
+    ]
     out: list[Scored] = []
     left: list[str] = []
     soft = [w for w in needs.words if w not in heads and len(w) > 1]
@@ -237,8 +245,8 @@ def rank(
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
-            if not have:
-                continue  # not the kind of product asked for
+            if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
+                continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
             # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
             scored.score += sum(HEAD if names_kind(w, profile) else ALIAS * HEAD for w in have)
