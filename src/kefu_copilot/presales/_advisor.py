@@ -174,7 +174,10 @@ class Advisor:
         )
         wants = wants_said and rankable
         described = (
-            bool(needs.groups or needs.household or needs.features or needs.extremes)
+            (
+                bool(needs.groups or needs.household or needs.features or needs.extremes)
+                or (knowledge == "handoff" and kind_said and self._pages_state(needs))
+            )
             and kind_said
             and not needs.cues.get("question")
         )
@@ -186,6 +189,13 @@ class Advisor:
         strict = not wants and wish
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
+
+    def _pages_state(self, needs: Needs) -> bool:
+        """Whether a product of the kind said states, in its own words, something else the
+        shopper says of it ("黄皮 日常 口红": a shade's row says 黄皮白皮都可) — a description
+        of a need though no lexicon word is said."""
+        scored, _ = rank(needs, self.profiles, self.rules)
+        return any(s.kinds and any(f.word not in s.kinds for f in s.found) for s in scored[:3])
 
     def names_a_kind(self, needs: Needs) -> bool:
         """Whether the shopper names a kind of product the shop has (a word of a title)."""

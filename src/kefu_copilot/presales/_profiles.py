@@ -68,6 +68,7 @@ class Profile:
     related: list[str] = field(default_factory=list)  # SKUs the page declares as complements
     marks: str = ""  # normalised title + category: what the product is, and for whom
     overview: int = -1  # the chunk of the page's overview (title, SKU, price, category …)
+    rows: frozenset[int] = frozenset()  # the chunks that are rows of its tables (one version each)
 
     def points(self, skip: set[str]) -> list[Fact]:
         """The facts that can sell it: not the overview's bookkeeping, not ``skip``'s names."""
@@ -270,6 +271,7 @@ def build_profiles(
                 related=_declared_related(shop_dir, source, related_keys),
                 marks=normalize(f"{title} {category}"),
                 overview=next((i for i, c in parts if c.locator == "商品信息"), -1),
+                rows=frozenset(i for i, c in parts if c.kind == "table_row"),
             )
         )
     _named_related(out, related_cues)

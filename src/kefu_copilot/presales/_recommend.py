@@ -264,7 +264,13 @@ def rank(
                 scored.misses.append(word)
         scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
         for said in described.get(profile.source, ()):
-            if not said.share or said.clause is None:
+            if not said.share:
+                continue
+            if said.clause is None:  # in its title only: what it is, nothing to quote
+                scored.score += TEXT * said.share
+                scored.text += said.share
+                if said.share == 1.0:
+                    scored.found.append(Found(said.phrase, True, [], []))
                 continue
             if said.denied:
                 scored.score += DENIED * said.share
@@ -301,11 +307,21 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     points of the page."""
     n = int(rules["quoted_facts"])
     facts: dict[str, int] = {}
+    profile = scored.profile
     for found in scored.found:
         for chunk, clause in found.positive[:1]:
-            fact = next(
-                (f for f in scored.profile.facts if f.chunk == chunk and clause == f.text), None
-            )
+            fact = next((f for f in profile.facts if f.chunk == chunk and clause == f.text), None)
+            if fact is None and chunk == profile.overview:
+                continue  # the overview's bookkeeping (商品：<title>) says nothing more
+            # a row of a table listing versions with no price (色号 #01 … 黄皮白皮都可): its clause
+            # needs the row's name; a spec table's row is a fact, a priced version is named
+            # by its price
+            stated = any(f.chunk == chunk for f in profile.facts)
+            priced = any(v.chunk == chunk for v in profile.variants)
+            if chunk in profile.rows and not stated and not priced:
+                if chunk not in facts.values():
+                    facts[next(t for i, t in profile.parts if i == chunk)] = chunk
+                continue
             facts.setdefault(fact.text if fact else clause, chunk)
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:

@@ -77,7 +77,7 @@ def describe(
             stated = [pair for pair in pairs if any(pair in t for _, t in page)]
             share = sum(weights[p] for p in stated) / total
             best: tuple[int, int, str] | None = None
-            for index, text in page:
+            for index, text in page[1:]:  # the title counts, but is no clause to quote
                 for clause in _CLAUSE.split(text):
                     hits = sum(pair in clause for pair in stated)
                     if hits and (best is None or hits > best[0]):
