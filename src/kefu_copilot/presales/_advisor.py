@@ -176,7 +176,12 @@ class Advisor:
         described = (
             (
                 bool(needs.groups or needs.household or needs.features or needs.extremes)
-                or (knowledge == "handoff" and kind_said and self._pages_state(needs))
+                or (
+                    knowledge == "handoff"
+                    and kind_said
+                    and not any(str(m) in question for m in self.rules["event_marks"])
+                    and self._pages_state(needs)
+                )
             )
             and kind_said
             and not needs.cues.get("question")
