@@ -216,8 +216,10 @@ def test_a_comparison_shows_attribute_keys_written_as_code_by_their_display_name
         Variant("6罐装 秋冬", 128, True, 1, (("规格", "6罐装"), ("season", "秋冬"), ("price", "128")), "6罐装"),
         Variant("8罐装 四季", 168, True, 2, (("规格", "8罐装"), ("season", "四季"), ("price", "168")), "8罐装"),
     ]  # fmt: skip
-    profile = Profile("products/x.json", "坚果礼盒", "", "", [], rows, [])
+    remark = (3, "6罐装和8罐装为同一批次；8罐装多两罐")
+    profile = Profile("products/x.json", "坚果礼盒", "", "", [], rows, [remark], rows=frozenset())
     comparison = compare_variants(profile, rows, RULES, cite)
+    assert "6罐装和8罐装为同一批次" in comparison.text  # the page's own words on both
     assert "季节：秋冬，四季" in comparison.text and "价格：128元，168元" in comparison.text
     assert "season" not in comparison.text and "price" not in comparison.text
 

@@ -76,6 +76,7 @@ def _aligned(facts_a: Sequence[Fact], facts_b: Sequence[Fact]) -> dict[str, Fact
     return out
 
 
+_SENTENCE = re.compile(r"[。；;！!\n]")
 _BARE = re.compile(r"\d+(?:\.\d+)?")  # a price cell with no unit (129 from JSON)
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
 
@@ -129,6 +130,24 @@ def compare_variants(
         if all(label and normalize(label) in value for label in labels):
             rows.append((fact.name, fact.value, ""))
             chunks.append(fact.chunk)
+    # the page's own sentences about both ("30ml、50ml 为同一配方，只是容量不同"), after the
+    # cells: what the shop says of the difference
+    stated = {normalize(r[1]) for r in rows}
+    said: list[tuple[str, str, str]] = []
+    for index, text in profile.parts:
+        if index in profile.rows or any(f.chunk == index for f in profile.facts):
+            continue  # the rows and facts are compared above (a size chart's row is no remark)
+        for sentence in _SENTENCE.split(text):
+            norm = normalize(sentence).strip(" >-*")
+            if norm and norm not in stated and all(
+                label and normalize(label) in norm for label in labels
+            ):
+                stated.add(norm)
+                said.append(("", sentence.strip(" >-*"), ""))
+                chunks.append(index)
+    rows[len(rows) - len([r for r in rows if not r[2]]) :] = [
+        *said[:2], *(r for r in rows if not r[2])
+    ]  # fmt: skip
     names = [a.label or a.name, b.label or b.name]
     if normalize(names[0]) == normalize(names[1]):
         names = labels  # 黑色 短款 / 黑色 长款: named by the cells telling them apart
@@ -163,7 +182,7 @@ def _comparison(
     rows = [(n, _priced(n, x), _priced(n, y)) for n, x, y in rows]
     shown = rows[: int(rules["compared"])]
     lines = "；".join(
-        str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}"
+        str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}" if n else x
         for n, x, y in shown
     )
     text = str(texts["compare"]).format(a=_short(names[0]), b=_short(names[1]), rows=lines)
