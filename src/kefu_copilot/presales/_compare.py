@@ -139,8 +139,10 @@ def compare_variants(
             continue  # the rows and facts are compared above (a size chart's row is no remark)
         for sentence in _SENTENCE.split(text):
             norm = normalize(sentence).strip(" >-*")
-            if norm and norm not in stated and all(
-                label and normalize(label) in norm for label in labels
+            if (
+                norm
+                and norm not in stated
+                and all(label and normalize(label) in norm for label in labels)
             ):
                 stated.add(norm)
                 said.append(("", sentence.strip(" >-*"), ""))
