@@ -191,9 +191,15 @@ class Advisor:
             return None
         if knowledge == "auto" and not (kind_said or needs.budget or (wants and needs.amounts)):
             return None  # the knowledge is sure, and no product (nor a quantity) is asked for
-        strict = not wants and wish
+        # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
+        # "用哪款插座" asks which: ranked as any need
+        strict = not wants and wish and bool(self._said(question, "existence_cues"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
+
+    def _said(self, question: str, cues: str) -> list[str]:
+        norm = normalize(question)
+        return [str(c) for c in self.rules[cues] if normalize(str(c)) in norm]
 
     def _pages_state(self, needs: Needs) -> bool:
         """Whether a product of the kind said states, in its own words, something else the
