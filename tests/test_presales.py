@@ -315,6 +315,33 @@ def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
     assert {s.profile.source for s in scored} == {"tea", "nuts"}
 
 
+def test_an_age_is_matched_to_the_age_ranges_a_page_states() -> None:
+    from kefu_copilot.presales._ages import age_of, for_age
+    from kefu_copilot.presales._profiles import Profile
+
+    spec, negations = RULES["ages"], [str(n) for n in RULES["negations"]]
+    assert age_of("给1岁半的宝宝买点坚果", spec) == 1.5
+    assert age_of("宝宝8个月", spec) == pytest.approx(0.67, abs=0.01)
+    assert age_of("想买点坚果", spec) is None
+    nuts = Profile(
+        "nuts",
+        "每日坚果",
+        "",
+        "",
+        [],
+        [],
+        [(1, "3岁以下儿童不建议食用整粒坚果，儿童款适合3岁以上")],
+    )
+    young = for_age(1.5, nuts, spec, negations)
+    assert young is not None and not young.positive and young.negative[0][1].startswith("3岁以下")
+    older = for_age(5, nuts, spec, negations)
+    assert older is not None and older.positive == [(1, "儿童款适合3岁以上")]
+    assert (
+        for_age(5, Profile("tea", "绿茶", "", "", [], [], [(1, "明前采摘")]), spec, negations)
+        is None
+    )
+
+
 def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
     from kefu_copilot.presales._advisor import Advisor
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..text._normalize import normalize
 from ..text._numbers import budget, measures
+from ._ages import age_of
 
 __all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
@@ -54,6 +55,7 @@ class Needs(BaseModel):
     budget: tuple[float, float] | None = None
     groups: list[str] = Field(default_factory=list)
     household: int | None = None
+    age: float | None = None  # how old the one it is for is, in years ("1岁半" → 1.5)
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
     # the shopper's own phrases the segmenter split into characters (备孕, 水光感, 晒伤): matched
@@ -72,7 +74,8 @@ class Needs(BaseModel):
     def constrained(self) -> bool:
         """Says anything to rank by (beyond a wish)."""
         return bool(
-            self.budget or self.groups or self.household or self.features or self.words
+            self.budget or self.groups or self.household or self.age is not None
+            or self.features or self.words
             or self.extremes or self.amounts
         )  # fmt: skip
 
@@ -208,6 +211,7 @@ def read_needs(
         budget=budget_range,
         groups=groups,
         household=household,
+        age=age_of(text, rules["ages"]),
         features=features,
         words=content,
         phrases=[p for p in phrases if p not in content],

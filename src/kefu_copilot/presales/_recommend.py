@@ -21,6 +21,7 @@ from typing import Any
 from .._models import Citation
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, measures
+from ._ages import for_age
 from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
@@ -289,6 +290,15 @@ def rank(
             elif fits is not None:
                 scored.score += DENIED
                 scored.misses.append(fits.word)
+        if needs.age is not None:
+            aged = for_age(needs.age, profile, rules["ages"], negations)
+            if aged is not None and aged.positive:
+                scored.score += 1.0
+                scored.found.append(aged)
+            elif aged is not None:  # "3岁以下儿童不建议食用": a draft quoting it
+                scored.score += DENIED
+                scored.misses.append(aged.word)
+                scored.denials.extend(aged.negative[:1])
         out.append(scored)
     for extreme in needs.extremes:
         _by_extreme(out, extreme)
