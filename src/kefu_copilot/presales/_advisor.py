@@ -154,6 +154,17 @@ class Advisor:
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
                     return self._compared(question, comparison), needs
+        if not kinds and knowledge != "auto" and (which := self._said(question, "which_cues")):
+            # "夏威夷果和碧根果哪个保质期长": two products, one named by each part, and which of
+            # them has more of an attribute both pages state
+            asked = normalize(question).split(normalize(which[0]), 1)
+            comparison = self._comparison(asked[0], self.named(asked[0]), asked=question)
+            if (
+                comparison is not None
+                and len(comparison.sources) == 2
+                and any(len(r[0]) > 1 and normalize(r[0]) in asked[-1] for r in comparison.rows)
+            ):
+                return self._compared(question, comparison), needs
         if len(named) == 1 and knowledge == "handoff" and not kinds:
             # two versions of the one product named, both said ("中果和大果怎么选"), and no
             # sure answer: a comparison though no cue says so
@@ -260,7 +271,9 @@ class Advisor:
         priced = [p for p in pool if quoted & set(p.prices)]
         return priced[0] if len(priced) == 1 else None
 
-    def _comparison(self, question: str, named: list[Profile]) -> Comparison | None:
+    def _comparison(
+        self, question: str, named: list[Profile], asked: str = ""
+    ) -> Comparison | None:
         """Two versions of the one product named, else the products the parts of the question
         name ("A和B"), else the two its words fit equally ("两款羽绒服")."""
         needs = self.needs(question)
@@ -287,9 +300,9 @@ class Advisor:
             if found is not None and found not in each:
                 each.append(found)
         if len(each) >= 2:
-            return compare_products(each[0], each[1], self.rules, self.cite)
+            return compare_products(each[0], each[1], self.rules, self.cite, asked or question)
         if len(named) == 2:
-            return compare_products(named[0], named[1], self.rules, self.cite)
+            return compare_products(named[0], named[1], self.rules, self.cite, asked or question)
         return None
 
     def _one(self, text: str) -> Profile | None:

@@ -26,7 +26,10 @@ def _short(title: str) -> str:
     return title.split(" ", 1)[-1] if " " in title and len(title) > 14 else title
 
 
-def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite) -> Comparison:
+def compare_products(
+    a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite, asked: str = ""
+) -> Comparison:
+    """``asked``: the shopper's question; the attributes it names (哪个保质期长) come first."""
     rows: list[tuple[str, str, str]] = []
     chunks: list[int] = []
     skip = {str(s) for s in rules["not_selling_points"]} - {"价格"}
@@ -52,6 +55,8 @@ def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cit
             continue
         rows.append((fact.name, fact.value, "—") if mine else (fact.name, "—", fact.value))
         chunks.append(fact.chunk)
+    said = normalize(asked)
+    rows.sort(key=lambda r: not (len(r[0]) > 1 and normalize(r[0]) in said))  # stable
     return _comparison([a.title, b.title], [a.source, b.source], rows, chunks, rules, cite)
 
 
