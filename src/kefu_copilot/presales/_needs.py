@@ -140,7 +140,7 @@ def read_needs(
     cues = {
         "recommend": _found(norm, rules["want_cues"], negs),
         "compare": _found(norm, rules["compare_cues"]),
-        "objection": _found(norm, rules["objection_cues"]),
+        "objection": _found(norm, rules["objection_cues"], negs),  # 别太贵 is a wish
         "crosssell": _found(norm, rules["crosssell_cues"]),
         "wish": _found(norm, rules["weak_want_cues"], negs),
         "bargain": _found(norm, rules["bargain_cues"]),
