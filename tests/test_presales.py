@@ -272,7 +272,7 @@ def test_what_the_shopper_does_not_want_is_no_need_and_steers_the_version() -> N
     from kefu_copilot.presales._recommend import Scored, _variants_wanted
 
     assert "objection" not in read_needs("想要口粮茶 别太贵", RULES).cues  # a wish, no objection
-    assert read_needs("这茶太贵了", RULES).cues["objection"] == ["太贵"]
+    assert "太贵" in read_needs("这茶太贵了", RULES).cues["objection"]
     rest, spans = _unwanted("养了两只猫 不想天天倒尘盒", ["不想", "别太"])
     assert spans == ["天天倒尘盒"] and "倒尘盒" not in rest
     rules = dict(RULES)
