@@ -20,7 +20,7 @@ from ._profiles import Profile
 __all__ = ["age_of", "for_age"]
 
 _CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
-_NUM = r"(\d+(?:\.\d+)?)"
+_NUM = r"(?<![\d.])(\d+(?:\.\d+)?)"  # from a number's start: linear on a long digit run
 
 
 def _pattern(spec: Mapping[str, Any]) -> re.Pattern[str]:
