@@ -204,6 +204,146 @@ def test_a_comparison_pairs_one_attribute_named_with_more_or_fewer_words() -> No
     assert "中底" not in pairs  # no name of the other holds it, or is held by it
 
 
+def test_a_comparison_shows_attribute_keys_written_as_code_by_their_display_names() -> None:
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._compare import compare_variants
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="products/x.json", locator=str(index), snippet="", score=score)
+
+    rows = [
+        Variant("6罐装 秋冬", 128, True, 1, (("规格", "6罐装"), ("season", "秋冬"), ("price", "128")), "6罐装"),
+        Variant("8罐装 四季", 168, True, 2, (("规格", "8罐装"), ("season", "四季"), ("price", "168")), "8罐装"),
+    ]  # fmt: skip
+    remark = (3, "6罐装和8罐装为同一批次；8罐装多两罐")
+    profile = Profile("products/x.json", "坚果礼盒", "", "", [], rows, [remark], rows=frozenset())
+    comparison = compare_variants(profile, rows, RULES, cite)
+    assert "6罐装和8罐装为同一批次" in comparison.text  # the page's own words on both
+    assert "季节：秋冬，四季" in comparison.text and "价格：128元，168元" in comparison.text
+    assert "season" not in comparison.text and "price" not in comparison.text
+
+
+def test_a_page_with_no_price_fact_states_its_offers_in_its_opening_text() -> None:
+    from kefu_copilot._models import Chunk
+    from kefu_copilot.presales._profiles import _offers
+
+    def chunk(text: str, kind: str = "section") -> Chunk:
+        return Chunk(id=text[:8], source="products/x.html", kind=kind, locator="", text=text)
+
+    parts = [
+        (0, chunk("首页 > 护肤 > 防晒")),
+        (1, chunk("商品编码：SH-SS01 / 单支50ml ¥169 / 双支装 50ml×2 ¥299")),
+        (2, chunk("内容：精华，单买价：¥399", "table_row")),
+    ]
+    offers = _offers(parts)
+    assert [(v.label, v.price, v.chunk) for v in offers] == [
+        ("单支50ml", 169, 1), ("双支装 50ml×2", 299, 1)
+    ]  # fmt: skip
+    assert _offers([(0, chunk("礼盒价，¥599", "table_row")), (1, chunk("赠品标价¥69"))]) == []
+
+
+def test_a_phrase_the_segmenter_splits_is_read_whole_and_matched_by_character_pairs() -> None:
+    from kefu_copilot.presales._needs import _joined
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._text import bigrams, describe
+
+    assert _joined(["在", "备", "孕", "眼霜"], "在备孕 眼霜", {"在"}) == ["备孕"]
+    assert _joined(["水", "光", "感", "的", "底", "妆"], "水光感的底妆", {"的"}) == [
+        "水光感",
+        "底妆",
+    ]
+    assert bigrams("水光感") == ["水光", "光感"]
+
+    def page(source: str, *texts: str) -> Profile:
+        return Profile(source, source, "", "", [], [], [(i, t) for i, t in enumerate(texts)])
+
+    cushion = page("cushion", "水光气垫，妆效通透")
+    matte = page("matte", "柔雾哑光，持妆12小时")
+    eye = page("eye", "含视黄醇，孕期、备孕期及哺乳期不建议使用")
+    said = describe(["水光感", "备孕"], [cushion, matte, eye], ["不建议"])
+    assert 0 < said["cushion"][0].share < 1 and said["matte"][0].share == 0.0  # 水光, not 光感
+    assert said["eye"][1].denied and said["eye"][1].clause == (0, "孕期、备孕期及哺乳期不建议使用")
+
+
+def test_what_the_shopper_does_not_want_is_no_need_and_steers_the_version() -> None:
+    from kefu_copilot.presales._needs import _unwanted
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import Scored, _variants_wanted
+
+    assert "objection" not in read_needs("想要口粮茶 别太贵", RULES).cues  # a wish, no objection
+    assert "太贵" in read_needs("这茶太贵了", RULES).cues["objection"]
+    rest, spans = _unwanted("养了两只猫 不想天天倒尘盒", ["不想", "别太"])
+    assert spans == ["天天倒尘盒"] and "倒尘盒" not in rest
+    rules = dict(RULES)
+    needs = read_needs("不想天天倒尘盒", rules, words=lambda t: [t[i : i + 3] for i in (0, 3)])
+    assert needs.avoid and "倒尘盒" not in needs.words
+    rows = [
+        Variant("标准版", 1999, True, 1, (("版本", "标准版"), ("配置", "需手动倒尘盒")), "标准版"),
+        Variant("Pro", 3299, True, 2, (("版本", "Pro"), ("配置", "自动集尘")), "Pro"),
+    ]  # fmt: skip
+    vacuum = Scored(Profile("products/r10.md", "扫拖机器人 R10", "", "", [], rows, []))
+    assert [v.label for v in _variants_wanted(vacuum, needs, rules)] == ["Pro"]
+
+
+def test_a_version_is_told_apart_by_the_characters_only_its_row_holds() -> None:
+    from kefu_copilot.presales._profiles import Variant
+    from kefu_copilot.presales._recommend import _by_characters
+
+    rows = [
+        Variant("2K", 199, True, 1, (("版本", "2K"), ("夜视", "红外夜视（黑白）"), ("库存", "预售15天")), "2K"),
+        Variant("Pro", 259, True, 2, (("版本", "Pro"), ("夜视", "全彩夜视"), ("库存", "现货")), "Pro"),
+    ]  # fmt: skip
+    assert [v.label for v in _by_characters(rows, ["彩色", "画面"], "摄像头")] == ["Pro"]
+    assert len(_by_characters(rows, ["天天"], "摄像头")) == 2  # the stock column says nothing
+    assert len(_by_characters(rows, ["彩色"], "全彩摄像头")) == 2  # nor the title's characters
+
+
+def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import rank
+
+    def page(source: str, title: str, category: str) -> Profile:
+        return Profile(source, title, "", category, [], [], [], marks=f"{title} {category}")
+
+    tea, nuts = page("tea", "福鼎白茶 饼茶", "茶叶/白茶"), page("nuts", "坚果礼盒", "坚果/礼盒")
+
+    def words(text: str) -> list[str]:
+        return [w for w in ("茶叶", "礼盒") if w in text]
+
+    scored, _ = rank(read_needs("有没有茶叶礼盒", RULES, words), [tea, nuts], RULES)
+    assert scored == []  # neither is a tea gift box
+    scored, _ = rank(read_needs("茶叶还是礼盒好", RULES, words), [tea, nuts], RULES)
+    assert {s.profile.source for s in scored} == {"tea", "nuts"}
+
+
+def test_an_age_is_matched_to_the_age_ranges_a_page_states() -> None:
+    from kefu_copilot.presales._ages import age_of, for_age
+    from kefu_copilot.presales._profiles import Profile
+
+    spec, negations = RULES["ages"], [str(n) for n in RULES["negations"]]
+    assert age_of("给1岁半的宝宝买点坚果", spec) == 1.5
+    assert age_of("宝宝8个月", spec) == pytest.approx(0.67, abs=0.01)
+    assert age_of("想买点坚果", spec) is None
+    nuts = Profile(
+        "nuts",
+        "每日坚果",
+        "",
+        "",
+        [],
+        [],
+        [(1, "3岁以下儿童不建议食用整粒坚果，儿童款适合3岁以上")],
+    )
+    young = for_age(1.5, nuts, spec, negations)
+    assert young is not None and not young.positive and young.negative[0][1].startswith("3岁以下")
+    older = for_age(5, nuts, spec, negations)
+    assert older is not None and older.positive == [(1, "儿童款适合3岁以上")]
+    assert (
+        for_age(5, Profile("tea", "绿茶", "", "", [], [], [(1, "明前采摘")]), spec, negations)
+        is None
+    )
+
+
 def test_someone_bought_for_is_read_by_grammar_not_only_by_the_groups_words() -> None:
     from kefu_copilot.presales._advisor import Advisor
 

@@ -20,7 +20,7 @@ from ..answer._extractive import Answerer
 from ..config._shop import ShopConfig
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
-from ._compare import compare_products, compare_variants, named_variants
+from ._compare import compare_products, compare_variants, named_variants, version_label
 from ._crosssell import suggest_complement
 from ._match import names_kind
 from ._models import Comparison, Recommendation, Suggestion
@@ -49,6 +49,7 @@ class Advisor:
             self._chunks,
             shop_dir=Path(shop_dir) if shop_dir is not None else None,
             related_keys=[str(k) for k in self.rules["related_keys"]],
+            related_cues=[str(k) for k in self.rules["related_cues"]],
         )
         self._by_source = {p.source: p for p in self.profiles}
         self._negations = [str(n) for n in self.rules["negations"]]
@@ -153,6 +154,29 @@ class Advisor:
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
                     return self._compared(question, comparison), needs
+        if not kinds and knowledge != "auto" and (which := self._said(question, "which_cues")):
+            # "夏威夷果和碧根果哪个保质期长": two products, one named by each part, and which of
+            # them has more of an attribute both pages state
+            asked = normalize(question).split(normalize(which[0]), 1)
+            comparison = self._comparison(asked[0], self.named(asked[0]), asked=question)
+            if (
+                comparison is not None
+                and len(comparison.sources) == 2
+                and any(len(r[0]) > 1 and normalize(r[0]) in asked[-1] for r in comparison.rows)
+            ):
+                return self._compared(question, comparison), needs
+        if len(named) == 1 and knowledge == "handoff" and not kinds:
+            # two versions of the one product named, both said ("中果和大果怎么选"), and no
+            # sure answer: a comparison though no cue says so
+            versions = named_variants(named[0], question, one_said=False)
+            norm = normalize(question)
+            if len(versions) == 2 and all(  # each named by what tells it apart (中果 / 大果)
+                (told := version_label(a, b)) and told in norm
+                for a, b in (versions, versions[::-1])
+            ):
+                comparison = compare_variants(named[0], versions, self.rules, self.cite)
+                if comparison.text:
+                    return self._compared(question, comparison), needs
         if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
         kind_said = self.names_a_kind(needs)
@@ -161,7 +185,15 @@ class Advisor:
         )
         wants = wants_said and rankable
         described = (
-            bool(needs.groups or needs.household or needs.features or needs.extremes)
+            (
+                bool(needs.groups or needs.household or needs.features or needs.extremes)
+                or (
+                    knowledge == "handoff"
+                    and kind_said
+                    and not any(str(m) in question for m in self.rules["event_marks"])
+                    and self._pages_state(needs)
+                )
+            )
             and kind_said
             and not needs.cues.get("question")
         )
@@ -170,14 +202,29 @@ class Advisor:
             return None
         if knowledge == "auto" and not (kind_said or needs.budget or (wants and needs.amounts)):
             return None  # the knowledge is sure, and no product (nor a quantity) is asked for
-        strict = not wants and wish
+        # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
+        # "用哪款插座" asks which: ranked as any need
+        strict = not wants and wish and bool(self._said(question, "existence_cues"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
+
+    def _said(self, question: str, cues: str) -> list[str]:
+        norm = normalize(question)
+        return [str(c) for c in self.rules[cues] if normalize(str(c)) in norm]
+
+    def _pages_state(self, needs: Needs) -> bool:
+        """Whether a product of the kind said states, in its own words, something else the
+        shopper says of it ("黄皮 日常 口红": a shade's row says 黄皮白皮都可) — a description
+        of a need though no lexicon word is said."""
+        scored, _ = rank(needs, self.profiles, self.rules)
+        return any(s.kinds and any(f.word not in s.kinds for f in s.found) for s in scored[:3])
 
     def names_a_kind(self, needs: Needs) -> bool:
         """Whether the shopper names a kind of product the shop has (a word of a title)."""
         return any(
-            names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words for p in self.profiles
+            names_kind(w, p, needs.aliases.get(w, ()))
+            for w in [*needs.words, *needs.avoid]  # "不要很重的充电宝" names one
+            for p in self.profiles
         )
 
     @staticmethod
@@ -224,13 +271,27 @@ class Advisor:
         priced = [p for p in pool if quoted & set(p.prices)]
         return priced[0] if len(priced) == 1 else None
 
-    def _comparison(self, question: str, named: list[Profile]) -> Comparison | None:
+    def _comparison(
+        self, question: str, named: list[Profile], asked: str = ""
+    ) -> Comparison | None:
         """Two versions of the one product named, else the products the parts of the question
         name ("A和B"), else the two its words fit equally ("两款羽绒服")."""
-        for profile in named:
-            variants = named_variants(profile, question)
+        needs = self.needs(question)
+        kind = [  # the products of the kind the message names (精华 in "精华30ml和50ml")
+            p for p in self.profiles
+            if p not in named and any(names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words)
+        ]  # fmt: skip
+        # versions both said outright ("6罐和8罐") before one said and the other inferred
+        for profile, one_said in [
+            *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
+        ]:  # fmt: skip
+            variants = named_variants(profile, question, one_said=one_said)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
+        # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)
+        told = [(p, v) for p in kind if len(v := named_variants(p, question)) == 2]
+        if not named and len(told) == 1:
+            return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
         norm = normalize(question)
         parts = [p for p in (self._joints.split(norm) if self._joints else [norm]) if p.strip()]
         each: list[Profile] = []
@@ -239,9 +300,9 @@ class Advisor:
             if found is not None and found not in each:
                 each.append(found)
         if len(each) >= 2:
-            return compare_products(each[0], each[1], self.rules, self.cite)
+            return compare_products(each[0], each[1], self.rules, self.cite, asked or question)
         if len(named) == 2:
-            return compare_products(named[0], named[1], self.rules, self.cite)
+            return compare_products(named[0], named[1], self.rules, self.cite, asked or question)
         return None
 
     def _one(self, text: str) -> Profile | None:

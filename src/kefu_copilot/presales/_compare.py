@@ -14,10 +14,10 @@ from typing import Any
 from .._models import Citation
 from ..text._normalize import normalize
 from ._models import Comparison
-from ._profiles import Fact, Profile, Variant
+from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
 
-__all__ = ["compare_products", "compare_variants", "named_variants"]
+__all__ = ["compare_products", "compare_variants", "named_variants", "version_label"]
 
 Cite = Callable[[int, float], Citation]
 
@@ -26,7 +26,10 @@ def _short(title: str) -> str:
     return title.split(" ", 1)[-1] if " " in title and len(title) > 14 else title
 
 
-def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite) -> Comparison:
+def compare_products(
+    a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite, asked: str = ""
+) -> Comparison:
+    """``asked``: the shopper's question; the attributes it names (哪个保质期长) come first."""
     rows: list[tuple[str, str, str]] = []
     chunks: list[int] = []
     skip = {str(s) for s in rules["not_selling_points"]} - {"价格"}
@@ -34,6 +37,9 @@ def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cit
     if pa != pb:
         rows.append(("价格", pa, pb))
         chunks += [a.price_chunk(), b.price_chunk()]
+    if a.category and b.category and normalize(a.category) != normalize(b.category):
+        rows.append(("分类", a.category, b.category))  # what each is (绿茶 / 乌龙茶) first
+        chunks += [f.chunk for p in (a, b) for f in p.facts if f.value == p.category][:2]
     kept = [f for f in a.facts if f.name not in skip and f.name not in ("价格", "货号", "分类")]
     pairs = _aligned(kept, b.facts)
     for fact in kept:
@@ -49,6 +55,8 @@ def compare_products(a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cit
             continue
         rows.append((fact.name, fact.value, "—") if mine else (fact.name, "—", fact.value))
         chunks.append(fact.chunk)
+    said = normalize(asked)
+    rows.sort(key=lambda r: not (len(r[0]) > 1 and normalize(r[0]) in said))  # stable
     return _comparison([a.title, b.title], [a.source, b.source], rows, chunks, rules, cite)
 
 
@@ -73,14 +81,16 @@ def _aligned(facts_a: Sequence[Fact], facts_b: Sequence[Fact]) -> dict[str, Fact
     return out
 
 
+_SENTENCE = re.compile(r"[。；;！!\n]")
+_BARE = re.compile(r"\d+(?:\.\d+)?")  # a price cell with no unit (129 from JSON)
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
 
 
-def named_variants(profile: Profile, text: str) -> list[Variant]:
+def named_variants(profile: Profile, text: str, *, one_said: bool = True) -> list[Variant]:
     """The variants of ``profile`` the message tells apart: in one column of the variant table,
     the rows whose own words (not shared by every other row: "标准版", "pro") the message says,
     one row per value named; of a column with two values, one named is enough ("L5和L5 Pro":
-    the other is the one not told apart)."""
+    the other is the one not told apart) — unless ``one_said`` is false."""
     norm = normalize(text)
     columns = list(dict.fromkeys(h for v in profile.variants for h, _ in v.cells))
     pairs: list[Variant] = []
@@ -98,7 +108,7 @@ def named_variants(profile: Profile, text: str) -> list[Variant]:
         if len(seen) >= 2:
             return list(seen.values())
         distinct_values = list(dict.fromkeys(values.values()))
-        if len(seen) == 1 and len(distinct_values) == 2 and not pairs:
+        if one_said and len(seen) == 1 and len(distinct_values) == 2 and not pairs:
             other = next(v for v, value in values.items() if value not in seen)
             pairs = [next(iter(seen.values())), other]
     return pairs
@@ -110,26 +120,59 @@ def compare_variants(
     """Rows: the cells that differ, then the page's facts that speak of both versions."""
     a, b = variants[0], variants[1]
     cells_b = dict(b.cells)
-    rows = [(h, c, cells_b[h]) for h, c in a.cells if h in cells_b and cells_b[h] != c]
+    rows = [
+        (h, c, cells_b[h])
+        for h, c in a.cells
+        if h in cells_b and cells_b[h] != c and not is_stock(h)  # a count left is no difference
+    ]
     chunks = [a.chunk, b.chunk]
-    labels = [_label(a, b), _label(b, a)]
+    labels = [version_label(a, b), version_label(b, a)]
+    skip = {str(s) for s in rules["not_selling_points"]}
     for fact in profile.facts:
+        if fact.name in skip:
+            continue  # a licence number holding both labels' digits says nothing of them
         value = normalize(fact.value)
         if all(label and normalize(label) in value for label in labels):
             rows.append((fact.name, fact.value, ""))
             chunks.append(fact.chunk)
-    return _comparison(
-        [a.label or a.name, b.label or b.name], [profile.source], rows, chunks, rules, cite
-    )
+    # the page's own sentences about both ("30ml、50ml 为同一配方，只是容量不同"), after the
+    # cells: what the shop says of the difference
+    stated = {normalize(r[1]) for r in rows}
+    said: list[tuple[str, str, str]] = []
+    for index, text in profile.parts:
+        if index in profile.rows or any(f.chunk == index for f in profile.facts):
+            continue  # the rows and facts are compared above (a size chart's row is no remark)
+        for sentence in _SENTENCE.split(text):
+            norm = normalize(sentence).strip(" >-*")
+            if (
+                norm
+                and norm not in stated
+                and all(label and normalize(label) in norm for label in labels)
+            ):
+                stated.add(norm)
+                said.append(("", sentence.strip(" >-*"), ""))
+                chunks.append(index)
+    rows[len(rows) - len([r for r in rows if not r[2]]) :] = [
+        *said[:2], *(r for r in rows if not r[2])
+    ]  # fmt: skip
+    names = [a.label or a.name, b.label or b.name]
+    if normalize(names[0]) == normalize(names[1]):
+        names = labels  # 黑色 短款 / 黑色 长款: named by the cells telling them apart
+    return _comparison(names, [profile.source], rows, chunks, rules, cite)
 
 
-def _label(a: Variant, b: Variant) -> str:
+def version_label(a: Variant, b: Variant) -> str:
     """The cell telling ``a`` from ``b`` ("长款（过膝）" → "长款")."""
     other = dict(b.cells)
     for header, cell in a.cells:
         if other.get(header) != cell and _TOKEN.findall(normalize(cell)):
             return _TOKEN.findall(normalize(cell))[0]
     return ""
+
+
+def _priced(name: str, value: str) -> str:
+    """A price cell with no unit (129 from JSON) gets its 元."""
+    return f"{value}元" if name == "价格" and _BARE.fullmatch(value.strip()) else value
 
 
 def _comparison(
@@ -141,9 +184,12 @@ def _comparison(
     cite: Cite,
 ) -> Comparison:
     texts = rules["texts"]
+    names_of = {str(k).lower(): str(v) for k, v in rules["attribute_names"].items()}
+    rows = [(names_of.get(n.strip().lower(), n), x, y) for n, x, y in rows]
+    rows = [(n, _priced(n, x), _priced(n, y)) for n, x, y in rows]
     shown = rows[: int(rules["compared"])]
     lines = "；".join(
-        str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}"
+        str(texts["compare_row"]).format(name=n, a=x, b=y) if y else f"{n}：{x}" if n else x
         for n, x, y in shown
     )
     text = str(texts["compare"]).format(a=_short(names[0]), b=_short(names[1]), rows=lines)

@@ -94,13 +94,22 @@ def suggest_complement(
         bought=profile.title, title=best.title, prices=prices_text(pick.prices),
         facts="；".join(pick.facts),
     )  # fmt: skip
+    others = options[1 : int(rules["crosssell_alternatives"]) + 1]
+    if others:  # the other declared complements, named once in the same reply (the agent picks)
+        text += str(rules["texts"]["alternatives"]).format(
+            titles="、".join(p.title for p in others)
+        )
     return Suggestion(
         kind="crosssell",
         source=best.source,
         title=best.title,
         text=text,
         facts=pick.facts,
-        citations=[*pick.citations, cite(profile.parts[0][0], 1.0)],
+        citations=[
+            *pick.citations,
+            cite(profile.parts[0][0], 1.0),
+            *(cite(p.parts[0][0], 1.0) for p in others if p.parts),
+        ],
         reasons=[
             f"declared complement of {profile.title}"
             if declared

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ..text._normalize import normalize
 from ..text._numbers import budget, measures
+from ._ages import age_of
 
 __all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
@@ -54,8 +55,15 @@ class Needs(BaseModel):
     budget: tuple[float, float] | None = None
     groups: list[str] = Field(default_factory=list)
     household: int | None = None
+    age: float | None = None  # how old the one it is for is, in years ("1岁半" → 1.5)
     features: list[str] = Field(default_factory=list)  # the products' words for what is wanted
     words: list[str] = Field(default_factory=list)  # other content words
+    # the shopper's own phrases the segmenter split into characters (备孕, 水光感, 晒伤): matched
+    # to each product's text by character pairs (see _text.py), never to a lexicon
+    phrases: list[str] = Field(default_factory=list)
+    # what the shopper does not want ("不想天天倒尘盒" → 倒尘盒): never looked for as a need; a
+    # version whose own row states it is not picked
+    avoid: list[str] = Field(default_factory=list)
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     amounts: list[Amount] = Field(default_factory=list)  # quantities needed
     recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
@@ -66,7 +74,8 @@ class Needs(BaseModel):
     def constrained(self) -> bool:
         """Says anything to rank by (beyond a wish)."""
         return bool(
-            self.budget or self.groups or self.household or self.features or self.words
+            self.budget or self.groups or self.household or self.age is not None
+            or self.features or self.words
             or self.extremes or self.amounts
         )  # fmt: skip
 
@@ -87,6 +96,37 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
     return out
 
 
+def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
+    """``text`` without the spans a shopper's negation governs (from 不想 / 不要 / 别 to the end
+    of its clause), and those spans."""
+    keep: list[str] = []
+    spans: list[str] = []
+    ordered = sorted((normalize(n) for n in negations if n), key=len, reverse=True)
+    for clause in re.split(r"([\s，,。；;！!？?]+)", text):
+        at = min(((clause.find(n), n) for n in ordered if n in clause), default=None)
+        if at is None:
+            keep.append(clause)
+            continue
+        keep.append(clause[: at[0]] + " ")
+        spans.append(clause[at[0] + len(at[1]) :])
+    return "".join(keep), [s for s in spans if s.strip()]
+
+
+def _joined(tokens: Sequence[str], said: str, filler: set[str]) -> list[str]:
+    """Runs of single characters the segmenter split from one phrase it does not know ("备",
+    "孕" → 备孕), joined back when the run stands so in ``said``; filler breaks a run."""
+    out: list[str] = []
+    run = ""
+    for token in [*(normalize(t).strip() for t in tokens), ""]:
+        if len(token) == 1 and token not in filler and not token.isascii() and run + token in said:
+            run += token
+            continue
+        if len(run) > 1 and run not in out:
+            out.append(run)
+        run = token if len(token) == 1 and token not in filler and not token.isascii() else ""
+    return out
+
+
 def read_needs(
     text: str,
     rules: Mapping[str, Any],
@@ -100,7 +140,7 @@ def read_needs(
     cues = {
         "recommend": _found(norm, rules["want_cues"], negs),
         "compare": _found(norm, rules["compare_cues"]),
-        "objection": _found(norm, rules["objection_cues"]),
+        "objection": _found(norm, rules["objection_cues"], negs),  # 别太贵 is a wish
         "crosssell": _found(norm, rules["crosssell_cues"]),
         "wish": _found(norm, rules["weak_want_cues"], negs),
         "bargain": _found(norm, rules["bargain_cues"]),
@@ -143,11 +183,20 @@ def read_needs(
     said |= {w for phrases in rules["features"].values() for w in phrases}
     filler = {normalize(w) for w in rules["filler"]}
     content: list[str] = []
+    phrases: list[str] = []
+    avoid: list[str] = []
     if words is not None:
         rest = norm
         for phrase in sorted((normalize(w) for w in said), key=len, reverse=True):
             if phrase:
                 rest = rest.replace(phrase, " ")
+        rest, avoided = _unwanted(rest, [str(n) for n in rules["need_negations"]])
+        for span in avoided:
+            for word in words(span):
+                w = normalize(word).strip()
+                if len(w) > 1 and w not in filler and w not in avoid:
+                    avoid.append(w)
+            avoid.extend(p for p in _joined(words(span), span, filler) if p not in avoid)
         for word in words(rest):
             w = normalize(word).strip()
             numeric = any(ch.isdigit() for ch in w) and not any(
@@ -155,14 +204,18 @@ def read_needs(
             )
             if w and w not in filler and w not in content and not numeric:
                 content.append(w)
+        phrases = _joined(words(rest), rest, filler)
     budget_range = None if cues["objection"] else budget(text)
     return Needs(
         text=text,
         budget=budget_range,
         groups=groups,
         household=household,
+        age=age_of(text, rules["ages"]),
         features=features,
         words=content,
+        phrases=[p for p in phrases if p not in content],
+        avoid=avoid,
         extremes=extremes,
         amounts=amounts,
         recipient=recipient,

@@ -19,13 +19,19 @@ from .._models import Chunk
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, number
 
-__all__ = ["Fact", "Profile", "Variant", "build_profiles"]
+__all__ = ["Fact", "Profile", "Variant", "build_profiles", "is_stock"]
 
-_CODE_FACTS = ("货号", "商品编号", "sku", "SKU", "型号", "款号")
+_CODE_FACTS = ("货号", "商品编号", "商品编码", "sku", "SKU", "型号", "款号")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9]")  # the code of "SH-CR01 价格：¥329"
 _PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
 _STOCK_HEADERS = ("stock", "库存", "现货", "状态")
 _SOLD_OUT = ("售罄", "缺货", "无货", "停产", "下架")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---", re.S)
+OFFER_PARTS = 3  # a page with no price fact nor priced table states its offers this early
+_OFFER_SPLIT = re.compile(r"[|｜/\n;；。]")
+_LABEL_CUT = re.compile(r"[:：，,、]")
+#: an amount with a currency mark: ¥169, 169元 (not 50ml×2 before ¥299)
+_PRICED = re.compile(r"[¥￥]\s*(\d+(?:\.\d+)?)|(?<![\d.×x*])(\d+(?:\.\d+)?)\s*元")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Variant:
     chunk: int
     cells: tuple[tuple[str, str], ...] = ()  # (header, cell) of the row
     label: str = ""  # its first cell other than price and stock ("R10 标准版")
+    typed: bool = True  # from a table; False: an offer read from the page's prose
 
 
 @dataclass
@@ -61,6 +68,7 @@ class Profile:
     related: list[str] = field(default_factory=list)  # SKUs the page declares as complements
     marks: str = ""  # normalised title + category: what the product is, and for whom
     overview: int = -1  # the chunk of the page's overview (title, SKU, price, category …)
+    rows: frozenset[int] = frozenset()  # the chunks that are rows of its tables (one version each)
 
     def points(self, skip: set[str]) -> list[Fact]:
         """The facts that can sell it: not the overview's bookkeeping, not ``skip``'s names."""
@@ -77,6 +85,14 @@ class Profile:
         fact = next((f for f in self.facts if f.name in _PRICE_HEADERS), None)
         return sorted(set(money_amounts(fact.value) or [number(fact.value) or 0])) if fact else []
 
+    @property
+    def typed_prices(self) -> bool:
+        """Whether its prices come from the catalogue's types (a price fact, a priced table),
+        not read from its prose (:func:`_offers`): only those back an answer sent as is."""
+        return any(v.typed for v in self.variants if v.price is not None) or any(
+            f.name in _PRICE_HEADERS for f in self.facts
+        )
+
     def prices_within(self, low: float, high: float) -> list[Variant]:
         return [
             v for v in self.variants
@@ -88,6 +104,11 @@ class Profile:
         if fact is not None:
             return fact.chunk
         return self.variants[0].chunk if self.variants else self.parts[0][0]
+
+
+def is_stock(header: str) -> bool:
+    """Whether a table column holds the stock (库存, stock, 状态)."""
+    return any(p in header.lower() for p in _STOCK_HEADERS)
 
 
 def _price(cell: str) -> float | None:
@@ -144,6 +165,35 @@ def _variants(tables: Sequence[Mapping[str, Any]]) -> list[Variant]:
     return out
 
 
+def _offers(parts: Sequence[tuple[int, Chunk]]) -> list[Variant]:
+    """The priced versions a page states in its opening text when it has no price fact nor a
+    priced table ("单支50ml ¥169 / 双支装 50ml×2 ¥299", "6罐装 ¥128 ｜ 8罐装 ¥168", "价格：¥329"):
+    each amount with a currency mark, labelled by the words before it. Only the first
+    ``OFFER_PARTS`` parts before the page's first table are read (a component's price in a gift
+    set's table, a free gift's list price in the returns notes are not offers), and only the
+    first of them stating an amount."""
+    texts: list[tuple[int, str]] = []
+    for index, chunk in parts:
+        if chunk.kind == "table_row" or len(texts) >= OFFER_PARTS:
+            break
+        texts.append((index, chunk.text))
+    for index, text in texts:
+        out: list[Variant] = []
+        for segment in _OFFER_SPLIT.split(normalize(text)):
+            start = 0
+            for m in _PRICED.finditer(segment):
+                said = segment[start : m.start()].strip(" :：")
+                start = m.end()
+                label = _LABEL_CUT.split(said)[-1].strip().removesuffix("价")
+                label = "" if any(h in label for h in _PRICE_HEADERS) else label
+                price = float(m.group(1) or m.group(2))
+                cells = (("规格", label),) if label else ()
+                out.append(Variant(label, price, True, index, cells, label, typed=False))
+        if out:
+            return out
+    return []
+
+
 def _declared_related(shop_dir: Path | None, source: str, keys: Sequence[str]) -> list[str]:
     """The complements a product file declares (``related`` in its front matter or JSON): read
     from the file itself, as ingestion keeps only scalar front-matter values."""
@@ -189,9 +239,11 @@ def build_profiles(
     *,
     shop_dir: Path | None = None,
     related_keys: Sequence[str] = ("related",),
+    related_cues: Sequence[str] = (),
 ) -> list[Profile]:
     """One profile per product page of the catalogue ``products``
-    (:class:`~kefu_copilot.ingest._catalog.Products`)."""
+    (:class:`~kefu_copilot.ingest._catalog.Products`). ``related_cues``: words that make the
+    products a part of a page names by SKU its declared complements (see :func:`_named_related`)."""
     skus = products.sku_by_source()
     out: list[Profile] = []
     for source in sorted(products.titles):
@@ -200,8 +252,13 @@ def build_profiles(
             continue
         title = next((c.title for _, c in parts if c.title), "") or source
         facts = [Fact(str(n), str(v), int(i)) for n, v, i in products.facts.get(source, ())]
+        variants = _variants(products.tables.get(source, ()))
+        if not any(v.price is not None for v in variants) and not any(
+            f.name in _PRICE_HEADERS for f in facts
+        ):
+            variants = [*variants, *_offers(parts)]
         category = next((f.value for f in facts if f.name in ("分类", "category")), "")
-        codes = [f.value.strip() for f in facts if f.name in _CODE_FACTS and f.value.strip()]
+        codes = [m.group() for f in facts if f.name in _CODE_FACTS and (m := _CODE.search(f.value))]
         out.append(
             Profile(
                 source=source,
@@ -209,11 +266,29 @@ def build_profiles(
                 sku=codes[0] if codes else skus.get(source, ""),
                 category=category,
                 facts=facts,
-                variants=_variants(products.tables.get(source, ())),
+                variants=variants,
                 parts=[(i, c.text) for i, c in parts],
                 related=_declared_related(shop_dir, source, related_keys),
                 marks=normalize(f"{title} {category}"),
                 overview=next((i for i, c in parts if c.locator == "商品信息"), -1),
+                rows=frozenset(i for i, c in parts if c.kind == "table_row"),
             )
         )
+    _named_related(out, related_cues)
     return out
+
+
+def _named_related(profiles: Sequence[Profile], cues: Sequence[str]) -> None:
+    """Complements a page declares in its own words: a part with one of ``cues`` ("推荐搭配：…
+    （JD-MS-M1）", "相关推荐：… SH-FD01") naming another product of the catalogue by its SKU."""
+    skus = {normalize(p.sku): p.sku for p in profiles if len(p.sku) >= 4}
+    if not cues or not skus:
+        return
+    for profile in profiles:
+        for _, text in profile.parts:
+            norm = normalize(text)
+            if not any(normalize(str(c)) in norm for c in cues):
+                continue
+            for key, sku in skus.items():
+                if key != normalize(profile.sku) and key in norm and sku not in profile.related:
+                    profile.related.append(sku)

@@ -21,14 +21,19 @@ from typing import Any
 from .._models import Citation
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, measures
+from ._ages import for_age
 from ._match import Found, find, find_any, for_household, names_kind, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
-from ._profiles import Profile, Variant
+from ._profiles import Profile, Variant, is_stock
+from ._text import bigrams, describe
 
 __all__ = ["Scored", "rank", "recommend"]
 
+TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
+TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
 HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
+ALIAS = 0.75  # the share of that weight a synonym of the word earns
 DENIED = -1.5  # a feature the page denies
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
 SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
@@ -44,6 +49,9 @@ class Scored:
     kinds: list[str] = field(default_factory=list)  # the product words its title has
     misses: list[str] = field(default_factory=list)
     support: float = 0.0  # how well retrieval matched the question to the page (a tie-break)
+    text: float = 0.0  # how much of the shopper's own phrases the page states (a tie-break)
+    partial: list[Found] = field(default_factory=list)  # phrases it states in part
+    denials: list[tuple[int, str]] = field(default_factory=list)  # (chunk, clause) denying one
     prices: list[float] = field(default_factory=list)  # within the budget (else all)
     price_chunks: list[int] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
@@ -186,6 +194,14 @@ def _negations(rules: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in rules["negations"]]
 
 
+def _heads(
+    words: Sequence[str], profiles: Sequence[Profile], aliases: Mapping[str, Sequence[str]]
+) -> list[str]:
+    """The ``words`` naming a kind of product some of ``profiles`` is. Asked of the words said
+    unwanted too when no other names one: "不要很重的充电宝" still asks for a 充电宝."""
+    return [w for w in words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+
+
 def rank(
     needs: Needs,
     profiles: Sequence[Profile],
@@ -196,9 +212,24 @@ def rank(
     ``support``: product source → how well retrieval matched the question to its page."""
     negations = _negations(rules)
     aliases = needs.aliases
-    heads = [w for w in needs.words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+    heads = _heads(needs.words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
+    norm = normalize(needs.text)
+    # kinds said as one ("茶叶礼盒", "真丝的连衣裙"): a product is of it only with both
+    compounds = [
+        (a, b)
+        for a in heads
+        for b in heads
+        if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
+    ]
     out: list[Scored] = []
     left: list[str] = []
+    soft = [w for w in needs.words if w not in heads and len(w) > 1]
+    # the shopper's own phrases, and words of three or more characters no page states whole
+    # ("护肤品"), looked for by their character pairs on every page
+    unstated = [
+        w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
+    ]
+    described = describe([*needs.phrases, *unstated], profiles, negations)
     for profile in profiles:
         if not _fits_group(profile, needs, rules):
             left.append(f"{profile.title}: for another group")
@@ -215,11 +246,11 @@ def rank(
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
-            if not have:
-                continue  # not the kind of product asked for
+            if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
+                continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
-            scored.score += HEAD * len(have)
-        soft = [w for w in needs.words if w not in heads and len(w) > 1]
+            # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
+            scored.score += sum(HEAD if names_kind(w, profile) else ALIAS * HEAD for w in have)
         phrases = {
             normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
         }
@@ -233,6 +264,24 @@ def rank(
                 scored.score += DENIED
                 scored.misses.append(word)
         scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+        for said in described.get(profile.source, ()):
+            if not said.share:
+                continue
+            if said.clause is None:  # in its title only: what it is, nothing to quote
+                scored.score += TEXT * said.share
+                scored.text += said.share
+                if said.share == 1.0:
+                    scored.found.append(Found(said.phrase, True, [], []))
+                continue
+            if said.denied:
+                scored.score += DENIED * said.share
+                scored.misses.append(said.phrase)
+                scored.denials.append(said.clause)
+            else:
+                scored.score += TEXT * said.share
+                scored.text += said.share
+                found = Found(said.phrase, False, [said.clause], [])
+                scored.found.append(found) if said.share == 1.0 else scored.partial.append(found)
         if needs.household:
             fits = for_household(needs.household, profile)
             if fits is not None and fits.positive:
@@ -241,6 +290,15 @@ def rank(
             elif fits is not None:
                 scored.score += DENIED
                 scored.misses.append(fits.word)
+        if needs.age is not None:
+            aged = for_age(needs.age, profile, rules["ages"], negations)
+            if aged is not None and aged.positive:
+                scored.score += 1.0
+                scored.found.append(aged)
+            elif aged is not None:  # "3岁以下儿童不建议食用": a draft quoting it
+                scored.score += DENIED
+                scored.misses.append(aged.word)
+                scored.denials.extend(aged.negative[:1])
         out.append(scored)
     for extreme in needs.extremes:
         _by_extreme(out, extreme)
@@ -250,7 +308,7 @@ def rank(
             if covered is not None:
                 scored.score += 1.0
                 scored.found.insert(0, covered)  # the figure asked for is quoted first
-    out.sort(key=lambda s: (-s.score, -s.support, s.profile.source))
+    out.sort(key=lambda s: (-s.score, -s.text, -s.support, s.profile.source))
     return out, left
 
 
@@ -259,11 +317,21 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     points of the page."""
     n = int(rules["quoted_facts"])
     facts: dict[str, int] = {}
+    profile = scored.profile
     for found in scored.found:
         for chunk, clause in found.positive[:1]:
-            fact = next(
-                (f for f in scored.profile.facts if f.chunk == chunk and clause == f.text), None
-            )
+            fact = next((f for f in profile.facts if f.chunk == chunk and clause == f.text), None)
+            if fact is None and chunk == profile.overview:
+                continue  # the overview's bookkeeping (商品：<title>) says nothing more
+            # a row of a table listing versions with no price (色号 #01 … 黄皮白皮都可): its clause
+            # needs the row's name; a spec table's row is a fact, a priced version is named
+            # by its price
+            stated = any(f.chunk == chunk for f in profile.facts)
+            priced = any(v.chunk == chunk for v in profile.variants)
+            if chunk in profile.rows and not stated and not priced:
+                if chunk not in facts.values():
+                    facts[next(t for i, t in profile.parts if i == chunk)] = chunk
+                continue
             facts.setdefault(fact.text if fact else clause, chunk)
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:
@@ -316,12 +384,45 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
         covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
         chosen = covering or chosen
+    avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
+    chosen = [v for v in chosen if v not in avoided] or chosen  # "不想天天倒尘盒": not 标准版
     counts = {v: said(v) for v in chosen}
     best = max(counts.values(), default=0)
     chosen = [v for v in chosen if best and counts[v] == best] or chosen
+    chosen = _by_characters(chosen, [*needs.words, *needs.phrases], scored.profile.marks)
     for extreme in needs.extremes:
         chosen = _most_of(chosen, extreme)
     return chosen if 0 < len(chosen) < len(pool) else []
+
+
+def _row(variant: Variant) -> str:
+    return normalize("，".join(c for _, c in variant.cells))
+
+
+def _states(row: str, phrase: str) -> bool:
+    """Whether a variant's row states most of ``phrase``'s character pairs (倒尘盒 in
+    "需手动倒尘盒")."""
+    pairs = bigrams(phrase)
+    return bool(pairs) and 2 * sum(p in row for p in pairs) >= len(pairs)
+
+
+def _by_characters(variants: list[Variant], said: Sequence[str], title: str) -> list[Variant]:
+    """Of ``variants``, those whose rows hold the most of the shopper's characters that only
+    some of the rows hold (彩色画面 → 全彩夜视: the Pro) — all when no row holds one. Only the
+    characters of words of two or more (a lone 内 says little) not in the product's ``title``
+    (裙 of 连衣裙, 特 of 呼和浩特 and 特大果), looked for in the cells describing a version
+    (not its name: 雾霾蓝, 特大果)."""
+    rows = {
+        v: normalize("，".join(c for h, c in v.cells if c != v.label and not is_stock(h)))
+        for v in variants
+    }
+    chars = {
+        ch for w in said if len(w) > 1 for ch in w if "\u4e00" <= ch <= "\u9fff" and ch not in title
+    }
+    telling = {ch for ch in chars if 0 < sum(ch in r for r in rows.values()) < len(rows)}
+    counts = {v: sum(ch in rows[v] for ch in telling) for v in variants}
+    best = max(counts.values(), default=0)
+    return [v for v in variants if counts[v] == best] if best else variants
 
 
 def _most_of(variants: list[Variant], extreme: Extreme) -> list[Variant]:
@@ -370,7 +471,7 @@ def recommend(
     best = scored[0]
     runner = scored[1].score if len(scored) > 1 else None
     said_words = [w for w in needs.words if len(w) > 1]
-    if said_words and not any(s.found or s.kinds for s in scored):
+    if said_words and not any(s.found or s.kinds or s.partial for s in scored):
         # what was asked for is nowhere in the catalogue ("男士西裤"): not sold here
         return Recommendation(
             needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
@@ -383,6 +484,7 @@ def recommend(
         denial = [
             (c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]
         ]
+        denial += [d for d in best.denials if d not in denial]
         text = str(texts["denied"]).format(
             title=best.profile.title, facts="；".join(t for _, t in denial)
         )
@@ -403,7 +505,9 @@ def recommend(
     said = bool(needs.words or needs.features)
     close = [s.support for s in scored[1:] if best.score - s.score < LEAD]
     retrieval_lead = bool(close) and said and best.support - max(close) >= SUPPORT_LEAD
-    if runner is not None and best.score - runner < LEAD and not retrieval_lead:
+    texts_close = [s.text for s in scored[1:] if best.score - s.score < LEAD]
+    text_lead = bool(texts_close) and best.text - max(texts_close) >= TEXT_LEAD
+    if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
         # nothing separates the products that fit: ask what matters
         tied = [s.profile.title for s in scored if best.score - s.score < LEAD]
         return Recommendation(
@@ -423,13 +527,15 @@ def recommend(
     clear = (
         len(scored) == 1
         and bool(best.prices)
+        and best.profile.typed_prices  # a price read from prose is for an agent to confirm
         and best.heads == 1.0
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
+        and not needs.avoid  # or by what the shopper does not want
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
-        and {w for w in needs.words if len(w) > 1} | set(needs.features)
+        and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
         <= {f.word for f in best.found} | set(best.kinds)
     )
     why = "the only product that fits" if clear else "the best of several that fit"

@@ -25,6 +25,8 @@ def recommendation_table(rec: Recommendation) -> Any:
         ("for", needs.groups),
         ("features", needs.features),
         ("words", needs.words),
+        ("phrases", needs.phrases),
+        ("not wanted", needs.avoid),
     ):
         if value:
             head.add_row(f"[bold]{label}[/]", escape(" · ".join(value)))
@@ -56,5 +58,6 @@ def comparison_table(comparison: Comparison) -> Any:
     for name in comparison.names:
         table.add_column(escape(name), ratio=1, overflow="fold")
     for name, a, b in comparison.rows:
-        table.add_row(escape(name), escape(a), escape(b))
+        # a row with no attribute is the page's own sentence about both
+        table.add_row(escape(name) or "[dim]page[/]", escape(a), escape(b))
     return table

@@ -1,0 +1,94 @@
+"""A shopper's own phrase matched to each product's own text, with no lexicon: by the character
+pairs (bigrams) the phrase and the page share, each pair weighed by how few products of the
+catalogue state it (BM25's idf over product pages). 水光感 is half-stated by a page saying 水光;
+a pair every product states (修护 in a repair line) tells none apart and weighs next to nothing.
+
+This is what carries a need to a catalogue no lexicon was written for: the lexicons of
+``data/presales.yaml`` map everyday words to product words a shop's vertical uses, and a need in
+words they lack ("能看到里面", "备孕") is still looked for on every page. A phrase is stated where
+a clause of the page holds the most of its pairs; when that clause has a ``negations`` word
+("备孕期不建议使用", "不含香精"), the page denies it rather than states it."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..text._normalize import normalize
+from ._profiles import Profile
+
+__all__ = ["Described", "bigrams", "describe"]
+
+_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+_CLAUSE = re.compile(r"[。；;！!？?\n，,（）()|｜/]")
+
+
+def bigrams(phrase: str) -> list[str]:
+    """The character pairs of ``phrase`` within its runs of Chinese (an ASCII run is one)."""
+    out: list[str] = []
+    for run in _RUN.findall(normalize(phrase)):
+        pairs = (
+            [run]
+            if run.isascii() or len(run) < 3
+            else [run[i : i + 2] for i in range(len(run) - 1)]
+        )
+        out.extend(p for p in pairs if len(p) > 1 and p not in out)
+    return out
+
+
+def _texts(profile: Profile) -> list[tuple[int, str]]:
+    return [(profile.overview, normalize(f"{profile.title} {profile.category}")), *(
+        (i, normalize(t)) for i, t in profile.parts
+    )]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Described:
+    """How much of a phrase a page states: ``share`` (0–1, pairs weighed by idf), and the clause
+    stating the most of it, positive or denied."""
+
+    phrase: str
+    share: float
+    clause: tuple[int, str] | None
+    denied: bool
+
+
+def _idf(pair: str, pages: Sequence[list[tuple[int, str]]]) -> float:
+    df = sum(any(pair in t for _, t in page) for page in pages)
+    n = len(pages)
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
+def describe(
+    phrases: Sequence[str], profiles: Sequence[Profile], negations: Sequence[str]
+) -> dict[str, list[Described]]:
+    """Each product's (by source) share of each phrase, in the order of ``phrases``."""
+    pages = [_texts(p) for p in profiles]
+    out: dict[str, list[Described]] = {p.source: [] for p in profiles}
+    for phrase in phrases:
+        pairs = bigrams(phrase)
+        if not pairs:
+            continue
+        weights = {pair: _idf(pair, pages) for pair in pairs}
+        total = sum(weights.values()) or 1.0
+        for profile, page in zip(profiles, pages, strict=True):
+            stated = [pair for pair in pairs if any(pair in t for _, t in page)]
+            share = sum(weights[p] for p in stated) / total
+            best: tuple[int, int, str] | None = None
+            for index, text in page[1:]:  # the title counts, but is no clause to quote
+                for clause in _CLAUSE.split(text):
+                    hits = sum(pair in clause for pair in stated)
+                    if hits and (best is None or hits > best[0]):
+                        best = (hits, index, clause.strip())
+            denied = False
+            if best is not None:
+                clause = best[2]
+                # "不含视黄醇" and "备孕期不建议使用": the clause negates what it says of the
+                # phrase, before it or after it (the pairs are not a word of the page's own)
+                denied = any(n in clause for n in negations)
+            out[profile.source].append(
+                Described(phrase, share, (best[1], best[2]) if best else None, denied)
+            )
+    return out
