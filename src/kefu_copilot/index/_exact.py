@@ -322,8 +322,8 @@ class ExactStore:
         """Top-k over the probed lists of the segments that have them, every row of the rest."""
         sims_parts, rows_parts, seg_parts = [], [], []
         for order, segment in enumerate(view.segments):
-            if segment.lists is not None:
-                lists = segment.lists
+            lists = segment.lists
+            if lists is not None and lists.nprobe < len(lists.centroids):
                 rows, sims = _ivf.probe(
                     segment.matrix, lists.centroids, lists.offsets, q, lists.nprobe
                 )

@@ -13,7 +13,11 @@ segment:
 - ``nprobe``, kept in ``MANIFEST``: how many lists a query scans. It is *measured* when the lists
   are built, not guessed: sample rows of the segment serve as queries, their exact top-k is
   computed by a full scan, and ``nprobe`` is the smallest number of lists whose candidates hold
-  :data:`TARGET_RECALL` of it (averaged over the sample). A query scores its candidates with the
+  :data:`TARGET_RECALL` of it (averaged over the sample). Sample rows are easier queries than
+  shoppers' questions (on a 300k-chunk benchmark shop, 99.9 % on the sample gave 99.4 % of the
+  exact top-60 of the benchmark's questions; 99.5 % gave only 97.4 %), hence the high target.
+  When more than half the lists would be needed (vectors without cluster structure), ``nprobe``
+  is every list and the segment is scanned in full. A query scores its candidates with the
   full float32 vectors, so the similarities returned are exact; only a neighbour outside the
   probed lists can be missed.
 
@@ -142,7 +146,10 @@ def calibrate(
         needed[at] = rank[at, labels[top]]
     # recall with p probes = share of the neighbours whose list ranks below p
     counts = np.bincount(needed.ravel(), minlength=n).cumsum() / needed.size
-    return int(np.searchsorted(counts, TARGET_RECALL - 1e-9) + 1)
+    nprobe = int(np.searchsorted(counts, TARGET_RECALL - 1e-9) + 1)
+    # Vectors without structure (near-uniform noise) need most lists: then a full scan of the
+    # segment is cheaper than probing them, and exact.
+    return nprobe if nprobe <= n // 2 else n
 
 
 def _vecdot(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
