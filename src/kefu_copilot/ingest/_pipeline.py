@@ -382,6 +382,9 @@ def _ingest_locked(
         stale = sorted(held - set(built.ids))
         if stale:
             store.delete(stale)
+        optimize = getattr(store, "optimize", None)
+        if optimize is not None and built.embedded:  # one segment searches fastest
+            optimize()
 
     _debug("published generation %d: %d chunks", generation, len(built.ids))
     report.generation = generation
