@@ -138,14 +138,16 @@ def calibrate(
     order = np.argsort(-(queries @ centroids.T), axis=1)
     rank = np.empty_like(order)
     rank[np.arange(len(order))[:, None], order] = np.arange(n)
-    # for each query, the rank of the list holding each of its exact top-k neighbours
-    needed = np.empty((len(queries), k), dtype=np.int64)
+    # found[p - 1]: neighbours found when the p nearest lists are scanned, summed over queries.
+    # A row as similar as the exact k-th (within float32 rounding) counts as a neighbour: shops
+    # repeat texts, and which of several equal vectors is "the" k-th is arbitrary.
+    found = np.zeros(n, dtype=np.int64)
     for at, q in enumerate(queries):
         sims = _vecdot(matrix, q)
-        top = np.argpartition(-sims, k - 1)[:k] if k < rows else np.arange(rows)
-        needed[at] = rank[at, labels[top]]
-    # recall with p probes = share of the neighbours whose list ranks below p
-    counts = np.bincount(needed.ravel(), minlength=n).cumsum() / needed.size
+        kth = np.partition(sims, rows - k)[rows - k] if k < rows else sims.min()
+        good = rank[at, labels[sims >= kth - 1e-5]]
+        found += np.minimum(np.bincount(good, minlength=n).cumsum(), k)
+    counts = found / (k * len(queries))
     nprobe = int(np.searchsorted(counts, TARGET_RECALL - 1e-9) + 1)
     # Vectors without structure (near-uniform noise) need most lists: then a full scan of the
     # segment is cheaper than probing them, and exact.
