@@ -84,13 +84,14 @@ def pct(values: list[float], p: float) -> float:
 def exact_search(
     ids: list[str], data: np.ndarray, qs: np.ndarray, k: int, tmp: Path
 ) -> tuple[dict[str, Any], list[list[tuple[str, float]]]]:
-    """Build an ExactStore of ``data`` under ``tmp`` (batches of 2,048, as ingest adds them;
-    large segments get inverted lists); timings of a full scan and top-k ids per query, and
+    """Build an ExactStore of ``data`` under ``tmp`` (batches of 2,048, as ingest adds them,
+    then ``optimize()``; large segments get inverted lists); timings of a full scan and top-k ids per query, and
     under ``"ivf"`` the same store probing its lists: timings, lists and recall."""
     exact = ExactStore(tmp / "exact")
     t, c = time.perf_counter(), time.process_time()
     for start in range(0, len(ids), 2048):
         exact.add(ids[start : start + 2048], data[start : start + 2048])
+    exact.optimize()  # as ingest does after adding: one segment when the tail is large
     build, build_cpu = time.perf_counter() - t, time.process_time() - c
     truth, ms, cpu = timed(exact.query, qs, k)
     probed = ExactStore(tmp / "exact", probe_above=0)

@@ -22,6 +22,7 @@ from kefu_copilot._errors import VectorStoreError
 from kefu_copilot.index import _ivf
 from kefu_copilot.index._exact import ExactStore
 from kefu_copilot.index._vectors import (
+    EXACT_SEARCH_MAX,
     ChromaStore,
     MemoryStore,
     TieredStore,
@@ -217,6 +218,6 @@ def test_vector_search_setting_chooses_the_store(tmp_path: Path) -> None:
     assert isinstance(ivf, ExactStore) and ivf.probe_above == 0
     assert isinstance(open_vector_store(tmp_path, "m", search="hnsw", lazy=True), ChromaStore)
     tiered = open_vector_store(tmp_path, "m", search="auto", lazy=True)
-    assert isinstance(tiered, TieredStore) and tiered.exact.probe_above == 100_000
+    assert isinstance(tiered, TieredStore) and tiered.exact.probe_above == EXACT_SEARCH_MAX
     server = open_vector_store(tmp_path, "m", url="http://127.0.0.1:1", lazy=True)
     assert isinstance(server, ChromaStore)  # a shared server stays the shared store

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         "scanned: the exact top-k), 'ivf' (the same matrix, only the inverted lists nearest the "
         "query scanned in segments of 16k+ vectors; lists probed for 99.9 % recall of the "
         "stored vectors' own top-60, measured when written), 'hnsw' (Chroma, approximate), or "
-        "'auto': exact up to 100,000 vectors, inverted lists above (with a Chroma server: the "
+        "'auto': exact up to 50,000 vectors, inverted lists above (with a Chroma server: the "
         "server)",
     )
     # -- shared state: approvals, customer memory ----------------------------------------------

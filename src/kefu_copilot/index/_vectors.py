@@ -375,11 +375,13 @@ class MemoryStore:
 
 
 #: Up to this many vectors, ``vector_search="auto"`` scans every vector; above it, only the
-#: inverted lists nearest the query (``_ivf.py``). Measured with benchmarks/dense_crossover.py
-#: (benchmarks/README.md, "Dense search"): a full scan costs ~0.027 ms of CPU per 1,000 vectors
-#: (2.95 ms at 100k), which is where it starts to weigh on an answer; the lists return >= 0.98
-#: of the exact top-60 of real questions for a fraction of it.
-EXACT_SEARCH_MAX = 100_000
+#: inverted lists nearest the query (``_ivf.py``). Measured on the benchmark shop's real vectors
+#: and questions (benchmarks/dense_crossover.py --index; benchmarks/README.md, "Dense search"):
+#: a full scan costs ~0.029 ms of CPU per 1,000 vectors (1.0 ms at 30k, 2.8-3.0 at 100k, 8.6 at
+#: 300k); the lists cost 0.7 ms at 30k and 1.25-1.5 ms at 100k for 0.997-0.998 of the exact
+#: top-60. Below 50k the scan costs at most ~1.5 ms and is exact, so it stays; above, the lists
+#: save more than they miss.
+EXACT_SEARCH_MAX = 50_000
 
 
 class TieredStore:
