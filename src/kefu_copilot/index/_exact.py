@@ -303,44 +303,25 @@ class ExactStore:
         if norm:
             q = q / norm
         probe = self.probe_above is not None and view.rows > self.probe_above
-        if probe and any(s.lists is not None for s in view.segments):
-            return self._probed(view, q, k)
-        if len(view.segments) == 1 and view.segments[0].alive is None:  # the usual case
-            segment = view.segments[0]
+        if not probe and len(view.segments) == 1 and view.segments[0].alive is None:
+            segment = view.segments[0]  # the usual case
             sims = _similarities(segment.matrix, q)
             k = min(k, len(sims))
             top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
             top = top[np.argsort(-sims[top], kind="stable")]
             ids = segment.ids
             return [(ids[i], v) for i, v in zip(top.tolist(), sims[top].tolist(), strict=True)]
-        sims_parts, rows_parts, seg_parts = [], [], []
-        for order, segment in enumerate(view.segments):
-            sims = _similarities(segment.matrix, q)
-            if segment.alive is not None:
-                sims = np.where(segment.alive, sims, -np.inf)
-            n = min(k, len(sims))
-            if n == 0:
-                continue
-            top = np.argpartition(-sims, n - 1)[:n] if n < len(sims) else np.arange(len(sims))
-            top = top[sims[top] > -np.inf]
-            sims_parts.append(sims[top])
-            rows_parts.append(top)
-            seg_parts.append(np.full(len(top), order))
-        sims = np.concatenate(sims_parts)
-        best = np.argsort(-sims, kind="stable")[:k]
-        rows, segs = np.concatenate(rows_parts)[best].tolist(), np.concatenate(seg_parts)[best]
-        segments = view.segments
-        return [
-            (segments[s].ids[r], v)
-            for s, r, v in zip(segs.tolist(), rows, sims[best].tolist(), strict=True)
-        ]
+        return self._segments_top(view, q, k, probe=probe)
 
-    def _probed(self, view: _View, q: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Top-k over the probed lists of the segments that have them, every row of the rest."""
+    def _segments_top(
+        self, view: _View, q: np.ndarray, k: int, *, probe: bool
+    ) -> list[tuple[str, float]]:
+        """Top-k over every segment: with ``probe``, over the probed lists of those that have
+        them (and every row of the rest)."""
         sims_parts, rows_parts, seg_parts = [], [], []
         for order, segment in enumerate(view.segments):
             lists = segment.lists
-            if lists is not None and lists.nprobe < len(lists.centroids):
+            if probe and lists is not None and lists.nprobe < len(lists.centroids):
                 rows, sims = _ivf.probe(
                     segment.matrix, lists.centroids, lists.offsets, q, lists.nprobe
                 )
