@@ -1,13 +1,18 @@
-"""Exact search vs HNSW (Chroma): query latency and HNSW recall of the exact top-k, by size.
+"""Exact search vs inverted lists vs HNSW (Chroma): query latency and recall of the exact
+top-k, by size.
 
-Times the two stores directly on synthetic unit vectors of the embedding model's dimension (an
-ingest of 300k chunks is too slow to repeat for this): clustered points (a centre per ~100
-vectors, plus noise), queries drawn near stored points — closer to real chunk embeddings than
-uniform noise, on which HNSW does worst. Prints a table and writes JSON; the crossover size is
-where HNSW's p50 drops below the exact store's. This is what ``EXACT_SEARCH_MAX`` in
-``kefu_copilot/index/_vectors.py`` was set from (benchmarks/README.md, "Dense search").
+Times the stores directly. Vectors are either synthetic unit vectors of the embedding model's
+dimension (clustered points — a centre per ~100 vectors — under so much noise that they are
+close to uniform: the hardest case for any index, and unlike a shop's chunks), or, with
+``--index``, the real vectors of an ingested index (e.g. a ``corpus.py`` shop of 300k chunks),
+a random subset of each size, queried with real questions (``--questions``: a JSON list of
+texts, embedded with ``--model``). Prints a table and writes JSON. This is what
+``EXACT_SEARCH_MAX`` in ``kefu_copilot/index/_vectors.py`` and the inverted lists' calibration
+in ``_ivf.py`` were set from (benchmarks/README.md, "Dense search").
 
     python benchmarks/dense_crossover.py --sizes 10000,50000,100000,300000 --json out.json
+    python benchmarks/dense_crossover.py --index IDX --questions q.json --ef-search "" \
+        --sizes 30000,100000,300000
 """
 
 from __future__ import annotations
@@ -78,20 +83,42 @@ def pct(values: list[float], p: float) -> float:
 
 def exact_search(
     ids: list[str], data: np.ndarray, qs: np.ndarray, k: int, tmp: Path
-) -> tuple[dict[str, float], list[list[tuple[str, float]]]]:
-    """Build an ExactStore of ``data`` under ``tmp``; its timings and top-k ids per query."""
+) -> tuple[dict[str, Any], list[list[tuple[str, float]]]]:
+    """Build an ExactStore of ``data`` under ``tmp`` (batches of 2,048, as ingest adds them,
+    then ``optimize()``; large segments get inverted lists); timings of a full scan and top-k ids per query, and
+    under ``"ivf"`` the same store probing its lists: timings, lists and recall."""
     exact = ExactStore(tmp / "exact")
-    t = time.perf_counter()
-    for start in range(0, len(ids), 20_000):
-        exact.add(ids[start : start + 20_000], data[start : start + 20_000])
-    build = time.perf_counter() - t
+    t, c = time.perf_counter(), time.process_time()
+    for start in range(0, len(ids), 2048):
+        exact.add(ids[start : start + 2048], data[start : start + 2048])
+    exact.optimize()  # as ingest does after adding: one segment when the tail is large
+    build, build_cpu = time.perf_counter() - t, time.process_time() - c
     truth, ms, cpu = timed(exact.query, qs, k)
+    probed = ExactStore(tmp / "exact", probe_above=0)
+    got, ivf_ms, ivf_cpu = timed(probed.query, qs, k)
+    view = probed._current()
+    segments = [
+        {"rows": len(s.ids), "lists": len(s.lists.centroids), "nprobe": s.lists.nprobe}
+        if s.lists is not None
+        else {"rows": len(s.ids)}
+        for s in (view.segments if view is not None else ())
+    ]
     return {
         "build_s": build,
+        "build_cpu_s": build_cpu,
         "p50_ms": statistics.median(ms),
         "p99_ms": pct(ms, 99),
         "cpu_p50_ms": statistics.median(cpu),
         "cpu_p99_ms": pct(cpu, 99),
+        "ivf": {
+            "segments": segments,
+            "p50_ms": statistics.median(ivf_ms),
+            "p99_ms": pct(ivf_ms, 99),
+            "cpu_p50_ms": statistics.median(ivf_cpu),
+            "cpu_p99_ms": pct(ivf_cpu, 99),
+            "recall": statistics.mean(recall(g, t) for g, t in zip(got, truth, strict=True)),
+            "recall_p10": pct([recall(g, t) for g, t in zip(got, truth, strict=True)], 10),
+        },
     }, truth
 
 
@@ -145,8 +172,37 @@ def hnsw_search(
     return out
 
 
-def run(n: int, dim: int, k: int, n_queries: int, efs: list[int], params: dict) -> dict:
-    data, qs = corpus(n, dim, n_queries)
+def real_vectors(index: Path, questions: Path, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every vector of ``index``'s exact store, and ``questions`` embedded as queries."""
+    from kefu_copilot.embed._embedder import load_embedder
+
+    stores = sorted((index / "vectors").glob("kefu-*"))
+    if len(stores) != 1:
+        raise SystemExit(f"expected one exact store under {index}/vectors, found {stores}")
+    store = ExactStore(stores[0])
+    data = store.vectors(sorted(store.all_ids()))
+    embedder = load_embedder(model, offline=True)
+    texts = json.loads(questions.read_text(encoding="utf-8"))
+    qs = np.vstack([embedder.embed_query(t) for t in texts]).astype(np.float32)
+    return data, _unit(qs)
+
+
+def run(
+    n: int,
+    dim: int,
+    k: int,
+    n_queries: int,
+    efs: list[int],
+    params: dict,
+    real: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
+    if real is None:
+        data, qs = corpus(n, dim, n_queries)
+    else:
+        rng = np.random.default_rng(n)
+        pick = np.sort(rng.choice(len(real[0]), size=min(n, len(real[0])), replace=False))
+        data, qs = real[0][pick], real[1][:n_queries]
+        n, dim = len(data), data.shape[1]
     ids = [f"c{i}" for i in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
         exact, truth = exact_search(ids, data, qs, k, Path(tmp))
@@ -165,30 +221,58 @@ def main() -> None:
     p.add_argument("--ef-search", default="100,200,400", help="HNSW ef_search values to try")
     p.add_argument("--max-neighbors", type=int, default=HNSW_PARAMS["max_neighbors"])
     p.add_argument("--ef-construction", type=int, default=HNSW_PARAMS["ef_construction"])
+    p.add_argument("--index", type=Path, help="real vectors: an index's exact store")
+    p.add_argument("--questions", type=Path, help="with --index: JSON list of question texts")
+    p.add_argument(
+        "--model",
+        default=str(REPO.parent / "shared" / "models" / "w2v-zh-synonyms-100d"),
+        help="with --index: the model that embeds the questions",
+    )
     p.add_argument("--json", type=Path)
     args = p.parse_args()
+    real = None
+    if args.index is not None:
+        if args.questions is None:
+            p.error("--index needs --questions")
+        real = real_vectors(args.index, args.questions, args.model)
     params = {"max_neighbors": args.max_neighbors, "ef_construction": args.ef_construction}
     efs = [int(x) for x in args.ef_search.split(",") if x]  # "": exact search only
     rows = []
     print(f"HNSW max_neighbors={args.max_neighbors} ef_construction={args.ef_construction}")
     print("per query, ms: CPU p50 / wall p50 / wall p99 (wall includes waiting for a core)")
-    print(f"{'size':>8} {'exact':>22}  " + "  ".join(f"{'ef' + str(ef):>22} recall" for ef in efs))
+    print(
+        f"{'size':>8} {'exact':>22}  {'inverted lists':>22} recall  "
+        + "  ".join(f"{'ef' + str(ef):>22} recall" for ef in efs)
+    )
     for n in (int(x) for x in args.sizes.split(",")):
-        row = run(n, args.dim, args.k, args.queries, efs, params)
+        row = run(n, args.dim, args.k, args.queries, efs, params, real)
         rows.append(row)
         ex, hn = row["exact"], row["hnsw"]
+        iv = ex["ivf"]
 
         def cell(m: dict[str, float]) -> str:
             return f"{m['cpu_p50_ms']:6.2f} /{m['p50_ms']:6.2f} /{m['p99_ms']:6.1f}"
 
         cells = "  ".join(f"{cell(h)} {h['recall']:.3f}" for h in hn["by_ef"])
+        lists = ", ".join(
+            f"{s['rows']} rows/{s['lists']} lists/probe {s['nprobe']}"
+            if "lists" in s
+            else f"{s['rows']} rows"
+            for s in iv["segments"]
+        )
         print(
-            f"{n:>8} {cell(ex):>22}  {cells}"
-            f"   (build: exact {ex['build_s']:.1f}s, hnsw {hn['build_s']:.1f}s)",
+            f"{row['size']:>8} {cell(ex):>22}  {cell(iv):>22} {iv['recall']:.3f}  {cells}"
+            f"   (build: exact {ex['build_s']:.1f}s / {ex['build_cpu_s']:.1f}s CPU, "
+            f"hnsw {hn['build_s']:.1f}s; segments: {lists})",
             flush=True,
         )
     if args.json:
-        args.json.write_text(json.dumps({"params": params, "rows": rows}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {"params": params, "vectors": "real" if real else "synthetic", "rows": rows},
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

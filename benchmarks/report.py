@@ -155,13 +155,13 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def served_recall(data: dict[str, Any]) -> float | None:
     """Recall of the exact top-k in what kefu's dense search returns at this size: 1.0 where
-    ``vector_search="auto"`` searches exactly, else its HNSW mirror's measured recall."""
+    ``vector_search="auto"`` searches exactly, else its inverted lists' measured recall."""
     dense = data.get("dense_recall")
     if not isinstance(dense, dict) or "error" in dense:
         return None
     if dense.get("vectors", 0) <= dense.get("exact_max", 50_000):
         return 1.0
-    return dig(dense, "kefu", "recall")
+    return dig(dense, "exact", "ivf", "recall")
 
 
 def _fmt(value: Any, spec: str = "{:.3f}") -> str:
@@ -331,7 +331,7 @@ def _print_dense(console: Any, size: str, data: dict[str, Any]) -> None:
     table = Table(
         title=f"dense search @{int(size):,}: {dense['vectors']:,} vectors, {dense['queries']} "
         f"questions, recall@{dense['k']} of the exact top-{dense['k']}; kefu serves "
-        f"{'exact search' if served_recall(data) == 1.0 else 'its HNSW'} here"
+        f"{'exact search' if served_recall(data) == 1.0 else 'its inverted lists'} here"
     )
     for col in ("search", "parameters", "recall", "CPU p50 (ms)", "wall p50 (ms)", "build (s)"):
         table.add_column(col, justify="right" if col not in ("search", "parameters") else "left")
@@ -344,7 +344,17 @@ def _print_dense(console: Any, size: str, data: dict[str, Any]) -> None:
         _fmt(exact.get("p50_ms"), "{:.2f}"),
         _fmt(exact.get("build_s"), "{:.1f}"),
     )
-    for name, label in (("kefu", "HNSW, kefu's"), ("chroma_default", "HNSW, Chroma default")):
+    ivf = exact.get("ivf") or {}
+    lists = [seg for seg in ivf.get("segments", []) if "lists" in seg]
+    table.add_row(
+        "inverted lists (kefu > crossover)",
+        ", ".join(f"{seg['lists']} lists, probe {seg['nprobe']}" for seg in lists) or "none",
+        _fmt(ivf.get("recall")),
+        _fmt(ivf.get("cpu_p50_ms"), "{:.2f}"),
+        _fmt(ivf.get("p50_ms"), "{:.2f}"),
+        "(with exact)",
+    )
+    for name, label in (("kefu", "HNSW, 'hnsw' mode"), ("chroma_default", "HNSW, Chroma default")):
         hnsw = dense.get(name) or {}
         first = (hnsw.get("by_ef") or [{}])[0]
         params = ", ".join(f"{k}={v}" for k, v in (hnsw.get("params") or {}).items())

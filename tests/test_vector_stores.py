@@ -2,9 +2,10 @@
 
 ExactStore must return what a brute-force search returns, through any sequence of adds,
 replacements and deletes (its segments are merged and compacted as they go); a writer that dies
-part-way leaves readers on the previous complete manifest; and the tiered store answers exactly
-below its crossover and from an HNSW mirror filled from the exact store above it. Timing is
-measured in benchmarks/, not here.
+part-way leaves readers on the previous complete manifest; its large segments carry inverted
+lists that a store probing them searches with the recall they were calibrated for; and the
+tiered store serves an index from before the exact store from Chroma until ingest copies its
+vectors and deletes the Chroma files. Timing is measured in benchmarks/, not here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import pytest
 
 from kefu_copilot import Settings
 from kefu_copilot._errors import VectorStoreError
+from kefu_copilot.index import _ivf
 from kefu_copilot.index._exact import ExactStore
 from kefu_copilot.index._vectors import (
+    EXACT_SEARCH_MAX,
     ChromaStore,
     MemoryStore,
     TieredStore,
@@ -121,31 +124,74 @@ def test_damaged_segment_is_a_vector_store_error_naming_the_fix(tmp_path: Path) 
     assert ExactStore(tmp_path / "v").all_ids() == set()
 
 
-def test_tiered_store_searches_exactly_then_through_a_mirror_filled_from_the_exact_store(
-    tmp_path: Path,
+def clustered(rng: np.random.Generator, n: int, centres: int = 40) -> np.ndarray:
+    """Unit vectors around a few centres (embeddings of a shop's chunks cluster by topic)."""
+    middle = unit(rng, centres)
+    x = middle[rng.integers(0, centres, size=n)] + 0.25 * unit(rng, n)
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_large_segments_get_inverted_lists_searched_with_their_calibrated_recall(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rng = np.random.default_rng(4)
-    exact = ExactStore(tmp_path / "vectors" / "x", local_dir=tmp_path)
-    tiered = TieredStore(
-        exact, lambda: open_chroma_store(tmp_path, "test-model", lazy=True), crossover=30
-    )
-    vectors = unit(rng, 50)
-    ids = [f"c{i}" for i in range(50)]
-    tiered.add(ids[:25], vectors[:25])
-    assert not tiered.uses_hnsw() and not (tmp_path / "chroma").exists()
-    same_results(tiered.query(vectors[0], 5), exact.query(vectors[0], 5))
-    tiered.add(ids[25:], vectors[25:])  # past the crossover: the mirror is filled
-    assert tiered.uses_hnsw()
-    assert tiered.hnsw.all_ids() == set(ids)
-    got = tiered.query(vectors[7], 5)
-    assert got[0][0] == "c7" and abs(got[0][1] - 1.0) < 1e-4
-    tiered.delete(["c7"])
-    assert "c7" not in tiered.hnsw.all_ids() and "c7" not in tiered.all_ids()
-    # A mirror that lost its files is refilled from the exact store by ingest's check.
-    tiered.hnsw.reset()
-    tiered._hnsw = None
-    tiered.check()
-    assert tiered.uses_hnsw() and tiered.hnsw.all_ids() == set(ids) - {"c7"}
+    monkeypatch.setattr(_ivf, "IVF_MIN_ROWS", 1500)
+    rng = np.random.default_rng(6)
+    vectors = clustered(rng, 4000)
+    ids = [f"c{i}" for i in range(4000)]
+    store = ExactStore(tmp_path / "v", probe_above=0)
+    for start in range(0, 4000, 500):
+        store.add(ids[start : start + 500], vectors[start : start + 500])
+    store.delete(["c7", "c8"])
+    view = store._current()
+    assert view is not None and any(s.lists is not None for s in view.segments)
+    listed = next(s for s in view.segments if s.lists is not None)
+    assert 1 <= listed.lists.nprobe < len(listed.lists.centroids)  # type: ignore[union-attr]
+    # Grouping by list reorders rows only: every stored vector is still found by its id.
+    assert np.allclose(store.vectors(["c0", "c3999"]), vectors[[0, 3999]], atol=1e-6)
+    full, truth = ExactStore(tmp_path / "v"), MemoryStore()  # the same files, every row
+    truth.add([i for i in ids if i not in {"c7", "c8"}], np.delete(vectors, [7, 8], axis=0))
+    found = 0
+    for q in clustered(rng, 30):
+        same_results(full.query(q, 20), truth.query(q, 20))
+        got, want = store.query(q, 20), truth.query(q, 20)
+        exact_sims = dict(truth.query(q, 4000))
+        assert all(abs(sim - exact_sims[cid]) < 1e-5 for cid, sim in got)  # scored exactly
+        assert not {"c7", "c8"} & {cid for cid, _ in got}
+        found += len({c for c, _ in got} & {c for c, _ in want})
+    assert found / (30 * 20) >= 0.95
+    assert store.query(vectors[9], 1)[0][0] == "c9"
+    store.check()
+    # What ingest runs after adding: one merged segment (each segment is probed separately).
+    store.add([f"x{i}" for i in range(700)], clustered(rng, 700))  # a second segment
+    assert len(store._current().segments) == 2  # type: ignore[union-attr]
+    before = [store.query(q, 20) for q in vectors[:5]]
+    store.optimize()
+    view = store._current()
+    assert view is not None and len(view.segments) == 1 and not view.deleted
+    assert len(store) == 4698 and store.query(vectors[9], 1)[0][0] == "c9"
+    for q, was in zip(vectors[:5], before, strict=True):
+        assert len({c for c, _ in store.query(q, 20)} & {c for c, _ in was}) >= 18
+
+
+def test_older_segments_get_lists_and_probing_starts_above_the_crossover(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(8)
+    vectors = clustered(rng, 2000)
+    ids = [f"c{i}" for i in range(2000)]
+    ExactStore(tmp_path / "v").add(ids, vectors)  # below IVF_MIN_ROWS: no lists
+    monkeypatch.setattr(_ivf, "IVF_MIN_ROWS", 1000)
+    store = ExactStore(tmp_path / "v", probe_above=2000)
+    assert all(s.lists is None for s in store._current().segments)  # type: ignore[union-attr]
+    store.add_lists()  # what ingest's check runs
+    assert all(s.lists is not None for s in store._current().segments)  # type: ignore[union-attr]
+    truth = MemoryStore()
+    truth.add(ids, vectors)
+    q = clustered(rng, 1)[0]
+    same_results(store.query(q, 30), truth.query(q, 30))  # 2,000 vectors: every row scanned
+    store.add(["x"], clustered(rng, 1))
+    probed = ExactStore(tmp_path / "v", probe_above=0)
+    assert store.query(q, 30) == probed.query(q, 30)  # past it: the lists are probed
 
 
 def test_an_index_from_before_the_exact_store_is_searched_then_adopted(tmp_path: Path) -> None:
@@ -159,6 +205,7 @@ def test_an_index_from_before_the_exact_store_is_searched_then_adopted(tmp_path:
     store.check()  # what ingest runs first: copies the vectors, nothing is embedded
     assert store.exact.all_ids() == {f"c{i}" for i in range(8)} and not store.uses_hnsw()
     assert store.query(vectors[2], 1)[0][0] == "c2"
+    assert not (tmp_path / "chroma").exists()  # nothing reads the old collection any more
 
 
 def test_vector_search_setting_chooses_the_store(tmp_path: Path) -> None:
@@ -166,9 +213,11 @@ def test_vector_search_setting_chooses_the_store(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         Settings(vector_search="fast")  # type: ignore[arg-type]
     exact = open_vector_store(tmp_path, "m", search="exact")
-    assert isinstance(exact, ExactStore)
+    assert isinstance(exact, ExactStore) and exact.probe_above is None
+    ivf = open_vector_store(tmp_path, "m", search="ivf")
+    assert isinstance(ivf, ExactStore) and ivf.probe_above == 0
     assert isinstance(open_vector_store(tmp_path, "m", search="hnsw", lazy=True), ChromaStore)
     tiered = open_vector_store(tmp_path, "m", search="auto", lazy=True)
-    assert isinstance(tiered, TieredStore)
+    assert isinstance(tiered, TieredStore) and tiered.exact.probe_above == EXACT_SEARCH_MAX
     server = open_vector_store(tmp_path, "m", url="http://127.0.0.1:1", lazy=True)
     assert isinstance(server, ChromaStore)  # a shared server stays the shared store

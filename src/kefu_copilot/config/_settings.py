@@ -68,11 +68,14 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Chroma server URL (http://host:8000); default: embedded PersistentClient"
     )
-    vector_search: Literal["auto", "exact", "hnsw"] = Field(
+    vector_search: Literal["auto", "exact", "ivf", "hnsw"] = Field(
         "auto",
-        description="Dense search: 'exact' (a memory-mapped float32 matrix, exact top-k), "
-        "'hnsw' (Chroma, approximate), or 'auto': exact up to 100,000 vectors, HNSW above "
-        "(with a Chroma server: the server)",
+        description="Dense search: 'exact' (a memory-mapped float32 matrix, every vector "
+        "scanned: the exact top-k), 'ivf' (the same matrix, only the inverted lists nearest the "
+        "query scanned in segments of 16k+ vectors; lists probed for 99.9 % recall of the "
+        "stored vectors' own top-60, measured when written), 'hnsw' (Chroma, approximate), or "
+        "'auto': exact up to 50,000 vectors, inverted lists above (with a Chroma server: the "
+        "server)",
     )
     # -- shared state: approvals, customer memory ----------------------------------------------
     state_url: SecretStr | None = Field(

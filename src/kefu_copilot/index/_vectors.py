@@ -374,29 +374,26 @@ class MemoryStore:
         return set(self._ids)
 
 
-#: Up to this many vectors, ``vector_search="auto"`` searches exactly; above it, an HNSW mirror
-#: answers. Measured with benchmarks/dense_crossover.py (benchmarks/README.md, "Dense search"):
-#: at 100k vectors exact costs 2.95 ms of CPU, and no HNSW setting that returns even 92 % of
-#: the exact top-60 is cheaper (ef_search 400: 3.31 ms, 0.917; ef 200: 2.13 ms but 0.781), so
-#: up to here exact is both the faster and the right answer — and needs no 12-minute HNSW build.
-EXACT_SEARCH_MAX = 100_000
-_MIRROR = "hnsw_mirror"  # ExactStore note: the HNSW mirror holds every vector of the store
+#: Up to this many vectors, ``vector_search="auto"`` scans every vector; above it, only the
+#: inverted lists nearest the query (``_ivf.py``). Measured on the benchmark shop's real vectors
+#: and questions (benchmarks/dense_crossover.py --index; benchmarks/README.md, "Dense search"):
+#: a full scan costs ~0.029 ms of CPU per 1,000 vectors (1.0 ms at 30k, 2.8-3.0 at 100k, 8.6 at
+#: 300k); the lists cost 0.7 ms at 30k and 1.25-1.5 ms at 100k for 0.997-0.998 of the exact
+#: top-60. Below 50k the scan costs at most ~1.5 ms and is exact, so it stays; above, the lists
+#: save more than they miss.
+EXACT_SEARCH_MAX = 50_000
 
 
 class TieredStore:
-    """Exact search below ``crossover`` vectors, an HNSW (Chroma) mirror above it.
+    """The exact store (inverted lists above ``crossover`` vectors), and the Chroma collection
+    of an index written before the exact store existed.
 
-    The exact store (:class:`~kefu_copilot.index._exact.ExactStore`) always holds every vector:
-    it is what ingest asks which vectors exist, and the source the mirror is filled from — a
-    shop that grows past the crossover, or a mirror a full disk damaged, is (re)filled from it
-    without embedding anything again. Order of writes keeps the mirror a superset of the exact
-    store (it is added to first and deleted from last), and its completeness is a note in the
-    exact store's manifest, written only once it is filled; a crash leaves at worst orphan
-    vectors in the mirror, which :meth:`check` (run by every ingest) removes. Readers use the
-    mirror only when the note says it is complete, and ignore vectors of other generations.
-
-    An index written before the exact store existed has only its Chroma collection: it is
-    searched as before until the next ingest copies its vectors into the exact store."""
+    Such an index is searched through its collection until the next ingest: :meth:`check`
+    (which every ingest runs first) copies its vectors into the exact store — nothing is
+    embedded again — and then deletes the embedded Chroma files, which nothing reads any more.
+    Versions between the exact store and the inverted lists kept an HNSW "mirror" of shops
+    above 100k vectors in Chroma; it is deleted the same way, and the exact store's large
+    segments are rewritten with inverted lists."""
 
     def __init__(
         self, exact: Any, hnsw: Callable[[], ChromaStore], *, crossover: int = EXACT_SEARCH_MAX
@@ -415,16 +412,17 @@ class TieredStore:
             self._hnsw = self._open_hnsw()
         return self._hnsw
 
-    def _mirrored(self) -> bool:
-        return bool(self.exact.note(_MIRROR))
+    def _chroma_dir(self) -> Path | None:
+        return self.local_dir / "chroma" if self.local_dir is not None else None
 
     def uses_hnsw(self) -> bool:
-        """Whether queries go to the HNSW mirror now (else: exact search)."""
+        """Whether queries go to a Chroma collection (an index from before the exact store)."""
         if not self.exact.exists():
             if self._legacy is None:
-                self._legacy = self.local_dir is not None and (self.local_dir / "chroma").is_dir()
+                chroma = self._chroma_dir()
+                self._legacy = chroma is not None and chroma.is_dir()
             return self._legacy
-        return len(self.exact) > self.crossover and self._mirrored()
+        return False
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         return self.exact.existing(ids)
@@ -433,58 +431,39 @@ class TieredStore:
         return self.exact.all_ids()
 
     def add(self, ids: Sequence[str], vectors: np.ndarray) -> None:
-        if self._mirrored():
-            self.hnsw.add(ids, vectors)
         self.exact.add(ids, vectors)
-        self._fill_mirror()
 
     def delete(self, ids: Sequence[str]) -> None:
         self.exact.delete(ids)
-        if self._mirrored():
-            self.hnsw.delete(ids)
+
+    def optimize(self) -> None:
+        self.exact.optimize()
 
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         if self.uses_hnsw():
             return self.hnsw.query(vector, k)
         return self.exact.query(vector, k)
 
-    def _fill_mirror(self) -> None:
-        """Past the crossover, make the mirror hold exactly the exact store's vectors."""
-        if len(self.exact) <= self.crossover or self._mirrored():
-            return
-        want = self.exact.all_ids()
-        have = self.hnsw.all_ids()
-        missing = sorted(want - have)
-        for start in range(0, len(missing), 10_000):
-            batch = missing[start : start + 10_000]
-            self.hnsw.add(batch, self.exact.vectors(batch))
-        orphans = sorted(have - want)
-        if orphans:
-            self.hnsw.delete(orphans)
-        self.exact.set_note(_MIRROR, True)
-
     def check(self) -> None:
         """Ingest's check: the exact store must read (else VectorStoreError: ingest resets and
-        re-embeds); an index from before the exact store has its vectors copied in; a mirror
-        that fails or disagrees is rebuilt from the exact store (nothing is embedded again)."""
+        re-embeds); an index from before the exact store has its vectors copied in; what an
+        older version left (Chroma files, segments without inverted lists) is cleaned up."""
         self.exact.check()
         if not self.exact.exists() and self.uses_hnsw():
             self._adopt()
-        if self._mirrored():
-            try:
-                self.hnsw.check()
-                in_sync = self.hnsw.count() == len(self.exact)
-            except VectorStoreError as exc:
-                import logging
+        chroma = self._chroma_dir()
+        if self.exact.exists() and chroma is not None and chroma.is_dir():
+            import logging
 
-                logging.getLogger("kefu_copilot").warning(
-                    "kefu-copilot: %s; refilling the HNSW index from the exact store", exc
-                )
-                self.hnsw.reset()
-                in_sync = False
-            if not in_sync:
-                self.exact.set_note(_MIRROR, False)
-        self._fill_mirror()
+            logging.getLogger("kefu_copilot").info(
+                "kefu-copilot: deleting %s: the exact store at %s holds every vector",
+                chroma,
+                self.exact.where,
+            )
+            with contextlib.suppress(VectorStoreError):
+                self.hnsw.reset()  # stops this process's client, then deletes the files
+            self._hnsw = None
+        self.exact.add_lists()
 
     def _adopt(self) -> None:
         """Copy the vectors of an index written before the exact store (Chroma only)."""
@@ -495,14 +474,14 @@ class TieredStore:
         except VectorStoreError:
             return  # unreadable: ingest embeds what the exact store lacks
         self._legacy = False
-        if len(self.exact) > self.crossover:  # the collection already holds them all
-            self.exact.set_note(_MIRROR, True)
 
     def reset(self) -> None:
         self.exact.reset()
         self._legacy = False
-        with contextlib.suppress(VectorStoreError):
-            self.hnsw.reset()
+        chroma = self._chroma_dir()
+        if chroma is not None and chroma.is_dir():
+            with contextlib.suppress(VectorStoreError):
+                self.hnsw.reset()
 
 
 def open_vector_store(
@@ -516,21 +495,25 @@ def open_vector_store(
     crossover: int = EXACT_SEARCH_MAX,
 ) -> VectorStore:
     """The vector store for this index and embedding model (``Settings.vector_search``):
-    ``"exact"`` an :class:`~kefu_copilot.index._exact.ExactStore`, ``"hnsw"`` a Chroma
-    collection, ``"auto"`` a :class:`TieredStore` (exact up to ``crossover`` vectors). With a
-    Chroma server (``url``), ``"auto"`` means the server: its collection is what other
-    machines share, a local exact store would not be."""
+    ``"exact"`` an :class:`~kefu_copilot.index._exact.ExactStore` that scans every vector,
+    ``"ivf"`` one that scans the probed inverted lists of its large segments at any size,
+    ``"hnsw"`` a Chroma collection, ``"auto"`` a :class:`TieredStore` (every vector up to
+    ``crossover``, inverted lists above). With a Chroma server (``url``), ``"auto"`` means the
+    server: its collection is what other machines share, a local exact store would not be."""
     from ._exact import ExactStore
 
-    if search not in ("auto", "exact", "hnsw"):
-        raise ConfigError(f"vector_search {search!r}: use 'auto', 'exact' or 'hnsw'")
+    if search not in ("auto", "exact", "ivf", "hnsw"):
+        raise ConfigError(f"vector_search {search!r}: use 'auto', 'exact', 'ivf' or 'hnsw'")
     key = index_key or str(index_dir.resolve())
     if search == "hnsw" or (search == "auto" and url):
         return open_chroma_store(index_dir, embedder_name, url=url, index_key=key, lazy=lazy)
+    probe_above = {"exact": None, "ivf": 0, "auto": crossover}[search]
     exact = ExactStore(
-        index_dir / "vectors" / collection_name(key, embedder_name), local_dir=index_dir
+        index_dir / "vectors" / collection_name(key, embedder_name),
+        local_dir=index_dir,
+        probe_above=probe_above,
     )
-    if search == "exact":
+    if search != "auto":
         return exact
     hnsw = functools.partial(
         open_chroma_store, index_dir, embedder_name, url=url, index_key=key, lazy=lazy

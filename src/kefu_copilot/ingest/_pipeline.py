@@ -30,7 +30,7 @@ from ..index._generations import (
     stored_tokens,
 )
 from ..index._generations import _gen_dir as generation_dir
-from ..index._vectors import VectorStore
+from ..index._vectors import ChromaStore, VectorStore
 from ..text._tokenize import Tokenizer
 from ._catalog import CatalogBuilder
 from ._loaders import SUPPORTED, ParseRules, rules_fingerprint
@@ -390,6 +390,9 @@ def _ingest_locked(
         stale = sorted(held - set(built.ids))
         if stale:
             store.delete(stale)
+        optimize = getattr(store, "optimize", None)
+        if optimize is not None and built.embedded:  # one segment searches fastest
+            optimize()
 
     _debug("published generation %d: %d chunks", generation, len(built.ids))
     report.generation = generation
@@ -612,7 +615,7 @@ def _readable_store(store: VectorStore) -> FileIssue | None:
         store.reset()  # type: ignore[attr-defined]
         reason = str(exc).split(". ", 1)[0]
         return FileIssue(
-            source="chroma/",
+            source="chroma/" if isinstance(store, ChromaStore) else "vectors/",
             problem=f"{reason}; the vector store was rebuilt from the index's chunks",
             kind="warning",
         )
