@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from ..text._normalize import normalize
 
@@ -62,9 +62,13 @@ class ProductFinder:
         self,
         titles: Mapping[str, str],
         variants: Mapping[str, Iterable[str]] | None = None,
+        kept: Callable[[str, str], bool] | None = None,
     ) -> None:
         """``variants``: per product, the names of its variants (cells of its tables' colour,
-        style, mode… columns); a question naming one only one product has identifies it."""
+        style, mode… columns); a question naming one only one product has identifies it.
+        ``kept(source, name)``: whether a name counts for its product (say, no other page uses
+        it) — asked only for names a question says, once each, so a large catalogue does not
+        pay for every name against every page at open."""
         self._grams: dict[str, set[str]] = {s: _bigrams(t) for s, t in titles.items()}
         self._chars: dict[str, set[str]] = {s: _chars(t) for s, t in titles.items()}
         self._codes = {s: _codes(t) for s, t in titles.items()}
@@ -76,13 +80,23 @@ class ProductFinder:
         self._n = n
         self._df = df
         self._idf = {g: math.log((n + 1) / (d + 0.5)) for g, d in df.items()}
-        owners: dict[str, set[str]] = {}
+        owners: dict[str, set[tuple[str, str]]] = {}
         for source, names in (variants or {}).items():
             for name in names:
                 key = "".join(_CJK_RUN.findall(normalize(name)))
                 if len(key) >= 2:
-                    owners.setdefault(key, set()).add(source)
-        self._variants = {k: next(iter(v)) for k, v in owners.items() if len(v) == 1}
+                    owners.setdefault(key, set()).add((source, name))
+        self._owners = owners
+        self._kept = kept
+        self._variant_owner: dict[str, str | None] = {}
+
+    def _owner(self, key: str) -> str | None:
+        """The one product whose kept variant names include ``key``, or None (cached)."""
+        if key not in self._variant_owner:
+            kept = self._kept
+            sources = {s for s, name in self._owners[key] if kept is None or kept(s, name)}
+            self._variant_owner[key] = next(iter(sources)) if len(sources) == 1 else None
+        return self._variant_owner[key]
 
     def scores(self, question: str, among: Iterable[str] | None = None) -> dict[str, float]:
         """The bigram evidence for each product (``among``: only these) in ``question``."""
@@ -134,7 +148,7 @@ class ProductFinder:
         """The one product owning every variant name the question says ("强劲档" of a
         robot vacuum's modes), or none."""
         said = "".join(_CJK_RUN.findall(normalize(question)))
-        found = {s for key, s in self._variants.items() if key in said}
+        found = {s for key in self._owners if key in said for s in [self._owner(key)] if s}
         return sorted(found) if len(found) == 1 else []
 
     def _char_scores(self, question: str, among: Sequence[str]) -> dict[str, float]:
