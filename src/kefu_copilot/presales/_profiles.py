@@ -204,6 +204,8 @@ def _declared_related(shop_dir: Path | None, source: str, keys: Sequence[str]) -
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return []
+    if not any(key in text for key in keys) and "\\u" not in text:
+        return []  # no key named: skip parsing (a large shop has thousands of pages)
     data: Any = None
     if path.suffix == ".json":
         import json
