@@ -75,6 +75,10 @@ class Claim:
     codes: tuple[str, ...] = ()
     numbers: tuple[float, ...] = ()  # bare numbers, without a unit
     offer: bool = False
+    #: the subjects the reply itself names (not only the question): a reply naming 童鞋 on a
+    #: 运动鞋 page states another product's value; a question's word (口红 on a 唇膏 page, 外套
+    #: on a 羽绒服 page) is the customer's name for the page's product
+    stated: tuple[str, ...] = ()
 
     @property
     def checkable(self) -> bool:
@@ -147,6 +151,8 @@ class _Rules:
     exclusion: re.Pattern[str] | None  # what a clause excludes (除偏远地区外)
     value_cell: re.Pattern[str] | None  # a cell whose key gives a bare number's unit
     value_dims: Mapping[str, str]  # key → dimension
+    arithmetic: Mapping[str, re.Pattern[str]]  # operation → what says a clause performs it
+    same: Mapping[str, str]  # a subject's other name → the name its group is known by
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -213,6 +219,16 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             else None
         ),
         value_dims=value_dims,
+        same={
+            str(word).lower(): str(group[0]).lower()
+            for group in rules.get("same_subject") or []
+            for word in group
+        },
+        arithmetic={
+            str(op): re.compile(_alternation(cues))
+            for op, cues in (rules.get("arithmetic") or {}).items()
+            if cues
+        },
     )
 
 
@@ -302,7 +318,10 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
 def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
     found = []
     for kind, pattern in rules.subjects:
-        found += [f"{kind}:{m.group().lower()}" for m in pattern.finditer(text)]
+        found += [
+            f"{kind}:{rules.same.get(m.group().lower(), m.group().lower())}"
+            for m in pattern.finditer(text)
+        ]
     named = [s.split(":", 1)[1] for s in found]
     # a label holding a subject the rules know (等级：金卡会员) is that subject
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
@@ -357,10 +376,11 @@ def _states(m: Measure, q: Measure) -> bool:
     return q.within(m, 1e-9 if q.dim in _EXACT else 0.02)
 
 
-def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> frozenset[float]:
-    """Amounts a reply may work out from its own amounts the knowledge states: their
-    differences and sums (贵100元 of 499元 and 399元) and their shares by a count the reply
-    states (平均每件63元 of 三件装189元)."""
+def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> dict[str, frozenset[float]]:
+    """Amounts a reply may work out from its own amounts the knowledge states, by operation:
+    their differences and sums (贵100元 of 499元 and 399元) and their shares by a count the reply
+    states (平均每件63元 of 三件装189元). A clause may state one only when it says it works it out
+    (``arithmetic`` cues of ``data/claims.yaml``): 运费100元 or 到手91元 is no difference."""
     stated = {
         q.low
         for c in claims
@@ -372,11 +392,13 @@ def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> frozenset[float
     counts = {
         q.low for c in claims for q in c.measures if q.dim.startswith("count:") and q.low >= 2
     }
-    out = {round(abs(a - b), 2) for a in stated for b in stated if a != b}
-    out |= {round(a + b, 2) for a in stated for b in stated if a != b}
-    out |= {round(a / n, 2) for a in stated for n in counts}
-    out |= {float(round(a / n)) for a in stated for n in counts}
-    return frozenset(out)
+    return {
+        "difference": frozenset(round(abs(a - b), 2) for a in stated for b in stated if a != b),
+        "sum": frozenset(round(a + b, 2) for a in stated for b in stated if a != b),
+        "share": frozenset(
+            v for a in stated for n in counts for v in (round(a / n, 2), float(round(a / n)))
+        ),
+    }
 
 
 _FOCUS_KINDS = ("tier", "region", "coupon")  # alternatives a list gives one value each
@@ -671,7 +693,24 @@ class RuleEntailment:
         context = fold(question + "\n" + "\n".join(passages))
         derived = _derived(claims, units)
         kinds = _memberships(passages)
-        return [self._judge(claim, units, asked, context, derived, kinds) for claim in claims]
+        return [
+            self._judge(claim, units, asked, context, self._worked_out(claim, derived), kinds)
+            for claim in claims
+        ]
+
+    def _worked_out(
+        self, claim: Claim, derived: Mapping[str, frozenset[float]]
+    ) -> frozenset[float]:
+        """The derived amounts of the operations the claim says it performs (比…贵 a difference,
+        一共 a sum, 平均每件 a share)."""
+        text = fold(claim.text)
+        return frozenset().union(
+            *(
+                values
+                for op, values in derived.items()
+                if (cue := self.rules.arithmetic.get(op)) is not None and cue.search(text)
+            )
+        )
 
     def _judge(
         self,
@@ -709,11 +748,27 @@ class RuleEntailment:
         return worst
 
     def _conflicts(self, claim: Claim, unit: _Unit) -> bool:
-        """The unit is about a sibling of the claim's subject and not about the subject."""
-        return any(
-            s not in unit.subjects and any(_siblings(s, u) for u in unit.subjects)
-            for s in claim.subjects
-        )
+        """The unit is about a sibling of the claim's subject and not about the subject.
+
+        A clause naming no subject of a kind is about what its page's title names of that kind:
+        a 运动鞋 page's 保修6个月 is not the 童鞋's when the reply names 童鞋. A title naming the
+        claim's subject, or a subject only the question names (the customer's word for the
+        page's product), never conflicts — it only aligns."""
+        for s in claim.subjects:
+            if s in unit.subjects:
+                continue
+            kind = s.split(":", 1)[0]
+            own = [u for u in unit.subjects if u.split(":", 1)[0] == kind]
+            if own and any(_siblings(s, u) for u in own):
+                return True
+            if (
+                not own
+                and s in claim.stated
+                and s not in unit.page
+                and any(_siblings(s, u) for u in unit.page)
+            ):
+                return True
+        return False
 
     def _quantity(
         self,
@@ -1070,6 +1125,7 @@ class ClaimChecker:
         labels = _NO_LABELS if labels is None else labels
         folded = fold(text)
         seed = _subjects(self.rules, fold(question), labels)
+        stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
         out = []
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
@@ -1094,6 +1150,7 @@ class ClaimChecker:
                     measures=tuple(found),
                     polarity=tuple(polarity),
                     subjects=tuple(subjects),
+                    stated=tuple(s for s in subjects if s in stated),
                     words=words,
                     codes=tuple(codes),
                     numbers=numbers,
