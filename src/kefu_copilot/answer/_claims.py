@@ -153,6 +153,7 @@ class _Rules:
     value_dims: Mapping[str, str]  # key → dimension
     arithmetic: Mapping[str, re.Pattern[str]]  # operation → what says a clause performs it
     same: Mapping[str, str]  # a subject's other name → the name its group is known by
+    comparison: Mapping[str, re.Pattern[str]]  # "more" / "less": which way a comparison goes
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -223,6 +224,11 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             str(word).lower(): str(group[0]).lower()
             for group in rules.get("same_subject") or []
             for word in group
+        },
+        comparison={
+            str(way): re.compile(_alternation(words))
+            for way, words in (rules.get("comparison") or {}).items()
+            if words
         },
         arithmetic={
             str(op): re.compile(_alternation(cues))
@@ -693,24 +699,79 @@ class RuleEntailment:
         context = fold(question + "\n" + "\n".join(passages))
         derived = _derived(claims, units)
         kinds = _memberships(passages)
+        prices = self._amounts_by_subject(claims, units)
+        labels = self.labels(passages)
         return [
-            self._judge(claim, units, asked, context, self._worked_out(claim, derived), kinds)
+            self._judge(
+                claim,
+                units,
+                asked,
+                context,
+                self._worked_out(claim, derived, prices, labels),
+                kinds,
+            )
             for claim in claims
         ]
 
+    @staticmethod
+    def _amounts_by_subject(
+        claims: Sequence[Claim], units: Sequence[_Unit]
+    ) -> dict[str, set[float]]:
+        """The one amount each of the reply's clauses states the knowledge supports, by the
+        subjects the clause is about (短款399元 → 规格:短款: 399)."""
+        out: dict[str, set[float]] = {}
+        for claim in claims:
+            money = [q for q in claim.measures if q.dim == "money" and q.low == q.high]
+            if len(money) != 1 or not any(
+                _states(m, money[0]) for u in units for m in u.measures
+            ):
+                continue
+            for subject in claim.subjects:
+                out.setdefault(subject, set()).add(money[0].low)
+        return out
+
+    def _direction(
+        self, text: str, prices: Mapping[str, set[float]], labels: _Labels
+    ) -> frozenset[float] | None:
+        """The difference a comparison (长款比短款贵100元) may state, when the reply gives both
+        sides' amounts: the first's minus the second's if it says more (贵), the other way round
+        if it says less (便宜) — else None (the unsigned differences hold)."""
+        left, found, right = text.partition("比")
+        sides = [
+            {a for s in _subjects(self.rules, part, labels) for a in prices.get(s, ())}
+            for part in (left, right)
+        ]
+        more, less = self.rules.comparison.get("more"), self.rules.comparison.get("less")
+        if not found or not all(sides) or more is None or less is None:
+            return None
+        ups, downs = more.search(right), less.search(right)
+        if bool(ups) == bool(downs):
+            return None
+        sign = 1 if ups else -1
+        return frozenset(
+            round(sign * (a - b), 2) for a in sides[0] for b in sides[1] if sign * (a - b) > 0
+        )
+
     def _worked_out(
-        self, claim: Claim, derived: Mapping[str, frozenset[float]]
+        self,
+        claim: Claim,
+        derived: Mapping[str, frozenset[float]],
+        prices: Mapping[str, set[float]] | None = None,
+        labels: _Labels = _NO_LABELS,
     ) -> frozenset[float]:
         """The derived amounts of the operations the claim says it performs (比…贵 a difference,
-        一共 a sum, 平均每件 a share)."""
+        一共 a sum, 平均每件 a share); a comparison's difference only in its own direction."""
         text = fold(claim.text)
-        return frozenset().union(
-            *(
-                values
-                for op, values in derived.items()
-                if (cue := self.rules.arithmetic.get(op)) is not None and cue.search(text)
-            )
-        )
+        out: set[float] = set()
+        for op, values in derived.items():
+            cue = self.rules.arithmetic.get(op)
+            if cue is None or not cue.search(text):
+                continue
+            if op == "difference":
+                signed = self._direction(text, prices or {}, labels)
+                values = values if signed is None else signed
+            out |= values
+        return frozenset(out)
 
     def _judge(
         self,
@@ -901,6 +962,10 @@ class RuleEntailment:
                     continue
                 score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0] != opposite)
+                if opposite and key[1] == positive:
+                    # what holds under the other condition (凭发票可以保修) tells against the
+                    # claim's yes, but never confirms its no (没有发票不能保修 is not said)
+                    continue
                 if score > scores[key]:
                     scores[key], aligned[key] = score, own & unit.context
         level = any(scores[(True, sign)] for sign in (True, False))
