@@ -154,6 +154,7 @@ class _Rules:
     arithmetic: Mapping[str, re.Pattern[str]]  # operation → what says a clause performs it
     same: Mapping[str, str]  # a subject's other name → the name its group is known by
     comparison: Mapping[str, re.Pattern[str]]  # "more" / "less": which way a comparison goes
+    short_of: re.Pattern[str] | None  # a threshold not reached (不满99元)
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -225,6 +226,11 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             for group in rules.get("same_subject") or []
             for word in group
         },
+        short_of=(
+            re.compile(rf"(?:{_alternation(rules['short_of'])})\s*$")
+            if rules.get("short_of")
+            else None
+        ),
         comparison={
             str(way): re.compile(_alternation(words))
             for way, words in (rules.get("comparison") or {}).items()
@@ -722,9 +728,7 @@ class RuleEntailment:
         out: dict[str, set[float]] = {}
         for claim in claims:
             money = [q for q in claim.measures if q.dim == "money" and q.low == q.high]
-            if len(money) != 1 or not any(
-                _states(m, money[0]) for u in units for m in u.measures
-            ):
+            if len(money) != 1 or not any(_states(m, money[0]) for u in units for m in u.measures):
                 continue
             for subject in claim.subjects:
                 out.setdefault(subject, set()).add(money[0].low)
@@ -798,7 +802,10 @@ class RuleEntailment:
                     ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
-            verdicts.append(self._polar(claim, family, positive, units, kinds or {}))
+            polar = self._polar(claim, family, positive, units, kinds or {})
+            if polar.verdict == "neutral" and claim.measures:
+                polar = self._polar_at_value(claim, family, positive, units) or polar
+            verdicts.append(polar)
         if claim.offer:
             verdicts.append(self._offer(claim, units))
         if not verdicts:
@@ -990,6 +997,46 @@ class RuleEntailment:
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(claim, "neutral")
+
+    def _polar_at_value(
+        self, claim: Claim, family: str, positive: bool, units: list[_Unit]
+    ) -> ClaimVerdict | None:
+        """A yes or no the words alone do not place, read where the knowledge states the
+        claim's value: when the clauses stating it that share most of the claim's words (不满99元
+        收运费 for 不满99元也包邮) all say the opposite, the claim contradicts them."""
+        best, signs = -1, set()
+        for unit in units:
+            if self._conflicts(claim, unit):
+                continue
+            pairs = [(q, m) for q in claim.measures for m in unit.measures if _states(m, q)]
+            if not pairs:
+                continue
+            q, m = pairs[0]
+            if self._short_of(fold(claim.text), q) != self._short_of(fold(unit.text), m):
+                continue  # 满99元 is not 不满99元: the other side of the threshold
+            found = [p for f, p in _polarity(self.rules, unit.text) if f == family]
+            shared = len(claim.words & _bigrams(unit.text))
+            if not found or shared < best or (claim.words and not shared):
+                continue  # a claim with words of its own is read only where they are
+            if shared > best:
+                best, signs = shared, set()
+            signs.add(found[0])
+        if signs == {not positive}:
+            return ClaimVerdict(
+                claim,
+                "contradicted",
+                f"where the knowledge states it, it says the opposite: {claim.text}",
+            )
+        return None
+
+    def _short_of(self, text: str, m: Measure) -> bool:
+        """Whether ``text`` states ``m`` as a threshold not reached (不满99元, 不足3件)."""
+        at = text.find(fold(m.text))
+        return (
+            self.rules.short_of is not None
+            and at >= 0
+            and bool(self.rules.short_of.search(text[max(0, at - 4) : at]))
+        )
 
     @staticmethod
     def _same_subject(
