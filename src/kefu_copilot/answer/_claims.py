@@ -1004,7 +1004,7 @@ class RuleEntailment:
         """A yes or no the words alone do not place, read where the knowledge states the
         claim's value: when the clauses stating it that share most of the claim's words (不满99元
         收运费 for 不满99元也包邮) all say the opposite, the claim contradicts them."""
-        best, signs = -1, set()
+        best, signs = -1, set[bool]()
         for unit in units:
             if self._conflicts(claim, unit):
                 continue
