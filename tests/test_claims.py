@@ -333,3 +333,84 @@ def test_a_copilots_entailment_judges_its_llm_answers(tmp_path: Path) -> None:
         doubting = Copilot(ROOT / "knowledge", entailment=Contradicts(), **kwargs)
         assert trusting.answer("买多少钱能包邮？").decision in ("auto", "draft")
         assert doubting.answer("买多少钱能包邮？").decision == "handoff"
+
+
+# ------------------------------------------------------------------ adversarial audit (issue 16)
+# Each loosening of the checker (a title's products align, worked-out amounts, yes-and-no ties,
+# the opposite condition, modals) tried with wrong replies written to exploit it, next to the
+# faithful replies it was meant to let through. A wrong reply must never be grounded.
+SHOE_PAGES = ["运动鞋\n保修：6个月，价格：399元", "童鞋\n保修：3个月，价格：199元"]
+COATS = ["规格：短款，价格：399元", "规格：长款，价格：499元"]
+FREE_OVER_99 = ["全国满99元包邮，不满99元收运费8元。"]
+LIPSTICK = ["素禾 丝绒雾面唇膏 3.5g\n最多8个字符，中文最多4个字"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "passages", "question"),
+    [
+        # a title's product: another product's page stated for the one the reply names
+        ("童鞋保修6个月", SHOE_PAGES[:1], "童鞋保修多久"),
+        ("童鞋399元", SHOE_PAGES[:1], "童鞋多少钱"),
+        ("童鞋保修6个月", SHOE_PAGES, "童鞋保修多久"),
+        ("童鞋299元", ["运动鞋 / 童鞋 价格表\n运动鞋：299元\n童鞋：199元"], "童鞋多少钱"),
+        ("面霜最多可以刻8个字符", LIPSTICK, "刻字几个字"),
+        # an amount equal to a difference, sum or share, but not stated as one
+        ("短款399元，长款499元，运费100元", COATS, "运费多少"),
+        ("长款现在立减100元，长款499元", COATS, "长款多少钱"),
+        ("短款399元，长款499元，今天长款再便宜100元", COATS, "长款多少钱"),
+        ("长款比短款便宜100元，短款399元、长款499元", COATS, ""),  # the wrong way round
+        ("短款399元，长款499元，短款比长款便宜200元", COATS, ""),
+        ("两件一起买898元", COATS, "一起买多少钱"),
+        ("满99元再减8元，所以到手91元", FREE_OVER_99, "多少钱包邮"),
+        ("三件装189元，每件再减63元", ["三件装：189元"], "三件装多少钱"),
+        # yes and no on the same page
+        (
+            "内衣支持7天无理由退货",
+            ["本店商品支持7天无理由退货。", "内衣、袜子等贴身衣物不支持7天无理由退货。"],
+            "内衣能退吗",
+        ),
+        ("定制礼盒未拆封可以退", ["未拆封礼盒可以退。", "定制礼盒不可以退。"], "定制礼盒能退吗"),
+        ("特价商品也可以用优惠券", ["优惠券可以用于正价商品。", "特价商品不可以用优惠券。"], ""),
+        ("秒杀商品也能用会员折扣", ["会员折扣能用于全店商品。", "秒杀商品不能用会员折扣。"], ""),
+        # the opposite condition, and the two sides of a threshold
+        ("没有发票不能保修", ["凭发票可以保修。"], ""),
+        ("未拆封不能退", ["未拆封可以退货。"], ""),
+        ("满99元不包邮", FREE_OVER_99, ""),
+        ("不满99元也包邮", FREE_OVER_99, ""),
+        ("不满99元免运费", FREE_OVER_99, ""),
+        # modals
+        ("可以免费上门安装", ["上门安装需收费50元。"], "能免费安装吗"),
+        ("能再叠加会员折扣", ["团购价不与会员折扣叠加。"], ""),
+        ("能免费安装", ["安装需另付50元。"], ""),
+        ("可以再延保一年", ["不提供延保服务。"], ""),
+    ],
+)
+def test_adversarial_wrong_replies_are_never_grounded(
+    reply: str, passages: list[str], question: str
+) -> None:
+    check = ClaimChecker(SHOP).check(reply, passages, question=question)
+    assert not check.grounded, [(v.verdict, v.claim.text) for v in check.verdicts]
+
+
+@pytest.mark.parametrize(
+    ("reply", "passages", "question"),
+    [
+        ("运动鞋保修6个月", SHOE_PAGES[:1], "运动鞋保修多久"),
+        ("这款保修6个月，399元", SHOE_PAGES[:1], "运动鞋保修多久"),
+        ("最多可以刻8个字符", LIPSTICK, "口红刻字几个字"),
+        ("口红最多可以刻8个字符", LIPSTICK, "口红刻字几个字"),
+        ("长款比短款贵100元，短款399元、长款499元", COATS, "长款比短款贵多少"),
+        ("短款399元，长款499元，短款比长款便宜100元", COATS, ""),
+        ("短款399元，长款499元，差价100元", COATS, ""),
+        ("三件装189元，平均每件63元", ["三件装：189元"], "三件装多少钱"),
+        ("满99元包邮", FREE_OVER_99, "满多少包邮"),
+        ("满99元免运费", FREE_OVER_99, "满多少包邮"),
+        ("不满99元的话收运费8元", FREE_OVER_99, "运费多少"),
+        ("买满99元就包邮了，不到的话要8元运费", FREE_OVER_99, "运费多少"),
+    ],
+)
+def test_faithful_replies_the_loosenings_were_for_stay_grounded(
+    reply: str, passages: list[str], question: str
+) -> None:
+    check = ClaimChecker(SHOP).check(reply, passages, question=question)
+    assert check.grounded, [(v.verdict, v.claim.text) for v in check.verdicts]

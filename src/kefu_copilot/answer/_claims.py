@@ -75,6 +75,10 @@ class Claim:
     codes: tuple[str, ...] = ()
     numbers: tuple[float, ...] = ()  # bare numbers, without a unit
     offer: bool = False
+    #: the subjects the reply itself names (not only the question): a reply naming 童鞋 on a
+    #: 运动鞋 page states another product's value; a question's word (口红 on a 唇膏 page, 外套
+    #: on a 羽绒服 page) is the customer's name for the page's product
+    stated: tuple[str, ...] = ()
 
     @property
     def checkable(self) -> bool:
@@ -147,6 +151,10 @@ class _Rules:
     exclusion: re.Pattern[str] | None  # what a clause excludes (除偏远地区外)
     value_cell: re.Pattern[str] | None  # a cell whose key gives a bare number's unit
     value_dims: Mapping[str, str]  # key → dimension
+    arithmetic: Mapping[str, re.Pattern[str]]  # operation → what says a clause performs it
+    same: Mapping[str, str]  # a subject's other name → the name its group is known by
+    comparison: Mapping[str, re.Pattern[str]]  # "more" / "less": which way a comparison goes
+    short_of: re.Pattern[str] | None  # a threshold not reached (不满99元)
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -213,6 +221,26 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             else None
         ),
         value_dims=value_dims,
+        same={
+            str(word).lower(): str(group[0]).lower()
+            for group in rules.get("same_subject") or []
+            for word in group
+        },
+        short_of=(
+            re.compile(rf"(?:{_alternation(rules['short_of'])})\s*$")
+            if rules.get("short_of")
+            else None
+        ),
+        comparison={
+            str(way): re.compile(_alternation(words))
+            for way, words in (rules.get("comparison") or {}).items()
+            if words
+        },
+        arithmetic={
+            str(op): re.compile(_alternation(cues))
+            for op, cues in (rules.get("arithmetic") or {}).items()
+            if cues
+        },
     )
 
 
@@ -302,7 +330,10 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
 def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
     found = []
     for kind, pattern in rules.subjects:
-        found += [f"{kind}:{m.group().lower()}" for m in pattern.finditer(text)]
+        found += [
+            f"{kind}:{rules.same.get(m.group().lower(), m.group().lower())}"
+            for m in pattern.finditer(text)
+        ]
     named = [s.split(":", 1)[1] for s in found]
     # a label holding a subject the rules know (等级：金卡会员) is that subject
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
@@ -357,10 +388,11 @@ def _states(m: Measure, q: Measure) -> bool:
     return q.within(m, 1e-9 if q.dim in _EXACT else 0.02)
 
 
-def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> frozenset[float]:
-    """Amounts a reply may work out from its own amounts the knowledge states: their
-    differences and sums (贵100元 of 499元 and 399元) and their shares by a count the reply
-    states (平均每件63元 of 三件装189元)."""
+def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> dict[str, frozenset[float]]:
+    """Amounts a reply may work out from its own amounts the knowledge states, by operation:
+    their differences and sums (贵100元 of 499元 and 399元) and their shares by a count the reply
+    states (平均每件63元 of 三件装189元). A clause may state one only when it says it works it out
+    (``arithmetic`` cues of ``data/claims.yaml``): 运费100元 or 到手91元 is no difference."""
     stated = {
         q.low
         for c in claims
@@ -372,11 +404,13 @@ def _derived(claims: Sequence[Claim], units: Sequence[_Unit]) -> frozenset[float
     counts = {
         q.low for c in claims for q in c.measures if q.dim.startswith("count:") and q.low >= 2
     }
-    out = {round(abs(a - b), 2) for a in stated for b in stated if a != b}
-    out |= {round(a + b, 2) for a in stated for b in stated if a != b}
-    out |= {round(a / n, 2) for a in stated for n in counts}
-    out |= {float(round(a / n)) for a in stated for n in counts}
-    return frozenset(out)
+    return {
+        "difference": frozenset(round(abs(a - b), 2) for a in stated for b in stated if a != b),
+        "sum": frozenset(round(a + b, 2) for a in stated for b in stated if a != b),
+        "share": frozenset(
+            v for a in stated for n in counts for v in (round(a / n, 2), float(round(a / n)))
+        ),
+    }
 
 
 _FOCUS_KINDS = ("tier", "region", "coupon")  # alternatives a list gives one value each
@@ -671,7 +705,77 @@ class RuleEntailment:
         context = fold(question + "\n" + "\n".join(passages))
         derived = _derived(claims, units)
         kinds = _memberships(passages)
-        return [self._judge(claim, units, asked, context, derived, kinds) for claim in claims]
+        prices = self._amounts_by_subject(claims, units)
+        labels = self.labels(passages)
+        return [
+            self._judge(
+                claim,
+                units,
+                asked,
+                context,
+                self._worked_out(claim, derived, prices, labels),
+                kinds,
+            )
+            for claim in claims
+        ]
+
+    @staticmethod
+    def _amounts_by_subject(
+        claims: Sequence[Claim], units: Sequence[_Unit]
+    ) -> dict[str, set[float]]:
+        """The one amount each of the reply's clauses states the knowledge supports, by the
+        subjects the clause is about (短款399元 → 规格:短款: 399)."""
+        out: dict[str, set[float]] = {}
+        for claim in claims:
+            money = [q for q in claim.measures if q.dim == "money" and q.low == q.high]
+            if len(money) != 1 or not any(_states(m, money[0]) for u in units for m in u.measures):
+                continue
+            for subject in claim.subjects:
+                out.setdefault(subject, set()).add(money[0].low)
+        return out
+
+    def _direction(
+        self, text: str, prices: Mapping[str, set[float]], labels: _Labels
+    ) -> frozenset[float] | None:
+        """The difference a comparison (长款比短款贵100元) may state, when the reply gives both
+        sides' amounts: the first's minus the second's if it says more (贵), the other way round
+        if it says less (便宜) — else None (the unsigned differences hold)."""
+        left, found, right = text.partition("比")
+        sides = [
+            {a for s in _subjects(self.rules, part, labels) for a in prices.get(s, ())}
+            for part in (left, right)
+        ]
+        more, less = self.rules.comparison.get("more"), self.rules.comparison.get("less")
+        if not found or not all(sides) or more is None or less is None:
+            return None
+        ups, downs = more.search(right), less.search(right)
+        if bool(ups) == bool(downs):
+            return None
+        sign = 1 if ups else -1
+        return frozenset(
+            round(sign * (a - b), 2) for a in sides[0] for b in sides[1] if sign * (a - b) > 0
+        )
+
+    def _worked_out(
+        self,
+        claim: Claim,
+        derived: Mapping[str, frozenset[float]],
+        prices: Mapping[str, set[float]] | None = None,
+        labels: _Labels = _NO_LABELS,
+    ) -> frozenset[float]:
+        """The derived amounts of the operations the claim says it performs (比…贵 a difference,
+        一共 a sum, 平均每件 a share); a comparison's difference only in its own direction."""
+        text = fold(claim.text)
+        out: set[float] = set()
+        for op, values in derived.items():
+            cue = self.rules.arithmetic.get(op)
+            if cue is None or not cue.search(text):
+                continue
+            if op == "difference":
+                signed = self._direction(text, prices or {}, labels)
+                values = values if signed is None else signed
+            out |= values
+        return frozenset(out)
 
     def _judge(
         self,
@@ -698,7 +802,10 @@ class RuleEntailment:
                     ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
-            verdicts.append(self._polar(claim, family, positive, units, kinds or {}))
+            polar = self._polar(claim, family, positive, units, kinds or {})
+            if polar.verdict == "neutral" and claim.measures:
+                polar = self._polar_at_value(claim, family, positive, units) or polar
+            verdicts.append(polar)
         if claim.offer:
             verdicts.append(self._offer(claim, units))
         if not verdicts:
@@ -709,11 +816,27 @@ class RuleEntailment:
         return worst
 
     def _conflicts(self, claim: Claim, unit: _Unit) -> bool:
-        """The unit is about a sibling of the claim's subject and not about the subject."""
-        return any(
-            s not in unit.subjects and any(_siblings(s, u) for u in unit.subjects)
-            for s in claim.subjects
-        )
+        """The unit is about a sibling of the claim's subject and not about the subject.
+
+        A clause naming no subject of a kind is about what its page's title names of that kind:
+        a 运动鞋 page's 保修6个月 is not the 童鞋's when the reply names 童鞋. A title naming the
+        claim's subject, or a subject only the question names (the customer's word for the
+        page's product), never conflicts — it only aligns."""
+        for s in claim.subjects:
+            if s in unit.subjects:
+                continue
+            kind = s.split(":", 1)[0]
+            own = [u for u in unit.subjects if u.split(":", 1)[0] == kind]
+            if own and any(_siblings(s, u) for u in own):
+                return True
+            if (
+                not own
+                and s in claim.stated
+                and s not in unit.page
+                and any(_siblings(s, u) for u in unit.page)
+            ):
+                return True
+        return False
 
     def _quantity(
         self,
@@ -846,6 +969,10 @@ class RuleEntailment:
                     continue
                 score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0] != opposite)
+                if opposite and key[1] == positive:
+                    # what holds under the other condition (凭发票可以保修) tells against the
+                    # claim's yes, but never confirms its no (没有发票不能保修 is not said)
+                    continue
                 if score > scores[key]:
                     scores[key], aligned[key] = score, own & unit.context
         level = any(scores[(True, sign)] for sign in (True, False))
@@ -870,6 +997,46 @@ class RuleEntailment:
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(claim, "neutral")
+
+    def _polar_at_value(
+        self, claim: Claim, family: str, positive: bool, units: list[_Unit]
+    ) -> ClaimVerdict | None:
+        """A yes or no the words alone do not place, read where the knowledge states the
+        claim's value: when the clauses stating it that share most of the claim's words (不满99元
+        收运费 for 不满99元也包邮) all say the opposite, the claim contradicts them."""
+        best, signs = -1, set[bool]()
+        for unit in units:
+            if self._conflicts(claim, unit):
+                continue
+            pairs = [(q, m) for q in claim.measures for m in unit.measures if _states(m, q)]
+            if not pairs:
+                continue
+            q, m = pairs[0]
+            if self._short_of(fold(claim.text), q) != self._short_of(fold(unit.text), m):
+                continue  # 满99元 is not 不满99元: the other side of the threshold
+            found = [p for f, p in _polarity(self.rules, unit.text) if f == family]
+            shared = len(claim.words & _bigrams(unit.text))
+            if not found or shared < best or (claim.words and not shared):
+                continue  # a claim with words of its own is read only where they are
+            if shared > best:
+                best, signs = shared, set()
+            signs.add(found[0])
+        if signs == {not positive}:
+            return ClaimVerdict(
+                claim,
+                "contradicted",
+                f"where the knowledge states it, it says the opposite: {claim.text}",
+            )
+        return None
+
+    def _short_of(self, text: str, m: Measure) -> bool:
+        """Whether ``text`` states ``m`` as a threshold not reached (不满99元, 不足3件)."""
+        at = text.find(fold(m.text))
+        return (
+            self.rules.short_of is not None
+            and at >= 0
+            and bool(self.rules.short_of.search(text[max(0, at - 4) : at]))
+        )
 
     @staticmethod
     def _same_subject(
@@ -1070,6 +1237,7 @@ class ClaimChecker:
         labels = _NO_LABELS if labels is None else labels
         folded = fold(text)
         seed = _subjects(self.rules, fold(question), labels)
+        stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
         out = []
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
@@ -1094,6 +1262,7 @@ class ClaimChecker:
                     measures=tuple(found),
                     polarity=tuple(polarity),
                     subjects=tuple(subjects),
+                    stated=tuple(s for s in subjects if s in stated),
                     words=words,
                     codes=tuple(codes),
                     numbers=numbers,
