@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..text._normalize import normalize
-from ._match import Found
+from ._match import CLAUSE, Found
 from ._profiles import Profile
 
 __all__ = ["age_of", "for_age"]
 
-_CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
 _NUM = r"(?<![\d.])(\d+(?:\.\d+)?)"  # from a number's start: linear on a long digit run
 
 
@@ -64,7 +63,7 @@ def for_age(
     positive: list[tuple[int, str]] = []
     negative: list[tuple[int, str]] = []
     for index, text in profile.parts:
-        for clause in _CLAUSE.split(text):
+        for clause in CLAUSE.split(text):
             for low, high, _ in _ranges(clause, spec):
                 if low == high:
                     continue  # a bare age ("25岁") is no range it is for

@@ -17,7 +17,8 @@ from ._profiles import Profile
 
 __all__ = ["Found", "find", "find_any", "for_household", "names_kind", "stem"]
 
-_CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
+#: Where a clause of a page or a need ends (also used by :mod:`._ages`).
+CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
 _SUFFIXES = ("子", "儿")
 
 
@@ -74,7 +75,7 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
         name, value = normalize(fact.name), normalize(fact.value)
         if key not in name and key not in value:
             continue
-        clauses = [c for c in _CLAUSE.split(value) if key in c] or [value]
+        clauses = [c for c in CLAUSE.split(value) if key in c] or [value]
         for clause in clauses:
             at = clause.find(key)
             ok = _polarity(clause, at if at >= 0 else len(clause), negations)
@@ -86,7 +87,7 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
             norm = norm.replace(said, " ")
         if key not in norm:
             continue
-        for clause in _CLAUSE.split(norm):
+        for clause in CLAUSE.split(norm):
             at = clause.find(key)
             if at >= 0:
                 target = positive if _polarity(clause, at, negations) else negative
@@ -113,7 +114,7 @@ def for_household(size: int, profile: Profile) -> Found | None:
     positive: list[tuple[int, str]] = []
     negative: list[tuple[int, str]] = []
     for index, text in profile.parts:
-        for clause in _CLAUSE.split(text):
+        for clause in CLAUSE.split(text):
             for low, high, _ in people_ranges(clause):
                 # a range is who it fits ("2-3人"); one number what it holds ("可供4人")
                 fits = low <= size <= high if low < high else size <= high

@@ -24,6 +24,7 @@ from ._models import (
     CLAUSE_DELIM,
     ISSUE_TEXTS,
     SENTENCE_DELIM,
+    SENTENCE_END,
     URL,
     Change,
     ChangeKind,
@@ -395,7 +396,6 @@ def lint_reply(
 # ------------------------------------------------------------------------------ automatic fixes
 _ADDRESS = re.compile(r"^\s*(?:亲爱的|亲爱哒|亲亲|亲|您好|你好)(?:[\s,，!！~～]+|$)")
 _FILLER = re.compile(r"[亲的哦呢了啊呀哈啦嘛吧也就是真这个那我们您你\s,.!?;~，。！？；～、]")
-_SENTENCE_END = "。！？!?；;\n"
 
 
 def _has_fact(text: str, phrases: Phrases) -> bool:
@@ -464,7 +464,7 @@ def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
         drop = m.rule.drop or (blame and "(?P<w>" not in m.rule.pattern)
         empty = drop or len(_FILLER.sub("", rest)) <= 1
         if empty and not _has_fact(clause, phrases):
-            keep = clause[-1] if clause and clause[-1] in _SENTENCE_END else ""
+            keep = clause[-1] if clause and clause[-1] in SENTENCE_END else ""
             kind: ChangeKind = "remove_blame" if blame else "remove_cold"
             before = clause.strip(" ，,。")
             edits.append(
