@@ -66,6 +66,10 @@ _DROP_WHY = {
     "correct_fact": "店铺对这件商品的规则说的不是这个数，以规则为准",
 }
 _BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
+_REPLACED_WHY = {  # why a clause of the draft was said by the policy instead
+    "refusal": "没有说明原因的拒绝，换成店铺对这件商品的规则",
+    "answer": "只有“能/要”没有内容，换成店铺对这件商品的规则",
+}
 _MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
 _MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
@@ -442,7 +446,7 @@ class ReplyAdvisor:
                         kind="reason",
                         before=clause.text.strip(" ，,。"),
                         after=plan.policy,
-                        reason="没有说明原因的拒绝，换成店铺对这件商品的规则",
+                        reason=_REPLACED_WHY[clause.kind],
                     )
                 )
             elif not (clause.rest and has_numbers(clause.rest)):

@@ -26,7 +26,7 @@ __all__ = ["CLAUSE_CLASSES", "Alternative", "PhraseRule", "Phrases", "phrases", 
 
 _PHRASE_CODES = ("cold_phrase", "blame_shifting")
 #: The clause classes a shop may list cues for, in the order they are tried.
-CLAUSE_CLASSES = ("blame", "dismissal", "refusal", "filler", "action")
+CLAUSE_CLASSES = ("blame", "dismissal", "refusal", "filler", "answer", "action")
 
 
 @dataclass(frozen=True)
