@@ -510,7 +510,7 @@ class ReplyAdvisor:
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
-                return text, merge_citations(answer.citations[:1], self._backing(text))
+                return text, merge_citations(answer.citations[:1], self._backing(text, products))
         best: tuple[float, Any] | None = None
         subject = self._subject(products)
         words = self.topics.topic_words(
@@ -534,7 +534,7 @@ class ReplyAdvisor:
         text = "".join(t for t in body if t in ranked or t in window)
         if len(text) > 160:
             text = "".join(window) or ranked[0]
-        return self._stated(text, chunk, score)
+        return self._stated(text, chunk, score, products)
 
     def _policy_by_topic(
         self, question: str, history: list[Message], said: str
@@ -554,7 +554,8 @@ class ReplyAdvisor:
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
                 score = _TOPIC_WEIGHT * self.topics.score(words, subject, text) + _SURE_POLICY
-                sure = (score, text, merge_citations(answer.citations[:1], self._backing(text)))
+                backing = self._backing(text, products)
+                sure = (score, text, merge_citations(answer.citations[:1], backing))
         best: tuple[float, Any, list[str], float] | None = None
         seen: set[str] = set()
         for query in dict.fromkeys((topic, " ".join(words))):
@@ -585,12 +586,15 @@ class ReplyAdvisor:
         text = "".join(window)
         text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
         text = re.sub(r"[；;，,、]$", "。", text)
-        return self._stated(text, chunk, score)
+        return self._stated(text, chunk, score, products)
 
-    def _stated(self, text: str, chunk: Any, score: float) -> tuple[str, list[Citation]]:
+    def _stated(
+        self, text: str, chunk: Any, score: float, products: set[str]
+    ) -> tuple[str, list[Citation]]:
         """A policy said from ``chunk``, cited (with the policy behind an FAQ answer)."""
         cited = _citation(chunk, text, score)
-        return text, merge_citations([cited], self._backing(text) if chunk.kind == "faq" else [])
+        backing = self._backing(text, products) if chunk.kind == "faq" else []
+        return text, merge_citations([cited], backing)
 
     def _subject(self, products: set[str]) -> Subject:
         """The words naming the conversation's products and their class."""
@@ -611,29 +615,35 @@ class ReplyAdvisor:
         }
         return not (named - ours) or any(w in text for w in ours)
 
-    def _backing(self, text: str) -> list[Citation]:
+    def _backing(self, text: str, products: set[str] | None = None) -> list[Citation]:
         """The policy document behind an FAQ answer (the rule it was written from): the passage
         stating most of its numbers or, for a clause without numbers the passage states, most of
-        the words of one of its clauses (:data:`_MIN_BACKING`)."""
+        the words of one of its clauses (:data:`_MIN_BACKING`). The page of one of the
+        conversation's ``products`` counts too: an FAQ about a product is written from its page."""
         numbers = quantities(text)
         parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
-        for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
-            stated = quantities(hit.chunk.text)
+        kinds = ("policy", "product") if products else ("policy",)
+        found: dict[str, Citation] = {}  # the first backing of each kind: policy, product page
+        hits = [h for k in kinds for h in self.answerer.retriever.retrieve(text, k=6, kinds=(k,))]
+        for hit in hits:
+            chunk = hit.chunk
+            if chunk.kind in found or (
+                chunk.kind == "product" and chunk.source not in (products or ())
+            ):
+                continue
+            stated = quantities(chunk.text)
             backs = bool(numbers) and 2 * sum(supported(q, stated) for q in numbers) >= len(
                 numbers
             )  # most of its numbers, or most of the words of a clause
-            if backs or any(self._coverage(p, hit.chunk.text) >= _MIN_BACKING for p in parts):
-                snippet = reply_sentence(hit.chunk.text)[:300]
-                return [
-                    Citation(
-                        source=hit.chunk.source,
-                        locator=hit.chunk.locator,
-                        snippet=snippet,
-                        score=round(min(1.0, hit.score), 4),
-                        chunk_id=hit.chunk.id,
-                    )
-                ]
-        return []
+            if backs or any(self._coverage(p, chunk.text) >= _MIN_BACKING for p in parts):
+                found[chunk.kind] = Citation(
+                    source=chunk.source,
+                    locator=chunk.locator,
+                    snippet=reply_sentence(chunk.text)[:300],
+                    score=round(min(1.0, hit.score), 4),
+                    chunk_id=chunk.id,
+                )
+        return [found[k] for k in ("policy", "product") if k in found]
 
     def _pick_reason(
         self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
@@ -813,6 +823,10 @@ class ReplyAdvisor:
         named = {
             s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
         }
+        # a class word names the identified product of that class ("帐篷…云栖2": the 云栖2 tent),
+        # not every product of the class
+        heads = {self._heads.get(s) for s in found}
+        named = {s for s in named if s in found or self._heads[s] not in heads}
         if not found and not named:  # the product class the customer names ("袜子")
             leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
             named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
