@@ -396,3 +396,12 @@ def test_a_second_person_order_becomes_a_suggestion_and_questions_stay() -> None
     text, changes = rewrite_draft("你先重启一下试试", SHOP)
     assert text.startswith("您可以先重启") and [c.kind for c in changes] == ["soften"]
     assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "你看这样可以吗？"
+
+
+def test_topic_names_give_the_policys_words_for_what_the_customer_describes() -> None:
+    names = phrases().topic_names
+    said = {name for name, cue in names.items() if cue.search(fold("冲锋衣穿一周拉链坏了"))}
+    assert said == {"质量问题 保修"}
+    assert {n for n, cue in names.items() if cue.search("今天又便宜了 退差价")} == {"价保 差价"}
+    assert {n for n, cue in names.items() if cue.search("能便宜点吗")} == {"优惠 满减"}
+    assert not [n for n, cue in names.items() if cue.search("这款是什么面料")]

@@ -513,6 +513,7 @@ class ReplyAdvisor:
                 return text, merge_citations(answer.citations[:1], self._backing(text, products))
         best: tuple[float, Any] | None = None
         subject = self._subject(products)
+        topic = f"{topic} {self._topic_names(question)}".strip()
         words = self.topics.topic_words(
             self.phrases.order_id.sub(" ", topic), subject, self.phrases.refusal
         )
@@ -587,6 +588,12 @@ class ReplyAdvisor:
         text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
         text = re.sub(r"[；;，,、]$", "。", text)
         return self._stated(text, chunk, score, products)
+
+    def _topic_names(self, question: str) -> str:
+        """The names the shop's policies give the topic the customer describes (``topic_names``:
+        "拉链坏了" is a 质量问题 and a 保修 matter), to find the policy by its own words."""
+        folded = fold(question)
+        return " ".join(n for n, cue in self.phrases.topic_names.items() if cue.search(folded))
 
     def _stated(
         self, text: str, chunk: Any, score: float, products: set[str]
