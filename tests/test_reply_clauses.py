@@ -70,10 +70,53 @@ def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
         ("我帮您登记一下", "action"),
         ("您方便发一下订单号吗", "question"),
         ("签收后15天内可以申请价保", "fact"),
+        # cues written for the home and sports shops' drafts, each a class, not a draft
+        ("这是您肤质的问题", "blame"),
+        ("网络问题吧", "blame"),
+        ("您确定您填对了吗", "blame"),
+        ("肯定是磕坏的吧", "fact"),  # a guess about the item, not the shopper: stays
+        ("人为损坏的吧", "blame"),
+        ("准是你摔了", "blame"),
+        ("我们的货不可能有问题", "dismissal"),
+        ("我们衣服没问题", "dismissal"),
+        ("不清楚", "dismissal"),
+        ("下周再说", "dismissal"),
+        ("问客服去", "dismissal"),
+        ("自己去申请售后", "dismissal"),
+        ("拆了还想退", "dismissal"),
+        ("收货时没检查吗", "dismissal"),
+        ("嫌慢就别买了", "dismissal"),
+        ("想太多了", "dismissal"),
+        ("脱色正常的", "dismissal"),
+        ("不包", "refusal"),
+        ("no", "refusal"),
+        ("sorry", "filler"),
+        ("可以的", "answer"),
     ],
 )
 def test_clause_classes_come_from_general_cues(text: str, kind: str) -> None:
     assert kinds(text, None) == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "跟您确定您的收货时间",
+        "这个就是您的单号",
+        "已经寄去仓库了",
+        "不包括运费险",
+        "我帮您确定一下",
+    ],
+)
+def test_the_new_cues_leave_ordinary_agent_clauses_alone(text: str) -> None:
+    assert not set(kinds(text, None)) & {"blame", "dismissal", "refusal", "answer"}
+
+
+def test_a_bare_yes_is_said_by_the_policy_and_a_latin_phrase_is_one_clause() -> None:
+    split = split_draft("能。")
+    assert not split.kept and [c.kind for _, c in split.refusals] == ["answer"]
+    assert not split.refused  # a yes is no refusal: no regret is said for it
+    assert [c.text for c in classify_clauses("No refund, sorry.")] == ["No refund,", "sorry."]
 
 
 def test_the_shops_banned_list_makes_a_clause_banned_and_keeps_a_fact_inside_it() -> None:
@@ -353,3 +396,12 @@ def test_a_second_person_order_becomes_a_suggestion_and_questions_stay() -> None
     text, changes = rewrite_draft("你先重启一下试试", SHOP)
     assert text.startswith("您可以先重启") and [c.kind for c in changes] == ["soften"]
     assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "你看这样可以吗？"
+
+
+def test_topic_names_give_the_policys_words_for_what_the_customer_describes() -> None:
+    names = phrases().topic_names
+    said = {name for name, cue in names.items() if cue.search(fold("冲锋衣穿一周拉链坏了"))}
+    assert said == {"质量问题 保修"}
+    assert {n for n, cue in names.items() if cue.search("今天又便宜了 退差价")} == {"价保 差价"}
+    assert {n for n, cue in names.items() if cue.search("能便宜点吗")} == {"优惠 满减"}
+    assert not [n for n, cue in names.items() if cue.search("这款是什么面料")]

@@ -66,6 +66,10 @@ _DROP_WHY = {
     "correct_fact": "店铺对这件商品的规则说的不是这个数，以规则为准",
 }
 _BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
+_REPLACED_WHY = {  # why a clause of the draft was said by the policy instead
+    "refusal": "没有说明原因的拒绝，换成店铺对这件商品的规则",
+    "answer": "只有“能/要”没有内容，换成店铺对这件商品的规则",
+}
 _MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
 _MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
@@ -442,7 +446,7 @@ class ReplyAdvisor:
                         kind="reason",
                         before=clause.text.strip(" ，,。"),
                         after=plan.policy,
-                        reason="没有说明原因的拒绝，换成店铺对这件商品的规则",
+                        reason=_REPLACED_WHY[clause.kind],
                     )
                 )
             elif not (clause.rest and has_numbers(clause.rest)):
@@ -506,9 +510,10 @@ class ReplyAdvisor:
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
-                return text, merge_citations(answer.citations[:1], self._backing(text))
+                return text, merge_citations(answer.citations[:1], self._backing(text, products))
         best: tuple[float, Any] | None = None
         subject = self._subject(products)
+        topic = f"{topic} {self._topic_names(question)}".strip()
         words = self.topics.topic_words(
             self.phrases.order_id.sub(" ", topic), subject, self.phrases.refusal
         )
@@ -530,7 +535,7 @@ class ReplyAdvisor:
         text = "".join(t for t in body if t in ranked or t in window)
         if len(text) > 160:
             text = "".join(window) or ranked[0]
-        return self._stated(text, chunk, score)
+        return self._stated(text, chunk, score, products)
 
     def _policy_by_topic(
         self, question: str, history: list[Message], said: str
@@ -550,7 +555,8 @@ class ReplyAdvisor:
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
                 score = _TOPIC_WEIGHT * self.topics.score(words, subject, text) + _SURE_POLICY
-                sure = (score, text, merge_citations(answer.citations[:1], self._backing(text)))
+                backing = self._backing(text, products)
+                sure = (score, text, merge_citations(answer.citations[:1], backing))
         best: tuple[float, Any, list[str], float] | None = None
         seen: set[str] = set()
         for query in dict.fromkeys((topic, " ".join(words))):
@@ -581,12 +587,21 @@ class ReplyAdvisor:
         text = "".join(window)
         text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
         text = re.sub(r"[；;，,、]$", "。", text)
-        return self._stated(text, chunk, score)
+        return self._stated(text, chunk, score, products)
 
-    def _stated(self, text: str, chunk: Any, score: float) -> tuple[str, list[Citation]]:
+    def _topic_names(self, question: str) -> str:
+        """The names the shop's policies give the topic the customer describes (``topic_names``:
+        "拉链坏了" is a 质量问题 and a 保修 matter), to find the policy by its own words."""
+        folded = fold(question)
+        return " ".join(n for n, cue in self.phrases.topic_names.items() if cue.search(folded))
+
+    def _stated(
+        self, text: str, chunk: Any, score: float, products: set[str]
+    ) -> tuple[str, list[Citation]]:
         """A policy said from ``chunk``, cited (with the policy behind an FAQ answer)."""
         cited = _citation(chunk, text, score)
-        return text, merge_citations([cited], self._backing(text) if chunk.kind == "faq" else [])
+        backing = self._backing(text, products) if chunk.kind == "faq" else []
+        return text, merge_citations([cited], backing)
 
     def _subject(self, products: set[str]) -> Subject:
         """The words naming the conversation's products and their class."""
@@ -607,29 +622,35 @@ class ReplyAdvisor:
         }
         return not (named - ours) or any(w in text for w in ours)
 
-    def _backing(self, text: str) -> list[Citation]:
+    def _backing(self, text: str, products: set[str] | None = None) -> list[Citation]:
         """The policy document behind an FAQ answer (the rule it was written from): the passage
         stating most of its numbers or, for a clause without numbers the passage states, most of
-        the words of one of its clauses (:data:`_MIN_BACKING`)."""
+        the words of one of its clauses (:data:`_MIN_BACKING`). The page of one of the
+        conversation's ``products`` counts too: an FAQ about a product is written from its page."""
         numbers = quantities(text)
         parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
-        for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
-            stated = quantities(hit.chunk.text)
+        kinds = ("policy", "product") if products else ("policy",)
+        found: dict[str, Citation] = {}  # the first backing of each kind: policy, product page
+        hits = [h for k in kinds for h in self.answerer.retriever.retrieve(text, k=6, kinds=(k,))]
+        for hit in hits:
+            chunk = hit.chunk
+            if chunk.kind in found or (
+                chunk.kind == "product" and chunk.source not in (products or ())
+            ):
+                continue
+            stated = quantities(chunk.text)
             backs = bool(numbers) and 2 * sum(supported(q, stated) for q in numbers) >= len(
                 numbers
             )  # most of its numbers, or most of the words of a clause
-            if backs or any(self._coverage(p, hit.chunk.text) >= _MIN_BACKING for p in parts):
-                snippet = reply_sentence(hit.chunk.text)[:300]
-                return [
-                    Citation(
-                        source=hit.chunk.source,
-                        locator=hit.chunk.locator,
-                        snippet=snippet,
-                        score=round(min(1.0, hit.score), 4),
-                        chunk_id=hit.chunk.id,
-                    )
-                ]
-        return []
+            if backs or any(self._coverage(p, chunk.text) >= _MIN_BACKING for p in parts):
+                found[chunk.kind] = Citation(
+                    source=chunk.source,
+                    locator=chunk.locator,
+                    snippet=reply_sentence(chunk.text)[:300],
+                    score=round(min(1.0, hit.score), 4),
+                    chunk_id=chunk.id,
+                )
+        return [found[k] for k in ("policy", "product") if k in found]
 
     def _pick_reason(
         self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
@@ -809,6 +830,10 @@ class ReplyAdvisor:
         named = {
             s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
         }
+        # a class word names the identified product of that class ("帐篷…云栖2": the 云栖2 tent),
+        # not every product of the class
+        heads = {self._heads.get(s) for s in found}
+        named = {s for s in named if s in found or self._heads[s] not in heads}
         if not found and not named:  # the product class the customer names ("袜子")
             leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
             named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}

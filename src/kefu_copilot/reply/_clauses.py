@@ -1,10 +1,11 @@
-"""The clauses of an agent's draft, each classified: fact, action, question, refusal, blame,
-dismissal, filler or banned.
+"""The clauses of an agent's draft, each classified: fact, action, question, refusal, answer,
+blame, dismissal, filler or banned.
 
 Classes come from general cue patterns (``clause_classes`` in ``data/reply.yaml``, extended per
 shop) and the shop's banned phrases — not from drafts seen before. A rewrite keeps facts,
-actions and questions (numbers and terms verbatim), replaces a refusal by the policy the
-knowledge states, and drops blame, dismissal, banned and filler clauses.
+actions and questions (numbers and terms verbatim), replaces a refusal — and a bare yes that
+states nothing ("能。", "要") — by the policy the knowledge states, and drops blame, dismissal,
+banned and filler clauses.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 ClauseKind = Literal[
-    "fact", "action", "question", "refusal", "blame", "dismissal", "filler", "banned"
+    "fact", "action", "question", "refusal", "answer", "blame", "dismissal", "filler", "banned"
 ]
 #: Clauses a rewrite keeps as they are (cold wording inside them is still softened).
 KEPT = frozenset({"fact", "action", "question"})
@@ -123,7 +124,8 @@ DROPPED_WHY = {
 class Split:
     """A draft sorted for a rewrite: the clauses ``kept`` (text, in order), the bare
     ``refusals`` (with the index in ``kept`` where each stood) to be replaced by the policy,
-    the clauses ``dropped``, and the ``facts`` kept (fact clauses: does the draft say anything?)."""
+    the clauses ``dropped``, and the ``facts`` kept (fact clauses: does the draft say anything?).
+    A bare answer ("能。") stands with the refusals: the policy says it instead, with its terms."""
 
     kept: list[str] = field(default_factory=list)
     refusals: list[tuple[int, Clause]] = field(default_factory=list)
@@ -143,6 +145,8 @@ def split_draft(text: str, shop: ShopConfig | None = None) -> Split:
         if clause.kind in KEPT:
             out.kept.append(clause.text)
             out.facts += [clause.text] if clause.kind == "fact" else []
+        elif clause.kind == "answer":  # said by the policy, or kept when there is none
+            out.refusals.append((len(out.kept), clause))
         elif clause.kind == "refusal":
             out.refused = True
             if has_facts(clause.text, phrases) and not has_numbers(clause.text):

@@ -240,7 +240,7 @@ def as_messages(conversation: Conversation | Any) -> list[Message]:
 
 # ------------------------------------------------------------------------------ text structure
 URL = re.compile(r"https?://[\x21-\x7e]+|www\.[\x21-\x7e]+")
-CLAUSE_DELIM = re.compile(r"[!?;~\n。]|\s+|[,.](?!\d)|(?<!\d)[,.]")
+CLAUSE_DELIM = re.compile(r"[!?;~\n。]|\s+(?![a-z])|(?<![a-z])\s+|[,.](?!\d)|(?<!\d)[,.]")
 SENTENCE_DELIM = re.compile(r"[!?;\n。]+|(?<!\d)\.(?!\d)|(?<=[^\x00-\x7f])\s+(?=[^\x00-\x7f])")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from .._data import RuleCompiler, compiled, packaged_rules
@@ -26,7 +26,7 @@ __all__ = ["CLAUSE_CLASSES", "Alternative", "PhraseRule", "Phrases", "phrases", 
 
 _PHRASE_CODES = ("cold_phrase", "blame_shifting")
 #: The clause classes a shop may list cues for, in the order they are tried.
-CLAUSE_CLASSES = ("blame", "dismissal", "refusal", "filler", "action")
+CLAUSE_CLASSES = ("blame", "dismissal", "refusal", "filler", "answer", "action")
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class Phrases:
     prohibition: re.Pattern[str] = re.compile(r"(?!)")
     manner: re.Pattern[str] = re.compile(r"(?!)")
     negation: re.Pattern[str] = re.compile(r"(?!)")
+    #: policy words → the customer's words for that topic (see data/reply.yaml topic_names)
+    topic_names: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -236,6 +238,10 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         prohibition=c.key("prohibition"),
         manner=c.key("manner"),
         negation=c.key("negation"),
+        topic_names={
+            str(name): c.regex(f"topic_names.{name}", p)
+            for name, p in (rules.get("topic_names") or {}).items()
+        },
     )
 
 
