@@ -299,6 +299,29 @@ def test_a_version_is_told_apart_by_the_characters_only_its_row_holds() -> None:
     assert len(_by_characters(rows, ["彩色"], "全彩摄像头")) == 2  # nor the title's characters
 
 
+def test_the_version_for_the_household_or_the_age_said_is_picked() -> None:
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import Scored, _variants_wanted
+
+    tables = [
+        Variant("小号", 199, True, 1, (("规格", "小号"), ("适合人数", "1–2人")), "小号"),
+        Variant("大号", 299, True, 2, (("规格", "大号"), ("适合人数", "2–4人")), "大号"),
+    ]  # fmt: skip
+    table = Scored(Profile("products/table.md", "折叠餐桌", "", "", [], tables, []))
+    needs = read_needs("一家四口吃饭 买哪个", RULES)
+    assert needs.household == 4
+    assert [v.label for v in _variants_wanted(table, needs, RULES)] == ["大号"]
+    assert read_needs("六个人自驾露营", RULES).household == 6  # a number of people said
+    assert read_needs("20个人 或者 30个人", RULES).household is None  # two: neither
+    pillows = [
+        Variant("中枕", 159, True, 1, (("规格", "中枕"), ("适合人群", "大多数成人")), "中枕"),
+        Variant("儿童枕", 99, True, 2, (("规格", "儿童枕"), ("适合人群", "3–10岁儿童")), "儿童枕"),
+    ]  # fmt: skip
+    pillow = Scored(Profile("products/pillow.md", "乳胶枕", "", "", [], pillows, []))
+    needs = read_needs("给5岁孩子买个枕头", RULES)
+    assert [v.label for v in _variants_wanted(pillow, needs, RULES)] == ["儿童枕"]
+
+
 def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
     from kefu_copilot.presales._profiles import Profile
     from kefu_copilot.presales._recommend import rank

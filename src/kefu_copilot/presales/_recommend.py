@@ -21,8 +21,8 @@ from typing import Any
 from .._models import Citation
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, measures
-from ._ages import for_age
-from ._match import Found, find, find_any, for_household, names_kind, stem
+from ._ages import for_age, held
+from ._match import Found, find, find_any, for_household, names_kind, serves, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant, is_stock
@@ -384,6 +384,14 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
         covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
         chosen = covering or chosen
+    # then who it is for: the version for that many people ("一家四口" → 大号 2–4人) or that age
+    # ("5岁" → 儿童枕 3–10岁)
+    if needs.household:
+        size = needs.household
+        chosen = [v for v in chosen if serves(size, _row(v))] or chosen
+    if needs.age is not None:
+        age = needs.age
+        chosen = [v for v in chosen if held(age, _row(v), rules["ages"])] or chosen
     avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
     chosen = [v for v in chosen if v not in avoided] or chosen  # "不想天天倒尘盒": not 标准版
     counts = {v: said(v) for v in chosen}

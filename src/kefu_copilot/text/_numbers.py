@@ -192,7 +192,7 @@ def budget(text: str) -> tuple[float, float] | None:
 
 # -- how many people -----------------------------------------------------------------------------
 _PEOPLE = re.compile(
-    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
+    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～—–到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
 )
 
 
