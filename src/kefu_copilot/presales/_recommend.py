@@ -13,6 +13,7 @@ and a recipient), and nothing (a handoff) when no product fits."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,7 +21,7 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ..text._numbers import body_measures, measures
+from ..text._numbers import body_measures, dimensions_cm, measures
 from ._ages import for_age, held
 from ._match import Found, find, find_any, for_household, names_kind, serves, stem
 from ._models import Pick, Recommendation
@@ -57,12 +58,22 @@ class Scored:
     variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
 
 
+_SEGMENT = re.compile(r"[\s/／、，,|｜]+")
+
+
 def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
-    return {
-        name
-        for name, spec in rules["groups"].items()
-        if any(str(m) in profile.marks for m in spec["marks"])
-    }
+    """The groups a product is marked for, segment by segment of its title and category: in a
+    segment the kids' group wins over the adults' marks it shares a word with (男童女童 is for
+    kids), and a product listing several ("学生宿舍/儿童/老人") is for each of them."""
+    out: set[str] = set()
+    for segment in _SEGMENT.split(profile.marks):
+        marked = {
+            name
+            for name, spec in rules["groups"].items()
+            if any(str(m) in segment for m in spec["marks"])
+        }
+        out |= {"kids"} if "kids" in marked else marked
+    return out
 
 
 def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
@@ -71,12 +82,7 @@ def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> boo
     marked = _groups(profile, rules)
     if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
         return False
-    if not marked:
-        return True
-    # the kids' group wins over the adults' marks it shares a word with (男童 is for kids)
-    if "kids" in marked:
-        return "kids" in needs.groups
-    return bool(marked & set(needs.groups))
+    return not marked or bool(marked & set(needs.groups))
 
 
 def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[Variant]]:
@@ -96,8 +102,11 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
 
 @lru_cache(maxsize=4096)
 def _measured(text: str) -> tuple[tuple[str, float, float], ...]:
-    """(dimension, low, high) of every quantity of a page's cell or fact (read once each)."""
-    return tuple((dimension(m.dim), m.low, m.high) for m in measures(text))
+    """(dimension, low, high) of every quantity of a page's cell or fact (read once each); a
+    size written as a product ("1.5×2.0m") states each of its lengths."""
+    out = [(dimension(m.dim), m.low, m.high) for m in measures(text)]
+    out += [("length", cm, cm) for cm in dimensions_cm(text)]
+    return tuple(dict.fromkeys(out))
 
 
 def _figure(text: str, dim: str) -> float | None:

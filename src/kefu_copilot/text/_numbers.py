@@ -33,6 +33,7 @@ __all__ = [
     "cn_digits",
     "cn_number",
     "cn_range",
+    "dimensions_cm",
     "discount",
     "duration_days",
     "fold",
@@ -238,6 +239,24 @@ def lengths_cm(text: str) -> list[float]:
         if value is not None:
             out.append((m.start(), round(value * _LENGTH_FACTORS[m.group(2)], 4)))
     return [value for _, value in sorted(out)]
+
+
+_DIMENSIONS = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)((?:\s*[×xX*＊]\s*\d+(?:\.\d+)?)+)\s*"
+    r"(cm|厘米|公分|mm|毫米|m(?![a-z])|米)"
+)
+_TIMES = re.compile(r"\s*[×xX*＊]\s*")
+
+
+def dimensions_cm(text: str) -> list[float]:
+    """Every figure of a size written as a product, in centimetres: "1.5×2.0m" → 150, 200;
+    "120×60×75cm" → 120, 60, 75 (``lengths_cm`` reads only the last, the one the unit ends)."""
+    out: list[float] = []
+    for m in _DIMENSIONS.finditer(normalize(text)):
+        factor = _LENGTH_FACTORS[m.group(3)]
+        for raw in [m.group(1), *_TIMES.split(m.group(2))[1:]]:
+            out.append(round(float(raw) * factor, 4))
+    return out
 
 
 def height_cm(text: str) -> float | None:
