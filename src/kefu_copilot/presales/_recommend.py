@@ -221,13 +221,22 @@ def rank(
     ``support``: product source → how well retrieval matched the question to its page."""
     negations = _negations(rules)
     aliases = needs.aliases
-    heads = _heads(needs.words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
+    # a character the segmenter split from a phrase it does not know names a kind only as the
+    # phrase's head, its last (鞋 of 双鞋, not 跑 of 跑友)
+    split = {ch for phrase in needs.phrases for ch in phrase[:-1]} - {
+        phrase[-1] for phrase in needs.phrases
+    }
+    words = [w for w in needs.words if len(w) > 1 or w not in split]
+    heads = _heads(words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
     norm = normalize(needs.text)
-    # kinds said as one ("茶叶礼盒", "真丝的连衣裙"): a product is of it only with both
+    # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
+    # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
+    categories = [normalize(p.category) for p in profiles]
+    kinds = [w for w in heads if any(stem(w) in c for c in categories)]
     compounds = [
         (a, b)
-        for a in heads
-        for b in heads
+        for a in kinds
+        for b in kinds
         if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
     ]
     out: list[Scored] = []
