@@ -340,6 +340,23 @@ def test_a_product_listing_several_groups_is_for_each_and_sizes_state_each_lengt
     assert ("length", 150.0, 150.0) in _measured("1.5×2.0m")
 
 
+def test_a_price_objection_quotes_selling_points_a_page_states_in_prose() -> None:
+    from kefu_copilot.presales._objections import selling_points
+    from kefu_copilot.presales._profiles import Profile
+
+    mattress = Profile(
+        "products/spring.html",
+        "独立袋装弹簧床垫",
+        "",
+        "床垫",
+        [],
+        [],
+        [(0, "商品：独立袋装弹簧床垫"), (1, "卷包压缩发货。弹簧质保10年，面料质保1年。")],
+        overview=0,
+    )
+    assert [t for _, t in selling_points(mattress, RULES)] == ["弹簧质保10年，面料质保1年"]
+
+
 def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
     from kefu_copilot.presales._profiles import Profile
     from kefu_copilot.presales._recommend import rank
