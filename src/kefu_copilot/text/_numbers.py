@@ -41,6 +41,7 @@ __all__ = [
     "lengths_cm",
     "measures",
     "money_amounts",
+    "money_spans",
     "number",
     "numbers_in",
     "people_ranges",
@@ -134,18 +135,24 @@ def discount(text: str) -> float | None:
 def money_amounts(text: str) -> list[float]:
     """Amounts of money (yuan): "100块", "¥20", "2万元", "五十元", "两百块", "十五块". A vague
     amount ("几百块", "十几块") is not read: no suite needs an estimate of it."""
-    out: list[float] = []
-    for m in MONEY.finditer(normalize(text)):
+    return [value for value, _, _ in money_spans(normalize(text))]
+
+
+def money_spans(norm: str) -> list[tuple[float, int, int]]:
+    """(amount, start, end) of every amount of money in ``norm`` (normalised text), as
+    :func:`money_amounts` reads them: where each is said, for the words before it (a price's
+    label: "双支装 ¥299")."""
+    out: list[tuple[float, int, int]] = []
+    for m in MONEY.finditer(norm):
         if m.group("num") or m.group("signed"):
-            out.append(
-                float(m.group("num") or m.group("signed")) * (10000 if m.group("wan") else 1)
-            )
+            value = float(m.group("num") or m.group("signed")) * (10000 if m.group("wan") else 1)
+            out.append((value, m.start(), m.end()))
             continue
         run = m.group("cn")
         # the longest numeral ending the run: "一两百块" → 两百, "两三块" → 三
-        value = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
-        if value is not None:
-            out.append(float(value))
+        found = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
+        if found is not None:
+            out.append((float(found), m.start(), m.end()))
     return out
 
 
