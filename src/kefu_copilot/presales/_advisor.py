@@ -327,6 +327,10 @@ class Advisor:
         named = self.named(text)
         if len(named) == 1:
             return named[0]
+        said = normalize(text).strip()
+        titled = [p for p in self.profiles if len(said) > 1 and said in p.marks]
+        if not named and len(titled) == 1:
+            return titled[0]  # a name the title has whole, that its segmented words miss (云栖2)
         scored, _ = rank(self.needs(text), named or self.profiles, self.rules)
         if (
             scored
