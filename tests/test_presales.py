@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -355,6 +356,35 @@ def test_a_price_objection_quotes_selling_points_a_page_states_in_prose() -> Non
         overview=0,
     )
     assert [t for _, t in selling_points(mattress, RULES)] == ["弹簧质保10年，面料质保1年"]
+
+
+def test_a_need_only_a_version_over_the_budget_states_is_not_sent_as_is() -> None:
+    from kefu_copilot.presales._profiles import Fact, Profile, Variant
+    from kefu_copilot.presales._recommend import rank, recommend
+
+    rows = [
+        Variant("标准版", 599, True, 1, (("款式", "标准版"), ("价格", "599")), "标准版"),
+        Variant("GTX防水版", 799, True, 2, (("款式", "GTX防水版"), ("价格", "799")), "GTX防水版"),
+    ]  # fmt: skip
+    facts = [Fact("防水", "标准版不防水（网面速干）；GTX防水版内置防水透气膜", 3)]
+    shoe = Profile(
+        "products/trail.html", "越野跑鞋", "", "跑鞋", facts, rows, [(3, "防水：…")],
+        marks="越野跑鞋 跑鞋",
+    )  # fmt: skip
+    needs = read_needs("想要防水的跑鞋 预算600以内", RULES, words=lambda t: ["防水", "跑鞋"])
+    scored, _ = rank(needs, [shoe], RULES)
+    assert [v.label for v in scored[0].variants] == ["标准版"]
+    rec = recommend(needs, [shoe], RULES, lambda i, s: _cite(i))
+    assert rec.decision == "draft"
+    assert any("over the budget states 防水" in r for r in rec.reasons)
+
+
+def _cite(index: int) -> Any:
+    from kefu_copilot._models import Citation
+
+    return Citation(
+        source="products/trail.html", locator="", snippet="", score=1.0, chunk_id=str(index)
+    )
 
 
 def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:

@@ -23,7 +23,7 @@ from .._models import Citation
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, dimensions_cm, measures
 from ._ages import for_age, held
-from ._match import Found, find, find_any, for_household, names_kind, serves, stem
+from ._match import CLAUSE, Found, find, find_any, for_household, names_kind, serves, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant, is_stock
@@ -463,6 +463,34 @@ def _most_of(variants: list[Variant], extreme: Extreme) -> list[Variant]:
     return variants
 
 
+def _outside_budget(scored: Scored, negations: Sequence[str]) -> list[str]:
+    """The needs the product states only of its versions the budget leaves out: every clause
+    saying the word names a version left out and none kept, or names one kept and denies it
+    ("标准版不防水；GTX防水版内置防水透气膜" with only 标准版 within the budget)."""
+    profile = scored.profile
+    kept = {normalize(v.label) for v in scored.variants if v.label}
+    dropped = {
+        normalize(v.label) for v in profile.variants if v.label and v not in scored.variants
+    } - kept
+    if not scored.variants or not dropped:
+        return []
+    out = []
+    for found in scored.found:
+        if found.in_title:
+            continue
+        key = stem(found.word)
+        clauses = [
+            c for _, text in found.positive for c in CLAUSE.split(normalize(text)) if key in c
+        ]
+        if clauses and all(
+            (any(d in c for d in dropped) and not any(k in c for k in kept))
+            or (any(k in c for k in kept) and any(n in c for n in negations))
+            for c in clauses
+        ):
+            out.append(found.word)
+    return out
+
+
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
     """ "399/499元"; with the variants that fit a budget named when they are few
     ("10000mAh 标准版 99元")."""
@@ -564,9 +592,16 @@ def recommend(
         and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
         <= {f.word for f in best.found} | set(best.kinds)
     )
+    elsewhere = _outside_budget(best, negations)
+    if elsewhere:  # what was asked for is a version the budget leaves out: an agent says so
+        clear = False
     why = "the only product that fits" if clear else "the best of several that fit"
     return Recommendation(
         needs=needs, picks=picks, text=text, decision="auto" if clear else "draft",
-        reasons=[f"{why}: {top.title} (score {top.score:.2f})", *reasons],
+        reasons=[
+            f"{why}: {top.title} (score {top.score:.2f})",
+            *(f"only a version over the budget states {w}" for w in elsewhere),
+            *reasons,
+        ],
         citations=top.citations,
     )  # fmt: skip
