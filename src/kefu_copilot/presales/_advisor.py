@@ -243,9 +243,7 @@ class Advisor:
         """Whether the shopper names a kind of product the shop has (a word of a title)."""
         return any(
             names_kind(w, p, needs.aliases.get(w, ()))
-            # "不要很重的充电宝" names one; so does a feature said by the word a title has
-            # ("防晒要买几支": the 防晒乳)
-            for w in [*needs.words, *needs.avoid, *needs.features]
+            for w in [*needs.words, *needs.avoid]  # "不要很重的充电宝" names one
             for p in self.profiles
         )
 

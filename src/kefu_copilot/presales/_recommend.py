@@ -548,9 +548,6 @@ def recommend(
             citations=[cite(c, 1.0) for c, _ in denial],
         )  # fmt: skip
     spoken = {m for s in scored for m in s.misses}
-    # who it is for is no feature to state: another product's "适合1-2人" says nothing of the
-    # best's fit when the best is silent on it
-    spoken -= {f"{needs.household}人", f"{needs.age:g}岁" if needs.age is not None else ""}
     if strict:
         spoken |= {w for w in needs.words if len(w) > 1 and w not in best.kinds}
     unmet = [w for w in spoken if w not in {f.word for f in best.found}]
