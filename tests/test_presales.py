@@ -325,7 +325,7 @@ def test_the_version_for_the_household_or_the_age_said_is_picked() -> None:
 
 def test_a_product_listing_several_groups_is_for_each_and_sizes_state_each_length() -> None:
     from kefu_copilot.presales._profiles import Profile
-    from kefu_copilot.presales._recommend import fits_group, _groups, _measured
+    from kefu_copilot.presales._recommend import _fits_group, _groups, _measured
     from kefu_copilot.text._numbers import dimensions_cm
 
     def page(title: str) -> Profile:
@@ -333,9 +333,9 @@ def test_a_product_listing_several_groups_is_for_each_and_sizes_state_each_lengt
 
     coir = page("椰棕硬床垫 学生宿舍/儿童/老人")
     assert _groups(coir, RULES) == {"kids", "elderly"}
-    assert fits_group(coir, read_needs("家里老人喜欢睡硬床", RULES), RULES)
+    assert _fits_group(coir, read_needs("家里老人喜欢睡硬床", RULES), RULES)
     assert _groups(page("儿童摇粒绒外套 男童女童"), RULES) == {"kids"}  # 男童 is for kids
-    assert not fits_group(page("儿童摇粒绒外套 男童女童"), read_needs("给老公买", RULES), RULES)
+    assert not _fits_group(page("儿童摇粒绒外套 男童女童"), read_needs("给老公买", RULES), RULES)
     assert dimensions_cm("1.5×2.0m") == [150.0, 200.0]
     assert dimensions_cm("120×60×75cm") == [120.0, 60.0, 75.0]
     assert ("length", 150.0, 150.0) in _measured("1.5×2.0m")

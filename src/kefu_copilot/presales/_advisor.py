@@ -27,7 +27,7 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import Needs, read_needs
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles
-from ._recommend import fits_group, rank, recommend
+from ._recommend import rank, recommend
 
 __all__ = ["Advisor"]
 
@@ -212,21 +212,6 @@ class Advisor:
         strict = not wants and wish and bool(self._said(question, "existence_cues"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
-
-    def for_another_group(self, sources: Sequence[str], needs: Needs) -> bool:
-        """Whether every product among ``sources`` is for another group than the one
-        ``needs`` says (False when it says none, or no product is cited)."""
-        products = [self._by_source[s] for s in dict.fromkeys(sources) if s in self._by_source]
-        return bool(needs.groups and products) and not any(
-            fits_group(p, needs, self.rules) for p in products
-        )
-
-    def answer_need(
-        self, question: str, needs: Needs, support: Mapping[str, float] | None = None
-    ) -> Answer:
-        """The recommendation for ``needs`` as an answer (a handoff when nothing fits)."""
-        rec = recommend(needs, self.profiles, self.rules, self.cite, support)
-        return self._recommended(question, rec)
 
     def _said(self, question: str, cues: str) -> list[str]:
         norm = normalize(question)

@@ -55,11 +55,6 @@ def presales_answer(
     )
     if routed is None:
         needs = advisor.needs(prepared.question) if knowledge == "auto" else None
-        cited = [c.source for c in prepared.extractive.citations]
-        if needs is not None and advisor.for_another_group(cited, needs):
-            # a sure answer about a product for another group than the one said (女士睡衣 to
-            # 男生): the advisor ranks the kind for that group instead — nothing fits, a handoff
-            return advisor.answer_need(prepared.question, needs, support)
         if (
             needs is not None
             and advisor.wishes(needs)
