@@ -198,11 +198,6 @@ class Advisor:
             and not needs.cues.get("question")
         )
         wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
-        # "哪个四件套最便宜": which of a kind has the most (least) of a quantity — a choice
-        wish = wish or (
-            bool(needs.extremes) and kind_said and knowledge != "auto"
-            and bool(self._said(question, "which_cues"))
-        )  # fmt: skip
         if not (wants or wish or (described and knowledge == "handoff")):
             return None
         if knowledge == "auto" and not (kind_said or needs.budget or (wants and needs.amounts)):
