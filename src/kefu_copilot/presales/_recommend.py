@@ -586,6 +586,7 @@ def recommend(
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
+        and not wanted  # or by who it is for or a quantity said (儿童枕 for 5岁, 1.2m for 1米2)
         and not needs.avoid  # or by what the shopper does not want
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
