@@ -63,6 +63,7 @@ def test_money_amounts() -> None:
     text = "100块，¥20，五十元，两百块，十五块，2万元"
     assert money_amounts(text) == [100, 20, 50, 200, 15, 20000]
     assert money_amounts("赔我几百块，十几块也行") == []  # vague: no amount
+    assert money_amounts("双支装 50ml×2 ¥299") == [299]  # a multiplier's count is no amount
 
 
 @pytest.mark.parametrize(

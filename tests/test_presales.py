@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -297,6 +298,93 @@ def test_a_version_is_told_apart_by_the_characters_only_its_row_holds() -> None:
     assert [v.label for v in _by_characters(rows, ["彩色", "画面"], "摄像头")] == ["Pro"]
     assert len(_by_characters(rows, ["天天"], "摄像头")) == 2  # the stock column says nothing
     assert len(_by_characters(rows, ["彩色"], "全彩摄像头")) == 2  # nor the title's characters
+
+
+def test_the_version_for_the_household_or_the_age_said_is_picked() -> None:
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import Scored, _variants_wanted
+
+    tables = [
+        Variant("小号", 199, True, 1, (("规格", "小号"), ("适合人数", "1–2人")), "小号"),
+        Variant("大号", 299, True, 2, (("规格", "大号"), ("适合人数", "2–4人")), "大号"),
+    ]  # fmt: skip
+    table = Scored(Profile("products/table.md", "折叠餐桌", "", "", [], tables, []))
+    needs = read_needs("一家四口吃饭 买哪个", RULES)
+    assert needs.household == 4
+    assert [v.label for v in _variants_wanted(table, needs, RULES)] == ["大号"]
+    assert read_needs("六个人自驾露营", RULES).household == 6  # a number of people said
+    assert read_needs("20个人 或者 30个人", RULES).household is None  # two: neither
+    pillows = [
+        Variant("中枕", 159, True, 1, (("规格", "中枕"), ("适合人群", "大多数成人")), "中枕"),
+        Variant("儿童枕", 99, True, 2, (("规格", "儿童枕"), ("适合人群", "3–10岁儿童")), "儿童枕"),
+    ]  # fmt: skip
+    pillow = Scored(Profile("products/pillow.md", "乳胶枕", "", "", [], pillows, []))
+    needs = read_needs("给5岁孩子买个枕头", RULES)
+    assert [v.label for v in _variants_wanted(pillow, needs, RULES)] == ["儿童枕"]
+
+
+def test_a_product_listing_several_groups_is_for_each_and_sizes_state_each_length() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import _fits_group, _groups, _measured
+    from kefu_copilot.text._numbers import dimensions_cm
+
+    def page(title: str) -> Profile:
+        return Profile("p", title, "", "", [], [], [], marks=title)
+
+    coir = page("椰棕硬床垫 学生宿舍/儿童/老人")
+    assert _groups(coir, RULES) == {"kids", "elderly"}
+    assert _fits_group(coir, read_needs("家里老人喜欢睡硬床", RULES), RULES)
+    assert _groups(page("儿童摇粒绒外套 男童女童"), RULES) == {"kids"}  # 男童 is for kids
+    assert not _fits_group(page("儿童摇粒绒外套 男童女童"), read_needs("给老公买", RULES), RULES)
+    assert dimensions_cm("1.5×2.0m") == [150.0, 200.0]
+    assert dimensions_cm("120×60×75cm") == [120.0, 60.0, 75.0]
+    assert ("length", 150.0, 150.0) in _measured("1.5×2.0m")
+
+
+def test_a_price_objection_quotes_selling_points_a_page_states_in_prose() -> None:
+    from kefu_copilot.presales._objections import selling_points
+    from kefu_copilot.presales._profiles import Profile
+
+    mattress = Profile(
+        "products/spring.html",
+        "独立袋装弹簧床垫",
+        "",
+        "床垫",
+        [],
+        [],
+        [(0, "商品：独立袋装弹簧床垫"), (1, "卷包压缩发货。弹簧质保10年，面料质保1年。")],
+        overview=0,
+    )
+    assert [t for _, t in selling_points(mattress, RULES)] == ["弹簧质保10年，面料质保1年"]
+
+
+def test_a_need_only_a_version_over_the_budget_states_is_not_sent_as_is() -> None:
+    from kefu_copilot.presales._profiles import Fact, Profile, Variant
+    from kefu_copilot.presales._recommend import rank, recommend
+
+    rows = [
+        Variant("标准版", 599, True, 1, (("款式", "标准版"), ("价格", "599")), "标准版"),
+        Variant("GTX防水版", 799, True, 2, (("款式", "GTX防水版"), ("价格", "799")), "GTX防水版"),
+    ]  # fmt: skip
+    facts = [Fact("防水", "标准版不防水（网面速干）；GTX防水版内置防水透气膜", 3)]
+    shoe = Profile(
+        "products/trail.html", "越野跑鞋", "", "跑鞋", facts, rows, [(3, "防水：…")],
+        marks="越野跑鞋 跑鞋",
+    )  # fmt: skip
+    needs = read_needs("想要防水的跑鞋 预算600以内", RULES, words=lambda t: ["防水", "跑鞋"])
+    scored, _ = rank(needs, [shoe], RULES)
+    assert [v.label for v in scored[0].variants] == ["标准版"]
+    rec = recommend(needs, [shoe], RULES, lambda i, s: _cite(i))
+    assert rec.decision == "draft"
+    assert any("over the budget states 防水" in r for r in rec.reasons)
+
+
+def _cite(index: int) -> Any:
+    from kefu_copilot._models import Citation
+
+    return Citation(
+        source="products/trail.html", locator="", snippet="", score=1.0, chunk_id=str(index)
+    )
 
 
 def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:

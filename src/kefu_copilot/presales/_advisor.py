@@ -301,9 +301,20 @@ class Advisor:
                 each.append(found)
         if len(each) >= 2:
             return compare_products(each[0], each[1], self.rules, self.cite, asked or question)
-        if len(named) == 2:
+        if len(named) == 2 and not self._subsumed(named, needs):
             return compare_products(named[0], named[1], self.rules, self.cite, asked or question)
         return None
+
+    @staticmethod
+    def _subsumed(named: list[Profile], needs: Needs) -> bool:
+        """Whether one of two products is named only by words naming the other too ("乳胶枕":
+        乳胶 names the 乳胶 mattress as well, 枕 only the pillow) — one product asked for,
+        not two."""
+        said = [
+            {w for w in needs.words if names_kind(w, p, needs.aliases.get(w, ()))} for p in named
+        ]
+        a, b = said
+        return bool(a and b) and (a < b or b < a)
 
     def _one(self, text: str) -> Profile | None:
         """The one product ``text`` names, by its title words or, failing that, as the only
@@ -311,6 +322,10 @@ class Advisor:
         named = self.named(text)
         if len(named) == 1:
             return named[0]
+        said = normalize(text).strip()
+        titled = [p for p in self.profiles if len(said) > 1 and said in p.marks]
+        if not named and len(titled) == 1:
+            return titled[0]  # a name the title has whole, that its segmented words miss (云栖2)
         scored, _ = rank(self.needs(text), named or self.profiles, self.rules)
         if (
             scored

@@ -17,7 +17,7 @@ from ..text._normalize import normalize
 from ._match import CLAUSE, Found
 from ._profiles import Profile
 
-__all__ = ["age_of", "for_age"]
+__all__ = ["age_of", "for_age", "held"]
 
 _NUM = r"(?<![\d.])(\d+(?:\.\d+)?)"  # from a number's start: linear on a long digit run
 
@@ -27,7 +27,7 @@ def _pattern(spec: Mapping[str, Any]) -> re.Pattern[str]:
     bounds = [str(b) for b in (*spec["below"], *spec["above"])]
     bound = "|".join(sorted((re.escape(b) for b in bounds), key=len, reverse=True))
     return re.compile(
-        rf"(?:{_NUM}\s*(?:-|~|～|至|到)\s*)?{_NUM}\s*(?P<unit>{units})(?P<half>半)?"
+        rf"(?:{_NUM}\s*(?:-|~|～|—|–|至|到)\s*)?{_NUM}\s*(?P<unit>{units})(?P<half>半)?"
         rf"\s*(?P<bound>{bound})?"
     )
 
@@ -55,6 +55,16 @@ def age_of(text: str, spec: Mapping[str, Any]) -> float | None:
     return ages.pop() if len(ages) == 1 else None
 
 
+def _holds(age: float, low: float, high: float) -> bool:
+    return low <= age < high or (high == age and not math.isinf(high))
+
+
+def held(age: float, text: str, spec: Mapping[str, Any]) -> bool:
+    """Whether ``text`` (a version's row: "儿童枕 … 3–10岁儿童") states an age range holding
+    ``age``."""
+    return any(low < high and _holds(age, low, high) for low, high, _ in _ranges(text, spec))
+
+
 def for_age(
     age: float, profile: Profile, spec: Mapping[str, Any], negations: Sequence[str]
 ) -> Found | None:
@@ -67,7 +77,7 @@ def for_age(
             for low, high, _ in _ranges(clause, spec):
                 if low == high:
                     continue  # a bare age ("25岁") is no range it is for
-                holds = low <= age < high or (high == age and not math.isinf(high))
+                holds = _holds(age, low, high)
                 denied = any(n in clause for n in negations)
                 if holds and not denied:
                     positive.append((index, clause.strip()))

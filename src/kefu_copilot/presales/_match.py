@@ -15,7 +15,7 @@ from ..text._normalize import normalize
 from ..text._numbers import people_ranges
 from ._profiles import Profile
 
-__all__ = ["Found", "find", "find_any", "for_household", "names_kind", "stem"]
+__all__ = ["Found", "find", "find_any", "for_household", "names_kind", "serves", "stem"]
 
 #: Where a clause of a page or a need ends (also used by :mod:`._ages`).
 CLAUSE = re.compile(r"[。；;！!？?\n，,（）()]")
@@ -107,6 +107,16 @@ def find_any(word: str, also: Sequence[str], profile: Profile, negations: Sequen
     )
 
 
+def serves(size: int, text: str) -> bool | None:
+    """Whether ``text`` says it serves ``size`` people: a range it gives holds the size
+    ("适合2-3人"; a range is who it fits) or a number it gives is not less ("可供4人": what it
+    holds); None when it says nothing of people."""
+    said = people_ranges(text)
+    if not said:
+        return None
+    return any(low <= size <= high if low < high else size <= high for low, high, _ in said)
+
+
 def for_household(size: int, profile: Profile) -> Found | None:
     """Whether the page says it serves ``size`` people: stated when a range it gives holds the
     size ("适合2-3人") or a number it gives is not less ("16 位家庭成员"), denied when none does;
@@ -115,9 +125,8 @@ def for_household(size: int, profile: Profile) -> Found | None:
     negative: list[tuple[int, str]] = []
     for index, text in profile.parts:
         for clause in CLAUSE.split(text):
-            for low, high, _ in people_ranges(clause):
-                # a range is who it fits ("2-3人"); one number what it holds ("可供4人")
-                fits = low <= size <= high if low < high else size <= high
+            fits = serves(size, clause)
+            if fits is not None:
                 (positive if fits else negative).append((index, clause.strip()))
     if not positive and not negative:
         return None

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from ..text._normalize import normalize
-from ..text._numbers import budget, measures
+from ..text._numbers import budget, measures, people_ranges
 from ._ages import age_of
 
 __all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
@@ -157,6 +157,9 @@ def read_needs(
          if normalize(w) in norm),
         None,
     )  # fmt: skip
+    if household is None:  # else how many people, said as a number ("六个人", "三口人")
+        counts = {low for low, high, _ in people_ranges(norm) if low == high}
+        household = counts.pop() if len(counts) == 1 else None
     features = [
         normalize(feature)
         for feature, said in rules["features"].items()

@@ -19,6 +19,8 @@ from ._profiles import Profile
 __all__ = ["answer_objection"]
 
 Cite = Callable[[int, float], Citation]
+PROSE_CHARS = 60  # the longest sentence of prose quoted as a selling point
+_SENTENCE = re.compile(r"[。！!？?\n]+")
 
 
 def _price_list(profile: Profile) -> tuple[str, list[int]]:
@@ -26,9 +28,9 @@ def _price_list(profile: Profile) -> tuple[str, list[int]]:
     if len({v.price for v in priced}) < 2:
         return "", []
     seen: dict[str, float] = {}
-    for v in priced:
-        if v.name and v.price is not None:
-            seen.setdefault(v.name, v.price)
+    for v in priced:  # a version by its label (1.5×2.0m), not its whole row
+        if (v.label or v.name) and v.price is not None:
+            seen.setdefault(v.label or v.name, v.price)
     shown = list(seen.items())[:6]
     text = "价格：" + "；".join(f"{n} {p:g}元" for n, p in shown) + "。"
     return text, [v.chunk for v in priced][:6]
@@ -52,16 +54,33 @@ def _tagline(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]
     return []
 
 
+def _prose(profile: Profile) -> list[tuple[int, str]]:
+    """(chunk, sentence) of the page's own prose: its parts that are no fact's, not the
+    overview, sentence by sentence."""
+    facts = {f.chunk for f in profile.facts}
+    return [
+        (index, sentence.strip())
+        for index, text in profile.parts
+        if index != profile.overview and index not in facts
+        for sentence in _SENTENCE.split(text)
+        if sentence.strip()
+    ]
+
+
 def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     """(chunk, text) of the page's selling points, the strongest first: a number with a
-    selling word (8000Pa 大吸力, 含绒量：90%), then either, then the rest, in page order."""
+    selling word (8000Pa 大吸力, 含绒量：90%), then either, then the rest, in page order. A
+    page whose facts are few says its strongest in prose ("弹簧质保10年，面料质保1年"): a
+    sentence with both is one too, after the facts as strong."""
     words = [str(w).lower() for w in rules["selling_words"]]
     skip = {str(s) for s in rules["not_selling_points"]}
-    items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in profile.points(skip))]
 
     def strength(item: tuple[int, str]) -> int:
         text = item[1].lower()
         return int(bool(re.search(r"\d", text))) + int(any(w in text for w in words))
+
+    items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in profile.points(skip))]
+    items += [s for s in _prose(profile) if strength(s) == 2 and len(s[1]) <= PROSE_CHARS]
 
     ranked = sorted(enumerate(items), key=lambda x: (-strength(x[1]), x[0]))
     return [item for _, item in ranked][: int(rules["selling_points"])]

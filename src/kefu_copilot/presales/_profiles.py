@@ -17,7 +17,7 @@ from typing import Any
 
 from .._models import Chunk
 from ..text._normalize import normalize
-from ..text._numbers import money_amounts, number
+from ..text._numbers import money_amounts, money_spans, number
 
 __all__ = ["Fact", "Profile", "Variant", "build_profiles", "is_stock"]
 
@@ -30,8 +30,6 @@ _FRONT = re.compile(r"\A---\s*\n(.*?)\n---", re.S)
 OFFER_PARTS = 3  # a page with no price fact nor priced table states its offers this early
 _OFFER_SPLIT = re.compile(r"[|｜/\n;；。]")
 _LABEL_CUT = re.compile(r"[:：，,、]")
-#: an amount with a currency mark: ¥169, 169元 (not 50ml×2 before ¥299)
-_PRICED = re.compile(r"[¥￥]\s*(\d+(?:\.\d+)?)|(?<![\d.×x*])(\d+(?:\.\d+)?)\s*元")
 
 
 @dataclass(frozen=True)
@@ -181,12 +179,11 @@ def _offers(parts: Sequence[tuple[int, Chunk]]) -> list[Variant]:
         out: list[Variant] = []
         for segment in _OFFER_SPLIT.split(normalize(text)):
             start = 0
-            for m in _PRICED.finditer(segment):
-                said = segment[start : m.start()].strip(" :：")
-                start = m.end()
+            for price, at, end in money_spans(segment):
+                said = segment[start:at].strip(" :：")
+                start = end
                 label = _LABEL_CUT.split(said)[-1].strip().removesuffix("价")
                 label = "" if any(h in label for h in _PRICE_HEADERS) else label
-                price = float(m.group(1) or m.group(2))
                 cells = (("规格", label),) if label else ()
                 out.append(Variant(label, price, True, index, cells, label, typed=False))
         if out:

@@ -13,6 +13,7 @@ and a recipient), and nothing (a handoff) when no product fits."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,9 +21,9 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ..text._numbers import body_measures, measures
-from ._ages import for_age
-from ._match import Found, find, find_any, for_household, names_kind, stem
+from ..text._numbers import body_measures, dimensions_cm, measures
+from ._ages import for_age, held
+from ._match import CLAUSE, Found, find, find_any, for_household, names_kind, serves, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant, is_stock
@@ -57,12 +58,22 @@ class Scored:
     variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
 
 
+_SEGMENT = re.compile(r"[\s/／、，,|｜]+")
+
+
 def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
-    return {
-        name
-        for name, spec in rules["groups"].items()
-        if any(str(m) in profile.marks for m in spec["marks"])
-    }
+    """The groups a product is marked for, segment by segment of its title and category: in a
+    segment the kids' group wins over the adults' marks it shares a word with (男童女童 is for
+    kids), and a product listing several ("学生宿舍/儿童/老人") is for each of them."""
+    out: set[str] = set()
+    for segment in _SEGMENT.split(profile.marks):
+        marked = {
+            name
+            for name, spec in rules["groups"].items()
+            if any(str(m) in segment for m in spec["marks"])
+        }
+        out |= {"kids"} if "kids" in marked else marked
+    return out
 
 
 def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
@@ -71,12 +82,7 @@ def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> boo
     marked = _groups(profile, rules)
     if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
         return False
-    if not marked:
-        return True
-    # the kids' group wins over the adults' marks it shares a word with (男童 is for kids)
-    if "kids" in marked:
-        return "kids" in needs.groups
-    return bool(marked & set(needs.groups))
+    return not marked or bool(marked & set(needs.groups))
 
 
 def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[Variant]]:
@@ -96,8 +102,11 @@ def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], l
 
 @lru_cache(maxsize=4096)
 def _measured(text: str) -> tuple[tuple[str, float, float], ...]:
-    """(dimension, low, high) of every quantity of a page's cell or fact (read once each)."""
-    return tuple((dimension(m.dim), m.low, m.high) for m in measures(text))
+    """(dimension, low, high) of every quantity of a page's cell or fact (read once each); a
+    size written as a product ("1.5×2.0m") states each of its lengths."""
+    out = [(dimension(m.dim), m.low, m.high) for m in measures(text)]
+    out += [("length", cm, cm) for cm in dimensions_cm(text)]
+    return tuple(dict.fromkeys(out))
 
 
 def _figure(text: str, dim: str) -> float | None:
@@ -212,13 +221,22 @@ def rank(
     ``support``: product source → how well retrieval matched the question to its page."""
     negations = _negations(rules)
     aliases = needs.aliases
-    heads = _heads(needs.words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
+    # a character the segmenter split from a phrase it does not know names a kind only as the
+    # phrase's head, its last (鞋 of 双鞋, not 跑 of 跑友)
+    split = {ch for phrase in needs.phrases for ch in phrase[:-1]} - {
+        phrase[-1] for phrase in needs.phrases
+    }
+    words = [w for w in needs.words if len(w) > 1 or w not in split]
+    heads = _heads(words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
     norm = normalize(needs.text)
-    # kinds said as one ("茶叶礼盒", "真丝的连衣裙"): a product is of it only with both
+    # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
+    # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
+    categories = [normalize(p.category) for p in profiles]
+    kinds = [w for w in heads if any(stem(w) in c for c in categories)]
     compounds = [
         (a, b)
-        for a in heads
-        for b in heads
+        for a in kinds
+        for b in kinds
         if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
     ]
     out: list[Scored] = []
@@ -384,6 +402,14 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
         covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
         chosen = covering or chosen
+    # then who it is for: the version for that many people ("一家四口" → 大号 2–4人) or that age
+    # ("5岁" → 儿童枕 3–10岁)
+    if needs.household:
+        size = needs.household
+        chosen = [v for v in chosen if serves(size, _row(v))] or chosen
+    if needs.age is not None:
+        age = needs.age
+        chosen = [v for v in chosen if held(age, _row(v), rules["ages"])] or chosen
     avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
     chosen = [v for v in chosen if v not in avoided] or chosen  # "不想天天倒尘盒": not 标准版
     counts = {v: said(v) for v in chosen}
@@ -435,6 +461,34 @@ def _most_of(variants: list[Variant], extreme: Extreme) -> list[Variant]:
         top = max(figures.values()) if extreme.most else min(figures.values())
         return [v for v in variants if figures.get(v) == top]
     return variants
+
+
+def _outside_budget(scored: Scored, negations: Sequence[str]) -> list[str]:
+    """The needs the product states only of its versions the budget leaves out: every clause
+    saying the word names a version left out and none kept, or names one kept and denies it
+    ("标准版不防水；GTX防水版内置防水透气膜" with only 标准版 within the budget)."""
+    profile = scored.profile
+    kept = {normalize(v.label) for v in scored.variants if v.label}
+    dropped = {
+        normalize(v.label) for v in profile.variants if v.label and v not in scored.variants
+    } - kept
+    if not scored.variants or not dropped:
+        return []
+    out = []
+    for found in scored.found:
+        if found.in_title:
+            continue
+        key = stem(found.word)
+        clauses = [
+            c for _, text in found.positive for c in CLAUSE.split(normalize(text)) if key in c
+        ]
+        if clauses and all(
+            (any(d in c for d in dropped) and not any(k in c for k in kept))
+            or (any(k in c for k in kept) and any(n in c for n in negations))
+            for c in clauses
+        ):
+            out.append(found.word)
+    return out
 
 
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
@@ -532,15 +586,23 @@ def recommend(
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
+        and not wanted  # or by who it is for or a quantity said (儿童枕 for 5岁, 1.2m for 1米2)
         and not needs.avoid  # or by what the shopper does not want
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
         and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
         <= {f.word for f in best.found} | set(best.kinds)
     )
+    elsewhere = _outside_budget(best, negations)
+    if elsewhere:  # what was asked for is a version the budget leaves out: an agent says so
+        clear = False
     why = "the only product that fits" if clear else "the best of several that fit"
     return Recommendation(
         needs=needs, picks=picks, text=text, decision="auto" if clear else "draft",
-        reasons=[f"{why}: {top.title} (score {top.score:.2f})", *reasons],
+        reasons=[
+            f"{why}: {top.title} (score {top.score:.2f})",
+            *(f"only a version over the budget states {w}" for w in elsewhere),
+            *reasons,
+        ],
         citations=top.citations,
     )  # fmt: skip

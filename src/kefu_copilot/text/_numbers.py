@@ -33,6 +33,7 @@ __all__ = [
     "cn_digits",
     "cn_number",
     "cn_range",
+    "dimensions_cm",
     "discount",
     "duration_days",
     "fold",
@@ -40,6 +41,7 @@ __all__ = [
     "lengths_cm",
     "measures",
     "money_amounts",
+    "money_spans",
     "number",
     "numbers_in",
     "people_ranges",
@@ -133,18 +135,24 @@ def discount(text: str) -> float | None:
 def money_amounts(text: str) -> list[float]:
     """Amounts of money (yuan): "100块", "¥20", "2万元", "五十元", "两百块", "十五块". A vague
     amount ("几百块", "十几块") is not read: no suite needs an estimate of it."""
-    out: list[float] = []
-    for m in MONEY.finditer(normalize(text)):
+    return [value for value, _, _ in money_spans(normalize(text))]
+
+
+def money_spans(norm: str) -> list[tuple[float, int, int]]:
+    """(amount, start, end) of every amount of money in ``norm`` (normalised text), as
+    :func:`money_amounts` reads them: where each is said, for the words before it (a price's
+    label: "双支装 ¥299")."""
+    out: list[tuple[float, int, int]] = []
+    for m in MONEY.finditer(norm):
         if m.group("num") or m.group("signed"):
-            out.append(
-                float(m.group("num") or m.group("signed")) * (10000 if m.group("wan") else 1)
-            )
+            value = float(m.group("num") or m.group("signed")) * (10000 if m.group("wan") else 1)
+            out.append((value, m.start(), m.end()))
             continue
         run = m.group("cn")
         # the longest numeral ending the run: "一两百块" → 两百, "两三块" → 三
-        value = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
-        if value is not None:
-            out.append(float(value))
+        found = next((v for i in range(len(run)) if (v := cn_number(run[i:])) is not None), None)
+        if found is not None:
+            out.append((float(found), m.start(), m.end()))
     return out
 
 
@@ -192,7 +200,7 @@ def budget(text: str) -> tuple[float, float] | None:
 
 # -- how many people -----------------------------------------------------------------------------
 _PEOPLE = re.compile(
-    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
+    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～—–到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
 )
 
 
@@ -238,6 +246,24 @@ def lengths_cm(text: str) -> list[float]:
         if value is not None:
             out.append((m.start(), round(value * _LENGTH_FACTORS[m.group(2)], 4)))
     return [value for _, value in sorted(out)]
+
+
+_DIMENSIONS = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)((?:\s*[×xX*＊]\s*\d+(?:\.\d+)?)+)\s*"
+    r"(cm|厘米|公分|mm|毫米|m(?![a-z])|米)"
+)
+_TIMES = re.compile(r"\s*[×xX*＊]\s*")
+
+
+def dimensions_cm(text: str) -> list[float]:
+    """Every figure of a size written as a product, in centimetres: "1.5×2.0m" → 150, 200;
+    "120×60×75cm" → 120, 60, 75 (``lengths_cm`` reads only the last, the one the unit ends)."""
+    out: list[float] = []
+    for m in _DIMENSIONS.finditer(normalize(text)):
+        factor = _LENGTH_FACTORS[m.group(3)]
+        for raw in [m.group(1), *_TIMES.split(m.group(2))[1:]]:
+            out.append(round(float(raw) * factor, 4))
+    return out
 
 
 def height_cm(text: str) -> float | None:

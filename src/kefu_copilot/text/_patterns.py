@@ -182,10 +182,12 @@ def is_phone(text: str) -> bool:
 CN_NUMERAL = "[零〇一二两三四五六七八九十百千万]"
 #: The unit of an amount of yuan after an Arabic number.
 YUAN = r"(?:元|块钱?|rmb)"
-#: An amount of money: group ``num`` (then ``wan`` 万 and a yuan unit: 100元, 2万元), ``signed``
-#: (after ¥), or ``cn`` (a Chinese numeral before 块/元; not a vague one: 几百块, 十几块).
+#: An amount of money: group ``num`` (then ``wan`` 万 and a yuan unit: 100元, 2万元; not a
+#: multiplier's count: the 2 of "50ml×2 ¥299"), ``signed`` (after ¥), or ``cn`` (a Chinese
+#: numeral before 块/元; not a vague one: 几百块, 十几块).
 MONEY = re.compile(
-    rf"(?P<num>\d+(?:\.\d+)?)\s*(?P<wan>万)?\s*(?:{YUAN}|¥)|[¥￥]\s*(?P<signed>\d+(?:\.\d+)?)"
+    rf"(?<![\d.×xX*])(?P<num>\d+(?:\.\d+)?)\s*(?P<wan>万)?\s*(?:{YUAN}|¥)"
+    rf"|[¥￥]\s*(?P<signed>\d+(?:\.\d+)?)"
     rf"|(?<![\d.几])(?P<cn>{CN_NUMERAL}+)\s*(?:块|元)"
 )
 
