@@ -72,6 +72,12 @@ class ProductFinder:
         self._grams: dict[str, set[str]] = {s: _bigrams(t) for s, t in titles.items()}
         self._chars: dict[str, set[str]] = {s: _chars(t) for s, t in titles.items()}
         self._codes = {s: _codes(t) for s, t in titles.items()}
+        # code -> the products whose title has it, in catalogue order (a question's codes look
+        # up their owners instead of testing every title: 9 ms a question at 6k products)
+        self._by_code: dict[str, list[str]] = {}
+        for source, codes in self._codes.items():
+            for code in codes:
+                self._by_code.setdefault(code, []).append(source)
         df: dict[str, int] = {}
         for grams in self._grams.values():
             for g in grams:
@@ -109,7 +115,7 @@ class ProductFinder:
         "pro2"; a "pro" many titles have counts for little)."""
         scores: dict[str, float] = {}
         for code in _codes(question):
-            owners = [s for s, own in self._codes.items() if code in own]
+            owners = self._by_code.get(code, [])
             if 0 < len(owners) < self._n:
                 weight = math.log((self._n + 1) / (len(owners) + 0.5))
                 for s in owners:

@@ -355,6 +355,36 @@ def table_problems(chunks: Sequence[Chunk], rules: Mapping[str, Any] | None = No
     return out
 
 
+def _share(products: dict[str, dict[str, Any]]) -> None:
+    """Hold each distinct string of the typed facts and tables once, and each table header
+    once (every row repeats its header): JSON parsing makes a new string per occurrence, and
+    fact names, headers, sizes and stock notes repeat across products — the catalogue of a
+    300k-chunk shop took 204 MB of objects, 111 MB shared. The values are equal, so nothing
+    reading them can tell."""
+    one: dict[str, str] = {}
+    headers: dict[tuple[str, ...], list[Any]] = {}
+
+    def same(values: list[Any]) -> list[Any]:
+        return [one.setdefault(v, v) if type(v) is str else v for v in values]
+
+    for product in products.values():
+        facts = product.get("facts")
+        if isinstance(facts, list):
+            product["facts"] = [same(f) if isinstance(f, list) else f for f in facts]
+        for table in product.get("tables") or ():
+            rows = table.get("rows") if isinstance(table, dict) else None
+            if not isinstance(rows, list):
+                continue
+            shared = []
+            for row in rows:
+                if isinstance(row, list) and len(row) == 3 and isinstance(row[0], list):
+                    key = tuple(row[0]) if all(type(h) is str for h in row[0]) else None
+                    header = headers.setdefault(key, same(row[0])) if key is not None else row[0]
+                    row = [header, same(row[1]) if isinstance(row[1], list) else row[1], row[2]]
+                shared.append(row)
+            table["rows"] = shared
+
+
 class Products:
     """Which product a message is about: by SKU, or by the distinctive words of its title."""
 
@@ -369,6 +399,7 @@ class Products:
         self._words = words
         self._chunks = chunks
         products: dict[str, dict[str, Any]] = catalog["products"]
+        _share(products)
         self.titles: dict[str, str] = {s: p["title"] for s, p in products.items()}
         self._skus: dict[str, str] = dict(catalog["skus"])
         self._chunk_ids: dict[str, list[int]] = {s: p["chunks"] for s, p in products.items()}

@@ -90,9 +90,12 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
     for w in dict.fromkeys(normalize(str(w)) for w in words):
         if not w:
             continue
-        at = [i for i in range(len(norm)) if norm.startswith(w, i)]
-        if any(not (i and norm[i - 1] in negations) for i in at):
-            out.append(w)
+        at = norm.find(w)  # every occurrence, overlapping ones too
+        while at >= 0:
+            if not (at and norm[at - 1] in negations):
+                out.append(w)
+                break
+            at = norm.find(w, at + 1)
     return out
 
 
