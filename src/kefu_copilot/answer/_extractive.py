@@ -226,6 +226,11 @@ class Answerer:
                 held = "a size question no size chart answered"
             elif medical_question(to_simplified(question), self.shop.rule_set("message_rules")):
                 held = "health advice (a pregnancy, a medical condition): an agent checks it"
+            elif any(m.role == "customer" for m in history[-self.scoring.history_turns :]):
+                # a follow-up: retrieval reads earlier turns only for their product, not for
+                # what they asked (the 51mm of "51mm的能用多久" → "那手表模式呢", the 新疆 of
+                # "寄新疆包邮吗" → "那要几天能到"), so its support measures half the question
+                held = "a follow-up the retrieval path reads without the earlier question"
             elif len(query.products) > 1 and candidates[0].hit.chunk.source in query.products:
                 # the question fits several products equally (女款/男款 羽绒服): the page quoted
                 # may be the wrong one's, so a human checks which product is meant
