@@ -314,7 +314,7 @@ class Attributes:
         said: dict[int, list[tuple[str, int]]] = {}
         for i, row_parts in enumerate(parts):
             for part in row_parts:
-                hit = _said_of(norm, part)
+                hit = said_of(norm, part)
                 # a word of the product's name inside a long cell (the 插座 of 智能插座 in
                 # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
                 if (
@@ -495,7 +495,7 @@ def _variant_columns(
     for j, head in enumerate(header):
         if j == 0:
             continue
-        hits = [h for part in _parts(str(head)) if (h := _said_of(norm, part)) is not None]
+        hits = [h for part in _parts(str(head)) if (h := said_of(norm, part)) is not None]
         if hits:
             text, at = max(hits, key=lambda h: len(h[0]))
             columns.append(j)
@@ -519,7 +519,7 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
     named: list[tuple[int, tuple[str, int]]] = []
     for i, row in enumerate(rows):
         hits = [
-            h for p in parts[i] if (h := _said_of(norm, p)) is not None and not _inside(h, covered)
+            h for p in parts[i] if (h := said_of(norm, p)) is not None and not _inside(h, covered)
         ]
         own = [
             h
@@ -594,7 +594,7 @@ def _all_parts(row: Sequence[Any]) -> list[str]:
     return [p for cell in row for p in _parts(str(cell))]
 
 
-def _said_of(norm: str, part: str) -> tuple[str, int] | None:
+def said_of(norm: str, part: str) -> tuple[str, int] | None:
     """The longest piece of a cell part the question says (two characters at least; an
     ASCII/number part only whole), and where."""
     if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
@@ -654,6 +654,17 @@ class CatalogAnswers:
         self.rules = rules
         self.attributes = Attributes(facts, tables, rules)
         self._charts: dict[str, list[Any]] = {}
+
+    def variants_named(self, norm: str, source: str) -> set[str]:
+        """The variant names (cells of the product's tables, two characters at least) that the
+        normalised text ``norm`` says."""
+        return {
+            part
+            for table in self.tables.get(source, ())
+            for _, row, _ in table["rows"]
+            for part in _all_parts(row)
+            if len(part) >= 2 and part in norm
+        }
 
     def asks_size(self, question: str, *, measured: bool = False) -> bool:
         """Whether ``question`` gives body measures and asks for a size, or (not ``measured``)
