@@ -49,6 +49,7 @@ class _Rules:
     order: re.Pattern[str]
     bargaining: re.Pattern[str]
     harm: re.Pattern[str]
+    payment: re.Pattern[str]
     medical: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
@@ -72,6 +73,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         order=_any(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
         harm=_any(rules["harm_reports"]),
+        payment=_any(rules["payment_terms"]),
         medical=_any(rules["medical_questions"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
@@ -134,6 +136,8 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("a counter-offer on price: an agent decides")
     if rules.harm.search(norm):
         reasons.append("a reaction of the body after use: a possible harm, a human now")
+    if rules.payment.search(norm):
+        reasons.append("a payment arrangement outside the checkout: an agent answers")
     limit = shop.compensation.max_any_yuan
     if rules.beyond_policy.search(norm):
         reasons.append("compensation demand beyond policy (multiple/loss compensation)")
