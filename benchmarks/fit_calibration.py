@@ -3,9 +3,10 @@
     python benchmarks/fit_calibration.py --embed-model /work/shared/models/w2v-zh-synonyms-100d
 
 Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``), the benchmark's synthetic shop
-(``benchmarks/corpus.py``, its questions and answering sources) and the DEV blind shops apparel
-and digital (``evals/shops/<s>/answer.jsonl`` and ``presales.jsonl``). The held-out blind shops
-are never read. Each question that reaches a decision (no message rule fired, some knowledge
+(``benchmarks/corpus.py``, its questions and answering sources) and the six DEV blind shops
+(``DEV_SHOPS``: ``evals/shops/<s>/answer.jsonl`` and ``presales.jsonl``). The held-out blind shops
+are never read. Typed catalogue answers (a size, an attribute's value) are left out: their
+confidence is set by what they checked, not by this model. Each question that reaches a decision (no message rule fired, some knowledge
 matched) gives one row: the decision's measures (:meth:`Answerer.features`) and whether the
 proposed answer is right (the case's expectations hold for it sent as is; a case that expects
 only a handoff or a draft is never right to send).
