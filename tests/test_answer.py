@@ -45,7 +45,7 @@ def test_answerable_questions_are_answered_with_citations(
         ("我要投诉你们", "keyword"),
         ("转人工", "human"),
         ("你们卖笔记本电脑吗", "knowledge"),
-        ("支持花呗分期吗", "payment"),  # a payment arrangement: the rule, before knowledge
+        ("支持花呗分期吗", "knowledge"),
     ],
 )
 def test_handoffs(sample_copilot, question, reason) -> None:

@@ -37,7 +37,7 @@ from ._attributes import CatalogAnswers, said_of
 from ._calibration import Calibrator
 from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
-from ._rules import courtesy_reply, handoff_reasons, medical_question
+from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
 
@@ -226,6 +226,8 @@ class Answerer:
                 held = "a size question no size chart answered"
             elif medical_question(to_simplified(question), self.shop.rule_set("message_rules")):
                 held = "health advice (a pregnancy, a medical condition): an agent checks it"
+            elif payment_question(to_simplified(question), self.shop.rule_set("message_rules")):
+                held = "a payment arrangement outside the checkout: an agent checks it"
             elif self._continues(query, history, candidates[0].hit.chunk):
                 # a follow-up on the same product (or on none): retrieval reads earlier turns
                 # only for their product, not for what they asked (the 51mm of "51mm的能用多久" → "那手表模式呢", the 新疆 of

@@ -27,6 +27,7 @@ __all__ = [
     "medical_question",
     "money_amounts",
     "order_question",
+    "payment_question",
 ]
 
 ORDER_LOOKUP = "needs a look-up in the shop's order system"
@@ -109,6 +110,13 @@ def order_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     )
 
 
+def payment_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``text`` asks for a payment arrangement outside the checkout (分期, 货到付款):
+    what the platform offers this customer at payment, so never sent as is — the knowledge
+    still answers it for an agent, and a shop without it sees the gap in insights."""
+    return bool(_rules(rules).payment.search(normalize(text)))
+
+
 def medical_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     """Whether the message asks if something suits a pregnancy or a medical condition (an
     answer to it is never sent as is). ``rules``: a shop's merged ``message_rules``."""
@@ -136,8 +144,6 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("a counter-offer on price: an agent decides")
     if rules.harm.search(norm):
         reasons.append("a reaction of the body after use: a possible harm, a human now")
-    if rules.payment.search(norm):
-        reasons.append("a payment arrangement outside the checkout: an agent answers")
     limit = shop.compensation.max_any_yuan
     if rules.beyond_policy.search(norm):
         reasons.append("compensation demand beyond policy (multiple/loss compensation)")
