@@ -154,13 +154,23 @@ class Attributes:
         for one, _, _, ambiguous in parts:
             if ambiguous:
                 reasons.append(f"the {one.label} is not one value: {ambiguous}")
+        unmeasured = [
+            f"the {one.label} value states no {' or '.join(kinds)}"
+            for one, values, _, _ in parts
+            if (kinds := self._measures(one.label)) and not _states(values, kinds)
+        ]
+        reasons += unmeasured
         if follow_up:
             reasons.append(f"the {asked.label} asked in the previous turn")
         said = "；".join(f"{one.label}：{'；'.join(values)}" for one, values, _, _ in parts)
         text = f"亲，这款{title}的{said}。".replace("。。", "。")
         chunks = list(dict.fromkeys(c for _, _, found, _ in parts for c in found))
-        sure = not extra and not any(ambiguous for _, _, _, ambiguous in parts)
+        sure = not extra and not unmeasured and not any(ambiguous for _, _, _, ambiguous in parts)
         return AttributeAnswer(text, sure, chunks, reasons)
+
+    def _measures(self, label: str) -> list[str]:
+        """The kinds of quantity the attribute's value must state (its ``measures``)."""
+        return [str(k) for k in (self.rules["attributes"].get(label) or {}).get("measures", ())]
 
     def _lookup(
         self,
@@ -186,9 +196,28 @@ class Attributes:
                 found = values, chunks
                 if not single:
                     ambiguous = "several facts could be it"
+                elif self._by_variant(source, asked):
+                    # "价格 499元" beside a price table per size and thickness: the fact is one
+                    # variant's (or a "from" price), and the variant named was not read
+                    ambiguous = "a table gives it per variant, none of them read"
         if found is None:
             return None
         return found[0], found[1], ambiguous
+
+    def _by_variant(self, source: str, asked: _Asked) -> bool:
+        """Whether a table of the product holds the attribute in several rows (a column named
+        for it, or a table named for it)."""
+        for table in self.tables.get(source, ()):
+            rows = table["rows"]
+            if len(rows) < 2:
+                continue
+            title = _key(str(table["name"]).rsplit("/", 1)[-1])
+            header = rows[0][0]
+            if any(n and n in title for n in asked.names) or any(
+                any(n and n in _key(str(h)) for n in asked.names) for h in header[1:]
+            ):
+                return True
+        return False
 
     def _from_tables(
         self, norm: str, source: str, asked: _Asked, covered: list[tuple[int, int]]
@@ -221,11 +250,18 @@ class Attributes:
             chosen = picked or list(range(len(rows)))
             values, chunks = [], []
             for i in chosen:
-                _, row, chunk = rows[i]
-                cells = [row[j] for j in columns if j < len(row) and row[j]]
+                row_header, row, chunk = rows[i]
+                cells = [
+                    self._said_count(asked.label, str(row[j]))
+                    for j in columns
+                    if j < len(row) and row[j]
+                ]
                 if not cells:
                     continue
                 value = "，".join(cells)
+                notes = self._notes(row_header, row, columns)
+                if notes:
+                    value += f"（{'；'.join(notes)}）"
                 label = row[0] if row and row[0] and 0 not in columns else ""
                 values.append(f"{label} {value}".strip() if (len(chosen) > 1 or picked) else value)
                 chunks.append(chunk)
@@ -245,6 +281,26 @@ class Attributes:
         covered.extend(best[3])
         return (best[1], best[2]), tied
 
+    def _said_count(self, label: str, cell: str) -> str:
+        """A cell that is a bare count said as the attribute's ``counts`` say (stock 0 →
+        缺货, 120 → 有货); any other cell as it is."""
+        counts = (self.rules["attributes"].get(label) or {}).get("counts")
+        if not counts or not re.fullmatch(r"\d+", cell.strip()):
+            return cell
+        return str(counts["zero"] if int(cell) == 0 else counts["some"])
+
+    def _notes(
+        self, header: Sequence[Any], row: Sequence[Any], columns: Sequence[int]
+    ) -> list[str]:
+        """The row's note cells (a ``notes`` column not read as the value): what qualifies
+        every value of that variant ("预计10天后到货")."""
+        names = {_key(str(n)) for n in self.rules.get("notes", ())}
+        return [
+            str(row[j]).strip()
+            for j, h in enumerate(header)
+            if j not in columns and j < len(row) and str(row[j]).strip() and _key(str(h)) in names
+        ]
+
     def _qualified(
         self,
         norm: str,
@@ -258,7 +314,7 @@ class Attributes:
         said: dict[int, list[tuple[str, int]]] = {}
         for i, row_parts in enumerate(parts):
             for part in row_parts:
-                hit = _said_of(norm, part)
+                hit = said_of(norm, part)
                 # a word of the product's name inside a long cell (the 插座 of 智能插座 in
                 # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
                 if (
@@ -368,6 +424,14 @@ _SEGMENTS = re.compile(r"[；;]")
 _CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
 
 
+def _states(values: Sequence[str], kinds: Sequence[str]) -> bool:
+    """Whether every value states a quantity of one of ``kinds`` ("约 215g" a weight; "±3%",
+    a weight's tolerance, none)."""
+    from ..text._numbers import measures
+
+    return all(any(m.dim in kinds for m in measures(normalize(v))) for v in values)
+
+
 def _inside(hit: tuple[str, int], spans: Sequence[tuple[int, int]]) -> bool:
     """Whether the words ``hit`` says lie within one of ``spans`` (already read as another
     part of the question)."""
@@ -431,7 +495,7 @@ def _variant_columns(
     for j, head in enumerate(header):
         if j == 0:
             continue
-        hits = [h for part in _parts(str(head)) if (h := _said_of(norm, part)) is not None]
+        hits = [h for part in _parts(str(head)) if (h := said_of(norm, part)) is not None]
         if hits:
             text, at = max(hits, key=lambda h: len(h[0]))
             columns.append(j)
@@ -455,7 +519,7 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
     named: list[tuple[int, tuple[str, int]]] = []
     for i, row in enumerate(rows):
         hits = [
-            h for p in parts[i] if (h := _said_of(norm, p)) is not None and not _inside(h, covered)
+            h for p in parts[i] if (h := said_of(norm, p)) is not None and not _inside(h, covered)
         ]
         own = [
             h
@@ -530,7 +594,7 @@ def _all_parts(row: Sequence[Any]) -> list[str]:
     return [p for cell in row for p in _parts(str(cell))]
 
 
-def _said_of(norm: str, part: str) -> tuple[str, int] | None:
+def said_of(norm: str, part: str) -> tuple[str, int] | None:
     """The longest piece of a cell part the question says (two characters at least; an
     ASCII/number part only whole), and where."""
     if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
@@ -590,6 +654,17 @@ class CatalogAnswers:
         self.rules = rules
         self.attributes = Attributes(facts, tables, rules)
         self._charts: dict[str, list[Any]] = {}
+
+    def variants_named(self, norm: str, source: str) -> set[str]:
+        """The variant names (cells of the product's tables, two characters at least) that the
+        normalised text ``norm`` says."""
+        return {
+            part
+            for table in self.tables.get(source, ())
+            for _, row, _ in table["rows"]
+            for part in _all_parts(row)
+            if len(part) >= 2 and part in norm
+        }
 
     def asks_size(self, question: str, *, measured: bool = False) -> bool:
         """Whether ``question`` gives body measures and asks for a size, or (not ``measured``)

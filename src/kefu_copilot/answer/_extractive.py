@@ -33,11 +33,11 @@ from ..text._injection import scrub_injections
 from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
-from ._attributes import CatalogAnswers
+from ._attributes import CatalogAnswers, said_of
 from ._calibration import Calibrator
 from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
-from ._rules import courtesy_reply, handoff_reasons, medical_question
+from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
 
@@ -226,6 +226,13 @@ class Answerer:
                 held = "a size question no size chart answered"
             elif medical_question(to_simplified(question), self.shop.rule_set("message_rules")):
                 held = "health advice (a pregnancy, a medical condition): an agent checks it"
+            elif payment_question(to_simplified(question), self.shop.rule_set("message_rules")):
+                held = "a payment arrangement outside the checkout: an agent checks it"
+            elif self._continues(query, history, candidates[0].hit.chunk):
+                # a follow-up on the same product (or on none): retrieval reads earlier turns
+                # only for their product, not for what they asked (the 51mm of "51mm的能用多久" → "那手表模式呢", the 新疆 of
+                # "寄新疆包邮吗" → "那要几天能到"), so its support measures half the question
+                held = "a follow-up the retrieval path reads without the earlier question"
             elif len(query.products) > 1 and candidates[0].hit.chunk.source in query.products:
                 # the question fits several products equally (女款/男款 羽绒服): the page quoted
                 # may be the wrong one's, so a human checks which product is meant
@@ -234,6 +241,37 @@ class Answerer:
                 decided = self._held_back(decided, held)
         prepared = Prepared(question, history, decided, candidates, False, query)
         return self._explain(prepared, "thresholds", hits) if explain else prepared
+
+    def _continues(self, query: Query, history: Sequence[Message], quoted: Chunk) -> bool:
+        """Whether the question leans on the latest customer turn: it names no product, or it is
+        about that turn's product (named again or taken from it) and asks no attribute of its
+        own or leaves out a variant that turn named. A question naming another product starts
+        a new topic and is read on its own."""
+        turns = [m for m in history[-self.scoring.history_turns :] if m.role == "customer"]
+        if not turns:
+            return False
+        assert self._catalog is not None  # built by _typed, before any retrieval
+        attributes = self._catalog.attributes
+        text = normalize(query.matched or query.text)
+        row = (quoted.meta or {}).get("row") if quoted.kind == "table_row" else None
+        if row:
+            # another row of a table named and nothing else ("那黑金呢" after "金卡几折"): the
+            # row is quoted whole, every column the earlier turn may have asked about with it
+            said = [(at, at + len(piece)) for p in _name_parts(str(row[0]))
+                    if (hit := said_of(text, normalize(p))) for piece, at in [hit]]  # fmt: skip
+            if said and not attributes._residual(text, "", said):
+                return False
+        if not query.products:
+            return True
+        earlier = turns[-1].text
+        if not query.context and not set(self.identify(earlier)) & set(query.products):
+            return False  # another product: a new topic
+        # the same product: the question stands on its own when it asks an attribute of its
+        # own and leaves out no variant the earlier turn named (the 51mm of "51mm的续航")
+        if attributes.asked(text, query.products[0]) is None:
+            return True
+        named = self._catalog.variants_named
+        return bool(named(normalize(earlier), query.products[0]) - named(text, query.products[0]))
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between

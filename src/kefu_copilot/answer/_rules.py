@@ -27,6 +27,7 @@ __all__ = [
     "medical_question",
     "money_amounts",
     "order_question",
+    "payment_question",
 ]
 
 ORDER_LOOKUP = "needs a look-up in the shop's order system"
@@ -49,6 +50,7 @@ class _Rules:
     order: re.Pattern[str]
     bargaining: re.Pattern[str]
     harm: re.Pattern[str]
+    payment: re.Pattern[str]
     medical: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
@@ -72,6 +74,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         order=_any(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
         harm=_any(rules["harm_reports"]),
+        payment=_any(rules["payment_terms"]),
         medical=_any(rules["medical_questions"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
@@ -105,6 +108,13 @@ def order_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     return bool(
         _rules(rules).order.search(norm) or order_references(norm) or LONG_NUMBER.search(norm)
     )
+
+
+def payment_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``text`` asks for a payment arrangement outside the checkout (分期, 货到付款):
+    what the platform offers this customer at payment, so never sent as is — the knowledge
+    still answers it for an agent, and a shop without it sees the gap in insights."""
+    return bool(_rules(rules).payment.search(normalize(text)))
 
 
 def medical_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
