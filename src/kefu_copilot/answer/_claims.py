@@ -79,6 +79,9 @@ class Claim:
     #: 运动鞋 page states another product's value; a question's word (口红 on a 唇膏 page, 外套
     #: on a 羽绒服 page) is the customer's name for the page's product
     stated: tuple[str, ...] = ()
+    #: what a clause with (almost) no words of its own is about: the words of its sentence's
+    #: clauses before it and the question's ("5楼一共50元" after "无电梯每层10元")
+    topic: frozenset[str] = frozenset()
 
     @property
     def checkable(self) -> bool:
@@ -887,6 +890,19 @@ class RuleEntailment:
                     "contradicted",
                     f"{q.text} not found in the cited knowledge, which states another value for this subject",
                 )
+        if (
+            best_ok == 0
+            and q.dim in _ALWAYS_WITH_UNIT  # not a count, often a name's (四件套)
+            and claim.topic
+            and not any(claim.topic & u.context for u in ok)
+        ):
+            # the value is stated only about something its sentence is not about (the ¥50 of a
+            # birthday coupon for "5楼一共50元" in a reply about delivery upstairs)
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
+            )
         if best_ok == 0 and len(claim.words) >= 3:
             return ClaimVerdict(
                 claim,
@@ -1194,6 +1210,10 @@ def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
     return problems
 
 
+#: a clause with fewer content words than this says what it is about only through its sentence
+_TOPIC_MIN = 2
+
+
 class ClaimChecker:
     """Splits a reply into claims and checks them against the cited knowledge.
 
@@ -1240,7 +1260,12 @@ class ClaimChecker:
         stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
         out = []
+        topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
+        last = 0
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
+            if _UNIT.search(folded[last:at]):
+                topic = frozenset()  # a new sentence
+            last = at + len(part)
             # "一张券", "一双袜子": an article, not a count
             found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
             codes = _codes(part)
@@ -1255,6 +1280,10 @@ class ClaimChecker:
             words = _bigrams(_strip_cues(self.rules, _strip_measures(part)))
             if polarity and not words:
                 words = question_words  # "可以的": the answer to the question's predicate
+            # "5楼一共50元" after "无电梯每层10元": a value whose clause has no words of its own
+            # is about what its sentence and the question are about
+            about = topic | question_words if found and len(words) < _TOPIC_MIN else frozenset()
+            topic = topic | words
             out.append(
                 Claim(
                     text=text[at : at + len(part)],
@@ -1267,6 +1296,7 @@ class ClaimChecker:
                     codes=tuple(codes),
                     numbers=numbers,
                     offer=bool(self.rules.offer.search(part)),
+                    topic=about,
                 )
             )
         return out
