@@ -503,7 +503,11 @@ def _bound_clauses(
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
-        out.append((start, part, current or list(seed), found))
+        # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
+        # asked of the 51mm version is about the 51mm version's 全天候 mode
+        kinds = {s.split(":", 1)[0] for s in current}
+        inherited = [s for s in seed if s.split(":", 1)[0] not in kinds]
+        out.append((start, part, current + inherited if current else list(seed), found))
         listing = not found
     return out
 
