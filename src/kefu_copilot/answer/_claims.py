@@ -544,6 +544,9 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: families whose yes presupposes that the thing is done at all (免费搬走, 送安装): the
+#: knowledge's "not possible / not offered" about it says no to them too
+_PRESUPPOSE = frozenset({"free", "include"})
 
 
 #: a kind and the items the knowledge lists in it: 冷链商品（荔枝、草莓）; and a cell listing them
@@ -977,7 +980,12 @@ class RuleEntailment:
             conditions = said & self._negated(unit.sentence)
             for clause in _CLAUSE.split(unit.sentence):
                 opposite = self._condition(clause, said, unsaid, conditions, opposite)
-                signs = [p for f, p in _polarity(self.rules, clause) if f == family]
+                read = _polarity(self.rules, clause)
+                signs = [p for f, p in read if f == family]
+                if positive and family in _PRESUPPOSE and ("ability", False) in read:
+                    # 不提供旧床垫搬走 says no to 免费帮您搬走: what is not done is neither free
+                    # nor included
+                    signs = [False]
                 if not signs:
                     continue
                 shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
