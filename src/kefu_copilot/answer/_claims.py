@@ -990,7 +990,12 @@ class RuleEntailment:
                     continue
                 shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
                 _, colon, value = clause.replace("：", ":").partition(":")
-                if not shared and colon and not _bigrams(_strip_cues(self.rules, value)):
+                if (
+                    not shared
+                    and colon
+                    and not _bigrams(_strip_cues(self.rules, value))
+                    and not re.search(r"\d", value)  # 20元（满200可用）: a condition, no verdict
+                ):
                     # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                 if not shared:
