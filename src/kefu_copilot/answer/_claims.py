@@ -624,6 +624,8 @@ class _Unit:
         return self.subjects | self.page
 
 
+#: A line ending in a colon introduces the lines after it (a list of cases)
+_LEAD_IN = re.compile(r"[：:]\s*$")
 #: A heading is one short line that states nothing: a page title or an FAQ's question.
 _HEADING_MAX = 48
 _STATEMENT_END = re.compile(r"[。；;!！]")
@@ -667,10 +669,16 @@ class RuleEntailment:
                 head = ""  # passages joined line by line: the first is a passage, not a title
             heading = _bigrams(head) if head else frozenset()
             page = frozenset(_subjects(self.rules, head)) if head else frozenset()
+            lead = ""  # a line introducing a list ("以下情况…不支持7天无理由：")
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
                 words = _bigrams(sentence)
+                # each item of a list says what its lead-in says of it: "跑鞋：户外穿着过的"
+                # under "以下情况不支持7天无理由：" is a no for 跑鞋
+                scope = f"{sentence}，{lead}" if lead else sentence
+                if _LEAD_IN.search(sentence):
+                    lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 for _, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
@@ -688,7 +696,7 @@ class RuleEntailment:
                             tuple(found),
                             frozenset(subjects),
                             words,
-                            sentence,
+                            scope,
                             bare,
                             page,
                             heading,
