@@ -49,6 +49,8 @@ _STRICTNESS: dict[str, int] = {"entailed": 0, "neutral": 1, "unsupported": 2, "c
 _TILDE = r"(?<![\d.])[~～]+|[~～]+(?![\d.])"
 _CLAUSE = re.compile(rf"[，,；;。！!？?\n]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _UNIT = re.compile(r"[。！!？?；;\n]+")
+#: a parenthesis within a clause (补差价¥15（偏远地区不支持顺丰）)
+_ASIDE = re.compile(r"[（(]([^（()）]+)[)）]?")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
 _STOP_CHARS = set(
@@ -979,15 +981,25 @@ class RuleEntailment:
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
+        # what a clause says only of a member tier, a region or a coupon the claim does not name
+        # (黑金会员免费送货上楼) is not what holds without it: it neither confirms the claim nor
+        # contradicts it — at most it leaves it unconfirmed
+        claimed = {s.split(":", 1)[0] for s in claim.subjects}
+        restricted_no = 0.0
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
+            leading = self._restricting(unit.subjects, claimed)  # the sentence's first clause's
             named = bool(self._same_subject(claim, unit, qualified))
             opposite = False  # the condition in force is the opposite of the claim's (未拆封)
             conditions = said & self._negated(unit.sentence)
-            for clause in _CLAUSE.split(unit.sentence):
-                opposite = self._condition(clause, said, unsaid, conditions, opposite)
+            parts = []
+            for whole in _CLAUSE.split(unit.sentence):
+                opposite = self._condition(whole, said, unsaid, conditions, opposite)
+                for clause, restricted in self._asides(whole, claimed, leading):
+                    parts.append((clause, restricted, opposite))
+            for clause, restricted, opposite in parts:
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
                 if positive and family in _PRESUPPOSE and ("ability", False) in read:
@@ -1010,6 +1022,10 @@ class RuleEntailment:
                     continue
                 score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0] != opposite)
+                if restricted:
+                    if key[1] != positive and not opposite:
+                        restricted_no = max(restricted_no, score)
+                    continue
                 if opposite and key[1] == positive:
                     # what holds under the other condition (凭发票可以保修) tells against the
                     # claim's yes, but never confirms its no (没有发票不能保修 is not said)
@@ -1037,7 +1053,39 @@ class RuleEntailment:
                 )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
+        if restricted_no >= 2:
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"the knowledge says otherwise for a member tier, region or coupon: {claim.text}",
+            )
         return ClaimVerdict(claim, "neutral")
+
+    def _asides(
+        self, clause: str, claimed: set[str], leading: bool
+    ) -> list[tuple[str, bool]]:
+        """The clause, and apart from it each parenthesis naming a tier, region or coupon of
+        its own (补10元差价（黑金会员顺丰免差价）), each with whether it is restricted to a
+        subject the claim does not name (the clause: by its own such subjects, else by its
+        sentence's first clause's)."""
+        main, out = clause, []
+        for m in _ASIDE.finditer(clause):
+            inner = _subjects(self.rules, m.group(1))
+            if any(s.split(":", 1)[0] in _FOCUS_KINDS for s in inner):
+                main = main.replace(m.group(), " ")
+                out.append((m.group(1), self._restricting(inner, claimed)))
+        about = self.rules.exclusion.sub(" ", main) if self.rules.exclusion else main
+        own = [s for s in _subjects(self.rules, about) if s.split(":", 1)[0] in _FOCUS_KINDS]
+        return [(main, self._restricting(own, claimed) if own else leading), *out]
+
+    @staticmethod
+    def _restricting(subjects: Iterable[str], claimed: set[str]) -> bool:
+        """Whether ``subjects`` restrict a clause to a tier, region or coupon of a kind the
+        claim names none of."""
+        return any(
+            s.split(":", 1)[0] in _FOCUS_KINDS and s.split(":", 1)[0] not in claimed
+            for s in subjects
+        )
 
     def _polar_at_value(
         self, claim: Claim, family: str, positive: bool, units: list[_Unit]
