@@ -347,11 +347,16 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     return list(dict.fromkeys(found))
 
 
+_DIMENSION = re.compile(r"\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
+
+
 def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
     """Product codes and model names with digits (K87, 16A); with ``keep_measures``, also sizes
     written in Latin letters that name a model (41mm / 46mm), but not ranges (90-100cm)."""
     text = fold(text) if keep_measures else _strip_measures(fold(text))
     if keep_measures:
+        # a dimension (200×230cm) names a size as a whole, not by its last side (230cm)
+        text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", text)
         return [c for c in _CODE.findall(text) if len(c) >= 2 and "-" not in c.strip(".-")]
     return [c.strip(".-") for c in _CODE.findall(text) if len(c.strip(".-")) >= 2]
 
