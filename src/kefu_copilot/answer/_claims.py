@@ -680,10 +680,10 @@ class RuleEntailment:
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
-                words = _bigrams(sentence)
                 # each item of a list says what its lead-in says of it: "跑鞋：户外穿着过的"
                 # under "以下情况不支持7天无理由：" is a no for 跑鞋
                 scope = f"{sentence}，{lead}" if lead else sentence
+                words = _bigrams(scope)
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 for _, clause, subjects, found in _bound_clauses(
@@ -1066,9 +1066,7 @@ class RuleEntailment:
             )
         return ClaimVerdict(claim, "neutral")
 
-    def _asides(
-        self, clause: str, claimed: set[str], leading: bool
-    ) -> list[tuple[str, bool]]:
+    def _asides(self, clause: str, claimed: set[str], leading: bool) -> list[tuple[str, bool]]:
         """The clause, and apart from it each parenthesis naming a tier, region or coupon of
         its own (补10元差价（黑金会员顺丰免差价）), each with whether it is restricted to a
         subject the claim does not name (the clause: by its own such subjects, else by its
@@ -1337,6 +1335,7 @@ class ClaimChecker:
         seed = _subjects(self.rules, fold(question), labels)
         stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
+        question_topic = _bigrams(fold(question))  # with its measures' words (三件装)
         out = []
         topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
         last = 0
@@ -1360,7 +1359,11 @@ class ClaimChecker:
                 words = question_words  # "可以的": the answer to the question's predicate
             # "5楼一共50元" after "无电梯每层10元": a value whose clause has no words of its own
             # is about what its sentence and the question are about
-            about = topic | question_words if found and len(words) < _TOPIC_MIN else frozenset()
+            about = (
+                topic | question_topic | _bigrams(part)
+                if found and len(words) < _TOPIC_MIN
+                else frozenset()
+            )
             topic = topic | words
             out.append(
                 Claim(
