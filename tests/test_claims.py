@@ -508,3 +508,12 @@ def test_a_list_item_under_a_lead_in_keeps_its_lead_ins_no() -> None:
         "泳衣拆封后不支持7天无理由退货", EXCEPTIONS, question="泳衣能退吗"
     )
     assert check.grounded, [(v.verdict, v.reason) for v in check.verdicts]
+
+
+def test_an_aside_for_one_tier_is_neither_the_general_rule_nor_another_tiers() -> None:
+    passages = ["升级顺丰每单补10元（黑金会员免费升级）。"]
+    checker = ClaimChecker(SHOP)
+    assert checker.check("黑金会员免费升级顺丰", passages, question="黑金会员要钱吗").grounded
+    assert not checker.check("升级顺丰是免费的", passages, question="升级顺丰要钱吗").grounded
+    assert not checker.check("金卡会员也能免费升级顺丰", passages, question="金卡要钱吗").grounded
+    assert checker.check("升级顺丰每单补10元", passages, question="升级顺丰要钱吗").grounded
