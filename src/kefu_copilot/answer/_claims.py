@@ -914,7 +914,9 @@ class RuleEntailment:
                 )
         if (
             best_ok == 0
-            and q.dim in _ALWAYS_WITH_UNIT  # not a count, often a name's (四件套)
+            # an amount (money, a discount) is about a thing; a duration or a count recurs
+            # across rules and names (超过7天, 四件套)
+            and q.dim in _EXACT
             and claim.topic
             and not any(claim.topic & u.context for u in ok)
         ):
