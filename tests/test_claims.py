@@ -379,6 +379,8 @@ UNSEEN_WRONG = [
     ("200×230cm的是399元", QUILTS, "200×230cm多少钱"),
     # delivery is not something included
     ("送货上楼是免费的", ["送货上楼：每件收费30元。"], "送货上楼要钱吗"),
+    # a free service done for the customer is an offer the knowledge must make
+    ("师傅会免费帮您上门安装", ["床架需自行组装，附安装说明书。"], "能上门装吗"),
 ]
 UNSEEN_FAITHFUL = [
     ("刻字每个字5元，4个字一共20元", ENGRAVING, "刻四个字多少钱"),
@@ -391,6 +393,7 @@ UNSEEN_FAITHFUL = [
     ("200×230cm的是499元", QUILTS, "200×230cm多少钱"),
     ("加大款70×45cm是259元，高边13cm、低边9cm", PILLOWS, "加大款多少钱"),
     ("送货上楼每件30元", ["送货上楼：每件收费30元。"], "送货上楼要钱吗"),
+    ("质量问题我们会免费为您换新", ["签收15天内质量问题免费换新。"], "坏了怎么办"),
 ]
 
 # ------------------------------------------------------------------ adversarial audit (issue 16)
