@@ -502,12 +502,3 @@ def test_an_aside_for_one_tier_is_neither_the_general_rule_nor_another_tiers() -
     assert not checker.check("升级顺丰是免费的", passages, question="升级顺丰要钱吗").grounded
     assert not checker.check("金卡会员也能免费升级顺丰", passages, question="金卡要钱吗").grounded
     assert checker.check("升级顺丰每单补10元", passages, question="升级顺丰要钱吗").grounded
-
-
-def test_a_value_stated_only_for_a_region_is_not_the_general_one() -> None:
-    checker = ClaimChecker(SHOP)
-    regional = ["全国满99元包邮。", "青海、甘肃：不满199元收运费10元。"]
-    assert not checker.check("运费是10元", regional, question="运费多少").grounded
-    assert checker.check("青海运费10元", regional, question="青海运费多少").grounded
-    aside = ["升级顺丰每单补10元（黑金会员免费升级）。"]
-    assert checker.check("升级顺丰每单补10元", aside, question="升级顺丰要钱吗").grounded

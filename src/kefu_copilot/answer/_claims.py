@@ -888,15 +888,6 @@ class RuleEntailment:
                 "contradicted",
                 f"{q.text} is what the knowledge says of another subject than {subject}",
             )
-        claimed = {s.split(":", 1)[0] for s in claim.subjects}
-        if ok and all(self._restricting(self._bound_outside_asides(u), claimed) for u in ok):
-            # the value is stated only for a member tier, region or coupon the claim does not
-            # name (运费10元 when 10元 is 青海's): not what holds without it
-            return ClaimVerdict(
-                claim,
-                "unsupported",
-                f"{q.text} is stated only for a subject the reply does not name",
-            )
         rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
         if not match and q.low == q.high and q.low in derived:
@@ -1091,15 +1082,6 @@ class RuleEntailment:
         about = self.rules.exclusion.sub(" ", main) if self.rules.exclusion else main
         own = [s for s in _subjects(self.rules, about) if s.split(":", 1)[0] in _FOCUS_KINDS]
         return [(main, self._restricting(own, claimed) if own else leading), *out]
-
-    def _bound_outside_asides(self, unit: _Unit) -> frozenset[str]:
-        """The unit's subjects but those only a parenthesis of it names (补10元差价（黑金会员
-        免差价）is not about 黑金)."""
-        inner = {s for m in _ASIDE.finditer(unit.text) for s in _subjects(self.rules, m.group(1))}
-        if not inner:
-            return unit.subjects
-        outside = set(_subjects(self.rules, _ASIDE.sub(" ", unit.text)))
-        return frozenset(s for s in unit.subjects if s not in inner or s in outside)
 
     @staticmethod
     def _restricting(subjects: Iterable[str], claimed: set[str]) -> bool:
