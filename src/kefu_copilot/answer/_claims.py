@@ -49,6 +49,8 @@ _STRICTNESS: dict[str, int] = {"entailed": 0, "neutral": 1, "unsupported": 2, "c
 _TILDE = r"(?<![\d.])[~～]+|[~～]+(?![\d.])"
 _CLAUSE = re.compile(rf"[，,；;。！!？?\n]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _UNIT = re.compile(r"[。！!？?；;\n]+")
+#: a parenthesis within a clause (补差价¥15（偏远地区不支持顺丰）)
+_ASIDE = re.compile(r"[（(]([^（()）]+)[)）]?")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
 _CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
 _STOP_CHARS = set(
@@ -79,6 +81,9 @@ class Claim:
     #: 运动鞋 page states another product's value; a question's word (口红 on a 唇膏 page, 外套
     #: on a 羽绒服 page) is the customer's name for the page's product
     stated: tuple[str, ...] = ()
+    #: what a clause with (almost) no words of its own is about: the words of its sentence's
+    #: clauses before it and the question's ("5楼一共50元" after "无电梯每层10元")
+    topic: frozenset[str] = frozenset()
 
     @property
     def checkable(self) -> bool:
@@ -342,11 +347,16 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     return list(dict.fromkeys(found))
 
 
+_DIMENSION = re.compile(r"\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
+
+
 def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
     """Product codes and model names with digits (K87, 16A); with ``keep_measures``, also sizes
     written in Latin letters that name a model (41mm / 46mm), but not ranges (90-100cm)."""
     text = fold(text) if keep_measures else _strip_measures(fold(text))
     if keep_measures:
+        # a dimension (200×230cm) names a size as a whole, not by its last side (230cm)
+        text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", text)
         return [c for c in _CODE.findall(text) if len(c) >= 2 and "-" not in c.strip(".-")]
     return [c.strip(".-") for c in _CODE.findall(text) if len(c.strip(".-")) >= 2]
 
@@ -500,7 +510,11 @@ def _bound_clauses(
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
-        out.append((start, part, current or list(seed), found))
+        # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
+        # asked of the 51mm version is about the 51mm version's 全天候 mode
+        kinds = {s.split(":", 1)[0] for s in current}
+        inherited = [s for s in seed if s.split(":", 1)[0] not in kinds]
+        out.append((start, part, current + inherited if current else list(seed), found))
         listing = not found
     return out
 
@@ -537,6 +551,9 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: families whose yes presupposes that the thing is done at all (免费搬走, 送安装): the
+#: knowledge's "not possible / not offered" about it says no to them too
+_PRESUPPOSE = frozenset({"free", "include"})
 
 
 #: a kind and the items the knowledge lists in it: 冷链商品（荔枝、草莓）; and a cell listing them
@@ -614,6 +631,8 @@ class _Unit:
         return self.subjects | self.page
 
 
+#: A line ending in a colon introduces the lines after it (a list of cases)
+_LEAD_IN = re.compile(r"[：:]\s*$")
 #: A heading is one short line that states nothing: a page title or an FAQ's question.
 _HEADING_MAX = 48
 _STATEMENT_END = re.compile(r"[。；;!！]")
@@ -657,10 +676,16 @@ class RuleEntailment:
                 head = ""  # passages joined line by line: the first is a passage, not a title
             heading = _bigrams(head) if head else frozenset()
             page = frozenset(_subjects(self.rules, head)) if head else frozenset()
+            lead = ""  # a line introducing a list ("以下情况…不支持7天无理由：")
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
-                words = _bigrams(sentence)
+                # each item of a list says what its lead-in says of it: "跑鞋：户外穿着过的"
+                # under "以下情况不支持7天无理由：" is a no for 跑鞋
+                scope = f"{sentence}，{lead}" if lead else sentence
+                words = _bigrams(scope)
+                if _LEAD_IN.search(sentence):
+                    lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 for _, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
@@ -678,7 +703,7 @@ class RuleEntailment:
                             tuple(found),
                             frozenset(subjects),
                             words,
-                            sentence,
+                            scope,
                             bare,
                             page,
                             heading,
@@ -887,6 +912,21 @@ class RuleEntailment:
                     "contradicted",
                     f"{q.text} not found in the cited knowledge, which states another value for this subject",
                 )
+        if (
+            best_ok == 0
+            # an amount (money, a discount) is about a thing; a duration or a count recurs
+            # across rules and names (超过7天, 四件套)
+            and q.dim in _EXACT
+            and claim.topic
+            and not any(claim.topic & u.context for u in ok)
+        ):
+            # the value is stated only about something its sentence is not about (the ¥50 of a
+            # birthday coupon for "5楼一共50元" in a reply about delivery upstairs)
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
+            )
         if best_ok == 0 and len(claim.words) >= 3:
             return ClaimVerdict(
                 claim,
@@ -948,27 +988,51 @@ class RuleEntailment:
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
+        # what a clause says only of a member tier, a region or a coupon the claim does not name
+        # (黑金会员免费送货上楼) is not what holds without it: it neither confirms the claim nor
+        # contradicts it — at most it leaves it unconfirmed
+        claimed = {s.split(":", 1)[0] for s in claim.subjects}
+        restricted_no = 0.0
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
+            leading = self._restricting(unit.subjects, claimed)  # the sentence's first clause's
             named = bool(self._same_subject(claim, unit, qualified))
             opposite = False  # the condition in force is the opposite of the claim's (未拆封)
             conditions = said & self._negated(unit.sentence)
-            for clause in _CLAUSE.split(unit.sentence):
-                opposite = self._condition(clause, said, unsaid, conditions, opposite)
-                signs = [p for f, p in _polarity(self.rules, clause) if f == family]
+            parts = []
+            for whole in _CLAUSE.split(unit.sentence):
+                opposite = self._condition(whole, said, unsaid, conditions, opposite)
+                for clause, restricted in self._asides(whole, claimed, leading):
+                    parts.append((clause, restricted, opposite))
+            for clause, restricted, opposite in parts:
+                read = _polarity(self.rules, clause)
+                signs = [p for f, p in read if f == family]
+                if positive and family in _PRESUPPOSE and ("ability", False) in read:
+                    # 不提供旧床垫搬走 says no to 免费帮您搬走: what is not done is neither free
+                    # nor included
+                    signs = [False]
                 if not signs:
                     continue
                 shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
                 _, colon, value = clause.replace("：", ":").partition(":")
-                if not shared and colon and not _bigrams(_strip_cues(self.rules, value)):
+                if (
+                    not shared
+                    and colon
+                    and not _bigrams(_strip_cues(self.rules, value))
+                    and not re.search(r"\d", value)  # 20元（满200可用）: a condition, no verdict
+                ):
                     # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                 if not shared:
                     continue
                 score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
                 key = (named, signs[0] != opposite)
+                if restricted:
+                    if key[1] != positive and not opposite:
+                        restricted_no = max(restricted_no, score)
+                    continue
                 if opposite and key[1] == positive:
                     # what holds under the other condition (凭发票可以保修) tells against the
                     # claim's yes, but never confirms its no (没有发票不能保修 is not said)
@@ -996,7 +1060,37 @@ class RuleEntailment:
                 )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
+        if restricted_no >= 2:
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"the knowledge says otherwise for a member tier, region or coupon: {claim.text}",
+            )
         return ClaimVerdict(claim, "neutral")
+
+    def _asides(self, clause: str, claimed: set[str], leading: bool) -> list[tuple[str, bool]]:
+        """The clause, and apart from it each parenthesis naming a tier, region or coupon of
+        its own (补10元差价（黑金会员顺丰免差价）), each with whether it is restricted to a
+        subject the claim does not name (the clause: by its own such subjects, else by its
+        sentence's first clause's)."""
+        main, out = clause, []
+        for m in _ASIDE.finditer(clause):
+            inner = _subjects(self.rules, m.group(1))
+            if any(s.split(":", 1)[0] in _FOCUS_KINDS for s in inner):
+                main = main.replace(m.group(), " ")
+                out.append((m.group(1), self._restricting(inner, claimed)))
+        about = self.rules.exclusion.sub(" ", main) if self.rules.exclusion else main
+        own = [s for s in _subjects(self.rules, about) if s.split(":", 1)[0] in _FOCUS_KINDS]
+        return [(main, self._restricting(own, claimed) if own else leading), *out]
+
+    @staticmethod
+    def _restricting(subjects: Iterable[str], claimed: set[str]) -> bool:
+        """Whether ``subjects`` restrict a clause to a tier, region or coupon of a kind the
+        claim names none of."""
+        return any(
+            s.split(":", 1)[0] in _FOCUS_KINDS and s.split(":", 1)[0] not in claimed
+            for s in subjects
+        )
 
     def _polar_at_value(
         self, claim: Claim, family: str, positive: bool, units: list[_Unit]
@@ -1194,6 +1288,10 @@ def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
     return problems
 
 
+#: a clause with fewer content words than this says what it is about only through its sentence
+_TOPIC_MIN = 2
+
+
 class ClaimChecker:
     """Splits a reply into claims and checks them against the cited knowledge.
 
@@ -1239,8 +1337,14 @@ class ClaimChecker:
         seed = _subjects(self.rules, fold(question), labels)
         stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
+        question_topic = _bigrams(fold(question))  # with its measures' words (三件装)
         out = []
+        topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
+        last = 0
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
+            if _UNIT.search(folded[last:at]):
+                topic = frozenset()  # a new sentence
+            last = at + len(part)
             # "一张券", "一双袜子": an article, not a count
             found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
             codes = _codes(part)
@@ -1255,6 +1359,14 @@ class ClaimChecker:
             words = _bigrams(_strip_cues(self.rules, _strip_measures(part)))
             if polarity and not words:
                 words = question_words  # "可以的": the answer to the question's predicate
+            # "5楼一共50元" after "无电梯每层10元": a value whose clause has no words of its own
+            # is about what its sentence and the question are about
+            about = (
+                topic | question_topic | _bigrams(part)
+                if found and len(words) < _TOPIC_MIN
+                else frozenset()
+            )
+            topic = topic | words
             out.append(
                 Claim(
                     text=text[at : at + len(part)],
@@ -1267,6 +1379,7 @@ class ClaimChecker:
                     codes=tuple(codes),
                     numbers=numbers,
                     offer=bool(self.rules.offer.search(part)),
+                    topic=about,
                 )
             )
         return out
