@@ -58,6 +58,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *("softener", "anxiety", "confusion", "thanks", "ack", "confirm", "polite", "exclaim"),
     *("question_run", "bare_punct", "has_question", "text_len", "placeholder_only"),
     *("safety", "vulnerable", "urgent_deadline", "accusation", "other_target", "withdrawn"),
+    "recent_order",
     # the conversation before it
     *("repeat_sim", "repeat_cold", "repeat_count", "context_repeats", "customer_streak"),
     *("streak_presence", "agent_canned", "agent_repeat", "agent_refusal", "agent_deflect"),
