@@ -355,7 +355,13 @@ def report(
 
 # ---------------------------------------------------------------------------- emotion labels
 EMOTIONS = ("angry", "anxious", "confused", "neutral", "satisfied")
-LABEL_GRID = {"l2": (100.0, 300.0, 1000.0), "gram_l2": (0.1, 0.25, 0.5)}
+# prior_l2: the penalty of the rule set's own emotion scores (None: l2); lower, the hand-set
+# emotion_weights act as a prior the text features correct.
+LABEL_GRID: dict[str, tuple[Any, ...]] = {
+    "l2": (100.0, 300.0),
+    "gram_l2": (0.1, 0.25),
+    "prior_l2": (None, 30.0),
+}
 
 
 def load_labels() -> list[dict[str, Any]]:
@@ -378,7 +384,7 @@ def load_labels() -> list[dict[str, Any]]:
     return out
 
 
-def label_accuracy(data: list[dict[str, Any]], l2: float, gram_l2: float) -> dict[str, float]:
+def label_accuracy(data: list[dict[str, Any]], **options: Any) -> dict[str, float]:
     """Leave-one-group-out accuracy of the label model per group (shops and verticals)."""
     x = np.array([d["x"] for d in data], dtype=float)
     fold = np.array([d["fold"] for d in data])
@@ -391,8 +397,7 @@ def label_accuracy(data: list[dict[str, Any]], l2: float, gram_l2: float) -> dic
             [data[i]["grams"] for i in train],
             LABEL_FEATURES,
             EMOTIONS,
-            l2=l2,
-            gram_l2=gram_l2,
+            **options,
         )
         # the label consistent with the turn's escalate label (emotion_flag uses its own
         # decision; the escalation model's leave-one-group-out F1 is ~0.97, printed above)
@@ -406,19 +411,20 @@ def label_accuracy(data: list[dict[str, Any]], l2: float, gram_l2: float) -> dic
 
 
 def train_labels(out: Path | None) -> None:
-    """Pick (l2, gram_l2) by mean leave-one-group-out accuracy (the dev shops' mean and the
+    """Pick the options (``LABEL_GRID``) by mean leave-one-group-out accuracy (the dev shops' mean and the
     verticals', averaged; the sample suite is trained on, not selected on), fit on everything,
     save next to the escalation model."""
     data = load_labels()
     print("label turns:", len(data))
     results = []
-    for l2, gram_l2 in itertools.product(LABEL_GRID["l2"], LABEL_GRID["gram_l2"]):
-        acc = label_accuracy(data, l2, gram_l2)
+    for values in itertools.product(*LABEL_GRID.values()):
+        options = dict(zip(LABEL_GRID, values, strict=True))
+        acc = label_accuracy(data, **options)
         score = (float(np.mean([acc[s] for s in DEV_SHOPS])) + acc["verticals"]) / 2
-        print(f"labels l2={l2:<5} gram_l2={gram_l2:<4} mean={score:.3f}", acc, flush=True)
-        results.append((score, l2, gram_l2, acc))
-    score, l2, gram_l2, acc = max(results, key=lambda r: r[0])
-    print("labels chosen:", {"l2": l2, "gram_l2": gram_l2}, acc)
+        print(f"labels {options} mean={score:.3f}", acc, flush=True)
+        results.append((score, options, acc))
+    score, options, acc = max(results, key=lambda r: r[0])
+    print("labels chosen:", options, acc)
     if out is None:
         return
     x = np.array([d["x"] for d in data], dtype=float)
@@ -428,8 +434,7 @@ def train_labels(out: Path | None) -> None:
         [d["grams"] for d in data],
         LABEL_FEATURES,
         EMOTIONS,
-        l2=l2,
-        gram_l2=gram_l2,
+        **options,
     )
     info = dict(model.info)
     info["cv"] = {"leave_one_group_out_accuracy": acc, "groups": "shops and training verticals"}
