@@ -1,13 +1,21 @@
-"""Train the packaged escalation model (src/kefu_copilot/data/escalation_model.json).
+"""Train the packaged escalation model (src/kefu_copilot/data/escalation_model.json) and, with
+``--labels``, the emotion-label model beside it (data/emotion_labels.json).
 
     python scripts/train_emotion_model.py [--evaldata ../shared/evaldata] [--out PATH]
-                                          [--grid] [--cache FILE] [--no-save]
+                                          [--grid] [--cache FILE] [--no-save] [--labels]
+
+``--labels``: a multinomial model of the emotion label (angry / anxious / confused / neutral /
+satisfied) on the labelled turns of the sample suite, the dev shops and the training verticals;
+options (``LABEL_GRID``) chosen by leave-one-group-out accuracy (groups: the dev shops and the
+verticals; each turn's label read consistently with its escalate label). The dev shops' label
+figures are therefore cross-validated ones; the held-out shops are never read.
 
 Data (labelled customer turns; the JDDC and review texts are research-only: they fit weights and
 are never shipped):
   * shop-style turns, one *shop* each for cross-validation: the sample suite evals/emotion.jsonl
-    and the emotion turns of the DEV blind shops evals/shops/{apparel,digital,cosmetics,food}/
-    emotion.jsonl (read with each shop's own ``rules: {emotion}`` and escalation keywords, as
+    and the emotion turns of the DEV blind shops
+    evals/shops/{apparel,digital,cosmetics,food,home,sports}/emotion.jsonl (read with each
+    shop's own ``rules: {emotion}`` and escalation keywords, as
     `kefu eval` does). The held-out shops (baby, pets) are never read here;
   * blind-written training turns over twelve other verticals (books, toys, phones, ...:
     evals/training/emotion_train.jsonl, written by an author who saw neither the code nor any

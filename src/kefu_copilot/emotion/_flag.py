@@ -12,7 +12,10 @@ vector (:func:`escalation_features`), with sparse text features beside it
 and the agent's last reply). By default the packaged learned model scores them
 (``data/escalation_model.json``, trained by ``scripts/train_emotion_model.py`` on real labelled
 turns with the rule weights as its prior); a shop's own model (``kefu train-emotion``) or a shop
-that changes ``escalation_weights`` uses those instead.
+that changes ``escalation_weights`` uses those instead. The emotion label is the packaged learned
+label model's (``data/emotion_labels.json``, :mod:`._labels`: the features above and the rule
+set's own emotion scores), read consistently with the escalation decision; a shop that changes
+``emotion_weights`` gets its rules instead.
 
 Cue matches are guarded by clause structure: negated ("不会给差评", "差评我是不会给的"), withdrawn
 ("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏"), another word sense ("律师事务所"),
