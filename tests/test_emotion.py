@@ -73,10 +73,7 @@ def test_negated_and_reported_threats_do_not_fire() -> None:
 def test_sarcasm() -> None:
     for text in ("呵呵，真是好服务，问个问题半天没人理", "发货速度可真快啊，一周了还没出库🙄"):
         flag = emotion_flag(text)
-        assert "sarcasm" in flag.risk and flag.escalate, text
-        # the learned label reads the week-long wait as anxious more than angry (0.52 / 0.34)
-        assert flag.emotion in ("angry", "anxious"), text
-    assert emotion_flag("呵呵，真是好服务，问个问题半天没人理").emotion == "angry"
+        assert "sarcasm" in flag.risk and flag.escalate and flag.emotion == "angry", text
     praise = emotion_flag("真快啊，昨天下单今天就到了，很满意")
     assert praise.emotion == "satisfied" and "sarcasm" not in praise.risk and not praise.escalate
 

@@ -17,6 +17,14 @@ from kefu_copilot.emotion._flag import (
 from kefu_copilot.emotion._label_training import fit_labels, predict_labels
 from kefu_copilot.emotion._labels import ALLOWED, LabelScorer, decide, packaged_labels
 
+LEARNED = merge_rules("emotion", {"learned_labels": True})  # the learned label is opt-in
+
+
+def test_learned_labels_are_off_by_default() -> None:
+    text = "手表充电的时候发烫还冒烟 差点把桌子点着了"
+    assert emotion_flag(text).emotion == "neutral"  # the rules' label, as before
+    assert emotion_flag(text, rules=LEARNED).emotion == "anxious"
+
 
 def test_packaged_label_model_loads_and_scores() -> None:
     model = packaged_labels()
@@ -66,19 +74,20 @@ def test_fit_labels_learns_and_predicts() -> None:
     ],
 )
 def test_escalated_turns_are_angry_or_anxious(text: str) -> None:
-    """Safety incidents and demands used to read as neutral (no anger or worry word)."""
-    flag = emotion_flag(text)
+    """Safety incidents and demands read as neutral by the rules (no anger or worry word)."""
+    assert emotion_flag(text).escalate
+    flag = emotion_flag(text, rules=LEARNED)
     assert flag.escalate and flag.emotion in ("angry", "anxious")
 
 
 def test_plain_questions_are_not_angry() -> None:
     for text in ("你们有实体店吗", "空气炸锅有绿色的吗", "这款羽绒服有M码吗"):
-        flag = emotion_flag(text)
+        flag = emotion_flag(text, rules=LEARNED)
         assert not flag.escalate and flag.emotion != "angry", text
 
 
 def test_shop_with_own_emotion_weights_keeps_its_rules() -> None:
-    rules = {"emotion_weights": {"neutral": {"baseline": 100.0}}}
+    rules = {"learned_labels": True, "emotion_weights": {"neutral": {"baseline": 100.0}}}
     merged = merge_rules("emotion", rules)
     assert emotion_flag("你们太过分了 气死我了", rules=merged).emotion == "neutral"
 

@@ -12,10 +12,10 @@ vector (:func:`escalation_features`), with sparse text features beside it
 and the agent's last reply). By default the packaged learned model scores them
 (``data/escalation_model.json``, trained by ``scripts/train_emotion_model.py`` on real labelled
 turns with the rule weights as its prior); a shop's own model (``kefu train-emotion``) or a shop
-that changes ``escalation_weights`` uses those instead. The emotion label is the packaged learned
-label model's (``data/emotion_labels.json``, :mod:`._labels`: the features above and the rule
-set's own emotion scores), read consistently with the escalation decision; a shop that changes
-``emotion_weights`` gets its rules instead.
+that changes ``escalation_weights`` uses those instead. With ``learned_labels: true`` in the rule
+set the emotion label is the packaged learned label model's (``data/emotion_labels.json``,
+:mod:`._labels`: the features above and the rule set's own emotion scores), read consistently
+with the escalation decision; otherwise, or when a shop changes ``emotion_weights``, the rules'.
 
 Cue matches are guarded by clause structure: negated ("不会给差评", "差评我是不会给的"), withdrawn
 ("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏"), another word sense ("律师事务所"),
@@ -669,18 +669,26 @@ def _label(
     grams: list[str] | None,
     escalate: bool,
 ) -> tuple[Emotion, float]:
-    """The emotion label: the packaged learned model (``data/emotion_labels.json``), its most
-    probable label consistent with the escalation decision (``_labels.ALLOWED``), unless the
-    rule set's ``emotion_weights`` are not the packaged ones (a shop that set its own weights
-    gets them); else the rules (:func:`_classify`)."""
+    """The emotion label: with ``learned_labels`` on, the packaged learned model
+    (``data/emotion_labels.json``), its most probable label consistent with the escalation
+    decision (``_labels.ALLOWED``), unless the rule set's ``emotion_weights`` are not the
+    packaged ones (a shop that set its own weights gets them); else the rules (:func:`_classify`)."""
     labels = packaged_labels()
-    if labels is None or lex.emotion_weights != lexicon().emotion_weights:
+    if not lex.learned_labels or labels is None:
+        return _classify(lex, cues)
+    if lex.emotion_weights != lexicon().emotion_weights:
         return _classify(lex, cues)
     inputs = emotion_inputs(lex, cues, features)
     proba = labels.probabilities(
         inputs, grams if grams is not None else _grams(lex, prepared, turns)
     )
     emotion = cast(Emotion, decide(proba, escalate))
+    # Callers read anxious as upset (a human checks the draft, the reply needs empathy); the
+    # blind labels also call mild impatience anxious. Below the escalation line, only when the
+    # rules see worry too.
+    if emotion == "anxious" and not escalate and _classify(lex, cues)[0] != "anxious":
+        calm = {k: v for k, v in proba.items() if k in ("confused", "neutral", "satisfied")}
+        emotion = cast(Emotion, max(calm, key=calm.__getitem__))
     return emotion, _intensity(cues, emotion, proba[emotion])
 
 
