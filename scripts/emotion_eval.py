@@ -33,6 +33,17 @@ sys.path.insert(0, _SRC)
 from kefu_copilot.config._shop import load_shop_config  # noqa: E402
 from kefu_copilot.emotion._flag import emotion_flag  # noqa: E402
 
+# --learned-labels: the emotion label from data/emotion_labels.json (rules: learned_labels)
+LEARNED = "--learned-labels" in sys.argv
+
+
+def _with_learned(rules: Any) -> Any:
+    if not LEARNED:
+        return rules
+    from kefu_copilot._data import packaged_rules
+
+    return {**(rules if rules is not None else packaged_rules("emotion")), "learned_labels": True}
+
 
 def jddc_split(case_id: str) -> str:
     """The untuned JDDC split (a copy of kefu_copilot.emotion._corpus.jddc_split, so that the
@@ -112,6 +123,7 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     if shop is not None:
         config = load_shop_config(shop)
         keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
+    rules = _with_learned(rules)
     y, p, risk, safety, wrong = [], [], Counter(), [], []
     risk_true: Counter[str] = Counter()
     flags: list[tuple[str, set[str]]] = []
@@ -193,6 +205,7 @@ def main() -> None:
     ap.add_argument("--src", help="the src folder of the checkout to measure")
     ap.add_argument("--sets", default="sample,dev,heldout,jddc,plain")
     ap.add_argument("--show-wrong", action="store_true", help="ids of wrong dev/sample turns")
+    ap.add_argument("--learned-labels", action="store_true", help="the learned emotion label")
     args = ap.parse_args()
     sets = args.sets.split(",")
     report: dict[str, Any] = {}
