@@ -3,7 +3,7 @@
     python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital+cosmetics+food = dev, baby+pets = held out; read with each shop's keywords and rules, as
+apparel+digital+cosmetics+food+home+sports = dev, baby+pets = held out; read with each shop's keywords and rules, as
 `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
@@ -33,6 +33,17 @@ sys.path.insert(0, _SRC)
 from kefu_copilot.config._shop import load_shop_config  # noqa: E402
 from kefu_copilot.emotion._flag import emotion_flag  # noqa: E402
 
+# --learned-labels: the emotion label from data/emotion_labels.json (rules: learned_labels)
+LEARNED = "--learned-labels" in sys.argv
+
+
+def _with_learned(rules: Any) -> Any:
+    if not LEARNED:
+        return rules
+    from kefu_copilot._data import packaged_rules
+
+    return {**(rules if rules is not None else packaged_rules("emotion")), "learned_labels": True}
+
 
 def jddc_split(case_id: str) -> str:
     """The untuned JDDC split (a copy of kefu_copilot.emotion._corpus.jddc_split, so that the
@@ -43,21 +54,27 @@ def jddc_split(case_id: str) -> str:
 
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
-DEV, HELD_OUT = ("apparel", "digital", "cosmetics", "food"), ("baby", "pets")
+DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports")
+HELD_OUT = ("baby", "pets")
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
 DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
     "digital": {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)},
     "cosmetics": {f"cos-e{n:03d}" for n in range(1, 10)},
     "food": {f"food-e{n:03d}" for n in (4, 5, 6, 7, 20, 21, 22, 27, 29)},
+    "home": {f"home-e{n:03d}" for n in (1, 2, 3, 4, 16, 19, 25, 27, 65)},
+    "sports": {f"e{n:03d}" for n in (7, 8, 9, 10, 11, 20, 28)},
 }
+RISK_LABELLED = ("apparel", "digital", "cosmetics", "food")  # the shops DEV_RISK covers
 # Risk flags of the dev shops' turns, labelled by reading them (never the held-out shops).
 _A = lambda *n: {f"apparel-e{k:03d}" for k in n}  # noqa: E731
 _D = lambda *n: {f"e{k:03d}" for k in n}  # noqa: E731
 _C = lambda *n: {f"cos-e{k:03d}" for k in n}  # noqa: E731
 _F = lambda *n: {f"food-e{k:03d}" for k in n}  # noqa: E731
 DEV_RISK = {
-    "safety_incident": set().union(*DEV_SAFETY.values()),
+    "safety_incident": set().union(
+        *(DEV_SAFETY[s] for s in ("apparel", "digital", "cosmetics", "food"))
+    ),
     "urgent_deadline": _A(10, 11) | _D(15, 16) | _C(18, 19) | _F(12, 13),
     "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29)
     | _D(7, 8, 9, 13, 21, 27)
@@ -106,9 +123,11 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     if shop is not None:
         config = load_shop_config(shop)
         keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
+    rules = _with_learned(rules)
     y, p, risk, safety, wrong = [], [], Counter(), [], []
     risk_true: Counter[str] = Counter()
     flags: list[tuple[str, set[str]]] = []
+    labelled = right = 0
     for case in cases:
         expect = case.get("expect") or {}
         label = bool(expect.get("escalate", case.get("escalate")))
@@ -122,9 +141,14 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         if by_note or case.get("id") in safety_ids:
             safety.append("safety_incident" in flag.risk and flag.escalate)
         flags.append((case.get("id"), set(flag.risk)))
+        if expect.get("emotion"):
+            labelled += 1
+            right += flag.emotion == expect["emotion"]
         if label != flag.escalate:
             wrong.append(case.get("id"))
     out = _metrics(y, p)
+    if labelled:
+        out["emotion_accuracy"] = round(right / labelled, 4)
     out["risk"] = {
         r: {"fired": n, "escalate_share": round(risk_true[r] / n, 3)}
         for r, n in sorted(risk.items())
@@ -132,14 +156,14 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     if safety:
         out["safety_by_note"] = {"n": len(safety), "recall": round(sum(safety) / len(safety), 3)}
     out["_wrong"] = wrong
-    if shop is not None and shop.parent.name in DEV:
+    if shop is not None and shop.parent.name in RISK_LABELLED:
         out["_flags"] = flags
     return out
 
 
 def _risk_flags(dev: dict[str, Any]) -> dict[str, Any]:
     """Precision / recall of each risk flag against DEV_RISK on the dev shops' turns."""
-    fired = [f for shop in dev.values() for f in shop.pop("_flags")]
+    fired = [f for shop in dev.values() for f in shop.pop("_flags", [])]
     out = {}
     for risk, gold in DEV_RISK.items():
         tp = sum(risk in r and i in gold for i, r in fired)
@@ -181,6 +205,7 @@ def main() -> None:
     ap.add_argument("--src", help="the src folder of the checkout to measure")
     ap.add_argument("--sets", default="sample,dev,heldout,jddc,plain")
     ap.add_argument("--show-wrong", action="store_true", help="ids of wrong dev/sample turns")
+    ap.add_argument("--learned-labels", action="store_true", help="the learned emotion label")
     args = ap.parse_args()
     sets = args.sets.split(",")
     report: dict[str, Any] = {}

@@ -58,6 +58,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *("softener", "anxiety", "confusion", "thanks", "ack", "confirm", "polite", "exclaim"),
     *("question_run", "bare_punct", "has_question", "text_len", "placeholder_only"),
     *("safety", "vulnerable", "urgent_deadline", "accusation", "other_target", "withdrawn"),
+    "recent_order",
     # the conversation before it
     *("repeat_sim", "repeat_cold", "repeat_count", "context_repeats", "customer_streak"),
     *("streak_presence", "agent_canned", "agent_repeat", "agent_refusal", "agent_deflect"),
@@ -104,6 +105,7 @@ class Lexicon:
     emoji: Mapping[str, str]  # class → characters
     emotion_weights: Mapping[str, Mapping[str, float]]
     weights: Mapping[str, float]  # escalation logit weights, "bias" included
+    learned_labels: bool  # the emotion label from data/emotion_labels.json (else the rules)
     negated: re.Pattern[str]
     negated_after: re.Pattern[str]
     reported: re.Pattern[str]
@@ -210,6 +212,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
             for emotion, weights in rules["emotion_weights"].items()
         },
         weights={str(n): float(v) for n, v in rules["escalation_weights"].items()},
+        learned_labels=bool(rules.get("learned_labels", False)),
         negated=c.key("negated_before"),
         negated_after=c.key("negated_after"),
         reported=c.key("reported_before"),

@@ -12,7 +12,10 @@ vector (:func:`escalation_features`), with sparse text features beside it
 and the agent's last reply). By default the packaged learned model scores them
 (``data/escalation_model.json``, trained by ``scripts/train_emotion_model.py`` on real labelled
 turns with the rule weights as its prior); a shop's own model (``kefu train-emotion``) or a shop
-that changes ``escalation_weights`` uses those instead.
+that changes ``escalation_weights`` uses those instead. With ``learned_labels: true`` in the rule
+set the emotion label is the packaged learned label model's (``data/emotion_labels.json``,
+:mod:`._labels`: the features above and the rule set's own emotion scores), read consistently
+with the escalation decision; otherwise, or when a shop changes ``emotion_weights``, the rules'.
 
 Cue matches are guarded by clause structure: negated ("不会给差评", "差评我是不会给的"), withdrawn
 ("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏"), another word sense ("律师事务所"),
@@ -47,6 +50,7 @@ from ._cues import (
     lexicon,
     similarity,
 )
+from ._labels import decide, packaged_labels
 from ._scorer import LinearScorer, packaged_scorer
 
 if TYPE_CHECKING:
@@ -188,9 +192,10 @@ def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -
     a courier, the boss, the weather) while their own clause does not address the shop ("你们");
     True when any hit was dropped."""
     clauses = [(m.start(), m.end(), m.group()) for m in _CLAUSE_RE.finditer(text)]
-    if not clauses or not lex.cues["third_party"].search(text):
+    exonerated = bool(hits["exonerate"])  # "不怪你们": every clause is about something else
+    if not clauses or not (exonerated or lex.cues["third_party"].search(text)):
         return False
-    other = [bool(lex.cues["third_party"].search(c)) for _, _, c in clauses]
+    other = [exonerated or bool(lex.cues["third_party"].search(c)) for _, _, c in clauses]
     moved = False
     for name in _ATTRIBUTABLE:
         kept = []
@@ -201,7 +206,7 @@ def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -
                 kept.append(hit)
                 continue
             near = any(other[max(0, k - 1) : k + 2])
-            if near and not lex.cues["shop_target"].search(clauses[k][2]):
+            if exonerated or (near and not lex.cues["shop_target"].search(clauses[k][2])):
                 moved = True
             else:
                 kept.append(hit)
@@ -338,8 +343,9 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["vulnerable"] = float(bool(hits["vulnerable"]))
     f["urgent_deadline"] = float(_deadline(lex, text, hits))
     f["accusation"] = float(bool(hits["accusation"]))
-    f["other_target"] = float(elsewhere)
+    f["other_target"] = float(elsewhere or bool(hits["exonerate"]))
     f["withdrawn"] = float(bool(dropped))
+    f["recent_order"] = float(bool(hits["recent_order"]))
     return _Cues(hits=hits, emoji=emoji, features=f)
 
 
@@ -583,6 +589,16 @@ def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
     return sorted(grams)
 
 
+def label_inputs(
+    text: str, context: Iterable[ContextItem] | None = None, *, rules: Rules | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """What the emotion-label model reads of a customer turn: :func:`emotion_inputs` and the
+    sparse text features (:func:`escalation_grams`); ``rules`` as in :func:`emotion_flag`."""
+    lex = lexicon(rules)
+    cues, features, _, prepared, turns = _analyze(lex, text, context)
+    return emotion_inputs(lex, cues, features), _grams(lex, prepared, turns)
+
+
 def escalation_features(
     text: str, context: Iterable[ContextItem] | None = None, *, rules: Rules | None = None
 ) -> dict[str, float]:
@@ -605,15 +621,15 @@ def _rule_score(weights: Mapping[str, float], features: Mapping[str, float]) -> 
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
 
 
-def _classify(lex: Lexicon, cues: _Cues) -> tuple[Emotion, float]:
-    """The dominant emotion of the message (``emotion_weights`` over the cues) and its intensity."""
+def _derived(cues: _Cues) -> dict[str, float]:
+    """The message features with the few derived ones ``emotion_weights`` also name."""
     f, hits, emoji = cues.features, cues.hits, cues.emoji
     threat = max(f[name] for name in STRONG_CUES if name != "human_requested")
     negative = max(threat, f["sarcasm"], f["exasperation"], f["anger_emoji"], f["unresolved"])
     insisting = bool(hits["manager"]) or f["negation"] > 0 or f["exclaim"] > 0
     # "麻烦帮我改一下，谢谢" is politeness, not praise; thanks next to a complaint is not content.
     content = f["thanks"] * (0.4 if hits["request"] else 1.0) * (0.2 if negative else 1.0)
-    derived = {
+    return {
         **f,
         "threat": threat,
         "strong_refund": float(f["refund_demand"] >= 1),
@@ -626,15 +642,78 @@ def _classify(lex: Lexicon, cues: _Cues) -> tuple[Emotion, float]:
         "happy_emoji": min(1, emoji["happy"]),
         "baseline": 1.0,
     }
-    scores = {
+
+
+def _rule_emotions(lex: Lexicon, derived: Mapping[str, float]) -> dict[str, float]:
+    """Each emotion's ``emotion_weights`` score of one message."""
+    return {
         emotion: sum(weight * derived[name] for name, weight in weights.items())
         for emotion, weights in lex.emotion_weights.items()
     }
-    emotion = max(_EMOTIONS, key=scores.__getitem__)
+
+
+def _intensity(cues: _Cues, emotion: Emotion, strength: float) -> float:
     if emotion == "neutral":
-        return emotion, 0.0
-    strength = 0.2 + 0.45 * min(1.0, scores[emotion]) + 0.2 * f["exclaim"] + 0.1 * f["question_run"]
-    return emotion, round(min(1.0, strength), 3)
+        return 0.0
+    f = cues.features
+    value = 0.2 + 0.45 * min(1.0, strength) + 0.2 * f["exclaim"] + 0.1 * f["question_run"]
+    return round(min(1.0, value), 3)
+
+
+def _label(
+    lex: Lexicon,
+    cues: _Cues,
+    features: Mapping[str, float],
+    prepared: str,
+    turns: Sequence[_Turn],
+    grams: list[str] | None,
+    escalate: bool,
+) -> tuple[Emotion, float]:
+    """The emotion label: with ``learned_labels`` on, the packaged learned model
+    (``data/emotion_labels.json``), its most probable label consistent with the escalation
+    decision (``_labels.ALLOWED``), unless the rule set's ``emotion_weights`` are not the
+    packaged ones (a shop that set its own weights gets them); else the rules (:func:`_classify`)."""
+    labels = packaged_labels()
+    if not lex.learned_labels or labels is None:
+        return _classify(lex, cues)
+    if lex.emotion_weights != lexicon().emotion_weights:
+        return _classify(lex, cues)
+    inputs = emotion_inputs(lex, cues, features)
+    proba = labels.probabilities(
+        inputs, grams if grams is not None else _grams(lex, prepared, turns)
+    )
+    emotion = cast(Emotion, decide(proba, escalate))
+    # Callers read anxious as upset (a human checks the draft, the reply needs empathy); the
+    # blind labels also call mild impatience anxious. Below the escalation line, only when the
+    # rules see worry too.
+    if emotion == "anxious" and not escalate and _classify(lex, cues)[0] != "anxious":
+        calm = {k: v for k, v in proba.items() if k in ("confused", "neutral", "satisfied")}
+        emotion = cast(Emotion, max(calm, key=calm.__getitem__))
+    return emotion, _intensity(cues, emotion, proba[emotion])
+
+
+def _classify(lex: Lexicon, cues: _Cues) -> tuple[Emotion, float]:
+    """The dominant emotion of the message (``emotion_weights`` over the cues) and its intensity."""
+    scores = _rule_emotions(lex, _derived(cues))
+    emotion = max(_EMOTIONS, key=scores.__getitem__)
+    return emotion, _intensity(cues, emotion, scores[emotion])
+
+
+def emotion_inputs(lex: Lexicon, cues: _Cues, features: Mapping[str, float]) -> dict[str, float]:
+    """What the learned emotion-label model reads (``LABEL_FEATURES``): the escalation features
+    (message and context), the derived message features and the rule set's emotion scores."""
+    derived = _derived(cues)
+    rule = _rule_emotions(lex, derived)
+    out = {name: float(features[name]) for name in FEATURE_NAMES}
+    out.update({name: float(derived[name]) for name in _DERIVED})
+    out.update({f"rule_{e}": float(rule.get(e, 0.0)) for e in _EMOTIONS})
+    return out
+
+
+_DERIVED: tuple[str, ...] = ("threat", "strong_refund", "strong_compensation", "demanding_human")
+_DERIVED += ("loud_negative", "bare_question", "contented", "sad_emoji", "happy_emoji")
+#: The inputs of the learned emotion-label model, in vector order.
+LABEL_FEATURES: tuple[str, ...] = (*FEATURE_NAMES, *_DERIVED, *(f"rule_{e}" for e in _EMOTIONS))
 
 
 def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
@@ -723,6 +802,7 @@ def emotion_flag(
     cues, features, context_signals, prepared, turns = _analyze(lex, text, context)
     if model is None:
         model = packaged_model(lex.weights)
+    grams: list[str] | None = None
     if model is None:
         score, threshold = _rule_score(lex.weights, features), 0.5
     else:
@@ -735,8 +815,8 @@ def emotion_flag(
     forced = bool(matched) or any(features[name] for name in (*STRONG_CUES, "safety"))
     if forced:
         score = max(score, FORCED_SCORE)
-    emotion, intensity = _classify(lex, cues)
     escalate = forced or score >= threshold
+    emotion, intensity = _label(lex, cues, features, prepared, turns, grams, escalate)
     risk = _risks(features)
     priority: Priority = "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
     return EmotionFlag(

@@ -20,7 +20,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -400,10 +400,21 @@ def _lbfgs_logistic(
         grad = np.concatenate([[g.sum()], z.T @ g, sparse.tdot(g)]) + penalty * (coef - center)
         return nll + 0.5 * float(np.sum(penalty * (coef - center) ** 2)), grad
 
-    coef = center.copy()
+    return lbfgs(loss_grad, center.copy(), max(max_iter, 200), memory)
+
+
+def lbfgs(
+    loss_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    start: np.ndarray,
+    max_iter: int,
+    memory: int = 10,
+) -> np.ndarray:
+    """Minimise a smooth convex loss (``loss_grad`` gives the value and the gradient) by
+    L-BFGS with backtracking from ``start``; deterministic."""
+    coef = start
     f, grad = loss_grad(coef)
     steps: list[tuple[np.ndarray, np.ndarray]] = []
-    for _ in range(max(max_iter, 200)):
+    for _ in range(max_iter):
         q = grad.copy()
         alphas = []
         for s_k, y_k in reversed(steps):
