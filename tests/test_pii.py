@@ -567,7 +567,9 @@ def test_random_personal_data_never_reaches_the_llm(
         assert secret not in sent, (message, sent[:500])
 
 
-@pytest.mark.parametrize("text", ["微信 rf_ahccfb发几天发货", "加我VX: abcdefg 谢谢", "威信号：kefu_mumian"])
+@pytest.mark.parametrize(
+    "text", ["微信 rf_ahccfb发几天发货", "加我VX: abcdefg 谢谢", "威信号：kefu_mumian"]
+)
 def test_a_wechat_id_without_digits_is_found_by_its_label(text: str) -> None:
     # the quick pre-filter once looked only for digits, so a letters-only id slipped through
     assert [m.kind for m in find_pii(text)] == ["im_id"]

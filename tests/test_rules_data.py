@@ -68,7 +68,9 @@ def test_the_shop_vocabulary_reaches_the_tokenizer(tmp_path: Path) -> None:
 
 
 def test_a_copied_config_with_other_rules_uses_them(tmp_path: Path) -> None:
-    shop = load_shop_config(_shop(tmp_path, "rules:\n  vocabulary:\n    synonyms: [[配网, 连wifi]]\n"))
+    shop = load_shop_config(
+        _shop(tmp_path, "rules:\n  vocabulary:\n    synonyms: [[配网, 连wifi]]\n")
+    )
     assert ["配网", "连wifi"] in shop.rule_set("vocabulary")["synonyms"]
     other = shop.model_copy(update={"rules": {"vocabulary": {"synonyms": [["激活", "开通"]]}}})
     assert ["激活", "开通"] in other.rule_set("vocabulary")["synonyms"]
