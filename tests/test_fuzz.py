@@ -30,8 +30,13 @@ from kefu_copilot.text._pii import find_pii, redact
 from .conftest import KNOWLEDGE
 
 T = TypeVar("T")
+# A pathological input (regex backtracking, quadratic parsing) shows as CPU time, so the limit is
+# on the calling thread's CPU time: wall time on a loaded 2-core machine measured the queue for a
+# core (1.2-2.3 s walls at load 6-8 for calls that took well under the limit alone). The wall
+# limit only catches hangs.
 MAX_SECONDS = 1.0
-STATS: dict[str, list[float]] = {}  # function -> [calls, slowest call in seconds]
+MAX_WALL_SECONDS = 10.0
+STATS: dict[str, list[float]] = {}  # function -> [calls, slowest call in CPU seconds]
 SHOP = load_shop_config(KNOWLEDGE)
 
 
@@ -46,16 +51,18 @@ def fuzz(examples: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
 
 def call(name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
     """Run ``fn``; a KefuError is an allowed outcome (returns None), anything else fails."""
-    started = time.perf_counter()
+    started, started_wall = time.thread_time(), time.perf_counter()
     try:
         return fn(*args, **kwargs)
     except KefuError:
         return None
     finally:
-        elapsed = time.perf_counter() - started
+        elapsed = time.thread_time() - started
+        wall = time.perf_counter() - started_wall
         calls, slowest = STATS.get(name, [0, 0.0])
         STATS[name] = [calls + 1, max(slowest, elapsed)]
-        assert elapsed < MAX_SECONDS, f"{name} took {elapsed:.2f} s"
+        assert elapsed < MAX_SECONDS, f"{name} took {elapsed:.2f} s of CPU"
+        assert wall < MAX_WALL_SECONDS, f"{name} took {wall:.2f} s (wall)"
 
 
 # -- strategies ---------------------------------------------------------------------------------
@@ -277,9 +284,9 @@ def test_scrubbed_text_has_no_injection_left(text: str) -> None:
 
 
 def test_unclosed_tags_parse_in_linear_time() -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     parse_html("<b>x" * 10_000)  # 40 KB
-    assert time.perf_counter() - started < MAX_SECONDS
+    assert time.thread_time() - started < MAX_SECONDS
 
 
 def test_a_long_question_is_tokenized_a_few_times(sample_copilot: Copilot) -> None:
@@ -308,5 +315,5 @@ def test_zz_report() -> None:
     total = sum(int(c) for c, _ in STATS.values())
     print(f"\nfuzz: {total} calls")
     for name, (calls, slowest) in sorted(STATS.items()):
-        print(f"  {name:18} {int(calls):5} calls, slowest {slowest * 1000:7.1f} ms")
+        print(f"  {name:18} {int(calls):5} calls, slowest {slowest * 1000:7.1f} ms of CPU")
     assert max(s for _, s in STATS.values()) < MAX_SECONDS
