@@ -218,7 +218,8 @@ def people_ranges(text: str) -> list[tuple[int, int, tuple[int, int]]]:
 
 # -- heights, weights, lengths -------------------------------------------------------------------
 _METRE_AND = re.compile(rf"(\d|[一两二])\s*米\s*(\d{{1,2}}|{CN_NUMERAL}{{1,2}})(?![\d.])")
-_LENGTH = re.compile(rf"({_NUMERAL})\s*(cm|厘米|公分|mm|毫米|m(?![a-z])|米)")
+_LENGTH_UNIT = r"(cm|厘米|公分|mm|毫米|m(?![a-z])|米)"  # keys of _LENGTH_FACTORS
+_LENGTH = re.compile(rf"({_NUMERAL})\s*{_LENGTH_UNIT}")
 _LENGTH_FACTORS = {"cm": 1.0, "厘米": 1.0, "公分": 1.0, "mm": 0.1, "毫米": 0.1, "m": 100.0}
 _LENGTH_FACTORS["米"] = 100.0
 _WEIGHT = re.compile(rf"(\d+(?:\.\d+)?|{CN_NUMERAL}+?)\s*(kg|公斤|千克|斤|g(?![a-z])|克)")
@@ -248,11 +249,11 @@ def lengths_cm(text: str) -> list[float]:
     return [value for _, value in sorted(out)]
 
 
+_TIMES_SIGN = "[×xX*＊]"  # the "by" of a size written as a product (1.5×2.0m)
 _DIMENSIONS = re.compile(
-    r"(?<![\d.])(\d+(?:\.\d+)?)((?:\s*[×xX*＊]\s*\d+(?:\.\d+)?)+)\s*"
-    r"(cm|厘米|公分|mm|毫米|m(?![a-z])|米)"
+    rf"(?<![\d.])(\d+(?:\.\d+)?)((?:\s*{_TIMES_SIGN}\s*\d+(?:\.\d+)?)+)\s*{_LENGTH_UNIT}"
 )
-_TIMES = re.compile(r"\s*[×xX*＊]\s*")
+_TIMES = re.compile(rf"\s*{_TIMES_SIGN}\s*")
 
 
 def dimensions_cm(text: str) -> list[float]:
