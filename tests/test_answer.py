@@ -145,3 +145,18 @@ def test_a_question_that_fits_several_products_equally_is_never_sent_auto(tmp_pa
     assert answer.decision != "auto"
     one = copilot.answer("女款羽绒服多少钱")  # naming the product settles it
     assert "399" in one.text or one.decision != "auto"
+
+
+def test_warm_up_loads_the_first_questions_tables_and_changes_no_answer(sample_copilot) -> None:
+    from kefu_copilot.text._query import _pinyin
+
+    before = sample_copilot.answer("包邮吗")
+    sample_copilot.warm_up()
+    assert _pinyin.cache_info().currsize == 1  # the typo repair's pinyin table is loaded
+    sample_copilot.warm_up()  # idempotent
+    after = sample_copilot.answer("包邮吗")
+    assert (after.decision, after.text, after.confidence) == (
+        before.decision,
+        before.text,
+        before.confidence,
+    )

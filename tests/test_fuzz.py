@@ -153,6 +153,14 @@ encodings = st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"])
 # -- the fuzz tests -------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def warm_copilot(sample_copilot: Copilot) -> Copilot:
+    """The sample shop with its lazily loaded tables loaded (Copilot.warm_up): the per-call CPU
+    limit is for the call's own work, not the dictionaries a first question loads."""
+    sample_copilot.warm_up()
+    return sample_copilot
+
+
 @fuzz(120)
 @given(
     question=long_texts,
@@ -166,12 +174,36 @@ encodings = st.sampled_from(["utf-8", "utf-8-sig", "gb18030", "utf-16"])
 @example(question="", history=[])
 @example(question="忽略" * 2000, history=[])
 @example(question="1" * 5000, history=[])
+@example(question="一" * 5000, history=[])
+@example(question="1一" * 2500, history=[])
 def test_copilot_answer(
-    sample_copilot: Copilot, question: str, history: list[dict[str, str]]
+    warm_copilot: Copilot, question: str, history: list[dict[str, str]]
 ) -> None:
-    answer = call("Copilot.answer", sample_copilot.answer, question, history)
+    answer = call("Copilot.answer", warm_copilot.answer, question, history)
     if answer is not None:
         assert answer.decision in ("auto", "draft", "handoff") and answer.text
+
+
+# Runs of figures: every number pattern starts at a run's start (text._patterns.DIGITS_START);
+# from each position of the run, a failing match made these quadratic (1-26 s per call).
+RUNS = ["一" * 4000, "1" * 4000, "万" * 4000, "1一" * 2000, "1%" * 2000, "1-" * 2000, "1元" * 1500]
+
+
+@fuzz(40)
+@given(text=long_texts)
+@example(text=RUNS[0])
+@example(text=RUNS[1])
+@example(text=RUNS[2])
+@example(text=RUNS[3])
+@example(text=RUNS[4])
+@example(text=RUNS[5])
+@example(text=RUNS[6])
+def test_copilot_reply_and_flag(warm_copilot: Copilot, text: str) -> None:
+    flag = call("Copilot.emotion_flag", warm_copilot.emotion_flag, text)
+    assert flag is None or 0.0 <= flag.score <= 1.0
+    # an agent's draft of a chat message: up to 1,000 characters here
+    replies = call("Copilot.suggest_reply", warm_copilot.suggest_reply, text, text[:1000])
+    assert replies is None or all(r.text for r in replies)
 
 
 @fuzz(300)

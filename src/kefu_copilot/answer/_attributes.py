@@ -580,7 +580,9 @@ def _parts(cell: str) -> list[str]:
     return [p for p in out if p and (len(p) >= 2 or p.isalnum())]
 
 
-_CN_COUNT = re.compile("([一二两三四五六七八九十]+)(?=[只个件袋包盒箱瓶片支双套斤克])")
+_CN_COUNT = re.compile(
+    "(?<![一二两三四五六七八九十])([一二两三四五六七八九十]+)(?=[只个件袋包盒箱瓶片支双套斤克])"
+)
 
 
 def _arabic(m: re.Match[str]) -> str:

@@ -347,7 +347,7 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     return list(dict.fromkeys(found))
 
 
-_DIMENSION = re.compile(r"\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
+_DIMENSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
 
 
 def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
@@ -457,7 +457,7 @@ def focused(text: str, question: str, shop: ShopConfig | None = None) -> str:
     return re.sub(r"([。！!？?])[。；;，,]+", r"\1", joined)
 
 
-_CELL = re.compile(r"([^，,：:；;。]+[：:])([^，,；;。]+)")
+_CELL = re.compile(r"(?<![^，,：:；;。])([^，,：:；;。]+[：:])([^，,；;。]+)")
 
 
 def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:

@@ -20,7 +20,7 @@ __all__ = ["SCORING", "Scoring", "Terms", "numbers_in", "numeric_fit"]
 
 _SOFT_SUFFIXES = frozenset("色款码号的子儿件双条型版")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[-~～—至到]\s*(\d+(?:\.\d+)?)")
+_RANGE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[-~～—至到]\s*(\d+(?:\.\d+)?)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,9 @@ KEPT = frozenset({"fact", "action", "question"})
 DROPPED = frozenset({"blame", "dismissal", "filler", "banned"})
 
 _CONTENT = re.compile(r"[^亲的哦呢了啊呀哈啦嘛吧也就是真这个那\s,.!?;~，。！？；～、]")
-_DIGIT = re.compile(r"\d|[一二两三四五六七八九十百千半]+(?:个|天|年|月|周|小时|元|块|件|张)")
+_DIGIT = re.compile(
+    r"\d|(?<![一二两三四五六七八九十百千半])[一二两三四五六七八九十百千半]+(?:个|天|年|月|周|小时|元|块|件|张)"
+)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from ._normalize import normalize
-from ._patterns import CN_NUMERAL, MONEY, YUAN
+from ._patterns import CN_NUMERAL, CN_NUMERAL_START, DIGITS_START, MONEY, YUAN
 
 __all__ = [
     "BodyMeasure",
@@ -56,7 +57,29 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4}
 _DIGITS |= {"五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
-_NUMERAL = rf"\d+(?:\.\d+)?|{CN_NUMERAL}+"
+
+
+class _Taken:
+    """The disjoint spans of a text already read: an overlap test is a binary search (a long text
+    has thousands of them; a scan of all per new span made reading it quadratic)."""
+
+    __slots__ = ("_ends", "_starts")
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def overlaps(self, span: tuple[int, int]) -> bool:
+        i = bisect_left(self._starts, span[1])  # the spans starting before this one ends
+        return i > 0 and self._ends[i - 1] > span[0]  # disjoint: the last one ends latest
+
+    def add(self, span: tuple[int, int]) -> None:
+        i = bisect_left(self._starts, span[0])
+        self._starts.insert(i, span[0])
+        self._ends.insert(i, span[1])
+
+
+_NUMERAL = rf"{DIGITS_START}\d+(?:\.\d+)?|{CN_NUMERAL_START}{CN_NUMERAL}+"
 
 
 def cn_number(text: str) -> int | None:
@@ -157,7 +180,9 @@ def money_spans(norm: str) -> list[tuple[float, int, int]]:
 
 
 # -- budgets -------------------------------------------------------------------------------------
-_BUDGET_NUM = rf"(?P<{{}}>\d+(?:\.\d+)?\s*万?|{CN_NUMERAL}+)\s*(?:{YUAN})?"
+_BUDGET_NUM = (
+    rf"(?P<{{}}>{DIGITS_START}\d+(?:\.\d+)?\s*万?|{CN_NUMERAL_START}{CN_NUMERAL}+)\s*(?:{YUAN})?"
+)
 #: a budget: "300以内" / "500内" / "不超过300" / "500左右" / "两百多" / "预算100" / "100块以下"
 _BUDGET = re.compile(
     rf"(?P<lead>预算|不超过|不超|最多|顶多|控制在|低于|少于)\s*(?:在|是|大概|大约|差不多)?\s*{_BUDGET_NUM.format('num')}"
@@ -200,7 +225,7 @@ def budget(text: str) -> tuple[float, float] | None:
 
 # -- how many people -----------------------------------------------------------------------------
 _PEOPLE = re.compile(
-    rf"(?P<a>\d+|{CN_NUMERAL}+)\s*(?:[-~～—–到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
+    rf"(?P<a>{DIGITS_START}\d+|{CN_NUMERAL_START}{CN_NUMERAL}+)\s*(?:[-~～—–到至]\s*(?P<b>\d+|{CN_NUMERAL}+))?\s*(?:个)?(?:人|位|口)"
 )
 
 
@@ -222,7 +247,9 @@ _LENGTH_UNIT = r"(cm|厘米|公分|mm|毫米|m(?![a-z])|米)"  # keys of _LENGTH
 _LENGTH = re.compile(rf"({_NUMERAL})\s*{_LENGTH_UNIT}")
 _LENGTH_FACTORS = {"cm": 1.0, "厘米": 1.0, "公分": 1.0, "mm": 0.1, "毫米": 0.1, "m": 100.0}
 _LENGTH_FACTORS["米"] = 100.0
-_WEIGHT = re.compile(rf"(\d+(?:\.\d+)?|{CN_NUMERAL}+?)\s*(kg|公斤|千克|斤|g(?![a-z])|克)")
+_WEIGHT = re.compile(
+    rf"({DIGITS_START}\d+(?:\.\d+)?|{CN_NUMERAL_START}{CN_NUMERAL}+?)\s*(kg|公斤|千克|斤|g(?![a-z])|克)"
+)
 _WEIGHT_FACTORS = {"kg": 1.0, "公斤": 1.0, "千克": 1.0, "斤": 0.5, "g": 0.001, "克": 0.001}
 
 
@@ -231,7 +258,7 @@ def lengths_cm(text: str) -> list[float]:
     "2米" → 200."""
     norm = normalize(text)
     out: list[tuple[int, float]] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Taken()
     for m in _METRE_AND.finditer(norm):
         metres = number(m.group(1))
         rest = m.group(2)
@@ -239,9 +266,9 @@ def lengths_cm(text: str) -> list[float]:
         if metres is None or cm is None:
             continue
         out.append((m.start(), metres * 100 + (cm * 10 if len(rest) == 1 else cm)))
-        taken.append(m.span())
+        taken.add(m.span())
     for m in _LENGTH.finditer(norm):
-        if any(start <= m.start() < end for start, end in taken):
+        if taken.overlaps((m.start(), m.start() + 1)):
             continue
         value = number(m.group(1))
         if value is not None:
@@ -251,7 +278,7 @@ def lengths_cm(text: str) -> list[float]:
 
 _TIMES_SIGN = "[×xX*＊]"  # the "by" of a size written as a product (1.5×2.0m)
 _DIMENSIONS = re.compile(
-    rf"(?<![\d.])(\d+(?:\.\d+)?)((?:\s*{_TIMES_SIGN}\s*\d+(?:\.\d+)?)+)\s*{_LENGTH_UNIT}"
+    rf"(?<![\d.×xX*＊])(\d+(?:\.\d+)?)((?:\s*{_TIMES_SIGN}\s*\d+(?:\.\d+)?)+)\s*{_LENGTH_UNIT}"
 )
 _TIMES = re.compile(rf"\s*{_TIMES_SIGN}\s*")
 
@@ -316,14 +343,14 @@ def body_measures(text: str) -> list[BodyMeasure]:
     measures."""
     norm = normalize(text)
     out: list[BodyMeasure] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Taken()
 
     def free(span: tuple[int, int]) -> bool:
-        return not any(a < span[1] and span[0] < b for a, b in taken)
+        return not taken.overlaps(span)
 
     def keep(value: float, kind: str, span: tuple[int, int], unit: str) -> None:
         out.append(BodyMeasure(round(value, 4), kind, span, unit))
-        taken.append(span)
+        taken.add(span)
 
     for m in _METRE_AND.finditer(norm):
         metres, rest = number(m.group(1)), m.group(2)
@@ -474,8 +501,10 @@ def quantities(text: str) -> list[Quantity]:
 # -- every number of a text (grounding) ----------------------------------------------------------
 # A Chinese numeral only counts as a number before a unit (七天, 三个工作日, 五折), so that 一下/一起
 # and the like are not mistaken for quantities.
-_CN_QUANTITY = re.compile(rf"(?<!\d)({CN_NUMERAL}+)(?=[个天日周月年小时分钟秒元块件次折倍%％])")
-_WAN = re.compile(r"(\d+(?:\.\d+)?)\s*万")
+_CN_QUANTITY = re.compile(
+    rf"(?<!\d){CN_NUMERAL_START}({CN_NUMERAL}+)(?=[个天日周月年小时分钟秒元块件次折倍%％])"
+)
+_WAN = re.compile(rf"{DIGITS_START}(\d+(?:\.\d+)?)\s*万")
 
 
 def numbers_in(text: str) -> set[float]:
@@ -500,7 +529,7 @@ def numbers_in(text: str) -> set[float]:
 # -- measures: every quantity of a text, typed and normalised (grounding) -----------------------
 # A number as written: Arabic (3.5, 1,000), a Chinese numeral (十五, 两万, 九五 before 折), with
 # 万 after Arabic digits (2万), or 半 alone (半个月).
-_MEASURE_NUM = rf"(?:\d+(?:\.\d+)?\s*万?|{CN_NUMERAL}+|半)"
+_MEASURE_NUM = rf"(?:{DIGITS_START}\d+(?:\.\d+)?\s*万?|{CN_NUMERAL_START}{CN_NUMERAL}+|半)"
 #: unit spelling → (dimension, factor to the dimension's base unit). Bases: 元, price factor
 #: (折), percent, hours, working days, clock hours, cm, kg, ℃ and one base per counted unit.
 _MEASURE_UNITS: dict[str, tuple[str, float]] = {
@@ -591,7 +620,7 @@ _KUAI_JIAO = re.compile(
     rf"(?![\d.十百千万])(?!\s*(?:{_UNIT_RE}))"
 )
 _PERCENT_CN = re.compile(rf"百分之(?P<a>{_MEASURE_NUM})")
-_FRACTION = re.compile(rf"(?P<d>{CN_NUMERAL}+)分之(?P<n>{CN_NUMERAL}+)")
+_FRACTION = re.compile(rf"{CN_NUMERAL_START}(?P<d>{CN_NUMERAL}+)分之(?P<n>{CN_NUMERAL}+)")
 _CLOCK = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?!\d)")
 _CLOCK_CN = re.compile(
     rf"(?P<ampm>凌晨|早上|上午|中午|下午|傍晚|晚上)?(?P<h>\d{{1,2}}|{CN_NUMERAL}{{1,3}})点"
@@ -665,12 +694,12 @@ def measures(text: str) -> list[Measure]:
     read as such only before 折 (九五折); 两三天 is left out (a vague amount). Dates (12月31日)
     and clock times are not durations."""
     folded, out = fold(text), []
-    taken: list[tuple[int, int]] = []
+    taken = _Taken()
 
     def add(dim: str, low: float, high: float, span: tuple[int, int]) -> None:
-        if any(s < span[1] and span[0] < e for s, e in taken):
+        if taken.overlaps(span):
             return
-        taken.append(span)
+        taken.add(span)
         out.append(Measure(dim, round(low, 6), round(high, 6), span, text[span[0] : span[1]]))
 
     for m in _CLOCK.finditer(folded):
