@@ -84,3 +84,15 @@ def test_api_key_is_never_shown() -> None:
     assert not any("sk-very-secret" in text for text in shown)
     llm = build_llm(settings)
     assert llm is not None and llm.provider.api_key == "sk-very-secret"  # sent, never printed
+
+
+def test_a_persona_written_as_a_mapping_reads_as_its_text(tmp_path) -> None:
+    from kefu_copilot.config._shop import load_shop_config
+
+    (tmp_path / "shop.yaml").write_text(
+        "persona:\n  tone: 热情、耐心\n  address: 宝子\n", encoding="utf-8"
+    )
+    shop = load_shop_config(tmp_path)
+    assert shop.persona == "称呼顾客为“宝子”；热情、耐心"
+    (tmp_path / "shop.yaml").write_text("persona: [温柔, 耐心]\n", encoding="utf-8")
+    assert load_shop_config(tmp_path).persona == "温柔；耐心"

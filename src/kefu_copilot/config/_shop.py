@@ -31,6 +31,10 @@ class Compensation(BaseModel):
         return max(self.max_coupon_yuan, self.max_cash_yuan)
 
 
+#: Keys of a persona mapping that give the form of address.
+_ADDRESS_KEYS = frozenset({"address", "form_of_address", "salutation", "称呼", "称谓"})
+
+
 class ShopConfig(BaseModel):
     """The contents of ``shop.yaml`` (see the data contract, section 1)."""
 
@@ -64,6 +68,29 @@ class ShopConfig(BaseModel):
         if cached is None or cached[0] is not extension:
             cached = self._merged[name] = (extension, merge_rules(name, extension))
         return cached[1]
+
+    @field_validator("persona", mode="before")
+    @classmethod
+    def _persona_text(cls, value: Any) -> Any:
+        """The data contract says what a persona holds (the form of address, the tone), not its
+        shape: a mapping (``{address: 亲, tone: 热情、耐心}``) or a list reads as one text, the
+        form of address first as 称呼顾客为“亲” (how the reply advisor finds it)."""
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return "；".join(str(v) for v in value if v not in (None, ""))
+        if not isinstance(value, Mapping):
+            return value
+        parts: list[str] = []
+        for key, item in value.items():
+            if item in (None, ""):
+                continue
+            text = "、".join(map(str, item)) if isinstance(item, list) else str(item)
+            if str(key).strip().lower() in _ADDRESS_KEYS:
+                parts.insert(0, f"称呼顾客为“{text}”")
+            else:
+                parts.append(text)
+        return "；".join(parts)
 
     @field_validator("synonyms", mode="before")
     @classmethod
