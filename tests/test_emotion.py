@@ -221,9 +221,9 @@ def test_malformed_input_never_raises() -> None:
 
 def test_long_text_is_fast() -> None:
     text = "我的衣服什么时候发货？" * 10_000  # 110k characters
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU: a loaded CI machine's wall time measures the queue
     flag = emotion_flag(text, [c(text), a(text)] * 10)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
     assert isinstance(flag, EmotionFlag)
 
 
@@ -236,14 +236,16 @@ def test_non_str_text_is_a_clear_value_error() -> None:
 
 
 def test_typical_call_is_under_a_millisecond() -> None:
+    """A gross-regression guard in CPU time (0.25 ms here; the p99 target is in benchmarks/): CI
+    failed it at 1.2 ms of wall time per call on a machine at load 13, 0.25 ms of CPU."""
     cases = read_emotion_cases(SUITE)
     best = float("inf")
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.thread_time()
         for case in cases:
             emotion_flag(case.text, case.context)
-        best = min(best, (time.perf_counter() - started) / len(cases))
-    assert best < 0.001, f"{best * 1000:.2f} ms per call"
+        best = min(best, (time.thread_time() - started) / len(cases))
+    assert best < 0.001, f"{best * 1000:.2f} ms of CPU per call"
 
 
 # ---------------------------------------------------------------------------- the eval suite
