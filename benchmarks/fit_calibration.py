@@ -1,20 +1,26 @@
 """Fit the answer calibrator (``src/kefu_copilot/data/calibration.json``) across several shops.
 
-    python benchmarks/fit_calibration.py --embed-model /work/shared/models/w2v-zh-synonyms-100d
+    python benchmarks/fit_calibration.py --embed-model /work/shared/models/w2v-zh-synonyms-100d \
+        --index-root /tmp/cal-idx --rows /tmp/cal-rows.json
 
-Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``), the benchmark's synthetic shop
-(``benchmarks/corpus.py``, its questions and answering sources) and the six DEV blind shops
-(``DEV_SHOPS``: ``evals/shops/<s>/answer.jsonl`` and ``presales.jsonl``). The held-out blind shops
-are never read. Typed catalogue answers (a size, an attribute's value) are left out: their
-confidence is set by what they checked, not by this model. Each question that reaches a decision (no message rule fired, some knowledge
-matched) gives one row: the decision's measures (:meth:`Answerer.features`) and whether the
+Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``) and the ten in-repo blind shops
+(``evals/shops/<s>/answer.jsonl`` and the answer cases of ``presales.jsonl``): the six DEV shops
+and the four held out from reading (``HELD_OUT_SHOPS``), whose rows are fit data only — this
+script never prints or keeps a case of theirs beyond its measures and label (``--no-held-out``
+leaves them out; ``--synthetic`` adds the benchmark's synthetic shop). Typed catalogue answers
+(a size, an attribute's value) are left out: their confidence is set by what they checked, not
+by this model. Each question that reaches a decision (no message rule fired, some knowledge
+matched) gives one row: the decision's measures (:meth:`Answerer.features`), whether the
 proposed answer is right (the case's expectations hold for it sent as is; a case that expects
-only a handoff or a draft is never right to send).
+only a handoff or a draft is never right to send), and whether a gate after the decision would
+hold it back whatever its confidence (``gated``).
 
-Reported: leave-one-shop-out (each shop scored by a model fitted on the others), the thresholds
-chosen on those out-of-shop predictions (auto: the lowest confidence from which precision stays
-≥ 0.98 pooled and on every shop; draft: below it 95 % of the should-not-answer questions fall),
-and the reliability table. The model written is fitted on every shop.
+Reported: leave-one-shop-out (each shop scored by a model fitted on the others); the
+precision/coverage curve of those out-of-shop predictions over the rows a threshold decides
+(the ungated ones); the auto threshold chosen on them (:func:`choose_auto_threshold`: precision
+≥ 0.98 if it still sends a quarter of the right answers, else the most coverage at precision
+≥ 0.95); draft: below it 95 % of the should-not-answer questions fall; the reliability table.
+The model written is fitted on every shop.
 """
 
 from __future__ import annotations

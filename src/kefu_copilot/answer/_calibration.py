@@ -8,10 +8,13 @@ chunk's kind, whether the product is known, how much of the question the knowled
 turns them into the probability that sending the answer would be right.
 
 The model is fitted across several shops, never one (``benchmarks/fit_calibration.py``: the
-sample shop, the benchmark's synthetic shop and the dev shops), and reported leave-one-shop-out:
-the figures of each shop come from a model that never saw it. The fitted coefficients ship as
-``data/calibration.json``; ``Settings.auto_threshold`` keeps its meaning (confidence at or above
-it is sent as is) and its default is the threshold chosen there for auto precision ≥ 0.98.
+sample shop and the ten in-repo blind shops), and reported leave-one-shop-out: the figures of
+each shop come from a model that never saw it. The fitted coefficients ship as
+``data/calibration.json`` with the thresholds chosen on the out-of-shop predictions
+(:func:`choose_auto_threshold`) and the precision/coverage curve. It is used when
+``Settings.calibrated`` is on, with those thresholds as ``auto_threshold`` / ``draft_threshold``
+(their meaning is unchanged: confidence at or above is sent as is / drafted); off, confidence
+is the best candidate's support. See ``docs/calibration.md``.
 """
 
 from __future__ import annotations
