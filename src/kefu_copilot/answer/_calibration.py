@@ -8,10 +8,13 @@ chunk's kind, whether the product is known, how much of the question the knowled
 turns them into the probability that sending the answer would be right.
 
 The model is fitted across several shops, never one (``benchmarks/fit_calibration.py``: the
-sample shop, the benchmark's synthetic shop and the dev shops), and reported leave-one-shop-out:
-the figures of each shop come from a model that never saw it. The fitted coefficients ship as
-``data/calibration.json``; ``Settings.auto_threshold`` keeps its meaning (confidence at or above
-it is sent as is) and its default is the threshold chosen there for auto precision ≥ 0.98.
+sample shop and the ten in-repo blind shops), and reported leave-one-shop-out: the figures of
+each shop come from a model that never saw it. The fitted coefficients ship as
+``data/calibration.json`` with the thresholds chosen on the out-of-shop predictions
+(:func:`choose_auto_threshold`) and the precision/coverage curve. It is used when
+``Settings.calibrated`` is on, with those thresholds as ``auto_threshold`` / ``draft_threshold``
+(their meaning is unchanged: confidence at or above is sent as is / drafted); off, confidence
+is the best candidate's support. See ``docs/calibration.md``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,20 @@ from typing import Any
 
 from .._data import DATA_DIR
 
-__all__ = ["FEATURES", "Calibrator", "fit_logistic", "packaged_calibrator", "reliability"]
+__all__ = [
+    "FEATURES",
+    "Calibrator",
+    "choose_auto_threshold",
+    "fit_logistic",
+    "packaged_calibrator",
+    "reliability",
+    "threshold_cut",
+]
+
+#: The share of the right answers a threshold must still send for the precision target to be
+#: taken; below it the threshold is the one that sends the most at FALLBACK_PRECISION.
+MIN_COVERAGE = 0.25
+FALLBACK_PRECISION = 0.95
 
 #: The measures a calibrator reads, in order (see :meth:`Answerer.features`).
 FEATURES = (
@@ -51,6 +67,10 @@ FEATURES = (
     "quote_length",
     "question_length",
     "quantity_answered",
+    "quote_covers",
+    "title_covers",
+    "variant_in_quote",
+    "sources_close",
 )
 
 
@@ -134,6 +154,56 @@ def fit_logistic(
         scale=tuple(float(v) for v in scale),
         coef=tuple(float(v) for v in w[1:]),
         intercept=float(w[0]),
+    )
+
+
+def threshold_cut(
+    probabilities: Sequence[float], labels: Sequence[int], threshold: float
+) -> dict[str, Any]:
+    """What ``threshold`` sends as is: how many answers, the share of them right (auto
+    precision, None when none is sent) and the share of the right answers it sends
+    (coverage)."""
+    sent = [y for p, y in zip(probabilities, labels, strict=True) if p >= threshold]
+    right = sum(labels)
+    return {
+        "threshold": round(threshold, 4),
+        "auto": len(sent),
+        "auto_precision": round(sum(sent) / len(sent), 4) if sent else None,
+        "coverage": round(sum(sent) / right, 4) if right else None,
+    }
+
+
+def choose_auto_threshold(
+    probabilities: Sequence[float],
+    labels: Sequence[int],
+    precision: float,
+    *,
+    min_coverage: float = MIN_COVERAGE,
+    fallback: float = FALLBACK_PRECISION,
+) -> tuple[float, str]:
+    """The auto threshold read off out-of-shop ``probabilities`` and why: the lowest from which
+    precision stays at least ``precision`` when it still sends ``min_coverage`` of the right
+    answers; else the one that sends the most right answers at precision ``fallback``; else
+    1.0 (nothing is sent as is)."""
+    cuts = [
+        threshold_cut(probabilities, labels, t)
+        for t in sorted({round(p, 4) for p in probabilities}, reverse=True)
+    ]
+    strict = 1.0
+    for cut in cuts:  # from the top down, while precision holds
+        if (cut["auto_precision"] or 0.0) < precision:
+            break
+        strict = cut["threshold"]
+    coverage = threshold_cut(probabilities, labels, strict)["coverage"] or 0.0
+    if strict < 1.0 and coverage >= min_coverage:
+        return strict, f"precision >= {precision} (coverage {coverage})"
+    ok = [c for c in cuts if (c["auto_precision"] or 0.0) >= fallback]
+    if not ok:
+        return 1.0, f"no threshold reaches precision {fallback}"
+    best = max(ok, key=lambda c: (c["coverage"] or 0.0, -c["threshold"]))
+    return best["threshold"], (
+        f"precision >= {precision} sends {coverage} of the right answers (< {min_coverage}): "
+        f"the most coverage at precision >= {fallback} ({best['coverage']})"
     )
 
 

@@ -285,11 +285,8 @@ class Answerer:
             }
         )
 
-    # -- the steps --------------------------------------------------------------------------------
-    def _typed(self, query: Query, history: list[Message]) -> tuple[Prepared | None, bool]:
-        """The answer from the typed catalogue (a size, an attribute's value), or None: see
-        :mod:`._attributes`; and whether the question asks for a size (then no other answer
-        may be sent as is). Sure answers score ``TYPED_SURE``, the others a draft's middle."""
+    def _catalog_answers(self) -> CatalogAnswers:
+        """The typed catalogue's answers over this snapshot (built on first use)."""
         if self._catalog is None:
             titles = {
                 s: next((c.title for _, c in self.products.chunks(s)), "")
@@ -298,14 +295,22 @@ class Answerer:
             self._catalog = CatalogAnswers(
                 titles, self.products.facts, self.products.tables, self.shop.rule_set("attributes")
             )
+        return self._catalog
+
+    # -- the steps --------------------------------------------------------------------------------
+    def _typed(self, query: Query, history: list[Message]) -> tuple[Prepared | None, bool]:
+        """The answer from the typed catalogue (a size, an attribute's value), or None: see
+        :mod:`._attributes`; and whether the question asks for a size (then no other answer
+        may be sent as is). Sure answers score ``TYPED_SURE``, the others a draft's middle."""
+        catalog = self._catalog_answers()
         previous = [m.text for m in history[-self.scoring.history_turns :] if m.role == "customer"]
         # read as retrieval reads it: 简体, English product words and typos repaired, personal
         # data masked ("廣式月餅禮盒保質期多久" asks the 保质期 the catalogue holds)
         text = query.matched or query.text
-        typed = self._catalog.answer(text, query.products, previous)
+        typed = catalog.answer(text, query.products, previous)
         if typed is None or not typed.chunks:
             # a product's size asked: the chart row retrieval finds is one matched number
-            return None, bool(query.products) and self._catalog.asks_size(text)
+            return None, bool(query.products) and catalog.asks_size(text)
         settings = self.settings
         sure = max(TYPED_SURE, settings.auto_threshold)
         confidence = (
@@ -780,6 +785,37 @@ class Answerer:
             )
             if _QUANTITY.search(query.text)
             else 0.0,
+            **self._structure(query, candidates),
+        }
+
+    def _structure(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """Measures of whether the quote says what was asked, read from the question's
+        structure rather than from retrieval scores: the asked terms in the quoted sentence and
+        in the chunk's heading, the product's variant named, and how many sources fit as well.
+        (Kept because leave-one-shop-out they help on most shops; see fit_calibration.py.)"""
+        best = candidates[0]
+        chunk = best.hit.chunk
+        quote, norm = normalize(best.text), normalize(query.matched or query.text)
+        weights = [(self.idf(t), normalize(t)) for t in query.terms]
+        total = sum(w for w, _ in weights) or 1.0
+        heading = normalize(f"{chunk.title} {chunk.locator} {chunk.question or ''}")
+        variants = (
+            self._catalog_answers().variants_named(norm, query.products[0])
+            if len(query.products) == 1
+            else set()
+        )
+        close = {c.hit.chunk.source for c in candidates if c.support >= best.support - 0.05}
+        return {
+            # the share of the question (by IDF) said in the quoted sentence / in the heading
+            # (a section title, a table row's label, an FAQ's question)
+            "quote_covers": sum(w for w, t in weights if t and t in quote) / total,
+            "title_covers": sum(w for w, t in weights if t and t in heading) / total,
+            # a variant of the product named (a colour, a capacity): said in the quote 1, not -1
+            "variant_in_quote": (1.0 if all(v in quote for v in variants) else -1.0)
+            if variants
+            else 0.0,
+            # other sources that fit (almost) as well: which one is meant is a guess
+            "sources_close": math.log1p(len(close) - 1),
         }
 
     def _attribute_in(self, question: str, text: str) -> float:

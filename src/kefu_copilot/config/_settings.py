@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     draft_threshold: float = Field(
         0.42, ge=0, le=1, description="Confidence at or above which a draft is offered to an agent"
     )
+    calibrated: bool = Field(
+        False,
+        description="Confidence of a retrieved answer is the calibrated probability that it is "
+        "right (data/calibration.json, fitted across shops); use it with that fit's thresholds "
+        "(report.auto_threshold, report.draft_threshold). Off: confidence is the match's support",
+    )
     max_file_mb: float = Field(
         64, gt=0, description="Knowledge files larger than this are skipped with a report"
     )
