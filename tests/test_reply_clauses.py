@@ -405,3 +405,18 @@ def test_topic_names_give_the_policys_words_for_what_the_customer_describes() ->
     assert {n for n, cue in names.items() if cue.search("今天又便宜了 退差价")} == {"价保 差价"}
     assert {n for n, cue in names.items() if cue.search("能便宜点吗")} == {"优惠 满减"}
     assert not [n for n, cue in names.items() if cue.search("这款是什么面料")]
+
+
+def test_a_bare_refusal_without_a_policy_is_said_in_the_shops_soft_words(
+    advisor, monkeypatch
+) -> None:
+    """No policy states the reason: "No." / "不可能" become the shop's soft refusal (no cold
+    clause kept); a refusal saying what is refused keeps it."""
+    monkeypatch.setattr(advisor, "_policy", lambda *a: None)
+    soft = advisor.phrases.bare_refusal
+    for draft in ("No.", "No refund, sorry.", "不可能"):
+        reply = advisor.suggest([{"role": "customer", "text": "能帮我定做吗"}], draft=draft)[0]
+        assert soft in reply.text and "No" not in reply.text and "不可能" not in reply.text
+        assert any(c.kind == "soften" and c.after == soft for c in reply.changes)
+    kept = advisor.suggest([{"role": "customer", "text": "新疆能发吗"}], draft="新疆不发")[0]
+    assert "新疆" in kept.text and soft not in kept.text

@@ -57,6 +57,7 @@ Conversation = Sequence[Message | Mapping[str, Any]]
 Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
@@ -450,7 +451,19 @@ class ReplyAdvisor:
                     )
                 )
             elif not (clause.rest and has_numbers(clause.rest)):
-                kept.insert(at, clause.text)  # no policy to say instead: the refusal stays
+                # no policy to say instead: the refusal stays when it says what is refused
+                # ("新疆不发"); a bare one ("No.", "不可能") is said in the shop's soft words
+                said = clause.text if _CJK.search(clause.rest) else self.phrases.bare_refusal
+                kept.insert(at, said)
+                if said != clause.text:
+                    changes.append(
+                        Change(
+                            kind="soften",
+                            before=clause.text.strip(" ，,。"),
+                            after=said,
+                            reason="没有说明原因的拒绝，换成店铺的婉拒说法",
+                        )
+                    )
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
 
