@@ -543,7 +543,7 @@ class ReplyAdvisor:
             chunk = hit.chunk
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
-            fit = self.topics.coverage(words, chunk.text) if words else 0.0
+            fit = self.topics.score(words, subject, chunk.text) if words else 0.0
             score = min(1.0, hit.score / 2) + 0.5 * fit - 0.01 * n
             if best is None or score > best[0]:
                 best = (score, chunk, self.topics.coverage(own, chunk.text))
