@@ -420,3 +420,28 @@ def test_a_bare_refusal_without_a_policy_is_said_in_the_shops_soft_words(
         assert any(c.kind == "soften" and c.after == soft for c in reply.changes)
     kept = advisor.suggest([{"role": "customer", "text": "新疆能发吗"}], draft="新疆不发")[0]
     assert "新疆" in kept.text and soft not in kept.text
+
+
+def test_a_sure_answer_stating_none_of_the_topic_loses_to_the_rule_asked_about(
+    advisor, monkeypatch
+) -> None:
+    """The answerer sure of a product fact (a price row) is not the policy for "偏远地区包邮吗":
+    the passage stating the topic is said instead; a sure answer stating it stays."""
+    from kefu_copilot._models import Answer, Citation
+
+    row = Citation(
+        source="products/mm-ts-001.md", locator="", snippet="颜色：白色，价格：79元", score=1
+    )
+    sure = Answer(
+        question="q",
+        text="颜色：白色，价格：79元。",
+        decision="auto",
+        confidence=0.9,
+        citations=[row],
+    )
+    real = advisor.answerer.answer
+    monkeypatch.setattr(advisor.answerer, "answer", lambda *a, **k: sure)
+    text, _ = advisor._policy("偏远地区包邮吗", [], "不包")
+    assert "包邮" in text and "79元" not in text
+    monkeypatch.setattr(advisor.answerer, "answer", real)
+    assert "包邮" in advisor._policy("偏远地区包邮吗", [], "不包")[0]
