@@ -453,14 +453,14 @@ class ReplyAdvisor:
             elif not (clause.rest and has_numbers(clause.rest)):
                 # no policy to say instead: the refusal stays when it says what is refused
                 # ("新疆不发"); a bare one ("No.", "不可能") is said in the shop's soft words
-                said = clause.text if _CJK.search(clause.rest) else self.phrases.bare_refusal
-                kept.insert(at, said)
-                if said != clause.text:
+                stays = clause.text if _CJK.search(clause.rest) else self.phrases.bare_refusal
+                kept.insert(at, stays)
+                if stays != clause.text:
                     changes.append(
                         Change(
                             kind="soften",
                             before=clause.text.strip(" ，,。"),
-                            after=said,
+                            after=stays,
                             reason="没有说明原因的拒绝，换成店铺的婉拒说法",
                         )
                     )
