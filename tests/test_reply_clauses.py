@@ -405,3 +405,43 @@ def test_topic_names_give_the_policys_words_for_what_the_customer_describes() ->
     assert {n for n, cue in names.items() if cue.search("今天又便宜了 退差价")} == {"价保 差价"}
     assert {n for n, cue in names.items() if cue.search("能便宜点吗")} == {"优惠 满减"}
     assert not [n for n, cue in names.items() if cue.search("这款是什么面料")]
+
+
+def test_a_bare_refusal_without_a_policy_is_said_in_the_shops_soft_words(
+    advisor, monkeypatch
+) -> None:
+    """No policy states the reason: "No." / "不可能" become the shop's soft refusal (no cold
+    clause kept); a refusal saying what is refused keeps it."""
+    monkeypatch.setattr(advisor, "_policy", lambda *a: None)
+    soft = advisor.phrases.bare_refusal
+    for draft in ("No.", "No refund, sorry.", "不可能"):
+        reply = advisor.suggest([{"role": "customer", "text": "能帮我定做吗"}], draft=draft)[0]
+        assert soft in reply.text and "No" not in reply.text and "不可能" not in reply.text
+        assert any(c.kind == "soften" and c.after == soft for c in reply.changes)
+    kept = advisor.suggest([{"role": "customer", "text": "新疆能发吗"}], draft="新疆不发")[0]
+    assert "新疆" in kept.text and soft not in kept.text
+
+
+def test_a_sure_answer_stating_none_of_the_topic_loses_to_the_rule_asked_about(
+    advisor, monkeypatch
+) -> None:
+    """The answerer sure of a product fact (a price row) is not the policy for "偏远地区包邮吗":
+    the passage stating the topic is said instead; a sure answer stating it stays."""
+    from kefu_copilot._models import Answer, Citation
+
+    row = Citation(
+        source="products/mm-ts-001.md", locator="", snippet="颜色：白色，价格：79元", score=1
+    )
+    sure = Answer(
+        question="q",
+        text="颜色：白色，价格：79元。",
+        decision="auto",
+        confidence=0.9,
+        citations=[row],
+    )
+    real = advisor.answerer.answer
+    monkeypatch.setattr(advisor.answerer, "answer", lambda *a, **k: sure)
+    text, _ = advisor._policy("偏远地区包邮吗", [], "不包")
+    assert "包邮" in text and "79元" not in text
+    monkeypatch.setattr(advisor.answerer, "answer", real)
+    assert "包邮" in advisor._policy("偏远地区包邮吗", [], "不包")[0]

@@ -57,6 +57,7 @@ Conversation = Sequence[Message | Mapping[str, Any]]
 Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
@@ -450,7 +451,19 @@ class ReplyAdvisor:
                     )
                 )
             elif not (clause.rest and has_numbers(clause.rest)):
-                kept.insert(at, clause.text)  # no policy to say instead: the refusal stays
+                # no policy to say instead: the refusal stays when it says what is refused
+                # ("新疆不发"); a bare one ("No.", "不可能") is said in the shop's soft words
+                stays = clause.text if _CJK.search(clause.rest) else self.phrases.bare_refusal
+                kept.insert(at, stays)
+                if stays != clause.text:
+                    changes.append(
+                        Change(
+                            kind="soften",
+                            before=clause.text.strip(" ，,。"),
+                            after=stays,
+                            reason="没有说明原因的拒绝，换成店铺的婉拒说法",
+                        )
+                    )
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
 
@@ -506,29 +519,39 @@ class ReplyAdvisor:
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         topic = f"{question} {said}".strip()
-        if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
-            first = answer.citations[0]
-            if self._about(first.source, first.snippet, products):
-                text = reply_sentence(answer.text)
-                return text, merge_citations(answer.citations[:1], self._backing(text, products))
-        best: tuple[float, Any] | None = None
+        best: tuple[float, Any, float] | None = None
         subject = self._subject(products)
         topic = f"{topic} {self._topic_names(question)}".strip()
         words = self.topics.topic_words(
             self.phrases.order_id.sub(" ", topic), subject, self.phrases.refusal
         )
+        # the customer's and the draft's own words (not the policy's names for the topic):
+        # what a sure answer and the best passage are compared on
+        own = self.topics.topic_words(
+            self.phrases.order_id.sub(" ", f"{question} {said}"), subject, self.phrases.refusal
+        )
+        sure: tuple[str, list[Citation], float] | None = None
+        if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
+            first = answer.citations[0]
+            if self._about(first.source, first.snippet, products):
+                text = reply_sentence(answer.text)
+                backed = merge_citations(answer.citations[:1], self._backing(text, products))
+                fit = self.topics.coverage(own, first.snippet)
+                sure = (text, backed, fit)  # its fit: of what it quotes, not the title before it
         hits = self.answerer.retriever.retrieve(topic, k=8, kinds=ANSWER_KINDS)
         for n, hit in enumerate(hits):
             chunk = hit.chunk
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
-            fit = self.topics.coverage(words, chunk.text) if words else 0.0
+            fit = self.topics.score(words, subject, chunk.text) if words else 0.0
             score = min(1.0, hit.score / 2) + 0.5 * fit - 0.01 * n
             if best is None or score > best[0]:
-                best = (score, chunk)
+                best = (score, chunk, self.topics.coverage(own, chunk.text))
         if best is None or best[0] < _MIN_RETRIEVED:
-            return None
-        score, chunk = best
+            return sure[:2] if sure else None
+        if sure and sure[2] >= best[2]:  # sure, unless a passage states more of the topic
+            return sure[:2]
+        score, chunk, _ = best
         body = reply_sentences(reply_sentence(chunk.text))
         ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
         _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)

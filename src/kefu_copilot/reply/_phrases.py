@@ -114,6 +114,8 @@ class Phrases:
     negation: re.Pattern[str] = re.compile(r"(?!)")
     #: policy words → the customer's words for that topic (see data/reply.yaml topic_names)
     topic_names: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    #: a bare refusal ("No.", "不可能") said in these words when no policy states the reason
+    bare_refusal: str = "很抱歉，这个情况暂时无法办理，我帮您再确认一下有没有其他办法。"
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -242,6 +244,7 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
             str(name): c.regex(f"topic_names.{name}", p)
             for name, p in (rules.get("topic_names") or {}).items()
         },
+        bare_refusal=str(rules.get("bare_refusal") or Phrases.bare_refusal),
     )
 
 
