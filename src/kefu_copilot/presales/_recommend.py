@@ -29,7 +29,7 @@ from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant, is_stock
 from ._text import bigrams, describe
 
-__all__ = ["Scored", "rank", "recommend"]
+__all__ = ["Scored", "fits_group", "rank", "recommend"]
 
 TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
 TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
@@ -76,7 +76,8 @@ def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
@@ -249,7 +250,7 @@ def rank(
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
     for profile in profiles:
-        if not _fits_group(profile, needs, rules):
+        if not fits_group(profile, needs, rules):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
