@@ -325,7 +325,7 @@ def test_the_version_for_the_household_or_the_age_said_is_picked() -> None:
 
 def test_a_product_listing_several_groups_is_for_each_and_sizes_state_each_length() -> None:
     from kefu_copilot.presales._profiles import Profile
-    from kefu_copilot.presales._recommend import _fits_group, _groups, _measured
+    from kefu_copilot.presales._recommend import _groups, _measured, fits_group
     from kefu_copilot.text._numbers import dimensions_cm
 
     def page(title: str) -> Profile:
@@ -333,9 +333,9 @@ def test_a_product_listing_several_groups_is_for_each_and_sizes_state_each_lengt
 
     coir = page("椰棕硬床垫 学生宿舍/儿童/老人")
     assert _groups(coir, RULES) == {"kids", "elderly"}
-    assert _fits_group(coir, read_needs("家里老人喜欢睡硬床", RULES), RULES)
+    assert fits_group(coir, read_needs("家里老人喜欢睡硬床", RULES), RULES)
     assert _groups(page("儿童摇粒绒外套 男童女童"), RULES) == {"kids"}  # 男童 is for kids
-    assert not _fits_group(page("儿童摇粒绒外套 男童女童"), read_needs("给老公买", RULES), RULES)
+    assert not fits_group(page("儿童摇粒绒外套 男童女童"), read_needs("给老公买", RULES), RULES)
     assert dimensions_cm("1.5×2.0m") == [150.0, 200.0]
     assert dimensions_cm("120×60×75cm") == [120.0, 60.0, 75.0]
     assert ("length", 150.0, 150.0) in _measured("1.5×2.0m")
@@ -589,3 +589,77 @@ def test_presales_lexicons_extend_from_shop_yaml(tmp_path: Path) -> None:
     assert "不吵娃" in rules["features"]["静音"] and "不吵" in rules["features"]["静音"]
     needs = read_needs("求安利一个不吵娃的", rules)
     assert needs.kinds() == ["recommend"] and needs.features == ["静音"]
+
+
+# -- round 5: ties shown, the bought page's 另购, a recipient's 给我, another group's answer --
+TENT = """---
+title: 山野 双人帐篷 轻量
+sku: SY-TENT
+price: 399
+category: 帐篷
+---
+
+# 山野 双人帐篷
+
+双层防雨，2人。地钉为铝合金款；防潮地垫需另购，店铺内单独购买 59元。
+
+## 参数
+
+| 参数 | 数值 |
+|---|---|
+| 重量 | 1.8kg |
+| 保修 | 1年 |
+"""
+
+
+def test_products_fitting_equally_are_each_shown_in_a_draft(copilot: Copilot) -> None:
+    rec = copilot.recommend("想买个防汗的耳机 预算500以内")
+    assert rec.decision == "draft" and not rec.question
+    assert "极光 Pro" in rec.text and "极光 Lite" in rec.text
+    assert {c.source for c in rec.citations} == {"products/jg-pro.json", "products/jg-lite.json"}
+    assert "149" in rec.text and "399" in rec.text  # each with its price within the budget
+
+
+def test_more_products_fitting_equally_than_are_shown_get_the_clarifying_question(
+    tmp_path: Path,
+) -> None:
+    extra = "rules:\n  presales:\n    tied_shown: 1\n"
+    c = Copilot(_shop(tmp_path / "shop", extra), index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    rec = c.recommend("想买个防汗的耳机 预算500以内")
+    assert rec.question and not rec.citations
+
+
+def test_cross_sell_quotes_what_the_bought_page_says_is_bought_besides_it(tmp_path: Path) -> None:
+    shop = make_shop(
+        tmp_path / "shop",
+        {"shop.yaml": "name: 山野户外\n", "products/sy-tent.md": TENT},
+    )
+    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    answer = c.answer("买了双人帐篷 还需要买点啥")
+    assert answer.decision == "draft"
+    assert "防潮地垫需另购" in answer.text and "59" in answer.text
+    assert {x.source for x in answer.citations} == {"products/sy-tent.md"}
+
+
+def test_a_page_saying_nothing_is_bought_besides_it_has_no_such_clause(copilot: Copilot) -> None:
+    from kefu_copilot.presales._crosssell import sold_separately
+
+    advisor = copilot.advisor()
+    assert sold_separately(advisor.product("JG-BANK"), advisor.rules) == []
+
+
+def test_someone_bought_for_is_no_haggling() -> None:
+    needs = read_needs("想给我妈买床被子当礼物", RULES)
+    assert needs.recipient and not needs.cues.get("bargain")
+    assert read_needs("给我便宜点吧", RULES).cues.get("bargain")
+    assert read_needs("给我妈买的 再给我便宜点", RULES).cues.get("bargain")
+
+
+def test_a_sure_answer_about_a_product_for_another_group_is_not_sent(copilot: Copilot) -> None:
+    advisor = copilot.advisor()
+    needs = advisor.needs("有适合男士穿的外套吗")
+    assert advisor._for_another(needs, {"products/xs-kid.md": 0.8, "faq/faq.csv": 0.3})
+    assert not advisor._for_another(needs, {"products/jg-pro.json": 0.8})  # marked for no one
+    assert not advisor._for_another(advisor.needs("外套有什么颜色"), {"products/xs-kid.md": 0.8})

@@ -6,19 +6,21 @@ suggested again (once, never pushy)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ._match import find
+from ._match import CLAUSE, find
 from ._models import Suggestion
 from ._profiles import Profile
 from ._recommend import Scored, pick_of, prices_text
 
-__all__ = ["complements", "suggest_complement"]
+__all__ = ["complements", "sold_separately", "suggest_complement"]
 
 Cite = Callable[[int, float], Citation]
+_SENTENCE = re.compile(r"[。；;！!？?\n]")
 
 
 def _refers(ref: str, profile: Profile) -> bool:
@@ -56,6 +58,25 @@ def complements(
     return out
 
 
+def sold_separately(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(chunk, clause) of the page of ``profile`` saying what is bought besides it ("茶刀需另购",
+    "静音滑轨另购：¥35/米", "耗材配件包…店铺内单独购买"): the complements its own page names,
+    quoted before any the catalogue declares. A clause denying it ("无需另购") is not one."""
+    cues = [normalize(str(c)) for c in rules["separately_cues"]]
+    negations = [normalize(str(n)) for n in rules["negations"]]
+    out: list[tuple[int, str]] = []
+    for index, text in profile.parts:
+        for sentence in _SENTENCE.split(normalize(text)):
+            sentence = sentence.strip(" -*#|:：")
+            said = False
+            for clause in CLAUSE.split(sentence):  # judged clause by clause, quoted whole
+                at = next((clause.find(c) for c in cues if c in clause), -1)
+                said = said or (at >= 0 and not any(n in clause[:at] for n in negations))
+            if said and sentence not in (c for _, c in out):
+                out.append((index, sentence))
+    return out[: int(rules["separately_quoted"])]
+
+
 def suggest_complement(
     profile: Profile,
     profiles: Sequence[Profile],
@@ -86,8 +107,26 @@ def suggest_complement(
                 if p is not profile and any(find(w, p, negations).in_title for w in kinds)
             ]  # fmt: skip
         options = of_kind
+    extras = [] if kinds else sold_separately(profile, rules)
+    also = (
+        str(rules["texts"]["separately"]).format(
+            bought=profile.title, facts="；".join(t for _, t in extras)
+        )
+        if extras
+        else ""
+    )
     if not options:
-        return None
+        if not extras:
+            return None
+        return Suggestion(
+            kind="crosssell",
+            source=profile.source,
+            title=profile.title,
+            text=str(rules["texts"]["separately_alone"]).format(text=also),
+            facts=[t for _, t in extras],
+            citations=[cite(c, 1.0) for c in dict.fromkeys(c for c, _ in extras)],
+            reasons=[f"what the page of {profile.title} says is bought besides it"],
+        )
     best = options[0]
     pick = pick_of(Scored(best, prices=best.prices, price_chunks=[best.price_chunk()]), rules, cite)
     text = str(rules["texts"]["crosssell"]).format(
@@ -103,11 +142,12 @@ def suggest_complement(
         kind="crosssell",
         source=best.source,
         title=best.title,
-        text=text,
+        text=text + also,
         facts=pick.facts,
         citations=[
             *pick.citations,
             cite(profile.parts[0][0], 1.0),
+            *(cite(c, 1.0) for c in dict.fromkeys(c for c, _ in extras)),
             *(cite(p.parts[0][0], 1.0) for p in others if p.parts),
         ],
         reasons=[

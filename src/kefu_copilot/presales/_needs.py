@@ -155,6 +155,8 @@ def read_needs(
         (hit.group(0) for p in rules["recipient_patterns"] if (hit := re.search(str(p), norm))),
         "",
     )
+    if recipient and cues["bargain"]:  # "给我妈买" names someone bought for: no haggling
+        cues["bargain"] = _found(norm.replace(recipient, " "), rules["bargain_cues"])
     household = next(
         (int(n) for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
          if normalize(w) in norm),

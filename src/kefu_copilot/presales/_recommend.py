@@ -29,7 +29,7 @@ from ._needs import Amount, Extreme, Needs, dimension
 from ._profiles import Profile, Variant, is_stock
 from ._text import bigrams, describe
 
-__all__ = ["Scored", "rank", "recommend"]
+__all__ = ["Scored", "fits_group", "rank", "recommend"]
 
 TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
 TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
@@ -76,7 +76,8 @@ def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def _fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
@@ -249,7 +250,7 @@ def rank(
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
     for profile in profiles:
-        if not _fits_group(profile, needs, rules):
+        if not fits_group(profile, needs, rules):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
@@ -500,6 +501,33 @@ def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> st
     return "/".join(f"{p:g}" for p in prices) + "元" if prices else "价格以页面为准"
 
 
+def _tied(
+    needs: Needs,
+    tied: Sequence[Scored],
+    rules: Mapping[str, Any],
+    cite: Cite,
+    reasons: list[str],
+) -> Recommendation:
+    """A draft naming each of the few products that fit equally, each with its prices within
+    the budget and its deciding facts cited: the agent (or the shopper) chooses between them,
+    rather than answer a clarifying question whose answer the catalogue cannot use."""
+    picks = [pick_of(s, rules, cite) for s in tied]
+    options = "；".join(
+        str(rules["texts"]["option"]).format(
+            title=p.title,
+            prices=prices_text(p.prices, s.variants),
+            facts="，".join(p.facts),
+        )
+        for p, s in zip(picks, tied, strict=True)
+    )
+    citations = list({c.chunk_id or c.source: c for p in picks for c in p.citations}.values())
+    return Recommendation(
+        needs=needs, picks=picks, text=str(rules["texts"]["tied"]).format(options=options),
+        decision="draft", citations=citations,
+        reasons=[f"{len(tied)} products fit equally: each shown to the agent", *reasons],
+    )  # fmt: skip
+
+
 def recommend(
     needs: Needs,
     profiles: Sequence[Profile],
@@ -562,12 +590,16 @@ def recommend(
     texts_close = [s.text for s in scored[1:] if best.score - s.score < LEAD]
     text_lead = bool(texts_close) and best.text - max(texts_close) >= TEXT_LEAD
     if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
-        # nothing separates the products that fit: ask what matters
-        tied = [s.profile.title for s in scored if best.score - s.score < LEAD]
+        tied = [s for s in scored if best.score - s.score < LEAD]
+        if best.score > 0 and len(tied) <= int(rules["tied_shown"]):
+            # a few fit the need equally: the agent is shown each, with its deciding facts
+            return _tied(needs, tied, rules, cite, reasons)
+        # nothing separates the many products that fit: ask what matters
+        titles = [s.profile.title for s in tied]
         return Recommendation(
             needs=needs, picks=picks, question=str(texts["clarify"]), text=str(texts["clarify"]),
             decision="draft",
-            reasons=[f"{len(tied)} products fit equally: {'; '.join(tied[:4])}", *reasons],
+            reasons=[f"{len(titles)} products fit equally: {'; '.join(titles[:4])}", *reasons],
         )  # fmt: skip
     top = picks[0]
     wanted = _variants_wanted(best, needs, rules)
