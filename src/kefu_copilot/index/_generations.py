@@ -29,7 +29,7 @@ import mmap
 import os
 import shutil
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -41,6 +41,7 @@ from .._fs import fsync_dir, json_bytes, load_json, save_array, write_synced
 from .._models import Chunk
 from ._analysis import Analysis, AnalysisWriter, ChunkTokens, StoredAnalyses, Vocabulary
 from ._bm25 import BM25Writer, LexicalIndex
+from ._ids import ChunkIds
 
 __all__ = [
     "FORMAT",
@@ -266,8 +267,8 @@ class Snapshot:
     generation: int
     directory: Path
     chunks: Sequence[Chunk]
-    by_id: dict[str, int]
-    ids: Sequence[str]  # id of every chunk, by index
+    by_id: Mapping[str, int]  # a view of ``ids``: position by id
+    ids: ChunkIds  # id of every chunk, by index
     kinds: Sequence[str]  # kind of every chunk, by index (without parsing the chunk)
     lexical: LexicalIndex
     faq_lexical: LexicalIndex
@@ -386,12 +387,15 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     chunks = ChunkFile.open(directory / "chunks.jsonl")
     try:
         index = load_json((directory / "chunk_index.json").read_bytes())
-        ids = list(index["ids"])
+        listed = index["ids"]
+        if not isinstance(listed, list) or not all(type(cid) is str for cid in listed):
+            raise ValueError("chunk ids are not strings")
+        ids = ChunkIds(listed)
         # one string per kind, not one per chunk (18 MB at 300k chunks)
         one: dict[str, str] = {}
         kinds = [one.setdefault(k, k) for k in index["kinds"]]
     except FileNotFoundError:  # written by an older version: read the chunks themselves
-        ids = [c.id for c in chunks]
+        ids = ChunkIds(c.id for c in chunks)
         kinds = [c.kind for c in chunks]
     if len(ids) != len(chunks) or len(kinds) != len(chunks):
         raise KnowledgeIndexError(f"{directory}: chunk files disagree; ingest again")
@@ -411,7 +415,7 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
         generation=int(info["generation"]),
         directory=directory,
         chunks=chunks,
-        by_id={cid: i for i, cid in enumerate(ids)},
+        by_id=ids.mapping(),
         ids=ids,
         kinds=kinds,
         lexical=lexical,
