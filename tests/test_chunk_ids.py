@@ -46,3 +46,17 @@ def test_chunk_file_uses_stored_bounds_and_ignores_wrong_ones(tmp_path: Path) ->
     path.write_bytes(data)
     path.with_suffix(".bounds").write_bytes(good.tobytes())
     assert [c.locator for c in ChunkFile.open(path)] == ["1", "2"]
+
+
+def test_read_many_reads_runs_as_read_does(tmp_path: Path) -> None:
+    lines = [
+        f'{{"id":"c{n}","kind":"faq","source":"f","locator":"{n}"}}\n'.encode() for n in range(9)
+    ]
+    path = tmp_path / "chunks.jsonl"
+    path.write_bytes(b"".join(lines))
+    chunks = ChunkFile.open(path)
+    kept = chunks[4]  # parsed and kept: returned as it is
+    wanted = [0, 1, 2, 4, 5, 8, 3]
+    assert chunks.read_many(wanted) == [chunks.read(i) for i in wanted]
+    assert chunks.read_many([3, 4, 5])[1] is kept
+    assert chunks.read_many([]) == []

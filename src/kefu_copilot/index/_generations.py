@@ -125,6 +125,26 @@ class ChunkFile(Sequence[Chunk]):
             chunk = self._items[i] = self._parse(i)
         return chunk
 
+    def read_many(self, indices: Sequence[int]) -> list[Chunk]:
+        """:meth:`read` of each of ``indices``; a run of consecutive chunks (a product page's
+        parts) is read with one ``pread`` (a scan of every product page at open read them one
+        by one: 208k reads at 300k chunks)."""
+        if self._reader is None:
+            return [self.read(i) for i in indices]
+        out: list[Chunk] = []
+        bounds, items, n = self._bounds, self._items, 0
+        while n < len(indices):
+            m = n + 1
+            while m < len(indices) and indices[m] == indices[m - 1] + 1:
+                m += 1
+            base = bounds[indices[n]]
+            block = os.pread(self._reader.fd, bounds[indices[m - 1] + 1] - base, base)
+            for i in indices[n:m]:
+                kept = items[i]
+                out.append(kept or self._load(block[bounds[i] - base : bounds[i + 1] - base], i))
+            n = m
+        return out
+
     def _parse(self, i: int) -> Chunk:
         start, end = self._bounds[i], self._bounds[i + 1]
         if self._reader is not None:
@@ -134,6 +154,9 @@ class ChunkFile(Sequence[Chunk]):
             self._read += end - start
             if self._read > RELEASE_BYTES:
                 self.release()
+        return self._load(line, i)
+
+    def _load(self, line: bytes, i: int) -> Chunk:
         try:
             return Chunk(**load_json(line))
         except (ValueError, TypeError) as exc:  # a damaged file, read when first needed

@@ -497,8 +497,12 @@ class Products:
     def read_chunks(self, source: str) -> Iterable[tuple[int, Chunk]]:
         """:meth:`chunks` read through once: a scan of every page (at open) must not keep every
         chunk parsed in memory — an idle shop holds only the chunks its answers used."""
+        indices = self._chunk_ids.get(source, ())
+        many = getattr(self._chunks, "read_many", None)
+        if many is not None:  # a page's parts are consecutive: read at once
+            return zip(indices, many(indices), strict=True)
         read = getattr(self._chunks, "read", self._chunks.__getitem__)
-        return ((i, read(i)) for i in self._chunk_ids.get(source, ()))
+        return ((i, read(i)) for i in indices)
 
     def page_text(self, source: str) -> str:
         """The text of a product page (see :meth:`read_chunks`)."""
