@@ -247,8 +247,29 @@ def test_typed_catalogue_is_persisted_with_the_generation(copilot) -> None:
     assert catalogs
     data = json.loads(catalogs[-1].read_text(encoding="utf-8"))
     jacket = data["products"]["products/jacket.json"]
-    assert any(f[:2] == ["含绒量", "90%"] for f in jacket["facts"])
-    assert any(t["name"] == "尺码表" for t in jacket["tables"])
+    # the typed parts are stored apart, one line per product (parsed when asked)
+    start, end = jacket["typed"]
+    typed = json.loads((catalogs[-1].parent / "catalog_typed.jsonl").read_bytes()[start:end])
+    assert any(f[:2] == ["含绒量", "90%"] for f in typed["facts"])
+    assert any(t["name"] == "尺码表" for t in typed["tables"])
+
+
+def test_a_catalogue_with_its_typed_parts_inline_still_reads(tmp_path: Path) -> None:
+    """An index of version 3 held the typed parts in catalog.json itself."""
+    from kefu_copilot.index._coverage import Idf
+    from kefu_copilot.index._generations import StoredCatalog
+    from kefu_copilot.ingest._catalog import Products
+
+    entry = {"title": "T", "name": "T", "chunks": [0], "facts": [["颜色", "红", 0]],
+             "tables": [{"name": "规格", "rows": [[["颜色"], ["红"], 0]]}]}  # fmt: skip
+    catalog = {"version": 3, "products": {"p.json": entry}, "skus": {}, "words": {"T": []}}
+    stored = StoredCatalog(catalog, b"", tmp_path / "catalog_typed.jsonl")
+    idf = Idf.__new__(Idf)
+    products = Products.of(stored, [], lambda text: [], idf)
+    assert products.facts["p.json"] == [["颜色", "红", 0]]
+    assert products.tables.get("p.json")[0]["name"] == "规格"
+    assert products.facts.get("nothing", ()) == ()
+    assert list(products.facts) == ["p.json"]
 
 
 def test_a_variant_named_by_its_number_alone() -> None:

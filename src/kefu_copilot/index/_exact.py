@@ -51,6 +51,7 @@ import numpy as np
 from .._errors import VectorStoreError
 from .._fs import fsync_dir, json_bytes, load_json, write_synced
 from . import _ivf
+from ._ids import ChunkIds
 
 __all__ = ["ExactStore"]
 
@@ -101,10 +102,16 @@ class _Lists:
     nprobe: int  # lists scanned per query, measured when the lists were built
 
 
+def _segment_ids(listed: Any) -> ChunkIds:
+    if not isinstance(listed, list) or not all(type(cid) is str for cid in listed):
+        raise ValueError("segment ids are not strings")
+    return ChunkIds(listed)
+
+
 @dataclass(frozen=True)
 class _Segment:
     name: str
-    ids: list[str]
+    ids: Sequence[str]  # a ChunkIds: ~24 bytes a row, not a string object (~73)
     matrix: np.ndarray  # memory-mapped, read-only
     alive: np.ndarray | None  # bool per row; None: every row is live
     lists: _Lists | None = None
@@ -224,7 +231,7 @@ class ExactStore:
                 continue
             # a plain ndarray over the mapping (np.memmap's subclass hooks cost per operation)
             matrix = np.asarray(np.load(self.directory / f"{name}.npy", mmap_mode="r"))
-            ids = list(load_json((self.directory / f"{name}.ids.json").read_bytes()))
+            ids = _segment_ids(load_json((self.directory / f"{name}.ids.json").read_bytes()))
             if matrix.shape != (len(ids), dim) or len(ids) != int(entry["rows"]):
                 raise ValueError(f"segment {name} does not match its ids")
             alive = None
@@ -554,11 +561,11 @@ class ExactStore:
         held = {cid for e in kept for cid in self._ids_of(e["name"])} if deleted else set()
         return kept + ([merged] if merged["rows"] else []), deleted & held
 
-    def _ids_of(self, name: str) -> list[str]:
+    def _ids_of(self, name: str) -> Sequence[str]:
         known = self._segments.get(name)  # segments are immutable: their ids as last read
         if known is not None:
             return known.ids
-        return list(load_json((self.directory / f"{name}.ids.json").read_bytes()))
+        return _segment_ids(load_json((self.directory / f"{name}.ids.json").read_bytes()))
 
     def _held_ids(self, view: _View) -> set[str]:
         """Every id a segment row holds, tombstoned or not."""

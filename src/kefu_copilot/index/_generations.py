@@ -5,11 +5,13 @@ Layout of an index directory::
     CURRENT              {"format", "generation", "embedder", "tokenizer"}: the live generation
     gen-000007/          one complete generation, never modified after it is published
         chunks.jsonl     the chunks (text, source, locator, ...), parsed when first used
+        chunks.bounds    where each line of chunks.jsonl starts (int64; its length + 1 ends)
         chunk_index.json the id and kind of every chunk (what retrieval needs up front)
         manifest.json    per source file: content hash, size, mtime, chunk ids, issues
         bm25/ faq/       the lexical indexes; faq_rows.npy maps FAQ phrasings to chunks
         analysis/        token ids per chunk segment and the vocabulary (see _analysis.py)
         catalog.json     products: titles, SKUs, title words, chunks
+        catalog_typed.jsonl  per product its typed facts and tables (one line each, read on use)
     chroma/              vectors keyed by chunk id (Chroma), shared by all generations
     .write.lock          single-writer lock (filelock; holds the writer's pid)
 
@@ -27,7 +29,7 @@ import mmap
 import os
 import shutil
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -39,11 +41,13 @@ from .._fs import fsync_dir, json_bytes, load_json, save_array, write_synced
 from .._models import Chunk
 from ._analysis import Analysis, AnalysisWriter, ChunkTokens, StoredAnalyses, Vocabulary
 from ._bm25 import BM25Writer, LexicalIndex
+from ._ids import ChunkIds
 
 __all__ = [
     "FORMAT",
     "GenerationWriter",
     "Snapshot",
+    "StoredCatalog",
     "WriteLock",
     "load_snapshot",
     "publish_generation",
@@ -62,32 +66,51 @@ class ChunkFile(Sequence[Chunk]):
     of 100k chunks opens without building 100k objects. Thread-safe (a race parses twice).
 
     ``data`` is the file's bytes or, as :meth:`open` does, a read-only memory map of it: the
-    text of chunks never asked for is not held in memory. The pages a parse reads are dropped
-    from the resident set every :data:`RELEASE_BYTES` read (they stay in the page cache):
-    scans at open (every product page, every policy) would otherwise keep the whole file
-    resident — 185 MB of a 300k-chunk shop's serving RSS."""
+    text of chunks never asked for is not held in memory. With a ``reader`` (what :meth:`open`
+    gives) a chunk's line is read with ``os.pread``, so the file is never in this process's
+    resident set, only in the page cache: through the map, each parse faulted in the 64 KB
+    around its line (~100 chunks' worth), and after a few hundred answers at 300k chunks
+    101 MB of the file were resident although its pages were released every
+    :data:`RELEASE_BYTES` parsed (scans at open had kept all 194 MB)."""
 
-    def __init__(self, data: bytes | mmap.mmap, where: Path | None = None) -> None:
+    def __init__(
+        self,
+        data: bytes | mmap.mmap,
+        where: Path | None = None,
+        bounds: array | None = None,
+        reader: _Reader | None = None,
+    ) -> None:
+        """``bounds``: where each line starts, and the end of the last, as written at ingest
+        (``chunks.bounds``); without them (an index of an earlier version) the line ends are
+        found by reading the whole file — 194 MB at 300k chunks, ~1 s of an open."""
         self._data = data
         self._where = where
-        ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-        # 8 bytes a chunk (a list of ints held 36)
-        self._bounds = array("q", np.concatenate(([0], ends + 1)).astype(np.int64).tobytes())
-        self._items: list[Chunk | None] = [None] * len(ends)
+        self._reader = reader  # holds the descriptor open as long as this file is used
+        if bounds is None or len(bounds) < 1 or bounds[0] != 0 or bounds[-1] != len(data):
+            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+            # 8 bytes a chunk (a list of ints held 36)
+            bounds = array("q", np.concatenate(([0], ends + 1)).astype(np.int64).tobytes())
+        self._bounds = bounds
+        self._items: list[Chunk | None] = [None] * (len(bounds) - 1)
         self._read = 0  # bytes parsed since the pages were last released
         self.release()  # finding the line ends read every page
 
     def release(self) -> None:
         """Drop the mapped pages from this process's resident set (a no-op for bytes)."""
         self._read = 0
-        if isinstance(self._data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-            with contextlib.suppress(OSError, ValueError):
-                self._data.madvise(mmap.MADV_DONTNEED)
+        _drop_pages(self._data)
 
     @classmethod
     def open(cls, path: Path) -> ChunkFile:
-        """The chunks of ``path``, memory-mapped (read whole when it cannot be mapped)."""
-        return cls(_mapped(path), path)
+        """The chunks of ``path``, memory-mapped (read whole when it cannot be mapped), with
+        the line bounds stored beside it when there are any."""
+        bounds: array | None = None
+        with contextlib.suppress(OSError):
+            raw = path.with_suffix(".bounds").read_bytes()
+            if len(raw) % 8 == 0:
+                bounds = array("q")
+                bounds.frombytes(raw)
+        return cls(_mapped(path), path, bounds, _reader(path))
 
     def read(self, i: int) -> Chunk:
         """Chunk ``i`` parsed afresh, not kept (for reading a generation through once)."""
@@ -102,12 +125,38 @@ class ChunkFile(Sequence[Chunk]):
             chunk = self._items[i] = self._parse(i)
         return chunk
 
+    def read_many(self, indices: Sequence[int]) -> list[Chunk]:
+        """:meth:`read` of each of ``indices``; a run of consecutive chunks (a product page's
+        parts) is read with one ``pread`` (a scan of every product page at open read them one
+        by one: 208k reads at 300k chunks)."""
+        if self._reader is None:
+            return [self.read(i) for i in indices]
+        out: list[Chunk] = []
+        bounds, items, n = self._bounds, self._items, 0
+        while n < len(indices):
+            m = n + 1
+            while m < len(indices) and indices[m] == indices[m - 1] + 1:
+                m += 1
+            base = bounds[indices[n]]
+            block = os.pread(self._reader.fd, bounds[indices[m - 1] + 1] - base, base)
+            for i in indices[n:m]:
+                kept = items[i]
+                out.append(kept or self._load(block[bounds[i] - base : bounds[i + 1] - base], i))
+            n = m
+        return out
+
     def _parse(self, i: int) -> Chunk:
         start, end = self._bounds[i], self._bounds[i + 1]
-        line = self._data[start:end]
-        self._read += end - start
-        if self._read > RELEASE_BYTES:
-            self.release()
+        if self._reader is not None:
+            line = os.pread(self._reader.fd, end - start, start)
+        else:
+            line = self._data[start:end]
+            self._read += end - start
+            if self._read > RELEASE_BYTES:
+                self.release()
+        return self._load(line, i)
+
+    def _load(self, line: bytes, i: int) -> Chunk:
         try:
             return Chunk(**load_json(line))
         except (ValueError, TypeError) as exc:  # a damaged file, read when first needed
@@ -143,6 +192,138 @@ class ChunkFile(Sequence[Chunk]):
         return (items[n] or self._parse(n) for n in range(len(self)))
 
 
+class _Reader:
+    """A read-only file descriptor for ``os.pread``, closed when nothing refers to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.close(self.fd)
+
+
+def _reader(path: Path) -> _Reader | None:
+    """A :class:`_Reader` of ``path`` where the platform has ``os.pread`` (not Windows)."""
+    if not hasattr(os, "pread"):
+        return None
+    try:
+        return _Reader(path)
+    except OSError:
+        return None
+
+
+def _drop_pages(data: bytes | mmap.mmap) -> None:
+    """Drop a memory map's pages from this process's resident set (they stay in the page
+    cache); a no-op for bytes."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(mmap.MADV_DONTNEED)
+
+
+TYPED_FILE = "catalog_typed.jsonl"
+#: The parts of a catalogue product stored apart from ``catalog.json``, one line per product.
+TYPED_KEYS = ("facts", "tables")
+
+
+def split_typed(catalog: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
+    """``catalog`` without its products' typed parts (:data:`TYPED_KEYS`), each product
+    pointing at its line (``"typed": [start, end]``), and those lines. Opening an index then
+    parses titles, SKUs and chunk lists only; a product's facts and tables are parsed when
+    asked (:class:`StoredCatalog`). Held as objects they were the largest part of a large
+    shop's serving memory (204 MB at 300k chunks, 111 MB with equal strings shared)."""
+    products = catalog.get("products")
+    if not isinstance(products, dict):
+        return catalog, []
+    lines: list[bytes] = []
+    offset = 0
+    out: dict[str, Any] = {}
+    for source, entry in products.items():
+        if not isinstance(entry, dict) or not any(k in entry for k in TYPED_KEYS):
+            out[source] = entry
+            continue
+        line = _json_line({k: entry[k] for k in TYPED_KEYS if k in entry})
+        kept = {k: v for k, v in entry.items() if k not in TYPED_KEYS}
+        out[source] = kept | {"typed": [offset, offset + len(line)]}
+        lines.append(line)
+        offset += len(line)
+    return catalog | {"products": out}, lines
+
+
+class StoredCatalog(dict[str, Any]):
+    """``catalog.json`` as loaded (a dict like any other), with its products' typed parts left
+    in ``catalog_typed.jsonl``, memory-mapped: :meth:`typed` parses one product's. The pages
+    read are dropped from the resident set every :data:`RELEASE_BYTES` (a scan of every
+    product at open would otherwise keep the whole file resident)."""
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        typed: bytes | mmap.mmap,
+        where: Path,
+        reader: _Reader | None = None,
+    ) -> None:
+        super().__init__(data)
+        self._typed = typed
+        self._where = where
+        self._reader = reader  # read with os.pread where it can (see ChunkFile)
+        self._read = 0
+        _compact(self)
+
+    def typed(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The typed parts (:data:`TYPED_KEYS`) of product ``entry`` of this catalogue: parsed
+        afresh from their line, or the entry's own when it holds them (an older index)."""
+        span = entry.get("typed")
+        if not isinstance(span, list) or len(span) != 2:
+            return {k: entry[k] for k in TYPED_KEYS if k in entry}
+        start, end = int(span[0]), int(span[1])
+        if self._reader is not None and 0 <= start <= end:
+            line = os.pread(self._reader.fd, end - start, start)
+        else:
+            line = self._typed[start:end]
+            self._read += end - start
+            if self._read > RELEASE_BYTES:
+                self._read = 0
+                _drop_pages(self._typed)
+        try:
+            value = load_json(line)
+        except ValueError as exc:
+            raise KnowledgeIndexError(
+                f"{self._where}: bytes {start}-{end} cannot be read ({exc}); run "
+                "`kefu repair SHOP` or ingest again"
+            ) from exc
+        if not isinstance(value, dict):
+            raise KnowledgeIndexError(f"{self._where}: bytes {start}-{end} are not a product")
+        return value
+
+
+def _compact(catalog: dict[str, Any]) -> None:
+    """Hold a loaded catalogue's chunk lists as ``array('i')`` (4 bytes a chunk, a list of
+    ints ~36) and each distinct word of its titles' tokens and words once (JSON parsing makes
+    a new string per occurrence; brands and kinds repeat across thousands of titles)."""
+    one: dict[str, str] = {}
+
+    def same(words: Any) -> Any:
+        if isinstance(words, list) and all(type(w) is str for w in words):
+            return [one.setdefault(w, w) for w in words]
+        return words
+
+    products = catalog.get("products")
+    for entry in products.values() if isinstance(products, dict) else ():
+        if not isinstance(entry, dict):
+            continue
+        chunks = entry.get("chunks")
+        if isinstance(chunks, list) and all(type(i) is int for i in chunks):
+            with contextlib.suppress(OverflowError):
+                entry["chunks"] = array("i", chunks)
+        if "title_tokens" in entry:
+            entry["title_tokens"] = same(entry["title_tokens"])
+    words = catalog.get("words")
+    if isinstance(words, dict):
+        for title, listed in words.items():
+            words[title] = same(listed)
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One loaded, immutable generation of the index."""
@@ -150,8 +331,8 @@ class Snapshot:
     generation: int
     directory: Path
     chunks: Sequence[Chunk]
-    by_id: dict[str, int]
-    ids: Sequence[str]  # id of every chunk, by index
+    by_id: Mapping[str, int]  # a view of ``ids``: position by id
+    ids: ChunkIds  # id of every chunk, by index
     kinds: Sequence[str]  # kind of every chunk, by index (without parsing the chunk)
     lexical: LexicalIndex
     faq_lexical: LexicalIndex
@@ -270,12 +451,15 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     chunks = ChunkFile.open(directory / "chunks.jsonl")
     try:
         index = load_json((directory / "chunk_index.json").read_bytes())
-        ids = list(index["ids"])
+        listed = index["ids"]
+        if not isinstance(listed, list) or not all(type(cid) is str for cid in listed):
+            raise ValueError("chunk ids are not strings")
+        ids = ChunkIds(listed)
         # one string per kind, not one per chunk (18 MB at 300k chunks)
         one: dict[str, str] = {}
         kinds = [one.setdefault(k, k) for k in index["kinds"]]
     except FileNotFoundError:  # written by an older version: read the chunks themselves
-        ids = [c.id for c in chunks]
+        ids = ChunkIds(c.id for c in chunks)
         kinds = [c.kind for c in chunks]
     if len(ids) != len(chunks) or len(kinds) != len(chunks):
         raise KnowledgeIndexError(f"{directory}: chunk files disagree; ingest again")
@@ -283,13 +467,20 @@ def _read_generation(directory: Path, info: dict[str, Any]) -> Snapshot:
     catalog: dict[str, Any] | None = None
     with contextlib.suppress(FileNotFoundError):
         catalog = load_json((directory / "catalog.json").read_bytes())
+    if isinstance(catalog, dict):
+        try:
+            typed = _mapped(directory / TYPED_FILE)
+        except FileNotFoundError:  # an older index (typed parts inline), or a damaged one
+            typed = b""
+        reader = _reader(directory / TYPED_FILE) if typed else None
+        catalog = StoredCatalog(catalog, typed, directory / TYPED_FILE, reader)
     manifest = _mapped(directory / "manifest.json")
     lexical = LexicalIndex.load(directory / "bm25", len(chunks))
     return Snapshot(
         generation=int(info["generation"]),
         directory=directory,
         chunks=chunks,
-        by_id={cid: i for i, cid in enumerate(ids)},
+        by_id=ids.mapping(),
         ids=ids,
         kinds=kinds,
         lexical=lexical,
@@ -347,6 +538,7 @@ class GenerationWriter:
         self.ids: list[str] = []
         self.kinds: list[str] = []
         self._rows = array("i")  # chunk of each FAQ phrasing
+        self._bounds = array("q", [0])  # where each line of chunks.jsonl starts
         self._published = False
         self._lexical = BM25Writer(self.tmp / "bm25.work")
         self._faq = BM25Writer(self.tmp / "faq.work")
@@ -375,7 +567,9 @@ class GenerationWriter:
     def add(self, chunk: Chunk, tokens: ChunkTokens) -> None:
         """The next chunk of the generation, with its analysis."""
         i = len(self.ids)
-        self._chunks.write(_json_line(chunk.to_dict()))
+        line = _json_line(chunk.to_dict())
+        self._chunks.write(line)
+        self._bounds.append(self._bounds[-1] + len(line))
         self.ids.append(chunk.id)
         self.kinds.append(chunk.kind)
         self._analysis.add(tokens)
@@ -402,11 +596,14 @@ class GenerationWriter:
             self._chunks.flush()
             os.fsync(self._chunks.fileno())
             self._chunks.close()
+            write_synced(tmp / "chunks.bounds", [self._bounds.tobytes()])
             index = {"ids": self.ids, "kinds": self.kinds}
             write_synced(tmp / "chunk_index.json", [_json_line(index)])
             write_synced(tmp / "manifest.json", [_json_line(manifest)])
             if catalog is not None:
+                catalog, typed = split_typed(catalog)
                 write_synced(tmp / "catalog.json", [_json_line(catalog)])
+                write_synced(tmp / TYPED_FILE, typed)
             self._analysis.finish(self.vocab)
             self._lexical.finish(tmp / "bm25", self.vocab.ids)
             self._faq.finish(tmp / "faq", self.vocab.ids)

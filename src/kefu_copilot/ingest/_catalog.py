@@ -16,7 +16,9 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 from .._data import packaged_rules
 from .._models import Chunk
 from ..index._coverage import Idf
+from ..index._generations import StoredCatalog
 from ..text._normalize import normalize
 from ..text._numbers import UNITS, unit_in, units_in, value_range
 
@@ -36,7 +39,10 @@ __all__ = [
     "table_problems",
 ]
 
-CATALOG_VERSION = 3
+#: 4: the typed parts stored apart (``catalog_typed.jsonl``): a reader of version 3 rebuilds the
+#: catalogue from the chunks rather than read an index whose products seem to have no facts
+CATALOG_VERSION = 4
+_READABLE_VERSIONS = (3, CATALOG_VERSION)  # 3: the typed parts inline in catalog.json
 _CODE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")  # SKU-like codes in normalised text
 _STEM_SKU = re.compile(r"[a-z]+-[a-z0-9-]+")
 _CJK = re.compile("[\u4e00-\u9fff]")
@@ -385,6 +391,59 @@ def _share(products: dict[str, dict[str, Any]]) -> None:
             table["rows"] = shared
 
 
+class _TypedParts:
+    """The typed parts of every product of a catalogue: held in the entries (a catalogue built
+    now, or an older index), or parsed per product from a :class:`StoredCatalog`'s file when
+    asked. The last :data:`_TYPED_KEPT` products parsed are kept, so that an answer asking a
+    product's facts and tables several times parses them once."""
+
+    def __init__(self, products: dict[str, dict[str, Any]], catalog: dict[str, Any]) -> None:
+        self.products = products
+        self._stored = catalog if isinstance(catalog, StoredCatalog) else None
+        self._kept: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, source: str) -> dict[str, Any]:
+        entry = self.products[source]  # KeyError: not a product
+        if self._stored is None:
+            return entry
+        with self._lock:
+            parts = self._kept.get(source)
+            if parts is not None:
+                self._kept.move_to_end(source)
+                return parts
+        parts = self._stored.typed(entry)
+        with self._lock:
+            parts = self._kept.setdefault(source, parts)  # a race parsed it twice: keep one
+            if len(self._kept) > _TYPED_KEPT:
+                self._kept.popitem(last=False)
+        return parts
+
+
+_TYPED_KEPT = 64
+
+
+class _TypedPart(Mapping[str, list[Any]]):
+    """One typed part ("facts" or "tables") of every product, by product source."""
+
+    def __init__(self, parts: _TypedParts, key: str) -> None:
+        self._parts = parts
+        self._key = key
+
+    def __getitem__(self, source: str) -> list[Any]:
+        value = self._parts.get(source).get(self._key)
+        return value if isinstance(value, list) else []
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts.products)
+
+    def __len__(self) -> int:
+        return len(self._parts.products)
+
+    def __contains__(self, source: object) -> bool:
+        return source in self._parts.products
+
+
 class Products:
     """Which product a message is about: by SKU, or by the distinctive words of its title."""
 
@@ -399,18 +458,17 @@ class Products:
         self._words = words
         self._chunks = chunks
         products: dict[str, dict[str, Any]] = catalog["products"]
-        _share(products)
+        if not isinstance(catalog, StoredCatalog):
+            _share(products)  # built now, or handed in: the typed parts are held as objects
         self.titles: dict[str, str] = {s: p["title"] for s, p in products.items()}
         self._skus: dict[str, str] = dict(catalog["skus"])
-        self._chunk_ids: dict[str, list[int]] = {s: p["chunks"] for s, p in products.items()}
+        self._chunk_ids: dict[str, Sequence[int]] = {s: p["chunks"] for s, p in products.items()}
+        typed = _TypedParts(products, catalog)
         #: product source → its typed facts ``[name, value, chunk index]`` and tables
-        #: ``{"name", "rows": [[header, row, chunk index]]}``
-        self.facts: dict[str, list[list[Any]]] = {
-            s: p.get("facts", []) for s, p in products.items()
-        }
-        self.tables: dict[str, list[dict[str, Any]]] = {
-            s: p.get("tables", []) for s, p in products.items()
-        }
+        #: ``{"name", "rows": [[header, row, chunk index]]}`` (read-only mappings; a stored
+        #: catalogue parses a product's on use)
+        self.facts: Mapping[str, list[list[Any]]] = _TypedPart(typed, "facts")
+        self.tables: Mapping[str, list[dict[str, Any]]] = _TypedPart(typed, "tables")
         # title word -> products whose title has it (an inverted index: a query touches only
         # the products sharing one of its words, not the whole catalogue)
         self._by_word: dict[str, list[str]] = {}
@@ -428,7 +486,7 @@ class Products:
         idf: Idf,
     ) -> Products:
         """From a stored catalogue, or built now (an index written by an older version)."""
-        if not catalog or catalog.get("version") != CATALOG_VERSION:
+        if not catalog or catalog.get("version") not in _READABLE_VERSIONS:
             catalog = build_catalog(chunks, words)
         return cls(catalog, chunks, words, idf)
 
@@ -439,8 +497,12 @@ class Products:
     def read_chunks(self, source: str) -> Iterable[tuple[int, Chunk]]:
         """:meth:`chunks` read through once: a scan of every page (at open) must not keep every
         chunk parsed in memory — an idle shop holds only the chunks its answers used."""
+        indices = self._chunk_ids.get(source, ())
+        many = getattr(self._chunks, "read_many", None)
+        if many is not None:  # a page's parts are consecutive: read at once
+            return zip(indices, many(indices), strict=True)
         read = getattr(self._chunks, "read", self._chunks.__getitem__)
-        return ((i, read(i)) for i in self._chunk_ids.get(source, ()))
+        return ((i, read(i)) for i in indices)
 
     def page_text(self, source: str) -> str:
         """The text of a product page (see :meth:`read_chunks`)."""

@@ -153,8 +153,9 @@ class Retriever:
         if self.embedder is not None and self.store is not None:
             rank = 0
             # Ask for a margin: vectors of chunks outside this generation are skipped.
-            for cid, sim in self._dense_search(query, w.depth + 10):
-                at = snap.by_id.get(cid)
+            found_dense = self._dense_search(query, w.depth + 10)
+            positions = snap.ids.positions([cid for cid, _ in found_dense])
+            for (_, sim), at in zip(found_dense, positions, strict=True):
                 if at is None or not (kinds is None or kind_of[at] in kinds):
                     continue
                 rank += 1
@@ -164,8 +165,8 @@ class Retriever:
                 if rank >= w.depth:
                     break
 
-        ids = snap.ids
-        best_k = sorted(found, key=lambda i: (-found[i][0], ids[i]))[:k]
+        ids, order = snap.ids, snap.ids.rank  # rank: the ids' order, without decoding them
+        best_k = sorted(found, key=lambda i: (-found[i][0], order[i]))[:k]
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "retrieve %r: %d scored, best %s",
