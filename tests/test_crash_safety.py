@@ -560,7 +560,7 @@ def test_kill_at_random_moments(zygote: Zygote, shops: dict[str, Any], tmp_path:
     assert timing["done"]
     duration = timing["seconds"]
     live, killed, finished, outcomes = "B", 0, 0, Counter[str]()
-    for n in range(2 * RANDOM_KILLS):
+    for n in range(4 * RANDOM_KILLS):
         if killed >= RANDOM_KILLS:
             break
         target = "B" if live == "A" else "A"
@@ -585,6 +585,9 @@ def test_kill_at_random_moments(zygote: Zygote, shops: dict[str, Any], tmp_path:
             ] += 1
         else:
             finished += 1
+            # the first re-ingest can run on a busier machine than the later ones: delays drawn
+            # from its duration then mostly land after the end (CI under load: 19 of 20 kills)
+            duration = min(duration, run["seconds"])
             assert run["done"], what
             assert_clean(state, shops, target, what, orphans_ok=live == target)
         if n % 5 == 4:  # a re-run completes with nothing lost
