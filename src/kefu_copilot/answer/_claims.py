@@ -84,6 +84,9 @@ class Claim:
     #: what a clause with (almost) no words of its own is about: the words of its sentence's
     #: clauses before it and the question's ("5楼一共50元" after "无电梯每层10元")
     topic: frozenset[str] = frozenset()
+    #: the question's content words: what every clause of the reply answers ("新疆运费多少":
+    #: 不满收8元运费 is about 新疆's fee)
+    asked: frozenset[str] = frozenset()
 
     @property
     def checkable(self) -> bool:
@@ -621,6 +624,13 @@ class _Unit:
     #: its passage's heading's words: the same on every unit of a page, so they place a polar
     #: clause (卸妆油 … 不建议) but never pick out which of the page's values a claim states
     heading: frozenset[str] = frozenset()
+    #: the words that say what this clause's value is about: its own, those of the clauses
+    #: before it since its sentence's last value ("中型犬，每天100克" after "小型犬每天50克"), and
+    #: its sentence's leading clauses that state none (a table row's label: "地区：新疆，…，运费：20元")
+    scope: frozenset[str] = frozenset()
+    #: ``scope`` and the clauses stating no value after it (what is said of the value:
+    #: "15天内，同款降价，可退差价"), up to the next value or table cell
+    reach: frozenset[str] = frozenset()
 
     @property
     def context(self) -> frozenset[str]:
@@ -643,6 +653,10 @@ def _is_heading(line: str) -> bool:
     (knowledge joined line by line — lint's citations — starts with a whole policy clause)."""
     line = line.strip()
     return 0 < len(line) <= _HEADING_MAX and not _STATEMENT_END.search(line)
+
+
+#: a table cell: a short key and a colon ("获取方式：金卡")
+_CELL_KEY = re.compile(r"\s*[^，,；;。：:\s]{1,12}\s*[：:]")
 
 
 class RuleEntailment:
@@ -686,6 +700,7 @@ class RuleEntailment:
                 words = _bigrams(scope)
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
+                clauses = []
                 for _, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
@@ -697,6 +712,8 @@ class RuleEntailment:
                         for item in members.get(s.split(":", 1)[1], ())
                         if item not in subjects
                     ]
+                    clauses.append((clause, subjects, found, bare))
+                for clause, subjects, found, bare, (back, reach) in self._reaches(clauses):
                     out.append(
                         _Unit(
                             clause,
@@ -707,8 +724,43 @@ class RuleEntailment:
                             bare,
                             page,
                             heading,
+                            back,
+                            reach,
                         )
                     )
+        return out
+
+    def _reaches(
+        self, clauses: Sequence[tuple[str, list[str], list[Measure], frozenset[float]]]
+    ) -> list[
+        tuple[str, list[str], list[Measure], frozenset[float], tuple[frozenset[str], frozenset[str]]]
+    ]:
+        """Each clause of a sentence with the words its value is about (a subject comes before
+        its value): its own, those of the clauses stating no value back to the last value, and
+        the sentence's leading clauses that state none (a table row's label); then also what
+        is said of it: the clauses stating no value after it, up to the next value or table cell
+        ("自付款之日起15天内，同款降价，可退差价"). A neighbour stating a value is a sibling."""
+        own = [_bigrams(_strip_cues(self.rules, _strip_measures(c))) for c, *_ in clauses]
+        states = [bool(found or bare) for _, _, found, bare in clauses]
+        label: frozenset[str] = frozenset()
+        for words, valued in zip(own, states):
+            if valued:
+                break
+            label |= words
+        out = []
+        for i, (clause, subjects, found, bare) in enumerate(clauses):
+            reach = label | own[i]
+            j = i - 1
+            while j >= 0 and not states[j]:
+                reach |= own[j]
+                j -= 1
+            back, j = reach, i + 1
+            while states[i] and j < len(clauses) and not states[j]:
+                if _CELL_KEY.match(clauses[j][0]):
+                    break  # another cell of the row: about the row, not this value
+                reach |= own[j]
+                j += 1
+            out.append((clause, subjects, found, bare, (back, reach)))
         return out
 
     def _cell_values(self, clause: str) -> list[Measure]:
@@ -902,6 +954,15 @@ class RuleEntailment:
                 )
             return ClaimVerdict(claim, "unsupported", f"{q.text} not found in the cited knowledge")
         best_ok = max(self._overlap(claim, u) for u in ok)
+        swapped = self._swapped(claim, ok, rivals)
+        if swapped is not None:
+            rival, by_claim = swapped
+            return ClaimVerdict(
+                claim,
+                "contradicted" if by_claim else "unsupported",
+                f"{q.text} is stated of something else; where the knowledge is about what the "
+                f"{'reply' if by_claim else 'question'} is about, it says: {rival.text}",
+            )
         ruled = [s for s in claim.subjects if not s.startswith("product:")]
         if ruled and not any(set(ruled) & u.subjects for u in ok):
             # a rule naming the subject (偏远地区包括新疆…运费15元) outranks the general one
@@ -940,6 +1001,39 @@ class RuleEntailment:
                 f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
             )
         return ClaimVerdict(claim, "entailed", q.text)
+
+    @staticmethod
+    def _swapped(
+        claim: Claim, ok: Sequence[_Unit], rivals: Sequence[_Unit]
+    ) -> tuple[_Unit, bool] | None:
+        """A clause stating another value of the claim's dimension that is about what the claim
+        (and the question) is about, where no clause stating the claim's value is: a sibling of
+        one of them (the same page or sentence) whose scope — its label, the clauses leading to
+        its value — holds a word of the claim the scopes stating the claim's value lack, and
+        more of its words than any of them. The value belongs to another row, variant or clause
+        (小型犬50克 for 中型犬, the 青海 row's 15元 for 新疆): a subject swap."""
+        stated = frozenset().union(*(u.reach for u in ok))
+        # the claim's own words say what it is about; the question's only when they bind to
+        # no clause stating its value ("不满收8元运费" answering 新疆运费多少)
+        key = claim.words if claim.words & stated else claim.words | claim.asked
+        if not key:
+            return None
+        mine = max(len(key & u.reach) for u in ok)
+        own = {(m.dim, m.low, m.high) for m in claim.measures}
+        for rival in rivals:
+            if {(m.dim, m.low, m.high) for m in rival.measures} & own:
+                continue  # the claim's other value (满199元 … 运费15元)
+            binding = (key & rival.scope) - stated
+            if not binding or len(key & rival.scope) <= mine:
+                continue
+            if any(not (u.scope - rival.scope - key) for u in ok):
+                continue  # a clause stating the value is labelled nothing else than the claim
+            if any(
+                (rival.heading and rival.heading == u.heading) or rival.sentence == u.sentence
+                for u in ok
+            ):
+                return rival, bool(binding & claim.words)
+        return None
 
     @staticmethod
     def _shares(claim: Claim, unit: _Unit) -> bool:
@@ -1338,6 +1432,7 @@ class ClaimChecker:
         stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
         question_topic = _bigrams(fold(question))  # with its measures' words (三件装)
+        asked = _bigrams(_strip_cues(self.rules, _strip_measures(fold(question))))
         out = []
         topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
         last = 0
@@ -1380,6 +1475,7 @@ class ClaimChecker:
                     numbers=numbers,
                     offer=bool(self.rules.offer.search(part)),
                     topic=about,
+                    asked=asked,
                 )
             )
         return out
