@@ -733,7 +733,9 @@ class RuleEntailment:
     def _reaches(
         self, clauses: Sequence[tuple[str, list[str], list[Measure], frozenset[float]]]
     ) -> list[
-        tuple[str, list[str], list[Measure], frozenset[float], tuple[frozenset[str], frozenset[str]]]
+        tuple[
+            str, list[str], list[Measure], frozenset[float], tuple[frozenset[str], frozenset[str]]
+        ]
     ]:
         """Each clause of a sentence with the words its value is about (a subject comes before
         its value): its own, those of the clauses stating no value back to the last value, and
@@ -743,7 +745,7 @@ class RuleEntailment:
         own = [_bigrams(_strip_cues(self.rules, _strip_measures(c))) for c, *_ in clauses]
         states = [bool(found or bare) for _, _, found, bare in clauses]
         label: frozenset[str] = frozenset()
-        for words, valued in zip(own, states):
+        for words, valued in zip(own, states, strict=True):
             if valued:
                 break
             label |= words
