@@ -554,6 +554,9 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: what a word of the question, not of the claim, weighs in placing a yes or no: less than a
+#: word of the claim's own, enough to tell apart two clauses the claim shares words with alike
+_FOCUS_WEIGHT = 0.75
 #: families whose yes presupposes that the thing is done at all (免费搬走, 送安装): the
 #: knowledge's "not possible / not offered" about it says no to them too
 _PRESUPPOSE = frozenset({"free", "include"})
@@ -657,6 +660,12 @@ def _is_heading(line: str) -> bool:
 
 #: a table cell: a short key and a colon ("获取方式：金卡")
 _CELL_KEY = re.compile(r"\s*[^，,；;。：:\s]{1,12}\s*[：:]")
+
+
+def _row_key(sentence: str) -> str:
+    """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
+    m = _CELL_KEY.match(sentence)
+    return m.group().strip().rstrip("：:").strip() if m else ""
 
 
 class RuleEntailment:
@@ -958,12 +967,12 @@ class RuleEntailment:
         best_ok = max(self._overlap(claim, u) for u in ok)
         swapped = self._swapped(claim, ok, rivals)
         if swapped is not None:
-            rival, by_claim = swapped
+            rival, sure = swapped
             return ClaimVerdict(
                 claim,
-                "contradicted" if by_claim else "unsupported",
+                "contradicted" if sure else "unsupported",
                 f"{q.text} is stated of something else; where the knowledge is about what the "
-                f"{'reply' if by_claim else 'question'} is about, it says: {rival.text}",
+                f"reply is about, it says: {rival.text}",
             )
         ruled = [s for s in claim.subjects if not s.startswith("product:")]
         if ruled and not any(set(ruled) & u.subjects for u in ok):
@@ -1015,9 +1024,12 @@ class RuleEntailment:
         more of its words than any of them. The value belongs to another row, variant or clause
         (小型犬50克 for 中型犬, the 青海 row's 15元 for 新疆): a subject swap."""
         stated = frozenset().union(*(u.reach for u in ok))
+        others = frozenset().union(*(u.scope for u in rivals)) if rivals else frozenset()
         # the claim's own words say what it is about; the question's only when they bind to
-        # no clause stating its value ("不满收8元运费" answering 新疆运费多少)
-        key = claim.words if claim.words & stated else claim.words | claim.asked
+        # no clause stating its value, or to every clause alike ("每天喂50克" answering
+        # 中型犬每天喂多少; "不满收8元运费" answering 新疆运费多少)
+        generic = not (claim.words & stated) or claim.words <= (stated & others)
+        key = claim.words | claim.asked if generic else claim.words
         if not key:
             return None
         mine = max(len(key & u.reach) for u in ok)
@@ -1030,11 +1042,18 @@ class RuleEntailment:
                 continue
             if any(not (u.scope - rival.scope - key) for u in ok):
                 continue  # a clause stating the value is labelled nothing else than the claim
-            if any(
+            if not any(
                 (rival.heading and rival.heading == u.heading) or rival.sentence == u.sentence
                 for u in ok
             ):
-                return rival, bool(binding & claim.words)
+                continue
+            # sure when the claim's own words bind it, and the two are siblings of one list:
+            # clauses of one sentence, or rows of one table (their first cells share a key)
+            row = _row_key(rival.sentence)
+            siblings = any(
+                u.sentence == rival.sentence or (row and _row_key(u.sentence) == row) for u in ok
+            )
+            return rival, bool(binding & claim.words) and siblings
         return None
 
     @staticmethod
@@ -1081,6 +1100,7 @@ class RuleEntailment:
         for member, kind in kinds.items():
             if _bigrams(member) <= claim.words:
                 own |= frozenset().union(*map(_bigrams, kind))
+        focus = claim.asked - own - frozenset().union(*map(_bigrams, names))
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
@@ -1124,6 +1144,14 @@ class RuleEntailment:
                 if not shared:
                     continue
                 score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
+                if own <= _bigrams(clause):
+                    score += (
+                        1.0  # the clause says it of all the claim is about (安装免费: 安装收费)
+                    )
+                # the clause saying it of what the question asks about (外层 of 外层能机洗吗 in
+                # "内胆可以机洗，外层不可机洗"): the part of the knowledge that answers
+                # (not its page's product, named in its title: that is every clause's)
+                score += _FOCUS_WEIGHT * len((focus - unit.heading) & _bigrams(clause))
                 key = (named, signs[0] != opposite)
                 if restricted:
                     if key[1] != positive and not opposite:
