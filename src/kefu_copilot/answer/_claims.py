@@ -1144,10 +1144,6 @@ class RuleEntailment:
                 if not shared:
                     continue
                 score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
-                if own <= _bigrams(clause):
-                    score += (
-                        1.0  # the clause says it of all the claim is about (安装免费: 安装收费)
-                    )
                 # the clause saying it of what the question asks about (外层 of 外层能机洗吗 in
                 # "内胆可以机洗，外层不可机洗"): the part of the knowledge that answers
                 # (not its page's product, named in its title: that is every clause's)
