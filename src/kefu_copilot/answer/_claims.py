@@ -138,6 +138,13 @@ class ClaimCheck:
 
 # ------------------------------------------------------------------------------ the rules
 @dataclass(frozen=True)
+class _YesNo:
+    ask: re.Pattern[str]  # a key asking yes or no; group "what": what it asks (是否「有售」)
+    yes: frozenset[str]
+    no: frozenset[str]
+
+
+@dataclass(frozen=True)
 class _Rules:
     negative: tuple[tuple[str, re.Pattern[str]], ...]
     positive: tuple[tuple[str, re.Pattern[str]], ...]
@@ -163,6 +170,7 @@ class _Rules:
     same: Mapping[str, str]  # a subject's other name → the name its group is known by
     comparison: Mapping[str, re.Pattern[str]]  # "more" / "less": which way a comparison goes
     short_of: re.Pattern[str] | None  # a threshold not reached (不满99元)
+    yes_no: _YesNo | None = None  # cells answering a yes-no key (是否有售：否)
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -249,6 +257,19 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             for op, cues in (rules.get("arithmetic") or {}).items()
             if cues
         },
+        yes_no=_yes_no(rules.get("yes_no")),
+    )
+
+
+def _yes_no(spec: Mapping[str, Any] | None) -> _YesNo | None:
+    if not spec or not spec.get("ask"):
+        return None
+    return _YesNo(
+        ask=re.compile(
+            rf"(?:{_alternation(spec['ask'])})(?P<what>[\u4e00-\u9fffa-z]{{1,10}}?)(?=\s*[：:]|[，,]|$)"
+        ),
+        yes=frozenset(str(w).lower() for w in spec.get("says_yes") or []),
+        no=frozenset(str(w).lower() for w in spec.get("says_no") or []),
     )
 
 
@@ -662,6 +683,51 @@ def _is_heading(line: str) -> bool:
 _CELL_KEY = re.compile(r"\s*[^，,；;。：:\s]{1,12}\s*[：:]")
 
 
+def _answered_cells(rules: _Rules, sentence: str) -> str:
+    """A row whose cells answer a yes-no key, written out: "本店是否有售：否" says 没有售, and
+    "项目：是否支持调坡，基础款：否，升级款：是" says 不支持调坡 of 基础款 and 支持调坡 of 升级款. The
+    asking key is masked (是否支持 is no yes)."""
+    if rules.yes_no is None:
+        return sentence
+    ask = rules.yes_no.ask.search(sentence)
+    if ask is None:
+        return sentence
+    what = ask.group("what")
+    no = ("没" if what.startswith("有") else "不") + what
+
+    def answer(m: re.Match[str]) -> str:
+        said = m.group("value").strip().lower()
+        if said in rules.yes_no.yes:
+            return m.group("key") + what
+        if said in rules.yes_no.no:
+            return m.group("key") + no
+        return m.group()
+
+    rest = sentence[: ask.start()] + "＿" * len(ask.group()) + sentence[ask.end() :]
+    return _YES_NO_CELL.sub(answer, rest)
+
+
+#: a cell and its value (基础款：否)
+_YES_NO_CELL = re.compile(
+    r"(?P<key>[^，,；;。：:]*[：:]\s*)(?P<value>[^，,；;。：:]{1,4})(?=[，,；;。]|$)"
+)
+
+
+def _verdict_keys(rules: _Rules, sentence: str) -> list[str]:
+    """The keys of a row's cells whose value is a bare yes or no (基础款：不支持)."""
+    out = []
+    for cell in _CLAUSE.split(sentence):
+        key, colon, value = cell.replace("：", ":").partition(":")
+        if (
+            colon
+            and _polarity(rules, value)
+            and not _bigrams(_strip_cues(rules, value))
+            and not re.search(r"\d", value)
+        ):
+            out.append(key)
+    return out
+
+
 def _row_key(sentence: str) -> str:
     """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
     m = _CELL_KEY.match(sentence)
@@ -703,6 +769,7 @@ class RuleEntailment:
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
+                sentence = _answered_cells(self.rules, sentence)
                 # each item of a list says what its lead-in says of it: "跑鞋：户外穿着过的"
                 # under "以下情况不支持7天无理由：" is a no for 跑鞋
                 scope = f"{sentence}，{lead}" if lead else sentence
@@ -1139,7 +1206,17 @@ class RuleEntailment:
                     and not _bigrams(_strip_cues(self.rules, value))
                     and not re.search(r"\d", value)  # 20元（满200可用）: a condition, no verdict
                 ):
-                    # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row
+                    # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row — unless
+                    # the row's verdicts stand under several keys (项目：蓝牙，基础款：不支持，
+                    # 升级款：支持): then each is its key's, and the claim names another key
+                    keys = _verdict_keys(self.rules, unit.sentence)
+                    key_words = _bigrams(clause.replace("：", ":").partition(":")[0])
+                    if (
+                        len(keys) >= 2
+                        and not (own & key_words)
+                        and any(own & _bigrams(k) for k in keys)
+                    ):
+                        continue
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                 if not shared:
                     continue
