@@ -687,9 +687,10 @@ def _answered_cells(rules: _Rules, sentence: str) -> str:
     """A row whose cells answer a yes-no key, written out: "本店是否有售：否" says 没有售, and
     "项目：是否支持调坡，基础款：否，升级款：是" says 不支持调坡 of 基础款 and 支持调坡 of 升级款. The
     asking key is masked (是否支持 is no yes)."""
-    if rules.yes_no is None:
+    yes_no = rules.yes_no
+    if yes_no is None:
         return sentence
-    ask = rules.yes_no.ask.search(sentence)
+    ask = yes_no.ask.search(sentence)
     if ask is None:
         return sentence
     what = ask.group("what")
@@ -697,9 +698,9 @@ def _answered_cells(rules: _Rules, sentence: str) -> str:
 
     def answer(m: re.Match[str]) -> str:
         said = m.group("value").strip().lower()
-        if said in rules.yes_no.yes:
+        if said in yes_no.yes:
             return m.group("key") + what
-        if said in rules.yes_no.no:
+        if said in yes_no.no:
             return m.group("key") + no
         return m.group()
 
@@ -1086,10 +1087,12 @@ class RuleEntailment:
     ) -> tuple[_Unit, bool] | None:
         """A clause stating another value of the claim's dimension that is about what the claim
         (and the question) is about, where no clause stating the claim's value is: a sibling of
-        one of them (the same page or sentence) whose scope — its label, the clauses leading to
-        its value — holds a word of the claim the scopes stating the claim's value lack, and
-        more of its words than any of them. The value belongs to another row, variant or clause
-        (小型犬50克 for 中型犬, the 青海 row's 15元 for 新疆): a subject swap."""
+        one of them (a clause of the same sentence, a row of the same table) whose scope — its
+        label, the clauses leading to its value — holds a word of the claim the scopes stating
+        the claim's value lack, and more of its words than any of them. The value belongs to
+        another row, variant or clause (小型犬50克 for 中型犬, the 青海 row's 15元 for 新疆): a
+        subject swap, sure (contradicted) when the claim's own words bind it, not only the
+        question's."""
         stated = frozenset().union(*(u.reach for u in ok))
         others = frozenset().union(*(u.scope for u in rivals)) if rivals else frozenset()
         # the claim's own words say what it is about; the question's only when they bind to
@@ -1109,18 +1112,13 @@ class RuleEntailment:
                 continue
             if any(not (u.scope - rival.scope - key) for u in ok):
                 continue  # a clause stating the value is labelled nothing else than the claim
-            if not any(
-                (rival.heading and rival.heading == u.heading) or rival.sentence == u.sentence
-                for u in ok
-            ):
-                continue
-            # sure when the claim's own words bind it, and the two are siblings of one list:
-            # clauses of one sentence, or rows of one table (their first cells share a key)
+            # siblings of one list: clauses of one sentence, or rows of one table (their
+            # first cells share a key); what another part of the page says is no rival
             row = _row_key(rival.sentence)
-            siblings = any(
+            if any(
                 u.sentence == rival.sentence or (row and _row_key(u.sentence) == row) for u in ok
-            )
-            return rival, bool(binding & claim.words) and siblings
+            ):
+                return rival, bool(binding & claim.words)
         return None
 
     @staticmethod
@@ -1210,17 +1208,18 @@ class RuleEntailment:
                     # the row's verdicts stand under several keys (项目：蓝牙，基础款：不支持，
                     # 升级款：支持): then each is its key's, and the claim names another key
                     keys = _verdict_keys(self.rules, unit.sentence)
-                    key_words = _bigrams(clause.replace("：", ":").partition(":")[0])
-                    if (
-                        len(keys) >= 2
-                        and not (own & key_words)
-                        and any(own & _bigrams(k) for k in keys)
-                    ):
-                        continue
+                    mine = claim.words & _bigrams(clause.replace("：", ":").partition(":")[0])
+                    if len(keys) >= 2 and not mine and any(claim.words & _bigrams(k) for k in keys):
+                        continue  # another variant's verdict
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
+                    if len(keys) >= 2 and shared:
+                        shared += len(mine)  # its key names the claim's variant
                 if not shared:
                     continue
-                score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
+                # the clause itself names the claim's subject (基础款：不支持调坡 in a row of
+                # variants), though the sentence it opens does not
+                names_it = named or bool((claim.words - own) & _bigrams(clause))
+                score = shared + len(own & unit.context) / 2 + (1.0 if names_it else 0.0)
                 # the clause saying it of what the question asks about (外层 of 外层能机洗吗 in
                 # "内胆可以机洗，外层不可机洗"): the part of the knowledge that answers
                 # (not its page's product, named in its title: that is every clause's)
