@@ -98,6 +98,14 @@ ORANGES = [
     "果冻橙 中果/大果/特大果\n规格：大果，5斤装价格：¥45.9，10斤装价格：¥82.9",
     "果冻橙 中果/大果/特大果\n规格：特大果，5斤装价格：¥52.9，10斤装价格：¥96.9",
 ]
+# ---------------------------------------------------------------- support is local (issue 16)
+# A value or a yes/no counts only where the knowledge says it of what the claim (else the
+# question) is about: not under a sibling clause, row or variant of the same passage.
+FEEDING = ["喂食指南\n小型犬每天喂50克，中型犬每天喂100克，大型犬每天喂200克。"]
+BREEDS = [
+    "喂食指南\n犬型：小型犬，体重：1-10kg，每日喂食量：50克",
+    "喂食指南\n犬型：中型犬，体重：10-25kg，每日喂食量：100克",
+]
 DAMAGE = [
     "商品：草莓，反馈时限：签收后12小时内，赔付标准：每颗2元",
     "商品：果冻橙，反馈时限：签收后24小时内，赔付标准：每个坏果赔3元",
@@ -114,6 +122,16 @@ DAMAGE = [
         # the row's item (商品：草莓), bound from the question
         ("签收后24小时内拍照反馈就可以", DAMAGE, "草莓坏果多久内要反馈", "contradicted"),
         ("签收后12小时内拍照反馈", DAMAGE, "草莓坏果多久内要反馈", "entailed"),
+        # support is local (issue 16): not under a sibling clause or row of the same passage
+        # a value of another clause of the same sentence
+        ("中型犬每天喂50克", FEEDING, "中型犬每天喂多少", "contradicted"),
+        ("中型犬每天喂100克", FEEDING, "中型犬每天喂多少", "entailed"),
+        # a clause naming nothing: the question says what it is about (not confirmed)
+        ("每天喂50克就够了", FEEDING, "中型犬每天喂多少", "unsupported"),
+        ("每天喂100克", FEEDING, "中型犬每天喂多少", "entailed"),
+        # a value of another row of the same table, its label under a key no rule lists
+        ("中型犬每天喂50克", BREEDS, "中型犬吃多少", "contradicted"),
+        ("中型犬每天喂100克，小型犬是50克", BREEDS, "中型犬吃多少", "entailed"),
     ],
 )
 def test_the_knowledges_own_labels_are_subjects(
@@ -504,45 +522,12 @@ def test_an_aside_for_one_tier_is_neither_the_general_rule_nor_another_tiers() -
     assert checker.check("升级顺丰每单补10元", passages, question="升级顺丰要钱吗").grounded
 
 
-# ---------------------------------------------------------------- support is local (issue 16)
-# A value or a yes/no counts only where the knowledge says it of what the claim (else the
-# question) is about: not under a sibling clause, row or variant of the same passage.
-FEEDING = ["喂食指南\n小型犬每天喂50克，中型犬每天喂100克，大型犬每天喂200克。"]
-BREEDS = [
-    "喂食指南\n犬型：小型犬，体重：1-10kg，每日喂食量：50克",
-    "喂食指南\n犬型：中型犬，体重：10-25kg，每日喂食量：100克",
-]
 VARIANTS = [
     "跑步机参数\n项目：是否支持调坡，基础款：否，升级款：是",
     "跑步机参数\n项目：蓝牙，基础款：不支持，升级款：支持",
     "跑步机参数\n规格：基础款，最大承重：120kg",
     "跑步机参数\n规格：升级款，最大承重：136kg",
 ]
-
-
-@pytest.mark.parametrize(
-    ("reply", "passages", "question", "expected"),
-    [
-        # a value of another clause of the same sentence
-        ("中型犬每天喂50克", FEEDING, "中型犬每天喂多少", "contradicted"),
-        ("中型犬每天喂100克", FEEDING, "中型犬每天喂多少", "entailed"),
-        # a clause naming nothing: the question says what it is about (not confirmed)
-        ("每天喂50克就够了", FEEDING, "中型犬每天喂多少", "unsupported"),
-        ("每天喂100克", FEEDING, "中型犬每天喂多少", "entailed"),
-        # a value of another row of the same table, its label under a key no rule lists
-        ("中型犬每天喂50克", BREEDS, "中型犬吃多少", "contradicted"),
-        ("中型犬每天喂100克，小型犬是50克", BREEDS, "中型犬吃多少", "entailed"),
-    ],
-)
-def test_a_value_is_supported_only_where_it_is_said_of_the_claims_subject(
-    reply: str, passages: list[str], question: str, expected: str
-) -> None:
-    check = ClaimChecker(SHOP).check(reply, passages, question=question)
-    got = [v.verdict for v in check.verdicts]
-    if expected == "entailed":
-        assert check.grounded, got
-    else:
-        assert expected in got, got
 
 
 @pytest.mark.parametrize(
