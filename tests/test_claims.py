@@ -98,6 +98,14 @@ ORANGES = [
     "果冻橙 中果/大果/特大果\n规格：大果，5斤装价格：¥45.9，10斤装价格：¥82.9",
     "果冻橙 中果/大果/特大果\n规格：特大果，5斤装价格：¥52.9，10斤装价格：¥96.9",
 ]
+# ---------------------------------------------------------------- support is local (issue 16)
+# A value or a yes/no counts only where the knowledge says it of what the claim (else the
+# question) is about: not under a sibling clause, row or variant of the same passage.
+FEEDING = ["喂食指南\n小型犬每天喂50克，中型犬每天喂100克，大型犬每天喂200克。"]
+BREEDS = [
+    "喂食指南\n犬型：小型犬，体重：1-10kg，每日喂食量：50克",
+    "喂食指南\n犬型：中型犬，体重：10-25kg，每日喂食量：100克",
+]
 DAMAGE = [
     "商品：草莓，反馈时限：签收后12小时内，赔付标准：每颗2元",
     "商品：果冻橙，反馈时限：签收后24小时内，赔付标准：每个坏果赔3元",
@@ -114,6 +122,16 @@ DAMAGE = [
         # the row's item (商品：草莓), bound from the question
         ("签收后24小时内拍照反馈就可以", DAMAGE, "草莓坏果多久内要反馈", "contradicted"),
         ("签收后12小时内拍照反馈", DAMAGE, "草莓坏果多久内要反馈", "entailed"),
+        # support is local (issue 16): not under a sibling clause or row of the same passage
+        # a value of another clause of the same sentence
+        ("中型犬每天喂50克", FEEDING, "中型犬每天喂多少", "contradicted"),
+        ("中型犬每天喂100克", FEEDING, "中型犬每天喂多少", "entailed"),
+        # a clause naming nothing: the question says what it is about (not confirmed)
+        ("每天喂50克就够了", FEEDING, "中型犬每天喂多少", "unsupported"),
+        ("每天喂100克", FEEDING, "中型犬每天喂多少", "entailed"),
+        # a value of another row of the same table, its label under a key no rule lists
+        ("中型犬每天喂50克", BREEDS, "中型犬吃多少", "contradicted"),
+        ("中型犬每天喂100克，小型犬是50克", BREEDS, "中型犬吃多少", "entailed"),
     ],
 )
 def test_the_knowledges_own_labels_are_subjects(
@@ -502,3 +520,47 @@ def test_an_aside_for_one_tier_is_neither_the_general_rule_nor_another_tiers() -
     assert not checker.check("升级顺丰是免费的", passages, question="升级顺丰要钱吗").grounded
     assert not checker.check("金卡会员也能免费升级顺丰", passages, question="金卡要钱吗").grounded
     assert checker.check("升级顺丰每单补10元", passages, question="升级顺丰要钱吗").grounded
+
+
+VARIANTS = [
+    "跑步机参数\n项目：是否支持调坡，基础款：否，升级款：是",
+    "跑步机参数\n项目：蓝牙，基础款：不支持，升级款：支持",
+    "跑步机参数\n规格：基础款，最大承重：120kg",
+    "跑步机参数\n规格：升级款，最大承重：136kg",
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "question", "grounded"),
+    [
+        ("基础款支持调坡", "基础款能调坡吗", False),
+        ("基础款不支持调坡", "基础款能调坡吗", True),
+        ("升级款支持调坡", "升级款能调坡吗", True),
+        ("基础款支持蓝牙", "基础款有蓝牙吗", False),
+        ("升级款支持蓝牙", "升级款有蓝牙吗", True),
+    ],
+)
+def test_a_yes_or_no_is_read_from_the_cell_of_the_variant_named(
+    reply: str, question: str, grounded: bool
+) -> None:
+    check = ClaimChecker(SHOP).check(reply, VARIANTS, question=question)
+    assert check.grounded is grounded, [(v.verdict, v.reason) for v in check.verdicts]
+    if not grounded:
+        assert check.contradicted
+
+
+def test_a_yes_no_cell_says_its_keys_predicate() -> None:
+    from kefu_copilot.answer._claims import _answered_cells, claim_rules
+
+    rules = claim_rules()
+    assert _answered_cells(rules, "等级：特大果，本店是否有售：否").endswith("没有售")
+    assert "基础款：不支持调坡" in _answered_cells(rules, "项目：是否支持调坡，基础款：否")
+
+
+def test_a_yes_or_no_is_placed_where_the_knowledge_says_it_of_the_question_s_subject() -> None:
+    passages = ["洗护说明\n抓绒内胆可以机洗，外层冲锋衣不可机洗，请手洗后自然晾干。"]
+    checker = ClaimChecker(SHOP)
+    assert checker.check("可以放心机洗哦", passages, question="外层能机洗吗").contradicted
+    assert checker.check("不能机洗", passages, question="内胆能机洗吗").contradicted
+    assert checker.check("可以机洗的", passages, question="内胆能机洗吗").grounded
+    assert checker.check("不可以机洗，要手洗", passages, question="外层能机洗吗").grounded

@@ -98,7 +98,9 @@ def _insights(copilot: Copilot) -> bool:
 def _claims(copilot: Copilot) -> bool:
     from kefu_copilot.answer._claims import ClaimChecker  # what grounding and the lint check by
 
-    knowledge = ["等级：星耀会员，折扣：8折", "等级：金卡会员，折扣：9折"]
+    # two sentences, not rows of one table: the packaged rules bind a row's value to its label
+    # (等级：星耀会员) by structure alone, so only the tier list can tell these apart
+    knowledge = ["星耀会员享8折。", "金卡会员享9折。"]
     check = ClaimChecker(copilot.shop).check("星耀会员9折", knowledge)
     return "contradicted" in [v.verdict for v in check.verdicts]
 

@@ -84,6 +84,9 @@ class Claim:
     #: what a clause with (almost) no words of its own is about: the words of its sentence's
     #: clauses before it and the question's ("5楼一共50元" after "无电梯每层10元")
     topic: frozenset[str] = frozenset()
+    #: the question's content words: what every clause of the reply answers ("新疆运费多少":
+    #: 不满收8元运费 is about 新疆's fee)
+    asked: frozenset[str] = frozenset()
 
     @property
     def checkable(self) -> bool:
@@ -135,6 +138,13 @@ class ClaimCheck:
 
 # ------------------------------------------------------------------------------ the rules
 @dataclass(frozen=True)
+class _YesNo:
+    ask: re.Pattern[str]  # a key asking yes or no; group "what": what it asks (是否「有售」)
+    yes: frozenset[str]
+    no: frozenset[str]
+
+
+@dataclass(frozen=True)
 class _Rules:
     negative: tuple[tuple[str, re.Pattern[str]], ...]
     positive: tuple[tuple[str, re.Pattern[str]], ...]
@@ -160,6 +170,7 @@ class _Rules:
     same: Mapping[str, str]  # a subject's other name → the name its group is known by
     comparison: Mapping[str, re.Pattern[str]]  # "more" / "less": which way a comparison goes
     short_of: re.Pattern[str] | None  # a threshold not reached (不满99元)
+    yes_no: _YesNo | None = None  # cells answering a yes-no key (是否有售：否)
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -246,6 +257,19 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             for op, cues in (rules.get("arithmetic") or {}).items()
             if cues
         },
+        yes_no=_yes_no(rules.get("yes_no")),
+    )
+
+
+def _yes_no(spec: Mapping[str, Any] | None) -> _YesNo | None:
+    if not spec or not spec.get("ask"):
+        return None
+    return _YesNo(
+        ask=re.compile(
+            rf"(?:{_alternation(spec['ask'])})(?P<what>[\u4e00-\u9fffa-z]{{1,10}}?)(?=\s*[：:]|[，,]|$)"
+        ),
+        yes=frozenset(str(w).lower() for w in spec.get("says_yes") or []),
+        no=frozenset(str(w).lower() for w in spec.get("says_no") or []),
     )
 
 
@@ -551,6 +575,9 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: what a word of the question, not of the claim, weighs in placing a yes or no: less than a
+#: word of the claim's own, enough to tell apart two clauses the claim shares words with alike
+_FOCUS_WEIGHT = 0.75
 #: families whose yes presupposes that the thing is done at all (免费搬走, 送安装): the
 #: knowledge's "not possible / not offered" about it says no to them too
 _PRESUPPOSE = frozenset({"free", "include"})
@@ -621,6 +648,13 @@ class _Unit:
     #: its passage's heading's words: the same on every unit of a page, so they place a polar
     #: clause (卸妆油 … 不建议) but never pick out which of the page's values a claim states
     heading: frozenset[str] = frozenset()
+    #: the words that say what this clause's value is about: its own, those of the clauses
+    #: before it since its sentence's last value ("中型犬，每天100克" after "小型犬每天50克"), and
+    #: its sentence's leading clauses that state none (a table row's label: "地区：新疆，…，运费：20元")
+    scope: frozenset[str] = frozenset()
+    #: ``scope`` and the clauses stating no value after it (what is said of the value:
+    #: "15天内，同款降价，可退差价"), up to the next value or table cell
+    reach: frozenset[str] = frozenset()
 
     @property
     def context(self) -> frozenset[str]:
@@ -643,6 +677,62 @@ def _is_heading(line: str) -> bool:
     (knowledge joined line by line — lint's citations — starts with a whole policy clause)."""
     line = line.strip()
     return 0 < len(line) <= _HEADING_MAX and not _STATEMENT_END.search(line)
+
+
+#: a table cell: a short key and a colon ("获取方式：金卡")
+_CELL_KEY = re.compile(r"\s*[^，,；;。：:\s]{1,12}\s*[：:]")
+
+
+def _answered_cells(rules: _Rules, sentence: str) -> str:
+    """A row whose cells answer a yes-no key, written out: "本店是否有售：否" says 没有售, and
+    "项目：是否支持调坡，基础款：否，升级款：是" says 不支持调坡 of 基础款 and 支持调坡 of 升级款. The
+    asking key is masked (是否支持 is no yes)."""
+    yes_no = rules.yes_no
+    if yes_no is None:
+        return sentence
+    ask = yes_no.ask.search(sentence)
+    if ask is None:
+        return sentence
+    what = ask.group("what")
+    no = ("没" if what.startswith("有") else "不") + what
+
+    def answer(m: re.Match[str]) -> str:
+        said = m.group("value").strip().lower()
+        if said in yes_no.yes:
+            return m.group("key") + what
+        if said in yes_no.no:
+            return m.group("key") + no
+        return m.group()
+
+    rest = sentence[: ask.start()] + "＿" * len(ask.group()) + sentence[ask.end() :]
+    return _YES_NO_CELL.sub(answer, rest)
+
+
+#: a cell and its value (基础款：否)
+_YES_NO_CELL = re.compile(
+    r"(?P<key>[^，,；;。：:]*[：:]\s*)(?P<value>[^，,；;。：:]{1,4})(?=[，,；;。]|$)"
+)
+
+
+def _verdict_keys(rules: _Rules, sentence: str) -> list[str]:
+    """The keys of a row's cells whose value is a bare yes or no (基础款：不支持)."""
+    out = []
+    for cell in _CLAUSE.split(sentence):
+        key, colon, value = cell.replace("：", ":").partition(":")
+        if (
+            colon
+            and _polarity(rules, value)
+            and not _bigrams(_strip_cues(rules, value))
+            and not re.search(r"\d", value)
+        ):
+            out.append(key)
+    return out
+
+
+def _row_key(sentence: str) -> str:
+    """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
+    m = _CELL_KEY.match(sentence)
+    return m.group().strip().rstrip("：:").strip() if m else ""
 
 
 class RuleEntailment:
@@ -680,12 +770,14 @@ class RuleEntailment:
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
+                sentence = _answered_cells(self.rules, sentence)
                 # each item of a list says what its lead-in says of it: "跑鞋：户外穿着过的"
                 # under "以下情况不支持7天无理由：" is a no for 跑鞋
                 scope = f"{sentence}，{lead}" if lead else sentence
                 words = _bigrams(scope)
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
+                clauses = []
                 for _, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
@@ -697,6 +789,8 @@ class RuleEntailment:
                         for item in members.get(s.split(":", 1)[1], ())
                         if item not in subjects
                     ]
+                    clauses.append((clause, subjects, found, bare))
+                for clause, subjects, found, bare, (back, reach) in self._reaches(clauses):
                     out.append(
                         _Unit(
                             clause,
@@ -707,8 +801,45 @@ class RuleEntailment:
                             bare,
                             page,
                             heading,
+                            back,
+                            reach,
                         )
                     )
+        return out
+
+    def _reaches(
+        self, clauses: Sequence[tuple[str, list[str], list[Measure], frozenset[float]]]
+    ) -> list[
+        tuple[
+            str, list[str], list[Measure], frozenset[float], tuple[frozenset[str], frozenset[str]]
+        ]
+    ]:
+        """Each clause of a sentence with the words its value is about (a subject comes before
+        its value): its own, those of the clauses stating no value back to the last value, and
+        the sentence's leading clauses that state none (a table row's label); then also what
+        is said of it: the clauses stating no value after it, up to the next value or table cell
+        ("自付款之日起15天内，同款降价，可退差价"). A neighbour stating a value is a sibling."""
+        own = [_bigrams(_strip_cues(self.rules, _strip_measures(c))) for c, *_ in clauses]
+        states = [bool(found or bare) for _, _, found, bare in clauses]
+        label: frozenset[str] = frozenset()
+        for words, valued in zip(own, states, strict=True):
+            if valued:
+                break
+            label |= words
+        out = []
+        for i, (clause, subjects, found, bare) in enumerate(clauses):
+            reach = label | own[i]
+            j = i - 1
+            while j >= 0 and not states[j]:
+                reach |= own[j]
+                j -= 1
+            back, j = reach, i + 1
+            while states[i] and j < len(clauses) and not states[j]:
+                if _CELL_KEY.match(clauses[j][0]):
+                    break  # another cell of the row: about the row, not this value
+                reach |= own[j]
+                j += 1
+            out.append((clause, subjects, found, bare, (back, reach)))
         return out
 
     def _cell_values(self, clause: str) -> list[Measure]:
@@ -902,6 +1033,15 @@ class RuleEntailment:
                 )
             return ClaimVerdict(claim, "unsupported", f"{q.text} not found in the cited knowledge")
         best_ok = max(self._overlap(claim, u) for u in ok)
+        swapped = self._swapped(claim, ok, rivals)
+        if swapped is not None:
+            rival, sure = swapped
+            return ClaimVerdict(
+                claim,
+                "contradicted" if sure else "unsupported",
+                f"{q.text} is stated of something else; where the knowledge is about what the "
+                f"reply is about, it says: {rival.text}",
+            )
         ruled = [s for s in claim.subjects if not s.startswith("product:")]
         if ruled and not any(set(ruled) & u.subjects for u in ok):
             # a rule naming the subject (偏远地区包括新疆…运费15元) outranks the general one
@@ -940,6 +1080,46 @@ class RuleEntailment:
                 f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
             )
         return ClaimVerdict(claim, "entailed", q.text)
+
+    @staticmethod
+    def _swapped(
+        claim: Claim, ok: Sequence[_Unit], rivals: Sequence[_Unit]
+    ) -> tuple[_Unit, bool] | None:
+        """A clause stating another value of the claim's dimension that is about what the claim
+        (and the question) is about, where no clause stating the claim's value is: a sibling of
+        one of them (a clause of the same sentence, a row of the same table) whose scope — its
+        label, the clauses leading to its value — holds a word of the claim the scopes stating
+        the claim's value lack, and more of its words than any of them. The value belongs to
+        another row, variant or clause (小型犬50克 for 中型犬, the 青海 row's 15元 for 新疆): a
+        subject swap, sure (contradicted) when the claim's own words bind it, not only the
+        question's."""
+        stated = frozenset().union(*(u.reach for u in ok))
+        others = frozenset().union(*(u.scope for u in rivals)) if rivals else frozenset()
+        # the claim's own words say what it is about; the question's only when they bind to
+        # no clause stating its value, or to every clause alike ("每天喂50克" answering
+        # 中型犬每天喂多少; "不满收8元运费" answering 新疆运费多少)
+        generic = not (claim.words & stated) or claim.words <= (stated & others)
+        key = claim.words | claim.asked if generic else claim.words
+        if not key:
+            return None
+        mine = max(len(key & u.reach) for u in ok)
+        own = {(m.dim, m.low, m.high) for m in claim.measures}
+        for rival in rivals:
+            if {(m.dim, m.low, m.high) for m in rival.measures} & own:
+                continue  # the claim's other value (满199元 … 运费15元)
+            binding = (key & rival.scope) - stated
+            if not binding or len(key & rival.scope) <= mine:
+                continue
+            if any(not (u.scope - rival.scope - key) for u in ok):
+                continue  # a clause stating the value is labelled nothing else than the claim
+            # siblings of one list: clauses of one sentence, or rows of one table (their
+            # first cells share a key); what another part of the page says is no rival
+            row = _row_key(rival.sentence)
+            if any(
+                u.sentence == rival.sentence or (row and _row_key(u.sentence) == row) for u in ok
+            ):
+                return rival, bool(binding & claim.words)
+        return None
 
     @staticmethod
     def _shares(claim: Claim, unit: _Unit) -> bool:
@@ -985,6 +1165,7 @@ class RuleEntailment:
         for member, kind in kinds.items():
             if _bigrams(member) <= claim.words:
                 own |= frozenset().union(*map(_bigrams, kind))
+        focus = claim.asked - own - frozenset().union(*map(_bigrams, names))
         seen: set[str] = set()
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
@@ -1023,11 +1204,26 @@ class RuleEntailment:
                     and not _bigrams(_strip_cues(self.rules, value))
                     and not re.search(r"\d", value)  # 20元（满200可用）: a condition, no verdict
                 ):
-                    # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row
+                    # a bare verdict cell (项目：嫁接睫毛，内容：不建议) is about its row — unless
+                    # the row's verdicts stand under several keys (项目：蓝牙，基础款：不支持，
+                    # 升级款：支持): then each is its key's, and the claim names another key
+                    keys = _verdict_keys(self.rules, unit.sentence)
+                    mine = claim.words & _bigrams(clause.replace("：", ":").partition(":")[0])
+                    if len(keys) >= 2 and not mine and any(claim.words & _bigrams(k) for k in keys):
+                        continue  # another variant's verdict
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
+                    if len(keys) >= 2 and shared:
+                        shared += len(mine)  # its key names the claim's variant
                 if not shared:
                     continue
-                score = shared + len(own & unit.context) / 2 + (1.0 if named else 0.0)
+                # the clause itself names the claim's subject (基础款：不支持调坡 in a row of
+                # variants), though the sentence it opens does not
+                names_it = named or bool((claim.words - own) & _bigrams(clause))
+                score = shared + len(own & unit.context) / 2 + (1.0 if names_it else 0.0)
+                # the clause saying it of what the question asks about (外层 of 外层能机洗吗 in
+                # "内胆可以机洗，外层不可机洗"): the part of the knowledge that answers
+                # (not its page's product, named in its title: that is every clause's)
+                score += _FOCUS_WEIGHT * len((focus - unit.heading) & _bigrams(clause))
                 key = (named, signs[0] != opposite)
                 if restricted:
                     if key[1] != positive and not opposite:
@@ -1338,6 +1534,7 @@ class ClaimChecker:
         stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
         question_topic = _bigrams(fold(question))  # with its measures' words (三件装)
+        asked = _bigrams(_strip_cues(self.rules, _strip_measures(fold(question))))
         out = []
         topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
         last = 0
@@ -1380,6 +1577,7 @@ class ClaimChecker:
                     numbers=numbers,
                     offer=bool(self.rules.offer.search(part)),
                     topic=about,
+                    asked=asked,
                 )
             )
         return out
