@@ -87,7 +87,7 @@ BLIND_SHOPS = (*DEV_SHOPS, *HELD_SHOPS)
 SHOPS = ("sample", *BLIND_SHOPS)
 TRAINING = ROOT / "evals/training/emotion_train.jsonl"  # blind-written turns, one fold a vertical
 WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
-OPTIONS: dict[str, Any] = {"text": True, "l2": 100.0, "gram_l2": 2.0, "min_count": 3}
+OPTIONS: dict[str, Any] = {"text": True, "l2": 300.0, "gram_l2": 1.0, "min_count": 3}
 GRID = {"l2": (100.0, 300.0, 1000.0), "gram_l2": (1.0, 2.0, 4.0), "shop": (6.0,)}
 NESTED_TIE = 0.005
 MAX_PLAIN = 0.02  # at most this share of plain product questions may escalate
@@ -398,7 +398,8 @@ def load_labels() -> list[dict[str, Any]]:
     its own rules) and the training verticals (one fold each)."""
     out: list[dict[str, Any]] = []
     configs = {s: load_shop_config(_shop_dir(s)) for s in DEV_SHOPS}
-    sources = [(s, _eval_dir(s) / "emotion.jsonl") for s in SHOPS]
+    # the sample and the dev shops, as the shipped label model was fitted (not the held-out ones)
+    sources = [(s, _eval_dir(s) / "emotion.jsonl") for s in ("sample", *DEV_SHOPS)]
     for shop, path in [*sources, (None, TRAINING)]:
         rules = configs[shop].rule_set("emotion") if shop in configs else None
         for case in _rows(path):
@@ -434,7 +435,7 @@ def label_accuracy(data: list[dict[str, Any]], **options: Any) -> dict[str, floa
         test_grams = [data[i]["grams"] for i in test]
         predicted = predict_labels(model, x[test], test_grams, LABEL_FEATURES, gate)
         hit[test] = [p == data[i]["y"] for p, i in zip(predicted, test, strict=True)]
-    out = {g: round(float(hit[fold == g].mean()), 3) for g in SHOPS}
+    out = {g: round(float(hit[fold == g].mean()), 3) for g in ("sample", *DEV_SHOPS)}
     out["verticals"] = round(float(hit[np.char.startswith(fold.astype(str), "v:")].mean()), 3)
     return out
 
