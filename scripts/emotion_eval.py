@@ -3,7 +3,7 @@
     python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital+cosmetics+food+home+sports = dev, baby+pets = held out; read with each shop's keywords and rules, as
+apparel+digital+cosmetics+food+home+sports = dev, baby+pets+kitchen+tools = held out; read with each shop's keywords and rules, as
 `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
@@ -55,7 +55,7 @@ def jddc_split(case_id: str) -> str:
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports")
-HELD_OUT = ("baby", "pets")
+HELD_OUT = ("baby", "pets", "kitchen", "tools")
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
 DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},

@@ -183,6 +183,17 @@ def test_packaged_model_is_small_and_used_by_default() -> None:
     assert packaged_model({"bias": 0.0}) is None
 
 
+def test_packaged_model_was_selected_leave_one_shop_out() -> None:
+    """The shipped figures are out-of-shop ones: every shop with an emotion suite was a fold,
+    and at the shipped threshold no shop's plain product questions escalate more than 2 %."""
+    cv = json.loads(PACKAGED.read_text(encoding="utf-8"))["info"]["cv"]
+    shops = ("sample", "apparel", "digital", "cosmetics", "food", "home", "sports")
+    for shop in (*shops, "baby", "pets", "kitchen", "tools"):
+        assert cv[shop]["n"] > 0 and cv[shop]["n_plain"] > 0, shop
+        assert cv[shop]["plain_escalated"] <= 0.02, shop
+    assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
+
+
 def test_text_model_round_trip(tmp_path: Path) -> None:
     examples = [("我要投诉你们", None, True), ("好的谢谢", None, False)] * 4
     examples += [("东西太差了", None, True), ("有货吗", None, False)] * 4
