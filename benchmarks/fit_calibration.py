@@ -36,18 +36,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from corpus import generate_shop
+from corpus import generate_shop  # noqa: E402
 
-from kefu_copilot import Copilot
-from kefu_copilot._models import Message
-from kefu_copilot.answer._calibration import (
+from kefu_copilot import Copilot  # noqa: E402
+from kefu_copilot._models import Message  # noqa: E402
+from kefu_copilot.answer._calibration import (  # noqa: E402
     FEATURES,
     choose_auto_threshold,
     fit_logistic,
     reliability,
     threshold_cut,
 )
-from kefu_copilot.evals._suite import _as_list, check_answer_case, read_suite
+from kefu_copilot.evals._suite import _as_list, check_answer_case, read_suite  # noqa: E402
 
 PRECISION = 0.98
 HANDOFF_RECALL = 0.95
@@ -175,7 +175,9 @@ def main() -> None:
     p = [0.0] * len(rows)
     for shop in shops:  # leave one shop out: each shop scored by a model that never saw it
         train = [r for r in rows if r["shop"] != shop]
-        model = fit_logistic([r["features"] for r in train], [r["right"] for r in train], l2=args.l2)
+        model = fit_logistic(
+            [r["features"] for r in train], [r["right"] for r in train], l2=args.l2
+        )
         for i, r in enumerate(rows):
             if r["shop"] == shop:
                 p[i] = model.probability(r["features"])
@@ -216,7 +218,9 @@ def main() -> None:
             threshold_cut(live_p, [r["right"] for r in live_rows], t) for t in CURVE
         ],
         "reliability_leave_one_shop_out": reliability(p, labels),
-        "reliability_in_sample": reliability([final.probability(r["features"]) for r in rows], labels),
+        "reliability_in_sample": reliability(
+            [final.probability(r["features"]) for r in rows], labels
+        ),
     }
     data = {
         "_doc": "The answer calibrator (answer/_calibration.py), fitted by "
