@@ -564,3 +564,19 @@ def test_a_yes_or_no_is_placed_where_the_knowledge_says_it_of_the_question_s_sub
     assert checker.check("不能机洗", passages, question="内胆能机洗吗").contradicted
     assert checker.check("可以机洗的", passages, question="内胆能机洗吗").grounded
     assert checker.check("不可以机洗，要手洗", passages, question="外层能机洗吗").grounded
+
+
+def test_knowledge_labels_with_pattern_characters_are_matched_as_written() -> None:
+    """A label is the knowledge's text, not a pattern: "豆腐砂+膨润土" matched "豆腐砂" and the
+    lookup of the match crashed an eval (KeyError)."""
+    from kefu_copilot.answer._claims import _knowledge_labels, claim_rules
+
+    passages = [
+        "规格：豆腐砂+膨润土，价格：39元",
+        "规格：松木砂(大)，价格：29元",
+        "规格：豆腐砂，价格：25元",
+    ]
+    labels = _knowledge_labels(claim_rules(), passages)
+    found = labels.find("豆腐砂+膨润土的多少钱？松木砂(大)呢？豆腐砂呢？")
+    assert [f.split(":", 1)[1] for f in found] == ["豆腐砂+膨润土", "松木砂", "豆腐砂"]
+    assert ClaimChecker(ShopConfig()).check("豆腐砂+膨润土39元", passages) is not None

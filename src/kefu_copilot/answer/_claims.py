@@ -323,7 +323,11 @@ class _Labels:
     def find(self, text: str) -> list[str]:
         if self.pattern is None:
             return []
-        return [f"{self.keys[m.group()]}:{m.group()}" for m in self.pattern.finditer(text)]
+        return [
+            f"{self.keys[m.group()]}:{m.group()}"
+            for m in self.pattern.finditer(text)
+            if m.group() in self.keys
+        ]
 
 
 _NO_LABELS = _Labels()
@@ -353,7 +357,8 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
                 owner.setdefault(value, key)
     if not owner:
         return _NO_LABELS
-    return _Labels(owner, re.compile(_alternation(owner)))
+    # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written
+    return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
 
 
 def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
