@@ -27,7 +27,7 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import Needs, read_needs
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles
-from ._recommend import fits_group, rank, recommend
+from ._recommend import rank, recommend
 
 __all__ = ["Advisor"]
 
@@ -139,13 +139,6 @@ class Advisor:
         said = [m.text for m in history if m.role != "customer"]
         named = self.named(question)
         wants_said = self.wishes(needs)
-        if knowledge == "auto" and self._for_another(needs, support):
-            # the sure answer is of a product for another group than the one said ("男生穿的
-            # 睡衣": the 女士 pyjamas' size row): never sent; what fits them, if anything, ranked
-            rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=True)
-            if rec.decision == "auto":
-                rec = rec.model_copy(update={"decision": "draft"})
-            return self._recommended(question, rec), needs
         if typed and knowledge == "auto" and not wants_said:
             return None  # a sure catalogue value answers it
         if needs.cues.get("bargain"):
@@ -225,14 +218,6 @@ class Advisor:
         strict = not wants and wish and bool(self._said(question, "existence_cues"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
-
-    def _for_another(self, needs: Needs, support: Mapping[str, float] | None) -> bool:
-        """Whether the product retrieval matched best is marked for another group than the
-        one the shopper says the product is for."""
-        if not needs.groups or not support:
-            return False
-        top = self._by_source.get(max(support, key=lambda s: support[s]))
-        return top is not None and not fits_group(top, needs, self.rules)
 
     def _said(self, question: str, cues: str) -> list[str]:
         norm = normalize(question)
