@@ -60,3 +60,16 @@ def test_read_many_reads_runs_as_read_does(tmp_path: Path) -> None:
     assert chunks.read_many(wanted) == [chunks.read(i) for i in wanted]
     assert chunks.read_many([3, 4, 5])[1] is kept
     assert chunks.read_many([]) == []
+
+
+def test_a_chunk_file_keeps_a_bounded_number_of_parsed_chunks(monkeypatch) -> None:
+    from kefu_copilot.index import _generations
+
+    monkeypatch.setattr(_generations, "KEPT_CHUNKS", 8)
+    lines = [f'{{"id":"c{i}","kind":"faq","source":"f","locator":"{i}"}}\n' for i in range(50)]
+    chunks = ChunkFile("".join(lines).encode())
+    for _ in range(2):  # read twice over: the second pass re-reads what was dropped
+        assert [chunks[i].id for i in range(50)] == [f"c{i}" for i in range(50)]
+        assert sum(item is not None for item in chunks._items) <= 8
+    first = chunks[49]
+    assert chunks[49] is first  # a kept chunk is the same object

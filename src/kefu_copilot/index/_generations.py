@@ -59,6 +59,10 @@ FORMAT = 1
 CURRENT = "CURRENT"
 #: Bytes of ``chunks.jsonl`` parsed between two releases of its mapped pages (see ChunkFile).
 RELEASE_BYTES = 32 << 20
+#: Parsed chunks a ChunkFile keeps (~1-3 KB each); past it the kept ones are dropped all at once
+#: and re-read with pread as asked. A long-serving process otherwise keeps every chunk any
+#: answer ever touched (at 300k chunks, up to ~600 MB).
+KEPT_CHUNKS = 16_384
 
 
 class ChunkFile(Sequence[Chunk]):
@@ -92,6 +96,7 @@ class ChunkFile(Sequence[Chunk]):
             bounds = array("q", np.concatenate(([0], ends + 1)).astype(np.int64).tobytes())
         self._bounds = bounds
         self._items: list[Chunk | None] = [None] * (len(bounds) - 1)
+        self._kept = 0  # chunks kept in _items since it was last emptied
         self._read = 0  # bytes parsed since the pages were last released
         self.release()  # finding the line ends read every page
 
@@ -122,7 +127,12 @@ class ChunkFile(Sequence[Chunk]):
     def _get(self, i: int) -> Chunk:
         chunk = self._items[i]
         if chunk is None:
-            chunk = self._items[i] = self._parse(i)
+            chunk = self._parse(i)
+            self._kept += 1
+            if self._kept > KEPT_CHUNKS:  # bounded: start afresh (a racing thread's store into
+                self._items = [None] * len(self._items)  # the old list is merely lost)
+                self._kept = 1
+            self._items[i] = chunk
         return chunk
 
     def read_many(self, indices: Sequence[int]) -> list[Chunk]:
