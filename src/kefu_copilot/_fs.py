@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mmap
 import os
 import tempfile
 from collections.abc import Iterable
@@ -17,6 +19,7 @@ except ImportError:  # pragma: no cover
     orjson = None  # type: ignore[assignment]
 
 __all__ = [
+    "drop_pages",
     "fsync_dir",
     "json_bytes",
     "load_json",
@@ -24,6 +27,15 @@ __all__ = [
     "write_synced",
     "write_text_atomic",
 ]
+
+
+def drop_pages(data: object) -> None:
+    """Drop a memory map's pages from this process's resident set (they stay in the page cache;
+    touched again, they are mapped back); a no-op for anything else or where the platform
+    cannot."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):
+            data.madvise(mmap.MADV_DONTNEED)
 
 
 def load_json(data: str | bytes) -> Any:

@@ -30,7 +30,7 @@ from typing import Literal
 
 import numpy as np
 
-from .._fs import json_bytes, load_json, save_array, write_synced
+from .._fs import drop_pages, json_bytes, load_json, save_array, write_synced
 from .._models import Chunk
 from ..text._normalize import split_sentences
 from ..text._tokenize import Tokenizer
@@ -288,9 +288,7 @@ class Analysis:
         hundred answers. Read again, a page is mapped back from the cache (~0.1 ms a MB)."""
         self._reads = 0
         for held in self._maps:
-            if hasattr(mmap, "MADV_DONTNEED"):
-                with contextlib.suppress(OSError, ValueError):
-                    held.madvise(mmap.MADV_DONTNEED)
+            drop_pages(held)
 
     def _segment(self, k: int) -> frozenset[int]:
         marks, ids = self._marks, self._tokens

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import VectorStoreError
-from .._fs import fsync_dir, json_bytes, load_json, write_synced
+from .._fs import drop_pages, fsync_dir, json_bytes, load_json, write_synced
 from . import _ivf
 from ._ids import ChunkIds
 
@@ -89,8 +89,7 @@ def _release(array: np.ndarray) -> None:
     if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
         if isinstance(array, np.memmap) and array.flags.writeable:
             array.flush()
-        with contextlib.suppress(OSError, ValueError):
-            base.madvise(mmap.MADV_DONTNEED)
+        drop_pages(base)
 
 
 @dataclass(frozen=True)

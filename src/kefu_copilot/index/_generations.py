@@ -37,7 +37,7 @@ from typing import Any, overload
 import numpy as np
 
 from .._errors import IndexLockedError, KnowledgeIndexError
-from .._fs import fsync_dir, json_bytes, load_json, save_array, write_synced
+from .._fs import drop_pages, fsync_dir, json_bytes, load_json, save_array, write_synced
 from .._models import Chunk
 from ._analysis import Analysis, AnalysisWriter, ChunkTokens, StoredAnalyses, Vocabulary
 from ._bm25 import BM25Writer, LexicalIndex
@@ -87,9 +87,8 @@ class ChunkFile(Sequence[Chunk]):
         """``bounds``: where each line starts, and the end of the last, as written at ingest
         (``chunks.bounds``); without them (an index of an earlier version) the line ends are
         found by reading the whole file — 194 MB at 300k chunks, ~1 s of an open."""
-        self._data = data
         self._where = where
-        self._reader = reader  # holds the descriptor open as long as this file is used
+        self._file = _Ranges(data, reader)
         if bounds is None or len(bounds) < 1 or bounds[0] != 0 or bounds[-1] != len(data):
             ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
             # 8 bytes a chunk (a list of ints held 36)
@@ -97,13 +96,7 @@ class ChunkFile(Sequence[Chunk]):
         self._bounds = bounds
         self._items: list[Chunk | None] = [None] * (len(bounds) - 1)
         self._kept = 0  # chunks kept in _items since it was last emptied
-        self._read = 0  # bytes parsed since the pages were last released
-        self.release()  # finding the line ends read every page
-
-    def release(self) -> None:
-        """Drop the mapped pages from this process's resident set (a no-op for bytes)."""
-        self._read = 0
-        _drop_pages(self._data)
+        self._file.release()  # finding the line ends read every page
 
     @classmethod
     def open(cls, path: Path) -> ChunkFile:
@@ -139,8 +132,6 @@ class ChunkFile(Sequence[Chunk]):
         """:meth:`read` of each of ``indices``; a run of consecutive chunks (a product page's
         parts) is read with one ``pread`` (a scan of every product page at open read them one
         by one: 208k reads at 300k chunks)."""
-        if self._reader is None:
-            return [self.read(i) for i in indices]
         out: list[Chunk] = []
         bounds, items, n = self._bounds, self._items, 0
         while n < len(indices):
@@ -148,7 +139,7 @@ class ChunkFile(Sequence[Chunk]):
             while m < len(indices) and indices[m] == indices[m - 1] + 1:
                 m += 1
             base = bounds[indices[n]]
-            block = os.pread(self._reader.fd, bounds[indices[m - 1] + 1] - base, base)
+            block = self._file.read(base, bounds[indices[m - 1] + 1])
             for i in indices[n:m]:
                 kept = items[i]
                 out.append(kept or self._load(block[bounds[i] - base : bounds[i + 1] - base], i))
@@ -156,15 +147,7 @@ class ChunkFile(Sequence[Chunk]):
         return out
 
     def _parse(self, i: int) -> Chunk:
-        start, end = self._bounds[i], self._bounds[i + 1]
-        if self._reader is not None:
-            line = os.pread(self._reader.fd, end - start, start)
-        else:
-            line = self._data[start:end]
-            self._read += end - start
-            if self._read > RELEASE_BYTES:
-                self.release()
-        return self._load(line, i)
+        return self._load(self._file.read(self._bounds[i], self._bounds[i + 1]), i)
 
     def _load(self, line: bytes, i: int) -> Chunk:
         try:
@@ -202,6 +185,31 @@ class ChunkFile(Sequence[Chunk]):
         return (items[n] or self._parse(n) for n in range(len(self)))
 
 
+class _Ranges:
+    """A file's bytes read by range: with ``os.pread`` where there is a reader (page cache only,
+    never in this process's resident set), else sliced from its memory map, whose pages are
+    dropped from the resident set every :data:`RELEASE_BYTES` read."""
+
+    def __init__(self, data: bytes | mmap.mmap, reader: _Reader | None) -> None:
+        self._data = data
+        self._reader = reader  # holds the descriptor open as long as the file is read
+        self._read = 0  # bytes sliced since the pages were last released
+
+    def read(self, start: int, end: int) -> bytes:
+        if self._reader is not None and 0 <= start <= end:
+            return os.pread(self._reader.fd, end - start, start)
+        part = self._data[start:end]
+        self._read += end - start
+        if self._read > RELEASE_BYTES:
+            self.release()
+        return part
+
+    def release(self) -> None:
+        """Drop the mapped pages from this process's resident set (a no-op for bytes)."""
+        self._read = 0
+        drop_pages(self._data)
+
+
 class _Reader:
     """A read-only file descriptor for ``os.pread``, closed when nothing refers to it."""
 
@@ -221,14 +229,6 @@ def _reader(path: Path) -> _Reader | None:
         return _Reader(path)
     except OSError:
         return None
-
-
-def _drop_pages(data: bytes | mmap.mmap) -> None:
-    """Drop a memory map's pages from this process's resident set (they stay in the page
-    cache); a no-op for bytes."""
-    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
-        with contextlib.suppress(OSError, ValueError):
-            data.madvise(mmap.MADV_DONTNEED)
 
 
 TYPED_FILE = "catalog_typed.jsonl"
@@ -274,10 +274,8 @@ class StoredCatalog(dict[str, Any]):
         reader: _Reader | None = None,
     ) -> None:
         super().__init__(data)
-        self._typed = typed
+        self._typed = _Ranges(typed, reader)
         self._where = where
-        self._reader = reader  # read with os.pread where it can (see ChunkFile)
-        self._read = 0
         _compact(self)
 
     def typed(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -287,16 +285,8 @@ class StoredCatalog(dict[str, Any]):
         if not isinstance(span, list) or len(span) != 2:
             return {k: entry[k] for k in TYPED_KEYS if k in entry}
         start, end = int(span[0]), int(span[1])
-        if self._reader is not None and 0 <= start <= end:
-            line = os.pread(self._reader.fd, end - start, start)
-        else:
-            line = self._typed[start:end]
-            self._read += end - start
-            if self._read > RELEASE_BYTES:
-                self._read = 0
-                _drop_pages(self._typed)
         try:
-            value = load_json(line)
+            value = load_json(self._typed.read(start, end))
         except ValueError as exc:
             raise KnowledgeIndexError(
                 f"{self._where}: bytes {start}-{end} cannot be read ({exc}); run "
