@@ -674,9 +674,7 @@ def _label(
     decision (``_labels.ALLOWED``), unless the rule set's ``emotion_weights`` are not the
     packaged ones (a shop that set its own weights gets them); else the rules (:func:`_classify`)."""
     labels = packaged_labels()
-    if not lex.learned_labels or labels is None:
-        return _classify(lex, cues)
-    if lex.emotion_weights != lexicon().emotion_weights:
+    if not lex.learned_labels or labels is None or lex.emotion_weights != lexicon().emotion_weights:
         return _classify(lex, cues)
     inputs = emotion_inputs(lex, cues, features)
     proba = labels.probabilities(

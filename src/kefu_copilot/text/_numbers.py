@@ -278,7 +278,7 @@ def lengths_cm(text: str) -> list[float]:
 
 _TIMES_SIGN = "[×xX*＊]"  # the "by" of a size written as a product (1.5×2.0m)
 _DIMENSIONS = re.compile(
-    rf"(?<![\d.×xX*＊])(\d+(?:\.\d+)?)((?:\s*{_TIMES_SIGN}\s*\d+(?:\.\d+)?)+)\s*{_LENGTH_UNIT}"
+    rf"(?<![\d.])(?<!{_TIMES_SIGN})(\d+(?:\.\d+)?)((?:\s*{_TIMES_SIGN}\s*\d+(?:\.\d+)?)+)\s*{_LENGTH_UNIT}"
 )
 _TIMES = re.compile(rf"\s*{_TIMES_SIGN}\s*")
 

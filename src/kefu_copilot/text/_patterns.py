@@ -196,7 +196,7 @@ YUAN = r"(?:元|块钱?|rmb)"
 MONEY = re.compile(
     rf"(?<![\d.×xX*])(?P<num>\d+(?:\.\d+)?)\s*(?P<wan>万)?\s*(?:{YUAN}|¥)"
     rf"|[¥￥]\s*(?P<signed>\d+(?:\.\d+)?)"
-    rf"|(?<![\d.几])(?<!{CN_NUMERAL})(?P<cn>{CN_NUMERAL}+)\s*(?:块|元)"
+    rf"|(?<![\d.几]){CN_NUMERAL_START}(?P<cn>{CN_NUMERAL}+)\s*(?:块|元)"
 )
 
 # -- patterns built from rule sets ---------------------------------------------------------------
