@@ -702,6 +702,40 @@ class CatalogAnswers:
             return is_size_question(norm, self.rules)
         return not measured and any(normalize(w) in norm for w in self.rules["size"]["advice"])
 
+    def _beyond_size(
+        self, question: str, title: str, source: str, labels: Sequence[str] = ()
+    ) -> str:
+        """What a size question says beyond its measures, the words of a size question and of
+        the chart's dimensions, its size ``labels`` ("S还是M"), the product and filler ("" when
+        nothing)."""
+        from ..text._numbers import body_measures
+
+        norm = normalize(question)
+        covered = [m.span for m in body_measures(question)]
+        size = self.rules["size"]
+        words = {
+            normalize(str(w))
+            for key in ("questions", "advice", "labels", "filler")
+            for w in size.get(key, ())
+        } | {
+            normalize(str(w))
+            for spec in size["dimensions"].values()
+            for w in [*spec["names"], *spec["cues"]]
+        }
+        for word in sorted(words, key=len, reverse=True):
+            at = norm.find(word) if word else -1
+            while at >= 0:
+                covered.append((at, at + len(word)))
+                at = norm.find(word, at + len(word))
+        for label in labels:
+            at = _find(norm, normalize(str(label)))
+            if at >= 0:
+                covered.append((at, at + len(normalize(str(label)))))
+        headers = " ".join(
+            str(h) for table in self.tables.get(source, ()) for h in table["rows"][0][0]
+        )
+        return self.attributes._residual(norm, f"{title} {headers}", covered)
+
     def answer(
         self, question: str, products: Sequence[str], previous: Sequence[str]
     ) -> Typed | None:
@@ -719,7 +753,17 @@ class CatalogAnswers:
                 charts = self._charts[source] = charts_of(self.tables.get(source, ()), self.rules)
             advice = advise(question, title, charts, self.rules) if charts else None
             if advice is not None:
-                return Typed(advice.text, advice.sure, advice.rows, advice.reasons)
+                reasons = list(advice.reasons)
+                extra = (
+                    self._beyond_size(question, title, source, advice.chart.labels)
+                    if advice.sure
+                    else ""
+                )
+                if extra:
+                    # "下坡老顶脚", "女生", "脚有点宽": a circumstance the chart alone does not
+                    # weigh (the page's fitting notes, another cut's chart) — an agent checks
+                    reasons.append(f"the question says more than its measures: {extra}")
+                return Typed(advice.text, advice.sure and not extra, advice.rows, reasons)
         found = self.attributes.answer(question, source, title, previous)
         if found is None:
             return None
