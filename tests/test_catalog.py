@@ -225,6 +225,10 @@ def test_a_follow_up_takes_the_previous_turns_attribute(copilot) -> None:
         ("女款羽绒服 身高160 穿什么码", "draft", "M码"),  # one number of a two-measure chart
         ("女款羽绒服 身高165 体重110斤 穿什么码", "draft", "M码或L码"),  # on both boundaries
         ("跑步鞋脚长245穿几码", "auto", "39码"),  # the chart measures only foot length
+        # who wears it and the sizes weighed ("S还是M") ask nothing more
+        ("女生 1米6 100斤 女款羽绒服穿S还是M", "auto", "M码"),
+        # a circumstance the chart does not weigh: an agent checks
+        ("跑步鞋脚长245穿几码 脚背有点高", "draft", "39码"),
     ],
 )
 def test_size_advice(copilot, question, decision, contains) -> None:
