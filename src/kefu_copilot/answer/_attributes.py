@@ -16,7 +16,7 @@ a named qualifier the attribute's table does not have leaves the question to the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -447,6 +447,27 @@ _SEGMENTS = re.compile(r"[；;]")
 _CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
 
 
+_SENTENCES = re.compile(r"[。！？!?\n；;]+")
+
+
+def _fit_note(norm: str, extra: str, page: str, cues: Sequence[str]) -> str:
+    """The page's fitting note (a sentence advising another size: a ``notes`` cue of the size
+    rules — 大一码, 偏小…) that speaks of what the size question ``norm`` adds beyond its
+    measures (``extra``): two characters of the question, one of them added, said in the note
+    (the 脚背 of "脚长245穿几码 脚背有点高" in "脚背高的亲建议选大一码"), or ""."""
+    added = set(_CJK.findall(extra))
+    pieces = {
+        norm[k : k + 2]
+        for k in range(len(norm) - 1)
+        if len(_CJK.findall(norm[k : k + 2])) == 2 and added & set(norm[k : k + 2])
+    }
+    for sentence in _SENTENCES.split(page):
+        norm = normalize(sentence)
+        if any(normalize(str(c)) in norm for c in cues) and any(p in norm for p in pieces):
+            return sentence.strip()
+    return ""
+
+
 def _states(values: Sequence[str], kinds: Sequence[str]) -> bool:
     """Whether every value states a quantity of one of ``kinds`` ("约 215g" a weight; "±3%",
     a weight's tolerance, none)."""
@@ -737,10 +758,15 @@ class CatalogAnswers:
         return self.attributes._residual(norm, f"{title} {headers}", covered)
 
     def answer(
-        self, question: str, products: Sequence[str], previous: Sequence[str]
+        self,
+        question: str,
+        products: Sequence[str],
+        previous: Sequence[str],
+        page: Callable[[], str] = str,
     ) -> Typed | None:
         """The typed answer about the one product asked about, or None (the retrieval path
-        answers: no product, several, or nothing typed fits)."""
+        answers: no product, several, or nothing typed fits). ``page``: the product page's
+        text, read only when a size question says more than its measures."""
         from ._sizes import advise, charts_of
 
         if len(products) != 1:
@@ -753,17 +779,18 @@ class CatalogAnswers:
                 charts = self._charts[source] = charts_of(self.tables.get(source, ()), self.rules)
             advice = advise(question, title, charts, self.rules) if charts else None
             if advice is not None:
-                reasons = list(advice.reasons)
-                extra = (
-                    self._beyond_size(question, title, source, advice.chart.labels)
-                    if advice.sure
-                    else ""
-                )
-                if extra:
-                    # "下坡老顶脚", "女生", "脚有点宽": a circumstance the chart alone does not
-                    # weigh (the page's fitting notes, another cut's chart) — an agent checks
-                    reasons.append(f"the question says more than its measures: {extra}")
-                return Typed(advice.text, advice.sure and not extra, advice.rows, reasons)
+                reasons, text, sure = list(advice.reasons), advice.text, advice.sure
+                extra = self._beyond_size(question, title, source, advice.chart.labels)
+                notes = self.rules["size"].get("notes", ())
+                note = _fit_note(normalize(question), extra, page(), notes) if extra else ""
+                if note:
+                    # "脚长260 穿几码 下坡老顶脚" beside "越野下坡容易顶脚，建议…选大半码": the page
+                    # weighs what the question adds, the chart alone does not — an agent checks
+                    reasons.append(
+                        f"the page's fitting note speaks of what the question adds: {extra}"
+                    )
+                    text, sure = f"{text}页面提示：{note}。", False
+                return Typed(text, sure, advice.rows, reasons)
         found = self.attributes.answer(question, source, title, previous)
         if found is None:
             return None

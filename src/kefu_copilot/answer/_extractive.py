@@ -326,7 +326,7 @@ class Answerer:
         # read as retrieval reads it: 简体, English product words and typos repaired, personal
         # data masked ("廣式月餅禮盒保質期多久" asks the 保质期 the catalogue holds)
         text = query.matched or query.text
-        typed = catalog.answer(text, query.products, previous)
+        typed = catalog.answer(text, query.products, previous, page=lambda: self._page(query))
         if typed is None or not typed.chunks:
             # a product's size asked: the chart row retrieval finds is one matched number
             return None, bool(query.products) and catalog.asks_size(text)
@@ -361,6 +361,11 @@ class Answerer:
             reasons=typed.reasons,
         )
         return Prepared(query.text, history, answer, candidates, False, query), False
+
+    def _page(self, query: Query) -> str:
+        """The page of the question's first product, a line per part (a note never runs into
+        the next part's text)."""
+        return "\n".join(c.text for _, c in self.products.read_chunks(query.products[0]))
 
     def _ruled(self, question: str, history: list[Message]) -> tuple[Prepared, str] | None:
         """A message rule's answer (a handoff, or a courtesy reply) and the rule's name."""
