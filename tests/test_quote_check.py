@@ -58,6 +58,8 @@ def test_the_price_of_the_variant_named(attributes) -> None:
         ("那个多少钱", "亲，秒杀价不参与价保，差价30元以内。", [], False, "nothing"),
         ("那个多少钱", "亲，这款599元。", [], True, ""),
         ("运费多少钱", "亲，运费6元。", [], False, ""),
+        # asked of the shop, not a quantity of a product
+        ("什么时候发货", "亲，付款后48小时内发货。", [], False, ""),
     ],
 )
 def test_quote_check(attributes, question, quote, products, context, held) -> None:

@@ -12,8 +12,9 @@ them ever makes an answer more sure.
 - **The kind of value asked is not in the quote.** An attribute asked as a quantity (the cue
   of an attribute with ``measures`` — 多少钱 a money amount, 能用多久 a duration — said with an
   interrogative) and a quote that states no quantity of that kind.
-- **An attribute asked of nothing.** "那个多少钱" with no product in it or in the earlier
-  turns, and nothing else said: whatever was retrieved is a guess at the subject.
+- **A quantity asked of nothing.** "那个多少钱" (an attribute with a kind of quantity) with no
+  product in it or in the earlier turns, and nothing else said: whatever was retrieved is a
+  guess at the subject. ("什么时候发货", asked of the shop, has no kind of quantity: not held.)
 - **A variant the product does not have.** A quantity the question names as a qualifier
   ("5斤装", "500ml的") of a dimension the product's page states values of, none of them
   this one (nor a range holding it): the page quoted is about the product's other variants.
@@ -65,7 +66,8 @@ class QuoteCheck:
             if kinds and _AMOUNT.search(norm) and not _states_kind(quote, kinds):
                 return f"the {asked.label} asked, and the quote states no {' or '.join(kinds)}"
             if (
-                not products
+                kinds  # a quantity of a product ("那个多少钱"), not "什么时候发货" of the shop
+                and not products
                 and not context
                 and not self.attributes._residual(norm, "", list(asked.spans))
             ):
