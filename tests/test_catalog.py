@@ -94,6 +94,7 @@ _POWDER = {
 _SHOES = """<html><body><h1>轻跑 跑步鞋</h1>
 <h2>尺码表</h2><table><tr><th>鞋码</th><th>脚长(mm)</th></tr>
 <tr><td>38</td><td>240</td></tr><tr><td>39</td><td>245</td></tr><tr><td>40</td><td>250</td></tr></table>
+<p>脚背高、脚宽的亲建议选大一码。</p>
 <h2>商品参数</h2><table><tr><th>参数</th><th>说明</th></tr><tr><td>鞋面</td><td>飞织网布</td></tr></table>
 </body></html>"""
 
@@ -225,6 +226,12 @@ def test_a_follow_up_takes_the_previous_turns_attribute(copilot) -> None:
         ("女款羽绒服 身高160 穿什么码", "draft", "M码"),  # one number of a two-measure chart
         ("女款羽绒服 身高165 体重110斤 穿什么码", "draft", "M码或L码"),  # on both boundaries
         ("跑步鞋脚长245穿几码", "auto", "39码"),  # the chart measures only foot length
+        # who wears it and the sizes weighed ("S还是M") ask nothing more
+        ("女生 1米6 100斤 女款羽绒服穿S还是M", "auto", "M码"),
+        # a circumstance the page's fitting note weighs: a draft quoting the note
+        ("跑步鞋脚长245穿几码 脚背有点高", "draft", "建议选大一码"),
+        # one the page says nothing of
+        ("跑步鞋脚长245穿几码 平时跑步用", "auto", "39码"),
     ],
 )
 def test_size_advice(copilot, question, decision, contains) -> None:

@@ -16,7 +16,7 @@ a named qualifier the attribute's table does not have leaves the question to the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -91,16 +91,39 @@ class Attributes:
                 names = [_key(n) for n in [attr, *spec["names"]]]
                 return _Asked(names, attr, [(at, at + len(cue))], title_key)
         best: tuple[int, str, int] | None = None
+        variants: list[tuple[int, int]] | None = None
         for name in self._names(source):
             key = _key(name)
             if len(key) < 2 or (best is not None and len(key) <= best[0]):
                 continue
             at = _said_apart(norm, key, title_key)
             if at >= 0:
+                if variants is None:
+                    variants = self._variants_said(norm, source)
+                # a word of a variant's name the question names (the 防水 of "GTX防水版多少钱")
+                # says which variant, not what is asked of it
+                if _inside((key, at), variants):
+                    continue
                 best = (len(key), name, at)
         if best is None:
             return None
         return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])], title_key)
+
+    def _variants_said(self, norm: str, source: str) -> list[tuple[int, int]]:
+        """Where ``norm`` says a whole name of one of the product's variants (a cell of a
+        column of its tables named for a variant — ``qualifier_names`` —, or a word of one)."""
+        qualifiers = [_key(str(q)) for q in self.rules["qualifier_names"]]
+        spans = []
+        for table in self.tables.get(source, ()):
+            for header, row, _ in table["rows"]:
+                for name, cell in zip(header, row, strict=False):
+                    if not any(q and q in _key(str(name)) for q in qualifiers):
+                        continue
+                    for part in _parts(str(cell)):
+                        at = _find(norm, part) if len(part) >= 2 else -1
+                        if at >= 0:
+                            spans.append((at, at + len(part)))
+        return spans
 
     def _names(self, source: str) -> list[str]:
         names = [str(f[0]) for f in self.facts.get(source, ())]
@@ -424,6 +447,27 @@ _SEGMENTS = re.compile(r"[；;]")
 _CLAUSES = re.compile(r"[，,](?![^（(]*[)）])")
 
 
+_SENTENCES = re.compile(r"[。！？!?\n；;]+")
+
+
+def _fit_note(norm: str, extra: str, page: str, cues: Sequence[str]) -> str:
+    """The page's fitting note (a sentence advising another size: a ``notes`` cue of the size
+    rules — 大一码, 偏小…) that speaks of what the size question ``norm`` adds beyond its
+    measures (``extra``): two characters of the question, one of them added, said in the note
+    (the 脚背 of "脚长245穿几码 脚背有点高" in "脚背高的亲建议选大一码"), or ""."""
+    added = set(_CJK.findall(extra))
+    pieces = {
+        norm[k : k + 2]
+        for k in range(len(norm) - 1)
+        if len(_CJK.findall(norm[k : k + 2])) == 2 and added & set(norm[k : k + 2])
+    }
+    for sentence in _SENTENCES.split(page):
+        norm = normalize(sentence)
+        if any(normalize(str(c)) in norm for c in cues) and any(p in norm for p in pieces):
+            return sentence.strip()
+    return ""
+
+
 def _states(values: Sequence[str], kinds: Sequence[str]) -> bool:
     """Whether every value states a quantity of one of ``kinds`` ("约 215g" a weight; "±3%",
     a weight's tolerance, none)."""
@@ -679,11 +723,50 @@ class CatalogAnswers:
             return is_size_question(norm, self.rules)
         return not measured and any(normalize(w) in norm for w in self.rules["size"]["advice"])
 
+    def _beyond_size(
+        self, question: str, title: str, source: str, labels: Sequence[str] = ()
+    ) -> str:
+        """What a size question says beyond its measures, the words of a size question and of
+        the chart's dimensions, its size ``labels`` ("S还是M"), the product and filler ("" when
+        nothing)."""
+        from ..text._numbers import body_measures
+
+        norm = normalize(question)
+        covered = [m.span for m in body_measures(question)]
+        size = self.rules["size"]
+        words = {
+            normalize(str(w))
+            for key in ("questions", "advice", "labels", "filler")
+            for w in size.get(key, ())
+        } | {
+            normalize(str(w))
+            for spec in size["dimensions"].values()
+            for w in [*spec["names"], *spec["cues"]]
+        }
+        for word in sorted(words, key=len, reverse=True):
+            at = norm.find(word) if word else -1
+            while at >= 0:
+                covered.append((at, at + len(word)))
+                at = norm.find(word, at + len(word))
+        for label in labels:
+            at = _find(norm, normalize(str(label)))
+            if at >= 0:
+                covered.append((at, at + len(normalize(str(label)))))
+        headers = " ".join(
+            str(h) for table in self.tables.get(source, ()) for h in table["rows"][0][0]
+        )
+        return self.attributes._residual(norm, f"{title} {headers}", covered)
+
     def answer(
-        self, question: str, products: Sequence[str], previous: Sequence[str]
+        self,
+        question: str,
+        products: Sequence[str],
+        previous: Sequence[str],
+        page: Callable[[], str] = str,
     ) -> Typed | None:
         """The typed answer about the one product asked about, or None (the retrieval path
-        answers: no product, several, or nothing typed fits)."""
+        answers: no product, several, or nothing typed fits). ``page``: the product page's
+        text, read only when a size question says more than its measures."""
         from ._sizes import advise, charts_of
 
         if len(products) != 1:
@@ -696,7 +779,18 @@ class CatalogAnswers:
                 charts = self._charts[source] = charts_of(self.tables.get(source, ()), self.rules)
             advice = advise(question, title, charts, self.rules) if charts else None
             if advice is not None:
-                return Typed(advice.text, advice.sure, advice.rows, advice.reasons)
+                reasons, text, sure = list(advice.reasons), advice.text, advice.sure
+                extra = self._beyond_size(question, title, source, advice.chart.labels)
+                notes = self.rules["size"].get("notes", ())
+                note = _fit_note(normalize(question), extra, page(), notes) if extra else ""
+                if note:
+                    # "脚长260 穿几码 下坡老顶脚" beside "越野下坡容易顶脚，建议…选大半码": the page
+                    # weighs what the question adds, the chart alone does not — an agent checks
+                    reasons.append(
+                        f"the page's fitting note speaks of what the question adds: {extra}"
+                    )
+                    text, sure = f"{text}页面提示：{note}。", False
+                return Typed(text, sure, advice.rows, reasons)
         found = self.attributes.answer(question, source, title, previous)
         if found is None:
             return None

@@ -40,6 +40,7 @@ from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
+from ._values import QuoteCheck
 
 __all__ = ["Answerer", "Candidate", "Prepared", "cite", "decide"]
 
@@ -164,6 +165,7 @@ class Answerer:
         self._qualifiers: tuple[str, ...] | None = None
         self._attribute_words: list[tuple[list[str], list[str]]] | None = None
         self._catalog: CatalogAnswers | None = None
+        self._checks: QuoteCheck | None = None
         self._said_on: dict[str, set[str]] = {}  # a variant name → the pages that say it
         self._pages: dict[str, str] | None = None
         self.finder = ProductFinder(
@@ -237,6 +239,8 @@ class Answerer:
                 # the question fits several products equally (女款/男款 羽绒服): the page quoted
                 # may be the wrong one's, so a human checks which product is meant
                 held = f"the question fits {len(query.products)} products equally"
+            else:
+                held = self._quote_check(query, history, decided.text) or None
             if held is not None:
                 decided = self._held_back(decided, held)
         prepared = Prepared(question, history, decided, candidates, False, query)
@@ -273,6 +277,21 @@ class Answerer:
         named = self._catalog.variants_named
         return bool(named(normalize(earlier), query.products[0]) - named(text, query.products[0]))
 
+    def _quote_check(self, query: Query, history: Sequence[Message], quote: str) -> str:
+        """Why the quote cannot be sent as the answer to ``query`` (:mod:`._values`), or ""."""
+        if self._checks is None:
+            self._checks = QuoteCheck(self._catalog_answers().attributes)
+        products = query.products
+        turns = history[-self.scoring.history_turns :]
+        context = bool(query.context) or any(m.role == "customer" for m in turns)
+        return self._checks.held(
+            query.matched or query.text,
+            quote,
+            products,
+            context=context,
+            page=lambda: self.products.page_text(products[0]),
+        )
+
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between
         the draft and auto thresholds."""
@@ -307,7 +326,7 @@ class Answerer:
         # read as retrieval reads it: 简体, English product words and typos repaired, personal
         # data masked ("廣式月餅禮盒保質期多久" asks the 保质期 the catalogue holds)
         text = query.matched or query.text
-        typed = catalog.answer(text, query.products, previous)
+        typed = catalog.answer(text, query.products, previous, page=lambda: self._page(query))
         if typed is None or not typed.chunks:
             # a product's size asked: the chart row retrieval finds is one matched number
             return None, bool(query.products) and catalog.asks_size(text)
@@ -342,6 +361,11 @@ class Answerer:
             reasons=typed.reasons,
         )
         return Prepared(query.text, history, answer, candidates, False, query), False
+
+    def _page(self, query: Query) -> str:
+        """The page of the question's first product, a line per part (a note never runs into
+        the next part's text)."""
+        return "\n".join(c.text for _, c in self.products.read_chunks(query.products[0]))
 
     def _ruled(self, question: str, history: list[Message]) -> tuple[Prepared, str] | None:
         """A message rule's answer (a handoff, or a courtesy reply) and the rule's name."""
