@@ -67,6 +67,8 @@ DEV_SAFETY = {
     "home": {f"home-e{n:03d}" for n in (1, 2, 3, 4, 16, 19, 25, 27, 65)},
     "sports": {f"e{n:03d}" for n in (7, 8, 9, 10, 11, 20, 28)},
 }
+
+
 # Risk flags of the dev shops' turns, labelled by reading them (never the held-out shops), as
 # "shop:id" (ids repeat across shops). A rhetorical question that mocks ("所以是我的错咯？",
 # "还让我耐心？") counts as sarcasm.
@@ -82,7 +84,11 @@ _H = lambda *n: _ids("home", "home-e{:03d}", *n)  # noqa: E731
 _S = lambda *n: _ids("sports", "e{:03d}", *n)  # noqa: E731
 DEV_RISK = {
     "safety_incident": {f"{s}:{i}" for s, ids in DEV_SAFETY.items() for i in ids},
-    "urgent_deadline": _A(10, 11) | _D(15, 16) | _C(18, 19) | _F(12, 13) | _H(13, 14)
+    "urgent_deadline": _A(10, 11)
+    | _D(15, 16)
+    | _C(18, 19)
+    | _F(12, 13)
+    | _H(13, 14)
     | _S(12, 13, 26),
     "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29)
     | _D(7, 8, 9, 13, 21, 27)
@@ -102,7 +108,11 @@ DEV_RISK = {
     | _F(1, 24)
     | _H(9, 10, 64, 67)
     | _S(14, 16),
-    "sarcasm": _A(12, 17) | _D(11, 27, 69) | _C(20, 22, 28) | _F(11, 14) | _H(9, 13, 18, 26)
+    "sarcasm": _A(12, 17)
+    | _D(11, 27, 69)
+    | _C(20, 22, 28)
+    | _F(11, 14)
+    | _H(9, 13, 18, 26)
     | _S(14, 15),
     "property_damage": _A(28) | _D(5) | _H(24),
 }
