@@ -310,32 +310,22 @@ def test_property_damage_objects_are_a_macro_a_shop_extends() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "blame"),
     [
-        "我自己手滑把瓶子摔了 好气 还有同款吗",
-        "是我自己没看清尺码 买小了 能换大一码吗",
-        "是不是我家路由器的问题？一直连不上",
+        ("我自己手滑把瓶子摔了 好气 还有同款吗", False),  # the customer's own mishap
+        ("是我自己没看清尺码 买小了 能换大一码吗", False),
+        ("是不是我家路由器的问题？一直连不上", False),
+        ("所以杯子碎了是我的问题咯？你们包装就一层纸", True),  # blame as a rhetorical question
+        ("什么叫是我自己摔的？？收到就是裂的", True),
+        ("发错了货还要我自己出运费退回去？", True),
     ],
 )
-def test_the_customers_own_mishap_is_not_a_complaint(text: str) -> None:
+def test_own_mishap_or_blame_framed_as_a_rhetorical_question(text: str, blame: bool) -> None:
     features = escalation_features(text)
-    assert features["self_fault"] == 1 and features["accusation"] == 0, text
-    assert not emotion_flag(text).escalate, text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "所以杯子碎了是我的问题咯？你们包装就一层纸",
-        "什么叫是我自己摔的？？收到就是裂的",
-        "发错了货还要我自己出运费退回去？",
-    ],
-)
-def test_blame_framed_as_a_rhetorical_question(text: str) -> None:
-    features = escalation_features(text)
-    assert features["rhetorical"] == 1 and features["self_fault"] == 0, text
+    assert features["self_fault"] == (0 if blame else 1), text
+    assert features["rhetorical"] == (1 if blame else 0), text
     flag = emotion_flag(text)
-    assert flag.escalate and "sarcasm" in flag.risk, (text, flag)
+    assert flag.escalate is blame and ("sarcasm" in flag.risk) is blame, (text, flag)
 
 
 def test_a_threat_word_as_a_topic_is_not_a_threat() -> None:
