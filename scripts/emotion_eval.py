@@ -3,7 +3,8 @@
     python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital+cosmetics+food+home+sports = dev, baby+pets+kitchen+tools = held out; read with each shop's keywords and rules, as
+apparel+digital+cosmetics+food+home+sports = dev, baby+pets+kitchen+tools = held out (fitted on,
+failures never read), eyewear+stationery = blind (never fitted on or read); read with each shop's keywords and rules, as
 `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
@@ -55,7 +56,8 @@ def jddc_split(case_id: str) -> str:
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports")
-HELD_OUT = ("baby", "pets", "kitchen", "tools")
+HELD_OUT = ("baby", "pets", "kitchen", "tools")  # fitted on (a fold each), failures never read
+BLIND = ("eyewear", "stationery")  # never fitted on, never read: figures only
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
 DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
@@ -65,27 +67,54 @@ DEV_SAFETY = {
     "home": {f"home-e{n:03d}" for n in (1, 2, 3, 4, 16, 19, 25, 27, 65)},
     "sports": {f"e{n:03d}" for n in (7, 8, 9, 10, 11, 20, 28)},
 }
-RISK_LABELLED = ("apparel", "digital", "cosmetics", "food")  # the shops DEV_RISK covers
-# Risk flags of the dev shops' turns, labelled by reading them (never the held-out shops).
-_A = lambda *n: {f"apparel-e{k:03d}" for k in n}  # noqa: E731
-_D = lambda *n: {f"e{k:03d}" for k in n}  # noqa: E731
-_C = lambda *n: {f"cos-e{k:03d}" for k in n}  # noqa: E731
-_F = lambda *n: {f"food-e{k:03d}" for k in n}  # noqa: E731
+
+
+# Risk flags of the dev shops' turns, labelled by reading them (never the held-out shops), as
+# "shop:id" (ids repeat across shops). A rhetorical question that mocks ("所以是我的错咯？",
+# "还让我耐心？") counts as sarcasm.
+def _ids(shop: str, fmt: str, *numbers: int) -> set[str]:
+    return {f"{shop}:{fmt.format(n)}" for n in numbers}
+
+
+_A = lambda *n: _ids("apparel", "apparel-e{:03d}", *n)  # noqa: E731
+_D = lambda *n: _ids("digital", "e{:03d}", *n)  # noqa: E731
+_C = lambda *n: _ids("cosmetics", "cos-e{:03d}", *n)  # noqa: E731
+_F = lambda *n: _ids("food", "food-e{:03d}", *n)  # noqa: E731
+_H = lambda *n: _ids("home", "home-e{:03d}", *n)  # noqa: E731
+_S = lambda *n: _ids("sports", "e{:03d}", *n)  # noqa: E731
 DEV_RISK = {
-    "safety_incident": set().union(
-        *(DEV_SAFETY[s] for s in ("apparel", "digital", "cosmetics", "food"))
-    ),
-    "urgent_deadline": _A(10, 11) | _D(15, 16) | _C(18, 19) | _F(12, 13),
+    "safety_incident": {f"{s}:{i}" for s, ids in DEV_SAFETY.items() for i in ids},
+    "urgent_deadline": _A(10, 11)
+    | _D(15, 16)
+    | _C(18, 19)
+    | _F(12, 13)
+    | _H(13, 14)
+    | _S(12, 13, 26),
     "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29)
     | _D(7, 8, 9, 13, 21, 27)
     | _C(10, 11, 12, 13, 14, 15)
-    | _F(2, 3, 9, 10, 23, 26),
+    | _F(2, 3, 9, 10, 23, 26)
+    | _H(5, 6, 7, 8, 15, 21, 23, 66)
+    | _S(2, 3, 4, 5, 21, 22),
     "refund_or_compensation_demand": _A(2, 16, 28, 31)
     | _D(5, 9, 13, 14, 22, 26)
     | _C(12, 14, 16, 17)
-    | _F(2, 19, 23, 30),
-    "repeated_question": _A(12, 21, 26, 34) | _D(10, 19, 28) | _C(20, 25, 29, 30) | _F(1, 24),
-    "sarcasm": _A(12, 17) | _D(11, 27, 69) | _C(20, 22, 28) | _F(11, 14),
+    | _F(2, 19, 23, 30)
+    | _H(8, 12, 23, 24)
+    | _S(1, 6, 18, 19, 21, 22),
+    "repeated_question": _A(12, 21, 26, 34)
+    | _D(10, 19, 28)
+    | _C(20, 25, 29, 30)
+    | _F(1, 24)
+    | _H(9, 10, 64, 67)
+    | _S(14, 16),
+    "sarcasm": _A(12, 17)
+    | _D(11, 27, 69)
+    | _C(20, 22, 28)
+    | _F(11, 14)
+    | _H(9, 13, 18, 26)
+    | _S(14, 15),
+    "property_damage": _A(28) | _D(5) | _H(24),
 }
 # A note naming a safety problem (written by the blind author; read by this script only).
 SAFETY_NOTE = re.compile(
@@ -140,7 +169,7 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         by_note = not safety_ids and SAFETY_NOTE.search(str(case.get("note", "")))
         if by_note or case.get("id") in safety_ids:
             safety.append("safety_incident" in flag.risk and flag.escalate)
-        flags.append((case.get("id"), set(flag.risk)))
+        flags.append((f"{shop.parent.name if shop else 'sample'}:{case.get('id')}", set(flag.risk)))
         if expect.get("emotion"):
             labelled += 1
             right += flag.emotion == expect["emotion"]
@@ -156,7 +185,7 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     if safety:
         out["safety_by_note"] = {"n": len(safety), "recall": round(sum(safety) / len(safety), 3)}
     out["_wrong"] = wrong
-    if shop is not None and shop.parent.name in RISK_LABELLED:
+    if shop is not None and shop.parent.name in DEV:
         out["_flags"] = flags
     return out
 
@@ -203,7 +232,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json")
     ap.add_argument("--src", help="the src folder of the checkout to measure")
-    ap.add_argument("--sets", default="sample,dev,heldout,jddc,plain")
+    ap.add_argument("--sets", default="sample,dev,heldout,blind,jddc,plain")
     ap.add_argument("--show-wrong", action="store_true", help="ids of wrong dev/sample turns")
     ap.add_argument("--learned-labels", action="store_true", help="the learned emotion label")
     args = ap.parse_args()
@@ -211,7 +240,7 @@ def main() -> None:
     report: dict[str, Any] = {}
     if "sample" in sets:
         report["sample"] = _run(_rows(ROOT / "evals/emotion.jsonl"))
-    for name, shops in (("dev", DEV), ("heldout", HELD_OUT)):
+    for name, shops in (("dev", DEV), ("heldout", HELD_OUT), ("blind", BLIND)):
         if name not in sets:
             continue
         per = {
@@ -221,7 +250,7 @@ def main() -> None:
             for s in shops
         }
         report[name] = per
-        if name == "heldout":  # never look at held-out failures
+        if name in ("heldout", "blind"):  # never look at held-out failures
             for s in per.values():
                 s.pop("_wrong")
     if "dev" in sets:
@@ -241,8 +270,9 @@ def main() -> None:
     if "plain" in sets:
         report["plain_dev"] = _plain(DEV)
         report["plain_heldout"] = _plain(HELD_OUT)
+        report["plain_blind"] = _plain(BLIND)
     for key, value in report.items():
-        if key in ("dev", "heldout", "train"):
+        if key in ("dev", "heldout", "blind", "train"):
             for s, m in value.items():
                 print(
                     f"{key:8} {s:10}", {k: v for k, v in m.items() if k not in ("risk", "_wrong")}

@@ -188,7 +188,7 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
     and at the shipped threshold no shop's plain product questions escalate more than 2 %."""
     cv = json.loads(PACKAGED.read_text(encoding="utf-8"))["info"]["cv"]
     shops = ("sample", "apparel", "digital", "cosmetics", "food", "home", "sports")
-    for shop in (*shops, "baby", "pets", "kitchen", "tools"):
+    for shop in (*shops, "baby", "pets", "kitchen", "tools"):  # eyewear, stationery: never fitted
         assert cv[shop]["n"] > 0 and cv[shop]["n_plain"] > 0, shop
         assert cv[shop]["plain_escalated"] <= 0.02, shop
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
@@ -279,3 +279,65 @@ def test_a_past_problem_already_put_right_is_not_a_complaint() -> None:
 def test_not_blaming_you_is_not_a_dispute() -> None:
     assert escalation_features("物流好慢啊（不是说你们 这几天下大雪）")["dispute"] == 0
     assert escalation_features("不是说你们包邮吗 怎么收运费")["dispute"] > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "damage"),
+    [
+        ("洗衣机排水管漏了 把我家实木地板泡坏了一片", True),
+        ("这条围巾掉色 染了我别的衣服", True),
+        ("热水壶底座漏水 把我家台面泡鼓了", True),
+        ("这个锅会不会把灶台烧黑", False),  # a pre-sales worry
+        ("我家猫把沙发抓坏了 想买个沙发套", False),  # a pet, not the product
+        ("你们的大衣染色了", False),  # the product's own defect, not another thing of mine
+        ("不会把地板刮花吧", False),
+    ],
+)
+def test_property_damage_is_a_risk_that_escalates(text: str, damage: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("property_damage" in flag.risk) is damage, (text, flag)
+    if damage:
+        assert flag.escalate and flag.priority == "high", text
+
+
+def test_property_damage_objects_are_a_macro_a_shop_extends() -> None:
+    from kefu_copilot._data import merge_rules
+
+    text = "加热棒漏电 把我的鱼缸烧坏了"
+    assert "property_damage" not in emotion_flag(text).risk
+    rules = merge_rules("emotion", {"macros": {"PROPERTY": ["鱼缸"]}})
+    assert "property_damage" in emotion_flag(text, rules=rules).risk
+
+
+@pytest.mark.parametrize(
+    ("text", "blame"),
+    [
+        ("我自己手滑把瓶子摔了 好气 还有同款吗", False),  # the customer's own mishap
+        ("是我自己没看清尺码 买小了 能换大一码吗", False),
+        ("是不是我家路由器的问题？一直连不上", False),
+        ("所以杯子碎了是我的问题咯？你们包装就一层纸", True),  # blame as a rhetorical question
+        ("什么叫是我自己摔的？？收到就是裂的", True),
+        ("发错了货还要我自己出运费退回去？", True),
+    ],
+)
+def test_own_mishap_or_blame_framed_as_a_rhetorical_question(text: str, blame: bool) -> None:
+    features = escalation_features(text)
+    assert features["self_fault"] == (0 if blame else 1), text
+    assert features["rhetorical"] == (1 if blame else 0), text
+    flag = emotion_flag(text)
+    assert flag.escalate is blame and ("sarcasm" in flag.risk) is blame, (text, flag)
+
+
+def test_a_threat_word_as_a_topic_is_not_a_threat() -> None:
+    assert not emotion_flag("12315上说的七天无理由从哪天算").escalate
+    assert not emotion_flag("我表姐朋友是律师 推荐我来你们家买的").escalate
+    assert "safety_incident" not in emotion_flag("这款饼干的过敏原有哪些").risk
+    assert "complaint_threat" in emotion_flag("我已经打12315了").risk
+    assert "legal_threat" in emotion_flag("我已经找律师了").risk
+
+
+def test_a_complaint_about_something_else_before_buying_here() -> None:
+    text = "之前那双跑鞋太垃圾了 穿一个月就开胶 想换你们这双"
+    features = escalation_features(text)
+    assert features["purchase_intent"] == 1 and features["profanity"] == 0
+    assert not emotion_flag(text).escalate

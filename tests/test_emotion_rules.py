@@ -79,7 +79,8 @@ def test_a_shop_emotion_cue_changes_the_flag_of_that_shop_only(tmp_path: Path) -
     flag = emotion_flag(text, rules=cosmetics.rule_set("emotion"))
     assert "安全事故: 烂脸" in flag.signals and flag.escalate and flag.score > before.score
     assert flag.risk == ["safety_incident"] and flag.priority == "urgent"
-    assert not any("烂脸" in s for s in before.signals) and not before.escalate
+    # without the shop's cue it is no safety incident (the learned score may still escalate it)
+    assert not any("烂脸" in s for s in before.signals) and "safety_incident" not in before.risk
     assert emotion_flag(text) == before  # the packaged rules are untouched
 
 

@@ -23,6 +23,7 @@ from ..text._normalize import normalize
 __all__ = [
     "EXCLAIM_RUN_RE",
     "FEATURE_NAMES",
+    "FORCING",
     "MAX_CHARS",
     "QUESTION_RUN_RE",
     "RISK_OF_CUE",
@@ -58,13 +59,17 @@ FEATURE_NAMES: tuple[str, ...] = (
     *("softener", "anxiety", "confusion", "thanks", "ack", "confirm", "polite", "exclaim"),
     *("question_run", "bare_punct", "has_question", "text_len", "placeholder_only"),
     *("safety", "vulnerable", "urgent_deadline", "accusation", "other_target", "withdrawn"),
-    "recent_order",
+    *("recent_order", "property_damage", "self_fault", "rhetorical", "purchase_intent"),
     # the conversation before it
     *("repeat_sim", "repeat_cold", "repeat_count", "context_repeats", "customer_streak"),
     *("streak_presence", "agent_canned", "agent_repeat", "agent_refusal", "agent_deflect"),
     *("agent_apology", "agent_closing", "agent_question", "agent_short", "prior_negative"),
     *("prior_thanks", "turn_index", "wait_gap", "no_agent_yet"),
 )
+
+#: Features that escalate by themselves: the strong cues, a safety incident and damage the product
+#: did to the customer's other things (who pays for a floor is a person's decision).
+FORCING: tuple[str, ...] = (*STRONG_CUES, "safety", "property_damage")
 
 # Not language rules: runs of punctuation, and what counts as content when comparing questions.
 EXCLAIM_RUN_RE, QUESTION_RUN_RE = re.compile(r"!+"), re.compile(r"\?+")
@@ -112,6 +117,7 @@ class Lexicon:
     withdrawn: re.Pattern[str]
     supposed: re.Pattern[str]  # hypothetical_before
     other_sense: Mapping[str, re.Pattern[str]]  # cue → what follows it in another sense
+    other_sense_before: Mapping[str, re.Pattern[str]]  # cue → what precedes it in another sense
     presence: re.Pattern[str]
     ack: re.Pattern[str]
     confirm: re.Pattern[str]
@@ -222,6 +228,11 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
             name: c.regex(f"other_sense_after.{name}", pattern)
             for name, pattern in rules["other_sense_after"].items()
             if name in _cue_names(c, "other_sense_after", cues)
+        },
+        other_sense_before={
+            name: c.regex(f"other_sense_before.{name}", pattern)
+            for name, pattern in rules["other_sense_before"].items()
+            if name in _cue_names(c, "other_sense_before", cues)
         },
         presence=c.key("presence_only"),
         ack=c.key("acknowledgement_only"),

@@ -18,11 +18,13 @@ set the emotion label is the packaged learned label model's (``data/emotion_labe
 with the escalation decision; otherwise, or when a shop changes ``emotion_weights``, the rules'.
 
 Cue matches are guarded by clause structure: negated ("不会给差评", "差评我是不会给的"), withdrawn
-("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏"), another word sense ("律师事务所"),
-or about someone else (加班, 别家, 没抢到 — :func:`_attributed_elsewhere`). Risk flags
+("本来想投诉"), reported ("有人说"), hypothetical ("会不会过敏", "会不会把地板刮花"), another word
+sense ("律师事务所", "12315上说的", "朋友是律师", "过敏原"), or about someone else (加班, 别家,
+没抢到) or the customer's own mishap (手滑, 是我没看清 — :func:`_attributed_elsewhere`), unless the
+message is blame framed as a rhetorical question ("所以是我的错咯？": an accusation). Risk flags
 (:data:`RISK_TAXONOMY`) are separate from the emotion label. Threats, profanity, requests for a
-human, safety incidents and the shop's ``escalation_keywords`` (with the same guards) always
-escalate; a safety incident is ``priority="urgent"``.
+human, safety incidents, property damage and the shop's ``escalation_keywords`` (with the same
+guards) always escalate (``FORCING``); a safety incident is ``priority="urgent"``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from ..text._normalize import normalize
 from ._cues import (
     EXCLAIM_RUN_RE,
     FEATURE_NAMES,
+    FORCING,
     QUESTION_RUN_RE,
     RISK_OF_CUE,
     STRONG_CUES,
@@ -86,6 +89,7 @@ RiskFlag = Literal[
     "sarcasm",
     "human_requested",
     "refund_or_compensation_demand",
+    "property_damage",
 ]
 Priority = Literal["urgent", "high", "normal"]
 ContextItem = Message | Mapping[str, Any]
@@ -119,6 +123,7 @@ RISK_TAXONOMY: dict[str, str] = {
     "refund_or_compensation_demand": "insists on a refund or compensation",
     "repeated_question": "asks again what the agent did not resolve",
     "sarcasm": "praise that means the opposite, 呵呵, 催了个寂寞",
+    "property_damage": "the product damaged the customer's other things (a floor, other clothes)",
 }
 
 
@@ -172,8 +177,10 @@ def _hits(
             continue
         if name in lex.hypothetical and not exposed and lex.supposed.search(before):
             continue
-        sense = lex.other_sense.get(name)
+        sense, sense_before = lex.other_sense.get(name), lex.other_sense_before.get(name)
         if sense is not None and sense.search(after):
+            continue
+        if sense_before is not None and sense_before.search(before):
             continue
         out.append(match.group())
     return out
@@ -183,19 +190,28 @@ def _hits(
 #: the threats: "我要投诉快递员", "上班要用 再拖我就投诉" are made to the shop whoever they name.
 _ATTRIBUTABLE: tuple[str, ...] = ("profanity", "exasperation", "dissatisfied", "quality")
 _ATTRIBUTABLE += ("counterfeit", "sarcasm", "irony_praise", "no_reply", "long_wait", "not_yet")
-_ATTRIBUTABLE += ("unresolved",)
+_ATTRIBUTABLE += ("unresolved", "property_damage")
 _CLAUSE_RE = re.compile(r"[^,.!?;~。，、…\s]+")
+
+
+def _elsewhere(lex: Lexicon, clause: str, rhetorical: bool) -> bool:
+    """A clause about someone other than the shop: a third party (加班, 别家, 快递员), or the
+    customer's own mishap (手滑, 是我自己没看清) when the message is not a rhetorical question
+    ("所以是我的错咯？" puts the blame on the shop)."""
+    own = not rhetorical and bool(lex.cues["self_fault"].search(clause))
+    return own or bool(lex.cues["third_party"].search(clause))
 
 
 def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -> bool:
     """Drop negative hits whose clause (or a neighbouring one) names a third party (another shop,
-    a courier, the boss, the weather) while their own clause does not address the shop ("你们");
-    True when any hit was dropped."""
+    a courier, the boss, the weather) or the customer's own mishap while their own clause does
+    not address the shop ("你们"); True when any hit was dropped."""
     clauses = [(m.start(), m.end(), m.group()) for m in _CLAUSE_RE.finditer(text)]
     exonerated = bool(hits["exonerate"])  # "不怪你们": every clause is about something else
-    if not clauses or not (exonerated or lex.cues["third_party"].search(text)):
+    rhetorical = bool(hits["rhetorical"])
+    other = [exonerated or _elsewhere(lex, c, rhetorical) for _, _, c in clauses]
+    if not clauses or not any(other):
         return False
-    other = [exonerated or bool(lex.cues["third_party"].search(c)) for _, _, c in clauses]
     moved = False
     for name in _ATTRIBUTABLE:
         kept = []
@@ -346,6 +362,16 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["other_target"] = float(elsewhere or bool(hits["exonerate"]))
     f["withdrawn"] = float(bool(dropped))
     f["recent_order"] = float(bool(hits["recent_order"]))
+    f["property_damage"] = float(bool(hits["property_damage"]))
+    f["purchase_intent"] = float(bool(hits["purchase_intent"]))
+    # The customer's own mishap ("自己手滑摔碎了", "是我没看清") — unless it is blame framed as a
+    # rhetorical question ("所以漏液是我的错咯？", "什么叫是我自己弄的"): then an accusation.
+    # 1.0 in question form (a "?" or 咯 anywhere: "所以是我的错咯，你们包装成这样"), else 0.5
+    asked = "?" in text or any(h.endswith(("咯", "喽", "啰", "吗")) for h in hits["rhetorical"])
+    f["rhetorical"] = (1.0 if asked else 0.5) if hits["rhetorical"] else 0.0
+    f["self_fault"] = float(bool(hits["self_fault"]) and not hits["rhetorical"])
+    if hits["self_fault"] and hits["rhetorical"]:
+        f["accusation"] = 1.0
     return _Cues(hits=hits, emoji=emoji, features=f)
 
 
@@ -575,7 +601,8 @@ def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
     grams: set[str] = set()
     folded = _DIGITS_RE.sub("0", prepared)
     clauses = [c for c in _GRAM_CLAUSE_RE.split(lex.not_negation.sub("", folded)) if c]
-    other = [bool(lex.cues["third_party"].search(c)) for c in clauses]
+    rhetorical = bool(lex.cues["rhetorical"].search(prepared))
+    other = [_elsewhere(lex, c, rhetorical) for c in clauses]
     for k, clause in enumerate(clauses):
         # about someone else (加班, 别家, 没抢到) and not addressed to the shop: marked "o"
         elsewhere = any(other[max(0, k - 1) : k + 2]) and not lex.cues["shop_target"].search(clause)
@@ -731,7 +758,9 @@ def _risks(f: Mapping[str, float]) -> list[RiskFlag]:
         or f["repeat_count"] >= 1
         or f["unresolved"] > 0,
         "long_wait": bool(waited) or (f["presence"] > 0 and f["customer_streak"] > 0),
-        "sarcasm": f["sarcasm"] >= 1,
+        # a rhetorical question that mocks ("所以是我的错咯？", "还让我耐心？") is sarcasm too
+        "sarcasm": f["sarcasm"] >= 1 or f["rhetorical"] >= 1,
+        "property_damage": f["property_damage"] > 0,
     }
     return [risk for risk in get_args(RiskFlag) if raised.get(risk)]
 
@@ -742,11 +771,16 @@ def _keyword_hits(lex: Lexicon, text: str, keywords: Iterable[str]) -> list[str]
     found = []
     for keyword in dict.fromkeys(k for k in (normalize(str(k)).strip() for k in keywords) if k):
         senses = [p for n, p in lex.other_sense.items() if lex.cues[n].fullmatch(keyword)]
+        senses_before = [
+            p for n, p in lex.other_sense_before.items() if lex.cues[n].fullmatch(keyword)
+        ]
         for match in re.finditer(re.escape(keyword), text):
             before = text[max(0, match.start() - 12) : match.start()]
             after = text[match.end() : match.end() + 10]
             guards = (lex.negated, lex.withdrawn, lex.reported, lex.supposed)
             if any(g.search(before) for g in guards) or lex.negated_after.search(after):
+                continue
+            if any(p.search(before) for p in senses_before):
                 continue
             if not any(p.search(after) for p in senses):
                 found.append(keyword)
@@ -810,7 +844,7 @@ def emotion_flag(
     matched = _keyword_hits(lex, prepared, extra_keywords)
     if matched:
         signals.append(f"店铺升级关键词: {' / '.join(matched[:3])}")
-    forced = bool(matched) or any(features[name] for name in (*STRONG_CUES, "safety"))
+    forced = bool(matched) or any(features[name] for name in FORCING)
     if forced:
         score = max(score, FORCED_SCORE)
     escalate = forced or score >= threshold

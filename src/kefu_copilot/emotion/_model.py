@@ -27,7 +27,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 
-from ._cues import STRONG_CUES, lexicon
+from ._cues import FORCING, lexicon
 from ._flag import FEATURE_NAMES, escalation_features, escalation_grams
 
 __all__ = [
@@ -295,9 +295,9 @@ class EscalationModel:
 
 
 #: Features whose weight stays the rule set's: structure whose direction the data cannot teach
-#: (JDDC has no safety incidents; there a complaint about a courier is one about JD itself, but
-#: a shop's customer annoyed by their boss is not complaining about the shop).
-PINNED = ("safety", "other_target", "withdrawn")
+#: (JDDC has no safety incidents or damaged floors; there a complaint about a courier is one
+#: about JD itself, but a shop's customer annoyed by their boss is not complaining about the shop).
+PINNED = ("safety", "other_target", "withdrawn", "property_damage")
 
 
 def _dense_penalty(l2: float) -> np.ndarray:
@@ -593,9 +593,9 @@ def cross_validate(
     order = np.random.default_rng(seed).permutation(len(groups))
     fold_of_group = {groups[g]: k % folds for k, g in enumerate(order)}
     fold = np.array([fold_of_group[dialogue_group(c.id)] for c in cases])
-    # Threats, profanity, requests for a human and safety incidents escalate whatever the
-    # model says.
-    hard = [FEATURE_NAMES.index(name) for name in (*STRONG_CUES, "safety")]
+    # Threats, profanity, requests for a human, safety incidents and property damage escalate
+    # whatever the model says (``FORCING``).
+    hard = [FEATURE_NAMES.index(name) for name in FORCING]
     forced = np.any(x[:, hard] > 0, axis=1)
     proba, predicted, thresholds = np.zeros(len(cases)), np.zeros(len(cases), bool), []
     for k in range(folds):
