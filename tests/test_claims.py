@@ -324,6 +324,31 @@ def test_what_pays_needs_what_is_paid_after_a_bare_verb() -> None:
     assert _polarity(rules, "自付款之日起15天内") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("免安装", [("need", False)]),  # 免 before a verb: no need to do it
+        ("免费安装", [("free", True)]),
+        ("以免受潮", []),
+        ("孕妇慎用", [("ability", False)]),
+        ("避免暴晒", [("ability", False)]),
+        ("充电器另售", [("include", False)]),
+        ("赠品不参与包邮", [("free", False)]),  # a verb of taking part between
+    ],
+)
+def test_other_words_for_no(text: str, read: list[tuple[str, bool]]) -> None:
+    from kefu_copilot.answer._claims import _polarity, claim_rules
+
+    assert _polarity(claim_rules(), text) == read
+
+
+def test_a_yes_only_a_no_touches_is_not_confirmed() -> None:
+    """A yes with words of its own that only a loosely aligned no speaks to is left unconfirmed
+    (a draft), though too loosely aligned to call a contradiction."""
+    check = ClaimChecker(SHOP).check("赠品也包邮寄出", ["赠品需单独付运费寄出，不参与包邮。"])
+    assert "contradicted" in [v.verdict for v in check.verdicts] or not check.grounded
+
+
 def test_a_shop_extends_the_choices() -> None:
     shop = ShopConfig(
         name="木棉",

@@ -811,6 +811,11 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: how well a no must align with a yes or no of the reply, with none agreeing, to leave it
+#: unconfirmed (a contradiction needs 2)
+_WEAK_NO = 1.5
+#: families that mostly qualify another's word (需要您承担, 可以免费换): no weak no of their own
+_QUALIFIERS = frozenset({"ability", "need"})
 #: what a word of the question, not of the claim, weighs in placing a yes or no: less than a
 #: word of the claim's own, enough to tell apart two clauses the claim shares words with alike
 _FOCUS_WEIGHT = 0.75
@@ -1515,6 +1520,17 @@ class RuleEntailment:
                 claim,
                 "unsupported",
                 f"the knowledge says otherwise for a member tier, region or coupon: {claim.text}",
+            )
+        if (
+            oppose >= _WEAK_NO
+            and not agree
+            and family not in _QUALIFIERS
+            # words of its own, not only the question's ("两档不叠加": 两档 is no content word)
+            and _bigrams(_strip_cues(self.rules, _strip_measures(fold(claim.text))))
+        ):
+            # only a no aligned with it, if loosely: not enough to contradict, too much to pass
+            return ClaimVerdict(
+                claim, "unsupported", f"the knowledge says no where it touches this: {claim.text}"
             )
         return ClaimVerdict(claim, "neutral")
 
