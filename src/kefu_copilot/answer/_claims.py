@@ -767,7 +767,10 @@ def _bound_clauses(
             continue
         about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
         own = _subjects(rules, about, labels)
-        if own:
+        if own and not listing and all(s.startswith("choice:") for s in own):
+            # an option (并可免费升级顺丰) changes the option, not the tier or region in force
+            current = [s for s in current if not s.startswith("choice:")] + own
+        elif own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
