@@ -253,6 +253,159 @@ def test_a_weakly_aligned_yes_is_not_confirmed() -> None:
     assert not check.grounded
 
 
+# ---------------------------------------------------------------- a yes or no in other words
+# Who pays and options of one choice are classes in data/claims.yaml (payers, alternatives,
+# restrict): the knowledge's no need not use the reply's words to contradict it.
+@pytest.mark.parametrize(
+    ("reply", "knowledge"),
+    [
+        ("来回运费由买家自己承担", "质量问题来回运费由店铺承担。"),
+        ("运费需要您自行承担", "质量问题来回运费由店铺承担。"),
+        ("寄回运费我们来出", "非质量问题：寄回运费由买家承担。"),
+        ("运费需要您自付", "黑卡会员全国包邮。"),
+        ("可以放心机洗", "洗涤方式：仅限手洗，水温30℃以下"),
+        ("用洗衣机洗没问题", "洗涤：请勿机洗，不可漂白"),
+        ("可以机洗的", "洗涤：建议干洗或冷水手洗"),
+    ],
+)
+def test_a_no_in_other_words_is_a_contradiction(reply: str, knowledge: str) -> None:
+    assert (
+        "contradicted" in verdicts(reply, [knowledge])
+        or not ClaimChecker(SHOP).check(reply, [knowledge]).grounded
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        ("可以放心机洗", "洗涤方式：仅限手洗", "contradicted"),
+        ("用洗衣机洗没问题", "洗涤：请勿机洗", "contradicted"),
+        ("我们默认发中通", "默认发顺丰，偏远地区发邮政", "unsupported"),  # never named
+        ("只能手洗哦", "可机洗，也可手洗", "unsupported"),  # the knowledge allows another
+        ("纸质发票3个工作日内开好", "电子发票3个工作日内开具", "unsupported"),
+        ("不能机洗，只能手洗", "洗涤：仅限手洗", "neutral"),
+    ],
+)
+def test_options_of_one_choice(reply: str, knowledge: str, expected: str) -> None:
+    found = set(verdicts(reply, [knowledge]))
+    if expected == "contradicted":
+        assert "contradicted" in found
+    elif expected == "unsupported":  # at least: a value bound to another option is contradicted
+        assert {"unsupported", "contradicted"} & found
+    else:
+        assert not {"contradicted", "unsupported"} & found
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge"),
+    [
+        ("质量问题来回运费都由我们承担", "质量问题来回运费由店铺承担。"),
+        ("寄回运费要您自己出", "非质量问题：寄回运费由买家承担。"),
+        ("这款只能手洗，不能机洗", "洗涤方式：仅限手洗"),
+        ("可以机洗，30度以下", "洗涤：30℃以下可机洗，或手洗"),
+        ("我们发顺丰", "默认发顺丰，偏远地区发邮政"),
+    ],
+)
+def test_the_same_yes_or_no_in_other_words_passes(reply: str, knowledge: str) -> None:
+    found = verdicts(reply, [knowledge])
+    assert not {"contradicted", "unsupported"} & set(found), found
+
+
+def test_what_pays_needs_what_is_paid_after_a_bare_verb() -> None:
+    """付 / 出 say who pays only where the payment ends or names what is paid: 您支付的运费会退还
+    and 我们出库 say no one's yes or no about free."""
+    from kefu_copilot.answer._claims import _polarity, claim_rules
+
+    rules = claim_rules()
+    assert _polarity(rules, "运费由您支付") == [("free", False)]
+    assert _polarity(rules, "来回邮费都是店铺出") == [("free", True)]
+    assert _polarity(rules, "您支付的运费会退还") == []
+    assert _polarity(rules, "我们出库很快") == []
+    assert _polarity(rules, "自付款之日起15天内") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("免安装", [("need", False)]),  # 免 before a verb: no need to do it
+        ("免费安装", [("free", True)]),
+        ("以免受潮", []),
+        ("孕妇慎用", [("ability", False)]),
+        ("避免暴晒", [("ability", False)]),
+        ("充电器另售", [("include", False)]),
+        ("赠品不参与包邮", [("free", False)]),  # a verb of taking part between
+    ],
+)
+def test_other_words_for_no(text: str, read: list[tuple[str, bool]]) -> None:
+    from kefu_copilot.answer._claims import _polarity, claim_rules
+
+    assert _polarity(claim_rules(), text) == read
+
+
+def test_a_yes_only_a_no_touches_is_not_confirmed() -> None:
+    """A yes with words of its own that only a loosely aligned no speaks to is left unconfirmed
+    (a draft), though too loosely aligned to call a contradiction."""
+    check = ClaimChecker(SHOP).check("赠品也包邮寄出", ["赠品需单独付运费寄出，不参与包邮。"])
+    assert "contradicted" in [v.verdict for v in check.verdicts] or not check.grounded
+
+
+def test_a_shop_extends_the_choices() -> None:
+    shop = ShopConfig(
+        name="木棉",
+        rules={"claims": {"alternatives": {"grind": [["粗磨"], ["细磨"]]}}},
+    )
+    check = ClaimChecker(shop).check("可以帮您细磨", ["研磨：仅限粗磨"])
+    assert "contradicted" in [v.verdict for v in check.verdicts]
+
+
+def test_an_option_of_a_choice_binds_its_value() -> None:
+    """补10元 said of 顺丰 is not 中通's: options of one choice are sibling subjects."""
+    knowledge = ["升级快递：需要发顺丰的，每单补差价10元；默认发中通。"]
+    assert "contradicted" in verdicts("改发中通每单补10元", knowledge)
+    assert "contradicted" not in verdicts("改发顺丰每单补10块差价", knowledge)
+
+
+@pytest.mark.parametrize(
+    ("knowledge", "question", "wrong", "right"),
+    [
+        (
+            [
+                "冲调说明\n1段（0-6个月）：每勺4.5g，每次3勺",
+                "冲调说明\n2段（6-12个月）：每勺4.9g，每次4勺",
+            ],
+            "2段每勺多少克",
+            "2段每勺4.5克",
+            "2段每勺4.9克",
+        ),
+        (
+            ["镜片价格\n1.60折射率：398元/副\n1.67折射率：598元/副"],
+            "1.67的镜片多少钱",
+            "1.67折射率的镜片398元一副",
+            "1.67折射率的镜片598元一副",
+        ),
+        (
+            ["规格参数\n24cm炒锅：适合1-2人，重1.2kg\n28cm炒锅：适合3-5人，重1.6kg"],
+            "28cm的锅多重",
+            "28cm的锅重1.2公斤",
+            "28cm的锅重1.6公斤",
+        ),
+        (
+            ["版本对比\n一代：不支持无线充电\n二代：支持无线充电"],
+            "二代支持无线充吗",
+            "二代不支持无线充电",
+            "二代支持无线充电",
+        ),
+    ],
+)
+def test_numbered_rows_are_siblings(
+    knowledge: list[str], question: str, wrong: str, right: str
+) -> None:
+    """Rows keyed by a numbered label of one shape (1段/2段, 1.60/1.67折射率, 24cm/28cm炒锅,
+    一代/二代) are siblings: a value or a yes of one row is not the other's."""
+    assert "contradicted" in verdicts(wrong, knowledge, question)
+    assert verdicts(right, knowledge, question) == ["entailed"]
+
+
 def test_same_polarity_is_entailed() -> None:
     assert "entailed" in verdicts("这款不可以机洗洗涤，建议手洗", ["洗涤：不可机洗，建议手洗。"])
 

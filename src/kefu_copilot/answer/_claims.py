@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from .._data import compiled, packaged_rules
@@ -87,11 +87,27 @@ class Claim:
     #: the question's content words: what every clause of the reply answers ("新疆运费多少":
     #: 不满收8元运费 is about 新疆's fee)
     asked: frozenset[str] = frozenset()
+    #: options of a choice it names (手洗, 顺丰, 电子发票 — ``alternatives``)
+    options: tuple[str, ...] = ()
+
+    @property
+    def only_options(self) -> bool:
+        """Whether all it states the knowledge could judge is an option it names (顺丰冷运…)."""
+        return bool(self.options) and not (
+            self.measures or self.polarity or self.codes or self.numbers or self.offer
+        )
 
     @property
     def checkable(self) -> bool:
         """Whether the clause states something the knowledge can confirm or refute."""
-        return bool(self.measures or self.polarity or self.codes or self.numbers or self.offer)
+        return bool(
+            self.measures
+            or self.polarity
+            or self.codes
+            or self.numbers
+            or self.offer
+            or self.options
+        )
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,19 @@ class _YesNo:
 
 
 @dataclass(frozen=True)
+class _Choices:
+    """Options of one choice (``alternatives``: 手洗 / 机洗 / 干洗) and what restricts a choice to
+    the options it names (``restrict``: 仅限手洗, 建议干洗)."""
+
+    names: Mapping[str, tuple[str, str]]  # a name → (its choice, its option's first name)
+    options: Mapping[str, tuple[str, ...]]  # a choice → its options' first names
+    mention: re.Pattern[str]  # any option's name
+    only: re.Pattern[str] | None  # a hard restriction right before an option (仅限, 只能走)
+    advised: re.Pattern[str] | None  # a recommendation right before an option (建议)
+    denied: re.Pattern[str]  # a no right before an option (不可机洗, 请勿用洗衣机)
+
+
+@dataclass(frozen=True)
 class _Rules:
     negative: tuple[tuple[str, re.Pattern[str]], ...]
     positive: tuple[tuple[str, re.Pattern[str]], ...]
@@ -171,6 +200,10 @@ class _Rules:
     comparison: Mapping[str, re.Pattern[str]]  # "more" / "less": which way a comparison goes
     short_of: re.Pattern[str] | None  # a threshold not reached (不满99元)
     yes_no: _YesNo | None = None  # cells answering a yes-no key (是否有售：否)
+    choices: _Choices | None = None  # options of one choice (手洗 / 机洗) and what restricts it
+    payer: re.Pattern[str] | None = None  # who pays (店铺承担, 买家自己承担): a yes or no of free
+    #: the words a polarity word is about besides its own (包邮 → 运费), with what names them
+    cue_objects: tuple[tuple[str, re.Pattern[str]], ...] = ()
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -181,6 +214,29 @@ def _alternation(items: Iterable[Any]) -> str:
     return "|".join(sorted((str(i) for i in items), key=len, reverse=True))
 
 
+def _payer_cues(spec: Mapping[str, Any] | None) -> dict[bool, list[str]]:
+    """The ``free`` family's cues the ``payers`` classes give: a payer of the shop's side (yes,
+    free) or of the customer's (no) with a paying verb — one that needs what is paid after it
+    (``pays_ending``) only where that follows or the clause ends."""
+    out: dict[bool, list[str]] = {True: [], False: []}
+    if not spec:
+        return out
+    between = _alternation(spec.get("between") or [])
+    bridge = f"(?:{between})?" if between else ""
+    paid = _alternation(spec.get("paid") or [])
+    verbs = [_alternation(spec["pays"])] if spec.get("pays") else []
+    if spec.get("pays_ending"):
+        after = f"(?:{paid})|" if paid else ""
+        verbs.append(f"(?:{_alternation(spec['pays_ending'])})(?={after}[^\u4e00-\u9fffa-z0-9]|$)")
+    if not verbs:
+        return out
+    verb = "|".join(f"(?:{v})" for v in verbs)
+    for side, key in ((True, "shop"), (False, "customer")):
+        if spec.get(key):
+            out[side].append(f"(?:{_alternation(spec[key])}){bridge}(?:{verb})")
+    return out
+
+
 def _build(rules: Mapping[str, Any]) -> _Rules:
     negative, positive, cues = [], [], []
     value_dims = {
@@ -188,10 +244,13 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         for dim, keys in (rules.get("value_keys") or {}).items()
         for key in keys or []
     }
+    payers = _payer_cues(rules.get("payers"))
     for family, sides in rules["polarity"].items():
-        negative.append((family, re.compile(_alternation(sides.get("negative") or []))))
-        positive.append((family, re.compile(_alternation(sides.get("positive") or []))))
-        cues += [*(sides.get("negative") or []), *(sides.get("positive") or [])]
+        no = [*(sides.get("negative") or []), *(payers[False] if family == "free" else [])]
+        yes = [*(sides.get("positive") or []), *(payers[True] if family == "free" else [])]
+        negative.append((family, re.compile(_alternation(no))))
+        positive.append((family, re.compile(_alternation(yes))))
+        cues += [*no, *yes]
     subjects = rules["subjects"]
     kinds = [
         (kind, re.compile(rf"(?:{_alternation(words)})", re.I))
@@ -258,7 +317,57 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             if cues
         },
         yes_no=_yes_no(rules.get("yes_no")),
+        payer=(
+            re.compile("|".join(payers[True] + payers[False]))
+            if payers[True] or payers[False]
+            else None
+        ),
+        cue_objects=tuple(
+            (str(word), re.compile(_alternation(names)))
+            for word, names in (rules.get("cue_objects") or {}).items()
+            if names
+        ),
+        choices=_choices(
+            rules.get("alternatives"),
+            rules.get("restrict"),
+            [c for sides in rules["polarity"].values() for c in sides.get("negative") or []],
+        ),
     )
+
+
+#: what may stand between a restriction and the option it restricts (建议30℃以下冷水手洗, 只能走陆运):
+#: no word of its own but a measure's, a verb of sending or using, or another choice's option
+_RESTRICT_GAP = r"(?:[^，,。；;、！!？?\n\u4e00-\u9fff]|以下|以内|走|用|发|寄|开|开具|使用|选|选择|{names}){{0,6}}$"
+
+
+def _choices(
+    groups: Mapping[str, Any] | None, restrict: Mapping[str, Any] | None, no: Sequence[str]
+) -> _Choices | None:
+    if not groups:
+        return None
+    names: dict[str, tuple[str, str]] = {}
+    options: dict[str, tuple[str, ...]] = {}
+    for choice, items in groups.items():
+        firsts = []
+        for option in items or []:
+            spelled = [str(n).lower() for n in (option if isinstance(option, list) else [option])]
+            firsts.append(spelled[0])
+            for name in spelled:
+                names[name] = (str(choice), spelled[0])
+        options[str(choice)] = tuple(firsts)
+    every = _alternation(re.escape(n) for n in names)
+    gap = _RESTRICT_GAP.format(names=every)
+
+    def before(key: str) -> re.Pattern[str] | None:
+        cues = (restrict or {}).get(key) or []
+        return re.compile(f"(?:{_alternation(cues)}){gap}") if cues else None
+
+    denied = re.compile(
+        rf"(?:{_alternation(no)}|{_NEGATOR})[能可以再也都会得还要用]{{0,3}}$"
+        if no
+        else rf"(?:{_NEGATOR})$"
+    )
+    return _Choices(names, options, re.compile(every), before("only"), before("advised"), denied)
 
 
 def _yes_no(spec: Mapping[str, Any] | None) -> _YesNo | None:
@@ -279,6 +388,70 @@ def claim_rules(shop: ShopConfig | None = None) -> _Rules:
     return compiled(rules, _build)
 
 
+#: where a clause ends: what a restriction's "no" to the options left out is written after
+_CLAUSE_END = re.compile(r"[，,；;。！!？?\n]")
+
+
+@dataclass(frozen=True)
+class _Mention:
+    """An option of a choice a text names: denied (不可机洗), restricted to (仅限手洗: "only";
+    建议干洗: "advised") or neither."""
+
+    choice: str
+    option: str
+    end: int
+    denied: bool
+    restricted: str | None
+
+
+def _mentions(rules: _Rules, text: str) -> list[_Mention]:
+    """The options of a choice ``text`` (folded) names, each with what stands before it."""
+    choices = rules.choices
+    if choices is None:
+        return []
+    out = []
+    for m in choices.mention.finditer(text):
+        choice, option = choices.names[m.group()]
+        start = max((text.rfind(ch, 0, m.start()) for ch in "，,；;。！!？?\n、"), default=-1)
+        before = text[max(start + 1, m.start() - 12) : m.start()]
+        restricted = next(
+            (
+                kind
+                for kind, pattern in (("only", choices.only), ("advised", choices.advised))
+                if pattern is not None and pattern.search(before)
+            ),
+            None,
+        )
+        out.append(
+            _Mention(choice, option, m.end(), bool(choices.denied.search(before)), restricted)
+        )
+    return out
+
+
+def _restrictions_written(rules: _Rules, sentence: str) -> str:
+    """A sentence restricting a choice, with its "no" to the options it leaves out written after
+    the clause restricting it: "洗涤：仅限手洗" → "洗涤：仅限手洗，不可机洗，不可干洗", "建议干洗或手洗" →
+    "…，不建议机洗" — so that a reply's 可以机洗 meets the no the knowledge says in other words."""
+    found = _mentions(rules, sentence)
+    if rules.choices is None or not any(m.restricted and not m.denied for m in found):
+        return sentence
+    named = {(m.choice, m.option) for m in found}
+    inserts: dict[int, list[str]] = {}
+    for m in found:
+        if m.denied or m.restricted is None:
+            continue
+        cue = "不可" if m.restricted == "only" else "不建议"
+        end = _CLAUSE_END.search(sentence, m.end)
+        at = end.start() if end else len(sentence)
+        for option in rules.choices.options[m.choice]:
+            if (m.choice, option) not in named:
+                named.add((m.choice, option))
+                inserts.setdefault(at, []).append(f"，{cue}{option}")
+    for at in sorted(inserts, reverse=True):
+        sentence = sentence[:at] + "".join(inserts[at]) + sentence[at:]
+    return sentence
+
+
 # ------------------------------------------------------------------------------ reading text
 def _bigrams(text: str) -> frozenset[str]:
     """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text``."""
@@ -291,6 +464,13 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _objects(rules: _Rules, text: str) -> frozenset[str]:
+    """The words ``text``'s polarity words are about besides their own (包邮 → 运费)."""
+    return frozenset(
+        pair for word, names in rules.cue_objects if names.search(text) for pair in _bigrams(word)
+    )
+
+
 def _strip_measures(text: str) -> str:
     for m in measures(text):
         text = text.replace(m.text, " ")
@@ -298,7 +478,10 @@ def _strip_measures(text: str) -> str:
 
 
 def _strip_cues(rules: _Rules, text: str) -> str:
-    """The text without its polarity words (可以, 不支持 ...), keeping what they are about."""
+    """The text without its polarity words (可以, 不支持 ...), keeping what they are about; who
+    pays (买家自己承担) is the polarity itself, whatever its length."""
+    if rules.payer is not None:
+        text = rules.payer.sub(" ", text)
     return rules.cue_words.sub(lambda m: " " if len(m.group()) <= 4 else m.group(), text)
 
 
@@ -319,6 +502,12 @@ class _Labels:
 
     keys: Mapping[str, str] = field(default_factory=dict)  # label → key
     pattern: re.Pattern[str] | None = None
+
+    def cells(self) -> _Labels:
+        """Without the numbered rows' labels (5斤 of "5斤装：…"): inside the knowledge, those
+        name only their own row (through its first cell), not every clause that says 5斤装."""
+        kept = {label: key for label, key in self.keys.items() if not key.startswith("row")}
+        return self if len(kept) == len(self.keys) else _labels(kept)
 
     def find(self, text: str) -> list[str]:
         if self.pattern is None:
@@ -350,15 +539,55 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
                 if _CJK.search(word) and not measures(word) and len(word) >= 2:
                     key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
                     values.setdefault(key, set()).add(word)
+    for key, tokens in _numbered_rows(passages).items():
+        values.setdefault(key, set()).update(tokens)
     owner: dict[str, str] = {}
     for key, found in values.items():
         if len(found) >= 2:
             for value in found:
                 owner.setdefault(value, key)
+    return _labels(owner)
+
+
+def _labels(owner: Mapping[str, str]) -> _Labels:
     if not owner:
         return _NO_LABELS
-    # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written
-    return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
+    # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written;
+    # a numbered one (1段, 28c) not inside a longer number (11段)
+    return _Labels(
+        owner,
+        re.compile(
+            _alternation(
+                (r"(?<![\d.])" if label[0].isdigit() else "") + re.escape(label) for label in owner
+            )
+        ),
+    )
+
+
+#: a number as a row's label writes it (1段, 1.60折射率, 24cm炒锅, 二代)
+_ROW_NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二三四五六七八九十两]+(?=[代段档号款层级])")
+
+
+def _numbered_rows(passages: Iterable[str]) -> dict[str, set[str]]:
+    """Rows whose first cell key is a numbered label (1段（0-6个月）：…, 1.60折射率：…, 24cm炒锅：…,
+    二代：…), by the shape their keys share (the key with its numbers written #): each row's
+    number with the character after it (1段, 1.60折, 24c) names it, and rows of one shape are
+    siblings — a value of the 1段 row is not the 2段's."""
+    out: dict[str, set[str]] = {}
+    for passage in passages:
+        for sentence in _UNIT.split(fold(passage)):
+            cell = _CELL_KEY.match(sentence)
+            if cell is None:
+                continue
+            key = cell.group().strip().rstrip("：:").strip()
+            number = _ROW_NUMBER.search(key)
+            if number is None or number.end() >= len(key):
+                continue
+            token = key[number.start() : number.end() + 1]
+            if not re.fullmatch(r"[\w\u4e00-\u9fff]", token[-1]):
+                continue
+            out.setdefault("row" + _ROW_NUMBER.sub("#", key), set()).add(token)
+    return out
 
 
 def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
@@ -373,6 +602,8 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
     found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
     found += _mode_keys(rules, text)
+    # an option of a choice is a subject too: 补10元 said of 顺丰 is not 中通's
+    found += [f"choice:{m.choice}:{m.option}" for m in _mentions(rules, text)]
     return list(dict.fromkeys(found))
 
 
@@ -409,7 +640,7 @@ def _siblings(a: str, b: str) -> bool:
         return False
     if ka == "code":
         return _shape(a) == _shape(b)
-    if ka == "mode":
+    if ka in ("mode", "choice"):
         return a.rsplit(":", 1)[0] == b.rsplit(":", 1)[0]
     return True
 
@@ -536,7 +767,10 @@ def _bound_clauses(
             continue
         about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
         own = _subjects(rules, about, labels)
-        if own:
+        if own and not listing and all(s.startswith("choice:") for s in own):
+            # an option (并可免费升级顺丰) changes the option, not the tier or region in force
+            current = [s for s in current if not s.startswith("choice:")] + own
+        elif own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
@@ -580,6 +814,11 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: how well a no must align with a yes or no of the reply, with none agreeing, to leave it
+#: unconfirmed (a contradiction needs 2)
+_WEAK_NO = 1.5
+#: families that mostly qualify another's word (需要您承担, 可以免费换): no weak no of their own
+_QUALIFIERS = frozenset({"ability", "need"})
 #: what a word of the question, not of the claim, weighs in placing a yes or no: less than a
 #: word of the claim's own, enough to tell apart two clauses the claim shares words with alike
 _FOCUS_WEIGHT = 0.75
@@ -740,6 +979,12 @@ def _row_key(sentence: str) -> str:
     return m.group().strip().rstrip("：:").strip() if m else ""
 
 
+def _unbound(claim: Claim) -> Claim:
+    """The claim without the options of a choice it names as subjects: where a yes or no is
+    placed (请勿机洗 against 可以机洗), the option is what is said, not what it is said of."""
+    return replace(claim, subjects=tuple(s for s in claim.subjects if not s.startswith("choice:")))
+
+
 class RuleEntailment:
     """The rule-based entailment: values, subjects and polarity, no model."""
 
@@ -757,6 +1002,7 @@ class RuleEntailment:
         question): its words are every sentence's context, but the subjects it lists (a title
         naming 中果/大果/特大果) bind none of its rows."""
         labels = self.labels(passages) if labels is None else labels
+        cells = labels.cells()
         # a clause about a kind (偏远地区5-10天) is about the items listed in it (新疆)
         members: dict[str, set[str]] = {}
         for item, kinds in _memberships(passages, cells=True).items():
@@ -775,7 +1021,7 @@ class RuleEntailment:
             for sentence in _UNIT.split(folded):
                 if not sentence.strip():
                     continue
-                sentence = _answered_cells(self.rules, sentence)
+                sentence = _restrictions_written(self.rules, _answered_cells(self.rules, sentence))
                 # each item of a list says what its lead-in says of it: "跑鞋：户外穿着过的"
                 # under "以下情况不支持7天无理由：" is a no for 跑鞋
                 scope = f"{sentence}，{lead}" if lead else sentence
@@ -783,8 +1029,11 @@ class RuleEntailment:
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 clauses = []
+                # a numbered row's label (28cm炒锅：…) is what all its cells are about
+                key = _CELL_KEY.match(sentence)
+                row = [r for r in labels.find(key.group()) if r.startswith("row")] if key else []
                 for _, clause, subjects, found in _bound_clauses(
-                    self.rules, sentence, labels=labels
+                    self.rules, sentence, labels=cells
                 ):
                     bare = frozenset(numbers_in(_strip_measures(clause)))
                     found = found + self._cell_values(clause)
@@ -793,6 +1042,9 @@ class RuleEntailment:
                         for s in subjects
                         for item in members.get(s.split(":", 1)[1], ())
                         if item not in subjects
+                    ]
+                    subjects += [
+                        r for r in row if not any(_siblings(r, s) or r == s for s in subjects)
                     ]
                     clauses.append((clause, subjects, found, bare))
                 for clause, subjects, found, bare, (back, reach) in self._reaches(clauses):
@@ -963,12 +1215,15 @@ class RuleEntailment:
                     ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
-            polar = self._polar(claim, family, positive, units, kinds or {})
+            placed = self._polar(_unbound(claim), family, positive, units, kinds or {})
+            polar = ClaimVerdict(claim, placed.verdict, placed.reason)
             if polar.verdict == "neutral" and claim.measures:
                 polar = self._polar_at_value(claim, family, positive, units) or polar
             verdicts.append(polar)
         if claim.offer:
             verdicts.append(self._offer(claim, units))
+        if claim.options:
+            verdicts += self._choice(claim, units)
         if not verdicts:
             return ClaimVerdict(claim, "neutral")
         worst = max(verdicts, key=lambda v: _STRICTNESS[v.verdict])
@@ -1166,6 +1421,7 @@ class RuleEntailment:
         aligned: dict[tuple[bool, bool], frozenset[str]] = {}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
+        own |= _objects(self.rules, fold(claim.text))  # 包邮 is about the 运费
         # what the claim's items are kinds of (荔枝 → 冷链商品): a rule about the kind is about it
         for member, kind in kinds.items():
             if _bigrams(member) <= claim.words:
@@ -1201,7 +1457,8 @@ class RuleEntailment:
                     signs = [False]
                 if not signs:
                     continue
-                shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(clause))
+                said_of = _bigrams(clause) | _objects(self.rules, clause)
+                shared = sum(2 if w.isascii() else 1 for w in own & said_of)
                 _, colon, value = clause.replace("：", ":").partition(":")
                 if (
                     not shared
@@ -1266,6 +1523,17 @@ class RuleEntailment:
                 claim,
                 "unsupported",
                 f"the knowledge says otherwise for a member tier, region or coupon: {claim.text}",
+            )
+        if (
+            oppose >= _WEAK_NO
+            and not agree
+            and family not in _QUALIFIERS
+            # words of its own, not only the question's ("两档不叠加": 两档 is no content word)
+            and _bigrams(_strip_cues(self.rules, _strip_measures(fold(claim.text))))
+        ):
+            # only a no aligned with it, if loosely: not enough to contradict, too much to pass
+            return ClaimVerdict(
+                claim, "unsupported", f"the knowledge says no where it touches this: {claim.text}"
             )
         return ClaimVerdict(claim, "neutral")
 
@@ -1385,6 +1653,53 @@ class RuleEntailment:
         if (unsaid & negated) or (conditions & plain):
             return False  # 已拆封 after 未拆封: the claim's condition again
         return opposite
+
+    def _choice(self, claim: Claim, units: list[_Unit]) -> list[ClaimVerdict]:
+        """The options of a choice the claim affirms, against those the knowledge names (about
+        no sibling of the claim's subject): one it only denies (请勿机洗, 仅限手洗 leaving 机洗
+        out) contradicts it; one it never names where it affirms others (中通 where it says
+        顺丰) is not supported, nor a restriction (只能手洗) where it affirms another option."""
+        affirmed: set[tuple[str, str]] = set()
+        denied: set[tuple[str, str]] = set()
+        seen: set[str] = set()
+        # the options are what is compared here, not subjects ruling their clauses out
+        unbound = _unbound(claim)
+        for unit in units:
+            if unit.sentence in seen or self._conflicts(unbound, unit):
+                continue
+            seen.add(unit.sentence)
+            for m in _mentions(self.rules, unit.sentence):
+                (denied if m.denied else affirmed).add((m.choice, m.option))
+        out = []
+        for m in _mentions(self.rules, fold(claim.text)):
+            if m.denied:
+                continue  # a no of the claim's own: the polarity check reads it
+            mine = (m.choice, m.option)
+            others = {a for a in affirmed if a[0] == m.choice and a != mine}
+            if mine in affirmed:
+                if m.restricted == "only" and others:
+                    out.append(
+                        ClaimVerdict(
+                            claim,
+                            "unsupported",
+                            f"the knowledge also allows {'、'.join(sorted(o for _, o in others))}: {claim.text}",
+                        )
+                    )
+            elif mine in denied:
+                out.append(
+                    ClaimVerdict(
+                        claim, "contradicted", f"the knowledge says no to {m.option}: {claim.text}"
+                    )
+                )
+            elif others:
+                out.append(
+                    ClaimVerdict(
+                        claim,
+                        "unsupported",
+                        f"the knowledge names {'、'.join(sorted(o for _, o in others))}, not {m.option}: {claim.text}",
+                    )
+                )
+        return out
 
     def _offer(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict:
         words = claim.words
@@ -1583,6 +1898,7 @@ class ClaimChecker:
                     offer=bool(self.rules.offer.search(part)),
                     topic=about,
                     asked=asked,
+                    options=tuple(m.option for m in _mentions(self.rules, part)),
                 )
             )
         return out
@@ -1614,7 +1930,12 @@ class ClaimChecker:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
         claims = self.claims(text, question, labels=self._values.labels(list(passages)))
         checkable = [c for c in claims if c.checkable]
-        verdicts = self.entailment.judge(checkable, list(passages), question=question)
+        verdicts = [
+            v
+            for v in self.entailment.judge(checkable, list(passages), question=question)
+            # naming an option the knowledge names too confirms nothing by itself
+            if not (v.verdict == "neutral" and v.claim.only_options)
+        ]
         answers, why = self.answers(text, question, claims)
         return ClaimCheck(
             verdicts=list(verdicts),
