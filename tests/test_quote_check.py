@@ -1,5 +1,5 @@
 """The structural check of a retrieved quote against what the question asks (answer/_values)
-and the typed catalogue's reading of a variant's name."""
+and the typed catalogue's price of a named variant."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from kefu_copilot._data import packaged_rules
 from kefu_copilot.answer._attributes import Attributes
 from kefu_copilot.answer._values import QuoteCheck
-from kefu_copilot.text._normalize import normalize
 
 _HEADER_STYLE = ["款式", "颜色", "价格"]
 _TABLES: dict[str, list[dict[str, Any]]] = {
@@ -34,13 +33,6 @@ def attributes() -> Attributes:
     return Attributes(_FACTS, _TABLES, packaged_rules("attributes"))
 
 
-def test_a_name_inside_the_variant_named_is_not_the_attribute(attributes) -> None:
-    # the 防水 of GTX防水版 names the variant; nothing else is asked of it
-    assert attributes.asked(normalize("山脊GTX防水版多少米"), "shoe.html") is None
-    asked = attributes.asked(normalize("山脊越野鞋防水吗"), "shoe.html")
-    assert asked is not None and asked.label == "防水"
-
-
 def test_the_price_of_the_variant_named(attributes) -> None:
     found = attributes.answer("越野鞋GTX防水版多少钱", "shoe.html", "山脊越野鞋")
     assert found is not None and "799" in found.text and "599" not in found.text
@@ -49,10 +41,9 @@ def test_the_price_of_the_variant_named(attributes) -> None:
 @pytest.mark.parametrize(
     ("question", "quote", "products", "context", "held"),
     [
-        # a price asked, a quote stating no money amount
-        ("床垫送上楼多少钱", "亲，黑金会员免费送货上楼。", ["mattress.md"], False, "价格"),
+        # a product named, or an earlier turn: the subject is known
         ("床垫送上楼多少钱", "亲，送货上楼每件30元。", ["mattress.md"], False, ""),
-        # about the price, not asking one: no amount needed
+        # about the price, not asking one of anything
         ("价格保护怎么申请", "亲，在订单页点击价格保护申请。", [], False, ""),
         # an attribute asked of nothing named, no earlier turn
         ("那个多少钱", "亲，秒杀价不参与价保，差价30元以内。", [], False, "nothing"),
@@ -65,15 +56,3 @@ def test_the_price_of_the_variant_named(attributes) -> None:
 def test_quote_check(attributes, question, quote, products, context, held) -> None:
     why = QuoteCheck(attributes).held(question, quote, products, context=context)
     assert (held in why) if held else not why, why
-
-
-def test_a_pack_size_the_page_never_states() -> None:
-    check = QuoteCheck(Attributes({}, {}, packaged_rules("attributes")))
-    page = "丹东草莓 3斤礼盒 单果重35-45g 3斤价格¥159"
-    assert "5斤" in check.held("草莓有5斤装的吗", "亲，3斤装159元。", ["s.json"],
-                               context=False, page=lambda: page)  # fmt: skip
-    # a value the page states, or one inside a range it states, is a variant it has
-    assert not check.held("草莓有3斤装的吗", "亲，3斤装159元。", ["s.json"], context=False,
-                          page=lambda: page)  # fmt: skip
-    assert not check.held("单颗40g的有吗", "亲，单果重35-45g。", ["s.json"], context=False,
-                          page=lambda: page)  # fmt: skip

@@ -91,39 +91,16 @@ class Attributes:
                 names = [_key(n) for n in [attr, *spec["names"]]]
                 return _Asked(names, attr, [(at, at + len(cue))], title_key)
         best: tuple[int, str, int] | None = None
-        variants: list[tuple[int, int]] | None = None
         for name in self._names(source):
             key = _key(name)
             if len(key) < 2 or (best is not None and len(key) <= best[0]):
                 continue
             at = _said_apart(norm, key, title_key)
             if at >= 0:
-                if variants is None:
-                    variants = self._variants_said(norm, source)
-                # a word of a variant's name the question names (the 防水 of "GTX防水版多少钱")
-                # says which variant, not what is asked of it
-                if _inside((key, at), variants):
-                    continue
                 best = (len(key), name, at)
         if best is None:
             return None
         return _Asked([_key(best[1])], best[1], [(best[2], best[2] + best[0])], title_key)
-
-    def _variants_said(self, norm: str, source: str) -> list[tuple[int, int]]:
-        """Where ``norm`` says a whole name of one of the product's variants (a cell of a
-        column of its tables named for a variant — ``qualifier_names`` —, or a word of one)."""
-        qualifiers = [_key(str(q)) for q in self.rules["qualifier_names"]]
-        spans = []
-        for table in self.tables.get(source, ()):
-            for header, row, _ in table["rows"]:
-                for name, cell in zip(header, row, strict=False):
-                    if not any(q and q in _key(str(name)) for q in qualifiers):
-                        continue
-                    for part in _parts(str(cell)):
-                        at = _find(norm, part) if len(part) >= 2 else -1
-                        if at >= 0:
-                            spans.append((at, at + len(part)))
-        return spans
 
     def _names(self, source: str) -> list[str]:
         names = [str(f[0]) for f in self.facts.get(source, ())]

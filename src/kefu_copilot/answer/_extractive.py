@@ -289,7 +289,6 @@ class Answerer:
             quote,
             products,
             context=context,
-            page=lambda: self.products.page_text(products[0]),
         )
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
