@@ -18,6 +18,7 @@ from kefu_copilot.config._shop import ShopConfig, load_shop_config
 from kefu_copilot.reply._advisor import ReplyAdvisor
 from kefu_copilot.reply._approved import load_approved
 from kefu_copilot.reply._clauses import classify_clauses, split_draft
+from kefu_copilot.reply._complaint import complaint_topics, heading_of
 from kefu_copilot.reply._lint import lint_reply, rewrite_draft
 from kefu_copilot.reply._models import compensation_offers, fold, offer_limit
 from kefu_copilot.reply._phrases import phrases
@@ -445,3 +446,51 @@ def test_a_sure_answer_stating_none_of_the_topic_loses_to_the_rule_asked_about(
     assert "包邮" in text and "79元" not in text
     monkeypatch.setattr(advisor.answerer, "answer", real)
     assert "包邮" in advisor._policy("偏远地区包邮吗", [], "不包")[0]
+
+
+# ------------------------------------------------------------------------------ complaint topics
+def test_a_complaint_is_classified_by_its_topic_not_its_product() -> None:
+    topics = complaint_topics()
+    names = lambda *turns: [t.name for t in topics.of(turns)]  # noqa: E731
+    assert names("充电宝怎么一周还没到") == ["delivery_late"]
+    assert "quality" in names("被套起球了 质量太差了吧")
+    assert names("我要开专票 公司报销") == ["invoice"]
+    assert names("这个牛仔裤会掉色吗") == []  # asks whether it would: a product question
+    assert names("退款怎么还没到账") == ["refund"]  # not a parcel
+    # a short follow-up is about what was complained of before it
+    assert names("就一句抱歉？", "等了一周才到 太慢了") == ["delivery_late"]
+
+
+def test_a_passage_is_on_the_topic_by_its_heading_or_its_text() -> None:
+    topics = complaint_topics()
+    late = [t for t in topics.topics if t.name == "delivery_late"]
+    assert topics.fit(late, "发货与配送说明 / 物流时效", "江浙沪1-2天") == 1.0
+    assert topics.fit(late, "正文", "偏远地区物流时效较长") == topics.text_weight
+    assert topics.fit(late, "商品参数", "面料：棉") == 0.0
+    chunk = type("C", (), {"locator": "售后服务说明 / 五、延迟发货 · 段1", "question": None})()
+    assert heading_of(chunk) == "售后服务说明 / 五、延迟发货"
+
+
+def test_a_shop_adds_a_topic_class(tmp_path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental:\n"
+        "        complaint: 续租\n        policy: 租赁\n        names: 租赁 续租\n",
+        encoding="utf-8",
+    )
+    topics = complaint_topics(load_shop_config(tmp_path))
+    assert [t.name for t in topics.of(["能续租吗"])] == ["rental"]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental: {complaint: 续租, polcy: 租}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShopError, match="rental"):
+        complaint_topics(load_shop_config(bad))
+
+
+def test_a_value_after_the_product_name_in_the_next_clause_contradicts() -> None:
+    policy = (
+        "延长：羽绒服、大衣类（QM-DJ01 女款轻薄羽绒服、QM-CO01 双面羊毛大衣）享受15天无理由退换。"
+    )
+    assert contradicted("7天无理由。", policy, Subject(frozenset({"羽绒服"})))

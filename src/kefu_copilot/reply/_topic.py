@@ -168,6 +168,9 @@ def contradicted(sentence: str, policy: str, subject: Subject) -> bool:
     if not said or not subject.words:
         return False
     stated = [q for clause in subject_clauses(policy, subject) for q in quantities(clause)]
+    if not any(p.unit == q.unit for p in stated for q in said):
+        # the value may follow the name in the next clause ("…QM-CO01 双面羊毛大衣）享受15天")
+        stated = [q for part in subject_parts(policy, subject) for q in quantities(part)]
     return any(not supported(q, stated) and any(p.unit == q.unit for p in stated) for q in said)
 
 

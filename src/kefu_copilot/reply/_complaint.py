@@ -1,0 +1,130 @@
+"""What a shopper's complaint is about — its topic class (a late parcel, a broken item, a return,
+an invoice, a coupon...) — and which policy passages are about that topic.
+
+Retrieval ranks a shop's knowledge by all the words of the turn, where the product's name weighs
+most: "充电宝一周还没到" finds the power bank's page (its battery warning) before the delivery
+rules, "被套起球了" the bedding's page before the after-sales terms. The policy for a complaint
+is chosen by its topic first: the turn is classified by the topic classes of
+``data/reply_topics.yaml`` (a shop adds its own), the passages whose heading (document title and
+section, an FAQ's question) or text use the policy's words for that topic are preferred, and only
+then does the product or its class narrow the choice (see :mod:`._topic`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._data import RuleCompiler, compiled, packaged_rules
+from ._models import fold
+
+if TYPE_CHECKING:
+    from ..config._shop import ShopConfig
+
+__all__ = ["ComplaintTopic", "ComplaintTopics", "complaint_topics", "heading_of"]
+
+RULE_SET = "reply_topics"
+_FIELDS = ("complaint", "policy", "names", "unless")
+_NEVER = re.compile(r"(?!)")
+
+
+@dataclass(frozen=True)
+class ComplaintTopic:
+    """One topic class: the shopper's words for it, the policy's words for it (in a passage's
+    heading or text) and the policy's names for it (searched for with the turn)."""
+
+    name: str
+    complaint: re.Pattern[str]
+    policy: re.Pattern[str]
+    names: str = ""
+    #: a turn matching this is not of the topic (asks whether it *would* happen: "会起球吗")
+    unless: re.Pattern[str] = _NEVER
+
+    def said_in(self, folded: str) -> bool:
+        """Whether a (folded) customer turn complains of this topic."""
+        return bool(self.complaint.search(folded)) and not self.unless.search(folded)
+
+
+@dataclass(frozen=True)
+class ComplaintTopics:
+    """A shop's topic classes, compiled (``data/reply_topics.yaml`` with its ``shop.yaml``
+    ``rules.reply_topics``)."""
+
+    topics: tuple[ComplaintTopic, ...]
+    weight: float = 0.5
+    text_weight: float = 0.5
+    subject_weight: float = 0.3
+
+    def of(self, turns: Iterable[str]) -> list[ComplaintTopic]:
+        """The topic classes of the first of ``turns`` (the customer's, latest first) that names
+        any: a short follow-up ("就一句抱歉？") is about what was complained of before it."""
+        for turn in turns:
+            folded = fold(turn)
+            found = [t for t in self.topics if t.said_in(folded)]
+            if found:
+                return found
+        return []
+
+    def fit(self, topics: Iterable[ComplaintTopic], heading: str, text: str) -> float:
+        """How much a passage is about one of ``topics``: 1 when its heading uses the policy's
+        words for one of them, ``text_weight`` when only its text does, else 0."""
+        head, body, best = fold(heading), fold(text), 0.0
+        for topic in topics:
+            if topic.policy.search(head):
+                return 1.0
+            if topic.policy.search(body):
+                best = self.text_weight
+        return best
+
+
+def heading_of(chunk: Any) -> str:
+    """What a passage's heading says it is about: its locator (document title / section, the
+    part count "· 段1" left out) and, for an FAQ entry, its question."""
+    locator = re.sub(r"\s*·\s*段\d+$", "", str(getattr(chunk, "locator", "") or ""))
+    return f"{locator} {getattr(chunk, 'question', None) or ''}".strip()
+
+
+def complaint_topics(shop: ShopConfig | None = None) -> ComplaintTopics:
+    """The topic classes of ``shop`` (its ``rules.reply_topics`` applied), or the packaged ones."""
+    rules = shop.rule_set(RULE_SET) if shop is not None else packaged_rules(RULE_SET)
+    return compiled(rules, _compile)
+
+
+def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
+    c = RuleCompiler(RULE_SET, rules)
+    entries = rules.get("topics") or {}
+    if not isinstance(entries, Mapping):
+        raise c.error("topics", "expected a mapping of topic name → {complaint, policy, names}")
+    topics = []
+    for name, entry in entries.items():
+        where = f"topics.{name}"
+        if not isinstance(entry, Mapping):
+            raise c.error(where, f"expected a mapping of {', '.join(_FIELDS)}")
+        for key in entry:
+            if key not in _FIELDS:
+                raise c.error(f"{where}.{key}", f"unknown key; known: {', '.join(_FIELDS)}")
+        for key in ("complaint", "policy"):
+            if not entry.get(key):
+                raise c.error(where, f"{key!r} is missing")
+        topics.append(
+            ComplaintTopic(
+                name=str(name),
+                complaint=c.regex(f"{where}.complaint", entry["complaint"]),
+                policy=c.regex(f"{where}.policy", entry["policy"]),
+                names=str(entry.get("names") or ""),
+                unless=c.regex(f"{where}.unless", entry["unless"])
+                if entry.get("unless")
+                else _NEVER,
+            )
+        )
+    weights = {k: _weight(c, rules, k) for k in ("weight", "text_weight", "subject_weight")}
+    return ComplaintTopics(tuple(topics), **weights)
+
+
+def _weight(c: RuleCompiler, rules: Mapping[str, Any], key: str) -> float:
+    value = rules.get(key, 0.5)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise c.error(key, f"expected a number from 0 to 1, not {value!r}")
+    return float(value)
