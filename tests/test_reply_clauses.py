@@ -494,3 +494,20 @@ def test_a_value_after_the_product_name_in_the_next_clause_contradicts() -> None
         "延长：羽绒服、大衣类（QM-DJ01 女款轻薄羽绒服、QM-CO01 双面羊毛大衣）享受15天无理由退换。"
     )
     assert contradicted("7天无理由。", policy, Subject(frozenset({"羽绒服"})))
+
+
+def test_a_rule_that_leads_in_to_steps_is_said_with_them() -> None:
+    from kefu_copilot.reply._advisor import _joined, _with_steps
+
+    body = [
+        "如食用后出现身体不适：。",
+        "请立即停止食用，必要时马上就医；",
+        "联系在线客服，专员在1小时内联系您（09:00-21:00；",
+        "其他时间次日回访）。",
+        "此类情况由专员统一处理。",
+    ]
+    steps = _with_steps(body, body[:1])
+    assert steps[1] == "请立即停止食用，必要时马上就医。" and len(steps) == 3
+    assert "（09:00-21:00；其他时间次日回访）" in steps[2]
+    assert _joined("".join(steps)).startswith("如食用后出现身体不适：请立即停止食用")
+    assert _with_steps(body, body[4:]) == body[4:]  # no lead-in: as it was

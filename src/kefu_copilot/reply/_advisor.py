@@ -553,7 +553,8 @@ class ReplyAdvisor:
             named = on_topic > 0 and (chunk.source in products or subject.named_in(chunk.text))
             score = strength + 0.5 * fit + self.complaints.weight * on_topic - 0.01 * n
             score += self.complaints.subject_weight * named
-            if best is None or score > best[0]:
+            # a passage on the topic before any off it (the topic is chosen first)
+            if best is None or (on_topic > 0, score) > (best[3] > 0, best[0]):
                 best = (score, chunk, self.topics.coverage(own, chunk.text), on_topic)
         if best is None or best[0] < _MIN_RETRIEVED:
             return sure[:2] if sure else None
@@ -564,10 +565,14 @@ class ReplyAdvisor:
         body = reply_sentences(reply_sentence(chunk.text))
         ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
         _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)
-        text = "".join(t for t in body if t in ranked or t in window)
-        if len(text) > 160:
+        quoted = [t for t in body if t in ranked or t in window]
+        steps = _with_steps(body, quoted)
+        text = "".join(quoted)
+        if steps != quoted:  # a lead-in said with the steps it announces
+            text = "".join(steps)
+        elif len(text) > 160:
             text = "".join(window) or ranked[0]
-        return self._stated(text, chunk, score, products)
+        return self._stated(_joined(text), chunk, score, products)
 
     def _complaint(self, question: str, history: Sequence[Message]) -> list[ComplaintTopic]:
         """The topic classes of the customer's turn (or, when it names none, of their latest
@@ -649,10 +654,7 @@ class ReplyAdvisor:
         if best is None:
             return None
         score, chunk, window, _ = best
-        text = "".join(window)
-        text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
-        text = re.sub(r"[；;，,、]$", "。", text)
-        return self._stated(text, chunk, score, products)
+        return self._stated(_joined("".join(window)), chunk, score, products)
 
     def _topic_names(self, question: str) -> str:
         """The names the shop's policies give the topic the customer describes (``topic_names``:
@@ -1030,6 +1032,40 @@ def _drop(
         Change(kind=kind, before=clause.strip(" ，,。"), after=policy, reason=_DROP_WHY[kind])
     )
     return [(at - (at > gone), c) for at, c in refusals]
+
+
+#: How long the steps a lead-in announces may be ("如…：停止食用…；保留…；联系…。")
+_STEPS = 200
+
+
+def _with_steps(body: list[str], window: list[str]) -> list[str]:
+    """The sentences of ``window`` up to its lead-in ("…干燥剂：") with the steps it announces —
+    the items after it up to the one closing the list — when they fit in :data:`_STEPS`
+    characters: a rule that announces what to do is said with what to do. ``window`` itself
+    when it has no lead-in."""
+    lead = next((n for n, t in enumerate(window) if re.search(r"[：:]。?$", t)), -1)
+    if lead < 0:
+        return window
+    steps: list[str] = []
+    for sentence in body[body.index(window[lead]) + 1 :]:
+        if steps and steps[-1].count("（") > steps[-1].count("）"):  # a split parenthesis
+            steps[-1] += sentence
+        else:
+            steps.append(sentence)
+        if not re.search(r"[；;，,、]$", steps[-1]):
+            break
+    said = window[: lead + 1]
+    if len("".join(said + steps)) > _STEPS:
+        return window
+    # each step a sentence of its own: a long reply says them as numbered points
+    return said + [re.sub(r"[；;，,、]$", "。", step) for step in steps]
+
+
+def _joined(text: str) -> str:
+    """Sentences joined back: a lead-in stays joined to what it leads to; a list item's
+    semicolon at the end becomes a full stop."""
+    text = re.sub(r"[：:]。", "：", text)
+    return re.sub(r"[；;，,、]$", "。", text)
 
 
 def _pairs(text: str) -> set[str]:
