@@ -511,3 +511,15 @@ def test_a_rule_that_leads_in_to_steps_is_said_with_them() -> None:
     assert "（09:00-21:00；其他时间次日回访）" in steps[2]
     assert _joined("".join(steps)).startswith("如食用后出现身体不适：请立即停止食用")
     assert _with_steps(body, body[4:]) == body[4:]  # no lead-in: as it was
+
+
+def test_a_plain_text_policys_heading_lines_count_as_its_heading() -> None:
+    chunk = type("C", (), {"locator": "正文 · 段1", "question": None})()
+    chunk.text = "售后保修政策\n一、各品类保修期\n冲锋衣：拉链故障 1 年免费维修。"
+    assert heading_of(chunk) == "正文 售后保修政策 一、各品类保修期"
+
+
+def test_a_row_about_the_product_contradicts_another_value() -> None:
+    row = "品类：运动鞋/板鞋（QM-SN01、QM-SN02），保修期（自签收日起）：6个月，保修内容：开胶"
+    assert contradicted("超过3个月了", row, Subject(frozenset({"qm-sn01"})))
+    assert not contradicted("超过3个月了", row, Subject(frozenset({"童鞋"})))

@@ -603,7 +603,7 @@ class ReplyAdvisor:
             for n, hit in enumerate(
                 self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS)
             ):
-                if hit.chunk.id not in out:  # as the whole topic ranks it, if it does
+                if hit.chunk.id not in out:  # as the whole turn ranks it, if it does
                     out[hit.chunk.id] = (n, hit.chunk, min(1.0, hit.score / 2))
         return list(out.values())
 

@@ -79,11 +79,18 @@ class ComplaintTopics:
         return best
 
 
+#: A line of a passage that is a heading: short, no sentence punctuation ("一、各品类保修期")
+_HEADING_LINE = re.compile(r"^[^,.!?;:，。！？；：]{2,24}$")
+
+
 def heading_of(chunk: Any) -> str:
     """What a passage's heading says it is about: its locator (document title / section, the
-    part count "· 段1" left out) and, for an FAQ entry, its question."""
+    part count "· 段1" left out), for an FAQ entry its question, and the heading lines inside
+    its text (a plain-text policy's title and sections: "售后保修政策", "一、各品类保修期")."""
     locator = re.sub(r"\s*·\s*段\d+$", "", str(getattr(chunk, "locator", "") or ""))
-    return f"{locator} {getattr(chunk, 'question', None) or ''}".strip()
+    lines = str(getattr(chunk, "text", "") or "").splitlines()
+    heads = [line.strip() for line in lines if _HEADING_LINE.match(line.strip())]
+    return " ".join(p for p in [locator, getattr(chunk, "question", None) or "", *heads] if p)
 
 
 def complaint_topics(shop: ShopConfig | None = None) -> ComplaintTopics:

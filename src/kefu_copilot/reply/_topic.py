@@ -171,6 +171,8 @@ def contradicted(sentence: str, policy: str, subject: Subject) -> bool:
     if not any(p.unit == q.unit for p in stated for q in said):
         # the value may follow the name in the next clause ("…QM-CO01 双面羊毛大衣）享受15天")
         stated = [q for part in subject_parts(policy, subject) for q in quantities(part)]
+    if not any(p.unit == q.unit for p in stated for q in said) and subject.named_in(policy):
+        stated = quantities(policy)  # a row about the subject: "品类：运动鞋…，保修期：6个月"
     return any(not supported(q, stated) and any(p.unit == q.unit for p in stated) for q in said)
 
 
