@@ -523,3 +523,8 @@ def test_a_row_about_the_product_contradicts_another_value() -> None:
     row = "品类：运动鞋/板鞋（QM-SN01、QM-SN02），保修期（自签收日起）：6个月，保修内容：开胶"
     assert contradicted("超过3个月了", row, Subject(frozenset({"qm-sn01"})))
     assert not contradicted("超过3个月了", row, Subject(frozenset({"童鞋"})))
+
+
+def test_a_long_passage_naming_the_product_is_no_row_about_it() -> None:
+    passage = "坚果礼盒、茶叶礼盒：100盒起可定制。每个地址单独计算运费（满59元包邮）。"
+    assert not contradicted("18块", passage, Subject(frozenset({"茶叶"})))
