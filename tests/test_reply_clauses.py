@@ -396,7 +396,10 @@ def test_the_policy_choice_is_a_rule_a_shop_sets() -> None:
 def test_a_second_person_order_becomes_a_suggestion_and_questions_stay() -> None:
     text, changes = rewrite_draft("你先重启一下试试", SHOP)
     assert text.startswith("您可以先重启") and [c.kind for c in changes] == ["soften"]
-    assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "你看这样可以吗？"
+    # a question stays a question, the shopper addressed as 您
+    assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "您看这样可以吗？"
+    assert rewrite_draft("给你赔10元现金", SHOP)[0].startswith("给您赔")
+    assert rewrite_draft("你们那边发错了", SHOP)[0] == "你们那边发错了"
 
 
 def test_topic_names_give_the_policys_words_for_what_the_customer_describes() -> None:

@@ -114,6 +114,9 @@ class Phrases:
     negation: re.Pattern[str] = re.compile(r"(?!)")
     #: policy words → the customer's words for that topic (see data/reply.yaml topic_names)
     topic_names: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    #: how a draft addresses the shopper informally (你), and the polite form said instead (您)
+    informal_you: re.Pattern[str] = re.compile(r"(?!)")
+    polite_you: str = "您"
     #: a bare refusal ("No.", "不可能") said in these words when no policy states the reason
     bare_refusal: str = "很抱歉，这个情况暂时无法办理，我帮您再确认一下有没有其他办法。"
 
@@ -245,6 +248,8 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
             for name, p in (rules.get("topic_names") or {}).items()
         },
         bare_refusal=str(rules.get("bare_refusal") or Phrases.bare_refusal),
+        informal_you=c.key("informal_you") if rules.get("informal_you") else Phrases.informal_you,
+        polite_you=str(rules.get("polite_you") or Phrases.polite_you),
     )
 
 
