@@ -531,3 +531,13 @@ def test_a_row_about_the_product_contradicts_another_value() -> None:
 def test_a_long_passage_naming_the_product_is_no_row_about_it() -> None:
     passage = "坚果礼盒、茶叶礼盒：100盒起可定制。每个地址单独计算运费（满59元包邮）。"
     assert not contradicted("18块", passage, Subject(frozenset({"茶叶"})))
+
+
+def test_a_passage_stating_the_shoppers_own_words_is_on_the_topic() -> None:
+    topics = complaint_topics()
+    turn = ["羊毛衫洗了一次就缩水了，你们质量太差了！"]
+    said = topics.symptoms(turn)
+    assert "缩水" in said
+    page = "缩水：正确洗涤基本不缩水；热水洗涤会导致缩水变形。"
+    assert topics.fit(topics.of(turn), "商品参数", page, said) == topics.text_weight
+    assert topics.fit(topics.of(turn), "商品参数", page) == 0.0

@@ -522,6 +522,8 @@ class ReplyAdvisor:
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         classes = self._complaint(question, history)
+        earlier = [m.text for m in reversed(history) if m.role == "customer"]
+        symptoms = self.complaints.symptoms([question, *earlier])
         topic = f"{question} {said}".strip()
         best: tuple[float, Any, float, float] | None = None
         subject = self._subject(products)
@@ -541,13 +543,13 @@ class ReplyAdvisor:
                 text = reply_sentence(answer.text)
                 backed = merge_citations(answer.citations[:1], self._backing(text, products))
                 fit = self.topics.coverage(own, first.snippet)
-                on_topic = self._on_topic(classes, first.chunk_id, first.snippet)
+                on_topic = self._on_topic(classes, first.chunk_id, first.snippet, symptoms)
                 sure = (text, backed, fit, on_topic)  # its fit: of what it quotes
         for n, chunk, strength in self._candidates(topic, question, classes, subject):
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
             fit = self.topics.score(words, subject, chunk.text) if words else 0.0
-            on_topic = self.complaints.fit(classes, heading_of(chunk), chunk.text)
+            on_topic = self.complaints.fit(classes, heading_of(chunk), chunk.text, symptoms)
             # the topic first, then the product: of the passages on the topic, those naming
             # the conversation's product or its class (its own page, a warranty row for it)
             named = on_topic > 0 and (chunk.source in products or subject.named_in(chunk.text))
@@ -580,12 +582,15 @@ class ReplyAdvisor:
         earlier = [m.text for m in reversed(history) if m.role == "customer"]
         return self.complaints.of([question, *earlier])
 
-    def _on_topic(self, classes: list[ComplaintTopic], chunk_id: str | None, text: str) -> float:
+    def _on_topic(
+        self, classes: list[ComplaintTopic], chunk_id: str | None, text: str, symptoms: list[str]
+    ) -> float:
         """How much the cited passage ``chunk_id`` is about the complaint's topic classes."""
         at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
         chunk = self.answerer.snapshot.chunks[at] if at is not None else None
         heading = heading_of(chunk) if chunk is not None else ""
-        return self.complaints.fit(classes, heading, chunk.text if chunk is not None else text)
+        body = chunk.text if chunk is not None else text
+        return self.complaints.fit(classes, heading, body, symptoms)
 
     def _candidates(
         self, topic: str, question: str, classes: list[ComplaintTopic], subject: Subject

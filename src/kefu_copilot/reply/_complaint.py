@@ -67,15 +67,36 @@ class ComplaintTopics:
                 return found
         return []
 
-    def fit(self, topics: Iterable[ComplaintTopic], heading: str, text: str) -> float:
+    def symptoms(self, turns: Iterable[str]) -> list[str]:
+        """The shopper's own words for the complaint (what the topic classes matched in the
+        first turn naming any: "缩水", "一周还没到"), two characters or more."""
+        for turn in turns:
+            folded = fold(turn)
+            found = [t for t in self.topics if t.said_in(folded)]
+            if found:
+                words = [m.group() for t in found for m in t.complaint.finditer(folded)]
+                return [w for w in dict.fromkeys(words) if len(w.strip()) > 1]
+        return []
+
+    def fit(
+        self,
+        topics: Iterable[ComplaintTopic],
+        heading: str,
+        text: str,
+        symptoms: Iterable[str] = (),
+    ) -> float:
         """How much a passage is about one of ``topics``: 1 when its heading uses the policy's
-        words for one of them, ``text_weight`` when only its text does, else 0."""
+        words for one of them, ``text_weight`` when only its text does or when it states the
+        shopper's own words for the complaint (``symptoms``: the product page on "缩水"), else
+        0."""
         head, body, best = fold(heading), fold(text), 0.0
         for topic in topics:
             if topic.policy.search(head):
                 return 1.0
             if topic.policy.search(body):
                 best = self.text_weight
+        if any(s in body for s in symptoms):
+            best = self.text_weight
         return best
 
 
