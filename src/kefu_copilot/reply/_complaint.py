@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._data import RuleCompiler, compiled, packaged_rules
 from ._models import fold
+from ._phrases import check_entry, unit_number
 
 if TYPE_CHECKING:
     from ..config._shop import ShopConfig
@@ -128,14 +129,7 @@ def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
     topics = []
     for name, entry in entries.items():
         where = f"topics.{name}"
-        if not isinstance(entry, Mapping):
-            raise c.error(where, f"expected a mapping of {', '.join(_FIELDS)}")
-        for key in entry:
-            if key not in _FIELDS:
-                raise c.error(f"{where}.{key}", f"unknown key; known: {', '.join(_FIELDS)}")
-        for key in ("complaint", "policy"):
-            if not entry.get(key):
-                raise c.error(where, f"{key!r} is missing")
+        check_entry(c, where, entry, _FIELDS, ("complaint", "policy"))
         topics.append(
             ComplaintTopic(
                 name=str(name),
@@ -147,12 +141,5 @@ def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
                 else _NEVER,
             )
         )
-    weights = {k: _weight(c, rules, k) for k in ("weight", "text_weight", "subject_weight")}
+    weights = {k: unit_number(c, k, 0.5) for k in ("weight", "text_weight", "subject_weight")}
     return ComplaintTopics(tuple(topics), **weights)
-
-
-def _weight(c: RuleCompiler, rules: Mapping[str, Any], key: str) -> float:
-    value = rules.get(key, 0.5)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise c.error(key, f"expected a number from 0 to 1, not {value!r}")
-    return float(value)
