@@ -512,9 +512,13 @@ class ReplyAdvisor:
     def _policy_by_retrieval(
         self, question: str, history: list[Message], said: str
     ) -> tuple[str, list[Citation]] | None:
-        """``policy_choice: retrieval``: the answer when the answerer is sure of one about the
-        conversation's product, else the passage retrieval ranks best plus half its coverage of
-        the turn's *topic* words (the product's names left out: they pull the product's care
+        """``policy_choice: retrieval``: the topic first — when the customer's turn names a
+        complaint's topic class (:mod:`._complaint`, ``data/reply_topics.yaml``), a passage on
+        that topic (by its heading, its text or the customer's own words for it) is chosen
+        before any off it, and of those one naming the product or its class gains
+        ``subject_weight``. Then, as before: the answer when the answerer is sure of one about
+        the conversation's product (and on the topic, when a passage is), else the passage
+        retrieval ranks best plus half its coverage of the turn's *topic* words (the product's names left out: they pull the product's care
         or packaging text over the rule asked about), its most relevant sentences and the
         topic's window; the policy behind an FAQ answer cited too. (Measured 2026-12-05 on the
         four dev shops: topic coverage instead of word coverage +2 passes, no loss; a weight of
