@@ -18,6 +18,7 @@ from kefu_copilot.config._shop import ShopConfig, load_shop_config
 from kefu_copilot.reply._advisor import ReplyAdvisor
 from kefu_copilot.reply._approved import load_approved
 from kefu_copilot.reply._clauses import classify_clauses, split_draft
+from kefu_copilot.reply._complaint import complaint_topics, heading_of
 from kefu_copilot.reply._lint import lint_reply, rewrite_draft
 from kefu_copilot.reply._models import compensation_offers, fold, offer_limit
 from kefu_copilot.reply._phrases import phrases
@@ -395,7 +396,10 @@ def test_the_policy_choice_is_a_rule_a_shop_sets() -> None:
 def test_a_second_person_order_becomes_a_suggestion_and_questions_stay() -> None:
     text, changes = rewrite_draft("你先重启一下试试", SHOP)
     assert text.startswith("您可以先重启") and [c.kind for c in changes] == ["soften"]
-    assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "你看这样可以吗？"
+    # a question stays a question, the shopper addressed as 您
+    assert rewrite_draft("你看这样可以吗？", SHOP)[0] == "您看这样可以吗？"
+    assert rewrite_draft("给你赔10元现金", SHOP)[0].startswith("给您赔")
+    assert rewrite_draft("你们那边发错了", SHOP)[0] == "你们那边发错了"
 
 
 def test_topic_names_give_the_policys_words_for_what_the_customer_describes() -> None:
@@ -445,3 +449,95 @@ def test_a_sure_answer_stating_none_of_the_topic_loses_to_the_rule_asked_about(
     assert "包邮" in text and "79元" not in text
     monkeypatch.setattr(advisor.answerer, "answer", real)
     assert "包邮" in advisor._policy("偏远地区包邮吗", [], "不包")[0]
+
+
+# ------------------------------------------------------------------------------ complaint topics
+def test_a_complaint_is_classified_by_its_topic_not_its_product() -> None:
+    topics = complaint_topics()
+    names = lambda *turns: [t.name for t in topics.of(turns)]  # noqa: E731
+    assert names("充电宝怎么一周还没到") == ["delivery_late"]
+    assert "quality" in names("被套起球了 质量太差了吧")
+    assert names("我要开专票 公司报销") == ["invoice"]
+    assert names("这个牛仔裤会掉色吗") == []  # asks whether it would: a product question
+    assert names("退款怎么还没到账") == ["refund"]  # not a parcel
+    # a short follow-up is about what was complained of before it
+    assert names("就一句抱歉？", "等了一周才到 太慢了") == ["delivery_late"]
+
+
+def test_a_passage_is_on_the_topic_by_its_heading_or_its_text() -> None:
+    topics = complaint_topics()
+    late = [t for t in topics.topics if t.name == "delivery_late"]
+    assert topics.fit(late, "发货与配送说明 / 物流时效", "江浙沪1-2天") == 1.0
+    assert topics.fit(late, "正文", "偏远地区物流时效较长") == topics.text_weight
+    assert topics.fit(late, "商品参数", "面料：棉") == 0.0
+    chunk = type("C", (), {"locator": "售后服务说明 / 五、延迟发货 · 段1", "question": None})()
+    assert heading_of(chunk) == "售后服务说明 / 五、延迟发货"
+
+
+def test_a_shop_adds_a_topic_class(tmp_path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental:\n"
+        "        complaint: 续租\n        policy: 租赁\n        names: 租赁 续租\n",
+        encoding="utf-8",
+    )
+    topics = complaint_topics(load_shop_config(tmp_path))
+    assert [t.name for t in topics.of(["能续租吗"])] == ["rental"]
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental: {complaint: 续租, polcy: 租}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShopError, match="rental"):
+        complaint_topics(load_shop_config(bad))
+
+
+def test_a_value_after_the_product_name_in_the_next_clause_contradicts() -> None:
+    policy = (
+        "延长：羽绒服、大衣类（QM-DJ01 女款轻薄羽绒服、QM-CO01 双面羊毛大衣）享受15天无理由退换。"
+    )
+    assert contradicted("7天无理由。", policy, Subject(frozenset({"羽绒服"})))
+
+
+def test_a_rule_that_leads_in_to_steps_is_said_with_them() -> None:
+    from kefu_copilot.reply._advisor import _joined, _with_steps
+
+    body = [
+        "如食用后出现身体不适：。",
+        "请立即停止食用，必要时马上就医；",
+        "联系在线客服，专员在1小时内联系您（09:00-21:00；",
+        "其他时间次日回访）。",
+        "此类情况由专员统一处理。",
+    ]
+    steps = _with_steps(body, body[:1])
+    assert steps[1] == "请立即停止食用，必要时马上就医。" and len(steps) == 3
+    assert "（09:00-21:00；其他时间次日回访）" in steps[2]
+    assert _joined("".join(steps)).startswith("如食用后出现身体不适：请立即停止食用")
+    assert _with_steps(body, body[4:]) == body[4:]  # no lead-in: as it was
+
+
+def test_a_plain_text_policys_heading_lines_count_as_its_heading() -> None:
+    chunk = type("C", (), {"locator": "正文 · 段1", "question": None})()
+    chunk.text = "售后保修政策\n一、各品类保修期\n冲锋衣：拉链故障 1 年免费维修。"
+    assert heading_of(chunk) == "正文 售后保修政策 一、各品类保修期"
+
+
+def test_a_row_about_the_product_contradicts_another_value() -> None:
+    row = "品类：运动鞋/板鞋（QM-SN01、QM-SN02），保修期（自签收日起）：6个月，保修内容：开胶"
+    assert contradicted("超过3个月了", row, Subject(frozenset({"qm-sn01"})))
+    assert not contradicted("超过3个月了", row, Subject(frozenset({"童鞋"})))
+
+
+def test_a_long_passage_naming_the_product_is_no_row_about_it() -> None:
+    passage = "坚果礼盒、茶叶礼盒：100盒起可定制。每个地址单独计算运费（满59元包邮）。"
+    assert not contradicted("18块", passage, Subject(frozenset({"茶叶"})))
+
+
+def test_a_passage_stating_the_shoppers_own_words_is_on_the_topic() -> None:
+    topics = complaint_topics()
+    turn = ["羊毛衫洗了一次就缩水了，你们质量太差了！"]
+    said = topics.symptoms(turn)
+    assert "缩水" in said
+    page = "缩水：正确洗涤基本不缩水；热水洗涤会导致缩水变形。"
+    assert topics.fit(topics.of(turn), "商品参数", page, said) == topics.text_weight
+    assert topics.fit(topics.of(turn), "商品参数", page) == 0.0

@@ -172,6 +172,20 @@ CASES: dict[str, Case] = {
         "notices:\n  order_status: {delivered: 顾客已收到货}\n", _notices, ingest=False
     ),
     "presales": Case("presales:\n  want_cues: [求安利]\n", _presales),
+    "reply_topics": Case(
+        "reply_topics:\n  topics:\n"
+        "    rental: {complaint: '多用几天|延长', policy: 租赁, names: 租赁 延长}\n",
+        lambda c: (
+            "按日计费"
+            in c.suggest_reply(
+                [{"role": "customer", "text": "能不能多用几天再寄回"}], draft="不行"
+            )[0].text
+        ),
+        files={
+            "policies/售后.md": POLICY,
+            "policies/租赁.md": "# 租赁说明\n\n租赁商品可申请延长，按日计费，最长延长30天。\n",
+        },
+    ),
     "reply": Case(
         "reply:\n  multiple_promise: [坏一赔十]\n",
         lambda c: any("坏一赔十" in i.message for i in c.lint_reply("亲，坏一赔十，放心买。")),

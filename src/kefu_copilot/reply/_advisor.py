@@ -23,6 +23,7 @@ from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
 from ._clauses import DROPPED_WHY, has_numbers, split_draft
+from ._complaint import ComplaintTopic, complaint_topics, heading_of
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
     Change,
@@ -170,6 +171,8 @@ class ReplyAdvisor:
             lambda t: [w for w in answerer.tokenizer.words(t) if w not in stop],
             answerer.idf,
         )
+        #: what a complaint is about (data/reply_topics.yaml): the policy is chosen by it first
+        self.complaints = complaint_topics(self.shop)
         persona = self.phrases.persona_address.search(self.shop.persona or "")
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = persona.group(1) if persona else self.shop.address
@@ -509,17 +512,24 @@ class ReplyAdvisor:
     def _policy_by_retrieval(
         self, question: str, history: list[Message], said: str
     ) -> tuple[str, list[Citation]] | None:
-        """``policy_choice: retrieval``: the answer when the answerer is sure of one about the
-        conversation's product, else the passage retrieval ranks best plus half its coverage of
-        the turn's *topic* words (the product's names left out: they pull the product's care
+        """``policy_choice: retrieval``: the topic first — when the customer's turn names a
+        complaint's topic class (:mod:`._complaint`, ``data/reply_topics.yaml``), a passage on
+        that topic (by its heading, its text or the customer's own words for it) is chosen
+        before any off it, and of those one naming the product or its class gains
+        ``subject_weight``. Then, as before: the answer when the answerer is sure of one about
+        the conversation's product (and on the topic, when a passage is), else the passage
+        retrieval ranks best plus half its coverage of the turn's *topic* words (the product's names left out: they pull the product's care
         or packaging text over the rule asked about), its most relevant sentences and the
         topic's window; the policy behind an FAQ answer cited too. (Measured 2026-12-05 on the
         four dev shops: topic coverage instead of word coverage +2 passes, no loss; a weight of
         1.0 instead of 0.5 gained 2 and lost 2.)"""
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
+        classes = self._complaint(question, history)
+        earlier = [m.text for m in reversed(history) if m.role == "customer"]
+        symptoms = self.complaints.symptoms([question, *earlier])
         topic = f"{question} {said}".strip()
-        best: tuple[float, Any, float] | None = None
+        best: tuple[float, Any, float, float] | None = None
         subject = self._subject(products)
         topic = f"{topic} {self._topic_names(question)}".strip()
         words = self.topics.topic_words(
@@ -530,35 +540,81 @@ class ReplyAdvisor:
         own = self.topics.topic_words(
             self.phrases.order_id.sub(" ", f"{question} {said}"), subject, self.phrases.refusal
         )
-        sure: tuple[str, list[Citation], float] | None = None
+        sure: tuple[str, list[Citation], float, float] | None = None
         if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
                 backed = merge_citations(answer.citations[:1], self._backing(text, products))
                 fit = self.topics.coverage(own, first.snippet)
-                sure = (text, backed, fit)  # its fit: of what it quotes, not the title before it
-        hits = self.answerer.retriever.retrieve(topic, k=8, kinds=ANSWER_KINDS)
-        for n, hit in enumerate(hits):
-            chunk = hit.chunk
+                on_topic = self._on_topic(classes, first.chunk_id, first.snippet, symptoms)
+                sure = (text, backed, fit, on_topic)  # its fit: of what it quotes
+        for n, chunk, strength in self._candidates(topic, question, classes, subject):
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
             fit = self.topics.score(words, subject, chunk.text) if words else 0.0
-            score = min(1.0, hit.score / 2) + 0.5 * fit - 0.01 * n
-            if best is None or score > best[0]:
-                best = (score, chunk, self.topics.coverage(own, chunk.text))
+            on_topic = self.complaints.fit(classes, heading_of(chunk), chunk.text, symptoms)
+            # the topic first, then the product: of the passages on the topic, those naming
+            # the conversation's product or its class (its own page, a warranty row for it)
+            named = on_topic > 0 and (chunk.source in products or subject.named_in(chunk.text))
+            score = strength + 0.5 * fit + self.complaints.weight * on_topic - 0.01 * n
+            score += self.complaints.subject_weight * named
+            # a passage on the topic before any off it (the topic is chosen first)
+            if best is None or (on_topic > 0, score) > (best[3] > 0, best[0]):
+                best = (score, chunk, self.topics.coverage(own, chunk.text), on_topic)
         if best is None or best[0] < _MIN_RETRIEVED:
             return sure[:2] if sure else None
-        if sure and sure[2] >= best[2]:  # sure, unless a passage states more of the topic
+        # sure, unless a passage states more of the turn's words or only it is on the topic
+        if sure and sure[2] >= best[2] and (sure[3] > 0 or best[3] == 0):
             return sure[:2]
-        score, chunk, _ = best
+        score, chunk, *_ = best
         body = reply_sentences(reply_sentence(chunk.text))
         ranked = sorted(body, key=lambda t: -self._coverage(topic, t))[:2]
         _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)
-        text = "".join(t for t in body if t in ranked or t in window)
-        if len(text) > 160:
+        quoted = [t for t in body if t in ranked or t in window]
+        steps = _with_steps(body, quoted)
+        text = "".join(quoted)
+        if steps != quoted:  # a lead-in said with the steps it announces
+            text = "".join(steps)
+        elif len(text) > 160:
             text = "".join(window) or ranked[0]
-        return self._stated(text, chunk, score, products)
+        return self._stated(_joined(text), chunk, score, products)
+
+    def _complaint(self, question: str, history: Sequence[Message]) -> list[ComplaintTopic]:
+        """The topic classes of the customer's turn (or, when it names none, of their latest
+        earlier turn that does)."""
+        earlier = [m.text for m in reversed(history) if m.role == "customer"]
+        return self.complaints.of([question, *earlier])
+
+    def _on_topic(
+        self, classes: list[ComplaintTopic], chunk_id: str | None, text: str, symptoms: list[str]
+    ) -> float:
+        """How much the cited passage ``chunk_id`` is about the complaint's topic classes."""
+        at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
+        chunk = self.answerer.snapshot.chunks[at] if at is not None else None
+        heading = heading_of(chunk) if chunk is not None else ""
+        body = chunk.text if chunk is not None else text
+        return self.complaints.fit(classes, heading, body, symptoms)
+
+    def _candidates(
+        self, topic: str, question: str, classes: list[ComplaintTopic], subject: Subject
+    ) -> list[tuple[int, Any, float]]:
+        """Passages that may state the policy, each with its rank and retrieval strength: those
+        retrieval finds for the whole topic and, for a complaint of a known topic class, those
+        it finds for the policy's names of the topic with the turn's own words (the product's
+        names left out: they pull its own page over the rule)."""
+        queries = [topic]
+        if classes:
+            words = self.topics.topic_words(self.phrases.order_id.sub(" ", question), subject)
+            queries.append(" ".join([*(c.names for c in classes), *words]))
+        out: dict[str, tuple[int, Any, float]] = {}
+        for query in queries:
+            for n, hit in enumerate(
+                self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS)
+            ):
+                if hit.chunk.id not in out:  # as the whole turn ranks it, if it does
+                    out[hit.chunk.id] = (n, hit.chunk, min(1.0, hit.score / 2))
+        return list(out.values())
 
     def _policy_by_topic(
         self, question: str, history: list[Message], said: str
@@ -607,10 +663,7 @@ class ReplyAdvisor:
         if best is None:
             return None
         score, chunk, window, _ = best
-        text = "".join(window)
-        text = re.sub(r"[：:]。", "：", text)  # a lead-in stays joined to what it leads to
-        text = re.sub(r"[；;，,、]$", "。", text)
-        return self._stated(text, chunk, score, products)
+        return self._stated(_joined("".join(window)), chunk, score, products)
 
     def _topic_names(self, question: str) -> str:
         """The names the shop's policies give the topic the customer describes (``topic_names``:
@@ -988,6 +1041,40 @@ def _drop(
         Change(kind=kind, before=clause.strip(" ，,。"), after=policy, reason=_DROP_WHY[kind])
     )
     return [(at - (at > gone), c) for at, c in refusals]
+
+
+#: How long the steps a lead-in announces may be ("如…：停止食用…；保留…；联系…。")
+_STEPS = 200
+
+
+def _with_steps(body: list[str], window: list[str]) -> list[str]:
+    """The sentences of ``window`` up to its lead-in ("…干燥剂：") with the steps it announces —
+    the items after it up to the one closing the list — when they fit in :data:`_STEPS`
+    characters: a rule that announces what to do is said with what to do. ``window`` itself
+    when it has no lead-in."""
+    lead = next((n for n, t in enumerate(window) if re.search(r"[：:]。?$", t)), -1)
+    if lead < 0:
+        return window
+    steps: list[str] = []
+    for sentence in body[body.index(window[lead]) + 1 :]:
+        if steps and steps[-1].count("（") > steps[-1].count("）"):  # a split parenthesis
+            steps[-1] += sentence
+        else:
+            steps.append(sentence)
+        if not re.search(r"[；;，,、]$", steps[-1]):
+            break
+    said = window[: lead + 1]
+    if len("".join(said + steps)) > _STEPS:
+        return window
+    # each step a sentence of its own: a long reply says them as numbered points
+    return said + [re.sub(r"[；;，,、]$", "。", step) for step in steps]
+
+
+def _joined(text: str) -> str:
+    """Sentences joined back: a lead-in stays joined to what it leads to; a list item's
+    semicolon at the end becomes a full stop."""
+    text = re.sub(r"[：:]。", "：", text)
+    return re.sub(r"[；;，,、]$", "。", text)
 
 
 def _pairs(text: str) -> set[str]:

@@ -492,6 +492,18 @@ def _phrase_edits(text: str, shop: ShopConfig) -> list[_Edit]:
     return edits
 
 
+def _polite_you(text: str, phrases: Phrases, changes: list[Change]) -> tuple[str, list[Change]]:
+    """The shopper addressed as 您 wherever the draft says 你 ("给你赔10元" → "给您赔10元"):
+    ``informal_you`` of the shop's reply rules, replaced by ``polite_you``."""
+    found = phrases.informal_you.search(text)
+    if found is None:
+        return text, changes
+    polite = phrases.informal_you.sub(phrases.polite_you, text)
+    why = f"用“{phrases.polite_you}”称呼顾客"
+    said = Change(kind="soften", before=found.group(), after=phrases.polite_you, reason=why)
+    return polite, [*changes, said]
+
+
 def rewrite_draft(draft: str, shop: ShopConfig) -> tuple[str, list[Change]]:
     """The agent's draft with cold and blaming phrasing fixed and money capped to the shop's
     limits; every other number, placeholder and policy term of the draft is kept."""
@@ -505,6 +517,7 @@ def rewrite_draft(draft: str, shop: ShopConfig) -> tuple[str, list[Change]]:
         applied.append(edit)
     changes = [e.change for e in sorted(applied, key=lambda e: e.start)]
     text = _tidy(_ADDRESS.sub("", _tidy(text)))
+    text, changes = _polite_you(text, shop_phrases(shop), changes)
     # A dropped clause can join an offer to an amount it was apart from ("给您补偿，不可以的哦，
     # 6元" -> "给您补偿，6元"): cap again what now reads as an offer above the limit.
     for edit in sorted(_cap_edits(text, shop), key=lambda e: -e.start):

@@ -13,7 +13,7 @@ read the packaged rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +114,9 @@ class Phrases:
     negation: re.Pattern[str] = re.compile(r"(?!)")
     #: policy words → the customer's words for that topic (see data/reply.yaml topic_names)
     topic_names: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    #: how a draft addresses the shopper informally (你), and the polite form said instead (您)
+    informal_you: re.Pattern[str] = re.compile(r"(?!)")
+    polite_you: str = "您"
     #: a bare refusal ("No.", "不可能") said in these words when no policy states the reason
     bare_refusal: str = "很抱歉，这个情况暂时无法办理，我帮您再确认一下有没有其他办法。"
 
@@ -178,14 +181,7 @@ class _Compiler(RuleCompiler):
         out = []
         for n, entry in enumerate(self.rules[key]):
             where = f"{key}[{n}]"
-            if not isinstance(entry, Mapping):
-                raise self.error(where, f"expected a mapping of {', '.join(known)}")
-            for name in entry:
-                if name not in known:
-                    raise self.error(f"{where}.{name}", f"unknown key; known: {', '.join(known)}")
-            for name in required:
-                if name not in entry:
-                    raise self.error(where, f"{name!r} is missing")
+            check_entry(self, where, entry, known, required)
             values = {
                 name: self.text(f"{where}.{name}", value)
                 if name in patterns
@@ -196,6 +192,30 @@ class _Compiler(RuleCompiler):
             }
             out.append(kind(**values))
         return out
+
+
+def check_entry(
+    c: RuleCompiler, where: str, entry: Any, known: Iterable[str], required: Iterable[str]
+) -> None:
+    """One record of a rule set (a mapping): only ``known`` keys, every ``required`` one set;
+    the error names ``where``."""
+    known = list(known)
+    if not isinstance(entry, Mapping):
+        raise c.error(where, f"expected a mapping of {', '.join(known)}")
+    for name in entry:
+        if name not in known:
+            raise c.error(f"{where}.{name}", f"unknown key; known: {', '.join(known)}")
+    for name in required:
+        if name not in entry:
+            raise c.error(where, f"{name!r} is missing")
+
+
+def unit_number(c: RuleCompiler, key: str, default: float | None = None) -> float:
+    """The rule set's number ``key``, from 0 to 1 (``default`` when it is not set)."""
+    value = c.rules.get(key, default) if default is not None else c.rules[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise c.error(key, f"expected a number from 0 to 1, not {value!r}")
+    return float(value)
 
 
 def _strings(values: Any) -> tuple[str, ...]:
@@ -233,8 +253,8 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         address_words=c.regex("address_words", _address(rules["address_words"])),
         persona_address=c.key("persona_address"),
         goodwill_coupon=_flag(c, "goodwill_coupon"),
-        quick_min_score=_number(c, "quick_min_score"),
-        quick_relative=_number(c, "quick_relative"),
+        quick_min_score=unit_number(c, "quick_min_score"),
+        quick_relative=unit_number(c, "quick_relative"),
         class_facts=_strings(rules.get("class_facts", ())),
         policy_choice=_choice(c, "policy_choice", ("retrieval", "topic")),
         prohibition=c.key("prohibition"),
@@ -245,6 +265,8 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
             for name, p in (rules.get("topic_names") or {}).items()
         },
         bare_refusal=str(rules.get("bare_refusal") or Phrases.bare_refusal),
+        informal_you=c.key("informal_you") if rules.get("informal_you") else Phrases.informal_you,
+        polite_you=str(rules.get("polite_you") or Phrases.polite_you),
     )
 
 
@@ -288,10 +310,3 @@ def _flag(c: _Compiler, key: str) -> bool:
     if not isinstance(value, bool):
         raise c.error(key, f"expected true or false, not {value!r}")
     return value
-
-
-def _number(c: _Compiler, key: str) -> float:
-    value = c.rules[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise c.error(key, f"expected a number from 0 to 1, not {value!r}")
-    return float(value)

@@ -168,7 +168,21 @@ def contradicted(sentence: str, policy: str, subject: Subject) -> bool:
     if not said or not subject.words:
         return False
     stated = [q for clause in subject_clauses(policy, subject) for q in quantities(clause)]
+    if not any(p.unit == q.unit for p in stated for q in said):
+        # the value may follow the name in the next clause ("…QM-CO01 双面羊毛大衣）享受15天")
+        stated = [q for part in subject_parts(policy, subject) for q in quantities(part)]
+    if not any(p.unit == q.unit for p in stated for q in said) and _about_subject(policy, subject):
+        stated = quantities(policy)  # a row about the subject: "品类：运动鞋…，保修期：6个月"
     return any(not supported(q, stated) and any(p.unit == q.unit for p in stated) for q in said)
+
+
+def _about_subject(policy: str, subject: Subject) -> bool:
+    """Whether ``policy`` is all about the subject: one sentence (a row) naming it in its first
+    two clauses ("品类：运动鞋/板鞋（QM-SN01…），保修期…")."""
+    if re.search(r"[。！？!?；;\n]\s*\S", policy):
+        return False
+    spans = _parts(policy)[:2]
+    return any(subject.named_in(policy[a:b]) for a, b in spans)
 
 
 def subject_of(

@@ -1,0 +1,145 @@
+"""What a shopper's complaint is about — its topic class (a late parcel, a broken item, a return,
+an invoice, a coupon...) — and which policy passages are about that topic.
+
+Retrieval ranks a shop's knowledge by all the words of the turn, where the product's name weighs
+most: "充电宝一周还没到" finds the power bank's page (its battery warning) before the delivery
+rules, "被套起球了" the bedding's page before the after-sales terms. The policy for a complaint
+is chosen by its topic first: the turn is classified by the topic classes of
+``data/reply_topics.yaml`` (a shop adds its own), the passages whose heading (document title and
+section, an FAQ's question) or text use the policy's words for that topic are preferred, and only
+then does the product or its class narrow the choice (see :mod:`._topic`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._data import RuleCompiler, compiled, packaged_rules
+from ._models import fold
+from ._phrases import check_entry, unit_number
+
+if TYPE_CHECKING:
+    from ..config._shop import ShopConfig
+
+__all__ = ["ComplaintTopic", "ComplaintTopics", "complaint_topics", "heading_of"]
+
+RULE_SET = "reply_topics"
+_FIELDS = ("complaint", "policy", "names", "unless")
+_NEVER = re.compile(r"(?!)")
+
+
+@dataclass(frozen=True)
+class ComplaintTopic:
+    """One topic class: the shopper's words for it, the policy's words for it (in a passage's
+    heading or text) and the policy's names for it (searched for with the turn)."""
+
+    name: str
+    complaint: re.Pattern[str]
+    policy: re.Pattern[str]
+    names: str = ""
+    #: a turn matching this is not of the topic (asks whether it *would* happen: "会起球吗")
+    unless: re.Pattern[str] = _NEVER
+
+    def said_in(self, folded: str) -> bool:
+        """Whether a (folded) customer turn complains of this topic."""
+        return bool(self.complaint.search(folded)) and not self.unless.search(folded)
+
+
+@dataclass(frozen=True)
+class ComplaintTopics:
+    """A shop's topic classes, compiled (``data/reply_topics.yaml`` with its ``shop.yaml``
+    ``rules.reply_topics``)."""
+
+    topics: tuple[ComplaintTopic, ...]
+    weight: float = 0.5
+    text_weight: float = 0.5
+    subject_weight: float = 0.3
+
+    def of(self, turns: Iterable[str]) -> list[ComplaintTopic]:
+        """The topic classes of the first of ``turns`` (the customer's, latest first) that names
+        any: a short follow-up ("就一句抱歉？") is about what was complained of before it."""
+        for turn in turns:
+            folded = fold(turn)
+            found = [t for t in self.topics if t.said_in(folded)]
+            if found:
+                return found
+        return []
+
+    def symptoms(self, turns: Iterable[str]) -> list[str]:
+        """The shopper's own words for the complaint (what the topic classes matched in the
+        first turn naming any: "缩水", "一周还没到"), two characters or more."""
+        for turn in turns:
+            folded = fold(turn)
+            found = [t for t in self.topics if t.said_in(folded)]
+            if found:
+                words = [m.group() for t in found for m in t.complaint.finditer(folded)]
+                return [w for w in dict.fromkeys(words) if len(w.strip()) > 1]
+        return []
+
+    def fit(
+        self,
+        topics: Iterable[ComplaintTopic],
+        heading: str,
+        text: str,
+        symptoms: Iterable[str] = (),
+    ) -> float:
+        """How much a passage is about one of ``topics``: 1 when its heading uses the policy's
+        words for one of them, ``text_weight`` when only its text does or when it states the
+        shopper's own words for the complaint (``symptoms``: the product page on "缩水"), else
+        0."""
+        head, body, best = fold(heading), fold(text), 0.0
+        for topic in topics:
+            if topic.policy.search(head):
+                return 1.0
+            if topic.policy.search(body):
+                best = self.text_weight
+        if any(s in body for s in symptoms):
+            best = self.text_weight
+        return best
+
+
+#: A line of a passage that is a heading: short, no sentence punctuation ("一、各品类保修期")
+_HEADING_LINE = re.compile(r"^[^,.!?;:，。！？；：]{2,24}$")
+
+
+def heading_of(chunk: Any) -> str:
+    """What a passage's heading says it is about: its locator (document title / section, the
+    part count "· 段1" left out), for an FAQ entry its question, and the heading lines inside
+    its text (a plain-text policy's title and sections: "售后保修政策", "一、各品类保修期")."""
+    locator = re.sub(r"\s*·\s*段\d+$", "", str(getattr(chunk, "locator", "") or ""))
+    lines = str(getattr(chunk, "text", "") or "").splitlines()
+    heads = [line.strip() for line in lines if _HEADING_LINE.match(line.strip())]
+    return " ".join(p for p in [locator, getattr(chunk, "question", None) or "", *heads] if p)
+
+
+def complaint_topics(shop: ShopConfig | None = None) -> ComplaintTopics:
+    """The topic classes of ``shop`` (its ``rules.reply_topics`` applied), or the packaged ones."""
+    rules = shop.rule_set(RULE_SET) if shop is not None else packaged_rules(RULE_SET)
+    return compiled(rules, _compile)
+
+
+def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
+    c = RuleCompiler(RULE_SET, rules)
+    entries = rules.get("topics") or {}
+    if not isinstance(entries, Mapping):
+        raise c.error("topics", "expected a mapping of topic name → {complaint, policy, names}")
+    topics = []
+    for name, entry in entries.items():
+        where = f"topics.{name}"
+        check_entry(c, where, entry, _FIELDS, ("complaint", "policy"))
+        topics.append(
+            ComplaintTopic(
+                name=str(name),
+                complaint=c.regex(f"{where}.complaint", entry["complaint"]),
+                policy=c.regex(f"{where}.policy", entry["policy"]),
+                names=str(entry.get("names") or ""),
+                unless=c.regex(f"{where}.unless", entry["unless"])
+                if entry.get("unless")
+                else _NEVER,
+            )
+        )
+    weights = {k: unit_number(c, k, 0.5) for k in ("weight", "text_weight", "subject_weight")}
+    return ComplaintTopics(tuple(topics), **weights)
