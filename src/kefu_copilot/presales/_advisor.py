@@ -21,10 +21,10 @@ from ..config._shop import ShopConfig
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
 from ._compare import compare_products, compare_variants, named_variants, version_label
-from ._crosssell import suggest_complement
+from ._crosssell import asked_kinds, suggest_complement
 from ._match import names_kind, stem
 from ._models import Comparison, Recommendation, Suggestion
-from ._needs import Needs, read_needs
+from ._needs import KIND_ORDER, Needs, read_needs
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles
 from ._recommend import rank, recommend
@@ -143,6 +143,10 @@ class Advisor:
             return None  # a sure catalogue value answers it
         if needs.cues.get("bargain"):
             return None  # haggling is for a human (the handoff rules and the agent)
+        if "crosssell" not in kinds and knowledge != "auto" and self._wanted_with(question, needs):
+            # "买了弹簧床垫 枕头配哪个": a product bought and another kind of product asked for
+            # with it is a cross-sell question though no cue of crosssell_cues says so
+            kinds = [k for k in KIND_ORDER if k in kinds or k == "crosssell"]
         for kind in kinds:
             if kind == "objection":
                 profile = self._priced(question, named) or self._from(earlier)
@@ -275,6 +279,16 @@ class Advisor:
             if at >= 0:
                 return re.split(r"[，,。 ？?！!]", norm[at + len(cue) :], maxsplit=1)[0] or norm
         return norm
+
+    def _wanted_with(self, question: str, needs: Needs) -> bool:
+        """Whether the message names a product bought and, besides it, a kind of product the
+        shop has (a word of another product's title, not of the bought one's)."""
+        if not needs.cues.get("bought"):
+            return False
+        bought = self._one(self._after_bought(question, needs))
+        return bought is not None and bool(
+            asked_kinds(bought, self.profiles, needs.words, self._negations)
+        )
 
     def _handoff(self, question: str, reason: str) -> Answer:
         return Answer(

@@ -16,9 +16,11 @@ from ..text._normalize import normalize
 from ..text._numbers import budget, measures, people_ranges
 from ._ages import age_of
 
-__all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
+__all__ = ["KIND_ORDER", "Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
+#: The order a message's kinds are answered in (the first that answers it wins).
+KIND_ORDER: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
 CLAUSE_CHARS = 100  # the longest clause a quantity needed is read from
 _CLAUSE = re.compile(r"[\s，,。；;！!？?]+")
 
@@ -80,8 +82,7 @@ class Needs(BaseModel):
         )  # fmt: skip
 
     def kinds(self) -> list[Kind]:
-        order: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
-        return [k for k in order if self.cues.get(k)]
+        return [k for k in KIND_ORDER if self.cues.get(k)]
 
 
 def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
