@@ -28,6 +28,7 @@ from ._needs import KIND_ORDER, Needs, read_needs
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles
 from ._recommend import rank, recommend
+from ._versions import with_version_specs
 
 __all__ = ["Advisor"]
 
@@ -52,6 +53,7 @@ class Advisor:
             related_keys=[str(k) for k in self.rules["related_keys"]],
             related_cues=[str(k) for k in self.rules["related_cues"]],
         )
+        self.profiles = [with_version_specs(p) for p in self.profiles]
         self._by_source = {p.source: p for p in self.profiles}
         self._kinds: tuple[str, str] | None = None  # every profile's marks, categories
         self._last_needs: tuple[str, Needs] | None = None
