@@ -617,6 +617,7 @@ def recommend(
         and best.heads == 1.0
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
+        and not needs.cues.get("compare")  # so is a comparison no two products answered
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
         and not wanted  # or by who it is for or a quantity said (儿童枕 for 5岁, 1.2m for 1米2)
         and not needs.avoid  # or by what the shopper does not want
