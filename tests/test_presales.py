@@ -691,3 +691,37 @@ def test_a_table_whose_columns_are_the_versions_gives_facts_and_version_cells() 
     assert {c.locator for c in comparison.citations} >= {"1", "2"}
     one = Profile("p", "礼盒", "", "", [], versions[:1], parts, rows=frozenset({1, 2}))
     assert with_version_specs(one) is one  # one version: no table of the versions
+
+
+def test_a_product_bought_and_another_kind_asked_for_is_a_cross_sell(copilot: Copilot) -> None:
+    answer = copilot.answer("买了充电宝 耳机要哪个")  # no cross-sell cue: bought + a kind
+    assert answer.decision == "draft" and answer.reasons[0] == "presales: crosssell"
+    assert "耳机" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [("有真丝的连衣裙吗", True), ("请问，有儿童款的充电宝吗", True), ("还有货吗", False),
+     ("这款有黑色吗", False)],
+)  # fmt: skip
+def test_an_existence_question_is_read_from_its_grammar(text: str, asks: bool) -> None:
+    needs = read_needs(text, RULES)
+    assert bool(needs.cues.get("exists")) is asks
+    assert bool(needs.cues.get("wish")) is asks
+
+
+def test_an_existence_question_nothing_fits_is_handed_over(copilot: Copilot) -> None:
+    answer = copilot.answer("有儿童款的充电宝吗")  # the bank is for no kid: not sold here
+    assert answer.decision == "handoff" and answer.reasons[0] == "presales: recommend"
+
+
+def test_a_page_with_no_fact_is_recommended_with_its_selling_points() -> None:
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import Scored, pick_of
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="p", locator=str(index), snippet="", score=score)
+
+    page = Profile("p", "弹簧床垫", "", "", [], [], [(0, "独立袋装弹簧 · 乳胶 · 记忆棉")])
+    assert pick_of(Scored(page), RULES, cite).facts == ["独立袋装弹簧", "乳胶", "记忆棉"]
