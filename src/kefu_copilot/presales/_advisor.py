@@ -217,7 +217,7 @@ class Advisor:
                 )
             )
             and kind_said
-            and not self._asks_else(needs)
+            and not needs.cues.get("question")
         )
         wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
@@ -241,12 +241,6 @@ class Advisor:
             for w in needs.words
             if len(w) > 1
         )
-
-    def _asks_else(self, needs: Needs) -> bool:
-        """Whether the message asks a question besides which product to pick: a question cue
-        that is not one of ``which_cues`` ("哪个四件套最便宜" asks for a pick; "…够不够" does not)."""
-        which = {normalize(str(c)) for c in self.rules["which_cues"]}
-        return any(c not in which for c in needs.cues.get("question", []))
 
     def _said(self, question: str, cues: str) -> list[str]:
         norm = normalize(question)
