@@ -697,6 +697,8 @@ def test_a_product_bought_and_another_kind_asked_for_is_a_cross_sell(copilot: Co
     answer = copilot.answer("买了充电宝 耳机要哪个")  # no cross-sell cue: bought + a kind
     assert answer.decision == "draft" and answer.reasons[0] == "presales: crosssell"
     assert "耳机" in answer.text
+    broken = copilot.answer("买了充电宝 耳机坏了")  # what happened: after-sales, no cross-sell
+    assert "presales: crosssell" not in broken.reasons
 
 
 @pytest.mark.parametrize(

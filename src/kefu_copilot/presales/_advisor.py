@@ -304,7 +304,11 @@ class Advisor:
         shop has (a word of another product's title, not of the bought one's)."""
         if not needs.cues.get("bought"):
             return False
-        bought = self._one(self._after_bought(question, needs))
+        after = self._after_bought(question, needs)
+        rest = normalize(question).split(after, 1)[-1] if after else ""
+        if any(normalize(str(m)) in rest for m in self.rules["event_marks"]):
+            return False  # "买了镜架 镜片碎了": what happened to it, for after-sales
+        bought = self._one(after)
         return bought is not None and bool(
             asked_kinds(bought, self.profiles, needs.words, self._negations)
         )
