@@ -699,6 +699,8 @@ def test_a_product_bought_and_another_kind_asked_for_is_a_cross_sell(copilot: Co
     assert "耳机" in answer.text
     broken = copilot.answer("买了充电宝 耳机坏了")  # what happened: after-sales, no cross-sell
     assert "presales: crosssell" not in broken.reasons
+    merged = copilot.answer("我买了两单 耳机能合并成一个包裹吗")  # no product named as bought
+    assert "presales: crosssell" not in merged.reasons
 
 
 @pytest.mark.parametrize(

@@ -308,9 +308,9 @@ class Advisor:
         rest = normalize(question).split(after, 1)[-1] if after else ""
         if any(normalize(str(m)) in rest for m in self.rules["event_marks"]):
             return False  # "买了镜架 镜片碎了": what happened to it, for after-sales
-        bought = self._one(after)
-        return bought is not None and bool(
-            asked_kinds(bought, self.profiles, needs.words, self._negations)
+        bought = self.named(after)  # named outright: no ranking guesses what was bought
+        return len(bought) == 1 and bool(
+            asked_kinds(bought[0], self.profiles, needs.words, self._negations)
         )
 
     def _handoff(self, question: str, reason: str) -> Answer:
