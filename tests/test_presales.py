@@ -655,3 +655,77 @@ def test_someone_bought_for_is_no_haggling() -> None:
     assert needs.recipient and not needs.cues.get("bargain")
     assert read_needs("给我便宜点吧", RULES).cues.get("bargain")
     assert read_needs("给我妈买的 再给我便宜点", RULES).cues.get("bargain")
+
+
+def test_a_table_whose_columns_are_the_versions_gives_facts_and_version_cells() -> None:
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._compare import compare_variants
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._versions import with_version_specs
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="products/x.html", locator=str(index), snippet="", score=score)
+
+    versions = [
+        Variant("6罐装", 128, True, 0, (("规格", "6罐装"),), "6罐装", typed=False),
+        Variant("8罐装", 168, True, 0, (("规格", "8罐装"),), "8罐装", typed=False),
+    ]
+    parts = [
+        (0, "6罐装 ¥128 ｜ 8罐装 ¥168"),
+        (1, "品名：碧根果，8罐装（1488g）：210g，6罐装（1036g）：180g"),
+        (2, "品名：黄桃干，8罐装（1488g）：170g，6罐装（1036g）：无"),
+        (3, "品名：面料，8罐装（1488g）：铁罐，密封"),  # a merged cell: both versions'
+        (4, "身高：165，胸围：88"),  # a size chart's row: not a version's
+    ]
+    profile = Profile("products/x.html", "坚果礼盒", "", "", [], versions, parts,
+                      rows=frozenset({1, 2, 3, 4}))  # fmt: skip
+    read = with_version_specs(profile)
+    facts = {f.name: f.value for f in read.facts}
+    assert facts == {"碧根果": "8罐装 210g；6罐装 180g", "黄桃干": "8罐装 170g；6罐装 无",
+                     "面料": "铁罐，密封"}  # fmt: skip
+    six, eight = read.variants
+    assert ("黄桃干", "无") in six.cells and ("黄桃干", "170g") in eight.cells
+    assert ("面料", "铁罐，密封") in six.cells and read.specs["黄桃干"] == 2
+    comparison = compare_variants(read, [six, eight], RULES, cite)
+    assert comparison.rows[0] == ("黄桃干", "无", "170g")  # what one lacks comes first
+    assert {c.locator for c in comparison.citations} >= {"1", "2"}
+    one = Profile("p", "礼盒", "", "", [], versions[:1], parts, rows=frozenset({1, 2}))
+    assert with_version_specs(one) is one  # one version: no table of the versions
+
+
+def test_a_product_bought_and_another_kind_asked_for_is_a_cross_sell(copilot: Copilot) -> None:
+    answer = copilot.answer("买了充电宝 耳机要哪个")  # no cross-sell cue: bought + a kind
+    assert answer.decision == "draft" and answer.reasons[0] == "presales: crosssell"
+    assert "耳机" in answer.text
+    broken = copilot.answer("买了充电宝 耳机坏了")  # what happened: after-sales, no cross-sell
+    assert "presales: crosssell" not in broken.reasons
+    merged = copilot.answer("我买了两单 耳机能合并成一个包裹吗")  # no product named as bought
+    assert "presales: crosssell" not in merged.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [("有真丝的连衣裙吗", True), ("请问，有儿童款的充电宝吗", True), ("还有货吗", False),
+     ("这款有黑色吗", False)],
+)  # fmt: skip
+def test_an_existence_question_is_read_from_its_grammar(text: str, asks: bool) -> None:
+    needs = read_needs(text, RULES)
+    assert bool(needs.cues.get("exists")) is asks
+    assert bool(needs.cues.get("wish")) is asks
+
+
+def test_an_existence_question_nothing_fits_is_handed_over(copilot: Copilot) -> None:
+    answer = copilot.answer("有儿童款的充电宝吗")  # the bank is for no kid: not sold here
+    assert answer.decision == "handoff" and answer.reasons[0] == "presales: recommend"
+
+
+def test_a_page_with_no_fact_is_recommended_with_its_selling_points() -> None:
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import Scored, pick_of
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="p", locator=str(index), snippet="", score=score)
+
+    page = Profile("p", "弹簧床垫", "", "", [], [], [(0, "独立袋装弹簧 · 乳胶 · 记忆棉")])
+    assert pick_of(Scored(page), RULES, cite).facts == ["独立袋装弹簧", "乳胶", "记忆棉"]

@@ -41,7 +41,12 @@ __all__ = ["InsightRules", "analyze", "normalize_question"]
 Progress = Callable[[str, int, int], None]
 _PLACEHOLDER = re.compile(r"\[[^\[\]]{1,24}\]|https?://\S+")  # JDDC [ORDERID_1] [数字x]; links
 _PUNCT = re.compile(r"[^\w#]+|_")
-_GAP_REASONS = ("the knowledge does not clearly answer", "no knowledge matches")
+# a pre-sales need nothing in the catalogue fits ("有小孩穿的衣服吗") is a gap of the shop too
+_GAP_REASONS = (
+    "the knowledge does not clearly answer",
+    "no knowledge matches",
+    "presales: recommend",
+)
 _WORST = {"angry": 4, "anxious": 3, "confused": 2, "neutral": 1, "satisfied": 0}
 
 

@@ -21,13 +21,14 @@ from ..config._shop import ShopConfig
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
 from ._compare import compare_products, compare_variants, named_variants, version_label
-from ._crosssell import suggest_complement
+from ._crosssell import asked_kinds, suggest_complement
 from ._match import names_kind, stem
 from ._models import Comparison, Recommendation, Suggestion
-from ._needs import Needs, read_needs
+from ._needs import KIND_ORDER, Needs, read_needs
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles
 from ._recommend import rank, recommend
+from ._versions import with_version_specs
 
 __all__ = ["Advisor"]
 
@@ -52,6 +53,7 @@ class Advisor:
             related_keys=[str(k) for k in self.rules["related_keys"]],
             related_cues=[str(k) for k in self.rules["related_cues"]],
         )
+        self.profiles = [with_version_specs(p) for p in self.profiles]
         self._by_source = {p.source: p for p in self.profiles}
         self._kinds: tuple[str, str] | None = None  # every profile's marks, categories
         self._last_needs: tuple[str, Needs] | None = None
@@ -143,6 +145,10 @@ class Advisor:
             return None  # a sure catalogue value answers it
         if needs.cues.get("bargain"):
             return None  # haggling is for a human (the handoff rules and the agent)
+        if "crosssell" not in kinds and knowledge != "auto" and self._wanted_with(question, needs):
+            # "买了弹簧床垫 枕头配哪个": a product bought and another kind of product asked for
+            # with it is a cross-sell question though no cue of crosssell_cues says so
+            kinds = [k for k in KIND_ORDER if k in kinds or k == "crosssell"]
         for kind in kinds:
             if kind == "objection":
                 profile = self._priced(question, named) or self._from(earlier)
@@ -188,7 +194,12 @@ class Advisor:
                 comparison = compare_variants(named[0], versions, self.rules, self.cite)
                 if comparison.text:
                     return self._compared(question, comparison), needs
-        if len(named) == 1 and knowledge != "handoff" and not wants_said:
+        if (
+            len(named) == 1
+            and knowledge != "handoff"
+            and not wants_said
+            and not self._other_kind(named[0], needs)
+        ):
             return None  # a question about the one product named: the knowledge answered it
         kind_said = self.names_a_kind(needs)
         rankable = kind_said or bool(
@@ -215,9 +226,21 @@ class Advisor:
             return None  # the knowledge is sure, and no product (nor a quantity) is asked for
         # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
         # "用哪款插座" asks which: ranked as any need
-        strict = not wants and wish and bool(self._said(question, "existence_cues"))
+        strict = not wants and wish and bool(needs.cues.get("exists"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
+
+    def _other_kind(self, profile: Profile, needs: Needs) -> bool:
+        """Whether an existence question names a kind of product ``profile`` is not ("有真丝的
+        连衣裙吗" names the silk shirt by 真丝, but asks for a dress): not a question about it."""
+        if not needs.cues.get("exists"):
+            return False
+        return any(
+            not names_kind(w, profile, needs.aliases.get(w, ()))
+            and any(names_kind(w, p, needs.aliases.get(w, ())) for p in self.profiles)
+            for w in needs.words
+            if len(w) > 1
+        )
 
     def _said(self, question: str, cues: str) -> list[str]:
         norm = normalize(question)
@@ -275,6 +298,20 @@ class Advisor:
             if at >= 0:
                 return re.split(r"[，,。 ？?！!]", norm[at + len(cue) :], maxsplit=1)[0] or norm
         return norm
+
+    def _wanted_with(self, question: str, needs: Needs) -> bool:
+        """Whether the message names a product bought and, besides it, a kind of product the
+        shop has (a word of another product's title, not of the bought one's)."""
+        if not needs.cues.get("bought"):
+            return False
+        after = self._after_bought(question, needs)
+        rest = normalize(question).split(after, 1)[-1] if after else ""
+        if any(normalize(str(m)) in rest for m in self.rules["event_marks"]):
+            return False  # "买了镜架 镜片碎了": what happened to it, for after-sales
+        bought = self.named(after)  # named outright: no ranking guesses what was bought
+        return len(bought) == 1 and bool(
+            asked_kinds(bought[0], self.profiles, needs.words, self._negations)
+        )
 
     def _handoff(self, question: str, reason: str) -> Answer:
         return Answer(

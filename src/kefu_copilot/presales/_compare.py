@@ -125,7 +125,10 @@ def compare_variants(
         for h, c in a.cells
         if h in cells_b and cells_b[h] != c and not is_stock(h)  # a count left is no difference
     ]
-    chunks = [a.chunk, b.chunk]
+    # what one version has and the other has not (黄桃干：170g / 无) before how much of it
+    absent = {normalize(str(w)) for w in rules["absent_values"]}
+    rows.sort(key=lambda r: not ({normalize(r[1]).strip(), normalize(r[2]).strip()} & absent))
+    chunks = [a.chunk, b.chunk, *(profile.specs[h] for h, _, _ in rows if h in profile.specs)]
     labels = [version_label(a, b), version_label(b, a)]
     skip = {str(s) for s in rules["not_selling_points"]}
     for fact in profile.facts:

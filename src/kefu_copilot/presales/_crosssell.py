@@ -17,7 +17,7 @@ from ._models import Suggestion
 from ._profiles import Profile
 from ._recommend import Scored, pick_of, prices_text
 
-__all__ = ["complements", "sold_separately", "suggest_complement"]
+__all__ = ["asked_kinds", "complements", "sold_separately", "suggest_complement"]
 
 Cite = Callable[[int, float], Citation]
 _SENTENCE = re.compile(r"[。；;！!？?\n]")
@@ -77,6 +77,18 @@ def sold_separately(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[in
     return out[: int(rules["separately_quoted"])]
 
 
+def asked_kinds(
+    profile: Profile, profiles: Sequence[Profile], words: Sequence[str], negations: Sequence[str]
+) -> list[str]:
+    """The ``words`` naming a kind of product other than ``profile`` (a word of another
+    product's title, not of its own): what the shopper wants with it ("配什么围巾")."""
+    return [
+        w for w in words
+        if any(find(w, p, negations).in_title for p in profiles if p is not profile)
+        and not find(w, profile, negations).in_title
+    ]  # fmt: skip
+
+
 def suggest_complement(
     profile: Profile,
     profiles: Sequence[Profile],
@@ -92,11 +104,7 @@ def suggest_complement(
     options = [
         p for p in complements(profile, profiles, rules) if normalize(p.title) not in said_norm
     ]
-    kinds = [
-        w for w in words
-        if any(find(w, p, negations).in_title for p in profiles if p is not profile)
-        and not find(w, profile, negations).in_title
-    ]  # fmt: skip
+    kinds = asked_kinds(profile, profiles, words, negations)
     declared = True
     if kinds:
         of_kind = [p for p in options if any(find(w, p, negations).in_title for w in kinds)]

@@ -16,9 +16,11 @@ from ..text._normalize import normalize
 from ..text._numbers import budget, measures, people_ranges
 from ._ages import age_of
 
-__all__ = ["Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
+__all__ = ["KIND_ORDER", "Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
+#: The order a message's kinds are answered in (the first that answers it wins).
+KIND_ORDER: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
 CLAUSE_CHARS = 100  # the longest clause a quantity needed is read from
 _CLAUSE = re.compile(r"[\s，,。；;！!？?]+")
 
@@ -80,8 +82,7 @@ class Needs(BaseModel):
         )  # fmt: skip
 
     def kinds(self) -> list[Kind]:
-        order: tuple[Kind, ...] = ("objection", "crosssell", "compare", "recommend")
-        return [k for k in order if self.cues.get(k)]
+        return [k for k in KIND_ORDER if self.cues.get(k)]
 
 
 def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
@@ -146,6 +147,7 @@ def read_needs(
         "objection": _found(norm, rules["objection_cues"], negs),  # 别太贵 is a wish
         "crosssell": _found(norm, rules["crosssell_cues"]),
         "wish": _found(norm, rules["weak_want_cues"], negs),
+        "exists": _found(norm, rules["existence_cues"], negs),
         "bargain": _found(norm, rules["bargain_cues"]),
         "question": _found(norm, rules["question_cues"]),
         "bought": _found(norm, rules["bought_cues"]),
@@ -189,6 +191,11 @@ def read_needs(
     said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
     said |= set(rules["households"]) | {c for found in cues.values() for c in found}
     said |= {w for phrases in rules["features"].values() for w in phrases}
+    # an existence question said by grammar ("有真丝的连衣裙吗"): a cue, its words still read
+    asked = [hit.group(0).strip("，,。！!？? ") for p in rules["existence_patterns"]
+             if (hit := re.search(str(p), norm))]  # fmt: skip
+    cues["exists"] += [a for a in asked if a not in cues["exists"]]
+    cues["wish"] += [a for a in asked if a not in cues["wish"]]
     filler = {normalize(w) for w in rules["filler"]}
     content: list[str] = []
     phrases: list[str] = []

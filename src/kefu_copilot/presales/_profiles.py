@@ -67,6 +67,9 @@ class Profile:
     marks: str = ""  # normalised title + category: what the product is, and for whom
     overview: int = -1  # the chunk of the page's overview (title, SKU, price, category …)
     rows: frozenset[int] = frozenset()  # the chunks that are rows of its tables (one version each)
+    # attribute → the chunk of the row of a per-version spec table stating it (see _versions.py;
+    # derived from ``parts``, ``rows`` and ``variants``, never by build_profiles)
+    specs: dict[str, int] = field(default_factory=dict)
 
     def points(self, skip: set[str]) -> list[Fact]:
         """The facts that can sell it: not the overview's bookkeeping, not ``skip``'s names."""

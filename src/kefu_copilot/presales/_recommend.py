@@ -26,6 +26,7 @@ from ._ages import for_age, held
 from ._match import CLAUSE, Found, find, find_any, for_household, names_kind, serves, stem
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
+from ._objections import selling_points
 from ._profiles import Profile, Variant, is_stock
 from ._text import bigrams, describe
 
@@ -356,6 +357,9 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
         if len(facts) >= n:
             break
         facts.setdefault(fact.text, fact.chunk)
+    if not facts:  # a page with no fact to quote: its tagline and strongest prose
+        for chunk, text in selling_points(profile, rules)[:n]:
+            facts.setdefault(text, chunk)
     return [(c, t) for t, c in list(facts.items())[:n]]
 
 
@@ -617,6 +621,7 @@ def recommend(
         and best.heads == 1.0
         and not best.misses
         and not needs.cues.get("question")  # a question besides the wish is for an agent
+        and not needs.cues.get("compare")  # so is a comparison no two products answered
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
         and not wanted  # or by who it is for or a quantity said (儿童枕 for 5岁, 1.2m for 1米2)
         and not needs.avoid  # or by what the shopper does not want
