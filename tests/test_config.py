@@ -94,5 +94,20 @@ def test_a_persona_written_as_a_mapping_reads_as_its_text(tmp_path) -> None:
     )
     shop = load_shop_config(tmp_path)
     assert shop.persona == "称呼顾客为“宝子”；热情、耐心"
+    assert shop.address == "宝子"
     (tmp_path / "shop.yaml").write_text("persona: [温柔, 耐心]\n", encoding="utf-8")
     assert load_shop_config(tmp_path).persona == "温柔；耐心"
+    assert load_shop_config(tmp_path).address == "亲"  # none named: the default
+
+
+def test_the_form_of_address_has_one_reader(tmp_path) -> None:
+    """ShopConfig.address is what the reply advisor says; a shop's own persona_address pattern
+    (rules.reply) is how both read it."""
+    from kefu_copilot.config._shop import load_shop_config
+
+    (tmp_path / "shop.yaml").write_text(
+        "persona: 活泼，叫顾客「姐妹」\n"
+        "rules:\n  reply:\n    persona_address: {replace: '叫顾客「(.{1,4})」'}\n",
+        encoding="utf-8",
+    )
+    assert load_shop_config(tmp_path).address == "姐妹"

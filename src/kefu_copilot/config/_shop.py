@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,12 @@ class ShopConfig(BaseModel):
 
     @property
     def address(self) -> str:
-        """How the persona addresses a customer ("亲" unless the persona says otherwise)."""
-        return "亲"
+        """How the persona addresses a customer: what the persona's text names with the reply
+        rule set's ``persona_address`` pattern (称呼顾客为“宝子”; a persona mapping's
+        ``address`` reads the same way), "亲" when it names none."""
+        pattern = self.rule_set("reply").get("persona_address")
+        found = re.search(str(pattern), self.persona or "") if pattern else None
+        return found.group(1).strip() if found and found.group(1).strip() else "亲"
 
 
 def load_shop_config(shop_dir: str | Path) -> ShopConfig:

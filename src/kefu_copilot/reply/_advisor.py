@@ -173,9 +173,8 @@ class ReplyAdvisor:
         )
         #: what a complaint is about (data/reply_topics.yaml): the policy is chosen by it first
         self.complaints = complaint_topics(self.shop)
-        persona = self.phrases.persona_address.search(self.shop.persona or "")
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
-        self.address = persona.group(1) if persona else self.shop.address
+        self.address = self.shop.address
 
     # -- public ------------------------------------------------------------------------------
     def suggest(

@@ -99,7 +99,6 @@ class Phrases:
     #: clause class → cue name → pattern, in the order classes are tried (see data/reply.yaml)
     clause_classes: Mapping[str, Mapping[str, re.Pattern[str]]]
     address_words: re.Pattern[str]
-    persona_address: re.Pattern[str]
     goodwill_coupon: bool
     quick_min_score: float
     quick_relative: float
@@ -251,7 +250,6 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         },
         clause_classes=_clause_classes(c),
         address_words=c.regex("address_words", _address(rules["address_words"])),
-        persona_address=c.key("persona_address"),
         goodwill_coupon=_flag(c, "goodwill_coupon"),
         quick_min_score=unit_number(c, "quick_min_score"),
         quick_relative=unit_number(c, "quick_relative"),
