@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from .._data import compiled, packaged_rules
@@ -503,12 +503,6 @@ class _Labels:
     keys: Mapping[str, str] = field(default_factory=dict)  # label → key
     pattern: re.Pattern[str] | None = None
 
-    def cells(self) -> _Labels:
-        """Without the numbered rows' labels (5斤 of "5斤装：…"): inside the knowledge, those
-        name only their own row (through its first cell), not every clause that says 5斤装."""
-        kept = {label: key for label, key in self.keys.items() if not key.startswith("row")}
-        return self if len(kept) == len(self.keys) else _labels(kept)
-
     def find(self, text: str) -> list[str]:
         if self.pattern is None:
             return []
@@ -539,55 +533,15 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
                 if _CJK.search(word) and not measures(word) and len(word) >= 2:
                     key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
                     values.setdefault(key, set()).add(word)
-    for key, tokens in _numbered_rows(passages).items():
-        values.setdefault(key, set()).update(tokens)
     owner: dict[str, str] = {}
     for key, found in values.items():
         if len(found) >= 2:
             for value in found:
                 owner.setdefault(value, key)
-    return _labels(owner)
-
-
-def _labels(owner: Mapping[str, str]) -> _Labels:
     if not owner:
         return _NO_LABELS
-    # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written;
-    # a numbered one (1段, 28c) not inside a longer number (11段)
-    return _Labels(
-        owner,
-        re.compile(
-            _alternation(
-                (r"(?<![\d.])" if label[0].isdigit() else "") + re.escape(label) for label in owner
-            )
-        ),
-    )
-
-
-#: a number as a row's label writes it (1段, 1.60折射率, 24cm炒锅, 二代)
-_ROW_NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二三四五六七八九十两]+(?=[代段档号款层级])")
-
-
-def _numbered_rows(passages: Iterable[str]) -> dict[str, set[str]]:
-    """Rows whose first cell key is a numbered label (1段（0-6个月）：…, 1.60折射率：…, 24cm炒锅：…,
-    二代：…), by the shape their keys share (the key with its numbers written #): each row's
-    number with the character after it (1段, 1.60折, 24c) names it, and rows of one shape are
-    siblings — a value of the 1段 row is not the 2段's."""
-    out: dict[str, set[str]] = {}
-    for passage in passages:
-        for sentence in _UNIT.split(fold(passage)):
-            cell = _CELL_KEY.match(sentence)
-            if cell is None:
-                continue
-            key = cell.group().strip().rstrip("：:").strip()
-            number = _ROW_NUMBER.search(key)
-            if number is None or number.end() >= len(key):
-                continue
-            token = key[number.start() : number.end() + 1]
-            if not re.fullmatch(r"[\w\u4e00-\u9fff]", token[-1]):
-                continue
-            out.setdefault("row" + _ROW_NUMBER.sub("#", key), set()).add(token)
-    return out
+    # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written
+    return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
 
 
 def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
@@ -602,8 +556,6 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
     found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
     found += _mode_keys(rules, text)
-    # an option of a choice is a subject too: 补10元 said of 顺丰 is not 中通's
-    found += [f"choice:{m.choice}:{m.option}" for m in _mentions(rules, text)]
     return list(dict.fromkeys(found))
 
 
@@ -640,7 +592,7 @@ def _siblings(a: str, b: str) -> bool:
         return False
     if ka == "code":
         return _shape(a) == _shape(b)
-    if ka in ("mode", "choice"):
+    if ka == "mode":
         return a.rsplit(":", 1)[0] == b.rsplit(":", 1)[0]
     return True
 
@@ -767,10 +719,7 @@ def _bound_clauses(
             continue
         about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
         own = _subjects(rules, about, labels)
-        if own and not listing and all(s.startswith("choice:") for s in own):
-            # an option (并可免费升级顺丰) changes the option, not the tier or region in force
-            current = [s for s in current if not s.startswith("choice:")] + own
-        elif own:
+        if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
@@ -979,12 +928,6 @@ def _row_key(sentence: str) -> str:
     return m.group().strip().rstrip("：:").strip() if m else ""
 
 
-def _unbound(claim: Claim) -> Claim:
-    """The claim without the options of a choice it names as subjects: where a yes or no is
-    placed (请勿机洗 against 可以机洗), the option is what is said, not what it is said of."""
-    return replace(claim, subjects=tuple(s for s in claim.subjects if not s.startswith("choice:")))
-
-
 class RuleEntailment:
     """The rule-based entailment: values, subjects and polarity, no model."""
 
@@ -1002,7 +945,6 @@ class RuleEntailment:
         question): its words are every sentence's context, but the subjects it lists (a title
         naming 中果/大果/特大果) bind none of its rows."""
         labels = self.labels(passages) if labels is None else labels
-        cells = labels.cells()
         # a clause about a kind (偏远地区5-10天) is about the items listed in it (新疆)
         members: dict[str, set[str]] = {}
         for item, kinds in _memberships(passages, cells=True).items():
@@ -1029,11 +971,8 @@ class RuleEntailment:
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 clauses = []
-                # a numbered row's label (28cm炒锅：…) is what all its cells are about
-                key = _CELL_KEY.match(sentence)
-                row = [r for r in labels.find(key.group()) if r.startswith("row")] if key else []
                 for _, clause, subjects, found in _bound_clauses(
-                    self.rules, sentence, labels=cells
+                    self.rules, sentence, labels=labels
                 ):
                     bare = frozenset(numbers_in(_strip_measures(clause)))
                     found = found + self._cell_values(clause)
@@ -1042,9 +981,6 @@ class RuleEntailment:
                         for s in subjects
                         for item in members.get(s.split(":", 1)[1], ())
                         if item not in subjects
-                    ]
-                    subjects += [
-                        r for r in row if not any(_siblings(r, s) or r == s for s in subjects)
                     ]
                     clauses.append((clause, subjects, found, bare))
                 for clause, subjects, found, bare, (back, reach) in self._reaches(clauses):
@@ -1215,8 +1151,7 @@ class RuleEntailment:
                     ClaimVerdict(claim, "unsupported", f"“{code}” not found in the cited knowledge")
                 )
         for family, positive in claim.polarity:
-            placed = self._polar(_unbound(claim), family, positive, units, kinds or {})
-            polar = ClaimVerdict(claim, placed.verdict, placed.reason)
+            polar = self._polar(claim, family, positive, units, kinds or {})
             if polar.verdict == "neutral" and claim.measures:
                 polar = self._polar_at_value(claim, family, positive, units) or polar
             verdicts.append(polar)
@@ -1662,10 +1597,8 @@ class RuleEntailment:
         affirmed: set[tuple[str, str]] = set()
         denied: set[tuple[str, str]] = set()
         seen: set[str] = set()
-        # the options are what is compared here, not subjects ruling their clauses out
-        unbound = _unbound(claim)
         for unit in units:
-            if unit.sentence in seen or self._conflicts(unbound, unit):
+            if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
             for m in _mentions(self.rules, unit.sentence):
