@@ -119,6 +119,8 @@ class CatalogBuilder:
             stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
             if _STEM_SKU.fullmatch(stem):
                 skus.setdefault(stem, source)
+        for entry in products.values():
+            entry["columns"] = table_columns(entry["tables"])
         if self._tokenize is not None:
             segmented: dict[str, list[str]] = {}
             for entry in products.values():
@@ -132,6 +134,19 @@ class CatalogBuilder:
             "skus": skus,
             "words": self._names,
         }
+
+
+def table_columns(tables: Iterable[Mapping[str, Any]]) -> list[list[Any]]:
+    """The distinct cells of each column of a product's ``tables``, by header, in the order
+    first seen: ``[[header, [cell, ...]], ...]``. Stored at ingestion (a generation's
+    ``catalog_columns.json``): the answer stage names variants by the cells of some columns,
+    and reading every product's tables for them was a quarter of opening a large shop."""
+    columns: dict[str, dict[str, None]] = {}
+    for table in tables:
+        for header, row, _ in table["rows"]:
+            for name, cell in zip(header, row, strict=False):
+                columns.setdefault(str(name), {}).setdefault(str(cell))
+    return [[name, list(cells)] for name, cells in columns.items()]
 
 
 def _typed(entry: dict[str, Any], index: int, chunk: Chunk) -> None:
@@ -457,6 +472,7 @@ class Products:
         self._idf = idf
         self._words = words
         self._chunks = chunks
+        self._catalog = catalog
         products: dict[str, dict[str, Any]] = catalog["products"]
         if not isinstance(catalog, StoredCatalog):
             _share(products)  # built now, or handed in: the typed parts are held as objects
@@ -489,6 +505,22 @@ class Products:
         if not catalog or catalog.get("version") not in _READABLE_VERSIONS:
             catalog = build_catalog(chunks, words)
         return cls(catalog, chunks, words, idf)
+
+    def columns(self) -> Iterator[tuple[str, str, Sequence[str]]]:
+        """``(product source, header, distinct cells)`` of every column of every product's
+        tables (see :func:`table_columns`): stored at ingestion, or read from the tables of an
+        index written before they were."""
+        catalog = self._catalog
+        stored = catalog.columns() if isinstance(catalog, StoredCatalog) else None
+        products = catalog["products"]
+        for source in self.titles:
+            if stored is not None:
+                columns = stored.get(source, ())
+            else:
+                held = products[source].get("columns")
+                columns = held if held is not None else table_columns(self.tables[source])
+            for header, cells in columns:
+                yield source, header, cells
 
     def chunks(self, source: str) -> Iterable[tuple[int, Chunk]]:
         """(index, chunk) of every part of a product page."""
