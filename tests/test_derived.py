@@ -75,7 +75,5 @@ def test_stored_table_columns_equal_those_read_from_the_tables(ingested) -> None
     _, answerer, _ = copilot._current()
     products = answerer.products
     stored = [(s, h, list(c)) for s, h, c in products.columns()]
-    read = [
-        (s, h, list(c)) for s in products.titles for h, c in table_columns(products.tables[s])
-    ]
+    read = [(s, h, list(c)) for s in products.titles for h, c in table_columns(products.tables[s])]
     assert stored == read and stored
