@@ -77,3 +77,34 @@ def test_stored_table_columns_equal_those_read_from_the_tables(ingested) -> None
     stored = [(s, h, list(c)) for s, h, c in products.columns()]
     read = [(s, h, list(c)) for s in products.titles for h, c in table_columns(products.tables[s])]
     assert stored == read and stored
+
+
+def test_fields_of_any_plain_shape_are_stored_and_others_store_nothing() -> None:
+    """A field added to a profile is stored with the rest when JSON can hold it; a type it
+    cannot (an arbitrary class) stores nothing, and the advisor builds its profiles at open."""
+    import dataclasses
+
+    from kefu_copilot._fs import json_bytes, load_json
+    from kefu_copilot.presales._profiles import _codec
+
+    @dataclasses.dataclass
+    class Shape:
+        words: set[str]
+        table: dict[str, list[int]]
+        pair: tuple[str, int]
+        parts: list[tuple[int, str]]
+        price: float | None = None
+
+    codec = _codec(Shape)
+    assert codec is not None
+    value = Shape({"b", "a"}, {"k": [1, 2]}, ("s", 3), [(1, "t")], 2.5)
+    assert codec[1](load_json(json_bytes(codec[0](value)))) == value
+
+    class Opaque:
+        pass
+
+    @dataclasses.dataclass
+    class Other:
+        thing: Opaque
+
+    assert _codec(Other) is None

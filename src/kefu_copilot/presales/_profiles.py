@@ -420,8 +420,9 @@ _STAR: dict[Callable[[Any], Any], type] = {}
 
 @cache
 def _codec(hint: Any) -> _Codec | None:
-    """(to JSON, from JSON) for a value of type ``hint``: plain values, lists, tuples,
-    frozensets, str-keyed dicts and dataclasses of them; None for anything else."""
+    """(to JSON, from JSON) for a value of type ``hint``: plain values, lists, tuples, sets,
+    str-keyed dicts and dataclasses of them; None for anything else (then nothing is stored
+    and the advisor builds its profiles at open, as for an older index)."""
     if hint in _PLAIN or hint is Any:
         return (_same, _same)
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
@@ -445,8 +446,8 @@ def _codec(hint: Any) -> _Codec | None:
             lambda v: [c[0](x) for c, x in zip(codecs, v, strict=True)],
             lambda v: tuple(c[1](x) for c, x in zip(codecs, v, strict=True)),
         )
-    if origin is frozenset and len(codecs) == 1 and plain:
-        return (sorted, frozenset)
+    if origin in (frozenset, set) and len(codecs) == 1 and plain:
+        return (sorted, origin)
     if origin is dict and len(args) == 2 and args[0] is str:
         enc, dec = codecs[1]
         return (
