@@ -63,11 +63,9 @@ _TAIL_SHARE = 0.125  # optimize(): merge all when the other segments exceed this
 #: The resident pages of a probed segment larger than this are released every time this many
 #: bytes of it were probed: probing a few lists per question touches, question after
 #: question, every page of a segment (108 of 117 MB resident at 300k after 100 questions).
-#: The cost: 5-15 ms per release of a 117 MB segment, and pages mapped back from the page
-#: cache (~0.1 ms per MB); a smaller segment stays resident and pays nothing. 128 MB keeps a
-#: 300k-chunk shop's segment resident: answer CPU p50 / p99 12.9-14.1 / 25-29 ms -> 11.3 /
-#: 18 ms for +45 MB of peak RSS (857 MB, under the 1 GB target; benchmarks/README.md round 6).
-PROBED_RELEASE = 128 << 20
+#: The cost: ~5 ms per release of a 117 MB segment, and pages mapped back from the page cache
+#: (~0.1 ms per MB); a smaller segment stays resident and pays nothing.
+PROBED_RELEASE = 64 << 20
 
 
 def _similarities(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
