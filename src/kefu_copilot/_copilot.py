@@ -27,7 +27,7 @@ from .config._settings import Settings, resolve_settings
 from .config._shop import ShopConfig, load_shop_config
 from .embed._embedder import Embedder, load_embedder
 from .emotion._training import MODEL_FILE, load_shop_escalation, train_shop_escalation
-from .index._generations import Snapshot, index_id, load_snapshot, read_current
+from .index._generations import Snapshot, gc_paused, index_id, load_snapshot, read_current
 from .index._vectors import VectorStore, open_vector_store, release_persistent_client
 from .ingest._loaders import parse_rules
 from .ingest._pipeline import Progress, ingest_shop
@@ -239,6 +239,9 @@ class Copilot:
         embedder, store = self._dense()
         tokenizer = self._tokenizer(shop)
         config_hash = hashlib.sha256(shop.model_dump_json().encode()).hexdigest()
+        # the advisor's profiles, built once per generation rather than at every open
+        from .presales._profiles import profile_deriver
+
         with contextlib.ExitStack() as stack:
             callback: Progress | None = None
             if progress is True:
@@ -258,6 +261,7 @@ class Copilot:
                 max_file_mb=self.settings.max_file_mb,
                 workers=self.settings.ingest_workers,
                 rules=parse_rules(shop),
+                derive=profile_deriver(self.shop_dir, shop.rule_set("presales"), tokenizer.words),
             )
         with self._lock:
             self._shop = shop
@@ -287,7 +291,7 @@ class Copilot:
         state = self._state
         if state is not None:
             return state
-        with self._lock:
+        with self._lock, gc_paused():  # an open makes millions of objects, none garbage
             if self._state is None:
                 snapshot = load_snapshot(self.index_dir)
                 if snapshot is None:

@@ -446,12 +446,17 @@ class Answerer:
         ``qualifier_names`` of the ``attributes`` rule set)."""
         qualifier = [str(q) for q in self.shop.rule_set("attributes")["qualifier_names"]]
         out: dict[str, list[str]] = {}
-        for source, tables in self.products.tables.items():
-            for table in tables:
-                for header, row, _ in table["rows"]:
-                    for name, cell in zip(header, row, strict=False):
-                        if any(q in str(name) for q in qualifier):
-                            out.setdefault(source, []).extend(_name_parts(str(cell)))
+        parts: dict[str, list[str]] = {}  # cells and headers repeat across products
+        named: dict[str, bool] = {}
+        for source, header, cells in self.products.columns():  # distinct cells, stored
+            if header not in named:
+                named[header] = any(q in header for q in qualifier)
+            if named[header]:
+                names = out.setdefault(source, [])
+                for cell in cells:
+                    if cell not in parts:
+                        parts[cell] = _name_parts(cell)
+                    names.extend(parts[cell])
         return out
 
     def _variant_kept(self, source: str, name: str) -> bool:

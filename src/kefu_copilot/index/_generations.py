@@ -12,6 +12,9 @@ Layout of an index directory::
         analysis/        token ids per chunk segment and the vocabulary (see _analysis.py)
         catalog.json     products: titles, SKUs, title words, chunks
         catalog_typed.jsonl  per product its typed facts and tables (one line each, read on use)
+        catalog_columns.json per product the distinct cells of each table column (read once)
+        derived/         records derived from the generation by a higher stage at publish
+                         (the pre-sales profiles): optional, each keyed by what it depends on
     chroma/              vectors keyed by chunk id (Chroma), shared by all generations
     .write.lock          single-writer lock (filelock; holds the writer's pid)
 
@@ -24,12 +27,15 @@ is not in their generation. So answers come from one complete version, never a m
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
+import logging
 import mmap
 import os
 import shutil
+import threading
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
@@ -57,6 +63,9 @@ __all__ = [
 
 FORMAT = 1
 CURRENT = "CURRENT"
+#: Where a generation keeps what a higher stage derived from it at publish (see :data:`Derive`).
+DERIVED_DIR = "derived"
+log = logging.getLogger("kefu_copilot")
 #: Bytes of ``chunks.jsonl`` parsed between two releases of its mapped pages (see ChunkFile).
 RELEASE_BYTES = 32 << 20
 #: Parsed chunks a ChunkFile keeps (~1-3 KB each); past it the kept ones are dropped all at once
@@ -234,6 +243,9 @@ def _reader(path: Path) -> _Reader | None:
 TYPED_FILE = "catalog_typed.jsonl"
 #: The parts of a catalogue product stored apart from ``catalog.json``, one line per product.
 TYPED_KEYS = ("facts", "tables")
+#: Per product, the distinct cells of each table column (``"columns"`` of a catalogue entry),
+#: stored apart: read once at open (the answer stage's variant names), never held.
+COLUMNS_FILE = "catalog_columns.json"
 
 
 def split_typed(catalog: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
@@ -253,11 +265,23 @@ def split_typed(catalog: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
             out[source] = entry
             continue
         line = _json_line({k: entry[k] for k in TYPED_KEYS if k in entry})
-        kept = {k: v for k, v in entry.items() if k not in TYPED_KEYS}
+        kept = {k: v for k, v in entry.items() if k not in TYPED_KEYS and k != "columns"}
         out[source] = kept | {"typed": [offset, offset + len(line)]}
         lines.append(line)
         offset += len(line)
     return catalog | {"products": out}, lines
+
+
+def _columns(catalog: dict[str, Any]) -> dict[str, Any]:
+    """Per product of ``catalog``, its ``columns`` entry (see :data:`COLUMNS_FILE`)."""
+    products = catalog.get("products")
+    if not isinstance(products, dict):
+        return {}
+    return {
+        source: entry["columns"]
+        for source, entry in products.items()
+        if isinstance(entry, dict) and entry.get("columns")
+    }
 
 
 class StoredCatalog(dict[str, Any]):
@@ -277,6 +301,23 @@ class StoredCatalog(dict[str, Any]):
         self._typed = _Ranges(typed, reader)
         self._where = where
         _compact(self)
+
+    def columns(self) -> dict[str, Any] | None:
+        """Per product source, the distinct cells of each of its table columns (``[[header,
+        [cell, ...]], ...]``, see :data:`COLUMNS_FILE`), parsed afresh on each call; None when
+        the index was written before they were stored."""
+        try:
+            data = (self._where.parent / COLUMNS_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            value = load_json(data)
+        except ValueError as exc:
+            raise KnowledgeIndexError(
+                f"{self._where.parent / COLUMNS_FILE} cannot be read ({exc}); run "
+                "`kefu repair SHOP` or ingest again"
+            ) from exc
+        return value if isinstance(value, dict) else None
 
     def typed(self, entry: dict[str, Any]) -> dict[str, Any]:
         """The typed parts (:data:`TYPED_KEYS`) of product ``entry`` of this catalogue: parsed
@@ -343,6 +384,13 @@ class Snapshot:
     analysis: Analysis | None = None  # None: an index written before analyses were stored
     catalog: dict[str, Any] | None = None
 
+    def derived(self, name: str) -> Path | None:
+        """The file ``name`` a higher stage derived from this generation at publish (see
+        :data:`Derive`), or None when the generation has none (an older index, a derivation
+        that failed): the stage then derives it itself."""
+        path = self.directory / DERIVED_DIR / name
+        return path if path.is_file() else None
+
     @property
     def manifest(self) -> dict[str, Any]:
         """Per source file: content hash, size, mtime, chunk ids, issues. Parsed on each use
@@ -351,6 +399,30 @@ class Snapshot:
             return dict(load_json(self.manifest_data[:]))
         except (ValueError, TypeError) as exc:
             raise _damaged(self.directory, exc) from exc
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = [0, False]  # pauses in progress; whether the collector was on before the first
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a large index is loaded. Loading makes
+    millions of long-lived objects, and each allocation threshold crossed walked all of them:
+    a third of opening a 300k-chunk shop's CPU time (1.3 of 3.9 s). Nothing loaded is garbage;
+    the collector resumes (if it was on) when the last pause of any thread ends."""
+    with _gc_lock:
+        if _gc_pauses[0] == 0:
+            _gc_pauses[1] = gc.isenabled()
+            gc.disable()
+        _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
 
 
 def index_id(index_dir: Path) -> str:
@@ -408,6 +480,11 @@ def read_current(index_dir: Path, *, unreadable_ok: bool = False) -> dict[str, A
 def load_snapshot(index_dir: Path) -> Snapshot | None:
     """Load the live generation, or ``None`` when nothing was ingested yet. A generation that
     cannot be read is a :class:`KnowledgeIndexError` naming the fix."""
+    with gc_paused():
+        return _load_live(index_dir)
+
+
+def _load_live(index_dir: Path) -> Snapshot | None:
     seen: list[int] = []
     missing: FileNotFoundError | None = None
     for _attempt in range(3):  # a writer may publish and clean up between our two reads
@@ -518,6 +595,12 @@ def _json_line(value: Any) -> bytes:
     return json_bytes(value) + b"\n"
 
 
+#: Derives files from a generation about to go live: file name → its bytes (an iterable, written
+#: as it is produced). Passed down by a higher stage (the pre-sales profiles: ``presales`` sits
+#: above ``index`` and ``ingest``), so that what it would build at every open is built once.
+Derive = Callable[["Snapshot"], Mapping[str, Iterable[bytes]]]
+
+
 class GenerationWriter:
     """Writes one generation chunk by chunk, then publishes it atomically.
 
@@ -589,8 +672,11 @@ class GenerationWriter:
         embedder: str | None,
         tokenizer: str,
         catalog: dict[str, Any] | None = None,
+        derive: Derive | None = None,
     ) -> Path:
-        """Finish the generation's files and make it live atomically. Returns its directory."""
+        """Finish the generation's files and make it live atomically. Returns its directory.
+        ``derive``: files derived from the finished generation, written into it before it goes
+        live (one that fails is logged and left out: its stage derives it at open instead)."""
         tmp = self.tmp
         try:
             self._chunks.flush()
@@ -601,14 +687,20 @@ class GenerationWriter:
             write_synced(tmp / "chunk_index.json", [_json_line(index)])
             write_synced(tmp / "manifest.json", [_json_line(manifest)])
             if catalog is not None:
+                columns = _columns(catalog)
                 catalog, typed = split_typed(catalog)
                 write_synced(tmp / "catalog.json", [_json_line(catalog)])
                 write_synced(tmp / TYPED_FILE, typed)
+                write_synced(tmp / COLUMNS_FILE, [_json_line(columns)])
+                del columns
             self._analysis.finish(self.vocab)
             self._lexical.finish(tmp / "bm25", self.vocab.ids)
             self._faq.finish(tmp / "faq", self.vocab.ids)
             rows = np.frombuffer(self._rows, np.int32) if len(self._rows) else np.zeros(0, np.int32)
             save_array(tmp / "faq_rows.npy", rows)
+            if derive is not None:
+                info = {"generation": self.generation, "embedder": embedder}
+                self._derive(derive, info | {"tokenizer": tokenizer})
             fsync_dir(tmp)
             os.rename(tmp, self.final)
             fsync_dir(self.index_dir)
@@ -628,6 +720,32 @@ class GenerationWriter:
             raise self._failure(exc) from exc
         self._published = True
         return self.final
+
+    def _derive(self, derive: Derive, info: dict[str, Any]) -> None:
+        """Write what ``derive`` makes of the finished generation into ``derived/``. A stage's
+        failure must not stop ingestion: it is logged, the file left out, and the stage
+        derives it at open as it would for an older index. A failed write is one."""
+        folder = self.tmp / DERIVED_DIR
+        folder.mkdir()
+        snapshot = _read_generation(self.tmp, info)
+        try:
+            files = dict(derive(snapshot))
+        except Exception:
+            log.warning("kefu-copilot: deriving from the generation failed", exc_info=True)
+            return
+        for name, parts in files.items():
+            if not name or name != Path(name).name or name.startswith("."):
+                raise ValueError(f"derived file name {name!r}: a plain file name")
+            path = folder / name
+            try:
+                write_synced(path, parts)
+            except OSError:
+                raise
+            except Exception:
+                log.warning("kefu-copilot: deriving %s failed", name, exc_info=True)
+                path.unlink(missing_ok=True)
+        del snapshot, files
+        fsync_dir(folder)
 
     def abort(self) -> None:
         """Remove what was written of this generation (it never went live)."""

@@ -21,6 +21,7 @@ from .._models import Chunk, FileIssue, IngestReport
 from ..embed._embedder import Embedder
 from ..index._analysis import ChunkTokens, Vocabulary, analyse_chunk, analyser
 from ..index._generations import (
+    Derive,
     GenerationWriter,
     Snapshot,
     WriteLock,
@@ -192,13 +193,16 @@ def ingest_shop(
     max_file_mb: float = MAX_FILE_MB,
     workers: int | None = None,
     rules: ParseRules | None = None,
+    derive: Derive | None = None,
 ) -> IngestReport:
     """Bring the index in line with the shop directory, touching only what changed.
 
     Files larger than ``max_file_mb`` are skipped with a report (memory stays bounded).
     ``workers``: processes that parse and tokenise (None: one per spare core when there is
     enough to parse; 0: all in this process). ``rules``: the shop's parse rules
-    (``_loaders.parse_rules(shop)``; default: the packaged sets)."""
+    (``_loaders.parse_rules(shop)``; default: the packaged sets). ``derive``: what a higher
+    stage derives from a new generation before it goes live (see
+    :data:`~kefu_copilot.index._generations.Derive`; the pre-sales profiles)."""
     started = time.perf_counter()
     if not shop_dir.is_dir():
         raise ShopError(f"shop directory {shop_dir} does not exist or is not a directory")
@@ -222,6 +226,7 @@ def ingest_shop(
             max_file_mb=max_file_mb,
             workers=workers,
             rules=rules,
+            derive=derive,
         )
 
 
@@ -237,6 +242,7 @@ def _ingest_locked(
     max_file_mb: float = MAX_FILE_MB,
     workers: int | None = None,
     rules: ParseRules | None = None,
+    derive: Derive | None = None,
 ) -> IngestReport:
     # A shop's parse rules are part of the loader version: changing them re-parses every file.
     fingerprint = rules_fingerprint(rules)
@@ -370,7 +376,11 @@ def _ingest_locked(
                 and current.get("tokenizer") == tokenizer.fingerprint,
                 manifest_base={"loader": loader, "config": config_hash},
                 rules=rules,
-                publish={"embedder": embedder_name, "tokenizer": tokenizer.fingerprint},
+                publish={
+                    "embedder": embedder_name,
+                    "tokenizer": tokenizer.fingerprint,
+                    "derive": derive,
+                },
             )
             break
         except _DamagedChunks:  # a kept chunk cannot be read: parse its file again
@@ -574,6 +584,7 @@ def _build_generation(
             embedder=publish["embedder"],
             tokenizer=publish["tokenizer"],
             catalog=catalog.finish() if catalog is not None else None,
+            derive=publish.get("derive"),
         )
     return _Built(
         writer.ids,

@@ -26,9 +26,8 @@ from ._match import names_kind, stem
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_needs
 from ._objections import answer_objection
-from ._profiles import Profile, build_profiles
+from ._profiles import Profile, build_profiles, related_rules, stored_profiles
 from ._recommend import rank, recommend
-from ._versions import with_version_specs
 
 __all__ = ["Advisor"]
 
@@ -46,14 +45,16 @@ class Advisor:
         self._chunks = answerer.snapshot.chunks
         self._words = answerer.tokenizer.words
         self._synonyms = getattr(answerer.tokenizer, "synonyms_of", None)
-        self.profiles: list[Profile] = build_profiles(
+        keys, cues = related_rules(self.rules)
+        # stored at ingestion when built as they would be now; else built here (older index)
+        stored = stored_profiles(answerer.snapshot, keys, cues, shop_dir is not None)
+        self.profiles: list[Profile] = stored if stored is not None else build_profiles(
             answerer.products,
             self._chunks,
             shop_dir=Path(shop_dir) if shop_dir is not None else None,
-            related_keys=[str(k) for k in self.rules["related_keys"]],
-            related_cues=[str(k) for k in self.rules["related_cues"]],
-        )
-        self.profiles = [with_version_specs(p) for p in self.profiles]
+            related_keys=keys,
+            related_cues=cues,
+        )  # fmt: skip
         self._by_source = {p.source: p for p in self.profiles}
         self._kinds: tuple[str, str] | None = None  # every profile's marks, categories
         self._last_needs: tuple[str, Needs] | None = None

@@ -2,109 +2,61 @@
 category, facts, variants with their prices and stock, and the text of every part, each with the
 chunk it came from (so any fact quoted is cited).
 
-Built once per snapshot from the typed catalogue (:class:`~kefu_copilot.ingest._catalog.Products`):
-only sources with a ``product`` chunk count (a policy's table is not a product). Prices are the
-``价格`` fact and the price column of the variant table; a variant out of stock does not count for
-a budget."""
+Built from the typed catalogue (:class:`~kefu_copilot.ingest._catalog.Products`): only sources
+with a ``product`` chunk count (a policy's table is not a product). Prices are the ``价格`` fact
+and the price column of the variant table; a variant out of stock does not count for a budget.
+
+Built once per generation, at ingestion (:func:`profile_deriver`, stored in the generation's
+``derived/`` folder) and loaded at open (:func:`stored_profiles`): building them read every
+product page and every product file again, half of opening a 300k-chunk shop. Stored field by
+field from the dataclasses' own types, so a field added to :class:`Profile` is stored with the
+others; what they were built by (this module's and its helpers' sources, the rules) keys the
+file, and a profile set built otherwise — an older index, other rules — is built at open."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import itertools
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._fs import json_bytes, load_json
 from .._models import Chunk
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, money_spans, number
+from ._types import PRICE_HEADERS as _PRICE_HEADERS
+from ._types import Fact, Profile, Variant
+from ._versions import with_version_specs
 
-__all__ = ["Fact", "Profile", "Variant", "build_profiles", "is_stock"]
+if TYPE_CHECKING:
+    from ..index._generations import Derive, Snapshot
+
+__all__ = [
+    "Fact",
+    "Profile",
+    "Variant",
+    "build_profiles",
+    "is_stock",
+    "profile_deriver",
+    "related_rules",
+    "stored_profiles",
+]
 
 _CODE_FACTS = ("货号", "商品编号", "商品编码", "sku", "SKU", "型号", "款号")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9]")  # the code of "SH-CR01 价格：¥329"
-_PRICE_HEADERS = ("price", "价格", "售价", "单价", "到手价", "现价")
 _STOCK_HEADERS = ("stock", "库存", "现货", "状态")
 _SOLD_OUT = ("售罄", "缺货", "无货", "停产", "下架")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---", re.S)
 OFFER_PARTS = 3  # a page with no price fact nor priced table states its offers this early
 _OFFER_SPLIT = re.compile(r"[|｜/\n;；。]")
 _LABEL_CUT = re.compile(r"[:：，,、]")
-
-
-@dataclass(frozen=True)
-class Fact:
-    name: str
-    value: str
-    chunk: int  # index of the chunk that states it
-
-    @property
-    def text(self) -> str:
-        return f"{self.name}：{self.value}" if self.name else self.value
-
-
-@dataclass(frozen=True)
-class Variant:
-    name: str  # the variant's cells other than price and stock ("黑色 短款")
-    price: float | None
-    in_stock: bool
-    chunk: int
-    cells: tuple[tuple[str, str], ...] = ()  # (header, cell) of the row
-    label: str = ""  # its first cell other than price and stock ("R10 标准版")
-    typed: bool = True  # from a table; False: an offer read from the page's prose
-
-
-@dataclass
-class Profile:
-    source: str
-    title: str
-    sku: str
-    category: str
-    facts: list[Fact]
-    variants: list[Variant]
-    parts: list[tuple[int, str]]  # (chunk index, text) of every part of the page
-    related: list[str] = field(default_factory=list)  # SKUs the page declares as complements
-    marks: str = ""  # normalised title + category: what the product is, and for whom
-    overview: int = -1  # the chunk of the page's overview (title, SKU, price, category …)
-    rows: frozenset[int] = frozenset()  # the chunks that are rows of its tables (one version each)
-    # attribute → the chunk of the row of a per-version spec table stating it (see _versions.py;
-    # derived from ``parts``, ``rows`` and ``variants``, never by build_profiles)
-    specs: dict[str, int] = field(default_factory=dict)
-
-    def points(self, skip: set[str]) -> list[Fact]:
-        """The facts that can sell it: not the overview's bookkeeping, not ``skip``'s names."""
-        return [
-            f for f in self.facts
-            if f.chunk != self.overview and f.name not in skip and f.name.lower() not in skip
-        ]  # fmt: skip
-
-    @property
-    def prices(self) -> list[float]:
-        listed = [v.price for v in self.variants if v.price is not None]
-        if listed:
-            return sorted(set(listed))
-        fact = next((f for f in self.facts if f.name in _PRICE_HEADERS), None)
-        return sorted(set(money_amounts(fact.value) or [number(fact.value) or 0])) if fact else []
-
-    @property
-    def typed_prices(self) -> bool:
-        """Whether its prices come from the catalogue's types (a price fact, a priced table),
-        not read from its prose (:func:`_offers`): only those back an answer sent as is."""
-        return any(v.typed for v in self.variants if v.price is not None) or any(
-            f.name in _PRICE_HEADERS for f in self.facts
-        )
-
-    def prices_within(self, low: float, high: float) -> list[Variant]:
-        return [
-            v for v in self.variants
-            if v.price is not None and v.in_stock and low <= v.price <= high
-        ]  # fmt: skip
-
-    def price_chunk(self) -> int:
-        fact = next((f for f in self.facts if f.name in _PRICE_HEADERS), None)
-        if fact is not None:
-            return fact.chunk
-        return self.variants[0].chunk if self.variants else self.parts[0][0]
 
 
 def is_stock(header: str) -> bool:
@@ -277,7 +229,7 @@ def build_profiles(
             )
         )
     _named_related(out, related_cues)
-    return out
+    return [with_version_specs(p) for p in out]
 
 
 def _named_related(profiles: Sequence[Profile], cues: Sequence[str]) -> None:
@@ -294,3 +246,185 @@ def _named_related(profiles: Sequence[Profile], cues: Sequence[str]) -> None:
             for key, sku in skus.items():
                 if key != normalize(profile.sku) and key in norm and sku not in profile.related:
                     profile.related.append(sku)
+
+
+# -- stored at ingestion ---------------------------------------------------------------------------
+PROFILES_FILE = "profiles.jsonl"  # in a generation's derived/ folder: a header line, then one
+# line per profile, each field in declaration order (nested dataclasses as lists too)
+
+
+def related_rules(rules: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The ``related_keys`` and ``related_cues`` of a ``presales`` rule set."""
+    return [str(k) for k in rules["related_keys"]], [str(k) for k in rules["related_cues"]]
+
+
+def profile_deriver(
+    shop_dir: Path | None, rules: Mapping[str, Any], words: Callable[[str], list[str]]
+) -> Derive:
+    """What ingestion derives for the advisor from a new generation: its profiles, built with
+    the ``presales`` ``rules`` and the product files of ``shop_dir``, stored (see
+    :func:`stored_profiles`). ``words``: the shop's tokenizer's (the catalogue's reader)."""
+    keys, cues = related_rules(rules)
+
+    def derive(snapshot: Snapshot) -> dict[str, Iterator[bytes]]:
+        from ..index._coverage import Idf
+        from ..ingest._catalog import Products
+
+        products = Products.of(snapshot.catalog, snapshot.chunks, words, Idf(snapshot.lexical))
+        profiles = build_profiles(
+            products, snapshot.chunks, shop_dir=shop_dir, related_keys=keys, related_cues=cues
+        )
+        return {PROFILES_FILE: _encoded(profiles, _key(keys, cues, shop_dir is not None))}
+
+    return derive
+
+
+def stored_profiles(
+    snapshot: Snapshot, related_keys: Sequence[str], related_cues: Sequence[str], with_files: bool
+) -> list[Profile] | None:
+    """The profiles stored with ``snapshot`` at ingestion when they were built as they would be
+    now (same code, same rules, product files read or not: ``with_files``); else None."""
+    path = snapshot.derived(PROFILES_FILE)
+    codec = _codec(Profile)
+    if path is None or codec is None:
+        return None
+    key = _key(list(related_keys), list(related_cues), with_files)
+    from ..index._generations import gc_paused
+
+    try:
+        with open(path, "rb") as fh, gc_paused():
+            header = load_json(fh.readline())
+            if not isinstance(header, dict) or header.get("key") != key:
+                return None
+            decode = codec[1]
+            out = [decode(load_json(line)) for line in fh]
+    except (OSError, ValueError, TypeError, IndexError):  # damaged: built afresh
+        return None
+    return out if len(out) == header.get("profiles") else None
+
+
+def _encoded(profiles: Sequence[Profile], key: str) -> Iterator[bytes]:
+    """The lines of :data:`PROFILES_FILE`; each profile is checked to read back equal (a value
+    JSON cannot hold — NaN, a type without a codec — fails the file, built at open instead)."""
+    codec = _codec(Profile)
+    if codec is None:
+        raise TypeError("a Profile field has a type profiles cannot be stored with")
+    encode, decode = codec
+    yield json_bytes({"key": key, "profiles": len(profiles)}) + b"\n"
+    for profile in profiles:
+        line = json_bytes(encode(profile))
+        if decode(load_json(line)) != profile:
+            raise ValueError(f"the profile of {profile.source} does not read back equal")
+        yield line + b"\n"
+
+
+@lru_cache(maxsize=1)
+def _sources_digest() -> str:
+    """What the profiles are built by: this module, their types, the version tables' reader
+    and the text helpers they read with."""
+    digest = hashlib.sha256()
+    modules = (__name__, Profile.__module__, with_version_specs.__module__, normalize.__module__,
+               money_amounts.__module__, Chunk.__module__)  # fmt: skip
+    for name in modules:
+        file = getattr(sys.modules[name], "__file__", None)
+        digest.update(Path(file).read_bytes() if file else name.encode())
+    return digest.hexdigest()
+
+
+def _key(keys: list[str], cues: list[str], with_files: bool) -> str:
+    layout = [[f.name for f in dataclasses.fields(c)] for c in (Profile, Fact, Variant)]
+    rules = json_bytes([layout, keys, cues, with_files])
+    return hashlib.sha256(_sources_digest().encode() + rules).hexdigest()
+
+
+_Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+#: the decoders that make a dataclass of plain fields from its list (a list of them is read
+#: with ``starmap``: reading 170k facts one call at a time was a third of loading)
+_STAR: dict[Callable[[Any], Any], type] = {}
+
+
+@cache
+def _codec(hint: Any) -> _Codec | None:
+    """(to JSON, from JSON) for a value of type ``hint``: plain values, lists, tuples, sets,
+    str-keyed dicts and dataclasses of them; None for anything else (then nothing is stored
+    and the advisor builds its profiles at open, as for an older index)."""
+    if hint in _PLAIN or hint is Any:
+        return (_same, _same)
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _dataclass_codec(hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return (_same, _same) if all(a in _PLAIN for a in args) else None
+    inner = [_codec(a) for a in args if a is not Ellipsis]
+    if not inner or any(c is None for c in inner):
+        return None
+    codecs = typing.cast(list[_Codec], inner)
+    plain = all(c[1] is _same for c in codecs)
+    if origin is list and len(codecs) == 1:
+        return (list, _same) if plain else (_each(codecs[0][0], list), _each(codecs[0][1], list))
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return (list, tuple) if plain else (_each(codecs[0][0], list), _each(codecs[0][1], tuple))
+    if origin is tuple:
+        if plain:
+            return (list, tuple)
+        return (
+            lambda v: [c[0](x) for c, x in zip(codecs, v, strict=True)],
+            lambda v: tuple(c[1](x) for c, x in zip(codecs, v, strict=True)),
+        )
+    if origin in (frozenset, set) and len(codecs) == 1 and plain:
+        return (sorted, origin)
+    if origin is dict and len(args) == 2 and args[0] is str:
+        enc, dec = codecs[1]
+        return (
+            lambda v: {k: enc(x) for k, x in v.items()},
+            lambda v: {k: dec(x) for k, x in v.items()},
+        )
+    return None
+
+
+def _each(convert: Callable[[Any], Any], into: type) -> Callable[[Any], Any]:
+    """``convert`` applied to every item of a list, gathered ``into`` a list or tuple."""
+    if convert in _STAR:
+        cls = _STAR[convert]
+        return lambda v: into(itertools.starmap(cls, v))
+    return lambda v: into(map(convert, v))
+
+
+def _dataclass_codec(cls: type) -> _Codec | None:
+    """A dataclass as the list of its fields' values, in declaration order."""
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields):
+        return None
+    try:
+        hints = typing.get_type_hints(cls)
+    except (NameError, TypeError):  # a type only known to type checkers
+        return None
+    codecs = [_codec(hints[f.name]) for f in fields]
+    if any(c is None for c in codecs):
+        return None
+    pairs = [(typing.cast(_Codec, c)[0], f.name) for c, f in zip(codecs, fields, strict=True)]
+    special = [
+        (i, c[1]) for i, c in enumerate(typing.cast(list[_Codec], codecs)) if c[1] is not _same
+    ]
+    width = len(fields)
+
+    def encode(value: Any) -> list[Any]:
+        return [enc(getattr(value, name)) for enc, name in pairs]
+
+    def decode(value: list[Any]) -> Any:
+        if len(value) != width:
+            raise ValueError(f"{cls.__name__}: {len(value)} fields stored, {width} declared")
+        for i, dec in special:
+            value[i] = dec(value[i])
+        return cls(*value)
+
+    if not special:
+        _STAR[decode] = cls
+    return (encode, decode)

@@ -19,7 +19,7 @@ import dataclasses
 import re
 
 from ..text._normalize import normalize
-from ._profiles import Fact, Profile, Variant
+from ._types import Fact, Profile, Variant
 
 __all__ = ["with_version_specs"]
 
