@@ -195,12 +195,7 @@ class Advisor:
                 comparison = compare_variants(named[0], versions, self.rules, self.cite)
                 if comparison.text:
                     return self._compared(question, comparison), needs
-        if (
-            len(named) == 1
-            and knowledge != "handoff"
-            and not wants_said
-            and not self._other_kind(named[0], needs)
-        ):
+        if len(named) == 1 and knowledge != "handoff" and not wants_said:
             return None  # a question about the one product named: the knowledge answered it
         kind_said = self.names_a_kind(needs)
         rankable = kind_said or bool(
@@ -227,21 +222,9 @@ class Advisor:
             return None  # the knowledge is sure, and no product (nor a quantity) is asked for
         # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
         # "用哪款插座" asks which: ranked as any need
-        strict = not wants and wish and bool(needs.cues.get("exists"))
+        strict = not wants and wish and bool(self._said(question, "existence_cues"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
-
-    def _other_kind(self, profile: Profile, needs: Needs) -> bool:
-        """Whether an existence question names a kind of product ``profile`` is not ("有真丝的
-        连衣裙吗" names the silk shirt by 真丝, but asks for a dress): not a question about it."""
-        if not needs.cues.get("exists"):
-            return False
-        return any(
-            not names_kind(w, profile, needs.aliases.get(w, ()))
-            and any(names_kind(w, p, needs.aliases.get(w, ())) for p in self.profiles)
-            for w in needs.words
-            if len(w) > 1
-        )
 
     def _said(self, question: str, cues: str) -> list[str]:
         norm = normalize(question)

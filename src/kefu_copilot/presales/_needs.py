@@ -147,7 +147,6 @@ def read_needs(
         "objection": _found(norm, rules["objection_cues"], negs),  # 别太贵 is a wish
         "crosssell": _found(norm, rules["crosssell_cues"]),
         "wish": _found(norm, rules["weak_want_cues"], negs),
-        "exists": _found(norm, rules["existence_cues"], negs),
         "bargain": _found(norm, rules["bargain_cues"]),
         "question": _found(norm, rules["question_cues"]),
         "bought": _found(norm, rules["bought_cues"]),
@@ -191,11 +190,6 @@ def read_needs(
     said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
     said |= set(rules["households"]) | {c for found in cues.values() for c in found}
     said |= {w for phrases in rules["features"].values() for w in phrases}
-    # an existence question said by grammar ("有真丝的连衣裙吗"): a cue, its words still read
-    asked = [hit.group(0).strip("，,。！!？? ") for p in rules["existence_patterns"]
-             if (hit := re.search(str(p), norm))]  # fmt: skip
-    cues["exists"] += [a for a in asked if a not in cues["exists"]]
-    cues["wish"] += [a for a in asked if a not in cues["wish"]]
     filler = {normalize(w) for w in rules["filler"]}
     content: list[str] = []
     phrases: list[str] = []
