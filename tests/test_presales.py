@@ -703,22 +703,6 @@ def test_a_product_bought_and_another_kind_asked_for_is_a_cross_sell(copilot: Co
     assert "presales: crosssell" not in merged.reasons
 
 
-@pytest.mark.parametrize(
-    ("text", "asks"),
-    [("有真丝的连衣裙吗", True), ("请问，有儿童款的充电宝吗", True), ("还有货吗", False),
-     ("这款有黑色吗", False)],
-)  # fmt: skip
-def test_an_existence_question_is_read_from_its_grammar(text: str, asks: bool) -> None:
-    needs = read_needs(text, RULES)
-    assert bool(needs.cues.get("exists")) is asks
-    assert bool(needs.cues.get("wish")) is asks
-
-
-def test_an_existence_question_nothing_fits_is_handed_over(copilot: Copilot) -> None:
-    answer = copilot.answer("有儿童款的充电宝吗")  # the bank is for no kid: not sold here
-    assert answer.decision == "handoff" and answer.reasons[0] == "presales: recommend"
-
-
 def test_a_page_with_no_fact_is_recommended_with_its_selling_points() -> None:
     from kefu_copilot._models import Citation
     from kefu_copilot.presales._profiles import Profile
