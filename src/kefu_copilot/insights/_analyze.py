@@ -185,9 +185,10 @@ class _Collector:
 
 
 # Taxonomy risk flags that make a message a complaint whatever the shop's complaint_risks say
-# (a safety incident or a refund/compensation demand is always one; an urgent date is not).
+# (a safety incident, damage to the customer's things or a refund/compensation demand is always
+# one; an urgent date is not).
 _COMPLAINT_RISKS = frozenset(
-    {"safety_incident", "complaint_threat", "refund_or_compensation_demand"}
+    {"safety_incident", "property_damage", "complaint_threat", "refund_or_compensation_demand"}
 )
 
 
