@@ -126,8 +126,12 @@ class ShopConfig(BaseModel):
         rule set's ``persona_address`` pattern (称呼顾客为“宝子”; a persona mapping's
         ``address`` reads the same way), "亲" when it names none."""
         pattern = self.rule_set("reply").get("persona_address")
-        found = re.search(str(pattern), self.persona or "") if pattern else None
-        return found.group(1).strip() if found and found.group(1).strip() else "亲"
+        try:
+            found = re.search(str(pattern), self.persona or "") if pattern else None
+            said = (found.group(1) or "").strip() if found else ""
+        except (re.error, IndexError):  # a shop's bad pattern: the reply rules name it at load
+            said = ""
+        return said or "亲"
 
 
 def load_shop_config(shop_dir: str | Path) -> ShopConfig:

@@ -230,6 +230,9 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
             use = ", ".join(_PHRASE_CODES)
             raise c.error(f"phrase_rules[{n}].code", f"{rule.code!r}; use one of {use}")
     alternatives = c.records("alternatives", Alternative, ("trigger", "covered", "draft_trigger"))
+    # read by ShopConfig.address (the one reader of a persona's form of address); compiled here
+    # so that a shop's bad pattern is a ShopError naming its key when the rules are loaded
+    c.key("persona_address")
     return Phrases(
         phrase_rules=tuple(phrase_rules),
         **{key: c.key(key) for key in _PATTERNS},
