@@ -524,9 +524,8 @@ class ReplyAdvisor:
         1.0 instead of 0.5 gained 2 and lost 2.)"""
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
-        classes = self._complaint(question, history)
-        earlier = [m.text for m in reversed(history) if m.role == "customer"]
-        symptoms = self.complaints.symptoms([question, *earlier])
+        turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
+        classes, symptoms = self.complaints.read(turns)
         topic = f"{question} {said}".strip()
         best: tuple[float, Any, float, float] | None = None
         subject = self._subject(products)
@@ -578,12 +577,6 @@ class ReplyAdvisor:
         elif len(text) > 160:
             text = "".join(window) or ranked[0]
         return self._stated(_joined(text), chunk, score, products)
-
-    def _complaint(self, question: str, history: Sequence[Message]) -> list[ComplaintTopic]:
-        """The topic classes of the customer's turn (or, when it names none, of their latest
-        earlier turn that does)."""
-        earlier = [m.text for m in reversed(history) if m.role == "customer"]
-        return self.complaints.of([question, *earlier])
 
     def _on_topic(
         self, classes: list[ComplaintTopic], chunk_id: str | None, text: str, symptoms: list[str]

@@ -61,23 +61,22 @@ class ComplaintTopics:
     def of(self, turns: Iterable[str]) -> list[ComplaintTopic]:
         """The topic classes of the first of ``turns`` (the customer's, latest first) that names
         any: a short follow-up ("就一句抱歉？") is about what was complained of before it."""
-        for turn in turns:
-            folded = fold(turn)
-            found = [t for t in self.topics if t.said_in(folded)]
-            if found:
-                return found
-        return []
+        return self.read(turns)[0]
 
     def symptoms(self, turns: Iterable[str]) -> list[str]:
         """The shopper's own words for the complaint (what the topic classes matched in the
         first turn naming any: "缩水", "一周还没到"), two characters or more."""
+        return self.read(turns)[1]
+
+    def read(self, turns: Iterable[str]) -> tuple[list[ComplaintTopic], list[str]]:
+        """:meth:`of` and :meth:`symptoms` of ``turns`` in one pass."""
         for turn in turns:
             folded = fold(turn)
             found = [t for t in self.topics if t.said_in(folded)]
             if found:
                 words = [m.group() for t in found for m in t.complaint.finditer(folded)]
-                return [w for w in dict.fromkeys(words) if len(w.strip()) > 1]
-        return []
+                return found, [w for w in dict.fromkeys(words) if len(w.strip()) > 1]
+        return [], []
 
     def fit(
         self,
