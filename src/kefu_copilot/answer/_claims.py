@@ -47,7 +47,9 @@ _STRICTNESS: dict[str, int] = {"entailed": 0, "neutral": 1, "unsupported": 2, "c
 
 #: a tilde ends a clause ("好的亲~"), unless it joins the ends of a range (0.5~1cm)
 _TILDE = r"(?<![\d.])[~～]+|[~～]+(?![\d.])"
-_CLAUSE = re.compile(rf"[，,；;。！!？?\n]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+#: the marks that end a clause (and a sentence)
+_CLAUSE_MARKS = r"[，,；;。！!？?\n]"
+_CLAUSE = re.compile(rf"{_CLAUSE_MARKS}+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _UNIT = re.compile(r"[。！!？?；;\n]+")
 #: a parenthesis within a clause (补差价¥15（偏远地区不支持顺丰）)
 _ASIDE = re.compile(r"[（(]([^（()）]+)[)）]?")
@@ -389,7 +391,7 @@ def claim_rules(shop: ShopConfig | None = None) -> _Rules:
 
 
 #: where a clause ends: what a restriction's "no" to the options left out is written after
-_CLAUSE_END = re.compile(r"[，,；;。！!？?\n]")
+_CLAUSE_END = re.compile(_CLAUSE_MARKS)
 
 
 @dataclass(frozen=True)
