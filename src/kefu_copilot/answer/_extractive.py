@@ -31,6 +31,7 @@ from ..ingest._catalog import CATALOG_VERSION, Products
 from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
+from ..text._places import places
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers, said_of
@@ -160,6 +161,7 @@ class Answerer:
             known=self.idf.known,
             in_dictionary=tokenizer.in_dictionary,
             vocabulary=self.idf.tokens,
+            places=places(shop.rule_set("places")),
         )
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
