@@ -140,6 +140,14 @@ from kefu_copilot.text._numbers import measures  # noqa: E402
         ("三块五", "money", 3.5, 3.5),
         ("3000元-9999元", "money", 3000, 9999),  # a range stating its unit at both ends
         ("5天到10天", "time", 120, 240),
+        # a vague amount is the range it allows
+        ("两三天", "time", 48, 72),
+        ("十几度", "temperature", 10, 20),
+        ("零下二三十度", "temperature", -30, -20),
+        ("两百多块", "money", 200, 300),
+        ("20多度", "temperature", 20, 30),
+        ("一百五十来块", "money", 150, 160),
+        ("几十块", "money", 10, 100),
     ],
 )
 def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high: float) -> None:
@@ -147,7 +155,9 @@ def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high
     assert (m.dim, m.low, m.high) == (dim, pytest.approx(low, 1e-4), pytest.approx(high, 1e-4))
 
 
-@pytest.mark.parametrize("text", ["12月31日", "3月份", "第二天", "两三天", "一块用", "12周岁以上"])
+@pytest.mark.parametrize(
+    "text", ["12月31日", "3月份", "第二天", "第二三天", "几天", "好几天", "一块用", "12周岁以上"]
+)
 def test_not_measures(text: str) -> None:
     assert measures(text) == []
 

@@ -619,6 +619,14 @@ _KUAI_JIAO = re.compile(
     rf"(?P<a>{_MEASURE_NUM})\s*块\s*(?P<j>[1-9一二三四五六七八九])(?:毛|角)?"
     rf"(?![\d.十百千万])(?!\s*(?:{_UNIT_RE}))"
 )
+#: a vague amount with its unit: two rising digits (两三天, 二三十度, 三四百块) or a round number
+#: with 多/几/来 after it (十几度, 二十多天, 两百多块, 20多度, 一百五十来块), or 几 before a
+#: place (几十块, 几百块)
+_APPROX = re.compile(
+    rf"(?<!第)(?P<neg>零下|负)?(?:{CN_NUMERAL_START}(?P<pair>几[十百千万]|[一二两三四五六七八九]{{2}})"
+    rf"(?P<place>[十百千万])?|(?P<n>{DIGITS_START}\d+|{CN_NUMERAL_START}{CN_NUMERAL}+?)"
+    rf"(?P<vague>多|几|来))\s*(?P<unit>{_UNIT_RE})(?![a-z])"
+)
 _PERCENT_CN = re.compile(rf"百分之(?P<a>{_MEASURE_NUM})")
 _FRACTION = re.compile(rf"{CN_NUMERAL_START}(?P<d>{CN_NUMERAL}+)分之(?P<n>{CN_NUMERAL}+)")
 _CLOCK = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?!\d)")
@@ -691,8 +699,9 @@ def measures(text: str) -> list[Measure]:
     "九五折" = "95折" (0.95), "半个月" = "15天" (360 hours), "一个半月", "三个半小时", "一倍半"
     (1.5倍), "百分之三" = "3%", "五分之一" = "20%", "下午四点" = "16:00", "零下5度" = "-5℃",
     "两万毫安" = "20000mAh", ranges ("1-3个工作日", "5到10天"), "¥20". A Chinese digit run is
-    read as such only before 折 (九五折); 两三天 is left out (a vague amount). Dates (12月31日)
-    and clock times are not durations."""
+    read as such only before 折 (九五折). A vague amount is the range it allows: 两三天 = 2–3天,
+    十几度 = 10–20度, 两百多块 = 200–300元, 零下二三十度 = -30–-20℃. Dates (12月31日) and clock
+    times are not durations."""
     folded, out = fold(text), []
     taken = _Taken()
 
@@ -740,6 +749,10 @@ def measures(text: str) -> list[Measure]:
         low, high = _measure_number(m.group("a")), _measure_number(m.group("b"))
         if low is not None and high is not None and low <= high:
             add(dim, low * factor, high * factor, m.span())
+    for m in _APPROX.finditer(folded):
+        approx = _approximate(m)
+        if approx is not None:
+            add(*approx, (m.start(), m.end()))
     for m in _PERCENT_CN.finditer(folded):
         percent = _measure_number(m.group("a"))
         if percent is not None:
@@ -788,6 +801,38 @@ def measures(text: str) -> list[Measure]:
     _merge_compound_times(out)
     _merge_ranges(out, folded)
     return sorted(out, key=lambda q: q.span)
+
+
+def _approximate(m: re.Match[str]) -> tuple[str, float, float] | None:
+    """(dimension, low, high) of a vague amount matched by ``_APPROX``, in the base unit."""
+    unit = m.group("unit")
+    if unit in ("月", "日", "分", "折") or unit not in _MEASURE_UNITS:
+        return None  # dates, points and discounts are not vague amounts
+    if m.group("pair") and m.group("pair")[0] == "几":  # 几十: some tens
+        place = _UNITS[m.group("pair")[1]]
+        low, high = place, place * 10
+    elif m.group("pair"):
+        pair = cn_range(m.group("pair"))
+        if pair is None:
+            return None
+        place = _UNITS[m.group("place")] if m.group("place") else 1
+        low, high = pair[0] * place, pair[1] * place
+    else:
+        n = m.group("n")
+        value = number(n)
+        if not value:
+            return None
+        if n.isdigit():
+            step = 10 ** (len(n) - len(n.rstrip("0")))
+        elif n[-1] in _UNITS:
+            step = _UNITS[n[-1]]
+        else:
+            return None  # 一百二多: not a round number
+        low, high = value, value + step
+    dim, factor = _MEASURE_UNITS[unit]
+    if m.group("neg") and dim == "temperature":
+        low, high = -high, -low
+    return dim, low * factor, high * factor
 
 
 _RANGE_GAP = re.compile(r"\s*(?:-|~|～|—|–|至|到)\s*")
