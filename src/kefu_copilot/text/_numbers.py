@@ -808,6 +808,8 @@ def _approximate(m: re.Match[str]) -> tuple[str, float, float] | None:
     unit = m.group("unit")
     if unit in ("月", "日", "分", "折") or unit not in _MEASURE_UNITS:
         return None  # dates, points and discounts are not vague amounts
+    low: float
+    high: float
     if m.group("pair") and m.group("pair")[0] == "几":  # 几十: some tens
         place = _UNITS[m.group("pair")[1]]
         low, high = place, place * 10
