@@ -86,3 +86,16 @@ def test_a_city_is_answered_with_its_region_rule(tmp_path: Path) -> None:
         assert "全场实付满99元包邮" in copilot.answer("包邮吗").text
     finally:
         copilot.close()
+
+
+def test_a_region_is_a_province_listed_with_another() -> None:
+    regions = places().regions(["冷链商品不发新疆、西藏、青海", "四川眉山丹棱果冻橙", "广东顺德产"])
+    assert regions == {"新疆", "西藏", "青海"}
+
+
+def test_a_province_named_only_as_an_origin_is_not_brought_in() -> None:
+    rewriter = QueryRewriter(
+        known={"四川", "新疆"}.__contains__, places=places(), regions=lambda: {"新疆", "西藏"}
+    )
+    assert rewriter("寄到成都要几天").repairs == ()
+    assert rewriter("寄到乌鲁木齐要几天").text == "寄到新疆要几天"

@@ -6,13 +6,14 @@ places of a question — a city or a province, inside an address or not — and 
 each stands for, so the question can be matched with the rule that applies to it.
 
 A name counts only where it reads as a place (the ``before``/``after`` words of
-``data/places.yaml``): 中山 in 中山装 or 黄山 in 黄山毛峰 is not a place.
+``data/places.yaml``): 中山 in 中山装 or 黄山 in 黄山毛峰 is not a place. A province counts as one
+the shop's rules speak of when the knowledge lists it with another (:meth:`Places.regions`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,12 @@ class Places:
             for city in cities or ():
                 self._province.setdefault(str(city), str(province))
         names = sorted(self._province, key=len, reverse=True)
+        provinces = "|".join(map(re.escape, sorted(set(self._province.values()), key=len)[::-1]))
+        self._listed = (
+            re.compile(f"(?=({provinces})\\s*[、,，/和及与\\s]\\s*({provinces}))")
+            if provinces
+            else None
+        )
         before = "|".join(map(re.escape, sorted(map(str, rules["before"]), key=len, reverse=True)))
         after = "|".join(map(re.escape, sorted(map(str, rules["after"]), key=len, reverse=True)))
         self._re = (
@@ -63,6 +70,17 @@ class Places:
             name = m.group("name")
             found.append(Place(name, self._province[name], m.span("name")))
         return found
+
+    def regions(self, texts: Iterable[str]) -> frozenset[str]:
+        """The provinces ``texts`` name as regions of a rule: in a list with another province
+        (新疆、西藏、青海不包邮), not as a product's origin (四川眉山果冻橙, 广东顺德产)."""
+        if self._listed is None:
+            return frozenset()
+        found: set[str] = set()
+        for text in texts:
+            for m in self._listed.finditer(text):
+                found.update(m.groups())
+        return frozenset(found)
 
 
 def places(rules: Mapping[str, Any] | None = None) -> Places:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -115,6 +115,7 @@ class QueryRewriter:
         in_dictionary: Callable[[str], bool] | None = None,
         vocabulary: Callable[[], Iterable[str]] | None = None,
         places: Places | None = None,
+        regions: Callable[[], Collection[str]] | None = None,
     ) -> None:
         rules = packaged_rules("vocabulary") if rules is None else rules
         self._english = {normalize(k): str(v) for k, v in (rules.get("english") or {}).items()}
@@ -127,6 +128,7 @@ class QueryRewriter:
         )
         self._known = known
         self._places = places
+        self._regions = regions
         self._in_dictionary = in_dictionary or (lambda w: True)
         self._vocabulary = vocabulary
         self._homophones: dict[str, tuple[str, ...]] | None = None
@@ -165,14 +167,16 @@ class QueryRewriter:
     # -- places -----------------------------------------------------------------------------------
     def _placed(self, text: str, addresses: list[str]) -> str:
         """``text`` with each place the knowledge does not name written as its province when the
-        knowledge names that and ``text`` does not (乌鲁木齐 → 新疆); a masked address's province
-        is added at the end."""
+        knowledge names that as a region (``regions``; else at all) and ``text`` does not
+        (乌鲁木齐 → 新疆); a masked address's province is added at the end."""
         known = self._known
         if self._places is None or known is None:
             return text
 
         def wanted(place: Place) -> bool:
-            return place.province not in text and known(place.province)
+            if place.province in text:
+                return False
+            return place.province in self._regions() if self._regions else known(place.province)
 
         out, last = [], 0
         for place in self._places.find(text):
