@@ -78,6 +78,10 @@ def main(resources: Path) -> None:
         "before: [在, 到, 寄, 发, 送, 往, 从, 住, 来自, 地址, 收货地, 我们, 我这, 是]\n"
         "after: [市, 地区, 州, 盟, 县, 区, 省, 的话, 这边, 那边, 那里, 这里, 能, 可以, 包邮, 运费,\n"
         "  邮费, 发货, 到货, 快递, 物流, 几天, 多久, 多少天, 要, 有, 吗, 呢, 啊]\n"
+        "# Regions of a rule are about delivery: a place is read as its province only in a question\n"
+        "# about sending (我在乌鲁木齐包邮吗), not one that only says where the shopper is\n"
+        "# (我在拉萨，电饭煲能用吗).\n"
+        "delivery: [寄, 发, 送, 邮, 运费, 快递, 物流, 配送, 收货, 到货, 到吗, 能到, 几天到, 多久到]\n"
         "provinces:\n"
     )
     for province in sorted(

@@ -99,3 +99,9 @@ def test_a_province_named_only_as_an_origin_is_not_brought_in() -> None:
     )
     assert rewriter("寄到成都要几天").repairs == ()
     assert rewriter("寄到乌鲁木齐要几天").text == "寄到新疆要几天"
+
+
+def test_a_place_is_read_as_its_province_only_in_a_question_about_delivery() -> None:
+    rewriter = _rewriter("西藏", "新疆")
+    assert rewriter("我在拉萨，电饭煲能用吗").repairs == ()
+    assert rewriter("我在拉萨，能发货吗").text == "我在西藏,能发货吗"

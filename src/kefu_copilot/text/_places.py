@@ -41,6 +41,8 @@ class Places:
             for city in cities or ():
                 self._province.setdefault(str(city), str(province))
         names = sorted(self._province, key=len, reverse=True)
+        delivery = sorted(map(str, rules["delivery"]), key=len, reverse=True)
+        self._delivery = re.compile("|".join(map(re.escape, delivery))) if delivery else None
         provinces = "|".join(map(re.escape, sorted(set(self._province.values()), key=len)[::-1]))
         self._listed = (
             re.compile(f"(?=({provinces})\\s*[、,，/和及与\\s]\\s*({provinces}))")
@@ -70,6 +72,10 @@ class Places:
             name = m.group("name")
             found.append(Place(name, self._province[name], m.span("name")))
         return found
+
+    def about_delivery(self, text: str) -> bool:
+        """Whether ``text`` asks about sending something (the ``delivery`` words)."""
+        return self._delivery is not None and self._delivery.search(text) is not None
 
     def regions(self, texts: Iterable[str]) -> frozenset[str]:
         """The provinces ``texts`` name as regions of a rule: in a list with another province

@@ -166,11 +166,12 @@ class QueryRewriter:
 
     # -- places -----------------------------------------------------------------------------------
     def _placed(self, text: str, addresses: list[str]) -> str:
-        """``text`` with each place the knowledge does not name written as its province when the
-        knowledge names that as a region (``regions``; else at all) and ``text`` does not
-        (乌鲁木齐 → 新疆); a masked address's province is added at the end."""
+        """``text`` (a question about delivery) with each place the knowledge does not name
+        written as its province when the knowledge names that as a region (``regions``; else at
+        all) and ``text`` does not (乌鲁木齐 → 新疆); a masked address's province is added at the
+        end."""
         known = self._known
-        if self._places is None or known is None:
+        if self._places is None or known is None or not self._places.about_delivery(text):
             return text
 
         def wanted(place: Place) -> bool:
