@@ -27,10 +27,6 @@ from kefu_copilot._data import rule_set_names
 
 from .conftest import make_shop
 
-SHIPPING = (
-    "# 运费说明\n\n- 全场实付满99元包邮（偏远地区除外）。\n"
-    "- 偏远地区包括新疆、西藏，偏远地区运费为15元，实付满299元包邮。\n"
-)
 POLICY = "# 售后政策\n\n签收后7天内支持无理由退货，商品需保持完好。\n"
 
 
@@ -174,11 +170,6 @@ CASES: dict[str, Case] = {
     ),
     "notices": Case(
         "notices:\n  order_status: {delivered: 顾客已收到货}\n", _notices, ingest=False
-    ),
-    "places": Case(
-        "places:\n  provinces: {新疆: [可克达拉]}\n",
-        lambda c: "299" in c.answer("我在可克达拉，包邮吗").text,
-        files={"policies/运费.md": SHIPPING},
     ),
     "presales": Case("presales:\n  want_cues: [求安利]\n", _presales),
     "reply_topics": Case(

@@ -31,7 +31,6 @@ from ..ingest._catalog import CATALOG_VERSION, Products
 from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
-from ..text._places import places
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers, said_of
@@ -156,15 +155,11 @@ class Answerer:
                 if "title_tokens" in product
             }
         vocabulary = shop.rule_set("vocabulary")
-        self._places = places(shop.rule_set("places"))
-        self._region_names: frozenset[str] | None = None
         self.rewriter = QueryRewriter(
             vocabulary,
             known=self.idf.known,
             in_dictionary=tokenizer.in_dictionary,
             vocabulary=self.idf.tokens,
-            places=self._places,
-            regions=self._regions,
         )
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
@@ -479,13 +474,6 @@ class Answerer:
         if self._pages is None:
             self._pages = {s: normalize(self.products.page_text(s)) for s in self.products.titles}
         return self._pages
-
-    def _regions(self) -> frozenset[str]:
-        """The provinces the knowledge names as regions of a rule (read at the first question
-        that names a place)."""
-        if self._region_names is None:
-            self._region_names = self._places.regions(c.text for c in self.snapshot.chunks)
-        return self._region_names
 
     def identify(
         self,

@@ -1,6 +1,6 @@
 """The question as it is matched: what a shopper typed, made comparable with the shop's words.
 
-Five repairs, each cheap and each leaving the customer-facing text alone:
+Four repairs, each cheap and each leaving the customer-facing text alone:
 
 * **personal data masked** (:func:`~._pii.redact`): a phone number or address in a product
   question is no evidence of anything the knowledge says, and must not look like an order number;
@@ -9,9 +9,6 @@ Five repairs, each cheap and each leaving the customer-facing text alone:
   ``opencc-python-reimplemented`` is used when installed, else text stays as typed;
 * **English words and size letters** (``lipstick`` → 口红, ``size M`` → M码) from the
   ``vocabulary`` rule set's ``english`` table, which a shop extends;
-* **places as the knowledge names them** (:mod:`._places`): a city the knowledge never names
-  (乌鲁木齐, or one inside a masked address) brings its province (新疆) when the knowledge names
-  that, so a question is matched with the region's rule rather than the general one;
 * **typos against the shop's own vocabulary**, pinyin-aware (pypinyin, same extra): a character
   pair the knowledge never uses (包游, 快滴) becomes the word of the knowledge that sounds the
   same with one character changed (包邮, 快递). Only words the knowledge uses and the
@@ -23,7 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -31,7 +28,6 @@ from typing import Any
 from .._data import packaged_rules
 from ._normalize import normalize
 from ._pii import PLACEHOLDERS, redact
-from ._places import Place, Places
 
 __all__ = ["QueryRewriter", "Rewrite", "to_simplified"]
 
@@ -114,8 +110,6 @@ class QueryRewriter:
         known: Callable[[str], bool] | None = None,
         in_dictionary: Callable[[str], bool] | None = None,
         vocabulary: Callable[[], Iterable[str]] | None = None,
-        places: Places | None = None,
-        regions: Callable[[], Collection[str]] | None = None,
     ) -> None:
         rules = packaged_rules("vocabulary") if rules is None else rules
         self._english = {normalize(k): str(v) for k, v in (rules.get("english") or {}).items()}
@@ -127,8 +121,6 @@ class QueryRewriter:
             else None
         )
         self._known = known
-        self._places = places
-        self._regions = regions
         self._in_dictionary = in_dictionary or (lambda w: True)
         self._vocabulary = vocabulary
         self._homophones: dict[str, tuple[str, ...]] | None = None
@@ -141,7 +133,6 @@ class QueryRewriter:
         if masked:
             text = _PLACEHOLDER.sub(" ", masked.text)
             repairs.append("personal data masked: " + ", ".join(sorted(masked.kinds)))
-        addresses = [m.original for m in masked.found if m.kind == "address"]
         simple = to_simplified(text)
         if simple != text:
             repairs.append(f"繁→简: {simple}")
@@ -158,39 +149,7 @@ class QueryRewriter:
         if repaired != text:
             repairs.append(f"typo: {repaired}")
             text = repaired
-        placed = self._placed(text, addresses)
-        if placed != text:
-            repairs.append(f"place: {placed}")
-            text = placed
         return Rewrite(text.strip(), tuple(repairs))
-
-    # -- places -----------------------------------------------------------------------------------
-    def _placed(self, text: str, addresses: list[str]) -> str:
-        """``text`` (a question about delivery) with each place the knowledge does not name
-        written as its province when the knowledge names that as a region (``regions``; else at
-        all) and ``text`` does not (乌鲁木齐 → 新疆); a masked address's province is added at the
-        end."""
-        known = self._known
-        if self._places is None or known is None or not self._places.about_delivery(text):
-            return text
-
-        def wanted(place: Place) -> bool:
-            if place.province in text:
-                return False
-            return place.province in self._regions() if self._regions else known(place.province)
-
-        out, last = [], 0
-        for place in self._places.find(text):
-            if wanted(place) and not known(place.name):
-                out += [text[last : place.span[0]], place.province]
-                last = place.span[1]
-        out.append(text[last:])
-        placed = "".join(out)
-        for address in addresses:
-            for place in self._places.find(normalize(to_simplified(address)), anywhere=True):
-                if wanted(place) and place.province not in placed:
-                    placed = f"{placed} {place.province}"
-        return placed
 
     # -- typos ------------------------------------------------------------------------------------
     def _repair(self, text: str) -> str:
