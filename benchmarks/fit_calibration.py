@@ -3,11 +3,11 @@
     python benchmarks/fit_calibration.py --embed-model /work/shared/models/w2v-zh-synonyms-100d \
         --index-root /tmp/cal-idx --rows /tmp/cal-rows.json
 
-Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``) and the ten in-repo blind shops
-(``evals/shops/<s>/answer.jsonl`` and the answer cases of ``presales.jsonl``): the six DEV shops
-and the four held out from reading (``HELD_OUT_SHOPS``), whose rows are fit data only — this
-script never prints or keeps a case of theirs beyond its measures and label (``--no-held-out``
-leaves them out; ``--synthetic`` adds the benchmark's synthetic shop). Typed catalogue answers
+Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``) and the six DEV blind shops
+(``evals/shops/<s>/answer.jsonl`` and the answer cases of ``presales.jsonl``). The shops held
+out from reading are left out of the fit too, so that their eval figures measure a calibrator
+that never saw them (``--held-out`` adds four of them as fit data only — this script never
+prints a case of theirs; ``--synthetic`` adds the benchmark's synthetic shop). Typed catalogue answers
 (a size, an attribute's value) are left out: their confidence is set by what they checked, not
 by this model. Each question that reaches a decision (no message rule fired, some knowledge
 matched) gives one row: the decision's measures (:meth:`Answerer.features`), whether the
@@ -53,8 +53,8 @@ PRECISION = 0.98
 HANDOFF_RECALL = 0.95
 CURVE = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
 DEV_SHOPS = ("apparel", "digital", "cosmetics", "food", "home", "sports")
-#: The in-repo blind shops held out from reading (their cases and failures are never opened);
-#: a fit on their data is allowed, and each shop's figures come from a model that never saw it.
+#: In-repo blind shops held out from reading (their cases and failures are never opened): fit
+#: data only with ``--held-out``; by default they are left out so their figures stay blind.
 HELD_OUT_SHOPS = ("baby", "pets", "kitchen", "tools")
 
 
@@ -100,6 +100,7 @@ def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict
                 or presales_answer(copilot.advisor(), prepared, explain=False) is not None,
                 "features": answerer.features(prepared.query, prepared.candidates),
                 "right": int(right),
+                "text": proposal.text,
             }
         )
     return rows
@@ -155,7 +156,10 @@ def main() -> None:
         "--index-root", default=None, help="keep the shops' indexes here between runs"
     )
     parser.add_argument(
-        "--no-held-out", action="store_true", help="fit on the dev shops and the sample only"
+        "--held-out",
+        action="store_true",
+        help="fit on four held-out shops too (their eval figures then no longer measure a "
+        "calibrator that never saw them)",
     )
     parser.add_argument(
         "--synthetic", action="store_true", help="add the benchmark's synthetic shop"
@@ -164,7 +168,7 @@ def main() -> None:
     if args.rows and Path(args.rows).exists():
         rows = json.loads(Path(args.rows).read_text())
     else:
-        blind = DEV_SHOPS if args.no_held_out else DEV_SHOPS + HELD_OUT_SHOPS
+        blind = DEV_SHOPS + HELD_OUT_SHOPS if args.held_out else DEV_SHOPS
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(args.index_root) if args.index_root else Path(tmp)
             rows = _collect(args.embed_model, root, blind, args.synthetic)

@@ -71,6 +71,7 @@ FEATURES = (
     "title_covers",
     "variant_in_quote",
     "sources_close",
+    "numbers_unmet",
 )
 
 
