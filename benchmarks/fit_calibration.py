@@ -17,9 +17,9 @@ hold it back whatever its confidence (``gated``).
 
 Reported: leave-one-shop-out (each shop scored by a model fitted on the others); the
 precision/coverage curve of those out-of-shop predictions over the rows a threshold decides
-(the ungated ones); the auto threshold chosen on them (:func:`choose_auto_threshold`: precision
-≥ 0.98 if it still sends a quarter of the right answers, else the most coverage at precision
-≥ 0.95); draft: below it 95 % of the should-not-answer questions fall; the reliability table.
+(the ungated ones); the auto threshold chosen on them (:func:`choose_auto_threshold`: the most
+right answers at precision ≥ 0.98, sending at least 20; else the same at 0.95); draft: below it
+95 % of the should-not-answer questions fall; the reliability table.
 The model written is fitted on every shop.
 """
 
