@@ -60,6 +60,8 @@ def test_the_packaged_fit_is_across_shops_and_reported_leave_one_shop_out() -> N
         report["shops"]
     )
     assert not {"baby", "pets", "kitchen", "tools"} & set(report["shops"])
+    losses = report["log_loss_leave_one_shop_out"]  # the penalty: least out-of-shop log-loss
+    assert float(min(losses, key=losses.get)) == report["l2"]
     assert report["auto_threshold_chosen_for"]
     assert 0.0 <= report["draft_threshold"] <= report["auto_threshold"] <= 1.0
     for shop in report["leave_one_shop_out"]:
