@@ -553,6 +553,37 @@ def test_a_claim_the_citations_contradict_is_held_back(copilot: Copilot) -> None
     assert checked.decision == "draft"
 
 
+def test_a_sure_answer_about_products_marked_for_another_group_is_not_sent(
+    copilot: Copilot,
+) -> None:
+    from kefu_copilot._models import Answer
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import marked_against
+
+    def page(title: str) -> Profile:
+        return Profile("p", title, "", "", [], [], [], marks=title)
+
+    for_him = read_needs("有适合老公穿的吗", RULES)
+    assert marked_against(page("女士纯棉家居服睡衣套装"), for_him, RULES)
+    assert not marked_against(page("男女同款 纯棉T恤"), for_him, RULES)
+    # unmarked is no contradiction (fits_group leaves it out only for a marked_only group)
+    assert not marked_against(page("纯棉浴巾"), read_needs("宝宝用的", RULES), RULES)
+
+    advisor = copilot.advisor()
+    kid = advisor.product("XS-KID")
+    question = "我老公穿130的行吗"
+    sure = Answer(
+        question=question, text="亲，130码 149元。", decision="auto", confidence=0.95,
+        citations=[advisor.cite(kid.parts[0][0])],
+    )  # fmt: skip
+    reasons = advisor.unfit(advisor.needs(question), sure)
+    assert reasons and "men" in reasons[0]
+    assert advisor.refit(question, reasons, {}).decision in ("draft", "handoff")
+    pro = advisor.product("JG-PRO")  # an unmarked product's sure answer stands
+    unmarked = sure.model_copy(update={"citations": [advisor.cite(pro.parts[0][0])]})
+    assert not advisor.unfit(advisor.needs(question), unmarked)
+
+
 # -- proactive drafts ---------------------------------------------------------------------------
 def test_proactive_drafts_are_notices_for_review() -> None:
     from kefu_copilot import Order, OrderItem

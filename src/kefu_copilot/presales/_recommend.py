@@ -30,7 +30,7 @@ from ._objections import selling_points
 from ._profiles import Profile, Variant, is_stock
 from ._text import bigrams, describe
 
-__all__ = ["Scored", "fits_group", "rank", "recommend"]
+__all__ = ["Scored", "fits_group", "marked_against", "rank", "recommend"]
 
 TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
 TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
@@ -85,6 +85,14 @@ def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool
     if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
         return False
     return not marked or bool(marked & set(needs.groups))
+
+
+def marked_against(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether ``profile`` is marked for groups and none of them is one ``needs`` says (a 女士
+    pyjama for 男生): a contradiction the page states, unlike :func:`fits_group`, which also
+    leaves out an unmarked product for a group only marked products fit (``marked_only``)."""
+    marked = _groups(profile, rules)
+    return bool(needs.groups) and bool(marked) and not marked & set(needs.groups)
 
 
 def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[Variant]]:
