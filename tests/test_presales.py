@@ -171,6 +171,14 @@ def test_a_budget_leaves_out_what_costs_more(copilot: Copilot) -> None:
     assert any("over the budget" in r for r in rec.reasons)
 
 
+def test_a_household_or_quantity_the_page_is_silent_on_keeps_the_only_fit_a_draft(
+    copilot: Copilot,
+) -> None:
+    rec = copilot.recommend("想买个耳机 预算200以内 一家三口用")
+    assert [p.title for p in rec.picks] == ["极光 Lite 半入耳蓝牙耳机"]
+    assert rec.needs.household == 3 and rec.decision == "draft"  # no page says it serves 3
+
+
 def test_a_preference_for_the_most_of_a_quantity_picks_by_the_measured_figure(
     copilot: Copilot,
 ) -> None:

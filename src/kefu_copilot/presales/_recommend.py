@@ -504,6 +504,17 @@ def _outside_budget(scored: Scored, negations: Sequence[str]) -> list[str]:
     return out
 
 
+def _typed_said(needs: Needs) -> list[str]:
+    """The words :func:`rank` reports a product confirming the quantities, the household and
+    the age said by (see ``_by_amount``, ``for_household``, ``for_age``)."""
+    out = [a.said for a in needs.amounts]
+    if needs.household:
+        out.append(f"{needs.household}人")
+    if needs.age is not None:
+        out.append(f"{needs.age:g}岁")
+    return out
+
+
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
     """ "399/499元"; with the variants that fit a budget named when they are few
     ("10000mAh 标准版 99元")."""
@@ -637,6 +648,9 @@ def recommend(
         and not any(m.kind or m.unit for m in body_measures(needs.text))
         and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
         <= {f.word for f in best.found} | set(best.kinds)
+        # and every quantity, household or age said is one its page states it serves: a page
+        # silent on it is for an agent to confirm
+        and set(_typed_said(needs)) <= {f.word for f in best.found}
     )
     elsewhere = _outside_budget(best, negations)
     if elsewhere:  # what was asked for is a version the budget leaves out: an agent says so
