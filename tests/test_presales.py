@@ -171,6 +171,14 @@ def test_a_budget_leaves_out_what_costs_more(copilot: Copilot) -> None:
     assert any("over the budget" in r for r in rec.reasons)
 
 
+def test_a_household_or_quantity_the_page_is_silent_on_keeps_the_only_fit_a_draft(
+    copilot: Copilot,
+) -> None:
+    rec = copilot.recommend("想买个耳机 预算200以内 一家三口用")
+    assert [p.title for p in rec.picks] == ["极光 Lite 半入耳蓝牙耳机"]
+    assert rec.needs.household == 3 and rec.decision == "draft"  # no page says it serves 3
+
+
 def test_a_preference_for_the_most_of_a_quantity_picks_by_the_measured_figure(
     copilot: Copilot,
 ) -> None:
@@ -551,6 +559,37 @@ def test_a_claim_the_citations_contradict_is_held_back(copilot: Copilot) -> None
     )
     checked = advisor._checked(bad)
     assert checked.decision == "draft"
+
+
+def test_a_sure_answer_about_products_marked_for_another_group_is_not_sent(
+    copilot: Copilot,
+) -> None:
+    from kefu_copilot._models import Answer
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import marked_against
+
+    def page(title: str) -> Profile:
+        return Profile("p", title, "", "", [], [], [], marks=title)
+
+    for_him = read_needs("有适合老公穿的吗", RULES)
+    assert marked_against(page("女士纯棉家居服睡衣套装"), for_him, RULES)
+    assert not marked_against(page("男女同款 纯棉T恤"), for_him, RULES)
+    # unmarked is no contradiction (fits_group leaves it out only for a marked_only group)
+    assert not marked_against(page("纯棉浴巾"), read_needs("宝宝用的", RULES), RULES)
+
+    advisor = copilot.advisor()
+    kid = advisor.product("XS-KID")
+    question = "我老公穿130的行吗"
+    sure = Answer(
+        question=question, text="亲，130码 149元。", decision="auto", confidence=0.95,
+        citations=[advisor.cite(kid.parts[0][0])],
+    )  # fmt: skip
+    reasons = advisor.unfit(advisor.needs(question), sure)
+    assert reasons and "men" in reasons[0]
+    assert advisor.refit(question, reasons, {}).decision in ("draft", "handoff")
+    pro = advisor.product("JG-PRO")  # an unmarked product's sure answer stands
+    unmarked = sure.model_copy(update={"citations": [advisor.cite(pro.parts[0][0])]})
+    assert not advisor.unfit(advisor.needs(question), unmarked)
 
 
 # -- proactive drafts ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_needs
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
-from ._recommend import rank, recommend
+from ._recommend import marked_against, rank, recommend
 
 __all__ = ["Advisor"]
 
@@ -225,6 +225,31 @@ class Advisor:
         strict = not wants and wish and bool(self._said(question, "existence_cues"))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
+
+    def unfit(self, needs: Needs, answer: Answer) -> list[str]:
+        """What the shopper says of whom they want it for that every product page ``answer``
+        cites contradicts: a group the products are marked against (男生 asking of a 女士
+        pyjama's size table) — a typed constraint against a typed attribute. (A budget is not
+        checked: a sure answer's figures are read as one too often.)"""
+        cited = list({
+            p.source: p for c in answer.citations if (p := self._by_source.get(c.source))
+        }.values())  # fmt: skip
+        if not cited:
+            return []
+        out = []
+        if needs.groups and all(marked_against(p, needs, self.rules) for p in cited):
+            out.append(f"the products cited are for another group than {'、'.join(needs.groups)}")
+        return out
+
+    def refit(self, question: str, reasons: Sequence[str], support: Mapping[str, float]) -> Answer:
+        """The recommendation for a question whose sure answer cites only products its needs
+        rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
+        rec = recommend(self.needs(question), self.profiles, self.rules, self.cite, support)
+        answer = self._recommended(question, rec)
+        update: dict[str, Any] = {"reasons": [*answer.reasons, *reasons]}
+        if answer.decision == "auto":
+            update |= {"decision": "draft", "confidence": self._confidence("draft")}
+        return answer.model_copy(update=update)
 
     def _said(self, question: str, cues: str) -> list[str]:
         norm = normalize(question)

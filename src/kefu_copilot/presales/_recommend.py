@@ -30,7 +30,7 @@ from ._objections import selling_points
 from ._profiles import Profile, Variant, is_stock
 from ._text import bigrams, describe
 
-__all__ = ["Scored", "fits_group", "rank", "recommend"]
+__all__ = ["Scored", "fits_group", "marked_against", "rank", "recommend"]
 
 TEXT = 1.0  # a phrase of the shopper's the page states whole (by its character pairs)
 TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than the others
@@ -85,6 +85,14 @@ def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool
     if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
         return False
     return not marked or bool(marked & set(needs.groups))
+
+
+def marked_against(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether ``profile`` is marked for groups and none of them is one ``needs`` says (a 女士
+    pyjama for 男生): a contradiction the page states, unlike :func:`fits_group`, which also
+    leaves out an unmarked product for a group only marked products fit (``marked_only``)."""
+    marked = _groups(profile, rules)
+    return bool(needs.groups) and bool(marked) and not marked & set(needs.groups)
 
 
 def _within_budget(profile: Profile, needs: Needs) -> tuple[bool, list[float], list[Variant]]:
@@ -496,6 +504,17 @@ def _outside_budget(scored: Scored, negations: Sequence[str]) -> list[str]:
     return out
 
 
+def _typed_said(needs: Needs) -> list[str]:
+    """The words :func:`rank` reports a product confirming the quantities, the household and
+    the age said by (see ``_by_amount``, ``for_household``, ``for_age``)."""
+    out = [a.said for a in needs.amounts]
+    if needs.household:
+        out.append(f"{needs.household}人")
+    if needs.age is not None:
+        out.append(f"{needs.age:g}岁")
+    return out
+
+
 def prices_text(prices: Sequence[float], variants: Sequence[Variant] = ()) -> str:
     """ "399/499元"; with the variants that fit a budget named when they are few
     ("10000mAh 标准版 99元")."""
@@ -629,6 +648,9 @@ def recommend(
         and not any(m.kind or m.unit for m in body_measures(needs.text))
         and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
         <= {f.word for f in best.found} | set(best.kinds)
+        # and every quantity, household or age said is one its page states it serves: a page
+        # silent on it is for an agent to confirm
+        and set(_typed_said(needs)) <= {f.word for f in best.found}
     )
     elsewhere = _outside_budget(best, negations)
     if elsewhere:  # what was asked for is a version the budget leaves out: an agent says so

@@ -55,6 +55,11 @@ def presales_answer(
     )
     if routed is None:
         needs = advisor.needs(prepared.question) if knowledge == "auto" else None
+        unfit = advisor.unfit(needs, prepared.extractive) if needs is not None else []
+        if unfit:
+            # a sure answer about products the shopper's own constraints rule out (a women's
+            # size table for 男生): never sent as is
+            return advisor.refit(prepared.question, unfit, support)
         if (
             needs is not None
             and advisor.wishes(needs)
