@@ -327,8 +327,11 @@ def bench_size(
 
 
 def _digests(data: Any) -> list[str]:
-    """Every ``kefu_src_sha256`` a worker reported (the code each measurement ran)."""
+    """Every ``kefu_src_sha256`` a worker reported (the code each measurement ran); an
+    ingest reused from an earlier run (``reused_from``) was not measured by this one."""
     if isinstance(data, dict):
+        if "reused_from" in data:
+            return []
         found = [data["kefu_src_sha256"]] if "kefu_src_sha256" in data else []
         return found + [d for v in data.values() for d in _digests(v)]
     if isinstance(data, list):
