@@ -2,7 +2,7 @@
 
 A 300k-chunk shop held its chunk ids three times as objects — the snapshot's list (23 MB), its
 ``by_id`` dict (15 MB) and the vector store's list (23 MB) — for ids of 24 ASCII characters.
-:class:`ChunkIds` holds them in ``n × width`` bytes plus two int32 arrays (~10 MB in all), and
+:class:`ChunkIds` holds them in ``n × width`` bytes plus a sort order (intp) and a rank (int32): ~11 MB in all, and
 finds an id's position by binary search (:meth:`ChunkIds.position`, or
 :meth:`ChunkIds.positions` for a batch in one numpy call).
 """
