@@ -211,6 +211,20 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _reused_ingests(path: str | None, size: int) -> dict[str, dict[str, Any]]:
+    """Per system, the ingest figures of an earlier run's JSON (``--reuse-ingest``) whose
+    indexes are still in the work dir (``--keep-indexes``), for serve-only re-runs."""
+    if not path:
+        return {}
+    earlier = json.loads(Path(path).read_text(encoding="utf-8"))
+    data = earlier.get("sizes", {}).get(str(size), {})
+    return {
+        system: data[system]["ingest"]
+        for system in SYSTEMS
+        if isinstance(data.get(system), dict) and "error" not in data[system].get("ingest", {})
+    }
+
+
 def bench_size(
     size: int, workdir: Path, args: argparse.Namespace, n_questions: int
 ) -> dict[str, Any]:
@@ -240,7 +254,13 @@ def bench_size(
         | {"model": args.model}
         for s in systems
     }
+    reused = _reused_ingests(args.reuse_ingest, size)
     for system in systems:
+        if system in reused and Path(common[system]["index"]).is_dir():
+            log(f"{size}: {system} index of {args.reuse_ingest} reused (no ingest)")
+            ingest = reused[system] | {"reused_from": args.reuse_ingest}
+            out[system] = {"ingest": ingest, "serve": {"error": "ingest failed"}, "serve_runs": []}
+            continue
         log(f"{size}: {system} ingest")
         ingest = run_worker("ingest", common[system], ingest_timeout)
         log(f"{size}: {system} ingest → {_brief(ingest, 'chunks_per_s', 'chunks/s')}")
@@ -307,8 +327,11 @@ def bench_size(
 
 
 def _digests(data: Any) -> list[str]:
-    """Every ``kefu_src_sha256`` a worker reported (the code each measurement ran)."""
+    """Every ``kefu_src_sha256`` a worker reported (the code each measurement ran); an
+    ingest reused from an earlier run (``reused_from``) was not measured by this one."""
     if isinstance(data, dict):
+        if "reused_from" in data:
+            return []
         found = [data["kefu_src_sha256"]] if "kefu_src_sha256" in data else []
         return found + [d for v in data.values() for d in _digests(v)]
     if isinstance(data, list):
@@ -428,6 +451,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--workdir", help="where corpora and indexes go (default: a temp dir)")
     p.add_argument("--keep-indexes", action="store_true", help="do not delete indexes")
+    p.add_argument(
+        "--reuse-ingest",
+        metavar="EARLIER.json",
+        help="serve from the indexes an earlier run kept in --workdir (--keep-indexes) and "
+        "report that run's ingest figures, marked reused_from: compares the answer path of "
+        "another ref without ingesting again (the index format must be the same)",
+    )
     p.add_argument("--timeout-scale", type=float, default=1.0, help="multiply all timeouts")
     return p.parse_args(argv)
 

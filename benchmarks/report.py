@@ -291,17 +291,23 @@ def print_report(results: dict[str, Any]) -> None:
 
 
 def _print_by_kind(console: Any, size: str, data: dict[str, Any]) -> None:
-    """Single-thread latency per question kind (medians over the rounds): where the tail is."""
+    """Single-thread latency per question kind (medians over the rounds): where the tail is.
+    In wall time, and in CPU time (``by_kind_cpu``) — the one to compare on a busy machine."""
+    for key, unit in (("by_kind", "wall"), ("by_kind_cpu", "CPU")):
+        _print_kind_table(console, size, data, key, unit)
+
+
+def _print_kind_table(console: Any, size: str, data: dict[str, Any], key: str, unit: str) -> None:
     from rich.table import Table
 
-    kinds = dig(data, "kefu", "serve", "by_kind") or {}
+    kinds = dig(data, "kefu", "serve", key) or {}
     if not kinds:
         return
-    table = Table(title=f"answer latency by question kind @{int(size):,} (ms, wall)")
+    table = Table(title=f"answer latency by question kind @{int(size):,} (ms, {unit})")
     for col in ("kind", "n", "kefu p50", "kefu p99", "fair p50", "fair p99", "p50 ×", "p99 ×"):
         table.add_column(col, justify="right" if col != "kind" else "left")
     for kind, kefu in sorted(kinds.items()):
-        fair = dig(data, "fair", "serve", "by_kind", kind) or {}
+        fair = dig(data, "fair", "serve", key, kind) or {}
         ratios = [
             _fmt(kefu[p] / fair[p], "{:.2f}×") if kefu.get(p) and fair.get(p) else "—"
             for p in ("p50_ms", "p99_ms")

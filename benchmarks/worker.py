@@ -196,6 +196,7 @@ def task_serve(a: dict[str, Any]) -> dict[str, Any]:
         | {"answers_per_s": len(multi) / multi_wall, "threads": threads},
         "accuracy": _accuracy(single, cited),
         "by_kind": _by_kind(single, latencies),
+        "by_kind_cpu": _by_kind(single, cpu),
         "slowest": [
             {"ms": round(t * 1000, 1), "kind": q["kind"], "text": q["text"]}
             for t, q in sorted(zip(latencies, single, strict=True), key=lambda x: -x[0])[:10]

@@ -63,9 +63,14 @@ _TAIL_SHARE = 0.125  # optimize(): merge all when the other segments exceed this
 #: The resident pages of a probed segment larger than this are released every time this many
 #: bytes of it were probed: probing a few lists per question touches, question after
 #: question, every page of a segment (108 of 117 MB resident at 300k after 100 questions).
-#: The cost: ~5 ms per release of a 117 MB segment, and pages mapped back from the page cache
-#: (~0.1 ms per MB); a smaller segment stays resident and pays nothing.
-PROBED_RELEASE = 64 << 20
+#: A smaller segment stays resident and pays nothing. Releasing is not free: the release
+#: itself (~5 ms for a 117 MB segment) and every page mapped back from the page cache
+#: afterwards. At 64 MB the 300k benchmark shop's segment (117 MB, 100-d vectors) was
+#: released every ~5 questions, which doubled the dense query's CPU (3.3 vs 1.7 ms, 3
+#: alternating rounds of 100 questions, benchmarks/README.md round 7) for ~50 MB less RSS on
+#: average; at 128 MB it stays resident (serving peak still under 1 GB) and only larger
+#: segments (a 512-d model at 300k: 600 MB) hold at most this much between releases.
+PROBED_RELEASE = 128 << 20
 
 
 def _similarities(matrix: np.ndarray, q: np.ndarray) -> np.ndarray:
