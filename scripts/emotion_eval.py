@@ -3,12 +3,13 @@
     python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital+cosmetics+food+home+sports = dev, baby+pets+kitchen+tools = held out (fitted on,
-failures never read), eyewear+stationery = blind (never fitted on or read); read with each shop's keywords and rules, as
-`kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
+apparel+digital+cosmetics+food+home+sports = dev, baby+pets+kitchen+tools+eyewear+stationery+
+luggage+tea = held out: never fitted on, selected on or read — figures only; read with each
+shop's keywords and rules, as `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
-blind shops — none should escalate); ``train``: the blind-written training turns
+blind shops that the shop may answer itself — none should escalate; pooled and per shop, the
+2 % bound being per shop); ``train``: the blind-written training turns
 (evals/training/emotion_train.jsonl) per vertical — out of sample only for a model not trained on
 them (the training script prints their leave-one-vertical-out figures). Per risk flag: how often it fires and the share of those
 turns that a human labelled `escalate` (precision against escalate), plus safety-incident recall
@@ -56,8 +57,9 @@ def jddc_split(case_id: str) -> str:
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports")
-HELD_OUT = ("baby", "pets", "kitchen", "tools")  # fitted on (a fold each), failures never read
-BLIND = ("eyewear", "stationery")  # never fitted on, never read: figures only
+# Held out (round 7 protocol): never fitted on, never read — figures only.
+HELD_OUT = ("baby", "pets", "kitchen", "tools", "eyewear", "stationery", "luggage", "tea")
+BLIND: tuple[str, ...] = ()
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
 DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
@@ -209,8 +211,12 @@ def _risk_flags(dev: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(shops: tuple[str, ...]) -> dict[str, Any]:
+    """False escalations of plain product questions, pooled and per shop (the bound is per
+    shop: a pooled 2 % can hide one shop whose customers see many false handoffs)."""
+    per: dict[str, list[int]] = {}
     n = esc = 0
     for s in shops:
+        per[s] = [0, 0]
         config = load_shop_config(ROOT / "evals/shops" / s / "shop")
         keywords, rules = tuple(config.escalation_keywords or ()), config.rule_set("emotion")
         for suite in ("answer", "presales"):
@@ -221,11 +227,18 @@ def _plain(shops: tuple[str, ...]) -> dict[str, Any]:
                     decisions if isinstance(decisions, list) else [decisions]
                 ):
                     continue  # a question the shop may answer itself: a plain product question
-                n += 1
-                esc += emotion_flag(
+                hit = emotion_flag(
                     text, case.get("history"), extra_keywords=keywords, rules=rules
                 ).escalate
-    return {"n": n, "false_escalations": esc, "rate": round(esc / n, 4) if n else 0.0}
+                n, esc = n + 1, esc + hit
+                per[s][0] += 1
+                per[s][1] += hit
+    return {
+        "n": n,
+        "false_escalations": esc,
+        "rate": round(esc / n, 4) if n else 0.0,
+        "per_shop": {s: round(e / m, 4) if m else 0.0 for s, (m, e) in per.items()},
+    }
 
 
 def main() -> None:

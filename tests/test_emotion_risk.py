@@ -184,13 +184,15 @@ def test_packaged_model_is_small_and_used_by_default() -> None:
 
 
 def test_packaged_model_was_selected_leave_one_shop_out() -> None:
-    """The shipped figures are out-of-shop ones: every shop with an emotion suite was a fold,
-    and at the shipped threshold no shop's plain product questions escalate more than 2 %."""
+    """The shipped figures are out-of-shop ones: the sample and every dev shop was a fold, and
+    at the shipped threshold no shop's plain product questions escalate more than 2 %. The
+    held-out shops are never fitted on (their figures come from scripts/emotion_eval.py)."""
     cv = json.loads(PACKAGED.read_text(encoding="utf-8"))["info"]["cv"]
-    shops = ("sample", "apparel", "digital", "cosmetics", "food", "home", "sports")
-    for shop in (*shops, "baby", "pets", "kitchen", "tools"):  # eyewear, stationery: never fitted
+    for shop in ("sample", "apparel", "digital", "cosmetics", "food", "home", "sports"):
         assert cv[shop]["n"] > 0 and cv[shop]["n_plain"] > 0, shop
         assert cv[shop]["plain_escalated"] <= 0.02, shop
+    held_out = ("baby", "pets", "kitchen", "tools", "eyewear", "stationery", "luggage", "tea")
+    assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
 
 
@@ -208,6 +210,27 @@ def test_grams_mark_negation_scope_and_the_agent_reply() -> None:
     grams = escalation_grams("不会给差评", [{"role": "agent", "text": "亲"}])
     assert "~差评" in grams and "差评" not in grams
     assert not any(g.startswith("a:") for g in escalation_grams("好的"))
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ('你们的"全国包邮"不包括新疆啊', True),
+        ("品控真“稳定” 两个箱子两个颜色", True),
+        ("「正品保证」就这？", True),
+        ("这款卫衣有黑色的吗", False),
+        ('"', False),  # a lone mark quotes nothing
+    ],
+)
+def test_grams_mark_a_short_quoted_span(text: str, quoted: bool) -> None:
+    """Scare quotes throw the shop's own claim back at it: one text feature the model weighs."""
+    assert ("#quote" in escalation_grams(text)) is quoted, text
+
+
+def test_scare_quotes_raise_the_score_and_a_quoted_product_name_does_not_escalate() -> None:
+    quoted, plain = "说好的“顺丰包邮”呢 发的是韵达", "说好的顺丰包邮呢 发的是韵达"
+    assert emotion_flag(quoted).score > emotion_flag(plain).score
+    assert not emotion_flag("“云朵”沙发有灰色的吗").escalate
 
 
 def test_jddc_split_is_by_dialogue() -> None:

@@ -26,6 +26,7 @@ __all__ = [
     "FORCING",
     "MAX_CHARS",
     "QUESTION_RUN_RE",
+    "QUOTED_RE",
     "RISK_OF_CUE",
     "STRONG_CUES",
     "Lexicon",
@@ -71,8 +72,10 @@ FEATURE_NAMES: tuple[str, ...] = (
 #: did to the customer's other things (who pays for a floor is a person's decision).
 FORCING: tuple[str, ...] = (*STRONG_CUES, "safety", "property_damage")
 
-# Not language rules: runs of punctuation, and what counts as content when comparing questions.
+# Not language rules: runs of punctuation, a short quoted span (folded text: NFKC keeps curly
+# quotes and turns full-width ＂ into "), and what counts as content when comparing questions.
 EXCLAIM_RUN_RE, QUESTION_RUN_RE = re.compile(r"!+"), re.compile(r"\?+")
+QUOTED_RE = re.compile(r'[“"「『‘][^“”"「」『』‘’\n]{1,12}[”"」』’]')
 _NOT_CONTENT_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
 MAX_CHARS = 4000  # longer messages: the first 3000 and the last 1000 characters are read
 

@@ -46,6 +46,7 @@ from ._cues import (
     FEATURE_NAMES,
     FORCING,
     QUESTION_RUN_RE,
+    QUOTED_RE,
     RISK_OF_CUE,
     STRONG_CUES,
     Lexicon,
@@ -579,6 +580,9 @@ def _analyze(
     return cues, {name: merged[name] for name in FEATURE_NAMES}, signals, prepared, turns
 
 
+#: The text feature of a short quoted span in the customer's own words (“稳定”, "全国包邮"): scare
+#: quotes that throw the shop's claim back at it (sarcasm), rare in plain questions.
+QUOTE_GRAM = "#quote"
 _GRAM_CLAUSE_RE = re.compile(r"[,.!?;~。，！？；…\s]+")
 _DIGITS_RE = re.compile(r"\d+")
 
@@ -589,8 +593,9 @@ def escalation_grams(
     """The sparse text features of a customer turn for a learned model: character bigrams of the
     folded message (digits → 0), each marked ``~`` inside a negation's scope (from a negation
     character to the end of its clause: 不会给差评 → ~差评) and ``o`` in a clause about someone
-    other than the shop (烦死了，今天加班 → o烦死), and the bigrams of the agent's last reply
-    marked ``a:`` (what the customer is reacting to)."""
+    other than the shop (烦死了，今天加班 → o烦死), the bigrams of the agent's last reply
+    marked ``a:`` (what the customer is reacting to), and :data:`QUOTE_GRAM` when the message
+    quotes a short span (scare quotes: 品控真“稳定”)."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, not {type(text).__name__}")
     lex = lexicon(rules)
@@ -613,6 +618,8 @@ def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
     for turn in [t for t in turns if t.role == "agent"][-1:]:
         reply = _DIGITS_RE.sub("0", turn.text)
         grams.update("a:" + reply[i : i + 2] for i in range(min(len(reply), 60) - 1))
+    if QUOTED_RE.search(prepared):
+        grams.add(QUOTE_GRAM)
     return sorted(grams)
 
 
