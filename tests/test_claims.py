@@ -707,7 +707,7 @@ def test_a_restriction_to_listed_siblings_does_not_confirm_another() -> None:
 def test_an_aside_gives_the_same_attribute_of_other_subjects() -> None:
     knowledge = ["黑钻会员专享\n价格保护期延长为 30 天（普通、银卡、金卡为 15 天）。"]
     assert verdicts("银卡价格保护期是15天", knowledge) == ["entailed"]
-    assert "entailed" not in verdicts("银卡价格保护期是30天", knowledge)
+    assert verdicts("银卡价格保护期是30天", knowledge) == ["contradicted"]
 
 
 def test_a_no_said_by_negating_the_verb_itself_is_not_confirmed() -> None:
@@ -716,6 +716,7 @@ def test_a_no_said_by_negating_the_verb_itself_is_not_confirmed() -> None:
     ]
     assert verdicts("会显示价格的哦", knowledge) == ["unsupported"]
     assert "unsupported" not in verdicts("不会显示价格的哦", knowledge)
+    assert "unsupported" not in verdicts("过期的券没法补发哦", ["优惠券过期后不补发。"])
     # a negated word in a clause with a polarity word of its own is a condition (非质量问题不退)
     assert verdicts("质量问题可以退", ["质量问题可以退换；非质量问题不退不换。"]) == ["entailed"]
 
@@ -726,3 +727,12 @@ def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> No
     ]
     assert verdicts("可以的", knowledge, "县城能上门装书架吗") == ["unsupported"]
     assert verdicts("可以的", knowledge, "市区能上门装书架吗") != ["unsupported"]
+
+
+def test_an_aside_stating_a_value_excepts_its_subjects_from_the_hosts_value() -> None:
+    knowledge = ["尺码不合适可以换吗？\n签收次日起7天内（羽绒服、大衣为15天），吊牌完好可以换码。"]
+    question = "尺码不合适几天内能换"
+    assert verdicts("羽绒服签收后15天内可以换码", knowledge, question)[0] == "entailed"
+    assert verdicts("羽绒服签收后7天内可以换码", knowledge, question)[0] == "contradicted"
+    assert verdicts("T恤签收后7天内可以换码", knowledge, question)[0] == "entailed"
+    assert verdicts("T恤签收后15天内可以换码", knowledge, question)[0] == "contradicted"

@@ -734,6 +734,8 @@ def _bound_clauses(
     current: list[str] = []
     listing = True
     pos = 0
+    asides = _value_asides(text)
+    host: list[str] | None = None  # the subjects in force before a value aside opened
     for part in re.split(
         rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
     ):
@@ -742,8 +744,14 @@ def _bound_clauses(
             if part and re.search(r"[。！!？?\n；;]", part):
                 current, listing = [], True  # a new sentence
             continue
-        about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
+        # a value aside ("7天内（羽绒服、大衣为15天）") is about its own subjects, not its host's
+        opens = next((o for o, _ in asides if start <= o < pos), None)
+        inside = any(o < start < c for o, c in asides)
+        about = part[: opens - start] if opens is not None else part
+        about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
         own = _subjects(rules, about, labels)
+        if inside and host is None:
+            host, current, listing = current, [], True
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
@@ -753,7 +761,34 @@ def _bound_clauses(
         inherited = [s for s in seed if s.split(":", 1)[0] not in kinds]
         out.append((start, part, current + inherited if current else list(seed), found))
         listing = not found
+        if opens is not None and any(o == opens and c > pos for o, c in asides):
+            host, current, listing = current, _subjects(rules, part[opens - start :], labels), True
+        elif host is not None and not any(o < pos < c for o, c in asides):
+            current, host, listing = host, None, False  # the aside closed
     return out
+
+
+def _value_asides(text: str) -> list[tuple[int, int]]:
+    """Spans (open, close) of the parentheses of ``text`` that state a value ("签收次日起7天内
+    （羽绒服、大衣为15天）"): the value of other subjects than their host's. A parenthesis
+    stating none lists members or examples (大件商品（床垫、书架）) and is left to its host."""
+    out = []
+    for m in re.finditer(r"[（(]([^（()）]*)(?:[)）]|$)", text):
+        if any(True for _ in measures(m.group(1))):
+            out.append((m.start(), m.end()))
+    return out
+
+
+def _excepted(
+    rules: _Rules, at: int, clause: str, sentence: str, labels: _Labels
+) -> frozenset[str]:
+    """The subjects a value aside opened in ``clause`` (at ``at`` of ``sentence``) gives
+    another value (羽绒服, 大衣 of "签收次日起7天内（羽绒服、大衣为15天）"): the host's value is
+    not theirs."""
+    for o, c in _value_asides(sentence):
+        if at <= o < at + len(clause):
+            return frozenset(_subjects(rules, sentence[o:c], labels))
+    return frozenset()
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
@@ -873,6 +908,9 @@ class _Unit:
     #: ``scope`` and the clauses stating no value after it (what is said of the value:
     #: "15天内，同款降价，可退差价"), up to the next value or table cell
     reach: frozenset[str] = frozenset()
+    #: the subjects an aside of it gives another value ("7天内（羽绒服、大衣为15天）"): its
+    #: value is not theirs
+    excepted: frozenset[str] = frozenset()
 
     @property
     def context(self) -> frozenset[str]:
@@ -947,23 +985,6 @@ def _verdict_keys(rules: _Rules, sentence: str) -> list[str]:
     return out
 
 
-def _aside_of(unit: _Unit, host: _Unit) -> bool:
-    """Whether ``unit`` lies in a parenthesis ``host`` opens ("价格保护期延长为30天（普通、银卡、
-    金卡为15天）"): the aside gives the same attribute's value for other subjects, so the words
-    leading to the host's value lead to the aside's too — the host is no rival scope of it."""
-    if unit.sentence != host.sentence:
-        return False
-    opened = host.sentence.find(host.text)
-    if opened < 0:
-        return False
-    depth = sum(1 if c in "（(" else -1 if c in "）)" else 0 for c in host.text)
-    if depth <= 0:
-        return False
-    at = host.sentence.find(unit.text, opened + len(host.text))
-    close = re.search(r"[）)]", host.sentence[opened + len(host.text) :])
-    return at >= 0 and (close is None or at < opened + len(host.text) + close.end())
-
-
 def _row_key(sentence: str) -> str:
     """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
     m = _CELL_KEY.match(sentence)
@@ -1013,9 +1034,11 @@ class RuleEntailment:
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 clauses = []
-                for _, clause, subjects, found in _bound_clauses(
+                excepted = []
+                for at, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
+                    excepted.append(_excepted(self.rules, at, clause, sentence, labels))
                     bare = frozenset(numbers_in(_strip_measures(clause)))
                     found = found + self._cell_values(clause)
                     subjects = subjects + [
@@ -1025,7 +1048,9 @@ class RuleEntailment:
                         if item not in subjects
                     ]
                     clauses.append((clause, subjects, found, bare))
-                for clause, subjects, found, bare, (back, reach) in self._reaches(clauses):
+                for (clause, subjects, found, bare, (back, reach)), other in zip(
+                    self._reaches(clauses), excepted, strict=True
+                ):
                     out.append(
                         _Unit(
                             clause,
@@ -1038,6 +1063,7 @@ class RuleEntailment:
                             heading,
                             back,
                             reach,
+                            other,
                         )
                     )
         return out
@@ -1218,6 +1244,8 @@ class RuleEntailment:
         a 运动鞋 page's 保修6个月 is not the 童鞋's when the reply names 童鞋. A title naming the
         claim's subject, or a subject only the question names (the customer's word for the
         page's product), never conflicts — it only aligns."""
+        if unit.measures and unit.excepted & set(claim.subjects):
+            return True  # 7天 of "7天内（羽绒服、大衣为15天）" is not the 羽绒服's
         for s in claim.subjects:
             if s in unit.subjects:
                 continue
@@ -1352,8 +1380,6 @@ class RuleEntailment:
                 continue
             if any(not (u.scope - rival.scope - key) for u in ok):
                 continue  # a clause stating the value is labelled nothing else than the claim
-            if any(_aside_of(u, rival) for u in ok):
-                continue  # 价保期30天（普通、银卡、金卡为15天）: the aside's value is of the same thing
             # siblings of one list: clauses of one sentence, or rows of one table (their
             # first cells share a key); what another part of the page says is no rival
             row = _row_key(rival.sentence)
@@ -1435,7 +1461,7 @@ class RuleEntailment:
             for whole in _CLAUSE.split(unit.sentence):
                 opposite = self._condition(whole, said, unsaid, conditions, opposite)
                 for clause, restricted in self._asides(whole, claimed, leading):
-                    parts.append((clause, restricted or others, opposite))
+                    parts.append((clause, restricted, opposite))
             for clause, restricted, opposite in parts:
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
@@ -1479,6 +1505,8 @@ class RuleEntailment:
                     if key[1] != positive and not opposite:
                         restricted_no = max(restricted_no, score)
                     continue
+                if others and key[1] == positive:
+                    continue  # what holds only for the subjects listed confirms nothing else
                 if opposite and key[1] == positive:
                     # what holds under the other condition (凭发票可以保修) tells against the
                     # claim's yes, but never confirms its no (没有发票不能保修 is not said)
@@ -1543,6 +1571,8 @@ class RuleEntailment:
         不显示价格", "周日不配送"), against a claim stating that verb without one ("会显示价格的"):
         not confirmed. Only a clause with no polarity word of its own counts — where it has one
         (非质量问题不退), the negated word is a condition, judged with the polarity."""
+        if any(not positive for _, positive in claim.polarity):
+            return None  # the claim says no itself (没法补发)
         text = fold(claim.text)
         for unit in units:
             if self._conflicts(claim, unit) or _polarity(self.rules, unit.text) or unit.measures:
@@ -1583,8 +1613,8 @@ class RuleEntailment:
     def _only_others(self, claim: Claim, sentence: str, units: Sequence[_Unit]) -> bool:
         """Whether ``sentence`` restricts what it says (仅限, 只能) to subjects it lists of the
         kind of a subject of the claim, leaving the claim's out: 北京 against "免费上门测量：仅限杭州、
-        上海、苏州三地市区". What it says then holds only for those: it cannot confirm the claim
-        (a no in it still counts as the knowledge saying otherwise)."""
+        上海、苏州三地市区". What it says then holds only for those: its yes cannot confirm the
+        claim; its no still counts as the knowledge saying no."""
         if self.rules.only is None or not self.rules.only.search(sentence):
             return False
         listed = frozenset().union(*(u.subjects for u in units if u.sentence == sentence))
