@@ -745,13 +745,19 @@ def _bound_clauses(
                 current, listing = [], True  # a new sentence
             continue
         # a value aside ("7天内（羽绒服、大衣为15天）") is about its own subjects, not its host's
-        opens = next((o for o, _ in asides if start <= o < pos), None)
-        inside = any(o < start < c for o, c in asides)
+        # (one whose value is in a clause of its own: the host states one before it, and it
+        # reaches past the host's clause)
+        opens = next(
+            (
+                o
+                for o, c in asides
+                if start <= o < pos < c and any(True for _ in measures(part[: o - start]))
+            ),
+            None,
+        )
         about = part[: opens - start] if opens is not None else part
         about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
         own = _subjects(rules, about, labels)
-        if inside and host is None:
-            host, current, listing = current, [], True
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
         found = list(measures(part))
@@ -761,7 +767,7 @@ def _bound_clauses(
         inherited = [s for s in seed if s.split(":", 1)[0] not in kinds]
         out.append((start, part, current + inherited if current else list(seed), found))
         listing = not found
-        if opens is not None and any(o == opens and c > pos for o, c in asides):
+        if opens is not None:
             host, current, listing = current, _subjects(rules, part[opens - start :], labels), True
         elif host is not None and not any(o < pos < c for o, c in asides):
             current, host, listing = host, None, False  # the aside closed
@@ -786,7 +792,7 @@ def _excepted(
     another value (羽绒服, 大衣 of "签收次日起7天内（羽绒服、大衣为15天）"): the host's value is
     not theirs."""
     for o, c in _value_asides(sentence):
-        if at <= o < at + len(clause):
+        if at <= o < at + len(clause) < c and any(True for _ in measures(sentence[at:o])):
             return frozenset(_subjects(rules, sentence[o:c], labels))
     return frozenset()
 
