@@ -684,3 +684,55 @@ def test_knowledge_labels_with_pattern_characters_are_matched_as_written() -> No
     found = labels.find("豆腐砂+膨润土的多少钱？松木砂(大)呢？豆腐砂呢？")
     assert [f.split(":", 1)[1] for f in found] == ["豆腐砂+膨润土", "松木砂", "豆腐砂"]
     assert ClaimChecker(ShopConfig()).check("豆腐砂+膨润土39元", passages) is not None
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "question"),
+    [
+        # goods not sent: a no to sending them (不发货 / 暂停发货)
+        ("新疆可以发货的", "不发货地区：新疆、西藏。", ""),
+        ("海外可以发货的", "港澳台及海外暂不发货。", ""),
+    ],
+)
+def test_goods_not_sent_is_a_no(reply: str, knowledge: str, question: str) -> None:
+    assert "contradicted" in verdicts(reply, [knowledge], question)
+
+
+def test_a_restriction_to_listed_siblings_does_not_confirm_another() -> None:
+    knowledge = ["免费上门测量：仅限杭州、上海、苏州三地市区，下单定制前预约。"]
+    assert "entailed" not in verdicts("北京也可以免费上门测量", knowledge)
+    assert "entailed" in verdicts("上海可以免费上门测量", knowledge)
+
+
+def test_an_aside_gives_the_same_attribute_of_other_subjects() -> None:
+    knowledge = ["黑钻会员专享\n价格保护期延长为 30 天（普通、银卡、金卡为 15 天）。"]
+    assert verdicts("银卡价格保护期是15天", knowledge) == ["entailed"]
+    assert verdicts("银卡价格保护期是30天", knowledge) == ["contradicted"]
+
+
+def test_a_no_said_by_negating_the_verb_itself_is_not_confirmed() -> None:
+    knowledge = [
+        "发货与配送说明\n下单备注礼品单，快递面单和包裹内都不显示价格。\n可以直接寄给收礼人。"
+    ]
+    assert verdicts("会显示价格的哦", knowledge) == ["unsupported"]
+    assert "unsupported" not in verdicts("不会显示价格的哦", knowledge)
+    assert "unsupported" not in verdicts("过期的券没法补发哦", ["优惠券过期后不补发。"])
+    # a negated word in a clause with a polarity word of its own is a condition (非质量问题不退)
+    assert verdicts("质量问题可以退", ["质量问题可以退换；非质量问题不退不换。"]) == ["entailed"]
+
+
+def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> None:
+    knowledge = [
+        "上门安装与测量服务\n可付费上门安装：每件¥39，服务范围为全国地级市城区；\n县城及乡镇暂不提供。"
+    ]
+    assert verdicts("可以的", knowledge, "县城能上门装书架吗") == ["unsupported"]
+    assert verdicts("可以的", knowledge, "市区能上门装书架吗") != ["unsupported"]
+
+
+def test_an_aside_stating_a_value_excepts_its_subjects_from_the_hosts_value() -> None:
+    knowledge = ["尺码不合适可以换吗？\n签收次日起7天内（羽绒服、大衣为15天），吊牌完好可以换码。"]
+    question = "尺码不合适几天内能换"
+    assert verdicts("羽绒服签收后15天内可以换码", knowledge, question)[0] == "entailed"
+    assert verdicts("羽绒服签收后7天内可以换码", knowledge, question)[0] == "contradicted"
+    assert verdicts("T恤签收后7天内可以换码", knowledge, question)[0] == "entailed"
+    assert verdicts("T恤签收后15天内可以换码", knowledge, question)[0] == "contradicted"

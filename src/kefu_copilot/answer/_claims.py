@@ -206,6 +206,13 @@ class _Rules:
     payer: re.Pattern[str] | None = None  # who pays (店铺承担, 买家自己承担): a yes or no of free
     #: the words a polarity word is about besides its own (包邮 → 运费), with what names them
     cue_objects: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    #: a hard restriction (仅限, 只能): a sentence restricting to subjects it lists ("仅限杭州、上海、
+    #: 苏州市区") says nothing for their siblings it leaves out
+    only: re.Pattern[str] | None = None
+    #: the one-character modals that may stand between a negator and its verb (不会显示)
+    modals: str = ""
+    #: verbs of taking part that pass a negator on to what follows (不享受会员折扣)
+    takes_part: frozenset[str] = frozenset()
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -237,6 +244,15 @@ def _payer_cues(spec: Mapping[str, Any] | None) -> dict[bool, list[str]]:
         if spec.get(key):
             out[side].append(f"(?:{_alternation(spec[key])}){bridge}(?:{verb})")
     return out
+
+
+def _gap(rules: Mapping[str, Any]) -> tuple[str, frozenset[str]]:
+    """What ``negator_gap`` lets stand between a negator and its verb: the one-character modals
+    of its character class (不会显示) and its verbs of taking part (不享受会员折扣)."""
+    gap = str(rules.get("negator_gap") or "")
+    modals = re.findall(r"\[([^\]]*)\]", gap)
+    verbs = re.findall(r"[\u4e00-\u9fff]{2,}", re.sub(r"\[[^\]]*\]", "", gap))
+    return (modals[0] if modals else ""), frozenset(verbs)
 
 
 def _build(rules: Mapping[str, Any]) -> _Rules:
@@ -328,6 +344,13 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             (str(word), re.compile(_alternation(names)))
             for word, names in (rules.get("cue_objects") or {}).items()
             if names
+        ),
+        modals=_gap(rules)[0],
+        takes_part=_gap(rules)[1],
+        only=(
+            re.compile(_alternation((rules.get("restrict") or {}).get("only") or []))
+            if (rules.get("restrict") or {}).get("only")
+            else None
         ),
         choices=_choices(
             rules.get("alternatives"),
@@ -711,6 +734,8 @@ def _bound_clauses(
     current: list[str] = []
     listing = True
     pos = 0
+    asides = _value_asides(text)
+    host: list[str] | None = None  # the subjects in force before a value aside opened
     for part in re.split(
         rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
     ):
@@ -719,7 +744,19 @@ def _bound_clauses(
             if part and re.search(r"[。！!？?\n；;]", part):
                 current, listing = [], True  # a new sentence
             continue
-        about = part if rules.exclusion is None else rules.exclusion.sub(" ", part)
+        # a value aside ("7天内（羽绒服、大衣为15天）") is about its own subjects, not its host's
+        # (one whose value is in a clause of its own: the host states one before it, and it
+        # reaches past the host's clause)
+        opens = next(
+            (
+                o
+                for o, c in asides
+                if start <= o < pos < c and any(True for _ in measures(part[: o - start]))
+            ),
+            None,
+        )
+        about = part[: opens - start] if opens is not None else part
+        about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
         own = _subjects(rules, about, labels)
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
@@ -730,7 +767,34 @@ def _bound_clauses(
         inherited = [s for s in seed if s.split(":", 1)[0] not in kinds]
         out.append((start, part, current + inherited if current else list(seed), found))
         listing = not found
+        if opens is not None:
+            host, current, listing = current, _subjects(rules, part[opens - start :], labels), True
+        elif host is not None and not any(o < pos < c for o, c in asides):
+            current, host, listing = host, None, False  # the aside closed
     return out
+
+
+def _value_asides(text: str) -> list[tuple[int, int]]:
+    """Spans (open, close) of the parentheses of ``text`` that state a value ("签收次日起7天内
+    （羽绒服、大衣为15天）"): the value of other subjects than their host's. A parenthesis
+    stating none lists members or examples (大件商品（床垫、书架）) and is left to its host."""
+    out = []
+    for m in re.finditer(r"[（(]([^（()）]*)(?:[)）]|$)", text):
+        if any(True for _ in measures(m.group(1))):
+            out.append((m.start(), m.end()))
+    return out
+
+
+def _excepted(
+    rules: _Rules, at: int, clause: str, sentence: str, labels: _Labels
+) -> frozenset[str]:
+    """The subjects a value aside opened in ``clause`` (at ``at`` of ``sentence``) gives
+    another value (羽绒服, 大衣 of "签收次日起7天内（羽绒服、大衣为15天）"): the host's value is
+    not theirs."""
+    for o, c in _value_asides(sentence):
+        if at <= o < at + len(clause) < c and any(True for _ in measures(sentence[at:o])):
+            return frozenset(_subjects(rules, sentence[o:c], labels))
+    return frozenset()
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
@@ -850,6 +914,9 @@ class _Unit:
     #: ``scope`` and the clauses stating no value after it (what is said of the value:
     #: "15天内，同款降价，可退差价"), up to the next value or table cell
     reach: frozenset[str] = frozenset()
+    #: the subjects an aside of it gives another value ("7天内（羽绒服、大衣为15天）"): its
+    #: value is not theirs
+    excepted: frozenset[str] = frozenset()
 
     @property
     def context(self) -> frozenset[str]:
@@ -973,9 +1040,11 @@ class RuleEntailment:
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 clauses = []
-                for _, clause, subjects, found in _bound_clauses(
+                excepted = []
+                for at, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
+                    excepted.append(_excepted(self.rules, at, clause, sentence, labels))
                     bare = frozenset(numbers_in(_strip_measures(clause)))
                     found = found + self._cell_values(clause)
                     subjects = subjects + [
@@ -985,7 +1054,9 @@ class RuleEntailment:
                         if item not in subjects
                     ]
                     clauses.append((clause, subjects, found, bare))
-                for clause, subjects, found, bare, (back, reach) in self._reaches(clauses):
+                for (clause, subjects, found, bare, (back, reach)), other in zip(
+                    self._reaches(clauses), excepted, strict=True
+                ):
                     out.append(
                         _Unit(
                             clause,
@@ -998,6 +1069,7 @@ class RuleEntailment:
                             heading,
                             back,
                             reach,
+                            other,
                         )
                     )
         return out
@@ -1157,6 +1229,9 @@ class RuleEntailment:
             if polar.verdict == "neutral" and claim.measures:
                 polar = self._polar_at_value(claim, family, positive, units) or polar
             verdicts.append(polar)
+        bare = self._bare_no(claim, units)
+        if bare is not None:
+            verdicts.append(bare)
         if claim.offer:
             verdicts.append(self._offer(claim, units))
         if claim.options:
@@ -1175,6 +1250,8 @@ class RuleEntailment:
         a 运动鞋 page's 保修6个月 is not the 童鞋's when the reply names 童鞋. A title naming the
         claim's subject, or a subject only the question names (the customer's word for the
         page's product), never conflicts — it only aligns."""
+        if unit.measures and unit.excepted & set(claim.subjects):
+            return True  # 7天 of "7天内（羽绒服、大衣为15天）" is not the 羽绒服's
         for s in claim.subjects:
             if s in unit.subjects:
                 continue
@@ -1372,11 +1449,17 @@ class RuleEntailment:
         # contradicts it — at most it leaves it unconfirmed
         claimed = {s.split(":", 1)[0] for s in claim.subjects}
         restricted_no = 0.0
+        # the words of the sentences saying the claim's yes or no, and the claim's words each
+        # clause saying the opposite names itself: what only the opposite names is its own
+        agreeing: set[str] = set()
+        named_by_no: set[str] = set()
         for unit in units:
             if unit.sentence in seen or self._conflicts(claim, unit):
                 continue
             seen.add(unit.sentence)
             leading = self._restricting(unit.subjects, claimed)  # the sentence's first clause's
+            # 仅限杭州、上海、苏州市区 read for 北京: restricted to siblings of the claim's subject
+            others = self._only_others(claim, unit.sentence, units)
             named = bool(self._same_subject(claim, unit, qualified))
             opposite = False  # the condition in force is the opposite of the claim's (未拆封)
             conditions = said & self._negated(unit.sentence)
@@ -1428,10 +1511,16 @@ class RuleEntailment:
                     if key[1] != positive and not opposite:
                         restricted_no = max(restricted_no, score)
                     continue
+                if others and key[1] == positive:
+                    continue  # what holds only for the subjects listed confirms nothing else
                 if opposite and key[1] == positive:
                     # what holds under the other condition (凭发票可以保修) tells against the
                     # claim's yes, but never confirms its no (没有发票不能保修 is not said)
                     continue
+                if key[1] == positive:
+                    agreeing |= unit.context
+                elif not opposite:
+                    named_by_no |= own & claim.asked & _bigrams(clause)
                 if score > scores[key]:
                     scores[key], aligned[key] = score, own & unit.context
         level = any(scores[(True, sign)] for sign in (True, False))
@@ -1453,6 +1542,15 @@ class RuleEntailment:
                     "unsupported",
                     f"the knowledge says yes and no, and no where it is about this: {claim.text}",
                 )
+        if positive and oppose >= 1 and named_by_no - agreeing:
+            # 县城 of 县城能上门装书架吗 only in "县城及乡镇暂不提供", 床架 only in "不提供床架安装": the
+            # clause saying yes is about the general case, the one saying no about this one
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"the knowledge says no about {'、'.join(sorted(named_by_no - agreeing))}, "
+                f"and yes only where it is not named: {claim.text}",
+            )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         if restricted_no >= 2:
@@ -1474,6 +1572,35 @@ class RuleEntailment:
             )
         return ClaimVerdict(claim, "neutral")
 
+    def _bare_no(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict | None:
+        """A no said with no polarity word, by a negator before the verb itself ("面单和包裹内都
+        不显示价格", "周日不配送"), against a claim stating that verb without one ("会显示价格的"):
+        not confirmed. Only a clause with no polarity word of its own counts — where it has one
+        (非质量问题不退), the negated word is a condition, judged with the polarity."""
+        if any(not positive for _, positive in claim.polarity):
+            return None  # the claim says no itself (没法补发)
+        text = fold(claim.text)
+        for unit in units:
+            if self._conflicts(claim, unit) or _polarity(self.rules, unit.text) or unit.measures:
+                continue  # a no at a value (超过180天不再补开) is read with the value
+            hits = {
+                w
+                for w in claim.words & self._not_done(unit.text)
+                # the claim says no to it too (不会显示价格)
+                if not any(
+                    self.rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
+                    for m in re.finditer(re.escape(w), text)
+                )
+            }
+            rest = claim.words - hits
+            if hits and (rest & _bigrams(unit.sentence)):
+                return ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the knowledge says no to {'、'.join(sorted(hits))}: {unit.text}",
+                )
+        return None
+
     def _asides(self, clause: str, claimed: set[str], leading: bool) -> list[tuple[str, bool]]:
         """The clause, and apart from it each parenthesis naming a tier, region or coupon of
         its own (补10元差价（黑金会员顺丰免差价）), each with whether it is restricted to a
@@ -1488,6 +1615,21 @@ class RuleEntailment:
         about = self.rules.exclusion.sub(" ", main) if self.rules.exclusion else main
         own = [s for s in _subjects(self.rules, about) if s.split(":", 1)[0] in _FOCUS_KINDS]
         return [(main, self._restricting(own, claimed) if own else leading), *out]
+
+    def _only_others(self, claim: Claim, sentence: str, units: Sequence[_Unit]) -> bool:
+        """Whether ``sentence`` restricts what it says (仅限, 只能) to subjects it lists of the
+        kind of a subject of the claim, leaving the claim's out: 北京 against "免费上门测量：仅限杭州、
+        上海、苏州三地市区". What it says then holds only for those: its yes cannot confirm the
+        claim; its no still counts as the knowledge saying no."""
+        if self.rules.only is None or not self.rules.only.search(sentence):
+            return False
+        listed = frozenset().union(*(u.subjects for u in units if u.sentence == sentence))
+        return any(
+            s not in listed
+            and s.split(":", 1)[0] in _FOCUS_KINDS
+            and any(_siblings(s, u) for u in listed)
+            for s in claim.subjects
+        )
 
     @staticmethod
     def _restricting(subjects: Iterable[str], claimed: set[str]) -> bool:
@@ -1555,6 +1697,23 @@ class RuleEntailment:
             out.add(subject)
         return out
 
+    def _not_done(self, text: str) -> frozenset[str]:
+        """The words ``text`` says are not done: 不 and at most modals (不显示, 不会显示) right
+        before them — not 无/未/非, which mark a state or a condition (无折扣, 未拆封), nor what
+        follows a verb of taking part (不享受会员折扣: said of the thing, with the polarity)."""
+        text = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+        out = set()
+        for m in re.finditer(rf"不[{self.rules.modals}]{{0,2}}", text):
+            after = text[m.end() : m.end() + 2]
+            if (
+                len(after) == 2
+                and _CJK.fullmatch(after)
+                and not self.rules.cue_words.match(after)
+                and after not in self.rules.takes_part
+            ):
+                out.add(after)
+        return frozenset(out)
+
     def _negated(self, text: str) -> frozenset[str]:
         """The words ``text`` negates (未拆封 → 拆封, 非质量问题 → 质量), not through a cue or a
         word that only looks negated (不影响, 无理由)."""
@@ -1562,7 +1721,13 @@ class RuleEntailment:
         out = set()
         for m in re.finditer(_NEGATOR, text):
             after = text[m.end() : m.end() + 2]
-            if len(after) == 2 and _CJK.fullmatch(after) and not self.rules.cue_words.match(after):
+            if (
+                len(after) == 2
+                and _CJK.fullmatch(after)
+                and not self.rules.cue_words.match(after)
+                # the negator opens a polarity word (不发货): the no itself, not a condition
+                and not self.rules.cue_words.match(text, m.start())
+            ):
                 out.add(after)
         return frozenset(out)
 
@@ -1864,12 +2029,15 @@ class ClaimChecker:
     def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
         claims = self.claims(text, question, labels=self._values.labels(list(passages)))
-        checkable = [c for c in claims if c.checkable]
+        # a clause stating nothing checkable may still state what the knowledge negates
+        # without a polarity word (会显示价格 against 不显示价格): it is judged, and dropped when
+        # nothing holds against it
+        checkable = [c for c in claims if c.checkable or c.words]
         verdicts = [
             v
             for v in self.entailment.judge(checkable, list(passages), question=question)
             # naming an option the knowledge names too confirms nothing by itself
-            if not (v.verdict == "neutral" and v.claim.only_options)
+            if not (v.verdict == "neutral" and (v.claim.only_options or not v.claim.checkable))
         ]
         answers, why = self.answers(text, question, claims)
         return ClaimCheck(
