@@ -49,7 +49,7 @@ def main() -> None:
             start = time.perf_counter()
             emotion_flag(t["text"], t.get("context"))
             times.append((time.perf_counter() - start) * 1000)
-    best = [min(times[k::len(turns)]) for k in range(len(turns))]  # before sorting: by turn
+    best = [min(times[k :: len(turns)]) for k in range(len(turns))]  # before sorting: by turn
     best.sort()
     print(
         f"best of {args.repeat} per turn (a busy machine's preemptions left out): "
