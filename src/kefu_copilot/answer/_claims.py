@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -263,6 +263,8 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         for key in keys or []
     }
     payers = _payer_cues(rules.get("payers"))
+    modals, takes_part = _gap(rules)
+    only = (rules.get("restrict") or {}).get("only")
     for family, sides in rules["polarity"].items():
         no = [*(sides.get("negative") or []), *(payers[False] if family == "free" else [])]
         yes = [*(sides.get("positive") or []), *(payers[True] if family == "free" else [])]
@@ -345,13 +347,9 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             for word, names in (rules.get("cue_objects") or {}).items()
             if names
         ),
-        modals=_gap(rules)[0],
-        takes_part=_gap(rules)[1],
-        only=(
-            re.compile(_alternation((rules.get("restrict") or {}).get("only") or []))
-            if (rules.get("restrict") or {}).get("only")
-            else None
-        ),
+        modals=modals,
+        takes_part=takes_part,
+        only=re.compile(_alternation(only)) if only else None,
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -748,11 +746,7 @@ def _bound_clauses(
         # (one whose value is in a clause of its own: the host states one before it, and it
         # reaches past the host's clause)
         opens = next(
-            (
-                o
-                for o, c in asides
-                if start <= o < pos < c and any(True for _ in measures(part[: o - start]))
-            ),
+            (o for o, c in asides if start <= o < pos < c and measures(part[: o - start])),
             None,
         )
         about = part[: opens - start] if opens is not None else part
@@ -780,19 +774,24 @@ def _value_asides(text: str) -> list[tuple[int, int]]:
     stating none lists members or examples (大件商品（床垫、书架）) and is left to its host."""
     out = []
     for m in re.finditer(r"[（(]([^（()）]*)(?:[)）]|$)", text):
-        if any(True for _ in measures(m.group(1))):
+        if measures(m.group(1)):
             out.append((m.start(), m.end()))
     return out
 
 
 def _excepted(
-    rules: _Rules, at: int, clause: str, sentence: str, labels: _Labels
+    rules: _Rules,
+    at: int,
+    clause: str,
+    sentence: str,
+    labels: _Labels,
+    asides: Sequence[tuple[int, int]],
 ) -> frozenset[str]:
-    """The subjects a value aside opened in ``clause`` (at ``at`` of ``sentence``) gives
-    another value (羽绒服, 大衣 of "签收次日起7天内（羽绒服、大衣为15天）"): the host's value is
-    not theirs."""
-    for o, c in _value_asides(sentence):
-        if at <= o < at + len(clause) < c and any(True for _ in measures(sentence[at:o])):
+    """The subjects a value aside opened in ``clause`` (at ``at`` of ``sentence``; ``asides``:
+    the sentence's :func:`_value_asides`) gives another value (羽绒服, 大衣 of
+    "签收次日起7天内（羽绒服、大衣为15天）"): the host's value is not theirs."""
+    for o, c in asides:
+        if at <= o < at + len(clause) < c and measures(sentence[at:o]):
             return frozenset(_subjects(rules, sentence[o:c], labels))
     return frozenset()
 
@@ -1041,10 +1040,11 @@ class RuleEntailment:
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 clauses = []
                 excepted = []
+                asides = _value_asides(sentence)
                 for at, clause, subjects, found in _bound_clauses(
                     self.rules, sentence, labels=labels
                 ):
-                    excepted.append(_excepted(self.rules, at, clause, sentence, labels))
+                    excepted.append(_excepted(self.rules, at, clause, sentence, labels, asides))
                     bare = frozenset(numbers_in(_strip_measures(clause)))
                     found = found + self._cell_values(clause)
                     subjects = subjects + [
@@ -1701,35 +1701,31 @@ class RuleEntailment:
         """The words ``text`` says are not done: 不 and at most modals (不显示, 不会显示) right
         before them — not 无/未/非, which mark a state or a condition (无折扣, 未拆封), nor what
         follows a verb of taking part (不享受会员折扣: said of the thing, with the polarity)."""
-        text = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
-        out = set()
-        for m in re.finditer(rf"不[{self.rules.modals}]{{0,2}}", text):
-            after = text[m.end() : m.end() + 2]
-            if (
-                len(after) == 2
-                and _CJK.fullmatch(after)
-                and not self.rules.cue_words.match(after)
-                and after not in self.rules.takes_part
-            ):
-                out.add(after)
-        return frozenset(out)
+        return frozenset(
+            after
+            for _, _, after in self._after_negators(text, rf"不[{self.rules.modals}]{{0,2}}")
+            if after not in self.rules.takes_part
+        )
 
     def _negated(self, text: str) -> frozenset[str]:
         """The words ``text`` negates (未拆封 → 拆封, 非质量问题 → 质量), not through a cue or a
         word that only looks negated (不影响, 无理由)."""
-        text = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
-        out = set()
-        for m in re.finditer(_NEGATOR, text):
-            after = text[m.end() : m.end() + 2]
-            if (
-                len(after) == 2
-                and _CJK.fullmatch(after)
-                and not self.rules.cue_words.match(after)
-                # the negator opens a polarity word (不发货): the no itself, not a condition
-                and not self.rules.cue_words.match(text, m.start())
-            ):
-                out.add(after)
-        return frozenset(out)
+        return frozenset(
+            after
+            for masked, m, after in self._after_negators(text, _NEGATOR)
+            # the negator opens a polarity word (不发货): the no itself, not a condition
+            if not self.rules.cue_words.match(masked, m.start())
+        )
+
+    def _after_negators(self, text: str, negator: str) -> Iterator[tuple[str, re.Match[str], str]]:
+        """Each match of ``negator`` in ``text`` (words that only look negated masked: 不影响,
+        无理由) with the two characters after it, when they are a word and not a polarity cue;
+        with the masked text the match indexes."""
+        masked = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+        for m in re.finditer(negator, masked):
+            after = masked[m.end() : m.end() + 2]
+            if len(after) == 2 and _CJK.fullmatch(after) and not self.rules.cue_words.match(after):
+                yield masked, m, after
 
     def _conditions(self, claim: Claim) -> tuple[frozenset[str], frozenset[str]]:
         """The words a claim states (``said``) and those it negates (``unsaid``)."""
