@@ -39,20 +39,20 @@ def test_the_price_of_the_variant_named(attributes) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "quote", "products", "context", "held"),
+    ("question", "products", "context", "held"),
     [
         # a product named, or an earlier turn: the subject is known
-        ("床垫送上楼多少钱", "亲，送货上楼每件30元。", ["mattress.md"], False, ""),
+        ("床垫送上楼多少钱", ["mattress.md"], False, ""),
         # about the price, not asking one of anything
-        ("价格保护怎么申请", "亲，在订单页点击价格保护申请。", [], False, ""),
+        ("价格保护怎么申请", [], False, ""),
         # an attribute asked of nothing named, no earlier turn
-        ("那个多少钱", "亲，秒杀价不参与价保，差价30元以内。", [], False, "nothing"),
-        ("那个多少钱", "亲，这款599元。", [], True, ""),
-        ("运费多少钱", "亲，运费6元。", [], False, ""),
+        ("那个多少钱", [], False, "nothing"),
+        ("那个多少钱", [], True, ""),
+        ("运费多少钱", [], False, ""),
         # asked of the shop, not a quantity of a product
-        ("什么时候发货", "亲，付款后48小时内发货。", [], False, ""),
+        ("什么时候发货", [], False, ""),
     ],
 )
-def test_quote_check(attributes, question, quote, products, context, held) -> None:
-    why = QuoteCheck(attributes).held(question, quote, products, context=context)
+def test_quote_check(attributes, question, products, context, held) -> None:
+    why = QuoteCheck(attributes).held(question, products, context=context)
     assert (held in why) if held else not why, why

@@ -240,7 +240,7 @@ class Answerer:
                 # may be the wrong one's, so a human checks which product is meant
                 held = f"the question fits {len(query.products)} products equally"
             else:
-                held = self._quote_check(query, history, decided.text) or None
+                held = self._quote_check(query, history) or None
             if held is not None:
                 decided = self._held_back(decided, held)
         prepared = Prepared(question, history, decided, candidates, False, query)
@@ -277,19 +277,13 @@ class Answerer:
         named = self._catalog.variants_named
         return bool(named(normalize(earlier), query.products[0]) - named(text, query.products[0]))
 
-    def _quote_check(self, query: Query, history: Sequence[Message], quote: str) -> str:
+    def _quote_check(self, query: Query, history: Sequence[Message]) -> str:
         """Why the quote cannot be sent as the answer to ``query`` (:mod:`._values`), or ""."""
         if self._checks is None:
             self._checks = QuoteCheck(self._catalog_answers().attributes)
-        products = query.products
         turns = history[-self.scoring.history_turns :]
         context = bool(query.context) or any(m.role == "customer" for m in turns)
-        return self._checks.held(
-            query.matched or query.text,
-            quote,
-            products,
-            context=context,
-        )
+        return self._checks.held(query.matched or query.text, query.products, context=context)
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between

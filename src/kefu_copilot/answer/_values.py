@@ -35,18 +35,11 @@ class QuoteCheck:
     def __init__(self, attributes: Attributes) -> None:
         self.attributes = attributes
 
-    def held(
-        self,
-        question: str,
-        quote: str,
-        products: Sequence[str],
-        *,
-        context: bool,
-    ) -> str:
-        """Why ``quote`` cannot be sent as the answer to ``question`` ("" when nothing says
-        so). ``products``: the products the question is about; ``context``: whether earlier
-        turns give it a subject. ``quote`` is not read yet: every check so far is of the
-        question's structure."""
+    def held(self, question: str, products: Sequence[str], *, context: bool) -> str:
+        """Why a retrieved quote cannot be sent as the answer to ``question`` ("" when nothing
+        says so). ``products``: the products the question is about; ``context``: whether
+        earlier turns give it a subject. Every check kept is of the question's structure, so
+        the quote itself is not read."""
         norm = normalize(question)
         asked = self.attributes.asked(norm, "")
         if asked is None or products or context:
