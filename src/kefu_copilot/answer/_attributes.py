@@ -439,8 +439,8 @@ def _fit_note(norm: str, extra: str, page: str, cues: Sequence[str]) -> str:
         if len(_CJK.findall(norm[k : k + 2])) == 2 and added & set(norm[k : k + 2])
     }
     for sentence in _SENTENCES.split(page):
-        norm = normalize(sentence)
-        if any(normalize(str(c)) in norm for c in cues) and any(p in norm for p in pieces):
+        said = normalize(sentence)
+        if any(normalize(str(c)) in said for c in cues) and any(p in said for p in pieces):
             return sentence.strip()
     return ""
 
@@ -677,6 +677,7 @@ class CatalogAnswers:
         self.rules = rules
         self.attributes = Attributes(facts, tables, rules)
         self._charts: dict[str, list[Any]] = {}
+        self._size_words: list[str] | None = None  # longest first; see _beyond_size
 
     def variants_named(self, norm: str, source: str) -> set[str]:
         """The variant names (cells of the product's tables, two characters at least) that the
@@ -710,17 +711,19 @@ class CatalogAnswers:
 
         norm = normalize(question)
         covered = [m.span for m in body_measures(question)]
-        size = self.rules["size"]
-        words = {
-            normalize(str(w))
-            for key in ("questions", "advice", "labels", "filler")
-            for w in size.get(key, ())
-        } | {
-            normalize(str(w))
-            for spec in size["dimensions"].values()
-            for w in [*spec["names"], *spec["cues"]]
-        }
-        for word in sorted(words, key=len, reverse=True):
+        if self._size_words is None:  # the rules' words, read once
+            size = self.rules["size"]
+            words = {
+                normalize(str(w))
+                for key in ("questions", "advice", "labels", "filler")
+                for w in size.get(key, ())
+            } | {
+                normalize(str(w))
+                for spec in size["dimensions"].values()
+                for w in [*spec["names"], *spec["cues"]]
+            }
+            self._size_words = sorted(words, key=len, reverse=True)
+        for word in self._size_words:
             at = norm.find(word) if word else -1
             while at >= 0:
                 covered.append((at, at + len(word)))
