@@ -131,6 +131,8 @@ def copilot(tmp_path_factory: pytest.TempPathFactory) -> Copilot:
         ("预算300以内的空气炸锅", (0, 300)),
         ("500左右", (0, 600)),
         ("预算两百多", (200, 300)),
+        ("预算150多", (150, 160)),  # the place of the last digit, as measures() reads 150多块
+        ("预算1000多", (1000, 2000)),
         ("不超过1500", (0, 1500)),
         ("100块以内", (0, 100)),
         ("买了300多要运费吗", None),  # a price said, not a budget

@@ -217,7 +217,9 @@ def budget(text: str) -> tuple[float, float] | None:
         if tail in ("左右", "上下"):
             return (0.0, value * 1.2)
         if tail in ("多", "出头"):
-            step = 10 ** (len(str(int(value))) - 1)
+            step = _vague_step(m.group("num") or "")
+            if step is None:
+                return (0.0, value)  # 一百二多: not a round number; the budget is what was said
             return (value, value + (step if tail == "多" else step / 2))
         return (0.0, value)
     return None
@@ -803,6 +805,21 @@ def measures(text: str) -> list[Measure]:
     return sorted(out, key=lambda q: q.span)
 
 
+def _vague_step(raw: str) -> float | None:
+    """How far "<raw>多" reaches above ``raw``: the place of its last non-zero digit — 150多 =
+    150–160, 两百多 / 200多 = 200–300, 1000多 = 1000–2000, 一百五十多 = 150–160; None for a
+    number that is not round at a place (一百二多). One rule for budgets and measures."""
+    raw = raw.replace(" ", "")
+    scale = 1.0
+    if len(raw) > 1 and raw.endswith("万") and raw[:-1].isdigit():  # 1万多 = 10000–20000
+        raw, scale = raw[:-1], 10000.0
+    if raw.isdigit():
+        return scale * 10 ** (len(raw) - len(raw.rstrip("0")))
+    if raw and raw[-1] in _UNITS:
+        return float(_UNITS[raw[-1]])
+    return None
+
+
 def _approximate(m: re.Match[str]) -> tuple[str, float, float] | None:
     """(dimension, low, high) of a vague amount matched by ``_APPROX``, in the base unit."""
     unit = m.group("unit")
@@ -822,14 +839,9 @@ def _approximate(m: re.Match[str]) -> tuple[str, float, float] | None:
     else:
         n = m.group("n")
         value = number(n)
-        if not value:
+        step = _vague_step(n)
+        if not value or step is None:
             return None
-        if n.isdigit():
-            step = 10 ** (len(n) - len(n.rstrip("0")))
-        elif n[-1] in _UNITS:
-            step = _UNITS[n[-1]]
-        else:
-            return None  # 一百二多: not a round number
         low, high = value, value + step
     dim, factor = _MEASURE_UNITS[unit]
     if m.group("neg") and dim == "temperature":
