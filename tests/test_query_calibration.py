@@ -122,3 +122,12 @@ def test_eval_results_carry_a_reliability_table() -> None:
     assert calibration["n"] == 3
     assert [b["n"] for b in calibration["bins"]] == [1, 1, 1]
     assert 0.0 <= calibration["ece"] <= 1.0
+
+
+def test_an_english_word_the_knowledge_uses_is_kept() -> None:
+    from kefu_copilot.text._query import QueryRewriter
+
+    rewriter = QueryRewriter(known=lambda word: word == "toner")
+    assert rewriter("toner 多大瓶").text.startswith("toner")  # the shop's own product name
+    assert rewriter("serum 多少钱").text.startswith("精华")  # not the shop's word: translated
+    assert rewriter("tent for 4 people").text.startswith("帐篷")

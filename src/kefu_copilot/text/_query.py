@@ -141,7 +141,7 @@ class QueryRewriter:
         if self._size_re is not None:
             text = self._size_re.sub(lambda m: f"{m.group(1)}码", text)
         if self._english_re is not None:
-            english = self._english_re.sub(lambda m: self._english[m.group()], text)
+            english = self._english_re.sub(self._translate, text)
             if english != text:
                 repairs.append(f"english: {english}")
                 text = english
@@ -150,6 +150,15 @@ class QueryRewriter:
             repairs.append(f"typo: {repaired}")
             text = repaired
         return Rewrite(text.strip(), tuple(repairs))
+
+    def _translate(self, m: re.Match[str]) -> str:
+        """An English word the knowledge does not use, in the shop's language; one the knowledge
+        uses itself (a product called "Toner", a "Pro" model) is left as the shop wrote it."""
+        word = m.group()
+        known = self._known
+        if known is not None and all(known(w) for w in word.split()):
+            return word
+        return self._english[word]
 
     # -- typos ------------------------------------------------------------------------------------
     def _repair(self, text: str) -> str:
