@@ -546,16 +546,18 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
         return _NO_LABELS
     keys = _alternation(rules.label_keys)
     cell = re.compile(rf"(?<![\u4e00-\u9fffa-z])({keys})\s*[：:]\s*({_LABEL_VALUE.pattern})")
+    first = re.compile(rf"^\s*([^，,；;。：:\s]{{1,12}})\s*[：:]\s*({_LABEL_VALUE.pattern})")
     values: dict[str, set[str]] = {}
-    for passage in passages:
-        for m in cell.finditer(fold(passage)):
-            value = m.group(2).strip()
-            # "name：充电版 奶白": each word is a label of its own, siblings by position
-            words = value.split()
-            for at, word in enumerate(words):
-                if _CJK.search(word) and not measures(word) and len(word) >= 2:
-                    key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
-                    values.setdefault(key, set()).add(word)
+    cells = [m for passage in passages for m in cell.finditer(fold(passage))]
+    for m in cells + _label_column(passages, first):
+        value = m.group(2).strip()
+        # "name：充电版 奶白": each word is a label of its own, siblings by position
+        words = value.split()
+        for at, word in enumerate(words):
+            # a label may hold a count (两件装, 5斤装) but is more than a measure
+            if _CJK.search(_strip_measures(word)) and len(word) >= 2:
+                key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
+                values.setdefault(key, set()).add(word)
     owner: dict[str, str] = {}
     for key, found in values.items():
         if len(found) >= 2:
@@ -567,7 +569,35 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
     return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
 
 
-def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
+def _label_column(passages: Iterable[str], first: re.Pattern[str]) -> list[re.Match[str]]:
+    """The first cells of table rows that label their row, whatever their key (清扫模式：标准,
+    厚度：春秋被): rows of three cells or more sharing their first key, whose other columns
+    each hold values of one dimension (吸力 in Pa in every row). A first column naming
+    attributes (项目：最大承重，基础款：120kg / 项目：最高速度，基础款：16km/h) holds values of
+    several dimensions under one column: its names are attributes, not subjects."""
+    rows: dict[str, list[tuple[re.Match[str], str]]] = {}
+    for passage in passages:
+        for line in fold(passage).split("\n"):
+            row = first.match(line)
+            if row and len(_CELL_KEY.findall(line)) >= 3:
+                rows.setdefault(row.group(1), []).append((row, line))
+    out: list[re.Match[str]] = []
+    for found in rows.values():
+        dims: dict[str, set[str]] = {}
+        for _, line in found:
+            for part in re.split(r"[，,](?=[^，,：:]{1,12}[：:])", line)[1:]:
+                key, _, value = part.replace("：", ":").partition(":")
+                dims.setdefault(key.strip(), set()).update(m.dim for m in measures(value)[:1])
+        if any(dims.values()) and all(len(d) <= 1 for d in dims.values()):
+            out += [m for m, _ in found]
+    return out
+
+
+def _subjects(
+    rules: _Rules, text: str, labels: _Labels = _NO_LABELS, values: Iterable[str] = ()
+) -> list[str]:
+    """The subjects ``text`` names; ``values``: codes that are the text's values (218g of
+    "重量：约218g"), not what it is about."""
     found = []
     for kind, pattern in rules.subjects:
         found += [
@@ -577,9 +607,36 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     named = [s.split(":", 1)[1] for s in found]
     # a label holding a subject the rules know (等级：金卡会员) is that subject
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
-    found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
+    skip = set(values)
+    found += [f"code:{c}" for c in _codes(text, keep_measures=True) if c not in skip]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
+
+
+def _value_codes(clause: str, label_cell: bool) -> set[str]:
+    """The sizes written in Latin letters (218g, 55db, 270cm) that are what ``clause`` (folded)
+    states rather than what it is about. In a table cell (重量：约218g) every such size is the
+    cell's value, unless the cell labels its row (its key is a label, or it is the row's first
+    cell: 尺寸：1.2×2.0m, 款式：46mm 运动款). Elsewhere a size is a value when it is the
+    clause's last quantity and does not open it (短款M码约110g, 35W 双C的重量是218g) — one opening it
+    (46mm 约80分钟充满) or followed by a colon (8cm厚：¥399) names a variant."""
+    key = _CELL_KEY.match(clause)
+    body = clause[key.end() :] if key else clause
+    text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", body)
+    spans = [
+        m
+        for m in _CODE.finditer(text)
+        if m.group()[0].isdigit() and len(m.group()) >= 2 and measures(m.group())
+    ]
+    if not spans:
+        return set()
+    if key:
+        return set() if label_cell else {m.group() for m in spans}
+    last = spans[-1]
+    after = text[last.end() :]
+    if text[: last.start()].strip() and not re.match(r"\s*[：:]", after) and not measures(after):
+        return {last.group()}
+    return set()
 
 
 _DIMENSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
@@ -734,6 +791,8 @@ def _bound_clauses(
     pos = 0
     asides = _value_asides(text)
     host: list[str] | None = None  # the subjects in force before a value aside opened
+    row: list[str] | None = None  # the subjects of a table row's first cell
+    labelling = False  # in a table row's first cell
     for part in re.split(
         rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
     ):
@@ -751,9 +810,22 @@ def _bound_clauses(
         )
         about = part[: opens - start] if opens is not None else part
         about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
-        own = _subjects(rules, about, labels)
+        cell = _CELL_KEY.match(part)
+        opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
+        label_cell = bool(cell) and (opening or _is_label_key(rules, labels, cell.group()))
+        own = _subjects(rules, about, labels, _value_codes(about, label_cell))
+        if opening:
+            # a table row: its first cell (地区：新疆、西藏) labels every cell after it
+            row, labelling = None, bool(cell)
+        elif cell and row is not None:
+            # another cell of the row: about the row's subjects and its own (8cm厚：¥599 of the
+            # 1.2×2.0m row), never about the cell before it
+            current, listing, labelling = list(dict.fromkeys(row + own)), False, False
+            own = []
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
+        if labelling:
+            row = list(current)
         found = list(measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
         # asked of the 51mm version is about the 51mm version's 全天候 mode
@@ -766,6 +838,13 @@ def _bound_clauses(
         elif host is not None and not any(o < pos < c for o, c in asides):
             current, host, listing = host, None, False  # the aside closed
     return out
+
+
+def _is_label_key(rules: _Rules, labels: _Labels, cell: str) -> bool:
+    """Whether a cell's key (with its colon) names a row's label (规格：, 清扫模式：)."""
+    key = cell.strip().rstrip("：:").strip().lower()
+    known = rules.label_keys | {k.split("#", 1)[0] for k in labels.keys.values()}
+    return any(key == k or key.endswith(k) for k in known)
 
 
 def _value_asides(text: str) -> list[tuple[int, int]]:
