@@ -43,15 +43,17 @@ _FLIPS = [
     ("不包邮", "包邮"),
     ("不需要", "需要"),
     ("无需", "需要"),
-    ("不能", "能"),
-    ("不可", "可"),
-    ("不含", "含"),
+    ("不可以", "可以"),
     ("不提供", "提供"),
     ("不退", "可退"),
     ("不叠加", "叠加"),
     ("自费", "免费"),
     ("收费", "免费"),
 ]
+
+
+#: what may not stand right before a flipped word
+_BOUND = "不无非未没需请也仍可要能将会"
 
 
 def _chunks(shop: Path) -> list[tuple[str, str]]:
@@ -198,10 +200,12 @@ def polarity_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                 if not (6 <= len(clause) <= 30) or "：" in clause[:3]:
                     continue
                 for no, yes in _FLIPS:
-                    if no in clause:
-                        flipped = clause.replace(no, yes, 1)
-                    elif yes in clause and not re.search(rf"[不无非未没]{yes}", clause):
-                        flipped = clause.replace(yes, no, 1)
+                    # a word read as a verb of its own: not after another verb (需提供, 请勿,
+                    # 仍可), where a flip would write nonsense (需不提供)
+                    if re.search(rf"(?<![{_BOUND}]){no}", clause):
+                        flipped = re.sub(rf"(?<![{_BOUND}]){no}", yes, clause, count=1)
+                    elif re.search(rf"(?<![{_BOUND}]){yes}", clause):
+                        flipped = re.sub(rf"(?<![{_BOUND}]){yes}", no, clause, count=1)
                     else:
                         continue
                     topic = re.sub(rf"{no}|{yes}", "", clause)

@@ -213,6 +213,9 @@ class _Rules:
     modals: str = ""
     #: verbs of taking part that pass a negator on to what follows (不享受会员折扣)
     takes_part: frozenset[str] = frozenset()
+    #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
+    #: is the other case's, not the clause's
+    exception: re.Pattern[str] | None = None
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -350,6 +353,11 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         modals=modals,
         takes_part=takes_part,
         only=re.compile(_alternation(only)) if only else None,
+        exception=(
+            re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
+            if rules.get("exceptions")
+            else None
+        ),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -613,13 +621,14 @@ def _subjects(
     return list(dict.fromkeys(found))
 
 
-def _value_codes(clause: str, label_cell: bool) -> set[str]:
+def _value_codes(rules: _Rules, clause: str, label_cell: bool) -> set[str]:
     """The sizes written in Latin letters (218g, 55db, 270cm) that are what ``clause`` (folded)
     states rather than what it is about. In a table cell (重量：约218g) every such size is the
     cell's value, unless the cell labels its row (its key is a label, or it is the row's first
     cell: 尺寸：1.2×2.0m, 款式：46mm 运动款). Elsewhere a size is a value when it is the
     clause's last quantity and does not open it (短款M码约110g, 35W 双C的重量是218g) — one opening it
-    (46mm 约80分钟充满) or followed by a colon (8cm厚：¥399) names a variant."""
+    (46mm 约80分钟充满), followed by a colon (8cm厚：¥399) or what a yes or no is said of (不支持
+    华为 66W — not 净含量是500g: a copula or a colon stands between) names a variant."""
     key = _CELL_KEY.match(clause)
     body = clause[key.end() :] if key else clause
     text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", body)
@@ -633,10 +642,16 @@ def _value_codes(clause: str, label_cell: bool) -> set[str]:
     if key:
         return set() if label_cell else {m.group() for m in spans}
     last = spans[-1]
-    after = text[last.end() :]
-    if text[: last.start()].strip() and not re.match(r"\s*[：:]", after) and not measures(after):
+    after, before = text[last.end() :], text[: last.start()]
+    if rules.cue_words.search(before) and not _COPULA.search(before):
+        return set()  # the object of a yes or no
+    if before.strip() and not re.match(r"\s*[：:]", after) and not measures(after):
         return {last.group()}
     return set()
+
+
+#: what states the value after it of the words before it (净含量是500g, 重量约218g)
+_COPULA = re.compile(r"(?:[是约：:]|大概|大约)\s*$")
 
 
 _DIMENSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
@@ -813,7 +828,7 @@ def _bound_clauses(
         cell = _CELL_KEY.match(part)
         opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
         label_cell = bool(cell) and (opening or _is_label_key(rules, labels, cell.group()))
-        own = _subjects(rules, about, labels, _value_codes(about, label_cell))
+        own = _subjects(rules, about, labels, _value_codes(rules, about, label_cell))
         if opening:
             # a table row: its first cell (地区：新疆、西藏) labels every cell after it
             row, labelling = None, bool(cell)
@@ -876,7 +891,10 @@ def _excepted(
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
-    """(family, positive?) of each polarity family ``text`` uses, negative cues first."""
+    """(family, positive?) of each polarity family ``text`` uses, negative cues first (not
+    those of a parenthesis stating an exception: they are the other case's)."""
+    if rules.exception is not None:
+        text = rules.exception.sub(lambda m: "＿" * len(m.group()), text)
     text = rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
     text = rules.not_cue.sub(
         lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text
@@ -1514,6 +1532,8 @@ class RuleEntailment:
         aligned: dict[tuple[bool, bool], frozenset[str]] = {}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
+        # a clause whose words all name its subjects (无门槛券可以和店铺券同时使用) is about them
+        own = own or claim.words
         own |= _objects(self.rules, fold(claim.text))  # 包邮 is about the 运费
         # what the claim's items are kinds of (荔枝 → 冷链商品): a rule about the kind is about it
         for member, kind in kinds.items():
@@ -1562,6 +1582,9 @@ class RuleEntailment:
                 if (
                     not shared
                     and colon
+                    # the verdict is the cell's value (内容：不建议), not a lead-in's ("…，但不支持
+                    # 7天无理由：" introduces a list, its no is about what it names)
+                    and _polarity(self.rules, value)
                     and not _bigrams(_strip_cues(self.rules, value))
                     and not re.search(r"\d", value)  # 20元（满200可用）: a condition, no verdict
                 ):
