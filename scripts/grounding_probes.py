@@ -64,7 +64,7 @@ def _chunks(shop: Path) -> list[tuple[str, str]]:
             continue
         try:
             chunks, _ = load_file(rel, path.read_bytes())
-        except Exception:  # noqa: BLE001 - a probe battery skips what it cannot read
+        except Exception:  # a probe battery skips what it cannot read
             continue
         out += [(rel, c.text) for c in chunks]
     return out
@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
                         "kind": k,
                         "source": p["source"],
                         "expect": {
-                            "decision": ["auto", "draft"] if which == "faithful" else ["draft", "handoff"]
+                            "decision": ["auto", "draft"]
+                            if which == "faithful"
+                            else ["draft", "handoff"]
                         },
                         "note": p["how"],
                     }
@@ -267,7 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.out, "w", encoding="utf-8") as f:
         for case in cases:
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
-    print(f"{name}: {len(cases)} probes ({', '.join(f'{k} {min(len(v), args.per_kind)}' for k, v in groups.items())})")
+    print(
+        f"{name}: {len(cases)} probes ({', '.join(f'{k} {min(len(v), args.per_kind)}' for k, v in groups.items())})"
+    )
     return 0
 
 

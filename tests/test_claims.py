@@ -807,6 +807,8 @@ def test_the_yes_or_no_of_an_exception_is_the_other_cases() -> None:
 
 
 def test_a_lead_in_is_no_verdict_of_its_own() -> None:
-    knowledge = ["退换货政策\n以下情况仍可享受质量问题退换和保修，但不支持7天无理由：\n跑鞋：户外穿着过的。"]
+    knowledge = [
+        "退换货政策\n以下情况仍可享受质量问题退换和保修，但不支持7天无理由：\n跑鞋：户外穿着过的。"
+    ]
     assert verdicts("以下情况仍可享受质量问题退换和保修", knowledge) == ["entailed"]
     assert verdicts("以下情况仍不可享受质量问题退换和保修", knowledge) == ["contradicted"]

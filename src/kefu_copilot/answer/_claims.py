@@ -827,7 +827,7 @@ def _bound_clauses(
         about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
         cell = _CELL_KEY.match(part)
         opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
-        label_cell = bool(cell) and (opening or _is_label_key(rules, labels, cell.group()))
+        label_cell = cell is not None and (opening or _is_label_key(rules, labels, cell.group()))
         own = _subjects(rules, about, labels, _value_codes(rules, about, label_cell))
         if opening:
             # a table row: its first cell (地区：新疆、西藏) labels every cell after it
