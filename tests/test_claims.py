@@ -812,3 +812,11 @@ def test_a_lead_in_is_no_verdict_of_its_own() -> None:
     ]
     assert verdicts("以下情况仍可享受质量问题退换和保修", knowledge) == ["entailed"]
     assert verdicts("以下情况仍不可享受质量问题退换和保修", knowledge) == ["contradicted"]
+
+
+def test_a_subject_the_cited_knowledge_never_names_is_not_confirmed_by_a_siblings_value() -> None:
+    knowledge = ["运费说明\n偏远地区（青海、甘肃）每单补收运费10元。"]
+    assert verdicts("青海每单补收运费10元", knowledge) == ["entailed"]
+    assert verdicts("新疆每单补收运费10元", knowledge) != ["entailed"]
+    check = ClaimChecker(SHOP).check("新疆每单补收运费10元", ["运费说明\n每单补收运费10元。"])
+    assert [v.verdict for v in check.verdicts] == ["unsupported"]

@@ -1093,6 +1093,30 @@ def _row_key(sentence: str) -> str:
     return m.group().strip().rstrip("：:").strip() if m else ""
 
 
+#: kinds of subject a reply must find named in the knowledge it cites to state their values
+_NAMED_KINDS = frozenset({*_FOCUS_KINDS, "code"})
+
+
+class _Named:
+    """What the cited knowledge names: a claim about a member tier, a region, a coupon kind or
+    a model (46mm, K87) it never names is about none of its clauses."""
+
+    def __init__(self, cited: str) -> None:
+        self.text = cited
+        self.codes = frozenset(_codes(cited, keep_measures=True)) | frozenset(_codes(cited))
+
+    def absent(self, claim: Claim) -> list[str]:
+        out = []
+        for subject in claim.stated:
+            kind, name = subject.split(":", 1)
+            if kind not in _NAMED_KINDS:
+                continue
+            found = name in self.codes or name in self.text if kind == "code" else name in self.text
+            if not found:
+                out.append(name)
+        return out
+
+
 class RuleEntailment:
     """The rule-based entailment: values, subjects and polarity, no model."""
 
@@ -1227,6 +1251,7 @@ class RuleEntailment:
         kinds = _memberships(passages)
         prices = self._amounts_by_subject(claims, units)
         labels = self.labels(passages)
+        named = _Named(fold("\n".join(passages)))
         return [
             self._judge(
                 claim,
@@ -1235,6 +1260,7 @@ class RuleEntailment:
                 context,
                 self._worked_out(claim, derived, prices, labels),
                 kinds,
+                named,
             )
             for claim in claims
         ]
@@ -1305,10 +1331,22 @@ class RuleEntailment:
         context: str,
         derived: frozenset[float] = frozenset(),
         kinds: Mapping[str, frozenset[str]] | None = None,
+        named: _Named | None = None,
     ) -> ClaimVerdict:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
             verdicts.append(self._quantity(claim, q, units, asked, derived))
+        absent = named.absent(claim) if named is not None else []
+        if absent and (claim.measures or claim.polarity):
+            # a value or a yes about a subject the knowledge never names is not confirmed by
+            # what it says of the others (新疆 where it lists 青海、甘肃)
+            verdicts.append(
+                ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the cited knowledge does not name {'、'.join(absent)}",
+                )
+            )
         # a bare number restating a quantity of the question in another unit (1米6 → 160)
         known = numbers_in(context) | {v for m in asked for v in (m.low, m.high, _raw(m))}
         for n in claim.numbers:
