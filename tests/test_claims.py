@@ -736,3 +736,87 @@ def test_an_aside_stating_a_value_excepts_its_subjects_from_the_hosts_value() ->
     assert verdicts("羽绒服签收后7天内可以换码", knowledge, question)[0] == "contradicted"
     assert verdicts("T恤签收后7天内可以换码", knowledge, question)[0] == "entailed"
     assert verdicts("T恤签收后15天内可以换码", knowledge, question)[0] == "contradicted"
+
+
+# ---------------------------------------------------------------- subjects bound by structure
+CHARGERS = [
+    "充电器\n版本：35W 双C，价格：79元，重量：约62g",
+    "充电器\n版本：100W 3C1A，价格：229元，重量：约218g",
+]
+QUILTS = [
+    "蚕丝被\n厚度：春秋被，丝重：2斤，200×230cm：¥899，220×240cm：¥999",
+    "蚕丝被\n厚度：冬被，丝重：4斤，200×230cm：¥1499，220×240cm：¥1699",
+]
+MATTRESSES = [
+    "床垫\n尺寸：0.9×1.9m，8cm厚：¥399，12cm厚：不提供",
+    "床垫\n尺寸：1.2×2.0m，8cm厚：¥599，12cm厚：¥759",
+]
+PACKS = [
+    "T恤\n规格：单件装，价格：79元，说明：—",
+    "T恤\n规格：两件装，价格：139元，说明：颜色可混搭",
+]
+REGIONS = [
+    "配送时效\n地区：江浙沪，参考时效：1-2天，运费：6元",
+    "配送时效\n地区：新疆、西藏，参考时效：5-10天，运费：20元",
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "verdict"),
+    [
+        # a size written in Latin letters is the cell's value, not the row's subject
+        ("35W 双C的重量是62g", CHARGERS, "entailed"),
+        ("35W 双C的重量是218g", CHARGERS, "contradicted"),
+        # a table's first column labels its rows whatever its key
+        ("春秋被200×230cm的是¥899", QUILTS, "entailed"),
+        ("春秋被200×230cm的是¥1499", QUILTS, "contradicted"),
+        # every cell of a row is about the row's first cell, not the cell before it
+        ("1.2×2.0m的8cm厚是¥599", MATTRESSES, "entailed"),
+        ("1.2×2.0m的8cm厚是¥399", MATTRESSES, "contradicted"),
+        # a label may hold a count
+        ("两件装的价格是139元", PACKS, "entailed"),
+        ("单件装的价格是139元", PACKS, "contradicted"),
+        # a first cell listing several subjects labels the row with all of them
+        ("西藏的参考时效是5-10天", REGIONS, "entailed"),
+        ("西藏的参考时效是1-2天", REGIONS, "contradicted"),
+    ],
+)
+def test_a_value_is_bound_to_the_row_that_states_it(
+    reply: str, knowledge: list[str], verdict: str
+) -> None:
+    assert verdicts(reply, knowledge)[-1] == verdict
+
+
+def test_a_value_in_a_list_of_one_sentence_is_its_own_items() -> None:
+    knowledge = ["营养成分（每100g）：能量1370kJ、蛋白质1.2g、脂肪0.3g、钠20mg"]
+    assert verdicts("脂肪0.3g", knowledge) == ["entailed"]
+    assert verdicts("脂肪1.2g", knowledge) == ["contradicted"]
+
+
+def test_a_size_a_yes_or_no_is_said_of_stays_the_clauses_subject() -> None:
+    knowledge = ["快充协议\n华为：仅支持 SCP 22.5W，不支持华为 66W 超级快充。"]
+    assert verdicts("不支持华为 66W 超级快充哦", knowledge) == ["entailed"]
+
+
+def test_the_yes_or_no_of_an_exception_is_the_other_cases() -> None:
+    knowledge = ["活动规则\n定金预售商品的定金不退（因商家原因无法发货除外）。"]
+    assert verdicts("定金预售商品的定金不退（因商家原因无法发货除外）", knowledge) == ["entailed"]
+    assert verdicts("定金预售商品的定金可退（因商家原因无法发货除外）", knowledge) == [
+        "contradicted"
+    ]
+
+
+def test_a_lead_in_is_no_verdict_of_its_own() -> None:
+    knowledge = [
+        "退换货政策\n以下情况仍可享受质量问题退换和保修，但不支持7天无理由：\n跑鞋：户外穿着过的。"
+    ]
+    assert verdicts("以下情况仍可享受质量问题退换和保修", knowledge) == ["entailed"]
+    assert verdicts("以下情况仍不可享受质量问题退换和保修", knowledge) == ["contradicted"]
+
+
+def test_a_subject_the_cited_knowledge_never_names_is_not_confirmed_by_a_siblings_value() -> None:
+    knowledge = ["运费说明\n偏远地区（青海、甘肃）每单补收运费10元。"]
+    assert verdicts("青海每单补收运费10元", knowledge) == ["entailed"]
+    assert verdicts("新疆每单补收运费10元", knowledge) != ["entailed"]
+    check = ClaimChecker(SHOP).check("新疆每单补收运费10元", ["运费说明\n每单补收运费10元。"])
+    assert [v.verdict for v in check.verdicts] == ["unsupported"]

@@ -213,6 +213,9 @@ class _Rules:
     modals: str = ""
     #: verbs of taking part that pass a negator on to what follows (不享受会员折扣)
     takes_part: frozenset[str] = frozenset()
+    #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
+    #: is the other case's, not the clause's
+    exception: re.Pattern[str] | None = None
 
 
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
@@ -350,6 +353,11 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         modals=modals,
         takes_part=takes_part,
         only=re.compile(_alternation(only)) if only else None,
+        exception=(
+            re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
+            if rules.get("exceptions")
+            else None
+        ),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -546,16 +554,18 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
         return _NO_LABELS
     keys = _alternation(rules.label_keys)
     cell = re.compile(rf"(?<![\u4e00-\u9fffa-z])({keys})\s*[：:]\s*({_LABEL_VALUE.pattern})")
+    first = re.compile(rf"^\s*([^，,；;。：:\s]{{1,12}})\s*[：:]\s*({_LABEL_VALUE.pattern})")
     values: dict[str, set[str]] = {}
-    for passage in passages:
-        for m in cell.finditer(fold(passage)):
-            value = m.group(2).strip()
-            # "name：充电版 奶白": each word is a label of its own, siblings by position
-            words = value.split()
-            for at, word in enumerate(words):
-                if _CJK.search(word) and not measures(word) and len(word) >= 2:
-                    key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
-                    values.setdefault(key, set()).add(word)
+    cells = [m for passage in passages for m in cell.finditer(fold(passage))]
+    for m in cells + _label_column(passages, first):
+        value = m.group(2).strip()
+        # "name：充电版 奶白": each word is a label of its own, siblings by position
+        words = value.split()
+        for at, word in enumerate(words):
+            # a label may hold a count (两件装, 5斤装) but is more than a measure
+            if _CJK.search(_strip_measures(word)) and len(word) >= 2:
+                key = m.group(1) if len(words) == 1 else f"{m.group(1)}#{at}"
+                values.setdefault(key, set()).add(word)
     owner: dict[str, str] = {}
     for key, found in values.items():
         if len(found) >= 2:
@@ -567,7 +577,35 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
     return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
 
 
-def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[str]:
+def _label_column(passages: Iterable[str], first: re.Pattern[str]) -> list[re.Match[str]]:
+    """The first cells of table rows that label their row, whatever their key (清扫模式：标准,
+    厚度：春秋被): rows of three cells or more sharing their first key, whose other columns
+    each hold values of one dimension (吸力 in Pa in every row). A first column naming
+    attributes (项目：最大承重，基础款：120kg / 项目：最高速度，基础款：16km/h) holds values of
+    several dimensions under one column: its names are attributes, not subjects."""
+    rows: dict[str, list[tuple[re.Match[str], str]]] = {}
+    for passage in passages:
+        for line in fold(passage).split("\n"):
+            row = first.match(line)
+            if row and len(_CELL_KEY.findall(line)) >= 3:
+                rows.setdefault(row.group(1), []).append((row, line))
+    out: list[re.Match[str]] = []
+    for found in rows.values():
+        dims: dict[str, set[str]] = {}
+        for _, line in found:
+            for part in re.split(r"[，,](?=[^，,：:]{1,12}[：:])", line)[1:]:
+                key, _, value = part.replace("：", ":").partition(":")
+                dims.setdefault(key.strip(), set()).update(m.dim for m in measures(value)[:1])
+        if any(dims.values()) and all(len(d) <= 1 for d in dims.values()):
+            out += [m for m, _ in found]
+    return out
+
+
+def _subjects(
+    rules: _Rules, text: str, labels: _Labels = _NO_LABELS, values: Iterable[str] = ()
+) -> list[str]:
+    """The subjects ``text`` names; ``values``: codes that are the text's values (218g of
+    "重量：约218g"), not what it is about."""
     found = []
     for kind, pattern in rules.subjects:
         found += [
@@ -577,9 +615,43 @@ def _subjects(rules: _Rules, text: str, labels: _Labels = _NO_LABELS) -> list[st
     named = [s.split(":", 1)[1] for s in found]
     # a label holding a subject the rules know (等级：金卡会员) is that subject
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
-    found += [f"code:{c}" for c in _codes(text, keep_measures=True)]
+    skip = set(values)
+    found += [f"code:{c}" for c in _codes(text, keep_measures=True) if c not in skip]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
+
+
+def _value_codes(rules: _Rules, clause: str, label_cell: bool) -> set[str]:
+    """The sizes written in Latin letters (218g, 55db, 270cm) that are what ``clause`` (folded)
+    states rather than what it is about. In a table cell (重量：约218g) every such size is the
+    cell's value, unless the cell labels its row (its key is a label, or it is the row's first
+    cell: 尺寸：1.2×2.0m, 款式：46mm 运动款). Elsewhere a size is a value when it is the
+    clause's last quantity and does not open it (短款M码约110g, 35W 双C的重量是218g) — one opening it
+    (46mm 约80分钟充满), followed by a colon (8cm厚：¥399) or what a yes or no is said of (不支持
+    华为 66W — not 净含量是500g: a copula or a colon stands between) names a variant."""
+    key = _CELL_KEY.match(clause)
+    body = clause[key.end() :] if key else clause
+    text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", body)
+    spans = [
+        m
+        for m in _CODE.finditer(text)
+        if m.group()[0].isdigit() and len(m.group()) >= 2 and measures(m.group())
+    ]
+    if not spans:
+        return set()
+    if key:
+        return set() if label_cell else {m.group() for m in spans}
+    last = spans[-1]
+    after, before = text[last.end() :], text[: last.start()]
+    if rules.cue_words.search(before) and not _COPULA.search(before):
+        return set()  # the object of a yes or no
+    if before.strip() and not re.match(r"\s*[：:]", after) and not measures(after):
+        return {last.group()}
+    return set()
+
+
+#: what states the value after it of the words before it (净含量是500g, 重量约218g)
+_COPULA = re.compile(r"(?:[是约：:]|大概|大约)\s*$")
 
 
 _DIMENSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
@@ -734,6 +806,8 @@ def _bound_clauses(
     pos = 0
     asides = _value_asides(text)
     host: list[str] | None = None  # the subjects in force before a value aside opened
+    row: list[str] | None = None  # the subjects of a table row's first cell
+    labelling = False  # in a table row's first cell
     for part in re.split(
         rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
     ):
@@ -751,9 +825,22 @@ def _bound_clauses(
         )
         about = part[: opens - start] if opens is not None else part
         about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
-        own = _subjects(rules, about, labels)
+        cell = _CELL_KEY.match(part)
+        opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
+        label_cell = cell is not None and (opening or _is_label_key(rules, labels, cell.group()))
+        own = _subjects(rules, about, labels, _value_codes(rules, about, label_cell))
+        if opening:
+            # a table row: its first cell (地区：新疆、西藏) labels every cell after it
+            row, labelling = None, bool(cell)
+        elif cell and row is not None:
+            # another cell of the row: about the row's subjects and its own (8cm厚：¥599 of the
+            # 1.2×2.0m row), never about the cell before it
+            current, listing, labelling = list(dict.fromkeys(row + own)), False, False
+            own = []
         if own:
             current = list(dict.fromkeys(current + own)) if listing else own
+        if labelling:
+            row = list(current)
         found = list(measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
         # asked of the 51mm version is about the 51mm version's 全天候 mode
@@ -766,6 +853,13 @@ def _bound_clauses(
         elif host is not None and not any(o < pos < c for o, c in asides):
             current, host, listing = host, None, False  # the aside closed
     return out
+
+
+def _is_label_key(rules: _Rules, labels: _Labels, cell: str) -> bool:
+    """Whether a cell's key (with its colon) names a row's label (规格：, 清扫模式：)."""
+    key = cell.strip().rstrip("：:").strip().lower()
+    known = rules.label_keys | {k.split("#", 1)[0] for k in labels.keys.values()}
+    return any(key == k or key.endswith(k) for k in known)
 
 
 def _value_asides(text: str) -> list[tuple[int, int]]:
@@ -797,7 +891,10 @@ def _excepted(
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
-    """(family, positive?) of each polarity family ``text`` uses, negative cues first."""
+    """(family, positive?) of each polarity family ``text`` uses, negative cues first (not
+    those of a parenthesis stating an exception: they are the other case's)."""
+    if rules.exception is not None:
+        text = rules.exception.sub(lambda m: "＿" * len(m.group()), text)
     text = rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
     text = rules.not_cue.sub(
         lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", text
@@ -996,6 +1093,30 @@ def _row_key(sentence: str) -> str:
     return m.group().strip().rstrip("：:").strip() if m else ""
 
 
+#: kinds of subject a reply must find named in the knowledge it cites to state their values
+_NAMED_KINDS = frozenset({*_FOCUS_KINDS, "code"})
+
+
+class _Named:
+    """What the cited knowledge names: a claim about a member tier, a region, a coupon kind or
+    a model (46mm, K87) it never names is about none of its clauses."""
+
+    def __init__(self, cited: str) -> None:
+        self.text = cited
+        self.codes = frozenset(_codes(cited, keep_measures=True)) | frozenset(_codes(cited))
+
+    def absent(self, claim: Claim) -> list[str]:
+        out = []
+        for subject in claim.stated:
+            kind, name = subject.split(":", 1)
+            if kind not in _NAMED_KINDS:
+                continue
+            found = name in self.codes or name in self.text if kind == "code" else name in self.text
+            if not found:
+                out.append(name)
+        return out
+
+
 class RuleEntailment:
     """The rule-based entailment: values, subjects and polarity, no model."""
 
@@ -1130,6 +1251,7 @@ class RuleEntailment:
         kinds = _memberships(passages)
         prices = self._amounts_by_subject(claims, units)
         labels = self.labels(passages)
+        named = _Named(fold("\n".join(passages)))
         return [
             self._judge(
                 claim,
@@ -1138,6 +1260,7 @@ class RuleEntailment:
                 context,
                 self._worked_out(claim, derived, prices, labels),
                 kinds,
+                named,
             )
             for claim in claims
         ]
@@ -1208,10 +1331,22 @@ class RuleEntailment:
         context: str,
         derived: frozenset[float] = frozenset(),
         kinds: Mapping[str, frozenset[str]] | None = None,
+        named: _Named | None = None,
     ) -> ClaimVerdict:
         verdicts: list[ClaimVerdict] = []
         for q in claim.measures:
             verdicts.append(self._quantity(claim, q, units, asked, derived))
+        absent = named.absent(claim) if named is not None else []
+        if absent and (claim.measures or claim.polarity):
+            # a value or a yes about a subject the knowledge never names is not confirmed by
+            # what it says of the others (新疆 where it lists 青海、甘肃)
+            verdicts.append(
+                ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the cited knowledge does not name {'、'.join(absent)}",
+                )
+            )
         # a bare number restating a quantity of the question in another unit (1米6 → 160)
         known = numbers_in(context) | {v for m in asked for v in (m.low, m.high, _raw(m))}
         for n in claim.numbers:
@@ -1435,6 +1570,8 @@ class RuleEntailment:
         aligned: dict[tuple[bool, bool], frozenset[str]] = {}
         names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
         own = frozenset(w for w in claim.words if not any(w in n or n in w for n in names))
+        # a clause whose words all name its subjects (无门槛券可以和店铺券同时使用) is about them
+        own = own or claim.words
         own |= _objects(self.rules, fold(claim.text))  # 包邮 is about the 运费
         # what the claim's items are kinds of (荔枝 → 冷链商品): a rule about the kind is about it
         for member, kind in kinds.items():
@@ -1483,6 +1620,9 @@ class RuleEntailment:
                 if (
                     not shared
                     and colon
+                    # the verdict is the cell's value (内容：不建议), not a lead-in's ("…，但不支持
+                    # 7天无理由：" introduces a list, its no is about what it names)
+                    and _polarity(self.rules, value)
                     and not _bigrams(_strip_cues(self.rules, value))
                     and not re.search(r"\d", value)  # 20元（满200可用）: a condition, no verdict
                 ):
