@@ -29,6 +29,8 @@ def _needs_lines(needs: Needs) -> list[str]:
 
 
 def _held(advisor: Advisor, answer: Answer) -> Answer:
+    if answer.decision == "handoff":
+        return answer  # already an agent's (a calibrated answer support would have sent)
     settings = advisor.answerer.settings
     middle = (settings.auto_threshold + settings.draft_threshold) / 2
     return answer.model_copy(
@@ -48,7 +50,8 @@ def presales_answer(
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
         support[source] = max(support.get(source, 0.0), candidate.support)
-    knowledge = prepared.extractive.decision
+    # judged by support whatever the answer mode: routing keeps its meaning when calibrated
+    knowledge = prepared.support_decision
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
     routed = advisor.route(
         prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
