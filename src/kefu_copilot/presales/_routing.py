@@ -28,9 +28,13 @@ def _needs_lines(needs: Needs) -> list[str]:
     return lines
 
 
-def _held(advisor: Advisor, answer: Answer) -> Answer:
-    if answer.decision == "handoff":
-        return answer  # already an agent's (a calibrated answer support would have sent)
+def _held(advisor: Advisor, prepared: Prepared) -> Answer:
+    answer = prepared.extractive
+    if answer.decision == "handoff" and prepared.candidates:
+        # support would send it, the calibrated probability hands it off: the agent still gets
+        # the knowledge's answer to check, with that probability
+        proposal = advisor.answerer.propose(prepared.question, prepared.candidates)
+        answer = proposal.model_copy(update={"confidence": answer.confidence})
     settings = advisor.answerer.settings
     middle = (settings.auto_threshold + settings.draft_threshold) / 2
     return answer.model_copy(
@@ -70,7 +74,7 @@ def presales_answer(
         ):
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
             # goes to an agent (sent as is only when one product clearly fits)
-            return _held(advisor, prepared.extractive)
+            return _held(advisor, prepared)
         return None
     answer, needs = routed
     if explain:
