@@ -43,7 +43,11 @@ from kefu_copilot import Copilot  # noqa: E402
 from kefu_copilot._models import Message  # noqa: E402
 from kefu_copilot.answer._calibration import (  # noqa: E402
     FEATURES,
+    SUPPORT_THRESHOLDS,
+    Decided,
     choose_auto_threshold,
+    choose_draft_threshold,
+    decided_cut,
     fit_logistic,
     reliability,
     threshold_cut,
@@ -51,7 +55,6 @@ from kefu_copilot.answer._calibration import (  # noqa: E402
 from kefu_copilot.evals._suite import _as_list, check_answer_case, read_suite  # noqa: E402
 
 PRECISION = 0.98
-HANDOFF_RECALL = 0.95
 #: The L2 penalties tried; the one with the least leave-one-shop-out log-loss is fitted (with
 #: ~25 measures and a few hundred rows per shop, more shrinkage transfers better across shops).
 L2_GRID = (1.0, 3.0, 10.0, 20.0, 30.0, 50.0, 100.0)
@@ -90,6 +93,10 @@ def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict
             right = False
         else:
             right = not check_answer_case(case, proposal)
+        held = prepared.extractive.decision != "auto"
+        presales = presales_answer(copilot.advisor(), prepared, explain=False) is not None
+        draft = proposal.model_copy(update={"decision": "draft"})
+        handoff = answerer._handoff(case["question"], [], proposal.citations, 0.0)
         rows.append(
             {
                 "shop": shop,
@@ -100,14 +107,31 @@ def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict
                 # never sent as is whatever its confidence: a gate after the decision holds it
                 # back (a size, health or payment question, a follow-up, several products, money
                 # beyond the shop's limits) or the pre-sales advisor answers instead
-                "gated": prepared.extractive.decision != "auto"
-                or presales_answer(copilot.advisor(), prepared, explain=False) is not None,
+                "gated": held or presales,
+                "held": held,
+                "presales": presales,
+                # whether the case passes with the proposal as a draft / with a handoff: what
+                # the draft threshold is chosen on (fit_draft_threshold)
+                "draft_passes": "judge" not in case and not check_answer_case(case, draft),
+                "handoff_passes": "judge" not in case and not check_answer_case(case, handoff),
                 "features": answerer.features(prepared.query, prepared.candidates),
                 "right": int(right),
                 "text": proposal.text,
             }
         )
     return rows
+
+
+def _decided(row: dict[str, Any], probability: float) -> Decided:
+    return Decided(
+        probability=probability,
+        support=float(row["features"]["support"]),
+        held=bool(row["held"]),
+        right=bool(row["right"]),
+        draft_passes=bool(row["draft_passes"]),
+        handoff_passes=bool(row["handoff_passes"]),
+        handoff_only=bool(row["handoff_only"]),
+    )
 
 
 def _leave_one_shop_out(rows: list[dict[str, Any]], shops: list[str], l2: float) -> list[float]:
@@ -212,13 +236,19 @@ def main() -> None:
     live = [i for i, r in enumerate(rows) if not r.get("gated")]
     live_rows, live_p = [rows[i] for i in live], [p[i] for i in live]
     auto, why = choose_auto_threshold(live_p, [r["right"] for r in live_rows], PRECISION)
-    unanswerable = sorted(q for r, q in zip(rows, p, strict=True) if r["handoff_only"])
-    at = int(HANDOFF_RECALL * len(unanswerable))
-    draft = min(auto, unanswerable[at] if at < len(unanswerable) else 1.0) if unanswerable else auto
+    # the draft threshold: on the rows a threshold decides (the pre-sales advisor answers the
+    # others), the most cases passing at handoff recall >= support's; each shop's from the others
+    decided: dict[str, list[Decided]] = {s: [] for s in shops}
+    for r, q in zip(rows, p, strict=True):
+        if not r["presales"]:
+            decided[r["shop"]].append(_decided(r, q))
+    pooled = [c for s in shops for c in decided[s]]
+    draft, draft_why = choose_draft_threshold(pooled, auto)
     per_shop = []
     for s in shops:
         sub = [(r, q) for r, q in zip(live_rows, live_p, strict=True) if r["shop"] == s]
-        handoff = [q for r, q in zip(rows, p, strict=True) if r["shop"] == s and r["handoff_only"]]
+        others = [c for o in shops if o != s for c in decided[o]]
+        nested = choose_draft_threshold(others, auto)[0]
         per_shop.append(
             {
                 "shop": s,
@@ -226,9 +256,9 @@ def main() -> None:
                 "decidable": len(sub),
                 "right": sum(r["right"] for r, _ in sub),
                 **threshold_cut([q for _, q in sub], [r["right"] for r, _ in sub], auto),
-                "unanswerable_handed_off": round(sum(q < draft for q in handoff) / len(handoff), 4)
-                if handoff
-                else None,
+                "draft_threshold_from_the_others": nested,
+                "support": decided_cut(decided[s], *SUPPORT_THRESHOLDS, by_support=True),
+                "calibrated": decided_cut(decided[s], auto, nested),
             }
         )
     final = fit_logistic([r["features"] for r in rows], labels, l2=l2)
@@ -241,6 +271,8 @@ def main() -> None:
         "auto_threshold": auto,
         "auto_threshold_chosen_for": why,
         "draft_threshold": round(draft, 4),
+        "draft_threshold_chosen_for": draft_why,
+        "support_thresholds": list(SUPPORT_THRESHOLDS),
         "target_precision": PRECISION,
         "leave_one_shop_out": per_shop,
         "curve_leave_one_shop_out": [

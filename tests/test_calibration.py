@@ -5,18 +5,26 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from kefu_copilot import Copilot, Settings
 from kefu_copilot._data import DATA_DIR
+from kefu_copilot._models import Message
 from kefu_copilot.answer._calibration import (
     FEATURES,
+    Decided,
     choose_auto_threshold,
+    choose_draft_threshold,
+    decided_cut,
     packaged_calibrator,
     threshold_cut,
 )
 from kefu_copilot.answer._extractive import decide
+from kefu_copilot.evals._suite import read_suite
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _report() -> dict:
@@ -101,7 +109,14 @@ def test_calibrated_settings_make_confidence_the_calibrators_probability(
     )
     answerer, _ = copilot._generation()
     assert answerer.calibrator is packaged_calibrator()
-    assert sample_copilot._generation()[0].calibrator is None  # off by default
+    # on by default (it was off until round 8); calibrated=False keeps support
+    assert sample_copilot._generation()[0].calibrator is packaged_calibrator()
+    off = Copilot(
+        sample_copilot.shop_dir,
+        index_dir=sample_copilot.index_dir,
+        settings=Settings(embed_model="none", calibrated=False),
+    )
+    assert off._generation()[0].calibrator is None
     prepared = answerer.prepare("退货运费谁出", [])
     assert prepared.query is not None
     expected = round(
@@ -111,3 +126,99 @@ def test_calibrated_settings_make_confidence_the_calibrators_probability(
     answer = prepared.extractive
     assert answer.confidence == expected
     assert answer.decision == decide(expected, settings) or answer.decision == "draft"
+
+
+def _decided(p: float, s: float, *, right: bool = True, draft: bool = True,
+             handoff: bool = False, only: bool = False) -> Decided:  # fmt: skip
+    return Decided(p, s, False, right, draft, handoff, only)
+
+
+def test_the_draft_threshold_keeps_supports_handoffs_and_drafts_the_rest() -> None:
+    cases = [
+        _decided(0.95, 0.9),  # sent as is either way
+        _decided(0.5, 0.7),  # right: support sends it, calibrated it is a draft (passes)
+        _decided(0.35, 0.5),  # right as a draft: a high draft threshold hands it off
+        _decided(0.2, 0.3, right=False, draft=False, handoff=True, only=True),
+        _decided(0.4, 0.3, right=False, draft=False, handoff=True, only=True),
+    ]
+    # support hands off 2 of the 2 handoff-only cases: the threshold must too, and then drafts
+    # everything above them
+    threshold, why = choose_draft_threshold(cases, 0.9)
+    assert threshold == 0.5 and "handoff recall >= support's" in why
+    cut = decided_cut(cases, 0.9, threshold)
+    assert cut["handoff_recall"] == 1.0 and cut["passed"] == 4
+    # with one handoff-only case fewer to keep, the draft below it is kept too
+    threshold, _ = choose_draft_threshold(cases[:-1], 0.9)
+    assert threshold == 0.35 and decided_cut(cases[:-1], 0.9, threshold)["passed"] == 4
+
+
+def test_the_packaged_draft_threshold_is_reported_per_shop() -> None:
+    report = _report()
+    assert report["draft_threshold_chosen_for"]
+    assert report["support_thresholds"] == [0.62, 0.42]
+    support = [s["support"] for s in report["leave_one_shop_out"]]
+    calibrated = [s["calibrated"] for s in report["leave_one_shop_out"]]
+    # pooled over the shops (each with a draft threshold chosen on the others): no fewer
+    # handoffs, no fewer cases passing, and the answers sent as is more often right
+    assert sum(c["passed"] for c in calibrated) >= sum(s["passed"] for s in support)
+    for key in ("auto_precision",):
+        sent = sum(c["auto"] for c in calibrated)
+        right = sum(c["auto"] * (c[key] or 0) for c in calibrated)
+        sent0 = sum(s["auto"] for s in support)
+        right0 = sum(s["auto"] * (s[key] or 0) for s in support)
+        assert right / sent > right0 / sent0
+    assert Settings().draft_threshold == report["draft_threshold"]
+    assert Settings().auto_threshold == report["auto_threshold"]
+
+
+def _support_copilot(sample_copilot) -> Copilot:
+    """The sample shop answered in the uncalibrated mode (today's default until round 8)."""
+    return Copilot(
+        sample_copilot.shop_dir,
+        index_dir=sample_copilot.index_dir,
+        settings=Settings(embed_model="none", calibrated=False),
+    )
+
+
+def test_reply_drafts_do_not_change_with_the_answer_mode(sample_copilot) -> None:
+    off = _support_copilot(sample_copilot)
+    off_answerer = off._generation()[0]
+    assert off_answerer.by_support() is off_answerer  # uncalibrated: itself
+    view = sample_copilot._generation()[0].by_support()
+    assert view.calibrator is None and view.settings.auto_threshold == 0.62
+    cases = read_suite(ROOT / "evals" / "reply.jsonl")[0]
+    for case in cases[::3]:
+        conversation, draft = case["conversation"], case.get("draft")
+        on_drafts = sample_copilot.suggest_reply(conversation, draft)
+        off_drafts = off.suggest_reply(conversation, draft)
+        assert [d.model_dump() for d in on_drafts] == [d.model_dump() for d in off_drafts], case[
+            "id"
+        ]
+
+
+def test_presales_routing_does_not_change_with_the_answer_mode(sample_copilot) -> None:
+    from kefu_copilot.presales._routing import presales_answer
+
+    off = _support_copilot(sample_copilot)
+    on_answerer, off_answerer = sample_copilot._generation()[0], off._generation()[0]
+    cases = [
+        c
+        for suite in ("presales", "answer")
+        for c in read_suite(ROOT / "evals" / f"{suite}.jsonl")[0]
+        if c.get("type", "answer") == "answer"
+    ]
+    differ = 0
+    for case in cases[::2]:
+        history = [Message(**t) for t in case.get("history") or []]
+        on = on_answerer.prepare(case["question"], history)
+        support = off_answerer.prepare(case["question"], history)
+        assert on.support_decision == support.extractive.decision, case["id"]
+        differ += on.extractive.decision != support.extractive.decision
+        if on.ruled:
+            continue
+        routed_on = presales_answer(sample_copilot.advisor(), on)
+        routed_off = presales_answer(off.advisor(), support)
+        assert (routed_on is None) == (routed_off is None), case["id"]
+        if routed_on is not None and routed_off is not None and routed_off.decision != "draft":
+            assert (routed_on.decision, routed_on.text) == (routed_off.decision, routed_off.text)
+    assert differ  # the answer modes do differ on these questions: the check is not empty

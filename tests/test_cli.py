@@ -135,7 +135,8 @@ def test_chat_routes_each_message_and_shows_the_handoff_packet(
 ) -> None:
     """`kefu chat` goes through handle(): the conversation carries over, a handoff shows why
     and the packet the human agent receives."""
-    lines = iter(["纯棉圆领T恤会缩水吗", "不赔我100块我就给差评，叫人工来", ""])
+    # a question the calibrated default sends as is (纯棉圆领T恤会缩水吗 is a draft since round 8)
+    lines = iter(["退货运费谁出", "不赔我100块我就给差评，叫人工来", ""])
     monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
     argv = ["chat", "--shop", str(shop), "--index", str(tmp_path / "i"), "--embed-model", "none"]
     assert main(argv) == 0
@@ -143,7 +144,7 @@ def test_chat_routes_each_message_and_shows_the_handoff_packet(
     assert "auto" in out and "handoff" in out
     assert "bad_review_threat" in out  # risk flags of the turn
     assert "handoff packet" in out and "顾客诉求" in out and "建议下一步" in out
-    assert "此前提到：纯棉圆领T恤会缩水吗" in out  # the conversation was kept across turns
+    assert "此前提到：退货运费谁出" in out  # the conversation was kept across turns
 
 
 def test_verbose_levels_show_the_copilots_stages(shop: Path, tmp_path: Path, caplog) -> None:

@@ -111,3 +111,40 @@ def test_the_form_of_address_has_one_reader(tmp_path) -> None:
         encoding="utf-8",
     )
     assert load_shop_config(tmp_path).address == "姐妹"
+
+
+def test_thresholds_default_to_the_calibrations_and_follow_the_mode() -> None:
+    from kefu_copilot.config._settings import SUPPORT_THRESHOLDS, default_thresholds
+
+    calibrated = default_thresholds(True)
+    settings = resolve_settings(None, environ={})
+    assert settings.calibrated is True  # calibrated confidence is the default answer mode
+    assert (settings.auto_threshold, settings.draft_threshold) == calibrated
+    assert not {"auto_threshold", "draft_threshold"} & settings.model_fields_set  # not pinned
+    support = resolve_settings(None, environ={"KEFU_CALIBRATED": "0"})
+    assert (support.auto_threshold, support.draft_threshold) == SUPPORT_THRESHOLDS == (0.62, 0.42)
+    # a copy in the other mode takes that mode's defaults, not the first one's
+    assert settings.merged(calibrated=False).auto_threshold == 0.62
+    assert support.merged(calibrated=True).auto_threshold == calibrated[0]
+
+
+def test_a_threshold_the_user_sets_wins_in_either_mode() -> None:
+    # argument > Settings > KEFU_* variables, calibrated or not; the default draft threshold
+    # never rises above an auto threshold set lower
+    env = {"KEFU_AUTO_THRESHOLD": "0.9"}
+    assert resolve_settings(None, environ=env).auto_threshold == 0.9
+    assert resolve_settings(Settings(auto_threshold=0.7), environ=env).auto_threshold == 0.7
+    assert resolve_settings(None, environ=env, auto_threshold=0.5).auto_threshold == 0.5
+    low = resolve_settings(None, environ={}, auto_threshold=0.25)
+    assert low.draft_threshold == 0.25
+    off = resolve_settings(None, environ={"KEFU_CALIBRATED": "false"}, draft_threshold=0.3)
+    assert (off.auto_threshold, off.draft_threshold) == (0.62, 0.3)
+    assert Settings(auto_threshold=0.7).merged(calibrated=False).auto_threshold == 0.7
+
+
+def test_support_thresholds_are_supports_whatever_the_answer_mode() -> None:
+    assert Settings().support_thresholds == (0.62, 0.42)
+    assert Settings(auto_threshold=0.95).support_thresholds == (0.62, 0.42)
+    # uncalibrated, the answer thresholds are on support: the reply and pre-sales advisors
+    # read the user's, as they always did
+    assert Settings(calibrated=False, auto_threshold=0.7).support_thresholds == (0.7, 0.42)

@@ -33,11 +33,14 @@ def test_answer_suite_figures(sample_copilot) -> None:
         rows.append((case, answer, check_answer_case(case, answer)))
     metrics = answer_metrics(rows)
     print("answer suite (lexical only):", {k: round(v, 3) for k, v in metrics.items()})
-    # Measured 2026-11: auto_precision 0.96, handoff_recall 1.00, pass_rate 0.80, auto_rate 0.47.
-    assert metrics["auto_precision"] >= 0.93
+    # Calibrated (the default since round 8), measured 2026-12: auto_precision 1.00,
+    # handoff_recall 1.00, pass_rate 0.82, auto_rate 0.20. (Support, calibrated=False, as
+    # until round 8: 0.96, 1.00, 0.82, 0.45.) Calibration sends fewer answers as is, more of
+    # them right.
+    assert metrics["auto_precision"] >= 0.97
     assert metrics["handoff_recall"] >= 0.97
-    assert metrics["pass_rate"] >= 0.78
-    assert metrics["auto_rate"] >= 0.45
+    assert metrics["pass_rate"] >= 0.80
+    assert metrics["auto_rate"] >= 0.17
 
 
 def test_malformed_suite_lines_name_file_and_line(tmp_path: Path) -> None:

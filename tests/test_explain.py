@@ -27,10 +27,11 @@ def test_the_trace_names_the_cited_candidate_with_its_scores(sample_copilot) -> 
     assert best.bm25 > 0 and best.ranks["bm25"] >= 1
     assert best.faq > 0 and best.ranks["faq"] >= 1
     assert best.score > 0 and best.retrieved is not None
-    # the support breakdown ends in the support that became the confidence
+    # the support breakdown ends in the support the answer's reasons name (confidence is the
+    # calibrated probability since round 8; it is the support with calibrated=False)
     assert best.basis == "faq phrasing"
     assert {"forward", "backward", "faq phrasing"} <= set(best.steps)
-    assert round(min(1.0, best.support), 4) == answer.confidence
+    assert f"support {best.support:.2f}" in answer.reasons[0]
     assert list(best.steps.values())[-1] == best.support
     assert [c.rank for c in trace.candidates] == list(range(1, len(trace.candidates) + 1))
     assert trace.scored >= len(trace.candidates) > 1

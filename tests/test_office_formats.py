@@ -193,7 +193,10 @@ def test_the_office_variant_answers_like_the_sample_shop(tmp_path: Path) -> None
     pytest.importorskip("docx")
     pytest.importorskip("pdfplumber")
     shop = _build_module().build(tmp_path / "variant")
-    sample = run_suite(ROOT / "evals" / "answer.jsonl", shop=ROOT / "knowledge", embed_model="none")
-    variant = run_suite(tmp_path / "variant" / "answer.jsonl", shop=shop, embed_model="none")
+    # on support (calibrated=False): what is compared is what retrieval finds in each format;
+    # calibrated, one auto answer of the ~29 sent moves precision by 0.034
+    options = {"embed_model": "none", "calibrated": False}
+    sample = run_suite(ROOT / "evals" / "answer.jsonl", shop=ROOT / "knowledge", **options)
+    variant = run_suite(tmp_path / "variant" / "answer.jsonl", shop=shop, **options)
     for name in ("pass_rate", "auto_precision", "handoff_recall", "auto_rate"):
         assert abs(sample.metrics[name] - variant.metrics[name]) <= 0.02, name

@@ -19,7 +19,6 @@ from .agent._conversation import Conversation
 from .agent._memory import MemoryBook
 from .agent._router import Router, Turn
 from .agent._tools import PendingAction, ToolRegistry
-from .answer._calibration import packaged_calibrator
 from .answer._claims import Entailment
 from .answer._extractive import Answerer, Prepared
 from .answer._generate import AnswerStream, GroundedGenerator
@@ -303,10 +302,8 @@ class Copilot:
                 tokenizer = self._tokenizer(shop)
                 embedder, store = self._dense() if snapshot.embedder else (None, None)
                 retriever = Retriever(snapshot, tokenizer, embedder=embedder, store=store)
-                answerer = Answerer(
-                    snapshot, retriever, tokenizer, shop, self.settings,
-                    calibrator=packaged_calibrator() if self.settings.calibrated else None,
-                )  # fmt: skip
+                # calibrated or not as the settings say
+                answerer = Answerer(snapshot, retriever, tokenizer, shop, self.settings)
                 self._state = (snapshot, answerer, shop)
             return self._state
 

@@ -27,11 +27,16 @@ from functools import cache
 from typing import Any
 
 from .._data import DATA_DIR
+from ..config._settings import SUPPORT_THRESHOLDS
 
 __all__ = [
     "FEATURES",
+    "SUPPORT_THRESHOLDS",
     "Calibrator",
+    "Decided",
     "choose_auto_threshold",
+    "choose_draft_threshold",
+    "decided_cut",
     "fit_logistic",
     "packaged_calibrator",
     "reliability",
@@ -201,6 +206,79 @@ def choose_auto_threshold(
                 f"precision {best['auto_precision']}, coverage {best['coverage']}"
             )
     return 1.0, f"no threshold sending {min_sent} reaches precision {fallback}"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One question that reached a retrieval decision, as the draft threshold is fitted on it:
+    its out-of-shop probability, its support, whether a gate after the decision holds an auto
+    answer back (then a draft), and whether the case passes with the proposed answer sent as
+    is, offered as a draft, or with a handoff."""
+
+    probability: float
+    support: float
+    held: bool
+    right: bool
+    draft_passes: bool
+    handoff_passes: bool
+    handoff_only: bool  # the case accepts nothing but a handoff
+
+
+def decided_cut(
+    cases: Sequence[Decided], auto: float, draft: float, *, by_support: bool = False
+) -> dict[str, Any]:
+    """What the thresholds ``auto`` / ``draft`` do to ``cases`` (on their probability, or on
+    their support with ``by_support``): how many are sent as is and the share of them right,
+    the share of the handoff-only cases handed off (handoff recall) and how many pass."""
+    sent = right = passed = handed = handoff_only = 0
+    for case in cases:
+        score = min(1.0, case.support) if by_support else case.probability
+        decision = "auto" if score >= auto else "draft" if score >= draft else "handoff"
+        if decision == "auto" and case.held:
+            decision = "draft"
+        ok = {"auto": case.right, "draft": case.draft_passes}.get(decision, case.handoff_passes)
+        sent += decision == "auto"
+        right += decision == "auto" and case.right
+        passed += ok
+        handoff_only += case.handoff_only
+        handed += case.handoff_only and decision == "handoff"
+    return {
+        "auto": sent,
+        "auto_precision": round(right / sent, 4) if sent else None,
+        "handoff_recall": round(handed / handoff_only, 4) if handoff_only else None,
+        "passed": passed,
+        "cases": len(cases),
+    }
+
+
+def choose_draft_threshold(
+    cases: Sequence[Decided], auto: float, baseline: tuple[float, float] = SUPPORT_THRESHOLDS
+) -> tuple[float, str]:
+    """The draft threshold under ``auto`` read off out-of-shop probabilities, and why: the one
+    with the most cases passing among those that hand off at least the share of the handoff-only
+    cases that support with the ``baseline`` thresholds hands off (the highest of equals).
+
+    A draft below the auto threshold costs a right answer nothing (an agent sends it) and a
+    handoff-only question its handoff; so the threshold is as low as the handoffs allow, rather
+    than one leaving a fixed share of handoffs below it (which turned right drafts into
+    handoffs: the calibrated probability of a right answer is often 0.3-0.6)."""
+    today = decided_cut(cases, *baseline, by_support=True)
+    floor = today["handoff_recall"] or 0.0
+    best: tuple[tuple[int, float], dict[str, Any]] | None = None
+    for t in sorted({round(c.probability, 4) for c in cases if c.probability < auto} | {auto}):
+        cut = decided_cut(cases, auto, t)
+        if (cut["handoff_recall"] or 0.0) < floor:
+            continue
+        if best is None or (cut["passed"], t) > best[0]:
+            best = ((cut["passed"], t), cut)
+    if best is None:
+        return auto, "no draft threshold hands off as many handoff-only cases as support does"
+    (_, threshold), cut = best
+    return threshold, (
+        f"the most cases passing ({cut['passed']} of {cut['cases']}; support at "
+        f"{baseline[0]}/{baseline[1]}: {today['passed']}) at handoff recall >= support's "
+        f"({cut['handoff_recall']} >= {floor})"
+    )
 
 
 def reliability(

@@ -11,6 +11,7 @@ decision (:meth:`Answerer._decide`). The weights are :class:`~._scoring.Scoring`
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import re
@@ -34,7 +35,7 @@ from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers, said_of
-from ._calibration import Calibrator
+from ._calibration import Calibrator, packaged_calibrator
 from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
@@ -76,14 +77,31 @@ class Prepared:
     candidates: list[Candidate]
     ruled: bool  # a handoff rule fired: no LLM may answer this one
     query: Query | None = None  # the question as read (None: a rule answered before reading)
+    #: the decision support earns against ``settings.support_thresholds`` (the same holds after
+    #: it) where it differs from the answer's: what the pre-sales advisor reads, whatever the
+    #: answer mode (None: the answer's own decision)
+    by_support: Decision | None = None
+
+    @property
+    def support_decision(self) -> Decision:
+        """The decision of :attr:`extractive` judged by support, not by the calibrated
+        probability (the same unless calibration is on)."""
+        return self.by_support or self.extractive.decision
 
 
 def decide(confidence: float, settings: Settings) -> Decision:
-    if confidence >= settings.auto_threshold:
+    return decide_at(confidence, settings.auto_threshold, settings.draft_threshold)
+
+
+def decide_at(confidence: float, auto: float, draft: float) -> Decision:
+    if confidence >= auto:
         return "auto"
-    if confidence >= settings.draft_threshold:
+    if confidence >= draft:
         return "draft"
     return "handoff"
+
+
+_FROM_SETTINGS: Any = object()
 
 
 @dataclass
@@ -116,14 +134,17 @@ class Answerer:
         settings: Settings,
         *,
         scoring: Scoring = SCORING,
-        calibrator: Calibrator | None = None,
+        calibrator: Calibrator | None = _FROM_SETTINGS,
     ) -> None:
         """``calibrator`` turns the decision's measures into the answer's confidence, the
-        probability that it is right (:func:`._calibration.packaged_calibrator` is the one fitted
-        across shops; use it with that fit's thresholds, ``report`` of ``data/calibration.json``).
-        None: confidence is the best candidate's support, as before calibration existed."""
+        probability that it is right; by default :func:`._calibration.packaged_calibrator` (the
+        one fitted across shops, whose thresholds are the settings' defaults) when
+        ``settings.calibrated``. None: confidence is the best candidate's support."""
         self.snapshot = snapshot
+        if calibrator is _FROM_SETTINGS:
+            calibrator = packaged_calibrator() if settings.calibrated else None
         self.calibrator = calibrator
+        self._support_view: Answerer | None = None
         self.retriever = retriever
         self.tokenizer = tokenizer
         self.shop = shop
@@ -174,6 +195,27 @@ class Answerer:
         gil = getattr(sys, "_is_gil_enabled", lambda: True)()
         self._gate: AbstractContextManager[Any] = threading.RLock() if gil else nullcontext()
 
+    def by_support(self) -> Answerer:
+        """This answerer judging on support: no calibrator, ``settings.support_thresholds`` as
+        its thresholds (itself when it already does). The reply advisor drafts from it, so its
+        choice of passages does not change with the answer mode. Shares everything else."""
+        auto, draft = self.settings.support_thresholds
+        settings = self.settings
+        if self.calibrator is None and (settings.auto_threshold, settings.draft_threshold) == (
+            auto,
+            draft,
+        ):
+            return self
+        if self._support_view is None:
+            view = copy.copy(self)
+            view.calibrator = None
+            view.settings = settings.model_copy(
+                update={"calibrated": False, "auto_threshold": auto, "draft_threshold": draft}
+            )
+            view._support_view = view
+            self._support_view = view
+        return self._support_view
+
     # -- the main entry ---------------------------------------------------------------------------
     def answer(
         self, question: str, history: list[Message] | None = None, *, explain: bool = False
@@ -221,8 +263,8 @@ class Answerer:
             log.debug("no knowledge matches %r (%d retrieved)", question, len(hits))
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
-        decided = self._decide(question, candidates, query)
-        if decided.decision == "auto":
+        decided, by_support = self._decide(question, candidates, query)
+        if "auto" in (decided.decision, by_support):
             held = None
             if size_question:  # never auto from one matched number
                 held = "a size question no size chart answered"
@@ -241,9 +283,13 @@ class Answerer:
                 held = f"the question fits {len(query.products)} products equally"
             else:
                 held = self._quote_check(query, history) or None
-            if held is not None:
+            if held is not None and decided.decision == "auto":
                 decided = self._held_back(decided, held)
+            if held is not None and by_support == "auto":
+                by_support = "draft"
         prepared = Prepared(question, history, decided, candidates, False, query)
+        if by_support != decided.decision:
+            prepared.by_support = by_support
         return self._explain(prepared, "thresholds", hits) if explain else prepared
 
     def _continues(self, query: Query, history: Sequence[Message], quoted: Chunk) -> bool:
@@ -875,17 +921,21 @@ class Answerer:
             return 0.0
         return 1.0 if any(n and n in quoted for names in asked for n in names) else -1.0
 
-    def _decide(self, question: str, candidates: list[Candidate], query: Query) -> Answer:
+    def _decide(
+        self, question: str, candidates: list[Candidate], query: Query
+    ) -> tuple[Answer, Decision]:
         """The best candidate's answer, cited with close matches from other sources, and the
         decision its calibrated confidence (the probability that it is right) earns against
-        the thresholds."""
+        the thresholds; and the decision its support earns against the support thresholds."""
         best = candidates[0]
+        support = round(min(1.0, best.support), 4)
         if self.calibrator is None:
-            confidence = round(min(1.0, best.support), 4)
+            confidence = support
         else:
             confidence = round(self.calibrator.probability(self.features(query, candidates)), 4)
         proposal = self.propose(question, candidates)
         decision = decide(confidence, self.settings)
+        by_support = decide_at(support, *self.settings.support_thresholds)
         log.debug(
             "decision %s for %r: confidence %.4f (auto >= %s, draft >= %s), best %s",
             decision,
@@ -895,17 +945,20 @@ class Answerer:
             self.settings.draft_threshold,
             best.hit.chunk.id,
         )
+        sure = "auto" in (decision, by_support)
+        over = money_beyond_limits(proposal.text, self.shop) if sure else []
+        if over:  # knowledge promising more than shop.yaml allows is for an agent to check
+            by_support = "draft" if by_support == "auto" else by_support
         if decision == "handoff":
             reasons = ["the knowledge does not clearly answer the question", *proposal.reasons]
-            return self._handoff(question, reasons, proposal.citations, confidence)
-        over = money_beyond_limits(proposal.text, self.shop) if decision == "auto" else []
+            return self._handoff(question, reasons, proposal.citations, confidence), by_support
         reasons = list(proposal.reasons)
-        if over:  # knowledge promising more than shop.yaml allows is for an agent to check
+        if over and decision == "auto":
             decision = "draft"
             reasons += [f"the quoted knowledge {p}" for p in over]
         return proposal.model_copy(
             update={"decision": decision, "confidence": confidence, "reasons": reasons}
-        )
+        ), by_support
 
     def propose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
         """The answer the best candidate gives, whatever the confidence (``auto``, confidence

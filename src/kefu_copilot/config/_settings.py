@@ -8,10 +8,12 @@ a :class:`Settings`, or a ``Copilot`` resolving its settings — never at import
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,13 +26,29 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .._data import DATA_DIR
 from .._errors import ConfigError
 
-__all__ = ["DEFAULT_EMBED_MODEL", "Settings"]
+__all__ = ["DEFAULT_EMBED_MODEL", "SUPPORT_THRESHOLDS", "Settings", "default_thresholds"]
 
 DEFAULT_EMBED_MODEL = "BAAI/bge-small-zh-v1.5"
 ENV_PREFIX = "KEFU_"
 ENV_FILE_VARIABLE = "KEFU_ENV_FILE"
+#: Auto / draft thresholds on support, the uncalibrated confidence (a ranking score).
+SUPPORT_THRESHOLDS = (0.62, 0.42)
+
+
+@cache
+def _calibrated_thresholds() -> tuple[float, float]:
+    report = json.loads((DATA_DIR / "calibration.json").read_text(encoding="utf-8"))["report"]
+    return float(report["auto_threshold"]), float(report["draft_threshold"])
+
+
+def default_thresholds(calibrated: bool) -> tuple[float, float]:
+    """The auto / draft thresholds used when none is set: the ones the packaged calibration
+    chose (``report`` of ``data/calibration.json``, see docs/calibration.md) when ``calibrated``,
+    else :data:`SUPPORT_THRESHOLDS`."""
+    return _calibrated_thresholds() if calibrated else SUPPORT_THRESHOLDS
 
 
 class Settings(BaseSettings):
@@ -97,17 +115,29 @@ class Settings(BaseSettings):
     )
     # -- retrieval and answering -----------------------------------------------------------
     top_k: int = Field(8, ge=1, le=100, description="Knowledge chunks retrieved per question")
+    calibrated: bool = Field(
+        True,
+        description="Confidence of a retrieved answer is the calibrated probability that it is "
+        "right (data/calibration.json, fitted across shops) and the thresholds default to that "
+        "fit's (report.auto_threshold, report.draft_threshold). Off: confidence is the match's "
+        "support and the thresholds default to 0.62 / 0.42",
+    )
     auto_threshold: float = Field(
-        0.62, ge=0, le=1, description="Confidence at or above which an answer is sent as is"
+        default_factory=lambda data: default_thresholds(data.get("calibrated", True))[0],
+        ge=0,
+        le=1,
+        description="Confidence at or above which an answer is sent as is. Default: the "
+        "calibration's (calibrated) or 0.62 (support)",
     )
     draft_threshold: float = Field(
-        0.42, ge=0, le=1, description="Confidence at or above which a draft is offered to an agent"
-    )
-    calibrated: bool = Field(
-        False,
-        description="Confidence of a retrieved answer is the calibrated probability that it is "
-        "right (data/calibration.json, fitted across shops); use it with that fit's thresholds "
-        "(report.auto_threshold, report.draft_threshold). Off: confidence is the match's support",
+        default_factory=lambda data: min(
+            default_thresholds(data.get("calibrated", True))[1],
+            data.get("auto_threshold", 1.0),
+        ),
+        ge=0,
+        le=1,
+        description="Confidence at or above which a draft is offered to an agent. Default: the "
+        "calibration's (calibrated) or 0.42 (support), never above auto_threshold",
     )
     max_file_mb: float = Field(
         64, gt=0, description="Knowledge files larger than this are skipped with a report"
@@ -142,6 +172,15 @@ class Settings(BaseSettings):
         if self.draft_threshold > self.auto_threshold:
             raise ValueError("draft_threshold must not be above auto_threshold")
         return self
+
+    @property
+    def support_thresholds(self) -> tuple[float, float]:
+        """The auto / draft thresholds on support (the uncalibrated confidence) that the reply
+        advisor and the pre-sales advisor judge the knowledge's answers by, whatever the answer
+        mode: this object's thresholds when calibration is off, else support's defaults."""
+        if self.calibrated:
+            return SUPPORT_THRESHOLDS
+        return self.auto_threshold, self.draft_threshold
 
     @property
     def embeddings_enabled(self) -> bool:
@@ -180,8 +219,9 @@ class Settings(BaseSettings):
         return resolve_settings(None, environ=environ)
 
     def merged(self, **overrides: Any) -> Settings:
-        """A copy with ``overrides`` applied (``None`` values are ignored)."""
-        values = self.model_dump(exclude_unset=False)
+        """A copy with ``overrides`` applied (``None`` values are ignored). Thresholds nobody set
+        follow the mode of the copy (``merged(calibrated=False)``: support's defaults)."""
+        values = {k: getattr(self, k) for k in self.model_fields_set}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return _build(values, {}, "argument")
 

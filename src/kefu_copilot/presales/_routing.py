@@ -28,7 +28,13 @@ def _needs_lines(needs: Needs) -> list[str]:
     return lines
 
 
-def _held(advisor: Advisor, answer: Answer) -> Answer:
+def _held(advisor: Advisor, prepared: Prepared) -> Answer:
+    answer = prepared.extractive
+    if answer.decision == "handoff" and prepared.candidates:
+        # support would send it, the calibrated probability hands it off: the agent still gets
+        # the knowledge's answer to check, with that probability
+        proposal = advisor.answerer.propose(prepared.question, prepared.candidates)
+        answer = proposal.model_copy(update={"confidence": answer.confidence})
     settings = advisor.answerer.settings
     middle = (settings.auto_threshold + settings.draft_threshold) / 2
     return answer.model_copy(
@@ -48,7 +54,8 @@ def presales_answer(
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
         support[source] = max(support.get(source, 0.0), candidate.support)
-    knowledge = prepared.extractive.decision
+    # judged by support whatever the answer mode: routing keeps its meaning when calibrated
+    knowledge = prepared.support_decision
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
     routed = advisor.route(
         prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
@@ -67,7 +74,7 @@ def presales_answer(
         ):
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
             # goes to an agent (sent as is only when one product clearly fits)
-            return _held(advisor, prepared.extractive)
+            return _held(advisor, prepared)
         return None
     answer, needs = routed
     if explain:

@@ -132,7 +132,8 @@ class ReplyAdvisor:
                 "an LLM reply path is not available yet; pass llm=None (structured drafting "
                 "works without one)"
             )
-        self.answerer = answerer
+        # the knowledge's answers judged by support: drafting does not change with the answer mode
+        self.answerer = answerer.by_support()
         self.shop = shop or answerer.shop
         #: the shop's approved replies and greetings (``replies/`` of ``shop_dir``, optional)
         self.approved = load_approved(shop_dir)
