@@ -59,6 +59,8 @@ Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+#: A product's model name in its title: a name with its number ("云驰3", "极光-5")
+_MODEL_NAME = re.compile(r"[\u4e00-\u9fff]{2,}-?\d+")
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
@@ -155,6 +157,14 @@ class ReplyAdvisor:
             s: {w for w in ws if len(w) > 1 and shared[w] == 1} | {self._heads[s]}
             for s, ws in full.items()
             if s in self._heads
+        }
+        segments = {s: set(fold(titles[s]).split()) for s in pages if s in titles}
+        shared_segments = Counter(g for gs in segments.values() for g in gs)
+        #: the parts of each product page's title (split at its spaces) no other title has: its
+        #: model name ("云驰3", "云栖2"), which the word tokenizer cuts into single characters
+        self._models = {
+            s: {g for g in gs if shared_segments[g] == 1 and _MODEL_NAME.fullmatch(g)}
+            for s, gs in segments.items()
         }
         classes = {
             s: str(value)
@@ -713,9 +723,11 @@ class ReplyAdvisor:
 
     def _about(self, source: str, text: str, products: set[str]) -> bool:
         """Whether knowledge may be said about the conversation's products: a product page only
-        of one of them; a passage naming other products only if it names one of ours too."""
+        of one of them (none when the conversation names no product of the catalogue: a page's
+        care or battery text is no rule for "快递三天没动了"); a passage naming other products
+        only if it names one of ours too."""
         if source in self._names:
-            return not products or source in products
+            return source in products
         if not products:
             return True
         ours = {w for p in products for w in self._names.get(p, ())}
@@ -934,6 +946,8 @@ class ReplyAdvisor:
         named = {
             s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
         }
+        folded = [fold(t) for t in said]
+        found |= {s for s, gs in self._models.items() if any(g in t for g in gs for t in folded)}
         # a class word names the identified product of that class ("帐篷…云栖2": the 云栖2 tent),
         # not every product of the class
         heads = {self._heads.get(s) for s in found}
