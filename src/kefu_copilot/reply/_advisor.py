@@ -435,11 +435,13 @@ class ReplyAdvisor:
             for action in unsafe:
                 refusals = _drop(kept, refusals, changes, action, "remove_unsafe", plan.policy)
         # an offer (held to shop.yaml) states no rule: "送您一张20元券" alone answers nothing
-        facts = [f for f in split.facts if f in kept and not compensation_offers(f, self.phrases)]
+        offers = [f for f in split.facts if self._offers(f)]
+        facts = [f for f in split.facts if f in kept and f not in offers]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
         if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
-            policy = self._policy(question, history, refused, "".join(facts))
+            offered = bool(compensation_offers(draft, self.phrases))
+            policy = self._policy(question, history, refused, "".join(facts), offered)
             if policy:
                 plan.policy, citations = policy
                 plan.citations = merge_citations(plan.citations, citations)
@@ -504,22 +506,41 @@ class ReplyAdvisor:
                     return unsafe, sentence, _citation(chunk, sentence, hit.score)
         return None
 
+    def _offers(self, clause: str) -> bool:
+        """Whether a clause of the draft offers compensation (an amount held to shop.yaml, or
+        a promise no agent may make: 免单, 双倍)."""
+        return bool(
+            compensation_offers(clause, self.phrases)
+            or self.phrases.multiple_promise.search(fold(clause))
+        )
+
     def _titles(self) -> list[str]:
         """The titles of the product pages."""
         titles = self.answerer.products.titles
         return [titles[s] for s in self._names if s in titles]
 
     def _policy(
-        self, question: str, history: list[Message], said: str, facts: str = ""
+        self,
+        question: str,
+        history: list[Message],
+        said: str,
+        facts: str = "",
+        offered: bool = False,
     ) -> tuple[str, list[Citation]] | None:
         """What the knowledge says about the customer's turn for the conversation's product,
-        chosen as the shop's rules say (``policy_choice``: ``retrieval`` or ``topic``)."""
+        chosen as the shop's rules say (``policy_choice``: ``retrieval`` or ``topic``);
+        ``offered``: the draft offers compensation."""
         if self.phrases.policy_choice == "topic":
             return self._policy_by_topic(question, history, said)
-        return self._policy_by_retrieval(question, history, said, facts)
+        return self._policy_by_retrieval(question, history, said, facts, offered)
 
     def _policy_by_retrieval(
-        self, question: str, history: list[Message], said: str, facts: str = ""
+        self,
+        question: str,
+        history: list[Message],
+        said: str,
+        facts: str = "",
+        offered: bool = False,
     ) -> tuple[str, list[Citation]] | None:
         """``policy_choice: retrieval``: the topic first — when the customer's turn names a
         complaint's topic class (:mod:`._complaint`, ``data/reply_topics.yaml``), a passage on
@@ -536,8 +557,11 @@ class ReplyAdvisor:
         answer = self.answerer.answer(question, history)
         turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
         classes, symptoms = self.complaints.read(turns)
+        # what narrows the topic: the compensation asked for or offered (its rule, not the
+        # dispatch times, answers "说好48小时发货…赔我" with an offer in the draft)
+        narrow = self.complaints.narrowing(turns, offered) if classes else []
         topic = f"{question} {said}".strip()
-        best: tuple[float, Any, float, float] | None = None
+        best: tuple[float, Any, float, float, float] | None = None
         subject = self._subject(products)
         topic = f"{topic} {self._topic_names(question)}".strip()
         words = self.topics.topic_words(
@@ -548,7 +572,7 @@ class ReplyAdvisor:
         own = self.topics.topic_words(
             self.phrases.order_id.sub(" ", f"{question} {said}"), subject, self.phrases.refusal
         )
-        sure: tuple[str, list[Citation], float, float] | None = None
+        sure: tuple[str, list[Citation], float, float, float] | None = None
         if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
@@ -556,8 +580,9 @@ class ReplyAdvisor:
                 backed = merge_citations(answer.citations[:1], self._backing(text, products))
                 fit = self.topics.coverage(own, first.snippet)
                 on_topic = self._on_topic(classes, first.chunk_id, first.snippet, symptoms)
-                sure = (text, backed, fit, on_topic)  # its fit: of what it quotes
-        for n, chunk, strength in self._candidates(topic, question, classes, subject):
+                narrowed = self._on_topic(narrow, first.chunk_id, first.snippet, [])
+                sure = (text, backed, fit, on_topic, narrowed)  # its fit: of what it quotes
+        for n, chunk, strength in self._candidates(topic, question, classes + narrow, subject):
             if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
                 continue
             fit = self.topics.score(words, subject, chunk.text) if words else 0.0
@@ -567,13 +592,22 @@ class ReplyAdvisor:
             named = on_topic > 0 and (chunk.source in products or subject.named_in(chunk.text))
             score = strength + 0.5 * fit + self.complaints.weight * on_topic - 0.01 * n
             score += self.complaints.subject_weight * named
+            narrowed = self.complaints.fit(narrow, heading_of(chunk), chunk.text)
+            # what narrows the topic counts as much as the passage is on the topic itself
+            score += self.complaints.narrow_weight * narrowed * on_topic
             # a passage on the topic before any off it (the topic is chosen first)
             if best is None or (on_topic > 0, score) > (best[3] > 0, best[0]):
-                best = (score, chunk, self.topics.coverage(own, chunk.text), on_topic)
+                best = (score, chunk, self.topics.coverage(own, chunk.text), on_topic, narrowed)
         if best is None or best[0] < _MIN_RETRIEVED:
             return sure[:2] if sure else None
         # sure, unless a passage states more of the turn's words or only it is on the topic
-        if sure and sure[2] >= best[2] and (sure[3] > 0 or best[3] == 0):
+        # (or on what narrows it)
+        if (
+            sure
+            and sure[2] >= best[2]
+            and (sure[3] > 0 or best[3] == 0)
+            and (sure[4] > 0 or best[4] == 0)
+        ):
             return sure[:2]
         score, chunk, *_ = best
         body = reply_sentences(reply_sentence(chunk.text))
