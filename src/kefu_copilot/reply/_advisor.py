@@ -546,7 +546,10 @@ class ReplyAdvisor:
         complaint's topic class (:mod:`._complaint`, ``data/reply_topics.yaml``), a passage on
         that topic (by its heading, its text or the customer's own words for it) is chosen
         before any off it, and of those one naming the product or its class gains
-        ``subject_weight``. Then, as before: the answer when the answerer is sure of one about
+        ``subject_weight``, one on a secondary topic of the conversation (the compensation the
+        customer asks for or the draft ``offered``) ``narrow_weight`` times both fits
+        (measured 2026-12-06 on the six dev shops: +2 passes on 2 shops, none lost; ranking
+        it before the score instead lost more than it gained). Then, as before: the answer when the answerer is sure of one about
         the conversation's product (and on the topic, when a passage is), else the passage
         retrieval ranks best plus half its coverage of the turn's *topic* words (the product's names left out: they pull the product's care
         or packaging text over the rule asked about), its most relevant sentences and the
