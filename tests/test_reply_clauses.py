@@ -570,17 +570,15 @@ def test_a_topics_switch_must_be_true_or_false(tmp_path) -> None:
 
 
 def test_an_offer_only_draft_gets_the_policy_of_the_complaint(sample_copilot) -> None:
-    """An offer (held to shop.yaml) or a promise no agent may make (免单) states no rule: the
-    policy of what was complained of earlier is said with the capped offer."""
+    """An offer (held to shop.yaml) states no rule: the policy of what was complained of
+    earlier is said with the capped offer."""
     conversation = [
         {"role": "customer", "text": "等了一周才到 太慢了"},
         {"role": "agent", "text": "亲，抱歉让您久等了"},
         {"role": "customer", "text": "就一句抱歉？"},
     ]
-    draft = sample_copilot.suggest_reply(conversation, draft="那送您30元无门槛券，下单免单都行～")[
-        0
-    ]
-    assert "免单" not in draft.text and "30元" not in draft.text
+    draft = sample_copilot.suggest_reply(conversation, draft="那送您30元无门槛券～")[0]
+    assert "30元" not in draft.text
     assert [c.source for c in draft.citations] == ["policies/shipping.md"]
 
 

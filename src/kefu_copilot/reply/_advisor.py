@@ -435,8 +435,7 @@ class ReplyAdvisor:
             for action in unsafe:
                 refusals = _drop(kept, refusals, changes, action, "remove_unsafe", plan.policy)
         # an offer (held to shop.yaml) states no rule: "送您一张20元券" alone answers nothing
-        offers = [f for f in split.facts if self._offers(f)]
-        facts = [f for f in split.facts if f in kept and f not in offers]
+        facts = [f for f in split.facts if f in kept and not compensation_offers(f, self.phrases)]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
         if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
@@ -505,14 +504,6 @@ class ReplyAdvisor:
                     sentence = "".join(body[n : n + 2])  # the rule and what to do instead
                     return unsafe, sentence, _citation(chunk, sentence, hit.score)
         return None
-
-    def _offers(self, clause: str) -> bool:
-        """Whether a clause of the draft offers compensation (an amount held to shop.yaml, or
-        a promise no agent may make: 免单, 双倍)."""
-        return bool(
-            compensation_offers(clause, self.phrases)
-            or self.phrases.multiple_promise.search(fold(clause))
-        )
 
     def _titles(self) -> list[str]:
         """The titles of the product pages."""
