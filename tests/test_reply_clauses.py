@@ -541,3 +541,60 @@ def test_a_passage_stating_the_shoppers_own_words_is_on_the_topic() -> None:
     page = "缩水：正确洗涤基本不缩水；热水洗涤会导致缩水变形。"
     assert topics.fit(topics.of(turn), "商品参数", page, said) == topics.text_weight
     assert topics.fit(topics.of(turn), "商品参数", page) == 0.0
+
+
+def test_compensation_narrows_the_complaint_it_does_not_replace() -> None:
+    """A demand for compensation (or an offer in the draft) is a secondary topic: the complaint
+    is still what the earlier turn named, and compensation only narrows the passages on it."""
+    topics = complaint_topics()
+    turns = ["云栖2 我要求赔100", "帐篷收到少了两个地钉"]
+    assert [t.name for t in topics.of(turns)] == ["missing"]
+    assert [t.name for t in topics.narrowing(turns, offered=False)] == ["compensation"]
+    assert [t.name for t in topics.narrowing(["快递五天才到"], offered=True)] == ["compensation"]
+    assert topics.narrowing(["快递五天才到"], offered=False) == []
+    late = [t for t in topics.topics if t.name == "dispatch_late"]
+    pay = topics.narrowing([], offered=True)
+    rule = "未在承诺时效内发货，可申请5元无门槛优惠券补偿。"
+    assert topics.fit(late, "售后服务说明 / 五、延迟发货", rule) == 1.0
+    assert topics.fit(pay, "售后服务说明 / 五、延迟发货", rule) == topics.text_weight
+
+
+def test_a_topics_switch_must_be_true_or_false(tmp_path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental:\n"
+        "        complaint: 续租\n        policy: 租赁\n        secondary: 'yes'\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShopError, match=r"rental\.secondary"):
+        complaint_topics(load_shop_config(tmp_path))
+
+
+def test_an_offer_only_draft_gets_the_policy_of_the_complaint(sample_copilot) -> None:
+    """An offer (held to shop.yaml) states no rule: the policy of what was complained of
+    earlier is said with the capped offer."""
+    conversation = [
+        {"role": "customer", "text": "等了一周才到 太慢了"},
+        {"role": "agent", "text": "亲，抱歉让您久等了"},
+        {"role": "customer", "text": "就一句抱歉？"},
+    ]
+    draft = sample_copilot.suggest_reply(conversation, draft="那送您30元无门槛券～")[0]
+    assert "30元" not in draft.text
+    assert [c.source for c in draft.citations] == ["policies/shipping.md"]
+
+
+def test_a_product_page_is_policy_only_for_a_product_the_conversation_names(advisor) -> None:
+    page = sorted(advisor._names)[0]
+    assert not advisor._about(page, "", set())
+    assert advisor._about(page, "", {page})
+    reply = advisor.suggest(
+        [{"role": "customer", "text": "快递三天没动了 你们到底发了没"}],
+        draft="已经发了，物流慢找快递去。",
+    )[0]
+    assert all(c.source not in advisor._names for c in reply.citations)
+
+
+def test_a_titles_model_name_is_a_name_with_its_number() -> None:
+    from kefu_copilot.reply._advisor import _MODEL_NAME
+
+    assert _MODEL_NAME.fullmatch("云驰3") and _MODEL_NAME.fullmatch("极光-5")
+    assert not _MODEL_NAME.fullmatch("短袖") and not _MODEL_NAME.fullmatch("2019年")

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["ComplaintTopic", "ComplaintTopics", "complaint_topics", "heading_of"]
 
 RULE_SET = "reply_topics"
-_FIELDS = ("complaint", "policy", "names", "unless")
+_FIELDS = ("complaint", "policy", "names", "unless", "secondary", "offer")
 _NEVER = re.compile(r"(?!)")
 
 
@@ -42,6 +42,11 @@ class ComplaintTopic:
     names: str = ""
     #: a turn matching this is not of the topic (asks whether it *would* happen: "会起球吗")
     unless: re.Pattern[str] = _NEVER
+    #: a topic that narrows the complaint's rather than naming one (compensation: the late
+    #: dispatch's compensation rule, not its dispatch times)
+    secondary: bool = False
+    #: an offer of compensation in the agent's draft brings this (secondary) topic in
+    offer: bool = False
 
     def said_in(self, folded: str) -> bool:
         """Whether a (folded) customer turn complains of this topic."""
@@ -57,6 +62,7 @@ class ComplaintTopics:
     weight: float = 0.5
     text_weight: float = 0.5
     subject_weight: float = 0.3
+    narrow_weight: float = 1.0
 
     def of(self, turns: Iterable[str]) -> list[ComplaintTopic]:
         """The topic classes of the first of ``turns`` (the customer's, latest first) that names
@@ -69,14 +75,26 @@ class ComplaintTopics:
         return self.read(turns)[1]
 
     def read(self, turns: Iterable[str]) -> tuple[list[ComplaintTopic], list[str]]:
-        """:meth:`of` and :meth:`symptoms` of ``turns`` in one pass."""
+        """:meth:`of` and :meth:`symptoms` of ``turns`` in one pass (secondary topics left out:
+        "赔我100" after "少了两个地钉" is about the missing part)."""
         for turn in turns:
             folded = fold(turn)
-            found = [t for t in self.topics if t.said_in(folded)]
+            found = [t for t in self.topics if not t.secondary and t.said_in(folded)]
             if found:
                 words = [m.group() for t in found for m in t.complaint.finditer(folded)]
                 return found, [w for w in dict.fromkeys(words) if len(w.strip()) > 1]
         return [], []
+
+    def narrowing(self, turns: Iterable[str], offered: bool) -> list[ComplaintTopic]:
+        """The secondary topics of the conversation: those any of the customer's ``turns``
+        names ("赔我30块") and, when the agent's draft ``offered`` compensation, those an offer
+        brings in."""
+        folded = [fold(t) for t in turns]
+        return [
+            t
+            for t in self.topics
+            if t.secondary and ((offered and t.offer) or any(t.said_in(f) for f in folded))
+        ]
 
     def fit(
         self,
@@ -120,6 +138,12 @@ def complaint_topics(shop: ShopConfig | None = None) -> ComplaintTopics:
     return compiled(rules, _compile)
 
 
+def _flag(c: RuleCompiler, where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise c.error(where, f"expected true or false, not {value!r}")
+    return value
+
+
 def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
     c = RuleCompiler(RULE_SET, rules)
     entries = rules.get("topics") or {}
@@ -138,7 +162,10 @@ def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
                 unless=c.regex(f"{where}.unless", entry["unless"])
                 if entry.get("unless")
                 else _NEVER,
+                secondary=_flag(c, f"{where}.secondary", entry.get("secondary", False)),
+                offer=_flag(c, f"{where}.offer", entry.get("offer", False)),
             )
         )
-    weights = {k: unit_number(c, k, 0.5) for k in ("weight", "text_weight", "subject_weight")}
+    keys = ("weight", "text_weight", "subject_weight", "narrow_weight")
+    weights = {k: unit_number(c, k, 0.5) for k in keys}
     return ComplaintTopics(tuple(topics), **weights)
