@@ -64,3 +64,37 @@ def test_streamed_bm25_saves_and_loads(tmp_path: Path) -> None:
     assert loaded.top(["没有"], 3) == []
     assert len(_build(tmp_path / "empty", [], {})) == 0
     assert len(_build(tmp_path / "blank", [[], []], vocab)) == 2  # documents without tokens
+
+
+def _reference_top(index: LexicalIndex, query: list[str], k: int) -> list[tuple[int, float]]:
+    """Every document scored, the k best positive ones by score then document number."""
+    scores = index.scores(query)
+    order = np.lexsort((np.arange(len(scores)), -scores))[:k]
+    return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def test_exact_top_k_equals_ranking_every_score(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The k best found without partitioning every score are exactly the full ranking: the same
+    documents, the same float32 scores, ties (frequent: equal documents, equal lengths) by
+    document number, a last place shared by many documents included."""
+    from kefu_copilot.index import _bm25, _topk
+
+    rng = np.random.default_rng(3)
+    vocab = {f"t{i}": i for i in range(400)}
+    # Zipf-like: a few tokens in most documents, many rare ones; repeated documents tie.
+    weights = 1 / np.arange(1, 401) ** 1.1
+    weights /= weights.sum()
+    docs = [[int(x) for x in rng.choice(400, rng.integers(1, 30), p=weights)] for _ in range(4000)]
+    docs += docs[:300] + [[7]] * 200
+    index = _build(tmp_path, docs, vocab)
+    monkeypatch.setattr(_bm25, "EXACT_ORDER_DOCS", 0)
+    monkeypatch.setattr(_topk, "SEED_POSTINGS", 300)  # both ways of finding the bound
+    queries = [["t7"], ["t7", "t399"], ["t0", "t1", "t2"], ["t398", "t399"], ["zz"], []]
+    for _ in range(300):
+        query = [f"t{x}" for x in rng.choice(400, rng.integers(1, 8), p=weights)]
+        queries.append(query + [f"t{x}" for x in rng.integers(0, 400, rng.integers(0, 3))])
+    for query in queries:
+        for k in (1, 5, 50, 150, 5000):
+            assert index.top(query, k) == _reference_top(index, query, k), (query, k)
