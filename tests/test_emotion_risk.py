@@ -229,22 +229,6 @@ def test_grams_mark_a_short_quoted_span(text: str, quoted: bool) -> None:
     assert ("#quote" in escalation_grams(text)) is quoted, text
 
 
-@pytest.mark.parametrize(
-    ("text", "rhetorical"),
-    [
-        ("杯子收到就裂了一道缝 你们发货前不看的吗", True),  # asks nothing after a complaint
-        ("质量太差了，这也叫新品？", True),
-        ("杯子收到就裂了一道缝 能换一个吗", False),  # asks the shop to act: a plain request
-        ("这款杯子有蓝色的吗", False),  # one clause, no complaint
-        ("杯子很好看 是陶瓷的吗", False),  # no complaint before the question
-    ],
-)
-def test_grams_mark_a_rhetorical_question_after_a_complaint(text: str, rhetorical: bool) -> None:
-    """A question that asks the shop nothing (no wh-word, modal or request) after a clause with a
-    complaint or a negation is blame framed as a question: one text feature the model weighs."""
-    assert ("#rhetq" in escalation_grams(text)) is rhetorical, text
-
-
 def test_scare_quotes_raise_the_score_and_a_quoted_product_name_does_not_escalate() -> None:
     quoted, plain = "说好的“顺丰包邮”呢 发的是韵达", "说好的顺丰包邮呢 发的是韵达"
     assert emotion_flag(quoted).score > emotion_flag(plain).score

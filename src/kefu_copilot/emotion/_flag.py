@@ -583,11 +583,6 @@ def _analyze(
 #: The text feature of a short quoted span in the customer's own words (“稳定”, "全国包邮"): scare
 #: quotes that throw the shop's claim back at it (sarcasm), rare in plain questions.
 QUOTE_GRAM = "#quote"
-#: A question that asks nothing of the shop (no wh-word, modal or request: the ``asks`` cue) after
-#: a clause with a complaint in it: rhetorical blame ("全是划痕 这是拿二手的给我吗").
-RHETORICAL_GRAM = "#rhetq"
-# Cues that make a clause a complaint (what a rhetorical question follows).
-_COMPLAINT = (*_STRONG_NEGATIVE, *_NEGATIVE, "counterfeit", "dispute")
 _GRAM_CLAUSE_RE = re.compile(r"[,.!?;~。，！？；…\s]+")
 _DIGITS_RE = re.compile(r"\d+")
 
@@ -599,9 +594,8 @@ def escalation_grams(
     folded message (digits → 0), each marked ``~`` inside a negation's scope (from a negation
     character to the end of its clause: 不会给差评 → ~差评) and ``o`` in a clause about someone
     other than the shop (烦死了，今天加班 → o烦死), the bigrams of the agent's last reply
-    marked ``a:`` (what the customer is reacting to), :data:`QUOTE_GRAM` when the message
-    quotes a short span (scare quotes: 品控真“稳定”) and :data:`RHETORICAL_GRAM` for a question
-    that asks the shop nothing after a complaint (:func:`_structure_grams`)."""
+    marked ``a:`` (what the customer is reacting to), and :data:`QUOTE_GRAM` when the message
+    quotes a short span (scare quotes: 品控真“稳定”)."""
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, not {type(text).__name__}")
     lex = lexicon(rules)
@@ -626,23 +620,7 @@ def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
         grams.update("a:" + reply[i : i + 2] for i in range(min(len(reply), 60) - 1))
     if QUOTED_RE.search(prepared):
         grams.add(QUOTE_GRAM)
-    grams.update(_structure_grams(lex, prepared, clauses))
     return sorted(grams)
-
-
-def _structure_grams(lex: Lexicon, prepared: str, clauses: Sequence[str]) -> list[str]:
-    """Markers of the message's shape, fitted like the bigrams (kept by leave-one-group-out CV in
-    scripts/train_emotion_model.py): a rhetorical question after a complaint
-    (:data:`RHETORICAL_GRAM`). Elapsed time from ``measures`` durations was tried and dropped
-    (round 8: no group it helped that a refit's noise did not, one more plain question escalated)."""
-    asked = "?" in prepared or bool(lex.question_end.search(prepared))
-    if not asked or len(clauses) < 2 or lex.cues["asks"].search(clauses[-1]):
-        return []
-    complaint = any(
-        lex.negation.search(c) or any(lex.cues[n].search(c) for n in _COMPLAINT)
-        for c in clauses[:-1]
-    )
-    return [RHETORICAL_GRAM] if complaint else []
 
 
 def label_inputs(
