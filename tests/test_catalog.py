@@ -318,12 +318,3 @@ def test_the_products_own_name_for_an_attribute_beats_the_vocabulary_cue() -> No
     either = attributes.answer("睡袋能扛多少度", "p", "极光睡袋")
     assert either is not None and not either.sure
 
-
-def test_a_second_attribute_is_read_for_the_variant_the_question_names() -> None:
-    """"加厚款多少度能用 多少钱": the 加厚款 names the variant of both attributes asked, not only
-    the first's (every variant's temperature listed beside one price)."""
-    rows = [["款式", "价格", "适用温度"], ["轻薄款", "129", "15℃"], ["加厚款", "189", "5℃"]]
-    answer = _attributes({}, rows).answer("加厚款多少度能用 多少钱", "p", "信封睡袋")
-    assert answer is not None, answer
-    assert "189" in answer.text and "5℃" in answer.text, answer.text
-    assert "129" not in answer.text and "15℃" not in answer.text, answer.text

@@ -153,12 +153,10 @@ class Attributes:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
-                # only the attributes' own words set aside: the qualifiers the first was read
-                # with name the second's variant too ("加厚款多少度能用 多少钱": the 加厚款's)
-                more = list(asked.spans) + list(other.spans)
+                more = list(covered) + list(other.spans)
                 second = self._lookup(norm, source, other, more, False)
                 if second is not None:
-                    covered[:] = list(dict.fromkeys(covered + more))
+                    covered[:] = more
                     parts.append((other, *second))
         headers = " ".join(
             h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
