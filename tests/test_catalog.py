@@ -287,3 +287,34 @@ def test_a_variant_named_by_its_number_alone() -> None:
     assert _find("满50包邮吗", "50ml") == -1  # a number in other words
     assert _find("那50g的呢", "50ml") == -1  # another unit
     assert _find("那150的呢", "50ml") == -1
+
+
+def _attributes(facts: dict[str, str], rows: list[list[str]] | None = None):
+    from kefu_copilot._data import packaged_rules
+    from kefu_copilot.answer._attributes import Attributes
+
+    table = (
+        [{"name": "products/bag.md/规格", "rows": [(rows[0], row, 1) for row in rows[1:]]}]
+        if rows
+        else []
+    )
+    return Attributes(
+        {"p": [[name, value, 0] for name, value in facts.items()]},
+        {"p": table},
+        packaged_rules("attributes"),
+    )
+
+
+def test_the_products_own_name_for_an_attribute_beats_the_vocabulary_cue() -> None:
+    """A cue (多少度, 温度) names every name of its attribute; the product's own fact said whole
+    beside it (舒适温度, 极限温度) is the one value asked, and its cue asks nothing more."""
+    attributes = _attributes({"舒适温度": "-5℃", "极限温度": "-15℃"})
+    comfort = attributes.answer("睡袋舒适温度是多少度", "p", "极光睡袋")
+    assert comfort is not None and comfort.sure, comfort
+    assert "-5℃" in comfort.text and "-15℃" not in comfort.text
+    limit = attributes.answer("极限温度呢", "p", "极光睡袋")
+    assert limit is not None and "-15℃" in limit.text and "-5℃" not in limit.text
+    # the cue alone: both facts could be it, a draft
+    either = attributes.answer("睡袋能扛多少度", "p", "极光睡袋")
+    assert either is not None and not either.sure
+

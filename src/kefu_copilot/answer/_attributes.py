@@ -84,12 +84,27 @@ class Attributes:
         name of the product said as is — not where the words are part of the product's name
         (the 充电 of 充电宝, the 容量 of 大容量…, in ``title``)."""
         title_key = _key(title)
+        own = self._own_name(norm, source, title_key)
         for cue, attr in self._cues:
             at = _said_apart(norm, cue, title_key)
             if at >= 0 and cue:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
+                if (
+                    own is not None
+                    and len(own.names[0]) > len(_key(cue))
+                    and (_inside((cue, at), own.spans) or own.names[0] in names)
+                ):
+                    # the product's own name for it said whole (限制温度 around the 温度 cue,
+                    # 舒适温度 beside 多少度): that one value, not every name of the attribute
+                    if not _inside((cue, at), own.spans):
+                        own.spans.append((at, at + len(cue)))  # the cue asks nothing more
+                    return own
                 return _Asked(names, attr, [(at, at + len(cue))], title_key)
+        return own
+
+    def _own_name(self, norm: str, source: str, title_key: str) -> _Asked | None:
+        """The longest fact or column name of the product ``norm`` says as is, or None."""
         best: tuple[int, str, int] | None = None
         for name in self._names(source):
             key = _key(name)
