@@ -388,7 +388,8 @@ class Advisor:
         乳胶 names the 乳胶 mattress as well, 枕 only the pillow) — one product asked for,
         not two."""
         said = [
-            {w for w in needs.words if names_kind(w, p, needs.aliases.get(w, ()))} for p in named
+            {w for w in needs.words if names_kind(w, p, needs.aliases.get(w, ()), titled=True)}
+            for p in named
         ]
         a, b = said
         return bool(a and b) and (a < b or b < a)

@@ -214,11 +214,34 @@ def _negations(rules: Mapping[str, Any]) -> list[str]:
 
 
 def _heads(
-    words: Sequence[str], profiles: Sequence[Profile], aliases: Mapping[str, Sequence[str]]
+    words: Sequence[str],
+    profiles: Sequence[Profile],
+    aliases: Mapping[str, Sequence[str]],
+    titled: bool = False,
 ) -> list[str]:
-    """The ``words`` naming a kind of product some of ``profiles`` is. Asked of the words said
-    unwanted too when no other names one: "不要很重的充电宝" still asks for a 充电宝."""
-    return [w for w in words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+    """The ``words`` naming a kind of product some of ``profiles`` is (``titled``: a word of
+    some title, see :func:`names_kind`). Asked of the words said unwanted too when no other
+    names one: "不要很重的充电宝" still asks for a 充电宝."""
+    return [
+        w for w in words if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for p in profiles)
+    ]  # fmt: skip
+
+
+def _kind_heads(
+    words: Sequence[str],
+    avoid: Sequence[str],
+    profiles: Sequence[Profile],
+    aliases: Mapping[str, Sequence[str]],
+) -> tuple[list[str], bool]:
+    """The words naming what is wanted, and whether they were found in whole titles: the kinds
+    products are first ("礼盒" is the 礼盒's kind, not the 保温杯 礼盒装's); only when no word
+    names one, a word of some title (a line's name: 云栖2; 果冻橙 of a title headed by its
+    origin)."""
+    for titled in (False, True):
+        heads = _heads(words, profiles, aliases, titled) or _heads(avoid, profiles, aliases, titled)
+        if heads:
+            return heads, titled
+    return [], False
 
 
 def rank(
@@ -237,7 +260,7 @@ def rank(
         phrase[-1] for phrase in needs.phrases
     }
     words = [w for w in needs.words if len(w) > 1 or w not in split]
-    heads = _heads(words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
+    heads, titled = _kind_heads(words, needs.avoid, profiles, aliases)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
     # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
@@ -273,12 +296,14 @@ def rank(
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
-            have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+            have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
                 continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
             # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
-            scored.score += sum(HEAD if names_kind(w, profile) else ALIAS * HEAD for w in have)
+            scored.score += sum(
+                HEAD if names_kind(w, profile, titled=titled) else ALIAS * HEAD for w in have
+            )  # fmt: skip
         phrases = {
             normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
         }
@@ -291,7 +316,9 @@ def rank(
             elif found.denied:
                 scored.score += DENIED
                 scored.misses.append(word)
-        scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+        scored.kinds = [
+            w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)
+        ]  # fmt: skip
         for said in described.get(profile.source, ()):
             if not said.share:
                 continue
