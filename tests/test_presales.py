@@ -387,6 +387,32 @@ def test_a_need_only_a_version_over_the_budget_states_is_not_sent_as_is() -> Non
     assert any("over the budget states 防水" in r for r in rec.reasons)
 
 
+def test_a_kind_asked_of_only_for_what_none_of_it_states_is_not_sold_here() -> None:
+    from kefu_copilot.presales._profiles import Fact, Profile
+    from kefu_copilot.presales._recommend import recommend
+
+    serum = Profile(
+        "products/serum.md", "玻色因抗老精华", "", "护肤/精华",
+        [Fact("功效", "抗老、紧致", 1)], [], [(1, "功效：抗老、紧致")], marks="玻色因抗老精华 护肤/精华",
+    )  # fmt: skip
+    serum.kind = "玻色因抗老精华 护肤/精华"
+    words = lambda t: [w for w in ("精华", "紧致") if w in t]  # noqa: E731
+    rec = recommend(
+        read_needs("想要美白的精华", RULES, words), [serum], RULES, lambda i, s: _cite(i)
+    )
+    assert rec.decision == "handoff"  # 美白 (提亮) is stated by no 精华 of the shop
+    rec = recommend(
+        read_needs("想要紧致的精华", RULES, words), [serum], RULES, lambda i, s: _cite(i)
+    )
+    assert rec.decision != "handoff"
+
+
+def test_an_existence_question_said_by_grammar_is_read_as_one() -> None:
+    needs = read_needs("有真丝的连衣裙吗", RULES, words=lambda t: ["真丝", "连衣裙"])
+    assert needs.cues.get("exists") and needs.words == ["真丝", "连衣裙"]
+    assert not read_needs("你们有现货吗", RULES).cues.get("exists")
+
+
 def _cite(index: int) -> Any:
     from kefu_copilot._models import Citation
 

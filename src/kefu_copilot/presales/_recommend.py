@@ -209,6 +209,11 @@ def _by_extreme(out: Sequence[Scored], extreme: Extreme) -> None:
         return
 
 
+def _feature_phrases(rules: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A feature (normalised) → the words shoppers and pages say it by."""
+    return {normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()}
+
+
 def _negations(rules: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in rules["negations"]]
 
@@ -304,9 +309,7 @@ def rank(
             scored.score += sum(
                 HEAD if names_kind(w, profile, titled=titled) else ALIAS * HEAD for w in have
             )  # fmt: skip
-        phrases = {
-            normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
-        }
+        phrases = _feature_phrases(rules)
         for word in [*needs.features, *soft]:
             also = [*phrases.get(word, []), *aliases.get(word, ())]
             found = find_any(word, also, profile, negations)
@@ -418,9 +421,7 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     most (least) of a quantity preferred — when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
     negations = _negations(rules)
-    phrases = {
-        normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
-    }
+    phrases = _feature_phrases(rules)
     wanted = [
         [stem(w), *phrases.get(w, [])]
         for w in [*needs.features, *needs.words]
@@ -613,9 +614,14 @@ def recommend(
     # of the kind denies and the best does not state either: nothing fits ("能给笔记本充电的
     # 充电宝": one denies it, the other is silent)
     if best.misses:
+        phrases = _feature_phrases(rules)
         denial = [
-            (c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]
-        ]
+            (c, t)
+            for w in best.misses
+            for c, t in find_any(
+                w, [*phrases.get(w, []), *needs.aliases.get(w, ())], best.profile, negations
+            ).negative[:1]
+        ]  # found as rank() found the miss: by the feature's words and the word's synonyms
         denial += [d for d in best.denials if d not in denial]
         text = str(texts["denied"]).format(
             title=best.profile.title, facts="；".join(t for _, t in denial)
@@ -624,6 +630,19 @@ def recommend(
             needs=needs, picks=picks, text=text, decision="draft",
             reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
             citations=[cite(c, 1.0) for c, _ in denial],
+        )  # fmt: skip
+    typed = needs.budget or needs.extremes or needs.amounts or needs.household or needs.age
+    if (
+        needs.features
+        and not typed
+        and any(names_kind(w, best.profile) for w in best.kinds)
+        and not any(s.found or s.partial for s in scored)
+    ):
+        # a kind the shop sells, asked of only for features no product of it states ("美白淡斑
+        # 的精华" of an anti-ageing serum): not sold here
+        return Recommendation(
+            needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
+            reasons=[f"no product of the kind states {'、'.join(needs.features)}", *reasons],
         )  # fmt: skip
     spoken = {m for s in scored for m in s.misses}
     if strict:
