@@ -223,7 +223,11 @@ class Advisor:
             and kind_said
             and not needs.cues.get("question")
         )
-        asks_if = bool(needs.cues.get("exists"))  # "有真丝的连衣裙吗"
+        # "有真丝的连衣裙吗" said by grammar asks whether the shop has it when the one product it
+        # names is of another kind (真丝 of the silk shirt); else the knowledge answers it
+        asks_if = (
+            bool(needs.cues.get("exists")) and len(named) == 1 and self._other_kind(named[0], needs)
+        )
         wish = bool(needs.cues.get("wish") or asks_if) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
             return None
@@ -267,8 +271,10 @@ class Advisor:
     def _pages_state(self, needs: Needs) -> bool:
         """Whether a product of the kind said states, in its own words, something else the
         shopper says of it ("黄皮 日常 口红": a shade's row says 黄皮白皮都可) — a description
-        of a need though no lexicon word is said."""
-        scored, _ = rank(needs, self.profiles, self.rules)
+        of a need though no lexicon word is said. Read by whole titles: a word of a title
+        names the product here, as retrieval reads it (a title's descriptor is no description
+        of a need the page states)."""
+        scored, _ = rank(needs, self.profiles, self.rules, titled=True)
         return any(s.kinds and any(f.word not in s.kinds for f in s.found) for s in scored[:3])
 
     def names_a_kind(self, needs: Needs) -> bool:

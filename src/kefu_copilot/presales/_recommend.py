@@ -254,9 +254,13 @@ def rank(
     profiles: Sequence[Profile],
     rules: Mapping[str, Any],
     support: Mapping[str, float] | None = None,
+    *,
+    titled: bool = False,
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
-    ``support``: product source → how well retrieval matched the question to its page."""
+    ``support``: product source → how well retrieval matched the question to its page;
+    ``titled``: the words naming what is wanted are read in whole titles, not kinds (see
+    :func:`_kind_heads`)."""
     negations = _negations(rules)
     aliases = needs.aliases
     # a character the segmenter split from a phrase it does not know names a kind only as the
@@ -265,7 +269,12 @@ def rank(
         phrase[-1] for phrase in needs.phrases
     }
     words = [w for w in needs.words if len(w) > 1 or w not in split]
-    heads, titled = _kind_heads(words, needs.avoid, profiles, aliases)
+    if titled:
+        heads = _heads(words, profiles, aliases, True) or _heads(
+            needs.avoid, profiles, aliases, True
+        )
+    else:
+        heads, titled = _kind_heads(words, needs.avoid, profiles, aliases)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
     # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
