@@ -389,6 +389,32 @@ def test_a_need_only_a_version_over_the_budget_states_is_not_sent_as_is() -> Non
     assert any("over the budget states 防水" in r for r in rec.reasons)
 
 
+def test_a_kind_asked_of_only_for_what_none_of_it_states_is_not_sold_here() -> None:
+    from kefu_copilot.presales._profiles import Fact, Profile
+    from kefu_copilot.presales._recommend import recommend
+
+    serum = Profile(
+        "products/serum.md", "玻色因抗老精华", "", "护肤/精华",
+        [Fact("功效", "抗老、紧致", 1)], [], [(1, "功效：抗老、紧致")], marks="玻色因抗老精华 护肤/精华",
+    )  # fmt: skip
+    serum.kind = "玻色因抗老精华 护肤/精华"
+    words = lambda t: [w for w in ("精华", "紧致") if w in t]  # noqa: E731
+    rec = recommend(
+        read_needs("想要美白的精华", RULES, words), [serum], RULES, lambda i, s: _cite(i)
+    )
+    assert rec.decision == "handoff"  # 美白 (提亮) is stated by no 精华 of the shop
+    rec = recommend(
+        read_needs("想要紧致的精华", RULES, words), [serum], RULES, lambda i, s: _cite(i)
+    )
+    assert rec.decision != "handoff"
+
+
+def test_an_existence_question_said_by_grammar_is_read_as_one() -> None:
+    needs = read_needs("有真丝的连衣裙吗", RULES, words=lambda t: ["真丝", "连衣裙"])
+    assert needs.cues.get("exists") and needs.words == ["真丝", "连衣裙"]
+    assert not read_needs("你们有现货吗", RULES).cues.get("exists")
+
+
 def _cite(index: int) -> Any:
     from kefu_copilot._models import Citation
 
@@ -413,6 +439,36 @@ def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
     assert scored == []  # neither is a tea gift box
     scored, _ = rank(read_needs("茶叶还是礼盒好", RULES, words), [tea, nuts], RULES)
     assert {s.profile.source for s in scored} == {"tea", "nuts"}
+
+
+def test_a_products_kind_is_its_category_and_its_titles_head_not_every_title_word() -> None:
+    from kefu_copilot.presales._kinds import with_kinds
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import rank
+
+    def page(source: str, title: str, category: str = "") -> Profile:
+        return Profile(source, title, "", category, [], [], [], marks=f"{title} {category}")
+
+    flask = page("flask", "野径 316不锈钢保温杯 礼盒装 送客户")
+    box = page("box", "野径 坚果礼盒｜6罐", "零食/礼盒")
+    quilt = page("quilt", "野径 大豆纤维夏凉被 可机洗", "")
+    duvet = page("duvet", "野径 鹅绒被 冬厚款", "被子")
+    tent = page("tent", "野径 速开 全自动家庭帐篷 公园露营")
+    with_kinds([flask, box, quilt, duvet, tent])
+    assert flask.kind == "野径 316不锈钢保温杯"  # the brand, then the head: no 礼盒装
+    assert box.kind.startswith("野径 坚果礼盒")
+    assert tent.kind == "野径 速开 全自动家庭帐篷"  # a line's name stays with the head
+
+    def words(text: str) -> list[str]:
+        return [w for w in ("礼盒", "被子", "速开") if w in text]
+
+    profiles = [flask, box, quilt, duvet, tent]
+    scored, _ = rank(read_needs("想买个礼盒", RULES, words), profiles, RULES)
+    assert [s.profile.source for s in scored] == ["box"]  # the flask is sold in one, not one
+    scored, _ = rank(read_needs("想买床被子", RULES, words), profiles, RULES)
+    assert {s.profile.source for s in scored} == {"quilt", "duvet"}  # 夏凉被 ends as 被子 does
+    scored, _ = rank(read_needs("想要速开的", RULES, words), profiles, RULES)
+    assert [s.profile.source for s in scored] == ["tent"]  # no kind named: a title word
 
 
 def test_an_age_is_matched_to_the_age_ranges_a_page_states() -> None:

@@ -195,8 +195,16 @@ class Advisor:
                 comparison = compare_variants(named[0], versions, self.rules, self.cite)
                 if comparison.text:
                     return self._compared(question, comparison), needs
-        if len(named) == 1 and knowledge != "handoff" and not wants_said:
-            return None  # a question about the one product named: the knowledge answered it
+        if (
+            len(named) == 1
+            and knowledge != "handoff"
+            and not wants_said
+            and not self._other_kind(named[0], needs)
+        ):
+            # a question about the one product named: the knowledge answered it — unless the
+            # shopper names a kind it is not of ("有真丝的连衣裙吗": 真丝 names the silk shirt,
+            # 连衣裙 another kind)
+            return None
         kind_said = self.names_a_kind(needs)
         rankable = kind_said or bool(
             needs.budget or needs.features or needs.groups or needs.extremes
@@ -215,14 +223,19 @@ class Advisor:
             and kind_said
             and not needs.cues.get("question")
         )
-        wish = bool(needs.cues.get("wish")) and kind_said and knowledge != "auto"
+        # "有真丝的连衣裙吗" said by grammar asks whether the shop has it when the one product it
+        # names is of another kind (真丝 of the silk shirt); else the knowledge answers it
+        asks_if = (
+            bool(needs.cues.get("exists")) and len(named) == 1 and self._other_kind(named[0], needs)
+        )
+        wish = bool(needs.cues.get("wish") or asks_if) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
             return None
         if knowledge == "auto" and not (kind_said or needs.budget or (wants and needs.amounts)):
             return None  # the knowledge is sure, and no product (nor a quantity) is asked for
         # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
         # "用哪款插座" asks which: ranked as any need
-        strict = not wants and wish and bool(self._said(question, "existence_cues"))
+        strict = not wants and wish and (asks_if or bool(self._said(question, "existence_cues")))
         rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
         return self._recommended(question, rec), needs
 
@@ -258,8 +271,10 @@ class Advisor:
     def _pages_state(self, needs: Needs) -> bool:
         """Whether a product of the kind said states, in its own words, something else the
         shopper says of it ("黄皮 日常 口红": a shade's row says 黄皮白皮都可) — a description
-        of a need though no lexicon word is said."""
-        scored, _ = rank(needs, self.profiles, self.rules)
+        of a need though no lexicon word is said. Read by whole titles: a word of a title
+        names the product here, as retrieval reads it (a title's descriptor is no description
+        of a need the page states)."""
+        scored, _ = rank(needs, self.profiles, self.rules, titled=True)
         return any(s.kinds and any(f.word not in s.kinds for f in s.found) for s in scored[:3])
 
     def names_a_kind(self, needs: Needs) -> bool:
@@ -281,6 +296,15 @@ class Advisor:
                 elif key in (marks if len(key) > 1 or key.isascii() else categories):
                     return True
         return False
+
+    def _other_kind(self, profile: Profile, needs: Needs) -> bool:
+        """Whether the shopper names a kind of product (by the kinds read at ingestion) that
+        ``profile`` is not of (连衣裙 of the 真丝衬衫)."""
+        heads = [
+            w for w in needs.words
+            if len(w) > 1 and any(names_kind(w, p, needs.aliases.get(w, ())) for p in self.profiles)
+        ]  # fmt: skip
+        return any(not names_kind(w, profile, needs.aliases.get(w, ())) for w in heads)
 
     def _kind_text(self) -> tuple[str, str]:
         if self._kinds is None:
@@ -388,7 +412,8 @@ class Advisor:
         乳胶 names the 乳胶 mattress as well, 枕 only the pillow) — one product asked for,
         not two."""
         said = [
-            {w for w in needs.words if names_kind(w, p, needs.aliases.get(w, ()))} for p in named
+            {w for w in needs.words if names_kind(w, p, needs.aliases.get(w, ()), titled=True)}
+            for p in named
         ]
         a, b = said
         return bool(a and b) and (a < b or b < a)

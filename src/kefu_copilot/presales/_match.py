@@ -27,16 +27,22 @@ def stem(word: str) -> str:
     return word[0] if len(word) == 2 and word.endswith(_SUFFIXES) else word
 
 
-def names_kind(word: str, profile: Profile, aliases: Sequence[str] = ()) -> bool:
+def names_kind(
+    word: str, profile: Profile, aliases: Sequence[str] = (), *, titled: bool = False
+) -> bool:
     """Whether ``word`` (or one of its ``aliases``) names what ``profile`` is: a word of its
-    title, or — a single character (鞋, 裙) — of its category (a lone 加 is in 加绒卫衣's title
-    but says nothing)."""
+    kind (its category and the head of its title, read at ingestion: see _kinds.py), or — a
+    single character (鞋, 被) — of its category or the last of its title's head (a noun phrase
+    ends with its noun: 夏凉被; a lone 加 is in 加绒卫衣's title but says nothing). ``titled``: a word of its whole title and category (a line's name, 云栖2; a word
+    no product's kind has)."""
+    where = profile.marks if titled or not profile.kind else profile.kind
     for form in (word, *aliases):
         key = stem(form)
         if (
-            key in profile.marks
+            key in where
             if len(key) > 1 or key.isascii()
             else key in normalize(profile.category)
+            or (not titled and any(s.endswith(key) for s in profile.kind.split()))
         ):
             return True
     return False

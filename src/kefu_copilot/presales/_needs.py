@@ -150,6 +150,11 @@ def read_needs(
         "bargain": _found(norm, rules["bargain_cues"]),
         "question": _found(norm, rules["question_cues"]),
         "bought": _found(norm, rules["bought_cues"]),
+        "exists": [
+            hit.group(0)
+            for p in rules["existence_patterns"]
+            if (hit := re.search(str(p), norm.strip()))
+        ],
     }
     groups = [name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])]
     recipient = next(
@@ -188,7 +193,9 @@ def read_needs(
                 amounts.append(amount)
     said = {w for spec in rules["groups"].values() for w in spec["cues"]}
     said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
-    said |= set(rules["households"]) | {c for found in cues.values() for c in found}
+    said |= set(rules["households"]) | {
+        c for kind, found in cues.items() if kind != "exists" for c in found
+    }  # an existence question's pattern spans what it asks for
     said |= {w for phrases in rules["features"].values() for w in phrases}
     filler = {normalize(w) for w in rules["filler"]}
     content: list[str] = []

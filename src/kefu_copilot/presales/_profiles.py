@@ -31,6 +31,7 @@ from .._fs import json_bytes, load_json
 from .._models import Chunk
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts, money_spans, number
+from ._kinds import with_kinds
 from ._types import PRICE_HEADERS as _PRICE_HEADERS
 from ._types import Fact, Profile, Variant
 from ._versions import with_version_specs
@@ -229,7 +230,9 @@ def build_profiles(
             )
         )
     _named_related(out, related_cues)
-    return [with_version_specs(p) for p in out]
+    out = [with_version_specs(p) for p in out]
+    with_kinds(out)
+    return out
 
 
 def _named_related(profiles: Sequence[Profile], cues: Sequence[str]) -> None:
@@ -323,8 +326,8 @@ def _sources_digest() -> str:
     """What the profiles are built by: this module, their types, the version tables' reader
     and the text helpers they read with."""
     digest = hashlib.sha256()
-    modules = (__name__, Profile.__module__, with_version_specs.__module__, normalize.__module__,
-               money_amounts.__module__, Chunk.__module__)  # fmt: skip
+    modules = (__name__, Profile.__module__, with_version_specs.__module__, with_kinds.__module__,
+               normalize.__module__, money_amounts.__module__, Chunk.__module__)  # fmt: skip
     for name in modules:
         file = getattr(sys.modules[name], "__file__", None)
         digest.update(Path(file).read_bytes() if file else name.encode())

@@ -209,16 +209,44 @@ def _by_extreme(out: Sequence[Scored], extreme: Extreme) -> None:
         return
 
 
+def _feature_phrases(rules: Mapping[str, Any]) -> dict[str, list[str]]:
+    """A feature (normalised) → the words shoppers and pages say it by."""
+    return {normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()}
+
+
 def _negations(rules: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in rules["negations"]]
 
 
 def _heads(
-    words: Sequence[str], profiles: Sequence[Profile], aliases: Mapping[str, Sequence[str]]
+    words: Sequence[str],
+    profiles: Sequence[Profile],
+    aliases: Mapping[str, Sequence[str]],
+    titled: bool = False,
 ) -> list[str]:
-    """The ``words`` naming a kind of product some of ``profiles`` is. Asked of the words said
-    unwanted too when no other names one: "不要很重的充电宝" still asks for a 充电宝."""
-    return [w for w in words if any(names_kind(w, p, aliases.get(w, ())) for p in profiles)]
+    """The ``words`` naming a kind of product some of ``profiles`` is (``titled``: a word of
+    some title, see :func:`names_kind`). Asked of the words said unwanted too when no other
+    names one: "不要很重的充电宝" still asks for a 充电宝."""
+    return [
+        w for w in words if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for p in profiles)
+    ]  # fmt: skip
+
+
+def _kind_heads(
+    words: Sequence[str],
+    avoid: Sequence[str],
+    profiles: Sequence[Profile],
+    aliases: Mapping[str, Sequence[str]],
+) -> tuple[list[str], bool]:
+    """The words naming what is wanted, and whether they were found in whole titles: the kinds
+    products are first ("礼盒" is the 礼盒's kind, not the 保温杯 礼盒装's); only when no word
+    names one, a word of some title (a line's name: 云栖2; 果冻橙 of a title headed by its
+    origin)."""
+    for titled in (False, True):
+        heads = _heads(words, profiles, aliases, titled) or _heads(avoid, profiles, aliases, titled)
+        if heads:
+            return heads, titled
+    return [], False
 
 
 def rank(
@@ -226,9 +254,13 @@ def rank(
     profiles: Sequence[Profile],
     rules: Mapping[str, Any],
     support: Mapping[str, float] | None = None,
+    *,
+    titled: bool = False,
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
-    ``support``: product source → how well retrieval matched the question to its page."""
+    ``support``: product source → how well retrieval matched the question to its page;
+    ``titled``: the words naming what is wanted are read in whole titles, not kinds (see
+    :func:`_kind_heads`)."""
     negations = _negations(rules)
     aliases = needs.aliases
     # a character the segmenter split from a phrase it does not know names a kind only as the
@@ -237,7 +269,12 @@ def rank(
         phrase[-1] for phrase in needs.phrases
     }
     words = [w for w in needs.words if len(w) > 1 or w not in split]
-    heads = _heads(words, profiles, aliases) or _heads(needs.avoid, profiles, aliases)
+    if titled:
+        heads = _heads(words, profiles, aliases, True) or _heads(
+            needs.avoid, profiles, aliases, True
+        )
+    else:
+        heads, titled = _kind_heads(words, needs.avoid, profiles, aliases)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
     # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
@@ -273,15 +310,15 @@ def rank(
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         if heads:
-            have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+            have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
                 continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
             # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
-            scored.score += sum(HEAD if names_kind(w, profile) else ALIAS * HEAD for w in have)
-        phrases = {
-            normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
-        }
+            scored.score += sum(
+                HEAD if names_kind(w, profile, titled=titled) else ALIAS * HEAD for w in have
+            )  # fmt: skip
+        phrases = _feature_phrases(rules)
         for word in [*needs.features, *soft]:
             also = [*phrases.get(word, []), *aliases.get(word, ())]
             found = find_any(word, also, profile, negations)
@@ -291,7 +328,9 @@ def rank(
             elif found.denied:
                 scored.score += DENIED
                 scored.misses.append(word)
-        scored.kinds = [w for w in heads if names_kind(w, profile, aliases.get(w, ()))]
+        scored.kinds = [
+            w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)
+        ]  # fmt: skip
         for said in described.get(profile.source, ()):
             if not said.share:
                 continue
@@ -391,9 +430,7 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     most (least) of a quantity preferred — when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
     negations = _negations(rules)
-    phrases = {
-        normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()
-    }
+    phrases = _feature_phrases(rules)
     wanted = [
         [stem(w), *phrases.get(w, [])]
         for w in [*needs.features, *needs.words]
@@ -586,9 +623,14 @@ def recommend(
     # of the kind denies and the best does not state either: nothing fits ("能给笔记本充电的
     # 充电宝": one denies it, the other is silent)
     if best.misses:
+        phrases = _feature_phrases(rules)
         denial = [
-            (c, t) for w in best.misses for c, t in find(w, best.profile, negations).negative[:1]
-        ]
+            (c, t)
+            for w in best.misses
+            for c, t in find_any(
+                w, [*phrases.get(w, []), *needs.aliases.get(w, ())], best.profile, negations
+            ).negative[:1]
+        ]  # found as rank() found the miss: by the feature's words and the word's synonyms
         denial += [d for d in best.denials if d not in denial]
         text = str(texts["denied"]).format(
             title=best.profile.title, facts="；".join(t for _, t in denial)
@@ -597,6 +639,19 @@ def recommend(
             needs=needs, picks=picks, text=text, decision="draft",
             reasons=[f"the best match denies {'、'.join(best.misses)}", *reasons],
             citations=[cite(c, 1.0) for c, _ in denial],
+        )  # fmt: skip
+    typed = needs.budget or needs.extremes or needs.amounts or needs.household or needs.age
+    if (
+        needs.features
+        and not typed
+        and any(names_kind(w, best.profile) for w in best.kinds)
+        and not any(s.found or s.partial for s in scored)
+    ):
+        # a kind the shop sells, asked of only for features no product of it states ("美白淡斑
+        # 的精华" of an anti-ageing serum): not sold here
+        return Recommendation(
+            needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
+            reasons=[f"no product of the kind states {'、'.join(needs.features)}", *reasons],
         )  # fmt: skip
     spoken = {m for s in scored for m in s.misses}
     if strict:

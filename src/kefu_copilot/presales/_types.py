@@ -52,6 +52,9 @@ class Profile:
     # attribute → the chunk of the row of a per-version spec table stating it (see _versions.py;
     # derived from ``parts``, ``rows`` and ``variants`` as build_profiles' last step)
     specs: dict[str, int] = field(default_factory=dict)
+    # what it is: its category and the head of its title, normalised (see _kinds.py; the words
+    # after the head — 礼盒装, 送客户 — describe it; build_profiles' last step)
+    kind: str = ""
 
     def points(self, skip: set[str]) -> list[Fact]:
         """The facts that can sell it: not the overview's bookkeeping, not ``skip``'s names."""
