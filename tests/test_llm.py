@@ -304,3 +304,23 @@ def test_every_call_path_keeps_one_deadline(server, path: str) -> None:
     with pytest.raises(LLMTimeoutError):
         run()
     assert time.perf_counter() - started < 2.5
+
+
+def test_the_llm_path_judges_retrieval_by_support_whatever_the_answer_mode() -> None:
+    """Calibrated by default, an answer's confidence is the probability that the *extractive*
+    answer is right; whether a grounded reply may be asked for, and the step it earns, go by
+    retrieval's support (as without calibration)."""
+    from typing import Any, cast
+
+    from kefu_copilot._models import Answer
+    from kefu_copilot.answer._extractive import Prepared
+    from kefu_copilot.answer._generate import MISSING, GroundedGenerator
+
+    weak = Answer(question="q", text="", decision="handoff", confidence=MISSING / 2)
+    found = cast(list[Any], [object()])  # retrieval found something
+    calibrated = Prepared("q", [], weak, found, False, by_support="draft", support=0.5)
+    assert calibrated.support_confidence == 0.5 and calibrated.support_decision == "draft"
+    assert not GroundedGenerator.settled(calibrated)  # the LLM is asked
+    on_support = Prepared("q", [], weak, found, False)  # uncalibrated: confidence is support
+    assert on_support.support_confidence == MISSING / 2
+    assert GroundedGenerator.settled(on_support)  # nothing about the question: not asked

@@ -81,12 +81,21 @@ class Prepared:
     #: it) where it differs from the answer's: what the pre-sales advisor reads, whatever the
     #: answer mode (None: the answer's own decision)
     by_support: Decision | None = None
+    #: the best candidate's support where the answer's confidence is something else (the
+    #: calibrated probability); None: the answer's confidence is its support
+    support: float | None = None
 
     @property
     def support_decision(self) -> Decision:
         """The decision of :attr:`extractive` judged by support, not by the calibrated
         probability (the same unless calibration is on)."""
         return self.by_support or self.extractive.decision
+
+    @property
+    def support_confidence(self) -> float:
+        """How well retrieval supports the answer (the uncalibrated confidence), whatever the
+        answer mode: what the LLM path judges retrieval by."""
+        return self.extractive.confidence if self.support is None else self.support
 
 
 def decide(confidence: float, settings: Settings) -> Decision:
@@ -290,6 +299,8 @@ class Answerer:
         prepared = Prepared(question, history, decided, candidates, False, query)
         if by_support != decided.decision:
             prepared.by_support = by_support
+        if self.calibrator is not None:
+            prepared.support = round(min(1.0, candidates[0].support), 4)
         return self._explain(prepared, "thresholds", hits) if explain else prepared
 
     def _continues(self, query: Query, history: Sequence[Message], quoted: Chunk) -> bool:

@@ -183,7 +183,10 @@ class GroundedGenerator:
                 else "the LLM judged the knowledge insufficient"
             )
             return self._fallback(prepared, why, usage)
-        base = extractive.decision
+        # retrieval's strength is judged by support, as the reply and pre-sales advisors do: the
+        # calibrated probability estimates whether the *extractive* answer is right, not whether
+        # the knowledge a grounded reply cites is there
+        base = prepared.support_decision
         if result.ok and check is not None and check.grounded and citations and not bad_refs:
             # every checkable claim is entailed by what it cites: one step above what retrieval
             # alone earns (a draft is sent, a weak match becomes a draft)
@@ -249,12 +252,11 @@ class GroundedGenerator:
         """Rules and missing knowledge are never overridden: no LLM for these. A weak match
         (retrieval found knowledge about the question but would hand off) is not settled: a
         reply every claim of which the cited knowledge entails earns a draft, anything less
-        stays a handoff."""
-        extractive = prepared.extractive
+        stays a handoff. Retrieval is judged by support whatever the answer mode."""
         return (
             prepared.ruled
             or not prepared.candidates
-            or (extractive.decision == "handoff" and extractive.confidence < MISSING)
+            or (prepared.support_decision == "handoff" and prepared.support_confidence < MISSING)
         )
 
     def _parse_repaired(self, text: str) -> LLMAnswer:
