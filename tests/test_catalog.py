@@ -317,4 +317,3 @@ def test_the_products_own_name_for_an_attribute_beats_the_vocabulary_cue() -> No
     # the cue alone: both facts could be it, a draft
     either = attributes.answer("睡袋能扛多少度", "p", "极光睡袋")
     assert either is not None and not either.sure
-
