@@ -197,12 +197,9 @@ class Advisor:
                 comparison = compare_variants(named[0], versions, self.rules, self.cite)
                 if comparison.text:
                     return self._compared(question, comparison), needs
-        if (
-            len(named) == 1
-            and knowledge != "handoff"
-            and not wants_said
-            and not self._other_kind(named[0], needs)
-        ):
+        # the one product named, and a kind the shopper names that it is not of
+        other_kind = len(named) == 1 and self._other_kind(named[0], needs)
+        if len(named) == 1 and knowledge != "handoff" and not wants_said and not other_kind:
             # a question about the one product named: the knowledge answered it — unless the
             # shopper names a kind it is not of ("有真丝的连衣裙吗": 真丝 names the silk shirt,
             # 连衣裙 another kind)
@@ -227,9 +224,7 @@ class Advisor:
         )
         # "有真丝的连衣裙吗" said by grammar asks whether the shop has it when the one product it
         # names is of another kind (真丝 of the silk shirt); else the knowledge answers it
-        asks_if = (
-            bool(needs.cues.get("exists")) and len(named) == 1 and self._other_kind(named[0], needs)
-        )
+        asks_if = bool(needs.cues.get("exists")) and other_kind
         wish = bool(needs.cues.get("wish") or asks_if) and kind_said and knowledge != "auto"
         if not (wants or wish or (described and knowledge == "handoff")):
             return None

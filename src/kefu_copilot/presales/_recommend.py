@@ -237,12 +237,14 @@ def _kind_heads(
     avoid: Sequence[str],
     profiles: Sequence[Profile],
     aliases: Mapping[str, Sequence[str]],
+    *,
+    titles_only: bool = False,
 ) -> tuple[list[str], bool]:
     """The words naming what is wanted, and whether they were found in whole titles: the kinds
     products are first ("礼盒" is the 礼盒's kind, not the 保温杯 礼盒装's); only when no word
     names one, a word of some title (a line's name: 云栖2; 果冻橙 of a title headed by its
-    origin)."""
-    for titled in (False, True):
+    origin). ``titles_only``: whole titles at once."""
+    for titled in (True,) if titles_only else (False, True):
         heads = _heads(words, profiles, aliases, titled) or _heads(avoid, profiles, aliases, titled)
         if heads:
             return heads, titled
@@ -269,12 +271,7 @@ def rank(
         phrase[-1] for phrase in needs.phrases
     }
     words = [w for w in needs.words if len(w) > 1 or w not in split]
-    if titled:
-        heads = _heads(words, profiles, aliases, True) or _heads(
-            needs.avoid, profiles, aliases, True
-        )
-    else:
-        heads, titled = _kind_heads(words, needs.avoid, profiles, aliases)
+    heads, titled = _kind_heads(words, needs.avoid, profiles, aliases, titles_only=titled)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
     # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
