@@ -272,7 +272,7 @@ class Answerer:
             log.debug("no knowledge matches %r (%d retrieved)", question, len(hits))
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
-        decided, by_support = self._decide(question, candidates, query)
+        decided, support, by_support = self._decide(question, candidates, query)
         if "auto" in (decided.decision, by_support):
             held = None
             if size_question:  # never auto from one matched number
@@ -300,7 +300,7 @@ class Answerer:
         if by_support != decided.decision:
             prepared.by_support = by_support
         if self.calibrator is not None:
-            prepared.support = round(min(1.0, candidates[0].support), 4)
+            prepared.support = support
         return self._explain(prepared, "thresholds", hits) if explain else prepared
 
     def _continues(self, query: Query, history: Sequence[Message], quoted: Chunk) -> bool:
@@ -934,10 +934,11 @@ class Answerer:
 
     def _decide(
         self, question: str, candidates: list[Candidate], query: Query
-    ) -> tuple[Answer, Decision]:
+    ) -> tuple[Answer, float, Decision]:
         """The best candidate's answer, cited with close matches from other sources, and the
         decision its calibrated confidence (the probability that it is right) earns against
-        the thresholds; and the decision its support earns against the support thresholds."""
+        the thresholds; its support, and the decision that earns against the support
+        thresholds."""
         best = candidates[0]
         support = round(min(1.0, best.support), 4)
         if self.calibrator is None:
@@ -962,14 +963,16 @@ class Answerer:
             by_support = "draft" if by_support == "auto" else by_support
         if decision == "handoff":
             reasons = ["the knowledge does not clearly answer the question", *proposal.reasons]
-            return self._handoff(question, reasons, proposal.citations, confidence), by_support
+            answer = self._handoff(question, reasons, proposal.citations, confidence)
+            return answer, support, by_support
         reasons = list(proposal.reasons)
         if over and decision == "auto":
             decision = "draft"
             reasons += [f"the quoted knowledge {p}" for p in over]
-        return proposal.model_copy(
+        answer = proposal.model_copy(
             update={"decision": decision, "confidence": confidence, "reasons": reasons}
-        ), by_support
+        )
+        return answer, support, by_support
 
     def propose(self, question: str, candidates: Sequence[Candidate]) -> Answer:
         """The answer the best candidate gives, whatever the confidence (``auto``, confidence
