@@ -48,6 +48,7 @@ from ._models import (
 )
 from ._phrases import shop_phrases
 from ._safety import forbidding, prohibitions
+from ._tiers import tier_of
 from ._topic import Subject, TopicScorer, contradicted, subject_of
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
@@ -445,6 +446,9 @@ class ReplyAdvisor:
             if policy:
                 plan.policy, citations = policy
                 plan.citations = merge_citations(plan.citations, citations)
+                if said < _CURT:  # a bare number answered: the policy's tier stating it
+                    numbers = {float(n) for n in _NUMBER.findall("".join(facts))}
+                    plan.policy = tier_of(plan.policy, numbers)
         if plan.policy:  # a fact the policy states otherwise for this product is not kept
             turns = [*history, Message(role="customer", text=question)]
             subject = self._subject(self._products(turns))
