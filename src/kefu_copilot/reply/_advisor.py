@@ -976,10 +976,12 @@ class ReplyAdvisor:
         found = {
             s for text in said for s in self.answerer.products.identify(text) if s in self._pages
         }
-        named = {
-            s for s, h in self._heads.items() if s in self._names and any(h in t for t in said)
-        }
         folded = [fold(t) for t in said]
+        named = {
+            s
+            for s, h in self._heads.items()
+            if s in self._names and any(self._head_in(s, h, t) for t in folded)
+        }
         found |= {s for s, gs in self._models.items() if any(g in t for g in gs for t in folded)}
         # a class word names the identified product of that class ("帐篷…云栖2": the 云栖2 tent),
         # not every product of the class
@@ -989,6 +991,19 @@ class ReplyAdvisor:
             leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
             named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
         return found | named
+
+    def _head_in(self, source: str, head: str, text: str) -> bool:
+        """Whether ``text`` names the product by its head noun: a word of two characters or
+        more, or a one-character head with a character beside it as in the title ("乳胶枕",
+        "大果", "果冻橙" name 枕, 果; "坚果", "发货", "这个味" do not name a 果, 发 or 味 product)."""
+        if len(head) > 1:
+            return head in text
+        title = fold(self.answerer.products.titles.get(source, ""))
+        for at in (n for n, c in enumerate(text) if c == head):
+            pairs = (text[max(at - 1, 0) : at + 1], text[at : at + 2])  # the pairs it is in
+            if any(len(p) == 2 and p in title for p in pairs):
+                return True
+        return False
 
     def _fact_support(
         self, sentences: list[str], products: set[str] | None = None
