@@ -559,6 +559,10 @@ class ReplyAdvisor:
         # what narrows the topic: the compensation asked for or offered (its rule, not the
         # dispatch times, answers "说好48小时发货…赔我" with an offer in the draft)
         narrow = self.complaints.narrowing(turns, offered) if classes else []
+        # the turn that named the complaint, when the last one only follows it up ("云栖2 我要求
+        # 赔100" after "帐篷收到少了两个地钉", "就一句抱歉？"): what the policy is searched by
+        told = next((t for t in turns if any(c.said_in(fold(t)) for c in classes)), question)
+        question = question if told == question else f"{told} {question}"
         topic = f"{question} {said}".strip()
         best: tuple[float, Any, float, float, float] | None = None
         subject = self._subject(products)
