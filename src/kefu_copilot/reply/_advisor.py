@@ -8,6 +8,7 @@ come from the draft, the conversation and the knowledge only; past cases are nev
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -62,6 +63,10 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: A product's model name in its title: a name with its number ("云驰3", "极光-5")
 _MODEL_NAME = re.compile(r"[\u4e00-\u9fff]{2,}-?\d+")
+#: A series name: the short first part of a title after the brand ("速开", "峰影", "西湖龙井")
+_SERIES = re.compile(r"([\u4e00-\u9fff]{2,5})[0-9a-z-]*")
+#: How many last characters of a longer series name name it too ("靖江猪肉脯" → "猪肉脯")
+_SERIES_TAIL = 3
 _MIN_QUICK_SCORE = 0.2  # quick replies below this relevance are not offered
 _MIN_FIT = 0.55  # knowledge below this fit to the draft is not quoted as its reason
 _MIN_ALTERNATIVE = 0.3  # an alternative's answer must be about what it was asked
@@ -168,6 +173,8 @@ class ReplyAdvisor:
             s: {g for g in gs if shared_segments[g] == 1 and _MODEL_NAME.fullmatch(g)}
             for s, gs in segments.items()
         }
+        for s in self._models:  # and its series name: the short first part after the brand
+            self._models[s] |= _series(fold(titles[s]).split(), shared_segments)
         classes = {
             s: str(value)
             for s, facts in answerer.products.facts.items()
@@ -986,7 +993,11 @@ class ReplyAdvisor:
             for s, h in self._heads.items()
             if s in self._names and any(self._head_in(s, h, t) for t in folded)
         }
-        found |= {s for s, gs in self._models.items() if any(g in t for g in gs for t in folded)}
+        modelled = {s for s, gs in self._models.items() if any(g in t for g in gs for t in folded)}
+        # a product named by its model or series name ("速开帐篷") is the one of its class meant:
+        # the others of the class the catalogue matched by the class word alone are not
+        classed = {self._heads.get(s) for s in modelled}
+        found = {s for s in found if self._heads.get(s) not in classed} | modelled
         # a class word names the identified product of that class ("帐篷…云栖2": the 云栖2 tent),
         # not every product of the class
         heads = {self._heads.get(s) for s in found}
@@ -1088,6 +1099,19 @@ class ReplyAdvisor:
             changes.append(Change(kind="format", reason="内容较多，分成编号要点更好读"))
             return "\n".join(part for part in (head, points, closer) if part), changes
         return inline, changes
+
+
+def _series(segments: list[str], shared: Counter[str]) -> set[str]:
+    """A title's series name: its first part (at spaces) after the brand (the leading parts
+    other titles share too), when that part is a short name (:data:`_SERIES`) no other title
+    has — with its last :data:`_SERIES_TAIL` characters when it has five ("安溪铁观音": 铁观音).
+    Customers name a product by it ("速开帐篷", "峰影冲锋衣")."""
+    rest = list(itertools.dropwhile(lambda g: shared[g] > 1, segments))
+    found = _SERIES.fullmatch(rest[0]) if rest and shared[rest[0]] == 1 else None
+    if found is None:
+        return set()
+    name = found.group(1)
+    return {rest[0], name} | ({name[-_SERIES_TAIL:]} if len(name) > _SERIES_TAIL + 1 else set())
 
 
 def _layout_changes(plan: _Plan, opener: str, closer: str) -> list[Change]:
