@@ -183,6 +183,18 @@ class ReplyAdvisor:
         }
         #: the catalogue class of each product ("配饰/袜子"), naming its product class
         self._classes = classes
+        #: the parts of two or three characters only one product page's title has, and the
+        #: characters of each page's class nouns: a short form of a title ("椰棕垫")
+        self._distinct = _distinct_parts({s: fold(titles[s]) for s in self._names})
+        self._noun_chars = {
+            s: {
+                c
+                for noun in (self._heads.get(s, ""), self._classes.get(s, "").split("/")[-1])
+                if len(noun.strip()) > 1
+                for c in fold(noun.strip())
+            }
+            for s in self._names
+        }
         self._skus = answerer.products.sku_by_source()
         #: scores knowledge by the conversation's topic and subject (see _topic)
         stop = getattr(answerer.tokenizer, "stopwords", STOPWORDS)  # the shop's stop words
@@ -994,6 +1006,7 @@ class ReplyAdvisor:
             if s in self._names and any(self._head_in(s, h, t) for t in folded)
         }
         modelled = {s for s, gs in self._models.items() if any(g in t for g in gs for t in folded)}
+        modelled |= {s for t in folded for s in self._short_named(t)}
         # a product named by its model or series name ("速开帐篷") is the one of its class meant:
         # the others of the class the catalogue matched by the class word alone are not
         classed = {self._heads.get(s) for s in modelled}
@@ -1006,6 +1019,19 @@ class ReplyAdvisor:
             leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
             named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
         return found | named
+
+    def _short_named(self, text: str) -> set[str]:
+        """Products ``text`` names by a short form of their title: a distinctive part of it (two
+        or three characters no other product title has) followed by a character of its class
+        noun ("椰棕垫" for 3E椰棕硬床垫, class 床垫; "蚕丝被" for 100%桑蚕丝被, class 被子) — not a
+        feature word of one title said on its own ("机洗吗", "定做1.6米")."""
+        out: set[str] = set()
+        for at in range(2, len(text)):
+            for size in _SHORT_SIZES:
+                source = self._distinct.get(text[max(at - size, 0) : at])
+                if source is not None and text[at] in self._noun_chars[source]:
+                    out.add(source)
+        return out
 
     def _head_in(self, source: str, head: str, text: str) -> bool:
         """Whether ``text`` names the product by its head noun: a word of two characters or
@@ -1099,6 +1125,23 @@ class ReplyAdvisor:
             changes.append(Change(kind="format", reason="内容较多，分成编号要点更好读"))
             return "\n".join(part for part in (head, points, closer) if part), changes
         return inline, changes
+
+
+#: The lengths of a title's distinctive parts (see ReplyAdvisor._short_named)
+_SHORT_SIZES = (3, 2)
+
+
+def _distinct_parts(titles: Mapping[str, str]) -> dict[str, str]:
+    """The parts of :data:`_SHORT_SIZES` characters (starting with a Chinese one) that only one
+    of ``titles`` has, each with its source."""
+    owners: dict[str, set[str]] = {}
+    for source, title in titles.items():
+        for size in _SHORT_SIZES:
+            for at in range(len(title) - size + 1):
+                part = title[at : at + size]
+                if _CJK.match(part):
+                    owners.setdefault(part, set()).add(source)
+    return {part: next(iter(s)) for part, s in owners.items() if len(s) == 1}
 
 
 def _series(segments: list[str], shared: Counter[str]) -> set[str]:
