@@ -44,6 +44,7 @@ from kefu_copilot._models import Message  # noqa: E402
 from kefu_copilot.answer._calibration import (  # noqa: E402
     FEATURES,
     SUPPORT_THRESHOLDS,
+    Calibrator,
     Decided,
     choose_auto_threshold,
     choose_draft_threshold,
@@ -72,7 +73,11 @@ class _Sure:
         return 1.0
 
 
-def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict[str, Any]]:
+def _rows(
+    copilot: Copilot, cases: list[dict[str, Any]], shop: str, typed_rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per question that reaches a calibrated decision; the typed catalogue's answers
+    go to ``typed_rows`` (not fitted)."""
     from kefu_copilot.presales._routing import presales_answer
 
     answerer, _ = copilot._generation()
@@ -81,12 +86,25 @@ def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict
     for case in cases:
         history = [Message(role=t["role"], text=t["text"]) for t in case.get("history") or []]
         prepared = answerer.prepare(case["question"], history)
+        accepted = _as_list((case.get("expect") or {}).get("decision"))
         if prepared.ruled or not prepared.candidates or prepared.query is None:
             continue
         if prepared.candidates[0].basis == "typed":
-            continue  # a typed catalogue answer: its confidence is not the calibrator's
+            # a typed catalogue answer: its confidence is not the calibrator's, so it is not
+            # fitted; kept for the end-to-end share of answerable questions sent as is
+            typed = prepared.extractive
+            advised = presales_answer(copilot.advisor(), prepared, explain=False) is not None
+            typed_rows.append(
+                {
+                    "shop": shop,
+                    "id": case["id"],
+                    "answerable": "auto" in accepted or not accepted,
+                    "auto": typed.decision == "auto" and not advised,
+                    "right": int(typed.decision == "auto" and not check_answer_case(case, typed)),
+                }
+            )
+            continue
         proposal = answerer.propose(case["question"], prepared.candidates)
-        accepted = _as_list((case.get("expect") or {}).get("decision"))
         if "judge" in case:
             right = case["judge"](proposal)
         elif accepted and "auto" not in accepted:
@@ -115,6 +133,7 @@ def _rows(copilot: Copilot, cases: list[dict[str, Any]], shop: str) -> list[dict
                 "draft_passes": "judge" not in case and not check_answer_case(case, draft),
                 "handoff_passes": "judge" not in case and not check_answer_case(case, handoff),
                 "features": answerer.features(prepared.query, prepared.candidates),
+                "tried": answerer.tried_measures(prepared.query, prepared.candidates),
                 "right": int(right),
                 "text": proposal.text,
             }
@@ -134,16 +153,100 @@ def _decided(row: dict[str, Any], probability: float) -> Decided:
     )
 
 
-def _leave_one_shop_out(rows: list[dict[str, Any]], shops: list[str], l2: float) -> list[float]:
+def _measures(row: dict[str, Any]) -> dict[str, float]:
+    """A row's measures: the calibrator's and the ones tried and left out."""
+    return {**row["features"], **(row.get("tried") or {})}
+
+
+def _leave_one_shop_out(
+    rows: list[dict[str, Any]],
+    shops: list[str],
+    l2: float,
+    features: tuple[str, ...] = FEATURES,
+) -> list[float]:
     """Each row's probability from a model fitted on the other shops' rows."""
     p = [0.0] * len(rows)
     for shop in shops:
-        train = [r for r in rows if r["shop"] != shop]
-        model = fit_logistic([r["features"] for r in train], [r["right"] for r in train], l2=l2)
+        train = [_measures(r) for r in rows if r["shop"] != shop]
+        labels = [r["right"] for r in rows if r["shop"] != shop]
+        model = fit_logistic(train, labels, features=features, l2=l2)
         for i, r in enumerate(rows):
             if r["shop"] == shop:
-                p[i] = model.probability(r["features"])
+                p[i] = model.probability(_measures(r))
     return p
+
+
+def _nested_auto(
+    rows: list[dict[str, Any]], p: list[float], shops: list[str]
+) -> dict[str, tuple[float, list[int]]]:
+    """Per shop, the auto threshold chosen on the other shops' out-of-shop predictions (so
+    neither the model nor the threshold saw the shop) and the rows it sends as is."""
+    out = {}
+    live = [i for i, r in enumerate(rows) if not r.get("gated")]
+    for shop in shops:
+        others = [i for i in live if rows[i]["shop"] != shop]
+        threshold, _ = choose_auto_threshold(
+            [p[i] for i in others], [rows[i]["right"] for i in others], PRECISION
+        )
+        sent = [i for i in live if rows[i]["shop"] == shop and p[i] >= threshold]
+        out[shop] = (threshold, sent)
+    return out
+
+
+#: Top-N of the out-of-shop ranking at which the wrong answers are counted (the ablation).
+TOP_N = (40, 60, 80, 100, 130, 160, 200)
+
+
+def _ablation(
+    rows: list[dict[str, Any]], shops: list[str], l2: float, base: list[float]
+) -> list[dict[str, Any]]:
+    """What each measure tried and left out (:meth:`Answerer.tried_measures`) would change,
+    added alone to the calibrator's: on how many shops the out-of-shop log-loss falls / rises,
+    the answers sent as is at the target precision (nested thresholds) and the wrong answers
+    among the N surest out-of-shop predictions."""
+    tried = sorted({k for r in rows for k in r.get("tried") or {}})
+    live = [i for i, r in enumerate(rows) if not r.get("gated")]
+
+    def summary(p: list[float]) -> dict[str, Any]:
+        per = {}
+        for shop in shops:
+            mine = [i for i, r in enumerate(rows) if r["shop"] == shop]
+            per[shop] = _log_loss([p[i] for i in mine], [rows[i]["right"] for i in mine])
+        nested = _nested_auto(rows, p, shops)
+        sent = [i for _, ids in nested.values() for i in ids]
+        order = sorted(live, key=lambda i: -p[i])
+        # the thresholds as the fit chooses them, and the cases passing (drafts and handoffs)
+        auto, _ = choose_auto_threshold(
+            [p[i] for i in live], [rows[i]["right"] for i in live], PRECISION
+        )
+        decided = [_decided(r, q) for r, q in zip(rows, p, strict=True) if not r["presales"]]
+        cut = decided_cut(decided, auto, choose_draft_threshold(decided, auto)[0])
+        return {
+            "per_shop": per,
+            "log_loss": round(_log_loss(p, [r["right"] for r in rows]), 4),
+            "sent": len(sent),
+            "sent_right": sum(rows[i]["right"] for i in sent),
+            "passed": cut["passed"],
+            "handoff_recall": cut["handoff_recall"],
+            "wrong_in_top": {n: sum(1 - rows[i]["right"] for i in order[:n]) for n in TOP_N},
+        }
+
+    reference = summary(base)
+    out = [
+        {"measure": "(the calibrator's)", **{k: v for k, v in reference.items() if k != "per_shop"}}
+    ]
+    for name in tried:
+        found = summary(_leave_one_shop_out(rows, shops, l2, (*FEATURES, name)))
+        per, ref = found.pop("per_shop"), reference["per_shop"]
+        out.append(
+            {
+                "measure": name,
+                "helps": sum(per[s] < ref[s] - 1e-4 for s in shops),
+                "hurts": sum(per[s] > ref[s] + 1e-4 for s in shops),
+                **found,
+            }
+        )
+    return out
 
 
 def _log_loss(p: list[float], labels: list[int]) -> float:
@@ -169,7 +272,9 @@ def _bench_cases(root: Path) -> list[dict[str, Any]]:
 
 def _collect(
     embed_model: str | None, tmp: Path, blind: tuple[str, ...], synthetic: bool
-) -> list[dict[str, Any]]:
+) -> dict[str, Any]:
+    """The rows of every shop, the typed answers' rows and each shop's number of answerable
+    cases (those accepting an answer sent as is)."""
     options = {"embed_model": embed_model} if embed_model else {"embed_model": "none"}
     shops: list[tuple[str, Path, list[dict[str, Any]]]] = [
         ("sample", ROOT / "knowledge", read_suite(ROOT / "evals" / "answer.jsonl")[0])
@@ -181,15 +286,22 @@ def _collect(
     if synthetic:
         bench = tmp / "bench-shop"
         shops.append(("synthetic", bench, _bench_cases(bench)))
-    rows = []
+    rows: list[dict[str, Any]] = []
+    typed: list[dict[str, Any]] = []
+    answerable: dict[str, int] = {}
     for name, shop_dir, cases in shops:
         index = tmp / f"idx-{name}"
         copilot = Copilot(shop_dir, index_dir=index, **options)
         copilot.ingest()
-        found = _rows(copilot, cases, name)
+        found = _rows(copilot, cases, name, typed)
+        answerable[name] = sum(
+            "auto" in (accepted := _as_list((c.get("expect") or {}).get("decision")))
+            or not accepted
+            for c in cases
+        )
         print(f"{name}: {len(cases)} cases, {len(found)} reach a decision", file=sys.stderr)
         rows += found
-    return rows
+    return {"rows": rows, "typed": typed, "answerable": answerable}
 
 
 def main() -> None:
@@ -216,16 +328,23 @@ def main() -> None:
     parser.add_argument(
         "--synthetic", action="store_true", help="add the benchmark's synthetic shop"
     )
+    parser.add_argument(
+        "--keep-model",
+        action="store_true",
+        help="report only: keep the model and thresholds of --out (the report says what a "
+        "refit would choose); for a refit that is not adopted",
+    )
     args = parser.parse_args()
     if args.rows and Path(args.rows).exists():
-        rows = json.loads(Path(args.rows).read_text())
+        collected = json.loads(Path(args.rows).read_text())
     else:
         blind = DEV_SHOPS + HELD_OUT_SHOPS if args.held_out else DEV_SHOPS
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(args.index_root) if args.index_root else Path(tmp)
-            rows = _collect(args.embed_model, root, blind, args.synthetic)
+            collected = _collect(args.embed_model, root, blind, args.synthetic)
         if args.rows:
-            Path(args.rows).write_text(json.dumps(rows, ensure_ascii=False))
+            Path(args.rows).write_text(json.dumps(collected, ensure_ascii=False))
+    rows = collected["rows"]
     shops = sorted({r["shop"] for r in rows})
     labels = [r["right"] for r in rows]
     penalties = [args.l2] if args.l2 is not None else list(L2_GRID)
@@ -236,6 +355,14 @@ def main() -> None:
     live = [i for i, r in enumerate(rows) if not r.get("gated")]
     live_rows, live_p = [rows[i] for i in live], [p[i] for i in live]
     auto, why = choose_auto_threshold(live_p, [r["right"] for r in live_rows], PRECISION)
+    kept = Calibrator.from_dict(json.loads(Path(args.out).read_text())) if args.keep_model else None
+    refit: dict[str, Any] = {}
+    if kept is not None:
+        refit = {"auto_threshold": auto, "auto_threshold_chosen_for": why}
+        auto, why = (
+            kept.report["auto_threshold"],
+            "kept: " + kept.report["auto_threshold_chosen_for"],
+        )
     # the draft threshold: on the rows a threshold decides (the pre-sales advisor answers the
     # others), the most cases passing at handoff recall >= support's; each shop's from the others
     decided: dict[str, list[Decided]] = {s: [] for s in shops}
@@ -244,11 +371,21 @@ def main() -> None:
             decided[r["shop"]].append(_decided(r, q))
     pooled = [c for s in shops for c in decided[s]]
     draft, draft_why = choose_draft_threshold(pooled, auto)
+    if kept is not None:
+        refit |= {"draft_threshold": round(draft, 4), "draft_threshold_chosen_for": draft_why}
+        draft = kept.report["draft_threshold"]
+        draft_why = "kept: " + kept.report["draft_threshold_chosen_for"]
+    nested_auto = _nested_auto(rows, p, shops)
+    typed_rows, answerable = collected["typed"], collected["answerable"]
     per_shop = []
     for s in shops:
         sub = [(r, q) for r, q in zip(live_rows, live_p, strict=True) if r["shop"] == s]
         others = [c for o in shops if o != s for c in decided[o]]
         nested = choose_draft_threshold(others, auto)[0]
+        threshold, sent = nested_auto[s]
+        typed = [t for t in typed_rows if t["shop"] == s]
+        typed_right = sum(t["right"] and t["answerable"] for t in typed)
+        sent_right = sum(rows[i]["right"] and rows[i]["answerable"] for i in sent)
         per_shop.append(
             {
                 "shop": s,
@@ -256,12 +393,28 @@ def main() -> None:
                 "decidable": len(sub),
                 "right": sum(r["right"] for r, _ in sub),
                 **threshold_cut([q for _, q in sub], [r["right"] for r, _ in sub], auto),
+                # neither the model nor the threshold saw this shop
+                "nested": {
+                    "auto_threshold": threshold,
+                    "auto": len(sent),
+                    "auto_precision": round(sum(rows[i]["right"] for i in sent) / len(sent), 4)
+                    if sent
+                    else None,
+                    # with the typed catalogue's answers: the share of the answerable cases
+                    # sent as is and right, and the wrong ones sent as is
+                    "typed_auto": sum(t["auto"] for t in typed),
+                    "typed_wrong": sum(t["auto"] and not t["right"] for t in typed),
+                    "answerable": answerable.get(s, 0),
+                    "answerable_auto": round((typed_right + sent_right) / answerable[s], 4)
+                    if answerable.get(s)
+                    else None,
+                },
                 "draft_threshold_from_the_others": nested,
                 "support": decided_cut(decided[s], *SUPPORT_THRESHOLDS, by_support=True),
                 "calibrated": decided_cut(decided[s], auto, nested),
             }
         )
-    final = fit_logistic([r["features"] for r in rows], labels, l2=l2)
+    final = kept or fit_logistic([r["features"] for r in rows], labels, l2=l2)
     report = {
         "shops": shops,
         "rows": len(rows),
@@ -273,8 +426,10 @@ def main() -> None:
         "draft_threshold": round(draft, 4),
         "draft_threshold_chosen_for": draft_why,
         "support_thresholds": list(SUPPORT_THRESHOLDS),
+        **({"refit_would_choose": refit} if refit else {}),
         "target_precision": PRECISION,
         "leave_one_shop_out": per_shop,
+        "tried_measures": _ablation(rows, shops, l2, p),
         "curve_leave_one_shop_out": [
             threshold_cut(live_p, [r["right"] for r in live_rows], t) for t in CURVE
         ],
@@ -288,7 +443,14 @@ def main() -> None:
         "benchmarks/fit_calibration.py across the shops in report.shops; report holds the "
         "leave-one-shop-out figures, the precision/coverage curve and the thresholds chosen.",
         **final.to_dict(),
-        "report": report,
+        # a kept model was fitted on the rows of an earlier run: how many is said beside it
+        "report": report
+        if kept is None
+        else {
+            **report,
+            "model_fitted_on_rows": kept.report.get("model_fitted_on_rows")
+            or kept.report.get("rows"),
+        },
     }
     assert list(final.features) == list(FEATURES)
     Path(args.out).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")

@@ -94,6 +94,36 @@ def test_the_decision_measures_are_the_calibrators_and_finite(sample_copilot) ->
     assert values["variant_in_quote"] in (-1.0, 0.0, 1.0) and values["sources_close"] >= 0.0
 
 
+def test_the_measures_tried_and_left_out_are_finite_and_reported(sample_copilot) -> None:
+    answerer, _ = sample_copilot._generation()
+    prepared = answerer.prepare("衣服破了能退吗", [])
+    assert prepared.query is not None and prepared.candidates
+    tried = answerer.tried_measures(prepared.query, prepared.candidates)
+    assert not set(tried) & set(FEATURES)  # left out of the calibrator
+    assert all(math.isfinite(v) for v in tried.values())
+    assert tried["topic_match"] in (-1.0, 0.0, 0.5, 1.0) and tried["agree"] in (0.0, 1.0)
+    assert 0.0 <= tried["lexical_rr"] <= 1.0 and 0.0 <= tried["dense_rr"] <= 1.0
+    # the fit reports what each would change, leave-one-shop-out: on how many shops the
+    # log-loss falls / rises, the answers sent at the target precision and the cases passing
+    rows = {r["measure"]: r for r in _report()["tried_measures"]}
+    assert set(tried) <= set(rows)
+    reference = rows["(the calibrator's)"]
+    for name in tried:
+        assert rows[name]["helps"] + rows[name]["hurts"] <= len(_report()["shops"])
+        # left out because none sends more right answers at the target without passing fewer
+        better = rows[name]["sent_right"] > reference["sent_right"]
+        assert not (better and rows[name]["passed"] >= reference["passed"]), name
+
+
+def test_each_shops_figures_come_from_a_model_and_threshold_that_never_saw_it() -> None:
+    for shop in _report()["leave_one_shop_out"]:
+        nested = shop["nested"]
+        assert 0.0 < nested["auto_threshold"] <= 1.0
+        assert nested["auto_precision"] is None or nested["auto_precision"] >= 0.9, shop["shop"]
+        # with the typed catalogue's answers, of every answerable case of the shop
+        assert 0.0 <= nested["answerable_auto"] <= 1.0 and nested["answerable"] > 0
+
+
 def test_calibrated_settings_make_confidence_the_calibrators_probability(
     sample_copilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,17 +44,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 @pytest.fixture(scope="session")
 def report(generated: tuple[Path, dict[str, Any]], sample_copilot: Any) -> InsightsReport:
-    # on support (calibrated=False): insights anchors a cluster on the answers sent as is, and
-    # the calibrated default (round 8) sends fewer, so planted phrasings split (a known effect,
-    # see docs/calibration.md; insights is not yet decoupled from the answer mode)
-    from kefu_copilot import Copilot, Settings
-
-    support = Copilot(
-        sample_copilot.shop_dir,
-        index_dir=sample_copilot.index_dir,
-        settings=Settings(embed_model="none", calibrated=False),
-    )
-    return analyze(generated[0], support)
+    # the calibrated default: insights judges the answers by support whatever the answer mode
+    return analyze(generated[0], sample_copilot)
 
 
 def _forms(texts: list[str]) -> set[str]:

@@ -65,6 +65,7 @@ class Candidate:
     steps: dict[str, float] | None = None  # the measures behind support, in order (explain only)
     covers: float = 0.0  # how much of the question the chunk covers (its best phrasing for an FAQ)
     exception: str = ""  # the qualifier of an exception clause the question does not name
+    backward: float = 0.0  # how much of the FAQ's best phrasing the question covers (FAQ only)
 
 
 @dataclass
@@ -194,6 +195,8 @@ class Answerer:
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
         self._attribute_words: list[tuple[list[str], list[str]]] | None = None
+        self._topics: list[tuple[list[re.Pattern[str]], list[re.Pattern[str]], list[str]]] | None
+        self._topics = None
         self._catalog: CatalogAnswers | None = None
         self._checks: QuoteCheck | None = None
         self._said_on: dict[str, set[str]] = {}  # a variant name → the pages that say it
@@ -626,9 +629,10 @@ class Answerer:
                 continue  # about another product: cannot answer this one
             index = hit.index if hit.index >= 0 else self.snapshot.by_id.get(chunk.id, -1)
             steps: dict[str, float] | None = {} if explain else None
+            backward = 0.0
             if chunk.kind == "faq":
                 basis = "faq phrasing"
-                support, covers = self._faq_support(measures, index, chunk, steps)
+                support, covers, backward = self._faq_support(measures, index, chunk, steps)
             elif products and chunk.source in products and measures.asks_aspect:
                 basis = "product aspect"
                 body = self._tokens.coverage(index, chunk, lead=False)
@@ -666,9 +670,9 @@ class Answerer:
                 support = scoring.dense_keep * support + scoring.dense * hit.dense
                 if steps is not None:
                     steps["dense"] = support
-            candidates.append(
-                Candidate(hit, support, chunk.text, chunk.text, index, basis, steps, covers)
-            )
+            candidate = Candidate(hit, support, chunk.text, chunk.text, index, basis, steps, covers)
+            candidate.backward = backward
+            candidates.append(candidate)
         self._general_first(query, candidates)
         candidates.sort(key=lambda c: (-c.support, -c.hit.score))
         if log.isEnabledFor(logging.DEBUG):
@@ -687,11 +691,11 @@ class Answerer:
 
     def _faq_support(
         self, measures: _Measures, index: int, chunk: Chunk, steps: dict[str, float] | None
-    ) -> tuple[float, float]:
-        """How well the question matches the FAQ's best phrasing, in both directions; and how
-        much of the question that phrasing covers."""
+    ) -> tuple[float, float, float]:
+        """How well the question matches the FAQ's best phrasing, in both directions; how
+        much of the question that phrasing covers, and how much of it the question covers."""
         forward_share, backward_share = self.scoring.faq_forward, self.scoring.faq_backward
-        best = covers = 0.0
+        best = covers = behind = 0.0
         for tokens, words in self._tokens.phrasings(index, chunk):
             forward = self._support(measures.whole, tokens)
             backward = self.idf.coverage_ids(words, measures.ids) if words else 0.0
@@ -699,8 +703,8 @@ class Answerer:
             if steps is not None and (score > best or not steps):
                 steps["forward"], steps["backward"] = forward, backward
             if score > best:
-                best, covers = score, forward
-        return best, covers
+                best, covers, behind = score, forward, backward
+        return best, covers, behind
 
     # -- general rule first, exceptions after -----------------------------------------------------
     def qualifiers(self) -> tuple[str, ...]:
@@ -898,6 +902,62 @@ class Answerer:
             **self._detail(query, candidates),
         }
 
+    def tried_measures(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """Measures of the decision tried for the calibrator and left out of it, kept so that
+        ``benchmarks/fit_calibration.py`` reports, leave-one-shop-out, what each would change:
+        how high the lexical and the dense retriever ranked the best candidate (the reciprocal
+        of its rank; 0: not among their hits) and whether both put it first,
+        how closely the question and the FAQ phrasing it matched say the same (both
+        directions), how far it is ahead of the best candidate of another source, and whether
+        its heading is of the topic class the question is about (the ``reply_topics`` rule
+        set). Alone, each but ``margin_other`` lowers the out-of-shop log-loss on most shops,
+        but none sends more right answers at the target precision, and ``dense_rr`` (the best of
+        them) passes fewer cases (docs/calibration.md)."""
+        best = candidates[0]
+        ranks = best.hit.ranks
+        lexical = min((r for k, r in ranks.items() if k in ("bm25", "faq")), default=0)
+        dense = ranks.get("dense", 0)
+        other = next(
+            (c.support for c in candidates[1:] if c.hit.chunk.source != best.hit.chunk.source),
+            0.0,
+        )
+        return {
+            "lexical_rr": 1.0 / lexical if lexical else 0.0,
+            "dense_rr": 1.0 / dense if dense else 0.0,
+            "agree": float(lexical == 1 and dense == 1),
+            "faq_both": min(best.covers, best.backward) if best.hit.chunk.kind == "faq" else 0.0,
+            "margin_other": best.support - other,
+            "topic_match": self._topic_match(query, best.hit.chunk),
+        }
+
+    def _topic_match(self, query: Query, chunk: Chunk) -> float:
+        """1 when the chunk's heading names a topic class the question is about, 0.5 when
+        only its text does, -1 when neither does; 0 when the question is of no topic class."""
+        if self._topics is None:
+            spec = self.shop.rule_set("reply_topics")["topics"]
+            self._topics = [
+                (
+                    [re.compile(str(x)) for x in _listed(t.get("complaint"))],
+                    [re.compile(str(x)) for x in _listed(t.get("unless"))],
+                    [normalize(str(w)) for w in _listed(t.get("policy"))],
+                )
+                for t in spec.values()
+            ]
+        text = normalize(query.matched or query.text)
+        words = [
+            w
+            for said, unless, policy in self._topics
+            if any(r.search(text) for r in said) and not any(r.search(text) for r in unless)
+            for w in policy
+        ]
+        if not words:
+            return 0.0
+        heading = normalize(f"{chunk.title} {chunk.locator} {chunk.question or ''}")
+        if any(w and w in heading for w in words):
+            return 1.0
+        body = normalize(chunk.text)
+        return 0.5 if any(w and w in body for w in words) else -1.0
+
     def _detail(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
         """Whether the sentence that would be sent holds the circumstance the question gives
         as a number ("买了10天", "5斤装", "163 52kg"): the question's numbers it neither states
@@ -1071,6 +1131,13 @@ class Answerer:
 
 
 _NOTE = re.compile(r"[（(].*?[)）]")
+
+
+def _listed(value: Any) -> list[Any]:
+    """A rule's value as a list (one pattern may be written bare)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _name_parts(cell: str) -> list[str]:

@@ -451,6 +451,26 @@ def _parts(copilot: Any) -> tuple[ChineseTokenizer, Callable[..., Any], Any, Ins
     return answerer.tokenizer, copilot.emotion_flag, answerer.products, rules
 
 
+def _judged_by_support(copilot: Any, question: str) -> Any:
+    """The answer to ``question`` judged by support, whatever the answer mode: insights anchors
+    clusters on the answers sent as is and finds gaps among the ones handed off, so what it
+    reports must not change with ``Settings.calibrated`` (the calibrated default sends fewer
+    as is, and planted phrasings of one question split). The extractive answer of
+    :meth:`Answerer.by_support`, or the pre-sales advisor's (which judges by support anyway);
+    with an LLM, :meth:`Copilot.answer` (its path judges retrieval by support already)."""
+    answerer, generator = copilot._generation()
+    if generator is not None:
+        return copilot.answer(question)
+    from ..presales._routing import presales_answer
+
+    text = question.strip()[: copilot.settings.max_input_chars]
+    if not text:
+        raise InputError("question is empty")
+    prepared = answerer.by_support().prepare(text)
+    advised = None if prepared.ruled else presales_answer(copilot.advisor(), prepared)
+    return advised if advised is not None else prepared.extractive
+
+
 def analyze(
     logs: Any,
     copilot: Any = None,
@@ -505,7 +525,7 @@ def analyze(
         budget = ordered[:max_answers] if copilot is not None else []
         for i, form in enumerate(budget, start=1):
             with suppress(InputError):
-                answers[form] = copilot.answer(col.sample[form])
+                answers[form] = _judged_by_support(copilot, col.sample[form])
             if i % 25 == 0 or i == len(budget):
                 report("答复 answers", i, len(budget))
     overall, hours, days, peak_days = _r.service_figures(col.rows)
