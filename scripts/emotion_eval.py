@@ -127,6 +127,15 @@ SAFETY_NOTE = re.compile(
     re.I,
 )
 
+# Risk flags named by the blind author's note on an escalate=true turn (read by this script only):
+# each flag's recall on text the cues were not written from (the training verticals, held-out
+# shops). "deadline not at risk" notes are on escalate=false turns, so they never count.
+NOTE_RISK = {
+    "safety_incident": SAFETY_NOTE,
+    "sarcasm": re.compile(r"sarcas|iron", re.I),
+    "urgent_deadline": re.compile(r"deadline", re.I),
+}
+
 
 def _rows(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
@@ -162,6 +171,7 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     risk_true: Counter[str] = Counter()
     flags: list[tuple[str, set[str]]] = []
     labelled = right = 0
+    by_note_risk: dict[str, list[bool]] = {r: [] for r in NOTE_RISK}
     for case in cases:
         expect = case.get("expect") or {}
         label = bool(expect.get("escalate", case.get("escalate")))
@@ -174,6 +184,9 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
         by_note = not safety_ids and SAFETY_NOTE.search(str(case.get("note", "")))
         if by_note or case.get("id") in safety_ids:
             safety.append("safety_incident" in flag.risk and flag.escalate)
+        for r, note in NOTE_RISK.items():
+            if r != "safety_incident" and label and note.search(str(case.get("note", ""))):
+                by_note_risk[r].append(r in flag.risk)
         flags.append((f"{shop.parent.name if shop else 'sample'}:{case.get('id')}", set(flag.risk)))
         if expect.get("emotion"):
             labelled += 1
@@ -189,6 +202,9 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
     }
     if safety:
         out["safety_by_note"] = {"n": len(safety), "recall": round(sum(safety) / len(safety), 3)}
+    for r, hits in by_note_risk.items():
+        if hits:
+            out[f"{r}_by_note"] = {"n": len(hits), "recall": round(sum(hits) / len(hits), 3)}
     out["_wrong"] = wrong
     if shop is not None and shop.parent.name in DEV:
         out["_flags"] = flags

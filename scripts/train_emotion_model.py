@@ -96,6 +96,11 @@ WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
 OPTIONS: dict[str, Any] = {"text": True, "l2": 300.0, "gram_l2": 1.0, "min_count": 3}
 GRID = {"l2": (100.0, 300.0, 1000.0), "gram_l2": (1.0, 2.0, 4.0), "shop": (6.0,)}
 NESTED_TIE = 0.005
+# Text features must recur in this many domains (shops, verticals, JDDC) to get a weight. Round 9
+# measured 3 and 5 against 1 leave-one-group-out: the unread shops' and the verticals' mean F1
+# within one turn of each other (1: 0.898 / 0.951; 5: 0.898 / 0.951; 3: 0.893 / 0.951), so the
+# default keeps every gram; ``--min-domains`` re-measures it on new data.
+MIN_DOMAINS = 1
 MAX_PLAIN = 0.02  # at most this share of plain product questions may escalate
 JDDC_FOLDS = 3
 # Plain questions a customer asks about a catalogue item (synthetic negatives). {p}: a short
@@ -270,6 +275,25 @@ def _weights(data: list[dict[str, Any]], weights: dict[str, float]) -> np.ndarra
     )
 
 
+def domains(data: list[dict[str, Any]]) -> np.ndarray:
+    """Where each row was written: its shop or training vertical; JDDC and the reviews are one."""
+    return np.array(["jddc" if d["kind"] in ("jddc", "reviews") else d["fold"] for d in data])
+
+
+def spread_vocabulary(
+    grams: list[list[str]], domain: np.ndarray, rows: np.ndarray, min_domains: int
+) -> set[str]:
+    """The text features seen in at least ``min_domains`` domains among ``rows``. A bigram of
+    one shop's or vertical's products (面膜, 镜片, 充电) is learnt as a cue from that vertical's
+    complaints and fires on the next shop's plain questions; one that recurs across verticals
+    (差评, 怎么, 还没) is about how customers talk."""
+    seen: dict[str, set[str]] = defaultdict(set)
+    for i in rows:
+        for g in grams[i]:
+            seen[g].add(domain[i])
+    return {g for g, where in seen.items() if len(where) >= min_domains}
+
+
 def out_of_fold(
     x: np.ndarray,
     grams: list[list[str]],
@@ -277,14 +301,24 @@ def out_of_fold(
     w: np.ndarray,
     fold: np.ndarray,
     options: dict[str, Any],
+    domain: np.ndarray | None = None,
+    min_domains: int = 1,
 ) -> np.ndarray:
-    """Probabilities of every row from a model trained without the row's fold."""
+    """Probabilities of every row from a model trained without the row's fold (text features
+    restricted to those seen in ``min_domains`` of the training rows' domains)."""
     oof = np.zeros(len(y))
     for k in np.unique(fold):
         test = fold == k
         train = np.flatnonzero(~test & (w > 0))
+        vocab = None
+        if domain is not None and min_domains > 1:
+            vocab = spread_vocabulary(grams, domain, train, min_domains)
         model = EscalationModel(**options).fit_matrix(
-            x[train], y[train], grams=[grams[i] for i in train], sample_weight=w[train]
+            x[train],
+            y[train],
+            grams=[grams[i] for i in train],
+            sample_weight=w[train],
+            vocabulary=vocab,
         )
         idx = np.flatnonzero(test)
         oof[test] = model._proba(x[test], [grams[i] for i in idx])
@@ -387,7 +421,20 @@ def report(
             "F1": round(m["f1"], 3),
             "BA": round(m["balanced_accuracy"], 3),
         }
+    out["summary"] = summary(out, names)
     return out
+
+
+def summary(figures: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
+    """Nested out-of-group F1 averaged over the dev shops (the cue lexicon was written reading
+    their failures, so their figure flatters), over the shops trained on but never read (the
+    honest proxy for a blind shop) and over the training verticals."""
+    verticals = [g for g in names if g.startswith("v:")]
+    parts = {"dev_shops": DEV_SHOPS, "unread_shops": TRAIN_SHOPS, "verticals": verticals}
+    return {
+        k: round(float(np.mean([figures[g]["nested_F1"] for g in v])), 3) if v else 0.0
+        for k, v in parts.items()
+    }
 
 
 # ---------------------------------------------------------------------------- emotion labels
@@ -505,6 +552,12 @@ def main() -> None:
     ap.add_argument("--no-save", action="store_true")
     ap.add_argument("--labels", action="store_true", help="train only the emotion-label model")
     ap.add_argument(
+        "--min-domains",
+        type=int,
+        default=MIN_DOMAINS,
+        help="weight only text features seen in this many shops / verticals / JDDC (1: all)",
+    )
+    ap.add_argument(
         "--show-wrong",
         action="store_true",
         help="print the dev shops' turns the leave-one-shop-out model gets wrong (never held out)",
@@ -521,6 +574,7 @@ def main() -> None:
         if args.cache:
             Path(args.cache).write_bytes(pickle.dumps((data, x, grams, forced)))
     y = np.array([d["y"] for d in data])
+    domain = domains(data)
     fold = np.array([d["fold"] for d in data])
     counts: dict[str, int] = defaultdict(int)
     for d in data:
@@ -535,7 +589,7 @@ def main() -> None:
         options = dict(OPTIONS, l2=l2, gram_l2=gram_l2)
         weights = dict(WEIGHTS, shop=shop_weight)
         w = _weights(data, weights)
-        oof = out_of_fold(x, grams, y, w, fold, options)
+        oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains)
         per_shop = shop_scores(oof, y, forced, data)
         names = groups(data)
         threshold, f1 = pick_threshold(per_shop, names)
@@ -549,7 +603,8 @@ def main() -> None:
             f"LOGO mean F1={f1:.3f} nested={nested:.3f} "
             + " ".join(f"{s}={figures[s]['F1']:.3f}" for s in SHOPS)
             + f" verticals={np.mean([figures[v]['F1'] for v in verticals] or [0]):.3f}"
-            + f" jddc F1={figures['jddc']['F1']:.3f} BA={figures['jddc']['BA']:.3f}",
+            + f" jddc F1={figures['jddc']['F1']:.3f} BA={figures['jddc']['BA']:.3f}"
+            + f" nested means {figures['summary']}",
             flush=True,
         )
         results.append((nested, f1, options, weights, figures))
@@ -561,14 +616,20 @@ def main() -> None:
     print("chosen:", {k: options[k] for k in ("l2", "gram_l2")}, "weights:", weights)
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if args.show_wrong:
-        oof = out_of_fold(x, grams, y, _weights(data, weights), fold, options)
+        w = _weights(data, weights)
+        oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains)
         show_wrong(oof, y, forced, data, figures["threshold"])
     if args.no_save:
         return
     w = _weights(data, weights)
     keep = np.flatnonzero(w > 0)
+    vocab = spread_vocabulary(grams, domain, keep, args.min_domains)
     model = EscalationModel(**options).fit_matrix(
-        x[keep], y[keep], grams=[grams[i] for i in keep], sample_weight=w[keep]
+        x[keep],
+        y[keep],
+        grams=[grams[i] for i in keep],
+        sample_weight=w[keep],
+        vocabulary=vocab if args.min_domains > 1 else None,
     )
     model.threshold = figures["threshold"]
     model.info = {
@@ -579,6 +640,7 @@ def main() -> None:
         "out-of-group F1 (shops and verticals averaged), plain questions <= 2 %",
         "cv": figures,
         "jddc_split": "sha256(dialogue id)[0] even = untuned (not used)",
+        "min_domains": args.min_domains,
     }
     model.save(args.out)
     size = Path(args.out).stat().st_size // 1024

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kefu_copilot.cli._main import main
 from kefu_copilot.emotion._corpus import jddc_split
 from kefu_copilot.emotion._flag import (
+    FEATURE_NAMES,
     RISK_TAXONOMY,
     emotion_flag,
     escalation_features,
@@ -205,6 +207,8 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
     )
     assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
+    # the honest proxy for a blind shop is the shops trained on but never read, not the dev ones
+    assert set(cv["summary"]) == {"dev_shops", "unread_shops", "verticals"}
 
 
 def test_text_model_round_trip(tmp_path: Path) -> None:
@@ -215,6 +219,20 @@ def test_text_model_round_trip(tmp_path: Path) -> None:
     again = EscalationModel.load(tmp_path / "m.json")
     assert again.grams == model.grams
     assert again.predict_proba("东西太差了") == pytest.approx(model.predict_proba("东西太差了"))
+
+
+def test_a_restricted_vocabulary_weights_only_its_grams() -> None:
+    """``vocabulary`` (e.g. grams seen across verticals) keeps a vertical's product words out of
+    the learned weights; the other grams still count in a row's length normalisation."""
+    examples = [("面膜用完脸疼", None, True), ("面膜用完脸滑", None, False)] * 3
+    examples += [("面膜用完手疼", None, True), ("面膜用完手滑", None, False)] * 3
+    rows = [escalation_grams(text) for text, _, _ in examples]
+    x = np.array([[escalation_features(t)[n] for n in FEATURE_NAMES] for t, _, _ in examples])
+    y = np.array([label for _, _, label in examples])
+    allowed = {g for row in rows for g in row if "面" not in g and "膜" not in g}
+    model = EscalationModel(text=True, min_count=2, gram_l2=0.1)
+    model.fit_matrix(x, y, grams=rows, vocabulary=allowed)
+    assert "脸疼" in model.grams and set(model.grams) <= allowed
 
 
 def test_grams_mark_negation_scope_and_the_agent_reply() -> None:

@@ -20,7 +20,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -127,11 +127,15 @@ class EscalationModel:
         grams: GramRows | None = None,
         sample_weight: np.ndarray | None = None,
         rules: Rules = None,
+        vocabulary: Collection[str] | None = None,
     ) -> Self:
         """Learn from a precomputed feature matrix (``FEATURE_NAMES`` columns) and labels, with
         the rows' sparse text features (``escalation_grams``) when the model reads text, and
         per-row weights (a source's share of the data); ``rules``: the emotion rule set whose
-        weights are the prior (default: the packaged one)."""
+        weights are the prior (default: the packaged one). ``vocabulary`` restricts which text
+        features get a weight (e.g. those seen across several shops or verticals, so that one
+        vertical's product words are not learnt as cues); a row's other grams still count in its
+        length normalisation, as they do when the model scores a turn."""
         n_pos, n = int(y.sum()), len(y)
         if n_pos == 0 or n_pos == n:
             raise ValueError(
@@ -151,6 +155,8 @@ class EscalationModel:
         self.grams = {}
         if grams is not None:
             vocab = _vocabulary(grams, self.min_count)
+            if vocabulary is not None:
+                vocab = [g for g in vocab if g in vocabulary]
             sparse = _Sparse.of(grams, vocab)
             coef = _lbfgs_logistic(
                 z, sparse, y.astype(float), balance, (self.l2, self.gram_l2), prior, self.max_iter
