@@ -56,6 +56,10 @@ def presales_answer(
         support[source] = max(support.get(source, 0.0), candidate.support)
     # judged by support whatever the answer mode: routing keeps its meaning when calibrated
     knowledge = prepared.support_decision
+    if prepared.extractive.decision == "handoff":
+        # the calibrated answer hands it off whatever support says: nothing the knowledge
+        # would send stands in the advisor's way
+        knowledge = "handoff"
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
     routed = advisor.route(
         prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
