@@ -89,7 +89,7 @@ class Advisor:
         last = self._last_needs
         if last is not None and last[0] == text:
             return last[1]
-        needs = read_needs(text, self.rules, self._words, self._synonyms)
+        needs = read_needs(text, self.rules, self._words, self._synonyms, self.kinds.names)
         self._last_needs = (text, needs)
         return needs
 
