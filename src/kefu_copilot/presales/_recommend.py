@@ -293,7 +293,9 @@ def rank(
     ]
     # a group only products marked for it serve (a kid's size), unless the shop marks no
     # product of the kinds a product is for it (an A类 四件套 sold to anyone serves a 宝宝 too)
-    only = [g for g in rules["marked_only"] if g in needs.groups]
+    # — when a wish to buy is said: else the group describes what happened ("孩子把…咬破了")
+    wished = bool(needs.cues.get("recommend") or needs.cues.get("wish"))
+    only = [g for g in rules["marked_only"] if g in needs.groups] if wished else []
     named = {
         p.source: frozenset(w for w in heads if names_kind(w, p, aliases.get(w, ()), titled=titled))
         for p in profiles
