@@ -409,10 +409,17 @@ def test_a_kind_asked_of_only_for_what_none_of_it_states_is_not_sold_here() -> N
     assert rec.decision != "handoff"
 
 
-def test_an_existence_question_said_by_grammar_is_read_as_one() -> None:
-    needs = read_needs("有真丝的连衣裙吗", RULES, words=lambda t: ["真丝", "连衣裙"])
+def test_an_existence_question_said_by_grammar_is_read_as_one_when_a_shop_declares_it() -> None:
+    from kefu_copilot._data import merge_rules
+
+    # none packaged (one shop's evidence); a shop declares the grammar its shoppers use
+    assert not read_needs("有真丝的连衣裙吗", RULES).cues.get("exists")
+    rules = merge_rules(
+        "presales", {"existence_patterns": ["^有[^，,。！？!?\\s]{2,16}?(?:吗|么|嘛)[？?]?$"]}
+    )
+    needs = read_needs("有真丝的连衣裙吗", rules, words=lambda t: ["真丝", "连衣裙"])
     assert needs.cues.get("exists") and needs.words == ["真丝", "连衣裙"]
-    assert not read_needs("你们有现货吗", RULES).cues.get("exists")
+    assert not read_needs("你们有现货吗", rules).cues.get("exists")
 
 
 def _cite(index: int) -> Any:
