@@ -687,9 +687,16 @@ def recommend(
     text_lead = bool(texts_close) and best.text - max(texts_close) >= TEXT_LEAD
     if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
         tied = [s for s in scored if best.score - s.score < LEAD]
-        if best.score > 0 and len(tied) <= int(rules["tied_shown"]):
+        shown = int(rules["tied_shown"])
+        if best.score > 0 and len(tied) <= shown:
             # a few fit the need equally: the agent is shown each, with its deciding facts
             return _tied(needs, tied, rules, cite, reasons)
+        if best.score > 0 and (needs.budget or any(s.found or s.partial for s in tied)):
+            # more fit a need that names a kind (and a budget or a fact some state): the
+            # agent is shown the first few as ranked (score, the shopper's phrases stated,
+            # retrieval's support), each cited, rather than an uncited question
+            more = f"{len(tied)} products fit equally: the first {shown} shown"
+            return _tied(needs, tied[:shown], rules, cite, [more, *reasons])
         # nothing separates the many products that fit: ask what matters
         titles = [s.profile.title for s in tied]
         return Recommendation(
