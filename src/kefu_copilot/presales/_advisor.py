@@ -259,7 +259,10 @@ class Advisor:
         rec = recommend(
             self.needs(question), self.profiles, self.rules, self.cite, support, index=self.kinds
         )
-        answer = self._recommended(question, rec)
+        return self.held_back(self._recommended(question, rec), *reasons)
+
+    def held_back(self, answer: Answer, *reasons: str) -> Answer:
+        """``answer`` for an agent: a draft when it was to be sent as is, ``reasons`` added."""
         update: dict[str, Any] = {"reasons": [*answer.reasons, *reasons]}
         if answer.decision == "auto":
             update |= {"decision": "draft", "confidence": self._confidence("draft")}
