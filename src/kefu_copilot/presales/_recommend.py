@@ -282,8 +282,7 @@ def rank(
     heads, titled = _kind_heads(words, needs.avoid, index, aliases, titles_only=titled)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
-    # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit);
-    # kinds no product is of both of are a list, not one ("床垫四件套被子")
+    # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
     categories = [normalize(p.category) for p in profiles]
     kinds = [w for w in heads if any(stem(w) in c for c in categories)]
     compounds = [
@@ -291,12 +290,7 @@ def rank(
         for a in kinds
         for b in kinds
         if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
-        and any(
-            names_kind(a, p, aliases.get(a, ()), titled=titled)
-            and names_kind(b, p, aliases.get(b, ()), titled=titled)
-            for p in profiles
-        )
-    ]  # fmt: skip
+    ]
     # a group only products marked for it serve (a kid's size), unless the shop marks no
     # product of the kinds a product is for it (an A类 四件套 sold to anyone serves a 宝宝 too)
     # — when a wish to buy is said: else the group describes what happened ("孩子把…咬破了")
