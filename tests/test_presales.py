@@ -724,14 +724,18 @@ def test_products_fitting_equally_are_each_shown_in_a_draft(copilot: Copilot) ->
     assert "149" in rec.text and "399" in rec.text  # each with its price within the budget
 
 
-def test_more_products_fitting_equally_than_are_shown_get_the_clarifying_question(
+def test_more_products_fitting_equally_than_are_shown_get_the_first_shown_or_a_question(
     tmp_path: Path,
 ) -> None:
     extra = "rules:\n  presales:\n    tied_shown: 1\n"
     c = Copilot(_shop(tmp_path / "shop", extra), index_dir=tmp_path / "i", embed_model="none")
     c.ingest()
-    rec = c.recommend("想买个防汗的耳机 预算500以内")
-    assert rec.question and not rec.citations
+    rec = c.recommend("想买个防汗的耳机 预算500以内")  # a kind and a budget: the first, cited
+    assert rec.decision == "draft" and not rec.question
+    assert len(rec.picks) == 1 and rec.citations
+    assert any("the first 1 shown" in r for r in rec.reasons)
+    vague = c.recommend("想买个礼物送人")  # no kind, no budget: what matters is asked
+    assert vague.question and not vague.citations
 
 
 def test_cross_sell_quotes_what_the_bought_page_says_is_bought_besides_it(tmp_path: Path) -> None:
@@ -865,3 +869,57 @@ def test_the_kind_index_answers_a_large_catalogue_in_under_a_millisecond() -> No
     assert index.heads(words, {}) == ["保温杯", "杯"]
     print(f"KindIndex at 12k products: {per_question * 1000:.3f} ms a question")
     assert per_question < 0.005, per_question  # ~0.3 ms measured; generous on a busy machine
+
+
+def _pages(*specs: tuple[str, str, str]) -> list[Any]:
+    """Profiles with their kinds read as at ingestion: (source, title, category)."""
+    from kefu_copilot.presales._kinds import with_kinds
+    from kefu_copilot.presales._profiles import Profile
+
+    out = [Profile(s, t, "", c, [], [], [], marks=f"{t} {c}") for s, t, c in specs]
+    with_kinds(out)
+    return out
+
+
+def test_a_sets_name_is_a_kind_not_a_quantity() -> None:
+    from kefu_copilot.presales._match import KindIndex
+
+    pages = _pages(("a", "眠屿 天丝四件套", "床品四件套"), ("b", "眠屿 水洗棉四件套", "床品四件套"))
+    names = KindIndex(pages).names
+    needs = read_needs("哪个四件套最便宜", RULES, lambda t: ["四件", "套"], names=names)
+    assert "四件套" in needs.words and not needs.amounts
+    counted = read_needs("要四件", RULES, lambda t: ["四件"], names=names)  # no catalogue word
+    assert [a.low for a in counted.amounts] == [4.0]
+
+
+def test_an_uncategorised_product_takes_the_category_its_siblings_share() -> None:
+    from kefu_copilot.presales._kinds import sibling_category
+
+    teas = ["茶叶/白茶", "茶叶/红茶/礼盒", "茶叶/绿茶", "零食/坚果"]
+    assert sibling_category("山间一叶 云南普洱熟茶", teas) == "茶叶"
+    assert sibling_category("x 奶茶", ["冲饮/奶茶粉", "茶叶/白茶"]) == ""  # one sibling: none
+    assert sibling_category("x 熟茶", ["冲饮/奶茶", "茶叶/白茶"]) == ""  # siblings disagree
+    puer = _pages(("puer", "山间一叶 云南普洱熟茶", ""), ("w", "山间一叶 白茶", "茶叶/白茶"),
+                  ("r", "山间一叶 红茶", "茶叶/红茶"))[0]  # fmt: skip
+    assert puer.category == "" and puer.kind.endswith("茶叶")  # the kind only: not shown
+
+
+def test_a_kids_need_is_served_by_a_kind_the_shop_marks_for_no_one() -> None:
+    from kefu_copilot.presales._recommend import rank
+
+    pages = _pages(
+        ("set", "眠屿 长绒棉四件套 A类", "床品四件套"),
+        ("mat", "眠屿 椰棕床垫 儿童/老人", "床垫"),
+        ("adult", "眠屿 弹簧床垫", "床垫"),
+    )
+    from kefu_copilot.presales._match import KindIndex
+
+    names = KindIndex(pages).names
+    words = lambda t: [w for w in ("四件套", "床垫") if w in t]  # noqa: E731
+    scored, _ = rank(read_needs("想给宝宝买套四件套", RULES, words, names=names), pages, RULES)
+    assert [s.profile.source for s in scored] == ["set"]  # no 四件套 is marked for kids
+    scored, _ = rank(read_needs("想给宝宝买个床垫", RULES, words, names=names), pages, RULES)
+    assert [s.profile.source for s in scored] == ["mat"]  # a 床垫 is: the adults' is left out
+    # no wish to buy: the group says what happened, the exemption does not apply
+    scored, _ = rank(read_needs("宝宝把四件套弄脏了", RULES, words, names=names), pages, RULES)
+    assert scored == []
