@@ -218,9 +218,7 @@ class Advisor:
                 )
             )
             and kind_said
-            # a question besides is for the knowledge, unless it asks which product is the
-            # most or least of something ("哪个四件套最便宜"): a ranking by the catalogue
-            and (not needs.cues.get("question") or self._ranks(question, needs))
+            and not needs.cues.get("question")
         )
         # "有真丝的连衣裙吗" said by grammar asks whether the shop has it when the one product it
         # names is of another kind (真丝 of the silk shirt); else the knowledge answers it
@@ -291,10 +289,6 @@ class Advisor:
         ``profile`` is not of (连衣裙 of the 真丝衬衫)."""
         heads = self.kinds.heads([w for w in needs.words if len(w) > 1], needs.aliases)
         return any(not names_kind(w, profile, needs.aliases.get(w, ())) for w in heads)
-
-    def _ranks(self, question: str, needs: Needs) -> bool:
-        """Whether ``question`` asks which product is the most or least of something."""
-        return bool(needs.extremes) and bool(self._said(question, "which_cues"))
 
     def _better_kind(self, profile: Profile, needs: Needs) -> bool:
         """Whether ``needs`` names a kind ``profile`` is not of, and another product is of
