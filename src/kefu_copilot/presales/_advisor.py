@@ -290,18 +290,6 @@ class Advisor:
         heads = self.kinds.heads([w for w in needs.words if len(w) > 1], needs.aliases)
         return any(not names_kind(w, profile, needs.aliases.get(w, ())) for w in heads)
 
-    def _better_kind(self, profile: Profile, needs: Needs) -> bool:
-        """Whether ``needs`` names a kind ``profile`` is not of, and another product is of
-        every kind it names."""
-        if not self._other_kind(profile, needs):
-            return False
-        heads = self.kinds.heads(needs.words, needs.aliases)
-        return any(
-            all(names_kind(w, p, needs.aliases.get(w, ())) for w in heads)
-            for p in self.profiles
-            if p is not profile
-        )
-
     @staticmethod
     def wishes(needs: Needs) -> bool:
         """A wish to buy: said outright, a budget, or a weak wish for someone ("给爸妈买个…")."""
@@ -408,15 +396,10 @@ class Advisor:
 
     def _one(self, text: str) -> Profile | None:
         """The one product ``text`` names, by its title words or, failing that, as the only
-        best match of what it says (跑鞋 → the running shoe: 缓震). A product named by a word
-        of its title is not the one meant when the text names a kind it is not of ("颈椎不好
-        乳胶枕": 颈椎 of the memory-foam 颈椎枕's title, 乳胶 and 枕 of the latex pillow's kind)
-        and another product is of every kind it names."""
+        best match of what it says (跑鞋 → the running shoe: 缓震)."""
         named = self.named(text)
-        if len(named) == 1 and not self._better_kind(named[0], self.needs(text)):
-            return named[0]
         if len(named) == 1:
-            named = []
+            return named[0]
         said = normalize(text).strip()
         titled = [p for p in self.profiles if len(said) > 1 and said in p.marks]
         if not named and len(titled) == 1:
