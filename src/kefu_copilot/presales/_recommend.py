@@ -688,8 +688,9 @@ def recommend(
     if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
         tied = [s for s in scored if best.score - s.score < LEAD]
         shown = int(rules["tied_shown"])
-        if best.score > 0 and len(tied) <= shown:
-            # a few fit the need equally: the agent is shown each, with its deciding facts
+        if (best.score > 0 or needs.budget) and len(tied) <= shown:
+            # a few fit the need equally (a budget only a few are within is a need they fit):
+            # the agent is shown each, with its deciding facts
             return _tied(needs, tied, rules, cite, reasons)
         if best.score > 0 and (needs.budget or any(s.found or s.partial for s in tied)):
             # more fit a need that names a kind (and a budget or a fact some state): the
