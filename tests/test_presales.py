@@ -902,24 +902,3 @@ def test_an_uncategorised_product_takes_the_category_its_siblings_share() -> Non
     puer = _pages(("puer", "山间一叶 云南普洱熟茶", ""), ("w", "山间一叶 白茶", "茶叶/白茶"),
                   ("r", "山间一叶 红茶", "茶叶/红茶"))[0]  # fmt: skip
     assert puer.category == "" and puer.kind.endswith("茶叶")  # the kind only: not shown
-
-
-def test_a_kids_need_is_served_by_a_kind_the_shop_marks_for_no_one() -> None:
-    from kefu_copilot.presales._recommend import rank
-
-    pages = _pages(
-        ("set", "眠屿 长绒棉四件套 A类", "床品四件套"),
-        ("mat", "眠屿 椰棕床垫 儿童/老人", "床垫"),
-        ("adult", "眠屿 弹簧床垫", "床垫"),
-    )
-    from kefu_copilot.presales._match import KindIndex
-
-    names = KindIndex(pages).names
-    words = lambda t: [w for w in ("四件套", "床垫") if w in t]  # noqa: E731
-    scored, _ = rank(read_needs("想给宝宝买套四件套", RULES, words, names=names), pages, RULES)
-    assert [s.profile.source for s in scored] == ["set"]  # no 四件套 is marked for kids
-    scored, _ = rank(read_needs("想给宝宝买个床垫", RULES, words, names=names), pages, RULES)
-    assert [s.profile.source for s in scored] == ["mat"]  # a 床垫 is: the adults' is left out
-    # no wish to buy: the group says what happened, the exemption does not apply
-    scored, _ = rank(read_needs("宝宝把四件套弄脏了", RULES, words, names=names), pages, RULES)
-    assert scored == []

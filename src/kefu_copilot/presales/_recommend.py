@@ -87,18 +87,12 @@ def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def fits_group(
-    profile: Profile, needs: Needs, rules: Mapping[str, Any], unmarked: Sequence[str] = ()
-) -> bool:
-    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
-    ``unmarked``: groups of ``marked_only`` that no product of the kind asked for is marked
-    for — the shop sells that kind for no one in particular, so any of it may serve them."""
+def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
-    if any(
-        g in needs.groups and g not in marked and g not in unmarked for g in rules["marked_only"]
-    ):
+    if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
         return False
     return not marked or bool(marked & set(needs.groups))
 
@@ -291,16 +285,6 @@ def rank(
         for b in kinds
         if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
     ]
-    # a group only products marked for it serve (a kid's size), unless the shop marks no
-    # product of the kinds a product is for it (an A类 四件套 sold to anyone serves a 宝宝 too)
-    # — when a wish to buy is said: else the group describes what happened ("孩子把…咬破了")
-    wished = bool(needs.cues.get("recommend") or needs.cues.get("wish"))
-    only = [g for g in rules["marked_only"] if g in needs.groups] if wished else []
-    named = {
-        p.source: frozenset(w for w in heads if names_kind(w, p, aliases.get(w, ()), titled=titled))
-        for p in profiles
-    } if only and heads else {}  # fmt: skip
-    served = [(named[p.source], _groups(p, rules)) for p in profiles if named.get(p.source)]
     out: list[Scored] = []
     left: list[str] = []
     soft = [w for w in needs.words if w not in heads and len(w) > 1]
@@ -311,9 +295,7 @@ def rank(
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
     for profile in profiles:
-        kind = named.get(profile.source)
-        unmarked = [g for g in only if kind and not any(kind <= k and g in m for k, m in served)]
-        if not fits_group(profile, needs, rules, unmarked):
+        if not fits_group(profile, needs, rules):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
