@@ -303,6 +303,11 @@ def bench_size(
                 out[system][f"{key}_runs"].append(serve)
         for system in systems:
             out[system][key] = median_of(out[system][f"{key}_runs"])
+    if "kefu" in systems and "error" not in out["kefu"]["ingest"] and args.floor:
+        log(f"{size}: kefu against the floor (retrieval calls alone, interleaved)")
+        out["floor"] = run_worker(
+            "floor", common["kefu"] | serve_args, 900 * args.timeout_scale, None
+        )
     if not args.keep_indexes:
         for system in systems:
             shutil.rmtree(common[system]["index"], ignore_errors=True)
@@ -421,6 +426,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         dest="dense_recall",
         action="store_false",
         help="skip measuring HNSW's recall of the exact top-k on kefu's vectors",
+    )
+    p.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip timing the answer against its retrieval calls alone (the floor)",
     )
     p.add_argument("--dense-k", type=int, default=60, help="k of dense recall@k (default 60)")
     p.add_argument("--questions", type=int, help="timed answers per mode (default 300 quick/1000)")

@@ -150,6 +150,13 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             0.98,
             ge,
         )
+    for size, data in sizes.items():  # issue 22: answer-building on top of retrieval
+        add(
+            f"answer p50 ≤ 1.5× the floor @{int(size) // 1000}k (ratio, CPU)",
+            dig(data, "floor", "cpu", "ratio_p50"),
+            1.5,
+            le,
+        )
     return rows
 
 
@@ -272,6 +279,7 @@ def print_report(results: dict[str, Any]) -> None:
                     console.print(f"[red]{system} {phase} error:[/] {err}")
         _print_by_kind(console, size, data)
         _print_dense(console, size, data)
+        _print_floor(console, size, data)
         profile = data.get("profile")
         if profile and "error" not in profile:
             for phase in ("ingest", "answer", "open"):
@@ -320,6 +328,53 @@ def _print_kind_table(console: Any, size: str, data: dict[str, Any], key: str, u
             _fmt(fair.get("p50_ms"), "{:.1f}"),
             _fmt(fair.get("p99_ms"), "{:.1f}"),
             *ratios,
+        )
+    console.print(table)
+
+
+def _print_floor(console: Any, size: str, data: dict[str, Any]) -> None:
+    """kefu's answer against its retrieval calls alone, interleaved in one process."""
+    from rich.table import Table
+
+    floor = data.get("floor")
+    if not isinstance(floor, dict):
+        return
+    if "error" in floor:
+        console.print(f"[red]floor error:[/] {floor['error']}")
+        return
+    table = Table(
+        title=f"answer against the floor @{int(size):,} (tokenise + BM25 chunks + BM25 FAQ + "
+        f"embed + vector top-60{'' if floor.get('dense') else ', no dense'}; same process, "
+        "interleaved)"
+    )
+    for col in (
+        "questions",
+        "n",
+        "floor p50",
+        "answer p50",
+        "answer / floor",
+        "floor p99",
+        "answer p99",
+    ):
+        table.add_column(col, justify="right" if col != "questions" else "left")
+    labelled = [
+        ("all, wall", floor.get("wall")),
+        ("all, CPU", floor.get("cpu")),
+        ("retrieving kinds, wall", floor.get("wall_retrieving")),
+        ("retrieving kinds, CPU", floor.get("cpu_retrieving")),
+        *((f"{kind}, CPU", row) for kind, row in sorted(floor.get("by_kind_cpu", {}).items())),
+    ]
+    for label, row in labelled:
+        if not row:
+            continue
+        table.add_row(
+            label,
+            str(row.get("n", "")),
+            _fmt(dig(row, "floor", "p50_ms"), "{:.2f}"),
+            _fmt(dig(row, "answer", "p50_ms"), "{:.2f}"),
+            _fmt(row.get("ratio_p50"), "{:.2f}×"),
+            _fmt(dig(row, "floor", "p99_ms"), "{:.2f}"),
+            _fmt(dig(row, "answer", "p99_ms"), "{:.2f}"),
         )
     console.print(table)
 

@@ -205,6 +205,73 @@ def task_serve(a: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def task_floor(a: dict[str, Any]) -> dict[str, Any]:
+    """kefu's answer time against the floor (issue 22): the retrieval calls every answer needs
+    and nothing else — tokenise the question, BM25 top-50 over chunks, BM25 top-150 over FAQ
+    phrasings, embed the query, the vector store's top-60 — on the same open index.
+
+    Floor and answer run interleaved question by question in this one process (floor of q,
+    then answer of q), so load drift hits both alike; the ratio is of their medians."""
+    from systems import open_system
+
+    questions = _questions(a["questions"])
+    n, warmup = int(a["n"]), int(a["warmup"])
+    system = open_system("kefu", Path(a["shop"]), Path(a["index"]), Path(a["model"]))
+    copilot = system.copilot  # type: ignore[attr-defined]
+    for q in questions[: 1 + warmup]:
+        system.answer(q["text"])
+    retriever = copilot.retriever
+    snap, tokenizer = retriever.snapshot, retriever.tokenizer
+    embedder, store = retriever.embedder, retriever.store
+    faq = snap.faq_lexical if len(snap.faq_lexical) else None
+
+    def floor(text: str) -> None:
+        tokens = tokenizer.tokenize(text)
+        snap.lexical.top(tokens, 50)
+        if faq is not None:
+            faq.top(tokens, 150)
+        if embedder is not None and store is not None:
+            store.query(embedder.embed_query(text), 60)
+
+    chosen = questions[1 + warmup : 1 + warmup + n]
+    for q in questions[1 : 1 + warmup]:
+        floor(q["text"])
+    wall: dict[str, list[float]] = {"floor": [], "answer": []}
+    cpu: dict[str, list[float]] = {"floor": [], "answer": []}
+    for q in chosen:
+        for name, call in (("floor", floor), ("answer", system.answer)):
+            t, c = time.perf_counter(), time.process_time()
+            call(q["text"])
+            wall[name].append(time.perf_counter() - t)
+            cpu[name].append(time.process_time() - c)
+    # Questions that answer without retrieving (handoffs decided on the question alone, size
+    # charts read from the catalogue) cost less than the floor; the retrieving ones are what
+    # the floor is about, so they get their own row.
+    retrieving = [i for i, q in enumerate(chosen) if q["kind"] not in ("handoff", "size")]
+
+    def rows(values: dict[str, list[float]], keep: list[int] | None = None) -> dict[str, Any]:
+        pick = {k: [v[i] for i in keep] if keep is not None else v for k, v in values.items()}
+        floor_p, answer_p = percentiles(pick["floor"]), percentiles(pick["answer"])
+        return {
+            "n": len(pick["floor"]),
+            "floor": floor_p,
+            "answer": answer_p,
+            "ratio_p50": answer_p["p50_ms"] / floor_p["p50_ms"] if floor_p.get("p50_ms") else None,
+        }
+
+    return {
+        "dense": embedder is not None and store is not None,
+        "wall": rows(wall),
+        "cpu": rows(cpu),
+        "wall_retrieving": rows(wall, retrieving),
+        "cpu_retrieving": rows(cpu, retrieving),
+        "by_kind_cpu": {
+            kind: rows(cpu, [i for i, q in enumerate(chosen) if q["kind"] == kind])
+            for kind in sorted({q["kind"] for q in chosen})
+        },
+    }
+
+
 def task_quality(a: dict[str, Any]) -> dict[str, Any]:
     directory, model = Path(a["dir"]), Path(a["model"])
     started = time.perf_counter()
@@ -360,6 +427,7 @@ TASKS = {
     "profile": task_profile,
     "profile_open": task_profile_open,
     "dense_recall": task_dense_recall,
+    "floor": task_floor,
 }
 
 

@@ -85,11 +85,64 @@ class Needs(BaseModel):
         return [k for k in KIND_ORDER if self.cues.get(k)]
 
 
+#: A rule set's word lists, normalised and de-duplicated once (they are read for every
+#: question): id of the list → (the list, its words). The list is kept, so its id cannot be
+#: reused while the entry lives; rule sets are not mutated after loading.
+_NORMALISED: dict[int, tuple[Sequence[str], tuple[str, ...]]] = {}
+_NORMALISED_MAX = 4096  # many shops' rule sets in one process: start again past this
+
+
+def _normalised(words: Sequence[str]) -> tuple[str, ...]:
+    hit = _NORMALISED.get(id(words))
+    if hit is not None and hit[0] is words:
+        return hit[1]
+    out = tuple(w for w in dict.fromkeys(normalize(str(w)) for w in words) if w)
+    if len(words) > 2:  # a rule list, not a one-off ``[phrase]``
+        if len(_NORMALISED) >= _NORMALISED_MAX:
+            _NORMALISED.clear()
+        _NORMALISED[id(words)] = (words, out)
+    return out
+
+
+class _Static:
+    """What :func:`read_needs` reads from a rule set for every question, prepared once."""
+
+    def __init__(self, rules: Mapping[str, Any]) -> None:
+        self.households = [
+            (normalize(str(w)), int(n))
+            for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
+        ]
+        self.features = [
+            (normalize(str(feature)), said) for feature, said in rules["features"].items()
+        ]
+        said = {w for spec in rules["groups"].values() for w in spec["cues"]}
+        said |= {str(w) for w in rules["magnitudes"]} | set(rules["households"])
+        said |= {w for phrases in rules["features"].values() for w in phrases}
+        #: the rule phrases taken out of a question before its content words are read
+        self.said = {p for w in said if (p := normalize(str(w)))}
+        self.filler = {normalize(w) for w in rules["filler"]}
+        self.measured = {str(d) for d in rules["measured_needs"]}
+
+
+_STATIC: dict[int, tuple[Mapping[str, Any], _Static]] = {}
+
+
+def _static(rules: Mapping[str, Any]) -> _Static:
+    hit = _STATIC.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    if len(_STATIC) >= _NORMALISED_MAX:
+        _STATIC.clear()
+    prepared = _Static(rules)
+    _STATIC[id(rules)] = (rules, prepared)
+    return prepared
+
+
 def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
     """The ``words`` said in ``norm``, but not right after a negation ("不想要了")."""
     out = []
-    for w in dict.fromkeys(normalize(str(w)) for w in words):
-        if not w:
+    for w in _normalised(words):
+        if w not in norm:
             continue
         at = norm.find(w)  # every occurrence, overlapping ones too
         while at >= 0:
@@ -181,18 +234,13 @@ def read_needs(
     )
     if recipient and cues["bargain"]:  # "给我妈买" names someone bought for: no haggling
         cues["bargain"] = _found(norm.replace(recipient, " "), rules["bargain_cues"])
-    household = next(
-        (int(n) for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
-         if normalize(w) in norm),
-        None,
-    )  # fmt: skip
+    static = _static(rules)
+    household = next((n for w, n in static.households if w in norm), None)
     if household is None:  # else how many people, said as a number ("六个人", "三口人")
         counts = {low for low, high, _ in people_ranges(norm) if low == high}
         household = counts.pop() if len(counts) == 1 else None
     features = [
-        normalize(feature)
-        for feature, said in rules["features"].items()
-        if normalize(feature) in norm or _found(norm, said)
+        feature for feature, said in static.features if feature in norm or _found(norm, said)
     ]
     extremes = [
         Extreme(said=normalize(str(phrase)), most=direction == "max", dims=[str(d) for d in dims])
@@ -200,7 +248,7 @@ def read_needs(
         if _found(norm, [phrase], negs)
         for direction, dims in spec.items()
     ]
-    measured = {str(d) for d in rules["measured_needs"]}
+    measured = static.measured
     amounts: list[Amount] = []
     kinds: list[str] = []  # the catalogue's words a count opens (四件套)
     for clause in _CLAUSE.split(text):
@@ -217,37 +265,41 @@ def read_needs(
                 continue
             if amount.dim in measured and amount not in amounts:
                 amounts.append(amount)
-    said = {w for spec in rules["groups"].values() for w in spec["cues"]}
-    said |= {str(w) for w in rules["magnitudes"]} | {a.said for a in amounts}
-    said |= set(rules["households"]) | {
-        c for kind, found in cues.items() if kind != "exists" for c in found
-    }  # an existence question's pattern spans what it asks for
-    said |= {w for phrases in rules["features"].values() for w in phrases}
-    said |= set(kinds)
-    filler = {normalize(w) for w in rules["filler"]}
+    filler = static.filler
     content: list[str] = list(kinds)
     phrases: list[str] = []
     avoid: list[str] = []
     if words is not None:
+        # The rule phrases said here (an existence question's pattern spans what it asks for,
+        # so its cues are not taken out), longest first. A phrase absent from the question
+        # cannot appear by taking others out (they become spaces).
+        said = {p for p in static.said if p in norm}
+        said |= {p for a in amounts if (p := normalize(a.said)) and p in norm}
+        said |= {k for k in kinds if k in norm}
+        said |= {
+            p for kind, found in cues.items() if kind != "exists" for c in found
+            if (p := normalize(c)) and p in norm
+        }  # fmt: skip
         rest = norm
-        for phrase in sorted((normalize(w) for w in said), key=len, reverse=True):
-            if phrase:
-                rest = rest.replace(phrase, " ")
+        for phrase in sorted(said, key=len, reverse=True):
+            rest = rest.replace(phrase, " ")
         rest, avoided = _unwanted(rest, [str(n) for n in rules["need_negations"]])
         for span in avoided:
-            for word in words(span):
+            span_words = words(span)
+            for word in span_words:
                 w = normalize(word).strip()
                 if len(w) > 1 and w not in filler and w not in avoid:
                     avoid.append(w)
-            avoid.extend(p for p in _joined(words(span), span, filler) if p not in avoid)
-        for word in words(rest):
+            avoid.extend(p for p in _joined(span_words, span, filler) if p not in avoid)
+        rest_words = words(rest)
+        for word in rest_words:
             w = normalize(word).strip()
             numeric = any(ch.isdigit() for ch in w) and not any(
                 ch.isascii() and ch.isalpha() for ch in w
             )
             if w and w not in filler and w not in content and not numeric:
                 content.append(w)
-        phrases = _joined(words(rest), rest, filler)
+        phrases = _joined(rest_words, rest, filler)
     budget_range = None if cues["objection"] else budget(text)
     return Needs(
         text=text,
