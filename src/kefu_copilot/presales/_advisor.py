@@ -22,7 +22,7 @@ from ..text._normalize import normalize
 from ..text._numbers import money_amounts, numbers_in
 from ._compare import compare_products, compare_variants, named_variants, version_label
 from ._crosssell import asked_kinds, suggest_complement
-from ._match import names_kind, stem
+from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_needs
 from ._objections import answer_objection
@@ -32,7 +32,6 @@ from ._recommend import marked_against, rank, recommend
 __all__ = ["Advisor"]
 
 HISTORY_TURNS = 4  # earlier customer turns that may name the product an objection is about
-_JOIN = "\x00"  # between the profiles' texts in :meth:`Advisor.names_a_kind`
 
 
 class Advisor:
@@ -56,9 +55,8 @@ class Advisor:
             related_cues=cues,
         )  # fmt: skip
         self._by_source = {p.source: p for p in self.profiles}
-        self._kinds: tuple[str, str] | None = None  # every profile's marks, categories
-        #: every profile's kind (its marks when it has none), categories, kinds' last characters
-        self._kind_index: tuple[str, str, frozenset[str]] | None = None
+        #: whether a word names a kind of product of the shop, answered once for all profiles
+        self.kinds = KindIndex(self.profiles)
         self._last_needs: tuple[str, Needs] | None = None
         self._negations = [str(n) for n in self.rules["negations"]]
         self._checker = ClaimChecker(shop)
@@ -91,7 +89,7 @@ class Advisor:
         last = self._last_needs
         if last is not None and last[0] == text:
             return last[1]
-        needs = read_needs(text, self.rules, self._words, self._synonyms)
+        needs = read_needs(text, self.rules, self._words, self._synonyms, self.kinds.names)
         self._last_needs = (text, needs)
         return needs
 
@@ -111,7 +109,7 @@ class Advisor:
     # -- the functions ---------------------------------------------------------------------------
     def recommend(self, need: str) -> Recommendation:
         """Products ranked against the need a shopper states; see :mod:`._recommend`."""
-        return recommend(self.needs(need), self.profiles, self.rules, self.cite)
+        return recommend(self.needs(need), self.profiles, self.rules, self.cite, index=self.kinds)
 
     def compare(self, a: str, b: str) -> Comparison:
         """Two products (by SKU or title words) side by side."""
@@ -233,7 +231,9 @@ class Advisor:
         # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
         # "用哪款插座" asks which: ranked as any need
         strict = not wants and wish and (asks_if or bool(self._said(question, "existence_cues")))
-        rec = recommend(needs, self.profiles, self.rules, self.cite, support, strict=strict)
+        rec = recommend(
+            needs, self.profiles, self.rules, self.cite, support, strict=strict, index=self.kinds
+        )
         return self._recommended(question, rec), needs
 
     def unfit(self, needs: Needs, answer: Answer) -> list[str]:
@@ -254,8 +254,13 @@ class Advisor:
     def refit(self, question: str, reasons: Sequence[str], support: Mapping[str, float]) -> Answer:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
-        rec = recommend(self.needs(question), self.profiles, self.rules, self.cite, support)
-        answer = self._recommended(question, rec)
+        rec = recommend(
+            self.needs(question), self.profiles, self.rules, self.cite, support, index=self.kinds
+        )
+        return self.held_back(self._recommended(question, rec), *reasons)
+
+    def held_back(self, answer: Answer, *reasons: str) -> Answer:
+        """``answer`` for an agent: a draft when it was to be sent as is, ``reasons`` added."""
         update: dict[str, Any] = {"reasons": [*answer.reasons, *reasons]}
         if answer.decision == "auto":
             update |= {"decision": "draft", "confidence": self._confidence("draft")}
@@ -271,66 +276,19 @@ class Advisor:
         of a need though no lexicon word is said. Read by whole titles: a word of a title
         names the product here, as retrieval reads it (a title's descriptor is no description
         of a need the page states)."""
-        scored, _ = rank(needs, self.profiles, self.rules, titled=True)
+        scored, _ = rank(needs, self.profiles, self.rules, titled=True, index=self.kinds)
         return any(s.kinds and any(f.word not in s.kinds for f in s.found) for s in scored[:3])
 
     def names_a_kind(self, needs: Needs) -> bool:
-        """Whether the shopper names a kind of product the shop has (a word of a title).
-
-        :func:`._match.names_kind` against every profile, asked once of all the profiles'
-        marks and categories joined (a word is in one of them exactly when it is in the
-        joined text: the separator is in no word): every question not about one product
-        asks this, and a profile at a time cost ~50 ms at 6k products."""
-        if not self.profiles:
-            return False
-        marks, categories = self._kind_text()
-        for word in [*needs.words, *needs.avoid]:  # "不要很重的充电宝" names one
-            for form in (word, *needs.aliases.get(word, ())):
-                key = stem(form)
-                if _JOIN in key:  # never in a word; checked the slow way to stay exact
-                    if any(names_kind(form, p) for p in self.profiles):
-                        return True
-                elif key in (marks if len(key) > 1 or key.isascii() else categories):
-                    return True
-        return False
+        """Whether the shopper names a kind of product the shop has: a word of some title, or
+        of the words said unwanted ("不要很重的充电宝" names one)."""
+        return bool(self.kinds.heads([*needs.words, *needs.avoid], needs.aliases, titled=True))
 
     def _other_kind(self, profile: Profile, needs: Needs) -> bool:
         """Whether the shopper names a kind of product (by the kinds read at ingestion) that
         ``profile`` is not of (连衣裙 of the 真丝衬衫)."""
-        heads = [
-            w for w in needs.words
-            if len(w) > 1 and self._names_any_kind(w, needs.aliases.get(w, ()))
-        ]  # fmt: skip
+        heads = self.kinds.heads([w for w in needs.words if len(w) > 1], needs.aliases)
         return any(not names_kind(w, profile, needs.aliases.get(w, ())) for w in heads)
-
-    def _names_any_kind(self, word: str, aliases: Sequence[str]) -> bool:
-        """``any(names_kind(word, p, aliases) for p in self.profiles)``, read from the kinds
-        joined once (a profile at a time cost ~60 ms a question at 12k products)."""
-        if self._kind_index is None:
-            self._kind_index = (
-                _JOIN.join(p.kind or p.marks for p in self.profiles),
-                _JOIN.join(normalize(p.category) for p in self.profiles),
-                frozenset(s[-1] for p in self.profiles for s in p.kind.split()),
-            )
-        kinds, categories, ends = self._kind_index
-        for form in (word, *aliases):
-            key = stem(form)
-            if _JOIN in key:  # never in a word; checked the slow way to stay exact
-                if any(names_kind(form, p) for p in self.profiles):
-                    return True
-            elif (
-                key in kinds if len(key) > 1 or key.isascii() else key in categories or key in ends
-            ):
-                return True
-        return False
-
-    def _kind_text(self) -> tuple[str, str]:
-        if self._kinds is None:
-            self._kinds = (
-                _JOIN.join(p.marks for p in self.profiles),
-                _JOIN.join(normalize(p.category) for p in self.profiles),
-            )
-        return self._kinds
 
     @staticmethod
     def wishes(needs: Needs) -> bool:
@@ -446,7 +404,10 @@ class Advisor:
         titled = [p for p in self.profiles if len(said) > 1 and said in p.marks]
         if not named and len(titled) == 1:
             return titled[0]  # a name the title has whole, that its segmented words miss (云栖2)
-        scored, _ = rank(self.needs(text), named or self.profiles, self.rules)
+        scored, _ = rank(
+            self.needs(text), named or self.profiles, self.rules,
+            index=None if named else self.kinds,
+        )  # fmt: skip
         if (
             scored
             and scored[0].score > 0

@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from ..text._normalize import normalize
 from ._types import Profile
 
-__all__ = ["HEAD_CHARS", "HEAD_SEGMENTS", "catalogue_kinds", "title_kind", "with_kinds"]
+__all__ = [
+    "HEAD_CHARS", "HEAD_SEGMENTS", "catalogue_kinds", "sibling_category", "title_kind", "with_kinds",
+]  # fmt: skip
 
 HEAD_SEGMENTS = 4  # a title names its kind this early, or not by a catalogue's category
 HEAD_CHARS = 3  # a segment this long (in Chinese characters) names the product, not a line
@@ -77,10 +79,43 @@ def title_kind(title: str, kinds: set[str], brands: set[str]) -> str:
     return " ".join(segments)
 
 
+def _suffix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n] and _cjk(a[-1 - n]):
+        n += 1
+    return n
+
+
+def sibling_category(head: str, categories: Sequence[str]) -> str:
+    """The category a product the catalogue leaves uncategorised is of, by the products its
+    head ends like (普洱熟茶 like 白茶, 红茶, 绿茶 → 茶叶; 长绒棉四件套 like 床品四件套): the
+    category path the two or more categories that end most like its head share, "" when they
+    share none (a head ending like 奶茶 of 冲饮 and 白茶 of 茶叶 is of neither)."""
+    noun = head.split()[-1] if head.split() else ""
+    paths = [[part for part in _CATEGORY_SPLIT.split(normalize(c)) if part] for c in categories]
+    ends = [max((_suffix(noun, part) for part in path), default=0) for path in paths]
+    most = max(ends, default=0)
+    if not most:
+        return ""
+    like = [path for path, end in zip(paths, ends, strict=True) if end == most]
+    if len(like) < 2:
+        return ""  # one product's category is no sign of a kind
+    shared: list[str] = []
+    for parts in zip(*like, strict=False):
+        if len(set(parts)) > 1:
+            break
+        shared.append(parts[0])
+    return "/".join(shared)
+
+
 def with_kinds(profiles: Sequence[Profile]) -> None:
-    """Each profile's ``kind``: its category and the head of its title, normalised."""
-    kinds = catalogue_kinds([p.category for p in profiles if p.category])
+    """Each profile's ``kind``: its category and the head of its title, normalised; a product
+    with no category takes the one its siblings share (see :func:`sibling_category`), so that a
+    kind a category names (茶叶) is found of every product of it."""
+    categories = [p.category for p in profiles if p.category]
+    kinds = catalogue_kinds(categories)
     brands = _brands([p.title for p in profiles])
     for profile in profiles:
         head = title_kind(profile.title, kinds, brands)
-        profile.kind = normalize(f"{head} {profile.category}".strip())
+        category = profile.category or sibling_category(head, categories)
+        profile.kind = normalize(f"{head} {category}".strip())

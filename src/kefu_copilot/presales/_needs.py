@@ -184,14 +184,32 @@ def _joined(tokens: Sequence[str], said: str, filler: set[str]) -> list[str]:
     return out
 
 
+def _named_counts(clause: str, said: str, names: Callable[[str], bool]) -> str:
+    """The catalogue's word a count said opens ("四件" of 四件套, "两件" of 两件套): a count
+    whose next characters make a kind of product the shop sells names that kind, it is no
+    quantity needed; "" when it is a quantity."""
+    end = clause.find(said) + len(said)
+    if end < len(said):
+        return ""
+    for more in (1, 2):
+        tail = clause[end : end + more]
+        plain = not any(ch.isdigit() or ch.isspace() for ch in tail)
+        if len(tail) == more and plain and names(said + tail):
+            return said + tail
+    return ""
+
+
 def read_needs(
     text: str,
     rules: Mapping[str, Any],
     words: Callable[[str], list[str]] | None = None,
     synonyms: Callable[[str], list[str]] | None = None,
+    names: Callable[[str], bool] | None = None,
 ) -> Needs:
     """The needs ``text`` says. ``words``: the shop's segmenter (content words, synonyms folded
-    to their group's first word), if any; ``synonyms``: a word's other forms, to find it by."""
+    to their group's first word), if any; ``synonyms``: a word's other forms, to find it by;
+    ``names``: whether a string names a kind of product the shop sells (its catalogue's
+    :class:`~._match.KindIndex`), so that a set's name is not read as a quantity (四件套)."""
     norm = normalize(text)
     negs = [str(n) for n in rules["cue_negations"]]
     cues = {
@@ -232,15 +250,23 @@ def read_needs(
     ]
     measured = static.measured
     amounts: list[Amount] = []
+    kinds: list[str] = []  # the catalogue's words a count opens (四件套)
     for clause in _CLAUSE.split(text):
         if len(clause) > CLAUSE_CHARS:
             continue  # a need is said in a short clause (and measures() grows with its length)
         for m in measures(clause):
             amount = Amount(said=m.text, dim=dimension(m.dim), low=m.low, high=m.high)
+            kind = _named_counts(normalize(clause), normalize(m.text), names) if (
+                names is not None and amount.dim == "count"
+            ) else ""  # fmt: skip
+            if kind:
+                if kind not in kinds:
+                    kinds.append(kind)
+                continue
             if amount.dim in measured and amount not in amounts:
                 amounts.append(amount)
     filler = static.filler
-    content: list[str] = []
+    content: list[str] = list(kinds)
     phrases: list[str] = []
     avoid: list[str] = []
     if words is not None:
@@ -249,6 +275,7 @@ def read_needs(
         # cannot appear by taking others out (they become spaces).
         said = {p for p in static.said if p in norm}
         said |= {p for a in amounts if (p := normalize(a.said)) and p in norm}
+        said |= {k for k in kinds if k in norm}
         said |= {
             p for kind, found in cues.items() if kind != "exists" for c in found
             if (p := normalize(c)) and p in norm

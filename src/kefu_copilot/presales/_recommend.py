@@ -23,7 +23,17 @@ from .._models import Citation
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, dimensions_cm, measures
 from ._ages import for_age, held
-from ._match import CLAUSE, Found, find, find_any, for_household, names_kind, serves, stem
+from ._match import (
+    CLAUSE,
+    Found,
+    KindIndex,
+    find,
+    find_any,
+    for_household,
+    names_kind,
+    serves,
+    stem,
+)
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
 from ._objections import selling_points
@@ -218,24 +228,10 @@ def _negations(rules: Mapping[str, Any]) -> list[str]:
     return [str(n) for n in rules["negations"]]
 
 
-def _heads(
-    words: Sequence[str],
-    profiles: Sequence[Profile],
-    aliases: Mapping[str, Sequence[str]],
-    titled: bool = False,
-) -> list[str]:
-    """The ``words`` naming a kind of product some of ``profiles`` is (``titled``: a word of
-    some title, see :func:`names_kind`). Asked of the words said unwanted too when no other
-    names one: "不要很重的充电宝" still asks for a 充电宝."""
-    return [
-        w for w in words if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for p in profiles)
-    ]  # fmt: skip
-
-
 def _kind_heads(
     words: Sequence[str],
     avoid: Sequence[str],
-    profiles: Sequence[Profile],
+    index: KindIndex,
     aliases: Mapping[str, Sequence[str]],
     *,
     titles_only: bool = False,
@@ -243,9 +239,12 @@ def _kind_heads(
     """The words naming what is wanted, and whether they were found in whole titles: the kinds
     products are first ("礼盒" is the 礼盒's kind, not the 保温杯 礼盒装's); only when no word
     names one, a word of some title (a line's name: 云栖2; 果冻橙 of a title headed by its
-    origin). ``titles_only``: whole titles at once."""
+    origin). ``titles_only``: whole titles at once. The words said unwanted are asked when no
+    other names one: "不要很重的充电宝" still asks for a 充电宝."""
     for titled in (True,) if titles_only else (False, True):
-        heads = _heads(words, profiles, aliases, titled) or _heads(avoid, profiles, aliases, titled)
+        heads = index.heads(words, aliases, titled=titled) or index.heads(
+            avoid, aliases, titled=titled
+        )
         if heads:
             return heads, titled
     return [], False
@@ -258,11 +257,13 @@ def rank(
     support: Mapping[str, float] | None = None,
     *,
     titled: bool = False,
+    index: KindIndex | None = None,
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page;
     ``titled``: the words naming what is wanted are read in whole titles, not kinds (see
-    :func:`_kind_heads`)."""
+    :func:`_kind_heads`); ``index``: the :class:`KindIndex` of ``profiles`` when the caller
+    keeps one (built here otherwise)."""
     negations = _negations(rules)
     aliases = needs.aliases
     # a character the segmenter split from a phrase it does not know names a kind only as the
@@ -271,7 +272,8 @@ def rank(
         phrase[-1] for phrase in needs.phrases
     }
     words = [w for w in needs.words if len(w) > 1 or w not in split]
-    heads, titled = _kind_heads(words, needs.avoid, profiles, aliases, titles_only=titled)
+    index = index if index is not None else KindIndex(profiles)
+    heads, titled = _kind_heads(words, needs.avoid, index, aliases, titles_only=titled)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
     # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
@@ -593,11 +595,12 @@ def recommend(
     support: Mapping[str, float] | None = None,
     *,
     strict: bool = False,
+    index: KindIndex | None = None,
 ) -> Recommendation:
     """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
     whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
     else nothing fits."""
-    scored, left = rank(needs, profiles, rules, support)
+    scored, left = rank(needs, profiles, rules, support, index=index)
     texts = rules["texts"]
     negations = _negations(rules)
     picks = [pick_of(s, rules, cite) for s in scored[:3]]
@@ -666,9 +669,17 @@ def recommend(
     text_lead = bool(texts_close) and best.text - max(texts_close) >= TEXT_LEAD
     if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
         tied = [s for s in scored if best.score - s.score < LEAD]
-        if best.score > 0 and len(tied) <= int(rules["tied_shown"]):
-            # a few fit the need equally: the agent is shown each, with its deciding facts
+        shown = int(rules["tied_shown"])
+        if (best.score > 0 or needs.budget) and len(tied) <= shown:
+            # a few fit the need equally (a budget only a few are within is a need they fit):
+            # the agent is shown each, with its deciding facts
             return _tied(needs, tied, rules, cite, reasons)
+        if best.score > 0 and (needs.budget or any(s.found or s.partial for s in tied)):
+            # more fit a need that names a kind (and a budget or a fact some state): the
+            # agent is shown the first few as ranked (score, the shopper's phrases stated,
+            # retrieval's support), each cited, rather than an uncited question
+            more = f"{len(tied)} products fit equally: the first {shown} shown"
+            return _tied(needs, tied[:shown], rules, cite, [more, *reasons])
         # nothing separates the many products that fit: ask what matters
         titles = [s.profile.title for s in tied]
         return Recommendation(

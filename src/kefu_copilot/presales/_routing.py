@@ -56,6 +56,11 @@ def presales_answer(
         support[source] = max(support.get(source, 0.0), candidate.support)
     # judged by support whatever the answer mode: routing keeps its meaning when calibrated
     knowledge = prepared.support_decision
+    held = knowledge != "handoff" and prepared.extractive.decision == "handoff"
+    if held:
+        # the calibrated answer hands it off whatever support says: nothing the knowledge
+        # would send stands in the advisor's way — but its answer is for an agent (below)
+        knowledge = "handoff"
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
     routed = advisor.route(
         prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
@@ -77,6 +82,9 @@ def presales_answer(
             return _held(advisor, prepared)
         return None
     answer, needs = routed
+    if held and answer.decision == "auto":
+        # the calibrated probability doubts the question: never sent as is on the advisor's word
+        answer = advisor.held_back(answer, "the calibrated answer handed the question off")
     if explain:
         settings = advisor.answerer.settings
         before = prepared.extractive.trace
