@@ -820,3 +820,30 @@ def test_a_subject_the_cited_knowledge_never_names_is_not_confirmed_by_a_sibling
     assert verdicts("新疆每单补收运费10元", knowledge) != ["entailed"]
     check = ClaimChecker(SHOP).check("新疆每单补收运费10元", ["运费说明\n每单补收运费10元。"])
     assert [v.verdict for v in check.verdicts] == ["unsupported"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        # about the excepted case: the knowledge's no holds the other way round
+        ("有质量问题的话激活了也不支持退货", "contradicted"),
+        ("定制款出现质量问题也不退不换", "contradicted"),
+        # the exception restated, or the claim's case said not to be the excepted one
+        ("已激活的手表不支持7天无理由退货（质量问题除外）", "entailed"),
+        ("不是质量问题的话定制款不退不换", "not contradicted"),
+    ],
+)
+def test_an_exception_in_a_parenthesis_is_the_other_case(reply: str, expected: str) -> None:
+    """A yes or no with an exception ("不支持7天无理由退货（质量问题除外）") says the opposite of
+    the excepted case, and its words do not align a claim about anything else with it."""
+    knowledge = [
+        "已激活的手表不支持7天无理由退货（质量问题除外）。",
+        "定制款按您的尺寸制作，不退不换（质量问题除外）。",
+    ]
+    found = verdicts(reply, knowledge)
+    if expected == "not contradicted":
+        assert "contradicted" not in found
+    else:
+        assert expected in found
+    if expected == "contradicted":
+        assert "entailed" not in found
