@@ -847,3 +847,14 @@ def test_an_exception_in_a_parenthesis_is_the_other_case(reply: str, expected: s
         assert expected in found
     if expected == "contradicted":
         assert "entailed" not in found
+
+
+def test_what_a_clause_excepts_is_not_its_subject() -> None:
+    """（偏远地区除外）: the clause is about everywhere else, not about 偏远地区."""
+    knowledge = [
+        "中国大陆（偏远地区除外）实付满99元包邮，不满99元收运费8元。",
+        "偏远地区：新疆、西藏，运费：20元",
+    ]
+    check = ClaimChecker(SHOP).check("中国大陆（偏远地区除外）满99元包邮，不满收运费8元", knowledge)
+    assert all("region:偏远地区" not in v.claim.subjects for v in check.verdicts)
+    assert "unsupported" not in [v.verdict for v in check.verdicts]

@@ -829,7 +829,9 @@ def _bound_clauses(
             None,
         )
         about = part[: opens - start] if opens is not None else part
-        about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
+        # what it excludes (除偏远地区外, （偏远地区除外）) is not what it is about
+        for excluding in (rules.exclusion, rules.exception):
+            about = about if excluding is None else excluding.sub(" ", about)
         cell = _CELL_KEY.match(part)
         opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
         label_cell = cell is not None and (opening or _is_label_key(rules, labels, cell.group()))
