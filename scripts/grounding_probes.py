@@ -37,6 +37,7 @@ import random
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 from kefu_copilot.ingest._loaders import load_file
@@ -151,52 +152,57 @@ def _subject_clause(clause: str):  # type: ignore[no-untyped-def]
     return (found.group(1), m) if found else None
 
 
+def _prose(chunks: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """(source, sentence) of the chunks that are not table rows."""
+    for source, text in chunks:
+        if not _cells(text):
+            for sentence in _SENTENCE_SPLIT.split(text):
+                yield source, sentence
+
+
 def clause_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Clauses of one sentence each giving a subject a value of one dimension."""
     out = []
-    for source, text in chunks:
-        if _cells(text):
-            continue
-        for sentence in _SENTENCE_SPLIT.split(text):
-            clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
-            bound = [(c, _subject_clause(c)) for c in clauses]
-            bound = [(c, sm) for c, sm in bound if sm is not None]
-            for ca, (sa, ma) in bound:
-                for cb, (sb, mb) in bound:
-                    if sa == sb or sa in sb or sb in sa or ma.dim != mb.dim or ma.low == mb.low:
-                        continue
-                    swapped = cb[: mb.span[0]] + ma.text + cb[mb.span[1] :]
-                    out.append(
-                        {
-                            "source": source,
-                            "q_swap": f"{sb}是多少？",
-                            "swap": f"亲，{swapped.strip()}哦。",
-                            "q_faithful": f"{sa}是多少？",
-                            "faithful": f"亲，{ca.strip()}哦。",
-                            "how": "clause",
-                        }
-                    )
-            # a value aside: 7天内（羽绒服、大衣为15天） — the host's value said of the aside's subjects
-            for m in re.finditer(r"([^，,；;（(]{2,30}?)[（(]([^）)]{2,30})[）)]", sentence):
-                host, aside = m.group(1), m.group(2)
-                mh, ma_ = _one_measure(host), _one_measure(aside)
-                if mh is None or ma_ is None or mh.dim != ma_.dim or mh.low == ma_.low:
+    for source, sentence in _prose(chunks):
+        clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
+        bound = [(c, _subject_clause(c)) for c in clauses]
+        bound = [(c, sm) for c, sm in bound if sm is not None]
+        for ca, (sa, ma) in bound:
+            for cb, (sb, mb) in bound:
+                if sa == sb or sa in sb or sb in sa or ma.dim != mb.dim or ma.low == mb.low:
                     continue
-                subject = re.sub(r"(为|是|的|均为)$", "", aside[: ma_.span[0]]).strip("，, ")
-                subject = subject.split("、")[0]
-                if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", subject):
-                    continue
-                pred = host[: mh.span[0]].strip()
+                swapped = cb[: mb.span[0]] + ma.text + cb[mb.span[1] :]
                 out.append(
                     {
                         "source": source,
-                        "q_swap": f"{subject}{pred}多久？",
-                        "swap": f"亲，{subject}{pred}{mh.text}哦。",
-                        "q_faithful": f"{subject}{pred}多久？",
-                        "faithful": f"亲，{subject}{pred}{ma_.text}哦。",
-                        "how": "aside",
+                        "q_swap": f"{sb}是多少？",
+                        "swap": f"亲，{swapped.strip()}哦。",
+                        "q_faithful": f"{sa}是多少？",
+                        "faithful": f"亲，{ca.strip()}哦。",
+                        "how": "clause",
                     }
                 )
+        # a value aside: 7天内（羽绒服、大衣为15天） — the host's value said of the aside's subjects
+        for m in re.finditer(r"([^，,；;（(]{2,30}?)[（(]([^）)]{2,30})[）)]", sentence):
+            host, aside = m.group(1), m.group(2)
+            mh, ma_ = _one_measure(host), _one_measure(aside)
+            if mh is None or ma_ is None or mh.dim != ma_.dim or mh.low == ma_.low:
+                continue
+            subject = re.sub(r"(为|是|的|均为)$", "", aside[: ma_.span[0]]).strip("，, ")
+            subject = subject.split("、")[0]
+            if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", subject):
+                continue
+            pred = host[: mh.span[0]].strip()
+            out.append(
+                {
+                    "source": source,
+                    "q_swap": f"{subject}{pred}多久？",
+                    "swap": f"亲，{subject}{pred}{mh.text}哦。",
+                    "q_faithful": f"{subject}{pred}多久？",
+                    "faithful": f"亲，{subject}{pred}{ma_.text}哦。",
+                    "how": "aside",
+                }
+            )
     return out
 
 
@@ -262,28 +268,25 @@ def frame_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
     """A sentence framed by a condition or an exception (如果…可以…, 除…外均支持…, 仅限…): its
     first yes/no word after the frame flipped, the frame kept."""
     out = []
-    for source, text in chunks:
-        if _cells(text):
+    for source, sentence in _prose(chunks):
+        sentence = sentence.strip()
+        frame = _FRAME.search(sentence)
+        if not frame or not (8 <= len(sentence) <= 60) or "：" in sentence[:6]:
             continue
-        for sentence in _SENTENCE_SPLIT.split(text):
-            sentence = sentence.strip()
-            frame = _FRAME.search(sentence)
-            if not frame or not (8 <= len(sentence) <= 60) or "：" in sentence[:6]:
-                continue
-            head, tail = sentence[: frame.end()], sentence[frame.end() :]
-            flipped = _flip(tail)
-            if flipped is None:
-                continue
-            out.append(
-                {
-                    "source": source,
-                    "q_swap": f"{sentence[:12]}吗？",
-                    "swap": f"亲，{head}{flipped}哦。",
-                    "q_faithful": f"{sentence[:12]}吗？",
-                    "faithful": f"亲，{sentence}哦。",
-                    "how": "pol-frame",
-                }
-            )
+        head, tail = sentence[: frame.end()], sentence[frame.end() :]
+        flipped = _flip(tail)
+        if flipped is None:
+            continue
+        out.append(
+            {
+                "source": source,
+                "q_swap": f"{sentence[:12]}吗？",
+                "swap": f"亲，{head}{flipped}哦。",
+                "q_faithful": f"{sentence[:12]}吗？",
+                "faithful": f"亲，{sentence}哦。",
+                "how": "pol-frame",
+            }
+        )
     return out
 
 
@@ -429,34 +432,31 @@ def _rewrites(text: str) -> list[str]:
 def paraphrase_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Faithful paraphrases: a value's unit rewritten, the clauses of a sentence reordered."""
     out = []
-    for source, text in chunks:
-        if _cells(text):
+    for source, sentence in _prose(chunks):
+        sentence = sentence.strip()
+        if not (6 <= len(sentence) <= 50) or "：" in sentence[:8]:
             continue
-        for sentence in _SENTENCE_SPLIT.split(text):
-            sentence = sentence.strip()
-            if not (6 <= len(sentence) <= 50) or "：" in sentence[:8]:
-                continue
-            for q in measures(sentence):
-                for other in _rewrites(q.text):
-                    rewritten = sentence[: q.span[0]] + other + sentence[q.span[1] :]
-                    out.append(
-                        {
-                            "source": source,
-                            "q": f"{sentence[:10]}？",
-                            "reply": rewritten,
-                            "how": "para-unit",
-                        }
-                    )
-            clauses = [c for c in re.split(r"[，,]", sentence) if c.strip()]
-            if len(clauses) == 2 and measures(sentence) and all(len(c) >= 4 for c in clauses):
+        for q in measures(sentence):
+            for other in _rewrites(q.text):
+                rewritten = sentence[: q.span[0]] + other + sentence[q.span[1] :]
                 out.append(
                     {
                         "source": source,
                         "q": f"{sentence[:10]}？",
-                        "reply": f"{clauses[1]}，{clauses[0]}",
-                        "how": "para-order",
+                        "reply": rewritten,
+                        "how": "para-unit",
                     }
                 )
+        clauses = [c for c in re.split(r"[，,]", sentence) if c.strip()]
+        if len(clauses) == 2 and measures(sentence) and all(len(c) >= 4 for c in clauses):
+            out.append(
+                {
+                    "source": source,
+                    "q": f"{sentence[:10]}？",
+                    "reply": f"{clauses[1]}，{clauses[0]}",
+                    "how": "para-order",
+                }
+            )
     return out
 
 
