@@ -858,3 +858,20 @@ def test_what_a_clause_excepts_is_not_its_subject() -> None:
     check = ClaimChecker(SHOP).check("中国大陆（偏远地区除外）满99元包邮，不满收运费8元", knowledge)
     assert all("region:偏远地区" not in v.claim.subjects for v in check.verdicts)
     assert "unsupported" not in [v.verdict for v in check.verdicts]
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        # a service the knowledge says is not offered, said to be offered
+        ("本店提供上门安装服务", "本店暂不提供上门安装服务。", "contradicted"),
+        ("可以提供纸质发票", "只开电子发票，不提供纸质发票。", "contradicted"),
+        ("本店提供上门安装服务", "本店提供上门安装服务，费用50元。", "entailed"),
+        # what the customer is asked to provide is a requirement, not a yes of its own
+        ("申请时需提供订单号", "申请时需提供订单号和照片。", "entailed"),
+    ],
+)
+def test_a_no_of_the_lexicon_has_its_yes(reply: str, knowledge: str, expected: str) -> None:
+    """不提供 is a no; 提供 is its yes — a reply saying a service is offered where the knowledge
+    says it is not contradicts it (before, 提供 read as no polarity and passed unchecked)."""
+    assert expected in verdicts(reply, [knowledge])
