@@ -10,11 +10,20 @@ Reads the shop's knowledge through the ingest loaders (tables come out as rows o
 - clauses of one sentence that each give a subject and a value of one dimension ("银卡95折、
   金卡9折", "新疆20元，青海15元"): one clause's value moved onto its sibling;
 - value asides ("7天内（羽绒服、大衣为15天）"): the host's value said of the aside's subjects;
-- polarity: a clause with a yes/no word (支持/不支持, 可以/不可以, 免费/收费 ...) flipped.
+- polarity: a clause with a yes/no word (支持/不支持, 可以/不可以, 免费/收费 ...) flipped; and the
+  whole sentence flipped where a condition or an exception frames it (如果…, 除…外, 仅限…), so the
+  frame stays with the flipped word;
+- subjects of a class (``data/claims.yaml`` subjects: member tiers, regions, products, coupons):
+  a value the knowledge binds to one member said of another member the same file names, in
+  three surface forms — the clause with the subject replaced, "S的<attribute>是<value>", and the
+  subject named only by the question;
+- faithful paraphrases: a value's unit rewritten (30天/一个月, 1.5倍/一倍半, 16:00/下午四点,
+  9折/九折, 100元/一百元) and the clauses of a sentence reordered.
 
 Each probe pair writes the swapped reply (kind ``subject_swap`` / ``polarity``, expected draft or
 handoff) and the faithful reply of the same template (kind ``faithful``) as grounding eval cases
-citing the passage's file. Run them with ``kefu eval OUT.jsonl --shop SHOP_DIR`` and read the
+citing the passage's file; ``note`` names the generator (``table``, ``class-de``, ``pol-frame``,
+``para-unit`` ...), so ``--table RESULTS.json ...`` prints the confusion by kind and generator. Run them with ``kefu eval OUT.jsonl --shop SHOP_DIR`` and read the
 auto rates by kind (``python /work/tools/gkinds.py`` reads results named <shop>-grounding.json).
 Never write the output into evals/: probes are a development battery, not a suite.
 """
@@ -22,11 +31,13 @@ Never write the output into evals/: probes are a development battery, not a suit
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import random
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 from kefu_copilot.ingest._loaders import load_file
@@ -141,52 +152,57 @@ def _subject_clause(clause: str):  # type: ignore[no-untyped-def]
     return (found.group(1), m) if found else None
 
 
+def _prose(chunks: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """(source, sentence) of the chunks that are not table rows."""
+    for source, text in chunks:
+        if not _cells(text):
+            for sentence in _SENTENCE_SPLIT.split(text):
+                yield source, sentence
+
+
 def clause_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Clauses of one sentence each giving a subject a value of one dimension."""
     out = []
-    for source, text in chunks:
-        if _cells(text):
-            continue
-        for sentence in _SENTENCE_SPLIT.split(text):
-            clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
-            bound = [(c, _subject_clause(c)) for c in clauses]
-            bound = [(c, sm) for c, sm in bound if sm is not None]
-            for ca, (sa, ma) in bound:
-                for cb, (sb, mb) in bound:
-                    if sa == sb or sa in sb or sb in sa or ma.dim != mb.dim or ma.low == mb.low:
-                        continue
-                    swapped = cb[: mb.span[0]] + ma.text + cb[mb.span[1] :]
-                    out.append(
-                        {
-                            "source": source,
-                            "q_swap": f"{sb}是多少？",
-                            "swap": f"亲，{swapped.strip()}哦。",
-                            "q_faithful": f"{sa}是多少？",
-                            "faithful": f"亲，{ca.strip()}哦。",
-                            "how": "clause",
-                        }
-                    )
-            # a value aside: 7天内（羽绒服、大衣为15天） — the host's value said of the aside's subjects
-            for m in re.finditer(r"([^，,；;（(]{2,30}?)[（(]([^）)]{2,30})[）)]", sentence):
-                host, aside = m.group(1), m.group(2)
-                mh, ma_ = _one_measure(host), _one_measure(aside)
-                if mh is None or ma_ is None or mh.dim != ma_.dim or mh.low == ma_.low:
+    for source, sentence in _prose(chunks):
+        clauses = [c for c in _CLAUSE_SPLIT.split(sentence) if c.strip()]
+        bound = [(c, _subject_clause(c)) for c in clauses]
+        bound = [(c, sm) for c, sm in bound if sm is not None]
+        for ca, (sa, ma) in bound:
+            for cb, (sb, mb) in bound:
+                if sa == sb or sa in sb or sb in sa or ma.dim != mb.dim or ma.low == mb.low:
                     continue
-                subject = re.sub(r"(为|是|的|均为)$", "", aside[: ma_.span[0]]).strip("，, ")
-                subject = subject.split("、")[0]
-                if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", subject):
-                    continue
-                pred = host[: mh.span[0]].strip()
+                swapped = cb[: mb.span[0]] + ma.text + cb[mb.span[1] :]
                 out.append(
                     {
                         "source": source,
-                        "q_swap": f"{subject}{pred}多久？",
-                        "swap": f"亲，{subject}{pred}{mh.text}哦。",
-                        "q_faithful": f"{subject}{pred}多久？",
-                        "faithful": f"亲，{subject}{pred}{ma_.text}哦。",
-                        "how": "aside",
+                        "q_swap": f"{sb}是多少？",
+                        "swap": f"亲，{swapped.strip()}哦。",
+                        "q_faithful": f"{sa}是多少？",
+                        "faithful": f"亲，{ca.strip()}哦。",
+                        "how": "clause",
                     }
                 )
+        # a value aside: 7天内（羽绒服、大衣为15天） — the host's value said of the aside's subjects
+        for m in re.finditer(r"([^，,；;（(]{2,30}?)[（(]([^）)]{2,30})[）)]", sentence):
+            host, aside = m.group(1), m.group(2)
+            mh, ma_ = _one_measure(host), _one_measure(aside)
+            if mh is None or ma_ is None or mh.dim != ma_.dim or mh.low == ma_.low:
+                continue
+            subject = re.sub(r"(为|是|的|均为)$", "", aside[: ma_.span[0]]).strip("，, ")
+            subject = subject.split("、")[0]
+            if not re.fullmatch(r"[\u4e00-\u9fff]{2,8}", subject):
+                continue
+            pred = host[: mh.span[0]].strip()
+            out.append(
+                {
+                    "source": source,
+                    "q_swap": f"{subject}{pred}多久？",
+                    "swap": f"亲，{subject}{pred}{mh.text}哦。",
+                    "q_faithful": f"{subject}{pred}多久？",
+                    "faithful": f"亲，{subject}{pred}{ma_.text}哦。",
+                    "how": "aside",
+                }
+            )
     return out
 
 
@@ -223,54 +239,327 @@ def polarity_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
     return out
 
 
+#: what frames a sentence's yes or no: a condition, an exception, a restriction
+_FRAME = re.compile(
+    r"如果|若|一旦|如需|如|除[^，,。；;]{1,20}?(?:外|以外|之外)|仅限|只限|仅|只有|凡|未|超过|以外"
+)
+_FLIP_WORDS = [
+    *_FLIPS,
+    ("不可退", "可退"),
+    ("不能", "能"),
+    ("不可", "可"),
+    ("不参与", "参与"),
+    ("不包含", "包含"),
+    ("不含", "含"),
+    ("不接受", "接受"),
+]
+
+
+def _flip(text: str) -> str | None:
+    for no, yes in _FLIP_WORDS:
+        if re.search(rf"(?<![{_BOUND}]){no}", text):
+            return re.sub(rf"(?<![{_BOUND}]){no}", yes, text, count=1)
+        if re.search(rf"(?<![{_BOUND}]){yes}(?!费用)", text):
+            return re.sub(rf"(?<![{_BOUND}]){yes}", no, text, count=1)
+    return None
+
+
+def frame_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """A sentence framed by a condition or an exception (如果…可以…, 除…外均支持…, 仅限…): its
+    first yes/no word after the frame flipped, the frame kept."""
+    out = []
+    for source, sentence in _prose(chunks):
+        sentence = sentence.strip()
+        frame = _FRAME.search(sentence)
+        if not frame or not (8 <= len(sentence) <= 60) or "：" in sentence[:6]:
+            continue
+        head, tail = sentence[: frame.end()], sentence[frame.end() :]
+        flipped = _flip(tail)
+        if flipped is None:
+            continue
+        out.append(
+            {
+                "source": source,
+                "q_swap": f"{sentence[:12]}吗？",
+                "swap": f"亲，{head}{flipped}哦。",
+                "q_faithful": f"{sentence[:12]}吗？",
+                "faithful": f"亲，{sentence}哦。",
+                "how": "pol-frame",
+            }
+        )
+    return out
+
+
+def _subject_names(rules, text: str) -> list[tuple[str, re.Match[str]]]:  # type: ignore[no-untyped-def]
+    """(kind, match) of the class subjects ``text`` names (tiers, regions, products, coupons)."""
+    found = []
+    for kind, pattern in rules.subjects:
+        if kind in ("tier", "region", "product", "coupon"):
+            found += [(kind, m) for m in pattern.finditer(text)]
+    return found
+
+
+def class_pairs(chunks: list[tuple[str, str]], rules) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A value bound to one member of a subject class said of another member its file names."""
+    by_file: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    stated: dict[str, set[tuple[str, str, float]]] = defaultdict(set)  # file → (subject, dim, low)
+    units: list[tuple[str, str]] = []
+    for source, text in chunks:
+        for unit in re.split(r"[。！!？?；;\n]", text):
+            if not unit.strip():
+                continue
+            units.append((source, unit))
+            names = _subject_names(rules, unit)
+            for kind, m in names:
+                by_file[source][kind].add(m.group())
+                for q in measures(unit):
+                    stated[source].add((m.group(), q.dim, q.low))
+    out = []
+    for source, unit in units:
+        for clause in _CLAUSE_SPLIT.split(unit):
+            clause = clause.strip()
+            names = _subject_names(rules, clause)
+            if len(names) != 1 or "：" in clause or ":" in clause:
+                continue
+            kind, sm = names[0]
+            after = [q for q in measures(clause) if q.span[0] >= sm.end()]
+            if len(after) != 1 or not (4 <= len(clause) <= 30):
+                continue
+            q = after[0]
+            attr = re.sub(r"^(的|会员|用户|地区)+", "", clause[sm.end() : q.span[0]])
+            attr = re.sub(r"(为|是|享|享受|可享|均为|需|满)+$", "", attr).strip()
+            name = clause[: sm.end()]
+            if not re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9]{0,12}", name) or not re.fullmatch(
+                r"[\u4e00-\u9fff]{2,8}", attr
+            ):
+                continue
+            subject = sm.group()
+            for other in sorted(by_file[source][kind]):
+                if other == subject or other in subject or subject in other:
+                    continue
+                if (other, q.dim, q.low) in stated[source]:
+                    continue
+                swapped = clause[: sm.start()] + other + clause[sm.end() :]
+                rest = clause[q.span[0] :]
+                for how, swap, faithful, q_swap, q_faithful in (
+                    (
+                        "class-clause",
+                        swapped,
+                        clause,
+                        f"{other}{attr}多少？",
+                        f"{subject}{attr}多少？",
+                    ),
+                    (
+                        "class-de",
+                        f"{other}的{attr}是{q.text}",
+                        f"{subject}的{attr}是{q.text}",
+                        f"{other}的{attr}是多少？",
+                        f"{subject}的{attr}是多少？",
+                    ),
+                    (
+                        "class-question",
+                        f"{attr}是{rest}",
+                        f"{attr}是{rest}",
+                        f"{other}的{attr}是多少？",
+                        f"{subject}的{attr}是多少？",
+                    ),
+                ):
+                    out.append(
+                        {
+                            "source": source,
+                            "q_swap": q_swap,
+                            "swap": f"亲，{swap}哦。",
+                            "q_faithful": q_faithful,
+                            "faithful": f"亲，{faithful}哦。",
+                            "how": how,
+                        }
+                    )
+    return out
+
+
+_CN = "零一二三四五六七八九"
+_DAYS = {
+    7: ["一周", "七天"],
+    14: ["两周", "十四天"],
+    15: ["半个月", "十五天"],
+    30: ["一个月", "三十天"],
+    60: ["两个月"],
+    90: ["三个月"],
+    180: ["半年"],
+    365: ["一年"],
+    3: ["三天"],
+    1: ["一天"],
+}
+_HALF = {"上午": range(5, 12), "中午": range(12, 13), "下午": range(13, 18), "晚上": range(18, 24)}
+
+
+def _cn(n: int) -> str | None:
+    if 0 <= n <= 10:
+        return "零一二三四五六七八九十"[n]
+    if n < 20:
+        return "十" + _CN[n % 10] if n % 10 else "十"
+    if n < 100:
+        return _CN[n // 10] + "十" + (_CN[n % 10] if n % 10 else "")
+    if n < 1000 and n % 100 == 0:
+        return _CN[n // 100] + "百"
+    return None
+
+
+def _rewrites(text: str) -> list[str]:
+    """Other ways of writing one value (30天 → 一个月, 16:00 → 下午四点, 9折 → 九折)."""
+    out: list[str] = []
+    if m := re.fullmatch(r"(\d+)天", text):
+        out += _DAYS.get(int(m.group(1)), [])
+    elif m := re.fullmatch(r"(\d+)个?(工作日|小时|个月|年)", text):
+        if cn := _cn(int(m.group(1))):
+            out.append(
+                f"{'两' if cn == '二' else cn}{'个' if m.group(2) == '月' else ''}{m.group(2)}"
+            )
+    elif m := re.fullmatch(r"(\d)(\d)?折", text):
+        out.append(_CN[int(m.group(1))] + (_CN[int(m.group(2))] if m.group(2) else "") + "折")
+    elif m := re.fullmatch(r"(\d)\.5倍", text):
+        out.append(f"{'一两三四五'[int(m.group(1)) - 1]}倍半")
+    elif m := re.fullmatch(r"(\d{1,2})[:：](00|30)", text):
+        hour = int(m.group(1))
+        for half, hours in _HALF.items():
+            if hour in hours and (cn := _cn(hour - 12 if hour > 12 else hour)):
+                out.append(f"{half}{cn}点{'半' if m.group(2) == '30' else ''}")
+    elif (m := re.fullmatch(r"(\d+)元", text)) and (cn := _cn(int(m.group(1)))):
+        out += [f"{cn}元", f"{m.group(1)}块"]
+    return out
+
+
+def paraphrase_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Faithful paraphrases: a value's unit rewritten, the clauses of a sentence reordered."""
+    out = []
+    for source, sentence in _prose(chunks):
+        sentence = sentence.strip()
+        if not (6 <= len(sentence) <= 50) or "：" in sentence[:8]:
+            continue
+        for q in measures(sentence):
+            for other in _rewrites(q.text):
+                rewritten = sentence[: q.span[0]] + other + sentence[q.span[1] :]
+                out.append(
+                    {
+                        "source": source,
+                        "q": f"{sentence[:10]}？",
+                        "reply": rewritten,
+                        "how": "para-unit",
+                    }
+                )
+        clauses = [c for c in re.split(r"[，,]", sentence) if c.strip()]
+        if len(clauses) == 2 and measures(sentence) and all(len(c) >= 4 for c in clauses):
+            out.append(
+                {
+                    "source": source,
+                    "q": f"{sentence[:10]}？",
+                    "reply": f"{clauses[1]}，{clauses[0]}",
+                    "how": "para-order",
+                }
+            )
+    return out
+
+
+def _unique(pairs: list[dict[str, str]], key: str) -> list[dict[str, str]]:
+    seen, out = set(), []
+    for p in pairs:
+        said = (p.get("q_swap", p.get("q")), p[key])
+        if said not in seen and said != (p.get("q_faithful"), p.get("faithful")):
+            seen.add(said)
+            out.append(p)
+    return out
+
+
+def _case(
+    name: str, kind: str, n: int, which: str, question: str, reply: str, p: dict[str, str]
+) -> dict[str, object]:
+    faithful = kind == "faithful"
+    return {
+        "id": f"{name}-probe-{p['how']}-{n:03d}-{which}",
+        "type": "grounding",
+        "question": question,
+        "llm_reply": reply if reply.startswith("亲") else f"亲，{reply}哦。",
+        "kind": kind,
+        "source": p["source"],
+        "expect": {"decision": ["auto", "draft"] if faithful else ["draft", "handoff"]},
+        "note": p["how"],
+    }
+
+
+def table(paths: list[str]) -> None:
+    """The confusion by kind and generator of probe results (``kefu eval --json`` files)."""
+    counts: dict[tuple[str, str], collections.Counter[str]] = defaultdict(collections.Counter)
+    for path in paths:
+        cases = {}
+        probes = Path(path).with_suffix("").as_posix().removesuffix("-out") + ".jsonl"
+        if Path(probes).exists():
+            with open(probes, encoding="utf-8") as f:
+                cases = {c["id"]: c for c in map(json.loads, f)}
+        with open(path, encoding="utf-8") as f:
+            rows = json.load(f)["cases"]
+        for row in rows:
+            note = cases.get(row["id"], {}).get("note", "?")
+            for key in ((row["kind"], note), (row["kind"], "all")):
+                counts[key][row["decision"]] += 1
+    print("| kind | generator | auto | draft | handoff | n |")
+    print("|---|---|---|---|---|---|")
+    for (kind, note), c in sorted(counts.items()):
+        print(
+            f"| {kind} | {note} | {c['auto']} | {c['draft']} | {c['handoff']} | {sum(c.values())} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("shop")
-    parser.add_argument("out")
-    parser.add_argument("--per-kind", type=int, default=30)
+    parser.add_argument("shop", help="the shop directory (or, with --table, a results file)")
+    parser.add_argument("out", nargs="*")
+    parser.add_argument("--per-kind", type=int, default=30, help="probes per generator")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--table", action="store_true", help="print the confusion of results")
     args = parser.parse_args(argv)
+    if args.table:
+        table([args.shop, *args.out])
+        return 0
     shop = Path(args.shop)
-    if "evals" in Path(args.out).resolve().parts:
+    out_path = Path(args.out[0])
+    if "evals" in out_path.resolve().parts:
         sys.exit("write probes outside evals/ (they are a development battery)")
+    from kefu_copilot.answer._claims import claim_rules
+    from kefu_copilot.config._shop import load_shop_config
+
+    rules = claim_rules(load_shop_config(shop))
     chunks = _chunks(shop)
     rng = random.Random(args.seed)
     name = shop.resolve().parent.name if shop.name == "shop" else shop.name
-    cases = []
-    groups = {
-        "subject_swap": table_pairs(chunks) + clause_pairs(chunks),
-        "polarity": polarity_pairs(chunks),
+    cases: list[dict[str, object]] = []
+    swaps = {
+        "subject_swap": table_pairs(chunks) + clause_pairs(chunks) + class_pairs(chunks, rules),
+        "polarity": polarity_pairs(chunks) + frame_pairs(chunks),
     }
-    for kind, pairs in groups.items():
-        seen, unique = set(), []
-        for p in pairs:
-            if p["swap"] not in seen and p["swap"] != p["faithful"]:
-                seen.add(p["swap"])
-                unique.append(p)
-        rng.shuffle(unique)
-        for n, p in enumerate(unique[: args.per_kind]):
-            for which, k in (("swap", kind), ("faithful", "faithful")):
+    for kind, pairs in swaps.items():
+        by_how: dict[str, list[dict[str, str]]] = defaultdict(list)
+        for p in _unique(pairs, "swap"):
+            by_how[p["how"]].append(p)
+        for _how, group in sorted(by_how.items()):
+            rng.shuffle(group)
+            for n, p in enumerate(group[: args.per_kind]):
+                cases.append(_case(name, kind, n, "swap", p["q_swap"], p["swap"], p))
                 cases.append(
-                    {
-                        "id": f"{name}-probe-{kind}-{n:03d}-{which}",
-                        "type": "grounding",
-                        "question": p[f"q_{which}"],
-                        "llm_reply": p[which],
-                        "kind": k,
-                        "source": p["source"],
-                        "expect": {
-                            "decision": ["auto", "draft"]
-                            if which == "faithful"
-                            else ["draft", "handoff"]
-                        },
-                        "note": p["how"],
-                    }
+                    _case(name, "faithful", n, "faithful", p["q_faithful"], p["faithful"], p)
                 )
-    with open(args.out, "w", encoding="utf-8") as f:
+    by_how = defaultdict(list)
+    for p in _unique(paraphrase_pairs(chunks), "reply"):
+        by_how[p["how"]].append(p)
+    for _how, group in sorted(by_how.items()):
+        rng.shuffle(group)
+        for n, p in enumerate(group[: args.per_kind]):
+            cases.append(_case(name, "faithful", n, "para", p["q"], p["reply"], p))
+    with open(out_path, "w", encoding="utf-8") as f:
         for case in cases:
             f.write(json.dumps(case, ensure_ascii=False) + "\n")
+    kinds = collections.Counter(f"{c['kind']}/{c['note']}" for c in cases)
     print(
-        f"{name}: {len(cases)} probes ({', '.join(f'{k} {min(len(v), args.per_kind)}' for k, v in groups.items())})"
+        f"{name}: {len(cases)} probes ({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})"
     )
     return 0
 

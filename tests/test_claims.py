@@ -820,3 +820,58 @@ def test_a_subject_the_cited_knowledge_never_names_is_not_confirmed_by_a_sibling
     assert verdicts("新疆每单补收运费10元", knowledge) != ["entailed"]
     check = ClaimChecker(SHOP).check("新疆每单补收运费10元", ["运费说明\n每单补收运费10元。"])
     assert [v.verdict for v in check.verdicts] == ["unsupported"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        # about the excepted case: the knowledge's no holds the other way round
+        ("有质量问题的话激活了也不支持退货", "contradicted"),
+        ("定制款出现质量问题也不退不换", "contradicted"),
+        # the exception restated, or the claim's case said not to be the excepted one
+        ("已激活的手表不支持7天无理由退货（质量问题除外）", "entailed"),
+        ("不是质量问题的话定制款不退不换", "not contradicted"),
+    ],
+)
+def test_an_exception_in_a_parenthesis_is_the_other_case(reply: str, expected: str) -> None:
+    """A yes or no with an exception ("不支持7天无理由退货（质量问题除外）") says the opposite of
+    the excepted case, and its words do not align a claim about anything else with it."""
+    knowledge = [
+        "已激活的手表不支持7天无理由退货（质量问题除外）。",
+        "定制款按您的尺寸制作，不退不换（质量问题除外）。",
+    ]
+    found = verdicts(reply, knowledge)
+    if expected == "not contradicted":
+        assert "contradicted" not in found
+    else:
+        assert expected in found
+    if expected == "contradicted":
+        assert "entailed" not in found
+
+
+def test_what_a_clause_excepts_is_not_its_subject() -> None:
+    """（偏远地区除外）: the clause is about everywhere else, not about 偏远地区."""
+    knowledge = [
+        "中国大陆（偏远地区除外）实付满99元包邮，不满99元收运费8元。",
+        "偏远地区：新疆、西藏，运费：20元",
+    ]
+    check = ClaimChecker(SHOP).check("中国大陆（偏远地区除外）满99元包邮，不满收运费8元", knowledge)
+    assert all("region:偏远地区" not in v.claim.subjects for v in check.verdicts)
+    assert "unsupported" not in [v.verdict for v in check.verdicts]
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        # a service the knowledge says is not offered, said to be offered
+        ("本店提供上门安装服务", "本店暂不提供上门安装服务。", "contradicted"),
+        ("可以提供纸质发票", "只开电子发票，不提供纸质发票。", "contradicted"),
+        ("本店提供上门安装服务", "本店提供上门安装服务，费用50元。", "entailed"),
+        # what the customer is asked to provide is a requirement, not a yes of its own
+        ("申请时需提供订单号", "申请时需提供订单号和照片。", "entailed"),
+    ],
+)
+def test_a_no_of_the_lexicon_has_its_yes(reply: str, knowledge: str, expected: str) -> None:
+    """不提供 is a no; 提供 is its yes — a reply saying a service is offered where the knowledge
+    says it is not contradicts it (before, 提供 read as no polarity and passed unchecked)."""
+    assert expected in verdicts(reply, [knowledge])

@@ -216,8 +216,12 @@ class _Rules:
     #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
     #: is the other case's, not the clause's
     exception: re.Pattern[str] | None = None
+    #: the words that end such a parenthesis (除外, 例外): not what the exception is about
+    exception_words: tuple[str, ...] = ()
 
 
+#: a case a clause says is not its own (不是质量问题的话, 非人为损坏, 不属于质量问题)
+_NOT_THE_CASE = re.compile(r"(?:不是|不属于|并非|非)([\u4e00-\u9fff]{2,8})")
 #: what negates the word after it (未拆封, 不可以, 没有洗过)
 _NEGATOR = "没有|不|没|未|无|别|非"
 
@@ -358,6 +362,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             if rules.get("exceptions")
             else None
         ),
+        exception_words=tuple(str(w) for w in rules.get("exceptions") or []),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -824,7 +829,9 @@ def _bound_clauses(
             None,
         )
         about = part[: opens - start] if opens is not None else part
-        about = about if rules.exclusion is None else rules.exclusion.sub(" ", about)
+        # what it excludes (除偏远地区外, （偏远地区除外）) is not what it is about
+        for excluding in (rules.exclusion, rules.exception):
+            about = about if excluding is None else excluding.sub(" ", about)
         cell = _CELL_KEY.match(part)
         opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
         label_cell = cell is not None and (opening or _is_label_key(rules, labels, cell.group()))
@@ -1579,6 +1586,15 @@ class RuleEntailment:
                 own |= frozenset().union(*map(_bigrams, kind))
         focus = claim.asked - own - frozenset().union(*map(_bigrams, names))
         seen: set[str] = set()
+        # the claim's own case: its words but those of an exception it states itself and those
+        # it says are not the case (不是质量问题的话)
+        folded = fold(claim.text)
+        denied = frozenset().union(*(_bigrams(m.group(1)) for m in _NOT_THE_CASE.finditer(folded)))
+        case = (
+            own
+            - denied
+            - frozenset().union(*(_bigrams(m.group()) for m in self._exceptions(folded)))
+        )
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
         # what a clause says only of a member tier, a region or a coupon the claim does not name
@@ -1606,6 +1622,8 @@ class RuleEntailment:
                 for clause, restricted in self._asides(whole, claimed, leading):
                     parts.append((clause, restricted, opposite))
             for clause, restricted, opposite in parts:
+                clause, excepted = self._excepting(clause, case, denied)
+                opposite = opposite if excepted is None else excepted
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
                 if positive and family in _PRESUPPOSE and ("ability", False) in read:
@@ -1711,6 +1729,33 @@ class RuleEntailment:
                 claim, "unsupported", f"the knowledge says no where it touches this: {claim.text}"
             )
         return ClaimVerdict(claim, "neutral")
+
+    def _excepting(
+        self, clause: str, own: frozenset[str], denied: frozenset[str] = frozenset()
+    ) -> tuple[str, bool | None]:
+        """A clause stating an exception in a parenthesis ("不支持7天无理由退货（质量问题除外）"),
+        read for a claim with words ``own``, and whether its yes or no holds the other way round
+        for the claim (None: as its condition reads): about the excepted case (质量问题 in the
+        claim) it does; about anything else the exception's words do not align
+        the claim with it (they name the case it does not cover) — unless the claim says its
+        case is not the excepted one (``denied``: 不是质量问题的话), which is the clause's own."""
+        found = self._exceptions(clause)
+        if not found:
+            return clause, None
+        excepted = frozenset().union(*(_bigrams(m.group()) for m in found))
+        excepted -= _bigrams("".join(self.rules.exception_words))
+        if own & excepted:
+            return clause, True
+        if denied & excepted:
+            return clause, False
+        for m in reversed(found):
+            clause = clause[: m.start()] + " " + clause[m.end() :]
+        return clause, None
+
+    def _exceptions(self, text: str) -> list[re.Match[str]]:
+        """The parentheses of ``text`` stating an exception (（质量问题除外）)."""
+        pattern = self.rules.exception
+        return list(pattern.finditer(text)) if pattern is not None else []
 
     def _bare_no(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict | None:
         """A no said with no polarity word, by a negator before the verb itself ("面单和包裹内都
@@ -1869,7 +1914,12 @@ class RuleEntailment:
 
     def _conditions(self, claim: Claim) -> tuple[frozenset[str], frozenset[str]]:
         """The words a claim states (``said``) and those it negates (``unsaid``)."""
-        unsaid = self._negated(fold(claim.text))
+        folded = fold(claim.text)
+        # 不是质量问题 says the case is not 质量问题: a negated condition over the whole word
+        # (its first two characters, as :meth:`_negated` reads 非质量问题 → 质量)
+        unsaid = self._negated(folded) | frozenset(
+            m.group(1)[:2] for m in _NOT_THE_CASE.finditer(folded)
+        )
         return claim.words - unsaid, unsaid
 
     def _condition(
