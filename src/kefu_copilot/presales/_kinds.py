@@ -50,12 +50,17 @@ def _brands(titles: Sequence[str]) -> set[str]:
     """First segments shared by two or more titles (one the start of the other counts: 栖木 and
     栖木童装): the shop's brand, not what a product is."""
     firsts = [segs[0] for t in titles if (segs := _segments(t))]
+    # A first segment is a brand when another title's first segment starts with it. In sorted
+    # order the segments that start with ``s`` follow ``s`` itself, so one look at its next
+    # neighbour decides (comparing every pair took over a minute at 12k products).
+    ordered = sorted(firsts)
     out: set[str] = set()
-    for i, a in enumerate(firsts):
-        for b in firsts[i + 1 :]:
-            short, long = sorted((a, b), key=len)
-            if long.startswith(short) and _cjk(short) + sum(ch.isascii() for ch in short) >= 2:
-                out.add(short)
+    for at, first in enumerate(ordered[:-1]):
+        if (
+            ordered[at + 1].startswith(first)
+            and _cjk(first) + sum(ch.isascii() for ch in first) >= 2
+        ):
+            out.add(first)
     return out
 
 
