@@ -603,17 +603,19 @@ def _said_apart(norm: str, word: str, title_key: str) -> int:
     return -1
 
 
-def _parts(cell: str) -> list[str]:
+@lru_cache(maxsize=16_384)
+def _parts(cell: str) -> tuple[str, ...]:
     """The pieces of a table cell a shopper may name a variant by: the cell, the cell without
     its bracketed note, and its space-separated words (two characters at least; a one-letter
-    size label only as a token of its own)."""
+    size label only as a token of its own). Remembered: a question reads the same product's
+    cells several times (its attribute, its variants named, the quote's variant)."""
     norm = normalize(cell).strip()
     if not norm or len(norm) > 40:
-        return []
+        return ()
     out = {norm.replace(" ", ""), _BRACKET.sub("", norm).replace(" ", "")}
     out.update(w for w in re.split(r"[\s/、,，]+", _BRACKET.sub("", norm)) if w)
     out.update(_CN_COUNT.sub(_arabic, p) for p in list(out))  # 四只装 said as 4只装
-    return [p for p in out if p and (len(p) >= 2 or p.isalnum())]
+    return tuple(p for p in out if p and (len(p) >= 2 or p.isalnum()))
 
 
 _CN_COUNT = re.compile(
@@ -638,6 +640,8 @@ def said_of(norm: str, part: str) -> tuple[str, int] | None:
     if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
         at = _find(norm, part)
         return (part, at) if at >= 0 else None
+    if not any(part[k : k + 2] in norm for k in range(len(part) - 1)):
+        return None  # no two characters of it said: no longer piece either
     for size in range(min(len(part), 12), 1, -1):
         for k in range(len(part) - size + 1):
             piece = part[k : k + size]
@@ -692,18 +696,22 @@ class CatalogAnswers:
         self.rules = rules
         self.attributes = Attributes(facts, tables, rules)
         self._charts: dict[str, list[Any]] = {}
+        self._variants: dict[str, tuple[str, ...]] = {}  # see variants_named
         self._size_words: list[str] | None = None  # longest first; see _beyond_size
 
     def variants_named(self, norm: str, source: str) -> set[str]:
         """The variant names (cells of the product's tables, two characters at least) that the
         normalised text ``norm`` says."""
-        return {
-            part
-            for table in self.tables.get(source, ())
-            for _, row, _ in table["rows"]
-            for part in _all_parts(row)
-            if len(part) >= 2 and part in norm
-        }
+        parts = self._variants.get(source)
+        if parts is None:  # the product's cells read once, not for every question about it
+            parts = self._variants[source] = tuple(
+                part
+                for table in self.tables.get(source, ())
+                for _, row, _ in table["rows"]
+                for part in _all_parts(row)
+                if len(part) >= 2
+            )
+        return {part for part in parts if part in norm}
 
     def asks_size(self, question: str, *, measured: bool = False) -> bool:
         """Whether ``question`` gives body measures and asks for a size, or (not ``measured``)

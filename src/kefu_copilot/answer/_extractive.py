@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
 TRACED = 10  # candidates a trace lists (the best by support)
 TYPED_SURE = 0.95  # confidence of a typed answer that checks everything the question asks
+_REMEMBERED = 1024  # texts whose readings an Answerer keeps (bounded: started afresh past it)
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 _QUANTITY = re.compile("多少|几|多久|多长|多大|多重|多高")
 
@@ -194,6 +195,7 @@ class Answerer:
         )
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
+        self._qualifiers_in: dict[str, tuple[str, ...]] = {}  # a text → the qualifiers it names
         self._attribute_words: list[tuple[list[str], list[str]]] | None = None
         self._topics: list[tuple[list[re.Pattern[str]], list[re.Pattern[str]], list[str]]] | None
         self._topics = None
@@ -728,13 +730,16 @@ class Answerer:
         qualifiers = self.qualifiers()
         if not qualifiers:
             return ""
-        norm = normalize(text)
-        for pattern in self._exception_res:
-            norm = pattern.sub(" ", norm)  # "偏远地区除外" is the general rule speaking
-        for qualifier in qualifiers:
-            if qualifier in norm and qualifier not in question:
-                return qualifier
-        return ""
+        named = self._qualifiers_in.get(text)
+        if named is None:  # a text's qualifiers read once: the same chunks come back
+            norm = normalize(text)
+            for pattern in self._exception_res:
+                norm = pattern.sub(" ", norm)  # "偏远地区除外" is the general rule speaking
+            named = tuple(q for q in qualifiers if q in norm)
+            if len(self._qualifiers_in) >= _REMEMBERED:
+                self._qualifiers_in.clear()
+            self._qualifiers_in[text] = named
+        return next((q for q in named if q not in question), "")
 
     def _general_first(self, query: Query, candidates: list[Candidate]) -> None:
         """An exception (an FAQ asking about 偏远地区, a policy section on them) answers a

@@ -64,6 +64,10 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _ALNUM = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 _WORD_OK = re.compile(f"[{_CJK}a-z0-9]")
+#: Texts up to this long (questions, titles, rule phrases; not chunks at ingest) have their
+#: words remembered, up to this many texts per tokenizer.
+_REMEMBERED_CHARS = 200
+_REMEMBERED_TEXTS = 256
 
 
 @lru_cache(maxsize=1)
@@ -171,6 +175,7 @@ class ChineseTokenizer:
         self._extra = sorted({normalize(w).strip() for w in extra_words if w and w.strip()})
         self._jieba: Any = None
         self._lock = threading.Lock()
+        self._seen: dict[str, tuple[str, ...]] = {}  # short canonical text → its words
         # The packaged stop words are not in the fingerprint (indexes built before they were
         # data keep theirs); any other list is.
         own = [] if self.stopwords == packaged else [sorted(self.stopwords)]
@@ -226,6 +231,20 @@ class ChineseTokenizer:
         return self._words(self.canonicalize(text))
 
     def _words(self, text: str) -> list[str]:
+        """The content words of canonical ``text``; a short text's are remembered (answering
+        one question segments it for retrieval, for its terms, for product identification and
+        for pre-sales needs: four jieba passes over the same words)."""
+        if len(text) > _REMEMBERED_CHARS:
+            return self._segment_words(text)
+        seen = self._seen.get(text)
+        if seen is None:
+            seen = tuple(self._segment_words(text))
+            if len(self._seen) >= _REMEMBERED_TEXTS:
+                self._seen.clear()  # bounded: start afresh (a racing store is merely lost)
+            self._seen[text] = seen
+        return list(seen)
+
+    def _segment_words(self, text: str) -> list[str]:
         out: list[str] = []
         for word in self._segmenter().lcut(text, HMM=False):
             word = word.strip()
