@@ -86,8 +86,10 @@ class Attributes:
         title_key = _key(title)
         own = self._own_name(norm, source, title_key)
         for cue, attr in self._cues:
+            if not cue or cue not in norm:  # most cues: not said at all
+                continue
             at = _said_apart(norm, cue, title_key)
-            if at >= 0 and cue:
+            if at >= 0:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
                 if (
@@ -108,7 +110,7 @@ class Attributes:
         best: tuple[int, str, int] | None = None
         for name in self._names(source):
             key = _key(name)
-            if len(key) < 2 or (best is not None and len(key) <= best[0]):
+            if len(key) < 2 or (best is not None and len(key) <= best[0]) or key not in norm:
                 continue
             at = _said_apart(norm, key, title_key)
             if at >= 0:
