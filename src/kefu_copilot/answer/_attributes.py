@@ -455,9 +455,10 @@ def _fit_note(norm: str, extra: str, page: str, cues: Sequence[str]) -> str:
         for k in range(len(norm) - 1)
         if len(_CJK.findall(norm[k : k + 2])) == 2 and added & set(norm[k : k + 2])
     }
+    cue_words = [normalize(str(c)) for c in cues]  # read once, not for every sentence
     for sentence in _SENTENCES.split(page):
         said = normalize(sentence)
-        if any(normalize(str(c)) in said for c in cues) and any(p in said for p in pieces):
+        if any(c in said for c in cue_words) and any(p in said for p in pieces):
             return sentence.strip()
     return ""
 

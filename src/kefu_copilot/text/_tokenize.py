@@ -168,6 +168,10 @@ class ChineseTokenizer:
         # match inside it.
         for word in list(self._canonical.values()):
             self._canonical.setdefault(word, word)
+        #: canonical word → the words folded to it (itself included), in the order above
+        self._groups: dict[str, list[str]] = {}
+        for word, canonical in self._canonical.items():
+            self._groups.setdefault(canonical, []).append(word)
         alternatives = sorted(self._canonical, key=len, reverse=True)
         self._synonym_re = (
             re.compile("|".join(re.escape(w) for w in alternatives)) if alternatives else None
@@ -224,7 +228,7 @@ class ChineseTokenizer:
     def synonyms_of(self, word: str) -> list[str]:
         """The other words of ``word``'s synonym group (their canonical form is ``word``'s)."""
         key = self._canonical.get(normalize(word).strip(), normalize(word).strip())
-        return [w for w, c in self._canonical.items() if c == key and w != word]
+        return [w for w in self._groups.get(key, ()) if w != word]
 
     def words(self, text: str) -> list[str]:
         """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
