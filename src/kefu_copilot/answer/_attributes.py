@@ -578,13 +578,22 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
 _CELL_RANGE = re.compile(r"^(\d+)\s*[-–~～至到]\s*(\d+)\s*([\u4e00-\u9fff]?)$")
 
 
-def _in_range(norm: str, cell: str) -> tuple[str, int] | None:
-    """A number of the question, with the unit the cell names ("34码"), that falls inside a
-    range cell ("33-37码"), and where; None when there is none."""
+@lru_cache(maxsize=16_384)
+def _cell_range(cell: str) -> tuple[int, int, str] | None:
+    """A range cell's bounds and unit ("33-37码": 33, 37, 码), or None (read once a cell)."""
     m = _CELL_RANGE.match(normalize(cell).strip())
     if m is None or not m.group(3):
         return None
-    low, high, unit = int(m.group(1)), int(m.group(2)), m.group(3)
+    return int(m.group(1)), int(m.group(2)), m.group(3)
+
+
+def _in_range(norm: str, cell: str) -> tuple[str, int] | None:
+    """A number of the question, with the unit the cell names ("34码"), that falls inside a
+    range cell ("33-37码"), and where; None when there is none."""
+    bounds = _cell_range(cell)
+    if bounds is None:
+        return None
+    low, high, unit = bounds
     for said in re.finditer(rf"(?<![\d.])(\d+)\s*{re.escape(unit)}", norm):
         if low <= int(said.group(1)) <= high:
             return said.group(), said.start()
@@ -664,12 +673,17 @@ def _find(norm: str, part: str) -> int:
     if _ASCII_TOKEN.fullmatch(part):
         if part.replace(".", "").isdigit() and len(part) > 3:
             return -1
-        m = re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
-        if m is None and (unit := _NUMBER_UNIT.match(part)):
+        # (a pattern is built only when the part, or its number, is said at all)
+        m = (
+            re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
+            if part in norm
+            else None
+        )
+        if m is None and (unit := _NUMBER_UNIT.match(part)) and unit.group(1) in norm:
             # the number alone, as a follow-up names a variant by it ("那50的呢" of 50ml)
             m = re.search(rf"(?<![a-z0-9.¥￥]){re.escape(unit.group(1))}{_BARE_END}", norm)
         return m.start() if m else -1
-    if re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
+    if part not in norm or re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
         return -1
     return norm.find(part)
 
