@@ -77,6 +77,7 @@ class Attributes:
             key=lambda x: -len(x[0]),
         )
         self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
+        self._keyed: dict[str, tuple[tuple[str, str], ...]] = {}  # see _own_name
 
     # -- reading the question ----------------------------------------------------------------
     def asked(self, norm: str, source: str, title: str = "") -> _Asked | None:
@@ -108,8 +109,10 @@ class Attributes:
     def _own_name(self, norm: str, source: str, title_key: str) -> _Asked | None:
         """The longest fact or column name of the product ``norm`` says as is, or None."""
         best: tuple[int, str, int] | None = None
-        for name in self._names(source):
-            key = _key(name)
+        keyed = self._keyed.get(source)
+        if keyed is None:  # the product's names read once, not for every question about it
+            keyed = self._keyed[source] = tuple((n, _key(n)) for n in self._names(source))
+        for name, key in keyed:
             if len(key) < 2 or (best is not None and len(key) <= best[0]) or key not in norm:
                 continue
             at = _said_apart(norm, key, title_key)
