@@ -77,6 +77,7 @@ class Attributes:
             key=lambda x: -len(x[0]),
         )
         self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
+        self._keyed: dict[str, tuple[tuple[str, str], ...]] = {}  # see _own_name
 
     # -- reading the question ----------------------------------------------------------------
     def asked(self, norm: str, source: str, title: str = "") -> _Asked | None:
@@ -86,8 +87,10 @@ class Attributes:
         title_key = _key(title)
         own = self._own_name(norm, source, title_key)
         for cue, attr in self._cues:
+            if not cue or cue not in norm:  # most cues: not said at all
+                continue
             at = _said_apart(norm, cue, title_key)
-            if at >= 0 and cue:
+            if at >= 0:
                 spec = self.rules["attributes"][attr]
                 names = [_key(n) for n in [attr, *spec["names"]]]
                 if (
@@ -106,9 +109,11 @@ class Attributes:
     def _own_name(self, norm: str, source: str, title_key: str) -> _Asked | None:
         """The longest fact or column name of the product ``norm`` says as is, or None."""
         best: tuple[int, str, int] | None = None
-        for name in self._names(source):
-            key = _key(name)
-            if len(key) < 2 or (best is not None and len(key) <= best[0]):
+        keyed = self._keyed.get(source)
+        if keyed is None:  # the product's names read once, not for every question about it
+            keyed = self._keyed[source] = tuple((n, _key(n)) for n in self._names(source))
+        for name, key in keyed:
+            if len(key) < 2 or (best is not None and len(key) <= best[0]) or key not in norm:
                 continue
             at = _said_apart(norm, key, title_key)
             if at >= 0:
@@ -453,9 +458,10 @@ def _fit_note(norm: str, extra: str, page: str, cues: Sequence[str]) -> str:
         for k in range(len(norm) - 1)
         if len(_CJK.findall(norm[k : k + 2])) == 2 and added & set(norm[k : k + 2])
     }
+    cue_words = [normalize(str(c)) for c in cues]  # read once, not for every sentence
     for sentence in _SENTENCES.split(page):
         said = normalize(sentence)
-        if any(normalize(str(c)) in said for c in cues) and any(p in said for p in pieces):
+        if any(c in said for c in cue_words) and any(p in said for p in pieces):
             return sentence.strip()
     return ""
 
@@ -575,13 +581,22 @@ def _variant_of(norm: str, values: list[str], covered: list[tuple[int, int]]) ->
 _CELL_RANGE = re.compile(r"^(\d+)\s*[-–~～至到]\s*(\d+)\s*([\u4e00-\u9fff]?)$")
 
 
-def _in_range(norm: str, cell: str) -> tuple[str, int] | None:
-    """A number of the question, with the unit the cell names ("34码"), that falls inside a
-    range cell ("33-37码"), and where; None when there is none."""
+@lru_cache(maxsize=16_384)
+def _cell_range(cell: str) -> tuple[int, int, str] | None:
+    """A range cell's bounds and unit ("33-37码": 33, 37, 码), or None (read once a cell)."""
     m = _CELL_RANGE.match(normalize(cell).strip())
     if m is None or not m.group(3):
         return None
-    low, high, unit = int(m.group(1)), int(m.group(2)), m.group(3)
+    return int(m.group(1)), int(m.group(2)), m.group(3)
+
+
+def _in_range(norm: str, cell: str) -> tuple[str, int] | None:
+    """A number of the question, with the unit the cell names ("34码"), that falls inside a
+    range cell ("33-37码"), and where; None when there is none."""
+    bounds = _cell_range(cell)
+    if bounds is None:
+        return None
+    low, high, unit = bounds
     for said in re.finditer(rf"(?<![\d.])(\d+)\s*{re.escape(unit)}", norm):
         if low <= int(said.group(1)) <= high:
             return said.group(), said.start()
@@ -603,17 +618,19 @@ def _said_apart(norm: str, word: str, title_key: str) -> int:
     return -1
 
 
-def _parts(cell: str) -> list[str]:
+@lru_cache(maxsize=16_384)
+def _parts(cell: str) -> tuple[str, ...]:
     """The pieces of a table cell a shopper may name a variant by: the cell, the cell without
     its bracketed note, and its space-separated words (two characters at least; a one-letter
-    size label only as a token of its own)."""
+    size label only as a token of its own). Remembered: a question reads the same product's
+    cells several times (its attribute, its variants named, the quote's variant)."""
     norm = normalize(cell).strip()
     if not norm or len(norm) > 40:
-        return []
+        return ()
     out = {norm.replace(" ", ""), _BRACKET.sub("", norm).replace(" ", "")}
     out.update(w for w in re.split(r"[\s/、,，]+", _BRACKET.sub("", norm)) if w)
     out.update(_CN_COUNT.sub(_arabic, p) for p in list(out))  # 四只装 said as 4只装
-    return [p for p in out if p and (len(p) >= 2 or p.isalnum())]
+    return tuple(p for p in out if p and (len(p) >= 2 or p.isalnum()))
 
 
 _CN_COUNT = re.compile(
@@ -638,6 +655,8 @@ def said_of(norm: str, part: str) -> tuple[str, int] | None:
     if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
         at = _find(norm, part)
         return (part, at) if at >= 0 else None
+    if not any(part[k : k + 2] in norm for k in range(len(part) - 1)):
+        return None  # no two characters of it said: no longer piece either
     for size in range(min(len(part), 12), 1, -1):
         for k in range(len(part) - size + 1):
             piece = part[k : k + size]
@@ -657,12 +676,17 @@ def _find(norm: str, part: str) -> int:
     if _ASCII_TOKEN.fullmatch(part):
         if part.replace(".", "").isdigit() and len(part) > 3:
             return -1
-        m = re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
-        if m is None and (unit := _NUMBER_UNIT.match(part)):
+        # (a pattern is built only when the part, or its number, is said at all)
+        m = (
+            re.search(rf"(?<![a-z0-9.]){re.escape(part)}(?![a-z0-9.])", norm)
+            if part in norm
+            else None
+        )
+        if m is None and (unit := _NUMBER_UNIT.match(part)) and unit.group(1) in norm:
             # the number alone, as a follow-up names a variant by it ("那50的呢" of 50ml)
             m = re.search(rf"(?<![a-z0-9.¥￥]){re.escape(unit.group(1))}{_BARE_END}", norm)
         return m.start() if m else -1
-    if re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
+    if part not in norm or re.fullmatch(r"[\d.]+\s*(?:元|块|%|g|ml|mm|cm|w|mah|kg)", part):
         return -1
     return norm.find(part)
 
@@ -692,18 +716,22 @@ class CatalogAnswers:
         self.rules = rules
         self.attributes = Attributes(facts, tables, rules)
         self._charts: dict[str, list[Any]] = {}
+        self._variants: dict[str, tuple[str, ...]] = {}  # see variants_named
         self._size_words: list[str] | None = None  # longest first; see _beyond_size
 
     def variants_named(self, norm: str, source: str) -> set[str]:
         """The variant names (cells of the product's tables, two characters at least) that the
         normalised text ``norm`` says."""
-        return {
-            part
-            for table in self.tables.get(source, ())
-            for _, row, _ in table["rows"]
-            for part in _all_parts(row)
-            if len(part) >= 2 and part in norm
-        }
+        parts = self._variants.get(source)
+        if parts is None:  # the product's cells read once, not for every question about it
+            parts = self._variants[source] = tuple(
+                part
+                for table in self.tables.get(source, ())
+                for _, row, _ in table["rows"]
+                for part in _all_parts(row)
+                if len(part) >= 2
+            )
+        return {part for part in parts if part in norm}
 
     def asks_size(self, question: str, *, measured: bool = False) -> bool:
         """Whether ``question`` gives body measures and asks for a size, or (not ``measured``)

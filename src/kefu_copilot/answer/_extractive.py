@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 ANSWER_KINDS = ("faq", "product", "table_row", "policy")
 TRACED = 10  # candidates a trace lists (the best by support)
 TYPED_SURE = 0.95  # confidence of a typed answer that checks everything the question asks
+_REMEMBERED = 4096  # texts whose readings an Answerer keeps (bounded: started afresh past it)
 _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 _QUANTITY = re.compile("多少|几|多久|多长|多大|多重|多高")
 
@@ -194,6 +195,7 @@ class Answerer:
         )
         self._exception_res = tuple(re.compile(str(r)) for r in vocabulary["exception_markers"])
         self._qualifiers: tuple[str, ...] | None = None
+        self._qualifiers_in: dict[str, tuple[str, ...]] = {}  # a text → the qualifiers it names
         self._attribute_words: list[tuple[list[str], list[str]]] | None = None
         self._topics: list[tuple[list[re.Pattern[str]], list[re.Pattern[str]], list[str]]] | None
         self._topics = None
@@ -728,13 +730,16 @@ class Answerer:
         qualifiers = self.qualifiers()
         if not qualifiers:
             return ""
-        norm = normalize(text)
-        for pattern in self._exception_res:
-            norm = pattern.sub(" ", norm)  # "偏远地区除外" is the general rule speaking
-        for qualifier in qualifiers:
-            if qualifier in norm and qualifier not in question:
-                return qualifier
-        return ""
+        named = self._qualifiers_in.get(text)
+        if named is None:  # a text's qualifiers read once: the same chunks come back
+            norm = normalize(text)
+            for pattern in self._exception_res:
+                norm = pattern.sub(" ", norm)  # "偏远地区除外" is the general rule speaking
+            named = tuple(q for q in qualifiers if q in norm)
+            if len(self._qualifiers_in) >= _REMEMBERED:
+                self._qualifiers_in.clear()
+            self._qualifiers_in[text] = named
+        return next((q for q in named if q not in question), "")
 
     def _general_first(self, query: Query, candidates: list[Candidate]) -> None:
         """An exception (an FAQ asking about 偏远地区, a policy section on them) answers a
@@ -977,20 +982,19 @@ class Answerer:
         name of it), -1 when it is not, 0 when the question asks no attribute."""
         if self._attribute_words is None:
             spec = self.shop.rule_set("attributes")["attributes"]
-            self._attribute_words = [
+            self._attribute_words = [  # an empty cue or name says nothing: left out
                 (
-                    [normalize(c) for c in [a, *s["cues"]]],
-                    [normalize(n) for n in [a, *s["names"], *s["cues"]]],
+                    [c for c in (normalize(c) for c in [a, *s["cues"]]) if c],
+                    [n for n in (normalize(n) for n in [a, *s["names"], *s["cues"]]) if n],
                 )
                 for a, s in spec.items()
             ]
         norm, quoted = normalize(question), normalize(text)
-        asked = [
-            names for cues, names in self._attribute_words if any(c and c in norm for c in cues)
-        ]
+        said, in_quote = norm.__contains__, quoted.__contains__
+        asked = [names for cues, names in self._attribute_words if any(map(said, cues))]
         if not asked:
             return 0.0
-        return 1.0 if any(n and n in quoted for names in asked for n in names) else -1.0
+        return 1.0 if any(any(map(in_quote, names)) for names in asked) else -1.0
 
     def _decide(
         self, question: str, candidates: list[Candidate], query: Query

@@ -306,10 +306,12 @@ class Analysis:
     def coverage(self, chunk: int, *, lead: bool = True) -> frozenset[int]:
         """Word and bigram ids of the chunk's text (and of its lead, unless ``lead=False``)."""
         first, text_first, stop = self._range(chunk)
-        out: frozenset[int] = frozenset()
-        for k in range(first if lead else text_first, stop):
-            out |= self._segment(k)
-        return out
+        marks, ids = self._marks, self._tokens
+        out: set[int] = set()
+        for k in range(first if lead else text_first, stop):  # _segment's ids, one set built
+            out.update(ids[marks[3 * k - 1] if k else 0 : marks[3 * k]])
+            out.update(ids[marks[3 * k + 1] : marks[3 * k + 2]])
+        return frozenset(out)
 
     def units(self, chunk: int) -> list[frozenset[int]]:
         """Word and bigram ids of each quote unit (sentence) of the chunk's text."""
@@ -319,11 +321,11 @@ class Analysis:
     def phrasings(self, chunk: int) -> list[tuple[frozenset[int], frozenset[int]]]:
         """Per FAQ phrasing: (its word and bigram ids, its word ids)."""
         first, text_first, _ = self._range(chunk)
+        marks, ids = self._marks, self._tokens
         out = []
         for k in range(first, text_first):
-            start = self._marks[3 * k - 1] if k else 0
-            words = frozenset(self._tokens[start : self._marks[3 * k]])
-            out.append((self._segment(k), words))
+            words = frozenset(ids[marks[3 * k - 1] if k else 0 : marks[3 * k]])
+            out.append((words | frozenset(ids[marks[3 * k + 1] : marks[3 * k + 2]]), words))
         return out
 
 

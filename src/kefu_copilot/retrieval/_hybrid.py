@@ -117,11 +117,12 @@ class Retriever:
         # Hit objects are built for the k best only (up to 150 chunks are scored).
         found: dict[int, list[Any]] = {}
         kind_of = snap.kinds
+        fresh = [0.0, 0.0, 0.0, 0.0, -1, 0, 0, 0]
 
         def evidence(i: int) -> list[Any]:
             e = found.get(i)
             if e is None:
-                e = found[i] = [0.0, 0.0, 0.0, 0.0, -1, 0, 0, 0]
+                e = found[i] = fresh.copy()
             return e
 
         rank = 0
@@ -129,7 +130,7 @@ class Retriever:
         for i, score in lexical:
             if kinds is None or kind_of[i] in kinds:
                 rank += 1
-                e = evidence(i)
+                e = found[i] = fresh.copy()  # the first list: each chunk is in it once
                 e[1], e[5] = score, rank
                 e[0] += w.bm25 / (w.k + rank)
                 if rank >= w.depth:
@@ -199,7 +200,13 @@ class Retriever:
 
 
 def _hit(snap: Snapshot, i: int, e: list[Any]) -> Hit:
-    ranks = {name: r for name, r in zip(("bm25", "faq", "dense"), e[5:8], strict=True) if r}
+    ranks: dict[str, int] = {}
+    if e[5]:
+        ranks["bm25"] = e[5]
+    if e[6]:
+        ranks["faq"] = e[6]
+    if e[7]:
+        ranks["dense"] = e[7]
     return Hit(
         chunk=snap.chunks[i],
         score=e[0],

@@ -64,6 +64,10 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _ALNUM = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 _WORD_OK = re.compile(f"[{_CJK}a-z0-9]")
+#: Texts up to this long (questions, titles, rule phrases; not chunks at ingest) have their
+#: words remembered, up to this many texts per tokenizer.
+_REMEMBERED_CHARS = 200
+_REMEMBERED_TEXTS = 256
 
 
 @lru_cache(maxsize=1)
@@ -164,6 +168,10 @@ class ChineseTokenizer:
         # match inside it.
         for word in list(self._canonical.values()):
             self._canonical.setdefault(word, word)
+        #: canonical word → the words folded to it (itself included), in the order above
+        self._groups: dict[str, list[str]] = {}
+        for word, canonical in self._canonical.items():
+            self._groups.setdefault(canonical, []).append(word)
         alternatives = sorted(self._canonical, key=len, reverse=True)
         self._synonym_re = (
             re.compile("|".join(re.escape(w) for w in alternatives)) if alternatives else None
@@ -171,6 +179,7 @@ class ChineseTokenizer:
         self._extra = sorted({normalize(w).strip() for w in extra_words if w and w.strip()})
         self._jieba: Any = None
         self._lock = threading.Lock()
+        self._seen: dict[str, tuple[str, ...]] = {}  # short canonical text → its words
         # The packaged stop words are not in the fingerprint (indexes built before they were
         # data keep theirs); any other list is.
         own = [] if self.stopwords == packaged else [sorted(self.stopwords)]
@@ -219,13 +228,27 @@ class ChineseTokenizer:
     def synonyms_of(self, word: str) -> list[str]:
         """The other words of ``word``'s synonym group (their canonical form is ``word``'s)."""
         key = self._canonical.get(normalize(word).strip(), normalize(word).strip())
-        return [w for w, c in self._canonical.items() if c == key and w != word]
+        return [w for w in self._groups.get(key, ()) if w != word]
 
     def words(self, text: str) -> list[str]:
         """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
         return self._words(self.canonicalize(text))
 
     def _words(self, text: str) -> list[str]:
+        """The content words of canonical ``text``; a short text's are remembered (answering
+        one question segments it for retrieval, for its terms, for product identification and
+        for pre-sales needs: four jieba passes over the same words)."""
+        if len(text) > _REMEMBERED_CHARS:
+            return self._segment_words(text)
+        seen = self._seen.get(text)
+        if seen is None:
+            seen = tuple(self._segment_words(text))
+            if len(self._seen) >= _REMEMBERED_TEXTS:
+                self._seen.clear()  # bounded: start afresh (a racing store is merely lost)
+            self._seen[text] = seen
+        return list(seen)
+
+    def _segment_words(self, text: str) -> list[str]:
         out: list[str] = []
         for word in self._segmenter().lcut(text, HMM=False):
             word = word.strip()
