@@ -332,15 +332,23 @@ def _print_kind_table(console: Any, size: str, data: dict[str, Any], key: str, u
     console.print(table)
 
 
+def _section(console: Any, data: dict[str, Any], key: str, label: str) -> dict[str, Any] | None:
+    """A worker's figures of one size, or None (absent; an error is printed)."""
+    section = data.get(key)
+    if not isinstance(section, dict):
+        return None
+    if "error" in section:
+        console.print(f"[red]{label} error:[/] {section['error']}")
+        return None
+    return section
+
+
 def _print_floor(console: Any, size: str, data: dict[str, Any]) -> None:
     """kefu's answer against its retrieval calls alone, interleaved in one process."""
     from rich.table import Table
 
-    floor = data.get("floor")
-    if not isinstance(floor, dict):
-        return
-    if "error" in floor:
-        console.print(f"[red]floor error:[/] {floor['error']}")
+    floor = _section(console, data, "floor", "floor")
+    if floor is None:
         return
     table = Table(
         title=f"answer against the floor @{int(size):,} (tokenise + BM25 chunks + BM25 FAQ + "
@@ -383,11 +391,8 @@ def _print_dense(console: Any, size: str, data: dict[str, Any]) -> None:
     """HNSW's recall of the exact top-k on kefu's own vectors and the benchmark's questions."""
     from rich.table import Table
 
-    dense = data.get("dense_recall")
-    if not isinstance(dense, dict):
-        return
-    if "error" in dense:
-        console.print(f"[red]dense recall error:[/] {dense['error']}")
+    dense = _section(console, data, "dense_recall", "dense recall")
+    if dense is None:
         return
     table = Table(
         title=f"dense search @{int(size):,}: {dense['vectors']:,} vectors, {dense['queries']} "
