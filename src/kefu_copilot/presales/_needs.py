@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from .._data import compiled
 from ..text._normalize import normalize
 from ..text._numbers import budget, measures, people_ranges
 from ._ages import age_of
@@ -124,20 +125,6 @@ class _Static:
         self.measured = {str(d) for d in rules["measured_needs"]}
 
 
-_STATIC: dict[int, tuple[Mapping[str, Any], _Static]] = {}
-
-
-def _static(rules: Mapping[str, Any]) -> _Static:
-    hit = _STATIC.get(id(rules))
-    if hit is not None and hit[0] is rules:
-        return hit[1]
-    if len(_STATIC) >= _NORMALISED_MAX:
-        _STATIC.clear()
-    prepared = _Static(rules)
-    _STATIC[id(rules)] = (rules, prepared)
-    return prepared
-
-
 def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
     """The ``words`` said in ``norm``, but not right after a negation ("不想要了")."""
     out = []
@@ -234,7 +221,7 @@ def read_needs(
     )
     if recipient and cues["bargain"]:  # "给我妈买" names someone bought for: no haggling
         cues["bargain"] = _found(norm.replace(recipient, " "), rules["bargain_cues"])
-    static = _static(rules)
+    static = compiled(rules, _Static)  # once per rule set
     household = next((n for w, n in static.households if w in norm), None)
     if household is None:  # else how many people, said as a number ("六个人", "三口人")
         counts = {low for low, high, _ in people_ranges(norm) if low == high}
