@@ -902,3 +902,29 @@ def test_an_uncategorised_product_takes_the_category_its_siblings_share() -> Non
     puer = _pages(("puer", "山间一叶 云南普洱熟茶", ""), ("w", "山间一叶 白茶", "茶叶/白茶"),
                   ("r", "山间一叶 红茶", "茶叶/红茶"))[0]  # fmt: skip
     assert puer.category == "" and puer.kind.endswith("茶叶")  # the kind only: not shown
+
+
+def test_sibling_category_counts_products_not_distinct_categories() -> None:
+    """Two products of one category are two siblings (the category is read once, counted)."""
+    from kefu_copilot.presales._kinds import sibling_category
+
+    assert sibling_category("x 熟茶", ["茶叶/白茶", "茶叶/白茶"]) == "茶叶/白茶"
+    assert sibling_category("x 熟茶", ["茶叶/白茶"]) == ""
+
+
+def test_named_related_finds_every_sku_a_cued_part_names_in_catalogue_order() -> None:
+    from kefu_copilot.presales._profiles import _named_related
+    from kefu_copilot.presales._types import Profile
+
+    def profile(sku: str, *parts: str) -> Profile:
+        return Profile("p.md", sku, sku, "", [], [], [(0, t) for t in parts])
+
+    skus = ["AB-100", "CD-200", "EF-300", "XY\u200b1"]  # the last is three characters normalised
+    catalogue = [profile(s) for s in skus]
+    catalogue[0].parts = [
+        (0, "推荐搭配：xy1 与 ef-300、cd-200 一起用（AB-100 本品）"),
+        (1, "CD-200 无提示词"),
+    ]
+    _named_related(catalogue, ["推荐搭配"])
+    assert catalogue[0].related == ["CD-200", "EF-300", "XY\u200b1"]  # not itself, catalogue order
+    assert all(not p.related for p in catalogue[1:])

@@ -91,26 +91,51 @@ def _suffix(a: str, b: str) -> int:
     return n
 
 
+class _Siblings:
+    """The catalogue's category paths, split and counted once (a shop of 12k products has a
+    few hundred distinct categories; reading every product's for every uncategorised one was
+    quadratic), asked for the category of one head at a time."""
+
+    def __init__(self, categories: Sequence[str]) -> None:
+        counted: dict[tuple[str, ...], int] = {}
+        for c in categories:
+            path = tuple(part for part in _CATEGORY_SPLIT.split(normalize(c)) if part)
+            counted[path] = counted.get(path, 0) + 1
+        self._paths = list(counted.items())
+
+    def category(self, head: str) -> str:
+        noun = head.split()[-1] if head.split() else ""
+        ends: dict[str, int] = {}  # a part's ending shared with the noun, read once
+
+        def end_of(part: str) -> int:
+            if part not in ends:
+                ends[part] = _suffix(noun, part)
+            return ends[part]
+
+        best: list[tuple[tuple[str, ...], int]] = []
+        most = 0
+        for path, count in self._paths:
+            end = max((end_of(part) for part in path), default=0)
+            if end and end > most:
+                most, best = end, [(path, count)]
+            elif end and end == most:
+                best.append((path, count))
+        if not most or sum(count for _, count in best) < 2:
+            return ""  # one product's category is no sign of a kind
+        shared: list[str] = []
+        for parts in zip(*(path for path, _ in best), strict=False):
+            if len(set(parts)) > 1:
+                break
+            shared.append(parts[0])
+        return "/".join(shared)
+
+
 def sibling_category(head: str, categories: Sequence[str]) -> str:
     """The category a product the catalogue leaves uncategorised is of, by the products its
     head ends like (普洱熟茶 like 白茶, 红茶, 绿茶 → 茶叶; 长绒棉四件套 like 床品四件套): the
     category path the two or more categories that end most like its head share, "" when they
     share none (a head ending like 奶茶 of 冲饮 and 白茶 of 茶叶 is of neither)."""
-    noun = head.split()[-1] if head.split() else ""
-    paths = [[part for part in _CATEGORY_SPLIT.split(normalize(c)) if part] for c in categories]
-    ends = [max((_suffix(noun, part) for part in path), default=0) for path in paths]
-    most = max(ends, default=0)
-    if not most:
-        return ""
-    like = [path for path, end in zip(paths, ends, strict=True) if end == most]
-    if len(like) < 2:
-        return ""  # one product's category is no sign of a kind
-    shared: list[str] = []
-    for parts in zip(*like, strict=False):
-        if len(set(parts)) > 1:
-            break
-        shared.append(parts[0])
-    return "/".join(shared)
+    return _Siblings(categories).category(head)
 
 
 def with_kinds(profiles: Sequence[Profile]) -> None:
@@ -120,7 +145,8 @@ def with_kinds(profiles: Sequence[Profile]) -> None:
     categories = [p.category for p in profiles if p.category]
     kinds = catalogue_kinds(categories)
     brands = _brands([p.title for p in profiles])
+    siblings = _Siblings(categories)
     for profile in profiles:
         head = title_kind(profile.title, kinds, brands)
-        category = profile.category or sibling_category(head, categories)
+        category = profile.category or siblings.category(head)
         profile.kind = normalize(f"{head} {category}".strip())
