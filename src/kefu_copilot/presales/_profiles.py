@@ -243,19 +243,16 @@ def _named_related(profiles: Sequence[Profile], cues: Sequence[str]) -> None:
         return
     said = [normalize(str(c)) for c in cues]
     order = {key: at for at, key in enumerate(skus)}
-    by_start: dict[str, list[str]] = {}  # a SKU's first four characters → the SKUs: a part is
-    for key in skus:  # read once, not once per SKU of the catalogue
-        by_start.setdefault(key[:4], []).append(key)
-    short = [key for key in skus if len(key) < 4]  # normalised shorter than its first four
+    # a part is read once per length of SKU (a few), not once per SKU of the catalogue
+    lengths = sorted({len(key) for key in skus})
     for profile in profiles:
         own = normalize(profile.sku)
         for _, text in profile.parts:
             norm = normalize(text)
             if not any(c in norm for c in said):
                 continue
-            named = {key for at in range(len(norm) - 3)
-                     for key in by_start.get(norm[at : at + 4], ()) if norm.startswith(key, at)}  # fmt: skip
-            named.update(key for key in short if key in norm)
+            named = {norm[at : at + n] for n in lengths for at in range(len(norm) - n + 1)}
+            named.intersection_update(skus)
             for key in sorted(named, key=order.__getitem__):  # in catalogue order
                 if key != own and skus[key] not in profile.related:
                     profile.related.append(skus[key])
