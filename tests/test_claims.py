@@ -875,3 +875,89 @@ def test_a_no_of_the_lexicon_has_its_yes(reply: str, knowledge: str, expected: s
     """不提供 is a no; 提供 is its yes — a reply saying a service is offered where the knowledge
     says it is not contradicts it (before, 提供 read as no polarity and passed unchecked)."""
     assert expected in verdicts(reply, [knowledge])
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        # an FAQ's question asserts nothing: its 可以 is no yes when the answer says no
+        (
+            "支持增值税专用发票",
+            "可以开增值税专用发票吗？\n亲，本店开具电子普通发票，暂不支持增值税专用发票。",
+            "contradicted",
+        ),
+        # ... a bare yes answers the question as asked
+        ("可以开专用发票", "可以开专用发票吗？\n可以的，提供税号即可。", "entailed"),
+        # ... and a bare no says no to it
+        ("支持货到付款", "支持货到付款吗？\n暂不支持哦。", "contradicted"),
+        ("不支持货到付款", "支持货到付款吗？\n暂不支持哦。", "entailed"),
+        # an answer saying more, and no opposite, lets the question stand for it
+        ("支持货到付款", "支持货到付款吗？\n订单满99元可以选择，运费另计。", "entailed"),
+        # ... and so does one whose no is only a region's
+        (
+            "可以发顺丰",
+            "可以发顺丰吗？\n需要顺丰的每单补差价15元，偏远地区不支持顺丰。",
+            "entailed",
+        ),
+    ],
+)
+def test_a_question_of_the_knowledge_says_what_its_answer_says(
+    reply: str, knowledge: str, expected: str
+) -> None:
+    assert verdicts(reply, [knowledge]) == [expected]
+
+
+def test_a_clause_saying_the_claims_own_words_decides_however_short() -> None:
+    care = ["牛仔裤\n可翻面装洗衣袋机洗，水温不超过30℃，不可漂白"]
+    assert verdicts("可漂白哦", care, "水温多少")[-1] == "unsupported"
+    assert verdicts("不可漂白哦", care, "水温多少")[-1] == "entailed"
+    # ... and outranks the other sign said in more words
+    reply = ["手表\n消息提醒：安卓可快捷回复，iPhone 仅支持查看，不支持回复。"]
+    assert verdicts("iPhone 仅支持查看，支持回复哦", reply)[-1] == "unsupported"
+    assert verdicts("iPhone 仅支持查看，不支持回复哦", reply)[-1] == "entailed"
+
+
+def test_a_rows_value_said_of_another_rows_label_is_not_supported() -> None:
+    coupons = [
+        "优惠券\n券面：10元，使用门槛：实付满199元，有效期：领取后7天",
+        "优惠券\n券面：80元，使用门槛：实付满999元，有效期：领取后7天",
+    ]
+    question = "10元的使用门槛是多少？"
+    assert "unsupported" in verdicts("10元的使用门槛是999元", coupons, question)
+    assert "entailed" in verdicts("10元的使用门槛是满199元", coupons, question)
+    assert set(verdicts("10元的使用门槛是满199元", coupons, question)) <= {"entailed", "neutral"}
+
+
+def test_a_modals_no_says_no_to_what_it_qualifies() -> None:
+    from kefu_copilot.answer._claims import _polarity, claim_rules
+
+    rules = claim_rules()
+    assert _polarity(rules, "不可以申请免费维修") == [("free", False)]
+    assert _polarity(rules, "可以免费换") == [("free", True)]
+    assert _polarity(rules, "不能再叠加") == [("combine", False)]
+
+
+def test_the_case_a_reply_frames_places_its_yes_or_no() -> None:
+    repair = [
+        "羽绒服\n羽绒服享受15天无理由退换。\n签收1年内出现严重钻绒、开线，可免费维修，详见保修政策。"
+    ]
+    question = "出现钻绒怎么办"
+    framed = "如果签收1年内出现严重钻绒，{}申请免费维修哦。"
+    assert "contradicted" in verdicts(framed.format("不可以"), repair, question)
+    assert verdicts(framed.format("可以"), repair, question)[-1] == "entailed"
+
+
+def test_a_yes_about_what_the_knowledge_never_mentions_is_not_supported() -> None:
+    care = ["T恤\n可机洗，30℃以下冷水，不可漂白。"]
+    assert verdicts("支持上门安装", care) == ["unsupported"]
+    assert "unsupported" not in verdicts("可以机洗", care)
+
+
+def test_a_question_answered_both_ways_stands() -> None:
+    from kefu_copilot.answer._claims import _asserted, claim_rules
+
+    rules = claim_rules()
+    both = _asserted(rules, "能机洗吗？\n外层可以机洗，内胆不可机洗。")
+    assert both[0] == "能机洗吗"
+    denied = _asserted(rules, "可以开专用发票吗？\n亲，本店只开电子普通发票，暂不支持专用发票。")
+    assert "可以" not in denied[0] and "专用发票" in denied[0]

@@ -91,6 +91,10 @@ class Claim:
     asked: frozenset[str] = frozenset()
     #: options of a choice it names (手洗, 顺丰, 电子发票 — ``alternatives``)
     options: tuple[str, ...] = ()
+    #: the words of the clauses before it in its sentence that state a condition and no yes or
+    #: no of their own: the case its yes or no is said of ("如果签收1年内出现严重钻绒，不可以申请
+    #: 免费维修")
+    frame: frozenset[str] = frozenset()
 
     @property
     def only_options(self) -> bool:
@@ -218,6 +222,8 @@ class _Rules:
     exception: re.Pattern[str] | None = None
     #: the words that end such a parenthesis (除外, 例外): not what the exception is about
     exception_words: tuple[str, ...] = ()
+    #: what makes a clause a condition of the clauses after it (如果…, …的情况下)
+    condition: re.Pattern[str] | None = None
 
 
 #: a case a clause says is not its own (不是质量问题的话, 非人为损坏, 不属于质量问题)
@@ -363,6 +369,9 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             else None
         ),
         exception_words=tuple(str(w) for w in rules.get("exceptions") or []),
+        condition=(
+            re.compile(_alternation(rules["conditions"])) if rules.get("conditions") else None
+        ),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -922,12 +931,20 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
             out.append((family, negated is None, m.start(), m.end()))
             break
     # a modal right before another family's word qualifies it (不能再叠加 says 不叠加, 可以免费换
-    # says 免费): it is not a claim of its own
-    verbs = [(start, sign) for f, sign, start, _ in out if f not in _MODAL]
+    # says 免费): it is not a claim of its own; a modal's no says no to it (不可以申请免费维修
+    # says 不免费: what cannot be had is not had free)
+    modals = [(end, sign) for f, sign, _, end in out if f in _MODAL]
+    denied = {
+        start
+        for f, sign, start, _ in out
+        if f not in _MODAL and sign and any(0 <= start - e <= 3 and not s for e, s in modals)
+    }
+    verbs = [(start, sign or start in denied) for f, sign, start, _ in out if f not in _MODAL]
     return [
-        (f, sign)
-        for f, sign, _, end in out
-        if f not in _MODAL or not any(0 <= start - end <= 3 and s == sign for start, s in verbs)
+        (f, sign and start not in denied)
+        for f, sign, start, end in out
+        if f not in _MODAL
+        or not any(0 <= at - end <= 3 and (s == sign or at in denied) for at, s in verbs)
     ]
 
 
@@ -1124,6 +1141,83 @@ class _Named:
         return out
 
 
+_SENTENCE_WITH_END = re.compile(r"([^。！!？?；;\n]*)([。！!？?；;\n]+|$)")
+_ASKING_END = re.compile(r"[？?]")
+
+
+def _asserted(rules: _Rules, text: str) -> list[str]:
+    """The sentences of ``text`` as what they assert. A question (an FAQ's "可以开专票吗？")
+    says what its answer says of it: a bare yes or no opening the answer (可以的 / 是的 / 暂不
+    支持哦, nothing else in its first clause) says yes, or no, to the question as asked
+    (支持货到付款吗？暂不支持 → 不支持货到付款); an answer saying the opposite of the question's
+    yes or no about its words (暂不支持增值税专用发票), not only of a member tier, region or
+    coupon, leaves the question's polarity words unread; else the question stands for its
+    answer. Its other words and values stay (they place the answer)."""
+    pieces = [(m.group(1), m.group(2)) for m in _SENTENCE_WITH_END.finditer(text) if m.group()]
+    out = []
+    for i, (sentence, end) in enumerate(pieces):
+        if _ASKING_END.search(end):
+            after = pieces[i + 1 :]
+            answer = _bare_answer(rules, after)
+            asked = _polarity(rules, sentence)
+            cue = rules.cue_words.search(sentence)
+            if answer is False and cue and asked and all(sign for _, sign in asked):
+                sentence = sentence[: cue.start()] + "不" + sentence[cue.start() :]
+            elif answer is None and asked and _answer_denies(rules, sentence, asked, after):
+                sentence = rules.cue_words.sub(lambda m: "＿" * len(m.group()), sentence)
+        out.append(sentence)
+    return out
+
+
+def _answer_denies(
+    rules: _Rules,
+    question: str,
+    asked: Sequence[tuple[str, bool]],
+    after: Sequence[tuple[str, str]],
+) -> bool:
+    """The answer (up to the next question) says the opposite of the question's yes or no
+    about a word of it, of no member tier, region or coupon — and never says it the question's
+    way (外层可以机洗，内胆不可机洗 answers both ways: the question stands)."""
+    words = _bigrams(_strip_cues(rules, _strip_measures(question)))
+    denies = False
+    for sentence, end in after:
+        for clause in _CLAUSE.split(sentence):
+            read = _polarity(rules, clause)
+            if not words & _bigrams(clause):
+                continue
+            if any((f, sign) in read for f, sign in asked):
+                return False
+            if not any((f, not sign) in read for f, sign in asked):
+                continue
+            if any(s.split(":", 1)[0] in _FOCUS_KINDS for s in _subjects(rules, clause)):
+                continue  # 偏远地区不支持顺丰: an exception, not the answer's no
+            denies = True
+        if _ASKING_END.search(end):
+            break
+    return denies
+
+
+def _bare_answer(rules: _Rules, after: Sequence[tuple[str, str]]) -> bool | None:
+    """Whether the next sentence's first clause (greetings aside) is a bare yes (True) or no
+    (False) that says nothing else; None when it says more or neither."""
+    nxt = next((s for s, _ in after if s.strip()), "")
+    for clause in _CLAUSE.split(nxt):
+        rest = rules.filler.sub("", clause).strip()
+        if not rest:
+            continue
+        read = _polarity(rules, rest)
+        signs = {sign for _, sign in read}
+        if len(signs) == 1 and not _bigrams(_strip_cues(rules, rest)):
+            return signs.pop()
+        said = rest.rstrip("的啊呀哦呢")
+        if rules.yes_no is not None and said in rules.yes_no.yes:
+            return True
+        if rules.yes_no is not None and said in rules.yes_no.no:
+            return False
+        return None
+    return None
+
+
 class RuleEntailment:
     """The rule-based entailment: values, subjects and polarity, no model."""
 
@@ -1156,7 +1250,7 @@ class RuleEntailment:
             heading = _bigrams(head) if head else frozenset()
             page = frozenset(_subjects(self.rules, head)) if head else frozenset()
             lead = ""  # a line introducing a list ("以下情况…不支持7天无理由：")
-            for sentence in _UNIT.split(folded):
+            for sentence in _asserted(self.rules, folded):
                 if not sentence.strip():
                     continue
                 sentence = _restrictions_written(self.rules, _answered_cells(self.rules, sentence))
@@ -1370,7 +1464,17 @@ class RuleEntailment:
             polar = self._polar(claim, family, positive, units, kinds or {})
             if polar.verdict == "neutral" and claim.measures:
                 polar = self._polar_at_value(claim, family, positive, units) or polar
+            if polar.verdict == "neutral" and self._unmentioned(claim, units):
+                # a yes or no about what the cited knowledge never mentions is not its
+                polar = ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the cited knowledge says nothing about this: {claim.text}",
+                )
             verdicts.append(polar)
+        mixed = self._rows_mixed(claim, units)
+        if mixed is not None:
+            verdicts.append(mixed)
         bare = self._bare_no(claim, units)
         if bare is not None:
             verdicts.append(bare)
@@ -1384,6 +1488,54 @@ class RuleEntailment:
         if worst.verdict == "neutral" and any(v.verdict == "entailed" for v in verdicts):
             return next(v for v in verdicts if v.verdict == "entailed")
         return worst
+
+    @staticmethod
+    def _unmentioned(claim: Claim, units: Sequence[_Unit]) -> bool:
+        """The claim states no value, and none of its own words (two or more) is in the cited
+        knowledge, its headings included."""
+        return (
+            not claim.measures
+            and len(claim.words) >= 2
+            and not any(claim.words & u.context for u in units)
+        )
+
+    def _rows_mixed(self, claim: Claim, units: Sequence[_Unit]) -> ClaimVerdict | None:
+        """A value of a table row said of another row's label: the claim names one row by a
+        value of its first cell (券面：10元, 规格：50ml) and states a value only other rows of
+        the same table give (使用门槛：999元 of the 80元 row) — the first row never states it."""
+        rows: dict[str, list[str]] = {}  # a row (its sentence) → the first cell's text
+        for u in units:
+            key = _row_key(u.sentence)
+            if key and u.sentence not in rows:
+                rows[u.sentence] = [key, _CLAUSE.split(u.sentence, maxsplit=1)[0]]
+        if len(rows) < 2 or len(claim.measures) < 2:
+            return None
+
+        def stated(q: Measure, text: str) -> bool:
+            return any(_states(m, q) for m in measures(text))
+
+        for label in claim.measures:
+            named = [s for s, (_, first) in rows.items() if stated(label, first)]
+            if not named:
+                continue
+            keys = {rows[s][0] for s in named}
+            for q in claim.measures:
+                if q is label:
+                    continue
+                if any(stated(q, s) for s in named):
+                    continue
+                others = [
+                    s
+                    for s, (key, first) in rows.items()
+                    if key in keys and s not in named and stated(q, s) and not stated(q, first)
+                ]
+                if others:
+                    return ClaimVerdict(
+                        claim,
+                        "unsupported",
+                        f"{q.text} is what another row states, not the {label.text} row",
+                    )
+        return None
 
     def _conflicts(self, claim: Claim, unit: _Unit) -> bool:
         """The unit is about a sibling of the claim's subject and not about the subject.
@@ -1602,6 +1754,8 @@ class RuleEntailment:
         # contradicts it — at most it leaves it unconfirmed
         claimed = {s.split(":", 1)[0] for s in claim.subjects}
         restricted_no = 0.0
+        # a clause says the claim's own words, with the claim's sign (True) or the other
+        verbatim = {True: False, False: False}
         # the words of the sentences saying the claim's yes or no, and the claim's words each
         # clause saying the opposite names itself: what only the opposite names is its own
         agreeing: set[str] = set()
@@ -1654,12 +1808,23 @@ class RuleEntailment:
                     shared = sum(2 if w.isascii() else 1 for w in own & _bigrams(unit.sentence))
                     if len(keys) >= 2 and shared:
                         shared += len(mine)  # its key names the claim's variant
+                if (
+                    not opposite
+                    and not restricted
+                    and claim.words
+                    and _bigrams(_strip_cues(self.rules, _strip_measures(clause))) == claim.words
+                ):
+                    # the clause says the claim's very words (不可漂白 for 可漂白 or 不可漂白):
+                    # however little it shares, it is about the same thing
+                    verbatim[signs[0] == positive] = True
                 if not shared:
                     continue
                 # the clause itself names the claim's subject (基础款：不支持调坡 in a row of
                 # variants), though the sentence it opens does not
                 names_it = named or bool((claim.words - own) & _bigrams(clause))
-                score = shared + len(own & unit.context) / 2 + (1.0 if names_it else 0.0)
+                # the case the reply's sentence frames it in places it too
+                placed = (own | claim.frame) & unit.context
+                score = shared + len(placed) / 2 + (1.0 if names_it else 0.0)
                 # the clause saying it of what the question asks about (外层 of 外层能机洗吗 in
                 # "内胆可以机洗，外层不可机洗"): the part of the knowledge that answers
                 # (not its page's product, named in its title: that is every clause's)
@@ -1708,6 +1873,16 @@ class RuleEntailment:
                 "unsupported",
                 f"the knowledge says no about {'、'.join(sorted(named_by_no - agreeing))}, "
                 f"and yes only where it is not named: {claim.text}",
+            )
+        if verbatim[True] != verbatim[False]:
+            # a yes or no in the claim's very words outranks the other in more words (仅支持查看，
+            # 不支持回复 against 安卓可快捷回复, for 支持回复)
+            if verbatim[True]:
+                return ClaimVerdict(claim, "entailed", claim.text)
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"the knowledge says the opposite in these words: {claim.text}",
             )
         if agree >= 2 and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
@@ -2143,10 +2318,11 @@ class ClaimChecker:
         asked = _bigrams(_strip_cues(self.rules, _strip_measures(fold(question))))
         out = []
         topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
+        frame: frozenset[str] = frozenset()  # ... of those saying no yes or no
         last = 0
         for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
             if _UNIT.search(folded[last:at]):
-                topic = frozenset()  # a new sentence
+                topic = frame = frozenset()  # a new sentence
             last = at + len(part)
             # "一张券", "一双袜子": an article, not a count
             found = [m for m in found if not (m.dim.startswith("count:") and m.text[0] == "一")]
@@ -2170,6 +2346,8 @@ class ClaimChecker:
                 else frozenset()
             )
             topic = topic | words
+            conditional = self.rules.condition is not None and self.rules.condition.search(part)
+            before, frame = frame, frame | words if conditional and not polarity else frame
             out.append(
                 Claim(
                     text=text[at : at + len(part)],
@@ -2185,6 +2363,7 @@ class ClaimChecker:
                     topic=about,
                     asked=asked,
                     options=tuple(m.option for m in _mentions(self.rules, part)),
+                    frame=before,
                 )
             )
         return out
