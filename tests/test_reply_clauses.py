@@ -288,6 +288,41 @@ def test_red_packets_are_capped_by_the_coupon_limit_and_cash_by_the_cash_limit()
     assert f"{SHOP.compensation.max_cash_yuan:g}现金" in text
 
 
+def test_each_offer_of_a_draft_is_held_to_the_limit_of_its_own_kind() -> None:
+    """A coupon and cash in one clause: each amount's kind is the cue of its own part of the
+    clause, so the coupon is capped by the coupon limit, not by the cash one."""
+    coupon, cash = SHOP.compensation.max_coupon_yuan, SHOP.compensation.max_cash_yuan
+    offers = compensation_offers("给你送30元无门槛券再加10元现金")
+    assert [(o.amount, o.kind) for o in offers] == [(30, "coupon"), (10, "cash")]
+    offers = compensation_offers("补您5元现金和10元优惠券")
+    assert [o.kind for o in offers] == ["cash", "coupon"]
+    text, _ = rewrite_draft(f"给你送{coupon + cash:g}元无门槛券再加{cash:g}元现金", SHOP)
+    assert f"{coupon:g}元无门槛券" in text and f"{cash:g}元现金" in text
+
+
+def test_a_share_of_the_price_paid_back_is_no_offer_an_agent_makes() -> None:
+    """A share of the price ("退一半") has no amount a limit could be checked against."""
+    for draft in ("给您退一半没问题！", "行，赔你三成货款"):
+        text, changes = rewrite_draft(draft, SHOP)
+        assert "一半" not in text and "三成" not in text, text
+        assert any(c.kind == "remove_promise" for c in changes)
+    assert "一半" in rewrite_draft("不能退一半", SHOP)[0]  # a refusal of it is no promise
+
+
+def test_a_parcel_complaint_asks_for_the_order_number_only_when_none_was_given(advisor) -> None:
+    """Topics followed up on the shopper's order (``order: true``): the closing question asks
+    for the order number the conversation does not have yet."""
+    asks = advisor.phrases.closers["order"]
+    late = [{"role": "customer", "text": "快递三天没动了 你们到底发了没"}]
+    text = advisor.suggest(late, "已经发了")[0].text
+    assert any(text.endswith(q) for q in asks), text
+    given = [{"role": "customer", "text": "订单号 2026120512345 快递三天没动了"}]
+    text = advisor.suggest(given, "已经发了")[0].text
+    assert not any(text.endswith(q) for q in asks), text
+    other = [{"role": "customer", "text": "衣服有个破洞"}]
+    assert not any(advisor.suggest(other)[0].text.endswith(q) for q in asks)
+
+
 def test_the_personas_address_is_said_once(sample_copilot) -> None:
     _, answerer, shop = sample_copilot._current()
     baozi = ShopConfig.model_validate(
@@ -460,6 +495,9 @@ def test_a_complaint_is_classified_by_its_topic_not_its_product() -> None:
     assert names("我要开专票 公司报销") == ["invoice"]
     assert names("这个牛仔裤会掉色吗") == []  # asks whether it would: a product question
     assert names("退款怎么还没到账") == ["refund"]  # not a parcel
+    # how much was refunded is another question than when it arrives
+    assert names("退了一件 为啥退款比我付的少") == ["refund_amount"]
+    assert names("退款金额不对") == ["refund_amount"]
     # a short follow-up is about what was complained of before it
     assert names("就一句抱歉？", "等了一周才到 太慢了") == ["delivery_late"]
 

@@ -429,7 +429,20 @@ class ReplyAdvisor:
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
+        self._ask_order(plan, messages)
         return plan
+
+    def _ask_order(self, plan: _Plan, messages: list[Message]) -> None:
+        """A complaint followed up on the shopper's own order (``order`` topics of
+        data/reply_topics.yaml: a parcel not moving, an order not sent) closes by asking for the
+        order number when the conversation has none and the reply asks nothing else."""
+        if plan.ask or plan.handed_off:
+            return
+        turns = [m.text for m in reversed(messages) if m.role == "customer"]
+        classes, _ = self.complaints.read(turns)
+        said = " ".join(m.text for m in messages)
+        if any(c.order for c in classes) and not self.phrases.order_id.search(said):
+            plan.closer = "order"
 
     def _rewrite(
         self, draft: str, question: str, history: list[Message], plan: _Plan
