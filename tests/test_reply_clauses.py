@@ -44,6 +44,8 @@ def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
         ("您自己下次注意", "blame"),
         ("自己去官网查", "dismissal"),
         ("找物流去", "dismissal"),
+        ("自己在订单里申请", "dismissal"),  # sent away to do it somewhere by themselves
+        ("您可以自己在订单页申请售后", "fact"),  # a suggestion, not a dismissal
         ("说了也没用", "dismissal"),
         ("别问我们了", "dismissal"),
         ("爱要不要", "dismissal"),
@@ -321,6 +323,18 @@ def test_a_parcel_complaint_asks_for_the_order_number_only_when_none_was_given(a
     assert not any(text.endswith(q) for q in asks), text
     other = [{"role": "customer", "text": "衣服有个破洞"}]
     assert not any(advisor.suggest(other)[0].text.endswith(q) for q in asks)
+
+
+def test_a_lower_price_asked_for_a_stated_amount_gets_the_tier_it_reaches(advisor) -> None:
+    """The shopper states an amount and asks for a lower price: the highest discount tier of
+    the cited policy that amount reaches is said with the amount (cited); below every tier, or
+    without an amount, nothing is added."""
+    reached = advisor.suggest([{"role": "customer", "text": "买了350元的 能便宜点吗"}], "不能")[0]
+    assert "按您说的350，可以用满299元减40元的优惠" in reached.text, reached.text
+    assert not [i for i in reached.lint if i.code == "unsupported_fact"]
+    for turn in ("这件才150 能便宜点吗", "能便宜点吗", "这个350的会掉色吗"):
+        text = advisor.suggest([{"role": "customer", "text": turn}], "不能")[0].text
+        assert "按您说的" not in text, text
 
 
 def test_the_personas_address_is_said_once(sample_copilot) -> None:

@@ -429,8 +429,66 @@ class ReplyAdvisor:
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
+        self._add_tier(plan, question, messages)
         self._ask_order(plan, messages)
         return plan
+
+    def _add_tier(self, plan: _Plan, question: str, messages: list[Message]) -> None:
+        """A lower price asked for an amount the shopper states ("天丝1.8的399", "买了300元"):
+        the highest discount tier of the cited knowledge that amount reaches ("满299减20"), said
+        with the amount — unless the reply says that tier already. An amount is money the turn
+        states or a bare whole number of two digits or more (a decimal is a size: 1.8)."""
+        turns = [m.text for m in reversed(messages) if m.role == "customer"]
+        classes, _ = self.complaints.read(turns[:1])
+        if not self.phrases.tier_reached or not any(c.tiers for c in classes):
+            return
+        stated = quantities(question)
+        amounts = [q.low for q in stated if q.unit == "元"]
+        if not amounts:
+            taken = [q.span for q in stated]
+            amounts = [
+                float(m.group())
+                for m in re.finditer(r"(?<![\d.])\d{2,}(?![\d.])", fold(question))
+                if not any(a <= m.start() < b for a, b in taken)
+            ]
+        # the tiers of the cited passages, else of the cited documents' passages on the topic
+        # (that passage is cited too)
+        passages: list[tuple[str, Citation | None]] = [
+            (self._chunk_text(c.chunk_id), None) for c in plan.citations
+        ]
+        cited = {c.source for c in plan.citations}
+        query = " ".join(c.names for c in classes if c.tiers)
+        for _ in range(2):
+            tiers = {
+                m.group().replace(" ", ""): (float(m.group("min")), citation)
+                for text, citation in passages
+                for m in self.phrases.tier.finditer(fold(text))
+            }
+            if tiers or not cited:
+                break
+            hits = self.answerer.retriever.retrieve(query, k=8, kinds=("policy", "faq"))
+            passages = [
+                (h.chunk.text, _citation(h.chunk, reply_sentence(h.chunk.text), h.score))
+                for h in hits
+                if h.chunk.source in cited
+            ]
+        said = fold(" ".join([*plan.draft, plan.reason, *plan.alternatives]))
+        for amount in amounts:
+            reached = [(v[0], tier) for tier, v in tiers.items() if v[0] <= amount]
+            if reached:
+                tier = max(reached)[1]
+                if tier not in said or f"{amount:g}" not in said:
+                    text = self.phrases.tier_reached.format(amount=f"{amount:g}", tier=tier)
+                    plan.alternatives.append(text)  # listed as an alternative by the layout
+                    backing = tiers[tier][1]
+                    if backing is not None:
+                        plan.citations = merge_citations(plan.citations, [backing])
+                return
+
+    def _chunk_text(self, chunk_id: str | None) -> str:
+        """The text of a cited chunk ("" when it is not in the snapshot)."""
+        at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
+        return self.answerer.snapshot.chunks[at].text if at is not None else ""
 
     def _ask_order(self, plan: _Plan, messages: list[Message]) -> None:
         """A complaint followed up on the shopper's own order (``order`` topics of
