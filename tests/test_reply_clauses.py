@@ -337,6 +337,19 @@ def test_a_lower_price_asked_for_a_stated_amount_gets_the_tier_it_reaches(adviso
         assert "按您说的" not in text, text
 
 
+def test_an_offer_with_a_promise_no_agent_makes_is_answered_with_the_policy(advisor) -> None:
+    """A draft of an offer and a promise that is removed ("下单免单都行") states no rule: the
+    policy of the complaint is said (and cited) instead of the bare capped offer."""
+    conversation = [
+        {"role": "customer", "text": "等了一周才到 太慢了"},
+        {"role": "agent", "text": "亲，抱歉让您久等了"},
+        {"role": "customer", "text": "就一句抱歉？"},
+    ]
+    reply = advisor.suggest(conversation, "那送您10元无门槛券，下单免单都行～")[0]
+    assert "免单" not in reply.text and "10元无门槛券" in reply.text
+    assert reply.citations and any(c.kind == "reason" for c in reply.changes), reply.text
+
+
 def test_the_personas_address_is_said_once(sample_copilot) -> None:
     _, answerer, shop = sample_copilot._current()
     baozi = ShopConfig.model_validate(

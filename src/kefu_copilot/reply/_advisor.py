@@ -41,6 +41,7 @@ from ._models import (
     fill_slots,
     fold,
     merge_citations,
+    multiple_promises,
     quantities,
     reply_sentence,
     reply_sentences,
@@ -526,8 +527,15 @@ class ReplyAdvisor:
             plan.citations = merge_citations(plan.citations, [citation])
             for action in unsafe:
                 refusals = _drop(kept, refusals, changes, action, "remove_unsafe", plan.policy)
-        # an offer (held to shop.yaml) states no rule: "送您一张20元券" alone answers nothing
-        facts = [f for f in split.facts if f in kept and not compensation_offers(f, self.phrases)]
+        # an offer (held to shop.yaml) states no rule: "送您一张20元券" alone answers nothing,
+        # nor does a promise no agent may make (removed below: "下单免单都行")
+        facts = [
+            f
+            for f in split.facts
+            if f in kept
+            and not compensation_offers(f, self.phrases)
+            and not multiple_promises(f, self.phrases)
+        ]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
         if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
