@@ -350,6 +350,44 @@ def test_an_offer_with_a_promise_no_agent_makes_is_answered_with_the_policy(advi
     assert reply.citations and any(c.kind == "reason" for c in reply.changes), reply.text
 
 
+EXCEPTION_SHOP = {
+    "shop.yaml": "name: 野径户外\n",
+    "policies/returns.md": "# 退换货政策\n\n## 一、7天无理由退换\n\n"
+    "- 自签收次日起7天内，商品及吊牌、包装、配件齐全的，支持7天无理由退换货。\n"
+    "- 无理由退换的寄回运费由买家承担。\n\n"
+    "## 二、不支持7天无理由的商品\n\n以下情况不支持7天无理由：\n\n"
+    "1. 跑鞋：户外穿着过，鞋底已有磨损、沾泥的。\n"
+    "2. 睡袋：已使用，有明显使用痕迹、异味、污渍的。\n\n"
+    "## 三、质量问题\n\n- 签收后15天内出现质量问题，可选择退货、换货或维修。\n",
+    "products/sb-502.md": "---\ntitle: 野径 轻旅 信封式棉睡袋\nsku: SB-502\nprice: 129\n"
+    "category: 睡袋\n---\n\n# 轻旅 信封式棉睡袋\n\n中空棉填充，可整只机洗。\n",
+    "products/rs-101.md": "---\ntitle: 野径 云驰3 跑鞋\nsku: RS-101\nprice: 399\n"
+    "category: 跑鞋\n---\n\n# 云驰3 跑鞋\n\n轻量缓震。\n",
+}
+
+
+def test_the_exception_for_the_products_class_is_said_with_the_general_rule(tmp_path) -> None:
+    """The general rule chosen for a return does not name the product's class; the sibling
+    section of the same policy that does (an exception row) is said after it, with its
+    lead-in, and cited."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", EXCEPTION_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    turn = [{"role": "customer", "text": "睡袋睡了一晚 觉得不够暖 想退"}]
+    reply = copilot.suggest_reply(turn, draft="No refund, sorry.")[0]
+    assert "睡袋：已使用" in reply.text and "以下情况不支持7天无理由" in reply.text, reply.text
+    assert "跑鞋" not in reply.text
+    assert [c.source for c in reply.citations] == ["policies/returns.md"]
+    # the general rule chosen (its words said): the class's exception row said after it
+    turn = [{"role": "customer", "text": "睡袋吊牌包装配件都在 不喜欢了 想退"}]
+    text = copilot.suggest_reply(turn, draft="不能退")[0].text
+    assert text.index("7天内") < text.index("睡袋：已使用") and "跑鞋" not in text, text
+
+
 def test_the_personas_address_is_said_once(sample_copilot) -> None:
     _, answerer, shop = sample_copilot._current()
     baozi = ShopConfig.model_validate(

@@ -720,11 +720,47 @@ class ReplyAdvisor:
         quoted = [t for t in quoted if not _leads_with(t, others, subject)] or quoted
         steps = _with_steps(body, quoted)
         text = "".join(quoted)
-        if steps != quoted:  # a lead-in said with the steps it announces
-            text = "".join(steps)
+        if steps != quoted:  # a lead-in said with the steps it announces — of a list of rows
+            # by product class, those of the conversation's class, not another's
+            rows = [t for t in steps if t in quoted or not _leads_with(t, others, subject)]
+            if len(rows) < len(steps):  # another class's row left out: our class's row instead
+                lead = max(n for n, t in enumerate(body) if t in steps and _LEAD_IN.search(t))
+                rows += [t for t in body[lead + 1 :] if _labelled(t, subject) and t not in rows][:1]
+            text = "".join(rows)
         elif len(text) > 160:
             text = "".join(window) or ranked[0]
-        return self._stated(_joined(text), chunk, score, products)
+        text, cited = _joined(text), self._stated(_joined(text), chunk, score, products)[1]
+        exception = self._exception(chunk, text, classes, subject) if classes else None
+        if exception is not None:  # the rule for the product's class, after the general rule
+            text = f"{text}{exception[0]}"
+            cited = merge_citations(cited, [exception[1]])
+        return text, cited
+
+    def _exception(
+        self, chosen: Any, said: str, classes: list[ComplaintTopic], subject: Subject
+    ) -> tuple[str, Citation] | None:
+        """Where the general rule said does not name the conversation's product class, the
+        sentence of another passage of the same document on the topic that does (an exception
+        row: "睡袋、瑜伽垫：已使用…的" under "以下情况…不支持7天无理由："), with the lead-in it is
+        listed under."""
+        named = sorted(w for w in subject.words if _CJK.search(w))
+        if not named or chosen.kind != "policy" or subject.named_in(said):
+            return None
+        query = " ".join([*(c.names for c in classes), *named])
+        for hit in self.answerer.retriever.retrieve(query, k=8, kinds=("policy",)):
+            chunk = hit.chunk
+            if chunk.source != chosen.source or chunk.id == chosen.id:
+                continue
+            if not self.complaints.fit(classes, heading_of(chunk), chunk.text):
+                continue
+            body = reply_sentences(reply_sentence(chunk.text))
+            at = next((n for n, t in enumerate(body) if subject.named_in(t)), -1)
+            if at < 0:
+                continue
+            lead = next((t for t in reversed(body[:at]) if _LEAD_IN.search(t)), "")
+            text = _joined(f"{lead}{body[at]}")
+            return text, _citation(chunk, text, hit.score)
+        return None
 
     def _ranked_sentences(self, body: list[str], topic: str, facts: str) -> list[str]:
         """The two sentences of the chosen passage to say: those stating a number of the
@@ -1317,6 +1353,15 @@ def _with_steps(body: list[str], window: list[str]) -> list[str]:
 
 #: Where a sentence's leading part ends: a row's label ("登山包 BP-1101：…"), a first clause
 _LEAD_END = re.compile(r"[：:，,。；;（(]")
+
+
+#: A sentence leading in to a list ("以下情况不支持7天无理由：")
+_LEAD_IN = re.compile(r"[：:]。?$")
+
+
+def _labelled(sentence: str, subject: Subject) -> bool:
+    """Whether ``sentence``'s leading part (a row's label) names the subject."""
+    return subject.named_in(_LEAD_END.split(sentence, maxsplit=1)[0])
 
 
 def _leads_with(sentence: str, others: set[str], subject: Subject) -> bool:
