@@ -359,6 +359,8 @@ EXCEPTION_SHOP = {
     "1. 跑鞋：户外穿着过，鞋底已有磨损、沾泥的。\n"
     "2. 睡袋：已使用，有明显使用痕迹、异味、污渍的。\n\n"
     "## 三、质量问题\n\n- 签收后15天内出现质量问题，可选择退货、换货或维修。\n",
+    "policies/warranty.txt": "售后保修政策\n一、各品类保修期\n"
+    "跑鞋 RS-101：鞋底开胶 90 天免费维修。\n睡袋 SB-502：拉链 1 年保修。\n",
     "products/sb-502.md": "---\ntitle: 野径 轻旅 信封式棉睡袋\nsku: SB-502\nprice: 129\n"
     "category: 睡袋\n---\n\n# 轻旅 信封式棉睡袋\n\n中空棉填充，可整只机洗。\n",
     "products/rs-101.md": "---\ntitle: 野径 云驰3 跑鞋\nsku: RS-101\nprice: 399\n"
@@ -386,6 +388,11 @@ def test_the_exception_for_the_products_class_is_said_with_the_general_rule(tmp_
     turn = [{"role": "customer", "text": "睡袋吊牌包装配件都在 不喜欢了 想退"}]
     text = copilot.suggest_reply(turn, draft="不能退")[0].text
     assert text.index("7天内") < text.index("睡袋：已使用") and "跑鞋" not in text, text
+    # a quality rule said for the class: the warranty's row the class labels, cited
+    turn = [{"role": "customer", "text": "睡袋拉链坏了 质量太差"}]
+    reply = copilot.suggest_reply(turn, draft="没办法")[0]
+    assert "睡袋 SB-502：拉链 1 年保修" in reply.text and "跑鞋" not in reply.text, reply.text
+    assert "policies/warranty.txt" in {c.source for c in reply.citations}
 
 
 def test_the_personas_address_is_said_once(sample_copilot) -> None:

@@ -739,22 +739,25 @@ class ReplyAdvisor:
     def _exception(
         self, chosen: Any, said: str, classes: list[ComplaintTopic], subject: Subject
     ) -> tuple[str, Citation] | None:
-        """Where the general rule said does not name the conversation's product class, the
-        sentence of another passage of the same document on the topic that does (an exception
-        row: "睡袋、瑜伽垫：已使用…的" under "以下情况…不支持7天无理由："), with the lead-in it is
-        listed under."""
+        """Where the general rule said does not name the conversation's product class, the row
+        the class labels in another policy passage on the topic — of the same document first
+        (an exception row: "睡袋、瑜伽垫：已使用…的" under "以下情况…不支持7天无理由："), with the
+        lead-in it is listed under."""
         named = sorted(w for w in subject.words if _CJK.search(w))
         if not named or chosen.kind != "policy" or subject.named_in(said):
             return None
         query = " ".join([*(c.names for c in classes), *named])
-        for hit in self.answerer.retriever.retrieve(query, k=8, kinds=("policy",)):
+        hits = self.answerer.retriever.retrieve(query, k=8, kinds=("policy",))
+        for hit in sorted(hits, key=lambda h: h.chunk.source != chosen.source):
             chunk = hit.chunk
-            if chunk.source != chosen.source or chunk.id == chosen.id:
+            if chunk.id == chosen.id:
                 continue
             if not self.complaints.fit(classes, heading_of(chunk), chunk.text):
                 continue
             body = reply_sentences(reply_sentence(chunk.text))
-            at = next((n for n, t in enumerate(body) if subject.named_in(t)), -1)
+            # a row the class labels ("睡袋、瑜伽垫：…"; in the warranty a quality rule refers to,
+            # "冲锋衣 JK-301：…"), not a sentence naming it in passing ("如耳机 IP54")
+            at = next((n for n, t in enumerate(body) if _labelled(t, subject)), -1)
             if at < 0:
                 continue
             lead = next((t for t in reversed(body[:at]) if _LEAD_IN.search(t)), "")
