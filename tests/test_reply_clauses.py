@@ -436,7 +436,9 @@ def test_rewritten_real_agent_replies_pass_the_style_lint(advisor) -> None:
     """JDDC agent replies (research-only, read from ../shared, never copied) rewritten as drafts
     against the sample shop: measured 2026-12-05, the style lint (cold, blame, banned, empathy,
     next step) flags 18/200 replies before and 0/200 after (wall_of_text, not counted here: 1
-    before, 2 after), no banned phrase in any output, 20/20 numbers kept."""
+    before, 2 after), no banned phrase in any output, 20/20 numbers kept. Re-measured
+    2026-12-06 (round 10): 1/200 flagged at the round's start and after its reply changes, no
+    banned phrase, 20/20 numbers kept."""
     path = shared_path("evaldata", "replies", "jddc_reply_eval.jsonl")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     style = {"banned_phrase", "cold_phrase", "blame_shifting", "missing_empathy", "no_next_step"}
