@@ -205,6 +205,8 @@ class ReplyAdvisor:
         )
         #: what a complaint is about (data/reply_topics.yaml): the policy is chosen by it first
         self.complaints = complaint_topics(self.shop)
+        #: the complaint topics of the customer's turns, read once (see _read)
+        self._topics_read: dict[tuple[str, ...], tuple[list[ComplaintTopic], list[str]]] = {}
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
 
@@ -439,9 +441,10 @@ class ReplyAdvisor:
         the highest discount tier of the cited knowledge that amount reaches ("满299减20"), said
         with the amount — unless the reply says that tier already. An amount is money the turn
         states or a bare whole number of two digits or more (a decimal is a size: 1.8)."""
-        turns = [m.text for m in reversed(messages) if m.role == "customer"]
-        classes, _ = self.complaints.read(turns[:1])
-        if not self.phrases.tier_reached or not any(c.tiers for c in classes):
+        if not self.phrases.tier_reached:
+            return
+        classes, _ = self._read([question])
+        if not any(c.tiers for c in classes):
             return
         stated = quantities(question)
         amounts = [q.low for q in stated if q.unit == "元"]
@@ -486,6 +489,14 @@ class ReplyAdvisor:
                         plan.citations = merge_citations(plan.citations, [backing])
                 return
 
+    def _read(self, turns: list[str]) -> tuple[list[ComplaintTopic], list[str]]:
+        """:meth:`ComplaintTopics.read` of the customer's ``turns`` (latest first), read once
+        per reply: the policy, the order question and the tier each ask it."""
+        key = tuple(turns)
+        if key not in self._topics_read:
+            self._topics_read[key] = self.complaints.read(turns)
+        return self._topics_read[key]
+
     def _chunk_text(self, chunk_id: str | None) -> str:
         """The text of a cited chunk ("" when it is not in the snapshot)."""
         at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
@@ -498,7 +509,7 @@ class ReplyAdvisor:
         if plan.ask or plan.handed_off:
             return
         turns = [m.text for m in reversed(messages) if m.role == "customer"]
-        classes, _ = self.complaints.read(turns)
+        classes, _ = self._read(turns)
         said = " ".join(m.text for m in messages)
         if any(c.order for c in classes) and not self.phrases.order_id.search(said):
             plan.closer = "order"
@@ -653,7 +664,7 @@ class ReplyAdvisor:
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
-        classes, symptoms = self.complaints.read(turns)
+        classes, symptoms = self._read(turns)
         # what narrows the topic: the compensation asked for or offered (its rule, not the
         # dispatch times, answers "说好48小时发货…赔我" with an offer in the draft)
         narrow = self.complaints.narrowing(turns, offered) if classes else []

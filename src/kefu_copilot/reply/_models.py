@@ -301,11 +301,10 @@ def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Of
     clauses = spans(folded, CLAUSE_DELIM)
     sentences = spans(folded, SENTENCE_DELIM)
     offers = []
-    money = [q.span for q in quantities(text) if q.unit == "元"]
-    money += [m.span("amount") for m in re.finditer(p.bare_money, folded)]
-    for q in quantities(text):
-        if q.unit != "元":
-            continue
+    stated = [q for q in quantities(text) if q.unit == "元"]
+    bare = list(re.finditer(p.bare_money, folded))
+    money = [q.span for q in stated] + [m.span("amount") for m in bare]
+    for q in stated:
         clause = folded[slice(*span_around(clauses, q.span[0]))]
         if not re.search(
             p.compensation_cues, _near(folded, clauses, sentences, q.span[0])
@@ -316,7 +315,7 @@ def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Of
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
         offers.append(Offer(q.low, kind, q.span, number))
-    for m in re.finditer(p.bare_money, folded):  # "赔50红包", "补200现金": yuan left unsaid
+    for m in bare:  # "赔50红包", "补200现金": yuan left unsaid
         start, end = m.span("amount")
         if any(o.span[0] <= start < o.span[1] for o in offers):
             continue
