@@ -41,6 +41,7 @@ from ._models import (
     fill_slots,
     fold,
     merge_citations,
+    multiple_promises,
     quantities,
     reply_sentence,
     reply_sentences,
@@ -204,6 +205,8 @@ class ReplyAdvisor:
         )
         #: what a complaint is about (data/reply_topics.yaml): the policy is chosen by it first
         self.complaints = complaint_topics(self.shop)
+        #: the complaint topics of the customer's turns, read once (see _read)
+        self._topics_read: dict[tuple[str, ...], tuple[list[ComplaintTopic], list[str]]] = {}
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
 
@@ -429,7 +432,87 @@ class ReplyAdvisor:
         if not plan.draft and not plan.ask and not plan.reason:
             self._add_handoff(plan, first, messages)
         self._add_alternatives(plan, question, draft or "", messages)
+        self._add_tier(plan, question, messages)
+        self._ask_order(plan, messages)
         return plan
+
+    def _add_tier(self, plan: _Plan, question: str, messages: list[Message]) -> None:
+        """A lower price asked for an amount the shopper states ("天丝1.8的399", "买了300元"):
+        the highest discount tier of the cited knowledge that amount reaches ("满299减20"), said
+        with the amount — unless the reply says that tier already. An amount is money the turn
+        states or a bare whole number of two digits or more (a decimal is a size: 1.8)."""
+        if not self.phrases.tier_reached:
+            return
+        classes, _ = self._read([question])
+        if not any(c.tiers for c in classes):
+            return
+        stated = quantities(question)
+        amounts = [q.low for q in stated if q.unit == "元"]
+        if not amounts:
+            taken = [q.span for q in stated]
+            amounts = [
+                float(m.group())
+                for m in re.finditer(r"(?<![\d.])\d{2,}(?![\d.])", fold(question))
+                if not any(a <= m.start() < b for a, b in taken)
+            ]
+        # the tiers of the cited passages, else of the cited documents' passages on the topic
+        # (that passage is cited too)
+        passages: list[tuple[str, Citation | None]] = [
+            (self._chunk_text(c.chunk_id), None) for c in plan.citations
+        ]
+        cited = {c.source for c in plan.citations}
+        query = " ".join(c.names for c in classes if c.tiers)
+        for _ in range(2):
+            tiers = {
+                m.group().replace(" ", ""): (float(m.group("min")), citation)
+                for text, citation in passages
+                for m in self.phrases.tier.finditer(fold(text))
+            }
+            if tiers or not cited:
+                break
+            hits = self.answerer.retriever.retrieve(query, k=8, kinds=("policy", "faq"))
+            passages = [
+                (h.chunk.text, _citation(h.chunk, reply_sentence(h.chunk.text), h.score))
+                for h in hits
+                if h.chunk.source in cited
+            ]
+        said = fold(" ".join([*plan.draft, plan.reason, *plan.alternatives]))
+        for amount in amounts:
+            reached = [(v[0], tier) for tier, v in tiers.items() if v[0] <= amount]
+            if reached:
+                tier = max(reached)[1]
+                if tier not in said or f"{amount:g}" not in said:
+                    text = self.phrases.tier_reached.format(amount=f"{amount:g}", tier=tier)
+                    plan.alternatives.append(text)  # listed as an alternative by the layout
+                    backing = tiers[tier][1]
+                    if backing is not None:
+                        plan.citations = merge_citations(plan.citations, [backing])
+                return
+
+    def _read(self, turns: list[str]) -> tuple[list[ComplaintTopic], list[str]]:
+        """:meth:`ComplaintTopics.read` of the customer's ``turns`` (latest first), read once
+        per reply: the policy, the order question and the tier each ask it."""
+        key = tuple(turns)
+        if key not in self._topics_read:
+            self._topics_read[key] = self.complaints.read(turns)
+        return self._topics_read[key]
+
+    def _chunk_text(self, chunk_id: str | None) -> str:
+        """The text of a cited chunk ("" when it is not in the snapshot)."""
+        at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
+        return self.answerer.snapshot.chunks[at].text if at is not None else ""
+
+    def _ask_order(self, plan: _Plan, messages: list[Message]) -> None:
+        """A complaint followed up on the shopper's own order (``order`` topics of
+        data/reply_topics.yaml: a parcel not moving, an order not sent) closes by asking for the
+        order number when the conversation has none and the reply asks nothing else."""
+        if plan.ask or plan.handed_off:
+            return
+        turns = [m.text for m in reversed(messages) if m.role == "customer"]
+        classes, _ = self._read(turns)
+        said = " ".join(m.text for m in messages)
+        if any(c.order for c in classes) and not self.phrases.order_id.search(said):
+            plan.closer = "order"
 
     def _rewrite(
         self, draft: str, question: str, history: list[Message], plan: _Plan
@@ -455,8 +538,15 @@ class ReplyAdvisor:
             plan.citations = merge_citations(plan.citations, [citation])
             for action in unsafe:
                 refusals = _drop(kept, refusals, changes, action, "remove_unsafe", plan.policy)
-        # an offer (held to shop.yaml) states no rule: "送您一张20元券" alone answers nothing
-        facts = [f for f in split.facts if f in kept and not compensation_offers(f, self.phrases)]
+        # an offer (held to shop.yaml) states no rule: "送您一张20元券" alone answers nothing,
+        # nor does a promise no agent may make (removed below: "下单免单都行")
+        facts = [
+            f
+            for f in split.facts
+            if f in kept
+            and not compensation_offers(f, self.phrases)
+            and not multiple_promises(f, self.phrases)
+        ]
         said = sum(len(_pairs(t)) for t in facts)  # "能。" "20" "M" answer nothing by themselves
         if (plan.refused or plan.dismissed or said < _CURT) and question and not plan.policy:
             refused = "".join(c.text for _, c in refusals)  # what was refused is the topic
@@ -574,7 +664,7 @@ class ReplyAdvisor:
         products = self._products([*history, Message(role="customer", text=question)])
         answer = self.answerer.answer(question, history)
         turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
-        classes, symptoms = self.complaints.read(turns)
+        classes, symptoms = self._read(turns)
         # what narrows the topic: the compensation asked for or offered (its rule, not the
         # dispatch times, answers "说好48小时发货…赔我" with an offer in the draft)
         narrow = self.complaints.narrowing(turns, offered) if classes else []
@@ -641,11 +731,50 @@ class ReplyAdvisor:
         quoted = [t for t in quoted if not _leads_with(t, others, subject)] or quoted
         steps = _with_steps(body, quoted)
         text = "".join(quoted)
-        if steps != quoted:  # a lead-in said with the steps it announces
-            text = "".join(steps)
+        if steps != quoted:  # a lead-in said with the steps it announces — of a list of rows
+            # by product class, those of the conversation's class, not another's
+            rows = [t for t in steps if t in quoted or not _leads_with(t, others, subject)]
+            if len(rows) < len(steps):  # another class's row left out: our class's row instead
+                lead = max(n for n, t in enumerate(body) if t in steps and _LEAD_IN.search(t))
+                rows += [t for t in body[lead + 1 :] if _labelled(t, subject) and t not in rows][:1]
+            text = "".join(rows)
         elif len(text) > 160:
             text = "".join(window) or ranked[0]
-        return self._stated(_joined(text), chunk, score, products)
+        text, cited = _joined(text), self._stated(_joined(text), chunk, score, products)[1]
+        exception = self._exception(chunk, text, classes, subject) if classes else None
+        if exception is not None:  # the rule for the product's class, after the general rule
+            text = f"{text}{exception[0]}"
+            cited = merge_citations(cited, [exception[1]])
+        return text, cited
+
+    def _exception(
+        self, chosen: Any, said: str, classes: list[ComplaintTopic], subject: Subject
+    ) -> tuple[str, Citation] | None:
+        """Where the general rule said does not name the conversation's product class, the row
+        the class labels in another policy passage on the topic — of the same document first
+        (an exception row: "睡袋、瑜伽垫：已使用…的" under "以下情况…不支持7天无理由："), with the
+        lead-in it is listed under."""
+        named = sorted(w for w in subject.words if _CJK.search(w))
+        if not named or chosen.kind != "policy" or subject.named_in(said):
+            return None
+        query = " ".join([*(c.names for c in classes), *named])
+        hits = self.answerer.retriever.retrieve(query, k=8, kinds=("policy",))
+        for hit in sorted(hits, key=lambda h: h.chunk.source != chosen.source):
+            chunk = hit.chunk
+            if chunk.id == chosen.id:
+                continue
+            if not self.complaints.fit(classes, heading_of(chunk), chunk.text):
+                continue
+            body = reply_sentences(reply_sentence(chunk.text))
+            # a row the class labels ("睡袋、瑜伽垫：…"; in the warranty a quality rule refers to,
+            # "冲锋衣 JK-301：…"), not a sentence naming it in passing ("如耳机 IP54")
+            at = next((n for n, t in enumerate(body) if _labelled(t, subject)), -1)
+            if at < 0:
+                continue
+            lead = next((t for t in reversed(body[:at]) if _LEAD_IN.search(t)), "")
+            text = _joined(f"{lead}{body[at]}")
+            return text, _citation(chunk, text, hit.score)
+        return None
 
     def _ranked_sentences(self, body: list[str], topic: str, facts: str) -> list[str]:
         """The two sentences of the chosen passage to say: those stating a number of the
@@ -1238,6 +1367,15 @@ def _with_steps(body: list[str], window: list[str]) -> list[str]:
 
 #: Where a sentence's leading part ends: a row's label ("登山包 BP-1101：…"), a first clause
 _LEAD_END = re.compile(r"[：:，,。；;（(]")
+
+
+#: A sentence leading in to a list ("以下情况不支持7天无理由：")
+_LEAD_IN = re.compile(r"[：:]。?$")
+
+
+def _labelled(sentence: str, subject: Subject) -> bool:
+    """Whether ``sentence``'s leading part (a row's label) names the subject."""
+    return subject.named_in(_LEAD_END.split(sentence, maxsplit=1)[0])
 
 
 def _leads_with(sentence: str, others: set[str], subject: Subject) -> bool:

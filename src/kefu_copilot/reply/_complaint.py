@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["ComplaintTopic", "ComplaintTopics", "complaint_topics", "heading_of"]
 
 RULE_SET = "reply_topics"
-_FIELDS = ("complaint", "policy", "names", "unless", "secondary", "offer")
+_FIELDS = ("complaint", "policy", "names", "unless", "secondary", "offer", "order", "tiers")
 _NEVER = re.compile(r"(?!)")
 
 
@@ -47,6 +47,12 @@ class ComplaintTopic:
     secondary: bool = False
     #: an offer of compensation in the agent's draft brings this (secondary) topic in
     offer: bool = False
+    #: the agent follows it up on the shopper's own order (where the parcel is, when it was
+    #: sent): without an order number in the conversation, the reply asks for it
+    order: bool = False
+    #: the shopper asks for a lower price: an amount they state is answered with the
+    #: discount tier it reaches (``tier`` of data/reply.yaml)
+    tiers: bool = False
 
     def said_in(self, folded: str) -> bool:
         """Whether a (folded) customer turn complains of this topic."""
@@ -164,6 +170,8 @@ def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
                 else _NEVER,
                 secondary=_flag(c, f"{where}.secondary", entry.get("secondary", False)),
                 offer=_flag(c, f"{where}.offer", entry.get("offer", False)),
+                order=_flag(c, f"{where}.order", entry.get("order", False)),
+                tiers=_flag(c, f"{where}.tiers", entry.get("tiers", False)),
             )
         )
     keys = ("weight", "text_weight", "subject_weight", "narrow_weight")

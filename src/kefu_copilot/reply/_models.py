@@ -301,31 +301,58 @@ def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Of
     clauses = spans(folded, CLAUSE_DELIM)
     sentences = spans(folded, SENTENCE_DELIM)
     offers = []
-    for q in quantities(text):
-        if q.unit != "元":
-            continue
+    stated = [q for q in quantities(text) if q.unit == "元"]
+    bare = list(re.finditer(p.bare_money, folded))
+    money = [q.span for q in stated] + [m.span("amount") for m in bare]
+    for q in stated:
         clause = folded[slice(*span_around(clauses, q.span[0]))]
         if not re.search(
             p.compensation_cues, _near(folded, clauses, sentences, q.span[0])
         ) or re.search(p.not_an_offer, clause):
             continue
-        cash, coupon = re.search(p.cash_cues, clause), re.search(p.coupon_cues, clause)
-        kind = "cash" if cash else "coupon" if coupon else "any"
+        kind = _offer_kind(folded, clauses, q.span, money, p)
         digits = re.search(rf"(?:\d|{CN_NUMERAL})+(?:\.\d+)?", folded[q.span[0] : q.span[1]])
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
         offers.append(Offer(q.low, kind, q.span, number))
-    for m in re.finditer(p.bare_money, folded):  # "赔50红包", "补200现金": yuan left unsaid
+    for m in bare:  # "赔50红包", "补200现金": yuan left unsaid
         start, end = m.span("amount")
         if any(o.span[0] <= start < o.span[1] for o in offers):
             continue
         clause = folded[slice(*span_around(clauses, start))]
         if re.search(p.not_an_offer, clause):
             continue
-        cash, coupon = re.search(p.cash_cues, clause), re.search(p.coupon_cues, clause)
-        kind = "cash" if cash else "coupon" if coupon else "any"
+        kind = _offer_kind(folded, clauses, (start, m.end()), money, p)
         offers.append(Offer(float(m.group("amount")), kind, (start, m.end()), (start, end)))
     return sorted(offers, key=lambda o: o.span)
+
+
+#: Words joining two offers in one clause ("10元现金和20元券", "券再加现金")
+_JOINING = re.compile(r"[和及与跟、+]|再加|外加|另加|加上|再送|还有|另外")
+
+
+def _offer_kind(
+    folded: str,
+    clauses: list[tuple[int, int]],
+    span: tuple[int, int],
+    money: list[tuple[int, int]],
+    p: ph.Phrases,
+) -> str:
+    """Whether the amount at ``span`` is a coupon or cash (``any``: neither said): by the cues
+    of its own part of the clause — what follows it up to the next amount or a joining word
+    ("30元无门槛券", "10元现金"), else what precedes it from the amount or joining word before
+    ("现金10元") — when that part has one ("送30元无门槛券再加10元现金": 30元 a coupon, 10元
+    cash), else by the clause's."""
+    start, end = span_around(clauses, span[0])
+    before = max((b for _, b in money if start <= b <= span[0]), default=start)
+    after = min((a for a, _ in money if span[1] <= a < end), default=end)
+    following = _JOINING.split(folded[span[1] : after], maxsplit=1)[0]
+    preceding = _JOINING.split(folded[before : span[0]])[-1]
+    for part in (following, preceding, folded[start:end]):
+        cash, coupon = re.search(p.cash_cues, part), re.search(p.coupon_cues, part)
+        if cash or coupon:
+            return "cash" if cash else "coupon"
+    return "any"
 
 
 def _near(

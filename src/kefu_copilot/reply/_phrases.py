@@ -118,6 +118,10 @@ class Phrases:
     polite_you: str = "您"
     #: a bare refusal ("No.", "不可能") said in these words when no policy states the reason
     bare_refusal: str = "很抱歉，这个情况暂时无法办理，我帮您再确认一下有没有其他办法。"
+    #: a threshold tier of a discount ("满299减20": group ``min``) and how the tier an amount
+    #: the shopper states reaches is said ({amount}, {tier})
+    tier: re.Pattern[str] = re.compile(r"(?!)")
+    tier_reached: str = ""
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -268,6 +272,8 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         bare_refusal=str(rules.get("bare_refusal") or Phrases.bare_refusal),
         informal_you=c.key("informal_you") if rules.get("informal_you") else Phrases.informal_you,
         polite_you=str(rules.get("polite_you") or Phrases.polite_you),
+        tier=c.key("tier") if rules.get("tier") else Phrases.tier,
+        tier_reached=str(rules.get("tier_reached") or ""),
     )
 
 
