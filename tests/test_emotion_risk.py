@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -210,7 +212,33 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
     assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
     # the honest proxy for a blind shop is the shops trained on but never read, not the dev ones
-    assert set(cv["summary"]) == {"dev_shops", "unread_shops", "verticals"}
+    parts = ("dev_shops", "unread_shops", "verticals")
+    assert set(cv["summary"]) == {*parts, *(f"{p}_se" for p in parts), "jddc_F1", "jddc_BA"}
+
+
+def _training_script() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "train_emotion_model", PACKAGED.parents[3] / "scripts/train_emotion_model.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cross_validation_summary_says_how_far_apart_is_noise() -> None:
+    """The leave-one-group-out summary gives each mean with its standard error over the groups
+    (settings closer than that are the same within noise) and the JDDC figures beside it."""
+    script = _training_script()
+    f1 = {"baby": 0.9, "pets": 0.8, "kitchen": 0.9, "tools": 0.8}
+    figures: dict[str, Any] = {g: {"nested_F1": v} for g, v in f1.items()}
+    figures |= {g: {"nested_F1": 1.0} for g in script.DEV_SHOPS}
+    figures |= {"v:a": {"nested_F1": 0.7}, "jddc": {"F1": 0.5, "BA": 0.6}}
+    out = script.summary(figures, (*script.DEV_SHOPS, *f1, "v:a"))
+    assert out["unread_shops"] == pytest.approx(0.85)
+    assert out["unread_shops_se"] == pytest.approx(0.029, abs=1e-3)  # sd 0.0577 / sqrt(4)
+    assert out["dev_shops_se"] == 0.0 and out["verticals_se"] == 0.0  # one vertical: no spread
+    assert (out["jddc_F1"], out["jddc_BA"]) == (0.5, 0.6)
 
 
 def test_text_model_round_trip(tmp_path: Path) -> None:
