@@ -157,6 +157,28 @@ def test_needs_read_recipient_household_features_and_cues() -> None:
     assert "recommend" not in read_needs("耳机不想要了能退吗", RULES).kinds()  # negated wish
 
 
+def test_needs_prepare_a_rule_sets_word_lists_once_through_compiled(monkeypatch) -> None:
+    """The cue lists are normalised when the rule set is prepared (``_data.compiled``, the one
+    cache of prepared rule data), never per question nor in a cache of the module's own; an
+    extension with the same content shares the prepared set."""
+    from kefu_copilot import _data
+    from kefu_copilot.presales import _needs
+
+    rules = {**RULES, "want_cues": [*RULES["want_cues"], "想入手"]}  # a shop's extension
+    first = read_needs("想入手一个静音的 预算300以内", rules)
+    assert "recommend" in first.kinds() and "静音" in first.features
+
+    def again(words: Any) -> tuple[str, ...]:
+        raise AssertionError(f"normalised again: {list(words)[:3]}")
+
+    monkeypatch.setattr(_needs, "_normalised", again)
+    assert read_needs("想入手一个静音的 预算300以内", rules) == first
+    same = {**rules}  # another mapping, the same content: prepared once for both
+    assert read_needs("想入手一个静音的 预算300以内", same) == first
+    assert _data.compiled(same, _needs._Static) is _data.compiled(rules, _needs._Static)
+    assert not [name for name in vars(_needs) if name.startswith("_NORMALISED")]
+
+
 # -- recommend --------------------------------------------------------------------------------
 def test_recommend_ranks_by_features_and_quotes_the_deciding_fact(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个耳机 坐地铁太吵了 预算500以内")
