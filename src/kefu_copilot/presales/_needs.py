@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from .._data import compiled
 from ..text._normalize import normalize
-from ..text._numbers import budget, measures, people_ranges
+from ..text._numbers import budget, budget_about, measures, people_ranges
 from ._ages import age_of
 
 __all__ = ["KIND_ORDER", "Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
@@ -56,6 +56,8 @@ class Needs(BaseModel):
 
     text: str
     budget: tuple[float, float] | None = None
+    # the figure of a budget said approximately ("300左右": 300; ``budget`` allows a fifth more)
+    about: float | None = None
     groups: list[str] = Field(default_factory=list)
     household: int | None = None
     age: float | None = None  # how old the one it is for is, in years ("1岁半" → 1.5)
@@ -296,6 +298,7 @@ def read_needs(
     return Needs(
         text=text,
         budget=budget_range,
+        about=budget_about(text) if budget_range else None,
         groups=groups,
         household=household,
         age=age_of(text, rules["ages"]),
