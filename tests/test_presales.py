@@ -682,6 +682,16 @@ def test_answer_routes_presales_with_citations_and_trace(copilot: Copilot) -> No
     assert "149" in cited  # the price said is in the knowledge cited
 
 
+def test_which_product_of_a_kind_has_the_least_of_a_quantity_is_ranked_by_it(
+    copilot: Copilot,
+) -> None:
+    # "哪个" is a question cue, but with a preference for the most (least) of a quantity and a
+    # kind said it asks which product to buy: ranked by the figure, a draft for an agent
+    answer = copilot.answer("哪个耳机最便宜", explain=True)
+    assert answer.trace is not None and answer.trace.rule == "presales"
+    assert answer.decision == "draft" and "Lite" in answer.text and "149" in answer.text
+
+
 def test_other_questions_keep_their_path(copilot: Copilot) -> None:
     answer = copilot.answer("几天发货", explain=True)
     assert answer.trace is not None and answer.trace.rule != "presales"
