@@ -157,6 +157,28 @@ def test_needs_read_recipient_household_features_and_cues() -> None:
     assert "recommend" not in read_needs("耳机不想要了能退吗", RULES).kinds()  # negated wish
 
 
+def test_needs_prepare_a_rule_sets_word_lists_once_through_compiled(monkeypatch) -> None:
+    """The cue lists are normalised when the rule set is prepared (``_data.compiled``, the one
+    cache of prepared rule data), never per question nor in a cache of the module's own; an
+    extension with the same content shares the prepared set."""
+    from kefu_copilot import _data
+    from kefu_copilot.presales import _needs
+
+    rules = {**RULES, "want_cues": [*RULES["want_cues"], "想入手"]}  # a shop's extension
+    first = read_needs("想入手一个静音的 预算300以内", rules)
+    assert "recommend" in first.kinds() and "静音" in first.features
+
+    def again(words: Any) -> tuple[str, ...]:
+        raise AssertionError(f"normalised again: {list(words)[:3]}")
+
+    monkeypatch.setattr(_needs, "_normalised", again)
+    assert read_needs("想入手一个静音的 预算300以内", rules) == first
+    same = {**rules}  # another mapping, the same content: prepared once for both
+    assert read_needs("想入手一个静音的 预算300以内", same) == first
+    assert _data.compiled(same, _needs._Static) is _data.compiled(rules, _needs._Static)
+    assert not [name for name in vars(_needs) if name.startswith("_NORMALISED")]
+
+
 # -- recommend --------------------------------------------------------------------------------
 def test_recommend_ranks_by_features_and_quotes_the_deciding_fact(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个耳机 坐地铁太吵了 预算500以内")
@@ -171,6 +193,67 @@ def test_a_budget_leaves_out_what_costs_more(copilot: Copilot) -> None:
     assert [p.title for p in rec.picks] == ["极光 Lite 半入耳蓝牙耳机"]
     assert rec.decision == "auto"  # the only product that fits, and the need is plain
     assert any("over the budget" in r for r in rec.reasons)
+
+
+def test_the_only_fit_priced_above_a_budget_said_approximately_is_a_draft(
+    copilot: Copilot,
+) -> None:
+    # a budget said approximately allows a fifth more: a price above the figure said is a
+    # judgement call, one within it is not
+    about = copilot.recommend("想买个耳机 预算130左右")
+    assert about.needs.about == 130 and [p.title for p in about.picks] == [
+        "极光 Lite 半入耳蓝牙耳机"
+    ]
+    assert about.decision == "draft" and any("approximate budget" in r for r in about.reasons)
+    assert copilot.recommend("想买个耳机 预算200左右").decision == "auto"
+
+
+def _coat(facts: list[Any]) -> Any:
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    rows = [Variant("均码", 299, True, 1, (("尺码", "均码"), ("价格", "299")), "均码")]
+    return Profile(
+        "products/coat.html", "工装夹克", "", "夹克", facts, rows,
+        [(f.chunk, f.text) for f in facts], marks="工装夹克 夹克", kind="夹克",
+    )  # fmt: skip
+
+
+def test_the_only_fit_with_a_deciding_fact_unquoted_is_a_draft() -> None:
+    from kefu_copilot.presales._profiles import Fact
+    from kefu_copilot.presales._recommend import recommend
+
+    def cite(index: int, score: float) -> Any:
+        return _cite(index)
+
+    facts = [Fact("季节", "春秋", 2), Fact("面料", "纯棉", 3)]
+    plain = read_needs("想买件纯棉夹克 预算300以内", RULES, words=lambda t: ["纯棉", "夹克"])
+    assert recommend(plain, [_coat(facts)], RULES, cite).decision == "auto"
+    # four needs stated, each by its own fact, and three facts quoted: one is not
+    many = [Fact(n, v, i) for i, (n, v) in enumerate(
+        [("季节", "春秋"), ("面料", "纯棉"), ("版型", "宽松"), ("口袋", "多口袋")], start=2
+    )]  # fmt: skip
+    words = ["夹克", "春秋", "纯棉", "宽松", "口袋"]
+    needs = read_needs("想买件春秋纯棉宽松多口袋的夹克", RULES, words=lambda t: words)
+    rec = recommend(needs, [_coat(many)], RULES, cite)
+    assert rec.picks and rec.decision == "draft"
+    assert any("are not quoted" in r for r in rec.reasons)
+
+
+def test_a_figure_no_need_reads_keeps_the_only_fit_a_draft(copilot: Copilot) -> None:
+    from kefu_copilot.presales._recommend import _unread_figures
+
+    # "3年" is no budget, quantity, age nor number of people: a constraint not understood
+    assert copilot.recommend("想买个耳机 预算200以内").decision == "auto"
+    rec = copilot.recommend("想买个耳机 预算200以内 用3年")
+    assert [p.title for p in rec.picks] == ["极光 Lite 半入耳蓝牙耳机"]
+    assert rec.decision == "draft" and any("no need reads: 3" in r for r in rec.reasons)
+    read = [
+        "预算300以内的耳机", "300左右的外套", "给7岁孩子买双鞋", "一家3口用", "KT15和R10 Pro",
+        "四个都想定时 零下20度也能用",
+    ]  # fmt: skip
+    for said in read:
+        assert _unread_figures(read_needs(said, RULES), RULES) == [], said
+    assert _unread_figures(read_needs("20寸的登机箱", RULES), RULES) == ["20"]
 
 
 def test_a_household_or_quantity_the_page_is_silent_on_keeps_the_only_fit_a_draft(
@@ -597,6 +680,16 @@ def test_answer_routes_presales_with_citations_and_trace(copilot: Copilot) -> No
     assert any(r.startswith("budget: 0–200") for r in answer.trace.reasons)
     cited = " ".join(c.snippet for c in answer.citations)
     assert "149" in cited  # the price said is in the knowledge cited
+
+
+def test_which_product_of_a_kind_has_the_least_of_a_quantity_is_ranked_by_it(
+    copilot: Copilot,
+) -> None:
+    # "哪个" is a question cue, but with a preference for the most (least) of a quantity and a
+    # kind said it asks which product to buy: ranked by the figure, a draft for an agent
+    answer = copilot.answer("哪个耳机最便宜", explain=True)
+    assert answer.trace is not None and answer.trace.rule == "presales"
+    assert answer.decision == "draft" and "Lite" in answer.text and "149" in answer.text
 
 
 def test_other_questions_keep_their_path(copilot: Copilot) -> None:

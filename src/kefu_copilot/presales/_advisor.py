@@ -218,7 +218,12 @@ class Advisor:
                 )
             )
             and kind_said
-            and not needs.cues.get("question")
+            # a question besides the need is the knowledge's — but "哪个四件套最便宜" asks
+            # which product of the kind has the most (least) of a quantity: a need to rank by
+            and (
+                not needs.cues.get("question")
+                or bool(needs.extremes and self._said(question, "which_cues"))
+            )
         )
         # "有真丝的连衣裙吗" said by grammar asks whether the shop has it when the one product it
         # names is of another kind (真丝 of the silk shirt); else the knowledge answers it

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from .._data import compiled
 from ..text._normalize import normalize
-from ..text._numbers import budget, measures, people_ranges
+from ..text._numbers import budget, budget_about, measures, people_ranges
 from ._ages import age_of
 
 __all__ = ["KIND_ORDER", "Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
@@ -56,6 +56,8 @@ class Needs(BaseModel):
 
     text: str
     budget: tuple[float, float] | None = None
+    # the figure of a budget said approximately ("300左右": 300; ``budget`` allows a fifth more)
+    about: float | None = None
     groups: list[str] = Field(default_factory=list)
     household: int | None = None
     age: float | None = None  # how old the one it is for is, in years ("1岁半" → 1.5)
@@ -86,35 +88,46 @@ class Needs(BaseModel):
         return [k for k in KIND_ORDER if self.cues.get(k)]
 
 
-#: A rule set's word lists, normalised and de-duplicated once (they are read for every
-#: question): id of the list → (the list, its words). The list is kept, so its id cannot be
-#: reused while the entry lives; rule sets are not mutated after loading.
-_NORMALISED: dict[int, tuple[Sequence[str], tuple[str, ...]]] = {}
-_NORMALISED_MAX = 4096  # many shops' rule sets in one process: start again past this
+def _normalised(words: Sequence[Any]) -> tuple[str, ...]:
+    """``words`` normalised, de-duplicated, empty ones dropped (in their order)."""
+    return tuple(w for w in dict.fromkeys(normalize(str(w)) for w in words) if w)
 
 
-def _normalised(words: Sequence[str]) -> tuple[str, ...]:
-    hit = _NORMALISED.get(id(words))
-    if hit is not None and hit[0] is words:
-        return hit[1]
-    out = tuple(w for w in dict.fromkeys(normalize(str(w)) for w in words) if w)
-    if len(words) > 2:  # a rule list, not a one-off ``[phrase]``
-        if len(_NORMALISED) >= _NORMALISED_MAX:
-            _NORMALISED.clear()
-        _NORMALISED[id(words)] = (words, out)
-    return out
+#: the cue lists of a rule set :func:`read_needs` looks for: Needs.cues kind → its rule key
+_CUE_KEYS = {
+    "recommend": "want_cues",
+    "compare": "compare_cues",
+    "objection": "objection_cues",
+    "crosssell": "crosssell_cues",
+    "wish": "weak_want_cues",
+    "bargain": "bargain_cues",
+    "question": "question_cues",
+    "bought": "bought_cues",
+}
+#: the cue kinds a negation right before a cue undoes ("不想要了", "别太贵" is a wish)
+_NEGATABLE = {"recommend", "objection", "wish"}
 
 
 class _Static:
-    """What :func:`read_needs` reads from a rule set for every question, prepared once."""
+    """What :func:`read_needs` reads from a rule set for every question, prepared once per
+    rule set (through ``_data.compiled``): its word lists normalised and de-duplicated."""
 
     def __init__(self, rules: Mapping[str, Any]) -> None:
+        self.negations = [str(n) for n in rules["cue_negations"]]
+        self.cues = {kind: _normalised(rules[key]) for kind, key in _CUE_KEYS.items()}
+        self.groups = [(name, _normalised(spec["cues"])) for name, spec in rules["groups"].items()]
+        self.magnitudes = [
+            (word, [(direction, [str(d) for d in dims]) for direction, dims in spec.items()])
+            for phrase, spec in rules["magnitudes"].items()
+            if (word := normalize(str(phrase)))
+        ]
         self.households = [
             (normalize(str(w)), int(n))
             for w, n in sorted(rules["households"].items(), key=lambda x: -len(x[0]))
         ]
         self.features = [
-            (normalize(str(feature)), said) for feature, said in rules["features"].items()
+            (normalize(str(feature)), _normalised(said))
+            for feature, said in rules["features"].items()
         ]
         said = {w for spec in rules["groups"].values() for w in spec["cues"]}
         said |= {str(w) for w in rules["magnitudes"]} | set(rules["households"])
@@ -126,9 +139,9 @@ class _Static:
 
 
 def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> list[str]:
-    """The ``words`` said in ``norm``, but not right after a negation ("不想要了")."""
+    """The ``words`` (normalised) said in ``norm``, but not right after a negation ("不想要了")."""
     out = []
-    for w in _normalised(words):
+    for w in words:
         if w not in norm:
             continue
         at = norm.find(w)  # every occurrence, overlapping ones too
@@ -198,30 +211,24 @@ def read_needs(
     ``names``: whether a string names a kind of product the shop sells (its catalogue's
     :class:`~._match.KindIndex`), so that a set's name is not read as a quantity (四件套)."""
     norm = normalize(text)
-    negs = [str(n) for n in rules["cue_negations"]]
+    static = compiled(rules, _Static)  # once per rule set
+    negs = static.negations
     cues = {
-        "recommend": _found(norm, rules["want_cues"], negs),
-        "compare": _found(norm, rules["compare_cues"]),
-        "objection": _found(norm, rules["objection_cues"], negs),  # 别太贵 is a wish
-        "crosssell": _found(norm, rules["crosssell_cues"]),
-        "wish": _found(norm, rules["weak_want_cues"], negs),
-        "bargain": _found(norm, rules["bargain_cues"]),
-        "question": _found(norm, rules["question_cues"]),
-        "bought": _found(norm, rules["bought_cues"]),
-        "exists": [
-            hit.group(0)
-            for p in rules["existence_patterns"]
-            if (hit := re.search(str(p), norm.strip()))
-        ],
+        kind: _found(norm, words, negs if kind in _NEGATABLE else ())
+        for kind, words in static.cues.items()
     }
-    groups = [name for name, spec in rules["groups"].items() if _found(norm, spec["cues"])]
+    cues["exists"] = [
+        hit.group(0)
+        for p in rules["existence_patterns"]
+        if (hit := re.search(str(p), norm.strip()))
+    ]
+    groups = [name for name, said in static.groups if _found(norm, said)]
     recipient = next(
         (hit.group(0) for p in rules["recipient_patterns"] if (hit := re.search(str(p), norm))),
         "",
     )
     if recipient and cues["bargain"]:  # "给我妈买" names someone bought for: no haggling
-        cues["bargain"] = _found(norm.replace(recipient, " "), rules["bargain_cues"])
-    static = compiled(rules, _Static)  # once per rule set
+        cues["bargain"] = _found(norm.replace(recipient, " "), static.cues["bargain"])
     household = next((n for w, n in static.households if w in norm), None)
     if household is None:  # else how many people, said as a number ("六个人", "三口人")
         counts = {low for low, high, _ in people_ranges(norm) if low == high}
@@ -230,10 +237,10 @@ def read_needs(
         feature for feature, said in static.features if feature in norm or _found(norm, said)
     ]
     extremes = [
-        Extreme(said=normalize(str(phrase)), most=direction == "max", dims=[str(d) for d in dims])
-        for phrase, spec in rules["magnitudes"].items()
+        Extreme(said=phrase, most=direction == "max", dims=dims)
+        for phrase, spec in static.magnitudes
         if _found(norm, [phrase], negs)
-        for direction, dims in spec.items()
+        for direction, dims in spec
     ]
     measured = static.measured
     amounts: list[Amount] = []
@@ -291,6 +298,7 @@ def read_needs(
     return Needs(
         text=text,
         budget=budget_range,
+        about=budget_about(text) if budget_range else None,
         groups=groups,
         household=household,
         age=age_of(text, rules["ages"]),

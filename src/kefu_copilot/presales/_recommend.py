@@ -21,7 +21,7 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
-from ..text._numbers import body_measures, dimensions_cm, measures
+from ..text._numbers import body_measures, dimensions_cm, measures, people_ranges
 from ._ages import for_age, held
 from ._match import (
     CLAUSE,
@@ -381,13 +381,24 @@ def rank(
 def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     """The deciding facts: the clauses stating what was asked for, else the first selling
     points of the page."""
+    return _quotes(scored, rules)[0]
+
+
+def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, str]], list[str]]:
+    """The facts :func:`_quoted` quotes, and the needs found (``Found.word``) whose deciding
+    clause is not among them (more than ``quoted_facts`` stated, or a clause of the overview's
+    bookkeeping): a recommendation is sent as is only when each need is quoted."""
     n = int(rules["quoted_facts"])
     facts: dict[str, int] = {}
     profile = scored.profile
+    deciding: list[tuple[str, str | None]] = []  # (need, the fact quoting it; None: none)
     for found in scored.found:
+        if found.in_title or not found.positive:
+            continue  # stated by what the product is (its title, which the reply names)
         for chunk, clause in found.positive[:1]:
             fact = next((f for f in profile.facts if f.chunk == chunk and clause == f.text), None)
             if fact is None and chunk == profile.overview:
+                deciding.append((found.word, None))
                 continue  # the overview's bookkeeping (商品：<title>) says nothing more
             # a row of a table listing versions with no price (色号 #01 … 黄皮白皮都可): its clause
             # needs the row's name; a spec table's row is a fact, a priced version is named
@@ -395,10 +406,14 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
             stated = any(f.chunk == chunk for f in profile.facts)
             priced = any(v.chunk == chunk for v in profile.variants)
             if chunk in profile.rows and not stated and not priced:
+                name = next(t for i, t in profile.parts if i == chunk)
                 if chunk not in facts.values():
-                    facts[next(t for i, t in profile.parts if i == chunk)] = chunk
+                    facts[name] = chunk
+                deciding.append((found.word, next(t for t, c in facts.items() if c == chunk)))
                 continue
-            facts.setdefault(fact.text if fact else clause, chunk)
+            key = fact.text if fact else clause
+            facts.setdefault(key, chunk)
+            deciding.append((found.word, key))
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:
             break
@@ -406,7 +421,10 @@ def _quoted(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     if not facts:  # a page with no fact to quote: its tagline and strongest prose
         for chunk, text in selling_points(profile, rules)[:n]:
             facts.setdefault(text, chunk)
-    return [(c, t) for t, c in list(facts.items())[:n]]
+    shown = list(facts.items())[:n]
+    keys = {t for t, _ in shown}
+    unquoted = [w for w, key in deciding if key is None or key not in keys]
+    return [(c, t) for t, c in shown], list(dict.fromkeys(unquoted))
 
 
 def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
@@ -537,6 +555,50 @@ def _outside_budget(scored: Scored, negations: Sequence[str]) -> list[str]:
             for c in clauses
         ):
             out.append(found.word)
+    return out
+
+
+def _doubts(best: Scored, needs: Needs, rules: Mapping[str, Any]) -> list[str]:
+    """Why the one product that fits is still for an agent: a deciding fact the reply does not
+    quote (more needs stated than facts quoted, or a clause of the overview's bookkeeping), a
+    price above a budget said approximately ("300左右": 329 may or may not do), or a figure
+    the shopper says that no need was read from ("出差3天", "20寸"). Sent as is, every
+    deciding fact is the page's own, quoted, and every constraint said is understood."""
+    out: list[str] = []
+    unquoted = _quotes(best, rules)[1]
+    if unquoted:
+        out.append(f"the facts stating {'、'.join(unquoted)} are not quoted")
+    if needs.about is not None and any(p > needs.about for p in best.prices):
+        out.append(f"priced above the {needs.about:g} said as an approximate budget")
+    unread = _unread_figures(needs, rules)
+    if unread:
+        out.append(f"a figure said that no need reads: {'、'.join(unread)}")
+    return out
+
+
+_FIGURE = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _unread_figures(needs: Needs, rules: Mapping[str, Any]) -> list[str]:
+    """The figures the shopper says that no need was read from ("出差3天"): not a quantity
+    needed, the budget, an age or the number of people."""
+    text = normalize(needs.text)
+    amounts = [normalize(a.said) for a in needs.amounts]
+    budget = {*(needs.budget or ()), *((needs.about,) if needs.about is not None else ())}
+    ages = [normalize(str(u)) for u in rules["ages"]["units"]]
+    people = [span for _, _, span in people_ranges(text)]
+    out = []
+    for m in _FIGURE.finditer(text):
+        figure, after = m.group(0), text[m.end() :]
+        if m.start() and text[m.start() - 1].isascii() and text[m.start() - 1].isalpha():
+            continue  # a model's name (R10, KT15): what is asked for, not a figure
+        if any(figure in a for a in amounts) or float(figure) in budget:
+            continue
+        if any(after.lstrip().startswith(u) for u in ages):
+            continue
+        if any(start <= m.start() < end for start, end in people):
+            continue
+        out.append(figure)
     return out
 
 
@@ -718,12 +780,15 @@ def recommend(
     elsewhere = _outside_budget(best, negations)
     if elsewhere:  # what was asked for is a version the budget leaves out: an agent says so
         clear = False
+    doubts = _doubts(best, needs, rules) if clear else []
+    clear = clear and not doubts
     why = "the only product that fits" if clear else "the best of several that fit"
     return Recommendation(
         needs=needs, picks=picks, text=text, decision="auto" if clear else "draft",
         reasons=[
             f"{why}: {top.title} (score {top.score:.2f})",
             *(f"only a version over the budget states {w}" for w in elsewhere),
+            *(f"for an agent: {d}" for d in doubts),
             *reasons,
         ],
         citations=top.citations,

@@ -31,6 +31,7 @@ __all__ = [
     "Quantity",
     "body_measures",
     "budget",
+    "budget_about",
     "cn_digits",
     "cn_number",
     "cn_range",
@@ -203,6 +204,22 @@ def _budget_number(raw: str) -> float | None:
     return value * (10000 if wan else 1)
 
 
+_ABOUT = ("左右", "上下")  # a budget said approximately: up to a fifth more
+
+
+def budget_about(text: str) -> float | None:
+    """The figure of a budget said as an approximation ("300左右", "预算500上下" → 300, 500),
+    whose range :func:`budget` widens: a price above the figure is a judgement call. None when
+    the budget (if any) is said exactly."""
+    for m in _BUDGET.finditer(normalize(text)):
+        value = _budget_number(m.group("num") or m.group("num2") or "")
+        if not value or value < 1:
+            continue
+        tail = m.group("tail") or m.group("tail2") or ""
+        return value if tail in _ABOUT else None
+    return None
+
+
 def budget(text: str) -> tuple[float, float] | None:
     """The price range (yuan) a shopper's budget allows, or None when none is said: "300以内" /
     "500内" / "不超过300" → (0, 300); "500左右" → (0, 600) (about: up to a fifth more);
@@ -214,7 +231,7 @@ def budget(text: str) -> tuple[float, float] | None:
         if not value or value < 1:
             continue
         tail = m.group("tail") or m.group("tail2") or ""
-        if tail in ("左右", "上下"):
+        if tail in _ABOUT:
             return (0.0, value * 1.2)
         if tail in ("多", "出头"):
             step = _vague_step(m.group("num") or "")
