@@ -24,7 +24,7 @@ from ._compare import compare_products, compare_variants, named_variants, versio
 from ._crosssell import asked_kinds, suggest_complement
 from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
-from ._needs import KIND_ORDER, Needs, read_needs
+from ._needs import KIND_ORDER, Needs, read_said, with_content
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
 from ._recommend import marked_against, rank, recommend
@@ -58,6 +58,7 @@ class Advisor:
         #: whether a word names a kind of product of the shop, answered once for all profiles
         self.kinds = KindIndex(self.profiles)
         self._last_needs: tuple[str, Needs] | None = None
+        self._last_said: tuple[str, Needs] | None = None
         self._negations = [str(n) for n in self.rules["negations"]]
         self._checker = ClaimChecker(shop)
         self._by_id = answerer.snapshot.by_id  # chunks are read on demand (memory-mapped)
@@ -89,9 +90,20 @@ class Advisor:
         last = self._last_needs
         if last is not None and last[0] == text:
             return last[1]
-        needs = read_needs(text, self.rules, self._words, self._synonyms, self.kinds.names)
+        needs = with_content(self.said(text), self.rules, self._words, self._synonyms)
         self._last_needs = (text, needs)
         return needs
+
+    def said(self, text: str) -> Needs:
+        """What ``text`` says by the rules' cues and numbers, without its content words (see
+        :func:`~._needs.read_said`): whether it wishes to buy, for whom, for how much. The
+        last text's is kept, as :meth:`needs` keeps its."""
+        last = self._last_said
+        if last is not None and last[0] == text:
+            return last[1]
+        said = read_said(text, self.rules, self.kinds.names)
+        self._last_said = (text, said)
+        return said
 
     def named(self, text: str) -> list[Profile]:
         """The products ``text`` names (by SKU or the distinctive words of their titles)."""
@@ -136,14 +148,14 @@ class Advisor:
         question; when it has none (``handoff``), so is a kind of product said with a feature
         wanted ("宿舍用的键盘 不想吵到室友"). ``typed``: the knowledge's answer is a catalogue
         value; sure (``auto``), it stands unless a wish to buy is said."""
+        wants_said = self.wishes(self.said(question))
+        if typed and knowledge == "auto" and not wants_said:
+            return None  # a sure catalogue value answers it
         needs = self.needs(question)
         kinds = needs.kinds()
         earlier = [m.text for m in history if m.role == "customer"][-HISTORY_TURNS:]
         said = [m.text for m in history if m.role != "customer"]
         named = self.named(question)
-        wants_said = self.wishes(needs)
-        if typed and knowledge == "auto" and not wants_said:
-            return None  # a sure catalogue value answers it
         if needs.cues.get("bargain"):
             return None  # haggling is for a human (the handoff rules and the agent)
         if "crosssell" not in kinds and knowledge != "auto" and self._wanted_with(question, needs):

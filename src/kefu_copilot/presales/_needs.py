@@ -17,7 +17,10 @@ from ..text._normalize import normalize
 from ..text._numbers import budget, budget_about, measures, people_ranges
 from ._ages import age_of
 
-__all__ = ["KIND_ORDER", "Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs"]
+__all__ = [
+    "KIND_ORDER", "Amount", "Extreme", "Kind", "Needs", "dimension", "read_needs", "read_said",
+    "with_content",
+]  # fmt: skip
 
 Kind = Literal["recommend", "compare", "objection", "crosssell"]
 #: The order a message's kinds are answered in (the first that answers it wins).
@@ -210,6 +213,17 @@ def read_needs(
     to their group's first word), if any; ``synonyms``: a word's other forms, to find it by;
     ``names``: whether a string names a kind of product the shop sells (its catalogue's
     :class:`~._match.KindIndex`), so that a set's name is not read as a quantity (四件套)."""
+    return with_content(read_said(text, rules, names), rules, words, synonyms)
+
+
+def read_said(
+    text: str, rules: Mapping[str, Any], names: Callable[[str], bool] | None = None
+) -> Needs:
+    """What :func:`read_needs` reads of ``text`` by the rule set's cues, numbers and patterns
+    alone — cues, groups, budget, household, age, features, extremes, amounts, recipient — and
+    not its content words (``words`` holds only the catalogue's words a count opens: 四件套),
+    which take the segmenter. Enough to tell whether a message says a wish to buy at all, so a
+    plain product question does not pay for segmenting its rest (see :func:`with_content`)."""
     norm = normalize(text)
     static = compiled(rules, _Static)  # once per rule set
     negs = static.negations
@@ -259,6 +273,35 @@ def read_needs(
                 continue
             if amount.dim in measured and amount not in amounts:
                 amounts.append(amount)
+    budget_range = None if cues["objection"] else budget(text)
+    return Needs(
+        text=text,
+        budget=budget_range,
+        about=budget_about(text) if budget_range else None,
+        groups=groups,
+        household=household,
+        age=age_of(text, rules["ages"]),
+        features=features,
+        words=kinds,
+        extremes=extremes,
+        amounts=amounts,
+        recipient=recipient,
+        cues={k: v for k, v in cues.items() if v},
+    )
+
+
+def with_content(
+    said: Needs,
+    rules: Mapping[str, Any],
+    words: Callable[[str], list[str]] | None,
+    synonyms: Callable[[str], list[str]] | None = None,
+) -> Needs:
+    """``said`` (see :func:`read_said`) with the content words, phrases and unwanted words of
+    what the rule phrases leave of its text, segmented by ``words`` (none without it), and
+    their synonyms."""
+    static = compiled(rules, _Static)
+    norm = normalize(said.text)
+    kinds = said.words
     filler = static.filler
     content: list[str] = list(kinds)
     phrases: list[str] = []
@@ -267,15 +310,15 @@ def read_needs(
         # The rule phrases said here (an existence question's pattern spans what it asks for,
         # so its cues are not taken out), longest first. A phrase absent from the question
         # cannot appear by taking others out (they become spaces).
-        said = {p for p in static.said if p in norm}
-        said |= {p for a in amounts if (p := normalize(a.said)) and p in norm}
-        said |= {k for k in kinds if k in norm}
-        said |= {
-            p for kind, found in cues.items() if kind != "exists" for c in found
+        taken = {p for p in static.said if p in norm}
+        taken |= {p for a in said.amounts if (p := normalize(a.said)) and p in norm}
+        taken |= {k for k in kinds if k in norm}
+        taken |= {
+            p for kind, found in said.cues.items() if kind != "exists" for c in found
             if (p := normalize(c)) and p in norm
         }  # fmt: skip
         rest = norm
-        for phrase in sorted(said, key=len, reverse=True):
+        for phrase in sorted(taken, key=len, reverse=True):
             rest = rest.replace(phrase, " ")
         rest, avoided = _unwanted(rest, [str(n) for n in rules["need_negations"]])
         for span in avoided:
@@ -294,21 +337,11 @@ def read_needs(
             if w and w not in filler and w not in content and not numeric:
                 content.append(w)
         phrases = _joined(rest_words, rest, filler)
-    budget_range = None if cues["objection"] else budget(text)
-    return Needs(
-        text=text,
-        budget=budget_range,
-        about=budget_about(text) if budget_range else None,
-        groups=groups,
-        household=household,
-        age=age_of(text, rules["ages"]),
-        features=features,
-        words=content,
-        phrases=[p for p in phrases if p not in content],
-        avoid=avoid,
-        extremes=extremes,
-        amounts=amounts,
-        recipient=recipient,
-        cues={k: v for k, v in cues.items() if v},
-        aliases={w: found for w in content if synonyms and (found := synonyms(w))},
+    return said.model_copy(
+        update={
+            "words": content,
+            "phrases": [p for p in phrases if p not in content],
+            "avoid": avoid,
+            "aliases": {w: found for w in content if synonyms and (found := synonyms(w))},
+        }
     )

@@ -66,16 +66,18 @@ def presales_answer(
         prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
     )
     if routed is None:
-        needs = advisor.needs(prepared.question) if knowledge == "auto" else None
-        unfit = advisor.unfit(needs, prepared.extractive) if needs is not None else []
+        # what the question says by the rules' cues (who for, a wish, a budget): its content
+        # words are segmented only when a wish asks whether it names a kind of product
+        said = advisor.said(prepared.question) if knowledge == "auto" else None
+        unfit = advisor.unfit(said, prepared.extractive) if said is not None else []
         if unfit:
             # a sure answer about products the shopper's own constraints rule out (a women's
             # size table for 男生): never sent as is
             return advisor.refit(prepared.question, unfit, support)
         if (
-            needs is not None
-            and advisor.wishes(needs)
-            and (needs.budget is not None or advisor.names_a_kind(needs))
+            said is not None
+            and advisor.wishes(said)
+            and (said.budget is not None or advisor.names_a_kind(advisor.needs(prepared.question)))
         ):
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
             # goes to an agent (sent as is only when one product clearly fits)
