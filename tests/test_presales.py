@@ -1021,3 +1021,29 @@ def test_named_related_finds_every_sku_a_cued_part_names_in_catalogue_order() ->
     _named_related(catalogue, ["推荐搭配"])
     assert catalogue[0].related == ["CD-200", "EF-300", "XY\u200b1"]  # not itself, catalogue order
     assert all(not p.related for p in catalogue[1:])
+
+
+def test_what_a_question_says_by_cues_is_its_needs_without_the_content_words() -> None:
+    """read_said reads a wish, budget, group and amounts without the segmenter; with_content
+    adds the content words, giving exactly read_needs."""
+    from kefu_copilot.presales._needs import read_said, with_content
+
+    calls: list[str] = []
+
+    def words(text: str) -> list[str]:
+        calls.append(text)
+        return [w for w in text.split() if w]
+
+    for text in [
+        "给爸妈买个按摩椅 预算3000左右 不要太吵",
+        "这款有黑色吗",
+        "两个人用 哪个四件套最便宜",
+    ]:
+        full = read_needs(text, RULES, words)
+        said = read_said(text, RULES)
+        assert (said.cues, said.budget, said.groups, said.amounts) == (
+            full.cues, full.budget, full.groups, full.amounts
+        )  # fmt: skip
+        calls.clear()
+        assert with_content(said, RULES, words) == full and calls  # segmented here only
+    assert not read_said("这款有黑色吗", RULES).words
