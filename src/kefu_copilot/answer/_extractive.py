@@ -41,7 +41,7 @@ from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
-from ._values import QuoteCheck
+from ._values import QuoteCheck, several_values
 
 __all__ = ["Answerer", "Candidate", "Prepared", "cite", "decide"]
 
@@ -296,7 +296,9 @@ class Answerer:
                 # may be the wrong one's, so a human checks which product is meant
                 held = f"the question fits {len(query.products)} products equally"
             else:
-                held = self._quote_check(query, history) or None
+                held = (
+                    self._quote_check(query, history) or self._quote_held(query, candidates) or None
+                )
             if held is not None and decided.decision == "auto":
                 decided = self._held_back(decided, held)
             if held is not None and by_support == "auto":
@@ -346,6 +348,26 @@ class Answerer:
         turns = history[-self.scoring.history_turns :]
         context = bool(query.context) or any(m.role == "customer" for m in turns)
         return self._checks.held(query.matched or query.text, query.products, context=context)
+
+    def _quote_held(self, query: Query, candidates: Sequence[Candidate]) -> str:
+        """Why the best candidate's quote cannot be sent as is though it fits best (see
+        :mod:`._values`), or "": another part of the same source fits (almost) as well, or
+        the quote states several values of the kind of quantity asked."""
+        best = candidates[0]
+        chunk = best.hit.chunk
+        if len(candidates) > 1:
+            other = candidates[1].hit.chunk
+            if (
+                other.source == chunk.source
+                and other.text != chunk.text
+                and best.support - candidates[1].support < self.scoring.tie
+            ):
+                return (
+                    f"another part of {chunk.source} ({other.locator}) fits the question as "
+                    "well as the one quoted: which one is meant is a guess"
+                )
+        question = query.matched or query.text
+        return several_values(question, focused(best.text, query.text, self.shop), self.shop)
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between
@@ -856,7 +878,7 @@ class Answerer:
             "tie": float(
                 len(candidates) > 1
                 and candidates[1].hit.chunk.source == chunk.source
-                and best.support - runner_up < 0.01
+                and best.support - runner_up < self.scoring.tie
             ),
             # The attribute asked (a cue of the attributes rule set) said in the chunk quoted:
             # 1 yes, -1 no, 0 none asked.

@@ -13,6 +13,17 @@ them ever makes an answer more sure.
   product in it or in the earlier turns, and nothing else said: whatever was retrieved is a
   guess at the subject. ("什么时候发货", asked of the shop, has no kind of quantity: not held.)
 
+Two read the quote too (round 10), for what retrieval cannot tell apart:
+
+- **Several values of the kind asked.** "粉底开封后能放多久" answered with a list of every
+  product's period (12个月 … 6个月 … 24个月), "价保几天" with the rule and its exception (15天 …
+  30天): the quote states two or more different values of the kind of quantity the question
+  asks (the claim rules' ``asks``), besides the ones the question gives itself. Which one answers
+  it is for an agent to pick (:func:`several_values`).
+- **Two parts of one page fit as well** (in :mod:`._extractive`): the row or section quoted
+  and another of the same source have (almost) the same support, so which one is meant is a
+  guess.
+
 Two more checks were built and measured in round 6 and dropped because they turned right
 answers of never-read shops into drafts: a quote stating no quantity of the kind asked
 (多少钱 answered without a money amount), and a pack size the product's page never states
@@ -23,10 +34,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..config._shop import ShopConfig
 from ..text._normalize import normalize
+from ..text._numbers import fold, measures
 from ._attributes import Attributes
+from ._claims import claim_rules
 
-__all__ = ["QuoteCheck"]
+__all__ = ["QuoteCheck", "several_values"]
+
+
+def several_values(question: str, quote: str, shop: ShopConfig | None = None) -> str:
+    """Why ``quote`` cannot be sent as the answer to ``question`` because it states several
+    different values of the kind of quantity the question asks ("多久" → 12个月, 6个月), not
+    counting the values the question gives itself ("买了10天" of 10天); "" when it states one
+    or none, or the question asks no kind of quantity."""
+    rules = claim_rules(shop)
+    asked = fold(question)
+    dims: set[str] = set()
+    for dim, pattern in rules.asks:
+        if pattern.pattern and pattern.search(asked):
+            dims |= rules.answer_dims.get(dim, frozenset([dim]))
+    if not dims:
+        return ""
+    given = {(m.dim, m.low, m.high) for m in measures(asked)}
+    stated = [m for m in measures(fold(quote)) if m.dim in dims]
+    values = {(m.dim, m.low, m.high) for m in stated} - given
+    if len(values) < 2:
+        return ""
+    said = sorted({m.text for m in stated if (m.dim, m.low, m.high) in values})
+    return f"the quote states several values of the kind asked ({'、'.join(said[:4])})"
 
 
 class QuoteCheck:
