@@ -135,3 +135,24 @@ def test_two_parts_of_one_page_fitting_as_well_hold_the_answer_back(sample_copil
     assert not answerer._quote_held(query, other_source)
     margin = [cand("products/a.json", 1, 0.80), cand("products/a.json", 2, 0.70)]
     assert not answerer._quote_held(query, margin)
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "held"),
+    [
+        # the attribute asked, another row of the page quoted
+        ("面霜多少钱", "项目：备案编号，说明：沪G妆网备字2023031215。", True),
+        ("羽绒服充绒量多少克", "含绒量：90%白鸭绒。", True),
+        # named in the quote, or a value of its kind stated
+        ("羽绒服充绒量多少克", "充绒量：M码约180克。", False),
+        ("生日券多少钱", "券种：生日券，面额：30元。", False),
+        ("保修多久", "整机保修1年。", False),
+        # no attribute asked
+        ("支持七天无理由吗", "支持7天无理由退货。", False),
+    ],
+)
+def test_a_quote_that_says_nothing_of_the_attribute_asked_is_held(
+    attributes, question, quote, held
+) -> None:
+    why = QuoteCheck(attributes).unanswered(question, quote)
+    assert bool(why) is held, why

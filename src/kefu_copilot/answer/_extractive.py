@@ -367,7 +367,12 @@ class Answerer:
                     "well as the one quoted: which one is meant is a guess"
                 )
         question = query.matched or query.text
-        return several_values(question, focused(best.text, query.text, self.shop), self.shop)
+        if self._checks is None:
+            self._checks = QuoteCheck(self._catalog_answers().attributes)
+        framed = focused(self._frame(best), query.text, self.shop)
+        return self._checks.unanswered(question, framed) or several_values(
+            question, focused(best.text, query.text, self.shop), self.shop
+        )
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between

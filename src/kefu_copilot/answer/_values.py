@@ -20,6 +20,10 @@ Two read the quote too (round 10), for what retrieval cannot tell apart:
   30天): the quote states two or more different values of the kind of quantity the question
   asks (the claim rules' ``asks``), besides the ones the question gives itself. Which one answers
   it is for an agent to pick (:func:`several_values`).
+- **The attribute asked, not answered.** "充绒量多少克" answered with the page's 含绒量 row,
+  "多少钱" with its 备案编号 row: the question says a cue of an attribute (the ``attributes``
+  rule set) and the quote neither names it (its name, names or cues) nor states a value of its
+  kind of quantity (``measures``, ``quoted``) (:meth:`QuoteCheck.unanswered`).
 - **Two parts of one page fit as well** (in :mod:`._extractive`): the row or section quoted
   and another of the same source have (almost) the same support, so which one is meant is a
   guess.
@@ -70,6 +74,8 @@ class QuoteCheck:
 
     def __init__(self, attributes: Attributes) -> None:
         self.attributes = attributes
+        # per attribute: its cues, the words that name it in a quote, its kinds of quantity
+        self._words: list[tuple[str, list[str], list[str], frozenset[str]]] | None = None
 
     def held(self, question: str, products: Sequence[str], *, context: bool) -> str:
         """Why a retrieved quote cannot be sent as the answer to ``question`` ("" when nothing
@@ -86,3 +92,31 @@ class QuoteCheck:
         if kinds and not self.attributes._residual(norm, "", list(asked.spans)):
             return f"the {asked.label} asked of nothing the question or earlier turns name"
         return ""
+
+    def unanswered(self, question: str, quote: str) -> str:
+        """Why ``quote`` does not answer the attribute ``question`` asks: it says a cue of one or
+        more attributes and the quote names none of them and states no value of their kinds of
+        quantity ("" when it does, or no attribute is asked)."""
+        if self._words is None:
+            spec = self.attributes.rules["attributes"]
+            self._words = [
+                (
+                    str(attr),
+                    [c for c in (normalize(str(c)) for c in [attr, *s["cues"]]) if c],
+                    [n for n in (normalize(str(n)) for n in [attr, *s["names"], *s["cues"]]) if n],
+                    frozenset(str(k) for k in [*s.get("measures", ()), *s.get("quoted", ())]),
+                )
+                for attr, s in spec.items()
+            ]
+        norm, said = normalize(question), normalize(quote)
+        asked = [
+            (a, names, kinds)
+            for a, cues, names, kinds in self._words
+            if any(c in norm for c in cues)
+        ]
+        if not asked:
+            return ""
+        dims = {m.dim for m in measures(fold(quote))}
+        if any(any(n in said for n in names) or kinds & dims for _, names, kinds in asked):
+            return ""
+        return f"the quote says nothing of the {'、'.join(a for a, _, _ in asked)} asked"
