@@ -72,6 +72,8 @@ def test_quote_check(attributes, question, products, context, held) -> None:
         ("价保几天啊", "付款后15天内（黑钻会员30天）降价可申请价保。", True),
         # one value of the kind asked
         ("精华开封后多久要用完", "开封后请在6个月内用完。", False),
+        # a circumstance given as a number, weighed against the rule and its exception
+        ("买了10天 降价了 能保价吗", "付款15天内可以申请价保；618期间付款的订单延长至30天。", True),
         # the question's own number is not a second value ("买了10天")
         ("买了10天 还能退吗 几天内可以退", "签收后10天内可以退货，", False),
         # values of another kind than the one asked (a price beside the period)
