@@ -41,7 +41,7 @@ from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
-from ._values import QuoteCheck, several_values
+from ._values import QuoteCheck, quantity_kinds, several_values
 
 __all__ = ["Answerer", "Candidate", "Prepared", "cite", "decide"]
 
@@ -297,7 +297,11 @@ class Answerer:
                 held = f"the question fits {len(query.products)} products equally"
             else:
                 held = (
-                    self._quote_check(query, history) or self._quote_held(query, candidates) or None
+                    self._quote_check(query, history)
+                    or self._quote_held(
+                        query, candidates, decided.text if decided.decision != "handoff" else None
+                    )
+                    or None
                 )
             if held is not None and decided.decision == "auto":
                 decided = self._held_back(decided, held)
@@ -349,10 +353,13 @@ class Answerer:
         context = bool(query.context) or any(m.role == "customer" for m in turns)
         return self._checks.held(query.matched or query.text, query.products, context=context)
 
-    def _quote_held(self, query: Query, candidates: Sequence[Candidate]) -> str:
+    def _quote_held(
+        self, query: Query, candidates: Sequence[Candidate], sent: str | None = None
+    ) -> str:
         """Why the best candidate's quote cannot be sent as is though it fits best (see
-        :mod:`._values`), or "": another part of the same source fits (almost) as well, or
-        the quote states several values of the kind of quantity asked."""
+        :mod:`._values`), or "": another part of the same source fits (almost) as well, the
+        answer (``sent``, the best candidate's framed quote when None) says nothing of the
+        attribute asked, or the quote states several values of the kind of quantity asked."""
         best = candidates[0]
         chunk = best.hit.chunk
         if len(candidates) > 1:
@@ -369,10 +376,16 @@ class Answerer:
         question = query.matched or query.text
         if self._checks is None:
             self._checks = QuoteCheck(self._catalog_answers().attributes)
-        framed = focused(self._frame(best), query.text, self.shop)
-        return self._checks.unanswered(question, framed) or several_values(
-            question, focused(best.text, query.text, self.shop), self.shop
-        )
+        if sent is None:
+            sent = focused(self._frame(best), query.text, self.shop)
+        unanswered = self._checks.unanswered(question, sent)
+        if unanswered:
+            return unanswered
+        kinds = quantity_kinds(question, self.shop)
+        if not kinds:
+            return ""
+        quote = focused(best.text, query.text, self.shop)  # without the product's title
+        return several_values(question, quote, self.shop, kinds)
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between

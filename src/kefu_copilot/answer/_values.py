@@ -44,27 +44,38 @@ from ..text._numbers import fold, measures
 from ._attributes import Attributes
 from ._claims import claim_rules
 
-__all__ = ["QuoteCheck", "several_values"]
+__all__ = ["QuoteCheck", "quantity_kinds", "several_values"]
 
 
-def several_values(question: str, quote: str, shop: ShopConfig | None = None) -> str:
-    """Why ``quote`` cannot be sent as the answer to ``question`` because it states several
-    different values of the kind of quantity the question asks ("多久" → 12个月, 6个月) or
-    gives ("买了10天 能保价吗" → 15天, 30天), not counting the values the question gives
-    itself; "" when it states one or none, or the question asks and gives no quantity."""
+def quantity_kinds(question: str, shop: ShopConfig | None = None) -> frozenset[str]:
+    """The kinds of quantity ``question`` asks (the claim rules' ``asks``, with what else
+    answers them) or gives as a number ("买了10天": time)."""
     rules = claim_rules(shop)
     asked = fold(question)
-    dims: set[str] = set()
+    dims: set[str] = {m.dim for m in measures(asked)}
     for dim, pattern in rules.asks:
         if pattern.pattern and pattern.search(asked):
             dims |= rules.answer_dims.get(dim, frozenset([dim]))
-    # a circumstance the question gives as a number ("买了10天") is weighed against the
-    # quote's values of that kind: the rule's 15天 beside its exception's 30天 is a guess too
-    given_measures = measures(asked)
-    dims |= {m.dim for m in given_measures}
+    return frozenset(dims)
+
+
+def several_values(
+    question: str,
+    quote: str,
+    shop: ShopConfig | None = None,
+    kinds: frozenset[str] | None = None,
+) -> str:
+    """Why ``quote`` cannot be sent as the answer to ``question`` because it states several
+    different values of the kind of quantity the question asks ("多久" → 12个月, 6个月) or
+    gives ("买了10天 能保价吗" → 15天, 30天), not counting the values the question gives
+    itself; "" when it states one or none, or the question asks and gives no quantity.
+    ``kinds``: :func:`quantity_kinds` of the question, when already known."""
+    dims = quantity_kinds(question, shop) if kinds is None else kinds
     if not dims:
         return ""
-    given = {(m.dim, m.low, m.high) for m in given_measures}
+    # a circumstance the question gives as a number ("买了10天") is weighed against the
+    # quote's values of that kind: the rule's 15天 beside its exception's 30天 is a guess too
+    given = {(m.dim, m.low, m.high) for m in measures(fold(question))}
     stated = [m for m in measures(fold(quote)) if m.dim in dims]
     values = {(m.dim, m.low, m.high) for m in stated} - given
     if len(values) < 2:
