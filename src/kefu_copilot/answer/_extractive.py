@@ -296,17 +296,18 @@ class Answerer:
                 # may be the wrong one's, so a human checks which product is meant
                 held = f"the question fits {len(query.products)} products equally"
             else:
-                held = (
-                    self._quote_check(query, history)
-                    or self._quote_held(
-                        query, candidates, decided.text if decided.decision != "handoff" else None
-                    )
-                    or None
-                )
+                held = self._quote_check(query, history) or None
             if held is not None and decided.decision == "auto":
                 decided = self._held_back(decided, held)
             if held is not None and by_support == "auto":
                 by_support = "draft"
+            if held is None and decided.decision == "auto" and self.calibrator is not None:
+                # what the quote says against what is asked: a hold of the calibrated answer
+                # sent, not of support (the reply advisor, the pre-sales router and insights —
+                # Answerer.by_support() — judge by support, and keep its decisions)
+                quoted = self._quote_held(query, candidates, decided.text)
+                if quoted:
+                    decided = self._held_back(decided, quoted)
         prepared = Prepared(question, history, decided, candidates, False, query)
         if by_support != decided.decision:
             prepared.by_support = by_support
