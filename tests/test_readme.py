@@ -18,7 +18,9 @@ def test_readme_quickstart_runs(tmp_path: Path, monkeypatch, capsys) -> None:
     code = quickstart.replace("/tmp/kefu-index", str(tmp_path / "index"))
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("auto ")
+    # the quote states two amounts (满99元包邮, 运费8元): which one answers is an agent's call
+    # (answer/_values.several_values), so the quickstart's answer is a draft
+    assert out[0].startswith("draft ")
     assert "99元包邮" in out[1]
     assert out[-1] == "handoff"
 

@@ -166,7 +166,7 @@ class Attributes:
         headers = " ".join(
             h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
         )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
-        extra = self._residual(norm, f"{title} {headers}", covered)
+        extra = self._residual(norm, f"{title} {headers}", covered, strict=True)
         labels = "、".join(part[0].label for part in parts)
         reasons = [f"typed {labels} of {source}"]
         if extra:
@@ -402,8 +402,15 @@ class Attributes:
         distinct = {text for text, _ in found}
         return [found[0][0]], [found[0][1]], len(distinct) == 1
 
-    def _residual(self, norm: str, title: str, covered: list[tuple[int, int]]) -> str:
-        """What the question says beyond the product, the attribute, its qualifiers and filler."""
+    def _residual(
+        self, norm: str, title: str, covered: list[tuple[int, int]], *, strict: bool = False
+    ) -> str:
+        """What the question says beyond the product, the attribute, its qualifiers and filler.
+
+        ``strict`` (whether a typed answer may be sent as is): one character left over counts
+        (the 米 of "多少米", the 热 of "能装热水吗"), and a run of the question's characters
+        names the product only when they come in the title's order (跑鞋 of 跑步鞋), not when
+        each merely occurs somewhere in a long title."""
         mask = [False] * len(norm)
         for a, b in covered:
             for k in range(max(0, a), min(len(norm), b)):
@@ -420,6 +427,8 @@ class Attributes:
             end = n
             while end < len(norm) and norm[end] in title_key and norm[end].isalnum():
                 end += 1
+            if strict and end - n >= 2:
+                end = n + _in_order(norm[n:end], title_key)
             if end - n >= 2:
                 for k in range(n, end):
                     mask[k] = True
@@ -437,7 +446,17 @@ class Attributes:
             for m in _ASCII_TOKEN.finditer(norm)
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
-        return " ".join(filter(None, [rest if len(rest) >= 2 else "", *tokens]))
+        return " ".join(filter(None, [rest if len(rest) >= (1 if strict else 2) else "", *tokens]))
+
+
+def _in_order(run: str, title: str) -> int:
+    """How many characters of ``run``, from its start, occur in ``title`` in that order."""
+    at = 0
+    for n, ch in enumerate(run):
+        at = title.find(ch, at) + 1
+        if not at:
+            return n
+    return len(run)
 
 
 _SEGMENTS = re.compile(r"[；;]")

@@ -41,7 +41,7 @@ from ._identify import ProductFinder
 from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
-from ._values import QuoteCheck
+from ._values import QuoteCheck, quantity_kinds, several_values
 
 __all__ = ["Answerer", "Candidate", "Prepared", "cite", "decide"]
 
@@ -301,6 +301,13 @@ class Answerer:
                 decided = self._held_back(decided, held)
             if held is not None and by_support == "auto":
                 by_support = "draft"
+            if held is None and decided.decision == "auto" and self.calibrator is not None:
+                # what the quote says against what is asked: a hold of the calibrated answer
+                # sent, not of support (the reply advisor, the pre-sales router and insights —
+                # Answerer.by_support() — judge by support, and keep its decisions)
+                quoted = self._quote_held(query, candidates, decided.text)
+                if quoted:
+                    decided = self._held_back(decided, quoted)
         prepared = Prepared(question, history, decided, candidates, False, query)
         if by_support != decided.decision:
             prepared.by_support = by_support
@@ -346,6 +353,40 @@ class Answerer:
         turns = history[-self.scoring.history_turns :]
         context = bool(query.context) or any(m.role == "customer" for m in turns)
         return self._checks.held(query.matched or query.text, query.products, context=context)
+
+    def _quote_held(
+        self, query: Query, candidates: Sequence[Candidate], sent: str | None = None
+    ) -> str:
+        """Why the best candidate's quote cannot be sent as is though it fits best (see
+        :mod:`._values`), or "": another part of the same source fits (almost) as well, the
+        answer (``sent``, the best candidate's framed quote when None) says nothing of the
+        attribute asked, or the quote states several values of the kind of quantity asked."""
+        best = candidates[0]
+        chunk = best.hit.chunk
+        if len(candidates) > 1:
+            other = candidates[1].hit.chunk
+            if (
+                other.source == chunk.source
+                and other.text != chunk.text
+                and best.support - candidates[1].support < self.scoring.tie
+            ):
+                return (
+                    f"another part of {chunk.source} ({other.locator}) fits the question as "
+                    "well as the one quoted: which one is meant is a guess"
+                )
+        question = query.matched or query.text
+        if self._checks is None:
+            self._checks = QuoteCheck(self._catalog_answers().attributes)
+        if sent is None:
+            sent = focused(self._frame(best), query.text, self.shop)
+        unanswered = self._checks.unanswered(question, sent)
+        if unanswered:
+            return unanswered
+        kinds = quantity_kinds(question, self.shop)
+        if not kinds:
+            return ""
+        quote = focused(best.text, query.text, self.shop)  # without the product's title
+        return several_values(question, quote, self.shop, kinds)
 
     def _held_back(self, answer: Answer, reason: str) -> Answer:
         """An auto answer an agent checks first: a draft, confidence at most mid-way between
@@ -856,7 +897,7 @@ class Answerer:
             "tie": float(
                 len(candidates) > 1
                 and candidates[1].hit.chunk.source == chunk.source
-                and best.support - runner_up < 0.01
+                and best.support - runner_up < self.scoring.tie
             ),
             # The attribute asked (a cue of the attributes rule set) said in the chunk quoted:
             # 1 yes, -1 no, 0 none asked.

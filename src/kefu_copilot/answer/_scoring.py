@@ -79,6 +79,9 @@ class Scoring:
     """Sentences scoring at least this share of the best one are quoted with it ..."""
     sentences: int = 3
     """... up to this many."""
+    tie: float = 0.01
+    """Two parts of one source whose support differs by less than this fit the question as
+    well as each other: which one is meant is a guess (an answer quoting one is a draft)."""
     cite_share: float = 0.9
     """Another source is cited too when its support is at least this share of the best ..."""
     citations: int = 3
