@@ -68,6 +68,10 @@ _WORD_OK = re.compile(f"[{_CJK}a-z0-9]")
 #: words remembered, up to this many texts per tokenizer.
 _REMEMBERED_CHARS = 200
 _REMEMBERED_TEXTS = 256
+# Long texts (a pasted page, a long agent draft) are remembered apart, only the last few: one
+# reply reads its draft many times (topics, clauses, facts), and a 4,000-character draft took
+# sixteen jieba passes before; a handful of entries bounds the memory whatever their length.
+_REMEMBERED_LONG = 4
 
 
 @lru_cache(maxsize=1)
@@ -180,6 +184,7 @@ class ChineseTokenizer:
         self._jieba: Any = None
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[str, ...]] = {}  # short canonical text → its words
+        self._long: dict[str, tuple[str, ...]] = {}  # the last few long ones → their words
         # The packaged stop words are not in the fingerprint (indexes built before they were
         # data keep theirs); any other list is.
         own = [] if self.stopwords == packaged else [sorted(self.stopwords)]
@@ -231,26 +236,30 @@ class ChineseTokenizer:
         return [w for w in self._groups.get(key, ()) if w != word]
 
     def forget(self) -> None:
-        """Drop the remembered segmentations of short texts (see :meth:`_words`): what a
-        benchmark does between timing two calls on the same text."""
+        """Drop the remembered segmentations (see :meth:`_words`): what a benchmark does
+        between timing two calls on the same text."""
         self._seen.clear()
+        self._long.clear()
 
     def words(self, text: str) -> list[str]:
         """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
         return self._words(self.canonicalize(text))
 
     def _words(self, text: str) -> list[str]:
-        """The content words of canonical ``text``; a short text's are remembered (answering
-        one question segments it for retrieval, for its terms, for product identification and
-        for pre-sales needs: four jieba passes over the same words)."""
-        if len(text) > _REMEMBERED_CHARS:
-            return self._segment_words(text)
-        seen = self._seen.get(text)
+        """The content words of canonical ``text``, remembered (answering one question segments
+        it for retrieval, for its terms, for product identification and for pre-sales needs:
+        four jieba passes over the same words): short texts by the hundred, long ones only the
+        last few."""
+        memo, bound = (
+            (self._seen, _REMEMBERED_TEXTS) if len(text) <= _REMEMBERED_CHARS
+            else (self._long, _REMEMBERED_LONG)
+        )  # fmt: skip
+        seen = memo.get(text)
         if seen is None:
             seen = tuple(self._segment_words(text))
-            if len(self._seen) >= _REMEMBERED_TEXTS:
-                self._seen.clear()  # bounded: start afresh (a racing store is merely lost)
-            self._seen[text] = seen
+            if len(memo) >= bound:
+                memo.clear()  # bounded: start afresh (a racing store is merely lost)
+            memo[text] = seen
         return list(seen)
 
     def _segment_words(self, text: str) -> list[str]:
