@@ -64,13 +64,14 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _ALNUM = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 _WORD_OK = re.compile(f"[{_CJK}a-z0-9]")
-#: Texts up to this long (questions, titles, rule phrases; not chunks at ingest) have their
-#: words remembered, up to this many texts per tokenizer.
+#: Texts up to this long (questions, titles, rule phrases) have their words remembered, up to
+#: this many texts per tokenizer.
 _REMEMBERED_CHARS = 200
 _REMEMBERED_TEXTS = 256
-# Long texts (a pasted page, a long agent draft) are remembered apart, only the last few: one
-# reply reads its draft many times (topics, clauses, facts), and a 4,000-character draft took
-# sixteen jieba passes before; a handful of entries bounds the memory whatever their length.
+# Long texts (a pasted page, a long agent draft, a chunk at ingest) are remembered apart, only
+# the last few: one reply reads its draft many times (topics, clauses, facts), and a
+# 4,000-character draft took sixteen jieba passes before; a handful of entries bounds the
+# memory whatever their length. A chunk indexed once pays a copy of its words, not a segmentation.
 _REMEMBERED_LONG = 4
 
 
