@@ -105,3 +105,29 @@ def test_a_long_text_is_segmented_once_while_it_is_among_the_last_few() -> None:
     assert len(calls) == 7
     tokenizer.forget()
     assert tokenizer.words(long) == first and len(calls) == 8
+
+
+def test_a_text_is_cut_block_by_block_as_jieba_cuts_it_whole() -> None:
+    """The tokenizer remembers jieba's cut of short blocks (runs between punctuation and
+    spaces) and joins them: the words must be exactly ``lcut`` of the whole text, for any text."""
+    import random
+
+    from kefu_copilot.text._tokenize import ChineseTokenizer
+
+    tokenizer = ChineseTokenizer(extra_words=["安静模式"])
+    jieba = tokenizer._segmenter()
+    pieces = [
+        "扫地机开安静模式能跑多久", "包邮吗", "，", "？", " ", "\n", "SKU-12_a.b", "9.9元/斤",
+        "100%棉", "c++", "#3", "😀", "繁體字", "a", "1米65", "﹏", "\t", "…", "x" * 60,
+        "我想给妈妈买一个不要太重的保温杯预算两百左右能用很久的那种",
+    ]  # fmt: skip
+    rng = random.Random(5)
+    texts = ["", *pieces]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(400)]
+    for text in texts:
+        assert tokenizer._cut(text) == jieba.lcut(text, HMM=False), text
+    assert tokenizer._blocks  # the short blocks were remembered …
+    for text in texts:  # … and give the same words when reused
+        assert tokenizer._cut(text) == jieba.lcut(text, HMM=False), text
+    tokenizer.forget()
+    assert not tokenizer._blocks

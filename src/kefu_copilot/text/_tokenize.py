@@ -73,6 +73,12 @@ _REMEMBERED_TEXTS = 256
 # 4,000-character draft took sixteen jieba passes before; a handful of entries bounds the
 # memory whatever their length. A chunk indexed once pays a copy of its words, not a segmentation.
 _REMEMBERED_LONG = 4
+#: jieba cuts a text block by block (runs of CJK/ASCII between punctuation and spaces), each on
+#: its own: blocks up to this long have their cut remembered, up to this many per tokenizer. A
+#: text the memory of whole texts has not seen — a question with its rule phrases taken out (they
+#: become spaces) — reuses the cut of every block it shares with one cut before.
+_BLOCK_CHARS = 48
+_REMEMBERED_BLOCKS = 4096
 
 
 @lru_cache(maxsize=1)
@@ -183,9 +189,11 @@ class ChineseTokenizer:
         )
         self._extra = sorted({normalize(w).strip() for w in extra_words if w and w.strip()})
         self._jieba: Any = None
+        self._jieba_block: re.Pattern[str] = _CJK_RUN  # jieba's, once the segmenter is loaded
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[str, ...]] = {}  # short canonical text → its words
         self._long: dict[str, tuple[str, ...]] = {}  # the last few long ones → their words
+        self._blocks: dict[str, list[str]] = {}  # a short jieba block → jieba's cut of it
         # The packaged stop words are not in the fingerprint (indexes built before they were
         # data keep theirs); any other list is.
         own = [] if self.stopwords == packaged else [sorted(self.stopwords)]
@@ -209,6 +217,8 @@ class ChineseTokenizer:
                     for word in [*self._extra, *self._canonical.values(), *self._canonical]:
                         if len(word) > 1 and _CJK_RUN.fullmatch(word):
                             seg.add_word(word, freq=max(seg.FREQ.get(word, 0), 2000))
+                    # jieba's own block pattern: how ``cut`` splits a text (see _cut)
+                    self._jieba_block = jieba.re_han_default
                     self._jieba = seg
         return self._jieba
 
@@ -241,6 +251,7 @@ class ChineseTokenizer:
         between timing two calls on the same text."""
         self._seen.clear()
         self._long.clear()
+        self._blocks.clear()
 
     def words(self, text: str) -> list[str]:
         """Content words only (jieba + ASCII runs), without stopwords: for term coverage."""
@@ -263,9 +274,33 @@ class ChineseTokenizer:
             memo[text] = seen
         return list(seen)
 
+    def _cut(self, text: str) -> list[str]:
+        """``jieba.lcut(text, HMM=False)``, block by block, short blocks remembered.
+
+        jieba splits a text at its block pattern and cuts each block on its own, so the cut of
+        a text is the cuts of its blocks in order: the same words, whichever text a block came
+        from (``test_text`` checks it against ``lcut`` of whole texts)."""
+        seg = self._segmenter()
+        memo = self._blocks
+        out: list[str] = []
+        for block in self._jieba_block.split(text):
+            if not block:
+                continue
+            if len(block) > _BLOCK_CHARS:
+                out.extend(seg.lcut(block, HMM=False))
+                continue
+            cut = memo.get(block)
+            if cut is None:
+                cut = seg.lcut(block, HMM=False)
+                if len(memo) >= _REMEMBERED_BLOCKS:
+                    memo.clear()  # bounded: start afresh (a racing store is merely lost)
+                memo[block] = cut
+            out.extend(cut)
+        return out
+
     def _segment_words(self, text: str) -> list[str]:
         out: list[str] = []
-        for word in self._segmenter().lcut(text, HMM=False):
+        for word in self._cut(text):
             word = word.strip()
             if not word or word in self.stopwords or not _WORD_OK.search(word):
                 continue
