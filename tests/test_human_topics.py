@@ -169,3 +169,24 @@ def test_follow_up_history_reaches_the_typed_answer(tmp_path: Path) -> None:
     assert "239" in answer.text and "199" not in answer.text, answer.text
     listed = cp.answer("这个多少钱", [Message(role="customer", text="小飞侠无人机适合几岁")])
     assert listed.decision != "auto", listed.reasons
+
+
+def test_a_quote_that_does_not_say_whether_things_combine() -> None:
+    """ "能一起用吗" answered with the list of coupons restates them; a rule on using them
+    together (叠加, 只能使用1张, 每单限用) answers it."""
+    from kefu_copilot.answer._values import QuoteCheck
+
+    check = QuoteCheck(_drone())
+    question = "满299减20和满599减50能一起用吗"
+    assert check.unstated(question, "日常券：满299减20、满599减50，每人每种限领1张。")
+    assert not check.unstated(question, "每笔订单只能使用1张店铺券。")
+    assert not check.unstated(question, "店铺券可与平台券叠加。")
+    assert not check.unstated("满299减20怎么领", "日常券：满299减20，每人限领1张。")
+
+
+def test_a_quote_that_sends_the_shopper_to_ask_a_person() -> None:
+    from kefu_copilot.answer._rules import deferred
+
+    assert deferred("坐便功能：无（需要坐便功能请咨询客服是否有其他型号）")
+    assert deferred("身高105cm以下的小朋友建议先联系客服咨询")
+    assert not deferred("请联系客服提供订单号和照片，核实后补发。")  # a step of a procedure

@@ -40,6 +40,7 @@ from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
 from ._rules import (
     courtesy_reply,
+    deferred,
     handoff_reasons,
     human_section,
     medical_question,
@@ -393,9 +394,13 @@ class Answerer:
             self._checks = QuoteCheck(self._catalog_answers().attributes)
         if sent is None:
             sent = focused(self._frame(best), query.text, self.shop)
-        unanswered = self._checks.unanswered(question, sent)
+        unanswered = self._checks.unanswered(question, sent) or self._checks.unstated(
+            question, sent
+        )
         if unanswered:
             return unanswered
+        if deferred(sent, self.shop.rule_set("message_rules")):
+            return "the quote sends the shopper to ask a person: an agent answers that"
         kinds = quantity_kinds(question, self.shop)
         if not kinds:
             return ""

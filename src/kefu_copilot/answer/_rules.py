@@ -25,6 +25,7 @@ from ..text._pii import redact
 __all__ = [
     "advice_topic",
     "courtesy_reply",
+    "deferred",
     "handoff_reasons",
     "human_section",
     "medical_question",
@@ -57,6 +58,7 @@ class _Rules:
     medical: re.Pattern[str]
     advice: tuple[tuple[str, re.Pattern[str]], ...]
     human_sections: re.Pattern[str]
+    deferrals: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
     insistence: re.Pattern[str]
@@ -85,6 +87,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
             (str(topic), _any(cues)) for topic, cues in rules["advice_questions"].items() if cues
         ),
         human_sections=_any(rules["human_sections"]),
+        deferrals=_any(rules["deferrals"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
         insistence=_any(rules["insistence"]),
@@ -145,6 +148,12 @@ def human_section(locator: str, rules: Mapping[str, Any] | None = None) -> bool:
     ``·``, which is its position)."""
     headings = locator.rsplit(" · ", 1)[0]
     return bool(_rules(rules).human_sections.search(normalize(headings)))
+
+
+def deferred(quote: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``quote`` sends the shopper to ask a person (``deferrals``): what it leaves
+    open is an agent's to answer."""
+    return bool(_rules(rules).deferrals.search(normalize(quote)))
 
 
 def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
