@@ -190,19 +190,3 @@ def test_a_quote_that_sends_the_shopper_to_ask_a_person() -> None:
     assert deferred("坐便功能：无（需要坐便功能请咨询客服是否有其他型号）")
     assert deferred("身高105cm以下的小朋友建议先联系客服咨询")
     assert not deferred("请联系客服提供订单号和照片，核实后补发。")  # a step of a procedure
-
-
-def test_the_unit_asked_and_a_model_code_ask_nothing_more() -> None:
-    """The 年 of "保修几年" beside a value in years, the 斤 of "承重多少斤" beside 30公斤, and
-    a model code said with its hyphen (P-88) leave nothing over; the 米 of "多少米" beside a
-    price does."""
-    from tests.test_catalog import _attributes
-
-    attributes = _attributes({"保修": "整机2年，寄修", "承重": "30公斤", "价格": "699元"})
-    title = "声悦 P-88 便携电钢琴"
-    for question in ("P-88保修几年", "电钢琴最多能承重多少斤", "P-88多少钱"):
-        found = attributes.answer(question, "p", title)
-        assert found is not None and found.sure, (question, found)
-    for question in ("P-88多少米", "P-88保修几个人"):
-        found = attributes.answer(question, "p", title)
-        assert found is None or not found.sure, (question, found)

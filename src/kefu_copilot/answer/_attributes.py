@@ -22,7 +22,6 @@ from functools import lru_cache
 from typing import Any
 
 from ..text._normalize import normalize
-from ..text._numbers import fold, measures
 
 __all__ = ["AttributeAnswer", "Attributes"]
 
@@ -181,12 +180,7 @@ class Attributes:
         headers = " ".join(
             h for table in self.tables.get(source, ()) for h in table["rows"][0][0]
         )  # a column's name said with it ("静音模式": 清扫模式) asks nothing more
-        # the unit of the quantity asked, when the value states one of its kind (the 年 of
-        # "保修几年" beside 主机5年, the 斤 of "承重多少斤" beside 30公斤; not the 米 of "多少米"
-        # beside a price)
-        stated = {m.dim for _, values, _, _ in parts for v in values for m in measures(fold(v))}
-        units = [span for span, dim in _asked_units(norm) if dim in stated]
-        extra = self._residual(norm, f"{title} {headers}", [*covered, *units], strict=True)
+        extra = self._residual(norm, f"{title} {headers}", covered, strict=True)
         labels = "、".join(part[0].label for part in parts)
         reasons = [f"typed {labels} of {source}"]
         if extra:
@@ -461,12 +455,6 @@ class Attributes:
         for n, ch in enumerate(norm):
             if not _CJK.match(ch) and not ch.isalnum():
                 mask[n] = True
-        # a model code of the title said with its punctuation (P-88, 1:16, DP-300)
-        compact = re.sub(r"[^0-9a-z]", "", normalize(title))
-        for m in _CODE.finditer(norm):
-            if re.sub(r"[^0-9a-z]", "", m.group()) in compact:
-                for k in range(m.start(), m.end()):
-                    mask[k] = True
         # the product's or a column's name said in other words: a run of two or more of the
         # question's characters all from their names (跑鞋 of 跑步鞋, 碎花裙 of 碎花雪纺连衣裙;
         # not a lone 加 or 长 that some name happens to hold)
@@ -495,27 +483,6 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= (1 if strict else 2) else "", *tokens]))
-
-
-_ASKED_UNIT = re.compile(r"(?:几|多少)(?:个)?([\u4e00-\u9fffa-z]{1,2})")
-
-
-def _asked_units(norm: str) -> list[tuple[tuple[int, int], str]]:
-    """The units said right after 几/多少 ("几年", "多少斤") and their kinds of quantity."""
-    out: list[tuple[tuple[int, int], str]] = []
-    for m in _ASKED_UNIT.finditer(norm):
-        for size in (2, 1):
-            unit = m.group(1)[:size]
-            if len(unit) < size:
-                continue
-            read = measures(f"1{unit}")
-            if read and read[0].text == f"1{unit}":
-                out.append(((m.start(1), m.start(1) + size), read[0].dim))
-                break
-    return out
-
-
-_CODE = re.compile(r"[a-z0-9]+(?:[-:./][a-z0-9]+)+")
 
 
 def _in_order(run: str, title: str) -> int:
