@@ -131,12 +131,26 @@ class Attributes:
 
     # -- answering -----------------------------------------------------------------------------
     def answer(
-        self, question: str, source: str, title: str, previous: Sequence[str] = ()
+        self,
+        question: str,
+        source: str,
+        title: str,
+        previous: Sequence[str] = (),
+        *,
+        context: bool = False,
     ) -> AttributeAnswer | None:
         """The typed answer to ``question`` about product ``source`` (``previous``: earlier
-        customer turns, the latest last, for a follow-up's attribute), or None."""
+        customer turns, the latest last, for a follow-up's attribute), or None. ``context``:
+        the product was named in an earlier turn, not in the question ("这个多少钱")."""
         norm = normalize(question)
         asked = self.asked(norm, source, title)
+        if asked is not None:
+            pieces = self._variant_pieces(norm, source, asked)
+            if pieces:  # the 电池 of "那双电池的呢" names the variant 双电池版, not the attribute
+                masked = list(norm)
+                for begin, end in pieces:
+                    masked[begin:end] = ["\x00"] * (end - begin)
+                asked = self.asked("".join(masked), source, title)
         follow_up = False
         if asked is None:
             for turn in reversed(previous):
@@ -180,13 +194,35 @@ class Attributes:
             if (kinds := self._measures(one.label)) and not _states(values, kinds)
         ]
         reasons += unmeasured
+        listed = context and any(len(values) > 1 for _, values, _, _ in parts)
+        if listed:
+            # "这个多少钱" after a turn that chose the 4/4 size: every variant's price answers
+            # the product, not the conversation — which variant it chose is an agent's reading
+            reasons.append("a follow-up answered with every variant's value")
         if follow_up:
             reasons.append(f"the {asked.label} asked in the previous turn")
         said = "；".join(f"{one.label}：{'；'.join(values)}" for one, values, _, _ in parts)
         text = f"亲，这款{title}的{said}。".replace("。。", "。")
         chunks = list(dict.fromkeys(c for _, _, found, _ in parts for c in found))
-        sure = not extra and not unmeasured and not any(ambiguous for _, _, _, ambiguous in parts)
+        sure = not extra and not unmeasured and not listed
+        sure = sure and not any(ambiguous for _, _, _, ambiguous in parts)
         return AttributeAnswer(text, sure, chunks, reasons)
+
+    def _variant_pieces(self, norm: str, source: str, asked: _Asked) -> list[tuple[int, int]]:
+        """The pieces of variants the question names (双电池 of the row 双电池版) when every
+        word the attribute was read from lies inside a longer one of them, else []: the
+        question names that variant, and asks an attribute only by other words if at all."""
+        if not asked.spans:
+            return []
+        pieces: list[tuple[int, int]] = []
+        for table in self.tables.get(source, ()):
+            _, spans = self._qualified(norm, table["rows"], asked.title)
+            pieces.extend(spans)
+        inside = all(
+            any(a <= begin and end <= b and b - a > end - begin for a, b in pieces)
+            for begin, end in asked.spans
+        )
+        return pieces if inside else []
 
     def _measures(self, label: str) -> list[str]:
         """The kinds of quantity the attribute's value must state (its ``measures``)."""
@@ -805,10 +841,13 @@ class CatalogAnswers:
         products: Sequence[str],
         previous: Sequence[str],
         page: Callable[[], str] = str,
+        *,
+        context: bool = False,
     ) -> Typed | None:
         """The typed answer about the one product asked about, or None (the retrieval path
         answers: no product, several, or nothing typed fits). ``page``: the product page's
-        text, read only when a size question says more than its measures."""
+        text, read only when a size question says more than its measures; ``context``: the
+        product was taken from an earlier turn."""
         from ._sizes import advise, charts_of
 
         if len(products) != 1:
@@ -833,7 +872,7 @@ class CatalogAnswers:
                     )
                     text, sure = f"{text}页面提示：{note}。", False
                 return Typed(text, sure, advice.rows, reasons)
-        found = self.attributes.answer(question, source, title, previous)
+        found = self.attributes.answer(question, source, title, previous, context=context)
         if found is None:
             return None
         return Typed(found.text, found.sure, found.chunks, found.reasons)

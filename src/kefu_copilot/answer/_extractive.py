@@ -38,7 +38,14 @@ from ._attributes import CatalogAnswers, said_of
 from ._calibration import Calibrator, packaged_calibrator
 from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
-from ._rules import courtesy_reply, handoff_reasons, medical_question, payment_question
+from ._rules import (
+    courtesy_reply,
+    deferred,
+    handoff_reasons,
+    human_section,
+    medical_question,
+    payment_question,
+)
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
 from ._values import QuoteCheck, quantity_kinds, several_values
@@ -277,6 +284,14 @@ class Answerer:
             log.debug("no knowledge matches %r (%d retrieved)", question, len(hits))
             return self._explain(prepared, "no_match", hits) if explain else prepared
         self._quote(candidates, query, measures, focus)
+        best = candidates[0].hit.chunk
+        if human_section(best.locator, self.shop.rule_set("message_rules")):
+            # the knowledge's own list of questions its staff leave to a human (健康咨询边界:
+            # 客服不回答、需转人工的问题): the question is one of them, its quote no answer
+            reason = f"the knowledge leaves questions of this kind to a human ({best.locator})"
+            handoff = self._handoff(question, [reason], [cite(candidates[0])], 0.0)
+            prepared = Prepared(question, history, handoff, candidates, False, query)
+            return self._explain(prepared, "human_section", hits) if explain else prepared
         decided, support, by_support = self._decide(question, candidates, query)
         if "auto" in (decided.decision, by_support):
             held = None
@@ -379,9 +394,13 @@ class Answerer:
             self._checks = QuoteCheck(self._catalog_answers().attributes)
         if sent is None:
             sent = focused(self._frame(best), query.text, self.shop)
-        unanswered = self._checks.unanswered(question, sent)
+        unanswered = self._checks.unanswered(question, sent) or self._checks.unstated(
+            question, sent
+        )
         if unanswered:
             return unanswered
+        if deferred(sent, self.shop.rule_set("message_rules")):
+            return "the quote sends the shopper to ask a person: an agent answers that"
         kinds = quantity_kinds(question, self.shop)
         if not kinds:
             return ""
@@ -422,7 +441,13 @@ class Answerer:
         # read as retrieval reads it: 简体, English product words and typos repaired, personal
         # data masked ("廣式月餅禮盒保質期多久" asks the 保质期 the catalogue holds)
         text = query.matched or query.text
-        typed = catalog.answer(text, query.products, previous, page=lambda: self._page(query))
+        typed = catalog.answer(
+            text,
+            query.products,
+            previous,
+            page=lambda: self._page(query),
+            context=bool(query.context),
+        )
         if typed is None or not typed.chunks:
             # a product's size asked: the chart row retrieval finds is one matched number
             return None, bool(query.products) and catalog.asks_size(text)

@@ -55,6 +55,17 @@ def _chars(text: str) -> set[str]:
     return set("".join(_CJK_RUN.findall(normalize(text))))
 
 
+def _sides(run: str, grams: set[str]) -> dict[str, set[int]]:
+    """Each character of ``run`` and on which side of the name ``grams`` spell in it it stands:
+    -1 before its first bigram, 1 after its last, 0 within (or no such name: every side)."""
+    at = [k for k in range(len(run) - 1) if run[k : k + 2] in grams]
+    out: dict[str, set[int]] = {}
+    for k, ch in enumerate(run):
+        side = {-1, 0, 1} if not at else {-1} if k < at[0] else {1} if k >= at[-1] + 2 else {0}
+        out.setdefault(ch, set()).update(side)
+    return out
+
+
 class ProductFinder:
     """Product identification refined by character bigrams of the titles (see the module)."""
 
@@ -71,6 +82,7 @@ class ProductFinder:
         pay for every name against every page at open."""
         self._grams: dict[str, set[str]] = {s: _bigrams(t) for s, t in titles.items()}
         self._chars: dict[str, set[str]] = {s: _chars(t) for s, t in titles.items()}
+        self._titles = titles
         self._codes = {s: _codes(t) for s, t in titles.items()}
         # code -> the products whose title has it, in catalogue order (a question's codes look
         # up their owners instead of testing every title: 9 ms a question at 6k products)
@@ -158,10 +170,27 @@ class ProductFinder:
         return sorted(found) if len(found) == 1 else []
 
     def _char_scores(self, question: str, among: Sequence[str]) -> dict[str, float]:
-        """Characters of the question some but not all of ``among`` have in their titles."""
-        said = _chars(question)
+        """Characters of the question some but not all of ``among`` have in their titles (the
+        男 of 男羽绒服, the 跑 of 跑鞋). Where the question says a name the titles share, a
+        character counts only on the side of it the title has it on: the 枕 after 记忆棉 of
+        "记忆棉枕" names 记忆棉护颈枕, the 电 after 越野车 of "越野车电池" names no 电动越野车."""
         shared = set.intersection(*(self._chars[s] for s in among))
-        return {s: float(len((self._chars[s] - shared) & said)) for s in among}
+        shared_grams = set.intersection(*(self._grams[s] for s in among))
+        sides: dict[str, set[int]] = {}  # a character said → its sides of the shared name
+        said_grams: set[str] = set()  # the shared name as the question says it
+        for part in normalize(question).split():  # as written, as repaired
+            run = "".join(_CJK_RUN.findall(part))
+            said_grams |= {run[k : k + 2] for k in range(len(run) - 1)} & shared_grams
+            for ch, side in _sides(run, shared_grams).items():
+                sides.setdefault(ch, set()).update(side)
+        scores: dict[str, float] = {}
+        for s in among:
+            run = "".join(_CJK_RUN.findall(normalize(self._titles[s])))
+            own = _sides(run, said_grams)
+            scores[s] = float(
+                sum(1 for ch in self._chars[s] - shared if ch in sides and sides[ch] & own[ch])
+            )
+        return scores
 
     @staticmethod
     def _best(scores: Mapping[str, float]) -> list[str]:

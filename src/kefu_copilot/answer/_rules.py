@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config._shop import ShopConfig
+from ..emotion._flag import incident_risks
 from ..text._injection import find_injection
 from ..text._normalize import normalize
 from ..text._numbers import money_amounts
@@ -22,8 +23,11 @@ from ..text._patterns import LONG_NUMBER, compiled_rules, order_references
 from ..text._pii import redact
 
 __all__ = [
+    "advice_topic",
     "courtesy_reply",
+    "deferred",
     "handoff_reasons",
+    "human_section",
     "medical_question",
     "money_amounts",
     "order_question",
@@ -52,6 +56,9 @@ class _Rules:
     harm: re.Pattern[str]
     payment: re.Pattern[str]
     medical: re.Pattern[str]
+    advice: tuple[tuple[str, re.Pattern[str]], ...]
+    human_sections: re.Pattern[str]
+    deferrals: re.Pattern[str]
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
     insistence: re.Pattern[str]
@@ -76,6 +83,11 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         harm=_any(rules["harm_reports"]),
         payment=_any(rules["payment_terms"]),
         medical=_any(rules["medical_questions"]),
+        advice=tuple(
+            (str(topic), _any(cues)) for topic, cues in rules["advice_questions"].items() if cues
+        ),
+        human_sections=_any(rules["human_sections"]),
+        deferrals=_any(rules["deferrals"]),
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
         insistence=_any(rules["insistence"]),
@@ -123,6 +135,27 @@ def medical_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     return bool(_rules(rules).medical.search(normalize(text)))
 
 
+def advice_topic(text: str, rules: Mapping[str, Any] | None = None) -> str | None:
+    """The topic of ``advice_questions`` (diagnosis, medication, treatment, legal…) the message
+    asks a professional's advice on, or None: a human answers it, not the knowledge."""
+    norm = normalize(text)
+    return next((topic for topic, cues in _rules(rules).advice if cues.search(norm)), None)
+
+
+def human_section(locator: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether a chunk's ``locator`` places it under a heading of ``human_sections``: the
+    knowledge's own list of questions its staff do not answer (not the chunk's label after
+    ``·``, which is its position)."""
+    headings = locator.rsplit(" · ", 1)[0]
+    return bool(_rules(rules).human_sections.search(normalize(headings)))
+
+
+def deferred(quote: str, rules: Mapping[str, Any] | None = None) -> bool:
+    """Whether ``quote`` sends the shopper to ask a person (``deferrals``): what it leaves
+    open is an agent's to answer."""
+    return bool(_rules(rules).deferrals.search(normalize(quote)))
+
+
 def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
     """Why this message must go to a human right away (empty list: no rule fired)."""
     norm = normalize(text)
@@ -144,6 +177,13 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("a counter-offer on price: an agent decides")
     if rules.harm.search(norm):
         reasons.append("a reaction of the body after use: a possible harm, a human now")
+    else:
+        risks = incident_risks(text, shop.rule_set("emotion"))
+        if risks:
+            reasons.append(f"{' and '.join(risks)} (emotion cues): a human now")
+    topic = advice_topic(norm, merged)
+    if topic is not None:
+        reasons.append(f"asks a professional's advice ({topic}): a human answers it")
     limit = shop.compensation.max_any_yuan
     if rules.beyond_policy.search(norm):
         reasons.append("compensation demand beyond policy (multiple/loss compensation)")

@@ -36,6 +36,7 @@ answers of never-read shops into drafts: a quote stating no quantity of the kind
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from ..config._shop import ShopConfig
@@ -84,6 +85,14 @@ def several_values(
     return f"the quote states several values of the kind asked ({'、'.join(said[:4])})"
 
 
+def _any(patterns: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of ``patterns`` (None when there are none)."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+_Predicate = tuple[str, re.Pattern[str] | None, re.Pattern[str] | None]
+
+
 class QuoteCheck:
     """The checks of one snapshot's catalogue (see the module docstring)."""
 
@@ -91,6 +100,8 @@ class QuoteCheck:
         self.attributes = attributes
         # per attribute: its cues, the words that name it in a quote, its kinds of quantity
         self._words: list[tuple[str, list[str], list[str], frozenset[str]]] | None = None
+        # per predicate: the question's words asking it, the quote's words answering it
+        self._predicates: list[_Predicate] | None = None
 
     def held(self, question: str, products: Sequence[str], *, context: bool) -> str:
         """Why a retrieved quote cannot be sent as the answer to ``question`` ("" when nothing
@@ -106,6 +117,22 @@ class QuoteCheck:
         # a quantity of a product ("那个多少钱"), not "什么时候发货" of the shop
         if kinds and not self.attributes._residual(norm, "", list(asked.spans)):
             return f"the {asked.label} asked of nothing the question or earlier turns name"
+        return ""
+
+    def unstated(self, question: str, quote: str) -> str:
+        """Why ``quote`` does not answer the yes-or-no ``question`` asks of things together
+        ("能一起用吗"): the question says a predicate's ``asks`` and the quote none of its
+        ``states`` ("" otherwise) — the attributes rule set's ``predicates``."""
+        if self._predicates is None:
+            spec = self.attributes.rules.get("predicates") or {}
+            self._predicates = [
+                (str(name), _any(p.get("asks") or ()), _any(p.get("states") or ()))
+                for name, p in spec.items()
+            ]
+        norm, said = normalize(question), normalize(quote)
+        for name, asks, states in self._predicates:
+            if asks is not None and asks.search(norm) and not (states and states.search(said)):
+                return f"the question asks whether things {name}; the quote does not say"
         return ""
 
     def unanswered(self, question: str, quote: str) -> str:

@@ -70,6 +70,7 @@ __all__ = [
     "emotion_flag",
     "escalation_features",
     "escalation_grams",
+    "incident_risks",
     "packaged_model",
     "question_similarity",
 ]
@@ -814,6 +815,25 @@ def _cue_signals(lex: Lexicon, cues: _Cues) -> list[str]:
     if cues.features["question_run"]:
         out.append("问号连用")
     return out
+
+
+_INCIDENT_CUES = ("safety", "property_damage", "health_worry", "mild_symptom")
+
+
+def incident_risks(text: str, rules: Rules | None = None) -> list[RiskFlag]:
+    """The risks of ``text`` that put a human on the conversation whatever it asks: a safety
+    incident (an injury, burn, fire, swelling battery…) or damage to the customer's other things
+    — the cues of :func:`emotion_flag` with their guards (negated, reported, hypothetical), read
+    from the message alone (no context, no model: a fraction of its cost). ``rules``: the shop's
+    merged ``emotion`` rule set."""
+    lex = lexicon(rules)
+    folded = _fold(lex, text)
+    if not any(lex.cues[name].search(folded) for name in _INCIDENT_CUES):
+        return []  # no cue of either risk at all (the guards only ever drop matches)
+    features = _message_cues(lex, folded).features
+    raised = {"safety_incident": features["safety"] > 0}
+    raised["property_damage"] = features["property_damage"] > 0
+    return [cast(RiskFlag, risk) for risk, on in raised.items() if on]
 
 
 def emotion_flag(

@@ -1,0 +1,192 @@
+"""Questions a human answers whatever the knowledge says: a professional's advice, a safety
+incident, a section the knowledge leaves to its staff; and typed answers that read a variant's
+name as an attribute or answer a follow-up with every variant's value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kefu_copilot._data import packaged_rules
+from kefu_copilot._models import Message
+from kefu_copilot.answer._attributes import Attributes
+from kefu_copilot.answer._identify import ProductFinder
+from kefu_copilot.answer._rules import advice_topic, handoff_reasons, human_section
+from kefu_copilot.config._shop import ShopConfig
+from kefu_copilot.emotion._flag import incident_risks
+from tests.conftest import make_shop
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("我爸今天测150/95，严重吗？", "diagnosis"),
+        ("血氧93正常吗？要不要去医院", "diagnosis"),
+        ("降压药吃了半年了，能停药吗", "medication"),
+        ("练吉他手指破皮了，要涂什么药", "medication"),
+        ("这个按摩仪能治好颈椎病吗？", "treatment"),
+        ("无人机在五环内飞会不会被罚", "legal"),
+    ],
+)
+def test_a_professionals_advice_goes_to_a_human(text: str, topic: str) -> None:
+    assert advice_topic(text) == topic
+    assert any(topic in reason for reason in handoff_reasons(text, ShopConfig()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "乳胶枕一股怪味 正常吗",  # a product's smell, not the customer's reading
+        "雾化器面罩药杯的配件包多少钱",  # a part named 药杯
+        "药店血氧仪才一百出头，你们贵在哪",
+        "孕妇能用筋膜枪吗",  # suitability: drafted (medical_questions), not handed off
+        "血压计怎么测才准",
+    ],
+)
+def test_questions_near_those_topics_are_not_advice(text: str) -> None:
+    assert advice_topic(text) is None
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
+def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:
+    (tmp_path / "shop.yaml").write_text(
+        "rules:\n  message_rules:\n    advice_questions:\n      tax: ['(退税|报税)怎么']\n",
+        encoding="utf-8",
+    )
+    from kefu_copilot import load_shop_config
+
+    shop = load_shop_config(tmp_path)
+    assert advice_topic("出口退税怎么算", shop.rule_set("message_rules")) == "tax"
+    assert advice_topic("出口退税怎么算") is None
+
+
+def test_a_safety_incident_in_a_question_goes_to_a_human() -> None:
+    """The emotion cues' incident (with their guards): a question around it is no reason to
+    quote the knowledge's nearest passage."""
+    assert incident_risks("电动车的电瓶鼓起来了 还能充吗") == ["safety_incident"]
+    assert incident_risks("热敷垫昨晚把我腿烫起泡了！！") == ["safety_incident"]
+    assert incident_risks("会不会过敏") == []  # hypothetical: a pre-sales question
+    assert incident_risks("充电宝充满要多久") == []
+    reasons = handoff_reasons("实验盒的柠檬酸溅到孩子眼睛里了", ShopConfig())
+    assert any("safety_incident" in reason for reason in reasons)
+
+
+def test_a_section_the_knowledge_leaves_to_a_human(tmp_path: Path) -> None:
+    from kefu_copilot import Copilot
+
+    assert human_section("健康咨询边界 / 客服不回答、需转人工的问题 · 段1")
+    assert not human_section("售后政策 / 不予赔付的情况 · 段1")
+    assert not human_section("第3行")
+    root = make_shop(
+        tmp_path / "shop",
+        {
+            "policies/boundary.md": (
+                "# 咨询边界\n\n## 客服可以回答\n\n- 商品参数、使用方法。\n\n"
+                "## 客服不回答、需转人工的问题\n\n"
+                "- 睡眠类：失眠了能不能靠香薰入睡、香薰枕能不能代替安眠。\n"
+            ),
+            "faq/faq.csv": "question,answer\n几天发货？,付款后48小时内发货。\n",
+        },
+    )
+    cp = Copilot(root, index_dir=tmp_path / "index", embed_model="none")
+    cp.ingest()
+    answer = cp.answer("失眠了能不能靠香薰入睡", explain=True)
+    assert answer.decision == "handoff", answer.reasons
+    assert answer.trace is not None and answer.trace.rule == "human_section"
+    assert cp.answer("几天发货？").decision != "handoff"
+
+
+def _drone() -> Attributes:
+    header = ["版本", "电池数量", "价格(元)"]
+    rows = [["标准版", "1块", "199"], ["双电池版", "2块", "239"], ["三电池收纳包版", "3块", "279"]]
+    return Attributes(
+        {"d": [["电池", "3.7V 500mAh锂电池", 0]]},
+        {"d": [{"name": "products/d.html/版本与价格", "rows": [(header, r, 1) for r in rows]}]},
+        packaged_rules("attributes"),
+    )
+
+
+def test_an_attribute_word_inside_a_variant_named_asks_nothing() -> None:
+    """The 电池 of "那双电池的呢" names the row 双电池版; the attribute is the earlier turn's."""
+    attributes = _drone()
+    found = attributes.answer("那双电池的呢", "d", "迷你无人机", ["无人机标准版多少钱"])
+    assert found is not None and "239" in found.text and "2块" not in found.text, found
+    # said again outside the variant's name, it is asked
+    again = attributes.answer("双电池版几块电池", "d", "迷你无人机", ["无人机标准版多少钱"])
+    assert again is not None and "2块" in again.text, again
+
+
+def test_a_follow_up_answered_with_every_variants_value_is_a_draft() -> None:
+    """A question like 这个多少钱 about a product an earlier turn named (and perhaps chose a variant of)."""
+    attributes = _drone()
+    named = attributes.answer("无人机多少钱", "d", "迷你无人机")
+    assert named is not None and named.sure and "199" in named.text and "279" in named.text
+    followed = attributes.answer(
+        "这个多少钱", "d", "迷你无人机", ["无人机要哪个版本"], context=True
+    )
+    assert followed is not None and not followed.sure, followed
+    one = attributes.answer("双电池版多少钱", "d", "迷你无人机", context=True)
+    assert one is not None and one.sure and "239" in one.text
+
+
+def test_a_character_names_a_product_only_on_its_side_of_the_shared_name() -> None:
+    finder = ProductFinder(
+        {
+            "ride.json": "童趣岛 儿童电动越野车 四轮可坐人",
+            "rc.html": "童趣岛 四驱遥控攀爬越野车 合金车身",
+            "pillow.json": "眠屿 慢回弹记忆棉护颈枕",
+            "bed.html": "眠屿 记忆棉弹簧床垫",
+        }
+    )
+    # 电 of 电池 after 越野车: an attribute, not the 电动 before 越野车 in one title
+    assert finder.refine("越野车电池充满要多久", ["rc.html", "ride.json"]) == [
+        "rc.html",
+        "ride.json",
+    ]
+    assert finder.refine("电动越野车多少钱", ["rc.html", "ride.json"]) == ["ride.json"]
+    # 枕 after 记忆棉, as in its title
+    assert finder.refine("记忆棉枕多少钱", ["bed.html", "pillow.json"]) == ["pillow.json"]
+
+
+def test_follow_up_history_reaches_the_typed_answer(tmp_path: Path) -> None:
+    from kefu_copilot import Copilot
+
+    root = make_shop(
+        tmp_path / "shop",
+        {
+            "products/drone.md": (
+                "---\ntitle: 小飞侠迷你无人机\n---\n\n## 版本与价格\n\n"
+                "| 版本 | 电池数量 | 价格(元) |\n|---|---|---|\n"
+                "| 标准版 | 1块 | 199 |\n| 双电池版 | 2块 | 239 |\n| 三电池收纳包版 | 3块 | 279 |\n"
+            ),
+        },
+    )
+    cp = Copilot(root, index_dir=tmp_path / "index", embed_model="none")
+    cp.ingest()
+    history = [Message(role="customer", text="小飞侠无人机标准版多少钱")]
+    answer = cp.answer("那双电池的呢", history)
+    assert "239" in answer.text and "199" not in answer.text, answer.text
+    listed = cp.answer("这个多少钱", [Message(role="customer", text="小飞侠无人机适合几岁")])
+    assert listed.decision != "auto", listed.reasons
+
+
+def test_a_quote_that_does_not_say_whether_things_combine() -> None:
+    """ "能一起用吗" answered with the list of coupons restates them; a rule on using them
+    together (叠加, 只能使用1张, 每单限用) answers it."""
+    from kefu_copilot.answer._values import QuoteCheck
+
+    check = QuoteCheck(_drone())
+    question = "满299减20和满599减50能一起用吗"
+    assert check.unstated(question, "日常券：满299减20、满599减50，每人每种限领1张。")
+    assert not check.unstated(question, "每笔订单只能使用1张店铺券。")
+    assert not check.unstated(question, "店铺券可与平台券叠加。")
+    assert not check.unstated("满299减20怎么领", "日常券：满299减20，每人限领1张。")
+
+
+def test_a_quote_that_sends_the_shopper_to_ask_a_person() -> None:
+    from kefu_copilot.answer._rules import deferred
+
+    assert deferred("坐便功能：无（需要坐便功能请咨询客服是否有其他型号）")
+    assert deferred("身高105cm以下的小朋友建议先联系客服咨询")
+    assert not deferred("请联系客服提供订单号和照片，核实后补发。")  # a step of a procedure
