@@ -1047,3 +1047,90 @@ def test_what_a_question_says_by_cues_is_its_needs_without_the_content_words() -
         calls.clear()
         assert with_content(said, RULES, words) == full and calls  # segmented here only
     assert not read_said("这款有黑色吗", RULES).words
+
+
+def test_the_one_bought_for_is_the_head_not_whose_it_is() -> None:
+    # "爸妈那边的孙子": the grandchild is the one it is for; the parents only name whose
+    assert read_needs("给爸妈那边的孙子买个电动车", RULES).groups == ["kids"]
+    assert set(read_needs("给爸妈和孩子买点水果", RULES).groups) == {"kids", "elderly"}
+    assert read_needs("给我妈的生日礼物，她腰不好", RULES).groups == ["women"]
+
+
+def test_an_age_under_a_label_naming_its_unit_is_read_in_that_unit() -> None:
+    from kefu_copilot.presales._ages import for_age
+    from kefu_copilot.presales._profiles import Profile
+
+    spec, negations = RULES["ages"], [str(n) for n in RULES["negations"]]
+    chart = Profile(
+        "guitar",
+        "入门民谣吉他",
+        "",
+        "",
+        [],
+        [],
+        [(1, "尺寸：34寸，建议身高(cm)：105-125，参考年龄(岁)：5-8"),
+         (2, "尺寸：40寸，建议身高(cm)：155-165，参考年龄(岁)：14岁以上")],
+    )  # fmt: skip
+    found = for_age(6, chart, spec, negations)
+    assert found is not None and [c for c, _ in found.positive] == [1]
+
+
+def test_a_kids_need_fits_an_unmarked_page_only_where_none_is_marked_and_it_says_so() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import fits_group, marked_groups
+
+    def page(title: str, body: str) -> Profile:
+        return Profile("p", title, "", "", [], [], [(1, body)], marks=title)
+
+    guitar = page("古典吉他（尼龙弦）", "尼龙弦手感柔软，适合孩子学古典吉他")
+    shoe = page("轻便透气跑步鞋", "鞋面：飞织网面")
+    needs = read_needs("孩子学校兴趣班要学吉他，买哪个", RULES)
+    unmarked = marked_groups([guitar, shoe], RULES)
+    assert "kids" not in unmarked
+    assert fits_group(guitar, needs, RULES, unmarked)  # its page says 孩子
+    assert not fits_group(shoe, needs, RULES, unmarked)  # says nothing of children
+    marked = marked_groups([guitar, page("儿童吉他", "")], RULES)
+    assert not fits_group(guitar, needs, RULES, marked)  # the shop marks its kids' ones
+
+
+def test_what_a_page_says_is_not_included_or_lists_to_add_on_is_bought_besides() -> None:
+    from kefu_copilot.presales._crosssell import sold_separately
+    from kefu_copilot.presales._profiles import Profile
+
+    toy = Profile(
+        "kitchen",
+        "过家家厨房",
+        "",
+        "",
+        [],
+        [],
+        [(1, "供电：3节AA电池（5号电池，不含）"), (2, "重量：约115g（不含电池）")],
+    )
+    assert [c for c, _ in sold_separately(toy, RULES)] == [1]  # not a weight without one
+    drone = Profile(
+        "drone", "迷你无人机", "", "", [], [],
+        [(1, "请勿雨天飞行。\n配件加购：原装电池29元/块；\n桨叶保护罩12元/套。\n炸机不保修。")],
+    )  # fmt: skip
+    (quoted,) = sold_separately(drone, RULES)
+    assert "保护罩" in quoted[1] and "原装电池" in quoted[1] and "炸机" not in quoted[1]
+
+
+def test_a_price_objection_puts_selling_words_before_bare_figures_and_fits_out() -> None:
+    from kefu_copilot.presales._objections import selling_points
+    from kefu_copilot.presales._profiles import Fact, Profile, Variant
+
+    facts = [
+        Fact("适用年龄", "2-6岁", 1),
+        Fact("最大承重", "30公斤", 2),
+        Fact("车重", "3.2公斤", 3),
+        Fact("车架", "镁合金一体车架", 4),
+        Fact("电池", "7.4V 1500mAh锂电池", 5),
+    ]
+    rows = [Variant("双电池版", 299, True, 6, (("版本", "双电池版"), ("续航", "约25分钟")), "")]
+    bike = Profile(
+        "bike", "平衡车", "", "", facts, rows,
+        [*((f.chunk, f.text) for f in facts), (6, "版本：双电池版，续航：约25分钟，价格：299")],
+    )  # fmt: skip
+    quoted = [t for _, t in selling_points(bike, RULES)]
+    assert quoted[:2] == ["电池：7.4V 1500mAh锂电池", "车架：镁合金一体车架"]
+    assert not any("适用年龄" in t or "承重" in t or "版本" in t for t in quoted)

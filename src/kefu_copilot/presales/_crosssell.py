@@ -63,18 +63,35 @@ def sold_separately(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[in
     "静音滑轨另购：¥35/米", "耗材配件包…店铺内单独购买"): the complements its own page names,
     quoted before any the catalogue declares. A clause denying it ("无需另购") is not one."""
     cues = [normalize(str(c)) for c in rules["separately_cues"]]
+    excluded = {normalize(str(c)) for c in rules["excluded_marks"]}
     negations = [normalize(str(n)) for n in rules["negations"]]
     out: list[tuple[int, str]] = []
     for index, text in profile.parts:
-        for sentence in _SENTENCE.split(normalize(text)):
+        for sentence in _sentences(normalize(text), cues):
             sentence = sentence.strip(" -*#|:：")
             said = False
             for clause in CLAUSE.split(sentence):  # judged clause by clause, quoted whole
                 at = next((clause.find(c) for c in cues if c in clause), -1)
                 said = said or (at >= 0 and not any(n in clause[:at] for n in negations))
+                # a clause saying only that what it follows is not included ("5号电池，不含")
+                said = said or clause.strip(" :：") in excluded
             if said and sentence not in (c for _, c in out):
                 out.append((index, sentence))
     return out[: int(rules["separately_quoted"])]
+
+
+def _sentences(text: str, cues: Sequence[str]) -> list[str]:
+    """The sentences of ``text``; a line whose label says it lists what is bought besides
+    ("配件加购：原装电池29元/块；螺旋桨9元/套；桨叶保护罩12元/套") is one, its list whole."""
+    out: list[str] = []
+    text = re.sub(r"[;；]\s*\n", ";", text)  # a list going on on the next line
+    for line in re.split(r"[。！!？?\n]", text):
+        label = re.split(r"[:：]", line, maxsplit=1)
+        if len(label) == 2 and any(c in label[0] for c in cues):
+            out.append(line)
+        else:
+            out.extend(_SENTENCE.split(line))
+    return out
 
 
 def asked_kinds(

@@ -156,6 +156,33 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
     return out
 
 
+_CLAUSE_END = re.compile(r"[，,。！？!?；;\s]")
+
+
+def _heads(norm: str, said: Sequence[tuple[str, list[str]]]) -> list[str]:
+    """The groups said in ``norm`` (``said``: each group's cues found), less those naming only
+    the owner of the one it is for: in "爸妈那边的孙子" the grandchild is the one, the parents
+    only whose grandchild — a group whose every cue comes before a 的 that another group's cue
+    follows in the same clause is not the one it is for."""
+
+    def spans(words: Sequence[str]) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), norm)]
+
+    def owner(end: int, others: Sequence[tuple[int, int]]) -> bool:
+        return any(
+            start >= end and "的" in norm[end:start] and not _CLAUSE_END.search(norm[end:start])
+            for start, _ in others
+        )
+
+    found = [(name, spans(words)) for name, words in said if words]
+    out = []
+    for name, own in found:
+        others = [s for other, sp in found if other != name for s in sp]
+        if not own or not all(owner(end, others) for _, end in own):
+            out.append(name)
+    return out
+
+
 def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
     """``text`` without the spans a shopper's negation governs (from 不想 / 不要 / 别 to the end
     of its clause), and those spans."""
@@ -236,7 +263,7 @@ def read_said(
         for p in rules["existence_patterns"]
         if (hit := re.search(str(p), norm.strip()))
     ]
-    groups = [name for name, said in static.groups if _found(norm, said)]
+    groups = _heads(norm, [(name, _found(norm, said)) for name, said in static.groups])
     recipient = next(
         (hit.group(0) for p in rules["recipient_patterns"] if (hit := re.search(str(p), norm))),
         "",

@@ -14,7 +14,7 @@ and a recipient), and nothing (a handoff) when no product fits."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -87,12 +87,46 @@ def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
-    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone)."""
+def marked_groups(profiles: Sequence[Profile], rules: Mapping[str, Any]) -> set[str]:
+    """The groups some product of the catalogue is marked for."""
+    return {g for p in profiles for g in _groups(p, rules)}
+
+
+def _stated_for(profile: Profile, group: str, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether the page of ``profile`` says, in its body, it is for ``group``: a word of the
+    group's (cue or mark, two characters or more) or, with the shopper's age said, an age range
+    holding it."""
+    spec = rules["groups"][group]
+    words = [normalize(str(w)) for w in (*spec["cues"], *spec["marks"]) if len(str(w)) > 1]
+    text = normalize(" ".join(t for _, t in profile.parts))
+    if any(w in text for w in words):
+        return True
+    if needs.age is None:
+        return False
+    aged = for_age(needs.age, profile, rules["ages"], [str(n) for n in rules["negations"]])
+    return aged is not None and bool(aged.positive)
+
+
+def fits_group(
+    profile: Profile,
+    needs: Needs,
+    rules: Mapping[str, Any],
+    used: Collection[str] | None = None,
+) -> bool:
+    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
+    ``used``: the groups the catalogue marks any product for — where it marks none for a
+    group of ``marked_only``, an unmarked product is for that group when its own page says so
+    (a shop of instruments marks none 儿童: its guitar whose page says 适合孩子, or whose size
+    chart states an age holding the child's, is the child's)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
-    if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
+    if any(
+        g in needs.groups
+        and g not in marked
+        and (used is None or g in used or not _stated_for(profile, g, needs, rules))
+        for g in rules["marked_only"]
+    ):
         return False
     return not marked or bool(marked & set(needs.groups))
 
@@ -294,8 +328,9 @@ def rank(
         w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
+    used = marked_groups(profiles, rules)
     for profile in profiles:
-        if not fits_group(profile, needs, rules):
+        if not fits_group(profile, needs, rules, used):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
