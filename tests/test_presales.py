@@ -1134,3 +1134,59 @@ def test_a_price_objection_puts_selling_words_before_bare_figures_and_fits_out()
     quoted = [t for _, t in selling_points(bike, RULES)]
     assert quoted[:2] == ["电池：7.4V 1500mAh锂电池", "车架：镁合金一体车架"]
     assert not any("适用年龄" in t or "承重" in t or "版本" in t for t in quoted)
+
+
+def test_rows_a_table_says_fit_the_product_are_suggested_when_none_is_declared() -> None:
+    from kefu_copilot.presales._crosssell import fitting_rows, suggest_for_kind
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def row(name: str, fits: str, price: float, chunk: int) -> Variant:
+        return Variant(name, price, True, chunk, (("配件", name), ("适用", fits)), name)
+
+    guitar = Profile(
+        "g", "云杉面单民谣吉他", "S-41", "民谣吉他", [], [], [], marks="云杉面单民谣吉他 民谣吉他"
+    )
+    parts = Profile(
+        "a", "配件合集", "", "", [],
+        [row("调音器", "吉他/小提琴", 39, 1), row("变调夹", "不适用古典吉他", 29, 2),
+         row("松香", "小提琴", 25, 3), row("琴凳", "电钢琴", 199, 4)],
+        [],
+    )  # fmt: skip
+    assert [v.label for _, v in fitting_rows(guitar, [guitar, parts], RULES)] == ["调音器"]
+    found = suggest_for_kind(["小提琴"], [guitar, parts], RULES, lambda i, _: _cite(i))
+    assert found is not None and "调音器（39元）" in found.text and "松香" in found.text
+    assert suggest_for_kind(["耳机"], [guitar, parts], RULES, lambda i, _: _cite(i)) is None
+
+
+def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: Path) -> None:
+    guitar = {
+        "title": "入门民谣吉他",
+        "sku": "SY-J1",
+        "price": 299,
+        "category": "民谣吉他",
+        "attributes": {"面板": "椴木合板", "适合人群": "儿童及青少年初学"},
+        "variants": [
+            {"尺寸": "34寸", "价格": 299, "库存": "现货"},
+            {"尺寸": "36寸", "价格": 329, "库存": "现货"},
+            {"尺寸": "38寸", "价格": 359, "库存": "现货"},
+        ],
+        "size_chart": {
+            "columns": ["尺寸", "建议身高(cm)"],
+            "rows": [["34寸", "105-125"], ["36寸", "125-145"], ["38寸", "145-155"]],
+        },
+    }
+    shop = make_shop(
+        tmp_path / "shop",
+        {
+            "shop.yaml": SHOP_YAML,
+            "products/j1.json": json.dumps(guitar, ensure_ascii=False),
+            "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
+        },
+    )
+    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    advisor = c.advisor()
+    needs = advisor.needs("想给孩子买把吉他，预算400以内，她身高130")
+    assert needs.sized == {"products/j1.json": ["36寸"]}  # 400 is the budget, no height
+    picked = advisor.recommend("想给孩子买把吉他，预算400以内，她身高130")
+    assert "36寸 329元" in picked.text and "299" not in picked.text

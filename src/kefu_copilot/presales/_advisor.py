@@ -17,11 +17,13 @@ from .._errors import InputError
 from .._models import Answer, Citation, Decision, Message
 from ..answer._claims import ClaimChecker
 from ..answer._extractive import Answerer
+from ..answer._sizes import charts_of, fitting_labels
 from ..config._shop import ShopConfig
+from ..ingest._catalog import SizeChart
 from ..text._normalize import normalize
-from ..text._numbers import money_amounts, numbers_in
+from ..text._numbers import body_measures, money_amounts, numbers_in
 from ._compare import compare_products, compare_variants, named_variants, version_label
-from ._crosssell import asked_kinds, suggest_complement
+from ._crosssell import asked_kinds, suggest_complement, suggest_for_kind
 from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
@@ -58,6 +60,7 @@ class Advisor:
         #: whether a word names a kind of product of the shop, answered once for all profiles
         self.kinds = KindIndex(self.profiles)
         self._last_needs: tuple[str, Needs] | None = None
+        self._charts: dict[str, list[SizeChart]] = {}  # source → its size charts, read once
         self._last_said: tuple[str, Needs] | None = None
         self._negations = [str(n) for n in self.rules["negations"]]
         self._checker = ClaimChecker(shop)
@@ -91,8 +94,35 @@ class Advisor:
         if last is not None and last[0] == text:
             return last[1]
         needs = with_content(self.said(text), self.rules, self._words, self._synonyms)
+        sized = self._sized(needs)
+        if sized:
+            needs = needs.model_copy(update={"sized": sized})
         self._last_needs = (text, needs)
         return needs
+
+    def _sized(self, needs: Needs) -> dict[str, list[str]]:
+        """Product source → the labels of its size chart's rows the body measures ``needs``
+        states fall in (a budget's figure is no measure)."""
+        if not body_measures(needs.text):
+            return {}
+        text = normalize(needs.text)
+        for bound in needs.budget or ():
+            figure = f"{bound:g}"
+            if bound and figure in text:  # "预算400" is no height of 400
+                text = text.replace(figure, " " * len(figure), 1)
+        if not body_measures(text):
+            return {}
+        rules = self.shop.rule_set("attributes")
+        out: dict[str, list[str]] = {}
+        for profile in self.profiles:
+            charts = self._charts.get(profile.source)
+            if charts is None:
+                tables = self.answerer.products.tables.get(profile.source, ())
+                charts = self._charts[profile.source] = charts_of(tables, rules)
+            labels = fitting_labels(text, charts, rules) if charts else []
+            if labels:
+                out[profile.source] = labels
+        return out
 
     def said(self, text: str) -> Needs:
         """What ``text`` says by the rules' cues and numbers, without its content words (see
@@ -180,6 +210,9 @@ class Advisor:
                     return self._handoff(
                         question, f"no complement declared for {profile.title}"
                     ), needs
+                found = suggest_for_kind(needs.words, self.profiles, self.rules, self.cite)
+                if found is not None:
+                    return self._answer(question, found), needs
             elif kind == "compare":
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:

@@ -14,10 +14,17 @@ from .._models import Citation
 from ..text._normalize import normalize
 from ._match import CLAUSE, find
 from ._models import Suggestion
-from ._profiles import Profile
+from ._profiles import Profile, Variant
 from ._recommend import Scored, pick_of, prices_text
 
-__all__ = ["asked_kinds", "complements", "sold_separately", "suggest_complement"]
+__all__ = [
+    "asked_kinds",
+    "complements",
+    "fitting_rows",
+    "sold_separately",
+    "suggest_complement",
+    "suggest_for_kind",
+]
 
 Cite = Callable[[int, float], Citation]
 _SENTENCE = re.compile(r"[。；;！!？?\n]")
@@ -94,6 +101,74 @@ def _sentences(text: str, cues: Sequence[str]) -> list[str]:
     return out
 
 
+_ITEMS = re.compile(r"[/／、,，;；\s]+")
+
+
+def fitting_rows(
+    profile: Profile, profiles: Sequence[Profile], rules: Mapping[str, Any]
+) -> list[tuple[Profile, Variant]]:
+    """The priced rows of other products whose cell under a fit column (``fit_columns``:
+    适用, 兼容型号 …) names ``profile`` — by its SKU or a word of its title or category
+    ("夹式调音器 | 适用：吉他/尤克里里/小提琴" for a guitar): what the catalogue states goes
+    with it, in its own typed tables. A row saying it does not fit ("不适用古典吉他") is none."""
+    sku = normalize(profile.sku)
+    return _rows_fitting(
+        lambda item: item in profile.marks or bool(sku and sku in item),
+        [p for p in profiles if p is not profile],
+        rules,
+    )
+
+
+def _rows_fitting(
+    names: Callable[[str], bool], profiles: Sequence[Profile], rules: Mapping[str, Any]
+) -> list[tuple[Profile, Variant]]:
+    """The priced rows of ``profiles`` with an item of a fit column's cell that ``names``."""
+    headers = [normalize(str(h)) for h in rules["fit_columns"]]
+    negations = [normalize(str(n)) for n in rules["negations"]]
+    out: list[tuple[Profile, Variant]] = []
+    for other in profiles:
+        for variant in other.variants:
+            if variant.price is None:
+                continue
+            cells = [normalize(c) for h, c in variant.cells if normalize(h) in headers]
+            items = [i for c in cells for i in _ITEMS.split(c) if len(i) > 1]
+            if any(names(i) and not any(n in i for n in negations) for i in items):
+                out.append((other, variant))
+    return out
+
+
+def _rows_text(shown: Sequence[tuple[Profile, Variant]]) -> str:
+    several = len({o.source for o, _ in shown}) > 1  # each row named with its product's title
+    return "、".join(
+        f"{v.label or v.name}（{o.title}，{v.price:g}元）" if several
+        else f"{v.label or v.name}（{v.price:g}元）"
+        for o, v in shown
+    )  # fmt: skip
+
+
+def suggest_for_kind(
+    words: Sequence[str], profiles: Sequence[Profile], rules: Mapping[str, Any], cite: Cite
+) -> Suggestion | None:
+    """With no one product named ("买吉他要顺便买点啥": several are guitars), the rows whose fit
+    cell names the kind said, item for item (吉他 of 吉他/尤克里里/小提琴), for an agent; None
+    if none."""
+    for word in (normalize(w) for w in words if len(w) > 1):
+        fitting = _rows_fitting(word.__eq__, profiles, rules)
+        if fitting:
+            shown = fitting[: int(rules["fitting_quoted"])]
+            text = str(rules["texts"]["crosssell_rows"]).format(bought=word, rows=_rows_text(shown))
+            return Suggestion(
+                kind="crosssell",
+                source=shown[0][0].source,
+                title=shown[0][0].title,
+                text=text,
+                facts=[v.label or v.name for _, v in shown],
+                citations=[cite(v.chunk, 1.0) for _, v in shown],
+                reasons=[f"rows of the catalogue stating they fit {word}; none declared"],
+            )
+    return None
+
+
 def asked_kinds(
     profile: Profile, profiles: Sequence[Profile], words: Sequence[str], negations: Sequence[str]
 ) -> list[str]:
@@ -140,6 +215,25 @@ def suggest_complement(
         if extras
         else ""
     )
+    fitting = [] if options or kinds else fitting_rows(profile, profiles, rules)
+    if not options and fitting:
+        # none declared: the rows of the catalogue's tables stating they fit it, for an agent
+        shown = fitting[: int(rules["fitting_quoted"])]
+        text = str(rules["texts"]["crosssell_rows"]).format(
+            bought=profile.title, rows=_rows_text(shown)
+        )
+        return Suggestion(
+            kind="crosssell",
+            source=shown[0][0].source,
+            title=shown[0][0].title,
+            text=text + also,
+            facts=[v.label or v.name for _, v in shown],
+            citations=[
+                *(cite(v.chunk, 1.0) for _, v in shown),
+                *(cite(c, 1.0) for c in dict.fromkeys(c for c, _ in extras)),
+            ],
+            reasons=[f"rows of the catalogue stating they fit {profile.title}; none declared"],
+        )
     if not options:
         if not extras:
             return None

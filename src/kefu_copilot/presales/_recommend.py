@@ -93,14 +93,23 @@ def marked_groups(profiles: Sequence[Profile], rules: Mapping[str, Any]) -> set[
 
 
 def _stated_for(profile: Profile, group: str, needs: Needs, rules: Mapping[str, Any]) -> bool:
-    """Whether the page of ``profile`` says, in its body, it is for ``group``: a word of the
-    group's (cue or mark, two characters or more) or, with the shopper's age said, an age range
+    """Whether the page of ``profile`` says, in its body, it is for ``group``: a clause with a
+    word of the group's (cue or mark, two characters or more) and a word of a fit
+    (``fit_words``: 适合孩子, 适合人群：…儿童) that no negation denies ("不适合3岁以下儿童"; a
+    warning "儿童和宠物远离" names no fit) or, with the shopper's age said, an age range
     holding it."""
     spec = rules["groups"][group]
     words = [normalize(str(w)) for w in (*spec["cues"], *spec["marks"]) if len(str(w)) > 1]
-    text = normalize(" ".join(t for _, t in profile.parts))
-    if any(w in text for w in words):
-        return True
+    fits = [normalize(str(w)) for w in rules["fit_words"]]
+    negations = [normalize(str(n)) for n in rules["negations"]]
+    for _, text in profile.parts:
+        for clause in CLAUSE.split(normalize(text)):
+            if (
+                any(w in clause for w in words)
+                and any(f in clause for f in fits)
+                and not any(n in clause for n in negations)
+            ):
+                return True
     if needs.age is None:
         return False
     aged = for_age(needs.age, profile, rules["ages"], [str(n) for n in rules["negations"]])
@@ -512,6 +521,10 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     if needs.age is not None:
         age = needs.age
         chosen = [v for v in chosen if held(age, _row(v), rules["ages"])] or chosen
+    # or the size its chart gives for the body measures said ("身高130" → 36寸)
+    sized = {normalize(label) for label in needs.sized.get(scored.profile.source, ())}
+    if sized:
+        chosen = [v for v in chosen if any(normalize(c) in sized for _, c in v.cells)] or chosen
     avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
     chosen = [v for v in chosen if v not in avoided] or chosen  # "不想天天倒尘盒": not 标准版
     counts = {v: said(v) for v in chosen}
