@@ -1190,3 +1190,31 @@ def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: 
     assert needs.sized == {"products/j1.json": ["36寸"]}  # 400 is the budget, no height
     picked = advisor.recommend("想给孩子买把吉他，预算400以内，她身高130")
     assert "36寸 329元" in picked.text and "299" not in picked.text
+
+
+def test_a_yes_no_question_asked_as_x_not_x_negates_nothing() -> None:
+    from kefu_copilot.presales._needs import _unwanted
+
+    negations = RULES["need_negations"]
+    assert _unwanted("加湿器要不要配滤芯", negations)[1] == []
+    assert _unwanted("需不需要买保护套", negations)[1] == []
+    assert _unwanted("不要含酒精的", negations)[1] == ["含酒精的"]
+
+
+def test_a_cross_sell_of_what_no_product_is_quotes_what_the_page_says_of_it() -> None:
+    from kefu_copilot.presales._crosssell import suggest_complement
+    from kefu_copilot.presales._profiles import Profile
+
+    humidifier = Profile(
+        "hu", "上加水加湿器", "", "", [], [],
+        [(1, "水箱容量：4L"), (2, "滤芯：无滤芯设计，不需要更换耗材")],
+        marks="上加水加湿器",
+    )  # fmt: skip
+    found = suggest_complement(
+        humidifier, [humidifier], ["加湿器", "滤芯"], [], RULES, lambda i, _: _cite(i)
+    )
+    assert found is not None and "无滤芯设计" in found.text
+    assert (
+        suggest_complement(humidifier, [humidifier], ["耳机"], [], RULES, lambda i, _: _cite(i))
+        is None
+    )

@@ -176,9 +176,41 @@ def asked_kinds(
     product's title, not of its own): what the shopper wants with it ("配什么围巾")."""
     return [
         w for w in words
-        if any(find(w, p, negations).in_title for p in profiles if p is not profile)
+        if len(w) > 1  # a lone character (配 of 配件) names no kind
+        and any(find(w, p, negations).in_title for p in profiles if p is not profile)
         and not find(w, profile, negations).in_title
     ]  # fmt: skip
+
+
+def _page_says(
+    profile: Profile, words: Sequence[str], rules: Mapping[str, Any], cite: Cite
+) -> Suggestion | None:
+    """What the page of ``profile`` says of the things asked for with it that no product is
+    ("要不要配滤芯": "滤芯：无滤芯设计，不需要更换耗材") — denials first — for an agent; None
+    when it says nothing of them."""
+    negations = [str(n) for n in rules["negations"]]
+    clauses: list[tuple[int, str]] = []
+    for word in words:
+        if len(word) < 2:
+            continue
+        found = find(word, profile, negations)
+        if found.in_title:
+            continue
+        clauses += [c for c in [*found.negative, *found.positive] if c not in clauses]
+    if not clauses:
+        return None
+    quoted = clauses[: int(rules["separately_quoted"])]
+    return Suggestion(
+        kind="crosssell",
+        source=profile.source,
+        title=profile.title,
+        text=str(rules["texts"]["denied"]).format(
+            title=profile.title, facts="；".join(t for _, t in quoted)
+        ),
+        facts=[t for _, t in quoted],
+        citations=[cite(c, 1.0) for c in dict.fromkeys(c for c, _ in quoted)],
+        reasons=[f"no complement declared; what the page of {profile.title} says of it"],
+    )
 
 
 def suggest_complement(
@@ -236,7 +268,7 @@ def suggest_complement(
         )
     if not options:
         if not extras:
-            return None
+            return _page_says(profile, words, rules, cite)
         return Suggestion(
             kind="crosssell",
             source=profile.source,

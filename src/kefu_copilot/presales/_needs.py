@@ -187,6 +187,9 @@ def _heads(norm: str, said: Sequence[tuple[str, list[str]]]) -> list[str]:
     return out
 
 
+_A_NOT_A = re.compile(r"(\w)\w?不\1")  # 要不要, 需不需要, 买不买: a yes-no question
+
+
 def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
     """``text`` without the spans a shopper's negation governs (from 不想 / 不要 / 别 to the end
     of its clause), and those spans."""
@@ -194,7 +197,9 @@ def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
     spans: list[str] = []
     ordered = sorted((normalize(n) for n in negations if n), key=len, reverse=True)
     for clause in re.split(r"([\s，,。；;！!？?]+)", text):
-        at = min(((clause.find(n), n) for n in ordered if n in clause), default=None)
+        # a question asked as "X不X" ("要不要配滤芯", "需不需要") negates nothing
+        clause_read = _A_NOT_A.sub(lambda m: " " * len(m.group(0)), clause)
+        at = min(((clause_read.find(n), n) for n in ordered if n in clause_read), default=None)
         if at is None:
             keep.append(clause)
             continue
