@@ -1218,3 +1218,31 @@ def test_a_cross_sell_of_what_no_product_is_quotes_what_the_page_says_of_it() ->
         suggest_complement(humidifier, [humidifier], ["耳机"], [], RULES, lambda i, _: _cite(i))
         is None
     )
+
+
+def test_versions_said_without_their_suffix_or_shared_by_several_are_paired() -> None:
+    from kefu_copilot.presales._compare import named_variants, told_apart
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def version(name: str, price: float, chunk: int) -> Variant:
+        return Variant(name, price, True, chunk, (("name", name),), name)
+
+    probe = Profile(
+        "th", "电子体温计", "", "", [],
+        [version("软头款", 29.9, 1), version("硬头款", 19.9, 2), version("软头两支装", 49.9, 3)],
+        [],
+    )  # fmt: skip
+    asked = "硬头和软头有啥区别"
+    assert named_variants(probe, asked, one_said=False) == []
+    pair = named_variants(probe, asked, one_said=False, suffixes=["款", "版"])
+    assert sorted(v.label for v in pair) == ["硬头款", "软头款"]
+    car = Profile(
+        "car", "电动越野车", "", "", [],
+        [version("单驱 标准款", 899, 1), version("双驱 加强款", 1099, 2),
+         version("双驱 豪华款", 1299, 3)],
+        [],
+    )  # fmt: skip
+    asked = "电动车单驱和双驱有什么区别"
+    assert len(named_variants(car, asked, one_said=False)) == 3
+    told = told_apart(named_variants(car, asked, one_said=False), asked)
+    assert [v.label for v in told] == ["单驱 标准款", "双驱 加强款"]

@@ -22,7 +22,13 @@ from ..config._shop import ShopConfig
 from ..ingest._catalog import SizeChart
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, money_amounts, numbers_in
-from ._compare import compare_products, compare_variants, named_variants, version_label
+from ._compare import (
+    compare_products,
+    compare_variants,
+    named_variants,
+    told_apart,
+    version_label,
+)
 from ._crosssell import asked_kinds, suggest_complement, suggest_for_kind
 from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
@@ -63,6 +69,7 @@ class Advisor:
         self._charts: dict[str, list[SizeChart]] = {}  # source → its size charts, read once
         self._last_said: tuple[str, Needs] | None = None
         self._negations = [str(n) for n in self.rules["negations"]]
+        self._suffixes = [normalize(str(s)) for s in self.rules["version_suffixes"]]
         self._checker = ClaimChecker(shop)
         self._by_id = answerer.snapshot.by_id  # chunks are read on demand (memory-mapped)
         joints = sorted((re.escape(normalize(str(j))) for j in self.rules["compare_joints"]),
@@ -231,7 +238,7 @@ class Advisor:
         if len(named) == 1 and knowledge == "handoff" and not kinds:
             # two versions of the one product named, both said ("中果和大果怎么选"), and no
             # sure answer: a comparison though no cue says so
-            versions = named_variants(named[0], question, one_said=False)
+            versions = named_variants(named[0], question, one_said=False, suffixes=self._suffixes)
             norm = normalize(question)
             if len(versions) == 2 and all(  # each named by what tells it apart (中果 / 大果)
                 (told := version_label(a, b)) and told in norm
@@ -412,13 +419,33 @@ class Advisor:
         for profile, one_said in [
             *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
         ]:  # fmt: skip
-            variants = named_variants(profile, question, one_said=one_said)
+            variants = named_variants(profile, question, one_said=one_said, suffixes=self._suffixes)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
         # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)
-        told = [(p, v) for p in kind if len(v := named_variants(p, question)) == 2]
+        told = [
+            (p, v)
+            for p in kind
+            if len(v := named_variants(p, question, suffixes=self._suffixes)) == 2
+        ]
         if not named and len(told) == 1:
             return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+        if not named and not kind:
+            # no product named nor kind its title has ("电动车单驱和双驱"): the one product of the
+            # catalogue whose versions the message tells apart, each said outright
+            told = [
+                (p, v)
+                for p in self.profiles
+                if len(
+                    v := told_apart(
+                        named_variants(p, question, one_said=False, suffixes=self._suffixes),
+                        question,
+                    )
+                )
+                == 2
+            ]
+            if len(told) == 1:
+                return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
         norm = normalize(question)
         parts = [p for p in (self._joints.split(norm) if self._joints else [norm]) if p.strip()]
         each: list[Profile] = []
