@@ -1187,9 +1187,39 @@ def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: 
     c.ingest()
     advisor = c.advisor()
     needs = advisor.needs("想给孩子买把吉他，预算400以内，她身高130")
-    assert needs.sized == {"products/j1.json": ["36寸"]}  # 400 is the budget, no height
+    assert [label for label, _ in needs.sized["products/j1.json"]] == ["36寸"]  # 400: budget
     picked = advisor.recommend("想给孩子买把吉他，预算400以内，她身高130")
     assert "36寸 329元" in picked.text and "299" not in picked.text
+
+
+def test_the_size_a_chart_gives_is_said_when_no_version_is_priced_apart(tmp_path: Path) -> None:
+    dress = {
+        "title": "碎花雪纺连衣裙",
+        "sku": "MM-DR",
+        "price": 199,
+        "category": "连衣裙",
+        "attributes": {"面料": "雪纺"},
+        "size_chart": {
+            "columns": ["尺码", "身高(cm)", "体重(斤)"],
+            "rows": [
+                ["S", "150-158", "80-95"],
+                ["M", "158-165", "95-110"],
+                ["L", "165-172", "110-125"],
+            ],
+        },
+    }
+    shop = make_shop(
+        tmp_path / "shop",
+        {
+            "shop.yaml": SHOP_YAML,
+            "products/dress.json": json.dumps(dress, ensure_ascii=False),
+            "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
+        },
+    )
+    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    picked = c.advisor().recommend("女朋友160 100斤，想送她条连衣裙，200以内")
+    assert picked.decision == "draft" and "建议选M" in picked.text
 
 
 def test_a_yes_no_question_asked_as_x_not_x_negates_nothing() -> None:

@@ -268,10 +268,12 @@ def advise(
     return SizeAdvice(chart, text_out, False, cited, reasons)
 
 
-def fitting_labels(text: str, charts: Sequence[SizeChart], rules: Mapping[str, Any]) -> list[str]:
-    """The labels of the rows of ``charts`` every measure of ``text`` a chart measures falls in
-    (身高130 → 36寸 of a 125-145 row): what a recommendation picks the version by. Empty when
-    no chart measures one, or the measures agree on no row."""
+def fitting_labels(
+    text: str, charts: Sequence[SizeChart], rules: Mapping[str, Any]
+) -> list[tuple[str, int]]:
+    """(label, chunk) of the rows of ``charts`` every measure of ``text`` a chart measures
+    falls in (身高130 → 36寸 of a 125-145 row): what a recommendation picks the version by.
+    Empty when no chart measures one, or the measures agree on no row."""
     for chart in charts:
         found, _ = givens(text, chart, rules)
         sets = [
@@ -281,7 +283,10 @@ def fitting_labels(text: str, charts: Sequence[SizeChart], rules: Mapping[str, A
         ]
         common = set.intersection(*sets) if sets else set()
         if common:
-            return [chart.labels[i] for i in sorted(common)]
+            return [
+                (chart.labels[i], chart.rows[i] if i < len(chart.rows) else -1)
+                for i in sorted(common)
+            ]
     return []
 
 

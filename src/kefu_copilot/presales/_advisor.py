@@ -107,7 +107,7 @@ class Advisor:
         self._last_needs = (text, needs)
         return needs
 
-    def _sized(self, needs: Needs) -> dict[str, list[str]]:
+    def _sized(self, needs: Needs) -> dict[str, list[tuple[str, int]]]:
         """Product source → the labels of its size chart's rows the body measures ``needs``
         states fall in (a budget's figure is no measure)."""
         if not body_measures(needs.text):
@@ -120,7 +120,7 @@ class Advisor:
         if not body_measures(text):
             return {}
         rules = self.shop.rule_set("attributes")
-        out: dict[str, list[str]] = {}
+        out: dict[str, list[tuple[str, int]]] = {}
         for profile in self.profiles:
             charts = self._charts.get(profile.source)
             if charts is None:

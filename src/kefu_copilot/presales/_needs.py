@@ -75,10 +75,10 @@ class Needs(BaseModel):
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     amounts: list[Amount] = Field(default_factory=list)  # quantities needed
     recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
-    # product source → the labels of its size chart's rows the shopper's body measures fall in
-    # ("她身高130" → 36寸 of a 125-145 row): the versions to pick (set by the advisor, which
-    # reads the catalogue's charts)
-    sized: dict[str, list[str]] = Field(default_factory=dict)
+    # product source → (label, chunk) of its size chart's rows the shopper's body measures fall
+    # in ("她身高130" → 36寸 of a 125-145 row): the versions to pick, the size to say (set by
+    # the advisor, which reads the catalogue's charts)
+    sized: dict[str, list[tuple[str, int]]] = Field(default_factory=dict)
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 

@@ -522,7 +522,7 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
         age = needs.age
         chosen = [v for v in chosen if held(age, _row(v), rules["ages"])] or chosen
     # or the size its chart gives for the body measures said ("身高130" → 36寸)
-    sized = {normalize(label) for label in needs.sized.get(scored.profile.source, ())}
+    sized = {normalize(label) for label, _ in needs.sized.get(scored.profile.source, ())}
     if sized:
         chosen = [v for v in chosen if any(normalize(c) in sized for _, c in v.cells)] or chosen
     avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
@@ -805,6 +805,11 @@ def recommend(
     text = str(texts["recommend"]).format(
         title=top.title, prices=prices_text(top.prices, best.variants), facts="；".join(top.facts)
     )
+    sizes = needs.sized.get(best.profile.source, [])
+    if sizes and not any(normalize(label) in _row(v) for v in wanted for label, _ in sizes):
+        # the size its chart gives for the measures said, no version of it priced apart
+        text += str(texts["sized"]).format(sizes="或".join(label for label, _ in sizes))
+        top.citations += [cite(chunk, 1.0) for _, chunk in sizes if chunk >= 0]
     # sent as is only when the need is plain and one product alone fits it
     clear = (
         len(scored) == 1
