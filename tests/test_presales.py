@@ -1276,3 +1276,24 @@ def test_versions_said_without_their_suffix_or_shared_by_several_are_paired() ->
     assert len(named_variants(car, asked, one_said=False)) == 3
     told = told_apart(named_variants(car, asked, one_said=False), asked)
     assert [v.label for v in told] == ["单驱 标准款", "双驱 加强款"]
+
+
+def test_give_me_running_into_a_persons_word_names_someone_not_haggling() -> None:
+    assert not read_needs("预算200左右，给我爸在家量血压用", RULES).cues.get("bargain")
+    assert read_needs("给我便宜点", RULES).cues.get("bargain") == ["给我"]
+
+
+def test_a_title_word_that_tells_versions_apart_picks_them_and_an_absent_cell_denies() -> None:
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import Scored, _variants_wanted
+
+    def version(grade: str, pack: str, price: float, chunk: int) -> Variant:
+        return Variant(grade, price, True, chunk, (("等级", grade), ("包装", pack)), grade)
+
+    rows = [version("特级", "红木纹礼盒", 458, 1), version("一级", "红木纹礼盒", 298, 2),
+            version("一级", "单罐，无礼盒", 139, 3)]  # fmt: skip
+    box = Scored(Profile("t", "金骏眉红茶礼盒 特级/一级", "", "", [], rows, [],
+                         marks="金骏眉红茶礼盒 特级/一级"))  # fmt: skip
+    needs = read_needs("金骏眉一级礼盒多钱", RULES, words=lambda t: ["一级", "礼盒"])
+    picked = _variants_wanted(box, needs, RULES)
+    assert [v.price for v in picked] == [298]

@@ -187,6 +187,16 @@ def _heads(norm: str, said: Sequence[tuple[str, list[str]]]) -> list[str]:
     return out
 
 
+def _names_person(norm: str, cue: str, people: Sequence[str]) -> bool:
+    """Whether every occurrence of ``cue`` in ``norm`` runs into a person's word ("给我" of
+    "给我爸": 我爸 starts inside or right after it)."""
+    spans = [m.start() for m in re.finditer(re.escape(cue), norm)]
+    return bool(spans) and all(
+        any(norm.startswith(w, j) for w in people for j in range(i + 1, i + len(cue) + 1))
+        for i in spans
+    )
+
+
 _A_NOT_A = re.compile(r"(\w)\w?不\1")  # 要不要, 需不需要, 买不买: a yes-no question
 
 
@@ -279,6 +289,9 @@ def read_said(
     )
     if recipient and cues["bargain"]:  # "给我妈买" names someone bought for: no haggling
         cues["bargain"] = _found(norm.replace(recipient, " "), static.cues["bargain"])
+    if cues["bargain"]:  # "给我爸在家用": a person a group's word names follows — no haggling
+        people = [w for _, said in static.groups for w in said]
+        cues["bargain"] = [c for c in cues["bargain"] if not _names_person(norm, c, people)]
     household = next((n for w, n in static.households if w in norm), None)
     if household is None:  # else how many people, said as a number ("六个人", "三口人")
         counts = {low for low, high, _ in people_ranges(norm) if low == high}

@@ -490,24 +490,31 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     states most of what was asked for ("轻微段落感，声音小" for 段落感 + 声音不大), then has the
     most (least) of a quantity preferred — when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
-    negations = _negations(rules)
+    # a row's cell saying the version has none of it ("单罐，无礼盒") denies it as a negation does
+    absent = [normalize(str(a)) for a in rules["absent_values"] if _is_cjk(str(a))]
+    negations = [*_negations(rules), *absent]
     phrases = _feature_phrases(rules)
+
+    def states(row: str, word: str) -> bool:
+        return any(
+            (at := clause.find(word)) >= 0 and not any(n in clause[:at] for n in negations)
+            for clause in row.split("，")
+        )
+
+    rows = [_row(v) for v in pool]
+
+    def telling(word: str) -> bool:  # some versions' rows state it, not all (一级 of 特级/一级)
+        return 0 < sum(states(r, stem(word)) for r in rows) < len(rows)
+
     wanted = [
         [stem(w), *phrases.get(w, [])]
         for w in [*needs.features, *needs.words]
-        if len(w) > 1 and stem(w) not in scored.profile.marks
+        if len(w) > 1 and (stem(w) not in scored.profile.marks or telling(w))
     ]
 
     def said(variant: Variant) -> int:
-        row = normalize("，".join(c for _, c in variant.cells))
-        return sum(
-            any(
-                (at := clause.find(w)) >= 0 and not any(n in clause[:at] for n in negations)
-                for w in words
-                for clause in row.split("，")
-            )
-            for words in wanted
-        )
+        row = _row(variant)
+        return sum(any(states(row, w) for w in words) for words in wanted)
 
     chosen = list(pool)
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
@@ -534,6 +541,10 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     for extreme in needs.extremes:
         chosen = _most_of(chosen, extreme)
     return chosen if 0 < len(chosen) < len(pool) else []
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _row(variant: Variant) -> str:
