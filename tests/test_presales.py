@@ -1047,3 +1047,253 @@ def test_what_a_question_says_by_cues_is_its_needs_without_the_content_words() -
         calls.clear()
         assert with_content(said, RULES, words) == full and calls  # segmented here only
     assert not read_said("这款有黑色吗", RULES).words
+
+
+def test_the_one_bought_for_is_the_head_not_whose_it_is() -> None:
+    # "爸妈那边的孙子": the grandchild is the one it is for; the parents only name whose
+    assert read_needs("给爸妈那边的孙子买个电动车", RULES).groups == ["kids"]
+    assert set(read_needs("给爸妈和孩子买点水果", RULES).groups) == {"kids", "elderly"}
+    assert read_needs("给我妈的生日礼物，她腰不好", RULES).groups == ["women"]
+
+
+def test_an_age_under_a_label_naming_its_unit_is_read_in_that_unit() -> None:
+    from kefu_copilot.presales._ages import for_age
+    from kefu_copilot.presales._profiles import Profile
+
+    spec, negations = RULES["ages"], [str(n) for n in RULES["negations"]]
+    chart = Profile(
+        "guitar",
+        "入门民谣吉他",
+        "",
+        "",
+        [],
+        [],
+        [(1, "尺寸：34寸，建议身高(cm)：105-125，参考年龄(岁)：5-8"),
+         (2, "尺寸：40寸，建议身高(cm)：155-165，参考年龄(岁)：14岁以上")],
+    )  # fmt: skip
+    found = for_age(6, chart, spec, negations)
+    assert found is not None and [c for c, _ in found.positive] == [1]
+
+
+def test_a_kids_need_fits_an_unmarked_page_only_where_none_is_marked_and_it_says_so() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import fits_group, marked_groups
+
+    def page(title: str, body: str) -> Profile:
+        return Profile("p", title, "", "", [], [], [(1, body)], marks=title)
+
+    guitar = page("古典吉他（尼龙弦）", "尼龙弦手感柔软，适合孩子学古典吉他")
+    shoe = page("轻便透气跑步鞋", "鞋面：飞织网面")
+    needs = read_needs("孩子学校兴趣班要学吉他，买哪个", RULES)
+    unmarked = marked_groups([guitar, shoe], RULES)
+    assert "kids" not in unmarked
+    assert fits_group(guitar, needs, RULES, unmarked)  # its page says 孩子
+    assert not fits_group(shoe, needs, RULES, unmarked)  # says nothing of children
+    marked = marked_groups([guitar, page("儿童吉他", "")], RULES)
+    assert not fits_group(guitar, needs, RULES, marked)  # the shop marks its kids' ones
+
+
+def test_what_a_page_says_is_not_included_or_lists_to_add_on_is_bought_besides() -> None:
+    from kefu_copilot.presales._crosssell import sold_separately
+    from kefu_copilot.presales._profiles import Profile
+
+    toy = Profile(
+        "kitchen",
+        "过家家厨房",
+        "",
+        "",
+        [],
+        [],
+        [(1, "供电：3节AA电池（5号电池，不含）"), (2, "重量：约115g（不含电池）")],
+    )
+    assert [c for c, _ in sold_separately(toy, RULES)] == [1]  # not a weight without one
+    drone = Profile(
+        "drone", "迷你无人机", "", "", [], [],
+        [(1, "请勿雨天飞行。\n配件加购：原装电池29元/块；\n桨叶保护罩12元/套。\n炸机不保修。")],
+    )  # fmt: skip
+    (quoted,) = sold_separately(drone, RULES)
+    assert "保护罩" in quoted[1] and "原装电池" in quoted[1] and "炸机" not in quoted[1]
+
+
+def test_a_price_objection_puts_selling_words_before_bare_figures_and_fits_out() -> None:
+    from kefu_copilot.presales._objections import selling_points
+    from kefu_copilot.presales._profiles import Fact, Profile, Variant
+
+    facts = [
+        Fact("适用年龄", "2-6岁", 1),
+        Fact("最大承重", "30公斤", 2),
+        Fact("车重", "3.2公斤", 3),
+        Fact("车架", "镁合金一体车架", 4),
+        Fact("电池", "7.4V 1500mAh锂电池", 5),
+    ]
+    rows = [Variant("双电池版", 299, True, 6, (("版本", "双电池版"), ("续航", "约25分钟")), "")]
+    bike = Profile(
+        "bike", "平衡车", "", "", facts, rows,
+        [*((f.chunk, f.text) for f in facts), (6, "版本：双电池版，续航：约25分钟，价格：299")],
+    )  # fmt: skip
+    quoted = [t for _, t in selling_points(bike, RULES)]
+    assert quoted[:2] == ["电池：7.4V 1500mAh锂电池", "车架：镁合金一体车架"]
+    assert not any("适用年龄" in t or "承重" in t or "版本" in t for t in quoted)
+
+
+def test_rows_a_table_says_fit_the_product_are_suggested_when_none_is_declared() -> None:
+    from kefu_copilot.presales._crosssell import fitting_rows, suggest_for_kind
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def row(name: str, fits: str, price: float, chunk: int) -> Variant:
+        return Variant(name, price, True, chunk, (("配件", name), ("适用", fits)), name)
+
+    guitar = Profile(
+        "g", "云杉面单民谣吉他", "S-41", "民谣吉他", [], [], [], marks="云杉面单民谣吉他 民谣吉他"
+    )
+    parts = Profile(
+        "a", "配件合集", "", "", [],
+        [row("调音器", "吉他/小提琴", 39, 1), row("变调夹", "不适用古典吉他", 29, 2),
+         row("松香", "小提琴", 25, 3), row("琴凳", "电钢琴", 199, 4)],
+        [],
+    )  # fmt: skip
+    assert [v.label for _, v in fitting_rows(guitar, [guitar, parts], RULES)] == ["调音器"]
+    found = suggest_for_kind(["小提琴"], [guitar, parts], RULES, lambda i, _: _cite(i))
+    assert found is not None and "调音器（39元）" in found.text and "松香" in found.text
+    assert suggest_for_kind(["耳机"], [guitar, parts], RULES, lambda i, _: _cite(i)) is None
+
+
+def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: Path) -> None:
+    guitar = {
+        "title": "入门民谣吉他",
+        "sku": "SY-J1",
+        "price": 299,
+        "category": "民谣吉他",
+        "attributes": {"面板": "椴木合板", "适合人群": "儿童及青少年初学"},
+        "variants": [
+            {"尺寸": "34寸", "价格": 299, "库存": "现货"},
+            {"尺寸": "36寸", "价格": 329, "库存": "现货"},
+            {"尺寸": "38寸", "价格": 359, "库存": "现货"},
+        ],
+        "size_chart": {
+            "columns": ["尺寸", "建议身高(cm)"],
+            "rows": [["34寸", "105-125"], ["36寸", "125-145"], ["38寸", "145-155"]],
+        },
+    }
+    shop = make_shop(
+        tmp_path / "shop",
+        {
+            "shop.yaml": SHOP_YAML,
+            "products/j1.json": json.dumps(guitar, ensure_ascii=False),
+            "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
+        },
+    )
+    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    advisor = c.advisor()
+    needs = advisor.needs("想给孩子买把吉他，预算400以内，她身高130")
+    assert [label for label, _ in needs.sized["products/j1.json"]] == ["36寸"]  # 400: budget
+    picked = advisor.recommend("想给孩子买把吉他，预算400以内，她身高130")
+    assert "36寸 329元" in picked.text and "299" not in picked.text
+
+
+def test_the_size_a_chart_gives_is_said_when_no_version_is_priced_apart(tmp_path: Path) -> None:
+    dress = {
+        "title": "碎花雪纺连衣裙",
+        "sku": "MM-DR",
+        "price": 199,
+        "category": "连衣裙",
+        "attributes": {"面料": "雪纺"},
+        "size_chart": {
+            "columns": ["尺码", "身高(cm)", "体重(斤)"],
+            "rows": [
+                ["S", "150-158", "80-95"],
+                ["M", "158-165", "95-110"],
+                ["L", "165-172", "110-125"],
+            ],
+        },
+    }
+    shop = make_shop(
+        tmp_path / "shop",
+        {
+            "shop.yaml": SHOP_YAML,
+            "products/dress.json": json.dumps(dress, ensure_ascii=False),
+            "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
+        },
+    )
+    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    picked = c.advisor().recommend("女朋友160 100斤，想送她条连衣裙，200以内")
+    assert picked.decision == "draft" and "建议选M" in picked.text
+
+
+def test_a_yes_no_question_asked_as_x_not_x_negates_nothing() -> None:
+    from kefu_copilot.presales._needs import _unwanted
+
+    negations = RULES["need_negations"]
+    assert _unwanted("加湿器要不要配滤芯", negations)[1] == []
+    assert _unwanted("需不需要买保护套", negations)[1] == []
+    assert _unwanted("不要含酒精的", negations)[1] == ["含酒精的"]
+
+
+def test_a_cross_sell_of_what_no_product_is_quotes_what_the_page_says_of_it() -> None:
+    from kefu_copilot.presales._crosssell import suggest_complement
+    from kefu_copilot.presales._profiles import Profile
+
+    humidifier = Profile(
+        "hu", "上加水加湿器", "", "", [], [],
+        [(1, "水箱容量：4L"), (2, "滤芯：无滤芯设计，不需要更换耗材")],
+        marks="上加水加湿器",
+    )  # fmt: skip
+    found = suggest_complement(
+        humidifier, [humidifier], ["加湿器", "滤芯"], [], RULES, lambda i, _: _cite(i)
+    )
+    assert found is not None and "无滤芯设计" in found.text
+    assert (
+        suggest_complement(humidifier, [humidifier], ["耳机"], [], RULES, lambda i, _: _cite(i))
+        is None
+    )
+
+
+def test_versions_said_without_their_suffix_or_shared_by_several_are_paired() -> None:
+    from kefu_copilot.presales._compare import named_variants, told_apart
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def version(name: str, price: float, chunk: int) -> Variant:
+        return Variant(name, price, True, chunk, (("name", name),), name)
+
+    probe = Profile(
+        "th", "电子体温计", "", "", [],
+        [version("软头款", 29.9, 1), version("硬头款", 19.9, 2), version("软头两支装", 49.9, 3)],
+        [],
+    )  # fmt: skip
+    asked = "硬头和软头有啥区别"
+    assert named_variants(probe, asked, one_said=False) == []
+    pair = named_variants(probe, asked, one_said=False, suffixes=["款", "版"])
+    assert sorted(v.label for v in pair) == ["硬头款", "软头款"]
+    car = Profile(
+        "car", "电动越野车", "", "", [],
+        [version("单驱 标准款", 899, 1), version("双驱 加强款", 1099, 2),
+         version("双驱 豪华款", 1299, 3)],
+        [],
+    )  # fmt: skip
+    asked = "电动车单驱和双驱有什么区别"
+    assert len(named_variants(car, asked, one_said=False)) == 3
+    told = told_apart(named_variants(car, asked, one_said=False), asked)
+    assert [v.label for v in told] == ["单驱 标准款", "双驱 加强款"]
+
+
+def test_give_me_running_into_a_persons_word_names_someone_not_haggling() -> None:
+    assert not read_needs("预算200左右，给我爸在家量血压用", RULES).cues.get("bargain")
+    assert read_needs("给我便宜点", RULES).cues.get("bargain") == ["给我"]
+
+
+def test_a_title_word_that_tells_versions_apart_picks_them_and_an_absent_cell_denies() -> None:
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import Scored, _variants_wanted
+
+    def version(grade: str, pack: str, price: float, chunk: int) -> Variant:
+        return Variant(grade, price, True, chunk, (("等级", grade), ("包装", pack)), grade)
+
+    rows = [version("特级", "红木纹礼盒", 458, 1), version("一级", "红木纹礼盒", 298, 2),
+            version("一级", "单罐，无礼盒", 139, 3)]  # fmt: skip
+    box = Scored(Profile("t", "金骏眉红茶礼盒 特级/一级", "", "", [], rows, [],
+                         marks="金骏眉红茶礼盒 特级/一级"))  # fmt: skip
+    needs = read_needs("金骏眉一级礼盒多钱", RULES, words=lambda t: ["一级", "礼盒"])
+    picked = _variants_wanted(box, needs, RULES)
+    assert [v.price for v in picked] == [298]

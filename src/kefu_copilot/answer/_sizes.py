@@ -25,7 +25,7 @@ from ..ingest._catalog import ChartColumn, SizeChart, parse_chart
 from ..text._normalize import normalize
 from ..text._numbers import UNITS, BodyMeasure, body_measures
 
-__all__ = ["SizeAdvice", "advise", "charts_of", "is_size_question"]
+__all__ = ["SizeAdvice", "advise", "charts_of", "fitting_labels", "is_size_question"]
 
 _CUE_WINDOW = 4  # characters before a number its cue may stand in ("身高:163", "体重是52")
 
@@ -266,6 +266,28 @@ def advise(
     reasons.insert(0, "the measures point to different sizes")
     text_out = f"亲，这款{title}{'，'.join(parts)}，两者不一致，建议参考胸围/腰围等实际尺寸再确认，或由客服帮您判断哦～"
     return SizeAdvice(chart, text_out, False, cited, reasons)
+
+
+def fitting_labels(
+    text: str, charts: Sequence[SizeChart], rules: Mapping[str, Any]
+) -> list[tuple[str, int]]:
+    """(label, chunk) of the rows of ``charts`` every measure of ``text`` a chart measures
+    falls in (身高130 → 36寸 of a 125-145 row): what a recommendation picks the version by.
+    Empty when no chart measures one, or the measures agree on no row."""
+    for chart in charts:
+        found, _ = givens(text, chart, rules)
+        sets = [
+            set(_fitting(column, g.value)[0])
+            for g in found
+            if (column := chart.column(g.dimension)) is not None
+        ]
+        common = set.intersection(*sets) if sets else set()
+        if common:
+            return [
+                (chart.labels[i], chart.rows[i] if i < len(chart.rows) else -1)
+                for i in sorted(common)
+            ]
+    return []
 
 
 _NAMES = {"height": "身高", "weight": "体重", "foot": "脚长"}

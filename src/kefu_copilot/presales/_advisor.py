@@ -17,11 +17,19 @@ from .._errors import InputError
 from .._models import Answer, Citation, Decision, Message
 from ..answer._claims import ClaimChecker
 from ..answer._extractive import Answerer
+from ..answer._sizes import charts_of, fitting_labels
 from ..config._shop import ShopConfig
+from ..ingest._catalog import SizeChart
 from ..text._normalize import normalize
-from ..text._numbers import money_amounts, numbers_in
-from ._compare import compare_products, compare_variants, named_variants, version_label
-from ._crosssell import asked_kinds, suggest_complement
+from ..text._numbers import body_measures, money_amounts, numbers_in
+from ._compare import (
+    compare_products,
+    compare_variants,
+    named_variants,
+    told_apart,
+    version_label,
+)
+from ._crosssell import asked_kinds, suggest_complement, suggest_for_kind
 from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
@@ -58,8 +66,10 @@ class Advisor:
         #: whether a word names a kind of product of the shop, answered once for all profiles
         self.kinds = KindIndex(self.profiles)
         self._last_needs: tuple[str, Needs] | None = None
+        self._charts: dict[str, list[SizeChart]] = {}  # source → its size charts, read once
         self._last_said: tuple[str, Needs] | None = None
         self._negations = [str(n) for n in self.rules["negations"]]
+        self._suffixes = [normalize(str(s)) for s in self.rules["version_suffixes"]]
         self._checker = ClaimChecker(shop)
         self._by_id = answerer.snapshot.by_id  # chunks are read on demand (memory-mapped)
         joints = sorted((re.escape(normalize(str(j))) for j in self.rules["compare_joints"]),
@@ -91,8 +101,35 @@ class Advisor:
         if last is not None and last[0] == text:
             return last[1]
         needs = with_content(self.said(text), self.rules, self._words, self._synonyms)
+        sized = self._sized(needs)
+        if sized:
+            needs = needs.model_copy(update={"sized": sized})
         self._last_needs = (text, needs)
         return needs
+
+    def _sized(self, needs: Needs) -> dict[str, list[tuple[str, int]]]:
+        """Product source → the labels of its size chart's rows the body measures ``needs``
+        states fall in (a budget's figure is no measure)."""
+        if not body_measures(needs.text):
+            return {}
+        text = normalize(needs.text)
+        for bound in needs.budget or ():
+            figure = f"{bound:g}"
+            if bound and figure in text:  # "预算400" is no height of 400
+                text = text.replace(figure, " " * len(figure), 1)
+        if not body_measures(text):
+            return {}
+        rules = self.shop.rule_set("attributes")
+        out: dict[str, list[tuple[str, int]]] = {}
+        for profile in self.profiles:
+            charts = self._charts.get(profile.source)
+            if charts is None:
+                tables = self.answerer.products.tables.get(profile.source, ())
+                charts = self._charts[profile.source] = charts_of(tables, rules)
+            labels = fitting_labels(text, charts, rules) if charts else []
+            if labels:
+                out[profile.source] = labels
+        return out
 
     def said(self, text: str) -> Needs:
         """What ``text`` says by the rules' cues and numbers, without its content words (see
@@ -180,6 +217,9 @@ class Advisor:
                     return self._handoff(
                         question, f"no complement declared for {profile.title}"
                     ), needs
+                found = suggest_for_kind(needs.words, self.profiles, self.rules, self.cite)
+                if found is not None:
+                    return self._answer(question, found), needs
             elif kind == "compare":
                 comparison = self._comparison(question, named)
                 if comparison is not None and comparison.text:
@@ -198,7 +238,7 @@ class Advisor:
         if len(named) == 1 and knowledge == "handoff" and not kinds:
             # two versions of the one product named, both said ("中果和大果怎么选"), and no
             # sure answer: a comparison though no cue says so
-            versions = named_variants(named[0], question, one_said=False)
+            versions = named_variants(named[0], question, one_said=False, suffixes=self._suffixes)
             norm = normalize(question)
             if len(versions) == 2 and all(  # each named by what tells it apart (中果 / 大果)
                 (told := version_label(a, b)) and told in norm
@@ -379,13 +419,33 @@ class Advisor:
         for profile, one_said in [
             *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
         ]:  # fmt: skip
-            variants = named_variants(profile, question, one_said=one_said)
+            variants = named_variants(profile, question, one_said=one_said, suffixes=self._suffixes)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
         # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)
-        told = [(p, v) for p in kind if len(v := named_variants(p, question)) == 2]
+        told = [
+            (p, v)
+            for p in kind
+            if len(v := named_variants(p, question, suffixes=self._suffixes)) == 2
+        ]
         if not named and len(told) == 1:
             return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+        if not named and not kind:
+            # no product named nor kind its title has ("电动车单驱和双驱"): the one product of the
+            # catalogue whose versions the message tells apart, each said outright
+            told = [
+                (p, v)
+                for p in self.profiles
+                if len(
+                    v := told_apart(
+                        named_variants(p, question, one_said=False, suffixes=self._suffixes),
+                        question,
+                    )
+                )
+                == 2
+            ]
+            if len(told) == 1:
+                return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
         norm = normalize(question)
         parts = [p for p in (self._joints.split(norm) if self._joints else [norm]) if p.strip()]
         each: list[Profile] = []

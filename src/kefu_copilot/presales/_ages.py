@@ -32,11 +32,30 @@ def _pattern(spec: Mapping[str, Any]) -> re.Pattern[str]:
     )
 
 
+def _labelled(spec: Mapping[str, Any]) -> re.Pattern[str]:
+    """A label naming the unit of its bare value ("参考年龄(岁)：4-10", a size chart's column)."""
+    units = "|".join(sorted((re.escape(str(u)) for u in spec["units"]), key=len, reverse=True))
+    value = rf"{_NUM}(?:\s*(?:-|~|～|—|–|至|到)\s*{_NUM})?"
+    return re.compile(
+        rf"[(（](?P<unit>{units})[)）]\s*(?P<colon>[:：]\s*)(?P<value>{value})(?![\d.])"
+        rf"(?!\s*(?:{units}))"
+    )
+
+
+def _unit_labels(text: str, spec: Mapping[str, Any]) -> str:
+    """``text`` normalised, each bare value under a label naming its unit given the unit
+    ("参考年龄(岁)：4-10" → "参考年龄：4-10岁")."""
+    return _labelled(spec).sub(
+        lambda m: f"{m.group('colon')}{m.group('value')}{m.group('unit')}", normalize(text)
+    )
+
+
 def _ranges(text: str, spec: Mapping[str, Any]) -> list[tuple[float, float, str]]:
-    """(low, high, said) of every age ``text`` states, in years."""
+    """(low, high, said) of every age ``text`` states, in years — a bare value under a label
+    naming its unit ("参考年龄(岁)：4-10") in that unit."""
     below = {str(b) for b in spec["below"]}
     out: list[tuple[float, float, str]] = []
-    for m in _pattern(spec).finditer(normalize(text)):
+    for m in _pattern(spec).finditer(_unit_labels(text, spec)):
         scale = float(spec["units"][m.group("unit")])
         value = float(m.group(2)) * scale + (0.5 * scale if m.group("half") else 0.0)
         if m.group(1):
@@ -73,7 +92,7 @@ def for_age(
     positive: list[tuple[int, str]] = []
     negative: list[tuple[int, str]] = []
     for index, text in profile.parts:
-        for clause in CLAUSE.split(text):
+        for clause in CLAUSE.split(_unit_labels(text, spec)):
             for low, high, _ in _ranges(clause, spec):
                 if low == high:
                     continue  # a bare age ("25岁") is no range it is for

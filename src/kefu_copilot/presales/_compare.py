@@ -17,7 +17,7 @@ from ._models import Comparison
 from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
 
-__all__ = ["compare_products", "compare_variants", "named_variants", "version_label"]
+__all__ = ["compare_products", "compare_variants", "named_variants", "told_apart", "version_label"]
 
 Cite = Callable[[int, float], Citation]
 
@@ -86,12 +86,22 @@ _BARE = re.compile(r"\d+(?:\.\d+)?")  # a price cell with no unit (129 from JSON
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
 
 
-def named_variants(profile: Profile, text: str, *, one_said: bool = True) -> list[Variant]:
+def named_variants(
+    profile: Profile, text: str, *, one_said: bool = True, suffixes: Sequence[str] = ()
+) -> list[Variant]:
     """The variants of ``profile`` the message tells apart: in one column of the variant table,
     the rows whose own words (not shared by every other row: "标准版", "pro") the message says,
     one row per value named; of a column with two values, one named is enough ("L5和L5 Pro":
-    the other is the one not told apart) — unless ``one_said`` is false."""
+    the other is the one not told apart) — unless ``one_said`` is false. A word ending in one
+    of ``suffixes`` (款, 版: ``version_suffixes``) is said without it too ("软头" of 软头款)."""
     norm = normalize(text)
+
+    def said(token: str) -> bool:
+        if token in norm:
+            return True
+        stem = next((token[: -len(s)] for s in suffixes if s and token.endswith(s)), "")
+        return len(stem) > 1 and stem in norm
+
     columns = list(dict.fromkeys(h for v in profile.variants for h, _ in v.cells))
     pairs: list[Variant] = []
     for header in columns:
@@ -103,7 +113,7 @@ def named_variants(profile: Profile, text: str, *, one_said: bool = True) -> lis
             if not others:
                 continue
             distinct = {t for t in own if not all(t in o for o in others)}
-            if any(t in norm for t in distinct if len(t) > 1 or t.isascii()):
+            if any(said(t) for t in distinct if len(t) > 1 or t.isascii()):
                 seen.setdefault(values[variant], variant)
         if len(seen) >= 2:
             return list(seen.values())
@@ -112,6 +122,23 @@ def named_variants(profile: Profile, text: str, *, one_said: bool = True) -> lis
             other = next(v for v, value in values.items() if value not in seen)
             pairs = [next(iter(seen.values())), other]
     return pairs
+
+
+def told_apart(variants: Sequence[Variant], text: str) -> list[Variant]:
+    """Of ``variants``, the first of each set sharing the words ``text`` says of them ("单驱和
+    双驱": 单驱, and the first of the two 双驱 versions) — the versions a comparison pairs."""
+    norm = normalize(text)
+    first: dict[frozenset[str], Variant] = {}
+    for variant in variants:
+        said = frozenset(
+            t
+            for _, cell in variant.cells
+            for t in _TOKEN.findall(normalize(cell))
+            if (len(t) > 1 or t.isascii()) and t in norm
+        )
+        if said:
+            first.setdefault(said, variant)
+    return list(first.values())
 
 
 def compare_variants(

@@ -75,6 +75,10 @@ class Needs(BaseModel):
     extremes: list[Extreme] = Field(default_factory=list)  # the most / least of a quantity
     amounts: list[Amount] = Field(default_factory=list)  # quantities needed
     recipient: str = ""  # someone it is bought for, as said ("给爸妈买"), in a group or not
+    # product source → (label, chunk) of its size chart's rows the shopper's body measures fall
+    # in ("她身高130" → 36寸 of a 125-145 row): the versions to pick, the size to say (set by
+    # the advisor, which reads the catalogue's charts)
+    sized: dict[str, list[tuple[str, int]]] = Field(default_factory=dict)
     cues: dict[str, list[str]] = Field(default_factory=dict)  # cue kind → the cues found
     aliases: dict[str, list[str]] = Field(default_factory=dict)  # word → its synonyms
 
@@ -156,6 +160,46 @@ def _found(norm: str, words: Sequence[str], negations: Sequence[str] = ()) -> li
     return out
 
 
+_CLAUSE_END = re.compile(r"[，,。！？!?；;\s]")
+
+
+def _heads(norm: str, said: Sequence[tuple[str, list[str]]]) -> list[str]:
+    """The groups said in ``norm`` (``said``: each group's cues found), less those naming only
+    the owner of the one it is for: in "爸妈那边的孙子" the grandchild is the one, the parents
+    only whose grandchild — a group whose every cue comes before a 的 that another group's cue
+    follows in the same clause is not the one it is for."""
+
+    def spans(words: Sequence[str]) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for w in words for m in re.finditer(re.escape(w), norm)]
+
+    def owner(end: int, others: Sequence[tuple[int, int]]) -> bool:
+        return any(
+            start >= end and "的" in norm[end:start] and not _CLAUSE_END.search(norm[end:start])
+            for start, _ in others
+        )
+
+    found = [(name, spans(words)) for name, words in said if words]
+    out = []
+    for name, own in found:
+        others = [s for other, sp in found if other != name for s in sp]
+        if not own or not all(owner(end, others) for _, end in own):
+            out.append(name)
+    return out
+
+
+def _names_person(norm: str, cue: str, people: Sequence[str]) -> bool:
+    """Whether every occurrence of ``cue`` in ``norm`` runs into a person's word ("给我" of
+    "给我爸": 我爸 starts inside or right after it)."""
+    spans = [m.start() for m in re.finditer(re.escape(cue), norm)]
+    return bool(spans) and all(
+        any(norm.startswith(w, j) for w in people for j in range(i + 1, i + len(cue) + 1))
+        for i in spans
+    )
+
+
+_A_NOT_A = re.compile(r"(\w)\w?不\1")  # 要不要, 需不需要, 买不买: a yes-no question
+
+
 def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
     """``text`` without the spans a shopper's negation governs (from 不想 / 不要 / 别 to the end
     of its clause), and those spans."""
@@ -163,7 +207,9 @@ def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
     spans: list[str] = []
     ordered = sorted((normalize(n) for n in negations if n), key=len, reverse=True)
     for clause in re.split(r"([\s，,。；;！!？?]+)", text):
-        at = min(((clause.find(n), n) for n in ordered if n in clause), default=None)
+        # a question asked as "X不X" ("要不要配滤芯", "需不需要") negates nothing
+        clause_read = _A_NOT_A.sub(lambda m: " " * len(m.group(0)), clause)
+        at = min(((clause_read.find(n), n) for n in ordered if n in clause_read), default=None)
         if at is None:
             keep.append(clause)
             continue
@@ -236,13 +282,16 @@ def read_said(
         for p in rules["existence_patterns"]
         if (hit := re.search(str(p), norm.strip()))
     ]
-    groups = [name for name, said in static.groups if _found(norm, said)]
+    groups = _heads(norm, [(name, _found(norm, said)) for name, said in static.groups])
     recipient = next(
         (hit.group(0) for p in rules["recipient_patterns"] if (hit := re.search(str(p), norm))),
         "",
     )
     if recipient and cues["bargain"]:  # "给我妈买" names someone bought for: no haggling
         cues["bargain"] = _found(norm.replace(recipient, " "), static.cues["bargain"])
+    if cues["bargain"]:  # "给我爸在家用": a person a group's word names follows — no haggling
+        people = [w for _, said in static.groups for w in said]
+        cues["bargain"] = [c for c in cues["bargain"] if not _names_person(norm, c, people)]
     household = next((n for w, n in static.households if w in norm), None)
     if household is None:  # else how many people, said as a number ("六个人", "三口人")
         counts = {low for low, high, _ in people_ranges(norm) if low == high}

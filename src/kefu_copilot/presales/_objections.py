@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._models import Citation
+from ..text._numbers import measures
 from ._models import Suggestion
 from ._profiles import Profile
 
@@ -55,9 +56,10 @@ def _tagline(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]
 
 
 def _prose(profile: Profile) -> list[tuple[int, str]]:
-    """(chunk, sentence) of the page's own prose: its parts that are no fact's, not the
-    overview, sentence by sentence."""
-    facts = {f.chunk for f in profile.facts}
+    """(chunk, sentence) of the page's own prose: its parts that are no fact's, no version's
+    row (the price list shows those), not the overview, sentence by sentence."""
+    facts = {f.chunk for f in profile.facts} | {v.chunk for v in profile.variants}
+    facts |= set(profile.rows)
     return [
         (index, sentence.strip())
         for index, text in profile.parts
@@ -69,18 +71,26 @@ def _prose(profile: Profile) -> list[tuple[int, str]]:
 
 def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
     """(chunk, text) of the page's selling points, the strongest first: a number with a
-    selling word (8000Pa 大吸力, 含绒量：90%), then either, then the rest, in page order. A
+    selling word (8000Pa 大吸力, 含绒量：90%), then a selling word, then a number, then the
+    rest, in page order (facts whose name says whom it fits — ``fit_words`` — are none). A
     page whose facts are few says its strongest in prose ("弹簧质保10年，面料质保1年"): a
     sentence with both is one too, after the facts as strong."""
     words = [str(w).lower() for w in rules["selling_words"]]
     skip = {str(s) for s in rules["not_selling_points"]}
+    fit = [str(w) for w in rules["fit_words"]]
+    dims = {str(d) for d in rules["selling_measures"]}
 
     def strength(item: tuple[int, str]) -> int:
+        # a selling word (or a spec advantage's figure) outranks a bare number (a size)
         text = item[1].lower()
-        return int(bool(re.search(r"\d", text))) + int(any(w in text for w in words))
+        sells = any(w in text for w in words) or any(m.dim in dims for m in measures(text))
+        return int(bool(re.search(r"\d", text))) + 2 * int(sells)
 
-    items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in profile.points(skip))]
-    items += [s for s in _prose(profile) if strength(s) == 2 and len(s[1]) <= PROSE_CHARS]
+    # the overview's facts declared besides its bookkeeping (a certificate in front matter)
+    declared = [f for f in profile.facts if f.chunk == profile.overview and f.name not in skip]
+    points = [f for f in [*profile.points(skip), *declared] if not any(w in f.name for w in fit)]
+    items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in points)]
+    items += [s for s in _prose(profile) if strength(s) == 3 and len(s[1]) <= PROSE_CHARS]
 
     ranked = sorted(enumerate(items), key=lambda x: (-strength(x[1]), x[0]))
     return [item for _, item in ranked][: int(rules["selling_points"])]

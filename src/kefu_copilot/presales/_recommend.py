@@ -14,7 +14,7 @@ and a recipient), and nothing (a handoff) when no product fits."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -87,12 +87,55 @@ def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
     return out
 
 
-def fits_group(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
-    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone)."""
+def marked_groups(profiles: Sequence[Profile], rules: Mapping[str, Any]) -> set[str]:
+    """The groups some product of the catalogue is marked for."""
+    return {g for p in profiles for g in _groups(p, rules)}
+
+
+def _stated_for(profile: Profile, group: str, needs: Needs, rules: Mapping[str, Any]) -> bool:
+    """Whether the page of ``profile`` says, in its body, it is for ``group``: a clause with a
+    word of the group's (cue or mark, two characters or more) and a word of a fit
+    (``fit_words``: 适合孩子, 适合人群：…儿童) that no negation denies ("不适合3岁以下儿童"; a
+    warning "儿童和宠物远离" names no fit) or, with the shopper's age said, an age range
+    holding it."""
+    spec = rules["groups"][group]
+    words = [normalize(str(w)) for w in (*spec["cues"], *spec["marks"]) if len(str(w)) > 1]
+    fits = [normalize(str(w)) for w in rules["fit_words"]]
+    negations = [normalize(str(n)) for n in rules["negations"]]
+    for _, text in profile.parts:
+        for clause in CLAUSE.split(normalize(text)):
+            if (
+                any(w in clause for w in words)
+                and any(f in clause for f in fits)
+                and not any(n in clause for n in negations)
+            ):
+                return True
+    if needs.age is None:
+        return False
+    aged = for_age(needs.age, profile, rules["ages"], [str(n) for n in rules["negations"]])
+    return aged is not None and bool(aged.positive)
+
+
+def fits_group(
+    profile: Profile,
+    needs: Needs,
+    rules: Mapping[str, Any],
+    used: Collection[str] | None = None,
+) -> bool:
+    """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
+    ``used``: the groups the catalogue marks any product for — where it marks none for a
+    group of ``marked_only``, an unmarked product is for that group when its own page says so
+    (a shop of instruments marks none 儿童: its guitar whose page says 适合孩子, or whose size
+    chart states an age holding the child's, is the child's)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
-    if any(g in needs.groups and g not in marked for g in rules["marked_only"]):
+    if any(
+        g in needs.groups
+        and g not in marked
+        and (used is None or g in used or not _stated_for(profile, g, needs, rules))
+        for g in rules["marked_only"]
+    ):
         return False
     return not marked or bool(marked & set(needs.groups))
 
@@ -294,8 +337,9 @@ def rank(
         w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
+    used = marked_groups(profiles, rules)
     for profile in profiles:
-        if not fits_group(profile, needs, rules):
+        if not fits_group(profile, needs, rules, used):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
@@ -446,24 +490,31 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     states most of what was asked for ("轻微段落感，声音小" for 段落感 + 声音不大), then has the
     most (least) of a quantity preferred — when that is some of them, not all."""
     pool = scored.variants or scored.profile.variants
-    negations = _negations(rules)
+    # a row's cell saying the version has none of it ("单罐，无礼盒") denies it as a negation does
+    absent = [normalize(str(a)) for a in rules["absent_values"] if _is_cjk(str(a))]
+    negations = [*_negations(rules), *absent]
     phrases = _feature_phrases(rules)
+
+    def states(row: str, word: str) -> bool:
+        return any(
+            (at := clause.find(word)) >= 0 and not any(n in clause[:at] for n in negations)
+            for clause in row.split("，")
+        )
+
+    rows = [_row(v) for v in pool]
+
+    def telling(word: str) -> bool:  # some versions' rows state it, not all (一级 of 特级/一级)
+        return 0 < sum(states(r, stem(word)) for r in rows) < len(rows)
+
     wanted = [
         [stem(w), *phrases.get(w, [])]
         for w in [*needs.features, *needs.words]
-        if len(w) > 1 and stem(w) not in scored.profile.marks
+        if len(w) > 1 and (stem(w) not in scored.profile.marks or telling(w))
     ]
 
     def said(variant: Variant) -> int:
-        row = normalize("，".join(c for _, c in variant.cells))
-        return sum(
-            any(
-                (at := clause.find(w)) >= 0 and not any(n in clause[:at] for n in negations)
-                for w in words
-                for clause in row.split("，")
-            )
-            for words in wanted
-        )
+        row = _row(variant)
+        return sum(any(states(row, w) for w in words) for words in wanted)
 
     chosen = list(pool)
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
@@ -477,6 +528,10 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     if needs.age is not None:
         age = needs.age
         chosen = [v for v in chosen if held(age, _row(v), rules["ages"])] or chosen
+    # or the size its chart gives for the body measures said ("身高130" → 36寸)
+    sized = {normalize(label) for label, _ in needs.sized.get(scored.profile.source, ())}
+    if sized:
+        chosen = [v for v in chosen if any(normalize(c) in sized for _, c in v.cells)] or chosen
     avoided = [v for v in chosen if any(_states(_row(v), w) for w in needs.avoid)]
     chosen = [v for v in chosen if v not in avoided] or chosen  # "不想天天倒尘盒": not 标准版
     counts = {v: said(v) for v in chosen}
@@ -486,6 +541,10 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     for extreme in needs.extremes:
         chosen = _most_of(chosen, extreme)
     return chosen if 0 < len(chosen) < len(pool) else []
+
+
+def _is_cjk(text: str) -> bool:
+    return bool(text) and all("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _row(variant: Variant) -> str:
@@ -757,6 +816,11 @@ def recommend(
     text = str(texts["recommend"]).format(
         title=top.title, prices=prices_text(top.prices, best.variants), facts="；".join(top.facts)
     )
+    sizes = needs.sized.get(best.profile.source, [])
+    if sizes and not any(normalize(label) in _row(v) for v in wanted for label, _ in sizes):
+        # the size its chart gives for the measures said, no version of it priced apart
+        text += str(texts["sized"]).format(sizes="或".join(label for label, _ in sizes))
+        top.citations += [cite(chunk, 1.0) for _, chunk in sizes if chunk >= 0]
     # sent as is only when the need is plain and one product alone fits it
     clear = (
         len(scored) == 1
