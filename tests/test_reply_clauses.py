@@ -95,6 +95,19 @@ def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
         ("no", "refusal"),
         ("sorry", "filler"),
         ("可以的", "answer"),
+        # round 11, the toys, instruments and health shops' drafts: classes, not drafts
+        ("没有。", "answer"),  # a bare no: the policy says it, with its terms
+        ("不会的", "answer"),
+        ("不送", "refusal"),  # a bare "not delivered / sold / installed"
+        ("我们只发中通", "refusal"),  # a limit alone answers a request for another
+        ("过期就没了", "refusal"),  # nothing left, no remedy said
+        ("详情页写了", "blame"),  # reproached with where it was written
+        ("跟产品没关系", "blame"),
+        ("飞丢了自己负责", "blame"),
+        ("自己调", "dismissal"),  # a bare "do it yourself"
+        ("店里找", "dismissal"),  # a bare place to look
+        ("放心用", "dismissal"),  # an empty guarantee instead of the fact
+        ("保证不会有事", "dismissal"),
     ],
 )
 def test_clause_classes_come_from_general_cues(text: str, kind: str) -> None:
@@ -109,6 +122,11 @@ def test_clause_classes_come_from_general_cues(text: str, kind: str) -> None:
         "已经寄去仓库了",
         "不包括运费险",
         "我帮您确定一下",
+        "您可以自己调节温度",
+        "在订单详情里查看",
+        "放心",
+        "只有黑色和白色",
+        "不包括运费险",
     ],
 )
 def test_the_new_cues_leave_ordinary_agent_clauses_alone(text: str) -> None:
@@ -393,6 +411,36 @@ def test_the_exception_for_the_products_class_is_said_with_the_general_rule(tmp_
     reply = copilot.suggest_reply(turn, draft="没办法")[0]
     assert "睡袋 SB-502：拉链 1 年保修" in reply.text and "跑鞋" not in reply.text, reply.text
     assert "policies/warranty.txt" in {c.source for c in reply.citations}
+
+
+BACKING_SHOP = {
+    "shop.yaml": "name: 童趣岛\n",
+    "products/drone.md": "---\ntitle: 童趣岛 小飞侠迷你无人机\nsku: DR-1\nprice: 199\n---\n\n"
+    "# 小飞侠迷你无人机\n\n本机不具备GPS定位和自动返航功能，请勿在雨雪天气飞行。\n\n"
+    "## 飞行模式\n\n定高悬停、一键起飞、无头模式。\n",
+    "products/car.md": "---\ntitle: 童趣岛 遥控越野车\nsku: RC-1\nprice: 159\n---\n\n"
+    "# 遥控越野车\n\n续航约25分钟。\n",
+    "faq/faq.csv": "question,answer\n无人机能自动返航吗,"
+    "没有，小飞侠迷你无人机不具备GPS定位和自动返航功能，有定高悬停、一键起飞、无头模式。\n",
+}
+
+
+def test_an_faq_answer_cites_the_page_of_the_product_it_was_written_from(tmp_path) -> None:
+    """An FAQ answer about the conversation's product is backed by the part of its own page
+    stating one of its clauses (the page states the first clause, another part the rest)."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", BACKING_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    advisor = copilot._reply_advisor()
+    answer = BACKING_SHOP["faq/faq.csv"].splitlines()[1].split(",", 1)[1]
+    assert [c.source for c in advisor._backing(answer, {"products/drone.md"})] == [
+        "products/drone.md"
+    ]
+    assert advisor._backing(answer, {"products/car.md"}) == []  # not another product's page
 
 
 def test_the_personas_address_is_said_once(sample_copilot) -> None:

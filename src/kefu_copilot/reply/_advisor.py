@@ -924,34 +924,41 @@ class ReplyAdvisor:
         return not (named - ours) or any(w in text for w in ours)
 
     def _backing(self, text: str, products: set[str] | None = None) -> list[Citation]:
-        """The policy document behind an FAQ answer (the rule it was written from): the passage
-        stating most of its numbers or, for a clause without numbers the passage states, most of
-        the words of one of its clauses (:data:`_MIN_BACKING`). The page of one of the
-        conversation's ``products`` counts too: an FAQ about a product is written from its page."""
+        """The knowledge behind an FAQ answer (the rule or page it was written from): of the
+        policies retrieval finds for it, the passage stating most of its numbers or, for a
+        sentence without numbers the passage states, most of the words of one of its sentences
+        (:data:`_MIN_BACKING`); of the parts of the conversation's ``products``' own pages (an
+        FAQ about a product is written from its page — read whole: retrieval ranks another
+        product's page first when both state the topic), the part stating most of its numbers,
+        else most of the words of one of its clauses ("小飞侠…不具备GPS定位和自动返航功能，
+        有定高悬停…": the page states the first clause, another part the rest)."""
         numbers = quantities(text)
         parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
-        kinds = ("policy", "product") if products else ("policy",)
-        found: dict[str, Citation] = {}  # the first backing of each kind: policy, product page
-        hits = [h for k in kinds for h in self.answerer.retriever.retrieve(text, k=6, kinds=(k,))]
-        for hit in hits:
-            chunk = hit.chunk
-            if chunk.kind in found or (
-                chunk.kind == "product" and chunk.source not in (products or ())
-            ):
-                continue
-            stated = quantities(chunk.text)
-            backs = bool(numbers) and 2 * sum(supported(q, stated) for q in numbers) >= len(
-                numbers
-            )  # most of its numbers, or most of the words of a clause
-            if backs or any(self._coverage(p, chunk.text) >= _MIN_BACKING for p in parts):
-                found[chunk.kind] = Citation(
-                    source=chunk.source,
-                    locator=chunk.locator,
-                    snippet=reply_sentence(chunk.text)[:300],
-                    score=round(min(1.0, hit.score), 4),
-                    chunk_id=chunk.id,
-                )
-        return [found[k] for k in ("policy", "product") if k in found]
+        clauses = [p for p in re.split(r"[。；;！!？?\n，,]", text) if len(p) >= 8]
+
+        def backs(chunk_text: str, pieces: list[str]) -> float:
+            """Most of the numbers stated (1 + their share), else a piece's word coverage."""
+            stated = quantities(chunk_text)
+            share = sum(supported(q, stated) for q in numbers) / len(numbers) if numbers else 0
+            if share >= 0.5:
+                return 1.0 + share
+            fit = max((self._coverage(p, chunk_text) for p in pieces), default=0.0)
+            return fit if fit >= _MIN_BACKING else 0.0
+
+        found: list[Citation] = []
+        for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
+            if backs(hit.chunk.text, parts):
+                found.append(_citation(hit.chunk, reply_sentence(hit.chunk.text), hit.score))
+                break
+        best: tuple[float, Any] | None = None
+        for source in sorted(products or ()):
+            for _, chunk in self.answerer.products.chunks(source):
+                fit = backs(chunk.text, clauses)
+                if fit and (best is None or fit > best[0]):
+                    best = (fit, chunk)
+        if best is not None:
+            found.append(_citation(best[1], reply_sentence(best[1].text), min(1.0, best[0])))
+        return found
 
     def _pick_reason(
         self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
