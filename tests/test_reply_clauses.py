@@ -652,6 +652,53 @@ def test_a_shop_adds_a_topic_class(tmp_path) -> None:
         complaint_topics(load_shop_config(bad))
 
 
+def test_a_narrower_topic_is_read_instead_of_the_broader_one_it_refines(tmp_path) -> None:
+    """``refines``: a turn of a topic and of the broader one it narrows is of the narrower only
+    (the refund's arrival, not the return; damage in transit, not the item's quality); a
+    topic name it refines must be one of the rule set's."""
+    topics = complaint_topics(None)
+    assert [t.name for t in topics.of(["退货寄回去好几天了 钱呢"])] == ["refund"]
+    assert [t.name for t in topics.of(["快递箱子都压扁了，里面的加湿器不知道坏没坏"])] == [
+        "transit_damage"
+    ]
+    assert [t.name for t in topics.of(["收到的龙井罐子没有封膜"])] == ["transit_damage"]
+    assert [t.name for t in topics.of(["用了一个月就坏了"])] == ["quality"]
+    assert "return" in [t.name for t in topics.of(["不喜欢 想退货"])]
+    (tmp_path / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental:\n"
+        "        complaint: 续租\n        policy: 租赁\n        refines: [lease]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShopError, match="lease"):
+        complaint_topics(load_shop_config(tmp_path))
+
+
+REFUND_SHOP = {
+    "shop.yaml": "name: 童趣岛\n",
+    "policies/returns.md": "# 退换货政策\n\n## 一、7天无理由退货\n\n"
+    "1. 签收次日起7天内，商品及包装完好，可申请7天无理由退货。\n"
+    "2. 无理由退货的退回运费由买家承担。\n"
+    "3. 质量问题退货，来回运费由本店承担。\n"
+    "4. 退款在仓库签收退件后48小时内原路退回。\n",
+    "policies/shipping.md": "# 发货说明\n\n现货商品付款后48小时内发货。\n",
+}
+
+
+def test_the_sentence_on_the_topic_is_said_of_a_passage_headed_by_another(tmp_path) -> None:
+    """A refund asked after sending the item back: of the return rules (their heading another
+    topic's), the sentence using the refund's words is said, not the first rules."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", REFUND_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    turn = [{"role": "customer", "text": "退货寄回去好几天了 钱呢"}]
+    reply = copilot.suggest_reply(turn, draft="仓库还没处理，别催。")[0]
+    assert "48小时内原路退回" in reply.text and "别催" not in reply.text, reply.text
+
+
 def test_a_value_after_the_product_name_in_the_next_clause_contradicts() -> None:
     policy = (
         "延长：羽绒服、大衣类（QM-DJ01 女款轻薄羽绒服、QM-CO01 双面羊毛大衣）享受15天无理由退换。"

@@ -723,7 +723,9 @@ class ReplyAdvisor:
             return sure[:2]
         score, chunk, *_ = best
         body = reply_sentences(reply_sentence(chunk.text))
-        ranked = self._ranked_sentences(body, topic, facts)
+        # the sentences using the topic's words, of a passage whose heading is another topic's
+        aside = [] if self.complaints.fit(classes, heading_of(chunk), "") else classes
+        ranked = self._ranked_sentences(body, topic, facts, aside)
         _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)
         quoted = [t for t in body if t in ranked or t in window]
         # a sentence about another product class is not said ("登山包…" for a walking pole)
@@ -776,17 +778,26 @@ class ReplyAdvisor:
             return text, _citation(chunk, text, hit.score)
         return None
 
-    def _ranked_sentences(self, body: list[str], topic: str, facts: str) -> list[str]:
+    def _ranked_sentences(
+        self, body: list[str], topic: str, facts: str, classes: Sequence[ComplaintTopic] = ()
+    ) -> list[str]:
         """The two sentences of the chosen passage to say: those stating a number of the
         agent's own facts first (the rule behind what the draft says: "过了15天" is answered by
-        the sentence on 15天, not by the first line on the topic), then by coverage of the
-        turn's words. (Measured 2026-12-06 on the six dev shops: no pass gained or lost; the
-        general rule said with its exception instead of a heading line.)"""
+        the sentence on 15天, not by the first line on the topic), then those using the policy's
+        words for one of ``classes`` (the refund's "…48小时内原路退回" in a list of return
+        rules, for "寄回去好几天了 钱呢"), then by coverage of the turn's words. (Measured
+        2026-12-06 on the six dev shops: no pass gained or lost; the general rule said with its
+        exception instead of a heading line.)"""
         numbers = quantities(facts)
 
-        def key(sentence: str) -> tuple[bool, float]:
+        def key(sentence: str) -> tuple[bool, bool, float]:
             stated = quantities(sentence)
-            return any(supported(q, stated) for q in numbers), self._coverage(topic, sentence)
+            on_topic = bool(classes) and self.complaints.fit(classes, "", sentence) > 0
+            return (
+                any(supported(q, stated) for q in numbers),
+                on_topic,
+                self._coverage(topic, sentence),
+            )
 
         return sorted(body, key=key, reverse=True)[:2]
 
