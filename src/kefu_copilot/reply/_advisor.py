@@ -81,6 +81,8 @@ _REPLACED_WHY = {  # why a clause of the draft was said by the policy instead
     "refusal": "没有说明原因的拒绝，换成店铺对这件商品的规则",
     "answer": "只有“能/要”没有内容，换成店铺对这件商品的规则",
 }
+#: How many distinct clauses of a customer's turn are answered one by one (see _answers)
+_MAX_CLAUSES = 8
 _MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
 _MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
@@ -1039,10 +1041,13 @@ class ReplyAdvisor:
         if first.decision != "handoff" or not any(r.startswith(unclear) for r in first.reasons):
             return first, None
         best: Answer | None = None
-        for start, end in clause_spans(question):
-            clause = question[start:end].strip(" ，,。！？!?")
-            if len(re.findall(r"[\u4e00-\u9fff]", clause)) < 4 or clause == question:
-                continue
+        clauses = [
+            question[start:end].strip(" ，,。！？!?") for start, end in clause_spans(question)
+        ]
+        clauses = [c for c in clauses if len(_CJK.findall(c)) >= 4 and c != question]
+        # each clause once, and only the first few: a pasted wall of text is no question of
+        # hundreds of clauses (each an answer of its own: 7 s for a 4,000-character turn)
+        for clause in list(dict.fromkeys(clauses))[:_MAX_CLAUSES]:
             answer = self.answerer.answer(clause, history)
             if answer.decision != "handoff" and (
                 best is None or answer.confidence > best.confidence
@@ -1237,7 +1242,8 @@ class ReplyAdvisor:
         needed, terms = facts
         if not needed and not terms:
             return self._coverage(sentence, text)
-        found = sum(supported(q, quantities(text)) for q in needed)
+        stated = quantities(text)  # read once, not once per quantity needed
+        found = sum(supported(q, stated) for q in needed)
         found += sum(any(t in text for t in g) for g in terms)
         return found / (len(needed) + len(terms))
 
