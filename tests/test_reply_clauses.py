@@ -681,6 +681,7 @@ REFUND_SHOP = {
     "3. 质量问题退货，来回运费由本店承担。\n"
     "4. 退款在仓库签收退件后48小时内原路退回。\n",
     "policies/shipping.md": "# 发货说明\n\n现货商品付款后48小时内发货。\n",
+    "faq/faq.csv": "question,answer\n退款多久能到账,仓库签收退件后48小时内原路退回哦。\n",
 }
 
 
@@ -697,6 +698,21 @@ def test_the_sentence_on_the_topic_is_said_of_a_passage_headed_by_another(tmp_pa
     turn = [{"role": "customer", "text": "退货寄回去好几天了 钱呢"}]
     reply = copilot.suggest_reply(turn, draft="仓库还没处理，别催。")[0]
     assert "48小时内原路退回" in reply.text and "别催" not in reply.text, reply.text
+
+
+def test_an_faq_answer_said_as_the_reason_is_cited_with_the_policy_behind_it(tmp_path) -> None:
+    """No policy needed (no draft to make good): the FAQ answer is the reply's reason, cited
+    with the policy it was written from, as when it states the policy."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", REFUND_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    reply = copilot.suggest_reply([{"role": "customer", "text": "退款多久能到账"}])[0]
+    assert "48小时内原路退回" in reply.text, reply.text
+    assert {c.source for c in reply.citations} == {"faq/faq.csv", "policies/returns.md"}
 
 
 def test_a_value_after_the_product_name_in_the_next_clause_contradicts() -> None:

@@ -427,7 +427,10 @@ class ReplyAdvisor:
         ]  # the answer to the turn, then the rules behind the draft's facts, then a clause's
         reasons = [*answers[:1], *((None, r) for _, r in support), *answers[1:]]
         self._pick_reason(
-            plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}"
+            plan,
+            reasons,
+            f"{question} {''.join(plan.draft) if plan.refused else draft or ''}",
+            self._products(messages),
         )
         if plan.policy and plan.reason == plan.policy:
             self._add_backing(plan, self._products(messages))
@@ -498,6 +501,11 @@ class ReplyAdvisor:
         if key not in self._topics_read:
             self._topics_read[key] = self.complaints.read(turns)
         return self._topics_read[key]
+
+    def _kind(self, chunk_id: str | None) -> str:
+        """The kind of a cited chunk ("" when it is not in the snapshot)."""
+        at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
+        return self.answerer.snapshot.chunks[at].kind if at is not None else ""
 
     def _chunk_text(self, chunk_id: str | None) -> str:
         """The text of a cited chunk ("" when it is not in the snapshot)."""
@@ -974,10 +982,16 @@ class ReplyAdvisor:
         return found
 
     def _pick_reason(
-        self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
+        self,
+        plan: _Plan,
+        reasons: list[tuple[Answer | None, str]],
+        topic: str,
+        products: set[str] | None = None,
     ) -> None:
         """The knowledge most about what was said (contradicting none of the draft's numbers),
-        quoted once: a draft sentence it fully states is replaced by it."""
+        quoted once: a draft sentence it fully states is replaced by it. An FAQ answer is cited
+        with the policy or the page of the conversation's ``products`` it was written from
+        (:meth:`_backing`), as when it states the policy."""
         said = topic if plan.refused else " ".join([*plan.draft, plan.ask])
         if said and not plan.policy:
             fit = [
@@ -994,6 +1008,9 @@ class ReplyAdvisor:
             return
         answer, plan.reason = reasons[0]
         plan.citations = merge_citations(plan.citations, answer.citations if answer else [])
+        first = answer.citations[0] if answer and answer.citations else None
+        if first is not None and self._kind(first.chunk_id) == "faq":
+            plan.citations = merge_citations(plan.citations, self._backing(plan.reason, products))
         numbers = Counter(_NUMBER.findall(plan.reason))  # each stated once: used up by one
         for sentence in list(plan.draft):
             if (
