@@ -102,6 +102,7 @@ def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
         ("我们只发中通", "refusal"),  # a limit alone answers a request for another
         ("过期就没了", "refusal"),  # nothing left, no remedy said
         ("详情页写了", "blame"),  # reproached with where it was written
+        ("详情页有写", "blame"),
         ("跟产品没关系", "blame"),
         ("飞丢了自己负责", "blame"),
         ("自己调", "dismissal"),  # a bare "do it yourself"
@@ -441,6 +442,33 @@ def test_an_faq_answer_cites_the_page_of_the_product_it_was_written_from(tmp_pat
         "products/drone.md"
     ]
     assert advisor._backing(answer, {"products/car.md"}) == []  # not another product's page
+
+
+FEE_SHOP = {
+    "shop.yaml": "name: 康途\n",
+    "policies/shipping.md": "# 发货与配送说明\n\n## 运费\n\n全国包邮（除以下偏远地区）。\n"
+    "偏远地区：新疆、西藏，每单需补运费15元；轮椅发往偏远地区每单补运费40元。\n",
+    "policies/returns.md": "# 退货说明\n\n签收后7天内可无理由退货。\n",
+}
+
+
+def test_a_quantity_asked_is_answered_by_the_policy_when_the_draft_states_none(tmp_path) -> None:
+    """ "多少钱" asked, the draft's facts state no number ("偏远地区要加钱"): they answer it no
+    more than a bare yes — the policy stating the amount is said instead; asked without a
+    quantity, the same fact stays the agent's."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", FEE_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    turn = [{"role": "customer", "text": "轮椅寄到西藏要多少钱运费"}]
+    reply = copilot.suggest_reply(turn, draft="偏远地区要加钱。")[0]
+    assert "40元" in reply.text and "要加钱" not in reply.text, reply.text
+    assert any(c.before == "偏远地区要加钱" for c in reply.changes)
+    turn = [{"role": "customer", "text": "西藏包邮吗"}]
+    assert "要加钱" in copilot.suggest_reply(turn, draft="偏远地区要加钱。")[0].text
 
 
 def test_the_personas_address_is_said_once(sample_copilot) -> None:

@@ -23,7 +23,7 @@ from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
-from ._clauses import DROPPED_WHY, has_numbers, split_draft
+from ._clauses import DROPPED_WHY, Clause, has_numbers, split_draft
 from ._complaint import ComplaintTopic, complaint_topics, heading_of
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
@@ -80,6 +80,7 @@ _BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
 _REPLACED_WHY = {  # why a clause of the draft was said by the policy instead
     "refusal": "没有说明原因的拒绝，换成店铺对这件商品的规则",
     "answer": "只有“能/要”没有内容，换成店铺对这件商品的规则",
+    "asks_quantity": "顾客问的是多少，草稿没有给出数字，换成店铺对这件商品的规则",
 }
 #: How many distinct clauses of a customer's turn are answered one by one (see _answers)
 _MAX_CLAUSES = 8
@@ -533,6 +534,16 @@ class ReplyAdvisor:
         clauses is softened and money capped (:func:`rewrite_draft`)."""
         split = split_draft(draft, self.shop)
         kept, refusals = split.kept, split.refusals
+        if self.phrases.asks_quantity.search(fold(question)) and not any(
+            has_numbers(f) for f in split.facts
+        ):  # a quantity asked, none stated: the facts answer it no more than a bare yes
+            for fact in split.facts:
+                at = kept.index(fact)
+                kept.pop(at)
+                refusals = [(n - (n > at), c) for n, c in refusals]
+                refusals.append((at, Clause(fact, "answer", (0, 0), "asks_quantity", fact)))
+            refusals.sort(key=lambda r: r[0])
+            split.facts = []
         plan.refused, plan.dismissed = split.refused, split.dismissed
         changes = [
             Change(
@@ -584,7 +595,7 @@ class ReplyAdvisor:
                         kind="reason",
                         before=clause.text.strip(" ，,。"),
                         after=plan.policy,
-                        reason=_REPLACED_WHY[clause.kind],
+                        reason=_REPLACED_WHY.get(clause.cue, _REPLACED_WHY[clause.kind]),
                     )
                 )
             elif not (clause.rest and has_numbers(clause.rest)):
