@@ -95,6 +95,20 @@ def kinds(text: str, shop: ShopConfig | None = SHOP) -> list[str]:
         ("no", "refusal"),
         ("sorry", "filler"),
         ("可以的", "answer"),
+        # round 11, the toys, instruments and health shops' drafts: classes, not drafts
+        ("没有。", "answer"),  # a bare no: the policy says it, with its terms
+        ("不会的", "answer"),
+        ("不送", "refusal"),  # a bare "not delivered / sold / installed"
+        ("我们只发中通", "refusal"),  # a limit alone answers a request for another
+        ("过期就没了", "refusal"),  # nothing left, no remedy said
+        ("详情页写了", "blame"),  # reproached with where it was written
+        ("详情页有写", "blame"),
+        ("跟产品没关系", "blame"),
+        ("飞丢了自己负责", "blame"),
+        ("自己调", "dismissal"),  # a bare "do it yourself"
+        ("店里找", "dismissal"),  # a bare place to look
+        ("放心用", "dismissal"),  # an empty guarantee instead of the fact
+        ("保证不会有事", "dismissal"),
     ],
 )
 def test_clause_classes_come_from_general_cues(text: str, kind: str) -> None:
@@ -109,6 +123,11 @@ def test_clause_classes_come_from_general_cues(text: str, kind: str) -> None:
         "已经寄去仓库了",
         "不包括运费险",
         "我帮您确定一下",
+        "您可以自己调节温度",
+        "在订单详情里查看",
+        "放心",
+        "只有黑色和白色",
+        "不包括运费险",
     ],
 )
 def test_the_new_cues_leave_ordinary_agent_clauses_alone(text: str) -> None:
@@ -395,6 +414,63 @@ def test_the_exception_for_the_products_class_is_said_with_the_general_rule(tmp_
     assert "policies/warranty.txt" in {c.source for c in reply.citations}
 
 
+BACKING_SHOP = {
+    "shop.yaml": "name: 童趣岛\n",
+    "products/drone.md": "---\ntitle: 童趣岛 小飞侠迷你无人机\nsku: DR-1\nprice: 199\n---\n\n"
+    "# 小飞侠迷你无人机\n\n本机不具备GPS定位和自动返航功能，请勿在雨雪天气飞行。\n\n"
+    "## 飞行模式\n\n定高悬停、一键起飞、无头模式。\n",
+    "products/car.md": "---\ntitle: 童趣岛 遥控越野车\nsku: RC-1\nprice: 159\n---\n\n"
+    "# 遥控越野车\n\n续航约25分钟。\n",
+    "faq/faq.csv": "question,answer\n无人机能自动返航吗,"
+    "没有，小飞侠迷你无人机不具备GPS定位和自动返航功能，有定高悬停、一键起飞、无头模式。\n",
+}
+
+
+def test_an_faq_answer_cites_the_page_of_the_product_it_was_written_from(tmp_path) -> None:
+    """An FAQ answer about the conversation's product is backed by the part of its own page
+    stating one of its clauses (the page states the first clause, another part the rest)."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", BACKING_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    advisor = copilot._reply_advisor()
+    answer = BACKING_SHOP["faq/faq.csv"].splitlines()[1].split(",", 1)[1]
+    assert [c.source for c in advisor._backing(answer, {"products/drone.md"})] == [
+        "products/drone.md"
+    ]
+    assert advisor._backing(answer, {"products/car.md"}) == []  # not another product's page
+
+
+FEE_SHOP = {
+    "shop.yaml": "name: 康途\n",
+    "policies/shipping.md": "# 发货与配送说明\n\n## 运费\n\n全国包邮（除以下偏远地区）。\n"
+    "偏远地区：新疆、西藏，每单需补运费15元；轮椅发往偏远地区每单补运费40元。\n",
+    "policies/returns.md": "# 退货说明\n\n签收后7天内可无理由退货。\n",
+}
+
+
+def test_a_quantity_asked_is_answered_by_the_policy_when_the_draft_states_none(tmp_path) -> None:
+    """ "多少钱" asked, the draft's facts state no number ("偏远地区要加钱"): they answer it no
+    more than a bare yes — the policy stating the amount is said instead; asked without a
+    quantity, the same fact stays the agent's."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", FEE_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    turn = [{"role": "customer", "text": "轮椅寄到西藏要多少钱运费"}]
+    reply = copilot.suggest_reply(turn, draft="偏远地区要加钱。")[0]
+    assert "40元" in reply.text and "要加钱" not in reply.text, reply.text
+    assert any(c.before == "偏远地区要加钱" for c in reply.changes)
+    turn = [{"role": "customer", "text": "西藏包邮吗"}]
+    assert "要加钱" in copilot.suggest_reply(turn, draft="偏远地区要加钱。")[0].text
+
+
 def test_the_personas_address_is_said_once(sample_copilot) -> None:
     _, answerer, shop = sample_copilot._current()
     baozi = ShopConfig.model_validate(
@@ -602,6 +678,69 @@ def test_a_shop_adds_a_topic_class(tmp_path) -> None:
     )
     with pytest.raises(ShopError, match="rental"):
         complaint_topics(load_shop_config(bad))
+
+
+def test_a_narrower_topic_is_read_instead_of_the_broader_one_it_refines(tmp_path) -> None:
+    """``refines``: a turn of a topic and of the broader one it narrows is of the narrower only
+    (the refund's arrival, not the return; damage in transit, not the item's quality); a
+    topic name it refines must be one of the rule set's."""
+    topics = complaint_topics(None)
+    assert [t.name for t in topics.of(["退货寄回去好几天了 钱呢"])] == ["refund"]
+    assert [t.name for t in topics.of(["快递箱子都压扁了，里面的加湿器不知道坏没坏"])] == [
+        "transit_damage"
+    ]
+    assert [t.name for t in topics.of(["收到的龙井罐子没有封膜"])] == ["transit_damage"]
+    assert [t.name for t in topics.of(["用了一个月就坏了"])] == ["quality"]
+    assert "return" in [t.name for t in topics.of(["不喜欢 想退货"])]
+    (tmp_path / "shop.yaml").write_text(
+        "name: t\nrules:\n  reply_topics:\n    topics:\n      rental:\n"
+        "        complaint: 续租\n        policy: 租赁\n        refines: [lease]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShopError, match="lease"):
+        complaint_topics(load_shop_config(tmp_path))
+
+
+REFUND_SHOP = {
+    "shop.yaml": "name: 童趣岛\n",
+    "policies/returns.md": "# 退换货政策\n\n## 一、7天无理由退货\n\n"
+    "1. 签收次日起7天内，商品及包装完好，可申请7天无理由退货。\n"
+    "2. 无理由退货的退回运费由买家承担。\n"
+    "3. 质量问题退货，来回运费由本店承担。\n"
+    "4. 退款在仓库签收退件后48小时内原路退回。\n",
+    "policies/shipping.md": "# 发货说明\n\n现货商品付款后48小时内发货。\n",
+    "faq/faq.csv": "question,answer\n退款多久能到账,仓库签收退件后48小时内原路退回哦。\n",
+}
+
+
+def test_the_sentence_on_the_topic_is_said_of_a_passage_headed_by_another(tmp_path) -> None:
+    """A refund asked after sending the item back: of the return rules (their heading another
+    topic's), the sentence using the refund's words is said, not the first rules."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", REFUND_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    turn = [{"role": "customer", "text": "退货寄回去好几天了 钱呢"}]
+    reply = copilot.suggest_reply(turn, draft="仓库还没处理，别催。")[0]
+    assert "48小时内原路退回" in reply.text and "别催" not in reply.text, reply.text
+
+
+def test_an_faq_answer_said_as_the_reason_is_cited_with_the_policy_behind_it(tmp_path) -> None:
+    """No policy needed (no draft to make good): the FAQ answer is the reply's reason, cited
+    with the policy it was written from, as when it states the policy."""
+    from kefu_copilot import Copilot
+
+    from .conftest import make_shop
+
+    shop = make_shop(tmp_path / "shop", REFUND_SHOP)
+    copilot = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    copilot.ingest()
+    reply = copilot.suggest_reply([{"role": "customer", "text": "退款多久能到账"}])[0]
+    assert "48小时内原路退回" in reply.text, reply.text
+    assert {c.source for c in reply.citations} == {"faq/faq.csv", "policies/returns.md"}
 
 
 def test_a_value_after_the_product_name_in_the_next_clause_contradicts() -> None:

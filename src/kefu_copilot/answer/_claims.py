@@ -54,7 +54,23 @@ _UNIT = re.compile(r"[。！!？?；;\n]+")
 #: a parenthesis within a clause (补差价¥15（偏远地区不支持顺丰）)
 _ASIDE = re.compile(r"[（(]([^（()）]+)[)）]?")
 _CJK = re.compile(r"[\u4e00-\u9fff]+")
-_CODE = re.compile(r"(?<![a-z0-9])(?=[a-z0-9.-]*[0-9])(?=[a-z0-9.-]*[a-z])[a-z0-9][a-z0-9.-]*")
+#: A run of code characters, from its first letter or digit (group 1): a product code or model
+#: name is such a run with a digit and a letter (K87, 16A, 41mm). The run is found once and then
+#: checked, not checked from each of its characters: a lookahead at every start made a run of
+#: "1-1-1-…" quadratic (0.7 s of a 4,000-character draft's lint).
+_CODE_RUN = re.compile(r"(?<![a-z0-9.-])[.-]*([a-z0-9][a-z0-9.-]*)")
+_HAS_DIGIT, _HAS_LETTER = re.compile(r"[0-9]"), re.compile(r"[a-z]")
+
+
+def _code_matches(text: str) -> list[re.Match[str]]:
+    """The runs of ``text`` naming a code (group 1: the code), in order."""
+    return [
+        m
+        for m in _CODE_RUN.finditer(text)
+        if _HAS_DIGIT.search(m.group(1)) and _HAS_LETTER.search(m.group(1))
+    ]
+
+
 _STOP_CHARS = set(
     "的了吗呢哦啊呀吧哈啦亲您你我他她它们是在也都就还和与及或等很最更个这那有要可以能"
 )
@@ -648,19 +664,19 @@ def _value_codes(rules: _Rules, clause: str, label_cell: bool) -> set[str]:
     text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", body)
     spans = [
         m
-        for m in _CODE.finditer(text)
-        if m.group()[0].isdigit() and len(m.group()) >= 2 and measures(m.group())
+        for m in _code_matches(text)
+        if m.group(1)[0].isdigit() and len(m.group(1)) >= 2 and measures(m.group(1))
     ]
     if not spans:
         return set()
     if key:
-        return set() if label_cell else {m.group() for m in spans}
+        return set() if label_cell else {m.group(1) for m in spans}
     last = spans[-1]
-    after, before = text[last.end() :], text[: last.start()]
+    after, before = text[last.end(1) :], text[: last.start(1)]
     if rules.cue_words.search(before) and not _COPULA.search(before):
         return set()  # the object of a yes or no
     if before.strip() and not re.match(r"\s*[：:]", after) and not measures(after):
-        return {last.group()}
+        return {last.group(1)}
     return set()
 
 
@@ -678,8 +694,9 @@ def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
     if keep_measures:
         # a dimension (200×230cm) names a size as a whole, not by its last side (230cm)
         text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", text)
-        return [c for c in _CODE.findall(text) if len(c) >= 2 and "-" not in c.strip(".-")]
-    return [c.strip(".-") for c in _CODE.findall(text) if len(c.strip(".-")) >= 2]
+        codes = [m.group(1) for m in _code_matches(text)]
+        return [c for c in codes if len(c) >= 2 and "-" not in c.strip(".-")]
+    return [c.strip(".-") for m in _code_matches(text) if len(c := m.group(1).strip(".-")) >= 2]
 
 
 def _raw(q: Measure) -> float:

@@ -23,7 +23,7 @@ from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
-from ._clauses import DROPPED_WHY, has_numbers, split_draft
+from ._clauses import DROPPED_WHY, Clause, has_numbers, split_draft
 from ._complaint import ComplaintTopic, complaint_topics, heading_of
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
@@ -80,7 +80,10 @@ _BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
 _REPLACED_WHY = {  # why a clause of the draft was said by the policy instead
     "refusal": "没有说明原因的拒绝，换成店铺对这件商品的规则",
     "answer": "只有“能/要”没有内容，换成店铺对这件商品的规则",
+    "asks_quantity": "顾客问的是多少，草稿没有给出数字，换成店铺对这件商品的规则",
 }
+#: How many distinct clauses of a customer's turn are answered one by one (see _answers)
+_MAX_CLAUSES = 8
 _MIN_SAFETY = 0.5  # a prohibition counts when its passage has this share of the turn's words
 _MIN_RETRIEVED = 0.5  # policy_choice retrieval: a passage below this is not said as the policy
 _MIN_POLICY = 0.4  # a passage below this fit (or retrieval strength) to the customer's turn is not said as the policy
@@ -425,7 +428,10 @@ class ReplyAdvisor:
         ]  # the answer to the turn, then the rules behind the draft's facts, then a clause's
         reasons = [*answers[:1], *((None, r) for _, r in support), *answers[1:]]
         self._pick_reason(
-            plan, reasons, f"{question} {''.join(plan.draft) if plan.refused else draft or ''}"
+            plan,
+            reasons,
+            f"{question} {''.join(plan.draft) if plan.refused else draft or ''}",
+            self._products(messages),
         )
         if plan.policy and plan.reason == plan.policy:
             self._add_backing(plan, self._products(messages))
@@ -497,6 +503,11 @@ class ReplyAdvisor:
             self._topics_read[key] = self.complaints.read(turns)
         return self._topics_read[key]
 
+    def _kind(self, chunk_id: str | None) -> str:
+        """The kind of a cited chunk ("" when it is not in the snapshot)."""
+        at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
+        return self.answerer.snapshot.chunks[at].kind if at is not None else ""
+
     def _chunk_text(self, chunk_id: str | None) -> str:
         """The text of a cited chunk ("" when it is not in the snapshot)."""
         at = self.answerer.snapshot.by_id.get(chunk_id) if chunk_id else None
@@ -523,6 +534,16 @@ class ReplyAdvisor:
         clauses is softened and money capped (:func:`rewrite_draft`)."""
         split = split_draft(draft, self.shop)
         kept, refusals = split.kept, split.refusals
+        if self.phrases.asks_quantity.search(fold(question)) and not any(
+            has_numbers(f) for f in split.facts
+        ):  # a quantity asked, none stated: the facts answer it no more than a bare yes
+            for fact in split.facts:
+                at = kept.index(fact)
+                kept.pop(at)
+                refusals = [(n - (n > at), c) for n, c in refusals]
+                refusals.append((at, Clause(fact, "answer", (0, 0), "asks_quantity", fact)))
+            refusals.sort(key=lambda r: r[0])
+            split.facts = []
         plan.refused, plan.dismissed = split.refused, split.dismissed
         changes = [
             Change(
@@ -574,7 +595,7 @@ class ReplyAdvisor:
                         kind="reason",
                         before=clause.text.strip(" ，,。"),
                         after=plan.policy,
-                        reason=_REPLACED_WHY[clause.kind],
+                        reason=_REPLACED_WHY.get(clause.cue, _REPLACED_WHY[clause.kind]),
                     )
                 )
             elif not (clause.rest and has_numbers(clause.rest)):
@@ -723,7 +744,9 @@ class ReplyAdvisor:
             return sure[:2]
         score, chunk, *_ = best
         body = reply_sentences(reply_sentence(chunk.text))
-        ranked = self._ranked_sentences(body, topic, facts)
+        # the sentences using the topic's words, of a passage whose heading is another topic's
+        aside = [] if self.complaints.fit(classes, heading_of(chunk), "") else classes
+        ranked = self._ranked_sentences(body, topic, facts, aside)
         _, window = self.topics.best_window(words, subject, body, own=chunk.source in products)
         quoted = [t for t in body if t in ranked or t in window]
         # a sentence about another product class is not said ("登山包…" for a walking pole)
@@ -776,17 +799,26 @@ class ReplyAdvisor:
             return text, _citation(chunk, text, hit.score)
         return None
 
-    def _ranked_sentences(self, body: list[str], topic: str, facts: str) -> list[str]:
+    def _ranked_sentences(
+        self, body: list[str], topic: str, facts: str, classes: Sequence[ComplaintTopic] = ()
+    ) -> list[str]:
         """The two sentences of the chosen passage to say: those stating a number of the
         agent's own facts first (the rule behind what the draft says: "过了15天" is answered by
-        the sentence on 15天, not by the first line on the topic), then by coverage of the
-        turn's words. (Measured 2026-12-06 on the six dev shops: no pass gained or lost; the
-        general rule said with its exception instead of a heading line.)"""
+        the sentence on 15天, not by the first line on the topic), then those using the policy's
+        words for one of ``classes`` (the refund's "…48小时内原路退回" in a list of return
+        rules, for "寄回去好几天了 钱呢"), then by coverage of the turn's words. (Measured
+        2026-12-06 on the six dev shops: no pass gained or lost; the general rule said with its
+        exception instead of a heading line.)"""
         numbers = quantities(facts)
 
-        def key(sentence: str) -> tuple[bool, float]:
+        def key(sentence: str) -> tuple[bool, bool, float]:
             stated = quantities(sentence)
-            return any(supported(q, stated) for q in numbers), self._coverage(topic, sentence)
+            on_topic = bool(classes) and self.complaints.fit(classes, "", sentence) > 0
+            return (
+                any(supported(q, stated) for q in numbers),
+                on_topic,
+                self._coverage(topic, sentence),
+            )
 
         return sorted(body, key=key, reverse=True)[:2]
 
@@ -924,40 +956,53 @@ class ReplyAdvisor:
         return not (named - ours) or any(w in text for w in ours)
 
     def _backing(self, text: str, products: set[str] | None = None) -> list[Citation]:
-        """The policy document behind an FAQ answer (the rule it was written from): the passage
-        stating most of its numbers or, for a clause without numbers the passage states, most of
-        the words of one of its clauses (:data:`_MIN_BACKING`). The page of one of the
-        conversation's ``products`` counts too: an FAQ about a product is written from its page."""
+        """The knowledge behind an FAQ answer (the rule or page it was written from): of the
+        policies retrieval finds for it, the passage stating most of its numbers or, for a
+        sentence without numbers the passage states, most of the words of one of its sentences
+        (:data:`_MIN_BACKING`); of the parts of the conversation's ``products``' own pages (an
+        FAQ about a product is written from its page — read whole: retrieval ranks another
+        product's page first when both state the topic), the part stating most of its numbers,
+        else most of the words of one of its clauses ("小飞侠…不具备GPS定位和自动返航功能，
+        有定高悬停…": the page states the first clause, another part the rest)."""
         numbers = quantities(text)
         parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
-        kinds = ("policy", "product") if products else ("policy",)
-        found: dict[str, Citation] = {}  # the first backing of each kind: policy, product page
-        hits = [h for k in kinds for h in self.answerer.retriever.retrieve(text, k=6, kinds=(k,))]
-        for hit in hits:
-            chunk = hit.chunk
-            if chunk.kind in found or (
-                chunk.kind == "product" and chunk.source not in (products or ())
-            ):
-                continue
-            stated = quantities(chunk.text)
-            backs = bool(numbers) and 2 * sum(supported(q, stated) for q in numbers) >= len(
-                numbers
-            )  # most of its numbers, or most of the words of a clause
-            if backs or any(self._coverage(p, chunk.text) >= _MIN_BACKING for p in parts):
-                found[chunk.kind] = Citation(
-                    source=chunk.source,
-                    locator=chunk.locator,
-                    snippet=reply_sentence(chunk.text)[:300],
-                    score=round(min(1.0, hit.score), 4),
-                    chunk_id=chunk.id,
-                )
-        return [found[k] for k in ("policy", "product") if k in found]
+        clauses = [p for p in re.split(r"[。；;！!？?\n，,]", text) if len(p) >= 8]
+
+        def backs(chunk_text: str, pieces: list[str]) -> float:
+            """Most of the numbers stated (1 + their share), else a piece's word coverage."""
+            stated = quantities(chunk_text)
+            share = sum(supported(q, stated) for q in numbers) / len(numbers) if numbers else 0
+            if share >= 0.5:
+                return 1.0 + share
+            fit = max((self._coverage(p, chunk_text) for p in pieces), default=0.0)
+            return fit if fit >= _MIN_BACKING else 0.0
+
+        found: list[Citation] = []
+        for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
+            if backs(hit.chunk.text, parts):
+                found.append(_citation(hit.chunk, reply_sentence(hit.chunk.text), hit.score))
+                break
+        best: tuple[float, Any] | None = None
+        for source in sorted(products or ()):
+            for _, chunk in self.answerer.products.chunks(source):
+                fit = backs(chunk.text, clauses)
+                if fit and (best is None or fit > best[0]):
+                    best = (fit, chunk)
+        if best is not None:
+            found.append(_citation(best[1], reply_sentence(best[1].text), min(1.0, best[0])))
+        return found
 
     def _pick_reason(
-        self, plan: _Plan, reasons: list[tuple[Answer | None, str]], topic: str
+        self,
+        plan: _Plan,
+        reasons: list[tuple[Answer | None, str]],
+        topic: str,
+        products: set[str] | None = None,
     ) -> None:
         """The knowledge most about what was said (contradicting none of the draft's numbers),
-        quoted once: a draft sentence it fully states is replaced by it."""
+        quoted once: a draft sentence it fully states is replaced by it. An FAQ answer is cited
+        with the policy or the page of the conversation's ``products`` it was written from
+        (:meth:`_backing`), as when it states the policy."""
         said = topic if plan.refused else " ".join([*plan.draft, plan.ask])
         if said and not plan.policy:
             fit = [
@@ -974,6 +1019,9 @@ class ReplyAdvisor:
             return
         answer, plan.reason = reasons[0]
         plan.citations = merge_citations(plan.citations, answer.citations if answer else [])
+        first = answer.citations[0] if answer and answer.citations else None
+        if first is not None and self._kind(first.chunk_id) == "faq":
+            plan.citations = merge_citations(plan.citations, self._backing(plan.reason, products))
         numbers = Counter(_NUMBER.findall(plan.reason))  # each stated once: used up by one
         for sentence in list(plan.draft):
             if (
@@ -1021,10 +1069,13 @@ class ReplyAdvisor:
         if first.decision != "handoff" or not any(r.startswith(unclear) for r in first.reasons):
             return first, None
         best: Answer | None = None
-        for start, end in clause_spans(question):
-            clause = question[start:end].strip(" ，,。！？!?")
-            if len(re.findall(r"[\u4e00-\u9fff]", clause)) < 4 or clause == question:
-                continue
+        clauses = [
+            question[start:end].strip(" ，,。！？!?") for start, end in clause_spans(question)
+        ]
+        clauses = [c for c in clauses if len(_CJK.findall(c)) >= 4 and c != question]
+        # each clause once, and only the first few: a pasted wall of text is no question of
+        # hundreds of clauses (each an answer of its own: 7 s for a 4,000-character turn)
+        for clause in list(dict.fromkeys(clauses))[:_MAX_CLAUSES]:
             answer = self.answerer.answer(clause, history)
             if answer.decision != "handoff" and (
                 best is None or answer.confidence > best.confidence
@@ -1219,7 +1270,8 @@ class ReplyAdvisor:
         needed, terms = facts
         if not needed and not terms:
             return self._coverage(sentence, text)
-        found = sum(supported(q, quantities(text)) for q in needed)
+        stated = quantities(text)  # read once, not once per quantity needed
+        found = sum(supported(q, stated) for q in needed)
         found += sum(any(t in text for t in g) for g in terms)
         return found / (len(needed) + len(terms))
 

@@ -27,7 +27,17 @@ if TYPE_CHECKING:
 __all__ = ["ComplaintTopic", "ComplaintTopics", "complaint_topics", "heading_of"]
 
 RULE_SET = "reply_topics"
-_FIELDS = ("complaint", "policy", "names", "unless", "secondary", "offer", "order", "tiers")
+_FIELDS = (
+    "complaint",
+    "policy",
+    "names",
+    "unless",
+    "secondary",
+    "offer",
+    "order",
+    "tiers",
+    "refines",
+)
 _NEVER = re.compile(r"(?!)")
 
 
@@ -53,6 +63,10 @@ class ComplaintTopic:
     #: the shopper asks for a lower price: an amount they state is answered with the
     #: discount tier it reaches (``tier`` of data/reply.yaml)
     tiers: bool = False
+    #: the broader topics this one narrows: a turn of both is of this one only ("退货寄回去好几天
+    #: 了 钱呢" asks when the refund arrives, not whether it may be returned; "快递箱子压扁了"
+    #: is the damage in transit, not the item's quality)
+    refines: tuple[str, ...] = ()
 
     def said_in(self, folded: str) -> bool:
         """Whether a (folded) customer turn complains of this topic."""
@@ -86,6 +100,8 @@ class ComplaintTopics:
         for turn in turns:
             folded = fold(turn)
             found = [t for t in self.topics if not t.secondary and t.said_in(folded)]
+            narrower = {name for t in found for name in t.refines}
+            found = [t for t in found if t.name not in narrower]
             if found:
                 words = [m.group() for t in found for m in t.complaint.finditer(folded)]
                 return found, [w for w in dict.fromkeys(words) if len(w.strip()) > 1]
@@ -150,6 +166,17 @@ def _flag(c: RuleCompiler, where: str, value: Any) -> bool:
     return value
 
 
+def _names(c: RuleCompiler, where: str, value: Any, entries: Mapping[str, Any]) -> tuple[str, ...]:
+    """A list of the rule set's topic names."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise c.error(where, f"expected a list of topic names, not {value!r}")
+    unknown = [n for n in names if n not in entries]
+    if unknown:
+        raise c.error(where, f"unknown topic {unknown[0]!r}; known: {', '.join(entries)}")
+    return tuple(names)
+
+
 def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
     c = RuleCompiler(RULE_SET, rules)
     entries = rules.get("topics") or {}
@@ -172,6 +199,7 @@ def _compile(rules: Mapping[str, Any]) -> ComplaintTopics:
                 offer=_flag(c, f"{where}.offer", entry.get("offer", False)),
                 order=_flag(c, f"{where}.order", entry.get("order", False)),
                 tiers=_flag(c, f"{where}.tiers", entry.get("tiers", False)),
+                refines=_names(c, f"{where}.refines", entry.get("refines", []), entries),
             )
         )
     keys = ("weight", "text_weight", "subject_weight", "narrow_weight")

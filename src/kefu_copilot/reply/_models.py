@@ -7,7 +7,8 @@ offered as compensation.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -269,10 +270,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def span_around(spans: list[tuple[int, int]], pos: int) -> tuple[int, int]:
-    """The span containing ``pos`` (``(pos, pos)`` if none)."""
-    for start, end in spans:
-        if start <= pos < end:
-            return start, end
+    """The span containing ``pos`` (``(pos, pos)`` if none); ``spans`` sorted and apart, as
+    :func:`spans` gives them (found by bisection: one look-up per money amount of a long
+    draft must not read every clause)."""
+    at = bisect_right(spans, pos, key=lambda span: span[0]) - 1
+    if at >= 0 and spans[at][0] <= pos < spans[at][1]:
+        return spans[at]
     return pos, pos
 
 
@@ -303,14 +306,24 @@ def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Of
     offers = []
     stated = [q for q in quantities(text) if q.unit == "元"]
     bare = list(re.finditer(p.bare_money, folded))
-    money = [q.span for q in stated] + [m.span("amount") for m in bare]
+    money = _Money([q.span for q in stated] + [m.span("amount") for m in bare])
+    # each clause (and each clause with the one before it) searched once, however many
+    # amounts it holds: a draft of a thousand amounts in one clause is not read a thousand times
+    searched: dict[tuple[Any, ...], bool] = {}
+
+    def found(pattern: re.Pattern[str], start: int, end: int) -> bool:
+        key = (pattern.pattern, start, end)
+        if key not in searched:
+            searched[key] = bool(pattern.search(folded[start:end]))
+        return searched[key]
+
     for q in stated:
-        clause = folded[slice(*span_around(clauses, q.span[0]))]
-        if not re.search(
-            p.compensation_cues, _near(folded, clauses, sentences, q.span[0])
-        ) or re.search(p.not_an_offer, clause):
+        clause = span_around(clauses, q.span[0])
+        if not found(p.compensation_cues, *_near(clauses, sentences, q.span[0])) or found(
+            p.not_an_offer, *clause
+        ):
             continue
-        kind = _offer_kind(folded, clauses, q.span, money, p)
+        kind = _offer_kind(folded, clauses, q.span, money, p, found)
         digits = re.search(rf"(?:\d|{CN_NUMERAL})+(?:\.\d+)?", folded[q.span[0] : q.span[1]])
         start = q.span[0] + (digits.start() if digits else 0)
         number = (start, start + (len(digits.group()) if digits else 0))
@@ -319,10 +332,9 @@ def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Of
         start, end = m.span("amount")
         if any(o.span[0] <= start < o.span[1] for o in offers):
             continue
-        clause = folded[slice(*span_around(clauses, start))]
-        if re.search(p.not_an_offer, clause):
+        if found(p.not_an_offer, *span_around(clauses, start)):
             continue
-        kind = _offer_kind(folded, clauses, (start, m.end()), money, p)
+        kind = _offer_kind(folded, clauses, (start, m.end()), money, p, found)
         offers.append(Offer(float(m.group("amount")), kind, (start, m.end()), (start, end)))
     return sorted(offers, key=lambda o: o.span)
 
@@ -331,12 +343,31 @@ def compensation_offers(text: str, phrases: ph.Phrases | None = None) -> list[Of
 _JOINING = re.compile(r"[和及与跟、+]|再加|外加|另加|加上|再送|还有|另外")
 
 
+class _Money:
+    """The spans of the amounts of a text, sorted by start and by end for bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.starts = sorted(a for a, _ in spans)
+        self.ends = sorted(b for _, b in spans)
+
+    def end_before(self, low: int, high: int, default: int) -> int:
+        """The last end of an amount in ``[low, high]`` (``default`` if none)."""
+        at = bisect_right(self.ends, high) - 1
+        return self.ends[at] if at >= 0 and self.ends[at] >= low else default
+
+    def start_after(self, low: int, high: int, default: int) -> int:
+        """The first start of an amount in ``[low, high)`` (``default`` if none)."""
+        at = bisect_left(self.starts, low)
+        return self.starts[at] if at < len(self.starts) and self.starts[at] < high else default
+
+
 def _offer_kind(
     folded: str,
     clauses: list[tuple[int, int]],
     span: tuple[int, int],
-    money: list[tuple[int, int]],
+    money: _Money,
     p: ph.Phrases,
+    found: Callable[[re.Pattern[str], int, int], bool],
 ) -> str:
     """Whether the amount at ``span`` is a coupon or cash (``any``: neither said): by the cues
     of its own part of the clause — what follows it up to the next amount or a joining word
@@ -344,27 +375,30 @@ def _offer_kind(
     ("现金10元") — when that part has one ("送30元无门槛券再加10元现金": 30元 a coupon, 10元
     cash), else by the clause's."""
     start, end = span_around(clauses, span[0])
-    before = max((b for _, b in money if start <= b <= span[0]), default=start)
-    after = min((a for a, _ in money if span[1] <= a < end), default=end)
+    before = money.end_before(start, span[0], start)
+    after = money.start_after(span[1], end, end)
     following = _JOINING.split(folded[span[1] : after], maxsplit=1)[0]
     preceding = _JOINING.split(folded[before : span[0]])[-1]
-    for part in (following, preceding, folded[start:end]):
+    for part in (following, preceding):
         cash, coupon = re.search(p.cash_cues, part), re.search(p.coupon_cues, part)
         if cash or coupon:
             return "cash" if cash else "coupon"
+    if found(p.cash_cues, start, end) or found(p.coupon_cues, start, end):  # the clause's
+        return "cash" if found(p.cash_cues, start, end) else "coupon"
     return "any"
 
 
 def _near(
-    folded: str, clauses: list[tuple[int, int]], sentences: list[tuple[int, int]], pos: int
-) -> str:
+    clauses: list[tuple[int, int]], sentences: list[tuple[int, int]], pos: int
+) -> tuple[int, int]:
     """The clause at ``pos`` and the one before it in the same sentence ("为了表达歉意，送您
     10元"): where a compensation cue makes money an offer. A cue further away belongs to
     another fact ("运费一并退还，最高15元，…领取5元新人券")."""
     start, end = span_around(clauses, pos)
     first = span_around(sentences, pos)[0]
-    before = [c for c in clauses if first <= c[0] and c[1] <= start]
-    return folded[(before[-1][0] if before else start) : end]
+    at = bisect_right(clauses, start, key=lambda span: span[1]) - 1  # the last clause before
+    before = clauses[at][0] if at >= 0 and clauses[at][0] >= first else start
+    return before, end
 
 
 def offer_limit(kind: str, shop: ShopConfig) -> float:

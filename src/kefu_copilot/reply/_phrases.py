@@ -122,6 +122,9 @@ class Phrases:
     #: the shopper states reaches is said ({amount}, {tier})
     tier: re.Pattern[str] = re.compile(r"(?!)")
     tier_reached: str = ""
+    #: a customer turn asking for a quantity (多少钱, 几天, 多久): a draft stating no number
+    #: does not answer it
+    asks_quantity: re.Pattern[str] = re.compile(r"(?!)")
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -274,6 +277,9 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         polite_you=str(rules.get("polite_you") or Phrases.polite_you),
         tier=c.key("tier") if rules.get("tier") else Phrases.tier,
         tier_reached=str(rules.get("tier_reached") or ""),
+        asks_quantity=c.key("asks_quantity")
+        if rules.get("asks_quantity")
+        else Phrases.asks_quantity,
     )
 
 
