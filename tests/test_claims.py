@@ -1034,3 +1034,12 @@ def test_a_no_to_another_act_does_not_presuppose_a_fee() -> None:
     assert "contradicted" in verdicts(
         "可以免费帮您把旧沙发搬走", ["送装说明\n本店暂不提供旧沙发搬走服务。"]
     )
+
+
+def test_an_asking_word_in_an_faq_answer_says_no_yes() -> None:
+    # 能否报销请咨询… says whether, not yes: the answer's no about the question's words stands
+    faq = [
+        "能用消费券买吗？\n本店为线上商城，不支持消费券、礼品卡支付；能否用消费券请咨询发券单位。"
+    ]
+    assert "contradicted" in verdicts("支持消费券哦", faq, "能用消费券吗")
+    assert verdicts("不支持消费券哦", faq, "能用消费券吗") == ["entailed"]

@@ -165,6 +165,8 @@ class _YesNo:
     ask: re.Pattern[str]  # a key asking yes or no; group "what": what it asks (是否「有售」)
     yes: frozenset[str]
     no: frozenset[str]
+    #: the asking words themselves, anywhere (能否报销请咨询…: whether, not a yes)
+    asking: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,7 @@ def _yes_no(spec: Mapping[str, Any] | None) -> _YesNo | None:
         ),
         yes=frozenset(str(w).lower() for w in spec.get("says_yes") or []),
         no=frozenset(str(w).lower() for w in spec.get("says_no") or []),
+        asking=re.compile(_alternation(spec["ask"])),
     )
 
 
@@ -1229,8 +1232,24 @@ def _asserted(rules: _Rules, text: str) -> list[str]:
                 sentence = sentence[: cue.start()] + "不" + sentence[cue.start() :]
             elif answer is None and asked and _answer_denies(rules, sentence, asked, after):
                 sentence = rules.cue_words.sub(lambda m: "＿" * len(m.group()), sentence)
+        else:
+            sentence = _whether(rules, sentence)
         out.append(sentence)
     return out
+
+
+def _whether(rules: _Rules, statement: str) -> str:
+    """A statement with its asking words masked where they say whether (能否报销请咨询医保部门,
+    是否支持以页面为准): no yes of their own. A cell asking (是否支持调坡：否) or asked (项目：是否
+    支持调坡，基础款：否) keeps its words."""
+    asking = rules.yes_no.asking if rules.yes_no is not None else None
+    if asking is None:
+        return statement
+    return re.sub(
+        rf"(?<![：:\s])(?:{asking.pattern})(?=[^，,；;：:]*(?:[，,；;]|$))",
+        lambda m: "＿" * len(m.group()),
+        statement,
+    )
 
 
 def _answer_denies(
@@ -1244,9 +1263,14 @@ def _answer_denies(
     way (外层可以机洗，内胆不可机洗 answers both ways: the question stands)."""
     words = _bigrams(_strip_cues(rules, _strip_measures(question)))
     denies = False
+    asking = rules.yes_no.asking if rules.yes_no is not None else None
     for sentence, end in after:
         for clause in _CLAUSE.split(sentence):
-            read = _polarity(rules, clause)
+            # an asking word in the answer (能否报销请咨询医保部门) says whether, not yes
+            unasked = (
+                clause if asking is None else asking.sub(lambda m: "＿" * len(m.group()), clause)
+            )
+            read = _polarity(rules, unasked)
             if not words & _bigrams(clause):
                 continue
             if any((f, sign) in read for f, sign in asked):
