@@ -963,20 +963,6 @@ def test_a_question_answered_both_ways_stands() -> None:
     assert "可以" not in denied[0] and "专用发票" in denied[0]
 
 
-def test_another_column_of_a_sibling_row_is_no_rival() -> None:
-    # a reply stating two cells of one row (身高 and 座高): the other rows' 座高 cells are another
-    # attribute than the 身高 value, not another value of it
-    chairs = [
-        f"儿童学习椅\n适用身高(cm)：{h}，建议座高(cm)：{s}，档位：第{n}档"
-        for n, (h, s) in enumerate([("110-120", 30), ("120-130", 34), ("130-140", 38)], 1)
-    ]
-    question = "孩子身高125座高调多少"
-    assert verdicts("身高120-130cm建议座高调到34cm哦", chairs, question) == ["entailed"]
-    # a row's 座高 said of another row's 身高 is still not confirmed
-    for wrong in ("身高120-130cm建议座高调到30cm哦", "身高110-120cm建议座高调到34cm哦"):
-        assert "entailed" not in verdicts(wrong, chairs, question)
-
-
 def test_a_clause_naming_a_part_of_the_subject_in_force_is_that_parts_row() -> None:
     warranty = [
         "保修政策\n商品：足浴盆（F1、F2），保修期：主机2年",

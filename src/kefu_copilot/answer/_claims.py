@@ -1168,16 +1168,6 @@ def _renamed(claim: Claim, unit: _Unit, units: Sequence[_Unit]) -> tuple[str, st
     return (this.group(), that.group()) if elsewhere else None
 
 
-def _other_column(unit: _Unit, match: Sequence[_Unit]) -> bool:
-    """The unit is a cell of another column than every cell stating the claim's value, in rows
-    of one table (建议扶手高度 of a row, where the value is a 使用者身高 cell): it states another
-    attribute, not another value of the claim's."""
-    row, column = _row_key(unit.sentence), _row_key(unit.text)
-    return bool(match and row and column) and all(
-        _row_key(u.sentence) == row and _row_key(u.text) not in ("", column) for u in match
-    )
-
-
 def _row_key(sentence: str) -> str:
     """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
     m = _CELL_KEY.match(sentence)
@@ -1675,7 +1665,7 @@ class RuleEntailment:
                 "contradicted",
                 f"{q.text} is what the knowledge says of another subject than {subject}",
             )
-        rivals = [u for u in other if not self._conflicts(claim, u) and not _other_column(u, match)]
+        rivals = [u for u in other if not self._conflicts(claim, u)]
         best_other = max((self._overlap(claim, u) for u in rivals), default=0.0)
         if not match and q.low == q.high and q.low in derived:
             # 长款比短款贵100元 (499元 − 399元), 平均每件63元 (189元 ÷ 三件)
