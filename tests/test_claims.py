@@ -961,3 +961,71 @@ def test_a_question_answered_both_ways_stands() -> None:
     assert both[0] == "能机洗吗"
     denied = _asserted(rules, "可以开专用发票吗？\n亲，本店只开电子普通发票，暂不支持专用发票。")
     assert "可以" not in denied[0] and "专用发票" in denied[0]
+
+
+def test_a_clause_naming_a_part_of_the_subject_in_force_is_that_parts_row() -> None:
+    warranty = [
+        "保修政策\n商品：足浴盆（F1、F2），保修期：主机2年",
+        "保修政策\n商品：足浴盆滚轮（F系列通用），保修期：3个月",
+        "保修政策\n商品：暖手宝H3，保修期：1年",
+    ]
+    question = "足浴盆保修多久"
+    assert verdicts("足浴盆主机保修两年，滚轮保修三个月", warranty, question) == [
+        "entailed",
+        "entailed",
+    ]
+    assert verdicts("足浴盆主机保修两年，滚轮保修一年", warranty, question)[1] != "entailed"
+
+
+def test_a_no_to_having_or_taking_part_is_a_no_to_its_object() -> None:
+    page = ["云帆 折叠电动滑板车\n本车不具备蓝牙连接和定速巡航功能，请勿雨天骑行。"]
+    assert "unsupported" in verdicts("云帆有蓝牙连接，骑久了还能定速巡航哦", page)
+    assert "unsupported" not in verdicts("云帆没有蓝牙连接哦", page)
+    members = [
+        "会员规则\n等级：金卡会员，权益：耗材9折",
+        "会员规则\n会员折扣仅适用于耗材，整机和配件不参与会员折扣。",
+    ]
+    question = "金卡买整机能打折吗"
+    assert "unsupported" in verdicts("金卡会员买整机也可以享受9折哦", members, question)
+    # the no is said of 整机 and 配件: a clause about something else is not touched by it
+    assert "unsupported" not in verdicts("金卡会员买耗材享受9折哦", members, "金卡打几折")
+    # nor a clause naming the object without having or taking part in it
+    points = ["积分规则\n积分最多抵扣实付金额的10%。\n退款订单的金额不计入累计实付。"]
+    assert "unsupported" not in verdicts("积分最多抵扣实付金额的百分之十", points)
+
+
+def test_a_value_said_of_another_named_thing_is_not_confirmed() -> None:
+    faq = [
+        "滑板车电池坏了保修吗？\n滑板车锂电池保修6个月，整车保修1年。",
+        "平衡车能骑多远？\n平衡车单次续航约15公里。",
+    ]
+    question = "平衡车电池保修多久"
+    assert verdicts("平衡车锂电池保修6个月", faq, question) == ["unsupported"]
+    assert verdicts("滑板车锂电池保修6个月", faq, question) == ["entailed"]
+
+
+def test_a_parenthesis_says_its_own_yes_or_no_apart_from_its_clause() -> None:
+    care = ["保养说明\n签收1年内可免费寄回清洗1次（寄来运费自理，寄回运费本店承担）。"]
+    question = "能免费清洗吗"
+    assert verdicts("签收一年内可以免费寄回清洗一次", care, question) == ["entailed"]
+    assert "contradicted" in verdicts("寄来运费我们承担", care, question)
+    assert verdicts("寄回运费我们承担", care, question) == ["entailed"]
+
+
+def test_a_no_to_another_act_does_not_presuppose_a_fee() -> None:
+    # 不予退还 says the fee is not refunded, not that the fee is charged of everything
+    refunds = ["退换货政策\n已支付给安装师傅的上门费不予退还。"]
+    assert "contradicted" not in verdicts("这款是快递到家，不收上门费的哦", refunds)
+    # what is not offered is neither free (不提供 … 搬走 against 免费帮您搬走)
+    assert "contradicted" in verdicts(
+        "可以免费帮您把旧沙发搬走", ["送装说明\n本店暂不提供旧沙发搬走服务。"]
+    )
+
+
+def test_an_asking_word_in_an_faq_answer_says_no_yes() -> None:
+    # 能否报销请咨询… says whether, not yes: the answer's no about the question's words stands
+    faq = [
+        "能用消费券买吗？\n本店为线上商城，不支持消费券、礼品卡支付；能否用消费券请咨询发券单位。"
+    ]
+    assert "contradicted" in verdicts("支持消费券哦", faq, "能用消费券吗")
+    assert verdicts("不支持消费券哦", faq, "能用消费券吗") == ["entailed"]

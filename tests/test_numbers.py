@@ -133,6 +133,12 @@ from kefu_copilot.text._numbers import measures  # noqa: E402
         ("两万毫安", "charge", 20000, 20000),
         ("1米6", "length", 160, 160),
         ("腰围(cm)：69", "length", 69, 69),
+        # a header's unit for an approximate or bounding cell, and a rate's count
+        ("满水续航(小时)：约40", "time", 40, 40),
+        ("表面温度(℃)：约53-58", "temperature", 53, 58),
+        ("噪音(dB)：≤46", "loudness", 46, 46),
+        ("转速(次/分)：2700", "count:次", 2700, 2700),
+        ("正负0.1℃", "temperature", 0.1, 0.1),  # 正负 is ±, not a negative value
         ("满200可用", "money", 200, 200),
         ("¥20", "money", 20, 20),
         ("二十块钱", "money", 20, 20),

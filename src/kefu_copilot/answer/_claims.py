@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any, Literal, Protocol
 
 from .._data import compiled, packaged_rules
@@ -180,6 +181,8 @@ class _YesNo:
     ask: re.Pattern[str]  # a key asking yes or no; group "what": what it asks (是否「有售」)
     yes: frozenset[str]
     no: frozenset[str]
+    #: the asking words themselves, anywhere (能否报销请咨询…: whether, not a yes)
+    asking: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,8 @@ class _Rules:
     modals: str = ""
     #: verbs of taking part that pass a negator on to what follows (不享受会员折扣)
     takes_part: frozenset[str] = frozenset()
+    #: verbs of having (具备, 有): a negator before one says no to its object
+    having: frozenset[str] = frozenset()
     #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
     #: is the other case's, not the clause's
     exception: re.Pattern[str] | None = None
@@ -378,6 +383,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         ),
         modals=modals,
         takes_part=takes_part,
+        having=frozenset(str(v) for v in rules.get("having") or ()),
         only=re.compile(_alternation(only)) if only else None,
         exception=(
             re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
@@ -440,6 +446,7 @@ def _yes_no(spec: Mapping[str, Any] | None) -> _YesNo | None:
         ),
         yes=frozenset(str(w).lower() for w in spec.get("says_yes") or []),
         no=frozenset(str(w).lower() for w in spec.get("says_no") or []),
+        asking=re.compile(_alternation(spec["ask"])),
     )
 
 
@@ -572,6 +579,25 @@ class _Labels:
             for m in self.pattern.finditer(text)
             if m.group() in self.keys
         ]
+
+    def composed(self, subjects: Iterable[str], clause: str) -> list[str]:
+        """The labels a clause names by the part it adds to a subject in force: 袖带 after
+        血压计 is the 血压计袖带 row's (a label holding the subject's name and, besides it, two
+        or more characters the clause says)."""
+        out = []
+        for subject in subjects:
+            key, _, name = subject.partition(":")
+            for label, owner in self.keys.items():
+                rest = label.replace(name, "", 1) if name and name in label else ""
+                if (
+                    owner == key
+                    and label != name
+                    and len(rest) >= 2
+                    and _CJK.search(rest)
+                    and rest in clause
+                ):
+                    out.append(f"{owner}:{label}")
+        return list(dict.fromkeys(out))
 
 
 _NO_LABELS = _Labels()
@@ -862,6 +888,8 @@ def _bound_clauses(
         opening = not out or bool(_UNIT.search(text[out[-1][0] : start]))
         label_cell = cell is not None and (opening or _is_label_key(rules, labels, cell.group()))
         own = _subjects(rules, about, labels, _value_codes(rules, about, label_cell))
+        if not own and not cell:
+            own = labels.composed(current or seed, about)
         if opening:
             # a table row: its first cell (地区：新疆、西藏) labels every cell after it
             row, labelling = None, bool(cell)
@@ -1128,6 +1156,35 @@ def _verdict_keys(rules: _Rules, sentence: str) -> list[str]:
     return out
 
 
+#: a parenthesis of a clause, closed or running to the clause's end
+_PAREN_ASIDE = re.compile(r"[（(][^）)]*(?:[）)]|$)")
+_NAME_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,5}$")
+
+
+def _renamed(claim: Claim, unit: _Unit, units: Sequence[_Unit]) -> tuple[str, str] | None:
+    """The name the claim puts where the knowledge's clause stating its value names another
+    thing: the two share the words after it ("无人机锂电池保修3个月" and "遥控越野车锂电池保修3个月":
+    锂电池保修), the claim's name is nowhere in the clause's sentence or heading but named
+    elsewhere in the knowledge, and the clause's name is nowhere in the claim or the question.
+    The value is the other thing's: (the claim's name, the clause's name), else None."""
+    mine = fold(claim.text)
+    match = SequenceMatcher(None, mine, unit.text, autojunk=False).find_longest_match(
+        0, len(mine), 0, len(unit.text)
+    )
+    shared = _CJK.match(mine, match.a, match.a + match.size)
+    if shared is None or len(shared.group()) < 3:
+        return None
+    this = _NAME_BEFORE.search(mine[: match.a])
+    that = _NAME_BEFORE.search(unit.text[: match.b])
+    if this is None or that is None or len(this.group()) < 2 or len(that.group()) < 2:
+        return None
+    ours, theirs = _bigrams(this.group()), _bigrams(that.group())
+    if ours & unit.context or theirs & (claim.words | claim.asked | claim.topic):
+        return None
+    elsewhere = any(ours & u.context for u in units if u.sentence != unit.sentence)
+    return (this.group(), that.group()) if elsewhere else None
+
+
 def _row_key(sentence: str) -> str:
     """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
     m = _CELL_KEY.match(sentence)
@@ -1182,8 +1239,24 @@ def _asserted(rules: _Rules, text: str) -> list[str]:
                 sentence = sentence[: cue.start()] + "不" + sentence[cue.start() :]
             elif answer is None and asked and _answer_denies(rules, sentence, asked, after):
                 sentence = rules.cue_words.sub(lambda m: "＿" * len(m.group()), sentence)
+        else:
+            sentence = _whether(rules, sentence)
         out.append(sentence)
     return out
+
+
+def _whether(rules: _Rules, statement: str) -> str:
+    """A statement with its asking words masked where they say whether (能否报销请咨询医保部门,
+    是否支持以页面为准): no yes of their own. A cell asking (是否支持调坡：否) or asked (项目：是否
+    支持调坡，基础款：否) keeps its words."""
+    asking = rules.yes_no.asking if rules.yes_no is not None else None
+    if asking is None:
+        return statement
+    return re.sub(
+        rf"(?<![：:\s])(?:{asking.pattern})(?=[^，,；;：:]*(?:[，,；;]|$))",
+        lambda m: "＿" * len(m.group()),
+        statement,
+    )
 
 
 def _answer_denies(
@@ -1197,9 +1270,14 @@ def _answer_denies(
     way (外层可以机洗，内胆不可机洗 answers both ways: the question stands)."""
     words = _bigrams(_strip_cues(rules, _strip_measures(question)))
     denies = False
+    asking = rules.yes_no.asking if rules.yes_no is not None else None
     for sentence, end in after:
         for clause in _CLAUSE.split(sentence):
-            read = _polarity(rules, clause)
+            # an asking word in the answer (能否报销请咨询医保部门) says whether, not yes
+            unasked = (
+                clause if asking is None else asking.sub(lambda m: "＿" * len(m.group()), clause)
+            )
+            read = _polarity(rules, unasked)
             if not words & _bigrams(clause):
                 continue
             if any((f, sign) in read for f, sign in asked):
@@ -1617,6 +1695,14 @@ class RuleEntailment:
                     f"{q.text} not found in the cited knowledge, which states another value for it",
                 )
             return ClaimVerdict(claim, "unsupported", f"{q.text} not found in the cited knowledge")
+        renamed = [_renamed(claim, u, units) for u in ok]
+        if all(renamed):
+            this, that = renamed[0] or ("", "")
+            return ClaimVerdict(
+                claim,
+                "unsupported",
+                f"{q.text} is what the knowledge says of {that}, not of {this}",
+            )
         best_ok = max(self._overlap(claim, u) for u in ok)
         swapped = self._swapped(claim, ok, rivals)
         if swapped is not None:
@@ -1792,12 +1878,34 @@ class RuleEntailment:
                 opposite = self._condition(whole, said, unsaid, conditions, opposite)
                 for clause, restricted in self._asides(whole, claimed, leading):
                     parts.append((clause, restricted, opposite))
+            pieces = []
             for clause, restricted, opposite in parts:
                 clause, excepted = self._excepting(clause, case, denied)
                 opposite = opposite if excepted is None else excepted
+                # a parenthesis beside a yes or no of the clause's own ("可免费寄回打磨（寄来运费
+                # 自理") says its own of something else: each is read apart
+                aside = _PAREN_ASIDE.search(clause)
+                outside = _PAREN_ASIDE.sub("", clause)
+                if (
+                    aside
+                    and _polarity(self.rules, outside)
+                    and _polarity(self.rules, aside.group())
+                ):
+                    pieces += [
+                        (outside, restricted, opposite),
+                        (aside.group(), restricted, opposite),
+                    ]
+                else:
+                    pieces.append((clause, restricted, opposite))
+            for clause, restricted, opposite in pieces:
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
-                if positive and family in _PRESUPPOSE and ("ability", False) in read:
+                if (
+                    positive
+                    and family in _PRESUPPOSE
+                    and ("ability", False) in read
+                    and self._denied_of(clause, claim.words)
+                ):
                     # 不提供旧床垫搬走 says no to 免费帮您搬走: what is not done is neither free
                     # nor included
                     signs = [False]
@@ -1922,6 +2030,18 @@ class RuleEntailment:
             )
         return ClaimVerdict(claim, "neutral")
 
+    def _denied_of(self, clause: str, words: frozenset[str]) -> bool:
+        """Whether the clause's no of ability is said of the claim's thing: what follows the no
+        (不提供旧床垫搬走 for 免费帮您搬走) shares a word with the claim, or nothing follows it (上门
+        安装：不支持) — not a no to another act (楼层费不予退还 is no 不收楼层费)."""
+        pattern = next((p for f, p in self.rules.negative if f == "ability"), None)
+        found = pattern.search(clause) if pattern is not None and pattern.pattern else None
+        if found is None:
+            return True
+        rest = re.split(r"[，,。；;！!？?（(]", clause[found.end() :], maxsplit=1)[0]
+        after = {rest[i : i + 2] for i in range(len(rest) - 1)}
+        return not _CJK.search(rest) or bool(after & words)
+
     def _excepting(
         self, clause: str, own: frozenset[str], denied: frozenset[str] = frozenset()
     ) -> tuple[str, bool | None]:
@@ -1976,7 +2096,55 @@ class RuleEntailment:
                     "unsupported",
                     f"the knowledge says no to {'、'.join(sorted(hits))}: {unit.text}",
                 )
+            # a no passed on to the object of a verb of taking part or having (不具备GPS定位,
+            # 不参与会员折扣): the claim naming that object, about what the clause or its page
+            # names, says the yes (有GPS定位, 电钢琴也享受9折)
+            if not self._affirms_having(text):
+                continue
+            # a no passed on to the object of a verb of taking part or having (不具备GPS定位,
+            # 不参与会员折扣), said of what the claim names (琴类和电钢琴, or the page's product:
+            # 本机 on the 小飞侠's page): the claim having or taking part in it says the yes
+            whose, had = self._not_had(unit.text)
+            passed = claim.words & had
+            if passed and ((claim.words - passed) & (whose | unit.heading)):
+                return ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the knowledge says no to {'、'.join(sorted(passed))}: {unit.text}",
+                )
         return None
+
+    def _having_verbs(self) -> str:
+        return _alternation(self.rules.takes_part | self.rules.having)
+
+    def _affirms_having(self, text: str) -> bool:
+        """Whether ``text`` has or takes part in something: a verb of having or taking part
+        with no negator right before it (有GPS定位, 可以享受9折 — not 不享受, 没有)."""
+        verbs = self._having_verbs()
+        if not verbs:
+            return False
+        return any(
+            not self.rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
+            and not re.search(rf"(?:{_NEGATOR})$", text[: m.start()])
+            for m in re.finditer(verbs, text)
+        )
+
+    def _not_had(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        """What ``text`` says does not have or take part in what: the words before a negated
+        verb of having or taking part, and those of its object (琴类和电钢琴 不参与 会员折扣, 本机
+        不具备 自动返航功能)."""
+        verbs = self._having_verbs()
+        if not verbs:
+            return frozenset(), frozenset()
+        masked = self.rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
+        whose: set[str] = set()
+        had: set[str] = set()
+        for m in re.finditer(rf"(?:{_NEGATOR})[{self.rules.modals}]{{0,2}}(?:{verbs})", masked):
+            obj = re.match(r"[^，,。；;！!？?（(]{1,16}", masked[m.end() :])
+            if obj:
+                had |= _bigrams(obj.group())
+                whose |= _bigrams(masked[: m.start()])
+        return frozenset(whose), frozenset(had)
 
     def _asides(self, clause: str, claimed: set[str], leading: bool) -> list[tuple[str, bool]]:
         """The clause, and apart from it each parenthesis naming a tier, region or coupon of

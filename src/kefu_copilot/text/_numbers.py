@@ -639,7 +639,8 @@ for _counted in "个件次张组双只台根条包盒瓶袋片套支颗粒枚":
     _MEASURE_UNITS.setdefault(_counted, (f"count:{_counted}", 1))
 _UNIT_RE = "|".join(sorted((re.escape(u) for u in _MEASURE_UNITS), key=len, reverse=True))
 _MEASURE = re.compile(
-    rf"(?<!第)(?P<neg>零下|负|-)?(?P<a>{_MEASURE_NUM})"
+    # 正负 is ±, a tolerance (正负0.1℃ = ±0.1℃), not a negative value
+    rf"(?<!第)(?P<neg>零下|(?<!正)负|-)?(?P<a>{_MEASURE_NUM})"
     rf"(?:\s*(?:-|~|～|—|–|至|到)\s*(?:零下|负|-)?(?P<b>{_MEASURE_NUM}))?"
     rf"\s*(?P<half>个半|倍半)?\s*(?P<unit>{_UNIT_RE})(?P<half2>半)?(?![a-z])"
 )
@@ -672,9 +673,12 @@ _PM = {"下午", "傍晚", "晚上"}
 _YEN_SIGN = re.compile(r"[¥￥]\s*(?P<a>\d+(?:\.\d+)?)")
 # A money threshold or reduction written without 元: "满200可用", "满199减20".
 _THRESHOLD = re.compile(rf"(?:满|减)\s*(?P<a>\d+(?:\.\d+)?)(?![\d.]|\s*(?:{_UNIT_RE}|万|折|%))")
-# A table cell whose unit is in its header: "腰围(cm)：69", "建议体重(斤)：98-105".
+# A table cell whose unit is in its header: "腰围(cm)：69", "建议体重(斤)：98-105"; a rate's header
+# gives the unit of its count (转速(次/分)：2700, 雾量(ml/h)：100), and an approximate or bounding
+# cell states its number in that unit (满水续航(小时)：约40, 表面温度(℃)：约53-58, 噪音(dB)：≤46).
 _HEADER_UNIT = re.compile(
-    rf"[(（](?:单位[:：]\s*)?(?P<unit>{_UNIT_RE})[)）]\s*[:：]\s*"
+    rf"[(（](?:单位[:：]\s*)?(?P<unit>{_UNIT_RE})(?:\s*/\s*[^)）/]{{1,4}})?[)）]\s*[:：]\s*"
+    r"(?:约|大约|≤|≥|<|>|<=|>=)?\s*"
     r"(?P<a>\d+(?:\.\d+)?)(?:\s*[-~～—–]\s*(?P<b>\d+(?:\.\d+)?))?(?![\d.])"
 )
 
