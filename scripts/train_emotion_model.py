@@ -87,6 +87,9 @@ from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # n
 # The dev shops: read, trained on, their failures printed (--show-wrong). The last three were
 # round 10's never-read fold: no cue of the rule set was written reading them before round 11,
 # so their leave-one-shop-out figure (``new_dev_shops`` in the summary) is the fairer one.
+# The packaged model predates them (fitted in round 10 without them): the round-11 refit with
+# them gave new dev shops 0.916 +- 0.007 nested, the others within a standard error, but the
+# untuned JDDC half fell (F1 0.607 -> 0.580, BA 0.748 -> 0.724) and it was not shipped.
 NEW_DEV_SHOPS = ("toys", "instruments", "health")
 DEV_SHOPS = ("apparel", "digital", "cosmetics", "food", "home", "sports", *NEW_DEV_SHOPS)
 # Shops whose emotion turns are trained on (a fold each) although nobody reads them: their
