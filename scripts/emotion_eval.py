@@ -3,7 +3,7 @@
     python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital+cosmetics+food+home+sports = dev; baby+pets+kitchen+tools = trained on, never
+apparel+digital+cosmetics+food+home+sports+toys+instruments+health = dev; baby+pets+kitchen+tools = trained on, never
 read (in-sample here: their out-of-shop figures are the model's info.cv); eyewear+stationery+
 luggage+tea+jewelry+autoparts = held out: never fitted on, selected on or read — figures only; read with each
 shop's keywords and rules, as `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
@@ -57,16 +57,19 @@ def jddc_split(case_id: str) -> str:
 
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
-DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports")
+# toys, instruments and health were round 10's never-read fold; dev (read) from round 11.
+DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments", "health")
 # Trained on (a fold each in the training script), never read: in-sample here.
 TRAINED = ("baby", "pets", "kitchen", "tools")
 # Held out: never fitted on, never read — figures only.
 HELD_OUT = (
     "eyewear", "stationery", "luggage", "tea", "jewelry", "autoparts", "bedding", "camping",
-    "furniture", "florist", "toys", "instruments", "health",
+    "furniture", "florist",
 )  # fmt: skip
 BLIND: tuple[str, ...] = ()
-# Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only).
+# Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only); a
+# turn whose own words or whose conversation show the incident it is about (toys e026: a bitten
+# magnet shell; health e025: blue lips after a low oxygen reading).
 DEV_SAFETY = {
     "apparel": {f"apparel-e{n:03d}" for n in (5, 6, 7, 8, 9, 24, 25, 27, 32, 33)},
     "digital": {f"e{n:03d}" for n in (1, 2, 3, 4, 6, 20, 22, 25, 68)},
@@ -74,6 +77,9 @@ DEV_SAFETY = {
     "food": {f"food-e{n:03d}" for n in (4, 5, 6, 7, 20, 21, 22, 27, 29)},
     "home": {f"home-e{n:03d}" for n in (1, 2, 3, 4, 16, 19, 25, 27, 65)},
     "sports": {f"e{n:03d}" for n in (7, 8, 9, 10, 11, 20, 28)},
+    "toys": {f"e{n:03d}" for n in (4, 5, 6, 7, 8, 14, 15, 16, 17, 26)},
+    "instruments": {f"e{n:03d}" for n in (5, 6, 7, 17, 19, 64)},
+    "health": {f"e{n:03d}" for n in (1, 2, 3, 12, 13, 14, 18, 22, 25)},
 }
 
 
@@ -90,6 +96,9 @@ _C = lambda *n: _ids("cosmetics", "cos-e{:03d}", *n)  # noqa: E731
 _F = lambda *n: _ids("food", "food-e{:03d}", *n)  # noqa: E731
 _H = lambda *n: _ids("home", "home-e{:03d}", *n)  # noqa: E731
 _S = lambda *n: _ids("sports", "e{:03d}", *n)  # noqa: E731
+_T = lambda *n: _ids("toys", "e{:03d}", *n)  # noqa: E731
+_I = lambda *n: _ids("instruments", "e{:03d}", *n)  # noqa: E731
+_HE = lambda *n: _ids("health", "e{:03d}", *n)  # noqa: E731
 DEV_RISK = {
     "safety_incident": {f"{s}:{i}" for s, ids in DEV_SAFETY.items() for i in ids},
     "urgent_deadline": _A(10, 11)
@@ -97,32 +106,47 @@ DEV_RISK = {
     | _C(18, 19)
     | _F(12, 13)
     | _H(13, 14)
-    | _S(12, 13, 26),
+    | _S(12, 13, 26)
+    | _T(11, 27)
+    | _I(8, 16, 27, 65)
+    | _HE(11, 24),
     "complaint_threat": _A(1, 2, 3, 4, 15, 19, 20, 29)
     | _D(7, 8, 9, 13, 21, 27)
     | _C(10, 11, 12, 13, 14, 15)
     | _F(2, 3, 9, 10, 23, 26)
     | _H(5, 6, 7, 8, 15, 21, 23, 66)
-    | _S(2, 3, 4, 5, 21, 22),
+    | _S(2, 3, 4, 5, 21, 22)
+    | _T(2, 3, 4, 11, 12, 18, 20, 22, 24)
+    | _I(2, 3, 4, 11, 18, 21, 23, 24, 25, 28, 29, 63, 65)
+    | _HE(4, 5, 6, 7, 8, 17, 19, 20, 24, 26),
     "refund_or_compensation_demand": _A(2, 16, 28, 31)
     | _D(5, 9, 13, 14, 22, 26)
     | _C(12, 14, 16, 17)
     | _F(2, 19, 23, 30)
     | _H(8, 12, 23, 24)
-    | _S(1, 6, 18, 19, 21, 22),
+    | _S(1, 6, 18, 19, 21, 22)
+    | _T(2, 11, 27)
+    | _I(1, 21, 25, 65)
+    | _HE(4, 21, 23, 24),
     "repeated_question": _A(12, 21, 26, 34)
     | _D(10, 19, 28)
     | _C(20, 25, 29, 30)
     | _F(1, 24)
     | _H(9, 10, 64, 67)
-    | _S(14, 16),
+    | _S(14, 16)
+    | _T(13, 20)
+    | _I(9, 13, 26)
+    | _HE(15, 16),
     "sarcasm": _A(12, 17)
     | _D(11, 27, 69)
     | _C(20, 22, 28)
     | _F(11, 14)
     | _H(9, 13, 18, 26)
-    | _S(14, 15),
-    "property_damage": _A(28) | _D(5) | _H(24),
+    | _S(14, 15)
+    | _T(9, 10, 28)
+    | _I(9, 10, 20, 29)
+    | _HE(9, 10, 15, 20),
+    "property_damage": _A(28) | _D(5) | _H(24) | _I(14) | _HE(10, 14),
 }
 # A note naming a safety problem (written by the blind author; read by this script only).
 SAFETY_NOTE = re.compile(

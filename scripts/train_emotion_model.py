@@ -15,13 +15,14 @@ Data (labelled customer turns; the JDDC and review texts are research-only: they
 are never shipped):
   * shop-style turns, one *shop* each for cross-validation: the sample suite evals/emotion.jsonl
     and the emotion turns of the blind shops evals/shops/<shop>/emotion.jsonl — the DEV shops
-    (apparel, digital, cosmetics, food, home, sports) and four trained-on ones (baby, pets,
-    kitchen, tools), read with each shop's own ``rules: {emotion}`` and escalation keywords, as
-    `kefu eval` does. The trained-on shops' failures are never printed or read and no cue is
-    written from them; their answer / presales questions only measure false escalations. The
-    held-out shops (eyewear, stationery, luggage, tea, jewelry, autoparts, bedding, camping,
-    furniture, florist, toys, instruments, health) are never read here —
-    not fitted on, not selected on: scripts/emotion_eval.py measures them with the shipped model;
+    (apparel, digital, cosmetics, food, home, sports, and since round 11 toys, instruments,
+    health: round 10's never-read fold) and four trained-on ones (baby, pets, kitchen, tools),
+    read with each shop's own ``rules: {emotion}`` and escalation keywords, as `kefu eval` does.
+    The trained-on shops' failures are never printed or read and no cue is written from them;
+    their answer / presales questions only measure false escalations. The held-out shops
+    (eyewear, stationery, luggage, tea, jewelry, autoparts, bedding, camping, furniture,
+    florist) are never read here — not fitted on, not selected on: scripts/emotion_eval.py
+    measures them with the shipped model;
   * blind-written training turns over twelve other verticals (books, toys, phones, ...:
     evals/training/emotion_train.jsonl, written by an author who saw neither the code nor any
     eval set), one fold per ``vertical``, read with the packaged rules;
@@ -83,7 +84,14 @@ from kefu_copilot.emotion._label_training import fit_labels, predict_labels  # n
 from kefu_copilot.emotion._labels import LABEL_FILE  # noqa: E402
 from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # noqa: E402
 
-DEV_SHOPS = ("apparel", "digital", "cosmetics", "food", "home", "sports")
+# The dev shops: read, trained on, their failures printed (--show-wrong). The last three were
+# round 10's never-read fold: no cue of the rule set was written reading them before round 11,
+# so their leave-one-shop-out figure (``new_dev_shops`` in the summary) is the fairer one.
+# The packaged model predates them (fitted in round 10 without them): the round-11 refit with
+# them gave new dev shops 0.916 +- 0.007 nested, the others within a standard error, but the
+# untuned JDDC half fell (F1 0.607 -> 0.580, BA 0.748 -> 0.724) and it was not shipped.
+NEW_DEV_SHOPS = ("toys", "instruments", "health")
+DEV_SHOPS = ("apparel", "digital", "cosmetics", "food", "home", "sports", *NEW_DEV_SHOPS)
 # Shops whose emotion turns are trained on (a fold each) although nobody reads them: their
 # failures are never printed and no cue is written from them; their answer / presales questions
 # only measure (plain). More verticals of real shop turns carry over to shops never seen
@@ -91,7 +99,7 @@ DEV_SHOPS = ("apparel", "digital", "cosmetics", "food", "home", "sports")
 TRAIN_SHOPS = ("baby", "pets", "kitchen", "tools")
 BLIND_SHOPS = (*DEV_SHOPS, *TRAIN_SHOPS)
 # The held-out shops (eyewear, stationery, luggage, tea, jewelry, autoparts, bedding, camping,
-# furniture, florist, toys, instruments, health) are never read here:
+# furniture, florist) are never read here:
 # not trained on, not selected on — scripts/emotion_eval.py measures them.
 SHOPS = ("sample", *BLIND_SHOPS)
 TRAINING = ROOT / "evals/training/emotion_train.jsonl"  # blind-written turns, one fold a vertical
@@ -430,13 +438,19 @@ def report(
 
 def summary(figures: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
     """Nested out-of-group F1 averaged over the dev shops (the cue lexicon was written reading
-    their failures, so their figure flatters), over the shops trained on but never read (the
-    honest proxy for a blind shop) and over the training verticals, each with its standard
+    their failures, so their figure flatters), over the three of them read only from round 11
+    (``new_dev_shops``: no cue was written from them before), over the shops trained on but
+    never read (the honest proxy for a blind shop) and over the training verticals, each with its standard
     error over the groups (``<part>_se``: two settings closer than that are the same within
     noise — one turn of a 65-turn shop moves its F1 by ~0.017); and the out-of-fold F1 and
     balanced accuracy on the JDDC training half (``jddc_F1``, ``jddc_BA``)."""
     verticals = [g for g in names if g.startswith("v:")]
-    parts = {"dev_shops": DEV_SHOPS, "unread_shops": TRAIN_SHOPS, "verticals": verticals}
+    parts = {
+        "dev_shops": DEV_SHOPS,
+        "new_dev_shops": NEW_DEV_SHOPS,
+        "unread_shops": TRAIN_SHOPS,
+        "verticals": verticals,
+    }
     out: dict[str, float] = {}
     for part, groups_ in parts.items():
         f1 = [figures[g]["nested_F1"] for g in groups_]
@@ -450,6 +464,9 @@ def summary(figures: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]
 
 # ---------------------------------------------------------------------------- emotion labels
 EMOTIONS = ("angry", "anxious", "confused", "neutral", "satisfied")
+# The dev shops the shipped label model (data/emotion_labels.json, opt-in) was fitted on; the
+# three dev shops of round 11 are not among them (the label model was not refitted).
+LABEL_SHOPS = ("apparel", "digital", "cosmetics", "food", "home", "sports")
 # prior_l2: the penalty of the rule set's own emotion scores (None: l2); lower, the hand-set
 # emotion_weights act as a prior the text features correct.
 LABEL_GRID: dict[str, tuple[Any, ...]] = {
@@ -464,8 +481,8 @@ def load_labels() -> list[dict[str, Any]]:
     its own rules) and the training verticals (one fold each)."""
     out: list[dict[str, Any]] = []
     configs = {s: load_shop_config(_shop_dir(s)) for s in BLIND_SHOPS}
-    # the sample and the dev shops, as the shipped label model was fitted (not the held-out ones)
-    sources = [(s, _eval_dir(s) / "emotion.jsonl") for s in ("sample", *DEV_SHOPS)]
+    # the sample and the dev shops the shipped label model was fitted on (not the held-out ones)
+    sources = [(s, _eval_dir(s) / "emotion.jsonl") for s in ("sample", *LABEL_SHOPS)]
     for shop, path in [*sources, (None, TRAINING)]:
         rules = configs[shop].rule_set("emotion") if shop in configs else None
         for case in _rows(path):
@@ -501,7 +518,7 @@ def label_accuracy(data: list[dict[str, Any]], **options: Any) -> dict[str, floa
         test_grams = [data[i]["grams"] for i in test]
         predicted = predict_labels(model, x[test], test_grams, LABEL_FEATURES, gate)
         hit[test] = [p == data[i]["y"] for p, i in zip(predicted, test, strict=True)]
-    out = {g: round(float(hit[fold == g].mean()), 3) for g in ("sample", *DEV_SHOPS)}
+    out = {g: round(float(hit[fold == g].mean()), 3) for g in ("sample", *LABEL_SHOPS)}
     out["verticals"] = round(float(hit[np.char.startswith(fold.astype(str), "v:")].mean()), 3)
     return out
 
@@ -516,7 +533,7 @@ def train_labels(out: Path | None) -> None:
     for values in itertools.product(*LABEL_GRID.values()):
         options = dict(zip(LABEL_GRID, values, strict=True))
         acc = label_accuracy(data, **options)
-        score = (float(np.mean([acc[s] for s in DEV_SHOPS])) + acc["verticals"]) / 2
+        score = (float(np.mean([acc[s] for s in LABEL_SHOPS])) + acc["verticals"]) / 2
         print(f"labels {options} mean={score:.3f}", acc, flush=True)
         results.append((score, options, acc))
     score, options, acc = max(results, key=lambda r: r[0])

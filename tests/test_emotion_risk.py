@@ -208,11 +208,12 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
         "camping",
         "furniture",
         "florist",
-        "toys",
-        "instruments",
-        "health",
     )
+    # toys, instruments, health (dev from round 11) are folds of the training script now; the
+    # packaged model was fitted in round 10, before they were read (a refit with them lowered
+    # the untuned JDDC figures and was not shipped, see CHANGELOG round 11)
     assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
+    assert not {"toys", "instruments", "health"} & set(cv)
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
     # the honest proxy for a blind shop is the shops trained on but never read, not the dev ones
     parts = ("dev_shops", "unread_shops", "verticals")
@@ -426,3 +427,51 @@ def test_a_complaint_about_something_else_before_buying_here() -> None:
     features = escalation_features(text)
     assert features["purchase_intent"] == 1 and features["profanity"] == 0
     assert not emotion_flag(text).escalate
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("学步车轮子卡住 宝宝直接摔了", True),  # a person's fall (seen on three dev shops)
+        ("椅子腿断了 老人跌倒了", True),
+        ("滑板刹不住 摔了一跤 膝盖都破了", True),
+        ("刀片太锋利 手指流了好多血", True),  # bleeding in other words than 流血
+        ("孩子摔了玩具就坏了", False),  # an object follows: the toy fell, not the child
+        ("手机摔了一下就坏了", False),
+        ("这个学步车会不会让宝宝摔倒", False),  # a causative worry is hypothetical
+        ("平衡车容易摔倒吗", False),
+    ],
+)
+def test_a_fall_or_bleeding_is_a_safety_incident(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident, (text, flag)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "投诉这种事我不会干的，就问下什么时候发货",  # the cue resumed by a demonstrative
+        "倒也不至于找平台介入，就是想问问怎么换",  # 不至于 before the cue
+        "我同事说要给差评，我觉得还好，想问下能换色吗",  # someone else's words
+    ],
+)
+def test_a_threat_negated_or_reported_in_other_words_is_no_threat(text: str) -> None:
+    flag = emotion_flag(text)
+    assert not {"complaint_threat", "bad_review_threat"} & set(flag.risk), (text, flag)
+
+
+def test_a_court_is_a_legal_threat() -> None:
+    assert "legal_threat" in emotion_flag("不赔就法庭见吧").risk
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("体温计低于多少会报警？", False),  # the device alarms
+        ("门磁一直报警 怎么关", False),
+        ("报警器的电池多久换一次", False),
+        ("再不给说法我就报警", True),
+    ],
+)
+def test_a_device_alarm_is_not_a_call_to_the_police(text: str, threat: bool) -> None:
+    assert ("legal_threat" in emotion_flag(text).risk) is threat, text
