@@ -208,6 +208,9 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
         "camping",
         "furniture",
         "florist",
+        "fruit",
+        "ebike",
+        "lighting",
     )
     # toys, instruments, health (dev from round 11) are folds of the training script now; the
     # packaged model was fitted in round 10, before they were read (a refit with them lowered
