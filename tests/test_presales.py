@@ -1186,7 +1186,7 @@ def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: 
     c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
     c.ingest()
     advisor = c.advisor()
-    needs = advisor.needs("想给孩子买把吉他，预算400以内，她身高130")
+    needs = advisor._measured(advisor.needs("想给孩子买把吉他，预算400以内，她身高130"))
     assert [label for label, _ in needs.sized["products/j1.json"]] == ["36寸"]  # 400: budget
     picked = advisor.recommend("想给孩子买把吉他，预算400以内，她身高130")
     assert "36寸 329元" in picked.text and "299" not in picked.text

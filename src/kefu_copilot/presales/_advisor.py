@@ -101,11 +101,15 @@ class Advisor:
         if last is not None and last[0] == text:
             return last[1]
         needs = with_content(self.said(text), self.rules, self._words, self._synonyms)
-        sized = self._sized(needs)
-        if sized:
-            needs = needs.model_copy(update={"sized": sized})
         self._last_needs = (text, needs)
         return needs
+
+    def _measured(self, needs: Needs) -> Needs:
+        """``needs`` with the size-chart rows its body measures fall in (:meth:`_sized`), read
+        only for a recommendation: every product's chart is read, which a question routed
+        elsewhere must not pay for (a size question states measures too)."""
+        sized = self._sized(needs)
+        return needs.model_copy(update={"sized": sized}) if sized else needs
 
     def _sized(self, needs: Needs) -> dict[str, list[tuple[str, int]]]:
         """Product source → the labels of its size chart's rows the body measures ``needs``
@@ -158,7 +162,9 @@ class Advisor:
     # -- the functions ---------------------------------------------------------------------------
     def recommend(self, need: str) -> Recommendation:
         """Products ranked against the need a shopper states; see :mod:`._recommend`."""
-        return recommend(self.needs(need), self.profiles, self.rules, self.cite, index=self.kinds)
+        return recommend(
+            self._measured(self.needs(need)), self.profiles, self.rules, self.cite, index=self.kinds
+        )
 
     def compare(self, a: str, b: str) -> Comparison:
         """Two products (by SKU or title words) side by side."""
@@ -289,7 +295,13 @@ class Advisor:
         # "用哪款插座" asks which: ranked as any need
         strict = not wants and wish and (asks_if or bool(self._said(question, "existence_cues")))
         rec = recommend(
-            needs, self.profiles, self.rules, self.cite, support, strict=strict, index=self.kinds
+            self._measured(needs),
+            self.profiles,
+            self.rules,
+            self.cite,
+            support,
+            strict=strict,
+            index=self.kinds,
         )
         return self._recommended(question, rec), needs
 
@@ -312,7 +324,12 @@ class Advisor:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
         rec = recommend(
-            self.needs(question), self.profiles, self.rules, self.cite, support, index=self.kinds
+            self._measured(self.needs(question)),
+            self.profiles,
+            self.rules,
+            self.cite,
+            support,
+            index=self.kinds,
         )
         return self.held_back(self._recommended(question, rec), *reasons)
 
