@@ -68,7 +68,7 @@ def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:
 
 
 def test_a_quote_saying_the_staff_cannot_answer_is_no_answer_to_send() -> None:
-    """"以当地法规为准，客服无法解答" / "剂量请遵医嘱，客服无法提供用药建议": the shop's own
+    """A quote like 以当地法规为准，客服无法解答 or 剂量请遵医嘱，客服无法提供用药建议: the shop's own
     words leave it to someone else (a draft, like a quote sending the shopper to 客服)."""
     from kefu_copilot.answer._rules import deferred
 
