@@ -67,6 +67,8 @@ def test_the_packaged_fit_is_across_shops_and_reported_leave_one_shop_out() -> N
     assert {"sample", "apparel", "cosmetics", "digital", "food", "home", "sports"} <= set(
         report["shops"]
     )
+    # since round 12 every dev shop: the six that were last rounds' never-read folds too
+    assert {"toys", "instruments", "health", "fruit", "ebike", "lighting"} <= set(report["shops"])
     assert not {"baby", "pets", "kitchen", "tools"} & set(report["shops"])
     losses = report["log_loss_leave_one_shop_out"]  # the penalty: least out-of-shop log-loss
     assert float(min(losses, key=losses.get)) == report["l2"]
@@ -92,6 +94,9 @@ def test_the_decision_measures_are_the_calibrators_and_finite(sample_copilot) ->
     assert all(math.isfinite(v) for v in values.values())
     assert 0.0 <= values["quote_covers"] <= 1.0 and 0.0 <= values["title_covers"] <= 1.0
     assert values["variant_in_quote"] in (-1.0, 0.0, 1.0) and values["sources_close"] >= 0.0
+    # read since round 12: measures of rank and agreement that mean the same on any shop
+    assert values["topic_match"] in (-1.0, 0.0, 0.5, 1.0) and values["agree"] in (0.0, 1.0)
+    assert 0.0 <= values["lexical_rr"] <= 1.0 and 0.0 <= values["faq_both"] <= 1.0
 
 
 def test_the_measures_tried_and_left_out_are_finite_and_reported(sample_copilot) -> None:
@@ -101,8 +106,8 @@ def test_the_measures_tried_and_left_out_are_finite_and_reported(sample_copilot)
     tried = answerer.tried_measures(prepared.query, prepared.candidates)
     assert not set(tried) & set(FEATURES)  # left out of the calibrator
     assert all(math.isfinite(v) for v in tried.values())
-    assert tried["topic_match"] in (-1.0, 0.0, 0.5, 1.0) and tried["agree"] in (0.0, 1.0)
-    assert 0.0 <= tried["lexical_rr"] <= 1.0 and 0.0 <= tried["dense_rr"] <= 1.0
+    assert 0.0 <= tried["dense_rr"] <= 1.0 and tried["repaired"] in (0.0, 1.0)
+    assert {"covers", "known", "product_known", "retrieved_first", "margin_other"} <= set(tried)
     # the fit reports what each would change, leave-one-shop-out: on how many shops the
     # log-loss falls / rises, the answers sent at the target precision and the cases passing
     rows = {r["measure"]: r for r in _report()["tried_measures"]}
@@ -110,18 +115,27 @@ def test_the_measures_tried_and_left_out_are_finite_and_reported(sample_copilot)
     reference = rows["(the calibrator's)"]
     for name in tried:
         assert rows[name]["helps"] + rows[name]["hurts"] <= len(_report()["shops"])
-        # left out because none sends more right answers at the target without passing fewer
-        better = rows[name]["sent_right"] > reference["sent_right"]
-        assert not (better and rows[name]["passed"] >= reference["passed"]), name
+        # left out because, added to the calibrator's, it does not lower the out-of-shop
+        # log-loss on more shops than it raises it and overall (round 12's rule; the count of
+        # answers sent at the target moves by one or two either way, which is noise)
+        better = rows[name]["helps"] > rows[name]["hurts"]
+        assert not (better and rows[name]["log_loss"] < reference["log_loss"]), name
 
 
 def test_each_shops_figures_come_from_a_model_and_threshold_that_never_saw_it() -> None:
+    sent = right = 0
     for shop in _report()["leave_one_shop_out"]:
         nested = shop["nested"]
         assert 0.0 < nested["auto_threshold"] <= 1.0
-        assert nested["auto_precision"] is None or nested["auto_precision"] >= 0.9, shop["shop"]
+        # a shop sends 1-20 answers at the others' threshold: one miss is 0.875 there, so a
+        # shop may miss once; pooled, the nested thresholds keep close to the target
+        if nested["auto"]:
+            wrong = nested["auto"] - round(nested["auto_precision"] * nested["auto"])
+            assert wrong <= 1, shop["shop"]
+            sent, right = sent + nested["auto"], right + nested["auto"] - wrong
         # with the typed catalogue's answers, of every answerable case of the shop
         assert 0.0 <= nested["answerable_auto"] <= 1.0 and nested["answerable"] > 0
+    assert sent and right / sent >= 0.95
 
 
 def test_calibrated_settings_make_confidence_the_calibrators_probability(

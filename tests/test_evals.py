@@ -36,11 +36,12 @@ def test_answer_suite_figures(sample_copilot) -> None:
     # Calibrated (the default since round 8), measured 2026-12: auto_precision 1.00,
     # handoff_recall 1.00, pass_rate 0.82, auto_rate 0.20. (Support, calibrated=False, as
     # until round 8: 0.96, 1.00, 0.82, 0.45.) Calibration sends fewer answers as is, more of
-    # them right.
+    # them right. Round 12 (refitted on 13 shops, the auto threshold at pooled out-of-shop
+    # precision 0.98: 0.9289 instead of 0.8795): 1.00, 1.00, 0.83, 0.135 — fewer again.
     assert metrics["auto_precision"] >= 0.97
     assert metrics["handoff_recall"] >= 0.97
     assert metrics["pass_rate"] >= 0.80
-    assert metrics["auto_rate"] >= 0.17
+    assert metrics["auto_rate"] >= 0.13
 
 
 def test_malformed_suite_lines_name_file_and_line(tmp_path: Path) -> None:

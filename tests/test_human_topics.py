@@ -27,6 +27,10 @@ from tests.conftest import make_shop
         ("练吉他手指破皮了，要涂什么药", "medication"),
         ("这个按摩仪能治好颈椎病吗？", "treatment"),
         ("无人机在五环内飞会不会被罚", "legal"),
+        # round 12: what the person's doctor said, a dose by a medical route, an illness set off
+        ("我有青光眼，医生让少用蓝光，哪个色温好", "diagnosis"),
+        ("雾化布地奈德一次放多少毫升", "medication"),
+        ("孩子有哮喘，香薰会不会诱发", "condition"),
     ],
 )
 def test_a_professionals_advice_goes_to_a_human(text: str, topic: str) -> None:
@@ -42,6 +46,8 @@ def test_a_professionals_advice_goes_to_a_human(text: str, topic: str) -> None:
         "药店血氧仪才一百出头，你们贵在哪",
         "孕妇能用筋膜枪吗",  # suitability: drafted (medical_questions), not handed off
         "血压计怎么测才准",
+        "雾化器药杯能装多少毫升",  # the device's capacity, not a dose
+        "医用级材质吗",
     ],
 )
 def test_questions_near_those_topics_are_not_advice(text: str) -> None:
@@ -59,6 +65,17 @@ def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:
     shop = load_shop_config(tmp_path)
     assert advice_topic("出口退税怎么算", shop.rule_set("message_rules")) == "tax"
     assert advice_topic("出口退税怎么算") is None
+
+
+def test_a_quote_saying_the_staff_cannot_answer_is_no_answer_to_send() -> None:
+    """A quote like 以当地法规为准，客服无法解答 or 剂量请遵医嘱，客服无法提供用药建议: the shop's own
+    words leave it to someone else (a draft, like a quote sending the shopper to 客服)."""
+    from kefu_copilot.answer._rules import deferred
+
+    assert deferred("驾驶要求、是否需要保险以当地法规为准，客服无法解答，建议咨询当地交管部门。")
+    assert deferred("雾化用什么药、剂量多少请严格遵医嘱，客服无法提供用药建议。")
+    assert not deferred("检测结果由售后专员判断，客服不能直接承诺换新。")
+    assert not deferred("联系客服提供订单号即可办理。")
 
 
 def test_a_safety_incident_in_a_question_goes_to_a_human() -> None:

@@ -82,6 +82,10 @@ def test_order_question_by_cue_or_number() -> None:
         "退了两周了 钱呢",
         "配送员一直没来",
         "之前那个客服答应给我换新的",  # an earlier agent's word: a human checks
+        "积分怎么无缘无故少了300",  # their account's balance changed or spent
+        "我这个月的免费升级顺丰用过了没",
+        "我还有多少积分",
+        "预约的安装，师傅到现在没打电话",
     ],
 )
 def test_this_customers_own_state_is_a_look_up(text: str) -> None:
@@ -89,7 +93,17 @@ def test_this_customers_own_state_is_a_look_up(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["为什么没有黑色", "已经穿了一周了 还能退吗", "那价钱呢", "会员打几折", "能便宜点吗"]
+    "text",
+    [
+        "为什么没有黑色",
+        "已经穿了一周了 还能退吗",
+        "那价钱呢",
+        "会员打几折",
+        "能便宜点吗",
+        "积分怎么抵现",  # the policy of points, not this customer's balance
+        "退货的话积分会扣掉吗",
+        "积分什么时候会清零",
+    ],
 )
 def test_policy_and_product_questions_are_not_look_ups(text: str) -> None:
     assert not order_question(text)

@@ -14,9 +14,11 @@ from .conftest import ROOT
 
 
 def test_calm_and_answerable_is_auto(sample_copilot) -> None:
-    turn = sample_copilot.handle("卫衣会起球吗")
+    # the calm form of the next test's question (卫衣会起球吗 is a draft since round 12's
+    # calibrator: 0.85 under its 0.93 threshold)
+    turn = sample_copilot.handle("退货运费谁出")
     assert isinstance(turn, Turn) and turn.decision == "auto" and turn.handoff is None
-    assert turn.text == turn.answer.text and "起球" in turn.text
+    assert turn.text == turn.answer.text and "运费" in turn.text
 
 
 def test_angry_and_answerable_is_not_auto(sample_copilot) -> None:

@@ -2,13 +2,14 @@
 
 Support (:mod:`._scoring`) ranks candidates well, but its value means different things on
 different shops: 0.8 can be a sure FAQ match on one and a product page that merely shares two
-words on another. A logistic model over a handful of measures of the decision (the best
-support and its margin, how much of the question the best chunk covers, the dense cosine, the
-chunk's kind, whether the product is known, how much of the question the knowledge knows at all)
-turns them into the probability that sending the answer would be right.
+words on another. A logistic model over measures of the decision (the best support and its
+margin, the dense cosine, the chunk's kind, how high the lexical retriever ranks it and whether
+the dense one agrees, how much of the question the quote and its heading say, whether the quote
+names the attribute and the product asked) turns them into the probability that sending the
+answer would be right.
 
 The model is fitted across several shops, never one (``benchmarks/fit_calibration.py``: the
-sample shop and the six dev blind shops; the shops held out from reading stay out), and reported
+sample shop and the twelve dev shops; the shops held out from reading stay out), and reported
 leave-one-shop-out: the figures of each shop come from a model that never saw it. The fitted coefficients ship as
 ``data/calibration.json`` with the thresholds chosen on the out-of-shop predictions
 (:func:`choose_auto_threshold`) and the precision/coverage curve. It is used when
@@ -53,18 +54,13 @@ FALLBACK_PRECISION = 0.95
 FEATURES = (
     "support",
     "margin",
-    "covers",
     "dense",
-    "retrieved_first",
-    "known",
     "terms",
-    "product_known",
     "kind_faq",
     "kind_product",
     "kind_table_row",
     "kind_policy",
     "exception",
-    "repaired",
     "numbers",
     "numeric",
     "tie",
@@ -78,6 +74,10 @@ FEATURES = (
     "variant_in_quote",
     "sources_close",
     "numbers_unmet",
+    "agree",
+    "faq_both",
+    "lexical_rr",
+    "topic_match",
 )
 
 

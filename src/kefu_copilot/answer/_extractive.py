@@ -35,7 +35,7 @@ from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers, said_of
-from ._calibration import Calibrator, packaged_calibrator
+from ._calibration import FEATURES, Calibrator, packaged_calibrator
 from ._claims import focused, money_beyond_limits
 from ._identify import ProductFinder
 from ._rules import (
@@ -892,6 +892,29 @@ class Answerer:
 
     def features(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
         """The measures of a decision the calibrator reads (:data:`._calibration.FEATURES`)."""
+        measures = self._measures(query, candidates)
+        return {name: measures[name] for name in FEATURES}
+
+    def tried_measures(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """The measures of a decision tried for the calibrator and left out of it, kept so that
+        ``benchmarks/fit_calibration.py`` reports, leave-one-shop-out, what each would change.
+
+        Since round 12 (13 shops) the calibrator reads the measures whose meaning does not
+        depend on the shop's wording and that, leave-one-shop-out, lower the log-loss on most
+        shops: how high the lexical retriever ranks the best candidate and whether the lexical
+        and the dense retrievers both put it first, how closely the question and the FAQ
+        phrasing it matched say the same, whether its heading is of the question's topic class;
+        left out are the ones whose removal lowers it on most shops — the best candidate's own
+        coverage (``covers``: ``quote_covers`` and ``title_covers`` say it of what is sent),
+        whether any product is named, a repaired query, ranked first by some retriever, the
+        share of the question the knowledge knows — and the dense rank and the margin over
+        another source, which help on no majority (docs/calibration.md)."""
+        measures = self._measures(query, candidates)
+        return {name: value for name, value in measures.items() if name not in FEATURES}
+
+    def _measures(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """Every measure of a decision: the calibrator's (:data:`._calibration.FEATURES`) and
+        the ones tried and left out (:meth:`tried_measures`)."""
         best = candidates[0]
         chunk = best.hit.chunk
         runner_up = candidates[1].support if len(candidates) > 1 else 0.0
@@ -940,6 +963,7 @@ class Answerer:
             if _QUANTITY.search(query.text)
             else 0.0,
             **self._structure(query, candidates),
+            **self._ranks(query, candidates),
         }
 
     def _structure(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
@@ -973,17 +997,13 @@ class Answerer:
             **self._detail(query, candidates),
         }
 
-    def tried_measures(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
-        """Measures of the decision tried for the calibrator and left out of it, kept so that
-        ``benchmarks/fit_calibration.py`` reports, leave-one-shop-out, what each would change:
-        how high the lexical and the dense retriever ranked the best candidate (the reciprocal
-        of its rank; 0: not among their hits) and whether both put it first,
-        how closely the question and the FAQ phrasing it matched say the same (both
-        directions), how far it is ahead of the best candidate of another source, and whether
-        its heading is of the topic class the question is about (the ``reply_topics`` rule
-        set). Alone, each but ``margin_other`` lowers the out-of-shop log-loss on most shops,
-        but none sends more right answers at the target precision, and ``dense_rr`` (the best of
-        them) passes fewer cases (docs/calibration.md)."""
+    def _ranks(self, query: Query, candidates: Sequence[Candidate]) -> dict[str, float]:
+        """Measures that mean the same on any shop: how high the lexical and the dense
+        retriever rank the best candidate (the reciprocal of its rank; 0: not among their hits)
+        and whether both put it first, how closely the question and the FAQ phrasing it matched
+        say the same (both directions), how far it is ahead of the best candidate of another
+        source, and whether its heading is of the topic class the question is about (the
+        ``reply_topics`` rule set)."""
         best = candidates[0]
         ranks = best.hit.ranks
         lexical = min((r for k, r in ranks.items() if k in ("bm25", "faq")), default=0)
