@@ -179,6 +179,12 @@ def test_needs_prepare_a_rule_sets_word_lists_once_through_compiled(monkeypatch)
     assert not [name for name in vars(_needs) if name.startswith("_NORMALISED")]
 
 
+@pytest.mark.parametrize("text", ["他俩眼神不太好，看不清屏幕", "第一次见家长 体面一点", "梨形身材"])
+def test_the_packaged_features_hold_no_phrase_one_case_needed(text: str) -> None:
+    # an association one shop's case needed (poor eyesight → 语音) is that shop's shop.yaml's
+    assert read_needs(text, RULES).features == []
+
+
 # -- recommend --------------------------------------------------------------------------------
 def test_recommend_ranks_by_features_and_quotes_the_deciding_fact(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个耳机 坐地铁太吵了 预算500以内")
