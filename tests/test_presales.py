@@ -1309,3 +1309,11 @@ def test_a_title_word_that_tells_versions_apart_picks_them_and_an_absent_cell_de
     needs = read_needs("金骏眉一级礼盒多钱", RULES, words=lambda t: ["一级", "礼盒"])
     picked = _variants_wanted(box, needs, RULES)
     assert [v.price for v in picked] == [298]
+
+
+def test_a_choice_between_two_things_said_is_a_comparison(copilot: Copilot) -> None:
+    # no cue of compare_cues: "A还是B", each side naming a product
+    two = copilot.answer("送同事，降噪耳机还是充电宝好")
+    assert two.decision == "draft"
+    assert any("presales: compare" in r for r in two.reasons)
+    assert {c.source for c in two.citations} == {"products/jg-pro.json", "products/jg-bank.md"}

@@ -205,6 +205,14 @@ class Advisor:
             # "买了弹簧床垫 枕头配哪个": a product bought and another kind of product asked for
             # with it is a cross-sell question though no cue of crosssell_cues says so
             kinds = [k for k in KIND_ORDER if k in kinds or k == "crosssell"]
+        if (
+            "compare" not in kinds
+            and knowledge != "auto"
+            and not {"objection", "crosssell"} & set(kinds)
+            and (chosen := self._choice(question, named)) is not None
+        ):
+            # "车厘子还是礼盒好": a choice between two things said, each naming a product
+            return self._compared(question, chosen), needs
         for kind in kinds:
             if kind == "objection":
                 profile = self._priced(question, named) or self._from(earlier)
@@ -474,6 +482,42 @@ class Advisor:
             return compare_products(each[0], each[1], self.rules, self.cite, asked or question)
         if len(named) == 2 and not self._subsumed(named, needs):
             return compare_products(named[0], named[1], self.rules, self.cite, asked or question)
+        return None
+
+    def _choice(self, question: str, named: list[Profile]) -> Comparison | None:
+        """A choice between two things said ("车厘子还是礼盒好", "24度还是36度"; joints of
+        ``choice_joints``): two versions of the one product named, each said outright, else
+        two products, one named by each side of the joint in the clause saying it."""
+        joints = self._said(question, "choice_joints")
+        if not joints:
+            return None
+        if len(named) == 1:
+            versions = named_variants(named[0], question, one_said=False, suffixes=self._suffixes)
+            if len(versions) >= 2:  # as _comparison pairs them: the first two
+                return compare_variants(named[0], versions, self.rules, self.cite)
+        elif not named:  # the one product of the catalogue whose versions are each said
+            told = [
+                (p, v)
+                for p in self.profiles
+                if len(
+                    v := told_apart(
+                        named_variants(p, question, one_said=False, suffixes=self._suffixes),
+                        question,
+                    )
+                )
+                == 2
+            ]
+            if len(told) == 1:
+                return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+        joint = normalize(joints[0])
+        clause = next(
+            (c for c in re.split(r"[，,。；;？?！!\s]", normalize(question)) if joint in c), ""
+        )
+        sides = [s for s in clause.split(joint, 1) if s.strip()]
+        found = [self._one(s) for s in sides]
+        a, b = [*found, None, None][:2]
+        if a is not None and b is not None and a is not b:
+            return compare_products(a, b, self.rules, self.cite, question)
         return None
 
     @staticmethod
