@@ -179,7 +179,9 @@ def test_needs_prepare_a_rule_sets_word_lists_once_through_compiled(monkeypatch)
     assert not [name for name in vars(_needs) if name.startswith("_NORMALISED")]
 
 
-@pytest.mark.parametrize("text", ["他俩眼神不太好，看不清屏幕", "第一次见家长 体面一点", "梨形身材"])
+@pytest.mark.parametrize(
+    "text", ["他俩眼神不太好，看不清屏幕", "第一次见家长 体面一点", "梨形身材"]
+)
 def test_the_packaged_features_hold_no_phrase_one_case_needed(text: str) -> None:
     # an association one shop's case needed (poor eyesight → 语音) is that shop's shop.yaml's
     assert read_needs(text, RULES).features == []
@@ -1317,3 +1319,18 @@ def test_a_choice_between_two_things_said_is_a_comparison(copilot: Copilot) -> N
     assert two.decision == "draft"
     assert any("presales: compare" in r for r in two.reasons)
     assert {c.source for c in two.citations} == {"products/jg-pro.json", "products/jg-bank.md"}
+
+
+def test_a_price_difference_said_picks_the_two_it_separates(copilot: Copilot) -> None:
+    # "差50块": the two versions of the one product whose prices differ by 50 (99 / 149), or
+    # the two products named whose prices do (399 − 149) — compared, not handed off
+    versions = copilot.answer("充电宝两个版本差50块 值得吗")
+    assert any(r.startswith("presales: compare") for r in versions.reasons)
+    assert "99" in versions.text and "149" in versions.text
+    products = copilot.answer("Pro和Lite差了250，到底值不值")
+    assert any(r.startswith("presales: compare") for r in products.reasons)
+    assert {c.source for c in products.citations} >= {
+        "products/jg-pro.json",
+        "products/jg-lite.json",
+    }
+    assert copilot.advisor()._difference("差不多300的耳机") is None  # no amount right after 差
