@@ -1334,3 +1334,25 @@ def test_a_price_difference_said_picks_the_two_it_separates(copilot: Copilot) ->
         "products/jg-lite.json",
     }
     assert copilot.advisor()._difference("差不多300的耳机") is None  # no amount right after 差
+
+
+def test_a_room_area_said_picks_the_version_whose_area_covers_it(tmp_path: Path) -> None:
+    lamp = """---
+title: 星河 水晶吊灯
+sku: XH-01
+category: 吊灯
+---
+
+# 星河 水晶吊灯
+
+| 款式 | 适用面积(㎡) | 价格(元) |
+|---|---|---|
+| 6头 | 10-20 | 1299 |
+| 8头 | 20-30 | 1599 |
+| 12头 | 30-45 | 2399 |
+"""
+    shop = make_shop(tmp_path / "shop", {"shop.yaml": SHOP_YAML, "products/xh.md": lamp})
+    c = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    c.ingest()
+    rec = c.recommend("客厅25平，想装个水晶吊灯")
+    assert "1599" in rec.text and "2399" not in rec.text and "1299" not in rec.text
