@@ -1095,22 +1095,16 @@ def test_a_kids_need_rules_out_unmarked_pages_only_where_the_catalogue_marks_som
     needs = read_needs("孩子学校兴趣班要学吉他，买哪个", RULES)
     unmarked = marked_groups([guitar, folk], RULES)
     assert "kids" not in unmarked
-    # the catalogue marks none for kids: of the unsized, a page's mention is a preference, not
-    # a constraint (a fruit shop's oranges are a child's too; a sibling's 适合小学生 rules out none)
-    unsized: set[str] = set()  # neither has a size chart
-    assert fits_group(guitar, needs, RULES, unmarked, unsized)
-    assert fits_group(folk, needs, RULES, unmarked, unsized)
-    assert stated_for(guitar, needs, RULES, unmarked)
-    assert not stated_for(folk, needs, RULES, unmarked)
-    scored, _ = rank(needs, [folk, guitar], RULES, sized=unsized)
+    # the catalogue marks none for kids: a page's mention is a preference, not a constraint
+    # (a fruit shop's oranges are a child's too; a sibling page's 适合小学生 rules out nothing)
+    assert fits_group(guitar, needs, RULES, unmarked) and fits_group(folk, needs, RULES, unmarked)
+    assert stated_for(guitar, needs, RULES, unmarked) and not stated_for(
+        folk, needs, RULES, unmarked
+    )
+    scored, _ = rank(needs, [folk, guitar], RULES)
     assert [s.profile.title for s in scored][:2] == [guitar.title, folk.title]
     marked = marked_groups([guitar, page("儿童吉他", "")], RULES)
     assert not fits_group(guitar, needs, RULES, marked)  # the shop marks its kids' ones
-    # an unmarked product sized for a body (a size chart) is a child's only when it says so
-    shoe = page("轻便透气跑步鞋", "鞋面：飞织网面")
-    shoes = read_needs("想买双鞋 孩子8岁", RULES)
-    assert not fits_group(shoe, shoes, RULES, unmarked, sized={shoe.source})
-    assert fits_group(shoe, shoes, RULES, unmarked, sized=set())
 
 
 def test_what_a_page_says_is_not_included_or_lists_to_add_on_is_bought_besides() -> None:

@@ -68,7 +68,6 @@ class Advisor:
         self.kinds = KindIndex(self.profiles)
         self._last_needs: tuple[str, Needs] | None = None
         self._charts: dict[str, list[SizeChart]] = {}  # source → its size charts, read once
-        self._sized_sources: frozenset[str] | None = None  # the products with a size chart
         self._last_said: tuple[str, Needs] | None = None
         self._negations = [str(n) for n in self.rules["negations"]]
         self._suffixes = [normalize(str(s)) for s in self.rules["version_suffixes"]]
@@ -137,20 +136,6 @@ class Advisor:
                 out[profile.source] = labels
         return out
 
-    def _sized_for(self, needs: Needs) -> frozenset[str] | None:
-        """The products with a size chart (a kid's size is not an adult's: see
-        :func:`~._recommend.fits_group`), read once — only for a need of a group of
-        ``marked_only``, the one question that asks (None otherwise: no product is looked at)."""
-        if not set(needs.groups) & {str(g) for g in self.rules["marked_only"]}:
-            return None
-        if self._sized_sources is None:
-            rules = self.shop.rule_set("attributes")
-            tables = self.answerer.products.tables
-            self._sized_sources = frozenset(
-                p.source for p in self.profiles if charts_of(tables.get(p.source, ()), rules)
-            )
-        return self._sized_sources
-
     def said(self, text: str) -> Needs:
         """What ``text`` says by the rules' cues and numbers, without its content words (see
         :func:`~._needs.read_said`): whether it wishes to buy, for whom, for how much. The
@@ -178,14 +163,8 @@ class Advisor:
     # -- the functions ---------------------------------------------------------------------------
     def recommend(self, need: str) -> Recommendation:
         """Products ranked against the need a shopper states; see :mod:`._recommend`."""
-        needs = self._measured(self.needs(need))
         return recommend(
-            needs,
-            self.profiles,
-            self.rules,
-            self.cite,
-            index=self.kinds,
-            sized=self._sized_for(needs),
+            self._measured(self.needs(need)), self.profiles, self.rules, self.cite, index=self.kinds
         )
 
     def compare(self, a: str, b: str) -> Comparison:
@@ -327,16 +306,14 @@ class Advisor:
         # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
         # "用哪款插座" asks which: ranked as any need
         strict = not wants and wish and (asks_if or bool(self._said(question, "existence_cues")))
-        measured = self._measured(needs)
         rec = recommend(
-            measured,
+            self._measured(needs),
             self.profiles,
             self.rules,
             self.cite,
             support,
             strict=strict,
             index=self.kinds,
-            sized=self._sized_for(measured),
         )
         return self._recommended(question, rec), needs
 
@@ -358,15 +335,13 @@ class Advisor:
     def refit(self, question: str, reasons: Sequence[str], support: Mapping[str, float]) -> Answer:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
-        needs = self._measured(self.needs(question))
         rec = recommend(
-            needs,
+            self._measured(self.needs(question)),
             self.profiles,
             self.rules,
             self.cite,
             support,
             index=self.kinds,
-            sized=self._sized_for(needs),
         )
         return self.held_back(self._recommended(question, rec), *reasons)
 

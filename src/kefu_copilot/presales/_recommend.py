@@ -121,31 +121,18 @@ def fits_group(
     needs: Needs,
     rules: Mapping[str, Any],
     used: Collection[str] | None = None,
-    sized: Collection[str] | None = None,
 ) -> bool:
     """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
     ``used``: the groups the catalogue marks any product for — where it marks none for a
-    group of ``marked_only``, an unmarked product sized for a body (its source in ``sized``:
-    it has a size chart; None: every product) is for that group only when its own page says so
-    (a shop of instruments marks none 儿童: its guitar whose page says 适合孩子, or whose size
-    chart states an age holding the child's, is the child's; an adult's shoe is not a child's).
-    An unsized one fits: whether a page mentions the group is no typed fact of the catalogue
-    (fruit, lamps are for anyone; a sibling page's 适合小学生 does not make the other desk
-    lamps adults' ones) — :func:`stated_for` ranks the pages saying so first."""
+    group of ``marked_only``, the group rules nothing out: whether a page mentions it is no
+    typed fact of the catalogue (fruit, lamps, an e-bike's child seat are for anyone; a sibling
+    page's 适合小学生 does not make the other desk lamps adults' ones). :func:`stated_for`
+    then ranks the pages saying so first."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
     if any(
-        g in needs.groups
-        and g not in marked
-        and (
-            used is None
-            or g in used
-            or (
-                (sized is None or profile.source in sized)
-                and not _stated_for(profile, g, needs, rules)
-            )
-        )
+        g in needs.groups and g not in marked and (used is None or g in used)
         for g in rules["marked_only"]
     ):
         return False
@@ -332,7 +319,6 @@ def rank(
     *,
     titled: bool = False,
     index: KindIndex | None = None,
-    sized: Collection[str] | None = None,
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page;
@@ -371,7 +357,7 @@ def rank(
     described = describe([*needs.phrases, *unstated], profiles, negations)
     used = marked_groups(profiles, rules)
     for profile in profiles:
-        if not fits_group(profile, needs, rules, used, sized):
+        if not fits_group(profile, needs, rules, used):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
@@ -753,12 +739,11 @@ def recommend(
     *,
     strict: bool = False,
     index: KindIndex | None = None,
-    sized: Collection[str] | None = None,
 ) -> Recommendation:
     """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
     whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
-    else nothing fits. ``sized``: the products with a size chart (see :func:`fits_group`)."""
-    scored, left = rank(needs, profiles, rules, support, index=index, sized=sized)
+    else nothing fits."""
+    scored, left = rank(needs, profiles, rules, support, index=index)
     texts = rules["texts"]
     negations = _negations(rules)
     picks = [pick_of(s, rules, cite) for s in scored[:3]]
