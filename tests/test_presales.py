@@ -1083,26 +1083,20 @@ def test_an_age_under_a_label_naming_its_unit_is_read_in_that_unit() -> None:
     assert found is not None and [c for c, _ in found.positive] == [1]
 
 
-def test_a_kids_need_rules_out_unmarked_pages_only_where_the_catalogue_marks_some() -> None:
+def test_a_kids_need_fits_an_unmarked_page_only_where_none_is_marked_and_it_says_so() -> None:
     from kefu_copilot.presales._profiles import Profile
-    from kefu_copilot.presales._recommend import fits_group, marked_groups, rank, stated_for
+    from kefu_copilot.presales._recommend import fits_group, marked_groups
 
     def page(title: str, body: str) -> Profile:
-        return Profile(title, title, "", "", [], [], [(1, body)], marks=title)
+        return Profile("p", title, "", "", [], [], [(1, body)], marks=title)
 
     guitar = page("古典吉他（尼龙弦）", "尼龙弦手感柔软，适合孩子学古典吉他")
-    folk = page("民谣吉他（钢弦）", "面板：云杉单板")
+    shoe = page("轻便透气跑步鞋", "鞋面：飞织网面")
     needs = read_needs("孩子学校兴趣班要学吉他，买哪个", RULES)
-    unmarked = marked_groups([guitar, folk], RULES)
+    unmarked = marked_groups([guitar, shoe], RULES)
     assert "kids" not in unmarked
-    # the catalogue marks none for kids: a page's mention is a preference, not a constraint
-    # (a fruit shop's oranges are a child's too; a sibling page's 适合小学生 rules out nothing)
-    assert fits_group(guitar, needs, RULES, unmarked) and fits_group(folk, needs, RULES, unmarked)
-    assert stated_for(guitar, needs, RULES, unmarked) and not stated_for(
-        folk, needs, RULES, unmarked
-    )
-    scored, _ = rank(needs, [folk, guitar], RULES)
-    assert [s.profile.title for s in scored][:2] == [guitar.title, folk.title]
+    assert fits_group(guitar, needs, RULES, unmarked)  # its page says 孩子
+    assert not fits_group(shoe, needs, RULES, unmarked)  # says nothing of children
     marked = marked_groups([guitar, page("儿童吉他", "")], RULES)
     assert not fits_group(guitar, needs, RULES, marked)  # the shop marks its kids' ones
 

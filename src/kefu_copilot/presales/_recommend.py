@@ -124,32 +124,20 @@ def fits_group(
 ) -> bool:
     """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
     ``used``: the groups the catalogue marks any product for — where it marks none for a
-    group of ``marked_only``, the group rules nothing out: whether a page mentions it is no
-    typed fact of the catalogue (fruit, lamps, an e-bike's child seat are for anyone; a sibling
-    page's 适合小学生 does not make the other desk lamps adults' ones). :func:`stated_for`
-    then ranks the pages saying so first."""
+    group of ``marked_only``, an unmarked product is for that group when its own page says so
+    (a shop of instruments marks none 儿童: its guitar whose page says 适合孩子, or whose size
+    chart states an age holding the child's, is the child's)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
     if any(
-        g in needs.groups and g not in marked and (used is None or g in used)
+        g in needs.groups
+        and g not in marked
+        and (used is None or g in used or not _stated_for(profile, g, needs, rules))
         for g in rules["marked_only"]
     ):
         return False
     return not marked or bool(marked & set(needs.groups))
-
-
-def stated_for(
-    profile: Profile, needs: Needs, rules: Mapping[str, Any], used: Collection[str]
-) -> bool:
-    """Whether ``profile``, unmarked, says on its own page it is for a group of ``marked_only``
-    the shopper names that the catalogue marks no product for (a guitar's 适合孩子, or a size
-    chart's age range holding the child's): a preference, not a constraint (see
-    :func:`fits_group`)."""
-    return any(
-        g in needs.groups and g not in used and _stated_for(profile, g, needs, rules)
-        for g in rules["marked_only"]
-    )
 
 
 def marked_against(profile: Profile, needs: Needs, rules: Mapping[str, Any]) -> bool:
@@ -370,8 +358,6 @@ def rank(
         )
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
-        if needs.groups and stated_for(profile, needs, rules, used):
-            scored.score += 1.0  # its page says it is for the one the shopper buys for
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
