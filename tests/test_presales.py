@@ -1313,6 +1313,9 @@ def test_a_choice_between_two_things_said_is_a_comparison(copilot: Copilot) -> N
     assert two.decision == "draft"
     assert any("presales: compare" in r for r in two.reasons)
     assert {c.source for c in two.citations} == {"products/jg-pro.json", "products/jg-bank.md"}
+    # "X是A还是B" asks which value one thing has (value_marks): no comparison of products
+    asked = copilot.answer("买的那个是降噪耳机还是充电宝")
+    assert not any("presales: compare" in r for r in asked.reasons)
 
 
 def test_a_price_difference_said_picks_the_two_it_separates(copilot: Copilot) -> None:

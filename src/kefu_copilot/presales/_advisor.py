@@ -206,8 +206,12 @@ class Advisor:
             # "买了弹簧床垫 枕头配哪个": a product bought and another kind of product asked for
             # with it is a cross-sell question though no cue of crosssell_cues says so
             kinds = [k for k in KIND_ORDER if k in kinds or k == "crosssell"]
-        if knowledge != "auto" and (apart := self._by_difference(question, named)) is not None:
-            # "JJ和JJJ差40块 值不值": the two whose prices differ by the amount said, compared
+        if (knowledge == "handoff" or {"compare", "objection"} & set(kinds)) and (
+            apart := self._by_difference(question, named)
+        ) is not None:
+            # "JJ和JJJ差40块 值不值": the two whose prices differ by the amount said, compared —
+            # said with a comparison or an objection, or asked of nothing the knowledge answers
+            # ("13Ah和20Ah差400 能补差价吗" is the price-protection policy's)
             return self._compared(question, apart), needs
         if (
             "compare" not in kinds
@@ -532,6 +536,13 @@ class Advisor:
         joints = self._said(question, "choice_joints")
         if not joints:
             return None
+        joint = normalize(joints[0])
+        clause = next(
+            (c for c in re.split(r"[，,。；;？?！!\s]", normalize(question)) if joint in c), ""
+        )
+        sides = [s for s in clause.split(joint, 1) if s.strip()]
+        if sides and any(normalize(str(m)) in sides[0] for m in self.rules["value_marks"]):
+            return None  # "男款羽绒服是鸭绒还是鹅绒": which its filling is, a question about it
         if len(named) == 1:
             versions = named_variants(named[0], question, one_said=False, suffixes=self._suffixes)
             if len(versions) >= 2:  # as _comparison pairs them: the first two
@@ -550,11 +561,6 @@ class Advisor:
             ]
             if len(told) == 1:
                 return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
-        joint = normalize(joints[0])
-        clause = next(
-            (c for c in re.split(r"[，,。；;？?！!\s]", normalize(question)) if joint in c), ""
-        )
-        sides = [s for s in clause.split(joint, 1) if s.strip()]
         found = [self._one(s) for s in sides]
         a, b = [*found, None, None][:2]
         if a is not None and b is not None and a is not b:
