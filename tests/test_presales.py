@@ -1353,3 +1353,66 @@ category: 吊灯
     c.ingest()
     rec = c.recommend("客厅25平，想装个水晶吊灯")
     assert "1599" in rec.text and "2399" not in rec.text and "1299" not in rec.text
+
+
+def test_of_several_versions_said_the_two_said_most_fully_are_compared() -> None:
+    from kefu_copilot.presales._compare import most_said
+    from kefu_copilot.presales._types import Variant
+
+    def row(spec: str, price: float) -> Variant:
+        return Variant(spec, price, True, 0, (("规格", spec), ("价格(元)", f"{price:g}")))
+
+    rows = [row("24枚装 小果", 29.9), row("24枚装 中果", 36.9), row("30枚装 大果", 59.9)]
+    rows.append(row("30枚装 特大果", 69.9))
+    said = most_said(rows, "猕猴桃24枚中果和30枚大果，哪个更划算")
+    assert [v.name for v in said] == ["24枚装 中果", "30枚装 大果"]
+    assert most_said(rows, "哪个好") == rows  # none said: all
+
+
+def test_a_comparison_of_versions_said_stays_with_the_kind_named(tmp_path: Path) -> None:
+    kiwi = """---
+title: 眉县徐香猕猴桃 绿心
+sku: KW-1
+category: 国产水果/猕猴桃
+---
+
+# 徐香猕猴桃
+
+| 规格 | 单果重量(g) | 价格(元) |
+|---|---|---|
+| 24枚装 小果 | 70-90 | 29.9 |
+| 24枚装 中果 | 90-110 | 36.9 |
+| 30枚装 大果 | 110-130 | 59.9 |
+| 30枚装 特大果 | 130-150 | 69.9 |
+"""
+    gold = """---
+title: 佳沛阳光金果 黄心猕猴桃 原箱
+sku: KW-2
+category: 进口水果/猕猴桃
+price: 159
+---
+
+# 佳沛阳光金果
+
+原箱进口，单果约100-120g。
+"""
+    cherry = """---
+title: 智利车厘子 礼盒装
+sku: CH-1
+category: 进口水果/车厘子
+---
+
+# 车厘子
+
+| 等级 | 单果果径(mm) | 价格(元) |
+|---|---|---|
+| JJ级 | 28-30 | 169 |
+| JJJ级 | 30-32 | 209 |
+"""
+    files = {"shop.yaml": SHOP_YAML, "products/kw1.md": kiwi, "products/kw2.md": gold}
+    shop = make_shop(tmp_path / "shop", {**files, "products/ch.md": cherry})
+    c = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    c.ingest()
+    answer = c.answer("猕猴桃24枚中果和30枚大果，哪个更划算")
+    assert {x.source for x in answer.citations} == {"products/kw1.md"}
+    assert "36.9" in answer.text and "59.9" in answer.text and "69.9" not in answer.text

@@ -25,6 +25,7 @@ from ..text._numbers import body_measures, money_amounts, number, numbers_in
 from ._compare import (
     compare_products,
     compare_variants,
+    most_said,
     named_variants,
     told_apart,
     version_label,
@@ -453,6 +454,8 @@ class Advisor:
             *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
         ]:  # fmt: skip
             variants = named_variants(profile, question, one_said=one_said, suffixes=self._suffixes)
+            if len(variants) > 2 and len(named) > 1:  # two of them said most fully
+                variants = most_said(variants, question)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
         # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)

@@ -17,7 +17,14 @@ from ._models import Comparison
 from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
 
-__all__ = ["compare_products", "compare_variants", "named_variants", "told_apart", "version_label"]
+__all__ = [
+    "compare_products",
+    "compare_variants",
+    "most_said",
+    "named_variants",
+    "told_apart",
+    "version_label",
+]
 
 Cite = Callable[[int, float], Citation]
 
@@ -139,6 +146,23 @@ def told_apart(variants: Sequence[Variant], text: str) -> list[Variant]:
         if said:
             first.setdefault(said, variant)
     return list(first.values())
+
+
+def most_said(variants: Sequence[Variant], text: str) -> list[Variant]:
+    """Of ``variants``, those whose cells' words ``text`` says most of ("24枚中果和30枚大果":
+    24枚装 中果 and 30枚装 大果 of four, each said by two words) — all when none is said."""
+    norm = normalize(text)
+    counts = {
+        v: sum(
+            1
+            for _, cell in v.cells
+            for t in set(_TOKEN.findall(normalize(cell)))
+            if (len(t) > 1 or t.isascii()) and t in norm
+        )
+        for v in variants
+    }
+    best = max(counts.values(), default=0)
+    return [v for v in variants if counts[v] == best] if best else list(variants)
 
 
 def compare_variants(
