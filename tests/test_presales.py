@@ -1416,3 +1416,10 @@ category: 进口水果/车厘子
     answer = c.answer("猕猴桃24枚中果和30枚大果，哪个更划算")
     assert {x.source for x in answer.citations} == {"products/kw1.md"}
     assert "36.9" in answer.text and "59.9" in answer.text and "69.9" not in answer.text
+
+
+def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Copilot) -> None:
+    answer = copilot.answer("送同事，预算120，降噪耳机还是充电宝好")
+    assert any("presales: compare" in r for r in answer.reasons)
+    assert "99" in answer.text and "149" not in answer.text  # the bank's 20000mAh is over it
+    assert "399" in answer.text  # none of the earphones' is within it: all are shown

@@ -484,9 +484,13 @@ class Advisor:
                 return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
         each = self._each_part(question)
         if len(each) >= 2:
-            return compare_products(each[0], each[1], self.rules, self.cite, asked or question)
+            return compare_products(
+                each[0], each[1], self.rules, self.cite, asked or question, needs.budget
+            )
         if len(named) == 2 and not self._subsumed(named, needs):
-            return compare_products(named[0], named[1], self.rules, self.cite, asked or question)
+            return compare_products(
+                named[0], named[1], self.rules, self.cite, asked or question, needs.budget
+            )
         return None
 
     def _difference(self, question: str) -> float | None:
@@ -567,7 +571,8 @@ class Advisor:
         found = [self._one(s) for s in sides]
         a, b = [*found, None, None][:2]
         if a is not None and b is not None and a is not b:
-            return compare_products(a, b, self.rules, self.cite, question)
+            budget = self.needs(question).budget  # "送礼预算200": the prices within it
+            return compare_products(a, b, self.rules, self.cite, question, budget)
         return None
 
     def _each_part(self, question: str) -> list[Profile]:

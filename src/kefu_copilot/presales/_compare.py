@@ -34,13 +34,20 @@ def _short(title: str) -> str:
 
 
 def compare_products(
-    a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite, asked: str = ""
+    a: Profile,
+    b: Profile,
+    rules: Mapping[str, Any],
+    cite: Cite,
+    asked: str = "",
+    budget: tuple[float, float] | None = None,
 ) -> Comparison:
-    """``asked``: the shopper's question; the attributes it names (哪个保质期长) come first."""
+    """``asked``: the shopper's question; the attributes it names (哪个保质期长) come first.
+    ``budget``: the one the shopper said — each product's prices within it are shown (all when
+    none is)."""
     rows: list[tuple[str, str, str]] = []
     chunks: list[int] = []
     skip = {str(s) for s in rules["not_selling_points"]} - {"价格"}
-    pa, pb = prices_text(a.prices), prices_text(b.prices)
+    pa, pb = prices_text(_within(a.prices, budget)), prices_text(_within(b.prices, budget))
     if pa != pb:
         rows.append(("价格", pa, pb))
         chunks += [a.price_chunk(), b.price_chunk()]
@@ -146,6 +153,13 @@ def told_apart(variants: Sequence[Variant], text: str) -> list[Variant]:
         if said:
             first.setdefault(said, variant)
     return list(first.values())
+
+
+def _within(prices: Sequence[float], budget: tuple[float, float] | None) -> list[float]:
+    """The prices within ``budget`` (all of them when none is, or no budget was said)."""
+    if budget is None:
+        return list(prices)
+    return [p for p in prices if budget[0] <= p <= budget[1]] or list(prices)
 
 
 def most_said(variants: Sequence[Variant], text: str) -> list[Variant]:
