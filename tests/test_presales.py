@@ -1423,3 +1423,40 @@ def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Cop
     assert any("presales: compare" in r for r in answer.reasons)
     assert "99" in answer.text and "149" not in answer.text  # the bank's 20000mAh is over it
     assert "399" in answer.text  # none of the earphones' is within it: all are shown
+
+
+def test_an_objection_is_about_the_product_whose_price_of_any_column_is_quoted(
+    tmp_path: Path,
+) -> None:
+    cherry = """---
+title: 智利车厘子 礼盒装
+sku: CH-1
+category: 进口水果/车厘子
+---
+
+# 车厘子
+
+原箱分装，净果重量足称。
+
+| 等级 | 2斤装价格(元) | 5斤装价格(元) |
+|---|---|---|
+| J级 | 139 | 319 |
+| JJ级 | 169 | 389 |
+"""
+    local = """---
+title: 烟台大樱桃 美早
+sku: CH-2
+category: 国产水果/樱桃
+price: 99
+---
+
+# 烟台大樱桃
+
+产地直发。
+"""
+    files = {"shop.yaml": SHOP_YAML, "products/ch.md": cherry, "products/yt.md": local}
+    c = Copilot(make_shop(tmp_path / "shop", files), index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    answer = c.answer("别家樱桃5斤才200多，你家J级要319，贵在哪")
+    assert any("presales: objection" in r for r in answer.reasons)
+    assert {x.source for x in answer.citations} == {"products/ch.md"}

@@ -431,12 +431,13 @@ class Advisor:
 
     def _priced(self, question: str, named: list[Profile]) -> Profile | None:
         """The product an objection is about: the one named, or of those named (or all), the
-        one whose price the shopper quotes ("你们399贵在哪")."""
+        one whose price the shopper quotes ("你们399贵在哪", a price of any of its price columns:
+        "J级要319" of 5斤装价格)."""
         if len(named) == 1:
             return named[0]
         quoted = set(money_amounts(question)) | numbers_in(question)
         pool = named or self.profiles
-        priced = [p for p in pool if quoted & set(p.prices)]
+        priced = [p for p in pool if quoted & _all_prices(p)]
         return priced[0] if len(priced) == 1 else None
 
     def _comparison(
@@ -698,3 +699,8 @@ def _price_cells(variant: Variant) -> dict[str, float]:
         if value is not None:
             out[header] = value
     return out
+
+
+def _all_prices(profile: Profile) -> set[float]:
+    """Every price a product states: its prices and each version's price columns."""
+    return set(profile.prices) | {x for v in profile.variants for x in _price_cells(v).values()}
