@@ -154,6 +154,11 @@ from kefu_copilot.text._numbers import measures  # noqa: E402
         ("20多度", "temperature", 20, 30),
         ("一百五十来块", "money", 150, 160),
         ("几十块", "money", 10, 100),
+        # an area: a room's size as shoppers say it, and a page's 适用面积
+        ("客厅25平", "area", 25, 25),
+        ("适用面积(㎡)：20-30", "area", 20, 30),
+        ("15-30㎡", "area", 15, 30),
+        ("40平方米", "area", 40, 40),
     ],
 )
 def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high: float) -> None:
@@ -162,7 +167,8 @@ def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high
 
 
 @pytest.mark.parametrize(
-    "text", ["12月31日", "3月份", "第二天", "第二三天", "几天", "好几天", "一块用", "12周岁以上"]
+    "text",
+    ["12月31日", "3月份", "第二天", "第二三天", "几天", "好几天", "一块用", "12周岁以上", "3平台"],
 )
 def test_not_measures(text: str) -> None:
     assert measures(text) == []

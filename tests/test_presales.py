@@ -179,6 +179,14 @@ def test_needs_prepare_a_rule_sets_word_lists_once_through_compiled(monkeypatch)
     assert not [name for name in vars(_needs) if name.startswith("_NORMALISED")]
 
 
+@pytest.mark.parametrize(
+    "text", ["他俩眼神不太好，看不清屏幕", "第一次见家长 体面一点", "梨形身材"]
+)
+def test_the_packaged_features_hold_no_phrase_one_case_needed(text: str) -> None:
+    # an association one shop's case needed (poor eyesight → 语音) is that shop's shop.yaml's
+    assert read_needs(text, RULES).features == []
+
+
 # -- recommend --------------------------------------------------------------------------------
 def test_recommend_ranks_by_features_and_quotes_the_deciding_fact(copilot: Copilot) -> None:
     rec = copilot.recommend("想买个耳机 坐地铁太吵了 预算500以内")
@@ -1297,3 +1305,158 @@ def test_a_title_word_that_tells_versions_apart_picks_them_and_an_absent_cell_de
     needs = read_needs("金骏眉一级礼盒多钱", RULES, words=lambda t: ["一级", "礼盒"])
     picked = _variants_wanted(box, needs, RULES)
     assert [v.price for v in picked] == [298]
+
+
+def test_a_choice_between_two_things_said_is_a_comparison(copilot: Copilot) -> None:
+    # no cue of compare_cues: "A还是B", each side naming a product
+    two = copilot.answer("送同事，降噪耳机还是充电宝好")
+    assert two.decision == "draft"
+    assert any("presales: compare" in r for r in two.reasons)
+    assert {c.source for c in two.citations} == {"products/jg-pro.json", "products/jg-bank.md"}
+    # "X是A还是B" asks which value one thing has (value_marks): no comparison of products
+    asked = copilot.answer("买的那个是降噪耳机还是充电宝")
+    assert not any("presales: compare" in r for r in asked.reasons)
+
+
+def test_a_price_difference_said_picks_the_two_it_separates(copilot: Copilot) -> None:
+    # "差50块": the two versions of the one product whose prices differ by 50 (99 / 149), or
+    # the two products named whose prices do (399 − 149) — compared, not handed off
+    versions = copilot.answer("充电宝两个版本差50块 值得吗")
+    assert any(r.startswith("presales: compare") for r in versions.reasons)
+    assert "99" in versions.text and "149" in versions.text
+    products = copilot.answer("Pro和Lite差了250，到底值不值")
+    assert any(r.startswith("presales: compare") for r in products.reasons)
+    assert {c.source for c in products.citations} >= {
+        "products/jg-pro.json",
+        "products/jg-lite.json",
+    }
+    assert copilot.advisor()._difference("差不多300的耳机") is None  # no amount right after 差
+
+
+def test_a_room_area_said_picks_the_version_whose_area_covers_it(tmp_path: Path) -> None:
+    lamp = """---
+title: 星河 水晶吊灯
+sku: XH-01
+category: 吊灯
+---
+
+# 星河 水晶吊灯
+
+| 款式 | 适用面积(㎡) | 价格(元) |
+|---|---|---|
+| 6头 | 10-20 | 1299 |
+| 8头 | 20-30 | 1599 |
+| 12头 | 30-45 | 2399 |
+"""
+    shop = make_shop(tmp_path / "shop", {"shop.yaml": SHOP_YAML, "products/xh.md": lamp})
+    c = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    c.ingest()
+    rec = c.recommend("客厅25平，想装个水晶吊灯")
+    assert "1599" in rec.text and "2399" not in rec.text and "1299" not in rec.text
+
+
+def test_of_several_versions_said_the_two_said_most_fully_are_compared() -> None:
+    from kefu_copilot.presales._compare import most_said
+    from kefu_copilot.presales._types import Variant
+
+    def row(spec: str, price: float) -> Variant:
+        return Variant(spec, price, True, 0, (("规格", spec), ("价格(元)", f"{price:g}")))
+
+    rows = [row("24枚装 小果", 29.9), row("24枚装 中果", 36.9), row("30枚装 大果", 59.9)]
+    rows.append(row("30枚装 特大果", 69.9))
+    said = most_said(rows, "猕猴桃24枚中果和30枚大果，哪个更划算")
+    assert [v.name for v in said] == ["24枚装 中果", "30枚装 大果"]
+    assert most_said(rows, "哪个好") == rows  # none said: all
+
+
+def test_a_comparison_of_versions_said_stays_with_the_kind_named(tmp_path: Path) -> None:
+    kiwi = """---
+title: 眉县徐香猕猴桃 绿心
+sku: KW-1
+category: 国产水果/猕猴桃
+---
+
+# 徐香猕猴桃
+
+| 规格 | 单果重量(g) | 价格(元) |
+|---|---|---|
+| 24枚装 小果 | 70-90 | 29.9 |
+| 24枚装 中果 | 90-110 | 36.9 |
+| 30枚装 大果 | 110-130 | 59.9 |
+| 30枚装 特大果 | 130-150 | 69.9 |
+"""
+    gold = """---
+title: 佳沛阳光金果 黄心猕猴桃 原箱
+sku: KW-2
+category: 进口水果/猕猴桃
+price: 159
+---
+
+# 佳沛阳光金果
+
+原箱进口，单果约100-120g。
+"""
+    cherry = """---
+title: 智利车厘子 礼盒装
+sku: CH-1
+category: 进口水果/车厘子
+---
+
+# 车厘子
+
+| 等级 | 单果果径(mm) | 价格(元) |
+|---|---|---|
+| JJ级 | 28-30 | 169 |
+| JJJ级 | 30-32 | 209 |
+"""
+    files = {"shop.yaml": SHOP_YAML, "products/kw1.md": kiwi, "products/kw2.md": gold}
+    shop = make_shop(tmp_path / "shop", {**files, "products/ch.md": cherry})
+    c = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
+    c.ingest()
+    answer = c.answer("猕猴桃24枚中果和30枚大果，哪个更划算")
+    assert {x.source for x in answer.citations} == {"products/kw1.md"}
+    assert "36.9" in answer.text and "59.9" in answer.text and "69.9" not in answer.text
+
+
+def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Copilot) -> None:
+    answer = copilot.answer("送同事，预算120，降噪耳机还是充电宝好")
+    assert any("presales: compare" in r for r in answer.reasons)
+    assert "99" in answer.text and "149" not in answer.text  # the bank's 20000mAh is over it
+    assert "399" in answer.text  # none of the earphones' is within it: all are shown
+
+
+def test_an_objection_is_about_the_product_whose_price_of_any_column_is_quoted(
+    tmp_path: Path,
+) -> None:
+    cherry = """---
+title: 智利车厘子 礼盒装
+sku: CH-1
+category: 进口水果/车厘子
+---
+
+# 车厘子
+
+原箱分装，净果重量足称。
+
+| 等级 | 2斤装价格(元) | 5斤装价格(元) |
+|---|---|---|
+| J级 | 139 | 319 |
+| JJ级 | 169 | 389 |
+"""
+    local = """---
+title: 烟台大樱桃 美早
+sku: CH-2
+category: 国产水果/樱桃
+price: 99
+---
+
+# 烟台大樱桃
+
+产地直发。
+"""
+    files = {"shop.yaml": SHOP_YAML, "products/ch.md": cherry, "products/yt.md": local}
+    c = Copilot(make_shop(tmp_path / "shop", files), index_dir=tmp_path / "i", embed_model="none")
+    c.ingest()
+    answer = c.answer("别家樱桃5斤才200多，你家J级要319，贵在哪")
+    assert any("presales: objection" in r for r in answer.reasons)
+    assert {x.source for x in answer.citations} == {"products/ch.md"}

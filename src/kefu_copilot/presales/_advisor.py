@@ -21,10 +21,11 @@ from ..answer._sizes import charts_of, fitting_labels
 from ..config._shop import ShopConfig
 from ..ingest._catalog import SizeChart
 from ..text._normalize import normalize
-from ..text._numbers import body_measures, money_amounts, numbers_in
+from ..text._numbers import body_measures, money_amounts, number, numbers_in
 from ._compare import (
     compare_products,
     compare_variants,
+    most_said,
     named_variants,
     told_apart,
     version_label,
@@ -36,6 +37,7 @@ from ._needs import KIND_ORDER, Needs, read_said, with_content
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
 from ._recommend import marked_against, rank, recommend
+from ._types import Variant
 
 __all__ = ["Advisor"]
 
@@ -205,6 +207,21 @@ class Advisor:
             # "买了弹簧床垫 枕头配哪个": a product bought and another kind of product asked for
             # with it is a cross-sell question though no cue of crosssell_cues says so
             kinds = [k for k in KIND_ORDER if k in kinds or k == "crosssell"]
+        if (knowledge == "handoff" or {"compare", "objection"} & set(kinds)) and (
+            apart := self._by_difference(question, named)
+        ) is not None:
+            # "JJ和JJJ差40块 值不值": the two whose prices differ by the amount said, compared —
+            # said with a comparison or an objection, or asked of nothing the knowledge answers
+            # ("13Ah和20Ah差400 能补差价吗" is the price-protection policy's)
+            return self._compared(question, apart), needs
+        if (
+            "compare" not in kinds
+            and knowledge != "auto"
+            and not {"objection", "crosssell"} & set(kinds)
+            and (chosen := self._choice(question, named)) is not None
+        ):
+            # "车厘子还是礼盒好": a choice between two things said, each naming a product
+            return self._compared(question, chosen), needs
         for kind in kinds:
             if kind == "objection":
                 profile = self._priced(question, named) or self._from(earlier)
@@ -414,12 +431,13 @@ class Advisor:
 
     def _priced(self, question: str, named: list[Profile]) -> Profile | None:
         """The product an objection is about: the one named, or of those named (or all), the
-        one whose price the shopper quotes ("你们399贵在哪")."""
+        one whose price the shopper quotes ("你们399贵在哪", a price of any of its price columns:
+        "J级要319" of 5斤装价格)."""
         if len(named) == 1:
             return named[0]
         quoted = set(money_amounts(question)) | numbers_in(question)
         pool = named or self.profiles
-        priced = [p for p in pool if quoted & set(p.prices)]
+        priced = [p for p in pool if quoted & _all_prices(p)]
         return priced[0] if len(priced) == 1 else None
 
     def _comparison(
@@ -437,6 +455,8 @@ class Advisor:
             *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
         ]:  # fmt: skip
             variants = named_variants(profile, question, one_said=one_said, suffixes=self._suffixes)
+            if len(variants) > 2 and len(named) > 1:  # two of them said most fully
+                variants = most_said(variants, question)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
                 return compare_variants(profile, variants, self.rules, self.cite)
         # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)
@@ -463,6 +483,101 @@ class Advisor:
             ]
             if len(told) == 1:
                 return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+        each = self._each_part(question)
+        if len(each) >= 2:
+            return compare_products(
+                each[0], each[1], self.rules, self.cite, asked or question, needs.budget
+            )
+        if len(named) == 2 and not self._subsumed(named, needs):
+            return compare_products(
+                named[0], named[1], self.rules, self.cite, asked or question, needs.budget
+            )
+        return None
+
+    def _difference(self, question: str) -> float | None:
+        """The amount said after a cue of ``difference_cues`` ("差40块", "差了300"), if any."""
+        norm = normalize(question)
+        cues = sorted((normalize(str(c)) for c in self.rules["difference_cues"]), key=len)[::-1]
+        for cue in cues:
+            for m in re.finditer(re.escape(cue) + r"了?\s*(\d+(?:\.\d+)?)", norm):
+                return float(m.group(1))
+        return None
+
+    def _by_difference(self, question: str, named: list[Profile]) -> Comparison | None:
+        """The two versions of one product (of those named, else of the catalogue), or the two
+        products named, whose prices differ by the amount the message says they differ by —
+        the one such pair; where several, those whose versions the message names."""
+        gap = self._difference(question)
+        if not gap:
+            return None
+        pairs: list[tuple[Profile, Variant, Variant]] = []
+        for profile in named or self.profiles:
+            columns = [_price_cells(v) for v in profile.variants]
+            for i, first in enumerate(profile.variants):
+                for j in range(i + 1, len(profile.variants)):
+                    if any(
+                        abs(abs(columns[i][k] - columns[j][k]) - gap) < 0.01
+                        for k in columns[i].keys() & columns[j].keys()
+                    ):
+                        pairs.append((profile, first, profile.variants[j]))
+        two = named if len(named) == 2 else self._each_part(question)
+        if len(two) == 2:
+            a, b = two
+            if any(abs(abs(x - y) - gap) < 0.01 for x in a.prices for y in b.prices):
+                return compare_products(a, b, self.rules, self.cite, question)
+        if len(pairs) > 1:  # several differ by it (猕猴桃 29.9/69.9 too): the versions said
+            pairs = [
+                (p, x, y)
+                for p, x, y in pairs
+                if {x, y}
+                <= set(named_variants(p, question, one_said=False, suffixes=self._suffixes))
+            ]
+        if len(pairs) != 1:
+            return None
+        profile, low, high = pairs[0]
+        return compare_variants(profile, [low, high], self.rules, self.cite)
+
+    def _choice(self, question: str, named: list[Profile]) -> Comparison | None:
+        """A choice between two things said ("车厘子还是礼盒好", "24度还是36度"; joints of
+        ``choice_joints``): two versions of the one product named, each said outright, else
+        two products, one named by each side of the joint in the clause saying it."""
+        joints = self._said(question, "choice_joints")
+        if not joints:
+            return None
+        joint = normalize(joints[0])
+        clause = next(
+            (c for c in re.split(r"[，,。；;？?！!\s]", normalize(question)) if joint in c), ""
+        )
+        sides = [s for s in clause.split(joint, 1) if s.strip()]
+        if sides and any(normalize(str(m)) in sides[0] for m in self.rules["value_marks"]):
+            return None  # "男款羽绒服是鸭绒还是鹅绒": which its filling is, a question about it
+        if len(named) == 1:
+            versions = named_variants(named[0], question, one_said=False, suffixes=self._suffixes)
+            if len(versions) >= 2:  # as _comparison pairs them: the first two
+                return compare_variants(named[0], versions, self.rules, self.cite)
+        elif not named:  # the one product of the catalogue whose versions are each said
+            told = [
+                (p, v)
+                for p in self.profiles
+                if len(
+                    v := told_apart(
+                        named_variants(p, question, one_said=False, suffixes=self._suffixes),
+                        question,
+                    )
+                )
+                == 2
+            ]
+            if len(told) == 1:
+                return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+        found = [self._one(s) for s in sides]
+        a, b = [*found, None, None][:2]
+        if a is not None and b is not None and a is not b:
+            budget = self.needs(question).budget  # "送礼预算200": the prices within it
+            return compare_products(a, b, self.rules, self.cite, question, budget)
+        return None
+
+    def _each_part(self, question: str) -> list[Profile]:
+        """The products the parts of the question split by ``compare_joints`` each name."""
         norm = normalize(question)
         parts = [p for p in (self._joints.split(norm) if self._joints else [norm]) if p.strip()]
         each: list[Profile] = []
@@ -470,11 +585,7 @@ class Advisor:
             found = self._one(part)
             if found is not None and found not in each:
                 each.append(found)
-        if len(each) >= 2:
-            return compare_products(each[0], each[1], self.rules, self.cite, asked or question)
-        if len(named) == 2 and not self._subsumed(named, needs):
-            return compare_products(named[0], named[1], self.rules, self.cite, asked or question)
-        return None
+        return each
 
     @staticmethod
     def _subsumed(named: list[Profile], needs: Needs) -> bool:
@@ -577,3 +688,19 @@ class Advisor:
             reasons=reasons,
         )
         return self._checked(answer)
+
+
+def _price_cells(variant: Variant) -> dict[str, float]:
+    """A version's prices by column: its price, and each cell of a column naming a price
+    ("5斤装价格(元)")."""
+    out = {"": variant.price} if variant.price is not None else {}
+    for header, cell in variant.cells:
+        value = number(cell) if "价" in header else None
+        if value is not None:
+            out[header] = value
+    return out
+
+
+def _all_prices(profile: Profile) -> set[float]:
+    """Every price a product states: its prices and each version's price columns."""
+    return set(profile.prices) | {x for v in profile.variants for x in _price_cells(v).values()}

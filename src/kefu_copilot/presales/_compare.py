@@ -17,7 +17,14 @@ from ._models import Comparison
 from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
 
-__all__ = ["compare_products", "compare_variants", "named_variants", "told_apart", "version_label"]
+__all__ = [
+    "compare_products",
+    "compare_variants",
+    "most_said",
+    "named_variants",
+    "told_apart",
+    "version_label",
+]
 
 Cite = Callable[[int, float], Citation]
 
@@ -27,13 +34,20 @@ def _short(title: str) -> str:
 
 
 def compare_products(
-    a: Profile, b: Profile, rules: Mapping[str, Any], cite: Cite, asked: str = ""
+    a: Profile,
+    b: Profile,
+    rules: Mapping[str, Any],
+    cite: Cite,
+    asked: str = "",
+    budget: tuple[float, float] | None = None,
 ) -> Comparison:
-    """``asked``: the shopper's question; the attributes it names (哪个保质期长) come first."""
+    """``asked``: the shopper's question; the attributes it names (哪个保质期长) come first.
+    ``budget``: the one the shopper said — each product's prices within it are shown (all when
+    none is)."""
     rows: list[tuple[str, str, str]] = []
     chunks: list[int] = []
     skip = {str(s) for s in rules["not_selling_points"]} - {"价格"}
-    pa, pb = prices_text(a.prices), prices_text(b.prices)
+    pa, pb = prices_text(_within(a.prices, budget)), prices_text(_within(b.prices, budget))
     if pa != pb:
         rows.append(("价格", pa, pb))
         chunks += [a.price_chunk(), b.price_chunk()]
@@ -139,6 +153,30 @@ def told_apart(variants: Sequence[Variant], text: str) -> list[Variant]:
         if said:
             first.setdefault(said, variant)
     return list(first.values())
+
+
+def _within(prices: Sequence[float], budget: tuple[float, float] | None) -> list[float]:
+    """The prices within ``budget`` (all of them when none is, or no budget was said)."""
+    if budget is None:
+        return list(prices)
+    return [p for p in prices if budget[0] <= p <= budget[1]] or list(prices)
+
+
+def most_said(variants: Sequence[Variant], text: str) -> list[Variant]:
+    """Of ``variants``, those whose cells' words ``text`` says most of ("24枚中果和30枚大果":
+    24枚装 中果 and 30枚装 大果 of four, each said by two words) — all when none is said."""
+    norm = normalize(text)
+    counts = {
+        v: sum(
+            1
+            for _, cell in v.cells
+            for t in set(_TOKEN.findall(normalize(cell)))
+            if (len(t) > 1 or t.isascii()) and t in norm
+        )
+        for v in variants
+    }
+    best = max(counts.values(), default=0)
+    return [v for v in variants if counts[v] == best] if best else list(variants)
 
 
 def compare_variants(

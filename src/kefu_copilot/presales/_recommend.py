@@ -190,6 +190,12 @@ def _covers(text: str, amount: Amount) -> bool:
     )
 
 
+def _cell(header: str, cell: str) -> str:
+    """A table cell as read for a quantity: with its header when the header states the unit
+    ("适用面积(㎡)" over "20-30")."""
+    return f"{header}：{cell}" if "(" in header or "（" in header else cell
+
+
 def _by_amount(scored: Scored, amount: Amount) -> Found | None:
     """Where a product states a figure covering ``amount``: its variants' rows (those that fit),
     else — a physical quantity, not a count — its facts."""
@@ -198,7 +204,7 @@ def _by_amount(scored: Scored, amount: Amount) -> Found | None:
     rows = [
         (v.chunk, "，".join(c for _, c in v.cells))
         for v in pool
-        if any(_covers(cell, amount) for _, cell in v.cells)
+        if any(_covers(_cell(h, cell), amount) for h, cell in v.cells)
     ]
     if not rows and amount.dim != "count":
         rows = [
@@ -518,7 +524,9 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
 
     chosen = list(pool)
     for amount in needs.amounts:  # a quantity asked for first ("四个" → 四只装)
-        covering = [v for v in chosen if any(_covers(cell, amount) for _, cell in v.cells)]
+        covering = [
+            v for v in chosen if any(_covers(_cell(h, cell), amount) for h, cell in v.cells)
+        ]
         chosen = covering or chosen
     # then who it is for: the version for that many people ("一家四口" → 大号 2–4人) or that age
     # ("5岁" → 儿童枕 3–10岁)

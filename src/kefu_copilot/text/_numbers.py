@@ -628,6 +628,12 @@ _MEASURE_UNITS: dict[str, tuple[str, float]] = {
     "伏": ("voltage", 1),
     "hz": ("frequency", 1),
     "赫兹": ("frequency", 1),
+    "㎡": ("area", 1),
+    "m²": ("area", 1),
+    "平方米": ("area", 1),
+    "平米": ("area", 1),
+    "平方": ("area", 1),
+    "平": ("area", 1),
     "英寸": ("inch", 1),
     "寸": ("inch", 1),
     "码": ("size", 1),
@@ -643,6 +649,8 @@ _MEASURE = re.compile(
     rf"(?<!第)(?P<neg>零下|(?<!正)负|-)?(?P<a>{_MEASURE_NUM})"
     rf"(?:\s*(?:-|~|～|—|–|至|到)\s*(?:零下|负|-)?(?P<b>{_MEASURE_NUM}))?"
     rf"\s*(?P<half>个半|倍半)?\s*(?P<unit>{_UNIT_RE})(?P<half2>半)?(?![a-z])"
+    # 平 (square metres: 客厅25平) only where it ends the word: not 3平台, 2平板
+    r"(?!(?<=平)[台板底衡时常安价均面稳整])"
 )
 #: a range stating its unit at both ends: 3000元-9999元, 5天到10天
 _RANGE_BOTH = re.compile(
