@@ -101,3 +101,21 @@ def make_shop_config(banned: list[str]) -> Any:
 
     return ShopConfig(name="x", banned_phrases=banned)
 
+
+def test_one_long_sentence_of_parts_is_said_as_numbered_points(sample_copilot) -> None:
+    """A dropped clause can leave one long policy sentence alone in the body ("A…3年；B…2年；
+    C…1年"): its semicolon parts are the numbered points, so the reply is no wall of text."""
+    from kefu_copilot.reply._advisor import ReplyAdvisor, _Plan
+    from kefu_copilot.reply._lint import customer_mood, lint_reply
+
+    _, answerer, shop = sample_copilot._current()
+    advisor = ReplyAdvisor(answerer, shop)
+    turn = [{"role": "customer", "text": "灯具都保修多久"}]
+    rule = (
+        "保修分两部分：吸顶灯、台灯、落地灯的LED光源及驱动电源保修3年，灯体外壳、灯罩和五金保修1年；"
+        "吊灯的光源及驱动电源保修2年；氛围落地灯整机保修1年；灯带本体保修2年、控制器及电源适配器保修1年。"
+    )
+    text, changes = advisor._compose(_Plan(mood=customer_mood(turn), reason=rule), 0)
+    assert "\n1. " in text and "\n4. " in text and "吊灯的光源及驱动电源保修2年。" in text, text
+    assert not [i for i in lint_reply(text, turn) if i.code == "wall_of_text"]
+    assert any(c.kind == "format" for c in changes)
