@@ -41,7 +41,7 @@ from kefu_copilot.reply._clause_model import (  # noqa: E402
     clause_features,
     normalise,
 )
-from kefu_copilot.reply._clauses import KEPT, classify_clauses  # noqa: E402
+from kefu_copilot.reply._clauses import KEPT, classify_clauses, has_facts, has_numbers  # noqa: E402
 from kefu_copilot.reply._models import fold  # noqa: E402
 from kefu_copilot.reply._phrases import phrases as reply_phrases  # noqa: E402
 
@@ -91,7 +91,8 @@ def load_rows(evaldata: Path) -> list[dict]:
         body = fold(text).strip(" ,.!?;~。\n\t")
         rows.append({
             "text": text, "label": label, "rule": clause.kind, "cue": clause.cue,
-            "features": clause_features(body, clause.kind, clause.cue, phrases),
+            "features": clause_features(body, clause.kind, clause.cue, phrases,
+                                        numbers=has_numbers(body), facts=has_facts(body, phrases)),
             "group": group, "domain": domain, "weight": weight,
         })  # fmt: skip
 

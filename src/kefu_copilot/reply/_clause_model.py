@@ -52,11 +52,13 @@ def normalise(body: str) -> str:
     return _PUNCT.sub("", text)
 
 
-def clause_features(body: str, rule: str, cue: str, phrases: Phrases) -> list[str]:
+def clause_features(
+    body: str, rule: str, cue: str, phrases: Phrases, *, numbers: bool, facts: bool
+) -> list[str]:
     """The features of a folded clause ``body`` whose cue patterns gave class ``rule`` (cue
-    ``cue``, "" when none matched): n-grams ``g:``, structure ``s:``, the prior ``r:``."""
-    from ._clauses import has_facts, has_numbers  # the classifier's own helpers
-
+    ``cue``, "" when none matched) and that states ``numbers`` / ``facts`` (numbers or policy
+    terms: ``_clauses.has_numbers`` / ``has_facts``): n-grams ``g:``, structure ``s:``, the
+    prior ``r:``."""
     text = normalise(body)
     padded = f"^{text}$"
     out = [f"r:{rule}"]
@@ -65,9 +67,9 @@ def clause_features(body: str, rule: str, cue: str, phrases: Phrases) -> list[st
     for n in (1, 2, 3):
         out.extend(f"g:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
     on = {name for name, pattern in phrases.clause_features.items() if pattern.search(text)}
-    if has_numbers(body):
+    if numbers:
         on.add("number")
-    if has_facts(body, phrases):
+    if facts:
         on.add("facts")
     if "negation" in on and not on & {"reason", "number"}:
         on.add("negation_without_reason")

@@ -95,7 +95,15 @@ def _refit(clause: Clause, phrases: Phrases, model: ClauseModel) -> Clause:
     body = fold(clause.text).strip(" ,.!?;~。\n\t")
     if not body:
         return clause
-    verdict = model.verdict(clause_features(body, clause.kind, clause.cue, phrases), clause.kind)
+    features = clause_features(
+        body,
+        clause.kind,
+        clause.cue,
+        phrases,
+        numbers=has_numbers(body),
+        facts=has_facts(body, phrases),
+    )
+    verdict = model.verdict(features, clause.kind)
     if verdict is None:
         return clause
     kind, _ = verdict
