@@ -21,6 +21,7 @@ from .._models import Answer, Citation, Message
 from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
+from ..text._normalize import split_sentences
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
 from ._clauses import DROPPED_WHY, Clause, has_numbers, split_draft
@@ -1306,6 +1307,10 @@ class ReplyAdvisor:
         inline = head + "".join(items) + closer
         if len(items) < 2 and len(re.sub(r"\s", "", inline)) > 110:
             items = [s for item in items for s in reply_sentences(item)]  # steps, one a line
+        if len(items) < 2 and len(re.sub(r"\s", "", inline)) > 110:
+            # one long sentence of parts (a rule per product: "A…3年；B…2年；C…1年"): its
+            # semicolon parts are the points (a dropped clause left it alone in the body)
+            items = [_joined(s) for item in items for s in split_sentences(item)]
         if len(items) >= 2 and len(re.sub(r"\s", "", inline)) > 110:
             points = "\n".join(f"{n}. {item}" for n, item in enumerate(items, 1))
             changes.append(Change(kind="format", reason="内容较多，分成编号要点更好读"))

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from ._clause_model import ClauseModel, clause_features, clause_model, normalise
 from ._models import clause_spans, fold, is_question, quantities
 from ._phrases import Phrases, shop_phrases
 
@@ -70,14 +71,46 @@ def has_facts(text: str, phrases: Phrases) -> bool:
     return has_numbers(text) or any(term in fold(text) for term in phrases.policy_terms)
 
 
-def classify_clauses(text: str, shop: ShopConfig | None = None) -> list[Clause]:
-    """The clauses of ``text`` in order, each with its class (see module docstring)."""
+def classify_clauses(
+    text: str, shop: ShopConfig | None = None, *, fitted: bool = True
+) -> list[Clause]:
+    """The clauses of ``text`` in order, each with its class (see module docstring). With
+    ``fitted`` (the default) the packaged clause model may overrule the cue patterns' class
+    (cue ``model.<class>``); the shop's banned phrases are never overruled."""
     phrases = shop_phrases(shop)
     banned = [fold(p.strip()) for p in (shop.banned_phrases if shop else []) if p.strip()]
+    model = clause_model() if fitted else None
     out = []
     for start, end in clause_spans(text):
-        out.append(_classify(text[start:end], (start, end), phrases, banned))
+        clause = _classify(text[start:end], (start, end), phrases, banned)
+        out.append(_refit(clause, phrases, model) if model is not None else clause)
     return out
+
+
+def _refit(clause: Clause, phrases: Phrases, model: ClauseModel) -> Clause:
+    """The clause with the fitted model's class when it overrules the patterns'. A clause made
+    a refusal or dropped keeps its numbers and terms as its ``rest`` (a fact never gets lost)."""
+    if clause.kind == "banned":
+        return clause
+    body = fold(clause.text).strip(" ,.!?;~。\n\t")
+    if not body:
+        return clause
+    features = clause_features(
+        body,
+        clause.kind,
+        clause.cue,
+        phrases,
+        numbers=has_numbers(body),
+        facts=has_facts(body, phrases),
+    )
+    verdict = model.verdict(features, clause.kind)
+    if verdict is None:
+        return clause
+    kind, _ = verdict
+    if kind == "blame" and not phrases.blamed.search(normalise(body)):
+        return clause  # a guess about the item blames no one ("肯定是磕坏的吧")
+    rest = clause.text if kind not in KEPT and has_facts(clause.text, phrases) else ""
+    return Clause(clause.text, kind, clause.span, f"model.{kind}", rest)  # type: ignore[arg-type]
 
 
 def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list[str]) -> Clause:

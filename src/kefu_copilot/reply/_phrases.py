@@ -125,6 +125,10 @@ class Phrases:
     #: a customer turn asking for a quantity (多少钱, 几天, 多久): a draft stating no number
     #: does not answer it
     asks_quantity: re.Pattern[str] = re.compile(r"(?!)")
+    #: structural features of a clause read by the fitted clause model (name → pattern)
+    clause_features: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    #: whom a blaming clause names: the fitted model's blame needs one (see data/reply.yaml)
+    blamed: re.Pattern[str] = re.compile(r"(?!)")
 
 
 def phrases(rules: Mapping[str, Any] | None = None) -> Phrases:
@@ -150,7 +154,7 @@ def __getattr__(name: str) -> Any:
 
 # ---------------------------------------------------------------------------- compiling
 # Mappings whose keys the code reads by name: a shop may change their values, not their keys.
-_KEYED = ("openers", "closers", "slot_placeholders")
+_KEYED = ("openers", "closers", "slot_placeholders", "clause_features")
 _PATTERNS = (
     "empathy",
     "angry_cues",
@@ -280,6 +284,13 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         asks_quantity=c.key("asks_quantity")
         if rules.get("asks_quantity")
         else Phrases.asks_quantity,
+        blamed=c.regex("blamed", rules["blamed"], wrap=True)
+        if rules.get("blamed")
+        else Phrases.blamed,
+        clause_features={
+            str(name): c.regex(f"clause_features.{name}", p, wrap=True)
+            for name, p in (rules.get("clause_features") or {}).items()
+        },
     )
 
 
