@@ -3,9 +3,9 @@
     python scripts/emotion_eval.py [--json OUT] [--sets sample,dev,heldout,jddc,plain,train]
 
 Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/*/emotion.jsonl,
-apparel+digital+cosmetics+food+home+sports+toys+instruments+health = dev; baby+pets+kitchen+tools = trained on, never
+apparel+digital+cosmetics+food+home+sports+toys+instruments+health+fruit+ebike+lighting = dev; baby+pets+kitchen+tools = trained on, never
 read (in-sample here: their out-of-shop figures are the model's info.cv); eyewear+stationery+
-luggage+tea+jewelry+autoparts = held out: never fitted on, selected on or read — figures only; read with each
+luggage+tea+jewelry+autoparts+bedding+camping+furniture+florist = held out: never fitted on, selected on or read — figures only; read with each
 shop's keywords and rules, as `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
@@ -57,14 +57,19 @@ def jddc_split(case_id: str) -> str:
 
 
 EVALDATA = ROOT.parent / "shared" / "evaldata"
-# toys, instruments and health were round 10's never-read fold; dev (read) from round 11.
-DEV = ("apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments", "health")
+# toys, instruments and health were round 10's never-read fold, dev (read) from round 11; fruit,
+# ebike and lighting round 11's, dev from round 12 (their risk flags are not labelled: their
+# safety recall is by the author's note, as for the held-out shops).
+DEV = (
+    "apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments", "health",
+    "fruit", "ebike", "lighting",
+)  # fmt: skip
 # Trained on (a fold each in the training script), never read: in-sample here.
 TRAINED = ("baby", "pets", "kitchen", "tools")
 # Held out: never fitted on, never read — figures only.
 HELD_OUT = (
     "eyewear", "stationery", "luggage", "tea", "jewelry", "autoparts", "bedding", "camping",
-    "furniture", "florist", "fruit", "ebike", "lighting",
+    "furniture", "florist",
 )  # fmt: skip
 BLIND: tuple[str, ...] = ()
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only); a
@@ -240,7 +245,10 @@ def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any
 
 def _risk_flags(dev: dict[str, Any]) -> dict[str, Any]:
     """Precision / recall of each risk flag against DEV_RISK on the dev shops' turns."""
+    # only the shops whose risk flags were labelled (fruit, ebike, lighting are not)
+    labelled = {f"{s}:" for s in DEV_SAFETY}
     fired = [f for shop in dev.values() for f in shop.pop("_flags", [])]
+    fired = [(i, r) for i, r in fired if any(i.startswith(s) for s in labelled)]
     out = {}
     for risk, gold in DEV_RISK.items():
         tp = sum(risk in r and i in gold for i, r in fired)

@@ -64,6 +64,38 @@ def test_attribution_negation_and_withdrawn_threats(text: str) -> None:
     assert not flag.escalate and "complaint_threat" not in flag.risk, (text, flag)
 
 
+@pytest.mark.parametrize(
+    ("text", "elsewhere"),
+    [
+        # a person of the customer's own causes the feeling: not about the shop
+        ("孩子练琴练到崩溃，有没有简单点的入门课", True),
+        ("我老公气死我了，非说要买大号的", True),
+        ("烦死了，我家猫又把包抓了", True),
+        # ... unless the message says something against the goods or the service
+        ("孩子玩了两天就坏了，气死了", False),
+        ("气死了，给孩子买的玩具到现在还没发货", False),
+    ],
+)
+def test_a_feeling_caused_by_the_customers_own_people_is_not_about_the_shop(
+    text: str, elsewhere: bool
+) -> None:
+    f = escalation_features(text)
+    assert (f["exasperation"] == 0 and f["other_target"] == 1) is elsewhere, (text, f)
+    grams = escalation_grams(text)
+    assert any(g.startswith("o") for g in grams) is elsewhere, grams
+
+
+def test_the_shop_named_inside_an_exoneration_is_not_blamed() -> None:
+    """An exoneration ("不是你们的问题", "不是说你们不好") names the shop to clear it: no blame, no dispute, and
+    the text features are marked as about something else; asked as a question it accuses."""
+    for text in ("不是说你们不好啊，就是想问问能不能折叠", "我家猫抓坏的，不是你们的问题"):
+        f = escalation_features(text)
+        assert f["blame"] == 0 and f["dispute"] == 0 and f["other_target"] == 1, (text, f)
+        assert all(g.startswith("o") for g in escalation_grams(text) if g[0] != "~"), text
+    asked = escalation_features("这不是你们的问题吗？")
+    assert asked["blame"] == 1 and asked["other_target"] == 0
+
+
 def test_threat_umbrella_and_demand_flags() -> None:
     flag = emotion_flag("再不退款我就去消协投诉，还要赔偿我的损失")
     assert {"complaint_threat", "refund_or_compensation_demand"} <= set(flag.risk)
@@ -208,15 +240,12 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
         "camping",
         "furniture",
         "florist",
-        "fruit",
-        "ebike",
-        "lighting",
     )
-    # toys, instruments, health (dev from round 11) are folds of the training script now; the
-    # packaged model was fitted in round 10, before they were read (a refit with them lowered
-    # the untuned JDDC figures and was not shipped, see CHANGELOG round 11)
+    # the packaged model was fitted in round 10, before toys, instruments, health (dev from round
+    # 11) and fruit, ebike, lighting (dev from round 12) were read; refits with them transferred
+    # worse and were not shipped (CHANGELOG rounds 11 and 12)
     assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
-    assert not {"toys", "instruments", "health"} & set(cv)
+    assert not {"toys", "instruments", "health", "fruit", "ebike", "lighting"} & set(cv)
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
     # the honest proxy for a blind shop is the shops trained on but never read, not the dev ones
     parts = ("dev_shops", "unread_shops", "verticals")

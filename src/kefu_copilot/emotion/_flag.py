@@ -204,15 +204,46 @@ def _elsewhere(lex: Lexicon, clause: str, rhetorical: bool) -> bool:
     return own or bool(lex.cues["third_party"].search(clause))
 
 
+#: Feeling words, whose cause is whoever acts near them ("孩子练琴练到崩溃": the child).
+_FEELINGS: tuple[str, ...] = ("exasperation", "dissatisfied", "profanity")
+#: Cues that say something against the goods or the service: with one of them in the message a
+#: feeling word is about the shop whoever else is named ("孩子玩了两天就坏了，气死了").
+_GOODS_COMPLAINT: tuple[str, ...] = ("quality", "counterfeit", "not_yet", "long_wait", "no_reply")
+_GOODS_COMPLAINT += ("unresolved", "safety", "property_damage", "refund_strong")
+_GOODS_COMPLAINT += ("compensation_strong", "accusation", "rhetorical", "irony_praise")
+_GOODS_COMPLAINT += ("sarcasm", "statutory_claim")
+
+
+def _feelings_caused_elsewhere(lex: Lexicon, text: str) -> bool:
+    """A person of the customer's own acts in the message (``person_actor``: 孩子, 老公, 我家猫)
+    and nothing in it is said against the goods or the service: its feeling words are about
+    them, not the shop."""
+    if not lex.cues["person_actor"].search(text):
+        return False
+    return not any(lex.cues[name].search(text) for name in _GOODS_COMPLAINT)
+
+
+def _exonerate_spans(lex: Lexicon, text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in lex.cues["exonerate"].finditer(text)]
+
+
 def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -> bool:
     """Drop negative hits whose clause (or a neighbouring one) names a third party (another shop,
     a courier, the boss, the weather) or the customer's own mishap while their own clause does
-    not address the shop ("你们"); True when any hit was dropped."""
+    not address the shop ("你们"), and feeling words caused by a person of the customer's own
+    (:func:`_feelings_caused_elsewhere`); True when any hit was dropped. The shop named inside
+    an exoneration ("不是你们的问题", "不是说你们不好") is not blamed or disputed."""
+    spans = _exonerate_spans(lex, text) if hits["exonerate"] else []
+    for name in ("blame", "dispute", "negative_answer", "shop_target"):
+        if spans and hits[name]:
+            hits[name] = [h for h in hits[name] if not _inside(text, h, spans)]
     clauses = [(m.start(), m.end(), m.group()) for m in _CLAUSE_RE.finditer(text)]
     exonerated = bool(hits["exonerate"])  # "不怪你们": every clause is about something else
     rhetorical = bool(hits["rhetorical"])
     other = [exonerated or _elsewhere(lex, c, rhetorical) for _, _, c in clauses]
-    if not clauses or not any(other):
+    caused = _any(hits, *_FEELINGS) and _feelings_caused_elsewhere(lex, text)
+    actor = [caused and bool(lex.cues["person_actor"].search(c)) for _, _, c in clauses]
+    if not clauses or not (any(other) or any(actor)):
         return False
     moved = False
     for name in _ATTRIBUTABLE:
@@ -224,12 +255,19 @@ def _attributed_elsewhere(lex: Lexicon, text: str, hits: dict[str, list[str]]) -
                 kept.append(hit)
                 continue
             near = any(other[max(0, k - 1) : k + 2])
+            near = near or (name in _FEELINGS and any(actor[max(0, k - 1) : k + 2]))
             if exonerated or (near and not lex.cues["shop_target"].search(clauses[k][2])):
                 moved = True
             else:
                 kept.append(hit)
         hits[name] = kept
     return moved
+
+
+def _inside(text: str, hit: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether every occurrence of ``hit`` in ``text`` lies inside one of ``spans``."""
+    starts = [m.start() for m in re.finditer(re.escape(hit), text)]
+    return bool(starts) and all(any(a <= at < b for a, b in spans) for at in starts)
 
 
 _AT_RISK: tuple[str, ...] = ("order_placed", "not_yet", "long_wait", "no_reply", "quality")
@@ -608,10 +646,20 @@ def _grams(lex: Lexicon, prepared: str, turns: Sequence[_Turn]) -> list[str]:
     folded = _DIGITS_RE.sub("0", prepared)
     clauses = [c for c in _GRAM_CLAUSE_RE.split(lex.not_negation.sub("", folded)) if c]
     rhetorical = bool(lex.cues["rhetorical"].search(prepared))
-    other = [_elsewhere(lex, c, rhetorical) for c in clauses]
+    # the whole message when it exonerates the shop ("不怪你们", as _attributed_elsewhere reads
+    # it), a clause of a person of the customer's own when they cause its feelings
+    exonerated = bool(lex.cues["exonerate"].search(prepared))
+    caused = _feelings_caused_elsewhere(lex, prepared)
+    other = [
+        exonerated
+        or _elsewhere(lex, c, rhetorical)
+        or (caused and bool(lex.cues["person_actor"].search(c)))
+        for c in clauses
+    ]
     for k, clause in enumerate(clauses):
         # about someone else (加班, 别家, 没抢到) and not addressed to the shop: marked "o"
-        elsewhere = any(other[max(0, k - 1) : k + 2]) and not lex.cues["shop_target"].search(clause)
+        addressed = lex.cues["shop_target"].search(clause) and not exonerated
+        elsewhere = any(other[max(0, k - 1) : k + 2]) and not addressed
         scope = next((m.start() for m in lex.negation.finditer(clause)), len(clause))
         for i in range(len(clause) - 1):
             mark = ("o" if elsewhere else "") + ("~" if i > scope else "")
