@@ -710,7 +710,7 @@ def said_of(norm: str, part: str) -> tuple[str, int] | None:
     if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
         at = _find(norm, part)
         return (part, at) if at >= 0 else None
-    if not any(part[k : k + 2] in norm for k in range(len(part) - 1)):
+    if _pairs(part).isdisjoint(_question_pairs(norm)):
         return None  # no two characters of it said: no longer piece either
     for size in range(min(len(part), 12), 1, -1):
         for k in range(len(part) - size + 1):
@@ -719,6 +719,19 @@ def said_of(norm: str, part: str) -> tuple[str, int] | None:
             if at >= 0 and _CJK.search(piece):
                 return piece, at
     return None
+
+
+@lru_cache(maxsize=4096)
+def _pairs(text: str) -> frozenset[str]:
+    """The two-character pieces of a cell part (40 characters at most), remembered: one
+    question is matched against every cell of a product's tables."""
+    return frozenset(text[k : k + 2] for k in range(len(text) - 1))
+
+
+@lru_cache(maxsize=64)
+def _question_pairs(norm: str) -> frozenset[str]:
+    """:func:`_pairs` of a question (a few kept: an answer matches one question many times)."""
+    return frozenset(norm[k : k + 2] for k in range(len(norm) - 1))
 
 
 _NUMBER_UNIT = re.compile(r"^(\d+(?:\.\d+)?)[a-z]+$")

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._data import compiled
 from ..text._normalize import normalize
 from ._match import CLAUSE, Found
 from ._profiles import Profile
@@ -45,7 +46,7 @@ def _labelled(spec: Mapping[str, Any]) -> re.Pattern[str]:
 def _unit_labels(text: str, spec: Mapping[str, Any]) -> str:
     """``text`` normalised, each bare value under a label naming its unit given the unit
     ("参考年龄(岁)：4-10" → "参考年龄：4-10岁")."""
-    return _labelled(spec).sub(
+    return compiled(spec, _labelled).sub(
         lambda m: f"{m.group('colon')}{m.group('value')}{m.group('unit')}", normalize(text)
     )
 
@@ -55,7 +56,7 @@ def _ranges(text: str, spec: Mapping[str, Any]) -> list[tuple[float, float, str]
     naming its unit ("参考年龄(岁)：4-10") in that unit."""
     below = {str(b) for b in spec["below"]}
     out: list[tuple[float, float, str]] = []
-    for m in _pattern(spec).finditer(_unit_labels(text, spec)):
+    for m in compiled(spec, _pattern).finditer(_unit_labels(text, spec)):
         scale = float(spec["units"][m.group("unit")])
         value = float(m.group(2)) * scale + (0.5 * scale if m.group("half") else 0.0)
         if m.group(1):

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ._normalize import normalize
 from ._patterns import CN_NUMERAL, CN_NUMERAL_START, DIGITS_START, MONEY, YUAN
@@ -748,6 +749,22 @@ def measures(text: str) -> list[Measure]:
     read as such only before 折 (九五折). A vague amount is the range it allows: 两三天 = 2–3天,
     十几度 = 10–20度, 两百多块 = 200–300元, 零下二三十度 = -30–-20℃. Dates (12月31日) and clock
     times are not durations."""
+    if len(text) <= _MEMO_CHARS:
+        return list(_remembered(text))
+    return _measures(text)
+
+
+_MEMO_CHARS = 64  # a question's clause, a table cell, a rule phrase: read again and again
+
+
+@lru_cache(maxsize=8192)
+def _remembered(text: str) -> tuple[Measure, ...]:
+    """The measures of a short text, remembered: answering one question reads the same table
+    cells and clauses several times (a variant's cells, the question's own clauses)."""
+    return tuple(_measures(text))
+
+
+def _measures(text: str) -> list[Measure]:
     folded, out = fold(text), []
     taken = _Taken()
 
