@@ -707,10 +707,11 @@ def _all_parts(row: Sequence[Any]) -> list[str]:
 def said_of(norm: str, part: str) -> tuple[str, int] | None:
     """The longest piece of a cell part the question says (two characters at least; an
     ASCII/number part only whole), and where."""
-    if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
+    pairs = _pairs(part)
+    if pairs is None:  # an ASCII/number part, or one without a Chinese character
         at = _find(norm, part)
         return (part, at) if at >= 0 else None
-    if _pairs(part).isdisjoint(_question_pairs(norm)):
+    if pairs.isdisjoint(_question_pairs(norm)):
         return None  # no two characters of it said: no longer piece either
     for size in range(min(len(part), 12), 1, -1):
         for k in range(len(part) - size + 1):
@@ -722,10 +723,13 @@ def said_of(norm: str, part: str) -> tuple[str, int] | None:
 
 
 @lru_cache(maxsize=4096)
-def _pairs(text: str) -> frozenset[str]:
-    """The two-character pieces of a cell part (40 characters at most), remembered: one
-    question is matched against every cell of a product's tables."""
-    return frozenset(text[k : k + 2] for k in range(len(text) - 1))
+def _pairs(part: str) -> frozenset[str] | None:
+    """The two-character pieces of a cell part (40 characters at most), None for a part said
+    only whole (ASCII/number, no Chinese character); remembered: one question is matched
+    against every cell of a product's tables."""
+    if _ASCII_TOKEN.fullmatch(part) or not _CJK.search(part):
+        return None
+    return frozenset(part[k : k + 2] for k in range(len(part) - 1))
 
 
 @lru_cache(maxsize=64)
