@@ -1029,3 +1029,48 @@ def test_an_asking_word_in_an_faq_answer_says_no_yes() -> None:
     ]
     assert "contradicted" in verdicts("支持消费券哦", faq, "能用消费券吗")
     assert verdicts("不支持消费券哦", faq, "能用消费券吗") == ["entailed"]
+
+
+def test_the_members_a_kind_lists_are_its_subjects() -> None:
+    # 冷链商品（车厘子、草莓、蓝莓）: the knowledge's list makes each item a subject; an aside
+    # closing in its host's clause gives its own subject another value than the host's
+    shipping = [
+        "发货时效\n冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以14:00为截止时间）。"
+    ]
+    question = "几点前下单当天发"
+    assert verdicts("草莓每天16:00前付款当天发货", shipping, question) == ["contradicted"]
+    assert verdicts("草莓每天14:00前付款当天发货", shipping, question) == ["entailed"]
+    assert verdicts("车厘子每天16:00前付款当天发货", shipping, question) == ["entailed"]
+    # a size the aside states is its value, not a model it is about
+    sole = ["商品参数\n一体成型厚底，鞋底总高4.5cm（内增高约2cm），显腿长。"]
+    assert verdicts("鞋底总高是4.5厘米", sole, "鞋底多高") == ["entailed"]
+
+
+def test_a_kinds_value_is_its_listed_members_value() -> None:
+    # the question's item is listed in a kind the knowledge gives its own value: the value it
+    # gives without naming the kind, or gives another kind, is not the item's
+    fees = [
+        "发货说明\n小件（台灯、筒灯射灯、灯带）默认发中通。",
+        "偏远地区\n新疆、西藏：小件加收运费20元/单，大件加收运费50元/单。",
+    ]
+    assert verdicts("新疆每单加收50元运费", fees, "新疆买筒灯运费多少") == ["contradicted"]
+    assert verdicts("新疆每单加收20元运费", fees, "新疆买筒灯运费多少") == ["entailed"]
+    cold = [
+        "发货时效\n冷链商品（车厘子、草莓、蓝莓）：顺丰冷运。",
+        "偏远地区\n内蒙古、甘肃：需补邮费15元/单，冷链商品需补邮费25元/单。",
+    ]
+    assert "contradicted" in verdicts("甘肃需要补邮费15元/单", cold, "甘肃买车厘子要补多少邮费")
+    assert "contradicted" not in verdicts("甘肃需要补邮费25元/单", cold, "甘肃买车厘子要补多少邮费")
+    # an item no list names keeps the general value
+    assert "contradicted" not in verdicts("甘肃需要补邮费15元/单", cold, "甘肃买苹果要补多少邮费")
+
+
+def test_the_words_of_a_rows_first_cell_label_it_together() -> None:
+    # 规格：原箱27个 单果约120g — both words label the row, the count as much as the weight
+    rows = [
+        "佳沛阳光金果\n规格：原箱22个 单果约145g，价格：209\n规格：原箱27个 单果约120g，价格：179\n"
+        "规格：原箱33个 单果约100g，价格：159"
+    ]
+    question = "27个装多少钱"
+    assert verdicts("原箱27个是209元", rows, question) == ["contradicted"]
+    assert verdicts("原箱27个是179元", rows, question) == ["entailed"]

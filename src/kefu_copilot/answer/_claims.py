@@ -627,10 +627,50 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
         if len(found) >= 2:
             for value in found:
                 owner.setdefault(value, key)
+    for item in _member_labels(rules, passages):
+        owner.setdefault(item, MEMBER)
     if not owner:
         return _NO_LABELS
     # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written
     return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
+
+
+#: the key of the labels the knowledge's lists of a kind's members give (冷链商品（车厘子、草莓）)
+MEMBER = "member"
+#: what a kind's name may end in besides its stem (大件商品 is named 大件 too)
+_KIND_SUFFIX = re.compile(r"(?:商品|产品|货品|类)$")
+
+
+def _member_names(item: str) -> list[str]:
+    """The names a listed member goes by: itself, and each name of two written together with
+    one head (筒灯射灯: 筒灯, 射灯 — both end in the last character, each two or more long)."""
+    out = [item]
+    head = item[-1]
+    for cut in range(2, len(item) - 1):
+        first, second = item[:cut], item[cut:]
+        if first.endswith(head) and len(second) >= 2:
+            out += [first, second]
+            break
+    return out
+
+
+def _member_labels(rules: _Rules, passages: Iterable[str]) -> list[str]:
+    """The items the knowledge lists as members of a kind in parentheses (冷链商品（车厘子、
+    草莓、蓝莓）, 小件（台灯、筒灯射灯）) that no rule names as a subject: labels of one key, so
+    a value the knowledge gives one of them (or its kind) is not another's. Regions, tiers and
+    the like listed so are subjects already."""
+    out: list[str] = []
+    for item in _memberships(passages):
+        if _subjects(rules, item):
+            continue
+        out += _member_names(item)
+    return list(dict.fromkeys(out))
+
+
+def _kind_named(kind: str, clause: str) -> bool:
+    """Whether ``clause`` names the kind (大件商品 also as 大件)."""
+    stem = _KIND_SUFFIX.sub("", kind)
+    return kind in clause or (len(stem) >= 2 and stem in clause)
 
 
 def _label_column(passages: Iterable[str], first: re.Pattern[str]) -> list[re.Match[str]]:
@@ -899,7 +939,10 @@ def _bound_clauses(
             current, listing, labelling = list(dict.fromkeys(row + own)), False, False
             own = []
         if own:
-            current = list(dict.fromkeys(current + own)) if listing else own
+            # the words of a row's first cell label it together (规格：原箱27个 单果约120g: the
+            # 原箱27个 row of 单果约120g), whatever values they hold
+            keep = listing or (labelling and not cell)
+            current = list(dict.fromkeys(current + own)) if keep else own
         if labelling:
             row = list(current)
         found = list(measures(part))
@@ -949,6 +992,29 @@ def _excepted(
         if at <= o < at + len(clause) < c and measures(sentence[at:o]):
             return frozenset(_subjects(rules, sentence[o:c], labels))
     return frozenset()
+
+
+def _inner_aside(
+    rules: _Rules,
+    at: int,
+    clause: str,
+    sentence: str,
+    labels: _Labels,
+    asides: Sequence[tuple[int, int]],
+) -> tuple[str, str, list[str]] | None:
+    """A value aside that opens after a value of ``clause`` (at ``at`` of ``sentence``) and
+    closes in it, naming subjects of its own ("每天16:00前付款当天发货（草莓以14:00为截止时间）"):
+    the clause without it, the aside, and the aside's subjects — else None."""
+    end = at + len(clause)
+    for o, c in asides:
+        if at <= o and c <= end and measures(sentence[at:o]):
+            aside = sentence[o:c]
+            # a size it states (内增高约2cm) is its value, not a model it is about
+            sizes = {c for c in _codes(aside, keep_measures=True) if measures(c)}
+            own = _subjects(rules, aside, labels, sizes)
+            if own:
+                return sentence[at:o] + sentence[c:end], aside, own
+    return None
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
@@ -1333,9 +1399,17 @@ class RuleEntailment:
         # a clause about a kind (偏远地区5-10天) is about the items listed in it (新疆)
         members: dict[str, set[str]] = {}
         for item, kinds in _memberships(passages, cells=True).items():
-            for subject in _subjects(self.rules, item, labels):
+            names = [s for name in _member_names(item) for s in _subjects(self.rules, name, labels)]
+            for subject in dict.fromkeys(names):
                 for kind in kinds:
                     members.setdefault(kind, set()).add(subject)
+        # ... also one naming a kind whose members are the knowledge's labels (小件加收20元 is
+        # about 台灯 and 筒灯射灯), not only a kind that is itself a subject (偏远地区)
+        listed = {
+            kind: {s for s in subjects if s.startswith(f"{MEMBER}:")}
+            for kind, subjects in members.items()
+        }
+        listed = {kind: subjects for kind, subjects in listed.items() if subjects}
         out = []
         for passage in passages:
             folded = fold(passage)
@@ -1370,6 +1444,24 @@ class RuleEntailment:
                         for item in members.get(s.split(":", 1)[1], ())
                         if item not in subjects
                     ]
+                    subjects = subjects + [
+                        item
+                        for kind, items in listed.items()
+                        if _kind_named(kind, clause)
+                        for item in sorted(items)
+                        if item not in subjects
+                    ]
+                    inner = _inner_aside(self.rules, at, clause, sentence, labels, asides)
+                    if inner is not None:
+                        # a value aside closing in its host's clause ("每天16:00前发货（草莓以
+                        # 14:00为截止时间）"): the host's value is not its subjects', the
+                        # aside's value is theirs only
+                        host, aside, own = inner
+                        excepted[-1] = frozenset(own)
+                        clauses.append((host, subjects, measures(host), bare))
+                        excepted.append(frozenset())
+                        clauses.append((aside, own, measures(aside), bare))
+                        continue
                     clauses.append((clause, subjects, found, bare))
                 for (clause, subjects, found, bare, (back, reach)), other in zip(
                     self._reaches(clauses), excepted, strict=True
@@ -1723,6 +1815,18 @@ class RuleEntailment:
                     "contradicted",
                     f"{q.text} not found in the cited knowledge, which states another value for this subject",
                 )
+        for listed in (s for s in claim.subjects if s.startswith(f"{MEMBER}:")):
+            # a value the knowledge gives the kind the claim's item is listed in (冷链商品需补邮费
+            # 25元 for 车厘子) outranks the one it gives without naming the kind (需补邮费15元)
+            if any(listed in u.subjects and self._says(claim, u) for u in ok):
+                continue
+            if any(listed in u.subjects and self._says(claim, u) for u in rivals):
+                return ClaimVerdict(
+                    claim,
+                    "contradicted",
+                    f"{q.text} is not what the cited knowledge states for "
+                    f"{listed.split(':', 1)[1]}, which it states another value for",
+                )
         if (
             best_ok == 0
             # an amount (money, a discount) is about a thing; a duration or a count recurs
@@ -1775,6 +1879,7 @@ class RuleEntailment:
             return None
         mine = max(len(key & u.reach) for u in ok)
         own = {(m.dim, m.low, m.high) for m in claim.measures}
+        listed = {s for s in claim.subjects if s.startswith(f"{MEMBER}:")}
         for rival in rivals:
             if {(m.dim, m.low, m.high) for m in rival.measures} & own:
                 continue  # the claim's other value (满199元 … 运费15元)
@@ -1783,6 +1888,9 @@ class RuleEntailment:
                 continue
             if any(not (u.scope - rival.scope - key) for u in ok):
                 continue  # a clause stating the value is labelled nothing else than the claim
+            if any(listed & u.subjects - rival.subjects for u in ok):
+                continue  # one stating it names the kind the claim's item is listed in
+
             # siblings of one list: clauses of one sentence, or rows of one table (their
             # first cells share a key); what another part of the page says is no rival
             row = _row_key(rival.sentence)
@@ -1791,6 +1899,18 @@ class RuleEntailment:
             ):
                 return rival, bool(binding & claim.words)
         return None
+
+    @staticmethod
+    def _says(claim: Claim, unit: _Unit) -> bool:
+        """The clause says something the claim says (a bigram of its text but its values and
+        subjects' names, its polarity cues included: 每单加收运费 and 小件加收运费20元)."""
+        names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
+        said = {
+            w
+            for w in _bigrams(_strip_measures(fold(claim.text)))
+            if not any(w in n or n in w for n in names)
+        }
+        return bool(said & _bigrams(_strip_measures(unit.text)))
 
     @staticmethod
     def _shares(claim: Claim, unit: _Unit) -> bool:
