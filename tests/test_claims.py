@@ -1074,3 +1074,10 @@ def test_the_words_of_a_rows_first_cell_label_it_together() -> None:
     question = "27个装多少钱"
     assert verdicts("原箱27个是209元", rows, question) == ["contradicted"]
     assert verdicts("原箱27个是179元", rows, question) == ["entailed"]
+
+
+def test_a_no_to_undertaking_an_act_is_a_no_to_the_act() -> None:
+    # 不负责搬运上楼: the act after a negated verb of undertaking is not done
+    delivery = ["配送说明\n电动自行车禁止进楼入户，师傅不负责搬运上楼。"]
+    assert verdicts("师傅送货会帮您搬运上楼的", delivery, "送货上楼吗") == ["unsupported"]
+    assert "unsupported" not in verdicts("师傅不负责搬运上楼哦", delivery, "送货上楼吗")

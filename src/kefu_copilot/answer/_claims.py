@@ -238,6 +238,8 @@ class _Rules:
     takes_part: frozenset[str] = frozenset()
     #: verbs of having (具备, 有): a negator before one says no to its object
     having: frozenset[str] = frozenset()
+    #: verbs of undertaking an act (负责, 帮): a negator before one says the act is not done
+    undertakes: frozenset[str] = frozenset()
     #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
     #: is the other case's, not the clause's
     exception: re.Pattern[str] | None = None
@@ -336,7 +338,11 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         offer=re.compile(_alternation(rules["offer_cues"])),
         cue_words=re.compile(_alternation(cues)),
         strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
-        negated_before=re.compile(rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}$"),
+        negated_before=re.compile(
+            rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}"
+            + (f"(?:{_alternation(rules['undertakes'])})?" if rules.get("undertakes") else "")
+            + "$"
+        ),
         label_keys=frozenset(str(k).lower() for k in rules.get("label_keys") or []),
         exclusion=(
             re.compile("|".join(map(str, rules["exclusions"]))) if rules.get("exclusions") else None
@@ -384,6 +390,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         modals=modals,
         takes_part=takes_part,
         having=frozenset(str(v) for v in rules.get("having") or ()),
+        undertakes=frozenset(str(v) for v in rules.get("undertakes") or ()),
         only=re.compile(_alternation(only)) if only else None,
         exception=(
             re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
@@ -2366,9 +2373,13 @@ class RuleEntailment:
         """The words ``text`` says are not done: 不 and at most modals (不显示, 不会显示) right
         before them — not 无/未/非, which mark a state or a condition (无折扣, 未拆封), nor what
         follows a verb of taking part (不享受会员折扣: said of the thing, with the polarity)."""
+        # a verb of undertaking passes the no on to the act (不负责搬运上楼: 搬运 is not done)
+        undertaking = f"(?:{_alternation(self.rules.undertakes)})?" if self.rules.undertakes else ""
         return frozenset(
             after
-            for _, _, after in self._after_negators(text, rf"不[{self.rules.modals}]{{0,2}}")
+            for _, _, after in self._after_negators(
+                text, rf"不[{self.rules.modals}]{{0,2}}{undertaking}"
+            )
             if after not in self.rules.takes_part
         )
 
