@@ -1081,3 +1081,26 @@ def test_a_no_to_undertaking_an_act_is_a_no_to_the_act() -> None:
     delivery = ["配送说明\n电动自行车禁止进楼入户，师傅不负责搬运上楼。"]
     assert verdicts("师傅送货会帮您搬运上楼的", delivery, "送货上楼吗") == ["unsupported"]
     assert "unsupported" not in verdicts("师傅不负责搬运上楼哦", delivery, "送货上楼吗")
+
+
+def test_a_replys_value_aside_is_read_apart_like_the_knowledges() -> None:
+    # the reply quoting the host and its aside: each value is its own subjects'
+    shipping = [
+        "发货时效\n冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以14:00为截止时间）。"
+    ]
+    quoted = "冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以下午两点为截止时间）"
+    assert set(verdicts(quoted, shipping)) == {"entailed"}
+    swapped = "冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以16:00为截止时间）"
+    assert "contradicted" in verdicts(swapped, shipping)
+
+
+def test_a_parenthesis_spelling_out_a_condition_lists_no_members() -> None:
+    # 商品未拆封（塑封、罐口封膜、铝箔袋完好）: a state, not a kind whose items are subjects
+    returns = [
+        "退货退款规则（食品类）\n条件：签收后7天内申请；\n"
+        "商品未拆封（塑封、罐口封膜、铝箔袋完好），外盒、手提袋齐全。",
+        "坚果礼盒\n礼盒未拆封（塑封完好、手提袋齐全）签收后7天内可无理由退货；\n"
+        "企业定制礼盒不支持无理由退货。",
+    ]
+    flipped = "礼盒未拆封（罐口封膜完好、外盒和手提袋齐全）签收后7天内不可无理由退货哦"
+    assert "contradicted" in verdicts(flipped, returns)

@@ -648,6 +648,10 @@ MEMBER = "member"
 _KIND_SUFFIX = re.compile(r"(?:商品|产品|货品|类)$")
 
 
+#: what marks a state or a condition rather than a thing (未拆封, 不含运费险, 无法充电)
+_STATE = re.compile(_NEGATOR)
+
+
 def _member_names(item: str) -> list[str]:
     """The names a listed member goes by: itself, and each name of two written together with
     one head (筒灯射灯: 筒灯, 射灯 — both end in the last character, each two or more long)."""
@@ -667,7 +671,11 @@ def _member_labels(rules: _Rules, passages: Iterable[str]) -> list[str]:
     a value the knowledge gives one of them (or its kind) is not another's. Regions, tiers and
     the like listed so are subjects already."""
     out: list[str] = []
-    for item in _memberships(passages):
+    for item, kinds in _memberships(passages).items():
+        # a parenthesis spelling out a state or a condition (礼盒未拆封（罐口封膜完好、外盒齐全）,
+        # 质量问题（无法充电、不开机）) lists no things: a negator or a yes or no in it says so
+        if any(_STATE.search(text) or rules.cue_words.search(text) for text in (item, *kinds)):
+            continue
         if _subjects(rules, item):
             continue
         out += _member_names(item)
@@ -1008,19 +1016,20 @@ def _inner_aside(
     sentence: str,
     labels: _Labels,
     asides: Sequence[tuple[int, int]],
-) -> tuple[str, str, list[str]] | None:
+) -> tuple[int, int, list[str]] | None:
     """A value aside that opens after a value of ``clause`` (at ``at`` of ``sentence``) and
     closes in it, naming subjects of its own ("每天16:00前付款当天发货（草莓以14:00为截止时间）"):
-    the clause without it, the aside, and the aside's subjects — else None."""
+    where it opens and closes in ``sentence``, and the aside's subjects — else None."""
     end = at + len(clause)
     for o, c in asides:
-        if at <= o and c <= end and measures(sentence[at:o]):
+        closed = sentence[c - 1 : c] in ("）", ")")
+        if at <= o and c <= end and closed and measures(sentence[at:o]):
             aside = sentence[o:c]
             # a size it states (内增高约2cm) is its value, not a model it is about
             sizes = {c for c in _codes(aside, keep_measures=True) if measures(c)}
             own = _subjects(rules, aside, labels, sizes)
             if own:
-                return sentence[at:o] + sentence[c:end], aside, own
+                return o, c, own
     return None
 
 
@@ -1463,7 +1472,8 @@ class RuleEntailment:
                         # a value aside closing in its host's clause ("每天16:00前发货（草莓以
                         # 14:00为截止时间）"): the host's value is not its subjects', the
                         # aside's value is theirs only
-                        host, aside, own = inner
+                        o, c, own = inner
+                        host, aside = sentence[at:o] + sentence[c : at + len(clause)], sentence[o:c]
                         excepted[-1] = frozenset(own)
                         clauses.append((host, subjects, measures(host), bare))
                         excepted.append(frozenset())
@@ -1738,8 +1748,22 @@ class RuleEntailment:
         a 运动鞋 page's 保修6个月 is not the 童鞋's when the reply names 童鞋. A title naming the
         claim's subject, or a subject only the question names (the customer's word for the
         page's product), never conflicts — it only aligns."""
-        if unit.measures and unit.excepted & set(claim.subjects):
-            return True  # 7天 of "7天内（羽绒服、大衣为15天）" is not the 羽绒服's
+        excepted = [s for s in claim.subjects if s in unit.excepted]
+        if (
+            unit.measures
+            and excepted
+            and len(excepted)
+            == len(
+                [
+                    s
+                    for s in claim.subjects
+                    if s.split(":", 1)[0] in {e.split(":", 1)[0] for e in excepted}
+                ]
+            )
+        ):
+            # 7天 of "7天内（羽绒服、大衣为15天）" is not the 羽绒服's — though it is still the value of
+            # a list naming others besides them (车厘子、草莓、蓝莓 of 16:00 (草莓以14:00…))
+            return True
         for s in claim.subjects:
             if s in unit.subjects:
                 continue
@@ -2636,7 +2660,9 @@ class ClaimChecker:
         topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
         frame: frozenset[str] = frozenset()  # ... of those saying no yes or no
         last = 0
-        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
+        for at, part, subjects, found in self._split_asides(
+            _bound_clauses(self.rules, folded, seed, labels), labels
+        ):
             if _UNIT.search(folded[last:at]):
                 topic = frame = frozenset()  # a new sentence
             last = at + len(part)
@@ -2682,6 +2708,24 @@ class ClaimChecker:
                     frame=before,
                 )
             )
+        return out
+
+    def _split_asides(
+        self, bound: Sequence[tuple[int, str, list[str], list[Measure]]], labels: _Labels
+    ) -> list[tuple[int, str, list[str], list[Measure]]]:
+        """The reply's clauses with each value aside closing in its clause read apart, as the
+        knowledge's are: the host before it, the aside with its own subjects, the rest."""
+        out: list[tuple[int, str, list[str], list[Measure]]] = []
+        for at, part, subjects, found in bound:
+            inner = _inner_aside(self.rules, 0, part, part, labels, _value_asides(part))
+            if inner is None:
+                out.append((at, part, subjects, found))
+                continue
+            o, c, own = inner
+            out.append((at, part[:o], subjects, measures(part[:o])))
+            out.append((at + o, part[o:c], own, measures(part[o:c])))
+            if _CJK.search(part[c:]) or measures(part[c:]):
+                out.append((at + c, part[c:], subjects, measures(part[c:])))
         return out
 
     def answers(self, text: str, question: str, claims: Sequence[Claim]) -> tuple[bool, str]:
