@@ -1029,3 +1029,78 @@ def test_an_asking_word_in_an_faq_answer_says_no_yes() -> None:
     ]
     assert "contradicted" in verdicts("支持消费券哦", faq, "能用消费券吗")
     assert verdicts("不支持消费券哦", faq, "能用消费券吗") == ["entailed"]
+
+
+def test_the_members_a_kind_lists_are_its_subjects() -> None:
+    # 冷链商品（车厘子、草莓、蓝莓）: the knowledge's list makes each item a subject; an aside
+    # closing in its host's clause gives its own subject another value than the host's
+    shipping = [
+        "发货时效\n冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以14:00为截止时间）。"
+    ]
+    question = "几点前下单当天发"
+    assert verdicts("草莓每天16:00前付款当天发货", shipping, question) == ["contradicted"]
+    assert verdicts("草莓每天14:00前付款当天发货", shipping, question) == ["entailed"]
+    assert verdicts("车厘子每天16:00前付款当天发货", shipping, question) == ["entailed"]
+    # a size the aside states is its value, not a model it is about
+    sole = ["商品参数\n一体成型厚底，鞋底总高4.5cm（内增高约2cm），显腿长。"]
+    assert verdicts("鞋底总高是4.5厘米", sole, "鞋底多高") == ["entailed"]
+
+
+def test_a_kinds_value_is_its_listed_members_value() -> None:
+    # the question's item is listed in a kind the knowledge gives its own value: the value it
+    # gives without naming the kind, or gives another kind, is not the item's
+    fees = [
+        "发货说明\n小件（台灯、筒灯射灯、灯带）默认发中通。",
+        "偏远地区\n新疆、西藏：小件加收运费20元/单，大件加收运费50元/单。",
+    ]
+    assert verdicts("新疆每单加收50元运费", fees, "新疆买筒灯运费多少") == ["contradicted"]
+    assert verdicts("新疆每单加收20元运费", fees, "新疆买筒灯运费多少") == ["entailed"]
+    cold = [
+        "发货时效\n冷链商品（车厘子、草莓、蓝莓）：顺丰冷运。",
+        "偏远地区\n内蒙古、甘肃：需补邮费15元/单，冷链商品需补邮费25元/单。",
+    ]
+    assert "contradicted" in verdicts("甘肃需要补邮费15元/单", cold, "甘肃买车厘子要补多少邮费")
+    assert "contradicted" not in verdicts("甘肃需要补邮费25元/单", cold, "甘肃买车厘子要补多少邮费")
+    # an item no list names keeps the general value
+    assert "contradicted" not in verdicts("甘肃需要补邮费15元/单", cold, "甘肃买苹果要补多少邮费")
+
+
+def test_the_words_of_a_rows_first_cell_label_it_together() -> None:
+    # 规格：原箱27个 单果约120g — both words label the row, the count as much as the weight
+    rows = [
+        "佳沛阳光金果\n规格：原箱22个 单果约145g，价格：209\n规格：原箱27个 单果约120g，价格：179\n"
+        "规格：原箱33个 单果约100g，价格：159"
+    ]
+    question = "27个装多少钱"
+    assert verdicts("原箱27个是209元", rows, question) == ["contradicted"]
+    assert verdicts("原箱27个是179元", rows, question) == ["entailed"]
+
+
+def test_a_no_to_undertaking_an_act_is_a_no_to_the_act() -> None:
+    # 不负责搬运上楼: the act after a negated verb of undertaking is not done
+    delivery = ["配送说明\n电动自行车禁止进楼入户，师傅不负责搬运上楼。"]
+    assert verdicts("师傅送货会帮您搬运上楼的", delivery, "送货上楼吗") == ["unsupported"]
+    assert "unsupported" not in verdicts("师傅不负责搬运上楼哦", delivery, "送货上楼吗")
+
+
+def test_a_replys_value_aside_is_read_apart_like_the_knowledges() -> None:
+    # the reply quoting the host and its aside: each value is its own subjects'
+    shipping = [
+        "发货时效\n冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以14:00为截止时间）。"
+    ]
+    quoted = "冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以下午两点为截止时间）"
+    assert set(verdicts(quoted, shipping)) == {"entailed"}
+    swapped = "冷链商品（车厘子、草莓、蓝莓）：每天16:00前付款当天发货（草莓以16:00为截止时间）"
+    assert "contradicted" in verdicts(swapped, shipping)
+
+
+def test_a_parenthesis_spelling_out_a_condition_lists_no_members() -> None:
+    # 商品未拆封（塑封、罐口封膜、铝箔袋完好）: a state, not a kind whose items are subjects
+    returns = [
+        "退货退款规则（食品类）\n条件：签收后7天内申请；\n"
+        "商品未拆封（塑封、罐口封膜、铝箔袋完好），外盒、手提袋齐全。",
+        "坚果礼盒\n礼盒未拆封（塑封完好、手提袋齐全）签收后7天内可无理由退货；\n"
+        "企业定制礼盒不支持无理由退货。",
+    ]
+    flipped = "礼盒未拆封（罐口封膜完好、外盒和手提袋齐全）签收后7天内不可无理由退货哦"
+    assert "contradicted" in verdicts(flipped, returns)

@@ -238,6 +238,8 @@ class _Rules:
     takes_part: frozenset[str] = frozenset()
     #: verbs of having (具备, 有): a negator before one says no to its object
     having: frozenset[str] = frozenset()
+    #: verbs of undertaking an act (负责, 帮): a negator before one says the act is not done
+    undertakes: frozenset[str] = frozenset()
     #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
     #: is the other case's, not the clause's
     exception: re.Pattern[str] | None = None
@@ -336,7 +338,11 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         offer=re.compile(_alternation(rules["offer_cues"])),
         cue_words=re.compile(_alternation(cues)),
         strong_cue=re.compile(_alternation(c for c in cues if len(str(c)) >= 2)),
-        negated_before=re.compile(rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}$"),
+        negated_before=re.compile(
+            rf"(?:{_NEGATOR}){rules.get('negator_gap') or ''}"
+            + (f"(?:{_alternation(rules['undertakes'])})?" if rules.get("undertakes") else "")
+            + "$"
+        ),
         label_keys=frozenset(str(k).lower() for k in rules.get("label_keys") or []),
         exclusion=(
             re.compile("|".join(map(str, rules["exclusions"]))) if rules.get("exclusions") else None
@@ -384,6 +390,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         modals=modals,
         takes_part=takes_part,
         having=frozenset(str(v) for v in rules.get("having") or ()),
+        undertakes=frozenset(str(v) for v in rules.get("undertakes") or ()),
         only=re.compile(_alternation(only)) if only else None,
         exception=(
             re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
@@ -627,10 +634,58 @@ def _knowledge_labels(rules: _Rules, passages: Iterable[str]) -> _Labels:
         if len(found) >= 2:
             for value in found:
                 owner.setdefault(value, key)
+    for item in _member_labels(rules, passages):
+        owner.setdefault(item, MEMBER)
     if not owner:
         return _NO_LABELS
     # the labels are the knowledge's text, not patterns: "豆腐砂+" or "(大)" must match as written
     return _Labels(owner, re.compile(_alternation(re.escape(label) for label in owner)))
+
+
+#: the key of the labels the knowledge's lists of a kind's members give (冷链商品（车厘子、草莓）)
+MEMBER = "member"
+#: what a kind's name may end in besides its stem (大件商品 is named 大件 too)
+_KIND_SUFFIX = re.compile(r"(?:商品|产品|货品|类)$")
+
+
+#: what marks a state or a condition rather than a thing (未拆封, 不含运费险, 无法充电)
+_STATE = re.compile(_NEGATOR)
+
+
+def _member_names(item: str) -> list[str]:
+    """The names a listed member goes by: itself, and each name of two written together with
+    one head (筒灯射灯: 筒灯, 射灯 — both end in the last character, each two or more long)."""
+    out = [item]
+    head = item[-1]
+    for cut in range(2, len(item) - 1):
+        first, second = item[:cut], item[cut:]
+        if first.endswith(head) and len(second) >= 2:
+            out += [first, second]
+            break
+    return out
+
+
+def _member_labels(rules: _Rules, passages: Iterable[str]) -> list[str]:
+    """The items the knowledge lists as members of a kind in parentheses (冷链商品（车厘子、
+    草莓、蓝莓）, 小件（台灯、筒灯射灯）) that no rule names as a subject: labels of one key, so
+    a value the knowledge gives one of them (or its kind) is not another's. Regions, tiers and
+    the like listed so are subjects already."""
+    out: list[str] = []
+    for item, kinds in _memberships(passages).items():
+        # a parenthesis spelling out a state or a condition (礼盒未拆封（罐口封膜完好、外盒齐全）,
+        # 质量问题（无法充电、不开机）) lists no things: a negator or a yes or no in it says so
+        if any(_STATE.search(text) or rules.cue_words.search(text) for text in (item, *kinds)):
+            continue
+        if _subjects(rules, item):
+            continue
+        out += _member_names(item)
+    return list(dict.fromkeys(out))
+
+
+def _kind_named(kind: str, clause: str) -> bool:
+    """Whether ``clause`` names the kind (大件商品 also as 大件)."""
+    stem = _KIND_SUFFIX.sub("", kind)
+    return kind in clause or (len(stem) >= 2 and stem in clause)
 
 
 def _label_column(passages: Iterable[str], first: re.Pattern[str]) -> list[re.Match[str]]:
@@ -899,7 +954,10 @@ def _bound_clauses(
             current, listing, labelling = list(dict.fromkeys(row + own)), False, False
             own = []
         if own:
-            current = list(dict.fromkeys(current + own)) if listing else own
+            # the words of a row's first cell label it together (规格：原箱27个 单果约120g: the
+            # 原箱27个 row of 单果约120g), whatever values they hold
+            keep = listing or (labelling and not cell)
+            current = list(dict.fromkeys(current + own)) if keep else own
         if labelling:
             row = list(current)
         found = list(measures(part))
@@ -949,6 +1007,30 @@ def _excepted(
         if at <= o < at + len(clause) < c and measures(sentence[at:o]):
             return frozenset(_subjects(rules, sentence[o:c], labels))
     return frozenset()
+
+
+def _inner_aside(
+    rules: _Rules,
+    at: int,
+    clause: str,
+    sentence: str,
+    labels: _Labels,
+    asides: Sequence[tuple[int, int]],
+) -> tuple[int, int, list[str]] | None:
+    """A value aside that opens after a value of ``clause`` (at ``at`` of ``sentence``) and
+    closes in it, naming subjects of its own ("每天16:00前付款当天发货（草莓以14:00为截止时间）"):
+    where it opens and closes in ``sentence``, and the aside's subjects — else None."""
+    end = at + len(clause)
+    for o, c in asides:
+        closed = sentence[c - 1 : c] in ("）", ")")
+        if at <= o and c <= end and closed and measures(sentence[at:o]):
+            aside = sentence[o:c]
+            # a size it states (内增高约2cm) is its value, not a model it is about
+            sizes = {c for c in _codes(aside, keep_measures=True) if measures(c)}
+            own = _subjects(rules, aside, labels, sizes)
+            if own:
+                return o, c, own
+    return None
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
@@ -1333,9 +1415,17 @@ class RuleEntailment:
         # a clause about a kind (偏远地区5-10天) is about the items listed in it (新疆)
         members: dict[str, set[str]] = {}
         for item, kinds in _memberships(passages, cells=True).items():
-            for subject in _subjects(self.rules, item, labels):
+            names = [s for name in _member_names(item) for s in _subjects(self.rules, name, labels)]
+            for subject in dict.fromkeys(names):
                 for kind in kinds:
                     members.setdefault(kind, set()).add(subject)
+        # ... also one naming a kind whose members are the knowledge's labels (小件加收20元 is
+        # about 台灯 and 筒灯射灯), not only a kind that is itself a subject (偏远地区)
+        listed = {
+            kind: {s for s in subjects if s.startswith(f"{MEMBER}:")}
+            for kind, subjects in members.items()
+        }
+        listed = {kind: subjects for kind, subjects in listed.items() if subjects}
         out = []
         for passage in passages:
             folded = fold(passage)
@@ -1370,6 +1460,25 @@ class RuleEntailment:
                         for item in members.get(s.split(":", 1)[1], ())
                         if item not in subjects
                     ]
+                    subjects = subjects + [
+                        item
+                        for kind, items in listed.items()
+                        if _kind_named(kind, clause)
+                        for item in sorted(items)
+                        if item not in subjects
+                    ]
+                    inner = _inner_aside(self.rules, at, clause, sentence, labels, asides)
+                    if inner is not None:
+                        # a value aside closing in its host's clause ("每天16:00前发货（草莓以
+                        # 14:00为截止时间）"): the host's value is not its subjects', the
+                        # aside's value is theirs only
+                        o, c, own = inner
+                        host, aside = sentence[at:o] + sentence[c : at + len(clause)], sentence[o:c]
+                        excepted[-1] = frozenset(own)
+                        clauses.append((host, subjects, measures(host), bare))
+                        excepted.append(frozenset())
+                        clauses.append((aside, own, measures(aside), bare))
+                        continue
                     clauses.append((clause, subjects, found, bare))
                 for (clause, subjects, found, bare, (back, reach)), other in zip(
                     self._reaches(clauses), excepted, strict=True
@@ -1639,8 +1748,22 @@ class RuleEntailment:
         a 运动鞋 page's 保修6个月 is not the 童鞋's when the reply names 童鞋. A title naming the
         claim's subject, or a subject only the question names (the customer's word for the
         page's product), never conflicts — it only aligns."""
-        if unit.measures and unit.excepted & set(claim.subjects):
-            return True  # 7天 of "7天内（羽绒服、大衣为15天）" is not the 羽绒服's
+        excepted = [s for s in claim.subjects if s in unit.excepted]
+        if (
+            unit.measures
+            and excepted
+            and len(excepted)
+            == len(
+                [
+                    s
+                    for s in claim.subjects
+                    if s.split(":", 1)[0] in {e.split(":", 1)[0] for e in excepted}
+                ]
+            )
+        ):
+            # 7天 of "7天内（羽绒服、大衣为15天）" is not the 羽绒服's — though it is still the value of
+            # a list naming others besides them (车厘子、草莓、蓝莓 of 16:00 (草莓以14:00…))
+            return True
         for s in claim.subjects:
             if s in unit.subjects:
                 continue
@@ -1723,6 +1846,18 @@ class RuleEntailment:
                     "contradicted",
                     f"{q.text} not found in the cited knowledge, which states another value for this subject",
                 )
+        for listed in (s for s in claim.subjects if s.startswith(f"{MEMBER}:")):
+            # a value the knowledge gives the kind the claim's item is listed in (冷链商品需补邮费
+            # 25元 for 车厘子) outranks the one it gives without naming the kind (需补邮费15元)
+            if any(listed in u.subjects and self._says(claim, u) for u in ok):
+                continue
+            if any(listed in u.subjects and self._says(claim, u) for u in rivals):
+                return ClaimVerdict(
+                    claim,
+                    "contradicted",
+                    f"{q.text} is not what the cited knowledge states for "
+                    f"{listed.split(':', 1)[1]}, which it states another value for",
+                )
         if (
             best_ok == 0
             # an amount (money, a discount) is about a thing; a duration or a count recurs
@@ -1775,6 +1910,7 @@ class RuleEntailment:
             return None
         mine = max(len(key & u.reach) for u in ok)
         own = {(m.dim, m.low, m.high) for m in claim.measures}
+        listed = {s for s in claim.subjects if s.startswith(f"{MEMBER}:")}
         for rival in rivals:
             if {(m.dim, m.low, m.high) for m in rival.measures} & own:
                 continue  # the claim's other value (满199元 … 运费15元)
@@ -1783,6 +1919,9 @@ class RuleEntailment:
                 continue
             if any(not (u.scope - rival.scope - key) for u in ok):
                 continue  # a clause stating the value is labelled nothing else than the claim
+            if any(listed & u.subjects - rival.subjects for u in ok):
+                continue  # one stating it names the kind the claim's item is listed in
+
             # siblings of one list: clauses of one sentence, or rows of one table (their
             # first cells share a key); what another part of the page says is no rival
             row = _row_key(rival.sentence)
@@ -1791,6 +1930,18 @@ class RuleEntailment:
             ):
                 return rival, bool(binding & claim.words)
         return None
+
+    @staticmethod
+    def _says(claim: Claim, unit: _Unit) -> bool:
+        """The clause says something the claim says (a bigram of its text but its values and
+        subjects' names, its polarity cues included: 每单加收运费 and 小件加收运费20元)."""
+        names = {s.split(":", 1)[1].split(":")[0] for s in claim.subjects}
+        said = {
+            w
+            for w in _bigrams(_strip_measures(fold(claim.text)))
+            if not any(w in n or n in w for n in names)
+        }
+        return bool(said & _bigrams(_strip_measures(unit.text)))
 
     @staticmethod
     def _shares(claim: Claim, unit: _Unit) -> bool:
@@ -2246,9 +2397,13 @@ class RuleEntailment:
         """The words ``text`` says are not done: 不 and at most modals (不显示, 不会显示) right
         before them — not 无/未/非, which mark a state or a condition (无折扣, 未拆封), nor what
         follows a verb of taking part (不享受会员折扣: said of the thing, with the polarity)."""
+        # a verb of undertaking passes the no on to the act (不负责搬运上楼: 搬运 is not done)
+        undertaking = f"(?:{_alternation(self.rules.undertakes)})?" if self.rules.undertakes else ""
         return frozenset(
             after
-            for _, _, after in self._after_negators(text, rf"不[{self.rules.modals}]{{0,2}}")
+            for _, _, after in self._after_negators(
+                text, rf"不[{self.rules.modals}]{{0,2}}{undertaking}"
+            )
             if after not in self.rules.takes_part
         )
 
@@ -2505,7 +2660,9 @@ class ClaimChecker:
         topic: frozenset[str] = frozenset()  # the words of the sentence's clauses so far
         frame: frozenset[str] = frozenset()  # ... of those saying no yes or no
         last = 0
-        for at, part, subjects, found in _bound_clauses(self.rules, folded, seed, labels):
+        for at, part, subjects, found in self._split_asides(
+            _bound_clauses(self.rules, folded, seed, labels), labels
+        ):
             if _UNIT.search(folded[last:at]):
                 topic = frame = frozenset()  # a new sentence
             last = at + len(part)
@@ -2551,6 +2708,24 @@ class ClaimChecker:
                     frame=before,
                 )
             )
+        return out
+
+    def _split_asides(
+        self, bound: Sequence[tuple[int, str, list[str], list[Measure]]], labels: _Labels
+    ) -> list[tuple[int, str, list[str], list[Measure]]]:
+        """The reply's clauses with each value aside closing in its clause read apart, as the
+        knowledge's are: the host before it, the aside with its own subjects, the rest."""
+        out: list[tuple[int, str, list[str], list[Measure]]] = []
+        for at, part, subjects, found in bound:
+            inner = _inner_aside(self.rules, 0, part, part, labels, _value_asides(part))
+            if inner is None:
+                out.append((at, part, subjects, found))
+                continue
+            o, c, own = inner
+            out.append((at, part[:o], subjects, measures(part[:o])))
+            out.append((at + o, part[o:c], own, measures(part[o:c])))
+            if _CJK.search(part[c:]) or measures(part[c:]):
+                out.append((at + c, part[c:], subjects, measures(part[c:])))
         return out
 
     def answers(self, text: str, question: str, claims: Sequence[Claim]) -> tuple[bool, str]:
