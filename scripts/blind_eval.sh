@@ -9,7 +9,8 @@ model="$root/../shared/models/w2v-zh-synonyms-100d"
 mkdir -p "$out"
 cd "$root"
 for s in apparel cosmetics digital food baby pets home sports kitchen tools eyewear stationery luggage tea \
-  jewelry autoparts bedding camping furniture florist toys instruments health fruit ebike lighting; do
+  jewelry autoparts bedding camping furniture florist toys instruments health fruit ebike lighting \
+  meddevice liquor smartlock; do
   for suite in answer presales emotion reply grounding; do
     kefu eval "evals/shops/$s/$suite.jsonl" --shop "evals/shops/$s/shop" --embed-model "$model" \
       --index "$out/idx-$s" --json "$out/$s-$suite.json" > "$out/$s-$suite.txt" 2>&1
