@@ -22,7 +22,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .._data import packaged_rules
@@ -74,6 +74,7 @@ def _pinyin() -> Callable[[str], str] | None:
         log.info("pypinyin is not installed: typos are not repaired (pip install pypinyin)")
         return None
 
+    @lru_cache(maxsize=8192)  # a character's sound is asked again for every pair it is in
     def sound(ch: str) -> str:
         syllables = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
         return str(syllables[0]) if syllables else ""
