@@ -145,11 +145,12 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
     clause."""
     key = stem(word)
     in_title = key in profile.marks
+    if key not in profile.normalized_page:
+        return Found(word, in_title, [], [])
     positive: list[tuple[int, str]] = []
     negative: list[tuple[int, str]] = []
     stated: dict[int, list[str]] = {}
-    for fact in profile.facts:
-        name, value = normalize(fact.name), normalize(fact.value)
+    for fact, (name, value) in zip(profile.facts, profile.normalized_facts, strict=True):
         if key not in name and key not in value:
             continue
         clauses = [c for c in CLAUSE.split(value) if key in c] or [value]
@@ -158,8 +159,7 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
             ok = _polarity(clause, at if at >= 0 else len(clause), negations)
             (positive if ok else negative).append((fact.chunk, fact.text))
         stated.setdefault(fact.chunk, []).extend([value, name])
-    for index, text in profile.parts:
-        norm = normalize(text)
+    for index, norm in profile.normalized_parts:
         for said in stated.get(index, ()):  # judged as a fact above
             norm = norm.replace(said, " ")
         if key not in norm:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from .._data import compiled
 from .._models import Citation
 from ..text._normalize import normalize
 from ..text._numbers import body_measures, dimensions_cm, measures, people_ranges
@@ -72,19 +73,37 @@ class Scored:
 _SEGMENT = re.compile(r"[\s/／、，,|｜]+")
 
 
-def _groups(profile: Profile, rules: Mapping[str, Any]) -> set[str]:
+def _groups(profile: Profile, rules: Mapping[str, Any]) -> frozenset[str]:
     """The groups a product is marked for, segment by segment of its title and category: in a
     segment the kids' group wins over the adults' marks it shares a word with (男童女童 is for
     kids), and a product listing several ("学生宿舍/儿童/老人") is for each of them."""
-    out: set[str] = set()
-    for segment in _SEGMENT.split(profile.marks):
-        marked = {
-            name
-            for name, spec in rules["groups"].items()
-            if any(str(m) in segment for m in spec["marks"])
-        }
-        out |= {"kids"} if "kids" in marked else marked
-    return out
+    return compiled(rules, _GroupMarks).of(profile.marks)
+
+
+class _GroupMarks:
+    """A rule set's group marks, and the groups of the titles already read (a recommendation
+    reads every product's, for each need said)."""
+
+    _KEPT = 16_384
+
+    def __init__(self, rules: Mapping[str, Any]) -> None:
+        self.marks = [
+            (str(name), [str(m) for m in spec["marks"]]) for name, spec in rules["groups"].items()
+        ]
+        self._read: dict[str, frozenset[str]] = {}
+
+    def of(self, marks: str) -> frozenset[str]:
+        found = self._read.get(marks)
+        if found is None:
+            out: set[str] = set()
+            for segment in _SEGMENT.split(marks):
+                marked = {name for name, said in self.marks if any(m in segment for m in said)}
+                out |= {"kids"} if "kids" in marked else marked
+            found = frozenset(out)
+            if len(self._read) >= self._KEPT:  # bounded: start afresh
+                self._read = {}
+            self._read[marks] = found
+        return found
 
 
 def marked_groups(profiles: Sequence[Profile], rules: Mapping[str, Any]) -> set[str]:
@@ -269,7 +288,11 @@ def _by_extreme(out: Sequence[Scored], extreme: Extreme) -> None:
 
 
 def _feature_phrases(rules: Mapping[str, Any]) -> dict[str, list[str]]:
-    """A feature (normalised) → the words shoppers and pages say it by."""
+    """A feature (normalised) → the words shoppers and pages say it by (once per rule set)."""
+    return compiled(rules, _read_feature_phrases)
+
+
+def _read_feature_phrases(rules: Mapping[str, Any]) -> dict[str, list[str]]:
     return {normalize(str(k)): [normalize(str(x)) for x in v] for k, v in rules["features"].items()}
 
 

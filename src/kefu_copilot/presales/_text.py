@@ -39,9 +39,10 @@ def bigrams(phrase: str) -> list[str]:
 
 
 def _texts(profile: Profile) -> list[tuple[int, str]]:
-    return [(profile.overview, normalize(f"{profile.title} {profile.category}")), *(
-        (i, normalize(t)) for i, t in profile.parts
-    )]  # fmt: skip
+    return [
+        (profile.overview, normalize(f"{profile.title} {profile.category}")),
+        *profile.normalized_parts,
+    ]
 
 
 @dataclass(frozen=True)
