@@ -91,6 +91,7 @@ class _GroupMarks:
             (str(name), [str(m) for m in spec["marks"]]) for name, spec in rules["groups"].items()
         ]
         self._read: dict[str, frozenset[str]] = {}
+        self._last: tuple[Sequence[Profile], int, frozenset[str]] | None = None
 
     def of(self, marks: str) -> frozenset[str]:
         found = self._read.get(marks)
@@ -105,10 +106,19 @@ class _GroupMarks:
             self._read[marks] = found
         return found
 
+    def of_all(self, profiles: Sequence[Profile]) -> frozenset[str]:
+        last = self._last
+        if last is not None and last[0] is profiles and last[1] == len(profiles):
+            return last[2]
+        found = frozenset(g for p in profiles for g in self.of(p.marks))
+        self._last = (profiles, len(profiles), found)  # holds the list: its id is not reused
+        return found
+
 
 def marked_groups(profiles: Sequence[Profile], rules: Mapping[str, Any]) -> set[str]:
-    """The groups some product of the catalogue is marked for."""
-    return {g for p in profiles for g in _groups(p, rules)}
+    """The groups some product of the catalogue is marked for (remembered for the last
+    catalogue read: every recommendation asks it of the whole catalogue)."""
+    return set(compiled(rules, _GroupMarks).of_all(profiles))
 
 
 def _stated_for(profile: Profile, group: str, needs: Needs, rules: Mapping[str, Any]) -> bool:

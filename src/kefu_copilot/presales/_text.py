@@ -39,10 +39,7 @@ def bigrams(phrase: str) -> list[str]:
 
 
 def _texts(profile: Profile) -> list[tuple[int, str]]:
-    return [
-        (profile.overview, normalize(f"{profile.title} {profile.category}")),
-        *profile.normalized_parts,
-    ]
+    return profile.normalized_texts
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,11 @@ class Profile:
         return [(i, normalize(t)) for i, t in self.parts]
 
     @cached_property
+    def normalized_texts(self) -> list[tuple[int, str]]:
+        """Its title and category (as the overview's chunk), then :attr:`normalized_parts`."""
+        return [(self.overview, normalize(f"{self.title} {self.category}")), *self.normalized_parts]
+
+    @cached_property
     def normalized_page(self) -> str:
         """Every normalised fact name, value and part, joined by NULs: a word not in it is
         nowhere on the page (looked for before the facts and parts one by one)."""
@@ -85,7 +90,7 @@ class Profile:
             if f.chunk != self.overview and f.name not in skip and f.name.lower() not in skip
         ]  # fmt: skip
 
-    @property
+    @cached_property  # read for every product by each recommendation (never mutated)
     def prices(self) -> list[float]:
         listed = [v.price for v in self.variants if v.price is not None]
         if listed:
