@@ -1460,3 +1460,28 @@ price: 99
     answer = c.answer("别家樱桃5斤才200多，你家J级要319，贵在哪")
     assert any("presales: objection" in r for r in answer.reasons)
     assert {x.source for x in answer.citations} == {"products/ch.md"}
+
+
+def test_a_profiles_remembered_readings_are_neither_stored_nor_compared() -> None:
+    """The advisor remembers a page's normalised texts and prices on its profile (a ranking
+    reads every product for each word); those are no fields: the stored line and equality are
+    the same before and after they are read, and a profile rebuilt with new facts reads anew."""
+    import dataclasses
+
+    from kefu_copilot.presales._profiles import _encoded
+    from kefu_copilot.presales._types import Fact, Profile, Variant
+
+    def profile() -> Profile:
+        return Profile(
+            source="products/a.md", title="Ｔ恤 纯棉", sku="A1", category="上衣",
+            facts=[Fact("面料", "纯棉，不起球", 1), Fact("价格", "¥99", 1)],
+            variants=[Variant("白色", 99.0, True, 2)], parts=[(1, "面料：纯棉，不起球"), (2, "白色 99元")],
+        )  # fmt: skip
+
+    fresh, read = profile(), profile()
+    assert read.normalized_page and read.normalized_texts[0] == (-1, "t恤 纯棉 上衣")
+    assert read.prices == [99.0] and "不起球" in read.normalized_page
+    assert list(_encoded([read], "k")) == list(_encoded([fresh], "k"))
+    assert read == fresh
+    changed = dataclasses.replace(read, facts=[Fact("面料", "涤纶", 1)], parts=[(1, "涤纶")])
+    assert "涤纶" in changed.normalized_page and "纯棉" not in changed.normalized_page
