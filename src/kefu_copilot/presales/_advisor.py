@@ -470,19 +470,9 @@ class Advisor:
         if not named and not kind:
             # no product named nor kind its title has ("电动车单驱和双驱"): the one product of the
             # catalogue whose versions the message tells apart, each said outright
-            told = [
-                (p, v)
-                for p in self.profiles
-                if len(
-                    v := told_apart(
-                        named_variants(p, question, one_said=False, suffixes=self._suffixes),
-                        question,
-                    )
-                )
-                == 2
-            ]
-            if len(told) == 1:
-                return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+            apart = self._versions_told_apart(question)
+            if apart is not None:
+                return apart
         each = self._each_part(question)
         if len(each) >= 2:
             return compare_products(
@@ -537,6 +527,24 @@ class Advisor:
         profile, low, high = pairs[0]
         return compare_variants(profile, [low, high], self.rules, self.cite)
 
+    def _versions_told_apart(self, question: str) -> Comparison | None:
+        """The two versions of the one product of the catalogue whose versions the message
+        tells apart, each said outright ("电动车单驱和双驱"), compared; None when no product's
+        or several products' are."""
+        told = [
+            (p, v)
+            for p in self.profiles
+            if len(
+                v := told_apart(
+                    named_variants(p, question, one_said=False, suffixes=self._suffixes), question
+                )
+            )
+            == 2
+        ]
+        if len(told) != 1:
+            return None
+        return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+
     def _choice(self, question: str, named: list[Profile]) -> Comparison | None:
         """A choice between two things said ("车厘子还是礼盒好", "24度还是36度"; joints of
         ``choice_joints``): two versions of the one product named, each said outright, else
@@ -556,19 +564,9 @@ class Advisor:
             if len(versions) >= 2:  # as _comparison pairs them: the first two
                 return compare_variants(named[0], versions, self.rules, self.cite)
         elif not named:  # the one product of the catalogue whose versions are each said
-            told = [
-                (p, v)
-                for p in self.profiles
-                if len(
-                    v := told_apart(
-                        named_variants(p, question, one_said=False, suffixes=self._suffixes),
-                        question,
-                    )
-                )
-                == 2
-            ]
-            if len(told) == 1:
-                return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+            apart = self._versions_told_apart(question)
+            if apart is not None:
+                return apart
         found = [self._one(s) for s in sides]
         a, b = [*found, None, None][:2]
         if a is not None and b is not None and a is not b:
