@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,12 @@ def make_shop(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return root
+
+
+def ingested_copilot(root: Path, files: dict[str, str | bytes]) -> Any:
+    """A copilot over a shop of ``files`` under ``root`` (lexical only), ingested."""
+    from kefu_copilot import Copilot
+
+    copilot = Copilot(make_shop(root / "shop", files), index_dir=root / "index", embed_model="none")
+    copilot.ingest()
+    return copilot

@@ -14,7 +14,7 @@ from kefu_copilot import Copilot, draft_notices, load_shop_config, read_needs
 from kefu_copilot._data import packaged_rules
 from kefu_copilot.text._numbers import budget
 
-from .conftest import make_shop
+from .conftest import ingested_copilot, make_shop
 
 RULES = packaged_rules("presales")
 
@@ -840,12 +840,7 @@ def test_more_products_fitting_equally_than_are_shown_get_the_first_shown_or_a_q
 
 
 def test_cross_sell_quotes_what_the_bought_page_says_is_bought_besides_it(tmp_path: Path) -> None:
-    shop = make_shop(
-        tmp_path / "shop",
-        {"shop.yaml": "name: 山野户外\n", "products/sy-tent.md": TENT},
-    )
-    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
-    c.ingest()
+    c = ingested_copilot(tmp_path, {"shop.yaml": "name: 山野户外\n", "products/sy-tent.md": TENT})
     answer = c.answer("买了双人帐篷 还需要买点啥")
     assert answer.decision == "draft"
     assert "防潮地垫需另购" in answer.text and "59" in answer.text
@@ -1183,16 +1178,14 @@ def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: 
             "rows": [["34寸", "105-125"], ["36寸", "125-145"], ["38寸", "145-155"]],
         },
     }
-    shop = make_shop(
-        tmp_path / "shop",
+    c = ingested_copilot(
+        tmp_path,
         {
             "shop.yaml": SHOP_YAML,
             "products/j1.json": json.dumps(guitar, ensure_ascii=False),
             "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
         },
     )
-    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
-    c.ingest()
     advisor = c.advisor()
     needs = advisor._measured(advisor.needs("想给孩子买把吉他，预算400以内，她身高130"))
     assert [label for label, _ in needs.sized["products/j1.json"]] == ["36寸"]  # 400: budget
@@ -1216,16 +1209,14 @@ def test_the_size_a_chart_gives_is_said_when_no_version_is_priced_apart(tmp_path
             ],
         },
     }
-    shop = make_shop(
-        tmp_path / "shop",
+    c = ingested_copilot(
+        tmp_path,
         {
             "shop.yaml": SHOP_YAML,
             "products/dress.json": json.dumps(dress, ensure_ascii=False),
             "products/jg-pro.json": json.dumps(PRO, ensure_ascii=False),
         },
     )
-    c = Copilot(shop, index_dir=tmp_path / "i", embed_model="none")
-    c.ingest()
     picked = c.advisor().recommend("女朋友160 100斤，想送她条连衣裙，200以内")
     assert picked.decision == "draft" and "建议选M" in picked.text
 
@@ -1348,9 +1339,7 @@ category: 吊灯
 | 8头 | 20-30 | 1599 |
 | 12头 | 30-45 | 2399 |
 """
-    shop = make_shop(tmp_path / "shop", {"shop.yaml": SHOP_YAML, "products/xh.md": lamp})
-    c = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
-    c.ingest()
+    c = ingested_copilot(tmp_path, {"shop.yaml": SHOP_YAML, "products/xh.md": lamp})
     rec = c.recommend("客厅25平，想装个水晶吊灯")
     assert "1599" in rec.text and "2399" not in rec.text and "1299" not in rec.text
 
@@ -1410,9 +1399,7 @@ category: 进口水果/车厘子
 | JJJ级 | 30-32 | 209 |
 """
     files = {"shop.yaml": SHOP_YAML, "products/kw1.md": kiwi, "products/kw2.md": gold}
-    shop = make_shop(tmp_path / "shop", {**files, "products/ch.md": cherry})
-    c = Copilot(shop, index_dir=tmp_path / "index", embed_model="none")
-    c.ingest()
+    c = ingested_copilot(tmp_path, {**files, "products/ch.md": cherry})
     answer = c.answer("猕猴桃24枚中果和30枚大果，哪个更划算")
     assert {x.source for x in answer.citations} == {"products/kw1.md"}
     assert "36.9" in answer.text and "59.9" in answer.text and "69.9" not in answer.text
@@ -1455,8 +1442,7 @@ price: 99
 产地直发。
 """
     files = {"shop.yaml": SHOP_YAML, "products/ch.md": cherry, "products/yt.md": local}
-    c = Copilot(make_shop(tmp_path / "shop", files), index_dir=tmp_path / "i", embed_model="none")
-    c.ingest()
+    c = ingested_copilot(tmp_path, files)
     answer = c.answer("别家樱桃5斤才200多，你家J级要319，贵在哪")
     assert any("presales: objection" in r for r in answer.reasons)
     assert {x.source for x in answer.citations} == {"products/ch.md"}

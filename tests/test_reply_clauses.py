@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,7 +25,7 @@ from kefu_copilot.reply._phrases import phrases
 from kefu_copilot.reply._safety import forbidding, prohibitions
 from kefu_copilot.reply._topic import Subject, contradicted, subject_clauses
 
-from .conftest import KNOWLEDGE, shared_path
+from .conftest import KNOWLEDGE, ingested_copilot, shared_path
 
 SHOP = load_shop_config(KNOWLEDGE)
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -389,24 +387,11 @@ EXCEPTION_SHOP = {
 }
 
 
-def _ingested(tmp_path: Path, files: dict[str, str]) -> Any:
-    """A copilot over a shop of ``files`` (lexical only), ingested."""
-    from kefu_copilot import Copilot
-
-    from .conftest import make_shop
-
-    copilot = Copilot(
-        make_shop(tmp_path / "shop", files), index_dir=tmp_path / "index", embed_model="none"
-    )
-    copilot.ingest()
-    return copilot
-
-
 def test_the_exception_for_the_products_class_is_said_with_the_general_rule(tmp_path) -> None:
     """The general rule chosen for a return does not name the product's class; the sibling
     section of the same policy that does (an exception row) is said after it, with its
     lead-in, and cited."""
-    copilot = _ingested(tmp_path, EXCEPTION_SHOP)
+    copilot = ingested_copilot(tmp_path, EXCEPTION_SHOP)
     turn = [{"role": "customer", "text": "睡袋睡了一晚 觉得不够暖 想退"}]
     reply = copilot.suggest_reply(turn, draft="No refund, sorry.")[0]
     assert "睡袋：已使用" in reply.text and "以下情况不支持7天无理由" in reply.text, reply.text
@@ -438,7 +423,7 @@ BACKING_SHOP = {
 def test_an_faq_answer_cites_the_page_of_the_product_it_was_written_from(tmp_path) -> None:
     """An FAQ answer about the conversation's product is backed by the part of its own page
     stating one of its clauses (the page states the first clause, another part the rest)."""
-    copilot = _ingested(tmp_path, BACKING_SHOP)
+    copilot = ingested_copilot(tmp_path, BACKING_SHOP)
     advisor = copilot._reply_advisor()
     answer = BACKING_SHOP["faq/faq.csv"].splitlines()[1].split(",", 1)[1]
     assert [c.source for c in advisor._backing(answer, {"products/drone.md"})] == [
@@ -459,7 +444,7 @@ def test_a_quantity_asked_is_answered_by_the_policy_when_the_draft_states_none(t
     """ "多少钱" asked, the draft's facts state no number ("偏远地区要加钱"): they answer it no
     more than a bare yes — the policy stating the amount is said instead; asked without a
     quantity, the same fact stays the agent's."""
-    copilot = _ingested(tmp_path, FEE_SHOP)
+    copilot = ingested_copilot(tmp_path, FEE_SHOP)
     turn = [{"role": "customer", "text": "轮椅寄到西藏要多少钱运费"}]
     reply = copilot.suggest_reply(turn, draft="偏远地区要加钱。")[0]
     assert "40元" in reply.text and "要加钱" not in reply.text, reply.text
@@ -713,7 +698,7 @@ REFUND_SHOP = {
 def test_the_sentence_on_the_topic_is_said_of_a_passage_headed_by_another(tmp_path) -> None:
     """A refund asked after sending the item back: of the return rules (their heading another
     topic's), the sentence using the refund's words is said, not the first rules."""
-    copilot = _ingested(tmp_path, REFUND_SHOP)
+    copilot = ingested_copilot(tmp_path, REFUND_SHOP)
     turn = [{"role": "customer", "text": "退货寄回去好几天了 钱呢"}]
     reply = copilot.suggest_reply(turn, draft="仓库还没处理，别催。")[0]
     assert "48小时内原路退回" in reply.text and "别催" not in reply.text, reply.text
@@ -722,7 +707,7 @@ def test_the_sentence_on_the_topic_is_said_of_a_passage_headed_by_another(tmp_pa
 def test_an_faq_answer_said_as_the_reason_is_cited_with_the_policy_behind_it(tmp_path) -> None:
     """No policy needed (no draft to make good): the FAQ answer is the reply's reason, cited
     with the policy it was written from, as when it states the policy."""
-    copilot = _ingested(tmp_path, REFUND_SHOP)
+    copilot = ingested_copilot(tmp_path, REFUND_SHOP)
     reply = copilot.suggest_reply([{"role": "customer", "text": "退款多久能到账"}])[0]
     assert "48小时内原路退回" in reply.text, reply.text
     assert {c.source for c in reply.citations} == {"faq/faq.csv", "policies/returns.md"}
