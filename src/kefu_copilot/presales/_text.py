@@ -38,10 +38,6 @@ def bigrams(phrase: str) -> list[str]:
     return out
 
 
-def _texts(profile: Profile) -> list[tuple[int, str]]:
-    return profile.normalized_texts
-
-
 @dataclass(frozen=True)
 class Described:
     """How much of a phrase a page states: ``share`` (0–1, pairs weighed by idf), and the clause
@@ -63,7 +59,7 @@ def describe(
     phrases: Sequence[str], profiles: Sequence[Profile], negations: Sequence[str]
 ) -> dict[str, list[Described]]:
     """Each product's (by source) share of each phrase, in the order of ``phrases``."""
-    pages = [_texts(p) for p in profiles]
+    pages = [p.normalized_texts for p in profiles]
     out: dict[str, list[Described]] = {p.source: [] for p in profiles}
     for phrase in phrases:
         pairs = bigrams(phrase)
