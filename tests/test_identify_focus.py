@@ -39,6 +39,25 @@ def test_a_distinctive_bigram_fills_in_and_numbers_do_not() -> None:
     assert finder.refine("今天能发货吗", []) == []
 
 
+def test_filling_in_scores_only_titles_holding_a_distinctive_bigram() -> None:
+    """The fill-in path reads the bigram postings, not every title: the same products as
+    scoring the whole catalogue and keeping those with a distinctive bigram of their own."""
+    import random
+
+    rng = random.Random(3)
+    chars = "羽绒服跑步鞋纯棉圆领恤机械键盘无线鼠标降噪耳机扫拖机器人全能基站男女款童"
+    titles = {f"p{i}.md": "".join(rng.choices(chars, k=rng.randint(4, 12))) for i in range(300)}
+    finder = ProductFinder(titles)
+    for _ in range(300):
+        question = "".join(rng.choices(chars + "的吗多少钱", k=rng.randint(3, 10)))
+        grams = {question[k : k + 2] for k in range(len(question) - 1)}
+        rare = {g for g in grams if 0 < finder._df.get(g, 0) * 2 <= finder._n}
+        every = {s: v for s, v in finder.scores(question).items() if finder._grams[s] & rare}
+        best = ProductFinder._best(every)
+        expected = best if rare and len(best) == 1 else finder._by_variant(question)
+        assert finder.refine(question, []) == expected
+
+
 def test_attribute_words_inside_the_product_name_are_not_asked() -> None:
     title = "_".join(["磁吸无线充电宝", "5000mah"])
     assert _said_apart("磁吸充电宝安卓能用吗", "充电", title) == -1

@@ -90,10 +90,14 @@ class ProductFinder:
         for source, codes in self._codes.items():
             for code in codes:
                 self._by_code.setdefault(code, []).append(source)
-        df: dict[str, int] = {}
-        for grams in self._grams.values():
+        # bigram -> the products whose title has it: a question no title word matched scores
+        # only the products holding one of its distinctive bigrams, not the whole catalogue
+        # (7 ms a question at 4,300 products)
+        self._by_gram: dict[str, list[str]] = {}
+        for source, grams in self._grams.items():
             for g in grams:
-                df[g] = df.get(g, 0) + 1
+                self._by_gram.setdefault(g, []).append(source)
+        df = {g: len(owners) for g, owners in self._by_gram.items()}
         n = max(1, len(titles))
         self._n = n
         self._df = df
@@ -154,11 +158,9 @@ class ProductFinder:
         rare = {g for g in grams if 0 < self._df.get(g, 0) * 2 <= self._n}
         if not rare:
             return self._by_variant(question)
-        scores = {
-            s: v
-            for s, v in self.scores(question).items()
-            if self._grams[s] & rare  # at least one distinctive bigram of its own
-        }
+        # the products with at least one distinctive bigram of their own, scored on all
+        holders = {s for g in rare for s in self._by_gram[g]}
+        scores = self.scores(question, holders)
         best = self._best(scores)
         return best if len(best) == 1 else self._by_variant(question)
 
@@ -185,11 +187,13 @@ class ProductFinder:
                 sides.setdefault(ch, set()).update(side)
         scores: dict[str, float] = {}
         for s in among:
+            telling = [ch for ch in self._chars[s] - shared if ch in sides]
+            if not telling:  # no character of its own the question says: nothing to place
+                scores[s] = 0.0
+                continue
             run = "".join(_CJK_RUN.findall(normalize(self._titles[s])))
             own = _sides(run, said_grams)
-            scores[s] = float(
-                sum(1 for ch in self._chars[s] - shared if ch in sides and sides[ch] & own[ch])
-            )
+            scores[s] = float(sum(1 for ch in telling if sides[ch] & own[ch]))
         return scores
 
     @staticmethod
