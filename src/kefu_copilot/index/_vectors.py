@@ -405,6 +405,7 @@ class TieredStore:
         self.where = exact.where
         self.local_dir = exact.local_dir
         self._legacy: bool | None = None
+        self._exact_seen = False
 
     @property
     def hnsw(self) -> ChromaStore:
@@ -416,13 +417,21 @@ class TieredStore:
         return self.local_dir / "chroma" if self.local_dir is not None else None
 
     def uses_hnsw(self) -> bool:
-        """Whether queries go to a Chroma collection (an index from before the exact store)."""
-        if not self.exact.exists():
-            if self._legacy is None:
-                chroma = self._chroma_dir()
-                self._legacy = chroma is not None and chroma.is_dir()
-            return self._legacy
-        return False
+        """Whether queries go to a Chroma collection (an index from before the exact store).
+
+        Once the exact store is seen to exist it is never a legacy index again (ingest deletes
+        the Chroma files when it writes the exact store): a query then skips the manifest's
+        second ``stat`` (the exact store's own read of it is the one that notices a new
+        generation)."""
+        if self._exact_seen:
+            return False
+        if self.exact.exists():
+            self._exact_seen = True
+            return False
+        if self._legacy is None:
+            chroma = self._chroma_dir()
+            self._legacy = chroma is not None and chroma.is_dir()
+        return self._legacy
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         return self.exact.existing(ids)
