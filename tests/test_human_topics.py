@@ -55,6 +55,39 @@ def test_questions_near_those_topics_are_not_advice(text: str) -> None:
     assert handoff_reasons(text, ShopConfig()) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # round 13: terms beyond the policy asked for (a cost the shop bears, a longer warranty,
+        # something free), an action on the customer's own order (an address given, a re-issue)
+        "七天无理由退货运费你们出吧，我不想出",
+        "乡下那个远程费能不能免了",
+        "制氧机保修能给我延长到5年吗",
+        "送我一个袖带呗，不送我就不买了",
+        "摄像头也免费上门装一下呗",
+        "帮我把地址改成杭州市西湖区文三路100号，订单刚拍的",
+        "发票抬头写错了 帮我重开一下",
+    ],
+)
+def test_a_concession_or_an_order_action_goes_to_a_human(text: str) -> None:
+    assert handoff_reasons(text, ShopConfig())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "退回去运费你们出吗",  # asks the policy
+        "延保2年多少钱",  # an extended warranty sold, not a term asked beyond the policy
+        "保修可以延长吗",
+        "花呗付的 退款几天到",
+        "发票抬头写错了咋办",  # whether it can be fixed: the policy answers
+        "发票抬头写错了还能改吗",
+    ],
+)
+def test_questions_about_those_terms_are_not_concessions(text: str) -> None:
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
 def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:
     (tmp_path / "shop.yaml").write_text(
         "rules:\n  message_rules:\n    advice_questions:\n      tax: ['(退税|报税)怎么']\n",

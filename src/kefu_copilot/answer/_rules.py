@@ -53,6 +53,7 @@ class _Rules:
     human: re.Pattern[str]
     order: re.Pattern[str]
     bargaining: re.Pattern[str]
+    concessions: re.Pattern[str]
     harm: re.Pattern[str]
     payment: re.Pattern[str]
     medical: re.Pattern[str]
@@ -80,6 +81,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         human=_any(rules["human_requests"]),
         order=_any(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
+        concessions=_any(rules["concessions"]),
         harm=_any(rules["harm_reports"]),
         payment=_any(rules["payment_terms"]),
         medical=_any(rules["medical_questions"]),
@@ -175,6 +177,8 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append(ORDER_LOOKUP)
     if rules.bargaining.search(norm):
         reasons.append("a counter-offer on price: an agent decides")
+    if rules.concessions.search(norm):
+        reasons.append("asks for terms beyond the shop's policy: an agent decides")
     if rules.harm.search(norm):
         reasons.append("a reaction of the body after use: a possible harm, a human now")
     else:
