@@ -3,14 +3,11 @@ document an FAQ answer was written from cited with it."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from kefu_copilot.config._shop import ShopConfig
 from kefu_copilot.reply._advisor import ReplyAdvisor
 from kefu_copilot.reply._phrases import shop_phrases
-from kefu_copilot.reply._policy_model import FEATURES, FORMAT, PolicyModel, policy_model
 
 from .conftest import ingested_copilot
 
@@ -83,35 +80,3 @@ def test_the_agents_own_point_in_more_words_stays(advisor) -> None:
     reply = advisor.suggest(conversation, "您洗衣机甩干太猛了，没办法。")[0]
     assert "甩干" in reply.text, reply.text
     assert not advisor._bare_reason("选M码") and advisor._bare_reason("过保了")
-
-
-def test_no_policy_model_is_packaged() -> None:
-    """The fitted chooser did not transfer (leave-one-shop-out replies on the unread dev
-    shops 288 → 282): the hand weights choose."""
-    assert policy_model() is None
-    assert "strength" in FEATURES
-
-
-def test_the_policy_model_chooses_the_passage(sample_copilot, tmp_path) -> None:
-    """Which candidate passage is said goes by the model: one preferring FAQ entries says an
-    FAQ answer, one preferring the product's own page its page (the hand weights only decide
-    whether a policy is said at all)."""
-    _, answerer, shop = sample_copilot._current()
-    conversation = [{"role": "customer", "text": "我买的卫衣已经10天了，不想要了能退吗？"}]
-    kinds = {}
-    for kind in ("faq", "own_page"):
-        advisor = ReplyAdvisor(answerer, shop)
-        advisor.policy_model = PolicyModel({kind: 10.0, "strength": 1.0}, {})
-        advisor.trace = []
-        advisor.suggest(conversation, "不行。")
-        record = advisor.trace[-1]
-        chosen = next(c for c in record["candidates"] if c[1] == record["chosen"])
-        kinds[kind] = chosen[0].split("/")[0]
-    assert kinds == {"faq": "faq", "own_page": "products"}
-
-
-def test_a_policy_model_file_must_say_its_format(tmp_path) -> None:
-    path = tmp_path / "model.json"
-    path.write_text(json.dumps({"format": "other", "weights": {}}), encoding="utf-8")
-    with pytest.raises(ValueError, match=FORMAT):
-        PolicyModel.load(path)

@@ -50,7 +50,6 @@ from ._models import (
     supported,
 )
 from ._phrases import shop_phrases
-from ._policy_model import PolicyModel, policy_model
 from ._safety import forbidding, prohibitions
 from ._tiers import tier_of
 from ._topic import Subject, TopicScorer, contradicted, subject_of
@@ -215,10 +214,6 @@ class ReplyAdvisor:
         self._topics_read: dict[tuple[str, ...], tuple[list[ComplaintTopic], list[str]]] = {}
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
-        #: the fitted chooser of the policy passage (data/policy_model.json; None: hand weights)
-        self.policy_model: PolicyModel | None = policy_model()
-        #: when a list, each policy choice appends its candidates and their measures (training)
-        self.trace: list[dict[str, Any]] | None = None
 
     # -- public ------------------------------------------------------------------------------
     def suggest(
@@ -735,49 +730,22 @@ class ReplyAdvisor:
                 on_topic = self._on_topic(classes, first.chunk_id, first.snippet, symptoms)
                 narrowed = self._on_topic(narrow, first.chunk_id, first.snippet, [])
                 sure = (text, backed, fit, on_topic, narrowed)  # its fit: of what it quotes
-        scored = self._policy_rows(
-            self._candidates(topic, question, classes + narrow, subject),
-            products=products,
-            subject=subject,
-            words=words,
-            own=own,
-            classes=classes,
-            narrow=narrow,
-            symptoms=symptoms,
-            stated=f"{question} {facts}",
-            others=self._other_names(products, f"{question} {said}"),
-            sure_id=answer.citations[0].chunk_id if sure else None,
-        )
-        for score, chunk, features in scored:
-            on_topic, narrowed = features["on_topic"], features["narrowed"]
+        for n, chunk, strength in self._candidates(topic, question, classes + narrow, subject):
+            if chunk.kind == "case" or not self._about(chunk.source, chunk.text, products):
+                continue
+            fit = self.topics.score(words, subject, chunk.text) if words else 0.0
+            on_topic = self.complaints.fit(classes, heading_of(chunk), chunk.text, symptoms)
+            # the topic first, then the product: of the passages on the topic, those naming
+            # the conversation's product or its class (its own page, a warranty row for it)
+            named = on_topic > 0 and (chunk.source in products or subject.named_in(chunk.text))
+            score = strength + 0.5 * fit + self.complaints.weight * on_topic - 0.01 * n
+            score += self.complaints.subject_weight * named
+            narrowed = self.complaints.fit(narrow, heading_of(chunk), chunk.text)
+            # what narrows the topic counts as much as the passage is on the topic itself
+            score += self.complaints.narrow_weight * narrowed * on_topic
             # a passage on the topic before any off it (the topic is chosen first)
             if best is None or (on_topic > 0, score) > (best[3] > 0, best[0]):
-                best = (score, chunk, features["coverage"], on_topic, narrowed)
-        model = self.policy_model
-        if best is not None and model is not None and best[0] >= _MIN_RETRIEVED:
-            # a policy is said (the hand score says one is found): the model says which
-            _, chunk, features = max(scored, key=lambda r: model.score(r[2]))
-            best = (
-                best[0],
-                chunk,
-                features["coverage"],
-                features["on_topic"],
-                features["narrowed"],
-            )
-        if self.trace is not None:
-            self.trace.append(
-                {
-                    "question": question,
-                    "candidates": [(c.source, c.id, h, f) for h, c, f in scored],
-                    # the documents behind each FAQ answer (cited with it when it is chosen)
-                    "backing": {
-                        c.id: [b.source for b in self._backing(reply_sentence(c.text), products)]
-                        for _, c, _ in scored
-                        if c.kind == "faq"
-                    },
-                    "chosen": best[1].id if best is not None else None,
-                }
-            )
+                best = (score, chunk, self.topics.coverage(own, chunk.text), on_topic, narrowed)
         if best is None or best[0] < _MIN_RETRIEVED:
             return sure[:2] if sure else None
         # sure, unless a passage states more of the turn's words or only it is on the topic
@@ -816,81 +784,6 @@ class ReplyAdvisor:
             text = f"{text}{exception[0]}"
             cited = merge_citations(cited, [exception[1]])
         return text, cited
-
-    def _policy_rows(
-        self,
-        candidates: list[tuple[int, Any, float]],
-        *,
-        products: set[str],
-        subject: Subject,
-        words: list[str],
-        own: list[str],
-        classes: list[ComplaintTopic],
-        narrow: list[ComplaintTopic],
-        symptoms: list[str],
-        stated: str,
-        others: set[str],
-        sure_id: str | None,
-    ) -> list[tuple[float, Any, dict[str, float]]]:
-        """Each candidate passage that may be said about the conversation's products, with its
-        hand-weighted score and its measures (:data:`._policy_model.FEATURES`)."""
-        numbers = quantities(stated)
-        kept = [
-            (n, chunk, strength)
-            for n, chunk, strength in candidates
-            if chunk.kind != "case" and self._about(chunk.source, chunk.text, products)
-        ]
-        by_source: dict[str, float] = {}
-        for _, chunk, strength in kept:
-            by_source[chunk.source] = by_source.get(chunk.source, 0.0) + strength
-        total = sum(by_source.values()) or 1.0
-        others_topics = [t for t in self.complaints.topics if t not in classes]
-        rows = []
-        for n, chunk, strength in kept:
-            heading = heading_of(chunk)
-            fit = self.topics.score(words, subject, chunk.text) if words else 0.0
-            on_topic = self.complaints.fit(classes, heading, chunk.text, symptoms)
-            # the topic first, then the product: of the passages on the topic, those naming
-            # the conversation's product or its class (its own page, a warranty row for it)
-            naming = chunk.source in products or subject.named_in(chunk.text)
-            named = on_topic > 0 and naming
-            score = strength + 0.5 * fit + self.complaints.weight * on_topic - 0.01 * n
-            score += self.complaints.subject_weight * named
-            narrowed = self.complaints.fit(narrow, heading, chunk.text)
-            # what narrows the topic counts as much as the passage is on the topic itself
-            score += self.complaints.narrow_weight * narrowed * on_topic
-            folded = fold(chunk.text)
-            features = {
-                "strength": strength,
-                "rank": 1.0 / (1 + n),
-                "fit": min(1.0, fit),
-                "coverage": self.topics.coverage(own, chunk.text),
-                "heading_coverage": self.topics.coverage(own, heading) if heading else 0.0,
-                "on_topic": on_topic,
-                "on_heading": float(on_topic >= 1.0),
-                "other_topic": float(
-                    on_topic < 1.0 and self.complaints.fit(others_topics, heading, "") >= 1.0
-                ),
-                "narrowed": narrowed * on_topic,
-                "named": float(naming),
-                "other_named": float(any(w in folded for w in others)),
-                "own_page": float(chunk.source in products),
-                "policy": float(chunk.kind == "policy"),
-                "faq": float(chunk.kind == "faq"),
-                "numbers": float(
-                    any(supported(q, quantities(chunk.text)) for q in numbers) if numbers else 0
-                ),
-                "sure": float(chunk.id == sure_id),
-                "source_share": by_source[chunk.source] / total,
-                "no_topic": float(not classes),
-            }
-            rows.append((score, chunk, features))
-        for score, chunk, features in rows:  # what its document says of the topic
-            features["hand"] = min(1.0, max(0.0, score / 3))
-            same = [f for _, c, f in rows if c.source == chunk.source]
-            features["document_on_topic"] = max(f["on_topic"] for f in same)
-            features["document_fit"] = max(f["fit"] for f in same)
-        return rows
 
     def _exception(
         self, chosen: Any, said: str, classes: list[ComplaintTopic], subject: Subject
