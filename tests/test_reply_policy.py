@@ -80,3 +80,26 @@ def test_the_agents_own_point_in_more_words_stays(advisor) -> None:
     reply = advisor.suggest(conversation, "您洗衣机甩干太猛了，没办法。")[0]
     assert "甩干" in reply.text, reply.text
     assert not advisor._bare_reason("选M码") and advisor._bare_reason("过保了")
+
+
+def test_a_rule_cut_at_its_semicolon_is_said_with_its_condition() -> None:
+    """A passage's lines are cut at "；": a rule said up to one is said with the rest of it (its
+    condition), not with a row about another product class, and not twice."""
+    from kefu_copilot.reply._advisor import _continued
+
+    body = [
+        "签收7天内支持无理由退货。",
+        "无理由退货的来回运费由顾客承担；",
+        "下单时购买了运费险的，按运费险理赔。",
+        "偏远地区每单补运费15元；",
+        "轮椅发往偏远地区每单补运费40元。",
+    ]
+    never = lambda t: False  # noqa: E731
+    said = "无理由退货的来回运费由顾客承担。"
+    assert _continued(body, said, never) == (
+        "无理由退货的来回运费由顾客承担；下单时购买了运费险的，按运费险理赔。"
+    )
+    whole = "无理由退货的来回运费由顾客承担；下单时购买了运费险的，按运费险理赔。"
+    assert _continued(body, whole, never) == whole
+    other = "偏远地区每单补运费15元；"
+    assert _continued(body, other, lambda t: t.startswith("轮椅")) == other

@@ -725,7 +725,17 @@ class ReplyAdvisor:
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
-                backed = merge_citations(answer.citations[:1], self._backing(text, products))
+                # a rule it quotes up to a semicolon, whole (cited as said)
+                cut = reply_sentences(reply_sentence(self._chunk_text(first.chunk_id)))
+                others = self._other_names(products, f"{question} {said}")
+                whole = _continued(cut, text, lambda t: _leads_with(t, others, subject))
+                sure_cited = answer.citations[:1]
+                at = self.answerer.snapshot.by_id.get(first.chunk_id or "")
+                if whole != text and at is not None:
+                    text = whole
+                    chunk = self.answerer.snapshot.chunks[at]
+                    sure_cited = [_citation(chunk, text, first.score)]
+                backed = merge_citations(sure_cited, self._backing(text, products))
                 fit = self.topics.coverage(own, first.snippet)
                 on_topic = self._on_topic(classes, first.chunk_id, first.snippet, symptoms)
                 narrowed = self._on_topic(narrow, first.chunk_id, first.snippet, [])
@@ -778,6 +788,9 @@ class ReplyAdvisor:
             text = "".join(rows)
         elif len(text) > 160:
             text = "".join(window) or ranked[0]
+        # a rule cut at its semicolon is said with its rest (the condition or the exception:
+        # "运费由顾客承担；" + "下单时购买了运费险的，按运费险理赔。")
+        text = _continued(body, text, lambda t: _leads_with(t, others, subject))
         text, cited = _joined(text), self._stated(_joined(text), chunk, score, products)[1]
         exception = self._exception(chunk, text, classes, subject) if classes else None
         if exception is not None:  # the rule for the product's class, after the general rule
@@ -1456,6 +1469,39 @@ _LEAD_END = re.compile(r"[：:，,。；;（(]")
 
 #: A sentence leading in to a list ("以下情况不支持7天无理由：")
 _LEAD_IN = re.compile(r"[：:]。?$")
+
+
+#: How long the rest of a rule said after its semicolon may be
+_REST = 120
+
+
+def _continued(body: list[str], text: str, elsewhere: Callable[[str], bool]) -> str:
+    """``text`` with the rest of each rule of ``body`` it says that ends at a semicolon: the
+    sentences after it up to the one ending the rule (a passage's lines are cut at "；", the
+    rule's condition or exception after it), ``_REST`` characters at most, unless said or
+    ``elsewhere`` (a row about another product class: "轮椅发往偏远地区…")."""
+    out = text
+    for n, sentence in enumerate(body):
+        stem = sentence[:-1]
+        if not sentence.endswith(("；", ";")) or len(stem) < 4 or stem not in out:
+            continue
+        rest: list[str] = []
+        for following in body[n + 1 :]:
+            if (
+                following.rstrip("。；;") in out
+                or elsewhere(following)
+                or len("".join(rest)) + len(following) > _REST
+            ):
+                rest = []
+                break
+            rest.append(following)
+            if not following.endswith(("；", ";")):
+                break
+        if rest:  # said after the stem, in place of the stop it was said with ("承担。")
+            at = out.index(stem) + len(stem)
+            stop = 1 if out[at : at + 1] in ("；", ";", "。", ".") else 0
+            out = out[:at] + "；" + "".join(rest) + out[at + stop :]
+    return out
 
 
 def _labelled(sentence: str, subject: Subject) -> bool:
