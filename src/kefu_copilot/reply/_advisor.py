@@ -24,7 +24,7 @@ from ..emotion._flag import question_similarity
 from ..text._normalize import split_sentences
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
-from ._clauses import DROPPED_WHY, Clause, has_numbers, split_draft
+from ._clauses import DROPPED_WHY, Clause, has_facts, has_numbers, split_draft
 from ._complaint import ComplaintTopic, complaint_topics, heading_of
 from ._lint import Mood, customer_mood, lint_reply, rewrite_draft
 from ._models import (
@@ -76,6 +76,7 @@ _MIN_BACKING = 0.6  # a draft sentence's words the knowledge must state to back 
 _DROP_WHY = {
     "remove_unsafe": "店铺规则在这种情况下不允许这样做（安全第一），改说规则",
     "correct_fact": "店铺对这件商品的规则说的不是这个数，以规则为准",
+    "reason": "草稿只说了结论，没有说规则：改说店铺的规则",
 }
 _BACKING_WHY = "草稿只说了做法，补上知识库里的具体事实"
 _REPLACED_WHY = {  # why a clause of the draft was said by the policy instead
@@ -585,6 +586,10 @@ class ReplyAdvisor:
             subject = self._subject(self._products(turns))
             for wrong in [k for k in kept if contradicted(k, plan.policy, subject)]:
                 refusals = _drop(kept, refusals, changes, wrong, "correct_fact", plan.policy)
+        if plan.policy and safety is None and (plan.refused or plan.dismissed):
+            # a bare reason of a refusal or a dismissal: the policy states it in full
+            for bare in [f for f in split.facts if f in kept and self._bare_reason(f)]:
+                refusals = _drop(kept, refusals, changes, bare, "reason", plan.policy)
         if plan.policy and not refusals and not any(c.after == plan.policy for c in changes):
             changes.append(  # said for a dismissal or a curt draft: listed, as it happened
                 Change(kind="reason", after=plan.policy, reason="草稿没有说明规则，补上店铺的规则")
@@ -615,6 +620,15 @@ class ReplyAdvisor:
                     )
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
+
+    def _bare_reason(self, clause: str) -> bool:
+        """A fact clause that is a bare reason: a few content words (``bare_reason_words``), no
+        number, no policy term and no Latin letters ("过保了", "系统设置的"; not "M", "开MAX")."""
+        if has_facts(clause, self.phrases) or re.search(r"[A-Za-z]", clause):
+            return False
+        stop = getattr(self.answerer.tokenizer, "stopwords", STOPWORDS)
+        words = [w for w in self.answerer.tokenizer.words(clause) if w not in stop]
+        return 0 < len(words) <= self.phrases.bare_reason_words
 
     def _forbidden(
         self, kept: list[str], question: str, history: list[Message]
@@ -711,7 +725,17 @@ class ReplyAdvisor:
             first = answer.citations[0]
             if self._about(first.source, first.snippet, products):
                 text = reply_sentence(answer.text)
-                backed = merge_citations(answer.citations[:1], self._backing(text, products))
+                # a rule it quotes up to a semicolon, whole (cited as said)
+                cut = reply_sentences(reply_sentence(self._chunk_text(first.chunk_id)))
+                others = self._other_names(products, f"{question} {said}")
+                whole = _continued(cut, text, lambda t: _leads_with(t, others, subject))
+                sure_cited = answer.citations[:1]
+                at = self.answerer.snapshot.by_id.get(first.chunk_id or "")
+                if whole != text and at is not None:
+                    text = whole
+                    chunk = self.answerer.snapshot.chunks[at]
+                    sure_cited = [_citation(chunk, text, first.score)]
+                backed = merge_citations(sure_cited, self._backing(text, products))
                 fit = self.topics.coverage(own, first.snippet)
                 on_topic = self._on_topic(classes, first.chunk_id, first.snippet, symptoms)
                 narrowed = self._on_topic(narrow, first.chunk_id, first.snippet, [])
@@ -764,6 +788,9 @@ class ReplyAdvisor:
             text = "".join(rows)
         elif len(text) > 160:
             text = "".join(window) or ranked[0]
+        # a rule cut at its semicolon is said with its rest (the condition or the exception:
+        # "运费由顾客承担；" + "下单时购买了运费险的，按运费险理赔。")
+        text = _continued(body, text, lambda t: _leads_with(t, others, subject))
         text, cited = _joined(text), self._stated(_joined(text), chunk, score, products)[1]
         exception = self._exception(chunk, text, classes, subject) if classes else None
         if exception is not None:  # the rule for the product's class, after the general rule
@@ -964,7 +991,9 @@ class ReplyAdvisor:
         FAQ about a product is written from its page — read whole: retrieval ranks another
         product's page first when both state the topic), the part stating most of its numbers,
         else most of the words of one of its clauses ("小飞侠…不具备GPS定位和自动返航功能，
-        有定高悬停…": the page states the first clause, another part the rest)."""
+        有定高悬停…": the page states the first clause, another part the rest). When no policy
+        passage backs it, a policy document whose retrieved passages do together backs it (an
+        FAQ summing up a warranty's rows by product class), cited by its passage backing most."""
         numbers = quantities(text)
         parts = [p for p in re.split(r"[。；;！!？?\n]", text) if len(p) >= 8]
         clauses = [p for p in re.split(r"[。；;！!？?\n，,]", text) if len(p) >= 8]
@@ -979,10 +1008,22 @@ class ReplyAdvisor:
             return fit if fit >= _MIN_BACKING else 0.0
 
         found: list[Citation] = []
-        for hit in self.answerer.retriever.retrieve(text, k=6, kinds=("policy",)):
+        hits = self.answerer.retriever.retrieve(text, k=6, kinds=("policy",))
+        for hit in hits:
             if backs(hit.chunk.text, parts):
                 found.append(_citation(hit.chunk, reply_sentence(hit.chunk.text), hit.score))
                 break
+        else:  # an answer summing up a document's passages (a warranty's rows by class): the
+            # document whose retrieved passages back it together
+            documents: dict[str, list[Any]] = {}
+            for hit in hits:
+                documents.setdefault(hit.chunk.source, []).append(hit)
+            for group in documents.values():
+                together = " ".join(h.chunk.text for h in group)
+                if len(group) > 1 and backs(together, parts):
+                    top = max(group, key=lambda h: backs(h.chunk.text, parts))
+                    found.append(_citation(top.chunk, reply_sentence(top.chunk.text), top.score))
+                    break
         best: tuple[float, Any] | None = None
         for source in sorted(products or ()):
             for _, chunk in self.answerer.products.chunks(source):
@@ -1428,6 +1469,39 @@ _LEAD_END = re.compile(r"[：:，,。；;（(]")
 
 #: A sentence leading in to a list ("以下情况不支持7天无理由：")
 _LEAD_IN = re.compile(r"[：:]。?$")
+
+
+#: How long the rest of a rule said after its semicolon may be
+_REST = 120
+
+
+def _continued(body: list[str], text: str, elsewhere: Callable[[str], bool]) -> str:
+    """``text`` with the rest of each rule of ``body`` it says that ends at a semicolon: the
+    sentences after it up to the one ending the rule (a passage's lines are cut at "；", the
+    rule's condition or exception after it), ``_REST`` characters at most, unless said or
+    ``elsewhere`` (a row about another product class: "轮椅发往偏远地区…")."""
+    out = text
+    for n, sentence in enumerate(body):
+        stem = sentence[:-1]
+        if not sentence.endswith(("；", ";")) or len(stem) < 4 or stem not in out:
+            continue
+        rest: list[str] = []
+        for following in body[n + 1 :]:
+            if (
+                following.rstrip("。；;") in out
+                or elsewhere(following)
+                or len("".join(rest)) + len(following) > _REST
+            ):
+                rest = []
+                break
+            rest.append(following)
+            if not following.endswith(("；", ";")):
+                break
+        if rest:  # said after the stem, in place of the stop it was said with ("承担。")
+            at = out.index(stem) + len(stem)
+            stop = 1 if out[at : at + 1] in ("；", ";", "。", ".") else 0
+            out = out[:at] + "；" + "".join(rest) + out[at + stop :]
+    return out
 
 
 def _labelled(sentence: str, subject: Subject) -> bool:

@@ -118,6 +118,10 @@ class Phrases:
     polite_you: str = "您"
     #: a bare refusal ("No.", "不可能") said in these words when no policy states the reason
     bare_refusal: str = "很抱歉，这个情况暂时无法办理，我帮您再确认一下有没有其他办法。"
+    #: a fact clause of a refusing or dismissing draft of at most this many content words, with
+    #: no number, policy term or Latin letters, is a bare reason ("过保了", "系统设置的") the
+    #: policy says instead
+    bare_reason_words: int = 2
     #: a threshold tier of a discount ("满299减20": group ``min``) and how the tier an amount
     #: the shopper states reaches is said ({amount}, {tier})
     tier: re.Pattern[str] = re.compile(r"(?!)")
@@ -228,6 +232,14 @@ def unit_number(c: RuleCompiler, key: str, default: float | None = None) -> floa
     return float(value)
 
 
+def _count(c: RuleCompiler, key: str, default: int) -> int:
+    """The rule set's whole number ``key`` (0 or more; ``default`` when it is not set)."""
+    value = c.rules.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise c.error(key, f"expected a whole number of 0 or more, not {value!r}")
+    return value
+
+
 def _strings(values: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in values)
 
@@ -277,6 +289,7 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
             for name, p in (rules.get("topic_names") or {}).items()
         },
         bare_refusal=str(rules.get("bare_refusal") or Phrases.bare_refusal),
+        bare_reason_words=_count(c, "bare_reason_words", Phrases.bare_reason_words),
         informal_you=c.key("informal_you") if rules.get("informal_you") else Phrases.informal_you,
         polite_you=str(rules.get("polite_you") or Phrases.polite_you),
         tier=c.key("tier") if rules.get("tier") else Phrases.tier,
