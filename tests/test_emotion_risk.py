@@ -280,6 +280,38 @@ def test_the_cross_validation_summary_says_how_far_apart_is_noise() -> None:
     assert (out["jddc_F1"], out["jddc_BA"]) == (0.5, 0.6)
 
 
+def _shop(positives: list[float], negatives: list[float], plain: list[float]) -> tuple:
+    y = np.array([True] * len(positives) + [False] * len(negatives))
+    return y, np.array(positives + negatives), np.array(plain)
+
+
+def test_the_threshold_bounds_false_alarms_pooled_over_the_shops() -> None:
+    """The threshold a new shop gets is held to the plain questions of all the dev shops
+    pooled: one shop with a few alarm-like questions (here 1 in 10 at 0.4) no longer pins it
+    above what every other shop's complaints score (round 12: near 0.5, recall lost)."""
+    script = _training_script()
+    quiet = _shop([0.35, 0.9], [0.1], [0.05] * 100)
+    loud = _shop([0.35, 0.9], [0.1], [0.4] + [0.05] * 9)
+    per = {"a": quiet, "b": quiet, "c": loud}
+    t, f1 = script.pick_threshold(per, ("a", "b", "c"))
+    assert t <= 0.35 and f1 == pytest.approx(1.0)
+    # pooled over few questions the bound still holds: alone, "c" escalates 10 % at 0.4
+    assert script.pick_threshold({"c": loud}, ("c",))[0] > 0.4
+
+
+def test_each_shop_is_scored_at_a_threshold_picked_without_it() -> None:
+    """Nested leave-one-shop-out: a shop's own turns never move its threshold."""
+    script = _training_script()
+    low = _shop([0.3, 0.9], [0.1], [0.05] * 50)
+    high = _shop([0.8, 0.9], [0.5] * 3, [0.05] * 50)
+    per = {"a": low, "b": low, "c": high}
+    nested = script.nested_thresholds(per, ("a", "b", "c"))
+    assert nested["c"] <= 0.3  # picked on a and b: their positive at 0.3 must pass
+    assert nested["a"] > 0.5  # picked on b and c: c's three negatives at 0.5 outweigh b's 0.3
+    f1, plain = script.pooled(per, nested)
+    assert plain == 0.0 and f1 < 1.0  # a loses its 0.3 complaint, c sends its 0.5 false alarms
+
+
 def test_text_model_round_trip(tmp_path: Path) -> None:
     examples = [("我要投诉你们", None, True), ("好的谢谢", None, False)] * 4
     examples += [("东西太差了", None, True), ("有货吗", None, False)] * 4
