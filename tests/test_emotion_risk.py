@@ -246,7 +246,7 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
     )
     # the packaged model was fitted in round 10, before toys, instruments, health (dev from round
     # 11) and fruit, ebike, lighting (dev from round 12) were read; refits with them transferred
-    # worse and were not shipped (CHANGELOG rounds 11 and 12)
+    # worse and were not shipped (CHANGELOG rounds 11, 12 and 13)
     assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
     assert not {"toys", "instruments", "health", "fruit", "ebike", "lighting"} & set(cv)
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
@@ -278,6 +278,38 @@ def test_the_cross_validation_summary_says_how_far_apart_is_noise() -> None:
     assert out["unread_shops_se"] == pytest.approx(0.029, abs=1e-3)  # sd 0.0577 / sqrt(4)
     assert out["dev_shops_se"] == 0.0 and out["verticals_se"] == 0.0  # one vertical: no spread
     assert (out["jddc_F1"], out["jddc_BA"]) == (0.5, 0.6)
+
+
+def _shop(positives: list[float], negatives: list[float], plain: list[float]) -> tuple:
+    y = np.array([True] * len(positives) + [False] * len(negatives))
+    return y, np.array(positives + negatives), np.array(plain)
+
+
+def test_the_threshold_bounds_false_alarms_pooled_over_the_shops() -> None:
+    """The threshold a new shop gets is held to the plain questions of all the dev shops
+    pooled: one shop with a few alarm-like questions (here 1 in 10 at 0.4) no longer pins it
+    above what every other shop's complaints score (round 12: near 0.5, recall lost)."""
+    script = _training_script()
+    quiet = _shop([0.35, 0.9], [0.1], [0.05] * 100)
+    loud = _shop([0.35, 0.9], [0.1], [0.4] + [0.05] * 9)
+    per = {"a": quiet, "b": quiet, "c": loud}
+    t, f1 = script.pick_threshold(per, ("a", "b", "c"))
+    assert t <= 0.35 and f1 == pytest.approx(1.0)
+    # pooled over few questions the bound still holds: alone, "c" escalates 10 % at 0.4
+    assert script.pick_threshold({"c": loud}, ("c",))[0] > 0.4
+
+
+def test_each_shop_is_scored_at_a_threshold_picked_without_it() -> None:
+    """Nested leave-one-shop-out: a shop's own turns never move its threshold."""
+    script = _training_script()
+    low = _shop([0.3, 0.9], [0.1], [0.05] * 50)
+    high = _shop([0.8, 0.9], [0.5] * 3, [0.05] * 50)
+    per = {"a": low, "b": low, "c": high}
+    nested = script.nested_thresholds(per, ("a", "b", "c"))
+    assert nested["c"] <= 0.3  # picked on a and b: their positive at 0.3 must pass
+    assert nested["a"] > 0.5  # picked on b and c: c's three negatives at 0.5 outweigh b's 0.3
+    f1, plain = script.pooled(per, nested)
+    assert plain == 0.0 and f1 < 1.0  # a loses its 0.3 complaint, c sends its 0.5 false alarms
 
 
 def test_text_model_round_trip(tmp_path: Path) -> None:

@@ -170,3 +170,25 @@ def test_a_bad_shop_rule_is_a_shop_error_on_first_use(
     with pytest.raises(ShopError) as err:
         build(rules)
     assert names in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        # a negation or withdrawal before a run of threat words governs each word of the run
+        ("我不会去12315投诉的", False),
+        ("本来想给差评曝光的，算你们运气好", False),
+        ("之前说要去12315投诉，是我看错订单了", False),
+        ("我要去12315投诉", True),
+        ("再不处理我就去12315投诉", True),
+        # a threat word said back as a question and answered with a no is negated
+        ("差评？不会的，我很满意，就是问下发票", False),
+        ("那个差评？不可能的", False),
+        ("差评？我肯定给差评", True),
+        ("我要投诉？不会处理就别干了", True),  # not an echo: the clause says more than the word
+    ],
+)
+def test_a_guard_governs_a_run_of_threat_words_and_an_echoed_one(text: str, threat: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("complaint_threat" in flag.risk) is threat, (text, flag.signals)
+    assert flag.escalate is threat, text

@@ -136,6 +136,9 @@ class Lexicon:
     link: re.Pattern[str]
     punct_only: re.Pattern[str]
     placeholder_only: re.Pattern[str]
+    # a withdrawable cue (a threat word) ending a text, with a joining word after it: the run of
+    # threat words one verb governs ("不会去12315投诉", "本来想给差评曝光")
+    threat_run: re.Pattern[str]
 
     def fold(self, text: str) -> str:
         """What every pattern is matched on: ``normalize`` (NFKC, lower case, no invisible
@@ -255,4 +258,11 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         link=c.regex("placeholders.link", placeholders["link"]),
         punct_only=c.key("punctuation_only"),
         placeholder_only=c.key("placeholder_only"),
+        threat_run=re.compile(
+            "(?:"
+            + "|".join(
+                f"(?:{cues[n].pattern})" for n in sorted(_cue_names(c, "withdrawable", cues))
+            )
+            + ")[和或及与、]?$"
+        ),
     )

@@ -165,10 +165,13 @@ def _hits(
     worry is not hypothetical ("吃下去了，会不会中毒")."""
     out: list[str] = []
     for match in lex.cues[name].finditer(text):
-        before = text[max(0, match.start() - 12) : match.start()]
+        before = _governing(lex, text, match.start()) if name in lex.withdrawable else None
+        before = before or text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
         rhetorical = rhetorical or (conditional and name in lex.conditional)
         after = text[match.end() : match.end() + 10]
+        if after[:1] in ECHO_MARKS and ECHO_START_RE.search(before):
+            after = after[1:]  # the word said back as a question, then answered: "差评？不会的"
         negated = lex.negated.search(before) or lex.negated_after.search(after)
         withdrawn = name in lex.withdrawable and lex.withdrawn.search(before)
         if name in lex.negatable and not rhetorical and (negated or withdrawn):
@@ -186,6 +189,25 @@ def _hits(
             continue
         out.append(match.group())
     return out
+
+
+#: A cue word echoed as a question ("差评？不会的"): the mark after it, and what may precede it
+#: (the start of its clause, a demonstrative) — then its answer is read as its negation.
+ECHO_MARKS = ("?", "？")
+ECHO_START_RE = re.compile(r"(?:^|[,.!?;~。，！？；…\s])(?:那个|这个|那|这)?$")
+
+
+def _governing(lex: Lexicon, text: str, start: int) -> str | None:
+    """The 12 characters before the run of threat words that ends at ``start`` (None when no
+    threat word ends there): a negation or withdrawal before the run governs each word of it —
+    "不会去12315投诉", "本来想给差评曝光的" — as one before a single word does."""
+    head, stripped = text[:start], False
+    for _ in range(4):
+        found = lex.threat_run.search(head)
+        if not found or found.start() == len(head):
+            break
+        head, stripped = head[: found.start()], True
+    return head[-12:] if stripped else None
 
 
 #: Negative cues that say nothing about the shop when their clause is about someone else. Not
