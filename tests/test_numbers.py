@@ -232,3 +232,13 @@ def test_unit_in() -> None:
         "cm",
         "",
     ]
+
+
+def test_body_measures_of_a_short_text_are_remembered_not_shared() -> None:
+    from kefu_copilot.text._numbers import _body_measures, body_measures
+
+    text = "身高1米6 体重110斤 穿什么码"
+    first = body_measures(text)
+    assert first == _body_measures(text)
+    first.clear()  # a caller's list is its own: the remembered reading is untouched
+    assert body_measures(text) == _body_measures(text) != []

@@ -361,6 +361,19 @@ def body_measures(text: str) -> list[BodyMeasure]:
     160 cm and 50 kg; "160斤穿什么码" → a weight (the unit decides, not the size of the number);
     "2尺4的腰" → 80 cm; "身高163" → a bare 163. Size labels (36码), money and durations are not
     measures."""
+    if len(text) <= _MEMO_CHARS:
+        return list(_remembered_body(text))
+    return _body_measures(text)
+
+
+@lru_cache(maxsize=1024)
+def _remembered_body(text: str) -> tuple[BodyMeasure, ...]:
+    """The body measures of a short text, remembered: a size question is read for them by the
+    size check, the size advisor and the reading of what it says beyond its measures."""
+    return tuple(_body_measures(text))
+
+
+def _body_measures(text: str) -> list[BodyMeasure]:
     norm = normalize(text)
     out: list[BodyMeasure] = []
     taken = _Taken()
