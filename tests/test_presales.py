@@ -921,8 +921,8 @@ def test_a_page_with_no_fact_is_recommended_with_its_selling_points() -> None:
 
 def test_the_kind_index_says_what_asking_every_profile_says(copilot: Copilot) -> None:
     """`KindIndex` (one look-up in the texts joined once) is the one answer to "does this word
-    name a kind of product of the shop": routing, the other-kind check and ranking all ask it,
-    and it says what asking every profile (kinds, or whole titles) says."""
+    name a kind of product of the shop" and "which products": routing, the other-kind check and
+    ranking all ask it, and it says what asking every profile (kinds, or whole titles) says."""
     from kefu_copilot.presales._match import names_kind
 
     advisor = copilot.advisor()
@@ -931,9 +931,15 @@ def test_the_kind_index_says_what_asking_every_profile_says(copilot: Copilot) ->
     for word in sorted(w for w in words if w):
         for aliases in ((), ("裙子",)):
             for titled in (False, True):
-                slow = any(names_kind(word, p, aliases, titled=titled) for p in advisor.profiles)
+                naming = {
+                    p.source
+                    for p in advisor.profiles
+                    if names_kind(word, p, aliases, titled=titled)
+                }
                 fast = advisor.kinds.names(word, aliases, titled=titled)
-                assert fast == slow, (word, aliases, titled)
+                assert fast == bool(naming), (word, aliases, titled)
+                held = advisor.kinds.holders(word, aliases, titled=titled)
+                assert held is None or held == naming, (word, aliases, titled)
 
 
 def test_the_kind_index_answers_a_large_catalogue_in_under_a_millisecond() -> None:

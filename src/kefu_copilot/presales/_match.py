@@ -57,17 +57,29 @@ class _Texts:
 
     def __init__(self, texts: Sequence[str]):
         self.texts = list(dict.fromkeys(texts))  # many products share a kind
+        at_text = {text: at for at, text in enumerate(self.texts)}
+        #: the positions in ``texts`` (as given) of each distinct text
+        self.owners: list[list[int]] = [[] for _ in self.texts]
+        for n, text in enumerate(texts):
+            self.owners[at_text[text]].append(n)
         self.pairs: dict[str, list[int]] = {}
         for at, text in enumerate(self.texts):
             for pair in {text[i : i + 2] for i in range(len(text) - 1)}:
                 self.pairs.setdefault(pair, []).append(at)
 
-    def has(self, key: str) -> bool:
+    def _rarest(self, key: str) -> list[int]:
+        """The distinct texts holding the key's rarest pair (none: no text can hold it)."""
         postings = [self.pairs.get(key[i : i + 2]) for i in range(len(key) - 1)]
         if not postings or any(p is None for p in postings):
-            return False
-        rarest = min((p for p in postings if p is not None), key=len)
-        return any(key in self.texts[at] for at in rarest)
+            return []
+        return min((p for p in postings if p is not None), key=len)
+
+    def has(self, key: str) -> bool:
+        return any(key in self.texts[at] for at in self._rarest(key))
+
+    def holding(self, key: str) -> list[int]:
+        """The positions (in the texts as given) of the texts ``key`` is in."""
+        return [n for at in self._rarest(key) if key in self.texts[at] for n in self.owners[at]]
 
 
 class KindIndex:
@@ -117,6 +129,37 @@ class KindIndex:
     ) -> list[str]:
         """The ``words`` naming a kind of product the shop has."""
         return [w for w in words if self.names(w, aliases.get(w, ()), titled=titled)]
+
+    @cached_property
+    def _single(self) -> dict[tuple[str, bool], set[int]]:
+        """(a Chinese character, titled) → the profiles it names alone: a character of the
+        category, or (not titled) the last of a word of the kind (see :func:`names_kind`)."""
+        out: dict[tuple[str, bool], set[int]] = {}
+        for n, p in enumerate(self.profiles):
+            for ch in set(normalize(p.category)):
+                out.setdefault((ch, True), set()).add(n)
+                out.setdefault((ch, False), set()).add(n)
+            for word in p.kind.split():
+                out.setdefault((word[-1], False), set()).add(n)
+        return out
+
+    def holders(
+        self, word: str, aliases: Sequence[str] = (), *, titled: bool = False
+    ) -> set[str] | None:
+        """The sources of the profiles ``word`` (or one of its ``aliases``) names the kind of —
+        exactly those :func:`names_kind` holds for — found by the texts' pairs instead of
+        asking every profile; None when they cannot be told apart so (a lone ASCII letter, an
+        empty word): ask each profile then."""
+        found: set[int] = set()
+        for form in (word, *aliases):
+            key = stem(form)
+            if not key or (len(key) == 1 and key.isascii()):
+                return None
+            if len(key) > 1:
+                found.update((self._marks if titled else self._kinds).holding(key))
+            else:
+                found.update(self._single.get((key, titled), ()))
+        return {self.profiles[n].source for n in found}
 
 
 @dataclass(frozen=True)
