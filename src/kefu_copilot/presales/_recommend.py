@@ -48,6 +48,21 @@ TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than 
 HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
 ALIAS = 0.75  # the share of that weight a synonym of the word earns
 DENIED = -1.5  # a feature the page denies
+#: What each kind of evidence a page has for a need weighs (:meth:`Scored.add`). Set by hand;
+#: scripts/presales_rank_loo.py refits them leave-one-shop-out on the pre-sales suites (round 13:
+#: no better than these — the first-ranked product is an expected one in 83 % of cases either way).
+WEIGHTS: dict[str, float] = {
+    "kind": HEAD,  # a word of the shopper's naming what the product is
+    "kind_alias": ALIAS * HEAD,  # a synonym of it
+    "word_in_title": HEAD,  # a feature or word said, in the title
+    "word_in_facts": 1.0,  # in a fact of the page
+    "phrase": TEXT,  # the share of a phrase of the shopper's the page states
+    "denied": DENIED,  # a feature, phrase, household or age the page denies
+    "household": 1.0,  # the household size said, one the page serves
+    "age": 1.0,  # the age said, one the page's range holds
+    "extreme": 1.0,  # the most (least) of the quantity asked for
+    "amount": 1.0,  # a figure covering the quantity needed
+}
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
 SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
 Cite = Callable[[int, float], Citation]
@@ -68,6 +83,14 @@ class Scored:
     prices: list[float] = field(default_factory=list)  # within the budget (else all)
     price_chunks: list[int] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
+    # the evidence, by kind (see WEIGHTS): how much of each the page has; score is their sum
+    # weighed
+    parts: dict[str, float] = field(default_factory=dict)
+
+    def add(self, part: str, amount: float = 1.0) -> None:
+        """``amount`` of the evidence ``part`` (a key of :data:`WEIGHTS`), weighed in."""
+        self.parts[part] = self.parts.get(part, 0.0) + amount
+        self.score += WEIGHTS[part] * amount
 
 
 _SEGMENT = re.compile(r"[\s/／、，,|｜]+")
@@ -292,7 +315,7 @@ def _by_extreme(out: Sequence[Scored], extreme: Extreme) -> None:
         for s, rows, figure in best:
             if figure == top:
                 at = next(r for r in rows if r[0] == top)
-                s.score += 1.0
+                s.add("extreme")
                 s.found.append(Found(extreme.said, False, [(at[1], at[2])], []))
         return
 
@@ -397,18 +420,17 @@ def rank(
                 continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
             # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
-            scored.score += sum(
-                HEAD if names_kind(w, profile, titled=titled) else ALIAS * HEAD for w in have
-            )  # fmt: skip
+            for w in have:
+                scored.add("kind" if names_kind(w, profile, titled=titled) else "kind_alias")
         phrases = _feature_phrases(rules)
         for word in [*needs.features, *soft]:
             also = [*phrases.get(word, []), *aliases.get(word, ())]
             found = find_any(word, also, profile, negations)
             if found.present:
-                scored.score += HEAD if found.in_title else 1.0
+                scored.add("word_in_title" if found.in_title else "word_in_facts")
                 scored.found.append(found)
             elif found.denied:
-                scored.score += DENIED
+                scored.add("denied")
                 scored.misses.append(word)
         scored.kinds = [
             w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)
@@ -417,35 +439,35 @@ def rank(
             if not said.share:
                 continue
             if said.clause is None:  # in its title only: what it is, nothing to quote
-                scored.score += TEXT * said.share
+                scored.add("phrase", said.share)
                 scored.text += said.share
                 if said.share == 1.0:
                     scored.found.append(Found(said.phrase, True, [], []))
                 continue
             if said.denied:
-                scored.score += DENIED * said.share
+                scored.add("denied", said.share)
                 scored.misses.append(said.phrase)
                 scored.denials.append(said.clause)
             else:
-                scored.score += TEXT * said.share
+                scored.add("phrase", said.share)
                 scored.text += said.share
                 found = Found(said.phrase, False, [said.clause], [])
                 scored.found.append(found) if said.share == 1.0 else scored.partial.append(found)
         if needs.household:
             fits = for_household(needs.household, profile)
             if fits is not None and fits.positive:
-                scored.score += 1.0
+                scored.add("household")
                 scored.found.append(fits)
             elif fits is not None:
-                scored.score += DENIED
+                scored.add("denied")
                 scored.misses.append(fits.word)
         if needs.age is not None:
             aged = for_age(needs.age, profile, rules["ages"], negations)
             if aged is not None and aged.positive:
-                scored.score += 1.0
+                scored.add("age")
                 scored.found.append(aged)
             elif aged is not None:  # "3岁以下儿童不建议食用": a draft quoting it
-                scored.score += DENIED
+                scored.add("denied")
                 scored.misses.append(aged.word)
                 scored.denials.extend(aged.negative[:1])
         out.append(scored)
@@ -455,7 +477,7 @@ def rank(
         for scored in out:
             covered = _by_amount(scored, amount)
             if covered is not None:
-                scored.score += 1.0
+                scored.add("amount")
                 scored.found.insert(0, covered)  # the figure asked for is quoted first
     out.sort(key=lambda s: (-s.score, -s.text, -s.support, s.profile.source))
     return out, left
