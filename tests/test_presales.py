@@ -1471,3 +1471,18 @@ def test_a_profiles_remembered_readings_are_neither_stored_nor_compared() -> Non
     assert read == fresh
     changed = dataclasses.replace(read, facts=[Fact("面料", "涤纶", 1)], parts=[(1, "涤纶")])
     assert "涤纶" in changed.normalized_page and "纯棉" not in changed.normalized_page
+
+
+# -- round 13: structure that transfers -------------------------------------------------------
+def test_a_need_no_cue_routes_and_the_knowledge_hands_off_gets_the_fitting_products_drafted(
+    copilot: Copilot,
+) -> None:
+    # no wish cue, no kind named: routing does not take it, retrieval does not answer it — but
+    # 噪音大 reads as 降噪, which one page states: the agent gets it, cited, rather than nothing
+    answer = copilot.answer("工地上噪音大 想听清楚", explain=True)
+    assert answer.decision == "draft" and answer.trace is not None
+    assert answer.trace.rule == "presales"
+    assert {c.source for c in answer.citations} == {"products/jg-pro.json"}
+    # haggling, and asking whether the shop has what none of its pages states, stay handoffs
+    assert copilot.answer("买两个耳机能便宜点吗").decision == "handoff"
+    assert copilot.answer("有没有扫地机").decision == "handoff"

@@ -350,6 +350,30 @@ class Advisor:
         )
         return self.held_back(self._recommended(question, rec), *reasons)
 
+    def fallback(
+        self,
+        question: str,
+        support: Mapping[str, float],
+    ) -> tuple[Answer, Needs] | None:
+        """A draft naming the products that fit ``question`` with their deciding facts, for a
+        question :meth:`route` did not take and the knowledge hands off — a need said without
+        the cues routing reads ("卧室西晒 窗帘要全黑的", "试纸用得多 怎么买最划算"): the agent
+        gets the candidates rather than an empty handoff. Never sent as is; None (the handoff
+        stands) when nothing fits, when it is haggling or a price objection (an agent's or a
+        policy's), and when the shopper asks whether the shop has something none states."""
+        needs = self.needs(question)
+        if needs.cues.get("bargain") or "objection" in needs.kinds():
+            return None
+        strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
+        rec = recommend(
+            self._measured(needs), self.profiles, self.rules, self.cite, support,
+            strict=strict, index=self.kinds,
+        )  # fmt: skip
+        if rec.decision == "handoff" or not rec.citations:
+            return None  # nothing fits, or only a question back: the handoff stands
+        reason = "presales: the knowledge hands it off; the products that fit, for an agent"
+        return self.held_back(self._recommended(question, rec), reason), needs
+
     def held_back(self, answer: Answer, *reasons: str) -> Answer:
         """``answer`` for an agent: a draft when it was to be sent as is, ``reasons`` added."""
         update: dict[str, Any] = {"reasons": [*answer.reasons, *reasons]}

@@ -82,7 +82,12 @@ def presales_answer(
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
             # goes to an agent (sent as is only when one product clearly fits)
             return _held(advisor, prepared)
-        return None
+        if knowledge == "handoff" and prepared.extractive.decision == "handoff":
+            # neither the advisor's cues nor the knowledge answer it: the products that fit
+            # the need said, for an agent, rather than an empty handoff
+            routed = advisor.fallback(prepared.question, support)
+        if routed is None:
+            return None
     answer, needs = routed
     if held and answer.decision == "auto":
         # the calibrated probability doubts the question: never sent as is on the advisor's word
