@@ -1486,3 +1486,18 @@ def test_a_need_no_cue_routes_and_the_knowledge_hands_off_gets_the_fitting_produ
     # haggling, and asking whether the shop has what none of its pages states, stay handoffs
     assert copilot.answer("买两个耳机能便宜点吗").decision == "handoff"
     assert copilot.answer("有没有扫地机").decision == "handoff"
+
+
+def test_a_kids_need_reads_the_group_marks_of_the_kind_asked_not_the_catalogues() -> None:
+    from kefu_copilot.presales._match import KindIndex
+    from kefu_copilot.presales._recommend import rank
+
+    pages = _pages(
+        ("jacket", "儿童摇粒绒外套", "童装"),  # the shop marks its kids' clothes …
+        ("guitar", "古典吉他", "吉他"),  # … and no guitar for anyone
+    )
+    pages[1].parts.append((1, "尼龙弦手感柔软，适合孩子学琴"))
+    needs = read_needs("孩子要学吉他 买哪个", RULES, lambda t: ["孩子", "学", "吉他", "买"])
+    scored, left = rank(needs, pages, RULES, index=KindIndex(pages))
+    # an unmarked guitar whose page says it fits a child is the child's: no guitar is marked
+    assert [s.profile.source for s in scored] == ["guitar"], left

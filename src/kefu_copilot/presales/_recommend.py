@@ -175,10 +175,10 @@ def fits_group(
     used: Collection[str] | None = None,
 ) -> bool:
     """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
-    ``used``: the groups the catalogue marks any product for — where it marks none for a
-    group of ``marked_only``, an unmarked product is for that group when its own page says so
-    (a shop of instruments marks none 儿童: its guitar whose page says 适合孩子, or whose size
-    chart states an age holding the child's, is the child's)."""
+    ``used``: the groups the catalogue (or the kind asked for) marks any product for — where
+    it marks none for a group of ``marked_only``, an unmarked product is for that group when
+    its own page says so (a shop of instruments marks none 儿童: its guitar whose page says
+    适合孩子, or whose size chart states an age holding the child's, is the child's)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
@@ -399,7 +399,14 @@ def rank(
         w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
-    used = marked_groups(profiles, rules)
+    # the groups the products of the kind asked for are marked for (of the whole catalogue
+    # when no kind is said): a shop marking its kids' clothes 童装 marks no guitar so, and a
+    # guitar for 孩子 is then any guitar whose page says it fits one (see fits_group)
+    of_kind = [
+        p for p in profiles
+        if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for w in heads)
+    ]  # fmt: skip
+    used = marked_groups(of_kind or profiles, rules)
     for profile in profiles:
         if not fits_group(profile, needs, rules, used):
             left.append(f"{profile.title}: for another group")
