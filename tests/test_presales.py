@@ -1501,3 +1501,21 @@ def test_a_kids_need_reads_the_group_marks_of_the_kind_asked_not_the_catalogues(
     scored, left = rank(needs, pages, RULES, index=KindIndex(pages))
     # an unmarked guitar whose page says it fits a child is the child's: no guitar is marked
     assert [s.profile.source for s in scored] == ["guitar"], left
+
+
+def test_the_clause_retrieval_matched_is_quoted_besides_the_deciding_facts() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import Scored, _passage, _quoted
+
+    scale = Profile(
+        "scale", "智能体脂秤 F1", "", "体脂秤", [], [],
+        [(1, "测量原理：BIA 生物电阻抗"), (2, "孕妇及佩戴心脏起搏器者请使用仅称重模式。")],
+        marks="智能体脂秤 f1 体脂秤",
+    )  # fmt: skip
+    question = "老婆是孕妇 体脂秤能一起用吗"
+    # the best-matched chunk's sentence sharing the question's words (体脂秤 names the product)
+    assert _passage(scale, [2, 1], question) == (2, "孕妇及佩戴心脏起搏器者请使用仅称重模式")
+    assert _passage(scale, [1], question) is None  # shares nothing with the need
+    assert _passage(scale, [], question) is None
+    scored = Scored(scale, passage=_passage(scale, [2], question))
+    assert "孕妇及佩戴心脏起搏器者请使用仅称重模式" in [t for _, t in _quoted(scored, RULES)]

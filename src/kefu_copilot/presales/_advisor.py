@@ -84,6 +84,17 @@ class Advisor:
         index = self._by_id.get(citation.chunk_id or "")
         return self._chunks[index].text if index is not None else citation.snippet
 
+    def passages(self, candidates: Sequence[Any]) -> dict[str, list[int]]:
+        """Product source → the chunks of its page retrieval matched, best supported first
+        (``candidates``: a prepared question's)."""
+        out: dict[str, list[tuple[float, int]]] = {}
+        for candidate in candidates:
+            chunk = candidate.hit.chunk
+            index = self._by_id.get(chunk.id)
+            if index is not None and chunk.source in self._by_source:
+                out.setdefault(chunk.source, []).append((candidate.support, index))
+        return {s: [i for _, i in sorted(rows, key=lambda r: -r[0])] for s, rows in out.items()}
+
     def cite(self, index: int, score: float = 1.0) -> Citation:
         chunk = self._chunks[index]
         return Citation(
@@ -185,6 +196,7 @@ class Advisor:
         *,
         knowledge: str = "handoff",
         typed: bool = False,
+        passages: Mapping[str, Sequence[int]] | None = None,
     ) -> tuple[Answer, Needs] | None:
         """The pre-sales answer to ``question``, or None when it is not a pre-sales message.
         ``support``: product source → retrieval's support for its page (breaks ties);
@@ -192,7 +204,9 @@ class Advisor:
         (``auto``), a weak wish with a kind of product ("有没有…的充电宝") is a pre-sales
         question; when it has none (``handoff``), so is a kind of product said with a feature
         wanted ("宿舍用的键盘 不想吵到室友"). ``typed``: the knowledge's answer is a catalogue
-        value; sure (``auto``), it stands unless a wish to buy is said."""
+        value; sure (``auto``), it stands unless a wish to buy is said. ``passages``: product
+        source → the chunks of its page retrieval matched (:meth:`passages`): a recommendation
+        quotes the best one's clause on the need besides its deciding facts."""
         wants_said = self.wishes(self.said(question))
         if typed and knowledge == "auto" and not wants_said:
             return None  # a sure catalogue value answers it
@@ -319,6 +333,7 @@ class Advisor:
             support,
             strict=strict,
             index=self.kinds,
+            passages=passages,
         )
         return self._recommended(question, rec), needs
 
@@ -337,7 +352,13 @@ class Advisor:
             out.append(f"the products cited are for another group than {'、'.join(needs.groups)}")
         return out
 
-    def refit(self, question: str, reasons: Sequence[str], support: Mapping[str, float]) -> Answer:
+    def refit(
+        self,
+        question: str,
+        reasons: Sequence[str],
+        support: Mapping[str, float],
+        passages: Mapping[str, Sequence[int]] | None = None,
+    ) -> Answer:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
         rec = recommend(
@@ -347,6 +368,7 @@ class Advisor:
             self.cite,
             support,
             index=self.kinds,
+            passages=passages,
         )
         return self.held_back(self._recommended(question, rec), *reasons)
 
@@ -354,6 +376,7 @@ class Advisor:
         self,
         question: str,
         support: Mapping[str, float],
+        passages: Mapping[str, Sequence[int]] | None = None,
     ) -> tuple[Answer, Needs] | None:
         """A draft naming the products that fit ``question`` with their deciding facts, for a
         question :meth:`route` did not take and the knowledge hands off — a need said without
@@ -367,7 +390,7 @@ class Advisor:
         strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
         rec = recommend(
             self._measured(needs), self.profiles, self.rules, self.cite, support,
-            strict=strict, index=self.kinds,
+            strict=strict, index=self.kinds, passages=passages,
         )  # fmt: skip
         if rec.decision == "handoff" or not rec.citations:
             return None  # nothing fits, or only a question back: the handoff stands

@@ -86,6 +86,9 @@ class Scored:
     # the evidence, by kind (see WEIGHTS): how much of each the page has; score is their sum
     # weighed
     parts: dict[str, float] = field(default_factory=dict)
+    # the clause of the page retrieval matched best to the question (chunk, text), if it shares
+    # words with it besides the product's name: a deciding fact though no need word names it
+    passage: tuple[int, str] | None = None
 
     def add(self, part: str, amount: float = 1.0) -> None:
         """``amount`` of the evidence ``part`` (a key of :data:`WEIGHTS`), weighed in."""
@@ -363,12 +366,14 @@ def rank(
     *,
     titled: bool = False,
     index: KindIndex | None = None,
+    passages: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page;
     ``titled``: the words naming what is wanted are read in whole titles, not kinds (see
     :func:`_kind_heads`); ``index``: the :class:`KindIndex` of ``profiles`` when the caller
-    keeps one (built here otherwise)."""
+    keeps one (built here otherwise); ``passages``: product source → the chunks of its page
+    retrieval matched to the question, best first (see :func:`_passage`)."""
     negations = _negations(rules)
     aliases = needs.aliases
     # a character the segmenter split from a phrase it does not know names a kind only as the
@@ -421,6 +426,7 @@ def rank(
         )
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
+        scored.passage = _passage(profile, (passages or {}).get(profile.source, ()), needs.text)
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
@@ -526,6 +532,7 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
             key = fact.text if fact else clause
             facts.setdefault(key, chunk)
             deciding.append((found.word, key))
+    passage = scored.passage if scored.passage and scored.passage[1] not in facts else None
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:
             break
@@ -534,9 +541,41 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
         for chunk, text in selling_points(profile, rules)[:n]:
             facts.setdefault(text, chunk)
     shown = list(facts.items())[:n]
+    if passage is not None and passage[1] not in dict(shown):
+        shown.append((passage[1], passage[0]))  # besides the facts the need and page chose
     keys = {t for t, _ in shown}
     unquoted = [w for w, key in deciding if key is None or key not in keys]
     return [(c, t) for t, c in shown], list(dict.fromkeys(unquoted))
+
+
+_SENTENCE = re.compile(r"[。；;！!？?\n]+")
+
+
+def _passage(profile: Profile, chunks: Sequence[int], question: str) -> tuple[int, str] | None:
+    """Of the chunk of ``profile``'s page retrieval matched best to ``question`` (the first of
+    ``chunks``), the fact or sentence sharing most character pairs with the question, the
+    pairs of the product's own title left out (they name it, they say nothing of the need);
+    None when none shares any."""
+    if not chunks:
+        return None
+    chunk = chunks[0]
+    title = set(bigrams(f"{profile.title} {profile.category}"))
+    asked = [b for b in bigrams(question) if b not in title]
+    if not asked:
+        return None
+    facts = [f.text for f in profile.facts if f.chunk == chunk and f.chunk != profile.overview]
+    if not facts:
+        facts = [
+            t.strip() for i, text in profile.parts if i == chunk
+            for t in _SENTENCE.split(text) if t.strip()
+        ]  # fmt: skip
+    best, shared = None, 0
+    for text in facts:
+        norm = normalize(text)
+        count = sum(b in norm for b in asked)
+        if count > shared:
+            best, shared = text, count
+    return (chunk, best) if best is not None else None
 
 
 def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
@@ -787,11 +826,12 @@ def recommend(
     *,
     strict: bool = False,
     index: KindIndex | None = None,
+    passages: Mapping[str, Sequence[int]] | None = None,
 ) -> Recommendation:
     """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
     whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
     else nothing fits."""
-    scored, left = rank(needs, profiles, rules, support, index=index)
+    scored, left = rank(needs, profiles, rules, support, index=index, passages=passages)
     texts = rules["texts"]
     negations = _negations(rules)
     picks = [pick_of(s, rules, cite) for s in scored[:3]]
