@@ -180,7 +180,25 @@ def test_needs_prepare_a_rule_sets_word_lists_once_through_compiled(monkeypatch)
 
 
 @pytest.mark.parametrize(
-    "text", ["他俩眼神不太好，看不清屏幕", "第一次见家长 体面一点", "梨形身材"]
+    "text",
+    [
+        "他俩眼神不太好，看不清屏幕",
+        "第一次见家长 体面一点",
+        "梨形身材",
+        # round 13's audit: a place, a setting, a body, a condition, read as a feature by one
+        # shop's case — and misread elsewhere (海边 → 防晒 for rusting strings, 血糖 → 无糖
+        # for a glucose meter, 东北 → 保暖 for a mother who is too warm)
+        "她在东北 家里有暖气",
+        "住海边 潮得很",
+        "宿舍里用",
+        "晚上看书用",
+        "腿粗",
+        "买了血糖仪",
+        "有糖尿病",
+        "办公室用",
+        "同时连两台",
+        "放久了会坏了吗",
+    ],
 )
 def test_the_packaged_features_hold_no_phrase_one_case_needed(text: str) -> None:
     # an association one shop's case needed (poor eyesight → 语音) is that shop's shop.yaml's
