@@ -1495,12 +1495,16 @@ def test_a_profiles_remembered_readings_are_neither_stored_nor_compared() -> Non
 def test_a_need_no_cue_routes_and_the_knowledge_hands_off_gets_the_fitting_products_drafted(
     copilot: Copilot,
 ) -> None:
-    # no wish cue, no kind named: routing does not take it, retrieval does not answer it — but
-    # 噪音大 reads as 降噪, which one page states: the agent gets it, cited, rather than nothing
-    answer = copilot.answer("工地上噪音大 想听清楚", explain=True)
+    # no kind named: routing does not take it, retrieval does not answer it — but the intent
+    # model reads a need, and 噪音大 reads as 降噪, which one page states: the agent gets it,
+    # cited, rather than nothing
+    answer = copilot.answer("上班路上噪音大 选哪个", explain=True)
     assert answer.decision == "draft" and answer.trace is not None
     assert answer.trace.rule == "presales"
+    assert any("the knowledge hands it off" in r for r in answer.trace.reasons)
     assert {c.source for c in answer.citations} == {"products/jg-pro.json"}
+    # the same words of a product bought: no need, the handoff stands
+    assert copilot.answer("耳机收到三天了 噪音大 能退吗").decision == "handoff"
     # haggling, and asking whether the shop has what none of its pages states, stay handoffs
     assert copilot.answer("买两个耳机能便宜点吗").decision == "handoff"
     assert copilot.answer("有没有扫地机").decision == "handoff"
@@ -1537,3 +1541,32 @@ def test_the_clause_retrieval_matched_is_quoted_besides_the_deciding_facts() -> 
     assert _passage(scale, [], question) is None
     scored = Scored(scale, passage=_passage(scale, [2], question))
     assert "孕妇及佩戴心脏起搏器者请使用仅称重模式" in [t for _, t in _quoted(scored, RULES)]
+
+
+def test_the_intent_model_reads_characters_and_figures_as_one_class() -> None:
+    from kefu_copilot.presales._intent import intent_features
+
+    grams = intent_features("预算300 买哪款")
+    assert {"预", "预算", "00", "买哪", "哪款"} <= grams
+    assert intent_features("预算300") == intent_features("预算500")  # a figure's value is no cue
+    assert not any(" " in g for g in grams)
+
+
+@pytest.mark.parametrize(
+    ("text", "need"),
+    [
+        ("想给爸妈买个血压计，预算300左右", True),
+        ("家里两个孩子，买哪款比较合适", True),
+        ("收到三天了灯不亮，能换新的吗", False),
+        ("我的订单什么时候发货", False),
+        ("发票抬头开错了，帮我重开一张", False),
+    ],
+)
+def test_the_packaged_intent_model_tells_a_need_from_an_order_or_policy_question(
+    text: str, need: bool
+) -> None:
+    from kefu_copilot.presales._intent import presales_intent
+
+    model = presales_intent()
+    assert model.is_need(text) is need, model.probability(text)
+    assert model.info["cv"] == "leave-one-shop-out"

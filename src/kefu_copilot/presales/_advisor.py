@@ -31,6 +31,7 @@ from ._compare import (
     version_label,
 )
 from ._crosssell import asked_kinds, suggest_complement, suggest_for_kind
+from ._intent import presales_intent
 from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
@@ -387,6 +388,8 @@ class Advisor:
         needs = self.needs(question)
         if needs.cues.get("bargain") or "objection" in needs.kinds():
             return None
+        if not presales_intent().is_need(question):
+            return None  # read as an order, policy or product question: the handoff stands
         strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
         rec = recommend(
             self._measured(needs), self.profiles, self.rules, self.cite, support,
