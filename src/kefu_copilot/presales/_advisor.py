@@ -31,6 +31,7 @@ from ._compare import (
     version_label,
 )
 from ._crosssell import asked_kinds, suggest_complement, suggest_for_kind
+from ._intent import presales_intent
 from ._match import KindIndex, names_kind
 from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
@@ -83,6 +84,17 @@ class Advisor:
         """The whole text of a cited chunk (its snippet when the chunk is not in the snapshot)."""
         index = self._by_id.get(citation.chunk_id or "")
         return self._chunks[index].text if index is not None else citation.snippet
+
+    def passages(self, candidates: Sequence[Any]) -> dict[str, list[int]]:
+        """Product source → the chunks of its page retrieval matched, best supported first
+        (``candidates``: a prepared question's)."""
+        out: dict[str, list[tuple[float, int]]] = {}
+        for candidate in candidates:
+            chunk = candidate.hit.chunk
+            index = self._by_id.get(chunk.id)
+            if index is not None and chunk.source in self._by_source:
+                out.setdefault(chunk.source, []).append((candidate.support, index))
+        return {s: [i for _, i in sorted(rows, key=lambda r: -r[0])] for s, rows in out.items()}
 
     def cite(self, index: int, score: float = 1.0) -> Citation:
         chunk = self._chunks[index]
@@ -185,6 +197,7 @@ class Advisor:
         *,
         knowledge: str = "handoff",
         typed: bool = False,
+        passages: Mapping[str, Sequence[int]] | None = None,
     ) -> tuple[Answer, Needs] | None:
         """The pre-sales answer to ``question``, or None when it is not a pre-sales message.
         ``support``: product source → retrieval's support for its page (breaks ties);
@@ -192,7 +205,9 @@ class Advisor:
         (``auto``), a weak wish with a kind of product ("有没有…的充电宝") is a pre-sales
         question; when it has none (``handoff``), so is a kind of product said with a feature
         wanted ("宿舍用的键盘 不想吵到室友"). ``typed``: the knowledge's answer is a catalogue
-        value; sure (``auto``), it stands unless a wish to buy is said."""
+        value; sure (``auto``), it stands unless a wish to buy is said. ``passages``: product
+        source → the chunks of its page retrieval matched (:meth:`passages`): a recommendation
+        quotes the best one's clause on the need besides its deciding facts."""
         wants_said = self.wishes(self.said(question))
         if typed and knowledge == "auto" and not wants_said:
             return None  # a sure catalogue value answers it
@@ -319,6 +334,7 @@ class Advisor:
             support,
             strict=strict,
             index=self.kinds,
+            passages=passages,
         )
         return self._recommended(question, rec), needs
 
@@ -337,7 +353,13 @@ class Advisor:
             out.append(f"the products cited are for another group than {'、'.join(needs.groups)}")
         return out
 
-    def refit(self, question: str, reasons: Sequence[str], support: Mapping[str, float]) -> Answer:
+    def refit(
+        self,
+        question: str,
+        reasons: Sequence[str],
+        support: Mapping[str, float],
+        passages: Mapping[str, Sequence[int]] | None = None,
+    ) -> Answer:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
         rec = recommend(
@@ -347,8 +369,36 @@ class Advisor:
             self.cite,
             support,
             index=self.kinds,
+            passages=passages,
         )
         return self.held_back(self._recommended(question, rec), *reasons)
+
+    def fallback(
+        self,
+        question: str,
+        support: Mapping[str, float],
+        passages: Mapping[str, Sequence[int]] | None = None,
+    ) -> tuple[Answer, Needs] | None:
+        """A draft naming the products that fit ``question`` with their deciding facts, for a
+        question :meth:`route` did not take and the knowledge hands off — a need said without
+        the cues routing reads ("卧室西晒 窗帘要全黑的", "试纸用得多 怎么买最划算"): the agent
+        gets the candidates rather than an empty handoff. Never sent as is; None (the handoff
+        stands) when nothing fits, when it is haggling or a price objection (an agent's or a
+        policy's), and when the shopper asks whether the shop has something none states."""
+        needs = self.needs(question)
+        if needs.cues.get("bargain") or "objection" in needs.kinds():
+            return None
+        if not presales_intent().is_need(question):
+            return None  # read as an order, policy or product question: the handoff stands
+        strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
+        rec = recommend(
+            self._measured(needs), self.profiles, self.rules, self.cite, support,
+            strict=strict, index=self.kinds, passages=passages,
+        )  # fmt: skip
+        if rec.decision == "handoff" or not rec.citations:
+            return None  # nothing fits, or only a question back: the handoff stands
+        reason = "presales: the knowledge hands it off; the products that fit, for an agent"
+        return self.held_back(self._recommended(question, rec), reason), needs
 
     def held_back(self, answer: Answer, *reasons: str) -> Answer:
         """``answer`` for an agent: a draft when it was to be sent as is, ``reasons`` added."""

@@ -48,6 +48,21 @@ TEXT_LEAD = 0.3  # the share of the shopper's phrases the best states more than 
 HEAD = 2.0  # a word of what the product is (its title or category) weighs twice a fact's word
 ALIAS = 0.75  # the share of that weight a synonym of the word earns
 DENIED = -1.5  # a feature the page denies
+#: What each kind of evidence a page has for a need weighs (:meth:`Scored.add`). Set by hand;
+#: scripts/presales_rank_loo.py refits them leave-one-shop-out on the pre-sales suites (round 13:
+#: no better than these — the first-ranked product is an expected one in 83 % of cases either way).
+WEIGHTS: dict[str, float] = {
+    "kind": HEAD,  # a word of the shopper's naming what the product is
+    "kind_alias": ALIAS * HEAD,  # a synonym of it
+    "word_in_title": HEAD,  # a feature or word said, in the title
+    "word_in_facts": 1.0,  # in a fact of the page
+    "phrase": TEXT,  # the share of a phrase of the shopper's the page states
+    "denied": DENIED,  # a feature, phrase, household or age the page denies
+    "household": 1.0,  # the household size said, one the page serves
+    "age": 1.0,  # the age said, one the page's range holds
+    "extreme": 1.0,  # the most (least) of the quantity asked for
+    "amount": 1.0,  # a figure covering the quantity needed
+}
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
 SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
 Cite = Callable[[int, float], Citation]
@@ -68,6 +83,17 @@ class Scored:
     prices: list[float] = field(default_factory=list)  # within the budget (else all)
     price_chunks: list[int] = field(default_factory=list)
     variants: list[Variant] = field(default_factory=list)  # within the budget (none: no budget)
+    # the evidence, by kind (see WEIGHTS): how much of each the page has; score is their sum
+    # weighed
+    parts: dict[str, float] = field(default_factory=dict)
+    # the clause of the page retrieval matched best to the question (chunk, text), if it shares
+    # words with it besides the product's name: a deciding fact though no need word names it
+    passage: tuple[int, str] | None = None
+
+    def add(self, part: str, amount: float = 1.0) -> None:
+        """``amount`` of the evidence ``part`` (a key of :data:`WEIGHTS`), weighed in."""
+        self.parts[part] = self.parts.get(part, 0.0) + amount
+        self.score += WEIGHTS[part] * amount
 
 
 _SEGMENT = re.compile(r"[\s/／、，,|｜]+")
@@ -152,10 +178,10 @@ def fits_group(
     used: Collection[str] | None = None,
 ) -> bool:
     """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
-    ``used``: the groups the catalogue marks any product for — where it marks none for a
-    group of ``marked_only``, an unmarked product is for that group when its own page says so
-    (a shop of instruments marks none 儿童: its guitar whose page says 适合孩子, or whose size
-    chart states an age holding the child's, is the child's)."""
+    ``used``: the groups the catalogue (or the kind asked for) marks any product for — where
+    it marks none for a group of ``marked_only``, an unmarked product is for that group when
+    its own page says so (a shop of instruments marks none 儿童: its guitar whose page says
+    适合孩子, or whose size chart states an age holding the child's, is the child's)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
@@ -292,7 +318,7 @@ def _by_extreme(out: Sequence[Scored], extreme: Extreme) -> None:
         for s, rows, figure in best:
             if figure == top:
                 at = next(r for r in rows if r[0] == top)
-                s.score += 1.0
+                s.add("extreme")
                 s.found.append(Found(extreme.said, False, [(at[1], at[2])], []))
         return
 
@@ -340,12 +366,14 @@ def rank(
     *,
     titled: bool = False,
     index: KindIndex | None = None,
+    passages: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[list[Scored], list[str]]:
     """The products that fit ``needs``, best first, and why the others were left out.
     ``support``: product source → how well retrieval matched the question to its page;
     ``titled``: the words naming what is wanted are read in whole titles, not kinds (see
     :func:`_kind_heads`); ``index``: the :class:`KindIndex` of ``profiles`` when the caller
-    keeps one (built here otherwise)."""
+    keeps one (built here otherwise); ``passages``: product source → the chunks of its page
+    retrieval matched to the question, best first (see :func:`_passage`)."""
     negations = _negations(rules)
     aliases = needs.aliases
     # a character the segmenter split from a phrase it does not know names a kind only as the
@@ -376,7 +404,14 @@ def rank(
         w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
     ]
     described = describe([*needs.phrases, *unstated], profiles, negations)
-    used = marked_groups(profiles, rules)
+    # the groups the products of the kind asked for are marked for (of the whole catalogue
+    # when no kind is said): a shop marking its kids' clothes 童装 marks no guitar so, and a
+    # guitar for 孩子 is then any guitar whose page says it fits one (see fits_group)
+    of_kind = [
+        p for p in profiles
+        if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for w in heads)
+    ]  # fmt: skip
+    used = marked_groups(of_kind or profiles, rules)
     for profile in profiles:
         if not fits_group(profile, needs, rules, used):
             left.append(f"{profile.title}: for another group")
@@ -391,24 +426,24 @@ def rank(
         )
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
+        scored.passage = _passage(profile, (passages or {}).get(profile.source, ()), needs.text)
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
                 continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
             # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)
-            scored.score += sum(
-                HEAD if names_kind(w, profile, titled=titled) else ALIAS * HEAD for w in have
-            )  # fmt: skip
+            for w in have:
+                scored.add("kind" if names_kind(w, profile, titled=titled) else "kind_alias")
         phrases = _feature_phrases(rules)
         for word in [*needs.features, *soft]:
             also = [*phrases.get(word, []), *aliases.get(word, ())]
             found = find_any(word, also, profile, negations)
             if found.present:
-                scored.score += HEAD if found.in_title else 1.0
+                scored.add("word_in_title" if found.in_title else "word_in_facts")
                 scored.found.append(found)
             elif found.denied:
-                scored.score += DENIED
+                scored.add("denied")
                 scored.misses.append(word)
         scored.kinds = [
             w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)
@@ -417,35 +452,35 @@ def rank(
             if not said.share:
                 continue
             if said.clause is None:  # in its title only: what it is, nothing to quote
-                scored.score += TEXT * said.share
+                scored.add("phrase", said.share)
                 scored.text += said.share
                 if said.share == 1.0:
                     scored.found.append(Found(said.phrase, True, [], []))
                 continue
             if said.denied:
-                scored.score += DENIED * said.share
+                scored.add("denied", said.share)
                 scored.misses.append(said.phrase)
                 scored.denials.append(said.clause)
             else:
-                scored.score += TEXT * said.share
+                scored.add("phrase", said.share)
                 scored.text += said.share
                 found = Found(said.phrase, False, [said.clause], [])
                 scored.found.append(found) if said.share == 1.0 else scored.partial.append(found)
         if needs.household:
             fits = for_household(needs.household, profile)
             if fits is not None and fits.positive:
-                scored.score += 1.0
+                scored.add("household")
                 scored.found.append(fits)
             elif fits is not None:
-                scored.score += DENIED
+                scored.add("denied")
                 scored.misses.append(fits.word)
         if needs.age is not None:
             aged = for_age(needs.age, profile, rules["ages"], negations)
             if aged is not None and aged.positive:
-                scored.score += 1.0
+                scored.add("age")
                 scored.found.append(aged)
             elif aged is not None:  # "3岁以下儿童不建议食用": a draft quoting it
-                scored.score += DENIED
+                scored.add("denied")
                 scored.misses.append(aged.word)
                 scored.denials.extend(aged.negative[:1])
         out.append(scored)
@@ -455,7 +490,7 @@ def rank(
         for scored in out:
             covered = _by_amount(scored, amount)
             if covered is not None:
-                scored.score += 1.0
+                scored.add("amount")
                 scored.found.insert(0, covered)  # the figure asked for is quoted first
     out.sort(key=lambda s: (-s.score, -s.text, -s.support, s.profile.source))
     return out, left
@@ -497,6 +532,7 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
             key = fact.text if fact else clause
             facts.setdefault(key, chunk)
             deciding.append((found.word, key))
+    passage = scored.passage if scored.passage and scored.passage[1] not in facts else None
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:
             break
@@ -505,9 +541,41 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
         for chunk, text in selling_points(profile, rules)[:n]:
             facts.setdefault(text, chunk)
     shown = list(facts.items())[:n]
+    if passage is not None and passage[1] not in dict(shown):
+        shown.append((passage[1], passage[0]))  # besides the facts the need and page chose
     keys = {t for t, _ in shown}
     unquoted = [w for w, key in deciding if key is None or key not in keys]
     return [(c, t) for t, c in shown], list(dict.fromkeys(unquoted))
+
+
+_SENTENCE = re.compile(r"[。；;！!？?\n]+")
+
+
+def _passage(profile: Profile, chunks: Sequence[int], question: str) -> tuple[int, str] | None:
+    """Of the chunk of ``profile``'s page retrieval matched best to ``question`` (the first of
+    ``chunks``), the fact or sentence sharing most character pairs with the question, the
+    pairs of the product's own title left out (they name it, they say nothing of the need);
+    None when none shares any."""
+    if not chunks:
+        return None
+    chunk = chunks[0]
+    title = set(bigrams(f"{profile.title} {profile.category}"))
+    asked = [b for b in bigrams(question) if b not in title]
+    if not asked:
+        return None
+    facts = [f.text for f in profile.facts if f.chunk == chunk and f.chunk != profile.overview]
+    if not facts:
+        facts = [
+            t.strip() for i, text in profile.parts if i == chunk
+            for t in _SENTENCE.split(text) if t.strip()
+        ]  # fmt: skip
+    best, shared = None, 0
+    for text in facts:
+        norm = normalize(text)
+        count = sum(b in norm for b in asked)
+        if count > shared:
+            best, shared = text, count
+    return (chunk, best) if best is not None else None
 
 
 def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
@@ -758,11 +826,12 @@ def recommend(
     *,
     strict: bool = False,
     index: KindIndex | None = None,
+    passages: Mapping[str, Sequence[int]] | None = None,
 ) -> Recommendation:
     """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
     whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
     else nothing fits."""
-    scored, left = rank(needs, profiles, rules, support, index=index)
+    scored, left = rank(needs, profiles, rules, support, index=index, passages=passages)
     texts = rules["texts"]
     negations = _negations(rules)
     picks = [pick_of(s, rules, cite) for s in scored[:3]]

@@ -62,8 +62,14 @@ def presales_answer(
         # would send stands in the advisor's way — but its answer is for an agent (below)
         knowledge = "handoff"
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
+    passages = advisor.passages(prepared.candidates)
     routed = advisor.route(
-        prepared.question, prepared.history, support, knowledge=knowledge, typed=typed
+        prepared.question,
+        prepared.history,
+        support,
+        knowledge=knowledge,
+        typed=typed,
+        passages=passages,
     )
     if routed is None:
         # what the question says by the rules' cues (who for, a wish, a budget): its content
@@ -73,7 +79,7 @@ def presales_answer(
         if unfit:
             # a sure answer about products the shopper's own constraints rule out (a women's
             # size table for 男生): never sent as is
-            return advisor.refit(prepared.question, unfit, support)
+            return advisor.refit(prepared.question, unfit, support, passages)
         if (
             said is not None
             and advisor.wishes(said)
@@ -82,7 +88,12 @@ def presales_answer(
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
             # goes to an agent (sent as is only when one product clearly fits)
             return _held(advisor, prepared)
-        return None
+        if knowledge == "handoff" and prepared.extractive.decision == "handoff":
+            # neither the advisor's cues nor the knowledge answer it: the products that fit
+            # the need said, for an agent, rather than an empty handoff
+            routed = advisor.fallback(prepared.question, support, passages)
+        if routed is None:
+            return None
     answer, needs = routed
     if held and answer.decision == "auto":
         # the calibrated probability doubts the question: never sent as is on the advisor's word
