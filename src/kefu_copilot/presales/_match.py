@@ -131,16 +131,27 @@ class KindIndex:
         return [w for w in words if self.names(w, aliases.get(w, ()), titled=titled)]
 
     @cached_property
+    def categories(self) -> dict[str, None]:
+        """The profiles' distinct categories, normalised, in catalogue order."""
+        return {normalize(p.category): None for p in self.profiles}
+
+    @cached_property
     def _single(self) -> dict[tuple[str, bool], set[int]]:
-        """(a Chinese character, titled) → the profiles it names alone: a character of the
-        category, or (not titled) the last of a word of the kind (see :func:`names_kind`)."""
+        """(a character, titled) → the profiles it names alone: a Chinese character of the
+        category, or (not titled) the last of a word of the kind; an ASCII one anywhere in the
+        whole title (titled) or the kind (see :func:`names_kind`)."""
         out: dict[tuple[str, bool], set[int]] = {}
         for n, p in enumerate(self.profiles):
-            for ch in set(normalize(p.category)):
+            for ch in {c for c in normalize(p.category) if not c.isascii()}:
                 out.setdefault((ch, True), set()).add(n)
                 out.setdefault((ch, False), set()).add(n)
-            for word in p.kind.split():
-                out.setdefault((word[-1], False), set()).add(n)
+            for end in {word[-1] for word in p.kind.split() if not word[-1].isascii()}:
+                out.setdefault((end, False), set()).add(n)
+            # a lone ASCII letter or digit: anywhere in the text it is looked for in
+            for ch in {c for c in p.marks if c.isascii()}:
+                out.setdefault((ch, True), set()).add(n)
+            for ch in {c for c in (p.kind or p.marks) if c.isascii()}:
+                out.setdefault((ch, False), set()).add(n)
         return out
 
     def holders(
@@ -148,12 +159,11 @@ class KindIndex:
     ) -> set[str] | None:
         """The sources of the profiles ``word`` (or one of its ``aliases``) names the kind of —
         exactly those :func:`names_kind` holds for — found by the texts' pairs instead of
-        asking every profile; None when they cannot be told apart so (a lone ASCII letter, an
-        empty word): ask each profile then."""
+        asking every profile; None for an empty word (every profile: ask each then)."""
         found: set[int] = set()
         for form in (word, *aliases):
             key = stem(form)
-            if not key or (len(key) == 1 and key.isascii()):
+            if not key:
                 return None
             if len(key) > 1:
                 found.update((self._marks if titled else self._kinds).holding(key))
@@ -218,7 +228,11 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
 def find_any(word: str, also: Sequence[str], profile: Profile, negations: Sequence[str]) -> Found:
     """``word`` found by itself or by any of ``also`` (a feature by the words shoppers and pages
     both use for it: 静音 / 声音小), reported as ``word``."""
-    found = [find(w, profile, negations) for w in [word, *also]]
+    forms = [word, *also]
+    keys = [stem(w) for w in forms]
+    if not any(k in profile.marks or k in profile.normalized_page for k in keys):
+        return Found(word, False, [], [])  # said nowhere on the page (a catalogue's most)
+    found = [find(w, profile, negations) for w in forms]
     return Found(
         word,
         any(f.in_title for f in found),

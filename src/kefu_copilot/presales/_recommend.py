@@ -387,7 +387,8 @@ def rank(
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
     # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
-    categories = [normalize(p.category) for p in profiles]
+    own = index.profiles is profiles  # the index's answers are of these very profiles
+    categories = index.categories if own else {normalize(p.category): None for p in profiles}
     kinds = [w for w in heads if any(stem(w) in c for c in categories)]
     compounds = [
         (a, b)
@@ -403,16 +404,30 @@ def rank(
     unstated = [
         w for w in soft if len(w) > 2 and not any(find(w, p, negations).present for p in profiles)
     ]
-    described = describe([*needs.phrases, *unstated], profiles, negations)
     # the groups the products of the kind asked for are marked for (of the whole catalogue
     # when no kind is said): a shop marking its kids' clothes 童装 marks no guitar so, and a
     # guitar for 孩子 is then any guitar whose page says it fits one (see fits_group)
-    of_kind = [
-        p for p in profiles
-        if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for w in heads)
-    ]  # fmt: skip
+    # (read from the kind index when it can tell them: a big catalogue is not asked product by
+    # product, and a product of another kind is passed over before anything else is read of it
+    # — so "left out" names only products of the kind asked for)
+    held: set[str] | None = None
+    if heads and own:
+        each = [index.holders(w, aliases.get(w, ()), titled=titled) for w in heads]
+        known = [h for h in each if h is not None]
+        held = set().union(*known) if len(known) == len(each) else None
+    of_kind = (
+        [p for p in profiles if p.source in held]
+        if held is not None
+        else [
+            p for p in profiles
+            if any(names_kind(w, p, aliases.get(w, ()), titled=titled) for w in heads)
+        ]
+    )  # fmt: skip
     used = marked_groups(of_kind or profiles, rules)
+    described = describe([*needs.phrases, *unstated], profiles, negations, among=held)
     for profile in profiles:
+        if held is not None and profile.source not in held:
+            continue  # of no kind asked for (below, ``have`` would be empty)
         if not fits_group(profile, needs, rules, used):
             left.append(f"{profile.title}: for another group")
             continue

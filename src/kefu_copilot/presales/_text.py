@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ..text._normalize import normalize
@@ -56,22 +56,33 @@ def _idf(pair: str, pages: Sequence[list[tuple[int, str]]]) -> float:
 
 
 def describe(
-    phrases: Sequence[str], profiles: Sequence[Profile], negations: Sequence[str]
+    phrases: Sequence[str],
+    profiles: Sequence[Profile],
+    negations: Sequence[str],
+    among: Collection[str] | None = None,
 ) -> dict[str, list[Described]]:
-    """Each product's (by source) share of each phrase, in the order of ``phrases``."""
+    """Each product's (by source) share of each phrase, in the order of ``phrases``: of the
+    products ``among`` (sources) only when given — a pair's weight is still read on every
+    page of ``profiles``."""
     pages = [p.normalized_texts for p in profiles]
-    out: dict[str, list[Described]] = {p.source: [] for p in profiles}
+    read = [
+        (profile, page)
+        for profile, page in zip(profiles, pages, strict=True)
+        if among is None or profile.source in among
+    ]
+    out: dict[str, list[Described]] = {p.source: [] for p, _ in read}
     for phrase in phrases:
         pairs = bigrams(phrase)
         if not pairs:
             continue
         weights = {pair: _idf(pair, pages) for pair in pairs}
         total = sum(weights.values()) or 1.0
-        for profile, page in zip(profiles, pages, strict=True):
+        for profile, page in read:
             stated = [pair for pair in pairs if any(pair in t for _, t in page)]
             share = sum(weights[p] for p in stated) / total
             best: tuple[int, int, str] | None = None
-            for index, text in page[1:]:  # the title counts, but is no clause to quote
+            # the title counts, but is no clause to quote; a page stating no pair has none
+            for index, text in page[1:] if stated else ():
                 for clause in _CLAUSE.split(text):
                     hits = sum(pair in clause for pair in stated)
                     if hits and (best is None or hits > best[0]):
