@@ -4,12 +4,38 @@ reasons show the needs as read and the ranking."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+
 from .._models import Answer, Trace
 from ..answer._extractive import Prepared
 from ._advisor import Advisor
 from ._needs import Needs
 
 __all__ = ["presales_answer"]
+
+
+class _Passages(Mapping[str, list[int]]):
+    """:meth:`Advisor.passages` of a question's candidates, read when first asked: most
+    questions are routed elsewhere before any recommendation reads them (~0.07 ms an answer
+    at 10k chunks when read for every question)."""
+
+    def __init__(self, read: Callable[[], dict[str, list[int]]]) -> None:
+        self._read = read
+        self._value: dict[str, list[int]] | None = None
+
+    def _all(self) -> dict[str, list[int]]:
+        if self._value is None:
+            self._value = self._read()
+        return self._value
+
+    def __getitem__(self, source: str) -> list[int]:
+        return self._all()[source]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _needs_lines(needs: Needs) -> list[str]:
@@ -62,7 +88,7 @@ def presales_answer(
         # would send stands in the advisor's way — but its answer is for an agent (below)
         knowledge = "handoff"
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
-    passages = advisor.passages(prepared.candidates)
+    passages = _Passages(lambda: advisor.passages(prepared.candidates))
     routed = advisor.route(
         prepared.question,
         prepared.history,
