@@ -235,8 +235,9 @@ def test_unit_in() -> None:
 
 
 def test_body_measures_of_a_short_text_are_remembered_not_shared() -> None:
-    from kefu_copilot.text._numbers import _body_measures, body_measures
+    from kefu_copilot.text._numbers import body_measures
 
+    _body_measures = body_measures.__wrapped__  # read afresh
     text = "身高1米6 体重110斤 穿什么码"
     first = body_measures(text)
     assert first == _body_measures(text)

@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import TypeVar
 
 from ._normalize import normalize
 from ._patterns import CN_NUMERAL, CN_NUMERAL_START, DIGITS_START, MONEY, YUAN
@@ -356,24 +358,38 @@ class BodyMeasure:
     unit: str = ""
 
 
+_Read = TypeVar("_Read")
+_MEMO_CHARS = 64  # a question's clause, a table cell, a rule phrase: read again and again
+
+
+def _short_texts_remembered(
+    maxsize: int,
+) -> Callable[[Callable[[str], list[_Read]]], Callable[[str], list[_Read]]]:
+    """A reading of a text (a list of frozen items) remembered for short texts: answering one
+    question reads the same clauses, table cells and rule phrases several times. Each caller
+    gets a list of its own; longer texts (a chunk at ingest) are read afresh. The reading
+    itself is ``__wrapped__``."""
+
+    def remember(read: Callable[[str], list[_Read]]) -> Callable[[str], list[_Read]]:
+        @lru_cache(maxsize=maxsize)
+        def remembered(text: str) -> tuple[_Read, ...]:
+            return tuple(read(text))
+
+        @wraps(read)
+        def reading(text: str) -> list[_Read]:
+            return list(remembered(text)) if len(text) <= _MEMO_CHARS else read(text)
+
+        return reading
+
+    return remember
+
+
+@_short_texts_remembered(maxsize=1024)  # a size question: its check, its advice, what it adds
 def body_measures(text: str) -> list[BodyMeasure]:
     """Every length, weight and bare number of ``text`` in reading order: "1米6 100斤" →
     160 cm and 50 kg; "160斤穿什么码" → a weight (the unit decides, not the size of the number);
     "2尺4的腰" → 80 cm; "身高163" → a bare 163. Size labels (36码), money and durations are not
     measures."""
-    if len(text) <= _MEMO_CHARS:
-        return list(_remembered_body(text))
-    return _body_measures(text)
-
-
-@lru_cache(maxsize=1024)
-def _remembered_body(text: str) -> tuple[BodyMeasure, ...]:
-    """The body measures of a short text, remembered: a size question is read for them by the
-    size check, the size advisor and the reading of what it says beyond its measures."""
-    return tuple(_body_measures(text))
-
-
-def _body_measures(text: str) -> list[BodyMeasure]:
     norm = normalize(text)
     out: list[BodyMeasure] = []
     taken = _Taken()
@@ -754,6 +770,7 @@ def _discount_value(raw: str) -> float | None:
     return round(value / 10, 4)
 
 
+@_short_texts_remembered(maxsize=8192)  # a variant's cells, the question's own clauses
 def measures(text: str) -> list[Measure]:
     """Every quantity of ``text`` with its unit, normalised to its dimension's base unit:
     "九五折" = "95折" (0.95), "半个月" = "15天" (360 hours), "一个半月", "三个半小时", "一倍半"
@@ -762,22 +779,6 @@ def measures(text: str) -> list[Measure]:
     read as such only before 折 (九五折). A vague amount is the range it allows: 两三天 = 2–3天,
     十几度 = 10–20度, 两百多块 = 200–300元, 零下二三十度 = -30–-20℃. Dates (12月31日) and clock
     times are not durations."""
-    if len(text) <= _MEMO_CHARS:
-        return list(_remembered(text))
-    return _measures(text)
-
-
-_MEMO_CHARS = 64  # a question's clause, a table cell, a rule phrase: read again and again
-
-
-@lru_cache(maxsize=8192)
-def _remembered(text: str) -> tuple[Measure, ...]:
-    """The measures of a short text, remembered: answering one question reads the same table
-    cells and clauses several times (a variant's cells, the question's own clauses)."""
-    return tuple(_measures(text))
-
-
-def _measures(text: str) -> list[Measure]:
     folded, out = fold(text), []
     taken = _Taken()
 
