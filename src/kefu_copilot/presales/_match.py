@@ -17,7 +17,8 @@ from ..text._numbers import people_ranges
 from ._profiles import Profile
 
 __all__ = [
-    "Found", "KindIndex", "find", "find_any", "for_household", "names_kind", "serves", "stem",
+    "Found", "KindIndex", "find", "find_any", "for_household", "names_kind", "serves",
+    "stated_anywhere", "stem",
 ]  # fmt: skip
 
 #: Where a clause of a page or a need ends (also used by :mod:`._ages`).
@@ -225,12 +226,26 @@ def find(word: str, profile: Profile, negations: Sequence[str]) -> Found:
     return Found(word, in_title, positive, negative)
 
 
+def _mentions(profile: Profile, key: str) -> bool:
+    """Whether ``key`` (a stem) is in ``profile``'s title or anywhere on its page: where it is
+    not, :func:`find` finds nothing of it."""
+    return key in profile.marks or key in profile.normalized_page
+
+
+def stated_anywhere(word: str, profiles: Sequence[Profile], negations: Sequence[str]) -> bool:
+    """Whether some page states ``word`` (``find(word, p).present`` for some profile): a page
+    that never mentions it is passed over unread, one with it in its title states it."""
+    key = stem(word)
+    return any(
+        key in p.marks or (_mentions(p, key) and find(word, p, negations).present) for p in profiles
+    )
+
+
 def find_any(word: str, also: Sequence[str], profile: Profile, negations: Sequence[str]) -> Found:
     """``word`` found by itself or by any of ``also`` (a feature by the words shoppers and pages
     both use for it: 静音 / 声音小), reported as ``word``."""
     forms = [word, *also]
-    keys = [stem(w) for w in forms]
-    if not any(k in profile.marks or k in profile.normalized_page for k in keys):
+    if not any(_mentions(profile, stem(w)) for w in forms):
         return Found(word, False, [], [])  # said nowhere on the page (a catalogue's most)
     found = [find(w, profile, negations) for w in forms]
     return Found(

@@ -28,11 +28,11 @@ from ._match import (
     CLAUSE,
     Found,
     KindIndex,
-    find,
     find_any,
     for_household,
     names_kind,
     serves,
+    stated_anywhere,
     stem,
 )
 from ._models import Pick, Recommendation
@@ -358,16 +358,6 @@ def _kind_heads(
     return [], False
 
 
-def _stated(word: str, profiles: Sequence[Profile], negations: Sequence[str]) -> bool:
-    """Whether some page states ``word`` (``find(word, p).present`` for some profile): a page
-    whose title lacks it and whose text never has it is passed over without reading it."""
-    key = stem(word)
-    return any(
-        key in p.marks or (key in p.normalized_page and find(word, p, negations).present)
-        for p in profiles
-    )
-
-
 def rank(
     needs: Needs,
     profiles: Sequence[Profile],
@@ -411,7 +401,7 @@ def rank(
     soft = [w for w in needs.words if w not in heads and len(w) > 1]
     # the shopper's own phrases, and words of three or more characters no page states whole
     # ("护肤品"), looked for by their character pairs on every page
-    unstated = [w for w in soft if len(w) > 2 and not _stated(w, profiles, negations)]
+    unstated = [w for w in soft if len(w) > 2 and not stated_anywhere(w, profiles, negations)]
     # the groups the products of the kind asked for are marked for (of the whole catalogue
     # when no kind is said): a shop marking its kids' clothes 童装 marks no guitar so, and a
     # guitar for 孩子 is then any guitar whose page says it fits one (see fits_group)
