@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kefu_copilot import ChineseTokenizer, IngestError
@@ -131,3 +133,26 @@ def test_a_text_is_cut_block_by_block_as_jieba_cuts_it_whole() -> None:
         assert tokenizer._cut(text) == jieba.lcut(text, HMM=False), text
     tokenizer.forget()
     assert not tokenizer._blocks
+
+
+def test_the_own_dag_cut_gives_jiebas_words_for_every_line_of_a_shop() -> None:
+    """The tokenizer cuts a block by its own copy of jieba's DAG and route (twice as fast as
+    ``lcut``): every line of the sample shop's knowledge, as written and normalised, cuts to
+    exactly jieba's words — long blocks, ASCII runs, single letters and digits included."""
+    from kefu_copilot.text._normalize import normalize
+    from kefu_copilot.text._tokenize import ChineseTokenizer
+
+    tokenizer = ChineseTokenizer(extra_words=["安静模式", "莫代尔"])
+    jieba = tokenizer._segmenter()
+    root = Path(__file__).resolve().parent.parent / "knowledge"
+    lines = [
+        line
+        for f in sorted(root.rglob("*"))
+        if f.is_file() and f.suffix in {".md", ".csv", ".jsonl", ".json", ".html", ".yaml"}
+        for line in f.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(lines) > 200
+    lines += ["a b1 c23 X9Pro KF-T-03516 iPhone15", "一" * 120, "长长长长长长长长长长长长长长" * 5]
+    for line in [*lines, *(normalize(x) for x in lines)]:
+        tokenizer.forget()
+        assert tokenizer._cut(line) == jieba.lcut(line, HMM=False), line

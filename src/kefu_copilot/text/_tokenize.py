@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from math import log
 from pathlib import Path
 from sys import intern
 from typing import Any, Protocol, runtime_checkable
@@ -79,6 +80,72 @@ _REMEMBERED_LONG = 4
 #: become spaces) — reuses the cut of every block it shares with one cut before.
 _BLOCK_CHARS = 48
 _REMEMBERED_BLOCKS = 4096
+
+
+_ENGLISH = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_SKIP = re.compile(r"(\r\n|\s)")  # jieba's re_skip_default
+
+
+def _dag_cut(freq: Mapping[str, int], total: int, block: str) -> list[str]:
+    """``jieba.Tokenizer.lcut(block, HMM=False)`` of one block of jieba's block pattern, the
+    same words by the same arithmetic (the prefix DAG, the route of greatest log frequency
+    from the end, single ASCII letters and digits joined), without jieba's per-call set-up,
+    generators and second block split: segmentation is a tenth of answering a question and
+    most of ingesting a chunk. (``test_text`` checks it against jieba's own cut.)"""
+    get = freq.get
+    n = len(block)
+    logtotal = log(total)
+    route: list[tuple[float, int]] = [(0.0, 0)] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        # the words starting at k (jieba's get_DAG: ``while i < N and frag in FREQ``), each
+        # scored as calc() scores it: log(freq) - log(total) + the best route after it
+        best = -1
+        score = 0.0
+        i = k
+        f = get(block[k])
+        while f is not None:
+            if f:
+                s = log(f) - logtotal + route[i + 1][0]
+                if best < 0 or s >= score:  # max() of (score, end): a tie goes to the longer
+                    best, score = i, s
+            i += 1
+            if i >= n:
+                break
+            f = get(block[k : i + 1])
+        if best < 0:  # no word starts here: the character alone, of frequency 1
+            best, score = k, 0.0 - logtotal + route[k + 1][0]
+        route[k] = (score, best)
+    out: list[str] = []
+    buf = ""
+    x = 0
+    while x < n:
+        y = route[x][1] + 1
+        word = block[x:y]
+        if len(word) == 1 and word in _ENGLISH:
+            buf += word
+        else:
+            if buf:
+                out.append(buf)
+                buf = ""
+            out.append(word)
+        x = y
+    if buf:
+        out.append(buf)
+    return out
+
+
+def _jieba_cut(freq: Mapping[str, int], total: int, block: str, han: re.Pattern[str]) -> list[str]:
+    """jieba's accurate cut without HMM of one piece of ``han.split(text)`` (``han``: jieba's
+    block pattern): a block by its DAG, anything else a whitespace run or a character at a time."""
+    if han.match(block):
+        return _dag_cut(freq, total, block)
+    out: list[str] = []
+    for piece in _SKIP.split(block):
+        if _SKIP.match(piece):
+            out.append(piece)
+        else:
+            out.extend(piece)
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -287,11 +354,11 @@ class ChineseTokenizer:
             if not block:
                 continue
             if len(block) > _BLOCK_CHARS:
-                out.extend(seg.lcut(block, HMM=False))
+                out.extend(_jieba_cut(seg.FREQ, seg.total, block, self._jieba_block))
                 continue
             cut = memo.get(block)
             if cut is None:
-                cut = seg.lcut(block, HMM=False)
+                cut = _jieba_cut(seg.FREQ, seg.total, block, self._jieba_block)
                 if len(memo) >= _REMEMBERED_BLOCKS:
                     memo.clear()  # bounded: start afresh (a racing store is merely lost)
                 memo[block] = cut
