@@ -1211,10 +1211,14 @@ def test_the_version_a_size_chart_gives_for_the_height_said_is_picked(tmp_path: 
         },
     )
     advisor = c.advisor()
-    needs = advisor._measured(advisor.needs("想给孩子买把吉他，预算400以内，她身高130"))
-    assert [label for label, _ in needs.sized["products/j1.json"]] == ["36寸"]  # 400: budget
+    sizes = advisor._sizes(advisor.needs("想给孩子买把吉他，预算400以内，她身高130"))
+    assert sizes is not None
+    assert [label for label, _ in sizes(advisor.product("SY-J1"))] == ["36寸"]  # 400: budget
     picked = advisor.recommend("想给孩子买把吉他，预算400以内，她身高130")
     assert "36寸 329元" in picked.text and "299" not in picked.text
+    # read of the recommended product alone, and kept with the recommendation's needs
+    assert [label for label, _ in picked.needs.sized["products/j1.json"]] == ["36寸"]
+    assert advisor._sizes(advisor.needs("想给孩子买把吉他，预算400以内")) is None
 
 
 def test_the_size_a_chart_gives_is_said_when_no_version_is_priced_apart(tmp_path: Path) -> None:

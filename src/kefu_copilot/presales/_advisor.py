@@ -37,7 +37,7 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
-from ._recommend import marked_against, rank, recommend
+from ._recommend import Sizes, marked_against, rank, recommend
 from ._types import Variant
 
 __all__ = ["Advisor"]
@@ -118,36 +118,30 @@ class Advisor:
         self._last_needs = (text, needs)
         return needs
 
-    def _measured(self, needs: Needs) -> Needs:
-        """``needs`` with the size-chart rows its body measures fall in (:meth:`_sized`), read
-        only for a recommendation: every product's chart is read, which a question routed
-        elsewhere must not pay for (a size question states measures too)."""
-        sized = self._sized(needs)
-        return needs.model_copy(update={"sized": sized}) if sized else needs
-
-    def _sized(self, needs: Needs) -> dict[str, list[tuple[str, int]]]:
-        """Product source → the labels of its size chart's rows the body measures ``needs``
-        states fall in (a budget's figure is no measure)."""
+    def _sizes(self, needs: Needs) -> Sizes | None:
+        """What reads, for a product, the rows of its size chart the body measures ``needs``
+        states fall in (a budget's figure is no measure) — None when it states none. Read by a
+        recommendation of its best product alone: a question routed elsewhere (a size question
+        states measures too) and the products ranked below it never pay for their charts."""
         if not body_measures(needs.text):
-            return {}
+            return None
         text = normalize(needs.text)
         for bound in needs.budget or ():
             figure = f"{bound:g}"
             if bound and figure in text:  # "预算400" is no height of 400
                 text = text.replace(figure, " " * len(figure), 1)
         if not body_measures(text):
-            return {}
+            return None
         rules = self.shop.rule_set("attributes")
-        out: dict[str, list[tuple[str, int]]] = {}
-        for profile in self.profiles:
+
+        def sizes(profile: Profile) -> list[tuple[str, int]]:
             charts = self._charts.get(profile.source)
             if charts is None:
                 tables = self.answerer.products.tables.get(profile.source, ())
                 charts = self._charts[profile.source] = charts_of(tables, rules)
-            labels = fitting_labels(text, charts, rules) if charts else []
-            if labels:
-                out[profile.source] = labels
-        return out
+            return fitting_labels(text, charts, rules) if charts else []
+
+        return sizes
 
     def said(self, text: str) -> Needs:
         """What ``text`` says by the rules' cues and numbers, without its content words (see
@@ -176,8 +170,9 @@ class Advisor:
     # -- the functions ---------------------------------------------------------------------------
     def recommend(self, need: str) -> Recommendation:
         """Products ranked against the need a shopper states; see :mod:`._recommend`."""
+        needs = self.needs(need)
         return recommend(
-            self._measured(self.needs(need)), self.profiles, self.rules, self.cite, index=self.kinds
+            needs, self.profiles, self.rules, self.cite, index=self.kinds, sizes=self._sizes(needs)
         )
 
     def compare(self, a: str, b: str) -> Comparison:
@@ -327,7 +322,7 @@ class Advisor:
         # "用哪款插座" asks which: ranked as any need
         strict = not wants and wish and (asks_if or bool(self._said(question, "existence_cues")))
         rec = recommend(
-            self._measured(needs),
+            needs,
             self.profiles,
             self.rules,
             self.cite,
@@ -335,6 +330,7 @@ class Advisor:
             strict=strict,
             index=self.kinds,
             passages=passages,
+            sizes=self._sizes(needs),
         )
         return self._recommended(question, rec), needs
 
@@ -362,14 +358,16 @@ class Advisor:
     ) -> Answer:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
+        needs = self.needs(question)
         rec = recommend(
-            self._measured(self.needs(question)),
+            needs,
             self.profiles,
             self.rules,
             self.cite,
             support,
             index=self.kinds,
             passages=passages,
+            sizes=self._sizes(needs),
         )
         return self.held_back(self._recommended(question, rec), *reasons)
 
@@ -392,8 +390,8 @@ class Advisor:
             return None  # read as an order, policy or product question: the handoff stands
         strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
         rec = recommend(
-            self._measured(needs), self.profiles, self.rules, self.cite, support,
-            strict=strict, index=self.kinds, passages=passages,
+            needs, self.profiles, self.rules, self.cite, support,
+            strict=strict, index=self.kinds, passages=passages, sizes=self._sizes(needs),
         )  # fmt: skip
         if rec.decision == "handoff" or not rec.citations:
             return None  # nothing fits, or only a question back: the handoff stands

@@ -66,6 +66,8 @@ WEIGHTS: dict[str, float] = {
 LEAD = 1.0  # the margin the best product needs over the next to be recommended alone
 SUPPORT_LEAD = 0.02  # else, the margin of retrieval's support for its page
 Cite = Callable[[int, float], Citation]
+# a product → (label, chunk) of its size chart's rows the shopper's body measures fall in
+Sizes = Callable[[Profile], list[tuple[str, int]]]
 
 
 @dataclass
@@ -840,10 +842,13 @@ def recommend(
     strict: bool = False,
     index: KindIndex | None = None,
     passages: Mapping[str, Sequence[int]] | None = None,
+    sizes: Sizes | None = None,
 ) -> Recommendation:
     """The recommendation for ``needs``: see the module's docstring. ``strict`` (a question
     whether the shop has something: "有没有孕妇穿的裤子"): the best must state every word said,
-    else nothing fits."""
+    else nothing fits. ``sizes``: reads the size a product's chart gives for the body measures
+    said — asked of the best product only (a catalogue's charts are many), and kept in the
+    recommendation's ``needs.sized``."""
     scored, left = rank(needs, profiles, rules, support, index=index, passages=passages)
     texts = rules["texts"]
     negations = _negations(rules)
@@ -932,6 +937,8 @@ def recommend(
             reasons=[f"{len(titles)} products fit equally: {'; '.join(titles[:4])}", *reasons],
         )  # fmt: skip
     top = picks[0]
+    if sizes is not None and (fitting := sizes(best.profile)):
+        needs = needs.model_copy(update={"sized": {**needs.sized, best.profile.source: fitting}})
     wanted = _variants_wanted(best, needs, rules)
     if wanted:
         best.variants = wanted
@@ -939,11 +946,11 @@ def recommend(
     text = str(texts["recommend"]).format(
         title=top.title, prices=prices_text(top.prices, best.variants), facts="；".join(top.facts)
     )
-    sizes = needs.sized.get(best.profile.source, [])
-    if sizes and not any(normalize(label) in _row(v) for v in wanted for label, _ in sizes):
+    charted = needs.sized.get(best.profile.source, [])
+    if charted and not any(normalize(label) in _row(v) for v in wanted for label, _ in charted):
         # the size its chart gives for the measures said, no version of it priced apart
-        text += str(texts["sized"]).format(sizes="或".join(label for label, _ in sizes))
-        top.citations += [cite(chunk, 1.0) for _, chunk in sizes if chunk >= 0]
+        text += str(texts["sized"]).format(sizes="或".join(label for label, _ in charted))
+        top.citations += [cite(chunk, 1.0) for _, chunk in charted if chunk >= 0]
     # sent as is only when the need is plain and one product alone fits it
     clear = (
         len(scored) == 1
