@@ -1076,6 +1076,18 @@ def test_what_a_question_says_by_cues_is_its_needs_without_the_content_words() -
     assert not read_said("这款有黑色吗", RULES).words
 
 
+def test_a_model_code_said_is_one_word_of_the_need_not_its_letters() -> None:
+    """The tokenizer splits a hyphenated code and adds it whole (for retrieval); a need keeps
+    the code, not its pieces — a lone "t" of KF-T-03516 would name every T恤 as a kind."""
+    from kefu_copilot.text._tokenize import ChineseTokenizer
+
+    words = ChineseTokenizer().words
+    assert {"kf", "t"} <= set(words("KF-T-03516会起球吗？"))  # what the segmenter gives
+    needs = read_needs("KF-T-03516会起球吗？", RULES, words)
+    assert "kf-t-03516" in needs.words and not {"kf", "t", "03516"} & set(needs.words)
+    assert {"x9", "pro"} <= set(read_needs("X9 Pro 续航多久", RULES, words).words)  # no hyphen
+
+
 def test_the_one_bought_for_is_the_head_not_whose_it_is() -> None:
     # "爸妈那边的孙子": the grandchild is the one it is for; the parents only name whose
     assert read_needs("给爸妈那边的孙子买个电动车", RULES).groups == ["kids"]

@@ -218,6 +218,23 @@ def _unwanted(text: str, negations: Sequence[str]) -> tuple[str, list[str]]:
     return "".join(keep), [s for s in spans if s.strip()]
 
 
+_CODE_SEPARATOR = re.compile(r"[-_.]")
+
+
+def _codes_whole(tokens: Sequence[str]) -> list[str]:
+    """``tokens`` without the pieces of a model code said whole: the segmenter splits a code
+    at its hyphens and adds the code itself ("kf-t-03516" → kf, t, 03516 and the code), and
+    a code is one name — its letters apart name nothing the shopper needs (a lone "t" would
+    name every T恤)."""
+    pieces = {
+        piece
+        for token in tokens
+        if token.isascii() and _CODE_SEPARATOR.search(token)
+        for piece in _CODE_SEPARATOR.split(token)
+    }
+    return [t for t in tokens if t not in pieces] if pieces else list(tokens)
+
+
 def _joined(tokens: Sequence[str], said: str, filler: set[str]) -> list[str]:
     """Runs of single characters the segmenter split from one phrase it does not know ("备",
     "孕" → 备孕), joined back when the run stands so in ``said``; filler breaks a run."""
@@ -377,7 +394,7 @@ def with_content(
                 if len(w) > 1 and w not in filler and w not in avoid:
                     avoid.append(w)
             avoid.extend(p for p in _joined(span_words, span, filler) if p not in avoid)
-        rest_words = words(rest)
+        rest_words = _codes_whole(words(rest))
         for word in rest_words:
             w = normalize(word).strip()
             numeric = any(ch.isdigit() for ch in w) and not any(
