@@ -58,11 +58,24 @@ def _converter() -> Callable[[str], str] | None:
 
 
 def to_simplified(text: str) -> str:
-    """``text`` in Simplified Chinese (unchanged when OpenCC is not installed)."""
-    convert = _converter()
-    if convert is None or text.isascii():
+    """``text`` in Simplified Chinese (unchanged when OpenCC is not installed). A short text
+    (a question) is remembered: answering one converts it three or four times (the rules,
+    the query rewrite, product identification)."""
+    if text.isascii():
         return text
-    return convert(text)
+    if len(text) <= _SHORT:
+        return _simplified_short(text)
+    convert = _converter()
+    return text if convert is None else convert(text)
+
+
+_SHORT = 200
+
+
+@lru_cache(maxsize=1024)
+def _simplified_short(text: str) -> str:
+    convert = _converter()
+    return text if convert is None else convert(text)
 
 
 @cache
