@@ -958,6 +958,23 @@ def test_the_kind_index_says_what_asking_every_profile_says(copilot: Copilot) ->
                 assert fast == bool(naming), (word, aliases, titled)
                 held = advisor.kinds.holders(word, aliases, titled=titled)
                 assert held is None or held == naming, (word, aliases, titled)
+    # the products some of several words names the kind of, in catalogue order, but some
+    from kefu_copilot.presales._text import page_frequency
+
+    sample = sorted(w for w in words if w)[:12]
+    aliases_of = {sample[0]: ["裙子"]}
+    besides = {advisor.profiles[0].source}
+    slow = [
+        p for p in advisor.profiles
+        if p.source not in besides
+        and any(names_kind(w, p, aliases_of.get(w, ())) for w in sample)
+    ]  # fmt: skip
+    assert advisor.kinds.of_words(sample, aliases_of, besides=besides) == slow
+    # a pair's page frequency, remembered, is what reading every page says
+    pages = [p.normalized_texts for p in advisor.profiles]
+    for pair in ("连衣", "包邮", "材质", "xx"):
+        assert advisor.kinds.page_frequency(pair) == page_frequency(pair, pages)
+        assert advisor.kinds.page_frequency(pair) == page_frequency(pair, pages)  # remembered
 
 
 def test_the_kind_index_answers_a_large_catalogue_in_under_a_millisecond() -> None:

@@ -494,10 +494,10 @@ class Advisor:
         """Two versions of the one product named, else the products the parts of the question
         name ("A和B"), else the two its words fit equally ("两款羽绒服")."""
         needs = self.needs(question)
-        kind = [  # the products of the kind the message names (精华 in "精华30ml和50ml")
-            p for p in self.profiles
-            if p not in named and any(names_kind(w, p, needs.aliases.get(w, ())) for w in needs.words)
-        ]  # fmt: skip
+        # the products of the kind the message names (精华 in "精华30ml和50ml"), by the kind
+        # index: a catalogue's products are not asked one by one (nor compared field by field
+        # with the products named)
+        kind = self.kinds.of_words(needs.words, needs.aliases, besides={p.source for p in named})
         # versions both said outright ("6罐和8罐") before one said and the other inferred
         for profile, one_said in [
             *((p, False) for p in [*named, *kind]), *((p, True) for p in named)

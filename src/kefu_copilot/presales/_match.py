@@ -8,13 +8,14 @@ noun suffix (裙子, 鞋子) is also found by its stem (连衣裙, 小白鞋).""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from ..text._normalize import normalize
 from ..text._numbers import people_ranges
 from ._profiles import Profile
+from ._text import page_frequency
 
 __all__ = [
     "Found", "KindIndex", "find", "find_any", "for_household", "names_kind", "serves",
@@ -50,6 +51,9 @@ def names_kind(
         ):
             return True
     return False
+
+
+_FREQUENCIES_KEPT = 65_536  # character pairs whose page frequency a kind index remembers
 
 
 class _Texts:
@@ -99,6 +103,7 @@ class KindIndex:
         self._ascii_kinds = frozenset(
             ch for p in profiles for ch in (p.kind or p.marks) if ch.isascii()
         )
+        self._frequencies: dict[str, int] = {}  # see page_frequency
 
     @cached_property
     def _marks(self) -> _Texts:  # whole titles: built when first asked (~0.2 s at 12k products)
@@ -171,6 +176,40 @@ class KindIndex:
             else:
                 found.update(self._single.get((key, titled), ()))
         return {self.profiles[n].source for n in found}
+
+    def page_frequency(self, pair: str) -> int:
+        """How many profiles' pages (title, category and parts, normalised) hold ``pair`` — the
+        weight of a character pair in a phrase a need says (see :func:`~._text.describe`),
+        read on every page once and remembered (a catalogue's pairs recur question after
+        question; ~20 ms a pair at 12.8k products)."""
+        found = self._frequencies.get(pair)
+        if found is None:
+            found = page_frequency(pair, [p.normalized_texts for p in self.profiles])
+            if len(self._frequencies) >= _FREQUENCIES_KEPT:
+                self._frequencies.clear()  # bounded: start afresh (a racing store is merely lost)
+            self._frequencies[pair] = found
+        return found
+
+    def of_words(
+        self,
+        words: Sequence[str],
+        aliases: Mapping[str, Sequence[str]],
+        *,
+        titled: bool = False,
+        besides: Collection[str] = (),
+    ) -> list[Profile]:
+        """The profiles some of ``words`` names the kind of (``any(names_kind(w, p, …))``), in
+        catalogue order, but those of the sources ``besides`` — read from the index, not
+        profile by profile (unless a word is empty: it names every one)."""
+        each = [self.holders(w, aliases.get(w, ()), titled=titled) for w in words]
+        if any(h is None for h in each):
+            return [
+                p for p in self.profiles
+                if p.source not in besides
+                and any(names_kind(w, p, aliases.get(w, ()), titled=titled) for w in words)
+            ]  # fmt: skip
+        held: set[str] = set().union(*(h for h in each if h is not None))
+        return [p for p in self.profiles if p.source in held and p.source not in besides]
 
 
 @dataclass(frozen=True)

@@ -398,6 +398,7 @@ def rank(
         for b in kinds
         if a != b and len(a) > 1 and len(b) > 1 and (a + b in norm or f"{a}的{b}" in norm)
     ]
+    compound_sets = [set(c) for c in compounds]
     out: list[Scored] = []
     left: list[str] = []
     soft = [w for w in needs.words if w not in heads and len(w) > 1]
@@ -424,7 +425,10 @@ def rank(
         ]
     )  # fmt: skip
     used = marked_groups(of_kind or profiles, rules)
-    described = describe([*needs.phrases, *unstated], profiles, negations, among=held)
+    described = describe(
+        [*needs.phrases, *unstated], profiles, negations, among=held,
+        frequency=index.page_frequency if own else None,
+    )  # fmt: skip
     for profile in profiles:
         if held is not None and profile.source not in held:
             continue  # of no kind asked for (below, ``have`` would be empty)
@@ -444,7 +448,8 @@ def rank(
         scored.passage = _passage(profile, (passages or {}).get(profile.source, ()), needs.text)
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
-            if not have or any(set(c) & set(have) and not set(c) <= set(have) for c in compounds):
+            owned = set(have)
+            if not have or any(c & owned and not c <= owned for c in compound_sets):
                 continue  # not the kind of product asked for (a 礼盒 is no 茶叶礼盒)
             scored.heads = len(have) / len(heads)
             # the shopper's own word outranks a synonym of it (粉底液: the 粉底液, not the 粉底)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from ..text._normalize import normalize
@@ -49,9 +49,12 @@ class Described:
     denied: bool
 
 
-def _idf(pair: str, pages: Sequence[list[tuple[int, str]]]) -> float:
-    df = sum(any(pair in t for _, t in page) for page in pages)
-    n = len(pages)
+def page_frequency(pair: str, pages: Sequence[list[tuple[int, str]]]) -> int:
+    """How many of ``pages`` (each its normalised texts) hold ``pair``."""
+    return sum(any(pair in t for _, t in page) for page in pages)
+
+
+def _idf(df: int, n: int) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
@@ -60,10 +63,12 @@ def describe(
     profiles: Sequence[Profile],
     negations: Sequence[str],
     among: Collection[str] | None = None,
+    frequency: Callable[[str], int] | None = None,
 ) -> dict[str, list[Described]]:
     """Each product's (by source) share of each phrase, in the order of ``phrases``: of the
     products ``among`` (sources) only when given — a pair's weight is still read on every
-    page of ``profiles``."""
+    page of ``profiles``, or asked of ``frequency`` (how many pages of ``profiles`` hold a
+    pair: :meth:`~._match.KindIndex.page_frequency` remembers it)."""
     pages = [p.normalized_texts for p in profiles]
     read = [
         (profile, page)
@@ -75,7 +80,8 @@ def describe(
         pairs = bigrams(phrase)
         if not pairs:
             continue
-        weights = {pair: _idf(pair, pages) for pair in pairs}
+        count = frequency or (lambda pair: page_frequency(pair, pages))
+        weights = {pair: _idf(count(pair), len(pages)) for pair in pairs}
         total = sum(weights.values()) or 1.0
         for profile, page in read:
             stated = [pair for pair in pairs if any(pair in t for _, t in page)]
