@@ -1104,3 +1104,24 @@ def test_a_parenthesis_spelling_out_a_condition_lists_no_members() -> None:
     ]
     flipped = "礼盒未拆封（罐口封膜完好、外盒和手提袋齐全）签收后7天内不可无理由退货哦"
     assert "contradicted" in verdicts(flipped, returns)
+
+
+def test_a_texts_polarity_is_remembered_per_rule_set_and_read_the_same() -> None:
+    """The checker reads a passage clause's polarity once per claim of a reply; the rule set
+    remembers it (bounded): the same families as reading it afresh, a fresh list each call."""
+    from kefu_copilot.answer._claims import _polarity, _read_polarity, claim_rules
+
+    rules = claim_rules()
+    texts = [
+        "拆封后不支持7天无理由退货",
+        "可以免费换新",
+        "不可机洗，请手洗",
+        "偏远地区不包邮",
+        "好的",
+    ]
+    for text in texts:
+        first = _polarity(rules, text)
+        assert first == _read_polarity(rules, text)
+        first.append(("x", True))  # the caller's own list
+        assert _polarity(rules, text) == _read_polarity(rules, text)
+    assert set(texts) <= set(rules.polarities)

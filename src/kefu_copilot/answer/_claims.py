@@ -247,6 +247,12 @@ class _Rules:
     exception_words: tuple[str, ...] = ()
     #: what makes a clause a condition of the clauses after it (如果…, …的情况下)
     condition: re.Pattern[str] | None = None
+    #: text → its polarity families (:func:`_polarity`), remembered per rule set: a checker
+    #: reads each passage clause's polarity once per claim of a reply (a recommendation of
+    #: three products' facts: dozens of claims against the same clauses)
+    polarities: dict[str, tuple[tuple[str, bool], ...]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
 
 #: a case a clause says is not its own (不是质量问题的话, 非人为损坏, 不属于质量问题)
@@ -1033,9 +1039,24 @@ def _inner_aside(
     return None
 
 
+_POLARITIES_KEPT = 4096  # texts whose polarity a rule set remembers
+
+
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
     """(family, positive?) of each polarity family ``text`` uses, negative cues first (not
-    those of a parenthesis stating an exception: they are the other case's)."""
+    those of a parenthesis stating an exception: they are the other case's). Remembered per
+    rule set (a fresh list each call)."""
+    memo = rules.polarities
+    found = memo.get(text)
+    if found is None:
+        found = tuple(_read_polarity(rules, text))
+        if len(memo) >= _POLARITIES_KEPT:
+            memo.clear()  # bounded: start afresh (a racing store is merely lost)
+        memo[text] = found
+    return list(found)
+
+
+def _read_polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
     if rules.exception is not None:
         text = rules.exception.sub(lambda m: "＿" * len(m.group()), text)
     text = rules.not_negator.sub(lambda m: "＿" * len(m.group()), text)
