@@ -1124,4 +1124,4 @@ def test_a_texts_polarity_is_remembered_per_rule_set_and_read_the_same() -> None
         assert first == _read_polarity(rules, text)
         first.append(("x", True))  # the caller's own list
         assert _polarity(rules, text) == _read_polarity(rules, text)
-    assert set(texts) <= set(rules.polarities)
+    assert {("polarity", t) for t in texts} <= set(rules.readings)

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from .._data import compiled, packaged_rules
 from ..config._shop import ShopConfig
 from ..text._numbers import Measure, fold, measures, numbers_in
+
+_T = TypeVar("_T")
 
 __all__ = [
     "Claim",
@@ -247,10 +249,10 @@ class _Rules:
     exception_words: tuple[str, ...] = ()
     #: what makes a clause a condition of the clauses after it (如果…, …的情况下)
     condition: re.Pattern[str] | None = None
-    #: text → its polarity families (:func:`_polarity`), remembered per rule set: a checker
-    #: reads each passage clause's polarity once per claim of a reply (a recommendation of
-    #: three products' facts: dozens of claims against the same clauses)
-    polarities: dict[str, tuple[tuple[str, bool], ...]] = field(
+    #: (reading, text) → what the reading gives (:func:`_remembered`), per rule set: a checker
+    #: reads each cited clause's polarity and its words said not done once per claim of a
+    #: reply (a recommendation of three products' facts: dozens of claims, the same clauses)
+    readings: dict[tuple[str, str], Any] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
@@ -1039,21 +1041,31 @@ def _inner_aside(
     return None
 
 
-_POLARITIES_KEPT = 4096  # texts whose polarity a rule set remembers
+_READINGS_KEPT = 8192  # (reading, text) pairs a rule set remembers
+
+
+def _remembered(rules: _Rules, reading: str, text: str, read: Callable[[], _T]) -> _T:
+    """What ``read()`` gives for ``text`` under the reading named ``reading``, remembered per
+    rule set (bounded): for readings that depend on the rules and the text alone."""
+    memo = rules.readings
+    key = (reading, text)
+    found = memo.get(key, _UNREAD)
+    if found is _UNREAD:
+        found = read()
+        if len(memo) >= _READINGS_KEPT:
+            memo.clear()  # bounded: start afresh (a racing store is merely lost)
+        memo[key] = found
+    return cast(_T, found)
+
+
+_UNREAD = object()
 
 
 def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
     """(family, positive?) of each polarity family ``text`` uses, negative cues first (not
     those of a parenthesis stating an exception: they are the other case's). Remembered per
     rule set (a fresh list each call)."""
-    memo = rules.polarities
-    found = memo.get(text)
-    if found is None:
-        found = tuple(_read_polarity(rules, text))
-        if len(memo) >= _POLARITIES_KEPT:
-            memo.clear()  # bounded: start afresh (a racing store is merely lost)
-        memo[text] = found
-    return list(found)
+    return list(_remembered(rules, "polarity", text, lambda: tuple(_read_polarity(rules, text))))
 
 
 def _read_polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
@@ -2418,6 +2430,9 @@ class RuleEntailment:
         """The words ``text`` says are not done: 不 and at most modals (不显示, 不会显示) right
         before them — not 无/未/非, which mark a state or a condition (无折扣, 未拆封), nor what
         follows a verb of taking part (不享受会员折扣: said of the thing, with the polarity)."""
+        return _remembered(self.rules, "not_done", text, lambda: self._read_not_done(text))
+
+    def _read_not_done(self, text: str) -> frozenset[str]:
         # a verb of undertaking passes the no on to the act (不负责搬运上楼: 搬运 is not done)
         undertaking = f"(?:{_alternation(self.rules.undertakes)})?" if self.rules.undertakes else ""
         return frozenset(
