@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kefu_copilot import ShopError
+from kefu_copilot import Message, ShopError
 from kefu_copilot.config._shop import ShopConfig, load_shop_config
 from kefu_copilot.reply._advisor import ReplyAdvisor
 from kefu_copilot.reply._approved import load_approved
@@ -440,6 +440,30 @@ def test_a_policy_referring_to_another_document_is_said_with_its_row_for_the_pro
     turn = [{"role": "customer", "text": "TH-S3体温计用了一个月，屏幕不亮了，能退吗"}]
     reply = copilot.suggest_reply(turn, draft="过了15天了，不能退。")[0]
     assert "1年" in reply.text and "主机5年" not in reply.text, reply.text
+
+
+VARIANT_SHOP = {
+    "shop.yaml": "name: 声悦\n",
+    "products/s41.md": "---\ntitle: 声悦 S-41 云杉面单民谣吉他\nsku: SY-S41\nprice: 1299\n"
+    "category: 民谣吉他\n---\n\n# 声悦 S-41 云杉面单民谣吉他\n\n## 型号与价格\n\n"
+    "| 型号 | 颜色 | 价格(元) | 库存 |\n|---|---|---|---|\n| S-40GA | 原木色 | 1299 | 现货 |\n"
+    "| S-40GA-SB | 日落色 | 1399 | 预售，付款后15天内发货 |\n",
+    "products/u23.md": "---\ntitle: 声悦 U-23 桃花心木尤克里里\nsku: SY-U23\nprice: 399\n"
+    "category: 尤克里里\n---\n\n# 声悦 U-23 桃花心木尤克里里\n\n| 型号 | 价格(元) |\n|---|---|\n"
+    "| UK-23C | 399 |\n",
+    "policies/shipping.md": "# 发货说明\n\n现货付款后48小时内发货。\n",
+}
+
+
+def test_a_variant_code_of_the_typed_catalogue_names_its_product(tmp_path) -> None:
+    """A code only one product page's tables hold ("S-40GA-SB" in the S-41's 型号 column) names
+    that product when nothing else does — its page, not the general rule, says the terms."""
+    copilot = ingested_copilot(tmp_path, VARIANT_SHOP)
+    advisor = copilot._reply_advisor()
+    said = [Message(role="customer", text="日落色S-40GA-SB怎么还没发货")]
+    assert advisor._products(said) == {"products/s41.md"}
+    assert advisor._products([Message(role="customer", text="UK-23C多少钱")]) == {"products/u23.md"}
+    assert advisor._products([Message(role="customer", text="AB-12怎么还没发货")]) == set()
 
 
 BACKING_SHOP = {

@@ -63,6 +63,10 @@ Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+#: A variant's code: letters and digits, with a letter and a digit ("s-40ga", "bp-w200")
+_VARIANT_CODE = re.compile(
+    r"(?<![a-z0-9])(?=[a-z0-9-]*[a-z])(?=[a-z0-9-]*\d)[a-z0-9]+(?:-[a-z0-9]+)*"
+)
 #: A product's model name in its title: a name with its number ("云驰3", "极光-5")
 _MODEL_NAME = re.compile(r"[\u4e00-\u9fff]{2,}-?\d+")
 #: A series name: the short first part of a title after the brand ("速开", "峰影", "西湖龙井")
@@ -212,6 +216,9 @@ class ReplyAdvisor:
         self.complaints = complaint_topics(self.shop)
         #: the complaint topics of the customer's turns, read once (see _read)
         self._topics_read: dict[tuple[str, ...], tuple[list[ComplaintTopic], list[str]]] = {}
+        #: the variant codes of the typed catalogue's tables, each of one product page (see
+        #: _variant_named; read once, when a turn first names a code the SKUs do not)
+        self._variant_codes: dict[str, str] | None = None
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
 
@@ -1308,10 +1315,29 @@ class ReplyAdvisor:
         # not every product of the class
         heads = {self._heads.get(s) for s in found}
         named = {s for s in named if s in found or self._heads[s] not in heads}
+        if not found and not named:  # a variant's code in a product's table ("S-40GA-SB")
+            found = {s for t in folded for s in self._variant_named(t)}
         if not found and not named:  # the product class the customer names ("袜子")
             leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
             named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
         return found | named
+
+    def _variant_named(self, text: str) -> set[str]:
+        """Products ``text`` names by a variant's code: a cell of the typed catalogue's tables
+        with letters and digits ("S-40GA" in the 型号 column of the S-41 guitar's page) that
+        only one product page's tables hold."""
+        codes = [m.group() for m in _VARIANT_CODE.finditer(text)]
+        if not codes:
+            return set()
+        if self._variant_codes is None:
+            owners: dict[str, set[str]] = {}
+            for source, _, cells in self.answerer.products.columns():
+                for cell in cells:
+                    code = fold(str(cell).strip())
+                    if source in self._pages and _VARIANT_CODE.fullmatch(code):
+                        owners.setdefault(code, set()).add(source)
+            self._variant_codes = {c: next(iter(o)) for c, o in owners.items() if len(o) == 1}
+        return {self._variant_codes[c] for c in codes if c in self._variant_codes}
 
     def _short_named(self, text: str) -> set[str]:
         """Products ``text`` names by a short form of their title: a distinctive part of it (two
