@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kefu_copilot import ShopError
+from kefu_copilot import Message, ShopError
 from kefu_copilot.config._shop import ShopConfig, load_shop_config
 from kefu_copilot.reply._advisor import ReplyAdvisor
 from kefu_copilot.reply._approved import load_approved
@@ -406,6 +406,64 @@ def test_the_exception_for_the_products_class_is_said_with_the_general_rule(tmp_
     reply = copilot.suggest_reply(turn, draft="没办法")[0]
     assert "睡袋 SB-502：拉链 1 年保修" in reply.text and "跑鞋" not in reply.text, reply.text
     assert "policies/warranty.txt" in {c.source for c in reply.citations}
+
+
+REFERENCE_SHOP = {
+    "shop.yaml": "name: 康途\n",
+    "policies/returns.md": "# 退换货政策\n\n## 质量问题\n\n"
+    "签收后15天内出现非人为的质量问题，可选择退货或换新，来回运费由本店承担。"
+    "15天后的质量问题，按保修政策维修处理，见《保修政策》。\n",
+    "policies/warranty.md": "# 保修政策（三包）\n\n## 保修期限\n\n"
+    "| 商品 | 保修期 |\n|---|---|\n| 血压计袖带（CF-L） | 6个月 |\n"
+    "| 血压计（BP-A600） | 主机5年 |\n| 体温计（TH-S3） | 1年 |\n\n"
+    "## 保修流程\n\n联系客服登记，提供订单号和故障视频。\n",
+    "products/bp-a600.md": "---\ntitle: 康途 上臂式电子血压计\nsku: BP-A600\nprice: 299\n"
+    "category: 血压计\n---\n\n# 上臂式电子血压计\n\n大屏显示。\n",
+    "products/th-s3.md": "---\ntitle: 康途 电子体温计\nsku: TH-S3\nprice: 39\n"
+    "category: 体温计\n---\n\n# 电子体温计\n\n软头。\n",
+}
+
+
+def test_a_policy_referring_to_another_document_is_said_with_its_row_for_the_product(
+    tmp_path,
+) -> None:
+    """The rule chosen says where the rest is ("按保修政策维修处理，见《保修政策》"): the referred
+    document's row for the conversation's product class (its first cell names the class, not
+    as the modifier of another thing: "血压计袖带") is said after it, and cited; the title is
+    matched without its parenthesis ("保修政策（三包）")."""
+    copilot = ingested_copilot(tmp_path, REFERENCE_SHOP)
+    turn = [{"role": "customer", "text": "BP-A600血压计用了一个月，屏幕不亮了，能退吗"}]
+    reply = copilot.suggest_reply(turn, draft="过了15天了，不能退。")[0]
+    assert "主机5年" in reply.text and "6个月" not in reply.text, reply.text
+    assert "policies/warranty.md" in {c.source for c in reply.citations}
+    # another product: its own row
+    turn = [{"role": "customer", "text": "TH-S3体温计用了一个月，屏幕不亮了，能退吗"}]
+    reply = copilot.suggest_reply(turn, draft="过了15天了，不能退。")[0]
+    assert "1年" in reply.text and "主机5年" not in reply.text, reply.text
+
+
+VARIANT_SHOP = {
+    "shop.yaml": "name: 声悦\n",
+    "products/s41.md": "---\ntitle: 声悦 S-41 云杉面单民谣吉他\nsku: SY-S41\nprice: 1299\n"
+    "category: 民谣吉他\n---\n\n# 声悦 S-41 云杉面单民谣吉他\n\n## 型号与价格\n\n"
+    "| 型号 | 颜色 | 价格(元) | 库存 |\n|---|---|---|---|\n| S-40GA | 原木色 | 1299 | 现货 |\n"
+    "| S-40GA-SB | 日落色 | 1399 | 预售，付款后15天内发货 |\n",
+    "products/u23.md": "---\ntitle: 声悦 U-23 桃花心木尤克里里\nsku: SY-U23\nprice: 399\n"
+    "category: 尤克里里\n---\n\n# 声悦 U-23 桃花心木尤克里里\n\n| 型号 | 价格(元) |\n|---|---|\n"
+    "| UK-23C | 399 |\n",
+    "policies/shipping.md": "# 发货说明\n\n现货付款后48小时内发货。\n",
+}
+
+
+def test_a_variant_code_of_the_typed_catalogue_names_its_product(tmp_path) -> None:
+    """A code only one product page's tables hold ("S-40GA-SB" in the S-41's 型号 column) names
+    that product when nothing else does — its page, not the general rule, says the terms."""
+    copilot = ingested_copilot(tmp_path, VARIANT_SHOP)
+    advisor = copilot._reply_advisor()
+    said = [Message(role="customer", text="日落色S-40GA-SB怎么还没发货")]
+    assert advisor._products(said) == {"products/s41.md"}
+    assert advisor._products([Message(role="customer", text="UK-23C多少钱")]) == {"products/u23.md"}
+    assert advisor._products([Message(role="customer", text="AB-12怎么还没发货")]) == set()
 
 
 BACKING_SHOP = {

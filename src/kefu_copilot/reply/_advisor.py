@@ -63,6 +63,10 @@ Facts = tuple[list[Quantity], list[tuple[str, ...]]]
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+#: A variant's code: letters and digits, with a letter and a digit ("s-40ga", "bp-w200")
+_VARIANT_CODE = re.compile(
+    r"(?<![a-z0-9])(?=[a-z0-9-]*[a-z])(?=[a-z0-9-]*\d)[a-z0-9]+(?:-[a-z0-9]+)*"
+)
 #: A product's model name in its title: a name with its number ("云驰3", "极光-5")
 _MODEL_NAME = re.compile(r"[\u4e00-\u9fff]{2,}-?\d+")
 #: A series name: the short first part of a title after the brand ("速开", "峰影", "西湖龙井")
@@ -212,6 +216,9 @@ class ReplyAdvisor:
         self.complaints = complaint_topics(self.shop)
         #: the complaint topics of the customer's turns, read once (see _read)
         self._topics_read: dict[tuple[str, ...], tuple[list[ComplaintTopic], list[str]]] = {}
+        #: the variant codes of the typed catalogue's tables, each of one product page (see
+        #: _variant_named; read once, when a turn first names a code the SKUs do not)
+        self._variant_codes: dict[str, str] | None = None
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
 
@@ -672,8 +679,74 @@ class ReplyAdvisor:
         chosen as the shop's rules say (``policy_choice``: ``retrieval`` or ``topic``);
         ``offered``: the draft offers compensation."""
         if self.phrases.policy_choice == "topic":
-            return self._policy_by_topic(question, history, said)
-        return self._policy_by_retrieval(question, history, said, facts, offered)
+            found = self._policy_by_topic(question, history, said)
+        else:
+            found = self._policy_by_retrieval(question, history, said, facts, offered)
+        return self._with_referred(found, question, history) if found else None
+
+    def _with_referred(
+        self, found: tuple[str, list[Citation]], question: str, history: list[Message]
+    ) -> tuple[str, list[Citation]]:
+        """The policy said with the rule of the document it refers to by title ("15天后的质量
+        问题，按保修政策维修处理，见《保修政策》"; "处理方式见《售后服务说明》"): of that document's
+        passages retrieval finds for the turn, the row labelled with the conversation's product
+        class ("商品：血压计…保修期：主机5年"), else the first on the turn's topic class — its
+        sentence stating most of the turn's words. A reference to a document already cited,
+        or one the knowledge has no passage of, adds nothing."""
+        text, cited = found
+        titles = [t for t in dict.fromkeys(_REFERENCE.findall(text))]
+        if not titles:
+            return found
+        turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
+        products = self._products([*history, Message(role="customer", text=question)])
+        subject = self._subject(products)
+        classes, _ = self._read(turns)
+        sources = {c.source for c in cited}
+        for title in titles:
+            # searched by the title with the product's names (its row) and with the turn
+            queries = [" ".join([title, *(c.names for c in classes), question])]
+            if subject.words:
+                queries.insert(0, " ".join([title, *sorted(subject.words)]))
+            hits = {
+                h.chunk.id: h.chunk
+                for query in queries
+                for h in self.answerer.retriever.retrieve(query, k=8, kinds=ANSWER_KINDS)
+                if h.chunk.source not in sources
+            }
+            # the document: a passage titled so (its locator, or a plain text's title line)
+            documents = {c.source for c in hits.values() if _titled(c, title)}
+            ours = [c for c in hits.values() if c.source in documents]
+            # a table's row for the class first (of the rows whose first cell names it, the one
+            # naming most of the conversation's product words), then a sentence leading with it
+            counted = [(_row_of(c.text, subject), c) for c in ours if c.kind == "table_row"]
+            rows: list[tuple[Any, str]] = [
+                (c, c.text) for n, c in sorted(counted, key=lambda r: -r[0]) if n
+            ]
+            rows += [
+                (c, t)
+                for c in ours
+                for t in reply_sentences(reply_sentence(c.text))
+                if _labelled(t, subject)
+            ]
+            row = rows[0] if rows else None
+            if row is None:
+                chunk: Any = next(
+                    (c for c in ours if self.complaints.fit(classes, heading_of(c), c.text)),
+                    None,
+                )
+                if chunk is None:
+                    continue
+                body = reply_sentences(reply_sentence(chunk.text))
+                row = (chunk, self._ranked_sentences(body, question, "", classes)[0])
+            chunk, sentence = row
+            said = _joined(sentence)
+            said = said if re.search(r"[。.！!？?]$", said) else f"{said}。"
+            if said.rstrip("。") in text:
+                continue
+            text = f"{text}{said}"
+            cited = merge_citations(cited, [_citation(chunk, said, 1.0)])
+            sources.add(chunk.source)
+        return text, cited
 
     def _policy_by_retrieval(
         self,
@@ -1242,10 +1315,29 @@ class ReplyAdvisor:
         # not every product of the class
         heads = {self._heads.get(s) for s in found}
         named = {s for s in named if s in found or self._heads[s] not in heads}
+        if not found and not named:  # a variant's code in a product's table ("S-40GA-SB")
+            found = {s for t in folded for s in self._variant_named(t)}
         if not found and not named:  # the product class the customer names ("袜子")
             leaves = {s: c.split("/")[-1].strip() for s, c in self._classes.items()}
             named = {s for s, c in leaves.items() if len(c) > 1 and any(c in t for t in said)}
         return found | named
+
+    def _variant_named(self, text: str) -> set[str]:
+        """Products ``text`` names by a variant's code: a cell of the typed catalogue's tables
+        with letters and digits ("S-40GA" in the 型号 column of the S-41 guitar's page) that
+        only one product page's tables hold."""
+        codes = [m.group() for m in _VARIANT_CODE.finditer(text)]
+        if not codes:
+            return set()
+        if self._variant_codes is None:
+            owners: dict[str, set[str]] = {}
+            for source, _, cells in self.answerer.products.columns():
+                for cell in cells:
+                    code = fold(str(cell).strip())
+                    if source in self._pages and _VARIANT_CODE.fullmatch(code):
+                        owners.setdefault(code, set()).add(source)
+            self._variant_codes = {c: next(iter(o)) for c, o in owners.items() if len(o) == 1}
+        return {self._variant_codes[c] for c in codes if c in self._variant_codes}
 
     def _short_named(self, text: str) -> set[str]:
         """Products ``text`` names by a short form of their title: a distinctive part of it (two
@@ -1515,6 +1607,47 @@ def _leads_with(sentence: str, others: set[str], subject: Subject) -> bool:
     subject."""
     lead = fold(_LEAD_END.split(sentence, maxsplit=1)[0])
     return any(w in lead for w in others) and not subject.named_in(lead)
+
+
+def _row_of(row: str, subject: Subject) -> int:
+    """How many of the subject's words a table row's first cell ("商品：血压计（BP-A600、
+    BP-W200）") names as what the row is about — not as the modifier of another thing
+    ("血压计袖带")."""
+    cell = fold(re.split(r"[，,；;]", row, maxsplit=1)[0])
+    return sum(
+        any(not _CJK.match(cell[m.end() : m.end() + 1]) for m in re.finditer(re.escape(w), cell))
+        for w in subject.words
+    )
+
+
+#: A document named by its title in another's text ("见《保修政策》", "按《坏果包赔规则》")
+_REFERENCE = re.compile(r"《([^《》\n]{2,24})》")
+
+
+#: What a title may carry besides its name: a parenthesis, brackets, spaces
+_TITLE_EXTRA = re.compile(r"[（(][^）)]*[）)]|[【】\[\]\s#]")
+
+
+#: A title line: short, no sentence punctuation
+_TITLE_LINE = re.compile(r"^[^,.!?;:，。！？；：]{2,40}$")
+
+
+def _titled(chunk: Any, title: str) -> bool:
+    """Whether ``chunk``'s document is the one ``title`` names: its locator's first part
+    ("保修政策 / 保修期限 · 第1行") or, for a plain text, its title line, is the title or ends
+    or starts with it, parentheses left out ("售后保修（断竿补节与保修）" for 《售后保修》,
+    "售后保修政策" for 《保修政策》)."""
+    name = fold(_TITLE_EXTRA.sub("", title))
+    if len(name) < 2:
+        return False
+    locator = _TITLE_EXTRA.sub("", str(getattr(chunk, "locator", "") or ""))
+    heads = [re.split(r"[/·]", locator, maxsplit=1)[0]]
+    first = str(getattr(chunk, "text", "") or "").strip().splitlines()[:1]
+    heads += [_TITLE_EXTRA.sub("", h) for h in first if _TITLE_LINE.match(h.strip())]
+    for head in (fold(h) for h in heads):
+        if head and (head == name or head.startswith(name) or head.endswith(name)):
+            return True
+    return False
 
 
 def _joined(text: str) -> str:
