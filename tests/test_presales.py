@@ -1576,3 +1576,12 @@ def test_the_packaged_intent_model_tells_a_need_from_an_order_or_policy_question
     model = presales_intent()
     assert model.is_need(text) is need, model.probability(text)
     assert model.info["cv"] == "leave-one-shop-out"
+
+
+def test_a_length_said_in_metres_is_no_budget() -> None:
+    """ "5米4左右的竿" is a 5.4 m rod (about 4 yuan was read); a budget said so stays one."""
+    assert budget("黑坑钓鲤鱼 想要5米4左右的竿") is None
+    assert budget("1米8左右的床") is None
+    assert budget("想要5米4的竿 预算300左右") == (0.0, 360.0)
+    needs = read_needs("想要5米4左右的竿", RULES)
+    assert needs.budget is None and [a.low for a in needs.amounts] == [540.0]
