@@ -1578,6 +1578,26 @@ def test_the_packaged_intent_model_tells_a_need_from_an_order_or_policy_question
     assert model.info["cv"] == "leave-one-shop-out"
 
 
+def test_a_recommendation_quotes_the_clause_stating_what_the_need_asked() -> None:
+    """皮好剥: the page's 皮薄易剥 is quoted though no fact is named for it and retrieval matched
+    another part of the page."""
+    from kefu_copilot.presales._profiles import Fact, Profile
+    from kefu_copilot.presales._recommend import Scored, _asked_clause, _quoted
+
+    facts = [
+        Fact("品种", "爱媛38号", 2),
+        Fact("口感", "果肉细嫩如果冻", 3),
+        Fact("甜度", "12-14度", 4),
+    ]
+    parts = [(f.chunk, f.text) for f in facts] + [(5, "爱媛38号果冻橙，皮薄易剥，果肉化渣。")]
+    orange = Profile("products/orange.json", "四川眉山爱媛38号果冻橙", "", "水果", facts, [], parts)
+    scored = Scored(orange, asked=("吃", "橘子", "剥", "开", "皮"))
+    assert _asked_clause(scored) == (5, "爱媛38号果冻橙，皮薄易剥，果肉化渣")
+    assert any("皮薄易剥" in t for _, t in _quoted(scored, RULES))
+    # one character of the need in common is no clause about it
+    assert _asked_clause(Scored(orange, asked=("剥",))) is None
+
+
 def test_a_length_said_in_metres_is_no_budget() -> None:
     """ "5米4左右的竿" is a 5.4 m rod (about 4 yuan was read); a budget said so stays one."""
     assert budget("黑坑钓鲤鱼 想要5米4左右的竿") is None
