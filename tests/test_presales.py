@@ -1605,3 +1605,26 @@ def test_a_length_said_in_metres_is_no_budget() -> None:
     assert budget("想要5米4的竿 预算300左右") == (0.0, 360.0)
     needs = read_needs("想要5米4左右的竿", RULES)
     assert needs.budget is None and [a.low for a in needs.amounts] == [540.0]
+
+
+def test_a_comparison_shows_first_the_rows_stating_what_the_question_asks() -> None:
+    """ "8头和12头差在哪，我家层高2.7米": the 层高 row is shown though it is the fifth — a
+    figure said (2.7, 300) or a character alone moves no row."""
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._compare import compare_variants
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="products/x.md", locator=str(index), snippet="", score=score)
+
+    cells = [("款式", "{}头"), ("直径", "φ{}0cm"), ("功率", "{}0W"), ("重量", "{}kg"),
+             ("适用层高", "≥2.{}m")]  # fmt: skip
+    rows = [
+        Variant(f"{n}头", p, True, i, tuple((h, v.format(n)) for h, v in cells), f"{n}头")
+        for i, (n, p) in enumerate([(8, 1999), (12, 2399)], start=1)
+    ]
+    lamp = Profile("products/x.md", "星河 水晶吊灯", "", "吊灯", [], rows, [], rows=frozenset())
+    asked = compare_variants(lamp, rows, RULES, cite, "8头和12头差在哪，我家层高2.7米")
+    assert asked.rows[0][0] == "适用层高" and "适用层高" in asked.text
+    plain = compare_variants(lamp, rows, RULES, cite, "8头和12头差了300块，差在哪")
+    assert plain.rows[0][0] == "款式" and "适用层高" not in plain.text
