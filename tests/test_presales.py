@@ -1609,3 +1609,55 @@ def test_the_packaged_intent_model_tells_a_need_from_an_order_or_policy_question
     model = presales_intent()
     assert model.is_need(text) is need, model.probability(text)
     assert model.info["cv"] == "leave-one-shop-out"
+
+
+def test_a_recommendation_quotes_the_clause_stating_what_the_need_asked() -> None:
+    """皮好剥: the page's 皮薄易剥 is quoted though no fact is named for it and retrieval matched
+    another part of the page."""
+    from kefu_copilot.presales._profiles import Fact, Profile
+    from kefu_copilot.presales._recommend import Scored, _asked_clause, _quoted
+
+    facts = [
+        Fact("品种", "爱媛38号", 2),
+        Fact("口感", "果肉细嫩如果冻", 3),
+        Fact("甜度", "12-14度", 4),
+    ]
+    parts = [(f.chunk, f.text) for f in facts] + [(5, "爱媛38号果冻橙，皮薄易剥，果肉化渣。")]
+    orange = Profile("products/orange.json", "四川眉山爱媛38号果冻橙", "", "水果", facts, [], parts)
+    scored = Scored(orange, asked=("吃", "橘子", "剥", "开", "皮"))
+    assert _asked_clause(scored) == (5, "爱媛38号果冻橙，皮薄易剥，果肉化渣")
+    assert any("皮薄易剥" in t for _, t in _quoted(scored, RULES))
+    # one character of the need in common is no clause about it
+    assert _asked_clause(Scored(orange, asked=("剥",))) is None
+
+
+def test_a_length_said_in_metres_is_no_budget() -> None:
+    """ "5米4左右的竿" is a 5.4 m rod (about 4 yuan was read); a budget said so stays one."""
+    assert budget("黑坑钓鲤鱼 想要5米4左右的竿") is None
+    assert budget("1米8左右的床") is None
+    assert budget("想要5米4的竿 预算300左右") == (0.0, 360.0)
+    needs = read_needs("想要5米4左右的竿", RULES)
+    assert needs.budget is None and [a.low for a in needs.amounts] == [540.0]
+
+
+def test_a_comparison_shows_first_the_rows_stating_what_the_question_asks() -> None:
+    """ "8头和12头差在哪，我家层高2.7米": the 层高 row is shown though it is the fifth — a
+    figure said (2.7, 300) or a character alone moves no row."""
+    from kefu_copilot._models import Citation
+    from kefu_copilot.presales._compare import compare_variants
+    from kefu_copilot.presales._profiles import Profile, Variant
+
+    def cite(index: int, score: float) -> Citation:
+        return Citation(source="products/x.md", locator=str(index), snippet="", score=score)
+
+    cells = [("款式", "{}头"), ("直径", "φ{}0cm"), ("功率", "{}0W"), ("重量", "{}kg"),
+             ("适用层高", "≥2.{}m")]  # fmt: skip
+    rows = [
+        Variant(f"{n}头", p, True, i, tuple((h, v.format(n)) for h, v in cells), f"{n}头")
+        for i, (n, p) in enumerate([(8, 1999), (12, 2399)], start=1)
+    ]
+    lamp = Profile("products/x.md", "星河 水晶吊灯", "", "吊灯", [], rows, [], rows=frozenset())
+    asked = compare_variants(lamp, rows, RULES, cite, "8头和12头差在哪，我家层高2.7米")
+    assert asked.rows[0][0] == "适用层高" and "适用层高" in asked.text
+    plain = compare_variants(lamp, rows, RULES, cite, "8头和12头差了300块，差在哪")
+    assert plain.rows[0][0] == "款式" and "适用层高" not in plain.text

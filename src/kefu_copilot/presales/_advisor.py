@@ -277,7 +277,7 @@ class Advisor:
                 (told := version_label(a, b)) and told in norm
                 for a, b in (versions, versions[::-1])
             ):
-                comparison = compare_variants(named[0], versions, self.rules, self.cite)
+                comparison = compare_variants(named[0], versions, self.rules, self.cite, question)
                 if comparison.text:
                     return self._compared(question, comparison), needs
         # the one product named, and a kind the shopper names that it is not of
@@ -506,7 +506,7 @@ class Advisor:
             if len(variants) > 2 and len(named) > 1:  # two of them said most fully
                 variants = most_said(variants, question)
             if len(variants) >= 2 and (len(named) == 1 or len(variants) == 2):
-                return compare_variants(profile, variants, self.rules, self.cite)
+                return compare_variants(profile, variants, self.rules, self.cite, question)
         # of the kind said, the one product whose versions the message tells apart (饼 / 散茶)
         told = [
             (p, v)
@@ -514,7 +514,7 @@ class Advisor:
             if len(v := named_variants(p, question, suffixes=self._suffixes)) == 2
         ]
         if not named and len(told) == 1:
-            return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+            return compare_variants(told[0][0], told[0][1], self.rules, self.cite, question)
         if not named and not kind:
             # no product named nor kind its title has ("电动车单驱和双驱"): the one product of the
             # catalogue whose versions the message tells apart, each said outright
@@ -573,7 +573,7 @@ class Advisor:
         if len(pairs) != 1:
             return None
         profile, low, high = pairs[0]
-        return compare_variants(profile, [low, high], self.rules, self.cite)
+        return compare_variants(profile, [low, high], self.rules, self.cite, question)
 
     def _versions_told_apart(self, question: str) -> Comparison | None:
         """The two versions of the one product of the catalogue whose versions the message
@@ -591,7 +591,7 @@ class Advisor:
         ]
         if len(told) != 1:
             return None
-        return compare_variants(told[0][0], told[0][1], self.rules, self.cite)
+        return compare_variants(told[0][0], told[0][1], self.rules, self.cite, question)
 
     def _choice(self, question: str, named: list[Profile]) -> Comparison | None:
         """A choice between two things said ("车厘子还是礼盒好", "24度还是36度"; joints of
@@ -610,7 +610,7 @@ class Advisor:
         if len(named) == 1:
             versions = named_variants(named[0], question, one_said=False, suffixes=self._suffixes)
             if len(versions) >= 2:  # as _comparison pairs them: the first two
-                return compare_variants(named[0], versions, self.rules, self.cite)
+                return compare_variants(named[0], versions, self.rules, self.cite, question)
         elif not named:  # the one product of the catalogue whose versions are each said
             apart = self._versions_told_apart(question)
             if apart is not None:

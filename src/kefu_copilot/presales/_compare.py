@@ -13,9 +13,11 @@ from typing import Any
 
 from .._models import Citation
 from ..text._normalize import normalize
+from ..text._tokenize import STOPWORDS
 from ._models import Comparison
 from ._profiles import Fact, Profile, Variant, is_stock
 from ._recommend import prices_text
+from ._text import bigrams
 
 __all__ = [
     "compare_products",
@@ -71,7 +73,9 @@ def compare_products(
         chunks.append(fact.chunk)
     said = normalize(asked)
     rows.sort(key=lambda r: not (len(r[0]) > 1 and normalize(r[0]) in said))  # stable
-    return _comparison([a.title, b.title], [a.source, b.source], rows, chunks, rules, cite)
+    return _comparison(
+        [a.title, b.title], [a.source, b.source], rows, chunks, rules, cite, asked, [a, b]
+    )
 
 
 def _aligned(facts_a: Sequence[Fact], facts_b: Sequence[Fact]) -> dict[str, Fact]:
@@ -180,9 +184,14 @@ def most_said(variants: Sequence[Variant], text: str) -> list[Variant]:
 
 
 def compare_variants(
-    profile: Profile, variants: Sequence[Variant], rules: Mapping[str, Any], cite: Cite
+    profile: Profile,
+    variants: Sequence[Variant],
+    rules: Mapping[str, Any],
+    cite: Cite,
+    asked: str = "",
 ) -> Comparison:
-    """Rows: the cells that differ, then the page's facts that speak of both versions."""
+    """Rows: the cells that differ, then the page's facts that speak of both versions
+    (``asked``: the shopper's question; see :func:`_by_asked`)."""
     a, b = variants[0], variants[1]
     cells_b = dict(b.cells)
     rows = [
@@ -226,7 +235,7 @@ def compare_variants(
     names = [a.label or a.name, b.label or b.name]
     if normalize(names[0]) == normalize(names[1]):
         names = labels  # 黑色 短款 / 黑色 长款: named by the cells telling them apart
-    return _comparison(names, [profile.source], rows, chunks, rules, cite)
+    return _comparison(names, [profile.source], rows, chunks, rules, cite, asked, [profile])
 
 
 def version_label(a: Variant, b: Variant) -> str:
@@ -243,6 +252,29 @@ def _priced(name: str, value: str) -> str:
     return f"{value}元" if name == "价格" and _BARE.fullmatch(value.strip()) else value
 
 
+def _by_asked(
+    rows: list[tuple[str, str, str]], asked: str, profiles: Sequence[Profile]
+) -> list[tuple[str, str, str]]:
+    """``rows`` with those stating more of the question's own character pairs first ("层高2.7米"
+    → the 层高要求 row; an ASCII run, APP, is one), the rest in their order — a pair of the
+    products' titles, a stop word or a bare figure (差了300 is in 3000K) tells no row apart,
+    nor does a character alone (更 of 更准 is in 可自行更换)."""
+    titles = set(bigrams(" ".join(f"{p.title} {p.category}" for p in profiles)))
+    said = [
+        b
+        for b in bigrams(asked)
+        if b not in titles and b not in STOPWORDS and not b.replace(".", "").isdigit()
+    ]  # fmt: skip  (a figure said is a price or a measure, not what a row is about)
+    if not said:
+        return rows
+
+    def shared(row: tuple[str, str, str]) -> int:
+        text = normalize(" ".join(row))
+        return sum(b in text for b in said)
+
+    return sorted(rows, key=lambda r: -shared(r))  # stable: the rest keep their order
+
+
 def _comparison(
     names: list[str],
     sources: list[str],
@@ -250,8 +282,12 @@ def _comparison(
     chunks: list[int],
     rules: Mapping[str, Any],
     cite: Cite,
+    asked: str = "",
+    profiles: Sequence[Profile] = (),
 ) -> Comparison:
     texts = rules["texts"]
+    if asked:
+        rows = _by_asked(rows, asked, profiles)
     names_of = {str(k).lower(): str(v) for k, v in rules["attribute_names"].items()}
     rows = [(names_of.get(n.strip().lower(), n), x, y) for n, x, y in rows]
     rows = [(n, _priced(n, x), _priced(n, y)) for n, x, y in rows]

@@ -91,6 +91,9 @@ class Scored:
     # the clause of the page retrieval matched best to the question (chunk, text), if it shares
     # words with it besides the product's name: a deciding fact though no need word names it
     passage: tuple[int, str] | None = None
+    # the need's own words (content words, phrases, features): what a clause of the page
+    # chosen is matched to when its deciding facts are quoted (see _asked_clause)
+    asked: tuple[str, ...] = ()
 
     def add(self, part: str, amount: float = 1.0) -> None:
         """``amount`` of the evidence ``part`` (a key of :data:`WEIGHTS`), weighed in."""
@@ -429,6 +432,10 @@ def rank(
         [*needs.phrases, *unstated], profiles, negations, among=held,
         frequency=index.page_frequency if own else None,
     )  # fmt: skip
+    # (as said: a feature's or a synonym's other words are not the shopper's)
+    asked = tuple(
+        w for w in (*needs.words, *needs.phrases, *needs.features) if normalize(w) in norm
+    )
     for profile in profiles:
         if held is not None and profile.source not in held:
             continue  # of no kind asked for (below, ``have`` would be empty)
@@ -446,6 +453,7 @@ def rank(
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
         scored.support = (support or {}).get(profile.source, 0.0)
         scored.passage = _passage(profile, (passages or {}).get(profile.source, ()), needs.text)
+        scored.asked = asked
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             owned = set(have)
@@ -552,7 +560,8 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
             key = fact.text if fact else clause
             facts.setdefault(key, chunk)
             deciding.append((found.word, key))
-    passage = scored.passage if scored.passage and scored.passage[1] not in facts else None
+    passage = _asked_clause(scored, scored.passage)
+    passage = passage if passage and passage[1] not in facts else None
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:
             break
@@ -596,6 +605,42 @@ def _passage(profile: Profile, chunks: Sequence[int], question: str) -> tuple[in
         if count > shared:
             best, shared = text, count
     return (chunk, best) if best is not None else None
+
+
+ASKED_CHARS = 2  # the characters of the need a clause shares to be the one it asked about
+
+
+def _asked_clause(scored: Scored, matched: tuple[int, str] | None = None) -> tuple[int, str] | None:
+    """The fact or sentence of the chosen page stating the most of the characters of the need's
+    own words its title does not have ("皮好剥" → 皮薄易剥, "一次能带几盆" → 可带盆数：10盆; an
+    ASCII token, GPS or APP, counts twice) — at least :data:`ASKED_CHARS` — the first of the
+    best; ``matched`` (the clause retrieval matched best: see _passage) when it states any of
+    them, or no clause states enough. Read of the few products quoted, never of every product
+    ranked: what the need asked about, wherever the page states it."""
+    profile = scored.profile
+    title = normalize(f"{profile.title} {profile.category}")
+    said = {ch for w in scored.asked for ch in normalize(w) if _is_cjk(ch) and ch not in title}
+    tokens = {t for w in scored.asked for t in _ASCII.findall(normalize(w)) if t not in title}
+
+    def count(text: str) -> int:
+        norm = normalize(text)
+        return sum(ch in norm for ch in said) + 2 * sum(t in _ASCII.findall(norm) for t in tokens)
+
+    if len(said) + 2 * len(tokens) < ASKED_CHARS or (matched and count(matched[1])):
+        return matched  # retrieval's clause states some of it: the page's clause asked for
+    clauses = [(f.chunk, f.text) for f in profile.facts if f.chunk != profile.overview]
+    clauses += [
+        (i, t.strip()) for i, text in profile.parts if i != profile.overview
+        for t in _SENTENCE.split(text) if t.strip()
+    ]  # fmt: skip
+    best, most = matched, ASKED_CHARS - 1
+    for clause in clauses:
+        if count(clause[1]) > most:
+            best, most = clause, count(clause[1])
+    return best
+
+
+_ASCII = re.compile(r"[a-z0-9]+")
 
 
 def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:

@@ -188,10 +188,11 @@ _BUDGET_NUM = (
     rf"(?P<{{}}>{DIGITS_START}\d+(?:\.\d+)?\s*万?|{CN_NUMERAL_START}{CN_NUMERAL}+)\s*(?:{YUAN})?"
 )
 #: a budget: "300以内" / "500内" / "不超过300" / "500左右" / "两百多" / "预算100" / "100块以下"
+#: (not the tail of a length said in metres: "5米4左右" is about 5.4 m, not about 4 yuan)
 _BUDGET = re.compile(
     rf"(?P<lead>预算|不超过|不超|最多|顶多|控制在|低于|少于)\s*(?:在|是|大概|大约|差不多)?\s*{_BUDGET_NUM.format('num')}"
     rf"\s*(?P<tail>以内|之内|以下|内|左右|上下|多|出头)?"
-    rf"|(?<![\d.a-z])(?!几){_BUDGET_NUM.format('num2')}\s*(?P<tail2>以内|之内|以下|内(?!容)|左右|上下)"
+    rf"|(?<![\d.a-z米])(?!几){_BUDGET_NUM.format('num2')}\s*(?P<tail2>以内|之内|以下|内(?!容)|左右|上下)"
 )
 
 
