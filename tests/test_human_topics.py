@@ -98,9 +98,13 @@ def test_questions_about_those_terms_are_not_concessions(text: str) -> None:
         "你们和百果园比哪家的车厘子更好",
         "你们的轮子跟禧玛诺比怎么样",
         "雅迪的冠能和你们C5比哪个好",
+        # the customer's account now, the contents of their order
+        "我现在有多少积分？是不是金卡了",
+        "帮我看下我现在是什么会员等级",
+        "那我订单里那根是哪天发的？",
     ],
 )
-def test_leniency_wholesale_and_competitors_go_to_a_human(text: str) -> None:
+def test_leniency_wholesale_competitors_and_the_own_account_go_to_a_human(text: str) -> None:
     assert handoff_reasons(text, ShopConfig())
 
 
@@ -110,6 +114,8 @@ def test_leniency_wholesale_and_competitors_go_to_a_human(text: str) -> None:
         "K3便宜一半，跟K5比少了啥",  # the shop's own products compared
         "那跟D300比呢，哪个更适合潜水",
         "公司一次买60箱有折扣吗",  # a volume discount the policy may state
+        "那我现在下单 今天能发吗",  # the policy of dispatch, not their account
+        "金卡会员有多少积分奖励",
         "七天无理由退货怎么算时间",
     ],
 )
