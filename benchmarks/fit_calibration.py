@@ -3,9 +3,12 @@
     python benchmarks/fit_calibration.py --embed-model /work/shared/models/w2v-zh-synonyms-100d \
         --index-root /tmp/cal-idx --rows /tmp/cal-rows.json
 
-Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``) and the twelve dev shops
+Shops: the sample shop (``knowledge/`` + ``evals/answer.jsonl``) and the eighteen dev shops
 (``evals/shops/<s>/answer.jsonl`` and the answer cases of ``presales.jsonl``; six until round
-11, toys/instruments/health/fruit/ebike/lighting added in round 12). The shops held
+11, toys/instruments/health/fruit/ebike/lighting added in round 12, meddevice/liquor/smartlock/
+fishing/garden/watch in round 14). The rows file also keeps, per case, the path that decided it
+(``routes``: ``benchmarks/answer_routes.py`` reads it), why a typed answer is not sure and
+whether it would pass sent as is, and the gate that held a retrieval answer back. The shops held
 out from reading are left out of the fit too, so that their eval figures measure a calibrator
 that never saw them (``--held-out`` adds four of them as fit data only — this script never
 prints a case of theirs; ``--synthetic`` adds the benchmark's synthetic shop). Typed catalogue answers
@@ -54,6 +57,7 @@ from kefu_copilot.answer._calibration import (  # noqa: E402
     reliability,
     threshold_cut,
 )
+from kefu_copilot.answer._extractive import TYPED_SURE  # noqa: E402
 from kefu_copilot.evals._suite import _as_list, check_answer_case, read_suite  # noqa: E402
 
 PRECISION = 0.98
@@ -74,6 +78,12 @@ DEV_SHOPS = (
     "fruit",
     "ebike",
     "lighting",
+    "meddevice",
+    "liquor",
+    "smartlock",
+    "fishing",
+    "garden",
+    "watch",
 )
 #: In-repo blind shops held out from reading (their cases and failures are never opened): fit
 #: data only with ``--held-out``; by default they are left out so their figures stay blind.
@@ -87,11 +97,29 @@ class _Sure:
         return 1.0
 
 
+def _route(prepared: Any, advised: bool) -> str:
+    """Which path decided a question: a message rule, nothing to look up, the typed catalogue
+    (sure or not), the pre-sales advisor, or retrieval by the kind of the chunk quoted."""
+    if prepared.ruled:
+        return "rule"
+    if not prepared.candidates or prepared.query is None:
+        return "no match"
+    if prepared.candidates[0].basis == "typed":
+        return "typed sure" if prepared.extractive.confidence >= TYPED_SURE else "typed unsure"
+    if advised:
+        return "presales"
+    return f"retrieval {prepared.candidates[0].hit.chunk.kind}"
+
+
 def _rows(
-    copilot: Copilot, cases: list[dict[str, Any]], shop: str, typed_rows: list[dict[str, Any]]
+    copilot: Copilot,
+    cases: list[dict[str, Any]],
+    shop: str,
+    typed_rows: list[dict[str, Any]],
+    routes: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per question that reaches a calibrated decision; the typed catalogue's answers
-    go to ``typed_rows`` (not fitted)."""
+    go to ``typed_rows`` (not fitted), every case's route to ``routes``."""
     from kefu_copilot.presales._routing import presales_answer
 
     answerer, _ = copilot._generation()
@@ -101,6 +129,12 @@ def _rows(
         history = [Message(role=t["role"], text=t["text"]) for t in case.get("history") or []]
         prepared = answerer.prepare(case["question"], history)
         accepted = _as_list((case.get("expect") or {}).get("decision"))
+        if routes is not None:
+            reached = not prepared.ruled and prepared.candidates and prepared.query is not None
+            advised = bool(reached) and (
+                presales_answer(copilot.advisor(), prepared, explain=False) is not None
+            )
+            routes.append({"shop": shop, "id": case["id"], "route": _route(prepared, advised)})
         if prepared.ruled or not prepared.candidates or prepared.query is None:
             continue
         if prepared.candidates[0].basis == "typed":
@@ -115,6 +149,16 @@ def _rows(
                     "answerable": "auto" in accepted or not accepted,
                     "auto": typed.decision == "auto" and not advised,
                     "right": int(typed.decision == "auto" and not check_answer_case(case, typed)),
+                    # whether the typed answer would pass sent as is, sure or not, and why it
+                    # is not sure (what a measure of the typed path could read)
+                    "sure": typed.confidence >= TYPED_SURE,
+                    "right_if_sent": int(
+                        ("auto" in accepted or not accepted)
+                        and not check_answer_case(
+                            case, typed.model_copy(update={"decision": "auto"})
+                        )
+                    ),
+                    "reasons": list(typed.reasons),
                 }
             )
             continue
@@ -150,6 +194,9 @@ def _rows(
                 "tried": answerer.tried_measures(prepared.query, prepared.candidates),
                 "right": int(right),
                 "text": proposal.text,
+                "held_for": prepared.extractive.reasons[-1]
+                if held and prepared.extractive.reasons
+                else "",
             }
         )
     return rows
@@ -302,12 +349,13 @@ def _collect(
         shops.append(("synthetic", bench, _bench_cases(bench)))
     rows: list[dict[str, Any]] = []
     typed: list[dict[str, Any]] = []
+    routes: list[dict[str, Any]] = []
     answerable: dict[str, int] = {}
     for name, shop_dir, cases in shops:
         index = tmp / f"idx-{name}"
         copilot = Copilot(shop_dir, index_dir=index, **options)
         copilot.ingest()
-        found = _rows(copilot, cases, name, typed)
+        found = _rows(copilot, cases, name, typed, routes)
         answerable[name] = sum(
             "auto" in (accepted := _as_list((c.get("expect") or {}).get("decision")))
             or not accepted
@@ -315,7 +363,7 @@ def _collect(
         )
         print(f"{name}: {len(cases)} cases, {len(found)} reach a decision", file=sys.stderr)
         rows += found
-    return {"rows": rows, "typed": typed, "answerable": answerable}
+    return {"rows": rows, "typed": typed, "routes": routes, "answerable": answerable}
 
 
 def main() -> None:
@@ -433,7 +481,7 @@ def main() -> None:
         "shops": shops,
         "rows": len(rows),
         "l2": l2,
-        "log_loss_leave_one_shop_out": {str(k): round(v, 4) for k, v in losses.items()},
+        "log_loss_leave_one_shop_out": {str(k): round(v, 5) for k, v in losses.items()},
         "decidable_rows": len(live),
         "auto_threshold": auto,
         "auto_threshold_chosen_for": why,

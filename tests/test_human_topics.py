@@ -88,6 +88,41 @@ def test_questions_about_those_terms_are_not_concessions(text: str) -> None:
     assert handoff_reasons(text, ShopConfig()) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # round 14: the shop asked to bend a rule, a wholesale price, the shop compared with
+        # another shop or brand
+        "签收第9天了，想退货，能通融一下吗",
+        "公司年会要买20根 批发价多少",
+        "你们和百果园比哪家的车厘子更好",
+        "你们的轮子跟禧玛诺比怎么样",
+        "雅迪的冠能和你们C5比哪个好",
+        # the customer's account now, the contents of their order
+        "我现在有多少积分？是不是金卡了",
+        "帮我看下我现在是什么会员等级",
+        "那我订单里那根是哪天发的？",
+    ],
+)
+def test_leniency_wholesale_competitors_and_the_own_account_go_to_a_human(text: str) -> None:
+    assert handoff_reasons(text, ShopConfig())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "K3便宜一半，跟K5比少了啥",  # the shop's own products compared
+        "那跟D300比呢，哪个更适合潜水",
+        "公司一次买60箱有折扣吗",  # a volume discount the policy may state
+        "那我现在下单 今天能发吗",  # the policy of dispatch, not their account
+        "金卡会员有多少积分奖励",
+        "七天无理由退货怎么算时间",
+    ],
+)
+def test_own_products_compared_or_volume_asked_are_not_handed_off(text: str) -> None:
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
 def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:
     (tmp_path / "shop.yaml").write_text(
         "rules:\n  message_rules:\n    advice_questions:\n      tax: ['(退税|报税)怎么']\n",

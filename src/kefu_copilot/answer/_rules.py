@@ -54,6 +54,7 @@ class _Rules:
     order: re.Pattern[str]
     bargaining: re.Pattern[str]
     concessions: re.Pattern[str]
+    comparisons: re.Pattern[str]
     harm: re.Pattern[str]
     payment: re.Pattern[str]
     medical: re.Pattern[str]
@@ -82,6 +83,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         order=_any(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
         concessions=_any(rules["concessions"]),
+        comparisons=_any(rules["comparisons"]),
         harm=_any(rules["harm_reports"]),
         payment=_any(rules["payment_terms"]),
         medical=_any(rules["medical_questions"]),
@@ -179,6 +181,8 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("a counter-offer on price: an agent decides")
     if rules.concessions.search(norm):
         reasons.append("asks for terms beyond the shop's policy: an agent decides")
+    if rules.comparisons.search(norm):
+        reasons.append("compares the shop with another shop or brand: a person answers it")
     if rules.harm.search(norm):
         reasons.append("a reaction of the body after use: a possible harm, a human now")
     else:
