@@ -595,6 +595,7 @@ def test_a_blast_as_a_degree_or_a_news_story_is_no_incident(text: str) -> None:
         ("差评是开玩笑的，东西很好", False),
         ("那家网店卖假货被曝光了，所以来你们这买", False),  # done to someone else
         ("你们这种店就该被曝光", True),  # ... not when it is the shop
+        ("假货还卖这个价，等着被曝光吧", True),
         ("我是律师，想买个办公桌", False),  # the customer's occupation
         ("防拆报警怎么关掉", False),  # the product's alarm
         ("同事说要告你们，我觉得没必要，就问下保修", False),  # reported speech
