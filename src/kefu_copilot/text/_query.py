@@ -58,11 +58,15 @@ def _converter() -> Callable[[str], str] | None:
 
 
 def to_simplified(text: str) -> str:
-    """``text`` in Simplified Chinese (unchanged when OpenCC is not installed)."""
+    """``text`` in Simplified Chinese (unchanged when OpenCC is not installed, or when it holds
+    what UTF-8 cannot encode — a lone surrogate from a broken client — which OpenCC rejects)."""
     convert = _converter()
     if convert is None or text.isascii():
         return text
-    return convert(text)
+    try:
+        return convert(text)
+    except UnicodeError:
+        return text
 
 
 @cache
