@@ -545,3 +545,113 @@ def test_a_court_is_a_legal_threat() -> None:
 )
 def test_a_device_alarm_is_not_a_call_to_the_police(text: str, threat: bool) -> None:
     assert ("legal_threat" in emotion_flag(text).risk) is threat, text
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        # harm and its cause in one clause: an injury verb that reaches a person or a part of
+        # a body, a part of a body hurt, a person's fall, a near fall, a person shut in
+        ("柜门掉下来砸到我儿子脚上", True),
+        ("木刺扎进手指里了", True),
+        ("刀背也开刃了，他手割破了", True),
+        ("椅子塌了，我爸从上面摔下来", True),
+        ("女儿被困在电梯里了", True),
+        ("宝宝在推车上差点摔下去", True),
+        ("孩子吃了一口干燥剂，要不要紧", True),  # an exposure, then a worry
+        # a part of a thing, not of a body; a thing's fall; a worry; a person locked out
+        ("琴头磕了一块漆", False),
+        ("桌脚撞歪了", False),
+        ("手机摔下去屏幕碎了", False),
+        ("这个柜子会不会砸到孩子", False),
+        ("钥匙忘带，人被锁在门外了", False),
+    ],
+)
+def test_harm_and_its_cause_in_one_clause_is_a_safety_incident(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident, (text, flag.signals)
+    if incident:
+        assert flag.escalate and flag.priority == "urgent", text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "这款香到爆炸，已经回购三次了",  # a degree said as a blast
+        "爆炸好吃，还有别的口味吗",
+        "刷到一个充电宝自燃的新闻，你们的有过充保护吗",  # a news story, not an incident here
+    ],
+)
+def test_a_blast_as_a_degree_or_a_news_story_is_no_incident(text: str) -> None:
+    assert "safety_incident" not in emotion_flag(text).risk, text
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("上次说要找律师只是气话，别往心里去", False),  # taken back after the word
+        ("那条差评早删了，放心", False),
+        ("投诉？不存在的，就问问进度", False),
+        ("差评是开玩笑的，东西很好", False),
+        ("那家网店卖假货被曝光了，所以来你们这买", False),  # done to someone else
+        ("你们这种店就该被曝光", True),  # ... not when it is the shop
+        ("假货还卖这个价，等着被曝光吧", True),
+        ("我是律师，想买个办公桌", False),  # the customer's occupation
+        ("防拆报警怎么关掉", False),  # the product's alarm
+        ("同事说要告你们，我觉得没必要，就问下保修", False),  # reported speech
+        ("律师函我已经寄出去了", True),
+        ("再不退款我就报警", True),
+    ],
+)
+def test_threats_taken_back_done_to_others_or_of_another_sense(text: str, threat: bool) -> None:
+    threats = {"complaint_threat", "legal_threat", "bad_review_threat", "public_exposure"}
+    flag = emotion_flag(text)
+    assert bool(threats & set(flag.risk)) is threat, (text, flag.signals)
+
+
+def test_an_insult_someone_else_said_is_reported_speech() -> None:
+    assert "profanity" not in emotion_flag("有人说你们是骗子，我不信，问下保修多久").risk
+    assert "profanity" in emotion_flag("你们就是骗子").risk
+
+
+@pytest.mark.parametrize(
+    ("text", "risk"),
+    [
+        ("I'm going to report you to the platform", "complaint_threat"),
+        ("Worst purchase ever, leaving a 1-star review", "bad_review_threat"),
+        ("What the hell is this, it came broken", "profanity"),
+        ("I want a full refund, nobody answers my messages", "refund_demand"),
+    ],
+)
+def test_english_turns_meet_the_same_cues(text: str, risk: str) -> None:
+    flag = emotion_flag(text)
+    assert risk in flag.risk and flag.escalate, (text, flag)
+    assert not emotion_flag("Do you ship this lamp to Canada?").escalate
+
+
+def test_traditional_characters_meet_the_same_cues() -> None:
+    pytest.importorskip("opencc")
+    flag = emotion_flag("你們再不退款我就去消協投訴")
+    assert "complaint_threat" in flag.risk and flag.escalate
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "门铃掉下来砸到孩子头上了",
+        "用了面霜脸上过敏，红肿得厉害",
+        "充电器插上没多久就冒烟了",
+        "木刺扎进手指里了",
+    ],
+)
+def test_a_safety_incident_escalates_first_whatever_the_model_says(text: str) -> None:
+    """The risk flag and the escalation agree: a model that scores every turn 0 (a shop's own,
+    say) still hands a safety incident to a human, first in the queue, and the message-only
+    reading the answer path uses (``incident_risks``) raises the same flag."""
+    from kefu_copilot.emotion._flag import incident_risks
+
+    silent = EscalationModel()
+    silent.bias, silent.threshold, silent.fitted = -50.0, 0.99, True
+    flag = emotion_flag(text, model=silent)
+    assert "safety_incident" in flag.risk and flag.escalate and flag.priority == "urgent", text
+    assert "safety_incident" in incident_risks(text), text

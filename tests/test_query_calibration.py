@@ -35,6 +35,7 @@ def test_personal_data_is_masked_for_matching() -> None:
 def test_traditional_chinese_is_read_as_simplified() -> None:
     pytest.importorskip("opencc")
     assert to_simplified("香港包郵嗎") == "香港包邮吗"
+    assert to_simplified("\ud800半個") == "\ud800半個"  # a lone surrogate: left as typed
 
 
 def test_english_words_and_size_letters() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from .._data import RuleCompiler, compiled, packaged_rules
 from ..text._normalize import normalize
+from ..text._query import to_simplified
 
 __all__ = [
     "EXCLAIM_RUN_RE",
@@ -142,11 +143,14 @@ class Lexicon:
 
     def fold(self, text: str) -> str:
         """What every pattern is matched on: ``normalize`` (NFKC, lower case, no invisible
-        characters) plus JDDC-style placeholders folded (``[数字x]`` → 几, ``[ORDERID_1]``/links
+        characters), Traditional characters in Simplified (OpenCC, as questions are read:
+        "你們這個錶是假貨，我要報警" meets the same cues as "你们这个表是假货，我要报警"; as typed
+        without it) plus JDDC-style placeholders folded (``[数字x]`` → 几, ``[ORDERID_1]``/links
         → #, emoji placeholders removed)."""
         if len(text) > MAX_CHARS:
             text = text[: MAX_CHARS - 1000] + "\n" + text[-1000:]
-        text = self.number_placeholder.sub("几", self.emoji_placeholder.sub(" ", normalize(text)))
+        text = to_simplified(normalize(text))
+        text = self.number_placeholder.sub("几", self.emoji_placeholder.sub(" ", text))
         return self.link.sub("#", self.other_placeholder.sub("#", text)).strip()
 
     def shape(self, folded: str) -> Shape:

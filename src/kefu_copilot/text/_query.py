@@ -58,15 +58,15 @@ def _converter() -> Callable[[str], str] | None:
 
 
 def to_simplified(text: str) -> str:
-    """``text`` in Simplified Chinese (unchanged when OpenCC is not installed). A short text
-    (a question) is remembered: answering one converts it three or four times (the rules,
-    the query rewrite, product identification)."""
+    """``text`` in Simplified Chinese (unchanged when OpenCC is not installed, or when it holds
+    what UTF-8 cannot encode — a lone surrogate from a broken client — which OpenCC rejects).
+    A short text (a question) is remembered: answering one converts it three or four times
+    (the rules, the query rewrite, product identification, the emotion cues)."""
     if text.isascii():
         return text
     if len(text) <= _SHORT:
         return _simplified_short(text)
-    convert = _converter()
-    return text if convert is None else convert(text)
+    return _convert(text)
 
 
 _SHORT = 200
@@ -74,8 +74,17 @@ _SHORT = 200
 
 @lru_cache(maxsize=1024)
 def _simplified_short(text: str) -> str:
+    return _convert(text)
+
+
+def _convert(text: str) -> str:
     convert = _converter()
-    return text if convert is None else convert(text)
+    if convert is None:
+        return text
+    try:
+        return convert(text)
+    except UnicodeError:
+        return text
 
 
 @cache
