@@ -155,6 +155,36 @@ def test_variant_words_are_labels_and_cell_keys_give_units() -> None:
     assert verdicts("雾蓝的电池版69元", MICE) == ["entailed"]
 
 
+MODELS = [
+    "商品：电热水壶（KF-T-03、KF-T-05），保修期：主机2年，价格：199元",
+    "商品：养生壶 KF-Y10，保修期：主机1年，价格：299元",
+    "商品：咖啡机 KF-C 系列，保修期：整机3年，价格：899元",
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        # a hyphenated model code is the subject its row's values belong to
+        ("KF-T-03 主机保修1年", "contradicted"),
+        ("KF-Y10的价格是199元", "contradicted"),
+        ("KF-T-05的保修期是主机2年", "entailed"),
+        ("KF-Y10的价格是299元", "entailed"),
+        # a code's series letters are no word of the claim: KF-C 系列's row is no rival
+        ("KF-T-03的保修期是2年", "entailed"),
+    ],
+)
+def test_hyphenated_model_codes_are_subjects(reply: str, expected: str) -> None:
+    assert verdicts(reply, MODELS, "保修和价格") == [expected]
+
+
+def test_a_range_of_sizes_is_no_model_code() -> None:
+    from kefu_copilot.answer._claims import _codes
+
+    assert _codes("适合身高90-100cm，m-3xl，1.5-2kg", keep_measures=True) == []
+    assert _codes("型号hk-b30与wc-18", keep_measures=True) == ["hk-b30", "wc-18"]
+
+
 def test_money_is_stated_exactly() -> None:
     """29.9元 is not 30元 (a coupon on the same page), though durations keep their slack."""
     page = ["价格：39.9元", "下单即赠30元回购券（满299元可用）"]

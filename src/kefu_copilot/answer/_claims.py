@@ -528,9 +528,22 @@ def _restrictions_written(rules: _Rules, sentence: str) -> str:
 
 
 # ------------------------------------------------------------------------------ reading text
+#: a code whose parts a hyphen joins, one of them with a digit (HK-B30, KF-T-03)
+_HYPHENATED_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
+def _blank_code(m: re.Match[str]) -> str:
+    return " " if _HAS_DIGIT.search(m.group()) else m.group()
+
+
 def _bigrams(text: str) -> frozenset[str]:
-    """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text``."""
-    out = {w for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if not re.search(r"\d", w)}
+    """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text`` — not the
+    parts of a code (K87, and HK-B30's HK: a code names its subject, it says no word)."""
+    out = {
+        w
+        for w in re.findall(r"[a-z][a-z0-9]+", _HYPHENATED_CODE.sub(_blank_code, text.lower()))
+        if not re.search(r"\d", w)
+    }
     for run in _CJK.findall(text):
         for i in range(len(run) - 1):
             pair = run[i : i + 2]
@@ -768,15 +781,23 @@ _COPULA = re.compile(r"(?:[是约：:]|大概|大约)\s*$")
 _DIMENSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
 
 
+#: a range of sizes (90-100cm, 1.5-2kg, M-3XL): numbers or letter sizes joined by hyphens, the
+#: last with its unit — not a model code, whose hyphen joins a series to a model (HK-B30,
+#: WC-18, KF-T-03)
+_SIZE_END = r"(?:\d+(?:\.\d+)?|\d?x*[sml])"
+_RANGE = re.compile(rf"{_SIZE_END}(?:-+{_SIZE_END})+[a-z]*")
+
+
 def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
-    """Product codes and model names with digits (K87, 16A); with ``keep_measures``, also sizes
-    written in Latin letters that name a model (41mm / 46mm), but not ranges (90-100cm)."""
+    """Product codes and model names with digits (K87, 16A, HK-B30); with ``keep_measures``,
+    also sizes written in Latin letters that name a model (41mm / 46mm), but not ranges
+    (90-100cm)."""
     text = fold(text) if keep_measures else _strip_measures(fold(text))
     if keep_measures:
         # a dimension (200×230cm) names a size as a whole, not by its last side (230cm)
         text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", text)
-        codes = [m.group(1) for m in _code_matches(text)]
-        return [c for c in codes if len(c) >= 2 and "-" not in c.strip(".-")]
+        codes = [m.group(1).strip(".-") for m in _code_matches(text)]
+        return [c for c in codes if len(c) >= 2 and not _RANGE.fullmatch(c)]
     return [c.strip(".-") for m in _code_matches(text) if len(c := m.group(1).strip(".-")) >= 2]
 
 
@@ -787,7 +808,14 @@ def _raw(q: Measure) -> float:
 
 
 def _shape(code: str) -> str:
-    return re.sub(r"\d+(?:\.\d+)?", "#", code.split(":", 1)[1])
+    """What two codes of one series share: a hyphenated code's series (the part before its
+    first hyphen: HK-B30 and HK-N50 are both HK's models, WC-18 and WC-12 both WC's), else the
+    code with its numbers left out (41mm / 46mm, K87 / K85 — not 16A / 41mm)."""
+    name = code.split(":", 1)[1]
+    series, hyphen, _ = name.partition("-")
+    if hyphen and series and not series[0].isdigit():
+        return f"{series}-"
+    return re.sub(r"\d+(?:\.\d+)?", "#", name)
 
 
 def _siblings(a: str, b: str) -> bool:
