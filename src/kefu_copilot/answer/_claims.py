@@ -1104,9 +1104,16 @@ def _polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: how well a clause saying yes or no must align with a claim to decide it (a contradiction,
+#: a confirmation), and by how much a no must outscore the best yes to contradict
+_SURE = 2.0
+_NO_MARGIN = 0.5
 #: how well a no must align with a yes or no of the reply, with none agreeing, to leave it
-#: unconfirmed (a contradiction needs 2)
+#: unconfirmed (a contradiction needs ``_SURE``)
 _WEAK_NO = 1.5
+#: by how much a clause stating another value must outalign every clause stating the claim's
+#: value for the value to be unconfirmed (stated about something else)
+_RIVAL_MARGIN = 2.0
 #: families that mostly qualify another's word (需要您承担, 可以免费换): no weak no of their own
 _QUALIFIERS = frozenset({"ability", "need"})
 #: what a word of the question, not of the claim, weighs in placing a yes or no: less than a
@@ -1907,7 +1914,7 @@ class RuleEntailment:
                 "unsupported",
                 f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
             )
-        if best_other >= best_ok + 2:
+        if best_other >= best_ok + _RIVAL_MARGIN:
             return ClaimVerdict(
                 claim,
                 "unsupported",
@@ -2153,11 +2160,11 @@ class RuleEntailment:
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
-        if oppose >= 2 and oppose > agree + 0.5:
+        if oppose >= _SURE and oppose > agree + _NO_MARGIN:
             return ClaimVerdict(
                 claim, "contradicted", f"the knowledge says the opposite: {claim.text}"
             )
-        if agree >= 2 and oppose >= 2:
+        if agree >= _SURE and oppose >= _SURE:
             # yes and no about as clearly: what sets the two apart decides — the claim's words
             # only the sentence saying no shares (定制礼盒 … 可退 against 月饼礼盒 可退 and
             # 定制商品 不可退) leave the claim unconfirmed
@@ -2188,9 +2195,9 @@ class RuleEntailment:
                 "unsupported",
                 f"the knowledge says the opposite in these words: {claim.text}",
             )
-        if agree >= 2 and agree >= oppose:
+        if agree >= _SURE and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
-        if restricted_no >= 2:
+        if restricted_no >= _SURE:
             return ClaimVerdict(
                 claim,
                 "unsupported",
