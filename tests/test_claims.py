@@ -178,6 +178,15 @@ def test_hyphenated_model_codes_are_subjects(reply: str, expected: str) -> None:
     assert verdicts(reply, MODELS, "保修和价格") == [expected]
 
 
+def test_a_clause_about_a_sibling_size_or_model_is_not_the_claims() -> None:
+    """A fraction is a size, not a list (1/2 is not "1" and "2"); a clause of the sentence
+    naming sibling sizes says nothing of the claim's size."""
+    page = ["小提琴 S-1\n随琴配件：琴盒、松香；3/4和4/4另送肩托，1/8至1/2送海绵垫"]
+    assert verdicts("1/2尺寸随琴送肩托", page) != ["entailed"]
+    assert verdicts("4/4尺寸随琴送肩托", page) == ["entailed"]
+    assert verdicts("1/2尺寸送海绵垫", page) == ["entailed"]
+
+
 def test_a_range_of_sizes_is_no_model_code() -> None:
     from kefu_copilot.answer._claims import _codes
 

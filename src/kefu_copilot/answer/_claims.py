@@ -725,6 +725,10 @@ def _label_column(passages: Iterable[str], first: re.Pattern[str]) -> list[re.Ma
     return out
 
 
+#: a size written as a fraction (1/2, 3/4, 4/4 of a violin or a guitar): sizes are siblings
+_FRACTION_SIZE = re.compile(r"(?<![\d/.])(?:1|3|4)/(?:2|4|8|16)(?![\d/])")
+
+
 def _subjects(
     rules: _Rules, text: str, labels: _Labels = _NO_LABELS, values: Iterable[str] = ()
 ) -> list[str]:
@@ -741,6 +745,7 @@ def _subjects(
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
     skip = set(values)
     found += [f"code:{c}" for c in _codes(text, keep_measures=True) if c not in skip]
+    found += [f"size:{m.group()}" for m in _FRACTION_SIZE.finditer(text)]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
 
@@ -932,6 +937,10 @@ def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:
     return "".join(out) + text[pos:]
 
 
+#: a slash separating items (S/M, 顺丰/京东) — not one between digits, a fraction (1/2 尺寸, 3/4)
+_LIST_SLASH = r"(?<!\d)/+|/+(?!\d)"
+
+
 def _bound_clauses(
     rules: _Rules, text: str, seed: Sequence[str] = (), labels: _Labels = _NO_LABELS
 ) -> list[tuple[int, str, list[str], list[Measure]]]:
@@ -949,7 +958,8 @@ def _bound_clauses(
     row: list[str] | None = None  # the subjects of a table row's first cell
     labelling = False  # in a table row's first cell
     for part in re.split(
-        rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
+        rf"([，,；;。！!？?\n、]+|{_LIST_SLASH}|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))",
+        text,
     ):
         start, pos = pos, pos + len(part)
         if not part or not part.strip() or re.fullmatch(r"[，,；;。！!？?\n~～、/\s]+", part):
@@ -2084,6 +2094,8 @@ class RuleEntailment:
                 else:
                     pieces.append((clause, restricted, opposite))
             for clause, restricted, opposite in pieces:
+                if self._of_a_sibling(claim, clause):
+                    continue  # "3/4和4/4另送肩托" of a sentence also about 1/2: not 1/2's
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
                 if (
@@ -2215,6 +2227,18 @@ class RuleEntailment:
                 claim, "unsupported", f"the knowledge says no where it touches this: {claim.text}"
             )
         return ClaimVerdict(claim, "neutral")
+
+    def _of_a_sibling(self, claim: Claim, clause: str) -> bool:
+        """The clause names a model code or a size that is a sibling of one the claim names,
+        and not that one: what it says is the sibling's (a sentence's clauses can each be about
+        another of them — "3/4和4/4另送肩托，1/8至1/2送海绵垫")."""
+        mine = [s for s in claim.subjects if s.split(":", 1)[0] in ("code", "size")]
+        if not mine:
+            return False
+        theirs = [
+            s for s in _subjects(self.rules, clause) if s.split(":", 1)[0] in ("code", "size")
+        ]
+        return any(s not in theirs and any(_siblings(s, t) for t in theirs) for s in mine)
 
     def _denied_of(self, clause: str, words: frozenset[str]) -> bool:
         """Whether the clause's no of ability is said of the claim's thing: what follows the no
