@@ -17,10 +17,17 @@ Reads the shop's knowledge through the ingest loaders (tables come out as rows o
   a value the knowledge binds to one member said of another member the same file names, in
   three surface forms — the clause with the subject replaced, "S的<attribute>是<value>", and the
   subject named only by the question;
+- model codes (``code``): a value a table row or a clause gives one model code (商品：电子血压计
+  （HK-B30、HK-W12）… 保修期：主机5年; HK-N50 主机3年) said of another code the file gives the
+  same attribute;
+- negations through a light verb, a range or a payer (``pol-light``: 无法享受, 不参与, 不予,
+  不在…范围, 需自行承担) flipped to their yes;
+- units (kind ``unit``): a value's unit changed to another of its dimension (7天 → 7个月,
+  30cm → 30mm);
 - faithful paraphrases: a value's unit rewritten (30天/一个月, 1.5倍/一倍半, 16:00/下午四点,
   9折/九折, 100元/一百元) and the clauses of a sentence reordered.
 
-Each probe pair writes the swapped reply (kind ``subject_swap`` / ``polarity``, expected draft or
+Each probe pair writes the swapped reply (kind ``subject_swap`` / ``polarity`` / ``unit``, expected draft or
 handoff) and the faithful reply of the same template (kind ``faithful``) as grounding eval cases
 citing the passage's file; ``note`` names the generator (``table``, ``class-de``, ``pol-frame``,
 ``para-unit`` ...), so ``--table RESULTS.json ...`` prints the confusion by kind and generator. Run them with ``kefu eval OUT.jsonl --shop SHOP_DIR`` and read the
