@@ -187,6 +187,17 @@ def test_a_clause_about_a_sibling_size_or_model_is_not_the_claims() -> None:
     assert verdicts("1/2尺寸送海绵垫", page) == ["entailed"]
 
 
+def test_a_value_stated_of_one_of_the_listed_subjects() -> None:
+    """A value the knowledge states of one of the models a claim lists leaves the others
+    unconfirmed, and contradicts the claim where it gives one of them another value."""
+    page = ["YX-500 电钢琴\n型号：YX-500，保修：整机3年"]
+    rows = ["商品：YX-300电钢琴，保修：整机2年", "商品：YX-500电钢琴，保修：整机3年"]
+    assert "contradicted" not in verdicts("YX-300、YX-500电钢琴保修3年", page)
+    assert "unsupported" in verdicts("YX-300、YX-500电钢琴保修3年", page)
+    assert "contradicted" in verdicts("YX-300、YX-500都保修3年", rows)
+    assert "contradicted" in verdicts("金卡和银卡都是95折", TIERS)
+
+
 def test_a_range_of_sizes_is_no_model_code() -> None:
     from kefu_copilot.answer._claims import _codes
 
