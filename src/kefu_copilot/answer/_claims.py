@@ -1843,17 +1843,17 @@ class RuleEntailment:
             match = [u for u in match if len(claim.words & u.words) >= 1]
         other = [u for u in same if u not in match]
         ok = [u for u in match if not self._conflicts(claim, u)]
-        listed = set(claim.subjects)
+        named = set(claim.subjects)
         if (
             match
             and not ok
-            and len(listed) >= 2
-            and all((listed & u.named) - u.excepted for u in match)
+            and len(named) >= 2
+            and all((named & u.named) - u.excepted for u in match)
         ):
             # the value is stated of one of the subjects the claim lists (DP-500's 3年 for
             # "DP-300、DP-500 保修3年"): unconfirmed for the others — contradicted where the
             # knowledge gives one of them another value
-            left = listed - set().union(*(u.named for u in match))
+            left = named - set().union(*(u.named for u in match))
             if any(left & u.named for u in other):
                 return ClaimVerdict(
                     claim, "contradicted", f"{q.text} is not what the knowledge says of all of them"
