@@ -17,10 +17,17 @@ Reads the shop's knowledge through the ingest loaders (tables come out as rows o
   a value the knowledge binds to one member said of another member the same file names, in
   three surface forms — the clause with the subject replaced, "S的<attribute>是<value>", and the
   subject named only by the question;
+- model codes (``code``): a value a table row or a clause gives one model code (商品：电子血压计
+  （HK-B30、HK-W12）… 保修期：主机5年; HK-N50 主机3年) said of another code the file gives the
+  same attribute;
+- negations through a light verb, a range or a payer (``pol-light``: 无法享受, 不参与, 不予,
+  不在…范围, 需自行承担) flipped to their yes;
+- units (kind ``unit``): a value's unit changed to another of its dimension (7天 → 7个月,
+  30cm → 30mm);
 - faithful paraphrases: a value's unit rewritten (30天/一个月, 1.5倍/一倍半, 16:00/下午四点,
   9折/九折, 100元/一百元) and the clauses of a sentence reordered.
 
-Each probe pair writes the swapped reply (kind ``subject_swap`` / ``polarity``, expected draft or
+Each probe pair writes the swapped reply (kind ``subject_swap`` / ``polarity`` / ``unit``, expected draft or
 handoff) and the faithful reply of the same template (kind ``faithful``) as grounding eval cases
 citing the passage's file; ``note`` names the generator (``table``, ``class-de``, ``pol-frame``,
 ``para-unit`` ...), so ``--table RESULTS.json ...`` prints the confusion by kind and generator. Run them with ``kefu eval OUT.jsonl --shop SHOP_DIR`` and read the
@@ -39,6 +46,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from kefu_copilot.ingest._loaders import load_file
 from kefu_copilot.text._numbers import measures
@@ -377,6 +385,168 @@ def class_pairs(chunks: list[tuple[str, str]], rules) -> list[dict[str, str]]:  
     return out
 
 
+#: a model code as written (HK-B30, WC-18, KF-T-03, X9): letters and digits, maybe joined by
+#: hyphens, with a letter and a digit — not a range (90-100cm) nor an encoding (UTF-8)
+_CODE = re.compile(r"(?<![A-Za-z0-9-])[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9-])")
+_NOT_CODE = re.compile(
+    r"(?i)utf-?8|gbk|\d+(?:\.\d+)?(?:-+\d+(?:\.\d+)?)+[a-z]*|\d+(?:\.\d+)?[a-z]{1,3}"
+)
+
+
+def _model_codes(text: str) -> list[str]:
+    """The model codes ``text`` names, in order, each once."""
+    found = [
+        m.group()
+        for m in _CODE.finditer(text)
+        if re.search(r"[A-Za-z]", m.group())
+        and re.search(r"\d", m.group())
+        and not _NOT_CODE.fullmatch(m.group())
+    ]
+    return list(dict.fromkeys(found))
+
+
+def code_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """A value one model code is given said of another code the same file gives that value's
+    attribute: a table row whose first cell names codes (商品：电子血压计（HK-B30、HK-W12）,
+    型号：WC-18), or a clause naming one code and one value (HK-N50 主机3年)."""
+    said: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        dict
+    )  # (file, attribute) → code → value
+    for source, text in chunks:
+        for line in text.split("\n"):
+            cells = _cells(line)
+            if cells:
+                codes = _model_codes(cells[0][1])
+                for key, value in cells[1:]:
+                    m = _one_measure(value)
+                    if m is not None and not _model_codes(value):
+                        for code in codes:
+                            said[(source, key)].setdefault(code, m)
+                continue
+            for clause in _CLAUSE_SPLIT.split(line):
+                codes = _model_codes(clause)
+                m = _one_measure(clause)
+                if len(codes) != 1 or m is None or clause.find(codes[0]) > m.span[0]:
+                    continue
+                attr = clause[clause.find(codes[0]) + len(codes[0]) : m.span[0]].strip()
+                attr = re.sub(r"^(的|为|是)+|(为|是|约|：|:)+$", "", attr).strip()
+                if re.fullmatch(r"[\u4e00-\u9fff]{2,8}", attr):
+                    said[(source, attr)].setdefault(codes[0], m)
+    out = []
+    for (source, attr), values in said.items():
+        for a, ma in values.items():
+            for b, mb in values.items():
+                if a == b or ma.dim != mb.dim or ma.low == mb.low:
+                    continue
+                out.append(
+                    {
+                        "source": source,
+                        "q_swap": f"{b}的{attr}是多少？",
+                        "swap": f"亲，{b}的{attr}是{ma.text}哦。",
+                        "q_faithful": f"{a}的{attr}是多少？",
+                        "faithful": f"亲，{a}的{attr}是{ma.text}哦。",
+                        "how": "code",
+                    }
+                )
+    return out
+
+
+#: a no said through a light verb, a range or a payer, and its yes (无法享受 / 可以享受, 不在保修范围
+#: / 在保修范围, 需自行承担 / 由本店承担): the negation reaches its predicate past other words
+_LIGHT_FLIPS = [
+    ("无法享受", "可以享受"),
+    ("不享受", "享受"),
+    ("不参与", "参与"),
+    ("不予", "可以"),
+    ("不在", "在"),
+    ("不具备", "具备"),
+    ("不负责", "负责"),
+    ("需自行承担", "由本店承担"),
+    ("由买家承担", "由本店承担"),
+    ("不提供", "提供"),
+]
+
+
+def light_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """A clause saying no through a light verb, a range or a payer, and the same clause saying
+    yes (only the no flipped: the yes side is how a wrong reply says it)."""
+    out = []
+    for source, text in chunks:
+        for sentence in _SENTENCE_SPLIT.split(text):
+            for clause in _CLAUSE_SPLIT.split(sentence):
+                clause = clause.strip().lstrip("-*0123456789. ")
+                if not (5 <= len(clause) <= 30) or "：" in clause[:3]:
+                    continue
+                for no, yes in _LIGHT_FLIPS:
+                    if no not in clause or (no == "不在" and "范围" not in clause):
+                        continue
+                    flipped = clause.replace(no, yes, 1)
+                    topic = clause.replace(no, "", 1)
+                    out.append(
+                        {
+                            "source": source,
+                            "q_swap": f"{topic}吗？",
+                            "swap": f"亲，{flipped}哦。",
+                            "q_faithful": f"{topic}吗？",
+                            "faithful": f"亲，{clause}哦。",
+                            "how": "pol-light",
+                        }
+                    )
+                    break
+    return out
+
+
+#: another unit of the same dimension, a different amount (7天 → 7个月, 30cm → 30mm)
+_UNIT_SWAPS = [
+    ("个工作日", "个月"),
+    ("工作日", "个月"),
+    ("小时", "天"),
+    ("个月", "年"),
+    ("天", "个月"),
+    ("年", "个月"),
+    ("周", "个月"),
+    ("分钟", "小时"),
+    ("mm", "cm"),
+    ("cm", "mm"),
+    ("kg", "g"),
+    ("公斤", "克"),
+    ("ml", "l"),
+    ("mah", "wh"),
+]
+
+
+def unit_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """A sentence's value with its unit changed to another of its dimension (7天 → 7个月)."""
+    out = []
+    for source, sentence in _prose(chunks):
+        sentence = sentence.strip()
+        if not (6 <= len(sentence) <= 50) or "：" in sentence[:8]:
+            continue
+        for q in measures(sentence):
+            m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([^\d\s].*)", q.text, re.I)
+            if not m:
+                continue
+            for unit, other in _UNIT_SWAPS:
+                if m.group(2).lower() == unit:
+                    changed = sentence[: q.span[0]] + m.group(1) + other + sentence[q.span[1] :]
+                    after = [x for x in measures(changed) if x.span[0] == q.span[0]]
+                    if not after or after[0].dim != q.dim or after[0].low == q.low:
+                        break  # the other unit reads as another dimension or the same amount
+                    out.append(
+                        {
+                            "source": source,
+                            "q_swap": f"{sentence[:10]}？",
+                            "swap": f"亲，{changed}哦。",
+                            "q_faithful": f"{sentence[:10]}？",
+                            "faithful": f"亲，{sentence}哦。",
+                            "how": "unit",
+                        }
+                    )
+                    break
+            break
+    return out
+
+
 _CN = "零一二三四五六七八九"
 _DAYS = {
     7: ["一周", "七天"],
@@ -533,8 +703,12 @@ def main(argv: list[str] | None = None) -> int:
     name = shop.resolve().parent.name if shop.name == "shop" else shop.name
     cases: list[dict[str, object]] = []
     swaps = {
-        "subject_swap": table_pairs(chunks) + clause_pairs(chunks) + class_pairs(chunks, rules),
-        "polarity": polarity_pairs(chunks) + frame_pairs(chunks),
+        "subject_swap": table_pairs(chunks)
+        + clause_pairs(chunks)
+        + class_pairs(chunks, rules)
+        + code_pairs(chunks),
+        "polarity": polarity_pairs(chunks) + frame_pairs(chunks) + light_pairs(chunks),
+        "unit": unit_pairs(chunks),
     }
     for kind, pairs in swaps.items():
         by_how: dict[str, list[dict[str, str]]] = defaultdict(list)

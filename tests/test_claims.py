@@ -155,6 +155,56 @@ def test_variant_words_are_labels_and_cell_keys_give_units() -> None:
     assert verdicts("雾蓝的电池版69元", MICE) == ["entailed"]
 
 
+MODELS = [
+    "商品：电热水壶（KF-T-03、KF-T-05），保修期：主机2年，价格：199元",
+    "商品：养生壶 KF-Y10，保修期：主机1年，价格：299元",
+    "商品：咖啡机 KF-C 系列，保修期：整机3年，价格：899元",
+]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        # a hyphenated model code is the subject its row's values belong to
+        ("KF-T-03 主机保修1年", "contradicted"),
+        ("KF-Y10的价格是199元", "contradicted"),
+        ("KF-T-05的保修期是主机2年", "entailed"),
+        ("KF-Y10的价格是299元", "entailed"),
+        # a code's series letters are no word of the claim: KF-C 系列's row is no rival
+        ("KF-T-03的保修期是2年", "entailed"),
+    ],
+)
+def test_hyphenated_model_codes_are_subjects(reply: str, expected: str) -> None:
+    assert verdicts(reply, MODELS, "保修和价格") == [expected]
+
+
+def test_a_clause_about_a_sibling_size_or_model_is_not_the_claims() -> None:
+    """A fraction is a size, not a list (1/2 is not "1" and "2"); a clause of the sentence
+    naming sibling sizes says nothing of the claim's size."""
+    page = ["小提琴 S-1\n随琴配件：琴盒、松香；3/4和4/4另送肩托，1/8至1/2送海绵垫"]
+    assert verdicts("1/2尺寸随琴送肩托", page) != ["entailed"]
+    assert verdicts("4/4尺寸随琴送肩托", page) == ["entailed"]
+    assert verdicts("1/2尺寸送海绵垫", page) == ["entailed"]
+
+
+def test_a_value_stated_of_one_of_the_listed_subjects() -> None:
+    """A value the knowledge states of one of the models a claim lists leaves the others
+    unconfirmed, and contradicts the claim where it gives one of them another value."""
+    page = ["YX-500 电钢琴\n型号：YX-500，保修：整机3年"]
+    rows = ["商品：YX-300电钢琴，保修：整机2年", "商品：YX-500电钢琴，保修：整机3年"]
+    assert "contradicted" not in verdicts("YX-300、YX-500电钢琴保修3年", page)
+    assert "unsupported" in verdicts("YX-300、YX-500电钢琴保修3年", page)
+    assert "contradicted" in verdicts("YX-300、YX-500都保修3年", rows)
+    assert "contradicted" in verdicts("金卡和银卡都是95折", TIERS)
+
+
+def test_a_range_of_sizes_is_no_model_code() -> None:
+    from kefu_copilot.answer._claims import _codes
+
+    assert _codes("适合身高90-100cm，m-3xl，1.5-2kg", keep_measures=True) == []
+    assert _codes("型号hk-b30与wc-18", keep_measures=True) == ["hk-b30", "wc-18"]
+
+
 def test_money_is_stated_exactly() -> None:
     """29.9元 is not 30元 (a coupon on the same page), though durations keep their slack."""
     page = ["价格：39.9元", "下单即赠30元回购券（满299元可用）"]

@@ -536,9 +536,22 @@ def _restrictions_written(rules: _Rules, sentence: str) -> str:
 
 
 # ------------------------------------------------------------------------------ reading text
+#: a code whose parts a hyphen joins, one of them with a digit (HK-B30, KF-T-03)
+_HYPHENATED_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+
+
+def _blank_code(m: re.Match[str]) -> str:
+    return " " if _HAS_DIGIT.search(m.group()) else m.group()
+
+
 def _bigrams(text: str) -> frozenset[str]:
-    """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text``."""
-    out = {w for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if not re.search(r"\d", w)}
+    """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text`` — not the
+    parts of a code (K87, and HK-B30's HK: a code names its subject, it says no word)."""
+    out = {
+        w
+        for w in re.findall(r"[a-z][a-z0-9]+", _HYPHENATED_CODE.sub(_blank_code, text.lower()))
+        if not re.search(r"\d", w)
+    }
     for run in _CJK.findall(text):
         for i in range(len(run) - 1):
             pair = run[i : i + 2]
@@ -720,6 +733,10 @@ def _label_column(passages: Iterable[str], first: re.Pattern[str]) -> list[re.Ma
     return out
 
 
+#: a size written as a fraction (1/2, 3/4, 4/4 of a violin or a guitar): sizes are siblings
+_FRACTION_SIZE = re.compile(r"(?<![\d/.])(?:1|3|4)/(?:2|4|8|16)(?![\d/])")
+
+
 def _subjects(
     rules: _Rules, text: str, labels: _Labels = _NO_LABELS, values: Iterable[str] = ()
 ) -> list[str]:
@@ -736,6 +753,7 @@ def _subjects(
     found += [s for s in labels.find(text) if not any(n in s for n in named)]
     skip = set(values)
     found += [f"code:{c}" for c in _codes(text, keep_measures=True) if c not in skip]
+    found += [f"size:{m.group()}" for m in _FRACTION_SIZE.finditer(text)]
     found += _mode_keys(rules, text)
     return list(dict.fromkeys(found))
 
@@ -776,15 +794,23 @@ _COPULA = re.compile(r"(?:[是约：:]|大概|大约)\s*$")
 _DIMENSION = re.compile(r"(?<![\d.])\d+(?:\.\d+)?\s*(?:[×x*＊]\s*\d+(?:\.\d+)?\s*)+[a-z]*")
 
 
+#: a range of sizes (90-100cm, 1.5-2kg, M-3XL): numbers or letter sizes joined by hyphens, the
+#: last with its unit — not a model code, whose hyphen joins a series to a model (HK-B30,
+#: WC-18, KF-T-03)
+_SIZE_END = r"(?:\d+(?:\.\d+)?|\d?x*[sml])"
+_RANGE = re.compile(rf"{_SIZE_END}(?:-+{_SIZE_END})+[a-z]*")
+
+
 def _codes(text: str, *, keep_measures: bool = False) -> list[str]:
-    """Product codes and model names with digits (K87, 16A); with ``keep_measures``, also sizes
-    written in Latin letters that name a model (41mm / 46mm), but not ranges (90-100cm)."""
+    """Product codes and model names with digits (K87, 16A, HK-B30); with ``keep_measures``,
+    also sizes written in Latin letters that name a model (41mm / 46mm), but not ranges
+    (90-100cm)."""
     text = fold(text) if keep_measures else _strip_measures(fold(text))
     if keep_measures:
         # a dimension (200×230cm) names a size as a whole, not by its last side (230cm)
         text = _DIMENSION.sub(lambda m: " " + re.sub(r"[\s×*＊]+", "x", m.group()) + " ", text)
-        codes = [m.group(1) for m in _code_matches(text)]
-        return [c for c in codes if len(c) >= 2 and "-" not in c.strip(".-")]
+        codes = [m.group(1).strip(".-") for m in _code_matches(text)]
+        return [c for c in codes if len(c) >= 2 and not _RANGE.fullmatch(c)]
     return [c.strip(".-") for m in _code_matches(text) if len(c := m.group(1).strip(".-")) >= 2]
 
 
@@ -795,7 +821,14 @@ def _raw(q: Measure) -> float:
 
 
 def _shape(code: str) -> str:
-    return re.sub(r"\d+(?:\.\d+)?", "#", code.split(":", 1)[1])
+    """What two codes of one series share: a hyphenated code's series (the part before its
+    first hyphen: HK-B30 and HK-N50 are both HK's models, WC-18 and WC-12 both WC's), else the
+    code with its numbers left out (41mm / 46mm, K87 / K85 — not 16A / 41mm)."""
+    name = code.split(":", 1)[1]
+    series, hyphen, _ = name.partition("-")
+    if hyphen and series and not series[0].isdigit():
+        return f"{series}-"
+    return re.sub(r"\d+(?:\.\d+)?", "#", name)
 
 
 def _siblings(a: str, b: str) -> bool:
@@ -912,6 +945,10 @@ def _aligned(rules: _Rules, text: str, asked: Sequence[str]) -> str:
     return "".join(out) + text[pos:]
 
 
+#: a slash separating items (S/M, 顺丰/京东) — not one between digits, a fraction (1/2 尺寸, 3/4)
+_LIST_SLASH = r"(?<!\d)/+|/+(?!\d)"
+
+
 def _bound_clauses(
     rules: _Rules, text: str, seed: Sequence[str] = (), labels: _Labels = _NO_LABELS
 ) -> list[tuple[int, str, list[str], list[Measure]]]:
@@ -929,7 +966,8 @@ def _bound_clauses(
     row: list[str] | None = None  # the subjects of a table row's first cell
     labelling = False  # in a table row's first cell
     for part in re.split(
-        rf"([，,；;。！!？?\n、/]+|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))", text
+        rf"([，,；;。！!？?\n、]+|{_LIST_SLASH}|{_TILDE}|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff]))",
+        text,
     ):
         start, pos = pos, pos + len(part)
         if not part or not part.strip() or re.fullmatch(r"[，,；;。！!？?\n~～、/\s]+", part):
@@ -1109,9 +1147,16 @@ def _read_polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+#: how well a clause saying yes or no must align with a claim to decide it (a contradiction,
+#: a confirmation), and by how much a no must outscore the best yes to contradict
+_SURE = 2.0
+_NO_MARGIN = 0.5
 #: how well a no must align with a yes or no of the reply, with none agreeing, to leave it
-#: unconfirmed (a contradiction needs 2)
+#: unconfirmed (a contradiction needs ``_SURE``)
 _WEAK_NO = 1.5
+#: by how much a clause stating another value must outalign every clause stating the claim's
+#: value for the value to be unconfirmed (stated about something else)
+_RIVAL_MARGIN = 2.0
 #: families that mostly qualify another's word (需要您承担, 可以免费换): no weak no of their own
 _QUALIFIERS = frozenset({"ability", "need"})
 #: what a word of the question, not of the claim, weighs in placing a yes or no: less than a
@@ -1831,6 +1876,24 @@ class RuleEntailment:
             match = [u for u in match if len(claim.words & u.words) >= 1]
         other = [u for u in same if u not in match]
         ok = [u for u in match if not self._conflicts(claim, u)]
+        named = set(claim.subjects)
+        if (
+            match
+            and not ok
+            and len(named) >= 2
+            and all((named & u.named) - u.excepted for u in match)
+        ):
+            # the value is stated of one of the subjects the claim lists (DP-500's 3年 for
+            # "DP-300、DP-500 保修3年"): unconfirmed for the others — contradicted where the
+            # knowledge gives one of them another value
+            left = named - set().union(*(u.named for u in match))
+            if any(left & u.named for u in other):
+                return ClaimVerdict(
+                    claim, "contradicted", f"{q.text} is not what the knowledge says of all of them"
+                )
+            return ClaimVerdict(
+                claim, "unsupported", f"{q.text} is stated of only some of what the reply names"
+            )
         if match and not ok:
             subject = "、".join(s.split(":", 1)[1] for s in claim.subjects)
             return ClaimVerdict(
@@ -1912,7 +1975,7 @@ class RuleEntailment:
                 "unsupported",
                 f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
             )
-        if best_other >= best_ok + 2:
+        if best_other >= best_ok + _RIVAL_MARGIN:
             return ClaimVerdict(
                 claim,
                 "unsupported",
@@ -2082,6 +2145,8 @@ class RuleEntailment:
                 else:
                     pieces.append((clause, restricted, opposite))
             for clause, restricted, opposite in pieces:
+                if self._of_a_sibling(claim, clause):
+                    continue  # "3/4和4/4另送肩托" of a sentence also about 1/2: not 1/2's
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
                 if (
@@ -2158,11 +2223,11 @@ class RuleEntailment:
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
-        if oppose >= 2 and oppose > agree + 0.5:
+        if oppose >= _SURE and oppose > agree + _NO_MARGIN:
             return ClaimVerdict(
                 claim, "contradicted", f"the knowledge says the opposite: {claim.text}"
             )
-        if agree >= 2 and oppose >= 2:
+        if agree >= _SURE and oppose >= _SURE:
             # yes and no about as clearly: what sets the two apart decides — the claim's words
             # only the sentence saying no shares (定制礼盒 … 可退 against 月饼礼盒 可退 and
             # 定制商品 不可退) leave the claim unconfirmed
@@ -2193,9 +2258,9 @@ class RuleEntailment:
                 "unsupported",
                 f"the knowledge says the opposite in these words: {claim.text}",
             )
-        if agree >= 2 and agree >= oppose:
+        if agree >= _SURE and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
-        if restricted_no >= 2:
+        if restricted_no >= _SURE:
             return ClaimVerdict(
                 claim,
                 "unsupported",
@@ -2213,6 +2278,18 @@ class RuleEntailment:
                 claim, "unsupported", f"the knowledge says no where it touches this: {claim.text}"
             )
         return ClaimVerdict(claim, "neutral")
+
+    def _of_a_sibling(self, claim: Claim, clause: str) -> bool:
+        """The clause names a model code or a size that is a sibling of one the claim names,
+        and not that one: what it says is the sibling's (a sentence's clauses can each be about
+        another of them — "3/4和4/4另送肩托，1/8至1/2送海绵垫")."""
+        mine = [s for s in claim.subjects if s.split(":", 1)[0] in ("code", "size")]
+        if not mine:
+            return False
+        theirs = [
+            s for s in _subjects(self.rules, clause) if s.split(":", 1)[0] in ("code", "size")
+        ]
+        return any(s not in theirs and any(_siblings(s, t) for t in theirs) for s in mine)
 
     def _denied_of(self, clause: str, words: frozenset[str]) -> bool:
         """Whether the clause's no of ability is said of the claim's thing: what follows the no
