@@ -90,3 +90,30 @@ def test_the_dictionary_cache_follows_xdg(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     path = _dictionary_cache_path(jieba)
     assert path is not None and path.parent == tmp_path / "kefu-copilot"
+
+
+def test_the_order_cues_said_one_by_one_agree_with_their_alternation() -> None:
+    """``order_questions`` is searched cue by cue (faster than one long alternation tried at
+    every position): whether any is said is what the joined alternation says."""
+    import json
+    import re
+    from pathlib import Path
+
+    from kefu_copilot._data import packaged_rules
+    from kefu_copilot.answer._rules import _AnyOf
+    from kefu_copilot.text._normalize import normalize
+
+    cues = [str(c) for c in packaged_rules("message_rules")["order_questions"]]
+    joined, each = re.compile("|".join(cues)), _AnyOf(cues)
+    root = Path(__file__).resolve().parent.parent / "evals"
+    cases = [
+        json.loads(line)
+        for f in sorted(root.glob("shops/*/answer.jsonl"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    texts = [normalize(c["question"]) for c in cases if c.get("question")]
+    texts += ["我的订单到哪了", "帮我查一下物流", "这款有黑色吗", "", "我上周买的衣服怎么还没发货"]
+    assert len(texts) > 100
+    for text in texts:
+        assert bool(each.search(text)) == bool(joined.search(text)), text

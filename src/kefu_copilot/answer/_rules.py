@@ -41,6 +41,23 @@ def _any(cues: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(cues))
 
 
+class _AnyOf:
+    """Whether any of several cue patterns is said, each compiled on its own: one alternation of
+    a long list is tried branch by branch at every position of the text, while a cue alone is
+    scanned for by its first characters (``order_questions``, ~40 patterns: 12 → 4 µs a
+    question). :meth:`search` gives the match of the first cue said, not the leftmost."""
+
+    def __init__(self, cues: list[str]) -> None:
+        self.patterns = tuple(re.compile(str(c)) for c in cues)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        for pattern in self.patterns:
+            found = pattern.search(text)
+            if found is not None:
+                return found
+        return None
+
+
 def _words(words: list[str]) -> str:
     return "|".join(re.escape(re.sub(r"\s+", "", normalize(w))) for w in words)
 
@@ -51,7 +68,7 @@ class _Rules:
 
     escalation: tuple[str, ...]
     human: re.Pattern[str]
-    order: re.Pattern[str]
+    order: _AnyOf
     bargaining: re.Pattern[str]
     concessions: re.Pattern[str]
     comparisons: re.Pattern[str]
@@ -80,7 +97,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
     return _Rules(
         escalation=tuple(str(w) for w in rules["escalation_words"]),
         human=_any(rules["human_requests"]),
-        order=_any(rules["order_questions"]),
+        order=_AnyOf(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
         concessions=_any(rules["concessions"]),
         comparisons=_any(rules["comparisons"]),
