@@ -135,14 +135,14 @@ def table_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                     if ma.low in said[(sb, key)]:
                         continue
                     out.append(
-                        {
-                            "source": source,
-                            "q_swap": f"{sb}的{key}是多少？",
-                            "swap": f"亲，{sb}的{key}是{ma.text}哦。",
-                            "q_faithful": f"{sa}的{key}是多少？",
-                            "faithful": f"亲，{sa}的{key}是{ma.text}哦。",
-                            "how": "table",
-                        }
+                        _pair(
+                            source,
+                            f"{sb}的{key}是多少？",
+                            f"亲，{sb}的{key}是{ma.text}哦。",
+                            f"{sa}的{key}是多少？",
+                            f"亲，{sa}的{key}是{ma.text}哦。",
+                            "table",
+                        )
                     )
     return out
 
@@ -181,14 +181,14 @@ def clause_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                     continue
                 swapped = cb[: mb.span[0]] + ma.text + cb[mb.span[1] :]
                 out.append(
-                    {
-                        "source": source,
-                        "q_swap": f"{sb}是多少？",
-                        "swap": f"亲，{swapped.strip()}哦。",
-                        "q_faithful": f"{sa}是多少？",
-                        "faithful": f"亲，{ca.strip()}哦。",
-                        "how": "clause",
-                    }
+                    _pair(
+                        source,
+                        f"{sb}是多少？",
+                        f"亲，{swapped.strip()}哦。",
+                        f"{sa}是多少？",
+                        f"亲，{ca.strip()}哦。",
+                        "clause",
+                    )
                 )
         # a value aside: 7天内（羽绒服、大衣为15天） — the host's value said of the aside's subjects
         for m in re.finditer(r"([^，,；;（(]{2,30}?)[（(]([^）)]{2,30})[）)]", sentence):
@@ -202,14 +202,14 @@ def clause_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                 continue
             pred = host[: mh.span[0]].strip()
             out.append(
-                {
-                    "source": source,
-                    "q_swap": f"{subject}{pred}多久？",
-                    "swap": f"亲，{subject}{pred}{mh.text}哦。",
-                    "q_faithful": f"{subject}{pred}多久？",
-                    "faithful": f"亲，{subject}{pred}{ma_.text}哦。",
-                    "how": "aside",
-                }
+                _pair(
+                    source,
+                    f"{subject}{pred}多久？",
+                    f"亲，{subject}{pred}{mh.text}哦。",
+                    f"{subject}{pred}多久？",
+                    f"亲，{subject}{pred}{ma_.text}哦。",
+                    "aside",
+                )
             )
     return out
 
@@ -234,14 +234,14 @@ def polarity_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                         continue
                     topic = re.sub(rf"{no}|{yes}", "", clause)
                     out.append(
-                        {
-                            "source": source,
-                            "q_swap": f"{topic}吗？",
-                            "swap": f"亲，{flipped}哦。",
-                            "q_faithful": f"{topic}吗？",
-                            "faithful": f"亲，{clause}哦。",
-                            "how": "polarity",
-                        }
+                        _pair(
+                            source,
+                            f"{topic}吗？",
+                            f"亲，{flipped}哦。",
+                            f"{topic}吗？",
+                            f"亲，{clause}哦。",
+                            "polarity",
+                        )
                     )
                     break
     return out
@@ -286,14 +286,14 @@ def frame_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
         if flipped is None:
             continue
         out.append(
-            {
-                "source": source,
-                "q_swap": f"{sentence[:12]}吗？",
-                "swap": f"亲，{head}{flipped}哦。",
-                "q_faithful": f"{sentence[:12]}吗？",
-                "faithful": f"亲，{sentence}哦。",
-                "how": "pol-frame",
-            }
+            _pair(
+                source,
+                f"{sentence[:12]}吗？",
+                f"亲，{head}{flipped}哦。",
+                f"{sentence[:12]}吗？",
+                f"亲，{sentence}哦。",
+                "pol-frame",
+            )
         )
     return out
 
@@ -373,14 +373,14 @@ def class_pairs(chunks: list[tuple[str, str]], rules) -> list[dict[str, str]]:  
                     ),
                 ):
                     out.append(
-                        {
-                            "source": source,
-                            "q_swap": q_swap,
-                            "swap": f"亲，{swap}哦。",
-                            "q_faithful": q_faithful,
-                            "faithful": f"亲，{faithful}哦。",
-                            "how": how,
-                        }
+                        _pair(
+                            source,
+                            q_swap,
+                            f"亲，{swap}哦。",
+                            q_faithful,
+                            f"亲，{faithful}哦。",
+                            how,
+                        )
                     )
     return out
 
@@ -439,14 +439,14 @@ def code_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                 if a == b or ma.dim != mb.dim or ma.low == mb.low:
                     continue
                 out.append(
-                    {
-                        "source": source,
-                        "q_swap": f"{b}的{attr}是多少？",
-                        "swap": f"亲，{b}的{attr}是{ma.text}哦。",
-                        "q_faithful": f"{a}的{attr}是多少？",
-                        "faithful": f"亲，{a}的{attr}是{ma.text}哦。",
-                        "how": "code",
-                    }
+                    _pair(
+                        source,
+                        f"{b}的{attr}是多少？",
+                        f"亲，{b}的{attr}是{ma.text}哦。",
+                        f"{a}的{attr}是多少？",
+                        f"亲，{a}的{attr}是{ma.text}哦。",
+                        "code",
+                    )
                 )
     return out
 
@@ -483,14 +483,14 @@ def light_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                     flipped = clause.replace(no, yes, 1)
                     topic = clause.replace(no, "", 1)
                     out.append(
-                        {
-                            "source": source,
-                            "q_swap": f"{topic}吗？",
-                            "swap": f"亲，{flipped}哦。",
-                            "q_faithful": f"{topic}吗？",
-                            "faithful": f"亲，{clause}哦。",
-                            "how": "pol-light",
-                        }
+                        _pair(
+                            source,
+                            f"{topic}吗？",
+                            f"亲，{flipped}哦。",
+                            f"{topic}吗？",
+                            f"亲，{clause}哦。",
+                            "pol-light",
+                        )
                     )
                     break
     return out
@@ -533,14 +533,14 @@ def unit_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                     if not after or after[0].dim != q.dim or after[0].low == q.low:
                         break  # the other unit reads as another dimension or the same amount
                     out.append(
-                        {
-                            "source": source,
-                            "q_swap": f"{sentence[:10]}？",
-                            "swap": f"亲，{changed}哦。",
-                            "q_faithful": f"{sentence[:10]}？",
-                            "faithful": f"亲，{sentence}哦。",
-                            "how": "unit",
-                        }
+                        _pair(
+                            source,
+                            f"{sentence[:10]}？",
+                            f"亲，{changed}哦。",
+                            f"{sentence[:10]}？",
+                            f"亲，{sentence}哦。",
+                            "unit",
+                        )
                     )
                     break
             break
@@ -628,6 +628,17 @@ def paraphrase_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                 }
             )
     return out
+
+
+def _pair(
+    source: str, q_swap: str, swap: str, q_faithful: str, faithful: str, how: str
+) -> dict[str, str]:
+    """A probe pair: a reply made wrong (``swap``, asked by ``q_swap``) and the faithful reply it
+    was made from, with the source file and the generator (``how``)."""
+    return {
+        "source": source, "q_swap": q_swap, "swap": swap,
+        "q_faithful": q_faithful, "faithful": faithful, "how": how,
+    }  # fmt: skip
 
 
 def _unique(pairs: list[dict[str, str]], key: str) -> list[dict[str, str]]:
