@@ -201,15 +201,27 @@ class KindIndex:
         """The profiles some of ``words`` names the kind of (``any(names_kind(w, p, …))``), in
         catalogue order, but those of the sources ``besides`` — read from the index, not
         profile by profile (unless a word is empty: it names every one)."""
-        each = [self.holders(w, aliases.get(w, ()), titled=titled) for w in words]
-        if any(h is None for h in each):
+        held = self.held_by(words, aliases, titled=titled)
+        if held is None:
             return [
                 p for p in self.profiles
                 if p.source not in besides
                 and any(names_kind(w, p, aliases.get(w, ()), titled=titled) for w in words)
             ]  # fmt: skip
-        held: set[str] = set().union(*(h for h in each if h is not None))
         return [p for p in self.profiles if p.source in held and p.source not in besides]
+
+    def held_by(
+        self, words: Sequence[str], aliases: Mapping[str, Sequence[str]], *, titled: bool = False
+    ) -> set[str] | None:
+        """The sources of the profiles some of ``words`` names the kind of (the union of
+        :meth:`holders`); None when a word is empty (it names every profile: ask each then)."""
+        held: set[str] = set()
+        for word in words:
+            found = self.holders(word, aliases.get(word, ()), titled=titled)
+            if found is None:
+                return None
+            held |= found
+        return held
 
 
 @dataclass(frozen=True)

@@ -414,11 +414,7 @@ def rank(
     # (read from the kind index when it can tell them: a big catalogue is not asked product by
     # product, and a product of another kind is passed over before anything else is read of it
     # — so "left out" names only products of the kind asked for)
-    held: set[str] | None = None
-    if heads and own:
-        each = [index.holders(w, aliases.get(w, ()), titled=titled) for w in heads]
-        known = [h for h in each if h is not None]
-        held = set().union(*known) if len(known) == len(each) else None
+    held = index.held_by(heads, aliases, titled=titled) if heads and own else None
     of_kind = (
         [p for p in profiles if p.source in held]
         if held is not None
