@@ -170,10 +170,22 @@ class Advisor:
     # -- the functions ---------------------------------------------------------------------------
     def recommend(self, need: str) -> Recommendation:
         """Products ranked against the need a shopper states; see :mod:`._recommend`."""
-        needs = self.needs(need)
+        return self._recommendation(self.needs(need))
+
+    def _recommendation(
+        self,
+        needs: Needs,
+        support: Mapping[str, float] | None = None,
+        *,
+        strict: bool = False,
+        passages: Mapping[str, Sequence[int]] | None = None,
+    ) -> Recommendation:
+        """:func:`~._recommend.recommend` over this catalogue: its profiles, rules, citations,
+        kind index and size charts (read for the best product only: :meth:`_sizes`)."""
         return recommend(
-            needs, self.profiles, self.rules, self.cite, index=self.kinds, sizes=self._sizes(needs)
-        )
+            needs, self.profiles, self.rules, self.cite, support,
+            strict=strict, index=self.kinds, passages=passages, sizes=self._sizes(needs),
+        )  # fmt: skip
 
     def compare(self, a: str, b: str) -> Comparison:
         """Two products (by SKU or title words) side by side."""
@@ -321,17 +333,7 @@ class Advisor:
         # "有没有…的裤子" asks whether the shop has it: the best must state every word said;
         # "用哪款插座" asks which: ranked as any need
         strict = not wants and wish and (asks_if or bool(self._said(question, "existence_cues")))
-        rec = recommend(
-            needs,
-            self.profiles,
-            self.rules,
-            self.cite,
-            support,
-            strict=strict,
-            index=self.kinds,
-            passages=passages,
-            sizes=self._sizes(needs),
-        )
+        rec = self._recommendation(needs, support, strict=strict, passages=passages)
         return self._recommended(question, rec), needs
 
     def unfit(self, needs: Needs, answer: Answer) -> list[str]:
@@ -358,17 +360,7 @@ class Advisor:
     ) -> Answer:
         """The recommendation for a question whose sure answer cites only products its needs
         rule out (see :meth:`unfit`): what fits instead, for an agent, or a handoff."""
-        needs = self.needs(question)
-        rec = recommend(
-            needs,
-            self.profiles,
-            self.rules,
-            self.cite,
-            support,
-            index=self.kinds,
-            passages=passages,
-            sizes=self._sizes(needs),
-        )
+        rec = self._recommendation(self.needs(question), support, passages=passages)
         return self.held_back(self._recommended(question, rec), *reasons)
 
     def fallback(
@@ -389,10 +381,7 @@ class Advisor:
         if not presales_intent().is_need(question):
             return None  # read as an order, policy or product question: the handoff stands
         strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
-        rec = recommend(
-            needs, self.profiles, self.rules, self.cite, support,
-            strict=strict, index=self.kinds, passages=passages, sizes=self._sizes(needs),
-        )  # fmt: skip
+        rec = self._recommendation(needs, support, strict=strict, passages=passages)
         if rec.decision == "handoff" or not rec.citations:
             return None  # nothing fits, or only a question back: the handoff stands
         reason = "presales: the knowledge hands it off; the products that fit, for an agent"
