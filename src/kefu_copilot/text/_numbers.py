@@ -22,10 +22,10 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import wraps
 from typing import TypeVar
 
-from ._normalize import normalize
+from ._normalize import normalize, remembered_when_short
 from ._patterns import CN_NUMERAL, CN_NUMERAL_START, DIGITS_START, MONEY, YUAN
 
 __all__ = [
@@ -366,19 +366,16 @@ _MEMO_CHARS = 64  # a question's clause, a table cell, a rule phrase: read again
 def _short_texts_remembered(
     maxsize: int,
 ) -> Callable[[Callable[[str], list[_Read]]], Callable[[str], list[_Read]]]:
-    """A reading of a text (a list of frozen items) remembered for short texts: answering one
-    question reads the same clauses, table cells and rule phrases several times. Each caller
-    gets a list of its own; longer texts (a chunk at ingest) are read afresh. The reading
-    itself is ``__wrapped__``."""
+    """A reading of a text (a list of frozen items) remembered for short texts (see
+    :func:`~._normalize.remembered_when_short`), each caller getting a list of its own. The
+    reading itself is ``__wrapped__``."""
 
     def remember(read: Callable[[str], list[_Read]]) -> Callable[[str], list[_Read]]:
-        @lru_cache(maxsize=maxsize)
-        def remembered(text: str) -> tuple[_Read, ...]:
-            return tuple(read(text))
+        frozen = remembered_when_short(_MEMO_CHARS, maxsize)(lambda text: tuple(read(text)))
 
         @wraps(read)
         def reading(text: str) -> list[_Read]:
-            return list(remembered(text)) if len(text) <= _MEMO_CHARS else read(text)
+            return list(frozen(text))
 
         return reading
 

@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from .._data import packaged_rules
-from ._normalize import normalize
+from ._normalize import normalize, remembered_when_short
 from ._pii import PLACEHOLDERS, redact
 
 __all__ = ["QueryRewriter", "Rewrite", "to_simplified"]
@@ -62,21 +62,10 @@ def to_simplified(text: str) -> str:
     what UTF-8 cannot encode — a lone surrogate from a broken client — which OpenCC rejects).
     A short text (a question) is remembered: answering one converts it three or four times
     (the rules, the query rewrite, product identification, the emotion cues)."""
-    if text.isascii():
-        return text
-    if len(text) <= _SHORT:
-        return _simplified_short(text)
-    return _convert(text)
+    return text if text.isascii() else _convert(text)
 
 
-_SHORT = 200
-
-
-@lru_cache(maxsize=1024)
-def _simplified_short(text: str) -> str:
-    return _convert(text)
-
-
+@remembered_when_short(200, 1024)
 def _convert(text: str) -> str:
     convert = _converter()
     if convert is None:
