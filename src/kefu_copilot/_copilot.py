@@ -37,6 +37,7 @@ from .reply._models import Draft, LintIssue, QuickReply
 from .retrieval._hybrid import Retriever
 from .state._open import open_state_store
 from .state._store import StateStore
+from .text._normalize import bounded
 from .text._tokenize import ChineseTokenizer
 
 if TYPE_CHECKING:
@@ -65,28 +66,38 @@ class StaticStream:
         yield self.answer.text
 
 
-def _as_messages(history: Sequence[Message | dict[str, Any]] | None) -> list[Message]:
-    out: list[Message] = []
-    for item in history or []:
-        if isinstance(item, Message):
-            out.append(item)
-        elif isinstance(item, dict):
-            role = item.get("role", "customer")
-            out.append(
-                Message(
-                    role=role if role in ("customer", "agent", "bot", "system") else "customer",
-                    text=str(item.get("text", "")),
-                )
-            )
-        else:
-            raise InputError("history items must be Message objects or {'role', 'text'} dicts")
-    return out
+def _as_messages(history: Sequence[Message | dict[str, Any]] | None, limit: int) -> list[Message]:
+    """``history`` as messages (role names as :meth:`Conversation.of` reads them: "user",
+    "assistant", 客服…), each text bounded as the copilot reads a message (:func:`bounded`)."""
+    if history is not None and (
+        isinstance(history, (str, bytes)) or not hasattr(history, "__iter__")
+    ):
+        raise InputError("history must be a list of Message objects or {'role', 'text'} dicts")
+    return _bounded_messages(Conversation.of(list(history or [])).messages, limit)
+
+
+def _bounded_messages(messages: list[Message], limit: int) -> list[Message]:
+    """``messages`` with every text cut to ``limit`` characters (``Settings.max_input_chars``)
+    and made encodable: a conversation's pasted log or a hostile message costs what ``limit``
+    characters cost in every stage — drafting, routing, linting — as a question does."""
+    out = [
+        m if (m.text == (text := bounded(m.text, limit))) else m.model_copy(update={"text": text})
+        for m in messages
+    ]
+    return messages if all(a is b for a, b in zip(out, messages, strict=True)) else out
 
 
 def _with_customer(conversation: Conversation, customer_id: str | None) -> Conversation:
     if customer_id and conversation.customer_id != customer_id:
         return conversation.model_copy(update={"customer_id": customer_id})
     return conversation
+
+
+def _bounded_conversation(conversation: Conversation, limit: int) -> Conversation:
+    messages = _bounded_messages(conversation.messages, limit)
+    if messages is conversation.messages:
+        return conversation
+    return conversation.model_copy(update={"messages": messages})
 
 
 class Copilot:
@@ -336,10 +347,10 @@ class Copilot:
     def _clean_question(self, question: Any) -> str:
         if not isinstance(question, str):
             raise InputError(f"question must be a str, not {type(question).__name__}")
-        text = question.strip()
+        text = bounded(question.strip(), self.settings.max_input_chars)
         if not text:
             raise InputError("question is empty")
-        return text[: self.settings.max_input_chars]
+        return text
 
     def _note(self, answerer: Answerer, result: Answer) -> Answer:
         if answerer.retriever.dense_problem:  # e.g. the Chroma server is down
@@ -365,7 +376,9 @@ class Copilot:
         """
         text = self._clean_question(question)
         answerer, generator = self._generation()
-        prepared = answerer.prepare(text, _as_messages(history), explain=explain)
+        prepared = answerer.prepare(
+            text, _as_messages(history, self.settings.max_input_chars), explain=explain
+        )
         presales = self._presales(answerer, prepared, explain)
         if presales is not None:
             return self._note(answerer, presales)
@@ -411,7 +424,11 @@ class Copilot:
 
     def compare(self, a: str, b: str) -> Comparison:
         """Two products (SKU or title words) side by side: the attributes that differ."""
-        return self.advisor().compare(a, b)
+        limit = self.settings.max_input_chars
+        for name in (a, b):
+            if not isinstance(name, str):
+                raise InputError(f"a product to compare is a str, not {type(name).__name__}")
+        return self.advisor().compare(bounded(a, limit), bounded(b, limit))
 
     async def aanswer(
         self,
@@ -425,7 +442,10 @@ class Copilot:
         text = self._clean_question(question)
         answerer, generator = await asyncio.to_thread(self._generation)
         prepared = await asyncio.to_thread(
-            answerer.prepare, text, _as_messages(history), explain=explain
+            answerer.prepare,
+            text,
+            _as_messages(history, self.settings.max_input_chars),
+            explain=explain,
         )
         if generator is None:
             return self._note(answerer, prepared.extractive)
@@ -444,7 +464,7 @@ class Copilot:
         """
         text = self._clean_question(question)
         answerer, generator = self._generation()
-        prepared = answerer.prepare(text, _as_messages(history))
+        prepared = answerer.prepare(text, _as_messages(history, self.settings.max_input_chars))
         if generator is None:
             return StaticStream(prepared.extractive)
         return generator.stream(prepared, strict=strict)
@@ -478,8 +498,8 @@ class Copilot:
         if not isinstance(text, str):
             raise InputError(f"text must be a str, not {type(text).__name__}")
         return emotion_flag(
-            text[: self.settings.max_input_chars],
-            _as_messages(context),
+            bounded(text, self.settings.max_input_chars),
+            _as_messages(context, self.settings.max_input_chars),
             extra_keywords=self.shop.escalation_keywords,
             model=self.escalation_model,
             rules=self.shop.rule_set("emotion"),
@@ -512,7 +532,7 @@ class Copilot:
         wait in ``Turn.pending_actions`` for :meth:`approve` / :meth:`reject`. With customer
         memory on, a ``customer_id`` (here or on the conversation) gets the customer's earlier
         contacts in the handoff packet, and this turn is remembered (``channel``: where from)."""
-        conv = _with_customer(Conversation.of(conversation), customer_id)
+        conv = self._conversation(conversation, customer_id)
         return self._remembered(conv, self.router().handle(conv), channel)
 
     async def ahandle(
@@ -523,7 +543,7 @@ class Copilot:
         channel: str | None = None,
     ) -> Turn:
         router = await asyncio.to_thread(self.router)
-        conv = _with_customer(Conversation.of(conversation), customer_id)
+        conv = self._conversation(conversation, customer_id)
         turn = await router.ahandle(conv)
         return await asyncio.to_thread(self._remembered, conv, turn, channel)
 
@@ -600,8 +620,24 @@ class Copilot:
         shop.yaml compensation limits; a rewrite of ``draft`` when given (its facts kept,
         ``Draft.changes`` says what changed). ``n`` distinct, deterministic variants. With
         customer memory on, the customer's earlier contacts (redacted) come first as context."""
-        conv = _with_customer(Conversation.of(conversation), customer_id)
+        conv = self._conversation(conversation, customer_id)
+        if draft is not None:
+            if not isinstance(draft, str):
+                raise InputError(f"draft must be a str, not {type(draft).__name__}")
+            draft = bounded(draft, self.settings.max_input_chars)
         return self._reply_advisor().suggest(self._with_memory(conv), draft, n)
+
+    def _conversation(
+        self,
+        conversation: Conversation | Sequence[Message | dict[str, Any]] | str,
+        customer_id: str | None = None,
+    ) -> Conversation:
+        """``conversation`` as every entry point reads it: validated (:meth:`Conversation.of`),
+        with the customer id given, each message's text bounded (:func:`_bounded_messages`)."""
+        return _with_customer(
+            _bounded_conversation(Conversation.of(conversation), self.settings.max_input_chars),
+            customer_id,
+        )
 
     def _with_memory(self, conversation: Conversation) -> list[Message]:
         memory = self.memory
@@ -633,14 +669,18 @@ class Copilot:
         knowledge: Knowledge | None = None,
     ) -> list[LintIssue]:
         """Reply-style issues with this shop's banned phrases and limits (no index needed)."""
-        messages = None if conversation is None else Conversation.of(conversation).messages
-        return lint_reply(text, messages, self.shop, knowledge)
+        if not isinstance(text, str):
+            raise InputError(f"text must be a str, not {type(text).__name__}")
+        messages = None if conversation is None else self._conversation(conversation).messages
+        return lint_reply(
+            bounded(text, self.settings.max_input_chars), messages, self.shop, knowledge
+        )
 
     def quick_replies(
         self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str, k: int = 3
     ) -> list[QuickReply]:
         """The ``k`` most relevant approved replies (快捷短语), slots filled."""
-        return self._reply_advisor().quick_replies(Conversation.of(conversation).messages, k)
+        return self._reply_advisor().quick_replies(self._conversation(conversation).messages, k)
 
     def close(self) -> None:
         """Let go of what this copilot opened: its loaded index, its embedded vector store's

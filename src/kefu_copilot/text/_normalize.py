@@ -14,6 +14,7 @@ from typing import TypeVar
 from .._errors import IngestError
 
 __all__ = [
+    "bounded",
     "decode_bytes",
     "normalize",
     "split_sentences",
@@ -24,6 +25,22 @@ __all__ = [
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t\u3000\xa0]+")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def bounded(text: str, limit: int) -> str:
+    """``text`` as the copilot reads a message: at most ``limit`` characters (its head), and
+    what UTF-8 cannot encode — a lone surrogate from a broken client, which the embedding
+    model's tokenizer and OpenCC reject — replaced by "?". A message far longer than any
+    shopper writes (a pasted log, an attack) costs what ``limit`` characters cost: several
+    readings are linear per clause but not per message."""
+    if len(text) > limit:
+        text = text[:limit]
+    if not text.isascii() and _SURROGATE.search(text):
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def strip_invisible(text: str) -> str:
