@@ -187,6 +187,18 @@ def test_copilot_answer(
 # Runs of figures: every number pattern starts at a run's start (text._patterns.DIGITS_START);
 # from each position of the run, a failing match made these quadratic (1-26 s per call).
 RUNS = ["一" * 4000, "1" * 4000, "万" * 4000, "1一" * 2000, "1%" * 2000, "1-" * 2000, "1元" * 1500]
+# Runs that made one reading quadratic in a conversation, a draft or a lint (round 15): an ASCII
+# run (a code pattern tried from each of its letters: 19 s at 16k characters), a line of offers
+# (every pair of clauses read per offer: 41 s for 200), many amounts in one clause (each amount
+# re-read the clause and the reply), spaces before a colon (a header pattern: 7 s for 4,000).
+LONG_RUNS = [
+    "a" * 4000,
+    "赔您1元，" * 800,
+    "1元" * 2000,
+    "9折" * 2000,
+    "，" + " " * 4000 + "：",
+    "a-" * 2000,
+]
 
 
 @fuzz(40)
@@ -204,6 +216,66 @@ def test_copilot_reply_and_flag(warm_copilot: Copilot, text: str) -> None:
     # an agent's draft of a chat message: up to 1,000 characters here
     replies = call("Copilot.suggest_reply", warm_copilot.suggest_reply, text, text[:1000])
     assert replies is None or all(r.text for r in replies)
+
+
+@pytest.mark.parametrize(
+    "run", LONG_RUNS, ids=["ascii", "offers", "amounts", "discounts", "spaces", "codes"]
+)
+def test_every_entry_reads_a_long_run_in_bounded_time(warm_copilot: Copilot, run: str) -> None:
+    """A conversation, a draft and a lint of a pathological run: each call within the CPU limit
+    — the message four times longer than ``max_input_chars`` costs what the bound costs."""
+    long = run * 4
+    replies = call("Copilot.suggest_reply", warm_copilot.suggest_reply, long, long)
+    assert replies is None or all(r.text for r in replies)
+    call("Copilot.suggest_reply", warm_copilot.suggest_reply, "我要退货", run)
+    call("Copilot.handle", warm_copilot.handle, long)
+    call("Copilot.quick_replies", warm_copilot.quick_replies, long)
+    call("Copilot.lint_reply", warm_copilot.lint_reply, long, long)
+    # the knowledge a lint cites is the shop's passages (every claim is read against every
+    # clause of them: a run as long as the reply in the knowledge too costs their product)
+    call("Copilot.lint_reply", warm_copilot.lint_reply, run, None, "赔您1元，随单补偿最高15元。")
+
+
+def test_a_message_of_a_megabyte_is_read_as_its_bounded_head(warm_copilot: Copilot) -> None:
+    """Every entry point reads a message (and a draft, and the history) as its first
+    ``max_input_chars`` characters: the answer is the same as for the head alone."""
+    limit = warm_copilot.settings.max_input_chars
+    message = "请问包邮吗？" + "a" * 1_000_000
+    head = message[:limit]
+    answer = call(
+        "Copilot.answer", warm_copilot.answer, message, [{"role": "customer", "text": message}]
+    )
+    assert answer is not None
+    assert answer.text == warm_copilot.answer(head, [{"role": "customer", "text": head}]).text
+    turn = call("Copilot.handle", warm_copilot.handle, message)
+    assert turn is not None and turn.decision in ("auto", "draft", "handoff")
+    replies = call("Copilot.suggest_reply", warm_copilot.suggest_reply, message, message)
+    assert replies is not None and all(len(r.text) < 2 * limit for r in replies)  # draft + framing
+    assert call("Copilot.quick_replies", warm_copilot.quick_replies, message) is not None
+    assert (
+        call("Copilot.emotion_flag", warm_copilot.emotion_flag, message, [{"text": message}])
+        is not None
+    )
+
+
+def test_a_lone_surrogate_is_read_not_embedded_as_is(warm_copilot: Copilot) -> None:
+    """A broken client's lone surrogate cannot be encoded as UTF-8: the embedding model's
+    tokenizer rejected it and retrieval fell back to words alone, reported as an index problem."""
+    answer = warm_copilot.answer("\ud800包邮吗")
+    assert not any("vector search failed" in r for r in answer.reasons), answer.reasons
+    assert answer.text == warm_copilot.answer("?包邮吗").text
+    assert warm_copilot.suggest_reply([{"role": "customer", "text": "\udfff退货"}])
+
+
+def test_history_roles_are_read_as_a_conversation_reads_them(warm_copilot: Copilot) -> None:
+    """``answer``'s history takes the role names :meth:`Conversation.of` takes: an
+    "assistant" turn is the bot's, not the customer's (it was read as the customer's)."""
+    from kefu_copilot._copilot import _as_messages
+
+    messages = _as_messages([{"role": "assistant", "text": "a"}, {"role": "user", "text": "b"}], 10)
+    assert [m.role for m in messages] == ["bot", "customer"]
+    with pytest.raises(KefuError):
+        _as_messages("not a list", 10)  # type: ignore[arg-type]
 
 
 @fuzz(300)

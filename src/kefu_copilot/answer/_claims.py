@@ -536,8 +536,11 @@ def _restrictions_written(rules: _Rules, sentence: str) -> str:
 
 
 # ------------------------------------------------------------------------------ reading text
-#: a code whose parts a hyphen joins, one of them with a digit (HK-B30, KF-T-03)
-_HYPHENATED_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+#: a code whose parts a hyphen joins, one of them with a digit (HK-B30, KF-T-03). It starts
+#: where a run of letters and digits starts: tried from inside a run too, a long run with no
+#: hyphen ("aaaa…", a pasted log) costs its length squared — and no match starts there that
+#: would not have started at the run's start (tests/test_fuzz.py, LONG_RUNS)
+_HYPHENATED_CODE = re.compile(r"(?<![a-z0-9])[a-z0-9]+(?:-[a-z0-9]+)+")
 
 
 def _blank_code(m: re.Match[str]) -> str:
@@ -1267,7 +1270,9 @@ def _is_heading(line: str) -> bool:
 
 
 #: a table cell: a short key and a colon ("获取方式：金卡")
-_CELL_KEY = re.compile(r"\s*[^，,；;。：:\s]{1,12}\s*[：:]")
+#: (not tried from inside a run of spaces: a match there starts at the run's start anyway,
+#: and a long run would cost its length squared)
+_CELL_KEY = re.compile(r"(?<!\s)\s*[^，,；;。：:\s]{1,12}\s*[：:]")
 
 
 def _answered_cells(rules: _Rules, sentence: str) -> str:
@@ -1296,8 +1301,9 @@ def _answered_cells(rules: _Rules, sentence: str) -> str:
 
 
 #: a cell and its value (基础款：否)
-_YES_NO_CELL = re.compile(
-    r"(?P<key>[^，,；;。：:]*[：:]\s*)(?P<value>[^，,；;。：:]{1,4})(?=[，,；;。]|$)"
+_YES_NO_CELL = re.compile(  # a key starts a cell (or follows a colon): tried inside one, a
+    # long cell with no colon would cost its length squared, and match nothing more
+    r"(?<![^，,；;。：:])(?P<key>[^，,；;。：:]*[：:]\s*)(?P<value>[^，,；;。：:]{1,4})(?=[，,；;。]|$)"
 )
 
 
@@ -1717,8 +1723,9 @@ class RuleEntailment:
         named: _Named | None = None,
     ) -> ClaimVerdict:
         verdicts: list[ClaimVerdict] = []
+        renamed: dict[int, tuple[str, str] | None] = {}  # per unit: the same for every value
         for q in claim.measures:
-            verdicts.append(self._quantity(claim, q, units, asked, derived))
+            verdicts.append(self._quantity(claim, q, units, asked, derived, renamed))
         absent = named.absent(claim) if named is not None else []
         if absent and (claim.measures or claim.polarity):
             # a value or a yes about a subject the knowledge never names is not confirmed by
@@ -1865,7 +1872,11 @@ class RuleEntailment:
         units: list[_Unit],
         asked: list[Measure],
         derived: frozenset[float] = frozenset(),
+        renamed_by: dict[int, tuple[str, str] | None] | None = None,
     ) -> ClaimVerdict:
+        """The verdict on the claim's value ``q``. ``renamed_by``: :func:`_renamed` of the
+        claim and each unit (by ``id``) so far — a clause of many values (a price list, a
+        pasted table) reads each unit once, not once per value."""
         if any(q.within(a, 0.0) for a in asked):
             return ClaimVerdict(claim, "neutral", f"{q.text} repeats the question")
         same = [u for u in units if any(m.dim == q.dim for m in u.measures)]
@@ -1914,7 +1925,11 @@ class RuleEntailment:
                     f"{q.text} not found in the cited knowledge, which states another value for it",
                 )
             return ClaimVerdict(claim, "unsupported", f"{q.text} not found in the cited knowledge")
-        renamed = [_renamed(claim, u, units) for u in ok]
+        memo = {} if renamed_by is None else renamed_by
+        renamed = [
+            memo[id(u)] if id(u) in memo else memo.setdefault(id(u), _renamed(claim, u, units))
+            for u in ok
+        ]
         if all(renamed):
             this, that = renamed[0] or ("", "")
             return ClaimVerdict(
@@ -2751,8 +2766,9 @@ class ClaimChecker:
         asked = measures(context)
         out: list[tuple[tuple[int, int], Measure, Verdict]] = []
         for claim in self.claims(text, context, labels=labels):
+            renamed: dict[int, tuple[str, str] | None] = {}
             for m in claim.measures:
-                verdict = self._values._quantity(claim, m, units, asked).verdict
+                verdict = self._values._quantity(claim, m, units, asked, renamed_by=renamed).verdict
                 span = (claim.span[0] + m.span[0], claim.span[0] + m.span[1])
                 out.append((span, m, verdict))
         return out

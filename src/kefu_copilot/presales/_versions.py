@@ -23,7 +23,10 @@ from ._types import Fact, Profile, Variant
 
 __all__ = ["with_version_specs"]
 
-_HEADER = re.compile(r"(?:^|[，,])\s*([^，,：:]{1,30}?)\s*[：:]")
+#: a column header after the text's start or a comma: the spaces before it are not part of it
+#: (taken possessively: given back one by one, a long run of spaces cost its length squared
+#: times the header's 30 — 7 s for 4,000 spaces)
+_HEADER = re.compile(r"(?:^|[，,])\s*+([^，,：:]{1,30}?)\s*[：:]")
 
 
 def _version_of(header: str, labels: dict[str, Variant]) -> Variant | None:
