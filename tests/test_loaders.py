@@ -69,6 +69,19 @@ def test_faq_csv_gbk_encoded() -> None:
     assert chunks[0].text == "可以开电子发票。"
 
 
+def test_faq_csv_row_the_csv_module_cannot_read_is_skipped_not_the_rest() -> None:
+    """A cell over the csv module's field limit (128 KB) or a NUL byte: that row is skipped
+    with a warning naming its line, and the entries after it are read (they were all lost)."""
+    csv_text = (
+        "question,answer\n能开发票吗？,可以开电子发票。\n"
+        f"长答案,{'x' * 200_000}\n"
+        "几天发货？,付款后48小时内发货。\n"
+    )
+    chunks, issues = load_file("faq/long.csv", csv_text.encode())
+    assert [c.question for c in chunks] == ["能开发票吗？", "几天发货？"]
+    assert any("line 3 skipped" in i.problem for i in issues), issues
+
+
 def test_faq_csv_without_header_is_a_typed_error() -> None:
     with pytest.raises(IngestError, match="question,answer"):
         load_file("faq/x.csv", b"foo,bar\n1,2\n")

@@ -468,8 +468,9 @@ def _faq_row(b: _Builder, row: dict[str, Any], locator: str) -> None:
 
 
 def _load_faq_csv(b: _Builder, text: str) -> None:
+    stream = io.StringIO(text)
     try:
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(stream)
         fields = [f.strip().lower().lstrip("\ufeff") for f in (reader.fieldnames or [])]
     except csv.Error as exc:
         raise IngestError(f"invalid CSV: {exc}", path=b.source) from None
@@ -478,11 +479,23 @@ def _load_faq_csv(b: _Builder, text: str) -> None:
             "FAQ CSV needs a header row with 'question,answer' columns", path=b.source
         )
     reader.fieldnames = fields
-    try:
-        for row in reader:
-            _faq_row(b, {k: v for k, v in row.items() if k}, f"第{reader.line_num}行")
-    except csv.Error as exc:
-        b.warn(f"CSV parsing stopped at line {reader.line_num}: {exc}")
+    rows = iter(reader)
+    while True:
+        # a row the csv module cannot read (a cell over its 128 KB field limit, a NUL byte) is
+        # skipped with a warning and the rows after it read: stopping there lost every FAQ
+        # entry after one bad cell
+        line, at = reader.line_num, stream.tell()
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if stream.tell() == at:  # the reader cannot move past it
+                b.warn(f"CSV parsing stopped at line {line + 1}: {exc}")
+                break
+            b.warn(f"line {line + 1} skipped: {exc}")
+            continue
+        _faq_row(b, {k: v for k, v in row.items() if k}, f"第{reader.line_num}行")
 
 
 def _jsonl_records(b: _Builder, text: str) -> Iterable[tuple[int, dict[str, Any]]]:
