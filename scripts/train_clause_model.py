@@ -47,7 +47,7 @@ from kefu_copilot.reply._phrases import phrases as reply_phrases  # noqa: E402
 
 PHRASES = reply_phrases()
 DEV = ["apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments",
-       "health", "fruit", "ebike", "lighting", "sample"]  # fmt: skip
+       "health", "fruit", "ebike", "lighting", "meddevice", "liquor", "smartlock", "sample"]  # fmt: skip
 JDDC_FOLDS = 3
 JDDC_WEIGHT = 0.5  # the JDDC clauses together count this much of the dev clauses
 MIN_DOMAINS = 3
