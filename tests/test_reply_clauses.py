@@ -953,3 +953,29 @@ def test_a_titles_model_name_is_a_name_with_its_number() -> None:
 
     assert _MODEL_NAME.fullmatch("云驰3") and _MODEL_NAME.fullmatch("极光-5")
     assert not _MODEL_NAME.fullmatch("短袖") and not _MODEL_NAME.fullmatch("2019年")
+
+
+def test_a_lead_in_to_a_list_is_no_alternative(advisor, monkeypatch) -> None:
+    """An answer ending where it leads in to a list ("以下商品…不支持7天无理由退货：") says
+    nothing on its own: it is not offered as an alternative (it was, as "…：。")."""
+    from kefu_copilot._models import Answer, Citation
+
+    lead_in = "以下商品拆封后不支持7天无理由退货（质量问题除外）："
+    real = advisor.answerer.answer
+    wrong = next(a for a in advisor.phrases.alternatives if a.name == "wrong_item")
+
+    def answer(question, history=None):
+        if question != wrong.query:
+            return real(question, history)
+        cited = Citation(source="policies/x.md", locator="x", snippet=lead_in, score=1.0)
+        return Answer(question=question, text=lead_in, decision="auto", confidence=0.9,
+                      citations=[cited])  # fmt: skip
+
+    monkeypatch.setattr(advisor.answerer, "answer", answer)
+    from kefu_copilot.reply._advisor import _Plan
+    from kefu_copilot.reply._lint import customer_mood
+
+    messages = [Message(role="customer", text="发错货了")]
+    plan = _Plan(mood=customer_mood(messages, advisor.shop))
+    advisor._add_alternatives(plan, "发错货了", "", messages)
+    assert not any(lead_in in a for a in plan.alternatives), plan.alternatives

@@ -1294,7 +1294,10 @@ class ReplyAdvisor:
                     or self._coverage(alt.query, answer.text) >= _MIN_ALTERNATIVE
                 )
             ):
-                plan.alternatives.append(alt.lead + reply_sentence(answer.text))
+                said = reply_sentence(answer.text)
+                if _LEAD_IN.search(said):  # a lead-in to a list it does not say ("以下商品…
+                    continue  # 不支持7天无理由退货：") is no alternative: said alone it says nothing
+                plan.alternatives.append(alt.lead + said)
                 plan.citations = merge_citations(plan.citations, answer.citations[:1])
                 break
         limit = self.shop.compensation.max_coupon_yuan
