@@ -160,6 +160,8 @@ def test_split_keeps_reasons_and_numbers_and_sets_bare_refusals_apart() -> None:
     assert split.kept[0].startswith("吊牌剪了") and "超过一年" in "".join(split.kept)
     assert [c.text.strip("，") for _, c in split.refusals] == ["超过一年不管", "退不了"]
     assert [c.kind for c in split.dropped] == ["banned"] and split.refused and split.dismissed
+    # a refusal cue that takes the clause's numbers with it: the clause stays for them
+    assert split_draft("1元不行", SHOP).kept == ["1元不行"]
 
 
 # ------------------------------------------------------------------------------ property
@@ -278,6 +280,44 @@ def test_suggested_replies_hold_no_banned_phrase_and_keep_the_facts(advisor, cho
     missing = _fact_numbers(facts, advisor.shop) - Counter(NUMBER.findall(reply.text))
     assert not missing, (draft, reply.text)
     assert not reply.text.startswith("亲，亲") and reply.text.count("亲，") <= 2
+
+
+#: Refusals that say neither what is refused nor why: never kept as they are
+BARE_REFUSALS = ["我们不管", "当然不能", "就是不退", "这边不保"]
+refusing = st.lists(
+    st.one_of(
+        st.sampled_from(FACTS).map(lambda f: ("fact", f)),
+        st.sampled_from(COLD + BANNED + BARE_REFUSALS).map(lambda c: ("cold", c)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@pytest.fixture(scope="module")
+def no_policy_advisor(sample_copilot) -> ReplyAdvisor:
+    """An advisor whose knowledge states no policy for any turn: the no-policy path."""
+    _, answerer, shop = sample_copilot._current()
+    advisor = ReplyAdvisor(answerer, shop)
+    advisor._policy = lambda *a, **k: None  # type: ignore[method-assign]
+    return advisor
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(chosen=refusing, punct=st.lists(st.sampled_from(PUNCT), min_size=1, max_size=3))
+def test_without_a_policy_no_cold_clause_survives_either(no_policy_advisor, chosen, punct) -> None:
+    """No policy is found to say instead: still no banned, cold or bare refusing clause
+    reaches the reply, every number of the draft's facts does, and a reply left with nothing
+    of the draft says what happens next (the shop's soft refusal or a holding reply)."""
+    draft, facts = _draft(chosen, punct)
+    conversation = [{"role": "customer", "text": "这个怎么回事？能退吗"}]
+    reply = no_policy_advisor.suggest(conversation, draft)[0]
+    folded = fold(reply.text)
+    assert not [b for b in BANNED if fold(b) in folded], (draft, reply.text)
+    assert not [c for c in COLD + BARE_REFUSALS if fold(c) in folded], (draft, reply.text)
+    missing = _fact_numbers(facts, no_policy_advisor.shop) - Counter(NUMBER.findall(reply.text))
+    assert not missing, (draft, reply.text)
+    assert no_policy_advisor.phrases.question_end.search(fold(reply.text)), reply.text
 
 
 # ------------------------------------------------------------------------------ behaviour
@@ -649,6 +689,42 @@ def test_a_bare_refusal_without_a_policy_is_said_in_the_shops_soft_words(
         assert any(c.kind == "soften" and c.after == soft for c in reply.changes)
     kept = advisor.suggest([{"role": "customer", "text": "新疆能发吗"}], draft="新疆不发")[0]
     assert "新疆" in kept.text and soft not in kept.text
+    # the agent's own subject or a lone character is not what is refused: no cold refusal
+    # is kept ("我们不管" is a refusal that names nothing)
+    for draft in ("我们不管。", "当然不能", "这边不保"):
+        reply = advisor.suggest([{"role": "customer", "text": "能帮我定做吗"}], draft=draft)[0]
+        assert soft in reply.text and draft.rstrip("。") not in reply.text, reply.text
+    # a refusal stating a fact of the draft (a policy term) keeps it
+    term = advisor.suggest([{"role": "customer", "text": "能退吗"}], draft="七天无理由不行")[0]
+    assert "七天无理由" in term.text, term.text
+
+
+def test_a_refusal_naming_a_policy_term_is_said_by_the_rule_stating_it(advisor) -> None:
+    """ "吊牌剪了就不能退了" is the agent's summary of a rule: when the reply states the rule
+    naming 吊牌, the rule says it (with its exception), not the summary beside it."""
+    conversation = [{"role": "customer", "text": "吊牌剪了还能退吗"}]
+    reply = advisor.suggest(conversation, draft="吊牌剪了就不能退了")[0]
+    assert "就不能退了" not in reply.text and "吊牌" in reply.text, reply.text
+    assert any(c.kind == "reason" and c.before == "吊牌剪了就不能退了" for c in reply.changes)
+
+
+def test_a_clause_the_model_makes_cold_keeps_only_its_numbers() -> None:
+    """A clause the fitted model reads as a dismissal is not kept whole for a policy term it
+    names ("便宜货还想包邮？" states nothing about 包邮); with a number it is its remainder."""
+    from kefu_copilot.reply._clause_model import KINDS, ClauseModel
+    from kefu_copilot.reply._clauses import _classify, _refit
+
+    cold = ClauseModel(
+        kinds=KINDS,
+        weights={},
+        bias=tuple(5.0 if k == "dismissal" else 0.0 for k in KINDS),
+        threshold=0.5,
+        overrule=frozenset({"fact", "filler"}),
+    )
+    ph = phrases()
+    for text, rest in (("便宜货还想包邮？", ""), ("满99包邮还嫌贵", "满99包邮还嫌贵")):
+        clause = _refit(_classify(text, (0, len(text)), ph, []), ph, cold)
+        assert (clause.kind, clause.rest) == ("dismissal", rest)
 
 
 def test_a_sure_answer_stating_none_of_the_topic_loses_to_the_rule_asked_about(
@@ -877,3 +953,29 @@ def test_a_titles_model_name_is_a_name_with_its_number() -> None:
 
     assert _MODEL_NAME.fullmatch("云驰3") and _MODEL_NAME.fullmatch("极光-5")
     assert not _MODEL_NAME.fullmatch("短袖") and not _MODEL_NAME.fullmatch("2019年")
+
+
+def test_a_lead_in_to_a_list_is_no_alternative(advisor, monkeypatch) -> None:
+    """An answer ending where it leads in to a list ("以下商品…不支持7天无理由退货：") says
+    nothing on its own: it is not offered as an alternative (it was, as "…：。")."""
+    from kefu_copilot._models import Answer, Citation
+
+    lead_in = "以下商品拆封后不支持7天无理由退货（质量问题除外）："
+    real = advisor.answerer.answer
+    wrong = next(a for a in advisor.phrases.alternatives if a.name == "wrong_item")
+
+    def answer(question, history=None):
+        if question != wrong.query:
+            return real(question, history)
+        cited = Citation(source="policies/x.md", locator="x", snippet=lead_in, score=1.0)
+        return Answer(question=question, text=lead_in, decision="auto", confidence=0.9,
+                      citations=[cited])  # fmt: skip
+
+    monkeypatch.setattr(advisor.answerer, "answer", answer)
+    from kefu_copilot.reply._advisor import _Plan
+    from kefu_copilot.reply._lint import customer_mood
+
+    messages = [Message(role="customer", text="发错货了")]
+    plan = _Plan(mood=customer_mood(messages, advisor.shop))
+    advisor._add_alternatives(plan, "发错货了", "", messages)
+    assert not any(lead_in in a for a in plan.alternatives), plan.alternatives

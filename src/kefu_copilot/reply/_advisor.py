@@ -597,6 +597,12 @@ class ReplyAdvisor:
             # a bare reason of a refusal or a dismissal: the policy states it in full
             for bare in [f for f in split.facts if f in kept and self._bare_reason(f)]:
                 refusals = _drop(kept, refusals, changes, bare, "reason", plan.policy)
+        if plan.policy and safety is None:
+            # a refusal naming a policy term ("没发票不保修", "不可以包邮的哦") is the agent's
+            # summary of a rule: the rule stating that term says it, with its reason
+            stated = fold(plan.policy)
+            for summary in [r for r in split.reasoned if r in kept and self._states(stated, r)]:
+                refusals = _drop(kept, refusals, changes, summary, "reason", plan.policy)
         if plan.policy and not refusals and not any(c.after == plan.policy for c in changes):
             changes.append(  # said for a dismissal or a curt draft: listed, as it happened
                 Change(kind="reason", after=plan.policy, reason="草稿没有说明规则，补上店铺的规则")
@@ -611,10 +617,12 @@ class ReplyAdvisor:
                         reason=_REPLACED_WHY.get(clause.cue, _REPLACED_WHY[clause.kind]),
                     )
                 )
-            elif not (clause.rest and has_numbers(clause.rest)):
+            elif not has_numbers(clause.text):  # else kept for its numbers (split_draft)
                 # no policy to say instead: the refusal stays when it says what is refused
-                # ("新疆不发"); a bare one ("No.", "不可能") is said in the shop's soft words
-                stays = clause.text if _CJK.search(clause.rest) else self.phrases.bare_refusal
+                # ("新疆不发") or a fact of the draft ("七天无理由不行"); a bare one ("No.",
+                # "不可能", "我们不管") is said in the shop's soft words
+                named = self._names_object(clause.rest) or has_facts(clause.text, self.phrases)
+                stays = clause.text if named else self.phrases.bare_refusal
                 kept.insert(at, stays)
                 if stays != clause.text:
                     changes.append(
@@ -627,6 +635,23 @@ class ReplyAdvisor:
                     )
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
+
+    def _states(self, policy: str, clause: str) -> bool:
+        """Whether the folded ``policy`` states every policy term ``clause`` names (so none is
+        lost when the policy says the clause)."""
+        terms = [t for t in self.phrases.policy_terms if t in fold(clause)]
+        return bool(terms) and all(t in policy for t in terms)
+
+    def _names_object(self, rest: str) -> bool:
+        """Whether a refusal's remainder (the clause without its cue) names what is refused
+        ("新疆" of "新疆不发", "刻了字" of "刻了字退不了"): two or more characters of content
+        once the agent's own subject ("我们", "这边") and stop words are left out — not "我们"
+        of "我们不管" nor "能" of "当然不能", which refuse without saying what."""
+        subject = self.phrases.clause_features.get("we_subject")
+        text = subject.sub("", fold(rest)) if subject is not None else fold(rest)
+        stop = getattr(self.answerer.tokenizer, "stopwords", STOPWORDS)
+        words = [w for w in self.answerer.tokenizer.words(text) if w not in stop]
+        return len(_CJK.findall("".join(words))) >= 2
 
     def _bare_reason(self, clause: str) -> bool:
         """A fact clause that is a bare reason: a few content words (``bare_reason_words``), no
@@ -1269,7 +1294,10 @@ class ReplyAdvisor:
                     or self._coverage(alt.query, answer.text) >= _MIN_ALTERNATIVE
                 )
             ):
-                plan.alternatives.append(alt.lead + reply_sentence(answer.text))
+                said = reply_sentence(answer.text)
+                if _LEAD_IN.search(said):  # a lead-in to a list it does not say ("以下商品…
+                    continue  # 不支持7天无理由退货：") is no alternative: said alone it says nothing
+                plan.alternatives.append(alt.lead + said)
                 plan.citations = merge_citations(plan.citations, answer.citations[:1])
                 break
         limit = self.shop.compensation.max_coupon_yuan

@@ -89,7 +89,7 @@ def classify_clauses(
 
 def _refit(clause: Clause, phrases: Phrases, model: ClauseModel) -> Clause:
     """The clause with the fitted model's class when it overrules the patterns'. A clause made
-    a refusal or dropped keeps its numbers and terms as its ``rest`` (a fact never gets lost)."""
+    a refusal or dropped keeps its numbers as its ``rest`` (a fact never gets lost)."""
     if clause.kind == "banned":
         return clause
     body = fold(clause.text).strip(" ,.!?;~。\n\t")
@@ -109,7 +109,9 @@ def _refit(clause: Clause, phrases: Phrases, model: ClauseModel) -> Clause:
     kind, _ = verdict
     if kind == "blame" and not phrases.blamed.search(normalise(body)):
         return clause  # a guess about the item blames no one ("肯定是磕坏的吧")
-    rest = clause.text if kind not in KEPT and has_facts(clause.text, phrases) else ""
+    # the whole clause is its own remainder: kept only for its numbers (a fact never gets
+    # lost), not for a policy term alone ("便宜货还想包邮？" is no fact about 包邮)
+    rest = clause.text if kind not in KEPT and has_numbers(clause.text) else ""
     return Clause(clause.text, kind, clause.span, f"model.{kind}", rest)  # type: ignore[arg-type]
 
 
@@ -164,6 +166,9 @@ class Split:
 
     kept: list[str] = field(default_factory=list)
     refusals: list[tuple[int, Clause]] = field(default_factory=list)
+    #: refusals kept because they name a policy term ("吊牌剪了就不能退了"): the agent's summary
+    #: of a rule, said by the rule itself when the reply states it
+    reasoned: list[str] = field(default_factory=list)
     dropped: list[Clause] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     refused: bool = False
@@ -186,10 +191,13 @@ def split_draft(text: str, shop: ShopConfig | None = None) -> Split:
             out.refused = True
             if has_facts(clause.text, phrases) and not has_numbers(clause.text):
                 out.kept.append(clause.text)
+                out.reasoned.append(clause.text)
                 continue
             out.refusals.append((len(out.kept), clause))
             if clause.rest and has_numbers(clause.rest):
                 out.kept.append(clause.rest)
+            elif has_numbers(clause.text):  # the cue took its numbers ("1元不行"): the clause
+                out.kept.append(clause.text)  # stays for them, its cold words softened
         else:
             out.dismissed = out.dismissed or clause.kind != "filler"
             if clause.kind != "banned" and _substantial(clause.rest, phrases):
