@@ -555,6 +555,16 @@ def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
     assert scored == []  # neither is a tea gift box
     scored, _ = rank(read_needs("茶叶还是礼盒好", RULES, words), [tea, nuts], RULES)
     assert {s.profile.source for s in scored} == {"tea", "nuts"}
+    # a word only opening a category (智能 of 智能灯带) modifies the kind it is said with:
+    # "智能的吸顶灯" is a ceiling light first, not a kind both words must name
+    strip = page("strip", "米家 COB灯带", "智能灯带")
+    light = page("light", "云朵Pro 全光谱吸顶灯", "吸顶灯")
+
+    def said(text: str) -> list[str]:
+        return [w for w in ("智能", "吸顶灯") if w in text]
+
+    scored, _ = rank(read_needs("想要智能的吸顶灯", RULES, said), [strip, light], RULES)
+    assert scored and scored[0].profile.source == "light"  # (main: none, both words required)
 
 
 def test_a_products_kind_is_its_category_and_its_titles_head_not_every_title_word() -> None:
