@@ -1411,58 +1411,6 @@ category: 吊灯
     assert "1599" in rec.text and "2399" not in rec.text and "1299" not in rec.text
 
 
-def test_a_figure_said_is_answered_by_the_products_figure_of_its_dimension(
-    tmp_path: Path,
-) -> None:
-    # "体重115公斤": no word of the page's says 体重, and the weight no version covers exactly —
-    # the version row stating the weight nearest it (最大承重 120kg, not the chair's own 11.8kg
-    # nor its width) is quoted, whatever words stand around the figure
-    chair = """---
-title: 禾康 手动轮椅
-sku: WC-2
-category: 轮椅
----
-
-# 禾康 手动轮椅
-
-可折叠，适合居家和出行。
-
-| 款式 | 整车重量 | 座宽 | 最大承重 | 价格(元) |
-|---|---|---|---|---|
-| 标准款 | 18.5kg | 46cm | 120kg | 899 |
-"""
-    c = ingested_copilot(tmp_path, {"shop.yaml": SHOP_YAML, "products/wc.md": chair})
-    rec = c.recommend("爷爷体重115公斤，买哪款轮椅")
-    assert "120kg" in rec.text
-    assert rec.decision == "draft"  # the figure is quoted, not taken as a need it meets
-    plain = c.recommend("想买个轮椅")
-    assert "120kg" not in plain.text  # no figure said: the facts the page leads with
-
-
-def test_a_screen_size_said_is_answered_by_the_row_for_it_not_read_as_a_need(
-    tmp_path: Path,
-) -> None:
-    # "65寸": inches are quoted (the row whose 适用电视 holds 65), not a need ranked by — a
-    # size in inches stays a figure no need reads ("20寸的登机箱"), so the pick is a draft
-    strip = """---
-title: 电视背景灯带
-sku: TV-LS
-category: 灯带
----
-
-# 电视背景灯带
-
-| 长度 | 适用电视 | 价格(元) |
-|---|---|---|
-| 2m | 32-55英寸 | 79 |
-| 3m | 55-75英寸 | 99 |
-| 4m | 75-85英寸 | 119 |
-"""
-    c = ingested_copilot(tmp_path, {"shop.yaml": SHOP_YAML, "products/ls.md": strip})
-    rec = c.recommend("65寸电视，背景灯带买哪个")
-    assert "3m，55-75英寸" in rec.text and rec.decision == "draft"
-
-
 def test_of_several_versions_said_the_two_said_most_fully_are_compared() -> None:
     from kefu_copilot.presales._compare import most_said
     from kefu_copilot.presales._types import Variant

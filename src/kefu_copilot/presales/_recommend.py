@@ -13,7 +13,6 @@ and a recipient), and nothing (a handoff) when no product fits."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -96,10 +95,6 @@ class Scored:
     # the need's own words (content words, phrases, features): what a clause of the page
     # chosen is matched to when its deciding facts are quoted (see _asked_clause)
     asked: tuple[str, ...] = ()
-    # (chunk, clause) of the figures the need says that the page states of the same dimension
-    # (see _nearest_figures): quoted before the selling points, read for the one product
-    # recommended
-    figures: list[tuple[int, str]] = field(default_factory=list)
 
     def add(self, part: str, amount: float = 1.0) -> None:
         """``amount`` of the evidence ``part`` (a key of :data:`WEIGHTS`), weighed in."""
@@ -310,47 +305,6 @@ def _figures(scored: Scored, dim: str) -> list[tuple[float, int, str]]:
         for fact in profile.facts
         if fact.chunk != profile.overview and (f := _figure(fact.value, dim)) is not None
     ]
-
-
-def _nearest_figures(
-    scored: Scored, needs: Needs, rules: Mapping[str, Any], sized: bool
-) -> list[tuple[int, str]]:
-    """(chunk, clause) of the figure ``scored``'s page states nearest each quantity the need
-    says of a dimension of ``quoted_measures`` that no deciding fact already quotes ("体重115公斤"
-    → 最大承重：120kg; "65寸电视" → the version for 55-75英寸): the fact or version row stating a
-    figure of the same dimension — one covering the quantity, else the nearest by ratio. The
-    constraint is answered by its type (its unit's dimension), not by the words around it.
-    ``sized``: the product's size chart reads the body measures said (a height, a weight):
-    those are its size, not a figure to quote."""
-    dims = {str(d) for d in rules["quoted_measures"]}
-    if sized:
-        dims -= {"length", "weight"}
-    said = {normalize(f.word) for f in scored.found}
-    profile = scored.profile
-    pool = scored.variants or [v for v in profile.variants if v.in_stock] or profile.variants
-    rows = [(v.chunk, "，".join(c for _, c in v.cells), [_cell(h, c) for h, c in v.cells])
-            for v in pool]  # fmt: skip
-    facts = [(f.chunk, f.text, [f.value]) for f in profile.facts if f.chunk != profile.overview]
-    out: list[tuple[int, str]] = []
-    for m in measures(normalize(needs.text)):
-        dim = dimension(m.dim)
-        if dim not in dims or normalize(m.text) in said or m.high <= 0 or m.low <= 0:
-            continue
-        best: tuple[float, int, str] | None = None
-        for chunk, clause, cells in [*rows, *facts]:
-            for low, high in (r for cell in cells for r in _ranges(cell, dim)):
-                low, high = min(low, high), max(low, high)
-                if low <= m.high and m.low <= high:
-                    gap = 0.0
-                elif low <= 0:
-                    continue
-                else:
-                    gap = abs(math.log(low / m.high if low > m.high else m.low / high))
-                if best is None or gap < best[0]:
-                    best = (gap, chunk, clause)
-        if best is not None and (best[1], best[2]) not in out:
-            out.append((best[1], best[2]))
-    return out
 
 
 def _extreme_of(rows: Sequence[tuple[float, int, str]], most: bool) -> float:
@@ -609,10 +563,6 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
             deciding.append((found.word, key))
     passage = _asked_clause(scored, scored.passage)
     passage = passage if passage and passage[1] not in facts else None
-    for chunk, clause in scored.figures:  # the figure said, answered by the page's own
-        if len(facts) >= n:
-            break
-        facts.setdefault(clause, chunk)
     for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
         if len(facts) >= n:
             break
@@ -953,10 +903,6 @@ def recommend(
     scored, left = rank(needs, profiles, rules, support, index=index, passages=passages)
     texts = rules["texts"]
     negations = _negations(rules)
-    # the size the best product's chart gives for the body measures said (read once, below too)
-    fitting = sizes(scored[0].profile) if sizes is not None and scored else []
-    if scored:  # the figures said, answered by the best page's own (the one product quoted)
-        scored[0].figures = _nearest_figures(scored[0], needs, rules, bool(fitting))
     picks = [pick_of(s, rules, cite) for s in scored[:3]]
     reasons = [f"left out — {r}" for r in left[:6]]
     if not scored:
@@ -1042,7 +988,7 @@ def recommend(
             reasons=[f"{len(titles)} products fit equally: {'; '.join(titles[:4])}", *reasons],
         )  # fmt: skip
     top = picks[0]
-    if fitting:
+    if sizes is not None and (fitting := sizes(best.profile)):
         needs = needs.model_copy(update={"sized": {**needs.sized, best.profile.source: fitting}})
     wanted = _variants_wanted(best, needs, rules)
     if wanted:
