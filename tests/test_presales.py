@@ -279,7 +279,9 @@ def test_a_figure_no_need_reads_keeps_the_only_fit_a_draft(copilot: Copilot) -> 
     ]  # fmt: skip
     for said in read:
         assert _unread_figures(read_needs(said, RULES), RULES) == [], said
-    assert _unread_figures(read_needs("20寸的登机箱", RULES), RULES) == ["20"]
+    assert _unread_figures(read_needs("20号的登机箱", RULES), RULES) == ["20"]
+    # inches are a need a page's figure may cover (20寸 of a 登机箱, 65寸 of a TV), not unread
+    assert _unread_figures(read_needs("20寸的登机箱", RULES), RULES) == []
 
 
 def test_a_household_or_quantity_the_page_is_silent_on_keeps_the_only_fit_a_draft(
@@ -555,6 +557,16 @@ def test_kinds_said_as_one_are_a_kind_only_a_product_with_both_is() -> None:
     assert scored == []  # neither is a tea gift box
     scored, _ = rank(read_needs("茶叶还是礼盒好", RULES, words), [tea, nuts], RULES)
     assert {s.profile.source for s in scored} == {"tea", "nuts"}
+    # a word only opening a category (智能 of 智能灯带) modifies the kind it is said with:
+    # "智能的吸顶灯" is a ceiling light first, not a kind both words must name
+    strip = page("strip", "米家 COB灯带", "智能灯带")
+    light = page("light", "云朵Pro 全光谱吸顶灯", "吸顶灯")
+
+    def said(text: str) -> list[str]:
+        return [w for w in ("智能", "吸顶灯") if w in text]
+
+    scored, _ = rank(read_needs("想要智能的吸顶灯", RULES, said), [strip, light], RULES)
+    assert scored and scored[0].profile.source == "light"  # (main: none, both words required)
 
 
 def test_a_products_kind_is_its_category_and_its_titles_head_not_every_title_word() -> None:
@@ -1399,6 +1411,27 @@ category: 吊灯
     c = ingested_copilot(tmp_path, {"shop.yaml": SHOP_YAML, "products/xh.md": lamp})
     rec = c.recommend("客厅25平，想装个水晶吊灯")
     assert "1599" in rec.text and "2399" not in rec.text and "1299" not in rec.text
+
+
+def test_a_screen_size_said_picks_the_version_whose_range_holds_it(tmp_path: Path) -> None:
+    strip = """---
+title: 电视背景灯带
+sku: TV-LS
+category: 灯带
+---
+
+# 电视背景灯带
+
+| 长度 | 适用电视 | 价格(元) |
+|---|---|---|
+| 2m | 32-55英寸 | 79 |
+| 3m | 55-75英寸 | 99 |
+| 4m | 75-85英寸 | 119 |
+"""
+    c = ingested_copilot(tmp_path, {"shop.yaml": SHOP_YAML, "products/ls.md": strip})
+    rec = c.recommend("65寸电视，背景灯带买哪个")
+    assert "99" in rec.text and "119" not in rec.text and "79" not in rec.text
+    assert rec.decision == "draft"  # a version picked by the figure said: for an agent
 
 
 def test_of_several_versions_said_the_two_said_most_fully_are_compared() -> None:

@@ -87,6 +87,14 @@ class _Texts:
         return [n for at in self._rarest(key) if key in self.texts[at] for n in self.owners[at]]
 
 
+_CATEGORY_SEGMENT = re.compile(r"[\s/／、，,|｜]+")
+
+
+def category_segments(categories: Collection[str]) -> frozenset[str]:
+    """The segments of normalised ``categories``, split where a category lists several."""
+    return frozenset(s for c in categories for s in _CATEGORY_SEGMENT.split(c) if s)
+
+
 class KindIndex:
     """Whether a word names a kind of product of the shop — ``any(names_kind(word, p, aliases,
     titled=titled) for p in profiles)`` — the one answer to that question (routing asks it of
@@ -140,6 +148,11 @@ class KindIndex:
     def categories(self) -> dict[str, None]:
         """The profiles' distinct categories, normalised, in catalogue order."""
         return {normalize(p.category): None for p in self.profiles}
+
+    @cached_property
+    def segments(self) -> frozenset[str]:
+        """The segments of the profiles' categories (茶叶/白茶 → 茶叶, 白茶): a kind ends one."""
+        return category_segments(self.categories)
 
     @cached_property
     def _single(self) -> dict[tuple[str, bool], set[int]]:

@@ -28,6 +28,7 @@ from ._match import (
     CLAUSE,
     Found,
     KindIndex,
+    category_segments,
     find_any,
     for_household,
     names_kind,
@@ -391,10 +392,14 @@ def rank(
     heads, titled = _kind_heads(words, needs.avoid, index, aliases, titles_only=titled)
     norm = normalize(needs.text)
     # kinds said as one ("茶叶礼盒"): a product is of it only with both — kinds a category
-    # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit)
+    # names, not uses a title has besides (徒步露营: the 徒步 tent and the 露营 one both fit).
+    # A kind ends a category's segment (茶叶 of 茶叶/白茶, 礼盒 of 坚果/礼盒); a word only opening
+    # one modifies it (智能 of 智能灯带: "智能的吸顶灯" is a 吸顶灯 that is smart, not two kinds)
     own = index.profiles is profiles  # the index's answers are of these very profiles
-    categories = index.categories if own else {normalize(p.category): None for p in profiles}
-    kinds = [w for w in heads if any(stem(w) in c for c in categories)]
+    segments = (
+        index.segments if own else category_segments({normalize(p.category) for p in profiles})
+    )
+    kinds = [w for w in heads if any(seg.endswith(stem(w)) for seg in segments)]
     compounds = [
         (a, b)
         for a in kinds
