@@ -65,6 +65,7 @@ import glob
 import hashlib
 import itertools
 import json
+import os
 import pickle
 import re
 import sys
@@ -72,7 +73,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# One BLAS thread (set before numpy loads): the fits are many small problems, and OpenBLAS's
+# threads spin against each other and every other process on a shared machine — round 15, two
+# cores under load: a full refit had used ~5 CPU-minutes in 13 minutes and was not half done
+# with them; with one thread a refit of the selection folds takes ~25 CPU-seconds.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -129,7 +137,10 @@ TRAINING = ROOT / "evals/training/emotion_train.jsonl"  # blind-written turns, o
 WEIGHTS = {"shop": 6.0, "plain": 1.0, "jddc": 1.0, "reviews": 0.15}
 OPTIONS: dict[str, Any] = {"text": True, "l2": 300.0, "gram_l2": 1.0, "min_count": 3}
 # l2 10-1000 and gram_l2 0.5-4 were searched in rounds 9-11 (300 / 1 each time); round 12
-# searches the JDDC weight (one setting's 35 folds take ~8 CPU-minutes in round 13).
+# searches the JDDC weight (one setting's 35 folds take ~8 CPU-minutes in round 13). Round 15
+# (21 dev shops, --select-only): JDDC weight 1-4, gram_l2 0.5-4, plain weight 0.25-1,
+# --min-domains 3 / 5 — nested pooled F1 0.928-0.943, JDDC training-half F1 0.38-0.44 at the
+# threshold the dev shops pick (0.34-0.44); see CHANGELOG.
 GRID = {
     "l2": (300.0,),
     "gram_l2": (1.0,),
@@ -308,30 +319,16 @@ def featurize(data: list[dict[str, Any]]) -> tuple[np.ndarray, list[list[str]], 
     return np.array(x, dtype=float), grams, np.array(forced)
 
 
-def _weights(
-    data: list[dict[str, Any]], weights: dict[str, float], skip: np.ndarray | None = None
-) -> np.ndarray:
-    """Each training row's weight: its source's weight shared by the source's rows. ``skip``:
-    rows left out of the fit (the forced ones, ``--residual``), the others of their source
-    sharing its weight."""
+def _weights(data: list[dict[str, Any]], weights: dict[str, float]) -> np.ndarray:
     size: dict[str, int] = defaultdict(int)
     for d in data:
         size[d["kind"]] += 1
-    out = np.array(
+    return np.array(
         [
             weights[d["kind"]] * len(data) / (len(weights) * size[d["kind"]]) if d["train"] else 0.0
             for d in data
         ]
     )
-    if skip is None:
-        return out
-    kinds = np.array([d["kind"] for d in data])
-    kept = np.where(skip, 0.0, out)
-    for kind in np.unique(kinds):
-        total, left = out[kinds == kind].sum(), kept[kinds == kind].sum()
-        if left > 0:
-            kept[kinds == kind] *= total / left
-    return kept
 
 
 def domains(data: list[dict[str, Any]]) -> np.ndarray:
@@ -712,11 +709,6 @@ def main() -> None:
     ap.add_argument("--oof", help="pickle every setting's out-of-fold scores here (analysis)")
     ap.add_argument("--labels", action="store_true", help="train only the emotion-label model")
     ap.add_argument(
-        "--residual",
-        action="store_true",
-        help="fit only the turns no hard cue escalates (the forced ones score 1.0 anyway)",
-    )
-    ap.add_argument(
         "--shipped",
         default=str(ROOT / "src/kefu_copilot/data/escalation_model.json"),
         help="the model a refit must beat to be saved (default: the packaged one)",
@@ -768,9 +760,6 @@ def main() -> None:
         if args.cache:
             Path(args.cache).write_bytes(pickle.dumps((data, x, grams, forced)))
     y = np.array([d["y"] for d in data])
-    # --residual: the rows a hard cue escalates whatever the model says are not fitted on; the
-    # model learns the decision the rules leave open (their scores are 1.0 in every figure).
-    skip = forced if args.residual else None
     domain = domains(data)
     fold = np.array([d["fold"] for d in data])
     counts: dict[str, int] = defaultdict(int)
@@ -788,7 +777,7 @@ def main() -> None:
     for l2, gram_l2, shop_weight, jddc_weight in candidates:
         options = dict(OPTIONS, l2=l2, gram_l2=gram_l2, prior=args.prior)
         weights = dict(base_weights, shop=shop_weight, jddc=jddc_weight)
-        w = _weights(data, weights, skip)
+        w = _weights(data, weights)
         only = (*SELECT, *(f"jddc{k}" for k in range(JDDC_FOLDS))) if args.select_only else None
         oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains, only)
         oofs.append(((l2, gram_l2, shop_weight, jddc_weight), oof))
@@ -818,14 +807,14 @@ def main() -> None:
     close = [r for r in results if r[0] >= best - NESTED_TIE]
     nested, f1, options, weights, figures = max(close, key=lambda r: (r[4]["jddc"]["F1"], r[0]))
     if args.select_only and len(candidates) > 1:  # the chosen setting's figures over all folds
-        w = _weights(data, weights, skip)
+        w = _weights(data, weights)
         oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains)
         figures = report(oof, y, forced, data, figures["threshold"])
     print("chosen:", {k: options[k] for k in ("l2", "gram_l2")}, "weights:", weights)
     print("per shop out-of-fold F1:", {s: figures[s]["F1"] for s in SHOPS})
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if args.show_wrong:
-        w = _weights(data, weights, skip)
+        w = _weights(data, weights)
         oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains)
         show_wrong(oof, y, forced, data, figures["threshold"])
     shipped = shipped_figures(Path(args.shipped), data, x, grams, y, forced)
@@ -858,7 +847,7 @@ def main() -> None:
         print("not saved: the refit does not beat the shipped model:", "; ".join(why))
     if args.no_save or (why and not args.force):
         return
-    w = _weights(data, weights, skip)
+    w = _weights(data, weights)
     keep = np.flatnonzero(w > 0)
     vocab = spread_vocabulary(grams, domain, keep, args.min_domains)
     model = EscalationModel(**options).fit_matrix(
@@ -873,7 +862,6 @@ def main() -> None:
         "n_train": len(data),
         "sources": dict(counts),
         "source_weights": weights,
-        "residual": bool(args.residual),
         "threshold": "leave-one-shop-out CV over the dev shops: best pooled out-of-shop F1 with "
         "<= 2 % of their plain questions escalated pooled; settings by the nested figure (each "
         "shop's threshold picked on the other dev shops)",

@@ -717,3 +717,21 @@ def test_not_used_yet_is_not_unresolved(text: str, unresolved: bool) -> None:
 def test_a_drink_named_by_its_bubbles_is_no_blister() -> None:
     assert "safety_incident" not in emotion_flag("起泡酒冰镇多久口感最好").risk
     assert "safety_incident" in emotion_flag("手上起泡了，是不是被你们的清洁剂烧的").risk
+
+
+@pytest.mark.parametrize(
+    ("text", "escalate"),
+    [
+        ("别家同款才80多，你们凭什么卖198", False),  # a price objection
+        ("某宝上一样的才一半价，你们贵在哪", False),
+        ("别家三天就到了，你们一个礼拜还没发货", True),  # said against the service
+        ("别家都包邮，你们还收运费，气死我了", True),  # a feeling word
+    ],
+)
+def test_the_shop_set_against_another_seller_is_a_price_objection(
+    text: str, escalate: bool
+) -> None:
+    flag = emotion_flag(text)
+    assert flag.escalate is escalate
+    features = escalation_features(text)
+    assert (features["other_target"] > 0) is not escalate
