@@ -735,3 +735,9 @@ def test_the_shop_set_against_another_seller_is_a_price_objection(
     assert flag.escalate is escalate
     features = escalation_features(text)
     assert (features["other_target"] > 0) is not escalate
+
+
+def test_harm_done_is_never_a_neutral_turn() -> None:
+    flag = emotion_flag("这款面膜我敷了三天，脸上起了红疹")
+    assert "safety_incident" in flag.risk
+    assert flag.emotion != "neutral"

@@ -980,6 +980,8 @@ def emotion_flag(
     escalate = forced or score >= threshold
     emotion, intensity = _label(lex, cues, features, prepared, turns, grams, escalate)
     risk = _risks(features)
+    if emotion == "neutral" and "safety_incident" in risk:  # harm done is never a neutral turn
+        emotion, intensity = "anxious", _intensity(cues, "anxious", 0.5)
     priority: Priority = "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
     return EmotionFlag(
         emotion=emotion,
