@@ -40,7 +40,7 @@ are never shipped):
 Each source counts about as much as its weight in ``WEIGHTS`` whatever its size.
 
 Model selection transfers across shops instead of fitting one: **leave-one-group-out**
-cross-validation. Folds are the shops (sample, the eighteen dev shops and the four unread ones:
+cross-validation. Folds are the shops (sample, the 21 dev shops and the four unread ones:
 their turns and their plain questions together), the training verticals, and three groups of JDDC
 dialogues / reviews. Every turn is scored by a model that never saw its shop or vertical. The
 threshold is the one with the best out-of-shop F1 of the **dev shops'** turns pooled (``SELECT``)
@@ -52,7 +52,7 @@ turns decided at the threshold the rule picks on the other seventeen, pooled —
 unread shops and the verticals are folds and are reported, never selected on (``--select-only``:
 the grid scores only the selection folds, then the chosen setting in full). The refit is saved
 only if it beats the shipped model (``beats``: nested pooled F1 above the shipped model's own on
-all eighteen dev shops and on the twelve it never saw, JDDC training-half F1 not lower; ``--force``
+all 21 dev shops and on the fifteen it never saw, JDDC training-half F1 not lower; ``--force``
 saves anyway).
 Forced escalations (threats, profanity, requests for a human, safety incidents, a shop's
 escalation keywords) count as escalated whatever the model says.
@@ -502,7 +502,7 @@ def report(
     nested = nested_thresholds(per_shop, SELECT)
     f1, plain = pooled(per_shop, nested)
     out["dev_nested_pooled"] = {"F1": round(f1, 3), "plain_escalated": round(plain, 4)}
-    # the twelve dev shops the packaged model (round 10) never saw: like-for-like with its figure
+    # the fifteen dev shops the packaged model (round 10) never saw: like-for-like with its figure
     f1, plain = pooled(per_shop, {s: nested[s] for s in UNSEEN})
     out["unseen_nested_pooled"] = {"F1": round(f1, 3), "plain_escalated": round(plain, 4)}
     out["summary"] = summary(out, names)
@@ -680,7 +680,7 @@ def shipped_figures(
 def beats(figures: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     """Why a refit must not replace the shipped model (empty: it may): its nested pooled F1 on
     the dev shops must beat the shipped model's own pooled F1 there, on all of them and on the
-    twelve the shipped model never saw, and its JDDC training-half F1 must not fall."""
+    fifteen the shipped model never saw, and its JDDC training-half F1 must not fall."""
     why = []
     nested = figures["dev_nested_pooled"]["F1"]
     if nested <= shipped["pooled"][0]:
@@ -827,7 +827,7 @@ def main() -> None:
     print(
         "shipped (F1, plain share) pooled:",
         shipped["pooled"],
-        "unseen twelve:",
+        "unseen fifteen:",
         shipped["pooled_unseen"],
         "its scores, nested rule:",
         shipped["nested_pooled"],
@@ -837,7 +837,7 @@ def main() -> None:
     print(
         "refit nested pooled:",
         figures["dev_nested_pooled"],
-        "unseen twelve:",
+        "unseen fifteen:",
         figures["unseen_nested_pooled"],
         "JDDC:",
         figures["jddc"]["F1"],
