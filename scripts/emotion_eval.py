@@ -65,13 +65,14 @@ EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV = (
     "apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments", "health",
     "fruit", "ebike", "lighting", "meddevice", "liquor", "smartlock", "fishing", "garden", "watch",
+    "aquarium", "printink", "cake",
 )  # fmt: skip
 # Trained on (a fold each in the training script), never read: in-sample here.
 TRAINED = ("baby", "pets", "kitchen", "tools")
 # Held out: never fitted on, never read — figures only.
 HELD_OUT = (
     "eyewear", "stationery", "luggage", "tea", "jewelry", "autoparts", "bedding", "camping",
-    "furniture", "florist", "aquarium", "printink", "cake",
+    "furniture", "florist",
 )  # fmt: skip
 BLIND: tuple[str, ...] = ()
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only); a

@@ -21,9 +21,9 @@ LEARNED = merge_rules("emotion", {"learned_labels": True})  # the learned label 
 
 
 def test_learned_labels_are_off_by_default() -> None:
-    text = "手表充电的时候发烫还冒烟 差点把桌子点着了"
+    text = "165cm，120斤，穿M还是L？"
     assert emotion_flag(text).emotion == "neutral"  # the rules' label, as before
-    assert emotion_flag(text, rules=LEARNED).emotion == "anxious"
+    assert emotion_flag(text, rules=LEARNED).emotion == "confused"
 
 
 def test_packaged_label_model_loads_and_scores() -> None:

@@ -658,3 +658,86 @@ def test_a_safety_incident_escalates_first_whatever_the_model_says(text: str) ->
     flag = emotion_flag(text, model=silent)
     assert "safety_incident" in flag.risk and flag.escalate and flag.priority == "urgent", text
     assert "safety_incident" in incident_risks(text), text
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        # a condition the product must suit
+        ("女儿对芒果过敏，想买个蛋糕给她过生日，选哪款", False),
+        ("老人最近发烧，想买个体温计，推荐一下", False),
+        ("女儿吃了你们的蛋糕过敏了，脸上都是红疹", True),  # after use: an incident
+        ("想买个新的，之前那个充电器冒烟了", True),  # smoke is no condition of a need
+    ],
+)
+def test_a_condition_named_in_a_shopping_need_is_not_an_incident(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident
+    assert (flag.priority == "urgent") is incident
+
+
+@pytest.mark.parametrize(
+    ("text", "wait"),
+    [
+        ("快递到了三天才拆，发现碎了一个，能换吗", False),  # the goods' age, not a wait
+        ("收到一个月了，屏幕有条划痕，还能保修吗", False),
+        ("退货签收一周了钱还没退", True),  # pending from the shop: a wait
+        ("衣服收到五天了，问了三次都没人回", True),
+    ],
+)
+def test_the_goods_age_is_not_a_wait_unless_something_is_pending(text: str, wait: bool) -> None:
+    assert ("long_wait" in emotion_flag(text).risk) is wait
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("门磁报警款和普通款差多少钱", False),  # a device's alarm
+        ("体温超过多少会变红色报警", False),
+        ("再不给我处理我就报警了", True),
+    ],
+)
+def test_a_device_alarm_is_no_legal_threat(text: str, threat: bool) -> None:
+    assert ("legal_threat" in emotion_flag(text).risk) is threat
+
+
+@pytest.mark.parametrize(
+    ("text", "unresolved"),
+    [
+        ("面膜还没用，拆了能退吗", False),  # not used yet: a return's condition
+        ("耳机拆了没用过几次，可以换吗", False),
+        ("按你们说的重启了，没用，还是连不上", True),
+    ],
+)
+def test_not_used_yet_is_not_unresolved(text: str, unresolved: bool) -> None:
+    features = escalation_features(text)
+    assert (features["unresolved"] > 0) is unresolved
+
+
+def test_a_drink_named_by_its_bubbles_is_no_blister() -> None:
+    assert "safety_incident" not in emotion_flag("起泡酒冰镇多久口感最好").risk
+    assert "safety_incident" in emotion_flag("手上起泡了，是不是被你们的清洁剂烧的").risk
+
+
+@pytest.mark.parametrize(
+    ("text", "escalate"),
+    [
+        ("别家同款才80多，你们凭什么卖198", False),  # a price objection
+        ("某宝上一样的才一半价，你们贵在哪", False),
+        ("别家三天就到了，你们一个礼拜还没发货", True),  # said against the service
+        ("别家都包邮，你们还收运费，气死我了", True),  # a feeling word
+    ],
+)
+def test_the_shop_set_against_another_seller_is_a_price_objection(
+    text: str, escalate: bool
+) -> None:
+    flag = emotion_flag(text)
+    assert flag.escalate is escalate
+    features = escalation_features(text)
+    assert (features["other_target"] > 0) is not escalate
+
+
+def test_harm_done_is_never_a_neutral_turn() -> None:
+    flag = emotion_flag("这款面膜我敷了三天，脸上起了红疹")
+    assert "safety_incident" in flag.risk
+    assert flag.emotion != "neutral"

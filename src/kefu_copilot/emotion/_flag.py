@@ -332,6 +332,27 @@ def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped:
         hits[name] = kept
 
 
+#: What makes a comparison with another seller a complaint after all: a word against the goods
+#: or the service, or a feeling word.
+_COMPARISON_BLOCKS = (*(c for c in _GOODS_COMPLAINT if c != "accusation"), *_FEELINGS)
+_COMPARISON_BLOCKS += ("sarcasm", "long_wait", "no_reply")
+
+#: Something still pending from the shop: then the goods' age (``goods_age``) is a wait too.
+_PENDING = ("not_yet", "no_reply", "unresolved")
+
+
+def _outside(pattern: re.Pattern[str], text: str, hits: list[str]) -> list[str]:
+    """The ``hits`` (in text order) that overlap no match of ``pattern`` in ``text``."""
+    spans = [m.span() for m in pattern.finditer(text)]
+    kept, start = [], 0
+    for hit in hits:
+        at = text.find(hit, start)
+        start = at + 1
+        if not any(at < b and a < at + len(hit) for a, b in spans):
+            kept.append(hit)
+    return kept
+
+
 def _run(pattern: re.Pattern[str], text: str) -> int:
     return max((len(m.group()) for m in pattern.finditer(text)), default=0)
 
@@ -369,7 +390,14 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
         for name in lex.cues
     }
     elsewhere = _attributed_elsewhere(lex, text, hits)
+    # The shop set against another seller with nothing said against the goods or the service and
+    # no feeling word ("别家600多，你们凭什么1299", "别人家送气球，你们送啥"): a price objection, a
+    # pre-sales question — its challenge words are not a dispute with the shop.
+    if hits["other_seller"] and hits["shop_target"] and not _any(hits, *_COMPARISON_BLOCKS):
+        hits["dispute"], hits["accusation"], elsewhere = [], [], True
     _drop_resolved(lex, text, hits, dropped)
+    if hits["goods_age"] and not _any(hits, *_PENDING):  # the goods' age, not a wait
+        hits["long_wait"] = _outside(lex.cues["goods_age"], text, hits["long_wait"])
     emoji = {kind: sum(text.count(ch) for ch in chars) for kind, chars in lex.emoji.items()}
     f: dict[str, float] = {name: float(bool(hits[name])) for name in STRONG_CUES}
     f["human_requested"] = float(bool(hits["human_requested"] or hits["bot_rejection"]))
@@ -417,7 +445,12 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["placeholder_only"] = float(bool(text) and not f["bare_punct"] and placeholder)
     # After an exposure (eaten, applied) a health worry or a mild symptom is an incident.
     after_exposure = exposed and _any(hits, "health_worry", "mild_symptom")
-    f["safety"] = float(bool(hits["safety"]) or after_exposure)
+    # A person's condition named in a shopping need, nothing of the shop's used yet ("朋友坚果过敏，
+    # 蛋糕选哪款", "宝宝发烧想买个测温的"), is what the product must suit, not an incident.
+    condition = lex.cues["condition"]
+    need = bool(hits["purchase_intent"]) and not exposed
+    need = need and all(condition.fullmatch(h) for h in hits["safety"])
+    f["safety"] = float((bool(hits["safety"]) and not need) or after_exposure)
     f["vulnerable"] = float(bool(hits["vulnerable"]))
     f["urgent_deadline"] = float(_deadline(lex, text, hits))
     f["accusation"] = float(bool(hits["accusation"]))
@@ -947,6 +980,8 @@ def emotion_flag(
     escalate = forced or score >= threshold
     emotion, intensity = _label(lex, cues, features, prepared, turns, grams, escalate)
     risk = _risks(features)
+    if emotion == "neutral" and "safety_incident" in risk:  # harm done is never a neutral turn
+        emotion, intensity = "anxious", _intensity(cues, "anxious", 0.5)
     priority: Priority = "urgent" if "safety_incident" in risk else "high" if escalate else "normal"
     return EmotionFlag(
         emotion=emotion,
