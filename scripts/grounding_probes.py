@@ -22,6 +22,9 @@ Reads the shop's knowledge through the ingest loaders (tables come out as rows o
   same attribute;
 - negations through a light verb, a range or a payer (``pol-light``: 无法享受, 不参与, 不予,
   不在…范围, 需自行承担) flipped to their yes;
+- invented offers (kind ``invented_offer``): a sentence of the knowledge with a gift of a thing
+  its file names added (``offer-gift``: "…，另外再送您一个抄网") or money back of an amount the
+  file states (``offer-cash``);
 - units (kind ``unit``): a value's unit changed to another of its dimension (7天 → 7个月,
   30cm → 30mm);
 - faithful paraphrases: a value's unit rewritten (30天/一个月, 1.5倍/一倍半, 16:00/下午四点,
@@ -547,6 +550,74 @@ def unit_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
     return out
 
 
+#: what a reply adds to a true sentence to invent an offer: a gift of a thing its file names, or
+#: money back of an amount its file states (the knowledge makes neither offer)
+_GIFT_ADD = "另外再送您一个{}"
+_CASH_ADD = "另外再给您返现{}元"
+
+
+def _named_things(rules, text: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Things a file names: the first cells of its table rows (规格：大果, 名称：抄网) and the
+    products of the claim rules' classes it names."""
+    out = []
+    for line in text.split("\n"):
+        cells = _cells(line)
+        if cells and re.fullmatch(r"[\u4e00-\u9fffA-Za-z0-9-]{2,10}", cells[0][1]):
+            out.append(cells[0][1])
+    for kind, m in _subject_names(rules, text):
+        if kind == "product":
+            out.append(m.group())
+    return list(dict.fromkeys(out))
+
+
+def offer_pairs(chunks: list[tuple[str, str]], rules) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """A sentence of the knowledge making an offer said as it is (faithful), and with an offer added the
+    knowledge does not make: a gift of a thing the same file names (``offer-gift``), money back
+    of an amount the file states (``offer-cash``)."""
+    by_file: dict[str, str] = defaultdict(str)
+    for source, text in chunks:
+        by_file[source] += text + "\n"
+    out = []
+    for source, text in by_file.items():
+        things = _named_things(rules, text)
+        amounts = sorted(
+            {int(m.low) for m in measures(text) if m.dim == "money" and 5 <= m.low <= 50}
+        )
+        for sentence in _SENTENCE_SPLIT.split(text):
+            sentence = sentence.strip().lstrip("-*#0123456789. ").rstrip("；;，,：:")
+            if not (8 <= len(sentence) <= 40) or "：" in sentence[:6] or "|" in sentence:
+                continue
+            # a sentence making an offer (送, 补偿, 免费, 折 ...): the invented one sits beside it
+            if not any(p.search(sentence) for _, p in rules.offer_kinds):
+                continue
+            extra = [t for t in things if t not in sentence]
+            if extra:
+                gift = extra[len(sentence) % len(extra)]
+                out.append(
+                    _pair(
+                        source,
+                        f"{sentence[:12]}吗？",
+                        f"亲，{sentence}，{_GIFT_ADD.format(gift)}哦。",
+                        f"{sentence[:12]}吗？",
+                        f"亲，{sentence}哦。",
+                        "offer-gift",
+                    )
+                )
+            if amounts:
+                amount = amounts[len(sentence) % len(amounts)]
+                out.append(
+                    _pair(
+                        source,
+                        f"{sentence[:12]}吗？",
+                        f"亲，{sentence}，{_CASH_ADD.format(amount)}哦。",
+                        f"{sentence[:12]}吗？",
+                        f"亲，{sentence}哦。",
+                        "offer-cash",
+                    )
+                )
+    return out
+
+
 _CN = "零一二三四五六七八九"
 _DAYS = {
     7: ["一周", "七天"],
@@ -720,6 +791,7 @@ def main(argv: list[str] | None = None) -> int:
         + code_pairs(chunks),
         "polarity": polarity_pairs(chunks) + frame_pairs(chunks) + light_pairs(chunks),
         "unit": unit_pairs(chunks),
+        "invented_offer": offer_pairs(chunks, rules),
     }
     for kind, pairs in swaps.items():
         by_how: dict[str, list[dict[str, str]]] = defaultdict(list)

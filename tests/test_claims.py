@@ -422,6 +422,62 @@ def test_invented_offers_are_not_supported_and_money_over_limits_is_flagged() ->
 
 
 @pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        # an offer is made only by a clause offering the same kind of thing
+        ("买鱼竿再送两包饵料", "鲫王饵料参与第二件半价活动。", "unsupported"),  # a discount
+        ("我们给您补偿一个抄网", "抄网支持7天无理由退货。", "unsupported"),  # a refund
+        ("坏果我们免费为您补发", "坏果按个数赔付，每个赔3元。", "unsupported"),  # money
+        ("下单送您一个收纳袋", "包装内含收纳袋一个。", "entailed"),  # included: a gift
+        ("下单送您一个收纳袋", "下单赠送收纳袋一个。", "entailed"),
+        ("超时会补偿您一张10元券", "超时2小时补偿10元无门槛券。", "entailed"),
+        ("下单送您一个收纳袋", "收纳袋不送，需另购。", "contradicted"),
+    ],
+)
+def test_an_offer_is_made_by_knowledge_offering_its_kind(
+    reply: str, knowledge: str, expected: str
+) -> None:
+    assert expected in verdicts(reply, [knowledge])
+
+
+def test_a_denied_promise_is_no_offer() -> None:
+    page = ["泰国金枕榴莲\n出肉率：一般在25%-35%之间，不承诺出肉率，出肉率低不属于质量问题。"]
+    assert "unsupported" not in verdicts("出肉率一般25%-35%，我们不承诺出肉率哦", page)
+    assert "unsupported" in verdicts("出肉率一般25%-35%，我们保证出肉率哦", page)
+
+
+def test_a_question_without_its_mark_is_asked_and_a_leading_no_answers_it() -> None:
+    # FAQ exports often drop the question mark: the question is asked, not said
+    faq = ["上了牌还能退吗\n亲，已办理登记上牌的车辆不支持7天无理由退货。"]
+    assert "entailed" not in verdicts("亲，上了牌还能退的", faq, "上了牌还能退吗")
+    # a no with its own verb leading the answer says no to the question
+    faq = ["锂电和铅酸充电器能通用吗\n亲，不能混用。48V锂电用CHG-48L，48V铅酸用CHG-48P。"]
+    question = "锂电和铅酸充电器能混用吗"
+    assert "contradicted" in verdicts("亲，锂电和铅酸充电器可以通用的", faq, question)
+    assert "contradicted" not in verdicts("亲，锂电和铅酸充电器不能混用哦", faq, question)
+
+
+def test_a_no_to_doing_an_act_is_a_no_to_the_act() -> None:
+    page = ["安装服务\n原锁孔与新锁不匹配需要改孔：80元/扇门。\n防火门、不锈钢门不做改孔。"]
+    assert "unsupported" in verdicts("亲，防火门可以改孔的", page, "防火门能改孔吗")
+
+
+@pytest.mark.parametrize(
+    ("reply", "knowledge", "expected"),
+    [
+        ("电钢琴参与会员折扣", "电钢琴不参与会员折扣。", "contradicted"),
+        ("电钢琴不参与会员折扣", "电钢琴不参与会员折扣。", "entailed"),
+        ("书籍也在质保范围内", "书籍不在质保范围内。", "contradicted"),
+        ("预售商品也享受价格保护", "预售商品无法享受价格保护。", "contradicted"),
+    ],
+)
+def test_taking_part_and_a_range_say_yes_as_their_nos_say_no(
+    reply: str, knowledge: str, expected: str
+) -> None:
+    assert expected in verdicts(reply, [knowledge])
+
+
+@pytest.mark.parametrize(
     ("reply", "question"),
     [
         ("好的", "退款多久到账"),
@@ -1036,7 +1092,8 @@ def test_a_no_to_having_or_taking_part_is_a_no_to_its_object() -> None:
         "会员规则\n会员折扣仅适用于耗材，整机和配件不参与会员折扣。",
     ]
     question = "金卡买整机能打折吗"
-    assert "unsupported" in verdicts("金卡会员买整机也可以享受9折哦", members, question)
+    # taking part says yes as 不参与 says no: the reply contradicts the knowledge
+    assert "contradicted" in verdicts("金卡会员买整机也可以享受9折哦", members, question)
     # the no is said of 整机 and 配件: a clause about something else is not touched by it
     assert "unsupported" not in verdicts("金卡会员买耗材享受9折哦", members, "金卡打几折")
     # nor a clause naming the object without having or taking part in it

@@ -249,6 +249,12 @@ class _Rules:
     exception_words: tuple[str, ...] = ()
     #: what makes a clause a condition of the clauses after it (如果…, …的情况下)
     condition: re.Pattern[str] | None = None
+    #: a sentence ending in a question particle without a question mark (an FAQ's "上了牌还能
+    #: 退吗"): a question, like one ending in ？
+    question_end: re.Pattern[str] | None = None
+    #: kinds of offer (``offer_kinds``: gift, money, refund, discount, service, promise), in
+    #: order, each with the words that make one
+    offer_kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
     #: (reading, text) → what the reading gives (:func:`_remembered`), per rule set: a checker
     #: reads each cited clause's polarity and its words said not done once per claim of a
     #: reply (a recommendation of three products' facts: dozens of claims, the same clauses)
@@ -408,6 +414,16 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         exception_words=tuple(str(w) for w in rules.get("exceptions") or []),
         condition=(
             re.compile(_alternation(rules["conditions"])) if rules.get("conditions") else None
+        ),
+        question_end=(
+            re.compile(rf"(?:{_alternation(rules['question_particles'])})\s*$")
+            if rules.get("question_particles")
+            else None
+        ),
+        offer_kinds=tuple(
+            (str(kind), re.compile(_alternation(words)))
+            for kind, words in (rules.get("offer_kinds") or {}).items()
+            if words
         ),
         choices=_choices(
             rules.get("alternatives"),
@@ -1385,8 +1401,17 @@ _SENTENCE_WITH_END = re.compile(r"([^。！!？?；;\n]*)([。！!？?；;\n]+|$
 _ASKING_END = re.compile(r"[？?]")
 
 
+def _asks(rules: _Rules, sentence: str, end: str) -> bool:
+    """Whether a sentence (with the marks that end it) is a question: a question mark, or a
+    question particle ending it without one."""
+    return bool(_ASKING_END.search(end)) or (
+        rules.question_end is not None and rules.question_end.search(sentence) is not None
+    )
+
+
 def _asserted(rules: _Rules, text: str) -> list[str]:
-    """The sentences of ``text`` as what they assert. A question (an FAQ's "可以开专票吗？")
+    """The sentences of ``text`` as what they assert. A question (an FAQ's "可以开专票吗？", or
+    without its mark: "上了牌还能退吗")
     says what its answer says of it: a bare yes or no opening the answer (可以的 / 是的 / 暂不
     支持哦, nothing else in its first clause) says yes, or no, to the question as asked
     (支持货到付款吗？暂不支持 → 不支持货到付款); an answer saying the opposite of the question's
@@ -1396,7 +1421,7 @@ def _asserted(rules: _Rules, text: str) -> list[str]:
     pieces = [(m.group(1), m.group(2)) for m in _SENTENCE_WITH_END.finditer(text) if m.group()]
     out = []
     for i, (sentence, end) in enumerate(pieces):
-        if _ASKING_END.search(end):
+        if _asks(rules, sentence, end):
             after = pieces[i + 1 :]
             answer = _bare_answer(rules, after)
             asked = _polarity(rules, sentence)
@@ -1453,14 +1478,15 @@ def _answer_denies(
             if any(s.split(":", 1)[0] in _FOCUS_KINDS for s in _subjects(rules, clause)):
                 continue  # 偏远地区不支持顺丰: an exception, not the answer's no
             denies = True
-        if _ASKING_END.search(end):
+        if _asks(rules, sentence, end):
             break
     return denies
 
 
 def _bare_answer(rules: _Rules, after: Sequence[tuple[str, str]]) -> bool | None:
     """Whether the next sentence's first clause (greetings aside) is a bare yes (True) or no
-    (False) that says nothing else; None when it says more or neither."""
+    (False) that says nothing else — a no may name its verb (不能混用); None when it says more
+    or neither."""
     nxt = next((s for s, _ in after if s.strip()), "")
     for clause in _CLAUSE.split(nxt):
         rest = rules.filler.sub("", clause).strip()
@@ -1468,8 +1494,13 @@ def _bare_answer(rules: _Rules, after: Sequence[tuple[str, str]]) -> bool | None
             continue
         read = _polarity(rules, rest)
         signs = {sign for _, sign in read}
-        if len(signs) == 1 and not _bigrams(_strip_cues(rules, rest)):
+        words = _bigrams(_strip_cues(rules, rest))
+        if len(signs) == 1 and not words:
             return signs.pop()
+        if signs == {False} and len(words) == 1:
+            # a no with a verb of its own leads the answer (能通用吗？不能混用): it says no to
+            # the question; a yes naming its own word (能机洗吗？可以手洗) may answer another one
+            return False
         said = rest.rstrip("的啊呀哦呢")
         if rules.yes_no is not None and said in rules.yes_no.yes:
             return True
@@ -2631,14 +2662,75 @@ class RuleEntailment:
         return out
 
     def _offer(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict:
+        """An offer is made by the knowledge where a cited clause makes an offer of each of its
+        kinds (a gift, money, a refund, a discount, a free service, a promise — not denied) of
+        what it offers (the words after its offer cue, found after the clause's word of that
+        kind): 饵料参加第二件半价 (a discount) makes no gift of 饵料, 门锁含一次上门安装 no gift of
+        a 门锁. An offer of no known kind is made by a clause with any cue sharing its words."""
         words = claim.words
+        kinds = self._offer_kinds(claim.text, offers_only=True)
+        offered = self._offered(claim.text)
         for unit in units:
-            cued = self.rules.offer.search(unit.text) or self.rules.cue_words.search(unit.text)
-            if cued and words and len(words & unit.words) >= max(1, len(words) // 2):
+            if not words or len(words & unit.words) < max(1, len(words) // 2):
+                continue
+            if kinds:
+                made = self._offers_made(unit.text)
+                if all(k in made and (not offered or offered & made[k]) for k in kinds):
+                    return ClaimVerdict(claim, "entailed", claim.text)
+            elif self.rules.offer.search(unit.text) or self.rules.cue_words.search(unit.text):
                 return ClaimVerdict(claim, "entailed", claim.text)
         return ClaimVerdict(
             claim, "unsupported", f"an offer the knowledge does not make: {claim.text}"
         )
+
+    def _offered(self, text: str) -> frozenset[str]:
+        """What a reply's clause offers: the words after its first offer cue not denied."""
+        folded = fold(text)
+        for m in self.rules.offer.finditer(folded):
+            if not self.rules.negated_before.search(folded[max(0, m.start() - 6) : m.start()]):
+                return _bigrams(_strip_measures(folded[m.end() :]))
+        return frozenset()
+
+    def _offer_kinds(self, text: str, *, offers_only: bool = False) -> frozenset[str]:
+        """The kinds of offer ``text`` makes: each word of a kind not denied (不送, 不参与优惠)
+        and not another sense (送货, 配送). ``offers_only``: read within the words that make the
+        text an offer (``offer_cues``), each of the first kind it names (免费送 is a gift)."""
+        if offers_only:
+            return _remembered(
+                self.rules, "offer_kinds", text, lambda: self._read_offer_kinds(text)
+            )
+        return frozenset(self._offers_made(text))
+
+    def _masked(self, text: str) -> str:
+        """``text`` folded, with the words that only look like a cue masked (送货, 配送)."""
+        return self.rules.not_cue.sub(
+            lambda m: "＿" * len(m.group()) if m.group() != "免费" else "免费", fold(text)
+        )
+
+    def _read_offer_kinds(self, text: str) -> frozenset[str]:
+        out = set()
+        for m in self.rules.offer.finditer(self._masked(text)):
+            for kind, pattern in self.rules.offer_kinds:
+                if pattern.search(m.group()):
+                    out.add(kind)
+                    break
+        return frozenset(out)
+
+    def _offers_made(self, text: str) -> dict[str, frozenset[str]]:
+        """The kinds of offer a clause of the knowledge makes, each with the words after its
+        word of that kind up to the clause's end (what is offered)."""
+        return _remembered(self.rules, "offers_made", text, lambda: self._read_offers_made(text))
+
+    def _read_offers_made(self, text: str) -> dict[str, frozenset[str]]:
+        masked = self._masked(text)
+        out: dict[str, frozenset[str]] = {}
+        for kind, pattern in self.rules.offer_kinds:
+            for m in pattern.finditer(masked):
+                if self.rules.negated_before.search(masked[max(0, m.start() - 6) : m.start()]):
+                    continue
+                rest = _CLAUSE.split(masked[m.end() :], maxsplit=1)[0]
+                out[kind] = out.get(kind, frozenset()) | _bigrams(_strip_measures(rest))
+        return out
 
 
 class LLMEntailment:
@@ -2830,7 +2922,7 @@ class ClaimChecker:
                     words=words,
                     codes=tuple(codes),
                     numbers=numbers,
-                    offer=bool(self.rules.offer.search(part)),
+                    offer=self._offers(part),
                     topic=about,
                     asked=asked,
                     options=tuple(m.option for m in _mentions(self.rules, part)),
@@ -2838,6 +2930,14 @@ class ClaimChecker:
                 )
             )
         return out
+
+    def _offers(self, clause: str) -> bool:
+        """Whether a clause makes an offer: an offer cue not denied (我们不承诺出肉率, 不保证
+        次日达 make none)."""
+        return any(
+            not self.rules.negated_before.search(clause[max(0, m.start() - 6) : m.start()])
+            for m in self.rules.offer.finditer(clause)
+        )
 
     def _split_asides(
         self, bound: Sequence[tuple[int, str, list[str], list[Measure]]], labels: _Labels
