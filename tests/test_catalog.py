@@ -356,3 +356,17 @@ def test_an_attribute_asked_in_two_of_its_words_leaves_nothing_over() -> None:
     # another word beside it still asks more
     more = attributes.answer("过滤桶进水了质保吗", "p", "外置过滤桶")
     assert more is not None and not more.sure, more
+
+
+def test_a_variant_the_products_name_lists_names_its_row() -> None:
+    """A product named with its variants listed ("充电器（锂电/铅酸/36V）"): 铅酸 said is the row
+    of 铅酸 though it is a word of the name too; a word of the name that lists nothing (充电器)
+    names no row."""
+    rows = [["型号", "适用电池", "价格"], ["CHG-48L", "48V锂电池", "159"],
+            ["CHG-48P", "48V铅酸电池", "99"], ["CHG-36L", "36V锂电池", "119"]]  # fmt: skip
+    attributes = _attributes({}, rows)
+    title = "原装智能充电器（锂电/铅酸/36V）"
+    lead = attributes.answer("铅酸的充电器多少钱", "p", title)
+    assert lead is not None and "99" in lead.text and "159" not in lead.text, lead
+    every = attributes.answer("充电器多少钱", "p", title)
+    assert every is not None and all(p in every.text for p in ("159", "99", "119")), every

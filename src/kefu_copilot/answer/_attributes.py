@@ -54,6 +54,8 @@ class _Asked:
     label: str  # how the answer names it
     spans: list[tuple[int, int]]
     title: str = ""  # the product's name (a key), whose words name no variant inside a cell
+    # — unless the name lists them ("充电器（锂电/铅酸/36V）": 锂电, 铅酸, 36v)
+    variants: frozenset[str] = frozenset()
 
 
 class Attributes:
@@ -178,6 +180,8 @@ class Attributes:
                     break
         if asked is None:
             return None
+        listed_in_title = _title_variants(title)
+        asked.variants = listed_in_title
         covered: list[tuple[int, int]] = list(asked.spans)
         if not follow_up:  # the attribute said twice ("质保多久": 质保 and 保多久; 多长多宽)
             covered += self._cue_spans(norm, asked)
@@ -191,6 +195,7 @@ class Attributes:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
+                other.variants = listed_in_title
                 more = list(covered) + list(other.spans) + self._cue_spans(norm, other)
                 second = self._lookup(norm, source, other, more, False)
                 if second is not None:
@@ -235,7 +240,7 @@ class Attributes:
             return []
         pieces: list[tuple[int, int]] = []
         for table in self.tables.get(source, ()):
-            _, spans = self._qualified(norm, table["rows"], asked.title)
+            _, spans = self._qualified(norm, table["rows"], asked.title, (), asked.variants)
             pieces.extend(spans)
         inside = all(
             any(a <= begin and end <= b and b - a > end - begin for a, b in pieces)
@@ -311,7 +316,7 @@ class Attributes:
                 if j > 0 or len(header) == 1
                 if any(n and (n in _key(h) or _key(h) == n) for n in asked.names)
             ]
-            picked, spans = self._qualified(norm, rows, asked.title, covered)
+            picked, spans = self._qualified(norm, rows, asked.title, covered, asked.variants)
             named_anywhere = named_anywhere or bool(picked)
             columns, heads = _narrowed(norm, header, columns, asked.names)
             spans = spans + heads
@@ -382,6 +387,7 @@ class Attributes:
         rows: Sequence[Sequence[Any]],
         title: str = "",
         covered: Sequence[tuple[int, int]] = (),
+        variants: frozenset[str] = frozenset(),
     ) -> tuple[list[int], list[tuple[int, int]]]:
         """Rows of a table the question names by a piece of one of their cells that no other
         row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
@@ -394,7 +400,7 @@ class Attributes:
                 # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
                 if (
                     hit is not None
-                    and not (hit[0] in title and hit[0] not in row_parts)
+                    and not (hit[0] in title and hit[0] not in row_parts and hit[0] not in variants)
                     and not _inside(hit, covered)  # the attribute's own word (颜色 of 几个颜色)
                 ):
                     said.setdefault(i, []).append(hit)
@@ -525,6 +531,21 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= (1 if strict else 2) else "", *tokens]))
+
+
+_LISTED = re.compile(r"[\w.+-]+(?:\s*[/／]\s*[\w.+-]+)+")
+
+
+@lru_cache(maxsize=4096)
+def _title_variants(title: str) -> frozenset[str]:
+    """The variants a product's name lists with slashes ("锂电/铅酸/36V", "5斤/10斤装"): words
+    that name a row of its tables when said, though they are words of the name too."""
+    return frozenset(
+        word
+        for listed in _LISTED.findall(normalize(title))
+        for word in re.split(r"\s*[/／]\s*", listed)
+        if word
+    )
 
 
 def _in_order(run: str, title: str) -> int:
