@@ -370,3 +370,12 @@ def test_a_variant_the_products_name_lists_names_its_row() -> None:
     assert lead is not None and "99" in lead.text and "159" not in lead.text, lead
     every = attributes.answer("充电器多少钱", "p", title)
     assert every is not None and all(p in every.text for p in ("159", "99", "119")), every
+
+
+def test_the_age_a_product_suits_is_an_attribute() -> None:
+    attributes = _attributes({"适用年龄": "4岁以上"})
+    found = attributes.answer("木质拼图适合几岁", "p", "儿童木质拼图")
+    assert found is not None and found.sure and "4岁以上" in found.text, found
+    # an age of the customer's own child asks whether it fits: more than the value
+    more = attributes.answer("拼图几岁能玩 5岁半行不行", "p", "儿童木质拼图")
+    assert more is not None and not more.sure, more
