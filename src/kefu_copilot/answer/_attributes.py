@@ -54,8 +54,6 @@ class _Asked:
     label: str  # how the answer names it
     spans: list[tuple[int, int]]
     title: str = ""  # the product's name (a key), whose words name no variant inside a cell
-    # — unless the name lists them ("充电器（锂电/铅酸/36V）": 锂电, 铅酸, 36v)
-    variants: frozenset[str] = frozenset()
 
 
 class Attributes:
@@ -107,23 +105,6 @@ class Attributes:
                     return own
                 return _Asked(names, attr, [(at, at + len(cue))], title_key)
         return own
-
-    def _cue_spans(self, norm: str, asked: _Asked) -> list[tuple[int, int]]:
-        """Where ``norm`` says the attribute asked by any of its cues (not inside a word of the
-        product's name): a question may ask it in two words at once."""
-        spans = []
-        for cue, attr in self._cues:
-            if attr != asked.label or not cue or cue not in norm:
-                continue
-            at = norm.find(cue)
-            while at >= 0:
-                end = at + len(cue)
-                if not (at > 0 and norm[at - 1 : end] in asked.title) and not (
-                    end < len(norm) and norm[at : end + 1] in asked.title
-                ):
-                    spans.append((at, end))
-                at = norm.find(cue, at + 1)
-        return spans
 
     def _own_name(self, norm: str, source: str, title_key: str) -> _Asked | None:
         """The longest fact or column name of the product ``norm`` says as is, or None."""
@@ -180,11 +161,7 @@ class Attributes:
                     break
         if asked is None:
             return None
-        listed_in_title = _title_variants(title)
-        asked.variants = listed_in_title
         covered: list[tuple[int, int]] = list(asked.spans)
-        if not follow_up:  # the attribute said twice ("质保多久": 质保 and 保多久; 多长多宽)
-            covered += self._cue_spans(norm, asked)
         looked = self._lookup(norm, source, asked, covered, follow_up)
         if looked is None:
             return None
@@ -195,8 +172,7 @@ class Attributes:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
-                other.variants = listed_in_title
-                more = list(covered) + list(other.spans) + self._cue_spans(norm, other)
+                more = list(covered) + list(other.spans)
                 second = self._lookup(norm, source, other, more, False)
                 if second is not None:
                     covered[:] = more
@@ -240,7 +216,7 @@ class Attributes:
             return []
         pieces: list[tuple[int, int]] = []
         for table in self.tables.get(source, ()):
-            _, spans = self._qualified(norm, table["rows"], asked.title, (), asked.variants)
+            _, spans = self._qualified(norm, table["rows"], asked.title)
             pieces.extend(spans)
         inside = all(
             any(a <= begin and end <= b and b - a > end - begin for a, b in pieces)
@@ -316,7 +292,7 @@ class Attributes:
                 if j > 0 or len(header) == 1
                 if any(n and (n in _key(h) or _key(h) == n) for n in asked.names)
             ]
-            picked, spans = self._qualified(norm, rows, asked.title, covered, asked.variants)
+            picked, spans = self._qualified(norm, rows, asked.title, covered)
             named_anywhere = named_anywhere or bool(picked)
             columns, heads = _narrowed(norm, header, columns, asked.names)
             spans = spans + heads
@@ -387,7 +363,6 @@ class Attributes:
         rows: Sequence[Sequence[Any]],
         title: str = "",
         covered: Sequence[tuple[int, int]] = (),
-        variants: frozenset[str] = frozenset(),
     ) -> tuple[list[int], list[tuple[int, int]]]:
         """Rows of a table the question names by a piece of one of their cells that no other
         row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
@@ -400,7 +375,7 @@ class Attributes:
                 # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
                 if (
                     hit is not None
-                    and not (hit[0] in title and hit[0] not in row_parts and hit[0] not in variants)
+                    and not (hit[0] in title and hit[0] not in row_parts)
                     and not _inside(hit, covered)  # the attribute's own word (颜色 of 几个颜色)
                 ):
                     said.setdefault(i, []).append(hit)
@@ -440,32 +415,9 @@ class Attributes:
             texts = {i: {text for text, _ in hits} for i, hits in said.items()}
             most = max(len(t) for t in texts.values())
             top = [i for i, t in texts.items() if len(t) == most]
-            if len(top) > 1:
-                # of those, the one naming a cell whole that the others hold only inside a
-                # longer one (the 大果 of "10斤大果" against 10斤装 特大果)
-                whole = {
-                    i: sum(
-                        _named_whole(
-                            norm, text, at, parts[i], [p for j in top if j != i for p in parts[j]]
-                        )
-                        for text, at in said[i]
-                    )
-                    for i in top
-                }
-                best = max(whole.values())
-                top = [i for i in top if whole[i] == best]
             if most > 1 and len(top) == 1:
                 keep = top
                 spans = [(at, at + len(text)) for text, at in said[top[0]]]
-        # the row chosen by its own words: whatever else the question says of that row (the 9斤
-        # of "9斤大果" in the row 9斤装 大果, which other rows share) describes it too — not a
-        # word said without its cell's number (the 试纸 of "有多少试纸" in "试纸100片" asks it)
-        spans.extend(
-            (at, at + len(text))
-            for i in keep
-            for text, at in said[i]
-            if any(text in p and not re.search(r"\d", p.replace(text, "", 1)) for p in parts[i])
-        )
         return sorted(keep), spans
 
     def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
@@ -505,20 +457,16 @@ class Attributes:
                 mask[n] = True
         # the product's or a column's name said in other words: a run of two or more of the
         # question's characters all from their names (跑鞋 of 跑步鞋, 碎花裙 of 碎花雪纺连衣裙;
-        # not a lone 加 or 长 that some name happens to hold) — read without the joiners of a
-        # code or number (the P-88, 1:16 and 7.2 of a name, said with or without them)
-        kept = [k for k in range(len(norm)) if not _JOINER.match(norm, k)]
-        said = "".join(norm[k] for k in kept)
-        joined = _JOINER.sub("", title_key)
+        # not a lone 加 or 长 that some name happens to hold)
         n = 0
-        while n < len(said):
+        while n < len(norm):
             end = n
-            while end < len(said) and said[end] in joined and said[end].isalnum():
+            while end < len(norm) and norm[end] in title_key and norm[end].isalnum():
                 end += 1
             if strict and end - n >= 2:
-                end = n + _in_order(said[n:end], joined)
+                end = n + _in_order(norm[n:end], title_key)
             if end - n >= 2:
-                for k in range(kept[n], kept[end - 1] + 1):
+                for k in range(n, end):
                     mask[k] = True
             n = max(end, n + 1)
         for word in self._filler:  # every non-overlapping occurrence, left to right
@@ -535,25 +483,6 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= (1 if strict else 2) else "", *tokens]))
-
-
-_LISTED = re.compile(r"[\w.+-]+(?:\s*[/／]\s*[\w.+-]+)+")
-
-
-@lru_cache(maxsize=4096)
-def _title_variants(title: str) -> frozenset[str]:
-    """The variants a product's name lists with slashes ("锂电/铅酸/36V", "5斤/10斤装"): words
-    that name a row of its tables when said, though they are words of the name too."""
-    return frozenset(
-        word
-        for listed in _LISTED.findall(normalize(title))
-        for word in re.split(r"\s*[/／]\s*", listed)
-        if word
-    )
-
-
-#: A hyphen, point or colon inside a code or a number (P-88, 1:16, 7.2).
-_JOINER = re.compile(r"(?<=[a-z0-9])[-.:](?=[a-z0-9])")
 
 
 def _in_order(run: str, title: str) -> int:
