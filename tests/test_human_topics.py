@@ -123,6 +123,40 @@ def test_own_products_compared_or_volume_asked_are_not_handed_off(text: str) -> 
     assert handoff_reasons(text, ShopConfig()) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # round 15: someone in charge called for, what a person on the job did to the customer,
+        # a delivery or an outcome guaranteed
+        "叫你们经理出来给个说法",
+        "让你们负责人跟我谈",
+        "安装工把我家地板刮花了",
+        "快递小哥把箱子扔在楼下就走了",
+        "能保证周五之前送到吗",
+        "可以加急今天发吗",
+    ],
+)
+def test_someone_in_charge_a_job_done_to_the_customer_and_a_promise_go_to_a_human(
+    text: str,
+) -> None:
+    assert handoff_reasons(text, ShopConfig())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "师傅能顺便把旧灯拆了吗",  # what the installer may do: the service's terms
+        "安装师傅会把包装带走吗",
+        "你们老板是哪里人",  # no one called for
+        "一般几天能送到",  # the policy of delivery, no promise asked
+    ],
+)
+def test_what_a_person_on_the_job_may_do_or_the_delivery_policy_is_not_handed_off(
+    text: str,
+) -> None:
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
 def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:
     (tmp_path / "shop.yaml").write_text(
         "rules:\n  message_rules:\n    advice_questions:\n      tax: ['(退税|报税)怎么']\n",

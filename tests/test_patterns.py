@@ -159,9 +159,10 @@ def test_a_shop_adds_a_courtesy_phrase(tmp_path: Path) -> None:
 
 
 def test_a_shop_adds_a_human_request(tmp_path: Path) -> None:
-    shop = _shop(tmp_path, "rules:\n  message_rules:\n    human_requests: [叫你们老板来]\n")
-    assert "customer asks for a human agent" not in handoff_reasons("叫你们老板来", ShopConfig())
-    assert "customer asks for a human agent" in handoff_reasons("叫你们老板来", shop)
+    # (叫你们老板来 is a packaged request since round 15: a word no packaged rule reads)
+    shop = _shop(tmp_path, "rules:\n  message_rules:\n    human_requests: [让店长来]\n")
+    assert "customer asks for a human agent" not in handoff_reasons("让店长来", ShopConfig())
+    assert "customer asks for a human agent" in handoff_reasons("让店长来", shop)
 
 
 def test_a_shop_adds_an_intent_cue(tmp_path: Path) -> None:
