@@ -10,7 +10,7 @@ mkdir -p "$out"
 cd "$root"
 for s in apparel cosmetics digital food baby pets home sports kitchen tools eyewear stationery luggage tea \
   jewelry autoparts bedding camping furniture florist toys instruments health fruit ebike lighting \
-  meddevice liquor smartlock fishing garden watch aquarium printink cake; do
+  meddevice liquor smartlock fishing garden watch aquarium printink cake shoes bathroom books; do
   for suite in answer presales emotion reply grounding; do
     kefu eval "evals/shops/$s/$suite.jsonl" --shop "evals/shops/$s/shop" --embed-model "$model" \
       --index "$out/idx-$s" --json "$out/$s-$suite.json" > "$out/$s-$suite.txt" 2>&1

@@ -249,6 +249,9 @@ def test_packaged_model_was_selected_leave_one_shop_out() -> None:
         "aquarium",
         "printink",
         "cake",
+        "shoes",
+        "bathroom",
+        "books",
     )
     # the packaged model was fitted in round 10, before toys, instruments, health (dev from round
     # 11) and fruit, ebike, lighting (dev from round 12) were read; refits with them transferred
