@@ -591,28 +591,23 @@ def offer_pairs(chunks: list[tuple[str, str]], rules) -> list[dict[str, str]]:  
             if not any(p.search(sentence) for _, p in rules.offer_kinds):
                 continue
             extra = [t for t in things if t not in sentence]
+            added = []  # (what the invented reply adds to the sentence, the probe's kind)
             if extra:
-                gift = extra[len(sentence) % len(extra)]
-                out.append(
-                    _pair(
-                        source,
-                        f"{sentence[:12]}吗？",
-                        f"亲，{sentence}，{_GIFT_ADD.format(gift)}哦。",
-                        f"{sentence[:12]}吗？",
-                        f"亲，{sentence}哦。",
-                        "offer-gift",
-                    )
-                )
+                added.append((_GIFT_ADD.format(extra[len(sentence) % len(extra)]), "offer-gift"))
             if amounts:
-                amount = amounts[len(sentence) % len(amounts)]
+                added.append(
+                    (_CASH_ADD.format(amounts[len(sentence) % len(amounts)]), "offer-cash")
+                )
+            question = f"{sentence[:12]}吗？"
+            for addition, kind in added:
                 out.append(
                     _pair(
                         source,
-                        f"{sentence[:12]}吗？",
-                        f"亲，{sentence}，{_CASH_ADD.format(amount)}哦。",
-                        f"{sentence[:12]}吗？",
+                        question,
+                        f"亲，{sentence}，{addition}哦。",
+                        question,
                         f"亲，{sentence}哦。",
-                        "offer-cash",
+                        kind,
                     )
                 )
     return out
