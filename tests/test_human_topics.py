@@ -149,6 +149,9 @@ def test_someone_in_charge_a_job_done_to_the_customer_and_a_promise_go_to_a_huma
         "安装师傅会把包装带走吗",
         "你们老板是哪里人",  # no one called for
         "一般几天能送到",  # the policy of delivery, no promise asked
+        "加急发货要加钱吗",  # what hurrying costs: the shop's terms may say it
+        "有质量保证书和发票吗",  # a warranty card, not a promise (保证…发 of 保证书发票)
+        "保证金多少天到账",  # a deposit
     ],
 )
 def test_what_a_person_on_the_job_may_do_or_the_delivery_policy_is_not_handed_off(
