@@ -321,15 +321,8 @@ def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped:
     if not spans:
         return
     for name in _RESOLVABLE:
-        kept, start = [], 0
-        for hit in hits[name]:  # in text order: a repeated word is found after the last one
-            at = text.find(hit, start)
-            start = at + 1
-            if any(a <= at < b for a, b in spans):
-                dropped.append(hit)
-            else:
-                kept.append(hit)
-        hits[name] = kept
+        inside, hits[name] = _partition(text, hits[name], spans)
+        dropped.extend(inside)
 
 
 #: What makes a comparison with another seller a complaint after all: a word against the goods
@@ -341,16 +334,26 @@ _COMPARISON_BLOCKS += ("sarcasm", "long_wait", "no_reply")
 _PENDING = ("not_yet", "no_reply", "unresolved")
 
 
-def _outside(pattern: re.Pattern[str], text: str, hits: list[str]) -> list[str]:
-    """The ``hits`` (in text order) that overlap no match of ``pattern`` in ``text``."""
-    spans = [m.span() for m in pattern.finditer(text)]
-    kept, start = [], 0
+def _partition(
+    text: str, hits: list[str], spans: Sequence[tuple[int, int]], *, overlapping: bool = False
+) -> tuple[list[str], list[str]]:
+    """(the ``hits`` in one of ``spans``, the others), each in text order: a hit is in a span
+    when it starts inside one (``overlapping``: when any of it overlaps one). The hits are
+    found in text order, a repeated word after the last one."""
+    inside: list[str] = []
+    outside: list[str] = []
+    start = 0
     for hit in hits:
         at = text.find(hit, start)
         start = at + 1
-        if not any(at < b and a < at + len(hit) for a, b in spans):
-            kept.append(hit)
-    return kept
+        end = at + len(hit) if overlapping else at + 1
+        (inside if any(at < b and a < end for a, b in spans) else outside).append(hit)
+    return inside, outside
+
+
+def _outside(pattern: re.Pattern[str], text: str, hits: list[str]) -> list[str]:
+    """The ``hits`` (in text order) that overlap no match of ``pattern`` in ``text``."""
+    return _partition(text, hits, [m.span() for m in pattern.finditer(text)], overlapping=True)[1]
 
 
 def _run(pattern: re.Pattern[str], text: str) -> int:
