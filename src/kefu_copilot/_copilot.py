@@ -344,10 +344,17 @@ class Copilot:
         return self._current()[1].retriever
 
     # -- answering -----------------------------------------------------------------------------
+    def _read(self, value: Any, what: str) -> str:
+        """``value`` as every entry point reads a text: a str (else an :class:`InputError`
+        naming ``what``), bounded to ``max_input_chars`` (:func:`bounded`)."""
+        if not isinstance(value, str):
+            raise InputError(f"{what} must be a str, not {type(value).__name__}")
+        return bounded(value, self.settings.max_input_chars)
+
     def _clean_question(self, question: Any) -> str:
-        if not isinstance(question, str):
-            raise InputError(f"question must be a str, not {type(question).__name__}")
-        text = bounded(question.strip(), self.settings.max_input_chars)
+        if isinstance(question, str):
+            question = question.strip()  # before the bound: leading spaces use none of it
+        text = self._read(question, "question")
         if not text:
             raise InputError("question is empty")
         return text
@@ -424,11 +431,7 @@ class Copilot:
 
     def compare(self, a: str, b: str) -> Comparison:
         """Two products (SKU or title words) side by side: the attributes that differ."""
-        limit = self.settings.max_input_chars
-        for name in (a, b):
-            if not isinstance(name, str):
-                raise InputError(f"a product to compare is a str, not {type(name).__name__}")
-        return self.advisor().compare(bounded(a, limit), bounded(b, limit))
+        return self.advisor().compare(self._read(a, "a product"), self._read(b, "a product"))
 
     async def aanswer(
         self,
@@ -495,10 +498,8 @@ class Copilot:
         """Emotion, risk flags and whether to escalate, by the shop's keywords, rules, model."""
         from .emotion._flag import emotion_flag
 
-        if not isinstance(text, str):
-            raise InputError(f"text must be a str, not {type(text).__name__}")
         return emotion_flag(
-            bounded(text, self.settings.max_input_chars),
+            self._read(text, "text"),
             _as_messages(context, self.settings.max_input_chars),
             extra_keywords=self.shop.escalation_keywords,
             model=self.escalation_model,
@@ -622,9 +623,7 @@ class Copilot:
         customer memory on, the customer's earlier contacts (redacted) come first as context."""
         conv = self._conversation(conversation, customer_id)
         if draft is not None:
-            if not isinstance(draft, str):
-                raise InputError(f"draft must be a str, not {type(draft).__name__}")
-            draft = bounded(draft, self.settings.max_input_chars)
+            draft = self._read(draft, "draft")
         return self._reply_advisor().suggest(self._with_memory(conv), draft, n)
 
     def _conversation(
@@ -669,12 +668,9 @@ class Copilot:
         knowledge: Knowledge | None = None,
     ) -> list[LintIssue]:
         """Reply-style issues with this shop's banned phrases and limits (no index needed)."""
-        if not isinstance(text, str):
-            raise InputError(f"text must be a str, not {type(text).__name__}")
+        text = self._read(text, "text")
         messages = None if conversation is None else self._conversation(conversation).messages
-        return lint_reply(
-            bounded(text, self.settings.max_input_chars), messages, self.shop, knowledge
-        )
+        return lint_reply(text, messages, self.shop, knowledge)
 
     def quick_replies(
         self, conversation: Conversation | Sequence[Message | dict[str, Any]] | str, k: int = 3
