@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
 from kefu_copilot import Answer, InputError, Message
+
+PRESALES = Path(__file__).resolve().parents[1] / "evals" / "presales.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -109,6 +113,31 @@ def test_aanswer(sample_copilot) -> None:
 
     answers = asyncio.run(many())
     assert [a.text for a in answers[:2]] * 5 == [a.text for a in answers]
+
+
+def test_answer_aanswer_and_the_stream_agree_on_presales_questions(sample_copilot) -> None:
+    """The pre-sales advisor answers through every entry point: aanswer and stream_answer ran
+    the knowledge's answer alone (a gift need got the FAQ's answer async and the advisor's
+    sync), and ahandle — which calls aanswer — routed differently from handle."""
+    questions = [json.loads(line)["question"] for line in PRESALES.read_text("utf-8").splitlines()]
+    questions = [*questions[:12], "啥时候发货啊", "卫衣会起球吗"]
+
+    async def both() -> list[Answer]:
+        return [await sample_copilot.aanswer(q) for q in questions]
+
+    sync = [sample_copilot.answer(q) for q in questions]
+    answerer, _ = sample_copilot._generation()
+    knowledge = [answerer.prepare(q, []).extractive for q in questions]
+    assert sum(a.text != k.text for a, k in zip(sync, knowledge, strict=True)) >= 3  # advisor's
+    streamed = []
+    for q in questions:
+        stream = sample_copilot.stream_answer(q)
+        text = "".join(stream)
+        assert text == stream.answer.text
+        streamed.append(stream.answer)
+    for a, b, c in zip(sync, asyncio.run(both()), streamed, strict=True):
+        assert (a.text, a.decision, a.confidence) == (b.text, b.decision, b.confidence)
+        assert (a.text, a.decision, a.confidence) == (c.text, c.decision, c.confidence)
 
 
 @pytest.mark.parametrize("text", ["谢谢亲！", "好的", "在吗？", "thanks"])

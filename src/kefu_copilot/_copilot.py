@@ -450,6 +450,9 @@ class Copilot:
             _as_messages(history, self.settings.max_input_chars),
             explain=explain,
         )
+        presales = await asyncio.to_thread(self._presales, answerer, prepared, explain)
+        if presales is not None:
+            return self._note(answerer, presales)
         if generator is None:
             return self._note(answerer, prepared.extractive)
         return self._note(answerer, await generator.aanswer(prepared, strict=strict))
@@ -468,8 +471,11 @@ class Copilot:
         text = self._clean_question(question)
         answerer, generator = self._generation()
         prepared = answerer.prepare(text, _as_messages(history, self.settings.max_input_chars))
+        presales = self._presales(answerer, prepared, False)
+        if presales is not None:  # the advisor's answer, as answer() gives it
+            return StaticStream(self._note(answerer, presales))
         if generator is None:
-            return StaticStream(prepared.extractive)
+            return StaticStream(self._note(answerer, prepared.extractive))
         return generator.stream(prepared, strict=strict)
 
     # -- emotion and routing ----------------------------------------------------------------

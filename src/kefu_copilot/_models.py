@@ -138,7 +138,12 @@ class Query:
         """What retrieval looks for: the question as matched (personal data masked, 繁→简,
         English words and typos repaired: :mod:`kefu_copilot.text._query`), plus the products
         the conversation is about."""
-        return f"{self.matched or self.text} {self.context}".strip()
+        return self.search_of(self.matched or self.text, self.context)
+
+    @staticmethod
+    def search_of(matched: str, context: str) -> str:
+        """:attr:`search_text` of a question as matched and its conversation's products."""
+        return f"{matched} {context}".strip()
 
 
 class TraceCandidate(BaseModel):

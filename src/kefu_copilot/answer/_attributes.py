@@ -26,6 +26,7 @@ from ..text._normalize import normalize
 __all__ = ["AttributeAnswer", "Attributes"]
 
 _CJK = re.compile("[\u4e00-\u9fff]")
+_TABLES_REMEMBERED = 1024
 _ASCII_TOKEN = re.compile(r"[a-z0-9][a-z0-9.]*")
 _BRACKET = re.compile(r"[（(].*?[)）]")
 
@@ -78,6 +79,7 @@ class Attributes:
         )
         self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
         self._keyed: dict[str, tuple[tuple[str, str], ...]] = {}  # see _own_name
+        self._parts_of: dict[int, tuple[Any, _RowParts]] = {}  # see _row_parts
 
     # -- reading the question ----------------------------------------------------------------
     def asked(self, norm: str, source: str, title: str = "") -> _Asked | None:
@@ -357,6 +359,19 @@ class Attributes:
             if j not in columns and j < len(row) and str(row[j]).strip() and _key(str(h)) in names
         ]
 
+    def _row_parts(self, rows: Sequence[Sequence[Any]]) -> _RowParts:
+        """:func:`_all_parts` of each row of a table of the catalogue, and what tells quickly
+        that a question does not say a part (:func:`_screen`); read once per table (a question
+        reads the same product's tables for its attribute and its variants)."""
+        known = self._parts_of.get(id(rows))
+        if known is None or known[0] is not rows:
+            if len(self._parts_of) >= _TABLES_REMEMBERED:  # the recent products' tables
+                self._parts_of.clear()
+            parts = [_all_parts(row) for _, row, _ in rows]
+            screens = [[_screen(part) for part in row] for row in parts]
+            known = self._parts_of[id(rows)] = (rows, (parts, screens))
+        return known[1]
+
     def _qualified(
         self,
         norm: str,
@@ -366,16 +381,23 @@ class Attributes:
     ) -> tuple[list[int], list[tuple[int, int]]]:
         """Rows of a table the question names by a piece of one of their cells that no other
         row has ("杏色" of "杏色碎花（加长款）", "pro" of "R10 Pro 全能基站版"), and where."""
-        parts = [_all_parts(row) for _, row, _ in rows]
+        parts, screens = self._row_parts(rows)
+        pairs = _question_pairs(norm)
         said: dict[int, list[tuple[str, int]]] = {}
-        for i, row_parts in enumerate(parts):
-            for part in row_parts:
-                hit = said_of(norm, part)
+        for i, row_screens in enumerate(screens):
+            for part, its_pairs, number in row_screens:
+                if (
+                    part not in norm and (number is None or number not in norm)
+                    if its_pairs is None
+                    else its_pairs.isdisjoint(pairs)
+                ):
+                    continue  # not said (said_of's own first tests, without the calls)
+                hit = said_of(norm, part, pairs)
                 # a word of the product's name inside a long cell (the 插座 of 智能插座 in
                 # "需墙面为16A插座") names no variant; a whole cell (大果 of 中果/大果) does
                 if (
                     hit is not None
-                    and not (hit[0] in title and hit[0] not in row_parts)
+                    and not (hit[0] in title and hit[0] not in parts[i])
                     and not _inside(hit, covered)  # the attribute's own word (颜色 of 几个颜色)
                 ):
                     said.setdefault(i, []).append(hit)
@@ -704,14 +726,27 @@ def _all_parts(row: Sequence[Any]) -> list[str]:
     return [p for cell in row for p in _parts(str(cell))]
 
 
-def said_of(norm: str, part: str) -> tuple[str, int] | None:
+#: A table's parts per row, and per part what :func:`_screen` reads.
+_RowParts = tuple[list[list[str]], list[list[tuple[str, frozenset[str] | None, str | None]]]]
+
+
+def _screen(part: str) -> tuple[str, frozenset[str] | None, str | None]:
+    """A part, its two-character pieces (:func:`_pairs`) and, for a part said only whole, the
+    number a question may name it by alone (50 of 50ml): a question that says neither the
+    part, nor its number, nor two characters of it does not say it (:func:`said_of`)."""
+    unit = _NUMBER_UNIT.match(part)
+    return part, _pairs(part), unit[1] if unit else None
+
+
+def said_of(norm: str, part: str, said: frozenset[str] | None = None) -> tuple[str, int] | None:
     """The longest piece of a cell part the question says (two characters at least; an
-    ASCII/number part only whole), and where."""
+    ASCII/number part only whole), and where. ``said``: the question's two-character pieces
+    (:func:`_question_pairs`), when the caller reads many parts against one question."""
     pairs = _pairs(part)
     if pairs is None:  # an ASCII/number part, or one without a Chinese character
         at = _find(norm, part)
         return (part, at) if at >= 0 else None
-    if pairs.isdisjoint(_question_pairs(norm)):
+    if pairs.isdisjoint(_question_pairs(norm) if said is None else said):
         return None  # no two characters of it said: no longer piece either
     for size in range(min(len(part), 12), 1, -1):
         for k in range(len(part) - size + 1):
@@ -745,6 +780,8 @@ _BARE_END = r"(?=的|款|呢|$|\s|[?？,，])"
 def _find(norm: str, part: str) -> int:
     """Where ``part`` stands in the question: an ASCII/number token only as a whole token
     (the "M" of "M码", not of "mm"); a cell that is only a number ("399元" prices) never."""
+    if part not in norm and ((unit := _NUMBER_UNIT.match(part)) is None or unit[1] not in norm):
+        return -1  # not said, nor its number alone (most parts a question is read against)
     if _ASCII_TOKEN.fullmatch(part):
         if part.replace(".", "").isdigit() and len(part) > 3:
             return -1

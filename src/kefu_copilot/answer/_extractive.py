@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .._models import Answer, Chunk, Citation, Decision, Message, Query, Trace, TraceCandidate
@@ -536,6 +536,10 @@ class Answerer:
         term_set = set(terms)
         # The tokens also hold single characters; only two-character ones are kept here.
         bigrams = tuple(dict.fromkeys(t for t in tokens if len(t) == 2 and t not in term_set))
+        search_tokens = None
+        if self.retriever.tokenizer is tokenizer:  # else the retriever tokenises in its own way
+            search = Query.search_of(matched, context)
+            search_tokens = tokens if search == matched else tuple(tokenizer.tokenize(search))
         query = Query(
             text=question,
             normalized=normalized,
@@ -548,11 +552,8 @@ class Answerer:
             context=context,
             matched=matched if matched != question else "",
             repairs=rewrite.repairs,
+            search_tokens=search_tokens,
         )
-        if self.retriever.tokenizer is tokenizer:  # else the retriever tokenises in its own way
-            search = query.search_text
-            search_tokens = tokens if search == matched else tuple(tokenizer.tokenize(search))
-            query = replace(query, search_tokens=search_tokens)
         log.debug(
             "read %r: normalized %r, terms %s, products %s, context %r",
             question,

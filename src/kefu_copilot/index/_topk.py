@@ -58,7 +58,7 @@ def _seed(columns: list[tuple[int, int]], indices: np.ndarray, k: int) -> np.nda
         parts.append(indices[start:end])
         gathered += length
         if gathered >= k:
-            docs = np.unique(np.concatenate(parts)) if len(parts) > 1 else parts[0]
+            docs = _distinct(np.concatenate(parts)) if len(parts) > 1 else parts[0]
             if len(docs) >= k:
                 return docs
     else:
@@ -68,6 +68,15 @@ def _seed(columns: list[tuple[int, int]], indices: np.ndarray, k: int) -> np.nda
         if length >= k:
             return indices[start:end]
     return None  # (many duplicates among few postings): the caller compares with 0
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)``, sorted: numpy 2's hash-based ``unique`` took ~2.5 ms for the few
+    thousand postings of a seed (a sort and a comparison: ~20 µs)."""
+    ordered = np.sort(values)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
 
 
 def rank_top(docs: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
