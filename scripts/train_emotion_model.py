@@ -887,7 +887,7 @@ def main() -> None:
     print(
         "shipped (F1, plain share) pooled:",
         shipped["pooled"],
-        "unseen fifteen:",
+        "unseen (never fitted):",
         shipped["pooled_unseen"],
         "its scores, nested rule:",
         shipped["nested_pooled"],
@@ -899,7 +899,7 @@ def main() -> None:
     print(
         "refit nested pooled:",
         figures["dev_nested_pooled"],
-        "unseen fifteen:",
+        "unseen (never fitted):",
         figures["unseen_nested_pooled"],
         "JDDC:",
         figures["jddc"]["F1"],
