@@ -6,7 +6,7 @@ Sets: the sample suite (evals/emotion.jsonl); the blind shop turns (evals/shops/
 apparel+digital+cosmetics+food+home+sports+toys+instruments+health+fruit+ebike+lighting+meddevice+liquor+smartlock
 +fishing+garden+watch = dev; baby+pets+kitchen+tools = trained on, never
 read (in-sample here: their out-of-shop figures are the model's info.cv); eyewear+stationery+
-luggage+tea+jewelry+autoparts+bedding+camping+furniture+florist+shoes+bathroom+books = held out: never fitted on, selected on or read — figures only; read with each
+luggage+tea+jewelry+autoparts+bedding+camping+furniture+florist = held out (shoes+bathroom+books dev from round 16): never fitted on, selected on or read — figures only; read with each
 shop's keywords and rules, as `kefu eval` does); the JDDC untuned split (see kefu_copilot.emotion._corpus.jddc_split: half of
 the dialogues of jddc_satisfaction_turns.jsonl by a SHA-256 hash of the dialogue id, never used
 for training or tuning); plain product questions (every `answer` / `presales` question of the
@@ -65,14 +65,14 @@ EVALDATA = ROOT.parent / "shared" / "evaldata"
 DEV = (
     "apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments", "health",
     "fruit", "ebike", "lighting", "meddevice", "liquor", "smartlock", "fishing", "garden", "watch",
-    "aquarium", "printink", "cake",
+    "aquarium", "printink", "cake", "shoes", "bathroom", "books",
 )  # fmt: skip
 # Trained on (a fold each in the training script), never read: in-sample here.
 TRAINED = ("baby", "pets", "kitchen", "tools")
 # Held out: never fitted on, never read — figures only.
 HELD_OUT = (
     "eyewear", "stationery", "luggage", "tea", "jewelry", "autoparts", "bedding", "camping",
-    "furniture", "florist", "shoes", "bathroom", "books",
+    "furniture", "florist",
 )  # fmt: skip
 BLIND: tuple[str, ...] = ()
 # Safety incidents of the dev shops, labelled by reading them (held-out shops: by note only); a
@@ -88,6 +88,28 @@ DEV_SAFETY = {
     "toys": {f"e{n:03d}" for n in (4, 5, 6, 7, 8, 14, 15, 16, 17, 26)},
     "instruments": {f"e{n:03d}" for n in (5, 6, 7, 17, 19, 64)},
     "health": {f"e{n:03d}" for n in (1, 2, 3, 12, 13, 14, 18, 22, 25)},
+}
+
+# Safety incidents of the later dev shops (fruit … books), labelled by reading them in round 16
+# (their other risk flags are not labelled): harm to a person or a pet, fire, smoke, an electric
+# shock, a swollen battery, a near miss (差点划到孩子). Recall and precision over all the dev
+# shops: ``dev_risk_flags.safety_incident_all_dev``.
+LATER_SAFETY = {
+    "fruit": {"e013", "e015", "e031", "e037", "e047", "e056"},
+    "ebike": {"e001", "e002", "e003", "e004", "e005", "e006", "e007", "e023", "e024", "e026"},
+    "lighting": {"e001", "e002", "e005", "e010", "e014", "e015", "e021", "e025"},
+    "meddevice": {"e005", "e006", "e007", "e011", "e013", "e016", "e019", "e023", "e027"},
+    "liquor": {"e002", "e003", "e006", "e007", "e008", "e014", "e016", "e022", "e023"},
+    "smartlock": {"e004", "e006", "e017", "e026"},
+    "fishing": {"e004", "e005", "e006", "e007", "e008", "e018", "e020", "e030"},
+    "garden": {"e005", "e006", "e007", "e008", "e012", "e022", "e023", "e029", "e069"},
+    "watch": {"e005", "e006", "e007", "e022", "e028"},
+    "aquarium": {"e013", "e014", "e015", "e016", "e025"},
+    "printink": {"e004", "e009", "e017", "e028"},
+    "cake": {"e005", "e006", "e007", "e017", "e027"},
+    "shoes": {"e005", "e006", "e007", "e008", "e016", "e021", "e026", "e064"},
+    "bathroom": {"e001", "e003", "e007", "e014", "e015", "e019", "e022", "e027"},
+    "books": {"e005", "e006", "e007", "e013", "e024", "e028", "e029"},
 }
 
 
@@ -195,7 +217,8 @@ def _metrics(y: list[bool], p: list[bool]) -> dict[str, float]:
 
 
 def _run(cases: list[dict[str, Any]], shop: Path | None = None) -> dict[str, Any]:
-    safety_ids = DEV_SAFETY.get(shop.parent.name, set()) if shop is not None else set()
+    name = shop.parent.name if shop is not None else ""
+    safety_ids = DEV_SAFETY.get(name) or LATER_SAFETY.get(name) or set()
     keywords: tuple[str, ...] = ()
     rules = None
     if shop is not None:
@@ -250,9 +273,23 @@ def _risk_flags(dev: dict[str, Any]) -> dict[str, Any]:
     """Precision / recall of each risk flag against DEV_RISK on the dev shops' turns."""
     # only the shops whose risk flags were labelled (fruit, ebike, lighting are not)
     labelled = {f"{s}:" for s in DEV_SAFETY}
-    fired = [f for shop in dev.values() for f in shop.pop("_flags", [])]
-    fired = [(i, r) for i, r in fired if any(i.startswith(s) for s in labelled)]
+    every = [f for shop in dev.values() for f in shop.pop("_flags", [])]
+    fired = [(i, r) for i, r in every if any(i.startswith(s) for s in labelled)]
     out = {}
+    # safety incidents over every dev shop (the later ones labelled for safety only)
+    gold = DEV_RISK["safety_incident"] | {
+        f"{s}:{i}" for s, ids in LATER_SAFETY.items() for i in ids
+    }
+    tp = sum("safety_incident" in r and i in gold for i, r in every)
+    fp = sorted(i for i, r in every if "safety_incident" in r and i not in gold)
+    fn = sorted(i for i, r in every if "safety_incident" not in r and i in gold)
+    out["safety_incident_all_dev"] = {
+        "P": round(tp / (tp + len(fp)), 3) if tp + len(fp) else None,
+        "R": round(tp / (tp + len(fn)), 3) if tp + len(fn) else None,
+        "gold": len(gold),
+        "fp": fp,
+        "fn": fn,
+    }
     for risk, gold in DEV_RISK.items():
         tp = sum(risk in r and i in gold for i, r in fired)
         fp = sum(risk in r and i not in gold for i, r in fired)

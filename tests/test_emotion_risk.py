@@ -744,3 +744,89 @@ def test_harm_done_is_never_a_neutral_turn() -> None:
     flag = emotion_flag("这款面膜我敷了三天，脸上起了红疹")
     assert "safety_incident" in flag.risk
     assert flag.emotion != "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "demand"),
+    [
+        ("请问坏了的怎么赔", False),  # how the shop compensates: a policy question
+        ("漏发了有补偿吗", False),
+        ("寄回去的运费你们出吗", False),
+        ("不合适能直接退款吗", False),
+        ("丢件了你们赔吗", False),
+        ("你们打算怎么赔", True),  # the shop's intention, asked of it: a demand
+        ("运费你们出，必须的", True),
+        ("赔我300，不然这事没完", True),
+        ("我要求赔偿", True),
+    ],
+)
+def test_a_demand_word_asked_about_as_policy_is_no_demand(text: str, demand: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("refund_or_compensation_demand" in flag.risk) is demand
+    features = escalation_features(text)
+    strong = max(features["refund_demand"], features["compensation_demand"]) >= 1
+    assert strong is demand
+
+
+@pytest.mark.parametrize(
+    ("text", "counterfeit"),
+    [
+        ("万一是假货你们怎么处理", False),  # hypothetical: a pre-sales question
+        ("如果是假的能退吗", False),
+        ("这就是假货，别狡辩", True),
+    ],
+)
+def test_a_supposed_fake_is_no_accusation(text: str, counterfeit: bool) -> None:
+    assert (escalation_features(text)["counterfeit"] > 0) is counterfeit
+
+
+@pytest.mark.parametrize(
+    ("text", "angry"),
+    [
+        ("洗手台下面那个坑口要多大", False),  # 坑 the noun: a pit, a measure
+        ("院子里挖了个大坑种树，推荐个树苗", False),
+        ("孩子踩进水坑了，雨靴防水吗", False),
+        ("你们太坑了", True),  # the verb or its adjective
+        ("被你们坑了两百块", True),
+    ],
+)
+def test_a_pit_is_no_rip_off(text: str, angry: bool) -> None:
+    assert (escalation_features(text)["exasperation"] > 0) is angry
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("孩子把洗衣液喝了一口，怎么办", True),  # a child swallowed what it was given
+        ("宝宝把电池咬破了", True),
+        ("孩子把一整盒蛋糕吃光了，太好吃了", False),  # eating the shop's food is praise
+        ("我爸用完你们的按摩椅就晕倒了", True),
+        ("吃了你们的坚果后嗓子一直疼", True),  # a symptom after the product was used
+        ("戴你们的耳机以后耳朵发炎了", True),
+        ("热水一下子出来，烫得我手通红", True),  # a scald that reaches a body
+        ("柜子倒下来，孩子差点被砸", True),  # a near miss, said in the passive
+        ("杯子被我摔了，再买一个", False),  # the thing fell, not the person
+    ],
+)
+def test_harm_to_a_person_read_from_its_structure(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident
+    if incident:
+        assert flag.escalate and flag.priority == "urgent"
+
+
+def test_the_jddc_gate_is_the_shipped_recipe_on_todays_features() -> None:
+    """A refit's JDDC training-half figure is held to the shipped model's recipe refitted out of
+    fold on today's features (``jddc_today``), not to the figure recorded with the features of
+    its day; the recorded one stands in only when today's is missing."""
+    script = _training_script()
+    figures = {
+        "dev_nested_pooled": {"F1": 0.95},
+        "unseen_nested_pooled": {"F1": 0.95},
+        "jddc": {"F1": 0.47},
+    }
+    shipped: dict[str, Any] = {"pooled": [0.9, 0.01], "pooled_unseen": [0.9, 0.01]}
+    assert script.beats(figures, {**shipped, "jddc_F1_recorded": 0.477}) != []
+    today = {**shipped, "jddc_F1_recorded": 0.477, "jddc_today": {"F1": 0.46}}
+    assert script.beats(figures, today) == []
+    assert script.beats(figures, {**today, "jddc_today": {"F1": 0.48}}) != []

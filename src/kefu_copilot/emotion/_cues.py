@@ -108,6 +108,7 @@ class Lexicon:
     negatable: frozenset[str]
     reportable: frozenset[str]
     hypothetical: frozenset[str]
+    asked: frozenset[str]  # demand cues dropped when asked about as the shop's policy
     withdrawable: frozenset[str]
     conditional: frozenset[str]  # negation is a condition next to an ultimatum
     labels: Mapping[str, str]  # cue → human-readable name, in signal order
@@ -120,6 +121,8 @@ class Lexicon:
     reported: re.Pattern[str]
     withdrawn: re.Pattern[str]
     supposed: re.Pattern[str]  # hypothetical_before
+    asked_before: re.Pattern[str]
+    asked_after: re.Pattern[str]
     other_sense: Mapping[str, re.Pattern[str]]  # cue → what follows it in another sense
     other_sense_before: Mapping[str, re.Pattern[str]]  # cue → what precedes it in another sense
     presence: re.Pattern[str]
@@ -219,6 +222,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         negatable=_cue_names(c, "negatable", cues),
         reportable=_cue_names(c, "reportable", cues),
         hypothetical=_cue_names(c, "hypothetical", cues),
+        asked=_cue_names(c, "asked", cues),
         withdrawable=_cue_names(c, "withdrawable", cues),
         conditional=_cue_names(c, "conditional", cues),
         labels={str(k): str(v) for k, v in rules["cue_labels"].items() if k in labelled},
@@ -234,6 +238,8 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         reported=c.key("reported_before"),
         withdrawn=c.key("withdrawn_before"),
         supposed=c.key("hypothetical_before"),
+        asked_before=c.key("asked_before"),
+        asked_after=c.key("asked_after"),
         other_sense={
             name: c.regex(f"other_sense_after.{name}", pattern)
             for name, pattern in rules["other_sense_after"].items()

@@ -182,6 +182,8 @@ def _hits(
             continue
         if name in lex.hypothetical and not exposed and lex.supposed.search(before):
             continue
+        if name in lex.asked and not conditional and _asked(lex, before, after):
+            continue
         sense, sense_before = lex.other_sense.get(name), lex.other_sense_before.get(name)
         if sense is not None and sense.search(after):
             continue
@@ -189,6 +191,13 @@ def _hits(
             continue
         out.append(match.group())
     return out
+
+
+def _asked(lex: Lexicon, before: str, after: str) -> bool:
+    """A demand cue asked about as the shop's policy ("死苗怎么赔", "有赔偿吗", "运费你们出吗"):
+    a question word right before it or a question particle right after it, in its clause."""
+    clause = re.split(r"[,.!?;~。，！？；…\s]", before)[-1]
+    return bool(lex.asked_before.search(clause) or lex.asked_after.search(after))
 
 
 #: A cue word echoed as a question ("差评？不会的"): the mark after it, and what may precede it
