@@ -40,8 +40,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from corpus import generate_shop  # noqa: E402
+from folds import dev_shops, trained_shops  # noqa: E402
 
 from kefu_copilot import Copilot  # noqa: E402
 from kefu_copilot._models import Message  # noqa: E402
@@ -65,32 +67,10 @@ PRECISION = 0.98
 #: ~25 measures and a few hundred rows per shop, more shrinkage transfers better across shops).
 L2_GRID = (1.0, 3.0, 10.0, 20.0, 30.0, 50.0, 100.0)
 CURVE = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
-DEV_SHOPS = (
-    "apparel",
-    "digital",
-    "cosmetics",
-    "food",
-    "home",
-    "sports",
-    "toys",
-    "instruments",
-    "health",
-    "fruit",
-    "ebike",
-    "lighting",
-    "meddevice",
-    "liquor",
-    "smartlock",
-    "fishing",
-    "garden",
-    "watch",
-    "aquarium",
-    "printink",
-    "cake",
-)
+DEV_SHOPS = dev_shops()  # evals/shops/folds.json
 #: In-repo blind shops held out from reading (their cases and failures are never opened): fit
 #: data only with ``--held-out``; by default they are left out so their figures stay blind.
-HELD_OUT_SHOPS = ("baby", "pets", "kitchen", "tools")
+HELD_OUT_SHOPS = trained_shops()
 
 
 class _Sure:

@@ -8,9 +8,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 model="$root/../shared/models/w2v-zh-synonyms-100d"
 mkdir -p "$out"
 cd "$root"
-for s in apparel cosmetics digital food baby pets home sports kitchen tools eyewear stationery luggage tea \
-  jewelry autoparts bedding camping furniture florist toys instruments health fruit ebike lighting \
-  meddevice liquor smartlock fishing garden watch aquarium printink cake shoes bathroom books; do
+# every blind shop, fold by fold (evals/shops/folds.json)
+shops=$(python -c 'import json,sys; print(" ".join(s for f in json.load(open(sys.argv[1]))["folds"] for s in f["shops"]))' evals/shops/folds.json)
+for s in $shops; do
   for suite in answer presales emotion reply grounding; do
     kefu eval "evals/shops/$s/$suite.jsonl" --shop "evals/shops/$s/shop" --embed-model "$model" \
       --index "$out/idx-$s" --json "$out/$s-$suite.json" > "$out/$s-$suite.txt" 2>&1

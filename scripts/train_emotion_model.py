@@ -84,6 +84,9 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from folds import dev_shops, trained_shops, written_in  # noqa: E402
 
 from kefu_copilot.config._shop import load_shop_config  # noqa: E402
 from kefu_copilot.emotion._corpus import jddc_split  # noqa: E402
@@ -110,17 +113,18 @@ from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # n
 # 0.886 (0.898), verticals 0.934 (0.951), JDDC training half 0.369 (0.477): the dev shops' plain
 # questions bound the threshold at ~0.5, their rule-forced positives cost nothing there, a new
 # shop loses recall. It was not shipped.
-FIRST_SIX = ("apparel", "digital", "cosmetics", "food", "home", "sports")
+# (the folds: evals/shops/folds.json — a fold by the round it was written in)
+FIRST_SIX = tuple(s for s in dev_shops() if s in (*written_in(0), *written_in(3)))
 # The never-read folds of rounds 10, 11 and 12, dev from the round after: the packaged model
 # (fitted in round 10 on the first six) never saw any of them, so on these twelve shops its own (fishing, garden and watch,
 # round 13's never-read fold, are dev from round 14)
 # figure and a refit's nested leave-one-shop-out figure compare like with like.
-FOLD_R10 = ("toys", "instruments", "health")
-FOLD_R11 = ("fruit", "ebike", "lighting")
-FOLD_R12 = ("meddevice", "liquor", "smartlock")
-FOLD_R13 = ("fishing", "garden", "watch")  # round 13's never-read fold, dev from round 14
-FOLD_R14 = ("aquarium", "printink", "cake")  # round 14's never-read fold, dev from round 15
-FOLD_R15 = ("shoes", "bathroom", "books")  # round 15's never-read fold, dev from round 16
+FOLD_R10 = written_in(10)
+FOLD_R11 = written_in(11)
+FOLD_R12 = written_in(12)
+FOLD_R13 = written_in(13)  # round 13's never-read fold, dev from round 14
+FOLD_R14 = written_in(14)  # round 14's never-read fold, dev from round 15
+FOLD_R15 = written_in(15)  # round 15's never-read fold, dev from round 16
 NEW_DEV_SHOPS = (*FOLD_R11, *FOLD_R12, *FOLD_R13, *FOLD_R14, *FOLD_R15)
 DEV_SHOPS = (*FIRST_SIX, *FOLD_R10, *FOLD_R11, *FOLD_R12, *FOLD_R13, *FOLD_R14, *FOLD_R15)
 UNSEEN = (*FOLD_R10, *NEW_DEV_SHOPS)  # the dev shops the packaged model was not fitted on
@@ -128,7 +132,7 @@ UNSEEN = (*FOLD_R10, *NEW_DEV_SHOPS)  # the dev shops the packaged model was not
 # failures are never printed and no cue is written from them; their answer / presales questions
 # only measure (plain). More verticals of real shop turns carry over to shops never seen
 # (round 7: luggage .893 → .947 with them, the other held-out shops within .004).
-TRAIN_SHOPS = ("baby", "pets", "kitchen", "tools")
+TRAIN_SHOPS = trained_shops()
 BLIND_SHOPS = (*DEV_SHOPS, *TRAIN_SHOPS)
 # The held-out shops (eyewear, stationery, luggage, tea, jewelry, autoparts, bedding, camping,
 # furniture, florist) are never read here:
