@@ -1694,3 +1694,55 @@ def test_a_comparison_shows_first_the_rows_stating_what_the_question_asks() -> N
     assert asked.rows[0][0] == "适用层高" and "适用层高" in asked.text
     plain = compare_variants(lamp, rows, RULES, cite, "8头和12头差了300块，差在哪")
     assert plain.rows[0][0] == "款式" and "适用层高" not in plain.text
+
+
+def test_an_answers_price_is_of_the_versions_the_need_or_the_words_said_pick() -> None:
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import priced_versions
+
+    canes = [
+        Variant("普通款", 79, True, 1, (("款式", "普通款"), ("照明", "无")), "普通款"),
+        Variant("LED照明款", 109, True, 2, (("款式", "LED照明款"), ("照明", "手柄带LED灯")), "LED照明款"),
+    ]  # fmt: skip
+    cane = Profile("products/cane.md", "四脚拐杖", "", "", [], canes, [])
+    said = "老人起夜 有带灯的吗 LED照明款：手柄带LED灯"  # the version the answer quotes
+    assert priced_versions(cane, read_needs("有带灯的吗", RULES), RULES, said)[0] == [109]
+    needs = read_needs("预算100以内的拐杖", RULES)  # a budget keeps what it allows
+    assert priced_versions(cane, needs, RULES, "预算100以内的拐杖")[0] == [79]
+    needs = read_needs("最便宜的拐杖", RULES)  # the least of a price asked for
+    assert priced_versions(cane, needs, RULES, "最便宜的拐杖")[0] == [79]
+    assert priced_versions(cane, read_needs("拐杖", RULES), RULES, "拐杖")[0] == [79, 109]
+    tables = [
+        Variant("小号", 199, True, 1, (("规格", "小号"), ("适合人数", "1–2人")), "小号"),
+        Variant("大号", 299, True, 2, (("规格", "大号"), ("适合人数", "2–4人")), "大号"),
+    ]  # fmt: skip
+    table = Profile("products/table.md", "折叠餐桌", "", "", [], tables, [])
+    needs = read_needs("一家四口吃饭", RULES)  # a household picks its version
+    assert priced_versions(table, needs, RULES, needs.text)[0] == [299]
+
+
+def test_the_knowledges_draft_to_a_need_is_given_the_cited_products_price(
+    copilot: Copilot,
+) -> None:
+    from kefu_copilot import Answer, Citation
+
+    advisor = copilot.advisor()
+    cited = Citation(source="products/jg-bank.md", locator="段1", snippet="", score=0.5)
+    draft = Answer(
+        question="出差想带个充电宝上飞机", text="亲，这款极光 充电宝：可带上飞机",
+        decision="draft", confidence=0.5, citations=[cited],
+    )  # fmt: skip
+    priced = advisor.priced(draft.question, draft)
+    assert priced is not None and priced.decision == "draft"
+    assert priced.text == (
+        "亲，这款极光 充电宝：可带上飞机。价格：10000mAh 标准版 99元；20000mAh 大容量版 149元。"
+    )
+    assert len(priced.citations) > 1  # the price's row is cited
+    budget = draft.model_copy(update={"question": "预算100以内 想带个充电宝上飞机"})
+    assert "149" not in advisor.priced(budget.question, budget).text
+    # an answer sent as is, one already stating the price, or citing no product: unchanged
+    assert advisor.priced(draft.question, draft.model_copy(update={"decision": "auto"})) is None
+    stated = draft.model_copy(update={"text": "亲，极光充电宝99元、149元两款"})
+    assert advisor.priced(draft.question, stated) is None
+    faq = Citation(source="faq/faq.csv", locator="第1行", snippet="", score=0.5)
+    assert advisor.priced(draft.question, draft.model_copy(update={"citations": [faq]})) is None

@@ -37,7 +37,7 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
-from ._recommend import Sizes, marked_against, rank, recommend
+from ._recommend import Sizes, marked_against, priced_versions, prices_text, rank, recommend
 from ._types import Variant
 
 __all__ = ["Advisor"]
@@ -391,6 +391,40 @@ class Advisor:
             return None  # nothing fits, or only a question back: the handoff stands
         reason = "presales: the knowledge hands it off; the products that fit, for an agent"
         return self.held_back(self._recommended(question, rec), reason), needs
+
+    def priced(self, question: str, answer: Answer) -> Answer | None:
+        """The knowledge's draft ``answer`` to a pre-sales need with the price of the product it
+        cites: a shopper choosing what to buy is told what it costs — the versions the need picks
+        (a budget, a version the question or the answer names, a quantity, the least of a price
+        asked for; see :func:`~._recommend.priced_versions`), cited. None when the answer cites
+        no product page, or more than one, or already states those prices. Read of the
+        one product cited, after routing and retrieval: no catalogue-wide work."""
+        if answer.decision != "draft":
+            return None
+        cited = list(dict.fromkeys(
+            c.source for c in answer.citations if c.source in self._by_source
+        ))  # fmt: skip
+        if len(cited) != 1:
+            return None
+        profile = self._by_source[cited[0]]
+        needs = self.needs(question)
+        prices, variants = priced_versions(profile, needs, self.rules, f"{question} {answer.text}")
+        if not prices:
+            return None
+        stated = set(money_amounts(answer.text)) | {v for v in numbers_in(answer.text)}
+        if all(p in stated for p in prices):
+            return None
+        text = str(self.rules["texts"]["priced"]).format(prices=prices_text(prices, variants))
+        body = answer.text.rstrip()
+        body += "" if not body or body[-1] in "。！？!?～~" else "。"
+        chunks = list(dict.fromkeys(v.chunk for v in variants)) or [profile.price_chunk()]
+        return answer.model_copy(
+            update={
+                "text": f"{body}{text}",
+                "citations": [*answer.citations, *(self.cite(c) for c in chunks[:2])],
+                "reasons": [*answer.reasons, "presales: the price of the product cited, added"],
+            }
+        )
 
     def held_back(self, answer: Answer, *reasons: str) -> Answer:
         """``answer`` for an agent: a draft when it was to be sent as is, ``reasons`` added."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from .._models import Answer, Trace
 from ..answer._extractive import Prepared
 from ._advisor import Advisor
+from ._intent import presales_intent
 from ._needs import Needs
 
 __all__ = ["presales_answer"]
@@ -112,13 +113,19 @@ def presales_answer(
             and (said.budget is not None or advisor.names_a_kind(advisor.needs(prepared.question)))
         ):
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
-            # goes to an agent (sent as is only when one product clearly fits)
-            return _held(advisor, prepared)
+            # goes to an agent (sent as is only when one product clearly fits), priced
+            held_answer = _held(advisor, prepared)
+            return advisor.priced(prepared.question, held_answer) or held_answer
         if knowledge == "handoff" and prepared.extractive.decision == "handoff":
             # neither the advisor's cues nor the knowledge answer it: the products that fit
             # the need said, for an agent, rather than an empty handoff
             routed = advisor.fallback(prepared.question, support, passages)
         if routed is None:
+            if prepared.extractive.decision == "draft" and presales_intent().is_need(
+                prepared.question
+            ):
+                # the knowledge's draft for a need: the agent also gets what the product costs
+                return advisor.priced(prepared.question, prepared.extractive)
             return None
     answer, needs = routed
     if held and answer.decision == "auto":
