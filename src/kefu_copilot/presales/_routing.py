@@ -76,7 +76,9 @@ def _held(advisor: Advisor, prepared: Prepared) -> Answer:
 def presales_answer(
     advisor: Advisor, prepared: Prepared, *, explain: bool = False
 ) -> Answer | None:
-    """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one."""
+    """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one
+    (the knowledge's draft to a need then gets the cited product's price in
+    ``prepared.extractive``: see :meth:`Advisor.priced`)."""
     support: dict[str, float] = {}
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
@@ -124,8 +126,12 @@ def presales_answer(
             if prepared.extractive.decision == "draft" and presales_intent().is_need(
                 prepared.question
             ):
-                # the knowledge's draft for a need: the agent also gets what the product costs
-                return advisor.priced(prepared.question, prepared.extractive)
+                # the knowledge's draft for a need: the agent also gets what the product costs.
+                # It stays the knowledge's answer (not the advisor's): an LLM still words it,
+                # and falls back to it priced
+                priced = advisor.priced(prepared.question, prepared.extractive)
+                if priced is not None:
+                    prepared.extractive = priced
             return None
     answer, needs = routed
     if held and answer.decision == "auto":
