@@ -1746,3 +1746,29 @@ def test_the_knowledges_draft_to_a_need_is_given_the_cited_products_price(
     assert advisor.priced(draft.question, stated) is None
     faq = Citation(source="faq/faq.csv", locator="第1行", snippet="", score=0.5)
     assert advisor.priced(draft.question, draft.model_copy(update={"citations": [faq]})) is None
+
+
+def test_the_knowledges_draft_to_a_need_stays_its_answer_priced(
+    copilot: Copilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kefu_copilot.presales._routing as routing
+    from kefu_copilot import Answer, Citation
+    from kefu_copilot.answer._extractive import Prepared
+
+    class _Need:
+        def is_need(self, text: str) -> bool:
+            return True
+
+    monkeypatch.setattr(routing, "presales_intent", lambda: _Need())
+    cited = Citation(source="products/jg-bank.md", locator="段1", snippet="", score=0.5)
+    draft = Answer(
+        question="这个能带上飞机吗", text="亲，这款极光 充电宝：可带上飞机",
+        decision="draft", confidence=0.5, citations=[cited],
+    )  # fmt: skip
+    prepared = Prepared(draft.question, [], draft, [], False)
+    # not the advisor's answer (an LLM still words the knowledge's), but the knowledge's, priced
+    assert routing.presales_answer(copilot.advisor(), prepared) is None
+    assert prepared.extractive.text.endswith(
+        "价格：10000mAh 标准版 99元；20000mAh 大容量版 149元。"
+    )
+    assert prepared.extractive.decision == "draft"
