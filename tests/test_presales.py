@@ -1748,6 +1748,37 @@ def test_the_knowledges_draft_to_a_need_is_given_the_cited_products_price(
     assert advisor.priced(draft.question, draft.model_copy(update={"citations": [faq]})) is None
 
 
+def test_a_need_naming_nothing_sold_is_not_ranked_against_the_catalogue(
+    copilot: Copilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kefu_copilot.presales._advisor as advisor_module
+
+    class _Need:
+        def is_need(self, text: str) -> bool:
+            return True  # read as a need whatever it says: the test is the advisor's own
+
+    advisor = copilot.advisor()
+    monkeypatch.setattr(advisor_module, "presales_intent", lambda: _Need())
+    ranked: list[str] = []
+    real = advisor._recommendation
+
+    def recording(needs: Any, *args: Any, **kwargs: Any) -> Any:
+        ranked.append(needs.text)
+        return real(needs, *args, **kwargs)
+
+    monkeypatch.setattr(advisor, "_recommendation", recording)
+    assert advisor.fallback("金卡会员有什么权益", {}) is None
+    assert ranked == []  # membership, not a product: the catalogue is never read
+    assert not advisor.names_something_sold(advisor.needs("金卡会员有什么权益"))
+    # a word of a title or of a page, or a constraint of a typed attribute, is something to
+    # rank by
+    assert advisor.names_something_sold(advisor.needs("通勤路上戴的耳机"))
+    assert advisor.names_something_sold(advisor.needs("预算200以内"))
+    assert advisor.names_something_sold(advisor.needs("地铁上听歌"))  # a page's own words
+    advisor.fallback("通勤路上戴的耳机", {})
+    assert ranked == ["通勤路上戴的耳机"]
+
+
 def test_the_knowledges_draft_to_a_need_stays_its_answer_priced(
     copilot: Copilot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
