@@ -1694,3 +1694,112 @@ def test_a_comparison_shows_first_the_rows_stating_what_the_question_asks() -> N
     assert asked.rows[0][0] == "适用层高" and "适用层高" in asked.text
     plain = compare_variants(lamp, rows, RULES, cite, "8头和12头差了300块，差在哪")
     assert plain.rows[0][0] == "款式" and "适用层高" not in plain.text
+
+
+def test_an_answers_price_is_of_the_versions_the_need_or_the_words_said_pick() -> None:
+    from kefu_copilot.presales._profiles import Profile, Variant
+    from kefu_copilot.presales._recommend import priced_versions
+
+    canes = [
+        Variant("普通款", 79, True, 1, (("款式", "普通款"), ("照明", "无")), "普通款"),
+        Variant("LED照明款", 109, True, 2, (("款式", "LED照明款"), ("照明", "手柄带LED灯")), "LED照明款"),
+    ]  # fmt: skip
+    cane = Profile("products/cane.md", "四脚拐杖", "", "", [], canes, [])
+    said = "老人起夜 有带灯的吗 LED照明款：手柄带LED灯"  # the version the answer quotes
+    assert priced_versions(cane, read_needs("有带灯的吗", RULES), RULES, said)[0] == [109]
+    needs = read_needs("预算100以内的拐杖", RULES)  # a budget keeps what it allows
+    assert priced_versions(cane, needs, RULES, "预算100以内的拐杖")[0] == [79]
+    needs = read_needs("最便宜的拐杖", RULES)  # the least of a price asked for
+    assert priced_versions(cane, needs, RULES, "最便宜的拐杖")[0] == [79]
+    assert priced_versions(cane, read_needs("拐杖", RULES), RULES, "拐杖")[0] == [79, 109]
+    tables = [
+        Variant("小号", 199, True, 1, (("规格", "小号"), ("适合人数", "1–2人")), "小号"),
+        Variant("大号", 299, True, 2, (("规格", "大号"), ("适合人数", "2–4人")), "大号"),
+    ]  # fmt: skip
+    table = Profile("products/table.md", "折叠餐桌", "", "", [], tables, [])
+    needs = read_needs("一家四口吃饭", RULES)  # a household picks its version
+    assert priced_versions(table, needs, RULES, needs.text)[0] == [299]
+
+
+def test_the_knowledges_draft_to_a_need_is_given_the_cited_products_price(
+    copilot: Copilot,
+) -> None:
+    from kefu_copilot import Answer, Citation
+
+    advisor = copilot.advisor()
+    cited = Citation(source="products/jg-bank.md", locator="段1", snippet="", score=0.5)
+    draft = Answer(
+        question="出差想带个充电宝上飞机", text="亲，这款极光 充电宝：可带上飞机",
+        decision="draft", confidence=0.5, citations=[cited],
+    )  # fmt: skip
+    priced = advisor.priced(draft.question, draft)
+    assert priced is not None and priced.decision == "draft"
+    assert priced.text == (
+        "亲，这款极光 充电宝：可带上飞机。价格：10000mAh 标准版 99元；20000mAh 大容量版 149元。"
+    )
+    assert len(priced.citations) > 1  # the price's row is cited
+    budget = draft.model_copy(update={"question": "预算100以内 想带个充电宝上飞机"})
+    assert "149" not in advisor.priced(budget.question, budget).text
+    # an answer sent as is, one already stating the price, or citing no product: unchanged
+    assert advisor.priced(draft.question, draft.model_copy(update={"decision": "auto"})) is None
+    stated = draft.model_copy(update={"text": "亲，极光充电宝99元、149元两款"})
+    assert advisor.priced(draft.question, stated) is None
+    faq = Citation(source="faq/faq.csv", locator="第1行", snippet="", score=0.5)
+    assert advisor.priced(draft.question, draft.model_copy(update={"citations": [faq]})) is None
+
+
+def test_a_need_naming_nothing_sold_is_not_ranked_against_the_catalogue(
+    copilot: Copilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kefu_copilot.presales._advisor as advisor_module
+
+    class _Need:
+        def is_need(self, text: str) -> bool:
+            return True  # read as a need whatever it says: the test is the advisor's own
+
+    advisor = copilot.advisor()
+    monkeypatch.setattr(advisor_module, "presales_intent", lambda: _Need())
+    ranked: list[str] = []
+    real = advisor._recommendation
+
+    def recording(needs: Any, *args: Any, **kwargs: Any) -> Any:
+        ranked.append(needs.text)
+        return real(needs, *args, **kwargs)
+
+    monkeypatch.setattr(advisor, "_recommendation", recording)
+    assert advisor.fallback("金卡会员有什么权益", {}) is None
+    assert ranked == []  # membership, not a product: the catalogue is never read
+    assert not advisor.names_something_sold(advisor.needs("金卡会员有什么权益"))
+    # a word of a title or of a page, or a constraint of a typed attribute, is something to
+    # rank by
+    assert advisor.names_something_sold(advisor.needs("通勤路上戴的耳机"))
+    assert advisor.names_something_sold(advisor.needs("预算200以内"))
+    assert advisor.names_something_sold(advisor.needs("地铁上听歌"))  # a page's own words
+    advisor.fallback("通勤路上戴的耳机", {})
+    assert ranked == ["通勤路上戴的耳机"]
+
+
+def test_the_knowledges_draft_to_a_need_stays_its_answer_priced(
+    copilot: Copilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kefu_copilot.presales._routing as routing
+    from kefu_copilot import Answer, Citation
+    from kefu_copilot.answer._extractive import Prepared
+
+    class _Need:
+        def is_need(self, text: str) -> bool:
+            return True
+
+    monkeypatch.setattr(routing, "presales_intent", lambda: _Need())
+    cited = Citation(source="products/jg-bank.md", locator="段1", snippet="", score=0.5)
+    draft = Answer(
+        question="这个能带上飞机吗", text="亲，这款极光 充电宝：可带上飞机",
+        decision="draft", confidence=0.5, citations=[cited],
+    )  # fmt: skip
+    prepared = Prepared(draft.question, [], draft, [], False)
+    # not the advisor's answer (an LLM still words the knowledge's), but the knowledge's, priced
+    assert routing.presales_answer(copilot.advisor(), prepared) is None
+    assert prepared.extractive.text.endswith(
+        "价格：10000mAh 标准版 99元；20000mAh 大容量版 149元。"
+    )
+    assert prepared.extractive.decision == "draft"

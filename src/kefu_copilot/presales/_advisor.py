@@ -37,7 +37,8 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
-from ._recommend import Sizes, marked_against, rank, recommend
+from ._recommend import Sizes, marked_against, priced_versions, prices_text, rank, recommend
+from ._text import bigrams
 from ._types import Variant
 
 __all__ = ["Advisor"]
@@ -385,12 +386,48 @@ class Advisor:
             return None
         if not presales_intent().is_need(question):
             return None  # read as an order, policy or product question: the handoff stands
+        if not self.names_something_sold(needs):
+            return None  # "金卡会员有什么权益": nothing to rank the catalogue by
         strict = bool(self._said(question, "existence_cues"))  # "有没有电动升降桌"
         rec = self._recommendation(needs, support, strict=strict, passages=passages)
         if rec.decision == "handoff" or not rec.citations:
             return None  # nothing fits, or only a question back: the handoff stands
         reason = "presales: the knowledge hands it off; the products that fit, for an agent"
         return self.held_back(self._recommended(question, rec), reason), needs
+
+    def priced(self, question: str, answer: Answer) -> Answer | None:
+        """The knowledge's draft ``answer`` to a pre-sales need with the price of the product it
+        cites: a shopper choosing what to buy is told what it costs — the versions the need picks
+        (a budget, a version the question or the answer names, a quantity, the least of a price
+        asked for; see :func:`~._recommend.priced_versions`), cited. None when the answer cites
+        no product page, or more than one, or already states those prices. Read of the
+        one product cited, after routing and retrieval: no catalogue-wide work."""
+        if answer.decision != "draft":
+            return None
+        cited = list(dict.fromkeys(
+            c.source for c in answer.citations if c.source in self._by_source
+        ))  # fmt: skip
+        if len(cited) != 1:
+            return None
+        profile = self._by_source[cited[0]]
+        needs = self.needs(question)
+        prices, variants = priced_versions(profile, needs, self.rules, f"{question} {answer.text}")
+        if not prices:
+            return None
+        stated = set(money_amounts(answer.text)) | {v for v in numbers_in(answer.text)}
+        if all(p in stated for p in prices):
+            return None
+        text = str(self.rules["texts"]["priced"]).format(prices=prices_text(prices, variants))
+        body = answer.text.rstrip()
+        body += "" if not body or body[-1] in "。！？!?～~" else "。"
+        chunks = list(dict.fromkeys(v.chunk for v in variants)) or [profile.price_chunk()]
+        return answer.model_copy(
+            update={
+                "text": f"{body}{text}",
+                "citations": [*answer.citations, *(self.cite(c) for c in chunks[:2])],
+                "reasons": [*answer.reasons, "presales: the price of the product cited, added"],
+            }
+        )
 
     def held_back(self, answer: Answer, *reasons: str) -> Answer:
         """``answer`` for an agent: a draft when it was to be sent as is, ``reasons`` added."""
@@ -416,6 +453,30 @@ class Advisor:
         """Whether the shopper names a kind of product the shop has: a word of some title, or
         of the words said unwanted ("不要很重的充电宝" names one)."""
         return bool(self.kinds.heads([*needs.words, *needs.avoid], needs.aliases, titled=True))
+
+    def names_something_sold(self, needs: Needs) -> bool:
+        """Whether a need says anything a product could be chosen by: a constraint of a typed
+        attribute (a budget, who it is for, a household, an age, a quantity, the most of one, a
+        feature of the lexicon), a word of some product's title, or a word of two or more
+        characters whose every character pair some product's page holds (后备箱 of a folding
+        bike's facts). A need saying none of them ("金卡会员有什么权益": membership, not a
+        product) is not ranked: reading every product for words no page has finds nothing to
+        recommend, at the cost of the whole catalogue. Read from the kind index (titles, and
+        each pair's page count, remembered across questions), not product by product."""
+        typed = (
+            needs.budget or needs.groups or needs.household or needs.age is not None
+            or needs.features or needs.extremes or needs.amounts or needs.recipient
+        )  # fmt: skip
+        if typed:
+            return True
+        words = [*needs.words, *needs.phrases, *needs.avoid]
+        if self.kinds.heads(words, needs.aliases, titled=True):
+            return True
+        return any(
+            (pairs := bigrams(w)) and all(self.kinds.page_frequency(p) for p in pairs)
+            for w in words
+            if len(normalize(w)) > 1
+        )
 
     def _other_kind(self, profile: Profile, needs: Needs) -> bool:
         """Whether the shopper names a kind of product (by the kinds read at ingestion) that

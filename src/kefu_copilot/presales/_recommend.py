@@ -718,6 +718,30 @@ def _variants_wanted(scored: Scored, needs: Needs, rules: Mapping[str, Any]) -> 
     return chosen if 0 < len(chosen) < len(pool) else []
 
 
+def priced_versions(
+    profile: Profile, needs: Needs, rules: Mapping[str, Any], said: str
+) -> tuple[list[float], list[Variant]]:
+    """The prices an answer about ``profile`` names for ``needs``, by the constraint's type: the
+    versions a budget keeps; of those, the ones the words ``said`` (the question and the
+    answer quoted) name by their label ("LED照明款", "1500ml"), else the ones the needs pick
+    (a quantity, a household, an age, a feature a row states: see :func:`_variants_wanted`),
+    else the least (most) of a price asked for; all of them when nothing tells them apart. Read
+    of the one product an answer cites, never of the catalogue."""
+    ok, prices, variants = _within_budget(profile, needs)
+    if not ok:
+        return [], []
+    pool = [v for v in (variants or profile.variants) if v.price is not None]
+    if not pool:
+        return prices, []
+    text = normalize(said)
+    named = [v for v in pool if len(label := normalize(v.label)) > 1 and label in text]
+    chosen = named or _variants_wanted(Scored(profile, variants=pool), needs, rules) or pool
+    for extreme in needs.extremes:
+        if "price" in extreme.dims:
+            chosen = _most_of(chosen, extreme.model_copy(update={"dims": ["price"]}))
+    return sorted({v.price for v in chosen if v.price is not None}), chosen
+
+
 def _is_cjk(text: str) -> bool:
     return bool(text) and all("\u4e00" <= ch <= "\u9fff" for ch in text)
 

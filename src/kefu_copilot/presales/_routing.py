@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from .._models import Answer, Trace
 from ..answer._extractive import Prepared
 from ._advisor import Advisor
+from ._intent import presales_intent
 from ._needs import Needs
 
 __all__ = ["presales_answer"]
@@ -75,7 +76,9 @@ def _held(advisor: Advisor, prepared: Prepared) -> Answer:
 def presales_answer(
     advisor: Advisor, prepared: Prepared, *, explain: bool = False
 ) -> Answer | None:
-    """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one."""
+    """The advisor's answer to ``prepared.question``, or None when it is not a pre-sales one
+    (the knowledge's draft to a need then gets the cited product's price in
+    ``prepared.extractive``: see :meth:`Advisor.priced`)."""
     support: dict[str, float] = {}
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
@@ -112,13 +115,23 @@ def presales_answer(
             and (said.budget is not None or advisor.names_a_kind(advisor.needs(prepared.question)))
         ):
             # a wish to buy a kind of product the advisor did not take: the knowledge's answer
-            # goes to an agent (sent as is only when one product clearly fits)
-            return _held(advisor, prepared)
+            # goes to an agent (sent as is only when one product clearly fits), priced
+            held_answer = _held(advisor, prepared)
+            return advisor.priced(prepared.question, held_answer) or held_answer
         if knowledge == "handoff" and prepared.extractive.decision == "handoff":
             # neither the advisor's cues nor the knowledge answer it: the products that fit
             # the need said, for an agent, rather than an empty handoff
             routed = advisor.fallback(prepared.question, support, passages)
         if routed is None:
+            if prepared.extractive.decision == "draft" and presales_intent().is_need(
+                prepared.question
+            ):
+                # the knowledge's draft for a need: the agent also gets what the product costs.
+                # It stays the knowledge's answer (not the advisor's): an LLM still words it,
+                # and falls back to it priced
+                priced = advisor.priced(prepared.question, prepared.extractive)
+                if priced is not None:
+                    prepared.extractive = priced
             return None
     answer, needs = routed
     if held and answer.decision == "auto":
