@@ -317,3 +317,52 @@ def test_the_products_own_name_for_an_attribute_beats_the_vocabulary_cue() -> No
     # the cue alone: both facts could be it, a draft
     either = attributes.answer("睡袋能扛多少度", "p", "极光睡袋")
     assert either is not None and not either.sure
+
+
+def test_words_of_the_chosen_row_shared_with_other_rows_describe_it() -> None:
+    """A row chosen by a word no other row has ("大果"): the question's other words of that row
+    ("9斤", which every 9斤装 row holds) name it too, so nothing is left over; a word of the row
+    said without its cell's number ("有多少试纸" of "试纸100片") asks that number."""
+    rows = [
+        ["规格", "价格"],
+        ["5斤装 中果", "29.9"],
+        ["9斤装 中果", "45.9"],
+        ["9斤装 大果", "55.9"],
+    ]
+    attributes = _attributes({}, rows)
+    found = attributes.answer("沃柑9斤大果多少钱", "p", "武鸣沃柑")
+    assert found is not None and found.sure, found
+    assert "55.9" in found.text and "45.9" not in found.text
+    kits = [["规格", "内容", "价格"], ["套装A", "主机1台 + 试纸50片", "129"],
+            ["套装B", "主机1台 + 试纸100片", "199"]]  # fmt: skip
+    asked = _attributes({}, kits).answer("血糖仪套装B有多少试纸？价格多少", "p", "血糖仪套装")
+    assert asked is not None and "199" in asked.text and not asked.sure, asked
+
+
+def test_a_row_naming_a_cell_whole_beats_one_holding_it_inside_a_longer_cell() -> None:
+    rows = [["规格", "价格"], ["5斤装 大果", "36.9"], ["10斤装 中果", "52.9"],
+            ["10斤装 大果", "65.9"], ["10斤装 特大果", "79.9"]]  # fmt: skip
+    attributes = _attributes({}, rows)
+    big = attributes.answer("脐橙10斤大果多少钱", "p", "赣南脐橙")
+    assert big is not None and big.sure and "65.9" in big.text and "79.9" not in big.text, big
+    bigger = attributes.answer("脐橙10斤特大果多少钱", "p", "赣南脐橙")
+    assert bigger is not None and "79.9" in bigger.text and "65.9" not in bigger.text, bigger
+
+
+def test_an_attribute_asked_in_two_of_its_words_leaves_nothing_over() -> None:
+    attributes = _attributes({"保修": "2年"})
+    found = attributes.answer("过滤桶质保多久", "p", "外置过滤桶")
+    assert found is not None and found.sure, found
+    # another word beside it still asks more
+    more = attributes.answer("过滤桶进水了质保吗", "p", "外置过滤桶")
+    assert more is not None and not more.sure, more
+
+
+def test_a_cue_of_the_attribute_said_again_apart_asks_another_question() -> None:
+    """Two words of the attribute said together ask it once ("质保多久"); a cue of it said again
+    in another clause ("开封后能放多久" after 保质期多久) asks what the answer does not say."""
+    attributes = _attributes({"保质期": "12个月"})
+    found = attributes.answer("月饼保质期多久", "p", "广式月饼礼盒")
+    assert found is not None and found.sure, found
+    apart = attributes.answer("月饼保质期多久？开封后能放多久", "p", "广式月饼礼盒")
+    assert apart is not None and not apart.sure, apart

@@ -106,6 +106,36 @@ class Attributes:
                 return _Asked(names, attr, [(at, at + len(cue))], title_key)
         return own
 
+    def _cue_spans(self, norm: str, asked: _Asked) -> list[tuple[int, int]]:
+        """Where ``norm`` says the attribute asked by any of its cues (not inside a word of the
+        product's name) joined to where it was found: a question may ask it in two words at
+        once (质保 and 保多久 of "质保多久", 多长多宽) — a cue said again apart from them ("能放
+        多久，多久能送到") is another question's, which the answer does not cover."""
+        found = []
+        for cue, attr in self._cues:
+            if attr != asked.label or not cue or cue not in norm:
+                continue
+            at = norm.find(cue)
+            while at >= 0:
+                end = at + len(cue)
+                if not (at > 0 and norm[at - 1 : end] in asked.title) and not (
+                    end < len(norm) and norm[at : end + 1] in asked.title
+                ):
+                    found.append((at, end))
+                at = norm.find(cue, at + 1)
+        spans: list[tuple[int, int]] = []
+        joined = list(asked.spans)
+        while True:
+            more = [
+                (a, b)
+                for a, b in found
+                if (a, b) not in spans and any(a <= d and c <= b for c, d in joined)
+            ]
+            if not more:
+                return spans
+            spans += more
+            joined += more
+
     def _own_name(self, norm: str, source: str, title_key: str) -> _Asked | None:
         """The longest fact or column name of the product ``norm`` says as is, or None."""
         best: tuple[int, str, int] | None = None
@@ -162,6 +192,8 @@ class Attributes:
         if asked is None:
             return None
         covered: list[tuple[int, int]] = list(asked.spans)
+        if not follow_up:  # the attribute said twice ("质保多久": 质保 and 保多久; 多长多宽)
+            covered += self._cue_spans(norm, asked)
         looked = self._lookup(norm, source, asked, covered, follow_up)
         if looked is None:
             return None
@@ -172,7 +204,7 @@ class Attributes:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
-                more = list(covered) + list(other.spans)
+                more = list(covered) + list(other.spans) + self._cue_spans(norm, other)
                 second = self._lookup(norm, source, other, more, False)
                 if second is not None:
                     covered[:] = more
@@ -415,9 +447,32 @@ class Attributes:
             texts = {i: {text for text, _ in hits} for i, hits in said.items()}
             most = max(len(t) for t in texts.values())
             top = [i for i, t in texts.items() if len(t) == most]
+            if len(top) > 1:
+                # of those, the one naming a cell whole that the others hold only inside a
+                # longer one (the 大果 of "10斤大果" against 10斤装 特大果)
+                whole = {
+                    i: sum(
+                        _named_whole(
+                            norm, text, at, parts[i], [p for j in top if j != i for p in parts[j]]
+                        )
+                        for text, at in said[i]
+                    )
+                    for i in top
+                }
+                best = max(whole.values())
+                top = [i for i in top if whole[i] == best]
             if most > 1 and len(top) == 1:
                 keep = top
                 spans = [(at, at + len(text)) for text, at in said[top[0]]]
+        # the row chosen by its own words: whatever else the question says of that row (the 9斤
+        # of "9斤大果" in the row 9斤装 大果, which other rows share) describes it too — not a
+        # word said without its cell's number (the 试纸 of "有多少试纸" in "试纸100片" asks it)
+        spans.extend(
+            (at, at + len(text))
+            for i in keep
+            for text, at in said[i]
+            if any(text in p and not re.search(r"\d", p.replace(text, "", 1)) for p in parts[i])
+        )
         return sorted(keep), spans
 
     def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
