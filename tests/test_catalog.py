@@ -366,3 +366,12 @@ def test_a_cue_of_the_attribute_said_again_apart_asks_another_question() -> None
     assert found is not None and found.sure, found
     apart = attributes.answer("月饼保质期多久？开封后能放多久", "p", "广式月饼礼盒")
     assert apart is not None and not apart.sure, apart
+
+
+def test_the_age_a_product_suits_is_an_attribute() -> None:
+    attributes = _attributes({"适用年龄": "4岁以上"})
+    found = attributes.answer("木质拼图适合几岁", "p", "儿童木质拼图")
+    assert found is not None and found.sure and "4岁以上" in found.text, found
+    # an age of the customer's own child asks whether it fits: more than the value
+    more = attributes.answer("拼图几岁能玩 5岁半行不行", "p", "儿童木质拼图")
+    assert more is not None and not more.sure, more
