@@ -375,3 +375,20 @@ def test_the_age_a_product_suits_is_an_attribute() -> None:
     # an age of the customer's own child asks whether it fits: more than the value
     more = attributes.answer("拼图几岁能玩 5岁半行不行", "p", "儿童木质拼图")
     assert more is not None and not more.sure, more
+
+
+def test_a_products_code_said_with_its_hyphen_or_colon_names_it() -> None:
+    rows = [["尺寸", "价格"], ["36寸", "429"], ["39寸", "499"]]
+    attributes = _attributes({}, rows)
+    for question, title in (
+        ("C-39 36寸多少钱", "C-39 古典吉他"),
+        ("1:16遥控车36寸多少钱", "1:16四驱遥控车"),
+    ):
+        found = attributes.answer(question, "p", title)
+        assert found is not None and found.sure and "429" in found.text, (question, found)
+    # a code that is not the product's is still more than the lookup
+    other = attributes.answer("C-40 36寸多少钱", "p", "C-39 古典吉他")
+    assert other is not None and not other.sure, other
+    # a dotted date is no code of the name: it still asks more
+    date = attributes.answer("2.14的1:16遥控车36寸多少钱", "p", "1:16四驱遥控车2014款")
+    assert date is not None and not date.sure, date

@@ -512,16 +512,27 @@ class Attributes:
                 mask[n] = True
         # the product's or a column's name said in other words: a run of two or more of the
         # question's characters all from their names (跑鞋 of 跑步鞋, 碎花裙 of 碎花雪纺连衣裙;
-        # not a lone 加 or 长 that some name happens to hold)
+        # not a lone 加 or 长 that some name happens to hold) — a code of the name read without
+        # its joiners (the P-88, 1:16 and 7.2 of a name, said with or without them); a code the
+        # name does not hold keeps them (a date 2.14, another model's C-40)
+        joined = _JOINER.sub("", title_key)
+        dropped = {
+            code.start() + j.start()
+            for code in _CODE.finditer(norm)
+            if _JOINER.sub("", code.group()) in joined
+            for j in _JOINER.finditer(code.group())
+        }
+        kept = [k for k in range(len(norm)) if k not in dropped]
+        said = "".join(norm[k] for k in kept)
         n = 0
-        while n < len(norm):
+        while n < len(said):
             end = n
-            while end < len(norm) and norm[end] in title_key and norm[end].isalnum():
+            while end < len(said) and said[end] in joined and said[end].isalnum():
                 end += 1
             if strict and end - n >= 2:
-                end = n + _in_order(norm[n:end], title_key)
+                end = n + _in_order(said[n:end], joined)
             if end - n >= 2:
-                for k in range(n, end):
+                for k in range(kept[n], kept[end - 1] + 1):
                     mask[k] = True
             n = max(end, n + 1)
         for word in self._filler:  # every non-overlapping occurrence, left to right
@@ -538,6 +549,12 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= (1 if strict else 2) else "", *tokens]))
+
+
+#: A hyphen, point or colon inside a code or a number (P-88, 1:16, 7.2).
+_JOINER = re.compile(r"(?<=[a-z0-9])[-.:](?=[a-z0-9])")
+#: A code or number said with its joiners (c-39, 1:16).
+_CODE = re.compile(r"[a-z0-9]+(?:[-.:][a-z0-9]+)+")
 
 
 def _in_order(run: str, title: str) -> int:
