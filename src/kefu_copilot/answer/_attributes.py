@@ -106,36 +106,6 @@ class Attributes:
                 return _Asked(names, attr, [(at, at + len(cue))], title_key)
         return own
 
-    def _cue_spans(self, norm: str, asked: _Asked) -> list[tuple[int, int]]:
-        """Where ``norm`` says the attribute asked by any of its cues (not inside a word of the
-        product's name) joined to where it was found: a question may ask it in two words at
-        once (质保 and 保多久 of "质保多久", 多长多宽) — a cue said again apart from them ("能放
-        多久，多久能送到") is another question's, which the answer does not cover."""
-        found = []
-        for cue, attr in self._cues:
-            if attr != asked.label or not cue or cue not in norm:
-                continue
-            at = norm.find(cue)
-            while at >= 0:
-                end = at + len(cue)
-                if not (at > 0 and norm[at - 1 : end] in asked.title) and not (
-                    end < len(norm) and norm[at : end + 1] in asked.title
-                ):
-                    found.append((at, end))
-                at = norm.find(cue, at + 1)
-        spans: list[tuple[int, int]] = []
-        joined = list(asked.spans)
-        while True:
-            more = [
-                (a, b)
-                for a, b in found
-                if (a, b) not in spans and any(a <= d and c <= b for c, d in joined)
-            ]
-            if not more:
-                return spans
-            spans += more
-            joined += more
-
     def _own_name(self, norm: str, source: str, title_key: str) -> _Asked | None:
         """The longest fact or column name of the product ``norm`` says as is, or None."""
         best: tuple[int, str, int] | None = None
@@ -192,8 +162,6 @@ class Attributes:
         if asked is None:
             return None
         covered: list[tuple[int, int]] = list(asked.spans)
-        if not follow_up:  # the attribute said twice ("质保多久": 质保 and 保多久; 多长多宽)
-            covered += self._cue_spans(norm, asked)
         looked = self._lookup(norm, source, asked, covered, follow_up)
         if looked is None:
             return None
@@ -204,7 +172,7 @@ class Attributes:
                 masked[begin:end] = ["\x00"] * (end - begin)
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
-                more = list(covered) + list(other.spans) + self._cue_spans(norm, other)
+                more = list(covered) + list(other.spans)
                 second = self._lookup(norm, source, other, more, False)
                 if second is not None:
                     covered[:] = more
@@ -447,32 +415,9 @@ class Attributes:
             texts = {i: {text for text, _ in hits} for i, hits in said.items()}
             most = max(len(t) for t in texts.values())
             top = [i for i, t in texts.items() if len(t) == most]
-            if len(top) > 1:
-                # of those, the one naming a cell whole that the others hold only inside a
-                # longer one (the 大果 of "10斤大果" against 10斤装 特大果)
-                whole = {
-                    i: sum(
-                        _named_whole(
-                            norm, text, at, parts[i], [p for j in top if j != i for p in parts[j]]
-                        )
-                        for text, at in said[i]
-                    )
-                    for i in top
-                }
-                best = max(whole.values())
-                top = [i for i in top if whole[i] == best]
             if most > 1 and len(top) == 1:
                 keep = top
                 spans = [(at, at + len(text)) for text, at in said[top[0]]]
-        # the row chosen by its own words: whatever else the question says of that row (the 9斤
-        # of "9斤大果" in the row 9斤装 大果, which other rows share) describes it too — not a
-        # word said without its cell's number (the 试纸 of "有多少试纸" in "试纸100片" asks it)
-        spans.extend(
-            (at, at + len(text))
-            for i in keep
-            for text, at in said[i]
-            if any(text in p and not re.search(r"\d", p.replace(text, "", 1)) for p in parts[i])
-        )
         return sorted(keep), spans
 
     def _from_facts(self, source: str, asked: _Asked) -> tuple[list[str], list[int], bool] | None:
@@ -512,27 +457,16 @@ class Attributes:
                 mask[n] = True
         # the product's or a column's name said in other words: a run of two or more of the
         # question's characters all from their names (跑鞋 of 跑步鞋, 碎花裙 of 碎花雪纺连衣裙;
-        # not a lone 加 or 长 that some name happens to hold) — a code of the name read without
-        # its joiners (the P-88, 1:16 and 7.2 of a name, said with or without them); a code the
-        # name does not hold keeps them (a date 2.14, another model's C-40)
-        joined = _JOINER.sub("", title_key)
-        dropped = {
-            code.start() + j.start()
-            for code in _CODE.finditer(norm)
-            if _JOINER.sub("", code.group()) in joined
-            for j in _JOINER.finditer(code.group())
-        }
-        kept = [k for k in range(len(norm)) if k not in dropped]
-        said = "".join(norm[k] for k in kept)
+        # not a lone 加 or 长 that some name happens to hold)
         n = 0
-        while n < len(said):
+        while n < len(norm):
             end = n
-            while end < len(said) and said[end] in joined and said[end].isalnum():
+            while end < len(norm) and norm[end] in title_key and norm[end].isalnum():
                 end += 1
             if strict and end - n >= 2:
-                end = n + _in_order(said[n:end], joined)
+                end = n + _in_order(norm[n:end], title_key)
             if end - n >= 2:
-                for k in range(kept[n], kept[end - 1] + 1):
+                for k in range(n, end):
                     mask[k] = True
             n = max(end, n + 1)
         for word in self._filler:  # every non-overlapping occurrence, left to right
@@ -549,12 +483,6 @@ class Attributes:
             if not all(mask[m.start() : m.end()]) and m.group() not in title_key
         ]
         return " ".join(filter(None, [rest if len(rest) >= (1 if strict else 2) else "", *tokens]))
-
-
-#: A hyphen, point or colon inside a code or a number (P-88, 1:16, 7.2).
-_JOINER = re.compile(r"(?<=[a-z0-9])[-.:](?=[a-z0-9])")
-#: A code or number said with its joiners (c-39, 1:16).
-_CODE = re.compile(r"[a-z0-9]+(?:[-.:][a-z0-9]+)+")
 
 
 def _in_order(run: str, title: str) -> int:
