@@ -339,8 +339,9 @@ class Answerer:
         answer = prepared.extractive
         if answer.decision == "handoff":
             return prepared
-        rules = self.shop.rule_set("message_rules")
-        term = unquoted_term(to_simplified(prepared.question), answer.text, rules)
+        query = prepared.query  # the question as read: 简体, already (no conversion again)
+        asked = (query.matched or query.text) if query else to_simplified(prepared.question)
+        term = unquoted_term(asked, answer.text, self.shop.rule_set("message_rules"))
         if term is None:
             return prepared
         reason = f"the question turns on {term}, which the knowledge found does not say"
