@@ -12,10 +12,15 @@ from kefu_copilot._data import packaged_rules
 from kefu_copilot._models import Message
 from kefu_copilot.answer._attributes import Attributes
 from kefu_copilot.answer._identify import ProductFinder
-from kefu_copilot.answer._rules import advice_topic, handoff_reasons, human_section
+from kefu_copilot.answer._rules import (
+    advice_topic,
+    handoff_reasons,
+    human_section,
+    unquoted_term,
+)
 from kefu_copilot.config._shop import ShopConfig
 from kefu_copilot.emotion._flag import incident_risks
-from tests.conftest import make_shop
+from tests.conftest import ingested_copilot, make_shop
 
 
 @pytest.mark.parametrize(
@@ -158,6 +163,76 @@ def test_what_a_person_on_the_job_may_do_or_the_delivery_policy_is_not_handed_of
     text: str,
 ) -> None:
     assert handoff_reasons(text, ShopConfig()) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # round 16: an invoice for more than was paid, the goods kept for money instead of a
+        # return, the shop's own phone asked for, an injury told
+        "发票能不能多开五百块",
+        "把发票写成3000行吗",
+        "赔我100我就不退了",
+        "行吧不退了，给我补20块",
+        "店铺电话是多少",
+        "我还是想打电话讲",
+        "穿这双鞋下楼扭伤了",
+    ],
+)
+def test_an_invoice_raised_a_return_waived_for_money_a_phone_or_an_injury_go_to_a_human(
+    text: str,
+) -> None:
+    assert handoff_reasons(text, ShopConfig())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "发票金额是实付金额吗",  # what an invoice states: the policy
+        "发票能开公司抬头吗",
+        "不退货的话能换货吗",  # an exchange asked, no money for keeping the goods
+        "手表能打电话吗",  # a product's function
+        "电话手表多少钱",
+        "鞋底防滑吗 雨天会不会滑倒",  # whether it may happen, not an injury told
+    ],
+)
+def test_the_invoice_policy_an_exchange_a_phone_function_or_a_possible_fall_are_not_handed_off(
+    text: str,
+) -> None:
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "quote", "term"),
+    [
+        ("能先收货再付款吗", "现货48小时内发货。", "先收货再付"),
+        ("支持分期吗", "支持支付宝、微信付款。", "分期"),
+        ("可以定做加长款吗", "吊线最长120cm，可自行调节。", "定做"),
+        ("支持分期吗", "支持花呗分期，3期免息。", None),
+        ("可以定做吗", "本款不接受定制尺寸。", None),  # another word of the same entry
+        ("可以货到付款吗", "不支持货到付款。", None),
+        ("吊线多长", "吊线最长120cm。", None),  # no term the question turns on
+    ],
+)
+def test_a_quote_must_say_the_term_a_question_turns_on(
+    question: str, quote: str, term: str | None
+) -> None:
+    assert unquoted_term(question, quote) == term
+
+
+def test_an_answer_leaving_out_the_term_asked_is_handed_off(tmp_path: Path) -> None:
+    """The shipping policy found for "能先发货后付款吗" answers when goods ship, not the
+    payment arranged: a human takes it; the same policy still answers when goods ship."""
+    copilot = ingested_copilot(
+        tmp_path,
+        {
+            "policies/shipping.md": "# 发货说明\n\n现货商品付款后48小时内发货，节假日顺延。\n",
+            "faq/faq.csv": "question,answer\n支持分期吗,支持花呗分期，3期免息。\n",
+        },
+    )
+    assert copilot.answer("能先发货后付款吗").decision == "handoff"
+    assert copilot.answer("付款后多久发货").decision != "handoff"
+    assert copilot.answer("可以花呗分期吗").decision != "handoff"
 
 
 def test_a_shop_adds_an_advice_topic(tmp_path: Path) -> None:

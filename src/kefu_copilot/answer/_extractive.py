@@ -45,6 +45,7 @@ from ._rules import (
     human_section,
     medical_question,
     payment_question,
+    unquoted_term,
 )
 from ._scoring import SCORING, Scoring, Terms, numbers_in, numeric_fit
 from ._tokens import LiveTokens, StoredTokens
@@ -274,6 +275,7 @@ class Answerer:
             return self._explain(prepared, "nothing_asked") if explain else prepared
         typed, size_question = self._typed(query, history)
         if typed is not None:
+            typed = self._unquoted(typed)
             return self._explain(typed, "typed") if explain else typed
         measures = self._measure(query)
         hits = self._retrieve(query)
@@ -328,7 +330,26 @@ class Answerer:
             prepared.by_support = by_support
         if self.calibrator is not None:
             prepared.support = support
+        prepared = self._unquoted(prepared)
         return self._explain(prepared, "thresholds", hits) if explain else prepared
+
+    def _unquoted(self, prepared: Prepared) -> Prepared:
+        """``prepared`` handed off when its quote leaves out the term the question turns on
+        (``quoted_terms``: 分期, 定做…) — the quote answers something else it named."""
+        answer = prepared.extractive
+        if answer.decision == "handoff":
+            return prepared
+        query = prepared.query  # the question as read: 简体, already (no conversion again)
+        asked = (query.matched or query.text) if query else to_simplified(prepared.question)
+        term = unquoted_term(asked, answer.text, self.shop.rule_set("message_rules"))
+        if term is None:
+            return prepared
+        reason = f"the question turns on {term}, which the knowledge found does not say"
+        prepared.extractive = self._handoff(
+            answer.question, [*answer.reasons, reason], answer.citations, answer.confidence
+        )
+        prepared.by_support = None
+        return prepared
 
     def _continues(self, query: Query, history: Sequence[Message], quoted: Chunk) -> bool:
         """Whether the question leans on the latest customer turn: it names no product, or it is

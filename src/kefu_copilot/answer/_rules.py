@@ -32,6 +32,7 @@ __all__ = [
     "money_amounts",
     "order_question",
     "payment_question",
+    "unquoted_term",
 ]
 
 ORDER_LOOKUP = "needs a look-up in the shop's order system"
@@ -81,6 +82,8 @@ class _Rules:
     demand: re.Pattern[str]
     beyond_policy: re.Pattern[str]
     insistence: re.Pattern[str]
+    #: the terms a question turns on (``quoted_terms``): one pattern per entry of the lists named
+    quoted_terms: tuple[re.Pattern[str], ...]
     courtesy: tuple[tuple[re.Pattern[str], str], ...]
 
 
@@ -112,6 +115,9 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         demand=re.compile(_words(rules["demand_words"])),
         beyond_policy=re.compile(_words(rules["beyond_policy_words"])),
         insistence=_any(rules["insistence"]),
+        quoted_terms=tuple(
+            re.compile(str(cue)) for name in rules["quoted_terms"] for cue in rules[name]
+        ),
         courtesy=tuple(_courtesy(group) for group in rules["courtesy"].values()),
     )
 
@@ -154,6 +160,22 @@ def medical_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     """Whether the message asks if something suits a pregnancy or a medical condition (an
     answer to it is never sent as is). ``rules``: a shop's merged ``message_rules``."""
     return bool(_rules(rules).medical.search(normalize(text)))
+
+
+def unquoted_term(question: str, quote: str, rules: Mapping[str, Any] | None = None) -> str | None:
+    """The term of ``quoted_terms`` (a payment arrangement, a custom order…) the question turns
+    on and ``quote`` does not say, or None: a quote without the term answers something else
+    the question named, so an agent takes it. ``question`` in 简体; both are normalised here."""
+    asked = normalize(question)
+    said: str | None = None
+    for pattern in _rules(rules).quoted_terms:
+        found = pattern.search(asked)
+        if found is None:
+            continue
+        said = normalize(quote) if said is None else said
+        if pattern.search(said) is None:
+            return found.group(0)
+    return None
 
 
 def advice_topic(text: str, rules: Mapping[str, Any] | None = None) -> str | None:
