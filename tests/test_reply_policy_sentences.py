@@ -48,3 +48,35 @@ def test_other_names_leave_out_the_conversations_own_words(advisor) -> None:
     assert others and not any(w in o or o in w for w in others for o in ours)
     said = next(iter(others))
     assert said not in advisor._other_names(products, f"我想问{said}")
+
+
+def _returns_rule(advisor):
+    """The sample shop's seven-day rule, said as a policy and cited from its passage."""
+    from kefu_copilot.reply._advisor import _citation
+
+    chunk = next(
+        c
+        for c in advisor.answerer.snapshot.chunks
+        if c.source == "policies/returns.md" and "自签收次日起7天内" in c.text
+    )
+    text = "自签收次日起7天内，可以申请七天无理由退货。"
+    return text, [_citation(chunk, text, 1.0)]
+
+
+def test_the_clause_leading_with_the_turns_deciding_term_is_said_too(advisor) -> None:
+    """The policy said for "拒签了…" is the general seven-day rule; the clause of the same
+    document whose condition is 拒签 is what the turn turns on, and is said after it, cited."""
+    text, cited = advisor._with_deciding(_returns_rule(advisor), "我拒签了包裹 运费谁出", [])
+    assert text.startswith("自签收次日起7天内")
+    assert "拒签包裹按七天无理由退货处理" in text and "买家承担" in text
+    assert {c.source for c in cited} == {"policies/returns.md"}
+
+
+def test_a_term_said_only_in_passing_or_already_said_adds_nothing(advisor) -> None:
+    found = _returns_rule(advisor)
+    # 香水 is named in a clause about trying on at home, not a rule's condition
+    assert advisor._with_deciding(found, "沾了点香水还能退吗", [])[0] == found[0]
+    # every topic word of the turn is said already
+    assert advisor._with_deciding(found, "七天无理由退货", [])[0] == found[0]
+    # a document not cited is not read: a rule found nowhere else stays as it was
+    assert advisor._with_deciding((found[0], []), "我拒签了包裹 运费谁出", []) == (found[0], [])
