@@ -102,7 +102,7 @@ _TOPIC_WEIGHT = 0.5
 #: a sentence sharing this share of its character pairs with what is said adds nothing
 _SAID_PAIRS = 0.6
 #: the kinds of chunk whose document's other clauses may carry the turn's deciding term
-_DECIDING_KINDS = frozenset({"policy"})
+_DECIDING_KINDS = frozenset({"policy", "table_row"})  # a policy's table rows are the policy's
 _CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
@@ -728,7 +728,11 @@ class ReplyAdvisor:
         (idf-weighted) is said after it — the rule is the document's, its clause is the one asked
         about. A sentence leading with another product class, or stating none, adds nothing."""
         text, cited = found
-        sources = {c.source for c in cited if self._kind(c.chunk_id) in _DECIDING_KINDS}
+        sources = {
+            c.source
+            for c in cited
+            if self._kind(c.chunk_id) in _DECIDING_KINDS and c.source not in self._pages
+        }
         if not sources:
             return found
         products = self._products([*history, Message(role="customer", text=question)])
