@@ -101,3 +101,13 @@ def test_a_policys_table_row_said_brings_its_documents_deciding_clause(tmp_path)
     text, cited = advisor._with_deciding(found, "为什么我金卡还不能和秒杀一起打折", [])
     assert text.startswith(row.text) and "会员折扣不与秒杀、直播间专享价同享" in text
     assert "每月1日" not in text and {c.source for c in cited} == {"policies/membership.md"}
+
+
+def test_a_clause_of_a_passage_cited_already_is_quoted_by_that_citation(advisor) -> None:
+    """The deciding clause from the passage the policy was said from: the one citation of that
+    passage quotes both (the lint checks the reply's numbers against what citations quote)."""
+    found = _returns_rule(advisor)
+    text, cited = advisor._with_deciding(found, "吊牌剪了还能退吗", [])
+    added = text[len(found[0]) :]
+    assert "吊牌" in added and len(cited) == 1
+    assert cited[0].snippet == f"{found[0]}{added}"

@@ -767,7 +767,16 @@ class ReplyAdvisor:
         sentence = _joined(re.sub(r"[；;，,、]$", "", sentence))
         sentence = sentence if re.search(r"[。.！!？?]$", sentence) else f"{sentence}。"
         text = text if re.search(r"[。.！!？?]$", text) else f"{text}。"
-        return f"{text}{sentence}", merge_citations(cited, [_citation(chunk, sentence, 1.0)])
+        new = _citation(chunk, sentence, 1.0)
+        # a clause of a passage cited already: that citation quotes it too (the lint checks a
+        # reply's numbers against what its citations quote)
+        cited = [
+            c.model_copy(update={"snippet": f"{c.snippet}{sentence}"})
+            if (c.source, c.locator) == (new.source, new.locator)
+            else c
+            for c in cited
+        ]
+        return f"{text}{sentence}", merge_citations(cited, [new])
 
     def _document(self, source: str) -> list[Any]:
         """The chunks of one knowledge file (policy or FAQ), read once per file."""
