@@ -101,6 +101,8 @@ _SURE_POLICY = 1.0  # the answer the answerer is sure of, against a passage's re
 _TOPIC_WEIGHT = 0.5
 #: a sentence sharing this share of its character pairs with what is said adds nothing
 _SAID_PAIRS = 0.6
+#: how many passages of a policy file on either side of a cited one are read (see _document)
+_DOCUMENT_SPAN = 200
 #: the kinds of chunk whose document's other clauses may carry the turn's deciding term
 _DECIDING_KINDS = frozenset({"policy", "table_row"})  # a policy's table rows are the policy's
 _CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said
@@ -225,8 +227,6 @@ class ReplyAdvisor:
         self._variant_codes: dict[str, str] | None = None
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
-        #: the chunks of each policy file, by source (see _document; read when first asked)
-        self._documents: dict[str, list[int]] | None = None
 
     # -- public ------------------------------------------------------------------------------
     def suggest(
@@ -728,9 +728,10 @@ class ReplyAdvisor:
         (idf-weighted) is said after it — the rule is the document's, its clause is the one asked
         about. A sentence leading with another product class, or stating none, adds nothing."""
         text, cited = found
+        # one cited passage of each policy file: the file's passages are found beside it
         sources = {
-            c.source
-            for c in cited
+            c.source: c.chunk_id
+            for c in reversed(cited)
             if self._kind(c.chunk_id) in _DECIDING_KINDS and c.source not in self._pages
         }
         if not sources:
@@ -747,7 +748,7 @@ class ReplyAdvisor:
         others = self._other_names(products, question)
         best: tuple[float, str, Any] | None = None
         for source in sorted(sources):
-            for chunk in self._document(source):
+            for chunk in self._document(sources[source]):
                 body = reply_sentences(reply_sentence(chunk.text))
                 for n, sentence in enumerate(body):
                     pairs = _pairs(fold(sentence))
@@ -778,15 +779,26 @@ class ReplyAdvisor:
         ]
         return f"{text}{sentence}", merge_citations(cited, [new])
 
-    def _document(self, source: str) -> list[Any]:
-        """The chunks of one knowledge file (policy or FAQ), read once per file."""
-        if self._documents is None:
-            documents: dict[str, list[int]] = {}
-            for n, kind in enumerate(self.answerer.snapshot.kinds):
-                if kind in _DECIDING_KINDS:
-                    documents.setdefault(self.answerer.snapshot.chunks[n].source, []).append(n)
-            self._documents = documents
-        return [self.answerer.snapshot.chunks[n] for n in self._documents.get(source, ())]
+    def _document(self, chunk_id: str | None) -> list[Any]:
+        """The passages of the knowledge file of the passage ``chunk_id``: those beside it of the
+        same source (a file's passages are consecutive in the snapshot), at most
+        :data:`_DOCUMENT_SPAN` on either side — read there, not by a scan of every chunk."""
+        snapshot = self.answerer.snapshot
+        at = snapshot.by_id.get(chunk_id) if chunk_id else None
+        if at is None:
+            return []
+        source = snapshot.chunks[at].source
+        first = at
+        while first > 0 and at - first < _DOCUMENT_SPAN:
+            if snapshot.chunks[first - 1].source != source:
+                break
+            first -= 1
+        last = at
+        while last + 1 < len(snapshot.chunks) and last - at < _DOCUMENT_SPAN:
+            if snapshot.chunks[last + 1].source != source:
+                break
+            last += 1
+        return [snapshot.chunks[n] for n in range(first, last + 1)]
 
     def _with_referred(
         self, found: tuple[str, list[Citation]], question: str, history: list[Message]
