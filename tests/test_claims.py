@@ -1034,6 +1034,74 @@ def test_a_rows_value_said_of_another_rows_label_is_not_supported() -> None:
     assert set(verdicts("10元的使用门槛是满199元", coupons, question)) <= {"entailed", "neutral"}
 
 
+def test_a_row_named_by_any_of_its_cells_does_not_lend_another_rows_value() -> None:
+    # the row is named by its count (数量：50只), not its first cell; prices are bare numbers
+    # whose key gives their unit (价格(元)：29, price：168), read as the rows' units read them
+    shrimp = [
+        "虾\n品种：红樱桃虾，数量：50只，价格(元)：59",
+        "虾\n品种：红樱桃虾，数量：20只，价格(元)：29",
+    ]
+    assert "unsupported" in verdicts("红樱桃虾50只29元", shrimp, "樱桃虾50只多少钱")
+    assert verdicts("红樱桃虾50只59元", shrimp, "樱桃虾50只多少钱") == ["entailed"]
+    cake = ["蛋糕\n规格：8寸，人数：5-8人，price：238", "蛋糕\n规格：6寸，人数：2-4人，price：168"]
+    assert "unsupported" in verdicts("8寸是168元", cake, "8寸多少钱")
+    check = ClaimChecker(SHOP).check("6寸168元，够2-4人吃", cake, question="6寸多少钱")
+    assert not any("another row" in v.reason for v in check.verdicts)
+
+
+def test_a_value_the_knowledge_enumerates_for_one_head_is_not_anothers() -> None:
+    # clauses of one sentence, each a head and its value
+    warranty = ["手表\n保修：主机1年，充电线6个月"]
+    assert verdicts("充电线保修1年哦", warranty, "充电线保修多久") == ["contradicted"]
+    assert verdicts("充电线保修6个月哦", warranty, "充电线保修多久") == ["entailed"]
+    assert "contradicted" not in verdicts("主机保修1年，充电线半年", warranty, "保修多久")
+    assert verdicts("保修1年哦", warranty, "保修多久") == ["entailed"]  # names no head
+    # what the clauses say alike (托盘) is not a head; letter sizes are heads
+    trays = ["花盆\n托盘：需单独购买：S/M托盘3元，L/XL/XXL托盘6元"]
+    assert verdicts("XL的托盘3元一个", trays, "XL的托盘多少钱") == ["contradicted"]
+    assert verdicts("XL的托盘6元一个", trays, "XL的托盘多少钱") == ["entailed"]
+    # items of one list
+    protection = [
+        "价格保护\n耗材（墨盒、硒鼓）：签收后7天内，同一商品降价，可申请退差价。\n"
+        "打印机：签收后15天内，同一型号降价，可申请退差价。"
+    ]
+    assert verdicts("耗材签收后15天内可以退差价", protection, "耗材保价多久")[0] == "contradicted"
+    assert verdicts("耗材签收后7天内可以退差价", protection, "耗材保价多久")[0] == "entailed"
+    # rows of one table under one column, a label holding another (黑金卡, 金卡)
+    tiers = [
+        "会员\n等级：金卡，升级条件：累计实付满2000元，商品折扣：95折",
+        "会员\n等级：黑金卡，升级条件：累计实付满5000元，商品折扣：92折",
+    ]
+    assert verdicts("金卡会员享92折", tiers, "金卡打几折") == ["contradicted"]
+    assert verdicts("黑金卡会员享92折", tiers, "黑金卡打几折") == ["entailed"]
+
+
+def test_a_reply_naming_no_head_says_the_enumerations_words_of_the_questions() -> None:
+    # one sentence over two lines (a chunk's): what every head's clause says (每单需补运费) said
+    # with no head is said of the head the question names — unconfirmed, not contradicted
+    fees = [
+        "配送\n偏远地区：新疆、西藏，小件商品每单需补运费10元；\n制氧机、轮椅每单需补运费60元。"
+    ]
+    assert verdicts("新疆每单补运费10元哦", fees, "新疆买制氧机运费") == ["unsupported"]
+    assert verdicts("新疆每单补运费10元哦", fees, "新疆买血压计运费") == ["entailed"]
+
+
+def test_a_frame_or_a_column_of_attributes_is_no_enumeration() -> None:
+    from kefu_copilot.answer._claims import _enumerations, claim_rules
+
+    # 下单后 frames a time (not_heads); it is no sibling of 预售商品
+    shipping = ["发货\n现货下单后48小时内发货，预售商品15天内发货。"]
+    assert "contradicted" not in verdicts("预售商品下单后15天内发货", shipping, "预售多久发货")
+    assert _enumerations(claim_rules(), shipping).pattern is None
+    # a column holding values of several dimensions names attributes, not subjects
+    table = [
+        "桌\n参数：桌面承重，说明：静态承重50kg",
+        "桌\n参数：桌面，说明：多层实木板，厚15mm",
+        "桌\n参数：桌腿高度，说明：75cm",
+    ]
+    assert verdicts("桌面静态承重是50公斤哦", table, "承重多少") == ["entailed"]
+
+
 def test_a_modals_no_says_no_to_what_it_qualifies() -> None:
     from kefu_copilot.answer._claims import _polarity, claim_rules
 

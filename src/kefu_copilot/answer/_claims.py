@@ -255,6 +255,8 @@ class _Rules:
     #: kinds of offer (``offer_kinds``: gift, money, refund, discount, service, promise), in
     #: order, each with the words that make one
     offer_kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    #: what marks a head of an enumeration as a frame (下单后, 满, 超过) rather than a subject
+    not_head: re.Pattern[str] | None = None
     #: (reading, text) → what the reading gives (:func:`_remembered`), per rule set: a checker
     #: reads each cited clause's polarity and its words said not done once per claim of a
     #: reply (a recommendation of three products' facts: dozens of claims, the same clauses)
@@ -425,6 +427,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             for kind, words in (rules.get("offer_kinds") or {}).items()
             if words
         ),
+        not_head=(re.compile(_alternation(rules["not_heads"])) if rules.get("not_heads") else None),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -1373,6 +1376,163 @@ def _row_key(sentence: str) -> str:
     return m.group().strip().rstrip("：:").strip() if m else ""
 
 
+def _cell_values(rules: _Rules, clause: str) -> list[Measure]:
+    """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
+    if rules.value_cell is None:
+        return []
+    out = []
+    for m in rules.value_cell.finditer(clause):
+        value = float(m.group("n"))
+        dim = rules.value_dims[m.group("key")]
+        out.append(Measure(dim, value, value, m.span("n"), m.group("n")))
+    return out
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One member of an enumeration: the names of its head and the value given them."""
+
+    names: tuple[str, ...]  # 制氧机, 轮椅 of "制氧机、轮椅每单需补运费60元"
+    value: Measure
+    text: str  # where the knowledge gives it (a clause, a list item, a table row)
+
+
+@dataclass(frozen=True)
+class _Enumerations:
+    """The knowledge's enumerations: heads given values of one dimension side by side — the
+    clauses of a sentence (主机1年，充电线6个月; S/M托盘3元，L/XL/XXL托盘6元), the items of a list
+    (耗材：签收后7天内 / 打印机：签收后15天内), the rows of a table under one column (等级：金卡 …
+    商品折扣：95折 / 等级：黑金卡 … 92折). Each is a tuple of entries; ``shared``: whether its
+    heads were found by what their clauses say alike (每单需补运费) — a reply saying it and naming
+    no head says it of the head its question names. Indexed by dimension."""
+
+    by_dim: Mapping[str, tuple[tuple[tuple[_Entry, ...], str], ...]] = field(default_factory=dict)
+    pattern: re.Pattern[str] | None = None  # every head's name
+
+
+_NO_ENUMERATIONS = _Enumerations()
+#: a list item or a table cell: its key, the colon, its value
+_ITEM = re.compile(r"^[\s\-*•·]*([^：:，,。；;]{1,30})[：:](.+)$")
+_HEAD_SPLIT = re.compile(r"[、/]")
+_LETTER_SIZE = re.compile(r"\d?x*[sml]")
+
+
+def _head_names(rules: _Rules, head: str) -> tuple[str, ...]:
+    """The names a head gives (制氧机、轮椅 → 制氧机, 轮椅; s/m → s, m): each two characters
+    or more with one Chinese character, or a letter size; none when one is a frame (下单后)."""
+    head = _PAREN_ASIDE.sub("", head).strip(" ：:（）()的")
+    names = [n.strip() for n in _HEAD_SPLIT.split(head)]
+    for name in names:
+        if _LETTER_SIZE.fullmatch(name):
+            continue
+        if not (2 <= len(name) <= 8 and _CJK.search(name)) or _strip_measures(name) != name:
+            return ()
+        if rules.strong_cue.search(name) or _STATE.search(name):
+            return ()
+        if rules.not_head is not None and rules.not_head.search(name):
+            return ()
+    return tuple(names)
+
+
+def _affix(texts: Sequence[str]) -> tuple[int, int]:
+    """The lengths of the prefix and the suffix all ``texts`` share."""
+    first = texts[0]
+    pre = 0
+    while pre < len(first) and all(len(t) > pre and t[pre] == first[pre] for t in texts):
+        pre += 1
+    suf = 0
+    while suf < len(first) - pre and all(
+        len(t) - pre > suf and t[-1 - suf] == first[-1 - suf] for t in texts
+    ):
+        suf += 1
+    return pre, suf
+
+
+def _enumeration(
+    rules: _Rules, items: Sequence[tuple[str, Measure, str]], *, said: bool = False
+) -> tuple[tuple[_Entry, ...], str] | None:
+    """An enumeration of (head, value, its text) side by side; with ``said``, the heads are
+    what the parts before the values do not share (小件商品 / 制氧机、轮椅 of …每单需补运费).
+    None unless two or more heads, all names different, give two or more values."""
+    if len(items) < 2:
+        return None
+    heads = [h for h, _, _ in items]
+    pre, suf = _affix(heads) if said else (0, 0)
+    entries = []
+    for head, value, text in items:
+        names = _head_names(rules, head[pre : len(head) - suf])
+        if names:
+            entries.append(_Entry(names, value, text))
+    seen = [n for e in entries for n in e.names]
+    if (
+        len(entries) < 2
+        or len(set(seen)) < len(seen)
+        or len({(e.value.low, e.value.high) for e in entries}) < 2
+    ):
+        return None
+    return tuple(entries), heads[0][len(heads[0]) - suf :] if suf else ""
+
+
+def _enumerations(rules: _Rules, passages: Iterable[str]) -> _Enumerations:
+    """The enumerations of the passages (folded): clauses of one sentence each giving one value
+    (the head is what follows a cell's colon), items of one list (the head is the item's key),
+    rows of one table sharing their first key (the head is that cell's value, per column)."""
+    found: list[tuple[tuple[_Entry, ...], str]] = []
+    columns: dict[tuple[str, str], list[tuple[str, Measure, str]]] = {}
+    for passage in passages:
+        folded = fold(passage)
+        listed: dict[str, list[tuple[str, Measure, str]]] = {}
+        for line in folded.split("\n"):
+            cells = re.split(r"[，,](?=[^，,：:]{1,12}[：:])", line)
+            if len(cells) >= 2 and all(_ITEM.match(c) for c in cells):  # a table row
+                key, label = _ITEM.match(cells[0]).groups()  # type: ignore[union-attr]
+                for cell in cells[1:]:
+                    column, value = _ITEM.match(cell).groups()  # type: ignore[union-attr]
+                    values = measures(value) or _cell_values(rules, cell)
+                    if len(values) == 1:
+                        columns.setdefault((key.strip(), column.strip()), []).append(
+                            (label, values[0], line)
+                        )
+            item = _ITEM.match(line)
+            if item:
+                first = re.split(r"[，,；;。]", item.group(2), maxsplit=1)[0]
+                values = measures(first)
+                if len(values) == 1:
+                    listed.setdefault(values[0].dim, []).append((item.group(1), values[0], line))
+        # a sentence goes on past a line ending in a comma or a semicolon (a chunk's lines)
+        for sentence in re.split(r"[。！!？?]|\n(?<![，,；;]\n)", folded):
+            by_dim: dict[str, list[tuple[str, Measure, str]]] = {}
+            for part in re.split(r"[，,；;\n]", sentence):
+                # 儿童电话手表主机1年、充电线6个月: a clause of two values lists two heads
+                many = len(measures(part)) > 1
+                for clause in part.split("、") if many else [part]:
+                    values = measures(clause)
+                    if len(values) == 1:
+                        before = re.split(r"[：:]", clause[: values[0].span[0]])[-1]
+                        by_dim.setdefault(values[0].dim, []).append((before, values[0], clause))
+            found += [
+                e for items in by_dim.values() if (e := _enumeration(rules, items, said=True))
+            ]
+        found += [e for items in listed.values() if (e := _enumeration(rules, items))]
+    # a column holding values of several dimensions (参数：桌面承重 / 净重 / 桌面，说明：…) is
+    # one of attributes, not of subjects
+    columns = {k: v for k, v in columns.items() if len({m.dim for _, m, _ in v}) == 1}
+    found += [e for items in columns.values() if (e := _enumeration(rules, items))]
+    if not found:
+        return _NO_ENUMERATIONS
+    grouped: dict[str, list[tuple[tuple[_Entry, ...], str]]] = {}
+    for entries, common in found:
+        grouped.setdefault(entries[0].value.dim, []).append((entries, common))
+    names = {n for entries, _ in found for e in entries for n in e.names}
+    pattern = re.compile(
+        "|".join(
+            rf"(?<![a-z0-9.]){re.escape(n)}(?![a-z0-9])"
+            for n in sorted(names, key=len, reverse=True)
+        )
+    )
+    return _Enumerations({d: tuple(v) for d, v in grouped.items()}, pattern)
+
+
 #: kinds of subject a reply must find named in the knowledge it cites to state their values
 _NAMED_KINDS = frozenset({*_FOCUS_KINDS, "code"})
 
@@ -1652,14 +1812,7 @@ class RuleEntailment:
 
     def _cell_values(self, clause: str) -> list[Measure]:
         """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
-        if self.rules.value_cell is None:
-            return []
-        out = []
-        for m in self.rules.value_cell.finditer(clause):
-            value = float(m.group("n"))
-            dim = self.rules.value_dims[m.group("key")]
-            out.append(Measure(dim, value, value, m.span("n"), m.group("n")))
-        return out
+        return _cell_values(self.rules, clause)
 
     def judge(
         self, claims: Sequence[Claim], passages: Sequence[str], *, question: str = ""
@@ -1672,8 +1825,10 @@ class RuleEntailment:
         prices = self._amounts_by_subject(claims, units)
         labels = self.labels(passages)
         named = _Named(fold("\n".join(passages)))
-        return [
-            self._judge(
+        enumerated = _enumerations(self.rules, passages)
+        out = []
+        for claim in claims:
+            verdict = self._judge(
                 claim,
                 units,
                 asked,
@@ -1682,8 +1837,54 @@ class RuleEntailment:
                 kinds,
                 named,
             )
-            for claim in claims
-        ]
+            swapped = self._enumerated(claim, units, enumerated, fold(question))
+            if swapped is not None and _STRICTNESS[swapped.verdict] > _STRICTNESS[verdict.verdict]:
+                verdict = swapped
+            out.append(verdict)
+        return out
+
+    @staticmethod
+    def _enumerated(
+        claim: Claim, units: Sequence[_Unit], enumerated: _Enumerations, question: str
+    ) -> ClaimVerdict | None:
+        """A value the knowledge enumerates for one head said of another head of the same
+        enumeration (充电线保修1年 where it says 主机1年，充电线6个月; XL的托盘3元 where S/M托盘3元，
+        L/XL/XXL托盘6元; 金卡享92折 where the 黑金卡 row says 92折): contradicted where the reply
+        names the head, unsupported where only the question does and the reply says what the
+        enumeration says of every head (每单补运费10元 asked of 制氧机). Only where every clause
+        stating the value is such an entry: a value stated of the named head anywhere stands."""
+        if enumerated.pattern is None or not claim.measures:
+            return None
+        text = fold(claim.text)
+        said = {m.group() for m in enumerated.pattern.finditer(text)}
+        asked = {m.group() for m in enumerated.pattern.finditer(question)} if question else set()
+        for q in claim.measures:
+            stating = [u for u in units if any(_states(m, q) for m in u.measures)]
+            if not stating:
+                continue
+            swaps: list[tuple[bool, str, str]] = []  # (sure, of whom, named)
+            for entries, common in enumerated.by_dim.get(q.dim, ()):
+                of_q = [e for e in entries if _states(e.value, q)]
+                if not of_q:
+                    continue
+                heads = {n for e in entries for n in e.names}
+                named, sure = said & heads, True
+                if not named and common and _bigrams(common) & _bigrams(text):
+                    named, sure = asked & heads, False
+                if not named or named & {n for e in of_q for n in e.names}:
+                    continue
+                swaps.append((sure, "、".join(of_q[0].names), "、".join(sorted(named))))
+                covered = [e.text for e in of_q]
+                stating = [u for u in stating if not any(u.text.strip() in c for c in covered)]
+            if swaps and not stating:
+                sure, owner, other = swaps[0]
+                sure = all(s for s, _, _ in swaps)
+                return ClaimVerdict(
+                    claim,
+                    "contradicted" if sure else "unsupported",
+                    f"{q.text} is what the knowledge gives {owner}, not {other}",
+                )
+        return None
 
     @staticmethod
     def _amounts_by_subject(
@@ -1820,35 +2021,33 @@ class RuleEntailment:
         )
 
     def _rows_mixed(self, claim: Claim, units: Sequence[_Unit]) -> ClaimVerdict | None:
-        """A value of a table row said of another row's label: the claim names one row by a
-        value of its first cell (券面：10元, 规格：50ml) and states a value only other rows of
-        the same table give (使用门槛：999元 of the 80元 row) — the first row never states it."""
-        rows: dict[str, list[str]] = {}  # a row (its sentence) → the first cell's text
+        """A value of a table row said of another row: the claim names rows by a value some of
+        a table's rows state in a cell and others do not (券面：10元, 规格：50ml, 数量：50只 of
+        the 红樱桃虾 rows) and states a value only other rows of the same table give (使用门槛：
+        999元 of the 80元 row, 价格(元)：29 of the 20只 row) — the rows it names never state it.
+        A row's values are read as its units read them (price：168 is 168元)."""
+        if len(claim.measures) < 2:
+            return None
+        rows: dict[str, tuple[str, list[Measure]]] = {}  # a row (its sentence) → key, values
         for u in units:
             key = _row_key(u.sentence)
-            if key and u.sentence not in rows:
-                rows[u.sentence] = [key, _CLAUSE.split(u.sentence, maxsplit=1)[0]]
-        if len(rows) < 2 or len(claim.measures) < 2:
+            if key:
+                rows.setdefault(u.sentence, (key, []))[1].extend(u.measures)
+        if len(rows) < 2:
             return None
 
-        def stated(q: Measure, text: str) -> bool:
-            return any(_states(m, q) for m in measures(text))
+        def stated(q: Measure, row: str) -> bool:
+            return any(_states(m, q) for m in rows[row][1])
 
         for label in claim.measures:
-            named = [s for s, (_, first) in rows.items() if stated(label, first)]
-            if not named:
-                continue
+            named = [s for s in rows if stated(label, s)]
             keys = {rows[s][0] for s in named}
+            if not named or all(s in named for s in rows if rows[s][0] in keys):
+                continue  # a value every row of the table states names none of them
             for q in claim.measures:
-                if q is label:
+                if q is label or any(stated(q, s) for s in named):
                     continue
-                if any(stated(q, s) for s in named):
-                    continue
-                others = [
-                    s
-                    for s, (key, first) in rows.items()
-                    if key in keys and s not in named and stated(q, s) and not stated(q, first)
-                ]
+                others = [s for s in rows if rows[s][0] in keys and s not in named and stated(q, s)]
                 if others:
                     return ClaimVerdict(
                         claim,
