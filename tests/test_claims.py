@@ -1102,6 +1102,37 @@ def test_a_frame_or_a_column_of_attributes_is_no_enumeration() -> None:
     assert verdicts("桌面静态承重是50公斤哦", table, "承重多少") == ["entailed"]
 
 
+def test_a_cells_header_unit_is_its_values_unit() -> None:
+    # 头围(cm)：57-60 states 57-60cm, as a reply writes it; a cell with its own unit stays
+    helmet = ["头盔\n尺码：L，头围(cm)：57-60", "头盔\n尺码：M，头围(cm)：54-57"]
+    assert verdicts("头围58cm选L码，适合57到60厘米", helmet, "头围58")[-1] == "entailed"
+    assert verdicts("L码适合57到60厘米", helmet, "L码多大")[-1] == "entailed"
+    assert verdicts("L码适合54到57厘米", helmet, "L码多大")[-1] != "entailed"
+    from kefu_copilot.answer._claims import _header_units
+
+    assert (
+        _header_units("宽度(mm)：16mm / 18mm，价格(元)：免费")
+        == "宽度(mm)：16mm / 18mm，价格(元)：免费"
+    )
+    assert _header_units("转速(次/分)：2700，年龄(岁)：8-11") == "转速：2700次/分，年龄(岁)：8-11"
+
+
+def test_a_size_the_question_or_the_knowledge_states_is_no_model_name() -> None:
+    # 120L restates the question's 120升 and 145cm ends the knowledge's 125-145cm: quantities
+    # the reply reasons with, not models the knowledge never names
+    tank = ["过滤桶\n型号：CF-1000，适用水体(L)：80-150，价格(元)：239"]
+    assert "unsupported" not in verdicts("120L属于80-150L区间，选CF-1000", tank, "120升的缸用哪个")
+    guitar = ["吉他\n尺寸：36寸，建议身高(cm)：125-145"]
+    assert "unsupported" not in verdicts("125到145cm选36寸", guitar, "身高130用多大")
+    # ... while a model the knowledge never names is still absent
+    assert "unsupported" in verdicts("CF-3000适合120L的缸", tank, "120升的缸用哪个")
+
+
+def test_no_quantity_is_read_inside_a_model_code() -> None:
+    humidifier = ["加湿器 HU-4L\n档位：1档，雾量(ml/h)：100，满水续航(小时)：约40"]
+    assert verdicts("HU-4L开1档雾量100ml/h", humidifier, "1档雾量多大") == ["entailed"]
+
+
 def test_a_modals_no_says_no_to_what_it_qualifies() -> None:
     from kefu_copilot.answer._claims import _polarity, claim_rules
 

@@ -566,6 +566,18 @@ def _blank_code(m: re.Match[str]) -> str:
     return " " if _HAS_DIGIT.search(m.group()) else m.group()
 
 
+#: a model code starting with a letter (HU-4L, KF-T-03): no quantity is written inside it
+_LETTERED_CODE = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]*(?:-[a-z0-9]+)+", re.I)
+
+
+def _outside_codes(text: str, found: list[Measure]) -> list[Measure]:
+    """The quantities of ``text`` but those read inside a model code (the -4L of HU-4L)."""
+    if "-" not in text or not found:
+        return found
+    codes = [m.span() for m in _LETTERED_CODE.finditer(text)]
+    return [q for q in found if not any(a <= q.span[0] and q.span[1] <= b for a, b in codes)]
+
+
 def _bigrams(text: str) -> frozenset[str]:
     """Content bigrams of the Chinese runs and ASCII words (siri, homekit) of ``text`` — not the
     parts of a code (K87, and HK-B30's HK: a code names its subject, it says no word)."""
@@ -1028,7 +1040,7 @@ def _bound_clauses(
             current = list(dict.fromkeys(current + own)) if keep else own
         if labelling:
             row = list(current)
-        found = list(measures(part))
+        found = _outside_codes(part, measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
         # asked of the 51mm version is about the 51mm version's 全天候 mode
         kinds = {s.split(":", 1)[0] for s in current}
@@ -1544,17 +1556,32 @@ class _Named:
     def __init__(self, cited: str) -> None:
         self.text = cited
         self.codes = frozenset(_codes(cited, keep_measures=True)) | frozenset(_codes(cited))
+        self.values: list[Measure] | None = None  # read when a size is first looked for
 
-    def absent(self, claim: Claim) -> list[str]:
+    def absent(self, claim: Claim, asked: Sequence[Measure] = (), question: str = "") -> list[str]:
         out = []
         for subject in claim.stated:
             kind, name = subject.split(":", 1)
             if kind not in _NAMED_KINDS:
                 continue
             found = name in self.codes or name in self.text if kind == "code" else name in self.text
-            if not found:
+            if not found and not (kind == "code" and self._a_quantity(name, asked, question)):
                 out.append(name)
         return out
+
+    def _a_quantity(self, code: str, asked: Sequence[Measure], question: str) -> bool:
+        """A size written in Latin letters (120L, 58cm) that is the question's quantity (120升,
+        头围58) or a value or a range's end the knowledge states (125-145cm): a quantity
+        the reply reasons with, not a model it names."""
+        found = measures(code)
+        if len(found) != 1 or found[0].span != (0, len(code)):
+            return False
+        m = found[0]
+        if any(m.within(a, 0.0) for a in asked) or m.low in numbers_in(question):
+            return True
+        if self.values is None:
+            self.values = measures(self.text)
+        return any(k.dim == m.dim and m.low in (k.low, k.high) for k in self.values)
 
 
 _SENTENCE_WITH_END = re.compile(r"([^。！!？?；;\n]*)([。！!？?；;\n]+|$)")
@@ -1958,7 +1985,7 @@ class RuleEntailment:
         renamed: dict[int, tuple[str, str] | None] = {}  # per unit: the same for every value
         for q in claim.measures:
             verdicts.append(self._quantity(claim, q, units, asked, derived, renamed))
-        absent = named.absent(claim) if named is not None else []
+        absent = named.absent(claim, asked, context.split("\n", 1)[0]) if named is not None else []
         if absent and (claim.measures or claim.polarity):
             # a value or a yes about a subject the knowledge never names is not confirmed by
             # what it says of the others (新疆 where it lists 青海、甘肃)
@@ -3025,6 +3052,30 @@ def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
 
 
 #: a clause with fewer content words than this says what it is about only through its sentence
+#: a table cell whose key gives its values' unit in parentheses (头围(cm)：57-60, 价格(元)：239)
+_HEADER_UNIT = re.compile(
+    r"(?<![^，,；;\n\s/])([^，,：:；;\n（(]{1,12})[（(]([^（()）\d]{1,6})[)）](\s*[：:])([^，,；;。\n]*)"
+)
+_BARE = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?(?:\s*[-~～到至]\s*\d+(?:\.\d+)?)?)(?![\d.]|\s*[a-z%\u4e00-\u9fff])",
+    re.I,
+)
+
+
+def _header_units(passage: str) -> str:
+    """The passage with each bare value of a cell whose key gives its unit written with it:
+    "头围(cm)：57-60" reads "头围：57-60cm", as a reply says it (a table's header unit)."""
+
+    def unit(m: re.Match[str]) -> str:
+        key, written, colon, value = m.groups()
+        probe = measures(f"1{written}")
+        if not probe or probe[0].span[0] != 0 or measures(value) or not _BARE.search(value):
+            return m.group()
+        return f"{key}{colon}{_BARE.sub(lambda n: n.group(1) + written, value)}"
+
+    return _HEADER_UNIT.sub(unit, passage) if "(" in passage or "（" in passage else passage
+
+
 _TOPIC_MIN = 2
 
 
@@ -3052,6 +3103,7 @@ class ClaimChecker:
     ) -> list[tuple[tuple[int, int], Measure, Verdict]]:
         """Each quantity of ``text`` (span in ``text``) with its verdict against ``passages``;
         quantities ``context`` (the conversation) states are fine. The reply lint's facts."""
+        passages = [_header_units(p) for p in passages]
         labels = self._values.labels(list(passages))
         units = self._values.units(list(passages), labels)
         asked = measures(context)
@@ -3181,6 +3233,7 @@ class ClaimChecker:
 
     def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
+        passages = [_header_units(p) for p in passages]
         claims = self.claims(text, question, labels=self._values.labels(list(passages)))
         # a clause stating nothing checkable may still state what the knowledge negates
         # without a polarity word (会显示价格 against 不显示价格): it is judged, and dropped when
