@@ -1049,6 +1049,25 @@ def test_a_row_named_by_any_of_its_cells_does_not_lend_another_rows_value() -> N
     assert not any("another row" in v.reason for v in check.verdicts)
 
 
+def test_two_values_of_one_column_list_two_rows() -> None:
+    # 98折或95折 names two rows by one column: a list of rows, not one row's value moved
+    tiers = [
+        "会员\n等级：银卡，折扣：98折，门槛：满500元",
+        "会员\n等级：金卡，折扣：95折，门槛：满2000元",
+    ]
+    check = ClaimChecker(SHOP).check("会员可享98折或95折", tiers, question="会员几折")
+    assert not any("another row" in v.reason for v in check.verdicts)
+    assert "unsupported" in verdicts("98折要满2000元", tiers, "会员几折")
+
+
+def test_a_head_the_reply_named_before_is_in_force() -> None:
+    # 整车（…）保修6个月 after 锂电池保修3个月: the 整车's, not the question's 锂电池
+    warranty = ["遥控车\n保修：锂电池保修3个月，整车（电机、遥控器）保修6个月，自签收之日起计算。"]
+    reply = "锂电池保修3个月，整车（电机、遥控器）保修6个月哦"
+    assert "unsupported" not in verdicts(reply, warranty, "锂电池保修多久")
+    assert "contradicted" in verdicts("锂电池保修6个月哦", warranty, "锂电池保修多久")
+
+
 def test_a_value_the_knowledge_enumerates_for_one_head_is_not_anothers() -> None:
     # clauses of one sentence, each a head and its value
     warranty = ["手表\n保修：主机1年，充电线6个月"]

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar, cast
 
 from .._data import compiled, packaged_rules
@@ -854,6 +855,7 @@ def _raw(q: Measure) -> float:
     return float(found.group()) if found else q.low
 
 
+@lru_cache(maxsize=4096)  # pure; asked for every pair of a claim's and a clause's subjects
 def _shape(code: str) -> str:
     """What two codes of one series share: a hyphenated code's series (the part before its
     first hyphen: HK-B30 and HK-N50 are both HK's models, WC-18 and WC-12 both WC's), else the
@@ -865,6 +867,7 @@ def _shape(code: str) -> str:
     return re.sub(r"\d+(?:\.\d+)?", "#", name)
 
 
+@lru_cache(maxsize=16384)
 def _siblings(a: str, b: str) -> bool:
     """Two different subjects of the same kind (金卡/银卡, 41mm/46mm, 降噪 on/off)."""
     if a == b:
@@ -1853,6 +1856,7 @@ class RuleEntailment:
         labels = self.labels(passages)
         named = _Named(fold("\n".join(passages)))
         enumerated = _enumerations(self.rules, passages)
+        in_force: set[str] = set()  # the heads the reply named last
         out = []
         for claim in claims:
             verdict = self._judge(
@@ -1864,7 +1868,11 @@ class RuleEntailment:
                 kinds,
                 named,
             )
-            swapped = self._enumerated(claim, units, enumerated, fold(question))
+            swapped = self._enumerated(claim, units, enumerated, fold(question), in_force)
+            if enumerated.pattern is not None:
+                in_force = {
+                    m.group() for m in enumerated.pattern.finditer(fold(claim.text))
+                } or in_force
             if swapped is not None and _STRICTNESS[swapped.verdict] > _STRICTNESS[verdict.verdict]:
                 verdict = swapped
             out.append(verdict)
@@ -1872,13 +1880,19 @@ class RuleEntailment:
 
     @staticmethod
     def _enumerated(
-        claim: Claim, units: Sequence[_Unit], enumerated: _Enumerations, question: str
+        claim: Claim,
+        units: Sequence[_Unit],
+        enumerated: _Enumerations,
+        question: str,
+        in_force: set[str] | frozenset[str] = frozenset(),
     ) -> ClaimVerdict | None:
         """A value the knowledge enumerates for one head said of another head of the same
         enumeration (充电线保修1年 where it says 主机1年，充电线6个月; XL的托盘3元 where S/M托盘3元，
         L/XL/XXL托盘6元; 金卡享92折 where the 黑金卡 row says 92折): contradicted where the reply
-        names the head, unsupported where only the question does and the reply says what the
-        enumeration says of every head (每单补运费10元 asked of 制氧机). Only where every clause
+        names the head, unsupported where it names none — the head an earlier clause of the
+        reply named (``in_force``: 整车（电机…）保修6个月 is the 整车's), else the question's where
+        the reply says what the enumeration says of every head (每单补运费10元 asked of 制氧机).
+        Only where every clause
         stating the value is such an entry: a value stated of the named head anywhere stands."""
         if enumerated.pattern is None or not claim.measures:
             return None
@@ -1896,10 +1910,15 @@ class RuleEntailment:
                     continue
                 heads = {n for e in entries for n in e.names}
                 named, sure = said & heads, True
-                if not named and common and _bigrams(common) & _bigrams(text):
+                if not named and in_force & heads:
+                    named, sure = in_force & heads, False
+                elif not named and common and _bigrams(common) & _bigrams(text):
                     named, sure = asked & heads, False
-                if not named or named & {n for e in of_q for n in e.names}:
+                owners = {n for e in of_q for n in e.names}
+                if not named or named & owners:
                     continue
+                if not sure and any(_bigrams(n) & _bigrams(text) for n in owners):
+                    continue  # the reply names part of the head stating it (滚轮 of 足浴盆滚轮)
                 swaps.append((sure, "、".join(of_q[0].names), "、".join(sorted(named))))
                 covered = [e.text for e in of_q]
                 stating = [u for u in stating if not any(u.text.strip() in c for c in covered)]
@@ -2055,27 +2074,35 @@ class RuleEntailment:
         A row's values are read as its units read them (price：168 is 168元)."""
         if len(claim.measures) < 2:
             return None
-        rows: dict[str, tuple[str, list[Measure]]] = {}  # a row (its sentence) → key, values
+        # a row (its sentence) → its first key, and each cell's key with its values
+        rows: dict[str, tuple[str, list[tuple[str, Measure]]]] = {}
         for u in units:
             key = _row_key(u.sentence)
             if key:
-                rows.setdefault(u.sentence, (key, []))[1].extend(u.measures)
+                cell = _CELL_KEY.match(u.text)
+                column = cell.group().strip().rstrip("：:").strip() if cell else ""
+                row = rows.setdefault(u.sentence, (key, []))[1]
+                row.extend((column, m) for m in u.measures)
         if len(rows) < 2:
             return None
 
-        def stated(q: Measure, row: str) -> bool:
-            return any(_states(m, q) for m in rows[row][1])
+        def columns(q: Measure, row: str) -> set[str]:
+            return {c for c, m in rows[row][1] if _states(m, q)}
 
         for label in claim.measures:
-            named = [s for s in rows if stated(label, s)]
+            named = [s for s in rows if columns(label, s)]
             keys = {rows[s][0] for s in named}
             if not named or all(s in named for s in rows if rows[s][0] in keys):
                 continue  # a value every row of the table states names none of them
+            by = set().union(*(columns(label, s) for s in named))
             for q in claim.measures:
-                if q is label or any(stated(q, s) for s in named):
+                if q is label or any(columns(q, s) for s in named):
                     continue
-                others = [s for s in rows if rows[s][0] in keys and s not in named and stated(q, s)]
-                if others:
+                others = [s for s in rows if rows[s][0] in keys and s not in named]
+                found = set().union(*(columns(q, s) for s in others)) if others else set()
+                # two values of one column name two rows (小于280mm或大于420mm, 98折或95折):
+                # a list of rows, not one row's value said of another
+                if found and not found & by:
                     return ClaimVerdict(
                         claim,
                         "unsupported",
