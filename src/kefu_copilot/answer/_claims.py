@@ -1911,7 +1911,7 @@ class RuleEntailment:
                 heads = {n for e in entries for n in e.names}
                 named, sure = said & heads, True
                 if not named and in_force & heads:
-                    named, sure = in_force & heads, False
+                    named, sure = set(in_force) & heads, False
                 elif not named and common and _bigrams(common) & _bigrams(text):
                     named, sure = asked & heads, False
                 owners = {n for e in of_q for n in e.names}
