@@ -1066,6 +1066,11 @@ def test_a_head_the_reply_named_before_is_in_force() -> None:
     reply = "锂电池保修3个月，整车（电机、遥控器）保修6个月哦"
     assert "unsupported" not in verdicts(reply, warranty, "锂电池保修多久")
     assert "contradicted" in verdicts("锂电池保修6个月哦", warranty, "锂电池保修多久")
+    # the members an aside lists are names of its head: 充电线 is a 配件's
+    pen = ["点读笔\n保修：主机1年保修，配件（充电线、耳机）3个月"]
+    reply = "主机保修一年，充电线和耳机保修三个月哦"
+    assert verdicts(reply, pen, "点读笔保修多久") == ["entailed", "entailed"]
+    assert verdicts("充电线保修1年哦", pen, "点读笔保修多久") == ["contradicted"]
 
 
 def test_a_value_the_knowledge_enumerates_for_one_head_is_not_anothers() -> None:

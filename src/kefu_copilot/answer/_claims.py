@@ -1433,20 +1433,28 @@ _LETTER_SIZE = re.compile(r"\d?x*[sml]")
 
 
 def _head_names(rules: _Rules, head: str) -> tuple[str, ...]:
-    """The names a head gives (制氧机、轮椅 → 制氧机, 轮椅; s/m → s, m): each two characters
-    or more with one Chinese character, or a letter size; none when one is a frame (下单后)."""
-    head = _PAREN_ASIDE.sub("", head).strip(" ：:（）()的")
-    names = [n.strip() for n in _HEAD_SPLIT.split(head)]
-    for name in names:
+    """The names a head gives (制氧机、轮椅 → 制氧机, 轮椅; s/m → s, m; 配件（充电线、耳机） →
+    配件, 充电线, 耳机 — the members its aside lists, when each is a name): each two
+    characters or more with one Chinese character, or a letter size; none when one is a frame
+    (下单后)."""
+
+    def valid(name: str) -> bool:
         if _LETTER_SIZE.fullmatch(name):
-            continue
+            return True
         if not (2 <= len(name) <= 8 and _CJK.search(name)) or _strip_measures(name) != name:
-            return ()
+            return False
         if rules.strong_cue.search(name) or _STATE.search(name):
-            return ()
-        if rules.not_head is not None and rules.not_head.search(name):
-            return ()
-    return tuple(names)
+            return False
+        return rules.not_head is None or not rules.not_head.search(name)
+
+    names = [n.strip() for n in _HEAD_SPLIT.split(_PAREN_ASIDE.sub("", head).strip(" ：:（）()的"))]
+    if not all(valid(n) for n in names):
+        return ()
+    for aside in _ASIDE.findall(head):
+        members = [n.strip() for n in _HEAD_SPLIT.split(aside)]
+        if all(valid(n) for n in members):
+            names += members
+    return tuple(dict.fromkeys(names))
 
 
 def _affix(texts: Sequence[str]) -> tuple[int, int]:
