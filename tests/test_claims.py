@@ -1117,6 +1117,13 @@ def test_a_frame_or_a_column_of_attributes_is_no_enumeration() -> None:
     shipping = ["发货\n现货下单后48小时内发货，预售商品15天内发货。"]
     assert "contradicted" not in verdicts("预售商品下单后15天内发货", shipping, "预售多久发货")
     assert _enumerations(claim_rules(), shipping).pattern is None
+    # a threshold (商品满) frames a value; an aside saying what is in a row (含收纳盒) names none
+    assert (
+        _enumerations(claim_rules(), ["运费\n活体运费每单18元，商品满199元免运费。"]).pattern
+        is None
+    )
+    sets = ["书\n规格：单册（不含收纳盒），价格：12.8元", "书\n规格：套装（含收纳盒），价格：98元"]
+    assert verdicts("单册（不含收纳盒）的价格是12.8元", sets, "单册价格") == ["entailed"]
     # a column holding values of several dimensions names attributes, not subjects
     table = [
         "桌\n参数：桌面承重，说明：静态承重50kg",

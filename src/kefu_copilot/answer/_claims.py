@@ -1452,7 +1452,8 @@ def _head_names(rules: _Rules, head: str) -> tuple[str, ...]:
         return ()
     for aside in _ASIDE.findall(head):
         members = [n.strip() for n in _HEAD_SPLIT.split(aside)]
-        if all(valid(n) for n in members):
+        # an aside saying what is in it (含收纳盒) or what is done names no member
+        if all(valid(n) and not rules.cue_words.search(n) for n in members):
             names += members
     return tuple(dict.fromkeys(names))
 
