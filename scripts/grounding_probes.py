@@ -17,6 +17,10 @@ Reads the shop's knowledge through the ingest loaders (tables come out as rows o
   a value the knowledge binds to one member said of another member the same file names, in
   three surface forms — the clause with the subject replaced, "S的<attribute>是<value>", and the
   subject named only by the question;
+- rows of one table with the same first cell told apart by another (``row-cell``: 品种：红樱桃虾
+  … 数量：20只 / 50只): one row's price said with the other's count;
+- items of one list in one passage (``list``: 耗材：签收后7天内 / 打印机：签收后15天内): one
+  item's first clause said of another item's key;
 - model codes (``code``): a value a table row or a clause gives one model code (商品：电子血压计
   （HK-B30、HK-W12）… 保修期：主机5年; HK-N50 主机3年) said of another code the file gives the
   same attribute;
@@ -147,6 +151,77 @@ def table_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
                             "table",
                         )
                     )
+    return out
+
+
+def row_cell_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Rows of one file with the same first cell, told apart by another cell (品种：红樱桃虾 …
+    数量：20只 / 数量：50只): a third column's value of one row said with the other's cell."""
+    rows: dict[tuple[str, str, str], list[list[tuple[str, str]]]] = defaultdict(list)
+    for source, text in chunks:
+        for line in text.split("\n"):
+            cells = _cells(line)
+            if cells and len(cells) >= 3:
+                rows[(source, cells[0][0], cells[0][1])].append(cells)
+    out = []
+    for (source, _, first), group in rows.items():
+        for a in group:
+            for b in group:
+                if a is b:
+                    continue
+                da, db = dict(a[1:]), dict(b[1:])
+                for key, va in a[1:]:  # the cell telling the rows apart
+                    if db.get(key) in (None, va) or _one_measure(va) is None:
+                        continue
+                    for col, xa in a[1:]:
+                        xb = db.get(col)
+                        ma = _one_measure(xa)
+                        mb = _one_measure(xb) if xb else None
+                        if col == key or ma is None or mb is None or ma.low == mb.low:
+                            continue
+                        if da.get(key) == db.get(key):
+                            continue
+                        out.append(
+                            _pair(
+                                source,
+                                f"{first}{db[key]}的{col}是多少？",
+                                f"亲，{first}{db[key]}的{col}是{xa}哦。",
+                                f"{first}{va}的{col}是多少？",
+                                f"亲，{first}{va}的{col}是{xa}哦。",
+                                "row-cell",
+                            )
+                        )
+    return out
+
+
+def list_pairs(chunks: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Items of one list in one passage (耗材：签收后7天内… / 打印机：签收后15天内…), each a key and
+    a first clause of one value of one dimension: one item's clause said of another's key."""
+    out = []
+    for source, text in chunks:
+        items = []
+        for line in text.split("\n"):
+            m = re.match(r"^[\s\-*•·]*([^：:，,。；;]{1,30})[：:]([^，,；;。]+)", line)
+            if not m or _cells(line):
+                continue
+            key = re.sub(r"[（(][^）)]*[）)]", "", m.group(1)).strip()
+            value = _one_measure(m.group(2))
+            if value is not None and re.fullmatch(r"[\u4e00-\u9fff]{2,8}", key):
+                items.append((key, m.group(2).strip(), value))
+        for ka, ca, va in items:
+            for kb, _cb, vb in items:
+                if ka == kb or ka in kb or kb in ka or va.dim != vb.dim or va.low == vb.low:
+                    continue
+                out.append(
+                    _pair(
+                        source,
+                        f"{kb}是怎样的？",
+                        f"亲，{kb}{ca}哦。",
+                        f"{ka}是怎样的？",
+                        f"亲，{ka}{ca}哦。",
+                        "list",
+                    )
+                )
     return out
 
 
@@ -781,6 +856,8 @@ def main(argv: list[str] | None = None) -> int:
     cases: list[dict[str, object]] = []
     swaps = {
         "subject_swap": table_pairs(chunks)
+        + row_cell_pairs(chunks)
+        + list_pairs(chunks)
         + clause_pairs(chunks)
         + class_pairs(chunks, rules)
         + code_pairs(chunks),

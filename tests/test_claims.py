@@ -1034,6 +1034,136 @@ def test_a_rows_value_said_of_another_rows_label_is_not_supported() -> None:
     assert set(verdicts("10元的使用门槛是满199元", coupons, question)) <= {"entailed", "neutral"}
 
 
+def test_a_row_named_by_any_of_its_cells_does_not_lend_another_rows_value() -> None:
+    # the row is named by its count (数量：50只), not its first cell; prices are bare numbers
+    # whose key gives their unit (价格(元)：29, price：168), read as the rows' units read them
+    shrimp = [
+        "虾\n品种：红樱桃虾，数量：50只，价格(元)：59",
+        "虾\n品种：红樱桃虾，数量：20只，价格(元)：29",
+    ]
+    assert "unsupported" in verdicts("红樱桃虾50只29元", shrimp, "樱桃虾50只多少钱")
+    assert verdicts("红樱桃虾50只59元", shrimp, "樱桃虾50只多少钱") == ["entailed"]
+    cake = ["蛋糕\n规格：8寸，人数：5-8人，price：238", "蛋糕\n规格：6寸，人数：2-4人，price：168"]
+    assert "unsupported" in verdicts("8寸是168元", cake, "8寸多少钱")
+    check = ClaimChecker(SHOP).check("6寸168元，够2-4人吃", cake, question="6寸多少钱")
+    assert not any("another row" in v.reason for v in check.verdicts)
+
+
+def test_two_values_of_one_column_list_two_rows() -> None:
+    # 98折或95折 names two rows by one column: a list of rows, not one row's value moved
+    tiers = [
+        "会员\n等级：银卡，折扣：98折，门槛：满500元",
+        "会员\n等级：金卡，折扣：95折，门槛：满2000元",
+    ]
+    check = ClaimChecker(SHOP).check("会员可享98折或95折", tiers, question="会员几折")
+    assert not any("another row" in v.reason for v in check.verdicts)
+    assert "unsupported" in verdicts("98折要满2000元", tiers, "会员几折")
+
+
+def test_a_head_the_reply_named_before_is_in_force() -> None:
+    # 整车（…）保修6个月 after 锂电池保修3个月: the 整车's, not the question's 锂电池
+    warranty = ["遥控车\n保修：锂电池保修3个月，整车（电机、遥控器）保修6个月，自签收之日起计算。"]
+    reply = "锂电池保修3个月，整车（电机、遥控器）保修6个月哦"
+    assert "unsupported" not in verdicts(reply, warranty, "锂电池保修多久")
+    assert "contradicted" in verdicts("锂电池保修6个月哦", warranty, "锂电池保修多久")
+    # the members an aside lists are names of its head: 充电线 is a 配件's
+    pen = ["点读笔\n保修：主机1年保修，配件（充电线、耳机）3个月"]
+    reply = "主机保修一年，充电线和耳机保修三个月哦"
+    assert verdicts(reply, pen, "点读笔保修多久") == ["entailed", "entailed"]
+    assert verdicts("充电线保修1年哦", pen, "点读笔保修多久") == ["contradicted"]
+
+
+def test_a_value_the_knowledge_enumerates_for_one_head_is_not_anothers() -> None:
+    # clauses of one sentence, each a head and its value
+    warranty = ["手表\n保修：主机1年，充电线6个月"]
+    assert verdicts("充电线保修1年哦", warranty, "充电线保修多久") == ["contradicted"]
+    assert verdicts("充电线保修6个月哦", warranty, "充电线保修多久") == ["entailed"]
+    assert "contradicted" not in verdicts("主机保修1年，充电线半年", warranty, "保修多久")
+    assert verdicts("保修1年哦", warranty, "保修多久") == ["entailed"]  # names no head
+    # what the clauses say alike (托盘) is not a head; letter sizes are heads
+    trays = ["花盆\n托盘：需单独购买：S/M托盘3元，L/XL/XXL托盘6元"]
+    assert verdicts("XL的托盘3元一个", trays, "XL的托盘多少钱") == ["contradicted"]
+    assert verdicts("XL的托盘6元一个", trays, "XL的托盘多少钱") == ["entailed"]
+    # items of one list
+    protection = [
+        "价格保护\n耗材（墨盒、硒鼓）：签收后7天内，同一商品降价，可申请退差价。\n"
+        "打印机：签收后15天内，同一型号降价，可申请退差价。"
+    ]
+    assert verdicts("耗材签收后15天内可以退差价", protection, "耗材保价多久")[0] == "contradicted"
+    assert verdicts("耗材签收后7天内可以退差价", protection, "耗材保价多久")[0] == "entailed"
+    # rows of one table under one column, a label holding another (黑金卡, 金卡)
+    tiers = [
+        "会员\n等级：金卡，升级条件：累计实付满2000元，商品折扣：95折",
+        "会员\n等级：黑金卡，升级条件：累计实付满5000元，商品折扣：92折",
+    ]
+    assert verdicts("金卡会员享92折", tiers, "金卡打几折") == ["contradicted"]
+    assert verdicts("黑金卡会员享92折", tiers, "黑金卡打几折") == ["entailed"]
+
+
+def test_a_reply_naming_no_head_says_the_enumerations_words_of_the_questions() -> None:
+    # one sentence over two lines (a chunk's): what every head's clause says (每单需补运费) said
+    # with no head is said of the head the question names — unconfirmed, not contradicted
+    fees = [
+        "配送\n偏远地区：新疆、西藏，小件商品每单需补运费10元；\n制氧机、轮椅每单需补运费60元。"
+    ]
+    assert verdicts("新疆每单补运费10元哦", fees, "新疆买制氧机运费") == ["unsupported"]
+    assert verdicts("新疆每单补运费10元哦", fees, "新疆买血压计运费") == ["entailed"]
+
+
+def test_a_frame_or_a_column_of_attributes_is_no_enumeration() -> None:
+    from kefu_copilot.answer._claims import _enumerations, claim_rules
+
+    # 下单后 frames a time (not_heads); it is no sibling of 预售商品
+    shipping = ["发货\n现货下单后48小时内发货，预售商品15天内发货。"]
+    assert "contradicted" not in verdicts("预售商品下单后15天内发货", shipping, "预售多久发货")
+    assert _enumerations(claim_rules(), shipping).pattern is None
+    # a threshold (商品满) frames a value; an aside saying what is in a row (含收纳盒) names none
+    assert (
+        _enumerations(claim_rules(), ["运费\n活体运费每单18元，商品满199元免运费。"]).pattern
+        is None
+    )
+    sets = ["书\n规格：单册（不含收纳盒），价格：12.8元", "书\n规格：套装（含收纳盒），价格：98元"]
+    assert verdicts("单册（不含收纳盒）的价格是12.8元", sets, "单册价格") == ["entailed"]
+    # a column holding values of several dimensions names attributes, not subjects
+    table = [
+        "桌\n参数：桌面承重，说明：静态承重50kg",
+        "桌\n参数：桌面，说明：多层实木板，厚15mm",
+        "桌\n参数：桌腿高度，说明：75cm",
+    ]
+    assert verdicts("桌面静态承重是50公斤哦", table, "承重多少") == ["entailed"]
+
+
+def test_a_cells_header_unit_is_its_values_unit() -> None:
+    # 头围(cm)：57-60 states 57-60cm, as a reply writes it; a cell with its own unit stays
+    helmet = ["头盔\n尺码：L，头围(cm)：57-60", "头盔\n尺码：M，头围(cm)：54-57"]
+    assert verdicts("头围58cm选L码，适合57到60厘米", helmet, "头围58")[-1] == "entailed"
+    assert verdicts("L码适合57到60厘米", helmet, "L码多大")[-1] == "entailed"
+    assert verdicts("L码适合54到57厘米", helmet, "L码多大")[-1] != "entailed"
+    from kefu_copilot.answer._claims import _header_units
+
+    assert (
+        _header_units("宽度(mm)：16mm / 18mm，价格(元)：免费")
+        == "宽度(mm)：16mm / 18mm，价格(元)：免费"
+    )
+    assert _header_units("转速(次/分)：2700，年龄(岁)：8-11") == "转速：2700次/分，年龄(岁)：8-11"
+
+
+def test_a_size_the_question_or_the_knowledge_states_is_no_model_name() -> None:
+    # 120L restates the question's 120升 and 145cm ends the knowledge's 125-145cm: quantities
+    # the reply reasons with, not models the knowledge never names
+    tank = ["过滤桶\n型号：CF-1000，适用水体(L)：80-150，价格(元)：239"]
+    assert "unsupported" not in verdicts("120L属于80-150L区间，选CF-1000", tank, "120升的缸用哪个")
+    guitar = ["吉他\n尺寸：36寸，建议身高(cm)：125-145"]
+    assert "unsupported" not in verdicts("125到145cm选36寸", guitar, "身高130用多大")
+    # ... while a model the knowledge never names is still absent
+    assert "unsupported" in verdicts("CF-3000适合120L的缸", tank, "120升的缸用哪个")
+
+
+def test_no_quantity_is_read_inside_a_model_code() -> None:
+    humidifier = ["加湿器 HU-4L\n档位：1档，雾量(ml/h)：100，满水续航(小时)：约40"]
+    assert verdicts("HU-4L开1档雾量100ml/h", humidifier, "1档雾量多大") == ["entailed"]
+
+
 def test_a_modals_no_says_no_to_what_it_qualifies() -> None:
     from kefu_copilot.answer._claims import _polarity, claim_rules
 

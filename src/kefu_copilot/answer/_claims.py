@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar, cast
 
 from .._data import compiled, packaged_rules
@@ -255,6 +256,8 @@ class _Rules:
     #: kinds of offer (``offer_kinds``: gift, money, refund, discount, service, promise), in
     #: order, each with the words that make one
     offer_kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    #: what marks a head of an enumeration as a frame (下单后, 满, 超过) rather than a subject
+    not_head: re.Pattern[str] | None = None
     #: (reading, text) → what the reading gives (:func:`_remembered`), per rule set: a checker
     #: reads each cited clause's polarity and its words said not done once per claim of a
     #: reply (a recommendation of three products' facts: dozens of claims, the same clauses)
@@ -425,6 +428,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             for kind, words in (rules.get("offer_kinds") or {}).items()
             if words
         ),
+        not_head=(re.compile(_alternation(rules["not_heads"])) if rules.get("not_heads") else None),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -561,6 +565,18 @@ _HYPHENATED_CODE = re.compile(r"(?<![a-z0-9])[a-z0-9]+(?:-[a-z0-9]+)+")
 
 def _blank_code(m: re.Match[str]) -> str:
     return " " if _HAS_DIGIT.search(m.group()) else m.group()
+
+
+#: a model code starting with a letter (HU-4L, KF-T-03): no quantity is written inside it
+_LETTERED_CODE = re.compile(r"(?<![a-z0-9])[a-z][a-z0-9]*(?:-[a-z0-9]+)+", re.I)
+
+
+def _outside_codes(text: str, found: list[Measure]) -> list[Measure]:
+    """The quantities of ``text`` but those read inside a model code (the -4L of HU-4L)."""
+    if "-" not in text or not found:
+        return found
+    codes = [m.span() for m in _LETTERED_CODE.finditer(text)]
+    return [q for q in found if not any(a <= q.span[0] and q.span[1] <= b for a, b in codes)]
 
 
 def _bigrams(text: str) -> frozenset[str]:
@@ -839,6 +855,7 @@ def _raw(q: Measure) -> float:
     return float(found.group()) if found else q.low
 
 
+@lru_cache(maxsize=4096)  # pure; asked for every pair of a claim's and a clause's subjects
 def _shape(code: str) -> str:
     """What two codes of one series share: a hyphenated code's series (the part before its
     first hyphen: HK-B30 and HK-N50 are both HK's models, WC-18 and WC-12 both WC's), else the
@@ -850,6 +867,7 @@ def _shape(code: str) -> str:
     return re.sub(r"\d+(?:\.\d+)?", "#", name)
 
 
+@lru_cache(maxsize=16384)
 def _siblings(a: str, b: str) -> bool:
     """Two different subjects of the same kind (金卡/银卡, 41mm/46mm, 降噪 on/off)."""
     if a == b:
@@ -1025,7 +1043,7 @@ def _bound_clauses(
             current = list(dict.fromkeys(current + own)) if keep else own
         if labelling:
             row = list(current)
-        found = list(measures(part))
+        found = _outside_codes(part, measures(part))
         # the question's subjects hold for the kinds the clause does not name: "全天候模式30小时"
         # asked of the 51mm version is about the 51mm version's 全天候 mode
         kinds = {s.split(":", 1)[0] for s in current}
@@ -1373,6 +1391,172 @@ def _row_key(sentence: str) -> str:
     return m.group().strip().rstrip("：:").strip() if m else ""
 
 
+def _cell_values(rules: _Rules, clause: str) -> list[Measure]:
+    """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
+    if rules.value_cell is None:
+        return []
+    out = []
+    for m in rules.value_cell.finditer(clause):
+        value = float(m.group("n"))
+        dim = rules.value_dims[m.group("key")]
+        out.append(Measure(dim, value, value, m.span("n"), m.group("n")))
+    return out
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One member of an enumeration: the names of its head and the value given them."""
+
+    names: tuple[str, ...]  # 制氧机, 轮椅 of "制氧机、轮椅每单需补运费60元"
+    value: Measure
+    text: str  # where the knowledge gives it (a clause, a list item, a table row)
+
+
+@dataclass(frozen=True)
+class _Enumerations:
+    """The knowledge's enumerations: heads given values of one dimension side by side — the
+    clauses of a sentence (主机1年，充电线6个月; S/M托盘3元，L/XL/XXL托盘6元), the items of a list
+    (耗材：签收后7天内 / 打印机：签收后15天内), the rows of a table under one column (等级：金卡 …
+    商品折扣：95折 / 等级：黑金卡 … 92折). Each is a tuple of entries; ``shared``: whether its
+    heads were found by what their clauses say alike (每单需补运费) — a reply saying it and naming
+    no head says it of the head its question names. Indexed by dimension."""
+
+    by_dim: Mapping[str, tuple[tuple[tuple[_Entry, ...], str], ...]] = field(default_factory=dict)
+    pattern: re.Pattern[str] | None = None  # every head's name
+
+
+_NO_ENUMERATIONS = _Enumerations()
+#: a list item or a table cell: its key, the colon, its value
+_ITEM = re.compile(r"^[\s\-*•·]*([^：:，,。；;]{1,30})[：:](.+)$")
+_HEAD_SPLIT = re.compile(r"[、/]")
+_LETTER_SIZE = re.compile(r"\d?x*[sml]")
+
+
+def _head_names(rules: _Rules, head: str) -> tuple[str, ...]:
+    """The names a head gives (制氧机、轮椅 → 制氧机, 轮椅; s/m → s, m; 配件（充电线、耳机） →
+    配件, 充电线, 耳机 — the members its aside lists, when each is a name): each two
+    characters or more with one Chinese character, or a letter size; none when one is a frame
+    (下单后)."""
+
+    def valid(name: str) -> bool:
+        if _LETTER_SIZE.fullmatch(name):
+            return True
+        if not (2 <= len(name) <= 8 and _CJK.search(name)) or _strip_measures(name) != name:
+            return False
+        if rules.strong_cue.search(name) or _STATE.search(name):
+            return False
+        return rules.not_head is None or not rules.not_head.search(name)
+
+    names = [n.strip() for n in _HEAD_SPLIT.split(_PAREN_ASIDE.sub("", head).strip(" ：:（）()的"))]
+    if not all(valid(n) for n in names):
+        return ()
+    for aside in _ASIDE.findall(head):
+        members = [n.strip() for n in _HEAD_SPLIT.split(aside)]
+        # an aside saying what is in it (含收纳盒) or what is done names no member
+        if all(valid(n) and not rules.cue_words.search(n) for n in members):
+            names += members
+    return tuple(dict.fromkeys(names))
+
+
+def _affix(texts: Sequence[str]) -> tuple[int, int]:
+    """The lengths of the prefix and the suffix all ``texts`` share."""
+    first = texts[0]
+    pre = 0
+    while pre < len(first) and all(len(t) > pre and t[pre] == first[pre] for t in texts):
+        pre += 1
+    suf = 0
+    while suf < len(first) - pre and all(
+        len(t) - pre > suf and t[-1 - suf] == first[-1 - suf] for t in texts
+    ):
+        suf += 1
+    return pre, suf
+
+
+def _enumeration(
+    rules: _Rules, items: Sequence[tuple[str, Measure, str]], *, said: bool = False
+) -> tuple[tuple[_Entry, ...], str] | None:
+    """An enumeration of (head, value, its text) side by side; with ``said``, the heads are
+    what the parts before the values do not share (小件商品 / 制氧机、轮椅 of …每单需补运费).
+    None unless two or more heads, all names different, give two or more values."""
+    if len(items) < 2:
+        return None
+    heads = [h for h, _, _ in items]
+    pre, suf = _affix(heads) if said else (0, 0)
+    entries = []
+    for head, value, text in items:
+        names = _head_names(rules, head[pre : len(head) - suf])
+        if names:
+            entries.append(_Entry(names, value, text))
+    seen = [n for e in entries for n in e.names]
+    if (
+        len(entries) < 2
+        or len(set(seen)) < len(seen)
+        or len({(e.value.low, e.value.high) for e in entries}) < 2
+    ):
+        return None
+    return tuple(entries), heads[0][len(heads[0]) - suf :] if suf else ""
+
+
+def _enumerations(rules: _Rules, passages: Iterable[str]) -> _Enumerations:
+    """The enumerations of the passages (folded): clauses of one sentence each giving one value
+    (the head is what follows a cell's colon), items of one list (the head is the item's key),
+    rows of one table sharing their first key (the head is that cell's value, per column)."""
+    found: list[tuple[tuple[_Entry, ...], str]] = []
+    columns: dict[tuple[str, str], list[tuple[str, Measure, str]]] = {}
+    for passage in passages:
+        folded = fold(passage)
+        listed: dict[str, list[tuple[str, Measure, str]]] = {}
+        for line in folded.split("\n"):
+            cells = re.split(r"[，,](?=[^，,：:]{1,12}[：:])", line)
+            if len(cells) >= 2 and all(_ITEM.match(c) for c in cells):  # a table row
+                key, label = _ITEM.match(cells[0]).groups()  # type: ignore[union-attr]
+                for cell in cells[1:]:
+                    column, value = _ITEM.match(cell).groups()  # type: ignore[union-attr]
+                    values = measures(value) or _cell_values(rules, cell)
+                    if len(values) == 1:
+                        columns.setdefault((key.strip(), column.strip()), []).append(
+                            (label, values[0], line)
+                        )
+            item = _ITEM.match(line)
+            if item:
+                first = re.split(r"[，,；;。]", item.group(2), maxsplit=1)[0]
+                values = measures(first)
+                if len(values) == 1:
+                    listed.setdefault(values[0].dim, []).append((item.group(1), values[0], line))
+        # a sentence goes on past a line ending in a comma or a semicolon (a chunk's lines)
+        for sentence in re.split(r"[。！!？?]|\n(?<![，,；;]\n)", folded):
+            by_dim: dict[str, list[tuple[str, Measure, str]]] = {}
+            for part in re.split(r"[，,；;\n]", sentence):
+                # 儿童电话手表主机1年、充电线6个月: a clause of two values lists two heads
+                many = len(measures(part)) > 1
+                for clause in part.split("、") if many else [part]:
+                    values = measures(clause)
+                    if len(values) == 1:
+                        before = re.split(r"[：:]", clause[: values[0].span[0]])[-1]
+                        by_dim.setdefault(values[0].dim, []).append((before, values[0], clause))
+            found += [
+                e for items in by_dim.values() if (e := _enumeration(rules, items, said=True))
+            ]
+        found += [e for items in listed.values() if (e := _enumeration(rules, items))]
+    # a column holding values of several dimensions (参数：桌面承重 / 净重 / 桌面，说明：…) is
+    # one of attributes, not of subjects
+    columns = {k: v for k, v in columns.items() if len({m.dim for _, m, _ in v}) == 1}
+    found += [e for items in columns.values() if (e := _enumeration(rules, items))]
+    if not found:
+        return _NO_ENUMERATIONS
+    grouped: dict[str, list[tuple[tuple[_Entry, ...], str]]] = {}
+    for entries, common in found:
+        grouped.setdefault(entries[0].value.dim, []).append((entries, common))
+    names = {n for entries, _ in found for e in entries for n in e.names}
+    pattern = re.compile(
+        "|".join(
+            rf"(?<![a-z0-9.]){re.escape(n)}(?![a-z0-9])"
+            for n in sorted(names, key=len, reverse=True)
+        )
+    )
+    return _Enumerations({d: tuple(v) for d, v in grouped.items()}, pattern)
+
+
 #: kinds of subject a reply must find named in the knowledge it cites to state their values
 _NAMED_KINDS = frozenset({*_FOCUS_KINDS, "code"})
 
@@ -1384,17 +1568,32 @@ class _Named:
     def __init__(self, cited: str) -> None:
         self.text = cited
         self.codes = frozenset(_codes(cited, keep_measures=True)) | frozenset(_codes(cited))
+        self.values: list[Measure] | None = None  # read when a size is first looked for
 
-    def absent(self, claim: Claim) -> list[str]:
+    def absent(self, claim: Claim, asked: Sequence[Measure] = (), question: str = "") -> list[str]:
         out = []
         for subject in claim.stated:
             kind, name = subject.split(":", 1)
             if kind not in _NAMED_KINDS:
                 continue
             found = name in self.codes or name in self.text if kind == "code" else name in self.text
-            if not found:
+            if not found and not (kind == "code" and self._a_quantity(name, asked, question)):
                 out.append(name)
         return out
+
+    def _a_quantity(self, code: str, asked: Sequence[Measure], question: str) -> bool:
+        """A size written in Latin letters (120L, 58cm) that is the question's quantity (120升,
+        头围58) or a value or a range's end the knowledge states (125-145cm): a quantity
+        the reply reasons with, not a model it names."""
+        found = measures(code)
+        if len(found) != 1 or found[0].span != (0, len(code)):
+            return False
+        m = found[0]
+        if any(m.within(a, 0.0) for a in asked) or m.low in numbers_in(question):
+            return True
+        if self.values is None:
+            self.values = measures(self.text)
+        return any(k.dim == m.dim and m.low in (k.low, k.high) for k in self.values)
 
 
 _SENTENCE_WITH_END = re.compile(r"([^。！!？?；;\n]*)([。！!？?；;\n]+|$)")
@@ -1652,14 +1851,7 @@ class RuleEntailment:
 
     def _cell_values(self, clause: str) -> list[Measure]:
         """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
-        if self.rules.value_cell is None:
-            return []
-        out = []
-        for m in self.rules.value_cell.finditer(clause):
-            value = float(m.group("n"))
-            dim = self.rules.value_dims[m.group("key")]
-            out.append(Measure(dim, value, value, m.span("n"), m.group("n")))
-        return out
+        return _cell_values(self.rules, clause)
 
     def judge(
         self, claims: Sequence[Claim], passages: Sequence[str], *, question: str = ""
@@ -1672,8 +1864,11 @@ class RuleEntailment:
         prices = self._amounts_by_subject(claims, units)
         labels = self.labels(passages)
         named = _Named(fold("\n".join(passages)))
-        return [
-            self._judge(
+        enumerated = _enumerations(self.rules, passages)
+        in_force: set[str] = set()  # the heads the reply named last
+        out = []
+        for claim in claims:
+            verdict = self._judge(
                 claim,
                 units,
                 asked,
@@ -1682,8 +1877,69 @@ class RuleEntailment:
                 kinds,
                 named,
             )
-            for claim in claims
-        ]
+            swapped = self._enumerated(claim, units, enumerated, fold(question), in_force)
+            if enumerated.pattern is not None:
+                in_force = {
+                    m.group() for m in enumerated.pattern.finditer(fold(claim.text))
+                } or in_force
+            if swapped is not None and _STRICTNESS[swapped.verdict] > _STRICTNESS[verdict.verdict]:
+                verdict = swapped
+            out.append(verdict)
+        return out
+
+    @staticmethod
+    def _enumerated(
+        claim: Claim,
+        units: Sequence[_Unit],
+        enumerated: _Enumerations,
+        question: str,
+        in_force: set[str] | frozenset[str] = frozenset(),
+    ) -> ClaimVerdict | None:
+        """A value the knowledge enumerates for one head said of another head of the same
+        enumeration (充电线保修1年 where it says 主机1年，充电线6个月; XL的托盘3元 where S/M托盘3元，
+        L/XL/XXL托盘6元; 金卡享92折 where the 黑金卡 row says 92折): contradicted where the reply
+        names the head, unsupported where it names none — the head an earlier clause of the
+        reply named (``in_force``: 整车（电机…）保修6个月 is the 整车's), else the question's where
+        the reply says what the enumeration says of every head (每单补运费10元 asked of 制氧机).
+        Only where every clause
+        stating the value is such an entry: a value stated of the named head anywhere stands."""
+        if enumerated.pattern is None or not claim.measures:
+            return None
+        text = fold(claim.text)
+        said = {m.group() for m in enumerated.pattern.finditer(text)}
+        asked = {m.group() for m in enumerated.pattern.finditer(question)} if question else set()
+        for q in claim.measures:
+            stating = [u for u in units if any(_states(m, q) for m in u.measures)]
+            if not stating:
+                continue
+            swaps: list[tuple[bool, str, str]] = []  # (sure, of whom, named)
+            for entries, common in enumerated.by_dim.get(q.dim, ()):
+                of_q = [e for e in entries if _states(e.value, q)]
+                if not of_q:
+                    continue
+                heads = {n for e in entries for n in e.names}
+                named, sure = said & heads, True
+                if not named and in_force & heads:
+                    named, sure = set(in_force) & heads, False
+                elif not named and common and _bigrams(common) & _bigrams(text):
+                    named, sure = asked & heads, False
+                owners = {n for e in of_q for n in e.names}
+                if not named or named & owners:
+                    continue
+                if not sure and any(_bigrams(n) & _bigrams(text) for n in owners):
+                    continue  # the reply names part of the head stating it (滚轮 of 足浴盆滚轮)
+                swaps.append((sure, "、".join(of_q[0].names), "、".join(sorted(named))))
+                covered = [e.text for e in of_q]
+                stating = [u for u in stating if not any(u.text.strip() in c for c in covered)]
+            if swaps and not stating:
+                sure, owner, other = swaps[0]
+                sure = all(s for s, _, _ in swaps)
+                return ClaimVerdict(
+                    claim,
+                    "contradicted" if sure else "unsupported",
+                    f"{q.text} is what the knowledge gives {owner}, not {other}",
+                )
+        return None
 
     @staticmethod
     def _amounts_by_subject(
@@ -1757,7 +2013,7 @@ class RuleEntailment:
         renamed: dict[int, tuple[str, str] | None] = {}  # per unit: the same for every value
         for q in claim.measures:
             verdicts.append(self._quantity(claim, q, units, asked, derived, renamed))
-        absent = named.absent(claim) if named is not None else []
+        absent = named.absent(claim, asked, context.split("\n", 1)[0]) if named is not None else []
         if absent and (claim.measures or claim.polarity):
             # a value or a yes about a subject the knowledge never names is not confirmed by
             # what it says of the others (新疆 where it lists 青海、甘肃)
@@ -1820,36 +2076,42 @@ class RuleEntailment:
         )
 
     def _rows_mixed(self, claim: Claim, units: Sequence[_Unit]) -> ClaimVerdict | None:
-        """A value of a table row said of another row's label: the claim names one row by a
-        value of its first cell (券面：10元, 规格：50ml) and states a value only other rows of
-        the same table give (使用门槛：999元 of the 80元 row) — the first row never states it."""
-        rows: dict[str, list[str]] = {}  # a row (its sentence) → the first cell's text
+        """A value of a table row said of another row: the claim names rows by a value some of
+        a table's rows state in a cell and others do not (券面：10元, 规格：50ml, 数量：50只 of
+        the 红樱桃虾 rows) and states a value only other rows of the same table give (使用门槛：
+        999元 of the 80元 row, 价格(元)：29 of the 20只 row) — the rows it names never state it.
+        A row's values are read as its units read them (price：168 is 168元)."""
+        if len(claim.measures) < 2:
+            return None
+        # a row (its sentence) → its first key, and each cell's key with its values
+        rows: dict[str, tuple[str, list[tuple[str, Measure]]]] = {}
         for u in units:
             key = _row_key(u.sentence)
-            if key and u.sentence not in rows:
-                rows[u.sentence] = [key, _CLAUSE.split(u.sentence, maxsplit=1)[0]]
-        if len(rows) < 2 or len(claim.measures) < 2:
+            if key:
+                cell = _CELL_KEY.match(u.text)
+                column = cell.group().strip().rstrip("：:").strip() if cell else ""
+                row = rows.setdefault(u.sentence, (key, []))[1]
+                row.extend((column, m) for m in u.measures)
+        if len(rows) < 2:
             return None
 
-        def stated(q: Measure, text: str) -> bool:
-            return any(_states(m, q) for m in measures(text))
+        def columns(q: Measure, row: str) -> set[str]:
+            return {c for c, m in rows[row][1] if _states(m, q)}
 
         for label in claim.measures:
-            named = [s for s, (_, first) in rows.items() if stated(label, first)]
-            if not named:
-                continue
+            named = [s for s in rows if columns(label, s)]
             keys = {rows[s][0] for s in named}
+            if not named or all(s in named for s in rows if rows[s][0] in keys):
+                continue  # a value every row of the table states names none of them
+            by = set().union(*(columns(label, s) for s in named))
             for q in claim.measures:
-                if q is label:
+                if q is label or any(columns(q, s) for s in named):
                     continue
-                if any(stated(q, s) for s in named):
-                    continue
-                others = [
-                    s
-                    for s, (key, first) in rows.items()
-                    if key in keys and s not in named and stated(q, s) and not stated(q, first)
-                ]
-                if others:
+                others = [s for s in rows if rows[s][0] in keys and s not in named]
+                found = set().union(*(columns(q, s) for s in others)) if others else set()
+                # two values of one column name two rows (小于280mm或大于420mm, 98折或95折):
+                # a list of rows, not one row's value said of another
+                if found and not found & by:
                     return ClaimVerdict(
                         claim,
                         "unsupported",
@@ -2826,6 +3088,30 @@ def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
 
 
 #: a clause with fewer content words than this says what it is about only through its sentence
+#: a table cell whose key gives its values' unit in parentheses (头围(cm)：57-60, 价格(元)：239)
+_HEADER_UNIT = re.compile(
+    r"(?<![^，,；;\n\s/])([^，,：:；;\n（(]{1,12})[（(]([^（()）\d]{1,6})[)）](\s*[：:])([^，,；;。\n]*)"
+)
+_BARE = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?(?:\s*[-~～到至]\s*\d+(?:\.\d+)?)?)(?![\d.]|\s*[a-z%\u4e00-\u9fff])",
+    re.I,
+)
+
+
+def _header_units(passage: str) -> str:
+    """The passage with each bare value of a cell whose key gives its unit written with it:
+    "头围(cm)：57-60" reads "头围：57-60cm", as a reply says it (a table's header unit)."""
+
+    def unit(m: re.Match[str]) -> str:
+        key, written, colon, value = m.groups()
+        probe = measures(f"1{written}")
+        if not probe or probe[0].span[0] != 0 or measures(value) or not _BARE.search(value):
+            return m.group()
+        return f"{key}{colon}{_BARE.sub(lambda n: n.group(1) + written, value)}"
+
+    return _HEADER_UNIT.sub(unit, passage) if "(" in passage or "（" in passage else passage
+
+
 _TOPIC_MIN = 2
 
 
@@ -2853,6 +3139,7 @@ class ClaimChecker:
     ) -> list[tuple[tuple[int, int], Measure, Verdict]]:
         """Each quantity of ``text`` (span in ``text``) with its verdict against ``passages``;
         quantities ``context`` (the conversation) states are fine. The reply lint's facts."""
+        passages = [_header_units(p) for p in passages]
         labels = self._values.labels(list(passages))
         units = self._values.units(list(passages), labels)
         asked = measures(context)
@@ -2982,6 +3269,7 @@ class ClaimChecker:
 
     def check(self, text: str, passages: Sequence[str], *, question: str = "") -> ClaimCheck:
         """Every claim of ``text`` judged against ``passages``; money beyond limits; an answer?"""
+        passages = [_header_units(p) for p in passages]
         claims = self.claims(text, question, labels=self._values.labels(list(passages)))
         # a clause stating nothing checkable may still state what the knowledge negates
         # without a polarity word (会显示价格 against 不显示价格): it is judged, and dropped when
