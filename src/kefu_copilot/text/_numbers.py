@@ -698,6 +698,9 @@ _APPROX = re.compile(
     rf"(?P<place>[十百千万])?|(?P<n>{DIGITS_START}\d+|{CN_NUMERAL_START}{CN_NUMERAL}+?)"
     rf"(?P<vague>多|几|来))\s*(?P<unit>{_UNIT_RE})(?![a-z])"
 )
+#: What every quantity :func:`measures` reads holds: an Arabic digit, a Chinese numeral (or a
+#: place, 几十 included) or 半 (半个月) — a text without any states no quantity.
+_ANY_FIGURE = re.compile(rf"\d|{CN_NUMERAL}|半")
 _PERCENT_CN = re.compile(rf"百分之(?P<a>{_MEASURE_NUM})")
 _FRACTION = re.compile(rf"{CN_NUMERAL_START}(?P<d>{CN_NUMERAL}+)分之(?P<n>{CN_NUMERAL}+)")
 _CLOCK = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-4])[:：](?P<m>[0-5]\d)(?!\d)")
@@ -778,6 +781,8 @@ def measures(text: str) -> list[Measure]:
     十几度 = 10–20度, 两百多块 = 200–300元, 零下二三十度 = -30–-20℃. Dates (12月31日) and clock
     times are not durations."""
     folded, out = fold(text), []
+    if not _ANY_FIGURE.search(folded):
+        return out  # every pattern below needs a figure: most clauses and cells have none
     taken = _Taken()
 
     def add(dim: str, low: float, high: float, span: tuple[int, int]) -> None:
