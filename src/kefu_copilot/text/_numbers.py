@@ -780,7 +780,8 @@ def measures(text: str) -> list[Measure]:
     read as such only before 折 (九五折). A vague amount is the range it allows: 两三天 = 2–3天,
     十几度 = 10–20度, 两百多块 = 200–300元, 零下二三十度 = -30–-20℃. Dates (12月31日) and clock
     times are not durations."""
-    folded, out = fold(text), []
+    folded = fold(text)
+    out: list[Measure] = []
     if not _ANY_FIGURE.search(folded):
         return out  # every pattern below needs a figure: most clauses and cells have none
     taken = _Taken()
