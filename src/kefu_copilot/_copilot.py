@@ -386,11 +386,10 @@ class Copilot:
         prepared = answerer.prepare(
             text, _as_messages(history, self.settings.max_input_chars), explain=explain
         )
-        presales = self._presales(answerer, prepared, explain)
-        if presales is not None:
-            return self._note(answerer, presales)
-        if generator is None:
-            return self._note(answerer, prepared.extractive)
+        settled = self._without_llm(answerer, generator, prepared, explain)
+        if settled is not None:
+            return settled
+        assert generator is not None  # else _without_llm gave the knowledge's answer
         return self._note(answerer, generator.answer(prepared, strict=strict))
 
     def warm_up(self) -> None:
@@ -403,6 +402,21 @@ class Copilot:
         for question in _WARM_UP_QUESTIONS:
             self._presales(answerer, answerer.prepare(question, [], explain=False), False)
             self.emotion_flag(question)
+
+    def _without_llm(
+        self,
+        answerer: Answerer,
+        generator: GroundedGenerator | None,
+        prepared: Prepared,
+        explain: bool,
+    ) -> Answer | None:
+        """The answer no language model writes, noted: the advisor's to a pre-sales question,
+        else the knowledge's when no LLM is configured; None when the generator writes it. One
+        decision for answer, aanswer and stream_answer (two of them once skipped the advisor)."""
+        presales = self._presales(answerer, prepared, explain)
+        if presales is not None:
+            return self._note(answerer, presales)
+        return self._note(answerer, prepared.extractive) if generator is None else None
 
     def _presales(self, answerer: Answerer, prepared: Prepared, explain: bool) -> Answer | None:
         """The pre-sales advisor's answer when the question is a pre-sales one (and no message
@@ -450,11 +464,10 @@ class Copilot:
             _as_messages(history, self.settings.max_input_chars),
             explain=explain,
         )
-        presales = await asyncio.to_thread(self._presales, answerer, prepared, explain)
-        if presales is not None:
-            return self._note(answerer, presales)
-        if generator is None:
-            return self._note(answerer, prepared.extractive)
+        settled = await asyncio.to_thread(self._without_llm, answerer, generator, prepared, explain)
+        if settled is not None:
+            return settled
+        assert generator is not None  # else _without_llm gave the knowledge's answer
         return self._note(answerer, await generator.aanswer(prepared, strict=strict))
 
     def stream_answer(
@@ -471,11 +484,10 @@ class Copilot:
         text = self._clean_question(question)
         answerer, generator = self._generation()
         prepared = answerer.prepare(text, _as_messages(history, self.settings.max_input_chars))
-        presales = self._presales(answerer, prepared, False)
-        if presales is not None:  # the advisor's answer, as answer() gives it
-            return StaticStream(self._note(answerer, presales))
-        if generator is None:
-            return StaticStream(self._note(answerer, prepared.extractive))
+        settled = self._without_llm(answerer, generator, prepared, False)
+        if settled is not None:
+            return StaticStream(settled)
+        assert generator is not None  # else _without_llm gave the knowledge's answer
         return generator.stream(prepared, strict=strict)
 
     # -- emotion and routing ----------------------------------------------------------------
