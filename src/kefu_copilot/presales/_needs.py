@@ -384,7 +384,9 @@ def with_content(
             if (p := normalize(c)) and p in norm
         }  # fmt: skip
         rest = norm
-        for phrase in sorted(taken, key=len, reverse=True):
+        # longest first, then leftmost: overlapping phrases of one length ("太贵"/"贵了") are
+        # taken in the text's order, never in a set's (which varies from process to process)
+        for phrase in sorted(taken, key=lambda p: (-len(p), norm.find(p), p)):
             rest = rest.replace(phrase, " ")
         rest, avoided = _unwanted(rest, [str(n) for n in rules["need_negations"]])
         for span in avoided:

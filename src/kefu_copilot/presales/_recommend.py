@@ -977,10 +977,11 @@ def recommend(
             needs=needs, picks=[], text=str(texts["no_fit"]), decision="handoff",
             reasons=[f"no product of the kind states {'、'.join(needs.features)}", *reasons],
         )  # fmt: skip
-    spoken = {m for s in scored for m in s.misses}
+    spoken = dict.fromkeys(m for s in scored for m in s.misses)  # in order: reasons read alike
     if strict:
-        spoken |= {w for w in needs.words if len(w) > 1 and w not in best.kinds}
-    unmet = [w for w in spoken if w not in {f.word for f in best.found}]
+        spoken.update(dict.fromkeys(w for w in needs.words if len(w) > 1 and w not in best.kinds))
+    found = {f.word for f in best.found}
+    unmet = [w for w in spoken if w not in found]
     if unmet:
         return Recommendation(
             needs=needs, picks=picks, text=str(texts["no_fit"]), decision="handoff",
