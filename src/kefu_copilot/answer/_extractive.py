@@ -17,9 +17,9 @@ import math
 import re
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._models import Answer, Chunk, Citation, Decision, Message, Query, Trace, TraceCandidate
@@ -94,6 +94,20 @@ class Prepared:
     #: the best candidate's support where the answer's confidence is something else (the
     #: calibrated probability); None: the answer's confidence is its support
     support: float | None = None
+    #: after a typed answer, the rest of its product's page: the page's source and its other
+    #: parts' snapshot indices — read (:meth:`knowledge`) only when something needs their text
+    page: tuple[str, Sequence[int]] | None = None
+    _page_candidates: Callable[[], list[Candidate]] | None = field(default=None, repr=False)
+
+    def knowledge(self) -> list[Candidate]:
+        """The scored candidates, then the rest of a typed answer's product page: what a
+        generated reply may also draw on and be checked against (never cited nor quoted)."""
+        more = self._page_candidates
+        if more is None:
+            return self.candidates
+        knowledge = [*self.candidates, *more()]
+        self._page_candidates = lambda: knowledge[len(self.candidates) :]  # read once
+        return knowledge
 
     @property
     def support_decision(self) -> Decision:
@@ -484,14 +498,13 @@ class Answerer:
             for i in typed.chunks
         ]  # fmt: skip
         # the rest of the product's page after them: what a generated reply may also draw on
-        # and be checked against (the scarf's weight beside its size); never cited nor quoted
-        seen = set(typed.chunks)
-        candidates += [
-            Candidate(Hit(chunk=c, score=0.0, index=i), 0.0, c.text, c.text, i, "same page")
-            for p in query.products[:1]
-            for i, c in self.products.chunks(p)
-            if i not in seen
-        ]
+        # and be checked against (the scarf's weight beside its size); never cited nor quoted,
+        # and read only when asked for (Prepared.knowledge) — most answers never are
+        page: tuple[str, Sequence[int]] | None = None
+        if query.products:
+            seen = set(typed.chunks)
+            source = query.products[0]
+            page = (source, [i for i in self.products.chunk_indices(source) if i not in seen])
         answer = Answer(
             question=query.text,
             text=typed.text,
@@ -502,7 +515,18 @@ class Answerer:
             ],
             reasons=typed.reasons,
         )
-        return Prepared(query.text, history, answer, candidates, False, query), False
+        prepared = Prepared(query.text, history, answer, candidates, False, query, page=page)
+        if page is not None:
+            prepared._page_candidates = lambda: self._page_candidates(page[1])
+        return prepared, False
+
+    def _page_candidates(self, indices: Sequence[int]) -> list[Candidate]:
+        chunks = self.snapshot.chunks
+        return [
+            Candidate(Hit(chunk=c, score=0.0, index=i), 0.0, c.text, c.text, i, "same page")
+            for i in indices
+            for c in (chunks[i],)
+        ]
 
     def _page(self, query: Query) -> str:
         """The page of the question's first product, a line per part (a note never runs into
@@ -1177,6 +1201,7 @@ class Answerer:
         # Retrieved hits carry their retrievers' ranks; parts of a product page added after do not.
         position = {h.chunk.id: n for n, h in enumerate(hits, start=1) if h.ranks}
         cited = {c.chunk_id for c in answer.citations}
+        knowledge = prepared.knowledge()
         candidates = [
             TraceCandidate(
                 rank=rank,
@@ -1195,7 +1220,7 @@ class Answerer:
                 support=c.support,
                 cited=c.hit.chunk.id in cited,
             )
-            for rank, c in enumerate(prepared.candidates[:TRACED], start=1)
+            for rank, c in enumerate(knowledge[:TRACED], start=1)
         ]
         answer.trace = Trace(
             question=prepared.question,
@@ -1204,7 +1229,7 @@ class Answerer:
             products=list(query.products) if query else [],
             context=query.context if query else "",
             candidates=candidates,
-            scored=len(prepared.candidates),
+            scored=len(knowledge),
             rule=rule,
             reasons=list(answer.reasons),
             auto_threshold=self.settings.auto_threshold,

@@ -105,7 +105,7 @@ class GroundedGenerator:
     # -- prompt ------------------------------------------------------------------------------
     @staticmethod
     def knowledge(prepared: Prepared) -> list[Candidate]:
-        return prepared.candidates[:KNOWLEDGE_CHUNKS]
+        return prepared.knowledge()[:KNOWLEDGE_CHUNKS]
 
     def _values(self, prepared: Prepared) -> dict[str, str]:
         lines = []
@@ -162,7 +162,7 @@ class GroundedGenerator:
         cited_ids = {c.chunk_id for c in citations}
         evidence = cited_texts + [
             f"{c.hit.chunk.title}\n{c.hit.chunk.text}"
-            for c in prepared.candidates
+            for c in prepared.knowledge()
             if c.hit.chunk.source in sources and c.hit.chunk.id not in cited_ids
         ]
         result = check_grounding(

@@ -534,6 +534,10 @@ class Products:
         """(index, chunk) of every part of a product page."""
         return ((i, self._chunks[i]) for i in self._chunk_ids.get(source, ()))
 
+    def chunk_indices(self, source: str) -> Sequence[int]:
+        """The snapshot indices of a product page's parts, in page order (none read)."""
+        return self._chunk_ids.get(source, ())
+
     def read_chunks(self, source: str) -> Iterable[tuple[int, Chunk]]:
         """:meth:`chunks` read through once: a scan of every page (at open) must not keep every
         chunk parsed in memory — an idle shop holds only the chunks its answers used."""

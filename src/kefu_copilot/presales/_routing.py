@@ -57,10 +57,10 @@ def _needs_lines(needs: Needs) -> list[str]:
 
 def _held(advisor: Advisor, prepared: Prepared) -> Answer:
     answer = prepared.extractive
-    if answer.decision == "handoff" and prepared.candidates:
+    if answer.decision == "handoff" and (knowledge := prepared.knowledge()):
         # support would send it, the calibrated probability hands it off: the agent still gets
         # the knowledge's answer to check, with that probability
-        proposal = advisor.answerer.propose(prepared.question, prepared.candidates)
+        proposal = advisor.answerer.propose(prepared.question, knowledge)
         answer = proposal.model_copy(update={"confidence": answer.confidence})
     settings = advisor.answerer.settings
     middle = (settings.auto_threshold + settings.draft_threshold) / 2
@@ -83,6 +83,8 @@ def presales_answer(
     for candidate in prepared.candidates:
         source = candidate.hit.chunk.source
         support[source] = max(support.get(source, 0.0), candidate.support)
+    if prepared.page is not None and prepared.page[1]:
+        support.setdefault(prepared.page[0], 0.0)  # the typed answer's page: found, unscored
     # judged by support whatever the answer mode: routing keeps its meaning when calibrated
     knowledge = prepared.support_decision
     held = knowledge != "handoff" and prepared.extractive.decision == "handoff"
@@ -91,7 +93,7 @@ def presales_answer(
         # would send stands in the advisor's way — but its answer is for an agent (below)
         knowledge = "handoff"
     typed = bool(prepared.candidates) and prepared.candidates[0].basis == "typed"
-    passages = _Passages(lambda: advisor.passages(prepared.candidates))
+    passages = _Passages(lambda: advisor.passages(prepared.knowledge()))
     routed = advisor.route(
         prepared.question,
         prepared.history,
