@@ -4,6 +4,8 @@ calibrated confidence, rank fusion and insights' FAQ proposals."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -44,11 +46,37 @@ def test_english_words_and_size_letters() -> None:
 
 
 def test_typos_are_repaired_against_the_shops_own_words() -> None:
-    pytest.importorskip("pypinyin")
     rewriter = _rewriter()
     assert rewriter("包游吗").text == "包邮吗"
     assert rewriter("发什么快滴").text == "发什么快递"
     assert rewriter("运费多少").text == "运费多少"  # nothing to repair
+
+
+def test_the_packaged_pinyin_table_reads_as_pypinyin_does() -> None:
+    """data/pinyin.tsv is what ``lazy_pinyin(ch, style=NORMAL)`` says of each character (the
+    call the rewriter made before the table); regenerate it with scripts/build_pinyin_table.py."""
+    pypinyin = pytest.importorskip("pypinyin")
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    from kefu_copilot.text._query import _pinyin
+
+    sound = _pinyin()
+    for code in sorted(pinyin_dict)[::7]:  # every 7th of the 41,923 characters
+        ch = chr(code)
+        expected = pypinyin.lazy_pinyin(ch, style=pypinyin.Style.NORMAL, errors="ignore")
+        assert sound(ch) == (expected[0] if expected else ""), ch
+    assert sound("a") == "" and sound("，") == ""
+
+
+def test_typo_repair_does_not_import_pypinyin() -> None:
+    # pypinyin loads its whole phrase dictionary on import (~57 MB, ~200k objects the cyclic
+    # garbage collector walks): a serving process reads the packaged table instead
+    code = (
+        "import sys; from kefu_copilot.text._query import _pinyin; "
+        "assert _pinyin()('邮') == 'you'; print('pypinyin' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 def test_order_specific_questions_are_look_ups_not_policy() -> None:
@@ -66,7 +94,6 @@ def test_the_general_rule_answers_before_its_exception(sample_copilot) -> None:
 
 
 def test_a_typo_and_traditional_script_reach_the_same_answer(sample_copilot) -> None:
-    pytest.importorskip("pypinyin")
     assert "99元" in sample_copilot.answer("包游吗").text
 
 

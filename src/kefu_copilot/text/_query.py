@@ -9,7 +9,7 @@ Four repairs, each cheap and each leaving the customer-facing text alone:
   ``opencc-python-reimplemented`` is used when installed, else text stays as typed;
 * **English words and size letters** (``lipstick`` → 口红, ``size M`` → M码) from the
   ``vocabulary`` rule set's ``english`` table, which a shop extends;
-* **typos against the shop's own vocabulary**, pinyin-aware (pypinyin, same extra): a character
+* **typos against the shop's own vocabulary**, by sound (a packaged pinyin table): a character
   pair the knowledge never uses (包游, 快滴) becomes the word of the knowledge that sounds the
   same with one character changed (包邮, 快递). Only words the knowledge uses and the
   segmentation dictionary knows are proposed, so a repair never invents a topic.
@@ -22,10 +22,10 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
-from .._data import packaged_rules
+from .._data import DATA_DIR, packaged_rules
 from ._normalize import normalize, remembered_when_short
 from ._pii import PLACEHOLDERS, redact
 
@@ -77,20 +77,21 @@ def _convert(text: str) -> str:
 
 
 @cache
-def _pinyin() -> Callable[[str], str] | None:
-    """Toneless pinyin of one character (pypinyin), or None when pypinyin is not installed."""
-    try:
-        from pypinyin import Style, lazy_pinyin
-    except ImportError:
-        log.info("pypinyin is not installed: typos are not repaired (pip install pypinyin)")
-        return None
-
-    @lru_cache(maxsize=8192)  # a character's sound is asked again for every pair it is in
-    def sound(ch: str) -> str:
-        syllables = lazy_pinyin(ch, style=Style.NORMAL, errors="ignore")
-        return str(syllables[0]) if syllables else ""
-
-    return sound
+def _pinyin() -> Callable[[str], str]:
+    """Toneless pinyin of one character ("" for one without a reading): the packaged table
+    ``data/pinyin.tsv`` (41,923 characters, generated from pypinyin by
+    ``scripts/build_pinyin_table.py``), read once — pypinyin itself is not imported: it loads
+    its whole phrase dictionary (~57 MB, ~200k objects every full garbage collection walks)
+    where only single characters are asked."""
+    sounds: dict[str, str] = {}
+    with (DATA_DIR / "pinyin.tsv").open(encoding="utf-8") as table:
+        for line in table:
+            if line.startswith("#"):
+                continue
+            sound, _, chars = line.rstrip("\n").partition("\t")
+            sounds.update(dict.fromkeys(chars, sound))
+    get = sounds.get
+    return lambda ch: get(ch, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ class QueryRewriter:
     # -- typos ------------------------------------------------------------------------------------
     def _repair(self, text: str) -> str:
         known, sound = self._known, _pinyin()
-        if known is None or sound is None:
+        if known is None:
             return text
         out = []
         last = 0
