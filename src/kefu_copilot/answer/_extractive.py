@@ -63,6 +63,11 @@ _CJK_WORD = re.compile("[\u4e00-\u9fff]+")
 _QUANTITY = re.compile("多少|几|多久|多长|多大|多重|多高")
 
 
+#: A quote ending on the colon that introduces a list or a rule (以下条件：, 请区分：): what
+#: follows is left out, so it answers nothing by itself.
+_INTRODUCES = re.compile(r"[：:][\s。.…]*$")
+
+
 @dataclass
 class Candidate:
     hit: Hit
@@ -436,6 +441,10 @@ class Answerer:
             return unanswered
         if deferred(sent, self.shop.rule_set("message_rules")):
             return "the quote sends the shopper to ask a person: an agent answers that"
+        if _INTRODUCES.search(sent):
+            # "满足以下全部条件可申请无理由退货：" — the conditions are what was asked (round 17:
+            # food, printink, phones; each wrong if sent)
+            return "the quote ends introducing what it leaves out (after its colon)"
         kinds = quantity_kinds(question, self.shop)
         if not kinds:
             return ""
