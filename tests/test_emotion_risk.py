@@ -725,6 +725,9 @@ def test_a_drink_named_by_its_bubbles_is_no_blister() -> None:
         ("某宝上一样的才一半价，你们贵在哪", False),
         ("别家三天就到了，你们一个礼拜还没发货", True),  # said against the service
         ("别家都包邮，你们还收运费，气死我了", True),  # a feeling word
+        ("京东上才五十，你们凭什么九十九", False),  # a price on another platform
+        ("人家都送安装，凭啥你们不送", False),  # other sellers, a rhetorical question
+        ("人家都发货了，你们凭什么还不发", True),  # ... said against the service
     ],
 )
 def test_the_shop_set_against_another_seller_is_a_price_objection(
@@ -784,6 +787,8 @@ def test_a_supposed_fake_is_no_accusation(text: str, counterfeit: bool) -> None:
         ("孩子踩进水坑了，雨靴防水吗", False),
         ("你们太坑了", True),  # the verb or its adjective
         ("被你们坑了两百块", True),
+        ("第一次买二手相机，有什么坑要注意吗", False),  # a pitfall asked about
+        ("这是什么坑人的玩意", True),
     ],
 )
 def test_a_pit_is_no_rip_off(text: str, angry: bool) -> None:
