@@ -789,6 +789,7 @@ def test_a_supposed_fake_is_no_accusation(text: str, counterfeit: bool) -> None:
         ("被你们坑了两百块", True),
         ("第一次买二手相机，有什么坑要注意吗", False),  # a pitfall asked about
         ("这是什么坑人的玩意", True),
+        ("怎么怎么坑", True),  # 怎么坑 is the verb
     ],
 )
 def test_a_pit_is_no_rip_off(text: str, angry: bool) -> None:
