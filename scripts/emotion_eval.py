@@ -87,6 +87,7 @@ DEV_SAFETY = {
 }
 
 # Safety incidents of the later dev shops (fruit … books), labelled by reading them in round 16
+# (coffee, curtains and phones in round 17)
 # (their other risk flags are not labelled): harm to a person or a pet, fire, smoke, an electric
 # shock, a swollen battery, a near miss (差点划到孩子). Recall and precision over all the dev
 # shops: ``dev_risk_flags.safety_incident_all_dev``.
@@ -106,6 +107,10 @@ LATER_SAFETY = {
     "shoes": {"e005", "e006", "e007", "e008", "e016", "e021", "e026", "e064"},
     "bathroom": {"e001", "e003", "e007", "e014", "e015", "e019", "e022", "e027"},
     "books": {"e005", "e006", "e007", "e013", "e024", "e028", "e029"},
+    # round 16's never-read fold, read (for safety) in round 17
+    "coffee": {"e002", "e003", "e004", "e005", "e006", "e017", "e024", "e026"},
+    "curtains": {"e004", "e005", "e006", "e010", "e021", "e027"},
+    "phones": {"ph-e004", "ph-e005", "ph-e013", "ph-e022", "ph-e026"},
 }
 
 

@@ -148,6 +148,10 @@ def test_urgent_deadline_is_a_risk() -> None:
         ("能快点发吗 周末想穿", False),  # a wish for a later day
         ("今天能发吗 有点急 周六要用", False),  # the near time is the shipping day, not the need
         ("下周三要穿去面试，现在下单能赶得上吗", False),  # a pre-sales question
+        ("这周六搬家入住，空调还没装", True),  # an installation still pending
+        ("后天婚房布置，灯具装错了位置", True),  # made or fitted wrong
+        ("明早就飞了，包还没到", True),  # a flight said as a verb
+        ("明天要飞，下单今天能发吗", False),  # ... before anything was ordered
     ],
 )
 def test_urgent_deadline_needs_an_event_or_a_near_need(text: str, urgent: bool) -> None:
@@ -567,6 +571,11 @@ def test_harm_and_its_cause_in_one_clause_is_a_safety_incident(text: str, incide
         "这款香到爆炸，已经回购三次了",  # a degree said as a blast
         "爆炸好吃，还有别的口味吗",
         "刷到一个充电宝自燃的新闻，你们的有过充保护吗",  # a news story, not an incident here
+        "这台音箱低音猛到爆炸",  # a degree complement of any quality
+        "续航强得爆炸，出差一周不用充",
+        "爆炸安利这款台灯",  # 爆炸 as an adverb of praise
+        "夏天用会有起火隐患吗",  # a harm named as a risk
+        "这个电暖器烫伤风险高不高",
     ],
 )
 def test_a_blast_as_a_degree_or_a_news_story_is_no_incident(text: str) -> None:
@@ -586,6 +595,12 @@ def test_a_blast_as_a_degree_or_a_news_story_is_no_incident(text: str) -> None:
         ("我是律师，想买个办公桌", False),  # the customer's occupation
         ("防拆报警怎么关掉", False),  # the product's alarm
         ("同事说要告你们，我觉得没必要，就问下保修", False),  # reported speech
+        ("我老婆说要去12315投诉我乱买东西", False),  # a family member's words, reported
+        ("差点说要去曝光你们，后来想想算了", False),  # a speech act withdrawn
+        ("随口说说要投诉而已，别当真", False),
+        ("放心，我不会真去12315的，你们看着处理", False),  # the negation reaches across 真
+        ("我没真的去投诉，就是吓吓你们", False),
+        ("不是开玩笑，我真的会去投诉", True),
         ("律师函我已经寄出去了", True),
         ("再不退款我就报警", True),
     ],
@@ -710,6 +725,9 @@ def test_a_drink_named_by_its_bubbles_is_no_blister() -> None:
         ("某宝上一样的才一半价，你们贵在哪", False),
         ("别家三天就到了，你们一个礼拜还没发货", True),  # said against the service
         ("别家都包邮，你们还收运费，气死我了", True),  # a feeling word
+        ("京东上才五十，你们凭什么九十九", False),  # a price on another platform
+        ("人家都送安装，凭啥你们不送", False),  # other sellers, a rhetorical question
+        ("人家都发货了，你们凭什么还不发", True),  # ... said against the service
     ],
 )
 def test_the_shop_set_against_another_seller_is_a_price_objection(
@@ -769,6 +787,9 @@ def test_a_supposed_fake_is_no_accusation(text: str, counterfeit: bool) -> None:
         ("孩子踩进水坑了，雨靴防水吗", False),
         ("你们太坑了", True),  # the verb or its adjective
         ("被你们坑了两百块", True),
+        ("第一次买二手相机，有什么坑要注意吗", False),  # a pitfall asked about
+        ("这是什么坑人的玩意", True),
+        ("怎么怎么坑", True),  # 怎么坑 is the verb
     ],
 )
 def test_a_pit_is_no_rip_off(text: str, angry: bool) -> None:
@@ -787,6 +808,13 @@ def test_a_pit_is_no_rip_off(text: str, angry: bool) -> None:
         ("热水一下子出来，烫得我手通红", True),  # a scald that reaches a body
         ("柜子倒下来，孩子差点被砸", True),  # a near miss, said in the passive
         ("杯子被我摔了，再买一个", False),  # the thing fell, not the person
+        ("电源线破皮了，手摸到一阵发麻", True),  # a body part touched it, and it hurts
+        ("手摸到会不会烫", False),  # ... asked, not told
+        ("孩子脸色发青，喘不上气", True),  # lips or a face gone blue
+        ("女儿刚才好像吞了一颗磁珠", True),  # a small hard part swallowed
+        ("饼干里有砂子，牙齿都硌崩了", True),  # a tooth broken
+        ("用了一周眼睛看东西有重影", True),  # a vision symptom after use
+        ("眼睛看东西模糊，想配副眼镜", False),  # ... before anything was used
     ],
 )
 def test_harm_to_a_person_read_from_its_structure(text: str, incident: bool) -> None:

@@ -336,7 +336,8 @@ def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped:
 
 #: What makes a comparison with another seller a complaint after all: a word against the goods
 #: or the service, or a feeling word.
-_COMPARISON_BLOCKS = (*(c for c in _GOODS_COMPLAINT if c != "accusation"), *_FEELINGS)
+_COMPARISON_BLOCKS = (*(c for c in _GOODS_COMPLAINT if c not in ("accusation", "rhetorical")),)
+_COMPARISON_BLOCKS += _FEELINGS
 _COMPARISON_BLOCKS += ("sarcasm", "long_wait", "no_reply")
 
 #: Something still pending from the shop: then the goods' age (``goods_age``) is a wait too.
@@ -403,10 +404,11 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     }
     elsewhere = _attributed_elsewhere(lex, text, hits)
     # The shop set against another seller with nothing said against the goods or the service and
-    # no feeling word ("别家600多，你们凭什么1299", "别人家送气球，你们送啥"): a price objection, a
-    # pre-sales question — its challenge words are not a dispute with the shop.
+    # no feeling word ("别家600多，你们凭什么1299", "别人家送气球，你们送啥", "人家都卖全新的，你们凭啥
+    # 让我放心"): a price objection, a pre-sales question — its challenge words and rhetorical
+    # questions are not a dispute with the shop.
     if hits["other_seller"] and hits["shop_target"] and not _any(hits, *_COMPARISON_BLOCKS):
-        hits["dispute"], hits["accusation"], elsewhere = [], [], True
+        hits["dispute"], hits["accusation"], hits["rhetorical"], elsewhere = [], [], [], True
     _drop_resolved(lex, text, hits, dropped)
     if hits["goods_age"] and not _any(hits, *_PENDING):  # the goods' age, not a wait
         hits["long_wait"] = _outside(lex.cues["goods_age"], text, hits["long_wait"])
