@@ -32,6 +32,7 @@ import itertools
 import json
 import sys
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +51,10 @@ from kefu_copilot.reply._models import fold  # noqa: E402
 from kefu_copilot.reply._phrases import phrases as reply_phrases  # noqa: E402
 
 PHRASES = reply_phrases()
-DEV = ["apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments",
-       "health", "fruit", "ebike", "lighting", "meddevice", "liquor", "smartlock", "sample"]  # fmt: skip
+sys.path.insert(0, str(ROOT / "scripts"))
+from folds import dev_shops  # noqa: E402
+
+DEV = [*dev_shops(), "sample"]  # the groups scored: the labelled dev shops present (see main)
 JDDC_FOLDS = 3
 JDDC_WEIGHT = 0.5  # the JDDC clauses together count this much of the dev clauses
 MIN_DOMAINS = 3
@@ -210,19 +213,66 @@ def main() -> None:
     ap.add_argument(
         "--exclude", default="", help="shops left out (comma-separated): a transfer check"
     )
-    ap.add_argument("--settings", default="", help="l2,threshold,overrule: fit these, no grid")
+    ap.add_argument(
+        "--settings",
+        default="",
+        help="l2,threshold,overrule[,class=threshold...]: fit these, no grid",
+    )
+    ap.add_argument(
+        "--compare",
+        nargs="*",
+        default=[],
+        help="with --settings: other threshold[,class=threshold...] scored on the same fits",
+    )
     ap.add_argument("--out", default=str(ROOT / "src/kefu_copilot/data/clause_model.json"))
     args = ap.parse_args()
     rows = load_rows(Path(args.evaldata))
     rows = [r for r in rows if r["group"] not in args.exclude.split(",")]
-    if args.settings:
-        l2, th, ov = args.settings.split(",")
-        info = {"n_train": len(rows), "excluded": args.exclude, "l2": float(l2)}
-        model = Fitted(rows, float(l2)).model(float(th), ov, info)
+    if args.settings:  # these settings, their leave-one-group-out figures stated with them
+        l2, th, ov, *raised = args.settings.split(",")
+        classes = {k: float(v) for k, v in (x.split("=") for x in raised)}
+        groups = sorted({r["group"] for r in rows})
+        DEV[:] = [g for g in DEV if g in groups]
+        held = {g: Fitted([r for r in rows if r["group"] != g], float(l2)) for g in groups}
+        for other in args.compare:  # other thresholds, on the same held-out fits
+            t, *more = other.split(",")
+            alt = {k: float(v) for k, v in (x.split("=") for x in more)}
+            models = {g: replace(f.model(float(t), ov), thresholds=alt) for g, f in held.items()}
+            got = [(r, decide(models[r["group"]], r)) for r in rows]
+            d = {g: scores([(r, p) for r, p in got if r["group"] == g]) for g in DEV}
+            j = scores([(r, p) for r, p in got if r["domain"] == "jddc"])
+            print(f"compare {other}: dev acc {np.mean([d[g]['acc'] for g in DEV]):.4f} kept-acc "
+                  f"{np.mean([d[g]['kept_acc'] for g in DEV]):.4f} | jddc kept-acc "
+                  f"{j['kept_acc']:.4f}")  # fmt: skip
+        models = {g: replace(f.model(float(th), ov), thresholds=classes) for g, f in held.items()}
+        pairs = [(r, decide(models[r["group"]], r)) for r in rows]
+        dev = {g: scores([(r, p) for r, p in pairs if r["group"] == g]) for g in DEV}
+        base = {g: scores([(r, r["rule"]) for r in rows if r["group"] == g]) for g in DEV}
+        jd = scores([(r, p) for r, p in pairs if r["domain"] == "jddc"])
+        base_jd = scores([(r, r["rule"]) for r in rows if r["domain"] == "jddc"])
+        for g in DEV:
+            print(f"  {g:12} n={dev[g]['n']:4} acc {base[g]['acc']:.3f} -> {dev[g]['acc']:.3f}  "
+                  f"kept-acc {base[g]['kept_acc']:.3f} -> {dev[g]['kept_acc']:.3f}")  # fmt: skip
+        info = {
+            "n_train": len(rows),
+            "excluded": args.exclude,
+            "cv": "leave-one-group-out (dev shops; three JDDC groups)",
+            "cv_dev_acc": round(float(np.mean([dev[g]["acc"] for g in DEV])), 4),
+            "cv_dev_kept_acc": round(float(np.mean([dev[g]["kept_acc"] for g in DEV])), 4),
+            "patterns_dev_acc": round(float(np.mean([base[g]["acc"] for g in DEV])), 4),
+            "patterns_dev_kept_acc": round(float(np.mean([base[g]["kept_acc"] for g in DEV])), 4),
+            "cv_jddc_kept_acc": round(jd["kept_acc"], 4),
+            "patterns_jddc_kept_acc": round(base_jd["kept_acc"], 4),
+            "l2": float(l2),
+            "min_domains": MIN_DOMAINS,
+        }
+        print(json.dumps(info))
+        model = replace(Fitted(rows, float(l2)).model(float(th), ov, info), thresholds=classes)
         Path(args.out).write_text(json.dumps(model.to_dict(), ensure_ascii=False) + "\n")
         print("saved", args.out, len(model.weights), "features")
         return
     groups = sorted({r["group"] for r in rows})
+    DEV[:] = [g for g in DEV if g in groups]  # a shop left out (--exclude) is not scored
     print(len(rows), "clauses;", Counter(r["label"] for r in rows if r["domain"] != "jddc"))
     results = {}
     for l2 in GRID["l2"]:

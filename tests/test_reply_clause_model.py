@@ -119,3 +119,22 @@ def test_one_long_sentence_of_parts_is_said_as_numbered_points(sample_copilot) -
     assert "\n1. " in text and "\n4. " in text and "吊灯的光源及驱动电源保修2年。" in text, text
     assert not [i for i in lint_reply(text, turn) if i.code == "wall_of_text"]
     assert any(c.kind == "format" for c in changes)
+
+
+def test_a_class_may_need_more_than_the_threshold_to_overrule_the_patterns() -> None:
+    """``thresholds`` raises the bar for some classes (a refusal replaces the agent's clause by
+    the policy): a refusal at 0.55 stays a fact, a blame at 0.55 is dropped; the file keeps it."""
+    refusal, blame = KINDS.index("refusal"), KINDS.index("blame")
+
+    def leaning(k: int) -> tuple[float, ...]:  # p(class k) ≈ 0.55 of eight classes
+        return tuple(2.2 if n == k else 0.0 for n in range(len(KINDS)))
+
+    model = ClauseModel(KINDS, {"x": leaning(refusal), "y": leaning(blame)}, (0.0,) * len(KINDS),
+                        0.5, frozenset({"fact"}), thresholds={"refusal": 0.6})  # fmt: skip
+    assert 0.5 < model.probabilities(["x"])["refusal"] < 0.6
+    assert model.verdict(["x"], "fact") is None
+    assert model.verdict(["y"], "fact") is not None and model.verdict(["y"], "fact")[0] == "blame"
+    again = ClauseModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert again.thresholds == {"refusal": 0.6} and again.verdict(["x"], "fact") is None
+    with pytest.raises(ValueError, match="thresholds for unknown classes"):
+        ClauseModel.from_dict({**model.to_dict(), "thresholds": {"praise": 0.9}})

@@ -73,7 +73,7 @@ def test_an_faq_answer_summing_up_a_document_is_cited_with_it(tmp_path) -> None:
     advisor = copilot._reply_advisor()
     answer = WARRANTY_SHOP["faq/faq.csv"].splitlines()[1].split(",", 1)[1]
     assert [c.source for c in advisor._backing(answer)] == ["policies/warranty.md"]
-    other = "偏远地区运费3年、灯罩1年。"  # numbers no document states together
+    other = "偏远地区运费30元、灯罩5年。"  # numbers no document states (3年 and 1年 it does)
     assert advisor._backing(other) == []
 
 
@@ -107,3 +107,30 @@ def test_a_rule_cut_at_its_semicolon_is_said_with_its_condition() -> None:
     assert _continued(body, whole, never) == whole
     other = "偏远地区每单补运费15元；"
     assert _continued(body, other, lambda t: t.startswith("轮椅")) == other
+
+
+TABLE_WARRANTY_SHOP = {
+    "shop.yaml": "name: 帘语\n",
+    "policies/warranty.md": "# 质保说明\n\n| 商品/部件 | 质保期 |\n|---|---|\n"
+    "| 静音直轨、罗马杆 | 2年 |\n| 电动轨道电机 | 3年 |\n| 遥控器、充电器 | 1年 |\n\n"
+    "质保期从签收之日起计算，质保期内的质量问题免费维修。\n",
+    "policies/returns.md": "# 退换货\n\n按尺寸定做的商品属于定制商品，包括布艺窗帘、卷帘，以及按长度"
+    "裁切的静音直轨和电动轨道；定制商品非质量问题不支持退换货。\n",
+    "policies/shipping.md": "# 发货\n\n一个订单最多拆成两个包裹发出，都包邮。\n",
+    "faq/faq.csv": "question,answer\n电机保修多久,"
+    "电动轨道电机保修3年，遥控器和充电器保修1年，静音直轨和罗马杆质保2年。\n",
+}
+
+
+def test_an_faq_answer_is_cited_with_the_policy_table_stating_its_figures(tmp_path) -> None:
+    """An FAQ answer summing up a policy's table (a warranty's rows, one figure each) was
+    written from that policy, though retrieval ranks another policy sharing its words (定制
+    商品…电动轨道) first and no row states two of its figures: the document stating them is
+    cited. One figure alone ("7天") names no rule, nor do counts."""
+    copilot = ingested_copilot(tmp_path, TABLE_WARRANTY_SHOP)
+    advisor = copilot._reply_advisor()
+    answer = TABLE_WARRANTY_SHOP["faq/faq.csv"].splitlines()[1].split(",", 1)[1]
+    assert [c.source for c in advisor._backing(answer)] == ["policies/warranty.md"]
+    assert advisor._numbered_policy("电动轨道电机保修3年。", []) is None
+    # counts say how many of something ("两个包裹", "另一个"): no rule's figures
+    assert advisor._numbered_policy("罗马杆和电机分两个包裹发出，另一个包裹晚到。", []) is None

@@ -22,6 +22,7 @@ from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
 from ..text._normalize import split_sentences
+from ..text._numbers import measures
 from ..text._tokenize import STOPWORDS
 from ._approved import load_approved
 from ._clauses import DROPPED_WHY, Clause, has_facts, has_numbers, split_draft
@@ -227,6 +228,9 @@ class ReplyAdvisor:
         self._variant_codes: dict[str, str] | None = None
         #: how the persona addresses a customer (shop.yaml persona: 称呼顾客为「宝子」), said once
         self.address = self.shop.address
+        #: the figures the policy passages state, by dimension: (low, high, chunk position) —
+        #: read once, when an FAQ answer's backing is first looked for (see _numbered_policy)
+        self._policy_figures: dict[str, list[tuple[float, float, int]]] | None = None
 
     # -- public ------------------------------------------------------------------------------
     def suggest(
@@ -1201,10 +1205,17 @@ class ReplyAdvisor:
 
         found: list[Citation] = []
         hits = self.answerer.retriever.retrieve(text, k=6, kinds=("policy",))
-        for hit in hits:
-            if backs(hit.chunk.text, parts):
-                found.append(_citation(hit.chunk, reply_sentence(hit.chunk.text), hit.score))
-                break
+        chosen = next(((h, fit) for h in hits if (fit := backs(h.chunk.text, parts))), None)
+        # the policy passage stating two or more of its numbers, retrieved or not: retrieval
+        # ranks the passages sharing its words (定制商品…电动轨道) over the rule stating its
+        # figures (a warranty's rows, a surcharge table)
+        numbered = self._numbered_policy(text, [h.chunk.source for h in hits])
+        if numbered is not None and (chosen is None or chosen[1] < 1.0 + numbered[0]):
+            chunk = self.answerer.snapshot.chunks[numbered[1]]
+            found.append(_citation(chunk, reply_sentence(chunk.text), min(1.0, numbered[0])))
+        elif chosen is not None:
+            hit = chosen[0]
+            found.append(_citation(hit.chunk, reply_sentence(hit.chunk.text), hit.score))
         else:  # an answer summing up a document's passages (a warranty's rows by class): the
             # document whose retrieved passages back it together
             documents: dict[str, list[Any]] = {}
@@ -1225,6 +1236,48 @@ class ReplyAdvisor:
         if best is not None:
             found.append(_citation(best[1], reply_sentence(best[1].text), min(1.0, best[0])))
         return found
+
+    def _numbered_policy(self, text: str, retrieved: Sequence[str]) -> tuple[float, int] | None:
+        """The policy document stating most of the figures of ``text`` (each in its unit:
+        :func:`measures`; not counts), when it states two or more of them and at least half — two figures
+        said together name a rule, one ("7天") is stated by many; its share and the position of
+        its passage stating most of them (a warranty's rows are passages of one figure each).
+        Of documents stating as many, the first ``retrieved``; none retrieved: none."""
+        # a count ("两个包裹", "另一个") says how many of something, not a rule's figure
+        figures = [m for m in measures(text) if not m.dim.startswith("count:")]
+        if len(figures) < 2:
+            return None
+        if self._policy_figures is None:
+            index: dict[str, list[tuple[float, float, int]]] = {}
+            for at, chunk in enumerate(self.answerer.snapshot.chunks):
+                # a policy's passages and its table's rows (not a product page's rows)
+                if chunk.kind == "policy" or (
+                    chunk.kind == "table_row" and chunk.source not in self._pages
+                ):
+                    for m in measures(chunk.text):
+                        if not m.dim.startswith("count:"):
+                            index.setdefault(m.dim, []).append((m.low, m.high, at))
+            self._policy_figures = index
+        chunks = self.answerer.snapshot.chunks
+        by_document: dict[str, Counter[int]] = {}  # figure → the passages stating it
+        stated: dict[str, set[int]] = {}
+        for n, m in enumerate(figures):
+            for low, high, at in self._policy_figures.get(m.dim, ()):
+                if low <= m.low and m.high <= high:
+                    source = chunks[at].source
+                    stated.setdefault(source, set()).add(n)
+                    by_document.setdefault(source, Counter())[at] += 1
+        if not stated:
+            return None
+        most = max(len(v) for v in stated.values())
+        if most < 2 or most / len(figures) < 0.5:
+            return None
+        best = [s for s, v in stated.items() if len(v) == most]
+        chosen = next((s for s in retrieved if s in best), best[0] if len(best) == 1 else None)
+        if chosen is None:
+            return None
+        _, at = max((c, -a) for a, c in by_document[chosen].items())
+        return most / len(figures), -at
 
     def _pick_reason(
         self,

@@ -93,7 +93,9 @@ def clause_features(
 class ClauseModel:
     """Weights per feature (one per class of ``kinds``), a bias per class, and the
     ``threshold`` the model's class must reach to overrule the cue patterns (``overrule``: the
-    pattern classes it may overrule, "" for a clause no cue matched)."""
+    pattern classes it may overrule, "" for a clause no cue matched); ``thresholds`` raises it
+    for some classes (a refusal replaces the agent's clause by the policy: "没货了" is the
+    answer to "没货了吗", not a refusal the model may guess at a coin's toss)."""
 
     kinds: tuple[str, ...]
     weights: Mapping[str, tuple[float, ...]]
@@ -101,6 +103,7 @@ class ClauseModel:
     threshold: float
     overrule: frozenset[str]
     info: Mapping[str, Any] = field(default_factory=dict)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
 
     def probabilities(self, features: Sequence[str]) -> dict[str, float]:
         """The class probabilities of a clause's features (softmax of the linear scores)."""
@@ -122,7 +125,7 @@ class ClauseModel:
             return None
         probs = self.probabilities(features)
         kind = max(probs, key=probs.__getitem__)
-        if kind == rule or probs[kind] < self.threshold:
+        if kind == rule or probs[kind] < self.thresholds.get(kind, self.threshold):
             return None
         return kind, probs[kind]
 
@@ -132,6 +135,7 @@ class ClauseModel:
             "version": 1,
             "kinds": list(self.kinds),
             "threshold": self.threshold,
+            "thresholds": dict(sorted(self.thresholds.items())),
             "overrule": sorted(self.overrule),
             "bias": [round(b, 5) for b in self.bias],
             "info": dict(self.info),
@@ -148,6 +152,9 @@ class ClauseModel:
         if unknown:
             raise ValueError(f"clause model has unknown classes {unknown}; retrain it")
         weights = {str(k): tuple(float(x) for x in w) for k, w in data["weights"].items()}
+        odd = sorted(set(data.get("thresholds") or {}) - set(kinds))
+        if odd:
+            raise ValueError(f"clause model has thresholds for unknown classes {odd}; retrain it")
         if any(len(w) != len(kinds) for w in weights.values()) or len(data["bias"]) != len(kinds):
             raise ValueError("clause model weights do not match its classes")
         return cls(
@@ -157,6 +164,7 @@ class ClauseModel:
             threshold=float(data["threshold"]),
             overrule=frozenset(str(k) for k in data.get("overrule", ())),
             info=dict(data.get("info") or {}),
+            thresholds={str(k): float(v) for k, v in (data.get("thresholds") or {}).items()},
         )
 
     @classmethod
