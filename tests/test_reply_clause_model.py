@@ -138,3 +138,14 @@ def test_a_class_may_need_more_than_the_threshold_to_overrule_the_patterns() -> 
     assert again.thresholds == {"refusal": 0.6} and again.verdict(["x"], "fact") is None
     with pytest.raises(ValueError, match="thresholds for unknown classes"):
         ClauseModel.from_dict({**model.to_dict(), "thresholds": {"praise": 0.9}})
+
+
+def test_a_clause_that_only_names_a_policy_term_is_never_overruled() -> None:
+    # the refit of round 17 read a bare "质量问题" as a dismissal (p .53) and the advisor's
+    # rewrite lost the term (the property test found it); a clause saying nothing but policy
+    # terms states them, whatever the model guesses
+    from kefu_copilot.reply._clauses import classify_clauses
+
+    for text in ("质量问题", "质量问题。", "运费险、包邮"):
+        assert [c.kind for c in classify_clauses(text)] == ["fact"], text
+    assert classify_clauses("你的问题")[0].kind != "fact"  # other words: the model still reads them

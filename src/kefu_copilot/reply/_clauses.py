@@ -93,7 +93,9 @@ def _refit(clause: Clause, phrases: Phrases, model: ClauseModel) -> Clause:
     if clause.kind == "banned":
         return clause
     body = fold(clause.text).strip(" ,.!?;~。\n\t")
-    if not body:
+    if not body or _only_terms(body, phrases):
+        # a clause that only names a policy term ("质量问题") states it: nothing else is said
+        # for the model to read as cold, and a rewrite keeps every term of the draft
         return clause
     features = clause_features(
         body,
@@ -113,6 +115,14 @@ def _refit(clause: Clause, phrases: Phrases, model: ClauseModel) -> Clause:
     # lost), not for a policy term alone ("便宜货还想包邮？" is no fact about 包邮)
     rest = clause.text if kind not in KEPT and has_numbers(clause.text) else ""
     return Clause(clause.text, kind, clause.span, f"model.{kind}", rest)  # type: ignore[arg-type]
+
+
+def _only_terms(body: str, phrases: Phrases) -> bool:
+    """Whether ``body`` (folded) is policy terms and nothing else said (punctuation aside)."""
+    rest = body
+    for term in sorted(phrases.policy_terms, key=lambda t: (-len(t), t)):
+        rest = rest.replace(term, " ")
+    return rest != body and not any(ch.isalnum() for ch in rest)
 
 
 def _classify(clause: str, span: tuple[int, int], phrases: Phrases, banned: list[str]) -> Clause:
