@@ -94,7 +94,9 @@ def main(shops: list[str], check: list[str]) -> None:
         cases = [c for s in [*shops, *check] for c in cases_of(s, Path(tmp))]
     if check:  # fitted on the design shops, scored on the check shops (transfer)
         w = fit([c for c in cases if c["shop"] in shops])
-        print("fitted on the design shops:", dict(zip([*parts, "support"], w.round(2))))
+        print(
+            "fitted on the design shops:", dict(zip([*parts, "support"], w.round(2), strict=True))
+        )
         for label, fold in (("design", shops), ("check", check)):
             held = [c for c in cases if c["shop"] in fold]
             print(
