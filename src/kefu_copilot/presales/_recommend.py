@@ -100,6 +100,12 @@ class Scored:
     # chosen is matched to when its deciding facts are quoted (see _asked_clause)
     asked: tuple[str, ...] = ()
 
+    @property
+    def named(self) -> float:
+        """The score without the budget's price level: the evidence that the product is what
+        the need names (a budget orders the products that fit; it says nothing of what fits)."""
+        return self.score - WEIGHTS["budget"] * self.parts.get("budget", 0.0)
+
     def add(self, part: str, amount: float = 1.0) -> None:
         """``amount`` of the evidence ``part`` (a key of :data:`WEIGHTS`), weighed in."""
         self.parts[part] = self.parts.get(part, 0.0) + amount
@@ -1009,11 +1015,11 @@ def recommend(
     if runner is not None and best.score - runner < LEAD and not (retrieval_lead or text_lead):
         tied = [s for s in scored if best.score - s.score < LEAD]
         shown = int(rules["tied_shown"])
-        if (best.score > 0 or needs.budget) and len(tied) <= shown:
+        if (best.named > 0 or needs.budget) and len(tied) <= shown:
             # a few fit the need equally (a budget only a few are within is a need they fit):
             # the agent is shown each, with its deciding facts
             return _tied(needs, tied, rules, cite, reasons)
-        if best.score > 0 and (needs.budget or any(s.found or s.partial for s in tied)):
+        if best.named > 0 and (needs.budget or any(s.found or s.partial for s in tied)):
             # more fit a need that names a kind (and a budget or a fact some state): the
             # agent is shown the first few as ranked (score, the shopper's phrases stated,
             # retrieval's support), each cited, rather than an uncited question
