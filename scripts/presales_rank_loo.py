@@ -1,7 +1,8 @@
 """Would ranking weights fitted on other shops pick the expected product more often than the
 hand-set ones (``presales/_recommend.py`` ``WEIGHTS``)? Leave-one-shop-out over pre-sales suites.
 
-usage: python scripts/presales_rank_loo.py [SHOP ...]   (default: the dev shops)
+usage: python scripts/presales_rank_loo.py [SHOP ...] [--check SHOP ...]   (default: the dev
+shops; with --check, also fitted on the first shops and scored on the check shops)
 
 For each case expecting a product page, every product ``rank()`` keeps is a row of its evidence
 (``Scored.parts``) and retrieval's support; a conditional logit (the expected products against
@@ -17,13 +18,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from folds import dev_shops
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT.parent / "shared/models/w2v-zh-synonyms-100d"
-DEV = (
-    "apparel digital cosmetics food home sports toys instruments health fruit ebike lighting "
-    "meddevice liquor smartlock"
-).split()
 
 
 def cases_of(shop: str, index_root: Path) -> list[dict]:
@@ -49,14 +47,14 @@ def cases_of(shop: str, index_root: Path) -> list[dict]:
         for candidate in prepared.candidates:
             source = candidate.hit.chunk.source
             support[source] = max(support.get(source, 0.0), candidate.support)
-        needs = advisor._measured(advisor.needs(case["question"]))
+        needs = advisor.needs(case["question"])
         scored, _ = rank(needs, advisor.profiles, advisor.rules, support, index=advisor.kinds)
         rows = [(s.parts, s.support, s.text, s.profile.source in want) for s in scored]
         out.append({"shop": shop, "rows": rows})
     return out
 
 
-def main(shops: list[str]) -> None:
+def main(shops: list[str], check: list[str]) -> None:
     import tempfile
 
     from kefu_copilot.presales._recommend import WEIGHTS
@@ -93,7 +91,20 @@ def main(shops: list[str]) -> None:
         return w
 
     with tempfile.TemporaryDirectory() as tmp:
-        cases = [c for s in shops for c in cases_of(s, Path(tmp))]
+        cases = [c for s in [*shops, *check] for c in cases_of(s, Path(tmp))]
+    if check:  # fitted on the design shops, scored on the check shops (transfer)
+        w = fit([c for c in cases if c["shop"] in shops])
+        print(
+            "fitted on the design shops:", dict(zip([*parts, "support"], w.round(2), strict=True))
+        )
+        for label, fold in (("design", shops), ("check", check)):
+            held = [c for c in cases if c["shop"] in fold]
+            print(
+                f"{label}: {len(held)} cases — first-ranked product expected: hand "
+                f"{sum(hit(c, hand) for c in held) / len(held):.3f}, fitted "
+                f"{sum(hit(c, w) for c in held) / len(held):.3f}"
+            )
+        cases = [c for c in cases if c["shop"] in shops]
     n = len(cases)
     hand_hits = sum(hit(c, hand) for c in cases)
     fitted_hits = 0
@@ -107,4 +118,6 @@ def main(shops: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or DEV)
+    args = sys.argv[1:]
+    cut = args.index("--check") if "--check" in args else len(args)
+    main(args[:cut] or dev_shops(), args[cut + 1 :])

@@ -1803,3 +1803,29 @@ def test_the_knowledges_draft_to_a_need_stays_its_answer_priced(
         "价格：10000mAh 标准版 99元；20000mAh 大容量版 149元。"
     )
     assert prepared.extractive.decision == "draft"
+
+
+def test_a_budget_names_the_price_level_not_only_a_ceiling() -> None:
+    from kefu_copilot.presales._profiles import Profile
+    from kefu_copilot.presales._recommend import rank
+    from kefu_copilot.presales._types import Variant
+
+    def lock(source: str, price: float) -> Profile:
+        rows = [Variant("标准版", price, True, 1, (("版本", "标准版"), ("价格", f"{price:g}")))]
+        return Profile(source, f"{source} 智能锁", "", "智能锁", [], rows, [(0, "智能锁")],
+                       marks=f"{source} 智能锁")  # fmt: skip
+
+    cheap, dear = lock("s3", 899), lock("s5", 1999)
+
+    def words(text: str) -> list[str]:
+        return [w for w in ("智能锁",) if w in text]
+
+    # both fit the need alike; the budget says which price level is meant
+    for need in ("想买个智能锁 预算2000", "想买个智能锁 2000左右"):
+        scored, _ = rank(read_needs(need, RULES, words), [cheap, dear], RULES)
+        assert [s.profile.source for s in scored] == ["s5", "s3"], need
+        assert scored[0].parts["budget"] > scored[1].parts["budget"]
+    scored, _ = rank(read_needs("想买个智能锁 预算1000", RULES, words), [cheap, dear], RULES)
+    assert [s.profile.source for s in scored] == ["s3"]  # the dearer is over it
+    scored, _ = rank(read_needs("想买个智能锁", RULES, words), [cheap, dear], RULES)
+    assert all("budget" not in s.parts for s in scored)  # no budget said: no price level

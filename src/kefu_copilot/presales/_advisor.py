@@ -716,8 +716,8 @@ class Advisor:
         )  # fmt: skip
         if (
             scored
-            and scored[0].score > 0
-            and (len(scored) == 1 or scored[1].score < scored[0].score)
+            and scored[0].named > 0
+            and (len(scored) == 1 or scored[1].named < scored[0].named)
         ):
             return scored[0].profile
         return None
