@@ -1452,6 +1452,10 @@ class _Enumerations:
 
 
 _NO_ENUMERATIONS = _Enumerations()
+#: table rows: a row (its sentence) → its first key and each cell's (key, value)
+_Rows = dict[str, tuple[str, list[tuple[str, Measure]]]]
+#: a row → the (column, name) of each name its cells give in words
+_RowNames = dict[str, list[tuple[str, str]]]
 #: a list item or a table cell: its key, the colon, its value
 _ITEM = re.compile(r"^[\s\-*•·]*([^：:，,。；;]{1,30})[：:](.+)$")
 _HEAD_SPLIT = re.compile(r"[、/]")
@@ -1740,6 +1744,8 @@ class RuleEntailment:
 
     def __init__(self, shop: ShopConfig | None = None) -> None:
         self.rules = claim_rules(shop)
+        #: the units of the check under way and their table rows (:meth:`_tables`)
+        self._tables_of: tuple[Sequence[_Unit], tuple[_Rows, _RowNames]] | None = None
 
     def labels(self, passages: Sequence[str]) -> _Labels:
         """The subject labels the passages' cells give (规格：大果 / 特大果)."""
@@ -2111,21 +2117,7 @@ class RuleEntailment:
         A row's values are read as its units read them (price：168 is 168元)."""
         if not claim.measures:
             return None
-        # a row (its sentence) → its first key, and each cell's key with its values; and the
-        # names its cells give in words (成色：9成新, 99新、95新), by column
-        rows: dict[str, tuple[str, list[tuple[str, Measure]]]] = {}
-        names: dict[str, list[tuple[str, str]]] = {}
-        for u in units:
-            key = _row_key(u.sentence)
-            if key:
-                cell = _CELL_KEY.match(u.text)
-                column = cell.group().strip().rstrip("：:").strip() if cell else ""
-                row = rows.setdefault(u.sentence, (key, []))[1]
-                row.extend((column, m) for m in u.measures)
-                if cell and not u.measures:
-                    names.setdefault(u.sentence, []).extend(
-                        (column, n) for n in self._cell_names(u.text[cell.end() :])
-                    )
+        rows, names = self._tables(units)
         if len(rows) < 2:
             return None
 
@@ -2169,6 +2161,29 @@ class RuleEntailment:
                         f"{q.text} is what another row states, not the {which} row",
                     )
         return None
+
+    def _tables(self, units: Sequence[_Unit]) -> tuple[_Rows, _RowNames]:
+        """The table rows of ``units``: a row (its sentence) → its first key, and each cell's
+        key with its values; and the names its cells give in words (成色：9成新, 99新、95新), by
+        column. Read once per check (every claim of a reply is judged against the same units)."""
+        cached = self._tables_of  # one read: another thread may be checking another reply
+        if cached is not None and cached[0] is units:
+            return cached[1]
+        rows: _Rows = {}
+        names: _RowNames = {}
+        for u in units:
+            key = _row_key(u.sentence)
+            if key:
+                cell = _CELL_KEY.match(u.text)
+                column = cell.group().strip().rstrip("：:").strip() if cell else ""
+                row = rows.setdefault(u.sentence, (key, []))[1]
+                row.extend((column, m) for m in u.measures)
+                if cell and not u.measures:
+                    names.setdefault(u.sentence, []).extend(
+                        (column, n) for n in self._cell_names(u.text[cell.end() :])
+                    )
+        self._tables_of = (units, (rows, names))
+        return rows, names
 
     def _cell_names(self, value: str) -> list[str]:
         """The names a cell's value gives in words (99新、95新 → 99新, 95新): each two to eight
