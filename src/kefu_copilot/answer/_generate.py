@@ -191,12 +191,6 @@ class GroundedGenerator:
             # every checkable claim is entailed by what it cites: one step above what retrieval
             # alone earns (a draft is sent, a weak match becomes a draft)
             base = _RAISE[base]
-            if base == "draft" and check.addressed:
-                # a weak match the reply answers: the knowledge it cites entails a claim saying,
-                # in its own words, what the question asks about — retrieval's score judges the
-                # best passage against the question's wording, the check what was answered
-                base = "auto"
-                reasons.append("grounding: the reply answers what the question asks about")
             reasons.append("grounding: every claim of the reply is entailed by the cited knowledge")
         decision = _lowest(base, result.ceiling)
         if bad_refs:
