@@ -151,10 +151,6 @@ class ClaimCheck:
     answers: bool = True
     non_answer: str = ""  # why the reply is not an answer
     over_limit: list[str] = field(default_factory=list)
-    #: a claim the knowledge entails says, in its own words, what the question asks about
-    #: (退款 of 退款多久到账 in 两天内原路退款) — not only "可以的", which the question's words
-    #: stand in for
-    addressed: bool = False
 
     def of(self, verdict: Verdict) -> list[ClaimVerdict]:
         return [v for v in self.verdicts if v.verdict == verdict]
@@ -3415,13 +3411,4 @@ class ClaimChecker:
             answers=answers,
             non_answer=why,
             over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
-            addressed=any(
-                v.verdict == "entailed" and self._own_words(v.claim) & v.claim.asked
-                for v in verdicts
-            ),
         )
-
-    def _own_words(self, claim: Claim) -> frozenset[str]:
-        """The claim's words as it says them (not the question's, standing in for a bare
-        "可以的")."""
-        return _bigrams(_strip_cues(self.rules, _strip_measures(fold(claim.text))))
