@@ -1371,6 +1371,9 @@ def test_an_act_negated_by_a_bare_negator_is_a_no_to_what_the_reply_allows() -> 
     assert "contradicted" in verdicts("可以开纸质收据的", invoices, "能开收据吗")
     assert "contradicted" not in verdicts("暂时不能开纸质收据哦", invoices, "能开收据吗")
     assert "entailed" in verdicts("可以开电子普通发票", invoices, "能开发票吗")
+    # the same verb with another object is another act (发 of 器材可以发 against 不发活体)
+    live = ["发货说明\n新疆、西藏全年不发活体；器材正常发货。"]
+    assert "contradicted" not in verdicts("新疆不发活体，器材是可以发的哦", live, "新疆能发吗")
     regions = ["配送说明\n配送范围：西藏、青海暂不配送；\n其他地区正常配送。"]
     assert "contradicted" in verdicts("青海也可以正常配送哦", regions, "能寄青海吗")
     fees = ["安装说明\n自行请师傅安装的费用由买家承担，店铺不报销安装费用。"]

@@ -2704,11 +2704,14 @@ class RuleEntailment:
 
     def _undone_acts(self, clause: str, acts: Sequence[str]) -> tuple[str, ...]:
         """The words ``clause`` says are not done (:meth:`_not_done`) that are one of ``acts``:
-        the word inside the act (配送 of 正常配送), or the act's verb it opens (开具 of 开增值税)."""
+        the word inside the act (配送 of 正常配送), or the act's verb it opens with the act's
+        object in the clause too (开具 of 开增值税专用发票 against 暂不开具增值税专用发票 — not 发
+        of 器材是可以发的 against 不发活体)."""
+        said = _bigrams(clause)
         return tuple(
             w
             for w in sorted(self._not_done(clause))
-            if any(w in act or w[0] == act[0] for act in acts)
+            if any(w in act or (w[0] == act[0] and _bigrams(act[1:]) & said) for act in acts)
         )
 
     def _of_a_sibling(self, claim: Claim, clause: str) -> bool:
