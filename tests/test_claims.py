@@ -1436,3 +1436,13 @@ def test_a_clause_sending_the_reader_elsewhere_says_no_yes() -> None:
     # a yes with a reference aside still says yes
     aside = ["售后说明\n支持7天无理由退货（详见《退换货政策》）。"]
     assert verdicts("支持7天无理由退货的", aside, "能退吗") == ["entailed"]
+
+
+def test_a_lead_in_lends_no_words_to_an_item_saying_yes_or_no_itself() -> None:
+    # "以下情况可退换质量问题，但不支持7天无理由：" / "定制款：非质量问题不退不换": the item is
+    # judged by its own no, the lead-in's no is not about 质量问题
+    returns = [
+        "退换货政策\n签收后15天内出现质量问题，可选择退货或换货。",
+        "退换货政策\n以下情况仍可享受质量问题退换，但不支持7天无理由：\n定制款：非质量问题不退不换。",
+    ]
+    assert "contradicted" in verdicts("质量问题签收15天内不退换哦", returns, "质量问题能换吗")

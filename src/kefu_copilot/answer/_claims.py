@@ -2554,11 +2554,19 @@ class RuleEntailment:
                 if not signs:
                     continue
                 said_of = _bigrams(clause) | _objects(self.rules, clause)
-                if unit.lead and not opposite and clause.strip() and clause.strip() in unit.lead:
+                item = unit.sentence[: -len(unit.lead)] if unit.lead else ""
+                if (
+                    item
+                    and not opposite
+                    and clause.strip()
+                    and clause.strip() in unit.lead
+                    and not _polarity(self.rules, item)
+                ):
                     # the lead-in's yes or no is said of the item it introduces (预售商品 under
                     # 以下情况不支持价保：): the item's words are its own — unless the item is a
-                    # condition the claim's case is the opposite of (未使用 for 用过了)
-                    said_of |= _bigrams(unit.sentence[: -len(unit.lead)])
+                    # condition the claim's case is the opposite of (未使用 for 用过了) or says
+                    # yes or no itself (定制商品：非质量问题不退不换 is judged by its own)
+                    said_of |= _bigrams(item)
                 shared = sum(2 if w.isascii() else 1 for w in own & said_of)
                 # the act negated is the claim's own verb: an alignment of its own, besides the
                 # words the clause shares (配送, hidden from the claim's words as a cue's host)
