@@ -459,7 +459,8 @@ def test_a_question_without_its_mark_is_asked_and_a_leading_no_answers_it() -> N
 
 def test_a_no_to_doing_an_act_is_a_no_to_the_act() -> None:
     page = ["安装服务\n原锁孔与新锁不匹配需要改孔：80元/扇门。\n防火门、不锈钢门不做改孔。"]
-    assert "unsupported" in verdicts("亲，防火门可以改孔的", page, "防火门能改孔吗")
+    # the act the reply allows (可以改孔), negated by the knowledge (不做改孔): the opposite
+    assert "contradicted" in verdicts("亲，防火门可以改孔的", page, "防火门能改孔吗")
 
 
 @pytest.mark.parametrize(
@@ -1362,3 +1363,86 @@ def test_a_texts_polarity_is_remembered_per_rule_set_and_read_the_same() -> None
         first.append(("x", True))  # the caller's own list
         assert _polarity(rules, text) == _read_polarity(rules, text)
     assert {("polarity", t) for t in texts} <= set(rules.readings)
+
+
+def test_an_act_negated_by_a_bare_negator_is_a_no_to_what_the_reply_allows() -> None:
+    # 暂不开具 / 暂不配送 / 不报销: a no with no polarity word, against a reply's 可以…
+    invoices = ["发票说明\n可开具电子普通发票。\n暂不开具纸质收据。"]
+    assert "contradicted" in verdicts("可以开纸质收据的", invoices, "能开收据吗")
+    assert "contradicted" not in verdicts("暂时不能开纸质收据哦", invoices, "能开收据吗")
+    assert "entailed" in verdicts("可以开电子普通发票", invoices, "能开发票吗")
+    # the same verb with another object is another act (发 of 器材可以发 against 不发活体)
+    live = ["发货说明\n新疆、西藏全年不发活体；器材正常发货。"]
+    assert "contradicted" not in verdicts("新疆不发活体，器材是可以发的哦", live, "新疆能发吗")
+    regions = ["配送说明\n配送范围：西藏、青海暂不配送；\n其他地区正常配送。"]
+    assert "contradicted" in verdicts("青海也可以正常配送哦", regions, "能寄青海吗")
+    fees = ["安装说明\n自行请师傅安装的费用由买家承担，店铺不报销安装费用。"]
+    assert "contradicted" in verdicts("安装费用我们可以给您报销", fees, "安装费报销吗")
+
+
+def test_a_party_an_act_is_for_is_not_the_payer() -> None:
+    # 给您报销 / 为您承担: the shop pays; 您承担 / 需要您自己承担: the customer does
+    rules = RuleEntailment(SHOP).rules
+    from kefu_copilot.answer._claims import _polarity
+
+    assert ("free", False) not in _polarity(rules, "我们可以给您报销运费")
+    assert ("free", False) not in _polarity(rules, "运费为您承担")
+    assert ("free", False) in _polarity(rules, "运费由您承担")
+
+
+def test_providing_in_a_relative_clause_says_no_yes() -> None:
+    from kefu_copilot.answer._claims import _polarity
+
+    rules = RuleEntailment(SHOP).rules
+    assert ("ability", True) not in _polarity(rules, "按您提供的尺寸定做")
+    assert ("ability", True) in _polarity(rules, "本店提供上门安装")
+
+
+def test_an_item_under_a_lead_in_saying_no_is_denied_by_it() -> None:
+    # 以下情况不享受优惠券： / 定制款； — the lead-in's no is the item's, said in the item's
+    # words though the reply names the offer otherwise (用券)
+    promo = ["优惠说明\n全场可用店铺优惠券。\n以下情况不享受优惠券：\n定制款；\n清仓特价款。"]
+    assert "contradicted" in verdicts("定制款也能用券哦", promo, "定制的能用券吗")
+    # an item that is a condition the claim's case is the opposite of does not say no to it
+    returns = ["退货说明\n满足以下条件的商品支持退货：\n未拆封使用；\n配件齐全。"]
+    assert "contradicted" not in verdicts("拆封后有质量问题可以退货", returns, "拆了能退吗")
+
+
+def test_a_row_named_by_a_cell_in_words_keeps_its_own_values() -> None:
+    # rows with one first cell told apart by a cell in words (成色：8成新 / 95新、99新)
+    rows = [
+        "保修政策\n商品：相机，成色：8成新，保修：3个月",
+        "保修政策\n商品：相机，成色：95新、99新，保修：6个月",
+        "保修政策\n商品：镜头，成色：全部，保修：6个月",
+    ]
+    question = "8成新相机保修多久"
+    assert verdicts("8成新相机保修6个月", rows, question) == ["unsupported"]
+    assert verdicts("8成新相机保修3个月", rows, question) == ["entailed"]
+    assert verdicts("99新的相机保修6个月", rows, "99新相机保修多久") == ["entailed"]
+    # a name inside a longer one the reply says names nothing (j级 in jj级)
+    grades = [
+        "车厘子\n等级：J级，价格(元)：139",
+        "车厘子\n等级：JJ级，价格(元)：169",
+    ]
+    assert verdicts("JJ级一百六十九元", grades, "jj级多少钱") == ["entailed"]
+
+
+def test_a_clause_sending_the_reader_elsewhere_says_no_yes() -> None:
+    # "可配送地区见《…》": its 可 qualifies the topic; the no beside it decides
+    page = [
+        "冷藏面膜\n配送：仅冷链发货，发货时间和可配送地区见《冷藏面膜配送说明》；西藏、青海暂不配送。"
+    ]
+    assert verdicts("冷藏面膜西藏可以正常配送哦", page, "面膜能寄西藏吗") == ["contradicted"]
+    # a yes with a reference aside still says yes
+    aside = ["售后说明\n支持7天无理由退货（详见《退换货政策》）。"]
+    assert verdicts("支持7天无理由退货的", aside, "能退吗") == ["entailed"]
+
+
+def test_a_lead_in_lends_no_words_to_an_item_saying_yes_or_no_itself() -> None:
+    # "以下情况可退换质量问题，但不支持7天无理由：" / "定制款：非质量问题不退不换": the item is
+    # judged by its own no, the lead-in's no is not about 质量问题
+    returns = [
+        "退换货政策\n签收后15天内出现质量问题，可选择退货或换货。",
+        "退换货政策\n以下情况仍可享受质量问题退换，但不支持7天无理由：\n定制款：非质量问题不退不换。",
+    ]
+    assert "contradicted" in verdicts("质量问题签收15天内不退换哦", returns, "质量问题能换吗")

@@ -258,6 +258,9 @@ class _Rules:
     offer_kinds: tuple[tuple[str, re.Pattern[str]], ...] = ()
     #: what marks a head of an enumeration as a frame (下单后, 满, 超过) rather than a subject
     not_head: re.Pattern[str] | None = None
+    #: what sends the reader to another text (详见, 见《): a clause doing so outside a
+    #: parenthesis (可配送地区见《配送说明》) states no yes or no of its own
+    reference: re.Pattern[str] | None = None
     #: (reading, text) → what the reading gives (:func:`_remembered`), per rule set: a checker
     #: reads each cited clause's polarity and its words said not done once per claim of a
     #: reply (a recommendation of three products' facts: dozens of claims, the same clauses)
@@ -293,9 +296,12 @@ def _payer_cues(spec: Mapping[str, Any] | None) -> dict[bool, list[str]]:
     if not verbs:
         return out
     verb = "|".join(f"(?:{v})" for v in verbs)
+    # a party after a word marking whom an act is for (给您报销, 为您承担) is not the payer
+    marks = "".join(re.escape(m) for m in spec.get("beneficiary") or [] if len(m) == 1)
+    not_for = f"(?<![{marks}])" if marks else ""
     for side, key in ((True, "shop"), (False, "customer")):
         if spec.get(key):
-            out[side].append(f"(?:{_alternation(spec[key])}){bridge}(?:{verb})")
+            out[side].append(f"{not_for}(?:{_alternation(spec[key])}){bridge}(?:{verb})")
     return out
 
 
@@ -429,6 +435,9 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
             if words
         ),
         not_head=(re.compile(_alternation(rules["not_heads"])) if rules.get("not_heads") else None),
+        reference=(
+            re.compile(_alternation(rules["references"])) if rules.get("references") else None
+        ),
         choices=_choices(
             rules.get("alternatives"),
             rules.get("restrict"),
@@ -1184,6 +1193,7 @@ def _read_polarity(rules: _Rules, text: str) -> list[tuple[str, bool]]:
 
 
 _MODAL = frozenset({"ability"})
+_ACT_SPAN = 6  # characters after a yes of ability read as the act it allows
 #: how well a clause saying yes or no must align with a claim to decide it (a contradiction,
 #: a confirmation), and by how much a no must outscore the best yes to contradict
 _SURE = 2.0
@@ -1279,6 +1289,9 @@ class _Unit:
     #: the subjects an aside of it gives another value ("7天内（羽绒服、大衣为15天）"): its
     #: value is not theirs
     excepted: frozenset[str] = frozenset()
+    #: the line introducing the list this clause's sentence is an item of, when it says yes or
+    #: no ("以下情况不支持价保："): written after the item in ``sentence``, its no is the item's
+    lead: str = ""
 
     @property
     def context(self) -> frozenset[str]:
@@ -1385,6 +1398,15 @@ def _renamed(claim: Claim, unit: _Unit, units: Sequence[_Unit]) -> tuple[str, st
     return (this.group(), that.group()) if elsewhere else None
 
 
+def _said_alone(name: str, text: str) -> bool:
+    """Whether ``text`` says ``name`` not as part of a longer code or number (jj级 in jjj级,
+    9成新 in 99成新)."""
+    return any(
+        not re.match(r"[a-z0-9]", text[m.start() - 1 : m.start()] or " ")
+        for m in re.finditer(re.escape(name), text)
+    )
+
+
 def _row_key(sentence: str) -> str:
     """The key of a table row's first cell ("地区" of "地区：新疆，运费：20元"), or ""."""
     m = _CELL_KEY.match(sentence)
@@ -1426,6 +1448,10 @@ class _Enumerations:
 
 
 _NO_ENUMERATIONS = _Enumerations()
+#: table rows: a row (its sentence) → its first key and each cell's (key, value)
+_Rows = dict[str, tuple[str, list[tuple[str, Measure]]]]
+#: a row → the (column, name) of each name its cells give in words
+_RowNames = dict[str, list[tuple[str, str]]]
 #: a list item or a table cell: its key, the colon, its value
 _ITEM = re.compile(r"^[\s\-*•·]*([^：:，,。；;]{1,30})[：:](.+)$")
 _HEAD_SPLIT = re.compile(r"[、/]")
@@ -1714,6 +1740,8 @@ class RuleEntailment:
 
     def __init__(self, shop: ShopConfig | None = None) -> None:
         self.rules = claim_rules(shop)
+        #: the units of the check under way and their table rows (:meth:`_tables`)
+        self._tables_of: tuple[Sequence[_Unit], tuple[_Rows, _RowNames]] | None = None
 
     def labels(self, passages: Sequence[str]) -> _Labels:
         """The subject labels the passages' cells give (规格：大果 / 特大果)."""
@@ -1757,6 +1785,7 @@ class RuleEntailment:
                 # under "以下情况不支持7天无理由：" is a no for 跑鞋
                 scope = f"{sentence}，{lead}" if lead else sentence
                 words = _bigrams(scope)
+                item_of = lead
                 if _LEAD_IN.search(sentence):
                     lead = sentence.strip().rstrip("：:") if _polarity(self.rules, sentence) else ""
                 clauses = []
@@ -1810,6 +1839,7 @@ class RuleEntailment:
                             back,
                             reach,
                             other,
+                            item_of,
                         )
                     )
         return out
@@ -2081,29 +2111,33 @@ class RuleEntailment:
         the 红樱桃虾 rows) and states a value only other rows of the same table give (使用门槛：
         999元 of the 80元 row, 价格(元)：29 of the 20只 row) — the rows it names never state it.
         A row's values are read as its units read them (price：168 is 168元)."""
-        if len(claim.measures) < 2:
+        if not claim.measures:
             return None
-        # a row (its sentence) → its first key, and each cell's key with its values
-        rows: dict[str, tuple[str, list[tuple[str, Measure]]]] = {}
-        for u in units:
-            key = _row_key(u.sentence)
-            if key:
-                cell = _CELL_KEY.match(u.text)
-                column = cell.group().strip().rstrip("：:").strip() if cell else ""
-                row = rows.setdefault(u.sentence, (key, []))[1]
-                row.extend((column, m) for m in u.measures)
+        rows, names = self._tables(units)
         if len(rows) < 2:
             return None
 
         def columns(q: Measure, row: str) -> set[str]:
             return {c for c, m in rows[row][1] if _states(m, q)}
 
-        for label in claim.measures:
-            named = [s for s in rows if columns(label, s)]
+        # what names rows: a value the claim states that some rows state in a cell, or a name
+        # a cell gives in words that the claim says (9成新 of 9成新手机 against the 99新 row)
+        said = fold(claim.text)
+        namers: list[tuple[Measure | None, list[str], set[str]]] = []
+        for value in claim.measures if len(claim.measures) >= 2 else ():
+            named = [s for s in rows if columns(value, s)]
+            namers.append((value, named, set().union(*(columns(value, s) for s in named))))
+        spoken = {n for cells in names.values() for _, n in cells if n in said}
+        # a name inside another the claim says is not said (j级 in jj级)
+        spoken = {n for n in spoken if not any(n != m and n in m for m in spoken)}
+        for name in sorted(n for n in spoken if _said_alone(n, said)):
+            named = [s for s in rows if any(n == name for _, n in names.get(s, ()))]
+            by = {c for s in named for c, n in names.get(s, ()) if n == name}
+            namers.append((None, named, by))
+        for label, named, by in namers:
             keys = {rows[s][0] for s in named}
             if not named or all(s in named for s in rows if rows[s][0] in keys):
                 continue  # a value every row of the table states names none of them
-            by = set().union(*(columns(label, s) for s in named))
             for q in claim.measures:
                 if q is label or any(columns(q, s) for s in named):
                     continue
@@ -2111,13 +2145,54 @@ class RuleEntailment:
                 found = set().union(*(columns(q, s) for s in others)) if others else set()
                 # two values of one column name two rows (小于280mm或大于420mm, 98折或95折):
                 # a list of rows, not one row's value said of another
+                if label is None:
+                    # rows named in words hold a value of their own in the column (店铺质保：6个月
+                    # of the 9成新 row): not a column of attributes (参数：桌面 … 说明：15mm)
+                    found &= {c for s in named for c, m in rows[s][1] if m.dim == q.dim}
                 if found and not found & by:
+                    which = label.text if label is not None else "、".join(sorted(by))
                     return ClaimVerdict(
                         claim,
                         "unsupported",
-                        f"{q.text} is what another row states, not the {label.text} row",
+                        f"{q.text} is what another row states, not the {which} row",
                     )
         return None
+
+    def _tables(self, units: Sequence[_Unit]) -> tuple[_Rows, _RowNames]:
+        """The table rows of ``units``: a row (its sentence) → its first key, and each cell's
+        key with its values; and the names its cells give in words (成色：9成新, 99新、95新), by
+        column. Read once per check (every claim of a reply is judged against the same units)."""
+        cached = self._tables_of  # one read: another thread may be checking another reply
+        if cached is not None and cached[0] is units:
+            return cached[1]
+        rows: _Rows = {}
+        names: _RowNames = {}
+        for u in units:
+            key = _row_key(u.sentence)
+            if key:
+                cell = _CELL_KEY.match(u.text)
+                column = cell.group().strip().rstrip("：:").strip() if cell else ""
+                row = rows.setdefault(u.sentence, (key, []))[1]
+                row.extend((column, m) for m in u.measures)
+                if cell and not u.measures:
+                    names.setdefault(u.sentence, []).extend(
+                        (column, n) for n in self._cell_names(u.text[cell.end() :])
+                    )
+        self._tables_of = (units, (rows, names))
+        return rows, names
+
+    def _cell_names(self, value: str) -> list[str]:
+        """The names a cell's value gives in words (99新、95新 → 99新, 95新): each two to eight
+        characters with a Chinese one, holding no yes or no (支持, 不含) — none where the value
+        is a sentence."""
+        out = []
+        for name in _HEAD_SPLIT.split(fold(value).strip()):
+            name = name.strip()
+            if not (2 <= len(name) <= 8 and _CJK.search(name)):
+                return []
+            if not (self.rules.cue_words.search(name) or _STATE.search(name)):
+                out.append(name)
+        return out
 
     def _conflicts(self, claim: Claim, unit: _Unit) -> bool:
         """The unit is about a sibling of the claim's subject and not about the subject.
@@ -2407,6 +2482,9 @@ class RuleEntailment:
         )
         said, unsaid = self._conditions(claim)
         qualified = _qualifiers(fold(claim.text), claim.subjects)
+        # what the claim says can be done (可以开增值税专用发票, 可以正常配送): a clause negating
+        # that act by a negator before the verb itself (暂不开具…, 暂不配送, 不报销) says no to it
+        acts = self._acts(folded) if family == "ability" and positive else ()
         # what a clause says only of a member tier, a region or a coupon the claim does not name
         # (黑金会员免费送货上楼) is not what holds without it: it neither confirms the claim nor
         # contradicts it — at most it leaves it unconfirmed
@@ -2427,10 +2505,12 @@ class RuleEntailment:
             others = self._only_others(claim, unit.sentence, units)
             named = bool(self._same_subject(claim, unit, qualified))
             opposite = False  # the condition in force is the opposite of the claim's (未拆封)
-            conditions = said & self._negated(unit.sentence)
+            # the act the claim allows, negated (不报销), is the no itself, not a condition
+            stated = said - frozenset(self._undone_acts(unit.sentence, acts)) if acts else said
+            conditions = stated & self._negated(unit.sentence)
             parts = []
             for whole in _CLAUSE.split(unit.sentence):
-                opposite = self._condition(whole, said, unsaid, conditions, opposite)
+                opposite = self._condition(whole, stated, unsaid, conditions, opposite)
                 for clause, restricted in self._asides(whole, claimed, leading):
                     parts.append((clause, restricted, opposite))
             pieces = []
@@ -2455,6 +2535,8 @@ class RuleEntailment:
             for clause, restricted, opposite in pieces:
                 if self._of_a_sibling(claim, clause):
                     continue  # "3/4和4/4另送肩托" of a sentence also about 1/2: not 1/2's
+                if self._refers(clause):
+                    continue  # "可配送地区见《配送说明》" names a topic and sends you elsewhere
                 read = _polarity(self.rules, clause)
                 signs = [p for f, p in read if f == family]
                 if (
@@ -2466,10 +2548,29 @@ class RuleEntailment:
                     # 不提供旧床垫搬走 says no to 免费帮您搬走: what is not done is neither free
                     # nor included
                     signs = [False]
+                undone = self._undone_acts(clause, acts) if acts and not signs else ()
+                if undone:
+                    signs = [False]
                 if not signs:
                     continue
                 said_of = _bigrams(clause) | _objects(self.rules, clause)
+                item = unit.sentence[: -len(unit.lead)] if unit.lead else ""
+                if (
+                    item
+                    and not opposite
+                    and clause.strip()
+                    and clause.strip() in unit.lead
+                    and not _polarity(self.rules, item)
+                ):
+                    # the lead-in's yes or no is said of the item it introduces (预售商品 under
+                    # 以下情况不支持价保：): the item's words are its own — unless the item is a
+                    # condition the claim's case is the opposite of (未使用 for 用过了) or says
+                    # yes or no itself (定制商品：非质量问题不退不换 is judged by its own)
+                    said_of |= _bigrams(item)
                 shared = sum(2 if w.isascii() else 1 for w in own & said_of)
+                # the act negated is the claim's own verb: an alignment of its own, besides the
+                # words the clause shares (配送, hidden from the claim's words as a cue's host)
+                shared += 1 if undone else 0
                 _, colon, value = clause.replace("：", ":").partition(":")
                 if (
                     not shared
@@ -2586,6 +2687,40 @@ class RuleEntailment:
                 claim, "unsupported", f"the knowledge says no where it touches this: {claim.text}"
             )
         return ClaimVerdict(claim, "neutral")
+
+    def _refers(self, clause: str) -> bool:
+        """Whether ``clause``, outside its parentheses, sends the reader to another text
+        (发货时间和可配送地区见《配送说明》) — not one saying yes with a reference aside
+        (支持7天无理由（详见退换货政策）)."""
+        pattern = self.rules.reference
+        return pattern is not None and bool(pattern.search(_PAREN_ASIDE.sub("", clause)))
+
+    def _acts(self, text: str) -> tuple[str, ...]:
+        """What ``text`` says can be done: the few characters after each yes of ability not
+        negated (可以正常配送 → 正常配送, 可以开增值税… → 开增值税…), up to the clause's end."""
+        pattern = next((p for f, p in self.rules.positive if f == "ability"), None)
+        if pattern is None or not pattern.pattern:
+            return ()
+        out = []
+        for m in pattern.finditer(text):
+            if self.rules.negated_before.search(text[max(0, m.start() - 6) : m.start()]):
+                continue
+            act = re.split(_CLAUSE_MARKS, text[m.end() : m.end() + _ACT_SPAN], maxsplit=1)[0]
+            if len(act) >= 2:
+                out.append(act)
+        return tuple(out)
+
+    def _undone_acts(self, clause: str, acts: Sequence[str]) -> tuple[str, ...]:
+        """The words ``clause`` says are not done (:meth:`_not_done`) that are one of ``acts``:
+        the word inside the act (配送 of 正常配送), or the act's verb it opens with the act's
+        object in the clause too (开具 of 开增值税专用发票 against 暂不开具增值税专用发票 — not 发
+        of 器材是可以发的 against 不发活体)."""
+        said = _bigrams(clause)
+        return tuple(
+            w
+            for w in sorted(self._not_done(clause))
+            if any(w in act or (w[0] == act[0] and _bigrams(act[1:]) & said) for act in acts)
+        )
 
     def _of_a_sibling(self, claim: Claim, clause: str) -> bool:
         """The clause names a model code or a size that is a sibling of one the claim names,
