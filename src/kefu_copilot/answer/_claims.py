@@ -1796,7 +1796,7 @@ class RuleEntailment:
                 ):
                     excepted.append(_excepted(self.rules, at, clause, sentence, labels, asides))
                     bare = frozenset(numbers_in(_strip_measures(clause)))
-                    found = found + self._cell_values(clause)
+                    found = found + _cell_values(self.rules, clause)
                     subjects = subjects + [
                         item
                         for s in subjects
@@ -1878,10 +1878,6 @@ class RuleEntailment:
                 j += 1
             out.append((clause, subjects, found, bare, (back, reach)))
         return out
-
-    def _cell_values(self, clause: str) -> list[Measure]:
-        """Bare numbers whose cell key gives their unit (price：69 → 69元, 尺码：100 → 100码)."""
-        return _cell_values(self.rules, clause)
 
     def judge(
         self, claims: Sequence[Claim], passages: Sequence[str], *, question: str = ""
@@ -3222,7 +3218,6 @@ def money_beyond_limits(text: str, shop: ShopConfig) -> list[str]:
     return problems
 
 
-#: a clause with fewer content words than this says what it is about only through its sentence
 #: a table cell whose key gives its values' unit in parentheses (头围(cm)：57-60, 价格(元)：239)
 _HEADER_UNIT = re.compile(
     r"(?<![^，,；;\n\s/])([^，,：:；;\n（(]{1,12})[（(]([^（()）\d]{1,6})[)）](\s*[：:])([^，,；;。\n]*)"
@@ -3247,6 +3242,7 @@ def _header_units(passage: str) -> str:
     return _HEADER_UNIT.sub(unit, passage) if "(" in passage or "（" in passage else passage
 
 
+#: a clause with fewer content words than this says what it is about only through its sentence
 _TOPIC_MIN = 2
 
 

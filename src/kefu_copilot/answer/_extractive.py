@@ -102,17 +102,19 @@ class Prepared:
     #: after a typed answer, the rest of its product's page: the page's source and its other
     #: parts' snapshot indices — read (:meth:`knowledge`) only when something needs their text
     page: tuple[str, Sequence[int]] | None = None
-    _page_candidates: Callable[[], list[Candidate]] | None = field(default=None, repr=False)
+    #: what reads those parts as candidates (the answerer's)
+    read_page: Callable[[Sequence[int]], list[Candidate]] | None = field(default=None, repr=False)
+    _knowledge: list[Candidate] | None = field(default=None, init=False, repr=False)
 
     def knowledge(self) -> list[Candidate]:
         """The scored candidates, then the rest of a typed answer's product page: what a
-        generated reply may also draw on and be checked against (never cited nor quoted)."""
-        more = self._page_candidates
-        if more is None:
+        generated reply may also draw on and be checked against (never cited nor quoted). The
+        page is read once, when first asked for."""
+        if self.page is None or self.read_page is None:
             return self.candidates
-        knowledge = [*self.candidates, *more()]
-        self._page_candidates = lambda: knowledge[len(self.candidates) :]  # read once
-        return knowledge
+        if self._knowledge is None:
+            self._knowledge = [*self.candidates, *self.read_page(self.page[1])]
+        return self._knowledge
 
     @property
     def support_decision(self) -> Decision:
@@ -524,9 +526,10 @@ class Answerer:
             ],
             reasons=typed.reasons,
         )
-        prepared = Prepared(query.text, history, answer, candidates, False, query, page=page)
-        if page is not None:
-            prepared._page_candidates = lambda: self._page_candidates(page[1])
+        prepared = Prepared(
+            query.text, history, answer, candidates, False, query,
+            page=page, read_page=self._page_candidates,
+        )  # fmt: skip
         return prepared, False
 
     def _page_candidates(self, indices: Sequence[int]) -> list[Candidate]:

@@ -414,7 +414,7 @@ class Advisor:
         prices, variants = priced_versions(profile, needs, self.rules, f"{question} {answer.text}")
         if not prices:
             return None
-        stated = set(money_amounts(answer.text)) | {v for v in numbers_in(answer.text)}
+        stated = set(money_amounts(answer.text)) | set(numbers_in(answer.text))
         if all(p in stated for p in prices):
             return None
         text = str(self.rules["texts"]["priced"]).format(prices=prices_text(prices, variants))

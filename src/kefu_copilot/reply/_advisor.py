@@ -1259,7 +1259,7 @@ class ReplyAdvisor:
                             index.setdefault(m.dim, []).append((m.low, m.high, at))
             self._policy_figures = index
         chunks = self.answerer.snapshot.chunks
-        by_document: dict[str, Counter[int]] = {}  # figure → the passages stating it
+        by_document: dict[str, Counter[int]] = {}  # document → its passages: figures each states
         stated: dict[str, set[int]] = {}
         for n, m in enumerate(figures):
             for low, high, at in self._policy_figures.get(m.dim, ()):
