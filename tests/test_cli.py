@@ -159,3 +159,37 @@ def test_verbose_levels_show_the_copilots_stages(shop: Path, tmp_path: Path, cap
     stages = {r.name for r in caplog.records if r.levelno == logging.DEBUG}
     assert {"kefu_copilot.answer._extractive", "kefu_copilot.retrieval._hybrid"} <= stages
     logging.getLogger("kefu_copilot").setLevel(logging.NOTSET)
+
+
+def test_agent_side_commands_end_to_end(shop: Path, tmp_path: Path, capsys) -> None:
+    """suggest, flag, lint, recommend and compare on the sample shop: JSON out, lint's exit
+    status gates on an error-level issue, a conversation's '客服:' messages are the agent's."""
+    base = ["--shop", str(shop), "--index", str(tmp_path / "idx"), "--embed-model", "none"]
+    assert (
+        main(["suggest", "衣服买回来不喜欢可以退吗", "--draft", "不行，这是规定", *base, "--json"])
+        == 0
+    )
+    drafts = json.loads(capsys.readouterr().out)
+    assert len(drafts) == 1 and "这是规定" not in drafts[0]["text"]
+    assert drafts[0]["citations"] and "无理由" in drafts[0]["text"]  # the shop's return rule
+
+    flag_args = ["flag", "我的快递呢", "客服:亲，在路上了", "你们再不处理我就打12315投诉", "--json"]
+    assert main(flag_args) == 0
+    flag = json.loads(capsys.readouterr().out)
+    assert flag["escalate"] and "complaint_threat" in flag["risk"]
+    assert main(["flag", "客服:您好", "--json"]) == 2  # no customer message
+    assert "customer message" in capsys.readouterr().err
+
+    assert main(["lint", "亲,不可以的哦", *base, "--json"]) == 1
+    assert "banned_phrase" in {i["code"] for i in json.loads(capsys.readouterr().out)}
+    clean = "亲，理解您的心情，签收后7天内可以申请七天无理由退货，需要我帮您看一下吗？"
+    assert main(["lint", clean, *base, "--customer", "能退吗"]) == 0
+    assert "no issues" in capsys.readouterr().out
+
+    assert main(["recommend", "想给妈妈买件卫衣 预算200", *base, "--json"]) == 0
+    picks = json.loads(capsys.readouterr().out)["picks"]
+    assert picks and all(min(p["prices"]) <= 200 for p in picks if p["prices"])
+
+    assert main(["compare", "卫衣", "跑步鞋", *base]) == 0
+    shown = capsys.readouterr().out
+    assert "价格" in shown and "159" in shown and "299" in shown

@@ -108,3 +108,61 @@ def test_ingest_report_html() -> None:
     text = "".join(parse(page).text)
     assert "generation 3" in text and "faq/faq.csv" in text and "12" in text
     assert f"faq/{SCRIPT}.csv" in text and "not UTF-8" in text
+
+
+# -- the agent-side results: drafts, flags, packets, the pre-sales advisor ---------------------
+def _rendered(value: object) -> str:
+    """``value`` as a terminal shows it (rich, no colour), to check the text is there."""
+    from rich.console import Console
+
+    console = Console(width=160, record=True, color_system=None)
+    console.print(value)
+    return console.export_text()
+
+
+def test_draft_html_and_rich_show_changes_citations_and_lint(sample_copilot) -> None:
+    draft = sample_copilot.suggest_reply("衣服买回来不喜欢可以退吗", draft="不行，这是规定")[0]
+    draft = draft.model_copy(
+        update={
+            "similar_cases": [c.model_copy(update={"snippet": SCRIPT}) for c in draft.similar_cases]
+        }
+    )
+    page = draft._repr_html_()
+    assert SCRIPT not in page
+    doc = parse(page)
+    text = "".join(doc.text)
+    assert draft.text in text and "policies/returns.md" in text
+    assert any(c.reason in text for c in draft.changes) and "script" not in doc.tags
+    shown = _rendered(draft)
+    assert "reply draft" in shown and "policies/returns.md" in shown
+    linted = draft.model_copy(update={"lint": sample_copilot.lint_reply("亲,不可以的哦")})
+    assert "banned_phrase" in "".join(parse(linted._repr_html_()).text)
+    assert "banned_phrase" in _rendered(linted)
+
+
+def test_flag_and_handoff_packet_render(sample_copilot) -> None:
+    flag = sample_copilot.emotion_flag(f"你们再不处理我就打12315投诉{SCRIPT}")
+    assert flag.escalate
+    page = flag._repr_html_()
+    assert SCRIPT not in page
+    text = "".join(parse(page).text)
+    assert "complaint_threat" in text and "escalate" in text
+    assert "complaint_threat" in _rendered(flag)
+    turn = sample_copilot.handle("不赔我100块我就给差评，叫人工来")
+    assert turn.handoff is not None
+    packet_text = "".join(parse(turn.handoff._repr_html_()).text)
+    assert turn.handoff.render() in packet_text
+    assert "建议下一步" in _rendered(turn.handoff)
+
+
+def test_recommendation_and_comparison_render(sample_copilot) -> None:
+    rec = sample_copilot.recommend("想给妈妈买件卫衣 预算200")
+    assert rec.picks
+    text = "".join(parse(rec._repr_html_()).text)
+    assert rec.picks[0].title in text and "200" in text
+    comparison = sample_copilot.compare("卫衣", "跑步鞋")
+    doc = parse(comparison._repr_html_())
+    text = "".join(doc.text)
+    assert all(name in text for name in comparison.names)
+    assert all(a in text and b in text for _, a, b in comparison.rows)
+    assert "价格" in _rendered(comparison)

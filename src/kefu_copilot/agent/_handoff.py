@@ -89,3 +89,13 @@ class HandoffPacket(BaseModel):
 
     def __str__(self) -> str:
         return self.render()
+
+    def __rich__(self) -> Any:
+        from ..present._assist import handoff_panel
+
+        return handoff_panel(self)
+
+    def _repr_html_(self) -> str:
+        from ..present._assist import handoff_html
+
+        return handoff_html(self)

@@ -1,4 +1,5 @@
-"""The ``kefu`` command line: ingest, ask, chat, demo, doctor, repair."""
+"""The ``kefu`` command line: ingest, ask, chat, demo, doctor, repair (and, registered from their
+own modules, the agent-side commands, eval and insights)."""
 
 from __future__ import annotations
 
@@ -236,6 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_options(p)
     p.set_defaults(func=cmd_repair)
 
+    from . import _assist as _cli_assist
+
+    _cli_assist.register(sub)
     from . import _eval as _cli_eval
 
     _cli_eval.register(sub)

@@ -114,6 +114,16 @@ class EmotionFlag(BaseModel):
         "normal", description="urgent: a safety incident (a human now); high: escalates"
     )
 
+    def __rich__(self) -> Any:
+        from ..present._assist import flag_panel
+
+        return flag_panel(self)
+
+    def _repr_html_(self) -> str:
+        from ..present._assist import flag_html
+
+        return flag_html(self)
+
 
 #: The risk taxonomy, separate from the emotion label: the flags a shop routes on, each with
 #: what it means. ``safety_incident`` always goes to a human, first in the queue; the threat

@@ -41,6 +41,11 @@ class Recommendation(BaseModel):
 
         return recommendation_table(self)
 
+    def _repr_html_(self) -> str:
+        from ..present._assist import recommendation_html
+
+        return recommendation_html(self)
+
 
 class Comparison(BaseModel):
     """Two products (or two versions of one) side by side: ``rows`` are the attributes that
@@ -57,6 +62,11 @@ class Comparison(BaseModel):
 
         return comparison_table(self)
 
+    def _repr_html_(self) -> str:
+        from ..present._assist import comparison_html
+
+        return comparison_html(self)
+
 
 class Suggestion(BaseModel):
     """A reply to a price objection or a cross-sell question: the shop's own facts, cited."""
@@ -68,3 +78,13 @@ class Suggestion(BaseModel):
     facts: list[str] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list)
+
+    def __rich__(self) -> Any:
+        from ..present._assist import suggestion_panel
+
+        return suggestion_panel(self)
+
+    def _repr_html_(self) -> str:
+        from ..present._assist import suggestion_html
+
+        return suggestion_html(self)

@@ -16,7 +16,17 @@ if TYPE_CHECKING:
     from .._models import Answer, Citation, IngestReport
     from ..agent._router import Turn
 
-__all__ = ["answer_html", "ingest_html", "turn_html"]
+__all__ = [
+    "Row",
+    "answer_html",
+    "card",
+    "citation_rows",
+    "decision_badge",
+    "esc",
+    "ingest_html",
+    "lines",
+    "turn_html",
+]
 
 _DECISION_COLOR = {"auto": "#2f855a", "draft": "#b7791f", "handoff": "#c53030"}
 _STYLE = (
@@ -31,43 +41,46 @@ _STYLE = (
 Row = tuple[str, str]  # a label (plain text) and a cell (HTML, already escaped)
 
 
-def _esc(value: object) -> str:
+def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _card(kind: str, title: str, rows: Iterable[Row], *extra: str) -> str:
+def card(kind: str, title: str, rows: Iterable[Row], *extra: str) -> str:
     """A titled box of label / value rows; ``extra`` HTML goes below the table."""
-    body = "".join(f"<tr><th>{_esc(label)}</th><td>{cell}</td></tr>" for label, cell in rows)
+    body = "".join(f"<tr><th>{esc(label)}</th><td>{cell}</td></tr>" for label, cell in rows)
     return (
-        f"{_STYLE}<div class='kefu-card {kind}'><h4>{_esc(title)}</h4>"
+        f"{_STYLE}<div class='kefu-card {kind}'><h4>{esc(title)}</h4>"
         f"<table><tbody>{body}</tbody></table>{''.join(extra)}</div>"
     )
 
 
-def _decision(decision: str, confidence: float | None = None) -> str:
-    badge = f"<b style='color:{_DECISION_COLOR.get(decision, '#1f2933')}'>{_esc(decision)}</b>"
+def decision_badge(decision: str, confidence: float | None = None) -> str:
+    badge = f"<b style='color:{_DECISION_COLOR.get(decision, '#1f2933')}'>{esc(decision)}</b>"
     return badge if confidence is None else f"{badge} (confidence {confidence:.2f})"
 
 
-def _lines(items: Sequence[str], css: str = "") -> str:
+def lines(items: Sequence[str], css: str = "") -> str:
     attr = f" class='{css}'" if css else ""
-    return "<br>".join(f"<span{attr}>{_esc(item)}</span>" for item in items)
+    return "<br>".join(f"<span{attr}>{esc(item)}</span>" for item in items)
 
 
-def _citations(citations: Sequence[Citation]) -> list[Row]:
+def citation_rows(citations: Sequence[Citation]) -> list[Row]:
     return [
         (
             "出处 citation",
-            f"{_esc(c.source)} · {_esc(c.locator)}<br>"
-            f"<span class='dim'>{_esc(c.snippet[:160])}</span>",
+            f"{esc(c.source)} · {esc(c.locator)}<br>"
+            f"<span class='dim'>{esc(c.snippet[:160])}</span>",
         )
         for c in citations
     ]
 
 
 def _answer_rows(answer: Answer, text: str, decided: str) -> list[Row]:
-    rows = [("答复 reply", _esc(text)), (decided, _decision(answer.decision, answer.confidence))]
-    rows += _citations(answer.citations)
+    rows = [
+        ("答复 reply", esc(text)),
+        (decided, decision_badge(answer.decision, answer.confidence)),
+    ]
+    rows += citation_rows(answer.citations)
     if answer.mode == "llm":
         usage = answer.usage
         rows.append(("LLM", f"{usage.prompt_tokens} + {usage.completion_tokens} tokens"))
@@ -78,41 +91,41 @@ def answer_html(answer: Answer) -> str:
     """The answer, its decision and confidence, its citations and the reasons behind them."""
     rows = _answer_rows(answer, answer.text, "决定 decision")
     if answer.reasons:
-        rows.append(("原因 reasons", _lines(answer.reasons, "dim")))
-    return _card("kefu-answer", answer.question, rows)
+        rows.append(("原因 reasons", lines(answer.reasons, "dim")))
+    return card("kefu-answer", answer.question, rows)
 
 
 def turn_html(turn: Turn) -> str:
     """A routed message: the decision, reply, emotion and risks, tool calls, writes awaiting
     approval and — on a handoff — the packet for the human agent."""
-    rows: list[Row] = [("路由 decision", _decision(turn.decision))]
+    rows: list[Row] = [("路由 decision", decision_badge(turn.decision))]
     rows += _answer_rows(turn.answer, turn.text, "知识答复 answer")
-    rows.append(("情绪 emotion", _esc(describe_emotion(turn.emotion))))
+    rows.append(("情绪 emotion", esc(describe_emotion(turn.emotion))))
     if turn.emotion.risk:
-        risks = _esc(", ".join(turn.emotion.risk))
+        risks = esc(", ".join(turn.emotion.risk))
         rows.append(("风险 risks", f"<b style='color:{_DECISION_COLOR['handoff']}'>{risks}</b>"))
     if turn.intent:
-        rows.append(("意图 intent", _esc(turn.intent)))
+        rows.append(("意图 intent", esc(turn.intent)))
     for result in turn.tool_results:
         outcome = "ok" if result.ok else f"failed: {result.error}"
         call = describe_call(result.name, result.arguments)
-        rows.append(("工具 tool", f"{_esc(call)} → {_esc(outcome)}"))
+        rows.append(("工具 tool", f"{esc(call)} → {esc(outcome)}"))
     for action in turn.pending_actions:
         what = action.summary or describe_call(action.tool, action.arguments)
         rows.append(
-            ("待审批 pending", f"{_esc(what)} <span class='dim'>(id {_esc(action.id)})</span>")
+            ("待审批 pending", f"{esc(what)} <span class='dim'>(id {esc(action.id)})</span>")
         )
     if turn.asked_for:
-        rows.append(("追问 asks for", _esc(turn.asked_for)))
+        rows.append(("追问 asks for", esc(turn.asked_for)))
     if turn.reasons:
-        rows.append(("原因 reasons", _lines(turn.reasons, "dim")))
+        rows.append(("原因 reasons", lines(turn.reasons, "dim")))
     packet = ""
     if turn.handoff is not None:
         packet = (
             "<h4>转人工 handoff packet</h4>"
-            f"<pre class='kefu-handoff'>{_esc(turn.handoff.render())}</pre>"
+            f"<pre class='kefu-handoff'>{esc(turn.handoff.render())}</pre>"
         )
-    return _card("kefu-turn", turn.message, rows, packet)
+    return card("kefu-turn", turn.message, rows, packet)
 
 
 def ingest_html(report: IngestReport) -> str:
@@ -120,7 +133,7 @@ def ingest_html(report: IngestReport) -> str:
 
     def files(names: Sequence[str]) -> str:
         shown = ", ".join(names[:6]) + (f" … +{len(names) - 6}" if len(names) > 6 else "")
-        return f"{len(names)} <span class='dim'>{_esc(shown)}</span>"
+        return f"{len(names)} <span class='dim'>{esc(shown)}</span>"
 
     rows: list[Row] = [
         ("added", files(report.files_added)),
@@ -131,8 +144,8 @@ def ingest_html(report: IngestReport) -> str:
         ("retrieval", "hybrid (BM25 + dense)" if report.dense else "lexical only (BM25)"),
         ("seconds", f"{report.seconds:.2f}"),
     ]
-    rows += [(f"{i.kind}", f"{_esc(i.source)}: {_esc(i.problem)}") for i in report.issues[:50]]
+    rows += [(f"{i.kind}", f"{esc(i.source)}: {esc(i.problem)}") for i in report.issues[:50]]
     if len(report.issues) > 50:
         rows.append(("…", f"{len(report.issues) - 50} more issues"))
     title = f"ingest → {report.index_dir} (generation {report.generation})"
-    return _card("kefu-ingest", title, rows)
+    return card("kefu-ingest", title, rows)

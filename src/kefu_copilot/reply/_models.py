@@ -145,6 +145,16 @@ class Draft(BaseModel):
     emotion: str = "neutral"
     mode: Literal["structured", "llm"] = "structured"
 
+    def __rich__(self) -> Any:
+        from ..present._assist import draft_panel
+
+        return draft_panel(self)
+
+    def _repr_html_(self) -> str:
+        from ..present._assist import draft_html
+
+        return draft_html(self)
+
 
 class QuickReply(BaseModel):
     """An approved reply (快捷短语) for the conversation, its origin and the slots filled in.
