@@ -193,3 +193,20 @@ def test_agent_side_commands_end_to_end(shop: Path, tmp_path: Path, capsys) -> N
     assert main(["compare", "卫衣", "跑步鞋", *base]) == 0
     shown = capsys.readouterr().out
     assert "价格" in shown and "159" in shown and "299" in shown
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`kefu … --json | head -c 0`: the reader is gone before anything is written; the command
+    ends without a BrokenPipeError traceback."""
+    code = "import sys; from kefu_copilot.cli._main import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "flag", "我的快递呢", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")},
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the interpreter has even imported the package
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err

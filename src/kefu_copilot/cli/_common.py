@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -101,6 +102,12 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`kefu eval … --json - | head`): stop quietly, and keep Python's
+        # flush at exit from raising it again (as the standard library's documentation advises)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 def run_alone(register: Callable[[Any], Any], argv: list[str] | None = None) -> int:
