@@ -47,19 +47,28 @@ def _dump(value: Any) -> None:
         print(value.model_dump_json(indent=2))
 
 
-def cmd_suggest(args: argparse.Namespace) -> int:
-    """Reply drafts for the conversation (a rewrite of ``--draft`` when given)."""
+def _indexed(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The console and a copilot over ``--shop``, its index brought up to date."""
     from ._common import ensure_index, make_console, open_copilot
 
     console = make_console()
     copilot = open_copilot(args.shop, args)
     ensure_index(copilot, console, quiet=args.json)
-    drafts = copilot.suggest_reply(messages_of(args.messages), args.draft, n=args.n)
+    return console, copilot
+
+
+def _show(args: argparse.Namespace, console: Any, value: Any) -> None:
     if args.json:
-        _dump(drafts)
+        _dump(value)
     else:
-        for draft in drafts:
-            console.print(draft)
+        for item in value if isinstance(value, list) else [value]:
+            console.print(item)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """Reply drafts for the conversation (a rewrite of ``--draft`` when given)."""
+    console, copilot = _indexed(args)
+    _show(args, console, copilot.suggest_reply(messages_of(args.messages), args.draft, n=args.n))
     return 0
 
 
@@ -106,80 +115,88 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Products ranked against a shopper's need, with their deciding facts."""
-    from ._common import ensure_index, make_console, open_copilot
-
-    console = make_console()
-    copilot = open_copilot(args.shop, args)
-    ensure_index(copilot, console, quiet=args.json)
-    recommendation = copilot.recommend(args.need)
-    if args.json:
-        _dump(recommendation)
-    else:
-        console.print(recommendation)
+    console, copilot = _indexed(args)
+    _show(args, console, copilot.recommend(args.need))
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Two products side by side: the attributes that differ."""
-    from ._common import ensure_index, make_console, open_copilot
-
-    console = make_console()
-    copilot = open_copilot(args.shop, args)
-    ensure_index(copilot, console, quiet=args.json)
+    """Two products side by side: the attributes that differ, then the shopper's sentences."""
+    console, copilot = _indexed(args)
     comparison = copilot.compare(args.a, args.b)
-    if args.json:
-        _dump(comparison)
-    else:
-        console.print(comparison)
-        if comparison.text:
-            console.print(comparison.text, highlight=False, markup=False)
+    _show(args, console, comparison)
+    if comparison.text and not args.json:
+        console.print(comparison.text, highlight=False, markup=False)
     return 0
+
+
+def _command(sub: Any, name: str, help: str, func: Any, shop: str | None, what: str) -> Any:
+    """A sub-command with ``--shop`` (required unless ``shop`` is None), ``--json`` and the
+    settings options; the caller adds its own arguments."""
+    from ._common import add_settings_options
+
+    p = sub.add_parser(name, help=help)
+    if shop is None:
+        p.add_argument("--shop", help="shop directory (its keywords, rules and trained model)")
+    else:
+        p.add_argument("--shop", required=True, help=shop)
+    p.add_argument("--json", action="store_true", help=f"print the {what} as JSON")
+    add_settings_options(p)
+    p.set_defaults(func=func)
+    return p
 
 
 def register(sub: Any) -> None:
     """Add the agent-side commands to the ``kefu`` subparsers."""
-    from ._common import add_settings_options
-
-    p = sub.add_parser("suggest", help="draft or rewrite an agent's reply to a conversation")
+    shop = "shop directory"
+    p = _command(
+        sub,
+        "suggest",
+        "draft or rewrite an agent's reply to a conversation",
+        cmd_suggest,
+        shop,
+        "drafts",
+    )
     p.add_argument("messages", nargs="+", metavar="MESSAGE", help=_MESSAGES_HELP)
-    p.add_argument("--shop", required=True, help="shop directory")
     p.add_argument("--draft", help="the agent's own draft, to rewrite (its facts are kept)")
     p.add_argument("-n", type=int, default=1, help="number of distinct drafts (1)")
-    p.add_argument("--json", action="store_true", help="print the drafts as JSON")
-    add_settings_options(p)
-    p.set_defaults(func=cmd_suggest)
 
-    p = sub.add_parser("flag", help="emotion, risk flags and escalation of a customer message")
+    p = _command(
+        sub,
+        "flag",
+        "emotion, risk flags and escalation of a customer message",
+        cmd_flag,
+        None,
+        "flag",
+    )
     p.add_argument("messages", nargs="+", metavar="MESSAGE", help=_MESSAGES_HELP)
-    p.add_argument("--shop", help="shop directory (its keywords, rules and trained model)")
-    p.add_argument("--json", action="store_true", help="print the flag as JSON")
-    add_settings_options(p)
-    p.set_defaults(func=cmd_flag)
 
-    p = sub.add_parser("lint", help="style issues of an agent's reply (exit 1 on an error)")
+    p = _command(
+        sub,
+        "lint",
+        "style issues of an agent's reply (exit 1 on an error)",
+        cmd_lint,
+        "shop directory (banned phrases, limits)",
+        "issues",
+    )
     p.add_argument("reply", help="the agent's reply")
-    p.add_argument("--shop", required=True, help="shop directory (banned phrases, limits)")
     p.add_argument(
         "--customer",
         nargs="+",
         metavar="MESSAGE",
         help="the conversation so far: " + _MESSAGES_HELP,
     )
-    p.add_argument("--json", action="store_true", help="print the issues as JSON")
-    add_settings_options(p)
-    p.set_defaults(func=cmd_lint)
 
-    p = sub.add_parser("recommend", help="products ranked against a shopper's need")
+    p = _command(
+        sub,
+        "recommend",
+        "products ranked against a shopper's need",
+        cmd_recommend,
+        shop,
+        "recommendation",
+    )
     p.add_argument("need", help="the shopper's words, e.g. '想给爸妈买…预算500'")
-    p.add_argument("--shop", required=True, help="shop directory")
-    p.add_argument("--json", action="store_true", help="print the recommendation as JSON")
-    add_settings_options(p)
-    p.set_defaults(func=cmd_recommend)
 
-    p = sub.add_parser("compare", help="two products side by side")
+    p = _command(sub, "compare", "two products side by side", cmd_compare, shop, "comparison")
     p.add_argument("a", help="a product: SKU or title words")
     p.add_argument("b", help="another product")
-    p.add_argument("--shop", required=True, help="shop directory")
-    p.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    add_settings_options(p)
-    p.set_defaults(func=cmd_compare)
