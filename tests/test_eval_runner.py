@@ -405,6 +405,38 @@ def test_compare_deltas_and_flips(tmp_path: Path) -> None:
     assert comparison.newly_failed == ["a"] and comparison.newly_passed == ["b"]
     assert comparison.only_old == ["d"] and comparison.only_new == ["e"]
     assert comparison.new_failures == {"a": ["wrong"]}
+    assert comparison.p_value == 1.0 and not comparison.significant  # one each way
+    assert comparison.to_dict()["flips"] == {
+        "gained": 1,
+        "lost": 1,
+        "p_value": 1.0,
+        "significant": False,
+    }
+
+
+def test_flip_p_value_is_the_exact_two_sided_mcnemar_test() -> None:
+    from kefu_copilot.evals._compare import flip_p_value
+
+    assert flip_p_value(0, 0) == 1.0
+    assert flip_p_value(3, 1) == pytest.approx(0.625)  # 2 * (1 + 4) / 16
+    assert flip_p_value(12, 2) == pytest.approx(2 * (1 + 14 + 91) / 2**14)
+    assert flip_p_value(2, 12) == flip_p_value(12, 2)  # which way does not matter
+    assert flip_p_value(5, 0) == pytest.approx(0.0625) and flip_p_value(6, 0) < 0.05
+    assert flip_p_value(400, 380) > 0.05  # many flips, evenly split: noise
+
+
+def test_compare_says_whether_the_flips_are_a_change() -> None:
+    old = result_with({"pass_rate": 0.0}, {str(i): i >= 14 for i in range(20)})
+    new = result_with({"pass_rate": 0.6}, {str(i): i < 12 or i >= 16 for i in range(20)})
+    comparison = compare_results(old, new)
+    assert (len(comparison.newly_passed), len(comparison.newly_failed)) == (12, 2)
+    assert comparison.significant
+    from rich.console import Console
+
+    console = Console(width=120, record=True, color_system=None)
+    console.print(comparison)
+    shown = console.export_text()
+    assert "+12 / −2" in shown and "a change" in shown
 
 
 # -- command line --------------------------------------------------------------------------------

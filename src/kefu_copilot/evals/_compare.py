@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,23 @@ from typing import Any
 
 from ._runner import EvalResult
 
-__all__ = ["EvalComparison", "MetricDelta", "ResultLike", "compare_results"]
+__all__ = ["EvalComparison", "MetricDelta", "ResultLike", "compare_results", "flip_p_value"]
+
+#: Below this, a comparison's flips are reported as a change rather than noise.
+SIGNIFICANT = 0.05
+
+
+def flip_p_value(gained: int, lost: int) -> float:
+    """Two-sided exact McNemar test of paired pass/fail outcomes: the probability of a split of
+    the flipped cases at least this uneven (``gained`` failed → passed, ``lost`` passed →
+    failed) if the change made no difference and each flip went either way with equal chance.
+    1.0 when nothing flipped. Cases that pass or fail in both runs say nothing of the change."""
+    n = gained + lost
+    if n == 0:
+        return 1.0
+    k = min(gained, lost)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2.0 * tail)
 
 
 # -- comparing two runs --------------------------------------------------------------------------
@@ -37,6 +54,17 @@ class EvalComparison:
     only_new: list[str]
     new_failures: dict[str, list[str]] = field(default_factory=dict)  # of the newly failed
 
+    @property
+    def p_value(self) -> float:
+        """:func:`flip_p_value` of the cases that flipped: how likely a split this uneven is
+        by chance (e.g. 3 gained, 1 lost: 0.62 — within noise; 12 gained, 2 lost: 0.013)."""
+        return flip_p_value(len(self.newly_passed), len(self.newly_failed))
+
+    @property
+    def significant(self) -> bool:
+        """Whether the flips are unlikely to be chance (``p_value`` < 0.05)."""
+        return self.p_value < SIGNIFICANT
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "old": self.old,
@@ -49,6 +77,12 @@ class EvalComparison:
             "only_old": self.only_old,
             "only_new": self.only_new,
             "new_failures": self.new_failures,
+            "flips": {
+                "gained": len(self.newly_passed),
+                "lost": len(self.newly_failed),
+                "p_value": round(self.p_value, 6),
+                "significant": self.significant,
+            },
         }
 
     def __rich__(self) -> Any:

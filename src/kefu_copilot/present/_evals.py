@@ -173,6 +173,15 @@ def comparison_renderable(comparison: EvalComparison, *, max_rows: int = 50) -> 
         f"[bold]old[/] {escape(comparison.old)}\n[bold]new[/] {escape(comparison.new)}"
     ]
     parts.append(table)
+    gained, lost = len(comparison.newly_passed), len(comparison.newly_failed)
+    if gained or lost:
+        verdict = (
+            "[bold]a change[/] (p < 0.05)" if comparison.significant else "[dim]within noise[/]"
+        )
+        parts.append(
+            f"flipped: [green]+{gained}[/] / [red]−{lost}[/] · exact McNemar p = "
+            f"{comparison.p_value:.3g} · {verdict}"
+        )
     flips = [(i, "[red]passed → failed[/]") for i in comparison.newly_failed]
     flips += [(i, "[green]failed → passed[/]") for i in comparison.newly_passed]
     if flips:
