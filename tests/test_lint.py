@@ -332,3 +332,9 @@ def test_quoted_decides_as_every_pair_of_clauses_would() -> None:
                 text, m.span(), knowledge
             )
     assert checked > 3000 and agreed == checked
+
+
+def test_a_banned_phrase_is_quoted_once_in_its_message() -> None:
+    shop = ShopConfig(banned_phrases=["不可以的哦"])
+    (issue,) = [i for i in lint_reply("亲,不可以的哦", shop=shop) if i.code == "banned_phrase"]
+    assert issue.message.count("不可以的哦") == 1

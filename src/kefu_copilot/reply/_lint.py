@@ -186,11 +186,18 @@ def _phrase_issues(text: str, shop: ShopConfig | None) -> list[LintIssue]:
             code=cast(LintCode, m.rule.code),
             span=(m.start, m.end),
             severity=cast(Severity, severity.get(m.rule.code, "warning")),
-            message=f"{m.rule.message}：“{text[m.start : m.end]}”",
+            message=_quoting(m.rule.message, text[m.start : m.end]),
             suggestion=m.rule.suggestion,
         )
         for m in phrase_matches(text, shop)
     ]
+
+
+def _quoting(message: str, said: str) -> str:
+    """A rule's message with the words of the reply it matched, unless it already quotes them
+    (a banned phrase's message names the phrase: "店铺禁用语“不可以的哦”")."""
+    quoted = f"“{said}”"
+    return message if quoted in message else f"{message}：{quoted}"
 
 
 def _empathy_issue(
