@@ -248,6 +248,9 @@ def test_the_invoice_policy_an_exchange_a_phone_function_or_a_possible_fall_are_
         "我是不是银卡会员啊",
         "这款什么时候降价",
         "年货节会不会更便宜",
+        "我支付宝转账给你 便宜点行吗",
+        "便宜20我就不要发票了",
+        "这双鞋300卖不卖",
     ],
 )
 def test_an_invoice_above_the_price_a_gift_a_repair_and_a_future_price_go_to_a_human(
@@ -267,6 +270,9 @@ def test_an_invoice_above_the_price_a_gift_a_repair_and_a_future_price_go_to_a_h
         "签收后多久能申请退货",
         "金卡会员打几折",  # the tier's terms
         "降价了能退差价吗",  # the price protection policy
+        "不要发票可以吗",  # going without the invoice, no discount asked
+        "能微信转账付款吗",  # a payment way asked (payment_terms may draft it), no discount
+        "这款卖吗",  # whether it is sold: no price named
     ],
 )
 def test_the_invoice_count_a_gift_asked_the_repair_policy_or_price_protection_are_not_handed_off(
