@@ -234,6 +234,54 @@ def test_the_invoice_policy_an_exchange_a_phone_function_or_a_possible_fall_are_
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # round 18: an invoice written above the amount paid, something given free, a repair's
+        # state, a delivery signed by someone else, the own tier, a price not set yet
+        "发票上的金额能写高点吗",
+        "付了2600，发票帮忙开3000",
+        "买两箱送我个开瓶器吧",
+        "安装支架能不能免费给我多装一个",
+        "送修的耳机修好了没",
+        "返修那台到哪一步了",
+        "快递说签收了，但不是我签的",
+        "我是不是银卡会员啊",
+        "这款什么时候降价",
+        "年货节会不会更便宜",
+        "我支付宝转账给你 便宜点行吗",
+        "便宜20我就不要发票了",
+        "这双鞋300卖不卖",
+    ],
+)
+def test_an_invoice_above_the_price_a_gift_a_repair_and_a_future_price_go_to_a_human(
+    text: str,
+) -> None:
+    assert handoff_reasons(text, ShopConfig())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "能开2张发票吗",  # a number of invoices, not an amount
+        "发票能开1000元以下的吗",  # a limit asked, no amount raised
+        "买两箱送开瓶器吗",  # whether a gift is given: the offer's terms
+        "免费安装吗",
+        "维修要多久",  # the repair policy
+        "签收后多久能申请退货",
+        "金卡会员打几折",  # the tier's terms
+        "降价了能退差价吗",  # the price protection policy
+        "不要发票可以吗",  # going without the invoice, no discount asked
+        "能微信转账付款吗",  # a payment way asked (payment_terms may draft it), no discount
+        "这款卖吗",  # whether it is sold: no price named
+    ],
+)
+def test_the_invoice_count_a_gift_asked_the_repair_policy_or_price_protection_are_not_handed_off(
+    text: str,
+) -> None:
+    assert handoff_reasons(text, ShopConfig()) == []
+
+
+@pytest.mark.parametrize(
     ("question", "quote", "term"),
     [
         ("能先收货再付款吗", "现货48小时内发货。", "先收货再付"),

@@ -72,6 +72,7 @@ class _Rules:
     order: _AnyOf
     bargaining: re.Pattern[str]
     concessions: re.Pattern[str]
+    forecasts: re.Pattern[str]
     comparisons: re.Pattern[str]
     harm: re.Pattern[str]
     payment: re.Pattern[str]
@@ -103,6 +104,7 @@ def _compile(rules: Mapping[str, Any]) -> _Rules:
         order=_AnyOf(rules["order_questions"]),
         bargaining=_any(rules["bargaining"]),
         concessions=_any(rules["concessions"]),
+        forecasts=_any(rules["price_forecasts"]),
         comparisons=_any(rules["comparisons"]),
         harm=_any(rules["harm_reports"]),
         payment=_any(rules["payment_terms"]),
@@ -220,6 +222,8 @@ def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
         reasons.append("a counter-offer on price: an agent decides")
     if rules.concessions.search(norm):
         reasons.append("asks for terms beyond the shop's policy: an agent decides")
+    if rules.forecasts.search(norm):
+        reasons.append("asks about a price the shop has not set yet: an agent answers it")
     if rules.comparisons.search(norm):
         reasons.append("compares the shop with another shop or brand: a person answers it")
     if rules.harm.search(norm):
