@@ -479,6 +479,32 @@ def test_a_price_objection_quotes_selling_points_a_page_states_in_prose() -> Non
     assert [t for _, t in selling_points(mattress, RULES)] == ["弹簧质保10年，面料质保1年"]
 
 
+def test_a_price_objection_quotes_the_pages_lead_paragraph_before_its_facts() -> None:
+    from kefu_copilot.presales._objections import answer_objection, lead
+    from kefu_copilot.presales._profiles import Fact, Profile, Variant
+
+    facts = [Fact("商品编号", "OV-1", 0), Fact("额定功率", "1800W", 2), Fact("保修", "整机2年", 2)]
+    rows = [Variant("32L", 1299, True, 3, (("容量", "32L"), ("价格", "1299")), "32L")]
+    oven = Profile(
+        "products/oven.html", "风炉烤箱 32L", "", "烤箱", facts, rows,
+        [
+            (0, "商品编号：OV-1\n上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定。"),
+            (1, "适合人群（新手）：刚学烘焙的人\n租房不能打孔的房间用：插电即用。"),
+            (2, "额定功率：1800W\n保修：整机2年"),
+            (3, "容量：32L，价格：1299"),
+        ],
+        rows=frozenset({3}),
+    )  # fmt: skip
+    # the first prose of the page, not its fact lines (a name with an aside is a fact's too)
+    assert [t for _, t in lead(oven)] == ["上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定"]
+    reply = answer_objection(oven, RULES, lambda i, s: _cite(i))
+    assert reply.facts[0] == "上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定"
+    assert "保修：整机2年" in reply.facts
+    # a line whose "name" is a clause is prose (租房不能打孔的房间用：插电即用)
+    bare = Profile("p", "t", "", "", [], [], [(1, "租房不能打孔、不方便装外机的房间用：插电即用。")])
+    assert [t for _, t in lead(bare)] == ["租房不能打孔、不方便装外机的房间用：插电即用"]
+
+
 def test_a_need_only_a_version_over_the_budget_states_is_not_sent_as_is() -> None:
     from kefu_copilot.presales._profiles import Fact, Profile, Variant
     from kefu_copilot.presales._recommend import rank, recommend
