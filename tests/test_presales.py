@@ -501,7 +501,9 @@ def test_a_price_objection_quotes_the_pages_lead_paragraph_before_its_facts() ->
     assert reply.facts[0] == "上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定"
     assert "保修：整机2年" in reply.facts
     # a line whose "name" is a clause is prose (租房不能打孔的房间用：插电即用)
-    bare = Profile("p", "t", "", "", [], [], [(1, "租房不能打孔、不方便装外机的房间用：插电即用。")])
+    bare = Profile(
+        "p", "t", "", "", [], [], [(1, "租房不能打孔、不方便装外机的房间用：插电即用。")]
+    )
     assert [t for _, t in lead(bare)] == ["租房不能打孔、不方便装外机的房间用：插电即用"]
 
 
