@@ -1523,6 +1523,57 @@ category: 进口水果/车厘子
     assert "36.9" in answer.text and "59.9" in answer.text and "69.9" not in answer.text
 
 
+def test_a_figure_of_a_version_is_said_only_as_a_whole_number() -> None:
+    from kefu_copilot.presales._compare import named_variants, told_apart
+    from kefu_copilot.presales._types import Variant
+
+    def row(spec: str, price: float) -> Variant:
+        return Variant(spec, price, True, 0, (("匹数", spec), ("价格(元)", f"{price:g}")))
+
+    rows = [row("1匹", 1599), row("2匹", 2599)]
+    # "12平" says neither 1匹 nor 2匹; "1匹和2匹" says both, "1.5匹" neither
+    assert named_variants(_profile_of(rows), "孩子房12平", one_said=False) == []
+    assert told_apart(rows, "孩子房12平选哪个") == []
+    assert named_variants(_profile_of(rows), "1匹和2匹差在哪", one_said=False) == rows
+    assert told_apart(rows, "1.5匹的有吗") == []
+
+
+def _profile_of(rows: list[Any]) -> Any:
+    from kefu_copilot.presales._profiles import Profile
+
+    return Profile("p", "空调", "", "", [], rows, [])
+
+
+def test_two_products_each_named_by_its_part_are_compared_not_versions_of_one(
+    tmp_path: Path,
+) -> None:
+    cake = """---
+title: {title}
+sku: {sku}
+category: 生日蛋糕
+---
+
+# {title}
+
+{line}
+
+| 尺寸 | 建议食用人数 | 价格(元) |
+|---|---|---|
+| 6寸 | 2-4人 | {p6} |
+| 8寸 | 5-8人 | {p8} |
+"""
+    forest = cake.format(title="黑森林樱桃蛋糕", sku="C-1", line="樱桃酒渍。", p6=218, p8=288)
+    tira = cake.format(title="榛子提拉米苏", sku="C-2", line="马斯卡彭芝士。", p6=238, p8=318)
+    files = {"shop.yaml": SHOP_YAML, "products/c1.md": forest, "products/c2.md": tira}
+    c = ingested_copilot(tmp_path, files)
+    # "6岁" infers no 6寸 version of one of them: the two cakes named are compared
+    answer = c.answer("黑森林和提拉米苏，给6岁小孩过生日选哪个")
+    assert {x.source for x in answer.citations} == {"products/c1.md", "products/c2.md"}
+    # two versions of one said outright are still the versions
+    answer = c.answer("提拉米苏6寸和8寸差在哪")
+    assert {x.source for x in answer.citations} == {"products/c2.md"}
+
+
 def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Copilot) -> None:
     answer = copilot.answer("送同事，预算120，降噪耳机还是充电宝好")
     assert any("presales: compare" in r for r in answer.reasons)
