@@ -1574,6 +1574,40 @@ category: 生日蛋糕
     assert {x.source for x in answer.citations} == {"products/c2.md"}
 
 
+def test_a_group_no_product_of_the_kind_is_for_leaves_none_of_it_out(tmp_path: Path) -> None:
+    oven = """---
+title: 家用风炉烤箱 32L
+sku: OV-1
+category: 烤箱
+price: 1299
+---
+
+# 家用风炉烤箱 32L
+
+上下火独立控温，发酵、烘烤一台搞定。
+"""
+    apron = """---
+title: 儿童卡通围裙
+sku: AP-1
+category: 围裙
+price: 39
+---
+
+# 儿童卡通围裙
+
+防水面料。
+"""
+    files = {"shop.yaml": SHOP_YAML, "products/oven.md": oven, "products/apron.md": apron}
+    c = ingested_copilot(tmp_path, files)
+    # no oven is marked for kids nor says it fits one: the oven is for a daughter too, a draft
+    answer = c.answer("想给上初中的女儿买个烤箱学烘焙，预算1500以内，有推荐吗")
+    assert answer.decision == "draft"
+    assert {x.source for x in answer.citations} == {"products/oven.md"}
+    # a kind some product is marked for still fits only those (the apron, not the oven)
+    answer = c.answer("想给女儿买个围裙，有推荐吗")
+    assert {x.source for x in answer.citations} <= {"products/apron.md"}
+
+
 def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Copilot) -> None:
     answer = copilot.answer("送同事，预算120，降噪耳机还是充电宝好")
     assert any("presales: compare" in r for r in answer.reasons)
