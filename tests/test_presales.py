@@ -1606,6 +1606,9 @@ price: 39
     # a kind some product is marked for still fits only those (the apron, not the oven)
     answer = c.answer("想给女儿买个围裙，有推荐吗")
     assert {x.source for x in answer.citations} <= {"products/apron.md"}
+    # the group's mark said ("儿童烤箱"): a kids' oven is asked for, and none is sold
+    answer = c.answer("想买个儿童烤箱，有推荐吗")
+    assert "products/oven.md" not in {x.source for x in answer.citations}
 
 
 def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Copilot) -> None:

@@ -459,11 +459,16 @@ def rank(
     # is marked for nor says it fits (an oven for 初中的女儿, a tablet for a child's classes):
     # the kind is not sold by whom it is for, and the group leaves none of it out — each is
     # then for an agent to confirm (never sent as is). Read only of a kind said (its products),
-    # never of the whole catalogue.
+    # never of the whole catalogue; and not when the shopper says the group's mark itself
+    # ("儿童鞋", "童装"): a product of the group is what is asked for, and none is sold.
     waived = (
         [
             g for g in rules["marked_only"]
             if g in needs.groups and g not in used
+            and not any(
+                len(m) > 1 and m in norm
+                for m in (normalize(str(x)) for x in rules["groups"][g]["marks"])
+            )
             and not any(_stated_for(p, g, needs, rules) for p in of_kind)
         ]
         if heads and of_kind
