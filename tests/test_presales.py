@@ -479,6 +479,34 @@ def test_a_price_objection_quotes_selling_points_a_page_states_in_prose() -> Non
     assert [t for _, t in selling_points(mattress, RULES)] == ["弹簧质保10年，面料质保1年"]
 
 
+def test_a_price_objection_quotes_the_pages_lead_paragraph_before_its_facts() -> None:
+    from kefu_copilot.presales._objections import answer_objection, lead
+    from kefu_copilot.presales._profiles import Fact, Profile, Variant
+
+    facts = [Fact("商品编号", "OV-1", 0), Fact("额定功率", "1800W", 2), Fact("保修", "整机2年", 2)]
+    rows = [Variant("32L", 1299, True, 3, (("容量", "32L"), ("价格", "1299")), "32L")]
+    oven = Profile(
+        "products/oven.html", "风炉烤箱 32L", "", "烤箱", facts, rows,
+        [
+            (0, "商品编号：OV-1\n上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定。"),
+            (1, "适合人群（新手）：刚学烘焙的人\n租房不能打孔的房间用：插电即用。"),
+            (2, "额定功率：1800W\n保修：整机2年"),
+            (3, "容量：32L，价格：1299"),
+        ],
+        rows=frozenset({3}),
+    )  # fmt: skip
+    # the first prose of the page, not its fact lines (a name with an aside is a fact's too)
+    assert [t for _, t in lead(oven)] == ["上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定"]
+    reply = answer_objection(oven, RULES, lambda i, s: _cite(i))
+    assert reply.facts[0] == "上下火独立控温 + 背部热风循环，发酵、烘烤一台搞定"
+    assert "保修：整机2年" in reply.facts
+    # a line whose "name" is a clause is prose (租房不能打孔的房间用：插电即用)
+    bare = Profile(
+        "p", "t", "", "", [], [], [(1, "租房不能打孔、不方便装外机的房间用：插电即用。")]
+    )
+    assert [t for _, t in lead(bare)] == ["租房不能打孔、不方便装外机的房间用：插电即用"]
+
+
 def test_a_need_only_a_version_over_the_budget_states_is_not_sent_as_is() -> None:
     from kefu_copilot.presales._profiles import Fact, Profile, Variant
     from kefu_copilot.presales._recommend import rank, recommend
@@ -1493,6 +1521,94 @@ category: 进口水果/车厘子
     answer = c.answer("猕猴桃24枚中果和30枚大果，哪个更划算")
     assert {x.source for x in answer.citations} == {"products/kw1.md"}
     assert "36.9" in answer.text and "59.9" in answer.text and "69.9" not in answer.text
+
+
+def test_a_figure_of_a_version_is_said_only_as_a_whole_number() -> None:
+    from kefu_copilot.presales._compare import named_variants, told_apart
+    from kefu_copilot.presales._types import Variant
+
+    def row(spec: str, price: float) -> Variant:
+        return Variant(spec, price, True, 0, (("匹数", spec), ("价格(元)", f"{price:g}")))
+
+    rows = [row("1匹", 1599), row("2匹", 2599)]
+    # "12平" says neither 1匹 nor 2匹; "1匹和2匹" says both, "1.5匹" neither
+    assert named_variants(_profile_of(rows), "孩子房12平", one_said=False) == []
+    assert told_apart(rows, "孩子房12平选哪个") == []
+    assert named_variants(_profile_of(rows), "1匹和2匹差在哪", one_said=False) == rows
+    assert told_apart(rows, "1.5匹的有吗") == []
+
+
+def _profile_of(rows: list[Any]) -> Any:
+    from kefu_copilot.presales._profiles import Profile
+
+    return Profile("p", "空调", "", "", [], rows, [])
+
+
+def test_two_products_each_named_by_its_part_are_compared_not_versions_of_one(
+    tmp_path: Path,
+) -> None:
+    cake = """---
+title: {title}
+sku: {sku}
+category: 生日蛋糕
+---
+
+# {title}
+
+{line}
+
+| 尺寸 | 建议食用人数 | 价格(元) |
+|---|---|---|
+| 6寸 | 2-4人 | {p6} |
+| 8寸 | 5-8人 | {p8} |
+"""
+    forest = cake.format(title="黑森林樱桃蛋糕", sku="C-1", line="樱桃酒渍。", p6=218, p8=288)
+    tira = cake.format(title="榛子提拉米苏", sku="C-2", line="马斯卡彭芝士。", p6=238, p8=318)
+    files = {"shop.yaml": SHOP_YAML, "products/c1.md": forest, "products/c2.md": tira}
+    c = ingested_copilot(tmp_path, files)
+    # "6岁" infers no 6寸 version of one of them: the two cakes named are compared
+    answer = c.answer("黑森林和提拉米苏，给6岁小孩过生日选哪个")
+    assert {x.source for x in answer.citations} == {"products/c1.md", "products/c2.md"}
+    # two versions of one said outright are still the versions
+    answer = c.answer("提拉米苏6寸和8寸差在哪")
+    assert {x.source for x in answer.citations} == {"products/c2.md"}
+
+
+def test_a_group_no_product_of_the_kind_is_for_leaves_none_of_it_out(tmp_path: Path) -> None:
+    oven = """---
+title: 家用风炉烤箱 32L
+sku: OV-1
+category: 烤箱
+price: 1299
+---
+
+# 家用风炉烤箱 32L
+
+上下火独立控温，发酵、烘烤一台搞定。
+"""
+    apron = """---
+title: 儿童卡通围裙
+sku: AP-1
+category: 围裙
+price: 39
+---
+
+# 儿童卡通围裙
+
+防水面料。
+"""
+    files = {"shop.yaml": SHOP_YAML, "products/oven.md": oven, "products/apron.md": apron}
+    c = ingested_copilot(tmp_path, files)
+    # no oven is marked for kids nor says it fits one: the oven is for a daughter too, a draft
+    answer = c.answer("想给上初中的女儿买个烤箱学烘焙，预算1500以内，有推荐吗")
+    assert answer.decision == "draft"
+    assert {x.source for x in answer.citations} == {"products/oven.md"}
+    # a kind some product is marked for still fits only those (the apron, not the oven)
+    answer = c.answer("想给女儿买个围裙，有推荐吗")
+    assert {x.source for x in answer.citations} <= {"products/apron.md"}
+    # the group's mark said ("儿童烤箱"): a kids' oven is asked for, and none is sold
+    answer = c.answer("想买个儿童烤箱，有推荐吗")
+    assert "products/oven.md" not in {x.source for x in answer.citations}
 
 
 def test_a_comparison_with_a_budget_said_shows_the_prices_within_it(copilot: Copilot) -> None:

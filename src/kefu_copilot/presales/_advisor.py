@@ -547,15 +547,19 @@ class Advisor:
         self, question: str, named: list[Profile], asked: str = ""
     ) -> Comparison | None:
         """Two versions of the one product named, else the products the parts of the question
-        name ("A和B"), else the two its words fit equally ("两款羽绒服")."""
+        name ("A和B"), else the two its words fit equally ("两款羽绒服"). Two products, each
+        named by its own part ("小暖和清风大1匹", "黑森林和提拉米苏"), are the two compared
+        unless two versions of one are each said outright ("E1标准版和套装版"): a version of one
+        inferred from a word said (大1匹 → its 2匹) is not what is asked."""
         needs = self.needs(question)
+        each = self._each_part(question)
         # the products of the kind the message names (精华 in "精华30ml和50ml"), by the kind
         # index: a catalogue's products are not asked one by one (nor compared field by field
         # with the products named)
         kind = self.kinds.of_words(needs.words, needs.aliases, besides={p.source for p in named})
         # versions both said outright ("6罐和8罐") before one said and the other inferred
         for profile, one_said in [
-            *((p, False) for p in [*named, *kind]), *((p, True) for p in named)
+            *((p, False) for p in [*named, *kind]), *((p, True) for p in named if len(each) < 2)
         ]:  # fmt: skip
             variants = named_variants(profile, question, one_said=one_said, suffixes=self._suffixes)
             if len(variants) > 2 and len(named) > 1:  # two of them said most fully
@@ -568,6 +572,10 @@ class Advisor:
             for p in kind
             if len(v := named_variants(p, question, suffixes=self._suffixes)) == 2
         ]
+        if len(each) >= 2:
+            return compare_products(
+                each[0], each[1], self.rules, self.cite, asked or question, needs.budget
+            )
         if not named and len(told) == 1:
             return compare_variants(told[0][0], told[0][1], self.rules, self.cite, question)
         if not named and not kind:
@@ -576,11 +584,6 @@ class Advisor:
             apart = self._versions_told_apart(question)
             if apart is not None:
                 return apart
-        each = self._each_part(question)
-        if len(each) >= 2:
-            return compare_products(
-                each[0], each[1], self.rules, self.cite, asked or question, needs.budget
-            )
         if len(named) == 2 and not self._subsumed(named, needs):
             return compare_products(
                 named[0], named[1], self.rules, self.cite, asked or question, needs.budget

@@ -104,6 +104,14 @@ _BARE = re.compile(r"\d+(?:\.\d+)?")  # a price cell with no unit (129 from JSON
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?|[\u4e00-\u9fff]+")
 
 
+def _says(norm: str, token: str) -> bool:
+    """Whether the normalised message says a cell's word: a figure (1, 2, 1.5) only as a whole
+    number — the 1 of 大1匹 is not said by "12平", nor the 2 of 2匹 by "孩子房12平"."""
+    if not token[:1].isdigit() and not token[-1:].isdigit():
+        return token in norm
+    return bool(re.search(rf"(?<![0-9.]){re.escape(token)}(?![0-9]|\.[0-9])", norm))
+
+
 def named_variants(
     profile: Profile, text: str, *, one_said: bool = True, suffixes: Sequence[str] = ()
 ) -> list[Variant]:
@@ -115,7 +123,7 @@ def named_variants(
     norm = normalize(text)
 
     def said(token: str) -> bool:
-        if token in norm:
+        if _says(norm, token):
             return True
         stem = next((token[: -len(s)] for s in suffixes if s and token.endswith(s)), "")
         return len(stem) > 1 and stem in norm
@@ -152,7 +160,7 @@ def told_apart(variants: Sequence[Variant], text: str) -> list[Variant]:
             t
             for _, cell in variant.cells
             for t in _TOKEN.findall(normalize(cell))
-            if (len(t) > 1 or t.isascii()) and t in norm
+            if (len(t) > 1 or t.isascii()) and _says(norm, t)
         )
         if said:
             first.setdefault(said, variant)
@@ -175,7 +183,7 @@ def most_said(variants: Sequence[Variant], text: str) -> list[Variant]:
             1
             for _, cell in v.cells
             for t in set(_TOKEN.findall(normalize(cell)))
-            if (len(t) > 1 or t.isascii()) and t in norm
+            if (len(t) > 1 or t.isascii()) and _says(norm, t)
         )
         for v in variants
     }

@@ -1,7 +1,9 @@
 """A price questioned (贵在哪, 别家便宜): the product's own selling points and its price list.
 
-Nothing is invented and nothing is offered: the selling points are the page's facts (its first
-``selling_points`` facts that are not bookkeeping — 货号, 分类, 注意 …), the prices are its
+Nothing is invented and nothing is offered: the selling points are the page's lead paragraph
+(what the page says the product is for and why, before its facts and tables — the pitch every
+product page opens with, :func:`lead`) and then its facts (its first ``selling_points`` facts
+that are not bookkeeping — 货号, 分类, 注意 …), the prices are its
 variants' (a set or a cheaper version is a fact of the page, not a discount). A discount is for
 an agent: the reply is a draft, and the answer checker holds back any amount beyond the
 ``shop.yaml`` compensation limits."""
@@ -21,7 +23,12 @@ __all__ = ["answer_objection"]
 
 Cite = Callable[[int, float], Citation]
 PROSE_CHARS = 60  # the longest sentence of prose quoted as a selling point
+LEAD_CHARS = 80  # the most of a page's lead paragraph quoted, whole sentences
+LEAD_PARTS = 3  # the lead paragraph is in the page's first parts, before its tables
+FACT_NAME_CHARS = 8  # "名称：值": a line is a fact's when its name is this short, one phrase
 _SENTENCE = re.compile(r"[。！!？?\n]+")
+_CLAUSE_MARKS = re.compile(r"[，,、；;。]")
+_ASIDE = re.compile(r"[（(][^）)]*[）)]")
 
 
 def _price_list(profile: Profile) -> tuple[str, list[int]]:
@@ -53,6 +60,43 @@ def _tagline(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]
             if len(items) >= 3:
                 return [(index, i) for i in items]
     return []
+
+
+def _fact_line(line: str) -> bool:
+    """Whether a line states a fact ("容量：32L", "商品：…；货号：…"), not a sentence of prose
+    ("租房不能打孔、不方便装外机的房间用：插电即用…" — no name is a clause)."""
+    name = re.split(r"[：:]", line, maxsplit=1)
+    if len(name) < 2:
+        return False
+    bare = _ASIDE.sub("", name[0])  # 适配机型（通用款）, 配料（70%款）: the name, its aside
+    return len(bare) <= FACT_NAME_CHARS and not _CLAUSE_MARKS.search(bare)
+
+
+def lead(profile: Profile) -> list[tuple[int, str]]:
+    """(chunk, text) of the page's lead paragraph: the first lines of prose of its first parts
+    (no fact's line, no table row, not its title), before its first table, whole sentences up
+    to ``LEAD_CHARS`` — the pitch a product page opens with ("纯可可脂，不含代可可脂，…")."""
+    out: list[tuple[int, str]] = []
+    size = 0
+    for index, text in profile.parts[:LEAD_PARTS]:
+        if index in profile.rows:
+            break
+        for line in text.splitlines():
+            line = line.strip().lstrip("#>-*• ").strip()
+            if not line or line == profile.title or _fact_line(line):
+                if out:  # the paragraph ends at the first fact after it
+                    return out
+                continue
+            for sentence in (s.strip() for s in _SENTENCE.split(line)):
+                if not sentence:
+                    continue
+                if size + len(sentence) > LEAD_CHARS:
+                    return out
+                out.append((index, sentence))
+                size += len(sentence)
+        if out:
+            return out
+    return out
 
 
 def _prose(profile: Profile) -> list[tuple[int, str]]:
@@ -97,7 +141,9 @@ def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int
 
 
 def answer_objection(profile: Profile, rules: Mapping[str, Any], cite: Cite) -> Suggestion:
-    points = selling_points(profile, rules)
+    pitch = lead(profile)
+    said = "".join(t for _, t in pitch)
+    points = [*pitch, *(p for p in selling_points(profile, rules) if p[1] not in said)]
     prices, price_chunks = _price_list(profile)
     text = str(rules["texts"]["objection"]).format(
         title=profile.title, facts="；".join(t for _, t in points), prices=prices

@@ -99,6 +99,8 @@ class Scored:
     # the need's own words (content words, phrases, features): what a clause of the page
     # chosen is matched to when its deciding facts are quoted (see _asked_clause)
     asked: tuple[str, ...] = ()
+    # the groups said that it fits only as no product of its kind is for them (see rank)
+    waived: tuple[str, ...] = ()
 
     @property
     def named(self) -> float:
@@ -192,18 +194,23 @@ def fits_group(
     needs: Needs,
     rules: Mapping[str, Any],
     used: Collection[str] | None = None,
+    *,
+    waived: Collection[str] = (),
 ) -> bool:
     """Whether ``profile`` may be for whom ``needs`` says (unmarked products fit anyone).
     ``used``: the groups the catalogue (or the kind asked for) marks any product for — where
     it marks none for a group of ``marked_only``, an unmarked product is for that group when
     its own page says so (a shop of instruments marks none 儿童: its guitar whose page says
-    适合孩子, or whose size chart states an age holding the child's, is the child's)."""
+    适合孩子, or whose size chart states an age holding the child's, is the child's).
+    ``waived``: the groups of ``marked_only`` that leave nothing out (none of the kind asked for
+    is marked for them nor says it fits them: see :func:`rank`)."""
     if not needs.groups:
         return True
     marked = _groups(profile, rules)
     if any(
         g in needs.groups
         and g not in marked
+        and g not in waived
         and (used is None or g in used or not _stated_for(profile, g, needs, rules))
         for g in rules["marked_only"]
     ):
@@ -448,6 +455,25 @@ def rank(
         ]
     )  # fmt: skip
     used = marked_groups(of_kind or profiles, rules)
+    # a group only marked products fit (``marked_only``) that no product of the kind asked for
+    # is marked for nor says it fits (an oven for 初中的女儿, a tablet for a child's classes):
+    # the kind is not sold by whom it is for, and the group leaves none of it out — each is
+    # then for an agent to confirm (never sent as is). Read only of a kind said (its products),
+    # never of the whole catalogue; and not when the shopper says the group's mark itself
+    # ("儿童鞋", "童装"): a product of the group is what is asked for, and none is sold.
+    waived = (
+        [
+            g for g in rules["marked_only"]
+            if g in needs.groups and g not in used
+            and not any(
+                len(m) > 1 and m in norm
+                for m in (normalize(str(x)) for x in rules["groups"][g]["marks"])
+            )
+            and not any(_stated_for(p, g, needs, rules) for p in of_kind)
+        ]
+        if heads and of_kind
+        else []
+    )  # fmt: skip
     described = describe(
         [*needs.phrases, *unstated], profiles, negations, among=held,
         frequency=index.page_frequency if own else None,
@@ -459,7 +485,7 @@ def rank(
     for profile in profiles:
         if held is not None and profile.source not in held:
             continue  # of no kind asked for (below, ``have`` would be empty)
-        if not fits_group(profile, needs, rules, used):
+        if not fits_group(profile, needs, rules, used, waived=waived):
             left.append(f"{profile.title}: for another group")
             continue
         ok, prices, variants = _within_budget(profile, needs)
@@ -471,6 +497,7 @@ def rank(
             [profile.price_chunk()] if profile.parts else []
         )
         scored = Scored(profile, prices=prices, price_chunks=chunks, variants=variants)
+        scored.waived = tuple(g for g in waived if g not in _groups(profile, rules))
         if needs.budget is not None and prices:
             scored.add("budget", _budget_share(max(prices), needs))
         scored.support = (support or {}).get(profile.source, 0.0)
@@ -1060,6 +1087,7 @@ def recommend(
         and not needs.extremes  # so is a version picked by its figures ("小一点的")
         and not wanted  # or by who it is for or a quantity said (儿童枕 for 5岁, 1.2m for 1米2)
         and not needs.avoid  # or by what the shopper does not want
+        and not best.waived  # or for whom none of its kind is said to be (初中的女儿's oven)
         # so is the size to pick ("她165 100斤"; a bare number may be the budget)
         and not any(m.kind or m.unit for m in body_measures(needs.text))
         and {w for w in needs.words if len(w) > 1} | set(needs.features) | set(needs.phrases)
