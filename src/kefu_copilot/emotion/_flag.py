@@ -169,7 +169,7 @@ def _hits(
         before = before or text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
         rhetorical = rhetorical or (conditional and name in lex.conditional)
-        after = text[match.end() : match.end() + 10]
+        after = text[match.end() : match.end() + AFTER_CHARS]
         if after[:1] in ECHO_MARKS and ECHO_START_RE.search(before):
             after = after[1:]  # the word said back as a question, then answered: "差评？不会的"
         negated = lex.negated.search(before) or lex.negated_after.search(after)
@@ -203,6 +203,9 @@ def _asked(lex: Lexicon, before: str, after: str) -> bool:
 #: A cue word echoed as a question ("差评？不会的"): the mark after it, and what may precede it
 #: (the start of its clause, a demonstrative) — then its answer is read as its negation.
 ECHO_MARKS = ("?", "？")
+#: How much of the text after a cue its after-patterns read (anchored, each bounded): room for a
+#: threat's object and a pause before it is taken back ("我要曝光你们……开玩笑的").
+AFTER_CHARS = 14
 ECHO_START_RE = re.compile(r"(?:^|[,.!?;~。，！？；…\s])(?:那个|这个|那|这)?$")
 
 
@@ -901,7 +904,7 @@ def _keyword_hits(lex: Lexicon, text: str, keywords: Iterable[str]) -> list[str]
         ]
         for match in re.finditer(re.escape(keyword), text):
             before = text[max(0, match.start() - 12) : match.start()]
-            after = text[match.end() : match.end() + 10]
+            after = text[match.end() : match.end() + AFTER_CHARS]
             guards = (lex.negated, lex.withdrawn, lex.reported, lex.supposed)
             if any(g.search(before) for g in guards) or lex.negated_after.search(after):
                 continue
