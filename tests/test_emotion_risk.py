@@ -900,3 +900,20 @@ def test_safety_incidents_read_from_structure_round_18(text: str, incident: bool
     assert ("safety_incident" in flag.risk) is incident
     if incident:
         assert flag.escalate and flag.priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "blame"),
+    [
+        ("你们会送货上楼吗", False),  # the shop named in a question put to it
+        ("你们能不能开专票", False),
+        ("你们有没有小一号的", False),
+        ("你们发错货了", True),  # ... in a complaint
+        ("你们良心不会痛吗", True),  # a negated question is rhetorical
+        ("你们让我用什么", True),  # 什么 asks what, not yes or no
+        ("你们就只会说抱歉吗", True),  # a feeling word in the message
+        ("你们不是说包邮吗", True),
+    ],
+)
+def test_the_shop_asked_a_question_is_not_blamed(text: str, blame: bool) -> None:
+    assert (escalation_features(text)["blame"] > 0) is blame

@@ -129,6 +129,7 @@ class Lexicon:
     ack: re.Pattern[str]
     confirm: re.Pattern[str]
     question_end: re.Pattern[str]
+    polar_question: re.Pattern[str]  # a clause that asks yes or no, not rhetorically
     negation: re.Pattern[str]
     not_negation: re.Pattern[str]
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
@@ -254,6 +255,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         ack=c.key("acknowledgement_only"),
         confirm=c.key("confirm"),
         question_end=c.key("question_end"),
+        polar_question=c.key("polar_question"),
         negation=c.regex("negation_chars", f"[{rules['negation_chars']}]"),
         not_negation=c.key("not_negation"),
         synonyms=tuple(

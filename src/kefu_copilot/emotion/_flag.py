@@ -337,6 +337,22 @@ def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped:
         dropped.extend(inside)
 
 
+#: Cues that make a question put to the shop more than a question (a challenge, a dispute).
+_CHALLENGE: tuple[str, ...] = ("dispute", "accusation", "rhetorical", "sarcasm", "irony_praise")
+_CHALLENGE += ("demand", "ultimatum", "human_requested", "bot_rejection")
+
+
+def _asked_of_shop(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
+    """The shop is named only inside polar questions put to it ("你们会派师傅上门装吗", "你们是正品
+    吗") and nothing in the message challenges it: a customer asking, not blaming (``blame``
+    counts the shop named in a complaint: "你们发错货了", "你们就只会说抱歉吗" with a feeling
+    word)."""
+    if _any(hits, *_CHALLENGE):
+        return False
+    clauses = [c for c in _CLAUSE_RE.findall(text) if lex.cues["blame"].search(c)]
+    return bool(clauses) and all(lex.polar_question.search(c) for c in clauses)
+
+
 #: What makes a comparison with another seller a complaint after all: a word against the goods
 #: or the service, or a feeling word.
 _COMPARISON_BLOCKS = (*(c for c in _GOODS_COMPLAINT if c not in ("accusation", "rhetorical")),)
@@ -444,6 +460,8 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["dispute"] = min(1.0, len(hits["dispute"]) / 2)
     f["negation"] = min(1.0, len(lex.negation.findall(lex.not_negation.sub("", text))) / 2)
     f.update({name: float(bool(hits[name])) for name in _BINARY})
+    if f["blame"] and not negative and _asked_of_shop(lex, text, hits):
+        f["blame"] = 0.0
     mild = min(0.9, 0.25 + 0.25 * len(hits["anxiety_mild"]))
     f["anxiety"] = _tier(hits["anxiety"], hits["anxiety_mild"], mild)
     f["confusion"] = float(bool(hits["confusion"] or emoji["confused"]))
