@@ -917,3 +917,14 @@ def test_safety_incidents_read_from_structure_round_18(text: str, incident: bool
 )
 def test_the_shop_asked_a_question_is_not_blamed(text: str, blame: bool) -> None:
     assert (escalation_features(text)["blame"] > 0) is blame
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("电池鼓包了 我用的是朋友的充电器 能保修吗", True),  # not a cleft: a clause of its own
+        ("烫伤的是我老公，手上起泡了", True),  # the cleft names the injured, not the speaker
+    ],
+)
+def test_a_threat_withdrawn_after_it_leaves_harm_alone(text: str, incident: bool) -> None:
+    assert ("safety_incident" in emotion_flag(text).risk) is incident

@@ -120,6 +120,7 @@ class Lexicon:
     negated_after: re.Pattern[str]
     reported: re.Pattern[str]
     withdrawn: re.Pattern[str]
+    withdrawn_after: re.Pattern[str]
     supposed: re.Pattern[str]  # hypothetical_before
     asked_before: re.Pattern[str]
     asked_after: re.Pattern[str]
@@ -238,6 +239,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         negated_after=c.key("negated_after"),
         reported=c.key("reported_before"),
         withdrawn=c.key("withdrawn_before"),
+        withdrawn_after=c.key("withdrawn_after"),
         supposed=c.key("hypothetical_before"),
         asked_before=c.key("asked_before"),
         asked_after=c.key("asked_after"),

@@ -173,7 +173,9 @@ def _hits(
         if after[:1] in ECHO_MARKS and ECHO_START_RE.search(before):
             after = after[1:]  # the word said back as a question, then answered: "差评？不会的"
         negated = lex.negated.search(before) or lex.negated_after.search(after)
-        withdrawn = name in lex.withdrawable and lex.withdrawn.search(before)
+        withdrawn = name in lex.withdrawable and (
+            lex.withdrawn.search(before) or lex.withdrawn_after.search(after)
+        )
         if name in lex.negatable and not rhetorical and (negated or withdrawn):
             if dropped is not None:
                 dropped.append(match.group())
@@ -920,11 +922,14 @@ def _keyword_hits(lex: Lexicon, text: str, keywords: Iterable[str]) -> list[str]
         senses_before = [
             p for n, p in lex.other_sense_before.items() if lex.cues[n].fullmatch(keyword)
         ]
+        threat = any(lex.cues[n].fullmatch(keyword) for n in lex.withdrawable)
         for match in re.finditer(re.escape(keyword), text):
             before = text[max(0, match.start() - 12) : match.start()]
             after = text[match.end() : match.end() + AFTER_CHARS]
             guards = (lex.negated, lex.withdrawn, lex.reported, lex.supposed)
             if any(g.search(before) for g in guards) or lex.negated_after.search(after):
+                continue
+            if threat and lex.withdrawn_after.search(after):
                 continue
             if any(p.search(before) for p in senses_before):
                 continue
