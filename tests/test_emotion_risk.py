@@ -928,3 +928,11 @@ def test_the_shop_asked_a_question_is_not_blamed(text: str, blame: bool) -> None
 )
 def test_a_threat_withdrawn_after_it_leaves_harm_alone(text: str, incident: bool) -> None:
     assert ("safety_incident" in emotion_flag(text).risk) is incident
+
+
+def test_the_training_script_makes_every_dev_shop_a_fold() -> None:
+    """Each round's never-read fold becomes dev the round after (FOLD_R17: aircon, baking,
+    camera): the training script selects on every dev shop, each once."""
+    script = _training_script()
+    assert sorted(script.DEV_SHOPS) == sorted(set(script.dev_shops()))
+    assert set(script.written_in(17)) <= set(script.NEW_DEV_SHOPS)
