@@ -97,7 +97,7 @@ LATER_SAFETY = {
     "lighting": {"e001", "e002", "e005", "e010", "e014", "e015", "e021", "e025"},
     "meddevice": {"e005", "e006", "e007", "e011", "e013", "e016", "e019", "e023", "e027"},
     "liquor": {"e002", "e003", "e006", "e007", "e008", "e014", "e016", "e022", "e023"},
-    "smartlock": {"e004", "e006", "e017", "e026"},
+    "smartlock": {"e004", "e006", "e017", "e024", "e026"},  # e024 (heat stroke) from round 18
     "fishing": {"e004", "e005", "e006", "e007", "e008", "e018", "e020", "e030"},
     "garden": {"e005", "e006", "e007", "e008", "e012", "e022", "e023", "e029", "e069"},
     "watch": {"e005", "e006", "e007", "e022", "e028"},
@@ -111,6 +111,13 @@ LATER_SAFETY = {
     "coffee": {"e002", "e003", "e004", "e005", "e006", "e017", "e024", "e026"},
     "curtains": {"e004", "e005", "e006", "e010", "e021", "e027"},
     "phones": {"ph-e004", "ph-e005", "ph-e013", "ph-e022", "ph-e026"},
+    # round 17's never-read fold, read (for safety) in round 18: incidents that happened (harm,
+    # heat illness, smoke, a shock, a fallen outdoor unit, a breaker tripped with a burning
+    # smell, a battery a child bit open) — not a hazard feared (aircon e003, e019, e069: a loose
+    # bracket, a fitter without a rope, a rusty bracket)
+    "aircon": {"e004", "e007", "e011", "e012", "e020", "e024", "e027", "e029"},
+    "baking": {f"baking-e{n:03d}" for n in (4, 5, 6, 14, 16, 28, 29)},
+    "camera": {"e017", "e018", "e019", "e020"},
 }
 
 

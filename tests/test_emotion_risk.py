@@ -839,3 +839,100 @@ def test_the_jddc_gate_is_the_shipped_recipe_on_todays_features() -> None:
     today = {**shipped, "jddc_F1_recorded": 0.477, "jddc_today": {"F1": 0.46}}
     assert script.beats(figures, today) == []
     assert script.beats(figures, {**today, "jddc_today": {"F1": 0.48}}) != []
+
+
+@pytest.mark.parametrize(
+    ("text", "threat"),
+    [
+        ("没必要去12315吧，我就问问保修", False),  # a threat not needed is negated
+        ("差评就不必了，下次注意就行", False),
+        ("我们不打算投诉，只想知道进度", False),  # ... or not intended
+        ("我要曝光你们……开玩笑的，问下有货吗", False),  # taken back after a pause
+        ("说要找律师的是我老婆，我没这个意思", False),  # who said it named after it
+        ("同事在别家买的被坑了才打了12315，你们这个靠谱吧", False),  # made at another seller
+        ("别家都给退，你们不退我就打12315", True),  # the shop named in the threat's clause
+        ("你们再拖我就投诉，开玩笑？我认真的", True),
+        ("不退我就投诉，没必要跟你们废话", True),  # 没必要 after the threat, not about it
+    ],
+)
+def test_a_threat_not_meant_or_made_elsewhere_is_no_threat(text: str, threat: bool) -> None:
+    assert ("complaint_threat" in emotion_flag(text).risk) is threat
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "hit"),
+    [
+        ("客厅曝光很足，用哪款", "public_exposure", False),  # the photographic sense
+        ("照片曝光参数怎么设", "public_exposure", False),
+        ("差评里说容易化，夏天怎么寄", "review_threat", False),  # reviews read
+        ("差评多吗", "review_threat", False),
+        ("再不处理我就曝光你们", "public_exposure", True),
+        ("等了很久终于收到了，开心", "no_reply", False),  # a wait that ended
+        ("等了好几天终于到了", "long_wait", False),
+        ("拍照清晰到离谱，太值了", "exasperation", False),  # 离谱 a degree of a good quality
+        ("贵得离谱", "exasperation", True),
+        # the customer's own doing
+        ("面包没发起来好崩溃，是不是我面粉放多了", "exasperation", False),
+        ("气死了，原来是我自己没插电", "exasperation", False),
+        ("真是谢谢你们，修了还是坏的，太'耐用'了", "sarcasm", True),  # ASCII scare quotes
+    ],
+)
+def test_a_cue_in_another_sense_or_about_oneself_is_dropped(text: str, cue: str, hit: bool) -> None:
+    assert (escalation_features(text)[cue] > 0) is hit
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("一开空调就跳闸，闻到焦味", True),  # an electrical fault beyond the product
+        ("插上电源整个屋都断电了", True),
+        ("功率这么大会跳闸吗", False),  # asked
+        ("空调装了三天没人修，我妈中暑了", True),  # heat illness
+        ("孩子都热出病了，你们什么时候来装", True),
+        ("热水器从墙上掉下来了，幸好旁边没人", True),  # a near miss said as luck
+        ("宝宝把充电头拿去咬，外壳裂了", True),  # a child's mouth, the verb ending its clause
+        ("凑够两件是不是就一起包邮了", False),  # 包 of 包邮, not a lump
+        ("烫伤膏有卖吗，烤箱会很烫吗", False),  # a harm named by its remedy
+    ],
+)
+def test_safety_incidents_read_from_structure_round_18(text: str, incident: bool) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident
+    if incident:
+        assert flag.escalate and flag.priority == "urgent"
+
+
+@pytest.mark.parametrize(
+    ("text", "blame"),
+    [
+        ("你们会送货上楼吗", False),  # the shop named in a question put to it
+        ("你们能不能开专票", False),
+        ("你们有没有小一号的", False),
+        ("你们发错货了", True),  # ... in a complaint
+        ("你们良心不会痛吗", True),  # a negated question is rhetorical
+        ("你们让我用什么", True),  # 什么 asks what, not yes or no
+        ("你们就只会说抱歉吗", True),  # a feeling word in the message
+        ("你们不是说包邮吗", True),
+    ],
+)
+def test_the_shop_asked_a_question_is_not_blamed(text: str, blame: bool) -> None:
+    assert (escalation_features(text)["blame"] > 0) is blame
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        ("电池鼓包了 我用的是朋友的充电器 能保修吗", True),  # not a cleft: a clause of its own
+        ("烫伤的是我老公，手上起泡了", True),  # the cleft names the injured, not the speaker
+    ],
+)
+def test_a_threat_withdrawn_after_it_leaves_harm_alone(text: str, incident: bool) -> None:
+    assert ("safety_incident" in emotion_flag(text).risk) is incident
+
+
+def test_the_training_script_makes_every_dev_shop_a_fold() -> None:
+    """Each round's never-read fold becomes dev the round after (FOLD_R17: aircon, baking,
+    camera): the training script selects on every dev shop, each once."""
+    script = _training_script()
+    assert sorted(script.DEV_SHOPS) == sorted(set(script.dev_shops()))
+    assert set(script.written_in(17)) <= set(script.NEW_DEV_SHOPS)

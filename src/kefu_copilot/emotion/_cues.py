@@ -120,6 +120,7 @@ class Lexicon:
     negated_after: re.Pattern[str]
     reported: re.Pattern[str]
     withdrawn: re.Pattern[str]
+    withdrawn_after: re.Pattern[str]
     supposed: re.Pattern[str]  # hypothetical_before
     asked_before: re.Pattern[str]
     asked_after: re.Pattern[str]
@@ -129,6 +130,7 @@ class Lexicon:
     ack: re.Pattern[str]
     confirm: re.Pattern[str]
     question_end: re.Pattern[str]
+    polar_question: re.Pattern[str]  # a clause that asks yes or no, not rhetorically
     negation: re.Pattern[str]
     not_negation: re.Pattern[str]
     synonyms: tuple[tuple[re.Pattern[str], str], ...]
@@ -237,6 +239,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         negated_after=c.key("negated_after"),
         reported=c.key("reported_before"),
         withdrawn=c.key("withdrawn_before"),
+        withdrawn_after=c.key("withdrawn_after"),
         supposed=c.key("hypothetical_before"),
         asked_before=c.key("asked_before"),
         asked_after=c.key("asked_after"),
@@ -254,6 +257,7 @@ def _compile(rules: Mapping[str, Any]) -> Lexicon:
         ack=c.key("acknowledgement_only"),
         confirm=c.key("confirm"),
         question_end=c.key("question_end"),
+        polar_question=c.key("polar_question"),
         negation=c.regex("negation_chars", f"[{rules['negation_chars']}]"),
         not_negation=c.key("not_negation"),
         synonyms=tuple(

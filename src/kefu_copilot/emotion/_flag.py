@@ -179,11 +179,13 @@ def _hits(
         before = before or text[max(0, match.start() - 12) : match.start()]
         rhetorical = before.endswith("不是") and "吗" in text[match.end() : match.end() + 4]
         rhetorical = rhetorical or (conditional and name in lex.conditional)
-        after = text[match.end() : match.end() + 10]
+        after = text[match.end() : match.end() + AFTER_CHARS]
         if after[:1] in ECHO_MARKS and ECHO_START_RE.search(before):
             after = after[1:]  # the word said back as a question, then answered: "差评？不会的"
         negated = lex.negated.search(before) or lex.negated_after.search(after)
-        withdrawn = name in lex.withdrawable and lex.withdrawn.search(before)
+        withdrawn = name in lex.withdrawable and (
+            lex.withdrawn.search(before) or lex.withdrawn_after.search(after)
+        )
         if name in lex.negatable and not rhetorical and (negated or withdrawn):
             if dropped is not None:
                 dropped.append(match.group())
@@ -213,6 +215,9 @@ def _asked(lex: Lexicon, before: str, after: str) -> bool:
 #: A cue word echoed as a question ("差评？不会的"): the mark after it, and what may precede it
 #: (the start of its clause, a demonstrative) — then its answer is read as its negation.
 ECHO_MARKS = ("?", "？")
+#: How much of the text after a cue its after-patterns read (anchored, each bounded): room for a
+#: threat's object and a pause before it is taken back ("我要曝光你们……开玩笑的").
+AFTER_CHARS = 14
 ECHO_START_RE = re.compile(r"(?:^|[,.!?;~。，！？；…\s])(?:那个|这个|那|这)?$")
 
 
@@ -344,6 +349,22 @@ def _drop_resolved(lex: Lexicon, text: str, hits: dict[str, list[str]], dropped:
         dropped.extend(inside)
 
 
+#: Cues that make a question put to the shop more than a question (a challenge, a dispute).
+_CHALLENGE: tuple[str, ...] = ("dispute", "accusation", "rhetorical", "sarcasm", "irony_praise")
+_CHALLENGE += ("demand", "ultimatum", "human_requested", "bot_rejection")
+
+
+def _asked_of_shop(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
+    """The shop is named only inside polar questions put to it ("你们会派师傅上门装吗", "你们是正品
+    吗") and nothing in the message challenges it: a customer asking, not blaming (``blame``
+    counts the shop named in a complaint: "你们发错货了", "你们就只会说抱歉吗" with a feeling
+    word)."""
+    if _any(hits, *_CHALLENGE):
+        return False
+    clauses = [c for c in _CLAUSE_RE.findall(text) if lex.cues["blame"].search(c)]
+    return bool(clauses) and all(lex.polar_question.search(c) for c in clauses)
+
+
 #: What makes a comparison with another seller a complaint after all: a word against the goods
 #: or the service, or a feeling word.
 _COMPARISON_BLOCKS = (*(c for c in _GOODS_COMPLAINT if c not in ("accusation", "rhetorical")),)
@@ -451,6 +472,8 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["dispute"] = min(1.0, len(hits["dispute"]) / 2)
     f["negation"] = min(1.0, len(lex.negation.findall(lex.not_negation.sub("", text))) / 2)
     f.update({name: float(bool(hits[name])) for name in _BINARY})
+    if f["blame"] and not negative and _asked_of_shop(lex, text, hits):
+        f["blame"] = 0.0
     mild = min(0.9, 0.25 + 0.25 * len(hits["anxiety_mild"]))
     f["anxiety"] = _tier(hits["anxiety"], hits["anxiety_mild"], mild)
     f["confusion"] = float(bool(hits["confusion"] or emoji["confused"]))
@@ -909,11 +932,14 @@ def _keyword_hits(lex: Lexicon, text: str, keywords: Iterable[str]) -> list[str]
         senses_before = [
             p for n, p in lex.other_sense_before.items() if lex.cues[n].fullmatch(keyword)
         ]
+        threat = any(lex.cues[n].fullmatch(keyword) for n in lex.withdrawable)
         for match in re.finditer(re.escape(keyword), text):
             before = text[max(0, match.start() - 12) : match.start()]
-            after = text[match.end() : match.end() + 10]
+            after = text[match.end() : match.end() + AFTER_CHARS]
             guards = (lex.negated, lex.withdrawn, lex.reported, lex.supposed)
             if any(g.search(before) for g in guards) or lex.negated_after.search(after):
+                continue
+            if threat and lex.withdrawn_after.search(after):
                 continue
             if any(p.search(before) for p in senses_before):
                 continue
