@@ -3,10 +3,11 @@
 With a :class:`~kefu_copilot.answer._claims.ClaimChecker` (answers), every claim of the reply is
 judged against the knowledge it cites: a contradicted claim (another value, another subject's
 value, the opposite polarity) or money beyond ``shop.yaml`` limits hands off; a claim with no
-support (a value, a code, an offer the knowledge does not state) or a reply that answers nothing
-is a draft. Without one (tool results of the agent), every number must be traceable to the
-evidence. Instruction-like text and prompt leaks must never appear. The result says how far the
-decision must drop: ``auto`` (fine), ``draft`` (an agent must check) or ``handoff``.
+support (a value, a code, an offer the knowledge does not state), a reply that answers nothing
+or one stating nothing the knowledge could confirm is a draft. Without one (tool results of the
+agent), every number must be traceable to the evidence. Instruction-like text and prompt leaks
+must never appear. The result says how far the decision must drop: ``auto`` (fine), ``draft``
+(an agent must check) or ``handoff``.
 """
 
 from __future__ import annotations
@@ -147,5 +148,9 @@ def _check_claims(result: GroundingResult, check: ClaimCheck) -> None:
         result.lower("draft", f"not supported by the cited knowledge: {verdict.reason}")
     if not check.answers:
         result.lower("draft", f"not an answer: {check.non_answer}")
-    if check.verdicts and not check.entailed:
+    if not check.verdicts:
+        # no value, yes or no, code or offer the knowledge could judge ("稍等，我去问问同事",
+        # "是通用的" where the knowledge's no is worded apart): confirmed by nothing either
+        result.lower("draft", "the reply states nothing the cited knowledge can confirm")
+    elif not check.entailed:
         result.lower("draft", "nothing the reply states is confirmed by the cited knowledge")
