@@ -828,6 +828,23 @@ def test_a_no_said_by_negating_the_verb_itself_is_not_confirmed() -> None:
     assert verdicts("质量问题可以退", ["质量问题可以退换；非质量问题不退不换。"]) == ["entailed"]
 
 
+LIVE = [
+    "活体发货\n全年不发活体：新疆、西藏、青海、港澳台及海外。\n"
+    "每年12月1日至次年2月底：黑龙江、吉林、内蒙古 暂停发活体；辽宁正常发。\n周四至周日不发活体。"
+]
+
+
+def test_a_no_said_by_negating_the_verb_is_confirmed_of_the_subjects_it_lists() -> None:
+    # the no heads a list: each bare item after it is its subject
+    assert verdicts("新疆全年都不发活体哦", LIVE, "新疆能发鱼吗") == ["entailed"]
+    # a verb of suspending says the act is not done, as 不 does
+    assert verdicts("吉林冬天暂停发活体", LIVE, "吉林冬天能发吗") == ["entailed"]
+    assert verdicts("内蒙古冬天照常发活体", LIVE, "内蒙古冬天能发吗") == ["unsupported"]
+    # not of a sibling the list leaves out, nor of a region by a no that names none
+    for region in ("辽宁", "甘肃", "宁夏"):
+        assert "entailed" not in verdicts(f"{region}冬天暂停发活体", LIVE, f"{region}能发吗")
+
+
 def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> None:
     knowledge = [
         "上门安装与测量服务\n可付费上门安装：每件¥39，服务范围为全国地级市城区；\n县城及乡镇暂不提供。"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar, cast
@@ -243,6 +243,8 @@ class _Rules:
     having: frozenset[str] = frozenset()
     #: verbs of undertaking an act (负责, 帮): a negator before one says the act is not done
     undertakes: frozenset[str] = frozenset()
+    #: verbs of suspending an act (暂停): like a negator, one says the act after it is not done
+    suspends: frozenset[str] = frozenset()
     #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
     #: is the other case's, not the clause's
     exception: re.Pattern[str] | None = None
@@ -414,6 +416,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         takes_part=takes_part,
         having=frozenset(str(v) for v in rules.get("having") or ()),
         undertakes=frozenset(str(v) for v in rules.get("undertakes") or ()),
+        suspends=frozenset(str(v) for v in rules.get("suspends") or ()),
         only=re.compile(_alternation(only)) if only else None,
         exception=(
             re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
@@ -2077,7 +2080,7 @@ class RuleEntailment:
         mixed = self._rows_mixed(claim, units)
         if mixed is not None:
             verdicts.append(mixed)
-        bare = self._bare_no(claim, units)
+        bare = self._bare_no_said(claim, units) or self._bare_no(claim, units)
         if bare is not None:
             verdicts.append(bare)
         if claim.offer:
@@ -2777,6 +2780,7 @@ class RuleEntailment:
         if any(not positive for _, positive in claim.polarity):
             return None  # the claim says no itself (没法补发)
         text = fold(claim.text)
+        undone = self._not_done(text)  # the claim says no to it too (暂停发活体)
         for unit in units:
             if self._conflicts(claim, unit) or _polarity(self.rules, unit.text) or unit.measures:
                 continue  # a no at a value (超过180天不再补开) is read with the value
@@ -2784,7 +2788,8 @@ class RuleEntailment:
                 w
                 for w in claim.words & self._not_done(unit.text)
                 # the claim says no to it too (不会显示价格)
-                if not any(
+                if w not in undone
+                and not any(
                     self.rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
                     for m in re.finditer(re.escape(w), text)
                 )
@@ -2813,6 +2818,45 @@ class RuleEntailment:
                     f"the knowledge says no to {'、'.join(sorted(passed))}: {unit.text}",
                 )
         return None
+
+    def _bare_no_said(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict | None:
+        """A claim saying no to an act with no polarity word — a negator or a verb of
+        suspending right before the verb (全年都不发活体, 暂停发活体) — confirmed where the knowledge
+        says no to the same act the same way, in a sentence sharing another word of the claim's
+        own, and names every tier, region or coupon the claim is about: not by a no said of
+        other subjects, nor of none (周四至周日不发活体 says nothing of 辽宁)."""
+        if claim.polarity or claim.measures:
+            return None
+        mine = self._not_done(fold(claim.text)) & claim.words
+        if not mine:
+            return None
+        about = [s for s in claim.subjects if s.split(":", 1)[0] in _FOCUS_KINDS]
+        names = frozenset().union(*(_bigrams(s.split(":", 1)[1]) for s in about))
+        negators = {"不", *"".join(self.rules.suspends)}
+        rest = {w for w in claim.words - mine - names if not negators & set(w)}
+        for i, unit in enumerate(units):
+            if _polarity(self.rules, unit.text) or unit.measures:
+                continue
+            if not mine & self._not_done(unit.text) or not rest & _bigrams(unit.sentence):
+                continue
+            # the no heads a list of what it is said of (全年不发活体：新疆、西藏、青海): the
+            # bare items after it in its sentence are its subjects too
+            subjects = set(unit.subjects)
+            for item in units[i + 1 :]:
+                if item.sentence != unit.sentence or _bigrams(self._unnamed(item)):
+                    break
+                subjects |= item.subjects
+            listed = replace(unit, subjects=frozenset(subjects))
+            if not self._conflicts(claim, listed) and all(s in listed.named for s in about):
+                return ClaimVerdict(claim, "entailed", claim.text)
+        return None
+
+    def _unnamed(self, unit: _Unit) -> str:
+        """A clause's text without the subjects it names and the words joining them (及, 和)."""
+        text = unit.text
+        for s in sorted(unit.subjects, key=len, reverse=True):
+            text = text.replace(s.split(":", 1)[1], "")
+        return re.sub(r"[及和与或等]", "", text)
 
     def _having_verbs(self) -> str:
         return _alternation(self.rules.takes_part | self.rules.having)
@@ -2951,10 +2995,12 @@ class RuleEntailment:
     def _read_not_done(self, text: str) -> frozenset[str]:
         # a verb of undertaking passes the no on to the act (不负责搬运上楼: 搬运 is not done)
         undertaking = f"(?:{_alternation(self.rules.undertakes)})?" if self.rules.undertakes else ""
+        # a verb of suspending says the act after it is not done (暂停发活体), as 不 does
+        negator = _alternation(["不", *self.rules.suspends])
         return frozenset(
             after
             for _, _, after in self._after_negators(
-                text, rf"不[{self.rules.modals}]{{0,2}}{undertaking}"
+                text, rf"(?:{negator})[{self.rules.modals}]{{0,2}}{undertaking}"
             )
             if after not in self.rules.takes_part
         )
