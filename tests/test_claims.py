@@ -845,6 +845,33 @@ def test_a_no_said_by_negating_the_verb_is_confirmed_of_the_subjects_it_lists() 
         assert "entailed" not in verdicts(f"{region}冬天暂停发活体", LIVE, f"{region}能发吗")
 
 
+DINO = [
+    f"软萌霸王龙毛绒公仔\n尺寸(站立高度cm)：{size}，价格(元)：{price}，赠品：{gift}"
+    for size, price, gift in [(80, 169, "送30cm挂件"), (110, 259, "送30cm挂件"), (50, 99, "无")]
+] + [
+    "软萌霸王龙毛绒公仔\n商品：软萌霸王龙毛绒公仔；货号：TQD-PL-DINO；价格：59元；分类：毛绒玩具。"
+]
+
+
+@pytest.mark.parametrize(
+    ("size", "price", "verdict"),
+    [
+        (80, 169, "entailed"),
+        (50, 99, "entailed"),
+        (80, 259, "unsupported"),
+        (110, 169, "unsupported"),
+        (50, 59, "unsupported"),
+    ],
+)
+def test_a_value_bound_to_its_row_by_the_replys_other_value(
+    size: int, price: int, verdict: str
+) -> None:
+    # the page's summary row names the product in more words; the row stating the reply's
+    # other value (80cm) is what the reply is about — and only a row stating both confirms
+    reply = f"{size}厘米的软萌霸王龙{price}元"
+    assert verdicts(reply, DINO, f"{size}cm恐龙多少钱") == [verdict]
+
+
 def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> None:
     knowledge = [
         "上门安装与测量服务\n可付费上门安装：每件¥39，服务范围为全国地级市城区；\n县城及乡镇暂不提供。"

@@ -2336,6 +2336,8 @@ class RuleEntailment:
                     f"{q.text} is not what the cited knowledge states for "
                     f"{listed.split(':', 1)[1]}, which it states another value for",
                 )
+        if self._row_bound(claim, q, ok, rivals, units):
+            return ClaimVerdict(claim, "entailed", q.text)
         if (
             best_ok == 0
             # an amount (money, a discount) is about a thing; a duration or a count recurs
@@ -2364,6 +2366,36 @@ class RuleEntailment:
                 f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
             )
         return ClaimVerdict(claim, "entailed", q.text)
+
+    def _row_bound(
+        self,
+        claim: Claim,
+        q: Measure,
+        ok: Sequence[_Unit],
+        rivals: Sequence[_Unit],
+        units: Sequence[_Unit],
+    ) -> bool:
+        """The claim's values of other kinds (80厘米 of "80厘米的软萌霸王龙169元") all stated in the
+        sentence of a clause stating its value ``q`` (the 80cm row's 价格：169) and in no rival's:
+        that row is what the claim is about, however many more words a rival shares (the page's
+        summary row naming the product, 价格：59元)."""
+        others = [m for m in claim.measures if m.dim != q.dim]
+        if not others:
+            return False
+
+        def states_all(unit: _Unit) -> bool:
+            found = _remembered(
+                self.rules, "measures", unit.sentence, lambda: tuple(measures(unit.sentence))
+            )
+            # or as a bare number of a cell whose unit its key gives ("尺寸(站立高度cm)：80")
+            bare = {n for u in units if u.sentence == unit.sentence for n in u.bare}
+            return all(
+                any(_states(m, o) for m in found)
+                or (o.dim not in _ALWAYS_WITH_UNIT and o.low == o.high and _raw(o) in bare)
+                for o in others
+            )
+
+        return any(states_all(u) for u in ok) and not any(states_all(u) for u in rivals)
 
     @staticmethod
     def _swapped(
