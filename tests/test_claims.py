@@ -872,6 +872,15 @@ def test_a_value_bound_to_its_row_by_the_replys_other_value(
     assert verdicts(reply, DINO, f"{size}cm恐龙多少钱") == [verdict]
 
 
+def test_a_fee_paid_or_waived_in_the_words_of_any_fee() -> None:
+    # 免 before a fee whose word is masked as no cue (配送 is no gift), and 需要支付 as 需支付
+    knowledge = ["配送说明\n5-10km配送费10元，需要支付配送费。\n到店自提免配送费。"]
+    question = "自提要付配送费吗"
+    assert verdicts("到店自提免配送费哦", knowledge, question) == ["entailed"]
+    assert verdicts("到店自提也需要支付配送费哦", knowledge, question) == ["contradicted"]
+    assert verdicts("5-10km需要支付配送费10元", knowledge, question) == ["entailed"]
+
+
 def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> None:
     knowledge = [
         "上门安装与测量服务\n可付费上门安装：每件¥39，服务范围为全国地级市城区；\n县城及乡镇暂不提供。"
