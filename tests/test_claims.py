@@ -881,6 +881,14 @@ def test_a_fee_paid_or_waived_in_the_words_of_any_fee() -> None:
     assert verdicts("5-10km需要支付配送费10元", knowledge, question) == ["entailed"]
 
 
+def test_a_reply_stating_nothing_checkable_is_worded_by_the_knowledge_or_not() -> None:
+    knowledge = ["面膜使用说明\n面膜单片开封后请一次用完，不要重复使用。"]
+    restated = ClaimChecker(SHOP).check("亲，面膜单片开封后请一次用完哦", knowledge)
+    aside = ClaimChecker(SHOP).check("亲，稍等哈，我去问问同事~", knowledge)
+    assert not restated.verdicts and restated.worded > 0.5
+    assert not aside.verdicts and aside.worded == 0.0
+
+
 def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> None:
     knowledge = [
         "上门安装与测量服务\n可付费上门安装：每件¥39，服务范围为全国地级市城区；\n县城及乡镇暂不提供。"

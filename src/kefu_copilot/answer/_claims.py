@@ -151,6 +151,9 @@ class ClaimCheck:
     answers: bool = True
     non_answer: str = ""  # why the reply is not an answer
     over_limit: list[str] = field(default_factory=list)
+    #: with no verdict at all: the share of the reply's words the cited knowledge says too (a
+    #: sentence of the knowledge restated says what it says; "稍等，我去问问同事" says nothing of it)
+    worded: float = 1.0
 
     def of(self, verdict: Verdict) -> list[ClaimVerdict]:
         return [v for v in self.verdicts if v.verdict == verdict]
@@ -3491,9 +3494,15 @@ class ClaimChecker:
             if not (v.verdict == "neutral" and (v.claim.only_options or not v.claim.checkable))
         ]
         answers, why = self.answers(text, question, claims)
+        worded = 1.0
+        if not verdicts:
+            said = frozenset().union(*(c.words for c in claims))
+            known = frozenset().union(*(_bigrams(fold(p)) for p in passages))
+            worded = len(said & known) / len(said) if said else 0.0
         return ClaimCheck(
             verdicts=list(verdicts),
             answers=answers,
             non_answer=why,
+            worded=worded,
             over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
         )

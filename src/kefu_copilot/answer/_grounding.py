@@ -33,6 +33,9 @@ _MONEY_PROMISE = re.compile(
 _LEAK = re.compile(r"(系统提示|提示词|system\s*prompt|<knowledge>|规则（必须遵守）)", re.I)
 
 
+#: the share of its words the knowledge must say too for a reply stating nothing checkable (no
+#: value, yes or no, code or offer) to pass: most of them — a restated sentence of the knowledge
+WORDED = 0.5
 LEAK_RUN = 12
 _SQUEEZE = re.compile(r"\s+")
 
@@ -148,9 +151,9 @@ def _check_claims(result: GroundingResult, check: ClaimCheck) -> None:
         result.lower("draft", f"not supported by the cited knowledge: {verdict.reason}")
     if not check.answers:
         result.lower("draft", f"not an answer: {check.non_answer}")
-    if not check.verdicts:
-        # no value, yes or no, code or offer the knowledge could judge ("稍等，我去问问同事",
-        # "是通用的" where the knowledge's no is worded apart): confirmed by nothing either
+    if not check.verdicts and check.worded < WORDED:
+        # no value, yes or no, code or offer the knowledge could judge, and not the knowledge's
+        # own words either ("稍等，我去问问同事"): confirmed by nothing
         result.lower("draft", "the reply states nothing the cited knowledge can confirm")
-    elif not check.entailed:
+    elif check.verdicts and not check.entailed:
         result.lower("draft", "nothing the reply states is confirmed by the cited knowledge")
