@@ -828,6 +828,67 @@ def test_a_no_said_by_negating_the_verb_itself_is_not_confirmed() -> None:
     assert verdicts("质量问题可以退", ["质量问题可以退换；非质量问题不退不换。"]) == ["entailed"]
 
 
+LIVE = [
+    "活体发货\n全年不发活体：新疆、西藏、青海、港澳台及海外。\n"
+    "每年12月1日至次年2月底：黑龙江、吉林、内蒙古 暂停发活体；辽宁正常发。\n周四至周日不发活体。"
+]
+
+
+def test_a_no_said_by_negating_the_verb_is_confirmed_of_the_subjects_it_lists() -> None:
+    # the no heads a list: each bare item after it is its subject
+    assert verdicts("新疆全年都不发活体哦", LIVE, "新疆能发鱼吗") == ["entailed"]
+    # a verb of suspending says the act is not done, as 不 does
+    assert verdicts("吉林冬天暂停发活体", LIVE, "吉林冬天能发吗") == ["entailed"]
+    assert verdicts("内蒙古冬天照常发活体", LIVE, "内蒙古冬天能发吗") == ["unsupported"]
+    # not of a sibling the list leaves out, nor of a region by a no that names none
+    for region in ("辽宁", "甘肃", "宁夏"):
+        assert "entailed" not in verdicts(f"{region}冬天暂停发活体", LIVE, f"{region}能发吗")
+
+
+DINO = [
+    f"软萌霸王龙毛绒公仔\n尺寸(站立高度cm)：{size}，价格(元)：{price}，赠品：{gift}"
+    for size, price, gift in [(80, 169, "送30cm挂件"), (110, 259, "送30cm挂件"), (50, 99, "无")]
+] + [
+    "软萌霸王龙毛绒公仔\n商品：软萌霸王龙毛绒公仔；货号：TQD-PL-DINO；价格：59元；分类：毛绒玩具。"
+]
+
+
+@pytest.mark.parametrize(
+    ("size", "price", "verdict"),
+    [
+        (80, 169, "entailed"),
+        (50, 99, "entailed"),
+        (80, 259, "unsupported"),
+        (110, 169, "unsupported"),
+        (50, 59, "unsupported"),
+    ],
+)
+def test_a_value_bound_to_its_row_by_the_replys_other_value(
+    size: int, price: int, verdict: str
+) -> None:
+    # the page's summary row names the product in more words; the row stating the reply's
+    # other value (80cm) is what the reply is about — and only a row stating both confirms
+    reply = f"{size}厘米的软萌霸王龙{price}元"
+    assert verdicts(reply, DINO, f"{size}cm恐龙多少钱") == [verdict]
+
+
+def test_a_fee_paid_or_waived_in_the_words_of_any_fee() -> None:
+    # 免 before a fee whose word is masked as no cue (配送 is no gift), and 需要支付 as 需支付
+    knowledge = ["配送说明\n5-10km配送费10元，需要支付配送费。\n到店自提免配送费。"]
+    question = "自提要付配送费吗"
+    assert verdicts("到店自提免配送费哦", knowledge, question) == ["entailed"]
+    assert verdicts("到店自提也需要支付配送费哦", knowledge, question) == ["contradicted"]
+    assert verdicts("5-10km需要支付配送费10元", knowledge, question) == ["entailed"]
+
+
+def test_a_reply_stating_nothing_checkable_is_worded_by_the_knowledge_or_not() -> None:
+    knowledge = ["面膜使用说明\n面膜单片开封后请一次用完，不要重复使用。"]
+    restated = ClaimChecker(SHOP).check("亲，面膜单片开封后请一次用完哦", knowledge)
+    aside = ClaimChecker(SHOP).check("亲，稍等哈，我去问问同事~", knowledge)
+    assert not restated.verdicts and restated.worded > 0.5
+    assert not aside.verdicts and aside.worded == 0.0
+
+
 def test_a_yes_where_the_knowledge_says_no_about_what_the_question_names() -> None:
     knowledge = [
         "上门安装与测量服务\n可付费上门安装：每件¥39，服务范围为全国地级市城区；\n县城及乡镇暂不提供。"

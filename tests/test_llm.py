@@ -72,6 +72,14 @@ def test_invented_duration_or_price_is_caught(server, index_dir) -> None:
     assert any("24" in r and "not found" in r for r in answer.reasons)
 
 
+def test_a_reply_stating_nothing_checkable_is_not_auto(server, index_dir) -> None:
+    """No value, yes or no, code or offer the knowledge could confirm: confirmed by nothing."""
+    server.reply(reply("亲，稍等哈，我这边帮您问一下同事~"))
+    answer = make(server, index_dir).answer("啥时候发货啊")
+    assert answer.decision == "draft", answer.reasons
+    assert any("states nothing the cited knowledge can confirm" in r for r in answer.reasons)
+
+
 def test_money_promise_above_the_limit_is_a_handoff(server, index_dir) -> None:
     server.reply(reply("亲，非常抱歉，我们赔您50元现金作为补偿。"))
     answer = make(server, index_dir).answer("收到的衣服开线了咋办")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any, Literal, Protocol, TypeVar, cast
@@ -151,6 +151,9 @@ class ClaimCheck:
     answers: bool = True
     non_answer: str = ""  # why the reply is not an answer
     over_limit: list[str] = field(default_factory=list)
+    #: with no verdict at all: the share of the reply's words the cited knowledge says too (a
+    #: sentence of the knowledge restated says what it says; "稍等，我去问问同事" says nothing of it)
+    worded: float = 1.0
 
     def of(self, verdict: Verdict) -> list[ClaimVerdict]:
         return [v for v in self.verdicts if v.verdict == verdict]
@@ -243,6 +246,8 @@ class _Rules:
     having: frozenset[str] = frozenset()
     #: verbs of undertaking an act (负责, 帮): a negator before one says the act is not done
     undertakes: frozenset[str] = frozenset()
+    #: verbs of suspending an act (暂停): like a negator, one says the act after it is not done
+    suspends: frozenset[str] = frozenset()
     #: a parenthesis stating an exception ("定金不退（因商家原因无法发货除外）"): its yes or no
     #: is the other case's, not the clause's
     exception: re.Pattern[str] | None = None
@@ -414,6 +419,7 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         takes_part=takes_part,
         having=frozenset(str(v) for v in rules.get("having") or ()),
         undertakes=frozenset(str(v) for v in rules.get("undertakes") or ()),
+        suspends=frozenset(str(v) for v in rules.get("suspends") or ()),
         only=re.compile(_alternation(only)) if only else None,
         exception=(
             re.compile(rf"[（(][^（()）]*(?:{_alternation(rules['exceptions'])})[)）]")
@@ -2077,7 +2083,7 @@ class RuleEntailment:
         mixed = self._rows_mixed(claim, units)
         if mixed is not None:
             verdicts.append(mixed)
-        bare = self._bare_no(claim, units)
+        bare = self._bare_no_said(claim, units) or self._bare_no(claim, units)
         if bare is not None:
             verdicts.append(bare)
         if claim.offer:
@@ -2333,6 +2339,8 @@ class RuleEntailment:
                     f"{q.text} is not what the cited knowledge states for "
                     f"{listed.split(':', 1)[1]}, which it states another value for",
                 )
+        if self._row_bound(claim, q, ok, rivals, units):
+            return ClaimVerdict(claim, "entailed", q.text)
         if (
             best_ok == 0
             # an amount (money, a discount) is about a thing; a duration or a count recurs
@@ -2361,6 +2369,36 @@ class RuleEntailment:
                 f"{q.text} not found in the cited knowledge about this (it is stated about something else)",
             )
         return ClaimVerdict(claim, "entailed", q.text)
+
+    def _row_bound(
+        self,
+        claim: Claim,
+        q: Measure,
+        ok: Sequence[_Unit],
+        rivals: Sequence[_Unit],
+        units: Sequence[_Unit],
+    ) -> bool:
+        """The claim's values of other kinds (80厘米 of "80厘米的软萌霸王龙169元") all stated in the
+        sentence of a clause stating its value ``q`` (the 80cm row's 价格：169) and in no rival's:
+        that row is what the claim is about, however many more words a rival shares (the page's
+        summary row naming the product, 价格：59元)."""
+        others = [m for m in claim.measures if m.dim != q.dim]
+        if not others:
+            return False
+
+        def states_all(unit: _Unit) -> bool:
+            found = _remembered(
+                self.rules, "measures", unit.sentence, lambda: tuple(measures(unit.sentence))
+            )
+            # or as a bare number of a cell whose unit its key gives ("尺寸(站立高度cm)：80")
+            bare = {n for u in units if u.sentence == unit.sentence for n in u.bare}
+            return all(
+                any(_states(m, o) for m in found)
+                or (o.dim not in _ALWAYS_WITH_UNIT and o.low == o.high and _raw(o) in bare)
+                for o in others
+            )
+
+        return any(states_all(u) for u in ok) and not any(states_all(u) for u in rivals)
 
     @staticmethod
     def _swapped(
@@ -2777,6 +2815,7 @@ class RuleEntailment:
         if any(not positive for _, positive in claim.polarity):
             return None  # the claim says no itself (没法补发)
         text = fold(claim.text)
+        undone = self._not_done(text)  # the claim says no to it too (暂停发活体)
         for unit in units:
             if self._conflicts(claim, unit) or _polarity(self.rules, unit.text) or unit.measures:
                 continue  # a no at a value (超过180天不再补开) is read with the value
@@ -2784,7 +2823,8 @@ class RuleEntailment:
                 w
                 for w in claim.words & self._not_done(unit.text)
                 # the claim says no to it too (不会显示价格)
-                if not any(
+                if w not in undone
+                and not any(
                     self.rules.negated_before.search(text[max(0, m.start() - 6) : m.start()])
                     for m in re.finditer(re.escape(w), text)
                 )
@@ -2813,6 +2853,45 @@ class RuleEntailment:
                     f"the knowledge says no to {'、'.join(sorted(passed))}: {unit.text}",
                 )
         return None
+
+    def _bare_no_said(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict | None:
+        """A claim saying no to an act with no polarity word — a negator or a verb of
+        suspending right before the verb (全年都不发活体, 暂停发活体) — confirmed where the knowledge
+        says no to the same act the same way, in a sentence sharing another word of the claim's
+        own, and names every tier, region or coupon the claim is about: not by a no said of
+        other subjects, nor of none (周四至周日不发活体 says nothing of 辽宁)."""
+        if claim.polarity or claim.measures:
+            return None
+        mine = self._not_done(fold(claim.text)) & claim.words
+        if not mine:
+            return None
+        about = [s for s in claim.subjects if s.split(":", 1)[0] in _FOCUS_KINDS]
+        names = frozenset().union(*(_bigrams(s.split(":", 1)[1]) for s in about))
+        negators = {"不", *"".join(self.rules.suspends)}
+        rest = {w for w in claim.words - mine - names if not negators & set(w)}
+        for i, unit in enumerate(units):
+            if _polarity(self.rules, unit.text) or unit.measures:
+                continue
+            if not mine & self._not_done(unit.text) or not rest & _bigrams(unit.sentence):
+                continue
+            # the no heads a list of what it is said of (全年不发活体：新疆、西藏、青海): the
+            # bare items after it in its sentence are its subjects too
+            subjects = set(unit.subjects)
+            for item in units[i + 1 :]:
+                if item.sentence != unit.sentence or _bigrams(self._unnamed(item)):
+                    break
+                subjects |= item.subjects
+            listed = replace(unit, subjects=frozenset(subjects))
+            if not self._conflicts(claim, listed) and all(s in listed.named for s in about):
+                return ClaimVerdict(claim, "entailed", claim.text)
+        return None
+
+    def _unnamed(self, unit: _Unit) -> str:
+        """A clause's text without the subjects it names and the words joining them (及, 和)."""
+        text = unit.text
+        for s in sorted(unit.subjects, key=len, reverse=True):
+            text = text.replace(s.split(":", 1)[1], "")
+        return re.sub(r"[及和与或等]", "", text)
 
     def _having_verbs(self) -> str:
         return _alternation(self.rules.takes_part | self.rules.having)
@@ -2951,10 +3030,12 @@ class RuleEntailment:
     def _read_not_done(self, text: str) -> frozenset[str]:
         # a verb of undertaking passes the no on to the act (不负责搬运上楼: 搬运 is not done)
         undertaking = f"(?:{_alternation(self.rules.undertakes)})?" if self.rules.undertakes else ""
+        # a verb of suspending says the act after it is not done (暂停发活体), as 不 does
+        negator = _alternation(["不", *self.rules.suspends])
         return frozenset(
             after
             for _, _, after in self._after_negators(
-                text, rf"不[{self.rules.modals}]{{0,2}}{undertaking}"
+                text, rf"(?:{negator})[{self.rules.modals}]{{0,2}}{undertaking}"
             )
             if after not in self.rules.takes_part
         )
@@ -3413,9 +3494,15 @@ class ClaimChecker:
             if not (v.verdict == "neutral" and (v.claim.only_options or not v.claim.checkable))
         ]
         answers, why = self.answers(text, question, claims)
+        worded = 1.0
+        if not verdicts:
+            said = frozenset().union(*(c.words for c in claims))
+            known = frozenset().union(*(_bigrams(fold(p)) for p in passages))
+            worded = len(said & known) / len(said) if said else 0.0
         return ClaimCheck(
             verdicts=list(verdicts),
             answers=answers,
             non_answer=why,
+            worded=worded,
             over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
         )

@@ -3,10 +3,11 @@
 With a :class:`~kefu_copilot.answer._claims.ClaimChecker` (answers), every claim of the reply is
 judged against the knowledge it cites: a contradicted claim (another value, another subject's
 value, the opposite polarity) or money beyond ``shop.yaml`` limits hands off; a claim with no
-support (a value, a code, an offer the knowledge does not state) or a reply that answers nothing
-is a draft. Without one (tool results of the agent), every number must be traceable to the
-evidence. Instruction-like text and prompt leaks must never appear. The result says how far the
-decision must drop: ``auto`` (fine), ``draft`` (an agent must check) or ``handoff``.
+support (a value, a code, an offer the knowledge does not state), a reply that answers nothing
+or one stating nothing the knowledge could confirm is a draft. Without one (tool results of the
+agent), every number must be traceable to the evidence. Instruction-like text and prompt leaks
+must never appear. The result says how far the decision must drop: ``auto`` (fine), ``draft``
+(an agent must check) or ``handoff``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ _MONEY_PROMISE = re.compile(
 _LEAK = re.compile(r"(系统提示|提示词|system\s*prompt|<knowledge>|规则（必须遵守）)", re.I)
 
 
+#: the share of its words the knowledge must say too for a reply stating nothing checkable (no
+#: value, yes or no, code or offer) to pass: most of them — a restated sentence of the knowledge
+WORDED = 0.5
 LEAK_RUN = 12
 _SQUEEZE = re.compile(r"\s+")
 
@@ -147,5 +151,9 @@ def _check_claims(result: GroundingResult, check: ClaimCheck) -> None:
         result.lower("draft", f"not supported by the cited knowledge: {verdict.reason}")
     if not check.answers:
         result.lower("draft", f"not an answer: {check.non_answer}")
-    if check.verdicts and not check.entailed:
+    if not check.verdicts and check.worded < WORDED:
+        # no value, yes or no, code or offer the knowledge could judge, and not the knowledge's
+        # own words either ("稍等，我去问问同事"): confirmed by nothing
+        result.lower("draft", "the reply states nothing the cited knowledge can confirm")
+    elif check.verdicts and not check.entailed:
         result.lower("draft", "nothing the reply states is confirmed by the cited knowledge")
