@@ -811,13 +811,15 @@ class ReplyAdvisor:
         self, found: tuple[str, list[Citation]], question: str, history: list[Message]
     ) -> tuple[str, list[Citation]]:
         """The policy said with the rule of the document it refers to by title ("15天后的质量
-        问题，按保修政策维修处理，见《保修政策》"; "处理方式见《售后服务说明》"): of that document's
+        问题，按保修政策维修处理，见《保修政策》"; "处理方式见《售后服务说明》"; by name without 《》,
+        ``reference`` of data/reply.yaml: "免费维修（见保修政策）"): of that document's
         passages retrieval finds for the turn, the row labelled with the conversation's product
         class ("商品：血压计…保修期：主机5年"), else the first on the turn's topic class — its
         sentence stating most of the turn's words. A reference to a document already cited,
         or one the knowledge has no passage of, adds nothing."""
         text, cited = found
-        titles = [t for t in dict.fromkeys(_REFERENCE.findall(text))]
+        named = [m.group("title") for m in self.phrases.reference.finditer(text)]
+        titles = list(dict.fromkeys([*_REFERENCE.findall(text), *named]))
         if not titles:
             return found
         turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
@@ -857,6 +859,12 @@ class ReplyAdvisor:
                     (c for c in ours if self.complaints.fit(classes, heading_of(c), c.text)),
                     None,
                 )
+                if chunk is None and ours:  # no topic class read: of the document's passages
+                    # retrieval found, the one stating most of the turn's words, the first of
+                    # equals ("签收后…划痕": its 外观 rule), when it states any
+                    fit, chunk = max(((self._coverage(question, c.text), c) for c in ours),
+                                     key=lambda p: p[0])  # fmt: skip
+                    chunk = chunk if fit > 0 else None
                 if chunk is None:
                     continue
                 body = reply_sentences(reply_sentence(chunk.text))

@@ -109,6 +109,8 @@ class Phrases:
     class_facts: tuple[str, ...] = ()
     policy_choice: str = "retrieval"
     prohibition: re.Pattern[str] = re.compile(r"(?!)")
+    #: a reference to another document by name without 《》 (group ``title``: "见保修政策")
+    reference: re.Pattern[str] = re.compile(r"(?!)")
     manner: re.Pattern[str] = re.compile(r"(?!)")
     negation: re.Pattern[str] = re.compile(r"(?!)")
     #: policy words → the customer's words for that topic (see data/reply.yaml topic_names)
@@ -282,6 +284,7 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         class_facts=_strings(rules.get("class_facts", ())),
         policy_choice=_choice(c, "policy_choice", ("retrieval", "topic")),
         prohibition=c.key("prohibition"),
+        reference=c.key("reference") if rules.get("reference") else Phrases.reference,
         manner=c.key("manner"),
         negation=c.key("negation"),
         topic_names={
