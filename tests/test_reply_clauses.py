@@ -23,6 +23,7 @@ from kefu_copilot.reply._lint import lint_reply, rewrite_draft
 from kefu_copilot.reply._models import compensation_offers, fold, offer_limit
 from kefu_copilot.reply._phrases import phrases
 from kefu_copilot.reply._safety import forbidding, prohibitions
+from kefu_copilot.reply._tiers import spans_in
 from kefu_copilot.reply._topic import Subject, contradicted, subject_clauses
 
 from .conftest import KNOWLEDGE, ingested_copilot, shared_path
@@ -480,6 +481,70 @@ def test_a_policy_referring_to_another_document_is_said_with_its_row_for_the_pro
     turn = [{"role": "customer", "text": "TH-S3体温计用了一个月，屏幕不亮了，能退吗"}]
     reply = copilot.suggest_reply(turn, draft="过了15天了，不能退。")[0]
     assert "1年" in reply.text and "主机5年" not in reply.text, reply.text
+
+
+BARE_REFERENCE_SHOP = {
+    "shop.yaml": "name: 康途\n",
+    "policies/returns.md": "# 退换货政策\n\n## 质量问题\n\n"
+    "签收后15天内出现非人为的质量问题，可选择退货或换新，来回运费由本店承担。"
+    "15天以后、保修期内出现故障：免费维修（见保修政策），运费按运费险规则理赔。\n",
+    "policies/warranty.md": REFERENCE_SHOP["policies/warranty.md"],
+    "policies/inspection.md": "# 到货验机说明\n\n## 外观与配件\n\n"
+    "外观划痕、磕碰或配件缺失，请在签收后48小时内拍照联系客服。\n\n## 序列号\n\n"
+    "机身序列号与包装盒一致。\n",
+    "policies/shipping.md": "# 发货说明\n\n## 签收\n\n签收时请当面检查外箱，验机方法见《到货验机说明》。\n",
+    "products/bp-a600.md": REFERENCE_SHOP["products/bp-a600.md"],
+    "products/th-s3.md": REFERENCE_SHOP["products/th-s3.md"],
+}
+
+
+def test_a_document_referred_to_by_name_without_title_marks_is_said_too(tmp_path) -> None:
+    """A reference by name without 《》 ("免费维修（见保修政策）": ``reference`` of data/reply.yaml)
+    is followed like a 《title》: the referred document's row for the product is said, and
+    cited; a name no document has ("按运费险规则") adds nothing. A referred document whose
+    passages no topic class fits says the passage stating most of the turn's words."""
+    copilot = ingested_copilot(tmp_path, BARE_REFERENCE_SHOP)
+    turn = [{"role": "customer", "text": "BP-A600血压计买了三个月了，想退"}]
+    reply = copilot.suggest_reply(turn, draft="不能退。")[0]
+    assert "主机5年" in reply.text and "6个月" not in reply.text, reply.text
+    assert "policies/warranty.md" in {c.source for c in reply.citations}
+    advisor = copilot._reply_advisor()
+    named = [m.group("title") for m in advisor.phrases.reference.finditer("按政策处理，见保修政策")]
+    assert named == ["保修政策"]
+    turn = [{"role": "customer", "text": "签收时没当面检查外箱，现在发现外观有划痕"}]
+    reply = copilot.suggest_reply(turn, draft="签收了就不管了。")[0]
+    assert "到货验机说明" in reply.text, reply.text  # the shipping rule chosen, referring
+    assert "48小时" in reply.text and "序列号" not in reply.text, reply.text
+    assert "policies/inspection.md" in {c.source for c in reply.citations}
+
+
+SPAN_SHOP = {
+    "shop.yaml": "name: 光影\n",
+    "policies/returns.md": "# 退换货政策\n\n## 七天无理由\n\n"
+    "签收次日起7天内，商品未激活、未使用的，支持七天无理由退货。\n\n"
+    "## 质量问题\n\n"
+    "- 签收7天内出现性能故障：可选择退货、换货或维修。\n"
+    "- 签收第8天至第15天出现性能故障：可选择换货或维修，往返运费由本店承担。\n"
+    "- 签收15天后出现性能故障：按保修政策维修。\n",
+    "products/cam.md": "---\ntitle: 光影 微单相机 X1\nsku: GY-X1\nprice: 4999\n"
+    "category: 相机\n---\n\n# 微单相机 X1\n\n2400万像素。\n",
+}
+
+
+def test_the_clause_whose_span_holds_the_turns_time_is_said(tmp_path) -> None:
+    """ "签收第10天…我要退货": the 7-day rule said does not decide it; the clause of the same
+    policy whose span holds the turn's day ("第8天至第15天", ``spans`` of data/reply.yaml) is
+    said too — not another span's clause."""
+    copilot = ingested_copilot(tmp_path, SPAN_SHOP)
+    turn = [{"role": "customer", "text": "签收第10天相机黑屏开不了机，我要退货"}]
+    reply = copilot.suggest_reply(turn, draft="过7天了，退不了。")[0]
+    assert "第8天至第15天" in reply.text and "按保修政策" not in reply.text, reply.text
+    advisor = copilot._reply_advisor()
+    assert spans_in("签收7天内；15天以后；第8天至第15天", advisor.phrases.spans) == [
+        (8.0, 15.0, "天"),
+        (0.0, 7.0, "天"),
+        (15.0, float("inf"), "天"),
+    ]
 
 
 VARIANT_SHOP = {

@@ -52,7 +52,7 @@ from ._models import (
 )
 from ._phrases import shop_phrases
 from ._safety import forbidding, prohibitions
-from ._tiers import tier_of
+from ._tiers import spans_in, tier_of
 from ._topic import Subject, TopicScorer, contradicted, subject_of
 
 __all__ = ["ReplyAdvisor", "ReplyLLM"]
@@ -598,6 +598,11 @@ class ReplyAdvisor:
                 if said < _CURT:  # a bare number answered: the policy's tier stating it
                     numbers = {float(n) for n in _NUMBER.findall("".join(facts))}
                     plan.policy = tier_of(plan.policy, numbers)
+                    # the tier the customer's own time falls in is said whatever the draft's
+                    # number ("过7天了" against "签收第10天…")
+                    plan.policy, plan.citations = self._with_span(
+                        (plan.policy, plan.citations), question
+                    )
         if plan.policy:  # a fact the policy states otherwise for this product is not kept
             turns = [*history, Message(role="customer", text=question)]
             subject = self._subject(self._products(turns))
@@ -719,7 +724,67 @@ class ReplyAdvisor:
             found = self._policy_by_retrieval(question, history, said, facts, offered)
         if not found:
             return None
-        return self._with_deciding(self._with_referred(found, question, history), question, history)
+        found = self._with_deciding(
+            self._with_referred(found, question, history), question, history
+        )
+        return self._with_span(found, question)
+
+    def _with_span(
+        self, found: tuple[str, list[Citation]], question: str
+    ) -> tuple[str, list[Citation]]:
+        """The policy said with the clause of its own document whose span of time holds the one
+        the customer's turn states (``spans`` of data/reply.yaml): "签收第10天…黑屏，我要退货"
+        decides between "7天内…可选择退货" and "第8天至第15天…可选择换货或维修" — when what was said
+        states values of that unit but no span holding the turn's, the narrowest span of the
+        cited policy files holding it is said after it (one clause; product pages are not read)."""
+        text, cited = found
+        asked = {
+            (q.low, q.unit)
+            for q in quantities(self.phrases.order_id.sub(" ", question))
+            if q.unit and q.low == q.high
+        }
+        if not asked or not self.phrases.spans:
+            return found
+        said_units = {q.unit for q in quantities(text)}
+        said = spans_in(text, self.phrases.spans)
+        asked = {
+            (v, u)
+            for v, u in asked
+            if u in said_units and not any(lo <= v <= hi and su == u for lo, hi, su in said)
+        }
+        sources = {
+            c.source: c.chunk_id
+            for c in reversed(cited)
+            if self._kind(c.chunk_id) in _DECIDING_KINDS and c.source not in self._pages
+        }
+        if not asked or not sources:
+            return found
+        best: tuple[float, str, Any] | None = None
+        for source in sorted(sources):
+            for chunk in self._document(sources[source]):
+                body = reply_sentences(reply_sentence(chunk.text))
+                for n, sentence in enumerate(body):
+                    if sentence in text:
+                        continue
+                    for lo, hi, unit in spans_in(sentence, self.phrases.spans):
+                        if any(u == unit and lo <= v <= hi for v, u in asked):
+                            width = hi - lo
+                            if best is None or width < best[0]:
+                                best = (width, f"{_lead_in(body, n)}{sentence}", chunk)
+        if best is None:
+            return found
+        _, sentence, chunk = best
+        sentence = _joined(re.sub(r"[；;，,、]$", "", sentence))
+        sentence = sentence if re.search(r"[。.！!？?]$", sentence) else f"{sentence}。"
+        text = text if re.search(r"[。.！!？?]$", text) else f"{text}。"
+        new = _citation(chunk, sentence, 1.0)
+        cited = [
+            c.model_copy(update={"snippet": f"{c.snippet}{sentence}"})
+            if (c.source, c.locator) == (new.source, new.locator)
+            else c
+            for c in cited
+        ]
+        return f"{text}{sentence}", merge_citations(cited, [new])
 
     def _with_deciding(
         self, found: tuple[str, list[Citation]], question: str, history: list[Message]
@@ -811,13 +876,15 @@ class ReplyAdvisor:
         self, found: tuple[str, list[Citation]], question: str, history: list[Message]
     ) -> tuple[str, list[Citation]]:
         """The policy said with the rule of the document it refers to by title ("15天后的质量
-        问题，按保修政策维修处理，见《保修政策》"; "处理方式见《售后服务说明》"): of that document's
+        问题，按保修政策维修处理，见《保修政策》"; "处理方式见《售后服务说明》"; by name without 《》,
+        ``reference`` of data/reply.yaml: "免费维修（见保修政策）"): of that document's
         passages retrieval finds for the turn, the row labelled with the conversation's product
         class ("商品：血压计…保修期：主机5年"), else the first on the turn's topic class — its
         sentence stating most of the turn's words. A reference to a document already cited,
         or one the knowledge has no passage of, adds nothing."""
         text, cited = found
-        titles = [t for t in dict.fromkeys(_REFERENCE.findall(text))]
+        named = [m.group("title") for m in self.phrases.reference.finditer(text)]
+        titles = list(dict.fromkeys([*_REFERENCE.findall(text), *named]))
         if not titles:
             return found
         turns = [question, *(m.text for m in reversed(history) if m.role == "customer")]
@@ -857,6 +924,12 @@ class ReplyAdvisor:
                     (c for c in ours if self.complaints.fit(classes, heading_of(c), c.text)),
                     None,
                 )
+                if chunk is None and ours:  # no topic class read: of the document's passages
+                    # retrieval found, the one stating most of the turn's words, the first of
+                    # equals ("签收后…划痕": its 外观 rule), when it states any
+                    fit, chunk = max(((self._coverage(question, c.text), c) for c in ours),
+                                     key=lambda p: p[0])  # fmt: skip
+                    chunk = chunk if fit > 0 else None
                 if chunk is None:
                     continue
                 body = reply_sentences(reply_sentence(chunk.text))

@@ -109,6 +109,10 @@ class Phrases:
     class_facts: tuple[str, ...] = ()
     policy_choice: str = "retrieval"
     prohibition: re.Pattern[str] = re.compile(r"(?!)")
+    #: how a policy bounds a span of time: ``between``, ``within``, ``beyond`` (data/reply.yaml)
+    spans: Mapping[str, re.Pattern[str]] = field(default_factory=dict)
+    #: a reference to another document by name without 《》 (group ``title``: "见保修政策")
+    reference: re.Pattern[str] = re.compile(r"(?!)")
     manner: re.Pattern[str] = re.compile(r"(?!)")
     negation: re.Pattern[str] = re.compile(r"(?!)")
     #: policy words → the customer's words for that topic (see data/reply.yaml topic_names)
@@ -158,7 +162,7 @@ def __getattr__(name: str) -> Any:
 
 # ---------------------------------------------------------------------------- compiling
 # Mappings whose keys the code reads by name: a shop may change their values, not their keys.
-_KEYED = ("openers", "closers", "slot_placeholders", "clause_features")
+_KEYED = ("openers", "closers", "slot_placeholders", "clause_features", "spans")
 _PATTERNS = (
     "empathy",
     "angry_cues",
@@ -282,6 +286,10 @@ def _compile(rules: Mapping[str, Any]) -> Phrases:
         class_facts=_strings(rules.get("class_facts", ())),
         policy_choice=_choice(c, "policy_choice", ("retrieval", "topic")),
         prohibition=c.key("prohibition"),
+        reference=c.key("reference") if rules.get("reference") else Phrases.reference,
+        spans={
+            str(name): c.regex(f"spans.{name}", p) for name, p in (rules.get("spans") or {}).items()
+        },
         manner=c.key("manner"),
         negation=c.key("negation"),
         topic_names={

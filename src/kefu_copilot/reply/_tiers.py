@@ -17,10 +17,11 @@ the tiers share) stay; a part stating the number is read at the next level.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ._models import quantities
 
-__all__ = ["tier_of"]
+__all__ = ["spans_in", "tier_of"]
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 #: The levels a policy is read at: sentences, parts between semicolons, clauses
@@ -77,4 +78,31 @@ def _values(part: str) -> dict[str, set[float]]:
     for q in quantities(part):
         if q.unit and q.low == q.high:
             out.setdefault(q.unit, set()).add(q.low)
+    return out
+
+
+def spans_in(text: str, patterns: Mapping[str, re.Pattern[str]]) -> list[tuple[float, float, str]]:
+    """The spans of time ``text`` bounds, as (low, high, unit), by the ``spans`` patterns of
+    data/reply.yaml: ``between`` "第8天至第15天" → (8, 15, 天), ``within`` "7天内" → (0, 7, 天),
+    ``beyond`` "15天以后" → (15, inf, 天); a ``between`` span is not read again as either end's."""
+    out: list[tuple[float, float, str]] = []
+    taken: list[tuple[int, int]] = []
+    for name in ("between", "within", "beyond"):
+        pattern = patterns.get(name)
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            found = {k: v for k, v in m.groupdict().items() if v}
+            a = float(found.get("a") or found.get("a2") or 0)
+            unit = found.get("unit") or found.get("unit2") or ""
+            if name == "between":
+                low, high = sorted((a, float(found["b"])))
+            elif name == "within":
+                low, high = 0.0, a
+            else:
+                low, high = a, float("inf")
+            out.append((low, high, unit))
+            taken.append(m.span())
     return out
