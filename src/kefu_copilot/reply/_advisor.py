@@ -773,18 +773,7 @@ class ReplyAdvisor:
                                 best = (width, f"{_lead_in(body, n)}{sentence}", chunk)
         if best is None:
             return found
-        _, sentence, chunk = best
-        sentence = _joined(re.sub(r"[；;，,、]$", "", sentence))
-        sentence = sentence if re.search(r"[。.！!？?]$", sentence) else f"{sentence}。"
-        text = text if re.search(r"[。.！!？?]$", text) else f"{text}。"
-        new = _citation(chunk, sentence, 1.0)
-        cited = [
-            c.model_copy(update={"snippet": f"{c.snippet}{sentence}"})
-            if (c.source, c.locator) == (new.source, new.locator)
-            else c
-            for c in cited
-        ]
-        return f"{text}{sentence}", merge_citations(cited, [new])
+        return _said_after(text, cited, best[1], best[2])
 
     def _with_deciding(
         self, found: tuple[str, list[Citation]], question: str, history: list[Message]
@@ -836,20 +825,7 @@ class ReplyAdvisor:
                         best = (weight, f"{_lead_in(body, n)}{sentence}", chunk)
         if best is None:
             return found
-        _, sentence, chunk = best
-        sentence = _joined(re.sub(r"[；;，,、]$", "", sentence))
-        sentence = sentence if re.search(r"[。.！!？?]$", sentence) else f"{sentence}。"
-        text = text if re.search(r"[。.！!？?]$", text) else f"{text}。"
-        new = _citation(chunk, sentence, 1.0)
-        # a clause of a passage cited already: that citation quotes it too (the lint checks a
-        # reply's numbers against what its citations quote)
-        cited = [
-            c.model_copy(update={"snippet": f"{c.snippet}{sentence}"})
-            if (c.source, c.locator) == (new.source, new.locator)
-            else c
-            for c in cited
-        ]
-        return f"{text}{sentence}", merge_citations(cited, [new])
+        return _said_after(text, cited, best[1], best[2])
 
     def _document(self, chunk_id: str | None) -> list[Any]:
         """The passages of the knowledge file of the passage ``chunk_id``: those beside it of the
@@ -1925,3 +1901,22 @@ def _pairs(text: str) -> set[str]:
 
 def _last_customer(messages: Sequence[Message]) -> str:
     return next((m.text.strip() for m in reversed(messages) if m.role == "customer"), "")
+
+
+def _said_after(
+    text: str, cited: list[Citation], sentence: str, chunk: Any
+) -> tuple[str, list[Citation]]:
+    """``text`` with a clause of the cited policy said after it, as a sentence of its own; a
+    clause of a passage cited already makes that citation quote it too (the lint checks a
+    reply's numbers against what its citations quote)."""
+    sentence = _joined(re.sub(r"[；;，,、]$", "", sentence))
+    sentence = sentence if re.search(r"[。.！!？?]$", sentence) else f"{sentence}。"
+    text = text if re.search(r"[。.！!？?]$", text) else f"{text}。"
+    new = _citation(chunk, sentence, 1.0)
+    cited = [
+        c.model_copy(update={"snippet": f"{c.snippet}{sentence}"})
+        if (c.source, c.locator) == (new.source, new.locator)
+        else c
+        for c in cited
+    ]
+    return f"{text}{sentence}", merge_citations(cited, [new])
