@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -752,25 +752,18 @@ class ReplyAdvisor:
             for v, u in asked
             if u in said_units and not any(lo <= v <= hi and su == u for lo, hi, su in said)
         }
-        sources = {
-            c.source: c.chunk_id
-            for c in reversed(cited)
-            if self._kind(c.chunk_id) in _DECIDING_KINDS and c.source not in self._pages
-        }
+        sources = self._cited_policies(cited)
         if not asked or not sources:
             return found
         best: tuple[float, str, Any] | None = None
-        for source in sorted(sources):
-            for chunk in self._document(sources[source]):
-                body = reply_sentences(reply_sentence(chunk.text))
-                for n, sentence in enumerate(body):
-                    if sentence in text:
-                        continue
-                    for lo, hi, unit in spans_in(sentence, self.phrases.spans):
-                        if any(u == unit and lo <= v <= hi for v, u in asked):
-                            width = hi - lo
-                            if best is None or width < best[0]:
-                                best = (width, f"{_lead_in(body, n)}{sentence}", chunk)
+        for body, n, sentence, chunk in self._policy_sentences(sources):
+            if sentence in text:
+                continue
+            for lo, hi, unit in spans_in(sentence, self.phrases.spans):
+                if any(u == unit and lo <= v <= hi for v, u in asked):
+                    width = hi - lo
+                    if best is None or width < best[0]:
+                        best = (width, f"{_lead_in(body, n)}{sentence}", chunk)
         if best is None:
             return found
         return _said_after(text, cited, best[1], best[2])
@@ -790,11 +783,7 @@ class ReplyAdvisor:
         check shops +8 of the reply suites, none lost.)"""
         text, cited = found
         # one cited passage of each policy file: the file's passages are found beside it
-        sources = {
-            c.source: c.chunk_id
-            for c in reversed(cited)
-            if self._kind(c.chunk_id) in _DECIDING_KINDS and c.source not in self._pages
-        }
+        sources = self._cited_policies(cited)
         if not sources:
             return found
         products = self._products([*history, Message(role="customer", text=question)])
@@ -807,25 +796,43 @@ class ReplyAdvisor:
         if not missing:
             return found
         others = self._other_names(products, question)
+        said_pairs = _pairs(said)
         best: tuple[float, str, Any] | None = None
+        for body, n, sentence, chunk in self._policy_sentences(sources):
+            pairs = _pairs(fold(sentence))
+            if not pairs or len(pairs & said_pairs) >= _SAID_PAIRS * len(pairs):
+                continue  # said already, in these or nearly these words
+            if _leads_with(sentence, others, subject):
+                continue
+            # the term must lead the clause: the rule's condition or label ("整箱商品退货
+            # 需…", "发票抬头…填错的，…"), not a word it says in passing
+            lead = fold(_LEAD_END.split(sentence, maxsplit=1)[0])
+            weight = sum(max(self.answerer.idf(w), 0.1) for w in missing if w in lead)
+            if weight and (best is None or weight > best[0]):
+                best = (weight, f"{_lead_in(body, n)}{sentence}", chunk)
+        if best is None:
+            return found
+        return _said_after(text, cited, best[1], best[2])
+
+    def _cited_policies(self, cited: list[Citation]) -> dict[str, str | None]:
+        """One cited passage of each policy file ``cited`` holds (its first): the file's
+        other passages are found beside it (:meth:`_document`); product pages are not read."""
+        return {
+            c.source: c.chunk_id
+            for c in reversed(cited)
+            if self._kind(c.chunk_id) in _DECIDING_KINDS and c.source not in self._pages
+        }
+
+    def _policy_sentences(
+        self, sources: Mapping[str, str | None]
+    ) -> Iterator[tuple[list[str], int, str, Any]]:
+        """Each reply sentence of the passages of each file of ``sources`` (by file name): its
+        passage's sentences, its position among them, the sentence and the passage."""
         for source in sorted(sources):
             for chunk in self._document(sources[source]):
                 body = reply_sentences(reply_sentence(chunk.text))
                 for n, sentence in enumerate(body):
-                    pairs = _pairs(fold(sentence))
-                    if not pairs or len(pairs & _pairs(said)) >= _SAID_PAIRS * len(pairs):
-                        continue  # said already, in these or nearly these words
-                    if _leads_with(sentence, others, subject):
-                        continue
-                    # the term must lead the clause: the rule's condition or label ("整箱商品退货
-                    # 需…", "发票抬头…填错的，…"), not a word it says in passing
-                    lead = fold(_LEAD_END.split(sentence, maxsplit=1)[0])
-                    weight = sum(max(self.answerer.idf(w), 0.1) for w in missing if w in lead)
-                    if weight and (best is None or weight > best[0]):
-                        best = (weight, f"{_lead_in(body, n)}{sentence}", chunk)
-        if best is None:
-            return found
-        return _said_after(text, cited, best[1], best[2])
+                    yield body, n, sentence, chunk
 
     def _document(self, chunk_id: str | None) -> list[Any]:
         """The passages of the knowledge file of the passage ``chunk_id``: those beside it of the
