@@ -91,7 +91,7 @@ class HandoffPacket(BaseModel):
         return self.render()
 
     def __rich__(self) -> Any:
-        from ..present._assist import handoff_panel
+        from ..present._console import handoff_panel
 
         return handoff_panel(self)
 

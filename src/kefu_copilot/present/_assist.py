@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._html import Row, card, citation_rows, decision_badge, esc, lines
+from ._console import add_citation_rows
+from ._html import Row, card, citation_rows, decision_badge, esc, handoff_pre, lines
 from ._text import describe_emotion
 
 if TYPE_CHECKING:
-    from .._models import Citation
     from ..agent._handoff import HandoffPacket
     from ..emotion._flag import EmotionFlag
     from ..presales._models import Comparison, Recommendation, Suggestion
@@ -27,7 +27,6 @@ __all__ = [
     "flag_html",
     "flag_panel",
     "handoff_html",
-    "handoff_panel",
     "lint_table",
     "recommendation_html",
     "suggestion_html",
@@ -44,13 +43,6 @@ def _grid() -> Any:
     from rich.table import Table
 
     return Table.grid(padding=(0, 1))
-
-
-def _citation_rows(grid: Any, citations: Sequence[Citation]) -> None:
-    from rich.markup import escape
-
-    for c in citations:
-        grid.add_row("[bold]出处[/]", escape(f"{c.source} · {c.locator}"))
 
 
 def lint_table(issues: Sequence[LintIssue], text: str | None = None) -> Any:
@@ -92,7 +84,7 @@ def draft_panel(draft: Draft) -> Any:
             f"[bold]改动[/] {escape(change.kind)}",
             f"{escape(what)} [dim]({escape(change.reason)})[/]",
         )
-    _citation_rows(grid, draft.citations)
+    add_citation_rows(grid, draft.citations)
     for case in draft.similar_cases[:3]:
         grid.add_row("[dim]相似案例[/]", f"[dim]{escape(case.id)}: {escape(case.snippet)}[/]")
     title = "reply draft" + (" · llm" if draft.mode == "llm" else "")
@@ -121,20 +113,6 @@ def flag_panel(flag: EmotionFlag, text: str = "") -> Any:
     return Panel(grid, title=title, title_align="left", border_style=border)
 
 
-def handoff_panel(packet: HandoffPacket) -> Any:
-    """The brief a human agent receives, as the shop's handoff rules render it."""
-    from rich.markup import escape
-    from rich.panel import Panel
-
-    border = "bold red" if packet.priority == "urgent" else "red"
-    return Panel(
-        escape(packet.render()),
-        title="转人工 handoff packet",
-        title_align="left",
-        border_style=border,
-    )
-
-
 def suggestion_panel(suggestion: Suggestion) -> Any:
     """A reply to a price objection or a cross-sell question, with its facts and citations."""
     from rich.markup import escape
@@ -144,7 +122,7 @@ def suggestion_panel(suggestion: Suggestion) -> Any:
     grid.add_row("[bold]答复[/]", escape(suggestion.text))
     for fact in suggestion.facts:
         grid.add_row("[bold]依据[/]", escape(fact))
-    _citation_rows(grid, suggestion.citations)
+    add_citation_rows(grid, suggestion.citations)
     for reason in suggestion.reasons:
         grid.add_row("[dim]原因[/]", f"[dim]{escape(reason)}[/]")
     title = f"{suggestion.kind} · {suggestion.title}"
@@ -203,8 +181,7 @@ def flag_html(flag: EmotionFlag, text: str = "") -> str:
 
 def handoff_html(packet: HandoffPacket) -> str:
     """The packet for the human agent, as rendered by the shop's handoff rules."""
-    body = f"<pre class='kefu-handoff'>{esc(packet.render())}</pre>"
-    return card("kefu-handoff", "转人工 handoff packet", [], body)
+    return card("kefu-handoff", "转人工 handoff packet", [], handoff_pre(packet))
 
 
 def suggestion_html(suggestion: Suggestion) -> str:

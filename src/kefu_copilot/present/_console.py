@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from ._text import describe_call, describe_emotion
 
 if TYPE_CHECKING:
-    from .._models import Answer, IngestReport
+    from .._models import Answer, Citation, IngestReport
+    from ..agent._handoff import HandoffPacket
     from ..agent._router import Turn
 
-__all__ = ["answer_panel", "answers_table", "ingest_table", "rich_progress", "turn_panel"]
+__all__ = [
+    "add_citation_rows",
+    "answer_panel",
+    "answers_table",
+    "handoff_panel",
+    "ingest_table",
+    "rich_progress",
+    "turn_panel",
+]
 
 _DECISION_STYLE = {"auto": "green", "draft": "yellow", "handoff": "red"}
 _DECISION_LABEL = {"auto": "自动发送", "draft": "草稿待客服确认", "handoff": "转人工"}
@@ -52,7 +61,14 @@ def _answer_rows(grid: Any, answer: Answer, text: str, decided: str = "决定") 
     grid.add_row(
         f"[bold]{decided}[/]", f"[{style}]{answer.decision}[/] (confidence {answer.confidence:.2f})"
     )
-    for c in answer.citations:
+    add_citation_rows(grid, answer.citations)
+
+
+def add_citation_rows(grid: Any, citations: Sequence[Citation]) -> None:
+    """A row per citation (source · locator) added to a rich grid, escaped."""
+    from rich.markup import escape
+
+    for c in citations:
         grid.add_row("[bold]出处[/]", escape(f"{c.source} · {c.locator}"))
 
 
@@ -108,13 +124,22 @@ def turn_panel(turn: Turn) -> Any:
     panel = Panel(grid, title=escape(turn.message), title_align="left", border_style=style)
     if turn.handoff is None:
         return panel
-    packet = Panel(
-        escape(turn.handoff.render()),
+    return Group(panel, handoff_panel(turn.handoff))
+
+
+def handoff_panel(packet: HandoffPacket) -> Any:
+    """The brief a human agent receives, as the shop's handoff rules render it (a safety
+    incident's packet, urgent, in bold)."""
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    border = "bold red" if packet.priority == "urgent" else "red"
+    return Panel(
+        escape(packet.render()),
         title="转人工 handoff packet",
         title_align="left",
-        border_style="red",
+        border_style=border,
     )
-    return Group(panel, packet)
 
 
 def answers_table(answers: list[Answer], title: str = "kefu-copilot") -> Any:

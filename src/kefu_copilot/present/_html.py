@@ -14,6 +14,7 @@ from ._text import describe_call, describe_emotion
 
 if TYPE_CHECKING:
     from .._models import Answer, Citation, IngestReport
+    from ..agent._handoff import HandoffPacket
     from ..agent._router import Turn
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "citation_rows",
     "decision_badge",
     "esc",
+    "handoff_pre",
     "ingest_html",
     "lines",
     "turn_html",
@@ -121,11 +123,13 @@ def turn_html(turn: Turn) -> str:
         rows.append(("原因 reasons", lines(turn.reasons, "dim")))
     packet = ""
     if turn.handoff is not None:
-        packet = (
-            "<h4>转人工 handoff packet</h4>"
-            f"<pre class='kefu-handoff'>{esc(turn.handoff.render())}</pre>"
-        )
+        packet = f"<h4>转人工 handoff packet</h4>{handoff_pre(turn.handoff)}"
     return card("kefu-turn", turn.message, rows, packet)
+
+
+def handoff_pre(packet: HandoffPacket) -> str:
+    """A handoff packet as the shop's handoff rules render it, preformatted and escaped."""
+    return f"<pre class='kefu-handoff'>{esc(packet.render())}</pre>"
 
 
 def ingest_html(report: IngestReport) -> str:
