@@ -1017,6 +1017,27 @@ def test_the_kind_index_says_what_asking_every_profile_says(copilot: Copilot) ->
         assert advisor.kinds.page_frequency(pair) == page_frequency(pair, pages)  # remembered
 
 
+def test_page_frequency_in_the_joined_pages_is_what_reading_each_page_says() -> None:
+    """The pages joined for page frequencies count a pair once per page, never across two texts
+    of a page or two pages, and a page without texts holds nothing."""
+    from kefu_copilot.presales._match import _Pages
+    from kefu_copilot.presales._text import page_frequency
+
+    pages = [
+        [(0, "真丝连衣裙"), (1, "包邮到家")],
+        [],
+        [(2, "连衣裙连衣裙")],  # twice in one page: one page
+        [(3, "裙包"), (4, "邮")],  # 包 ends a text, 邮 starts the next: not 包邮
+        [(5, "包邮")],  # the last page
+    ]
+    joined = _Pages(pages)
+    texts = "".join(t for page in pages for _, t in page)
+    pairs = {texts[i : i + 2] for i in range(len(texts) - 1)} | {"裙包", "邮真", "xx", "邮连"}
+    for pair in sorted(pairs):
+        assert joined.holding(pair) == page_frequency(pair, pages), pair
+    assert joined.holding("包邮") == 2 and joined.holding("连衣") == 2
+
+
 def test_the_kind_index_answers_a_large_catalogue_in_under_a_millisecond() -> None:
     """Built once when the catalogue is opened, the index answers a question's words at 12k
     products in well under a millisecond (a profile at a time cost ~50 ms)."""
