@@ -159,6 +159,11 @@ from kefu_copilot.text._numbers import measures  # noqa: E402
         ("适用面积(㎡)：20-30", "area", 20, 30),
         ("15-30㎡", "area", 15, 30),
         ("40平方米", "area", 40, 40),
+        # one o'clock said as a time: with the part of the day, 钟 or 半
+        ("下午一点发货", "clock", 13, 13),
+        ("一点钟到", "clock", 1, 1),
+        ("一点半", "clock", 1.5, 1.5),
+        ("十一点前", "clock", 11, 11),
     ],
 )
 def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high: float) -> None:
@@ -168,7 +173,20 @@ def test_measures_are_typed_and_normalised(text: str, dim: str, low: float, high
 
 @pytest.mark.parametrize(
     "text",
-    ["12月31日", "3月份", "第二天", "第二三天", "几天", "好几天", "一块用", "12周岁以上", "3平台"],
+    [
+        "12月31日",
+        "3月份",
+        "第二天",
+        "第二三天",
+        "几天",
+        "好几天",
+        "一块用",
+        "12周岁以上",
+        "3平台",
+        "能便宜一点吗",
+        "快一点",
+        "一点点",  # 一点 alone is "a little", not one o'clock
+    ],
 )
 def test_not_measures(text: str) -> None:
     assert measures(text) == []

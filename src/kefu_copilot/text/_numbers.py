@@ -799,6 +799,10 @@ def measures(text: str) -> list[Measure]:
         hour = number(m.group("h"))
         if hour is None or hour > 24:
             continue
+        if m.group("h") == "一" and not (
+            m.group("ampm") or m.group("half") or folded.startswith("钟", m.end())
+        ):
+            continue  # 一点 alone is "a little" (便宜一点, 快一点): one o'clock is 一点钟
         hour += (12 if m.group("ampm") in _PM and hour < 12 else 0) + (
             0.5 if m.group("half") else 0
         )
