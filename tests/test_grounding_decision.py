@@ -47,9 +47,10 @@ def test_measures_count_the_claim_checks_verdicts() -> None:
     assert chatter["said"] < faithful["said"]
 
 
-def _model(bias: float, threshold: float = 0.5) -> DecisionModel:
+def _model(bias: float, threshold: float = 0.5, *, promote_only: bool = False) -> DecisionModel:
     n = len(MEASURES)
     return DecisionModel(
+        promote_only=promote_only,
         measures=MEASURES,
         mean=(0.0,) * n,
         scale=(1.0,) * n,
@@ -112,7 +113,7 @@ CASES = [
 ]
 
 
-def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: DecisionModel) -> dict:
+def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model: DecisionModel | None) -> dict:
     monkeypatch.setattr(_generate, "decision_model", lambda: model)
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "g.jsonl"
@@ -134,3 +135,13 @@ def test_the_model_decides_auto_and_the_hard_rules_stay_overrides(
     never = _run(tmp_path / "n", monkeypatch, _model(-30.0))
     assert never["faithful"]["decision"] != "auto"
     assert any("grounding model" in r for r in never["faithful"]["reasons"])
+
+
+def test_a_promoting_model_never_holds_back_what_the_rules_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = _run(tmp_path / "r", monkeypatch, None)
+    assert rules["faithful"]["rule"] == "no model" and rules["faithful"]["probability"] is None
+    promoting = _run(tmp_path / "p", monkeypatch, _model(-30.0, promote_only=True))
+    assert promoting["faithful"]["decision"] == rules["faithful"]["decision"]
+    assert promoting["faithful"]["probability"] == pytest.approx(0.0, abs=1e-6)

@@ -121,7 +121,7 @@ def grounding_measures(
 @dataclass(frozen=True)
 class DecisionModel:
     """Logistic model: P(the reply is faithful) from standardised measures; auto at
-    ``threshold`` or above."""
+    ``threshold`` or above (below it, not auto — or, ``promote_only``, what the rules said)."""
 
     measures: tuple[str, ...]
     mean: tuple[float, ...]
@@ -130,6 +130,8 @@ class DecisionModel:
     bias: float
     threshold: float
     info: dict[str, Any] = field(default_factory=dict)
+    #: only raise a reply the rules hold back to auto, never hold back one they send
+    promote_only: bool = False
 
     def probability(self, values: Mapping[str, float]) -> float:
         z = self.bias
@@ -149,6 +151,7 @@ class DecisionModel:
             "weights": list(self.weights),
             "bias": self.bias,
             "threshold": self.threshold,
+            "promote_only": self.promote_only,
             "info": self.info,
         }
 
@@ -180,6 +183,7 @@ class DecisionModel:
             bias=float(data["bias"]),
             threshold=float(data["threshold"]),
             info=dict(data.get("info") or {}),
+            promote_only=bool(data.get("promote_only", False)),
         )
 
     @classmethod

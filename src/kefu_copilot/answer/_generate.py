@@ -233,7 +233,7 @@ class GroundedGenerator:
                 reasons.append(
                     f"grounding model: P(faithful) {probability:.2f} ≥ {self.model.threshold:.2f}"
                 )
-            else:
+            elif not self.model.promote_only:
                 decision = _lowest(decision, "draft")
                 reasons.append(
                     f"grounding model: P(faithful) {probability:.2f} < {self.model.threshold:.2f}"
