@@ -187,6 +187,11 @@ class Trace(BaseModel):
     draft_threshold: float
     confidence: float = 0.0
     decision: Decision
+    #: an LLM reply's grounding measures (the decision model's inputs, ``answer._decision``)
+    grounding: dict[str, float] = Field(default_factory=dict)
+    #: the hard rule that decided instead of the model ("" when the model decided or none ran)
+    grounding_rule: str = ""
+    grounding_probability: float | None = None  # the model's P(faithful), when it decided
 
     def __rich__(self) -> Any:
         from .present._trace import trace_table

@@ -154,6 +154,12 @@ class ClaimCheck:
     #: with no verdict at all: the share of the reply's words the cited knowledge says too (a
     #: sentence of the knowledge restated says what it says; "稍等，我去问问同事" says nothing of it)
     worded: float = 1.0
+    #: the reply's clauses (checkable or not), for the decision model's measures
+    claims: list[Claim] = field(default_factory=list)
+    #: the share of the reply's words the cited knowledge says too, whatever the verdicts
+    said: float = 0.0
+    #: the share of the question's content words the reply says (0 with none asked)
+    asked: float = 0.0
 
     def of(self, verdict: Verdict) -> list[ClaimVerdict]:
         return [v for v in self.verdicts if v.verdict == verdict]
@@ -3494,15 +3500,17 @@ class ClaimChecker:
             if not (v.verdict == "neutral" and (v.claim.only_options or not v.claim.checkable))
         ]
         answers, why = self.answers(text, question, claims)
-        worded = 1.0
-        if not verdicts:
-            said = frozenset().union(*(c.words for c in claims))
-            known = frozenset().union(*(_bigrams(fold(p)) for p in passages))
-            worded = len(said & known) / len(said) if said else 0.0
+        said = frozenset().union(*(c.words for c in claims))
+        known = frozenset().union(*(_bigrams(fold(p)) for p in passages))
+        share = len(said & known) / len(said) if said else 0.0
+        asked = claims[0].asked if claims else frozenset()
         return ClaimCheck(
             verdicts=list(verdicts),
             answers=answers,
             non_answer=why,
-            worded=worded,
+            worded=1.0 if verdicts else share,
+            claims=claims,
+            said=share,
+            asked=len(asked & said) / len(asked) if asked else 0.0,
             over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
         )

@@ -25,6 +25,7 @@ from ..llm._chat import LLM, ChatMessage
 from ..llm._prompts import load_prompt
 from ..text._pii import redact
 from ._claims import ClaimChecker, Entailment
+from ._decision import DecisionModel, decision_model, grounding_measures
 from ._extractive import Candidate, Prepared, cite
 from ._grounding import check_grounding
 
@@ -80,6 +81,9 @@ class GroundedGenerator:
         self.shop = shop
         #: the one claim checker (rule-based entailment unless another is given)
         self.checker = ClaimChecker(shop, entailment)
+        #: the fitted auto-or-not decision on a reply the hard rules let through (None: the
+        #: rules alone, as before round 19)
+        self.model: DecisionModel | None = decision_model()
         self.prompt = load_prompt("answer", prompts_dir)
         self.stream_prompt = load_prompt("answer_stream", prompts_dir)
         self.repair_prompt = load_prompt("repair_json", prompts_dir)
@@ -175,6 +179,19 @@ class GroundedGenerator:
             checker=self.checker,
         )
         check = result.claims
+        measures = (
+            grounding_measures(
+                check,
+                reply.answer,
+                numbers=result.numbers,
+                numbers_unknown=result.numbers_unknown,
+                support=prepared.support_confidence,
+                support_decision=prepared.support_decision,
+                citations=len(citations),
+            )
+            if check is not None
+            else {}
+        )
         severe = result.ceiling == "handoff"  # a leak, an injection, a contradiction: hand off
         if not severe and (not reply.can_answer or (check is not None and not check.answers)):
             why = (
@@ -182,7 +199,7 @@ class GroundedGenerator:
                 if reply.can_answer and check
                 else "the LLM judged the knowledge insufficient"
             )
-            return self._fallback(prepared, why, usage)
+            return self._fallback(prepared, why, usage, measures)
         # retrieval's strength is judged by support, as the reply and pre-sales advisors do: the
         # calibrated probability estimates whether the *extractive* answer is right, not whether
         # the knowledge a grounded reply cites is there
@@ -197,6 +214,30 @@ class GroundedGenerator:
             decision = _lowest(decision, "draft")
             reasons.append(f"the LLM cited sources that were not retrieved: {bad_refs}")
         reasons += [f"grounding: {p}" for p in result.problems]
+        # the hard rules decide alone: a contradiction, a leak, money beyond limits (handoff); a
+        # reply citing nothing retrieved is never auto. Otherwise the fitted model says auto or not
+        rule = (
+            "handoff rule"
+            if severe
+            else "no citation"
+            if not citations or bad_refs
+            else "no model"
+            if self.model is None or not measures
+            else ""
+        )
+        probability = None
+        if not rule and self.model is not None:
+            probability = self.model.probability(measures)
+            if probability >= self.model.threshold:
+                decision = "auto"
+                reasons.append(
+                    f"grounding model: P(faithful) {probability:.2f} ≥ {self.model.threshold:.2f}"
+                )
+            elif not self.model.promote_only:
+                decision = _lowest(decision, "draft")
+                reasons.append(
+                    f"grounding model: P(faithful) {probability:.2f} < {self.model.threshold:.2f}"
+                )
         if decision == "handoff":
             answer = Answer(
                 question=prepared.question,
@@ -221,11 +262,19 @@ class GroundedGenerator:
             )
         if extractive.trace is not None:  # explained: the trace ends in the LLM's decision
             answer.trace = extractive.trace.model_copy(
-                update={"decision": answer.decision, "reasons": list(answer.reasons)}
+                update={
+                    "decision": answer.decision,
+                    "reasons": list(answer.reasons),
+                    "grounding": measures,
+                    "grounding_rule": rule,
+                    "grounding_probability": probability,
+                }
             )
         return answer
 
-    def _fallback(self, prepared: Prepared, why: str, usage: Usage) -> Answer:
+    def _fallback(
+        self, prepared: Prepared, why: str, usage: Usage, measures: dict[str, float] | None = None
+    ) -> Answer:
         """The LLM reply answers nothing: the extractive answer, never sent automatically."""
         answer = prepared.extractive.model_copy(deep=True)
         answer.decision = _lowest(answer.decision, "draft")
@@ -235,7 +284,12 @@ class GroundedGenerator:
             answer.text = self.shop.handoff_message
         if answer.trace is not None:
             answer.trace = answer.trace.model_copy(
-                update={"decision": answer.decision, "reasons": list(answer.reasons)}
+                update={
+                    "decision": answer.decision,
+                    "reasons": list(answer.reasons),
+                    "grounding": measures or {},
+                    "grounding_rule": "not an answer",
+                }
             )
         return answer
 

@@ -70,6 +70,8 @@ class GroundingResult:
     ceiling: Decision = "auto"
     problems: list[str] = field(default_factory=list)
     claims: ClaimCheck | None = None  # the claim check, when a checker was given
+    numbers: int = 0  # the numbers the text states
+    numbers_unknown: int = 0  # ... that neither the cited knowledge, the question nor shop.yaml do
 
     def lower(self, to: Decision, problem: str) -> None:
         order = {"auto": 2, "draft": 1, "handoff": 0}
@@ -117,6 +119,9 @@ def check_grounding(
     if leaked:
         result.lower("handoff", f"the reply copies the system prompt: {leaked}")
 
+    stated = numbers_in(text)
+    result.numbers = len(stated)
+    result.numbers_unknown = len(stated - allowed)
     if checker is not None:
         _check_claims(result, checker.check(text, cited, question=question))
         if not cited:
@@ -132,7 +137,7 @@ def check_grounding(
                 f"the reply promises {amount:g} 元, above the shop's limit of {limit:g} 元",
             )
 
-    unsupported = sorted(n for n in numbers_in(text) if n not in allowed)
+    unsupported = sorted(stated - allowed)
     if unsupported:
         shown = ", ".join(f"{n:g}" for n in unsupported[:5])
         result.lower("draft", f"numbers not found in the cited knowledge: {shown}")

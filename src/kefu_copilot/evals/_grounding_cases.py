@@ -108,7 +108,9 @@ def _scripted_copilot(ctx: Any) -> Any:
 def run_grounding_case(case: dict[str, Any], ctx: Any) -> dict[str, Any]:
     copilot, scripted = _scripted_copilot(ctx)
     scripted.set_case(case)
-    answer = copilot.answer(case["question"], case.get("history"))
+    # explained: the trace carries the grounding measures and the rule or model that decided
+    answer = copilot.answer(case["question"], case.get("history"), explain=True)
+    trace = answer.trace
     expect = case.get("expect") or {}
     failures = ev.check_answer_case({"expect": {"decision": expect.get("decision")}}, answer)
     return {
@@ -122,6 +124,9 @@ def run_grounding_case(case: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "sources": list(dict.fromkeys(c.source for c in answer.citations)),
         "reasons": [str(r) for r in answer.reasons],
         "failures": failures,
+        "measures": dict(trace.grounding) if trace is not None else {},
+        "rule": trace.grounding_rule if trace is not None else "",
+        "probability": trace.grounding_probability if trace is not None else None,
     }
 
 
