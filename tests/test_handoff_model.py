@@ -127,3 +127,12 @@ def test_routing_hands_off_a_message_the_model_is_sure_of(sample_copilot) -> Non
     # below its threshold the retrieval path decides as before
     answerer.handoffs = HandoffModel({**sure, "threshold": 0.999})
     assert answerer.prepare(question, []).extractive.decision == before.decision
+
+
+def test_a_long_message_is_read_in_its_first_characters() -> None:
+    from kefu_copilot.answer._handoff_model import MAX_CHARS
+
+    head = "你们有实体店吗 我想去试穿"
+    assert handoff_features(head + "1" * 20_000) == handoff_features(
+        (head + "1" * 20_000)[:MAX_CHARS]
+    )

@@ -46,14 +46,19 @@ HANDOFF_MODEL = "the message reads as one a person answers (the fitted handoff m
 _ASK_MARK = re.compile(r"[?？]")
 _PARTICLE = re.compile(r"(吗|嘛|么|呢|没|不)[?？!！。.~～\s]*$")
 _WH = re.compile(r"多少|几|什么|啥|怎么|咋|哪|为什么|为啥|多久|多大|多长|谁")
+#: The characters of a message the model reads: a shopper's message is short (the dev shops'
+#: longest case is 100 characters), and its cues re-read the message rules — on a pathological
+#: run of thousands of digits those cost what the rules themselves cost, twice over.
+MAX_CHARS = 200
 _CAN = re.compile(r"能不能|可不可以|可以吗|能否|行不行|是否|会不会|有没有|要不要|能.{0,6}吗")
 
 
 def handoff_features(text: str, rules: Mapping[str, Any] | None = None) -> set[str]:
     """The features of ``text`` (in 简体) the model weighs: n-grams, ``#rule:`` classes of the
     ``message_rules`` (``rules``: a shop's merged set, default the packaged one), ``#q:``
-    question form, ``#num:`` references and figures, ``#len:`` a length band."""
-    norm = normalize(text)
+    question form, ``#num:`` references and figures, ``#len:`` a length band; only the first
+    :data:`MAX_CHARS` characters are read."""
+    norm = normalize(text[:MAX_CHARS])
     chars = "".join("0" if ch.isdigit() else ch for ch in norm)
     feats: set[str] = set()
     for piece in chars.split():
