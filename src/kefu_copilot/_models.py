@@ -180,8 +180,8 @@ class Trace(BaseModel):
     context: str = ""
     candidates: list[TraceCandidate] = Field(default_factory=list)
     scored: int = 0  # candidates scored (``candidates`` holds the best of them)
-    rule: str  # what decided: handoff_rule, courtesy, nothing_asked, no_match, human_section,
-    # typed or thresholds
+    rule: str  # what decided: handoff_rule, courtesy, handoff_model, nothing_asked, no_match,
+    # human_section, typed or thresholds
     reasons: list[str] = Field(default_factory=list)
     auto_threshold: float
     draft_threshold: float

@@ -37,6 +37,7 @@ from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers, said_of
 from ._calibration import FEATURES, Calibrator, packaged_calibrator
 from ._claims import focused, money_beyond_limits
+from ._handoff_model import HANDOFF_MODEL, HandoffModel, handoff_model
 from ._identify import ProductFinder
 from ._rules import (
     courtesy_reply,
@@ -175,15 +176,20 @@ class Answerer:
         *,
         scoring: Scoring = SCORING,
         calibrator: Calibrator | None = _FROM_SETTINGS,
+        handoffs: HandoffModel | None = _FROM_SETTINGS,
     ) -> None:
         """``calibrator`` turns the decision's measures into the answer's confidence, the
         probability that it is right; by default :func:`._calibration.packaged_calibrator` (the
         one fitted across shops, whose thresholds are the settings' defaults) when
-        ``settings.calibrated``. None: confidence is the best candidate's support."""
+        ``settings.calibrated``. None: confidence is the best candidate's support.
+        ``handoffs``: the fitted model of messages that need a person, asked after the message
+        rules (default :func:`._handoff_model.handoff_model`, the packaged one; None: not
+        asked)."""
         self.snapshot = snapshot
         if calibrator is _FROM_SETTINGS:
             calibrator = packaged_calibrator() if settings.calibrated else None
         self.calibrator = calibrator
+        self.handoffs = handoff_model() if handoffs is _FROM_SETTINGS else handoffs
         self._support_view: Answerer | None = None
         self.retriever = retriever
         self.tokenizer = tokenizer
@@ -564,6 +570,15 @@ class Answerer:
                 reasons=["a greeting, thanks or acknowledgement: nothing to look up"],
             )
             return Prepared(question, history, answer, [], True), "courtesy"
+        if self.handoffs is not None:
+            # the fitted model of messages that need a person (many shops, leave-one-shop-out):
+            # only where it is sure; below its threshold, the retrieval path decides as before
+            sure = self.handoffs.sure(simplified, self.shop.rule_set("message_rules"))
+            if sure is not None:
+                reason = f"{HANDOFF_MODEL}: p={sure:.2f} ≥ {self.handoffs.threshold:.2f}"
+                log.debug("handoff model for %r: %.3f", question, sure)
+                answer = self._handoff(question, [reason], [], 0.0)
+                return Prepared(question, history, answer, [], True), "handoff_model"
         return None
 
     def read(self, question: str, history: Sequence[Message] = ()) -> Query:

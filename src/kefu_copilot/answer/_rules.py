@@ -32,6 +32,7 @@ __all__ = [
     "money_amounts",
     "order_question",
     "payment_question",
+    "rule_classes",
     "unquoted_term",
 ]
 
@@ -199,6 +200,42 @@ def deferred(quote: str, rules: Mapping[str, Any] | None = None) -> bool:
     """Whether ``quote`` sends the shopper to ask a person (``deferrals``): what it leaves
     open is an agent's to answer."""
     return bool(_rules(rules).deferrals.search(normalize(quote)))
+
+
+def rule_classes(text: str, rules: Mapping[str, Any] | None = None) -> list[str]:
+    """The names of the ``message_rules`` classes whose cues ``text`` says (``order``,
+    ``bargaining``, ``medical``…), the hard handoffs and the softer holds alike: the prior
+    features of the fitted handoff model (:mod:`._handoff_model`), not a decision."""
+    norm = normalize(text)
+    compiled = _rules(rules)
+    said = [
+        name
+        for name, pattern in (
+            ("human", compiled.human),
+            ("bargaining", compiled.bargaining),
+            ("concessions", compiled.concessions),
+            ("forecasts", compiled.forecasts),
+            ("comparisons", compiled.comparisons),
+            ("harm", compiled.harm),
+            ("payment", compiled.payment),
+            ("medical", compiled.medical),
+            ("human_section", compiled.human_sections),
+            ("deferral", compiled.deferrals),
+            ("demand", compiled.demand),
+            ("beyond_policy", compiled.beyond_policy),
+            ("insistence", compiled.insistence),
+        )
+        if pattern.search(norm)
+    ]
+    if any(word and word in norm for word in compiled.escalation):
+        said.append("escalation")
+    if compiled.order.search(norm):
+        said.append("order")
+    if any(pattern.search(norm) for pattern in compiled.quoted_terms):
+        said.append("quoted_term")
+    if any(cues.search(norm) for _, cues in compiled.advice):
+        said.append("advice")
+    return said
 
 
 def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:

@@ -31,6 +31,7 @@ __all__ = [
     "CN_NUMERAL",
     "CN_NUMERAL_START",
     "COURIER",
+    "DATE",
     "DIGITS_START",
     "LANDLINE",
     "LONG_NUMBER",
@@ -79,6 +80,12 @@ _REPLIED = re.compile(rf"(?<![\d.a-z]){_ID}(?![\d.])")
 #: A long bare number (10–20 digits): an order, waybill or phone number — the customer is
 #: asking about something of theirs.
 LONG_NUMBER = re.compile(r"(?<!\d)\d{10,20}(?!\d)")
+#: A calendar date said in figures (3月5日, 5号那天, 2024-03-05): a day of this customer's — an
+#: order placed, a parcel due — rather than a product's fact.
+DATE = re.compile(
+    r"(?<!\d)(?:\d{1,2}月\d{1,2}[日号]?|\d{1,2}[日号](?=那天|下单|买|拍|付|到|发|寄|收)"
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})(?!\d)"
+)
 #: Labels that make the number after them a reference number (order, waybill, invoice, barcode…),
 #: never personal data, even when a checksum happens to pass. Matched at the end of the text
 #: before the number.
