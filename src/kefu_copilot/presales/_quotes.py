@@ -27,6 +27,7 @@ from typing import Any
 from .._data import DATA_DIR, packaged_rules
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
+from ._objections import PROSE_CHARS
 from ._profiles import Profile
 from ._text import bigrams
 
@@ -55,7 +56,9 @@ def candidate_lines(
 ) -> list[Line]:
     """The lines of ``profile``'s page a reply may quote: its facts (not the overview's
     bookkeeping, not ``skip``'s names), then the sentences of its prose parts (a part stating
-    no fact); ``lead``: the page's lead paragraph's (chunk, sentence)."""
+    no fact) no longer than a price objection quotes (``PROSE_CHARS``: a paragraph of
+    instructions is no fact to quote); ``lead``: the page's lead paragraph's (chunk,
+    sentence)."""
     skipped = {s.lower() for s in skip}
     out: list[Line] = []
     seen: set[str] = set()
@@ -80,7 +83,7 @@ def candidate_lines(
             continue
         for sentence in _SENTENCE.split(text):
             sentence = sentence.strip().lstrip("#>-*• ").strip()
-            if sentence and sentence != profile.title:
+            if sentence and sentence != profile.title and len(sentence) <= PROSE_CHARS:
                 add(index, sentence, "prose")
     return out
 

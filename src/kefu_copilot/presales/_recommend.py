@@ -621,7 +621,9 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
     for chunk, text in _ranked_lines(scored, rules):
         if len(facts) >= n:
             break
-        facts.setdefault(text, chunk)
+        said = [*facts, *([passage[1]] if passage else [])]
+        if not any(text in t or t in text for t in said):  # not one said already, in part
+            facts.setdefault(text, chunk)
     if not facts:  # a page with no fact to quote: its tagline and strongest prose
         for chunk, text in selling_points(profile, rules)[:n]:
             facts.setdefault(text, chunk)
