@@ -172,7 +172,9 @@ def main(args: list[str]) -> None:
     k = 3
     n = len(groups)
     print(f"{n} groups (case × page), {len({g['shop'] for g in groups})} shops")
-    print(f"today's quoted lines (no ranker) hold a right one: {sum(g['today'] for g in groups) / n:.3f}")
+    print(
+        f"today's quoted lines (no ranker) hold a right one: {sum(g['today'] for g in groups) / n:.3f}"
+    )
     loso = shown = 0
     for shop in sorted({g["shop"] for g in groups}):
         w = fit(matrix([g for g in groups if g["shop"] != shop], names), len(names))

@@ -27,7 +27,6 @@ from typing import Any
 from .._data import DATA_DIR, packaged_rules
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
-from ._objections import PROSE_CHARS
 from ._profiles import Profile
 from ._text import bigrams
 
@@ -37,6 +36,7 @@ MODEL_FILE = "quote_model.json"
 _SENTENCE = re.compile(r"[。；;！!？?\n]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _ASCII = re.compile(r"[a-z0-9]+")
+PROSE_CHARS = 60  # the longest sentence of prose quoted (a paragraph is no fact to quote)
 LONG_LINE = 40  # characters: a line longer is a paragraph more than a fact
 
 
@@ -68,9 +68,7 @@ def candidate_lines(
         if not text or text in seen:
             return
         seen.add(text)
-        out.append(
-            Line(chunk, text, kind, name, len(out), text in leads, chunk in profile.rows)
-        )
+        out.append(Line(chunk, text, kind, name, len(out), text in leads, chunk in profile.rows))
 
     for fact in profile.facts:
         if fact.chunk == profile.overview or fact.name.lower() in skipped:
@@ -95,7 +93,9 @@ def _attribute_maps() -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
     cues = tuple(
         (normalize(str(c)), str(a)) for a, spec in rules.items() for c in spec.get("cues") or ()
     )
-    names = {normalize(str(n)): str(a) for a, spec in rules.items() for n in spec.get("names") or ()}
+    names = {
+        normalize(str(n)): str(a) for a, spec in rules.items() for n in spec.get("names") or ()
+    }
     return cues, names
 
 
@@ -134,6 +134,10 @@ def line_features(
     qchars = {ch for ch in q if _CJK.match(ch) and ch not in title}
     qtokens = {t for t in _ASCII.findall(q) if t not in title}
     qpairs = [b for b in bigrams(question) if b not in title]
+    # the same, the title's own kept: a property the title states is still one the line may
+    # quote ("最遮光的" of a 全遮光 curtain: 遮光率：99%)
+    qall = {ch for ch in q if _CJK.match(ch)}
+    pall = bigrams(question)
     qnumbers = numbers_in(q)
     qdims = {m.dim for m in measures(q)}
     cues, names = _attribute_maps()
@@ -152,6 +156,8 @@ def line_features(
         dims = {m.dim for m in measures(norm)}
         sells = any(w in norm for w in selling) or bool(dims & set(selling_dims))
         f = {
+            "chars_all": math.log1p(sum(ch in norm for ch in qall)),
+            "pairs_all": math.log1p(sum(b in norm for b in pall)),
             "chars": math.log1p(chars),
             "chars_share": chars / max(len(qchars) + 2 * len(qtokens), 1),
             "pairs": math.log1p(pairs),

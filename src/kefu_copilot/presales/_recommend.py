@@ -39,8 +39,8 @@ from ._match import (
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
 from ._objections import lead, selling_points
-from ._quotes import candidate_lines, line_features, need_classes, quote_model
 from ._profiles import Profile, Variant, is_stock
+from ._quotes import candidate_lines, line_features, need_classes, quote_model
 from ._text import bigrams, describe
 
 __all__ = ["Scored", "fits_group", "marked_against", "rank", "recommend"]
