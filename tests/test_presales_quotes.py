@@ -54,3 +54,22 @@ def test_the_fitted_ranker_quotes_the_line_asked_about_not_the_first_facts(
     # without the model the page's facts fill the quote in page order: the fourth is left out
     monkeypatch.setattr(_recommend, "quote_model", lambda: None)
     assert "口感：枣肉软糯，老人也嚼得动" not in [t for _, t in _quotes(scored, rules)[0]]
+
+
+def test_a_price_objection_quotes_first_the_selling_point_the_shopper_questions() -> None:
+    from kefu_copilot.presales._objections import selling_points
+
+    facts = [
+        Fact("商品", "轻羽羽绒服", 0),
+        Fact("保修", "质保1年", 1),
+        Fact("面料", "防泼水面料", 1),
+        Fact("充绒量", "200g", 1),
+        Fact("蓬松度", "800+", 1),
+        Fact("重量", "整衣仅重480g，轻到可以塞进口袋", 1),
+    ]
+    profile = Profile("products/down.md", "轻羽羽绒服", "", "服装", facts, [], [], overview=0)
+    rules = packaged_rules("presales")
+    question = "别家羽绒服才三百，你这件凭什么贵，真的很轻吗，重量多少"
+    ranked = selling_points(profile, rules, question)
+    assert ranked[0][1].startswith("重量")
+    assert not selling_points(profile, rules)[0][1].startswith("重量")  # the strength order
