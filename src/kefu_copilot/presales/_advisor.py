@@ -37,6 +37,7 @@ from ._models import Comparison, Recommendation, Suggestion
 from ._needs import KIND_ORDER, Needs, read_said, with_content
 from ._objections import answer_objection
 from ._profiles import Profile, build_profiles, related_rules, stored_profiles
+from ._quotes import need_classes
 from ._recommend import Sizes, marked_against, priced_versions, prices_text, rank, recommend
 from ._text import bigrams
 from ._types import Variant
@@ -255,7 +256,10 @@ class Advisor:
                 profile = self._priced(question, named) or self._from(earlier)
                 if profile is not None:
                     return self._answer(
-                        question, answer_objection(profile, self.rules, self.cite)
+                        question,
+                        answer_objection(
+                            profile, self.rules, self.cite, question, need_classes(needs)
+                        ),
                     ), needs
             elif kind == "crosssell":
                 profile = self._one(self._after_bought(question, needs)) or self._from(earlier)

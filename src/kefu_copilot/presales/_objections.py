@@ -18,11 +18,11 @@ from .._models import Citation
 from ..text._numbers import measures
 from ._models import Suggestion
 from ._profiles import Profile
+from ._quotes import PROSE_CHARS, Line, line_features, quote_model
 
 __all__ = ["answer_objection"]
 
 Cite = Callable[[int, float], Citation]
-PROSE_CHARS = 60  # the longest sentence of prose quoted as a selling point
 LEAD_CHARS = 80  # the most of a page's lead paragraph quoted, whole sentences
 LEAD_PARTS = 3  # the lead paragraph is in the page's first parts, before its tables
 FACT_NAME_CHARS = 8  # "名称：值": a line is a fact's when its name is this short, one phrase
@@ -113,12 +113,16 @@ def _prose(profile: Profile) -> list[tuple[int, str]]:
     ]
 
 
-def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+def selling_points(
+    profile: Profile, rules: Mapping[str, Any], question: str = "", classes: Any = None
+) -> list[tuple[int, str]]:
     """(chunk, text) of the page's selling points, the strongest first: a number with a
     selling word (8000Pa 大吸力, 含绒量：90%), then a selling word, then a number, then the
     rest, in page order (facts whose name says whom it fits — ``fit_words`` — are none). A
     page whose facts are few says its strongest in prose ("弹簧质保10年，面料质保1年"): a
-    sentence with both is one too, after the facts as strong."""
+    sentence with both is one too, after the facts as strong. With ``question`` (the shopper's
+    words; ``classes``, their need's classes) the same lines are ordered by the fitted line
+    ranker (:mod:`._quotes`) instead."""
     words = [str(w).lower() for w in rules["selling_words"]]
     skip = {str(s) for s in rules["not_selling_points"]}
     fit = [str(w) for w in rules["fit_words"]]
@@ -136,14 +140,31 @@ def selling_points(profile: Profile, rules: Mapping[str, Any]) -> list[tuple[int
     items = [*_tagline(profile, rules), *((f.chunk, f.text) for f in points)]
     items += [s for s in _prose(profile) if strength(s) == 3 and len(s[1]) <= PROSE_CHARS]
 
+    model = quote_model() if question else None
+    if model is not None:  # the fitted line ranker's order for the shopper's words
+        facts = {f.text: f.name for f in points}
+        lines = [
+            Line(c, t, "fact" if t in facts else "prose", facts.get(t, ""), position=i)
+            for i, (c, t) in enumerate(items)
+        ]
+        features = line_features(question, profile, lines, classes or {}, words, sorted(dims))
+        return [items[i] for i in model.order(features)][: int(rules["selling_points"])]
     ranked = sorted(enumerate(items), key=lambda x: (-strength(x[1]), x[0]))
     return [item for _, item in ranked][: int(rules["selling_points"])]
 
 
-def answer_objection(profile: Profile, rules: Mapping[str, Any], cite: Cite) -> Suggestion:
+def answer_objection(
+    profile: Profile, rules: Mapping[str, Any], cite: Cite, question: str = "", classes: Any = None
+) -> Suggestion:
+    """The reply to a price objection about ``profile``: its lead paragraph, then its selling
+    points — ordered for ``question`` (the shopper's words, ``classes`` their need's classes)
+    by the fitted line ranker when it is given."""
     pitch = lead(profile)
     said = "".join(t for _, t in pitch)
-    points = [*pitch, *(p for p in selling_points(profile, rules) if p[1] not in said)]
+    points = [
+        *pitch,
+        *(p for p in selling_points(profile, rules, question, classes) if p[1] not in said),
+    ]
     prices, price_chunks = _price_list(profile)
     text = str(rules["texts"]["objection"]).format(
         title=profile.title, facts="；".join(t for _, t in points), prices=prices

@@ -38,8 +38,9 @@ from ._match import (
 )
 from ._models import Pick, Recommendation
 from ._needs import Amount, Extreme, Needs, dimension
-from ._objections import selling_points
+from ._objections import lead, selling_points
 from ._profiles import Profile, Variant, is_stock
+from ._quotes import candidate_lines, line_features, need_classes, quote_model
 from ._text import bigrams, describe
 
 __all__ = ["Scored", "fits_group", "marked_against", "rank", "recommend"]
@@ -101,6 +102,10 @@ class Scored:
     asked: tuple[str, ...] = ()
     # the groups said that it fits only as no product of its kind is for them (see rank)
     waived: tuple[str, ...] = ()
+    # the shopper's words and the need's classes (see _quotes.need_classes): what the line
+    # ranker orders the page's lines by when the facts to quote are chosen
+    question: str = ""
+    classes: dict[str, float] = field(default_factory=dict)
 
     @property
     def named(self) -> float:
@@ -408,6 +413,7 @@ def rank(
     retrieval matched to the question, best first (see :func:`_passage`)."""
     negations = _negations(rules)
     aliases = needs.aliases
+    classes = need_classes(needs)
     # a character the segmenter split from a phrase it does not know names a kind only as the
     # phrase's head, its last (鞋 of 双鞋, not 跑 of 跑友)
     split = {ch for phrase in needs.phrases for ch in phrase[:-1]} - {
@@ -503,6 +509,7 @@ def rank(
         scored.support = (support or {}).get(profile.source, 0.0)
         scored.passage = _passage(profile, (passages or {}).get(profile.source, ()), needs.text)
         scored.asked = asked
+        scored.question, scored.classes = needs.text, classes
         if heads:
             have = [w for w in heads if names_kind(w, profile, aliases.get(w, ()), titled=titled)]
             owned = set(have)
@@ -611,10 +618,12 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
             deciding.append((found.word, key))
     passage = _asked_clause(scored, scored.passage)
     passage = passage if passage and passage[1] not in facts else None
-    for fact in scored.profile.points({str(s) for s in rules["not_selling_points"]}):
+    for chunk, text in _ranked_lines(scored, rules):
         if len(facts) >= n:
             break
-        facts.setdefault(fact.text, fact.chunk)
+        said = [*facts, *([passage[1]] if passage else [])]
+        if not any(text in t or t in text for t in said):  # not one said already, in part
+            facts.setdefault(text, chunk)
     if not facts:  # a page with no fact to quote: its tagline and strongest prose
         for chunk, text in selling_points(profile, rules)[:n]:
             facts.setdefault(text, chunk)
@@ -624,6 +633,25 @@ def _quotes(scored: Scored, rules: Mapping[str, Any]) -> tuple[list[tuple[int, s
     keys = {t for t, _ in shown}
     unquoted = [w for w, key in deciding if key is None or key not in keys]
     return [(c, t) for t, c in shown], list(dict.fromkeys(unquoted))
+
+
+def _ranked_lines(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """(chunk, text) of the lines of ``scored``'s page that may fill its quoted facts, the most
+    likely a right answer quotes first, by the fitted line ranker (``data/quote_model.json``,
+    see :mod:`._quotes`) — its facts and prose sentences; without the model, its selling facts
+    in page order. Read of the few products shown only."""
+    skip = [str(s) for s in rules["not_selling_points"]]
+    profile = scored.profile
+    model = quote_model()
+    if model is None or not scored.question:
+        return [(f.chunk, f.text) for f in profile.points(set(skip))]
+    lines = candidate_lines(profile, skip, lead(profile))
+    features = line_features(
+        scored.question, profile, lines, scored.classes,
+        [str(w).lower() for w in rules["selling_words"]],
+        [str(d) for d in rules["selling_measures"]], marked_lines(scored),
+    )  # fmt: skip
+    return [(lines[i].chunk, lines[i].text) for i in model.order(features)]
 
 
 _SENTENCE = re.compile(r"[。；;！!？?\n]+")
@@ -690,6 +718,15 @@ def _asked_clause(scored: Scored, matched: tuple[int, str] | None = None) -> tup
 
 
 _ASCII = re.compile(r"[a-z0-9]+")
+
+
+def marked_lines(scored: Scored) -> list[str]:
+    """The clauses of ``scored``'s page the need's own matching chose: each need's deciding
+    clause, and the clause retrieval matched best (a feature of the line ranker)."""
+    out = [clause for found in scored.found for _, clause in found.positive[:1]]
+    if scored.passage is not None:
+        out.append(scored.passage[1])
+    return out
 
 
 def pick_of(scored: Scored, rules: Mapping[str, Any], cite: Cite) -> Pick:
