@@ -101,7 +101,11 @@ from kefu_copilot.emotion._flag import (  # noqa: E402
 )
 from kefu_copilot.emotion._label_training import fit_labels, predict_labels  # noqa: E402
 from kefu_copilot.emotion._labels import LABEL_FILE  # noqa: E402
-from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # noqa: E402
+from kefu_copilot.emotion._model import (  # noqa: E402
+    EscalationModel,
+    escalation_metrics,
+    plain_question,
+)
 
 # The dev shops: read, trained on, their failures printed (--show-wrong). The last three were
 # round 11's never-read fold (dev from round 12): no cue of the rule set was written reading
@@ -275,12 +279,11 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
         suites = ("answer",) if shop == "sample" else ("answer", "presales")
         for suite in suites:
             for case in _rows(_eval_dir(shop) / f"{suite}.jsonl"):
-                decision = (case.get("expect") or {}).get("decision")
-                decisions = decision if isinstance(decision, list) else [decision]
-                if case.get("question") and "auto" in decisions:
+                question = plain_question(case)  # as `kefu train-emotion` reads it
+                if question is not None:
                     add(
-                        case["question"],
-                        case.get("history"),
+                        question[0],
+                        question[1],
                         False,
                         "plain",
                         shop,
