@@ -101,7 +101,11 @@ from kefu_copilot.emotion._flag import (  # noqa: E402
 )
 from kefu_copilot.emotion._label_training import fit_labels, predict_labels  # noqa: E402
 from kefu_copilot.emotion._labels import LABEL_FILE  # noqa: E402
-from kefu_copilot.emotion._model import EscalationModel, escalation_metrics  # noqa: E402
+from kefu_copilot.emotion._model import (  # noqa: E402
+    EscalationModel,
+    escalation_metrics,
+    plain_question,
+)
 
 # The dev shops: read, trained on, their failures printed (--show-wrong). The last three were
 # round 11's never-read fold (dev from round 12): no cue of the rule set was written reading
@@ -157,14 +161,20 @@ OPTIONS: dict[str, Any] = {"text": True, "l2": 300.0, "gram_l2": 1.0, "min_count
 GRID = {
     "l2": (300.0,),
     # round 18 (30 dev shops): gram_l2 1 / 2 and JDDC weight 0.75 / 1 / 1.5, plain weight 1 (2
-    # was below 1 on nested F1 and JDDC F1 in rounds 17 and 18)
-    "gram_l2": (1.0, 2.0),
+    # was below 1 on nested F1 and JDDC F1 in rounds 17 and 18). Round 19 (33 dev shops,
+    # --select-only): gram_l2 1, JDDC weight 1 / 1.5 × plain weight 1 / 2 / 4 / 8 (JDDC 1.5 with
+    # plain 1 not run; JDDC 0.75 with plain 1): nested pooled F1 .934-.946, JDDC training-half F1
+    # .454-.469 at the threshold the dev shops pick (.24-.32), below the shipped recipe's .473 in
+    # every setting; see CHANGELOG.
+    "gram_l2": (1.0,),
     "shop": (6.0,),
-    "jddc": (0.75, 1.0, 1.5),
+    "jddc": (1.0, 1.5),
     # the plain questions' weight (round 17): more weight holds their scores down where the
     # JDDC turns want a lower threshold (out of fold, 27 dev shops: at the threshold where JDDC
-    # training-half F1 is ~.48, one dev shop over 2 % of plain questions escalated against three)
-    "plain": (1.0,),
+    # training-half F1 is ~.48, one dev shop over 2 % of plain questions escalated against three).
+    # Round 19, JDDC weight 1: plain weight 2 takes every dev shop to 2 % or under leave-one-
+    # shop-out (aircon 3.0 → 1.5 %, swim 2.5 → .8, garden 2.3 → .8; 31 → 19 of 3,950 pooled)
+    "plain": (1.0, 2.0, 4.0, 8.0),
 }
 # The groups settings and the threshold are selected on: the dev shops (leave-one-shop-out),
 # then the JDDC training half's out-of-fold F1 among settings within NESTED_TIE. The unread
@@ -275,12 +285,11 @@ def load(evaldata: Path) -> list[dict[str, Any]]:
         suites = ("answer",) if shop == "sample" else ("answer", "presales")
         for suite in suites:
             for case in _rows(_eval_dir(shop) / f"{suite}.jsonl"):
-                decision = (case.get("expect") or {}).get("decision")
-                decisions = decision if isinstance(decision, list) else [decision]
-                if case.get("question") and "auto" in decisions:
+                question = plain_question(case)  # as `kefu train-emotion` reads it
+                if question is not None:
                     add(
-                        case["question"],
-                        case.get("history"),
+                        question[0],
+                        question[1],
                         False,
                         "plain",
                         shop,
@@ -521,6 +530,12 @@ def report(
     nested = nested_thresholds(per_shop, SELECT)
     f1, plain = pooled(per_shop, nested)
     out["dev_nested_pooled"] = {"F1": round(f1, 3), "plain_escalated": round(plain, 4)}
+    # each dev shop's plain questions at its nested threshold, scored by a model that never saw
+    # them (its questions are in its own fold): the per-shop 2 % bound, leave-one-shop-out
+    out["dev_nested_plain"] = {
+        s: round(float(np.mean(per_shop[s][2] >= t)), 4) if len(per_shop[s][2]) else 0.0
+        for s, t in nested.items()
+    }
     # the fifteen dev shops the packaged model (round 10) never saw: like-for-like with its figure
     f1, plain = pooled(per_shop, {s: nested[s] for s in UNSEEN})
     out["unseen_nested_pooled"] = {"F1": round(f1, 3), "plain_escalated": round(plain, 4)}
@@ -689,6 +704,7 @@ def shipped_figures(
             "plain_escalated": round(float(np.mean(plain >= t)), 4) if len(plain) else None,
         }
     out["pooled"] = [round(v, 4) for v in pooled(per_shop, dict.fromkeys(SELECT, t))]
+    out["plain"] = {s: out[s]["plain_escalated"] or 0.0 for s in SELECT}
     out["pooled_unseen"] = [round(v, 4) for v in pooled(per_shop, dict.fromkeys(UNSEEN, t))]
     out["nested_pooled"] = [round(v, 4) for v in nested_pooled(per_shop, SELECT)]
     cv = (model.info.get("cv") or {}).get("jddc") or {}
@@ -755,7 +771,9 @@ def _at(grams: list[list[str]], mask: np.ndarray) -> list[list[str]]:
 def beats(figures: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     """Why a refit must not replace the shipped model (empty: it may): its nested pooled F1 on
     the dev shops must beat the shipped model's own pooled F1 there, on all of them and on the
-    fifteen the shipped model never saw, and its JDDC training-half F1 must not fall."""
+    ones the shipped model never saw; it must escalate fewer of their plain questions pooled and
+    take no dev shop over 2 % of its plain questions (nor further over) that the shipped model
+    keeps under; its JDDC training-half F1 must not fall."""
     why = []
     nested = figures["dev_nested_pooled"]["F1"]
     if nested <= shipped["pooled"][0]:
@@ -763,6 +781,15 @@ def beats(figures: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     unseen, before_unseen = figures["unseen_nested_pooled"]["F1"], shipped["pooled_unseen"][0]
     if unseen <= before_unseen:
         why.append(f"unseen dev shops nested pooled F1 {unseen:.3f} <= shipped {before_unseen:.3f}")
+    # plain questions: fewer escalated pooled, and no dev shop over the 2 % bound that the
+    # shipped model keeps it under or over it by more (each shop scored leave-one-shop-out)
+    plain, before_plain = figures["dev_nested_pooled"].get("plain_escalated"), shipped["pooled"][1]
+    if plain is not None and plain >= before_plain:
+        why.append(f"dev plain questions escalated {plain:.4f} >= shipped {before_plain:.4f}")
+    for shop, rate in (figures.get("dev_nested_plain") or {}).items():
+        before_rate = (shipped.get("plain") or {}).get(shop, 0.0)
+        if rate > MAX_PLAIN and rate > before_rate:
+            why.append(f"{shop} plain questions escalated {rate:.3f} > {before_rate:.3f}")
     # the shipped recipe's out-of-fold figure on today's features (its recorded figure was read
     # with the features of round 10; see shipped_recipe_jddc)
     today = shipped.get("jddc_today") or {}
@@ -907,11 +934,15 @@ def main() -> None:
         oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains)
         show_wrong(oof, y, forced, data, figures["threshold"])
     shipped = shipped_figures(Path(args.shipped), data, x, grams, y, forced)
-    print("dev shop: shipped model F1 at its threshold -> refit nested F1 (threshold)")
+    print(
+        "dev shop: shipped model F1 at its threshold -> refit nested F1 (threshold); "
+        "plain questions escalated, shipped -> refit (leave-one-shop-out)"
+    )
     for s in SELECT:
         print(
             f"  {s:12} {shipped[s]['F1']:.3f} -> {figures[s]['nested_F1']:.3f} "
-            f"({figures[s]['nested_threshold']:.2f})"
+            f"({figures[s]['nested_threshold']:.2f})   plain "
+            f"{100 * shipped['plain'][s]:.1f} % -> {100 * figures['dev_nested_plain'][s]:.1f} %"
         )
     print(
         "shipped (F1, plain share) pooled:",

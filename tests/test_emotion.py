@@ -341,6 +341,31 @@ def test_train_escalation_reads_both_shapes(tmp_path: Path) -> None:
     assert model.predict("呵呵，真是好服务，三天没人回") is True
 
 
+def test_a_shop_trains_on_its_own_plain_questions(tmp_path: Path) -> None:
+    """The questions of an answer / pre-sales suite that the shop answers itself are labelled
+    non-escalations (`kefu train-emotion answer.jsonl ...`); questions it hands over are not
+    read (a handoff may be a complaint)."""
+    suite = tmp_path / "answer.jsonl"
+    rows = [
+        {"id": "s-a001", "type": "answer", "question": "这款有白色的吗",
+         "expect": {"decision": ["auto", "draft"]}},
+        {"id": "s-a002", "type": "answer", "question": "发票怎么开",
+         "history": [c("你好")], "expect": {"decision": "auto"}},
+        {"id": "s-a003", "type": "answer", "question": "我要投诉你们",
+         "expect": {"decision": "handoff"}},
+        {"id": "s-a004", "type": "answer", "question": "几天发货"},
+    ]  # fmt: skip
+    suite.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    cases = read_emotion_cases(suite)
+    assert [(k.id, k.text, k.escalate) for k in cases] == [
+        ("s-a001", "这款有白色的吗", False),
+        ("s-a002", "发票怎么开", False),
+    ]
+    assert cases[1].context == [c("你好")]
+    model = train_escalation([SUITE, suite], min_precision=0.4)
+    assert model.info["n_train"] == len(read_emotion_cases(SUITE)) + 2
+
+
 def test_cross_validation_is_grouped_and_deterministic() -> None:
     cases = read_emotion_cases(SUITE)
     first, second = cross_validate(cases, folds=5), cross_validate(cases, folds=5)

@@ -306,6 +306,32 @@ def test_each_shop_is_scored_at_a_threshold_picked_without_it() -> None:
     assert plain == 0.0 and f1 < 1.0  # a loses its 0.3 complaint, c sends its 0.5 false alarms
 
 
+def test_a_refit_must_not_take_a_shop_over_the_plain_question_bound() -> None:
+    """The ship gate (``beats``) reads the plain questions per shop, leave-one-shop-out: a refit
+    that gains F1 but escalates more of one shop's plain questions than 2 % (and than the
+    shipped model) is not saved; one that lowers them is."""
+    script = _training_script()
+    shipped = {
+        "pooled": [0.93, 0.008],
+        "pooled_unseen": [0.92, 0.009],
+        "plain": {"a": 0.03, "b": 0.0},
+        "jddc_today": {"F1": 0.47},
+    }
+    refit = {
+        "dev_nested_pooled": {"F1": 0.94, "plain_escalated": 0.005},
+        "unseen_nested_pooled": {"F1": 0.93},
+        "dev_nested_plain": {"a": 0.015, "b": 0.0},
+        "jddc": {"F1": 0.48},
+    }
+    assert script.beats(refit, shipped) == []
+    refit["dev_nested_plain"] = {"a": 0.015, "b": 0.025}  # b was at 0 %
+    assert any(w.startswith("b plain questions") for w in script.beats(refit, shipped))
+    refit["dev_nested_plain"] = {"a": 0.03, "b": 0.0}  # over 2 % but no higher than shipped
+    assert script.beats(refit, shipped) == []
+    refit["dev_nested_pooled"]["plain_escalated"] = 0.009  # more escalated pooled
+    assert any("dev plain questions" in w for w in script.beats(refit, shipped))
+
+
 def test_text_model_round_trip(tmp_path: Path) -> None:
     examples = [("我要投诉你们", None, True), ("好的谢谢", None, False)] * 4
     examples += [("东西太差了", None, True), ("有货吗", None, False)] * 4

@@ -217,7 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "train-emotion", help="fit the escalation decision to labelled conversations"
     )
-    p.add_argument("data", nargs="+", help="JSONL emotion cases (eval-suite or JDDC shape)")
+    p.add_argument(
+        "data",
+        nargs="+",
+        help="JSONL emotion cases (eval-suite or JDDC shape); an answer / pre-sales suite's "
+        "questions the shop answers itself (auto) count as turns that do not escalate",
+    )
     p.add_argument(
         "--shop", required=True, help="shop directory (the model is saved next to its index)"
     )

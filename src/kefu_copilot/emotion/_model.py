@@ -35,6 +35,7 @@ __all__ = [
     "EscalationModel",
     "cross_validate",
     "escalation_metrics",
+    "plain_question",
     "read_emotion_cases",
     "train_escalation",
 ]
@@ -490,8 +491,11 @@ _TURN_SUFFIX = re.compile(r"[-_:]t\d+$")
 def read_emotion_cases(path: str | os.PathLike[str]) -> list[EmotionCase]:
     """Emotion cases of a JSONL suite; other case types and blank lines are skipped.
 
-    Accepts ``{"type": "emotion", ..., "expect": {"escalate", "emotion"?}}`` and the dev-data
-    shape ``{id, text, context, label, escalate}``. ``ValueError`` names the bad line.
+    Accepts ``{"type": "emotion", ..., "expect": {"escalate", "emotion"?}}``, the dev-data
+    shape ``{id, text, context, label, escalate}`` and the questions of an answer / pre-sales
+    suite that the shop may answer itself (``expect.decision`` with ``auto``; see
+    :func:`plain_question`), read as turns that do not escalate. ``ValueError`` names the bad
+    line.
     """
     cases: list[EmotionCase] = []
     with open(path, encoding="utf-8-sig") as fh:
@@ -514,7 +518,26 @@ def read_emotion_cases(path: str | os.PathLike[str]) -> list[EmotionCase]:
     return cases
 
 
+def plain_question(obj: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]] | None:
+    """(question, history) of an ``answer`` case the shop may answer itself (``auto`` among its
+    expected decisions), else None. Such a question is a labelled non-escalation: a customer
+    asking it is not to be handed to a human for their mood — the same turns the 2 % bound on
+    false escalations is measured on, and negatives in the same voice as the shop's turns."""
+    if obj.get("type") != "answer" or not isinstance(obj.get("question"), str):
+        return None
+    expect = obj.get("expect")
+    decision = expect.get("decision") if isinstance(expect, Mapping) else None
+    decisions = decision if isinstance(decision, list) else [decision]
+    if "auto" not in decisions or not obj["question"].strip():
+        return None
+    history = [dict(m) for m in obj.get("history") or [] if isinstance(m, Mapping)]
+    return obj["question"], history
+
+
 def _parse_case(obj: Mapping[str, Any], number: int) -> EmotionCase | None:
+    plain = plain_question(obj)
+    if plain is not None:  # an answer / pre-sales question the shop answers itself
+        return EmotionCase(id=str(obj.get("id", f"line{number}")), text=plain[0], context=plain[1])
     if obj.get("type", "emotion") != "emotion":
         return None
     expect = obj.get("expect")
