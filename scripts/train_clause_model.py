@@ -10,7 +10,28 @@ Data:
     are never shipped), labelled by the cue patterns with the corrections in JDDC_FIXES (keyed
     by case id and clause index, no text) — three groups of dialogues. The JDDC reply-eval file
     is never read here (it measures the rewrite).
+  * the suites' contract (round 19): every dev shop's reply cases say which of the draft's
+    clauses must not reach the reply (``not_contains``) and which carry what it must say
+    (``contains``, a number or a policy term of an expected source) — see ``contract_labels``.
+    A hand label the contract contradicts (a clause labelled a fact that ``not_contains``
+    names: "清洗都要钱的", "瑰夏不打折") is fitted as a refusal — the rule said in cold words, which
+    a rewrite replaces by the policy; a clause no one labelled takes the contract's label
+    (dropped: the patterns' class, or a refusal where they call it kept; kept: the patterns'
+    class where it keeps the clause). Hand labels only where the contract says nothing or
+    contradicts itself (29 clauses of seafood, purifier and swim in round 19).
 The held-out shops are never read.
+
+Round 19 (issue 18): no refit passed the gate, so the packaged model is still round 18's —
+``--settings 3.0,0.5,uncued,refusal=0.6,blame=0.6 --fit-labels hand --exclude
+seafood,purifier,swim`` fits its training set (not re-run in round 19: the info figures would
+be scored on the contract labels). Leave-one-group-out over the 33 dev shops and the sample,
+every figure scored on the labels with the contract (kept-or-not, mean per shop; patterns
+.7933): hand labels .8808, JDDC kept .9960; contract labels, relabel refusal .8683, JDDC .9959;
+with seafood, purifier and swim out of every fit (the transfer figure, 130 clauses; patterns
+.669): hand labels .777, contract labels with refusal .762, with dismissal .792 (the other
+shops .8905 / .8880 / .8993) but JDDC kept .9942 — every one under the gate (.9962). With
+dismissal and ``dismissal=0.6`` (same fits): dev .8856, JDDC .9969 — above both; its transfer
+figure and held-out reply suites were not measured in round 19 (the candidate for round 20).
 
 The packaged model (round 18) is fitted with ``--settings 3.0,0.5,uncued,refusal=0.6,blame=0.6``
 on every labelled dev shop (aircon, baking and camera labelled in round 18; coffee, curtains and
@@ -35,6 +56,7 @@ import argparse
 import hashlib
 import itertools
 import json
+import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -89,6 +111,54 @@ JDDC_FIXES = {
 }
 
 
+COUNTS: Counter = Counter()
+RELABEL = ["refusal"]  # the class of a clause the contract drops that the labels keep
+_STRIP = " ,.!?;~。\n\t，！？；～、"
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def contract_labels(suite: Path, docs: Path) -> dict:
+    """Kept-or-not labels of a dev shop's draft clauses read from its reply suite's contract
+    (``suite``: evals/shops/<shop>/reply.jsonl, the sample shop's evals/reply.jsonl; ``docs``
+    the shop's knowledge directory the expected sources are read from): a clause named by
+    ``not_contains`` must not be said ("drop"); a clause stating a ``contains`` term, a number
+    or a policy term of an expected source carries what the reply must say ("keep"). A clause
+    with both, or a dropped one stating numbers (a rewrite keeps every number of the draft),
+    gets no label. Keys (case id, clause text stripped); values ("drop" or "keep", the
+    patterns' class)."""
+    if not suite.exists():
+        return {}
+    out: dict = {}
+    for line in suite.read_text().splitlines():
+        if not line.strip():
+            continue
+        case = json.loads(line)
+        expect, draft = case.get("expect") or {}, case.get("draft") or ""
+        source = fold("".join(
+            (docs / s).read_text(errors="ignore") for s in expect.get("sources", [])
+            if (docs / s).is_file()))  # fmt: skip
+        banned = [fold(n).strip(_STRIP) for n in expect.get("not_contains", [])]
+        terms = [fold(n) for n in expect.get("contains", [])]
+        for clause in classify_clauses(draft, fitted=False):
+            body = fold(clause.text).strip(_STRIP)
+            if not body:
+                continue
+            drop = any(b and (b in body or (len(body) >= 2 and body in b)) for b in banned)
+            keep = (
+                any(t and t in body for t in terms)
+                or bool(set(_NUMBER.findall(body)) & set(_NUMBER.findall(source)))
+                or any(t in body and t in source for t in PHRASES.policy_terms)
+            )
+            if drop and (keep or has_numbers(body)):
+                COUNTS["contract_conflict"] += 1
+                continue
+            if drop or keep:
+                said = "drop" if drop else "keep"
+                COUNTS[f"contract_{said}"] += 1
+                out[(case["id"], clause.text.strip())] = (said, clause.kind)
+    return out
+
+
 def _bucket(key: str, n: int) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % n
 
@@ -98,20 +168,50 @@ def load_rows(evaldata: Path) -> list[dict]:
     phrases = reply_phrases()
     rows = []
 
-    def add(text: str, label: str, group: str, domain: str, weight: float) -> None:
+    def add(
+        text: str, label: str, group: str, domain: str, weight: float, hand: str | None = None
+    ) -> None:
         clause = classify_clauses(text, fitted=False)[0]
         body = fold(text).strip(" ,.!?;~。\n\t")
         rows.append({
-            "text": text, "label": label, "rule": clause.kind, "cue": clause.cue,
+            "text": text, "label": label, "hand": hand, "rule": clause.kind, "cue": clause.cue,
             "features": clause_features(body, clause.kind, clause.cue, phrases,
                                         numbers=has_numbers(body), facts=has_facts(body, phrases)),
             "group": group, "domain": domain, "weight": weight,
         })  # fmt: skip
 
+    contract = {
+        shop: contract_labels(ROOT / "evals/reply.jsonl", ROOT / "knowledge")
+        if shop == "sample"
+        else contract_labels(
+            ROOT / "evals/shops" / shop / "reply.jsonl", ROOT / "evals/shops" / shop / "shop"
+        )
+        for shop in DEV
+    }
+    seen = set()
     for line in (ROOT / "evals/training/clause_labels.jsonl").read_text().splitlines():
         r = json.loads(line)
         if r["text"].strip() and fold(r["text"]).strip(" ,.!?;~。\n\t"):
-            add(r["text"], r["label"], r["shop"], r["shop"], 1.0)
+            cid = r["id"].removeprefix(f"{r['shop']}-")
+            said = contract.get(r["shop"], {}).get((cid, r["text"].strip()), ("", ""))[0]
+            seen.add((r["shop"], cid, r["text"].strip()))
+            label = r["label"]
+            if said == "drop" and label in KEPT:  # the suite's contract: it must not be said
+                label = RELABEL[0]
+                COUNTS["overruled_hand"] += 1
+            add(r["text"], label, r["shop"], r["shop"], 1.0, r["label"])
+    for shop, labels in contract.items():  # clauses no one labelled: the contract's label
+        for (cid, text), (said, rule) in labels.items():
+            if (shop, cid, text) in seen:
+                continue
+            if said == "drop":
+                add(text, rule if rule not in KEPT else RELABEL[0], shop, shop, 1.0)
+                COUNTS["contract_only"] += 1
+            elif rule in KEPT or rule in ("refusal", "answer"):
+                add(text, rule, shop, shop, 1.0)
+                COUNTS["contract_only"] += 1
+            else:
+                COUNTS["contract_unlabelled"] += 1
     n_dev = len(rows)
     jddc = []
     for line in (evaldata / "case_library/jddc_cases.jsonl").read_text().splitlines():
@@ -124,7 +224,7 @@ def load_rows(evaldata: Path) -> list[dict]:
             fold_ = f"jddc{_bucket(case['dialogue_id'], JDDC_FOLDS)}"
             jddc.append((text, label if label != "banned" else "fact", fold_))
     for text, label, group in jddc:
-        add(text, label, group, "jddc", JDDC_WEIGHT * n_dev / len(jddc))
+        add(text, label, group, "jddc", JDDC_WEIGHT * n_dev / len(jddc), label)
     return rows
 
 
@@ -229,16 +329,47 @@ def main() -> None:
         default=[],
         help="with --settings: other threshold[,class=threshold...] scored on the same fits",
     )
+    ap.add_argument(
+        "--transfer",
+        default="",
+        help="with --settings: shops left out of every fit (comma-separated), scored by the fit "
+        "on the others: the transfer figure",
+    )
+    ap.add_argument(
+        "--fit-labels",
+        choices=["contract", "hand"],
+        default="contract",
+        help="with --settings: fit on the hand labels alone (round 18), scored on the labels "
+        "with the suites' contract",
+    )
+    ap.add_argument(
+        "--relabel",
+        choices=["refusal", "dismissal"],
+        default="refusal",
+        help="the class fitted for a clause the suite's contract drops that the labels keep",
+    )
     ap.add_argument("--out", default=str(ROOT / "src/kefu_copilot/data/clause_model.json"))
     args = ap.parse_args()
+    RELABEL[0] = args.relabel
     rows = load_rows(Path(args.evaldata))
     rows = [r for r in rows if r["group"] not in args.exclude.split(",")]
+    print(len(rows), "clauses;", dict(sorted(COUNTS.items())))
     if args.settings:  # these settings, their leave-one-group-out figures stated with them
         l2, th, ov, *raised = args.settings.split(",")
         classes = {k: float(v) for k, v in (x.split("=") for x in raised)}
         groups = sorted({r["group"] for r in rows})
         DEV[:] = [g for g in DEV if g in groups]
-        held = {g: Fitted([r for r in rows if r["group"] != g], float(l2)) for g in groups}
+        transfer = {g for g in args.transfer.split(",") if g}
+        if args.fit_labels == "hand":
+            fit_rows = [dict(r, label=r["hand"]) for r in rows if r["hand"] is not None]
+        else:
+            fit_rows = rows
+        fit_rows = [r for r in fit_rows if r["group"] not in transfer]
+        held = {g: Fitted([r for r in fit_rows if r["group"] != g], float(l2))
+                for g in groups if g not in transfer}  # fmt: skip
+        if transfer:
+            out_of_fit = Fitted(fit_rows, float(l2))
+            held.update({g: out_of_fit for g in transfer})
         for other in args.compare:  # other thresholds, on the same held-out fits
             t, *more = other.split(",")
             alt = {k: float(v) for k, v in (x.split("=") for x in more)}
@@ -258,8 +389,17 @@ def main() -> None:
         for g in DEV:
             print(f"  {g:12} n={dev[g]['n']:4} acc {base[g]['acc']:.3f} -> {dev[g]['acc']:.3f}  "
                   f"kept-acc {base[g]['kept_acc']:.3f} -> {dev[g]['kept_acc']:.3f}")  # fmt: skip
+        if transfer:
+            tr = scores([(r, p) for r, p in pairs if r["group"] in transfer])
+            tb = scores([(r, r["rule"]) for r in rows if r["group"] in transfer])
+            rest = [g for g in DEV if g not in transfer]
+            print(f"transfer {sorted(transfer)} (out of every fit): n={tr['n']} acc "
+                  f"{tb['acc']:.3f} -> {tr['acc']:.3f} kept-acc {tb['kept_acc']:.3f} -> "
+                  f"{tr['kept_acc']:.3f}; other dev shops kept-acc "
+                  f"{np.mean([dev[g]['kept_acc'] for g in rest]):.4f}")  # fmt: skip
         info = {
             "n_train": len(rows),
+            "labels": dict(sorted(COUNTS.items())),
             "excluded": args.exclude,
             "cv": "leave-one-group-out (dev shops; three JDDC groups)",
             "cv_dev_acc": round(float(np.mean([dev[g]["acc"] for g in DEV])), 4),
@@ -272,7 +412,10 @@ def main() -> None:
             "min_domains": MIN_DOMAINS,
         }
         print(json.dumps(info))
-        model = replace(Fitted(rows, float(l2)).model(float(th), ov, info), thresholds=classes)
+        if args.no_save or transfer:
+            return
+        fit_all = Fitted(fit_rows, float(l2))
+        model = replace(fit_all.model(float(th), ov, info), thresholds=classes)
         Path(args.out).write_text(json.dumps(model.to_dict(), ensure_ascii=False) + "\n")
         print("saved", args.out, len(model.weights), "features")
         return

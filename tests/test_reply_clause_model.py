@@ -149,3 +149,35 @@ def test_a_clause_that_only_names_a_policy_term_is_never_overruled() -> None:
     for text in ("质量问题", "质量问题。", "运费险、包邮"):
         assert [c.kind for c in classify_clauses(text)] == ["fact"], text
     assert classify_clauses("你的问题")[0].kind != "fact"  # other words: the model still reads them
+
+
+def test_the_suites_contract_labels_the_drafts_clauses(tmp_path: Path) -> None:
+    """scripts/train_clause_model.py labels draft clauses from a reply suite's contract: a
+    clause ``not_contains`` names is dropped, one stating a ``contains`` term or a number of an
+    expected source is kept, one with both — or dropped but stating numbers — gets no label."""
+    import importlib.util
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "train_clause_model", root / "scripts" / "train_clause_model.py"
+    )
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies/returns.md").write_text("# 退货\n签收7天内可退，运费险理赔。\n")
+    cases = [
+        {"id": "r1", "draft": "清洗都要钱的，自己看", "expect": {
+            "sources": ["policies/returns.md"], "contains": ["运费险"],
+            "not_contains": ["清洗都要钱的"]}},
+        {"id": "r2", "draft": "过了7天了，不退", "expect": {
+            "sources": ["policies/returns.md"], "not_contains": ["过了7天了，不退"]}},
+    ]  # fmt: skip
+    suite = tmp_path / "reply.jsonl"
+    suite.write_text("\n".join(json.dumps(c, ensure_ascii=False) for c in cases))
+    labels = {k: v[0] for k, v in train.contract_labels(suite, tmp_path).items()}
+    assert labels[("r1", "清洗都要钱的，")] == "drop"
+    assert ("r1", "自己看") not in labels  # the contract says nothing of it
+    assert ("r2", "过了7天了，") not in labels  # named, but its numbers are kept
+    assert labels[("r2", "不退")] == "drop"
