@@ -143,6 +143,13 @@ class ClaimVerdict:
     reason: str = ""
 
 
+def _word_share(claims: Sequence[Claim], passages: Sequence[str]) -> float:
+    """The share of the claims' words (character pairs) ``passages`` say too (0 without any)."""
+    said = frozenset().union(*(c.words for c in claims))
+    known = frozenset().union(*(_bigrams(fold(p)) for p in passages))
+    return len(said & known) / len(said) if said else 0.0
+
+
 @dataclass
 class ClaimCheck:
     """The verdicts on a reply's claims, whether it answers at all, and money beyond limits."""
@@ -156,10 +163,19 @@ class ClaimCheck:
     worded: float = 1.0
     #: the reply's clauses (checkable or not), for the decision model's measures
     claims: list[Claim] = field(default_factory=list)
-    #: the share of the reply's words the cited knowledge says too, whatever the verdicts
-    said: float = 0.0
     #: the share of the question's content words the reply says (0 with none asked)
     asked: float = 0.0
+    #: the passages the reply was judged against (as read): :attr:`said` is counted on them
+    passages: list[str] = field(default_factory=list, repr=False)
+    _said: float | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def said(self) -> float:
+        """The share of the reply's words the cited knowledge says too, whatever the verdicts:
+        counted when first read (the decision model's measure; ``worded`` without verdicts)."""
+        if self._said is None:
+            self._said = _word_share(self.claims, self.passages)
+        return self._said
 
     def of(self, verdict: Verdict) -> list[ClaimVerdict]:
         return [v for v in self.verdicts if v.verdict == verdict]
@@ -3501,16 +3517,18 @@ class ClaimChecker:
         ]
         answers, why = self.answers(text, question, claims)
         said = frozenset().union(*(c.words for c in claims))
-        known = frozenset().union(*(_bigrams(fold(p)) for p in passages))
-        share = len(said & known) / len(said) if said else 0.0
         asked = claims[0].asked if claims else frozenset()
+        # the passages' words are read here only when no verdict decides (``worded``); with
+        # verdicts, when the decision model asks (``said``)
+        share = None if verdicts else _word_share(claims, passages)
         return ClaimCheck(
             verdicts=list(verdicts),
             answers=answers,
             non_answer=why,
-            worded=1.0 if verdicts else share,
+            worded=1.0 if share is None else share,
             claims=claims,
-            said=share,
             asked=len(asked & said) / len(asked) if asked else 0.0,
+            passages=passages,
+            _said=share,
             over_limit=money_beyond_limits(text, self.shop) if self.shop is not None else [],
         )

@@ -38,7 +38,7 @@ MEASURES: tuple[str, ...] = (
     "clauses",
     "checkable",
     "verdicts",
-    *(f"{v}" for v in _VERDICTS),
+    *_VERDICTS,
     "entailed_share",
     *(f"{v}_{s}" for v in _VERDICTS for s in _STATES),
     "stated",
