@@ -28,14 +28,12 @@ from .._data import DATA_DIR, packaged_rules
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
 from ._profiles import Profile
-from ._text import bigrams
+from ._text import ASCII_RUN, SENTENCE, bigrams, shared_characters
 
 __all__ = ["Line", "QuoteModel", "candidate_lines", "line_features", "quote_model"]
 
 MODEL_FILE = "quote_model.json"
-_SENTENCE = re.compile(r"[。；;！!？?\n]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_ASCII = re.compile(r"[a-z0-9]+")
 PROSE_CHARS = 60  # the longest sentence of prose quoted (a paragraph is no fact to quote)
 LONG_LINE = 40  # characters: a line longer is a paragraph more than a fact
 
@@ -79,7 +77,7 @@ def candidate_lines(
     for index, text in profile.parts:
         if index == profile.overview or index in stated:
             continue
-        for sentence in _SENTENCE.split(text):
+        for sentence in SENTENCE.split(text):
             sentence = sentence.strip().lstrip("#>-*• ").strip()
             if sentence and sentence != profile.title and len(sentence) <= PROSE_CHARS:
                 add(index, sentence, "prose")
@@ -132,7 +130,7 @@ def line_features(
     q = normalize(question)
     title = normalize(f"{profile.title} {profile.category}")
     qchars = {ch for ch in q if _CJK.match(ch) and ch not in title}
-    qtokens = {t for t in _ASCII.findall(q) if t not in title}
+    qtokens = {t for t in ASCII_RUN.findall(q) if t not in title}
     qpairs = [b for b in bigrams(question) if b not in title]
     # the same, the title's own kept: a property the title states is still one the line may
     # quote ("最遮光的" of a 全遮光 curtain: 遮光率：99%)
@@ -147,9 +145,7 @@ def line_features(
     out = []
     for line in lines:
         norm = normalize(line.text)
-        chars = sum(ch in norm for ch in qchars) + 2 * sum(
-            t in _ASCII.findall(norm) for t in qtokens
-        )
+        chars = shared_characters(norm, qchars, qtokens)
         pairs = sum(b in norm for b in qpairs)
         name = normalize(line.name)
         numbers = numbers_in(norm)

@@ -41,7 +41,7 @@ from ._needs import Amount, Extreme, Needs, dimension
 from ._objections import lead, selling_points
 from ._profiles import Profile, Variant, is_stock
 from ._quotes import candidate_lines, line_features, need_classes, quote_model
-from ._text import bigrams, describe
+from ._text import ASCII_RUN, SENTENCE, bigrams, describe, shared_characters
 
 __all__ = ["Scored", "fits_group", "marked_against", "rank", "recommend"]
 
@@ -654,9 +654,6 @@ def _ranked_lines(scored: Scored, rules: Mapping[str, Any]) -> list[tuple[int, s
     return [(lines[i].chunk, lines[i].text) for i in model.order(features)]
 
 
-_SENTENCE = re.compile(r"[。；;！!？?\n]+")
-
-
 def _passage(profile: Profile, chunks: Sequence[int], question: str) -> tuple[int, str] | None:
     """Of the chunk of ``profile``'s page retrieval matched best to ``question`` (the first of
     ``chunks``), the fact or sentence sharing most character pairs with the question, the
@@ -673,7 +670,7 @@ def _passage(profile: Profile, chunks: Sequence[int], question: str) -> tuple[in
     if not facts:
         facts = [
             t.strip() for i, text in profile.parts if i == chunk
-            for t in _SENTENCE.split(text) if t.strip()
+            for t in SENTENCE.split(text) if t.strip()
         ]  # fmt: skip
     best, shared = None, 0
     for text in facts:
@@ -697,27 +694,23 @@ def _asked_clause(scored: Scored, matched: tuple[int, str] | None = None) -> tup
     profile = scored.profile
     title = normalize(f"{profile.title} {profile.category}")
     said = {ch for w in scored.asked for ch in normalize(w) if _is_cjk(ch) and ch not in title}
-    tokens = {t for w in scored.asked for t in _ASCII.findall(normalize(w)) if t not in title}
+    tokens = {t for w in scored.asked for t in ASCII_RUN.findall(normalize(w)) if t not in title}
 
     def count(text: str) -> int:
-        norm = normalize(text)
-        return sum(ch in norm for ch in said) + 2 * sum(t in _ASCII.findall(norm) for t in tokens)
+        return shared_characters(normalize(text), said, tokens)
 
     if len(said) + 2 * len(tokens) < ASKED_CHARS or (matched and count(matched[1])):
         return matched  # retrieval's clause states some of it: the page's clause asked for
     clauses = [(f.chunk, f.text) for f in profile.facts if f.chunk != profile.overview]
     clauses += [
         (i, t.strip()) for i, text in profile.parts if i != profile.overview
-        for t in _SENTENCE.split(text) if t.strip()
+        for t in SENTENCE.split(text) if t.strip()
     ]  # fmt: skip
     best, most = matched, ASKED_CHARS - 1
     for clause in clauses:
         if count(clause[1]) > most:
             best, most = clause, count(clause[1])
     return best
-
-
-_ASCII = re.compile(r"[a-z0-9]+")
 
 
 def marked_lines(scored: Scored) -> list[str]:
