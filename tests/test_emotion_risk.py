@@ -398,6 +398,51 @@ def test_train_emotion_names_the_problem_in_one_line(shop: Path, tmp_path: Path,
     assert "escalate" in err and "Traceback" not in err and len(err.splitlines()) == 1
 
 
+_ESCALATES = '{"type": "emotion", "text": "我要投诉你们", "expect": {"escalate": true}}\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        (b'{"type": "emotion", "text": "x", ', "not JSON"),  # bad JSON
+        ('{"type": "answer", "question": "有货吗", "expect": {"decision": "handoff"}}\n'.encode(),
+         "no labelled turns"),  # a suite whose questions it hands over: nothing labelled
+        (b"", "no labelled turns"),  # empty
+        (b"\n  \n", "no labelled turns"),  # blank lines only
+        (b"\x7fELF\x02\x01\x01\x00\x00\x00" * 20, "binary"),
+        (_ESCALATES.replace("true", '"false"').encode(), "not true or false"),  # a string label
+        (_ESCALATES.encode("gbk"), "both escalate=true and escalate=false"),  # read, one label
+    ],
+)  # fmt: skip
+def test_train_emotion_refuses_a_file_it_cannot_use_in_one_line(
+    shop: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, named: str
+) -> None:
+    """Item 5 of issue 17: a file `kefu train-emotion` cannot train on gives one line that says
+    why (a KefuError, exit status 2), never a traceback or a silent mislabel."""
+    bad = tmp_path / "suite.jsonl"
+    bad.write_bytes(content)
+    args = ["train-emotion", str(bad), "--shop", str(shop), "--index", str(tmp_path / "i")]
+    assert main([*args, "--embed-model", "none"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert named in err and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "i" / "escalation-model.json").exists()
+
+
+def test_train_escalation_reads_a_gbk_suite(tmp_path: Path) -> None:
+    """A suite saved as GBK (or with a BOM) is read as the knowledge files are, not refused."""
+    from kefu_copilot.emotion._model import read_emotion_cases
+
+    calm = _ESCALATES.replace("我要投诉你们", "有黑色的吗").replace("true", "false")
+    (tmp_path / "gbk.jsonl").write_bytes((_ESCALATES + calm).encode("gbk"))
+    (tmp_path / "bom.jsonl").write_bytes((_ESCALATES + calm).encode("utf-8-sig"))
+    for name in ("gbk.jsonl", "bom.jsonl"):
+        cases = read_emotion_cases(tmp_path / name)
+        assert [(c.text, c.escalate) for c in cases] == [
+            ("我要投诉你们", True),
+            ("有黑色的吗", False),
+        ]
+
+
 def test_safety_incident_hands_off_with_an_urgent_packet(sample_copilot) -> None:
     turn = sample_copilot.handle("卫衣穿了以后全身过敏起红疹，孩子也起了疹子")
     assert turn.decision == "handoff" and turn.reasons[0].startswith("risk: safety_incident")

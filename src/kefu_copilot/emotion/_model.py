@@ -27,6 +27,8 @@ from typing import Any, Literal, Self
 
 import numpy as np
 
+from .._errors import IngestError
+from ..text._normalize import decode_bytes
 from ._cues import FORCING, lexicon
 from ._flag import FEATURE_NAMES, escalation_features, escalation_grams
 
@@ -494,27 +496,32 @@ def read_emotion_cases(path: str | os.PathLike[str]) -> list[EmotionCase]:
     Accepts ``{"type": "emotion", ..., "expect": {"escalate", "emotion"?}}``, the dev-data
     shape ``{id, text, context, label, escalate}`` and the questions of an answer / pre-sales
     suite that the shop may answer itself (``expect.decision`` with ``auto``; see
-    :func:`plain_question`), read as turns that do not escalate. ``ValueError`` names the bad
-    line.
+    :func:`plain_question`), read as turns that do not escalate. The file is decoded as a
+    knowledge file is (UTF-8 with or without BOM, GB18030 / GBK, Big5, UTF-16). ``ValueError``
+    names the file and the bad line: not JSON, no label, a label that is not true / false,
+    binary or undecodable content. ``OSError`` when the file cannot be opened.
     """
+    try:
+        text = decode_bytes(Path(path).read_bytes(), path=str(path))
+    except IngestError as exc:  # binary, or no encoding reads it
+        raise ValueError(str(exc)) from None
     cases: list[EmotionCase] = []
-    with open(path, encoding="utf-8-sig") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                case = _parse_case(json.loads(line), number)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
-            except KeyError as exc:
-                raise ValueError(
-                    f"{path}:{number}: no {exc.args[0]!r}; each turn needs text and "
-                    '"expect": {"escalate": true|false} (or a top-level "escalate")'
-                ) from None
-            except (TypeError, AttributeError) as exc:
-                raise ValueError(f"{path}:{number}: not an emotion case ({exc})") from None
-            if case is not None:
-                cases.append(case)
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            case = _parse_case(json.loads(line), number)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        except KeyError as exc:
+            raise ValueError(
+                f"{path}:{number}: no {exc.args[0]!r}; each turn needs text and "
+                '"expect": {"escalate": true|false} (or a top-level "escalate")'
+            ) from None
+        except (TypeError, AttributeError) as exc:
+            raise ValueError(f"{path}:{number}: not an emotion case ({exc})") from None
+        if case is not None:
+            cases.append(case)
     return cases
 
 
@@ -545,6 +552,8 @@ def _parse_case(obj: Mapping[str, Any], number: int) -> EmotionCase | None:
         escalate, emotion = expect["escalate"], expect.get("emotion")
     else:
         escalate, emotion = obj["escalate"], None
+    if not isinstance(escalate, bool):  # "false" or 0 would read as a label silently
+        raise TypeError(f"escalate is {escalate!r}, not true or false")
     context = [dict(m) for m in obj.get("context") or [] if isinstance(m, Mapping)]
     return EmotionCase(
         id=str(obj.get("id", f"line{number}")),
@@ -579,7 +588,14 @@ def train_escalation(
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    paths = list(paths)
     cases = [case for path in paths for case in read_emotion_cases(path)]
+    if not cases:
+        names = ", ".join(str(p) for p in paths)
+        raise ValueError(
+            f"no labelled turns in {names}: give emotion cases with an escalate label, or an "
+            "answer / pre-sales suite with questions the shop answers itself (auto)"
+        )
     examples = ((c.text, c.context, c.escalate) for c in cases)
     model = EscalationModel(**options).fit(examples, rules=rules)
     y = np.array([c.escalate for c in cases], dtype=bool)
