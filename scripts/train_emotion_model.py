@@ -48,7 +48,9 @@ with at most 2 % of their plain questions escalated, pooled too (a shop drawn fr
 one with the most alarm-like questions: round 12's per-shop bound pinned the threshold near 0.5);
 the source weights (``--grid``: the JDDC weight) by the dev shops' nested figure — each shop's
 turns decided at the threshold the rule picks on the other seventeen, pooled — settings within
-``NESTED_TIE`` of the best told apart by their out-of-fold F1 on the JDDC training half. The
+``NESTED_TIE`` of the best told apart by their out-of-fold F1 on the JDDC training half — among
+the settings that take no dev shop over 2 % of its plain questions, leave-one-shop-out or in the
+fit that would ship (``final_plain``, round 20), when there are any. The
 unread shops and the verticals are folds and are reported, never selected on (``--select-only``:
 the grid scores only the selection folds, then the chosen setting in full). The refit is saved
 only if it beats the shipped model (``beats``: nested pooled F1 above the shipped model's own on
@@ -166,15 +168,19 @@ GRID = {
     # plain 1 not run; JDDC 0.75 with plain 1): nested pooled F1 .934-.946, JDDC training-half F1
     # .454-.469 at the threshold the dev shops pick (.24-.32), below the shipped recipe's .473 in
     # every setting; see CHANGELOG.
+    # Round 20 (the neighbours of plain 2 / JDDC 1, all folds; gram_l2 2 at plain 2 / JDDC 1:
+    # nested .934, swim 2.5 %): see CHANGELOG.
     "gram_l2": (1.0,),
     "shop": (6.0,),
-    "jddc": (1.0, 1.5),
+    "jddc": (0.75, 1.0, 1.25),
     # the plain questions' weight (round 17): more weight holds their scores down where the
     # JDDC turns want a lower threshold (out of fold, 27 dev shops: at the threshold where JDDC
     # training-half F1 is ~.48, one dev shop over 2 % of plain questions escalated against three).
     # Round 19, JDDC weight 1: plain weight 2 takes every dev shop to 2 % or under leave-one-
-    # shop-out (aircon 3.0 → 1.5 %, swim 2.5 → .8, garden 2.3 → .8; 31 → 19 of 3,950 pooled)
-    "plain": (1.0, 2.0, 4.0, 8.0),
+    # shop-out (aircon 3.0 → 1.5 %, swim 2.5 → .8, garden 2.3 → .8; 31 → 19 of 3,950 pooled).
+    # Round 20: 1.5 / 2 / 3 with JDDC .75 / 1 / 1.25; the settings with JDDC training-half F1
+    # over .46 all take a dev shop over 2 % (plain 1.5: aircon 2.3 % in the fit that ships)
+    "plain": (1.5, 2.0, 3.0),
 }
 # The groups settings and the threshold are selected on: the dev shops (leave-one-shop-out),
 # then the JDDC training half's out-of-fold F1 among settings within NESTED_TIE. The unread
@@ -768,12 +774,69 @@ def _at(grams: list[list[str]], mask: np.ndarray) -> list[list[str]]:
     return [grams[i] for i in np.flatnonzero(mask)]
 
 
+def fit_final(
+    x: np.ndarray,
+    grams: list[list[str]],
+    y: np.ndarray,
+    w: np.ndarray,
+    domain: np.ndarray,
+    options: dict[str, Any],
+    min_domains: int,
+) -> EscalationModel:
+    """The model a setting ships: fitted on every training row."""
+    keep = np.flatnonzero(w > 0)
+    vocab = spread_vocabulary(grams, domain, keep, min_domains)
+    return EscalationModel(**options).fit_matrix(
+        x[keep],
+        y[keep],
+        grams=[grams[i] for i in keep],
+        sample_weight=w[keep],
+        vocabulary=vocab if min_domains > 1 else None,
+    )
+
+
+def final_plain(
+    model: EscalationModel,
+    threshold: float,
+    data: list[dict[str, Any]],
+    x: np.ndarray,
+    grams: list[list[str]],
+    forced: np.ndarray,
+) -> dict[str, float]:
+    """Each dev shop's plain questions escalated by the model that would ship, at its threshold:
+    what scripts/emotion_eval.py --sets plain measures once it is packaged (issue 17's per-shop
+    2 % bound). In sample — the shop's questions were fitted on — and yet it can be higher than
+    the leave-one-shop-out figure, which is read at each shop's nested threshold, not the one
+    picked on all of them (round 20: plain weight 1.5, aircon 1.5 % out of shop, 2.3 % here)."""
+    score = np.where(forced, 1.0, model._proba(x, grams))
+    out = {}
+    for shop in SELECT:
+        rows = [
+            i
+            for i, d in enumerate(data)
+            if d["fold"] == shop and d["kind"] == "plain" and not d.get("synthetic")
+        ]
+        out[shop] = round(float(np.mean(score[rows] >= threshold)), 4) if rows else 0.0
+    return out
+
+
+def within_plain_bound(figures: dict[str, Any]) -> bool:
+    """No dev shop over MAX_PLAIN of its plain questions, out of shop or by the shipped fit."""
+    rates = [*figures.get("dev_nested_plain", {}).values()]
+    rates += [*figures.get("dev_plain_final", {}).values()]
+    return all(r <= MAX_PLAIN for r in rates)
+
+
 def beats(figures: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
     """Why a refit must not replace the shipped model (empty: it may): its nested pooled F1 on
     the dev shops must beat the shipped model's own pooled F1 there, on all of them and on the
     ones the shipped model never saw; it must escalate fewer of their plain questions pooled and
     take no dev shop over 2 % of its plain questions (nor further over) that the shipped model
-    keeps under; its JDDC training-half F1 must not fall."""
+    keeps under, neither leave-one-shop-out nor by the refit at its own threshold
+    (``final_plain``); its JDDC training-half F1 must not fall. Round 20 measured the refit
+    this gate keeps out (plain weight 2: it meets every issue-17 target it was checked on but
+    the never-read fold's pooled F1, one more escalation missed there) and left the gate as it
+    is: see CHANGELOG."""
     why = []
     nested = figures["dev_nested_pooled"]["F1"]
     if nested <= shipped["pooled"][0]:
@@ -790,6 +853,14 @@ def beats(figures: dict[str, Any], shipped: dict[str, Any]) -> list[str]:
         before_rate = (shipped.get("plain") or {}).get(shop, 0.0)
         if rate > MAX_PLAIN and rate > before_rate:
             why.append(f"{shop} plain questions escalated {rate:.3f} > {before_rate:.3f}")
+    # ... nor by the refit itself at its threshold (in sample: what emotion_eval reads once it
+    # is packaged, against the shipped model's figure on the same rows)
+    for shop, rate in (figures.get("dev_plain_final") or {}).items():
+        before_rate = (shipped.get("plain") or {}).get(shop, 0.0)
+        if rate > MAX_PLAIN and rate > before_rate:
+            why.append(
+                f"{shop} plain questions escalated by the refit {rate:.3f} > {before_rate:.3f}"
+            )
     # the shipped recipe's out-of-fold figure on today's features (its recorded figure was read
     # with the features of round 10; see shipped_recipe_jddc)
     today = shipped.get("jddc_today") or {}
@@ -902,6 +973,8 @@ def main() -> None:
         names = groups(data)
         threshold, f1 = pick_threshold(per_shop, SELECT)
         figures = report(oof, y, forced, data, threshold)
+        final = fit_final(x, grams, y, w, domain, options, args.min_domains)
+        figures["dev_plain_final"] = final_plain(final, threshold, data, x, grams, forced)
         verticals = [g for g in names if g.startswith("v:")]
         # selected on the dev shops' nested leave-one-shop-out F1, pooled, only
         nested = figures["dev_nested_pooled"]["F1"]
@@ -912,20 +985,27 @@ def main() -> None:
             + " ".join(f"{s}={figures[s]['F1']:.3f}" for s in SHOPS)
             + f" verticals={np.mean([figures[v]['F1'] for v in verticals] or [0]):.3f}"
             + f" jddc F1={figures['jddc']['F1']:.3f} BA={figures['jddc']['BA']:.3f}"
+            + f" plain over 2 %: {not within_plain_bound(figures)}"
             + f" nested means {figures['summary']}",
             flush=True,
         )
-        results.append((nested, f1, options, weights, figures))
-    # Settings within NESTED_TIE of the best dev-shop nested F1 are the same within noise (one
-    # turn of a 65-turn shop is ~0.017 F1): among them the best out-of-fold F1 on the JDDC
-    # training half (the untuned half is never read here).
-    best = max(r[0] for r in results)
-    close = [r for r in results if r[0] >= best - NESTED_TIE]
-    nested, f1, options, weights, figures = max(close, key=lambda r: (r[4]["jddc"]["F1"], r[0]))
+        results.append((nested, f1, options, weights, figures, final))
+    # Settings that take no dev shop over the 2 % plain-question bound (out of shop, or by the
+    # fit that would ship), if any; among them, those within NESTED_TIE of the best dev-shop
+    # nested F1 are the same within noise (one turn of a 65-turn shop is ~0.017 F1): the best
+    # out-of-fold F1 on the JDDC training half (the untuned half is never read here).
+    eligible = [r for r in results if within_plain_bound(r[4])] or results
+    best = max(r[0] for r in eligible)
+    close = [r for r in eligible if r[0] >= best - NESTED_TIE]
+    nested, f1, options, weights, figures, final = max(
+        close, key=lambda r: (r[4]["jddc"]["F1"], r[0])
+    )
     if args.select_only and len(candidates) > 1:  # the chosen setting's figures over all folds
         w = _weights(data, weights)
         oof = out_of_fold(x, grams, y, w, fold, options, domain, args.min_domains)
+        plain_final = figures["dev_plain_final"]
         figures = report(oof, y, forced, data, figures["threshold"])
+        figures["dev_plain_final"] = plain_final
     print("chosen:", {k: options[k] for k in ("l2", "gram_l2")}, "weights:", weights)
     print("per shop out-of-fold F1:", {s: figures[s]["F1"] for s in SHOPS})
     print(json.dumps(figures, ensure_ascii=False, indent=1))
@@ -942,7 +1022,8 @@ def main() -> None:
         print(
             f"  {s:12} {shipped[s]['F1']:.3f} -> {figures[s]['nested_F1']:.3f} "
             f"({figures[s]['nested_threshold']:.2f})   plain "
-            f"{100 * shipped['plain'][s]:.1f} % -> {100 * figures['dev_nested_plain'][s]:.1f} %"
+            f"{100 * shipped['plain'][s]:.1f} % -> {100 * figures['dev_nested_plain'][s]:.1f} % "
+            f"(refit at its threshold {100 * figures['dev_plain_final'][s]:.1f} %)"
         )
     print(
         "shipped (F1, plain share) pooled:",
@@ -969,16 +1050,7 @@ def main() -> None:
         print("not saved: the refit does not beat the shipped model:", "; ".join(why))
     if args.no_save or (why and not args.force):
         return
-    w = _weights(data, weights)
-    keep = np.flatnonzero(w > 0)
-    vocab = spread_vocabulary(grams, domain, keep, args.min_domains)
-    model = EscalationModel(**options).fit_matrix(
-        x[keep],
-        y[keep],
-        grams=[grams[i] for i in keep],
-        sample_weight=w[keep],
-        vocabulary=vocab if args.min_domains > 1 else None,
-    )
+    model = final
     model.threshold = figures["threshold"]
     model.info = {
         "n_train": len(data),
