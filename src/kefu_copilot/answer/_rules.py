@@ -284,13 +284,6 @@ class MessageRead:
         self._classes: list[str] | None = None
         self.reasons = self._reasons(shop)
 
-    def said(self, name: str) -> bool:
-        """Whether the normalised message says class ``name`` (searched once)."""
-        found = self._said.get(name)
-        if found is None:
-            found = self._said[name] = _said(self._compiled, name, self.norm)
-        return found
-
     def _said_in_again(self, name: str) -> bool:
         found = self._said_again.get(name)
         if found is None:
@@ -330,52 +323,54 @@ class MessageRead:
         redacted = normalize(redact(self.norm).text)
         if redacted != self.norm:
             return _order_said(self._compiled, redacted)
-        return self.said("order") or self.order_referenced() or self.long_number()
+        cue = self._said["order"] = self._compiled.order.search(redacted) is not None
+        return cue or self.order_referenced() or self.long_number()
 
     def _reasons(self, shop: ShopConfig) -> list[str]:
-        text, norm, said = self.text, self.norm, self.said
+        # each class searched once, its finding kept for classes() (said[...] = ...)
+        text, norm, compiled, said = self.text, self.norm, self._compiled, self._said
         reasons: list[str] = []
         injected = find_injection(text, shop.rule_set("injection"))
         if injected:
             reasons.append(f"message tries to instruct the assistant ({injected[:30]}); declined")
-        for word in (*self._compiled.escalation, *shop.escalation_keywords):
+        for word in (*compiled.escalation, *shop.escalation_keywords):
             if word and normalize(word) in norm:
                 reasons.append(f"escalation keyword: {word}")
                 break
-        if said("human"):
+        if said.setdefault("human", compiled.human.search(norm) is not None):
             reasons.append("customer asks for a human agent")
         if self._order():
             reasons.append(ORDER_LOOKUP)
-        if said("bargaining"):
+        if said.setdefault("bargaining", compiled.bargaining.search(norm) is not None):
             reasons.append("a counter-offer on price: an agent decides")
-        if said("concessions"):
+        if said.setdefault("concessions", compiled.concessions.search(norm) is not None):
             reasons.append("asks for terms beyond the shop's policy: an agent decides")
-        if said("forecasts"):
+        if said.setdefault("forecasts", compiled.forecasts.search(norm) is not None):
             reasons.append("asks about a price the shop has not set yet: an agent answers it")
-        if said("comparisons"):
+        if said.setdefault("comparisons", compiled.comparisons.search(norm) is not None):
             reasons.append("compares the shop with another shop or brand: a person answers it")
-        if said("harm"):
+        if said.setdefault("harm", compiled.harm.search(norm) is not None):
             reasons.append("a reaction of the body after use: a possible harm, a human now")
         else:
             risks = incident_risks(text, shop.rule_set("emotion"))
             if risks:
                 reasons.append(f"{' and '.join(risks)} (emotion cues): a human now")
         # advice_topic's reading (of the text normalised again), the first topic said
-        topic = next((t for t, cues in self._compiled.advice if cues.search(self.again)), None)
-        self._said_again.setdefault("advice", topic is not None)
+        topic = next((t for t, cues in compiled.advice if cues.search(self.again)), None)
+        self._said_again["advice"] = topic is not None
         if topic is not None:
             reasons.append(f"asks a professional's advice ({topic}): a human answers it")
         limit = shop.compensation.max_any_yuan
-        if said("beyond_policy"):
+        if said.setdefault("beyond_policy", compiled.beyond_policy.search(norm) is not None):
             reasons.append("compensation demand beyond policy (multiple/loss compensation)")
-        elif said("demand"):
+        elif said.setdefault("demand", compiled.demand.search(norm) is not None):
             amounts = money_amounts(norm)
             self._found["money"] = bool(amounts)
             if any(a > limit for a in amounts):
                 reasons.append(
                     f"money demand {max(amounts):g} 元 is above the shop's limit of {limit:g} 元"
                 )
-            elif said("insistence"):
+            elif said.setdefault("insistence", compiled.insistence.search(norm) is not None):
                 reasons.append("compensation demand: a human decides")
         return reasons
 
