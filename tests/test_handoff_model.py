@@ -136,3 +136,83 @@ def test_a_long_message_is_read_in_its_first_characters() -> None:
     assert handoff_features(head + "1" * 20_000) == handoff_features(
         (head + "1" * 20_000)[:MAX_CHARS]
     )
+
+
+def _reference_classes(text: str, rules) -> list[str]:
+    """``rule_classes`` as round 19 wrote it, each class searched by name: the oracle the
+    shared reading must equal."""
+    from kefu_copilot.answer._rules import _rules
+    from kefu_copilot.text._normalize import normalize
+
+    norm = normalize(text)
+    c = _rules(rules)
+    names = ("human", "bargaining", "concessions", "forecasts", "comparisons", "harm")
+    names += ("payment", "medical", "human_sections", "deferrals", "demand", "beyond_policy")
+    said = [n for n in (*names, "insistence") if getattr(c, n).search(norm)]
+    said = [{"human_sections": "human_section", "deferrals": "deferral"}.get(n, n) for n in said]
+    if any(word and word in norm for word in c.escalation):
+        said.append("escalation")
+    if c.order.search(norm):
+        said.append("order")
+    if any(p.search(norm) for p in c.quoted_terms):
+        said.append("quoted_term")
+    if any(cues.search(norm) for _, cues in c.advice):
+        said.append("advice")
+    return said
+
+
+def _answer_questions() -> list[tuple[Path, str]]:
+    """Every dev shop's answer-suite question with its shop (the sample suite alone where the
+    research data is not mounted)."""
+    if Path("/work/shared").is_dir():
+        sys.path.insert(0, str(ROOT / "scripts"))
+        from folds import dev_shops
+
+        suites = [
+            (ROOT / "evals" / "shops" / s / "shop", ROOT / "evals" / "shops" / s / "answer.jsonl")
+            for s in dev_shops()
+        ]
+    else:
+        suites = []
+    suites.append((ROOT / "knowledge", ROOT / "evals" / "answer.jsonl"))
+    return [
+        (shop, case["question"])
+        for shop, path in suites
+        if path.exists()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and (case := json.loads(line)).get("question")
+    ]
+
+
+def test_the_rules_reading_shared_gives_the_same_features_and_probabilities() -> None:
+    """The answer path hands the model the message rules' own reading (MessageRead): the
+    classes, features and probability it gives are those read afresh, for every answer-suite
+    question (as asked, and a quarter of them three times over: some longer than MAX_CHARS,
+    read afresh), whether a rule hands it off or not."""
+    from kefu_copilot.answer._rules import MessageRead, rule_classes
+    from kefu_copilot.config._shop import load_shop_config
+    from kefu_copilot.text._query import to_simplified
+
+    model = handoff_model()
+    questions = _answer_questions()
+    assert len(questions) >= 50
+    configs: dict[Path, object] = {}
+    shared = ruled = 0
+    for n, (shop_dir, question) in enumerate(questions):
+        shop = configs.get(shop_dir) or configs.setdefault(shop_dir, load_shop_config(shop_dir))
+        rules = shop.rule_set("message_rules")  # type: ignore[attr-defined]
+        simplified = to_simplified(question)
+        for text in (simplified, simplified * 3)[: 1 + (n % 4 == 0)]:
+            read = MessageRead(text, shop)  # type: ignore[arg-type]
+            ruled += bool(read.reasons)
+            assert read.classes() == rule_classes(text, rules) == _reference_classes(text, rules)
+            fresh = handoff_features(text, rules)
+            assert handoff_features(text, rules, read) == fresh, text
+            assert model.probability(text, rules, read) == model.probability(text, rules)
+            shared += len(text) <= 200
+    assert shared and ruled  # both paths, and messages a rule hands off, were read
+    # another rule set than the reading's is read afresh, not taken from it
+    read = MessageRead("能刻字吗", load_shop_config(ROOT / "knowledge"))
+    merged = {**read.rules, "custom_orders": ["刻字"], "quoted_terms": ["custom_orders"]}
+    assert "#rule:quoted_term" in handoff_features("能刻字吗", merged, read)
+    assert "#rule:quoted_term" not in handoff_features("能刻字吗", read.rules, read)

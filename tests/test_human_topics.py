@@ -237,20 +237,19 @@ def test_the_invoice_policy_an_exchange_a_phone_function_or_a_possible_fall_are_
     "text",
     [
         # round 18: an invoice written above the amount paid, something given free, a repair's
-        # state, a delivery signed by someone else, the own tier, a price not set yet
+        # state, a price not set yet (round 20: the entries for one shop's case — a delivery
+        # signed by someone else, the own tier asked without 现在, a price put as 卖不卖 — left
+        # to the fitted handoff model)
         "发票上的金额能写高点吗",
         "付了2600，发票帮忙开3000",
         "买两箱送我个开瓶器吧",
         "安装支架能不能免费给我多装一个",
         "送修的耳机修好了没",
         "返修那台到哪一步了",
-        "快递说签收了，但不是我签的",
-        "我是不是银卡会员啊",
         "这款什么时候降价",
         "年货节会不会更便宜",
         "我支付宝转账给你 便宜点行吗",
         "便宜20我就不要发票了",
-        "这双鞋300卖不卖",
     ],
 )
 def test_an_invoice_above_the_price_a_gift_a_repair_and_a_future_price_go_to_a_human(

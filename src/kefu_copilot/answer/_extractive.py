@@ -40,9 +40,9 @@ from ._claims import focused, money_beyond_limits
 from ._handoff_model import HANDOFF_MODEL, HandoffModel, handoff_model
 from ._identify import ProductFinder
 from ._rules import (
+    MessageRead,
     courtesy_reply,
     deferred,
-    handoff_reasons,
     human_section,
     medical_question,
     payment_question,
@@ -554,7 +554,8 @@ class Answerer:
     def _ruled(self, question: str, history: list[Message]) -> tuple[Prepared, str] | None:
         """A message rule's answer (a handoff, or a courtesy reply) and the rule's name."""
         simplified = to_simplified(question)  # the rules' words are written in 简体
-        reasons = handoff_reasons(simplified, self.shop)
+        read = MessageRead(simplified, self.shop)
+        reasons = read.reasons
         if reasons:
             log.debug("handoff rule for %r: %s", question, reasons)
             answer = self._handoff(question, reasons, [], 0.0)
@@ -573,7 +574,8 @@ class Answerer:
         if self.handoffs is not None:
             # the fitted model of messages that need a person (many shops, leave-one-shop-out):
             # only where it is sure; below its threshold, the retrieval path decides as before
-            sure = self.handoffs.sure(simplified, self.shop.rule_set("message_rules"))
+            # (over the rules' own reading of the message: their searches are not made again)
+            sure = self.handoffs.sure(simplified, read.rules, read)
             if sure is not None:
                 reason = f"{HANDOFF_MODEL}: p={sure:.2f} ≥ {self.handoffs.threshold:.2f}"
                 log.debug("handoff model for %r: %.3f", question, sure)

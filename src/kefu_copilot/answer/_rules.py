@@ -23,6 +23,8 @@ from ..text._patterns import LONG_NUMBER, compiled_rules, order_references
 from ..text._pii import redact
 
 __all__ = [
+    "RULE_CLASSES",
+    "MessageRead",
     "advice_topic",
     "courtesy_reply",
     "deferred",
@@ -146,10 +148,11 @@ def order_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
     Personal data is masked first (:func:`~kefu_copilot.text._pii.redact`): a phone number
     given with a product question is not an order number, and does not by itself make the
     question a look-up (an order or waybill number keeps its label and is never masked)."""
-    norm = normalize(redact(text).text)
-    return bool(
-        _rules(rules).order.search(norm) or order_references(norm) or LONG_NUMBER.search(norm)
-    )
+    return _order_said(_rules(rules), normalize(redact(text).text))
+
+
+def _order_said(compiled: _Rules, norm: str) -> bool:
+    return bool(compiled.order.search(norm) or order_references(norm) or LONG_NUMBER.search(norm))
 
 
 def payment_question(text: str, rules: Mapping[str, Any] | None = None) -> bool:
@@ -202,85 +205,176 @@ def deferred(quote: str, rules: Mapping[str, Any] | None = None) -> bool:
     return bool(_rules(rules).deferrals.search(normalize(quote)))
 
 
+#: The ``message_rules`` classes :func:`rule_classes` names, in its order: the name of a
+#: compiled pattern's field where it differs (escalation, quoted_term and advice are lists).
+RULE_CLASSES = (
+    "human",
+    "bargaining",
+    "concessions",
+    "forecasts",
+    "comparisons",
+    "harm",
+    "payment",
+    "medical",
+    "human_section",
+    "deferral",
+    "demand",
+    "beyond_policy",
+    "insistence",
+    "escalation",
+    "order",
+    "quoted_term",
+    "advice",
+)
+_FIELD = {"human_section": "human_sections", "deferral": "deferrals"}
+
+
+def _said(compiled: _Rules, name: str, norm: str) -> bool:
+    """Whether normalised ``norm`` says the cues of class ``name`` (of :data:`RULE_CLASSES`)."""
+    if name == "escalation":
+        return any(word and word in norm for word in compiled.escalation)
+    if name == "quoted_term":
+        return any(pattern.search(norm) for pattern in compiled.quoted_terms)
+    if name == "advice":
+        return any(cues.search(norm) for _, cues in compiled.advice)
+    pattern: re.Pattern[str] | _AnyOf = getattr(compiled, _FIELD.get(name, name))
+    return pattern.search(norm) is not None
+
+
 def rule_classes(text: str, rules: Mapping[str, Any] | None = None) -> list[str]:
     """The names of the ``message_rules`` classes whose cues ``text`` says (``order``,
     ``bargaining``, ``medical``…), the hard handoffs and the softer holds alike: the prior
     features of the fitted handoff model (:mod:`._handoff_model`), not a decision."""
     norm = normalize(text)
     compiled = _rules(rules)
-    said = [
-        name
-        for name, pattern in (
-            ("human", compiled.human),
-            ("bargaining", compiled.bargaining),
-            ("concessions", compiled.concessions),
-            ("forecasts", compiled.forecasts),
-            ("comparisons", compiled.comparisons),
-            ("harm", compiled.harm),
-            ("payment", compiled.payment),
-            ("medical", compiled.medical),
-            ("human_section", compiled.human_sections),
-            ("deferral", compiled.deferrals),
-            ("demand", compiled.demand),
-            ("beyond_policy", compiled.beyond_policy),
-            ("insistence", compiled.insistence),
-        )
-        if pattern.search(norm)
-    ]
-    if any(word and word in norm for word in compiled.escalation):
-        said.append("escalation")
-    if compiled.order.search(norm):
-        said.append("order")
-    if any(pattern.search(norm) for pattern in compiled.quoted_terms):
-        said.append("quoted_term")
-    if any(cues.search(norm) for _, cues in compiled.advice):
-        said.append("advice")
-    return said
+    return [name for name in RULE_CLASSES if _said(compiled, name, norm)]
+
+
+class MessageRead:
+    """The message rules read over one message (in 简体) once: :attr:`reasons` (those of
+    :func:`handoff_reasons`), and what the searches made for them found, kept for the fitted
+    handoff model asked next (:meth:`classes`, :meth:`order_referenced`, :meth:`long_number`,
+    :meth:`money`) — each the same as that reading made afresh, searched only when not made
+    yet. ``rules``: the shop's merged ``message_rules`` the reading used."""
+
+    __slots__ = (
+        "_classes",
+        "_compiled",
+        "_found",
+        "_said",
+        "_said_again",
+        "again",
+        "norm",
+        "reasons",
+        "rules",
+        "text",
+    )
+
+    def __init__(self, text: str, shop: ShopConfig) -> None:
+        self.text = text
+        self.norm = normalize(text)
+        #: the normalised text normalised again: what :func:`rule_classes` and
+        #: :func:`advice_topic` search (the same text: normalising is idempotent, checked)
+        self.again = normalize(self.norm)
+        self.rules = shop.rule_set("message_rules")
+        self._compiled = _rules(self.rules)
+        self._said: dict[str, bool] = {}
+        self._said_again = self._said if self.again == self.norm else {}
+        self._found: dict[str, bool] = {}
+        self._classes: list[str] | None = None
+        self.reasons = self._reasons(shop)
+
+    def _said_in_again(self, name: str) -> bool:
+        found = self._said_again.get(name)
+        if found is None:
+            found = self._said_again[name] = _said(self._compiled, name, self.again)
+        return found
+
+    def classes(self) -> list[str]:
+        """:func:`rule_classes` of the message, from the searches made already."""
+        if self._classes is None:
+            self._classes = [name for name in RULE_CLASSES if self._said_in_again(name)]
+        return self._classes
+
+    def order_referenced(self) -> bool:
+        """Whether the normalised message holds an order or waybill reference."""
+        found = self._found.get("references")
+        if found is None:
+            found = self._found["references"] = bool(order_references(self.norm))
+        return found
+
+    def long_number(self) -> bool:
+        """Whether the normalised message holds a long number (:data:`LONG_NUMBER`)."""
+        found = self._found.get("long")
+        if found is None:
+            found = self._found["long"] = LONG_NUMBER.search(self.norm) is not None
+        return found
+
+    def money(self) -> bool:
+        """Whether the message says an amount of money (:func:`money_amounts`)."""
+        found = self._found.get("money")
+        if found is None:
+            found = self._found["money"] = bool(money_amounts(self.norm))
+        return found
+
+    def _order(self) -> bool:
+        """:func:`order_question` of the normalised message, sharing its searches: the same
+        text once personal data is masked (almost every message) is the text searched."""
+        redacted = normalize(redact(self.norm).text)
+        if redacted != self.norm:
+            return _order_said(self._compiled, redacted)
+        cue = self._said["order"] = self._compiled.order.search(redacted) is not None
+        return cue or self.order_referenced() or self.long_number()
+
+    def _reasons(self, shop: ShopConfig) -> list[str]:
+        # each class searched once, its finding kept for classes() (said[...] = ...)
+        text, norm, compiled, said = self.text, self.norm, self._compiled, self._said
+        reasons: list[str] = []
+        injected = find_injection(text, shop.rule_set("injection"))
+        if injected:
+            reasons.append(f"message tries to instruct the assistant ({injected[:30]}); declined")
+        for word in (*compiled.escalation, *shop.escalation_keywords):
+            if word and normalize(word) in norm:
+                reasons.append(f"escalation keyword: {word}")
+                break
+        if said.setdefault("human", compiled.human.search(norm) is not None):
+            reasons.append("customer asks for a human agent")
+        if self._order():
+            reasons.append(ORDER_LOOKUP)
+        if said.setdefault("bargaining", compiled.bargaining.search(norm) is not None):
+            reasons.append("a counter-offer on price: an agent decides")
+        if said.setdefault("concessions", compiled.concessions.search(norm) is not None):
+            reasons.append("asks for terms beyond the shop's policy: an agent decides")
+        if said.setdefault("forecasts", compiled.forecasts.search(norm) is not None):
+            reasons.append("asks about a price the shop has not set yet: an agent answers it")
+        if said.setdefault("comparisons", compiled.comparisons.search(norm) is not None):
+            reasons.append("compares the shop with another shop or brand: a person answers it")
+        if said.setdefault("harm", compiled.harm.search(norm) is not None):
+            reasons.append("a reaction of the body after use: a possible harm, a human now")
+        else:
+            risks = incident_risks(text, shop.rule_set("emotion"))
+            if risks:
+                reasons.append(f"{' and '.join(risks)} (emotion cues): a human now")
+        # advice_topic's reading (of the text normalised again), the first topic said
+        topic = next((t for t, cues in compiled.advice if cues.search(self.again)), None)
+        self._said_again["advice"] = topic is not None
+        if topic is not None:
+            reasons.append(f"asks a professional's advice ({topic}): a human answers it")
+        limit = shop.compensation.max_any_yuan
+        if said.setdefault("beyond_policy", compiled.beyond_policy.search(norm) is not None):
+            reasons.append("compensation demand beyond policy (multiple/loss compensation)")
+        elif said.setdefault("demand", compiled.demand.search(norm) is not None):
+            amounts = money_amounts(norm)
+            self._found["money"] = bool(amounts)
+            if any(a > limit for a in amounts):
+                reasons.append(
+                    f"money demand {max(amounts):g} 元 is above the shop's limit of {limit:g} 元"
+                )
+            elif said.setdefault("insistence", compiled.insistence.search(norm) is not None):
+                reasons.append("compensation demand: a human decides")
+        return reasons
 
 
 def handoff_reasons(text: str, shop: ShopConfig) -> list[str]:
     """Why this message must go to a human right away (empty list: no rule fired)."""
-    norm = normalize(text)
-    merged = shop.rule_set("message_rules")
-    rules = _rules(merged)
-    reasons: list[str] = []
-    injected = find_injection(text, shop.rule_set("injection"))
-    if injected:
-        reasons.append(f"message tries to instruct the assistant ({injected[:30]}); declined")
-    for word in (*rules.escalation, *shop.escalation_keywords):
-        if word and normalize(word) in norm:
-            reasons.append(f"escalation keyword: {word}")
-            break
-    if rules.human.search(norm):
-        reasons.append("customer asks for a human agent")
-    if order_question(norm, merged):
-        reasons.append(ORDER_LOOKUP)
-    if rules.bargaining.search(norm):
-        reasons.append("a counter-offer on price: an agent decides")
-    if rules.concessions.search(norm):
-        reasons.append("asks for terms beyond the shop's policy: an agent decides")
-    if rules.forecasts.search(norm):
-        reasons.append("asks about a price the shop has not set yet: an agent answers it")
-    if rules.comparisons.search(norm):
-        reasons.append("compares the shop with another shop or brand: a person answers it")
-    if rules.harm.search(norm):
-        reasons.append("a reaction of the body after use: a possible harm, a human now")
-    else:
-        risks = incident_risks(text, shop.rule_set("emotion"))
-        if risks:
-            reasons.append(f"{' and '.join(risks)} (emotion cues): a human now")
-    topic = advice_topic(norm, merged)
-    if topic is not None:
-        reasons.append(f"asks a professional's advice ({topic}): a human answers it")
-    limit = shop.compensation.max_any_yuan
-    if rules.beyond_policy.search(norm):
-        reasons.append("compensation demand beyond policy (multiple/loss compensation)")
-    elif rules.demand.search(norm):
-        amounts = money_amounts(norm)
-        if any(a > limit for a in amounts):
-            reasons.append(
-                f"money demand {max(amounts):g} 元 is above the shop's limit of {limit:g} 元"
-            )
-        elif rules.insistence.search(norm):
-            reasons.append("compensation demand: a human decides")
-    return reasons
+    return MessageRead(text, shop).reasons
