@@ -122,7 +122,9 @@ def matrix(groups: list[dict], names: list[str]) -> list[tuple[np.ndarray, np.nd
     ]
 
 
-def fit(data: list[tuple[np.ndarray, np.ndarray]], dim: int, steps: int = 400) -> np.ndarray:
+def fit(
+    data: list[tuple[np.ndarray, np.ndarray]], dim: int, steps: int = 400, l2: float = L2
+) -> np.ndarray:
     """The conditional logit's weights, by gradient ascent on the mean log-likelihood of the
     quoted lines of each group (all groups' rows stacked, one softmax per group)."""
     xs = np.vstack([x for x, _ in data])
@@ -137,7 +139,7 @@ def fit(data: list[tuple[np.ndarray, np.ndarray]], dim: int, steps: int = 400) -
         p = e / np.bincount(group, e, len(data))[group]
         py = p * ys
         q = py / np.bincount(group, py, len(data))[group]
-        w += 0.5 * (xs.T @ (q - p) / len(data) - L2 * w)
+        w += 0.5 * (xs.T @ (q - p) / len(data) - l2 * w)
     return w
 
 

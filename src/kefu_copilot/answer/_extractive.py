@@ -33,12 +33,14 @@ from ..retrieval._hybrid import Hit, Retriever
 from ..text._injection import scrub_injections
 from ..text._normalize import normalize
 from ..text._query import QueryRewriter, to_simplified
+from ..text._ranker import LineRanker
 from ..text._tokenize import ChineseTokenizer
 from ._attributes import CatalogAnswers, said_of
 from ._calibration import FEATURES, Calibrator, packaged_calibrator
-from ._claims import focused, money_beyond_limits
+from ._claims import claim_rules, focused, money_beyond_limits
 from ._handoff_model import HANDOFF_MODEL, HandoffModel, handoff_model
 from ._identify import ProductFinder
+from ._quoting import QuoteLine, answer_quote_model, asked_dimensions, quote_line_features
 from ._rules import (
     MessageRead,
     courtesy_reply,
@@ -80,6 +82,9 @@ class Candidate:
     steps: dict[str, float] | None = None  # the measures behind support, in order (explain only)
     covers: float = 0.0  # how much of the question the chunk covers (its best phrasing for an FAQ)
     exception: str = ""  # the qualifier of an exception clause the question does not name
+    #: the chunk of the same source the quoted line is from, where it is not this one's (the
+    #: line ranker's choice, :mod:`._quoting`): what the answer cites
+    quoted: Chunk | None = None
     backward: float = 0.0  # how much of the FAQ's best phrasing the question covers (FAQ only)
 
 
@@ -190,6 +195,9 @@ class Answerer:
             calibrator = packaged_calibrator() if settings.calibrated else None
         self.calibrator = calibrator
         self.handoffs = handoff_model() if handoffs is _FROM_SETTINGS else handoffs
+        #: the fitted ranker of the line an answer quotes (:mod:`._quoting`; None: the best
+        #: chunk's best sentences by coverage, as before it)
+        self.quote_ranker: LineRanker | None = answer_quote_model()
         self._support_view: Answerer | None = None
         self.retriever = retriever
         self.tokenizer = tokenizer
@@ -911,7 +919,8 @@ class Answerer:
         measures: _Measures,
         focus: dict[str, _Coverage],
     ) -> None:
-        """Pick the sentences to quote, only for the candidates that can be shown or cited."""
+        """Pick the sentences to quote, only for the candidates that can be shown or cited;
+        then the line the answer quotes, by the fitted line ranker (:mod:`._quoting`)."""
         for cand in candidates[: self.scoring.quoted]:
             chunk = cand.hit.chunk
             if chunk.kind != "faq":
@@ -922,6 +931,87 @@ class Answerer:
                     query.numbers,
                     query.normalized,
                 )
+        model = self.quote_ranker
+        if model is None or not candidates or candidates[0].hit.chunk.kind == "faq":
+            return  # an FAQ matched by its phrasing answers as written, never by another's
+        lines = self.quote_lines(candidates, query, measures, focus)
+        if len(lines) < 2:
+            return
+        top = lines[model.order(self.quote_features(query, candidates, lines))[0]]
+        if top.candidate == 0 and top.today:
+            return  # the coverage choice holds it: quoted as before
+        best = candidates[0]
+        best.text = best.snippet = top.text
+        if top.candidate:
+            best.quoted = candidates[top.candidate].hit.chunk
+
+    def quote_lines(
+        self,
+        candidates: Sequence[Candidate],
+        query: Query,
+        measures: _Measures,
+        focus: dict[str, _Coverage],
+    ) -> list[QuoteLine]:
+        """The lines the answer may quote (:mod:`._quoting`): the quotable units of the
+        candidates of the best one's source among those quoted, in candidate order (not an
+        FAQ's: its answer is another question's)."""
+        source = candidates[0].hit.chunk.source
+        lines: list[QuoteLine] = []
+        seen: set[str] = set()
+        rank = 0
+        for n, cand in enumerate(candidates[: self.scoring.quoted]):
+            chunk = cand.hit.chunk
+            if chunk.source != source or chunk.kind == "faq":
+                continue  # another FAQ's answer answers another question
+            coverage = focus.get(chunk.id, measures.whole)
+            scored = self._sentence_scores(cand.index, chunk, coverage, query.numbers)
+            quoted = cand.text if n == 0 else ""
+            for unit, (text, score) in enumerate(scored):
+                if not text.strip() or text in seen:
+                    continue
+                seen.add(text)
+                lines.append(
+                    QuoteLine(
+                        n, text, chunk.kind, unit, len(scored),
+                        bool(quoted) and text in quoted, score, cand.support, rank,
+                    )
+                )  # fmt: skip
+            rank += 1
+        return lines
+
+    def quote_features(
+        self, query: Query, candidates: Sequence[Candidate], lines: Sequence[QuoteLine]
+    ) -> list[dict[str, float]]:
+        """The ranker's features of ``lines`` (:func:`._quoting.quote_line_features`)."""
+        question = normalize(query.matched or query.text)
+        best = candidates[0].hit.chunk
+        title = best.title if best.kind in ("product", "table_row") else ""
+        rules = claim_rules(self.shop)
+        asked: set[str] = set()
+        for dim in asked_dimensions(question, rules.asks):
+            asked |= rules.answer_dims.get(dim, frozenset([dim]))
+        return quote_line_features(
+            question, title or "", lines, lambda text: self.exception_in(text, question), asked
+        )
+
+    def _sentence_scores(
+        self, index: int, chunk: Chunk, coverage: _Coverage, numbers: Sequence[float]
+    ) -> list[tuple[str, float]]:
+        """Each quotable unit of ``chunk`` and how well it covers the question (its terms,
+        its numbers)."""
+        sentences = quote_units(chunk)
+        scoring = self.scoring
+        units = self._tokens.units(index, chunk)
+        if len(units) != len(sentences):  # stored by a version that split differently
+            units = [self._live.ids(s) for s in sentences]
+        return [
+            (
+                sentence,
+                self._support(coverage, tokens)
+                + scoring.sentence_numbers * numeric_fit(numbers, sentence, scoring),
+            )
+            for sentence, tokens in zip(sentences, units, strict=True)
+        ]
 
     def _best_sentences(
         self,
@@ -937,14 +1027,10 @@ class Answerer:
         if len(sentences) <= 1:
             return sentences[0]
         scoring = self.scoring
-        units = self._tokens.units(index, chunk)
-        if len(units) != len(sentences):  # stored by a version that split differently
-            units = [self._live.ids(s) for s in sentences]
-        scored = []
-        for n, (sentence, tokens) in enumerate(zip(sentences, units, strict=True)):
-            fit = numeric_fit(numbers, sentence, scoring)
-            score = self._support(coverage, tokens) + scoring.sentence_numbers * fit
-            scored.append((score, n))
+        scored = [
+            (score, n)
+            for n, (_, score) in enumerate(self._sentence_scores(index, chunk, coverage, numbers))
+        ]
         scored.sort(reverse=True)
         top_score = scored[0][0]
         keep = sorted(
@@ -1269,7 +1355,7 @@ class Answerer:
         return prepared
 
     def _frame(self, candidate: Candidate) -> str:
-        chunk = candidate.hit.chunk
+        chunk = candidate.quoted or candidate.hit.chunk
         # Knowledge was scrubbed at ingestion; scrub again in case an extract recombined text.
         injection = self.shop.rule_set("injection")
         body = (
@@ -1315,9 +1401,10 @@ def _name_parts(cell: str) -> list[str]:
 
 
 def cite(candidate: Candidate) -> Citation:
-    """The citation of a candidate: its chunk's source and locator, the quoted snippet, and its
-    support as the score (one form for extractive and generated answers)."""
-    chunk = candidate.hit.chunk
+    """The citation of a candidate: its chunk's source and locator (the quoted line's chunk's),
+    the quoted snippet, and its support as the score (one form for extractive and generated
+    answers)."""
+    chunk = candidate.quoted or candidate.hit.chunk
     return Citation(
         source=chunk.source,
         locator=chunk.locator,

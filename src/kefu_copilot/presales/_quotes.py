@@ -16,7 +16,6 @@ cited by its chunk."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -24,11 +23,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .._data import DATA_DIR, packaged_rules
+from .._data import packaged_rules
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
+from ..text._overlap import ASCII_RUN, bigrams, shared_characters
+from ..text._ranker import LineRanker, load_ranker
 from ._profiles import Profile
-from ._text import ASCII_RUN, SENTENCE, bigrams, shared_characters
+from ._text import SENTENCE
 
 __all__ = ["Line", "QuoteModel", "candidate_lines", "line_features", "quote_model"]
 
@@ -182,24 +183,11 @@ def line_features(
     return out
 
 
-@dataclass(frozen=True)
-class QuoteModel:
-    weights: dict[str, float]
-
-    def scores(self, features: Sequence[Mapping[str, float]]) -> list[float]:
-        return [sum(self.weights.get(k, 0.0) * v for k, v in f.items()) for f in features]
-
-    def order(self, features: Sequence[Mapping[str, float]]) -> list[int]:
-        """The lines' indices, the most likely quoted first (page order among equals)."""
-        scores = self.scores(features)
-        return sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+#: the pre-sales line ranker (one linear scorer for both rankers: :mod:`..text._ranker`)
+QuoteModel = LineRanker
 
 
 @cache
 def quote_model() -> QuoteModel | None:
     """``data/quote_model.json`` of the package, or None when it is not there."""
-    path = DATA_DIR / MODEL_FILE
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return QuoteModel({str(k): float(v) for k, v in data["weights"].items()})
+    return load_ranker(MODEL_FILE)
