@@ -2570,6 +2570,11 @@ class RuleEntailment:
         # contradicts it — at most it leaves it unconfirmed
         claimed = {s.split(":", 1)[0] for s in claim.subjects}
         restricted_no = 0.0
+        restricted_said: frozenset[str] = frozenset()  # ... the claim's words its sentence says
+        # the claim's own words (not the objects of its cue: 包邮 → 运费) each sentence saying
+        # yes or no says (not its heading: a page on 国行 / 港行 names both in every clause's
+        # context)
+        sentence_said: dict[tuple[bool, bool], frozenset[str]] = {}
         # a clause says the claim's own words, with the claim's sign (True) or the other
         verbatim = {True: False, False: False}
         # the words of the sentences saying the claim's yes or no, and the claim's words each
@@ -2694,8 +2699,9 @@ class RuleEntailment:
                 score += _FOCUS_WEIGHT * len((focus - unit.heading) & _bigrams(clause))
                 key = (named, signs[0] != opposite)
                 if restricted:
-                    if key[1] != positive and not opposite:
-                        restricted_no = max(restricted_no, score)
+                    if key[1] != positive and not opposite and score > restricted_no:
+                        restricted_no = score
+                        restricted_said = claim.words & _bigrams(unit.sentence)
                     continue
                 if others and key[1] == positive:
                     continue  # what holds only for the subjects listed confirms nothing else
@@ -2709,6 +2715,7 @@ class RuleEntailment:
                     named_by_no |= own & claim.asked & _bigrams(clause)
                 if score > scores[key]:
                     scores[key], aligned[key] = score, own & unit.context
+                    sentence_said[key] = claim.words & _bigrams(unit.sentence)
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
@@ -2747,6 +2754,19 @@ class RuleEntailment:
                 "unsupported",
                 f"the knowledge says the opposite in these words: {claim.text}",
             )
+        if agree >= _SURE and restricted_no >= agree:
+            # a no said of a region, tier or coupon the claim does not name (不享受内地…联保) as
+            # clearly as the yes, in a sentence saying a word of the claim's the yes's does not
+            # (港行为香港行货，不享受内地品牌官方全国联保 against 国行商品享受…): the yes is another
+            # subject's
+            yes = sentence_said.get((level, positive), frozenset())
+            if (restricted_said - yes) and not (yes - restricted_said):
+                return ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the knowledge says no where it names {'、'.join(sorted(restricted_said - yes))}"
+                    f": {claim.text}",
+                )
         if agree >= _SURE and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         if restricted_no >= _SURE:
