@@ -2729,6 +2729,11 @@ class RuleEntailment:
             # 定制商品 不可退) leave the claim unconfirmed
             yes = aligned.get((level, positive), frozenset())
             no = aligned.get((level, not positive), frozenset())
+            if not (no ^ yes):
+                # the same words in both contexts (a heading naming 国行 / 港行 is every clause's
+                # context): the sentences' own words set them apart
+                yes = sentence_said.get((level, positive), frozenset())
+                no = sentence_said.get((level, not positive), frozenset())
             if (no - yes) and not (yes - no):
                 return ClaimVerdict(
                     claim,
@@ -3522,9 +3527,10 @@ class ClaimChecker:
     def _unbounded(
         self, claims: Sequence[Claim], passages: Sequence[str], verdicts: list[ClaimVerdict]
     ) -> list[ClaimVerdict]:
-        """Claims stating an unbounded term (终身保修, 永久免费) no cited sentence sharing their
-        words states too: unsupported, whatever else their words matched (签收后1年内开胶免费维修
-        makes no 终身免费保修)."""
+        """Claims stating an unbounded term (终身保修, 永久免费) no cited sentence states of the
+        same thing — the words after the term (终身免费|更换电池 makes 终身免费换电池, not 终身
+        免费保修), or the clause's other words where none follow (保修是终身的): unsupported,
+        whatever else their words matched (签收后1年内开胶免费维修 makes no 终身免费保修)."""
         pattern = self.rules.unbounded
         if pattern is None:
             return verdicts
@@ -3532,18 +3538,23 @@ class ClaimChecker:
         unsupported: dict[int, str] = {}
         for at, claim in enumerate(claims):
             clause = fold(claim.text)
-            terms = [
-                m.group()
-                for m in pattern.finditer(clause)
-                if not self.rules.negated_before.search(clause[max(0, m.start() - 6) : m.start()])
-            ]
-            if not terms:
-                continue
-            if sentences is None:
-                sentences = [u for p in passages for u in _UNIT.split(fold(p)) if u.strip()]
-            for term in terms:
-                own = claim.words - _bigrams(term)
-                if not any(term in u and own & _bigrams(u) for u in sentences):
+            for m in pattern.finditer(clause):
+                if self.rules.negated_before.search(
+                    clause[max(0, m.start() - 6) : m.start()]
+                ) or any(
+                    n.start(1) <= m.start() < n.end(1) for n in _NOT_THE_CASE.finditer(clause)
+                ):
+                    continue  # 不是终身保修 offers nothing
+                if sentences is None:
+                    sentences = [u for p in passages for u in _UNIT.split(fold(p)) if u.strip()]
+                term = m.group()
+                after = _bigrams(_strip_cues(self.rules, _strip_measures(clause[m.end() :])))
+                said = after or claim.words - _bigrams(term)
+                if not any(
+                    said & _bigrams(u[u.index(term) :] if after else u)
+                    for u in sentences
+                    if term in u
+                ):
                     unsupported[at] = term
                     break
         if not unsupported:
