@@ -2729,11 +2729,6 @@ class RuleEntailment:
             # 定制商品 不可退) leave the claim unconfirmed
             yes = aligned.get((level, positive), frozenset())
             no = aligned.get((level, not positive), frozenset())
-            if not (no ^ yes):
-                # the same words in both contexts (a heading naming 国行 / 港行 is every clause's
-                # context): the sentences' own words set them apart
-                yes = sentence_said.get((level, positive), frozenset())
-                no = sentence_said.get((level, not positive), frozenset())
             if (no - yes) and not (yes - no):
                 return ClaimVerdict(
                     claim,
@@ -2881,26 +2876,18 @@ class RuleEntailment:
     def _bare_no(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict | None:
         """A no said with no polarity word, by a negator before the verb itself ("面单和包裹内都
         不显示价格", "周日不配送"), against a claim stating that verb without one ("会显示价格的"):
-        not confirmed. Against a claim with a yes or no of its own, only a clause with no
-        polarity word counts — where it has one (非质量问题不退), the negated word is a condition,
-        judged with the polarity; a claim with none (天然气和液化气是通用的) is judged by the
-        verb a clause's no stands right before (两者不能通用) too."""
+        not confirmed. Only a clause with no polarity word of its own counts — where it has one
+        (非质量问题不退), the negated word is a condition, judged with the polarity."""
         if any(not positive for _, positive in claim.polarity):
             return None  # the claim says no itself (没法补发)
         text = fold(claim.text)
         undone = self._not_done(text)  # the claim says no to it too (暂停发活体)
         for unit in units:
-            if self._conflicts(claim, unit) or unit.measures:
+            if self._conflicts(claim, unit) or _polarity(self.rules, unit.text) or unit.measures:
                 continue  # a no at a value (超过180天不再补开) is read with the value
-            undone_there = self._not_done(unit.text)
-            if _polarity(self.rules, unit.text):
-                if claim.polarity or claim.measures:
-                    continue
-                # only the verb right after a no cue (不能|通用), not a word of the cue (不|建议)
-                undone_there = undone_there & self._cued_no(unit.text)
             hits = {
                 w
-                for w in claim.words & undone_there
+                for w in claim.words & self._not_done(unit.text)
                 # the claim says no to it too (不会显示价格)
                 if w not in undone
                 and not any(
@@ -2932,17 +2919,6 @@ class RuleEntailment:
                     f"the knowledge says no to {'、'.join(sorted(passed))}: {unit.text}",
                 )
         return None
-
-    def _cued_no(self, text: str) -> frozenset[str]:
-        """The words (two characters) right after a polarity word saying no in ``text``
-        (两者不能通用 → 通用)."""
-        out = set()
-        for _, pattern in self.rules.negative:
-            for m in pattern.finditer(text):
-                after = text[m.end() : m.end() + 2]
-                if len(after) == 2 and _CJK.fullmatch(after):
-                    out.add(after)
-        return frozenset(out)
 
     def _bare_no_said(self, claim: Claim, units: list[_Unit]) -> ClaimVerdict | None:
         """A claim saying no to an act with no polarity word — a negator or a verb of
