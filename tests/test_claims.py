@@ -1507,3 +1507,47 @@ def test_a_lead_in_lends_no_words_to_an_item_saying_yes_or_no_itself() -> None:
         "退换货政策\n以下情况仍可享受质量问题退换，但不支持7天无理由：\n定制款：非质量问题不退不换。",
     ]
     assert "contradicted" in verdicts("质量问题签收15天内不退换哦", returns, "质量问题能换吗")
+
+
+def test_an_equality_says_its_value_of_its_own_subject() -> None:
+    # "A和B一样…": the value is A's; B, the standard, binds nothing
+    kettle = ["电水壶\n质保：壶身2年，配件（底座、滤网）6个月"]
+    question = "底座保修多久"
+    assert verdicts("底座和壶身一样质保2年", kettle, question) == ["contradicted"]
+    assert verdicts("底座跟壶身相同质保2年", kettle, question) == ["contradicted"]
+    assert verdicts("底座质保6个月", kettle, question) == ["entailed"]
+    # the standard is masked, the subject's own value still stands
+    assert verdicts("壶身和页面写的一样质保2年", kettle, "壶身保修多久") == ["entailed"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("本店拖鞋终身免费保修", ["unsupported"]),  # the knowledge's 1年内 makes no 终身
+        ("本店拖鞋永久包换哦", ["unsupported"]),
+        ("拖鞋签收后1年内开胶免费修", ["entailed"]),
+    ],
+)
+def test_an_unbounded_term_must_be_stated(reply: str, expected: list[str]) -> None:
+    slippers = ["软底拖鞋\n售后：签收后1年内开胶免费维修"]
+    assert verdicts(reply, slippers, "拖鞋保修吗") == expected
+
+
+def test_an_unbounded_term_the_knowledge_states_of_the_same_thing_passes() -> None:
+    clock = ["挂钟\n售后：本店挂钟终身免费更换机芯电池。", "挂钟\n表带：终身免费清洗。"]
+    assert "unsupported" not in verdicts("挂钟终身免费换电池", clock, "换电池收费吗")
+    # the term said of another thing (清洗) does not make it for this one
+    assert "unsupported" in verdicts("挂钟终身免费保修", clock, "保修多久")
+    # a clause denying the term makes no offer of it
+    assert "unsupported" not in verdicts("挂钟不是终身保修，机芯电池终身免费换", clock, "保修吗")
+
+
+def test_a_no_restricted_to_a_region_where_its_sentence_names_the_claims_subject() -> None:
+    # the no restricted to a region the reply does not name (内地) as clearly as the yes: the
+    # sentence naming 港版 decides
+    restricted = [
+        "售后说明（国行 / 港版）\n国行机器享受品牌官方全国联保，凭发票到官方网点免费保修。",
+        "售后说明（国行 / 港版）\n港版为香港版本，不享受内地品牌官方全国联保，内地官方网点可提供付费维修。",
+    ]
+    assert verdicts("港版同样享受品牌官方全国联保", restricted, "能联保吗") == ["unsupported"]
+    assert verdicts("国行享受品牌官方全国联保", restricted, "能联保吗") == ["entailed"]

@@ -115,6 +115,9 @@ class Claim:
     #: no of their own: the case its yes or no is said of ("如果签收1年内出现严重钻绒，不可以申请
     #: 免费维修")
     frame: frozenset[str] = frozenset()
+    #: its folded text with the standard of an equality masked (充电线＿＿＿＿＿保修1年 of
+    #: 充电线和主机一样保修1年): the names it says its values of; empty when it has none
+    own: str = ""
 
     @cached_property
     def values(self) -> frozenset[tuple[str, float, float]]:
@@ -299,6 +302,12 @@ class _Rules:
     #: what sends the reader to another text (详见, 见《): a clause doing so outside a
     #: parenthesis (可配送地区见《配送说明》) states no yes or no of its own
     reference: re.Pattern[str] | None = None
+    #: the standard of an equality (充电线和主机一样保修1年: 和主机一样): what the clause says is
+    #: said of its own subject, the standard names no subject of it
+    equal_to: re.Pattern[str] | None = None
+    #: terms of an unbounded value (终身, 永久) a clause states with no digits: the knowledge must
+    #: state the term itself, of what the clause is about
+    unbounded: re.Pattern[str] | None = None
     #: (reading, text) → what the reading gives (:func:`_remembered`), per rule set: a checker
     #: reads each cited clause's polarity and its words said not done once per claim of a
     #: reply (a recommendation of three products' facts: dozens of claims, the same clauses)
@@ -476,6 +485,10 @@ def _build(rules: Mapping[str, Any]) -> _Rules:
         not_head=(re.compile(_alternation(rules["not_heads"])) if rules.get("not_heads") else None),
         reference=(
             re.compile(_alternation(rules["references"])) if rules.get("references") else None
+        ),
+        equal_to=(re.compile(_alternation(rules["equal_to"])) if rules.get("equal_to") else None),
+        unbounded=(
+            re.compile(_alternation(rules["unbounded"])) if rules.get("unbounded") else None
         ),
         choices=_choices(
             rules.get("alternatives"),
@@ -1970,7 +1983,7 @@ class RuleEntailment:
         stating the value is such an entry: a value stated of the named head anywhere stands."""
         if enumerated.pattern is None or not claim.measures:
             return None
-        text = fold(claim.text)
+        text = claim.own or fold(claim.text)
         said = {m.group() for m in enumerated.pattern.finditer(text)}
         asked = {m.group() for m in enumerated.pattern.finditer(question)} if question else set()
         for q in claim.measures:
@@ -2557,6 +2570,11 @@ class RuleEntailment:
         # contradicts it — at most it leaves it unconfirmed
         claimed = {s.split(":", 1)[0] for s in claim.subjects}
         restricted_no = 0.0
+        restricted_said: frozenset[str] = frozenset()  # ... the claim's words its sentence says
+        # the claim's own words (not the objects of its cue: 包邮 → 运费) each sentence saying
+        # yes or no says (not its heading: a page on 国行 / 港行 names both in every clause's
+        # context)
+        sentence_said: dict[tuple[bool, bool], frozenset[str]] = {}
         # a clause says the claim's own words, with the claim's sign (True) or the other
         verbatim = {True: False, False: False}
         # the words of the sentences saying the claim's yes or no, and the claim's words each
@@ -2681,8 +2699,9 @@ class RuleEntailment:
                 score += _FOCUS_WEIGHT * len((focus - unit.heading) & _bigrams(clause))
                 key = (named, signs[0] != opposite)
                 if restricted:
-                    if key[1] != positive and not opposite:
-                        restricted_no = max(restricted_no, score)
+                    if key[1] != positive and not opposite and score > restricted_no:
+                        restricted_no = score
+                        restricted_said = claim.words & _bigrams(unit.sentence)
                     continue
                 if others and key[1] == positive:
                     continue  # what holds only for the subjects listed confirms nothing else
@@ -2696,6 +2715,7 @@ class RuleEntailment:
                     named_by_no |= own & claim.asked & _bigrams(clause)
                 if score > scores[key]:
                     scores[key], aligned[key] = score, own & unit.context
+                    sentence_said[key] = claim.words & _bigrams(unit.sentence)
         level = any(scores[(True, sign)] for sign in (True, False))
         best = {sign: scores[(level, sign)] for sign in (True, False)}
         agree, oppose = best[positive], best[not positive]
@@ -2734,6 +2754,19 @@ class RuleEntailment:
                 "unsupported",
                 f"the knowledge says the opposite in these words: {claim.text}",
             )
+        if agree >= _SURE and restricted_no >= agree:
+            # a no said of a region, tier or coupon the claim does not name (不享受内地…联保) as
+            # clearly as the yes, in a sentence saying a word of the claim's the yes's does not
+            # (港行为香港行货，不享受内地品牌官方全国联保 against 国行商品享受…): the yes is another
+            # subject's
+            yes = sentence_said.get((level, positive), frozenset())
+            if (restricted_said - yes) and not (yes - restricted_said):
+                return ClaimVerdict(
+                    claim,
+                    "unsupported",
+                    f"the knowledge says no where it names {'、'.join(sorted(restricted_said - yes))}"
+                    f": {claim.text}",
+                )
         if agree >= _SURE and agree >= oppose:
             return ClaimVerdict(claim, "entailed", claim.text)
         if restricted_no >= _SURE:
@@ -3404,6 +3437,9 @@ class ClaimChecker:
         the cited knowledge gives its rows: 规格：大果, when ``labels`` come from it)."""
         labels = _NO_LABELS if labels is None else labels
         folded = fold(text)
+        if self.rules.equal_to is not None:
+            # "充电线和主机一样保修1年": the value is said of 充电线; 和主机一样 binds nothing
+            folded = self.rules.equal_to.sub(lambda m: "＿" * len(m.group()), folded)
         seed = _subjects(self.rules, fold(question), labels)
         stated = set(_subjects(self.rules, folded, labels))
         question_words = _bigrams(_strip_measures(fold(question)))
@@ -3459,9 +3495,55 @@ class ClaimChecker:
                     asked=asked,
                     options=tuple(m.option for m in _mentions(self.rules, part)),
                     frame=before,
+                    own=part if "＿" in part and part != fold(text[at : at + len(part)]) else "",
                 )
             )
         return out
+
+    def _unbounded(
+        self, claims: Sequence[Claim], passages: Sequence[str], verdicts: list[ClaimVerdict]
+    ) -> list[ClaimVerdict]:
+        """Claims stating an unbounded term (终身保修, 永久免费) no cited sentence states of the
+        same thing — the words after the term (终身免费|更换电池 makes 终身免费换电池, not 终身
+        免费保修), or the clause's other words where none follow (保修是终身的): unsupported,
+        whatever else their words matched (签收后1年内开胶免费维修 makes no 终身免费保修)."""
+        pattern = self.rules.unbounded
+        if pattern is None:
+            return verdicts
+        sentences: list[str] | None = None
+        unsupported: dict[int, str] = {}
+        for at, claim in enumerate(claims):
+            clause = fold(claim.text)
+            for m in pattern.finditer(clause):
+                if self.rules.negated_before.search(
+                    clause[max(0, m.start() - 6) : m.start()]
+                ) or any(
+                    n.start(1) <= m.start() < n.end(1) for n in _NOT_THE_CASE.finditer(clause)
+                ):
+                    continue  # 不是终身保修 offers nothing
+                if sentences is None:
+                    sentences = [u for p in passages for u in _UNIT.split(fold(p)) if u.strip()]
+                term = m.group()
+                after = _bigrams(_strip_cues(self.rules, _strip_measures(clause[m.end() :])))
+                said = after or claim.words - _bigrams(term)
+                if not any(
+                    said & _bigrams(u[u.index(term) :] if after else u)
+                    for u in sentences
+                    if term in u
+                ):
+                    unsupported[at] = term
+                    break
+        if not unsupported:
+            return verdicts
+        by_claim = {id(c): at for at, c in enumerate(claims)}
+        kept = [v for v in verdicts if by_claim.get(id(v.claim)) not in unsupported]
+        added = [
+            ClaimVerdict(
+                claims[at], "unsupported", f"{term}: the cited knowledge states no such term"
+            )
+            for at, term in unsupported.items()
+        ]
+        return kept + added
 
     def _offers(self, clause: str) -> bool:
         """Whether a clause makes an offer: an offer cue not denied (我们不承诺出肉率, 不保证
@@ -3526,6 +3608,7 @@ class ClaimChecker:
             # naming an option the knowledge names too confirms nothing by itself
             if not (v.verdict == "neutral" and (v.claim.only_options or not v.claim.checkable))
         ]
+        verdicts = self._unbounded(claims, passages, verdicts)
         answers, why = self.answers(text, question, claims)
         said = frozenset().union(*(c.words for c in claims))
         asked = claims[0].asked if claims else frozenset()
