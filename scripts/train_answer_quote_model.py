@@ -23,8 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from folds import dev_shops
-from train_quote_model import fit, matrix
+from train_quote_model import fit, load_groups, matrix
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT.parent / "shared/models/w2v-zh-synonyms-100d"
@@ -116,22 +115,7 @@ def chosen_right(group: dict, names: list[str], w: np.ndarray) -> bool:
 
 
 def main(args: list[str]) -> None:
-    import tempfile
-
-    index = Path(args[args.index("--index") + 1]) if "--index" in args else None
-    cache = Path(args[args.index("--cache") + 1]) if "--cache" in args else None
-    shops = [*dev_shops(), "sample"]
-    if cache and cache.exists():
-        groups = json.loads(cache.read_text(encoding="utf-8"))
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            root = index or Path(tmp)
-            groups = []
-            for shop in shops:
-                groups += groups_of(shop, root)
-                print(shop, len(groups), flush=True, file=sys.stderr)
-        if cache:
-            cache.write_text(json.dumps(groups, ensure_ascii=False), encoding="utf-8")
+    groups = load_groups(args, groups_of)
     names = sorted({k for g in groups for f in g["features"] for k in f})
     n = len(groups)
     print(f"{n} groups (case × quoted file), {len({g['shop'] for g in groups})} shops")

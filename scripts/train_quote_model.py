@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -152,24 +153,30 @@ def hits(data: list[tuple[np.ndarray, np.ndarray]], w: np.ndarray, k: int) -> in
     return n
 
 
-def main(args: list[str]) -> None:
+def load_groups(args: list[str], groups_of: Callable[[str, Path], list[dict]]) -> list[dict]:
+    """Every dev shop's (and the sample shop's) groups, ingested under ``--index DIR`` (else a
+    temporary directory), or read from ``--cache FILE`` when it exists (written there when not);
+    shared by both line rankers' training scripts."""
     import tempfile
 
     index = Path(args[args.index("--index") + 1]) if "--index" in args else None
     cache = Path(args[args.index("--cache") + 1]) if "--cache" in args else None
-    check = args[args.index("--check") + 1 :] if "--check" in args else []
-    shops = [*dev_shops(), "sample"]
     if cache and cache.exists():
-        groups = json.loads(cache.read_text(encoding="utf-8"))
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            root = index or Path(tmp)
-            groups = []
-            for shop in shops:
-                groups += groups_of(shop, root)
-                print(shop, len(groups), flush=True, file=sys.stderr)
-        if cache:
-            cache.write_text(json.dumps(groups, ensure_ascii=False), encoding="utf-8")
+        return list(json.loads(cache.read_text(encoding="utf-8")))
+    groups: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        root = index or Path(tmp)
+        for shop in [*dev_shops(), "sample"]:
+            groups += groups_of(shop, root)
+            print(shop, len(groups), flush=True, file=sys.stderr)
+    if cache:
+        cache.write_text(json.dumps(groups, ensure_ascii=False), encoding="utf-8")
+    return groups
+
+
+def main(args: list[str]) -> None:
+    check = args[args.index("--check") + 1 :] if "--check" in args else []
+    groups = load_groups(args, groups_of)
     names = sorted({k for g in groups for f in g["features"] for k in f})
     k = 3
     n = len(groups)
