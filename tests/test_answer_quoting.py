@@ -72,3 +72,20 @@ def test_a_top_line_within_todays_quote_leaves_the_quote_as_it_was(tmp_path: Pat
     after = answerer.prepare(question, []).extractive
     assert after.text == before.text
     assert [c.chunk_id for c in after.citations] == [c.chunk_id for c in before.citations]
+
+
+def test_the_quote_ranker_is_an_argument_of_the_answerer(tmp_path: Path) -> None:
+    """Default: the packaged ranker; None: the coverage choice; a ranker of one's own."""
+    from kefu_copilot.answer._extractive import Answerer
+
+    copilot = ingested_copilot(tmp_path, {"policies/aftersales.md": POLICY})
+    built, _ = copilot._generation()
+    parts = (built.snapshot, built.retriever, built.tokenizer, built.shop, built.settings)
+    assert Answerer(*parts).quote_ranker is answer_quote_model()
+    question = "鱼缸验货时发现碎了 几小时内要联系客服"
+    plain = Answerer(*parts, quote_ranker=None).prepare(question, []).extractive
+    assert "48小时" in plain.text  # the best chunk's best sentence by coverage
+    # a ranker that prefers a line stating no time moves the quote to the other section
+    own = Answerer(*parts, quote_ranker=LineRanker({"asked_none": 5.0, "chars": 0.1}))
+    moved = own.prepare(question, []).extractive
+    assert "48小时" not in moved.text and "验货" in moved.citations[0].locator

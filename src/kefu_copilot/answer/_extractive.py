@@ -182,6 +182,7 @@ class Answerer:
         scoring: Scoring = SCORING,
         calibrator: Calibrator | None = _FROM_SETTINGS,
         handoffs: HandoffModel | None = _FROM_SETTINGS,
+        quote_ranker: LineRanker | None = _FROM_SETTINGS,
     ) -> None:
         """``calibrator`` turns the decision's measures into the answer's confidence, the
         probability that it is right; by default :func:`._calibration.packaged_calibrator` (the
@@ -189,7 +190,9 @@ class Answerer:
         ``settings.calibrated``. None: confidence is the best candidate's support.
         ``handoffs``: the fitted model of messages that need a person, asked after the message
         rules (default :func:`._handoff_model.handoff_model`, the packaged one; None: not
-        asked)."""
+        asked). ``quote_ranker``: the fitted ranker of the line a retrieved answer quotes
+        (default :func:`._quoting.answer_quote_model`, the packaged one; None: the best chunk's
+        best sentences by coverage, as before it)."""
         self.snapshot = snapshot
         if calibrator is _FROM_SETTINGS:
             calibrator = packaged_calibrator() if settings.calibrated else None
@@ -197,7 +200,9 @@ class Answerer:
         self.handoffs = handoff_model() if handoffs is _FROM_SETTINGS else handoffs
         #: the fitted ranker of the line an answer quotes (:mod:`._quoting`; None: the best
         #: chunk's best sentences by coverage, as before it)
-        self.quote_ranker: LineRanker | None = answer_quote_model()
+        self.quote_ranker: LineRanker | None = (
+            answer_quote_model() if quote_ranker is _FROM_SETTINGS else quote_ranker
+        )
         self._support_view: Answerer | None = None
         self.retriever = retriever
         self.tokenizer = tokenizer
