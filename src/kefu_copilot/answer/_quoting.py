@@ -27,13 +27,12 @@ from functools import cache
 
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
-from ..text._overlap import ASCII_RUN, bigrams, shared_characters
+from ..text._overlap import AskedWords
 from ..text._ranker import LineRanker, load_ranker
 
 __all__ = ["QuoteLine", "answer_quote_model", "asked_dimensions", "quote_line_features"]
 
 MODEL_FILE = "answer_quote_model.json"
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 #: the question asks a quantity (a price, a duration, a size): a line stating a number answers it
 ASKS_QUANTITY = re.compile("多少|几|多久|多长|多大|多重|多高|多宽|多厚|价格|价钱|费用|运费|多贵")
 LONG_LINE = 60  # characters: a line longer is a paragraph more than a fact
@@ -82,32 +81,28 @@ def quote_line_features(
     ``exception``: the qualifier a line sets aside that the question does not name; ``asked``:
     the kinds of quantity the question asks for (:func:`asked_dimensions`, with those that
     answer them)."""
-    title = normalize(title)
-    qchars = {ch for ch in question if _CJK.match(ch) and ch not in title}
-    qtokens = {t for t in ASCII_RUN.findall(question) if t not in title}
-    qpairs = [b for b in bigrams(question) if b not in title]
+    words = AskedWords.of(question, normalize(title))
     qnumbers = numbers_in(question)
     qdims = {m.dim for m in measures(question)}
     quantity = bool(ASKS_QUANTITY.search(question))
     top_support = max((line.support for line in lines), default=0.0) or 1.0
     top_score = max((line.score for line in lines), default=0.0) or 1.0
-    counts = []
-    for line in lines:
-        norm = normalize(line.text)
-        counts.append((shared_characters(norm, qchars, qtokens), sum(b in norm for b in qpairs)))
+    asked = set(asked)
+    norms = [normalize(line.text) for line in lines]
+    counts = [words.shared(norm) for norm in norms]
     top_chars = max((c for c, _ in counts), default=0) or 1
     top_pairs = max((p for _, p in counts), default=0) or 1
     out = []
-    for line, (chars, pairs) in zip(lines, counts, strict=True):
-        norm = normalize(line.text)
+    for line, norm, (chars, pairs) in zip(lines, norms, counts, strict=True):
         numbers = numbers_in(norm)
         number = float(bool(numbers))
         dims = {m.dim for m in measures(norm)}
+        chars_share, pairs_share = words.shares(chars, pairs)
         f = {
             "chars_top": chars / top_chars,
             "pairs_top": pairs / top_pairs,
-            "asked_dim": float(bool(dims & set(asked))),
-            "asked_none": float(bool(asked) and not dims & set(asked)),
+            "asked_dim": float(bool(dims & asked)),
+            "asked_none": float(bool(asked) and not dims & asked),
             "support": line.support / top_support,
             "best_chunk": float(line.candidate == 0),
             "chunk_rank": math.log1p(line.chunk_rank),
@@ -115,9 +110,9 @@ def quote_line_features(
             "score": max(line.score, 0.0) / top_score,
             "top_score": float(line.score >= top_score),
             "chars": math.log1p(chars),
-            "chars_share": chars / max(len(qchars) + 2 * len(qtokens), 1),
+            "chars_share": chars_share,
             "pairs": math.log1p(pairs),
-            "pairs_share": pairs / max(len(qpairs), 1),
+            "pairs_share": pairs_share,
             "number": number,
             "quantity*number": float(quantity) * number,
             "number_shared": float(bool(numbers & qnumbers)),

@@ -17,7 +17,6 @@ cited by its chunk."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -26,7 +25,7 @@ from typing import Any
 from .._data import packaged_rules
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
-from ..text._overlap import ASCII_RUN, bigrams, shared_characters
+from ..text._overlap import AskedWords
 from ..text._ranker import LineRanker, load_ranker
 from ._profiles import Profile
 from ._text import SENTENCE
@@ -34,7 +33,6 @@ from ._text import SENTENCE
 __all__ = ["Line", "QuoteModel", "candidate_lines", "line_features", "quote_model"]
 
 MODEL_FILE = "quote_model.json"
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 PROSE_CHARS = 60  # the longest sentence of prose quoted (a paragraph is no fact to quote)
 LONG_LINE = 40  # characters: a line longer is a paragraph more than a fact
 
@@ -130,13 +128,10 @@ def line_features(
     lines the need's own matching chose (a deciding clause, retrieval's passage)."""
     q = normalize(question)
     title = normalize(f"{profile.title} {profile.category}")
-    qchars = {ch for ch in q if _CJK.match(ch) and ch not in title}
-    qtokens = {t for t in ASCII_RUN.findall(q) if t not in title}
-    qpairs = [b for b in bigrams(question) if b not in title]
+    words = AskedWords.of(q, title, question)
     # the same, the title's own kept: a property the title states is still one the line may
     # quote ("最遮光的" of a 全遮光 curtain: 遮光率：99%)
-    qall = {ch for ch in q if _CJK.match(ch)}
-    pall = bigrams(question)
+    every = AskedWords.of(q, "", question)
     qnumbers = numbers_in(q)
     qdims = {m.dim for m in measures(q)}
     cues, names = _attribute_maps()
@@ -146,19 +141,19 @@ def line_features(
     out = []
     for line in lines:
         norm = normalize(line.text)
-        chars = shared_characters(norm, qchars, qtokens)
-        pairs = sum(b in norm for b in qpairs)
+        chars, pairs = words.shared(norm)
+        chars_share, pairs_share = words.shares(chars, pairs)
         name = normalize(line.name)
         numbers = numbers_in(norm)
         dims = {m.dim for m in measures(norm)}
         sells = any(w in norm for w in selling) or bool(dims & set(selling_dims))
         f = {
-            "chars_all": math.log1p(sum(ch in norm for ch in qall)),
-            "pairs_all": math.log1p(sum(b in norm for b in pall)),
+            "chars_all": math.log1p(sum(ch in norm for ch in every.chars)),
+            "pairs_all": math.log1p(sum(b in norm for b in every.pairs)),
             "chars": math.log1p(chars),
-            "chars_share": chars / max(len(qchars) + 2 * len(qtokens), 1),
+            "chars_share": chars_share,
             "pairs": math.log1p(pairs),
-            "pairs_share": pairs / max(len(qpairs), 1),
+            "pairs_share": pairs_share,
             "name_asked": float(bool(name) and len(name) >= 2 and name in q),
             "attr_asked": float(bool(asked_attrs) and names.get(name, "") in asked_attrs),
             "number": float(bool(numbers)),
