@@ -10,7 +10,7 @@ tracking numbers and amounts of money are the patterns of :mod:`kefu_copilot.tex
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -296,26 +296,24 @@ class MessageRead:
             self._classes = [name for name in RULE_CLASSES if self._said_in_again(name)]
         return self._classes
 
+    def _once(self, key: str, search: Callable[[str], object]) -> bool:
+        """Whether ``search`` finds something in the normalised message, searched once."""
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = bool(search(self.norm))
+        return found
+
     def order_referenced(self) -> bool:
         """Whether the normalised message holds an order or waybill reference."""
-        found = self._found.get("references")
-        if found is None:
-            found = self._found["references"] = bool(order_references(self.norm))
-        return found
+        return self._once("references", order_references)
 
     def long_number(self) -> bool:
         """Whether the normalised message holds a long number (:data:`LONG_NUMBER`)."""
-        found = self._found.get("long")
-        if found is None:
-            found = self._found["long"] = LONG_NUMBER.search(self.norm) is not None
-        return found
+        return self._once("long", LONG_NUMBER.search)
 
     def money(self) -> bool:
         """Whether the message says an amount of money (:func:`money_amounts`)."""
-        found = self._found.get("money")
-        if found is None:
-            found = self._found["money"] = bool(money_amounts(self.norm))
-        return found
+        return self._once("money", money_amounts)
 
     def _order(self) -> bool:
         """:func:`order_question` of the normalised message, sharing its searches: the same
