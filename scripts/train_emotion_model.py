@@ -134,12 +134,14 @@ FOLD_R15 = written_in(15)  # round 15's never-read fold, dev from round 16
 FOLD_R16 = written_in(16)  # round 16's never-read fold, dev from round 17
 FOLD_R17 = written_in(17)  # round 17's never-read fold, dev from round 18
 FOLD_R18 = written_in(18)  # round 18's never-read fold, dev from round 19
+FOLD_R19 = written_in(19)  # round 19's never-read fold, unread in round 20, dev from round 21
 NEW_DEV_SHOPS = (
     *FOLD_R11, *FOLD_R12, *FOLD_R13, *FOLD_R14, *FOLD_R15, *FOLD_R16, *FOLD_R17, *FOLD_R18,
+    *FOLD_R19,
 )  # fmt: skip
 DEV_SHOPS = (
     *FIRST_SIX, *FOLD_R10, *FOLD_R11, *FOLD_R12, *FOLD_R13, *FOLD_R14, *FOLD_R15, *FOLD_R16,
-    *FOLD_R17, *FOLD_R18,
+    *FOLD_R17, *FOLD_R18, *FOLD_R19,
 )  # fmt: skip
 UNSEEN = (*FOLD_R10, *NEW_DEV_SHOPS)  # the dev shops the packaged model was not fitted on
 # Shops whose emotion turns are trained on (a fold each) although nobody reads them: their
