@@ -118,6 +118,20 @@ LATER_SAFETY = {
     "aircon": {"e004", "e007", "e011", "e012", "e020", "e024", "e027", "e029"},
     "baking": {f"baking-e{n:03d}" for n in (4, 5, 6, 14, 16, 28, 29)},
     "camera": {"e017", "e018", "e019", "e020"},
+    # round 18's never-read fold (dev from round 19) and round 19's (dev from round 21), read
+    # for safety in round 21: harm that happened (poisoning, a rash, bleeding, a scald, frostbite
+    # from dry ice, a bone stuck in a throat, a shock, breathlessness), fire, smoke, a burning
+    # smell, a swollen battery, a hot crackling socket, a near miss (a child nearly sank or
+    # caught fire). Not: property damage (a fridge's board burnt, a floor soaked), a fear asked
+    # about (会不会起火), another's product (同事的别牌电源冒烟了), a ventilator user's power
+    # station that shut down (powerstation e016: urgent, escalated, no harm or hazard of the
+    # product's own).
+    "seafood": {"e006", "e007", "e008", "e019", "e020", "e021"},
+    "purifier": {"e004", "e005", "e011", "e019", "e024"},
+    "swim": {"e004", "e005", "e006", "e015", "e018"},
+    "gaming": {"e011", "e012", "e013", "e014", "e021"},
+    "hanfu": {"e003", "e004", "e010", "e016", "e023"},
+    "powerstation": {"e001", "e002", "e003", "e010", "e012", "e020", "e023", "e026", "e054"},
 }
 
 
