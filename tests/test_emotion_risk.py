@@ -200,6 +200,11 @@ def test_a_repeated_repair_or_request_is_a_repeated_question(text: str) -> None:
         ("我对花生过敏 每日坚果我能吃吗", False),  # a standing condition
         ("哦原来是这样，我还以为过敏了", False),  # a mistaken belief
         ("退款一个礼拜了，钱是被你们吞了吗", False),  # 吞 of money
+        # a part of a body the product touched is an exposure (round 21)
+        ("电池漏液了，手上沾了一点，现在有点刺痛", True),
+        ("清洁剂溅到皮肤上了，有点发红", True),
+        ("手上沾到了油怎么洗", False),  # no symptom
+        ("这个颜色手上沾了会掉色吗", False),
     ],
 )
 def test_safety_after_an_exposure(text: str, incident: bool) -> None:
@@ -225,28 +230,30 @@ def test_packaged_model_is_small_and_used_by_default() -> None:
 
 def test_packaged_model_was_selected_leave_one_shop_out() -> None:
     """The shipped figures are out-of-shop ones: the sample, every dev shop and the four
-    trained-on blind shops were folds, and at the shipped threshold no shop's plain product
-    questions escalate more than 2 %. The held-out shops are never fitted on (their figures come
-    from scripts/emotion_eval.py)."""
+    trained-on blind shops were folds (round 21's refit: the 36 dev shops of folds.json), and
+    no dev shop's plain product questions escalate more than 2 % — neither scored without its
+    shop at its nested threshold nor by the packaged model at its own threshold (issue 17's
+    per-shop bound). The held-out shops are never fitted on (their figures come from
+    scripts/emotion_eval.py)."""
     cv = json.loads(PACKAGED.read_text(encoding="utf-8"))["info"]["cv"]
-    shops = ("sample", "apparel", "digital", "cosmetics", "food", "home", "sports")
-    for shop in (*shops, "baby", "pets", "kitchen", "tools"):
+    script = _training_script()
+    for shop in ("sample", *script.DEV_SHOPS, *script.TRAIN_SHOPS):
         assert cv[shop]["n"] > 0 and cv[shop]["n_plain"] > 0, shop
-        assert cv[shop]["plain_escalated"] <= 0.02, shop
-    # every shop the packaged model never saw: the held-out ones and the dev folds read after
-    # it was fitted in round 10 (evals/shops/folds.json)
+    for shop in script.DEV_SHOPS:
+        assert cv["dev_nested_plain"][shop] <= 0.02, shop
+        assert cv["dev_plain_final"][shop] <= 0.02, shop
+    # every shop of folds.json that is neither dev nor trained on is held out or never read
     folds = json.loads((PACKAGED.parents[3] / "evals/shops/folds.json").read_text("utf-8"))
-    trained = ("baby", "pets", "kitchen", "tools")
-    held_out = {s for f in folds["folds"] for s in f["shops"]} - {*shops, *trained}
-    # the packaged model was fitted in round 10, before toys, instruments, health (dev from round
-    # 11) and fruit, ebike, lighting (dev from round 12) were read; refits with them transferred
-    # worse and were not shipped (CHANGELOG rounds 11, 12 and 13)
-    assert not set(held_out) & set(cv), "a held-out shop was trained or selected on"
-    assert not {"toys", "instruments", "health", "fruit", "ebike", "lighting"} & set(cv)
+    every = {s for f in folds["folds"] for s in f["shops"]}
+    held_out = every - {*script.DEV_SHOPS, *script.TRAIN_SHOPS}
+    assert held_out, "folds.json lists no held-out shop"
+    assert not held_out & set(cv), "a held-out shop was trained or selected on"
     assert cv["threshold"] == json.loads(PACKAGED.read_text(encoding="utf-8"))["threshold"]
     # the honest proxy for a blind shop is the shops trained on but never read, not the dev ones
-    parts = ("dev_shops", "unread_shops", "verticals")
-    assert set(cv["summary"]) == {*parts, *(f"{p}_se" for p in parts), "jddc_F1", "jddc_BA"}
+    parts = ("dev_shops", "new_dev_shops", "unread_shops", "verticals")
+    keys = {*parts, *(f"{p}_se" for p in parts), "dev_pooled_F1", "jddc_F1", "jddc_BA"}
+    assert set(cv["summary"]) == keys
+    assert cv["summary"]["dev_pooled_F1"] == cv["dev_nested_pooled"]["F1"]
 
 
 def _training_script() -> Any:
@@ -1027,3 +1034,43 @@ def test_the_training_script_makes_every_dev_shop_a_fold() -> None:
     script = _training_script()
     assert sorted(script.DEV_SHOPS) == sorted(set(script.dev_shops()))
     assert set(script.written_in(17)) <= set(script.NEW_DEV_SHOPS)
+
+
+@pytest.mark.parametrize(
+    ("text", "incident"),
+    [
+        # round 21: frostbite beside scalds and burns, drowning beside choking in a near miss, a
+        # rash counted with a quantity
+        ("干冰把孩子手指冻伤了", True),
+        ("救生衣卡扣松了，孩子差点淹到", True),
+        ("宝宝脸上起了一大片红点", True),
+        ("干冰会不会冻伤", False),  # a worry: a pre-sales question
+        ("会不会起红点", False),
+        ("这款红点图案还有吗", False),  # 红点 of a pattern, not of a skin
+    ],
+)
+def test_frostbite_drowning_and_a_counted_rash_are_safety_incidents(
+    text: str, incident: bool
+) -> None:
+    flag = emotion_flag(text)
+    assert ("safety_incident" in flag.risk) is incident, (text, flag.signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "aside"),
+    [
+        ("钓了一天一条没上气死了，饵料怎么调", True),
+        ("头发一直打结烦死了，有没有好梳的梳子", True),
+        ("这游戏版本烂透了，不过你们的手柄真香，白色有货吗", True),
+        # ... not when the asking clause names the shop, or the order or a wait is complained of
+        ("这游戏太烂了，你们的手柄有白色吗", False),
+        ("气死了，你们有没有良心", False),
+        ("质量太差了，能退款吗", False),
+        ("等了五天还没发货，气死了，到底什么时候发", False),
+        ("烦死了", False),  # one clause: nothing asked
+    ],
+)
+def test_a_vent_about_something_else_then_a_shopping_question(text: str, aside: bool) -> None:
+    """`aside_then_ask`: every negative word before the last clause, which asks about goods
+    without naming the shop, and nothing of the order or the service said."""
+    assert bool(escalation_features(text)["aside_then_ask"]) is aside, text

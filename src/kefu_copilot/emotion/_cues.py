@@ -62,6 +62,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *("question_run", "bare_punct", "has_question", "text_len", "placeholder_only"),
     *("safety", "vulnerable", "urgent_deadline", "accusation", "other_target", "withdrawn"),
     *("recent_order", "property_damage", "self_fault", "rhetorical", "purchase_intent"),
+    "aside_then_ask",
     # the conversation before it
     *("repeat_sim", "repeat_cold", "repeat_count", "context_repeats", "customer_streak"),
     *("streak_presence", "agent_canned", "agent_repeat", "agent_refusal", "agent_deflect"),

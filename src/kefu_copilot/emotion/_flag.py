@@ -506,6 +506,7 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
     f["recent_order"] = float(bool(hits["recent_order"]))
     f["property_damage"] = float(bool(hits["property_damage"]))
     f["purchase_intent"] = float(bool(hits["purchase_intent"]))
+    f["aside_then_ask"] = float(_aside_then_ask(lex, text, hits))
     # The customer's own mishap ("自己手滑摔碎了", "是我没看清") — unless it is blame framed as a
     # rhetorical question ("所以漏液是我的错咯？", "什么叫是我自己弄的"): then an accusation.
     # 1.0 in question form (a "?" or 咯 anywhere: "所以是我的错咯，你们包装成这样"), else 0.5
@@ -518,6 +519,32 @@ def _message_cues(lex: Lexicon, text: str) -> _Cues:
 
 
 _NEGATIVE_CUES = (*STRONG_CUES, "bot_rejection", "sarcasm", "exasperation", "unresolved")
+#: Negative words a vent is made of (`aside_then_ask`) ...
+_VENT: tuple[str, ...] = (*_FEELINGS, "quality", "counterfeit")
+#: ... and what makes a message about the shop's order or service whatever it asks after them.
+_ABOUT_SHOP: tuple[str, ...] = (*STRONG_CUES, *_PENDING, "bot_rejection", "long_wait", "not_yet")
+_ABOUT_SHOP += ("refund_strong", "refund_mention", "compensation_strong", "compensation_mention")
+_ABOUT_SHOP += ("demand", "ultimatum", "accusation", "rhetorical", "sarcasm", "irony_praise")
+_ABOUT_SHOP += ("safety", "property_damage")
+
+
+def _aside_then_ask(lex: Lexicon, text: str, hits: Mapping[str, list[str]]) -> bool:
+    """Negative words, all before the message's last clause, and a last clause that asks about
+    goods without naming the shop ("河边蚊子气死我了 紫光灯能不能防蚊啊", "气死了，游一次头发全湿，
+    有没有更防水的泳帽"): a vent about something else turned into a shopping question — unless
+    the message says anything of the order or the service (a wait, a demand, a threat...)."""
+    vent = [h for name in _VENT for h in hits[name]]
+    if not vent or _any(hits, *_ABOUT_SHOP) or _deadline(lex, text, hits):
+        return False
+    clauses = [(m.start(), m.group()) for m in _CLAUSE_RE.finditer(text)]
+    if len(clauses) < 2:
+        return False
+    start, last = clauses[-1]
+    asks = bool(lex.question_end.search(text) or lex.cues["asks_goods"].search(last))
+    asks = asks or bool(lex.cues["purchase_intent"].search(last))
+    if not asks or lex.cues["shop_target"].search(last):
+        return False
+    return all(0 <= text.find(h) < start and h not in last for h in vent)
 
 
 @lru_cache(maxsize=4096)
