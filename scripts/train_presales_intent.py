@@ -27,8 +27,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from kefu_copilot.presales._intent import FORMAT, intent_features  # noqa: E402
 from folds import dev_shops  # noqa: E402
+
+from kefu_copilot.presales._intent import FORMAT, intent_features  # noqa: E402
 
 # the dev shops of the folds (evals/shops/folds.json: 37 from round 21) and the sample shop
 DEV = [*dev_shops(), "sample"]
