@@ -27,12 +27,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from folds import dev_shops  # noqa: E402
+
 from kefu_copilot.presales._intent import FORMAT, intent_features  # noqa: E402
 
-DEV = [
-    "apparel", "digital", "cosmetics", "food", "home", "sports", "toys", "instruments", "health",
-    "fruit", "ebike", "lighting", "meddevice", "liquor", "smartlock", "sample",
-]  # fmt: skip
+# the dev shops of the folds (evals/shops/folds.json: 37 from round 21) and the sample shop
+DEV = [*dev_shops(), "sample"]
 MIN_SHOPS = 3
 L2 = 1.0
 TARGET_PRECISION = 0.9
@@ -52,19 +52,22 @@ def rows(shop: str) -> list[tuple[str, int]]:
 
 
 def fit(data: list[tuple[set[str], int]], vocab: list[str]) -> tuple[float, np.ndarray]:
+    # the design matrix is binary and sparse (a message has tens of n-grams of thousands): held
+    # as the (row, column) pairs of its ones, x @ w and x.T @ g are sums over them (the same
+    # descent as with the dense matrix, in a fraction of the time on the 37 dev shops)
     index = {g: i for i, g in enumerate(vocab)}
-    x = np.zeros((len(data), len(vocab)))
-    for r, (grams, _) in enumerate(data):
-        for g in grams:
-            if g in index:
-                x[r, index[g]] = 1.0
+    pairs = [(r, index[g]) for r, (grams, _) in enumerate(data) for g in grams if g in index]
+    rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    cols = np.array([c for _, c in pairs], dtype=np.int64)
+    n, v = len(data), len(vocab)
     y = np.array([label for _, label in data], float)
     weight = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1))
-    w, b = np.zeros(len(vocab)), 0.0
+    w, b = np.zeros(v), 0.0
     for _ in range(400):  # gradient descent on the weighted log-loss (small problem)
-        p = 1 / (1 + np.exp(-(x @ w + b)))
+        z = np.bincount(rows, weights=w[cols], minlength=n) + b
+        p = 1 / (1 + np.exp(-z))
         g = (p - y) * weight
-        w -= 2.0 * (x.T @ g + L2 * w / len(data))
+        w -= 2.0 * (np.bincount(cols, weights=g[rows], minlength=v) + L2 * w / len(data))
         b -= 2.0 * g.sum()
     return b, w
 
