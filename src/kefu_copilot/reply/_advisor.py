@@ -703,8 +703,13 @@ class ReplyAdvisor:
             for source, chunk_id in {c.source: c.chunk_id for c in cited}.items()
             for chunk in self._document(chunk_id)
         ]
+        ours = {c.source for c in cited}
         out = []
         for clause in kept:
+            # a value the shop's knowledge states in another file (the membership rule's 500元
+            # in a reply on returns) is a true fact about another matter: kept
+            if any(c.source not in ours for c, _ in self._fact_support([clause])):
+                continue
             check = self._checker.check(clause, files, question=question)
             if check.contradicted or any(v.reason.startswith(_SAYS_NO) for v in check.unsupported):
                 out.append(clause)
@@ -1039,11 +1044,11 @@ class ReplyAdvisor:
         steps = "".join(_with_steps(body, [top.text]))
         text = steps if len(steps) <= _SAID_LINE else top.text
         text = _continued(body, text, lambda t: _leads_with(t, others, subject))
-        said = _pairs(fold(today[0]))  # its sentences the rules' choice says already: once
+        known = _pairs(fold(today[0]))  # its sentences the rules' choice says already: once
         text = "".join(
             t
             for t in _RULE_PARTS.findall(text)
-            if len(_pairs(fold(t)) & said) < _SAID_PAIRS * max(len(_pairs(fold(t))), 1)
+            if len(_pairs(fold(t)) & known) < _SAID_PAIRS * max(len(_pairs(fold(t))), 1)
         )
         if not text:
             return today
