@@ -175,6 +175,12 @@ def _check_kept(draft: str, text: str, shop, knowledge: str = "", changes=()) ->
     offer and the amount was dropped) must have been above the limit."""
     expected = _expected_numbers(draft, shop)
     for change in changes:
+        if change.kind == "correct_fact":
+            # a fact the policy states otherwise is said by the policy: only then may its
+            # numbers go, and the policy said instead is in the reply
+            said = Counter(NUMBER.findall(text))
+            assert change.after and not Counter(NUMBER.findall(change.after)) - said, (change, text)
+            expected -= Counter(NUMBER.findall(change.before))
         if change.kind == "cap_compensation":
             assert float(change.before) > min(
                 shop.compensation.max_coupon_yuan, shop.compensation.max_cash_yuan

@@ -18,6 +18,7 @@ from typing import Any
 
 from .._errors import ConfigError, InputError
 from .._models import Answer, Citation, Message
+from ..answer._claims import ClaimChecker
 from ..answer._extractive import ANSWER_KINDS, Answerer
 from ..config._shop import ShopConfig
 from ..emotion._flag import question_similarity
@@ -51,6 +52,12 @@ from ._models import (
     supported,
 )
 from ._phrases import shop_phrases
+from ._policy_rank import (
+    PolicyLine,
+    policy_line_features,
+    reply_policy_margin,
+    reply_policy_model,
+)
 from ._safety import forbidding, prohibitions
 from ._tiers import spans_in, tier_of
 from ._topic import Subject, TopicScorer, contradicted, subject_of
@@ -108,6 +115,15 @@ _DOCUMENT_SPAN = 200
 _DECIDING_KINDS = frozenset({"policy", "table_row"})  # a policy's table rows are the policy's
 _CURT = 5  # a draft whose facts have fewer character pairs than this is curt: the policy is said
 _SURE = 0.3  # ranking bonus of the knowledge that states the draft's facts or a sure answer
+#: a rule's parts: its sentences and the clauses it joins by semicolons
+_RULE_PARTS = re.compile(r"[^；;。！？!?]+[；;。！？!?]*")
+#: the longest a ranked line's steps are said whole (else the line alone)
+_SAID_LINE = 160
+#: the claim checker's reason for a clause the knowledge says no to (answer._claims)
+_SAYS_NO = "the knowledge says no"
+#: the share of a clause's character pairs (numbers left out) the policy must state for a value
+#: it does not state to be the rule's other value, not another matter
+_NEAR = 0.3
 _STYLE_CODES = {"banned_phrase", "cold_phrase", "blame_shifting", "over_limit"}
 _FACT_CODES = {"over_limit", "fact_mismatch", "unsupported_fact", "unsupported_term"}
 
@@ -231,6 +247,17 @@ class ReplyAdvisor:
         #: the figures the policy passages state, by dimension: (low, high, chunk position) —
         #: read once, when an FAQ answer's backing is first looked for (see _numbered_policy)
         self._policy_figures: dict[str, list[tuple[float, float, int]]] | None = None
+        #: the claim checker every generated text is judged by (answer._claims): a draft clause
+        #: the policy contradicts is not kept
+        self._checker = ClaimChecker(self.shop)
+        #: the fitted ranker of the policy's line (None: the rules' choice, see _policy_rank)
+        self.policy_ranker = reply_policy_model()
+        #: how much more than the best line of the rules' choice the ranker's top line must
+        #: score to be said after it (data/reply_policy_model.json)
+        self.policy_margin = reply_policy_margin()
+        #: when a list: each policy choice's candidate lines and features are appended (the
+        #: ranker's training data, scripts/train_reply_policy_model.py)
+        self.policy_log: list[dict[str, Any]] | None = None
 
     # -- public ------------------------------------------------------------------------------
     def suggest(
@@ -603,10 +630,19 @@ class ReplyAdvisor:
                     plan.policy, plan.citations = self._with_span(
                         (plan.policy, plan.citations), question
                     )
+        if not plan.policy and question and safety is None and facts:
+            # the draft states facts: the policy for the turn is read, and said instead of a
+            # clause it contradicts ("只保一年" where the rule says 2年) — else not said here
+            offered = bool(compensation_offers(draft, self.phrases))
+            policy = self._policy(question, history, "", "".join(facts), offered)
+            if policy and self._refuted(kept, policy[0], policy[1], question):
+                plan.policy, citations = policy
+                plan.citations = merge_citations(plan.citations, citations)
         if plan.policy:  # a fact the policy states otherwise for this product is not kept
             turns = [*history, Message(role="customer", text=question)]
             subject = self._subject(self._products(turns))
-            for wrong in [k for k in kept if contradicted(k, plan.policy, subject)]:
+            refuted = self._refuted(kept, plan.policy, plan.citations, question)
+            for wrong in [k for k in kept if k in refuted or contradicted(k, plan.policy, subject)]:
                 refusals = _drop(kept, refusals, changes, wrong, "correct_fact", plan.policy)
         if plan.policy and safety is None and (plan.refused or plan.dismissed):
             # a bare reason of a refusal or a dismissal: the policy states it in full
@@ -650,6 +686,45 @@ class ReplyAdvisor:
                     )
         text, more = rewrite_draft("".join(kept), self.shop)
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
+
+    def _refuted(
+        self, kept: list[str], policy: str, cited: list[Citation], question: str
+    ) -> list[str]:
+        """The clauses of ``kept`` the ``policy`` said for the turn contradicts, as the shared
+        claim checker judges them against the policy and the whole files it is cited from: a
+        claim they contradict, one they say no to where they touch it, or a value no passage of
+        those files states where the policy states another value of that kind in words the
+        clause uses ("整机只保1年" against "整机保修2年": the rule chosen for the turn is about what
+        the clause is about; "大促期间72小时" stands when the file states 72小时 anywhere)."""
+        dims = {m.dim for m in measures(policy)}
+        policy_pairs = _pairs(fold(policy))
+        files = [policy] + [
+            chunk.text
+            for source, chunk_id in {c.source: c.chunk_id for c in cited}.items()
+            for chunk in self._document(chunk_id)
+        ]
+        ours = {c.source for c in cited}
+        out = []
+        for clause in kept:
+            # a value the shop's knowledge states in another file (the membership rule's 500元
+            # in a reply on returns) is a true fact about another matter: kept
+            if any(c.source not in ours for c, _ in self._fact_support([clause])):
+                continue
+            check = self._checker.check(clause, files, question=question)
+            if check.contradicted or any(v.reason.startswith(_SAYS_NO) for v in check.unsupported):
+                out.append(clause)
+                continue
+            bare = _NUMBER.sub(" ", fold(clause))
+            pairs = _pairs(bare)
+            near = bool(pairs) and len(pairs & policy_pairs) >= _NEAR * len(pairs)
+            wrong = [
+                m
+                for _, m, verdict in self._checker.facts(clause, files, context=question)
+                if verdict == "unsupported" and m.dim in dims
+            ]
+            if near and wrong:
+                out.append(clause)
+        return out
 
     def _states(self, policy: str, clause: str) -> bool:
         """Whether the folded ``policy`` states every policy term ``clause`` names (so none is
@@ -935,7 +1010,107 @@ class ReplyAdvisor:
         facts: str = "",
         offered: bool = False,
     ) -> tuple[str, list[Citation]] | None:
-        """``policy_choice: retrieval``: the topic first — when the customer's turn names a
+        """``policy_choice: retrieval``: the rules' choice (:meth:`_rules_policy`), unless the
+        fitted line ranker (:mod:`._policy_rank`) puts another line of the passages they scored
+        first — that line is said then, with the steps it announces and the rest of its rule."""
+        seen: dict[str, Any] = {"passages": []}
+        today = self._rules_policy(question, history, said, facts, offered, seen)
+        if today is None or not seen["passages"]:
+            return today
+        lines = self._policy_lines(today, facts, seen)
+        ranker = self.policy_ranker
+        features = policy_line_features(seen["question"], lines) if lines else []
+        if self.policy_log is not None:
+            self.policy_log.append(
+                {
+                    "today": today[0],
+                    "today_sources": [c.source for c in today[1]],
+                    "lines": [line.text for line in lines],
+                    "sources": [line.chunk.source for line in lines],
+                    "features": features,
+                }
+            )
+        if ranker is None or not lines:
+            return today
+        scores = ranker.scores(features)
+        at = ranker.order(features)[0]
+        top = lines[at]
+        ruled = [score for score, line in zip(scores, lines, strict=True) if line.today]
+        if top.today or (ruled and scores[at] - max(ruled) <= self.policy_margin):
+            return today
+        # the model's line said after the rules' choice (its steps and the rest of its rule)
+        body = reply_sentences(reply_sentence(top.chunk.text))
+        others, subject = seen["others"], seen["subject"]
+        steps = "".join(_with_steps(body, [top.text]))
+        text = steps if len(steps) <= _SAID_LINE else top.text
+        text = _continued(body, text, lambda t: _leads_with(t, others, subject))
+        known = _pairs(fold(today[0]))  # its sentences the rules' choice says already: once
+        text = "".join(
+            t
+            for t in _RULE_PARTS.findall(text)
+            if len(_pairs(fold(t)) & known) < _SAID_PAIRS * max(len(_pairs(fold(t))), 1)
+        )
+        if not text:
+            return today
+        return _said_after(today[0], today[1], text, top.chunk)
+
+    def _policy_lines(
+        self, today: tuple[str, list[Citation]], facts: str, seen: Mapping[str, Any]
+    ) -> list[PolicyLine]:
+        """The sentences of the passages :meth:`_rules_policy` scored, as the line ranker reads
+        them (each passage once)."""
+        said, cited = fold(today[0]), {c.chunk_id for c in today[1]}
+        said_pairs = _pairs(said)
+        numbers = quantities(facts)
+        classes, own = seen["classes"], seen["own"]
+        others, subject = seen["others"], seen["subject"]
+        out: list[PolicyLine] = []
+        done: set[str] = set()
+        for n, chunk, strength, fit, on_topic, named in seen["passages"]:
+            if chunk.id in done:
+                continue
+            done.add(chunk.id)
+            body = reply_sentences(reply_sentence(chunk.text))
+            for at, line in enumerate(body):
+                pairs = _pairs(fold(line))
+                stated = quantities(line)
+                hit = any(supported(q, stated) for q in numbers)
+                out.append(
+                    PolicyLine(
+                        chunk=chunk,
+                        text=line,
+                        unit=at,
+                        units=len(body),
+                        rank=n,
+                        strength=strength,
+                        fit=fit,
+                        on_topic=on_topic,
+                        named=named,
+                        own=chunk.source in seen["products"],
+                        today=fold(line) in said
+                        or (bool(pairs) and len(pairs & said_pairs) >= 0.8 * len(pairs)),
+                        today_chunk=chunk.id in cited,
+                        covers=self.topics.coverage(own, line) if own else 0.0,
+                        line_topic=bool(classes) and self.complaints.fit(classes, "", line) > 0,
+                        stated=hit,
+                        other_value=not hit
+                        and any(q.unit == p.unit for q in numbers for p in stated),
+                        leads_other=_leads_with(line, others, subject),
+                    )
+                )
+        return out
+
+    def _rules_policy(
+        self,
+        question: str,
+        history: list[Message],
+        said: str,
+        facts: str,
+        offered: bool,
+        seen: dict[str, Any],
+    ) -> tuple[str, list[Citation]] | None:
+        """The policy as the rules choose it (``seen`` gets the passages scored and what they
+        were scored for): the topic first — when the customer's turn names a
         complaint's topic class (:mod:`._complaint`, ``data/reply_topics.yaml``), a passage on
         that topic (by its heading, its text or the customer's own words for it) is chosen
         before any off it, and of those one naming the product or its class gains
@@ -972,6 +1147,14 @@ class ReplyAdvisor:
         own = self.topics.topic_words(
             self.phrases.order_id.sub(" ", f"{question} {said}"), subject, self.phrases.refusal
         )
+        seen.update(
+            question=question,
+            own=own,
+            classes=classes,
+            subject=subject,
+            products=products,
+            others=self._other_names(products, f"{question} {said}"),
+        )
         sure: tuple[str, list[Citation], float, float, float] | None = None
         if answer.decision == "auto" and answer.citations:  # the answerer is sure of it
             first = answer.citations[0]
@@ -1006,6 +1189,7 @@ class ReplyAdvisor:
             # what narrows the topic counts as much as the passage is on the topic itself
             score += self.complaints.narrow_weight * narrowed * on_topic
             # a passage on the topic before any off it (the topic is chosen first)
+            seen["passages"].append((n, chunk, strength, fit, on_topic, named))
             if best is None or (on_topic > 0, score) > (best[3] > 0, best[0]):
                 best = (score, chunk, self.topics.coverage(own, chunk.text), on_topic, narrowed)
         if best is None or best[0] < _MIN_RETRIEVED:
