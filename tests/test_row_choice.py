@@ -73,7 +73,7 @@ def test_rows_alike_are_never_read_alone() -> None:
 
 
 def test_a_row_named_in_the_previous_turn_is_read() -> None:
-    """"那个多少钱" after "荧光绿的还有吗": the row the customer named a turn before."""
+    """A row named the turn before: "那个多少钱" after "荧光绿的还有吗"."""
     found = _attributes(_SHOE).answer("那个多少钱", "p", "跑鞋", ["荧光绿的还有吗"])
     assert found is not None and "469" in found.text, found.text
     assert "459" not in found.text and "499" not in found.text and not found.sure
