@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from ..text._normalize import normalize
 
@@ -39,6 +39,17 @@ def _key(text: str) -> str:
     """``text`` normalised without spaces and punctuation, for comparing names (remembered:
     a question compares the same column and fact names many times)."""
     return _KEY_PUNCT.sub("", normalize(text))
+
+
+#: the best table of _from_tables: score, values, chunks, spans, rows, columns, rows read
+_Best = tuple[int, list[str], list[int], list[tuple[int, int]], Sequence[Any], list[int], list[int]]
+
+
+class RowChooser(Protocol):
+    """What reads one row of a table (:class:`._rows.RowChoice`): the row's position among the
+    candidates and its probability, or None."""
+
+    def choose(self, features: Sequence[dict[str, float]]) -> tuple[int, float] | None: ...
 
 
 @dataclass
@@ -80,6 +91,11 @@ class Attributes:
         self._filler = sorted({normalize(w) for w in rules["filler"]}, key=len, reverse=True)
         self._keyed: dict[str, tuple[tuple[str, str], ...]] = {}  # see _own_name
         self._parts_of: dict[int, tuple[Any, _RowParts]] = {}  # see _row_parts
+        from ._rows import row_model
+
+        #: which row to read when the question names none alone (:mod:`._rows`); None: list
+        #: every row's value
+        self.row_choice: RowChooser | None = row_model()
 
     # -- reading the question ----------------------------------------------------------------
     def asked(self, norm: str, source: str, title: str = "") -> _Asked | None:
@@ -164,7 +180,8 @@ class Attributes:
         if asked is None:
             return None
         covered: list[tuple[int, int]] = list(asked.spans)
-        looked = self._lookup(norm, source, asked, covered, follow_up)
+        before = normalize(previous[-1]) if previous else ""
+        looked = self._lookup(norm, source, asked, covered, follow_up, before)
         if looked is None:
             return None
         parts = [(asked, *looked)]
@@ -175,7 +192,7 @@ class Attributes:
             other = self.asked("".join(masked), source, title)
             if other is not None and other.label != asked.label:
                 more = list(covered) + list(other.spans)
-                second = self._lookup(norm, source, other, more, False)
+                second = self._lookup(norm, source, other, more, False, before)
                 if second is not None:
                     covered[:] = more
                     parts.append((other, *second))
@@ -237,13 +254,17 @@ class Attributes:
         asked: _Asked,
         covered: list[tuple[int, int]],
         follow_up: bool,
+        previous: str = "",
     ) -> tuple[list[str], list[int], str] | None:
         """The values of one attribute asked, their chunks and why they may not be one value
-        ("" when they are); None when the product has no value for it."""
+        ("" when they are); None when the product has no value for it. ``previous``: the
+        customer's previous turn, normalised (a row it named, :mod:`._rows`)."""
         ambiguous = ""
-        found, tied = self._from_tables(norm, source, asked, covered)
+        found, tied, modelled = self._from_tables(norm, source, asked, covered, previous)
         if tied:
             ambiguous = "several tables hold it"
+        elif modelled:
+            ambiguous = modelled
         if found is None:
             if follow_up:
                 return None  # a follow-up names a variant: its value must come from a table
@@ -278,11 +299,18 @@ class Attributes:
         return False
 
     def _from_tables(
-        self, norm: str, source: str, asked: _Asked, covered: list[tuple[int, int]]
-    ) -> tuple[tuple[list[str], list[int]] | None, bool]:
+        self,
+        norm: str,
+        source: str,
+        asked: _Asked,
+        covered: list[tuple[int, int]],
+        previous: str = "",
+    ) -> tuple[tuple[list[str], list[int]] | None, bool, str]:
         """The attribute's values from the table that holds it for the rows named (all rows
-        when none is), and whether another table holds it as well as that one."""
-        best: tuple[int, list[str], list[int], list[tuple[int, int]]] | None = None
+        when none is, or the one the row model reads: :meth:`_row_read`), whether another
+        table holds it as well as that one, and why the row read is the model's ("" when it
+        is not)."""
+        best: _Best | None = None
         tied = False
         named_anywhere = False
         for table in self.tables.get(source, ()):
@@ -306,7 +334,7 @@ class Attributes:
                     continue
                 spans = spans + heads
             chosen = picked or list(range(len(rows)))
-            values, chunks = [], []
+            values, chunks, read = [], [], []
             for i in chosen:
                 row_header, row, chunk = rows[i]
                 cells = [
@@ -323,21 +351,59 @@ class Attributes:
                 label = row[0] if row and row[0] and 0 not in columns else ""
                 values.append(f"{label} {value}".strip() if (len(chosen) > 1 or picked) else value)
                 chunks.append(chunk)
+                read.append(i)
             if not values:
                 continue
             if not picked and len({v.split(" ", 1)[-1] for v in values}) == 1:
                 values = [values[0].split(" ", 1)[-1]] if len(values) > 1 else values
+                read = read[:1]
             score = (2 if picked else 1) * 10 - len(values)
             if best is not None and score == best[0] and values != best[1]:
                 tied = True
             if best is None or score > best[0]:
-                best, tied = (score, values, chunks, spans), False
+                best, tied = (score, values, chunks, spans, rows, columns, read), False
         if best is None:
-            return None, False
+            return None, False, ""
         if named_anywhere and not best[3]:
-            return None, False  # a variant is named, but not in the table holding the attribute
+            return None, False, ""  # a variant is named, but not in the table holding it
         covered.extend(best[3])
-        return (best[1], best[2]), tied
+        _, values, chunks, _, rows, columns, read = best
+        modelled = ""
+        if not tied and len(read) > 1:
+            row = self._row_read(norm, previous, asked.title, rows, columns, read, covered)
+            if row is not None:
+                k, p = row
+                values, chunks = [values[k]], [chunks[k]]
+                modelled = f"the row read ({values[0]}) is the row model's reading (p={p:.2f})"
+        return (values, chunks), tied, modelled
+
+    def _row_read(
+        self,
+        norm: str,
+        previous: str,
+        title: str,
+        rows: Sequence[Sequence[Any]],
+        columns: Sequence[int],
+        read: Sequence[int],
+        covered: Sequence[tuple[int, int]],
+    ) -> tuple[int, float] | None:
+        """Of the rows ``read`` (their values all listed), the position of the one the row
+        model reads and its probability, or None (:mod:`._rows`). The attribute's own words
+        and its columns' cells are left out of what names a row."""
+        if self.row_choice is None:
+            return None
+        from ._rows import row_features
+
+        masked = list(norm)
+        for begin, end in covered:
+            masked[begin:end] = ["\x00"] * (end - begin)
+        cells = [
+            [str(c) for j, c in enumerate(rows[i][1]) if j not in columns and str(c).strip()]
+            for i in read
+        ]
+        parts = [[p for cell in row for p in _parts(cell)] for row in cells]
+        features = row_features("".join(masked), previous, title, cells, parts)
+        return self.row_choice.choose(features)
 
     def _said_count(self, label: str, cell: str) -> str:
         """A cell that is a bare count said as the attribute's ``counts`` say (stock 0 →
