@@ -33,6 +33,7 @@ from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
 from ..text._overlap import AskedWords
 from ..text._ranker import LineRanker
+from ._cells import _in_range, said_of
 
 __all__ = ["RowChoice", "row_features", "row_model"]
 
@@ -64,8 +65,6 @@ class RowChoice:
 
 def _said(norm: str, parts: Sequence[str]) -> tuple[int, set[str]]:
     """The length of the longest piece of ``parts`` that ``norm`` says, and the pieces said."""
-    from ._attributes import said_of
-
     pieces = {hit[0] for part in parts if (hit := said_of(norm, part)) is not None}
     return max((len(p) for p in pieces), default=0), pieces
 
@@ -102,8 +101,6 @@ def _one(
 ) -> list[dict[str, float]]:
     """The features of each row (its other ``cells`` and their ``parts``) as ``norm`` says
     them, named with ``prefix``."""
-    from ._attributes import _in_range
-
     words = AskedWords.of(norm, title)
     title_numbers = numbers_in(title)
     asked_numbers = numbers_in(norm) - title_numbers
