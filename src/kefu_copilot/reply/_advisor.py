@@ -120,6 +120,11 @@ _RULE_PARTS = re.compile(r"[^；;。！？!?]+[；;。！？!?]*")
 #: the longest a ranked line's steps are said whole (else the line alone)
 _SAID_LINE = 160
 #: the claim checker's reason for a clause the knowledge says no to (answer._claims)
+#: distinct draft clauses read against the policy's files for a contradicted fact (a chat
+#: draft has a handful; the rest of a pathological one is kept as written)
+_MAX_CHECKED_CLAUSES = 32
+#: and a clause of a sentence's length (a run-on of thousands of characters is kept as written)
+_MAX_CHECKED_CHARS = 300
 _SAYS_NO = "the knowledge says no"
 #: the share of a clause's character pairs (numbers left out) the policy must state for a value
 #: it does not state to be the rule's other value, not another matter
@@ -704,15 +709,19 @@ class ReplyAdvisor:
             for chunk in self._document(chunk_id)
         ]
         ours = {c.source for c in cited}
-        out = []
-        for clause in kept:
+        out: set[str] = set()
+        # each distinct clause once, and a chat draft's worth of them: every claim is read
+        # against every clause of the files, so a pathological run costs what the bound costs
+        for clause in list(dict.fromkeys(kept))[:_MAX_CHECKED_CLAUSES]:
+            if len(clause) > _MAX_CHECKED_CHARS:
+                continue
             # a value the shop's knowledge states in another file (the membership rule's 500元
             # in a reply on returns) is a true fact about another matter: kept
             if any(c.source not in ours for c, _ in self._fact_support([clause])):
                 continue
             check = self._checker.check(clause, files, question=question)
             if check.contradicted or any(v.reason.startswith(_SAYS_NO) for v in check.unsupported):
-                out.append(clause)
+                out.add(clause)
                 continue
             bare = _NUMBER.sub(" ", fold(clause))
             pairs = _pairs(bare)
@@ -723,8 +732,8 @@ class ReplyAdvisor:
                 if verdict == "unsupported" and m.dim in dims
             ]
             if near and wrong:
-                out.append(clause)
-        return out
+                out.add(clause)
+        return [k for k in kept if k in out]
 
     def _states(self, policy: str, clause: str) -> bool:
         """Whether the folded ``policy`` states every policy term ``clause`` names (so none is
