@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from fitting import suite_cases, write_model
 from train_quote_model import fit, load_groups, matrix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,17 +31,6 @@ MODEL = ROOT.parent / "shared/models/w2v-zh-synonyms-100d"
 OUT = ROOT / "src/kefu_copilot/data/answer_quote_model.json"
 SUITES = ("answer", "reply", "presales")
 STEPS, L2 = 3000, 0.002  # the pull towards zero: .05 (the pre-sales ranker's) underfits here
-
-
-def _cases(shop: str) -> list[tuple[str, dict]]:
-    base = ROOT / "evals" if shop == "sample" else ROOT / "evals/shops" / shop
-    out = []
-    for suite in SUITES:
-        path = base / f"{suite}.jsonl"
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()
-            out += [(suite, json.loads(raw)) for raw in lines if raw.strip()]
-    return out
 
 
 def groups_of(shop: str, index_root: Path) -> list[dict]:
@@ -54,7 +44,7 @@ def groups_of(shop: str, index_root: Path) -> list[dict]:
     answerer, _ = copilot._generation()
     answerer.quote_ranker = None  # today's quote: the best chunk's best sentences
     out = []
-    for suite, case in _cases(shop):
+    for suite, case in suite_cases(shop, SUITES):
         expect = case.get("expect") or {}
         wants = [normalize(str(c)) for c in expect.get("contains") or []]
         unwanted = [normalize(str(c)) for c in expect.get("not_contains") or []]
@@ -123,19 +113,12 @@ def main(args: list[str]) -> None:
     weights = {n_: round(float(v), 4) for n_, v in zip(names, w, strict=True)}
     print(json.dumps(weights, ensure_ascii=False), flush=True)
     if "--no-write" not in args:
-        OUT.write_text(
-            json.dumps(
-                {
-                    "_doc": "extractive answer's line ranker (answer/_quoting.py); refit by "
-                    "scripts/train_answer_quote_model.py",
-                    "groups": n,
-                    "weights": weights,
-                },
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n",
-            encoding="utf-8",
+        write_model(
+            OUT,
+            "extractive answer's line ranker (answer/_quoting.py); refit by "
+            "scripts/train_answer_quote_model.py",
+            groups=n,
+            weights=weights,
         )
     if "--no-loso" in args:
         return

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from fitting import write_model
 from folds import dev_shops
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,19 +212,11 @@ def main(args: list[str]) -> None:
     weights = {n_: round(float(v), 4) for n_, v in zip(names, w, strict=True)}
     print(json.dumps(weights, ensure_ascii=False))
     if "--no-write" not in args:
-        OUT.write_text(
-            json.dumps(
-                {
-                    "_doc": "presales line ranker (presales/_quotes.py); refit by "
-                    "scripts/train_quote_model.py",
-                    "groups": sum(g["shop"] not in check for g in groups),
-                    "weights": weights,
-                },
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n",
-            encoding="utf-8",
+        write_model(
+            OUT,
+            "presales line ranker (presales/_quotes.py); refit by scripts/train_quote_model.py",
+            groups=sum(g["shop"] not in check for g in groups),
+            weights=weights,
         )
 
 

@@ -27,6 +27,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import numpy as np  # noqa: E402
+from fitting import write_model  # noqa: E402
 from train_quote_model import load_groups, matrix  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,20 +150,13 @@ def main(args: list[str]) -> None:
                 f"won {won}, lost {len(lost)}" + (f": {' '.join(lost)}" if m == margin else "")
             )
     if "--no-write" not in args:
-        OUT.write_text(
-            json.dumps(
-                {
-                    "_doc": "rewritten draft's policy line ranker (reply/_policy_rank.py); refit "
-                    "by scripts/train_reply_policy_model.py",
-                    "groups": n,
-                    "margin": margin,
-                    "weights": weights,
-                },
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n",
-            encoding="utf-8",
+        write_model(
+            OUT,
+            "rewritten draft's policy line ranker (reply/_policy_rank.py); refit "
+            "by scripts/train_reply_policy_model.py",
+            groups=n,
+            margin=margin,
+            weights=weights,
         )
 
 

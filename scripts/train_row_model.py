@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from fitting import suite_cases, write_model
 from train_quote_model import fit, load_groups, matrix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,17 +32,6 @@ OUT = ROOT / "src/kefu_copilot/data/row_model.json"
 SUITES = ("answer", "reply", "presales")
 STEPS, L2 = 2000, 0.01
 THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
-
-
-def _cases(shop: str) -> list[tuple[str, dict]]:
-    base = ROOT / "evals" if shop == "sample" else ROOT / "evals/shops" / shop
-    out = []
-    for suite in SUITES:
-        path = base / f"{suite}.jsonl"
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()
-            out += [(suite, json.loads(raw)) for raw in lines if raw.strip()]
-    return out
 
 
 class _Recorder:
@@ -81,7 +71,7 @@ def groups_of(shop: str, index_root: Path) -> list[dict]:
     Attributes._row_read = recording  # type: ignore[method-assign]
     out = []
     try:
-        for suite, case in _cases(shop):
+        for suite, case in suite_cases(shop, SUITES):
             expect = case.get("expect") or {}
             wants = [normalize(str(c)) for c in expect.get("contains") or []]
             unwanted = [normalize(str(c)) for c in expect.get("not_contains") or []]
@@ -169,20 +159,12 @@ def main(args: list[str]) -> None:
     weights = {n_: round(float(v), 4) for n_, v in zip(names, w, strict=True)}
     print(json.dumps(weights, ensure_ascii=False), flush=True)
     if "--no-write" not in args:
-        OUT.write_text(
-            json.dumps(
-                {
-                    "_doc": "typed answer's row ranker (answer/_rows.py); refit by "
-                    "scripts/train_row_model.py",
-                    "groups": n,
-                    "threshold": threshold,
-                    "weights": weights,
-                },
-                ensure_ascii=False,
-                indent=1,
-            )
-            + "\n",
-            encoding="utf-8",
+        write_model(
+            OUT,
+            "typed answer's row ranker (answer/_rows.py); refit by scripts/train_row_model.py",
+            groups=n,
+            threshold=threshold,
+            weights=weights,
         )
 
 
