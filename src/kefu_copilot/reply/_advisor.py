@@ -584,6 +584,7 @@ class ReplyAdvisor:
         clauses is softened and money capped (:func:`rewrite_draft`)."""
         split = split_draft(draft, self.shop)
         kept, refusals = split.kept, split.refusals
+        refutations: dict[tuple[Any, ...], list[str]] = {}  # each policy's reading, once
         if self.phrases.asks_quantity.search(fold(question)) and not any(
             has_numbers(f) for f in split.facts
         ):  # a quantity asked, none stated: the facts answer it no more than a bare yes
@@ -639,13 +640,13 @@ class ReplyAdvisor:
             # clause it contradicts ("只保一年" where the rule says 2年) — else not said here
             offered = bool(compensation_offers(draft, self.phrases))
             policy = self._policy(question, history, "", "".join(facts), offered)
-            if policy and self._refuted(kept, policy[0], policy[1], question):
+            if policy and self._refuted(kept, policy[0], policy[1], question, refutations):
                 plan.policy, citations = policy
                 plan.citations = merge_citations(plan.citations, citations)
         if plan.policy:  # a fact the policy states otherwise for this product is not kept
             turns = [*history, Message(role="customer", text=question)]
             subject = self._subject(self._products(turns))
-            refuted = self._refuted(kept, plan.policy, plan.citations, question)
+            refuted = self._refuted(kept, plan.policy, plan.citations, question, refutations)
             for wrong in [k for k in kept if k in refuted or contradicted(k, plan.policy, subject)]:
                 refusals = _drop(kept, refusals, changes, wrong, "correct_fact", plan.policy)
         if plan.policy and safety is None and (plan.refused or plan.dismissed):
@@ -692,22 +693,36 @@ class ReplyAdvisor:
         return text, sorted(changes, key=lambda c: draft.find(c.before)) + more
 
     def _refuted(
-        self, kept: list[str], policy: str, cited: list[Citation], question: str
+        self,
+        kept: list[str],
+        policy: str,
+        cited: list[Citation],
+        question: str,
+        memo: dict[tuple[Any, ...], list[str]],
     ) -> list[str]:
         """The clauses of ``kept`` the ``policy`` said for the turn contradicts, as the shared
         claim checker judges them against the policy and the whole files it is cited from: a
         claim they contradict, one they say no to where they touch it, or a value no passage of
         those files states where the policy states another value of that kind in words the
         clause uses ("整机只保1年" against "整机保修2年": the rule chosen for the turn is about what
-        the clause is about; "大促期间72小时" stands when the file states 72小时 anywhere)."""
+        the clause is about; "大促期间72小时" stands when the file states 72小时 anywhere).
+        ``memo``: the readings made for this draft already (the policy a draft's facts call up
+        is read again when it is said: the same clauses against the same files)."""
+        read = {c.source: c.chunk_id for c in cited}
+        key = (tuple(kept), policy, tuple(read.items()), question)
+        if key not in memo:
+            memo[key] = self._refuted_now(kept, policy, read, question)
+        return memo[key]
+
+    def _refuted_now(
+        self, kept: list[str], policy: str, read: dict[str, str | None], question: str
+    ) -> list[str]:
         dims = {m.dim for m in measures(policy)}
         policy_pairs = _pairs(fold(policy))
         files = [policy] + [
-            chunk.text
-            for source, chunk_id in {c.source: c.chunk_id for c in cited}.items()
-            for chunk in self._document(chunk_id)
+            chunk.text for chunk_id in read.values() for chunk in self._document(chunk_id)
         ]
-        ours = {c.source for c in cited}
+        ours = set(read)
         out: set[str] = set()
         # each distinct clause once, and a chat draft's worth of them: every claim is read
         # against every clause of the files, so a pathological run costs what the bound costs
@@ -1045,7 +1060,7 @@ class ReplyAdvisor:
         if ranker is None or not lines:
             return today
         scores = ranker.scores(features)
-        at = ranker.order(features)[0]
+        at = min(range(len(scores)), key=lambda i: (-scores[i], i))  # ranker.order's first
         top = lines[at]
         ruled = [score for score, line in zip(scores, lines, strict=True) if line.today]
         if top.today or (ruled and scores[at] - max(ruled) <= self.policy_margin):
