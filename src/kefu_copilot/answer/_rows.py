@@ -21,18 +21,16 @@ model is never sent as is: the answer is a draft an agent checks."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from .._data import DATA_DIR
 from ..text._normalize import normalize
 from ..text._numbers import measures, numbers_in
 from ..text._overlap import AskedWords
-from ..text._ranker import LineRanker
+from ..text._ranker import LineRanker, ranker_file
 from ._cells import _in_range, said_of
 
 __all__ = ["RowChoice", "row_features", "row_model"]
@@ -173,9 +171,7 @@ def row_features(
 @cache
 def row_model() -> RowChoice | None:
     """``data/row_model.json`` of the package, or None when it is not there."""
-    path = DATA_DIR / MODEL_FILE
-    if not path.exists():
+    data = ranker_file(MODEL_FILE)
+    if data is None:
         return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    weights = {str(k): float(v) for k, v in data["weights"].items()}
-    return RowChoice(LineRanker(weights), float(data["threshold"]))
+    return RowChoice(LineRanker.of(data), float(data["threshold"]))

@@ -20,17 +20,15 @@ often hold the fact, the model's one line alone would lose it)."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .._data import DATA_DIR
 from ..text._normalize import normalize
 from ..text._overlap import AskedWords
-from ..text._ranker import LineRanker, load_ranker
+from ..text._ranker import LineRanker, load_ranker, ranker_file
 
 __all__ = ["PolicyLine", "policy_line_features", "reply_policy_margin", "reply_policy_model"]
 
@@ -119,7 +117,5 @@ def reply_policy_model() -> LineRanker | None:
 def reply_policy_margin() -> float:
     """How much more than the best line of the rules' choice the model's top line must score
     to be said after it (the model file's ``margin``, chosen leave-one-shop-out)."""
-    path = DATA_DIR / MODEL_FILE
-    if not path.exists():
-        return 0.0
-    return float(json.loads(path.read_text(encoding="utf-8")).get("margin", 0.0))
+    data = ranker_file(MODEL_FILE)
+    return 0.0 if data is None else float(data.get("margin", 0.0))
