@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from fitting import suite_cases, write_model
+from fitting import case_turn, suite_cases, write_model
 from train_quote_model import fit, load_groups, matrix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +35,6 @@ STEPS, L2 = 3000, 0.002  # the pull towards zero: .05 (the pre-sales ranker's) u
 
 def groups_of(shop: str, index_root: Path) -> list[dict]:
     from kefu_copilot import Copilot
-    from kefu_copilot._models import Message
     from kefu_copilot.text._normalize import normalize
 
     shop_dir = ROOT / "knowledge" if shop == "sample" else ROOT / "evals/shops" / shop / "shop"
@@ -51,16 +50,10 @@ def groups_of(shop: str, index_root: Path) -> list[dict]:
         sources = set(expect.get("sources") or [])
         if not wants or not sources:
             continue
-        if suite == "reply":
-            turns = [m for m in case["conversation"] if m.get("text")]
-            customer = [n for n, m in enumerate(turns) if m["role"] == "customer"]
-            if not customer:
-                continue
-            question = turns[customer[-1]]["text"]
-            history = [Message(role=m["role"], text=m["text"]) for m in turns[: customer[-1]]]
-        else:
-            question = case["question"]
-            history = [Message(**m) for m in case.get("history") or []]
+        turn = case_turn(suite, case)
+        if turn is None:
+            continue
+        question, history = turn
         if answerer._ruled(question, history) is not None:
             continue
         query = answerer.read(question, history)

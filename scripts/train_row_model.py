@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from fitting import suite_cases, write_model
+from fitting import case_turn, suite_cases, write_model
 from train_quote_model import fit, load_groups, matrix
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +47,6 @@ class _Recorder:
 
 def groups_of(shop: str, index_root: Path) -> list[dict]:
     from kefu_copilot import Copilot
-    from kefu_copilot._models import Message
     from kefu_copilot.answer._attributes import Attributes
     from kefu_copilot.text._normalize import normalize
 
@@ -77,16 +76,10 @@ def groups_of(shop: str, index_root: Path) -> list[dict]:
             unwanted = [normalize(str(c)) for c in expect.get("not_contains") or []]
             if not wants:
                 continue
-            if suite == "reply":
-                turns = [m for m in case["conversation"] if m.get("text")]
-                customer = [n for n, m in enumerate(turns) if m["role"] == "customer"]
-                if not customer:
-                    continue
-                question = turns[customer[-1]]["text"]
-                history = [Message(role=m["role"], text=m["text"]) for m in turns[: customer[-1]]]
-            else:
-                question = case["question"]
-                history = [Message(**m) for m in case.get("history") or []]
+            turn = case_turn(suite, case)
+            if turn is None:
+                continue
+            question, history = turn
             question = copilot._clean_question(question)
             if answerer._ruled(question, history) is not None:
                 continue
