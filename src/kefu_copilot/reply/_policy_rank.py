@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ..answer._quoting import KINDS, LONG_LINE  # the same kinds and line length as answers
 from ..text._normalize import normalize
 from ..text._overlap import AskedWords
 from ..text._ranker import LineRanker, load_ranker, ranker_file
@@ -33,8 +34,6 @@ from ..text._ranker import LineRanker, load_ranker, ranker_file
 __all__ = ["PolicyLine", "policy_line_features", "reply_policy_margin", "reply_policy_model"]
 
 MODEL_FILE = "reply_policy_model.json"
-KINDS = ("policy", "product", "table_row", "faq")
-LONG_LINE = 60  # characters: a line longer is a paragraph more than a fact
 
 
 @dataclass(frozen=True)
